@@ -1,0 +1,105 @@
+"""Batch iteration by index slicing, with optional length bucketing.
+
+skorch's default ``DataLoader`` fetches and collates samples one at a time,
+which costs more than a small LSTM's forward pass. :class:`BatchLoader` draws
+one permutation per epoch and slices the tensors of a
+:class:`~sklstm.dataset.SequenceDataset` directly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch.utils.data import Subset
+
+__all__ = ["BatchLoader"]
+
+
+def _unwrap(dataset):
+    """Base dataset and CPU indices into it (skorch's ValidSplit yields Subsets)."""
+    if isinstance(dataset, Subset):
+        base, indices = _unwrap(dataset.dataset)
+        sub = torch.as_tensor(dataset.indices, dtype=torch.int64)
+        return base, (sub if indices is None else indices[sub])
+    return dataset, None
+
+
+class BatchLoader:
+    """Iterable over the batches of a :class:`~sklstm.dataset.SequenceDataset`.
+
+    Used by skorch as ``iterator_train`` / ``iterator_valid``. Each pass
+    (epoch) draws a fresh permutation from the loader's own generator, so
+    shuffling is reproducible under a seed and does not touch torch's global
+    random state. The order of samples does not depend on ``batch_size``, which
+    is what makes ``batch_size=B*k`` and ``batch_size=B`` with ``k``
+    accumulation steps see exactly the same samples per update.
+
+    Parameters
+    ----------
+    dataset : SequenceDataset or torch.utils.data.Subset of one
+    batch_size : int
+        Samples per batch (the effective batch size: one optimizer step).
+    shuffle : bool, default=False
+        Draw a new random order every epoch.
+    bucketing : bool, default=False
+        Group sequences of similar length: the shuffled order is cut into
+        chunks of ``bucket_batches`` batches, each chunk is sorted by length and
+        cut into batches, and the batches are shuffled. Padding waste then
+        shrinks while every epoch still sees a different random order. Has no
+        effect for data without padding.
+    bucket_batches : int, default=50
+        Batches per sorted chunk when bucketing.
+    seed : int or None, default=None
+        Seed of the shuffling generator (drawn from torch's global generator
+        when None).
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, bucketing=False,
+                 bucket_batches=50, seed=None):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.bucketing = bucketing
+        self.bucket_batches = bucket_batches
+        self._base, self._indices = _unwrap(dataset)
+        self._generator = torch.Generator()
+        if seed is None:
+            seed = int(torch.randint(2**62, (1,)))
+        self._generator.manual_seed(seed)
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def _order(self):
+        n = len(self.dataset)
+        if not self.shuffle:
+            return None if self._indices is None else self._indices
+        perm = torch.randperm(n, generator=self._generator)
+        return perm if self._indices is None else self._indices[perm]
+
+    def _bucketed(self, order):
+        """Batches of similar length from a shuffled order, in shuffled order."""
+        lengths = self._base.lengths[order]
+        chunk = self.batch_size * self.bucket_batches
+        batches = []
+        for start in range(0, len(order), chunk):
+            part = order[start:start + chunk]
+            by_length = torch.argsort(lengths[start:start + chunk], stable=True)
+            batches.extend(part[by_length].split(self.batch_size))
+        shuffled = torch.randperm(len(batches), generator=self._generator).tolist()
+        return [batches[i] for i in shuffled]
+
+    def __iter__(self):
+        order = self._order()
+        n = len(self.dataset)
+        if order is None:  # sequential over the whole dataset: slices are views
+            for start in range(0, n, self.batch_size):
+                yield self._base.take(slice(start, start + self.batch_size))
+            return
+        if self.bucketing and self.shuffle and self._base.lengths is not None:
+            batches = self._bucketed(order)
+        else:
+            batches = order.split(self.batch_size)
+        for idx in batches:
+            yield self._base.take(idx)

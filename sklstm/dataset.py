@@ -1,0 +1,99 @@
+"""Training data held as tensors, built once per ``fit`` and sliced by index."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .device import fits_on_device
+
+__all__ = ["SequenceDataset"]
+
+
+class SequenceDataset(Dataset):
+    """Padded sequences, their lengths and targets as tensors.
+
+    Built once from validated :class:`~sklstm.sequences.Sequences`; batches are
+    taken with :meth:`take` by index slicing instead of collating samples one by
+    one, which is what keeps the per-batch overhead of small models low.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        ``(n_samples, n_timesteps, n_features)`` float or ``(n_samples,
+        n_timesteps)`` token ids, right-padded.
+    y : torch.Tensor or None
+        Targets, first axis ``n_samples``; None at prediction time.
+    lengths : torch.Tensor or None
+        int64 CPU tensor of true lengths (``pack_padded_sequence`` wants them on
+        the CPU); None when no sequence is padded.
+    device : torch.device
+        Where batches must end up; ``X`` and ``y`` may already live there.
+    """
+
+    def __init__(self, X, y=None, lengths=None, device=None):
+        self.X = X
+        self.y = y
+        self.lengths = lengths
+        self.device = torch.device("cpu") if device is None else device
+
+    @classmethod
+    def from_sequences(cls, sequences, y=None, device=None):
+        """Build tensors from validated sequences, on ``device`` when they fit.
+
+        Parameters
+        ----------
+        sequences : Sequences
+            Output of :func:`~sklstm.sequences.to_sequences`.
+        y : ndarray or None
+            Encoded targets (int64 class indices or float32 values).
+        device : torch.device, default=cpu
+        """
+        device = torch.device("cpu") if device is None else device
+        X = torch.from_numpy(sequences.values)
+        y_t = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
+        n_bytes = X.nbytes + (0 if y_t is None else y_t.nbytes)
+        if device.type != "cpu":
+            if fits_on_device(n_bytes, device):
+                X = X.to(device)
+                y_t = None if y_t is None else y_t.to(device)
+            else:  # batches are copied one by one; pinned memory makes that async
+                X = X.pin_memory()
+                y_t = None if y_t is None else y_t.pin_memory()
+        lengths = None if sequences.lengths is None else torch.from_numpy(sequences.lengths)
+        return cls(X, y_t, lengths, device)
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        return self.take(torch.as_tensor([i]))
+
+    def take(self, idx):
+        """One batch: ``(X_batch, y_batch)`` for the samples at ``idx``.
+
+        ``X_batch`` is a tensor, or ``{"x": tensor, "lengths": tensor}`` when the
+        data are padded; padded batches are cut to their longest member so short
+        batches cost less.
+
+        Parameters
+        ----------
+        idx : torch.Tensor or slice
+            CPU int64 indices, or a slice for sequential batches (a view, no copy).
+        """
+        if isinstance(idx, slice):
+            X, y = self.X[idx], (None if self.y is None else self.y[idx])
+            lengths = None if self.lengths is None else self.lengths[idx]
+        else:
+            dev_idx = idx if self.X.device == idx.device else idx.to(self.X.device)
+            X = self.X.index_select(0, dev_idx)
+            y = None if self.y is None else self.y.index_select(0, dev_idx)
+            lengths = None if self.lengths is None else self.lengths[idx]
+        if X.device != self.device:
+            X = X.to(self.device, non_blocking=True)
+            y = None if y is None else y.to(self.device, non_blocking=True)
+        if lengths is None:
+            return X, y
+        max_len = int(lengths.max())
+        return {"x": X[:, :max_len], "lengths": lengths}, y

@@ -1,0 +1,6 @@
+"""The LSTM estimators."""
+
+from .classifier import LSTMClassifier
+from .regressor import LSTMRegressor
+
+__all__ = ["LSTMClassifier", "LSTMRegressor"]

@@ -1,0 +1,240 @@
+"""Shared base of LSTMClassifier and LSTMRegressor.
+
+The estimator validates and converts its input once, builds tensors once and
+hands them to a :class:`~sklstm.training.SequenceNet` (a skorch net) held in
+the fitted attribute ``net_``. Holding the net, rather than subclassing it,
+keeps the estimator's parameters plain values that sklearn can clone, search
+and validate in ``fit``; skorch's history and callbacks stay reachable
+through ``net_``.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from abc import ABCMeta, abstractmethod
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
+from skorch.callbacks import EarlyStopping, GradientNormClipping
+from skorch.dataset import ValidSplit
+
+from .._params import validate_params
+from ..batching import BatchLoader
+from ..dataset import SequenceDataset
+from ..device import resolve_device
+from ..lr_scaling import scaled_learning_rate, warmup_scheduler
+from ..module import LSTMNetwork
+from ..resources import PeakMemory, limit_threads
+from ..sequences import to_sequences
+from ..training import SequenceNet
+
+
+class BaseLSTM(BaseEstimator, metaclass=ABCMeta):
+    """Base class; use :class:`LSTMClassifier` or :class:`LSTMRegressor`."""
+
+    def __init__(self, hidden_size=64, num_layers=1, bidirectional=False, dropout=0.0,
+                 batch_size=32, accumulation_steps=1, seq_len=None, keep_steps="last",
+                 bucketing="auto", max_epochs=20, lr=1e-3, optimizer="adam",
+                 optimizer_params=None, weight_decay=0.0, gradient_clip=None,
+                 lr_scaling=None, base_batch_size=32, warmup_epochs=0,
+                 early_stopping=False, validation_fraction=0.1, patience=5,
+                 embedding_dim=None, vocab_size=None, padding_idx=0, device="auto",
+                 n_threads=None, random_state=None, verbose=0, callbacks=None):
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.batch_size = batch_size
+        self.accumulation_steps = accumulation_steps
+        self.seq_len = seq_len
+        self.keep_steps = keep_steps
+        self.bucketing = bucketing
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.weight_decay = weight_decay
+        self.gradient_clip = gradient_clip
+        self.lr_scaling = lr_scaling
+        self.base_batch_size = base_batch_size
+        self.warmup_epochs = warmup_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.embedding_dim = embedding_dim
+        self.vocab_size = vocab_size
+        self.padding_idx = padding_idx
+        self.device = device
+        self.n_threads = n_threads
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    # -- what subclasses define -------------------------------------------------
+    @abstractmethod
+    def _encode_y(self, y):
+        """Validate ``y``, set target attributes, return the training array."""
+
+    @abstractmethod
+    def _n_outputs(self):
+        """Output units of the network."""
+
+    @abstractmethod
+    def _criterion(self):
+        """The torch loss class."""
+
+    # -- input ------------------------------------------------------------------
+    def _sequences(self, X, reset):
+        seqs = to_sequences(
+            X, self, reset=reset, seq_len=self.seq_len, keep_steps=self.keep_steps,
+            tokens=self.embedding_dim is not None, padding_idx=self.padding_idx,
+        )
+        if seqs.kind == "tokens":
+            self._check_vocabulary(seqs, reset)
+        return seqs
+
+    def _check_vocabulary(self, seqs, reset):
+        top = int(seqs.values.max())
+        limit = self.vocab_size if reset else self.vocab_size_
+        if limit is not None and top >= limit:
+            row = int(np.nonzero((seqs.values >= limit).any(axis=1))[0][0])
+            raise ValueError(
+                f"Token sequence {row} contains id {top}, but the vocabulary has "
+                f"{limit} ids (0..{limit - 1}); "
+                + ("raise vocab_size." if reset else
+                   "map unseen tokens to a known id, or refit with a larger vocab_size.")
+            )
+        if reset:
+            floor = 0 if self.padding_idx is None else self.padding_idx + 1
+            self.vocab_size_ = self.vocab_size or max(top + 1, floor)
+
+    # -- fitting ----------------------------------------------------------------
+    def fit(self, X, y):
+        """Train on sequences ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+(n_samples, n_timesteps), or list of arrays of shape (n_timesteps_i, n_features)
+            Training sequences (token ids when ``embedding_dim`` is set).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self
+        """
+        optimizer = validate_params(self)
+        device = resolve_device(self.device)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        check_consistent_length(X, y)
+        seqs = self._sequences(X, reset=True)
+        y_train = self._encode_y(y)
+        self.effective_batch_size_ = self.batch_size * self.accumulation_steps
+        self.lr_ = scaled_learning_rate(
+            self.lr, self.effective_batch_size_, self.base_batch_size, self.lr_scaling
+        )
+        self.device_ = device
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        cuda = [device] if device.type == "cuda" else []
+        with limit_threads(self.n_threads), torch.random.fork_rng(devices=cuda), \
+                PeakMemory(device) as memory:
+            torch.manual_seed(seed)
+            start = time.perf_counter()
+            dataset = SequenceDataset.from_sequences(seqs, y_train, device)
+            # set before training, so callbacks may already call predict/score
+            self.net_ = self._build_net(optimizer, seed, seqs)
+            self.net_.fit(dataset, y_train)
+            self.fit_time_ = time.perf_counter() - start
+        self.peak_memory_ = memory.peak
+        self.n_epochs_ = len(self.net_.history)
+        self.n_updates_ = int(sum(self.net_.history[:, "train_batch_count"]))
+        return self
+
+    def _callbacks(self):
+        callbacks = []
+        if self.gradient_clip is not None:
+            callbacks.append(("gradient_clip", GradientNormClipping(self.gradient_clip)))
+        if self.warmup_epochs:
+            callbacks.append(("warmup", warmup_scheduler(self.warmup_epochs)))
+        if self.early_stopping:
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor="valid_loss", patience=self.patience, load_best=True)))
+        # copies: fitting must not change the callbacks the user passed in
+        for i, cb in enumerate(self.callbacks or []):
+            named = cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)
+            callbacks.append((named[0], copy.deepcopy(named[1])))
+        return callbacks
+
+    def _build_net(self, optimizer, seed, seqs):
+        if self.bucketing == "auto":
+            bucketing = seqs.lengths is not None
+        else:
+            bucketing = bool(self.bucketing)
+        opt_kwargs = {f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()}
+        if self.weight_decay:
+            opt_kwargs["optimizer__weight_decay"] = self.weight_decay
+        train_split = None
+        if self.early_stopping:
+            train_split = ValidSplit(
+                self.validation_fraction, stratified=is_classifier(self), random_state=seed
+            )
+        embedding = {}
+        if self.embedding_dim is not None:
+            embedding = {"module__vocab_size": self.vocab_size_,
+                         "module__embedding_dim": self.embedding_dim,
+                         "module__padding_idx": self.padding_idx}
+        return SequenceNet(
+            module=LSTMNetwork,
+            module__n_inputs=seqs.n_features,
+            module__n_outputs=self._n_outputs(),
+            module__hidden_size=self.hidden_size,
+            module__num_layers=self.num_layers,
+            module__bidirectional=self.bidirectional,
+            module__dropout=self.dropout,
+            **embedding,
+            criterion=self._criterion(),
+            optimizer=optimizer,
+            lr=self.lr_,
+            **opt_kwargs,
+            max_epochs=self.max_epochs,
+            batch_size=self.effective_batch_size_,
+            micro_batch_size=self.batch_size,
+            iterator_train=BatchLoader,
+            iterator_train__shuffle=True,
+            iterator_train__bucketing=bucketing,
+            iterator_train__seed=seed,
+            iterator_valid=BatchLoader,
+            train_split=train_split,
+            callbacks=self._callbacks(),
+            device=self.device_,
+            verbose=self.verbose,
+        )
+
+    # -- prediction -------------------------------------------------------------
+    def _forward(self, X):
+        """Raw network outputs for ``X`` as a float64 array."""
+        check_is_fitted(self)
+        seqs = self._sequences(X, reset=False)
+        device = torch.device(self.net_.device)
+        dataset = SequenceDataset.from_sequences(seqs, None, device)
+        with limit_threads(self.n_threads):
+            out = self.net_.forward(dataset, training=False, device="cpu")
+        return out.numpy().astype(np.float64)
+
+    @property
+    def history_(self):
+        """The skorch training history (``net_.history``)."""
+        return self.net_.history
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags

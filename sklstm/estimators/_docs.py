@@ -1,0 +1,130 @@
+"""Docstring pieces shared by LSTMClassifier and LSTMRegressor."""
+
+PARAMETERS = """\
+    hidden_size : int, default=64
+        LSTM hidden units per direction.
+    num_layers : int, default=1
+        Stacked LSTM layers.
+    bidirectional : bool, default=False
+        Also read every sequence backwards; the head sees both final states.
+    dropout : float in [0, 1), default=0.0
+        Dropout between stacked LSTM layers and before the output layer.
+    batch_size : int, default=32
+        Samples per forward/backward pass (the micro-batch). This is what must
+        fit in memory.
+    accumulation_steps : int, default=1
+        Micro-batches whose gradients are summed before one optimizer step. The
+        update equals that of one batch of ``batch_size * accumulation_steps``
+        samples (the effective batch), including the last, smaller batch of an
+        epoch: each micro-batch loss is weighted by its share of the effective
+        batch. Use it to train with a batch that does not fit in memory.
+    seq_len : int or None, default=None
+        Keep at most this many timesteps of every sequence (see
+        ``keep_steps``); None keeps all. Shorter sequences are left as they are.
+        Time and memory per batch shrink in proportion.
+    keep_steps : {"last", "first"}, default="last"
+        Which timesteps ``seq_len`` keeps: the most recent ones (usual for
+        forecasting and classification of recent behaviour) or the first ones.
+    bucketing : {"auto", True, False}, default="auto"
+        Batch sequences of similar length together (still shuffled every epoch
+        and reproducible under ``random_state``), so less padding is computed.
+        ``"auto"`` turns it on when the sequences have different lengths.
+    max_epochs : int, default=20
+        Passes over the training data (fewer with early stopping).
+    lr : float, default=1e-3
+        Learning rate, for ``base_batch_size`` samples when ``lr_scaling`` is set.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop", "adagrad"} or torch.optim.Optimizer subclass, \
+default="adam"
+        First-order optimizer.
+    optimizer_params : dict or None, default=None
+        Further keyword arguments for the optimizer, e.g. ``{"momentum": 0.9}``.
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer.
+    gradient_clip : float or None, default=None
+        Clip the global gradient norm to this value, once per optimizer step on
+        the accumulated gradient (skorch's ``GradientNormClipping``).
+    lr_scaling : {None, "linear", "sqrt"}, default=None
+        Scale ``lr`` with the effective batch size:
+        ``lr_ = lr * (batch_size * accumulation_steps / base_batch_size) ** p``,
+        ``p=1`` for "linear" (Goyal et al., 2017, for SGD), ``p=0.5`` for
+        "sqrt" (adaptive optimizers). Without it, comparing batch sizes also
+        compares step sizes.
+    base_batch_size : int, default=32
+        Batch size for which ``lr`` is meant when ``lr_scaling`` is set.
+    warmup_epochs : int, default=0
+        Ramp the learning rate linearly up to ``lr_`` over this many epochs.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers) and stop when its loss has not improved for ``patience``
+        epochs; the best weights are restored.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the training data held out when ``early_stopping`` is on.
+    patience : int, default=5
+        Epochs without improvement of the validation loss before stopping.
+    embedding_dim : int or None, default=None
+        Set for token-id input: ids pass through an ``nn.Embedding`` of this
+        size. None means numeric sequences.
+    vocab_size : int or None, default=None
+        Number of token ids (largest id + 1). None infers it from the training
+        data; ids at or above it are rejected at prediction time.
+    padding_idx : int or None, default=0
+        Token id that marks padding in padded 2D token input: it is removed
+        before packing and its embedding stays zero. Only used with
+        ``embedding_dim``.
+    device : str, default="auto"
+        ``"auto"`` (CUDA when available, else MPS, else CPU), ``"cpu"``,
+        ``"cuda"``, ``"cuda:1"``, ``"mps"``.
+    n_threads : int or None, default=None
+        torch CPU threads during ``fit`` and prediction (restored afterwards);
+        None leaves torch's setting. Inside joblib workers torch already uses
+        ``cpu_count // n_jobs`` threads.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the validation
+        split. The same value gives identical predictions on the CPU, also after
+        ``clone``. torch's global random state is left untouched.
+    verbose : int, default=0
+        1 prints skorch's per-epoch table.
+    callbacks : list or None, default=None
+        Extra skorch callbacks (instances or ``(name, callback)`` tuples),
+        e.g. ``skorch.callbacks.LRScheduler``. They are deep-copied at ``fit``;
+        the fitted copies are in ``net_.callbacks_``.
+"""
+
+ATTRIBUTES = """\
+    net_ : SequenceNet
+        The fitted skorch net (``net_.module_`` is the torch module,
+        ``net_.history`` the training history, ``net_.callbacks_`` the callbacks).
+    history_ : skorch.History
+        Shortcut for ``net_.history``.
+    n_features_in_ : int
+        Features per timestep; for 2D input ``(n_samples, n_timesteps)`` the
+        width, as in scikit-learn.
+    feature_names_in_ : ndarray of str
+        Column names, when fitted on a 2D DataFrame.
+    effective_batch_size_ : int
+        ``batch_size * accumulation_steps``: samples per optimizer step.
+    n_updates_ : int
+        Optimizer steps taken.
+    n_epochs_ : int
+        Epochs run (fewer than ``max_epochs`` after early stopping).
+    lr_ : float
+        Learning rate used, after ``lr_scaling``.
+    fit_time_ : float
+        Wall-clock seconds of ``fit``.
+    peak_memory_ : int or None
+        Peak memory of ``fit`` in bytes: ``torch.cuda.max_memory_allocated`` on
+        CUDA; on CPU the growth of the process's peak resident set size (Linux),
+        None where that cannot be read. See :class:`sklstm.resources.PeakMemory`.
+    device_ : torch.device
+        Device trained on.
+    vocab_size_ : int
+        Embedding rows (token input only).
+"""
+
+
+def fill(cls):
+    """Class decorator: put the shared sections into ``cls.__doc__``."""
+    cls.__doc__ = cls.__doc__.replace("{parameters}", PARAMETERS).replace(
+        "{attributes}", ATTRIBUTES
+    )
+    return cls

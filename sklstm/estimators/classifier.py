@@ -1,0 +1,96 @@
+"""LSTMClassifier: sequence classification."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import ClassifierMixin
+from sklearn.utils import assert_all_finite, column_or_1d
+from sklearn.utils.multiclass import check_classification_targets
+from torch import nn
+
+from . import _docs
+from ._base import BaseLSTM
+
+
+@_docs.fill
+class LSTMClassifier(ClassifierMixin, BaseLSTM):
+    """LSTM classifier for sequences, trained by skorch.
+
+    Binary and multiclass; labels of any type (strings too). Batch size,
+    gradient accumulation and sequence length are ordinary hyperparameters, so
+    sklearn searches can select them.
+
+    Parameters
+    ----------
+{parameters}
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, sorted.
+{attributes}
+    See Also
+    --------
+    LSTMRegressor : The regression counterpart.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm import LSTMClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 8, 2)).astype("float32")
+    >>> y = np.where(X[:, -1, 0] > 0, "up", "down")
+    >>> clf = LSTMClassifier(hidden_size=8, max_epochs=3, random_state=0).fit(X, y)
+    >>> clf.classes_
+    array(['down', 'up'], dtype='<U4')
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    def _encode_y(self, y):
+        y = column_or_1d(y, warn=True)
+        if y.dtype.kind in "fc":
+            assert_all_finite(y, input_name="y")
+        check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes, but the "
+                f"data contain only one class: {self.classes_[0]!r}."
+            )
+        return encoded.astype(np.int64)
+
+    def _n_outputs(self):
+        return len(self.classes_)
+
+    def _criterion(self):
+        return nn.CrossEntropyLoss
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : sequences, as in :meth:`fit`
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        return softmax(self._forward(X), axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        logits = self._forward(X)
+        return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Most probable class of each sequence.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        logits = self._forward(X)  # checks fitted state before classes_ is read
+        return self.classes_[np.argmax(logits, axis=1)]

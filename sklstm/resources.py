@@ -1,0 +1,95 @@
+"""Measuring what a fit costs (peak memory) and bounding what it may use (threads)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import torch
+
+__all__ = ["PeakMemory", "limit_threads"]
+
+_STATUS = "/proc/self/status"
+_CLEAR_REFS = "/proc/self/clear_refs"
+
+
+def _status_kib(field):
+    with open(_STATUS) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise OSError(f"{field} not in {_STATUS}")
+
+
+class PeakMemory:
+    """Context manager measuring the peak memory of the code it wraps, in bytes.
+
+    * CUDA: ``torch.cuda.max_memory_allocated`` after resetting the peak
+      statistics, i.e. the most tensor memory torch held on the device.
+    * CPU on Linux: the growth of the process's peak resident set size. The
+      kernel's high-water mark (``VmHWM``) is reset on entry by writing ``5``
+      to ``/proc/self/clear_refs``; ``peak`` is ``VmHWM`` at exit minus the
+      resident size at entry. It includes every allocation of the process
+      (tensors, autograd buffers, the allocator's cache), so concurrent work in
+      other threads of the same process is counted too.
+    * Elsewhere (no ``/proc``): ``peak`` is None.
+
+    Attributes
+    ----------
+    peak : int or None
+        Bytes, set on exit.
+
+    Examples
+    --------
+    >>> import torch
+    >>> with PeakMemory(torch.device("cpu")) as mem:
+    ...     x = torch.ones(1000, 1000)
+    >>> mem.peak is None or mem.peak >= 0
+    True
+    """
+
+    def __init__(self, device):
+        self.device = device
+        self.peak = None
+        self._baseline = None
+
+    def __enter__(self):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self._baseline = 0
+            return self
+        try:
+            with open(_CLEAR_REFS, "w") as f:
+                f.write("5")
+            self._baseline = _status_kib("VmRSS") * 1024
+        except OSError:  # not Linux, or /proc is read-only here
+            self._baseline = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            self.peak = int(torch.cuda.max_memory_allocated(self.device))
+        elif self._baseline is not None:
+            self.peak = max(0, _status_kib("VmHWM") * 1024 - self._baseline)
+        return False
+
+
+@contextlib.contextmanager
+def limit_threads(n_threads):
+    """Run a block with ``torch.set_num_threads(n_threads)``, then restore.
+
+    ``None`` leaves torch's setting alone. Inside joblib's loky workers torch
+    already starts with ``cpu_count // n_jobs`` threads, since loky sets
+    ``OMP_NUM_THREADS`` for its children.
+    """
+    if n_threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(min(n_threads, os.cpu_count() or n_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -1,0 +1,283 @@
+"""Turn long time series into supervised sequence data.
+
+:func:`make_windows` cuts one or several series into ``(lookback, n_features)`` input
+windows with the following ``horizon`` values of a target column as labels,
+:func:`make_window_splitter` builds a time-ordered cross-validation splitter that keeps
+overlapping targets out of the training folds, and :func:`from_long_format` converts a
+long ``(id, time, features...)`` table into ragged per-id sequences.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.model_selection import TimeSeriesSplit
+
+
+def _check_positive_int(value, name):
+    if not isinstance(value, Integral) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a positive int, got {value!r}.")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value}.")
+    return int(value)
+
+
+def _is_single_series(series):
+    """A list/tuple holds several series unless all its items are scalars."""
+    if isinstance(series, (list, tuple)):
+        return len(series) > 0 and all(np.ndim(item) == 0 for item in series)
+    return True
+
+
+def _parse_series(series, name):
+    """Return ``(values (T, F) float, index labels (T,), column names or None)``."""
+    columns = list(series.columns) if hasattr(series, "columns") else None
+    index = np.asarray(series.index) if hasattr(series, "index") else None
+    if columns is not None:
+        non_numeric = [c for c in columns if series[c].dtype.kind not in "biuf"]
+        if non_numeric:
+            raise ValueError(f"{name} has non-numeric columns {non_numeric}; drop or encode them.")
+    values = np.asarray(series)
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got dtype {values.dtype}.")
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2:
+        raise ValueError(f"{name} must be 1D (T,) or 2D (T, n_features), got shape {values.shape}.")
+    values = values.astype(np.float32 if values.dtype == np.float32 else np.float64)
+    bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
+    if bad.size:
+        raise ValueError(
+            f"{name} contains NaN or infinite values (first at timestep {bad[0]}); "
+            "fill or drop missing values before windowing."
+        )
+    return values, np.arange(len(values)) if index is None else index, columns
+
+
+def _target_position(target, columns, n_features, name):
+    if target is None:
+        return 0
+    if isinstance(target, Integral) and not isinstance(target, bool):
+        if not -n_features <= target < n_features:
+            raise ValueError(
+                f"target={target} is out of range for {name} with {n_features} columns."
+            )
+        return int(target) % n_features
+    if columns is None or target not in columns:
+        raise ValueError(
+            f"target={target!r} is not a column of {name}; pass a column index, or a column "
+            f"name of a DataFrame (columns: {columns})."
+        )
+    return columns.index(target)
+
+
+def make_windows(
+    series, lookback, horizon=1, step=1, target=None, return_index=False, return_groups=False
+):
+    """Cut time series into input windows and the values that follow them.
+
+    Window ``i`` starting at timestep ``a`` holds ``series[a : a + lookback]`` (all columns)
+    and its target is ``series[a + lookback : a + lookback + horizon, target]``.
+    Windows never cross the boundary between two series.
+
+    Parameters
+    ----------
+    series : array-like of shape (T,) or (T, n_features), DataFrame, or list of these
+        One long series, or a list of several series with the same number of columns.
+    lookback : int
+        Number of timesteps in each input window.
+    horizon : int, default=1
+        Number of future target values per window.
+    step : int, default=1
+        Distance between the starts of consecutive windows.
+    target : int or str, default=None
+        Target column index, or column name for DataFrames; None means column 0.
+    return_index : bool, default=False
+        Also return the index label (DataFrame/Series index, else the position) of each
+        window's first target, to split in time order.
+    return_groups : bool, default=False
+        Also return the number of the series each window comes from.
+
+    Returns
+    -------
+    X : ndarray of shape (n_windows, lookback, n_features)
+        Input windows, float64 (float32 for float32 input), series after series.
+    y : ndarray of shape (n_windows,) or (n_windows, horizon)
+        Targets; 1D when ``horizon == 1``.
+    index : ndarray of shape (n_windows,)
+        Only with ``return_index=True``.
+    groups : ndarray of shape (n_windows,)
+        Only with ``return_groups=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm.windows import make_windows
+    >>> X, y, index = make_windows(np.arange(6.0), lookback=3, return_index=True)
+    >>> X[:, :, 0]
+    array([[0., 1., 2.],
+           [1., 2., 3.],
+           [2., 3., 4.]])
+    >>> y, index
+    (array([3., 4., 5.]), array([3, 4, 5]))
+    """
+    lookback = _check_positive_int(lookback, "lookback")
+    horizon = _check_positive_int(horizon, "horizon")
+    step = _check_positive_int(step, "step")
+    single = _is_single_series(series)
+    if not single and len(series) == 0:
+        raise ValueError("series is an empty list; pass at least one series.")
+    Xs, ys, indices, groups = [], [], [], []
+    for number, item in enumerate([series] if single else series):
+        name = "series" if single else f"series {number}"
+        values, index, columns = _parse_series(item, name)
+        if Xs and values.shape[1] != Xs[0].shape[2]:
+            raise ValueError(
+                f"{name} has {values.shape[1]} columns but series 0 has {Xs[0].shape[2]}; "
+                "all series need the same columns."
+            )
+        if len(values) < lookback + horizon:
+            raise ValueError(
+                f"{name} has {len(values)} timesteps, fewer than lookback + horizon = "
+                f"{lookback + horizon}; reduce lookback or horizon, or drop this series."
+            )
+        column = _target_position(target, columns, values.shape[1], name)
+        starts = np.arange(0, len(values) - lookback - horizon + 1, step)
+        # sliding_window_view puts the window axis last: move it back to (time, feature).
+        Xs.append(sliding_window_view(values, lookback, axis=0)[starts].transpose(0, 2, 1))
+        ys.append(values[starts[:, None] + lookback + np.arange(horizon), column])
+        indices.append(index[starts + lookback])
+        groups.append(np.full(len(starts), number))
+    y = np.concatenate(ys)
+    out = [np.concatenate(Xs), y[:, 0] if horizon == 1 else y]
+    if return_index:
+        out.append(np.concatenate(indices))
+    if return_groups:
+        out.append(np.concatenate(groups))
+    return tuple(out)
+
+
+def make_window_splitter(n_splits=5, *, horizon=1, step=1, max_train_size=None, test_size=None):
+    """Time-ordered CV splitter for windows built from one series by :func:`make_windows`.
+
+    Returns a :class:`sklearn.model_selection.TimeSeriesSplit` whose ``gap`` drops the
+    last training windows whose target ranges would overlap the first validation
+    window's targets: with ``step`` between window starts, consecutive windows share
+    targets unless ``ceil(horizon / step)`` windows apart, hence
+    ``gap = ceil(horizon / step) - 1`` (``horizon - 1`` for ``step=1``). Validation windows
+    may still see training targets as inputs, which is legitimate history.
+
+    Only valid when windows are in time order, i.e. built from a single series; for several
+    series use a group-aware splitter with the ``groups`` from :func:`make_windows`.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of splits.
+    horizon : int, default=1
+        ``horizon`` used in :func:`make_windows`.
+    step : int, default=1
+        ``step`` used in :func:`make_windows`.
+    max_train_size, test_size : int, default=None
+        Passed to :class:`~sklearn.model_selection.TimeSeriesSplit`.
+
+    Returns
+    -------
+    cv : TimeSeriesSplit
+        Splitter for ``cross_validate``, ``GridSearchCV`` and friends.
+
+    Examples
+    --------
+    >>> from sklstm.windows import make_window_splitter
+    >>> make_window_splitter(3, horizon=4)
+    TimeSeriesSplit(gap=3, max_train_size=None, n_splits=3, test_size=None)
+    """
+    horizon = _check_positive_int(horizon, "horizon")
+    step = _check_positive_int(step, "step")
+    gap = -(-horizon // step) - 1
+    return TimeSeriesSplit(
+        n_splits=n_splits, gap=gap, max_train_size=max_train_size, test_size=test_size
+    )
+
+
+def from_long_format(
+    df, id_col, time_col, feature_cols=None, target_col=None, target_agg="last", dtype=np.float64
+):
+    """Convert a long table of ``(id, time, features...)`` rows into ragged sequences.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per (id, time) pair.
+    id_col, time_col : str
+        Columns identifying the sequence and ordering its timesteps.
+    feature_cols : list of str, default=None
+        Feature columns; None uses every column except ``id_col``, ``time_col`` and
+        ``target_col``.
+    target_col : str, default=None
+        Column holding the target; None returns ``y=None``.
+    target_agg : str or callable, default="last"
+        How the per-id target is taken from ``target_col`` after sorting by time: any
+        pandas aggregation (``"last"``, ``"first"``, ``"mean"``, ``"max"``...) or a function
+        of the per-id Series. ``"last"`` suits both per-id labels repeated on every row and
+        "value at the end of the sequence" targets.
+    dtype : numpy dtype, default=np.float64
+        dtype of the feature arrays.
+
+    Returns
+    -------
+    X : list of ndarray of shape (n_timesteps_i, n_features)
+        One array per id, rows sorted by time.
+    y : ndarray of shape (n_ids,) or None
+        Per-id target, aligned with ``ids``.
+    ids : ndarray of shape (n_ids,)
+        Ids in sorted order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklstm.windows import from_long_format
+    >>> df = pd.DataFrame({"id": ["b", "a", "a"], "t": [0, 1, 0],
+    ...                    "x": [5.0, 2.0, 1.0], "label": [0, 1, 1]})
+    >>> X, y, ids = from_long_format(df, "id", "t", target_col="label")
+    >>> [seq.ravel().tolist() for seq in X], y.tolist(), ids.tolist()
+    ([[1.0, 2.0], [5.0]], [1, 0], ['a', 'b'])
+    """
+    if not hasattr(df, "columns"):
+        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}.")
+    keys = [id_col, time_col]
+    if feature_cols is None:
+        feature_cols = [c for c in df.columns if c not in (id_col, time_col, target_col)]
+    feature_cols = list(feature_cols)
+    wanted = [*keys, *feature_cols, *([] if target_col is None else [target_col])]
+    missing = [c for c in wanted if c not in df.columns]
+    if missing:
+        raise ValueError(f"Columns {missing} not found in df; it has {list(df.columns)}.")
+    if not feature_cols:
+        raise ValueError("No feature columns: pass feature_cols or add feature columns to df.")
+    non_numeric = [c for c in feature_cols if df[c].dtype.kind not in "biuf"]
+    if non_numeric:
+        raise ValueError(f"Feature columns {non_numeric} are not numeric; encode or drop them.")
+    for name, cols in (("id/time", keys), ("feature", feature_cols)):
+        with_nan = [c for c in cols if df[c].isna().any()]
+        if with_nan:
+            raise ValueError(
+                f"{name} columns {with_nan} contain missing values; fill or drop them."
+            )
+    duplicated = df.duplicated(keys, keep=False)
+    if duplicated.any():
+        examples = df.loc[duplicated, keys].drop_duplicates().head(3).to_numpy().tolist()
+        raise ValueError(
+            f"df has several rows for the same ({id_col}, {time_col}) pair, e.g. {examples}; "
+            "aggregate them first."
+        )
+    # A stable sort makes each id one contiguous block of rows ordered by time.
+    data = df.sort_values(keys, kind="mergesort")
+    id_values = data[id_col].to_numpy()
+    starts = np.flatnonzero(np.r_[True, id_values[1:] != id_values[:-1]])
+    X = np.split(data[feature_cols].to_numpy(dtype=dtype), starts[1:])
+    y = None
+    if target_col is not None:
+        # sort=False keeps the order of first appearance, i.e. the sorted id order.
+        y = data.groupby(id_col, sort=False)[target_col].agg(target_agg).to_numpy()
+    return X, y, id_values[starts]

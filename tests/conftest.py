@@ -1,0 +1,22 @@
+"""Shared test settings and data."""
+
+import numpy as np
+import pytest
+import torch
+
+# One torch thread per test process: tiny LSTMs run faster single-threaded, and
+# pytest-xdist workers would otherwise oversubscribe the cores.
+torch.set_num_threads(1)
+
+#: Small, fast settings for tests that only need a working model.
+TINY = dict(hidden_size=8, max_epochs=2, batch_size=16, random_state=0)
+
+
+@pytest.fixture
+def seq_data():
+    """A learnable 3D classification/regression problem: (X, y_class, y_reg)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 12, 3)).astype(np.float32)
+    y_reg = X[:, -3:, 0].sum(axis=1)
+    y_class = np.where(y_reg > 0, "up", "down")
+    return X, y_class, y_reg

@@ -1,0 +1,250 @@
+"""Tests for sklstm.preprocessing: container handling, statistics, errors, sklearn API."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklstm.preprocessing import (
+    SequencePadder,
+    SequenceScaler,
+    _as_sequence_list,
+    _restore_container,
+)
+
+
+@parametrize_with_checks(
+    [
+        SequenceScaler(),
+        SequenceScaler(method="minmax", feature_range=(-1, 2)),
+        SequencePadder(),
+        SequencePadder(length=2, padding="pre", truncating="post", value=-1.0),
+    ]
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture
+def ragged():
+    """Three sequences with two features on very different scales."""
+    rng = np.random.default_rng(0)
+    return [rng.normal([5.0, -100.0], [2.0, 30.0], size=(n, 2)) for n in (4, 1, 7)]
+
+
+def _containers(sequences):
+    """The same ragged data as a list, a 1D object array and a tuple."""
+    obj = np.empty(len(sequences), dtype=object)
+    for i, seq in enumerate(sequences):
+        obj[i] = seq
+    return {"list": list(sequences), "object": obj, "tuple": tuple(sequences)}
+
+
+@pytest.mark.parametrize("form", ["list", "object", "tuple"])
+def test_scaler_pools_all_timesteps_and_keeps_ragged_form(ragged, form):
+    X = _containers(ragged)[form]
+    Xt = SequenceScaler().fit(X).transform(X)
+    stacked = np.concatenate(ragged)
+    expected = (stacked - stacked.mean(axis=0)) / stacked.std(axis=0)
+    assert isinstance(Xt, np.ndarray if form == "object" else list)
+    assert [len(seq) for seq in Xt] == [4, 1, 7]
+    assert_allclose(np.concatenate(list(Xt)), expected)
+
+
+def test_scaler_3d_uses_per_feature_statistics_over_time():
+    X = np.random.default_rng(1).normal(3.0, 2.0, size=(5, 6, 3))
+    scaler = SequenceScaler().fit(X)
+    assert_allclose(scaler.mean_, X.reshape(-1, 3).mean(axis=0))
+    assert_allclose(scaler.scale_, X.reshape(-1, 3).std(axis=0))
+    assert (scaler.n_features_in_, scaler.n_sequence_features_) == (3, 3)
+    assert scaler.n_timesteps_seen_ == 30
+    Xt = scaler.transform(X)
+    assert Xt.shape == X.shape
+    assert_allclose(Xt.reshape(-1, 3).mean(axis=0), 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_scaler_2d_treats_all_values_as_one_feature(as_frame):
+    values = np.arange(12.0).reshape(3, 4)
+    X = pd.DataFrame(values, columns=list("abcd")) if as_frame else values
+    scaler = SequenceScaler(method="minmax").fit(X)
+    assert_allclose(scaler.data_min_, [0.0])
+    assert_allclose(scaler.data_max_, [11.0])
+    assert scaler.n_features_in_ == 4 and scaler.n_sequence_features_ == 1
+    assert_allclose(scaler.transform(X), values / 11.0)
+    # Univariate ragged sequences share the single fitted feature.
+    assert_allclose(scaler.transform([np.array([[11.0], [5.5]])])[0].ravel(), [1.0, 0.5])
+
+
+@pytest.mark.parametrize("feature_range", [(0, 1), (-1, 2)])
+def test_minmax_maps_features_onto_range(ragged, feature_range):
+    Xt = SequenceScaler(method="minmax", feature_range=feature_range).fit_transform(ragged)
+    stacked = np.concatenate(Xt)
+    assert_allclose(stacked.min(axis=0), feature_range[0])
+    assert_allclose(stacked.max(axis=0), feature_range[1])
+
+
+@pytest.mark.parametrize("method", ["standard", "minmax"])
+def test_constant_feature_gets_unit_scale(method):
+    X = np.stack([np.full((4, 5), 7.0), np.arange(20.0).reshape(4, 5)], axis=-1)
+    scaler = SequenceScaler(method=method).fit(X)
+    assert scaler.scale_[0] == 1.0
+    expected_constant = 0.0 if method == "standard" else 7.0 - scaler.data_min_[0]
+    assert_allclose(scaler.transform(X)[..., 0], expected_constant)
+
+
+@pytest.mark.parametrize("method", ["standard", "minmax"])
+@pytest.mark.parametrize("form", ["3d", "2d", "list", "object"])
+def test_inverse_transform_round_trip(ragged, method, form):
+    X = {
+        "3d": np.stack([ragged[0], ragged[0] * 2]),
+        "2d": ragged[2],
+        **_containers(ragged),
+    }[form]
+    scaler = SequenceScaler(method=method).fit(X)
+    back = scaler.inverse_transform(scaler.transform(X))
+    assert type(back) is type(X)
+    for original, restored in zip(X, back, strict=True):
+        assert_allclose(restored, original)
+
+
+@pytest.mark.parametrize("copy", [True, False])
+def test_copy_controls_in_place_scaling(copy):
+    X = np.ones((2, 3, 1)) * np.arange(3.0)[None, :, None]
+    original = X.copy()
+    Xt = SequenceScaler(copy=copy).fit(X).transform(X)
+    assert np.shares_memory(X, Xt) is not copy
+    assert_array_equal(X, Xt if not copy else original)
+
+
+def test_scaler_keeps_float32(ragged):
+    X = [seq.astype(np.float32) for seq in ragged]
+    assert {seq.dtype for seq in SequenceScaler().fit_transform(X)} == {np.dtype(np.float32)}
+
+
+@pytest.mark.parametrize(
+    ("X", "match"),
+    [
+        ([np.ones((3, 2)), np.array([[1.0, np.nan]])], r"X\[1\] contains NaN"),
+        ([np.ones((3, 2)), np.array([[np.inf, 1.0]])], r"X\[1\] contains infinity"),
+        ([np.ones((3, 2)), np.ones((2, 2)), np.ones((2, 3))], r"X\[2\] has shape \(2, 3\)"),
+        ([np.ones((3, 2)), np.ones((0, 2))], r"X\[1\] is empty"),
+        ([np.ones((3, 2)), np.ones(3)], r"X\[1\] has 1 dimension"),
+        ([np.ones((3, 2)), np.ones((3, 2, 1))], r"X\[1\] has 3 dimension"),
+        ([], "contains no sequences"),
+        (np.ones(4), "Reshape your data"),
+        (np.ones((2, 0, 3)), "need >= 1 timestep"),
+        (np.full((2, 3, 1), np.nan), "Input X contains NaN"),
+    ],
+)
+def test_scaler_fit_rejects_bad_sequences(X, match):
+    with pytest.raises(ValueError, match=match):
+        SequenceScaler().fit(X)
+
+
+@pytest.mark.parametrize(
+    "X_new", [np.ones((2, 5, 3)), [np.ones((4, 3))], np.ones((2, 5))], ids=["3d", "list", "2d"]
+)
+def test_transform_rejects_wrong_feature_count(ragged, X_new):
+    n_new = 1 if np.ndim(X_new) == 2 else 3
+    match = f"X has {n_new} features, but SequenceScaler is expecting 2 features as input."
+    with pytest.raises(ValueError, match=match):
+        SequenceScaler().fit(ragged).transform(X_new)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"method": "robust"}, "method must be"),
+        ({"feature_range": (1, 0)}, "feature_range must be"),
+        ({"feature_range": "0-1"}, "feature_range must be"),
+    ],
+)
+def test_scaler_validates_params_in_fit(ragged, params, match):
+    scaler = SequenceScaler(**params)  # no validation in __init__
+    assert scaler.get_params()[next(iter(params))] == next(iter(params.values()))
+    with pytest.raises(ValueError, match=match):
+        scaler.fit(ragged)
+
+
+@pytest.fixture
+def short_long():
+    return [np.array([[1.0], [2.0], [3.0], [4.0]]), np.array([[5.0]])]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, [[1, 2, 3, 4], [5, 0, 0, 0]]),
+        ({"padding": "pre"}, [[1, 2, 3, 4], [0, 0, 0, 5]]),
+        ({"length": 2}, [[3, 4], [5, 0]]),
+        ({"length": 2, "truncating": "post"}, [[1, 2], [5, 0]]),
+        ({"length": 3, "padding": "pre", "value": -1.0}, [[2, 3, 4], [-1, -1, 5]]),
+    ],
+)
+def test_padder_pads_and_truncates(short_long, params, expected):
+    out = SequencePadder(**params).fit_transform(short_long)
+    assert out.shape == (2, len(expected[0]), 1)
+    assert_array_equal(out[:, :, 0], expected)
+
+
+def test_padder_uses_length_seen_in_fit(short_long):
+    padder = SequencePadder().fit([np.ones((2, 1)), np.ones((3, 1))])
+    assert padder.length_ == 3
+    assert_array_equal(padder.transform(short_long)[:, :, 0], [[2, 3, 4], [5, 0, 0]])
+
+
+@pytest.mark.parametrize("padding", ["pre", "post"])
+@pytest.mark.parametrize("length", [3, 8])
+def test_padder_dense_matches_ragged(padding, length):
+    X = np.random.default_rng(2).normal(size=(3, 5, 2))
+    padder = SequencePadder(length=length, padding=padding)
+    assert_array_equal(padder.fit_transform(X), padder.fit_transform(list(X)))
+    assert_array_equal(padder.fit_transform(X[:, :, 0]), padder.fit_transform(list(X))[..., 0])
+
+
+@pytest.mark.parametrize(("value", "dtype"), [(0, np.int64), (3.0, np.int64), (0.5, np.float64)])
+def test_padder_token_ids_become_2d_and_keep_integers(value, dtype):
+    tokens = [np.array([4, 7, 9]), np.array([2])]
+    out = SequencePadder(value=value).fit_transform(tokens)
+    assert out.dtype == dtype
+    assert_array_equal(out, [[4, 7, 9], [2, value, value]])
+
+
+def test_padder_passes_nan_through():
+    X = [np.array([[np.nan], [1.0]])]
+    assert_array_equal(SequencePadder(length=3).fit_transform(X)[0, :, 0], [np.nan, 1.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "match"),
+    [
+        ({"length": 0}, ValueError, "length must be"),
+        ({"length": 2.5}, ValueError, "length must be"),
+        ({"padding": "both"}, ValueError, "padding must be"),
+        ({"truncating": "middle"}, ValueError, "truncating must be"),
+        ({"value": "x"}, TypeError, "value must be"),
+    ],
+)
+def test_padder_validates_params_in_fit(short_long, params, error, match):
+    with pytest.raises(error, match=match):
+        SequencePadder(**params).fit(short_long)
+
+
+@pytest.mark.parametrize(
+    ("X", "kind"),
+    [
+        (np.zeros((2, 3, 4)), "3d"),
+        (np.zeros((2, 3)), "2d"),
+        ([np.zeros((2, 4)), np.zeros((3, 4))], "list"),
+        ([[[0.0], [1.0]], [[2.0]]], "list"),
+    ],
+)
+def test_sequence_list_helpers_round_trip(X, kind):
+    sequences, found = _as_sequence_list(X)
+    assert found == kind
+    assert all(seq.ndim == 2 for seq in sequences)
+    restored = _restore_container(sequences, kind)
+    for original, back in zip(X, restored, strict=True):
+        assert_array_equal(back, np.asarray(original, dtype=float))

@@ -1,0 +1,196 @@
+"""Tests for sklstm.windows: windowing, leakage-free time splits, long-format input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from sklstm.datasets import make_sensor_series
+from sklstm.windows import from_long_format, make_window_splitter, make_windows
+
+
+@pytest.fixture
+def series():
+    """A (20, 3) series whose value encodes (timestep, column): 10 * t + column."""
+    return 10.0 * np.arange(20)[:, None] + np.arange(3)[None, :]
+
+
+def test_make_windows_small_example():
+    X, y = make_windows(np.arange(8.0), lookback=2, horizon=2, step=2)
+    assert_array_equal(X[:, :, 0], [[0, 1], [2, 3], [4, 5]])
+    assert_array_equal(y, [[2, 3], [4, 5], [6, 7]])
+
+
+@pytest.mark.parametrize(
+    ("lookback", "horizon", "step", "target"),
+    [(3, 1, 1, None), (5, 4, 2, 2), (1, 3, 3, -1), (16, 4, 1, 1)],
+)
+def test_windows_hold_past_inputs_and_future_targets(series, lookback, horizon, step, target):
+    X, y, index = make_windows(series, lookback, horizon, step, target, return_index=True)
+    column = 0 if target is None else target % 3
+    expected_starts = np.arange(0, 20 - lookback - horizon + 1, step)
+    assert_array_equal(index, expected_starts + lookback)
+    assert X.shape == (len(expected_starts), lookback, 3)
+    assert y.shape == ((len(expected_starts),) if horizon == 1 else (len(expected_starts), horizon))
+    y = y.reshape(len(X), horizon)
+    for window, targets, first in zip(X, y, index, strict=True):
+        assert_array_equal(window, series[first - lookback : first])
+        assert_array_equal(targets, series[first : first + horizon, column])
+
+
+def test_dataframe_target_by_name_and_time_index(series):
+    times = pd.date_range("2024-01-01", periods=20, freq="D")
+    df = pd.DataFrame(series, index=times, columns=["load", "temp", "wind"])
+    X, y, index = make_windows(df, lookback=4, target="temp", return_index=True)
+    assert_array_equal(y, series[4:, 1])
+    assert_array_equal(index, times[4:])
+    assert X.dtype == np.float64
+
+
+def test_windows_never_cross_series_boundaries(series):
+    parts = [series[:9], series[9:], series[3:8]]
+    X, y, groups = make_windows(parts, lookback=3, horizon=2, return_groups=True)
+    assert_array_equal(np.bincount(groups), [5, 7, 1])
+    for window, targets, group in zip(X, y, groups, strict=True):
+        values = parts[group]
+        # Each window plus its targets is a contiguous stretch of its own series.
+        start = np.flatnonzero(values[:, 0] == window[0, 0])[0]
+        assert_array_equal(window, values[start : start + 3])
+        assert_array_equal(targets, values[start + 3 : start + 5, 0])
+
+
+def test_float32_series_stay_float32(series):
+    X, y = make_windows(series.astype(np.float32), lookback=2)
+    assert (X.dtype, y.dtype) == (np.float32, np.float32)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"lookback": 0}, ValueError, "lookback must be a positive int, got 0"),
+        ({"lookback": 2.5}, TypeError, "lookback must be a positive int"),
+        ({"lookback": 2, "horizon": True}, TypeError, "horizon must be a positive int"),
+        ({"lookback": 2, "step": -1}, ValueError, "step must be a positive int"),
+        ({"lookback": 18, "horizon": 3}, ValueError, "series has 20 timesteps, fewer than"),
+        ({"lookback": 2, "target": 3}, ValueError, "target=3 is out of range"),
+        ({"lookback": 2, "target": "load"}, ValueError, "not a column"),
+    ],
+)
+def test_make_windows_rejects_bad_arguments(series, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make_windows(series, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ([np.ones((10, 2)), np.ones((4, 2))], "series 1 has 4 timesteps"),
+        ([np.ones((10, 2)), np.ones((10, 3))], "series 1 has 3 columns"),
+        ([np.ones(10), np.r_[np.ones(7), np.nan, 1.0, 1.0]], "series 1 contains NaN.*timestep 7"),
+        (pd.DataFrame({"a": np.ones(10), "b": ["x"] * 10}), r"non-numeric columns \['b'\]"),
+        ([], "empty list"),
+    ],
+)
+def test_make_windows_names_the_bad_series(data, match):
+    with pytest.raises(ValueError, match=match):
+        make_windows(data, lookback=4, horizon=2)
+
+
+@pytest.mark.parametrize(("horizon", "step", "gap"), [(1, 1, 0), (5, 1, 4), (5, 2, 2), (4, 4, 0)])
+def test_splitter_gap(horizon, step, gap):
+    cv = make_window_splitter(3, horizon=horizon, step=step)
+    assert isinstance(cv, TimeSeriesSplit)
+    assert cv.gap == gap
+
+
+def _target_overlap(cv, index, horizon):
+    """Number of target timesteps shared by training and validation windows, per split."""
+    overlaps = []
+    for train, test in cv.split(index):
+        train_steps = {t for first in index[train] for t in range(first, first + horizon)}
+        test_steps = {t for first in index[test] for t in range(first, first + horizon)}
+        overlaps.append(len(train_steps & test_steps))
+    return overlaps
+
+
+@pytest.mark.parametrize(("horizon", "step"), [(1, 1), (6, 1), (6, 4), (3, 5)])
+def test_splitter_keeps_overlapping_targets_out_of_training(horizon, step):
+    _, _, index = make_windows(np.arange(300.0), 10, horizon, step, return_index=True)
+    cv = make_window_splitter(4, horizon=horizon, step=step)
+    assert _target_overlap(cv, index, horizon) == [0, 0, 0, 0]
+
+
+def test_plain_time_series_split_leaks_multi_step_targets():
+    # Why the gap matters: without it, the last training windows share targets.
+    _, _, index = make_windows(np.arange(300.0), 10, horizon=6, return_index=True)
+    assert all(overlap > 0 for overlap in _target_overlap(TimeSeriesSplit(4), index, 6))
+
+
+def test_grid_search_over_windows_learns_the_sensor_series():
+    X, y = make_windows(make_sensor_series(n_timesteps=400, random_state=0), lookback=4)
+    flatten = FunctionTransformer(lambda X: X.reshape(len(X), -1))
+    search = GridSearchCV(
+        make_pipeline(flatten, Ridge()),
+        {"ridge__alpha": [0.1, 1000.0]},
+        cv=make_window_splitter(3),
+    ).fit(X, y)
+    assert search.best_params_ == {"ridge__alpha": 0.1}
+    assert search.best_score_ > 0.9
+
+
+@pytest.fixture
+def long_df():
+    return pd.DataFrame(
+        {
+            "id": ["b", "a", "b", "a", "a", "c"],
+            "t": [1, 2, 0, 0, 1, 5],
+            "x1": [11.0, 2.0, 10.0, 0.0, 1.0, 20.0],
+            "x2": [1, 1, 1, 0, 0, 3],
+            "label": [0.0, 5.0, 2.0, 1.0, 3.0, 7.0],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("target_agg", "expected"),
+    [("last", [5.0, 0.0, 7.0]), ("mean", [3.0, 1.0, 7.0]), (lambda s: s.iloc[0], [1.0, 2.0, 7.0])],
+)
+def test_from_long_format_sorts_by_id_and_time(long_df, target_agg, expected):
+    X, y, ids = from_long_format(long_df, "id", "t", target_col="label", target_agg=target_agg)
+    assert_array_equal(ids, ["a", "b", "c"])
+    assert_array_equal(X[0], [[0.0, 0.0], [1.0, 0.0], [2.0, 1.0]])
+    assert_array_equal(X[1], [[10.0, 1.0], [11.0, 1.0]])
+    assert_array_equal(X[2], [[20.0, 3.0]])
+    assert_array_equal(y, expected)
+
+
+def test_from_long_format_feature_selection_without_target(long_df):
+    X, y, _ = from_long_format(long_df, "id", "t", feature_cols=["x2", "label"])
+    assert y is None
+    assert_array_equal(X[1], [[1.0, 2.0], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    ("change", "kwargs", "match"),
+    [
+        (None, {"feature_cols": ["x1", "x9"]}, r"Columns \['x9'\] not found"),
+        (None, {"target_col": "y"}, r"Columns \['y'\] not found"),
+        ({"t": [1, 2, 0, 2, 1, 5]}, {}, r"same \(id, t\) pair, e.g. \[\['a', 2\]\]"),
+        ({"x2": list("pqrstu")}, {}, r"Feature columns \['x2'\] are not numeric"),
+        ({"x1": [1.0, np.nan, 1, 1, 1, 1]}, {}, r"feature columns \['x1'\] contain missing"),
+        ({"id": ["a", None, "b", "a", "a", "c"]}, {}, r"id/time columns \['id'\] contain"),
+    ],
+)
+def test_from_long_format_errors(long_df, change, kwargs, match):
+    df = long_df.assign(**(change or {}))
+    with pytest.raises(ValueError, match=match):
+        from_long_format(df, "id", "t", **kwargs)
+
+
+def test_from_long_format_requires_a_dataframe():
+    with pytest.raises(TypeError, match="must be a pandas DataFrame"):
+        from_long_format(np.ones((3, 3)), 0, 1)

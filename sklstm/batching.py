@@ -63,10 +63,12 @@ class BatchLoader:
         self.bucketing = bucketing
         self.bucket_batches = bucket_batches
         self._base, self._indices = _unwrap(dataset)
-        self._generator = torch.Generator()
-        if seed is None:
-            seed = int(torch.randint(2**62, (1,)))
-        self._generator.manual_seed(seed)
+        self._generator = None
+        if shuffle:  # sequential loaders (prediction) must not touch any RNG
+            self._generator = torch.Generator()
+            if seed is None:
+                seed = int(torch.randint(2**62, (1,)))
+            self._generator.manual_seed(seed)
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)

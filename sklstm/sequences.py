@@ -77,9 +77,9 @@ def _items(X, estimator):
     return items
 
 
-def _check_feature_count(estimator, n_features, reset, kind):
+def _check_kind(estimator, kind, reset):
+    """2D input means (n_samples, n_timesteps); it cannot follow a 3D fit or lead one."""
     if reset:
-        estimator.n_features_in_ = n_features
         estimator._fit_kind = kind
         return
     fitted_2d = getattr(estimator, "_fit_kind", kind) == "2d"
@@ -89,6 +89,13 @@ def _check_feature_count(estimator, n_features, reset, kind):
             f"{'2D (n_samples, n_timesteps)' if fitted_2d else '3D or ragged'} sequences "
             f"but got {'2D' if kind == '2d' else kind} input; pass X in the same form as in fit."
         )
+
+
+def _check_feature_count(estimator, n_features, reset, kind):
+    _check_kind(estimator, kind, reset)
+    if reset:
+        estimator.n_features_in_ = n_features
+        return
     if n_features != estimator.n_features_in_:
         raise ValueError(
             f"X has {n_features} features, but {_name(estimator)} is expecting "
@@ -101,6 +108,7 @@ def _dense_numeric(X, estimator, reset):
     X_arr = X if hasattr(X, "iloc") else np.asarray(X)  # keep DataFrames for feature names
     ndim = len(getattr(X_arr, "shape", ()))
     if ndim == 2:
+        _check_kind(estimator, "2d", reset)
         X_arr = validate_data(
             estimator, X_arr, reset=reset, dtype=[np.float32, np.float64],
             ensure_all_finite=True,

@@ -8,8 +8,11 @@ import torch
 # pytest-xdist workers would otherwise oversubscribe the cores.
 torch.set_num_threads(1)
 
-#: Small, fast settings for tests that only need a working model.
-TINY = dict(hidden_size=8, max_epochs=2, batch_size=16, random_state=0)
+
+@pytest.fixture
+def tiny():
+    """Small, fast estimator settings for tests that only need a working model."""
+    return dict(hidden_size=8, max_epochs=2, batch_size=16, random_state=0)
 
 
 @pytest.fixture

@@ -1,0 +1,73 @@
+"""Gradient accumulation: k micro-batches of B equal one batch of B*k."""
+
+import math
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from skorch.callbacks import Callback
+
+from sklstm import LSTMClassifier, LSTMRegressor
+
+N = 53  # not divisible by any B or B*k below: every epoch ends with a short batch
+B = 4
+
+
+@pytest.fixture(params=["classifier", "regressor"])
+def problem(request):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(N, 6, 2)).astype(np.float32)
+    if request.param == "classifier":
+        y = (X[:, -1, 0] > 0).astype(int) + (X[:, -1, 1] > 0.5)  # 3 classes
+        return LSTMClassifier, X, y, "predict_proba"
+    return LSTMRegressor, X, np.c_[X[:, -2:, 0].sum(1), X[:, -1, 1]], "predict"
+
+
+def _fit(Estimator, X, y, **params):
+    base = dict(hidden_size=6, max_epochs=3, optimizer="sgd", lr=0.3, dropout=0.0,
+                random_state=0)
+    return Estimator(**base, **params).fit(X, y)
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+@pytest.mark.parametrize("gradient_clip", [None, 0.05])
+def test_accumulation_equals_large_batch(problem, k, gradient_clip):
+    Estimator, X, y, method = problem
+    big = _fit(Estimator, X, y, batch_size=B * k, gradient_clip=gradient_clip)
+    acc = _fit(Estimator, X, y, batch_size=B, accumulation_steps=k,
+               gradient_clip=gradient_clip)
+    assert_allclose(getattr(acc, method)(X), getattr(big, method)(X), rtol=1e-4, atol=1e-6)
+    expected_updates = 3 * math.ceil(N / (B * k))
+    assert acc.n_updates_ == big.n_updates_ == expected_updates
+    assert acc.effective_batch_size_ == big.effective_batch_size_ == B * k
+
+
+def test_equivalence_test_is_sensitive(problem):
+    """Without accumulation the small batch trains differently: the test above can fail."""
+    Estimator, X, y, method = problem
+    small = _fit(Estimator, X, y, batch_size=B)
+    big = _fit(Estimator, X, y, batch_size=B * 2)
+    assert not np.allclose(getattr(small, method)(X), getattr(big, method)(X), atol=1e-4)
+
+
+class _GradCalls(Callback):
+    """Counts gradient hooks and records the batch size each one saw."""
+
+    def initialize(self):
+        self.sizes = []
+        return self
+
+    def on_grad_computed(self, net, named_parameters, batch=None, training=False, **kw):
+        self.sizes.append(len(batch[1]))
+
+
+def test_callbacks_see_each_optimizer_step_once(problem):
+    Estimator, X, y, _ = problem
+    est = _fit(Estimator, X, y, batch_size=B, accumulation_steps=3,
+               callbacks=[("grads", _GradCalls())])
+    sizes = est.net_.callbacks_[[n for n, _ in est.net_.callbacks_].index("grads")][1].sizes
+    assert len(sizes) == est.n_updates_
+    per_epoch = [B * 3] * (N // (B * 3)) + [N % (B * 3)]
+    assert sizes == per_epoch * 3
+    # the train loss skorch records is the mean over the whole effective batch
+    assert est.history_[-1, "batches", -1, "train_batch_size"] == N % (B * 3)

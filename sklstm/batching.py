@@ -46,7 +46,10 @@ class BatchLoader:
         Group sequences of similar length: the shuffled order is cut into
         chunks of ``bucket_batches`` batches, each chunk is sorted by length and
         cut into batches, and the batches are shuffled. Padding waste then
-        shrinks while every epoch still sees a different random order. Has no
+        shrinks while every epoch still sees a different random order. The sort
+        is jittered (each sample may move by up to one batch in the sorted
+        order), so the batches themselves, not only their order, change from
+        epoch to epoch even when one chunk holds the whole dataset. Has no
         effect for data without padding.
     bucket_batches : int, default=50
         Batches per sorted chunk when bucketing.
@@ -87,8 +90,12 @@ class BatchLoader:
         batches = []
         for start in range(0, len(order), chunk):
             part = order[start:start + chunk]
-            by_length = torch.argsort(lengths[start:start + chunk], stable=True)
-            batches.extend(part[by_length].split(self.batch_size))
+            # rank by length (ties in shuffled order), then add up to one batch of
+            # random rank: neighbours in length trade places, so batch contents
+            # vary between epochs while a batch still spans a narrow length range
+            rank = torch.argsort(torch.argsort(lengths[start:start + chunk], stable=True))
+            jitter = torch.rand(len(part), generator=self._generator) * self.batch_size
+            batches.extend(part[torch.argsort(rank + jitter)].split(self.batch_size))
         shuffled = torch.randperm(len(batches), generator=self._generator).tolist()
         return [batches[i] for i in shuffled]
 

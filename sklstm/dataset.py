@@ -82,18 +82,19 @@ class SequenceDataset(Dataset):
         idx : torch.Tensor or slice
             CPU int64 indices, or a slice for sequential batches (a view, no copy).
         """
+        lengths = None if self.lengths is None else self.lengths[idx]
+        # cut to the batch's longest sequence *before* gathering, so the padding
+        # beyond it is never copied (and gathered batches come out contiguous)
+        X = self.X if lengths is None else self.X[:, : int(lengths.max())]
         if isinstance(idx, slice):
-            X, y = self.X[idx], (None if self.y is None else self.y[idx])
-            lengths = None if self.lengths is None else self.lengths[idx]
+            X, y = X[idx], (None if self.y is None else self.y[idx])
         else:
             dev_idx = idx if self.X.device == idx.device else idx.to(self.X.device)
-            X = self.X.index_select(0, dev_idx)
+            X = X.index_select(0, dev_idx)
             y = None if self.y is None else self.y.index_select(0, dev_idx)
-            lengths = None if self.lengths is None else self.lengths[idx]
         if X.device != self.device:
             X = X.to(self.device, non_blocking=True)
             y = None if y is None else y.to(self.device, non_blocking=True)
         if lengths is None:
             return X, y
-        max_len = int(lengths.max())
-        return {"x": X[:, :max_len], "lengths": lengths}, y
+        return {"x": X, "lengths": lengths}, y

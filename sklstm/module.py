@@ -1,12 +1,62 @@
-"""The torch module: optional token embedding, LSTM, dropout and a linear head."""
+"""The torch module: optional token embedding, LSTM, dropout and a linear head.
+
+Padded batches never change a result: every sequence is summarised by the LSTM
+state at its own last step. How that state is reached matters for speed, not
+for the result. ``pack_padded_sequence`` is the textbook way, but on the CPU
+a packed LSTM falls back to an unfused step-by-step kernel whose backward pass
+is roughly ten times slower than the fused dense kernel. So padded batches run
+densely instead:
+
+* forward direction: right padding only comes *after* a sequence's last step,
+  so the dense output at step ``length - 1`` is exactly the packed result; the
+  padded steps are computed and ignored (they receive no gradient);
+* backward direction (``bidirectional=True``): each sequence is reversed within
+  its own length, so the reverse pass also starts at the true last step. This
+  needs the layers run one by one with :func:`torch.lstm`, which is done on the
+  CPU; other devices keep packing, which cuDNN runs fused.
+
+Length bucketing (:class:`~sklstm.batching.BatchLoader`) keeps the computed
+padding small.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence
 
-__all__ = ["LSTMNetwork"]
+__all__ = ["LSTMNetwork", "reverse_padded"]
+
+
+def reverse_padded(x, lengths):
+    """Reverse every right-padded sequence within its own length.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (batch, n_timesteps, n_channels)
+        Right-padded sequences.
+    lengths : torch.Tensor of shape (batch,)
+        True lengths, on ``x``'s device.
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape; step ``t < length`` holds step ``length - 1 - t`` of ``x``
+        and the padding stays where it was. Applying it twice restores ``x``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 0.0]])[:, :, None]
+    >>> reverse_padded(x, torch.tensor([3, 2]))[:, :, 0]
+    tensor([[3., 2., 1.],
+            [5., 4., 0.]])
+    """
+    steps = torch.arange(x.shape[1], device=x.device)[None, :]
+    last = lengths[:, None] - 1
+    index = torch.where(steps <= last, last - steps, steps)
+    return x.gather(1, index[:, :, None].expand(-1, -1, x.shape[2]))
 
 
 class LSTMNetwork(nn.Module):
@@ -67,17 +117,52 @@ class LSTMNetwork(nn.Module):
             ``(batch, n_timesteps, n_inputs)`` floats, or ``(batch, n_timesteps)``
             token ids; right-padded when ``lengths`` is given.
         lengths : torch.Tensor or None
-            CPU int64 true lengths. Padded batches are packed, so padding never
-            changes a result: each sequence ends at its own last step.
+            CPU int64 true lengths. Each sequence is summarised at its own last
+            step, so padding never changes a result.
         """
         if self.embedding is not None:
             x = self.embedding(x)
-        if lengths is not None and int(lengths.min()) < x.shape[1]:
-            x = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        _, (h_n, _) = self.lstm(x)
-        # h_n: (num_layers * directions, batch, hidden); keep the top layer
-        if self.lstm.bidirectional:
-            last = torch.cat([h_n[-2], h_n[-1]], dim=1)
+        if lengths is None or int(lengths.min()) >= x.shape[1]:
+            last = self._final_state(self.lstm(x)[1][0])
+        elif not self.lstm.bidirectional:
+            out, _ = self.lstm(x)
+            steps = (lengths - 1).to(out.device)
+            last = out[torch.arange(len(out), device=out.device), steps]
+        elif x.device.type == "cpu":
+            last = self._bidirectional_padded(x, lengths)
         else:
-            last = h_n[-1]
+            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            last = self._final_state(self.lstm(packed)[1][0])
         return self.head(self.dropout(last))
+
+    def _final_state(self, h_n):
+        """Top-layer final hidden state(s) from ``h_n`` (layers * directions, batch, hidden)."""
+        if self.lstm.bidirectional:
+            return torch.cat([h_n[-2], h_n[-1]], dim=1)
+        return h_n[-1]
+
+    def _bidirectional_padded(self, x, lengths):
+        """Bidirectional final states of right-padded ``x``, layer by layer.
+
+        Equals the packed result: the reverse direction reads every sequence
+        reversed within its length, so it starts at the true last step.
+        """
+        lstm = self.lstm
+        h0 = x.new_zeros(1, len(x), lstm.hidden_size)
+        for layer in range(lstm.num_layers):
+            if layer:  # nn.LSTM's dropout sits between layers
+                x = F.dropout(x, lstm.dropout, self.training)
+            outputs = []
+            for suffix in ("", "_reverse"):
+                weights = [getattr(lstm, f"{name}_l{layer}{suffix}") for name in
+                           ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+                inp = reverse_padded(x, lengths) if suffix else x
+                # one layer, one direction: the fused kernel nn.LSTM itself calls
+                out = torch.lstm(inp, (h0, h0), weights, True, 1, 0.0, self.training,
+                                 False, True)[0]
+                outputs.append(reverse_padded(out, lengths) if suffix else out)
+            x = torch.cat(outputs, dim=2)
+        size = lstm.hidden_size
+        forward_last = x[torch.arange(len(x)), lengths - 1, :size]
+        # the reverse pass ends at step 0 once its output is put back in order
+        return torch.cat([forward_last, x[:, 0, size:]], dim=1)

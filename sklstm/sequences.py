@@ -23,6 +23,16 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array, validate_data
 
+from ._sequence_input import (
+    RAGGED_KINDS,
+    check_ragged,
+    feature_count_error,
+    no_samples_error,
+    pad_sequences,
+    sequence_kind,
+)
+from ._sequence_input import keep_steps as _keep  # to_sequences has a keep_steps argument
+
 __all__ = ["Sequences", "to_sequences"]
 
 
@@ -58,18 +68,13 @@ def _name(estimator):
 
 def _is_list_like(X):
     """True for containers that may hold ragged sequences."""
-    return isinstance(X, (list, tuple)) or (
-        isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1
-    )
+    return sequence_kind(X) in RAGGED_KINDS
 
 
 def _items(X, estimator):
     """Per-sample arrays of a list-like ``X``; ``None`` if they stack to one array."""
     if len(X) == 0:
-        raise ValueError(
-            f"Found array with 0 sample(s) while a minimum of 1 is required by "
-            f"{_name(estimator)}. Pass at least one sequence."
-        )
+        raise no_samples_error(_name(estimator))
     items = [np.asarray(x) for x in X]
     first = items[0].shape
     if all(item.shape == first for item in items):
@@ -97,10 +102,7 @@ def _check_feature_count(estimator, n_features, reset, kind):
         estimator.n_features_in_ = n_features
         return
     if n_features != estimator.n_features_in_:
-        raise ValueError(
-            f"X has {n_features} features, but {_name(estimator)} is expecting "
-            f"{estimator.n_features_in_} features as input."
-        )
+        raise feature_count_error(n_features, _name(estimator), estimator.n_features_in_)
 
 
 def _dense_numeric(X, estimator, reset):
@@ -138,36 +140,8 @@ def _dense_numeric(X, estimator, reset):
 
 def _ragged_numeric(items, estimator, reset):
     """Validate per-sample 2D arrays; say which sequence is bad."""
-    n_features = None
-    checked = []
-    for i, seq in enumerate(items):
-        if seq.dtype.kind not in "biuf":
-            raise TypeError(
-                f"Sequence {i} of X has non-numeric dtype {seq.dtype}; sequences must "
-                "hold numbers (encode categories first, or use embedding_dim for token ids)."
-            )
-        if seq.ndim != 2:
-            raise ValueError(
-                f"Sequence {i} of X has shape {seq.shape}; each sequence in a list must "
-                "be 2D (n_timesteps, n_features). Reshape a univariate sequence with "
-                "seq.reshape(-1, 1)."
-            )
-        if seq.shape[0] == 0:
-            raise ValueError(
-                f"Sequence {i} of X is empty (0 timesteps); every sequence needs at "
-                "least one timestep. Remove it together with its target."
-            )
-        if n_features is None:
-            n_features = seq.shape[1]
-        elif seq.shape[1] != n_features:
-            raise ValueError(
-                f"Sequence {i} of X has {seq.shape[1]} features but sequence 0 has "
-                f"{n_features}; all sequences must have the same number of features."
-            )
-        if not np.isfinite(seq).all():
-            raise ValueError(f"Input X contains NaN or infinity in sequence {i}.")
-        checked.append(seq)
-    _check_feature_count(estimator, n_features, reset, "ragged")
+    checked = check_ragged(items)
+    _check_feature_count(estimator, checked[0].shape[1], reset, "ragged")
     return checked
 
 
@@ -200,7 +174,7 @@ def _token_items(X, estimator, padding_idx):
                 f"Token sequence {i} has shape {row.shape}; token sequences must be 1D "
                 "lists of integer ids."
             )
-        if row.dtype.kind not in "iu":
+        if row.dtype.kind not in "iu" and row.size:  # np.array([]) is float: say "empty"
             raise TypeError(
                 f"Token sequence {i} has dtype {row.dtype}; token ids must be integers "
                 "(cast with .astype(int) if they are whole numbers)."
@@ -225,19 +199,8 @@ def _token_items(X, estimator, padding_idx):
 def _pad(items, pad_value, dtype):
     """Stack variable-length sequences, right-padded; lengths None if all equal."""
     lengths = np.fromiter((len(s) for s in items), dtype=np.int64, count=len(items))
-    max_len = int(lengths.max())
-    shape = (len(items), max_len, *items[0].shape[1:])
-    values = np.full(shape, pad_value, dtype=dtype)
-    for i, seq in enumerate(items):
-        values[i, : len(seq)] = seq
-    return values, (None if lengths.min() == max_len else lengths)
-
-
-def _cut(seq, seq_len, keep_steps):
-    """Keep ``seq_len`` steps of one sequence: the last ones or the first ones."""
-    if seq_len is None or len(seq) <= seq_len:
-        return seq
-    return seq[-seq_len:] if keep_steps == "last" else seq[:seq_len]
+    values = pad_sequences(items, value=pad_value, dtype=dtype)
+    return values, (None if lengths.min() == lengths.max() else lengths)
 
 
 def to_sequences(X, estimator, *, reset, seq_len=None, keep_steps="last",
@@ -283,7 +246,7 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep_steps="last",
             "time axis. Pass a dense array (X.toarray()) or a list of 2D sequences."
         )
     if tokens:
-        items = [_cut(s, seq_len, keep_steps) for s in _token_items(X, estimator, padding_idx)]
+        items = [_keep(s, seq_len, keep_steps) for s in _token_items(X, estimator, padding_idx)]
         if reset:
             estimator.n_features_in_ = 1
             estimator._fit_kind = "tokens"
@@ -294,11 +257,10 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep_steps="last",
         if _is_list_like(X):
             X = np.asarray([np.asarray(x) for x in X])
         values, kind = _dense_numeric(X, estimator, reset)
-        if seq_len is not None and values.shape[1] > seq_len:
-            values = values[:, -seq_len:] if keep_steps == "last" else values[:, :seq_len]
+        values = _keep(values, seq_len, keep_steps, axis=1)
         # one copy at most: float32, C order, writable (inputs may be read-only memmaps)
         values = np.require(values, dtype=np.float32, requirements=["C", "W"])
         return Sequences(values, None, values.shape[2], kind)
-    items = [_cut(s, seq_len, keep_steps) for s in _ragged_numeric(items, estimator, reset)]
+    items = [_keep(s, seq_len, keep_steps) for s in _ragged_numeric(items, estimator, reset)]
     values, lengths = _pad(items, 0.0, np.float32)
     return Sequences(values, lengths, values.shape[2], "ragged")

@@ -6,12 +6,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklstm.preprocessing import (
-    SequencePadder,
-    SequenceScaler,
-    _as_sequence_list,
-    _restore_container,
-)
+from sklstm._sequence_input import as_sequence_list, restore_container
+from sklstm.preprocessing import SequencePadder, SequenceScaler
 
 
 @parametrize_with_checks(
@@ -126,12 +122,12 @@ def test_scaler_keeps_float32(ragged):
 @pytest.mark.parametrize(
     ("X", "match"),
     [
-        ([np.ones((3, 2)), np.array([[1.0, np.nan]])], r"X\[1\] contains NaN"),
-        ([np.ones((3, 2)), np.array([[np.inf, 1.0]])], r"X\[1\] contains infinity"),
-        ([np.ones((3, 2)), np.ones((2, 2)), np.ones((2, 3))], r"X\[2\] has shape \(2, 3\)"),
-        ([np.ones((3, 2)), np.ones((0, 2))], r"X\[1\] is empty"),
-        ([np.ones((3, 2)), np.ones(3)], r"X\[1\] has 1 dimension"),
-        ([np.ones((3, 2)), np.ones((3, 2, 1))], r"X\[1\] has 3 dimension"),
+        ([np.ones((3, 2)), np.array([[1.0, np.nan]])], "NaN or infinity in sequence 1"),
+        ([np.ones((3, 2)), np.array([[np.inf, 1.0]])], "NaN or infinity in sequence 1"),
+        ([np.ones((3, 2)), np.ones((2, 2)), np.ones((2, 3))], "Sequence 2 of X has 3 features"),
+        ([np.ones((3, 2)), np.ones((0, 2))], r"Sequence 1 of X is empty"),
+        ([np.ones((3, 2)), np.ones(3)], r"Sequence 1 of X has shape \(3,\)"),
+        ([np.ones((3, 2)), np.ones((3, 2, 1))], r"Sequence 1 of X has shape \(3, 2, 1\)"),
         ([], "contains no sequences"),
         (np.ones(4), "Reshape your data"),
         (np.ones((2, 0, 3)), "need >= 1 timestep"),
@@ -242,9 +238,29 @@ def test_padder_validates_params_in_fit(short_long, params, error, match):
     ],
 )
 def test_sequence_list_helpers_round_trip(X, kind):
-    sequences, found = _as_sequence_list(X)
+    sequences, found = as_sequence_list(X)
     assert found == kind
     assert all(seq.ndim == 2 for seq in sequences)
-    restored = _restore_container(sequences, kind)
+    restored = restore_container(sequences, kind)
     for original, back in zip(X, restored, strict=True):
         assert_array_equal(back, np.asarray(original, dtype=float))
+
+
+@pytest.mark.parametrize(
+    ("X", "error", "match"),
+    [
+        ([np.array([1, 2]), np.ones((2, 1))], ValueError, "same number of dimensions"),
+        ([np.array([1, 2]), np.array(["a", "b"])], TypeError, "Sequence 1 of X has non-numeric"),
+    ],
+)
+def test_padder_rejects_mixed_sequences(X, error, match):
+    with pytest.raises(error, match=match):
+        SequencePadder().fit(X)
+
+
+def test_padder_handles_many_dense_samples():
+    # one dtype per sample would exceed result_type's 32 arguments on numpy < 2 (tox min)
+    X = np.arange(200 * 3 * 2, dtype=np.float32).reshape(200, 3, 2)
+    out = SequencePadder(length=4).fit_transform(X)
+    assert out.dtype == np.float32 and out.shape == (200, 4, 2)
+    assert_array_equal(out[:, :3], X)

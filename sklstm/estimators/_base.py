@@ -103,8 +103,8 @@ class BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         if limit is not None and top >= limit:
             row = int(np.nonzero((seqs.values >= limit).any(axis=1))[0][0])
             raise ValueError(
-                f"Token sequence {row} contains id {top}, but the vocabulary has "
-                f"{limit} ids (0..{limit - 1}); "
+                f"Token sequence {row} contains id {int(seqs.values[row].max())}, but "
+                f"the vocabulary has {limit} ids (0..{limit - 1}); "
                 + ("raise vocab_size." if reset else
                    "map unseen tokens to a known id, or refit with a larger vocab_size.")
             )

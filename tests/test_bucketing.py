@@ -1,0 +1,129 @@
+"""Length bucketing: less padding, still shuffled, reproducible."""
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_array_equal
+from torch.utils.data import Subset
+
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.batching import BatchLoader
+from sklstm.dataset import SequenceDataset
+
+N_SAMPLES = MAX_LEN = 600
+BATCH = 16
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    """Sequences of all lengths 1..MAX_LEN, shuffled, whose only value is their
+    index, so a batch tells which samples it holds. Distinct lengths mean an
+    exact sort by length would give the same batches every epoch."""
+    lengths = torch.from_numpy(np.random.default_rng(0).permutation(MAX_LEN) + 1)
+    X = torch.arange(N_SAMPLES, dtype=torch.float32)[:, None, None].expand(-1, MAX_LEN, 1)
+    return SequenceDataset(X.contiguous(), torch.zeros(N_SAMPLES), lengths)
+
+
+def _epoch(loader):
+    """One pass: the sample indices of every batch, and the padding share."""
+    batches, computed, real = [], 0, 0
+    for Xb, _ in loader:
+        batches.append(Xb["x"][:, 0, 0].long().tolist())
+        computed += Xb["x"].shape[0] * Xb["x"].shape[1]
+        real += int(Xb["lengths"].sum())
+    return batches, 1 - real / computed
+
+
+def _loader(dataset, bucketing, seed=0):
+    return BatchLoader(dataset, BATCH, shuffle=True, bucketing=bucketing, seed=seed)
+
+
+def test_bucketing_cuts_padding_waste(dataset):
+    _, waste_plain = _epoch(_loader(dataset, bucketing=False))
+    _, waste_bucketed = _epoch(_loader(dataset, bucketing=True))
+    # random batches of 16 out of 1..600 waste about half; bucketed ones a few %
+    assert waste_plain > 0.35
+    assert waste_bucketed < 0.1
+
+
+def test_bucketed_batches_span_narrow_length_ranges(dataset):
+    batches, _ = _epoch(_loader(dataset, bucketing=True))
+    spreads = [np.ptp(dataset.lengths[b].numpy()) for b in batches]
+    # one batch covers ~BATCH / N_SAMPLES of the range; jitter at most doubles it
+    assert np.median(spreads) <= 3 * MAX_LEN * BATCH / N_SAMPLES
+
+
+@pytest.mark.parametrize("bucketing", [False, True])
+def test_every_epoch_sees_every_sample_once(dataset, bucketing):
+    loader = _loader(dataset, bucketing)
+    for _ in range(2):
+        batches, _ = _epoch(loader)
+        assert sorted(i for b in batches for i in b) == list(range(N_SAMPLES))
+        # full batches only, but one (anywhere, when bucketed) holds the remainder
+        sizes = [BATCH] * (N_SAMPLES // BATCH) + [N_SAMPLES % BATCH]
+        assert sorted(map(len, batches)) == sorted(sizes)
+
+
+def test_epochs_differ_in_batch_order_and_contents(dataset):
+    loader = _loader(dataset, bucketing=True)
+    first, _ = _epoch(loader)
+    second, _ = _epoch(loader)
+    assert first != second
+    # not only reordered: the jittered sort regroups samples between epochs
+    contents = {frozenset(b) for b in first}
+    changed = sum(frozenset(b) not in contents for b in second)
+    assert changed > len(second) // 2
+
+
+@pytest.mark.parametrize("bucketing", [False, True])
+def test_same_seed_same_batches(dataset, bucketing):
+    loaders = [_loader(dataset, bucketing, seed) for seed in (7, 7, 8)]
+    runs = [[_epoch(loader)[0] for _ in range(2)] for loader in loaders]
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]
+
+
+def test_bucketing_stays_inside_a_subset(dataset):
+    # skorch's ValidSplit hands the loader a Subset (early stopping)
+    chosen = np.random.default_rng(1).choice(N_SAMPLES, 200, replace=False)
+    batches, waste = _epoch(_loader(Subset(dataset, chosen.tolist()), bucketing=True))
+    assert sorted(i for b in batches for i in b) == sorted(chosen.tolist())
+    assert waste < 0.15
+
+
+def test_sequential_loader_keeps_input_order(dataset):
+    loader = BatchLoader(dataset, BATCH, shuffle=False, bucketing=True)
+    batches, _ = _epoch(loader)
+    assert [i for b in batches for i in b] == list(range(N_SAMPLES))
+
+
+# -- through the estimators ---------------------------------------------------
+@pytest.fixture
+def ragged():
+    rng = np.random.default_rng(3)
+    X = [rng.normal(size=(n, 2)).astype(np.float32) for n in rng.integers(2, 30, 96)]
+    y = np.array([x[-2:, 0].sum() for x in X], dtype=np.float32)
+    return X, y
+
+
+@pytest.mark.parametrize("Estimator", [LSTMClassifier, LSTMRegressor])
+def test_bucketed_fit_is_reproducible(ragged, tiny, Estimator):
+    X, y = ragged
+    y = y > 0 if Estimator is LSTMClassifier else y
+    out = "predict_proba" if Estimator is LSTMClassifier else "predict"
+    preds = [getattr(Estimator(**{**tiny, "random_state": seed}).fit(X, y), out)(X)
+             for seed in (0, 0, 1)]
+    assert_array_equal(preds[0], preds[1])
+    assert not np.allclose(preds[0], preds[2])
+
+
+@pytest.mark.parametrize(
+    ("bucketing", "equal_lengths", "expected"),
+    [("auto", False, True), ("auto", True, False), (False, False, False), (True, True, True)],
+)
+def test_bucketing_setting_reaches_the_loader(ragged, tiny, bucketing, equal_lengths, expected):
+    X, y = ragged
+    if equal_lengths:
+        X = np.stack([np.resize(x, (8, 2)) for x in X])
+    reg = LSTMRegressor(**{**tiny, "max_epochs": 1}, bucketing=bucketing).fit(X, y)
+    assert reg.net_.get_params()["iterator_train__bucketing"] is expected

@@ -1,0 +1,125 @@
+"""Token-id input: embedding, padded and ragged forms, vocabulary, bad ids."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.datasets import make_token_sentiment
+
+VOCAB = 30
+
+
+@pytest.fixture(scope="module")
+def sentences():
+    """Ragged sentences, the same sentences padded with id 0, and labels."""
+    kwargs = dict(n_samples=64, vocab_size=VOCAB, length_range=(3, 14), random_state=0)
+    X, y = make_token_sentiment(**kwargs)
+    X_padded, _ = make_token_sentiment(padded=True, **kwargs)
+    return X, X_padded, y
+
+
+@pytest.fixture(params=["classifier", "regressor"])
+def case(request, sentences):
+    """(estimator class, target) per estimator type; the regression target
+    counts the sentence's low ids, which needs the embedding."""
+    X, _, y = sentences
+    if request.param == "classifier":
+        return LSTMClassifier, y
+    return LSTMRegressor, np.array([np.sum(x < 10) for x in X], dtype=np.float32)
+
+
+def _output(est, X):
+    return est.predict_proba(X) if hasattr(est, "predict_proba") else est.predict(X)
+
+
+def _fit(Estimator, X, y, tiny, **params):
+    return Estimator(**tiny, embedding_dim=4, **params).fit(X, y)
+
+
+def test_embedding_holds_the_inferred_vocabulary(sentences, case, tiny):
+    X, _, _ = sentences
+    Estimator, y = case
+    est = _fit(Estimator, X, y, tiny)
+    top = max(int(x.max()) for x in X)
+    assert est.vocab_size_ == top + 1
+    embedding = est.net_.module_.embedding
+    assert embedding.num_embeddings == top + 1 and embedding.embedding_dim == 4
+    # the padding id's vector stays zero through training: it is no token
+    assert not embedding.weight[0].detach().any()
+    assert _output(est, X).shape[0] == len(X)
+
+
+def test_given_vocab_size_is_used(sentences, case, tiny):
+    X, _, _ = sentences
+    Estimator, y = case
+    est = _fit(Estimator, X, y, tiny, vocab_size=50)
+    assert est.vocab_size_ == 50 == est.net_.module_.embedding.num_embeddings
+    _output(est, [np.array([49, 1])])  # ids the training data lacked, inside the vocabulary
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_padded_and_ragged_tokens_give_the_same_model(sentences, case, tiny, bidirectional):
+    X, X_padded, _ = sentences
+    Estimator, y = case
+    ragged = _fit(Estimator, X, y, tiny, bidirectional=bidirectional)
+    padded = _fit(Estimator, X_padded, y, tiny, bidirectional=bidirectional)
+    extra = np.pad(X_padded, ((0, 0), (0, 9)))  # more padding columns change nothing
+    reference = _output(ragged, X)
+    for est, data in ((padded, X_padded), (ragged, X_padded), (padded, X), (ragged, extra)):
+        assert_allclose(_output(est, data), reference, rtol=1e-5, atol=1e-7)
+
+
+def test_custom_padding_id(sentences, tiny):
+    X, X_padded, y = sentences
+    shifted = np.where(X_padded == 0, VOCAB, X_padded)  # pad with a new id instead of 0
+    est = _fit(LSTMClassifier, shifted, y, tiny, padding_idx=VOCAB)
+    assert est.vocab_size_ == VOCAB + 1  # the padding id has an (all-zero) row
+    assert not est.net_.module_.embedding.weight[VOCAB].detach().any()
+    assert_allclose(est.predict_proba(shifted), est.predict_proba(X), rtol=1e-5)
+
+
+def _ragged(*rows):
+    return [np.array(r) for r in rows]
+
+
+# (X at fit, X at predict or None, fit params, error type, message)
+BAD_TOKENS = {
+    "negative id": (_ragged([1, 2], [3, 4], [5, -1]), None, {}, ValueError,
+                    "Token sequence 2 contains the negative id -1"),
+    "negative id, padded": (np.array([[1, 2], [3, -2], [5, 0]]), None, {}, ValueError,
+                            "Token sequence 1 contains the negative id -2"),
+    "float ids": (_ragged([1, 2, 3], [1.0, 2.5]), None, {}, TypeError,
+                  "Token sequence 1 has dtype float64"),
+    "float ids, padded": (np.array([[1.0, 2.0], [3.0, 0.0]]), None, {}, TypeError,
+                          "Token sequence 0 has dtype float64"),
+    "id beyond vocab_size at fit": (
+        _ragged([1, 2], [3], [4, 11], [12, 1]), None, {"vocab_size": 10}, ValueError,
+        r"Token sequence 2 contains id 11, but the vocabulary has 10 ids .*raise vocab_size"),
+    "unseen id at predict": (
+        _ragged([1, 2], [3, 4], [5, 6], [7, 8]), _ragged([1], [2, 9], [20]), {}, ValueError,
+        r"Token sequence 1 contains id 9, but the vocabulary has 9 ids .*map unseen tokens"),
+    "all-padding row": (np.array([[1, 2], [0, 0], [3, 0]]), None, {}, ValueError,
+                        r"Token sequence 1 is empty \(only padding id 0\)"),
+    "empty sequence": (_ragged([1, 2], [3], []), None, {}, ValueError,
+                       "Token sequence 2 is empty; every sequence needs"),
+    "empty sequence at predict": (_ragged([1, 2], [3, 4]), _ragged([1], [], [2]), {},
+                                  ValueError, "Token sequence 1 is empty"),
+    "2D sequence in the list": (_ragged([1, 2], [[3, 4]]), None, {}, ValueError,
+                                "Token sequence 1 has shape"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_TOKENS))
+def test_bad_token_input_names_the_sequence(name, tiny):
+    X_fit, X_predict, params, error, message = BAD_TOKENS[name]
+    y = np.arange(len(X_fit)) % 2
+    est = LSTMClassifier(**{**tiny, "max_epochs": 1}, embedding_dim=2, **params)
+    if X_predict is None:
+        with pytest.raises(error, match=message):
+            est.fit(X_fit, y)
+        assert not hasattr(est, "net_")
+    else:
+        est.fit(X_fit, y)
+        with pytest.raises(error, match=message):
+            est.predict(X_predict)

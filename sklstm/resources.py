@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 
 import torch
@@ -11,6 +13,18 @@ __all__ = ["PeakMemory", "limit_threads"]
 
 _STATUS = "/proc/self/status"
 _CLEAR_REFS = "/proc/self/clear_refs"
+
+
+def _release_freed_memory():
+    """Hand memory freed by earlier work back to the OS (glibc's ``malloc_trim``).
+
+    Otherwise the allocator reuses what an earlier fit freed, the resident set
+    does not grow, and the measured peak depends on what ran before.
+    """
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    if libc is not None and hasattr(libc, "malloc_trim"):  # glibc only
+        libc.malloc_trim(0)
 
 
 def _status_kib(field):
@@ -27,7 +41,9 @@ class PeakMemory:
     * CUDA: ``torch.cuda.max_memory_allocated`` after resetting the peak
       statistics, i.e. the most tensor memory torch held on the device.
     * CPU on Linux: the growth of the process's peak resident set size. The
-      kernel's high-water mark (``VmHWM``) is reset on entry by writing ``5``
+      allocator first returns freed memory to the OS (``malloc_trim``), so the
+      figure does not depend on earlier fits; the kernel's high-water mark
+      (``VmHWM``) is then reset by writing ``5``
       to ``/proc/self/clear_refs``; ``peak`` is ``VmHWM`` at exit minus the
       resident size at entry. It includes every allocation of the process
       (tensors, autograd buffers, the allocator's cache), so concurrent work in
@@ -60,6 +76,7 @@ class PeakMemory:
             self._baseline = 0
             return self
         try:
+            _release_freed_memory()
             with open(_CLEAR_REFS, "w") as f:
                 f.write("5")
             self._baseline = _status_kib("VmRSS") * 1024

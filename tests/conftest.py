@@ -23,3 +23,6 @@ def seq_data():
     y_reg = X[:, -3:, 0].sum(axis=1)
     y_class = np.where(y_reg > 0, "up", "down")
     return X, y_class, y_reg
+
+# fixtures of the search tests, shared by their modules
+pytest_plugins = ["search_fixtures"]

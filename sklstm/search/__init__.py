@@ -1,0 +1,64 @@
+"""Hyperparameter search for sklstm estimators: scikit-learn searches and Optuna studies.
+
+* :func:`fit_stats_scorers` puts every fit's ``fit_time_``, ``peak_memory_`` and
+  ``n_updates_`` into a scikit-learn search's ``cv_results_`` (no Optuna needed).
+* :func:`suggest_params` / :func:`default_space` define and sample the Optuna search space
+  over batch size, accumulation steps, sequence length and the network.
+* :func:`make_objective` is a cross-validated Optuna objective that reports per-epoch
+  validation scores so pruners stop bad trials mid-fold.
+* :func:`tune` (and the ``sklstm tune`` command) creates or joins a resumable study on any
+  Optuna storage (:func:`resolve_storage`), with an optional score-vs-cost Pareto search.
+
+The Optuna parts need the ``optuna`` extra: ``pip install 'sklstm[optuna]'``. They are
+imported on first use, so :func:`fit_stats_scorers` works without it.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .metrics import FIT_STATS, FitStatScorer, final_estimator, fit_stats, fit_stats_scorers
+
+# name -> submodule, imported on first access (these need optuna).
+_LAZY = {
+    "default_space": "space",
+    "suggest_params": "space",
+    "resolve_space": "space",
+    "as_distributions": "space",
+    "load_space": "space",
+    "EpochScoreReporter": "objective",
+    "make_objective": "objective",
+    "resolve_storage": "storage",
+    "create_or_load_study": "study",
+    "make_pruner": "study",
+    "run_study": "study",
+    "tune": "study",
+    "results_table": "report",
+    "summary": "report",
+    "load_dataset": "data",
+}
+
+__all__ = [
+    "FIT_STATS",
+    "FitStatScorer",
+    "final_estimator",
+    "fit_stats",
+    "fit_stats_scorers",
+    *_LAZY,
+]
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+    except ImportError as exc:
+        raise ImportError(
+            f"sklstm.search.{name} needs optuna: pip install 'sklstm[optuna]' ({exc})"
+        ) from exc
+    return getattr(module, name)
+
+
+def __dir__():
+    return sorted(__all__)

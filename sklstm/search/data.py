@@ -1,0 +1,96 @@
+"""Read a dataset file for ``sklstm tune``: ``.npz`` (arrays ``X``, ``y``) or ``.csv``.
+
+CSV layout: a header row, one row per sample, the target in a named column and the other
+columns the time steps of a univariate sequence, giving ``X`` of shape ``(n, T)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+
+import numpy as np
+
+__all__ = ["load_dataset"]
+
+
+def _target_array(values: list[str]) -> np.ndarray:
+    # Numeric targets become numbers (ints when they all are), anything else stays a label.
+    try:
+        numbers = np.asarray(values, dtype=np.float64)
+    except ValueError:
+        return np.asarray(values)
+    if np.all(numbers == np.round(numbers)):
+        return numbers.astype(np.int64)
+    return numbers
+
+
+def _load_csv(path, target):
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    if len(rows) < 2:
+        raise ValueError(f"{path}: a CSV needs a header row and at least one sample row")
+    header = [name.strip() for name in rows[0]]
+    if target not in header:
+        raise ValueError(f"{path}: no target column {target!r} (columns: {header})")
+    t = header.index(target)
+    if any(len(row) != len(header) for row in rows[1:]):
+        raise ValueError(f"{path}: every row must have {len(header)} fields like the header")
+    y = _target_array([row[t] for row in rows[1:]])
+    try:
+        X = np.asarray([row[:t] + row[t + 1 :] for row in rows[1:]], dtype=np.float32)
+    except ValueError as exc:
+        raise ValueError(f"{path}: the sequence columns must be numeric ({exc})") from exc
+    return X, y
+
+
+def load_dataset(path, target="y"):
+    """Load ``X, y`` from an ``.npz`` (arrays ``X`` and ``y``) or ``.csv`` file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    target : str, default="y"
+        CSV only: the column holding the target.
+
+    Returns
+    -------
+    X : ndarray
+        ``(n, T, F)`` or ``(n, T)`` for npz, ``(n, T)`` float32 for CSV.
+    y : ndarray of shape (n,)
+
+    Raises
+    ------
+    ValueError
+        Unknown extension, missing arrays/column, mismatched lengths.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "toy.csv")
+    >>> _ = open(path, "w").write("t0,t1,t2,label\\n0.1,0.2,0.3,a\\n0.3,0.2,0.1,b\\n")
+    >>> X, y = load_dataset(path, target="label")
+    >>> X.shape, y.tolist()
+    ((2, 3), ['a', 'b'])
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ValueError(f"dataset file {path!r} does not exist")
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".npz":
+        # No allow_pickle: unpickling a data file could run arbitrary code.
+        with np.load(path, allow_pickle=False) as data:
+            missing = {"X", "y"} - set(data.files)
+            if missing:
+                raise ValueError(f"{path}: missing array(s) {sorted(missing)} (has {data.files})")
+            try:
+                X, y = data["X"], data["y"]
+            except ValueError as exc:
+                raise ValueError(f"{path}: object (ragged) arrays are not loaded: {exc}") from exc
+    elif ext == ".csv":
+        X, y = _load_csv(path, target)
+    else:
+        raise ValueError(f"{path}: unsupported dataset format {ext!r}; use .npz or .csv")
+    if len(X) != len(y):
+        raise ValueError(f"{path}: X has {len(X)} samples but y has {len(y)}")
+    return X, y

@@ -1,0 +1,179 @@
+"""Scorers that carry each fit's cost (time, memory, optimizer steps) into ``cv_results_``.
+
+Every sklstm fit records ``fit_time_``, ``peak_memory_`` and ``n_updates_``. scikit-learn's
+searches only keep what a *scorer* returns, so the cheapest way to get these numbers next to
+the scores, per fold and per candidate, is a scorer that ignores ``X``/``y`` and reads the
+attribute off the fitted estimator. The search then aggregates them like any other metric
+(``mean_test_fit_time``, ``std_test_peak_memory``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+from sklearn.metrics import get_scorer
+
+__all__ = ["FIT_STATS", "FitStatScorer", "final_estimator", "fit_stats", "fit_stats_scorers"]
+
+#: Fitted attributes (without the trailing underscore) every sklstm estimator records.
+FIT_STATS = ("fit_time", "peak_memory", "n_updates")
+
+
+def final_estimator(estimator):
+    """Return the last step of a (possibly nested) Pipeline, or ``estimator`` itself.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        A fitted or unfitted estimator.
+
+    Returns
+    -------
+    estimator
+        The innermost final step, the one that holds the sklstm fitted attributes.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from sklearn.linear_model import Ridge
+    >>> final_estimator(make_pipeline(FunctionTransformer(), Ridge()))
+    Ridge()
+    """
+    # ``steps`` rather than ``_final_estimator``: it is public and also covers
+    # imblearn-style pipelines; the loop unwraps pipelines nested as the last step.
+    while hasattr(estimator, "steps"):
+        estimator = estimator.steps[-1][1]
+    return estimator
+
+
+def fit_stats(estimator):
+    """Read the fit cost attributes off a fitted sklstm estimator or Pipeline.
+
+    Parameters
+    ----------
+    estimator : fitted estimator or Pipeline
+        Its final step must be a fitted sklstm estimator.
+
+    Returns
+    -------
+    dict
+        ``{"fit_time": seconds, "peak_memory": bytes, "n_updates": optimizer steps}``.
+
+    Raises
+    ------
+    AttributeError
+        If the final step does not have the attributes (not fitted, or not sklstm).
+
+    Examples
+    --------
+    >>> from sklstm import LSTMClassifier
+    >>> from sklstm.datasets import make_sequence_classification
+    >>> X, y = make_sequence_classification(40, 5, 2, 2, random_state=0)
+    >>> clf = LSTMClassifier(hidden_size=4, max_epochs=1, random_state=0).fit(X, y)
+    >>> sorted(fit_stats(clf))
+    ['fit_time', 'n_updates', 'peak_memory']
+    """
+    final = final_estimator(estimator)
+    return {name: getattr(final, name + "_") for name in FIT_STATS}
+
+
+class FitStatScorer:
+    """Scorer returning one fit cost attribute of the estimator it is given.
+
+    A plain class (not a closure) so that it pickles for joblib's process-based
+    backends and repr()s readably in ``cv_results_``-related errors.
+
+    Parameters
+    ----------
+    stat : {"fit_time", "peak_memory", "n_updates"}
+        The attribute to report (the trailing underscore is added).
+
+    Examples
+    --------
+    >>> FitStatScorer("fit_time")
+    FitStatScorer('fit_time')
+    """
+
+    def __init__(self, stat: str):
+        if stat not in FIT_STATS:
+            raise ValueError(f"stat must be one of {FIT_STATS}, got {stat!r}")
+        self.stat = stat
+
+    def __call__(self, estimator, X=None, y=None, **kwargs) -> float:
+        value = getattr(final_estimator(estimator), self.stat + "_")
+        # peak_memory_ is None where it cannot be measured (no /proc): NaN keeps the
+        # column numeric and nan-aware aggregates working.
+        return float("nan") if value is None else float(value)
+
+    def __repr__(self) -> str:
+        return f"FitStatScorer({self.stat!r})"
+
+
+def _estimator_score(estimator, X, y=None, **kwargs) -> float:
+    # Same as scoring=None in scikit-learn: the estimator's own ``score`` method.
+    return estimator.score(X, y, **kwargs)
+
+
+def _as_scorer_dict(scoring) -> dict[str, Callable]:
+    if scoring is None:
+        return {"score": _estimator_score}
+    if isinstance(scoring, str):
+        return {"score": get_scorer(scoring)}
+    if callable(scoring):
+        return {"score": scoring}
+    if isinstance(scoring, Mapping):
+        return {name: get_scorer(s) if isinstance(s, str) else s for name, s in scoring.items()}
+    if isinstance(scoring, Iterable):
+        names = list(scoring)
+        if not all(isinstance(name, str) for name in names):
+            raise ValueError(f"a list of scorings must hold scorer names, got {names!r}")
+        return {name: get_scorer(name) for name in names}
+    raise ValueError(f"scoring must be None, a str, a callable, a list or a dict, got {scoring!r}")
+
+
+def fit_stats_scorers(scoring=None, stats: Iterable[str] = FIT_STATS) -> dict[str, Callable]:
+    """Multi-metric ``scoring`` dict: your score(s) plus the fit cost of every fit.
+
+    Pass the result as ``scoring`` to :class:`~sklearn.model_selection.GridSearchCV`,
+    :class:`~sklearn.model_selection.RandomizedSearchCV` or
+    :func:`~sklearn.model_selection.cross_validate`. ``cv_results_`` then holds
+    ``mean_test_fit_time`` (the estimator's own ``fit_time_``, training loop only),
+    ``mean_test_peak_memory`` and ``mean_test_n_updates`` per candidate. The search needs
+    ``refit="score"`` (or the name of one of your metrics) because it is multi-metric.
+
+    ``Halving*SearchCV`` accept a single score only; they still report scikit-learn's own
+    ``mean_fit_time``.
+
+    Parameters
+    ----------
+    scoring : None, str, callable, list of str or dict, default=None
+        The score(s) to optimize. A single score (None means the estimator's ``score``) is
+        named ``"score"``; lists and dicts keep their names.
+    stats : iterable of str, default=("fit_time", "peak_memory", "n_updates")
+        Which fit costs to add.
+
+    Returns
+    -------
+    dict
+        Metric name -> scorer callable.
+
+    Raises
+    ------
+    ValueError
+        If a name is unknown or a score is named like one of ``stats``.
+
+    Examples
+    --------
+    >>> sorted(fit_stats_scorers("accuracy"))
+    ['fit_time', 'n_updates', 'peak_memory', 'score']
+    >>> sorted(fit_stats_scorers(["accuracy", "f1_macro"], stats=["fit_time"]))
+    ['accuracy', 'f1_macro', 'fit_time']
+    """
+    scorers = _as_scorer_dict(scoring)
+    for stat in stats:
+        if stat in scorers:
+            raise ValueError(f"scoring already has a metric named {stat!r}; rename it")
+        scorers[stat] = FitStatScorer(stat)
+    return scorers
+

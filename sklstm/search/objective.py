@@ -1,0 +1,263 @@
+"""Cross-validated Optuna objective for sklstm estimators, with per-epoch pruning.
+
+Why not :func:`sklearn.model_selection.cross_validate`: pruning needs the *current* fold's
+validation score after every epoch, so the reporting callback must hold the very estimator
+being fitted and that fold's held-out data. ``cross_validate`` clones internally and never
+exposes either, so the folds are run here (with scikit-learn's ``check_cv``, ``clone`` and
+``check_scoring``).
+
+Pruning steps are global across folds: epoch ``e`` of fold ``k`` is reported as step
+``k * max_epochs + e``. Trials are thus compared fold by fold at the same epoch, and a trial
+that falls behind in fold 0 is stopped before its remaining folds run. Keep ``max_epochs``
+out of the searched space when pruning, or steps of different trials will not line up.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import socket
+import warnings
+
+import numpy as np
+import optuna
+from sklearn.base import clone, is_classifier
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv
+from sklearn.utils import _safe_indexing
+from skorch.callbacks import Callback
+
+from .metrics import FIT_STATS, final_estimator, fit_stats
+from .space import resolve_space, sample_resolved
+
+__all__ = ["CVObjective", "EpochScoreReporter", "make_objective"]
+
+#: Name of the reporting callback inside the LSTM's ``callbacks`` list.
+CALLBACK_NAME = "sklstm_optuna_reporter"
+
+
+class EpochScoreReporter(Callback):
+    """skorch callback: score the fold's validation data each epoch, report it, maybe prune.
+
+    Parameters
+    ----------
+    trial : optuna.trial.Trial
+        The trial to report to.
+    estimator : estimator or Pipeline
+        The object being fitted (the whole Pipeline when the LSTM is its last step), used
+        to score ``X_val``; sklstm sets every attribute ``predict`` needs before training.
+    X_val, y_val : array-like
+        This fold's held-out data.
+    scorer : callable
+        ``scorer(estimator, X, y) -> float``, greater is better.
+    step_offset : int, default=0
+        Added to the epoch index to form the Optuna step.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> from sklstm import LSTMClassifier
+    >>> from sklstm.datasets import make_sequence_classification
+    >>> X, y = make_sequence_classification(60, 5, 2, 2, random_state=0)
+    >>> trial = optuna.create_study(direction="maximize").ask()
+    >>> clf = LSTMClassifier(hidden_size=4, max_epochs=2, random_state=0)
+    >>> reporter = EpochScoreReporter(trial, clf, X[40:], y[40:], check_scoring(clf))
+    >>> clf = clf.set_params(callbacks=[("report", reporter)]).fit(X[:40], y[:40])
+    >>> sorted(trial.study.trials[0].intermediate_values)
+    [0, 1]
+    """
+
+    def __init__(self, trial, estimator, X_val, y_val, scorer, step_offset=0):
+        self.trial = trial
+        self.estimator = estimator
+        self.X_val = X_val
+        self.y_val = y_val
+        self.scorer = scorer
+        self.step_offset = step_offset
+
+    def _get_param_names(self):
+        # The trial, estimator and data are references, not hyper-parameters: keep them out
+        # of net.get_params() (which would otherwise walk into the Pipeline being fitted).
+        return ["step_offset"]
+
+    def __deepcopy__(self, memo):
+        # sklstm deep-copies callbacks at fit; the copy must still point at the live trial
+        # and at the estimator being fitted (a deep copy of it would be unfitted).
+        return copy.copy(self)
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history) - 1
+        score = float(self.scorer(self.estimator, self.X_val, self.y_val))
+        net.history.record("cv_score", score)
+        step = self.step_offset + epoch
+        self.trial.report(score, step)
+        if self.trial.should_prune():
+            raise optuna.TrialPruned(f"pruned at step {step} (epoch {epoch}): score {score:.4g}")
+
+
+def _final_prefix(estimator) -> str:
+    prefix = ""
+    while hasattr(estimator, "steps"):
+        name, estimator = estimator.steps[-1]
+        prefix += name + "__"
+    return prefix
+
+
+def _json_safe(value):
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+class CVObjective:
+    """Callable ``objective(trial)`` running k-fold CV of one sampled configuration.
+
+    Build it with :func:`make_objective`; the attributes mirror its parameters, plus
+    ``splits_`` (the fixed train/test indices every trial uses) and ``scorer_``.
+    """
+
+    def __init__(self, estimator, X, y, *, cv, scoring, space, report_every_epoch,
+                 multi_objective, groups):
+        if multi_objective not in (None, *FIT_STATS):
+            raise ValueError(f"multi_objective must be None or one of {FIT_STATS}")
+        if multi_objective is not None and report_every_epoch:
+            warnings.warn(
+                "Optuna cannot prune multi-objective studies (Trial.report is single-objective"
+                " only); per-epoch reporting is disabled.",
+                UserWarning,
+                stacklevel=3,
+            )
+            report_every_epoch = False
+        if isinstance(scoring, (list, tuple, set, dict)):
+            raise ValueError("the objective optimizes one score: pass a single scoring")
+        self.estimator = estimator
+        self.X, self.y, self.groups = X, y, groups
+        self.space = resolve_space(space, estimator)  # unknown names fail here, not in a trial
+        self.scorer_ = check_scoring(estimator, scoring=scoring)
+        self.report_every_epoch = report_every_epoch
+        self.multi_objective = multi_objective
+        cv = check_cv(cv, y, classifier=is_classifier(estimator))
+        # Fixed once: every trial is scored on the same folds, so pruners compare like with like.
+        self.splits_ = list(cv.split(X, y, groups))
+
+    def __call__(self, trial):
+        params = sample_resolved(trial, self.space)
+        trial.set_user_attr(
+            "fixed_params",
+            {p: _json_safe(spec) for p, dist, spec in self.space.values() if dist is None},
+        )
+        # Which machine/process ran it: the first thing to know when a cluster misbehaves.
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        reporting = self.report_every_epoch and len(trial.study.directions) == 1
+        scores, stats = [], []
+        try:
+            for fold, (train, test) in enumerate(self.splits_):
+                scores.append(self._fit_fold(trial, params, fold, train, test, reporting, stats))
+            values = self._values(scores, stats)
+        except optuna.TrialPruned:
+            raise  # an Exception too, but not a failure
+        except Exception as exc:
+            # Optuna logs the exception but does not store it; keep the reason with the trial.
+            trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            self._record(trial, scores, stats)
+        return values
+
+    def _values(self, scores, stats):
+        score = float(np.mean(scores))
+        if self.multi_objective is None:
+            return score
+        costs = [s[self.multi_objective] for s in stats]
+        if None in costs:
+            raise ValueError(f"{self.multi_objective}_ is not measured on this platform")
+        return score, float(np.mean(costs))
+
+    def _fit_fold(self, trial, params, fold, train, test, reporting, stats):
+        estimator = clone(self.estimator).set_params(**params)
+        X_train, X_test = _safe_indexing(self.X, train), _safe_indexing(self.X, test)
+        y_train, y_test = _safe_indexing(self.y, train), _safe_indexing(self.y, test)
+        if reporting:
+            final = final_estimator(estimator)
+            reporter = EpochScoreReporter(
+                trial, estimator, X_test, y_test, self.scorer_,
+                step_offset=fold * final.get_params()["max_epochs"],
+            )
+            callbacks = [*(final.get_params()["callbacks"] or []), (CALLBACK_NAME, reporter)]
+            estimator.set_params(**{_final_prefix(estimator) + "callbacks": callbacks})
+        estimator.fit(X_train, y_train)
+        stats.append(fit_stats(estimator))
+        return float(self.scorer_(estimator, X_test, y_test))
+
+    @staticmethod
+    def _record(trial, scores, stats):
+        trial.set_user_attr("fold_scores", scores)
+        for name in FIT_STATS:
+            values = [s[name] for s in stats if s[name] is not None]
+            if values:  # peak_memory_ is None where it cannot be measured
+                trial.set_user_attr(f"mean_{name}", float(np.mean(values)))
+
+
+def make_objective(estimator, X, y, cv=3, scoring=None, space=None, report_every_epoch=True,
+                   multi_objective=None, groups=None) -> CVObjective:
+    """Optuna objective: k-fold CV score of ``estimator`` with parameters from ``space``.
+
+    Each trial clones the estimator (or Pipeline) per fold, sets the sampled parameters,
+    fits and scores. With ``report_every_epoch`` a skorch callback on the final LSTM step
+    reports the fold's validation score after every epoch, so the study's pruner (Median,
+    Hyperband, SuccessiveHalving, ...) can stop a bad trial mid-fold; it then ends PRUNED.
+    A trial whose fit raises ends FAIL, with ``fail_reason`` in its user attributes.
+
+    User attributes of every trial: ``fold_scores``, ``mean_fit_time`` (s),
+    ``mean_peak_memory`` (bytes), ``mean_n_updates`` (over the folds that finished),
+    ``fixed_params`` (the space's fixed values) and ``worker`` (``host:pid``).
+
+    Parameters
+    ----------
+    estimator : sklstm estimator or Pipeline ending in one
+    X, y : array-like
+        Sequences ``(n, T, F)`` or ``(n, T)`` (or ragged lists) and targets.
+    cv : int, cross-validation generator or iterable, default=3
+        As in scikit-learn (stratified for classifiers); the folds are fixed at creation.
+    scoring : str, callable or None, default=None
+        One scikit-learn score, greater is better; None uses ``estimator.score``.
+    space : dict or None, default=None
+        Search space (see :mod:`sklstm.search.space`); None means the default space.
+    report_every_epoch : bool, default=True
+        Report per-epoch scores for pruning. Ignored (with a warning) for multi-objective.
+    multi_objective : {None, "fit_time", "peak_memory", "n_updates"}, default=None
+        Also return this fit cost (mean over folds, minimized) as a second objective; use
+        a study with ``directions=["maximize", "minimize"]``.
+    groups : array-like, optional
+        Group labels for group-aware ``cv``.
+
+    Returns
+    -------
+    CVObjective
+        ``objective(trial) -> float`` (or ``(score, cost)``).
+
+    Raises
+    ------
+    ValueError
+        For an empty space, unknown parameter names, or an invalid ``scoring``.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> from sklstm import LSTMClassifier
+    >>> from sklstm.datasets import make_sequence_classification
+    >>> X, y = make_sequence_classification(60, 5, 2, 2, random_state=0)
+    >>> objective = make_objective(LSTMClassifier(hidden_size=4, max_epochs=2), X, y, cv=2,
+    ...                            space={"batch_size": [8, 16]})
+    >>> study = optuna.create_study(direction="maximize")
+    >>> study.optimize(objective, n_trials=2)
+    >>> sorted(study.best_trial.user_attrs)
+    ['fixed_params', 'fold_scores', 'mean_fit_time', 'mean_n_updates', 'mean_peak_memory', 'worker']
+    """
+    return CVObjective(
+        estimator, X, y, cv=cv, scoring=scoring, space=space,
+        report_every_epoch=report_every_epoch, multi_objective=multi_objective, groups=groups,
+    )

@@ -1,0 +1,169 @@
+"""What a study looks like from a terminal: progress bar, best trial / Pareto front, table.
+
+Plain text (no pandas) so that ``sklstm tune`` can print it on any cluster node.
+"""
+
+from __future__ import annotations
+
+from optuna.trial import TrialState
+
+__all__ = ["ProgressBar", "objective_names", "results_table", "summary"]
+
+_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+def objective_names(study) -> list[str]:
+    """Names of the study's objectives, e.g. ``["score", "fit_time"]``.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> objective_names(optuna.create_study(directions=["maximize", "minimize"]))
+    ['score', 'objective_1']
+    """
+    names = study.user_attrs.get("sklstm_objectives")
+    if names and len(names) == len(study.directions):
+        return list(names)
+    return ["score"] + [f"objective_{i}" for i in range(1, len(study.directions))]
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _row(trial, names) -> dict:
+    row = {"trial": trial.number, "state": trial.state.name}
+    values = trial.values or [None] * len(names)
+    row.update(zip(names, values, strict=True))
+    attrs = trial.user_attrs
+    memory = attrs.get("mean_peak_memory")
+    costs = {
+        "fit_time": ("fit_time_s", attrs.get("mean_fit_time")),
+        "peak_memory": ("peak_MiB", None if memory is None else memory / 2**20),
+        "n_updates": ("n_updates", attrs.get("mean_n_updates")),
+    }
+    # a cost that is already an objective column is not repeated
+    row.update(column for stat, column in costs.items() if stat not in names)
+    row.update(trial.params)
+    if trial.state == TrialState.FAIL:
+        row["fail_reason"] = attrs.get("fail_reason", "")[:60]
+    return row
+
+
+def _table(rows) -> str:
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    cells = [[_fmt(row.get(col)) for col in columns] for row in rows]
+    widths = [max(len(col), *(len(r[i]) for r in cells)) for i, col in enumerate(columns)]
+    lines = ["  ".join(col.rjust(w) for col, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(lines)
+
+
+def results_table(study, max_rows=None) -> str:
+    """Table of the study's trials: best completed first, then the others by number.
+
+    Columns: trial number, state, objective value(s), mean fit time (s), mean peak memory
+    (MiB), mean optimizer updates, the sampled parameters, and the failure reason.
+
+    Parameters
+    ----------
+    study : optuna.Study
+    max_rows : int or None, default=None
+        Show at most this many trials.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import optuna
+    >>> study = optuna.create_study(direction="maximize")
+    >>> study.optimize(lambda t: t.suggest_int("x", 0, 3), n_trials=2)
+    >>> print(results_table(study).splitlines()[0].split())
+    ['trial', 'state', 'score', 'fit_time_s', 'peak_MiB', 'n_updates', 'x']
+    """
+    names = objective_names(study)
+    sign = -1 if study.directions[0].name == "MAXIMIZE" else 1
+    trials = study.get_trials(deepcopy=False)
+    complete = sorted(
+        (t for t in trials if t.state == TrialState.COMPLETE), key=lambda t: sign * t.values[0]
+    )
+    others = [t for t in trials if t.state != TrialState.COMPLETE]
+    rows = [_row(t, names) for t in (complete + others)[:max_rows]]
+    return _table(rows) if rows else "(no trials)"
+
+
+def summary(study) -> str:
+    """Best trial (one objective) or Pareto front (several), with trial counts per state.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> study = optuna.create_study(direction="maximize")
+    >>> study.optimize(lambda t: t.suggest_int("x", 0, 3), n_trials=3)
+    >>> summary(study).splitlines()[0]
+    "study 'no-name-...': 3 trials (3 COMPLETE)"
+    """
+    trials = study.get_trials(deepcopy=False)
+    counts = {}
+    for t in trials:
+        counts[t.state.name] = counts.get(t.state.name, 0) + 1
+    states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    lines = [f"study {study.study_name!r}: {len(trials)} trials ({states})"]
+    if not any(t.state == TrialState.COMPLETE for t in trials):
+        return "\n".join([*lines, "no completed trial yet"])
+    names = objective_names(study)
+    if len(study.directions) == 1:
+        best = study.best_trial
+        lines.append(f"best trial #{best.number}: {names[0]}={best.value:.6g}")
+        lines += [f"  {k} = {v!r}" for k, v in {**best.params,
+                                                **best.user_attrs.get("fixed_params", {})}.items()]
+    else:
+        lines.append(f"Pareto front ({' vs '.join(names)}), {len(study.best_trials)} trials:")
+        lines.append(_table([_row(t, names) for t in sorted(study.best_trials,
+                                                            key=lambda t: t.values[1])]))
+    return "\n".join(lines)
+
+
+class ProgressBar:
+    """Optuna callback driving a tqdm bar with the *study-wide* count of finished trials.
+
+    Unlike ``study.optimize(show_progress_bar=True)``, which counts this process's trials,
+    it counts every worker's, so each node of a cluster shows the progress of the search.
+
+    Parameters
+    ----------
+    study : optuna.Study
+    n_trials : int or None
+        The bar's total.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> study = optuna.create_study()
+    >>> bar = ProgressBar(study, 2)
+    >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2, callbacks=[bar])
+    >>> bar.bar.n
+    2
+    >>> bar.bar.close()
+    """
+
+    def __init__(self, study, n_trials):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=n_trials, desc=f"study {study.study_name}", unit="trial")
+        self(study, None)
+
+    def __call__(self, study, trial):
+        trials = study.get_trials(deepcopy=False, states=_FINISHED)
+        total = self.bar.total
+        self.bar.n = len(trials) if total is None else min(len(trials), total)
+        done = [t for t in trials if t.state == TrialState.COMPLETE]
+        if done and len(study.directions) == 1:
+            self.bar.set_postfix(best=f"{max(t.value for t in done):.4g}", refresh=False)
+        self.bar.refresh()

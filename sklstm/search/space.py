@@ -1,0 +1,307 @@
+"""The Optuna search space for sklstm estimators: defaults, validation and sampling.
+
+A *space* is a dict ``name -> spec`` where ``spec`` is one of
+
+* an Optuna distribution (``optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)``),
+* a list or tuple of choices (sampled as a categorical),
+* any other value: fixed, set on every trial without being sampled.
+
+Names are estimator parameters. For a Pipeline they may omit the final step's prefix:
+``"batch_size"`` and ``"lstm__batch_size"`` both mean the LSTM's batch size, while
+``"scale__with_mean"`` reaches an earlier step.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from collections.abc import Mapping
+
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+    json_to_distribution,
+)
+
+__all__ = [
+    "as_distributions",
+    "default_space",
+    "load_space",
+    "resolve_space",
+    "sample_resolved",
+    "suggest_params",
+]
+
+
+def default_space(**overrides) -> dict:
+    """The documented default search space, optionally with some entries replaced.
+
+    ======================  ========================================================
+    ``batch_size``          categorical, powers of two: 16, 32, 64, 128, 256
+    ``accumulation_steps``  categorical: 1, 2, 4
+    ``seq_len``             fixed ``None`` (whole sequences); pass choices to search it,
+                            e.g. ``default_space(seq_len=[None, 50, 100])``
+    ``hidden_size``         categorical: 16, 32, 64, 128
+    ``num_layers``          int in [1, 2]
+    ``dropout``             float in [0, 0.5]
+    ``lr``                  float in [1e-4, 1e-1], log-uniform
+    ======================  ========================================================
+
+    Parameters
+    ----------
+    **overrides
+        ``name=spec`` entries that replace (or add to) the defaults; a spec is an Optuna
+        distribution, a list of choices, or a fixed value.
+
+    Returns
+    -------
+    dict
+        A fresh dict; change it freely.
+
+    Examples
+    --------
+    >>> space = default_space(batch_size=[8, 16], max_epochs=5)
+    >>> space["batch_size"], space["max_epochs"]
+    ([8, 16], 5)
+    """
+    space = {
+        "batch_size": CategoricalDistribution([16, 32, 64, 128, 256]),
+        "accumulation_steps": CategoricalDistribution([1, 2, 4]),
+        "seq_len": None,
+        "hidden_size": CategoricalDistribution([16, 32, 64, 128]),
+        "num_layers": IntDistribution(1, 2),
+        "dropout": FloatDistribution(0.0, 0.5),
+        "lr": FloatDistribution(1e-4, 1e-1, log=True),
+    }
+    space.update(overrides)
+    return space
+
+
+def _as_distribution(spec):
+    """Distribution for a sampled spec, or None for a fixed value."""
+    if isinstance(spec, BaseDistribution):
+        return spec
+    if isinstance(spec, (list, tuple)):
+        if not spec:
+            raise ValueError("a list of choices must not be empty")
+        return CategoricalDistribution(list(spec))
+    return None
+
+
+def _final_prefix(estimator) -> str:
+    steps = getattr(estimator, "steps", None)
+    return f"{steps[-1][0]}__" if steps else ""
+
+
+def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
+    """Validate a space and map each name to the estimator parameter it sets.
+
+    Parameters
+    ----------
+    space : dict or None, default=None
+        ``name -> spec``; None means :func:`default_space`.
+    estimator : estimator or Pipeline, optional
+        When given, every name is checked against ``estimator.get_params()``; names that
+        are not parameters of the estimator itself are looked up in the final step of a
+        Pipeline.
+    prefix : str, default=""
+        Prepended to every name to form the parameter name when no ``estimator`` is given
+        (e.g. ``"lstm__"``).
+
+    Returns
+    -------
+    dict
+        ``name -> (param_name, distribution_or_None, spec)``, in the order of ``space``.
+
+    Raises
+    ------
+    ValueError
+        If the space is empty, a spec is invalid, or a name is not a parameter of the
+        estimator (all unknown names are listed, with close matches).
+
+    Examples
+    --------
+    >>> from sklstm import LSTMClassifier
+    >>> resolved = resolve_space({"lr": [0.01, 0.1]}, LSTMClassifier())
+    >>> resolved["lr"][0]
+    'lr'
+    >>> resolve_space({"batchsize": [16]}, LSTMClassifier())
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown parameter(s) for LSTMClassifier: 'batchsize' (did you mean 'batch_size'?)...
+    """
+    space = default_space() if space is None else space
+    if not isinstance(space, Mapping):
+        raise ValueError(f"space must be a dict name -> spec, got {type(space).__name__}")
+    if not space:
+        raise ValueError("the search space is empty: give at least one parameter to search")
+    params = None if estimator is None else estimator.get_params(deep=True)
+    step_prefix = _final_prefix(estimator) if estimator is not None else prefix
+
+    resolved, unknown = {}, []
+    for name, spec in space.items():
+        param = prefix + name
+        if params is not None and param not in params:
+            param = step_prefix + name
+            if param not in params:
+                close = difflib.get_close_matches(name, [p.split("__")[-1] for p in params], 1)
+                unknown.append(repr(name) + (f" (did you mean {close[0]!r}?)" if close else ""))
+                continue
+        resolved[name] = (param, _as_distribution(spec), spec)
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) for {type(estimator).__name__}: {', '.join(unknown)}. "
+            "Valid names are the keys of estimator.get_params()."
+        )
+    return resolved
+
+
+def _suggest(trial, name: str, dist: BaseDistribution):
+    # Public suggest_* API (not trial._suggest) so any Trial-like object works.
+    if isinstance(dist, FloatDistribution):
+        return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    if isinstance(dist, IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    if isinstance(dist, CategoricalDistribution):
+        return trial.suggest_categorical(name, dist.choices)
+    raise ValueError(f"unsupported distribution for {name!r}: {dist!r}")
+
+
+def suggest_params(trial, space=None, prefix: str = "", estimator=None) -> dict:
+    """Sample one set of estimator parameters from a space with an Optuna trial.
+
+    Parameters
+    ----------
+    trial : optuna.trial.Trial
+        The trial that records the sampled values (under the space's names).
+    space : dict or None, default=None
+        ``name -> spec``; None means :func:`default_space`.
+    prefix : str, default=""
+        Prepended to every returned parameter name, e.g. ``"lstm__"`` for a Pipeline step.
+    estimator : estimator or Pipeline, optional
+        Validate names against it and find the final-step prefix automatically (see
+        :func:`resolve_space`).
+
+    Returns
+    -------
+    dict
+        ``param_name -> value``, ready for ``estimator.set_params(**params)``; fixed
+        values are included.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> trial = optuna.create_study().ask()
+    >>> params = suggest_params(trial, {"batch_size": [16, 32], "max_epochs": 3}, "lstm__")
+    >>> sorted(params), params["lstm__max_epochs"]
+    (['lstm__batch_size', 'lstm__max_epochs'], 3)
+    """
+    return sample_resolved(trial, resolve_space(space, estimator, prefix))
+
+
+def sample_resolved(trial, resolved: dict) -> dict:
+    """Sample a space already checked by :func:`resolve_space` (fixed values included).
+
+    Examples
+    --------
+    >>> import optuna
+    >>> resolved = resolve_space({"batch_size": [16, 32], "lr": 0.01})
+    >>> params = sample_resolved(optuna.create_study().ask(), resolved)
+    >>> params["lr"], params["batch_size"] in (16, 32)
+    (0.01, True)
+    """
+    return {
+        param: spec if dist is None else _suggest(trial, name, dist)
+        for name, (param, dist, spec) in resolved.items()
+    }
+
+
+def as_distributions(space=None, estimator=None, prefix: str = "") -> dict:
+    """A space as ``param_name -> distribution``, e.g. for ``OptunaSearchCV``.
+
+    Fixed values become single-choice categoricals.
+
+    Parameters
+    ----------
+    space, estimator, prefix
+        As in :func:`resolve_space`.
+
+    Returns
+    -------
+    dict
+        ``param_name -> optuna distribution``.
+
+    Examples
+    --------
+    >>> dists = as_distributions({"batch_size": [16, 32], "max_epochs": 2}, prefix="lstm__")
+    >>> dists["lstm__max_epochs"]
+    CategoricalDistribution(choices=(2,))
+    """
+    resolved = resolve_space(space, estimator, prefix)
+    return {
+        param: CategoricalDistribution([spec]) if dist is None else dist
+        for param, dist, spec in resolved.values()
+    }
+
+
+def _spec_from_json(name: str, value):
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        if "name" in value and "attributes" in value:  # optuna.distributions.distribution_to_json
+            return json_to_distribution(json.dumps(value))
+        if {"low", "high"} <= value.keys():
+            extra = set(value) - {"low", "high", "log", "step"}
+            if extra:
+                raise ValueError(f"space entry {name!r}: unexpected keys {sorted(extra)}")
+            ints = all(isinstance(value.get(k, 1), int) for k in ("low", "high", "step"))
+            cls = IntDistribution if ints else FloatDistribution
+            return cls(**value)
+        raise ValueError(
+            f"space entry {name!r}: a dict must be {{'low': .., 'high': .., ['log': bool], "
+            f"['step': ..]}} or an Optuna distribution JSON, got {value!r}"
+        )
+    return value
+
+
+def load_space(source) -> dict:
+    """Read a space from JSON (a file path, a JSON string, or an already parsed dict).
+
+    JSON forms: a list is a categorical, ``{"low": 1e-4, "high": 0.1, "log": true}`` a
+    float (or int, when ``low``, ``high`` and ``step`` are all integers) range,
+    ``{"name": "FloatDistribution", "attributes": {...}}`` Optuna's own distribution JSON,
+    and anything else (numbers, strings, ``null``) a fixed value.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or dict
+
+    Returns
+    -------
+    dict
+        A space for :func:`suggest_params`.
+
+    Examples
+    --------
+    >>> space = load_space('{"batch_size": [16, 32], "lr": {"low": 1e-4, "high": 0.1, '
+    ...                    '"log": true}, "num_layers": {"low": 1, "high": 3}, "seq_len": null}')
+    >>> space["lr"]
+    FloatDistribution(high=0.1, log=True, low=0.0001, step=None)
+    >>> space["num_layers"], space["seq_len"]
+    (IntDistribution(high=3, log=False, low=1, step=1), None)
+    """
+    if isinstance(source, (str, os.PathLike)):
+        text = os.fspath(source)
+        if os.path.isfile(text):
+            with open(text, encoding="utf-8") as f:
+                text = f.read()
+        try:
+            source = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"search space is neither a JSON file nor JSON text: {exc}") from exc
+    if not isinstance(source, Mapping):
+        raise ValueError("a search space JSON must be an object {name: spec}")
+    return {name: _spec_from_json(name, value) for name, value in source.items()}

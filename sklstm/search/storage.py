@@ -1,0 +1,164 @@
+"""Turn a storage URL into an Optuna storage, failing early and clearly on bad URLs.
+
+Accepted forms (everything is checked, and the storage opened, before any study exists):
+
+* ``None``: the embedded default, an append-only journal file ``sklstm-study.journal``
+  in the working directory. Every finished trial is flushed to it, so a killed search
+  resumes where it stopped, and several processes on one machine can share it.
+* a file path (``runs/study.journal``) or ``journal:PATH`` / ``journal:///ABS/PATH``: the
+  same journal storage (Optuna's ``JournalStorage`` + ``JournalFileBackend``).
+* any SQLAlchemy URL Optuna's ``RDBStorage`` understands: ``sqlite:///study.db``,
+  ``postgresql://user@host/db``, ``mysql+pymysql://...``. This is the way to share a study
+  between machines.
+* ``redis://...``: ``JournalStorage`` on a ``JournalRedisBackend`` (needs ``redis``).
+* an ``optuna.storages.BaseStorage`` instance, used as is.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+
+from optuna.storages import BaseStorage, JournalStorage, RDBStorage
+from optuna.storages.journal import JournalFileBackend
+
+__all__ = ["DEFAULT_STORAGE_PATH", "describe_storage", "resolve_storage"]
+
+#: Journal file used when no storage is given.
+DEFAULT_STORAGE_PATH = "sklstm-study.journal"
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def _journal(path: str) -> JournalStorage:
+    path = os.path.expanduser(path)
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ValueError(f"journal storage {path!r}: directory {parent!r} does not exist")
+    try:
+        # Replays the whole log: a file that is not an Optuna journal fails here.
+        return JournalStorage(JournalFileBackend(path))
+    except Exception as exc:
+        raise ValueError(f"{path!r} is not a readable Optuna journal file: {exc}") from exc
+
+
+def _redis(url: str) -> JournalStorage:
+    from optuna.storages.journal import JournalRedisBackend
+
+    if importlib.util.find_spec("redis") is None:
+        raise ValueError(f"storage {url!r} needs the 'redis' package: pip install redis")
+    try:
+        return JournalStorage(JournalRedisBackend(url))
+    except Exception as exc:
+        raise ValueError(f"cannot open Redis storage {url!r}: {exc}") from exc
+
+
+def _rdb(url: str) -> RDBStorage:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+        dialect = parsed.get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ValueError(
+            f"invalid storage URL {url!r}: use a journal file path, sqlite:///FILE, "
+            f"postgresql://USER@HOST/DB, mysql+pymysql://..., or redis://... ({exc})"
+        ) from exc
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        # SQLAlchemy >= 2.1 maps bare ``postgresql://`` to psycopg 3; the postgres extra
+        # installs psycopg2, so fall back to it rather than failing.
+        if parsed.drivername == "postgresql" and importlib.util.find_spec("psycopg2"):
+            parsed = parsed.set(drivername="postgresql+psycopg2")
+        else:
+            raise ValueError(
+                f"storage {shown!r} needs a database driver that is not installed ({exc}); "
+                "for PostgreSQL: pip install 'sklstm[postgres]'"
+            ) from exc
+    try:
+        # pool_pre_ping: long trials outlive idle server connections on shared databases.
+        return RDBStorage(
+            parsed.render_as_string(hide_password=False), engine_kwargs={"pool_pre_ping": True}
+        )
+    except Exception as exc:
+        raise ValueError(f"cannot open storage {shown!r}: {exc}") from exc
+
+
+def resolve_storage(storage=None) -> BaseStorage:
+    """Open the Optuna storage named by ``storage``, or raise a clear ``ValueError``.
+
+    Parameters
+    ----------
+    storage : None, str, os.PathLike or optuna.storages.BaseStorage, default=None
+        See the module docstring for the accepted forms; None means the journal file
+        :data:`DEFAULT_STORAGE_PATH` in the working directory.
+
+    Returns
+    -------
+    optuna.storages.BaseStorage
+
+    Raises
+    ------
+    ValueError
+        If the URL is malformed, its driver is missing, or the storage cannot be opened
+        (unreachable server, missing directory, a file that is not a journal, ...).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> tmp = tempfile.mkdtemp()
+    >>> type(resolve_storage(os.path.join(tmp, "study.journal"))).__name__
+    'JournalStorage'
+    >>> type(resolve_storage(f"sqlite:///{tmp}/study.db")).__name__
+    'RDBStorage'
+    >>> resolve_storage("postgress://localhost/db")
+    Traceback (most recent call last):
+    ...
+    ValueError: invalid storage URL 'postgress://localhost/db': ...
+    """
+    if isinstance(storage, BaseStorage):
+        return storage
+    if storage is None:
+        return _journal(DEFAULT_STORAGE_PATH)
+    if isinstance(storage, os.PathLike):
+        return _journal(os.fspath(storage))
+    if not isinstance(storage, str) or not storage.strip():
+        raise ValueError(f"storage must be a URL, a file path or an Optuna storage: {storage!r}")
+    if storage.startswith("journal:"):
+        path = storage[len("journal:") :]
+        return _journal(path[2:] if path.startswith("//") else path)
+    if storage.startswith(("redis://", "rediss://", "unix://")):
+        return _redis(storage)
+    # No "scheme:" (or a Windows drive letter): a plain path to a journal file.
+    if not _SCHEME.match(storage) or re.match(r"^[A-Za-z]:[\\/]", storage):
+        return _journal(storage)
+    return _rdb(storage)
+
+
+def describe_storage(storage) -> str:
+    """Short human-readable description of a storage (passwords hidden).
+
+    Examples
+    --------
+    >>> describe_storage("postgresql://me:secret@db.example/optuna")
+    'postgresql://me:***@db.example/optuna'
+    >>> describe_storage(None)
+    'journal file sklstm-study.journal'
+    """
+    if storage is None:
+        return f"journal file {DEFAULT_STORAGE_PATH}"
+    if isinstance(storage, BaseStorage):
+        return type(storage).__name__
+    text = os.fspath(storage)
+    if _SCHEME.match(text) and not text.startswith("journal:"):
+        try:
+            from sqlalchemy.engine import make_url
+
+            return make_url(text).render_as_string(hide_password=True)
+        except Exception:
+            return text
+    return f"journal file {text.removeprefix('journal:')}"

@@ -1,0 +1,297 @@
+"""Create or join an Optuna study for sklstm and run trials in it, cluster-safely.
+
+Every worker (a process on this machine or on another one) runs the same :func:`tune` call
+(or ``sklstm tune`` command) on the same storage and study name: the first one creates the
+study, the others join it, and ``n_trials`` is the total for the study, shared by all of
+them (Optuna's ``MaxTrialsCallback`` counts every trial in the storage).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import optuna
+from optuna.pruners import (
+    BasePruner,
+    HyperbandPruner,
+    MedianPruner,
+    NopPruner,
+    SuccessiveHalvingPruner,
+)
+from optuna.study import MaxTrialsCallback
+
+from .metrics import FIT_STATS
+from .objective import make_objective
+from .report import ProgressBar
+from .storage import resolve_storage
+
+__all__ = ["PRUNERS", "create_or_load_study", "make_pruner", "run_study", "tune"]
+
+#: Pruner names accepted by :func:`make_pruner` (and ``sklstm tune --pruner``).
+PRUNERS = {
+    "median": MedianPruner,
+    "hyperband": HyperbandPruner,
+    "halving": SuccessiveHalvingPruner,
+    "none": NopPruner,
+}
+
+def make_pruner(pruner="median", multi_objective=None) -> BasePruner:
+    """Optuna pruner from a name (``median``, ``hyperband``, ``halving``, ``none``) or instance.
+
+    Optuna cannot prune multi-objective studies, so with ``multi_objective`` any pruner but
+    ``none``/None warns and is replaced by ``NopPruner``.
+
+    Parameters
+    ----------
+    pruner : str, optuna.pruners.BasePruner or None, default="median"
+        None means ``"median"`` for one objective and ``"none"`` for two.
+    multi_objective : str or None, default=None
+
+    Returns
+    -------
+    optuna.pruners.BasePruner
+
+    Examples
+    --------
+    >>> type(make_pruner("hyperband")).__name__
+    'HyperbandPruner'
+    >>> type(make_pruner(None, multi_objective="fit_time")).__name__
+    'NopPruner'
+    """
+    if pruner is None:
+        pruner = "none" if multi_objective else "median"
+    if isinstance(pruner, str):
+        if pruner not in PRUNERS:
+            raise ValueError(f"unknown pruner {pruner!r}; choose one of {sorted(PRUNERS)}")
+        pruner = PRUNERS[pruner]()
+    if not isinstance(pruner, BasePruner):
+        raise ValueError(f"pruner must be a name or an optuna pruner, got {pruner!r}")
+    if multi_objective and not isinstance(pruner, NopPruner):
+        warnings.warn(
+            "Optuna does not support pruning multi-objective studies; pruning is disabled.",
+            UserWarning,
+            stacklevel=2,
+        )
+        pruner = NopPruner()
+    return pruner
+
+
+def objective_directions(multi_objective=None) -> list[str]:
+    """Study directions: the score is maximized (scikit-learn scorers are greater-is-better),
+    a fit cost minimized.
+
+    Examples
+    --------
+    >>> objective_directions("fit_time")
+    ['maximize', 'minimize']
+    """
+    if multi_objective not in (None, *FIT_STATS):
+        raise ValueError(f"multi_objective must be None or one of {FIT_STATS}")
+    return ["maximize"] + (["minimize"] if multi_objective else [])
+
+
+def _scoring_name(scoring):
+    return scoring if scoring is None or isinstance(scoring, str) else getattr(
+        scoring, "__name__", type(scoring).__name__
+    )
+
+
+def _sklstm_attrs(scoring, multi_objective) -> dict:
+    # Recorded on the study so that a worker started with other settings cannot mix
+    # incomparable values into it.
+    return {
+        "sklstm_scoring": _scoring_name(scoring),
+        "sklstm_objectives": ["score"] + ([multi_objective] if multi_objective else []),
+    }
+
+
+def _check_existing(study_name, storage, directions, attrs) -> None:
+    try:
+        study_id = storage.get_study_id_from_name(study_name)
+    except KeyError:
+        return  # does not exist yet
+    have = [d.name.lower() for d in storage.get_study_directions(study_id)]
+    if have != directions:
+        raise ValueError(
+            f"study {study_name!r} exists with directions {have}, but this search needs "
+            f"{directions} (scikit-learn scores are maximized"
+            + (", the fit cost minimized)" if len(directions) > 1 else ")")
+            + ". Use another study name."
+        )
+    existing = storage.get_study_user_attrs(study_id)
+    for key, value in attrs.items():
+        if key in existing and existing[key] != value:
+            raise ValueError(
+                f"study {study_name!r} was created with {key.removeprefix('sklstm_')}="
+                f"{existing[key]!r}, not {value!r}: its values are not comparable. "
+                "Use another study name."
+            )
+
+
+def create_or_load_study(study_name, storage=None, *, scoring=None, multi_objective=None,
+                         pruner=None, sampler=None) -> optuna.Study:
+    """Create the study, or join it if it exists, after checking it fits this search.
+
+    Everything is validated first (storage URL, pruner, directions of an existing study,
+    its scoring), so a bad call never leaves a half-made study behind.
+
+    Parameters
+    ----------
+    study_name : str
+    storage : str, path, optuna storage or None
+        See :func:`sklstm.search.storage.resolve_storage`.
+    scoring : str, callable or None
+        Recorded on a new study; an existing study with another scoring is refused.
+    multi_objective : {None, "fit_time", "peak_memory", "n_updates"}
+    pruner, sampler
+        See :func:`make_pruner`; any Optuna sampler (default TPE).
+
+    Returns
+    -------
+    optuna.Study
+
+    Raises
+    ------
+    ValueError
+        Invalid storage or pruner, or an existing study whose directions or scoring differ.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> storage = optuna.storages.InMemoryStorage()
+    >>> study = create_or_load_study("demo", storage, scoring="accuracy")
+    >>> study.direction.name
+    'MAXIMIZE'
+    >>> create_or_load_study("demo", storage, scoring="accuracy", multi_objective="fit_time")
+    Traceback (most recent call last):
+    ...
+    ValueError: study 'demo' exists with directions ['maximize'], but this search needs ...
+    """
+    if not study_name:
+        raise ValueError("study_name must be a non-empty string")
+    directions = objective_directions(multi_objective)
+    pruner = make_pruner(pruner, multi_objective)
+    storage = resolve_storage(storage)
+    attrs = _sklstm_attrs(scoring, multi_objective)
+    _check_existing(study_name, storage, directions, attrs)
+    # load_if_exists: another worker may create it between the check and this call.
+    study = optuna.create_study(
+        storage=storage, study_name=study_name, directions=directions,
+        pruner=pruner, sampler=sampler, load_if_exists=True,
+    )
+    _check_existing(study_name, storage, directions, attrs)
+    for key, value in attrs.items():
+        if key not in study.user_attrs:
+            study.set_user_attr(key, value)
+    return study
+
+
+def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_bar=False,
+              catch=(Exception,), callbacks=()) -> optuna.Study:
+    """Run trials until the *study* holds ``n_trials`` trials (or ``timeout`` seconds pass).
+
+    ``n_trials`` counts all trials in the storage, whatever worker ran them; a trial left
+    RUNNING by a killed worker counts too (without heartbeats Optuna cannot tell it from a
+    slow one). Failing trials are recorded (state FAIL) and the search goes on.
+
+    Parameters
+    ----------
+    study : optuna.Study
+    objective : callable
+    n_trials : int or None
+        Total for the study; None runs until ``timeout``.
+    timeout : float or None
+        Seconds for this worker.
+    show_progress_bar : bool, default=False
+        tqdm bar of the study-wide progress.
+    catch : tuple of exception types, default=(Exception,)
+        Trial errors that do not stop the search.
+    callbacks : iterable of callables
+        Extra Optuna ``callback(study, frozen_trial)``.
+
+    Returns
+    -------
+    optuna.Study
+        ``study``, for chaining.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> study = optuna.create_study()
+    >>> run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=3).trials[-1].number
+    2
+    """
+    if n_trials is None and timeout is None:
+        raise ValueError("give n_trials, timeout or both")
+    callbacks = list(callbacks)
+    remaining = None
+    if n_trials is not None:
+        remaining = n_trials - len(study.get_trials(deepcopy=False))
+        if remaining <= 0:
+            return study
+        # states=None: running trials of other workers count, so the total stays n_trials.
+        callbacks.append(MaxTrialsCallback(n_trials, states=None))
+    if show_progress_bar:
+        callbacks.append(ProgressBar(study, n_trials))
+    try:
+        study.optimize(objective, n_trials=remaining, timeout=timeout, catch=catch,
+                       callbacks=callbacks)
+    finally:
+        if show_progress_bar:
+            callbacks[-1].bar.close()
+    return study
+
+
+def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", storage=None,
+         cv=3, scoring=None, space=None, pruner=None, sampler=None, multi_objective=None,
+         groups=None, show_progress_bar=False) -> optuna.Study:
+    """Optuna search for an sklstm estimator or Pipeline: validate, create/join, run.
+
+    Parameters
+    ----------
+    estimator : sklstm estimator or Pipeline ending in one
+    X, y : array-like
+    n_trials : int, default=20
+        Total trials in the study, shared by all workers.
+    timeout : float, optional
+        Seconds this worker searches at most.
+    study_name : str, default="sklstm"
+    storage : see :func:`~sklstm.search.storage.resolve_storage`, default=None
+        None is a resumable journal file in the working directory.
+    cv, scoring, space, groups
+        See :func:`~sklstm.search.objective.make_objective`.
+    pruner : str or optuna pruner, optional
+        See :func:`make_pruner`.
+    sampler : optuna sampler, optional
+        Default TPE. Do not give every worker the same seeded sampler: they would propose
+        the same parameters.
+    multi_objective : {None, "fit_time", "peak_memory", "n_updates"}
+        Optimize the score *and* this cost; ``study.best_trials`` is the Pareto front.
+    show_progress_bar : bool, default=False
+
+    Returns
+    -------
+    optuna.Study
+
+    Examples
+    --------
+    >>> import optuna
+    >>> from sklstm import LSTMClassifier
+    >>> from sklstm.datasets import make_sequence_classification
+    >>> X, y = make_sequence_classification(60, 5, 2, 2, random_state=0)
+    >>> study = tune(LSTMClassifier(hidden_size=4, max_epochs=2), X, y, n_trials=2, cv=2,
+    ...              space={"batch_size": [8, 16]},
+    ...              storage=optuna.storages.InMemoryStorage())
+    >>> len(study.trials)
+    2
+    """
+    # Objective first: it validates the space, scoring and cv before any study is created.
+    objective = make_objective(
+        estimator, X, y, cv=cv, scoring=scoring, space=space, groups=groups,
+        report_every_epoch=multi_objective is None, multi_objective=multi_objective,
+    )
+    study = create_or_load_study(
+        study_name, storage, scoring=scoring, multi_objective=multi_objective,
+        pruner=pruner, sampler=sampler,
+    )
+    return run_study(study, objective, n_trials, timeout, show_progress_bar=show_progress_bar)

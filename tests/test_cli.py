@@ -1,0 +1,114 @@
+"""``sklstm tune``: data formats, output, options and errors (in-process ``main(argv)``)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from sklstm.cli import main
+
+# pytest fixtures shared by the search tests
+
+SPACE = {"hidden_size": 4, "max_epochs": 2, "n_threads": 1, "batch_size": [8, 16],
+         "lr": {"low": 0.005, "high": 0.05, "log": True}}
+
+
+@pytest.fixture
+def space_json(tmp_path):
+    path = tmp_path / "space.json"
+    path.write_text(json.dumps(SPACE))
+    return str(path)
+
+
+@pytest.fixture
+def csv_path(tmp_path, data):
+    """Univariate sequences, one row per sample, the target in column ``label``."""
+    X, y = data
+    path = tmp_path / "data.csv"
+    header = ",".join([f"t{i}" for i in range(X.shape[1])] + ["label"])
+    rows = np.column_stack([X[:, :, 0], y])
+    np.savetxt(path, rows, delimiter=",", header=header, comments="", fmt="%.5g")
+    return str(path)
+
+
+def _tune(capsys, tmp_path, data_path, *extra):
+    code = main(["tune", str(data_path), "--storage", str(tmp_path / "s.journal"),
+                 "--n-trials", "3", "--cv", "2", "--no-progress", *map(str, extra)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("data_file", "extra"),
+    [("npz_path", ["--scoring", "accuracy", "--pruner", "hyperband"]),
+     ("csv_path", ["--target", "label", "--pruner", "halving"])],
+    ids=["npz", "csv"],
+)
+def test_tune_prints_best_trial_and_table(data_file, extra, request, space_json, capsys,
+                                          tmp_path):
+    path = request.getfixturevalue(data_file)
+    code, out, _ = _tune(capsys, tmp_path, path, "--space", space_json, *extra)
+    assert code == 0
+    assert "study 'sklstm': 3 trials" in out
+    assert "best trial #" in out and "batch_size = " in out and "max_epochs = 2" in out
+    table = out.split("\n\n")[-1].strip().splitlines()
+    assert table[0].split()[:3] == ["trial", "state", "score"]
+    assert len(table) == 1 + 3
+
+
+def test_regressor_on_numeric_csv_target(csv_path, space_json, capsys, tmp_path):
+    code, out, _ = _tune(capsys, tmp_path, csv_path, "--space", space_json, "--target", "label",
+                         "--estimator", "regressor", "--scoring", "neg_mean_squared_error")
+    assert code == 0 and "best trial #" in out
+
+
+def test_multi_objective_prints_pareto_front(npz_path, space_json, capsys, tmp_path):
+    code, out, _ = _tune(capsys, tmp_path, npz_path, "--space", space_json,
+                         "--multi-objective", "fit_time")
+    assert code == 0
+    assert "Pareto front (score vs fit_time)" in out
+
+
+def test_progress_bar_reports_study_progress(npz_path, space_json, capsys, tmp_path):
+    code = main(["tune", str(npz_path), "--storage", str(tmp_path / "s.journal"),
+                 "--n-trials", "2", "--cv", "2", "--space", space_json])
+    assert code == 0
+    assert "2/2" in capsys.readouterr().err  # tqdm's n/total
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--storage", "postgress://x/y"], "invalid storage URL"),
+     (["--scoring", "acuracy"], "acuracy"),
+     (["--space", '{"hiden_size": [4]}'], "hiden_size"),
+     (["--n-trials", "0"], "at least 1")],
+    ids=["storage", "scoring", "space", "n-trials"],
+)
+def test_invalid_input_exits_2_with_message(args, message, npz_path, capsys, tmp_path):
+    code = main(["tune", str(npz_path), "--storage", str(tmp_path / "s.journal"),
+                 "--n-trials", "1", "--cv", "2", "--no-progress",
+                 "--space", json.dumps(SPACE), *args])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("a,b\n1,2\n", "no target column 'y'"), ("t0,y\nx,1\n", "must be numeric"),
+     ("t0,y\n", "at least one sample")],
+)
+def test_bad_csv_is_reported(content, message, tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    code, _, err = _tune(capsys, tmp_path, path)
+    assert code == 2 and message in err
+
+
+def test_help_lists_every_option(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["tune", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--storage", "--study-name", "--n-trials", "--estimator", "--cv", "--scoring",
+                   "--space", "--pruner", "--timeout", "--multi-objective"):
+        assert option in out

@@ -1,0 +1,125 @@
+"""The cross-validated Optuna objective: per-epoch reporting, pruning, failures, attrs."""
+
+import copy
+
+import numpy as np
+import optuna
+import pytest
+from sklearn.base import clone
+from skorch.callbacks import Callback
+
+from sklstm.search import EpochScoreReporter, make_objective, tune
+
+GOOD, BAD = 0.03, 1e-6  # learning rates: learns within an epoch / stays at its initial loss
+
+
+# pytest fixtures shared by the search tests
+
+
+class Boom(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        raise RuntimeError("boom at epoch end")
+
+
+def _study(pruner=None, name="objective-test"):
+    return optuna.create_study(direction="maximize", pruner=pruner, study_name=name)
+
+
+def _optimize(study, objective, params_list):
+    for params in params_list:
+        study.enqueue_trial(params)
+    study.optimize(objective, n_trials=len(params_list), catch=(Exception,))
+    return study.trials
+
+
+def test_reports_every_epoch_of_every_fold(pipeline, data):
+    cv, epochs = 2, pipeline.get_params()["lstm__max_epochs"]
+    objective = make_objective(pipeline, *data, cv=cv, space={"lr": [GOOD]})
+    (trial,) = _optimize(_study(optuna.pruners.NopPruner()), objective, [{"lr": GOOD}])
+    assert sorted(trial.intermediate_values) == list(range(cv * epochs))
+    # the last epoch of fold k is scored on fold k's held-out data: it is that fold's score
+    folds = trial.user_attrs["fold_scores"]
+    assert [trial.intermediate_values[k * epochs + epochs - 1] for k in range(cv)] == folds
+    assert trial.value == pytest.approx(np.mean(folds))
+
+
+def test_user_attrs_hold_fit_costs(pipeline, data):
+    objective = make_objective(pipeline, *data, cv=2, space={"batch_size": [8], "max_epochs": 1})
+    (trial,) = _optimize(_study(), objective, [{"batch_size": 8}])
+    attrs = trial.user_attrs
+    assert attrs["mean_fit_time"] > 0
+    assert attrs["mean_peak_memory"] >= 0
+    assert attrs["mean_n_updates"] == np.ceil(len(data[0]) / 2 / 8)  # 1 epoch of 30 samples
+    assert attrs["fixed_params"] == {"lstm__max_epochs": 1}
+    assert len(attrs["fold_scores"]) == 2
+
+
+@pytest.mark.parametrize(
+    "pruner",
+    [
+        optuna.pruners.MedianPruner(n_startup_trials=2),
+        optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=2),
+        optuna.pruners.HyperbandPruner(min_resource=1, max_resource=6, reduction_factor=2),
+    ],
+    ids=["median", "successive-halving", "hyperband"],
+)
+def test_pruners_stop_bad_trials_in_the_first_fold(pruner, pipeline, data):
+    pipeline.set_params(lstm__max_epochs=3)
+    objective = make_objective(pipeline, *data, cv=2, scoring="neg_log_loss",
+                               space={"lr": [GOOD, BAD]})
+    trials = _optimize(_study(pruner), objective, [{"lr": lr} for lr in (GOOD, GOOD, BAD, BAD)])
+    assert [t.state.name for t in trials] == ["COMPLETE"] * 2 + ["PRUNED"] * 2
+    for trial in trials[2:]:
+        assert max(trial.intermediate_values) < 3  # stopped within fold 0's three epochs
+        assert trial.user_attrs["fold_scores"] == []  # no fold finished
+
+
+@pytest.mark.parametrize(
+    ("broken", "reason"),
+    [({"lstm__hidden_size": 0}, "ValueError: LSTMClassifier: hidden_size must be >= 1"),
+     ({"lstm__callbacks": [("boom", Boom())]}, "RuntimeError: boom at epoch end")],
+    ids=["invalid-param", "user-callback-kept-and-raises"],
+)
+def test_failed_trials_record_why_and_search_goes_on(broken, reason, pipeline, data):
+    space = {"lr": [GOOD]}
+    study = _study()
+    failing = make_objective(clone(pipeline).set_params(**broken), *data, cv=2, space=space)
+    (trial,) = _optimize(study, failing, [{"lr": GOOD}])
+    assert trial.state.name == "FAIL"
+    assert trial.user_attrs["fail_reason"].startswith(reason)
+    ok = make_objective(pipeline, *data, cv=2, space=space)
+    assert _optimize(study, ok, [{"lr": GOOD}])[-1].state.name == "COMPLETE"
+
+
+def test_multi_objective_pareto_front_without_pruning(pipeline, data):
+    with pytest.warns(UserWarning, match="pruning"):
+        study = tune(pipeline, *data, n_trials=3, cv=2, multi_objective="fit_time",
+                     pruner="median", space={"batch_size": [8, 16, 32]},
+                     storage=optuna.storages.InMemoryStorage())
+    assert [d.name for d in study.directions] == ["MAXIMIZE", "MINIMIZE"]
+    assert isinstance(study.pruner, optuna.pruners.NopPruner)
+    assert 1 <= len(study.best_trials) <= 3
+    for trial in study.trials:
+        assert trial.state.name == "COMPLETE"
+        assert trial.intermediate_values == {}  # Trial.report is single-objective only
+        assert trial.values[1] == pytest.approx(trial.user_attrs["mean_fit_time"])
+
+
+def test_make_objective_warns_that_multi_objective_cannot_prune(pipeline, data):
+    with pytest.warns(UserWarning, match="cannot prune multi-objective"):
+        objective = make_objective(pipeline, *data, multi_objective="peak_memory")
+    assert not objective.report_every_epoch
+
+
+@pytest.mark.parametrize("scoring", [["accuracy", "f1"], {"a": "accuracy"}])
+def test_objective_needs_a_single_score(scoring, pipeline, data):
+    with pytest.raises(ValueError, match="single scoring"):
+        make_objective(pipeline, *data, scoring=scoring)
+
+
+def test_reporter_survives_the_estimators_deepcopy(pipeline, data):
+    reporter = EpochScoreReporter(None, pipeline, *data, scorer=None, step_offset=3)
+    clone = copy.deepcopy(reporter)
+    assert clone is not reporter
+    assert clone.estimator is pipeline and clone.X_val is reporter.X_val
+    assert clone.get_params() == {"step_offset": 3}

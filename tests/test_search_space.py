@@ -1,0 +1,133 @@
+"""Search space: defaults, override forms, validation, JSON, OptunaSearchCV bridge."""
+
+import json
+
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+from sklstm import LSTMClassifier
+from sklstm.search import (
+    as_distributions,
+    default_space,
+    fit_stats_scorers,
+    load_space,
+    make_objective,
+    resolve_space,
+    suggest_params,
+)
+
+# pytest fixtures shared by the search tests
+
+
+def _trial():
+    return optuna.create_study().ask()
+
+
+def test_default_space_is_the_documented_one():
+    space = default_space()
+    assert list(space) == [
+        "batch_size", "accumulation_steps", "seq_len", "hidden_size", "num_layers", "dropout", "lr"
+    ]
+    assert space["batch_size"].choices == (16, 32, 64, 128, 256)
+    assert all(b & (b - 1) == 0 for b in space["batch_size"].choices)  # powers of two
+    assert space["lr"].log and space["lr"].low < space["lr"].high
+    assert space["seq_len"] is None
+    assert default_space(seq_len=[None, 4])["seq_len"] == [None, 4]
+
+
+def test_default_space_params_are_estimator_params():
+    params = suggest_params(_trial(), estimator=LSTMClassifier())
+    assert set(params) == set(default_space())
+    LSTMClassifier().set_params(**params)  # every name is settable
+
+
+@pytest.mark.parametrize(
+    ("spec", "check"),
+    [
+        (FloatDistribution(0.01, 0.02), lambda v: 0.01 <= v <= 0.02),
+        (IntDistribution(3, 5), lambda v: v in (3, 4, 5)),
+        ([None, 4, 6], lambda v: v in (None, 4, 6)),
+        ((8, 16), lambda v: v in (8, 16)),
+        (7, lambda v: v == 7),
+        (None, lambda v: v is None),
+    ],
+    ids=["float", "int", "list", "tuple", "fixed", "fixed-None"],
+)
+def test_spec_forms(spec, check):
+    trial = _trial()
+    value = suggest_params(trial, {"x": spec}, prefix="lstm__")["lstm__x"]
+    assert check(value)
+    # sampled specs are recorded on the trial under the space name, fixed ones are not
+    assert ("x" in trial.params) == (isinstance(spec, (list, tuple)) or hasattr(spec, "single"))
+
+
+def test_pipeline_names_with_or_without_step_prefix(pipeline):
+    resolved = resolve_space({"batch_size": [8], "lstm__lr": [0.1], "scale__method": "minmax"},
+                             pipeline)
+    assert [param for param, _, _ in resolved.values()] == [
+        "lstm__batch_size", "lstm__lr", "scale__method"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("space", "match"),
+    [
+        ({}, "empty"),
+        ({"learning_rate": [0.1], "batchsize": [8]},
+         r"'learning_rate', 'batchsize' \(did you mean 'batch_size'\?\)"),
+        ({"lstm__nope": 1}, "unknown parameter"),
+        ({"batch_size": []}, "must not be empty"),
+        ([("batch_size", [8])], "must be a dict"),
+    ],
+    ids=["empty", "typos", "prefixed-unknown", "no-choices", "not-a-dict"],
+)
+def test_invalid_space_fails_before_any_trial(pipeline, data, space, match):
+    with pytest.raises(ValueError, match=match):
+        make_objective(pipeline, *data, space=space)
+
+
+def test_load_space_json_forms(tmp_path):
+    spec = {
+        "batch_size": [8, 16],
+        "lr": {"low": 1e-3, "high": 0.1, "log": True},
+        "num_layers": {"low": 1, "high": 2},
+        "dropout": json.loads(optuna.distributions.distribution_to_json(FloatDistribution(0, .5))),
+        "seq_len": None,
+    }
+    path = tmp_path / "space.json"
+    path.write_text(json.dumps(spec))
+    space = load_space(path)
+    assert space == load_space(json.dumps(spec))
+    assert space["batch_size"] == [8, 16]
+    assert space["lr"] == FloatDistribution(1e-3, 0.1, log=True)
+    assert space["num_layers"] == IntDistribution(1, 2)
+    assert space["dropout"] == FloatDistribution(0, 0.5)
+    assert space["seq_len"] is None
+
+
+@pytest.mark.parametrize("text", ['{"lr": {"low": 1}}', '{"lr": {"low": 1, "high": 2, "x": 0}}',
+                                  "[1, 2]", "{not json"])
+def test_load_space_rejects_bad_json(text):
+    with pytest.raises(ValueError):
+        load_space(text)
+
+
+def test_as_distributions_drives_optuna_search_cv(pipeline, data):
+    from optuna_integration import OptunaSearchCV
+
+    dists = as_distributions({"batch_size": [8, 16], "accumulation_steps": [1, 2],
+                              "max_epochs": 1}, pipeline)
+    assert dists["lstm__max_epochs"] == CategoricalDistribution([1])
+    # fit_stats_scorers' main metric is named "score", which OptunaSearchCV optimizes; the
+    # fit costs land in the trials' user attributes
+    search = OptunaSearchCV(pipeline, dists, cv=2, n_trials=2, random_state=0, refit=False,
+                            scoring=fit_stats_scorers("accuracy"))
+    search.fit(*data)
+    assert len(search.trials_) == 2
+    for trial in search.trials_:
+        assert trial.user_attrs["mean_test_n_updates"] > 0
+        assert trial.value == trial.user_attrs["mean_test_score"]
+    assert set(search.best_params_) == {"lstm__batch_size", "lstm__accumulation_steps",
+                                        "lstm__max_epochs"}
+    assert 0.0 <= search.best_score_ <= 1.0

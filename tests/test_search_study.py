@@ -1,0 +1,150 @@
+"""Studies: storage URLs, validation before creation, resume after a kill, several workers."""
+
+import json
+import os
+import time
+import uuid
+
+import optuna
+import pytest
+from search_fixtures import cli
+
+from sklstm.search import create_or_load_study, resolve_storage, tune
+
+# pytest fixtures shared by the search tests
+
+POSTGRES_URL = os.environ.get("SKLSTM_TEST_POSTGRES_URL")
+needs_postgres = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_URL, reason="SKLSTM_TEST_POSTGRES_URL is not set"),
+]
+
+#: Trials of ~0.5 s: long enough for two workers to interleave, short enough for CI.
+#: One torch thread per worker: two workers on a 2-core runner must not oversubscribe it.
+SLOW_TRIAL_SPACE = {"hidden_size": 4, "max_epochs": 10, "batch_size": [4, 8], "lr": [0.01, 0.03],
+                    "n_threads": 1}
+
+
+@pytest.fixture(params=["journal", "sqlite", pytest.param("postgres", marks=needs_postgres)])
+def storage_url(request, tmp_path):
+    """A fresh storage URL of each kind (postgres: the test server, shared across tests)."""
+    return {"journal": lambda: str(tmp_path / "study.journal"),
+            "sqlite": lambda: f"sqlite:///{tmp_path / 'study.db'}",
+            "postgres": lambda: POSTGRES_URL}[request.param]()
+
+
+@pytest.fixture
+def study_name():
+    # unique: a PostgreSQL database outlives the test run
+    return f"test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def space_json(tmp_path):
+    path = tmp_path / "space.json"
+    path.write_text(json.dumps(SLOW_TRIAL_SPACE))
+    return path
+
+
+def _load(storage_url, study_name):
+    return optuna.load_study(study_name=study_name, storage=resolve_storage(storage_url))
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgress://localhost/db", "sqlite://relative.db", "nonexistent-dir/x/study.journal",
+     "postgresql://nobody@127.0.0.1:1/nothing", "redis://127.0.0.1:1", "mysql://u@h/db", ""],
+    ids=["typo-dialect", "sqlite-two-slashes", "missing-dir", "unreachable", "redis-missing",
+         "driver-missing", "empty"],
+)
+def test_invalid_storage_is_a_clear_value_error(url, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"storage|journal|URL"):
+        create_or_load_study("s", url)
+    assert os.listdir(tmp_path) == []  # nothing was created on the way
+
+
+def test_existing_study_with_other_direction_is_refused(pipeline, data, storage_url, study_name):
+    optuna.create_study(storage=resolve_storage(storage_url), study_name=study_name,
+                        direction="minimize")
+    with pytest.raises(ValueError, match=r"directions \['minimize'\].*\['maximize'\]"):
+        tune(pipeline, *data, n_trials=1, cv=2, storage=storage_url, study_name=study_name,
+             space={"lr": [0.01]})
+    assert _load(storage_url, study_name).trials == []
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "match"),
+    [({"scoring": "accuracy"}, {"scoring": "f1"}, "scoring='accuracy'"),
+     ({"multi_objective": "fit_time"}, {"multi_objective": "peak_memory"}, "objectives")],
+)
+def test_existing_study_with_other_objective_is_refused(first, second, match, tmp_path):
+    storage = str(tmp_path / "s.journal")
+    create_or_load_study("s", storage, **first)
+    with pytest.raises(ValueError, match=match):
+        create_or_load_study("s", storage, **second)
+    assert create_or_load_study("s", storage, **first).study_name == "s"  # same settings join
+
+
+def test_invalid_search_leaves_no_study_behind(pipeline, data, tmp_path):
+    storage = str(tmp_path / "s.journal")
+    with pytest.raises(ValueError, match="unknown parameter"):
+        tune(pipeline, *data, storage=storage, study_name="s", space={"nope": [1]})
+    assert optuna.get_all_study_names(resolve_storage(storage)) == []
+
+
+def test_n_trials_is_the_study_total(pipeline, data, tmp_path):
+    kwargs = dict(cv=2, storage=str(tmp_path / "s.journal"), study_name="s",
+                  space={"lr": [0.01, 0.03]}, pruner="none")
+    assert len(tune(pipeline, *data, n_trials=2, **kwargs).trials) == 2
+    assert len(tune(pipeline, *data, n_trials=2, **kwargs).trials) == 2  # nothing to do
+    assert len(tune(pipeline, *data, n_trials=3, **kwargs).trials) == 3  # tops up
+
+
+def _wait_for(predicate, proc, timeout=120):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def _complete(study):
+    return {t.number: (t.params, t.value) for t in study.trials if t.state.name == "COMPLETE"}
+
+
+def test_killed_search_resumes_with_finished_trials(npz_path, space_json, tmp_path):
+    storage, args = str(tmp_path / "s.journal"), [npz_path, "--space", space_json, "--cv", "2"]
+    worker = cli("tune", *args, "--storage", storage, "--study-name", "s", "--n-trials", 100,
+                 "--pruner", "none", "--no-progress")
+    study = lambda: _load(storage, "s")  # noqa: E731
+    _wait_for(lambda: os.path.exists(storage) and len(_complete(study())) >= 2, worker)
+    worker.kill()
+    worker.wait()
+    before = _complete(study())
+    n_before = len(study().trials)
+
+    from sklstm.cli import main
+
+    assert main(["tune", *map(str, args), "--storage", storage, "--study-name", "s",
+                 "--n-trials", str(n_before + 2), "--no-progress"]) == 0
+    after = study()
+    assert len(after.trials) == n_before + 2
+    assert {n: v for n, v in _complete(after).items() if n in before} == before
+    assert len(_complete(after)) >= len(before) + 2
+
+
+@pytest.mark.parametrize(
+    "storage_url", ["journal", pytest.param("postgres", marks=needs_postgres)], indirect=True
+)
+def test_two_workers_share_one_study(npz_path, space_json, storage_url, study_name):
+    n_trials = 8
+    args = ["tune", npz_path, "--space", space_json, "--cv", "2", "--storage", storage_url,
+            "--study-name", study_name, "--n-trials", n_trials, "--no-progress"]
+    workers = [cli(*args, "--seed", seed) for seed in (1, 2)]
+    outputs = [w.communicate(timeout=300) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], outputs
+    trials = _load(storage_url, study_name).trials
+    assert sorted(t.number for t in trials) == list(range(n_trials))  # all there, none twice
+    assert {t.state.name for t in trials} <= {"COMPLETE", "PRUNED"}
+    assert len({t.user_attrs["worker"] for t in trials}) == 2  # both did some of the work

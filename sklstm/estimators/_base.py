@@ -155,7 +155,11 @@ class BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             self.fit_time_ = time.perf_counter() - start
         self.peak_memory_ = memory.peak
         self.n_epochs_ = len(self.net_.history)
-        self.n_updates_ = int(sum(self.net_.history[:, "train_batch_count"]))
+        # counted from the batch rows: an interrupted epoch (skorch stops on
+        # KeyboardInterrupt) records no train_batch_count but did take its steps
+        self.n_updates_ = sum(
+            "train_loss" in row for epoch in self.net_.history for row in epoch["batches"]
+        )
         return self
 
     def _callbacks(self):

@@ -199,5 +199,6 @@ def test_sensor_series_several_frames():
     )
     assert len(frames) == 2
     assert list(frames[0].columns) == ["target", "sensor_1"]
-    assert isinstance(frames[0].index, pd.DatetimeIndex) and frames[0].index.freqstr == "h"
+    assert isinstance(frames[0].index, pd.DatetimeIndex)
+    assert pd.Timedelta(frames[0].index.freq) == pd.Timedelta(hours=1)  # "H" before pandas 2.2
     assert not np.allclose(frames[0].to_numpy(), frames[1].to_numpy())

@@ -64,11 +64,13 @@ from torch.utils.data import DataLoader
 import sklstm
 import sklstm.estimators._base as estimator_base
 from sklstm import LSTMClassifier
+from sklstm._params import optimizer_defaults
 from sklstm.batching import BatchLoader
 from sklstm.module import LSTMNetwork
 
 IMPLS = ("hand", "sklstm", "skorch")
 LR = 1e-3
+ADAM_KWARGS = optimizer_defaults(torch.optim.Adam, torch.device("cpu"), None)
 N_CLASSES = 2
 
 
@@ -125,7 +127,8 @@ def hand_steps(X, y, size, batch_size, seed):
     X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
     torch.manual_seed(seed)
     model = LSTMNetwork(size.n_features, N_CLASSES, hidden_size=size.hidden_size)
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    # the same optimizer settings as sklstm's fit (fused Adam where torch has it)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR, **ADAM_KWARGS)
     criterion = nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(seed)
     model.train()
@@ -222,6 +225,7 @@ def fit_skorch(X, y, size, batch_size, epochs, seed, **kwargs):
         module__hidden_size=size.hidden_size,
         criterion=nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
+        **{f"optimizer__{k}": v for k, v in ADAM_KWARGS.items()},
         lr=LR,
         batch_size=batch_size,
         max_epochs=epochs,

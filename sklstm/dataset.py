@@ -10,6 +10,13 @@ from .device import fits_on_device
 
 __all__ = ["SequenceDataset"]
 
+#: Padded batches are cut to their longest sequence rounded up to a multiple of this.
+#: The LSTM kernels (oneDNN on the CPU, cuDNN on the GPU) build a plan for every new
+#: batch shape, ~10 ms on the CPU for a small LSTM, as much as ~200 timesteps of
+#: compute. Cut to the exact longest length, batches of varying length keep meeting
+#: new shapes; rounded, at most ``max_len / 8`` shapes exist, for ~4 padded steps a batch.
+LENGTH_MULTIPLE = 8
+
 
 class SequenceDataset(Dataset):
     """Padded sequences, their lengths and targets as tensors.
@@ -74,8 +81,8 @@ class SequenceDataset(Dataset):
         """One batch: ``(X_batch, y_batch)`` for the samples at ``idx``.
 
         ``X_batch`` is a tensor, or ``{"x": tensor, "lengths": tensor}`` when the
-        data are padded; padded batches are cut to their longest member so short
-        batches cost less.
+        data are padded; padded batches are cut to their longest member (rounded
+        up to a multiple of :data:`LENGTH_MULTIPLE`) so short batches cost less.
 
         Parameters
         ----------
@@ -85,7 +92,11 @@ class SequenceDataset(Dataset):
         lengths = None if self.lengths is None else self.lengths[idx]
         # cut to the batch's longest sequence *before* gathering, so the padding
         # beyond it is never copied (and gathered batches come out contiguous)
-        X = self.X if lengths is None else self.X[:, : int(lengths.max())]
+        if lengths is None:
+            X = self.X
+        else:
+            longest = -(-int(lengths.max()) // LENGTH_MULTIPLE) * LENGTH_MULTIPLE
+            X = self.X[:, :longest]  # beyond the stored width a slice just stops
         if isinstance(idx, slice):
             X, y = X[idx], (None if self.y is None else self.y[idx])
         else:

@@ -16,6 +16,7 @@ from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm._params import _fused_devices
 from sklstm.preprocessing import SequenceScaler
 
 
@@ -176,6 +177,26 @@ def test_optimizer_params_reach_the_optimizer(fitted_pair):
     group = est.fit(X, y).net_.optimizer_.param_groups[0]
     assert isinstance(est.net_.optimizer_, torch.optim.SGD)
     assert (group["momentum"], group["weight_decay"]) == (0.9, 1e-3)
+
+
+@pytest.mark.parametrize("optimizer_params, fused", [
+    (None, True), ({"fused": False}, False), ({"foreach": True}, None),
+])
+def test_adam_is_fused_unless_the_user_says_otherwise(fitted_pair, optimizer_params, fused):
+    if "cpu" not in _fused_devices():
+        pytest.skip("this torch build has no fused CPU optimizer kernels")
+    est, X, y = fitted_pair
+    est.set_params(optimizer="adamw", optimizer_params=optimizer_params, max_epochs=1)
+    group = est.fit(X, y).net_.optimizer_.param_groups[0]
+    assert group["fused"] is fused
+
+
+def test_fused_adam_learns_like_the_per_tensor_loop(fitted_pair):
+    est, X, y = fitted_pair
+    # same update rule, only the order of float operations differs
+    fused = _output(est.set_params(max_epochs=3).fit(X, y), X)
+    loop = _output(est.set_params(optimizer_params={"fused": False}).fit(X, y), X)
+    assert_allclose(fused, loop, atol=1e-4)
 
 
 def test_early_stopping_holds_out_data_and_stops(seq_data):

@@ -66,12 +66,52 @@ def test_user_attrs_hold_fit_costs(pipeline, data):
 def test_pruners_stop_bad_trials_in_the_first_fold(pruner, pipeline, data):
     pipeline.set_params(lstm__max_epochs=3)
     objective = make_objective(pipeline, *data, cv=2, scoring="neg_log_loss",
-                               space={"lr": [GOOD, BAD]})
+                               space={"lr": [GOOD, BAD]}, reuse_duplicates=False)
     trials = _optimize(_study(pruner), objective, [{"lr": lr} for lr in (GOOD, GOOD, BAD, BAD)])
     assert [t.state.name for t in trials] == ["COMPLETE"] * 2 + ["PRUNED"] * 2
     for trial in trials[2:]:
         assert max(trial.intermediate_values) < 3  # stopped within fold 0's three epochs
         assert trial.user_attrs["fold_scores"] == []  # no fold finished
+
+
+def test_a_repeated_trial_reuses_the_finished_one(pipeline, data):
+    objective = make_objective(pipeline.set_params(lstm__max_epochs=3), *data, cv=2,
+                               space={"lr": [GOOD, BAD]})
+    study = _study(optuna.pruners.MedianPruner(n_startup_trials=1))
+    trials = _optimize(study, objective, [{"lr": lr} for lr in (GOOD, BAD, GOOD, BAD)])
+    assert [t.state.name for t in trials] == ["COMPLETE", "PRUNED", "COMPLETE", "PRUNED"]
+    again_good, again_bad = trials[2:]
+    assert again_good.value == trials[0].value
+    assert again_good.intermediate_values == {}  # nothing was fitted, so nothing reported
+    assert again_good.user_attrs["duplicate_of"] == 0
+    assert again_good.user_attrs["fold_scores"] == trials[0].user_attrs["fold_scores"]
+    # a pruned one ends pruned with the same curve, which samplers rank it by
+    assert again_bad.user_attrs["duplicate_of"] == 1
+    assert again_bad.intermediate_values == trials[1].intermediate_values
+
+
+@pytest.mark.parametrize(
+    ("change", "reuse"),
+    [({"lstm__random_state": None}, True), ({}, False)],
+    ids=["unseeded-estimator", "reuse-turned-off"],
+)
+def test_repeated_trials_are_refitted_unless_the_fit_is_reproducible(
+        change, reuse, pipeline, data):
+    objective = make_objective(pipeline.set_params(**change), *data, cv=2,
+                               space={"lr": [GOOD]}, reuse_duplicates=reuse)
+    trials = _optimize(_study(optuna.pruners.NopPruner()), objective, [{"lr": GOOD}] * 2)
+    assert "duplicate_of" not in trials[1].user_attrs
+    assert len(trials[1].intermediate_values) == 2 * pipeline.get_params()["lstm__max_epochs"]
+
+
+def test_same_sampled_params_with_other_fixed_params_are_not_duplicates(pipeline, data):
+    study = _study(optuna.pruners.NopPruner())
+    for epochs in (1, 2):
+        objective = make_objective(pipeline, *data, cv=2,
+                                   space={"lr": [GOOD], "max_epochs": epochs})
+        (trial,) = _optimize(study, objective, [{"lr": GOOD}])[-1:]
+        assert "duplicate_of" not in trial.user_attrs
+        assert len(trial.intermediate_values) == 2 * epochs
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted
 from skorch.callbacks import EarlyStopping, GradientNormClipping
 from skorch.dataset import ValidSplit
 
-from .._params import validate_params
+from .._params import optimizer_defaults, validate_params
 from ..batching import BatchLoader
 from ..dataset import SequenceDataset
 from ..device import resolve_device
@@ -182,7 +182,9 @@ class BaseLSTM(BaseEstimator, metaclass=ABCMeta):
             bucketing = seqs.lengths is not None
         else:
             bucketing = bool(self.bucketing)
-        opt_kwargs = {f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()}
+        opt_params = {**optimizer_defaults(optimizer, self.device_, self.optimizer_params),
+                      **(self.optimizer_params or {})}
+        opt_kwargs = {f"optimizer__{k}": v for k, v in opt_params.items()}
         if self.weight_decay:
             opt_kwargs["optimizer__weight_decay"] = self.weight_decay
         train_split = None

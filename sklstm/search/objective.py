@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import numbers
 import os
 import socket
 import warnings
@@ -120,7 +121,7 @@ class CVObjective:
     """
 
     def __init__(self, estimator, X, y, *, cv, scoring, space, report_every_epoch,
-                 multi_objective, groups):
+                 multi_objective, groups, reuse_duplicates=True):
         if multi_objective not in (None, *FIT_STATS):
             raise ValueError(f"multi_objective must be None or one of {FIT_STATS}")
         if multi_objective is not None and report_every_epoch:
@@ -139,18 +140,20 @@ class CVObjective:
         self.scorer_ = check_scoring(estimator, scoring=scoring)
         self.report_every_epoch = report_every_epoch
         self.multi_objective = multi_objective
+        self.reuse_duplicates = reuse_duplicates
         cv = check_cv(cv, y, classifier=is_classifier(estimator))
         # Fixed once: every trial is scored on the same folds, so pruners compare like with like.
         self.splits_ = list(cv.split(X, y, groups))
 
     def __call__(self, trial):
         params = sample_resolved(trial, self.space)
-        trial.set_user_attr(
-            "fixed_params",
-            {p: _json_safe(spec) for p, dist, spec in self.space.values() if dist is None},
-        )
+        fixed = {p: _json_safe(spec) for p, dist, spec in self.space.values() if dist is None}
+        trial.set_user_attr("fixed_params", fixed)
         # Which machine/process ran it: the first thing to know when a cluster misbehaves.
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        twin = self._finished_twin(trial, params, fixed)
+        if twin is not None:
+            return _replay(trial, twin)
         reporting = self.report_every_epoch and len(trial.study.directions) == 1
         scores, stats = [], []
         try:
@@ -166,6 +169,23 @@ class CVObjective:
         finally:
             self._record(trial, scores, stats)
         return values
+
+    def _finished_twin(self, trial, params, fixed):
+        """An earlier finished trial this one would merely repeat, or None.
+
+        Samplers propose the same point again and again once they home in on the best
+        region of a discrete space (a grid of batch sizes, say), and Optuna refits every
+        time (its FAQ suggests this very check). With a fixed ``random_state`` on the same
+        folds the refit reproduces the earlier result, so it is reused instead.
+        """
+        if not self.reuse_duplicates or not _is_seeded(self.estimator, params):
+            return None
+        finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+        for earlier in trial.study.get_trials(deepcopy=False, states=finished):
+            if (earlier.params == trial.params
+                    and earlier.user_attrs.get("fixed_params") == fixed):
+                return earlier
+        return None
 
     def _values(self, scores, stats):
         score = float(np.mean(scores))
@@ -201,8 +221,30 @@ class CVObjective:
                 trial.set_user_attr(f"mean_{name}", float(np.mean(values)))
 
 
+def _is_seeded(estimator, params):
+    """Whether the final LSTM's fits are reproducible (an int ``random_state``)."""
+    seed = params.get(_final_prefix(estimator) + "random_state",
+                      final_estimator(estimator).get_params()["random_state"])
+    return isinstance(seed, numbers.Integral) and not isinstance(seed, bool)
+
+
+def _replay(trial, twin):
+    """End ``trial`` as its finished twin ended, without fitting anything."""
+    trial.set_user_attr("duplicate_of", twin.number)
+    for name, value in twin.user_attrs.items():
+        if name not in ("duplicate_of", "worker", "fixed_params"):
+            trial.set_user_attr(name, value)
+    if twin.state == optuna.trial.TrialState.PRUNED:
+        # the same curve, so samplers rank it like the twin (the median pruner only
+        # looks at complete trials, so the copies do not shift its median)
+        for step, value in twin.intermediate_values.items():
+            trial.report(value, step)
+        raise optuna.TrialPruned(f"same parameters as pruned trial {twin.number}")
+    return twin.values[0] if len(twin.values) == 1 else tuple(twin.values)
+
+
 def make_objective(estimator, X, y, cv=3, scoring=None, space=None, report_every_epoch=True,
-                   multi_objective=None, groups=None) -> CVObjective:
+                   multi_objective=None, groups=None, reuse_duplicates=True) -> CVObjective:
     """Optuna objective: k-fold CV score of ``estimator`` with parameters from ``space``.
 
     Each trial clones the estimator (or Pipeline) per fold, sets the sampled parameters,
@@ -213,7 +255,8 @@ def make_objective(estimator, X, y, cv=3, scoring=None, space=None, report_every
 
     User attributes of every trial: ``fold_scores``, ``mean_fit_time`` (s),
     ``mean_peak_memory`` (bytes), ``mean_n_updates`` (over the folds that finished),
-    ``fixed_params`` (the space's fixed values) and ``worker`` (``host:pid``).
+    ``fixed_params`` (the space's fixed values) and ``worker`` (``host:pid``); a reused
+    duplicate (see ``reuse_duplicates``) also has ``duplicate_of`` (the trial number).
 
     Parameters
     ----------
@@ -233,6 +276,14 @@ def make_objective(estimator, X, y, cv=3, scoring=None, space=None, report_every
         a study with ``directions=["maximize", "minimize"]``.
     groups : array-like, optional
         Group labels for group-aware ``cv``.
+    reuse_duplicates : bool, default=True
+        When a trial samples the same parameters as a finished (complete or pruned) trial
+        of the study, end it as that trial ended instead of fitting again. Only done when
+        the LSTM has an int ``random_state``: fits on the fixed folds are then
+        reproducible, so the refit would only repeat the result. With
+        ``random_state=None`` every duplicate is a fresh draw and is fitted. On small
+        discrete spaces samplers propose many duplicates, so this saves a large share of
+        a study's time.
 
     Returns
     -------
@@ -260,4 +311,5 @@ def make_objective(estimator, X, y, cv=3, scoring=None, space=None, report_every
     return CVObjective(
         estimator, X, y, cv=cv, scoring=scoring, space=space,
         report_every_epoch=report_every_epoch, multi_objective=multi_objective, groups=groups,
+        reuse_duplicates=reuse_duplicates,
     )

@@ -244,7 +244,7 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
 
 def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", storage=None,
          cv=3, scoring=None, space=None, pruner=None, sampler=None, multi_objective=None,
-         groups=None, show_progress_bar=False) -> optuna.Study:
+         groups=None, reuse_duplicates=True, show_progress_bar=False) -> optuna.Study:
     """Optuna search for an sklstm estimator or Pipeline: validate, create/join, run.
 
     Parameters
@@ -258,7 +258,7 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
     study_name : str, default="sklstm"
     storage : see :func:`~sklstm.search.storage.resolve_storage`, default=None
         None is a resumable journal file in the working directory.
-    cv, scoring, space, groups
+    cv, scoring, space, groups, reuse_duplicates
         See :func:`~sklstm.search.objective.make_objective`.
     pruner : str or optuna pruner, optional
         See :func:`make_pruner`.
@@ -289,6 +289,7 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
     objective = make_objective(
         estimator, X, y, cv=cv, scoring=scoring, space=space, groups=groups,
         report_every_epoch=multi_objective is None, multi_objective=multi_objective,
+        reuse_duplicates=reuse_duplicates,
     )
     study = create_or_load_study(
         study_name, storage, scoring=scoring, multi_objective=multi_objective,

@@ -1,0 +1,38 @@
+"""SequenceDataset: batches taken by index, cut to a few distinct widths."""
+
+import numpy as np
+import pytest
+import torch
+
+from sklstm.dataset import LENGTH_MULTIPLE, SequenceDataset
+
+MAX_LEN = 101  # not a multiple of LENGTH_MULTIPLE: the last width is the stored one
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    lengths = torch.from_numpy(np.random.default_rng(0).integers(1, MAX_LEN + 1, 300))
+    steps = torch.arange(MAX_LEN)[None, :, None]
+    X = torch.where(steps < lengths[:, None, None], 1.0, 0.0).expand(-1, -1, 2).contiguous()
+    return SequenceDataset(X, torch.zeros(300), lengths)
+
+
+def test_batches_are_cut_to_a_rounded_longest_length(dataset):
+    widths = set()
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(200):
+        idx = torch.randperm(len(dataset), generator=generator)[:8]
+        Xb, _ = dataset.take(idx)
+        width, longest = Xb["x"].shape[1], int(Xb["lengths"].max())
+        assert longest <= width < longest + LENGTH_MULTIPLE
+        assert width % LENGTH_MULTIPLE == 0 or width == MAX_LEN
+        # nothing real is cut, and what is kept beyond the longest is padding
+        assert Xb["x"].sum() == 2 * Xb["lengths"].sum()
+        widths.add(width)
+    assert len(widths) <= -(-MAX_LEN // LENGTH_MULTIPLE)
+
+
+def test_sequential_slices_are_cut_the_same_way(dataset):
+    Xb, _ = dataset.take(slice(0, 5))
+    longest = int(dataset.lengths[:5].max())
+    assert Xb["x"].shape[1] == min(MAX_LEN, -(-longest // LENGTH_MULTIPLE) * LENGTH_MULTIPLE)

@@ -12,9 +12,10 @@ __all__ = ["SequenceDataset"]
 
 #: Padded batches are cut to their longest sequence rounded up to a multiple of this.
 #: The LSTM kernels (oneDNN on the CPU, cuDNN on the GPU) build a plan for every new
-#: batch shape, ~10 ms on the CPU for a small LSTM, as much as ~200 timesteps of
-#: compute. Cut to the exact longest length, batches of varying length keep meeting
-#: new shapes; rounded, at most ``max_len / 8`` shapes exist, for ~4 padded steps a batch.
+#: batch shape, ~9 ms on the CPU for a small LSTM (benchmarks/bench_step_costs.py), as
+#: much as ~170 timesteps of compute. Cut to the exact longest length, batches of
+#: varying length keep meeting new shapes; rounded, at most ``max_len / 8`` shapes
+#: exist, for ~4 padded steps a batch.
 LENGTH_MULTIPLE = 8
 
 

@@ -179,18 +179,22 @@ def test_optimizer_params_reach_the_optimizer(fitted_pair):
     assert (group["momentum"], group["weight_decay"]) == (0.9, 1e-3)
 
 
+needs_fused_cpu = pytest.mark.skipif(
+    "cpu" not in _fused_devices(), reason="this torch build has no fused CPU optimizer kernels")
+
+
 @pytest.mark.parametrize("optimizer_params, fused", [
     (None, True), ({"fused": False}, False), ({"foreach": True}, None),
 ])
+@needs_fused_cpu
 def test_adam_is_fused_unless_the_user_says_otherwise(fitted_pair, optimizer_params, fused):
-    if "cpu" not in _fused_devices():
-        pytest.skip("this torch build has no fused CPU optimizer kernels")
     est, X, y = fitted_pair
     est.set_params(optimizer="adamw", optimizer_params=optimizer_params, max_epochs=1)
     group = est.fit(X, y).net_.optimizer_.param_groups[0]
     assert group["fused"] is fused
 
 
+@needs_fused_cpu  # without the kernel both fits would be the same loop
 def test_fused_adam_learns_like_the_per_tensor_loop(fitted_pair):
     est, X, y = fitted_pair
     # same update rule, only the order of float operations differs

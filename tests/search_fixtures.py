@@ -6,6 +6,7 @@ Registered for all test modules by ``pytest_plugins`` in conftest.py.
 import os
 import subprocess
 import sys
+import uuid
 
 import numpy as np
 import pytest
@@ -22,6 +23,13 @@ N_SAMPLES, N_TIMESTEPS, N_FEATURES = 60, 8, 2
 TINY = dict(hidden_size=4, max_epochs=2, batch_size=8, lr=0.03, random_state=0, n_threads=1)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+POSTGRES_URL = os.environ.get("SKLSTM_TEST_POSTGRES_URL")
+#: Marks of the tests that need the PostgreSQL server .ci/run starts.
+needs_postgres = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_URL, reason="SKLSTM_TEST_POSTGRES_URL is not set"),
+]
 
 
 @pytest.fixture(scope="session")
@@ -46,10 +54,42 @@ def npz_path(tmp_path, data):
     return path
 
 
-def cli(*args):
-    """``python -m sklstm ARGS`` as a started subprocess (text pipes, repo on PYTHONPATH)."""
+def _start(argv):
     env = {**os.environ, "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", "")}
     return subprocess.Popen(
-        [sys.executable, "-m", "sklstm", *map(str, args)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [sys.executable, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
     )
+
+
+def cli(*args):
+    """``python -m sklstm ARGS`` as a started subprocess (text pipes, repo on PYTHONPATH)."""
+    return _start(["-m", "sklstm", *map(str, args)])
+
+
+@pytest.fixture(params=["journal", "sqlite", pytest.param("postgres", marks=needs_postgres)])
+def storage_url(request, tmp_path):
+    """A fresh storage URL of each kind (postgres: the test server, shared across tests)."""
+    return {"journal": lambda: str(tmp_path / "study.journal"),
+            "sqlite": lambda: f"sqlite:///{tmp_path / 'study.db'}",
+            "postgres": lambda: POSTGRES_URL}[request.param]()
+
+
+@pytest.fixture
+def study_name():
+    """A unique study name: a PostgreSQL database outlives the test run."""
+    return f"test-{uuid.uuid4().hex[:8]}"
+
+
+def load_study(storage_url, study_name):
+    """The study as Optuna reads it back from the storage."""
+    import optuna
+
+    from sklstm.search import resolve_storage
+
+    return optuna.load_study(study_name=study_name, storage=resolve_storage(storage_url))
+
+
+def python(code, *args):
+    """``python -c CODE ARGS`` as a started subprocess (text pipes, repo on PYTHONPATH)."""
+    return _start(["-c", code, *map(str, args)])

@@ -3,21 +3,12 @@
 import json
 import os
 import time
-import uuid
 
 import optuna
 import pytest
-from search_fixtures import cli
+from search_fixtures import cli, load_study, needs_postgres
 
 from sklstm.search import create_or_load_study, resolve_storage, tune
-
-# pytest fixtures shared by the search tests
-
-POSTGRES_URL = os.environ.get("SKLSTM_TEST_POSTGRES_URL")
-needs_postgres = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(not POSTGRES_URL, reason="SKLSTM_TEST_POSTGRES_URL is not set"),
-]
 
 #: Trials of ~0.5 s: long enough for two workers to interleave, short enough for CI.
 #: One torch thread per worker: two workers on a 2-core runner must not oversubscribe it.
@@ -25,29 +16,11 @@ SLOW_TRIAL_SPACE = {"hidden_size": 4, "max_epochs": 10, "batch_size": [4, 8], "l
                     "n_threads": 1}
 
 
-@pytest.fixture(params=["journal", "sqlite", pytest.param("postgres", marks=needs_postgres)])
-def storage_url(request, tmp_path):
-    """A fresh storage URL of each kind (postgres: the test server, shared across tests)."""
-    return {"journal": lambda: str(tmp_path / "study.journal"),
-            "sqlite": lambda: f"sqlite:///{tmp_path / 'study.db'}",
-            "postgres": lambda: POSTGRES_URL}[request.param]()
-
-
-@pytest.fixture
-def study_name():
-    # unique: a PostgreSQL database outlives the test run
-    return f"test-{uuid.uuid4().hex[:8]}"
-
-
 @pytest.fixture
 def space_json(tmp_path):
     path = tmp_path / "space.json"
     path.write_text(json.dumps(SLOW_TRIAL_SPACE))
     return path
-
-
-def _load(storage_url, study_name):
-    return optuna.load_study(study_name=study_name, storage=resolve_storage(storage_url))
 
 
 @pytest.mark.parametrize(
@@ -70,7 +43,7 @@ def test_existing_study_with_other_direction_is_refused(pipeline, data, storage_
     with pytest.raises(ValueError, match=r"directions \['minimize'\].*\['maximize'\]"):
         tune(pipeline, *data, n_trials=1, cv=2, storage=storage_url, study_name=study_name,
              space={"lr": [0.01]})
-    assert _load(storage_url, study_name).trials == []
+    assert load_study(storage_url, study_name).trials == []
 
 
 @pytest.mark.parametrize(
@@ -117,7 +90,7 @@ def test_killed_search_resumes_with_finished_trials(npz_path, space_json, tmp_pa
     storage, args = str(tmp_path / "s.journal"), [npz_path, "--space", space_json, "--cv", "2"]
     worker = cli("tune", *args, "--storage", storage, "--study-name", "s", "--n-trials", 100,
                  "--pruner", "none", "--no-progress")
-    study = lambda: _load(storage, "s")  # noqa: E731
+    study = lambda: load_study(storage, "s")  # noqa: E731
     _wait_for(lambda: os.path.exists(storage) and len(_complete(study())) >= 2, worker)
     worker.kill()
     worker.wait()
@@ -144,7 +117,7 @@ def test_two_workers_share_one_study(npz_path, space_json, storage_url, study_na
     workers = [cli(*args, "--seed", seed) for seed in (1, 2)]
     outputs = [w.communicate(timeout=300) for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outputs
-    trials = _load(storage_url, study_name).trials
+    trials = load_study(storage_url, study_name).trials
     assert sorted(t.number for t in trials) == list(range(n_trials))  # all there, none twice
     assert {t.state.name for t in trials} <= {"COMPLETE", "PRUNED"}
     assert len({t.user_attrs["worker"] for t in trials}) == 2  # both did some of the work

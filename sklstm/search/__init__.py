@@ -32,6 +32,7 @@ _LAZY = {
     "create_or_load_study": "study",
     "make_pruner": "study",
     "run_study": "study",
+    "TrialBudget": "budget",
     "tune": "study",
     "results_table": "report",
     "summary": "report",

@@ -3,7 +3,7 @@
 Every worker (a process on this machine or on another one) runs the same :func:`tune` call
 (or ``sklstm tune`` command) on the same storage and study name: the first one creates the
 study, the others join it, and ``n_trials`` is the total for the study, shared by all of
-them (Optuna's ``MaxTrialsCallback`` counts every trial in the storage).
+them, exactly (:class:`~sklstm.search.TrialBudget` serializes trial creation across workers).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from optuna.pruners import (
     NopPruner,
     SuccessiveHalvingPruner,
 )
-from optuna.study import MaxTrialsCallback
 
+from .budget import TrialBudget
 from .metrics import FIT_STATS
 from .objective import make_objective
 from .report import ProgressBar
@@ -190,9 +190,11 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
               catch=(Exception,), callbacks=()) -> optuna.Study:
     """Run trials until the *study* holds ``n_trials`` trials (or ``timeout`` seconds pass).
 
-    ``n_trials`` counts all trials in the storage, whatever worker ran them; a trial left
-    RUNNING by a killed worker counts too (without heartbeats Optuna cannot tell it from a
-    slow one). Failing trials are recorded (state FAIL) and the search goes on.
+    ``n_trials`` counts all trials in the storage, whatever worker ran them, and holds
+    exactly when workers race (see :class:`~sklstm.search.TrialBudget`; MySQL and
+    Redis storages excepted). A trial left RUNNING by a killed worker counts too (without
+    heartbeats Optuna cannot tell it from a slow one); enqueued trials count once they run.
+    Failing trials are recorded (state FAIL) and the search goes on.
 
     Parameters
     ----------
@@ -224,22 +226,41 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
     if n_trials is None and timeout is None:
         raise ValueError("give n_trials, timeout or both")
     callbacks = list(callbacks)
-    remaining = None
+    budget = None
     if n_trials is not None:
-        remaining = n_trials - len(study.get_trials(deepcopy=False))
-        if remaining <= 0:
+        budget = TrialBudget(study, n_trials)
+        if not budget.claim():
             return study
-        # states=None: running trials of other workers count, so the total stays n_trials.
-        callbacks.append(MaxTrialsCallback(n_trials, states=None))
+        objective = _releasing(objective, budget)
+        callbacks.append(_claim_next(budget))
     if show_progress_bar:
-        callbacks.append(ProgressBar(study, n_trials))
+        callbacks.insert(0, ProgressBar(study, n_trials))
     try:
-        study.optimize(objective, n_trials=remaining, timeout=timeout, catch=catch,
-                       callbacks=callbacks)
+        study.optimize(objective, timeout=timeout, catch=catch, callbacks=callbacks)
     finally:
+        if budget is not None:
+            budget.release()  # a claim left over when a timeout ended the loop
         if show_progress_bar:
-            callbacks[-1].bar.close()
+            callbacks[0].bar.close()
     return study
+
+
+def _releasing(objective, budget):
+    # The trial exists once the objective runs: the next worker may count now.
+    def run(trial):
+        budget.release()
+        return objective(trial)
+
+    return run
+
+
+def _claim_next(budget):
+    # Claimed after each trial, held until the next trial exists (see _releasing).
+    def claim(study, trial):
+        if not budget.claim():
+            study.stop()
+
+    return claim
 
 
 def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", storage=None,

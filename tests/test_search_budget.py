@@ -1,0 +1,110 @@
+"""Trial budget: a study ends with exactly n_trials trials when workers race for them."""
+
+import glob
+import threading
+import time
+
+import optuna
+import pytest
+from search_fixtures import load_study, python
+
+from sklstm.search import TrialBudget, resolve_storage, run_study
+from sklstm.search.budget import budget_lock
+
+#: A worker whose trials take ~10 ms: three of them start trials within milliseconds of
+#: each other, which is where a count-then-create cap overshoots.
+RACING_WORKER = """
+import sys, time
+import optuna
+from sklstm.search import resolve_storage, run_study
+storage, name, n_trials, start_at = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+study = optuna.create_study(study_name=name, storage=resolve_storage(storage),
+                            load_if_exists=True)
+time.sleep(max(0.0, start_at - time.time()))  # all workers start together
+run_study(study, lambda t: time.sleep(0.01) or t.suggest_float("x", 0, 1), n_trials=n_trials)
+"""
+
+
+def test_racing_workers_make_exactly_n_trials(storage_url, study_name):
+    n_trials, n_workers = 30, 3
+    optuna.create_study(study_name=study_name, storage=resolve_storage(storage_url))
+    start_at = time.time() + 8  # after every worker has imported torch and optuna
+    workers = [python(RACING_WORKER, storage_url, study_name, n_trials, start_at)
+               for _ in range(n_workers)]
+    outputs = [w.communicate(timeout=240) for w in workers]
+    assert [w.returncode for w in workers] == [0] * n_workers, outputs
+    trials = load_study(storage_url, study_name).trials
+    assert sorted(t.number for t in trials) == list(range(n_trials))
+    assert {t.state for t in trials} == {optuna.trial.TrialState.COMPLETE}
+
+
+def test_no_lock_left_behind(tmp_path):
+    # A timeout ends the loop right after a claim: the claim must be given back.
+    path = str(tmp_path / "study.journal")
+    study = optuna.create_study(storage=resolve_storage(path))
+    run_study(study, lambda t: time.sleep(0.05) or t.suggest_float("x", 0, 1), n_trials=1000,
+              timeout=0.2)
+    assert 0 < len(study.trials) < 1000
+    assert glob.glob(str(tmp_path / "*.lock")) == []
+    n_before = len(study.trials)
+    run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=n_before + 2)
+    assert len(study.trials) == n_before + 2
+
+
+def test_claim_counts_run_trials_not_enqueued_ones():
+    study = optuna.create_study()
+    study.enqueue_trial({"x": 0.5})
+    budget = TrialBudget(study, 1)
+    assert budget.claim()  # the enqueued trial has not run: it does not use the budget
+    trial = study.ask()  # pops the enqueued trial
+    budget.release()
+    assert trial.suggest_float("x", 0, 1) == 0.5
+    assert not budget.claim()
+    budget.release()  # releasing twice (or unheld) does nothing
+    assert len(study.trials) == 1
+
+
+def test_claim_blocks_a_second_worker_until_release(tmp_path):
+    study = optuna.create_study(storage=resolve_storage(str(tmp_path / "s.journal")))
+    first, second = TrialBudget(study, 5), TrialBudget(study, 5)
+    assert first.claim()
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(second.claim()))
+    waiter.start()
+    waiter.join(0.5)
+    assert waiter.is_alive() and got == []  # waits for the first worker's trial
+    study.ask()
+    first.release()
+    waiter.join(5)
+    assert got == [True]
+    second.release()
+
+
+class _ListBackend(optuna.storages.journal.BaseJournalBackend):
+    """A journal kept in a list: a storage sklstm knows no shared lock for."""
+
+    def __init__(self):
+        self.logs = []
+
+    def read_logs(self, log_number_from):
+        return self.logs[log_number_from:]
+
+    def append_logs(self, logs):
+        self.logs.extend(logs)
+
+
+@pytest.mark.parametrize(
+    "kind, lock",
+    [("journal", "JournalFileOpenLock"), ("sqlite", "JournalFileOpenLock"),
+     ("memory", "lock"), ("other", "_NoLock")],
+)
+def test_lock_kind_per_storage(kind, lock, tmp_path):
+    storage = {
+        "journal": lambda: str(tmp_path / "s.journal"),
+        "sqlite": lambda: f"sqlite:///{tmp_path / 's.db'}",
+        "memory": optuna.storages.InMemoryStorage,
+        "other": lambda: optuna.storages.JournalStorage(_ListBackend()),
+    }[kind]()
+    study = optuna.create_study(storage=resolve_storage(storage))
+    assert type(budget_lock(study._storage, study.study_name)).__name__ == lock

@@ -9,12 +9,14 @@ import sys
 import uuid
 
 import numpy as np
+import optuna
 import pytest
 from sklearn.pipeline import Pipeline
 
 from sklstm import LSTMClassifier
 from sklstm.datasets import make_sequence_classification
 from sklstm.preprocessing import SequenceScaler
+from sklstm.search import resolve_storage
 
 #: A 2-class problem an LSTM with 4 units learns within a couple of epochs.
 N_SAMPLES, N_TIMESTEPS, N_FEATURES = 60, 8, 2
@@ -83,10 +85,6 @@ def study_name():
 
 def load_study(storage_url, study_name):
     """The study as Optuna reads it back from the storage."""
-    import optuna
-
-    from sklstm.search import resolve_storage
-
     return optuna.load_study(study_name=study_name, storage=resolve_storage(storage_url))
 
 

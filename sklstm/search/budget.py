@@ -24,6 +24,7 @@ import zlib
 from optuna.storages import InMemoryStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 from optuna.trial import TrialState
+from sqlalchemy import text
 
 __all__ = ["TrialBudget", "budget_lock"]
 
@@ -54,16 +55,12 @@ class _PostgresAdvisoryLock:
         self._conn = None
 
     def acquire(self):
-        from sqlalchemy import text
-
         self._conn = self.engine.connect()
         self._conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": self.key})
         self._conn.commit()
         return True
 
     def release(self):
-        from sqlalchemy import text
-
         try:
             self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
             self._conn.commit()
@@ -105,9 +102,10 @@ def budget_lock(storage, study_name):
         return JournalFileOpenLock(f"{backend._file_path}.budget")
     if isinstance(storage, RDBStorage):
         url = storage.engine.url
-        if url.get_backend_name() == "postgresql":
+        dialect = url.get_backend_name()
+        if dialect == "postgresql":
             return _PostgresAdvisoryLock(storage.engine, study_name)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        if dialect == "sqlite" and url.database not in (None, "", ":memory:"):
             return JournalFileOpenLock(f"{url.database}.budget")
     if isinstance(storage, InMemoryStorage):
         return threading.Lock()
@@ -118,16 +116,16 @@ class TrialBudget:
     """At most ``n_trials`` trials in *study*, counted over every worker.
 
     :meth:`claim` takes the lock and checks for room; the lock stays held until
-    :meth:`release`, which the caller calls once the new trial exists (first thing in
-    the objective). A trial left RUNNING by a killed worker uses up its place: without
-    heartbeats, Optuna cannot tell it from a slow one.
+    :meth:`release`, once the new trial exists. :meth:`wrap` and the budget itself (an
+    Optuna callback) do both inside ``study.optimize``: each finished trial claims the
+    next place, and the wrapped objective releases it as the new trial starts. A trial
+    left RUNNING by a killed worker uses up its place: without heartbeats, Optuna cannot
+    tell it from a slow one.
 
     Parameters
     ----------
     study : optuna.Study
     n_trials : int
-    lock : object with acquire/release, optional
-        Default :func:`budget_lock` for the study's storage.
 
     Examples
     --------
@@ -141,11 +139,11 @@ class TrialBudget:
     False
     """
 
-    def __init__(self, study, n_trials, lock=None):
+    def __init__(self, study, n_trials):
         self.study = study
         self.n_trials = n_trials
         # ``study._storage``: Optuna gives no public handle on a study's storage.
-        self.lock = budget_lock(study._storage, study.study_name) if lock is None else lock
+        self.lock = budget_lock(study._storage, study.study_name)
         self._held = False
 
     def n_used(self) -> int:
@@ -166,3 +164,17 @@ class TrialBudget:
         if self._held:
             self._held = False
             self.lock.release()
+
+    def wrap(self, objective):
+        """*objective*, releasing the claim first: the trial exists once it runs."""
+
+        def run(trial):
+            self.release()
+            return objective(trial)
+
+        return run
+
+    def __call__(self, study, trial):
+        """Optuna callback: claim the next place, or stop this worker's loop."""
+        if not self.claim():
+            study.stop()

@@ -226,41 +226,25 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
     if n_trials is None and timeout is None:
         raise ValueError("give n_trials, timeout or both")
     callbacks = list(callbacks)
-    budget = None
+    budget = bar = None
     if n_trials is not None:
         budget = TrialBudget(study, n_trials)
         if not budget.claim():
             return study
-        objective = _releasing(objective, budget)
-        callbacks.append(_claim_next(budget))
+        objective = budget.wrap(objective)
     if show_progress_bar:
-        callbacks.insert(0, ProgressBar(study, n_trials))
+        bar = ProgressBar(study, n_trials)
+        callbacks.append(bar)
+    if budget is not None:
+        callbacks.append(budget)  # last: the claim is held only until the next trial exists
     try:
         study.optimize(objective, timeout=timeout, catch=catch, callbacks=callbacks)
     finally:
         if budget is not None:
             budget.release()  # a claim left over when a timeout ended the loop
-        if show_progress_bar:
-            callbacks[0].bar.close()
+        if bar is not None:
+            bar.bar.close()
     return study
-
-
-def _releasing(objective, budget):
-    # The trial exists once the objective runs: the next worker may count now.
-    def run(trial):
-        budget.release()
-        return objective(trial)
-
-    return run
-
-
-def _claim_next(budget):
-    # Claimed after each trial, held until the next trial exists (see _releasing).
-    def claim(study, trial):
-        if not budget.claim():
-            study.stop()
-
-    return claim
 
 
 def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", storage=None,

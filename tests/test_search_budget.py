@@ -11,32 +11,36 @@ from search_fixtures import load_study, python
 from sklstm.search import TrialBudget, resolve_storage, run_study
 from sklstm.search.budget import budget_lock
 
-#: A worker whose trials take ~10 ms: three of them start trials within milliseconds of
-#: each other, which is where a count-then-create cap overshoots.
+#: A worker that fills ``n_studies`` small studies one after the other, with trials of
+#: ~10 ms. Each study is a race for its last places: the workers run in step (they all
+#: leave a study when it is full), so every study is a fresh chance for a count-then-create
+#: cap to overshoot, where one study would give only one.
 RACING_WORKER = """
 import sys, time
 import optuna
 from sklstm.search import resolve_storage, run_study
-storage, name, n_trials, start_at = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+storage, prefix = resolve_storage(sys.argv[1]), sys.argv[2]
+n_studies, n_trials, start_at = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-study = optuna.create_study(study_name=name, storage=resolve_storage(storage),
-                            load_if_exists=True)
 time.sleep(max(0.0, start_at - time.time()))  # all workers start together
-run_study(study, lambda t: time.sleep(0.01) or t.suggest_float("x", 0, 1), n_trials=n_trials)
+for i in range(n_studies):
+    study = optuna.create_study(study_name=f"{prefix}-{i}", storage=storage, load_if_exists=True)
+    run_study(study, lambda t: time.sleep(0.01) or t.suggest_float("x", 0, 1),
+              n_trials=n_trials)
 """
 
 
 def test_racing_workers_make_exactly_n_trials(storage_url, study_name):
-    n_trials, n_workers = 30, 3
-    optuna.create_study(study_name=study_name, storage=resolve_storage(storage_url))
+    n_studies, n_trials, n_workers = 10, 4, 3
     start_at = time.time() + 8  # after every worker has imported torch and optuna
-    workers = [python(RACING_WORKER, storage_url, study_name, n_trials, start_at)
+    workers = [python(RACING_WORKER, storage_url, study_name, n_studies, n_trials, start_at)
                for _ in range(n_workers)]
     outputs = [w.communicate(timeout=240) for w in workers]
     assert [w.returncode for w in workers] == [0] * n_workers, outputs
-    trials = load_study(storage_url, study_name).trials
-    assert sorted(t.number for t in trials) == list(range(n_trials))
-    assert {t.state for t in trials} == {optuna.trial.TrialState.COMPLETE}
+    for i in range(n_studies):
+        trials = load_study(storage_url, f"{study_name}-{i}").trials
+        assert sorted(t.number for t in trials) == list(range(n_trials)), f"study {i}"
+        assert {t.state for t in trials} == {optuna.trial.TrialState.COMPLETE}
 
 
 def test_no_lock_left_behind(tmp_path):

@@ -16,12 +16,14 @@ Accepted forms (everything is checked, and the storage opened, before any study 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
 
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
+from sqlalchemy.exc import IntegrityError
 
 __all__ = ["DEFAULT_STORAGE_PATH", "describe_storage", "resolve_storage"]
 
@@ -79,11 +81,18 @@ def _rdb(url: str) -> RDBStorage:
                 f"storage {shown!r} needs a database driver that is not installed ({exc}); "
                 "for PostgreSQL: pip install 'sklstm[postgres]'"
             ) from exc
+    # pool_pre_ping: long trials outlive idle server connections on shared databases.
+    open_storage = functools.partial(
+        RDBStorage, parsed.render_as_string(hide_password=False),
+        engine_kwargs={"pool_pre_ping": True},
+    )
     try:
-        # pool_pre_ping: long trials outlive idle server connections on shared databases.
-        return RDBStorage(
-            parsed.render_as_string(hide_password=False), engine_kwargs={"pool_pre_ping": True}
-        )
+        try:
+            return open_storage()
+        except IntegrityError:
+            # Workers started together on a new database all create Optuna's schema and
+            # its version row; the losers of that race find it complete on a second try.
+            return open_storage()
     except Exception as exc:
         raise ValueError(f"cannot open storage {shown!r}: {exc}") from exc
 

@@ -49,10 +49,10 @@ from torch.nn import functional as F
 
 import sklstm
 from sklstm import LSTMClassifier
-from sklstm.batching import BatchLoader
-from sklstm.dataset import SequenceDataset
+from sklstm._data.batching import BatchLoader
+from sklstm._data.tensors import SequenceDataset
 from sklstm.datasets import make_sequence_classification
-from sklstm.sequences import to_sequences
+from sklstm._data.timesteps import to_sequences
 
 RESULTS = Path(__file__).parent / "results" / "bucketing.md"
 MODES = ("longest", False, True)  # baseline first

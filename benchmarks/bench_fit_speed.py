@@ -1,7 +1,7 @@
 """Time sklstm's ``fit`` against a hand-written PyTorch loop and plain skorch.
 
 The three implementations train the same module class
-(:class:`sklstm.module.LSTMNetwork`) on the same float32 data, with Adam at the
+(:class:`sklstm.network.LSTMNetwork`) on the same float32 data, with Adam at the
 same learning rate, the same batch size, the same number of epochs and the same
 torch thread count:
 
@@ -64,9 +64,9 @@ from torch.utils.data import DataLoader
 import sklstm
 import sklstm.estimators._base as estimator_base
 from sklstm import LSTMClassifier
-from sklstm._params import optimizer_defaults
-from sklstm.batching import BatchLoader
-from sklstm.module import LSTMNetwork
+from sklstm.training.optimizers import optimizer_defaults
+from sklstm._data.batching import BatchLoader
+from sklstm.network import LSTMNetwork
 
 IMPLS = ("hand", "sklstm", "skorch")
 LR = 1e-3
@@ -438,7 +438,7 @@ def report(results, command, started, elapsed):
         f"Command (run from the repository root, {started}, took {elapsed / 60:.1f} min):\n\n"
         f"```\n{command}\n```\n\n"
         f"Machine:\n\n{machine()}\n"
-        f"Models (`sklstm.module.LSTMNetwork`, 1 layer, 2 classes, Adam lr={LR}, "
+        f"Models (`sklstm.network.LSTMNetwork`, 1 layer, 2 classes, Adam lr={LR}, "
         f"float32, CPU):\n\n{size_lines}\n\n"
         "## Whole epochs\n\n"
         "Seconds per epoch: the median over repeats of each fit's mean epoch time "

@@ -21,15 +21,14 @@ Runs in well under a minute on two CPU cores.
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from sklstm import LSTMClassifier
-from sklstm.batching import BatchLoader
-from sklstm.dataset import SequenceDataset
 from sklstm.datasets import make_sequence_classification
-from sklstm.preprocessing import SequenceScaler
-from sklstm.sequences import to_sequences
+from sklstm.preprocessing import SequencePadder, SequenceScaler
+from sklstm.training import BatchLoader, SequenceDataset
 
 X, y = make_sequence_classification(
     n_samples=600, n_timesteps=300, n_features=3, variable_length=True,
@@ -70,8 +69,9 @@ print(type(X_scaled).__name__, "of", len(X_scaled), "arrays; first has shape",
 # the estimators iterate over; here it is used directly to look at one epoch.
 # In the plots each dot is a recording and each red line the length its batch
 # is padded to.
-seqs = to_sequences(X_scaled, LSTMClassifier(), reset=True)
-dataset = SequenceDataset.from_sequences(seqs, y_train)
+padded = SequencePadder().fit_transform(X_scaled).astype(np.float32)
+dataset = SequenceDataset(torch.from_numpy(padded), torch.from_numpy(y_train),
+                          lengths=torch.from_numpy(lengths))
 
 
 def batch_lengths(bucketing):

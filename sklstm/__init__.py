@@ -5,8 +5,11 @@ hyperparameters of :class:`LSTMClassifier` and :class:`LSTMRegressor`, so
 scikit-learn searches and Optuna studies can select them by cross-validation.
 """
 
+from . import _moved
 from .estimators import LSTMClassifier, LSTMRegressor
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 __all__ = ["LSTMClassifier", "LSTMRegressor", "__version__"]
+
+_moved.install()

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .search.metrics import FIT_STATS
+
 __all__ = ["build_parser", "main"]
 
 _DESCRIPTION = """\
@@ -22,6 +24,16 @@ one row per sample: the target in column --target, the other columns the time st
 univariate sequence. Every worker started with the same --storage and --study-name shares
 the study; --n-trials is the total over all of them.
 """
+
+
+def _pruner_names():
+    """The pruner names :func:`sklstm.search.make_pruner` knows (None without optuna:
+    ``sklstm tune`` then says what to install when it runs)."""
+    try:
+        from .search.study import PRUNERS
+    except ImportError:
+        return None
+    return sorted(PRUNERS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,9 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="search space: a JSON file or inline JSON (default: sklstm's "
                       "default space); lists are choices, {low, high[, log]} ranges, "
                       "other values fixed")
-    tune.add_argument("--pruner", choices=["median", "hyperband", "halving", "none"],
+    tune.add_argument("--pruner", choices=_pruner_names(),
                       default=None, help="default: median (none with --multi-objective)")
-    tune.add_argument("--multi-objective", choices=["fit_time", "peak_memory"], default=None,
+    tune.add_argument("--multi-objective", choices=FIT_STATS, default=None,
                       help="also minimize this fit cost; prints the Pareto front (no pruning)")
     tune.add_argument("--seed", type=int, default=None,
                       help="sampler seed; give each worker a different one")
@@ -77,7 +89,7 @@ def _tune(args) -> int:
 
     from sklstm import LSTMClassifier, LSTMRegressor
 
-    from .search.data import load_dataset
+    from .datasets import load_dataset
     from .search.report import results_table, summary
     from .search.space import load_space
     from .search.storage import describe_storage

@@ -2,18 +2,22 @@
 
 Sequence data is a 3D array ``(n_samples, n_timesteps, n_features)``, a 2D array or
 DataFrame ``(n_samples, n_timesteps)`` of univariate sequences, or a ragged list (or 1D
-object array) of per-sample ``(n_timesteps_i, n_features)`` arrays. Parsing, validation
-and rebuilding of these forms live in the private module ``sklstm._sequence_input``,
-shared with the estimators, so every transformer and estimator treats them alike.
+object array) of per-sample ``(n_timesteps_i, n_features)`` arrays. Validation and
+rebuilding of these forms live in the data layer (``sklstm._data``), shared with the
+estimators, so every transformer and estimator treats them alike.
 """
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._sequence_input import DENSE_KINDS, map_sequences, pad_sequences, validate_sequences
+from ._data.containers import DENSE_FORMS, map_sequences
+from ._data.timesteps import pad_sequences
+from ._data.validation import validate_sequences
+from ._param_validation import PlainParamsMixin, integers, plain_value
 
 
 def _handle_zeros_in_scale(scale):
@@ -23,7 +27,7 @@ def _handle_zeros_in_scale(scale):
     return scale
 
 
-class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Scale each per-timestep feature using statistics over all timesteps.
 
     Statistics pool every timestep of every training sequence, so a feature keeps a single
@@ -72,19 +76,30 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     [array([-1.225,  0.   ]), array([1.225])]
     """
 
+    _parameter_constraints: dict = {
+        "method": [StrOptions({"standard", "minmax"})],
+        "feature_range": [tuple, list],
+        "copy": ["boolean"],
+    }
+
     def __init__(self, method="standard", feature_range=(0, 1), copy=True):
         self.method = method
         self.feature_range = feature_range
         self.copy = copy
 
-    def _check_params(self):
-        if self.method not in ("standard", "minmax"):
-            raise ValueError(f"method must be 'standard' or 'minmax', got {self.method!r}.")
+    def _feature_range(self):
+        """``feature_range`` as two plain numbers; the rule no constraint can state."""
         fr = self.feature_range
-        valid = isinstance(fr, (tuple, list)) and len(fr) == 2
-        if not (valid and all(isinstance(v, Real) for v in fr) and fr[0] < fr[1]):
-            raise ValueError(f"feature_range must be (min, max) with min < max, got {fr!r}.")
+        values = [plain_value(v) for v in fr] if len(fr) == 2 else []
+        if not (all(isinstance(v, Real) and not isinstance(v, bool) for v in values)
+                and values and values[0] < values[1]):
+            raise ValueError(
+                f"The 'feature_range' parameter of SequenceScaler must be (min, max) with "
+                f"min < max. Got {fr!r} instead."
+            )
+        return values
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Compute the per-feature statistics.
 
@@ -100,9 +115,9 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : SequenceScaler
             The fitted scaler.
         """
-        self._check_params()
-        data, kind = validate_sequences(self, X, reset=True)
-        if kind in DENSE_KINDS:
+        feature_range = self._feature_range()  # checked whatever the method, as documented if self.method == "minmax" else None
+        data, form = validate_sequences(self, X, reset=True)
+        if form in DENSE_FORMS:
             values = data.reshape(-1, self.n_sequence_features_)
         else:
             values = np.concatenate(data)
@@ -113,7 +128,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self.scale_ = _handle_zeros_in_scale(np.sqrt(self.var_))
         else:
             self.data_min_, self.data_max_ = values.min(axis=0), values.max(axis=0)
-            low, high = self.feature_range
+            low, high = feature_range
             self.scale_ = (high - low) / _handle_zeros_in_scale(self.data_max_ - self.data_min_)
             self.min_ = low - self.data_min_ * self.scale_
         return self
@@ -126,7 +141,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def _apply(self, X, inverse):
         check_is_fitted(self)
         offset, factor = self._offset_scale()
-        data, kind = validate_sequences(self, X, reset=False, copy=self.copy)
+        data, form = validate_sequences(self, X, reset=False, copy=self.copy)
 
         def func(values):  # in place: the data is already a copy unless copy=False
             if inverse:
@@ -137,7 +152,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 values += offset
             return values
 
-        return map_sequences(func, data, kind)
+        return map_sequences(func, data, form)
 
     def transform(self, X):
         """Scale sequences with the fitted statistics.
@@ -177,7 +192,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-class SequencePadder(TransformerMixin, BaseEstimator):
+class SequencePadder(PlainParamsMixin, TransformerMixin, BaseEstimator):
     """Pad or truncate sequences to one fixed length.
 
     Ragged lists of ``(n_timesteps_i, n_features)`` arrays and 3D arrays become a 3D array
@@ -220,27 +235,25 @@ class SequencePadder(TransformerMixin, BaseEstimator):
            [0., 4.]])
     """
 
+    _parameter_constraints: dict = {
+        "length": [integers(1), None],
+        "padding": [StrOptions({"pre", "post"})],
+        "truncating": [StrOptions({"pre", "post"})],
+        "value": [Real],
+    }
+
     def __init__(self, length=None, padding="post", truncating="pre", value=0.0):
         self.length = length
         self.padding = padding
         self.truncating = truncating
         self.value = value
 
-    def _check_params(self):
-        length = self.length
-        if length is not None and not (isinstance(length, Integral) and length >= 1):
-            raise ValueError(f"length must be None or a positive int, got {length!r}.")
-        for name in ("padding", "truncating"):
-            if getattr(self, name) not in ("pre", "post"):
-                raise ValueError(f"{name} must be 'pre' or 'post', got {getattr(self, name)!r}.")
-        if not isinstance(self.value, Real):
-            raise TypeError(f"value must be a real number, got {self.value!r}.")
-
     def _validate(self, X, reset):
         return validate_sequences(
             self, X, reset=reset, dtype="numeric", ensure_all_finite=False, allow_1d=True
         )
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Resolve the output length.
 
@@ -256,10 +269,9 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         self : SequencePadder
             The fitted padder.
         """
-        self._check_params()
-        data, kind = self._validate(X, reset=True)
-        longest = data.shape[1] if kind in DENSE_KINDS else max(len(s) for s in data)
-        self.length_ = longest if self.length is None else self.length
+        data, form = self._validate(X, reset=True)
+        longest = data.shape[1] if form in DENSE_FORMS else max(len(s) for s in data)
+        self.length_ = longest if self.length is None else int(self.length)
         return self
 
     def transform(self, X):
@@ -276,10 +288,10 @@ class SequencePadder(TransformerMixin, BaseEstimator):
             Sequences of ``length_`` timesteps; 2D for 2D input and for 1D token-id sequences.
         """
         check_is_fitted(self)
-        data, kind = self._validate(X, reset=False)
+        data, form = self._validate(X, reset=False)
         # rows of 2D input and 1D token ids are 1D sequences: the output is 2D
-        sequences = list(data) if kind in DENSE_KINDS else data
-        value = self.value
+        sequences = list(data) if form in DENSE_FORMS else data
+        value = plain_value(self.value)
         if all(seq.dtype.kind in "iu" for seq in sequences) and float(value).is_integer():
             value = int(value)  # keep integer token ids integers
         return pad_sequences(

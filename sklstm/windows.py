@@ -13,13 +13,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.model_selection import TimeSeriesSplit
 
-
-def _check_positive_int(value, name):
-    if not isinstance(value, Integral) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a positive int, got {value!r}.")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}.")
-    return int(value)
+from ._param_validation import integers, validate_plain_params
 
 
 def _is_single_series(series):
@@ -71,6 +65,15 @@ def _target_position(target, columns, n_features, name):
     return columns.index(target)
 
 
+@validate_plain_params({
+    "series": "no_validation",  # checked series by series, naming the bad one
+    "lookback": [integers(1)],
+    "horizon": [integers(1)],
+    "step": [integers(1)],
+    "target": [Integral, str, None],
+    "return_index": ["boolean"],
+    "return_groups": ["boolean"],
+})
 def make_windows(
     series, lookback, horizon=1, step=1, target=None, return_index=False, return_groups=False
 ):
@@ -121,9 +124,6 @@ def make_windows(
     >>> y, index
     (array([3., 4., 5.]), array([3, 4, 5]))
     """
-    lookback = _check_positive_int(lookback, "lookback")
-    horizon = _check_positive_int(horizon, "horizon")
-    step = _check_positive_int(step, "step")
     single = _is_single_series(series)
     if not single and len(series) == 0:
         raise ValueError("series is an empty list; pass at least one series.")
@@ -157,6 +157,13 @@ def make_windows(
     return tuple(out)
 
 
+@validate_plain_params({
+    "n_splits": [integers(2)],
+    "horizon": [integers(1)],
+    "step": [integers(1)],
+    "max_train_size": [integers(1), None],
+    "test_size": [integers(1), None],
+})
 def make_window_splitter(n_splits=5, *, horizon=1, step=1, max_train_size=None, test_size=None):
     """Time-ordered CV splitter for windows built from one series by :func:`make_windows`.
 
@@ -192,14 +199,21 @@ def make_window_splitter(n_splits=5, *, horizon=1, step=1, max_train_size=None, 
     >>> make_window_splitter(3, horizon=4)
     TimeSeriesSplit(gap=3, max_train_size=None, n_splits=3, test_size=None)
     """
-    horizon = _check_positive_int(horizon, "horizon")
-    step = _check_positive_int(step, "step")
     gap = -(-horizon // step) - 1
     return TimeSeriesSplit(
         n_splits=n_splits, gap=gap, max_train_size=max_train_size, test_size=test_size
     )
 
 
+@validate_plain_params({
+    "df": "no_validation",  # a DataFrame; checked below with the columns it needs
+    "id_col": "no_validation",
+    "time_col": "no_validation",
+    "feature_cols": ["array-like", None],
+    "target_col": "no_validation",
+    "target_agg": [str, callable],
+    "dtype": "no_validation",
+})
 def from_long_format(
     df, id_col, time_col, feature_cols=None, target_col=None, target_agg="last", dtype=np.float64
 ):

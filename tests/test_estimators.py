@@ -16,7 +16,7 @@ from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm._params import _fused_devices
+from sklstm.training.optimizers import _fused_devices
 from sklstm.preprocessing import SequenceScaler
 
 

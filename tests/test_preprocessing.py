@@ -6,7 +6,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklstm._sequence_input import as_sequence_list, restore_container
+from sklstm._data.containers import restore_container
+from sklstm._data.validation import validate_sequences
 from sklstm.preprocessing import SequencePadder, SequenceScaler
 
 
@@ -128,9 +129,9 @@ def test_scaler_keeps_float32(ragged):
         ([np.ones((3, 2)), np.ones((0, 2))], r"Sequence 1 of X is empty"),
         ([np.ones((3, 2)), np.ones(3)], r"Sequence 1 of X has shape \(3,\)"),
         ([np.ones((3, 2)), np.ones((3, 2, 1))], r"Sequence 1 of X has shape \(3, 2, 1\)"),
-        ([], "contains no sequences"),
+        ([], r"Found array with 0 sample\(s\) \(shape=\(0,\)\) while a minimum of 1 is required by SequenceScaler"),
         (np.ones(4), "Reshape your data"),
-        (np.ones((2, 0, 3)), "need >= 1 timestep"),
+        (np.ones((2, 0, 3)), "needs at least one timestep"),
         (np.full((2, 3, 1), np.nan), "Input X contains NaN"),
     ],
 )
@@ -152,9 +153,9 @@ def test_transform_rejects_wrong_feature_count(ragged, X_new):
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"method": "robust"}, "method must be"),
-        ({"feature_range": (1, 0)}, "feature_range must be"),
-        ({"feature_range": "0-1"}, "feature_range must be"),
+        ({"method": "robust"}, "'method' parameter of SequenceScaler must be a str among"),
+        ({"feature_range": (1, 0)}, r"'feature_range' .* must be \(min, max\) with min < max"),
+        ({"feature_range": "0-1"}, "'feature_range' parameter of SequenceScaler must be an instance of 'tuple'"),
     ],
 )
 def test_scaler_validates_params_in_fit(ragged, params, match):
@@ -216,11 +217,11 @@ def test_padder_passes_nan_through():
 @pytest.mark.parametrize(
     ("params", "error", "match"),
     [
-        ({"length": 0}, ValueError, "length must be"),
-        ({"length": 2.5}, ValueError, "length must be"),
-        ({"padding": "both"}, ValueError, "padding must be"),
-        ({"truncating": "middle"}, ValueError, "truncating must be"),
-        ({"value": "x"}, TypeError, "value must be"),
+        ({"length": 0}, ValueError, r"'length' .* must be an int in the range \[1, inf\) or None"),
+        ({"length": 2.5}, ValueError, "'length' parameter of SequencePadder must be an int"),
+        ({"padding": "both"}, ValueError, "'padding' parameter of SequencePadder must be a str"),
+        ({"truncating": "middle"}, ValueError, "'truncating' .* must be a str among"),
+        ({"value": "x"}, TypeError, "'value' parameter of SequencePadder must be an instance of 'float'"),
     ],
 )
 def test_padder_validates_params_in_fit(short_long, params, error, match):
@@ -237,9 +238,10 @@ def test_padder_validates_params_in_fit(short_long, params, error, match):
         ([[[0.0], [1.0]], [[2.0]]], "list"),
     ],
 )
-def test_sequence_list_helpers_round_trip(X, kind):
-    sequences, found = as_sequence_list(X)
+def test_validated_sequences_rebuild_their_container(X, kind):
+    data, found = validate_sequences(SequenceScaler(), X, reset=True)
     assert found == kind
+    sequences = list(data[:, :, None]) if kind == "2d" else list(data)
     assert all(seq.ndim == 2 for seq in sequences)
     restored = restore_container(sequences, kind)
     for original, back in zip(X, restored, strict=True):

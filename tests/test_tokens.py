@@ -86,27 +86,27 @@ def _ragged(*rows):
 # (X at fit, X at predict or None, fit params, error type, message)
 BAD_TOKENS = {
     "negative id": (_ragged([1, 2], [3, 4], [5, -1]), None, {}, ValueError,
-                    "Token sequence 2 contains the negative id -1"),
+                    "Sequence 2 of X contains the negative token id -1"),
     "negative id, padded": (np.array([[1, 2], [3, -2], [5, 0]]), None, {}, ValueError,
-                            "Token sequence 1 contains the negative id -2"),
+                            "Sequence 1 of X contains the negative token id -2"),
     "float ids": (_ragged([1, 2, 3], [1.0, 2.5]), None, {}, TypeError,
-                  "Token sequence 1 has dtype float64"),
+                  "Sequence 1 of X has dtype float64"),
     "float ids, padded": (np.array([[1.0, 2.0], [3.0, 0.0]]), None, {}, TypeError,
-                          "Token sequence 0 has dtype float64"),
+                          "Sequence 0 of X has dtype float64"),
     "id beyond vocab_size at fit": (
         _ragged([1, 2], [3], [4, 11], [12, 1]), None, {"vocab_size": 10}, ValueError,
-        r"Token sequence 2 contains id 11, but the vocabulary has 10 ids .*raise vocab_size"),
+        r"Sequence 2 of X contains token id 11, but the vocabulary has 10 ids .*raise vocab_size"),
     "unseen id at predict": (
         _ragged([1, 2], [3, 4], [5, 6], [7, 8]), _ragged([1], [2, 9], [20]), {}, ValueError,
-        r"Token sequence 1 contains id 9, but the vocabulary has 9 ids .*map unseen tokens"),
+        r"Sequence 1 of X contains token id 9, but the vocabulary has 9 ids .*map unseen tokens"),
     "all-padding row": (np.array([[1, 2], [0, 0], [3, 0]]), None, {}, ValueError,
-                        r"Token sequence 1 is empty \(only padding id 0\)"),
+                        r"Sequence 1 of X is empty \(only padding id 0\)"),
     "empty sequence": (_ragged([1, 2], [3], []), None, {}, ValueError,
-                       "Token sequence 2 is empty; every sequence needs"),
+                       r"Sequence 2 of X is empty \(0 timesteps\); every sequence needs"),
     "empty sequence at predict": (_ragged([1, 2], [3, 4]), _ragged([1], [], [2]), {},
-                                  ValueError, "Token sequence 1 is empty"),
+                                  ValueError, "Sequence 1 of X is empty"),
     "2D sequence in the list": (_ragged([1, 2], [[3, 4]]), None, {}, ValueError,
-                                "Token sequence 1 has shape"),
+                                "Sequence 1 of X has shape"),
 }
 
 

@@ -55,25 +55,28 @@ def test_continuous_target_for_classifier():
 
 
 BAD_PARAMS = [
-    ("batch_size", 0, ValueError, "batch_size must be >= 1"),
-    ("batch_size", -3, ValueError, "batch_size must be >= 1"),
-    ("batch_size", 2.5, TypeError, "batch_size must be an integer"),
-    ("batch_size", True, TypeError, "batch_size must be an integer"),
-    ("accumulation_steps", 0, ValueError, "accumulation_steps must be >= 1"),
-    ("accumulation_steps", "2", TypeError, "accumulation_steps must be an integer"),
-    ("seq_len", 0, ValueError, "seq_len must be >= 1"),
-    ("seq_len", 1.5, TypeError, "seq_len must be an integer or None"),
+    ("batch_size", 0, ValueError, r"'batch_size' parameter of LSTMClassifier must be an int in "
+     r"the range \[1, inf\)\. Got 0"),
+    ("batch_size", -3, ValueError, r"'batch_size' .* must be an int in the range \[1, inf\)"),
+    ("batch_size", 2.5, TypeError, r"'batch_size' .* must be an int .* Got 2\.5"),
+    ("batch_size", True, TypeError, r"'batch_size' .* must be an int .* Got True"),
+    ("batch_size", np.array([16, 32]), TypeError, r"'batch_size' .* Got array"),
+    ("accumulation_steps", 0, ValueError, r"'accumulation_steps' .* range \[1, inf\)"),
+    ("accumulation_steps", "2", TypeError, r"'accumulation_steps' .* Got '2'"),
+    ("seq_len", 0, ValueError, r"'seq_len' .* must be an int in the range \[1, inf\) or None"),
+    ("seq_len", 1.5, TypeError, r"'seq_len' .* or None\. Got 1\.5"),
     ("device", "tpu", ValueError, "Unknown device 'tpu'"),
-    ("device", 3, TypeError, "device must be a string"),
+    ("device", 3, TypeError, r"'device' .* instance of 'str' or an instance of .*device"),
     ("optimizer", "adamax2", ValueError, "unknown optimizer 'adamax2'"),
-    ("dropout", 1.0, ValueError, "dropout must be >= 0.0 and < 1.0"),
-    ("lr", 0.0, ValueError, "lr must be > 0.0"),
-    ("lr_scaling", "cubic", ValueError, "lr_scaling must be one of"),
-    ("keep_steps", "middle", ValueError, "keep_steps must be one of"),
-    ("validation_fraction", 1.0, ValueError, "validation_fraction must be"),
-    ("optimizer_params", [("momentum", 0.9)], TypeError, "optimizer_params must be a dict"),
-    ("callbacks", "print", TypeError, "callbacks must be a list"),
+    ("dropout", 1.0, ValueError, r"'dropout' .* a float in the range \[0.0, 1.0\)"),
+    ("lr", 0.0, ValueError, r"'lr' .* a float in the range \(0.0, inf\)"),
+    ("lr_scaling", "cubic", ValueError, r"'lr_scaling' .* a str among \{.*\} or None"),
+    ("keep_steps", "middle", ValueError, r"'keep_steps' .* a str among"),
+    ("validation_fraction", 1.0, ValueError, r"'validation_fraction' .* range \(0.0, 1.0\)"),
+    ("optimizer_params", [("momentum", 0.9)], TypeError, r"'optimizer_params' .* 'dict'"),
+    ("callbacks", "print", TypeError, r"'callbacks' .* 'list'"),
     ("vocab_size", 100, ValueError, "vocab_size is only used for token input"),
+    ("weight_decay", 0.1, ValueError, "both set the L2 penalty"),
 ]
 
 
@@ -81,6 +84,8 @@ BAD_PARAMS = [
                          ids=[f"{p}={v!r}" for p, v, *_ in BAD_PARAMS])
 def test_bad_hyperparameter(param, value, error, message):
     est = LSTMClassifier(max_epochs=1).set_params(**{param: value})
+    if param == "weight_decay":  # the conflict needs both places set
+        est.set_params(optimizer_params={"weight_decay": 0.2})
     with pytest.raises(error, match=message):
         est.fit(X3, Y_CLASS)
     assert not hasattr(est, "net_")
@@ -100,7 +105,8 @@ def test_cuda_requested_without_cuda():
     ("X_new", "message"),
     [
         (X3[:, :, :1], "X has 1 features, but LSTMClassifier is expecting 2"),
-        (X3[:, :, 0], "fitted on 3D or ragged sequences but got 2D input"),
+        (X3[:, :, 0], "X has 1 features, but LSTMClassifier is expecting 2 features as "
+         r"input\. 2D X holds univariate sequences"),
         (np.ones(5), "got 1D input"),
     ],
     ids=["wrong feature count", "2D after 3D", "1D"],

@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.datasets import make_sensor_series
-from sklstm.module import LSTMNetwork
+from sklstm.network import LSTMNetwork
 from sklstm.preprocessing import SequenceScaler
 from sklstm.windows import from_long_format, make_window_splitter, make_windows
 

@@ -71,10 +71,10 @@ def test_float32_series_stay_float32(series):
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"lookback": 0}, ValueError, "lookback must be a positive int, got 0"),
-        ({"lookback": 2.5}, TypeError, "lookback must be a positive int"),
-        ({"lookback": 2, "horizon": True}, TypeError, "horizon must be a positive int"),
-        ({"lookback": 2, "step": -1}, ValueError, "step must be a positive int"),
+        ({"lookback": 0}, ValueError, r"'lookback' parameter of make_windows must be an int in the range \[1, inf\)\. Got 0"),
+        ({"lookback": 2.5}, TypeError, r"'lookback' .* must be an int .* Got 2\.5"),
+        ({"lookback": 2, "horizon": True}, TypeError, "'horizon' .* must be an int .* Got True"),
+        ({"lookback": 2, "step": -1}, ValueError, r"'step' .* range \[1, inf\)\. Got -1"),
         ({"lookback": 18, "horizon": 3}, ValueError, "series has 20 timesteps, fewer than"),
         ({"lookback": 2, "target": 3}, ValueError, "target=3 is out of range"),
         ({"lookback": 2, "target": "load"}, ValueError, "not a column"),

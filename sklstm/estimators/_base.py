@@ -1,11 +1,10 @@
 """Shared base of LSTMClassifier and LSTMRegressor.
 
-The estimator validates and converts its input once, builds tensors once and
-hands them to a :class:`~sklstm.training.SequenceNet` (a skorch net) held in
-the fitted attribute ``net_``. Holding the net, rather than subclassing it,
-keeps the estimator's parameters plain values that sklearn can clone, search
-and validate in ``fit``; skorch's history and callbacks stay reachable
-through ``net_``.
+The estimator validates and converts its input once (:mod:`sklstm._data`), builds
+tensors once and hands them to a skorch net (:mod:`sklstm.training`) held in the
+fitted attribute ``net_``. Holding the net, rather than subclassing it, keeps the
+estimator's parameters plain values that sklearn can clone, search and validate in
+``fit``; skorch's history and callbacks stay reachable through ``net_``.
 """
 
 from __future__ import annotations
@@ -13,28 +12,61 @@ from __future__ import annotations
 import copy
 import time
 from abc import ABCMeta, abstractmethod
+from types import SimpleNamespace
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn.base import BaseEstimator, _fit_context, is_classifier
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 from skorch.callbacks import EarlyStopping, GradientNormClipping
 from skorch.dataset import ValidSplit
 
-from .._params import optimizer_defaults, validate_params
-from ..batching import BatchLoader
-from ..dataset import SequenceDataset
-from ..device import resolve_device
-from ..lr_scaling import scaled_learning_rate, warmup_scheduler
-from ..module import LSTMNetwork
-from ..resources import PeakMemory, limit_threads
-from ..sequences import to_sequences
-from ..training import SequenceNet
+from .._data.batching import BatchLoader
+from .._data.tensors import SequenceDataset
+from .._data.timesteps import to_sequences
+from .._param_validation import PlainParamsMixin, integers, plain_params, reals
+from ..network import LSTMNetwork
+from ..resources import PeakMemory, limit_threads, resolve_device
+from ..training import net_class, scaled_learning_rate, warmup_scheduler
+from ..training.optimizers import optimizer_defaults, resolve_optimizer
 
 
-class BaseLSTM(BaseEstimator, metaclass=ABCMeta):
+class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class; use :class:`LSTMClassifier` or :class:`LSTMRegressor`."""
+
+    _parameter_constraints: dict = {
+        "hidden_size": [integers(1)],
+        "num_layers": [integers(1)],
+        "bidirectional": ["boolean"],
+        "dropout": [reals(0, 1, closed="left")],
+        "batch_size": [integers(1)],
+        "accumulation_steps": [integers(1)],
+        "seq_len": [integers(1), None],
+        "keep_steps": [StrOptions({"last", "first"})],
+        "bucketing": ["boolean", StrOptions({"auto"})],
+        "max_epochs": [integers(1)],
+        "lr": [reals(0, closed="neither")],
+        "optimizer": [str, type],  # the name or class is resolved in _checked_params
+        "optimizer_params": [dict, None],
+        "weight_decay": [reals(0)],
+        "gradient_clip": [reals(0, closed="neither"), None],
+        "lr_scaling": [StrOptions({"linear", "sqrt"}), None],
+        "base_batch_size": [integers(1)],
+        "warmup_epochs": [integers(0)],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [reals(0, 1, closed="neither")],
+        "patience": [integers(1)],
+        "embedding_dim": [integers(1), None],
+        "vocab_size": [integers(2), None],
+        "padding_idx": [integers(0), None],
+        "device": [str, torch.device],
+        "n_threads": [integers(1), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, tuple, None],
+    }
 
     def __init__(self, hidden_size=64, num_layers=1, bidirectional=False, dropout=0.0,
                  batch_size=32, accumulation_steps=1, seq_len=None, keep_steps="last",
@@ -87,32 +119,55 @@ class BaseLSTM(BaseEstimator, metaclass=ABCMeta):
     def _criterion(self):
         """The torch loss class."""
 
+    # -- parameters -------------------------------------------------------------
+    def _checked_params(self):
+        """The parameters as plain Python values, after the cross-parameter rules."""
+        name = type(self).__name__
+        p = SimpleNamespace(**plain_params(self.get_params(deep=False)))
+        p.optimizer = resolve_optimizer(p.optimizer, name)
+        if p.vocab_size is not None and p.embedding_dim is None:
+            raise ValueError(
+                f"{name}: vocab_size is only used for token input; set embedding_dim as "
+                "well (or leave vocab_size=None for numeric sequences)."
+            )
+        if p.weight_decay and "weight_decay" in (p.optimizer_params or {}):
+            raise ValueError(
+                f"{name}: weight_decay={p.weight_decay} and optimizer_params"
+                f"['weight_decay']={p.optimizer_params['weight_decay']} both set the L2 "
+                "penalty; give it in one place only."
+            )
+        return p
+
     # -- input ------------------------------------------------------------------
     def _sequences(self, X, reset):
-        seqs = to_sequences(
-            X, self, reset=reset, seq_len=self.seq_len, keep_steps=self.keep_steps,
-            tokens=self.embedding_dim is not None, padding_idx=self.padding_idx,
-        )
-        if seqs.kind == "tokens":
-            self._check_vocabulary(seqs, reset)
+        """``X`` validated, cut and padded, with the settings of the fit."""
+        s = self._sequence_params
+        seqs = to_sequences(X, self, reset=reset, seq_len=s["seq_len"], keep=s["keep_steps"],
+                            tokens=s["tokens"], padding_idx=s["padding_idx"])
+        if seqs.form == "tokens":
+            self._check_vocabulary(seqs, reset, s["vocab_size"])
+        elif reset and hasattr(self, "vocab_size_"):  # left over from a fit on tokens
+            del self.vocab_size_
         return seqs
 
-    def _check_vocabulary(self, seqs, reset):
+    def _check_vocabulary(self, seqs, reset, vocab_size):
         top = int(seqs.values.max())
-        limit = self.vocab_size if reset else self.vocab_size_
+        limit = vocab_size if reset else self.vocab_size_
         if limit is not None and top >= limit:
             row = int(np.nonzero((seqs.values >= limit).any(axis=1))[0][0])
             raise ValueError(
-                f"Token sequence {row} contains id {int(seqs.values[row].max())}, but "
+                f"Sequence {row} of X contains token id {int(seqs.values[row].max())}, but "
                 f"the vocabulary has {limit} ids (0..{limit - 1}); "
                 + ("raise vocab_size." if reset else
                    "map unseen tokens to a known id, or refit with a larger vocab_size.")
             )
         if reset:
-            floor = 0 if self.padding_idx is None else self.padding_idx + 1
-            self.vocab_size_ = self.vocab_size or max(top + 1, floor)
+            padding_idx = self._sequence_params["padding_idx"]
+            floor = 0 if padding_idx is None else padding_idx + 1
+            self.vocab_size_ = vocab_size or max(top + 1, floor)
 
     # -- fitting ----------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train on sequences ``X`` and targets ``y``.
 
@@ -126,31 +181,37 @@ class BaseLSTM(BaseEstimator, metaclass=ABCMeta):
 
         Returns
         -------
-        self
+        self : object
+            The fitted estimator.
         """
-        optimizer = validate_params(self)
-        device = resolve_device(self.device)
+        p = self._checked_params()
+        device = resolve_device(p.device)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         check_consistent_length(X, y)
+        # what prediction needs of the settings: fixed at fit, as sklearn expects
+        self._sequence_params = dict(
+            seq_len=p.seq_len, keep_steps=p.keep_steps, tokens=p.embedding_dim is not None,
+            padding_idx=p.padding_idx, vocab_size=p.vocab_size, n_threads=p.n_threads,
+        )
         seqs = self._sequences(X, reset=True)
         y_train = self._encode_y(y)
-        self.effective_batch_size_ = self.batch_size * self.accumulation_steps
+        self.effective_batch_size_ = p.batch_size * p.accumulation_steps
         self.lr_ = scaled_learning_rate(
-            self.lr, self.effective_batch_size_, self.base_batch_size, self.lr_scaling
+            p.lr, self.effective_batch_size_, p.base_batch_size, p.lr_scaling
         )
         self.device_ = device
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = int(check_random_state(p.random_state).randint(np.iinfo(np.int32).max))
         cuda = [device] if device.type == "cuda" else []
-        with limit_threads(self.n_threads), torch.random.fork_rng(devices=cuda), \
+        with limit_threads(p.n_threads), torch.random.fork_rng(devices=cuda), \
                 PeakMemory(device) as memory:
             torch.manual_seed(seed)
             start = time.perf_counter()
             dataset = SequenceDataset.from_sequences(seqs, y_train, device)
             # set before training, so callbacks may already call predict/score
-            self.net_ = self._build_net(optimizer, seed, seqs)
+            self.net_ = self._build_net(p, seed, seqs)
             self.net_.fit(dataset, y_train)
             self.fit_time_ = time.perf_counter() - start
         self.peak_memory_ = memory.peak
@@ -162,66 +223,63 @@ class BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         )
         return self
 
-    def _callbacks(self):
+    def _callbacks(self, p):
         callbacks = []
-        if self.gradient_clip is not None:
-            callbacks.append(("gradient_clip", GradientNormClipping(self.gradient_clip)))
-        if self.warmup_epochs:
-            callbacks.append(("warmup", warmup_scheduler(self.warmup_epochs)))
-        if self.early_stopping:
+        if p.gradient_clip is not None:
+            callbacks.append(("gradient_clip", GradientNormClipping(p.gradient_clip)))
+        if p.warmup_epochs:
+            callbacks.append(("warmup", warmup_scheduler(p.warmup_epochs)))
+        if p.early_stopping:
             callbacks.append(("early_stopping", EarlyStopping(
-                monitor="valid_loss", patience=self.patience, load_best=True)))
+                monitor="valid_loss", patience=p.patience, load_best=True)))
         # copies: fitting must not change the callbacks the user passed in
-        for i, cb in enumerate(self.callbacks or []):
+        for i, cb in enumerate(p.callbacks or []):
             named = cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)
             callbacks.append((named[0], copy.deepcopy(named[1])))
         return callbacks
 
-    def _build_net(self, optimizer, seed, seqs):
-        if self.bucketing == "auto":
-            bucketing = seqs.lengths is not None
-        else:
-            bucketing = bool(self.bucketing)
-        opt_params = {**optimizer_defaults(optimizer, self.device_, self.optimizer_params),
-                      **(self.optimizer_params or {})}
+    def _build_net(self, p, seed, seqs):
+        bucketing = seqs.lengths is not None if p.bucketing == "auto" else bool(p.bucketing)
+        opt_params = {**optimizer_defaults(p.optimizer, self.device_, p.optimizer_params),
+                      **(p.optimizer_params or {})}
         opt_kwargs = {f"optimizer__{k}": v for k, v in opt_params.items()}
-        if self.weight_decay:
-            opt_kwargs["optimizer__weight_decay"] = self.weight_decay
+        if p.weight_decay:
+            opt_kwargs["optimizer__weight_decay"] = p.weight_decay
         train_split = None
-        if self.early_stopping:
+        if p.early_stopping:
             train_split = ValidSplit(
-                self.validation_fraction, stratified=is_classifier(self), random_state=seed
+                p.validation_fraction, stratified=is_classifier(self), random_state=seed
             )
         embedding = {}
-        if self.embedding_dim is not None:
+        if p.embedding_dim is not None:
             embedding = {"module__vocab_size": self.vocab_size_,
-                         "module__embedding_dim": self.embedding_dim,
-                         "module__padding_idx": self.padding_idx}
-        return SequenceNet(
+                         "module__embedding_dim": p.embedding_dim,
+                         "module__padding_idx": p.padding_idx}
+        return net_class()(
             module=LSTMNetwork,
             module__n_inputs=seqs.n_features,
             module__n_outputs=self._n_outputs(),
-            module__hidden_size=self.hidden_size,
-            module__num_layers=self.num_layers,
-            module__bidirectional=self.bidirectional,
-            module__dropout=self.dropout,
+            module__hidden_size=p.hidden_size,
+            module__num_layers=p.num_layers,
+            module__bidirectional=p.bidirectional,
+            module__dropout=p.dropout,
             **embedding,
             criterion=self._criterion(),
-            optimizer=optimizer,
+            optimizer=p.optimizer,
             lr=self.lr_,
             **opt_kwargs,
-            max_epochs=self.max_epochs,
+            max_epochs=p.max_epochs,
             batch_size=self.effective_batch_size_,
-            micro_batch_size=self.batch_size,
+            micro_batch_size=p.batch_size,
             iterator_train=BatchLoader,
             iterator_train__shuffle=True,
             iterator_train__bucketing=bucketing,
             iterator_train__seed=seed,
             iterator_valid=BatchLoader,
             train_split=train_split,
-            callbacks=self._callbacks(),
+            callbacks=self._callbacks(p),
             device=self.device_,
-            verbose=self.verbose,
+            verbose=p.verbose,
         )
 
     # -- prediction -------------------------------------------------------------
@@ -231,7 +289,7 @@ class BaseLSTM(BaseEstimator, metaclass=ABCMeta):
         seqs = self._sequences(X, reset=False)
         device = torch.device(self.net_.device)
         dataset = SequenceDataset.from_sequences(seqs, None, device)
-        with limit_threads(self.n_threads):
+        with limit_threads(self._sequence_params["n_threads"]):
             out = self.net_.forward(dataset, training=False, device="cpu")
         return out.numpy().astype(np.float64)
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import importlib
 
-from .metrics import FIT_STATS, FitStatScorer, final_estimator, fit_stats, fit_stats_scorers
+from ..datasets import load_dataset  # its home; kept here, where `sklstm tune` users met it
+from .metrics import FIT_STATS, FitStatScorer, fit_stats, fit_stats_scorers
+from .pipeline import final_estimator, final_prefix
 
 # name -> submodule, imported on first access (these need optuna).
 _LAZY = {
@@ -26,6 +28,7 @@ _LAZY = {
     "resolve_space": "space",
     "as_distributions": "space",
     "load_space": "space",
+    "CVObjective": "objective",
     "EpochScoreReporter": "objective",
     "make_objective": "objective",
     "resolve_storage": "storage",
@@ -36,15 +39,16 @@ _LAZY = {
     "tune": "study",
     "results_table": "report",
     "summary": "report",
-    "load_dataset": "data",
 }
 
 __all__ = [
     "FIT_STATS",
     "FitStatScorer",
     "final_estimator",
+    "final_prefix",
     "fit_stats",
     "fit_stats_scorers",
+    "load_dataset",
     *_LAZY,
 ]
 

@@ -13,38 +13,43 @@ from collections.abc import Callable, Iterable, Mapping
 
 from sklearn.metrics import get_scorer
 
-__all__ = ["FIT_STATS", "FitStatScorer", "final_estimator", "fit_stats", "fit_stats_scorers"]
+from .pipeline import final_estimator
+
+__all__ = [
+    "FIT_STATS",
+    "FitStatScorer",
+    "check_multi_objective",
+    "fit_stats",
+    "fit_stats_scorers",
+]
 
 #: Fitted attributes (without the trailing underscore) every sklstm estimator records.
 FIT_STATS = ("fit_time", "peak_memory", "n_updates")
 
 
-def final_estimator(estimator):
-    """Return the last step of a (possibly nested) Pipeline, or ``estimator`` itself.
+def check_multi_objective(multi_objective):
+    """Return ``multi_objective`` if it is None or one of :data:`FIT_STATS`, else raise.
 
     Parameters
     ----------
-    estimator : estimator or Pipeline
-        A fitted or unfitted estimator.
+    multi_objective : str or None
+        The fit cost minimized beside the score.
 
     Returns
     -------
-    estimator
-        The innermost final step, the one that holds the sklstm fitted attributes.
+    str or None
+        ``multi_objective``.
 
     Examples
     --------
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import FunctionTransformer
-    >>> from sklearn.linear_model import Ridge
-    >>> final_estimator(make_pipeline(FunctionTransformer(), Ridge()))
-    Ridge()
+    >>> check_multi_objective("n_updates")
+    'n_updates'
     """
-    # ``steps`` rather than ``_final_estimator``: it is public and also covers
-    # imblearn-style pipelines; the loop unwraps pipelines nested as the last step.
-    while hasattr(estimator, "steps"):
-        estimator = estimator.steps[-1][1]
-    return estimator
+    if multi_objective not in (None, *FIT_STATS):
+        raise ValueError(
+            f"multi_objective must be None or one of {FIT_STATS}, got {multi_objective!r}"
+        )
+    return multi_objective
 
 
 def fit_stats(estimator):

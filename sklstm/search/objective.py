@@ -29,7 +29,8 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
 from skorch.callbacks import Callback
 
-from .metrics import FIT_STATS, final_estimator, fit_stats
+from .metrics import FIT_STATS, check_multi_objective, fit_stats
+from .pipeline import final_estimator, final_prefix
 from .space import resolve_space, sample_resolved
 
 __all__ = ["CVObjective", "EpochScoreReporter", "make_objective"]
@@ -97,14 +98,6 @@ class EpochScoreReporter(Callback):
             raise optuna.TrialPruned(f"pruned at step {step} (epoch {epoch}): score {score:.4g}")
 
 
-def _final_prefix(estimator) -> str:
-    prefix = ""
-    while hasattr(estimator, "steps"):
-        name, estimator = estimator.steps[-1]
-        prefix += name + "__"
-    return prefix
-
-
 def _json_safe(value):
     try:
         json.dumps(value)
@@ -114,22 +107,85 @@ def _json_safe(value):
 
 
 class CVObjective:
-    """Callable ``objective(trial)`` running k-fold CV of one sampled configuration.
+    """Optuna objective: k-fold CV score of ``estimator`` with parameters from ``space``.
 
-    Build it with :func:`make_objective`; the attributes mirror its parameters, plus
-    ``splits_`` (the fixed train/test indices every trial uses) and ``scorer_``.
+    ``objective(trial)`` runs one sampled configuration; :data:`make_objective` is
+    the same class under the name used in user code.
+
+    Each trial clones the estimator (or Pipeline) per fold, sets the sampled parameters,
+    fits and scores. With ``report_every_epoch`` a skorch callback on the final LSTM step
+    reports the fold's validation score after every epoch, so the study's pruner (Median,
+    Hyperband, SuccessiveHalving, ...) can stop a bad trial mid-fold; it then ends PRUNED.
+    A trial whose fit raises ends FAIL, with ``fail_reason`` in its user attributes.
+
+    User attributes of every trial: ``fold_scores``, ``mean_fit_time`` (s),
+    ``mean_peak_memory`` (bytes), ``mean_n_updates`` (over the folds that finished),
+    ``fixed_params`` (the space's fixed values) and ``worker`` (``host:pid``); a reused
+    duplicate (see ``reuse_duplicates``) also has ``duplicate_of`` (the trial number).
+
+    Parameters
+    ----------
+    estimator : sklstm estimator or Pipeline ending in one
+    X, y : array-like
+        Sequences ``(n, T, F)`` or ``(n, T)`` (or ragged lists) and targets.
+    cv : int, cross-validation generator or iterable, default=3
+        As in scikit-learn (stratified for classifiers); the folds are fixed at creation.
+    scoring : str, callable or None, default=None
+        One scikit-learn score, greater is better; None uses ``estimator.score``.
+    space : dict or None, default=None
+        Search space (see :mod:`sklstm.search.space`); None means the default space.
+    report_every_epoch : bool, default=True
+        Report per-epoch scores for pruning. Ignored (with a warning) for multi-objective.
+    multi_objective : {None, "fit_time", "peak_memory", "n_updates"}, default=None
+        Also return this fit cost (mean over folds, minimized) as a second objective; use
+        a study with ``directions=["maximize", "minimize"]``.
+    groups : array-like, optional
+        Group labels for group-aware ``cv``.
+    reuse_duplicates : bool, default=True
+        When a trial samples the same parameters as a finished (complete or pruned) trial
+        of the study, end it as that trial ended instead of fitting again. Only done when
+        the LSTM has an int ``random_state``: fits on the fixed folds are then
+        reproducible, so the refit would only repeat the result. With
+        ``random_state=None`` every duplicate is a fresh draw and is fitted. On small
+        discrete spaces samplers propose many duplicates, so this saves a large share of
+        a study's time.
+
+    Attributes
+    ----------
+    space : dict
+        The space resolved by :func:`~sklstm.search.resolve_space`.
+    scorer_ : callable
+        The scikit-learn scorer.
+    splits_ : list of (train, test) index arrays
+        The folds, fixed at creation: every trial is scored on the same ones.
+
+    Raises
+    ------
+    ValueError
+        For an empty space, unknown parameter names, or an invalid ``scoring``.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> from sklstm import LSTMClassifier
+    >>> from sklstm.datasets import make_sequence_classification
+    >>> X, y = make_sequence_classification(60, 5, 2, 2, random_state=0)
+    >>> objective = make_objective(LSTMClassifier(hidden_size=4, max_epochs=2), X, y, cv=2,
+    ...                            space={"batch_size": [8, 16]})
+    >>> study = optuna.create_study(direction="maximize")
+    >>> study.optimize(objective, n_trials=2)
+    >>> sorted(study.best_trial.user_attrs)
+    ['fixed_params', 'fold_scores', 'mean_fit_time', 'mean_n_updates', 'mean_peak_memory', 'worker']
     """
 
-    def __init__(self, estimator, X, y, *, cv, scoring, space, report_every_epoch,
-                 multi_objective, groups, reuse_duplicates=True):
-        if multi_objective not in (None, *FIT_STATS):
-            raise ValueError(f"multi_objective must be None or one of {FIT_STATS}")
-        if multi_objective is not None and report_every_epoch:
+    def __init__(self, estimator, X, y, cv=3, scoring=None, space=None, report_every_epoch=True,
+                 multi_objective=None, groups=None, reuse_duplicates=True):
+        if check_multi_objective(multi_objective) is not None and report_every_epoch:
             warnings.warn(
                 "Optuna cannot prune multi-objective studies (Trial.report is single-objective"
                 " only); per-epoch reporting is disabled.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=2,
             )
             report_every_epoch = False
         if isinstance(scoring, (list, tuple, set, dict)):
@@ -207,7 +263,7 @@ class CVObjective:
                 step_offset=fold * final.get_params()["max_epochs"],
             )
             callbacks = [*(final.get_params()["callbacks"] or []), (CALLBACK_NAME, reporter)]
-            estimator.set_params(**{_final_prefix(estimator) + "callbacks": callbacks})
+            estimator.set_params(**{final_prefix(estimator) + "callbacks": callbacks})
         estimator.fit(X_train, y_train)
         stats.append(fit_stats(estimator))
         return float(self.scorer_(estimator, X_test, y_test))
@@ -223,7 +279,7 @@ class CVObjective:
 
 def _is_seeded(estimator, params):
     """Whether the final LSTM's fits are reproducible (an int ``random_state``)."""
-    seed = params.get(_final_prefix(estimator) + "random_state",
+    seed = params.get(final_prefix(estimator) + "random_state",
                       final_estimator(estimator).get_params()["random_state"])
     return isinstance(seed, numbers.Integral) and not isinstance(seed, bool)
 
@@ -243,73 +299,5 @@ def _replay(trial, twin):
     return twin.values[0] if len(twin.values) == 1 else tuple(twin.values)
 
 
-def make_objective(estimator, X, y, cv=3, scoring=None, space=None, report_every_epoch=True,
-                   multi_objective=None, groups=None, reuse_duplicates=True) -> CVObjective:
-    """Optuna objective: k-fold CV score of ``estimator`` with parameters from ``space``.
-
-    Each trial clones the estimator (or Pipeline) per fold, sets the sampled parameters,
-    fits and scores. With ``report_every_epoch`` a skorch callback on the final LSTM step
-    reports the fold's validation score after every epoch, so the study's pruner (Median,
-    Hyperband, SuccessiveHalving, ...) can stop a bad trial mid-fold; it then ends PRUNED.
-    A trial whose fit raises ends FAIL, with ``fail_reason`` in its user attributes.
-
-    User attributes of every trial: ``fold_scores``, ``mean_fit_time`` (s),
-    ``mean_peak_memory`` (bytes), ``mean_n_updates`` (over the folds that finished),
-    ``fixed_params`` (the space's fixed values) and ``worker`` (``host:pid``); a reused
-    duplicate (see ``reuse_duplicates``) also has ``duplicate_of`` (the trial number).
-
-    Parameters
-    ----------
-    estimator : sklstm estimator or Pipeline ending in one
-    X, y : array-like
-        Sequences ``(n, T, F)`` or ``(n, T)`` (or ragged lists) and targets.
-    cv : int, cross-validation generator or iterable, default=3
-        As in scikit-learn (stratified for classifiers); the folds are fixed at creation.
-    scoring : str, callable or None, default=None
-        One scikit-learn score, greater is better; None uses ``estimator.score``.
-    space : dict or None, default=None
-        Search space (see :mod:`sklstm.search.space`); None means the default space.
-    report_every_epoch : bool, default=True
-        Report per-epoch scores for pruning. Ignored (with a warning) for multi-objective.
-    multi_objective : {None, "fit_time", "peak_memory", "n_updates"}, default=None
-        Also return this fit cost (mean over folds, minimized) as a second objective; use
-        a study with ``directions=["maximize", "minimize"]``.
-    groups : array-like, optional
-        Group labels for group-aware ``cv``.
-    reuse_duplicates : bool, default=True
-        When a trial samples the same parameters as a finished (complete or pruned) trial
-        of the study, end it as that trial ended instead of fitting again. Only done when
-        the LSTM has an int ``random_state``: fits on the fixed folds are then
-        reproducible, so the refit would only repeat the result. With
-        ``random_state=None`` every duplicate is a fresh draw and is fitted. On small
-        discrete spaces samplers propose many duplicates, so this saves a large share of
-        a study's time.
-
-    Returns
-    -------
-    CVObjective
-        ``objective(trial) -> float`` (or ``(score, cost)``).
-
-    Raises
-    ------
-    ValueError
-        For an empty space, unknown parameter names, or an invalid ``scoring``.
-
-    Examples
-    --------
-    >>> import optuna
-    >>> from sklstm import LSTMClassifier
-    >>> from sklstm.datasets import make_sequence_classification
-    >>> X, y = make_sequence_classification(60, 5, 2, 2, random_state=0)
-    >>> objective = make_objective(LSTMClassifier(hidden_size=4, max_epochs=2), X, y, cv=2,
-    ...                            space={"batch_size": [8, 16]})
-    >>> study = optuna.create_study(direction="maximize")
-    >>> study.optimize(objective, n_trials=2)
-    >>> sorted(study.best_trial.user_attrs)
-    ['fixed_params', 'fold_scores', 'mean_fit_time', 'mean_n_updates', 'mean_peak_memory', 'worker']
-    """
-    return CVObjective(
-        estimator, X, y, cv=cv, scoring=scoring, space=space,
-        report_every_epoch=report_every_epoch, multi_objective=multi_objective, groups=groups,
-        reuse_duplicates=reuse_duplicates,
-    )
+#: The name the objective is built by in user code and the docs.
+make_objective = CVObjective

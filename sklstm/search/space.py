@@ -26,6 +26,8 @@ from optuna.distributions import (
     json_to_distribution,
 )
 
+from .pipeline import final_prefix
+
 __all__ = [
     "as_distributions",
     "default_space",
@@ -91,11 +93,6 @@ def _as_distribution(spec):
     return None
 
 
-def _final_prefix(estimator) -> str:
-    steps = getattr(estimator, "steps", None)
-    return f"{steps[-1][0]}__" if steps else ""
-
-
 def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
     """Validate a space and map each name to the estimator parameter it sets.
 
@@ -139,7 +136,7 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
     if not space:
         raise ValueError("the search space is empty: give at least one parameter to search")
     params = None if estimator is None else estimator.get_params(deep=True)
-    step_prefix = _final_prefix(estimator) if estimator is not None else prefix
+    step_prefix = final_prefix(estimator) if estimator is not None else prefix
 
     resolved, unknown = {}, []
     for name, spec in space.items():

@@ -20,7 +20,7 @@ from optuna.pruners import (
 )
 
 from .budget import TrialBudget
-from .metrics import FIT_STATS
+from .metrics import check_multi_objective
 from .objective import make_objective
 from .report import ProgressBar
 from .storage import resolve_storage
@@ -85,8 +85,7 @@ def objective_directions(multi_objective=None) -> list[str]:
     >>> objective_directions("fit_time")
     ['maximize', 'minimize']
     """
-    if multi_objective not in (None, *FIT_STATS):
-        raise ValueError(f"multi_objective must be None or one of {FIT_STATS}")
+    check_multi_objective(multi_objective)
     return ["maximize"] + (["minimize"] if multi_objective else [])
 
 

@@ -1,15 +1,13 @@
-"""Measuring what a fit costs (peak memory) and bounding what it may use (threads)."""
+"""Measuring the peak memory of a fit."""
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
-import os
 
 import torch
 
-__all__ = ["PeakMemory", "limit_threads"]
+__all__ = ["PeakMemory"]
 
 _STATUS = "/proc/self/status"
 _CLEAR_REFS = "/proc/self/clear_refs"
@@ -91,22 +89,3 @@ class PeakMemory:
         elif self._baseline is not None:
             self.peak = max(0, _status_kib("VmHWM") * 1024 - self._baseline)
         return False
-
-
-@contextlib.contextmanager
-def limit_threads(n_threads):
-    """Run a block with ``torch.set_num_threads(n_threads)``, then restore.
-
-    ``None`` leaves torch's setting alone. Inside joblib's loky workers torch
-    already starts with ``cpu_count // n_jobs`` threads, since loky sets
-    ``OMP_NUM_THREADS`` for its children.
-    """
-    if n_threads is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(min(n_threads, os.cpu_count() or n_threads))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

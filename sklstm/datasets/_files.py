@@ -1,4 +1,4 @@
-"""Read a dataset file for ``sklstm tune``: ``.npz`` (arrays ``X``, ``y``) or ``.csv``.
+"""Read a dataset file (what ``sklstm tune`` reads): ``.npz`` (arrays ``X``, ``y``) or ``.csv``.
 
 CSV layout: a header row, one row per sample, the target in a named column and the other
 columns the time steps of a univariate sequence, giving ``X`` of shape ``(n, T)``.

@@ -1,19 +1,21 @@
-"""Batch iteration by index slicing, with optional length bucketing.
+"""Where batches are cut: batches by index slicing (with length bucketing), micro-batches.
 
 skorch's default ``DataLoader`` fetches and collates samples one at a time,
 which costs more than a small LSTM's forward pass. :class:`BatchLoader` draws
 one permutation per epoch and slices the tensors of a
-:class:`~sklstm.dataset.SequenceDataset` directly.
+:class:`~sklstm._data.tensors.SequenceDataset` directly. :func:`split_batch` cuts
+one effective batch into the micro-batches of gradient accumulation.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import torch
 from torch.utils.data import Subset
 
-__all__ = ["BatchLoader"]
+__all__ = ["BatchLoader", "split_batch"]
 
 
 def _unwrap(dataset):
@@ -26,7 +28,7 @@ def _unwrap(dataset):
 
 
 class BatchLoader:
-    """Iterable over the batches of a :class:`~sklstm.dataset.SequenceDataset`.
+    """Iterable over the batches of a :class:`~sklstm._data.tensors.SequenceDataset`.
 
     Used by skorch as ``iterator_train`` / ``iterator_valid``. Each pass
     (epoch) draws a fresh permutation from the loader's own generator, so
@@ -112,3 +114,22 @@ class BatchLoader:
             batches = order.split(self.batch_size)
         for idx in batches:
             yield self._base.take(idx)
+
+
+def split_batch(X, size):
+    """Cut a batch (tensor or ``{"x", "lengths"}`` dict) into micro-batches of ``size``.
+
+    Padded micro-batches are cut again to their own longest sequence.
+
+    Examples
+    --------
+    >>> import torch
+    >>> [part.shape[0] for part in split_batch(torch.zeros(5, 3, 1), 2)]
+    [2, 2, 1]
+    """
+    if not isinstance(X, Mapping):
+        return list(X.split(size))
+    parts = []
+    for x, lengths in zip(X["x"].split(size), X["lengths"].split(size), strict=True):
+        parts.append({"x": x[:, : int(lengths.max())], "lengths": lengths})
+    return parts

@@ -3,22 +3,15 @@
 Every generator takes ``random_state`` and only needs numpy; nothing is downloaded.
 """
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._param_validation import integers, reals, validate_plain_params
 
-def _check_int(value, name, low):
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
-    return int(value)
-
-
-def _check_noise(noise):
-    if not isinstance(noise, Real) or not noise >= 0:
-        raise ValueError(f"noise must be a non-negative number, got {noise!r}.")
-    return float(noise)
+_NOISE = [reals(0)]
+_RANDOM_STATE = ["random_state"]
 
 
 def _lengths(rng, n_samples, n_timesteps, variable_length, length_range, min_length):
@@ -41,6 +34,16 @@ def _lengths(rng, n_samples, n_timesteps, variable_length, length_range, min_len
     return rng.integers(length_range[0], length_range[1] + 1, size=n_samples)
 
 
+@validate_plain_params({
+    "n_samples": [integers(1)],
+    "n_timesteps": [integers(2)],
+    "n_features": [integers(1)],
+    "n_classes": [integers(2)],
+    "noise": _NOISE,
+    "variable_length": ["boolean"],
+    "length_range": [tuple, list, None],
+    "random_state": _RANDOM_STATE,
+})
 def make_sequence_classification(
     n_samples=1000,
     n_timesteps=50,
@@ -93,11 +96,6 @@ def make_sequence_classification(
     >>> X.shape, X.dtype, y.tolist()
     ((6, 20, 3), dtype('float32'), [0, 1, 0, 0, 1, 1])
     """
-    n_samples = _check_int(n_samples, "n_samples", 1)
-    n_timesteps = _check_int(n_timesteps, "n_timesteps", 2)
-    n_features = _check_int(n_features, "n_features", 1)
-    n_classes = _check_int(n_classes, "n_classes", 2)
-    noise = _check_noise(noise)
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
     y = rng.permutation(np.arange(n_samples) % n_classes)
     lengths = _lengths(rng, n_samples, n_timesteps, variable_length, length_range, 2)
@@ -112,6 +110,17 @@ def make_sequence_classification(
     return X, y
 
 
+@validate_plain_params({
+    "n_samples": [integers(1)],
+    "n_timesteps": [integers(1)],
+    "n_features": [integers(1)],
+    "n_targets": [integers(1)],
+    "n_lags": [integers(1)],
+    "noise": _NOISE,
+    "variable_length": ["boolean"],
+    "length_range": [tuple, list, None],
+    "random_state": _RANDOM_STATE,
+})
 def make_sequence_regression(
     n_samples=1000,
     n_timesteps=30,
@@ -165,12 +174,11 @@ def make_sequence_regression(
     >>> X.shape, y.shape, y.dtype
     ((4, 30, 3), (4, 2), dtype('float32'))
     """
-    n_samples = _check_int(n_samples, "n_samples", 1)
-    n_lags = _check_int(n_lags, "n_lags", 1)
-    n_timesteps = _check_int(n_timesteps, "n_timesteps", n_lags)
-    n_features = _check_int(n_features, "n_features", 1)
-    n_targets = _check_int(n_targets, "n_targets", 1)
-    noise = _check_noise(noise)
+    if n_timesteps < n_lags:
+        raise ValueError(
+            f"n_timesteps must be >= n_lags: the target reads the last {n_lags} steps; got "
+            f"n_timesteps={n_timesteps}."
+        )
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
     lengths = _lengths(rng, n_samples, n_timesteps, variable_length, length_range, n_lags)
     weights = rng.uniform(-1, 1, size=(n_targets, n_lags, n_features))
@@ -196,6 +204,15 @@ def _sentiment_vocabulary(vocab_size, padding_idx):
     }
 
 
+@validate_plain_params({
+    "n_samples": [integers(1)],
+    "vocab_size": [integers(10)],
+    "length_range": [tuple, list],
+    "padded": ["boolean"],
+    "padding_idx": [integers(0)],
+    "return_vocabulary": ["boolean"],
+    "random_state": _RANDOM_STATE,
+})
 def make_token_sentiment(
     n_samples=2000,
     vocab_size=500,
@@ -249,9 +266,7 @@ def make_token_sentiment(
     >>> [len(x) for x in X], y.tolist()
     ([6, 6, 5], [0, 0, 1])
     """
-    n_samples = _check_int(n_samples, "n_samples", 1)
-    vocab_size = _check_int(vocab_size, "vocab_size", 10)
-    if not (isinstance(padding_idx, Integral) and 0 <= padding_idx < vocab_size):
+    if padding_idx >= vocab_size:
         raise ValueError(f"padding_idx must be an int in [0, {vocab_size}), got {padding_idx!r}.")
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
     lengths = _lengths(rng, n_samples, None, True, length_range, 2)
@@ -282,6 +297,14 @@ def make_token_sentiment(
     return (X, y, vocab) if return_vocabulary else (X, y)
 
 
+@validate_plain_params({
+    "n_series": [integers(1)],
+    "n_timesteps": [integers(3)],
+    "n_features": [integers(1)],
+    "noise": _NOISE,
+    "as_frame": ["boolean"],
+    "random_state": _RANDOM_STATE,
+})
 def make_sensor_series(
     n_series=1, n_timesteps=500, n_features=3, noise=0.1, as_frame=False, random_state=None
 ):
@@ -318,10 +341,6 @@ def make_sensor_series(
     >>> make_sensor_series(n_timesteps=100, random_state=0).shape
     (100, 3)
     """
-    n_series = _check_int(n_series, "n_series", 1)
-    n_timesteps = _check_int(n_timesteps, "n_timesteps", 3)
-    n_features = _check_int(n_features, "n_features", 1)
-    noise = _check_noise(noise)
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
     t = np.arange(n_timesteps)
     coef = rng.uniform(0.5, 1.0, size=n_features - 1)

@@ -15,7 +15,7 @@ densely instead:
   needs the layers run one by one with :func:`torch.lstm`, which is done on the
   CPU; other devices keep packing, which cuDNN runs fused.
 
-Length bucketing (:class:`~sklstm.batching.BatchLoader`) keeps the computed
+Length bucketing (:class:`~sklstm._data.batching.BatchLoader`) keeps the computed
 padding small.
 """
 

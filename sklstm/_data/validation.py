@@ -1,0 +1,266 @@
+"""Validation of sequence input: the one front end of every estimator and transformer.
+
+:func:`validate_sequences` checks ``X`` once and keeps one set of fitted attributes
+on whoever calls it:
+
+* ``n_features_in_``: scikit-learn's meaning, the width of 2D input, else the
+  features per timestep (1 for token ids);
+* ``n_sequence_features_``: features per timestep, whatever the form (1 for 2D
+  input and token ids);
+* ``feature_names_in_``: column names of a 2D DataFrame (removed after a fit on
+  another form);
+* ``_fitted_form``: ``"2d"``, ``"sequences"`` (3D or ragged) or ``"tokens"``.
+
+What a fitted estimator or transformer accepts (one rule for both): any form whose
+features per timestep match ``n_sequence_features_``. A 2D array always holds
+univariate sequences ``(n_samples, n_timesteps)``; after a fit on 2D input its width
+must equal ``n_features_in_`` (scikit-learn's rule for 2D data), after a fit on 3D
+or ragged input it is accepted when that fit had one feature per timestep. 3D and
+ragged input may have any number of timesteps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
+
+from .containers import DENSE_FORMS, RAGGED_FORMS, sequence_form
+
+__all__ = ["check_ragged", "feature_count_error", "no_samples_error", "validate_sequences"]
+
+
+def no_samples_error(estimator_name, shape=(0,)):
+    """The error for input holding no sequence, worded as scikit-learn's ``check_array``."""
+    return ValueError(
+        f"Found array with 0 sample(s) (shape={tuple(shape)}) while a minimum of 1 is "
+        f"required by {estimator_name}."
+    )
+
+
+def feature_count_error(n_features, estimator_name, expected, hint=""):
+    """The error for data whose feature count differs from the fitted one."""
+    return ValueError(
+        f"X has {n_features} features, but {estimator_name} is expecting {expected} "
+        f"features as input.{hint}"
+    )
+
+
+def _check_token_ids(seq, i):
+    if seq.ndim != 1:
+        raise ValueError(
+            f"Sequence {i} of X has shape {seq.shape}; token sequences must be 1D lists of "
+            "integer ids."
+        )
+    if seq.dtype.kind not in "iu":
+        raise TypeError(
+            f"Sequence {i} of X has dtype {seq.dtype}; token ids must be integers "
+            "(cast with .astype(int) if they are whole numbers)."
+        )
+    if seq.min() < 0:
+        raise ValueError(
+            f"Sequence {i} of X contains the negative token id {seq.min()}; token ids must "
+            "be >= 0."
+        )
+
+
+def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=False):
+    """Validate per-sample sequences; every error names the bad sequence.
+
+    Parameters
+    ----------
+    items : iterable of array-like
+        One ``(n_timesteps_i, n_features)`` array per sample, or 1D arrays when
+        ``allow_1d`` (token ids).
+    allow_1d : bool, default=False
+        Accept 1D sequences; all sequences must still have the same ``ndim``.
+    ensure_all_finite : bool, default=True
+        Reject NaN and infinity.
+    token_ids : bool, default=False
+        Every sequence must be a 1D array of non-negative integer ids.
+
+    Returns
+    -------
+    list of ndarray
+        The sequences as arrays, dtypes untouched.
+    """
+    checked = []
+    for i, seq in enumerate(items):
+        seq = np.asarray(seq)
+        if seq.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Sequence {i} of X has non-numeric dtype {seq.dtype}; sequences must "
+                "hold numbers (encode categories first, or use embedding_dim for token ids)."
+            )
+        if seq.ndim not in ((1, 2) if allow_1d or token_ids else (2,)):
+            raise ValueError(
+                f"Sequence {i} of X has shape {seq.shape}; each sequence in a list must "
+                "be 2D (n_timesteps, n_features)"
+                + (" or 1D token ids" if allow_1d or token_ids else "")
+                + ". Reshape a univariate sequence with seq.reshape(-1, 1)."
+            )
+        if seq.shape[0] == 0:
+            raise ValueError(
+                f"Sequence {i} of X is empty (0 timesteps); every sequence needs at "
+                "least one timestep. Remove it together with its target."
+            )
+        if token_ids:
+            _check_token_ids(seq, i)
+        first = checked[0] if checked else seq
+        if seq.ndim != first.ndim:
+            raise ValueError(
+                f"Sequence {i} of X has shape {seq.shape} but sequence 0 has shape "
+                f"{first.shape}; all sequences must have the same number of dimensions."
+            )
+        if seq.shape[1:] != first.shape[1:]:
+            raise ValueError(
+                f"Sequence {i} of X has {seq.shape[1]} features but sequence 0 has "
+                f"{first.shape[1]}; all sequences must have the same number of features."
+            )
+        if ensure_all_finite and seq.dtype.kind == "f" and not np.isfinite(seq).all():
+            raise ValueError(f"Input X contains NaN or infinity in sequence {i}.")
+        checked.append(seq)
+    return checked
+
+
+def _token_sequences(X, estimator_name, padding_idx):
+    """Per-sample 1D int64 id arrays; padding ids removed from padded (equal-length) rows."""
+    if hasattr(X, "iloc"):
+        X = X.to_numpy()
+    if sequence_form(X) in RAGGED_FORMS:
+        rows = [np.asarray(x) for x in X]
+    else:
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            raise ValueError(
+                f"Token input must be a padded 2D array (n_samples, n_timesteps) or a list "
+                f"of 1D id sequences; got a {arr.ndim}D array with shape {arr.shape}."
+            )
+        rows = list(arr)
+    if not rows:
+        raise no_samples_error(estimator_name, np.shape(X))
+    # rows of one length are a padded array (also when given as a list of lists)
+    padded = all(row.shape == rows[0].shape for row in rows)
+    rows = check_ragged(rows, ensure_all_finite=False, token_ids=True)
+    out = []
+    for i, row in enumerate(rows):
+        if padded and padding_idx is not None:
+            row = row[row != padding_idx]
+            if row.size == 0:
+                raise ValueError(
+                    f"Sequence {i} of X is empty (only padding id {padding_idx}); every "
+                    "sequence needs at least one token. Remove it together with its target."
+                )
+        out.append(row.astype(np.int64, copy=False))
+    return out
+
+
+def _dense(estimator, X, form, reset, check_params):
+    """Validate a 2D or 3D array; return it and its features per timestep."""
+    if form == "2d" and (reset or estimator._fitted_form == "2d"):
+        # validate_data keeps scikit-learn's bookkeeping of 2D data: n_features_in_
+        # is the width, feature_names_in_ the columns of a DataFrame
+        data = validate_data(estimator, X, reset=reset, **check_params)
+        return data, 1
+    data = check_array(X, allow_nd=True, input_name="X", estimator=estimator, **check_params)
+    if form == "3d" and 0 in data.shape[1:]:
+        raise ValueError(
+            f"X has shape {data.shape}: every sequence needs at least one timestep and one "
+            "feature."
+        )
+    return data, 1 if form == "2d" else data.shape[2]
+
+
+def _wrong_form_error(form, X):
+    return ValueError(
+        f"X must be 2D (n_samples, n_timesteps), 3D (n_samples, n_timesteps, n_features) "
+        f"or a list of 2D sequences; got {form[0]}D input with shape {np.shape(X)}."
+        + (" Reshape your data: X.reshape(1, -1) for a single sequence, X.reshape(-1, 1) "
+           "for a single timestep." if form == "1d" else "")
+    )
+
+
+def _record_or_check(estimator, reset, fitted_form, n_features, form):
+    name = type(estimator).__name__
+    if reset:
+        estimator.n_sequence_features_ = n_features
+        estimator._fitted_form = fitted_form
+        if fitted_form != "2d":
+            estimator.n_features_in_ = n_features
+            if hasattr(estimator, "feature_names_in_"):  # left over from an earlier 2D fit
+                del estimator.feature_names_in_
+        return
+    if n_features != estimator.n_sequence_features_:
+        hint = (" 2D X holds univariate sequences (n_samples, n_timesteps); pass a 3D array "
+                "(n_samples, n_timesteps, n_features)." if form == "2d" else "")
+        raise feature_count_error(n_features, name, estimator.n_sequence_features_, hint)
+
+
+def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
+                       dtype=FLOAT_DTYPES, ensure_all_finite=True, allow_1d=False, copy=False):
+    """Validate sequence input once and set or check the fitted feature bookkeeping.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The estimator or transformer being fitted (``reset=True``) or used.
+    X : array-like, DataFrame or list of array-like
+        Sequence data in one of the forms of :mod:`sklstm._data.containers`, or token
+        ids when ``tokens``.
+    reset : bool
+        True in ``fit``, False afterwards.
+    tokens : bool, default=False
+        ``X`` holds integer token ids: a padded 2D array or a list of 1D arrays.
+    padding_idx : int or None, default=None
+        Token id removed from padded token rows.
+    dtype, ensure_all_finite, copy
+        As in :func:`sklearn.utils.check_array` (numeric input).
+    allow_1d : bool, default=False
+        Accept a list of 1D sequences (token ids for a transformer).
+
+    Returns
+    -------
+    data : ndarray or list of ndarray
+        The 2D or 3D array for forms "2d" and "3d"; one array per sample for "list"
+        and "object"; one 1D int64 array of ids per sample, padding removed, for
+        "tokens".
+    form : str
+        "2d", "3d", "list", "object" or "tokens".
+    """
+    name = type(estimator).__name__
+    if sp.issparse(X):
+        raise TypeError(
+            f"{name} does not accept sparse input: sparse matrices hold no time axis. Pass "
+            "a dense array (X.toarray()) or a list of 2D sequences."
+        )
+    if tokens:
+        data = _token_sequences(X, name, padding_idx)
+        _record_or_check(estimator, reset, "tokens", 1, "tokens")
+        return data, "tokens"
+    form = sequence_form(X)
+    check_params = {"dtype": dtype, "ensure_all_finite": ensure_all_finite, "copy": copy}
+    if form in DENSE_FORMS:
+        data, n_features = _dense(estimator, X, form, reset, check_params)
+        _record_or_check(estimator, reset, "2d" if form == "2d" else "sequences",
+                         n_features, form)
+        return data, form
+    if form not in RAGGED_FORMS:
+        raise _wrong_form_error(form, X)
+    if len(X) == 0:
+        raise no_samples_error(name)
+    data = check_ragged(X, allow_1d=allow_1d, ensure_all_finite=ensure_all_finite)
+    data = [_as_dtype(seq, dtype, copy) for seq in data]
+    n_features = data[0].shape[1] if data[0].ndim == 2 else 1
+    _record_or_check(estimator, reset, "sequences", n_features, form)
+    return data, form
+
+
+def _as_dtype(seq, dtype, copy):
+    """``seq`` in ``dtype`` (the first of a list unless it is one of them); a copy if asked."""
+    if dtype == "numeric" or dtype is None:
+        target = seq.dtype
+    elif isinstance(dtype, (list, tuple)):
+        target = seq.dtype if seq.dtype in dtype else np.dtype(dtype[0])
+    else:
+        target = np.dtype(dtype)
+    return np.array(seq, dtype=target) if copy else np.asarray(seq, dtype=target)

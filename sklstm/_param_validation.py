@@ -1,0 +1,135 @@
+"""Parameter constraints on top of scikit-learn's ``sklearn.utils._param_validation``.
+
+scikit-learn's machinery (``_parameter_constraints``, ``_fit_context``,
+``validate_params``) does the checking and words the errors. Two gaps are filled
+here, because users pass these and scikit-learn's constraints refuse or misread
+them:
+
+* numpy scalars and 0-d arrays (``np.int64(32)``, ``np.array(0.01)``, the values of a
+  grid written with ``np.array``) become the Python numbers they hold before they are
+  checked or used (:func:`plain_value`), so torch never sees a numpy type;
+* ``Interval(Integral, ...)`` accepts ``True`` as 1: :func:`integers` refuses bools.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import (
+    Interval,
+    validate_parameter_constraints,
+    validate_params,
+)
+
+__all__ = [
+    "PlainParamsMixin",
+    "integers",
+    "plain_params",
+    "plain_value",
+    "reals",
+    "validate_plain_params",
+]
+
+
+class _Integers(Interval):
+    """``Interval(Integral, ...)`` that refuses bools: ``True`` is no batch size."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
+def integers(left, right=None):
+    """Constraint: an int (not a bool) in ``[left, right]`` (``right=None``: no bound).
+
+    Examples
+    --------
+    >>> integers(1).is_satisfied_by(3), integers(1).is_satisfied_by(True)
+    (True, False)
+    """
+    return _Integers(Integral, left, right, closed="both" if right is not None else "left")
+
+
+def reals(left, right=None, closed="left"):
+    """Constraint: a finite real number in the interval (NaN and infinities refused).
+
+    Examples
+    --------
+    >>> reals(0, closed="neither").is_satisfied_by(float("inf"))
+    False
+    """
+    return Interval(Real, left, right, closed=closed)
+
+
+def plain_value(value):
+    """``value`` with numpy scalars and 0-d arrays turned into Python numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plain_value(np.int64(3)), plain_value(np.array(0.5)), plain_value(np.bool_(True))
+    (3, 0.5, True)
+    >>> plain_value([1, 2])
+    [1, 2]
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return value.item()
+    return value
+
+
+def plain_params(params):
+    """A copy of a ``name -> value`` dict with every value passed through :func:`plain_value`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plain_params({"batch_size": np.int32(16), "seq_len": None})
+    {'batch_size': 16, 'seq_len': None}
+    """
+    return {name: plain_value(value) for name, value in params.items()}
+
+
+def validate_plain_params(constraints):
+    """Decorator: scikit-learn's ``validate_params`` after numpy scalars became numbers.
+
+    The wrapped function receives the plain values too, so its body never meets
+    ``np.int64`` where it expects an ``int``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> @validate_plain_params({"n": [integers(1)]})
+    ... def twice(n):
+    ...     return 2 * n
+    >>> twice(np.array(3))
+    6
+    """
+
+    def decorate(func):
+        checked = validate_params(constraints, prefer_skip_nested_validation=True)(func)
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            plain = {name: plain_value(value) for name, value in bound.arguments.items()}
+            return checked(**plain)
+
+        return wrapper
+
+    return decorate
+
+
+class PlainParamsMixin:
+    """Estimator mixin: ``_fit_context`` checks ``_parameter_constraints`` on the Python
+    numbers that numpy scalars and 0-d arrays hold, so ``np.int64(32)`` is a valid int."""
+
+    def _validate_params(self):
+        validate_parameter_constraints(
+            self._parameter_constraints, plain_params(self.get_params(deep=False)),
+            caller_name=type(self).__name__,
+        )

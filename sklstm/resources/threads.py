@@ -1,0 +1,29 @@
+"""Bounding the torch CPU threads a fit or prediction may use."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import torch
+
+__all__ = ["limit_threads"]
+
+
+@contextlib.contextmanager
+def limit_threads(n_threads):
+    """Run a block with ``torch.set_num_threads(n_threads)``, then restore.
+
+    ``None`` leaves torch's setting alone. Inside joblib's loky workers torch
+    already starts with ``cpu_count // n_jobs`` threads, since loky sets
+    ``OMP_NUM_THREADS`` for its children.
+    """
+    if n_threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(min(n_threads, os.cpu_count() or n_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from .settings import TINY
+
 # One torch thread per test process: tiny LSTMs run faster single-threaded, and
 # pytest-xdist workers would otherwise oversubscribe the cores.
 torch.set_num_threads(1)
@@ -12,7 +14,7 @@ torch.set_num_threads(1)
 @pytest.fixture
 def tiny():
     """Small, fast estimator settings for tests that only need a working model."""
-    return dict(hidden_size=8, max_epochs=2, batch_size=16, random_state=0)
+    return dict(TINY)
 
 
 @pytest.fixture
@@ -23,6 +25,3 @@ def seq_data():
     y_reg = X[:, -3:, 0].sum(axis=1)
     y_class = np.where(y_reg > 0, "up", "down")
     return X, y_class, y_reg
-
-# fixtures of the search tests, shared by their modules
-pytest_plugins = ["search_fixtures"]

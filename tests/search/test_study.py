@@ -6,7 +6,7 @@ import time
 
 import optuna
 import pytest
-from search_fixtures import cli, load_study, needs_postgres
+from .helpers import cli, load_study, needs_postgres
 
 from sklstm.search import create_or_load_study, resolve_storage, tune
 

@@ -1,12 +1,12 @@
 """Training is numerically unchanged by refactors: predictions against saved ones.
 
-``tests/data/reference_predictions.npz`` was written by this module's ``__main__``
+``reference_predictions.npz`` beside this file was written by this module's ``__main__``
 block on commit 30fcc4d (before the package was reorganized). Every configuration
 spells out every parameter that existed then, plus the value of any later
 parameter that reproduces the behaviour of that time, so a change of a default
 does not break the comparison; a change of what training computes does.
 
-Regenerate only on purpose: ``python tests/test_reference_predictions.py``.
+Regenerate only on purpose: ``python -m tests.estimators.test_reference_predictions``.
 """
 
 from pathlib import Path
@@ -17,7 +17,7 @@ import torch
 
 from sklstm import LSTMClassifier, LSTMRegressor
 
-REFERENCE = Path(__file__).parent / "data" / "reference_predictions.npz"
+REFERENCE = Path(__file__).parent / "reference_predictions.npz"
 
 #: Every parameter of the estimators as of 30fcc4d, at an explicit value.
 EXPLICIT = dict(

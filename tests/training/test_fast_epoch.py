@@ -71,7 +71,7 @@ def _data():
 
 
 X, Y, Y_REG, RAGGED, Y_RAGGED = _data()
-TINY = dict(hidden_size=6, max_epochs=2, random_state=0)
+from ..settings import TINY
 
 CASES = {
     "plain": (LSTMClassifier, dict(batch_size=16), X, Y),

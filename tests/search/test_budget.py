@@ -6,7 +6,7 @@ import time
 
 import optuna
 import pytest
-from search_fixtures import load_study, python
+from .helpers import load_study, python
 
 from sklstm.search import TrialBudget, resolve_storage, run_study
 from sklstm.search.budget import budget_lock

@@ -1,0 +1,42 @@
+"""Plain helpers of the search tests: subprocesses, storages, marks."""
+
+import os
+import subprocess
+import sys
+
+import optuna
+import pytest
+
+from sklstm.search import resolve_storage
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+POSTGRES_URL = os.environ.get("SKLSTM_TEST_POSTGRES_URL")
+#: Marks of the tests that need the PostgreSQL server .ci/run starts.
+needs_postgres = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_URL, reason="SKLSTM_TEST_POSTGRES_URL is not set"),
+]
+
+
+def _start(argv):
+    env = {**os.environ, "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return subprocess.Popen(
+        [sys.executable, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+    )
+
+
+def cli(*args):
+    """``python -m sklstm ARGS`` as a started subprocess (text pipes, repo on PYTHONPATH)."""
+    return _start(["-m", "sklstm", *map(str, args)])
+
+
+def python(code, *args):
+    """``python -c CODE ARGS`` as a started subprocess (text pipes, repo on PYTHONPATH)."""
+    return _start(["-c", code, *map(str, args)])
+
+
+def load_study(storage_url, study_name):
+    """The study as Optuna reads it back from the storage."""
+    return optuna.load_study(study_name=study_name, storage=resolve_storage(storage_url))

@@ -19,6 +19,8 @@ from ._data.timesteps import pad_sequences
 from ._data.validation import validate_sequences
 from ._param_validation import PlainParamsMixin, integers, plain_value
 
+__all__ = ["SequencePadder", "SequenceScaler"]
+
 
 def _handle_zeros_in_scale(scale):
     """Replace (near-)zero scales by 1 so constant features are left unscaled."""

@@ -15,6 +15,8 @@ from sklearn.model_selection import TimeSeriesSplit
 
 from ._param_validation import integers, validate_plain_params
 
+__all__ = ["from_long_format", "make_window_splitter", "make_windows"]
+
 
 def _is_single_series(series):
     """A list/tuple holds several series unless all its items are scalars."""

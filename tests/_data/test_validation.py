@@ -1,0 +1,80 @@
+"""One rule for what a fitted estimator or transformer accepts (sklstm._data.validation).
+
+Any form whose features per timestep match the fit; 2D input is univariate sequences,
+and after a 2D fit its width must equal ``n_features_in_``.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.preprocessing import SequencePadder, SequenceScaler
+
+rng = np.random.default_rng(0)
+UNIVARIATE = rng.normal(size=(24, 6, 1)).astype(np.float32)
+Y = np.arange(24) % 2
+
+ESTIMATORS = {
+    "classifier": lambda tiny: LSTMClassifier(**tiny),
+    "regressor": lambda tiny: LSTMRegressor(**tiny),
+    "scaler": lambda tiny: SequenceScaler(),
+    "padder": lambda tiny: SequencePadder(length=6),
+}
+
+
+def _output(est, X):
+    return est.predict(X) if hasattr(est, "predict") else est.transform(X)
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_2d_and_3d_univariate_input_are_interchangeable(name, tiny):
+    fitted_3d = ESTIMATORS[name](tiny).fit(UNIVARIATE, Y)
+    fitted_2d = ESTIMATORS[name](tiny).fit(UNIVARIATE[:, :, 0], Y)
+    assert (fitted_3d.n_features_in_, fitted_3d.n_sequence_features_) == (1, 1)
+    assert (fitted_2d.n_features_in_, fitted_2d.n_sequence_features_) == (6, 1)
+    out_3d, out_2d = _output(fitted_3d, UNIVARIATE), _output(fitted_3d, UNIVARIATE[:, :, 0])
+    assert_allclose(np.squeeze(out_3d), np.squeeze(out_2d))
+    # after a 2D fit, 3D and ragged univariate input of any length are accepted
+    _output(fitted_2d, UNIVARIATE[:, :4])
+    _output(fitted_2d, [x[:3] for x in UNIVARIATE])
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_input_with_other_features_per_step_is_refused(name, tiny):
+    X = rng.normal(size=(24, 6, 2)).astype(np.float32)
+    est = ESTIMATORS[name](tiny).fit(X, Y)
+    cls = type(est).__name__
+    with pytest.raises(ValueError, match=f"X has 1 features, but {cls} is expecting 2 features "
+                                         "as input. 2D X holds univariate sequences"):
+        _output(est, X[:, :, 0])
+    with pytest.raises(ValueError, match=f"X has 3 features, but {cls} is expecting 2"):
+        _output(est, [np.ones((4, 3))])
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_2d_width_must_match_a_2d_fit(name, tiny):
+    est = ESTIMATORS[name](tiny).fit(UNIVARIATE[:, :, 0], Y)
+    with pytest.raises(ValueError, match=f"X has 5 features, but {type(est).__name__} is "
+                                         "expecting 6 features as input"):
+        _output(est, UNIVARIATE[:, :5, 0])
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_feature_names_do_not_outlive_a_2d_fit(name, tiny):
+    frame = pd.DataFrame(UNIVARIATE[:, :, 0], columns=[f"t{i}" for i in range(6)])
+    est = ESTIMATORS[name](tiny).fit(frame, Y)
+    assert list(est.feature_names_in_) == list(frame.columns)
+    est.fit(UNIVARIATE, Y)
+    assert not hasattr(est, "feature_names_in_")
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@pytest.mark.parametrize("X", [[], np.empty((0, 6, 1)), np.empty((0, 6))],
+                         ids=["list", "3d", "2d"])
+def test_no_samples_has_one_wording(name, X, tiny):
+    est = ESTIMATORS[name](tiny)
+    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\) \(shape=\(0,.*\) "
+                                         f"while a minimum of 1 is required by {type(est).__name__}"):
+        est.fit(X, np.array([]))

@@ -51,8 +51,8 @@ import sklstm
 from sklstm import LSTMClassifier
 from sklstm._data.batching import BatchLoader
 from sklstm._data.tensors import SequenceDataset
-from sklstm.datasets import make_sequence_classification
 from sklstm._data.timesteps import to_sequences
+from sklstm.datasets import make_sequence_classification
 
 RESULTS = Path(__file__).parent / "results" / "bucketing.md"
 MODES = ("longest", False, True)  # baseline first

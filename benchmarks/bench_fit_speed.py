@@ -29,7 +29,9 @@ On a busy machine whole epochs still drift by more than the 5% being checked,
 so a second, paired measurement follows: sklstm (then skorch) trains with its
 training iterator wrapped so that one step of the hand loop runs between every
 two of its batches (no callback is added to the net). The two then alternate
-every few milliseconds, and the per-batch medians compare like with like.
+every few milliseconds, and the per-batch medians compare like with like. The
+paired measurement also runs sklstm with the plain ``SequenceNet`` (skorch's own
+epoch loop, without ``FastEpochMixin``): *stock/fast* is what the mixin buys.
 
 Run from the repository root, e.g.::
 
@@ -64,9 +66,9 @@ from torch.utils.data import DataLoader
 import sklstm
 import sklstm.estimators._base as estimator_base
 from sklstm import LSTMClassifier
-from sklstm.training.optimizers import optimizer_defaults
-from sklstm._data.batching import BatchLoader
 from sklstm.network import LSTMNetwork
+from sklstm.training import BatchLoader, SequenceNet, net_class
+from sklstm.training.optimizers import optimizer_defaults
 
 IMPLS = ("hand", "sklstm", "skorch")
 LR = 1e-3
@@ -282,16 +284,19 @@ def bench_paired(X, y, size, batch_size, threads, n_pairs, log):
     n_batches = -(-len(X) // batch_size)
     epochs = -(-n_pairs // n_batches)
     out = {"paired_epochs": epochs, "paired_batches": epochs * n_batches}
-    for impl in ("sklstm", "skorch"):
+    for impl in ("sklstm", "sklstm_stock", "skorch"):
         lock = Lockstep.active = Lockstep(hand_steps(X, y, size, batch_size, seed=1))
         gc.collect()
-        if impl == "sklstm":
-            # the estimator builds its loader itself: swap the class it uses
+        if impl.startswith("sklstm"):
+            # the estimator builds its loader and net itself: swap the classes it uses
             estimator_base.BatchLoader = LockstepBatchLoader
+            if impl == "sklstm_stock":
+                estimator_base.net_class = lambda: SequenceNet
             try:
                 fit_sklstm(X, y, size, batch_size, epochs, 1, threads)
             finally:
                 estimator_base.BatchLoader = BatchLoader
+                estimator_base.net_class = net_class
         else:
             fit_skorch(X, y, size, batch_size, epochs, 1,
                        iterator_train=LockstepDataLoader)
@@ -305,8 +310,10 @@ def bench_paired(X, y, size, batch_size, threads, n_pairs, log):
         # means keep what medians drop: rare costs such as garbage collection
         out[f"paired_{impl}_mean_cpu_ratio"] = (
             statistics.fmean(lock.net_cpu) / statistics.fmean(lock.hand_cpu))
+    out["paired_stock_gain"] = out["paired_sklstm_stock_us"] / out["paired_sklstm_us"]
     log(f"    paired ({out['paired_batches']} batches): sklstm/hand "
         f"{out['paired_sklstm_ratio']:.3f} (cpu {out['paired_sklstm_cpu_ratio']:.3f}, "
+        f"stock loop {out['paired_sklstm_stock_ratio']:.3f}, "
         f"cpu mean {out['paired_sklstm_mean_cpu_ratio']:.3f}), skorch/hand "
         f"{out['paired_skorch_ratio']:.3f} (cpu {out['paired_skorch_cpu_ratio']:.3f}, "
         f"cpu mean {out['paired_skorch_mean_cpu_ratio']:.3f})")
@@ -371,15 +378,17 @@ def paired_table(results):
         return ""
     head = (
         "| size | threads | batch | batches paired | hand (us/batch) | sklstm (us/batch) "
-        "| sklstm/hand | sklstm/hand CPU | sklstm/hand CPU mean | skorch (us/batch) "
+        "| sklstm/hand | sklstm/hand CPU | sklstm/hand CPU mean "
+        "| stock loop/hand | stock/fast | skorch (us/batch) "
         "| skorch/hand | skorch/hand CPU |\n"
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
     )
     lines = [
         f"| {r['size']} | {r['threads']} | {r['batch_size']} | {r['paired_batches']} "
         f"| {r['paired_hand_us_sklstm']:.0f} | {r['paired_sklstm_us']:.0f} "
         f"| **{r['paired_sklstm_ratio']:.3f}** | {r['paired_sklstm_cpu_ratio']:.3f} "
         f"| {r['paired_sklstm_mean_cpu_ratio']:.3f} "
+        f"| {r['paired_sklstm_stock_ratio']:.3f} | {r['paired_stock_gain']:.3f} "
         f"| {r['paired_skorch_us']:.0f} | {r['paired_skorch_ratio']:.2f} "
         f"| {r['paired_skorch_cpu_ratio']:.2f} |"
         for r in rows
@@ -460,7 +469,9 @@ def report(results, command, started, elapsed):
             "time); the sklstm/skorch side is everything from handing out one batch "
             "to asking for the next (fetching it, hooks, train step, history). "
             "*CPU mean*: ratio of mean CPU times, which keeps the rare costs (garbage "
-            "collection) that medians drop.\n\n"
+            "collection) that medians drop. *stock loop*: sklstm with the plain "
+            "`SequenceNet` (skorch's own epoch loop and hooks, no `FastEpochMixin`); "
+            "*stock/fast*: its time per batch over sklstm's, the mixin's gain.\n\n"
             + paired
             + f"\nsklstm/hand <= 1.05 (paired): {verdict(results, 'paired_sklstm_ratio')}\n"
         )

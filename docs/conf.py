@@ -70,16 +70,12 @@ import warnings
 warnings.filterwarnings("ignore")
 import numpy as np
 from sklstm import *
-from sklstm.batching import *
-from sklstm.dataset import *
 from sklstm.datasets import *
-from sklstm.device import *
-from sklstm.lr_scaling import *
-from sklstm.module import *
+from sklstm.network import *
 from sklstm.preprocessing import *
 from sklstm.resources import *
-from sklstm.sequences import *
 from sklstm.training import *
+from sklstm.training.optimizers import *
 from sklstm.windows import *
 try:  # needs optuna
     from sklstm.search import *

@@ -117,7 +117,8 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
         self : SequenceScaler
             The fitted scaler.
         """
-        feature_range = self._feature_range()  # checked whatever the method, as documented if self.method == "minmax" else None
+        # checked whatever the method: a bad feature_range is an error in any case
+        feature_range = self._feature_range()
         data, form = validate_sequences(self, X, reset=True)
         if form in DENSE_FORMS:
             values = data.reshape(-1, self.n_sequence_features_)

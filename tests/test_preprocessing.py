@@ -129,7 +129,8 @@ def test_scaler_keeps_float32(ragged):
         ([np.ones((3, 2)), np.ones((0, 2))], r"Sequence 1 of X is empty"),
         ([np.ones((3, 2)), np.ones(3)], r"Sequence 1 of X has shape \(3,\)"),
         ([np.ones((3, 2)), np.ones((3, 2, 1))], r"Sequence 1 of X has shape \(3, 2, 1\)"),
-        ([], r"Found array with 0 sample\(s\) \(shape=\(0,\)\) while a minimum of 1 is required by SequenceScaler"),
+        ([], r"Found array with 0 sample\(s\) \(shape=\(0,\)\) while a minimum of 1 is required "
+             "by SequenceScaler"),
         (np.ones(4), "Reshape your data"),
         (np.ones((2, 0, 3)), "needs at least one timestep"),
         (np.full((2, 3, 1), np.nan), "Input X contains NaN"),
@@ -155,7 +156,8 @@ def test_transform_rejects_wrong_feature_count(ragged, X_new):
     [
         ({"method": "robust"}, "'method' parameter of SequenceScaler must be a str among"),
         ({"feature_range": (1, 0)}, r"'feature_range' .* must be \(min, max\) with min < max"),
-        ({"feature_range": "0-1"}, "'feature_range' parameter of SequenceScaler must be an instance of 'tuple'"),
+        ({"feature_range": "0-1"},
+         "'feature_range' parameter of SequenceScaler must be an instance of 'tuple'"),
     ],
 )
 def test_scaler_validates_params_in_fit(ragged, params, match):
@@ -221,7 +223,8 @@ def test_padder_passes_nan_through():
         ({"length": 2.5}, ValueError, "'length' parameter of SequencePadder must be an int"),
         ({"padding": "both"}, ValueError, "'padding' parameter of SequencePadder must be a str"),
         ({"truncating": "middle"}, ValueError, "'truncating' .* must be a str among"),
-        ({"value": "x"}, TypeError, "'value' parameter of SequencePadder must be an instance of 'float'"),
+        ({"value": "x"}, TypeError,
+         "'value' parameter of SequencePadder must be an instance of 'float'"),
     ],
 )
 def test_padder_validates_params_in_fit(short_long, params, error, match):

@@ -71,7 +71,8 @@ def test_float32_series_stay_float32(series):
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"lookback": 0}, ValueError, r"'lookback' parameter of make_windows must be an int in the range \[1, inf\)\. Got 0"),
+        ({"lookback": 0}, ValueError,
+         r"'lookback' parameter of make_windows must be an int in the range \[1, inf\)\. Got 0"),
         ({"lookback": 2.5}, TypeError, r"'lookback' .* must be an int .* Got 2\.5"),
         ({"lookback": 2, "horizon": True}, TypeError, "'horizon' .* must be an int .* Got True"),
         ({"lookback": 2, "step": -1}, ValueError, r"'step' .* range \[1, inf\)\. Got -1"),

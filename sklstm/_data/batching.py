@@ -39,7 +39,10 @@ class BatchLoader:
 
     Parameters
     ----------
-    dataset : SequenceDataset or torch.utils.data.Subset of one
+    dataset : SequenceDataset or torch.utils.data.Subset
+        The data to cut into batches: a dataset or a (possibly nested) ``Subset``
+        of one, as skorch's ``ValidSplit`` makes; batches are sliced from the
+        underlying dataset.
     batch_size : int
         Samples per batch (the effective batch size: one optimizer step).
     shuffle : bool, default=False

@@ -31,13 +31,14 @@ class SequenceDataset(Dataset):
     X : torch.Tensor
         ``(n_samples, n_timesteps, n_features)`` float or ``(n_samples,
         n_timesteps)`` token ids, right-padded.
-    y : torch.Tensor or None
+    y : torch.Tensor or None, default=None
         Targets, first axis ``n_samples``; None at prediction time.
-    lengths : torch.Tensor or None
+    lengths : torch.Tensor or None, default=None
         int64 CPU tensor of true lengths (``pack_padded_sequence`` wants them on
         the CPU); None when no sequence is padded.
-    device : torch.device
-        Where batches must end up; ``X`` and ``y`` may already live there.
+    device : torch.device or None, default=None
+        Where batches must end up; ``X`` and ``y`` may already live there. None
+        means the CPU.
     """
 
     def __init__(self, X, y=None, lengths=None, device=None):
@@ -89,6 +90,15 @@ class SequenceDataset(Dataset):
         ----------
         idx : torch.Tensor or slice
             CPU int64 indices, or a slice for sequential batches (a view, no copy).
+
+        Returns
+        -------
+        X_batch : torch.Tensor or dict
+            The batch's sequences on ``device``, or ``{"x": tensor, "lengths":
+            tensor}`` for padded data, with the lengths on the CPU.
+        y_batch : torch.Tensor or None
+            The batch's targets on ``device``; None when the dataset has no
+            targets.
         """
         lengths = None if self.lengths is None else self.lengths[idx]
         # cut to the batch's longest sequence *before* gathering, so the padding

@@ -50,14 +50,20 @@ def load_dataset(path, target="y"):
     Parameters
     ----------
     path : str or os.PathLike
+        The file to read; its extension, ``.npz`` or ``.csv`` (any case),
+        selects the format.
     target : str, default="y"
         CSV only: the column holding the target.
 
     Returns
     -------
     X : ndarray
-        ``(n, T, F)`` or ``(n, T)`` for npz, ``(n, T)`` float32 for CSV.
-    y : ndarray of shape (n,)
+        The array ``X`` as stored for npz (e.g. ``(n, T, F)`` or ``(n, T)``);
+        ``(n, T)`` float32 for CSV.
+    y : ndarray
+        The array ``y`` as stored for npz; for CSV of shape ``(n,)``: int64
+        when every value is a whole number, float64 when all are numeric,
+        else the labels as strings.
 
     Raises
     ------

@@ -71,26 +71,49 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
 
         Parameters
         ----------
-        X : sequences, as in :meth:`fit`
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+(n_samples, n_timesteps), or list of arrays of shape (n_timesteps_i, n_features)
+            Sequences, in the same form as those passed to :meth:`fit`.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class for each sequence; columns follow
+            ``classes_``.
         """
         return softmax(self._forward(X), axis=1)
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
+        """Logarithm of the class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+(n_samples, n_timesteps), or list of arrays of shape (n_timesteps_i, n_features)
+            Sequences, in the same form as those passed to :meth:`fit`.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log of :meth:`predict_proba`, computed stably from the network
+            outputs; columns follow ``classes_``.
+        """
         logits = self._forward(X)
         return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
 
     def predict(self, X):
         """Most probable class of each sequence.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+(n_samples, n_timesteps), or list of arrays of shape (n_timesteps_i, n_features)
+            Sequences, in the same form as those passed to :meth:`fit`.
+
         Returns
         -------
-        ndarray of shape (n_samples,)
+        y_pred : ndarray of shape (n_samples,)
+            Predicted class label of each sequence, one of ``classes_``.
         """
         logits = self._forward(X)  # checks fitted state before classes_ is read
         return self.classes_[np.argmax(logits, axis=1)]

@@ -66,10 +66,17 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
     def predict(self, X):
         """Predicted targets.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+(n_samples, n_timesteps), or list of arrays of shape (n_timesteps_i, n_features)
+            Sequences, in the same form as those passed to :meth:`fit`.
+
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Same shape as the training ``y``.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted targets of each sequence; 1D when the training ``y``
+            was 1D, else one column per output.
         """
         out = self._forward(X)
         return out[:, 0] if self._y_is_1d else out

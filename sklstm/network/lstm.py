@@ -68,20 +68,23 @@ class LSTMNetwork(nn.Module):
         Features per timestep (ignored when ``embedding_dim`` is set).
     n_outputs : int
         Output units: classes for classification, targets for regression.
-    hidden_size : int
+    hidden_size : int, default=64
         LSTM hidden units per direction.
-    num_layers : int
+    num_layers : int, default=1
         Stacked LSTM layers.
-    bidirectional : bool
+    bidirectional : bool, default=False
         Also read sequences backwards; the head sees both final states.
-    dropout : float
+    dropout : float, default=0.0
         Dropout between stacked LSTM layers and before the head.
-    vocab_size : int or None
-        Number of token ids; set together with ``embedding_dim``.
-    embedding_dim : int or None
-        When set, inputs are token ids fed through ``nn.Embedding``.
-    padding_idx : int or None
-        Token id whose embedding stays zero and receives no gradient.
+    vocab_size : int or None, default=None
+        Number of token ids (rows of the embedding); only used, and then
+        required, with ``embedding_dim``.
+    embedding_dim : int or None, default=None
+        When set, inputs are token ids fed through an ``nn.Embedding`` of this
+        size, and ``n_inputs`` is ignored.
+    padding_idx : int or None, default=None
+        Token id whose embedding stays zero and receives no gradient; only used
+        with ``embedding_dim``.
 
     Examples
     --------
@@ -116,9 +119,16 @@ class LSTMNetwork(nn.Module):
         x : torch.Tensor
             ``(batch, n_timesteps, n_inputs)`` floats, or ``(batch, n_timesteps)``
             token ids; right-padded when ``lengths`` is given.
-        lengths : torch.Tensor or None
+        lengths : torch.Tensor of shape (batch,) or None, default=None
             CPU int64 true lengths. Each sequence is summarised at its own last
-            step, so padding never changes a result.
+            step, so padding never changes a result. None means every sequence
+            fills all ``n_timesteps``.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_outputs)
+            Output of the linear head (logits for classification, predicted
+            targets for regression).
         """
         if self.embedding is not None:
             x = self.embedding(x)

@@ -19,6 +19,7 @@ def resolve_device(device):
     Returns
     -------
     torch.device
+        The device to use; for ``"auto"`` the best one available.
 
     Raises
     ------
@@ -77,6 +78,21 @@ def fits_on_device(n_bytes, device, fraction=0.5):
     most ``fraction`` of the free memory, so batches are sliced on the device
     with no per-batch host-to-device copy; otherwise batches are copied one by
     one. CPU data always stays where it is.
+
+    Parameters
+    ----------
+    n_bytes : int
+        Size of the data in bytes.
+    device : torch.device
+        Device the data would be moved to.
+    fraction : float, default=0.5
+        Largest share of the device's currently free memory the data may take.
+
+    Returns
+    -------
+    bool
+        True if ``device`` is not a CUDA device, or if ``n_bytes`` is at most
+        ``fraction`` of its free memory.
     """
     if device.type != "cuda":
         return True

@@ -48,6 +48,12 @@ class PeakMemory:
       other threads of the same process is counted too.
     * Elsewhere (no ``/proc``): ``peak`` is None.
 
+    Parameters
+    ----------
+    device : torch.device
+        Device whose memory is measured. Any device other than CUDA is measured
+        through the process's resident set size, as for the CPU.
+
     Attributes
     ----------
     peak : int or None

@@ -17,6 +17,18 @@ def limit_threads(n_threads):
     ``None`` leaves torch's setting alone. Inside joblib's loky workers torch
     already starts with ``cpu_count // n_jobs`` threads, since loky sets
     ``OMP_NUM_THREADS`` for its children.
+
+    Parameters
+    ----------
+    n_threads : int or None
+        Threads torch may use inside the block, at most ``os.cpu_count()``.
+        None leaves torch's setting alone.
+
+    Yields
+    ------
+    None
+        Control passes to the ``with`` block; the previous thread count is
+        restored when it exits, also on an error.
     """
     if n_threads is None:
         yield

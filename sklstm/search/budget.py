@@ -125,7 +125,10 @@ class TrialBudget:
     Parameters
     ----------
     study : optuna.Study
+        The study whose trials are counted; its storage decides the lock.
     n_trials : int
+        Most trials the study may hold, counting RUNNING, COMPLETE, PRUNED and
+        FAIL trials of every worker (enqueued WAITING trials are not counted).
 
     Examples
     --------
@@ -147,11 +150,24 @@ class TrialBudget:
         self._held = False
 
     def n_used(self) -> int:
-        """Trials that count against the budget (all but enqueued WAITING ones)."""
+        """Trials that count against the budget (all but enqueued WAITING ones).
+
+        Returns
+        -------
+        int
+            Number of the study's RUNNING, COMPLETE, PRUNED and FAIL trials.
+        """
         return len(self.study.get_trials(deepcopy=False, states=_COUNTED))
 
     def claim(self) -> bool:
-        """True, with the lock held, if one more trial fits; False otherwise."""
+        """Take the lock and check whether one more trial fits.
+
+        Returns
+        -------
+        bool
+            True, with the lock still held until :meth:`release`, if one more
+            trial fits; False, with the lock released, otherwise.
+        """
         self.lock.acquire()
         self._held = True
         if self.n_used() < self.n_trials:
@@ -166,7 +182,21 @@ class TrialBudget:
             self.lock.release()
 
     def wrap(self, objective):
-        """*objective*, releasing the claim first: the trial exists once it runs."""
+        """Wrap *objective* so that it releases the claim first.
+
+        The trial exists once the objective runs, so the next worker may count.
+
+        Parameters
+        ----------
+        objective : callable
+            Optuna objective, called as ``objective(trial)``.
+
+        Returns
+        -------
+        callable
+            Objective that calls :meth:`release`, then returns
+            ``objective(trial)``.
+        """
 
         def run(trial):
             self.release()

@@ -40,7 +40,7 @@ CALLBACK_NAME = "sklstm_optuna_reporter"
 
 
 class EpochScoreReporter(Callback):
-    """skorch callback: score the fold's validation data each epoch, report it, maybe prune.
+    """Callback for skorch: score the fold's validation data each epoch, report it, maybe prune.
 
     Parameters
     ----------
@@ -59,6 +59,7 @@ class EpochScoreReporter(Callback):
     Examples
     --------
     >>> import optuna
+    >>> from sklearn.metrics import check_scoring
     >>> from sklstm import LSTMClassifier
     >>> from sklstm.datasets import make_sequence_classification
     >>> X, y = make_sequence_classification(60, 5, 2, 2, random_state=0)
@@ -89,6 +90,23 @@ class EpochScoreReporter(Callback):
         return copy.copy(self)
 
     def on_epoch_end(self, net, **kwargs):
+        """Score ``X_val``, record and report the score, and prune if the trial should stop.
+
+        The score is recorded as ``"cv_score"`` in the net's history and reported
+        to the trial at step ``step_offset + epoch``.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained; its history gives the epoch index.
+        **kwargs : dict
+            Further arguments skorch passes to callbacks; unused.
+
+        Raises
+        ------
+        optuna.TrialPruned
+            If the trial's pruner decides to stop the trial after this report.
+        """
         epoch = len(net.history) - 1
         score = float(self.scorer(self.estimator, self.X_val, self.y_val))
         net.history.record("cv_score", score)
@@ -125,7 +143,9 @@ class CVObjective:
 
     Parameters
     ----------
-    estimator : sklstm estimator or Pipeline ending in one
+    estimator : estimator or Pipeline
+        An sklstm estimator, or a Pipeline whose last step is one; it is cloned for
+        every fold and never fitted itself.
     X, y : array-like
         Sequences ``(n, T, F)`` or ``(n, T)`` (or ragged lists) and targets.
     cv : int, cross-validation generator or iterable, default=3
@@ -139,7 +159,7 @@ class CVObjective:
     multi_objective : {None, "fit_time", "peak_memory", "n_updates"}, default=None
         Also return this fit cost (mean over folds, minimized) as a second objective; use
         a study with ``directions=["maximize", "minimize"]``.
-    groups : array-like, optional
+    groups : array-like of shape (n_samples,) or None, default=None
         Group labels for group-aware ``cv``.
     reuse_duplicates : bool, default=True
         When a trial samples the same parameters as a finished (complete or pruned) trial

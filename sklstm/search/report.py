@@ -72,12 +72,15 @@ def results_table(study, max_rows=None) -> str:
     Parameters
     ----------
     study : optuna.Study
+        The study whose trials are listed.
     max_rows : int or None, default=None
-        Show at most this many trials.
+        Show at most this many trials; None shows all.
 
     Returns
     -------
     str
+        The table as plain text, one line per trial under a header line, or
+        ``"(no trials)"``.
 
     Examples
     --------
@@ -100,6 +103,18 @@ def results_table(study, max_rows=None) -> str:
 
 def summary(study) -> str:
     """Best trial (one objective) or Pareto front (several), with trial counts per state.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        The study to summarize.
+
+    Returns
+    -------
+    str
+        Plain text: the study name and its trial counts per state, then the best
+        trial's value and parameters (fixed ones included), or a table of the Pareto
+        front sorted by the second objective, or ``"no completed trial yet"``.
 
     Examples
     --------

@@ -100,13 +100,14 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
     ----------
     space : dict or None, default=None
         ``name -> spec``; None means :func:`default_space`.
-    estimator : estimator or Pipeline, optional
+    estimator : estimator, Pipeline or None, default=None
         When given, every name is checked against ``estimator.get_params()``; names that
         are not parameters of the estimator itself are looked up in the final step of a
         Pipeline.
     prefix : str, default=""
-        Prepended to every name to form the parameter name when no ``estimator`` is given
-        (e.g. ``"lstm__"``).
+        Prepended to every name to form the parameter name (e.g. ``"lstm__"``). With an
+        ``estimator``, a prefixed name that is not one of its parameters falls back to
+        the final step's prefix instead.
 
     Returns
     -------
@@ -178,7 +179,7 @@ def suggest_params(trial, space=None, prefix: str = "", estimator=None) -> dict:
         ``name -> spec``; None means :func:`default_space`.
     prefix : str, default=""
         Prepended to every returned parameter name, e.g. ``"lstm__"`` for a Pipeline step.
-    estimator : estimator or Pipeline, optional
+    estimator : estimator, Pipeline or None, default=None
         Validate names against it and find the final-step prefix automatically (see
         :func:`resolve_space`).
 
@@ -223,8 +224,13 @@ def as_distributions(space=None, estimator=None, prefix: str = "") -> dict:
 
     Parameters
     ----------
-    space, estimator, prefix
-        As in :func:`resolve_space`.
+    space : dict or None, default=None
+        ``name -> spec``; None means :func:`default_space`.
+    estimator : estimator, Pipeline or None, default=None
+        When given, names are checked against its parameters and may omit the final
+        Pipeline step's prefix, as in :func:`resolve_space`.
+    prefix : str, default=""
+        Prepended to every name to form the parameter name, e.g. ``"lstm__"``.
 
     Returns
     -------
@@ -275,6 +281,8 @@ def load_space(source) -> dict:
     Parameters
     ----------
     source : str, os.PathLike or dict
+        Path of a JSON file, JSON text (a string that is not an existing file's path),
+        or the parsed JSON object.
 
     Returns
     -------

@@ -109,6 +109,8 @@ def resolve_storage(storage=None) -> BaseStorage:
     Returns
     -------
     optuna.storages.BaseStorage
+        The opened storage: a ``JournalStorage`` for journal files and Redis, an
+        ``RDBStorage`` for SQLAlchemy URLs, or ``storage`` itself if it already is one.
 
     Raises
     ------

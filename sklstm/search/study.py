@@ -43,13 +43,19 @@ def make_pruner(pruner="median", multi_objective=None) -> BasePruner:
 
     Parameters
     ----------
-    pruner : str, optuna.pruners.BasePruner or None, default="median"
-        None means ``"median"`` for one objective and ``"none"`` for two.
+    pruner : {"median", "hyperband", "halving", "none"}, optuna.pruners.BasePruner \
+or None, default="median"
+        A name of :data:`PRUNERS` (its pruner is built with Optuna's defaults) or a
+        pruner instance, used as is. None means ``"median"`` for one objective and
+        ``"none"`` for two.
     multi_objective : str or None, default=None
+        The fit cost optimized beside the score (see :func:`tune`); when set, the
+        pruner is a ``NopPruner``. None for a single-objective study.
 
     Returns
     -------
     optuna.pruners.BasePruner
+        The pruner to create the study with.
 
     Examples
     --------
@@ -137,17 +143,27 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
     Parameters
     ----------
     study_name : str
-    storage : str, path, optuna storage or None
-        See :func:`sklstm.search.storage.resolve_storage`.
-    scoring : str, callable or None
-        Recorded on a new study; an existing study with another scoring is refused.
-    multi_objective : {None, "fit_time", "peak_memory", "n_updates"}
-    pruner, sampler
-        See :func:`make_pruner`; any Optuna sampler (default TPE).
+        Name of the study in the storage; must not be empty.
+    storage : str, os.PathLike, optuna.storages.BaseStorage or None, default=None
+        See :func:`~sklstm.search.resolve_storage`; None is the journal file
+        ``sklstm-study.journal`` in the working directory.
+    scoring : str, callable or None, default=None
+        Recorded on a new study (by name); an existing study with another scoring is
+        refused.
+    multi_objective : {None, "fit_time", "peak_memory", "n_updates"}, default=None
+        Fit cost minimized as a second objective: the study then has the directions
+        ``["maximize", "minimize"]``, else ``["maximize"]``.
+    pruner : str, optuna.pruners.BasePruner or None, default=None
+        Passed to :func:`make_pruner`: None means ``"median"`` for one objective and no
+        pruning for two.
+    sampler : optuna.samplers.BaseSampler or None, default=None
+        The study's sampler; None means Optuna's default (TPE).
 
     Returns
     -------
     optuna.Study
+        The new or joined study, with the scoring and objective names recorded in its
+        user attributes.
 
     Raises
     ------
@@ -198,16 +214,20 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
     Parameters
     ----------
     study : optuna.Study
+        The study to run trials in.
     objective : callable
-    n_trials : int or None
+        Optuna objective, ``objective(trial)``, e.g. from
+        :func:`~sklstm.search.make_objective`.
+    n_trials : int or None, default=None
         Total for the study; None runs until ``timeout``.
-    timeout : float or None
-        Seconds for this worker.
+    timeout : float or None, default=None
+        Seconds for this worker; None runs until ``n_trials`` is reached. At least one
+        of ``n_trials`` and ``timeout`` must be given.
     show_progress_bar : bool, default=False
         tqdm bar of the study-wide progress.
     catch : tuple of exception types, default=(Exception,)
-        Trial errors that do not stop the search.
-    callbacks : iterable of callables
+        Trial errors that do not stop the search (by default all exceptions).
+    callbacks : iterable of callables, default=()
         Extra Optuna ``callback(study, frozen_trial)``.
 
     Returns
@@ -253,29 +273,52 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
 
     Parameters
     ----------
-    estimator : sklstm estimator or Pipeline ending in one
-    X, y : array-like
+    estimator : estimator or Pipeline
+        An sklstm estimator, or a Pipeline whose last step is one; it is cloned for
+        every fold of every trial and never fitted itself.
+    X : array-like
+        Sequences ``(n, T, F)`` or ``(n, T)`` (or ragged lists).
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets.
     n_trials : int, default=20
         Total trials in the study, shared by all workers.
-    timeout : float, optional
-        Seconds this worker searches at most.
+    timeout : float or None, default=None
+        Seconds this worker searches at most; None means no time limit.
     study_name : str, default="sklstm"
-    storage : see :func:`~sklstm.search.storage.resolve_storage`, default=None
-        None is a resumable journal file in the working directory.
-    cv, scoring, space, groups, reuse_duplicates
-        See :func:`~sklstm.search.objective.make_objective`.
-    pruner : str or optuna pruner, optional
-        See :func:`make_pruner`.
-    sampler : optuna sampler, optional
-        Default TPE. Do not give every worker the same seeded sampler: they would propose
-        the same parameters.
-    multi_objective : {None, "fit_time", "peak_memory", "n_updates"}
+        Name of the study to create or join; every worker of a search uses the same.
+    storage : str, os.PathLike, optuna.storages.BaseStorage or None, default=None
+        See :func:`~sklstm.search.resolve_storage`. None is a resumable journal file
+        in the working directory.
+    cv : int, cross-validation generator or iterable, default=3
+        As in scikit-learn (stratified for classifiers); see
+        :func:`~sklstm.search.make_objective`.
+    scoring : str, callable or None, default=None
+        One scikit-learn score, greater is better; None uses ``estimator.score``.
+    space : dict or None, default=None
+        Search space (see :func:`~sklstm.search.resolve_space`); None means
+        :func:`~sklstm.search.default_space`.
+    pruner : str, optuna.pruners.BasePruner or None, default=None
+        See :func:`make_pruner`; None means ``"median"`` for one objective and no
+        pruning for two.
+    sampler : optuna.samplers.BaseSampler or None, default=None
+        None means Optuna's default (TPE). Do not give every worker the same seeded
+        sampler: they would propose the same parameters.
+    multi_objective : {None, "fit_time", "peak_memory", "n_updates"}, default=None
         Optimize the score *and* this cost; ``study.best_trials`` is the Pareto front.
+        Per-epoch reporting, and so pruning, is then off.
+    groups : array-like of shape (n_samples,) or None, default=None
+        Group labels for group-aware ``cv``.
+    reuse_duplicates : bool, default=True
+        End a trial that repeats the parameters of a finished one as that trial ended,
+        without fitting (only with an int ``random_state``); see
+        :func:`~sklstm.search.make_objective`.
     show_progress_bar : bool, default=False
+        Show a tqdm bar of the study-wide progress.
 
     Returns
     -------
     optuna.Study
+        The study, holding the trials of every worker.
 
     Examples
     --------

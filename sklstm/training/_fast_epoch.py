@@ -39,6 +39,19 @@ _TRAIN = torch.nn.Module.train
 def fast_epoch_supported(version=None):
     """Whether the installed (or given) skorch version is one the mixin was verified on.
 
+    Parameters
+    ----------
+    version : str or None, default=None
+        A skorch version string such as ``"1.2.0"``; None checks the installed
+        skorch.
+
+    Returns
+    -------
+    bool
+        True if the version's ``(major, minor)`` lies within
+        :data:`VERIFIED_SKORCH`; False otherwise, also for a version string that
+        does not start with two integers.
+
     Examples
     --------
     >>> fast_epoch_supported("1.2.0"), fast_epoch_supported("2.0.0")
@@ -218,11 +231,34 @@ class FastEpochMixin:
 
 
 class FastSequenceNet(FastEpochMixin, SequenceNet):
-    """:class:`~sklstm.training.SequenceNet` with the per-batch speed-ups."""
+    """:class:`~sklstm.training.SequenceNet` with the per-batch speed-ups.
+
+    Trains exactly as :class:`~sklstm.training.SequenceNet` (the same history and
+    weights), but does skorch's per-batch bookkeeping (callback hook lookups, train
+    mode, history access, one ``.item()`` per batch) once per epoch. It overrides
+    skorch internals, so use it only where :func:`fast_epoch_supported` is True;
+    :func:`net_class` chooses.
+
+    Parameters
+    ----------
+    *args
+        Passed to :class:`skorch.NeuralNet`.
+    micro_batch_size : int or None, default=None
+        Samples per forward/backward pass, the estimator's ``batch_size``; None
+        runs every effective batch in one pass.
+    **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    """
 
 
 def net_class():
     """The net class the estimators train with on the installed skorch.
+
+    Returns
+    -------
+    type
+        :class:`FastSequenceNet` if :func:`fast_epoch_supported`, else
+        :class:`~sklstm.training.SequenceNet`.
 
     Examples
     --------

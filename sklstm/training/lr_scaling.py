@@ -23,14 +23,19 @@ def scaled_learning_rate(lr, effective_batch_size, base_batch_size, rule):
     Parameters
     ----------
     lr : float
+        Learning rate meant for ``base_batch_size`` samples per step.
     effective_batch_size : int
         ``batch_size * accumulation_steps``.
     base_batch_size : int
+        Batch size for which ``lr`` is meant.
     rule : {None, "linear", "sqrt"}
+        Scaling rule: exponent 1, 0.5 or 0 (no scaling) of
+        ``effective_batch_size / base_batch_size``, see :data:`LR_SCALING_RULES`.
 
     Returns
     -------
     float
+        ``lr * (effective_batch_size / base_batch_size) ** p`` for the rule's ``p``.
 
     Examples
     --------
@@ -43,12 +48,22 @@ def scaled_learning_rate(lr, effective_batch_size, base_batch_size, rule):
 
 
 def warmup_scheduler(warmup_epochs):
-    """skorch callback ramping the learning rate up over the first epochs.
+    """Callback for skorch ramping the learning rate up over the first epochs.
 
     Epoch ``e < warmup_epochs`` uses ``lr_ * (e + 1) / (warmup_epochs + 1)``;
     from epoch ``warmup_epochs`` on the full ``lr_``. Uses torch's
     :class:`~torch.optim.lr_scheduler.LinearLR` through skorch's
     :class:`~skorch.callbacks.LRScheduler`.
+
+    Parameters
+    ----------
+    warmup_epochs : int
+        Epochs over which the learning rate ramps up to the net's full rate.
+
+    Returns
+    -------
+    skorch.callbacks.LRScheduler
+        The callback, stepping once per epoch; add it to the net's ``callbacks``.
     """
     return LRScheduler(
         policy=LinearLR,

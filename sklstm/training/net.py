@@ -60,13 +60,26 @@ class SequenceNet(NeuralNet):
         skorch's ``infer`` would first pass the batch through ``to_tensor``, which
         also moves the CPU ``lengths`` of a padded batch to the GPU, while
         ``pack_padded_sequence`` and the module's indexing want them on the CPU.
+
+        Parameters
+        ----------
+        x : torch.Tensor or dict
+            The batch's input; a dict (such as ``{"x": tensor, "lengths": tensor}``
+            of a padded batch) is passed to the module as keyword arguments.
+        **fit_params : dict
+            Further keyword arguments for the module's ``forward``.
+
+        Returns
+        -------
+        torch.Tensor
+            The module's output for the batch.
         """
         if isinstance(x, Mapping):
             return self.module_(**x, **fit_params)
         return self.module_(x, **fit_params)
 
     def train_step_single(self, batch, loss_weight=1.0, **fit_params):
-        """skorch's ``train_step_single`` for one micro-batch.
+        """Forward and backward pass over one micro-batch, as skorch's ``train_step_single``.
 
         Parameters
         ----------

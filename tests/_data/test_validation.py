@@ -75,6 +75,7 @@ def test_feature_names_do_not_outlive_a_2d_fit(name, tiny):
                          ids=["list", "3d", "2d"])
 def test_no_samples_has_one_wording(name, X, tiny):
     est = ESTIMATORS[name](tiny)
-    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\) \(shape=\(0,.*\) "
-                                         f"while a minimum of 1 is required by {type(est).__name__}"):
+    message = (r"Found array with 0 sample\(s\) \(shape=\(0,.*\) while a minimum of 1 is "
+               f"required by {type(est).__name__}")
+    with pytest.raises(ValueError, match=message):
         est.fit(X, np.array([]))

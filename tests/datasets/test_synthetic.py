@@ -43,9 +43,13 @@ def test_generators_are_deterministic(generator):
 @pytest.mark.parametrize(
     ("generator", "kwargs", "match"),
     [
-        (make_sequence_classification, {"n_samples": 0}, r"'n_samples' parameter of make_sequence_classification must be an int in the range \[1, inf\)"),
-        (make_sequence_classification, {"n_classes": 1}, r"'n_classes' .* must be an int in the range \[2, inf\)"),
-        (make_sequence_classification, {"noise": -1.0}, r"'noise' .* must be a float in the range \[0.0, inf\)"),
+        (make_sequence_classification, {"n_samples": 0},
+         r"'n_samples' parameter of make_sequence_classification must be an int in the range "
+         r"\[1, inf\)"),
+        (make_sequence_classification, {"n_classes": 1},
+         r"'n_classes' .* must be an int in the range \[2, inf\)"),
+        (make_sequence_classification, {"noise": -1.0},
+         r"'noise' .* must be a float in the range \[0.0, inf\)"),
         (
             make_sequence_classification,
             {"variable_length": True, "length_range": (10, 5)},
@@ -57,10 +61,12 @@ def test_generators_are_deterministic(generator):
             {"variable_length": True, "length_range": (2, 9)},
             r"length_range must be \(low, high\) ints with 3 <= low",
         ),
-        (make_token_sentiment, {"vocab_size": 5}, r"'vocab_size' parameter of make_token_sentiment must be an int in the range \[10, inf\)"),
+        (make_token_sentiment, {"vocab_size": 5},
+         r"'vocab_size' parameter of make_token_sentiment must be an int in the range \[10, inf\)"),
         (make_token_sentiment, {"padding_idx": 500}, r"padding_idx must be an int in \[0, 500\)"),
         (make_token_sentiment, {"length_range": (1, 5)}, "length_range must be"),
-        (make_sensor_series, {"n_features": 0}, r"'n_features' parameter of make_sensor_series must be an int in the range \[1, inf\)"),
+        (make_sensor_series, {"n_features": 0},
+         r"'n_features' parameter of make_sensor_series must be an int in the range \[1, inf\)"),
     ],
 )
 def test_generators_reject_bad_parameters(generator, kwargs, match):

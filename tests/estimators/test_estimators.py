@@ -16,8 +16,8 @@ from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm.training.optimizers import _fused_devices
 from sklstm.preprocessing import SequenceScaler
+from sklstm.training.optimizers import _fused_devices
 
 
 def _output(est, X):

@@ -6,10 +6,11 @@ import time
 
 import optuna
 import pytest
-from .helpers import load_study, python
 
 from sklstm.search import TrialBudget, resolve_storage, run_study
 from sklstm.search.budget import budget_lock
+
+from .helpers import load_study, python
 
 #: A worker that fills ``n_studies`` small studies one after the other, with trials of
 #: ~10 ms. Each study is a race for its last places: the workers run in step (they all

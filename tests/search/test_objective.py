@@ -116,7 +116,8 @@ def test_same_sampled_params_with_other_fixed_params_are_not_duplicates(pipeline
 
 @pytest.mark.parametrize(
     ("broken", "reason"),
-    [({"lstm__hidden_size": 0}, "InvalidParameterError: The 'hidden_size' parameter of LSTMClassifier must be"),
+    [({"lstm__hidden_size": 0},
+      "InvalidParameterError: The 'hidden_size' parameter of LSTMClassifier must be"),
      ({"lstm__callbacks": [("boom", Boom())]}, "RuntimeError: boom at epoch end")],
     ids=["invalid-param", "user-callback-kept-and-raises"],
 )

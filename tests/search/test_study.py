@@ -6,9 +6,10 @@ import time
 
 import optuna
 import pytest
-from .helpers import cli, load_study, needs_postgres
 
 from sklstm.search import create_or_load_study, resolve_storage, tune
+
+from .helpers import cli, load_study, needs_postgres
 
 #: Trials of ~0.5 s: long enough for two workers to interleave, short enough for CI.
 #: One torch thread per worker: two workers on a 2-core runner must not oversubscribe it.

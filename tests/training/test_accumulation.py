@@ -3,8 +3,8 @@
 import math
 
 import numpy as np
-import torch
 import pytest
+import torch
 from numpy.testing import assert_allclose
 from skorch.callbacks import Callback
 

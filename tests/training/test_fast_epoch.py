@@ -19,6 +19,8 @@ from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm._data.tensors import SequenceDataset
 from sklstm.training import FastSequenceNet, SequenceNet, fast_epoch_supported
 
+from ..settings import TINY
+
 
 class BatchRecorder(Callback):
     def on_batch_end(self, net, **kwargs):
@@ -71,7 +73,6 @@ def _data():
 
 
 X, Y, Y_REG, RAGGED, Y_RAGGED = _data()
-from ..settings import TINY
 
 CASES = {
     "plain": (LSTMClassifier, dict(batch_size=16), X, Y),

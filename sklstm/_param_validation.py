@@ -26,6 +26,7 @@ from sklearn.utils._param_validation import (
 
 __all__ = [
     "PlainParamsMixin",
+    "extended_signature",
     "integers",
     "plain_params",
     "plain_value",
@@ -133,3 +134,23 @@ class PlainParamsMixin:
             self._parameter_constraints, plain_params(self.get_params(deep=False)),
             caller_name=type(self).__name__,
         )
+
+
+def extended_signature(init, **extra):
+    """The signature of ``init`` with keyword-only parameters ``extra`` (name=default) added.
+
+    scikit-learn reads an estimator's parameters off the signature of its
+    ``__init__``. A subclass whose ``__init__`` takes ``(self, *, extra..., **params)``
+    and passes ``params`` on sets this as its ``__signature__``, so the parameters of
+    the base class are written once, in the base class.
+
+    Examples
+    --------
+    >>> def init(self, *, a=1): pass
+    >>> str(extended_signature(init, b=True))
+    '(self, *, a=1, b=True)'
+    """
+    signature = inspect.signature(init)
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+             for name, default in extra.items()]
+    return signature.replace(parameters=[*signature.parameters.values(), *added])

@@ -26,6 +26,19 @@ the study; --n-trials is the total over all of them.
 """
 
 
+def _folds(text):
+    """``--cv``: a number of folds (at least 2) or ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        folds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of folds or 'auto', got {text!r}")
+    if folds < 2:
+        raise argparse.ArgumentTypeError(f"--cv needs at least 2 folds, got {folds}")
+    return folds
+
+
 def _pruner_names():
     """The pruner names :func:`sklstm.search.make_pruner` knows (None without optuna:
     ``sklstm tune`` then says what to install when it runs)."""
@@ -43,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     --------
     >>> args = build_parser().parse_args(["tune", "data.npz", "--n-trials", "5"])
     >>> args.n_trials, args.pruner, args.cv
-    (5, None, 3)
+    (5, None, 'auto')
     """
     parser = argparse.ArgumentParser(prog="sklstm", description="sklstm command line tools.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -65,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="stop this worker after this many seconds")
     tune.add_argument("--estimator", choices=["classifier", "regressor"], default="classifier",
                       help="LSTMClassifier or LSTMRegressor (default: classifier)")
-    tune.add_argument("--cv", type=int, default=3, help="number of CV folds (default: 3)")
+    tune.add_argument("--cv", type=_folds, default="auto",
+                      help="number of CV folds, or 'auto' (default: 3 folds, repeated "
+                      "twice below 500 samples)")
     tune.add_argument("--scoring", default=None,
                       help="scikit-learn scorer name (default: the estimator's score)")
     tune.add_argument("--space", default=None, metavar="JSON",
@@ -104,7 +119,7 @@ def _tune(args) -> int:
         # One line per trial from Optuna would fight with the progress bar.
         optuna.logging.set_verbosity(optuna.logging.WARNING)
     print(f"study {args.study_name!r} on {describe_storage(args.storage)}, "
-          f"{len(X)} samples, {args.cv}-fold CV", file=sys.stderr)
+          f"{len(X)} samples, cv={args.cv}", file=sys.stderr)
     study = tune(
         estimator, X, y, n_trials=args.n_trials, timeout=args.timeout,
         study_name=args.study_name, storage=args.storage, cv=args.cv, scoring=args.scoring,

@@ -1,7 +1,8 @@
-"""The time axis: cut sequences to ``seq_len`` steps and pad them into one array.
+"""The time axis: resample sequences, cut them to ``seq_len`` steps, pad them.
 
 :func:`to_sequences` is the estimators' way from user input to the arrays that
-become tensors: validate once (:mod:`~sklstm._data.validation`), cut, pad.
+become tensors: validate once (:mod:`~sklstm._data.validation`), resample
+(``downsample``), cut (``seq_len``), pad.
 """
 
 from __future__ import annotations
@@ -12,7 +13,83 @@ import numpy as np
 
 from .validation import validate_sequences
 
-__all__ = ["Sequences", "keep_steps", "pad_sequences", "to_sequences"]
+__all__ = [
+    "AUTO_STEPS",
+    "Sequences",
+    "downsample_steps",
+    "keep_steps",
+    "pad_sequences",
+    "resolve_downsample",
+    "to_sequences",
+]
+
+#: ``downsample="auto"`` averages the longest training sequence down to at most this
+#: many steps. Measured on benchmarks/bench_small_data.py: an LSTM learns faster and
+#: more reliably from ~100 steps than from 300-500 (see docs/performance.rst).
+AUTO_STEPS = 100
+
+
+def resolve_downsample(downsample, longest):
+    """The averaging factor ``downsample`` stands for, given the longest sequence.
+
+    Parameters
+    ----------
+    downsample : int or "auto"
+        A factor, or ``"auto"``: ``ceil(longest / AUTO_STEPS)`` (1 up to 100 steps).
+    longest : int
+        Timesteps of the longest training sequence.
+
+    Returns
+    -------
+    int
+        The factor.
+
+    Examples
+    --------
+    >>> resolve_downsample("auto", 500), resolve_downsample("auto", 80), resolve_downsample(3, 80)
+    (5, 1, 3)
+    """
+    if downsample == "auto":
+        return max(1, -(-longest // AUTO_STEPS))
+    return downsample
+
+
+def downsample_steps(seq, factor, axis=0):
+    """Average every ``factor`` consecutive timesteps into one.
+
+    Windows start at the first timestep; the last window averages what is left, so a
+    sequence of ``T`` steps becomes ``ceil(T / factor)`` steps long and no step is
+    dropped. ``factor=1`` returns ``seq`` itself.
+
+    Parameters
+    ----------
+    seq : ndarray
+        Float sequence(s) with time on ``axis``.
+    factor : int
+        Timesteps per window.
+    axis : int, default=0
+        The time axis.
+
+    Returns
+    -------
+    ndarray
+        The window means, same dtype as ``seq``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> downsample_steps(np.array([1.0, 3.0, 5.0, 7.0, 9.0]), 2)
+    array([2., 6., 9.])
+    """
+    if factor == 1:
+        return seq
+    n_steps = seq.shape[axis]
+    starts = np.arange(0, n_steps, factor)
+    sums = np.add.reduceat(seq, starts, axis=axis)
+    counts = np.diff(np.append(starts, n_steps)).astype(seq.dtype)
+    shape = [1] * seq.ndim
+    shape[axis] = len(counts)
+    return sums / counts.reshape(shape)
 
 
 def keep_steps(seq, n_steps, which="last", axis=0):
@@ -83,6 +160,8 @@ class Sequences:
 
     Attributes
     ----------
+    downsample : int
+        The averaging factor applied (``"auto"`` resolved).
     values : ndarray
         ``float32`` array ``(n_samples, n_timesteps, n_features)`` for numeric
         input, ``int64`` array ``(n_samples, n_timesteps)`` for token ids.
@@ -98,6 +177,7 @@ class Sequences:
     lengths: np.ndarray | None
     n_features: int
     form: str
+    downsample: int = 1
 
     def __len__(self):
         return len(self.values)
@@ -110,9 +190,9 @@ def _pad(items, pad_value, dtype):
     return values, (None if lengths.min() == lengths.max() else lengths)
 
 
-def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", tokens=False,
-                 padding_idx=None):
-    """Validate ``X`` once, cut every sequence to ``seq_len`` steps and pad.
+def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1,
+                 tokens=False, padding_idx=None):
+    """Validate ``X`` once, resample and cut every sequence, and pad.
 
     Parameters
     ----------
@@ -127,6 +207,11 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", tokens=False
         Keep at most this many timesteps of every sequence.
     keep : {"last", "first"}, default="last"
         Which timesteps ``seq_len`` keeps.
+    downsample : int or "auto", default=1
+        Average every ``downsample`` timesteps into one first
+        (:func:`downsample_steps`); ``seq_len`` then counts the averaged steps.
+        ``"auto"`` is resolved from the longest sequence (:func:`resolve_downsample`);
+        token ids are never averaged.
     tokens : bool, default=False
         Whether ``X`` holds integer token ids.
     padding_idx : int or None, default=None
@@ -156,9 +241,13 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", tokens=False
         return Sequences(values, lengths, 1, form)
     if form in ("2d", "3d"):
         values = data[:, :, None] if form == "2d" else data
+        factor = resolve_downsample(downsample, values.shape[1])
+        values = downsample_steps(values, factor, axis=1)
         values = keep_steps(values, seq_len, keep, axis=1)
         # one copy at most: float32, C order, writable (inputs may be read-only memmaps)
         values = np.require(values, dtype=np.float32, requirements=["C", "W"])
-        return Sequences(values, None, values.shape[2], form)
-    values, lengths = _pad([keep_steps(s, seq_len, keep) for s in data], 0.0, np.float32)
-    return Sequences(values, lengths, values.shape[2], form)
+        return Sequences(values, None, values.shape[2], form, factor)
+    factor = resolve_downsample(downsample, max(len(s) for s in data))
+    items = [keep_steps(downsample_steps(s, factor), seq_len, keep) for s in data]
+    values, lengths = _pad(items, 0.0, np.float32)
+    return Sequences(values, lengths, values.shape[2], form, factor)

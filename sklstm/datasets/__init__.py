@@ -3,11 +3,16 @@
 * generators, local and reproducible under ``random_state``:
   :func:`make_sequence_classification`, :func:`make_sequence_regression`,
   :func:`make_token_sentiment`, :func:`make_sensor_series`;
+* the hard cases of small real data: :func:`make_shape_in_series` (a shape in the
+  middle of a long series), :func:`make_motion_recordings` (a few dozen multichannel
+  recordings, optionally ragged), :func:`make_drift_regression` (a target on a small
+  scale);
 * :func:`load_dataset` reads ``X, y`` from an ``.npz`` or ``.csv`` file (what
   ``sklstm tune`` reads).
 """
 
 from ._files import load_dataset
+from ._hard_cases import make_drift_regression, make_motion_recordings, make_shape_in_series
 from ._synthetic import (
     make_sensor_series,
     make_sequence_classification,
@@ -17,8 +22,11 @@ from ._synthetic import (
 
 __all__ = [
     "load_dataset",
+    "make_drift_regression",
+    "make_motion_recordings",
     "make_sensor_series",
     "make_sequence_classification",
     "make_sequence_regression",
+    "make_shape_in_series",
     "make_token_sentiment",
 ]

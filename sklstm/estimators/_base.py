@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 from abc import ABCMeta, abstractmethod
 from types import SimpleNamespace
 
@@ -18,35 +19,43 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context, is_classifier
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Hidden, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
-from skorch.callbacks import EarlyStopping, GradientNormClipping
+from skorch.callbacks import GradientNormClipping
 from skorch.dataset import ValidSplit
 
 from .._data.batching import BatchLoader
 from .._data.tensors import SequenceDataset
 from .._data.timesteps import to_sequences
 from .._param_validation import PlainParamsMixin, integers, plain_params, reals
-from ..network import LSTMNetwork
+from ..network import POOLINGS, LSTMNetwork
 from ..resources import PeakMemory, limit_threads, resolve_device
 from ..training import net_class, scaled_learning_rate, warmup_scheduler
+from ..training.convergence import check_convergence, stopping_callback
 from ..training.optimizers import optimizer_defaults, resolve_optimizer
 
 
 class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class; use :class:`LSTMClassifier` or :class:`LSTMRegressor`."""
 
+    #: The torch loss class, set by the subclass.
+    _loss: type
+
     _parameter_constraints: dict = {
         "hidden_size": [integers(1)],
         "num_layers": [integers(1)],
         "bidirectional": ["boolean"],
         "dropout": [reals(0, 1, closed="left")],
+        "pooling": [StrOptions({"last", *POOLINGS})],
         "batch_size": [integers(1)],
         "accumulation_steps": [integers(1)],
         "seq_len": [integers(1), None],
         "keep_steps": [StrOptions({"last", "first"})],
+        "downsample": [integers(1), StrOptions({"auto"})],
         "bucketing": ["boolean", StrOptions({"auto"})],
         "max_epochs": [integers(1)],
+        "tol": [reals(0), None],
+        "n_iter_no_change": [integers(1)],
         "lr": [reals(0, closed="neither")],
         "optimizer": [str, type],  # the name or class is resolved in _checked_params
         "optimizer_params": [dict, None],
@@ -57,7 +66,7 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         "warmup_epochs": [integers(0)],
         "early_stopping": ["boolean"],
         "validation_fraction": [reals(0, 1, closed="neither")],
-        "patience": [integers(1)],
+        "patience": [integers(1), Hidden(StrOptions({"deprecated"}))],
         "embedding_dim": [integers(1), None],
         "vocab_size": [integers(2), None],
         "padding_idx": [integers(0), None],
@@ -68,24 +77,29 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         "callbacks": [list, tuple, None],
     }
 
-    def __init__(self, hidden_size=64, num_layers=1, bidirectional=False, dropout=0.0,
-                 batch_size=32, accumulation_steps=1, seq_len=None, keep_steps="last",
-                 bucketing="auto", max_epochs=20, lr=1e-3, optimizer="adam",
+    def __init__(self, *, hidden_size=64, num_layers=1, bidirectional=False, dropout=0.0,
+                 pooling="concat", batch_size=16, accumulation_steps=1, seq_len=None,
+                 keep_steps="last", downsample="auto", bucketing="auto", max_epochs=200,
+                 tol=1e-4, n_iter_no_change=10, lr=1e-2, optimizer="adam",
                  optimizer_params=None, weight_decay=0.0, gradient_clip=None,
-                 lr_scaling=None, base_batch_size=32, warmup_epochs=0,
-                 early_stopping=False, validation_fraction=0.1, patience=5,
+                 lr_scaling=None, base_batch_size=16, warmup_epochs=0,
+                 early_stopping=False, validation_fraction=0.1, patience="deprecated",
                  embedding_dim=None, vocab_size=None, padding_idx=0, device="auto",
                  n_threads=None, random_state=None, verbose=0, callbacks=None):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.dropout = dropout
+        self.pooling = pooling
         self.batch_size = batch_size
         self.accumulation_steps = accumulation_steps
         self.seq_len = seq_len
         self.keep_steps = keep_steps
+        self.downsample = downsample
         self.bucketing = bucketing
         self.max_epochs = max_epochs
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
         self.lr = lr
         self.optimizer = optimizer
         self.optimizer_params = optimizer_params
@@ -115,9 +129,6 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
     def _n_outputs(self):
         """Output units of the network."""
 
-    @abstractmethod
-    def _criterion(self):
-        """The torch loss class."""
 
     # -- parameters -------------------------------------------------------------
     def _checked_params(self):
@@ -130,6 +141,18 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
                 f"{name}: vocab_size is only used for token input; set embedding_dim as "
                 "well (or leave vocab_size=None for numeric sequences)."
             )
+        if p.embedding_dim is not None and p.downsample not in ("auto", 1):
+            raise ValueError(
+                f"{name}: downsample={p.downsample} averages timesteps, which token ids "
+                "cannot be; shorten token sequences with seq_len instead."
+            )
+        if p.patience != "deprecated":
+            warnings.warn(
+                f"{name}: patience was renamed n_iter_no_change in sklstm 0.2 and will be "
+                f"removed in 0.3; using n_iter_no_change={p.patience}.",
+                FutureWarning, stacklevel=3,
+            )
+            p.n_iter_no_change = p.patience
         if p.weight_decay and "weight_decay" in (p.optimizer_params or {}):
             raise ValueError(
                 f"{name}: weight_decay={p.weight_decay} and optimizer_params"
@@ -143,7 +166,10 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         """``X`` validated, cut and padded, with the settings of the fit."""
         s = self._sequence_params
         seqs = to_sequences(X, self, reset=reset, seq_len=s["seq_len"], keep=s["keep_steps"],
-                            tokens=s["tokens"], padding_idx=s["padding_idx"])
+                            downsample=s["downsample"], tokens=s["tokens"],
+                            padding_idx=s["padding_idx"])
+        if reset:  # "auto" becomes the factor of this fit; prediction reuses it
+            self.downsample_ = s["downsample"] = seqs.downsample
         if seqs.form == "tokens":
             self._check_vocabulary(seqs, reset, s["vocab_size"])
         elif reset and hasattr(self, "vocab_size_"):  # left over from a fit on tokens
@@ -193,8 +219,9 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         check_consistent_length(X, y)
         # what prediction needs of the settings: fixed at fit, as sklearn expects
         self._sequence_params = dict(
-            seq_len=p.seq_len, keep_steps=p.keep_steps, tokens=p.embedding_dim is not None,
-            padding_idx=p.padding_idx, vocab_size=p.vocab_size, n_threads=p.n_threads,
+            seq_len=p.seq_len, keep_steps=p.keep_steps, downsample=p.downsample,
+            tokens=p.embedding_dim is not None, padding_idx=p.padding_idx,
+            vocab_size=p.vocab_size, n_threads=p.n_threads,
         )
         seqs = self._sequences(X, reset=True)
         y_train = self._encode_y(y)
@@ -221,6 +248,7 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         self.n_updates_ = sum(
             "train_loss" in row for epoch in self.net_.history for row in epoch["batches"]
         )
+        self.converged_ = check_convergence(self, self.net_, p.max_epochs, self.lr_)
         return self
 
     def _callbacks(self, p):
@@ -229,9 +257,9 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
             callbacks.append(("gradient_clip", GradientNormClipping(p.gradient_clip)))
         if p.warmup_epochs:
             callbacks.append(("warmup", warmup_scheduler(p.warmup_epochs)))
-        if p.early_stopping:
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor="valid_loss", patience=p.patience, load_best=True)))
+        stopper = stopping_callback(p.tol, p.n_iter_no_change, p.early_stopping)
+        if stopper is not None:
+            callbacks.append(stopper)
         # copies: fitting must not change the callbacks the user passed in
         for i, cb in enumerate(p.callbacks or []):
             named = cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)
@@ -263,8 +291,9 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
             module__num_layers=p.num_layers,
             module__bidirectional=p.bidirectional,
             module__dropout=p.dropout,
+            module__pooling=p.pooling,
             **embedding,
-            criterion=self._criterion(),
+            criterion=self._loss,
             optimizer=p.optimizer,
             lr=self.lr_,
             **opt_kwargs,

@@ -9,7 +9,17 @@ PARAMETERS = """\
         Also read every sequence backwards; the head sees both final states.
     dropout : float in [0, 1), default=0.0
         Dropout between stacked LSTM layers and before the output layer.
-    batch_size : int, default=32
+    pooling : {"concat", "last", "mean", "max", "attention"}, default="concat"
+        What the output layer reads of the LSTM's outputs: ``"last"``, the
+        hidden state at each sequence's last step; ``"mean"``, ``"max"``, their
+        mean or maximum over all its timesteps; ``"attention"``, a learned
+        weighted sum over the timesteps; ``"concat"``, the last state, the
+        maximum and the mean side by side (ULMFiT's concat pooling). Padding is
+        excluded from all of them. The default reads both what is at the end of
+        a sequence and what is anywhere in it: ``"last"`` alone misses a pattern
+        in the middle of a long series, the pooled readouts alone miss the order
+        at its end (benchmarks/bench_small_data.py).
+    batch_size : int, default=16
         Samples per forward/backward pass (the micro-batch). This is what must
         fit in memory.
     accumulation_steps : int, default=1
@@ -25,13 +35,34 @@ PARAMETERS = """\
     keep_steps : {"last", "first"}, default="last"
         Which timesteps ``seq_len`` keeps: the most recent ones (usual for
         forecasting and classification of recent behaviour) or the first ones.
+    downsample : int or "auto", default="auto"
+        Average every ``downsample`` consecutive timesteps into one (the last
+        window takes what is left), so a sequence of ``T`` steps becomes
+        ``ceil(T / downsample)`` steps long. Unlike ``seq_len`` it keeps the
+        whole sequence at a coarser resolution; time and memory shrink alike.
+        ``"auto"`` averages the longest training sequence down to at most 100
+        steps (``ceil(T_max / 100)``; sequences of up to 100 steps are kept as
+        they are), which an LSTM learns from faster and more reliably than from
+        several hundred; set 1 to keep every step (e.g. for high-frequency
+        signals). Applied before ``seq_len``, which then counts averaged steps.
+        Token ids are never averaged.
     bucketing : {"auto", True, False}, default="auto"
         Batch sequences of similar length together (still shuffled every epoch
         and reproducible under ``random_state``), so less padding is computed.
         ``"auto"`` turns it on when the sequences have different lengths.
-    max_epochs : int, default=20
-        Passes over the training data (fewer with early stopping).
-    lr : float, default=1e-3
+    max_epochs : int, default=200
+        Most passes over the training data; the fit stops earlier once it has
+        converged (``tol``).
+    tol : float or None, default=1e-4
+        Convergence rule: stop once the training loss (the validation loss with
+        ``early_stopping``) has not improved by at least ``tol`` for
+        ``n_iter_no_change`` epochs in a row, as scikit-learn's MLP does.
+        Reaching ``max_epochs`` first emits a ``ConvergenceWarning``. None runs
+        all ``max_epochs`` epochs (with ``early_stopping``, any improvement then
+        counts).
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` before the fit stops.
+    lr : float, default=1e-2
         Learning rate, for ``base_batch_size`` samples when ``lr_scaling`` is set.
     optimizer : {"adam", "adamw", "sgd", "rmsprop", "adagrad"} or torch.optim.Optimizer subclass, \
 default="adam"
@@ -52,18 +83,20 @@ default="adam"
         ``p=1`` for "linear" (Goyal et al., 2017, for SGD), ``p=0.5`` for
         "sqrt" (adaptive optimizers). Without it, comparing batch sizes also
         compares step sizes.
-    base_batch_size : int, default=32
+    base_batch_size : int, default=16
         Batch size for which ``lr`` is meant when ``lr_scaling`` is set.
     warmup_epochs : int, default=0
         Ramp the learning rate linearly up to ``lr_`` over this many epochs.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified for
-        classifiers) and stop when its loss has not improved for ``patience``
-        epochs; the best weights are restored.
+        classifiers) and apply the convergence rule (``tol``,
+        ``n_iter_no_change``) to its loss instead of the training loss; the
+        weights of the best epoch are restored.
     validation_fraction : float in (0, 1), default=0.1
         Share of the training data held out when ``early_stopping`` is on.
-    patience : int, default=5
-        Epochs without improvement of the validation loss before stopping.
+    patience : int, default="deprecated"
+        Deprecated in 0.2, removed in 0.3: use ``n_iter_no_change``, which it
+        overrides (with a ``FutureWarning``) when set.
     embedding_dim : int or None, default=None
         Set for token-id input: ids pass through an ``nn.Embedding`` of this
         size. None means numeric sequences.
@@ -104,12 +137,18 @@ ATTRIBUTES = """\
         width, as in scikit-learn.
     feature_names_in_ : ndarray of str
         Column names, when fitted on a 2D DataFrame.
+    downsample_ : int
+        The averaging factor used (``downsample="auto"`` resolved at fit).
     effective_batch_size_ : int
         ``batch_size * accumulation_steps``: samples per optimizer step.
     n_updates_ : int
         Optimizer steps taken.
     n_epochs_ : int
-        Epochs run (fewer than ``max_epochs`` after early stopping).
+        Epochs run (fewer than ``max_epochs`` once converged).
+    converged_ : bool
+        Whether the convergence rule ended the fit; False when it ran all
+        ``max_epochs`` (then a ``ConvergenceWarning`` said so, unless ``tol`` is
+        None).
     lr_ : float
         Learning rate used, after ``lr_scaling``.
     fit_time_ : float
@@ -125,9 +164,23 @@ ATTRIBUTES = """\
 """
 
 
+#: ``X`` of the prediction methods.
+X_PREDICT = """\
+X : array-like of shape (n_samples, n_timesteps, n_features) or \
+(n_samples, n_timesteps), or list of arrays of shape (n_timesteps_i, n_features)
+            Sequences, in the same form as those passed to :meth:`fit`."""
+
+
 def fill(cls):
-    """Class decorator: put the shared sections into ``cls.__doc__``."""
+    """Class decorator: put the shared sections into the docstrings of ``cls``.
+
+    ``{parameters}`` and ``{attributes}`` in the class docstring, ``{X_predict}`` in
+    the docstrings of its methods.
+    """
     cls.__doc__ = cls.__doc__.replace("{parameters}", PARAMETERS).replace(
         "{attributes}", ATTRIBUTES
     )
+    for member in vars(cls).values():
+        if callable(member) and member.__doc__ and "{X_predict}" in member.__doc__:
+            member.__doc__ = member.__doc__.replace("{X_predict}", X_PREDICT)
     return cls

@@ -60,20 +60,17 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
             )
         return encoded.astype(np.int64)
 
+    _loss = nn.CrossEntropyLoss
+
     def _n_outputs(self):
         return len(self.classes_)
-
-    def _criterion(self):
-        return nn.CrossEntropyLoss
 
     def predict_proba(self, X):
         """Class probabilities.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_timesteps, n_features) or \
-(n_samples, n_timesteps), or list of arrays of shape (n_timesteps_i, n_features)
-            Sequences, in the same form as those passed to :meth:`fit`.
+        {X_predict}
 
         Returns
         -------
@@ -88,9 +85,7 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_timesteps, n_features) or \
-(n_samples, n_timesteps), or list of arrays of shape (n_timesteps_i, n_features)
-            Sequences, in the same form as those passed to :meth:`fit`.
+        {X_predict}
 
         Returns
         -------
@@ -106,9 +101,7 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_timesteps, n_features) or \
-(n_samples, n_timesteps), or list of arrays of shape (n_timesteps_i, n_features)
-            Sequences, in the same form as those passed to :meth:`fit`.
+        {X_predict}
 
         Returns
         -------

@@ -7,6 +7,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_array
 from torch import nn
 
+from .._param_validation import extended_signature
 from . import _docs
 from ._base import BaseLSTM
 
@@ -16,18 +17,26 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
     """LSTM regressor for sequences, trained by skorch with mean squared error.
 
     Targets are 1D ``(n_samples,)`` or 2D ``(n_samples, n_outputs)`` (e.g. a
-    multi-step forecast horizon); predictions have the same shape. Targets are
-    not rescaled: wrap the model in
-    :class:`~sklearn.compose.TransformedTargetRegressor` for targets far from
-    unit scale.
+    multi-step forecast horizon); predictions have the same shape. Targets of any
+    scale are learnt alike: they are standardized for training and predictions
+    are mapped back (``scale_target``).
 
     Parameters
     ----------
 {parameters}
+    scale_target : bool, default=True
+        Train on targets standardized per output (mean 0, standard deviation 1)
+        and map predictions back, so ``lr``, ``tol`` and the initial weights suit
+        targets in the thousands as well as around 1e-3. False trains on ``y`` as
+        given (``train_loss`` is then in the units of ``y`` squared).
+
     Attributes
     ----------
     n_outputs_ : int
         Number of targets.
+    target_mean_, target_scale_ : ndarray of shape (n_outputs,)
+        Per-output mean and standard deviation the targets were standardized with
+        (0 and 1 with ``scale_target=False``; a constant target keeps scale 1).
 {attributes}
     See Also
     --------
@@ -45,6 +54,15 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
     (3,)
     """
 
+    _parameter_constraints: dict = {
+        **BaseLSTM._parameter_constraints, "scale_target": ["boolean"]}
+
+    def __init__(self, *, scale_target=True, **params):
+        super().__init__(**params)
+        self.scale_target = scale_target
+
+    __init__.__signature__ = extended_signature(BaseLSTM.__init__, scale_target=True)
+
     def _encode_y(self, y):
         y = check_array(
             y, ensure_2d=False, dtype=[np.float64, np.float32], ensure_all_finite=True,
@@ -53,24 +71,29 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1D or 2D; got {y.ndim}D with shape {y.shape}.")
         self._y_is_1d = y.ndim == 1
-        y2d = y.reshape(len(y), -1)
+        y2d = y.reshape(len(y), -1).astype(np.float64)
         self.n_outputs_ = y2d.shape[1]
-        return y2d.astype(np.float32)
+        if self.scale_target:
+            self.target_mean_ = y2d.mean(axis=0)
+            std = y2d.std(axis=0)
+            self.target_scale_ = np.where(std > 10 * np.finfo(np.float64).eps * (
+                1 + np.abs(self.target_mean_)), std, 1.0)
+        else:
+            self.target_mean_ = np.zeros(self.n_outputs_)
+            self.target_scale_ = np.ones(self.n_outputs_)
+        return ((y2d - self.target_mean_) / self.target_scale_).astype(np.float32)
+
+    _loss = nn.MSELoss
 
     def _n_outputs(self):
         return self.n_outputs_
-
-    def _criterion(self):
-        return nn.MSELoss
 
     def predict(self, X):
         """Predicted targets.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_timesteps, n_features) or \
-(n_samples, n_timesteps), or list of arrays of shape (n_timesteps_i, n_features)
-            Sequences, in the same form as those passed to :meth:`fit`.
+        {X_predict}
 
         Returns
         -------
@@ -78,7 +101,7 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
             Predicted targets of each sequence; 1D when the training ``y``
             was 1D, else one column per output.
         """
-        out = self._forward(X)
+        out = self._forward(X) * self.target_scale_ + self.target_mean_
         return out[:, 0] if self._y_is_1d else out
 
     def __sklearn_tags__(self):

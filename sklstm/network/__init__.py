@@ -1,5 +1,6 @@
 """The torch module the skorch net trains: embedding, LSTM, readout and head."""
 
 from .lstm import LSTMNetwork, reverse_padded
+from .pooling import POOLINGS, TimePooling
 
-__all__ = ["LSTMNetwork", "reverse_padded"]
+__all__ = ["POOLINGS", "LSTMNetwork", "TimePooling", "reverse_padded"]

@@ -1,4 +1,4 @@
-"""The torch module: optional token embedding, LSTM, dropout and a linear head.
+"""The torch module: optional token embedding, LSTM, a readout, dropout and a linear head.
 
 Padded batches never change a result: every sequence is summarised by the LSTM
 state at its own last step. How that state is reached matters for speed, not
@@ -15,8 +15,10 @@ densely instead:
   needs the layers run one by one with :func:`torch.lstm`, which is done on the
   CPU; other devices keep packing, which cuDNN runs fused.
 
-Length bucketing (:class:`~sklstm._data.batching.BatchLoader`) keeps the computed
-padding small.
+The same holds for every step's output, which the readouts of
+:mod:`~sklstm.network.pooling` read (``pooling`` other than ``"last"``): padded
+steps are masked out. Length bucketing (:class:`~sklstm._data.batching.BatchLoader`)
+keeps the computed padding small.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torch.nn import functional as F
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .pooling import TimePooling
 
 __all__ = ["LSTMNetwork", "reverse_padded"]
 
@@ -60,7 +64,7 @@ def reverse_padded(x, lengths):
 
 
 class LSTMNetwork(nn.Module):
-    """Sequence-to-one LSTM: the last hidden state feeds a linear layer.
+    """Sequence-to-one LSTM: a readout of the LSTM's outputs feeds a linear layer.
 
     Parameters
     ----------
@@ -73,18 +77,20 @@ class LSTMNetwork(nn.Module):
     num_layers : int, default=1
         Stacked LSTM layers.
     bidirectional : bool, default=False
-        Also read sequences backwards; the head sees both final states.
+        Also read sequences backwards; the head sees both directions.
     dropout : float, default=0.0
         Dropout between stacked LSTM layers and before the head.
     vocab_size : int or None, default=None
-        Number of token ids (rows of the embedding); only used, and then
-        required, with ``embedding_dim``.
+        Number of token ids; set together with ``embedding_dim``.
     embedding_dim : int or None, default=None
-        When set, inputs are token ids fed through an ``nn.Embedding`` of this
-        size, and ``n_inputs`` is ignored.
+        When set, inputs are token ids fed through ``nn.Embedding``.
     padding_idx : int or None, default=None
-        Token id whose embedding stays zero and receives no gradient; only used
-        with ``embedding_dim``.
+        Token id whose embedding stays zero and receives no gradient.
+    pooling : {"last", "mean", "max", "attention", "concat"}, default="last"
+        What the head sees: the final hidden state of each sequence; the mean,
+        maximum or attention-weighted sum of its outputs over all timesteps; or
+        the final state, maximum and mean joined
+        (:class:`~sklstm.network.pooling.TimePooling`).
 
     Examples
     --------
@@ -96,7 +102,7 @@ class LSTMNetwork(nn.Module):
 
     def __init__(self, n_inputs, n_outputs, hidden_size=64, num_layers=1,
                  bidirectional=False, dropout=0.0, vocab_size=None,
-                 embedding_dim=None, padding_idx=None):
+                 embedding_dim=None, padding_idx=None, pooling="last"):
         super().__init__()
         self.embedding = None
         if embedding_dim is not None:
@@ -109,7 +115,10 @@ class LSTMNetwork(nn.Module):
             dropout=dropout if num_layers > 1 else 0.0,
         )
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), n_outputs)
+        n_channels = hidden_size * (2 if bidirectional else 1)
+        self.head = nn.Linear(TimePooling.output_size(pooling, n_channels), n_outputs)
+        # created after the head, so "last" initializes exactly as before readouts
+        self.readout = None if pooling == "last" else TimePooling(n_channels, pooling)
 
     def forward(self, x, lengths=None):
         """Map a batch of sequences to outputs.
@@ -120,7 +129,7 @@ class LSTMNetwork(nn.Module):
             ``(batch, n_timesteps, n_inputs)`` floats, or ``(batch, n_timesteps)``
             token ids; right-padded when ``lengths`` is given.
         lengths : torch.Tensor of shape (batch,) or None, default=None
-            CPU int64 true lengths. Each sequence is summarised at its own last
+            CPU int64 true lengths. Each sequence is read up to its own last
             step, so padding never changes a result. None means every sequence
             fills all ``n_timesteps``.
 
@@ -132,18 +141,63 @@ class LSTMNetwork(nn.Module):
         """
         if self.embedding is not None:
             x = self.embedding(x)
-        if lengths is None or int(lengths.min()) >= x.shape[1]:
-            last = self._final_state(self.lstm(x)[1][0])
-        elif not self.lstm.bidirectional:
+        if lengths is not None and int(lengths.min()) >= x.shape[1]:
+            lengths = None  # nothing is padded
+        if self.readout is None:
+            features = self._last_state(x, lengths)
+        else:
+            out = self._all_steps(x, lengths)
+            last = self._last_of(out, lengths) if self.readout.mode == "concat" else None
+            features = self.readout(out, lengths, last)
+        features = self.dropout(features)
+        if self.training:
+            return self.head(features)
+        # In evaluation every row by itself: a matrix product's last bits depend on how
+        # many rows it multiplies at once (blocked kernels), and a prediction must not
+        # depend on the sequences predicted beside it (the LSTM's own outputs do not).
+        weight, bias = self.head.weight, self.head.bias
+        return (features[:, :, None] * weight.T[None]).sum(dim=1) + bias
+
+    def _last_of(self, out, lengths):
+        """The state at each sequence's last step, read off all steps' outputs."""
+        if lengths is None:
+            forward_last = out[:, -1]
+        else:
+            forward_last = out[torch.arange(len(out), device=out.device),
+                               (lengths - 1).to(out.device)]
+        if not self.lstm.bidirectional:
+            return forward_last
+        size = self.lstm.hidden_size
+        # the reverse direction ends at step 0
+        return torch.cat([forward_last[:, :size], out[:, 0, size:]], dim=1)
+
+    def _last_state(self, x, lengths):
+        """Top-layer hidden state at each sequence's last step (both directions)."""
+        if lengths is None:
+            return self._final_state(self.lstm(x)[1][0])
+        if not self.lstm.bidirectional:
             out, _ = self.lstm(x)
             steps = (lengths - 1).to(out.device)
-            last = out[torch.arange(len(out), device=out.device), steps]
-        elif x.device.type == "cpu":
-            last = self._bidirectional_padded(x, lengths)
-        else:
-            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-            last = self._final_state(self.lstm(packed)[1][0])
-        return self.head(self.dropout(last))
+            return out[torch.arange(len(out), device=out.device), steps]
+        if x.device.type == "cpu":
+            out = self._bidirectional_padded(x, lengths)
+            size = self.lstm.hidden_size
+            forward_last = out[torch.arange(len(out)), lengths - 1, :size]
+            # the reverse pass ends at step 0 once its output is put back in order
+            return torch.cat([forward_last, out[:, 0, size:]], dim=1)
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        return self._final_state(self.lstm(packed)[1][0])
+
+    def _all_steps(self, x, lengths):
+        """Top-layer outputs of every step, ``(batch, n_timesteps, channels)``; padded
+        steps hold values the readouts mask out."""
+        if lengths is None or not self.lstm.bidirectional:
+            return self.lstm(x)[0]  # forward: padding comes after the real steps
+        if x.device.type == "cpu":
+            return self._bidirectional_padded(x, lengths)
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        return pad_packed_sequence(self.lstm(packed)[0], batch_first=True,
+                                   total_length=x.shape[1])[0]
 
     def _final_state(self, h_n):
         """Top-layer final hidden state(s) from ``h_n`` (layers * directions, batch, hidden)."""
@@ -152,10 +206,10 @@ class LSTMNetwork(nn.Module):
         return h_n[-1]
 
     def _bidirectional_padded(self, x, lengths):
-        """Bidirectional final states of right-padded ``x``, layer by layer.
+        """Bidirectional outputs of right-padded ``x`` at every step, layer by layer.
 
-        Equals the packed result: the reverse direction reads every sequence
-        reversed within its length, so it starts at the true last step.
+        Equal to the packed result at the real steps: the reverse direction reads
+        every sequence reversed within its length, so it starts at the true last step.
         """
         lstm = self.lstm
         h0 = x.new_zeros(1, len(x), lstm.hidden_size)
@@ -172,7 +226,4 @@ class LSTMNetwork(nn.Module):
                                  False, True)[0]
                 outputs.append(reverse_padded(out, lengths) if suffix else out)
             x = torch.cat(outputs, dim=2)
-        size = lstm.hidden_size
-        forward_last = x[torch.arange(len(x)), lengths - 1, :size]
-        # the reverse pass ends at step 0 once its output is put back in order
-        return torch.cat([forward_last, x[:, 0, size:]], dim=1)
+        return x

@@ -23,14 +23,14 @@ import warnings
 
 import numpy as np
 import optuna
-from sklearn.base import clone, is_classifier
+from sklearn.base import clone
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
 from skorch.callbacks import Callback
 
 from .metrics import FIT_STATS, check_multi_objective, fit_stats
 from .pipeline import final_estimator, final_prefix
+from .selection import resolve_cv
 from .space import resolve_space, sample_resolved
 
 __all__ = ["CVObjective", "EpochScoreReporter", "make_objective"]
@@ -148,8 +148,10 @@ class CVObjective:
         every fold and never fitted itself.
     X, y : array-like
         Sequences ``(n, T, F)`` or ``(n, T)`` (or ragged lists) and targets.
-    cv : int, cross-validation generator or iterable, default=3
-        As in scikit-learn (stratified for classifiers); the folds are fixed at creation.
+    cv : "auto", int, cross-validation generator or iterable, default="auto"
+        ``"auto"``: 3-fold, stratified for classifiers, repeated twice on other splits
+        below 500 samples (:func:`~sklstm.search.selection.resolve_cv`); otherwise as
+        in scikit-learn. The folds are fixed at creation.
     scoring : str, callable or None, default=None
         One scikit-learn score, greater is better; None uses ``estimator.score``.
     space : dict or None, default=None
@@ -187,18 +189,19 @@ class CVObjective:
     Examples
     --------
     >>> import optuna
-    >>> from sklstm import LSTMClassifier
-    >>> from sklstm.datasets import make_sequence_classification
-    >>> X, y = make_sequence_classification(60, 5, 2, 2, random_state=0)
-    >>> objective = make_objective(LSTMClassifier(hidden_size=4, max_epochs=2), X, y, cv=2,
-    ...                            space={"batch_size": [8, 16]})
+    >>> from sklstm import LSTMClassifier, datasets
+    >>> objective = make_objective(
+    ...     LSTMClassifier(hidden_size=4, max_epochs=2),
+    ...     *datasets.make_sequence_classification(60, 5, 2, 2, random_state=0),
+    ...     cv=2, space={"batch_size": [8, 16]})
     >>> study = optuna.create_study(direction="maximize")
     >>> study.optimize(objective, n_trials=2)
     >>> sorted(study.best_trial.user_attrs)
     ['fixed_params', 'fold_scores', 'mean_fit_time', 'mean_n_updates', 'mean_peak_memory', 'worker']
     """
 
-    def __init__(self, estimator, X, y, cv=3, scoring=None, space=None, report_every_epoch=True,
+    def __init__(self, estimator, X, y, cv="auto", scoring=None, space=None,
+                 report_every_epoch=True,
                  multi_objective=None, groups=None, reuse_duplicates=True):
         if check_multi_objective(multi_objective) is not None and report_every_epoch:
             warnings.warn(
@@ -217,7 +220,7 @@ class CVObjective:
         self.report_every_epoch = report_every_epoch
         self.multi_objective = multi_objective
         self.reuse_duplicates = reuse_duplicates
-        cv = check_cv(cv, y, classifier=is_classifier(estimator))
+        cv = resolve_cv(cv, estimator, y)
         # Fixed once: every trial is scored on the same folds, so pruners compare like with like.
         self.splits_ = list(cv.split(X, y, groups))
 

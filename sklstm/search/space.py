@@ -42,15 +42,25 @@ def default_space(**overrides) -> dict:
     """The documented default search space, optionally with some entries replaced.
 
     ======================  ========================================================
-    ``batch_size``          categorical, powers of two: 16, 32, 64, 128, 256
+    ``batch_size``          categorical, powers of two: 8, 16, 32, 64
     ``accumulation_steps``  categorical: 1, 2, 4
     ``seq_len``             fixed ``None`` (whole sequences); pass choices to search it,
                             e.g. ``default_space(seq_len=[None, 50, 100])``
+    ``downsample``          categorical: "auto", 1, 2, 4 (the time resolution)
+    ``pooling``             categorical: "concat", "last", "max", "attention"
     ``hidden_size``         categorical: 16, 32, 64, 128
     ``num_layers``          int in [1, 2]
     ``dropout``             float in [0, 0.5]
-    ``lr``                  float in [1e-4, 1e-1], log-uniform
+    ``lr``                  float in [1e-3, 3e-2], log-uniform
+    ``n_iter_no_change``    categorical: 10, 20 (the convergence rule's patience)
     ======================  ========================================================
+
+    The estimators' defaults are a point of this space, so :func:`~sklstm.search.tune`
+    runs them as its first trial. The ranges are the ones that mattered on the
+    benchmark of small data sets (``benchmarks/bench_small_data.py``): the learning
+    rate within a factor 10 of the default, the time resolution, the readout and the
+    size of the network; ``max_epochs`` stays out (the convergence rule decides when a
+    fit ends, and pruning compares trials epoch by epoch).
 
     Parameters
     ----------
@@ -70,13 +80,16 @@ def default_space(**overrides) -> dict:
     ([8, 16], 5)
     """
     space = {
-        "batch_size": CategoricalDistribution([16, 32, 64, 128, 256]),
+        "batch_size": CategoricalDistribution([8, 16, 32, 64]),
         "accumulation_steps": CategoricalDistribution([1, 2, 4]),
         "seq_len": None,
+        "downsample": CategoricalDistribution(["auto", 1, 2, 4]),
+        "pooling": CategoricalDistribution(["concat", "last", "max", "attention"]),
         "hidden_size": CategoricalDistribution([16, 32, 64, 128]),
         "num_layers": IntDistribution(1, 2),
         "dropout": FloatDistribution(0.0, 0.5),
-        "lr": FloatDistribution(1e-4, 1e-1, log=True),
+        "lr": FloatDistribution(1e-3, 3e-2, log=True),
+        "n_iter_no_change": CategoricalDistribution([10, 20]),
     }
     space.update(overrides)
     return space

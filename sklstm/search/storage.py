@@ -33,16 +33,22 @@ DEFAULT_STORAGE_PATH = "sklstm-study.journal"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
+def _journal_storage(backend, location, failure):
+    """``JournalStorage`` on ``backend(location)``, any failure as a ValueError."""
+    try:
+        return JournalStorage(backend(location))
+    except Exception as exc:
+        raise ValueError(f"{failure}: {exc}") from exc
+
+
 def _journal(path: str) -> JournalStorage:
     path = os.path.expanduser(path)
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise ValueError(f"journal storage {path!r}: directory {parent!r} does not exist")
-    try:
-        # Replays the whole log: a file that is not an Optuna journal fails here.
-        return JournalStorage(JournalFileBackend(path))
-    except Exception as exc:
-        raise ValueError(f"{path!r} is not a readable Optuna journal file: {exc}") from exc
+    # Replays the whole log: a file that is not an Optuna journal fails here.
+    return _journal_storage(JournalFileBackend, path,
+                            f"{path!r} is not a readable Optuna journal file")
 
 
 def _redis(url: str) -> JournalStorage:
@@ -50,10 +56,7 @@ def _redis(url: str) -> JournalStorage:
 
     if importlib.util.find_spec("redis") is None:
         raise ValueError(f"storage {url!r} needs the 'redis' package: pip install redis")
-    try:
-        return JournalStorage(JournalRedisBackend(url))
-    except Exception as exc:
-        raise ValueError(f"cannot open Redis storage {url!r}: {exc}") from exc
+    return _journal_storage(JournalRedisBackend, url, f"cannot open Redis storage {url!r}")
 
 
 def _rdb(url: str) -> RDBStorage:

@@ -22,6 +22,7 @@ from optuna.pruners import (
 from .budget import TrialBudget
 from .metrics import check_multi_objective
 from .objective import make_objective
+from .selection import baseline_params
 from .report import ProgressBar
 from .storage import resolve_storage
 
@@ -267,8 +268,9 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
 
 
 def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", storage=None,
-         cv=3, scoring=None, space=None, pruner=None, sampler=None, multi_objective=None,
-         groups=None, reuse_duplicates=True, show_progress_bar=False) -> optuna.Study:
+         cv="auto", scoring=None, space=None, pruner=None, sampler=None,
+         multi_objective=None, groups=None, reuse_duplicates=True, baseline=True,
+         show_progress_bar=False) -> optuna.Study:
     """Optuna search for an sklstm estimator or Pipeline: validate, create/join, run.
 
     Parameters
@@ -289,9 +291,10 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
     storage : str, os.PathLike, optuna.storages.BaseStorage or None, default=None
         See :func:`~sklstm.search.resolve_storage`. None is a resumable journal file
         in the working directory.
-    cv : int, cross-validation generator or iterable, default=3
-        As in scikit-learn (stratified for classifiers); see
-        :func:`~sklstm.search.make_objective`.
+    cv : "auto", int, cross-validation generator or iterable, default="auto"
+        ``"auto"`` repeats stratified 3-fold on small data (below 500 samples), so
+        split noise does not pick the winner; see
+        :func:`~sklstm.search.selection.resolve_cv`.
     scoring : str, callable or None, default=None
         One scikit-learn score, greater is better; None uses ``estimator.score``.
     space : dict or None, default=None
@@ -312,6 +315,11 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
         End a trial that repeats the parameters of a finished one as that trial ended,
         without fitting (only with an int ``random_state``); see
         :func:`~sklstm.search.make_objective`.
+    baseline : bool, default=True
+        Run the estimator's own configuration (its values of the sampled parameters)
+        as the first trial of a new study, so the search has to beat it on the same
+        folds to pick anything else (:func:`~sklstm.search.selection.baseline_params`;
+        skipped when those values are not a point of the space).
     show_progress_bar : bool, default=False
         Show a tqdm bar of the study-wide progress.
 
@@ -342,4 +350,8 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
         study_name, storage, scoring=scoring, multi_objective=multi_objective,
         pruner=pruner, sampler=sampler,
     )
+    if baseline and not study.get_trials(deepcopy=False):
+        params = baseline_params(objective.space, estimator)
+        if params:
+            study.enqueue_trial(params, user_attrs={"sklstm_baseline": True})
     return run_study(study, objective, n_trials, timeout, show_progress_bar=show_progress_bar)

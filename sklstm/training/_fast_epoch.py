@@ -239,16 +239,11 @@ class FastSequenceNet(FastEpochMixin, SequenceNet):
     skorch internals, so use it only where :func:`fast_epoch_supported` is True;
     :func:`net_class` chooses.
 
-    Parameters
-    ----------
-    *args
-        Passed to :class:`skorch.NeuralNet`.
-    micro_batch_size : int or None, default=None
-        Samples per forward/backward pass, the estimator's ``batch_size``; None
-        runs every effective batch in one pass.
-    **kwargs
-        Passed to :class:`skorch.NeuralNet`.
     """
+
+
+# the same constructor as SequenceNet: its Parameters section is this class's too
+FastSequenceNet.__doc__ += SequenceNet.__doc__[SequenceNet.__doc__.index("    Parameters"):]
 
 
 def net_class():

@@ -1,14 +1,15 @@
-"""scikit-learn's own API checks, run on both estimators."""
+"""scikit-learn's own API checks, run on both estimators at their default parameters.
+
+Nothing is declared as an expected failure, and only ``random_state`` is set (so a
+failure reproduces): what passes here is what a user gets from
+``LSTMClassifier()`` and ``LSTMRegressor()``.
+"""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklstm import LSTMClassifier, LSTMRegressor
 
-# Small, fast settings that still learn sklearn's check datasets well enough to
-# pass the score thresholds of check_classifiers_train / check_regressors_train.
-FAST = dict(hidden_size=16, max_epochs=30, lr=0.01, batch_size=16, random_state=0)
 
-
-@parametrize_with_checks([LSTMClassifier(**FAST), LSTMRegressor(**FAST)])
+@parametrize_with_checks([LSTMClassifier(random_state=0), LSTMRegressor(random_state=0)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -19,16 +19,21 @@ from sklstm import LSTMClassifier, LSTMRegressor
 
 REFERENCE = Path(__file__).parent / "reference_predictions.npz"
 
-#: Every parameter of the estimators as of 30fcc4d, at an explicit value.
+#: Every parameter of the estimators as of 30fcc4d, at an explicit value, and the
+#: later ones at the value that trains as sklstm did then.
 EXPLICIT = dict(
     hidden_size=8, num_layers=1, bidirectional=False, dropout=0.0, batch_size=16,
     accumulation_steps=1, seq_len=None, keep_steps="last", bucketing="auto",
     max_epochs=3, lr=1e-2, optimizer="adam", optimizer_params=None, weight_decay=0.0,
     gradient_clip=None, lr_scaling=None, base_batch_size=32, warmup_epochs=0,
-    early_stopping=False, validation_fraction=0.1, patience=5, embedding_dim=None,
+    early_stopping=False, validation_fraction=0.1, n_iter_no_change=5, embedding_dim=None,
     vocab_size=None, padding_idx=0, device="cpu", n_threads=1, random_state=0, verbose=0,
     callbacks=None,
+    # added in 0.2
+    pooling="last", downsample=1, tol=None,
 )
+#: LSTMRegressor's own parameters, added in 0.2
+REGRESSOR = dict(scale_target=False)
 
 
 def _data():
@@ -61,8 +66,8 @@ CONFIGS = {
         optimizer_params={"momentum": 0.9}, weight_decay=1e-4, seq_len=6)),
     "regressor_ragged": (LSTMRegressor, "ragged", 2, dict(accumulation_steps=2)),
     "regressor_ragged_bidirectional_early_stopping": (LSTMRegressor, "ragged", 2, dict(
-        bidirectional=True, early_stopping=True, patience=2, max_epochs=6, warmup_epochs=1,
-        keep_steps="first", seq_len=9)),
+        bidirectional=True, early_stopping=True, n_iter_no_change=2, tol=1e-4, max_epochs=6,
+        warmup_epochs=1, keep_steps="first", seq_len=9)),
     "classifier_tokens": (LSTMClassifier, "tokens", 1, dict(
         embedding_dim=4, batch_size=8, accumulation_steps=2)),
 }
@@ -72,7 +77,8 @@ def predictions(name):
     """Fit configuration ``name`` and return its predictions on the training data."""
     cls, key, target, overrides = CONFIGS[name]
     X, y = DATA[key][0], DATA[key][target]
-    est = cls(**{**EXPLICIT, **overrides}).fit(X, y)
+    own = REGRESSOR if cls is LSTMRegressor else {}
+    est = cls(**{**EXPLICIT, **own, **overrides}).fit(X, y)
     out = est.predict_proba(X) if cls is LSTMClassifier else est.predict(X)
     return np.asarray(out, dtype=np.float64)
 

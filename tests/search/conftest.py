@@ -7,22 +7,24 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from sklstm import LSTMClassifier
-from sklstm.datasets import make_sequence_classification
 from sklstm.preprocessing import SequenceScaler
 
 from ..settings import TINY
 from .helpers import POSTGRES_URL, needs_postgres
 
-#: A 2-class problem an LSTM with 4 units learns within a couple of epochs.
+#: A 2-class problem an LSTM with 4 units learns within two epochs (2-fold CV accuracy
+#: 0.97-1.0 at lr=0.03, 0.5 at lr=1e-6): the level of channel 0 tells the classes apart.
 N_SAMPLES, N_TIMESTEPS, N_FEATURES = 60, 8, 2
 
 
 @pytest.fixture(scope="session")
 def data():
-    """(X, y): float32 sequences (60, 8, 2) and binary labels."""
-    return make_sequence_classification(
-        N_SAMPLES, N_TIMESTEPS, N_FEATURES, n_classes=2, noise=0.2, random_state=0
-    )
+    """(X, y): float32 sequences (60, 8, 2) and balanced binary labels."""
+    rng = np.random.default_rng(0)
+    y = rng.permutation(np.arange(N_SAMPLES) % 2)
+    X = rng.normal(size=(N_SAMPLES, N_TIMESTEPS, N_FEATURES)).astype(np.float32)
+    X[:, :, 0] += 0.8 * (2 * y - 1)[:, None]
+    return X, y
 
 
 @pytest.fixture

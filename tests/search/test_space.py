@@ -6,7 +6,7 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from sklstm import LSTMClassifier
+from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.search import (
     as_distributions,
     default_space,
@@ -16,6 +16,7 @@ from sklstm.search import (
     resolve_space,
     suggest_params,
 )
+from sklstm.search.selection import baseline_params
 
 # pytest fixtures shared by the search tests
 
@@ -27,13 +28,23 @@ def _trial():
 def test_default_space_is_the_documented_one():
     space = default_space()
     assert list(space) == [
-        "batch_size", "accumulation_steps", "seq_len", "hidden_size", "num_layers", "dropout", "lr"
+        "batch_size", "accumulation_steps", "seq_len", "downsample", "pooling", "hidden_size",
+        "num_layers", "dropout", "lr", "n_iter_no_change",
     ]
-    assert space["batch_size"].choices == (16, 32, 64, 128, 256)
+    assert space["batch_size"].choices == (8, 16, 32, 64)
     assert all(b & (b - 1) == 0 for b in space["batch_size"].choices)  # powers of two
-    assert space["lr"].log and space["lr"].low < space["lr"].high
+    assert space["lr"].log and (space["lr"].low, space["lr"].high) == (1e-3, 3e-2)
+    assert space["downsample"].choices == ("auto", 1, 2, 4)
     assert space["seq_len"] is None
     assert default_space(seq_len=[None, 4])["seq_len"] == [None, 4]
+
+
+def test_the_estimators_defaults_are_a_point_of_the_default_space():
+    for estimator in (LSTMClassifier(), LSTMRegressor()):
+        baseline = baseline_params(resolve_space(default_space(), estimator), estimator)
+        defaults = estimator.get_params()
+        assert baseline == {name: defaults[name] for name, spec in default_space().items()
+                            if spec is not None}
 
 
 def test_default_space_params_are_estimator_params():

@@ -1,0 +1,115 @@
+"""Readouts: how the LSTM's outputs over all timesteps become one vector per sequence.
+
+``"last"`` (the final hidden state) is what :class:`~sklstm.network.LSTMNetwork`
+computes without this module. The others read every step, so a pattern in the
+middle of a long sequence need not survive all later steps: ``"mean"`` and
+``"max"`` pool the outputs over time, ``"attention"`` weighs the steps by a learned
+score (softmax over time), and ``"concat"`` joins the last state, the maximum and the
+mean (ULMFiT's concat pooling, Howard & Ruder 2018), so the head can use what is at
+the end as well as what is anywhere. All of them ignore the padding of right-padded
+batches.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["POOLINGS", "TimePooling"]
+
+#: Readouts of :class:`TimePooling` (``"last"`` is LSTMNetwork's own).
+POOLINGS = ("mean", "max", "attention", "concat")
+
+
+def _valid_steps(out, lengths):
+    """``(batch, n_timesteps, 1)`` bool mask of the real (not padded) steps, or None."""
+    if lengths is None:
+        return None
+    steps = torch.arange(out.shape[1], device=out.device)
+    return (steps[None, :] < lengths.to(out.device)[:, None])[:, :, None]
+
+
+class TimePooling(nn.Module):
+    """Pool ``(batch, n_timesteps, n_channels)`` outputs over time, padding-aware.
+
+    Parameters
+    ----------
+    n_channels : int
+        Output channels per timestep (hidden size times directions).
+    mode : {"mean", "max", "attention", "concat"}
+        The readout.
+
+    Examples
+    --------
+    >>> import torch
+    >>> out = torch.tensor([[[1.0], [3.0], [100.0]]])  # the last step is padding
+    >>> TimePooling(1, "mean")(out, torch.tensor([2]))
+    tensor([[2.]])
+    """
+
+    def __init__(self, n_channels, mode):
+        super().__init__()
+        if mode not in POOLINGS:
+            raise ValueError(f"mode must be one of {POOLINGS}, got {mode!r}")
+        self.mode = mode
+        # one learned query: the score of a step is a linear function of its output
+        self.score = nn.Linear(n_channels, 1) if mode == "attention" else None
+
+    @staticmethod
+    def output_size(mode, n_channels):
+        """Size of the vector readout ``mode`` makes of ``n_channels`` per step.
+
+        Parameters
+        ----------
+        mode : {"last", "mean", "max", "attention", "concat"}
+            The readout.
+        n_channels : int
+            Output channels per timestep.
+
+        Returns
+        -------
+        int
+            Three times ``n_channels`` for ``"concat"``, else ``n_channels``.
+        """
+        return 3 * n_channels if mode == "concat" else n_channels
+
+    def forward(self, out, lengths=None, last=None):
+        """Pool over time.
+
+        Parameters
+        ----------
+        out : torch.Tensor of shape (batch, n_timesteps, n_channels)
+            Outputs of every step; right-padded when ``lengths`` is given.
+        lengths : torch.Tensor of shape (batch,) or None, default=None
+            True lengths; None when no sequence is padded.
+        last : torch.Tensor of shape (batch, n_channels) or None, default=None
+            The state at each sequence's last step; needed by ``"concat"`` only.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_channels) or (batch, 3 * n_channels)
+            One vector per sequence (three joined for ``"concat"``).
+        """
+        valid = _valid_steps(out, lengths)
+        if self.mode == "concat":
+            return torch.cat([last, _max(out, valid), _mean(out, valid)], dim=1)
+        if self.mode == "mean":
+            return _mean(out, valid)
+        if self.mode == "max":
+            return _max(out, valid)
+        scores = self.score(out)
+        if valid is not None:
+            scores = scores.masked_fill(~valid, float("-inf"))
+        return (torch.softmax(scores, dim=1) * out).sum(dim=1)
+
+
+def _mean(out, valid):
+    if valid is None:
+        return out.mean(dim=1)
+    return (out * valid).sum(dim=1) / valid.sum(dim=1)
+
+
+def _max(out, valid):
+    if valid is not None:
+        out = out.masked_fill(~valid, float("-inf"))
+    return out.max(dim=1).values

@@ -1,0 +1,100 @@
+"""SequenceResampler: a coarser time resolution, every ``factor`` steps averaged."""
+
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils.validation import check_is_fitted
+
+from .._data.containers import restore_container
+from .._data.timesteps import downsample_steps
+from .._data.validation import validate_sequences
+from .._param_validation import PlainParamsMixin, integers
+
+__all__ = ["SequenceResampler"]
+
+
+class SequenceResampler(PlainParamsMixin, TransformerMixin, BaseEstimator):
+    """Average every ``factor`` consecutive timesteps into one.
+
+    The transformer counterpart of the estimators' ``downsample`` parameter, for a
+    Pipeline step (e.g. resampling before a scaler, or searching the resolution as a
+    step's parameter). A sequence of ``T`` steps becomes ``ceil(T / factor)`` steps
+    long: windows start at the first step and the last one averages what is left, so
+    nothing is dropped. Ragged input stays ragged, each sequence resampled on its own;
+    the output has the container form of the input.
+
+    Use it (or ``downsample``) rather than ``seq_len`` when the whole sequence matters
+    but not every step: ``seq_len`` keeps only the last (or first) steps at full
+    resolution.
+
+    Parameters
+    ----------
+    factor : int, default=2
+        Timesteps per averaged step; 1 leaves the data unchanged.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Width of 2D input, else the number of features per timestep.
+    feature_names_in_ : ndarray of str
+        Column names, only when fitted on a DataFrame with string column names.
+    n_sequence_features_ : int
+        Number of features per timestep (1 for 2D input).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm.preprocessing import SequenceResampler
+    >>> X = [np.arange(5.0).reshape(-1, 1), np.arange(2.0).reshape(-1, 1)]
+    >>> [seq[:, 0] for seq in SequenceResampler(factor=2).fit_transform(X)]
+    [array([0.5, 2.5, 4. ]), array([0.5])]
+    """
+
+    _parameter_constraints: dict = {"factor": [integers(1)]}
+
+    def __init__(self, factor=2):
+        self.factor = factor
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check ``X`` and record its features per timestep.
+
+        Parameters
+        ----------
+        X : sequence data
+            3D array, 2D array/DataFrame of univariate sequences or ragged list.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SequenceResampler
+            The fitted resampler.
+        """
+        validate_sequences(self, X, reset=True)
+        return self
+
+    def transform(self, X):
+        """Average every ``factor`` timesteps of every sequence.
+
+        Parameters
+        ----------
+        X : sequence data
+            Same form options as in :meth:`fit`.
+
+        Returns
+        -------
+        X_resampled : sequence data
+            The resampled sequences, in the container form of ``X``; 2D input gives
+            a 2D array of ``ceil(n_timesteps / factor)`` columns.
+        """
+        check_is_fitted(self)
+        data, form = validate_sequences(self, X, reset=False)
+        factor = int(self.factor)
+        if form in ("3d", "2d"):  # time is axis 1 of both
+            return downsample_steps(data, factor, axis=1)
+        return restore_container([downsample_steps(seq, factor) for seq in data], form)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,119 @@
+"""Choosing robustly on small data: the default folds, and the estimator as trial 0.
+
+With a few dozen samples a 3-fold score moves by several points from one split to the
+next, so a search can pick a configuration that is worse than the one it started from
+by luck alone. Two things guard against that:
+
+* ``cv="auto"`` repeats stratified k-fold on small data (:func:`resolve_cv`): more
+  folds average the split noise down, at the cost of more fits;
+* the estimator's own configuration is the study's first trial
+  (:func:`baseline_params`), so the selected model has to beat it on the same folds.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+from optuna.distributions import CategoricalDistribution, IntDistribution
+from sklearn.base import is_classifier
+from sklearn.model_selection import (
+    KFold,
+    RepeatedKFold,
+    RepeatedStratifiedKFold,
+    StratifiedKFold,
+    check_cv,
+)
+
+from .._param_validation import plain_value
+from .pipeline import final_estimator
+
+__all__ = ["SMALL_DATA", "baseline_params", "resolve_cv"]
+
+#: Below this many samples ``cv="auto"`` repeats its folds.
+SMALL_DATA = 500
+
+
+def resolve_cv(cv, estimator, y, random_state=0):
+    """The splitter ``cv`` stands for; ``"auto"`` picks one by the size of the data.
+
+    Parameters
+    ----------
+    cv : "auto", int, cross-validation generator or iterable
+        ``"auto"``: 3-fold (stratified for classifiers), repeated twice with other
+        splits when there are fewer than :data:`SMALL_DATA` samples; anything else as
+        in :func:`sklearn.model_selection.check_cv`.
+    estimator : estimator or Pipeline
+        Classifiers get stratified folds.
+    y : array-like
+        Targets (their number decides for ``"auto"``).
+    random_state : int, default=0
+        Seed of the ``"auto"`` splits: every worker of a study gets the same folds.
+
+    Returns
+    -------
+    cross-validation generator
+        The splitter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm import LSTMClassifier
+    >>> resolve_cv("auto", LSTMClassifier(), np.arange(60) % 2).get_n_splits()
+    6
+    """
+    classifier = is_classifier(estimator)
+    if not (isinstance(cv, str) and cv == "auto"):
+        return check_cv(cv, y, classifier=classifier)
+    if len(y) < SMALL_DATA:
+        repeated = RepeatedStratifiedKFold if classifier else RepeatedKFold
+        return repeated(n_splits=3, n_repeats=2, random_state=random_state)
+    single = StratifiedKFold if classifier else KFold
+    return single(n_splits=3, shuffle=True, random_state=random_state)
+
+
+def baseline_params(resolved_space, estimator):
+    """The estimator's own values of the space's sampled parameters, as a trial's params.
+
+    Parameters
+    ----------
+    resolved_space : dict
+        Output of :func:`~sklstm.search.resolve_space`.
+    estimator : estimator or Pipeline
+        The estimator being tuned.
+
+    Returns
+    -------
+    dict or None
+        ``name -> value`` under the space's names, ready for ``study.enqueue_trial``;
+        None when a value lies outside its distribution (the estimator's
+        configuration is then not a point of the space).
+
+    Examples
+    --------
+    >>> from sklstm import LSTMClassifier
+    >>> from sklstm.search import resolve_space
+    >>> baseline_params(resolve_space({"batch_size": [16, 32]}), LSTMClassifier())
+    {'batch_size': 32}
+    """
+    params = estimator.get_params(deep=True)
+    final = final_estimator(estimator).get_params()
+    baseline = {}
+    for name, (param, dist, _) in resolved_space.items():
+        if dist is None:
+            continue
+        value = plain_value(params.get(param, final.get(name)))
+        if not _inside(dist, value):
+            return None
+        baseline[name] = value
+    return baseline
+
+
+def _inside(dist, value):
+    """Whether ``value`` is a point of the Optuna distribution ``dist``."""
+    if isinstance(dist, CategoricalDistribution):
+        return any(value is c or (type(value) is type(c) and value == c) for c in dist.choices)
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return False
+    if isinstance(dist, IntDistribution) and not isinstance(value, Integral):
+        return False
+    return dist.low <= value <= dist.high

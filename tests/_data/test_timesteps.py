@@ -1,0 +1,80 @@
+"""downsample: every k timesteps averaged into one, before seq_len cuts."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.model_selection import GridSearchCV
+from skorch.callbacks import Callback
+
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm._data.timesteps import downsample_steps
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(40, 11, 2)).astype(np.float32)
+Y = X[:, -4:, 0].sum(axis=1)
+COMMON = dict(hidden_size=4, max_epochs=2, tol=None, random_state=0, n_threads=1)
+
+
+def test_windows_average_and_the_last_one_takes_what_is_left():
+    seq = np.arange(7.0).reshape(-1, 1)
+    assert_allclose(downsample_steps(seq, 3)[:, 0], [1.0, 4.0, 6.0])
+    assert downsample_steps(seq, 1) is seq
+    assert downsample_steps(seq, 10).shape == (1, 1)
+
+
+def test_downsample_equals_training_on_averaged_input():
+    resampled = np.stack([downsample_steps(x, 3) for x in X])  # 11 steps -> 4
+    a = LSTMRegressor(**COMMON, downsample=3).fit(X, Y)
+    b = LSTMRegressor(**COMMON).fit(resampled, Y)
+    assert_allclose(a.predict(X), b.predict(resampled), rtol=1e-5)
+
+
+def test_it_comes_before_seq_len():
+    resampled_then_cut = np.stack([downsample_steps(x, 2)[-3:] for x in X])
+    a = LSTMRegressor(**COMMON, downsample=2, seq_len=3).fit(X, Y)
+    b = LSTMRegressor(**COMMON).fit(resampled_then_cut, Y)
+    assert_allclose(a.predict(X), b.predict(resampled_then_cut), rtol=1e-5)
+
+
+class _Widths(Callback):
+    def initialize(self):
+        self.widths = set()
+        return self
+
+    def on_batch_begin(self, net, batch=None, **kwargs):
+        x = batch[0]["x"] if isinstance(batch[0], dict) else batch[0]
+        self.widths.add(x.shape[1])
+
+
+def test_ragged_sequences_become_ceil_of_their_length_and_padding_stays_harmless():
+    ragged = [rng.normal(size=(n, 2)).astype(np.float32) for n in (5, 9, 12, 3) * 5]
+    y = np.array([s[:, 0].mean() for s in ragged])
+    est = LSTMRegressor(**COMMON, downsample=4, callbacks=[("widths", _Widths())])
+    est.fit(ragged, y)
+    # the longest sequence, 12 steps, becomes ceil(12 / 4) = 3: no batch is wider
+    assert max(dict(est.net_.callbacks_)["widths"].widths) == 3
+    alone = np.concatenate([est.predict([s]) for s in ragged[:4]])
+    assert_allclose(est.predict(ragged[:4]), alone, rtol=1e-5)
+    together = [downsample_steps(s, 4) for s in ragged]
+    assert [len(s) for s in together[:4]] == [2, 3, 3, 1]
+
+
+def test_downsample_is_searchable_with_numpy_grids():
+    search = GridSearchCV(LSTMClassifier(**COMMON), {"downsample": np.array([1, 3])}, cv=2)
+    search.fit(X, (Y > 0).astype(int))
+    assert [p["downsample"] for p in search.cv_results_["params"]] == [1, 3]
+
+
+@pytest.mark.parametrize(("params", "error", "message"), [
+    ({"downsample": 0}, ValueError, r"'downsample' .* an int in the range \[1, inf\)"),
+    ({"downsample": 1.5}, TypeError, r"'downsample' .* must be an int"),
+    ({"downsample": 2, "embedding_dim": 4}, ValueError,
+     "downsample=2 averages timesteps, which token ids cannot be"),
+])
+def test_bad_downsample_is_refused_before_training(params, error, message):
+    est = LSTMClassifier(**COMMON, **params)
+    tokens = [np.array([1, 2, 3]), np.array([4, 5])] * 4
+    with pytest.raises(error, match=message):
+        est.fit(tokens if "embedding_dim" in params else X, np.arange(8) % 2
+                if "embedding_dim" in params else (Y > 0).astype(int))
+    assert not hasattr(est, "net_")

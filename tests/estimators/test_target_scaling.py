@@ -1,0 +1,43 @@
+"""LSTMRegressor learns targets of any scale: they are standardized for training."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from sklstm import LSTMRegressor
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(120, 8, 2)).astype(np.float32)
+Y = X[:, -2:, 0].sum(axis=1) + 0.5 * X[:, :, 1].mean(axis=1)
+COMMON = dict(hidden_size=8, lr=0.01, max_epochs=60, tol=None, random_state=0, n_threads=1)
+
+
+@pytest.mark.parametrize(("scale", "offset"), [(1e3, 5e3), (1e-3, 0.0), (2.0, -7.0)])
+def test_an_affine_target_gives_the_same_model(scale, offset):
+    # a positive scale and any offset standardize to the very same training target
+    base = LSTMRegressor(**COMMON).fit(X, Y)
+    moved = LSTMRegressor(**COMMON).fit(X, scale * Y + offset)
+    assert_allclose(moved.predict(X), scale * base.predict(X) + offset,
+                    rtol=1e-4, atol=1e-5 * abs(scale))
+    assert moved.score(X, scale * Y + offset) == pytest.approx(base.score(X, Y), abs=1e-4)
+    assert base.score(X, Y) > 0.8
+
+
+def test_without_scaling_targets_far_from_unit_scale_train_poorly():
+    scaled = LSTMRegressor(**COMMON).fit(X, 1e3 * Y + 5e3).score(X, 1e3 * Y + 5e3)
+    raw = LSTMRegressor(**COMMON, scale_target=False).fit(X, 1e3 * Y + 5e3)
+    assert (raw.target_mean_, raw.target_scale_) == (0.0, 1.0)
+    assert raw.score(X, 1e3 * Y + 5e3) < scaled - 0.5
+
+
+def test_multi_output_targets_are_scaled_per_output():
+    Y2 = np.c_[Y * 1e3, Y * 1e-3]
+    est = LSTMRegressor(**COMMON).fit(X, Y2)
+    assert_allclose(est.target_scale_, Y2.std(axis=0))
+    assert est.predict(X).shape == (120, 2)
+
+
+def test_a_constant_target_keeps_scale_one():
+    est = LSTMRegressor(**{**COMMON, "max_epochs": 2}).fit(X, np.full(120, 3.0))
+    assert est.target_scale_[0] == 1.0
+    assert_allclose(est.predict(X[:5]), 3.0, atol=0.5)

@@ -1,0 +1,77 @@
+"""Readouts over all timesteps: padding never changes a result, and each does its job."""
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose
+
+from sklstm import LSTMClassifier
+from sklstm.network import LSTMNetwork, TimePooling
+
+POOLINGS = ["last", "mean", "max", "attention", "concat"]
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_padding_never_changes_the_output(pooling, bidirectional):
+    torch.manual_seed(0)
+    net = LSTMNetwork(3, 2, hidden_size=5, bidirectional=bidirectional, pooling=pooling).eval()
+    seqs = [torch.randn(n, 3) for n in (4, 9, 2)]
+    padded = torch.nn.utils.rnn.pad_sequence(seqs, batch_first=True)
+    together = net(padded, torch.tensor([4, 9, 2]))
+    alone = torch.cat([net(s[None]) for s in seqs])
+    assert_allclose(together.detach(), alone.detach(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["mean", "max"])
+def test_mean_and_max_pool_the_lstm_outputs(mode):
+    torch.manual_seed(0)
+    net = LSTMNetwork(2, 1, hidden_size=4, pooling=mode).eval()
+    x = torch.randn(3, 7, 2)
+    out = net.lstm(x)[0]
+    pooled = out.mean(dim=1) if mode == "mean" else out.max(dim=1).values
+    assert_allclose(net(x).detach(), net.head(pooled).detach(), rtol=1e-6)
+
+
+def test_attention_weights_cover_the_real_steps_only():
+    torch.manual_seed(0)
+    pool = TimePooling(2, "attention")
+    out = torch.randn(2, 5, 2)
+    out[1, 3:] = 1e6  # padding: must get no weight
+    pooled = pool(out, torch.tensor([5, 3]))
+    expected = torch.softmax(pool.score(out[1, :3]), dim=0).T @ out[1, :3]
+    assert_allclose(pooled[1].detach(), expected[0].detach(), rtol=1e-5)
+
+
+def test_concat_joins_last_state_max_and_mean():
+    torch.manual_seed(0)
+    net = LSTMNetwork(2, 1, hidden_size=4, pooling="concat").eval()
+    x = torch.randn(3, 6, 2)
+    out = net.lstm(x)[0]
+    joined = torch.cat([out[:, -1], out.max(dim=1).values, out.mean(dim=1)], dim=1)
+    assert net.head.in_features == 12
+    assert_allclose(net(x).detach(), net.head(joined).detach(), rtol=1e-6)
+
+
+def test_a_shape_in_the_middle_needs_a_readout_over_all_steps():
+    """The readout is what the estimator trains: 'max' finds a bump the last state forgets."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 0.3, size=(160, 60, 1)).astype(np.float32)
+    y = np.arange(160) % 2
+    X[y == 1, 20:26, 0] += 2.0  # class 1: a bump, followed by 34 steps of noise
+    common = dict(hidden_size=8, lr=0.02, max_epochs=40, tol=None, random_state=0,
+                  n_threads=1)
+    scores = {pooling: LSTMClassifier(pooling=pooling, **common).fit(X[:100], y[:100])
+              .score(X[100:], y[100:]) for pooling in ("last", "max")}
+    assert scores["max"] >= 0.95 and scores["max"] > scores["last"] + 0.1
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+def test_predictions_do_not_depend_on_the_other_sequences_of_the_batch(pooling):
+    torch.manual_seed(0)
+    net = LSTMNetwork(3, 4, hidden_size=32, bidirectional=True, pooling=pooling).eval()
+    x = torch.randn(29, 12, 3)
+    with torch.no_grad():
+        whole = net(x)
+        assert torch.equal(whole, torch.cat([net(x[i:i + 1]) for i in range(29)]))
+        assert torch.equal(whole[7:20], net(x[7:20]))

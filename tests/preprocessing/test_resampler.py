@@ -1,0 +1,57 @@
+"""SequenceResampler: the estimators' downsample as a Pipeline step."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklstm import LSTMClassifier
+from sklstm.preprocessing import SequenceResampler
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(30, 9, 2)).astype(np.float32)
+Y = (X[:, :, 0].mean(axis=1) > 0).astype(int)
+
+
+@parametrize_with_checks([SequenceResampler()])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("form", ["3d", "2d", "list", "object"])
+def test_every_form_comes_back_in_its_form(form):
+    ragged = [rng.normal(size=(n, 2)) for n in (5, 2, 7)]
+    data = {"3d": X, "2d": X[:, :, 0], "list": ragged,
+            "object": np.array(ragged, dtype=object)}[form]
+    out = SequenceResampler(factor=2).fit_transform(data)
+    if form == "3d":
+        assert out.shape == (30, 5, 2)
+    elif form == "2d":
+        assert out.shape == (30, 5)
+    else:
+        assert type(out) is type(data) and [len(s) for s in out] == [3, 1, 4]
+        assert_allclose(out[1][0], ragged[1].mean(axis=0))
+
+
+def test_the_step_equals_the_estimators_downsample():
+    common = dict(hidden_size=4, max_epochs=2, tol=None, random_state=0, n_threads=1)
+    pipe = Pipeline([("resample", SequenceResampler(factor=3)),
+                     ("lstm", LSTMClassifier(**common))]).fit(X, Y)
+    direct = LSTMClassifier(**common, downsample=3).fit(X, Y)
+    assert_allclose(pipe.predict_proba(X), direct.predict_proba(X), rtol=1e-5)
+
+
+def test_the_factor_is_searchable():
+    pipe = Pipeline([("resample", SequenceResampler()),
+                     ("lstm", LSTMClassifier(hidden_size=4, max_epochs=1, tol=None))])
+    search = GridSearchCV(pipe, {"resample__factor": np.array([1, 3])}, cv=2).fit(X, Y)
+    assert len(search.cv_results_["params"]) == 2
+
+
+@pytest.mark.parametrize(("factor", "error"), [(0, ValueError), (1.5, TypeError),
+                                               (True, TypeError)])
+def test_bad_factor_is_refused(factor, error):
+    with pytest.raises(error, match="'factor' parameter of SequenceResampler must be an int"):
+        SequenceResampler(factor=factor).fit(X)

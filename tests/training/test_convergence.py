@@ -1,0 +1,70 @@
+"""The convergence rule (tol, n_iter_no_change) and its ConvergenceWarning."""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from sklstm import LSTMClassifier, LSTMRegressor
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(60, 6, 2)).astype(np.float32)
+Y = (X[:, -1, 0] > 0).astype(int)
+
+FAST = dict(hidden_size=8, lr=0.05, batch_size=16, random_state=0, n_threads=1)
+
+
+def test_a_fit_stops_once_the_loss_stops_improving(recwarn):
+    est = LSTMClassifier(**FAST, tol=1e-2, n_iter_no_change=3).fit(X, Y)
+    assert est.converged_ and est.n_epochs_ < est.max_epochs
+    losses = est.history_[:, "train_loss"]
+    best = int(np.argmin(losses))
+    # the rule: the last 3 epochs did not beat the best loss before them by tol
+    assert min(losses[-3:]) > min(losses[:-3]) - 1e-2
+    assert best < len(losses) - 1 or losses[-1] > losses[-4] - 1e-2
+    assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+
+
+def test_reaching_max_epochs_first_warns_what_to_change():
+    est = LSTMClassifier(**FAST, max_epochs=3)
+    with pytest.warns(ConvergenceWarning, match=r"LSTMClassifier did not converge: "
+                      r"max_epochs=3 .* Raise max_epochs, raise lr \(now 0\.05\), or "
+                      r"shorten long sequences with downsample"):
+        est.fit(X, Y)
+    assert not est.converged_ and est.n_epochs_ == 3
+
+
+def test_tol_none_runs_every_epoch_without_a_warning(recwarn):
+    est = LSTMRegressor(**FAST, max_epochs=4, tol=None).fit(X, X[:, -1, 0])
+    assert est.n_epochs_ == 4 and not est.converged_
+    assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+
+
+def test_early_stopping_applies_the_rule_to_the_validation_loss():
+    est = LSTMClassifier(**FAST, early_stopping=True, tol=0.0, n_iter_no_change=2,
+                         max_epochs=60).fit(X, Y)
+    valid = est.history_[:, "valid_loss"]
+    assert est.converged_ and est.n_epochs_ < 60
+    assert min(valid[-2:]) >= min(valid[:-2])  # 2 epochs without a better valid loss
+    # the best epoch's weights are restored: the last epochs' weights are not kept
+    stopper = dict(est.net_.callbacks_)["convergence"]
+    assert stopper.monitor == "valid_loss" and stopper.best_epoch_ == int(np.argmin(valid)) + 1
+
+
+def test_patience_is_a_deprecated_alias_of_n_iter_no_change():
+    est = LSTMClassifier(**FAST, early_stopping=True, patience=2, max_epochs=60)
+    with pytest.warns(FutureWarning, match="patience was renamed n_iter_no_change"):
+        est.fit(X, Y)
+    assert dict(est.net_.callbacks_)["convergence"].patience == 2
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"tol": -1e-3}, r"'tol' parameter of LSTMClassifier must be a float in the range "
+                     r"\[0.0, inf\) or None"),
+    ({"n_iter_no_change": 0}, r"'n_iter_no_change' .* an int in the range \[1, inf\)"),
+    ({"n_iter_no_change": 2.0}, r"'n_iter_no_change' .* must be an int"),
+])
+def test_bad_convergence_settings_are_refused_before_training(params, message):
+    est = LSTMClassifier(**FAST, **params)
+    with pytest.raises(ValueError, match=message):
+        est.fit(X, Y)
+    assert not hasattr(est, "net_")

@@ -33,7 +33,8 @@ def _folds(text):
     try:
         folds = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of folds or 'auto', got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a number of folds or 'auto', got {text!r}") from None
     if folds < 2:
         raise argparse.ArgumentTypeError(f"--cv needs at least 2 folds, got {folds}")
     return folds

@@ -22,8 +22,8 @@ from optuna.pruners import (
 from .budget import TrialBudget
 from .metrics import check_multi_objective
 from .objective import make_objective
-from .selection import baseline_params
 from .report import ProgressBar
+from .selection import baseline_params
 from .storage import resolve_storage
 
 __all__ = ["PRUNERS", "create_or_load_study", "make_pruner", "run_study", "tune"]

@@ -94,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="also minimize this fit cost; prints the Pareto front (no pruning)")
     tune.add_argument("--seed", type=int, default=None,
                       help="sampler seed; give each worker a different one")
+    tune.add_argument("--heartbeat", type=int, default=60, metavar="SECONDS",
+                      help="running trials report every SECONDS, so the trial of a worker "
+                      "that died is failed after twice that and its place freed "
+                      "(default: 60; 0: off)")
+    tune.add_argument("--retry-failed", type=int, default=0, metavar="N",
+                      help="run a trial failed for its dead worker again, up to N times")
     tune.add_argument("--no-progress", action="store_true", help="no progress bar")
     tune.add_argument("--max-rows", type=int, default=20, help="rows of the results table")
     return parser
@@ -121,13 +127,21 @@ def _tune(args) -> int:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
     print(f"study {args.study_name!r} on {describe_storage(args.storage)}, "
           f"{len(X)} samples, cv={args.cv}", file=sys.stderr)
-    study = tune(
-        estimator, X, y, n_trials=args.n_trials, timeout=args.timeout,
-        study_name=args.study_name, storage=args.storage, cv=args.cv, scoring=args.scoring,
-        space=space, pruner=args.pruner, multi_objective=args.multi_objective,
-        sampler=optuna.samplers.TPESampler(seed=args.seed),
-        show_progress_bar=not args.no_progress,
-    )
+    try:
+        study = tune(
+            estimator, X, y, n_trials=args.n_trials, timeout=args.timeout,
+            study_name=args.study_name, storage=args.storage, cv=args.cv,
+            scoring=args.scoring, space=space, pruner=args.pruner,
+            multi_objective=args.multi_objective,
+            sampler=optuna.samplers.TPESampler(seed=args.seed),
+            heartbeat_interval=args.heartbeat or None, retry_failed=args.retry_failed,
+            show_progress_bar=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        print(f"sklstm tune: interrupted; the finished trials are kept in "
+              f"{describe_storage(args.storage)}, and the interrupted one is marked FAIL. "
+              "Run the same command again to continue the study.", file=sys.stderr)
+        return 130
     print(summary(study))
     print()
     print(results_table(study, max_rows=args.max_rows))

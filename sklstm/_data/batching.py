@@ -61,10 +61,13 @@ class BatchLoader:
     seed : int or None, default=None
         Seed of the shuffling generator (drawn from torch's global generator
         when None).
+    start_epoch : int, default=0
+        Epochs already trained (a fit resumed from a checkpoint): their orders are
+        drawn and dropped, so the next epoch gets the order it would have had.
     """
 
     def __init__(self, dataset, batch_size, shuffle=False, bucketing=False,
-                 bucket_batches=50, seed=None):
+                 bucket_batches=50, seed=None, start_epoch=0):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -77,6 +80,8 @@ class BatchLoader:
             if seed is None:
                 seed = int(torch.randint(2**62, (1,)))
             self._generator.manual_seed(seed)
+            for _ in range(start_epoch):
+                self._epoch_batches()
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)
@@ -104,17 +109,21 @@ class BatchLoader:
         shuffled = torch.randperm(len(batches), generator=self._generator).tolist()
         return [batches[i] for i in shuffled]
 
-    def __iter__(self):
+    def _epoch_batches(self):
+        """One epoch's batches as index tensors; None for sequential, unshuffled passes."""
         order = self._order()
-        n = len(self.dataset)
-        if order is None:  # sequential over the whole dataset: slices are views
-            for start in range(0, n, self.batch_size):
+        if order is None:
+            return None
+        if self.bucketing and self.shuffle and self._base.lengths is not None:
+            return self._bucketed(order)
+        return order.split(self.batch_size)
+
+    def __iter__(self):
+        batches = self._epoch_batches()
+        if batches is None:  # sequential over the whole dataset: slices are views
+            for start in range(0, len(self.dataset), self.batch_size):
                 yield self._base.take(slice(start, start + self.batch_size))
             return
-        if self.bucketing and self.shuffle and self._base.lengths is not None:
-            batches = self._bucketed(order)
-        else:
-            batches = order.split(self.batch_size)
         for idx in batches:
             yield self._base.take(idx)
 

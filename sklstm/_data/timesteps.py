@@ -245,9 +245,27 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
         values = downsample_steps(values, factor, axis=1)
         values = keep_steps(values, seq_len, keep, axis=1)
         # one copy at most: float32, C order, writable (inputs may be read-only memmaps)
-        values = np.require(values, dtype=np.float32, requirements=["C", "W"])
+        with np.errstate(over="ignore"):  # an overflow is reported below, in words
+            values = np.require(values, dtype=np.float32, requirements=["C", "W"])
+        values = _finite_float32(values)
         return Sequences(values, None, values.shape[2], form, factor)
     factor = resolve_downsample(downsample, max(len(s) for s in data))
     items = [keep_steps(downsample_steps(s, factor), seq_len, keep) for s in data]
-    values, lengths = _pad(items, 0.0, np.float32)
-    return Sequences(values, lengths, values.shape[2], form, factor)
+    with np.errstate(over="ignore"):
+        values, lengths = _pad(items, 0.0, np.float32)
+    return Sequences(_finite_float32(values), lengths, values.shape[2], form, factor)
+
+
+def _finite_float32(values):
+    """``values``, after checking that the conversion to float32 overflowed nowhere.
+
+    The input was checked to be finite, so an infinity here is a float64 value beyond
+    float32's range (about 3.4e38).
+    """
+    if not np.isfinite(values).all():
+        where = np.argwhere(~np.isfinite(values))[0]
+        raise ValueError(
+            f"X has a value beyond float32's range (+-3.4e38) in sequence {where[0]}, which "
+            "the network computes in; rescale X (sklstm.preprocessing.SequenceScaler)."
+        )
+    return values

@@ -10,6 +10,7 @@ estimator's parameters plain values that sklearn can clone, search and validate 
 from __future__ import annotations
 
 import copy
+import os
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -31,8 +32,13 @@ from .._param_validation import PlainParamsMixin, integers, plain_params, reals
 from ..network import POOLINGS, LSTMNetwork
 from ..resources import PeakMemory, limit_threads, resolve_device
 from ..training import net_class, scaled_learning_rate, warmup_scheduler
+from ..training.checkpointing import FitCheckpoint
 from ..training.convergence import check_convergence, stopping_callback
+from ..training.divergence import DivergenceGuard
+from ..training.interrupts import EpochSnapshot, finish_interrupted
 from ..training.optimizers import optimizer_defaults, resolve_optimizer
+
+_SNAPSHOT = "epoch_snapshot"
 
 
 class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
@@ -75,6 +81,7 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
+        "checkpoint": [str, os.PathLike, None],
     }
 
     def __init__(self, *, hidden_size=64, num_layers=1, bidirectional=False, dropout=0.0,
@@ -85,7 +92,8 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
                  lr_scaling=None, base_batch_size=16, warmup_epochs=0,
                  early_stopping=False, validation_fraction=0.1, patience="deprecated",
                  embedding_dim=None, vocab_size=None, padding_idx=0, device="auto",
-                 n_threads=None, random_state=None, verbose=0, callbacks=None):
+                 n_threads=None, random_state=None, verbose=0, callbacks=None,
+                 checkpoint=None):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.bidirectional = bidirectional
@@ -119,6 +127,7 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.checkpoint = checkpoint
 
     # -- what subclasses define -------------------------------------------------
     @abstractmethod
@@ -128,6 +137,10 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def _n_outputs(self):
         """Output units of the network."""
+
+    @abstractmethod
+    def _trivial_loss(self, y_train):
+        """The training loss of predicting the targets' distribution, for divergence."""
 
 
     # -- parameters -------------------------------------------------------------
@@ -210,6 +223,17 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         self : object
             The fitted estimator.
         """
+        before = set(vars(self))
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            # a fit either completes or leaves no fitted state: what this fit added, and
+            # what an earlier fit left (fitted names end in "_"), goes
+            for name in [n for n in vars(self) if n not in before or n.endswith("_")]:
+                delattr(self, name)
+            raise
+
+    def _fit(self, X, y):
         p = self._checked_params()
         device = resolve_device(p.device)
         if y is None:
@@ -225,48 +249,87 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         )
         seqs = self._sequences(X, reset=True)
         y_train = self._encode_y(y)
+        self._trivial = self._trivial_loss(y_train)
         self.effective_batch_size_ = p.batch_size * p.accumulation_steps
         self.lr_ = scaled_learning_rate(
             p.lr, self.effective_batch_size_, p.base_batch_size, p.lr_scaling
         )
         self.device_ = device
         seed = int(check_random_state(p.random_state).randint(np.iinfo(np.int32).max))
+        self._train(p, seed, seqs, y_train)
+        return self
+
+    def _train(self, p, seed, seqs, y_train):
+        """Train the net (set as ``net_`` first, so callbacks may already predict)."""
+        device = self.device_
+        checkpoint = None if p.checkpoint is None else FitCheckpoint(
+            p.checkpoint, plain_params(self.get_params(deep=False)), seqs, y_train)
+        done = 0 if checkpoint is None else checkpoint.epochs_done()
+        # a checkpointed fit that converged, or has all max_epochs, is only loaded
+        ended = checkpoint.finished() if done else None
+        loaded_only = bool(done) and (done >= p.max_epochs or bool(ended and ended["converged"]))
         cuda = [device] if device.type == "cuda" else []
         with limit_threads(p.n_threads), torch.random.fork_rng(devices=cuda), \
                 PeakMemory(device) as memory:
             torch.manual_seed(seed)
             start = time.perf_counter()
             dataset = SequenceDataset.from_sequences(seqs, y_train, device)
-            # set before training, so callbacks may already call predict/score
-            self.net_ = self._build_net(p, seed, seqs)
-            self.net_.fit(dataset, y_train)
+            self.net_ = self._build_net(p, seed, seqs, checkpoint, min(done, p.max_epochs - 1))
+            if done:  # a resumed fit: continue with the state it left
+                checkpoint.restore(self.net_)
+                if not loaded_only:
+                    self.net_.partial_fit(dataset, y_train)
+            else:
+                if checkpoint is not None:
+                    checkpoint.start()
+                self.net_.fit(dataset, y_train)
             self.fit_time_ = time.perf_counter() - start
         self.peak_memory_ = memory.peak
+        if loaded_only:
+            self.converged_, self.interrupted_ = bool(ended and ended["converged"]), False
+        else:
+            self._check_end(p)
+        if checkpoint is not None and not self.interrupted_:
+            checkpoint.finish(self.converged_)
         self.n_epochs_ = len(self.net_.history)
-        # counted from the batch rows: an interrupted epoch (skorch stops on
-        # KeyboardInterrupt) records no train_batch_count but did take its steps
         self.n_updates_ = sum(
             "train_loss" in row for epoch in self.net_.history for row in epoch["batches"]
         )
-        self.converged_ = check_convergence(self, self.net_, p.max_epochs, self.lr_)
-        return self
 
-    def _callbacks(self, p):
-        callbacks = []
+    def _check_end(self, p):
+        """Whether the fit converged or was interrupted (then back to its last epoch)."""
+        self.converged_ = check_convergence(self, self.net_, p.max_epochs, self.lr_)
+        # skorch ends a fit quietly on KeyboardInterrupt: neither converged nor done
+        snapshot = dict(self.net_.callbacks_)[_SNAPSHOT]
+        self.interrupted_ = snapshot.in_epoch_ or (
+            not self.converged_ and len(self.net_.history) < p.max_epochs)
+        if self.interrupted_ and not finish_interrupted(self, self.net_, snapshot):
+            raise KeyboardInterrupt  # no epoch was complete: nothing to keep
+
+
+    def _callbacks(self, p, checkpoint):
+        # the snapshot first: it must see an epoch end before the stopper ends the fit
+        callbacks = [(_SNAPSHOT, EpochSnapshot()),
+                     ("divergence", DivergenceGuard(type(self).__name__, self.lr_,
+                                                    self._trivial))]
         if p.gradient_clip is not None:
             callbacks.append(("gradient_clip", GradientNormClipping(p.gradient_clip)))
         if p.warmup_epochs:
             callbacks.append(("warmup", warmup_scheduler(p.warmup_epochs)))
-        stopper = stopping_callback(p.tol, p.n_iter_no_change, p.early_stopping)
+        stopper = stopping_callback(
+            p.tol, p.n_iter_no_change, p.early_stopping,
+            best_weights=None if checkpoint is None else checkpoint.best_weights)
         if stopper is not None:
             callbacks.append(stopper)
+        if checkpoint is not None:  # last: an epoch is written once it has been checked
+            callbacks += checkpoint.callbacks(p.early_stopping)
         # copies: fitting must not change the callbacks the user passed in
         for i, cb in enumerate(p.callbacks or []):
             named = cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)
             callbacks.append((named[0], copy.deepcopy(named[1])))
         return callbacks
 
-    def _build_net(self, p, seed, seqs):
+    def _build_net(self, p, seed, seqs, checkpoint=None, done=0):
         bucketing = seqs.lengths is not None if p.bucketing == "auto" else bool(p.bucketing)
         opt_params = {**optimizer_defaults(p.optimizer, self.device_, p.optimizer_params),
                       **(p.optimizer_params or {})}
@@ -297,16 +360,17 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
             optimizer=p.optimizer,
             lr=self.lr_,
             **opt_kwargs,
-            max_epochs=p.max_epochs,
+            max_epochs=p.max_epochs - done,
             batch_size=self.effective_batch_size_,
             micro_batch_size=p.batch_size,
             iterator_train=BatchLoader,
             iterator_train__shuffle=True,
             iterator_train__bucketing=bucketing,
             iterator_train__seed=seed,
+            iterator_train__start_epoch=done,
             iterator_valid=BatchLoader,
             train_split=train_split,
-            callbacks=self._callbacks(p),
+            callbacks=self._callbacks(p, checkpoint),
             device=self.device_,
             verbose=p.verbose,
         )
@@ -320,7 +384,15 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         dataset = SequenceDataset.from_sequences(seqs, None, device)
         with limit_threads(self._sequence_params["n_threads"]):
             out = self.net_.forward(dataset, training=False, device="cpu")
-        return out.numpy().astype(np.float64)
+        out = out.numpy().astype(np.float64)
+        bad = np.flatnonzero(~np.isfinite(out).all(axis=1))
+        if bad.size:  # a guard: divergence and out-of-range input are refused earlier
+            raise ValueError(
+                f"{type(self).__name__} produced non-finite outputs for sequence {bad[0]} of "
+                "X; its values may be far outside the training data's range (scale X as "
+                "for training)."
+            )
+        return out
 
     @property
     def history_(self):

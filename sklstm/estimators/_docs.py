@@ -124,6 +124,13 @@ default="adam"
         Extra skorch callbacks (instances or ``(name, callback)`` tuples),
         e.g. ``skorch.callbacks.LRScheduler``. They are deep-copied at ``fit``;
         the fitted copies are in ``net_.callbacks_``.
+    checkpoint : str, os.PathLike or None, default=None
+        A directory where the fit writes its state after every epoch (weights,
+        optimizer, history, random state; no pickle). A fit of the same parameters
+        on the same data that finds it there continues where it stopped, with the
+        result of one uninterrupted fit (for an int ``random_state``); one that had
+        finished is loaded, not trained again. ``max_epochs`` may be raised to train
+        further. Use one directory per fit (not inside a search).
 """
 
 ATTRIBUTES = """\
@@ -145,6 +152,9 @@ ATTRIBUTES = """\
         Optimizer steps taken.
     n_epochs_ : int
         Epochs run (fewer than ``max_epochs`` once converged).
+    interrupted_ : bool
+        Whether Ctrl-C (KeyboardInterrupt) ended the fit; the model is then the one
+        of the last complete epoch (a ``FitInterruptedWarning`` says so).
     converged_ : bool
         Whether the convergence rule ended the fit; False when it ran all
         ``max_epochs`` (then a ``ConvergenceWarning`` said so, unless ``tol`` is

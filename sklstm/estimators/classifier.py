@@ -65,6 +65,11 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
     def _n_outputs(self):
         return len(self.classes_)
 
+    def _trivial_loss(self, y_train):
+        # cross-entropy of predicting the class frequencies: their entropy
+        freq = np.bincount(y_train) / len(y_train)
+        return float(-(freq[freq > 0] * np.log(freq[freq > 0])).sum())
+
     def predict_proba(self, X):
         """Class probabilities.
 

@@ -19,17 +19,58 @@ with several workers a study may end with up to ``workers - 1`` trials more than
 from __future__ import annotations
 
 import threading
+import time
+import warnings
 import zlib
 
-from optuna.storages import InMemoryStorage, JournalStorage, RDBStorage
+from optuna.exceptions import ExperimentalWarning
+from optuna.storages import InMemoryStorage, JournalStorage, RDBStorage, fail_stale_trials
+from optuna.storages._heartbeat import is_heartbeat_enabled
 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 from optuna.trial import TrialState
 from sqlalchemy import text
 
-__all__ = ["TrialBudget", "budget_lock"]
+__all__ = ["TrialBudget", "budget_lock", "uses_budget"]
 
-#: Trials that use up the budget: enqueued (WAITING) trials are not run yet.
-_COUNTED = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+#: Longest wait between two looks at a full budget with trials still running.
+_POLL_SECONDS = 5
+
+
+def _heartbeat_interval(study):
+    """The storage's heartbeat interval in seconds, or None without heartbeats."""
+    storage = study._storage  # Optuna gives no public handle on a study's storage
+    return storage.get_heartbeat_interval() if is_heartbeat_enabled(storage) else None
+
+#: User attribute of a trial that Ctrl-C interrupted (it does not use up the budget).
+INTERRUPTED = "sklstm_interrupted"
+#: User attribute with the reason of a trial that failed in the objective.
+FAIL_REASON = "fail_reason"
+
+#: Trials that may use up the budget: enqueued (WAITING) trials are not run yet.
+_CANDIDATES = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+def uses_budget(trial):
+    """Whether a trial holds a place in the study's budget.
+
+    Running, complete and pruned trials do, and trials that failed in the objective
+    (they carry a ``fail_reason``); a trial failed for its dead worker (no heartbeat:
+    it never got to record a reason) or interrupted by Ctrl-C does not, so the study
+    still ends with the requested number of trials.
+
+    Parameters
+    ----------
+    trial : optuna.trial.FrozenTrial
+        A trial of the study.
+
+    Returns
+    -------
+    bool
+        Whether it counts.
+    """
+    if trial.state != TrialState.FAIL:
+        return trial.state in _CANDIDATES
+    return FAIL_REASON in trial.user_attrs and not trial.user_attrs.get(INTERRUPTED)
 
 
 class _NoLock:
@@ -120,15 +161,18 @@ class TrialBudget:
     Optuna callback) do both inside ``study.optimize``: each finished trial claims the
     next place, and the wrapped objective releases it as the new trial starts. A trial
     left RUNNING by a killed worker uses up its place: without heartbeats, Optuna cannot
-    tell it from a slow one.
+    tell it from a slow one, unless the storage has heartbeats
+    (:mod:`sklstm.search.heartbeat`): then :meth:`claim` first fails the trials of dead
+    workers, and when the budget is full but trials are still running, it waits for
+    them, since one may yet fail for its dead worker and free its place.
 
     Parameters
     ----------
     study : optuna.Study
         The study whose trials are counted; its storage decides the lock.
     n_trials : int
-        Most trials the study may hold, counting RUNNING, COMPLETE, PRUNED and
-        FAIL trials of every worker (enqueued WAITING trials are not counted).
+        Most trials the study may hold: those of every worker for which
+        :func:`uses_budget` is true.
 
     Examples
     --------
@@ -150,14 +194,17 @@ class TrialBudget:
         self._held = False
 
     def n_used(self) -> int:
-        """Trials that count against the budget (all but enqueued WAITING ones).
+        """Trials that count against the budget.
 
         Returns
         -------
         int
-            Number of the study's RUNNING, COMPLETE, PRUNED and FAIL trials.
+            Number of the study's trials for which :func:`uses_budget` is true.
         """
-        return len(self.study.get_trials(deepcopy=False, states=_COUNTED))
+        return sum(map(uses_budget, self._trials()))
+
+    def _trials(self):
+        return self.study.get_trials(deepcopy=False, states=_CANDIDATES)
 
     def claim(self) -> bool:
         """Take the lock and check whether one more trial fits.
@@ -168,12 +215,21 @@ class TrialBudget:
             True, with the lock still held until :meth:`release`, if one more
             trial fits; False, with the lock released, otherwise.
         """
-        self.lock.acquire()
-        self._held = True
-        if self.n_used() < self.n_trials:
-            return True
-        self.release()
-        return False
+        heartbeat = _heartbeat_interval(self.study)
+        while True:
+            self.lock.acquire()
+            self._held = True
+            if heartbeat:
+                with warnings.catch_warnings():  # "experimental" since Optuna 2.9
+                    warnings.simplefilter("ignore", ExperimentalWarning)
+                    fail_stale_trials(self.study)
+            trials = self._trials()
+            if sum(map(uses_budget, trials)) < self.n_trials:
+                return True
+            self.release()
+            if not heartbeat or not any(t.state == TrialState.RUNNING for t in trials):
+                return False
+            time.sleep(min(heartbeat, _POLL_SECONDS))
 
     def release(self) -> None:
         """Let the next worker count; does nothing if the lock is not held."""

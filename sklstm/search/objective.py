@@ -28,6 +28,7 @@ from sklearn.metrics import check_scoring
 from sklearn.utils import _safe_indexing
 from skorch.callbacks import Callback
 
+from .budget import FAIL_REASON, INTERRUPTED
 from .metrics import FIT_STATS, check_multi_objective, fit_stats
 from .pipeline import final_estimator, final_prefix
 from .selection import resolve_cv
@@ -37,6 +38,8 @@ __all__ = ["CVObjective", "EpochScoreReporter", "make_objective"]
 
 #: Name of the reporting callback inside the LSTM's ``callbacks`` list.
 CALLBACK_NAME = "sklstm_optuna_reporter"
+
+
 
 
 class EpochScoreReporter(Callback):
@@ -225,6 +228,16 @@ class CVObjective:
         self.splits_ = list(cv.split(X, y, groups))
 
     def __call__(self, trial):
+        try:
+            return self._evaluate(trial)
+        except KeyboardInterrupt:
+            # Optuna fails the trial and stops the study; the trial says why, and does
+            # not use up the study's budget (TrialBudget), so a resumed search reruns it
+            trial.set_user_attr(INTERRUPTED, True)
+            trial.set_user_attr(FAIL_REASON, "interrupted (Ctrl-C)")
+            raise
+
+    def _evaluate(self, trial):
         params = sample_resolved(trial, self.space)
         fixed = {p: _json_safe(spec) for p, dist, spec in self.space.values() if dist is None}
         trial.set_user_attr("fixed_params", fixed)
@@ -243,7 +256,7 @@ class CVObjective:
             raise  # an Exception too, but not a failure
         except Exception as exc:
             # Optuna logs the exception but does not store it; keep the reason with the trial.
-            trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}")
+            trial.set_user_attr(FAIL_REASON, f"{type(exc).__name__}: {exc}")
             raise
         finally:
             self._record(trial, scores, stats)
@@ -288,6 +301,10 @@ class CVObjective:
             callbacks = [*(final.get_params()["callbacks"] or []), (CALLBACK_NAME, reporter)]
             estimator.set_params(**{final_prefix(estimator) + "callbacks": callbacks})
         estimator.fit(X_train, y_train)
+        if final_estimator(estimator).interrupted_:
+            # the estimator swallowed Ctrl-C (as skorch does) and kept its last epoch:
+            # for a search that is an interrupt, not a score
+            raise KeyboardInterrupt
         stats.append(fit_stats(estimator))
         return float(self.scorer_(estimator, X_test, y_test))
 

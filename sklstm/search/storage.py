@@ -25,6 +25,8 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 from sqlalchemy.exc import IntegrityError
 
+from .heartbeat import HeartbeatJournalStorage, heartbeat_kwargs
+
 __all__ = ["DEFAULT_STORAGE_PATH", "describe_storage", "resolve_storage"]
 
 #: Journal file used when no storage is given.
@@ -33,33 +35,38 @@ DEFAULT_STORAGE_PATH = "sklstm-study.journal"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
-def _journal_storage(backend, location, failure):
-    """``JournalStorage`` on ``backend(location)``, any failure as a ValueError."""
+def _journal_storage(backend, location, failure, heartbeat):
+    """A journal storage on ``backend(location)`` (with heartbeats if asked), any
+    failure as a ValueError."""
     try:
-        return JournalStorage(backend(location))
+        log = backend(location)
+        if heartbeat:
+            return HeartbeatJournalStorage(log, **heartbeat)
+        return JournalStorage(log)
     except Exception as exc:
         raise ValueError(f"{failure}: {exc}") from exc
 
 
-def _journal(path: str) -> JournalStorage:
+def _journal(path: str, heartbeat) -> JournalStorage:
     path = os.path.expanduser(path)
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise ValueError(f"journal storage {path!r}: directory {parent!r} does not exist")
     # Replays the whole log: a file that is not an Optuna journal fails here.
     return _journal_storage(JournalFileBackend, path,
-                            f"{path!r} is not a readable Optuna journal file")
+                            f"{path!r} is not a readable Optuna journal file", heartbeat)
 
 
-def _redis(url: str) -> JournalStorage:
+def _redis(url: str, heartbeat) -> JournalStorage:
     from optuna.storages.journal import JournalRedisBackend
 
     if importlib.util.find_spec("redis") is None:
         raise ValueError(f"storage {url!r} needs the 'redis' package: pip install redis")
-    return _journal_storage(JournalRedisBackend, url, f"cannot open Redis storage {url!r}")
+    return _journal_storage(JournalRedisBackend, url, f"cannot open Redis storage {url!r}",
+                            heartbeat)
 
 
-def _rdb(url: str) -> RDBStorage:
+def _rdb(url: str, heartbeat) -> RDBStorage:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -88,6 +95,7 @@ def _rdb(url: str) -> RDBStorage:
     open_storage = functools.partial(
         RDBStorage, parsed.render_as_string(hide_password=False),
         engine_kwargs={"pool_pre_ping": True},
+        **heartbeat_kwargs(**heartbeat) if heartbeat else {},
     )
     try:
         try:
@@ -100,7 +108,8 @@ def _rdb(url: str) -> RDBStorage:
         raise ValueError(f"cannot open storage {shown!r}: {exc}") from exc
 
 
-def resolve_storage(storage=None) -> BaseStorage:
+def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,
+                    retry_failed=0) -> BaseStorage:
     """Open the Optuna storage named by ``storage``, or raise a clear ``ValueError``.
 
     Parameters
@@ -108,6 +117,16 @@ def resolve_storage(storage=None) -> BaseStorage:
     storage : None, str, os.PathLike or optuna.storages.BaseStorage, default=None
         See the module docstring for the accepted forms; None means the journal file
         :data:`DEFAULT_STORAGE_PATH` in the working directory.
+    heartbeat_interval : int or None, default=None
+        Turn on heartbeats (journal files and RDB storages; see
+        :mod:`sklstm.search.heartbeat`): running trials report every this many
+        seconds, so the trial of a worker that died is failed instead of left RUNNING.
+        Ignored for a storage instance, which keeps its own settings.
+    grace_period : int or None, default=None
+        Seconds without a heartbeat before such a trial is failed; None is twice the
+        interval.
+    retry_failed : int, default=0
+        How many times a trial failed that way is run again.
 
     Returns
     -------
@@ -136,21 +155,25 @@ def resolve_storage(storage=None) -> BaseStorage:
     """
     if isinstance(storage, BaseStorage):
         return storage
+    heartbeat = None
+    if heartbeat_interval is not None:
+        heartbeat = {"heartbeat_interval": heartbeat_interval, "grace_period": grace_period,
+                     "retry_failed": retry_failed}
     if storage is None:
-        return _journal(DEFAULT_STORAGE_PATH)
+        return _journal(DEFAULT_STORAGE_PATH, heartbeat)
     if isinstance(storage, os.PathLike):
-        return _journal(os.fspath(storage))
+        return _journal(os.fspath(storage), heartbeat)
     if not isinstance(storage, str) or not storage.strip():
         raise ValueError(f"storage must be a URL, a file path or an Optuna storage: {storage!r}")
     if storage.startswith("journal:"):
         path = storage[len("journal:") :]
-        return _journal(path[2:] if path.startswith("//") else path)
+        return _journal(path[2:] if path.startswith("//") else path, heartbeat)
     if storage.startswith(("redis://", "rediss://", "unix://")):
-        return _redis(storage)
+        return _redis(storage, heartbeat)
     # No "scheme:" (or a Windows drive letter): a plain path to a journal file.
     if not _SCHEME.match(storage) or re.match(r"^[A-Za-z]:[\\/]", storage):
-        return _journal(storage)
-    return _rdb(storage)
+        return _journal(storage, heartbeat)
+    return _rdb(storage, heartbeat)
 
 
 def describe_storage(storage) -> str:

@@ -135,7 +135,8 @@ def _check_existing(study_name, storage, directions, attrs) -> None:
 
 
 def create_or_load_study(study_name, storage=None, *, scoring=None, multi_objective=None,
-                         pruner=None, sampler=None) -> optuna.Study:
+                         pruner=None, sampler=None, heartbeat_interval=None,
+                         retry_failed=0) -> optuna.Study:
     """Create the study, or join it if it exists, after checking it fits this search.
 
     Everything is validated first (storage URL, pruner, directions of an existing study,
@@ -159,6 +160,12 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
         pruning for two.
     sampler : optuna.samplers.BaseSampler or None, default=None
         The study's sampler; None means Optuna's default (TPE).
+    heartbeat_interval : int or None, default=None
+        Heartbeats for the trials of a storage opened from a URL or path, so that the
+        trial of a worker that died is failed (see :mod:`sklstm.search.heartbeat`);
+        None: no heartbeats.
+    retry_failed : int, default=0
+        How many times a trial failed for its dead worker is run again.
 
     Returns
     -------
@@ -187,7 +194,8 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
         raise ValueError("study_name must be a non-empty string")
     directions = objective_directions(multi_objective)
     pruner = make_pruner(pruner, multi_objective)
-    storage = resolve_storage(storage)
+    storage = resolve_storage(storage, heartbeat_interval=heartbeat_interval,
+                              retry_failed=retry_failed)
     attrs = _sklstm_attrs(scoring, multi_objective)
     _check_existing(study_name, storage, directions, attrs)
     # load_if_exists: another worker may create it between the check and this call.
@@ -270,7 +278,7 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
 def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", storage=None,
          cv="auto", scoring=None, space=None, pruner=None, sampler=None,
          multi_objective=None, groups=None, reuse_duplicates=True, baseline=True,
-         show_progress_bar=False) -> optuna.Study:
+         heartbeat_interval=60, retry_failed=0, show_progress_bar=False) -> optuna.Study:
     """Optuna search for an sklstm estimator or Pipeline: validate, create/join, run.
 
     Parameters
@@ -320,6 +328,15 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
         as the first trial of a new study, so the search has to beat it on the same
         folds to pick anything else (:func:`~sklstm.search.selection.baseline_params`;
         skipped when those values are not a point of the space).
+    heartbeat_interval : int or None, default=60
+        Running trials report every this many seconds (journal files and databases),
+        so that the trial of a worker that died is failed after twice that long and its
+        place in ``n_trials`` is freed; a worker whose budget is full waits for running
+        trials to end for that reason. None turns heartbeats off (a dead worker's trial
+        then stays RUNNING and keeps its place).
+    retry_failed : int, default=0
+        Run a trial failed for its dead worker again, up to this many times
+        (``optuna.storages.RetryFailedTrialCallback``).
     show_progress_bar : bool, default=False
         Show a tqdm bar of the study-wide progress.
 
@@ -348,7 +365,8 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
     )
     study = create_or_load_study(
         study_name, storage, scoring=scoring, multi_objective=multi_objective,
-        pruner=pruner, sampler=sampler,
+        pruner=pruner, sampler=sampler, heartbeat_interval=heartbeat_interval,
+        retry_failed=retry_failed,
     )
     if baseline and not study.get_trials(deepcopy=False):
         params = baseline_params(objective.space, estimator)

@@ -9,12 +9,14 @@ it; this module only configures it and reads the outcome.
 
 from __future__ import annotations
 
+import os
 import warnings
 
+import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import EarlyStopping
 
-__all__ = ["STOPPER", "check_convergence", "stopping_callback"]
+__all__ = ["STOPPER", "ConvergenceStopping", "check_convergence", "stopping_callback"]
 
 #: Name of the stopping callback in the net's callbacks.
 STOPPER = "convergence"
@@ -24,7 +26,37 @@ def _quiet(*args, **kwargs):
     """A sink that prints nothing: the estimator reports convergence itself."""
 
 
-def stopping_callback(tol, n_iter_no_change, early_stopping):
+class ConvergenceStopping(EarlyStopping):
+    """skorch's ``EarlyStopping``, which on a resumed fit continues from the history.
+
+    skorch starts the rule afresh at every ``on_train_begin``; a fit resumed from a
+    checkpoint (:mod:`~sklstm.training.checkpointing`) already has epochs, whose
+    scores are replayed here, so it stops exactly where one uninterrupted fit would.
+    """
+
+    def __init__(self, *args, best_weights=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.best_weights = best_weights
+
+    def on_train_begin(self, net, **kwargs):
+        """Reset the rule, then replay the epochs the history already holds."""
+        super().on_train_begin(net, **kwargs)
+        for row in net.history:
+            score = row.get(self.monitor)
+            if score is None:
+                continue
+            if self._is_score_improved(score):
+                self.misses_ = 0
+                self.dynamic_threshold_ = self._calc_new_threshold(score)
+                self.best_epoch_ = row["epoch"]
+            else:
+                self.misses_ += 1
+        if self.load_best and len(net.history) and self.best_weights is not None \
+                and os.path.exists(self.best_weights):  # the best epoch came before
+            self.best_model_weights_ = torch.load(self.best_weights, weights_only=True)
+
+
+def stopping_callback(tol, n_iter_no_change, early_stopping, best_weights=None):
     """The skorch callback that ends a fit once the loss stops improving.
 
     Parameters
@@ -38,6 +70,8 @@ def stopping_callback(tol, n_iter_no_change, early_stopping):
     early_stopping : bool
         Watch the validation loss (and restore the best epoch) instead of the
         training loss.
+    best_weights : str or None, default=None
+        File holding the best epoch's weights of a fit being resumed (a checkpoint).
 
     Returns
     -------
@@ -52,13 +86,14 @@ def stopping_callback(tol, n_iter_no_change, early_stopping):
     """
     if tol is None and not early_stopping:
         return None
-    return STOPPER, EarlyStopping(
+    return STOPPER, ConvergenceStopping(
         monitor="valid_loss" if early_stopping else "train_loss",
         patience=n_iter_no_change,
         threshold=tol or 0.0,
         threshold_mode="abs",
         load_best=early_stopping,
         sink=_quiet,
+        best_weights=best_weights,
     )
 
 

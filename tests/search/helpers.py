@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import optuna
 import pytest
@@ -40,3 +41,17 @@ def python(code, *args):
 def load_study(storage_url, study_name):
     """The study as Optuna reads it back from the storage."""
     return optuna.load_study(study_name=study_name, storage=resolve_storage(storage_url))
+
+
+def wait_for(predicate, proc, timeout=120):
+    """Poll ``predicate`` until true, failing if ``proc`` exits first or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def states(study):
+    """``{trial number: state name}`` of a study."""
+    return {t.number: t.state.name for t in study.trials}

@@ -2,7 +2,6 @@
 
 import json
 import os
-import time
 
 import optuna
 import pytest
@@ -73,39 +72,6 @@ def test_n_trials_is_the_study_total(pipeline, data, tmp_path):
     assert len(tune(pipeline, *data, n_trials=2, **kwargs).trials) == 2
     assert len(tune(pipeline, *data, n_trials=2, **kwargs).trials) == 2  # nothing to do
     assert len(tune(pipeline, *data, n_trials=3, **kwargs).trials) == 3  # tops up
-
-
-def _wait_for(predicate, proc, timeout=120):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-
-
-def _complete(study):
-    return {t.number: (t.params, t.value) for t in study.trials if t.state.name == "COMPLETE"}
-
-
-def test_killed_search_resumes_with_finished_trials(npz_path, space_json, tmp_path):
-    storage, args = str(tmp_path / "s.journal"), [npz_path, "--space", space_json, "--cv", "2"]
-    worker = cli("tune", *args, "--storage", storage, "--study-name", "s", "--n-trials", 100,
-                 "--pruner", "none", "--no-progress")
-    study = lambda: load_study(storage, "s")  # noqa: E731
-    _wait_for(lambda: os.path.exists(storage) and len(_complete(study())) >= 2, worker)
-    worker.kill()
-    worker.wait()
-    before = _complete(study())
-    n_before = len(study().trials)
-
-    from sklstm.cli import main
-
-    assert main(["tune", *map(str, args), "--storage", storage, "--study-name", "s",
-                 "--n-trials", str(n_before + 2), "--no-progress"]) == 0
-    after = study()
-    assert len(after.trials) == n_before + 2
-    assert {n: v for n, v in _complete(after).items() if n in before} == before
-    assert len(_complete(after)) >= len(before) + 2
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,133 @@
+"""Heartbeats, so that a trial whose worker died is failed instead of RUNNING forever.
+
+A worker killed mid-trial (SIGKILL, a lost node) leaves its trial RUNNING: Optuna
+cannot tell it from a slow one, and it would hold a place in the study's budget for
+ever. With heartbeats every running trial records a timestamp every
+``heartbeat_interval`` seconds (Optuna runs a thread for it), and the other workers fail
+trials whose last heartbeat is older than ``grace_period`` before they start a new one
+(``optuna.storages.fail_stale_trials``); optionally a failed one is run again
+(``optuna.storages.RetryFailedTrialCallback``).
+
+Optuna implements this for RDB storages (SQLite, PostgreSQL, MySQL). Journal files have
+no heartbeat in Optuna, so :class:`HeartbeatJournalStorage` adds one through the same
+protocol (Optuna's ``BaseHeartbeat``, a private class: its methods are the ones Optuna
+calls), keeping the heartbeat in a system attribute of the trial. The journal stays a
+plain Optuna journal. Heartbeats compare wall clocks: workers sharing a journal file
+across machines need synchronised clocks (NTP), as for the grace period of an RDB.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+
+from optuna.storages import JournalStorage, RDBStorage, RetryFailedTrialCallback
+from optuna.storages._heartbeat import BaseHeartbeat
+from optuna.trial import TrialState
+
+__all__ = ["HEARTBEAT_ATTR", "HeartbeatJournalStorage", "heartbeat_kwargs"]
+
+#: System attribute holding a journal trial's last heartbeat (seconds since the epoch).
+HEARTBEAT_ATTR = "sklstm:heartbeat"
+
+
+def _stale_callback(retry_failed):
+    return RetryFailedTrialCallback(max_retry=retry_failed) if retry_failed else None
+
+
+def heartbeat_kwargs(heartbeat_interval, grace_period=None, retry_failed=0):
+    """Keyword arguments that turn heartbeats on for ``optuna.storages.RDBStorage``.
+
+    Parameters
+    ----------
+    heartbeat_interval : int or None
+        Seconds between heartbeats; None turns heartbeats off (returns ``{}``).
+    grace_period : int or None, default=None
+        Seconds without a heartbeat after which a trial is failed; None is twice the
+        interval.
+    retry_failed : int, default=0
+        How many times a trial failed that way is run again (0: never).
+
+    Returns
+    -------
+    dict
+        For ``RDBStorage(url, **kwargs)``.
+
+    Examples
+    --------
+    >>> sorted(heartbeat_kwargs(60))
+    ['grace_period', 'heartbeat_interval']
+    >>> heartbeat_kwargs(None)
+    {}
+    """
+    if heartbeat_interval is None:
+        return {}
+    kwargs = {"heartbeat_interval": heartbeat_interval,
+              "grace_period": grace_period or 2 * heartbeat_interval}
+    callback = _stale_callback(retry_failed)
+    if callback is not None:
+        # Optuna 4.9 renamed failed_trial_callback; take whichever this Optuna has
+        names = inspect.signature(RDBStorage.__init__).parameters
+        name = ("heartbeat_stale_trial_callback" if "heartbeat_stale_trial_callback" in names
+                else "failed_trial_callback")
+        kwargs[name] = callback
+    return kwargs
+
+
+class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
+    """An Optuna ``JournalStorage`` whose running trials send heartbeats.
+
+    Parameters
+    ----------
+    log_storage : optuna.storages.journal.BaseJournalBackend
+        The journal backend (a file).
+    heartbeat_interval : int
+        Seconds between heartbeats of a running trial.
+    grace_period : int or None, default=None
+        Seconds without a heartbeat after which the trial is failed; None is twice the
+        interval.
+    retry_failed : int, default=0
+        How many times a trial failed that way is run again.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from optuna.storages.journal import JournalFileBackend
+    >>> path = os.path.join(tempfile.mkdtemp(), "study.journal")
+    >>> HeartbeatJournalStorage(JournalFileBackend(path), 10).get_heartbeat_interval()
+    10
+    """
+
+    def __init__(self, log_storage, heartbeat_interval, grace_period=None, retry_failed=0):
+        super().__init__(log_storage)
+        self._heartbeat_interval = heartbeat_interval
+        self._grace_period = grace_period or 2 * heartbeat_interval
+        self._stale_callback = _stale_callback(retry_failed)
+
+    def record_heartbeat(self, trial_id):
+        """Record that the trial's worker is alive (Optuna's heartbeat thread calls it)."""
+        self.set_trial_system_attr(trial_id, HEARTBEAT_ATTR, time.time())
+
+    def _get_stale_trial_ids(self, study_id):
+        now = time.time()
+        stale = []
+        for trial in self.get_all_trials(study_id, deepcopy=False,
+                                         states=(TrialState.RUNNING,)):
+            beat = trial.system_attrs.get(HEARTBEAT_ATTR)
+            if beat is None:  # no heartbeat yet: count from the trial's start
+                beat = trial.datetime_start.timestamp() if trial.datetime_start else now
+            if now - beat > self._grace_period:
+                stale.append(trial._trial_id)
+        return stale
+
+    def get_heartbeat_interval(self):
+        """Seconds between heartbeats."""
+        return self._heartbeat_interval
+
+    def get_heartbeat_stale_trial_callback(self):
+        """The callback run on a trial failed for its missing heartbeat (Optuna >= 4.9)."""
+        return self._stale_callback
+
+    def get_failed_trial_callback(self):
+        """The same callback, under the name Optuna < 4.9 asks for."""
+        return self._stale_callback

@@ -1,0 +1,205 @@
+"""Checkpoint and resume a long fit: the estimators' ``checkpoint`` parameter.
+
+After every epoch the fit writes its state to a directory with skorch's own
+:class:`~skorch.callbacks.Checkpoint` (the module's weights, the optimizer's state, the
+history) plus the torch random state (dropout masks). A fit of the same configuration
+on the same data that finds the directory continues where the state ends: weights,
+optimizer, history and the random streams (the batch order is re-drawn up to that
+epoch) pick up as they were, so the result is that of one uninterrupted fit. A fit
+that had finished is loaded and not trained again.
+
+Nothing here unpickles: skorch reads the weights and optimizer state with
+``torch.load(weights_only=True)``, the rest is JSON and safetensors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from skorch.callbacks import Callback, Checkpoint
+
+__all__ = ["FitCheckpoint"]
+
+_STATE = "sklstm_fit.json"
+_RNG = "rng.safetensors"
+#: Parameters that may differ between the interrupted fit and the one resuming it.
+_FREE = ("checkpoint", "max_epochs", "verbose", "n_threads", "device", "callbacks")
+
+
+class _RngCheckpoint(Callback):
+    """Writes torch's random state after every epoch (dropout draws from it)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def on_epoch_end(self, net, **kwargs):
+        save_file({"cpu": torch.get_rng_state()}, self.path)
+
+
+def _digest(seqs, y):
+    hasher = hashlib.sha256()
+    for array in (seqs.values, seqs.lengths, y):
+        if array is not None:
+            hasher.update(np.ascontiguousarray(array).tobytes())
+    return hasher.hexdigest()
+
+
+def _plain(value):
+    try:
+        json.dumps(value)
+        return value
+    except TypeError:
+        return repr(value)
+
+
+class FitCheckpoint:
+    """The resumable state of one fit in ``directory``.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Where the state lives; created if missing.
+    params : dict
+        The estimator's parameters (those in ``_FREE`` may change on resume).
+    seqs : Sequences
+        The training sequences, as the net sees them.
+    y : ndarray
+        The encoded training targets.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from sklstm._data.timesteps import Sequences
+    >>> seqs = Sequences(np.zeros((2, 3, 1), np.float32), None, 1, "3d")
+    >>> FitCheckpoint(tempfile.mkdtemp(), {"lr": 0.01}, seqs, np.zeros(2)).epochs_done()
+    0
+    """
+
+    def __init__(self, directory, params, seqs, y):
+        self.directory = os.fspath(directory)
+        self.fingerprint = {
+            "params": {k: _plain(v) for k, v in sorted(params.items()) if k not in _FREE},
+            "data": _digest(seqs, y),
+        }
+        self.skorch = Checkpoint(dirname=self.directory, monitor=None, f_params="params.pt",
+                                 f_optimizer="optimizer.pt", f_criterion=None,
+                                 f_history="history.json", f_pickle=None)
+
+    def _read_state(self):
+        path = os.path.join(self.directory, _STATE)
+        if not os.path.exists(path):
+            return None
+        try:
+            with open(path, encoding="utf-8") as f:
+                state = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"checkpoint {path!r} cannot be read ({exc}); remove the "
+                             "directory to start the fit afresh.") from exc
+        if state.get("fingerprint") != self.fingerprint:
+            raise ValueError(
+                f"checkpoint directory {self.directory!r} holds the state of another fit "
+                "(other parameters or other data); give this fit another checkpoint "
+                "directory, or remove that one to start afresh."
+            )
+        return state
+
+    def epochs_done(self):
+        """Epochs the directory's state has trained (0 when there is none).
+
+        Returns
+        -------
+        int
+            Complete epochs recorded; raises ValueError for another fit's state.
+        """
+        state = self._read_state()
+        if state is None or not os.path.exists(os.path.join(self.directory, "history.json")):
+            return 0
+        with open(os.path.join(self.directory, "history.json"), encoding="utf-8") as f:
+            return len(json.load(f))
+
+    def finished(self):
+        """How the directory's fit ended, if it ran to its end.
+
+        Returns
+        -------
+        dict or None
+            ``{"converged": bool}`` for a fit that was not interrupted, else None.
+        """
+        state = self._read_state()
+        return {"converged": state["converged"]} if state and state.get("finished") else None
+
+    def start(self):
+        """Record which fit the directory belongs to (before its first epoch)."""
+        os.makedirs(self.directory, exist_ok=True)
+        self._write(finished=False, converged=False)
+
+    def finish(self, converged):
+        """Mark the fit as run to its end: a later fit loads it instead of training.
+
+        Parameters
+        ----------
+        converged : bool
+            Whether the convergence rule ended it.
+        """
+        self._write(finished=True, converged=bool(converged))
+
+    def _write(self, **state):
+        path = os.path.join(self.directory, _STATE)
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            json.dump({"fingerprint": self.fingerprint, **state}, f)
+        os.replace(path + ".tmp", path)  # never a half-written state file
+
+    @property
+    def best_weights(self):
+        """File of the best epoch's weights (written with ``early_stopping``)."""
+        return os.path.join(self.directory, "best_params.pt")
+
+    def callbacks(self, early_stopping):
+        """The skorch callbacks that write the state after every epoch.
+
+        Parameters
+        ----------
+        early_stopping : bool
+            Also keep the weights of the best validation epoch, which the fit restores
+            at its end.
+
+        Returns
+        -------
+        list of (str, skorch.callbacks.Callback)
+            Named callbacks for the net.
+        """
+        callbacks = [("checkpoint", self.skorch),
+                     ("checkpoint_rng", _RngCheckpoint(os.path.join(self.directory, _RNG)))]
+        if early_stopping:
+            callbacks.append(("checkpoint_best", Checkpoint(
+                dirname=self.directory, monitor="valid_loss_best", fn_prefix="best_",
+                f_params="params.pt", f_optimizer=None, f_criterion=None, f_history=None,
+                f_pickle=None)))
+        return callbacks
+
+    def restore(self, net):
+        """Load the state into ``net`` (initialized here): weights, optimizer, history,
+        torch's random state.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            A net built as the interrupted one was.
+        """
+        net.initialize()
+        try:
+            net.load_params(checkpoint=self.skorch)  # torch.load(weights_only=True) inside
+            rng = os.path.join(self.directory, _RNG)
+            if os.path.exists(rng):
+                torch.set_rng_state(load_file(rng)["cpu"])
+        except Exception as exc:  # a damaged or foreign file: never unpickled
+            raise ValueError(
+                f"checkpoint {self.directory!r} cannot be loaded ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); remove the directory to start the fit afresh."
+            ) from exc

@@ -1,0 +1,105 @@
+"""Faults in a search: a worker killed mid-trial, Ctrl-C in a worker (real signals)."""
+
+import json
+import os
+import signal
+
+import pytest
+
+from .helpers import cli, load_study, needs_postgres, states, wait_for
+
+#: Trials of a second or two (30 epochs, no convergence rule): a worker is killed or
+#: interrupted in the middle of one.
+LONG_TRIALS = {"hidden_size": 4, "max_epochs": 30, "tol": None, "batch_size": [4, 8],
+               "lr": [0.01, 0.03], "n_threads": 1}
+
+
+@pytest.fixture
+def space_json(tmp_path):
+    path = tmp_path / "space.json"
+    path.write_text(json.dumps(LONG_TRIALS))
+    return path
+
+
+def _worker(npz_path, space_json, storage_url, study_name, n_trials, *extra):
+    return cli("tune", npz_path, "--space", space_json, "--cv", "2", "--storage", storage_url,
+               "--study-name", study_name, "--n-trials", n_trials, "--pruner", "none",
+               "--no-progress", "--heartbeat", 1, *extra)
+
+
+def _running(storage_url, study_name):
+    def check():
+        try:
+            return "RUNNING" in states(load_study(storage_url, study_name)).values()
+        except KeyError:  # the study does not exist yet
+            return False
+    return check
+
+
+@pytest.mark.parametrize("storage_url", ["journal", "sqlite",
+                                         pytest.param("postgres", marks=needs_postgres)],
+                         indirect=True)
+@pytest.mark.parametrize("retry", [0, 1])
+def test_a_worker_killed_mid_trial_costs_no_place_in_the_budget(
+        npz_path, space_json, storage_url, study_name, retry):
+    n_trials = 2
+    victim = _worker(npz_path, space_json, storage_url, study_name, n_trials,
+                     "--retry-failed", retry)
+    wait_for(_running(storage_url, study_name), victim)
+    victim.send_signal(signal.SIGKILL)  # no cleanup of any kind runs
+    victim.wait()
+    (killed,) = [n for n, s in states(load_study(storage_url, study_name)).items()
+                 if s == "RUNNING"]
+    survivor = _worker(npz_path, space_json, storage_url, study_name, n_trials,
+                       "--retry-failed", retry)
+    _, err = survivor.communicate(timeout=300)
+    assert survivor.returncode == 0, err
+    trials = load_study(storage_url, study_name).trials
+    by_number = {t.number: t for t in trials}
+    # the dead worker's trial failed when its heartbeat stopped; it holds no place
+    assert by_number[killed].state.name == "FAIL"
+    assert "fail_reason" not in by_number[killed].user_attrs
+    finished = [t for t in trials if t.state.name in ("COMPLETE", "PRUNED")]
+    assert len(finished) == n_trials and "RUNNING" not in states(load_study(
+        storage_url, study_name)).values()
+    retried = [t for t in trials if t.system_attrs.get("failed_trial") == killed]
+    assert len(retried) == retry  # RetryFailedTrialCallback ran it again when asked
+    assert all(t.state.name in ("COMPLETE", "PRUNED") for t in retried)
+
+
+def test_ctrl_c_fails_the_running_trial_keeps_the_finished_and_resumes(
+        npz_path, space_json, tmp_path):
+    storage, name, n_trials = str(tmp_path / "s.journal"), "interrupted", 3
+    worker = _worker(npz_path, space_json, storage, name, n_trials)
+
+    def one_complete_and_one_fitting():
+        if not os.path.exists(storage):
+            return False
+        try:
+            trials = load_study(storage, name).trials
+        except KeyError:
+            return False
+        return ("COMPLETE" in {t.state.name for t in trials}
+                and any(t.state.name == "RUNNING" and t.intermediate_values for t in trials))
+
+    wait_for(one_complete_and_one_fitting, worker, timeout=300)
+    complete_before = {t.number: t.value for t in load_study(storage, name).trials
+                       if t.state.name == "COMPLETE"}
+    worker.send_signal(signal.SIGINT)
+    out, err = worker.communicate(timeout=120)
+    assert worker.returncode == 130, err
+    assert "interrupted" in err and "Run the same command again" in err
+    study = load_study(storage, name)
+    failed = [t for t in study.trials if t.state.name == "FAIL"]
+    # the trial Ctrl-C hit is not COMPLETE, says why, and the search stopped there
+    assert len(failed) == 1 and "interrupted" in failed[0].user_attrs["fail_reason"]
+    assert "RUNNING" not in states(study).values()
+    assert max(t.number for t in study.trials) == failed[0].number
+    # the same command continues the study: the finished trials stay, the budget fills up
+    again = _worker(npz_path, space_json, storage, name, n_trials)
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    study = load_study(storage, name)
+    assert {n: v for n, v in ((t.number, t.value) for t in study.trials)
+            if n in complete_before} == complete_before
+    assert sum(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials) == n_trials

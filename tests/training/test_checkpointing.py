@@ -1,0 +1,141 @@
+"""checkpoint=DIR: a stopped fit continues where it stopped, with the same result."""
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from skorch.callbacks import Callback
+
+from sklstm import LSTMClassifier, LSTMRegressor
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+rng = np.random.default_rng(0)
+X = rng.normal(size=(64, 6, 2)).astype(np.float32)
+Y = (X[:, -1, 0] > 0).astype(int)
+RAGGED = [rng.normal(size=(int(n), 2)).astype(np.float32) for n in rng.integers(3, 12, 60)]
+Y_RAGGED = np.array([s[:, 0].sum() for s in RAGGED])
+#: dropout and bucketing: the random streams must pick up where they stopped too
+COMMON = dict(hidden_size=8, max_epochs=10, tol=None, dropout=0.3, random_state=0,
+              n_threads=1)
+
+
+class _Interrupt(Callback):
+    def __init__(self, at_batch):
+        self.at_batch = at_batch
+
+    def initialize(self):
+        self.seen_ = 0
+        return self
+
+    def on_batch_end(self, net, **kwargs):
+        self.seen_ += 1
+        if self.seen_ == self.at_batch:
+            raise KeyboardInterrupt
+
+
+CASES = {
+    "classifier": (LSTMClassifier, COMMON, X, Y, "predict_proba"),
+    "ragged_regressor_early_stopping": (LSTMRegressor, {
+        **COMMON, "early_stopping": True, "tol": 1e-3, "n_iter_no_change": 3,
+        "max_epochs": 30}, RAGGED, Y_RAGGED, "predict"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_resumed_fit_equals_an_uninterrupted_one(case, tmp_path):
+    Estimator, params, X_, y_, method = CASES[case]
+    whole = Estimator(**params).fit(X_, y_)
+    with pytest.warns(UserWarning, match="interrupted"):
+        cut = Estimator(**params, checkpoint=tmp_path,
+                        callbacks=[_Interrupt(at_batch=9)]).fit(X_, y_)
+    assert cut.interrupted_ and 0 < cut.n_epochs_ < whole.n_epochs_
+    resumed = Estimator(**params, checkpoint=tmp_path).fit(X_, y_)
+    assert resumed.n_epochs_ == whole.n_epochs_ and not resumed.interrupted_
+    assert resumed.converged_ == whole.converged_
+    assert_array_equal(getattr(resumed, method)(X_), getattr(whole, method)(X_))
+    assert [r["train_loss"] for r in resumed.history_] == [
+        r["train_loss"] for r in whole.history_]
+
+
+def test_a_finished_fit_is_loaded_not_trained_and_max_epochs_extends_it(tmp_path):
+    first = LSTMClassifier(**COMMON, checkpoint=tmp_path).fit(X, Y)
+    again = LSTMClassifier(**COMMON, checkpoint=tmp_path).fit(X, Y)
+    assert again.n_epochs_ == first.n_epochs_ == 10
+    assert [r["dur"] for r in again.history_] == [r["dur"] for r in first.history_]
+    assert_array_equal(again.predict_proba(X), first.predict_proba(X))
+    longer = LSTMClassifier(**{**COMMON, "max_epochs": 14}, checkpoint=tmp_path).fit(X, Y)
+    straight = LSTMClassifier(**{**COMMON, "max_epochs": 14}).fit(X, Y)
+    assert longer.n_epochs_ == 14
+    assert_array_equal(longer.predict_proba(X), straight.predict_proba(X))
+
+
+@pytest.mark.parametrize("change", [{"lr": 0.05}, {"data": True}])
+def test_a_checkpoint_of_another_fit_is_refused(change, tmp_path):
+    LSTMClassifier(**COMMON, checkpoint=tmp_path).fit(X, Y)
+    est = LSTMClassifier(**{**COMMON, **{k: v for k, v in change.items() if k != "data"}},
+                         checkpoint=tmp_path)
+    with pytest.raises(ValueError, match="holds the state of another fit"):
+        est.fit(X[::-1] if "data" in change else X, Y[::-1] if "data" in change else Y)
+    assert not hasattr(est, "net_")
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (open, (os.path.join(os.environ["EXPLOIT_DIR"], "pwned"), "w"))
+
+
+def test_a_tampered_checkpoint_is_refused_and_runs_no_code(tmp_path, monkeypatch):
+    cut = LSTMClassifier(**COMMON, checkpoint=tmp_path, callbacks=[_Interrupt(at_batch=9)])
+    with pytest.warns(UserWarning):
+        cut.fit(X, Y)
+    monkeypatch.setenv("EXPLOIT_DIR", str(tmp_path))
+    (tmp_path / "params.pt").write_bytes(pickle.dumps(_Exploit()))
+    with pytest.raises(ValueError, match="cannot be loaded"):
+        LSTMClassifier(**COMMON, checkpoint=tmp_path).fit(X, Y)
+    assert not (tmp_path / "pwned").exists()
+
+
+CHILD = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from skorch.callbacks import Callback
+    from sklstm import LSTMRegressor
+
+    class Tell(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            print(len(net.history), flush=True)
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3000, 20, 3)).astype(np.float32)
+    y = X[:, -3:, 0].sum(axis=1)
+    LSTMRegressor(max_epochs=40, tol=None, batch_size=16, random_state=0, n_threads=1,
+                  checkpoint=sys.argv[1], callbacks=[("tell", Tell())]).fit(X, y)
+""")
+
+
+def test_a_killed_process_resumes_from_its_checkpoint(tmp_path):
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)], text=True,
+                             stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": REPO})
+    for line in child.stdout:
+        if int(line) == 2:
+            child.send_signal(signal.SIGKILL)  # no Python code runs any more
+            break
+    child.wait(timeout=60)
+    with open(tmp_path / "history.json") as f:
+        assert len(json.load(f)) >= 2
+    data = np.random.default_rng(1).normal(size=(3000, 20, 3)).astype(np.float32)
+    y = data[:, -3:, 0].sum(axis=1)
+    params = dict(max_epochs=4, tol=None, batch_size=16, random_state=0, n_threads=1)
+    resumed = LSTMRegressor(**{**params, "max_epochs": 40}, checkpoint=tmp_path)
+    # fewer epochs than the killed fit's 40 keep it short: max_epochs may differ
+    resumed.set_params(max_epochs=4).fit(data, y)
+    whole = LSTMRegressor(**params).fit(data, y)
+    assert resumed.n_epochs_ == 4
+    assert_array_equal(resumed.predict(data[:100]), whole.predict(data[:100]))

@@ -1,0 +1,75 @@
+"""A diverged fit raises, says where and why, and leaves nothing fitted."""
+
+import numpy as np
+import optuna
+import pytest
+from sklearn.exceptions import FitFailedWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV
+
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.exceptions import DivergenceError
+from sklstm.search import make_objective
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(64, 6, 2)).astype(np.float32)
+Y_REG = X[:, -1, 0]
+Y_CLS = (Y_REG > 0).astype(int)
+COMMON = dict(hidden_size=8, batch_size=16, max_epochs=5, tol=None, random_state=0,
+              n_threads=1)
+
+
+@pytest.mark.parametrize(("Estimator", "y"), [(LSTMClassifier, Y_CLS), (LSTMRegressor, Y_REG)])
+@pytest.mark.parametrize("lr", [1e3, 1e7])
+def test_a_huge_learning_rate_diverges_loudly(Estimator, y, lr):
+    est = Estimator(**COMMON, lr=lr)
+    with pytest.raises(DivergenceError, match=rf"{Estimator.__name__} diverged: the "
+                       r"training loss .* in epoch 1.*\(lr_=.*\)\. The learning rate is "
+                       r"likely too high"):
+        est.fit(X, y)
+    with pytest.raises(NotFittedError):  # never NaN or one-class predictions
+        est.predict(X)
+
+
+def test_a_refit_that_diverges_discards_the_earlier_fit_too():
+    est = LSTMRegressor(**COMMON, lr=0.01).fit(X, Y_REG)
+    with pytest.raises(DivergenceError):
+        est.set_params(lr=1e7).fit(X, Y_REG)
+    assert not [name for name in vars(est) if name.endswith("_")]
+
+
+def test_nan_losses_name_the_batch():
+    est = LSTMRegressor(**{**COMMON, "optimizer": "sgd", "scale_target": False}, lr=1e7)
+    with pytest.raises(DivergenceError, match=r"loss became (nan|inf) in epoch 1, batch \d"):
+        est.fit(X, 1e3 * Y_REG)
+
+
+def test_grid_search_records_the_diverged_candidate_and_picks_a_sane_one():
+    search = GridSearchCV(LSTMClassifier(**COMMON), {"lr": [0.05, 1e7]}, cv=2)
+    with pytest.warns(FitFailedWarning, match="DivergenceError"):
+        search.fit(X, Y_CLS)
+    assert np.isnan(search.cv_results_["mean_test_score"][1])
+    assert search.best_params_ == {"lr": 0.05}
+
+
+def test_optuna_marks_the_diverged_trial_failed_with_the_reason():
+    objective = make_objective(LSTMClassifier(**COMMON), X, Y_CLS, cv=2, space={"lr": [1e7]})
+    study = optuna.create_study(direction="maximize")
+    study.optimize(objective, n_trials=1, catch=(Exception,))
+    (trial,) = study.trials
+    assert trial.state.name == "FAIL"
+    assert trial.user_attrs["fail_reason"].startswith("DivergenceError: LSTMClassifier diverged")
+
+
+@pytest.mark.parametrize("lr", [float("inf"), float("nan"), 0.0, -1.0])
+def test_non_finite_or_non_positive_learning_rates_are_refused(lr):
+    with pytest.raises(ValueError, match=r"'lr' parameter of LSTMClassifier must be a float "
+                                         r"in the range \(0.0, inf\)"):
+        LSTMClassifier(**COMMON, lr=lr).fit(X, Y_CLS)
+
+
+def test_input_beyond_float32_is_refused():
+    big = X.astype(np.float64)
+    big[3, 2, 1] = 1e39
+    with pytest.raises(ValueError, match=r"X has a value beyond float32's range .* in "
+                                         r"sequence 3.*SequenceScaler"):
+        LSTMRegressor(**COMMON).fit(big, Y_REG)

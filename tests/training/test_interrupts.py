@@ -1,0 +1,122 @@
+"""Ctrl-C during fit: the estimator keeps its last complete epoch, and says so."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+from skorch.callbacks import Callback
+
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.exceptions import FitInterruptedWarning
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+#: A child process fits for many epochs, printing a fingerprint of the weights after
+#: every epoch; the parent sends it a real SIGINT in the middle of a later epoch.
+CHILD = textwrap.dedent("""
+    import json, sys, warnings
+    import numpy as np
+    from skorch.callbacks import Callback
+    from sklstm import LSTMRegressor
+
+    class Fingerprint(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            total = float(sum(p.double().sum() for p in net.module_.parameters()))
+            print(json.dumps({"epoch": len(net.history), "weights": total}), flush=True)
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4000, 30, 3)).astype(np.float32)
+    y = X[:, -3:, 0].sum(axis=1)
+    est = LSTMRegressor(max_epochs=500, tol=None, batch_size=16, random_state=0, n_threads=1,
+                        callbacks=[("fingerprint", Fingerprint())])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y)
+    total = float(sum(p.double().sum() for p in est.net_.module_.parameters()))
+    print(json.dumps({"done": True, "n_epochs": est.n_epochs_, "interrupted": est.interrupted_,
+                      "weights": total, "history": len(est.history_),
+                      "finite": bool(np.isfinite(est.predict(X[:50])).all()),
+                      "warnings": [str(w.message) for w in caught]}), flush=True)
+""")
+
+
+def test_a_real_sigint_keeps_the_last_complete_epoch():
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": REPO})
+    epochs = []
+    for line in child.stdout:
+        record = json.loads(line)
+        if "epoch" in record:
+            epochs.append(record)
+            if record["epoch"] == 2:  # the next epoch has just begun: interrupt it
+                child.send_signal(signal.SIGINT)
+        else:
+            result = record
+            break
+    child.wait(timeout=60)
+    assert child.returncode == 0, child.stderr.read()
+    assert result["interrupted"] and result["finite"]
+    kept = result["n_epochs"]
+    assert kept == result["history"] >= 2 and kept < 500
+    # the weights are those printed at the end of the last complete epoch, not the
+    # half-trained ones of the epoch Ctrl-C hit
+    assert result["weights"] == pytest.approx(epochs[kept - 1]["weights"], abs=0, rel=0)
+    assert any(f"keeps the model after epoch {kept}" in w for w in result["warnings"])
+
+
+class _Interrupt(Callback):
+    """Raises KeyboardInterrupt at a given batch, as a Ctrl-C at that moment would."""
+
+    def __init__(self, at_batch):
+        self.at_batch = at_batch
+
+    def initialize(self):
+        self.seen_ = 0
+        return self
+
+    def on_batch_end(self, net, **kwargs):
+        self.seen_ += 1
+        if self.seen_ == self.at_batch:
+            raise KeyboardInterrupt
+
+
+X = np.random.default_rng(0).normal(size=(64, 6, 2)).astype(np.float32)
+Y = (X[:, -1, 0] > 0).astype(int)
+COMMON = dict(hidden_size=4, batch_size=16, max_epochs=20, tol=None, random_state=0,
+              n_threads=1)
+
+
+def test_an_interrupt_in_the_first_epoch_leaves_nothing_fitted():
+    est = LSTMClassifier(**COMMON, callbacks=[_Interrupt(at_batch=2)])
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, Y)
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+
+
+def test_an_interrupt_later_warns_and_equals_a_shorter_fit():
+    with pytest.warns(FitInterruptedWarning, match="keeps the model after epoch 2 of at "
+                                                   "most 20"):
+        cut = LSTMClassifier(**COMMON, callbacks=[_Interrupt(at_batch=10)]).fit(X, Y)
+    # 4 batches an epoch: batch 10 is in epoch 3, so the model is that of epoch 2
+    assert cut.interrupted_ and cut.n_epochs_ == 2 and cut.n_updates_ == 8
+    two = LSTMClassifier(**{**COMMON, "max_epochs": 2}).fit(X, Y)
+    assert not two.interrupted_
+    for a, b in zip(cut.net_.module_.parameters(), two.net_.module_.parameters(),
+                    strict=True):
+        assert torch.equal(a, b)
+
+
+def test_a_finished_or_converged_fit_is_not_interrupted():
+    assert not LSTMRegressor(**{**COMMON, "max_epochs": 3}).fit(X, X[:, -1, 0]).interrupted_
+    converged = LSTMRegressor(**{**COMMON, "tol": 10.0, "n_iter_no_change": 1}).fit(
+        X, X[:, -1, 0])
+    assert converged.converged_ and not converged.interrupted_

@@ -80,7 +80,7 @@ def fit(mode, X, y, **params):
     clf = LSTMClassifier(bucketing=mode is True, **params)
     if mode != "longest":
         return clf.fit(X, y)
-    with mock.patch("sklstm.estimators._base.BatchLoader", PadToLongest):
+    with mock.patch("sklstm.estimators._net_setup.BatchLoader", PadToLongest):
         return clf.fit(X, y)
 
 

@@ -64,7 +64,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 import sklstm
-import sklstm.estimators._base as estimator_base
+import sklstm.estimators._net_setup as estimator_base
 from sklstm import LSTMClassifier
 from sklstm.network import LSTMNetwork
 from sklstm.training import BatchLoader, SequenceNet, net_class

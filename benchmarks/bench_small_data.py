@@ -15,7 +15,10 @@ held-out test split of its own. Every task is scored, on its test split, by:
   scored on the other 25 %), refitted on the whole training split;
 * ``LSTM-FCN``: sktime's ``LSTMFCNClassifierTorch`` at its defaults, on the
   classification tasks, when sktime is installed (a benchmark-only extra, never a
-  dependency of sklstm): what a user might pick instead.
+  dependency of sklstm): what a user might pick instead;
+* the defaults with one of them changed, which is how the defaults were chosen:
+  ``last`` (``pooling="last"``), ``max``, ``mean``, ``attention`` (the other
+  readouts), ``full_resolution`` (``downsample=1``).
 
 Scores are accuracy (classification) and R^2 (regression) on the test split, as the
 mean over ``--seeds`` (each seed draws new data, a new split and new model seeds).
@@ -33,6 +36,7 @@ every task; ``tune`` never below the defaults.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -63,6 +67,10 @@ from sklstm.preprocessing import SequencePadder, SequenceScaler
 from sklstm.search import tune
 
 ROWS = ("defaults", "tune", "reference", "lstmfcn")
+#: Rows of the defaults with one parameter changed (not run unless asked for).
+VARIANTS = {"last": {"pooling": "last"}, "max": {"pooling": "max"},
+            "mean": {"pooling": "mean"}, "attention": {"pooling": "attention"},
+            "full_resolution": {"downsample": 1}}
 MARKER = "<!-- hand-written below; bench_small_data.py keeps it -->"
 
 #: The reference's random search: wider than tune()'s default space.
@@ -128,10 +136,10 @@ def _pipeline(classification, seed, **params):
     return Pipeline([("scale", SequenceScaler()), ("lstm", estimator)])
 
 
-def run_defaults(task, seed, trials):
+def run_defaults(task, seed, trials, **changed):
     _, classification, X_train, X_test, y_train, y_test = task
     start = time.perf_counter()
-    model = _pipeline(classification, seed).fit(X_train, y_train)
+    model = _pipeline(classification, seed, **changed).fit(X_train, y_train)
     lstm = model.named_steps["lstm"]
     return {"score": model.score(X_test, y_test), "time": time.perf_counter() - start,
             "epochs": lstm.n_epochs_, "converged": bool(lstm.converged_)}
@@ -211,7 +219,9 @@ def run_lstmfcn(task, seed, trials):
 
 
 RUNNERS = {"defaults": run_defaults, "tune": run_tune, "reference": run_reference,
-           "lstmfcn": run_lstmfcn}
+           "lstmfcn": run_lstmfcn,
+           **{name: functools.partial(run_defaults, **changed)
+              for name, changed in VARIANTS.items()}}
 
 
 # -- reporting ---------------------------------------------------------------------
@@ -280,7 +290,8 @@ def report(results, tasks, rows, command, started, elapsed, seeds, trials, tune_
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", default=",".join(ROWS), help=f"from {', '.join(ROWS)}")
+    parser.add_argument("--rows", default=",".join(ROWS),
+                        help=f"from {', '.join([*ROWS, *VARIANTS])}")
     parser.add_argument("--tasks", default=None, help="comma-separated task names")
     parser.add_argument("--seeds", default="0,1", help="comma-separated seeds")
     parser.add_argument("--tune-trials", type=int, default=20)

@@ -9,7 +9,6 @@ estimator's parameters plain values that sklearn can clone, search and validate 
 
 from __future__ import annotations
 
-import copy
 import os
 import time
 import warnings
@@ -18,27 +17,22 @@ from types import SimpleNamespace
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, _fit_context, is_classifier
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Hidden, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
-from skorch.callbacks import GradientNormClipping
-from skorch.dataset import ValidSplit
 
-from .._data.batching import BatchLoader
 from .._data.tensors import SequenceDataset
 from .._data.timesteps import to_sequences
 from .._param_validation import PlainParamsMixin, integers, plain_params, reals
-from ..network import POOLINGS, LSTMNetwork
+from ..network import POOLINGS
 from ..resources import PeakMemory, limit_threads, resolve_device
-from ..training import net_class, scaled_learning_rate, warmup_scheduler
+from ..training import scaled_learning_rate
 from ..training.checkpointing import FitCheckpoint
-from ..training.convergence import check_convergence, stopping_callback
-from ..training.divergence import DivergenceGuard
-from ..training.interrupts import EpochSnapshot, finish_interrupted
-from ..training.optimizers import optimizer_defaults, resolve_optimizer
-
-_SNAPSHOT = "epoch_snapshot"
+from ..training.convergence import check_convergence
+from ..training.interrupts import finish_interrupted
+from ..training.optimizers import resolve_optimizer
+from ._net_setup import SNAPSHOT, build_net
 
 
 class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
@@ -274,7 +268,8 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
             torch.manual_seed(seed)
             start = time.perf_counter()
             dataset = SequenceDataset.from_sequences(seqs, y_train, device)
-            self.net_ = self._build_net(p, seed, seqs, checkpoint, min(done, p.max_epochs - 1))
+            # (a fit that is only loaded from its checkpoint trains no epoch)
+            self.net_ = build_net(self, p, seed, seqs, checkpoint, min(done, p.max_epochs - 1))
             if done:  # a resumed fit: continue with the state it left
                 checkpoint.restore(self.net_)
                 if not loaded_only:
@@ -300,80 +295,11 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         """Whether the fit converged or was interrupted (then back to its last epoch)."""
         self.converged_ = check_convergence(self, self.net_, p.max_epochs, self.lr_)
         # skorch ends a fit quietly on KeyboardInterrupt: neither converged nor done
-        snapshot = dict(self.net_.callbacks_)[_SNAPSHOT]
+        snapshot = dict(self.net_.callbacks_)[SNAPSHOT]
         self.interrupted_ = snapshot.in_epoch_ or (
             not self.converged_ and len(self.net_.history) < p.max_epochs)
         if self.interrupted_ and not finish_interrupted(self, self.net_, snapshot):
             raise KeyboardInterrupt  # no epoch was complete: nothing to keep
-
-
-    def _callbacks(self, p, checkpoint):
-        # the snapshot first: it must see an epoch end before the stopper ends the fit
-        callbacks = [(_SNAPSHOT, EpochSnapshot()),
-                     ("divergence", DivergenceGuard(type(self).__name__, self.lr_,
-                                                    self._trivial))]
-        if p.gradient_clip is not None:
-            callbacks.append(("gradient_clip", GradientNormClipping(p.gradient_clip)))
-        if p.warmup_epochs:
-            callbacks.append(("warmup", warmup_scheduler(p.warmup_epochs)))
-        stopper = stopping_callback(
-            p.tol, p.n_iter_no_change, p.early_stopping,
-            best_weights=None if checkpoint is None else checkpoint.best_weights)
-        if stopper is not None:
-            callbacks.append(stopper)
-        if checkpoint is not None:  # last: an epoch is written once it has been checked
-            callbacks += checkpoint.callbacks(p.early_stopping)
-        # copies: fitting must not change the callbacks the user passed in
-        for i, cb in enumerate(p.callbacks or []):
-            named = cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)
-            callbacks.append((named[0], copy.deepcopy(named[1])))
-        return callbacks
-
-    def _build_net(self, p, seed, seqs, checkpoint=None, done=0):
-        bucketing = seqs.lengths is not None if p.bucketing == "auto" else bool(p.bucketing)
-        opt_params = {**optimizer_defaults(p.optimizer, self.device_, p.optimizer_params),
-                      **(p.optimizer_params or {})}
-        opt_kwargs = {f"optimizer__{k}": v for k, v in opt_params.items()}
-        if p.weight_decay:
-            opt_kwargs["optimizer__weight_decay"] = p.weight_decay
-        train_split = None
-        if p.early_stopping:
-            train_split = ValidSplit(
-                p.validation_fraction, stratified=is_classifier(self), random_state=seed
-            )
-        embedding = {}
-        if p.embedding_dim is not None:
-            embedding = {"module__vocab_size": self.vocab_size_,
-                         "module__embedding_dim": p.embedding_dim,
-                         "module__padding_idx": p.padding_idx}
-        return net_class()(
-            module=LSTMNetwork,
-            module__n_inputs=seqs.n_features,
-            module__n_outputs=self._n_outputs(),
-            module__hidden_size=p.hidden_size,
-            module__num_layers=p.num_layers,
-            module__bidirectional=p.bidirectional,
-            module__dropout=p.dropout,
-            module__pooling=p.pooling,
-            **embedding,
-            criterion=self._loss,
-            optimizer=p.optimizer,
-            lr=self.lr_,
-            **opt_kwargs,
-            max_epochs=p.max_epochs - done,
-            batch_size=self.effective_batch_size_,
-            micro_batch_size=p.batch_size,
-            iterator_train=BatchLoader,
-            iterator_train__shuffle=True,
-            iterator_train__bucketing=bucketing,
-            iterator_train__seed=seed,
-            iterator_train__start_epoch=done,
-            iterator_valid=BatchLoader,
-            train_split=train_split,
-            callbacks=self._callbacks(p, checkpoint),
-            device=self.device_,
-            verbose=p.verbose,
-        )
 
     # -- prediction -------------------------------------------------------------
     def _forward(self, X):

@@ -86,7 +86,7 @@ def test_ctrl_c_fails_the_running_trial_keeps_the_finished_and_resumes(
     complete_before = {t.number: t.value for t in load_study(storage, name).trials
                        if t.state.name == "COMPLETE"}
     worker.send_signal(signal.SIGINT)
-    out, err = worker.communicate(timeout=120)
+    _, err = worker.communicate(timeout=120)
     assert worker.returncode == 130, err
     assert "interrupted" in err and "Run the same command again" in err
     study = load_study(storage, name)

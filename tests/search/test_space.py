@@ -142,3 +142,14 @@ def test_as_distributions_drives_optuna_search_cv(pipeline, data):
     assert set(search.best_params_) == {"lstm__batch_size", "lstm__accumulation_steps",
                                         "lstm__max_epochs"}
     assert 0.0 <= search.best_score_ <= 1.0
+
+
+def test_names_reach_the_lstm_at_the_end_of_nested_pipelines():
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    inner = Pipeline([("id", FunctionTransformer()), ("lstm", LSTMClassifier())])
+    outer = Pipeline([("scale", FunctionTransformer()), ("model", inner)])
+    resolved = resolve_space({"batch_size": [8, 16], "lr": 0.01}, outer)
+    assert resolved["batch_size"][0] == "model__lstm__batch_size"
+    assert resolved["lr"][0] == "model__lstm__lr"

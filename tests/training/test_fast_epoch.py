@@ -14,7 +14,7 @@ from skorch.callbacks import Callback, LRScheduler
 from torch import nn
 from torch.optim.lr_scheduler import StepLR
 
-import sklstm.estimators._base as base
+import sklstm.estimators._net_setup as base
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm._data.batching import BatchLoader
 from sklstm._data.tensors import SequenceDataset

@@ -64,7 +64,7 @@ from sklstm.datasets import (
     make_shape_in_series,
 )
 from sklstm.preprocessing import SequencePadder, SequenceScaler
-from sklstm.search import tune
+from sklstm.search import selected_trial, tune
 
 ROWS = ("defaults", "tune", "reference", "lstmfcn")
 #: Rows of the defaults with one parameter changed (not run unless asked for).
@@ -152,11 +152,12 @@ def run_tune(task, seed, trials):
     study = tune(pipeline, X_train, y_train, n_trials=trials,
                  storage=optuna.storages.InMemoryStorage(), study_name=f"bench-{seed}",
                  sampler=optuna.samplers.TPESampler(seed=seed))
-    best = study.best_trial
+    best = selected_trial(study)
     params = {**best.params, **best.user_attrs.get("fixed_params", {})}
     model = clone(pipeline).set_params(**_prefixed(params)).fit(X_train, y_train)
     return {"score": model.score(X_test, y_test), "time": time.perf_counter() - start,
-            "best": best.params, "baseline_won": best.number == 0}
+            "best": best.params, "baseline_kept": best.number == 0,
+            "optuna_best": study.best_trial.number}
 
 
 def _prefixed(params):

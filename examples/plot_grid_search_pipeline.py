@@ -28,7 +28,6 @@ there (the documentation's copy was made that way).
 import os
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -94,6 +93,7 @@ for ax, (x, _, title) in zip(axes, panels, strict=True):
            xlabel="effective batch size" if x == "effective" else "batch_size (micro-batch)")
     ax.set_xticks(ticks, labels=ticks, rotation=45)
     ax.minorticks_off()
+axes[0].set_ylim(0.9, 1.0)  # the whole range a user would care about, not the noise
 axes[0].legend(fontsize="small")
 if os.environ.get("SKLSTM_FIGURE_DIR"):
     fig.savefig(os.path.join(os.environ["SKLSTM_FIGURE_DIR"], "batch_size_tradeoffs.png"),
@@ -101,12 +101,14 @@ if os.environ.get("SKLSTM_FIGURE_DIR"):
 plt.show()
 
 # %%
-# Reading the figure: trained to convergence, the batch sizes end within a few points of
-# each other, so a smaller batch does not in itself hurt accuracy; what differs is the
-# cost. Large effective batches take more epochs but fewer optimizer steps in all, and
-# cheaper epochs; peak memory follows the *micro*-batch, not the effective batch, which
-# is what accumulation is for: the same effective batch with accumulation gives the same
-# accuracy (the same updates, to float rounding) at a quarter of the memory.
+# Reading the figure: trained to convergence, every batch size ends within about a point
+# of the others, so a smaller batch does not in itself hurt accuracy; what differs is the
+# cost. Larger effective batches take more epochs but far fewer optimizer steps in all;
+# peak memory follows the *micro*-batch, not the effective batch, which is what
+# accumulation is for: the same effective batch with accumulation trains on the same
+# updates (to float rounding, which long trainings amplify, so the convergence rule may
+# stop a few epochs apart) with the memory of the small micro-batch, at the price of more
+# time per epoch on a CPU.
 same = table[table["effective"].isin(table.loc[table["accumulation"] == 4, "effective"])]
 print(same.sort_values(["effective", "accumulation"]).to_string(index=False,
                                                                 float_format="%.3f"))

@@ -35,6 +35,7 @@ _LAZY = {
     "create_or_load_study": "study",
     "make_pruner": "study",
     "run_study": "study",
+    "selected_trial": "selection",
     "TrialBudget": "budget",
     "tune": "study",
     "results_table": "report",

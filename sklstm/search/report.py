@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from optuna.trial import TrialState
 
+from .selection import selected_trial
+
 __all__ = ["ProgressBar", "objective_names", "results_table", "summary"]
 
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
@@ -134,10 +136,14 @@ def summary(study) -> str:
         return "\n".join([*lines, "no completed trial yet"])
     names = objective_names(study)
     if len(study.directions) == 1:
-        best = study.best_trial
+        best, chosen = study.best_trial, selected_trial(study)
         lines.append(f"best trial #{best.number}: {names[0]}={best.value:.6g}")
-        lines += [f"  {k} = {v!r}" for k, v in {**best.params,
-                                                **best.user_attrs.get("fixed_params", {})}.items()]
+        if chosen.number != best.number:
+            lines.append(f"selected trial #{chosen.number} (the baseline, "
+                         f"{names[0]}={chosen.value:.6g}): the best one beats it by less than "
+                         "its fold-to-fold noise")
+        lines += [f"  {k} = {v!r}" for k, v in {
+            **chosen.params, **chosen.user_attrs.get("fixed_params", {})}.items()]
     else:
         lines.append(f"Pareto front ({' vs '.join(names)}), {len(study.best_trials)} trials:")
         lines.append(_table([_row(t, names) for t in sorted(study.best_trials,

@@ -1,19 +1,25 @@
-"""Choosing robustly on small data: the default folds, and the estimator as trial 0.
+"""Choosing robustly on small data: the default folds, the estimator as trial 0, and a
+selection that needs more than luck.
 
 With a few dozen samples a 3-fold score moves by several points from one split to the
 next, so a search can pick a configuration that is worse than the one it started from
-by luck alone. Two things guard against that:
+by luck alone (the best of 20 noisy scores is biased upwards). Three things guard
+against that:
 
 * ``cv="auto"`` repeats stratified k-fold on small data (:func:`resolve_cv`): more
   folds average the split noise down, at the cost of more fits;
 * the estimator's own configuration is the study's first trial
-  (:func:`baseline_params`), so the selected model has to beat it on the same folds.
+  (:func:`baseline_params`), scored on the same folds as every other;
+* :func:`selected_trial` keeps that baseline unless the best trial beats it, fold by
+  fold, by more than the standard error of their paired differences (a one-standard-
+  error rule).
 """
 
 from __future__ import annotations
 
 from numbers import Integral, Real
 
+import numpy as np
 from optuna.distributions import CategoricalDistribution, IntDistribution
 from sklearn.base import is_classifier
 from sklearn.model_selection import (
@@ -27,7 +33,10 @@ from sklearn.model_selection import (
 from .._param_validation import plain_value
 from .pipeline import final_estimator
 
-__all__ = ["SMALL_DATA", "baseline_params", "resolve_cv"]
+__all__ = ["BASELINE", "SMALL_DATA", "baseline_params", "resolve_cv", "selected_trial"]
+
+#: User attribute of the trial that runs the estimator's own configuration.
+BASELINE = "sklstm_baseline"
 
 #: Below this many samples ``cv="auto"`` repeats its folds.
 SMALL_DATA = 500
@@ -93,7 +102,7 @@ def baseline_params(resolved_space, estimator):
     >>> from sklstm import LSTMClassifier
     >>> from sklstm.search import resolve_space
     >>> baseline_params(resolve_space({"batch_size": [16, 32]}), LSTMClassifier())
-    {'batch_size': 32}
+    {'batch_size': 16}
     """
     params = estimator.get_params(deep=True)
     final = final_estimator(estimator).get_params()
@@ -117,3 +126,50 @@ def _inside(dist, value):
     if isinstance(dist, IntDistribution) and not isinstance(value, Integral):
         return False
     return dist.low <= value <= dist.high
+
+
+def selected_trial(study):
+    """The trial to use: the best one, unless it beats the baseline only by noise.
+
+    The best complete trial replaces the baseline (the estimator's own configuration,
+    the first trial of a :func:`~sklstm.search.tune` study) only when its fold scores
+    beat the baseline's on the same folds by more, on average, than the standard
+    error of those paired differences. Otherwise the baseline is returned: on small
+    data the best of many noisy scores is often a lucky one.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        A single-objective study.
+
+    Returns
+    -------
+    optuna.trial.FrozenTrial
+        The selected trial (``study.best_trial`` when there is no complete baseline).
+
+    Examples
+    --------
+    >>> import optuna
+    >>> study = optuna.create_study(direction="maximize")
+    >>> study.enqueue_trial({"x": 0.5}, user_attrs={BASELINE: True})
+    >>> def objective(trial):
+    ...     x = trial.suggest_float("x", 0, 1)
+    ...     folds = [x + 0.01, x - 0.01] if trial.number else [0.5, 0.5]
+    ...     trial.set_user_attr("fold_scores", folds)
+    ...     return sum(folds) / 2
+    >>> study.optimize(objective, n_trials=5)
+    >>> selected_trial(study).number in [t.number for t in study.trials]
+    True
+    """
+    best = study.best_trial
+    baselines = [t for t in study.get_trials(deepcopy=False)
+                 if t.user_attrs.get(BASELINE) and t.state.name == "COMPLETE"]
+    if not baselines or best.number == baselines[0].number:
+        return best
+    baseline = baselines[0]
+    a, b = best.user_attrs.get("fold_scores"), baseline.user_attrs.get("fold_scores")
+    if not a or not b or len(a) != len(b) or len(a) < 2:
+        return best
+    gains = np.subtract(a, b)
+    standard_error = gains.std(ddof=1) / np.sqrt(len(gains))
+    return best if gains.mean() > standard_error else baseline

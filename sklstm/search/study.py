@@ -23,7 +23,7 @@ from .budget import TrialBudget
 from .metrics import check_multi_objective
 from .objective import make_objective
 from .report import ProgressBar
-from .selection import baseline_params
+from .selection import BASELINE, baseline_params
 from .storage import resolve_storage
 
 __all__ = ["PRUNERS", "create_or_load_study", "make_pruner", "run_study", "tune"]
@@ -327,7 +327,9 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
         Run the estimator's own configuration (its values of the sampled parameters)
         as the first trial of a new study, so the search has to beat it on the same
         folds to pick anything else (:func:`~sklstm.search.selection.baseline_params`;
-        skipped when those values are not a point of the space).
+        skipped when those values are not a point of the space). Use
+        :func:`~sklstm.search.selected_trial` rather than ``study.best_trial``: it keeps
+        the baseline unless the best trial beats it by more than the fold-to-fold noise.
     heartbeat_interval : int or None, default=60
         Running trials report every this many seconds (journal files and databases),
         so that the trial of a worker that died is failed after twice that long and its
@@ -371,5 +373,5 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
     if baseline and not study.get_trials(deepcopy=False):
         params = baseline_params(objective.space, estimator)
         if params:
-            study.enqueue_trial(params, user_attrs={"sklstm_baseline": True})
+            study.enqueue_trial(params, user_attrs={BASELINE: True})
     return run_study(study, objective, n_trials, timeout, show_progress_bar=show_progress_bar)

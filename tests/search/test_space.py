@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
@@ -16,7 +17,7 @@ from sklstm.search import (
     resolve_space,
     suggest_params,
 )
-from sklstm.search.selection import baseline_params
+from sklstm.search.selection import BASELINE, baseline_params, selected_trial
 
 # pytest fixtures shared by the search tests
 
@@ -153,3 +154,23 @@ def test_names_reach_the_lstm_at_the_end_of_nested_pipelines():
     resolved = resolve_space({"batch_size": [8, 16], "lr": 0.01}, outer)
     assert resolved["batch_size"][0] == "model__lstm__batch_size"
     assert resolved["lr"][0] == "model__lstm__lr"
+
+
+def _study_with(baseline_folds, other_folds):
+    study = optuna.create_study(direction="maximize")
+    for number, folds in enumerate((baseline_folds, other_folds)):
+        attrs = {"fold_scores": folds, **({BASELINE: True} if number == 0 else {})}
+        study.add_trial(optuna.trial.create_trial(
+            params={"x": float(number)}, value=float(np.mean(folds)), user_attrs=attrs,
+            distributions={"x": FloatDistribution(0, 1)}))
+    return study
+
+
+@pytest.mark.parametrize(("other", "kept"), [
+    ([0.83, 0.78, 0.87, 0.76], True),   # better on average, by less than the noise
+    ([0.91, 0.89, 0.92, 0.90], False),  # better on every fold
+])
+def test_the_baseline_is_kept_unless_beaten_by_more_than_noise(other, kept):
+    study = _study_with([0.80, 0.80, 0.80, 0.80], other)
+    assert study.best_trial.number == 1
+    assert (selected_trial(study).number == 0) is kept

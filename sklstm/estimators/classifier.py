@@ -11,6 +11,7 @@ from torch import nn
 
 from . import _docs
 from ._base import BaseLSTM
+from ._checks import plain_label
 
 
 @_docs.fill
@@ -55,8 +56,8 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes, but the "
-                f"data contain only one class: {self.classes_[0]!r}."
+                f"{type(self).__name__} needs samples of at least 2 classes in y, but y "
+                f"contains only one class: {plain_label(self.classes_[0])!r}."
             )
         return encoded.astype(np.int64)
 

@@ -133,7 +133,8 @@ default="adam"
         Extra skorch callbacks (instances or ``(name, callback)`` tuples),
         e.g. ``skorch.callbacks.LRScheduler``. They are deep-copied at ``fit``;
         the fitted copies are in ``net_.callbacks_``. Other entries are refused
-        with a TypeError before training.
+        with a TypeError before training. Callbacks are code: :meth:`save` does
+        not store them.
 """
 
 ATTRIBUTES = """\

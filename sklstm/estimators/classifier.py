@@ -9,13 +9,14 @@ from sklearn.utils import assert_all_finite, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from torch import nn
 
+from ..persistence._model import SaveMixin
 from . import _docs
 from ._base import BaseLSTM
 from ._checks import plain_label
 
 
 @_docs.fill
-class LSTMClassifier(ClassifierMixin, BaseLSTM):
+class LSTMClassifier(ClassifierMixin, SaveMixin, BaseLSTM):
     """LSTM classifier for sequences, trained by skorch.
 
     Binary and multiclass; labels of any type (strings too). Batch size,

@@ -8,12 +8,13 @@ from sklearn.utils.validation import check_array
 from torch import nn
 
 from .._param_validation import extended_signature
+from ..persistence._model import SaveMixin
 from . import _docs
 from ._base import BaseLSTM
 
 
 @_docs.fill
-class LSTMRegressor(RegressorMixin, BaseLSTM):
+class LSTMRegressor(RegressorMixin, SaveMixin, BaseLSTM):
     """LSTM regressor for sequences, trained by skorch with mean squared error.
 
     Targets are 1D ``(n_samples,)`` or 2D ``(n_samples, n_outputs)`` (e.g. a

@@ -93,7 +93,7 @@ def baseline_params(resolved_space, estimator):
     >>> from sklstm import LSTMClassifier
     >>> from sklstm.search import resolve_space
     >>> baseline_params(resolve_space({"batch_size": [16, 32]}), LSTMClassifier())
-    {'batch_size': 32}
+    {'batch_size': 16}
     """
     params = estimator.get_params(deep=True)
     final = final_estimator(estimator).get_params()

@@ -160,7 +160,7 @@ def _numeric(check, *args, **kwargs):
     try:
         return check(*args, **kwargs)
     except ValueError as exc:
-        if "could not convert" not in str(exc):
+        if "could not convert" not in str(exc) and "bytes/strings" not in str(exc):
             raise
         raise ValueError(f"X holds non-numeric values ({exc}); sequences must hold numbers "
                          "(encode categories first, or use embedding_dim for token ids).") from exc

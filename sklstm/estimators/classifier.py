@@ -50,10 +50,16 @@ class LSTMClassifier(ClassifierMixin, SaveMixin, BaseLSTM):
     """
 
     def _encode_y(self, y):
+        if np.ndim(y) > 2:
+            raise ValueError(f"y should be a 1d array of class labels, got a {np.ndim(y)}D "
+                             f"array of shape {np.shape(y)} instead.")
         y = column_or_1d(y, warn=True)
         if y.dtype.kind in "fc":
             assert_all_finite(y, input_name="y")
-        check_classification_targets(y)
+        try:
+            check_classification_targets(y)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (in y; for continuous targets use LSTMRegressor)") from exc
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(

@@ -65,12 +65,19 @@ class LSTMRegressor(RegressorMixin, SaveMixin, BaseLSTM):
     __init__.__signature__ = extended_signature(BaseLSTM.__init__, scale_target=True)
 
     def _encode_y(self, y):
-        y = check_array(
-            y, ensure_2d=False, dtype=[np.float64, np.float32], ensure_all_finite=True,
-            input_name="y", estimator=self,
-        )
-        if y.ndim not in (1, 2):
-            raise ValueError(f"y must be 1D or 2D; got {y.ndim}D with shape {y.shape}.")
+        if np.ndim(y) not in (1, 2):
+            raise ValueError(f"y must be 1D or 2D; got {np.ndim(y)}D with shape "
+                             f"{np.shape(y)}.")
+        try:
+            y = check_array(
+                y, ensure_2d=False, dtype=[np.float64, np.float32], ensure_all_finite=True,
+                input_name="y", estimator=self,
+            )
+        except ValueError as exc:
+            if "could not convert" not in str(exc):
+                raise
+            raise ValueError(f"y holds non-numeric values ({exc}); {type(self).__name__} "
+                             "needs numbers (for class labels use LSTMClassifier).") from exc
         self._y_is_1d = y.ndim == 1
         y2d = y.reshape(len(y), -1).astype(np.float64)
         self.n_outputs_ = y2d.shape[1]

@@ -111,6 +111,8 @@ def _check_args(args):
     if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
         raise ValueError(f"--timeout must be a positive number of seconds, got {args.timeout} "
                          "(leave it out for no time limit)")
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        raise ValueError(f"--seed must be in [0, 2**32 - 1], got {args.seed}")
     if not args.study_name.strip():
         raise ValueError("--study-name must not be empty")
     if args.max_rows < 1:

@@ -1,4 +1,5 @@
-"""Search spaces written with numpy, and values the estimator refuses, before any trial."""
+"""Searches written with numpy (spaces, counts, folds), and space values the estimator
+refuses, before any trial."""
 
 import numpy as np
 import optuna
@@ -84,3 +85,11 @@ def test_range_ends_on_an_open_bound_are_accepted(pipeline, data):
     """Values just inside are valid: dropout up to 1.0, lr from 0."""
     make_objective(pipeline, *data, cv=2, space={"dropout": FloatDistribution(0.0, 1.0),
                                                  "lr": FloatDistribution(0.0, 0.1)})
+
+
+def test_numpy_numbers_for_the_search_settings(data):
+    study = tune(LSTMClassifier(**TINY), *data, n_trials=np.array(2), cv=np.array(2),
+                 timeout=np.float64(600), space={"batch_size": np.array([8, 16])},
+                 storage=optuna.storages.InMemoryStorage())
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
+    assert len(study.trials[0].user_attrs["fold_scores"]) == 2

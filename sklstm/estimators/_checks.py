@@ -22,7 +22,8 @@ from .._data.validation import validate_sequences
 from .._param_validation import plain_value
 
 __all__ = ["RESERVED_CALLBACK_NAMES", "check_fit_data", "check_sample_counts", "check_settings",
-           "check_validation_split", "plain_label"]
+           "check_validation_split", "plain_label",
+           "target_shape"]
 
 #: Names of the callbacks the estimator adds itself; user callbacks must not take them.
 RESERVED_CALLBACK_NAMES = ("gradient_clip", "warmup", "convergence")
@@ -159,6 +160,15 @@ def _samples_needed(fraction, n_classes):
     while math.ceil(fraction * n) < n_classes or n - math.ceil(fraction * n) < n_classes:
         n += 1
     return n
+
+
+def target_shape(y):
+    """The shape of ``y`` as an array (not ``np.ndim(y)``: that would ask an array-like's
+    ``__array_function__``); ragged ``y`` is a ValueError naming y."""
+    try:
+        return np.asarray(y).shape
+    except ValueError as exc:
+        raise ValueError(f"y must be an array of targets, one per sequence ({exc}).") from exc
 
 
 def plain_label(value):

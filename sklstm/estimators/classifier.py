@@ -12,7 +12,7 @@ from torch import nn
 from ..persistence._model import SaveMixin
 from . import _docs
 from ._base import BaseLSTM
-from ._checks import plain_label
+from ._checks import plain_label, target_shape
 
 
 @_docs.fill
@@ -50,9 +50,10 @@ class LSTMClassifier(ClassifierMixin, SaveMixin, BaseLSTM):
     """
 
     def _encode_y(self, y):
-        if np.ndim(y) > 2:
-            raise ValueError(f"y should be a 1d array of class labels, got a {np.ndim(y)}D "
-                             f"array of shape {np.shape(y)} instead.")
+        shape = target_shape(y)
+        if len(shape) > 2:
+            raise ValueError(f"y should be a 1d array of class labels, got a {len(shape)}D "
+                             f"array of shape {shape} instead.")
         y = column_or_1d(y, warn=True)
         if y.dtype.kind in "fc":
             assert_all_finite(y, input_name="y")

@@ -11,6 +11,7 @@ from .._param_validation import extended_signature
 from ..persistence._model import SaveMixin
 from . import _docs
 from ._base import BaseLSTM
+from ._checks import target_shape
 
 
 @_docs.fill
@@ -65,9 +66,9 @@ class LSTMRegressor(RegressorMixin, SaveMixin, BaseLSTM):
     __init__.__signature__ = extended_signature(BaseLSTM.__init__, scale_target=True)
 
     def _encode_y(self, y):
-        if np.ndim(y) not in (1, 2):
-            raise ValueError(f"y must be 1D or 2D; got {np.ndim(y)}D with shape "
-                             f"{np.shape(y)}.")
+        shape = target_shape(y)
+        if len(shape) not in (1, 2):
+            raise ValueError(f"y must be 1D or 2D; got {len(shape)}D with shape {shape}.")
         try:
             y = check_array(
                 y, ensure_2d=False, dtype=[np.float64, np.float32], ensure_all_finite=True,

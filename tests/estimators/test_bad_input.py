@@ -31,6 +31,8 @@ BAD_DATA = {
     "zero timesteps": (np.ones((20, 0, 2)), Y_CLASS, ValueError, "at least one timestep"),
     "text in y": (X3, np.array(["a"] * 20), ValueError, None),
     "3D y": (X3, np.zeros((20, 1, 2)), ValueError, None),
+    "ragged y": (X3, [[1.0]] * 19 + [[1.0, 2.0]], ValueError,
+                 "y must be an array of targets, one per sequence"),
 }
 
 #: The message per estimator where it differs (found by tests/properties: they did not

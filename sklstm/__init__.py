@@ -7,9 +7,10 @@ scikit-learn searches and Optuna studies can select them by cross-validation.
 
 from . import _moved
 from .estimators import LSTMClassifier, LSTMRegressor
+from .persistence import load
 
 __version__ = "0.2.0.dev0"
 
-__all__ = ["LSTMClassifier", "LSTMRegressor", "__version__"]
+__all__ = ["LSTMClassifier", "LSTMRegressor", "__version__", "load"]
 
 _moved.install()

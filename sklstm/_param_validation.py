@@ -8,7 +8,8 @@ them:
 * numpy scalars and 0-d arrays (``np.int64(32)``, ``np.array(0.01)``, the values of a
   grid written with ``np.array``) become the Python numbers they hold before they are
   checked or used (:func:`plain_value`), so torch never sees a numpy type;
-* ``Interval(Integral, ...)`` accepts ``True`` as 1: :func:`integers` refuses bools.
+* ``Interval(Integral, ...)`` accepts ``True`` as 1 and ``Interval(Real, ...)`` as 1.0:
+  :func:`integers` and :func:`reals` refuse bools.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ __all__ = [
 ]
 
 
-class _Integers(Interval):
-    """``Interval(Integral, ...)`` that refuses bools: ``True`` is no batch size."""
+class _NoBools(Interval):
+    """An ``Interval`` that refuses bools: ``True`` is no batch size and no learning rate."""
 
     def is_satisfied_by(self, val):
         return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
@@ -50,18 +51,20 @@ def integers(left, right=None):
     >>> integers(1).is_satisfied_by(3), integers(1).is_satisfied_by(True)
     (True, False)
     """
-    return _Integers(Integral, left, right, closed="both" if right is not None else "left")
+    return _NoBools(Integral, left, right, closed="both" if right is not None else "left")
 
 
 def reals(left, right=None, closed="left"):
-    """Constraint: a finite real number in the interval (NaN and infinities refused).
+    """Constraint: a finite real number in the interval (NaN, infinities and bools refused).
 
     Examples
     --------
     >>> reals(0, closed="neither").is_satisfied_by(float("inf"))
     False
+    >>> reals(0).is_satisfied_by(True), reals(0).is_satisfied_by(1)
+    (False, True)
     """
-    return Interval(Real, left, right, closed=closed)
+    return _NoBools(Real, left, right, closed=closed)
 
 
 def plain_value(value):

@@ -10,7 +10,11 @@ process joins the study and the study stops at ``--n-trials`` trials in total::
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import socket
 import sys
+from datetime import datetime
 
 from .search.metrics import FIT_STATS
 
@@ -67,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tune.add_argument("data", help="dataset file (.npz with X and y, or .csv)")
     tune.add_argument("--target", default="y", help="CSV target column (default: y)")
+    tune.add_argument("--encoding", default="utf-8",
+                      help="CSV text encoding, e.g. latin-1 (default: utf-8)")
     tune.add_argument(
         "--storage", default=None,
         help="Optuna storage: a journal file path (default: ./sklstm-study.journal), "
@@ -105,6 +111,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_args(args):
+    if args.n_trials < 1:
+        raise ValueError(f"--n-trials must be at least 1, got {args.n_trials}")
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise ValueError(f"--timeout must be a positive number of seconds, got {args.timeout} "
+                         "(leave it out for no time limit)")
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        raise ValueError(f"--seed must be in [0, 2**32 - 1], got {args.seed}")
+    if not args.study_name.strip():
+        raise ValueError("--study-name must not be empty")
+    if args.max_rows < 1:
+        raise ValueError(f"--max-rows must be at least 1, got {args.max_rows}")
+    if args.heartbeat < 0 or args.retry_failed < 0:
+        raise ValueError("--heartbeat and --retry-failed must not be negative, got "
+                         f"{args.heartbeat} and {args.retry_failed}")
+
+
+def _outcome(study, started):
+    """Exit status and message: 1 when no trial completed, or when this run's all failed."""
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    me = f"{socket.gethostname()}:{os.getpid()}"
+    mine = [t for t in trials if t.user_attrs.get("worker") == me
+            and t.datetime_start is not None and t.datetime_start >= started]
+    failed = [t for t in (mine or trials) if t.state == TrialState.FAIL]
+    last = f"; last failure: {failed[-1].user_attrs.get('fail_reason', '?')}" if failed else ""
+    if not any(t.state == TrialState.COMPLETE for t in trials):
+        return 1, f"no trial of the study completed ({len(failed)} failed){last}"
+    if mine and len(failed) == len(mine):
+        return 1, f"all {len(mine)} trials this worker ran failed{last}"
+    return 0, None
+
+
 def _tune(args) -> int:
     # Imported here so that ``sklstm --help`` stays fast and works without optuna.
     import optuna
@@ -112,29 +152,34 @@ def _tune(args) -> int:
     from sklstm import LSTMClassifier, LSTMRegressor
 
     from .datasets import load_dataset
+    from .estimators._checks import check_fit_data
+    from .search.objective import make_objective
     from .search.report import results_table, summary
     from .search.space import load_space
-    from .search.storage import describe_storage
+    from .search.storage import describe_storage, resolve_storage
     from .search.study import tune
 
-    if args.n_trials < 1:
-        raise ValueError("--n-trials must be at least 1")
-    X, y = load_dataset(args.data, target=args.target)
+    _check_args(args)
+    X, y = load_dataset(args.data, target=args.target, encoding=args.encoding)
     space = load_space(args.space) if args.space else None
     estimator = LSTMClassifier() if args.estimator == "classifier" else LSTMRegressor()
+    # everything is checked before the storage is opened: a bad call writes no study
+    check_fit_data(estimator, X, y)
+    make_objective(estimator, X, y, cv=args.cv, scoring=args.scoring, space=space)
+    storage = resolve_storage(args.storage, heartbeat_interval=args.heartbeat or None,
+                              retry_failed=args.retry_failed)
     if not args.no_progress:
         # One line per trial from Optuna would fight with the progress bar.
         optuna.logging.set_verbosity(optuna.logging.WARNING)
     print(f"study {args.study_name!r} on {describe_storage(args.storage)}, "
           f"{len(X)} samples, cv={args.cv}", file=sys.stderr)
+    started = datetime.now()
     try:
         study = tune(
             estimator, X, y, n_trials=args.n_trials, timeout=args.timeout,
-            study_name=args.study_name, storage=args.storage, cv=args.cv,
-            scoring=args.scoring, space=space, pruner=args.pruner,
-            multi_objective=args.multi_objective,
+            study_name=args.study_name, storage=storage, cv=args.cv, scoring=args.scoring,
+            space=space, pruner=args.pruner, multi_objective=args.multi_objective,
             sampler=optuna.samplers.TPESampler(seed=args.seed),
-            heartbeat_interval=args.heartbeat or None, retry_failed=args.retry_failed,
             show_progress_bar=not args.no_progress,
         )
     except KeyboardInterrupt:
@@ -145,7 +190,10 @@ def _tune(args) -> int:
     print(summary(study))
     print()
     print(results_table(study, max_rows=args.max_rows))
-    return 0
+    status, message = _outcome(study, started)
+    if message:
+        print(f"sklstm tune: error: {message}", file=sys.stderr)
+    return status
 
 
 def main(argv=None) -> int:
@@ -159,7 +207,9 @@ def main(argv=None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 2 on invalid input (message on stderr).
+        Exit status: 0 on success; 1 when no trial of the study completed, or every
+        trial this run started failed; 2 on invalid input (options, data, search space,
+        storage), with one line on stderr and no study written.
 
     Examples
     --------
@@ -169,6 +219,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _tune(args)
-    except ValueError as exc:
-        print(f"sklstm {args.command}: error: {exc}", file=sys.stderr)
+    except (ValueError, TypeError) as exc:
+        message = " ".join(str(exc).split())  # one line, whatever the message holds
+        print(f"sklstm {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -155,14 +155,26 @@ def _token_sequences(X, estimator_name, padding_idx):
     return out
 
 
+def _numeric(check, *args, **kwargs):
+    """``check(*args, **kwargs)``, its error about text in the data naming X."""
+    try:
+        return check(*args, **kwargs)
+    except ValueError as exc:
+        if "could not convert" not in str(exc) and "bytes/strings" not in str(exc):
+            raise
+        raise ValueError(f"X holds non-numeric values ({exc}); sequences must hold numbers "
+                         "(encode categories first, or use embedding_dim for token ids).") from exc
+
+
 def _dense(estimator, X, form, reset, check_params):
     """Validate a 2D or 3D array; return it and its features per timestep."""
     if form == "2d" and (reset or estimator._fitted_form == "2d"):
         # validate_data keeps scikit-learn's bookkeeping of 2D data: n_features_in_
         # is the width, feature_names_in_ the columns of a DataFrame
-        data = validate_data(estimator, X, reset=reset, **check_params)
+        data = _numeric(validate_data, estimator, X, reset=reset, **check_params)
         return data, 1
-    data = check_array(X, allow_nd=True, input_name="X", estimator=estimator, **check_params)
+    data = _numeric(check_array, X, allow_nd=True, input_name="X", estimator=estimator,
+                    **check_params)
     if form == "3d" and 0 in data.shape[1:]:
         raise ValueError(
             f"X has shape {data.shape}: every sequence needs at least one timestep and one "

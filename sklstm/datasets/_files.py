@@ -6,8 +6,11 @@ columns the time steps of a univariate sequence, giving ``X`` of shape ``(n, T)`
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -25,9 +28,27 @@ def _target_array(values: list[str]) -> np.ndarray:
     return numbers
 
 
-def _load_csv(path, target):
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
+def _read_rows(path, encoding):
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r}; use e.g. 'utf-8' or 'latin-1'") from None
+    # utf-8-sig reads plain UTF-8 too and drops the byte-order mark spreadsheets write
+    try:
+        with open(path, newline="", encoding="utf-8-sig" if codec == "utf-8" else codec) as f:
+            return list(csv.reader(f))
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path}: the CSV is not valid {encoding} (byte {exc.object[exc.start]:#04x} at "
+            f"position {exc.start}); pass the file's encoding, e.g. --encoding latin-1 on the "
+            "command line or load_dataset(path, encoding='latin-1')"
+        ) from None
+    except csv.Error as exc:
+        raise ValueError(f"{path}: not a readable CSV file ({exc})") from None
+
+
+def _load_csv(path, target, encoding):
+    rows = _read_rows(path, encoding)
     if len(rows) < 2:
         raise ValueError(f"{path}: a CSV needs a header row and at least one sample row")
     header = [name.strip() for name in rows[0]]
@@ -44,7 +65,31 @@ def _load_csv(path, target):
     return X, y
 
 
-def load_dataset(path, target="y"):
+def _load_npz(path):
+    # No allow_pickle: unpickling a data file could run arbitrary code.
+    try:
+        if not zipfile.is_zipfile(path):
+            raise ValueError("it is not an .npz file (no zip archive)")
+        with np.load(path, allow_pickle=False) as data:
+            missing = {"X", "y"} - set(data.files)
+            if missing:
+                raise ValueError(f"missing array(s) {sorted(missing)} (has {data.files})")
+            X, y = data["X"], data["y"]
+        if X.ndim == 0 or y.ndim == 0:
+            raise ValueError(f"X and y must be arrays of samples, got shapes {X.shape} and "
+                             f"{y.shape}")
+        return X, y
+    except ValueError as exc:
+        reason = str(exc)
+        if "allow_pickle" in reason:
+            reason = ("object (ragged) arrays are not loaded: they are pickled, and "
+                      "unpickling can run code; store equal-length sequences")
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        reason = f"it is damaged or not an .npz file ({type(exc).__name__}: {exc})"
+    raise ValueError(f"{path}: {reason}; write the file with numpy.savez(path, X=X, y=y)")
+
+
+def load_dataset(path, target="y", encoding="utf-8"):
     """Load ``X, y`` from an ``.npz`` (arrays ``X`` and ``y``) or ``.csv`` file.
 
     Parameters
@@ -54,6 +99,9 @@ def load_dataset(path, target="y"):
         selects the format.
     target : str, default="y"
         CSV only: the column holding the target.
+    encoding : str, default="utf-8"
+        CSV only: the file's text encoding (a byte-order mark is skipped). A file
+        in another encoding gives a ValueError naming the encoding to pass.
 
     Returns
     -------
@@ -68,7 +116,8 @@ def load_dataset(path, target="y"):
     Raises
     ------
     ValueError
-        Unknown extension, missing arrays/column, mismatched lengths.
+        Unknown extension, missing arrays/column, mismatched lengths, a damaged
+        ``.npz`` file, a CSV that is not in ``encoding``.
 
     Examples
     --------
@@ -84,17 +133,9 @@ def load_dataset(path, target="y"):
         raise ValueError(f"dataset file {path!r} does not exist")
     ext = os.path.splitext(path)[1].lower()
     if ext == ".npz":
-        # No allow_pickle: unpickling a data file could run arbitrary code.
-        with np.load(path, allow_pickle=False) as data:
-            missing = {"X", "y"} - set(data.files)
-            if missing:
-                raise ValueError(f"{path}: missing array(s) {sorted(missing)} (has {data.files})")
-            try:
-                X, y = data["X"], data["y"]
-            except ValueError as exc:
-                raise ValueError(f"{path}: object (ragged) arrays are not loaded: {exc}") from exc
+        X, y = _load_npz(path)
     elif ext == ".csv":
-        X, y = _load_csv(path, target)
+        X, y = _load_csv(path, target, encoding)
     else:
         raise ValueError(f"{path}: unsupported dataset format {ext!r}; use .npz or .csv")
     if len(X) != len(y):

@@ -17,13 +17,14 @@ from types import SimpleNamespace
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator, _fit_context, is_classifier
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Hidden, StrOptions
-from sklearn.utils.validation import check_consistent_length, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from .._data.tensors import SequenceDataset
 from .._data.timesteps import to_sequences
+from .._data.vocabulary import check_token_ids, fitted_vocab_size
 from .._param_validation import PlainParamsMixin, integers, plain_params, reals
 from ..network import POOLINGS
 from ..resources import PeakMemory, limit_threads, resolve_device
@@ -32,6 +33,7 @@ from ..training.checkpointing import FitCheckpoint
 from ..training.convergence import check_convergence
 from ..training.interrupts import finish_interrupted
 from ..training.optimizers import resolve_optimizer
+from ._checks import check_sample_counts, check_settings, check_validation_split
 from ._net_setup import SNAPSHOT, build_net
 
 
@@ -160,6 +162,7 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
                 FutureWarning, stacklevel=3,
             )
             p.n_iter_no_change = p.patience
+        check_settings(p, name)
         if p.weight_decay and "weight_decay" in (p.optimizer_params or {}):
             raise ValueError(
                 f"{name}: weight_decay={p.weight_decay} and optimizer_params"
@@ -184,20 +187,12 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         return seqs
 
     def _check_vocabulary(self, seqs, reset, vocab_size):
-        top = int(seqs.values.max())
-        limit = vocab_size if reset else self.vocab_size_
-        if limit is not None and top >= limit:
-            row = int(np.nonzero((seqs.values >= limit).any(axis=1))[0][0])
-            raise ValueError(
-                f"Sequence {row} of X contains token id {int(seqs.values[row].max())}, but "
-                f"the vocabulary has {limit} ids (0..{limit - 1}); "
-                + ("raise vocab_size." if reset else
-                   "map unseen tokens to a known id, or refit with a larger vocab_size.")
-            )
-        if reset:
-            padding_idx = self._sequence_params["padding_idx"]
-            floor = 0 if padding_idx is None else padding_idx + 1
-            self.vocab_size_ = vocab_size or max(top + 1, floor)
+        if reset:  # vocab_size given, or inferred (and capped) before anything is allocated
+            self.vocab_size_ = fitted_vocab_size(
+                seqs.values, vocab_size, self._sequence_params["padding_idx"])
+        else:
+            check_token_ids(seqs.values, self.vocab_size_, "map unseen tokens to a known id, "
+                            "or refit with a larger vocab_size.")
 
     # -- fitting ----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -234,7 +229,7 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        check_consistent_length(X, y)
+        check_sample_counts(X, y, type(self).__name__)
         # what prediction needs of the settings: fixed at fit, as sklearn expects
         self._sequence_params = dict(
             seq_len=p.seq_len, keep_steps=p.keep_steps, downsample=p.downsample,
@@ -244,6 +239,8 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         seqs = self._sequences(X, reset=True)
         y_train = self._encode_y(y)
         self._trivial = self._trivial_loss(y_train)
+        if p.early_stopping:
+            check_validation_split(self, y_train, p.validation_fraction, is_classifier(self))
         self.effective_batch_size_ = p.batch_size * p.accumulation_steps
         self.lr_ = scaled_learning_rate(
             p.lr, self.effective_batch_size_, p.base_batch_size, p.lr_scaling

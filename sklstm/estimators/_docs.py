@@ -72,6 +72,9 @@ default="adam"
     optimizer_params : dict or None, default=None
         Further keyword arguments for the optimizer, e.g. ``{"momentum": 0.9}``;
         ``{"fused": False}`` or a ``foreach`` value turns the fused default off.
+        Keys must be arguments of the optimizer. ``"lr"`` is refused: the learning
+        rate is the ``lr`` parameter, which ``lr_scaling``, ``warmup_epochs`` and
+        ``lr_`` start from.
     weight_decay : float, default=0.0
         L2 penalty passed to the optimizer.
     gradient_clip : float or None, default=None
@@ -91,7 +94,10 @@ default="adam"
         Hold out ``validation_fraction`` of the training data (stratified for
         classifiers) and apply the convergence rule (``tol``,
         ``n_iter_no_change``) to its loss instead of the training loss; the
-        weights of the best epoch are restored.
+        weights of the best epoch are restored. Data too small for the split (a
+        stratified side without a sample of every class, a class with a single
+        sample, nothing left to train on) is refused before training, with the
+        number of samples needed.
     validation_fraction : float in (0, 1), default=0.1
         Share of the training data held out when ``early_stopping`` is on.
     patience : int, default="deprecated"
@@ -102,7 +108,10 @@ default="adam"
         size. None means numeric sequences.
     vocab_size : int or None, default=None
         Number of token ids (largest id + 1). None infers it from the training
-        data; ids at or above it are rejected at prediction time.
+        data, up to 2**20 ids (``sklstm._data.vocabulary.MAX_INFERRED_VOCAB``: a
+        larger id is refused before the embedding is built; set ``vocab_size``
+        to want one that large); ids at or above it are rejected at prediction
+        time.
     padding_idx : int or None, default=0
         Token id that marks padding in padded 2D token input: it is removed
         before packing and its embedding stays zero. Only used with
@@ -123,7 +132,9 @@ default="adam"
     callbacks : list or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` tuples),
         e.g. ``skorch.callbacks.LRScheduler``. They are deep-copied at ``fit``;
-        the fitted copies are in ``net_.callbacks_``.
+        the fitted copies are in ``net_.callbacks_``. Other entries are refused
+        with a TypeError before training. Callbacks are code: :meth:`save` does
+        not store them.
     checkpoint : str, os.PathLike or None, default=None
         A directory where the fit writes its state after every epoch (weights,
         optimizer, history, random state; no pickle). A fit of the same parameters

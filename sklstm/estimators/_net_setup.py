@@ -32,7 +32,7 @@ def build_callbacks(estimator, p, checkpoint):
     # the snapshot first: it must see an epoch end before the stopper ends the fit
     callbacks = [(SNAPSHOT, EpochSnapshot()),
                  ("divergence", DivergenceGuard(type(estimator).__name__, estimator.lr_,
-                                                estimator._trivial))]
+                                                getattr(estimator, "_trivial", None)))]
     if p.gradient_clip is not None:
         callbacks.append(("gradient_clip", GradientNormClipping(p.gradient_clip)))
     if p.warmup_epochs:

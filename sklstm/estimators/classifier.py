@@ -9,12 +9,14 @@ from sklearn.utils import assert_all_finite, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from torch import nn
 
+from ..persistence._model import SaveMixin
 from . import _docs
 from ._base import BaseLSTM
+from ._checks import plain_label, target_shape
 
 
 @_docs.fill
-class LSTMClassifier(ClassifierMixin, BaseLSTM):
+class LSTMClassifier(ClassifierMixin, SaveMixin, BaseLSTM):
     """LSTM classifier for sequences, trained by skorch.
 
     Binary and multiclass; labels of any type (strings too). Batch size,
@@ -48,15 +50,22 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
     """
 
     def _encode_y(self, y):
+        shape = target_shape(y)
+        if len(shape) > 2:
+            raise ValueError(f"y should be a 1d array of class labels, got a {len(shape)}D "
+                             f"array of shape {shape} instead.")
         y = column_or_1d(y, warn=True)
         if y.dtype.kind in "fc":
             assert_all_finite(y, input_name="y")
-        check_classification_targets(y)
+        try:
+            check_classification_targets(y)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (in y; for continuous targets use LSTMRegressor)") from exc
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes, but the "
-                f"data contain only one class: {self.classes_[0]!r}."
+                f"{type(self).__name__} needs samples of at least 2 classes in y, but y "
+                f"contains only one class: {plain_label(self.classes_[0])!r}."
             )
         return encoded.astype(np.int64)
 

@@ -8,12 +8,14 @@ from sklearn.utils.validation import check_array
 from torch import nn
 
 from .._param_validation import extended_signature
+from ..persistence._model import SaveMixin
 from . import _docs
 from ._base import BaseLSTM
+from ._checks import target_shape
 
 
 @_docs.fill
-class LSTMRegressor(RegressorMixin, BaseLSTM):
+class LSTMRegressor(RegressorMixin, SaveMixin, BaseLSTM):
     """LSTM regressor for sequences, trained by skorch with mean squared error.
 
     Targets are 1D ``(n_samples,)`` or 2D ``(n_samples, n_outputs)`` (e.g. a
@@ -64,12 +66,19 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
     __init__.__signature__ = extended_signature(BaseLSTM.__init__, scale_target=True)
 
     def _encode_y(self, y):
-        y = check_array(
-            y, ensure_2d=False, dtype=[np.float64, np.float32], ensure_all_finite=True,
-            input_name="y", estimator=self,
-        )
-        if y.ndim not in (1, 2):
-            raise ValueError(f"y must be 1D or 2D; got {y.ndim}D with shape {y.shape}.")
+        shape = target_shape(y)
+        if len(shape) not in (1, 2):
+            raise ValueError(f"y must be 1D or 2D; got {len(shape)}D with shape {shape}.")
+        try:
+            y = check_array(
+                y, ensure_2d=False, dtype=[np.float64, np.float32], ensure_all_finite=True,
+                input_name="y", estimator=self,
+            )
+        except ValueError as exc:
+            if "could not convert" not in str(exc):
+                raise
+            raise ValueError(f"y holds non-numeric values ({exc}); {type(self).__name__} "
+                             "needs numbers (for class labels use LSTMClassifier).") from exc
         self._y_is_1d = y.ndim == 1
         y2d = y.reshape(len(y), -1).astype(np.float64)
         self.n_outputs_ = y2d.shape[1]

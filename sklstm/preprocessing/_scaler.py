@@ -137,6 +137,10 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
         check_is_fitted(self)
         offset, factor = self._offset_scale()
         data, form = validate_sequences(self, X, reset=False, copy=self.copy)
+        if form in DENSE_FORMS and not data.flags.writeable:
+            # a read-only view of the input (a DataFrame under pandas' copy-on-write, a
+            # read-only memmap) cannot be scaled in place, whatever copy says
+            data = data.copy()
 
         def func(values):  # in place: the data is already a copy unless copy=False
             if inverse:

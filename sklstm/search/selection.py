@@ -71,6 +71,7 @@ def resolve_cv(cv, estimator, y, random_state=0):
     6
     """
     classifier = is_classifier(estimator)
+    cv = plain_value(cv)  # np.array(3) is a number of folds, not an iterable of splits
     if not (isinstance(cv, str) and cv == "auto"):
         return check_cv(cv, y, classifier=classifier)
     if len(y) < SMALL_DATA:

@@ -3,8 +3,11 @@
 A *space* is a dict ``name -> spec`` where ``spec`` is one of
 
 * an Optuna distribution (``optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)``),
-* a list or tuple of choices (sampled as a categorical),
+* a list, tuple or 1-D numpy array of choices (sampled as a categorical),
 * any other value: fixed, set on every trial without being sampled.
+
+numpy scalars and 0-d arrays anywhere in it stand for the Python numbers they hold
+(:mod:`~sklstm.search.space_values`).
 
 Names are estimator parameters. For a Pipeline they may omit the final step's prefix:
 ``"batch_size"`` and ``"lstm__batch_size"`` both mean the LSTM's batch size, while
@@ -27,6 +30,7 @@ from optuna.distributions import (
 )
 
 from .pipeline import final_prefix
+from .space_values import check_space_values, plain_spec
 
 __all__ = [
     "as_distributions",
@@ -95,17 +99,6 @@ def default_space(**overrides) -> dict:
     return space
 
 
-def _as_distribution(spec):
-    """Distribution for a sampled spec, or None for a fixed value."""
-    if isinstance(spec, BaseDistribution):
-        return spec
-    if isinstance(spec, (list, tuple)):
-        if not spec:
-            raise ValueError("a list of choices must not be empty")
-        return CategoricalDistribution(list(spec))
-    return None
-
-
 def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
     """Validate a space and map each name to the estimator parameter it sets.
 
@@ -130,8 +123,10 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
     Raises
     ------
     ValueError
-        If the space is empty, a spec is invalid, or a name is not a parameter of the
-        estimator (all unknown names are listed, with close matches).
+        If the space is empty, a spec is invalid, a name is not a parameter of the
+        estimator (all unknown names are listed, with close matches), or a choice,
+        range end or fixed value is one the estimator refuses
+        (:func:`~sklstm.search.space_values.check_space_values`).
 
     Examples
     --------
@@ -161,12 +156,14 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
                 close = difflib.get_close_matches(name, [p.split("__")[-1] for p in params], 1)
                 unknown.append(repr(name) + (f" (did you mean {close[0]!r}?)" if close else ""))
                 continue
-        resolved[name] = (param, _as_distribution(spec), spec)
+        resolved[name] = (param, *plain_spec(name, spec))
     if unknown:
         raise ValueError(
             f"unknown parameter(s) for {type(estimator).__name__}: {', '.join(unknown)}. "
             "Valid names are the keys of estimator.get_params()."
         )
+    if estimator is not None:
+        check_space_values(resolved, estimator)
     return resolved
 
 

@@ -7,6 +7,9 @@ Accepted forms (everything is checked, and the storage opened, before any study 
   resumes where it stopped, and several processes on one machine can share it.
 * a file path (``runs/study.journal``) or ``journal:PATH`` / ``journal:///ABS/PATH``: the
   same journal storage (Optuna's ``JournalStorage`` + ``JournalFileBackend``).
+
+An existing file that is not a study's (a journal file whose first line is no journal
+entry, an SQLite file that is not an Optuna database) is refused and left untouched.
 * any SQLAlchemy URL Optuna's ``RDBStorage`` understands: ``sqlite:///study.db``,
   ``postgresql://user@host/db``, ``mysql+pymysql://...``. This is the way to share a study
   between machines.
@@ -16,10 +19,14 @@ Accepted forms (everything is checked, and the storage opened, before any study 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
+import json
 import os
 import re
+import sqlite3
+import urllib.parse
 
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
@@ -47,11 +54,58 @@ def _journal_storage(backend, location, failure, heartbeat):
         raise ValueError(f"{failure}: {exc}") from exc
 
 
+def _refuse_foreign_file(path, kind, problem):
+    raise ValueError(
+        f"storage {path!r} exists but is not {kind} ({problem}); it is left untouched. "
+        "Pass a new file path, or the storage of an existing study."
+    )
+
+
+def _check_journal_file(path):
+    """Refuse an existing, non-empty file whose first line is no Optuna journal entry.
+
+    Optuna's journal backend appends to any file it is given, so a mistyped path to a
+    file of one's own would get a study's log added to it.
+    """
+    if not os.path.isfile(path) or os.path.getsize(path) == 0:
+        return
+    with open(path, "rb") as f:
+        first = f.readline(1 << 20)
+    try:
+        entry = json.loads(first)
+    except (UnicodeDecodeError, ValueError):
+        entry = None
+    if not (isinstance(entry, dict) and "op_code" in entry):
+        _refuse_foreign_file(path, "an Optuna journal file",
+                             "its first line is not a journal entry")
+
+
+def _check_sqlite_file(path):
+    """Refuse an existing file that is not an SQLite database of Optuna (or empty)."""
+    if not path or path == ":memory:" or not os.path.isfile(path) \
+            or os.path.getsize(path) == 0:
+        return
+    with open(path, "rb") as f:
+        if f.read(16) != b"SQLite format 3\x00":
+            _refuse_foreign_file(path, "an SQLite database", "no SQLite header")
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+            tables = {row[0] for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.Error as exc:
+        _refuse_foreign_file(path, "a readable SQLite database", str(exc))
+    if tables and "studies" not in tables:
+        _refuse_foreign_file(path, "an Optuna study database",
+                             f"it holds other tables: {', '.join(sorted(tables)[:5])}")
+
+
 def _journal(path: str, heartbeat) -> JournalStorage:
     path = os.path.expanduser(path)
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise ValueError(f"journal storage {path!r}: directory {parent!r} does not exist")
+    _check_journal_file(path)
     # Replays the whole log: a file that is not an Optuna journal fails here.
     return _journal_storage(JournalFileBackend, path,
                             f"{path!r} is not a readable Optuna journal file", heartbeat)
@@ -79,6 +133,8 @@ def _rdb(url: str, heartbeat) -> RDBStorage:
             f"postgresql://USER@HOST/DB, mysql+pymysql://..., or redis://... ({exc})"
         ) from exc
     shown = parsed.render_as_string(hide_password=True)
+    if parsed.drivername.split("+")[0] == "sqlite":
+        _check_sqlite_file(parsed.database)
     try:
         dialect.import_dbapi()
     except ImportError as exc:

@@ -29,6 +29,20 @@ BAD_DATA = {
     "non-numeric X": (np.array([["a", "b"]] * 20), Y_CLASS, ValueError, "string|numeric"),
     "y is None": (X3, None, ValueError, "requires y"),
     "zero timesteps": (np.ones((20, 0, 2)), Y_CLASS, ValueError, "at least one timestep"),
+    "text in y": (X3, np.array(["a"] * 20), ValueError, None),
+    "3D y": (X3, np.zeros((20, 1, 2)), ValueError, None),
+    "ragged y": (X3, [[1.0]] * 19 + [[1.0, 2.0]], ValueError,
+                 "y must be an array of targets, one per sequence"),
+}
+
+#: The message per estimator where it differs (found by tests/properties: they did not
+#: name y).
+BAD_Y_MESSAGES = {
+    ("text in y", "LSTMRegressor"): "y holds non-numeric values .*for class labels use "
+                                   "LSTMClassifier",
+    ("text in y", "LSTMClassifier"): "at least 2 classes in y",
+    ("3D y", "LSTMRegressor"): r"y must be 1D or 2D; got 3D with shape \(20, 1, 2\)",
+    ("3D y", "LSTMClassifier"): r"y should be a 1d array of class labels, got a 3D array",
 }
 
 
@@ -36,6 +50,7 @@ BAD_DATA = {
 @pytest.mark.parametrize("Estimator", [LSTMClassifier, LSTMRegressor])
 def test_bad_data_is_rejected_before_training(case, Estimator):
     X, y, error, message = BAD_DATA[case]
+    message = message or BAD_Y_MESSAGES[case, Estimator.__name__]
     if case == "nan in y" and Estimator is LSTMClassifier:
         y = _with(Y_CLASS, 4, np.nan)
     est = Estimator(max_epochs=1)
@@ -50,7 +65,8 @@ def test_one_class_only():
 
 
 def test_continuous_target_for_classifier():
-    with pytest.raises(ValueError, match="Unknown label type"):
+    with pytest.raises(ValueError, match=r"Unknown label type.*\(in y; for continuous targets "
+                       "use LSTMRegressor"):
         LSTMClassifier(max_epochs=1).fit(X3, Y_REG)
 
 
@@ -60,6 +76,9 @@ BAD_PARAMS = [
     ("batch_size", -3, ValueError, r"'batch_size' .* must be an int in the range \[1, inf\)"),
     ("batch_size", 2.5, TypeError, r"'batch_size' .* must be an int .* Got 2\.5"),
     ("batch_size", True, TypeError, r"'batch_size' .* must be an int .* Got True"),
+    # bools are no floats either (found by tests/properties)
+    ("lr", True, TypeError, r"'lr' .* must be a float in the range \(0.0, inf\)\. Got True"),
+    ("weight_decay", np.bool_(True), TypeError, r"'weight_decay' .* Got True"),
     ("batch_size", np.array([16, 32]), TypeError, r"'batch_size' .* Got array"),
     ("accumulation_steps", 0, ValueError, r"'accumulation_steps' .* range \[1, inf\)"),
     ("accumulation_steps", "2", TypeError, r"'accumulation_steps' .* Got '2'"),

@@ -269,3 +269,22 @@ def test_padder_handles_many_dense_samples():
     out = SequencePadder(length=4).fit_transform(X)
     assert out.dtype == np.float32 and out.shape == (200, 4, 2)
     assert_array_equal(out[:, :3], X)
+
+
+@pytest.mark.parametrize("copy", [True, False])
+def test_scaler_scales_read_only_input(copy):
+    """A read-only view (a DataFrame under pandas' copy-on-write, a bool frame converted
+    to floats, a read-only memmap) is copied rather than scaled in place (found by
+    tests/properties)."""
+    frame = pd.DataFrame(np.arange(6.0).reshape(2, 3) > 2)
+    scaler = SequenceScaler(copy=copy).fit(frame)
+    assert_allclose(scaler.transform(frame).std(), 1.0)
+    frozen = np.arange(6.0).reshape(2, 3)
+    frozen.flags.writeable = False
+    assert_allclose(SequenceScaler(copy=copy).fit_transform(frozen).mean(), 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("Transformer", [SequenceScaler, SequencePadder])
+def test_text_input_names_x(Transformer):
+    with pytest.raises(ValueError, match="X holds non-numeric values"):
+        Transformer().fit(np.full((3, 2), "a"))

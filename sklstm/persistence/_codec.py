@@ -1,0 +1,171 @@
+"""Values of parameters and fitted attributes as JSON, and back, without running code.
+
+:func:`encode` turns a value into JSON data: numbers, strings, None, lists as they are;
+tuples, str-keyed dicts, non-finite floats, ``torch.device``, the optimizer classes
+sklstm names, and 1-D string/object arrays as small tagged objects
+(``{"__tuple__": [...]}``); numeric arrays go to the file's tensors and are referenced
+by key. Anything else (a callback, a custom optimizer class, a ``RandomState``) is code
+or state that only pickle could restore: :class:`Unsaved` is raised and the caller
+records the value as not saved.
+
+:func:`decode` accepts only these forms. It never imports a module or calls anything
+named by the file, so a crafted file can at worst fail to load.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import torch
+
+from .._param_validation import plain_value
+from ..training.optimizers import OPTIMIZERS
+
+__all__ = ["Unsaved", "decode", "describe", "encode"]
+
+_OPTIMIZER_NAMES = {cls: name for name, cls in OPTIMIZERS.items()}
+_STRING_DTYPE = re.compile(r"^[<>|=]?(U\d+|O)$")
+_TAGS = ("__tuple__", "__dict__", "__float__", "__device__", "__optimizer__", "__array__",
+         "__tensor__")
+
+
+class Unsaved(Exception):
+    """A value JSON cannot hold (code, or objects only pickle restores)."""
+
+
+def describe(value):
+    """A short description of a value that was not saved, for the load warning.
+
+    Examples
+    --------
+    >>> describe([1, object()])
+    'list of 2: int, object'
+    >>> import numpy as np
+    >>> describe(np.random.RandomState(0))
+    'numpy.random.mtrand.RandomState'
+    """
+    if isinstance(value, type):
+        return f"class {value.__module__}.{value.__qualname__}"
+    if isinstance(value, (list, tuple)):
+        kinds = ", ".join(dict.fromkeys(type(v).__name__ for v in value))
+        return f"{type(value).__name__} of {len(value)}: {kinds}" if value else "empty list"
+    return f"{type(value).__module__}.{type(value).__qualname__}"
+
+
+def _array(value, key, tensors):
+    if value.dtype.kind in "biuf":
+        tensors[key] = np.ascontiguousarray(value)
+        return {"__tensor__": key}
+    if value.ndim == 1 and _STRING_DTYPE.match(value.dtype.str):
+        items = [encode(plain_value(v), f"{key}.{i}", tensors) for i, v in enumerate(value)]
+        return {"__array__": items, "dtype": value.dtype.str}
+    raise Unsaved(describe(value))
+
+
+def encode(value, key, tensors):
+    """JSON data for ``value``; numeric arrays are put in ``tensors`` under ``key``.
+
+    Parameters
+    ----------
+    value : object
+        A parameter or fitted attribute.
+    key : str
+        Unique name of the value in the file (a prefix for nested arrays).
+    tensors : dict
+        Receives ``key -> ndarray`` for every numeric array met.
+
+    Returns
+    -------
+    object
+        JSON data.
+
+    Raises
+    ------
+    Unsaved
+        The value (or a part of it) cannot be written as JSON.
+    """
+    value = plain_value(value)
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"__float__": repr(value)}
+    if isinstance(value, list):
+        return [encode(v, f"{key}.{i}", tensors) for i, v in enumerate(value)]
+    if isinstance(value, tuple):
+        return {"__tuple__": [encode(v, f"{key}.{i}", tensors) for i, v in enumerate(value)]}
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise Unsaved("dict with keys that are not str")
+        return {"__dict__": {k: encode(v, f"{key}.{k}", tensors) for k, v in value.items()}}
+    if isinstance(value, torch.device):
+        return {"__device__": str(value)}
+    if isinstance(value, type) and value in _OPTIMIZER_NAMES:
+        return {"__optimizer__": _OPTIMIZER_NAMES[value]}
+    if isinstance(value, np.ndarray):
+        return _array(value, key, tensors)
+    raise Unsaved(describe(value))
+
+
+class FormatError(ValueError):
+    """The JSON of a model file does not have the form :func:`encode` writes."""
+
+
+def _decode_tagged(data, tensors):
+    tag = next((t for t in _TAGS if t in data), None)
+    expected = {"__array__": {"__array__", "dtype"}}.get(tag, {tag})
+    if tag is None or set(data) != expected:
+        raise FormatError(f"unexpected JSON object with keys {sorted(data)}")
+    body = data[tag]
+    if tag == "__tuple__" and isinstance(body, list):
+        return tuple(decode(v, tensors) for v in body)
+    if tag == "__dict__" and isinstance(body, dict):
+        return {k: decode(v, tensors) for k, v in body.items()}
+    if tag == "__float__" and body in ("nan", "inf", "-inf"):
+        return float(body)
+    if tag == "__device__" and isinstance(body, str):
+        try:
+            return torch.device(body)
+        except (RuntimeError, ValueError) as exc:
+            raise FormatError(f"bad device {body!r}") from exc
+    if tag == "__optimizer__" and body in OPTIMIZERS:
+        return OPTIMIZERS[body]
+    if tag == "__tensor__" and isinstance(body, str) and body in tensors:
+        return tensors[body]
+    if tag == "__array__" and isinstance(body, list) and isinstance(data["dtype"], str) \
+            and _STRING_DTYPE.match(data["dtype"]):
+        out = np.empty(len(body), dtype=np.dtype(data["dtype"]))
+        for i, item in enumerate(body):
+            out[i] = decode(item, tensors)
+        return out
+    raise FormatError(f"bad {tag} entry {body!r}")
+
+
+def decode(data, tensors):
+    """The value :func:`encode` wrote as ``data``; ``tensors`` holds the file's arrays.
+
+    Parameters
+    ----------
+    data : object
+        JSON data.
+    tensors : dict
+        ``key -> ndarray`` read from the file.
+
+    Returns
+    -------
+    object
+        The value.
+
+    Raises
+    ------
+    ValueError
+        ``data`` is not a form :func:`encode` writes.
+    """
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return data
+    if isinstance(data, list):
+        return [decode(v, tensors) for v in data]
+    if isinstance(data, dict):
+        return _decode_tagged(data, tensors)
+    raise FormatError(f"unexpected JSON value {data!r}")

@@ -1,0 +1,162 @@
+"""The model file: one safetensors file, its JSON header, its checksum.
+
+Layout (``FORMAT_VERSION`` 1)::
+
+    safetensors header
+        __metadata__ = {"format": "sklstm-model",
+                        "sklstm": <JSON header: versions, class, params, attributes, history>,
+                        "sha256": <digest of the JSON header and of every tensor>}
+    tensors
+        "module.<name>"   the torch module's state_dict (float32)
+        "attr.<name>..."  numeric fitted arrays (classes_, target_mean_, ...)
+
+Reading never unpickles and never imports anything the file names: safetensors parses
+the binary layout (it refuses truncated files and oversized headers), ``json`` the
+header. The checksum catches a file changed after it was written, by accident or by
+hand (it is no signature: whoever can write the file can recompute it, which is
+harmless since loading runs no code).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import numpy as np
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "read_model_file", "write_model_file"]
+
+#: ``__metadata__["format"]`` of every sklstm model file.
+FORMAT = "sklstm-model"
+
+#: Version of the file layout this sklstm writes and reads. Raised (with a migration
+#: from the previous version in :func:`read_model_file`) when the layout changes.
+FORMAT_VERSION = 1
+
+
+def _digest(text, tensors):
+    h = hashlib.sha256(text.encode("utf-8"))
+    for key in sorted(tensors):
+        array = tensors[key]
+        h.update(f"\0{key}\0{array.dtype.str}\0{array.shape}\0".encode())
+        h.update(np.ascontiguousarray(array).tobytes())
+    return h.hexdigest()
+
+
+def _little_endian(array):
+    return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+
+
+def write_model_file(path, header, tensors):
+    """Write ``header`` (JSON data) and ``tensors`` (name -> ndarray) to ``path``.
+
+    The file is written next to ``path`` and renamed over it, so an interrupted save
+    leaves the previous file (or none), never a truncated one.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination.
+    header : dict
+        JSON-serializable header (finite floats only).
+    tensors : dict of str to ndarray
+        Arrays of numeric dtype.
+    """
+    from safetensors.numpy import save_file
+
+    path = os.fspath(path)
+    tensors = {key: _little_endian(value) for key, value in tensors.items()}
+    text = json.dumps(header, allow_nan=False, sort_keys=True, separators=(",", ":"))
+    metadata = {"format": FORMAT, "sklstm": text, "sha256": _digest(text, tensors)}
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        save_file(tensors, tmp, metadata=metadata)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _not_a_model(path, reason, head=b""):
+    hint = ""
+    if head[:1] == b"\x80" or head[:2] in (b"\x78\x9c", b"\x1f\x8b"):
+        hint = (" It looks like a pickle or joblib file: sklstm.load never unpickles "
+                "(that could run code); open pickles you trust with joblib.load.")
+    return ValueError(
+        f"{path} is not an sklstm model file (written by estimator.save): {reason}.{hint}"
+    )
+
+
+def _reject_constant(name):
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def _read_raw(path):
+    from safetensors import SafetensorError, safe_open
+
+    with open(path, "rb") as f:
+        head = f.read(8)
+    try:
+        with safe_open(path, framework="np") as f:
+            metadata = f.metadata() or {}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}
+    except (SafetensorError, OSError, ValueError, TypeError) as exc:
+        raise _not_a_model(path, f"unreadable or truncated ({exc})", head) from exc
+    return metadata, tensors
+
+
+def read_model_file(path):
+    """The JSON header and tensors of an sklstm model file, checked.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file written by :func:`write_model_file`.
+
+    Returns
+    -------
+    header : dict
+        The JSON header.
+    tensors : dict of str to ndarray
+        The arrays.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        The file is not an sklstm model file, is truncated or was modified after it
+        was written, or has another format version.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no sklstm model file at {path!r}")
+    metadata, tensors = _read_raw(path)
+    if metadata.get("format") != FORMAT or "sklstm" not in metadata:
+        raise _not_a_model(path, "a safetensors file, but without sklstm's metadata")
+    text = metadata["sklstm"]
+    try:
+        header = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise _not_a_model(path, f"its header is not valid JSON ({exc})") from exc
+    if not isinstance(header, dict):
+        raise _not_a_model(path, "its header is not a JSON object")
+    version = header.get("format_version")
+    if version != FORMAT_VERSION:
+        from .. import __version__
+
+        written = header.get("sklstm_version", "an unknown version")
+        newer = isinstance(version, int) and not isinstance(version, bool) \
+            and version > FORMAT_VERSION
+        raise ValueError(
+            f"{path} was written by sklstm {written} in model format {version!r}; this "
+            f"sklstm ({__version__}) reads format {FORMAT_VERSION}. "
+            + ("Upgrade sklstm to load it (pip install -U sklstm)." if newer else
+               "Load it with the sklstm version that wrote it, and save it again.")
+        )
+    # after the version: another format may checksum differently
+    if metadata.get("sha256") != _digest(text, tensors):
+        raise _not_a_model(path, "its checksum does not match: the file was modified or "
+                           "damaged after it was written; save the model again")
+    return header, tensors

@@ -1,0 +1,145 @@
+"""Settings checked before training: callbacks, optimizer_params, early stopping on tiny
+data, the cap on an inferred vocabulary."""
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback, LRScheduler
+
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm._data.vocabulary import MAX_INFERRED_VOCAB
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(20, 5, 2)).astype(np.float32)
+Y = np.arange(20) % 2
+
+
+class Marker(Callback):
+    """Does nothing; a valid callback."""
+
+
+BAD_CALLBACKS = [
+    ([1], TypeError, r"callbacks\[0\] is 1: it \(int\) is not a Callback"),
+    ([Marker(), "print"], TypeError, r"callbacks\[1\] is 'print'.*skorch Callback instance"),
+    ([("a", 1)], TypeError, r"callbacks\[0\] is \('a', 1\): its second item \(int\)"),
+    ([(1, Marker())], TypeError, r"a tuple, but not \(str, Callback\)"),
+    ([("a", Marker(), 3)], TypeError, r"a tuple, but not \(str, Callback\)"),
+    ([Marker], TypeError, r"is a class, not an instance \(write Marker\(\)\)"),
+    ([("a", Marker()), ("a", Marker())], ValueError, "two entries of callbacks are named 'a'"),
+    ([("convergence", Marker())], ValueError, "'convergence' .* is taken"),
+]
+
+
+@pytest.mark.parametrize(("callbacks", "error", "message"), BAD_CALLBACKS)
+def test_bad_callbacks_are_refused_before_training(callbacks, error, message, tiny):
+    est = LSTMClassifier(**tiny, callbacks=callbacks)
+    with pytest.raises(error, match=message):
+        est.fit(X, Y)
+    assert not hasattr(est, "net_")
+
+
+def test_good_callbacks_train(tiny):
+    sched = LRScheduler("StepLR", step_size=1)
+    est = LSTMClassifier(**tiny, callbacks=[Marker(), ("sched", sched)]).fit(X, Y)
+    names = dict(est.net_.callbacks_)
+    assert "sched" in names and any(n.startswith("user_0_Marker") for n in names)
+
+
+def test_lr_in_optimizer_params_is_refused(tiny):
+    """lr_ reports the rate used: optimizer_params['lr'] would override it unseen."""
+    est = LSTMClassifier(**tiny, optimizer_params={"lr": 0.5})
+    with pytest.raises(ValueError, match=r"optimizer_params\['lr'\]=0.5 conflicts .* set lr=0.5"):
+        est.fit(X, Y)
+
+
+def test_lr_reaches_the_optimizer_and_lr_(tiny):
+    est = LSTMClassifier(**{**tiny, "lr": np.float32(0.25)}, lr_scaling="linear",
+                         base_batch_size=4, optimizer="sgd").fit(X, Y)
+    assert est.lr_ == pytest.approx(0.25 * 8 / 4)
+    assert est.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(est.lr_)
+
+
+@pytest.mark.parametrize(("params", "error", "message"), [
+    ({"optimizer": "adam", "optimizer_params": {"momentum": 0.9}}, TypeError,
+     "'momentum', which Adam does not take; its arguments are"),
+    ({"optimizer_params": {1: 0.9}}, TypeError, "optimizer_params keys must be str"),
+    ({"optimizer_params": {"params": []}}, ValueError, "must not contain 'params'"),
+])
+def test_bad_optimizer_params(params, error, message, tiny):
+    with pytest.raises(error, match=message):
+        LSTMClassifier(**tiny, **params).fit(X, Y)
+
+
+def test_optimizer_params_of_the_optimizer_are_used(tiny):
+    est = LSTMClassifier(**tiny, optimizer="sgd", optimizer_params={"momentum": 0.5}).fit(X, Y)
+    assert est.net_.optimizer_.param_groups[0]["momentum"] == 0.5
+
+
+@pytest.mark.parametrize(("n", "fraction", "y", "message"), [
+    (5, 0.1, None, r"holds out validation_fraction=0.1 of the 5 training samples \(1\), so the "
+     r"stratified validation side .* 2 classes in y\. .* at least 11 samples; .* raise "
+     "validation_fraction"),
+    (8, 0.8, None, "training side .* lower validation_fraction"),
+    (20, 0.3, np.r_[np.zeros(19), 1], r"class 1\.0 has only 1 sample in y"),
+])
+def test_early_stopping_on_too_few_samples(n, fraction, y, message, tiny):
+    y = Y[:n] if y is None else y
+    est = LSTMClassifier(**tiny, early_stopping=True, validation_fraction=fraction)
+    with pytest.raises(ValueError, match=message):
+        est.fit(X[:n], y)
+    assert not hasattr(est, "net_")
+
+
+def test_early_stopping_needs_what_the_message_says(tiny):
+    """The sample count the message names is enough (and one fewer is not)."""
+    est = LSTMClassifier(**tiny, early_stopping=True, validation_fraction=0.1)
+    X_many, y_many = np.repeat(X, 2, axis=0), np.arange(40) % 2
+    est.fit(X_many[:11], y_many[:11])
+    with pytest.raises(ValueError, match="at least 11 samples"):
+        est.fit(X_many[:10], y_many[:10])
+
+
+def test_early_stopping_regressor_needs_a_training_sample(tiny):
+    est = LSTMRegressor(**tiny, early_stopping=True, validation_fraction=0.5)
+    with pytest.raises(ValueError, match="leaves no sample to train on; lower validation_"):
+        est.fit(X[:1], Y[:1].astype(float))
+    est.fit(X[:2], Y[:2].astype(float))  # one sample each side is enough
+
+
+def test_inferred_vocabulary_is_capped(tiny):
+    over = [np.array([1, 2]), np.array([3, MAX_INFERRED_VOCAB])] * 3
+    est = LSTMClassifier(**tiny, embedding_dim=1)
+    with pytest.raises(ValueError, match=rf"Sequence 1 of X contains token id {MAX_INFERRED_VOCAB}"
+                       r": with vocab_size=None .* set vocab_size"):
+        est.fit(over, np.arange(6) % 2)
+    # asked for explicitly, the same ids are fine
+    est.set_params(vocab_size=MAX_INFERRED_VOCAB + 1).fit(over, np.arange(6) % 2)
+    assert est.vocab_size_ == MAX_INFERRED_VOCAB + 1
+
+
+def test_a_huge_id_fails_before_any_embedding_is_built(tiny, monkeypatch):
+    def no_embedding(*args, **kwargs):
+        raise AssertionError("an embedding was built")
+
+    monkeypatch.setattr(torch.nn.Embedding, "__init__", no_embedding)
+    est = LSTMClassifier(**tiny, embedding_dim=6)
+    with pytest.raises(ValueError, match="contains token id 1000000000"):
+        est.fit([np.array([1, 2]), np.array([10**9, 4])], [0, 1])
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"padding_idx": 10**9}, "padding_idx=1000000000 needs an embedding of 1000000001 rows"),
+    ({"padding_idx": 12, "vocab_size": 10}, "padding_idx=12 is not an id of the vocabulary"),
+])
+def test_padding_id_outside_the_vocabulary(params, message, tiny):
+    est = LSTMClassifier(**tiny, embedding_dim=2, **params)
+    with pytest.raises(ValueError, match=message):
+        est.fit([np.array([1, 2]), np.array([3, 4])], [0, 1])
+
+
+def test_vocab_size_does_not_survive_a_refit_on_numbers(tiny):
+    est = LSTMClassifier(**tiny, embedding_dim=2).fit([np.array([1, 2]), np.array([3])], [0, 1])
+    assert est.vocab_size_ == 4
+    est.set_params(embedding_dim=None).fit(X, Y)
+    assert not hasattr(est, "vocab_size_")
+    assert est.net_.module_.embedding is None

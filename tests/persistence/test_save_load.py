@@ -1,0 +1,192 @@
+"""``estimator.save`` and ``sklstm.load``: exact round trips, what is not saved, devices."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from numpy.testing import assert_array_equal
+from sklearn.exceptions import NotFittedError
+from skorch.callbacks import Callback
+
+import sklstm
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.datasets import make_token_sentiment
+
+from .helpers import rewrite_header
+
+rng = np.random.default_rng(0)
+X3 = rng.normal(size=(24, 6, 2)).astype(np.float32)
+RAGGED = [rng.normal(size=(n, 2)) for n in rng.integers(2, 9, size=24)]
+TOKENS, Y_TOKENS = make_token_sentiment(n_samples=24, vocab_size=20, length_range=(2, 7),
+                                        random_state=0)
+
+
+def _outputs(est, X):
+    """Everything the estimator predicts for X."""
+    if hasattr(est, "predict_proba"):
+        return [est.predict(X), est.predict_proba(X), est.predict_log_proba(X)]
+    return [est.predict(X)]
+
+
+CASES = {
+    "classifier, string labels": (LSTMClassifier, X3, np.array(["lo", "hi"])[np.arange(24) % 2],
+                                  {}),
+    "classifier, 3 int classes, bidirectional attention": (
+        LSTMClassifier, X3, np.arange(24) % 3, {"bidirectional": True, "pooling": "attention"}),
+    "classifier, ragged": (LSTMClassifier, RAGGED, np.arange(24) % 2, {"seq_len": 5}),
+    "classifier, padded tokens": (LSTMClassifier, make_token_sentiment(
+        n_samples=24, vocab_size=20, length_range=(2, 7), random_state=0, padded=True)[0],
+        Y_TOKENS, {"embedding_dim": 3}),
+    "classifier, float labels": (LSTMClassifier, X3, np.arange(24) % 2 + 1.0, {}),
+    "regressor, ragged tokens": (LSTMRegressor, TOKENS, np.arange(24.0), {"embedding_dim": 3,
+                                                                          "vocab_size": 25}),
+    "regressor, multi-output": (LSTMRegressor, X3, X3[:, -1, :] * 100, {"num_layers": 2}),
+    "regressor, 1D y, unscaled, downsampled": (LSTMRegressor, X3, X3[:, -1, 0],
+                                              {"scale_target": False, "downsample": 2}),
+    "regressor, 2D DataFrame": (LSTMRegressor, pd.DataFrame(X3[:, :, 0],
+                                                            columns=[f"t{i}" for i in range(6)]),
+                                np.arange(24.0), {}),
+}
+
+
+@pytest.fixture(params=sorted(CASES))
+def fitted(request, tiny):
+    Estimator, X, y, params = CASES[request.param]
+    return Estimator(**tiny, **params).fit(X, y), X
+
+
+def test_loaded_model_predicts_exactly_like_the_saved_one(fitted, tmp_path):
+    est, X = fitted
+    path = tmp_path / "model.safetensors"
+    assert est.save(path) is est
+    loaded = sklstm.load(path)
+    assert type(loaded) is type(est)
+    assert loaded.get_params() == est.get_params()
+    for got, expected in zip(_outputs(loaded, X), _outputs(est, X), strict=True):
+        assert_array_equal(got, expected)
+    assert loaded.score(X, est.predict(X)) == est.score(X, est.predict(X))
+    for name in ("n_features_in_", "n_sequence_features_", "_fitted_form", "downsample_",
+                 "lr_", "n_updates_", "n_epochs_", "effective_batch_size_", "_sequence_params"):
+        assert getattr(loaded, name) == getattr(est, name)
+    for name in ("classes_", "feature_names_in_", "target_mean_", "target_scale_"):
+        if hasattr(est, name):
+            assert_array_equal(getattr(loaded, name), getattr(est, name))
+            assert getattr(loaded, name).dtype == getattr(est, name).dtype
+    assert getattr(loaded, "vocab_size_", None) == getattr(est, "vocab_size_", None)
+    assert loaded.history_.to_list() == est.history_.to_list()
+    # a loaded model pickles and refits like any other
+    assert_array_equal(pickle.loads(pickle.dumps(loaded)).predict(X), est.predict(X))
+
+
+def test_refit_of_a_loaded_model_repeats_the_fit(tmp_path, tiny):
+    est = LSTMClassifier(**tiny).fit(X3, np.arange(24) % 2)
+    est.save(tmp_path / "m.safetensors")
+    loaded = sklstm.load(tmp_path / "m.safetensors")
+    assert_array_equal(loaded.fit(X3, np.arange(24) % 2).predict_proba(X3), est.predict_proba(X3))
+
+
+def test_save_needs_a_fitted_estimator(tmp_path):
+    with pytest.raises(NotFittedError):
+        LSTMClassifier().save(tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+class Marker(Callback):
+    """A callback, which is code."""
+
+
+class MyAdam(torch.optim.Adam):
+    """A custom optimizer class, which is code."""
+
+
+def test_code_parameters_are_not_saved_and_the_load_warns(tmp_path, tiny):
+    est = LSTMClassifier(**{**tiny, "random_state": np.random.RandomState(0)},
+                         callbacks=[Marker()], optimizer=MyAdam).fit(X3, np.arange(24) % 2)
+    est.save(tmp_path / "m.safetensors")
+    with pytest.warns(UserWarning, match=r"not saved: callbacks \(was list of 1: Marker, now "
+                      r"None\), optimizer \(was class .*MyAdam, now '.*MyAdam'\), random_state "
+                      r".*refitting will differ"):
+        loaded = sklstm.load(tmp_path / "m.safetensors")
+    assert loaded.callbacks is None and loaded.random_state is None
+    assert_array_equal(loaded.predict_proba(X3), est.predict_proba(X3))
+    with pytest.raises(ValueError, match=r"unknown optimizer '.*MyAdam'"):
+        loaded.fit(X3, np.arange(24) % 2)  # a refit says what is missing
+
+
+def test_optimizer_classes_of_torch_and_tuples_round_trip(tmp_path, tiny):
+    est = LSTMRegressor(**tiny, optimizer=torch.optim.AdamW,
+                        optimizer_params={"betas": (0.8, 0.9)}).fit(X3, X3[:, 0, 0])
+    est.save(tmp_path / "m.safetensors")
+    loaded = sklstm.load(tmp_path / "m.safetensors")
+    assert loaded.optimizer is torch.optim.AdamW
+    assert loaded.optimizer_params == {"betas": (0.8, 0.9)}
+
+
+def test_numpy_parameters_are_saved_as_numbers(tmp_path, tiny):
+    est = LSTMRegressor(**{**tiny, "hidden_size": np.int64(3), "lr": np.array(0.02)})
+    est.fit(X3, X3[:, 0, 0]).save(tmp_path / "m.safetensors")
+    loaded = sklstm.load(tmp_path / "m.safetensors")
+    assert loaded.hidden_size == 3 and type(loaded.hidden_size) is int
+    assert loaded.lr == 0.02 and type(loaded.lr) is float
+
+
+def test_load_leaves_torch_random_state_alone(tmp_path, tiny):
+    LSTMRegressor(**tiny).fit(X3, X3[:, 0, 0]).save(tmp_path / "m.safetensors")
+    state = torch.get_rng_state()
+    sklstm.load(tmp_path / "m.safetensors")
+    assert torch.equal(state, torch.get_rng_state())
+
+
+def test_a_model_trained_on_cuda_loads_on_the_cpu(tmp_path, tiny):
+    """The weights are stored device-free; ``trained_on`` only picks the default device."""
+    est = LSTMClassifier(**tiny).fit(X3, np.arange(24) % 2)
+    path = tmp_path / "m.safetensors"
+    est.save(path)
+    rewrite_header(path, lambda h: h.update(trained_on="cuda:0"))
+    loaded = sklstm.load(path, device="cpu")
+    assert loaded.device_ == torch.device("cpu") and loaded.net_.device == torch.device("cpu")
+    assert_array_equal(loaded.predict_proba(X3), est.predict_proba(X3))
+    if not torch.cuda.is_available():
+        with pytest.warns(UserWarning, match="trained on cuda:0, which this machine does not "
+                          "have; loaded on the CPU"):
+            assert sklstm.load(path).device_ == torch.device("cpu")
+        with pytest.raises(ValueError, match="no CUDA device is available"):
+            sklstm.load(path, device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_round_trip(tmp_path, tiny):  # pragma: no cover - run on a GPU machine
+    est = LSTMClassifier(**tiny, device="cuda").fit(X3, np.arange(24) % 2)
+    est.save(tmp_path / "m.safetensors")
+    on_gpu = sklstm.load(tmp_path / "m.safetensors")
+    assert on_gpu.net_.device.type == "cuda"
+    assert_array_equal(on_gpu.predict_proba(X3), est.predict_proba(X3))
+    on_cpu = sklstm.load(tmp_path / "m.safetensors", device="cpu")
+    np.testing.assert_allclose(on_cpu.predict_proba(X3), est.predict_proba(X3), atol=1e-5)
+
+
+def test_parameters_of_other_versions(tmp_path, tiny):
+    """A parameter this sklstm lacks is ignored with a warning; a missing one is default."""
+    est = LSTMClassifier(**tiny).fit(X3, np.arange(24) % 2)
+    path = tmp_path / "m.safetensors"
+    est.save(path)
+
+    def change(header):
+        header["params"]["retired_param"] = 3
+        del header["params"]["weight_decay"]
+
+    rewrite_header(path, change)
+    with pytest.warns(UserWarning, match=r"\['retired_param'\] .* are ignored"):
+        loaded = sklstm.load(path)
+    assert loaded.weight_decay == 0.0
+    assert_array_equal(loaded.predict_proba(X3), est.predict_proba(X3))
+
+
+def test_a_subclass_loads_as_its_sklstm_class(tmp_path, tiny):
+    class MyClassifier(LSTMClassifier):
+        pass
+
+    MyClassifier(**tiny).fit(X3, np.arange(24) % 2).save(tmp_path / "m.safetensors")
+    assert type(sklstm.load(tmp_path / "m.safetensors")) is LSTMClassifier

@@ -1,0 +1,143 @@
+"""Files that are not, or no longer, what ``save`` wrote: a clear ValueError, no code run."""
+
+import os
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+import sklstm
+from sklstm import LSTMClassifier
+from sklstm.persistence import FORMAT_VERSION
+
+from .helpers import read_raw, rewrite_header
+
+X = np.random.default_rng(0).normal(size=(20, 5, 2)).astype(np.float32)
+Y = np.arange(20) % 2
+
+
+@pytest.fixture
+def saved(tmp_path, tiny):
+    path = tmp_path / "model.safetensors"
+    LSTMClassifier(**tiny).fit(X, Y).save(path)
+    return path
+
+
+class CreatesMarker:
+    """Unpickling this object calls ``open(marker, "w")``: code from the file would run."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("writer", ["pickle", "joblib"])
+def test_a_pickle_under_the_models_name_is_refused_unrun(writer, tmp_path):
+    marker = tmp_path / "code-ran"
+    path = tmp_path / "model.safetensors"
+    if writer == "pickle":
+        path.write_bytes(pickle.dumps(CreatesMarker(marker)))
+    else:
+        joblib.dump(CreatesMarker(marker), path)
+    pickle.loads(path.read_bytes()) if writer == "pickle" else joblib.load(path)
+    assert marker.exists()  # the payload does run under pickle...
+    marker.unlink()
+    with pytest.raises(ValueError, match=r"is not an sklstm model file.*looks like a pickle"):
+        sklstm.load(path)
+    assert not marker.exists()  # ...and not under sklstm.load
+
+
+@pytest.mark.parametrize("keep", [0, 3, 8, 100, -1])
+def test_a_truncated_file_is_refused(saved, keep):
+    data = saved.read_bytes()
+    saved.write_bytes(data[:keep] if keep >= 0 else data[:-7])
+    with pytest.raises(ValueError, match=r"is not an sklstm model file \(written by "
+                       r"estimator.save\): unreadable or truncated"):
+        sklstm.load(saved)
+
+
+def test_a_changed_weight_is_detected(saved):
+    data = bytearray(saved.read_bytes())
+    data[-3] ^= 0xFF  # a byte of the last tensor
+    saved.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="checksum does not match: the file was modified"):
+        sklstm.load(saved)
+
+
+def test_a_changed_header_is_detected(saved):
+    data = saved.read_bytes()
+    saved.write_bytes(data.replace(b'\\"hidden_size\\":4', b'\\"hidden_size\\":5'))
+    assert saved.read_bytes() != data
+    with pytest.raises(ValueError, match="checksum does not match"):
+        sklstm.load(saved)
+
+
+EDITS = {
+    "parameters that do not match the weights": (
+        lambda h: h["params"].update(hidden_size=5), "module tensor .* saved parameters"),
+    "a parameter out of its range": (
+        lambda h: h["params"].update(hidden_size=-1), "'hidden_size' parameter"),
+    "an attribute that is not a fitted attribute": (
+        lambda h: h["attributes"].update(__class__=1), "unexpected attribute '__class__'"),
+    "a method overwritten": (
+        lambda h: h["attributes"].update(predict=1), "unexpected attribute 'predict'"),
+    "an unknown class": (lambda h: h.update({"class": "os.system"}),
+                         "unknown estimator class 'os.system'"),
+    "an unknown JSON tag": (lambda h: h["params"].update(lr={"__pickle__": "x"}),
+                            r"unexpected JSON object with keys \['__pickle__'\]"),
+    "a tensor reference to nothing": (
+        lambda h: h["attributes"].update(classes_={"__tensor__": "attr.nothing"}),
+        "bad __tensor__ entry"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_a_deliberately_edited_file_is_refused(saved, name):
+    change, message = EDITS[name]
+    rewrite_header(saved, change)
+    with pytest.raises(ValueError, match=f"not a valid sklstm model file: .*{message}"):
+        sklstm.load(saved)
+
+
+def test_an_extra_module_tensor_is_refused(saved):
+    rewrite_header(saved, lambda h: None,
+                   lambda t: t.update({"module.extra": np.zeros(3, np.float32)}))
+    with pytest.raises(ValueError, match=r"unexpected module tensors \['extra'\]"):
+        sklstm.load(saved)
+
+
+@pytest.mark.parametrize(("version", "message"), [
+    (FORMAT_VERSION + 1, r"in model format 2; this sklstm .* reads format 1\. Upgrade sklstm"),
+    (0, "in model format 0; .* Load it with the sklstm version that wrote it"),
+    ("1", "in model format '1'"),
+])
+def test_another_format_version_is_refused_clearly(saved, version, message):
+    rewrite_header(saved, lambda h: h.update(format_version=version))
+    with pytest.raises(ValueError, match=message):
+        sklstm.load(saved)
+
+
+def test_other_files(tmp_path):
+    plain = tmp_path / "weights.safetensors"
+    save_file({"w": np.zeros(2, np.float32)}, str(plain))
+    with pytest.raises(ValueError, match="a safetensors file, but without sklstm's metadata"):
+        sklstm.load(plain)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n")
+    with pytest.raises(ValueError, match="not an sklstm model file"):
+        sklstm.load(text)
+    with pytest.raises(FileNotFoundError, match="no sklstm model file at"):
+        sklstm.load(tmp_path / "missing.safetensors")
+
+
+def test_save_replaces_a_file_whole(saved, tiny):
+    """The new file is written beside the old one and renamed over it."""
+    before = read_raw(saved)[0]["sha256"]
+    LSTMClassifier(**{**tiny, "hidden_size": 3}).fit(X, Y).save(saved)
+    assert read_raw(saved)[0]["sha256"] != before
+    assert os.listdir(saved.parent) == [saved.name]
+    assert sklstm.load(saved).hidden_size == 3

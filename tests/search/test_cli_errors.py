@@ -1,0 +1,184 @@
+"""``sklstm tune`` refusing bad input before it writes a study, and failing runs' status."""
+
+import json
+import sqlite3
+import zipfile
+
+import numpy as np
+import pytest
+
+from sklstm.cli import main
+
+SPACE = json.dumps({"hidden_size": 4, "max_epochs": 1, "n_threads": 1, "batch_size": [8],
+                    "lr": [0.03]})
+
+
+def _run(capsys, tmp_path, data_path, *extra, storage=None):
+    storage = str(tmp_path / "s.journal") if storage is None else storage
+    code = main(["tune", str(data_path), "--storage", storage, "--n-trials", "1", "--cv", "2",
+                 "--no-progress", "--space", SPACE, *map(str, extra)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _refused(code, err, message, tmp_path, keep):
+    """Exit 2, one line on stderr naming the problem, and nothing written but ``keep``."""
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sklstm tune: error: "), err
+    assert message in lines[0], lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(keep)
+
+
+def _npz(tmp_path, **arrays):
+    path = tmp_path / "data.npz"
+    np.savez(path, **arrays)
+    return path
+
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(30, 6, 2)).astype(np.float32)
+Y = np.arange(30) % 2
+
+BAD_DATA = {
+    "nan in X": (lambda: {"X": np.where(X > 2, np.nan, X), "y": Y}, "Input X contains NaN"),
+    "1-D X": (lambda: {"X": X[:, 0, 0], "y": Y}, "got 1D input"),
+    "text X": (lambda: {"X": np.full((30, 3), "a"), "y": Y}, "X holds non-numeric values"),
+    "one class": (lambda: {"X": X, "y": np.zeros(30)}, "y contains only one class"),
+    "no y": (lambda: {"X": X}, "missing array(s) ['y']"),
+    "scalar X": (lambda: {"X": np.float64(1.0), "y": np.float64(1.0)},
+                 "must be arrays of samples"),
+    "ragged object X": (lambda: {"X": np.array([np.ones(2), np.ones(3)], dtype=object),
+                                 "y": [0, 1]}, "object (ragged) arrays are not loaded"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_DATA))
+def test_bad_data_is_refused_before_any_study(name, capsys, tmp_path):
+    arrays, message = BAD_DATA[name]
+    path = _npz(tmp_path, **arrays())
+    code, _, err = _run(capsys, tmp_path, path)
+    _refused(code, err, message, tmp_path, [path.name])
+
+
+CORRUPT_NPZ = {
+    "random bytes": lambda data: bytes(range(256)) * 4,
+    "truncated": lambda data: data[: len(data) // 2],
+    "text": lambda data: b"X,y\n1,2\n",
+    "damaged member": lambda data: data[:60] + bytes(40) + data[100:],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORRUPT_NPZ))
+def test_a_corrupt_npz_is_reported(name, capsys, tmp_path):
+    path = _npz(tmp_path, X=X, y=Y)
+    path.write_bytes(CORRUPT_NPZ[name](path.read_bytes()))
+    code, _, err = _run(capsys, tmp_path, path)
+    _refused(code, err, "write the file with numpy.savez(path, X=X, y=y)", tmp_path, [path.name])
+    assert "data.npz: " in err
+
+
+def test_a_latin1_csv_names_its_encoding_and_the_fix(capsys, tmp_path):
+    path = tmp_path / "data.csv"
+    rows = "\n".join(",".join(f"{v:.3f}" for v in row) + f",{'été' if i % 2 else 'hiver'}"
+                     for i, row in enumerate(X[:, :, 0]))
+    path.write_bytes(("t0,t1,t2,t3,t4,t5,saison\n" + rows + "\n").encode("latin-1"))
+    code, _, err = _run(capsys, tmp_path, path, "--target", "saison")
+    _refused(code, err, "the CSV is not valid utf-8 (byte 0xe9", tmp_path, [path.name])
+    assert "--encoding latin-1" in err
+    code, out, _ = _run(capsys, tmp_path, path, "--target", "saison", "--encoding", "latin-1")
+    assert code == 0 and "best trial #0" in out
+
+
+def test_a_csv_with_a_byte_order_mark_reads(capsys, tmp_path):
+    path = tmp_path / "data.csv"
+    rows = "\n".join(f"{label}," + ",".join(f"{v:.3f}" for v in row)
+                     for label, row in zip(Y, X[:, :, 0], strict=True))
+    path.write_bytes(("y,t0,t1,t2,t3,t4,t5\n" + rows + "\n").encode("utf-8-sig"))
+    code, _, _ = _run(capsys, tmp_path, path)  # the target is the first column
+    assert code == 0
+
+
+def _foreign_sqlite(path):
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (text)")
+        db.execute("INSERT INTO notes VALUES ('mine')")
+    return path
+
+
+@pytest.mark.parametrize(("kind", "message"), [
+    ("journal", "is not an Optuna journal file (its first line is not a journal entry)"),
+    ("sqlite-text", "is not an SQLite database (no SQLite header)"),
+    ("sqlite-other", "is not an Optuna study database (it holds other tables: notes)"),
+])
+def test_a_storage_that_is_not_a_study_is_left_untouched(kind, message, capsys, tmp_path):
+    path = _npz(tmp_path, X=X, y=Y)
+    own = tmp_path / ("notes.db" if kind == "sqlite-other" else "notes.txt")
+    if kind == "sqlite-other":
+        _foreign_sqlite(own)
+    else:
+        own.write_text("my notes, one line\n")
+    before = own.read_bytes()
+    storage = str(own) if kind == "journal" else f"sqlite:///{own}"
+    code, _, err = _run(capsys, tmp_path, path, storage=storage)
+    _refused(code, err, message, tmp_path, [path.name, own.name])
+    assert own.read_bytes() == before
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--n-trials", 0, "--n-trials must be at least 1, got 0"),
+    ("--n-trials", -3, "--n-trials must be at least 1, got -3"),
+    ("--timeout", 0, "--timeout must be a positive number of seconds, got 0.0"),
+    ("--timeout", -5, "--timeout must be a positive"),
+    ("--timeout", "nan", "--timeout must be a positive"),
+    ("--max-rows", 0, "--max-rows must be at least 1"),
+    ("--seed", -1, "--seed must be in [0, 2**32 - 1], got -1"),
+    ("--study-name", " ", "--study-name must not be empty"),
+    ("--space", '{"batch_size": [0]}', "space entry 'batch_size': the choice 0"),
+    ("--space", '{"batch_size": [8.0]}', "space entry 'batch_size': the choice 8.0"),
+    ("--encoding", "klingon", "unknown encoding 'klingon'"),
+])
+def test_bad_options_are_refused_before_any_study(option, value, message, capsys, tmp_path):
+    if option == "--encoding":  # the encoding is only read for CSV files
+        path = tmp_path / "data.csv"
+        path.write_text("t0,y\n1,0\n2,1\n")
+    else:
+        path = _npz(tmp_path, X=X, y=Y)
+    code, _, err = _run(capsys, tmp_path, path, option, value)
+    _refused(code, err, message, tmp_path, [path.name])
+
+
+def test_exit_status_1_when_every_trial_fails(capsys, tmp_path):
+    """The space turns on token input, which the float data cannot be: every fit fails."""
+    path = _npz(tmp_path, X=X, y=Y)
+    failing = json.dumps({**json.loads(SPACE), "embedding_dim": 2})
+    code = main(["tune", str(path), "--storage", str(tmp_path / "s.journal"), "--n-trials", "2",
+                 "--cv", "2", "--no-progress", "--space", failing])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert err.strip().splitlines()[-1].startswith(
+        "sklstm tune: error: no trial of the study completed (2 failed); last failure: "
+        "ValueError: Token input must be a padded 2D array")
+    assert "FAIL" in out  # the table still shows what happened
+
+
+def test_exit_status_1_when_this_runs_trials_fail_after_others_completed(capsys, tmp_path):
+    path = _npz(tmp_path, X=X, y=Y)
+    code, _, _ = _run(capsys, tmp_path, path)
+    assert code == 0
+    failing = json.dumps({**json.loads(SPACE), "embedding_dim": 2})
+    code = main(["tune", str(path), "--storage", str(tmp_path / "s.journal"), "--n-trials", "2",
+                 "--cv", "2", "--no-progress", "--space", failing])
+    err = capsys.readouterr().err
+    assert code == 1 and "all 1 trials this worker ran failed" in err
+    # a later run with nothing left to do is a success again
+    code, _, _ = _run(capsys, tmp_path, path)
+    assert code == 0
+
+
+def test_a_good_run_leaves_only_its_journal(capsys, tmp_path):
+    path = _npz(tmp_path, X=X, y=Y)
+    code, _, err = _run(capsys, tmp_path, path)
+    assert code == 0 and "error" not in err
+    assert {p.name for p in tmp_path.iterdir()} >= {path.name, "s.journal"}
+    assert zipfile.is_zipfile(path)

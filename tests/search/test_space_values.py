@@ -1,0 +1,95 @@
+"""Searches written with numpy (spaces, counts, folds), and space values the estimator
+refuses, before any trial."""
+
+import numpy as np
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+from sklstm import LSTMClassifier
+from sklstm.search import make_objective, resolve_space, suggest_params, tune
+
+from ..settings import TINY
+
+NUMPY_SPECS = {
+    "array of choices": (np.array([8, 16]), [8, 16]),
+    "list of numpy ints": ([np.int64(8), np.int32(16)], [8, 16]),
+    "tuple of 0-d arrays": ((np.array(8), np.array(16)), [8, 16]),
+    "categorical of numpy ints": (CategoricalDistribution([np.int64(8), np.int64(16)]), [8, 16]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_SPECS))
+def test_numpy_choices_become_python_values(name):
+    spec, choices = NUMPY_SPECS[name]
+    (_, dist, _), = resolve_space({"batch_size": spec}, LSTMClassifier()).values()
+    assert list(dist.choices) == choices
+    assert all(type(c) is int for c in dist.choices)
+
+
+def test_numpy_fixed_values_and_ranges():
+    resolved = resolve_space({"lr": np.array(0.01), "max_epochs": np.int64(3),
+                              "dropout": FloatDistribution(np.float32(0.0), np.float64(0.5)),
+                              "num_layers": IntDistribution(np.int64(1), np.int64(2)),
+                              "pooling": np.array(["last", "max"])}, LSTMClassifier())
+    assert resolved["lr"][2] == 0.01 and type(resolved["lr"][2]) is float
+    assert resolved["max_epochs"][2] == 3 and type(resolved["max_epochs"][2]) is int
+    assert type(resolved["dropout"][1].high) is float
+    assert resolved["pooling"][1].choices == ("last", "max")
+    assert all(type(c) is str for c in resolved["pooling"][1].choices)
+
+
+def test_numpy_space_runs_on_a_database_storage(tmp_path, data):
+    """Optuna stores parameters as JSON, which numpy scalars are not."""
+    space = {"batch_size": np.array([8, 16]), "lr": [np.float64(0.03)],
+             "max_epochs": np.int64(1)}
+    study = tune(LSTMClassifier(**TINY), *data, n_trials=2, cv=2, space=space,
+                 storage=f"sqlite:///{tmp_path / 'study.db'}")
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
+    trial = study.trials[0]
+    assert trial.params["batch_size"] in (8, 16) and type(trial.params["batch_size"]) is int
+    assert trial.user_attrs["fixed_params"] == {"max_epochs": 1}
+
+
+def test_sampled_values_are_python_values():
+    trial = optuna.create_study().ask()
+    params = suggest_params(trial, {"batch_size": np.array([8, 16]), "seq_len": np.array(4)})
+    assert type(params["batch_size"]) is int and type(params["seq_len"]) is int
+
+
+BAD_VALUES = {
+    "choice 0": ({"batch_size": [0, 8]}, "space entry 'batch_size': the choice 0 would fail "
+                 "every trial.*'batch_size' parameter of LSTMClassifier must be an int"),
+    "bool for an int": ({"batch_size": [True, 8]}, "the choice True"),
+    "bool from numpy": ({"batch_size": np.array([True, False])}, "the choice True"),
+    "float range for an int": ({"batch_size": FloatDistribution(8, 16)}, "the range end 8.0"),
+    "int range from 0": ({"batch_size": IntDistribution(0, 4)}, "the range end 0"),
+    "fixed max_epochs=0": ({"max_epochs": np.int64(0)}, "the fixed value 0"),
+    "dropout 1 as a choice": ({"dropout": [0.0, 1.0]}, "the choice 1.0"),
+    "unknown pooling": ({"pooling": ["last", "sum"]}, "the choice 'sum'"),
+    "2-D array": ({"batch_size": np.array([[8, 16]])}, "must be 1-D"),
+    "empty array": ({"batch_size": np.array([], dtype=int)}, "must not be empty"),
+    "earlier pipeline step": ({"scale__method": "robust"}, "'method' parameter of "
+                              "SequenceScaler"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_VALUES))
+def test_values_the_estimator_refuses_fail_before_any_trial(name, pipeline, data):
+    space, message = BAD_VALUES[name]
+    with pytest.raises(ValueError, match=message):
+        make_objective(pipeline, *data, space=space)
+
+
+def test_range_ends_on_an_open_bound_are_accepted(pipeline, data):
+    """Values just inside are valid: dropout up to 1.0, lr from 0."""
+    make_objective(pipeline, *data, cv=2, space={"dropout": FloatDistribution(0.0, 1.0),
+                                                 "lr": FloatDistribution(0.0, 0.1)})
+
+
+def test_numpy_numbers_for_the_search_settings(data):
+    study = tune(LSTMClassifier(**TINY), *data, n_trials=np.array(2), cv=np.array(2),
+                 timeout=np.float64(600), space={"batch_size": np.array([8, 16])},
+                 storage=optuna.storages.InMemoryStorage())
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
+    assert len(study.trials[0].user_attrs["fold_scores"]) == 2

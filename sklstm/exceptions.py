@@ -7,7 +7,8 @@ Examples
 True
 """
 
-__all__ = ["DivergenceError", "FitInterruptedWarning"]
+__all__ = ["DivergenceError", "FitInterruptedWarning", "MemoryBudgetError",
+           "MicroBatchShrunkWarning"]
 
 
 class DivergenceError(ValueError):
@@ -21,3 +22,19 @@ class DivergenceError(ValueError):
 
 class FitInterruptedWarning(UserWarning):
     """A fit was interrupted (Ctrl-C); the estimator keeps its last complete epoch."""
+
+
+class MemoryBudgetError(MemoryError):
+    """A training step cannot fit the memory budget (``max_memory``) or the device.
+
+    Raised before training when ``max_memory`` is smaller than one sample's step
+    needs or ``batch_size="auto"`` finds nothing that fits, and during training when
+    a step runs out of memory at a micro-batch of one sample (or with
+    ``on_oom="raise"``). A ``MemoryError``, so ``except MemoryError`` catches it;
+    the estimator is left unfitted.
+    """
+
+
+class MicroBatchShrunkWarning(UserWarning):
+    """A step ran out of memory and was redone with half the micro-batch and twice the
+    accumulation steps: the effective batch, and so the updates, are unchanged."""

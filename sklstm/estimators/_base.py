@@ -49,7 +49,7 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         "bidirectional": ["boolean"],
         "dropout": [reals(0, 1, closed="left")],
         "pooling": [StrOptions({"last", *POOLINGS})],
-        "batch_size": [integers(1)],
+        "batch_size": [integers(1), StrOptions({"auto"})],
         "accumulation_steps": [integers(1)],
         "seq_len": [integers(1), None],
         "keep_steps": [StrOptions({"last", "first"})],
@@ -78,6 +78,9 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
         "checkpoint": [str, os.PathLike, None],
+        "max_memory": [integers(1), str, None],  # parse_memory checks the string
+        "on_oom": [StrOptions({"shrink", "raise"})],
+        "precision": [StrOptions(set(PRECISIONS))],
     }
 
     def __init__(self, *, hidden_size=64, num_layers=1, bidirectional=False, dropout=0.0,
@@ -89,7 +92,7 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
                  early_stopping=False, validation_fraction=0.1, patience="deprecated",
                  embedding_dim=None, vocab_size=None, padding_idx=0, device="auto",
                  n_threads=None, random_state=None, verbose=0, callbacks=None,
-                 checkpoint=None):
+                 checkpoint=None, max_memory=None, on_oom="shrink", precision="32"):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.bidirectional = bidirectional
@@ -124,6 +127,9 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         self.verbose = verbose
         self.callbacks = callbacks
         self.checkpoint = checkpoint
+        self.max_memory = max_memory
+        self.on_oom = on_oom
+        self.precision = precision
 
     # -- what subclasses define -------------------------------------------------
     @abstractmethod

@@ -19,9 +19,14 @@ PARAMETERS = """\
         a sequence and what is anywhere in it: ``"last"`` alone misses a pattern
         in the middle of a long series, the pooled readouts alone miss the order
         at its end (benchmarks/bench_small_data.py).
-    batch_size : int, default=16
+    batch_size : int or "auto", default=16
         Samples per forward/backward pass (the micro-batch). This is what must
-        fit in memory.
+        fit in memory. ``"auto"`` takes the largest micro-batch that fits the
+        memory budget (``max_memory``) for this model and data, with a 10 %
+        margin, capped by the number of training samples; it is found by two
+        trial steps whose model and optimizer state are discarded, and recorded
+        in ``batch_size_``. The effective batch is then ``batch_size_ *
+        accumulation_steps``.
     accumulation_steps : int, default=1
         Micro-batches whose gradients are summed before one optimizer step. The
         update equals that of one batch of ``batch_size * accumulation_steps``
@@ -142,6 +147,27 @@ default="adam"
         result of one uninterrupted fit (for an int ``random_state``); one that had
         finished is loaded, not trained again. ``max_epochs`` may be raised to train
         further. Use one directory per fit (not inside a search).
+    max_memory : int, str or None, default=None
+        Memory budget of the fit, in bytes or as a string such as ``"2GiB"`` or
+        ``"512MB"``. It is measured as ``peak_memory_`` is (the fit's resident-set
+        growth on the CPU, torch's allocator on CUDA), and checked after every
+        micro-batch. None: no budget on the CPU (``batch_size="auto"`` then
+        searches against the memory the OS has available), the device's free
+        memory on CUDA.
+    on_oom : {"shrink", "raise"}, default="shrink"
+        What a step that runs out of memory (CUDA out-of-memory, or over
+        ``max_memory``) does. ``"shrink"`` redoes it with half the micro-batch and
+        twice the accumulation steps, as often as needed, so the effective batch,
+        the updates and the learning dynamics stay those of the fit as asked;
+        a ``MicroBatchShrunkWarning`` says so and ``batch_size_`` /
+        ``accumulation_steps_`` record the result. ``"raise"`` raises
+        ``MemoryBudgetError`` (as does ``"shrink"`` at a micro-batch of 1); the
+        estimator is left unfitted.
+    precision : {"32", "bf16", "16-mixed"}, default="32"
+        Arithmetic of the forward pass. ``"bf16"`` runs it under torch's autocast
+        in bfloat16 (CUDA devices that support it, and the CPU);
+        ``"16-mixed"`` in float16 with a gradient scaler (CUDA only). Weights,
+        gradients, their accumulation and the optimizer stay float32.
 """
 
 ATTRIBUTES = """\
@@ -158,7 +184,17 @@ ATTRIBUTES = """\
     downsample_ : int
         The averaging factor used (``downsample="auto"`` resolved at fit).
     effective_batch_size_ : int
-        ``batch_size * accumulation_steps``: samples per optimizer step.
+        ``batch_size * accumulation_steps``: samples per optimizer step (at the
+        end of the fit, when a ``BatchSizeSchedule`` grew it).
+    batch_size_ : int
+        Micro-batch of the fit's last step: ``batch_size``, or what
+        ``batch_size="auto"`` chose, halved by every out-of-memory recovery.
+    accumulation_steps_ : int
+        Micro-batches per optimizer step at the end of the fit,
+        ``ceil(effective_batch_size_ / batch_size_)``.
+    memory_events_ : list of dict
+        One entry per out-of-memory recovery: ``epoch``, ``batch`` (optimizer
+        step within the epoch), ``from`` and ``to`` micro-batch, ``reason``.
     n_updates_ : int
         Optimizer steps taken.
     n_epochs_ : int

@@ -7,13 +7,13 @@ import ctypes.util
 
 import torch
 
-__all__ = ["PeakMemory"]
+__all__ = ["PeakMemory", "release_freed_memory", "reset_peak_rss"]
 
 _STATUS = "/proc/self/status"
 _CLEAR_REFS = "/proc/self/clear_refs"
 
 
-def _release_freed_memory():
+def release_freed_memory():
     """Hand memory freed by earlier work back to the OS (glibc's ``malloc_trim``).
 
     Otherwise the allocator reuses what an earlier fit freed, the resident set
@@ -23,6 +23,13 @@ def _release_freed_memory():
     libc = ctypes.CDLL(name) if name else None
     if libc is not None and hasattr(libc, "malloc_trim"):  # glibc only
         libc.malloc_trim(0)
+
+
+def reset_peak_rss():
+    """Restart the kernel's high-water mark of the resident set (``VmHWM``) at the
+    current resident size; OSError where ``/proc`` is missing or read-only."""
+    with open(_CLEAR_REFS, "w") as f:
+        f.write("5")
 
 
 def _status_kib(field):
@@ -72,6 +79,39 @@ class PeakMemory:
         self.device = device
         self.peak = None
         self._baseline = None
+        self._kept = 0  # the peak before the last restart, when it counts
+
+    @property
+    def baseline(self):
+        """Bytes in use when the measurement began (0 on CUDA; None where unmeasured)."""
+        return self._baseline
+
+    def _current_peak(self):
+        if self.device.type == "cuda":
+            return int(torch.cuda.max_memory_allocated(self.device))
+        if self._baseline is None:
+            return 0
+        return max(0, _status_kib("VmHWM") * 1024 - self._baseline)
+
+    def restart(self, keep=True):
+        """Free cached memory and restart the peak from what is in use now.
+
+        Parameters
+        ----------
+        keep : bool, default=True
+            Whether the peak so far still counts in :attr:`peak` (a step that went
+            over a budget did use that memory); False forgets it (trial steps
+            that are not part of the fit).
+        """
+        if keep:
+            self._kept = max(self._kept, self._current_peak())
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats(self.device)
+        elif self._baseline is not None:
+            release_freed_memory()
+            reset_peak_rss()
 
     def __enter__(self):
         if self.device.type == "cuda":
@@ -80,9 +120,8 @@ class PeakMemory:
             self._baseline = 0
             return self
         try:
-            _release_freed_memory()
-            with open(_CLEAR_REFS, "w") as f:
-                f.write("5")
+            release_freed_memory()
+            reset_peak_rss()
             self._baseline = _status_kib("VmRSS") * 1024
         except OSError:  # not Linux, or /proc is read-only here
             self._baseline = None
@@ -91,7 +130,6 @@ class PeakMemory:
     def __exit__(self, *exc):
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
-            self.peak = int(torch.cuda.max_memory_allocated(self.device))
-        elif self._baseline is not None:
-            self.peak = max(0, _status_kib("VmHWM") * 1024 - self._baseline)
+        if self.device.type == "cuda" or self._baseline is not None:
+            self.peak = max(self._kept, self._current_peak())
         return False

@@ -54,6 +54,28 @@ class SequenceNet(NeuralNet):
         self.micro_batch_size = micro_batch_size
         super().__init__(*args, **kwargs)
 
+    def get_iterator(self, dataset, training=False):
+        """skorch's ``get_iterator``; the training iterator is also kept as
+        ``train_iterator_`` so that callbacks can change its ``batch_size`` (the
+        effective batch) between epochs, as :class:`BatchSizeSchedule` does.
+
+        Parameters
+        ----------
+        dataset : torch.utils.data.Dataset
+            The data to iterate over.
+        training : bool, default=False
+            Whether the iterator is the training one.
+
+        Returns
+        -------
+        Iterable
+            skorch's ``iterator_train`` or ``iterator_valid`` over ``dataset``.
+        """
+        iterator = super().get_iterator(dataset, training=training)
+        if training:
+            self.train_iterator_ = iterator
+        return iterator
+
     def infer(self, x, **fit_params):
         """Run the module on a batch that already sits on the device.
 

@@ -33,6 +33,7 @@ from ..training.checkpointing import FitCheckpoint
 from ..training.convergence import check_convergence
 from ..training.interrupts import finish_interrupted
 from ..training.optimizers import resolve_optimizer
+from ..training.precision import PRECISIONS
 from ._checks import check_sample_counts, check_settings, check_validation_split
 from ._net_setup import SNAPSHOT, build_net
 

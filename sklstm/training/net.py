@@ -73,8 +73,23 @@ class SequenceNet(NeuralNet):
         """
         iterator = super().get_iterator(dataset, training=training)
         if training:
-            self.train_iterator_ = iterator
+            self.__dict__["_train_iterator"] = iterator
         return iterator
+
+    @property
+    def train_iterator_(self):
+        """The training iterator of the fit in progress (None outside a fit)."""
+        return self.__dict__.get("_train_iterator")
+
+    def on_train_end(self, net, **kwargs):
+        """skorch's hook; the training iterator (it holds the data) is let go."""
+        self.__dict__.pop("_train_iterator", None)
+        super().on_train_end(net, **kwargs)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_train_iterator", None)  # a pickled net must not carry the data
+        return state
 
     def infer(self, x, **fit_params):
         """Run the module on a batch that already sits on the device.

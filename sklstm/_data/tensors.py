@@ -48,7 +48,7 @@ class SequenceDataset(Dataset):
         self.device = torch.device("cpu") if device is None else device
 
     @classmethod
-    def from_sequences(cls, sequences, y=None, device=None):
+    def from_sequences(cls, sequences, y=None, device=None, memory_limit=None):
         """Build tensors from validated sequences, on ``device`` when they fit.
 
         Parameters
@@ -58,13 +58,17 @@ class SequenceDataset(Dataset):
         y : ndarray or None
             Encoded targets (int64 class indices or float32 values).
         device : torch.device, default=cpu
+        memory_limit : int or None, default=None
+            The fit's memory budget in bytes: on an accelerator the data stay in
+            (pinned) host memory unless they take at most half of it (and of the
+            device's free memory).
         """
         device = torch.device("cpu") if device is None else device
         X = torch.from_numpy(sequences.values)
         y_t = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
         n_bytes = X.nbytes + (0 if y_t is None else y_t.nbytes)
         if device.type != "cpu":
-            if fits_on_device(n_bytes, device):
+            if fits_on_device(n_bytes, device, limit=memory_limit):
                 X = X.to(device)
                 y_t = None if y_t is None else y_t.to(device)
             else:  # batches are copied one by one; pinned memory makes that async

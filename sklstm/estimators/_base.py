@@ -27,13 +27,16 @@ from .._data.timesteps import to_sequences
 from .._data.vocabulary import check_token_ids, fitted_vocab_size
 from .._param_validation import PlainParamsMixin, integers, plain_params, reals
 from ..network import POOLINGS
+from ..exceptions import MemoryBudgetError
 from ..resources import PeakMemory, limit_threads, resolve_device
+from ..resources.budget import MemoryBudget, format_bytes, parse_memory
 from ..training import scaled_learning_rate
 from ..training.checkpointing import FitCheckpoint
 from ..training.convergence import check_convergence
 from ..training.interrupts import finish_interrupted
 from ..training.optimizers import resolve_optimizer
-from ..training.precision import PRECISIONS
+from ..training.precision import PRECISIONS, resolve_precision
+from ._auto_batch import find_micro_batch, warm_up
 from ._checks import check_sample_counts, check_settings, check_validation_split
 from ._net_setup import SNAPSHOT, build_net
 
@@ -170,6 +173,12 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
             )
             p.n_iter_no_change = p.patience
         check_settings(p, name)
+        p.memory_limit = parse_memory(p.max_memory)
+        if p.batch_size == "auto" and p.checkpoint is not None:
+            raise ValueError(
+                f"{name}: batch_size='auto' may choose another micro-batch when a fit is "
+                "resumed, so it cannot be combined with checkpoint; set the batch_size "
+                "a first fit chose (its batch_size_).")
         if p.weight_decay and "weight_decay" in (p.optimizer_params or {}):
             raise ValueError(
                 f"{name}: weight_decay={p.weight_decay} and optimizer_params"
@@ -248,10 +257,8 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         self._trivial = self._trivial_loss(y_train)
         if p.early_stopping:
             check_validation_split(self, y_train, p.validation_fraction, is_classifier(self))
-        self.effective_batch_size_ = p.batch_size * p.accumulation_steps
-        self.lr_ = scaled_learning_rate(
-            p.lr, self.effective_batch_size_, p.base_batch_size, p.lr_scaling
-        )
+        self._precision = resolve_precision(p.precision, device, p.optimizer,
+                                            type(self).__name__)
         self.device_ = device
         seed = int(check_random_state(p.random_state).randint(np.iinfo(np.int32).max))
         self._train(p, seed, seqs, y_train)
@@ -267,17 +274,25 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         ended = checkpoint.finished() if done else None
         loaded_only = bool(done) and (done >= p.max_epochs or bool(ended and ended["converged"]))
         cuda = [device] if device.type == "cuda" else []
+        with limit_threads(p.n_threads):  # torch's one-time costs, not the fit's
+            warm_up(self, p, seed, seqs, y_train)
         with limit_threads(p.n_threads), torch.random.fork_rng(devices=cuda), \
                 PeakMemory(device) as memory:
-            torch.manual_seed(seed)
             start = time.perf_counter()
-            dataset = SequenceDataset.from_sequences(seqs, y_train, device)
+            budget = MemoryBudget(p.memory_limit, memory)
+            dataset = SequenceDataset.from_sequences(seqs, y_train, device,
+                                                     memory_limit=budget.limit)
+            self._choose_batch(p, seed, seqs, dataset, budget)
+            torch.manual_seed(seed)
             # (a fit that is only loaded from its checkpoint trains no epoch)
-            self.net_ = build_net(self, p, seed, seqs, checkpoint, min(done, p.max_epochs - 1))
+            self.net_ = build_net(self, p, seed, seqs, checkpoint, min(done, p.max_epochs - 1),
+                                  budget=budget, precision=self._precision)
             if done:  # a resumed fit: continue with the state it left
                 checkpoint.restore(self.net_)
                 if not loaded_only:
                     self.net_.partial_fit(dataset, y_train)
+                elif p.early_stopping:  # it ended with the best epoch's weights
+                    checkpoint.restore_best(self.net_)
             else:
                 if checkpoint is not None:
                     checkpoint.start()
@@ -293,6 +308,29 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         self.n_epochs_ = len(self.net_.history)
         self.n_updates_ = sum(
             "train_loss" in row for epoch in self.net_.history for row in epoch["batches"]
+        )
+        # what the fit ended with: out-of-memory recoveries shrink the micro-batch,
+        # a BatchSizeSchedule grows the effective batch
+        self.effective_batch_size_ = int(self.net_.batch_size)
+        self.batch_size_ = int(self.net_.micro_batch_size or self.net_.batch_size)
+        self.accumulation_steps_ = -(-self.effective_batch_size_ // self.batch_size_)
+        self.memory_events_ = list(self.net_.memory_events_)
+
+    def _choose_batch(self, p, seed, seqs, dataset, budget):
+        """Check the data against the budget, resolve ``batch_size="auto"``, and set
+        the effective batch and the learning rate that follows from it."""
+        name = type(self).__name__
+        if budget.enforced and budget.used() > budget.limit:
+            raise MemoryBudgetError(
+                f"{name}: the training data alone take {format_bytes(budget.used())}, "
+                f"more than max_memory={format_bytes(budget.limit)}; raise max_memory or "
+                "shorten the sequences (seq_len, downsample).")
+        if p.batch_size == "auto":
+            p.batch_size, self.batch_size_trials_ = find_micro_batch(
+                self, p, seed, seqs, dataset, budget)
+        self.effective_batch_size_ = p.batch_size * p.accumulation_steps
+        self.lr_ = scaled_learning_rate(
+            p.lr, self.effective_batch_size_, p.base_batch_size, p.lr_scaling
         )
 
     def _check_end(self, p):

@@ -22,11 +22,12 @@ PARAMETERS = """\
     batch_size : int or "auto", default=16
         Samples per forward/backward pass (the micro-batch). This is what must
         fit in memory. ``"auto"`` takes the largest micro-batch that fits the
-        memory budget (``max_memory``) for this model and data, with a 10 %
-        margin, capped by the number of training samples; it is found by two
-        trial steps whose model and optimizer state are discarded, and recorded
-        in ``batch_size_``. The effective batch is then ``batch_size_ *
-        accumulation_steps``.
+        memory budget (``max_memory``) for this model and data, keeping 10 % of
+        the budget (at least 8 MiB) free, capped by the number of training
+        samples. It is found by trial steps on the longest sequences with a
+        throwaway copy of the model (the fit itself is the one
+        ``batch_size=batch_size_`` gives) and recorded in ``batch_size_``; the
+        effective batch is then ``batch_size_ * accumulation_steps``.
     accumulation_steps : int, default=1
         Micro-batches whose gradients are summed before one optimizer step. The
         update equals that of one batch of ``batch_size * accumulation_steps``

@@ -27,23 +27,24 @@ __all__ = ["SNAPSHOT", "build_callbacks", "build_net"]
 SNAPSHOT = "epoch_snapshot"
 
 
-def build_callbacks(estimator, p, checkpoint):
+def build_callbacks(estimator, p, checkpoint, lr):
     """The named skorch callbacks of a fit: sklstm's own, then the user's (copied)."""
     # the snapshot first: it must see an epoch end before the stopper ends the fit
     callbacks = [(SNAPSHOT, EpochSnapshot()),
-                 ("divergence", DivergenceGuard(type(estimator).__name__, estimator.lr_,
+                 ("divergence", DivergenceGuard(type(estimator).__name__, lr,
                                                 getattr(estimator, "_trivial", None)))]
     if p.gradient_clip is not None:
         callbacks.append(("gradient_clip", GradientNormClipping(p.gradient_clip)))
     if p.warmup_epochs:
         callbacks.append(("warmup", warmup_scheduler(p.warmup_epochs)))
+    if checkpoint is not None:  # after the divergence check, before the stopper: the
+        # stopper ends a converged fit by raising at its last epoch's end
+        callbacks += checkpoint.callbacks()
     stopper = stopping_callback(
         p.tol, p.n_iter_no_change, p.early_stopping,
         best_weights=None if checkpoint is None else checkpoint.best_weights)
     if stopper is not None:
         callbacks.append(stopper)
-    if checkpoint is not None:  # last: an epoch is written once it has been checked
-        callbacks += checkpoint.callbacks(p.early_stopping)
     # copies: fitting must not change the callbacks the user passed in
     for i, cb in enumerate(p.callbacks or []):
         named = cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)
@@ -51,10 +52,16 @@ def build_callbacks(estimator, p, checkpoint):
     return callbacks
 
 
-def build_net(estimator, p, seed, seqs, checkpoint=None, done=0):
+def build_net(estimator, p, seed, seqs, checkpoint=None, done=0, *,
+              effective_batch_size=None, lr=None, budget=None, precision=None):
     """The skorch net a fit trains: the estimator's parameters ``p`` in skorch's terms.
 
-    ``done`` epochs are already trained (a fit resumed from ``checkpoint``).
+    ``done`` epochs are already trained (a fit resumed from ``checkpoint``);
+    ``effective_batch_size`` and ``lr`` default to the estimator's
+    ``effective_batch_size_`` and ``lr_`` (trial steps give their own);
+    ``budget`` (a :class:`~sklstm.resources.budget.MemoryBudget`) is checked by
+    every step; ``precision`` is the forward pass's
+    :class:`~sklstm.training.precision.Precision`.
     """
     bucketing = seqs.lengths is not None if p.bucketing == "auto" else bool(p.bucketing)
     opt_params = {**optimizer_defaults(p.optimizer, estimator.device_, p.optimizer_params),
@@ -84,19 +91,25 @@ def build_net(estimator, p, seed, seqs, checkpoint=None, done=0):
         **embedding,
         criterion=estimator._loss,
         optimizer=p.optimizer,
-        lr=estimator.lr_,
+        lr=estimator.lr_ if lr is None else lr,
         **opt_kwargs,
         max_epochs=p.max_epochs - done,
-        batch_size=estimator.effective_batch_size_,
+        batch_size=effective_batch_size or estimator.effective_batch_size_,
         micro_batch_size=p.batch_size,
+        memory_budget=budget,
+        on_oom=p.on_oom,
+        precision=precision,
         iterator_train=BatchLoader,
         iterator_train__shuffle=True,
         iterator_train__bucketing=bucketing,
         iterator_train__seed=seed,
         iterator_train__start_epoch=done,
         iterator_valid=BatchLoader,
+        # predictions and validation in micro-batches: what fits a training step fits
+        iterator_valid__batch_size=p.batch_size,
         train_split=train_split,
-        callbacks=build_callbacks(estimator, p, checkpoint),
+        callbacks=build_callbacks(estimator, p, checkpoint,
+                                  estimator.lr_ if lr is None else lr),
         device=estimator.device_,
         verbose=p.verbose,
     )

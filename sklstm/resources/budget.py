@@ -61,6 +61,7 @@ def parse_memory(value, name="max_memory"):
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise TypeError(f"{name} must be a number of bytes or a string such as '2GiB'; "
                         f"got {type(value).__name__}.")
+    given = value
     if isinstance(value, str):
         match = _SIZE.match(value)
         unit = match and match.group(2).lower()
@@ -71,7 +72,7 @@ def parse_memory(value, name="max_memory"):
                 "(powers of 1024), e.g. '2GiB' or '512MB'.")
         value = float(match.group(1)) * _UNITS[unit]
     if not value >= 1:  # also NaN
-        raise ValueError(f"{name}={value!r} must be a positive size (at least 1 byte).")
+        raise ValueError(f"{name}={given!r} must be a positive size (at least 1 byte).")
     return int(value)
 
 

@@ -71,7 +71,7 @@ def resolve_device(device):
     return resolved
 
 
-def fits_on_device(n_bytes, device, fraction=0.5):
+def fits_on_device(n_bytes, device, fraction=0.5, limit=None):
     """Whether ``n_bytes`` of data may live on ``device`` for the whole fit.
 
     The whole training set is moved to an accelerator once when it takes at
@@ -87,6 +87,9 @@ def fits_on_device(n_bytes, device, fraction=0.5):
         Device the data would be moved to.
     fraction : float, default=0.5
         Largest share of the device's currently free memory the data may take.
+    limit : int or None, default=None
+        A memory budget in bytes (``max_memory``); when smaller than the free
+        memory, the share is taken of it.
 
     Returns
     -------
@@ -97,4 +100,4 @@ def fits_on_device(n_bytes, device, fraction=0.5):
     if device.type != "cuda":
         return True
     free, _ = torch.cuda.mem_get_info(device)
-    return n_bytes <= fraction * free
+    return n_bytes <= fraction * (free if limit is None else min(free, limit))

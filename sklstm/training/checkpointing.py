@@ -160,28 +160,20 @@ class FitCheckpoint:
         """File of the best epoch's weights (written with ``early_stopping``)."""
         return os.path.join(self.directory, "best_params.pt")
 
-    def callbacks(self, early_stopping):
+    def callbacks(self):
         """The skorch callbacks that write the state after every epoch.
 
-        Parameters
-        ----------
-        early_stopping : bool
-            Also keep the weights of the best validation epoch, which the fit restores
-            at its end.
+        The best epoch's weights of a fit with ``early_stopping`` are written to
+        :attr:`best_weights` by the stopper, whose notion of best (an improvement
+        by more than ``tol``) they must follow.
 
         Returns
         -------
         list of (str, skorch.callbacks.Callback)
             Named callbacks for the net.
         """
-        callbacks = [("checkpoint", self.skorch),
-                     ("checkpoint_rng", _RngCheckpoint(os.path.join(self.directory, _RNG)))]
-        if early_stopping:
-            callbacks.append(("checkpoint_best", Checkpoint(
-                dirname=self.directory, monitor="valid_loss_best", fn_prefix="best_",
-                f_params="params.pt", f_optimizer=None, f_criterion=None, f_history=None,
-                f_pickle=None)))
-        return callbacks
+        return [("checkpoint", self.skorch),
+                ("checkpoint_rng", _RngCheckpoint(os.path.join(self.directory, _RNG)))]
 
     def restore(self, net):
         """Load the state into ``net`` (initialized here): weights, optimizer, history,
@@ -203,3 +195,15 @@ class FitCheckpoint:
                 f"checkpoint {self.directory!r} cannot be loaded ({type(exc).__name__}: "
                 f"{str(exc)[:200]}); remove the directory to start the fit afresh."
             ) from exc
+
+    def restore_best(self, net):
+        """Load the best validation epoch's weights into ``net``, as a finished fit
+        with ``early_stopping`` ended with them (the state holds its last epoch's).
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            A net :meth:`restore` loaded.
+        """
+        if os.path.exists(self.best_weights):
+            net.load_params(f_params=self.best_weights)  # weights_only=True inside

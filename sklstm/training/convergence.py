@@ -9,6 +9,7 @@ it; this module only configures it and reads the outcome.
 
 from __future__ import annotations
 
+import copy
 import os
 import warnings
 
@@ -51,9 +52,22 @@ class ConvergenceStopping(EarlyStopping):
                 self.best_epoch_ = row["epoch"]
             else:
                 self.misses_ += 1
-        if self.load_best and len(net.history) and self.best_weights is not None \
-                and os.path.exists(self.best_weights):  # the best epoch came before
+        if not (self.load_best and len(net.history)):
+            return
+        if self.best_epoch_ == net.history[-1, "epoch"]:  # the weights just restored
+            self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+        elif self.best_weights is not None and os.path.exists(self.best_weights):
             self.best_model_weights_ = torch.load(self.best_weights, weights_only=True)
+
+    def on_epoch_end(self, net, **kwargs):
+        """skorch's rule; a new best epoch's weights are also written to
+        ``best_weights`` (a checkpointed fit), before the fit may stop."""
+        best = self.best_epoch_
+        try:
+            super().on_epoch_end(net, **kwargs)
+        finally:
+            if self.load_best and self.best_weights is not None and self.best_epoch_ != best:
+                torch.save(self.best_model_weights_, self.best_weights)
 
 
 def stopping_callback(tol, n_iter_no_change, early_stopping, best_weights=None):

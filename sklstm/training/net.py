@@ -14,6 +14,8 @@ optimizer step, on the accumulated gradient.
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Mapping
 
 import torch
@@ -21,6 +23,8 @@ from skorch import NeuralNet
 from skorch.utils import TeeGenerator
 
 from .._data.batching import split_batch
+from ..exceptions import MemoryBudgetError, MicroBatchShrunkWarning
+from ..resources.budget import MemoryBudgetExceeded, format_bytes
 
 __all__ = ["SequenceNet"]
 
@@ -35,6 +39,16 @@ class SequenceNet(NeuralNet):
     micro_batch_size : int or None, default=None
         Samples per forward/backward pass, the estimator's ``batch_size``; None
         runs every effective batch in one pass.
+    memory_budget : MemoryBudget or None, default=None
+        Checked after every micro-batch's backward pass; a step over it counts as
+        out of memory.
+    on_oom : {"shrink", "raise"}, default="shrink"
+        What a step that runs out of memory (CUDA, the CPU allocator, or over
+        ``memory_budget``) does: redo it with half the micro-batch (the effective
+        batch and the update stay the same), or raise ``MemoryBudgetError``.
+    precision : Precision or None, default=None
+        The autocast of the forward pass (:mod:`sklstm.training.precision`);
+        None computes in float32.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
 
@@ -50,9 +64,26 @@ class SequenceNet(NeuralNet):
     2
     """
 
-    def __init__(self, *args, micro_batch_size=None, **kwargs):
+    def __init__(self, *args, micro_batch_size=None, memory_budget=None, on_oom="shrink",
+                 precision=None, **kwargs):
         self.micro_batch_size = micro_batch_size
+        self.memory_budget = memory_budget
+        self.on_oom = on_oom
+        self.precision = precision
         super().__init__(*args, **kwargs)
+
+    def initialize(self):
+        """skorch's ``initialize``, plus the float16 gradient scaler and an empty log
+        of out-of-memory recoveries (``memory_events_``).
+
+        Returns
+        -------
+        self : SequenceNet
+        """
+        super().initialize()
+        self.grad_scaler_ = None if self.precision is None else self.precision.grad_scaler()
+        self.memory_events_ = []
+        return self
 
     def get_iterator(self, dataset, training=False):
         """skorch's ``get_iterator``; the training iterator is also kept as
@@ -111,6 +142,15 @@ class SequenceNet(NeuralNet):
         torch.Tensor
             The module's output for the batch.
         """
+        if self.precision is None:
+            return self._module_forward(x, **fit_params)
+        with self.precision.autocast():
+            out = self._module_forward(x, **fit_params)
+        # float32 outside the autocast region: the loss, and every prediction, is
+        # computed from float32 outputs
+        return out.float()
+
+    def _module_forward(self, x, **fit_params):
         if isinstance(x, Mapping):
             return self.module_(**x, **fit_params)
         return self.module_(x, **fit_params)
@@ -138,7 +178,11 @@ class SequenceNet(NeuralNet):
         Xi, yi = batch
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        (loss if loss_weight == 1.0 else loss * loss_weight).backward()
+        weighted = loss if loss_weight == 1.0 else loss * loss_weight
+        scaler = self.__dict__.get("grad_scaler_")
+        (weighted if scaler is None else scaler.scale(weighted)).backward()
+        if self.memory_budget is not None:  # the backward pass is a step's peak
+            self.memory_budget.check()
         return {"loss": loss, "y_pred": y_pred}
 
     def _effective_batch_step(self, batch, **fit_params):
@@ -168,7 +212,9 @@ class SequenceNet(NeuralNet):
 
         As skorch's ``train_step``: the gradient computation is a closure handed to
         every optimizer (``_step_optimizer``), which may call it several times
-        (LBFGS); the first call's loss and predictions are returned.
+        (LBFGS); the first call's loss and predictions are returned. A step that
+        runs out of memory before the optimizer changed anything is redone with
+        half the micro-batch (``on_oom="shrink"``); see :meth:`shrink_micro_batch`.
 
         Parameters
         ----------
@@ -182,14 +228,102 @@ class SequenceNet(NeuralNet):
         dict
             ``{"loss": mean loss over the effective batch, "y_pred": predictions}``.
         """
+        while True:
+            calls = []
+            try:
+                return self._train_step_once(batch, calls, **fit_params)
+            except (torch.OutOfMemoryError, MemoryBudgetExceeded, RuntimeError) as exc:
+                reason = _out_of_memory(exc)
+                if reason is None:
+                    raise
+                size = self.micro_batch_size or _n_samples(batch)
+                if self.on_oom == "raise" or size <= 1 or len(calls) > 1:
+                    # (an optimizer that evaluated the closure more than once has
+                    # already moved the weights: the step cannot be redone)
+                    raise self._memory_error(size, reason) from exc
+            # outside the except block, so the failed step's tensors can be freed
+            self.shrink_micro_batch(size, reason)
+
+    def _train_step_once(self, batch, calls, **fit_params):
         step_accumulator = self.get_train_step_accumulator()
+        scaler = self.grad_scaler_
 
         def step_fn():
+            calls.append(1)
             self._zero_grad_optimizer()
             step = self._effective_batch_step(batch, **fit_params)
             step_accumulator.store_step(step)
+            if scaler is not None:  # clipping callbacks must see true gradients
+                scaler.unscale_(self.optimizer_)
             self._notify_grad_computed(batch)
             return step["loss"]
 
-        self._step_optimizer(step_fn)
+        if scaler is None:
+            self._step_optimizer(step_fn)
+        else:  # GradScaler takes no closure: compute, then step and update once
+            step_fn()
+            scaler.step(self.optimizer_)
+            scaler.update()
         return step_accumulator.get_step()
+
+    def shrink_micro_batch(self, size, reason):
+        """Halve the micro-batch after a step of ``size`` samples ran out of memory.
+
+        The effective batch (``batch_size``) is kept: twice the micro-batches are
+        accumulated, so the redone step computes the same update. The event is
+        logged in ``memory_events_`` and warned about.
+
+        Parameters
+        ----------
+        size : int
+            The micro-batch that did not fit.
+        reason : str
+            What ran out ("CUDA out of memory", "over max_memory"...).
+        """
+        new = math.ceil(size / 2)
+        history = self.history
+        self.micro_batch_size = new
+        # later predictions go in micro-batches too (during this fit, validation
+        # batches keep the first micro-batch: inference needs less than a step)
+        self.iterator_valid__batch_size = new
+        self.memory_events_.append({
+            "epoch": len(history), "batch": len(history[-1]["batches"]) if history else 0,
+            "from": size, "to": new, "reason": reason})
+        if self.memory_budget is not None:
+            self.memory_budget.restart(keep=True)
+        elif torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        warnings.warn(
+            f"A training step with a micro-batch of {size} ran out of memory ({reason}); "
+            f"it was redone with {new} samples and {math.ceil(self.batch_size / new)} "
+            f"accumulation steps: the effective batch of {self.batch_size} and the "
+            "updates are unchanged. Set batch_size to this micro-batch to skip the "
+            "failed step next time.", MicroBatchShrunkWarning, stacklevel=2)
+
+    def _memory_error(self, size, reason):
+        budget = self.memory_budget
+        limit = "" if budget is None or budget.limit is None else (
+            f" (memory budget {format_bytes(budget.limit)})")
+        advice = ("on_oom='shrink' would have retried it with half the micro-batch"
+                  if self.on_oom == "raise" else
+                  "raise max_memory, shorten the sequences (seq_len, downsample), or "
+                  "use a smaller model (hidden_size, num_layers)")
+        return MemoryBudgetError(
+            f"A training step with a micro-batch of {size} sample(s) ran out of memory "
+            f"({reason}){limit} on {self.device}; {advice}.")
+
+
+def _n_samples(batch):
+    y = batch[1]
+    return int(y.shape[0])
+
+
+def _out_of_memory(exc):
+    """What ran out, when ``exc`` is an out-of-memory error; None otherwise."""
+    if isinstance(exc, MemoryBudgetExceeded):
+        return f"over max_memory, {format_bytes(exc.args[0])} used"
+    if isinstance(exc, torch.OutOfMemoryError):
+        return "CUDA out of memory"
+    if "DefaultCPUAllocator: can't allocate memory" in str(exc):  # the CPU allocator
+        return "CPU out of memory"
+    return None

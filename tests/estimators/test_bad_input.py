@@ -72,7 +72,18 @@ def test_continuous_target_for_classifier():
 
 BAD_PARAMS = [
     ("batch_size", 0, ValueError, r"'batch_size' parameter of LSTMClassifier must be an int in "
-     r"the range \[1, inf\)\. Got 0"),
+     r"the range \[1, inf\) or a str among \{'auto'\}\. Got 0"),
+    ("batch_size", "max", ValueError, r"'batch_size' .* a str among \{'auto'\}\. Got 'max'"),
+    ("max_memory", "lots", ValueError, r"max_memory='lots' is not a memory size; write bytes "
+     r"or a number with a unit"),
+    ("max_memory", "2 GiBs", ValueError, r"max_memory='2 GiBs' is not a memory size"),
+    ("max_memory", "0GB", ValueError, r"max_memory='0GB' must be a positive size"),
+    ("max_memory", -5, ValueError, r"'max_memory' .* an int in the range \[1, inf\)"),
+    ("max_memory", 2.5e9, TypeError, r"'max_memory' .* Got 2500000000\.0"),
+    ("on_oom", "retry", ValueError, r"'on_oom' .* a str among \{.*'raise'.*\}"),
+    ("precision", "fp8", ValueError, r"'precision' .* a str among"),
+    ("precision", "16-mixed", ValueError, r"precision='16-mixed' \(float16 with a gradient "
+     r"scaler\) needs a CUDA device, but the fit runs on cpu; use precision='bf16'"),
     ("batch_size", -3, ValueError, r"'batch_size' .* must be an int in the range \[1, inf\)"),
     ("batch_size", 2.5, TypeError, r"'batch_size' .* must be an int .* Got 2\.5"),
     ("batch_size", True, TypeError, r"'batch_size' .* must be an int .* Got True"),

@@ -76,6 +76,20 @@ def test_a_finished_fit_is_loaded_not_trained_and_max_epochs_extends_it(tmp_path
     assert_array_equal(longer.predict_proba(X), straight.predict_proba(X))
 
 
+@pytest.mark.parametrize("stop", [{"tol": 1e-2, "n_iter_no_change": 2, "max_epochs": 40},
+                                  {"early_stopping": True, "tol": 1e-2,
+                                   "n_iter_no_change": 2, "max_epochs": 40}],
+                         ids=["train_loss", "early_stopping"])
+def test_a_converged_fit_is_loaded_with_its_last_epoch(stop, tmp_path):
+    # the stopper ends a converged fit at its last epoch's end: that epoch is written too
+    params = {**COMMON, **stop}
+    first = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
+    assert first.converged_ and first.n_epochs_ < 40
+    again = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
+    assert again.converged_ and again.n_epochs_ == first.n_epochs_
+    assert_array_equal(again.predict_proba(X), first.predict_proba(X))
+
+
 @pytest.mark.parametrize("change", [{"lr": 0.05}, {"data": True}])
 def test_a_checkpoint_of_another_fit_is_refused(change, tmp_path):
     LSTMClassifier(**COMMON, checkpoint=tmp_path).fit(X, Y)

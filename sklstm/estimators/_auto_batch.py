@@ -19,7 +19,6 @@ import dataclasses
 import math
 
 import numpy as np
-
 import torch
 
 from ..resources.budget import format_bytes
@@ -85,8 +84,8 @@ def find_micro_batch(estimator, p, seed, seqs, dataset, budget):
         return trials[size]
 
     small, large = (min(n, s) for s in TRIAL_SIZES)
-    if peak(small) > target:
-        if small == 1 or peak(1) > target:
+    if target <= 0 or peak(small) > target:
+        if target <= 0 or small == 1 or peak(1) > target:
             raise budget.error(1, f"{type(estimator).__name__}: batch_size='auto'") from None
         small, large = 1, small  # the line through 1 and the first trial
     elif small == large or (large == n and peak(large) <= target):

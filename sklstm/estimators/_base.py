@@ -26,8 +26,8 @@ from .._data.tensors import SequenceDataset
 from .._data.timesteps import to_sequences
 from .._data.vocabulary import check_token_ids, fitted_vocab_size
 from .._param_validation import PlainParamsMixin, integers, plain_params, reals
-from ..network import POOLINGS
 from ..exceptions import MemoryBudgetError
+from ..network import POOLINGS
 from ..resources import PeakMemory, limit_threads, resolve_device
 from ..resources.budget import MemoryBudget, format_bytes, parse_memory
 from ..training import scaled_learning_rate

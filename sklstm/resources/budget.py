@@ -10,13 +10,19 @@ a budget and ``peak_memory_`` speak of the same bytes.
 
 from __future__ import annotations
 
+import numbers
 import re
-import resource
 import sys
 
+import numpy as np
 import torch
 
 from ..exceptions import MemoryBudgetError
+
+try:
+    import resource  # Unix only
+except ImportError:  # pragma: no cover - Windows: the CPU is not watched
+    resource = None
 
 __all__ = ["MemoryBudget", "MemoryBudgetExceeded", "format_bytes", "parse_memory"]
 
@@ -58,7 +64,7 @@ def parse_memory(value, name="max_memory"):
     """
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, str)):
         raise TypeError(f"{name} must be a number of bytes or a string such as '2GiB'; "
                         f"got {type(value).__name__}.")
     given = value
@@ -71,6 +77,7 @@ def parse_memory(value, name="max_memory"):
                 "unit: B, kB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB "
                 "(powers of 1024), e.g. '2GiB' or '512MB'.")
         value = float(match.group(1)) * _UNITS[unit]
+    value = float(value)
     if not value >= 1:  # also NaN
         raise ValueError(f"{name}={given!r} must be a positive size (at least 1 byte).")
     return int(value)
@@ -139,7 +146,7 @@ class MemoryBudget:
         # /proc/self/status): on Linux it reports the high-water mark that
         # PeakMemory resets; elsewhere the CPU cannot be watched
         self._baseline = memory.baseline
-        if device.type != "cuda" and (self._baseline is None
+        if device.type != "cuda" and (self._baseline is None or resource is None
                                       or not sys.platform.startswith("linux")):
             self.enforced = False
 
@@ -156,7 +163,7 @@ class MemoryBudget:
         counts them."""
         if self.device.type == "cuda":
             return int(torch.cuda.max_memory_allocated(self.device))
-        if self._baseline is None:
+        if self._baseline is None or resource is None:
             return 0
         return max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
                    - self._baseline)

@@ -1,0 +1,77 @@
+"""batch_size="auto": the largest micro-batch under the budget, and an unchanged fit."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from sklstm import LSTMClassifier
+from sklstm.estimators._auto_batch import MARGIN_BYTES
+from sklstm.exceptions import MemoryBudgetError, MicroBatchShrunkWarning
+
+rng = np.random.default_rng(5)
+X = rng.normal(size=(400, 60, 3)).astype(np.float32)
+Y = (X[:, -5:, 0].sum(1) > 0).astype(int)
+RAGGED = [rng.normal(size=(int(n), 3)).astype(np.float32) for n in rng.integers(5, 120, 300)]
+Y_RAGGED = np.array([s[-3:, 0].sum() > 0 for s in RAGGED]).astype(int)
+BASE = dict(hidden_size=32, max_epochs=1, tol=None, downsample=1, random_state=0, n_threads=1)
+
+
+def _auto(max_memory, X_=X, y_=Y, **params):
+    return LSTMClassifier(**BASE, batch_size="auto", max_memory=max_memory, **params).fit(X_, y_)
+
+
+def test_a_larger_budget_gives_a_larger_micro_batch_within_the_budget():
+    small, large = _auto("24MiB"), _auto("64MiB")
+    assert 1 <= small.batch_size_ < large.batch_size_ <= len(X)
+    for est, budget in [(small, 24 * 2**20), (large, 64 * 2**20)]:
+        # the trial steps' line predicts the chosen size under the budget less the margin
+        (s1, m1), (s2, m2) = sorted(est.batch_size_trials_.items())
+        predicted = m1 + (m2 - m1) / (s2 - s1) * (est.batch_size_ - s1)
+        assert predicted <= budget - max(0.1 * budget, MARGIN_BYTES)
+        assert est.effective_batch_size_ == est.batch_size_  # accumulation_steps=1
+
+
+def test_the_fit_is_the_one_of_the_chosen_batch_size():
+    auto = _auto("40MiB", accumulation_steps=2)
+    fixed = LSTMClassifier(**BASE, batch_size=auto.batch_size_, accumulation_steps=2).fit(X, Y)
+    assert auto.effective_batch_size_ == 2 * auto.batch_size_
+    assert auto.lr_ == fixed.lr_
+    assert_array_equal(auto.predict_proba(X), fixed.predict_proba(X))
+
+
+def test_ragged_data_are_sized_by_their_longest_sequences():
+    auto = _auto("24MiB", RAGGED, Y_RAGGED)
+    # the trial steps ran on the longest sequences: a batch of them fits
+    longest = sorted(RAGGED, key=len)[-auto.batch_size_:]
+    fixed = LSTMClassifier(**BASE, batch_size=auto.batch_size_, max_memory="24MiB",
+                           on_oom="raise").fit(longest, np.arange(len(longest)) % 2)
+    assert fixed.peak_memory_ <= 24 * 2**20
+
+
+def test_the_cap_is_the_number_of_samples():
+    est = _auto("4GiB", X[:50], Y[:50])
+    assert est.batch_size_ == 50 and est.n_updates_ == 1
+
+
+@pytest.mark.parametrize("budget", ["4MiB", "8MiB"])  # not even the margin is left
+def test_a_budget_nothing_fits_is_refused_before_training(budget):
+    est = LSTMClassifier(**BASE, batch_size="auto", max_memory=budget)
+    with pytest.raises(MemoryBudgetError, match=r"batch_size='auto': a training step with a "
+                       r"micro-batch of 1 sample\(s\) needs more than the memory budget of "
+                       rf"{budget[0]}.0 MiB on cpu\. Raise max_memory"):
+        est.fit(X, Y)
+    assert not hasattr(est, "net_")
+
+
+def test_a_fixed_batch_over_a_tiny_budget_shrinks_to_one_sample_then_fails():
+    est = LSTMClassifier(**BASE, batch_size=64, max_memory="64KiB")
+    with pytest.warns(MicroBatchShrunkWarning), pytest.raises(
+            MemoryBudgetError, match=r"micro-batch of 1 sample\(s\) ran out of memory \(over "
+            r"max_memory, .* used\) \(memory budget 64.0 KiB\) on cpu"):
+        est.fit(X, Y)
+    assert not hasattr(est, "net_")
+
+
+def test_auto_cannot_be_combined_with_a_checkpoint(tmp_path):
+    with pytest.raises(ValueError, match="batch_size='auto' may choose another micro-batch"):
+        LSTMClassifier(**BASE, batch_size="auto", checkpoint=tmp_path).fit(X, Y)

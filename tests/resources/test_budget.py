@@ -1,0 +1,64 @@
+"""Memory budgets: parsing max_memory, and a budget reading what peak_memory_ reads."""
+
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from sklstm.resources import PeakMemory
+from sklstm.resources.budget import MemoryBudget, MemoryBudgetExceeded, parse_memory
+from sklstm.resources.device import fits_on_device
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (1, 1), (np.int64(2048), 2048), ("2GiB", 2 * 2**30), ("512 MB", 512 * 10**6),
+    ("1.5e3", 1500), ("64kib", 64 * 1024), ("3 b", 3), (" 7 TB ", 7 * 10**12), (None, None),
+])
+def test_parse_memory(value, expected):
+    assert parse_memory(value) == expected
+
+
+@pytest.mark.parametrize(("value", "error", "message"), [
+    ("lots", ValueError, "is not a memory size"),
+    ("2 GiBs", ValueError, "is not a memory size"),
+    ("-1GB", ValueError, "is not a memory size"),
+    ("0MB", ValueError, "must be a positive size"),
+    (0, ValueError, "must be a positive size"),
+    (float("nan"), ValueError, "must be a positive size"),
+    (True, TypeError, "must be a number of bytes or a string"),
+    ([1], TypeError, "must be a number of bytes or a string"),
+])
+def test_parse_memory_refuses(value, error, message):
+    with pytest.raises(error, match=message):
+        parse_memory(value)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_cpu_budget_sees_what_peak_memory_sees_and_restarts():
+    with PeakMemory(torch.device("cpu")) as memory:
+        budget = MemoryBudget(20 * 2**20, memory)
+        budget.check()  # nothing allocated yet
+        block = torch.ones(10 * 2**20)  # 40 MiB
+        with pytest.raises(MemoryBudgetExceeded):
+            budget.check()
+        del block
+        budget.restart(keep=True)
+        budget.check()  # freed and restarted: within the budget again
+    assert memory.peak >= 40 * 2**20  # the step over the budget still counts
+
+
+def test_without_a_budget_the_cpu_is_not_watched():
+    with PeakMemory(torch.device("cpu")) as memory:
+        budget = MemoryBudget(None, memory)
+        block = torch.ones(2**20)
+        budget.check()
+    assert not budget.enforced and block.sum() > 0
+
+
+def test_data_stay_on_the_host_when_they_would_take_over_half_the_budget(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (8 * 2**30, 16 * 2**30))
+    gpu = torch.device("cuda")
+    assert fits_on_device(2**30, gpu)
+    assert not fits_on_device(2**30, gpu, limit=2**30)  # half of a 1 GiB budget
+    assert fits_on_device(2**30, torch.device("cpu"), limit=1)

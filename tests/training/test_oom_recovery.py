@@ -1,0 +1,114 @@
+"""Out-of-memory recovery: half the micro-batch, twice the accumulation, same updates."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose
+from skorch.callbacks import Callback
+
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.exceptions import MemoryBudgetError, MicroBatchShrunkWarning
+
+rng = np.random.default_rng(3)
+X = rng.normal(size=(96, 40, 3)).astype(np.float32)
+Y = (X[:, -5:, 0].sum(1) > 0).astype(int)
+#: the training loop, compared: fixed epochs, no dropout
+BASE = dict(hidden_size=8, max_epochs=3, tol=None, downsample=1, random_state=0, n_threads=1)
+
+
+class InjectOOM(Callback):
+    """Raise torch's out-of-memory error inside the step closure of optimizer step ``at``
+    (after the backward pass, before the optimizer moved anything), ``times`` times."""
+
+    def __init__(self, at, times=1):
+        self.at = at
+        self.times = times
+
+    def initialize(self):
+        self.steps_, self.raised_ = 0, 0
+        return self
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        self.steps_ += training
+
+    def on_grad_computed(self, net, **kwargs):
+        if self.steps_ == self.at and self.raised_ < self.times:
+            self.raised_ += 1
+            raise torch.OutOfMemoryError("CUDA out of memory. (injected by the test)")
+
+
+@pytest.mark.parametrize("Estimator", [LSTMClassifier, LSTMRegressor])
+@pytest.mark.parametrize("at", [1, 7])
+def test_recovered_fit_equals_a_fit_at_the_smaller_micro_batch(Estimator, at):
+    y = Y if Estimator is LSTMClassifier else X[:, -3:, 1].sum(1)
+    method = "predict_proba" if Estimator is LSTMClassifier else "predict"
+    with pytest.warns(MicroBatchShrunkWarning, match=r"micro-batch of 32 ran out of memory "
+                      r"\(CUDA out of memory\); it was redone with 16 samples and 2 "
+                      r"accumulation steps: the effective batch of 32"):
+        recovered = Estimator(**BASE, batch_size=32, callbacks=[InjectOOM(at)]).fit(X, y)
+    straight = Estimator(**BASE, batch_size=16, accumulation_steps=2).fit(X, y)
+    assert (recovered.batch_size_, recovered.accumulation_steps_) == (16, 2)
+    assert recovered.effective_batch_size_ == straight.effective_batch_size_ == 32
+    assert recovered.n_updates_ == straight.n_updates_ == 3 * 3
+    [event] = recovered.memory_events_
+    assert event == {"epoch": 1 + (at - 1) // 3, "batch": 1 + (at - 1) % 3, "from": 32,
+                     "to": 16, "reason": "CUDA out of memory"}
+    # before step `at` the micro-batch was 32: the same updates up to float rounding
+    assert_allclose(getattr(recovered, method)(X), getattr(straight, method)(X),
+                    rtol=1e-4, atol=1e-5)
+
+
+def test_repeated_failures_halve_again_and_odd_sizes_round_up():
+    with pytest.warns(MicroBatchShrunkWarning):
+        est = LSTMClassifier(**BASE, batch_size=24, callbacks=[InjectOOM(2, times=2)]).fit(X, Y)
+    assert [(e["from"], e["to"]) for e in est.memory_events_] == [(24, 12), (12, 6)]
+    assert (est.batch_size_, est.accumulation_steps_, est.effective_batch_size_) == (6, 4, 24)
+    with pytest.warns(MicroBatchShrunkWarning):
+        odd = LSTMClassifier(**BASE, batch_size=17, callbacks=[InjectOOM(1)]).fit(X, Y)
+    assert (odd.batch_size_, odd.accumulation_steps_, odd.effective_batch_size_) == (9, 2, 17)
+
+
+def test_on_oom_raise_leaves_the_estimator_unfitted():
+    est = LSTMClassifier(**BASE, batch_size=32, on_oom="raise", callbacks=[InjectOOM(2)])
+    with pytest.raises(MemoryBudgetError, match=r"micro-batch of 32 sample\(s\) ran out of "
+                       r"memory \(CUDA out of memory\) on cpu; on_oom='shrink' would have"):
+        est.fit(X, Y)
+    assert not hasattr(est, "net_") and not hasattr(est, "batch_size_")
+
+
+def test_out_of_memory_at_one_sample_is_a_clear_error():
+    est = LSTMClassifier(**BASE, batch_size=2, callbacks=[InjectOOM(1, times=5)])
+    with pytest.warns(MicroBatchShrunkWarning), pytest.raises(
+            MemoryBudgetError, match=r"micro-batch of 1 sample\(s\) ran out of memory .* raise "
+            r"max_memory, shorten the sequences"):
+        est.fit(X, Y)
+    assert not hasattr(est, "net_")
+
+
+def test_other_runtime_errors_are_not_taken_for_out_of_memory():
+    class Broken(Callback):
+        def on_grad_computed(self, net, **kwargs):
+            raise RuntimeError("something else")
+
+    with pytest.raises(RuntimeError, match="something else"):
+        LSTMClassifier(**BASE, callbacks=[Broken()]).fit(X, Y)
+
+
+def test_a_real_cpu_budget_keeps_the_effective_batch():
+    # what a micro-batch of ~128 needs on this data: measured, not guessed
+    probe = LSTMClassifier(**{**BASE, "max_epochs": 1}, batch_size=128).fit(
+        np.repeat(X, 6, axis=0), np.repeat(Y, 6))
+    X_big, Y_big = np.repeat(X, 6, axis=0), np.repeat(Y, 6)  # 576 samples
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = LSTMClassifier(**BASE, batch_size=512, max_memory=int(probe.peak_memory_ * 1.3)
+                             ).fit(X_big, Y_big)
+    shrunk = [w for w in caught if issubclass(w.category, MicroBatchShrunkWarning)]
+    assert shrunk and est.memory_events_[0]["reason"].startswith("over max_memory")
+    assert est.effective_batch_size_ == 512 and est.batch_size_ < 512
+    assert est.batch_size_ * est.accumulation_steps_ == 512
+    same = LSTMClassifier(**BASE, batch_size=est.batch_size_,
+                          accumulation_steps=512 // est.batch_size_).fit(X_big, Y_big)
+    assert_allclose(est.predict_proba(X_big), same.predict_proba(X_big), rtol=1e-4, atol=1e-5)

@@ -73,12 +73,13 @@ class SequenceNet(NeuralNet):
         super().__init__(*args, **kwargs)
 
     def initialize(self):
-        """skorch's ``initialize``, plus the float16 gradient scaler and an empty log
-        of out-of-memory recoveries (``memory_events_``).
+        """Initialize as skorch does, plus the float16 gradient scaler and an empty
+        log of out-of-memory recoveries (``memory_events_``).
 
         Returns
         -------
         self : SequenceNet
+            The initialized net.
         """
         super().initialize()
         self.grad_scaler_ = None if self.precision is None else self.precision.grad_scaler()
@@ -86,7 +87,7 @@ class SequenceNet(NeuralNet):
         return self
 
     def get_iterator(self, dataset, training=False):
-        """skorch's ``get_iterator``; the training iterator is also kept as
+        """Return skorch's iterator; the training iterator is also kept as
         ``train_iterator_`` so that callbacks can change its ``batch_size`` (the
         effective batch) between epochs, as :class:`BatchSizeSchedule` does.
 
@@ -113,7 +114,15 @@ class SequenceNet(NeuralNet):
         return self.__dict__.get("_train_iterator")
 
     def on_train_end(self, net, **kwargs):
-        """skorch's hook; the training iterator (it holds the data) is let go."""
+        """Let go of the training iterator (it holds the data), then skorch's hook.
+
+        Parameters
+        ----------
+        net : SequenceNet
+            This net (skorch's hook signature).
+        **kwargs : dict
+            skorch's hook arguments.
+        """
         self.__dict__.pop("_train_iterator", None)
         super().on_train_end(net, **kwargs)
 

@@ -1,0 +1,328 @@
+"""BatchSizeSchedule: the effective batch grows on a plateau, the micro-batch stays."""
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.datasets import make_sequence_classification, make_sequence_regression
+from sklstm.network import LSTMNetwork
+from sklstm.training import BatchLoader, BatchSizeSchedule, SequenceDataset, net_class
+
+N = 40  # training samples; the micro-batch below is B
+B = 4
+EVENT = "effective_batch_size"
+
+
+class _Scripted(Callback):
+    """Records a scripted value per epoch under ``key`` (the last one repeats)."""
+
+    def __init__(self, values, key="score"):
+        self.values = values
+        self.key = key
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history) - 1  # counts on across partial_fit and resumed fits
+        net.history.record(self.key, self.values[min(epoch, len(self.values) - 1)])
+
+
+class _ForwardSizes(Callback):
+    """Samples of every training forward pass (the micro-batches), and batches seen."""
+
+    def initialize(self):
+        self.sizes, self.batches, self._handle = [], 0, None
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        def hook(module, args, kwargs):
+            if module.training:
+                x = args[0] if args else kwargs["x"]
+                self.sizes.append(x.shape[0])
+
+        self._handle = net.module_.register_forward_pre_hook(hook, with_kwargs=True)
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        self.batches += 1
+
+    def on_train_end(self, net, **kwargs):
+        self._handle.remove()
+
+
+def _classification(n=N):
+    return make_sequence_classification(n_samples=n, n_timesteps=5, n_features=2,
+                                        random_state=0)
+
+
+def _named(est, name):
+    return dict(est.net_.callbacks_)[name]
+
+
+def _fit(schedule, scores=(1.0,), Estimator=LSTMClassifier, data=None, **params):
+    """An estimator fit with ``schedule`` watching a scripted ``score`` (constant by
+    default: a plateau from the second epoch on)."""
+    X, y = _classification() if data is None else data
+    base = dict(hidden_size=4, batch_size=B, max_epochs=8, tol=None, lr=0.01, downsample=1,
+                random_state=0, n_threads=1)
+    callbacks = [("scripted", _Scripted(list(scores))), ("schedule", schedule),
+                 ("sizes", _ForwardSizes())]
+    return Estimator(**{**base, **params, "callbacks": callbacks}).fit(X, y)
+
+
+def _sizes(est_or_net):
+    history = est_or_net.history_ if hasattr(est_or_net, "history_") else est_or_net.history
+    return history[:, EVENT]
+
+
+@pytest.mark.parametrize("kwargs, expected", [
+    # a constant score: epoch 1 improves, every later one does not
+    (dict(patience=2), [4, 4, 4, 8, 8, 16, 16, 32]),
+    (dict(patience=1, factor=3), [4, 4, 12, 36, 40, 40, 40, 40]),  # capped at N
+    (dict(patience=1, max_batch_size=10), [4, 4, 8, 10, 10, 10, 10, 10]),
+    (dict(patience=1, cooldown=2), [4, 4, 8, 8, 8, 16, 16, 16]),
+    (dict(patience=1), [4, 4, 8, 16, 32, 40, 40, 40]),
+    (dict(patience=8), [4] * 8),
+])
+def test_grows_by_factor_after_patience_epochs_without_improvement(kwargs, expected):
+    est = _fit(BatchSizeSchedule(monitor="score", **kwargs))
+    assert _sizes(est) == expected
+    history = est.history_
+    # every epoch's optimizer steps are of the recorded effective batch ...
+    for epoch, size in zip(history, expected, strict=True):
+        steps = [row["train_batch_size"] for row in epoch["batches"]]
+        assert steps == [size] * (N // size) + ([N % size] if N % size else [])
+        assert epoch["train_batch_count"] == math.ceil(N / size)
+    assert est.n_updates_ == sum(math.ceil(N / size) for size in expected)
+    # ... while every forward/backward pass stays a micro-batch of at most B samples
+    sizes = _named(est, "sizes")
+    assert max(sizes.sizes) == B
+    assert sum(sizes.sizes) == N * len(expected)
+    assert sizes.batches == est.n_updates_
+    assert est.net_.micro_batch_size == B
+    assert est.net_.batch_size == expected[-1]  # the batch the last epoch trained with
+
+
+def test_the_batch_stays_while_the_monitor_improves():
+    est = _fit(BatchSizeSchedule(monitor="score", patience=1),
+               scores=[1.0 / (epoch + 1) for epoch in range(8)])
+    assert _sizes(est) == [B] * 8
+    assert est.history_[-1, "train_batch_count"] == N // B
+
+
+@pytest.mark.parametrize("mode, threshold, expected", [
+    ("abs", 0.1, [4, 4, 4, 4, 4, 4]),  # every step of 0.2 or more beats 0.1
+    ("rel", 0.1, [4, 4, 4, 8, 8, 8]),  # 9.5 and 9.2 are not 10 % below 10; 9.0 is not
+    ("rel", 1e-4, [4, 4, 4, 4, 4, 4]),
+])
+def test_threshold_modes_as_in_torch(mode, threshold, expected):
+    schedule = BatchSizeSchedule(monitor="score", patience=2, threshold=threshold,
+                                 threshold_mode=mode)
+    est = _fit(schedule, scores=[10.0, 9.5, 9.2, 9.0, 8.0, 8.0], max_epochs=6)
+    assert _sizes(est) == expected
+
+
+def test_training_loss_plateau_grows_the_batch():
+    """The default monitor: the training loss of a net that cannot learn (lr tiny)."""
+    est = _fit(BatchSizeSchedule(patience=2), lr=1e-9, max_epochs=6)
+    assert _sizes(est) == [4, 4, 4, 8, 8, 16]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_regressor_with_early_stopping_watches_the_validation_loss():
+    data = make_sequence_regression(n_samples=N, n_timesteps=5, n_features=2, random_state=0)
+    schedule = BatchSizeSchedule(monitor="valid_loss", factor=4, patience=1)
+    est = _fit(schedule, Estimator=LSTMRegressor, data=data, early_stopping=True,
+               validation_fraction=0.2, lr=1e-9, max_epochs=5)
+    n_train = N - 8
+    # capped by the training part of the split (32), not by all 40 samples
+    assert _sizes(est) == [4, 4, 16, 32, 32]
+    assert est.history_[:, "train_batch_count"] == [8, 8, 2, 1, 1]
+    assert max(_named(est, "sizes").sizes) == B
+    assert sum(_named(est, "sizes").sizes) == n_train * 5
+
+
+def test_valid_loss_without_a_validation_split_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"'valid_loss' is not in the history.*validation"):
+        _fit(BatchSizeSchedule(monitor="valid_loss"))
+
+
+# -- the update of a grown epoch -------------------------------------------------------
+
+def _net(batch_size, micro_batch_size, callbacks=(), max_epochs=1, start_epoch=0):
+    return net_class()(
+        LSTMNetwork, module__n_inputs=2, module__n_outputs=2, module__hidden_size=6,
+        criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.Adam, lr=0.05,
+        batch_size=batch_size, micro_batch_size=micro_batch_size,
+        iterator_train=BatchLoader, iterator_train__shuffle=True, iterator_train__seed=7,
+        iterator_train__start_epoch=start_epoch, iterator_valid=BatchLoader,
+        train_split=None, callbacks=list(callbacks), max_epochs=max_epochs, verbose=0)
+
+
+def _dataset(n=N):
+    X, y = _classification(n)
+    return SequenceDataset(torch.from_numpy(X), torch.from_numpy(y.astype(np.int64)))
+
+
+def _scheduled_net(micro_batch_size=B, max_epochs=3, patience=1):
+    return _net(B, micro_batch_size, max_epochs=max_epochs, callbacks=[
+        ("scripted", _Scripted([1.0])),
+        ("schedule", BatchSizeSchedule(monitor="score", patience=patience)),
+        ("sizes", _ForwardSizes())])
+
+
+def _continued(state_from, batch_size, micro_batch_size, start_epoch):
+    """A fresh net with ``batch_size`` that starts from ``state_from``'s weights and
+    optimizer state and draws the batch order of epoch ``start_epoch``."""
+    net = _net(batch_size, micro_batch_size, start_epoch=start_epoch).initialize()
+    net.module_.load_state_dict(state_from.module_.state_dict())
+    # a copy: Adam would go on updating the moment tensors it was handed in place
+    net.optimizer_.load_state_dict(copy.deepcopy(state_from.optimizer_.state_dict()))
+    return net.partial_fit(_dataset(), None)
+
+
+def _params(net):
+    return [p.detach().clone() for p in net.module_.parameters()]
+
+
+def test_a_grown_epoch_is_the_update_of_a_fit_started_with_that_batch():
+    data = _dataset()
+    torch.manual_seed(0)
+    grown = _scheduled_net().fit(data, None)  # epochs of 4, 4, then 8 samples a step
+    assert _sizes(grown) == [4, 4, 8]
+    torch.manual_seed(0)
+    two = _net(B, B, max_epochs=2).fit(data, None)  # the state before the third epoch
+    fresh = _continued(two, batch_size=8, micro_batch_size=B, start_epoch=2)
+    for a, b in zip(_params(grown), _params(fresh), strict=True):
+        assert torch.equal(a, b)
+    # one pass of 8 samples per step: the same update up to float rounding
+    single = _continued(two, batch_size=8, micro_batch_size=None, start_epoch=2)
+    for a, b in zip(_params(grown), _params(single), strict=True):
+        assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    # the comparison can fail: a third epoch at the old batch trains differently
+    kept = _continued(two, batch_size=B, micro_batch_size=B, start_epoch=2)
+    assert not all(torch.allclose(a, b, atol=1e-4)
+                   for a, b in zip(_params(grown), _params(kept), strict=True))
+
+
+def test_a_net_without_accumulation_keeps_its_batch_as_micro_batch():
+    torch.manual_seed(0)
+    net = _scheduled_net(micro_batch_size=None, max_epochs=4).fit(_dataset(), None)
+    assert _sizes(net) == [4, 4, 8, 16]
+    assert net.micro_batch_size == B and net.batch_size == 16
+    assert max(dict(net.callbacks_)["sizes"].sizes) == B
+
+
+def test_a_continued_fit_goes_on_as_one_uninterrupted_fit():
+    data = _dataset()
+    whole = _scheduled_net(max_epochs=6, patience=2).fit(data, None)
+    part = _scheduled_net(max_epochs=3, patience=2).fit(data, None)
+    assert _sizes(part) == [4, 4, 4] and part.batch_size == B  # the growth is pending
+    part.partial_fit(data, None)
+    assert _sizes(part) == _sizes(whole) == [4, 4, 4, 8, 8, 16]
+
+
+def test_a_resumed_checkpointed_fit_equals_an_uninterrupted_one(tmp_path):
+    # the training loss: the checkpoint stores each epoch's history row before the
+    # user's callbacks run, so a score a callback records would be missing from it
+    schedule = BatchSizeSchedule(patience=1, threshold=0.02)
+    X, _ = _classification()
+    whole = _fit(schedule, max_epochs=6)
+    _fit(schedule, max_epochs=3, checkpoint=tmp_path / "fit")
+    resumed = _fit(schedule, max_epochs=6, checkpoint=tmp_path / "fit")
+    assert _sizes(resumed) == _sizes(whole) == [4, 4, 8, 8, 16, 32]
+    assert_allclose(resumed.predict_proba(X), whole.predict_proba(X), rtol=1e-5, atol=1e-6)
+
+
+# -- parameters ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(factor=1), "factor"),
+    (dict(factor=2.0), "factor"),
+    (dict(factor=True), "factor"),
+    (dict(patience=0), "patience"),
+    (dict(threshold=-1e-3), "threshold"),
+    (dict(threshold=float("nan")), "threshold"),
+    (dict(threshold=1.0), "threshold=1.0 with threshold_mode='rel'"),
+    (dict(threshold_mode="relative"), "threshold_mode"),
+    (dict(cooldown=-1), "cooldown"),
+    (dict(max_batch_size=0), "max_batch_size"),
+    (dict(max_batch_size=8.0), "max_batch_size"),
+    (dict(monitor=""), "monitor must be a non-empty"),
+    (dict(monitor=None), "monitor"),
+    (dict(event_name=3), "event_name"),
+])
+def test_bad_parameters_raise_before_training(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        BatchSizeSchedule(**kwargs).initialize()
+    counter = _ForwardSizes()
+    net = _net(B, B, callbacks=[("sizes", counter), ("schedule", BatchSizeSchedule(**kwargs))])
+    with pytest.raises((ValueError, TypeError), match=match):
+        net.fit(_dataset(), None)
+    assert not getattr(counter, "sizes", [])  # no forward pass ran
+    with pytest.raises((ValueError, TypeError), match=match):
+        _fit(BatchSizeSchedule(**kwargs))
+
+
+def test_numpy_scalars_are_accepted():
+    schedule = BatchSizeSchedule(monitor="score", factor=np.int64(2), patience=np.int32(1),
+                                 threshold=np.float32(0.0), cooldown=np.int64(0),
+                                 max_batch_size=np.int64(10))
+    assert _sizes(_fit(schedule, max_epochs=5)) == [4, 4, 8, 10, 10]
+
+
+def test_max_batch_size_below_the_starting_batch_fails_before_any_step():
+    counter = _ForwardSizes()
+    net = _net(B, B, callbacks=[("sizes", counter),
+                                ("schedule", BatchSizeSchedule(max_batch_size=2))])
+    with pytest.raises(ValueError, match="max_batch_size=2 is below the net's effective "
+                                         "batch of 4"):
+        net.fit(_dataset(), None)
+    assert counter.batches == 0
+
+
+def test_a_net_without_micro_batches_is_refused():
+    X, y = _classification()
+    net = NeuralNet(LSTMNetwork, module__n_inputs=2, module__n_outputs=2,
+                    criterion=torch.nn.CrossEntropyLoss, train_split=None, max_epochs=1,
+                    callbacks=[BatchSizeSchedule()], verbose=0)
+    with pytest.raises(TypeError, match="gradient accumulation"):
+        net.fit(X, y.astype(np.int64))
+
+
+def test_the_users_callback_is_not_modified_by_the_fit():
+    schedule = BatchSizeSchedule(monitor="score", patience=1)
+    before = copy.deepcopy(vars(schedule))
+    est = _fit(schedule, max_epochs=4)
+    assert vars(schedule) == before  # no state, no fitted attribute
+    fitted = _named(est, "schedule")
+    assert fitted is not schedule and fitted.best_ == 1.0
+    # a second fit (and a clone's) starts afresh: the same schedule again
+    assert _sizes(est.fit(*_classification())) == _sizes(clone(est).fit(*_classification()))
+    assert _sizes(est) == [4, 4, 8, 16]
+
+
+def test_defaults_and_params_round_trip():
+    schedule = BatchSizeSchedule()
+    assert schedule.get_params() == dict(
+        monitor="train_loss", factor=2, patience=5, threshold=1e-4, threshold_mode="rel",
+        cooldown=0, max_batch_size=None, event_name="effective_batch_size")
+    assert clone(schedule).get_params() == schedule.get_params()
+
+
+def test_no_convergence_warning_is_caused_by_the_schedule():
+    """The schedule does not touch the stopping rule: a fit that converges still does."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = _fit(BatchSizeSchedule(patience=1), lr=1e-9, tol=1e-2, n_iter_no_change=3,
+                   max_epochs=20)
+    assert est.converged_ and len(est.history_) == 4
+    assert _sizes(est) == [4, 4, 8, 16]  # recorded for the epoch the stopper ended too

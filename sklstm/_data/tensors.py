@@ -114,6 +114,10 @@ class SequenceDataset(Dataset):
             X = self.X[:, :longest]  # beyond the stored width a slice just stops
         if isinstance(idx, slice):
             X, y = X[idx], (None if self.y is None else self.y[idx])
+        elif self.X.device != self.device and self.X.is_pinned():
+            # gathered into pinned memory, or the copy below could not be asynchronous
+            X, y = _pinned_gather(X, idx), (None if self.y is None
+                                           else _pinned_gather(self.y, idx))
         else:
             dev_idx = idx if self.X.device == idx.device else idx.to(self.X.device)
             X = X.index_select(0, dev_idx)
@@ -124,3 +128,9 @@ class SequenceDataset(Dataset):
         if lengths is None:
             return X, y
         return {"x": X, "lengths": lengths}, y
+
+
+def _pinned_gather(tensor, idx):
+    """``tensor[idx]`` gathered into page-locked memory (torch's pinned host cache)."""
+    out = torch.empty((len(idx), *tensor.shape[1:]), dtype=tensor.dtype, pin_memory=True)
+    return torch.index_select(tensor, 0, idx, out=out)

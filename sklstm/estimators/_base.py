@@ -326,8 +326,10 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
                 f"more than max_memory={format_bytes(budget.limit)}; raise max_memory or "
                 "shorten the sequences (seq_len, downsample).")
         if p.batch_size == "auto":
+            start = time.perf_counter()
             p.batch_size, self.batch_size_trials_ = find_micro_batch(
                 self, p, seed, seqs, dataset, budget)
+            self.batch_size_search_time_ = time.perf_counter() - start
         self.effective_batch_size_ = p.batch_size * p.accumulation_steps
         self.lr_ = scaled_learning_rate(
             p.lr, self.effective_batch_size_, p.base_batch_size, p.lr_scaling

@@ -193,6 +193,11 @@ ATTRIBUTES = """\
     accumulation_steps_ : int
         Micro-batches per optimizer step at the end of the fit,
         ``ceil(effective_batch_size_ / batch_size_)``.
+    batch_size_trials_ : dict
+        With ``batch_size="auto"``: micro-batch -> peak bytes of its trial steps.
+    batch_size_search_time_ : float
+        With ``batch_size="auto"``: seconds the trial steps took (part of
+        ``fit_time_``).
     memory_events_ : list of dict
         One entry per out-of-memory recovery: ``epoch``, ``batch`` (optimizer
         step within the epoch), ``from`` and ``to`` micro-batch, ``reason``.

@@ -36,3 +36,13 @@ def test_sequential_slices_are_cut_the_same_way(dataset):
     Xb, _ = dataset.take(slice(0, 5))
     longest = int(dataset.lengths[:5].max())
     assert Xb["x"].shape[1] == min(MAX_LEN, -(-longest // LENGTH_MULTIPLE) * LENGTH_MULTIPLE)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_pinned_host_data_arrive_on_the_gpu_batch_by_batch():
+    X, y = torch.randn(20, 5, 2), torch.arange(20)
+    gpu = SequenceDataset(X.pin_memory(), y.pin_memory(), None, torch.device("cuda"))
+    idx = torch.tensor([3, 0, 7])
+    X_b, y_b = gpu.take(idx)
+    assert X_b.device.type == "cuda" and y_b.device.type == "cuda"
+    assert torch.equal(X_b.cpu(), X[idx]) and torch.equal(y_b.cpu(), y[idx])

@@ -1,0 +1,40 @@
+"""Fixed lr vs lr decay on a plateau vs batch growth on a plateau (BatchSizeSchedule).
+
+Run from the repository root: ``python benchmarks/bench_batch_schedule.py 0 1 2`` (seeds).
+The table it prints is in docs/memory_and_throughput.rst.
+"""
+import sys
+import time
+
+from sklearn.model_selection import train_test_split
+from skorch.callbacks import LRScheduler
+
+from sklstm import LSTMClassifier
+from sklstm.datasets import make_sequence_classification
+from sklstm.training import BatchSizeSchedule
+
+X, y = make_sequence_classification(n_samples=1000, n_timesteps=30, noise=1.0,
+                                    random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
+seeds = [int(s) for s in sys.argv[1:]] or [0, 1, 2]
+variants = {
+    "fixed lr": [],
+    # torch's patience=2 acts after 3 epochs without improvement, as patience=3 here
+    "lr / 2 on plateau": [LRScheduler("ReduceLROnPlateau", monitor="valid_loss",
+                                      factor=0.5, patience=2, threshold=0.01)],
+    "batch x 2 on plateau": [BatchSizeSchedule("valid_loss", patience=3, threshold=0.01)],
+}
+print("variant               seed  epochs  best valid loss  test acc  updates  final batch  fit s")
+for name, callbacks in variants.items():
+    for seed in seeds:
+        clf = LSTMClassifier(hidden_size=16, batch_size=16, lr=1e-2, max_epochs=60,
+                             early_stopping=True, n_iter_no_change=20,
+                             callbacks=callbacks, random_state=seed, n_threads=1)
+        start = time.perf_counter()
+        clf.fit(X_train, y_train)
+        seconds = time.perf_counter() - start
+        h = clf.history_
+        final = h[-1].get("effective_batch_size", 16)
+        print(f"{name:<21} {seed:>4}  {len(h):6d}  {min(h[:, 'valid_loss']):15.4f}  "
+              f"{clf.score(X_test, y_test):8.3f}  {clf.n_updates_:7d}  {final:11d}  "
+              f"{seconds:5.1f}")

@@ -1,0 +1,603 @@
+"""Profiling training steps: throughput and peak memory over batch sizes and lengths.
+
+:func:`profile_batch_sizes` trains a copy of an estimator for a few real steps at
+every pair of batch size and sequence length asked for, and returns what they took:
+samples per second, mean step time, peak memory and whether that fits a memory
+budget. :func:`plot_batch_profile` (also the ``plot()`` method of the returned
+table) draws throughput and peak memory against the batch size.
+
+Why measured rather than computed: an LSTM step's time depends on the kernels the
+device picks for each shape (oneDNN on the CPU, cuDNN on the GPU), and its memory
+on what the allocator keeps; neither follows a formula closely enough to choose a
+batch size by.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import time
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.base import clone, is_classifier
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods, validate_params
+from sklearn.utils.validation import _num_samples
+from skorch.callbacks import Callback
+
+from ._param_validation import integers, plain_value
+from .exceptions import MemoryBudgetError
+from .resources import resolve_device
+from .resources.budget import parse_memory
+
+# BatchSizeProfile is public too, but made on first use (it needs pandas), so it is
+# left out of __all__: a star import must work without pandas
+__all__ = ["plot_batch_profile", "profile_batch_sizes"]
+
+#: The name of the timing callback in the profiled nets' callbacks.
+TIMER = "batch_size_profile_timer"
+
+#: Columns of the table :func:`profile_batch_sizes` returns, in order.
+COLUMNS = ("batch_size", "seq_len", "timesteps", "samples_per_s", "step_time_s",
+           "peak_memory", "fits", "error")
+
+# a CUDA out-of-memory error (torch.OutOfMemoryError from torch 2.5 on; the alias
+# torch.cuda.OutOfMemoryError in older releases), or the fit's own budget error
+_OOM_ERRORS = (getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError),
+               MemoryBudgetError)
+
+#: Seed of the generator that draws the profiled samples.
+_SEED = 0
+
+#: The clock of the step timer (a name of its own, so tests can replace it alone).
+_now = time.perf_counter
+
+
+def _import_pandas():
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise ImportError(
+            'profile_batch_sizes returns a pandas DataFrame and needs pandas: '
+            f'pip install "sklstm[pandas]" ({exc})'
+        ) from exc
+    return pd
+
+
+def _import_pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            f'plotting a batch size profile needs matplotlib: pip install matplotlib ({exc})'
+        ) from exc
+    return plt
+
+
+# -- timing ------------------------------------------------------------------------
+def _batch_timesteps(X):
+    """Timesteps the LSTM runs for a training batch: its longest true length."""
+    if isinstance(X, dict):  # padded batch: packed to the true lengths
+        lengths = X.get("lengths")
+        if lengths is not None:
+            return int(lengths.max())
+        X = X["x"]
+    return int(X.shape[1])
+
+
+class _StepTimer(Callback):
+    """Wall-clock time of every training step, from ``on_batch_begin`` to ``on_batch_end``.
+
+    The estimator deep-copies its callbacks at ``fit``; this one returns itself
+    from ``__deepcopy__``, so what it records is read here even when the fit
+    raises (and leaves the estimator without its net).
+    """
+
+    def __init__(self):
+        self.begins, self.ends, self.sizes, self.timesteps = [], [], [], []
+
+    def __deepcopy__(self, memo):
+        return self
+
+    @staticmethod
+    def _sync(net):
+        device = torch.device(net.device)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        X, y = batch
+        self.timesteps.append(_batch_timesteps(X))
+        self.sizes.append(len(y))
+        self._sync(net)
+        self.begins.append(_now())
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        self._sync(net)
+        self.ends.append(_now())
+
+
+# -- the data of one profiled fit -------------------------------------------------
+def _is_ragged(X):
+    return isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.dtype == object)
+
+
+def _preference(X, n, rng):
+    """Sample indices in the order they are drawn: shuffled; for ragged data the
+    longest first (they set the memory), ties shuffled."""
+    perm = rng.permutation(n)
+    if not _is_ragged(X):
+        return perm, False
+    lengths = np.array([len(X[i]) for i in perm])
+    return perm[np.argsort(-lengths, kind="stable")], True
+
+
+def _draw(X, y, needed, classifier):
+    """Indices of the ``needed`` samples one profiled fit trains on."""
+    n = _num_samples(X)
+    rng = np.random.default_rng([_SEED, needed])
+    order, ragged = _preference(X, n, rng)
+    if needed <= n:
+        idx = order[:needed].copy()
+    elif ragged:  # every sequence once, longest first, then again from the longest
+        idx = order[np.arange(needed) % n]
+    else:  # every sample once, the rest drawn with replacement
+        idx = np.concatenate([order, rng.choice(n, needed - n)])
+    if classifier and needed >= 2:
+        labels = np.asarray(y, dtype=object) if not isinstance(y, np.ndarray) else y
+        if labels.ndim == 1:
+            first = labels[idx[0]]
+            if not np.any(labels[idx] != first):  # the classifier needs two classes
+                others = [i for i in order if labels[i] != first]
+                if others:
+                    idx[-1] = others[0]
+    return idx
+
+
+def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_steps,
+                 classifier):
+    """Fit a clone for ``warmup_steps + n_steps`` steps; the row's figures."""
+    from .search.pipeline import final_estimator
+
+    timer = _StepTimer()
+    settings = dict(batch_size=batch_size, accumulation_steps=1, seq_len=seq_len,
+                    max_epochs=1, tol=None, early_stopping=False, checkpoint=None,
+                    max_memory=None, on_oom="raise", callbacks=[(TIMER, timer)],
+                    verbose=0)
+    model = clone(estimator).set_params(**{prefix + k: v for k, v in settings.items()})
+    # a classifier needs two samples (of two classes) even for one step of one sample
+    needed = max(batch_size * (warmup_steps + n_steps), 2 if classifier else 1)
+    idx = _draw(X, y, needed, classifier)
+    X_fit, y_fit = _safe_indexing(X, idx), _safe_indexing(y, idx)
+    row = dict(batch_size=batch_size, seq_len=seq_len, timesteps=None,
+               samples_per_s=np.nan, step_time_s=np.nan, peak_memory=None, error=None)
+    try:
+        model.fit(X_fit, y_fit)
+    except _OOM_ERRORS as exc:
+        row["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        failed = True
+    else:
+        failed = False
+    if timer.timesteps:
+        row["timesteps"] = max(timer.timesteps)
+    if failed:
+        del model, X_fit, y_fit
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        return row
+    if len(timer.ends) < warmup_steps + n_steps:  # a guard: one epoch has them all
+        raise RuntimeError(
+            f"profile_batch_sizes: the fit at batch_size={batch_size} ran "
+            f"{len(timer.ends)} training steps, fewer than warmup_steps + n_steps = "
+            f"{warmup_steps + n_steps}.")
+    timed = slice(warmup_steps, warmup_steps + n_steps)
+    times = np.subtract(timer.ends, timer.begins)[timed]
+    sizes = timer.sizes[timed]
+    row["timesteps"] = max(timer.timesteps[timed])
+    row["step_time_s"] = float(np.mean(times))
+    row["samples_per_s"] = float(np.sum(sizes) / np.sum(times))
+    row["peak_memory"] = final_estimator(model).peak_memory_
+    return row
+
+
+# -- the returned table -----------------------------------------------------------
+class _ProfilePlot:
+    """``profile.plot``: the two-panel profile plot, or pandas' plot accessor."""
+
+    def __init__(self, frame):
+        self._frame = frame
+
+    def _pandas(self):
+        from pandas.plotting import PlotAccessor
+
+        return PlotAccessor(self._frame)
+
+    def __call__(self, *args, **kwargs):
+        ax = kwargs.get("ax")
+        pair = ax is None or (isinstance(ax, (list, tuple, np.ndarray))
+                              and np.size(ax) == 2)
+        if args or set(kwargs) - {"ax"} or not pair:
+            return self._pandas()(*args, **kwargs)
+        return plot_batch_profile(self._frame, ax=ax)
+
+    def __getattr__(self, name):  # profile.plot.bar(...) and friends
+        return getattr(self._pandas(), name)
+
+
+_PROFILE_DOC = """A :class:`pandas.DataFrame` of :func:`profile_batch_sizes`, with a plot.
+
+    One row per pair of batch size and sequence length; ``attrs`` holds the
+    memory budget and the profiling settings. Selections and copies keep the
+    class (and so the plot).
+
+    Parameters
+    ----------
+    data, index, columns, dtype, copy
+        As for :class:`pandas.DataFrame`.
+
+    Notes
+    -----
+    ``plot()`` without arguments, or with only ``ax`` (two Axes), draws
+    :func:`plot_batch_profile`'s two panels and returns their axes. Called with
+    any other argument (or a single Axes) it is pandas' ``DataFrame.plot``, and
+    ``plot.bar(...)``, ``plot.scatter(...)`` etc. are pandas' as well.
+
+    The class is made on first use, so that sklstm imports without pandas.
+    """
+
+
+@functools.cache
+def _profile_class():
+    pd = _import_pandas()
+
+    class BatchSizeProfile(pd.DataFrame):
+        __doc__ = _PROFILE_DOC
+
+        @property
+        def _constructor(self):
+            return BatchSizeProfile
+
+        @property
+        def plot(self):
+            """The profile plot when called without arguments, else pandas' plot."""
+            return _ProfilePlot(self)
+
+    # found under this name by pickle, through the module's __getattr__
+    BatchSizeProfile.__module__ = __name__
+    BatchSizeProfile.__qualname__ = "BatchSizeProfile"
+    return BatchSizeProfile
+
+
+def __getattr__(name):
+    if name == "BatchSizeProfile":
+        return _profile_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), "BatchSizeProfile"])
+
+
+# -- the public functions ---------------------------------------------------------
+def _check_sizes(values, name, allow_none):
+    """The entries of ``batch_sizes`` / ``seq_lens`` as Python ints (or None)."""
+    values = list(np.ravel(values)) if isinstance(values, np.ndarray) else list(values)
+    if not values:
+        raise ValueError(f"{name} must not be empty.")
+    out = []
+    for value in values:
+        value = plain_value(value)
+        if value is None and allow_none:
+            out.append(None)
+            continue
+        if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+            what = "positive ints or None (the full length)" if allow_none else "positive ints"
+            raise ValueError(f"{name} must hold {what}; got {value!r}.")
+        out.append(int(value))
+    return out
+
+
+def _budget(max_memory, final, device):
+    """The budget in bytes and where it came from."""
+    if max_memory is not None:
+        return parse_memory(max_memory), "max_memory"
+    if final.max_memory is not None:
+        return parse_memory(final.max_memory), "estimator.max_memory"
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+        return int(torch.cuda.mem_get_info(device)[0]), "free device memory"
+    return None, None
+
+
+# scikit-learn's validate_params, not validate_plain_params: nested validation stays on,
+# so the profiled fits still check the estimator's parameters (numpy ints are turned
+# into ints in the function itself)
+@validate_params({
+    "estimator": [HasMethods(["fit", "get_params", "set_params"])],
+    "X": "no_validation",  # the estimator validates it
+    "y": "no_validation",
+    "batch_sizes": [list, tuple, range, np.ndarray],
+    "seq_lens": [list, tuple, range, np.ndarray],
+    "n_steps": [integers(1)],
+    "warmup_steps": [integers(0)],
+    "max_memory": [integers(1), str, None],
+}, prefer_skip_nested_validation=False)
+def profile_batch_sizes(estimator, X, y, batch_sizes=(8, 16, 32, 64, 128, 256),
+                        seq_lens=(None,), *, n_steps=3, warmup_steps=1, max_memory=None):
+    """Measure throughput and peak memory of real training steps per batch size.
+
+    For every pair of batch size and sequence length, a clone of ``estimator``
+    trains for ``warmup_steps + n_steps`` steps on as many batches of samples
+    drawn from ``X, y``: one epoch with ``batch_size=b``, ``seq_len=s``,
+    ``accumulation_steps=1``, ``max_epochs=1``, ``tol=None``,
+    ``early_stopping=False``, no checkpoint, no memory budget of its own,
+    ``on_oom="raise"``, ``verbose=0``, and a timing callback in place of the
+    estimator's ``callbacks``. Every other parameter (model size, optimizer,
+    ``precision``, ``device``, ``n_threads``, ``downsample``...) is the
+    estimator's. The warm-up steps (kernel set-up, first allocations) are not
+    timed. A first, unrecorded fit of one step on one sample absorbs the
+    process's one-off costs (imports, loading kernels), which would otherwise
+    count in the first pair's figures.
+
+    Parameters
+    ----------
+    estimator : LSTMClassifier, LSTMRegressor or Pipeline
+        The estimator to profile, or a Pipeline whose (possibly nested) last step
+        is one. It is cloned, never fitted or changed.
+    X : array-like of shape (n_samples, n_timesteps, n_features) or \
+(n_samples, n_timesteps), or list of arrays of shape (n_timesteps_i, n_features)
+        Sequences, as for the estimator's ``fit``. Each fit takes
+        ``b * (warmup_steps + n_steps)`` of them: a shuffled subset, or for ragged
+        data (a list of arrays) the longest sequences, since those set the
+        memory; when ``X`` has fewer, every sample once and the rest again (drawn
+        with replacement by a seeded generator; for ragged data longest first).
+        Classifiers get at least two classes.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets.
+    batch_sizes : sequence of int, default=(8, 16, 32, 64, 128, 256)
+        Micro-batch sizes to profile (numpy ints accepted).
+    seq_lens : sequence of int or None, default=(None,)
+        Values of the estimator's ``seq_len`` to profile; None keeps the full
+        length. They count timesteps after ``downsample``: with the estimator's
+        default ``downsample="auto"``, sequences longer than 100 steps are
+        averaged down to at most 100, so to profile the raw lengths set
+        ``downsample=1`` on the estimator.
+    n_steps : int, default=3
+        Timed training steps per pair.
+    warmup_steps : int, default=1
+        Untimed steps before them.
+    max_memory : int, str or None, default=None
+        The budget ``fits`` is checked against, in bytes or as a string such as
+        ``"2GiB"``. None takes the estimator's ``max_memory``; when that is None
+        too, the device's free memory on CUDA (read before profiling), and no
+        budget on the CPU (every row fits).
+
+    Returns
+    -------
+    profile : BatchSizeProfile
+        A :class:`pandas.DataFrame` subclass with one row per pair (batch sizes
+        outer, sequence lengths inner, in the order given) and the columns
+
+        * ``batch_size``, ``seq_len``: as given (None: full length);
+        * ``timesteps``: the longest sequence the network ran in the timed steps,
+          after the estimator's ``downsample`` and ``seq_len`` (and the
+          pipeline's preprocessing);
+        * ``samples_per_s``: samples trained per second over the timed steps;
+        * ``step_time_s``: mean seconds per step, from skorch's
+          ``on_batch_begin`` to ``on_batch_end`` (forward, backward, optimizer
+          step; CUDA is synchronized at both ends; fetching the batch is not
+          counted);
+        * ``peak_memory``: bytes, the fitted clone's ``peak_memory_``: the most
+          memory the fit used (torch's allocator on CUDA, the growth of the
+          resident set on the CPU), which includes the model, the optimizer
+          state, the step's activations and gradients and the profiled data as
+          the fit holds it; <NA> where it cannot be measured;
+        * ``fits``: whether ``peak_memory`` is within the budget (True without a
+          budget; False where the peak could not be measured under a budget);
+        * ``error``: None, or the out-of-memory error of a pair that ran out of
+          memory (CUDA's ``OutOfMemoryError`` or
+          :class:`~sklstm.exceptions.MemoryBudgetError`): such a row has
+          ``fits=False`` and no figures, and profiling goes on with the next
+          pair.
+
+        ``profile.attrs`` holds ``max_memory`` (the budget in bytes, or None),
+        ``budget_source``, ``device``, ``n_steps`` and ``warmup_steps``.
+        ``profile.plot()`` draws :func:`plot_batch_profile`.
+
+    Raises
+    ------
+    ValueError
+        If ``batch_sizes`` is empty or holds anything but positive ints, if
+        ``seq_lens`` holds anything but positive ints or None, if ``n_steps < 1``
+        or ``warmup_steps < 0``, if ``max_memory`` is no memory size, or if
+        ``X`` and ``y`` differ in length. All of these before any fit.
+    TypeError
+        If ``estimator`` is not an sklstm estimator (or a Pipeline ending in one).
+    ImportError
+        If pandas is not installed.
+
+    See Also
+    --------
+    plot_batch_profile : Draw the returned table.
+
+    Notes
+    -----
+    Step times on a shared machine vary; repeat the profile (or raise
+    ``n_steps``) and compare medians before reading small differences.
+
+    Examples
+    --------
+    >>> from sklstm import LSTMClassifier, profile_batch_sizes
+    >>> from sklstm.datasets import make_sequence_classification
+    >>> X, y = make_sequence_classification(n_samples=32, n_timesteps=30, random_state=0)
+    >>> profile = profile_batch_sizes(LSTMClassifier(hidden_size=4, random_state=0), X, y,
+    ...                               batch_sizes=[4, 8], seq_lens=[None, 10], n_steps=2)
+    >>> profile[["batch_size", "seq_len", "timesteps", "fits"]]
+       batch_size seq_len  timesteps  fits
+    0           4    None         30  True
+    1           4      10         10  True
+    2           8    None         30  True
+    3           8      10         10  True
+    >>> bool((profile["samples_per_s"] > 0).all())
+    True
+    """
+    from .estimators._base import BaseLSTM
+    from .search.pipeline import final_estimator, final_prefix
+
+    pd = _import_pandas()
+    batch_sizes = _check_sizes(batch_sizes, "batch_sizes", allow_none=False)
+    seq_lens = _check_sizes(seq_lens, "seq_lens", allow_none=True)
+    final, prefix = final_estimator(estimator), final_prefix(estimator)
+    if not isinstance(final, BaseLSTM):
+        raise TypeError(
+            "profile_batch_sizes profiles an sklstm estimator (LSTMClassifier, "
+            "LSTMRegressor) or a Pipeline whose last step is one; got "
+            f"{type(final).__name__}.")
+    if y is None:
+        raise ValueError("profile_batch_sizes trains the estimator and requires y; got None.")
+    n_samples = _num_samples(X)
+    if n_samples < 1 or _num_samples(y) != n_samples:
+        raise ValueError(
+            f"X and y must hold the same, positive number of samples; got {n_samples} "
+            f"and {_num_samples(y)}.")
+    device = resolve_device(final.device)
+    budget, source = _budget(plain_value(max_memory), final, device)
+    classifier = is_classifier(final)
+
+    rows = []
+    # one-off costs of the process (imports, loading kernels) go to an unrecorded fit
+    # (one step of one sample: cheap even where the profiled steps take seconds)
+    _profile_one(estimator, prefix, X, y, 1, seq_lens[0], 1, 0, classifier)
+    for batch_size in batch_sizes:
+        for seq_len in seq_lens:
+            row = _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps,
+                               warmup_steps, classifier)
+            peak = row["peak_memory"]
+            row["fits"] = row["error"] is None and (
+                budget is None if peak is None else budget is None or peak <= budget)
+            rows.append(row)
+
+    def column(name, dtype):
+        return pd.Series([row[name] for row in rows], dtype=dtype, name=name)
+
+    frame = _profile_class()({
+        "batch_size": column("batch_size", "int64"),
+        "seq_len": column("seq_len", object),
+        "timesteps": column("timesteps", "Int64"),
+        "samples_per_s": column("samples_per_s", "float64"),
+        "step_time_s": column("step_time_s", "float64"),
+        "peak_memory": column("peak_memory", "Int64"),
+        "fits": column("fits", bool),
+        "error": column("error", object),
+    })
+    frame.attrs.update(max_memory=budget, budget_source=source, device=str(device),
+                       n_steps=n_steps, warmup_steps=warmup_steps)
+    return frame
+
+
+def _seq_len_key(value):
+    """A ``seq_len`` entry as None or an int (pandas may have made NaN and floats of
+    them)."""
+    value = plain_value(value)
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def plot_batch_profile(profile, ax=None):
+    """Draw throughput and peak memory against the batch size.
+
+    Two panels: samples per second and peak memory (MiB), against the batch size
+    on a log2 axis, one line per sequence length. Pairs that do not fit the
+    budget are marked with a red cross (at the bottom of the panel for those
+    that ran out of memory and have no figures); the memory panel draws the
+    budget (``profile.attrs["max_memory"]``) as a dashed line.
+
+    Parameters
+    ----------
+    profile : DataFrame
+        What :func:`profile_batch_sizes` returned (any DataFrame with its
+        columns).
+    ax : sequence of two matplotlib Axes, default=None
+        Where to draw throughput and memory; None makes a new figure.
+
+    Returns
+    -------
+    axes : ndarray of two matplotlib Axes
+        The throughput and the memory panel.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    ValueError
+        If ``ax`` is not two Axes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklstm.profiling import plot_batch_profile
+    >>> profile = pd.DataFrame({"batch_size": [8, 16, 8, 16], "seq_len": [None, None, 10, 10],
+    ...                         "samples_per_s": [900.0, 1500.0, 2000.0, 3500.0],
+    ...                         "peak_memory": [2**20, 2**21, 2**19, 2**20],
+    ...                         "fits": [True, False, True, True]})
+    >>> axes = plot_batch_profile(profile)
+    >>> [len(axis.lines) for axis in axes]
+    [2, 2]
+    """
+    plt = _import_pyplot()
+    from matplotlib.ticker import FuncFormatter
+
+    if ax is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    else:
+        axes = np.ravel(np.asarray(ax, dtype=object))
+        if axes.size != 2:
+            raise ValueError(f"ax must be two matplotlib Axes (throughput, memory); got "
+                             f"{axes.size}.")
+    axes = np.asarray(list(axes), dtype=object)
+    seq_col = [_seq_len_key(value) for value in profile["seq_len"]]
+    panels = ((axes[0], "samples_per_s", 1.0, "samples / s", "Throughput"),
+              (axes[1], "peak_memory", 1.0 / 2**20, "peak memory (MiB)", "Peak memory"))
+    marked = False
+    for seq_len in dict.fromkeys(seq_col):
+        rows = profile[[value == seq_len for value in seq_col]].sort_values("batch_size")
+        x = rows["batch_size"].to_numpy(dtype=float)
+        misfit = ~rows["fits"].to_numpy(dtype=bool)
+        label = "seq_len=" + ("full" if seq_len is None else str(seq_len))
+        for axis, name, scale, _, _ in panels:
+            values = rows[name].to_numpy(dtype=float, na_value=np.nan) * scale
+            axis.plot(x, values, marker="o", label=label)
+            shown = misfit & np.isfinite(values)
+            missing = misfit & ~np.isfinite(values)
+            cross = dict(marker="x", s=70, color="red", zorder=3,
+                         label=None if marked else "does not fit")
+            if shown.any():
+                axis.scatter(x[shown], values[shown], **cross)
+            if missing.any():  # out of memory: no figure, a cross at the bottom
+                axis.scatter(x[missing], np.full(missing.sum(), 0.03),
+                             transform=axis.get_xaxis_transform(), **cross)
+        marked = marked or bool(misfit.any())
+    budget = profile.attrs.get("max_memory")
+    if budget is not None:
+        axes[1].axhline(budget / 2**20, color="grey", linestyle="--",
+                        label=f"budget ({budget / 2**20:.0f} MiB)")
+    for axis, _, _, ylabel, title in panels:
+        axis.set_xscale("log", base=2)
+        axis.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_xlabel("batch size")
+        axis.set_ylabel(ylabel)
+        axis.set_title(title)
+        axis.set_ylim(bottom=0)
+        axis.grid(True, alpha=0.3)
+    axes[0].legend()
+    if budget is not None or marked:
+        axes[1].legend()
+    return axes

@@ -3,6 +3,7 @@
 import numpy as np
 import optuna
 import pytest
+import torch
 from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 
@@ -73,3 +74,13 @@ def test_input_beyond_float32_is_refused():
     with pytest.raises(ValueError, match=r"X has a value beyond float32's range .* in "
                                          r"sequence 3.*SequenceScaler"):
         LSTMRegressor(**COMMON).fit(big, Y_REG)
+
+
+@pytest.mark.parametrize(("Estimator", "y"), [(LSTMClassifier, Y_CLS), (LSTMRegressor, Y_REG)])
+def test_non_finite_predictions_are_refused_not_returned(Estimator, y):
+    # a corrupted model (weights edited by hand, say): the guard names the sequence
+    est = Estimator(**{**COMMON, "max_epochs": 1}).fit(X, y)
+    with torch.no_grad():
+        est.net_.module_.head.bias.fill_(float("nan"))
+    with pytest.raises(ValueError, match="produced non-finite outputs for sequence 0 of X"):
+        est.predict(X)

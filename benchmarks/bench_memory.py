@@ -69,7 +69,8 @@ def _one(spec):
     return {"peak": est.peak_memory_, "batch_size_": est.batch_size_,
             "effective": est.effective_batch_size_, "fit_time": elapsed,
             "epoch_time": statistics.median(epochs), "n_epochs": est.n_epochs_,
-            "trials": {str(k): v for k, v in getattr(est, "batch_size_trials_", {}).items()},
+            "trials": {str(t["batch_size"]): t["peak_memory"]
+                       for t in getattr(est, "batch_size_trials_", [])},
             "shrunk": len(est.memory_events_),
             "search_time": getattr(est, "batch_size_search_time_", None),
             "warnings": sorted({w.category.__name__ for w in caught})}

@@ -315,6 +315,7 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         self.batch_size_ = int(self.net_.micro_batch_size or self.net_.batch_size)
         self.accumulation_steps_ = -(-self.effective_batch_size_ // self.batch_size_)
         self.memory_events_ = list(self.net_.memory_events_)
+        self.net_.memory_budget = None  # the fit's, measured from its start
 
     def _choose_batch(self, p, seed, seqs, dataset, budget):
         """Check the data against the budget, resolve ``batch_size="auto"``, and set
@@ -327,9 +328,10 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
                 "shorten the sequences (seq_len, downsample).")
         if p.batch_size == "auto":
             start = time.perf_counter()
-            p.batch_size, self.batch_size_trials_ = find_micro_batch(
-                self, p, seed, seqs, dataset, budget)
+            p.batch_size, trials = find_micro_batch(self, p, seed, seqs, dataset, budget)
             self.batch_size_search_time_ = time.perf_counter() - start
+            self.batch_size_trials_ = [{"batch_size": size, "peak_memory": used}
+                                       for size, used in sorted(trials.items())]
         self.effective_batch_size_ = p.batch_size * p.accumulation_steps
         self.lr_ = scaled_learning_rate(
             p.lr, self.effective_batch_size_, p.base_batch_size, p.lr_scaling

@@ -193,8 +193,9 @@ ATTRIBUTES = """\
     accumulation_steps_ : int
         Micro-batches per optimizer step at the end of the fit,
         ``ceil(effective_batch_size_ / batch_size_)``.
-    batch_size_trials_ : dict
-        With ``batch_size="auto"``: micro-batch -> peak bytes of its trial steps.
+    batch_size_trials_ : list of dict
+        With ``batch_size="auto"``: the trial steps, ``{"batch_size": ...,
+        "peak_memory": bytes}`` each.
     batch_size_search_time_ : float
         With ``batch_size="auto"``: seconds the trial steps took (part of
         ``fit_time_``).

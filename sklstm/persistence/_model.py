@@ -25,6 +25,7 @@ from skorch.history import History
 from .._param_validation import plain_value
 from ..estimators._net_setup import build_net
 from ..resources import resolve_device
+from ..training.precision import resolve_precision
 from ._codec import FormatError, Unsaved, decode, describe, encode
 from ._file import FORMAT_VERSION, read_model_file, write_model_file
 
@@ -194,7 +195,15 @@ def _rebuild_net(est, state, history):
         except ValueError:  # a custom optimizer that was not saved: any will do to predict
             p = probe.set_params(optimizer="adam")._checked_params()
     shape = SimpleNamespace(lengths=None, n_features=est.n_sequence_features_)
-    net = build_net(est, p, 0, shape)
+    p.batch_size = getattr(est, "batch_size_", p.batch_size)  # "auto" as it was resolved
+    try:  # predictions in the arithmetic of the fit, where this device has it
+        precision = resolve_precision(p.precision, est.device_, p.optimizer, "load")
+    except ValueError:
+        warnings.warn(f"the model was trained with precision={p.precision!r}, which "
+                      f"{est.device_} does not support; it predicts in float32 here.",
+                      UserWarning, stacklevel=4)
+        precision = None
+    net = build_net(est, p, 0, shape, precision=precision)
     _check_module_tensors(net, state)
     cuda = [est.device_] if est.device_.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda):  # the initial weights are overwritten anyway

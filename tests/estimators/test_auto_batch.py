@@ -25,7 +25,8 @@ def test_a_larger_budget_gives_a_larger_micro_batch_within_the_budget():
     assert 1 <= small.batch_size_ < large.batch_size_ <= len(X)
     for est, budget in [(small, 24 * 2**20), (large, 64 * 2**20)]:
         # the trial steps' line predicts the chosen size under the budget less the margin
-        (s1, m1), (s2, m2) = sorted(est.batch_size_trials_.items())
+        (s1, m1), (s2, m2) = [(t["batch_size"], t["peak_memory"])
+                              for t in est.batch_size_trials_]
         predicted = m1 + (m2 - m1) / (s2 - s1) * (est.batch_size_ - s1)
         assert predicted <= budget - max(0.1 * budget, MARGIN_BYTES)
         assert est.effective_batch_size_ == est.batch_size_  # accumulation_steps=1

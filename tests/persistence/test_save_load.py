@@ -45,6 +45,9 @@ CASES = {
     "regressor, multi-output": (LSTMRegressor, X3, X3[:, -1, :] * 100, {"num_layers": 2}),
     "regressor, 1D y, unscaled, downsampled": (LSTMRegressor, X3, X3[:, -1, 0],
                                               {"scale_target": False, "downsample": 2}),
+    "classifier, bf16, automatic batch under a budget": (
+        LSTMClassifier, X3, np.arange(24) % 2,
+        {"precision": "bf16", "batch_size": "auto", "max_memory": "64MiB"}),
     "regressor, 2D DataFrame": (LSTMRegressor, pd.DataFrame(X3[:, :, 0],
                                                             columns=[f"t{i}" for i in range(6)]),
                                 np.arange(24.0), {}),
@@ -54,7 +57,7 @@ CASES = {
 @pytest.fixture(params=sorted(CASES))
 def fitted(request, tiny):
     Estimator, X, y, params = CASES[request.param]
-    return Estimator(**tiny, **params).fit(X, y), X
+    return Estimator(**{**tiny, **params}).fit(X, y), X
 
 
 def test_loaded_model_predicts_exactly_like_the_saved_one(fitted, tmp_path):
@@ -68,13 +71,15 @@ def test_loaded_model_predicts_exactly_like_the_saved_one(fitted, tmp_path):
         assert_array_equal(got, expected)
     assert loaded.score(X, est.predict(X)) == est.score(X, est.predict(X))
     for name in ("n_features_in_", "n_sequence_features_", "_fitted_form", "downsample_",
-                 "lr_", "n_updates_", "n_epochs_", "effective_batch_size_", "_sequence_params"):
+                 "lr_", "n_updates_", "n_epochs_", "effective_batch_size_", "_sequence_params",
+                 "batch_size_", "accumulation_steps_", "memory_events_"):
         assert getattr(loaded, name) == getattr(est, name)
     for name in ("classes_", "feature_names_in_", "target_mean_", "target_scale_"):
         if hasattr(est, name):
             assert_array_equal(getattr(loaded, name), getattr(est, name))
             assert getattr(loaded, name).dtype == getattr(est, name).dtype
     assert getattr(loaded, "vocab_size_", None) == getattr(est, "vocab_size_", None)
+    assert getattr(loaded, "batch_size_trials_", 0) == getattr(est, "batch_size_trials_", 0)
     assert loaded.history_.to_list() == est.history_.to_list()
     # a loaded model pickles and refits like any other
     assert_array_equal(pickle.loads(pickle.dumps(loaded)).predict(X), est.predict(X))

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 import skorch
 import torch
+from _machine import cpu_model  # benchmarks/_machine.py
 
 import sklstm
 import sklstm.profiling as profiling
@@ -169,17 +170,6 @@ def comparison(summary):
 
 
 # -- reporting ---------------------------------------------------------------------
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def load_average():
     try:
         return ", ".join(f"{v:.2f}" for v in os.getloadavg())

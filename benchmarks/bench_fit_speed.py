@@ -58,6 +58,7 @@ from pathlib import Path
 import numpy as np
 import skorch
 import torch
+from _machine import cpu_model  # benchmarks/_machine.py
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 from torch import nn
@@ -406,17 +407,6 @@ def verdict(results, key):
     met = all(r[key] <= 1.05 for r in rows)
     return (f"**{'met' if met else 'not met'}** (worst {worst[key]:.3f}: {worst['size']}, "
             f"batch {worst['batch_size']}, {worst['threads']} thread(s))")
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def machine():

@@ -22,7 +22,7 @@ PARAMETERS = """\
     batch_size : int or "auto", default=16
         Samples per forward/backward pass (the micro-batch). This is what must
         fit in memory. ``"auto"`` takes the largest micro-batch that fits the
-        memory budget (``max_memory``) for this model and data, keeping 10 % of
+        memory budget (``max_memory``) for this model and data, keeping 25 % of
         the budget (at least 8 MiB) free, capped by the number of training
         samples. It is found by trial steps on the longest sequences with a
         throwaway copy of the model (the fit itself is the one

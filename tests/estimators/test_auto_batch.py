@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from sklstm import LSTMClassifier
-from sklstm.estimators._auto_batch import MARGIN_BYTES
+from sklstm.estimators._auto_batch import MARGIN, MARGIN_BYTES
 from sklstm.exceptions import MemoryBudgetError, MicroBatchShrunkWarning
 
 rng = np.random.default_rng(5)
@@ -28,7 +28,7 @@ def test_a_larger_budget_gives_a_larger_micro_batch_within_the_budget():
         (s1, m1), (s2, m2) = [(t["batch_size"], t["peak_memory"])
                               for t in est.batch_size_trials_]
         predicted = m1 + (m2 - m1) / (s2 - s1) * (est.batch_size_ - s1)
-        assert predicted <= budget - max(0.1 * budget, MARGIN_BYTES)
+        assert predicted <= budget - max(MARGIN * budget, MARGIN_BYTES)
         assert est.effective_batch_size_ == est.batch_size_  # accumulation_steps=1
 
 

@@ -1,22 +1,8 @@
-"""Profiling training steps: throughput and peak memory over batch sizes and lengths.
-
-:func:`profile_batch_sizes` trains a copy of an estimator for a few real steps at
-every pair of batch size and sequence length asked for, and returns what they took:
-samples per second, mean step time, peak memory and whether that fits a memory
-budget. :func:`plot_batch_profile` (also the ``plot()`` method of the returned
-table) draws throughput and peak memory against the batch size.
-
-Why measured rather than computed: an LSTM step's time depends on the kernels the
-device picks for each shape (oneDNN on the CPU, cuDNN on the GPU), and its memory
-on what the allocator keeps; neither follows a formula closely enough to choose a
-batch size by.
-"""
+"""Profiling training steps: the measurement of every (batch size, seq_len) pair."""
 
 from __future__ import annotations
 
-import functools
 import gc
-import time
 from numbers import Integral
 
 import numpy as np
@@ -25,102 +11,34 @@ from sklearn.base import clone, is_classifier
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, validate_params
 from sklearn.utils.validation import _num_samples
-from skorch.callbacks import Callback
 
-from ._param_validation import integers, plain_value
-from .exceptions import MemoryBudgetError
-from .resources import resolve_device
-from .resources.budget import parse_memory
+from .._param_validation import integers, plain_value
+from ..exceptions import MemoryBudgetError
+from ..resources import resolve_device
+from ..resources.budget import parse_memory
+from ._table import _import_pandas, _profile_class
+from ._timer import _StepTimer
 
-# BatchSizeProfile is public too, but made on first use (it needs pandas), so it is
-# left out of __all__: a star import must work without pandas
-__all__ = ["plot_batch_profile", "profile_batch_sizes"]
+__all__ = ["COLUMNS", "TIMER", "profile_batch_sizes"]
+
 
 #: The name of the timing callback in the profiled nets' callbacks.
 TIMER = "batch_size_profile_timer"
 
+
 #: Columns of the table :func:`profile_batch_sizes` returns, in order.
 COLUMNS = ("batch_size", "seq_len", "timesteps", "samples_per_s", "step_time_s",
            "peak_memory", "fits", "error")
+
 
 # a CUDA out-of-memory error (torch.OutOfMemoryError from torch 2.5 on; the alias
 # torch.cuda.OutOfMemoryError in older releases), or the fit's own budget error
 _OOM_ERRORS = (getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError),
                MemoryBudgetError)
 
+
 #: Seed of the generator that draws the profiled samples.
 _SEED = 0
-
-#: The clock of the step timer (a name of its own, so tests can replace it alone).
-_now = time.perf_counter
-
-
-def _import_pandas():
-    try:
-        import pandas as pd
-    except ImportError as exc:
-        raise ImportError(
-            'profile_batch_sizes returns a pandas DataFrame and needs pandas: '
-            f'pip install "sklstm[pandas]" ({exc})'
-        ) from exc
-    return pd
-
-
-def _import_pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(
-            f'plotting a batch size profile needs matplotlib: pip install matplotlib ({exc})'
-        ) from exc
-    return plt
-
-
-# -- timing ------------------------------------------------------------------------
-def _batch_timesteps(X):
-    """Timesteps the LSTM runs for a training batch: its longest true length."""
-    if isinstance(X, dict):  # padded batch: packed to the true lengths
-        lengths = X.get("lengths")
-        if lengths is not None:
-            return int(lengths.max())
-        X = X["x"]
-    return int(X.shape[1])
-
-
-class _StepTimer(Callback):
-    """Wall-clock time of every training step, from ``on_batch_begin`` to ``on_batch_end``.
-
-    The estimator deep-copies its callbacks at ``fit``; this one returns itself
-    from ``__deepcopy__``, so what it records is read here even when the fit
-    raises (and leaves the estimator without its net).
-    """
-
-    def __init__(self):
-        self.begins, self.ends, self.sizes, self.timesteps = [], [], [], []
-
-    def __deepcopy__(self, memo):
-        return self
-
-    @staticmethod
-    def _sync(net):
-        device = torch.device(net.device)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-
-    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        if not training:
-            return
-        X, y = batch
-        self.timesteps.append(_batch_timesteps(X))
-        self.sizes.append(len(y))
-        self._sync(net)
-        self.begins.append(_now())
-
-    def on_batch_end(self, net, batch=None, training=False, **kwargs):
-        if not training:
-            return
-        self._sync(net)
-        self.ends.append(_now())
 
 
 # -- the data of one profiled fit -------------------------------------------------
@@ -163,7 +81,7 @@ def _draw(X, y, needed, classifier):
 def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_steps,
                  classifier):
     """Fit a clone for ``warmup_steps + n_steps`` steps; the row's figures."""
-    from .search.pipeline import final_estimator
+    from ..search.pipeline import final_estimator
 
     timer = _StepTimer()
     settings = dict(batch_size=batch_size, accumulation_steps=1, seq_len=seq_len,
@@ -205,84 +123,6 @@ def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_s
     row["samples_per_s"] = float(np.sum(sizes) / np.sum(times))
     row["peak_memory"] = final_estimator(model).peak_memory_
     return row
-
-
-# -- the returned table -----------------------------------------------------------
-class _ProfilePlot:
-    """``profile.plot``: the two-panel profile plot, or pandas' plot accessor."""
-
-    def __init__(self, frame):
-        self._frame = frame
-
-    def _pandas(self):
-        from pandas.plotting import PlotAccessor
-
-        return PlotAccessor(self._frame)
-
-    def __call__(self, *args, **kwargs):
-        ax = kwargs.get("ax")
-        pair = ax is None or (isinstance(ax, (list, tuple, np.ndarray))
-                              and np.size(ax) == 2)
-        if args or set(kwargs) - {"ax"} or not pair:
-            return self._pandas()(*args, **kwargs)
-        return plot_batch_profile(self._frame, ax=ax)
-
-    def __getattr__(self, name):  # profile.plot.bar(...) and friends
-        return getattr(self._pandas(), name)
-
-
-_PROFILE_DOC = """A :class:`pandas.DataFrame` of :func:`profile_batch_sizes`, with a plot.
-
-    One row per pair of batch size and sequence length; ``attrs`` holds the
-    memory budget and the profiling settings. Selections and copies keep the
-    class (and so the plot).
-
-    Parameters
-    ----------
-    data, index, columns, dtype, copy
-        As for :class:`pandas.DataFrame`.
-
-    Notes
-    -----
-    ``plot()`` without arguments, or with only ``ax`` (two Axes), draws
-    :func:`plot_batch_profile`'s two panels and returns their axes. Called with
-    any other argument (or a single Axes) it is pandas' ``DataFrame.plot``, and
-    ``plot.bar(...)``, ``plot.scatter(...)`` etc. are pandas' as well.
-
-    The class is made on first use, so that sklstm imports without pandas.
-    """
-
-
-@functools.cache
-def _profile_class():
-    pd = _import_pandas()
-
-    class BatchSizeProfile(pd.DataFrame):
-        __doc__ = _PROFILE_DOC
-
-        @property
-        def _constructor(self):
-            return BatchSizeProfile
-
-        @property
-        def plot(self):
-            """The profile plot when called without arguments, else pandas' plot."""
-            return _ProfilePlot(self)
-
-    # found under this name by pickle, through the module's __getattr__
-    BatchSizeProfile.__module__ = __name__
-    BatchSizeProfile.__qualname__ = "BatchSizeProfile"
-    return BatchSizeProfile
-
-
-def __getattr__(name):
-    if name == "BatchSizeProfile":
-        return _profile_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted([*globals(), "BatchSizeProfile"])
 
 
 # -- the public functions ---------------------------------------------------------
@@ -448,8 +288,8 @@ def profile_batch_sizes(estimator, X, y, batch_sizes=(8, 16, 32, 64, 128, 256),
     >>> bool((profile["samples_per_s"] > 0).all())
     True
     """
-    from .estimators._base import BaseLSTM
-    from .search.pipeline import final_estimator, final_prefix
+    from ..estimators._base import BaseLSTM
+    from ..search.pipeline import final_estimator, final_prefix
 
     pd = _import_pandas()
     batch_sizes = _check_sizes(batch_sizes, "batch_sizes", allow_none=False)
@@ -500,104 +340,3 @@ def profile_batch_sizes(estimator, X, y, batch_sizes=(8, 16, 32, 64, 128, 256),
     frame.attrs.update(max_memory=budget, budget_source=source, device=str(device),
                        n_steps=n_steps, warmup_steps=warmup_steps)
     return frame
-
-
-def _seq_len_key(value):
-    """A ``seq_len`` entry as None or an int (pandas may have made NaN and floats of
-    them)."""
-    value = plain_value(value)
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def plot_batch_profile(profile, ax=None):
-    """Draw throughput and peak memory against the batch size.
-
-    Two panels: samples per second and peak memory (MiB), against the batch size
-    on a log2 axis, one line per sequence length. Pairs that do not fit the
-    budget are marked with a red cross (at the bottom of the panel for those
-    that ran out of memory and have no figures); the memory panel draws the
-    budget (``profile.attrs["max_memory"]``) as a dashed line.
-
-    Parameters
-    ----------
-    profile : DataFrame
-        What :func:`profile_batch_sizes` returned (any DataFrame with its
-        columns).
-    ax : sequence of two matplotlib Axes, default=None
-        Where to draw throughput and memory; None makes a new figure.
-
-    Returns
-    -------
-    axes : ndarray of two matplotlib Axes
-        The throughput and the memory panel.
-
-    Raises
-    ------
-    ImportError
-        If matplotlib is not installed.
-    ValueError
-        If ``ax`` is not two Axes.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from sklstm.profiling import plot_batch_profile
-    >>> profile = pd.DataFrame({"batch_size": [8, 16, 8, 16], "seq_len": [None, None, 10, 10],
-    ...                         "samples_per_s": [900.0, 1500.0, 2000.0, 3500.0],
-    ...                         "peak_memory": [2**20, 2**21, 2**19, 2**20],
-    ...                         "fits": [True, False, True, True]})
-    >>> axes = plot_batch_profile(profile)
-    >>> [len(axis.lines) for axis in axes]
-    [2, 2]
-    """
-    plt = _import_pyplot()
-    from matplotlib.ticker import FuncFormatter
-
-    if ax is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    else:
-        axes = np.ravel(np.asarray(ax, dtype=object))
-        if axes.size != 2:
-            raise ValueError(f"ax must be two matplotlib Axes (throughput, memory); got "
-                             f"{axes.size}.")
-    axes = np.asarray(list(axes), dtype=object)
-    seq_col = [_seq_len_key(value) for value in profile["seq_len"]]
-    panels = ((axes[0], "samples_per_s", 1.0, "samples / s", "Throughput"),
-              (axes[1], "peak_memory", 1.0 / 2**20, "peak memory (MiB)", "Peak memory"))
-    marked = False
-    for seq_len in dict.fromkeys(seq_col):
-        rows = profile[[value == seq_len for value in seq_col]].sort_values("batch_size")
-        x = rows["batch_size"].to_numpy(dtype=float)
-        misfit = ~rows["fits"].to_numpy(dtype=bool)
-        label = "seq_len=" + ("full" if seq_len is None else str(seq_len))
-        for axis, name, scale, _, _ in panels:
-            values = rows[name].to_numpy(dtype=float, na_value=np.nan) * scale
-            axis.plot(x, values, marker="o", label=label)
-            shown = misfit & np.isfinite(values)
-            missing = misfit & ~np.isfinite(values)
-            cross = dict(marker="x", s=70, color="red", zorder=3,
-                         label=None if marked else "does not fit")
-            if shown.any():
-                axis.scatter(x[shown], values[shown], **cross)
-            if missing.any():  # out of memory: no figure, a cross at the bottom
-                axis.scatter(x[missing], np.full(missing.sum(), 0.03),
-                             transform=axis.get_xaxis_transform(), **cross)
-        marked = marked or bool(misfit.any())
-    budget = profile.attrs.get("max_memory")
-    if budget is not None:
-        axes[1].axhline(budget / 2**20, color="grey", linestyle="--",
-                        label=f"budget ({budget / 2**20:.0f} MiB)")
-    for axis, _, _, ylabel, title in panels:
-        axis.set_xscale("log", base=2)
-        axis.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        axis.set_xlabel("batch size")
-        axis.set_ylabel(ylabel)
-        axis.set_title(title)
-        axis.set_ylim(bottom=0)
-        axis.grid(True, alpha=0.3)
-    axes[0].legend()
-    if budget is not None or marked:
-        axes[1].legend()
-    return axes

@@ -1,0 +1,120 @@
+"""The two-panel plot of a batch-size profile: throughput and peak memory."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._param_validation import plain_value
+
+__all__ = ["plot_batch_profile"]
+
+
+def _import_pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            f'plotting a batch size profile needs matplotlib: pip install matplotlib ({exc})'
+        ) from exc
+    return plt
+
+
+def _seq_len_key(value):
+    """A ``seq_len`` entry as None or an int (pandas may have made NaN and floats of
+    them)."""
+    value = plain_value(value)
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def plot_batch_profile(profile, ax=None):
+    """Draw throughput and peak memory against the batch size.
+
+    Two panels: samples per second and peak memory (MiB), against the batch size
+    on a log2 axis, one line per sequence length. Pairs that do not fit the
+    budget are marked with a red cross (at the bottom of the panel for those
+    that ran out of memory and have no figures); the memory panel draws the
+    budget (``profile.attrs["max_memory"]``) as a dashed line.
+
+    Parameters
+    ----------
+    profile : DataFrame
+        What :func:`profile_batch_sizes` returned (any DataFrame with its
+        columns).
+    ax : sequence of two matplotlib Axes, default=None
+        Where to draw throughput and memory; None makes a new figure.
+
+    Returns
+    -------
+    axes : ndarray of two matplotlib Axes
+        The throughput and the memory panel.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    ValueError
+        If ``ax`` is not two Axes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklstm.profiling import plot_batch_profile
+    >>> profile = pd.DataFrame({"batch_size": [8, 16, 8, 16], "seq_len": [None, None, 10, 10],
+    ...                         "samples_per_s": [900.0, 1500.0, 2000.0, 3500.0],
+    ...                         "peak_memory": [2**20, 2**21, 2**19, 2**20],
+    ...                         "fits": [True, False, True, True]})
+    >>> axes = plot_batch_profile(profile)
+    >>> [len(axis.lines) for axis in axes]
+    [2, 2]
+    """
+    plt = _import_pyplot()
+    from matplotlib.ticker import FuncFormatter
+
+    if ax is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    else:
+        axes = np.ravel(np.asarray(ax, dtype=object))
+        if axes.size != 2:
+            raise ValueError(f"ax must be two matplotlib Axes (throughput, memory); got "
+                             f"{axes.size}.")
+    axes = np.asarray(list(axes), dtype=object)
+    seq_col = [_seq_len_key(value) for value in profile["seq_len"]]
+    panels = ((axes[0], "samples_per_s", 1.0, "samples / s", "Throughput"),
+              (axes[1], "peak_memory", 1.0 / 2**20, "peak memory (MiB)", "Peak memory"))
+    marked = False
+    for seq_len in dict.fromkeys(seq_col):
+        rows = profile[[value == seq_len for value in seq_col]].sort_values("batch_size")
+        x = rows["batch_size"].to_numpy(dtype=float)
+        misfit = ~rows["fits"].to_numpy(dtype=bool)
+        label = "seq_len=" + ("full" if seq_len is None else str(seq_len))
+        for axis, name, scale, _, _ in panels:
+            values = rows[name].to_numpy(dtype=float, na_value=np.nan) * scale
+            axis.plot(x, values, marker="o", label=label)
+            shown = misfit & np.isfinite(values)
+            missing = misfit & ~np.isfinite(values)
+            cross = dict(marker="x", s=70, color="red", zorder=3,
+                         label=None if marked else "does not fit")
+            if shown.any():
+                axis.scatter(x[shown], values[shown], **cross)
+            if missing.any():  # out of memory: no figure, a cross at the bottom
+                axis.scatter(x[missing], np.full(missing.sum(), 0.03),
+                             transform=axis.get_xaxis_transform(), **cross)
+        marked = marked or bool(misfit.any())
+    budget = profile.attrs.get("max_memory")
+    if budget is not None:
+        axes[1].axhline(budget / 2**20, color="grey", linestyle="--",
+                        label=f"budget ({budget / 2**20:.0f} MiB)")
+    for axis, _, _, ylabel, title in panels:
+        axis.set_xscale("log", base=2)
+        axis.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_xlabel("batch size")
+        axis.set_ylabel(ylabel)
+        axis.set_title(title)
+        axis.set_ylim(bottom=0)
+        axis.grid(True, alpha=0.3)
+    axes[0].legend()
+    if budget is not None or marked:
+        axes[1].legend()
+    return axes

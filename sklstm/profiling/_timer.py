@@ -1,0 +1,58 @@
+"""The step timer of a profiled fit: wall-clock time of every training step."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from skorch.callbacks import Callback
+
+#: The clock of the step timer (a name of its own, so tests can replace it alone).
+_now = time.perf_counter
+
+
+# -- timing ------------------------------------------------------------------------
+def _batch_timesteps(X):
+    """Timesteps the LSTM runs for a training batch: its longest true length."""
+    if isinstance(X, dict):  # padded batch: packed to the true lengths
+        lengths = X.get("lengths")
+        if lengths is not None:
+            return int(lengths.max())
+        X = X["x"]
+    return int(X.shape[1])
+
+
+class _StepTimer(Callback):
+    """Wall-clock time of every training step, from ``on_batch_begin`` to ``on_batch_end``.
+
+    The estimator deep-copies its callbacks at ``fit``; this one returns itself
+    from ``__deepcopy__``, so what it records is read here even when the fit
+    raises (and leaves the estimator without its net).
+    """
+
+    def __init__(self):
+        self.begins, self.ends, self.sizes, self.timesteps = [], [], [], []
+
+    def __deepcopy__(self, memo):
+        return self
+
+    @staticmethod
+    def _sync(net):
+        device = torch.device(net.device)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        X, y = batch
+        self.timesteps.append(_batch_timesteps(X))
+        self.sizes.append(len(y))
+        self._sync(net)
+        self.begins.append(_now())
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        self._sync(net)
+        self.ends.append(_now())

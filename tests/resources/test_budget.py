@@ -46,7 +46,7 @@ def test_a_cpu_budget_sees_what_peak_memory_sees_and_restarts():
         del block
         budget.restart(keep=True)
         budget.check()  # freed and restarted: within the budget again
-    assert memory.peak >= 400 * 2**20  # the step over the budget still counts
+    assert memory.peak >= 0.95 * 400 * 2**20  # the step over the budget still counts
 
 
 def test_without_a_budget_the_cpu_is_not_watched():

@@ -27,7 +27,8 @@ __all__ = ["RESERVED_CALLBACK_NAMES", "check_fit_data", "check_sample_counts", "
 
 #: Names of the callbacks the estimator adds itself; user callbacks must not take them.
 RESERVED_CALLBACK_NAMES = ("epoch_snapshot", "divergence", "gradient_clip", "warmup",
-                           "convergence", "checkpoint", "checkpoint_rng", "checkpoint_best")
+                           "convergence", "checkpoint", "checkpoint_rng", "progress_log",
+                           "progress_bar")
 
 
 def _callback_error(name, i, item, problem):

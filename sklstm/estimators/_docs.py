@@ -134,7 +134,11 @@ default="adam"
         split. The same value gives identical predictions on the CPU, also after
         ``clone``. torch's global random state is left untouched.
     verbose : int, default=0
-        1 prints skorch's per-epoch table.
+        1 prints skorch's per-epoch table and a progress bar over each epoch's
+        batches (tqdm, with elapsed time and an estimate of what is left). At any
+        ``verbose``, a fit logs how far it is (epoch, elapsed seconds, training
+        loss) to the ``"sklstm"`` logger at INFO level once a minute: see it with
+        ``logging.basicConfig(level=logging.INFO)``.
     callbacks : list or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` tuples),
         e.g. ``skorch.callbacks.LRScheduler``. They are deep-copied at ``fit``;

@@ -20,6 +20,7 @@ from ..training.convergence import stopping_callback
 from ..training.divergence import DivergenceGuard
 from ..training.interrupts import EpochSnapshot
 from ..training.optimizers import optimizer_defaults
+from ..training.progress import progress_callbacks
 
 __all__ = ["SNAPSHOT", "build_callbacks", "build_net"]
 
@@ -45,6 +46,7 @@ def build_callbacks(estimator, p, checkpoint, lr):
         best_weights=None if checkpoint is None else checkpoint.best_weights)
     if stopper is not None:
         callbacks.append(stopper)
+    callbacks += progress_callbacks(type(estimator).__name__, p.max_epochs, p.verbose)
     # copies: fitting must not change the callbacks the user passed in
     for i, cb in enumerate(p.callbacks or []):
         named = cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)

@@ -1,0 +1,88 @@
+"""How far a fit is: skorch's progress bar at ``verbose >= 1``, and a log line a minute.
+
+skorch provides the bar (``ProgressBar``, tqdm); what it lacks is a word from a long
+fit that runs quietly: :class:`ProgressLog` writes one line to the ``"sklstm"`` logger
+(INFO) every :data:`LOG_INTERVAL` seconds of training, so a fit of many minutes can be
+followed with ``logging.basicConfig(level=logging.INFO)`` without a bar.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from skorch.callbacks import Callback, ProgressBar
+
+__all__ = ["LOG_INTERVAL", "ProgressLog", "progress_callbacks"]
+
+#: Seconds of training between two lines of :class:`ProgressLog`.
+LOG_INTERVAL = 60.0
+
+logger = logging.getLogger("sklstm")
+
+
+class ProgressLog(Callback):
+    """skorch callback: an INFO line on the ``"sklstm"`` logger every ``interval`` s.
+
+    Parameters
+    ----------
+    name : str
+        The estimator's class name, for the message.
+    max_epochs : int
+        The fit's epoch cap, for the message.
+    interval : float, default=LOG_INTERVAL
+        Seconds between two lines (the first after ``interval`` seconds of training).
+
+    Examples
+    --------
+    >>> ProgressLog("LSTMClassifier", 200).interval
+    60.0
+    """
+
+    def __init__(self, name, max_epochs, interval=LOG_INTERVAL):
+        self.name = name
+        self.max_epochs = max_epochs
+        self.interval = interval
+
+    def on_train_begin(self, net, **kwargs):
+        """Start the clock."""
+        self.start_ = self.last_ = time.monotonic()
+
+    def on_epoch_end(self, net, **kwargs):
+        """Say how far the fit is, once ``interval`` seconds have passed since the last time."""
+        now = time.monotonic()
+        if now - self.last_ < self.interval:
+            return
+        self.last_ = now
+        row = net.history[-1]
+        loss = row.get("train_loss")
+        logger.info("%s: epoch %d of at most %d after %.0f s, train_loss %s",
+                    self.name, len(net.history), self.max_epochs, now - self.start_,
+                    "n/a" if loss is None else f"{loss:.4g}")
+
+
+def progress_callbacks(name, max_epochs, verbose):
+    """The named progress callbacks of a fit: the log always, the bar at ``verbose >= 1``.
+
+    Parameters
+    ----------
+    name : str
+        The estimator's class name.
+    max_epochs : int
+        The fit's epoch cap.
+    verbose : int
+        The estimator's ``verbose``.
+
+    Returns
+    -------
+    list of (str, skorch.callbacks.Callback)
+
+    Examples
+    --------
+    >>> [name for name, _ in progress_callbacks("LSTMClassifier", 200, verbose=1)]
+    ['progress_log', 'progress_bar']
+    """
+    callbacks = [("progress_log", ProgressLog(name, max_epochs))]
+    if verbose >= 1:  # batches of every epoch, with tqdm's elapsed time and estimate
+        callbacks.append(("progress_bar", ProgressBar()))
+    return callbacks

@@ -1,0 +1,40 @@
+"""Progress: a bar per epoch at verbose=1, and a log line a minute at any verbose."""
+
+import logging
+
+import numpy as np
+
+import sklstm.training.progress as progress
+from sklstm import LSTMClassifier
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(40, 5, 2)).astype(np.float32)
+Y = (X[:, -1, 0] > 0).astype(int)
+BASE = dict(hidden_size=4, max_epochs=3, tol=None, batch_size=8, random_state=0, n_threads=1)
+
+
+def test_verbose_shows_a_progress_bar_and_quiet_fits_print_nothing(capsys):
+    quiet = LSTMClassifier(**BASE).fit(X, Y)
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+    assert "progress_bar" not in dict(quiet.net_.callbacks_)
+    loud = LSTMClassifier(**BASE, verbose=1).fit(X, Y)
+    out = capsys.readouterr()
+    assert "progress_bar" in dict(loud.net_.callbacks_)
+    assert "train_loss" in out.out  # skorch's epoch table
+    assert "0/5 [" in out.err  # tqdm's bar over the 5 batches of each epoch
+
+
+def test_a_long_fit_logs_how_far_it_is(caplog, monkeypatch):
+    monkeypatch.setattr(progress.ProgressLog.__init__, "__defaults__", (0.0,))  # every epoch
+    with caplog.at_level(logging.INFO, logger="sklstm"):
+        LSTMClassifier(**BASE).fit(X, Y)
+    lines = [r.getMessage() for r in caplog.records if r.name == "sklstm"]
+    assert len(lines) == 3
+    assert lines[0].startswith("LSTMClassifier: epoch 1 of at most 3 after 0 s, train_loss ")
+    # the default interval: nothing in a fit shorter than a minute
+    monkeypatch.undo()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="sklstm"):
+        LSTMClassifier(**BASE).fit(X, Y)
+    assert not [r for r in caplog.records if r.name == "sklstm"]

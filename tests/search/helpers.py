@@ -1,6 +1,7 @@
 """Plain helpers of the search tests: subprocesses, storages, marks."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,11 +21,21 @@ needs_postgres = [
 ]
 
 
+def default_sigint():
+    """Give a child SIGINT's default action back (``preexec_fn``).
+
+    A test run started in the background of a non-interactive shell (``cmd &``) has
+    SIGINT ignored, its children inherit that, and a Python started with SIGINT
+    ignored never raises KeyboardInterrupt: the Ctrl-C tests would test nothing.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(argv):
     env = {**os.environ, "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", "")}
     return subprocess.Popen(
         [sys.executable, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=env,
+        env=env, preexec_fn=default_sigint,
     )
 
 

@@ -16,6 +16,8 @@ from skorch.callbacks import Callback
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import FitInterruptedWarning
 
+from ..search.helpers import default_sigint
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 #: A child process fits for many epochs, printing a fingerprint of the weights after
@@ -50,7 +52,8 @@ CHILD = textwrap.dedent("""
 def test_a_real_sigint_keeps_the_last_complete_epoch():
     child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": REPO})
+                             env={**os.environ, "PYTHONPATH": REPO},
+                             preexec_fn=default_sigint)
     epochs = []
     for line in child.stdout:
         record = json.loads(line)

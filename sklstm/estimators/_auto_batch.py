@@ -21,7 +21,7 @@ import math
 import numpy as np
 import torch
 
-from ..resources.budget import format_bytes
+from ..resources.budget import OUT_OF_MEMORY, format_bytes
 from ._net_setup import build_net
 
 __all__ = ["MARGIN", "MARGIN_BYTES", "TRIAL_SIZES", "find_micro_batch", "warm_up"]
@@ -152,7 +152,7 @@ def _trial_step(estimator, p, seed, seqs, dataset, idx, budget):
     try:
         _run_steps(estimator, p, seed, seqs, dataset.take(idx), n_steps=2)
         return budget.used()
-    except (torch.OutOfMemoryError, MemoryError):
+    except (OUT_OF_MEMORY, MemoryError):
         return math.inf
     finally:
         budget.restart(keep=False)

@@ -24,7 +24,12 @@ try:
 except ImportError:  # pragma: no cover - Windows: the CPU is not watched
     resource = None
 
-__all__ = ["MemoryBudget", "MemoryBudgetExceeded", "format_bytes", "parse_memory"]
+__all__ = ["OUT_OF_MEMORY", "MemoryBudget", "MemoryBudgetExceeded", "format_bytes",
+           "parse_memory"]
+
+#: torch's out-of-memory error (``torch.OutOfMemoryError`` from torch 2.5 on, the
+#: alias ``torch.cuda.OutOfMemoryError`` before).
+OUT_OF_MEMORY = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9,
           "gb": 10**9, "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20,

@@ -24,7 +24,7 @@ from skorch.utils import TeeGenerator
 
 from .._data.batching import split_batch
 from ..exceptions import MemoryBudgetError, MicroBatchShrunkWarning
-from ..resources.budget import MemoryBudgetExceeded, format_bytes
+from ..resources.budget import OUT_OF_MEMORY, MemoryBudgetExceeded, format_bytes
 
 __all__ = ["SequenceNet"]
 
@@ -241,7 +241,7 @@ class SequenceNet(NeuralNet):
             calls = []
             try:
                 return self._train_step_once(batch, calls, **fit_params)
-            except (torch.OutOfMemoryError, MemoryBudgetExceeded, RuntimeError) as exc:
+            except (OUT_OF_MEMORY, MemoryBudgetExceeded, RuntimeError) as exc:
                 reason = _out_of_memory(exc)
                 if reason is None:
                     raise
@@ -331,7 +331,7 @@ def _out_of_memory(exc):
     """What ran out, when ``exc`` is an out-of-memory error; None otherwise."""
     if isinstance(exc, MemoryBudgetExceeded):
         return f"over max_memory, {format_bytes(exc.args[0])} used"
-    if isinstance(exc, torch.OutOfMemoryError):
+    if isinstance(exc, OUT_OF_MEMORY):
         return "CUDA out of memory"
     if "DefaultCPUAllocator: can't allocate memory" in str(exc):  # the CPU allocator
         return "CPU out of memory"

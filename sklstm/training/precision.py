@@ -89,7 +89,8 @@ def resolve_precision(precision, device, optimizer, name):
                 "support closures); use precision='bf16' or '32'.")
         return Precision(torch.float16, True, kind)
     # bf16
-    if not torch.amp.is_autocast_available(kind):
+    available = getattr(torch.amp, "is_autocast_available", None)  # torch >= 2.4
+    if not (available(kind) if available else kind in ("cpu", "cuda")):
         raise ValueError(f"{name}: precision='bf16' is not supported on {device} by this "
                          f"torch ({torch.__version__}); use precision='32'.")
     if kind == "cuda" and not torch.cuda.is_bf16_supported():

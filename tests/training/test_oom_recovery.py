@@ -4,12 +4,12 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
 from numpy.testing import assert_allclose
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import MemoryBudgetError, MicroBatchShrunkWarning
+from sklstm.resources.budget import OUT_OF_MEMORY
 
 rng = np.random.default_rng(3)
 X = rng.normal(size=(96, 40, 3)).astype(np.float32)
@@ -36,7 +36,7 @@ class InjectOOM(Callback):
     def on_grad_computed(self, net, **kwargs):
         if self.steps_ == self.at and self.raised_ < self.times:
             self.raised_ += 1
-            raise torch.OutOfMemoryError("CUDA out of memory. (injected by the test)")
+            raise OUT_OF_MEMORY("CUDA out of memory. (injected by the test)")
 
 
 @pytest.mark.parametrize("Estimator", [LSTMClassifier, LSTMRegressor])

@@ -11,9 +11,10 @@ import textwrap
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
+
+from .faults import InterruptAt
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 rng = np.random.default_rng(0)
@@ -24,20 +25,6 @@ Y_RAGGED = np.array([s[:, 0].sum() for s in RAGGED])
 #: dropout and bucketing: the random streams must pick up where they stopped too
 COMMON = dict(hidden_size=8, max_epochs=10, tol=None, dropout=0.3, random_state=0,
               n_threads=1)
-
-
-class _Interrupt(Callback):
-    def __init__(self, at_batch):
-        self.at_batch = at_batch
-
-    def initialize(self):
-        self.seen_ = 0
-        return self
-
-    def on_batch_end(self, net, **kwargs):
-        self.seen_ += 1
-        if self.seen_ == self.at_batch:
-            raise KeyboardInterrupt
 
 
 CASES = {
@@ -54,7 +41,7 @@ def test_a_resumed_fit_equals_an_uninterrupted_one(case, tmp_path):
     whole = Estimator(**params).fit(X_, y_)
     with pytest.warns(UserWarning, match="interrupted"):
         cut = Estimator(**params, checkpoint=tmp_path,
-                        callbacks=[_Interrupt(at_batch=9)]).fit(X_, y_)
+                        callbacks=[InterruptAt(at_batch=9)]).fit(X_, y_)
     assert cut.interrupted_ and 0 < cut.n_epochs_ < whole.n_epochs_
     resumed = Estimator(**params, checkpoint=tmp_path).fit(X_, y_)
     assert resumed.n_epochs_ == whole.n_epochs_ and not resumed.interrupted_
@@ -106,7 +93,7 @@ class _Exploit:
 
 
 def test_a_tampered_checkpoint_is_refused_and_runs_no_code(tmp_path, monkeypatch):
-    cut = LSTMClassifier(**COMMON, checkpoint=tmp_path, callbacks=[_Interrupt(at_batch=9)])
+    cut = LSTMClassifier(**COMMON, checkpoint=tmp_path, callbacks=[InterruptAt(at_batch=9)])
     with pytest.warns(UserWarning):
         cut.fit(X, Y)
     monkeypatch.setenv("EXPLOIT_DIR", str(tmp_path))

@@ -37,6 +37,7 @@ _LAZY = {
     "run_study": "study",
     "selected_trial": "selection",
     "TrialBudget": "budget",
+    "HeartbeatRDBStorage": "heartbeat",
     "tune": "study",
     "results_table": "report",
     "summary": "report",

@@ -8,7 +8,9 @@ trials whose last heartbeat is older than ``grace_period`` before they start a n
 (``optuna.storages.fail_stale_trials``); optionally a failed one is run again
 (``optuna.storages.RetryFailedTrialCallback``).
 
-Optuna implements this for RDB storages (SQLite, PostgreSQL, MySQL). Journal files have
+Optuna implements this for RDB storages (SQLite, PostgreSQL, MySQL), with one gap that
+:class:`HeartbeatRDBStorage` closes: a trial whose worker died after creating it but
+before its first heartbeat has no heartbeat row, and Optuna never fails it. Journal files have
 no heartbeat in Optuna, so :class:`HeartbeatJournalStorage` adds one through the same
 protocol (Optuna's ``BaseHeartbeat``, a private class: its methods are the ones Optuna
 calls), keeping the heartbeat in a system attribute of the trial. The journal stays a
@@ -18,14 +20,18 @@ across machines need synchronised clocks (NTP), as for the grace period of an RD
 
 from __future__ import annotations
 
+import datetime
 import inspect
 import time
 
 from optuna.storages import JournalStorage, RDBStorage, RetryFailedTrialCallback
 from optuna.storages._heartbeat import BaseHeartbeat
+from optuna.storages._rdb import models
+from optuna.storages._rdb.storage import _create_scoped_session
 from optuna.trial import TrialState
 
-__all__ = ["HEARTBEAT_ATTR", "HeartbeatJournalStorage", "heartbeat_kwargs"]
+__all__ = ["HEARTBEAT_ATTR", "HeartbeatJournalStorage", "HeartbeatRDBStorage",
+           "heartbeat_kwargs"]
 
 #: System attribute holding a journal trial's last heartbeat (seconds since the epoch).
 HEARTBEAT_ATTR = "sklstm:heartbeat"
@@ -36,7 +42,7 @@ def _stale_callback(retry_failed):
 
 
 def heartbeat_kwargs(heartbeat_interval, grace_period=None, retry_failed=0):
-    """Keyword arguments that turn heartbeats on for ``optuna.storages.RDBStorage``.
+    """Keyword arguments that turn heartbeats on for an ``optuna.storages.RDBStorage``.
 
     Parameters
     ----------
@@ -81,13 +87,8 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
     ----------
     log_storage : optuna.storages.journal.BaseJournalBackend
         The journal backend (a file).
-    heartbeat_interval : int
-        Seconds between heartbeats of a running trial.
-    grace_period : int or None, default=None
-        Seconds without a heartbeat after which the trial is failed; None is twice the
-        interval.
-    retry_failed : int, default=0
-        How many times a trial failed that way is run again.
+    heartbeat_interval, grace_period, retry_failed
+        As for :class:`HeartbeatRDBStorage`.
 
     Examples
     --------
@@ -131,3 +132,59 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
     def get_failed_trial_callback(self):
         """The same callback, under the name Optuna < 4.9 asks for."""
         return self._stale_callback
+
+
+class HeartbeatRDBStorage(RDBStorage):
+    """Optuna's ``RDBStorage`` that also fails trials that never sent a heartbeat.
+
+    Optuna fails a RUNNING trial whose last heartbeat is too old, but skips one with no
+    heartbeat at all: the trial of a worker killed between creating it and the first
+    beat of its heartbeat thread (a window that a loaded machine makes seconds long)
+    stays RUNNING for ever, and a full trial budget would wait for it. Here such a trial
+    counts from its start, as in :class:`HeartbeatJournalStorage`.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL of the database (``sqlite:///study.db``,
+        ``postgresql://user@host/db``).
+    heartbeat_interval : int
+        Seconds between heartbeats of a running trial.
+    grace_period : int or None, default=None
+        Seconds without a heartbeat after which the trial is failed; None is twice the
+        interval.
+    retry_failed : int, default=0
+        How many times a trial failed that way is run again.
+    engine_kwargs : dict or None, default=None
+        Passed to ``sqlalchemy.create_engine``, as by ``optuna.storages.RDBStorage``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> url = f"sqlite:///{os.path.join(tempfile.mkdtemp(), 'study.db')}"
+    >>> HeartbeatRDBStorage(url, heartbeat_interval=10).get_heartbeat_interval()
+    10
+    """
+
+    def __init__(self, url, heartbeat_interval, grace_period=None, retry_failed=0,
+                 engine_kwargs=None):
+        super().__init__(url, engine_kwargs=engine_kwargs,
+                         **heartbeat_kwargs(heartbeat_interval, grace_period, retry_failed))
+
+    def _get_stale_trial_ids(self, study_id):
+        stale = super()._get_stale_trial_ids(study_id)
+        grace = self.grace_period or 2 * self.heartbeat_interval
+        # Optuna has no public query for trials without a heartbeat row: its ORM models
+        # are the only way to ask. Their start times are read back through the public
+        # get_trial (the column's time zone changed across Optuna versions), and compared
+        # with this worker's clock, as Optuna's own frozen trials are.
+        with _create_scoped_session(self.scoped_session) as session:
+            never_beat = [trial_id for (trial_id,) in (
+                session.query(models.TrialModel.trial_id)
+                .filter(models.TrialModel.study_id == study_id,
+                        models.TrialModel.state == TrialState.RUNNING,
+                        ~models.TrialModel.heartbeats.any())
+                .all()) if trial_id not in stale]
+        cutoff = datetime.datetime.now() - datetime.timedelta(seconds=grace)
+        return stale + [trial_id for trial_id in never_beat
+                        if (self.get_trial(trial_id).datetime_start or cutoff) < cutoff]

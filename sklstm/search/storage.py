@@ -26,13 +26,14 @@ import json
 import os
 import re
 import sqlite3
+import time
 import urllib.parse
 
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
-from optuna.storages.journal import JournalFileBackend
-from sqlalchemy.exc import IntegrityError
+from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from .heartbeat import HeartbeatJournalStorage, heartbeat_kwargs
+from .heartbeat import HeartbeatJournalStorage, HeartbeatRDBStorage
 
 __all__ = ["DEFAULT_STORAGE_PATH", "describe_storage", "resolve_storage"]
 
@@ -149,19 +150,52 @@ def _rdb(url: str, heartbeat) -> RDBStorage:
             ) from exc
     # pool_pre_ping: long trials outlive idle server connections on shared databases.
     open_storage = functools.partial(
-        RDBStorage, parsed.render_as_string(hide_password=False),
-        engine_kwargs={"pool_pre_ping": True},
-        **heartbeat_kwargs(**heartbeat) if heartbeat else {},
+        HeartbeatRDBStorage if heartbeat else RDBStorage,
+        parsed.render_as_string(hide_password=False),
+        engine_kwargs={"pool_pre_ping": True}, **heartbeat or {},
     )
+    is_sqlite_file = (parsed.drivername.split("+")[0] == "sqlite"
+                      and parsed.database not in (None, "", ":memory:"))
     try:
-        try:
-            return open_storage()
-        except IntegrityError:
-            # Workers started together on a new database all create Optuna's schema and
-            # its version row; the losers of that race find it complete on a second try.
-            return open_storage()
+        return _create_schema_once(open_storage, parsed.database if is_sqlite_file else None)
     except Exception as exc:
         raise ValueError(f"cannot open storage {shown!r}: {exc}") from exc
+
+
+#: Tries at opening a new database whose schema other workers are creating.
+_SCHEMA_TRIES = 5
+
+
+def _lost_schema_race(exc):
+    """Whether *exc* comes from another worker creating Optuna's schema at the same time."""
+    return isinstance(exc, IntegrityError) or "already exists" in str(exc)
+
+
+def _create_schema_once(open_storage, sqlite_path):
+    """``open_storage()``, safe when several workers open a new database together.
+
+    Each worker creates Optuna's tables and version row if they are missing; started
+    together on a new database they race (``table studies already exists``, a duplicate
+    version row). On an SQLite file a lock file beside it lets one worker at a time
+    open it (Optuna's ``JournalFileOpenLock``, as for the trial budget); on a server the
+    loser of a race finds the tables there on another try (``create_all`` skips those
+    that exist).
+    """
+    lock = None
+    if sqlite_path and os.path.isdir(os.path.dirname(os.path.abspath(sqlite_path))):
+        lock = JournalFileOpenLock(f"{sqlite_path}.schema")
+        lock.acquire()
+    try:
+        for attempt in range(_SCHEMA_TRIES):
+            try:
+                return open_storage()
+            except (IntegrityError, OperationalError, ProgrammingError) as exc:
+                if attempt == _SCHEMA_TRIES - 1 or not _lost_schema_race(exc):
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,

@@ -3,8 +3,14 @@
 import json
 import os
 import signal
+import time
 
+import optuna
 import pytest
+from optuna.storages import fail_stale_trials
+from optuna.trial import TrialState
+
+from sklstm.search import resolve_storage, run_study
 
 from .helpers import cli, load_study, needs_postgres, states, wait_for
 
@@ -103,3 +109,20 @@ def test_ctrl_c_fails_the_running_trial_keeps_the_finished_and_resumes(
     assert {n: v for n, v in ((t.number, t.value) for t in study.trials)
             if n in complete_before} == complete_before
     assert sum(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials) == n_trials
+
+
+@pytest.mark.parametrize("storage_url", ["journal", "sqlite",
+                                         pytest.param("postgres", marks=needs_postgres)],
+                         indirect=True)
+def test_a_trial_that_never_sent_a_heartbeat_is_failed_after_the_grace_period(
+        storage_url, study_name):
+    # A worker killed after creating its trial but before the first heartbeat: Optuna's
+    # RDBStorage alone never fails such a trial, and a full budget waited for it for ever.
+    storage = resolve_storage(storage_url, heartbeat_interval=1)
+    study = optuna.create_study(study_name=study_name, storage=storage)
+    orphan = study.ask()  # RUNNING, and no heartbeat thread ever runs for it
+    time.sleep(2 * 1 + 0.5)  # the grace period: twice the heartbeat interval
+    fail_stale_trials(study)
+    assert study.trials[orphan.number].state == TrialState.FAIL
+    run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.COMPLETE]

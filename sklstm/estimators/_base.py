@@ -33,7 +33,7 @@ from ..resources.budget import MemoryBudget, format_bytes, parse_memory
 from ..training import scaled_learning_rate
 from ..training.checkpointing import FitCheckpoint
 from ..training.convergence import check_convergence
-from ..training.interrupts import finish_interrupted
+from ..training.interrupts import CtrlCGuard, finish_interrupted
 from ..training.optimizers import resolve_optimizer
 from ..training.precision import PRECISIONS, resolve_precision
 from ._auto_batch import find_micro_batch, warm_up
@@ -277,7 +277,7 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
         with limit_threads(p.n_threads):  # torch's one-time costs, not the fit's
             warm_up(self, p, seed, seqs, y_train)
         with limit_threads(p.n_threads), torch.random.fork_rng(devices=cuda), \
-                PeakMemory(device) as memory:
+                PeakMemory(device) as memory, CtrlCGuard() as ctrl_c:
             start = time.perf_counter()
             budget = MemoryBudget(p.memory_limit, memory)
             dataset = SequenceDataset.from_sequences(seqs, y_train, device,
@@ -286,7 +286,7 @@ class BaseLSTM(PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
             torch.manual_seed(seed)
             # (a fit that is only loaded from its checkpoint trains no epoch)
             self.net_ = build_net(self, p, seed, seqs, checkpoint, min(done, p.max_epochs - 1),
-                                  budget=budget, precision=self._precision)
+                                  budget=budget, precision=self._precision, ctrl_c=ctrl_c)
             if done:  # a resumed fit: continue with the state it left
                 checkpoint.restore(self.net_)
                 if not loaded_only:

@@ -28,10 +28,10 @@ __all__ = ["SNAPSHOT", "build_callbacks", "build_net"]
 SNAPSHOT = "epoch_snapshot"
 
 
-def build_callbacks(estimator, p, checkpoint, lr):
+def build_callbacks(estimator, p, checkpoint, lr, ctrl_c=None):
     """The named skorch callbacks of a fit: sklstm's own, then the user's (copied)."""
     # the snapshot first: it must see an epoch end before the stopper ends the fit
-    callbacks = [(SNAPSHOT, EpochSnapshot()),
+    callbacks = [(SNAPSHOT, EpochSnapshot(ctrl_c)),
                  ("divergence", DivergenceGuard(type(estimator).__name__, lr,
                                                 getattr(estimator, "_trivial", None)))]
     if p.gradient_clip is not None:
@@ -55,7 +55,7 @@ def build_callbacks(estimator, p, checkpoint, lr):
 
 
 def build_net(estimator, p, seed, seqs, checkpoint=None, done=0, *,
-              effective_batch_size=None, lr=None, budget=None, precision=None):
+              effective_batch_size=None, lr=None, budget=None, precision=None, ctrl_c=None):
     """The skorch net a fit trains: the estimator's parameters ``p`` in skorch's terms.
 
     ``done`` epochs are already trained (a fit resumed from ``checkpoint``);
@@ -63,7 +63,8 @@ def build_net(estimator, p, seed, seqs, checkpoint=None, done=0, *,
     ``effective_batch_size_`` and ``lr_`` (trial steps give their own);
     ``budget`` (a :class:`~sklstm.resources.budget.MemoryBudget`) is checked by
     every step; ``precision`` is the forward pass's
-    :class:`~sklstm.training.precision.Precision`.
+    :class:`~sklstm.training.precision.Precision`; ``ctrl_c`` (a
+    :class:`~sklstm.training.interrupts.CtrlCGuard`) is checked every batch.
     """
     bucketing = seqs.lengths is not None if p.bucketing == "auto" else bool(p.bucketing)
     opt_params = {**optimizer_defaults(p.optimizer, estimator.device_, p.optimizer_params),
@@ -111,7 +112,7 @@ def build_net(estimator, p, seed, seqs, checkpoint=None, done=0, *,
         iterator_valid__batch_size=p.batch_size,
         train_split=train_split,
         callbacks=build_callbacks(estimator, p, checkpoint,
-                                  estimator.lr_ if lr is None else lr),
+                                  estimator.lr_ if lr is None else lr, ctrl_c),
         device=estimator.device_,
         verbose=p.verbose,
     )

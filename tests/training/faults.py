@@ -1,11 +1,12 @@
 """Callbacks that inject faults into a fit at a chosen batch (shared by the training tests)."""
 
+import signal
+
 from skorch.callbacks import Callback
 
 
-class InterruptAt(Callback):
-    """Raises KeyboardInterrupt after the ``at_batch``-th batch, as a Ctrl-C at that moment
-    would."""
+class _FaultAt(Callback):
+    """Runs :meth:`fault` after the ``at_batch``-th batch of the fit."""
 
     def __init__(self, at_batch):
         self.at_batch = at_batch
@@ -17,4 +18,27 @@ class InterruptAt(Callback):
     def on_batch_end(self, net, **kwargs):
         self.seen_ += 1
         if self.seen_ == self.at_batch:
-            raise KeyboardInterrupt
+            self.fault()
+
+    def fault(self):
+        raise NotImplementedError
+
+
+class InterruptAt(_FaultAt):
+    """Raises KeyboardInterrupt after the ``at_batch``-th batch, as a Ctrl-C at that moment
+    would."""
+
+    def fault(self):
+        raise KeyboardInterrupt
+
+
+class SwallowedCtrlCAt(_FaultAt):
+    """Sends the process a real SIGINT after the ``at_batch``-th batch and swallows the
+    KeyboardInterrupt, as CPython does when the handler runs inside C code that then
+    sets an exception of its own (the press is lost unless sklstm delivers it again)."""
+
+    def fault(self):
+        try:
+            signal.raise_signal(signal.SIGINT)  # runs the Python handler before it returns
+        except KeyboardInterrupt:
+            pass

@@ -115,4 +115,7 @@ def build_net(estimator, p, seed, seqs, checkpoint=None, done=0, *,
                                   estimator.lr_ if lr is None else lr, ctrl_c),
         device=estimator.device_,
         verbose=p.verbose,
+        # checkpoints are read with weights_only=True on every torch: skorch's default
+        # follows torch's, which unpickles (and so may run code) before torch 2.6
+        torch_load_kwargs={"weights_only": True},
     )

@@ -18,6 +18,10 @@ import torch
 from sklstm import LSTMClassifier, LSTMRegressor
 
 REFERENCE = Path(__file__).parent / "reference_predictions.npz"
+#: The torch (major, minor) that wrote REFERENCE. Dropout masks come from torch's random
+#: stream, which changes between torch releases (2.3 and 2.13 draw other masks from the
+#: same seed): configurations with dropout are compared on that torch only.
+REFERENCE_TORCH = (2, 13)
 
 #: Every parameter of the estimators as of 30fcc4d, at an explicit value, and the
 #: later ones at the value that trains as sklstm did then.
@@ -83,8 +87,15 @@ def predictions(name):
     return np.asarray(out, dtype=np.float64)
 
 
+def _torch_version():
+    return tuple(int(part) for part in torch.__version__.split(".")[:2])
+
+
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_predictions_match_saved_reference(name):
+    if CONFIGS[name][3].get("dropout") and _torch_version() != REFERENCE_TORCH:
+        pytest.skip(f"dropout masks of torch {torch.__version__} differ from those of the "
+                    f"torch {'.'.join(map(str, REFERENCE_TORCH))} that wrote the reference")
     with np.load(REFERENCE) as saved:
         expected = saved[name]
     # float32 training: the same operations in the same order give the same bits;
@@ -94,6 +105,7 @@ def test_predictions_match_saved_reference(name):
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
+    assert _torch_version() == REFERENCE_TORCH, "update REFERENCE_TORCH with the file"
     REFERENCE.parent.mkdir(exist_ok=True)
     np.savez(REFERENCE, **{name: predictions(name) for name in CONFIGS})
     print(f"wrote {REFERENCE}")

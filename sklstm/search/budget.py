@@ -30,6 +30,8 @@ from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 from optuna.trial import TrialState
 from sqlalchemy import text
 
+from .storage import sqlite_file
+
 __all__ = ["TrialBudget", "budget_lock", "uses_budget"]
 
 #: Longest wait between two looks at a full budget with trials still running.
@@ -143,11 +145,10 @@ def budget_lock(storage, study_name):
         return JournalFileOpenLock(f"{backend._file_path}.budget")
     if isinstance(storage, RDBStorage):
         url = storage.engine.url
-        dialect = url.get_backend_name()
-        if dialect == "postgresql":
+        if url.get_backend_name() == "postgresql":
             return _PostgresAdvisoryLock(storage.engine, study_name)
-        if dialect == "sqlite" and url.database not in (None, "", ":memory:"):
-            return JournalFileOpenLock(f"{url.database}.budget")
+        if sqlite_file(url):
+            return JournalFileOpenLock(f"{sqlite_file(url)}.budget")
     if isinstance(storage, InMemoryStorage):
         return threading.Lock()
     return _NoLock()

@@ -173,7 +173,6 @@ class HeartbeatRDBStorage(RDBStorage):
 
     def _get_stale_trial_ids(self, study_id):
         stale = super()._get_stale_trial_ids(study_id)
-        grace = self.grace_period or 2 * self.heartbeat_interval
         # Optuna has no public query for trials without a heartbeat row: its ORM models
         # are the only way to ask. Their start times are read back through the public
         # get_trial (the column's time zone changed across Optuna versions), and compared
@@ -185,6 +184,7 @@ class HeartbeatRDBStorage(RDBStorage):
                         models.TrialModel.state == TrialState.RUNNING,
                         ~models.TrialModel.heartbeats.any())
                 .all()) if trial_id not in stale]
-        cutoff = datetime.datetime.now() - datetime.timedelta(seconds=grace)
+        # (grace_period is always set: heartbeat_kwargs fills in its default)
+        cutoff = datetime.datetime.now() - datetime.timedelta(seconds=self.grace_period)
         return stale + [trial_id for trial_id in never_beat
                         if (self.get_trial(trial_id).datetime_start or cutoff) < cutoff]

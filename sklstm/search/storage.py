@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from .heartbeat import HeartbeatJournalStorage, HeartbeatRDBStorage
 
-__all__ = ["DEFAULT_STORAGE_PATH", "describe_storage", "resolve_storage"]
+__all__ = ["DEFAULT_STORAGE_PATH", "describe_storage", "resolve_storage", "sqlite_file"]
 
 #: Journal file used when no storage is given.
 DEFAULT_STORAGE_PATH = "sklstm-study.journal"
@@ -81,10 +81,32 @@ def _check_journal_file(path):
                              "its first line is not a journal entry")
 
 
+def sqlite_file(url):
+    """The file of an SQLite URL, or None (another database, or SQLite in memory).
+
+    Parameters
+    ----------
+    url : sqlalchemy.engine.URL
+        A parsed database URL.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> from sqlalchemy.engine import make_url
+    >>> sqlite_file(make_url("sqlite:///runs/study.db")), sqlite_file(make_url("sqlite://"))
+    ('runs/study.db', None)
+    """
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return url.database
+    return None
+
+
 def _check_sqlite_file(path):
     """Refuse an existing file that is not an SQLite database of Optuna (or empty)."""
-    if not path or path == ":memory:" or not os.path.isfile(path) \
-            or os.path.getsize(path) == 0:
+    if not os.path.isfile(path) or os.path.getsize(path) == 0:
         return
     with open(path, "rb") as f:
         if f.read(16) != b"SQLite format 3\x00":
@@ -134,8 +156,9 @@ def _rdb(url: str, heartbeat) -> RDBStorage:
             f"postgresql://USER@HOST/DB, mysql+pymysql://..., or redis://... ({exc})"
         ) from exc
     shown = parsed.render_as_string(hide_password=True)
-    if parsed.drivername.split("+")[0] == "sqlite":
-        _check_sqlite_file(parsed.database)
+    database_file = sqlite_file(parsed)
+    if database_file:
+        _check_sqlite_file(database_file)
     try:
         dialect.import_dbapi()
     except ImportError as exc:
@@ -154,10 +177,8 @@ def _rdb(url: str, heartbeat) -> RDBStorage:
         parsed.render_as_string(hide_password=False),
         engine_kwargs={"pool_pre_ping": True}, **heartbeat or {},
     )
-    is_sqlite_file = (parsed.drivername.split("+")[0] == "sqlite"
-                      and parsed.database not in (None, "", ":memory:"))
     try:
-        return _create_schema_once(open_storage, parsed.database if is_sqlite_file else None)
+        return _open_creating_schema_once(open_storage, database_file)
     except Exception as exc:
         raise ValueError(f"cannot open storage {shown!r}: {exc}") from exc
 
@@ -171,7 +192,7 @@ def _lost_schema_race(exc):
     return isinstance(exc, IntegrityError) or "already exists" in str(exc)
 
 
-def _create_schema_once(open_storage, sqlite_path):
+def _open_creating_schema_once(open_storage, sqlite_path):
     """``open_storage()``, safe when several workers open a new database together.
 
     Each worker creates Optuna's tables and version row if they are missing; started

@@ -1,5 +1,7 @@
 """Opening storages: workers that open one new database together all get it."""
 
+import time
+
 import pytest
 
 from .helpers import load_study, needs_postgres, python
@@ -21,8 +23,6 @@ optuna.create_study(study_name=name, storage=resolve_storage(url), load_if_exist
 def test_workers_opening_a_new_database_together_all_succeed(storage_url, study_name):
     # Each creates Optuna's schema if missing; before the fix, the losers of that race
     # failed with "table studies already exists" (seen in CI on 2 cores).
-    import time
-
     start_at = time.time() + 6  # after every worker has imported optuna
     workers = [python(OPENING_WORKER, storage_url, study_name, start_at) for _ in range(4)]
     outputs = [w.communicate(timeout=120) for w in workers]

@@ -49,9 +49,9 @@ from torch.nn import functional as F
 
 import sklstm
 from sklstm import LSTMClassifier
-from sklstm._data.batching import BatchLoader
-from sklstm._data.tensors import SequenceDataset
-from sklstm._data.timesteps import to_sequences
+from sklstm.data.batching import BatchLoader
+from sklstm.data.tensors import SequenceDataset
+from sklstm.data.timesteps import to_sequences
 from sklstm.datasets import make_sequence_classification
 
 RESULTS = Path(__file__).parent / "results" / "bucketing.md"
@@ -80,7 +80,7 @@ def fit(mode, X, y, **params):
     clf = LSTMClassifier(bucketing=mode is True, **params)
     if mode != "longest":
         return clf.fit(X, y)
-    with mock.patch("sklstm.estimators._net_setup.BatchLoader", PadToLongest):
+    with mock.patch("sklstm.training.setup.BatchLoader", PadToLongest):
         return clf.fit(X, y)
 
 

@@ -65,10 +65,11 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 import sklstm
-import sklstm.estimators._net_setup as estimator_base
+import sklstm.training.setup as net_setup
 from sklstm import LSTMClassifier
+from sklstm.data import BatchLoader
 from sklstm.network import LSTMNetwork
-from sklstm.training import BatchLoader, SequenceNet, net_class
+from sklstm.training import SequenceNet, net_class
 from sklstm.training.optimizers import optimizer_defaults
 
 IMPLS = ("hand", "sklstm", "skorch")
@@ -290,14 +291,14 @@ def bench_paired(X, y, size, batch_size, threads, n_pairs, log):
         gc.collect()
         if impl.startswith("sklstm"):
             # the estimator builds its loader and net itself: swap the classes it uses
-            estimator_base.BatchLoader = LockstepBatchLoader
+            net_setup.BatchLoader = LockstepBatchLoader
             if impl == "sklstm_stock":
-                estimator_base.net_class = lambda: SequenceNet
+                net_setup.net_class = lambda: SequenceNet
             try:
                 fit_sklstm(X, y, size, batch_size, epochs, 1, threads)
             finally:
-                estimator_base.BatchLoader = BatchLoader
-                estimator_base.net_class = net_class
+                net_setup.BatchLoader = BatchLoader
+                net_setup.net_class = net_class
         else:
             fit_skorch(X, y, size, batch_size, epochs, 1,
                        iterator_train=LockstepDataLoader)

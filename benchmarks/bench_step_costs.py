@@ -6,7 +6,7 @@
    shape it has not met before. A forward/backward/step over 40 lengths never seen
    is timed against the same 40 lengths again; the difference per shape is the
    set-up cost that rounding batch widths to multiples of 8
-   (:data:`sklstm._data.tensors.LENGTH_MULTIPLE`) keeps from recurring.
+   (:data:`sklstm.data.tensors.LENGTH_MULTIPLE`) keeps from recurring.
 
 Run from the repository root::
 

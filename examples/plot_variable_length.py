@@ -26,9 +26,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from sklstm import LSTMClassifier
+from sklstm.data import BatchLoader, SequenceDataset
 from sklstm.datasets import make_sequence_classification
 from sklstm.preprocessing import SequencePadder, SequenceScaler
-from sklstm.training import BatchLoader, SequenceDataset
 
 X, y = make_sequence_classification(
     n_samples=600, n_timesteps=300, n_features=3, variable_length=True,

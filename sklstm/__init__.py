@@ -6,11 +6,10 @@ scikit-learn searches and Optuna studies can select them by cross-validation.
 """
 
 from . import _moved
+from ._version import __version__
 from .estimators import LSTMClassifier, LSTMRegressor
 from .persistence import load
 from .profiling import profile_batch_sizes
-
-__version__ = "0.2.0.dev0"
 
 __all__ = ["LSTMClassifier", "LSTMRegressor", "__version__", "load", "profile_batch_sizes"]
 

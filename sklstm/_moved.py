@@ -16,18 +16,25 @@ import warnings
 #: old module -> module that holds its names now
 MOVED = {
     "sklstm.module": "sklstm.network",
-    "sklstm.dataset": "sklstm._data.tensors",
-    "sklstm.batching": "sklstm._data.batching",
-    "sklstm.sequences": "sklstm._data.timesteps",
+    "sklstm.dataset": "sklstm.data.tensors",
+    "sklstm.batching": "sklstm.data.batching",
+    "sklstm.sequences": "sklstm.data.timesteps",
     "sklstm.device": "sklstm.resources.device",
     "sklstm.lr_scaling": "sklstm.training.lr_scaling",
+    # 0.2.0.dev: the private data layer became the public sklstm.data (old pickles
+    # name its modules), and the memory budget's module got a name of its own
+    "sklstm._data": "sklstm.data",
+    **{f"sklstm._data.{stage}": f"sklstm.data.{stage}" for stage in (
+        "batching", "containers", "tensors", "timesteps", "validation", "vocabulary")},
+    "sklstm.resources.budget": "sklstm.resources.memory_budget",
+    "sklstm.search.budget": "sklstm.search.trial_budget",
 }
 
 #: where the docs point users instead of a private module
 _PUBLIC = {
-    "sklstm._data.tensors": "sklstm.training",
-    "sklstm._data.batching": "sklstm.training",
-    "sklstm._data.timesteps": "the estimators (input conversion is internal now)",
+    "sklstm.data.tensors": "sklstm.data",
+    "sklstm.data.batching": "sklstm.data",
+    "sklstm.data.timesteps": "the estimators (input conversion is internal now)",
 }
 
 

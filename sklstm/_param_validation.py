@@ -1,9 +1,9 @@
-"""Parameter constraints on top of scikit-learn's ``sklearn.utils._param_validation``.
+"""Parameter constraints on top of scikit-learn's parameter validation.
 
 scikit-learn's machinery (``_parameter_constraints``, ``_fit_context``,
-``validate_params``) does the checking and words the errors. Two gaps are filled
-here, because users pass these and scikit-learn's constraints refuse or misread
-them:
+``validate_params``, private names fenced in :mod:`sklstm._compat.sklearn`) does the
+checking and words the errors. Two gaps are filled here, because users pass these and
+scikit-learn's constraints refuse or misread them:
 
 * numpy scalars and 0-d arrays (``np.int64(32)``, ``np.array(0.01)``, the values of a
   grid written with ``np.array``) become the Python numbers they hold before they are
@@ -19,16 +19,14 @@ import inspect
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import (
-    Interval,
-    validate_parameter_constraints,
-    validate_params,
-)
+
+from ._compat.sklearn import Interval, ParamsValidationHook, validate_params
 
 __all__ = [
     "PlainParamsMixin",
     "extended_signature",
     "integers",
+    "plain_label",
     "plain_params",
     "plain_value",
     "reals",
@@ -85,6 +83,19 @@ def plain_value(value):
     return value
 
 
+def plain_label(value):
+    """A class label as the Python value it holds, so messages show ``1.0``, not
+    ``np.float64(1.0)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plain_label(np.float64(1.0)), plain_label(np.str_("up"))
+    (1.0, 'up')
+    """
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def plain_params(params):
     """A copy of a ``name -> value`` dict with every value passed through :func:`plain_value`.
 
@@ -128,15 +139,12 @@ def validate_plain_params(constraints):
     return decorate
 
 
-class PlainParamsMixin:
+class PlainParamsMixin(ParamsValidationHook):
     """Estimator mixin: ``_fit_context`` checks ``_parameter_constraints`` on the Python
     numbers that numpy scalars and 0-d arrays hold, so ``np.int64(32)`` is a valid int."""
 
-    def _validate_params(self):
-        validate_parameter_constraints(
-            self._parameter_constraints, plain_params(self.get_params(deep=False)),
-            caller_name=type(self).__name__,
-        )
+    def _params_to_validate(self):
+        return plain_params(self.get_params(deep=False))
 
 
 def extended_signature(init, **extra):

@@ -149,10 +149,9 @@ def _tune(args) -> int:
     # Imported here so that ``sklstm --help`` stays fast and works without optuna.
     import optuna
 
-    from sklstm import LSTMClassifier, LSTMRegressor
-
     from .datasets import load_dataset
-    from .estimators._checks import check_fit_data
+    from .estimators import LSTMClassifier, LSTMRegressor
+    from .estimators._base import check_fit_data
     from .search.objective import make_objective
     from .search.report import results_table, summary
     from .search.space import load_space

@@ -13,7 +13,7 @@ from numpydoc.validate import validate
 
 PUBLIC_MODULES = [
     "sklstm", "sklstm.preprocessing", "sklstm.windows", "sklstm.datasets", "sklstm.search",
-    "sklstm.training", "sklstm.network", "sklstm.resources", "sklstm.persistence",
+    "sklstm.training", "sklstm.data", "sklstm.network", "sklstm.resources", "sklstm.persistence",
 ]
 
 #: numpydoc checks every public docstring must pass: it exists, documents every

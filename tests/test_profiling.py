@@ -113,14 +113,14 @@ def test_the_estimators_budget_is_used_when_none_is_given(data):
 @pytest.mark.parametrize("error", [MemoryBudgetError("too big"),
                                    torch.cuda.OutOfMemoryError("CUDA out of memory")])
 def test_out_of_memory_marks_the_row_and_goes_on(data, monkeypatch, error):
-    train = estimator_base.BaseLSTM._train
+    train = estimator_base.train
 
-    def train_or_run_out(self, p, *args):
-        if p.batch_size >= 8:
+    def train_or_run_out(plan, *args, **kwargs):
+        if plan.batch_size >= 8:
             raise error
-        return train(self, p, *args)
+        return train(plan, *args, **kwargs)
 
-    monkeypatch.setattr(estimator_base.BaseLSTM, "_train", train_or_run_out)
+    monkeypatch.setattr(estimator_base, "train", train_or_run_out)
     X, y = data
     out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[4, 8, 16, 2],
                               n_steps=1)
@@ -132,10 +132,10 @@ def test_out_of_memory_marks_the_row_and_goes_on(data, monkeypatch, error):
 
 
 def test_other_errors_are_raised(data, monkeypatch):
-    def fail(self, *args):
+    def fail(*args, **kwargs):
         raise RuntimeError("not a memory error")
 
-    monkeypatch.setattr(estimator_base.BaseLSTM, "_train", fail)
+    monkeypatch.setattr(estimator_base, "train", fail)
     X, y = data
     with pytest.raises(RuntimeError, match="not a memory error"):
         profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[4], n_steps=1)

@@ -8,8 +8,8 @@ All are local and reproducible under ``random_state``.
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import StrOptions
 
+from .._compat.sklearn import StrOptions
 from .._param_validation import integers, reals, validate_plain_params
 
 __all__ = ["make_drift_regression", "make_motion_recordings", "make_shape_in_series"]

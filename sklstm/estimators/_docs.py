@@ -114,7 +114,7 @@ default="adam"
         size. None means numeric sequences.
     vocab_size : int or None, default=None
         Number of token ids (largest id + 1). None infers it from the training
-        data, up to 2**20 ids (``sklstm._data.vocabulary.MAX_INFERRED_VOCAB``: a
+        data, up to 2**20 ids (``sklstm.data.vocabulary.MAX_INFERRED_VOCAB``: a
         larger id is refused before the embedding is built; set ``vocab_size``
         to want one that large); ids at or above it are rejected at prediction
         time.

@@ -9,14 +9,16 @@ from sklearn.utils import assert_all_finite, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from torch import nn
 
-from ..persistence._model import SaveMixin
+from .._param_validation import plain_label
+from ..persistence._registry import register_estimator
 from . import _docs
 from ._base import BaseLSTM
-from ._checks import plain_label, target_shape
+from ._data_checks import target_shape
 
 
+@register_estimator
 @_docs.fill
-class LSTMClassifier(ClassifierMixin, SaveMixin, BaseLSTM):
+class LSTMClassifier(ClassifierMixin, BaseLSTM):
     """LSTM classifier for sequences, trained by skorch.
 
     Binary and multiclass; labels of any type (strings too). Batch size,
@@ -61,18 +63,18 @@ class LSTMClassifier(ClassifierMixin, SaveMixin, BaseLSTM):
             check_classification_targets(y)
         except ValueError as exc:
             raise ValueError(f"{exc} (in y; for continuous targets use LSTMRegressor)") from exc
-        self.classes_, encoded = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
+        classes, encoded = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in y, but y "
-                f"contains only one class: {plain_label(self.classes_[0])!r}."
+                f"contains only one class: {plain_label(classes[0])!r}."
             )
-        return encoded.astype(np.int64)
+        return encoded.astype(np.int64), {"classes_": classes}
 
     _loss = nn.CrossEntropyLoss
 
-    def _n_outputs(self):
-        return len(self.classes_)
+    def _n_outputs(self, target):
+        return len(target["classes_"])
 
     def _trivial_loss(self, y_train):
         # cross-entropy of predicting the class frequencies: their entropy

@@ -8,14 +8,15 @@ from sklearn.utils.validation import check_array
 from torch import nn
 
 from .._param_validation import extended_signature
-from ..persistence._model import SaveMixin
+from ..persistence._registry import register_estimator
 from . import _docs
 from ._base import BaseLSTM
-from ._checks import target_shape
+from ._data_checks import target_shape
 
 
+@register_estimator
 @_docs.fill
-class LSTMRegressor(RegressorMixin, SaveMixin, BaseLSTM):
+class LSTMRegressor(RegressorMixin, BaseLSTM):
     """LSTM regressor for sequences, trained by skorch with mean squared error.
 
     Targets are 1D ``(n_samples,)`` or 2D ``(n_samples, n_outputs)`` (e.g. a
@@ -79,23 +80,23 @@ class LSTMRegressor(RegressorMixin, SaveMixin, BaseLSTM):
                 raise
             raise ValueError(f"y holds non-numeric values ({exc}); {type(self).__name__} "
                              "needs numbers (for class labels use LSTMClassifier).") from exc
-        self._y_is_1d = y.ndim == 1
         y2d = y.reshape(len(y), -1).astype(np.float64)
-        self.n_outputs_ = y2d.shape[1]
+        n_outputs = y2d.shape[1]
         if self.scale_target:
-            self.target_mean_ = y2d.mean(axis=0)
+            mean = y2d.mean(axis=0)
             std = y2d.std(axis=0)
-            self.target_scale_ = np.where(std > 10 * np.finfo(np.float64).eps * (
-                1 + np.abs(self.target_mean_)), std, 1.0)
+            scale = np.where(std > 10 * np.finfo(np.float64).eps * (1 + np.abs(mean)),
+                             std, 1.0)
         else:
-            self.target_mean_ = np.zeros(self.n_outputs_)
-            self.target_scale_ = np.ones(self.n_outputs_)
-        return ((y2d - self.target_mean_) / self.target_scale_).astype(np.float32)
+            mean, scale = np.zeros(n_outputs), np.ones(n_outputs)
+        target = {"_y_is_1d": y.ndim == 1, "n_outputs_": n_outputs, "target_mean_": mean,
+                  "target_scale_": scale}
+        return ((y2d - mean) / scale).astype(np.float32), target
 
     _loss = nn.MSELoss
 
-    def _n_outputs(self):
-        return self.n_outputs_
+    def _n_outputs(self, target):
+        return target["n_outputs_"]
 
     def _trivial_loss(self, y_train):
         # mean squared error of predicting the mean of every output: their variance

@@ -17,7 +17,7 @@ densely instead:
 
 The same holds for every step's output, which the readouts of
 :mod:`~sklstm.network.pooling` read (``pooling`` other than ``"last"``): padded
-steps are masked out. Length bucketing (:class:`~sklstm._data.batching.BatchLoader`)
+steps are masked out. Length bucketing (:class:`~sklstm.data.batching.BatchLoader`)
 keeps the computed padding small.
 """
 

@@ -6,9 +6,13 @@ Loading runs no code from the file, unlike unpickling, so it is safe for files f
 others; pickle and joblib keep working for trusted files and for what this format does
 not hold (callbacks, custom optimizer classes, whole Pipelines). See
 :doc:`/reliability`.
+
+The estimators export and restore their own state (``estimator.save`` writes a
+:class:`ModelState`); this package encodes and decodes it and finds the class a
+file names in a registry of the package's estimators (``_registry.py``).
 """
 
 from ._file import FORMAT, FORMAT_VERSION
-from ._model import PRIVATE_ATTRIBUTES, load
+from ._model import load
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "PRIVATE_ATTRIBUTES", "load"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "load"]

@@ -25,6 +25,8 @@ import os
 
 import numpy as np
 
+from .._version import __version__
+
 __all__ = ["FORMAT", "FORMAT_VERSION", "read_model_file", "write_model_file"]
 
 #: ``__metadata__["format"]`` of every sklstm model file.
@@ -144,8 +146,6 @@ def read_model_file(path):
         raise _not_a_model(path, "its header is not a JSON object")
     version = header.get("format_version")
     if version != FORMAT_VERSION:
-        from .. import __version__
-
         written = header.get("sklstm_version", "an unknown version")
         newer = isinstance(version, int) and not isinstance(version, bool) \
             and version > FORMAT_VERSION

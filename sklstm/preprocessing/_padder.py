@@ -2,14 +2,14 @@
 
 from numbers import Real
 
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._data.containers import DENSE_FORMS
-from .._data.timesteps import pad_sequences
-from .._data.validation import validate_sequences
+from .._compat.sklearn import StrOptions, fit_context
 from .._param_validation import PlainParamsMixin, integers, plain_value
+from ..data.containers import DENSE_FORMS
+from ..data.timesteps import pad_sequences
+from ..data.validation import validate_sequences
 
 __all__ = ["SequencePadder"]
 
@@ -75,7 +75,7 @@ class SequencePadder(PlainParamsMixin, TransformerMixin, BaseEstimator):
             self, X, reset=reset, dtype="numeric", ensure_all_finite=False, allow_1d=True
         )
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Resolve the output length.
 

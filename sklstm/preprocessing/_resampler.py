@@ -1,12 +1,13 @@
 """SequenceResampler: a coarser time resolution, every ``factor`` steps averaged."""
 
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._data.containers import restore_container
-from .._data.timesteps import downsample_steps
-from .._data.validation import validate_sequences
+from .._compat.sklearn import fit_context
 from .._param_validation import PlainParamsMixin, integers
+from ..data.containers import restore_container
+from ..data.timesteps import downsample_steps
+from ..data.validation import validate_sequences
 
 __all__ = ["SequenceResampler"]
 
@@ -53,7 +54,7 @@ class SequenceResampler(PlainParamsMixin, TransformerMixin, BaseEstimator):
     def __init__(self, factor=2):
         self.factor = factor
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check ``X`` and record its features per timestep.
 

@@ -3,13 +3,13 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._data.containers import DENSE_FORMS, map_sequences
-from .._data.validation import validate_sequences
+from .._compat.sklearn import StrOptions, fit_context
 from .._param_validation import PlainParamsMixin, plain_value
+from ..data.containers import DENSE_FORMS, map_sequences
+from ..data.validation import validate_sequences
 
 __all__ = ["SequenceScaler"]
 
@@ -93,7 +93,7 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
             )
         return values
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Compute the per-feature statistics.
 

@@ -8,14 +8,12 @@ from numbers import Integral
 import numpy as np
 import torch
 from sklearn.base import clone, is_classifier
-from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import HasMethods, validate_params
-from sklearn.utils.validation import _num_samples
 
+from .._compat.sklearn import HasMethods, num_samples, safe_indexing, validate_params
 from .._param_validation import integers, plain_value
 from ..exceptions import MemoryBudgetError
 from ..resources import resolve_device
-from ..resources.budget import parse_memory
+from ..resources.memory_budget import parse_memory
 from ._table import _import_pandas, _profile_class
 from ._timer import _StepTimer
 
@@ -58,7 +56,7 @@ def _preference(X, n, rng):
 
 def _draw(X, y, needed, classifier):
     """Indices of the ``needed`` samples one profiled fit trains on."""
-    n = _num_samples(X)
+    n = num_samples(X)
     rng = np.random.default_rng([_SEED, needed])
     order, ragged = _preference(X, n, rng)
     if needed <= n:
@@ -92,7 +90,7 @@ def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_s
     # a classifier needs two samples (of two classes) even for one step of one sample
     needed = max(batch_size * (warmup_steps + n_steps), 2 if classifier else 1)
     idx = _draw(X, y, needed, classifier)
-    X_fit, y_fit = _safe_indexing(X, idx), _safe_indexing(y, idx)
+    X_fit, y_fit = safe_indexing(X, idx), safe_indexing(y, idx)
     row = dict(batch_size=batch_size, seq_len=seq_len, timesteps=None,
                samples_per_s=np.nan, step_time_s=np.nan, peak_memory=None, error=None)
     try:
@@ -302,11 +300,11 @@ def profile_batch_sizes(estimator, X, y, batch_sizes=(8, 16, 32, 64, 128, 256),
             f"{type(final).__name__}.")
     if y is None:
         raise ValueError("profile_batch_sizes trains the estimator and requires y; got None.")
-    n_samples = _num_samples(X)
-    if n_samples < 1 or _num_samples(y) != n_samples:
+    n_samples = num_samples(X)
+    if n_samples < 1 or num_samples(y) != n_samples:
         raise ValueError(
             f"X and y must hold the same, positive number of samples; got {n_samples} "
-            f"and {_num_samples(y)}.")
+            f"and {num_samples(y)}.")
     device = resolve_device(final.device)
     budget, source = _budget(plain_value(max_memory), final, device)
     classifier = is_classifier(final)

@@ -16,8 +16,8 @@ imported on first use, so :func:`fit_stats_scorers` works without it.
 from __future__ import annotations
 
 import importlib
+import warnings
 
-from ..datasets import load_dataset  # its home; kept here, where `sklstm tune` users met it
 from .metrics import FIT_STATS, FitStatScorer, fit_stats, fit_stats_scorers
 from .pipeline import final_estimator, final_prefix
 
@@ -36,7 +36,7 @@ _LAZY = {
     "make_pruner": "study",
     "run_study": "study",
     "selected_trial": "selection",
-    "TrialBudget": "budget",
+    "TrialBudget": "trial_budget",
     "HeartbeatRDBStorage": "heartbeat",
     "tune": "study",
     "results_table": "report",
@@ -50,12 +50,17 @@ __all__ = [
     "final_prefix",
     "fit_stats",
     "fit_stats_scorers",
-    "load_dataset",
     *_LAZY,
 ]
 
 
 def __getattr__(name):
+    if name == "load_dataset":  # its one home is sklstm.datasets; `sklstm tune` users met it here
+        warnings.warn("sklstm.search.load_dataset moved to sklstm.datasets.load_dataset; the "
+                      "old path stops working in sklstm 0.3.", FutureWarning, stacklevel=2)
+        from ..datasets import load_dataset
+
+        return load_dataset
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     try:

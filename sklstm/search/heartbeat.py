@@ -12,8 +12,9 @@ Optuna implements this for RDB storages (SQLite, PostgreSQL, MySQL), with one ga
 :class:`HeartbeatRDBStorage` closes: a trial whose worker died after creating it but
 before its first heartbeat has no heartbeat row, and Optuna never fails it. Journal files have
 no heartbeat in Optuna, so :class:`HeartbeatJournalStorage` adds one through the same
-protocol (Optuna's ``BaseHeartbeat``, a private class: its methods are the ones Optuna
-calls), keeping the heartbeat in a system attribute of the trial. The journal stays a
+protocol (Optuna's ``BaseHeartbeat``, a private class fenced in
+:mod:`sklstm._compat.optuna`, with the other private pieces used here), keeping the
+heartbeat in a system attribute of the trial. The journal stays a
 plain Optuna journal. Heartbeats compare wall clocks: workers sharing a journal file
 across machines need synchronised clocks (NTP), as for the grace period of an RDB.
 """
@@ -25,10 +26,15 @@ import inspect
 import time
 
 from optuna.storages import JournalStorage, RDBStorage, RetryFailedTrialCallback
-from optuna.storages._heartbeat import BaseHeartbeat
-from optuna.storages._rdb import models
-from optuna.storages._rdb.storage import _create_scoped_session
 from optuna.trial import TrialState
+
+from .._compat.optuna import (
+    StaleTrialsRDBStorage,
+    StorageHeartbeat,
+    frozen_trial_id,
+    require_verified,
+    running_trials_without_heartbeat,
+)
 
 __all__ = ["HEARTBEAT_ATTR", "HeartbeatJournalStorage", "HeartbeatRDBStorage",
            "heartbeat_kwargs"]
@@ -80,7 +86,7 @@ def heartbeat_kwargs(heartbeat_interval, grace_period=None, retry_failed=0):
     return kwargs
 
 
-class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
+class HeartbeatJournalStorage(JournalStorage, StorageHeartbeat):
     """An Optuna ``JournalStorage`` whose running trials send heartbeats.
 
     Parameters
@@ -89,6 +95,11 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
         The journal backend (a file).
     heartbeat_interval, grace_period, retry_failed
         As for :class:`HeartbeatRDBStorage`.
+
+    Raises
+    ------
+    sklstm._compat.UnverifiedVersionError
+        On an Optuna that sklstm's use of its heartbeat protocol was not verified on.
 
     Examples
     --------
@@ -100,16 +111,37 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
     """
 
     def __init__(self, log_storage, heartbeat_interval, grace_period=None, retry_failed=0):
+        require_verified("Heartbeats on a journal file",
+                         "Store the study in a database (sqlite:///study.db), whose "
+                         "heartbeats Optuna implements, or turn heartbeats off")
         super().__init__(log_storage)
         self._heartbeat_interval = heartbeat_interval
         self._grace_period = grace_period or 2 * heartbeat_interval
         self._stale_callback = _stale_callback(retry_failed)
 
     def record_heartbeat(self, trial_id):
-        """Record that the trial's worker is alive (Optuna's heartbeat thread calls it)."""
+        """Record that the trial's worker is alive (Optuna's heartbeat thread calls it).
+
+        Parameters
+        ----------
+        trial_id : int
+            The trial's id in this storage.
+        """
         self.set_trial_system_attr(trial_id, HEARTBEAT_ATTR, time.time())
 
-    def _get_stale_trial_ids(self, study_id):
+    def stale_trial_ids(self, study_id):
+        """RUNNING trials without a heartbeat for longer than the grace period.
+
+        Parameters
+        ----------
+        study_id : int
+            The study's id in this storage.
+
+        Returns
+        -------
+        list of int
+            Their ids; a trial that never sent a heartbeat counts from its start.
+        """
         now = time.time()
         stale = []
         for trial in self.get_all_trials(study_id, deepcopy=False,
@@ -118,23 +150,29 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
             if beat is None:  # no heartbeat yet: count from the trial's start
                 beat = trial.datetime_start.timestamp() if trial.datetime_start else now
             if now - beat > self._grace_period:
-                stale.append(trial._trial_id)
+                stale.append(frozen_trial_id(self, study_id, trial))
         return stale
 
     def get_heartbeat_interval(self):
-        """Seconds between heartbeats."""
+        """Seconds between heartbeats.
+
+        Returns
+        -------
+        int
+        """
         return self._heartbeat_interval
 
     def get_heartbeat_stale_trial_callback(self):
-        """The callback run on a trial failed for its missing heartbeat (Optuna >= 4.9)."""
+        """The callback run on a trial failed for its missing heartbeat.
+
+        Returns
+        -------
+        optuna.storages.RetryFailedTrialCallback or None
+        """
         return self._stale_callback
 
-    def get_failed_trial_callback(self):
-        """The same callback, under the name Optuna < 4.9 asks for."""
-        return self._stale_callback
 
-
-class HeartbeatRDBStorage(RDBStorage):
+class HeartbeatRDBStorage(StaleTrialsRDBStorage):
     """Optuna's ``RDBStorage`` that also fails trials that never sent a heartbeat.
 
     Optuna fails a RUNNING trial whose last heartbeat is too old, but skips one with no
@@ -171,20 +209,27 @@ class HeartbeatRDBStorage(RDBStorage):
         super().__init__(url, engine_kwargs=engine_kwargs,
                          **heartbeat_kwargs(heartbeat_interval, grace_period, retry_failed))
 
-    def _get_stale_trial_ids(self, study_id):
-        stale = super()._get_stale_trial_ids(study_id)
-        # Optuna has no public query for trials without a heartbeat row: its ORM models
-        # are the only way to ask. Their start times are read back through the public
-        # get_trial (the column's time zone changed across Optuna versions), and compared
-        # with this worker's clock, as Optuna's own frozen trials are.
-        with _create_scoped_session(self.scoped_session) as session:
-            never_beat = [trial_id for (trial_id,) in (
-                session.query(models.TrialModel.trial_id)
-                .filter(models.TrialModel.study_id == study_id,
-                        models.TrialModel.state == TrialState.RUNNING,
-                        ~models.TrialModel.heartbeats.any())
-                .all()) if trial_id not in stale]
-        # (grace_period is always set: heartbeat_kwargs fills in its default)
+    def more_stale_trial_ids(self, study_id, stale):
+        """RUNNING trials without any heartbeat, started longer than the grace period ago.
+
+        Parameters
+        ----------
+        study_id : int
+            The study's id in this storage.
+        stale : list of int
+            The trials Optuna found stale (their heartbeat is too old).
+
+        Returns
+        -------
+        list of int
+            The ids of the others to fail.
+        """
+        never_beat = [trial_id for trial_id in running_trials_without_heartbeat(self, study_id)
+                      if trial_id not in stale]
+        # Their start times are read back through the public get_trial (the column's time
+        # zone changed across Optuna versions), and compared with this worker's clock, as
+        # Optuna's own frozen trials are. (grace_period is always set: heartbeat_kwargs
+        # fills in its default.)
         cutoff = datetime.datetime.now() - datetime.timedelta(seconds=self.grace_period)
-        return stale + [trial_id for trial_id in never_beat
-                        if (self.get_trial(trial_id).datetime_start or cutoff) < cutoff]
+        return [trial_id for trial_id in never_beat
+                if (self.get_trial(trial_id).datetime_start or cutoff) < cutoff]

@@ -25,21 +25,19 @@ import numpy as np
 import optuna
 from sklearn.base import clone
 from sklearn.metrics import check_scoring
-from sklearn.utils import _safe_indexing
 from skorch.callbacks import Callback
 
-from .budget import FAIL_REASON, INTERRUPTED
+from .._compat.sklearn import safe_indexing
 from .metrics import FIT_STATS, check_multi_objective, fit_stats
 from .pipeline import final_estimator, final_prefix
 from .selection import resolve_cv
 from .space import resolve_space, sample_resolved
+from .trial_budget import FAIL_REASON, INTERRUPTED
 
 __all__ = ["CVObjective", "EpochScoreReporter", "make_objective"]
 
 #: Name of the reporting callback inside the LSTM's ``callbacks`` list.
 CALLBACK_NAME = "sklstm_optuna_reporter"
-
-
 
 
 class EpochScoreReporter(Callback):
@@ -82,10 +80,24 @@ class EpochScoreReporter(Callback):
         self.scorer = scorer
         self.step_offset = step_offset
 
-    def _get_param_names(self):
-        # The trial, estimator and data are references, not hyper-parameters: keep them out
-        # of net.get_params() (which would otherwise walk into the Pipeline being fitted).
-        return ["step_offset"]
+    def get_params(self, deep=True):
+        """The callback's one hyper-parameter, ``{"step_offset": ...}``.
+
+        The trial, estimator and data are references, not hyper-parameters: they stay
+        out of ``net.get_params()``, which would otherwise walk into the Pipeline being
+        fitted.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Unused (the callback holds no estimator parameters of its own).
+
+        Returns
+        -------
+        dict
+            ``{"step_offset": step_offset}``.
+        """
+        return {"step_offset": self.step_offset}
 
     def __deepcopy__(self, memo):
         # sklstm deep-copies callbacks at fit; the copy must still point at the live trial
@@ -290,8 +302,8 @@ class CVObjective:
 
     def _fit_fold(self, trial, params, fold, train, test, reporting, stats):
         estimator = clone(self.estimator).set_params(**params)
-        X_train, X_test = _safe_indexing(self.X, train), _safe_indexing(self.X, test)
-        y_train, y_test = _safe_indexing(self.y, train), _safe_indexing(self.y, test)
+        X_train, X_test = safe_indexing(self.X, train), safe_indexing(self.X, test)
+        y_train, y_test = safe_indexing(self.y, train), safe_indexing(self.y, test)
         if reporting:
             final = final_estimator(estimator)
             reporter = EpochScoreReporter(

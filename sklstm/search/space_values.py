@@ -20,8 +20,12 @@ from optuna.distributions import (
     FloatDistribution,
     IntDistribution,
 )
-from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
 
+from .._compat.sklearn import (
+    InvalidParameterError,
+    parameter_constraints,
+    validate_parameter_constraints,
+)
 from .._param_validation import plain_value
 
 __all__ = ["check_space_values", "plain_spec"]
@@ -131,7 +135,7 @@ def check_space_values(resolved, estimator):
     """
     for name, (param, dist, value) in resolved.items():
         owner, leaf = _owner(estimator, param)
-        constraints = getattr(owner, "_parameter_constraints", {}).get(leaf)
+        constraints = parameter_constraints(owner).get(leaf)
         if constraints is None:
             continue
         owner_name = type(owner).__name__

@@ -33,6 +33,7 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from .._compat.optuna import verified_or_warn
 from .heartbeat import HeartbeatJournalStorage, HeartbeatRDBStorage
 
 __all__ = ["DEFAULT_STORAGE_PATH", "describe_storage", "resolve_storage", "sqlite_file"]
@@ -46,6 +47,11 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 def _journal_storage(backend, location, failure, heartbeat):
     """A journal storage on ``backend(location)`` (with heartbeats if asked), any
     failure as a ValueError."""
+    if heartbeat and not verified_or_warn(
+            "Heartbeats on a journal", "The journal is opened without heartbeats (as with "
+            "heartbeat_interval=None): a dead worker's trial stays RUNNING, holding its place "
+            "in the trial budget; a database (sqlite:///study.db) has Optuna's own heartbeats"):
+        heartbeat = None
     try:
         log = backend(location)
         if heartbeat:

@@ -19,12 +19,12 @@ from optuna.pruners import (
     SuccessiveHalvingPruner,
 )
 
-from .budget import TrialBudget
 from .metrics import check_multi_objective
 from .objective import make_objective
 from .report import ProgressBar
 from .selection import BASELINE, baseline_params
 from .storage import resolve_storage
+from .trial_budget import TrialBudget
 
 __all__ = ["PRUNERS", "create_or_load_study", "make_pruner", "run_study", "tune"]
 

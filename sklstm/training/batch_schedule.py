@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 
-from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 from skorch.callbacks import Callback
 
+from .._compat.sklearn import StrOptions, validate_parameter_constraints
 from .._param_validation import integers, plain_params, reals
 
 __all__ = ["BatchSizeSchedule"]
@@ -249,7 +249,7 @@ class BatchSizeSchedule(Callback):
         if iterator is None or not hasattr(iterator, "batch_size"):
             raise TypeError(
                 "BatchSizeSchedule: the net's training iterator has no batch_size to "
-                f"change ({type(iterator).__name__}); use sklstm.training.BatchLoader "
+                f"change ({type(iterator).__name__}); use sklstm.data.BatchLoader "
                 "as iterator_train, as the sklstm estimators do.")
         size = iterator.batch_size
         if net.micro_batch_size is None:  # the micro-batch is the batch as configured

@@ -23,7 +23,10 @@ import torch
 from safetensors.torch import load_file, save_file
 from skorch.callbacks import Callback, Checkpoint
 
-__all__ = ["FitCheckpoint"]
+__all__ = ["CHECKPOINT_NAMES", "FitCheckpoint"]
+
+#: Names of the callbacks that write a fit's state: skorch's Checkpoint, the RNG state.
+CHECKPOINT_NAMES = ("checkpoint", "checkpoint_rng")
 
 _STATE = "sklstm_fit.json"
 _RNG = "rng.safetensors"
@@ -75,7 +78,7 @@ class FitCheckpoint:
     --------
     >>> import tempfile
     >>> import numpy as np
-    >>> from sklstm._data.timesteps import Sequences
+    >>> from sklstm.data.timesteps import Sequences
     >>> seqs = Sequences(np.zeros((2, 3, 1), np.float32), None, 1, "3d")
     >>> FitCheckpoint(tempfile.mkdtemp(), {"lr": 0.01}, seqs, np.zeros(2)).epochs_done()
     0
@@ -172,8 +175,9 @@ class FitCheckpoint:
         list of (str, skorch.callbacks.Callback)
             Named callbacks for the net.
         """
-        return [("checkpoint", self.skorch),
-                ("checkpoint_rng", _RngCheckpoint(os.path.join(self.directory, _RNG)))]
+        weights, rng = CHECKPOINT_NAMES
+        return [(weights, self.skorch),
+                (rng, _RngCheckpoint(os.path.join(self.directory, _RNG)))]
 
     def restore(self, net):
         """Load the state into ``net`` (initialized here): weights, optimizer, history,

@@ -111,13 +111,13 @@ def stopping_callback(tol, n_iter_no_change, early_stopping, best_weights=None):
     )
 
 
-def check_convergence(estimator, net, max_epochs, lr):
+def check_convergence(name, net, max_epochs, lr):
     """Whether the stopping rule ended ``net``'s fit; warn if ``max_epochs`` did instead.
 
     Parameters
     ----------
-    estimator : BaseEstimator
-        Named in the warning.
+    name : str
+        The estimator's class name, for the warning.
     net : skorch.NeuralNet
         The fitted net.
     max_epochs : int
@@ -137,7 +137,6 @@ def check_convergence(estimator, net, max_epochs, lr):
     if stopper.misses_ >= stopper.patience:
         return True
     if len(net.history) >= max_epochs:
-        name = type(estimator).__name__
         warnings.warn(
             f"{name} did not converge: max_epochs={max_epochs} was reached while the "
             f"{stopper.monitor.replace('_', ' ')} still improved by more than "

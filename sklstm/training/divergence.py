@@ -17,7 +17,10 @@ from skorch.callbacks import Callback
 
 from ..exceptions import DivergenceError
 
-__all__ = ["BLOW_UP", "DivergenceGuard"]
+__all__ = ["BLOW_UP", "NAME", "DivergenceGuard"]
+
+#: Name of the guard in a net's callbacks.
+NAME = "divergence"
 
 #: An epoch's training loss above this many times the trivial model's loss is divergence.
 BLOW_UP = 100.0

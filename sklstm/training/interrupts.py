@@ -24,7 +24,10 @@ from skorch.callbacks import Callback
 
 from ..exceptions import FitInterruptedWarning
 
-__all__ = ["CtrlCGuard", "EpochSnapshot", "finish_interrupted"]
+__all__ = ["SNAPSHOT", "CtrlCGuard", "EpochSnapshot", "finish_interrupted"]
+
+#: Name of the callback that keeps the last complete epoch's weights.
+SNAPSHOT = "epoch_snapshot"
 
 
 class CtrlCGuard:
@@ -140,13 +143,13 @@ class EpochSnapshot(Callback):
         self.state_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
 
 
-def finish_interrupted(estimator, net, snapshot):
+def finish_interrupted(name, net, snapshot):
     """Put ``net`` back to its last complete epoch after an interrupt, and warn.
 
     Parameters
     ----------
-    estimator : BaseEstimator
-        Named in the warning.
+    name : str
+        The estimator's class name, for the warning.
     net : skorch.NeuralNet
         The net whose fit was interrupted.
     snapshot : EpochSnapshot
@@ -165,7 +168,7 @@ def finish_interrupted(estimator, net, snapshot):
             net.module_.load_state_dict(snapshot.state_)
         del net.history[snapshot.complete_:]
     warnings.warn(
-        f"{type(estimator).__name__}.fit was interrupted: the estimator keeps the model "
+        f"{name}.fit was interrupted: the estimator keeps the model "
         f"after epoch {snapshot.complete_} of at most {net.max_epochs} (n_epochs_, "
         "history_); fit again to train it to the end.",
         FitInterruptedWarning,

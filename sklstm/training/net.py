@@ -22,9 +22,10 @@ import torch
 from skorch import NeuralNet
 from skorch.utils import TeeGenerator
 
-from .._data.batching import split_batch
+from .._compat.skorch import set_training, step_optimizer, zero_grad
+from ..data.batching import split_batch
 from ..exceptions import MemoryBudgetError, MicroBatchShrunkWarning
-from ..resources.budget import OUT_OF_MEMORY, MemoryBudgetExceeded, format_bytes
+from ..resources.memory_budget import OUT_OF_MEMORY, MemoryBudgetExceeded, format_bytes
 
 __all__ = ["SequenceNet"]
 
@@ -183,7 +184,7 @@ class SequenceNet(NeuralNet):
         dict
             ``{"loss": unweighted mean loss, "y_pred": predictions}``.
         """
-        self._set_training(True)
+        set_training(self, True)
         Xi, yi = batch
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
@@ -220,7 +221,7 @@ class SequenceNet(NeuralNet):
         """One optimizer step over an effective batch, accumulated over micro-batches.
 
         As skorch's ``train_step``: the gradient computation is a closure handed to
-        every optimizer (``_step_optimizer``), which may call it several times
+        every optimizer (skorch's ``_step_optimizer``), which may call it several times
         (LBFGS); the first call's loss and predictions are returned. A step that
         runs out of memory before the optimizer changed anything is redone with
         half the micro-batch (``on_oom="shrink"``); see :meth:`shrink_micro_batch`.
@@ -259,7 +260,7 @@ class SequenceNet(NeuralNet):
 
         def step_fn():
             calls.append(1)
-            self._zero_grad_optimizer()
+            zero_grad(self)
             step = self._effective_batch_step(batch, **fit_params)
             step_accumulator.store_step(step)
             if scaler is not None:  # clipping callbacks must see true gradients
@@ -268,7 +269,7 @@ class SequenceNet(NeuralNet):
             return step["loss"]
 
         if scaler is None:
-            self._step_optimizer(step_fn)
+            step_optimizer(self, step_fn)
         else:  # GradScaler takes no closure: compute, then step and update once
             step_fn()
             scaler.step(self.optimizer_)

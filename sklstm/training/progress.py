@@ -13,7 +13,10 @@ import time
 
 from skorch.callbacks import Callback, ProgressBar
 
-__all__ = ["LOG_INTERVAL", "ProgressLog", "progress_callbacks"]
+__all__ = ["LOG_INTERVAL", "PROGRESS_NAMES", "ProgressLog", "progress_callbacks"]
+
+#: Names of the progress callbacks in a net: the log, the bar.
+PROGRESS_NAMES = ("progress_log", "progress_bar")
 
 #: Seconds of training between two lines of :class:`ProgressLog`.
 LOG_INTERVAL = 60.0
@@ -82,7 +85,8 @@ def progress_callbacks(name, max_epochs, verbose):
     >>> [name for name, _ in progress_callbacks("LSTMClassifier", 200, verbose=1)]
     ['progress_log', 'progress_bar']
     """
-    callbacks = [("progress_log", ProgressLog(name, max_epochs))]
+    log, bar = PROGRESS_NAMES
+    callbacks = [(log, ProgressLog(name, max_epochs))]
     if verbose >= 1:  # batches of every epoch, with tqdm's elapsed time and estimate
-        callbacks.append(("progress_bar", ProgressBar()))
+        callbacks.append((bar, ProgressBar()))
     return callbacks

@@ -7,7 +7,7 @@ import torch
 from skorch.callbacks import Callback, LRScheduler
 
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm._data.vocabulary import MAX_INFERRED_VOCAB
+from sklstm.data.vocabulary import MAX_INFERRED_VOCAB
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(20, 5, 2)).astype(np.float32)

@@ -6,8 +6,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklstm._data.containers import restore_container
-from sklstm._data.validation import validate_sequences
+from sklstm.data.containers import restore_container
+from sklstm.data.validation import validate_sequences
 from sklstm.preprocessing import SequencePadder, SequenceScaler
 
 

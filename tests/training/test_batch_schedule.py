@@ -13,9 +13,10 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.data import BatchLoader, SequenceDataset
 from sklstm.datasets import make_sequence_classification, make_sequence_regression
 from sklstm.network import LSTMNetwork
-from sklstm.training import BatchLoader, BatchSizeSchedule, SequenceDataset, net_class
+from sklstm.training import BatchSizeSchedule, net_class
 
 N = 40  # training samples; the micro-batch below is B
 B = 4

@@ -14,12 +14,12 @@ from skorch.callbacks import Callback, LRScheduler
 from torch import nn
 from torch.optim.lr_scheduler import StepLR
 
-import sklstm.estimators._net_setup as base
+import sklstm.training.setup as base
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm._data.batching import BatchLoader
-from sklstm._data.tensors import SequenceDataset
+from sklstm.data.batching import BatchLoader
+from sklstm.data.tensors import SequenceDataset
 from sklstm.network import LSTMNetwork
-from sklstm.training import FastSequenceNet, SequenceNet, fast_epoch_supported
+from sklstm.training import FastSequenceNet, SequenceNet
 
 from ..settings import TINY
 
@@ -146,13 +146,5 @@ def test_interrupted_epoch_keeps_the_losses_so_far():
 
 
 def test_the_installed_skorch_gets_the_speed_ups():
-    # fails loudly on a skorch release the speed-ups were not verified against: run
-    # this module against it, then widen VERIFIED_SKORCH (the estimators meanwhile
-    # train with the plain SequenceNet, so users are safe either way)
-    assert fast_epoch_supported(), "verify FastEpochMixin against this skorch version"
+    # (tests/_compat/test_skorch.py fails loudly on a skorch outside the verified range)
     assert type(LSTMClassifier(**TINY).fit(X, Y).net_) is FastSequenceNet
-
-
-@pytest.mark.parametrize("version", ["1.0.0", "1.5.0", "2.0", "dev"])
-def test_unverified_skorch_versions_fall_back_to_the_stock_loop(version):
-    assert not fast_epoch_supported(version)

@@ -9,7 +9,7 @@ from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import MemoryBudgetError, MicroBatchShrunkWarning
-from sklstm.resources.budget import OUT_OF_MEMORY
+from sklstm.resources.memory_budget import OUT_OF_MEMORY
 
 rng = np.random.default_rng(3)
 X = rng.normal(size=(96, 40, 3)).astype(np.float32)

@@ -14,17 +14,20 @@ with half the micro-batch (``on_oom="shrink"``).
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
+import time
 
 import numpy as np
 import torch
 
-from ..resources.budget import OUT_OF_MEMORY, format_bytes
-from ._net_setup import build_net
+from ..data.tensors import SequenceDataset
+from ..exceptions import MemoryBudgetError
+from ..resources.memory_budget import OUT_OF_MEMORY, format_bytes
+from .setup import build_net
 
-__all__ = ["MARGIN", "MARGIN_BYTES", "TRIAL_SIZES", "find_micro_batch", "warm_up"]
+__all__ = ["MARGIN", "MARGIN_BYTES", "TRIAL_SIZES", "choose_batch", "find_micro_batch",
+           "warm_up"]
 
 #: Share of the budget kept free, and at least :data:`MARGIN_BYTES`: later steps
 #: need more than the trial steps (the allocator's fragmentation: on the CPU a fit's
@@ -39,21 +42,52 @@ MARGIN_BYTES = 8 * 2**20
 TRIAL_SIZES = (4, 64)
 
 
-def find_micro_batch(estimator, p, seed, seqs, dataset, budget):
+def choose_batch(plan, dataset, budget):
+    """Check the data against the budget and resolve ``batch_size="auto"``.
+
+    Parameters
+    ----------
+    plan : FitPlan
+        The fit's plan; its ``batch_size`` may be ``"auto"``.
+    dataset : SequenceDataset
+        The training tensors, already where the fit keeps them.
+    budget : MemoryBudget
+        The fit's ``max_memory``, measured from the fit's start.
+
+    Returns
+    -------
+    plan : FitPlan
+        ``plan`` with its micro-batch a number.
+    search : dict
+        ``batch_size_search_time_`` and ``batch_size_trials_`` of an automatic
+        choice; empty otherwise.
+    """
+    # only data copied to an accelerator count here: on the CPU the tensors share
+    # the arrays' memory, and the resident set's growth so far is noise
+    if budget.enforced and dataset.X.device.type != "cpu" and budget.used() > budget.limit:
+        raise MemoryBudgetError(
+            f"{plan.name}: the training data alone take {format_bytes(budget.used())}, "
+            f"more than max_memory={format_bytes(budget.limit)}; raise max_memory or "
+            "shorten the sequences (seq_len, downsample).")
+    if plan.batch_size != "auto":
+        return plan, {}
+    start = time.perf_counter()
+    size, trials = find_micro_batch(plan, dataset, budget)
+    return dataclasses.replace(plan, batch_size=size), {
+        "batch_size_search_time_": time.perf_counter() - start,
+        "batch_size_trials_": [{"batch_size": s, "peak_memory": used}
+                               for s, used in sorted(trials.items())]}
+
+
+def find_micro_batch(plan, dataset, budget):
     """The micro-batch of ``batch_size="auto"`` for this model, data and budget.
 
     Parameters
     ----------
-    estimator : BaseLSTM
-        The estimator being fitted (its ``device_``, ``lr_`` are set).
-    p : SimpleNamespace
-        Its checked parameters.
-    seed : int
-        The fit's seed (the trial nets start from the fit's weights).
-    seqs : Sequences
-        The validated training sequences.
+    plan : FitPlan
+        The fit's plan (the trial nets start from the fit's weights).
     dataset : SequenceDataset
-        Their tensors.
+        The training tensors.
     budget : MemoryBudget
         The fit's budget.
 
@@ -80,14 +114,13 @@ def find_micro_batch(estimator, p, seed, seqs, dataset, budget):
 
     def peak(size):
         if size not in trials:
-            trials[size] = _trial_step(estimator, p, seed, seqs, dataset, order[:size],
-                                       budget)
+            trials[size] = _trial_step(plan, dataset.take(order[:size]), budget)
         return trials[size]
 
     small, large = (min(n, s) for s in TRIAL_SIZES)
     if target <= 0 or peak(small) > target:
         if target <= 0 or small == 1 or peak(1) > target:
-            raise budget.error(1, f"{type(estimator).__name__}: batch_size='auto'") from None
+            raise budget.error(1, f"{plan.name}: batch_size='auto'") from None
         small, large = 1, small  # the line through 1 and the first trial
     elif small == large or (large == n and peak(large) <= target):
         return n, trials  # every sample fits in one step
@@ -102,22 +135,20 @@ def find_micro_batch(estimator, p, seed, seqs, dataset, budget):
 _WARMED = set()
 
 
-def _run_steps(estimator, p, seed, seqs, batch, n_steps):
+def _run_steps(plan, batch, n_steps):
     """``n_steps`` training steps of a throwaway net on ``batch``, RNG untouched."""
-    device = estimator.device_
-    p = copy.copy(p)
-    p.callbacks, p.checkpoint, p.early_stopping = None, None, False
-    p.batch_size, p.accumulation_steps = len(batch[1]), 1
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(seed)
-        net = build_net(estimator, p, seed, seqs, effective_batch_size=p.batch_size,
-                        lr=p.lr, precision=estimator._precision)
+    trial = dataclasses.replace(
+        plan, callbacks=(), checkpoint=None, early_stopping=False,
+        batch_size=len(batch[1]), accumulation_steps=1, lr_scaling=None)
+    with torch.random.fork_rng(devices=plan.cuda_devices):
+        torch.manual_seed(plan.seed)
+        net = build_net(trial)
         net.initialize()
         for _ in range(n_steps):
             net.train_step(batch)
 
 
-def warm_up(estimator, p, seed, seqs, y_train):
+def warm_up(plan, seqs, y_train):
     """One step on two short samples, once per process and kind of fit.
 
     The first step of a kind (CPU or CUDA, tokens or numbers, padded or not, the
@@ -125,39 +156,41 @@ def warm_up(estimator, p, seed, seqs, y_train):
     caches become resident, on CUDA the context and cuDNN's workspace. Done before
     the fit's memory is measured, that one-time cost is not charged to the fit's
     ``peak_memory_`` or its budget.
+
+    Parameters
+    ----------
+    plan : FitPlan
+        The fit's plan.
+    seqs : Sequences
+        The validated training sequences.
+    y_train : ndarray
+        The encoded training targets.
     """
-    device = estimator.device_
-    key = (str(device), seqs.form == "tokens", seqs.lengths is None, p.pooling,
-           p.num_layers, p.bidirectional, p.hidden_size, estimator._precision)
+    key = (str(plan.device), seqs.form == "tokens", seqs.lengths is None, plan.pooling,
+           plan.num_layers, plan.bidirectional, plan.hidden_size, plan.precision)
     if key in _WARMED:
         return
-    from .._data.tensors import SequenceDataset
-
     two = min(2, len(seqs))
     width = min(seqs.values.shape[1], 8)
     lengths = None if seqs.lengths is None else np.minimum(seqs.lengths[:two], width)
     small = dataclasses.replace(seqs, values=seqs.values[:two, :width], lengths=lengths)
-    dataset = SequenceDataset.from_sequences(small, y_train[:two], device)
-    _run_steps(estimator, p, seed, small, dataset.take(torch.arange(two)), n_steps=1)
+    dataset = SequenceDataset.from_sequences(small, y_train[:two], plan.device)
+    _run_steps(plan, dataset.take(torch.arange(two)), n_steps=1)
     _WARMED.add(key)
 
 
-def _trial_step(estimator, p, seed, seqs, dataset, idx, budget):
-    """Peak bytes of training steps on the samples ``idx``; inf if they ran out.
+def _trial_step(plan, batch, budget):
+    """Peak bytes of training steps on ``batch``; inf if they ran out.
 
     Two steps: the second one meets the first one's freed memory in the
     allocator, as every later step of the fit does.
     """
     budget.restart(keep=False)
     try:
-        _run_steps(estimator, p, seed, seqs, dataset.take(idx), n_steps=2)
+        _run_steps(plan, batch, n_steps=2)
         return budget.used()
     except (OUT_OF_MEMORY, MemoryError):
         return math.inf
     finally:
         budget.restart(keep=False)
 
-
-def describe(trials):
-    """The trial steps, for messages: ``"4: 1.2 MiB, 64: 9.0 MiB"``."""
-    return ", ".join(f"{size}: {format_bytes(used)}" for size, used in sorted(trials.items()))

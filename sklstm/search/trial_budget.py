@@ -13,7 +13,9 @@ lock that every worker of the storage can see from the count until the new trial
 * in-memory storage: a thread lock (no other process can see that storage).
 
 Other storages (MySQL, Redis) get the count without the lock, that is Optuna's behaviour:
-with several workers a study may end with up to ``workers - 1`` trials more than asked.
+with several workers a study may end with up to ``workers - 1`` trials more than asked. So
+does every storage on an Optuna release that :mod:`sklstm._compat.optuna` was not verified
+on (finding the storage, its file or its engine needs Optuna's private attributes).
 """
 
 from __future__ import annotations
@@ -24,24 +26,18 @@ import warnings
 import zlib
 
 from optuna.exceptions import ExperimentalWarning
-from optuna.storages import InMemoryStorage, JournalStorage, RDBStorage, fail_stale_trials
-from optuna.storages._heartbeat import is_heartbeat_enabled
-from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+from optuna.storages import InMemoryStorage, RDBStorage, fail_stale_trials
+from optuna.storages.journal import JournalFileOpenLock
 from optuna.trial import TrialState
 from sqlalchemy import text
 
+from .._compat.optuna import heartbeat_interval, journal_file_path, study_storage, unwrap_storage
 from .storage import sqlite_file
 
 __all__ = ["TrialBudget", "budget_lock", "uses_budget"]
 
 #: Longest wait between two looks at a full budget with trials still running.
 _POLL_SECONDS = 5
-
-
-def _heartbeat_interval(study):
-    """The storage's heartbeat interval in seconds, or None without heartbeats."""
-    storage = study._storage  # Optuna gives no public handle on a study's storage
-    return storage.get_heartbeat_interval() if is_heartbeat_enabled(storage) else None
 
 #: User attribute of a trial that Ctrl-C interrupted (it does not use up the budget).
 INTERRUPTED = "sklstm_interrupted"
@@ -117,8 +113,9 @@ def budget_lock(storage, study_name):
 
     Parameters
     ----------
-    storage : optuna.storages.BaseStorage
-        The study's storage (Optuna wraps an ``RDBStorage`` in a cache; it is unwrapped).
+    storage : optuna.storages.BaseStorage or None
+        The study's storage (Optuna wraps an ``RDBStorage`` in a cache; it is unwrapped);
+        None if unknown.
     study_name : str
 
     Returns
@@ -135,14 +132,12 @@ def budget_lock(storage, study_name):
     >>> type(budget_lock(storage, "demo")).__name__
     'JournalFileOpenLock'
     """
-    # Optuna wraps RDBStorage in a private cache class and JournalStorage holds its backend
-    # privately; both keep it in ``_backend``, which is the only way to reach the engine or
-    # the file path of a storage handed to us.
-    backend = getattr(storage, "_backend", None)
-    if isinstance(backend, RDBStorage):
-        storage = backend
-    if isinstance(storage, JournalStorage) and isinstance(backend, JournalFileBackend):
-        return JournalFileOpenLock(f"{backend._file_path}.budget")
+    # Optuna keeps an RDBStorage's engine and a journal's file private: read through
+    # sklstm._compat.optuna, which answers "none" on an Optuna it was not verified on.
+    journal_file = journal_file_path(storage)
+    if journal_file:
+        return JournalFileOpenLock(f"{journal_file}.budget")
+    storage = unwrap_storage(storage)
     if isinstance(storage, RDBStorage):
         url = storage.engine.url
         if url.get_backend_name() == "postgresql":
@@ -190,8 +185,9 @@ class TrialBudget:
     def __init__(self, study, n_trials):
         self.study = study
         self.n_trials = n_trials
-        # ``study._storage``: Optuna gives no public handle on a study's storage.
-        self.lock = budget_lock(study._storage, study.study_name)
+        storage = study_storage(study)
+        self.lock = budget_lock(storage, study.study_name)
+        self._heartbeat = heartbeat_interval(storage)
         self._held = False
 
     def n_used(self) -> int:
@@ -216,7 +212,7 @@ class TrialBudget:
             True, with the lock still held until :meth:`release`, if one more
             trial fits; False, with the lock released, otherwise.
         """
-        heartbeat = _heartbeat_interval(self.study)
+        heartbeat = self._heartbeat
         while True:
             self.lock.acquire()
             self._held = True

@@ -1,7 +1,7 @@
 """The time axis: resample sequences, cut them to ``seq_len`` steps, pad them.
 
 :func:`to_sequences` is the estimators' way from user input to the arrays that
-become tensors: validate once (:mod:`~sklstm._data.validation`), resample
+become tensors: validate once (:mod:`~sklstm.data.validation`), resample
 (``downsample``), cut (``seq_len``), pad.
 """
 
@@ -197,10 +197,10 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
     Parameters
     ----------
     X : array-like or list of array-like
-        Sequence input (see :mod:`sklstm._data.containers`), or token ids.
+        Sequence input (see :mod:`sklstm.data.containers`), or token ids.
     estimator : BaseEstimator
         The estimator being fitted or used; receives or is checked against the
-        fitted feature bookkeeping (:func:`~sklstm._data.validation.validate_sequences`).
+        fitted feature bookkeeping (:func:`~sklstm.data.validation.validate_sequences`).
     reset : bool
         True in ``fit``, False at prediction time.
     seq_len : int or None, default=None

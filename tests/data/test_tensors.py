@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from sklstm._data.tensors import LENGTH_MULTIPLE, SequenceDataset
+from sklstm.data.tensors import LENGTH_MULTIPLE, SequenceDataset
 
 MAX_LEN = 101  # not a multiple of LENGTH_MULTIPLE: the last width is the stored one
 

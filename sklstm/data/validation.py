@@ -217,7 +217,7 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
     estimator : BaseEstimator
         The estimator or transformer being fitted (``reset=True``) or used.
     X : array-like, DataFrame or list of array-like
-        Sequence data in one of the forms of :mod:`sklstm._data.containers`, or token
+        Sequence data in one of the forms of :mod:`sklstm.data.containers`, or token
         ids when ``tokens``.
     reset : bool
         True in ``fit``, False afterwards.

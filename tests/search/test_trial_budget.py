@@ -7,8 +7,9 @@ import time
 import optuna
 import pytest
 
+from sklstm._compat.optuna import study_storage
 from sklstm.search import TrialBudget, resolve_storage, run_study
-from sklstm.search.budget import budget_lock
+from sklstm.search.trial_budget import budget_lock
 
 from .helpers import load_study, python
 
@@ -112,4 +113,4 @@ def test_lock_kind_per_storage(kind, lock, tmp_path):
         "other": lambda: optuna.storages.JournalStorage(_ListBackend()),
     }[kind]()
     study = optuna.create_study(storage=resolve_storage(storage))
-    assert type(budget_lock(study._storage, study.study_name)).__name__ == lock
+    assert type(budget_lock(study_storage(study), study.study_name)).__name__ == lock

@@ -3,7 +3,7 @@
 skorch's default ``DataLoader`` fetches and collates samples one at a time,
 which costs more than a small LSTM's forward pass. :class:`BatchLoader` draws
 one permutation per epoch and slices the tensors of a
-:class:`~sklstm._data.tensors.SequenceDataset` directly. :func:`split_batch` cuts
+:class:`~sklstm.data.tensors.SequenceDataset` directly. :func:`split_batch` cuts
 one effective batch into the micro-batches of gradient accumulation.
 """
 
@@ -28,7 +28,7 @@ def _unwrap(dataset):
 
 
 class BatchLoader:
-    """Iterable over the batches of a :class:`~sklstm._data.tensors.SequenceDataset`.
+    """Iterable over the batches of a :class:`~sklstm.data.tensors.SequenceDataset`.
 
     Used by skorch as ``iterator_train`` / ``iterator_valid``. Each pass
     (epoch) draws a fresh permutation from the loader's own generator, so

@@ -77,7 +77,7 @@ def restore_container(sequences, form):
 def map_sequences(func, data, form):
     """Apply ``func`` (acting on the last, feature axis) to validated sequence data.
 
-    ``data`` is what :func:`~sklstm._data.validation.validate_sequences` returned for
+    ``data`` is what :func:`~sklstm.data.validation.validate_sequences` returned for
     ``form``; the result has the same form.
     """
     if form == "3d":

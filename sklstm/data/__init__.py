@@ -10,4 +10,13 @@ One way through, in this order (each module one stage)::
       -> batching.py    BatchLoader: batches by index; split_batch: micro-batches
 
 Nothing after ``validation.py`` looks at the user's container again.
+
+Public here, for reusing the training loop with your own skorch setup:
+:class:`SequenceDataset` (the tensors a net trains on) and :class:`BatchLoader` (the
+iterator that cuts them into batches). The stage modules are internal.
 """
+
+from .batching import BatchLoader
+from .tensors import SequenceDataset
+
+__all__ = ["BatchLoader", "SequenceDataset"]

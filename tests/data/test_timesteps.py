@@ -7,7 +7,7 @@ from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm._data.timesteps import downsample_steps
+from sklstm.data.timesteps import downsample_steps
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(40, 11, 2)).astype(np.float32)

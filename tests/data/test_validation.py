@@ -1,4 +1,4 @@
-"""One rule for what a fitted estimator or transformer accepts (sklstm._data.validation).
+"""One rule for what a fitted estimator or transformer accepts (sklstm.data.validation).
 
 Any form whose features per timestep match the fit; 2D input is univariate sequences,
 and after a 2D fit its width must equal ``n_features_in_``.

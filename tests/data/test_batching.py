@@ -7,8 +7,8 @@ from numpy.testing import assert_array_equal
 from torch.utils.data import Subset
 
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm._data.batching import BatchLoader
-from sklstm._data.tensors import SequenceDataset
+from sklstm.data.batching import BatchLoader
+from sklstm.data.tensors import SequenceDataset
 
 N_SAMPLES = MAX_LEN = 600
 BATCH = 16

@@ -5,8 +5,8 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from sklstm import LSTMClassifier
-from sklstm.estimators._auto_batch import MARGIN, MARGIN_BYTES
 from sklstm.exceptions import MemoryBudgetError, MicroBatchShrunkWarning
+from sklstm.training.auto_batch import MARGIN, MARGIN_BYTES
 
 rng = np.random.default_rng(5)
 X = rng.normal(size=(400, 60, 3)).astype(np.float32)

@@ -22,7 +22,7 @@ LENGTH_MULTIPLE = 8
 class SequenceDataset(Dataset):
     """Padded sequences, their lengths and targets as tensors.
 
-    Built once from validated :class:`~sklstm._data.timesteps.Sequences`; batches are
+    Built once from validated :class:`~sklstm.data.timesteps.Sequences`; batches are
     taken with :meth:`take` by index slicing instead of collating samples one by
     one, which is what keeps the per-batch overhead of small models low.
 
@@ -54,7 +54,7 @@ class SequenceDataset(Dataset):
         Parameters
         ----------
         sequences : Sequences
-            Output of :func:`~sklstm._data.timesteps.to_sequences`.
+            Output of :func:`~sklstm.data.timesteps.to_sequences`.
         y : ndarray or None
             Encoded targets (int64 class indices or float32 values).
         device : torch.device, default=cpu

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from sklstm.resources import PeakMemory
-from sklstm.resources.budget import MemoryBudget, MemoryBudgetExceeded, parse_memory
 from sklstm.resources.device import fits_on_device
+from sklstm.resources.memory_budget import MemoryBudget, MemoryBudgetExceeded, parse_memory
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -1,0 +1,230 @@
+"""Every private scikit-learn name sklstm uses, imported once and re-exported plainly.
+
+Each name is sklearn's own object on a verified scikit-learn (:data:`VERIFIED`):
+
+=================================  ===================================================
+here                               scikit-learn (read in 1.6.1 and 1.9.1)
+=================================  ===================================================
+:func:`fit_context`                ``sklearn.base._fit_context``
+:func:`num_samples`                ``sklearn.utils.validation._num_samples``
+:func:`safe_indexing`              ``sklearn.utils._safe_indexing``
+``StrOptions``, ``Interval``,      ``sklearn.utils._param_validation``: the constraint
+``HasMethods``, ``Hidden``,        language of ``_parameter_constraints``, and its
+``validate_params``,               checks and error
+``validate_parameter_constraints``,
+``InvalidParameterError``
+:class:`ParamsValidationHook`      overrides ``BaseEstimator._validate_params``, the
+                                   method ``_fit_context`` calls before ``fit``
+:func:`parameter_constraints`      reads an estimator's ``_parameter_constraints``
+=================================  ===================================================
+
+sklstm's estimators still *declare* ``_parameter_constraints`` (the attribute sklearn
+reads) and ``__sklearn_tags__`` (public); that is no import.
+
+On a scikit-learn outside :data:`VERIFIED`, the decision is made once, here:
+
+* :func:`fit_context`, :func:`num_samples` and :func:`safe_indexing` are sklstm's
+  own equivalents on scikit-learn's public API (``get_config``, ``config_context``):
+  the parameters are checked before ``fit`` and nested validation is skipped, as
+  ``_fit_context`` does; what a newer ``_fit_context`` adds around a fit is left out;
+* the constraint language stays scikit-learn's own, the one its estimators validate
+  their parameters with, while it imports; a name that is gone makes the check that
+  needs it raise :class:`~sklstm._compat.UnverifiedVersionError`, naming the version
+  and what to install (importing sklstm still works).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import sklearn
+from sklearn import config_context, get_config
+
+from . import UnverifiedVersionError, unverified_message, within
+
+__all__ = ["VERIFIED", "HasMethods", "Hidden", "Interval", "InvalidParameterError",
+           "ParamsValidationHook", "StrOptions", "fit_context", "num_samples",
+           "parameter_constraints", "safe_indexing", "validate_estimator_params",
+           "validate_parameter_constraints", "validate_params", "verified"]
+
+#: scikit-learn (major, minor) versions these uses were verified on, inclusive.
+VERIFIED = ((1, 6), (1, 9))
+
+
+def verified(version=None):
+    """Whether the installed (or given) scikit-learn lies within :data:`VERIFIED`.
+
+    Parameters
+    ----------
+    version : str or None, default=None
+        A scikit-learn version string; None checks the installed one.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> verified("1.6.1"), verified("1.9.1"), verified("1.5.2"), verified("1.10.0")
+    (True, True, False, False)
+    """
+    return within(version or sklearn.__version__, VERIFIED)
+
+
+def _validation_stand_ins(error):
+    """Stand-ins for the constraint language when scikit-learn no longer has it.
+
+    Constraints and decorators are built when sklstm is imported, so building them
+    works; checking a value with them raises, naming the version.
+    """
+    high = VERIFIED[1]
+    message = unverified_message(
+        "scikit-learn", sklearn.__version__, VERIFIED, "Checking parameters",
+        f"This one lacks it ({error}); install scikit-learn<{high[0]}.{high[1] + 1}, or a "
+        "release of sklstm that supports it.")
+
+    def fail(*args, **kwargs):
+        raise UnverifiedVersionError(message)
+
+    class Constraint:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        is_satisfied_by = fail
+
+    class InvalidParameterError(ValueError, TypeError):  # as scikit-learn defines it
+        pass
+
+    def validate_params(constraints, **kwargs):
+        return lambda func: functools.wraps(func)(fail)
+
+    names = ("StrOptions", "Interval", "HasMethods", "Hidden")
+    return (*(type(name, (Constraint,), {}) for name in names), InvalidParameterError,
+            validate_params, fail)
+
+
+try:
+    from sklearn.utils._param_validation import (
+        HasMethods,
+        Hidden,
+        Interval,
+        InvalidParameterError,
+        StrOptions,
+        validate_parameter_constraints,
+        validate_params,
+    )
+except ImportError as error:  # pragma: no cover - an unverified scikit-learn
+    (StrOptions, Interval, HasMethods, Hidden, InvalidParameterError, validate_params,
+     validate_parameter_constraints) = _validation_stand_ins(error)
+
+
+def _public_fit_context(*, prefer_skip_nested_validation):
+    """``_fit_context`` on public API: check the parameters, then fit with nested
+    validation skipped if preferred (sklstm decorates ``fit`` only, never
+    ``partial_fit``)."""
+
+    def decorator(fit_method):
+        @functools.wraps(fit_method)
+        def wrapper(estimator, *args, **kwargs):
+            skip = get_config()["skip_parameter_validation"]
+            if not skip:
+                validate_estimator_params(estimator)
+            with config_context(skip_parameter_validation=prefer_skip_nested_validation or skip):
+                return fit_method(estimator, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _public_num_samples(x):
+    """``_num_samples`` for what sklstm passes: arrays, frames, tensors, sequences."""
+    shape = getattr(x, "shape", None)
+    if shape is not None:
+        if len(shape) == 0:
+            raise TypeError(f"Singleton array {x!r} cannot be considered a valid collection.")
+        return int(shape[0])
+    if not hasattr(x, "__len__"):
+        raise TypeError(f"Expected sequence or array-like, got {type(x)}")
+    return len(x)
+
+
+def _public_safe_indexing(X, indices):
+    """``_safe_indexing`` along the first axis: by position for frames, by index for
+    arrays and tensors, a list for lists and other sequences."""
+    if hasattr(X, "iloc"):
+        return X.iloc[indices]
+    if hasattr(X, "shape") or isinstance(indices, slice):
+        return X[indices]
+    key = np.asarray(indices)
+    if key.dtype == bool:
+        key = np.flatnonzero(key)
+    return [X[i] for i in key]
+
+
+if verified():
+    from sklearn.base import _fit_context as fit_context
+    from sklearn.utils import _safe_indexing as safe_indexing
+    from sklearn.utils.validation import _num_samples as num_samples
+else:  # pragma: no cover - an unverified scikit-learn
+    fit_context, num_samples, safe_indexing = (
+        _public_fit_context, _public_num_samples, _public_safe_indexing)
+
+
+def parameter_constraints(estimator):
+    """An estimator's ``_parameter_constraints`` (``{}`` if it declares none).
+
+    Parameters
+    ----------
+    estimator : object
+        An estimator or its class.
+
+    Returns
+    -------
+    dict
+        ``name -> list of constraints``, as scikit-learn's validation reads it.
+
+    Examples
+    --------
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> sorted(parameter_constraints(StandardScaler))
+    ['copy', 'with_mean', 'with_std']
+    """
+    return getattr(estimator, "_parameter_constraints", {})
+
+
+def validate_estimator_params(estimator):
+    """Check an estimator's parameters as its ``fit`` does, before fitting.
+
+    Calls the estimator's ``_validate_params`` (scikit-learn's private hook, which
+    :class:`ParamsValidationHook` overrides for sklstm's estimators).
+
+    Parameters
+    ----------
+    estimator : sklearn.base.BaseEstimator
+
+    Raises
+    ------
+    InvalidParameterError
+        If a parameter breaks its constraint.
+    """
+    estimator._validate_params()
+
+
+class ParamsValidationHook:
+    """Estimator mixin: the check run before ``fit`` reads :meth:`_params_to_validate`.
+
+    scikit-learn's ``_fit_context`` validates an estimator by calling its private
+    ``_validate_params``; this overrides it to check ``_params_to_validate()`` (by
+    default ``get_params(deep=False)``, as scikit-learn does) against the
+    ``_parameter_constraints``, with scikit-learn's wording of the error.
+    """
+
+    def _params_to_validate(self):
+        return self.get_params(deep=False)
+
+    def _validate_params(self):
+        validate_parameter_constraints(self._parameter_constraints,
+                                       self._params_to_validate(),
+                                       caller_name=type(self).__name__)

@@ -1,0 +1,53 @@
+"""The data checked against the settings, before anything trains.
+
+What no parameter rule (:mod:`sklstm.estimators._params`) can know without the data:
+
+* :func:`check_sample_counts`: ``X`` and ``y`` hold as many samples, and some;
+* :func:`target_shape`: the shape of ``y``, for the estimators' target checks.
+
+Whether ``early_stopping``'s validation split can be drawn is checked where the split
+is made (:func:`sklstm.training.setup.check_validation_split`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._compat.sklearn import num_samples
+from ..data.validation import no_samples_error
+
+__all__ = ["check_sample_counts", "target_shape"]
+
+
+def check_sample_counts(X, y, name):
+    """Raise a ValueError when ``X`` and ``y`` hold different numbers of samples, or none.
+
+    Parameters
+    ----------
+    X : array-like or list of array-like
+        The sequences.
+    y : array-like
+        The targets.
+    name : str
+        The estimator's class name, for the message.
+    """
+    try:
+        n_x, n_y = num_samples(X), num_samples(y)
+    except TypeError as exc:  # e.g. a scalar: what is wrong with it is said later
+        raise TypeError(f"{name}: X and y must be sequences of samples ({exc}).") from exc
+    if n_x != n_y:
+        raise ValueError(
+            f"{name}: X has {n_x} samples but y has {n_y}; pass one target per sequence "
+            "(found input variables with inconsistent numbers of samples)."
+        )
+    if n_x == 0:  # said before y is looked at: no classes in y is the lesser news
+        raise no_samples_error(name, getattr(X, "shape", (0,)))
+
+
+def target_shape(y):
+    """The shape of ``y`` as an array (not ``np.ndim(y)``: that would ask an array-like's
+    ``__array_function__``); ragged ``y`` is a ValueError naming y."""
+    try:
+        return np.asarray(y).shape
+    except ValueError as exc:
+        raise ValueError(f"y must be an array of targets, one per sequence ({exc}).") from exc

@@ -1,0 +1,205 @@
+"""The estimators' parameter rules, in one place.
+
+* :data:`PARAMETER_CONSTRAINTS`: what each parameter may be on its own, checked by
+  scikit-learn's ``_fit_context`` (on the Python numbers numpy scalars hold);
+* :func:`check_params`: the rules no single-parameter constraint can say (entries of
+  ``callbacks`` and ``optimizer_params``, parameters that exclude or need each other,
+  the deprecated ``patience``), returning the parameters as plain values.
+
+Rules about the data (sample counts, the validation split) are in
+:mod:`sklstm.estimators._data_checks`; what the parameters become for one fit is the
+:class:`~sklstm.training.plan.FitPlan`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import warnings
+
+import torch
+from skorch.callbacks import Callback
+
+from .._compat.sklearn import Hidden, StrOptions
+from .._param_validation import integers, plain_params, reals
+from ..network import POOLINGS
+from ..training.optimizers import resolve_optimizer
+from ..training.precision import PRECISIONS
+from ..training.setup import RESERVED_CALLBACK_NAMES
+
+__all__ = ["PARAMETER_CONSTRAINTS", "check_params"]
+
+#: ``_parameter_constraints`` of both estimators (``LSTMRegressor`` adds ``scale_target``).
+PARAMETER_CONSTRAINTS = {
+    "hidden_size": [integers(1)],
+    "num_layers": [integers(1)],
+    "bidirectional": ["boolean"],
+    "dropout": [reals(0, 1, closed="left")],
+    "pooling": [StrOptions({"last", *POOLINGS})],
+    "batch_size": [integers(1), StrOptions({"auto"})],
+    "accumulation_steps": [integers(1)],
+    "seq_len": [integers(1), None],
+    "keep_steps": [StrOptions({"last", "first"})],
+    "downsample": [integers(1), StrOptions({"auto"})],
+    "bucketing": ["boolean", StrOptions({"auto"})],
+    "max_epochs": [integers(1)],
+    "tol": [reals(0), None],
+    "n_iter_no_change": [integers(1)],
+    "lr": [reals(0, closed="neither")],
+    "optimizer": [str, type],  # the name or class is resolved in check_params
+    "optimizer_params": [dict, None],
+    "weight_decay": [reals(0)],
+    "gradient_clip": [reals(0, closed="neither"), None],
+    "lr_scaling": [StrOptions({"linear", "sqrt"}), None],
+    "base_batch_size": [integers(1)],
+    "warmup_epochs": [integers(0)],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [reals(0, 1, closed="neither")],
+    "patience": [integers(1), Hidden(StrOptions({"deprecated"}))],
+    "embedding_dim": [integers(1), None],
+    "vocab_size": [integers(2), None],
+    "padding_idx": [integers(0), None],
+    "device": [str, torch.device],
+    "n_threads": [integers(1), None],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+    "callbacks": [list, tuple, None],
+    "checkpoint": [str, os.PathLike, None],
+    "max_memory": [integers(1), str, None],  # parse_memory checks the string
+    "on_oom": [StrOptions({"shrink", "raise"})],
+    "precision": [StrOptions(set(PRECISIONS))],
+}
+
+
+def check_params(params, name):
+    """The parameters as plain values, after the rules between parameters.
+
+    Parameters
+    ----------
+    params : dict
+        ``estimator.get_params(deep=False)``, each already valid on its own.
+    name : str
+        The estimator's class name, for the messages.
+
+    Returns
+    -------
+    dict
+        A new dict: numpy scalars as Python numbers, ``optimizer`` resolved to its
+        class, ``n_iter_no_change`` taken from a deprecated ``patience``.
+
+    Raises
+    ------
+    TypeError
+        An entry of ``callbacks`` is not a skorch Callback instance or a
+        ``(str, Callback)`` tuple; an ``optimizer_params`` key is not an argument of
+        the optimizer.
+    ValueError
+        Parameters that exclude or need each other (the message names both and the
+        fix).
+
+    Examples
+    --------
+    >>> from sklstm import LSTMClassifier
+    >>> params = check_params(LSTMClassifier(optimizer="sgd").get_params(), "LSTMClassifier")
+    >>> params["optimizer"].__name__
+    'SGD'
+    """
+    p = plain_params(params)
+    p["optimizer"] = resolve_optimizer(p["optimizer"], name)
+    if p["vocab_size"] is not None and p["embedding_dim"] is None:
+        raise ValueError(
+            f"{name}: vocab_size is only used for token input; set embedding_dim as "
+            "well (or leave vocab_size=None for numeric sequences).")
+    if p["embedding_dim"] is not None and p["downsample"] not in ("auto", 1):
+        raise ValueError(
+            f"{name}: downsample={p['downsample']} averages timesteps, which token ids "
+            "cannot be; shorten token sequences with seq_len instead.")
+    if p["patience"] != "deprecated":
+        warnings.warn(
+            f"{name}: patience was renamed n_iter_no_change in sklstm 0.2 and will be "
+            f"removed in 0.3; using n_iter_no_change={p['patience']}.",
+            FutureWarning, stacklevel=4)
+        p["n_iter_no_change"] = p["patience"]
+    _check_callbacks(p["callbacks"], name)
+    _check_optimizer_params(p["optimizer"], p["optimizer_params"], name)
+    if (p["embedding_dim"] is not None and p["vocab_size"] is not None
+            and p["padding_idx"] is not None and p["padding_idx"] >= p["vocab_size"]):
+        raise ValueError(
+            f"{name}: padding_idx={p['padding_idx']} is not an id of the vocabulary of "
+            f"vocab_size={p['vocab_size']} ids (0..{p['vocab_size'] - 1}); raise vocab_size "
+            "or use a padding id inside it.")
+    if p["batch_size"] == "auto" and p["checkpoint"] is not None:
+        raise ValueError(
+            f"{name}: batch_size='auto' may choose another micro-batch when a fit is "
+            "resumed, so it cannot be combined with checkpoint; set the batch_size "
+            "a first fit chose (its batch_size_).")
+    if p["weight_decay"] and "weight_decay" in (p["optimizer_params"] or {}):
+        raise ValueError(
+            f"{name}: weight_decay={p['weight_decay']} and optimizer_params"
+            f"['weight_decay']={p['optimizer_params']['weight_decay']} both set the L2 "
+            "penalty; give it in one place only.")
+    return p
+
+
+def _callback_error(name, i, item, problem):
+    return TypeError(
+        f"{name}: callbacks[{i}] is {item!r}: {problem}. Each entry of callbacks must be a "
+        "skorch Callback instance, e.g. skorch.callbacks.LRScheduler(...), or a "
+        "(name, Callback instance) tuple.")
+
+
+def _check_callbacks(callbacks, name):
+    names = []
+    for i, item in enumerate(callbacks or []):
+        cb, what = item, "it"
+        if isinstance(item, tuple):
+            if len(item) != 2 or not isinstance(item[0], str):
+                raise _callback_error(name, i, item, "a tuple, but not (str, Callback)")
+            names.append(item[0])
+            cb, what = item[1], "its second item"
+        if isinstance(cb, type) and issubclass(cb, Callback):
+            raise _callback_error(name, i, item, f"{what} is a class, not an instance "
+                                  f"(write {cb.__name__}())")
+        if not isinstance(cb, Callback):
+            raise _callback_error(name, i, item, f"{what} ({type(cb).__name__}) is not a "
+                                  "Callback")
+    for cb_name in names:
+        if cb_name in RESERVED_CALLBACK_NAMES:
+            raise ValueError(
+                f"{name}: the callback name {cb_name!r} in callbacks is taken by a callback "
+                f"the estimator adds itself ({', '.join(RESERVED_CALLBACK_NAMES)}); "
+                "choose another name.")
+        if names.count(cb_name) > 1:
+            raise ValueError(f"{name}: two entries of callbacks are named {cb_name!r}; "
+                             "callback names must be unique.")
+
+
+def _check_optimizer_params(optimizer, optimizer_params, name):
+    params = optimizer_params or {}
+    for key in params:
+        if not isinstance(key, str):
+            raise TypeError(f"{name}: optimizer_params keys must be str (argument names of "
+                            f"{optimizer.__name__}); got {key!r}.")
+    if "lr" in params:
+        # refused rather than honoured: lr_scaling, warmup_epochs and lr_ all start
+        # from the lr parameter, which optimizer_params['lr'] would silently override
+        raise ValueError(
+            f"{name}: optimizer_params['lr']={params['lr']!r} conflicts with the lr parameter; "
+            f"set lr={params['lr']!r} instead and leave 'lr' out of optimizer_params (lr is "
+            "what lr_scaling, warmup_epochs and lr_ use).")
+    if "params" in params:
+        raise ValueError(f"{name}: optimizer_params must not contain 'params': the estimator "
+                         "passes the network's parameters to the optimizer itself.")
+    try:
+        signature = inspect.signature(optimizer.__init__)
+    except (TypeError, ValueError):  # pragma: no cover - a builtin without a signature
+        return
+    accepted = signature.parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        names = [p for p in accepted if p not in ("self", "params")]
+        raise TypeError(
+            f"{name}: optimizer_params has {', '.join(map(repr, unknown))}, which "
+            f"{optimizer.__name__} does not take; its arguments are {', '.join(names)}.")

@@ -1,0 +1,164 @@
+"""The estimators' own state for model files: ``save``, and the rebuild on load.
+
+The estimator decides what of it is saved and how it is put back (as scikit-learn
+leaves state to the object's ``__getstate__``/``__setstate__``);
+:mod:`sklstm.persistence` only encodes and decodes that state and knows no
+estimator internals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import torch
+from sklearn.base import is_classifier
+from sklearn.utils.validation import check_is_fitted
+from skorch.history import History
+
+from .._compat.sklearn import validate_estimator_params
+from .._param_validation import plain_params, plain_value
+from ..persistence._codec import FormatError
+from ..persistence._model import ModelState, write_model
+from ..persistence._registry import registered_name
+from ..training.plan import make_plan
+from ..training.precision import resolve_precision
+from ..training.setup import build_net
+from ._params import check_params
+
+__all__ = ["PersistenceMixin"]
+
+
+class PersistenceMixin:
+    """Adds :meth:`save` to the estimators (:func:`sklstm.load` reads what it writes)."""
+
+    #: Private fitted attributes that prediction reads (the public ones end in ``_``).
+    _private_fitted = ("_fitted_form", "_sequence_params", "_y_is_1d")
+
+    def save(self, path):
+        """Save the fitted estimator to a safetensors file, without pickle.
+
+        Parameters, fitted attributes and the training history are stored as JSON,
+        the network's weights as safetensors tensors; :func:`sklstm.load` reads them
+        back without running any code from the file. Parameters that are code
+        (callbacks, a custom optimizer class, a ``RandomState``) are not saved: the
+        loaded model predicts the same, but warns that a refit would differ. See
+        :doc:`/reliability` for when to use this and when pickle or joblib.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (conventionally ``*.safetensors``); replaced if it
+            exists.
+
+        Returns
+        -------
+        self : object
+            The estimator, unchanged.
+
+        Examples
+        --------
+        >>> import tempfile, numpy as np, sklstm
+        >>> path = tempfile.mkdtemp() + "/reg.safetensors"
+        >>> reg = sklstm.LSTMRegressor(hidden_size=2, max_epochs=1, tol=None)
+        >>> reg.fit(np.zeros((4, 3, 1)), [0.0, 1.0, 2.0, 3.0]).save(path).hidden_size
+        2
+        >>> sklstm.load(path).predict(np.zeros((1, 3, 1))).shape
+        (1,)
+        """
+        check_is_fitted(self)
+        write_model(path, self._to_model_state())
+        return self
+
+    @classmethod
+    def _is_saved_attribute(cls, name):
+        return name in cls._private_fitted or (
+            name.endswith("_") and not name.startswith("_") and name != "net_")
+
+    def _to_model_state(self):
+        """This fitted estimator as a :class:`~sklstm.persistence._model.ModelState`."""
+        return ModelState(
+            class_name=registered_name(type(self)),
+            saved_class=f"{type(self).__module__}.{type(self).__qualname__}",
+            params=self.get_params(deep=False),
+            attributes={name: value for name, value in vars(self).items()
+                        if self._is_saved_attribute(name)},
+            history=list(self.net_.history),
+            weights={name: value.detach().cpu().numpy().copy()
+                     for name, value in self.net_.module_.state_dict().items()},
+            trained_on=str(self.device_),
+        )
+
+    @classmethod
+    def _from_model_state(cls, state, device):
+        """The fitted estimator ``state`` describes, its network on ``device``."""
+        unsaved = {name: _unsaved_value(name, desc)
+                   for name, desc in state.unsaved_params.items()}
+        est = cls(**{**state.params, **unsaved})
+        for name, value in state.attributes.items():
+            if not cls._is_saved_attribute(name) or not name.isidentifier():
+                raise FormatError(f"unexpected attribute {name!r}")
+            setattr(est, name, value)
+        est.device_ = device
+        est.net_ = est._prediction_net(state.weights, state.history)
+        return est
+
+    def _prediction_net(self, weights, history):
+        """The net of a loaded model: built from its plan, the file's weights in it."""
+        name = type(self).__name__
+        params = {**self.get_params(deep=False), "callbacks": None, "random_state": None}
+        if not isinstance(params["optimizer"], type):
+            params["optimizer"] = plain_value(params["optimizer"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. the FutureWarning of a deprecated parameter
+            validate_estimator_params(type(self)(**params))
+            try:
+                checked = check_params(params, name)
+            except ValueError:  # a custom optimizer that was not saved: any will do to predict
+                checked = check_params({**params, "optimizer": "adam"}, name)
+        try:  # predictions in the arithmetic of the fit, where this device has it
+            precision = resolve_precision(checked["precision"], self.device_,
+                                          checked["optimizer"], "load")
+        except ValueError:
+            warnings.warn(f"the model was trained with precision={checked['precision']!r}, "
+                          f"which {self.device_} does not support; it predicts in float32 "
+                          "here.", UserWarning, stacklevel=5)
+            precision = None
+        plan = make_plan(
+            plain_params(params), checked, name=name, device=self.device_,
+            criterion=self._loss, stratified=is_classifier(self),
+            n_inputs=self.n_sequence_features_, n_outputs=self._n_outputs(vars(self)),
+            vocab_size=getattr(self, "vocab_size_", None), padded=False, trivial_loss=None,
+            precision=precision)
+        # "auto" as the fit resolved it
+        plan = dataclasses.replace(plan, batch_size=getattr(self, "batch_size_",
+                                                           plan.batch_size))
+        net = build_net(plan)
+        _check_module_tensors(net, weights)
+        with torch.random.fork_rng(devices=plan.cuda_devices):  # weights are overwritten
+            net.initialize()
+        net.module_.load_state_dict(weights, strict=True)
+        net.history_ = History(history)
+        return net
+
+
+def _unsaved_value(name, description):
+    """What a parameter that was not saved becomes on load."""
+    if name == "optimizer":  # its name: a refit then says it is unknown
+        return description.removeprefix("class ")
+    return None
+
+
+def _check_module_tensors(net, weights):
+    """Compare the file's tensors with the module the parameters describe (on ``meta``)."""
+    with torch.device("meta"):
+        reference = net.module(**net.get_params_for("module")).state_dict()
+    for name, ref in reference.items():
+        got = weights.get(name)
+        if got is None or tuple(got.shape) != tuple(ref.shape) or got.dtype != ref.dtype:
+            shown = None if got is None else (tuple(got.shape), got.dtype)
+            raise FormatError(f"module tensor {name!r} is {shown}, but the saved parameters "
+                              f"make it {(tuple(ref.shape), ref.dtype)}")
+    extra = sorted(set(weights) - set(reference))
+    if extra:
+        raise FormatError(f"unexpected module tensors {extra[:3]}")

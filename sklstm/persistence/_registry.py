@@ -1,0 +1,82 @@
+"""The estimator classes a model file may name, by name.
+
+:func:`sklstm.load` finds the class of a file here and never imports a name the file
+gives. The package's estimators add themselves with :func:`register_estimator`; a
+file written by a subclass names the registered class it derives from.
+"""
+
+from __future__ import annotations
+
+__all__ = ["known_classes", "register_estimator", "registered_class", "registered_name"]
+
+_CLASSES = {}
+
+
+def register_estimator(cls):
+    """Class decorator: ``cls`` may be named by model files (under its ``__name__``).
+
+    A registered class provides ``_to_model_state()`` (a
+    :class:`~sklstm.persistence._model.ModelState` of a fitted instance) and the
+    classmethod ``_from_model_state(state, device)``.
+
+    Parameters
+    ----------
+    cls : type
+        The estimator class.
+
+    Returns
+    -------
+    type
+        ``cls``, unchanged.
+    """
+    _CLASSES[cls.__name__] = cls
+    return cls
+
+
+def registered_class(name):
+    """The registered class named ``name``, or None.
+
+    Parameters
+    ----------
+    name : str
+        A class name read from a file.
+
+    Returns
+    -------
+    type or None
+    """
+    return _CLASSES.get(name) if isinstance(name, str) else None
+
+
+def registered_name(cls):
+    """The name of the registered class ``cls`` is or derives from.
+
+    Parameters
+    ----------
+    cls : type
+        An estimator class.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    TypeError
+        If no class of its hierarchy is registered.
+    """
+    for base in cls.__mro__:
+        if _CLASSES.get(base.__name__) is base:
+            return base.__name__
+    raise TypeError(f"{cls.__name__} is not an sklstm estimator that model files can hold "
+                    f"({', '.join(sorted(_CLASSES))}).")
+
+
+def known_classes():
+    """The names of the registered classes, for messages.
+
+    Returns
+    -------
+    list of str
+    """
+    return sorted(_CLASSES)

@@ -1,0 +1,114 @@
+"""One fit, from its plan to a trained net: checkpoint, warm-up, tensors, batch, net.
+
+:func:`train` is what the estimators' ``fit`` runs once the parameters and data are
+validated and planned (:mod:`~sklstm.training.plan`): it builds everything else from
+the plan, trains, and returns the fitted attributes, so the estimator sets its state
+in one place.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from ..data.tensors import SequenceDataset
+from ..resources import PeakMemory, limit_threads
+from ..resources.memory_budget import MemoryBudget
+from .auto_batch import choose_batch, warm_up
+from .checkpointing import FitCheckpoint
+from .convergence import check_convergence
+from .interrupts import SNAPSHOT, CtrlCGuard, finish_interrupted
+from .setup import build_net
+
+__all__ = ["train"]
+
+
+def train(plan, seqs, y_train, on_net=None):
+    """Train the net of ``plan`` on the sequences; return the fitted attributes.
+
+    Parameters
+    ----------
+    plan : FitPlan
+        What to train, on which device, with which batch (``"auto"`` is resolved here).
+    seqs : Sequences
+        The training sequences, validated, cut and padded.
+    y_train : ndarray
+        The targets as the loss takes them (class indices, standardized values).
+    on_net : callable or None, default=None
+        Called with the net once it is built, before its first epoch (the estimator
+        sets it as ``net_`` there, so callbacks may already predict).
+
+    Returns
+    -------
+    dict
+        The fitted attributes of the outcome (``fit_time_``, ``converged_``,
+        ``batch_size_``, ...).
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Ctrl-C before the first epoch was complete (nothing to keep).
+    """
+    checkpoint = None if plan.checkpoint is None else FitCheckpoint(
+        plan.checkpoint, plan.params, seqs, y_train)
+    done = 0 if checkpoint is None else checkpoint.epochs_done()
+    # a checkpointed fit that converged, or has all max_epochs, is only loaded
+    ended = checkpoint.finished() if done else None
+    loaded_only = bool(done) and (done >= plan.max_epochs or bool(ended and ended["converged"]))
+    with limit_threads(plan.n_threads):  # torch's one-time costs, not the fit's
+        warm_up(plan, seqs, y_train)
+    with limit_threads(plan.n_threads), torch.random.fork_rng(devices=plan.cuda_devices), \
+            PeakMemory(plan.device) as memory, CtrlCGuard() as ctrl_c:
+        start = time.perf_counter()
+        budget = MemoryBudget(plan.memory_limit, memory)
+        dataset = SequenceDataset.from_sequences(seqs, y_train, plan.device,
+                                                 memory_limit=budget.limit)
+        plan, search = choose_batch(plan, dataset, budget)
+        torch.manual_seed(plan.seed)
+        # (a fit that is only loaded from its checkpoint trains no epoch)
+        net = build_net(plan, done=min(done, plan.max_epochs - 1), checkpoint=checkpoint,
+                        budget=budget, ctrl_c=ctrl_c)
+        if on_net is not None:
+            on_net(net)
+        if done:  # a resumed fit: continue with the state it left
+            checkpoint.restore(net)
+            if not loaded_only:
+                net.partial_fit(dataset, y_train)
+            elif plan.early_stopping:  # it ended with the best epoch's weights
+                checkpoint.restore_best(net)
+        else:
+            if checkpoint is not None:
+                checkpoint.start()
+            net.fit(dataset, y_train)
+        fit_time = time.perf_counter() - start
+    if loaded_only:
+        converged, interrupted = bool(ended and ended["converged"]), False
+    else:
+        converged, interrupted = _end_of_training(plan, net)
+    if checkpoint is not None and not interrupted:
+        checkpoint.finish(converged)
+    net.memory_budget = None  # the fit's, measured from its start
+    # what the fit ended with: out-of-memory recoveries shrink the micro-batch,
+    # a BatchSizeSchedule grows the effective batch
+    effective = int(net.batch_size)
+    micro = int(net.micro_batch_size or net.batch_size)
+    return {**search, "fit_time_": fit_time, "peak_memory_": memory.peak,
+            "converged_": converged, "interrupted_": interrupted,
+            "n_epochs_": len(net.history),
+            "n_updates_": sum("train_loss" in row for epoch in net.history
+                              for row in epoch["batches"]),
+            "effective_batch_size_": effective, "batch_size_": micro,
+            "accumulation_steps_": -(-effective // micro), "lr_": plan.lr,
+            "memory_events_": list(net.memory_events_)}
+
+
+def _end_of_training(plan, net):
+    """``(converged, interrupted)``; an interrupted fit goes back to its last epoch."""
+    converged = check_convergence(plan.name, net, plan.max_epochs, plan.lr)
+    # skorch ends a fit quietly on KeyboardInterrupt: neither converged nor done
+    snapshot = dict(net.callbacks_)[SNAPSHOT]
+    interrupted = snapshot.in_epoch_ or (not converged and len(net.history) < plan.max_epochs)
+    if interrupted and not finish_interrupted(plan.name, net, snapshot):
+        raise KeyboardInterrupt  # no epoch was complete: nothing to keep
+    return converged, interrupted

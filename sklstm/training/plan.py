@@ -1,0 +1,196 @@
+"""The fit as data: what one fit runs with, decided before it trains.
+
+``fit`` validates its parameters and data once and turns them into one immutable
+:class:`FitPlan`: the device and precision, the micro-batch and accumulation, the
+learning rate, the network's and the data's sizes, the seed. Everything after that
+(the net and its callbacks, ``batch_size="auto"``, warm-up and trial steps,
+checkpoints) is built from the plan alone and reads nothing off the estimator, as
+scikit-learn's MLP passes explicit values from ``_fit`` to ``_fit_stochastic``.
+A plan that changes (``batch_size="auto"`` resolved; a trial step's plan) is a new
+plan made with :func:`dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+
+from ..resources.memory_budget import parse_memory
+from .lr_scaling import scaled_learning_rate
+from .optimizers import optimizer_defaults
+from .precision import Precision
+
+__all__ = ["FitPlan", "make_plan"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FitPlan:
+    """One fit's settings, as plain, checked values (see the module docstring).
+
+    Attributes
+    ----------
+    name : str
+        The estimator's class name, for messages.
+    params : Mapping
+        The estimator's parameters as given (numpy scalars as Python numbers):
+        what identifies the fit in a checkpoint.
+    criterion : type
+        The torch loss class.
+    stratified : bool
+        Whether validation splits are stratified (classifiers).
+    n_inputs, n_outputs : int
+        Features per timestep (1 for token ids) and output units.
+    vocab_size : int or None
+        Token ids ``0..vocab_size - 1`` (token input), else None.
+    padded : bool
+        Whether the sequences have lengths of their own (ragged input).
+    trivial_loss : float or None
+        The loss of predicting the targets' distribution (divergence check).
+    batch_size : int or "auto"
+        The micro-batch, samples per forward/backward pass.
+    accumulation_steps : int
+        Micro-batches per optimizer step.
+    bucketing : bool
+        Whether training batches are drawn by similar length.
+    optimizer : type
+        The optimizer class; ``optimizer_params`` its arguments (sklstm's defaults for
+        the device, the user's, ``weight_decay``).
+    base_lr : float
+        The ``lr`` parameter; :attr:`lr` is the rate in use.
+    device : torch.device
+        Where the fit runs.
+    precision : Precision or None
+        The forward pass's autocast (None: float32 without autocast).
+    memory_limit : int or None
+        ``max_memory`` in bytes.
+    seed : int
+        The fit's seed, drawn once from ``random_state``.
+
+    The other attributes are the estimator's parameters of the same names.
+    """
+
+    name: str
+    params: Mapping
+    criterion: type
+    stratified: bool
+    n_inputs: int
+    n_outputs: int
+    vocab_size: int | None
+    padded: bool
+    trivial_loss: float | None
+    hidden_size: int
+    num_layers: int
+    bidirectional: bool
+    dropout: float
+    pooling: str
+    embedding_dim: int | None
+    padding_idx: int | None
+    batch_size: int | str
+    accumulation_steps: int
+    bucketing: bool
+    optimizer: type
+    optimizer_params: Mapping
+    base_lr: float
+    lr_scaling: str | None
+    base_batch_size: int
+    warmup_epochs: int
+    gradient_clip: float | None
+    max_epochs: int
+    tol: float | None
+    n_iter_no_change: int
+    early_stopping: bool
+    validation_fraction: float
+    device: torch.device
+    precision: Precision | None
+    memory_limit: int | None
+    on_oom: str
+    n_threads: int | None
+    seed: int
+    verbose: int
+    callbacks: tuple
+    checkpoint: str | None
+
+    @property
+    def effective_batch_size(self):
+        """Samples per optimizer step: ``batch_size * accumulation_steps``."""
+        return self.batch_size * self.accumulation_steps
+
+    @property
+    def lr(self):
+        """The learning rate in use: ``base_lr`` scaled by ``lr_scaling`` for the
+        effective batch."""
+        return scaled_learning_rate(self.base_lr, self.effective_batch_size,
+                                    self.base_batch_size, self.lr_scaling)
+
+    @property
+    def cuda_devices(self):
+        """``[device]`` on CUDA, else ``[]`` (what ``torch.random.fork_rng`` forks)."""
+        return [self.device] if self.device.type == "cuda" else []
+
+
+def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
+              n_outputs, vocab_size, padded, trivial_loss, precision):
+    """The :class:`FitPlan` of a fit.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters as plain values (kept for the checkpoint).
+    checked : dict
+        The same after the estimators' rules between parameters
+        (``sklstm.estimators._params.check_params``).
+    name : str
+        The estimator's class name.
+    device : torch.device
+        The resolved device.
+    criterion : type
+        The torch loss class.
+    stratified : bool
+        Whether validation splits are stratified.
+    n_inputs, n_outputs : int
+        Features per timestep and output units.
+    vocab_size : int or None
+        The vocabulary of token input.
+    padded : bool
+        Whether the sequences are ragged.
+    trivial_loss : float or None
+        The loss of predicting the targets' distribution.
+    precision : Precision or None
+        ``checked["precision"]`` resolved for ``device``
+        (:func:`~sklstm.training.precision.resolve_precision`); None computes in
+        float32 without autocast (a loaded model whose precision this device lacks).
+
+    Returns
+    -------
+    FitPlan
+    """
+    c = checked
+    optimizer_params = {**optimizer_defaults(c["optimizer"], device, c["optimizer_params"]),
+                        **(c["optimizer_params"] or {})}
+    if c["weight_decay"]:
+        optimizer_params["weight_decay"] = c["weight_decay"]
+    bucketing = padded if c["bucketing"] == "auto" else bool(c["bucketing"])
+    seed = int(check_random_state(c["random_state"]).randint(np.iinfo(np.int32).max))
+    return FitPlan(
+        name=name, params=MappingProxyType(dict(params)), criterion=criterion,
+        stratified=stratified, n_inputs=n_inputs, n_outputs=n_outputs,
+        vocab_size=vocab_size, padded=padded, trivial_loss=trivial_loss,
+        hidden_size=c["hidden_size"], num_layers=c["num_layers"],
+        bidirectional=c["bidirectional"], dropout=c["dropout"], pooling=c["pooling"],
+        embedding_dim=c["embedding_dim"], padding_idx=c["padding_idx"],
+        batch_size=c["batch_size"], accumulation_steps=c["accumulation_steps"],
+        bucketing=bucketing, optimizer=c["optimizer"],
+        optimizer_params=MappingProxyType(optimizer_params), base_lr=c["lr"],
+        lr_scaling=c["lr_scaling"], base_batch_size=c["base_batch_size"],
+        warmup_epochs=c["warmup_epochs"], gradient_clip=c["gradient_clip"],
+        max_epochs=c["max_epochs"], tol=c["tol"], n_iter_no_change=c["n_iter_no_change"],
+        early_stopping=c["early_stopping"], validation_fraction=c["validation_fraction"],
+        device=device, precision=precision, memory_limit=parse_memory(c["max_memory"]),
+        on_oom=c["on_oom"], n_threads=c["n_threads"], seed=seed, verbose=c["verbose"],
+        callbacks=tuple(c["callbacks"] or ()), checkpoint=c["checkpoint"],
+    )

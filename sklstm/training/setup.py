@@ -1,0 +1,205 @@
+"""How a :class:`~sklstm.training.plan.FitPlan` becomes a skorch net and its callbacks.
+
+The one place that speaks skorch's language (``module__*``, ``optimizer__*``,
+``iterator_train__*``, named callbacks), so that the estimators speak their own. It
+reads the plan and nothing else.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+from skorch.callbacks import GradientNormClipping
+from skorch.dataset import ValidSplit
+
+from .._param_validation import plain_label
+from ..data.batching import BatchLoader
+from ..network import LSTMNetwork
+from ._fast_epoch import net_class
+from .checkpointing import CHECKPOINT_NAMES
+from .convergence import STOPPER, stopping_callback
+from .divergence import NAME as DIVERGENCE
+from .divergence import DivergenceGuard
+from .interrupts import SNAPSHOT, EpochSnapshot
+from .lr_scaling import warmup_scheduler
+from .progress import PROGRESS_NAMES, progress_callbacks
+
+__all__ = ["RESERVED_CALLBACK_NAMES", "build_callbacks", "build_net", "check_validation_split"]
+
+GRADIENT_CLIP, WARMUP = "gradient_clip", "warmup"
+
+#: Names of the callbacks the estimator adds itself; user callbacks must not take them.
+RESERVED_CALLBACK_NAMES = (SNAPSHOT, DIVERGENCE, GRADIENT_CLIP, WARMUP, STOPPER,
+                           *CHECKPOINT_NAMES, *PROGRESS_NAMES)
+
+
+def build_callbacks(plan, checkpoint=None, ctrl_c=None):
+    """The named skorch callbacks of a fit: sklstm's own, then the user's (copied).
+
+    Parameters
+    ----------
+    plan : FitPlan
+        The fit's plan.
+    checkpoint : FitCheckpoint or None, default=None
+        Adds the callbacks that write the fit's state after every epoch.
+    ctrl_c : CtrlCGuard or None, default=None
+        Checked every batch by the snapshot callback.
+
+    Returns
+    -------
+    list of (str, skorch.callbacks.Callback)
+    """
+    # the snapshot first: it must see an epoch end before the stopper ends the fit
+    callbacks = [(SNAPSHOT, EpochSnapshot(ctrl_c)),
+                 (DIVERGENCE, DivergenceGuard(plan.name, plan.lr, plan.trivial_loss))]
+    if plan.gradient_clip is not None:
+        callbacks.append((GRADIENT_CLIP, GradientNormClipping(plan.gradient_clip)))
+    if plan.warmup_epochs:
+        callbacks.append((WARMUP, warmup_scheduler(plan.warmup_epochs)))
+    if checkpoint is not None:  # after the divergence check, before the stopper: the
+        # stopper ends a converged fit by raising at its last epoch's end
+        callbacks += checkpoint.callbacks()
+    stopper = stopping_callback(
+        plan.tol, plan.n_iter_no_change, plan.early_stopping,
+        best_weights=None if checkpoint is None else checkpoint.best_weights)
+    if stopper is not None:
+        callbacks.append(stopper)
+    callbacks += progress_callbacks(plan.name, plan.max_epochs, plan.verbose)
+    # copies: fitting must not change the callbacks the user passed in
+    for i, cb in enumerate(plan.callbacks):
+        named = cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)
+        callbacks.append((named[0], copy.deepcopy(named[1])))
+    return callbacks
+
+
+def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None):
+    """The skorch net a fit trains, built from its plan.
+
+    Parameters
+    ----------
+    plan : FitPlan
+        The fit's plan (its ``batch_size`` resolved to a number).
+    done : int, default=0
+        Epochs already trained (a fit resumed from ``checkpoint``).
+    checkpoint : FitCheckpoint or None, default=None
+        Where the fit's state is written after every epoch.
+    budget : MemoryBudget or None, default=None
+        Checked by every training step.
+    ctrl_c : CtrlCGuard or None, default=None
+        Checked every batch.
+
+    Returns
+    -------
+    SequenceNet
+        Not yet initialized.
+    """
+    train_split = None
+    if plan.early_stopping:
+        train_split = ValidSplit(plan.validation_fraction, stratified=plan.stratified,
+                                 random_state=plan.seed)
+    embedding = {}
+    if plan.embedding_dim is not None:
+        embedding = {"module__vocab_size": plan.vocab_size,
+                     "module__embedding_dim": plan.embedding_dim,
+                     "module__padding_idx": plan.padding_idx}
+    return net_class()(
+        module=LSTMNetwork,
+        module__n_inputs=plan.n_inputs,
+        module__n_outputs=plan.n_outputs,
+        module__hidden_size=plan.hidden_size,
+        module__num_layers=plan.num_layers,
+        module__bidirectional=plan.bidirectional,
+        module__dropout=plan.dropout,
+        module__pooling=plan.pooling,
+        **embedding,
+        criterion=plan.criterion,
+        optimizer=plan.optimizer,
+        lr=plan.lr,
+        **{f"optimizer__{k}": v for k, v in plan.optimizer_params.items()},
+        max_epochs=plan.max_epochs - done,
+        batch_size=plan.effective_batch_size,
+        micro_batch_size=plan.batch_size,
+        memory_budget=budget,
+        on_oom=plan.on_oom,
+        precision=plan.precision,
+        iterator_train=BatchLoader,
+        iterator_train__shuffle=True,
+        iterator_train__bucketing=plan.bucketing,
+        iterator_train__seed=plan.seed,
+        iterator_train__start_epoch=done,
+        iterator_valid=BatchLoader,
+        # predictions and validation in micro-batches: what fits a training step fits
+        iterator_valid__batch_size=plan.batch_size,
+        train_split=train_split,
+        callbacks=build_callbacks(plan, checkpoint, ctrl_c),
+        device=plan.device,
+        verbose=plan.verbose,
+        # checkpoints are read with weights_only=True on every torch: skorch's default
+        # follows torch's, which unpickles (and so may run code) before torch 2.6
+        torch_load_kwargs={"weights_only": True},
+    )
+
+
+def _samples_needed(fraction, n_classes):
+    """Fewest samples whose split has ``n_classes`` samples on either side."""
+    # start near the answer: a fraction of 1e-6 or 0.999999 needs millions of samples
+    n = max(2 * n_classes, int((n_classes - 1) / fraction) + 1,
+            math.ceil(n_classes / (1 - fraction)))
+    while math.ceil(fraction * n) < n_classes or n - math.ceil(fraction * n) < n_classes:
+        n += 1
+    return n
+
+
+def check_validation_split(plan, y, classes=None):
+    """Raise a clear ValueError when ``early_stopping`` cannot split off its validation set
+    (no check without ``early_stopping``).
+
+    The split is scikit-learn's ``ShuffleSplit`` (``StratifiedShuffleSplit`` for
+    classifiers, as skorch's ``ValidSplit`` draws it): ``ceil(fraction * n)`` samples
+    are held out. With stratification each side needs a sample of every class, and
+    every class needs two samples.
+
+    Parameters
+    ----------
+    plan : FitPlan
+        The fit's plan (``validation_fraction``, ``stratified``, the name).
+    y : ndarray
+        The encoded training targets (class indices for classifiers).
+    classes : ndarray or None, default=None
+        The class labels ``y`` indexes, for the message (classifiers).
+    """
+    if not plan.early_stopping:
+        return
+    name, fraction, stratified = plan.name, plan.validation_fraction, plan.stratified
+    n = len(y)
+    n_valid = math.ceil(fraction * n)
+    n_train = n - n_valid
+    held_out = (f"early_stopping=True holds out validation_fraction={fraction:g} of the {n} "
+                f"training samples ({n_valid})")
+    if not stratified:
+        if n_train < 1:
+            raise ValueError(f"{name}: {held_out}, which leaves no sample to train on; lower "
+                             "validation_fraction, pass more samples or set "
+                             "early_stopping=False.")
+        return
+    counts = np.bincount(y)
+    k = len(counts)
+    rare = int(np.argmin(counts))
+    if counts[rare] < 2:
+        raise ValueError(
+            f"{name}: class {plain_label(classes[rare])!r} has only "
+            f"{counts[rare]} sample in y, but early_stopping=True needs at least 2 of every "
+            "class for its stratified validation split (one to train on, one to validate); "
+            "add samples of that class or set early_stopping=False."
+        )
+    if n_valid < k or n_train < k:
+        side, fix = (("validation", "raise validation_fraction") if n_valid < k else
+                     ("training", "lower validation_fraction"))
+        raise ValueError(
+            f"{name}: {held_out}, so the stratified {side} side cannot hold a sample of each "
+            f"of the {k} classes in y. At validation_fraction={fraction:g} this needs at "
+            f"least {_samples_needed(fraction, k)} samples; pass more samples, {fix}, or set "
+            "early_stopping=False."
+        )

@@ -1,0 +1,66 @@
+"""Tests of :mod:`sklstm._compat`, and a reader of the package source for private imports.
+
+Each test module checks, on whatever releases are installed (CI installs the newest),
+that the library lies within ``VERIFIED``, that every private piece sklstm uses still
+exists and behaves as sklstm assumes, and that no other module of sklstm imports a
+private name of the library.
+"""
+
+import ast
+from pathlib import Path
+
+import sklstm
+
+#: The package's source folder, and the folder paths are given relative to.
+PACKAGE = Path(sklstm.__file__).parent
+ROOT = PACKAGE.parent
+
+
+def _dotted(node):
+    """``a.b.c`` for an attribute chain on a name, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else None
+
+
+def _private(dotted_names):
+    return any(part.startswith("_") and not part.startswith("__")
+               for name in dotted_names for part in name.split("."))
+
+
+def _names(node, library):
+    """The dotted names of *library* that *node* imports or reaches, or []."""
+    def ours(name):
+        return name == library or name.startswith(f"{library}.")
+
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and ours(node.module or ""):
+        return [node.module, *(alias.name for alias in node.names)]
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names if ours(alias.name)]
+    if isinstance(node, ast.Attribute) and ours(_dotted(node) or ""):
+        return [_dotted(node)]
+    return []
+
+
+def private_imports(library):
+    """Where sklstm's source imports a private name of *library*.
+
+    A private name is a module or name with a leading underscore, imported
+    (``from optuna.storages._heartbeat import X``, ``from sklearn.base import
+    _fit_context``) or reached as an attribute of the imported library
+    (``sklearn.utils._safe_indexing``).
+
+    Returns
+    -------
+    dict
+        ``path relative to the repository -> sorted line numbers``.
+    """
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        lines = {node.lineno for node in ast.walk(tree) if _private(_names(node, library))}
+        if lines:
+            found[path.relative_to(ROOT).as_posix()] = sorted(lines)
+    return found

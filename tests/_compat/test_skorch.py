@@ -1,0 +1,77 @@
+"""sklstm._compat.skorch: the verified range, the fallbacks, and that nothing else
+reaches into skorch's internals. (The mixin's history and weights against skorch's own
+loop: tests/training/test_fast_epoch.py.)"""
+
+import ast
+import re
+
+import numpy as np
+import pytest
+import skorch
+import torch
+
+import sklstm._compat.skorch as compat
+from sklstm.network import LSTMNetwork
+from sklstm.training import SequenceNet
+
+from . import PACKAGE, ROOT
+
+
+def test_installed_skorch_is_verified():
+    assert compat.verified(), (
+        f"skorch {skorch.__version__} lies outside VERIFIED = {compat.VERIFIED} of "
+        "sklstm/_compat/skorch.py: run tests/training/test_fast_epoch.py and this module "
+        "against it, read skorch's changes to the internals the module lists, then widen "
+        "VERIFIED (the estimators meanwhile train with the plain SequenceNet).")
+
+
+@pytest.mark.parametrize("version", ["1.0.0", "1.5.0", "2.0", "dev"])
+def test_unverified_versions_are_refused(version):
+    assert not compat.verified(version)
+
+
+def _stepped_net(seed):
+    torch.manual_seed(seed)
+    net = SequenceNet(LSTMNetwork, module__n_inputs=2, module__n_outputs=1,
+                      criterion=torch.nn.MSELoss, optimizer=torch.optim.LBFGS, lr=0.1,
+                      max_epochs=1, train_split=None, verbose=0).initialize()
+    X, y = torch.randn(6, 4, 2), torch.randn(6, 1)
+
+    def step_fn():
+        compat.zero_grad(net)
+        loss = net.get_loss(net.infer(X), y)
+        loss.backward()
+        return loss
+
+    compat.set_training(net, False)
+    mode = net.module_.training
+    compat.set_training(net, True)
+    compat.step_optimizer(net, step_fn)
+    return mode, net.module_.training, [p.detach().clone() for p in net.module_.parameters()]
+
+
+def test_the_fallbacks_do_what_skorchs_helpers_do(monkeypatch):
+    skorchs = _stepped_net(0)
+    monkeypatch.setattr(compat, "verified", lambda version=None: False)
+    public = _stepped_net(0)
+    assert skorchs[:2] == public[:2] == (False, True)
+    for a, b in zip(skorchs[2], public[2], strict=True):
+        assert torch.equal(a, b)
+    assert not all(np.allclose(p, 0) for p in public[2])
+
+
+#: skorch internals: protected methods called or overridden outside the fence.
+_INTERNALS = re.compile(r"\._(set_training|zero_grad_optimizer|step_optimizer|get_param_names)"
+                        r"\(|def (run_single_epoch|_set_training|notify|_get_param_names)\(")
+
+
+def test_no_other_module_reaches_into_skorch():
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        ast.parse(text)  # a file that does not parse is not silently skipped
+        lines = [i for i, line in enumerate(text.splitlines(), 1) if _INTERNALS.search(line)]
+        if lines:
+            found[path.relative_to(ROOT).as_posix()] = lines
+    found.pop("sklstm/_compat/skorch.py", None)
+    assert not found, f"call skorch's internals through sklstm._compat.skorch: {found}"

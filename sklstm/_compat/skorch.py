@@ -21,6 +21,8 @@ a skorch outside :data:`VERIFIED` is installed.
 
 from __future__ import annotations
 
+import functools
+
 import skorch
 import torch
 from skorch import NeuralNet
@@ -60,7 +62,13 @@ def verified(version=None):
     >>> verified("1.2.0"), verified("2.0.0")
     (True, False)
     """
-    return within(version or skorch.__version__, VERIFIED)
+    return _within_verified(version or skorch.__version__)
+
+
+@functools.lru_cache(maxsize=8)
+def _within_verified(version):
+    # cached: the train-step helpers below ask for every batch
+    return within(version, VERIFIED)
 
 
 def set_training(net, training=True):

@@ -60,12 +60,14 @@ PARAMETERS = """\
         Most passes over the training data; the fit stops earlier once it has
         converged (``tol``).
     tol : float or None, default=1e-4
-        Convergence rule: stop once the training loss (the validation loss with
-        ``early_stopping``) has not improved by at least ``tol`` for
-        ``n_iter_no_change`` epochs in a row, as scikit-learn's MLP does.
-        Reaching ``max_epochs`` first emits a ``ConvergenceWarning``. None runs
-        all ``max_epochs`` epochs (with ``early_stopping``, any improvement then
-        counts).
+        Convergence rule (skorch's ``EarlyStopping``): stop once
+        ``n_iter_no_change`` epochs in a row did not beat the best training loss
+        (the validation loss with ``early_stopping``) by more than ``tol``; never
+        while the training loss is still at the chance level (above 95 % of the
+        loss of predicting the targets' distribution). Reaching ``max_epochs``
+        first emits a ``ConvergenceWarning`` (saying that the fit did not learn,
+        when it is still at chance). None runs all ``max_epochs`` epochs (with
+        ``early_stopping``, any improvement then counts).
     n_iter_no_change : int, default=10
         Epochs without an improvement of at least ``tol`` before the fit stops.
     lr : float, default=1e-2
@@ -216,7 +218,7 @@ ATTRIBUTES = """\
     converged_ : bool
         Whether the convergence rule ended the fit; False when it ran all
         ``max_epochs`` (then a ``ConvergenceWarning`` said so, unless ``tol`` is
-        None).
+        None), and never for a fit whose training loss stayed at the chance level.
     lr_ : float
         Learning rate used, after ``lr_scaling``.
     fit_time_ : float

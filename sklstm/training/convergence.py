@@ -1,10 +1,26 @@
 """When a fit stops: the convergence rule (``tol``, ``n_iter_no_change``) and its warning.
 
-The rule is scikit-learn's MLP rule: stop once the monitored loss has not improved by
-at least ``tol`` for ``n_iter_no_change`` epochs in a row. It watches the training
-loss, or the validation loss with ``early_stopping=True`` (then the best epoch's
-weights are restored). skorch's own :class:`~skorch.callbacks.EarlyStopping` applies
-it; this module only configures it and reads the outcome.
+The rule is skorch's :class:`~skorch.callbacks.EarlyStopping` with an absolute
+threshold, plus one gate of sklstm's:
+
+* an epoch *improves* when its monitored loss is below the best loss so far by more
+  than ``tol``; only such an epoch becomes the new best (a fall by less than ``tol``
+  does not move the bar, so a slow, steady fall still adds up to an improvement);
+* the fit stops once ``n_iter_no_change`` epochs in a row did not improve;
+* **but never while the training loss has not left the chance level**: until the best
+  training loss is below :data:`CHANCE_SHARE` times the loss of a model that only knows
+  the targets' distribution (the entropy of the class frequencies; the targets'
+  variance), epochs without improvement are not counted. A loss resting on its
+  starting plateau is not convergence: it is a model that has learned nothing yet,
+  which is what a stop after a few flat epochs took it for (seen on real data: a fit
+  stopped at epoch 24 at a loss of 0.695 = ln 2, and the same model trained to 0.97
+  accuracy with more epochs). Such a fit trains on to ``max_epochs`` and then warns
+  that it did not learn.
+
+It watches the training loss, or the validation loss with ``early_stopping=True``
+(then the best epoch's weights are restored). This differs from scikit-learn's MLP,
+whose best loss follows every fall, however small, so that a fall by less than
+``tol`` per epoch counts as no change.
 """
 
 from __future__ import annotations
@@ -17,7 +33,12 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import EarlyStopping
 
-__all__ = ["STOPPER", "ConvergenceStopping", "check_convergence", "stopping_callback"]
+__all__ = ["CHANCE_SHARE", "STOPPER", "ConvergenceStopping", "check_convergence",
+           "stopping_callback"]
+
+#: A fit has left the chance level once its best training loss is below this share of
+#: the chance loss (that of predicting the targets' distribution).
+CHANCE_SHARE = 0.95
 
 #: Name of the stopping callback in the net's callbacks.
 STOPPER = "convergence"
@@ -28,21 +49,57 @@ def _quiet(*args, **kwargs):
 
 
 class ConvergenceStopping(EarlyStopping):
-    """skorch's ``EarlyStopping``, which on a resumed fit continues from the history.
+    """skorch's ``EarlyStopping`` that does not stop a fit at the chance level, and on
+    a resumed fit continues from the history.
 
     skorch starts the rule afresh at every ``on_train_begin``; a fit resumed from a
     checkpoint (:mod:`~sklstm.training.checkpointing`) already has epochs, whose
     scores are replayed here, so it stops exactly where one uninterrupted fit would.
+
+    Parameters
+    ----------
+    *args
+        Passed to :class:`skorch.callbacks.EarlyStopping`.
+    best_weights : str or None, default=None
+        File holding the best epoch's weights of a fit being resumed.
+    chance_loss : float or None, default=None
+        The training loss of predicting the targets' distribution; None (or 0: a
+        constant target) turns the chance gate off.
+    **kwargs
+        Passed to :class:`skorch.callbacks.EarlyStopping`.
     """
 
-    def __init__(self, *args, best_weights=None, **kwargs):
+    def __init__(self, *args, best_weights=None, chance_loss=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.best_weights = best_weights
+        self.chance_loss = chance_loss
+
+    def left_chance(self, net):
+        """Whether the fit's best training loss so far is below the chance level.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+
+        Returns
+        -------
+        bool
+            Always True without a chance loss.
+        """
+        return self._below_chance(min(
+            (row["train_loss"] for row in net.history if "train_loss" in row),
+            default=float("inf")))
+
+    def _below_chance(self, best_train_loss):
+        return not self.chance_loss or best_train_loss < CHANCE_SHARE * self.chance_loss
 
     def on_train_begin(self, net, **kwargs):
         """Reset the rule, then replay the epochs the history already holds."""
         super().on_train_begin(net, **kwargs)
+        best_train_loss = float("inf")
         for row in net.history:
+            best_train_loss = min(best_train_loss, row.get("train_loss", float("inf")))
             score = row.get(self.monitor)
             if score is None:
                 continue
@@ -52,6 +109,8 @@ class ConvergenceStopping(EarlyStopping):
                 self.best_epoch_ = row["epoch"]
             else:
                 self.misses_ += 1
+            if not self._below_chance(best_train_loss):
+                self.misses_ = 0  # the gate, as in on_epoch_end
         if not (self.load_best and len(net.history)):
             return
         if self.best_epoch_ == net.history[-1, "epoch"]:  # the weights just restored
@@ -60,9 +119,14 @@ class ConvergenceStopping(EarlyStopping):
             self.best_model_weights_ = torch.load(self.best_weights, weights_only=True)
 
     def on_epoch_end(self, net, **kwargs):
-        """skorch's rule; a new best epoch's weights are also written to
-        ``best_weights`` (a checkpointed fit), before the fit may stop."""
+        """skorch's rule, which cannot stop the fit before it left the chance level; a
+        new best epoch's weights are also written to ``best_weights`` (a checkpointed
+        fit), before the fit may stop."""
         best = self.best_epoch_
+        if not self.left_chance(net):
+            # skorch's rule adds one miss (or resets to 0 on an improvement): from -1
+            # it cannot reach the patience, so a fit at chance is never stopped here
+            self.misses_ = -1
         try:
             super().on_epoch_end(net, **kwargs)
         finally:
@@ -70,7 +134,8 @@ class ConvergenceStopping(EarlyStopping):
                 torch.save(self.best_model_weights_, self.best_weights)
 
 
-def stopping_callback(tol, n_iter_no_change, early_stopping, best_weights=None):
+def stopping_callback(tol, n_iter_no_change, early_stopping, best_weights=None,
+                      chance_loss=None):
     """The skorch callback that ends a fit once the loss stops improving.
 
     Parameters
@@ -86,6 +151,9 @@ def stopping_callback(tol, n_iter_no_change, early_stopping, best_weights=None):
         training loss.
     best_weights : str or None, default=None
         File holding the best epoch's weights of a fit being resumed (a checkpoint).
+    chance_loss : float or None, default=None
+        The training loss of predicting the targets' distribution: the rule does not
+        stop a fit whose training loss has not gone below :data:`CHANCE_SHARE` of it.
 
     Returns
     -------
@@ -108,6 +176,7 @@ def stopping_callback(tol, n_iter_no_change, early_stopping, best_weights=None):
         load_best=early_stopping,
         sink=_quiet,
         best_weights=best_weights,
+        chance_loss=chance_loss,
     )
 
 
@@ -129,21 +198,34 @@ def check_convergence(name, net, max_epochs, lr):
     -------
     bool
         True when the rule stopped the fit; False when it was off or the fit ran
-        all ``max_epochs`` (which, with the rule on, warns).
+        all ``max_epochs`` (which, with the rule on, warns: that it did not learn,
+        when the training loss never left the chance level).
     """
     stopper = dict(net.callbacks_).get(STOPPER)
     if stopper is None:
         return False
     if stopper.misses_ >= stopper.patience:
         return True
-    if len(net.history) >= max_epochs:
+    if len(net.history) < max_epochs:
+        return False  # interrupted: the estimator says so
+    if not stopper.left_chance(net):
+        best = min(row["train_loss"] for row in net.history if "train_loss" in row)
         warnings.warn(
-            f"{name} did not converge: max_epochs={max_epochs} was reached while the "
-            f"{stopper.monitor.replace('_', ' ')} still improved by more than "
-            f"tol={stopper.threshold:g} within {stopper.patience} epochs "
-            "(n_iter_no_change). Raise max_epochs, raise lr (now "
-            f"{lr:g}), or shorten long sequences with downsample or seq_len.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
+            f"{name} did not learn: after max_epochs={max_epochs} its best training loss "
+            f"{best:.4g} is still at the chance level {stopper.chance_loss:.4g} (the loss "
+            "of predicting the targets' distribution). Raise max_epochs (the loss may "
+            f"still leave its starting plateau), raise lr (now {lr:g}), scale X "
+            "(sklstm.preprocessing.SequenceScaler), or shorten long sequences with "
+            "downsample or seq_len; if X carries no signal about y, no setting will.",
+            ConvergenceWarning, stacklevel=3)
+        return False
+    warnings.warn(
+        f"{name} did not converge: max_epochs={max_epochs} was reached while the "
+        f"{stopper.monitor.replace('_', ' ')} still improved by more than "
+        f"tol={stopper.threshold:g} within {stopper.patience} epochs "
+        "(n_iter_no_change). Raise max_epochs, raise lr (now "
+        f"{lr:g}), or shorten long sequences with downsample or seq_len.",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
     return False

@@ -321,9 +321,12 @@ def test_no_convergence_warning_is_caused_by_the_schedule():
     """The schedule does not touch the stopping rule: a fit that converges still does."""
     import warnings
 
+    # (a model that learns: one that stays at the chance level is never converged)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        est = _fit(BatchSizeSchedule(patience=1), lr=1e-9, tol=1e-2, n_iter_no_change=3,
-                   max_epochs=20)
-    assert est.converged_ and len(est.history_) == 4
-    assert _sizes(est) == [4, 4, 8, 16]  # recorded for the epoch the stopper ended too
+        est = _fit(BatchSizeSchedule(patience=1), lr=0.05, tol=1e-2, n_iter_no_change=3,
+                   max_epochs=40)
+    sizes = _sizes(est)
+    assert est.converged_ and len(est.history_) < 40
+    assert len(sizes) == len(est.history_)  # recorded for the epoch the stopper ended too
+    assert sizes == sorted(sizes) and sizes[-1] > sizes[0]

@@ -1,8 +1,11 @@
 """The convergence rule (tol, n_iter_no_change) and its ConvergenceWarning."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
+from skorch.history import History
 
 from sklstm import LSTMClassifier, LSTMRegressor
 
@@ -68,3 +71,40 @@ def test_bad_convergence_settings_are_refused_before_training(params, message):
     with pytest.raises(ValueError, match=message):
         est.fit(X, Y)
     assert not hasattr(est, "net_")
+
+
+@pytest.mark.parametrize("Estimator", [LSTMClassifier, LSTMRegressor])
+def test_a_fit_at_chance_is_never_converged_and_says_it_did_not_learn(Estimator):
+    # at defaults: X carries nothing about y, so the loss stays at the chance level
+    # (ln 2; the variance of the standardized target). Before the chance gate the rule
+    # stopped such a fit after ~11 flat epochs and called it converged.
+    X0 = np.zeros((40, 8, 1), np.float32)
+    y = np.arange(40) % 2 if Estimator is LSTMClassifier else rng.normal(size=40)
+    est = Estimator(random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"did not learn: after max_epochs=200 .* "
+                      r"still at the chance level"):
+        est.fit(X0, y)
+    assert not est.converged_ and est.n_epochs_ == est.max_epochs
+
+
+def test_a_plateau_at_chance_is_not_counted_but_a_learned_one_is():
+    stopper = dict(LSTMClassifier(**FAST, tol=1e-2, n_iter_no_change=3)
+                   .fit(X, Y).net_.callbacks_)["convergence"]
+    chance = stopper.chance_loss
+    assert chance == pytest.approx(np.log(2), abs=0.01)  # Y is balanced
+
+    def run(losses):  # the rule alone, on a history of training losses
+        net = SimpleNamespace(history=History(), verbose=0)
+        stopper.on_train_begin(net)
+        for epoch, loss in enumerate(losses, 1):
+            net.history.new_epoch()
+            net.history.record("epoch", epoch)
+            net.history.record("train_loss", loss)
+            try:
+                stopper.on_epoch_end(net)
+            except KeyboardInterrupt:
+                return True, epoch
+        return False, len(losses)
+
+    assert run([chance] * 30) == (False, 30)  # flat at chance: never stops
+    assert run([0.5 * chance] * 30) == (True, 4)  # flat below chance: stops after 3 misses

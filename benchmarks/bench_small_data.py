@@ -1,9 +1,28 @@
 """Do sklstm's defaults learn on small data, and does ``tune()`` beat them?
 
-Six generated tasks stand for the hard cases of small real data sets (40-300 training
-sequences, 24-500 timesteps, the signal at the end, in the middle or spread over the
-sequence, univariate and multichannel, classification and regression), each with a
-held-out test split of its own. Every task is scored, on its test split, by:
+Nine generated tasks stand for the hard cases of small real data sets (40-400 training
+sequences, 24-500 timesteps, the signal at the end, in the middle, anywhere or spread
+over the sequence, univariate and multichannel, classification, regression and
+forecasting), each with a held-out test split of its own:
+
+* ``shape_middle``, ``event_end``, ``motion``, ``motion_ragged``,
+  ``drift_small_scale``, ``lags_large_scale``: a shape in the middle or at the end of
+  a long series, a few dozen (ragged) multichannel recordings, a target on a small or
+  a large scale;
+* ``subtle_plateau``: long smooth series whose two classes differ by a small bump,
+  narrow or wide at the same area (:func:`sklstm.datasets.make_subtle_shape`): on
+  real data like this a fit first sits at the chance-level loss (ln 2);
+* ``shape_random_position``: a class shape at any position in a long series
+  (``make_shape_in_series(position="anywhere")``);
+* ``trend_forecast``: one series with a linear trend, a season and noise
+  (:func:`sklstm.datasets.make_trending_series`), cut into 48-step windows whose
+  target is the next value, split by time: the first 400 windows train, the last 112
+  test, and their levels lie above everything seen in training.
+
+Splits are stratified and shuffled, except the forecast's, which is by time (as are
+its validation splits: ``tune`` gets ``cv=make_window_splitter(3)``, the reference
+validates on the last 25 % of the training windows). Every task is scored, on its
+test split, by:
 
 * ``defaults``: ``Pipeline([SequenceScaler(), LSTMClassifier(random_state=s)])``
   (or ``LSTMRegressor``), nothing else set: what a new user gets;
@@ -13,21 +32,35 @@ held-out test split of its own. Every task is scored, on its test split, by:
 * ``reference``: the best of a large random search (``--reference-trials``
   configurations from a wide space, each fitted on 75 % of the training split and
   scored on the other 25 %), refitted on the whole training split;
-* ``LSTM-FCN``: sktime's ``LSTMFCNClassifierTorch`` at its defaults, on the
-  classification tasks, when sktime is installed (a benchmark-only extra, never a
-  dependency of sklstm): what a user might pick instead;
+* ``lstmfcn``: sktime's ``LSTMFCNClassifierTorch`` at its defaults, on the
+  classification tasks, when sktime is installed: what a user might pick instead;
+* ``dtw_1nn``: the nearest neighbour under dynamic time warping (tslearn's
+  ``KNeighborsTimeSeriesClassifier(n_neighbors=1, metric="dtw")``, no warping window),
+  on the classification tasks, after the defaults' ``SequenceScaler``; ragged series
+  are NaN-padded by tslearn's ``to_time_series_dataset`` and its DTW compares them
+  at their own lengths: the classic time-series baseline;
+* ``ridge_ar``: ``RidgeCV`` (alphas 1e-3 to 1e3) on the flattened, standardized
+  window values (every lag of every channel), on the regression and forecast tasks;
+* ``naive``: the last value of each window as the forecast, on the forecast task;
 * the defaults with one of them changed, which is how the defaults were chosen:
   ``last`` (``pooling="last"``), ``max``, ``mean``, ``attention`` (the other
   readouts), ``full_resolution`` (``downsample=1``).
 
-Scores are accuracy (classification) and R^2 (regression) on the test split, as the
-mean over ``--seeds`` (each seed draws new data, a new split and new model seeds).
-Wall times are whole seconds of fitting (and searching) on this machine, one torch
-thread. Run from the repository root::
+A row that does not apply to a task shows ``-``. The packages of ``lstmfcn`` and
+``dtw_1nn`` are the ``benchmarks`` extra (``pip install 'sklstm[benchmarks]'``, never a
+dependency of sklstm); without them those rows are skipped, with the reason printed
+and written under the table.
 
-    python benchmarks/bench_small_data.py                      # everything, ~2-3 h
+Scores are accuracy (classification) and R^2 (regression, forecast) on the test split,
+as the mean over ``--seeds`` (each seed draws new data, a new split and new model
+seeds). Wall times are whole seconds of fitting (and searching, and predicting for
+``dtw_1nn``) on this machine, one thread. Run from the repository root::
+
+    python benchmarks/bench_small_data.py                      # everything, several h
     python benchmarks/bench_small_data.py --rows defaults      # the defaults only
     python benchmarks/bench_small_data.py --tasks motion --seeds 0 --out -
+    python benchmarks/bench_small_data.py --tasks trend_forecast --seeds 0 --out - \\
+        --rows defaults,ridge_ar,naive           # one task against its references
 
 Targets: the defaults within 3 points (accuracy, or R^2 x 100) of the reference on
 every task; ``tune`` never below the defaults.
@@ -46,14 +79,18 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 import optuna
 import torch
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from sklearn.base import clone
+from sklearn.linear_model import RidgeCV
+from sklearn.metrics import r2_score
 from sklearn.model_selection import ParameterSampler, train_test_split
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 import sklstm
 from sklstm import LSTMClassifier, LSTMRegressor
@@ -62,16 +99,24 @@ from sklstm.datasets import (
     make_motion_recordings,
     make_sequence_regression,
     make_shape_in_series,
+    make_subtle_shape,
+    make_trending_series,
 )
 from sklstm.preprocessing import SequencePadder, SequenceScaler
 from sklstm.search import selected_trial, tune
+from sklstm.windows import make_window_splitter, make_windows
 
-ROWS = ("defaults", "tune", "reference", "lstmfcn")
+ROWS = ("defaults", "tune", "reference", "lstmfcn", "dtw_1nn", "ridge_ar", "naive")
 #: Rows of the defaults with one parameter changed (not run unless asked for).
 VARIANTS = {"last": {"pooling": "last"}, "max": {"pooling": "max"},
             "mean": {"pooling": "mean"}, "attention": {"pooling": "attention"},
             "full_resolution": {"downsample": 1}}
 MARKER = "<!-- hand-written below; bench_small_data.py keeps it -->"
+#: Tasks split by time (windows of one series), not shuffled.
+FORECASTS = ("trend_forecast",)
+#: row -> why it was skipped (a package missing), printed once and written in the report.
+SKIPPED: dict[str, str] = {}
+EXTRA = "pip install 'sklstm[benchmarks]'"
 
 #: The reference's random search: wider than tune()'s default space.
 REFERENCE_SPACE = {
@@ -88,17 +133,35 @@ REFERENCE_SPACE = {
 }
 
 
-def _split(X, y, n_train, seed, classification):
+class Task(NamedTuple):
+    description: str
+    classification: bool
+    X_train: Any
+    X_test: Any
+    y_train: np.ndarray
+    y_test: np.ndarray
+    forecast: bool = False  # windows of one series in time order, split by time
+
+
+def _split(X, y, n_train, seed, classification, ordered=False):
+    """Train and test parts: stratified and shuffled, or the first ``n_train`` in order.
+
+    ``n_train``: a number of samples, or a share of them (a float below 1).
+    """
     index = np.arange(len(y))
-    train, test = train_test_split(index, train_size=n_train, random_state=seed,
-                                   stratify=y if classification else None)
+    if ordered:
+        cut = n_train if isinstance(n_train, int) else round(n_train * len(y))
+        train, test = index[:cut], index[cut:]
+    else:
+        train, test = train_test_split(index, train_size=n_train, random_state=seed,
+                                       stratify=y if classification else None)
     take = (lambda Z, i: [Z[j] for j in i]) if isinstance(X, list) else (lambda Z, i: Z[i])
     return take(X, train), take(X, test), y[train], y[test]
 
 
-def make_tasks(seed):
-    """name -> (description, classification?, X_train, X_test, y_train, y_test)."""
-    specs = {
+def _task_specs(seed):
+    """name -> (description, classification?, make () -> (X, y), n_train); nothing drawn."""
+    return {
         "shape_middle": ("univariate, 300 steps, 3 shapes in the middle, 150 train", True,
                          lambda: make_shape_in_series(400, 300, 3, position="middle",
                                                       random_state=seed), 150),
@@ -116,18 +179,39 @@ def make_tasks(seed):
                                                             random_state=seed + 4), 200),
         "lags_large_scale": ("3 channels, 24 steps, y ~ 5000 +- 1000 from the last steps, "
                              "300 train", False, lambda: _large_scale(seed + 5), 300),
+        "subtle_plateau": ("univariate, 300 steps, a small narrow or wide bump (same area) "
+                           "on a smooth background, 100 train", True,
+                           lambda: make_subtle_shape(300, 300, random_state=seed + 6), 100),
+        "shape_random_position": ("univariate, 400 steps, 3 shapes at any position, "
+                                  "120 train", True,
+                                  lambda: make_shape_in_series(360, 400, 3, position="anywhere",
+                                                               random_state=seed + 7), 120),
+        "trend_forecast": ("one series, trend + season + noise, 48-step windows, next value, "
+                           "first 400 train, last 112 test (by time)", False,
+                           lambda: _trend_windows(seed + 8), 400),
     }
+
+
+def make_tasks(seed):
+    """name -> Task: the data of every task drawn and split for this seed."""
     tasks = {}
-    for name, (description, classification, make, n_train) in specs.items():
+    for name, (description, classification, make, n_train) in _task_specs(seed).items():
         X, y = make()
-        tasks[name] = (description, classification,
-                       *_split(X, y, n_train, seed, classification))
+        ordered = name in FORECASTS
+        tasks[name] = Task(description, classification,
+                           *_split(X, y, n_train, seed, classification, ordered),
+                           forecast=ordered)
     return tasks
 
 
 def _large_scale(seed):
     X, y = make_sequence_regression(600, 24, 3, random_state=seed)
     return X, 1000 * y + 5000
+
+
+def _trend_windows(seed):
+    """512 windows of 48 steps (and the next value) of a 560-step trending series."""
+    return make_windows(make_trending_series(560, random_state=seed), lookback=48)
 
 
 def _pipeline(classification, seed, **params):
@@ -137,25 +221,26 @@ def _pipeline(classification, seed, **params):
 
 
 def run_defaults(task, seed, trials, **changed):
-    _, classification, X_train, X_test, y_train, y_test = task
     start = time.perf_counter()
-    model = _pipeline(classification, seed, **changed).fit(X_train, y_train)
+    model = _pipeline(task.classification, seed, **changed).fit(task.X_train, task.y_train)
     lstm = model.named_steps["lstm"]
-    return {"score": model.score(X_test, y_test), "time": time.perf_counter() - start,
+    return {"score": model.score(task.X_test, task.y_test), "time": time.perf_counter() - start,
             "epochs": lstm.n_epochs_, "converged": bool(lstm.converged_)}
 
 
 def run_tune(task, seed, trials):
-    _, classification, X_train, X_test, y_train, y_test = task
-    pipeline = _pipeline(classification, seed)
+    X_train, y_train = task.X_train, task.y_train
+    pipeline = _pipeline(task.classification, seed)
+    # windows of one series: validate on later windows than the ones trained on
+    cv = make_window_splitter(3) if task.forecast else "auto"
     start = time.perf_counter()
-    study = tune(pipeline, X_train, y_train, n_trials=trials,
+    study = tune(pipeline, X_train, y_train, n_trials=trials, cv=cv,
                  storage=optuna.storages.InMemoryStorage(), study_name=f"bench-{seed}",
                  sampler=optuna.samplers.TPESampler(seed=seed))
     best = selected_trial(study)
     params = {**best.params, **best.user_attrs.get("fixed_params", {})}
     model = clone(pipeline).set_params(**_prefixed(params)).fit(X_train, y_train)
-    return {"score": model.score(X_test, y_test), "time": time.perf_counter() - start,
+    return {"score": model.score(task.X_test, task.y_test), "time": time.perf_counter() - start,
             "best": best.params, "baseline_kept": best.number == 0,
             "optuna_best": study.best_trial.number}
 
@@ -165,9 +250,10 @@ def _prefixed(params):
 
 
 def run_reference(task, seed, trials):
-    _, classification, X_train, X_test, y_train, y_test = task
+    classification, X_train, y_train = task.classification, task.X_train, task.y_train
     start = time.perf_counter()
-    X_fit, X_val, y_fit, y_val = _split(X_train, y_train, 0.75, seed, classification)
+    X_fit, X_val, y_fit, y_val = _split(X_train, y_train, 0.75, seed, classification,
+                                        ordered=task.forecast)
     candidates = list(ParameterSampler(_sklearn_space(), n_iter=trials, random_state=seed))
     scored = []
     for params in candidates:
@@ -177,7 +263,7 @@ def run_reference(task, seed, trials):
             scored.append((model.fit(X_fit, y_fit).score(X_val, y_val), params))
     best_params = max(scored, key=lambda item: item[0])[1]
     model = _pipeline(classification, seed).set_params(**best_params).fit(X_train, y_train)
-    return {"score": model.score(X_test, y_test), "time": time.perf_counter() - start,
+    return {"score": model.score(task.X_test, task.y_test), "time": time.perf_counter() - start,
             "best": {k.removeprefix("lstm__"): v for k, v in best_params.items()}}
 
 
@@ -197,13 +283,13 @@ def _sklearn_space():
 
 
 def run_lstmfcn(task, seed, trials):
-    _, classification, X_train, X_test, y_train, y_test = task
+    _, classification, X_train, X_test, y_train, y_test, _ = task
     if not classification:
         return None
     try:
         from sktime.classification.deep_learning.lstmfcn import LSTMFCNClassifierTorch
     except ImportError:
-        return None
+        return _skipped("lstmfcn", f"sktime is not installed ({EXTRA})")
     scaler = SequenceScaler().fit(X_train)
     padder = SequencePadder().fit(scaler.transform(X_train))  # LSTM-FCN needs equal lengths
 
@@ -219,8 +305,62 @@ def run_lstmfcn(task, seed, trials):
     return {"score": score, "time": time.perf_counter() - start}
 
 
+def _skipped(row, reason):
+    """None (no result), saying once why ``row`` was not run."""
+    if row not in SKIPPED:
+        SKIPPED[row] = reason
+        print(f"{row} skipped: {reason}", file=sys.stderr, flush=True)
+    return None
+
+
+def run_dtw_1nn(task, seed, trials):
+    if not task.classification:
+        return None
+    try:
+        from tslearn.neighbors import KNeighborsTimeSeriesClassifier
+        from tslearn.utils import to_time_series_dataset
+    except ImportError:
+        return _skipped("dtw_1nn", f"tslearn is not installed ({EXTRA})")
+    scaler = SequenceScaler().fit(task.X_train)
+
+    def series(X):  # (n, T, channels); ragged series NaN-padded, read at their own length
+        return to_time_series_dataset(scaler.transform(X))
+
+    start = time.perf_counter()
+    clf = KNeighborsTimeSeriesClassifier(n_neighbors=1, metric="dtw", n_jobs=1)
+    clf.fit(series(task.X_train), task.y_train)
+    score = float(np.mean(clf.predict(series(task.X_test)) == task.y_test))
+    return {"score": score, "time": time.perf_counter() - start}
+
+
+def _flat(X):
+    """Every lag of every channel as one feature row per window."""
+    return np.asarray(X).reshape(len(X), -1)
+
+
+def run_ridge_ar(task, seed, trials):
+    if task.classification:
+        return None
+    if isinstance(task.X_train, list):
+        return _skipped("ridge_ar", "ragged windows have no fixed set of lags to flatten")
+    start = time.perf_counter()
+    model = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13)))
+    model.fit(_flat(task.X_train), task.y_train)
+    return {"score": model.score(_flat(task.X_test), task.y_test),
+            "time": time.perf_counter() - start, "best": {"alpha": model[-1].alpha_}}
+
+
+def run_naive(task, seed, trials):
+    if not task.forecast:
+        return None
+    start = time.perf_counter()
+    last = np.asarray(task.X_test)[:, -1, 0]  # the target column: make_windows' column 0
+    return {"score": r2_score(task.y_test, last), "time": time.perf_counter() - start}
+
+
 RUNNERS = {"defaults": run_defaults, "tune": run_tune, "reference": run_reference,
-           "lstmfcn": run_lstmfcn,
+           "lstmfcn": run_lstmfcn, "dtw_1nn": run_dtw_1nn, "ridge_ar": run_ridge_ar,
+           "naive": run_naive,
            **{name: functools.partial(run_defaults, **changed)
               for name, changed in VARIANTS.items()}}
 
@@ -247,7 +387,7 @@ def table(results, tasks, rows):
             spread = f" ± {statistics.stdev(scores):.3f}" if len(scores) > 1 else ""
             cells += [f"{_mean(scores):.3f}{spread}",
                       f"{_mean([r['result']['time'] for r in runs]):.0f}"]
-        lines.append(f"| {name} | {tasks[name][0]} | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} | {tasks[name].description} | " + " | ".join(cells) + " |")
     return head + "\n".join(lines) + "\n"
 
 
@@ -282,18 +422,27 @@ def report(results, tasks, rows, command, started, elapsed, seeds, trials, tune_
         f"torch {torch.__version__}, sklstm {sklstm.__version__}, one torch thread.\n\n"
         f"Seeds {seeds} (mean ± standard deviation over them); tune: {tune_trials} trials; "
         f"reference: {trials} random configurations, selected on a validation split of "
-        "the training data. Scores on the held-out test split: accuracy, or R^2 for the "
-        "regression tasks. Times: seconds of fitting and searching per seed.\n\n"
+        "the training data (for trend_forecast: the last 25 % of its windows; tune: "
+        "make_window_splitter(3)). Scores on the held-out test split (trend_forecast: its "
+        "last windows, by time): accuracy, or R^2 for the regression and forecast tasks. "
+        "Times: seconds of fitting and searching per seed. Other rows: lstmfcn (sktime's "
+        "LSTM-FCN), dtw_1nn (1-NN under DTW, tslearn), ridge_ar (RidgeCV on the flattened, "
+        "standardized windows), naive (each window's last value); `-` where a row does "
+        "not apply.\n\n"
         + table(results, tasks, rows)
+        + "".join(f"\n{row} skipped: {reason}.\n" for row, reason in SKIPPED.items()
+                  if row in rows)
         + "\nTargets (means over the seeds):\n\n" + verdicts(results, tasks)
     )
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default=",".join(ROWS),
-                        help=f"from {', '.join([*ROWS, *VARIANTS])}")
-    parser.add_argument("--tasks", default=None, help="comma-separated task names")
+                        help=f"comma-separated, from {', '.join([*ROWS, *VARIANTS])}")
+    parser.add_argument("--tasks", default=None,
+                        help=f"comma-separated, from {', '.join(_task_specs(0))} (default: all)")
     parser.add_argument("--seeds", default="0,1", help="comma-separated seeds")
     parser.add_argument("--tune-trials", type=int, default=20)
     parser.add_argument("--reference-trials", type=int, default=40)
@@ -319,8 +468,10 @@ def main(argv=None):
                 result = RUNNERS[row](tasks[name], seed, trials)
                 results.append({"task": name, "row": row, "seed": seed, "result": result})
                 if result is not None:
+                    details = result.get("best") or {
+                        key: result[key] for key in ("epochs", "converged") if key in result}
                     print(f"seed {seed} {name:18s} {row:9s} score {result['score']:.3f} "
-                          f"{result['time']:7.1f}s  {result.get('best', '')}",
+                          f"{result['time']:7.1f}s  {details or ''}",
                           file=sys.stderr, flush=True)
     described = {name: make_tasks(seeds[0])[name] for name in names}
     text = report(results, described, rows, command, started, time.perf_counter() - t0,

@@ -22,7 +22,8 @@ pd = pytest.importorskip("pandas")
 linux_peak = pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"),
                                 reason="the CPU peak is read from Linux's /proc")
 
-FAST = dict(hidden_size=4, random_state=0, n_threads=1)
+#: On the CPU: the budget column is None there (on CUDA it is the device's free memory)
+FAST = dict(hidden_size=4, random_state=0, n_threads=1, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,8 @@ def test_peak_memory_grows_with_the_batch_at_a_long_sequence():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(64, 200, 3)).astype(np.float32)
     y = np.arange(64) % 2
-    est = LSTMClassifier(hidden_size=32, downsample=1, random_state=0, n_threads=1)
+    est = LSTMClassifier(hidden_size=32, downsample=1, random_state=0, n_threads=1,
+                         device="cpu")
     out = profile_batch_sizes(est, X, y, batch_sizes=[8, 256], n_steps=1)
     assert list(out["timesteps"]) == [200, 200]
     small, large = out["peak_memory"]

@@ -133,11 +133,14 @@ class SequenceNet(NeuralNet):
         return state
 
     def infer(self, x, **fit_params):
-        """Run the module on a batch that already sits on the device.
+        """Run the module on a batch, its sequences moved to the net's device.
 
         skorch's ``infer`` would first pass the batch through ``to_tensor``, which
         also moves the CPU ``lengths`` of a padded batch to the GPU, while
-        ``pack_padded_sequence`` and the module's indexing want them on the CPU.
+        ``pack_padded_sequence`` and the module's indexing want them on the CPU. So
+        only the sequences are moved, and only when they are elsewhere (a batch of a
+        :class:`~sklstm.data.SequenceDataset` already sits on the device; one that a
+        callback builds on the CPU to predict mid-fit does not).
 
         Parameters
         ----------
@@ -162,7 +165,9 @@ class SequenceNet(NeuralNet):
 
     def _module_forward(self, x, **fit_params):
         if isinstance(x, Mapping):
-            return self.module_(**x, **fit_params)
+            return self.module_(**{**x, "x": x["x"].to(self.device)}, **fit_params)
+        if isinstance(x, torch.Tensor):
+            x = x.to(self.device)  # (no copy when it is there already)
         return self.module_(x, **fit_params)
 
     def train_step_single(self, batch, loss_weight=1.0, **fit_params):

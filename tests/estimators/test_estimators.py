@@ -17,6 +17,7 @@ from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.preprocessing import SequenceScaler
+from sklstm.resources import resolve_device
 from sklstm.training.optimizers import _fused_devices
 
 
@@ -151,7 +152,7 @@ def test_fit_records_cost(fitted_pair):
     assert est.n_updates_ == 3 * math.ceil(64 / 10)
     assert est.n_epochs_ == 3 and len(est.history_) == 3
     assert est.fit_time_ > 0
-    assert est.device_ == torch.device("cpu")
+    assert est.device_ == resolve_device("auto")  # CUDA where there is one
 
 
 @pytest.mark.parametrize(("rule", "factor"), [(None, 1.0), ("linear", 4.0), ("sqrt", 2.0)])

@@ -6,6 +6,8 @@ from numpy.testing import assert_allclose
 
 from sklstm import LSTMRegressor
 
+from ..settings import ON_CUDA
+
 rng = np.random.default_rng(0)
 X = rng.normal(size=(120, 8, 2)).astype(np.float32)
 Y = X[:, -2:, 0].sum(axis=1) + 0.5 * X[:, :, 1].mean(axis=1)
@@ -17,9 +19,12 @@ def test_an_affine_target_gives_the_same_model(scale, offset):
     # a positive scale and any offset standardize to the very same training target
     base = LSTMRegressor(**COMMON).fit(X, Y)
     moved = LSTMRegressor(**COMMON).fit(X, scale * Y + offset)
+    # the same model up to rounding, which 60 epochs amplify: on CUDA (1e-3 measured on an
+    # H200) more than on the CPU (tests/settings.py)
+    rtol = 1e-2 if ON_CUDA else 1e-4
     assert_allclose(moved.predict(X), scale * base.predict(X) + offset,
-                    rtol=1e-4, atol=1e-5 * abs(scale))
-    assert moved.score(X, scale * Y + offset) == pytest.approx(base.score(X, Y), abs=1e-4)
+                    rtol=rtol, atol=rtol / 10 * abs(scale))
+    assert moved.score(X, scale * Y + offset) == pytest.approx(base.score(X, Y), abs=rtol)
     assert base.score(X, Y) > 0.8
 
 

@@ -30,7 +30,7 @@ def test_a_four_times_larger_batch_reads_larger():
 
     def peak(batch_size):
         return LSTMClassifier(hidden_size=64, batch_size=batch_size, max_epochs=1,
-                              random_state=0, n_threads=1).fit(X, y).peak_memory_
+                              random_state=0, n_threads=1, device="cpu").fit(X, y).peak_memory_
 
     peak(16)  # the first fit of a process also pays one-off imports and kernel set-up
     small, large = peak(16), peak(64)

@@ -15,7 +15,10 @@ rng = np.random.default_rng(3)
 X = rng.normal(size=(96, 40, 3)).astype(np.float32)
 Y = (X[:, -5:, 0].sum(1) > 0).astype(int)
 #: the training loop, compared: fixed epochs, no dropout
-BASE = dict(hidden_size=8, max_epochs=3, tol=None, downsample=1, random_state=0, n_threads=1)
+#: On the CPU: these budgets and messages are the CPU's (on CUDA the training data on the
+#: device count against max_memory too: tests/training/test_auto_batch.py)
+BASE = dict(hidden_size=8, max_epochs=3, tol=None, downsample=1, random_state=0, n_threads=1,
+            device="cpu")
 
 
 class InjectOOM(Callback):

@@ -151,20 +151,19 @@ def _tune(args) -> int:
 
     from .datasets import load_dataset
     from .estimators import LSTMClassifier, LSTMRegressor
-    from .estimators._base import check_fit_data
-    from .search.objective import make_objective
+    from .search.objective import checked_objective
     from .search.report import results_table, summary
     from .search.space import load_space
     from .search.storage import describe_storage, resolve_storage
-    from .search.study import tune
+    from .search.study import tune_objective
 
     _check_args(args)
     X, y = load_dataset(args.data, target=args.target, encoding=args.encoding)
     space = load_space(args.space) if args.space else None
     estimator = LSTMClassifier() if args.estimator == "classifier" else LSTMRegressor()
     # everything is checked before the storage is opened: a bad call writes no study
-    check_fit_data(estimator, X, y)
-    make_objective(estimator, X, y, cv=args.cv, scoring=args.scoring, space=space)
+    objective = checked_objective(estimator, X, y, cv=args.cv, scoring=args.scoring,
+                                  space=space, multi_objective=args.multi_objective)
     storage = resolve_storage(args.storage, heartbeat_interval=args.heartbeat or None,
                               retry_failed=args.retry_failed)
     if not args.no_progress:
@@ -174,10 +173,9 @@ def _tune(args) -> int:
           f"{len(X)} samples, cv={args.cv}", file=sys.stderr)
     started = datetime.now()
     try:
-        study = tune(
-            estimator, X, y, n_trials=args.n_trials, timeout=args.timeout,
-            study_name=args.study_name, storage=storage, cv=args.cv, scoring=args.scoring,
-            space=space, pruner=args.pruner, multi_objective=args.multi_objective,
+        study = tune_objective(
+            objective, n_trials=args.n_trials, timeout=args.timeout,
+            study_name=args.study_name, storage=storage, pruner=args.pruner,
             sampler=optuna.samplers.TPESampler(seed=args.seed),
             show_progress_bar=not args.no_progress,
         )

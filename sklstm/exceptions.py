@@ -27,8 +27,11 @@ class FitInterruptedWarning(UserWarning):
 class MemoryBudgetError(MemoryError):
     """A training step cannot fit the memory budget (``max_memory``) or the device.
 
-    Raised before training when ``max_memory`` is smaller than one sample's step
-    needs or ``batch_size="auto"`` finds nothing that fits, and during training when
+    Raised before training when the network's weights, gradients and optimizer state
+    alone need more than ``max_memory`` or the memory available (``hidden_size``,
+    ``num_layers``, ``vocab_size`` x ``embedding_dim`` too large), when ``max_memory``
+    is smaller than one sample's step needs or ``batch_size="auto"`` finds nothing
+    that fits, and during training when
     a step runs out of memory at a micro-batch of one sample (or with
     ``on_oom="raise"``). A ``MemoryError``, so ``except MemoryError`` catches it;
     the estimator is left unfitted.

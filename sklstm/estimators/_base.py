@@ -26,10 +26,12 @@ from ..data.tensors import SequenceDataset
 from ..data.timesteps import to_sequences
 from ..data.vocabulary import check_token_ids, fitted_vocab_size
 from ..resources import limit_threads, resolve_device
+from ..training.checkpointing import check_checkpoint_directory
 from ..training.fit import train
+from ..training.model_size import check_model_fits
 from ..training.plan import make_plan
 from ..training.precision import resolve_precision
-from ..training.setup import check_validation_split
+from ..training.setup import check_kernels_fit, check_validation_split
 from ._data_checks import check_sample_counts
 from ._params import PARAMETER_CONSTRAINTS, check_params
 from ._persistence import PersistenceMixin
@@ -54,7 +56,8 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
                  early_stopping=False, validation_fraction=0.1, patience="deprecated",
                  embedding_dim=None, vocab_size=None, padding_idx=0, device="auto",
                  n_threads=None, random_state=None, verbose=0, callbacks=None,
-                 checkpoint=None, max_memory=None, on_oom="shrink", precision="32"):
+                 checkpoint=None, max_memory=None, on_oom="shrink", precision="32",
+                 conv_channels=None, conv_kernel_sizes=(8, 5, 3)):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.bidirectional = bidirectional
@@ -92,12 +95,28 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         self.max_memory = max_memory
         self.on_oom = on_oom
         self.precision = precision
+        self.conv_channels = conv_channels
+        self.conv_kernel_sizes = conv_kernel_sizes
 
     # -- what subclasses define -------------------------------------------------
     @abstractmethod
     def _encode_y(self, y):
         """Validate ``y``; return ``(y_train, target)``: the training array and the
-        fitted attributes the targets give (``classes_``, ``target_mean_``...)."""
+        fitted attributes the targets give (``classes_``, ``target_mean_``...).
+
+        A subclass whose :meth:`_network_input` gives an offset takes it as a second
+        argument, ``offset``: one value per sample, subtracted from its targets."""
+
+    #: Parameters besides the base's that prediction reads as the fit fixed them
+    #: (kept in ``_sequence_params``, so ``set_params`` after a fit changes nothing).
+    _prediction_settings = ()
+
+    def _network_input(self, seqs, settings):
+        """``(seqs, offset)``: the sequences the network reads, and a per-sample offset
+        of the targets (None: none). A hook, run on every fit and prediction with the
+        fit's ``settings``; the regressor's ``relative`` uses it. Here: ``seqs`` as
+        they are."""
+        return seqs, None
 
     @abstractmethod
     def _n_outputs(self, target):
@@ -154,27 +173,33 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         ``state`` holds the fitted attributes prediction needs. Raises on bad
         parameters or data; trains nothing.
 
-        The estimator's own checks come first (parameters, then targets); then the
-        data layer validates ``X`` and the plan is made, so the fit's state goes down
-        the layers and does not come back up.
+        The parameters are checked first; then the data layer validates ``X``, the
+        targets are encoded (after ``X``: the subclass's :meth:`_network_input` may
+        give them an offset taken from ``X``) and the plan is made, so the fit's state
+        goes down the layers and does not come back up.
         """
         name = type(self).__name__
         params = plain_params(self.get_params(deep=False))
         checked = check_params(params, name)
+        if checked["checkpoint"] is not None:  # before any work that the fit could lose
+            check_checkpoint_directory(checked["checkpoint"], name)
         if y is None:
             raise ValueError(f"{name} requires y to be passed, but the target y is None.")
         check_sample_counts(X, y, name)
-        y_train, target = self._encode_y(y)
         # what an earlier fit left goes (a vocabulary of tokens, say); scikit-learn's
         # validation below records n_features_in_ and the feature names anew
         self._clear_fitted([n for n in vars(self) if self._is_saved_attribute(n)])
         device = resolve_device(checked["device"])
         # what prediction needs of the settings: fixed at fit, as sklearn expects
         settings = {key: checked[key] for key in (
-            "seq_len", "keep_steps", "downsample", "padding_idx", "vocab_size", "n_threads")}
+            "seq_len", "keep_steps", "downsample", "padding_idx", "vocab_size", "n_threads",
+            *self._prediction_settings)}
         settings["tokens"] = checked["embedding_dim"] is not None
         seqs = self._to_sequences(X, settings, reset=True)
         settings["downsample"] = seqs.downsample  # "auto" becomes this fit's factor
+        # the targets after X: an offset of the subclass's may come from X's sequences
+        seqs, offset = self._network_input(seqs, settings)
+        y_train, target = self._encode_y(y) if offset is None else self._encode_y(y, offset)
         vocab_size = None if seqs.form != "tokens" else fitted_vocab_size(
             seqs.values, checked["vocab_size"], checked["padding_idx"])  # before allocating
         plan = make_plan(
@@ -183,8 +208,11 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
             n_outputs=self._n_outputs(target), vocab_size=vocab_size,
             padded=seqs.lengths is not None, trivial_loss=self._trivial_loss(y_train),
             precision=resolve_precision(checked["precision"], device,
-                                        checked["optimizer"], name))
+                                        checked["optimizer"], name),
+            n_samples=len(y_train))
         check_validation_split(plan, y_train, target.get("classes_"))
+        check_model_fits(plan)  # before the warm-up step builds the network
+        check_kernels_fit(plan, seqs)
         state = {**target, "_sequence_params": settings, "downsample_": seqs.downsample,
                  "device_": device, **({} if vocab_size is None else
                                        {"vocab_size_": vocab_size})}
@@ -208,8 +236,13 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
     # -- prediction -------------------------------------------------------------
     def _forward(self, X):
         """Raw network outputs for ``X`` as a float64 array."""
+        return self._forward_with_offset(X)[0]
+
+    def _forward_with_offset(self, X):
+        """Raw network outputs for ``X`` and the per-sample offset of its targets
+        (:meth:`_network_input`; None when there is none)."""
         check_is_fitted(self)
-        seqs = self._sequences(X)
+        seqs, offset = self._network_input(self._sequences(X), self._sequence_params)
         device = torch.device(self.net_.device)
         dataset = SequenceDataset.from_sequences(seqs, None, device)
         with limit_threads(self._sequence_params["n_threads"]):
@@ -222,7 +255,7 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
                 "X; its values may be far outside the training data's range (scale X as "
                 "for training)."
             )
-        return out
+        return out, offset
 
     @property
     def history_(self):
@@ -255,6 +288,9 @@ def check_fit_data(estimator, X, y):
     ------
     ValueError, TypeError
         What ``fit`` would raise about the parameters or the data.
+    MemoryBudgetError
+        The network's weights, gradients and optimizer state alone do not fit the
+        memory available (``hidden_size`` too large, say).
     """
     probe = clone(estimator)
     validate_estimator_params(probe)

@@ -90,10 +90,14 @@ default="adam"
         the accumulated gradient (skorch's ``GradientNormClipping``).
     lr_scaling : {None, "linear", "sqrt"}, default=None
         Scale ``lr`` with the effective batch size:
-        ``lr_ = lr * (batch_size * accumulation_steps / base_batch_size) ** p``,
+        ``lr_ = lr * (effective_batch_size_ / base_batch_size) ** p``,
         ``p=1`` for "linear" (Goyal et al., 2017, for SGD), ``p=0.5`` for
-        "sqrt" (adaptive optimizers). Without it, comparing batch sizes also
-        compares step sizes.
+        "sqrt" (adaptive optimizers). The effective batch is the one the data
+        fills, ``min(batch_size * accumulation_steps, n_train)``, where
+        ``n_train`` is the number of training samples (after ``early_stopping``
+        holds out ``ceil(validation_fraction * n)``): a batch of 4096 on 48
+        samples steps like one of 48 and is scaled as one. Without it,
+        comparing batch sizes also compares step sizes.
     base_batch_size : int, default=16
         Batch size for which ``lr`` is meant when ``lr_scaling`` is set.
     warmup_epochs : int, default=0
@@ -175,6 +179,20 @@ default="adam"
         in bfloat16 (CUDA devices that support it, and the CPU);
         ``"16-mixed"`` in float16 with a gradient scaler (CUDA only). Weights,
         gradients, their accumulation and the optimizer stay float32.
+    conv_channels : int, sequence of int or None, default=None
+        A convolutional branch beside the LSTM (LSTM-FCN, Karim et al. 2017):
+        one block of a 1-D convolution, batch normalization and ReLU per entry,
+        with that many channels, averaged over each sequence's own steps; the
+        output layer reads the LSTM's readout and these channels joined. For
+        classes that are a shape (a bump, a motif) more than an order of events.
+        An int ``k`` is the paper's shape ``(k, 2k, k)`` (the paper: 128), and is
+        what a search space lists; None (default) has no branch. With
+        ``accumulation_steps > 1`` batch normalization takes its statistics per
+        micro-batch (the gradients still add up over the effective batch).
+    conv_kernel_sizes : sequence of int, default=(8, 5, 3)
+        Kernel size of each convolution block, as many as ``conv_channels``; no
+        kernel may be longer than the shortest sequence after ``seq_len`` and
+        ``downsample``.
 """
 
 ATTRIBUTES = """\
@@ -191,8 +209,10 @@ ATTRIBUTES = """\
     downsample_ : int
         The averaging factor used (``downsample="auto"`` resolved at fit).
     effective_batch_size_ : int
-        ``batch_size * accumulation_steps``: samples per optimizer step (at the
-        end of the fit, when a ``BatchSizeSchedule`` grew it).
+        Samples per optimizer step: ``batch_size * accumulation_steps``, or the
+        number of training samples when that is smaller (the batch the data
+        fills, which ``lr_scaling`` scales by); at the end of the fit, when a
+        ``BatchSizeSchedule`` grew it.
     batch_size_ : int
         Micro-batch of the fit's last step: ``batch_size``, or what
         ``batch_size="auto"`` chose, halved by every out-of-memory recovery.

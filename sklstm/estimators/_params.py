@@ -17,11 +17,12 @@ import inspect
 import os
 import warnings
 
+import numpy as np
 import torch
 from skorch.callbacks import Callback
 
 from .._compat.sklearn import Hidden, StrOptions
-from .._param_validation import integers, plain_params, reals
+from .._param_validation import integers, plain_params, plain_value, reals
 from ..network import POOLINGS
 from ..training.optimizers import resolve_optimizer
 from ..training.precision import PRECISIONS
@@ -29,7 +30,8 @@ from ..training.setup import RESERVED_CALLBACK_NAMES
 
 __all__ = ["PARAMETER_CONSTRAINTS", "check_params"]
 
-#: ``_parameter_constraints`` of both estimators (``LSTMRegressor`` adds ``scale_target``).
+#: ``_parameter_constraints`` of both estimators (``LSTMRegressor`` adds ``scale_target``,
+#: ``relative`` and ``relative_target``).
 PARAMETER_CONSTRAINTS = {
     "hidden_size": [integers(1)],
     "num_layers": [integers(1)],
@@ -68,6 +70,8 @@ PARAMETER_CONSTRAINTS = {
     "max_memory": [integers(1), str, None],  # parse_memory checks the string
     "on_oom": [StrOptions({"shrink", "raise"})],
     "precision": [StrOptions(set(PRECISIONS))],
+    "conv_channels": [integers(1), "array-like", None],  # positive ints: check_params
+    "conv_kernel_sizes": ["array-like"],
 }
 
 
@@ -114,6 +118,11 @@ def check_params(params, name):
         raise ValueError(
             f"{name}: downsample={p['downsample']} averages timesteps, which token ids "
             "cannot be; shorten token sequences with seq_len instead.")
+    if p["embedding_dim"] is not None and p.get("relative") is not None:
+        raise ValueError(
+            f"{name}: relative={p['relative']!r} subtracts each window's level, which token "
+            f"ids (embedding_dim={p['embedding_dim']}) do not have; leave relative=None "
+            "for token input.")
     if p["patience"] != "deprecated":
         warnings.warn(
             f"{name}: patience was renamed n_iter_no_change in sklstm 0.2 and will be "
@@ -133,12 +142,40 @@ def check_params(params, name):
             f"{name}: batch_size='auto' may choose another micro-batch when a fit is "
             "resumed, so it cannot be combined with checkpoint; set the batch_size "
             "a first fit chose (its batch_size_).")
+    p["conv_channels"], p["conv_kernel_sizes"] = _conv_sizes(
+        p["conv_channels"], p["conv_kernel_sizes"], name)
     if p["weight_decay"] and "weight_decay" in (p["optimizer_params"] or {}):
         raise ValueError(
             f"{name}: weight_decay={p['weight_decay']} and optimizer_params"
             f"['weight_decay']={p['optimizer_params']['weight_decay']} both set the L2 "
             "penalty; give it in one place only.")
     return p
+
+
+def _conv_sizes(channels, kernel_sizes, name):
+    """``(channels, kernel_sizes)`` as tuples of ints (channels None: no branch; an int
+    ``k``: LSTM-FCN's shape ``(k, 2k, k)``)."""
+    kernels = _positive_ints(kernel_sizes, "conv_kernel_sizes", name)
+    if channels is None:
+        return None, kernels
+    if isinstance(channels, int):  # (an int, not a bool: the constraint said so)
+        channels = (channels, 2 * channels, channels)
+    channels = _positive_ints(channels, "conv_channels", name)
+    if len(channels) != len(kernels):
+        raise ValueError(
+            f"{name}: conv_channels={channels} and conv_kernel_sizes={kernels} must have "
+            "one entry per convolution block; give both the same length (LSTM-FCN: "
+            "conv_channels=(128, 256, 128), conv_kernel_sizes=(8, 5, 3)).")
+    return channels, kernels
+
+
+def _positive_ints(values, param, name):
+    values = tuple(plain_value(v) for v in np.ravel(np.asarray(values, dtype=object)))
+    if not values or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                             for v in values):
+        raise ValueError(f"{name}: {param} must be a non-empty sequence of positive ints, "
+                         f"one per convolution block; got {values!r}.")
+    return values
 
 
 def _callback_error(name, i, item, problem):

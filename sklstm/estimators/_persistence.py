@@ -21,6 +21,7 @@ from .._param_validation import plain_params, plain_value
 from ..persistence._codec import FormatError
 from ..persistence._model import ModelState, write_model
 from ..persistence._registry import registered_name
+from ..training.model_size import meta_module
 from ..training.plan import make_plan
 from ..training.precision import resolve_precision
 from ..training.setup import build_net
@@ -151,8 +152,7 @@ def _unsaved_value(name, description):
 
 def _check_module_tensors(net, weights):
     """Compare the file's tensors with the module the parameters describe (on ``meta``)."""
-    with torch.device("meta"):
-        reference = net.module(**net.get_params_for("module")).state_dict()
+    reference = meta_module(net).state_dict()
     for name, ref in reference.items():
         got = weights.get(name)
         if got is None or tuple(got.shape) != tuple(ref.shape) or got.dtype != ref.dtype:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from scipy.special import softmax
 from sklearn.base import ClassifierMixin
@@ -14,6 +16,38 @@ from ..persistence._registry import register_estimator
 from . import _docs
 from ._base import BaseLSTM
 from ._data_checks import target_shape
+
+
+def _label_kind(kind):
+    """Labels of one kind sort together: strings, numbers (bools included), or a type."""
+    if issubclass(kind, str):
+        return str
+    return numbers.Number if issubclass(kind, (numbers.Number, np.number, np.bool_)) else kind
+
+
+def _check_label_types(y):
+    """Refuse labels that cannot be sorted into ``classes_`` together: strings beside
+    numbers or None (an object array; numpy would fail with a bare TypeError, and
+    scikit-learn may call it an "unknown label type")."""
+    kinds = set(map(type, y)) if y.dtype == object else ()
+    if len({_label_kind(kind) for kind in kinds}) > 1:
+        raise _label_types_error(y)
+
+
+def _label_types_error(y):
+    """The error naming each type of label in ``y``, with where it first occurs
+    (scikit-learn's wording: "Mix of label input types")."""
+    first = {}
+    for i, label in enumerate(y):
+        first.setdefault(type(label).__name__, (i, plain_label(label)))
+    shown = ", ".join(f"{kind} ({label!r} at index {i})"
+                      for kind, (i, label) in sorted(first.items()))
+    problem = (f"Mix of label input types in y: {shown}" if len(first) > 1 else
+               f"The class labels in y cannot be sorted: {shown}")
+    return ValueError(
+        f"{problem}. Class labels must all be of one type, all strings or all numbers, "
+        "to be sorted into classes_; convert them (e.g. y.astype(str)), or drop the "
+        "samples without a label (None).")
 
 
 @register_estimator
@@ -59,11 +93,14 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
         y = column_or_1d(y, warn=True)
         if y.dtype.kind in "fc":
             assert_all_finite(y, input_name="y")
+        _check_label_types(y)
         try:
             check_classification_targets(y)
+            classes, encoded = np.unique(y, return_inverse=True)
         except ValueError as exc:
             raise ValueError(f"{exc} (in y; for continuous targets use LSTMRegressor)") from exc
-        classes, encoded = np.unique(y, return_inverse=True)
+        except TypeError as exc:  # numpy's "'<' not supported": labels that do not sort
+            raise _label_types_error(y) from exc
         if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in y, but y "

@@ -7,7 +7,9 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_array
 from torch import nn
 
-from .._param_validation import extended_signature
+from .._compat.sklearn import StrOptions
+from .._param_validation import extended_signature, integers
+from ..data.relative import ANCHORS, relative_sequences
 from ..persistence._registry import register_estimator
 from . import _docs
 from ._base import BaseLSTM
@@ -22,7 +24,9 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
     Targets are 1D ``(n_samples,)`` or 2D ``(n_samples, n_outputs)`` (e.g. a
     multi-step forecast horizon); predictions have the same shape. Targets of any
     scale are learnt alike: they are standardized for training and predictions
-    are mapped back (``scale_target``).
+    are mapped back (``scale_target``). Forecasts of a trending series can follow
+    it past every level seen in training when made relative to each window
+    (``relative``).
 
     Parameters
     ----------
@@ -32,6 +36,34 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
         and map predictions back, so ``lr``, ``tol`` and the initial weights suit
         targets in the thousands as well as around 1e-3. False trains on ``y`` as
         given (``train_loss`` is then in the units of ``y`` squared).
+    relative : {None, "last", "mean"}, default=None
+        Predict relative to each input sequence (reversible instance
+        normalization, RevIN: Kim et al., 2022, without its division by the
+        spread): subtract from every sequence its anchor per feature, the values
+        of its last valid timestep (``"last"``) or their mean over its valid
+        timesteps (``"mean"``); train on ``y`` minus the anchor of the target's
+        own column of ``X`` (``relative_target``), and add that anchor back to
+        every prediction (to each output of a 2D ``y`` alike), in ``predict``,
+        ``score`` and predictions made during the fit. A network fed the
+        absolute values of a trending series cannot output a level it never saw
+        in training (its forecasts saturate); relative to each window it can.
+        Anchors are taken per call from the steps the network reads (after
+        ``downsample`` and ``seq_len``), respecting the lengths of ragged input
+        (padding stays padding); ``scale_target`` then standardizes the relative
+        targets. ``y`` must be in the units of column ``relative_target`` as the
+        estimator receives it: a scaler fitted on ``X`` alone (a
+        ``SequenceScaler`` before it in a pipeline) changes that column's units
+        but not ``y``'s, so scale the series before windowing instead. Numeric
+        input only (refused with ``embedding_dim``). None (default) feeds the
+        sequences as they are. To search it, list it like any parameter, e.g.
+        ``{"lstm__relative": [None, "last"]}``.
+    relative_target : int, default=0
+        The column (feature) of ``X`` that holds the target's own series: its
+        anchor is subtracted from ``y``. Unused with ``relative=None``.
+        :func:`~sklstm.windows.make_windows` keeps every column of the series in
+        its place, so this is the position of its ``target`` (0 for
+        ``target=None``; ``columns.index(name)`` for a DataFrame column name).
+        A column that ``X`` does not have is refused before training.
 
     Attributes
     ----------
@@ -39,7 +71,8 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
         Number of targets.
     target_mean_, target_scale_ : ndarray of shape (n_outputs,)
         Per-output mean and standard deviation the targets were standardized with
-        (0 and 1 with ``scale_target=False``; a constant target keeps scale 1).
+        (0 and 1 with ``scale_target=False``; a constant target keeps scale 1);
+        with ``relative``, those of the targets minus their anchor.
 {attributes}
     See Also
     --------
@@ -58,15 +91,39 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
     """
 
     _parameter_constraints: dict = {
-        **BaseLSTM._parameter_constraints, "scale_target": ["boolean"]}
+        **BaseLSTM._parameter_constraints, "scale_target": ["boolean"],
+        "relative": [StrOptions(set(ANCHORS)), None], "relative_target": [integers(0)]}
 
-    def __init__(self, *, scale_target=True, **params):
+    def __init__(self, *, scale_target=True, relative=None, relative_target=0, **params):
         super().__init__(**params)
         self.scale_target = scale_target
+        self.relative = relative
+        self.relative_target = relative_target
 
-    __init__.__signature__ = extended_signature(BaseLSTM.__init__, scale_target=True)
+    __init__.__signature__ = extended_signature(
+        BaseLSTM.__init__, scale_target=True, relative=None, relative_target=0)
 
-    def _encode_y(self, y):
+    # what prediction reads of relative, as the fit fixed it (in _sequence_params)
+    _prediction_settings = ("relative", "relative_target")
+
+    def _network_input(self, seqs, settings):
+        """Each sequence relative to its anchor, and the anchor of the target's
+        column as the targets' offset (``relative``); ``seqs`` as they are without."""
+        how = settings.get("relative")  # absent from models saved before relative
+        if how is None:
+            return seqs, None
+        column = settings["relative_target"]
+        if column >= seqs.n_features:
+            raise ValueError(
+                f"{type(self).__name__}: relative_target={column} is not a column of X, "
+                f"which has {seqs.n_features} feature(s) per timestep (columns 0.."
+                f"{seqs.n_features - 1}); set relative_target to the column that holds "
+                "the target's own series (make_windows(..., target=t) keeps it at "
+                "column t; 0 for target=None).")
+        seqs, anchors = relative_sequences(seqs, how)
+        return seqs, anchors[:, column]
+
+    def _encode_y(self, y, offset=None):
         shape = target_shape(y)
         if len(shape) not in (1, 2):
             raise ValueError(f"y must be 1D or 2D; got {len(shape)}D with shape {shape}.")
@@ -81,6 +138,8 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
             raise ValueError(f"y holds non-numeric values ({exc}); {type(self).__name__} "
                              "needs numbers (for class labels use LSTMClassifier).") from exc
         y2d = y.reshape(len(y), -1).astype(np.float64)
+        if offset is not None:  # relative: every output minus its sample's anchor
+            y2d = y2d - offset[:, None]
         n_outputs = y2d.shape[1]
         if self.scale_target:
             mean = y2d.mean(axis=0)
@@ -115,7 +174,10 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
             Predicted targets of each sequence; 1D when the training ``y``
             was 1D, else one column per output.
         """
-        out = self._forward(X) * self.target_scale_ + self.target_mean_
+        out, offset = self._forward_with_offset(X)
+        out = out * self.target_scale_ + self.target_mean_
+        if offset is not None:  # relative: each sample's anchor back on every output
+            out = out + offset[:, None]
         return out[:, 0] if self._y_is_1d else out
 
     def __sklearn_tags__(self):

@@ -1,6 +1,8 @@
-"""The torch module the skorch net trains: embedding, LSTM, readout and head."""
+"""The torch module the skorch net trains: embedding, LSTM, readout, convolutional
+branch (LSTM-FCN) and head."""
 
+from .conv import ConvBranch
 from .lstm import LSTMNetwork, reverse_padded
 from .pooling import POOLINGS, TimePooling
 
-__all__ = ["POOLINGS", "LSTMNetwork", "TimePooling", "reverse_padded"]
+__all__ = ["POOLINGS", "ConvBranch", "LSTMNetwork", "TimePooling", "reverse_padded"]

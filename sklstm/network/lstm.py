@@ -28,6 +28,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .conv import ConvBranch
 from .pooling import TimePooling
 
 __all__ = ["LSTMNetwork", "reverse_padded"]
@@ -91,6 +92,13 @@ class LSTMNetwork(nn.Module):
         maximum or attention-weighted sum of its outputs over all timesteps; or
         the final state, maximum and mean joined
         (:class:`~sklstm.network.pooling.TimePooling`).
+    conv_channels : sequence of int or None, default=None
+        When set, a convolutional branch beside the LSTM (LSTM-FCN,
+        :class:`~sklstm.network.conv.ConvBranch`): one Conv1d/BatchNorm/ReLU block
+        per entry, with that many output channels, globally average-pooled; the
+        head reads the LSTM's readout and the pooled channels joined.
+    conv_kernel_sizes : sequence of int, default=(8, 5, 3)
+        Kernel size of each block of the convolutional branch.
 
     Examples
     --------
@@ -102,7 +110,8 @@ class LSTMNetwork(nn.Module):
 
     def __init__(self, n_inputs, n_outputs, hidden_size=64, num_layers=1,
                  bidirectional=False, dropout=0.0, vocab_size=None,
-                 embedding_dim=None, padding_idx=None, pooling="last"):
+                 embedding_dim=None, padding_idx=None, pooling="last",
+                 conv_channels=None, conv_kernel_sizes=(8, 5, 3)):
         super().__init__()
         self.embedding = None
         if embedding_dim is not None:
@@ -116,9 +125,14 @@ class LSTMNetwork(nn.Module):
         )
         self.dropout = nn.Dropout(dropout)
         n_channels = hidden_size * (2 if bidirectional else 1)
-        self.head = nn.Linear(TimePooling.output_size(pooling, n_channels), n_outputs)
+        conv_size = 0 if conv_channels is None else conv_channels[-1]
+        self.head = nn.Linear(TimePooling.output_size(pooling, n_channels) + conv_size,
+                              n_outputs)
         # created after the head, so "last" initializes exactly as before readouts
         self.readout = None if pooling == "last" else TimePooling(n_channels, pooling)
+        # (and the branch after both: without it, every weight is drawn as before)
+        self.conv = None if conv_channels is None else ConvBranch(
+            n_inputs, conv_channels, conv_kernel_sizes)
 
     def forward(self, x, lengths=None):
         """Map a batch of sequences to outputs.
@@ -149,6 +163,8 @@ class LSTMNetwork(nn.Module):
             out = self._all_steps(x, lengths)
             last = self._last_of(out, lengths) if self.readout.mode == "concat" else None
             features = self.readout(out, lengths, last)
+        if self.conv is not None:
+            features = torch.cat([features, self.conv(x, lengths)], dim=1)
         features = self.dropout(features)
         if self.training:
             return self.head(features)

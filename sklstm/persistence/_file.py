@@ -47,7 +47,10 @@ def _digest(text, tensors):
 
 
 def _little_endian(array):
-    return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+    # (np.require, not np.ascontiguousarray: that makes a 0-d array 1-d, and batch
+    # norm's 0-d step counter would come back with another shape)
+    return np.require(np.asarray(array, dtype=array.dtype.newbyteorder("<")),
+                      requirements="C")
 
 
 def write_model_file(path, header, tensors):
@@ -64,10 +67,27 @@ def write_model_file(path, header, tensors):
         JSON-serializable header (finite floats only).
     tensors : dict of str to ndarray
         Arrays of numeric dtype.
+
+    Raises
+    ------
+    FileNotFoundError
+        The directory ``path`` names does not exist (nothing is written).
+    OSError
+        The file cannot be written there (a directory of that name, no permission).
     """
+    from safetensors import SafetensorError
     from safetensors.numpy import save_file
 
     path = os.fspath(path)
+    # checked here: safetensors' own error names the temporary file, not the user's path
+    directory = os.path.dirname(path) or os.curdir
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"cannot save the model to {path!r}: the directory "
+                                f"{directory!r} does not exist; create it first "
+                                "(os.makedirs) or save elsewhere.")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot save the model to {path!r}: it is a directory; "
+                                "give a file name such as 'model.safetensors'.")
     tensors = {key: _little_endian(value) for key, value in tensors.items()}
     text = json.dumps(header, allow_nan=False, sort_keys=True, separators=(",", ":"))
     metadata = {"format": FORMAT, "sklstm": text, "sha256": _digest(text, tensors)}
@@ -75,6 +95,8 @@ def write_model_file(path, header, tensors):
     try:
         save_file(tensors, tmp, metadata=metadata)
         os.replace(tmp, path)
+    except SafetensorError as exc:  # e.g. no permission: an I/O error, about this path
+        raise OSError(f"cannot save the model to {path!r}: {exc}") from exc
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

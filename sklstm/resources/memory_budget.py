@@ -24,8 +24,8 @@ try:
 except ImportError:  # pragma: no cover - Windows: the CPU is not watched
     resource = None
 
-__all__ = ["OUT_OF_MEMORY", "MemoryBudget", "MemoryBudgetExceeded", "format_bytes",
-           "parse_memory"]
+__all__ = ["OUT_OF_MEMORY", "MemoryBudget", "MemoryBudgetExceeded", "available_memory",
+           "format_bytes", "parse_memory"]
 
 #: torch's out-of-memory error (``torch.OutOfMemoryError`` from torch 2.5 on, the
 #: alias ``torch.cuda.OutOfMemoryError`` before).
@@ -118,6 +118,46 @@ def _available_cpu_bytes():
     return None
 
 
+def _cuda_free(device):
+    """Bytes a fit on a CUDA device can have: its free memory and torch's reserve there."""
+    free, _ = torch.cuda.mem_get_info(device)
+    return free + torch.cuda.memory_reserved(device)
+
+
+def available_memory(device, limit=None):
+    """The most memory a fit on ``device`` can have, and where that figure comes from.
+
+    Parameters
+    ----------
+    device : torch.device
+        Where the fit runs.
+    limit : int or None, default=None
+        ``max_memory`` in bytes.
+
+    Returns
+    -------
+    n_bytes : int or None
+        The smallest of ``limit`` and, on CUDA, the device's free memory (with what
+        torch reserved there), else, without ``limit``, what the host has available
+        (``MemAvailable``); None where none of them can be read.
+    source : {"max_memory", "device", "host"} or None
+        Which figure it is.
+
+    Examples
+    --------
+    >>> import torch
+    >>> available_memory(torch.device("cpu"), limit=2**30)
+    (1073741824, 'max_memory')
+    """
+    figures = [] if limit is None else [(limit, "max_memory")]
+    if device.type == "cuda":
+        figures.append((_cuda_free(device), "device"))
+    elif limit is None:  # the CPU (and MPS's memory, shared with it)
+        host = _available_cpu_bytes()
+        figures += [] if host is None else [(host, "host")]
+    return min(figures, default=(None, None))
+
+
 class MemoryBudget:
     """A fit's memory budget and the check of its steps against it.
 
@@ -144,8 +184,7 @@ class MemoryBudget:
         self.device = device = memory.device
         self.enforced = limit is not None
         if limit is None and device.type == "cuda":
-            free, _ = torch.cuda.mem_get_info(device)
-            limit, self.enforced = free + torch.cuda.memory_reserved(device), True
+            limit, self.enforced = _cuda_free(device), True
         self.limit = limit
         # CPU steps are read through getrusage (about 1 us against 25 us for
         # /proc/self/status): on Linux it reports the high-water mark that

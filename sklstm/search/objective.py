@@ -29,12 +29,12 @@ from skorch.callbacks import Callback
 
 from .._compat.sklearn import safe_indexing
 from .metrics import FIT_STATS, check_multi_objective, fit_stats
-from .pipeline import final_estimator, final_prefix
+from .pipeline import check_search_data, final_estimator, final_prefix
 from .selection import resolve_cv
 from .space import resolve_space, sample_resolved
 from .trial_budget import FAIL_REASON, INTERRUPTED
 
-__all__ = ["CVObjective", "EpochScoreReporter", "make_objective"]
+__all__ = ["CVObjective", "EpochScoreReporter", "checked_objective", "make_objective"]
 
 #: Name of the reporting callback inside the LSTM's ``callbacks`` list.
 CALLBACK_NAME = "sklstm_optuna_reporter"
@@ -231,6 +231,7 @@ class CVObjective:
         self.estimator = estimator
         self.X, self.y, self.groups = X, y, groups
         self.space = resolve_space(space, estimator)  # unknown names fail here, not in a trial
+        self.scoring = scoring  # by name in the study's attributes (create_or_load_study)
         self.scorer_ = check_scoring(estimator, scoring=scoring)
         self.report_every_epoch = report_every_epoch
         self.multi_objective = multi_objective
@@ -353,3 +354,30 @@ def _replay(trial, twin):
 
 #: The name the objective is built by in user code and the docs.
 make_objective = CVObjective
+
+
+def checked_objective(estimator, X, y, *, multi_objective=None, **kwargs):
+    """The objective :func:`~sklstm.search.tune` runs, after all it needs is checked.
+
+    First the data, as the fit of the final sklstm step would check it
+    (:func:`~sklstm.search.pipeline.check_search_data`), then the space, scoring and
+    cv (:class:`CVObjective`): a mistake raises here, before any study exists,
+    instead of failing every trial.
+
+    Parameters
+    ----------
+    estimator, X, y
+        As for :class:`CVObjective`.
+    multi_objective : {None, "fit_time", "peak_memory", "n_updates"}, default=None
+        As for :class:`CVObjective`; per-epoch reporting is on only without it.
+    **kwargs : dict
+        ``cv``, ``scoring``, ``space``, ``groups``, ``reuse_duplicates``.
+
+    Returns
+    -------
+    CVObjective
+        The objective.
+    """
+    check_search_data(estimator, X, y)
+    return CVObjective(estimator, X, y, report_every_epoch=multi_objective is None,
+                       multi_objective=multi_objective, **kwargs)

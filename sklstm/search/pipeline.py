@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["final_estimator", "final_prefix"]
+from sklearn.base import clone
+
+from ..estimators._base import BaseLSTM, check_fit_data
+
+__all__ = ["check_search_data", "final_estimator", "final_prefix"]
 
 
 def final_estimator(estimator):
@@ -60,3 +64,48 @@ def final_prefix(estimator) -> str:
         name, estimator = estimator.steps[-1]
         prefix += name + "__"
     return prefix
+
+
+def check_search_data(estimator, X, y):
+    """Refuse ``X`` and ``y`` that every fit of a search would refuse, before it starts.
+
+    The sklstm estimator at the end of ``estimator`` checks them as its ``fit`` would
+    (:func:`~sklstm.estimators._base.check_fit_data`: its parameters, NaN, one class,
+    ...). In a Pipeline the steps before it are fitted first, on clones
+    (``fit_transform`` on all of ``X``, once): their own checks run, and the final
+    step checks what it would be given. Nothing is checked for a final step that is
+    no sklstm estimator.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        The estimator searched, never fitted itself.
+    X : array-like
+        Sequences ``(n, T, F)`` or ``(n, T)`` (or ragged lists).
+    y : array-like
+        Targets.
+
+    Raises
+    ------
+    ValueError, TypeError
+        What the final step's ``fit`` would raise about the data or its parameters
+        (or what a step before it raises on the data).
+    MemoryBudgetError
+        The final step's network alone does not fit the memory available.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm import LSTMClassifier
+    >>> check_search_data(LSTMClassifier(), np.zeros((6, 4, 1)), np.zeros(6))
+    Traceback (most recent call last):
+    ...
+    ValueError: LSTMClassifier needs samples of at least 2 classes in y, but y contains ...
+    """
+    while hasattr(estimator, "steps"):  # a Pipeline, nested ones included
+        for _, step in estimator.steps[:-1]:
+            if step is not None and step != "passthrough":
+                X = clone(step).fit_transform(X, y)
+        estimator = estimator.steps[-1][1]
+    if isinstance(estimator, BaseLSTM):
+        check_fit_data(estimator, X, y)

@@ -20,13 +20,14 @@ from optuna.pruners import (
 )
 
 from .metrics import check_multi_objective
-from .objective import make_objective
+from .objective import checked_objective
 from .report import ProgressBar
 from .selection import BASELINE, baseline_params
 from .storage import resolve_storage
 from .trial_budget import TrialBudget
 
-__all__ = ["PRUNERS", "create_or_load_study", "make_pruner", "run_study", "tune"]
+__all__ = ["PRUNERS", "create_or_load_study", "make_pruner", "run_study", "tune",
+           "tune_objective"]
 
 #: Pruner names accepted by :func:`make_pruner` (and ``sklstm tune --pruner``).
 PRUNERS = {
@@ -359,19 +360,40 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
     >>> len(study.trials)
     2
     """
-    # Objective first: it validates the space, scoring and cv before any study is created.
-    objective = make_objective(
-        estimator, X, y, cv=cv, scoring=scoring, space=space, groups=groups,
-        report_every_epoch=multi_objective is None, multi_objective=multi_objective,
-        reuse_duplicates=reuse_duplicates,
-    )
+    # Objective first: data, space, scoring and cv are checked before any study exists.
+    objective = checked_objective(estimator, X, y, cv=cv, scoring=scoring, space=space,
+                                  groups=groups, multi_objective=multi_objective,
+                                  reuse_duplicates=reuse_duplicates)
+    return tune_objective(objective, n_trials=n_trials, timeout=timeout, study_name=study_name,
+                          storage=storage, pruner=pruner, sampler=sampler, baseline=baseline,
+                          heartbeat_interval=heartbeat_interval, retry_failed=retry_failed,
+                          show_progress_bar=show_progress_bar)
+
+
+def tune_objective(objective, *, n_trials=20, timeout=None, study_name="sklstm", storage=None,
+                   pruner=None, sampler=None, baseline=True, heartbeat_interval=60,
+                   retry_failed=0, show_progress_bar=False) -> optuna.Study:
+    """The second half of :func:`tune`: create or join the study, run the trials.
+
+    Parameters
+    ----------
+    objective : CVObjective
+        From :func:`~sklstm.search.objective.checked_objective` (its scoring is recorded).
+    n_trials, timeout, study_name, storage, pruner, sampler, baseline, \
+heartbeat_interval, retry_failed, show_progress_bar
+        As for :func:`tune`.
+
+    Returns
+    -------
+    optuna.Study
+        The study, holding the trials of every worker.
+    """
     study = create_or_load_study(
-        study_name, storage, scoring=scoring, multi_objective=multi_objective,
+        study_name, storage, scoring=objective.scoring, multi_objective=objective.multi_objective,
         pruner=pruner, sampler=sampler, heartbeat_interval=heartbeat_interval,
-        retry_failed=retry_failed,
-    )
+        retry_failed=retry_failed)
     if baseline and not study.get_trials(deepcopy=False):
-        params = baseline_params(objective.space, estimator)
+        params = baseline_params(objective.space, objective.estimator)
         if params:
             study.enqueue_trial(params, user_attrs={BASELINE: True})
     return run_study(study, objective, n_trials, timeout, show_progress_bar=show_progress_bar)

@@ -114,7 +114,7 @@ def find_micro_batch(plan, dataset, budget):
 
     def peak(size):
         if size not in trials:
-            trials[size] = _trial_step(plan, dataset.take(order[:size]), budget)
+            trials[size] = _trial_step(plan, dataset, order[:size], budget)
         return trials[size]
 
     small, large = (min(n, s) for s in TRIAL_SIZES)
@@ -167,7 +167,8 @@ def warm_up(plan, seqs, y_train):
         The encoded training targets.
     """
     key = (str(plan.device), seqs.form == "tokens", seqs.lengths is None, plan.pooling,
-           plan.num_layers, plan.bidirectional, plan.hidden_size, plan.precision)
+           plan.num_layers, plan.bidirectional, plan.hidden_size, plan.precision,
+           plan.conv_channels, plan.conv_kernel_sizes)
     if key in _WARMED:
         return
     two = min(2, len(seqs))
@@ -179,15 +180,16 @@ def warm_up(plan, seqs, y_train):
     _WARMED.add(key)
 
 
-def _trial_step(plan, batch, budget):
-    """Peak bytes of training steps on ``batch``; inf if they ran out.
+def _trial_step(plan, dataset, idx, budget):
+    """Peak bytes of training steps on the samples ``idx``; inf if they ran out.
 
-    Two steps: the second one meets the first one's freed memory in the
-    allocator, as every later step of the fit does.
+    The batch is taken after the budget's restart: its copy is part of a step's
+    memory, as in the fit. Two steps: the second one meets the first one's freed
+    memory in the allocator, as every later step of the fit does.
     """
     budget.restart(keep=False)
     try:
-        _run_steps(plan, batch, n_steps=2)
+        _run_steps(plan, dataset.take(idx), n_steps=2)
         return budget.used()
     except (OUT_OF_MEMORY, MemoryError):
         return math.inf

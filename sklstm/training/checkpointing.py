@@ -23,7 +23,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from skorch.callbacks import Callback, Checkpoint
 
-__all__ = ["CHECKPOINT_NAMES", "FitCheckpoint"]
+__all__ = ["CHECKPOINT_NAMES", "FitCheckpoint", "check_checkpoint_directory"]
 
 #: Names of the callbacks that write a fit's state: skorch's Checkpoint, the RNG state.
 CHECKPOINT_NAMES = ("checkpoint", "checkpoint_rng")
@@ -53,11 +53,40 @@ def _digest(seqs, y):
 
 
 def _plain(value):
+    """``value`` as it reads back from the state file (a tuple comes back a list)."""
     try:
-        json.dumps(value)
-        return value
+        return json.loads(json.dumps(value))
     except TypeError:
         return repr(value)
+
+
+def check_checkpoint_directory(directory, name):
+    """Raise a clear ValueError when ``checkpoint`` cannot be a directory: it names a
+    file, or lies below one (``os.makedirs`` would fail only after the warm-up step,
+    with a bare ``FileExistsError``).
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        The ``checkpoint`` parameter; a missing directory is fine (created by the fit).
+    name : str
+        The estimator's class name, for the message.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_checkpoint_directory(tempfile.mkdtemp() + "/run-1", "LSTMClassifier")
+    """
+    given = os.fspath(directory)
+    existing = os.path.abspath(given)
+    while not os.path.exists(existing):  # the nearest part of the path that exists
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        where = "is a file" if existing == os.path.abspath(given) else (
+            f"lies below the file {existing!r}")
+        raise ValueError(
+            f"{name}: checkpoint={given!r} must name a directory (created if missing), "
+            f"but it {where}; give checkpoint a directory path, or move the file away.")
 
 
 class FitCheckpoint:

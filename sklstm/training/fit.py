@@ -90,8 +90,9 @@ def train(plan, seqs, y_train, on_net=None):
         checkpoint.finish(converged)
     net.memory_budget = None  # the fit's, measured from its start
     # what the fit ended with: out-of-memory recoveries shrink the micro-batch,
-    # a BatchSizeSchedule grows the effective batch
-    effective = int(net.batch_size)
+    # a BatchSizeSchedule grows the effective batch; a step holds at most every
+    # training sample (a schedule's max_batch_size may ask for more)
+    effective = min(int(net.batch_size), plan.n_train_samples)
     micro = int(net.micro_batch_size or net.batch_size)
     return {**search, "fit_time_": fit_time, "peak_memory_": memory.peak,
             "converged_": converged, "interrupted_": interrupted,

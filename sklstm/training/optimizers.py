@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["FUSED_OPTIMIZERS", "OPTIMIZERS", "optimizer_defaults", "resolve_optimizer"]
+__all__ = ["FUSED_OPTIMIZERS", "OPTIMIZERS", "optimizer_defaults", "resolve_optimizer",
+           "state_copies"]
 
 #: Names accepted by the estimators' ``optimizer`` parameter.
 OPTIMIZERS = {
@@ -94,3 +95,36 @@ def optimizer_defaults(optimizer, device, optimizer_params):
             and "fused" not in params and "foreach" not in params):
         return {"fused": True}
     return {}
+
+
+def state_copies(optimizer, optimizer_params):
+    """Tensors of the parameters' size an optimizer keeps per parameter (its state).
+
+    Parameters
+    ----------
+    optimizer : type
+        The optimizer class.
+    optimizer_params : Mapping
+        Its keyword arguments (``momentum``, ``amsgrad``, ``centered``...).
+
+    Returns
+    -------
+    int
+        Adam and AdamW 2 (3 with ``amsgrad``), SGD 1 with momentum, RMSprop 1 (plus
+        1 with momentum and 1 when ``centered``), Adagrad 1; 0 for other classes (a
+        lower bound: their state is unknown here).
+
+    Examples
+    --------
+    >>> import torch
+    >>> state_copies(torch.optim.Adam, {}), state_copies(torch.optim.SGD, {"momentum": 0.9})
+    (2, 1)
+    """
+    p = optimizer_params
+    if issubclass(optimizer, (torch.optim.Adam, torch.optim.AdamW)):
+        return 2 + bool(p.get("amsgrad"))
+    if issubclass(optimizer, torch.optim.SGD):
+        return int(bool(p.get("momentum")))
+    if issubclass(optimizer, torch.optim.RMSprop):
+        return 1 + bool(p.get("momentum")) + bool(p.get("centered"))
+    return int(issubclass(optimizer, torch.optim.Adagrad))

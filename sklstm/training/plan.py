@@ -13,6 +13,7 @@ plan made with :func:`dataclasses.replace`.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -55,6 +56,10 @@ class FitPlan:
         The micro-batch, samples per forward/backward pass.
     accumulation_steps : int
         Micro-batches per optimizer step.
+    n_train_samples : int or None
+        Samples the net trains on: those left after ``early_stopping``'s validation
+        split (``ceil(validation_fraction * n)`` held out). None where there is no
+        training data (a loaded model's net).
     bucketing : bool
         Whether training batches are drawn by similar length.
     optimizer : type
@@ -88,10 +93,13 @@ class FitPlan:
     bidirectional: bool
     dropout: float
     pooling: str
+    conv_channels: tuple | None
+    conv_kernel_sizes: tuple
     embedding_dim: int | None
     padding_idx: int | None
     batch_size: int | str
     accumulation_steps: int
+    n_train_samples: int | None
     bucketing: bool
     optimizer: type
     optimizer_params: Mapping
@@ -117,13 +125,16 @@ class FitPlan:
 
     @property
     def effective_batch_size(self):
-        """Samples per optimizer step: ``batch_size * accumulation_steps``."""
-        return self.batch_size * self.accumulation_steps
+        """Samples per optimizer step: ``batch_size * accumulation_steps``, or all the
+        training samples when there are fewer (a step cannot hold more)."""
+        nominal = self.batch_size * self.accumulation_steps
+        return nominal if self.n_train_samples is None else min(nominal, self.n_train_samples)
 
     @property
     def lr(self):
         """The learning rate in use: ``base_lr`` scaled by ``lr_scaling`` for the
-        effective batch."""
+        effective batch the data fills (a batch of 4096 on 48 samples steps like one
+        of 48: scaled for 4096 its rate would be 85 times too large)."""
         return scaled_learning_rate(self.base_lr, self.effective_batch_size,
                                     self.base_batch_size, self.lr_scaling)
 
@@ -134,7 +145,7 @@ class FitPlan:
 
 
 def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
-              n_outputs, vocab_size, padded, trivial_loss, precision):
+              n_outputs, vocab_size, padded, trivial_loss, precision, n_samples=None):
     """The :class:`FitPlan` of a fit.
 
     Parameters
@@ -164,6 +175,9 @@ def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
         ``checked["precision"]`` resolved for ``device``
         (:func:`~sklstm.training.precision.resolve_precision`); None computes in
         float32 without autocast (a loaded model whose precision this device lacks).
+    n_samples : int or None, default=None
+        Training sequences given to ``fit`` (before ``early_stopping``'s split); None
+        for a net that is not trained (a loaded model).
 
     Returns
     -------
@@ -176,14 +190,20 @@ def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
         optimizer_params["weight_decay"] = c["weight_decay"]
     bucketing = padded if c["bucketing"] == "auto" else bool(c["bucketing"])
     seed = int(check_random_state(c["random_state"]).randint(np.iinfo(np.int32).max))
+    n_train = n_samples
+    if n_samples is not None and c["early_stopping"]:
+        # what skorch's ValidSplit (scikit-learn's ShuffleSplit) holds out
+        n_train = n_samples - math.ceil(c["validation_fraction"] * n_samples)
     return FitPlan(
         name=name, params=MappingProxyType(dict(params)), criterion=criterion,
         stratified=stratified, n_inputs=n_inputs, n_outputs=n_outputs,
         vocab_size=vocab_size, padded=padded, trivial_loss=trivial_loss,
         hidden_size=c["hidden_size"], num_layers=c["num_layers"],
         bidirectional=c["bidirectional"], dropout=c["dropout"], pooling=c["pooling"],
+        conv_channels=c["conv_channels"], conv_kernel_sizes=c["conv_kernel_sizes"],
         embedding_dim=c["embedding_dim"], padding_idx=c["padding_idx"],
         batch_size=c["batch_size"], accumulation_steps=c["accumulation_steps"],
+        n_train_samples=n_train,
         bucketing=bucketing, optimizer=c["optimizer"],
         optimizer_params=MappingProxyType(optimizer_params), base_lr=c["lr"],
         lr_scaling=c["lr_scaling"], base_batch_size=c["base_batch_size"],

@@ -26,7 +26,8 @@ from .interrupts import SNAPSHOT, EpochSnapshot
 from .lr_scaling import warmup_scheduler
 from .progress import PROGRESS_NAMES, progress_callbacks
 
-__all__ = ["RESERVED_CALLBACK_NAMES", "build_callbacks", "build_net", "check_validation_split"]
+__all__ = ["RESERVED_CALLBACK_NAMES", "build_callbacks", "build_net", "check_kernels_fit",
+           "check_validation_split"]
 
 GRADIENT_CLIP, WARMUP = "gradient_clip", "warmup"
 
@@ -114,6 +115,8 @@ def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None):
         module__bidirectional=plan.bidirectional,
         module__dropout=plan.dropout,
         module__pooling=plan.pooling,
+        module__conv_channels=plan.conv_channels,
+        module__conv_kernel_sizes=plan.conv_kernel_sizes,
         **embedding,
         criterion=plan.criterion,
         optimizer=plan.optimizer,
@@ -204,3 +207,26 @@ def check_validation_split(plan, y, classes=None):
             f"least {_samples_needed(fraction, k)} samples; pass more samples, {fix}, or set "
             "early_stopping=False."
         )
+
+
+def check_kernels_fit(plan, seqs):
+    """Raise a clear ValueError when a convolution kernel is longer than the shortest
+    sequence the net will see (no check without a convolutional branch).
+
+    Parameters
+    ----------
+    plan : FitPlan
+        The fit's plan (``conv_channels``, ``conv_kernel_sizes``, the name).
+    seqs : Sequences
+        The training sequences, after ``seq_len`` and ``downsample``.
+    """
+    if plan.conv_channels is None:
+        return
+    shortest = int(seqs.values.shape[1] if seqs.lengths is None else seqs.lengths.min())
+    longest = max(plan.conv_kernel_sizes)
+    if longest > shortest:
+        raise ValueError(
+            f"{plan.name}: conv_kernel_sizes={plan.conv_kernel_sizes} has a kernel of "
+            f"{longest} steps, but the shortest training sequence has {shortest} step(s) "
+            "after seq_len and downsample; use shorter kernels, a larger seq_len or a "
+            "smaller downsample (downsample=1 keeps every step).")

@@ -33,6 +33,7 @@ BAD_DATA = {
     "3D y": (X3, np.zeros((20, 1, 2)), ValueError, None),
     "ragged y": (X3, [[1.0]] * 19 + [[1.0, 2.0]], ValueError,
                  "y must be an array of targets, one per sequence"),
+    "labels of mixed types": (X3, np.array(["a", None] * 10, dtype=object), ValueError, None),
 }
 
 #: The message per estimator where it differs (found by tests/properties: they did not
@@ -43,6 +44,11 @@ BAD_Y_MESSAGES = {
     ("text in y", "LSTMClassifier"): "at least 2 classes in y",
     ("3D y", "LSTMRegressor"): r"y must be 1D or 2D; got 3D with shape \(20, 1, 2\)",
     ("3D y", "LSTMClassifier"): r"y should be a 1d array of class labels, got a 3D array",
+    # numpy's bare "'<' not supported between instances of 'NoneType' and 'str'" before
+    ("labels of mixed types", "LSTMRegressor"): "y holds non-numeric values",
+    ("labels of mixed types", "LSTMClassifier"): (
+        r"Mix of label input types in y: NoneType \(None at index 1\), str \('a' at index "
+        r"0\)\. Class labels must all be of one type, all strings or all numbers"),
 }
 
 

@@ -1,4 +1,5 @@
-"""Readouts over all timesteps: padding never changes a result, and each does its job."""
+"""Readouts over all timesteps (and the convolutional branch): padding never changes a
+result, and each does its job."""
 
 import numpy as np
 import pytest
@@ -13,9 +14,11 @@ POOLINGS = ["last", "mean", "max", "attention", "concat"]
 
 @pytest.mark.parametrize("pooling", POOLINGS)
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_padding_never_changes_the_output(pooling, bidirectional):
+@pytest.mark.parametrize("conv_channels", [None, (4, 6, 4)], ids=["lstm", "lstm_fcn"])
+def test_padding_never_changes_the_output(pooling, bidirectional, conv_channels):
     torch.manual_seed(0)
-    net = LSTMNetwork(3, 2, hidden_size=5, bidirectional=bidirectional, pooling=pooling).eval()
+    net = LSTMNetwork(3, 2, hidden_size=5, bidirectional=bidirectional, pooling=pooling,
+                      conv_channels=conv_channels).eval()
     seqs = [torch.randn(n, 3) for n in (4, 9, 2)]
     padded = torch.nn.utils.rnn.pad_sequence(seqs, batch_first=True)
     together = net(padded, torch.tensor([4, 9, 2]))

@@ -51,6 +51,9 @@ CASES = {
     "regressor, 2D DataFrame": (LSTMRegressor, pd.DataFrame(X3[:, :, 0],
                                                             columns=[f"t{i}" for i in range(6)]),
                                 np.arange(24.0), {}),
+    "regressor, relative to the mean, ragged, multi-output": (
+        LSTMRegressor, RAGGED, np.c_[np.arange(24.0), -np.arange(24.0)],
+        {"relative": "mean", "relative_target": 1}),
 }
 
 
@@ -96,6 +99,21 @@ def test_save_needs_a_fitted_estimator(tmp_path):
     with pytest.raises(NotFittedError):
         LSTMClassifier().save(tmp_path / "m.safetensors")
     assert not (tmp_path / "m.safetensors").exists()
+
+
+@pytest.mark.parametrize(("name", "error", "problem"), [
+    ("no/such/dir/m.safetensors", FileNotFoundError,
+     r"the directory 'no/such/dir' does not exist; create it first"),
+    ("taken", IsADirectoryError, "it is a directory; give a file name"),
+], ids=["missing directory", "a directory"])
+def test_save_where_no_file_can_be_written_names_the_path_and_leaves_nothing(
+        name, error, problem, tmp_path, tiny, monkeypatch):
+    (tmp_path / "taken").mkdir()
+    est = LSTMRegressor(**tiny).fit(X3, X3[:, 0, 0])
+    monkeypatch.chdir(tmp_path)  # a relative path, as users type it
+    with pytest.raises(error, match=rf"cannot save the model to '{name}': {problem}"):
+        est.save(name)
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]  # no temporary file either
 
 
 class Marker(Callback):

@@ -30,6 +30,9 @@ def cases(draw, regressor):
     strategies = estimator_params(tokens)
     if regressor:
         strategies["scale_target"] = option_param([True, False], [1, "no"])
+        strategies["relative"] = option_param([None, "last", "mean", np.str_("last")],
+                                              ["median", 1])
+        strategies["relative_target"] = int_param(0, 2)
     if tokens:
         case.set("embedding_dim", draw(int_param(1, 4)))
         strategies["vocab_size"] = option_param([None, 20, np.int64(64)], [1, 5, "big"])

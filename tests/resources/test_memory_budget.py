@@ -8,7 +8,12 @@ import torch
 
 from sklstm.resources import PeakMemory
 from sklstm.resources.device import fits_on_device
-from sklstm.resources.memory_budget import MemoryBudget, MemoryBudgetExceeded, parse_memory
+from sklstm.resources.memory_budget import (
+    MemoryBudget,
+    MemoryBudgetExceeded,
+    available_memory,
+    parse_memory,
+)
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -63,3 +68,18 @@ def test_data_stay_on_the_host_when_they_would_take_over_half_the_budget(monkeyp
     assert fits_on_device(2**30, gpu)
     assert not fits_on_device(2**30, gpu, limit=2**30)  # half of a 1 GiB budget
     assert fits_on_device(2**30, torch.device("cpu"), limit=1)
+
+
+@pytest.mark.parametrize(("device", "limit", "expected"), [
+    ("cuda:0", None, (10 * 2**30, "device")),
+    ("cuda:0", 2**30, (2**30, "max_memory")),
+    ("cuda:0", 2**40, (10 * 2**30, "device")),  # max_memory cannot add to the device
+    ("cpu", None, (20 * 2**30, "host")),
+    ("cpu", 2**40, (2**40, "max_memory")),  # the budget the user set, as MemoryBudget's
+])
+def test_available_memory_is_the_smallest_figure_that_applies(device, limit, expected,
+                                                               monkeypatch):
+    monkeypatch.setattr("sklstm.resources.memory_budget._cuda_free", lambda d: 10 * 2**30)
+    monkeypatch.setattr("sklstm.resources.memory_budget._available_cpu_bytes",
+                        lambda: 20 * 2**30)
+    assert available_memory(torch.device(device), limit) == expected

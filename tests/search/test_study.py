@@ -3,6 +3,7 @@
 import json
 import os
 
+import numpy as np
 import optuna
 import pytest
 
@@ -59,11 +60,25 @@ def test_existing_study_with_other_objective_is_refused(first, second, match, tm
     assert create_or_load_study("s", storage, **first).study_name == "s"  # same settings join
 
 
-def test_invalid_search_leaves_no_study_behind(pipeline, data, tmp_path):
-    storage = str(tmp_path / "s.journal")
-    with pytest.raises(ValueError, match="unknown parameter"):
-        tune(pipeline, *data, storage=storage, study_name="s", space={"nope": [1]})
-    assert optuna.get_all_study_names(resolve_storage(storage)) == []
+#: name -> (space, the data changed, the error). Bad data failed every trial before,
+#: after a journal file was written. NaN is refused by the scaler before the LSTM (its
+#: fit_transform runs first), one class by the LSTM on what the scaler gives it.
+INVALID_SEARCHES = {
+    "unknown parameter": ({"nope": [1]}, lambda X, y: (X, y), "unknown parameter"),
+    "one class": ({"lr": [0.01]}, lambda X, y: (X, np.zeros_like(y)),
+                  "needs samples of at least 2 classes in y, but y contains only one class"),
+    "nan in X": ({"lr": [0.01]}, lambda X, y: (np.where(X > 2, np.nan, X), y),
+                 "Input X contains NaN"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID_SEARCHES))
+def test_invalid_search_leaves_no_study_behind(case, pipeline, data, tmp_path):
+    space, change, message = INVALID_SEARCHES[case]
+    storage = tmp_path / "s.journal"
+    with pytest.raises(ValueError, match=message):
+        tune(pipeline, *change(*data), storage=str(storage), study_name="s", space=space)
+    assert not storage.exists()  # not even opened
 
 
 def test_n_trials_is_the_study_total(pipeline, data, tmp_path):

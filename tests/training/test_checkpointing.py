@@ -3,6 +3,7 @@
 import json
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -29,6 +30,10 @@ COMMON = dict(hidden_size=8, max_epochs=10, tol=None, dropout=0.3, random_state=
 
 CASES = {
     "classifier": (LSTMClassifier, COMMON, X, Y, "predict_proba"),
+    # batch norm's running statistics are state too
+    "classifier_conv_branch": (LSTMClassifier, {**COMMON, "conv_channels": (4, 8, 4),
+                                                "conv_kernel_sizes": (3, 3, 3)},
+                               X, Y, "predict_proba"),
     "ragged_regressor_early_stopping": (LSTMRegressor, {
         **COMMON, "early_stopping": True, "tol": 1e-3, "n_iter_no_change": 3,
         "max_epochs": 30}, RAGGED, Y_RAGGED, "predict"),
@@ -85,6 +90,24 @@ def test_a_checkpoint_of_another_fit_is_refused(change, tmp_path):
     with pytest.raises(ValueError, match="holds the state of another fit"):
         est.fit(X[::-1] if "data" in change else X, Y[::-1] if "data" in change else Y)
     assert not hasattr(est, "net_")
+
+
+@pytest.mark.parametrize("below", [False, True], ids=["a file", "below a file"])
+def test_a_checkpoint_path_of_a_file_is_refused_before_training(below, tmp_path, monkeypatch):
+    file = tmp_path / "notes.txt"
+    file.write_text("mine")
+    path = file / "run-1" if below else file
+
+    def train(*args, **kwargs):
+        raise AssertionError("the fit reached training")
+
+    monkeypatch.setattr("sklstm.estimators._base.train", train)
+    est = LSTMClassifier(**COMMON, checkpoint=path)
+    # os.makedirs raised a bare FileExistsError, after the warm-up step
+    with pytest.raises(ValueError, match=f"checkpoint={re.escape(repr(str(path)))} must "
+                       "name a directory .*; give checkpoint a directory path"):
+        est.fit(X, Y)
+    assert not hasattr(est, "net_") and file.read_text() == "mine"
 
 
 class _Exploit:

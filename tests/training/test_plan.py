@@ -24,6 +24,22 @@ def test_the_plan_is_immutable_and_holds_the_fits_decisions(seq_data, tiny):
     assert plan.device.type == "cpu" and plan.stratified
 
 
+@pytest.mark.parametrize(("params", "filled"), [
+    ({"batch_size": 4096}, 48),
+    ({"batch_size": 16, "accumulation_steps": 3}, 48),  # filled exactly: as before
+    ({"batch_size": 4096, "early_stopping": True, "validation_fraction": 0.25}, 36),
+], ids=["larger than the data", "exact fill", "larger than the training split"])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 epochs
+def test_lr_scaling_follows_the_batch_the_data_can_fill(seq_data, tiny, params, filled):
+    X, y, _ = seq_data
+    est = LSTMClassifier(**{**tiny, "device": "cpu", "lr_scaling": "linear",
+                            "base_batch_size": 16, **params}).fit(X[:48], y[:48])
+    # (scaled for 4096 samples, lr_ was 0.03 * 256 = 7.68)
+    assert est.effective_batch_size_ == filled
+    assert est.lr_ == pytest.approx(tiny["lr"] * filled / 16)
+    assert est.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(est.lr_)
+
+
 def test_a_net_is_built_from_the_plan_alone(seq_data, tiny):
     X, _, y = seq_data
     plan, *_ = LSTMRegressor(**{**tiny, "device": "cpu"})._prepare(X, y)

@@ -1,0 +1,107 @@
+"""Sequences relative to an anchor of their own (reversible instance normalization).
+
+A network fed windows of a trending series in absolute units cannot output a level it
+never saw in training. Read relative to each window's own level, the same windows
+look alike wherever the series has got to, and the level is added back to the
+prediction: the idea of RevIN (Kim et al., 2022, "Reversible instance normalization
+for accurate time-series forecasting against distribution shift"), here without the
+division by the window's spread.
+
+:func:`relative_sequences` computes every sequence's anchor per feature, once per
+call, from the validated :class:`~sklstm.data.timesteps.Sequences` (after
+``downsample`` and ``seq_len``: the steps the network reads), and subtracts it from
+the valid timesteps; the padding stays padding. ``LSTMRegressor(relative=...)``
+trains on the targets minus the anchor of the target's column and adds it back to
+its predictions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+__all__ = ["ANCHORS", "relative_sequences", "sequence_anchors"]
+
+#: What a sequence is taken relative to: its last valid timestep, or the mean of its
+#: valid timesteps.
+ANCHORS = ("last", "mean")
+
+
+def sequence_anchors(values, lengths, how):
+    """Every sequence's anchor per feature.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples, n_timesteps, n_features)
+        Right-padded numeric sequences.
+    lengths : ndarray of shape (n_samples,) or None
+        True lengths; None when no sequence is padded.
+    how : {"last", "mean"}
+        The value at each sequence's last valid timestep, or the mean over its
+        valid timesteps.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features)
+        The anchors, float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> values = np.array([[[1.0], [3.0], [0.0]], [[2.0], [4.0], [9.0]]])
+    >>> sequence_anchors(values, np.array([2, 3]), "last").ravel()
+    array([3., 9.])
+    >>> sequence_anchors(values, np.array([2, 3]), "mean").ravel()
+    array([2., 5.])
+    """
+    if how not in ANCHORS:
+        raise ValueError(f"how must be one of {ANCHORS}; got {how!r}.")
+    values = np.asarray(values, dtype=np.float64)
+    n, n_steps = values.shape[:2]
+    if lengths is None:
+        lengths = np.full(n, n_steps, dtype=np.int64)
+    if how == "last":
+        return values[np.arange(n), lengths - 1]
+    valid = np.arange(n_steps)[None, :] < lengths[:, None]
+    sums = np.einsum("nt,ntf->nf", valid.astype(np.float64), values)
+    return sums / lengths[:, None]
+
+
+def relative_sequences(seqs, how):
+    """``seqs`` minus every sequence's anchor per feature, and the anchors.
+
+    Parameters
+    ----------
+    seqs : Sequences
+        Validated numeric sequences (:func:`~sklstm.data.timesteps.to_sequences`).
+    how : {"last", "mean"}
+        The anchor (:func:`sequence_anchors`).
+
+    Returns
+    -------
+    relative : Sequences
+        The same sequences with the anchor subtracted from every valid timestep
+        (float32; padded steps stay 0).
+    anchors : ndarray of shape (n_samples, n_features)
+        The anchors subtracted, float64; add them back to undo.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm.data.timesteps import Sequences
+    >>> seqs = Sequences(np.array([[[1.0], [3.0], [0.0]]], np.float32), np.array([2]), 1,
+    ...                  "list")
+    >>> relative, anchors = relative_sequences(seqs, "last")
+    >>> relative.values.ravel(), anchors.ravel()
+    (array([-2.,  0.,  0.], dtype=float32), array([3.]))
+    """
+    if seqs.form == "tokens":
+        raise ValueError("token ids have no level to be relative to; relative sequences "
+                         "need numeric input.")
+    anchors = sequence_anchors(seqs.values, seqs.lengths, how)
+    values = seqs.values.astype(np.float64) - anchors[:, None, :]
+    if seqs.lengths is not None:  # padding stays padding
+        values[np.arange(values.shape[1])[None, :] >= seqs.lengths[:, None]] = 0.0
+    values = values.astype(np.float32)
+    return dataclasses.replace(seqs, values=values), anchors

@@ -1,0 +1,92 @@
+"""The convolutional branch of LSTM-FCN: temporal convolutions beside the LSTM.
+
+Karim et al. (2017, "LSTM Fully Convolutional Networks for Time Series
+Classification") put a fully convolutional branch next to the LSTM: three blocks of
+a 1-D convolution, batch normalization and ReLU, then global average pooling over
+time; the head reads the LSTM's readout and the pooled channels joined. Where a class
+is a shape (a bump, a dip, a motif at any position) rather than an order of events,
+the convolutions find it directly. :class:`ConvBranch` is that branch.
+
+Padding never changes a result: the convolutions are "same"-padded with zeros, and
+after every block the padded steps of a right-padded batch are set back to zero, so
+a sequence sees zeros past its end whatever the batch's length; the average pools
+over its own steps only. (Batch normalization's statistics in training mode are
+those of the batch's real and padded steps alike, as batch statistics always depend
+on the batch; in evaluation the running statistics make every prediction a function
+of its own sequence.)
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["ConvBranch"]
+
+
+class ConvBranch(nn.Module):
+    """Conv1d -> BatchNorm -> ReLU blocks and a padding-aware global average pool.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Channels per timestep of the input.
+    channels : sequence of int
+        Output channels of each block (LSTM-FCN: ``(128, 256, 128)``).
+    kernel_sizes : sequence of int
+        Kernel size of each block (LSTM-FCN: ``(8, 5, 3)``); as long as
+        ``channels``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> branch = ConvBranch(2, channels=(8, 16, 8), kernel_sizes=(5, 3, 3)).eval()
+    >>> branch(torch.zeros(4, 20, 2)).shape
+    torch.Size([4, 8])
+    """
+
+    def __init__(self, n_inputs, channels, kernel_sizes):
+        super().__init__()
+        if len(channels) != len(kernel_sizes):
+            raise ValueError(f"channels {tuple(channels)} and kernel_sizes "
+                             f"{tuple(kernel_sizes)} must have one entry per block")
+        blocks, width = [], n_inputs
+        for out, kernel in zip(channels, kernel_sizes, strict=True):
+            blocks.append(nn.Sequential(
+                # "same" padding by hand: torch's padding="same" warns for even kernels
+                nn.ConstantPad1d(((kernel - 1) // 2, kernel // 2), 0.0),
+                # bias off: batch normalization's shift takes its place
+                nn.Conv1d(width, out, kernel, bias=False),
+                nn.BatchNorm1d(out), nn.ReLU()))
+            width = out
+        self.blocks = nn.ModuleList(blocks)
+        self.output_size = width
+
+    def forward(self, x, lengths=None):
+        """Pool the convolutions' channels over each sequence's own steps.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_timesteps, n_inputs)
+            Right-padded (with zeros) when ``lengths`` is given.
+        lengths : torch.Tensor of shape (batch,) or None, default=None
+            True lengths; None when no sequence is padded.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, output_size)
+            The last block's channels, averaged over each sequence's real steps.
+        """
+        h = x.transpose(1, 2)  # (batch, channels, time): what Conv1d takes
+        valid = None
+        if lengths is not None:
+            steps = torch.arange(h.shape[2], device=h.device)
+            valid = (steps[None, :] < lengths.to(h.device)[:, None])[:, None, :]
+            h = h * valid
+        for block in self.blocks:
+            h = block(h)
+            if valid is not None:
+                h = h * valid  # padding stays zero for the next block's kernel
+        if valid is None:
+            return h.mean(dim=2)
+        return h.sum(dim=2) / valid.sum(dim=2)

@@ -1,0 +1,131 @@
+"""The memory a network's parameters take, checked before anything is allocated.
+
+A fit holds every parameter three ways at least: the weights, their gradients and the
+optimizer's state (Adam: two more copies). For ``hidden_size=40000`` that is 6.4
+billion parameters, 95 GiB in float32 before a single activation; torch would only
+find out when it allocates them, with a bare allocator error (or the operating system
+would kill the process). The parameters are counted on torch's ``meta`` device,
+which builds the very module the fit trains without memory, so the count follows the
+network's code (embedding, LSTM, readout, head, convolutional branch) and cannot drift
+from it. The activations are not counted: the figure is a lower bound, and a fit
+refused here could never have run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from ..exceptions import MemoryBudgetError
+from ..resources.memory_budget import available_memory, format_bytes
+from .optimizers import state_copies
+from .setup import build_net
+
+__all__ = ["check_model_fits", "meta_module"]
+
+#: The modules of :class:`~sklstm.network.LSTMNetwork`, as messages name them.
+_PARTS = {"embedding": "the token embedding", "lstm": "the LSTM",
+          "readout": "the attention readout", "head": "the output layer",
+          "conv": "the convolutional branch"}
+
+
+def meta_module(net):
+    """The module ``net`` trains, built on torch's ``meta`` device: shapes, no memory.
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        A net (not necessarily initialized).
+
+    Returns
+    -------
+    torch.nn.Module
+        Its module, every tensor on ``meta``.
+    """
+    with torch.device("meta"):
+        return net.module(**net.get_params_for("module"))
+
+
+def _parts(plan):
+    """Bytes of the parameters of each top-level module of the plan's network."""
+    # batch and callbacks do not shape the module ("auto" is not resolved yet)
+    shape_only = dataclasses.replace(plan, batch_size=1, accumulation_steps=1, callbacks=(),
+                                     checkpoint=None)
+    module = meta_module(build_net(shape_only))
+    sizes = {name: (sum(p.numel() for p in child.parameters()),
+                    sum(p.numel() * p.element_size() for p in child.parameters()))
+             for name, child in module.named_children()}
+    return {name: size for name, size in sizes.items() if size[0]}
+
+
+def _culprit(plan, part):
+    """``(settings that make part large, how to shrink it)``."""
+    if part == "embedding":
+        return (f"vocab_size={plan.vocab_size} x embedding_dim={plan.embedding_dim}",
+                "Lower embedding_dim, or vocab_size (map the token ids to 0..n_tokens-1)")
+    if part == "head":
+        return (f"hidden_size={plan.hidden_size} x {plan.n_outputs} outputs",
+                "Lower hidden_size, or the number of outputs (classes)")
+    if part == "conv":
+        return f"conv_channels={plan.conv_channels}", "Use fewer conv_channels"
+    settings = [f"hidden_size={plan.hidden_size}"]
+    fix = "Lower hidden_size (the LSTM's weights grow with its square)"
+    if plan.num_layers > 1:
+        settings.append(f"num_layers={plan.num_layers}")
+        fix += " or num_layers"
+    if plan.bidirectional:
+        settings.append("bidirectional=True")
+    return ", ".join(settings), fix
+
+
+def check_model_fits(plan):
+    """Raise :class:`~sklstm.exceptions.MemoryBudgetError` when the network's weights,
+    gradients and optimizer state alone need more memory than the fit can have.
+
+    What the fit can have is ``max_memory``, the device's free memory on CUDA, and
+    without ``max_memory`` the host's available memory elsewhere
+    (:func:`~sklstm.resources.memory_budget.available_memory`); nothing is checked
+    where none of them can be read.
+
+    Parameters
+    ----------
+    plan : FitPlan
+        The fit's plan (the network's shape, the optimizer, device and budget).
+
+    Raises
+    ------
+    MemoryBudgetError
+        Naming the parameters that make the network large, the memory it needs and
+        what is available.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm import LSTMRegressor
+    >>> plan, *_ = LSTMRegressor(hidden_size=8, device="cpu")._prepare(
+    ...     np.zeros((4, 3, 1)), np.arange(4.0))
+    >>> check_model_fits(plan)  # 8 units: a few KiB
+    """
+    available, source = available_memory(plan.device, plan.memory_limit)
+    if available is None:
+        return
+    parts = _parts(plan)
+    copies = 2 + state_copies(plan.optimizer, plan.optimizer_params)
+    need = copies * sum(size for _, size in parts.values())
+    if need <= available:
+        return
+    count = sum(n for n, _ in parts.values())
+    largest = max(parts, key=lambda name: parts[name][0])
+    settings, fix = _culprit(plan, largest)
+    where = {"max_memory": f"max_memory={format_bytes(available)} allows",
+             "device": f"the {format_bytes(available)} free on {plan.device}",
+             "host": f"the {format_bytes(available)} this machine has available"}[source]
+    fix += {"max_memory": ", or raise max_memory.", "device": ", or use a larger device.",
+            "host": "."}[source]
+    raise MemoryBudgetError(
+        f"{plan.name}: {settings} makes a network of {count:,} parameters "
+        f"({parts[largest][0]:,} in {_PARTS.get(largest, f'the {largest} module')}); its "
+        f"weights, their gradients and the {plan.optimizer.__name__} optimizer's state "
+        f"({copies} copies) need {format_bytes(need)}, more than {where}. {fix} Nothing "
+        "was allocated.")

@@ -1,0 +1,50 @@
+"""Sequences relative to their own anchor: the anchors, and padding left alone."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from sklstm.data.relative import relative_sequences, sequence_anchors
+from sklstm.data.timesteps import Sequences
+
+rng = np.random.default_rng(0)
+PADDED = rng.normal(size=(3, 5, 2)).astype(np.float32)
+LENGTHS = np.array([2, 5, 3])
+for row, n in zip(PADDED, LENGTHS, strict=True):
+    row[n:] = 0.0
+
+
+def test_anchors_of_equal_length_sequences():
+    values = rng.normal(size=(4, 6, 3))
+    assert_array_equal(sequence_anchors(values, None, "last"), values[:, -1])
+    assert_allclose(sequence_anchors(values, None, "mean"), values.mean(axis=1))
+
+
+def test_anchors_respect_the_lengths():
+    last = sequence_anchors(PADDED, LENGTHS, "last")
+    mean = sequence_anchors(PADDED, LENGTHS, "mean")
+    for i, n in enumerate(LENGTHS):
+        assert_array_equal(last[i], PADDED[i, n - 1])
+        assert_allclose(mean[i], PADDED[i, :n].astype(np.float64).mean(axis=0))
+    assert last.dtype == mean.dtype == np.float64
+
+
+def test_relative_sequences_leave_the_padding_as_padding():
+    seqs = Sequences(PADDED, LENGTHS, 2, "list")
+    for how in ("last", "mean"):
+        relative, anchors = relative_sequences(seqs, how)
+        assert relative.values.dtype == np.float32 and relative.lengths is LENGTHS
+        for i, n in enumerate(LENGTHS):
+            assert_allclose(relative.values[i, :n] + anchors[i], PADDED[i, :n], atol=1e-6)
+            assert_array_equal(relative.values[i, n:], 0.0)
+        if how == "last":
+            assert_array_equal(relative.values[np.arange(3), LENGTHS - 1], 0.0)
+    assert_array_equal(seqs.values, PADDED)  # the input is not changed
+
+
+def test_tokens_and_unknown_anchors_are_refused():
+    tokens = Sequences(np.ones((2, 3), np.int64), None, 1, "tokens")
+    with pytest.raises(ValueError, match="token ids have no level"):
+        relative_sequences(tokens, "last")
+    with pytest.raises(ValueError, match="how must be one of"):
+        sequence_anchors(PADDED, None, "median")

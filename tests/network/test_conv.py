@@ -1,0 +1,79 @@
+"""The convolutional branch (LSTM-FCN): what it learns, what it refuses, and how it
+meets accumulation, saving and the rest of a fit. (Padding: tests/network/test_pooling.py.)"""
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose
+
+import sklstm
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.network import ConvBranch
+
+from ..settings import TINY
+
+rng = np.random.default_rng(0)
+N, T = 64, 30
+#: A bump of four steps somewhere in noise: class 1 has it, class 0 has not.
+X = rng.normal(size=(N, T, 1)).astype(np.float32)
+Y = np.arange(N) % 2
+for i in np.flatnonzero(Y):
+    start = rng.integers(0, T - 4)
+    X[i, start:start + 4, 0] += 3.0
+CONV = dict(TINY, conv_channels=(4, 8, 4), device="cpu")
+
+
+def test_the_branch_finds_a_shape_at_any_position():
+    clf = LSTMClassifier(hidden_size=4, conv_channels=8, max_epochs=40, tol=None,
+                         random_state=0, device="cpu").fit(X, Y)
+    assert clf.score(X, Y) >= 0.95
+    assert isinstance(clf.net_.module_.conv, ConvBranch)
+    assert [b[1].out_channels for b in clf.net_.module_.conv.blocks] == [8, 16, 8]
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"conv_kernel_sizes": (8, 5, 31)}, r"kernel of 31 steps, but the shortest training "
+                                        r"sequence has 30 step\(s\)"),
+    ({"conv_channels": (4, 8)}, r"one entry per convolution block"),
+    ({"conv_channels": (4, 0, 4)}, r"conv_channels must be a non-empty sequence of positive"),
+    ({"conv_kernel_sizes": ()}, r"conv_kernel_sizes must be a non-empty sequence"),
+    ({"conv_channels": True}, r"'conv_channels' parameter"),
+])
+def test_sizes_that_do_not_fit_are_refused_before_training(params, match):
+    est = LSTMClassifier(**{**CONV, **params})
+    with pytest.raises(ValueError, match=match):
+        est.fit(X, Y)
+    assert not hasattr(est, "net_")
+
+
+def test_sizes_may_be_numpy_values():
+    est = LSTMClassifier(**{**CONV, "conv_channels": np.array([4, 8, 4]),
+                            "conv_kernel_sizes": np.array([5, 3, 3])}).fit(X, Y)
+    assert [b[1].kernel_size[0] for b in est.net_.module_.conv.blocks] == [5, 3, 3]
+
+
+def test_batch_norm_takes_its_statistics_per_micro_batch():
+    # accumulation adds up the gradients of an effective batch, but batch normalization
+    # sees one micro-batch at a time: 64 samples, micro-batches of 8 -> 8 per epoch
+    est = LSTMClassifier(**{**CONV, "batch_size": 8, "accumulation_steps": 4,
+                            "max_epochs": 1}).fit(X, Y)
+    norms = [m for m in est.net_.module_.conv.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert {int(m.num_batches_tracked) for m in norms} == {N // 8}
+    assert est.n_updates_ == N // 32
+
+
+def test_ragged_input_saving_and_loading(tmp_path):
+    ragged = [x[: 12 + i % 18] for i, x in enumerate(X)]
+    est = LSTMRegressor(**CONV).fit(ragged, X[:, :, 0].max(axis=1))
+    path = tmp_path / "conv.safetensors"
+    est.save(path)
+    loaded = sklstm.load(path)
+    assert loaded.conv_channels == (4, 8, 4)
+    assert_allclose(loaded.predict(ragged), est.predict(ragged), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("params", [{"batch_size": "auto", "max_memory": "2GiB"},
+                                    {"precision": "bf16"}])
+def test_the_branch_fits_with_an_automatic_batch_and_bf16(params):
+    est = LSTMClassifier(**{**CONV, **params}).fit(X, Y)
+    assert est.n_epochs_ == TINY["max_epochs"] and np.isfinite(est.predict_proba(X)).all()

@@ -1,0 +1,60 @@
+"""A network whose parameters cannot fit is refused before anything is allocated."""
+
+import time
+
+import numpy as np
+import pytest
+
+from sklstm import LSTMClassifier
+from sklstm.exceptions import MemoryBudgetError
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(20, 5, 2)).astype(np.float32)
+TOKENS = rng.integers(1, 50, size=(20, 5))
+Y = np.arange(20) % 2
+
+#: name -> (parameters, X, the start of the message). 40000 units make 6.4e9 LSTM weights
+#: (4 * h * (2 + h) + 8 * h) besides the head's 3 * h * 2 + 2 (concat pooling, 2 classes).
+CASES = {
+    "hidden_size": ({"hidden_size": 40000}, X, r"hidden_size=40000 makes a network of "
+                    r"6,400,880,002 parameters \(6,400,640,000 in the LSTM\); its weights, "
+                    r"their gradients and the Adam optimizer's state \(4 copies\) need "
+                    r"95\.4 GiB"),
+    "sgd keeps no state": ({"hidden_size": 40000, "optimizer": "sgd"}, X,
+                           r"hidden_size=40000 makes .* the SGD optimizer's state "
+                           r"\(2 copies\) need 47\.7 GiB"),
+    "layers": ({"hidden_size": 2000, "num_layers": 40, "bidirectional": True}, X,
+               r"hidden_size=2000, num_layers=40, bidirectional=True makes a network"),
+    "embedding": ({"embedding_dim": 64, "vocab_size": 10**9}, TOKENS,
+                  r"vocab_size=1000000000 x embedding_dim=64 makes a network of "
+                  r"64,000,033,666 parameters \(64,000,000,000 in the token embedding\)"),
+}
+
+#: what the fit can have -> (max_memory, the end of the message)
+LIMITS = {
+    "max_memory": ("8GiB", r"more than max_memory=8\.0 GiB allows\. .*, or raise max_memory\."),
+    "host": (None, r"more than the 16\.0 GiB this machine has available\. "),
+}
+
+
+@pytest.mark.parametrize("limit", sorted(LIMITS))
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_network_too_large_is_refused_before_anything_is_allocated(case, limit, monkeypatch):
+    params, X_, start = CASES[case]
+    max_memory, end = LIMITS[limit]
+    monkeypatch.setattr("sklstm.resources.memory_budget._available_cpu_bytes",
+                        lambda: 16 * 2**30)
+
+    def train(*args, **kwargs):  # its warm-up step would build the network
+        raise AssertionError("the fit reached training")
+
+    monkeypatch.setattr("sklstm.estimators._base.train", train)
+    est = LSTMClassifier(**params, device="cpu", max_memory=max_memory, max_epochs=1)
+    began = time.perf_counter()
+    # torch's allocator raised a bare RuntimeError when the network was built
+    with pytest.raises(MemoryBudgetError, match=f"^LSTMClassifier: {start}.*{end}"):
+        est.fit(X_, Y)
+    # counted on the meta device (the first count in a process imports torch._dynamo
+    # for torch.nn.init, ~2 s; allocating the weights would take minutes, or the process)
+    assert time.perf_counter() - began < 30
+    assert not hasattr(est, "classes_")

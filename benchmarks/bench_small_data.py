@@ -44,7 +44,11 @@ test split, by:
 * ``naive``: the last value of each window as the forecast, on the forecast task;
 * the defaults with one of them changed, which is how the defaults were chosen:
   ``last`` (``pooling="last"``), ``max``, ``mean``, ``attention`` (the other
-  readouts), ``full_resolution`` (``downsample=1``).
+  readouts), ``full_resolution`` (``downsample=1``), ``conv`` (the LSTM-FCN branch,
+  ``conv_channels=64``);
+* ``relative``: ``LSTMRegressor(relative="last")`` without the scaler (the anchor must
+  be in the target's units), on the forecast task (the others' targets are no column
+  of X: relative to one, the drift task scored R^2 -25707).
 
 A row that does not apply to a task shows ``-``. The packages of ``lstmfcn`` and
 ``dtw_1nn`` are the ``benchmarks`` extra (``pip install 'sklstm[benchmarks]'``, never a
@@ -110,7 +114,9 @@ ROWS = ("defaults", "tune", "reference", "lstmfcn", "dtw_1nn", "ridge_ar", "naiv
 #: Rows of the defaults with one parameter changed (not run unless asked for).
 VARIANTS = {"last": {"pooling": "last"}, "max": {"pooling": "max"},
             "mean": {"pooling": "mean"}, "attention": {"pooling": "attention"},
-            "full_resolution": {"downsample": 1}}
+            "full_resolution": {"downsample": 1},
+            # LSTM-FCN's convolutional branch, (64, 128, 64) channels
+            "conv": {"conv_channels": 64}}
 MARKER = "<!-- hand-written below; bench_small_data.py keeps it -->"
 #: Tasks split by time (windows of one series), not shuffled.
 FORECASTS = ("trend_forecast",)
@@ -350,6 +356,18 @@ def run_ridge_ar(task, seed, trials):
             "time": time.perf_counter() - start, "best": {"alpha": model[-1].alpha_}}
 
 
+def run_relative(task, seed, trials):
+    """The defaults forecasting relative to each window's last value (forecasts only:
+    the target must be a column of X, and in its units, so no SequenceScaler either)."""
+    if not task.forecast:
+        return None
+    start = time.perf_counter()
+    model = LSTMRegressor(relative="last", random_state=seed, n_threads=1)
+    model.fit(task.X_train, task.y_train)
+    return {"score": model.score(task.X_test, task.y_test), "time": time.perf_counter() - start,
+            "epochs": model.n_epochs_, "converged": bool(model.converged_)}
+
+
 def run_naive(task, seed, trials):
     if not task.forecast:
         return None
@@ -360,7 +378,7 @@ def run_naive(task, seed, trials):
 
 RUNNERS = {"defaults": run_defaults, "tune": run_tune, "reference": run_reference,
            "lstmfcn": run_lstmfcn, "dtw_1nn": run_dtw_1nn, "ridge_ar": run_ridge_ar,
-           "naive": run_naive,
+           "naive": run_naive, "relative": run_relative,
            **{name: functools.partial(run_defaults, **changed)
               for name, changed in VARIANTS.items()}}
 
@@ -440,7 +458,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default=",".join(ROWS),
-                        help=f"comma-separated, from {', '.join([*ROWS, *VARIANTS])}")
+                        help=f"comma-separated, from {', '.join([*ROWS, *VARIANTS, 'relative'])}")
     parser.add_argument("--tasks", default=None,
                         help=f"comma-separated, from {', '.join(_task_specs(0))} (default: all)")
     parser.add_argument("--seeds", default="0,1", help="comma-separated seeds")

@@ -209,7 +209,7 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
             padded=seqs.lengths is not None, trivial_loss=self._trivial_loss(y_train),
             precision=resolve_precision(checked["precision"], device,
                                         checked["optimizer"], name),
-            n_samples=len(y_train))
+            n_samples=len(y_train), defaults=plain_params(type(self)().get_params(deep=False)))
         check_validation_split(plan, y_train, target.get("classes_"))
         check_model_fits(plan)  # before the warm-up step builds the network
         check_kernels_fit(plan, seqs)

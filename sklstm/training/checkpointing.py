@@ -102,6 +102,9 @@ class FitCheckpoint:
         The training sequences, as the net sees them.
     y : ndarray
         The encoded training targets.
+    defaults : dict or None, default=None
+        The parameters' defaults: a parameter that a state written by an earlier
+        sklstm does not record (it did not have it) matches while it is at its default.
 
     Examples
     --------
@@ -113,12 +116,13 @@ class FitCheckpoint:
     0
     """
 
-    def __init__(self, directory, params, seqs, y):
+    def __init__(self, directory, params, seqs, y, defaults=None):
         self.directory = os.fspath(directory)
         self.fingerprint = {
             "params": {k: _plain(v) for k, v in sorted(params.items()) if k not in _FREE},
             "data": _digest(seqs, y),
         }
+        self.defaults = {k: _plain(v) for k, v in (defaults or {}).items()}
         self.skorch = Checkpoint(dirname=self.directory, monitor=None, f_params="params.pt",
                                  f_optimizer="optimizer.pt", f_criterion=None,
                                  f_history="history.json", f_pickle=None)
@@ -133,13 +137,26 @@ class FitCheckpoint:
         except (OSError, ValueError) as exc:
             raise ValueError(f"checkpoint {path!r} cannot be read ({exc}); remove the "
                              "directory to start the fit afresh.") from exc
-        if state.get("fingerprint") != self.fingerprint:
+        if not self._same_fit(state.get("fingerprint")):
             raise ValueError(
                 f"checkpoint directory {self.directory!r} holds the state of another fit "
                 "(other parameters or other data); give this fit another checkpoint "
                 "directory, or remove that one to start afresh."
             )
         return state
+
+    def _same_fit(self, stored):
+        """Whether ``stored`` (a state file's fingerprint) is this fit's."""
+        if stored == self.fingerprint:
+            return True
+        if not isinstance(stored, dict) or stored.get("data") != self.fingerprint["data"]:
+            return False
+        old, new, unset = stored.get("params"), self.fingerprint["params"], object()
+        if not isinstance(old, dict):
+            return False
+        # a parameter only one side records: the other sklstm had it at its default
+        return all(old.get(k, self.defaults.get(k, unset)) == new.get(k, self.defaults.get(
+            k, unset)) for k in set(old) | set(new))
 
     def epochs_done(self):
         """Epochs the directory's state has trained (0 when there is none).

@@ -51,7 +51,7 @@ def train(plan, seqs, y_train, on_net=None):
         Ctrl-C before the first epoch was complete (nothing to keep).
     """
     checkpoint = None if plan.checkpoint is None else FitCheckpoint(
-        plan.checkpoint, plan.params, seqs, y_train)
+        plan.checkpoint, plan.params, seqs, y_train, plan.param_defaults)
     done = 0 if checkpoint is None else checkpoint.epochs_done()
     # a checkpointed fit that converged, or has all max_epochs, is only loaded
     ended = checkpoint.finished() if done else None

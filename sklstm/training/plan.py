@@ -40,6 +40,8 @@ class FitPlan:
     params : Mapping
         The estimator's parameters as given (numpy scalars as Python numbers):
         what identifies the fit in a checkpoint.
+    param_defaults : Mapping
+        The estimator's parameter defaults (empty for a loaded model).
     criterion : type
         The torch loss class.
     stratified : bool
@@ -81,6 +83,7 @@ class FitPlan:
 
     name: str
     params: Mapping
+    param_defaults: Mapping
     criterion: type
     stratified: bool
     n_inputs: int
@@ -145,7 +148,8 @@ class FitPlan:
 
 
 def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
-              n_outputs, vocab_size, padded, trivial_loss, precision, n_samples=None):
+              n_outputs, vocab_size, padded, trivial_loss, precision, n_samples=None,
+              defaults=None):
     """The :class:`FitPlan` of a fit.
 
     Parameters
@@ -178,6 +182,9 @@ def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
     n_samples : int or None, default=None
         Training sequences given to ``fit`` (before ``early_stopping``'s split); None
         for a net that is not trained (a loaded model).
+    defaults : dict or None, default=None
+        The estimator's parameter defaults (a checkpoint written by an earlier sklstm
+        matches while a parameter it lacks is at its default).
 
     Returns
     -------
@@ -195,7 +202,8 @@ def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
         # what skorch's ValidSplit (scikit-learn's ShuffleSplit) holds out
         n_train = n_samples - math.ceil(c["validation_fraction"] * n_samples)
     return FitPlan(
-        name=name, params=MappingProxyType(dict(params)), criterion=criterion,
+        name=name, params=MappingProxyType(dict(params)),
+        param_defaults=MappingProxyType(dict(defaults or {})), criterion=criterion,
         stratified=stratified, n_inputs=n_inputs, n_outputs=n_outputs,
         vocab_size=vocab_size, padded=padded, trivial_loss=trivial_loss,
         hidden_size=c["hidden_size"], num_layers=c["num_layers"],

@@ -163,3 +163,21 @@ def test_a_killed_process_resumes_from_its_checkpoint(tmp_path):
     whole = LSTMRegressor(**params).fit(data, y)
     assert resumed.n_epochs_ == 4
     assert_array_equal(resumed.predict(data[:100]), whole.predict(data[:100]))
+
+
+def test_a_checkpoint_of_an_earlier_sklstm_resumes_while_its_missing_parameters_are_default(
+        tmp_path):
+    with pytest.warns(UserWarning, match="interrupted"):
+        LSTMClassifier(**COMMON, checkpoint=tmp_path,
+                       callbacks=[InterruptAt(at_batch=9)]).fit(X, Y)
+    state_file = tmp_path / "sklstm_fit.json"
+    state = json.loads(state_file.read_text())
+    for added_later in ("conv_channels", "conv_kernel_sizes"):  # an earlier sklstm's state
+        del state["fingerprint"]["params"][added_later]
+    state_file.write_text(json.dumps(state))
+    with pytest.raises(ValueError, match="holds the state of another fit"):  # not default
+        LSTMClassifier(**COMMON, checkpoint=tmp_path, conv_channels=4,
+                       conv_kernel_sizes=(3, 3, 3)).fit(X, Y)
+    resumed = LSTMClassifier(**COMMON, checkpoint=tmp_path).fit(X, Y)
+    assert_array_equal(resumed.predict_proba(X), LSTMClassifier(**COMMON).fit(X, Y)
+                       .predict_proba(X))

@@ -37,6 +37,8 @@ installed version and what to install.
 
 from __future__ import annotations
 
+import abc
+
 import optuna
 from optuna.storages import JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
@@ -256,9 +258,9 @@ class StorageHeartbeat(BaseHeartbeat):
     names onto them. A subclass calls :func:`require_verified` in ``__init__``.
     """
 
-    def stale_trial_ids(self, study_id):  # pragma: no cover - abstract
+    @abc.abstractmethod
+    def stale_trial_ids(self, study_id):
         """Ids of the study's RUNNING trials whose worker is taken for dead."""
-        raise NotImplementedError
 
     def _get_stale_trial_ids(self, study_id):
         return self.stale_trial_ids(study_id)

@@ -31,6 +31,11 @@ __all__ = ["RESERVED_CALLBACK_NAMES", "build_callbacks", "build_net", "check_ker
 
 GRADIENT_CLIP, WARMUP = "gradient_clip", "warmup"
 
+#: The plan's fields that are :class:`~sklstm.network.LSTMNetwork`'s arguments of the
+#: same name (the embedding's are set only for token input).
+MODULE_FIELDS = ("n_inputs", "n_outputs", "hidden_size", "num_layers", "bidirectional",
+                 "dropout", "pooling", "conv_channels", "conv_kernel_sizes")
+
 #: Names of the callbacks the estimator adds itself; user callbacks must not take them.
 RESERVED_CALLBACK_NAMES = (SNAPSHOT, DIVERGENCE, GRADIENT_CLIP, WARMUP, STOPPER,
                            *CHECKPOINT_NAMES, *PROGRESS_NAMES)
@@ -108,15 +113,7 @@ def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None):
                      "module__padding_idx": plan.padding_idx}
     return net_class()(
         module=LSTMNetwork,
-        module__n_inputs=plan.n_inputs,
-        module__n_outputs=plan.n_outputs,
-        module__hidden_size=plan.hidden_size,
-        module__num_layers=plan.num_layers,
-        module__bidirectional=plan.bidirectional,
-        module__dropout=plan.dropout,
-        module__pooling=plan.pooling,
-        module__conv_channels=plan.conv_channels,
-        module__conv_kernel_sizes=plan.conv_kernel_sizes,
+        **{f"module__{field}": getattr(plan, field) for field in MODULE_FIELDS},
         **embedding,
         criterion=plan.criterion,
         optimizer=plan.optimizer,

@@ -215,7 +215,9 @@ ATTRIBUTES = """\
         ``BatchSizeSchedule`` grew it.
     batch_size_ : int
         Micro-batch of the fit's last step: ``batch_size``, or what
-        ``batch_size="auto"`` chose, halved by every out-of-memory recovery.
+        ``batch_size="auto"`` chose, halved by every out-of-memory recovery; at
+        most ``effective_batch_size_`` (a micro-batch holds no more samples than
+        the data have).
     accumulation_steps_ : int
         Micro-batches per optimizer step at the end of the fit,
         ``ceil(effective_batch_size_ / batch_size_)``.

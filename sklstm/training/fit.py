@@ -93,7 +93,7 @@ def train(plan, seqs, y_train, on_net=None):
     # a BatchSizeSchedule grows the effective batch; a step holds at most every
     # training sample (a schedule's max_batch_size may ask for more)
     effective = min(int(net.batch_size), plan.n_train_samples)
-    micro = int(net.micro_batch_size or net.batch_size)
+    micro = min(int(net.micro_batch_size or net.batch_size), effective)
     return {**search, "fit_time_": fit_time, "peak_memory_": memory.peak,
             "converged_": converged, "interrupted_": interrupted,
             "n_epochs_": len(net.history),

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose
 
 from sklstm import LSTMClassifier
 from sklstm.exceptions import MemoryBudgetError, MicroBatchShrunkWarning
@@ -36,11 +36,17 @@ def test_a_larger_budget_gives_a_larger_micro_batch_within_the_budget():
 
 def test_the_fit_is_the_one_of_the_chosen_batch_size():
     auto = _auto("40MiB", accumulation_steps=2)
-    fixed = LSTMClassifier(**BASE, batch_size=auto.batch_size_, accumulation_steps=2).fit(X, Y)
+    # the size chosen; a process whose heap earlier tests fragmented can still run a step
+    # over the budget, which on_oom="shrink" redoes with half of it (same updates)
+    events = auto.memory_events_
+    chosen = events[0]["from"] if events else auto.batch_size_
+    fixed = LSTMClassifier(**BASE, batch_size=chosen, accumulation_steps=2).fit(X, Y)
     # (the effective batch is what the data fill: at most the 400 samples)
-    assert auto.effective_batch_size_ == min(2 * auto.batch_size_, len(X))
+    assert auto.effective_batch_size_ == fixed.effective_batch_size_ == min(2 * chosen, len(X))
     assert auto.lr_ == fixed.lr_
-    assert_array_equal(auto.predict_proba(X), fixed.predict_proba(X))
+    # the same fit; after a shrink the same updates summed over more micro-batches
+    assert_allclose(auto.predict_proba(X), fixed.predict_proba(X), rtol=0 if not events
+                    else 1e-4, atol=0 if not events else 1e-5)
 
 
 def test_ragged_data_are_sized_by_their_longest_sequences():

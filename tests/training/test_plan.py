@@ -36,6 +36,8 @@ def test_lr_scaling_follows_the_batch_the_data_can_fill(seq_data, tiny, params, 
                             "base_batch_size": 16, **params}).fit(X[:48], y[:48])
     # (scaled for 4096 samples, lr_ was 0.03 * 256 = 7.68)
     assert est.effective_batch_size_ == filled
+    # the micro-batch and the accumulation reported are the ones the data filled too
+    assert est.batch_size_ <= filled <= est.batch_size_ * est.accumulation_steps_
     assert est.lr_ == pytest.approx(tiny["lr"] * filled / 16)
     assert est.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(est.lr_)
 

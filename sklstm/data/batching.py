@@ -9,13 +9,21 @@ one effective batch into the micro-batches of gradient accumulation.
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections import deque
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 from torch.utils.data import Subset
 
-__all__ = ["BatchLoader", "split_batch"]
+__all__ = ["READ_AHEAD", "BatchLoader", "split_batch"]
+
+#: Batches a loader over a store (:attr:`SequenceDataset.streamed`) reads ahead of
+#: the one training. Two keep the reader busy while a step runs without holding more
+#: than a few batches in memory.
+READ_AHEAD = 2
 
 
 def _unwrap(dataset):
@@ -121,11 +129,36 @@ class BatchLoader:
     def __iter__(self):
         batches = self._epoch_batches()
         if batches is None:  # sequential over the whole dataset: slices are views
-            for start in range(0, len(self.dataset), self.batch_size):
-                yield self._base.take(slice(start, start + self.batch_size))
-            return
-        for idx in batches:
-            yield self._base.take(idx)
+            batches = (slice(start, start + self.batch_size)
+                       for start in range(0, len(self.dataset), self.batch_size))
+        if getattr(self._base, "streamed", False):
+            yield from _read_ahead(self._base.take, batches)
+        else:
+            for idx in batches:
+                yield self._base.take(idx)
+
+
+def _read_ahead(take, keys):
+    """``take(key)`` for every key, :data:`READ_AHEAD` batches ahead, on one thread.
+
+    Why a thread and not torch's ``DataLoader(num_workers=...)``: worker processes
+    send every batch back through a pipe (a copy, plus pickling), while a thread
+    shares the memory mapping; reading a batch is numpy copying and padding, which
+    releases the GIL, so it overlaps the training step. The order of batches is
+    decided before (the loader's generator is only used in this thread's caller).
+    """
+    keys = iter(keys)
+    with ThreadPoolExecutor(1, thread_name_prefix="sklstm-read-ahead") as pool:
+        pending = deque(pool.submit(take, key) for key in itertools.islice(keys, READ_AHEAD))
+        try:
+            while pending:
+                batch = pending.popleft().result()
+                for key in itertools.islice(keys, 1):
+                    pending.append(pool.submit(take, key))
+                yield batch
+        finally:  # a fit that stops early leaves no read running on
+            for future in pending:
+                future.cancel()
 
 
 def split_batch(X, size):

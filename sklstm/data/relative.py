@@ -21,6 +21,8 @@ import dataclasses
 
 import numpy as np
 
+from .streaming import StreamedRows, iter_row_chunks
+
 __all__ = ["ANCHORS", "relative_sequences", "sequence_anchors"]
 
 #: What a sequence is taken relative to: its last valid timestep, or the mean of its
@@ -99,6 +101,12 @@ def relative_sequences(seqs, how):
     if seqs.form == "tokens":
         raise ValueError("token ids have no level to be relative to; relative sequences "
                          "need numeric input.")
+    if isinstance(seqs.values, StreamedRows):  # anchors in one pass; rows per batch
+        anchors = np.concatenate([
+            sequence_anchors(rows, None if seqs.lengths is None
+                             else seqs.lengths[start:start + len(rows)], how)
+            for start, rows in iter_row_chunks(seqs.values)])
+        return dataclasses.replace(seqs, values=seqs.values.relative(anchors)), anchors
     anchors = sequence_anchors(seqs.values, seqs.lengths, how)
     values = seqs.values.astype(np.float64) - anchors[:, None, :]
     if seqs.lengths is not None:  # padding stays padding

@@ -7,6 +7,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..resources.device import fits_on_device
+from .streaming import StreamedRows
 
 __all__ = ["SequenceDataset"]
 
@@ -24,13 +25,16 @@ class SequenceDataset(Dataset):
 
     Built once from validated :class:`~sklstm.data.timesteps.Sequences`; batches are
     taken with :meth:`take` by index slicing instead of collating samples one by
-    one, which is what keeps the per-batch overhead of small models low.
+    one, which is what keeps the per-batch overhead of small models low. Data from a
+    :class:`~sklstm.data.store.SequenceStore` stay where they are: ``X`` is then the
+    :class:`~sklstm.data.streaming.StreamedRows` that :meth:`take` reads a batch from
+    (:attr:`streamed`), and only the targets and lengths are tensors.
 
     Parameters
     ----------
-    X : torch.Tensor
+    X : torch.Tensor or StreamedRows
         ``(n_samples, n_timesteps, n_features)`` float or ``(n_samples,
-        n_timesteps)`` token ids, right-padded.
+        n_timesteps)`` token ids, right-padded; or the streamed rows of a store.
     y : torch.Tensor or None, default=None
         Targets, first axis ``n_samples``; None at prediction time.
     lengths : torch.Tensor or None, default=None
@@ -64,8 +68,11 @@ class SequenceDataset(Dataset):
             device's free memory).
         """
         device = torch.device("cpu") if device is None else device
-        X = torch.from_numpy(sequences.values)
         y_t = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
+        lengths = None if sequences.lengths is None else torch.from_numpy(sequences.lengths)
+        if isinstance(sequences.values, StreamedRows):  # read by the batch, never whole
+            return cls(sequences.values, y_t, lengths, device)
+        X = torch.from_numpy(sequences.values)
         n_bytes = X.nbytes + (0 if y_t is None else y_t.nbytes)
         if device.type != "cpu":
             if fits_on_device(n_bytes, device, limit=memory_limit):
@@ -74,8 +81,17 @@ class SequenceDataset(Dataset):
             else:  # batches are copied one by one; pinned memory makes that async
                 X = X.pin_memory()
                 y_t = None if y_t is None else y_t.pin_memory()
-        lengths = None if sequences.lengths is None else torch.from_numpy(sequences.lengths)
         return cls(X, y_t, lengths, device)
+
+    @property
+    def on_accelerator(self):
+        """Whether the whole data set was copied to an accelerator (and counts there)."""
+        return not self.streamed and self.X.device.type != "cpu"
+
+    @property
+    def streamed(self):
+        """Whether batches are read from a store (worth reading ahead of the training)."""
+        return isinstance(self.X, StreamedRows)
 
     def __len__(self):
         return len(self.X)
@@ -105,13 +121,15 @@ class SequenceDataset(Dataset):
             targets.
         """
         lengths = None if self.lengths is None else self.lengths[idx]
+        if self.streamed:
+            return self._read(idx, lengths)
         # cut to the batch's longest sequence *before* gathering, so the padding
         # beyond it is never copied (and gathered batches come out contiguous)
         if lengths is None:
             X = self.X
         else:
-            longest = -(-int(lengths.max()) // LENGTH_MULTIPLE) * LENGTH_MULTIPLE
-            X = self.X[:, :longest]  # beyond the stored width a slice just stops
+            # (beyond the stored width a slice just stops)
+            X = self.X[:, :_rounded(int(lengths.max()))]
         if isinstance(idx, slice):
             X, y = X[idx], (None if self.y is None else self.y[idx])
         elif self.X.device != self.device and self.X.is_pinned():
@@ -128,6 +146,26 @@ class SequenceDataset(Dataset):
         if lengths is None:
             return X, y
         return {"x": X, "lengths": lengths}, y
+
+
+    def _read(self, idx, lengths):
+        """A batch of a streamed dataset, read from its store."""
+        positions = (np.arange(*idx.indices(len(self))) if isinstance(idx, slice)
+                     else idx.numpy())
+        width = None if lengths is None else _rounded(int(lengths.max()))
+        X = torch.from_numpy(self.X.rows(positions, width))
+        y = None if self.y is None else self.y[idx]
+        if self.device.type != "cpu":  # pinned, so the copy need not wait
+            X = X.pin_memory().to(self.device, non_blocking=True)
+            y = None if y is None else y.pin_memory().to(self.device, non_blocking=True)
+        if lengths is None:
+            return X, y
+        return {"x": X, "lengths": lengths}, y
+
+
+def _rounded(longest):
+    """``longest`` rounded up to a multiple of :data:`LENGTH_MULTIPLE`."""
+    return -(-longest // LENGTH_MULTIPLE) * LENGTH_MULTIPLE
 
 
 def _pinned_gather(tensor, idx):

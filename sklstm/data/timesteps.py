@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import validate_sequences
+from .steps import AUTO_STEPS, downsample_steps, keep_steps, pad_sequences, resolve_downsample
+from .streaming import StreamedRows, scan_store
+from .validation import as_streamed, validate_sequences
 
 __all__ = [
     "AUTO_STEPS",
@@ -23,137 +25,6 @@ __all__ = [
     "to_sequences",
 ]
 
-#: ``downsample="auto"`` averages the longest training sequence down to at most this
-#: many steps. Measured on benchmarks/bench_small_data.py: an LSTM learns faster and
-#: more reliably from ~100 steps than from 300-500 (see docs/performance.rst).
-AUTO_STEPS = 100
-
-
-def resolve_downsample(downsample, longest):
-    """The averaging factor ``downsample`` stands for, given the longest sequence.
-
-    Parameters
-    ----------
-    downsample : int or "auto"
-        A factor, or ``"auto"``: ``ceil(longest / AUTO_STEPS)`` (1 up to 100 steps).
-    longest : int
-        Timesteps of the longest training sequence.
-
-    Returns
-    -------
-    int
-        The factor.
-
-    Examples
-    --------
-    >>> resolve_downsample("auto", 500), resolve_downsample("auto", 80), resolve_downsample(3, 80)
-    (5, 1, 3)
-    """
-    if downsample == "auto":
-        return max(1, -(-longest // AUTO_STEPS))
-    return downsample
-
-
-def downsample_steps(seq, factor, axis=0):
-    """Average every ``factor`` consecutive timesteps into one.
-
-    Windows start at the first timestep; the last window averages what is left, so a
-    sequence of ``T`` steps becomes ``ceil(T / factor)`` steps long and no step is
-    dropped. ``factor=1`` returns ``seq`` itself.
-
-    Parameters
-    ----------
-    seq : ndarray
-        Float sequence(s) with time on ``axis``.
-    factor : int
-        Timesteps per window.
-    axis : int, default=0
-        The time axis.
-
-    Returns
-    -------
-    ndarray
-        The window means, same dtype as ``seq``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> downsample_steps(np.array([1.0, 3.0, 5.0, 7.0, 9.0]), 2)
-    array([2., 6., 9.])
-    """
-    if factor == 1:
-        return seq
-    n_steps = seq.shape[axis]
-    starts = np.arange(0, n_steps, factor)
-    sums = np.add.reduceat(seq, starts, axis=axis)
-    counts = np.diff(np.append(starts, n_steps)).astype(seq.dtype)
-    shape = [1] * seq.ndim
-    shape[axis] = len(counts)
-    return sums / counts.reshape(shape)
-
-
-def keep_steps(seq, n_steps, which="last", axis=0):
-    """Keep at most ``n_steps`` timesteps along ``axis``: the last or the first ones.
-
-    Returns a view; ``n_steps=None`` keeps everything.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> keep_steps(np.arange(5), 2), keep_steps(np.arange(5), 2, "first")
-    (array([3, 4]), array([0, 1]))
-    """
-    if n_steps is None or seq.shape[axis] <= n_steps:
-        return seq
-    cut = slice(-n_steps, None) if which == "last" else slice(None, n_steps)
-    return seq[(slice(None),) * axis + (cut,)]
-
-
-def pad_sequences(items, length=None, *, value=0, dtype=None, padding="post", keep="last"):
-    """Stack sequences into one array of ``length`` timesteps.
-
-    Parameters
-    ----------
-    items : list of ndarray
-        Sequences with equal trailing shape, time on axis 0.
-    length : int or None, default=None
-        Output length; None is the longest sequence.
-    value : scalar, default=0
-        Fill value of the padding.
-    dtype : dtype or None, default=None
-        Output dtype; None is the common dtype of ``items`` and ``value``.
-    padding : {"post", "pre"}, default="post"
-        Pad after or before each sequence.
-    keep : {"last", "first"}, default="last"
-        Which timesteps of longer sequences to keep.
-
-    Returns
-    -------
-    ndarray of shape (n_samples, length, ...)
-        The padded sequences.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> pad_sequences([np.array([1, 2, 3]), np.array([4])], 2, padding="pre")
-    array([[2, 3],
-           [0, 4]])
-    """
-    if length is None:
-        length = max(len(seq) for seq in items)
-    if dtype is None:
-        # unique dtypes only: numpy < 2 takes at most 32 arguments in result_type
-        dtype = np.result_type(*{seq.dtype for seq in items}, value)
-    out = np.full((len(items), length, *items[0].shape[1:]), value, dtype=dtype)
-    for row, seq in zip(out, items, strict=True):
-        seq = keep_steps(seq, length, keep)
-        if padding == "post":
-            row[: len(seq)] = seq
-        else:
-            row[length - len(seq):] = seq
-    return out
-
-
 @dataclass(frozen=True)
 class Sequences:
     """Validated sequence data, right-padded to a common length.
@@ -162,15 +33,17 @@ class Sequences:
     ----------
     downsample : int
         The averaging factor applied (``"auto"`` resolved).
-    values : ndarray
+    values : ndarray or StreamedRows
         ``float32`` array ``(n_samples, n_timesteps, n_features)`` for numeric
-        input, ``int64`` array ``(n_samples, n_timesteps)`` for token ids.
+        input, ``int64`` array ``(n_samples, n_timesteps)`` for token ids; for a
+        :class:`~sklstm.data.store.SequenceStore`, the
+        :class:`~sklstm.data.streaming.StreamedRows` that make such rows per batch.
     lengths : ndarray of int64 or None
         True length of every sequence; ``None`` when no sequence is padded.
     n_features : int
         Features per timestep (1 for token ids).
-    form : {"2d", "3d", "list", "object", "tokens"}
-        The form the input arrived in.
+    form : {"2d", "3d", "list", "object", "tokens", "store"}
+        The form the input arrived in ("tokens" also for a store of token ids).
     """
 
     values: np.ndarray
@@ -231,10 +104,13 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
     >>> seqs.values.shape, seqs.lengths.tolist()
     ((2, 4, 2), [3, 4])
     """
-    data, form = validate_sequences(
-        estimator, X, reset=reset, tokens=tokens, padding_idx=padding_idx,
-        dtype=[np.float32, np.float64],
+    data, form = validate_sequences(  # a memory-mapped array is read by the batch too
+        estimator, as_streamed(X), reset=reset, tokens=tokens, padding_idx=padding_idx,
+        dtype=[np.float32, np.float64], stream=True,
     )
+    if form == "store":
+        return _streamed(data, tokens=tokens, seq_len=seq_len, keep=keep,
+                         downsample=downsample, padding_idx=padding_idx)
     if form == "tokens":
         items = [keep_steps(s, seq_len, keep) for s in data]
         values, lengths = _pad(items, 0 if padding_idx is None else padding_idx, np.int64)
@@ -254,6 +130,27 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
     with np.errstate(over="ignore"):
         values, lengths = _pad(items, 0.0, np.float32)
     return Sequences(_finite_float32(values), lengths, values.shape[2], form, factor)
+
+
+def _streamed(store, *, tokens, seq_len, keep, downsample, padding_idx):
+    """The :class:`Sequences` of a store: checked in one pass, rows made per batch."""
+    scan = scan_store(store, tokens=tokens, padding_idx=padding_idx, seq_len=seq_len,
+                      keep=keep)
+    factor = 1
+    if tokens:
+        lengths = scan.token_lengths
+    else:
+        raw = store.lengths
+        factor = resolve_downsample(downsample, int(raw.max()))
+        lengths = -(-raw // factor)
+        if seq_len is not None:
+            lengths = np.minimum(lengths, seq_len)
+    n_features = 1 if tokens else store.n_features
+    rows = StreamedRows(store, lengths, int(lengths.max()), n_features, tokens, factor,
+                        seq_len, keep, padding_idx, scan.max_id)
+    padded = lengths.min() != lengths.max()
+    return Sequences(rows, lengths if padded else None, n_features,
+                     "tokens" if tokens else "store", factor)
 
 
 def _finite_float32(values):

@@ -26,8 +26,10 @@ import scipy.sparse as sp
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 
 from .containers import DENSE_FORMS, RAGGED_FORMS, sequence_form
+from .store import SequenceStore
 
-__all__ = ["check_ragged", "feature_count_error", "no_samples_error", "validate_sequences"]
+__all__ = ["as_streamed", "check_ragged", "feature_count_error", "no_samples_error",
+           "validate_sequences"]
 
 
 def no_samples_error(estimator_name, shape=(0,)):
@@ -208,8 +210,35 @@ def _record_or_check(estimator, reset, fitted_form, n_features, form):
         raise feature_count_error(n_features, name, estimator.n_sequence_features_, hint)
 
 
+def as_streamed(X):
+    """``X`` wrapped in a :class:`SequenceStore` when it is a memory-mapped 2D or 3D
+    array of numbers (for estimators, which return predictions, not ``X``'s form);
+    anything else as it is."""
+    if isinstance(X, np.memmap) and X.ndim in (2, 3) and X.dtype.kind in "biuf":
+        return SequenceStore.from_array(X)
+    return X
+
+
+def _record_store(estimator, store, reset, tokens, stream):
+    """Check what can be checked of a store without reading it, and keep the
+    feature bookkeeping. The values are checked where they are read, in one pass
+    (:func:`~sklstm.data.streaming.scan_store`)."""
+    name = type(estimator).__name__
+    if not stream:
+        raise TypeError(
+            f"{name} reads X whole, and X is a SequenceStore, meant to be read by batches. "
+            "LSTMClassifier, LSTMRegressor and SequenceScaler stream it; for this step call "
+            "X.load() if the data fit in memory.")
+    if len(store) == 0:
+        raise no_samples_error(name, store.shape)
+    n_features = 1 if tokens else store.n_features
+    _record_or_check(estimator, reset, "tokens" if tokens else "sequences", n_features,
+                     "store")
+
+
 def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
-                       dtype=FLOAT_DTYPES, ensure_all_finite=True, allow_1d=False, copy=False):
+                       dtype=FLOAT_DTYPES, ensure_all_finite=True, allow_1d=False, copy=False,
+                       stream=False):
     """Validate sequence input once and set or check the fitted feature bookkeeping.
 
     Parameters
@@ -229,6 +258,10 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
         As in :func:`sklearn.utils.check_array` (numeric input).
     allow_1d : bool, default=False
         Accept a list of 1D sequences (token ids for a transformer).
+    stream : bool, default=False
+        The caller reads a :class:`~sklstm.data.store.SequenceStore` by batches: a
+        store is returned as it is with form ``"store"``, its values unread.
+        Otherwise a store is refused with a TypeError saying how to load it.
 
     Returns
     -------
@@ -237,9 +270,12 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
         and "object"; one 1D int64 array of ids per sample, padding removed, for
         "tokens".
     form : str
-        "2d", "3d", "list", "object" or "tokens".
+        "2d", "3d", "list", "object", "tokens" or "store".
     """
     name = type(estimator).__name__
+    if isinstance(X, SequenceStore):
+        _record_store(estimator, X, reset, tokens, stream)
+        return X, "store"
     if sp.issparse(X):
         raise TypeError(
             f"{name} does not accept sparse input: sparse matrices hold no time axis. Pass "

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .streaming import iter_row_chunks
+
 __all__ = ["MAX_INFERRED_VOCAB", "check_token_ids", "fitted_vocab_size"]
 
 #: Largest vocabulary a fit infers (``vocab_size=None``): 2**20 = 1,048,576 ids.
@@ -23,7 +25,7 @@ def check_token_ids(values, limit, advice):
 
     Parameters
     ----------
-    values : ndarray of int64 of shape (n_samples, n_timesteps)
+    values : ndarray of int64 of shape (n_samples, n_timesteps) or StreamedRows
         Padded token ids.
     limit : int
         Number of ids of the vocabulary.
@@ -32,9 +34,9 @@ def check_token_ids(values, limit, advice):
     """
     if int(values.max()) < limit:
         return
-    row = int(np.nonzero((values >= limit).any(axis=1))[0][0])
+    row, largest = _first_row_from(values, limit)
     raise ValueError(
-        f"Sequence {row} of X contains token id {int(values[row].max())}, but the "
+        f"Sequence {row} of X contains token id {largest}, but the "
         f"vocabulary has {limit} ids (0..{limit - 1}); {advice}"
     )
 
@@ -44,7 +46,7 @@ def fitted_vocab_size(values, vocab_size, padding_idx):
 
     Parameters
     ----------
-    values : ndarray of int64 of shape (n_samples, n_timesteps)
+    values : ndarray of int64 of shape (n_samples, n_timesteps) or StreamedRows
         Padded training token ids.
     vocab_size : int or None
         The estimator's parameter; None infers ``max(largest id, padding_idx) + 1``.
@@ -86,10 +88,20 @@ def fitted_vocab_size(values, vocab_size, padding_idx):
             f"padding_idx={padding_idx} needs an embedding of {floor} rows: use a padding id "
             f"below {MAX_INFERRED_VOCAB}, e.g. 0. {fix}"
         )
-    row = int(np.nonzero((values >= MAX_INFERRED_VOCAB).any(axis=1))[0][0])
+    row, largest = _first_row_from(values, MAX_INFERRED_VOCAB)
     raise ValueError(
-        f"Sequence {row} of X contains token id {int(values[row].max())}: with "
+        f"Sequence {row} of X contains token id {largest}: with "
         f"vocab_size=None the vocabulary is the largest id + 1, an embedding of "
         f"{size} rows. Map the ids to 0..n_tokens-1 first (np.unique(ids, "
         f"return_inverse=True) does). {fix}"
     )
+
+
+def _first_row_from(values, limit):
+    """``(row, its largest id)`` of the first row holding an id ``>= limit``; read a
+    chunk at a time (the rows may be streamed from a store)."""
+    for start, chunk in iter_row_chunks(values):
+        hits = np.flatnonzero((chunk >= limit).any(axis=1))
+        if hits.size:
+            return start + int(hits[0]), int(chunk[hits[0]].max())
+    raise AssertionError("no row holds an id >= limit")  # the callers checked the maximum

@@ -1,5 +1,6 @@
 """SequenceScaler: one scale per feature, pooled over every timestep."""
 
+from functools import partial
 from numbers import Real
 
 import numpy as np
@@ -9,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._compat.sklearn import StrOptions, fit_context
 from .._param_validation import PlainParamsMixin, plain_value
 from ..data.containers import DENSE_FORMS, map_sequences
+from ..data.streaming import check_finite
 from ..data.validation import validate_sequences
 
 __all__ = ["SequenceScaler"]
@@ -21,6 +23,39 @@ def _handle_zeros_in_scale(scale):
     return scale
 
 
+def _affine(values, offset, factor, inverse):
+    """``values * factor + offset`` (or its inverse), in place. Module-level, so a
+    store mapped with it pickles (to a parallel search's workers)."""
+    if inverse:
+        values -= offset
+        values /= factor
+    else:
+        values *= factor
+        values += offset
+    return values
+
+
+def _streamed_statistics(store, n_features):
+    """``(n, mean, var, min, max)`` per feature of a store, in one pass of chunks.
+
+    Chunk means and squared deviations are merged with Chan et al.'s pairwise update,
+    which stays accurate where a running sum of squares would cancel.
+    """
+    n, mean, m2 = 0, np.zeros(n_features), np.zeros(n_features)
+    low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
+    for start, chunk in store.chunks():
+        check_finite(chunk, start)
+        parts = chunk if isinstance(chunk, list) else [chunk]
+        values = np.concatenate([p.reshape(-1, n_features) for p in parts]).astype(np.float64)
+        k, chunk_mean = len(values), values.mean(axis=0)
+        delta = chunk_mean - mean
+        m2 += ((values - chunk_mean) ** 2).sum(axis=0) + delta**2 * n * k / (n + k)
+        mean += delta * k / (n + k)
+        n += k
+        low, high = np.minimum(low, values.min(axis=0)), np.maximum(high, values.max(axis=0))
+    return n, mean, m2 / n, low, high
+
+
 class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Scale each per-timestep feature using statistics over all timesteps.
 
@@ -28,6 +63,13 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
     scale across time (unlike ``StandardScaler`` on a flattened 3D array, which would scale
     every timestep separately). For 2D input of univariate sequences all values form one
     feature. Output has the container form of the input; ragged input stays ragged.
+
+    A :class:`~sklstm.data.store.SequenceStore` is streamed:
+    ``fit`` computes the statistics in one pass over all of it, a chunk at a time
+    (exact, not a sample), and ``transform`` returns a view of the store that scales
+    each batch when it is read, so the data are never held in memory. (A bare
+    memory-mapped array is scaled in memory, as any array: wrap it with
+    ``SequenceStore.from_array`` to stream it through a Pipeline.)
 
     Parameters
     ----------
@@ -111,22 +153,30 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
         """
         # checked whatever the method: a bad feature_range is an error in any case
         feature_range = self._feature_range()
-        data, form = validate_sequences(self, X, reset=True)
+        data, form = validate_sequences(self, X, reset=True, stream=True)
+        if form == "store":
+            self._set_statistics(*_streamed_statistics(data, self.n_sequence_features_),
+                                 feature_range)
+            return self
         if form in DENSE_FORMS:
             values = data.reshape(-1, self.n_sequence_features_)
         else:
             values = np.concatenate(data)
         values = values.astype(np.float64, copy=False)  # float64 statistics for float32 data
-        self.n_timesteps_seen_ = values.shape[0]
+        self._set_statistics(values.shape[0], values.mean(axis=0), values.var(axis=0),
+                             values.min(axis=0), values.max(axis=0), feature_range)
+        return self
+
+    def _set_statistics(self, n_timesteps, mean, var, data_min, data_max, feature_range):
+        self.n_timesteps_seen_ = n_timesteps
         if self.method == "standard":
-            self.mean_, self.var_ = values.mean(axis=0), values.var(axis=0)
+            self.mean_, self.var_ = mean, var
             self.scale_ = _handle_zeros_in_scale(np.sqrt(self.var_))
         else:
-            self.data_min_, self.data_max_ = values.min(axis=0), values.max(axis=0)
+            self.data_min_, self.data_max_ = data_min, data_max
             low, high = feature_range
             self.scale_ = (high - low) / _handle_zeros_in_scale(self.data_max_ - self.data_min_)
             self.min_ = low - self.data_min_ * self.scale_
-        return self
 
     def _offset_scale(self):
         if self.method == "standard":
@@ -136,22 +186,17 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
     def _apply(self, X, inverse):
         check_is_fitted(self)
         offset, factor = self._offset_scale()
-        data, form = validate_sequences(self, X, reset=False, copy=self.copy)
+        data, form = validate_sequences(self, X, reset=False, copy=self.copy, stream=True)
+        if form == "store":  # scaled when a batch is read
+            return data.map(partial(_affine, offset=offset, factor=factor, inverse=inverse))
         if form in DENSE_FORMS and not data.flags.writeable:
             # a read-only view of the input (a DataFrame under pandas' copy-on-write, a
             # read-only memmap) cannot be scaled in place, whatever copy says
             data = data.copy()
 
-        def func(values):  # in place: the data is already a copy unless copy=False
-            if inverse:
-                values -= offset
-                values /= factor
-            else:
-                values *= factor
-                values += offset
-            return values
-
-        return map_sequences(func, data, form)
+        # in place: the data is already a copy unless copy=False
+        return map_sequences(partial(_affine, offset=offset, factor=factor, inverse=inverse),
+                             data, form)
 
     def transform(self, X):
         """Scale sequences with the fitted statistics.

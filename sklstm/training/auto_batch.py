@@ -21,6 +21,7 @@ import time
 import numpy as np
 import torch
 
+from ..data.streaming import take_rows
 from ..data.tensors import SequenceDataset
 from ..exceptions import MemoryBudgetError
 from ..resources.memory_budget import OUT_OF_MEMORY, format_bytes
@@ -64,7 +65,7 @@ def choose_batch(plan, dataset, budget):
     """
     # only data copied to an accelerator count here: on the CPU the tensors share
     # the arrays' memory, and the resident set's growth so far is noise
-    if budget.enforced and dataset.X.device.type != "cpu" and budget.used() > budget.limit:
+    if budget.enforced and dataset.on_accelerator and budget.used() > budget.limit:
         raise MemoryBudgetError(
             f"{plan.name}: the training data alone take {format_bytes(budget.used())}, "
             f"more than max_memory={format_bytes(budget.limit)}; raise max_memory or "
@@ -174,7 +175,8 @@ def warm_up(plan, seqs, y_train):
     two = min(2, len(seqs))
     width = min(seqs.values.shape[1], 8)
     lengths = None if seqs.lengths is None else np.minimum(seqs.lengths[:two], width)
-    small = dataclasses.replace(seqs, values=seqs.values[:two, :width], lengths=lengths)
+    small = dataclasses.replace(seqs, values=take_rows(seqs.values, np.arange(two), width),
+                                lengths=lengths)
     dataset = SequenceDataset.from_sequences(small, y_train[:two], plan.device)
     _run_steps(plan, dataset.take(torch.arange(two)), n_steps=1)
     _WARMED.add(key)

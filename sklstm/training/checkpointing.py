@@ -23,6 +23,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from skorch.callbacks import Callback, Checkpoint
 
+from ..data.streaming import iter_row_chunks
+
 __all__ = ["CHECKPOINT_NAMES", "FitCheckpoint", "check_checkpoint_directory"]
 
 #: Names of the callbacks that write a fit's state: skorch's Checkpoint, the RNG state.
@@ -45,8 +47,12 @@ class _RngCheckpoint(Callback):
 
 
 def _digest(seqs, y):
+    """The training data's fingerprint, read a chunk at a time (the rows may be
+    streamed from a store: the same data in memory or on disk hash alike)."""
     hasher = hashlib.sha256()
-    for array in (seqs.values, seqs.lengths, y):
+    for _, rows in iter_row_chunks(seqs.values):
+        hasher.update(np.ascontiguousarray(rows).tobytes())
+    for array in (seqs.lengths, y):
         if array is not None:
             hasher.update(np.ascontiguousarray(array).tobytes())
     return hasher.hexdigest()

@@ -1,0 +1,271 @@
+"""Data larger than memory: host memory against data size, and the cost of streaming.
+
+Token data as in the seed question (millions of articles of a few hundred ids): a
+:class:`~sklstm.data.store.SequenceStore` of int32 ids, 250-500 per sequence, written
+once per size at 0.1x-10x of a memory limit ``--limit`` that every measuring process
+enforces on itself with ``resource.setrlimit(RLIMIT_DATA)`` (Linux counts private
+writable memory against it: the heap and anonymous mappings, not the file-backed
+pages of a memory-mapped store). A fit that held the data in memory would die with
+MemoryError past 1x.
+
+Each measurement runs in a fresh process that samples ``RssAnon`` of
+``/proc/self/status`` every 5 ms and reports the peak minus its level just before the
+call (torch and the model are loaded first):
+
+* ``fit``: one epoch of ``LSTMClassifier(embedding_dim=16, hidden_size=32,
+  batch_size=256)`` on the store;
+* ``grid``: ``GridSearchCV(..., cv=3)`` of the same estimator over the store (at 5x
+  only: three fits and three scorings);
+* ``epoch``: at 1x the limit, the same epoch on the store and on the same data held in
+  memory (a list of arrays, no limit), interleaved ``--repeats`` times; median ratio.
+
+Run from the repository root::
+
+    python benchmarks/bench_data_scale.py                       # ~15 min on 2 cores
+    python benchmarks/bench_data_scale.py --limit 32MiB --sizes 0.1 1 5 --quick
+
+and it writes ``benchmarks/results/data_scale.md`` (``--out -`` prints it instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _machine import cpu_model
+
+MIN_LEN, MAX_LEN, VOCAB = 250, 500, 20_000
+ESTIMATOR = dict(embedding_dim=16, hidden_size=32, batch_size=256, seq_len=100, max_epochs=1,
+                 tol=None,
+                 device="cpu", random_state=0, downsample=1, verbose=0)
+
+
+def _bytes(text):
+    units = {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
+    for unit, factor in units.items():
+        if text.endswith(unit):
+            return int(float(text[: -len(unit)]) * factor)
+    return int(text)
+
+
+def write_tokens(path, n_bytes, seed=0):
+    """A store of int32 token ids holding about ``n_bytes``, written a chunk at a time;
+    the labels (whether the mean id of a sequence's first 20 is above the middle)."""
+    from sklstm.data.store import SequenceStore
+
+    rng = np.random.default_rng(seed)
+    n = max(30, int(n_bytes / (4 * (MIN_LEN + MAX_LEN) / 2)))
+    labels = np.empty(n, dtype=np.int64)
+
+    def sequences():
+        for i in range(n):
+            seq = rng.integers(1, VOCAB, size=rng.integers(MIN_LEN, MAX_LEN + 1),
+                               dtype=np.int32)
+            labels[i] = int(seq[:20].mean() > VOCAB / 2)
+            yield seq
+
+    store = SequenceStore.write(path, sequences(), overwrite=True)
+    np.save(f"{path}-y.npy", labels)
+    return store
+
+
+class RssAnonPeak:
+    """Peak ``RssAnon`` (bytes) while the block runs, sampled every 5 ms on a thread."""
+
+    def __enter__(self):
+        self.start = self.peak = _rss_anon()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, _rss_anon())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_anon())
+
+    @property
+    def growth(self):
+        return self.peak - self.start
+
+
+def _status(field):
+    """A field of ``/proc/self/status`` in bytes (Linux only)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status (Linux only)")
+
+
+def _rss_anon():
+    return _status("RssAnon")
+
+
+def measure(spec):
+    """One measurement in this (fresh) process; its figures as a dict."""
+    import warnings
+
+    import torch
+    from sklearn.model_selection import GridSearchCV
+
+    from sklstm import LSTMClassifier
+    from sklstm.data.store import SequenceStore
+
+    torch.set_num_threads(spec["threads"])
+    warnings.simplefilter("ignore")
+    store = SequenceStore.open(spec["path"])
+    y = np.load(spec["path"] + "-y.npy")
+    X = store.load() if spec["in_memory"] else store
+    # the one-time costs (torch's kernels, the allocator's arenas) before the limit
+    warm = 2 * ESTIMATOR["batch_size"]  # full batches: the fit's kernels and buffers
+    LSTMClassifier(**ESTIMATOR).fit(store[:warm], y[:warm])
+    if spec["limit"]:
+        limit = _status("VmData") + spec["limit"]
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    est = LSTMClassifier(**ESTIMATOR)
+    start = time.perf_counter()
+    with RssAnonPeak() as memory:
+        if spec["kind"] == "grid":
+            GridSearchCV(est, {"hidden_size": [ESTIMATOR["hidden_size"]]}, cv=3).fit(X, y)
+        else:
+            est.fit(X, y)
+    return {"growth": memory.growth, "seconds": time.perf_counter() - start,
+            "epoch": est.history_[-1]["dur"] if spec["kind"] != "grid" else None,
+            "n_samples": len(store), "data_bytes": store.nbytes}
+
+
+def _run(spec):
+    out = subprocess.run([sys.executable, __file__, "--measure", json.dumps(spec)],
+                         capture_output=True, text=True, check=False)
+    if out.returncode:
+        return {"error": (out.stderr.strip().splitlines() or ["?"])[-1]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _mib(n):
+    return f"{n / 2**20:,.1f}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", default="64MiB", help="the memory limit (RLIMIT_DATA "
+                        "above the warmed-up process)")
+    parser.add_argument("--sizes", type=float, nargs="+", default=[0.1, 0.5, 1, 2, 5, 10])
+    parser.add_argument("--grid-size", type=float, default=5.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="one repeat, for a try")
+    parser.add_argument("--dir", default=None, help="where the stores go (default: a "
+                        "temporary directory, removed after)")
+    parser.add_argument("--out", default="benchmarks/results/data_scale.md")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(json.loads(args.measure))))
+        return
+    limit = _bytes(args.limit)
+    repeats = 1 if args.quick else args.repeats
+    root = Path(args.dir or tempfile.mkdtemp(prefix="sklstm-scale-"))
+    root.mkdir(parents=True, exist_ok=True)
+    rows, grid, epochs = [], None, []
+    try:
+        for factor in sorted(set(args.sizes) | {1.0, args.grid_size}):
+            path = str(root / f"tokens-{factor:g}x")
+            write_tokens(path, factor * limit)
+            base = {"path": path, "threads": args.threads, "in_memory": False}
+            if factor in args.sizes:
+                rows.append((factor, _run({**base, "kind": "fit", "limit": limit})))
+                print(factor, rows[-1], file=sys.stderr)
+            if factor == args.grid_size:
+                grid = _run({**base, "kind": "grid", "limit": limit})
+                print("grid", grid, file=sys.stderr)
+            if factor == 1.0:
+                for _ in range(repeats):  # interleaved: the machine's drift hits both
+                    mapped = _run({**base, "kind": "fit", "limit": 0})
+                    memory = _run({**base, "kind": "fit", "limit": 0, "in_memory": True})
+                    epochs.append((mapped["epoch"], memory["epoch"]))
+            shutil.rmtree(path, ignore_errors=True)
+    finally:
+        if args.dir is None:
+            shutil.rmtree(root, ignore_errors=True)
+    text = _report(args, limit, rows, grid, epochs)
+    if args.out == "-":
+        print(text)
+    else:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out}", file=sys.stderr)
+
+
+def _report(args, limit, rows, grid, epochs):
+    import sklearn
+    import torch
+
+    import sklstm
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, check=False).stdout.strip()
+    lines = [
+        "# Data larger than memory: host memory and epoch time",
+        "",
+        f"`python benchmarks/bench_data_scale.py {' '.join(sys.argv[1:])}`".replace(" `", "`"),
+        "",
+        f"- machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()}; torch "
+        f"{torch.__version__}, scikit-learn {sklearn.__version__}, sklstm "
+        f"{sklstm.__version__} ({commit})",
+        f"- data: SequenceStore of int32 token ids, {MIN_LEN}-{MAX_LEN} per sequence; "
+        f"memory limit {_mib(limit)} MiB of RLIMIT_DATA above the warmed-up process",
+        f"- estimator: `LSTMClassifier({', '.join(f'{k}={v!r}' for k, v in ESTIMATOR.items())})`",
+        "- growth: peak RssAnon during the call minus RssAnon before it (file-backed "
+        "pages of the store are not anonymous memory)",
+        "",
+        "| data / limit | sequences | data (MiB) | fit: RssAnon growth (MiB) | growth / data "
+        "| fit time (s) |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for factor, row in rows:
+        if "error" in row:
+            lines.append(f"| {factor:g}x | | | failed: {row['error']} | | |")
+            continue
+        lines.append(
+            f"| {factor:g}x | {row['n_samples']:,} | {_mib(row['data_bytes'])} | "
+            f"{_mib(row['growth'])} | {row['growth'] / row['data_bytes']:.1%} | "
+            f"{row['seconds']:.1f} |")
+    if grid is not None:
+        lines += ["", f"3-fold GridSearchCV at {args.grid_size:g}x the limit: "
+                  + (f"failed: {grid['error']}" if "error" in grid else
+                     f"{grid['n_samples']:,} sequences, {_mib(grid['data_bytes'])} MiB of "
+                     f"data, RssAnon growth {_mib(grid['growth'])} MiB "
+                     f"({grid['growth'] / grid['data_bytes']:.1%} of the data), "
+                     f"{grid['seconds']:.0f} s.")]
+    if epochs:
+        ratios = [m / r for m, r in epochs if m and r]
+        lines += ["", "Epoch at 1x the limit (no limit set), memory-mapped store vs the same "
+                  "sequences in memory (a list of arrays), interleaved:", "",
+                  "| repeat | store (s) | in memory (s) | ratio |", "|---:|---:|---:|---:|"]
+        lines += [f"| {i + 1} | {m:.2f} | {r:.2f} | {m / r:.3f} |"
+                  for i, (m, r) in enumerate(epochs)]
+        lines += ["", f"Median ratio: {statistics.median(ratios):.3f}."]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,488 @@
+"""SequenceStore: sequence data that stays on disk and is read by the batches that use it.
+
+Why this exists: an estimator given a list of arrays, or an array it must convert,
+holds all of it in memory before the first batch (2-3 million token sequences are
+tens of GiB). A :class:`SequenceStore` is opened lazily (the operating system pages
+in what a batch reads, as file-backed memory it can drop again), and its indexing
+returns *views* (an index array, never a copy of the data), which is what
+scikit-learn's fold indexing needs for k folds to cost no k copies.
+
+Two layouts behind one interface:
+
+* **ragged** (:meth:`SequenceStore.write`, :meth:`SequenceStore.open`): one flat array
+  of every timestep, one sequence after the other, and the offsets where each
+  sequence starts, in a directory::
+
+      meta.json    format, version, dtype, n_features (None for 1D sequences), sizes
+      values.bin   the timesteps, raw C order: (n_steps,) or (n_steps, n_features)
+      offsets.npy  int64 (n_samples + 1,): sequence i is values[offsets[i]:offsets[i + 1]]
+
+  Plain numbers only: opening a store never runs code (no pickle).
+* **dense** (:meth:`SequenceStore.from_array`): a 2D ``(n_samples, n_timesteps)`` or
+  3D ``(n_samples, n_timesteps, n_features)`` array, typically memory-mapped
+  (``np.load(path, mmap_mode="r")``, ``np.memmap``); nothing is read when wrapping.
+
+Values keep the dtype they were stored in (int32 token ids stay int32) until a batch
+converts them.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import shutil
+from array import array
+
+import numpy as np
+
+__all__ = ["SequenceStore"]
+
+_FORMAT = "sklstm-sequence-store"
+_VERSION = 1
+_META, _VALUES, _OFFSETS = "meta.json", "values.bin", "offsets.npy"
+
+#: Bytes of stored values one streaming pass (validation, statistics) reads at a time.
+CHUNK_BYTES = 8 * 2**20
+
+
+class SequenceStore:
+    """Sequences read on demand from a file: ragged (flat values + offsets) or dense.
+
+    Make one with :meth:`write` and :meth:`open` (ragged data, token ids), or
+    :meth:`from_array` (a memory-mapped 2D/3D array). Pass it as ``X`` to
+    :class:`~sklstm.LSTMClassifier`, :class:`~sklstm.LSTMRegressor` and
+    :class:`~sklstm.preprocessing.SequenceScaler` (also inside a Pipeline, a
+    scikit-learn search or :func:`sklstm.search.tune`): they read only the batches
+    they train on or predict.
+
+    Indexing follows numpy along the sample axis: ``store[i]`` reads sequence ``i``
+    (an array), ``store[key]`` with a slice, integer array or boolean mask returns a
+    view (a new store sharing the file, holding only an index array).
+
+    Parameters
+    ----------
+    values : ndarray
+        Ragged: every timestep, ``(n_steps,)`` or ``(n_steps, n_features)``; dense:
+        ``(n_samples, n_timesteps)`` or ``(n_samples, n_timesteps, n_features)``.
+    offsets : ndarray of int64 or None, default=None
+        Ragged layout: ``n_samples + 1`` start offsets into ``values``; None for dense.
+    index : ndarray of int64 or None, default=None
+        The samples of the underlying data this view holds (None: all, in order).
+    maps : tuple of callable, default=()
+        Functions applied, in order, to every sequence read as float values with the
+        features on the last axis (what :meth:`map` adds).
+    origin : tuple or None, default=None
+        How to reopen the data after pickling without copying it (set by
+        :meth:`open` and :meth:`from_array`).
+
+    Attributes
+    ----------
+    lengths : ndarray of int64 of shape (n_samples,)
+        Timesteps of every sequence.
+    n_features : int
+        Features per timestep (1 for 1D sequences and 2D dense data).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile
+    >>> path = tempfile.mkdtemp() + "/ids"
+    >>> store = SequenceStore.write(path, [np.array([3, 1, 4], np.int32), np.array([1, 5])])
+    >>> len(store), store.dtype, store.lengths.tolist()
+    (2, dtype('int32'), [3, 2])
+    >>> store[1]
+    array([1, 5], dtype=int32)
+    >>> fold = store[[1]]                     # a view: no data copied
+    >>> type(fold).__name__, len(fold)
+    ('SequenceStore', 1)
+    """
+
+    def __init__(self, values, offsets=None, *, index=None, maps=(), origin=None):
+        # a plain ndarray view of a memmap: each sequence read is then a bare view
+        # (~100 bytes), not a memmap object carrying the file's bookkeeping (~250)
+        self._values = values.view(np.ndarray) if isinstance(values, np.memmap) else values
+        self._offsets = None if offsets is None else np.asarray(offsets, dtype=np.int64)
+        self._index = None if index is None else np.asarray(index, dtype=np.int64)
+        self._maps = tuple(maps)
+        self._origin = origin
+
+    # -- making and opening -----------------------------------------------------
+    @classmethod
+    def write(cls, path, sequences, *, dtype=None, overwrite=False):
+        """Write sequences to a new store directory, one at a time; return it opened.
+
+        Sequences are appended as they come, so ``sequences`` may be a generator over
+        data that never fit in memory. The directory appears only when complete (it
+        is written under a temporary name and renamed).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The store's directory; must not exist unless ``overwrite``.
+        sequences : iterable of array-like
+            1D arrays (token ids, univariate values) or 2D ``(n_timesteps_i,
+            n_features)`` arrays, all of the same ``ndim`` and feature count; a dense
+            array is written row by row.
+        dtype : dtype or None, default=None
+            Stored dtype; None keeps the first sequence's (int32 ids stay int32).
+        overwrite : bool, default=False
+            Replace an existing store at ``path``.
+
+        Returns
+        -------
+        SequenceStore
+            The store, opened lazily.
+        """
+        path = os.fspath(path)
+        if os.path.exists(path) and not overwrite:
+            raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it, or "
+                                  "choose a new path.")
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            raise FileNotFoundError(f"Cannot write the store {path!r}: its directory "
+                                    f"{parent!r} does not exist.")
+        tmp = f"{path}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        try:
+            meta = _write_values(tmp, sequences, dtype)
+            with open(os.path.join(tmp, _META), "w") as f:
+                json.dump(meta, f)
+            if os.path.exists(path):
+                shutil.rmtree(path)
+            os.replace(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path):
+        """Open a store written by :meth:`write`; nothing but the offsets is read.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The store's directory.
+
+        Returns
+        -------
+        SequenceStore
+            The store, its values mapped from ``values.bin``.
+        """
+        path = os.fspath(path)
+        try:
+            with open(os.path.join(path, _META)) as f:
+                meta = json.load(f)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{path!r} is not a sequence store (no {_META}); write "
+                                    "one with SequenceStore.write.") from None
+        if meta.get("format") != _FORMAT or meta.get("version", 0) > _VERSION:
+            raise ValueError(f"{path!r} is not a sequence store this sklstm reads "
+                             f"(format {meta.get('format')!r}, version {meta.get('version')}).")
+        # mapped too: per sequence only what a step needs is read into memory
+        offsets = np.load(os.path.join(path, _OFFSETS), mmap_mode="r", allow_pickle=False)
+        shape = (int(offsets[-1]),) + (() if meta["n_features"] is None
+                                       else (meta["n_features"],))
+        values = (np.memmap(os.path.join(path, _VALUES), dtype=meta["dtype"], mode="r",
+                            shape=shape) if shape[0] else np.empty(shape, meta["dtype"]))
+        return cls(values, offsets, origin=("store", os.path.abspath(path)))
+
+    @classmethod
+    def from_array(cls, X):
+        """Wrap a dense 2D or 3D array (memory-mapped, typically) without reading it.
+
+        Parameters
+        ----------
+        X : ndarray or numpy.memmap
+            ``(n_samples, n_timesteps)`` univariate sequences or token ids, or
+            ``(n_samples, n_timesteps, n_features)``.
+
+        Returns
+        -------
+        SequenceStore
+            ``X`` as a dense store (no copy).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> SequenceStore.from_array(np.zeros((4, 10, 3), np.float32)).shape
+        (4, 10, 3)
+        """
+        if isinstance(X, SequenceStore):
+            return X
+        if not isinstance(X, np.ndarray) or X.ndim not in (2, 3):
+            raise ValueError(
+                f"SequenceStore.from_array takes a 2D or 3D numpy array (or memmap); got "
+                f"{type(X).__name__} with shape {getattr(X, 'shape', None)}. Write ragged "
+                "data with SequenceStore.write.")
+        return cls(X, origin=_memmap_origin(X))
+
+    # -- what it holds ------------------------------------------------------------
+    @property
+    def ragged(self):
+        """Whether sequences may differ in length (the flat-values layout)."""
+        return self._offsets is not None
+
+    @property
+    def dtype(self):
+        """The stored dtype (float64 for a view with :meth:`map` functions on ints)."""
+        return _float_dtype(self._values.dtype) if self._maps else self._values.dtype
+
+    @property
+    def sequence_ndim(self):
+        """Dimensions of one sequence: 1 (ids, univariate values) or 2."""
+        return self._values.ndim - (0 if self.ragged else 1)
+
+    @property
+    def n_features(self):
+        """Features per timestep (1 for 1D sequences)."""
+        return 1 if self.sequence_ndim == 1 else int(self._values.shape[-1])
+
+    @property
+    def shape(self):
+        """``(n_samples,)`` for ragged data, the array's shape for dense data."""
+        return (len(self),) + (() if self.ragged else tuple(self._values.shape[1:]))
+
+    @property
+    def ndim(self):
+        """``len(self.shape)``."""
+        return len(self.shape)
+
+    @property
+    def nbytes(self):
+        """Bytes of stored values this view's sequences hold."""
+        return int(self.lengths.sum()) * self.n_features * self._values.dtype.itemsize
+
+    @property
+    def lengths(self):
+        """Timesteps of every sequence (int64)."""
+        if not self.ragged:
+            return np.full(len(self), self._values.shape[1], dtype=np.int64)
+        lengths = np.diff(self._offsets)
+        return lengths if self._index is None else lengths[self._index]
+
+    def __len__(self):
+        if self._index is not None:
+            return len(self._index)
+        return len(self._offsets) - 1 if self.ragged else len(self._values)
+
+    def __repr__(self):
+        kind = "ragged" if self.ragged else f"dense {self.shape}"
+        return (f"SequenceStore({len(self)} sequences, {kind}, {self.dtype}"
+                f"{', mapped' if self._maps else ''})")
+
+    # -- indexing: views --------------------------------------------------------
+    def _base_positions(self, positions):
+        positions = np.asarray(positions, dtype=np.int64)
+        return positions if self._index is None else self._index[positions]
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):  # scikit-learn indexes arrays as X[key, ...]
+            if len(key) != 2 or key[1] is not Ellipsis:
+                raise IndexError("a SequenceStore is indexed along its sample axis only.")
+            key = key[0]
+        if isinstance(key, (int, np.integer)):
+            n = len(self)
+            if not -n <= key < n:
+                raise IndexError(f"index {key} is out of bounds for {n} sequences.")
+            return self.read([key % n])[0]
+        if isinstance(key, slice):
+            positions = np.arange(len(self))[key]
+        else:
+            key = np.asarray(key)
+            if key.dtype == bool:
+                if key.shape != (len(self),):
+                    raise IndexError(f"boolean index of shape {key.shape} for "
+                                     f"{len(self)} sequences.")
+                positions = np.flatnonzero(key)
+            elif key.dtype.kind in "iu" and key.ndim == 1:
+                positions = np.where(key < 0, key + len(self), key)
+                if positions.size and (positions.min() < 0 or positions.max() >= len(self)):
+                    raise IndexError(f"index out of bounds for {len(self)} sequences.")
+            else:
+                raise IndexError(f"a SequenceStore takes integer, slice, integer-array or "
+                                 f"boolean-mask indices; got {key.dtype} of shape {key.shape}.")
+        return self._view(index=self._base_positions(positions))
+
+    def _view(self, *, index=None, maps=None):
+        return type(self)(self._values, self._offsets,
+                          index=self._index if index is None else index,
+                          maps=self._maps if maps is None else maps, origin=self._origin)
+
+    def map(self, func):
+        """A view whose sequences are ``func(sequence)`` when read.
+
+        Parameters
+        ----------
+        func : callable
+            Takes and returns a float array with the features on the last axis
+            (``(n_timesteps, n_features)``, or a batch of them); it may change its
+            argument in place (it gets a copy). Pickled with the store, so a
+            module-level function or :func:`functools.partial` of one travels to
+            the worker processes of a parallel search.
+
+        Returns
+        -------
+        SequenceStore
+            A view of the same sequences, read through ``func``.
+        """
+        return self._view(maps=(*self._maps, func))
+
+    # -- reading ----------------------------------------------------------------
+    def read(self, positions):
+        """The sequences at ``positions`` of this view, read from the file.
+
+        Parameters
+        ----------
+        positions : array-like of int
+            Positions in this view.
+
+        Returns
+        -------
+        ndarray or list of ndarray
+            Dense: one array ``(len(positions), ...)``; ragged: one array per sequence
+            (views of the file's pages unless :meth:`map` functions made copies).
+        """
+        base = self._base_positions(positions)
+        if not self.ragged:
+            return self._mapped(self._values[base], batched=True)
+        starts, ends = self._offsets[base], self._offsets[base + 1]
+        seqs = [self._values[s:e] for s, e in zip(starts.tolist(), ends.tolist(),
+                                                               strict=True)]
+        return [self._mapped(seq, batched=False) for seq in seqs] if self._maps else seqs
+
+    def _mapped(self, values, batched):
+        if not self._maps:
+            return values
+        values = np.array(values, dtype=_float_dtype(values.dtype))  # a copy: maps may write
+        flat = values.ndim == (2 if batched else 1)  # no feature axis: give it one
+        out = values[..., None] if flat else values
+        for func in self._maps:
+            out = func(out)
+        return out[..., 0] if flat else out
+
+    def chunks(self, max_bytes=None):
+        """Read the whole view in order, a chunk of sequences at a time.
+
+        For streaming passes (validation, statistics): memory stays at one chunk.
+
+        Parameters
+        ----------
+        max_bytes : int or None, default=None
+            About how many bytes of stored values a chunk holds (at least one
+            sequence); None is :data:`CHUNK_BYTES`.
+
+        Yields
+        ------
+        start : int
+            Position of the chunk's first sequence.
+        data : ndarray or list of ndarray
+            What :meth:`read` returns for the chunk.
+        """
+        n = len(self)
+        if n == 0:
+            return
+        per_row = max(1, self.nbytes // n)
+        rows = max(1, (CHUNK_BYTES if max_bytes is None else max_bytes) // per_row)
+        for start in range(0, n, rows):
+            yield start, self.read(np.arange(start, min(start + rows, n)))
+
+    def __iter__(self):
+        for _, chunk in self.chunks():
+            yield from chunk
+
+    def load(self):
+        """Everything in memory: a dense array, or a list of arrays for ragged data.
+
+        Returns
+        -------
+        ndarray or list of ndarray
+            A dense view's array, or one array per sequence.
+        """
+        if not self.ragged:
+            return self.read(np.arange(len(self)))
+        return [np.array(seq) for seq in self]
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "A SequenceStore is read by batches; converting it to one array would read "
+            "all of it into memory. Call store.load() if that is what you want, or pass the "
+            "store to an sklstm estimator (or SequenceScaler), which streams it.")
+
+    # -- pickling: by reference to the file ---------------------------------------
+    def __reduce__(self):
+        if self._origin is None:  # an in-memory array: pickled with its data
+            return (type(self), (self._values, self._offsets),
+                    {"_index": self._index, "_maps": self._maps})
+        return (_reopen, (self._origin,), {"_index": self._index, "_maps": self._maps})
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+
+def _float_dtype(dtype):
+    """float32/float64 stay; other numbers are read as float64."""
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def _memmap_origin(X):
+    """How to reopen ``X`` from its file, if it is a whole memory-mapped file array.
+
+    Only an array whose buffer is the mapping itself (what ``np.memmap`` and
+    ``np.load(mmap_mode=...)`` return) has a known offset into the file; a slice of one
+    inherits its parent's offset, so it is pickled with its data instead.
+    """
+    if (isinstance(X, np.memmap) and X.filename and isinstance(X.base, mmap.mmap)
+            and X.flags.c_contiguous):
+        return ("memmap", X.filename, X.dtype.str, X.shape, int(X.offset))
+    return None
+
+
+def _reopen(origin):
+    """The store (or dense memmap) ``origin`` names, opened again."""
+    if origin[0] == "store":
+        return SequenceStore.open(origin[1])
+    _, filename, dtype, shape, offset = origin
+    X = np.memmap(filename, dtype=dtype, mode="r", shape=tuple(shape), offset=offset)
+    return SequenceStore(X, origin=origin)
+
+
+def _rows(sequences):
+    """Sequences one at a time: rows of a dense array or store, items of an iterable."""
+    if isinstance(sequences, SequenceStore):
+        return iter(sequences)
+    if isinstance(sequences, np.ndarray) and sequences.dtype != object:
+        return (row for row in sequences)
+    return iter(sequences)
+
+
+def _write_values(directory, sequences, dtype):
+    """Append every sequence to ``values.bin``; write the offsets; return the metadata."""
+    offsets = array("q", [0])
+    first = None
+    with open(os.path.join(directory, _VALUES), "wb") as out:
+        for i, seq in enumerate(_rows(sequences)):
+            seq = np.asarray(seq)
+            if first is None:
+                if seq.ndim not in (1, 2) or seq.dtype.kind not in "biuf":
+                    raise ValueError(
+                        f"Sequence 0 has shape {seq.shape} and dtype {seq.dtype}; a store "
+                        "holds 1D or 2D (n_timesteps, n_features) sequences of numbers.")
+                first = seq
+                dtype = np.dtype(seq.dtype if dtype is None else dtype)
+            elif seq.ndim != first.ndim or seq.shape[1:] != first.shape[1:]:
+                raise ValueError(f"Sequence {i} has shape {seq.shape} but sequence 0 has "
+                                 f"{first.shape}; all sequences need the same trailing shape.")
+            if len(seq) == 0:
+                raise ValueError(f"Sequence {i} is empty; every sequence needs a timestep.")
+            with np.errstate(over="raise", invalid="ignore"):
+                out.write(np.ascontiguousarray(seq, dtype=dtype).tobytes())
+            offsets.append(offsets[-1] + len(seq))
+    if first is None:
+        raise ValueError("No sequence to write: a store holds at least one sequence.")
+    np.save(os.path.join(directory, _OFFSETS), np.frombuffer(offsets, dtype=np.int64))
+    return {"format": _FORMAT, "version": _VERSION, "dtype": dtype.str,
+            "n_features": None if first.ndim == 1 else int(first.shape[1]),
+            "n_samples": len(offsets) - 1, "n_steps": int(offsets[-1])}
+

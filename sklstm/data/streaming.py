@@ -1,0 +1,283 @@
+"""Streamed sequences: store data checked in one pass and padded one batch at a time.
+
+In memory, :func:`~sklstm.data.timesteps.to_sequences` turns the input into one padded
+array. For a :class:`~sklstm.data.store.SequenceStore` that array would be the whole
+data set in memory, so the same steps (token padding removed, ``downsample``,
+``seq_len``, padding, the float32 or int64 conversion) run per batch instead:
+:class:`StreamedRows` stands where the padded array stands in
+:class:`~sklstm.data.timesteps.Sequences` and makes the rows a batch asks for. What
+must look at every value (finite numbers, token ids >= 0, the largest id, each token
+row's length) is checked once, by :func:`scan_store`, reading one chunk at a time.
+
+Memory: per sample only its length (and an anchor for relative forecasts) is held;
+values exist in memory for one chunk or a few batches at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from .steps import downsample_steps, keep_steps, pad_sequences
+from .store import SequenceStore
+
+__all__ = ["StreamedRows", "check_finite", "iter_row_chunks", "scan_store", "take_rows"]
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+@dataclass(frozen=True)
+class StoreScan:
+    """What one pass over a store found: per-row token lengths and the largest id."""
+
+    token_lengths: np.ndarray | None = None
+    max_id: int | None = None
+
+
+def _strip_padding(store, padding_idx):
+    """Token rows lose their padding ids when they are a padded array: dense, or ragged
+    rows all of one length (the rule of in-memory token input)."""
+    if padding_idx is None:
+        return False
+    lengths = store.lengths
+    return not store.ragged or bool(lengths.size and lengths.min() == lengths.max())
+
+
+def _token_row(seq, strip, padding_idx, seq_len, keep):
+    if strip:
+        seq = seq[seq != padding_idx]
+    return keep_steps(seq, seq_len, keep)
+
+
+def scan_store(store, *, tokens, padding_idx=None, seq_len=None, keep="last"):
+    """Check every value of ``store`` in one pass, a chunk at a time.
+
+    Parameters
+    ----------
+    store : SequenceStore
+        The data.
+    tokens : bool
+        Token ids (integers >= 0, one per timestep) rather than numbers.
+    padding_idx, seq_len, keep
+        As for :func:`~sklstm.data.timesteps.to_sequences` (token rows only: they
+        decide the lengths and the ids kept).
+
+    Returns
+    -------
+    StoreScan
+        Token rows' lengths and largest kept id (None for numbers).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Non-numeric or non-integer ids, NaN or infinity, a value beyond float32, a
+        negative id, a token row of padding only; each names the sequence.
+    """
+    kind = store.dtype.kind
+    if kind not in ("iu" if tokens else "biuf"):
+        raise TypeError(
+            f"X is a SequenceStore of dtype {store.dtype}; "
+            + ("token ids must be integers (write the store with an integer dtype)."
+               if tokens else "sequences must hold numbers."))
+    if tokens and store.sequence_ndim != 1:
+        raise ValueError("Token input must hold one id per timestep: a ragged store of 1D "
+                         "sequences or a dense 2D store (n_samples, n_timesteps).")
+    if not tokens:
+        if kind == "f":
+            for start, chunk in store.chunks():
+                check_finite(chunk, start)
+        return StoreScan()
+    strip = _strip_padding(store, padding_idx)
+    lengths = np.empty(len(store), dtype=np.int64)
+    max_id = -1
+    for start, chunk in store.chunks():
+        for i, seq in enumerate(chunk, start):
+            if seq.min() < 0:
+                raise ValueError(f"Sequence {i} of X contains the negative token id "
+                                 f"{seq.min()}; token ids must be >= 0.")
+            row = _token_row(seq, strip, padding_idx, seq_len, keep)
+            if row.size == 0:
+                raise ValueError(
+                    f"Sequence {i} of X is empty (only padding id {padding_idx}); every "
+                    "sequence needs at least one token. Remove it together with its target.")
+            lengths[i] = row.size
+            max_id = max(max_id, int(row.max()))
+    return StoreScan(lengths, max_id)
+
+
+def check_finite(chunk, start):
+    """Raise a ValueError naming the first sequence of a store's chunk that holds NaN,
+    infinity or a value beyond float32's range.
+
+    Parameters
+    ----------
+    chunk : ndarray or list of ndarray
+        What :meth:`SequenceStore.chunks` yields.
+    start : int
+        Position of the chunk's first sequence.
+    """
+    rows = chunk if isinstance(chunk, list) else [chunk]
+    for j, part in enumerate(rows):
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.abs(part) <= _FLOAT32_MAX)  # NaN, infinity, beyond float32
+        if bad.any():
+            i = start + (j if isinstance(chunk, list) else int(np.argwhere(bad)[0][0]))
+            raise ValueError(
+                f"Input X contains NaN, infinity or a value beyond float32's range "
+                f"(+-3.4e38, which the network computes in) in sequence {i}; clean or "
+                "rescale it (sklstm.preprocessing.SequenceScaler).")
+
+
+@dataclass(frozen=True)
+class StreamedRows:
+    """Padded rows of a validated store, made per batch: the lazy ``Sequences.values``.
+
+    Parameters
+    ----------
+    store : SequenceStore
+        The validated data (a view, with the maps of any transformer before).
+    lengths : ndarray of int64
+        Every row's length after ``downsample`` and ``seq_len``.
+    width : int
+        The padded width: the longest row.
+    n_features : int
+        Features per timestep (1 for token ids).
+    tokens : bool
+        Rows of int64 token ids, else float32 values.
+    factor : int, default=1
+        The ``downsample`` factor.
+    seq_len : int or None, default=None
+        Steps kept of every sequence.
+    keep : {"last", "first"}, default="last"
+        Which steps ``seq_len`` keeps.
+    padding_idx : int or None, default=None
+        Token rows: the padding id (removed from padded rows, used to pad).
+    max_id : int or None, default=None
+        Token rows: the largest id kept.
+    anchors : ndarray of shape (n_samples, n_features) or None, default=None
+        Subtracted from every valid step of each row (relative forecasts).
+    """
+
+    store: SequenceStore
+    lengths: np.ndarray
+    width: int
+    n_features: int
+    tokens: bool
+    factor: int = 1
+    seq_len: int | None = None
+    keep: str = "last"
+    padding_idx: int | None = None
+    max_id: int | None = None
+    anchors: np.ndarray | None = None
+
+    @property
+    def shape(self):
+        """``(n_samples, width, n_features)``, or ``(n_samples, width)`` for token ids."""
+        return (len(self), self.width) + (() if self.tokens else (self.n_features,))
+
+    @property
+    def dtype(self):
+        """int64 for token ids, else float32."""
+        return np.dtype(np.int64 if self.tokens else np.float32)
+
+    def __len__(self):
+        return len(self.lengths)
+
+    def max(self):
+        """The largest value: the largest token id kept (token rows only)."""
+        if not self.tokens:
+            raise TypeError("max() of streamed rows is known for token ids only.")
+        pads = self.padding_idx is not None and bool((self.lengths < self.width).any())
+        return max(self.max_id, self.padding_idx if pads else -1)
+
+    def relative(self, anchors):
+        """These rows with ``anchors`` subtracted from every valid step."""
+        return dataclasses.replace(self, anchors=np.asarray(anchors, dtype=np.float64))
+
+    def rows(self, positions, width=None):
+        """The padded rows at ``positions``, ``width`` steps wide (at most :attr:`width`).
+
+        Parameters
+        ----------
+        positions : array-like of int
+            Rows to make.
+        width : int or None, default=None
+            Steps per row, the first ones (as ``array[:, :width]``); None is
+            :attr:`width`.
+
+        Returns
+        -------
+        ndarray
+            ``(len(positions), width, n_features)`` float32, or ``(len(positions),
+            width)`` int64 token ids, right-padded.
+        """
+        positions = np.asarray(positions, dtype=np.int64)
+        width = self.width if width is None else min(width, self.width)
+        data = self.store.read(positions)
+        if self.tokens:
+            strip = _strip_padding(self.store, self.padding_idx)
+            items = [_token_row(seq, strip, self.padding_idx, self.seq_len, self.keep)
+                     for seq in data]
+            pad = 0 if self.padding_idx is None else self.padding_idx
+            if not items:
+                return np.empty((0, width), np.int64)
+            return pad_sequences(items, width, value=pad, dtype=np.int64, keep="first")
+        if isinstance(data, list):  # ragged
+            items = [self._steps(seq if seq.ndim == 2 else seq[:, None], axis=0)
+                     for seq in data]
+            out = (pad_sequences(items, width, value=0.0, dtype=np.float32, keep="first") if items
+                   else np.empty((0, width, self.n_features), np.float32))
+        else:
+            values = data if data.ndim == 3 else data[:, :, None]
+            out = np.ascontiguousarray(self._steps(values, axis=1)[:, :width],
+                                       dtype=np.float32)
+        if self.anchors is not None:
+            lengths = self.lengths[positions]
+            out = out - self.anchors[positions][:, None, :].astype(np.float32)
+            out[np.arange(out.shape[1])[None, :] >= lengths[:, None]] = 0.0
+        return out
+
+    def _steps(self, values, axis):
+        """``downsample`` then ``seq_len``, in the float dtype the in-memory path uses."""
+        if values.dtype not in (np.float32, np.float64):
+            values = values.astype(np.float32)
+        values = downsample_steps(values, self.factor, axis=axis)
+        return keep_steps(values, self.seq_len, self.keep, axis=axis)
+
+
+def iter_row_chunks(values, max_rows=None):
+    """Padded rows of ``values`` (an array or :class:`StreamedRows`), a chunk at a time.
+
+    Parameters
+    ----------
+    values : ndarray or StreamedRows
+        Padded sequences.
+    max_rows : int or None, default=None
+        Rows per chunk; None picks about 32 MiB of rows.
+
+    Yields
+    ------
+    start : int
+        The chunk's first row.
+    rows : ndarray
+        The rows, as :meth:`StreamedRows.rows` makes them.
+    """
+    n = len(values)
+    if max_rows is None:
+        per_row = max(1, int(np.prod(values.shape[1:])) * values.dtype.itemsize)
+        max_rows = max(1, 32 * 2**20 // per_row)
+    for start in range(0, n, max_rows):
+        stop = min(start + max_rows, n)
+        if isinstance(values, StreamedRows):
+            yield start, values.rows(np.arange(start, stop))
+        else:
+            yield start, values[start:stop]
+
+
+def take_rows(values, positions, width):
+    """``values[positions, :width]`` for an array or :class:`StreamedRows`."""
+    if isinstance(values, StreamedRows):
+        return values.rows(positions, width)
+    return values[np.asarray(positions)][:, :width]

@@ -1,0 +1,89 @@
+"""Streamed rows: the rows of a store, made per batch, equal the in-memory padded rows."""
+
+import numpy as np
+import pytest
+
+from sklstm import LSTMClassifier
+from sklstm.data.store import SequenceStore
+from sklstm.data.streaming import StreamedRows, take_rows
+from sklstm.data.timesteps import to_sequences
+
+CASES = {
+    "3d": lambda rng: rng.normal(size=(9, 20, 2)),
+    "2d float32": lambda rng: rng.normal(size=(9, 20)).astype(np.float32),
+    "ragged": lambda rng: [rng.normal(size=(n, 3)) for n in rng.integers(1, 30, size=9)],
+    "ragged ints": lambda rng: [rng.integers(-5, 5, size=(n, 1)) for n in (4, 9, 2)],
+}
+
+
+def _store(data, tmp_path):
+    if isinstance(data, list):
+        return SequenceStore.write(tmp_path / "s", data)
+    np.save(tmp_path / "X.npy", data)
+    return np.load(tmp_path / "X.npy", mmap_mode="r")  # a memory-mapped array streams too
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("settings", [{}, {"seq_len": 5}, {"seq_len": 5, "keep": "first"},
+                                      {"downsample": 3}, {"downsample": "auto"}])
+def test_streamed_rows_equal_the_padded_array(case, settings, tmp_path):
+    data = CASES[case](np.random.default_rng(0))
+    memory = to_sequences(data, LSTMClassifier(), reset=True, **settings)
+    streamed = to_sequences(_store(data, tmp_path), LSTMClassifier(), reset=True, **settings)
+    assert isinstance(streamed.values, StreamedRows)
+    assert streamed.downsample == memory.downsample
+    assert streamed.values.shape == memory.values.shape
+    np.testing.assert_array_equal(streamed.lengths, memory.lengths)
+    np.testing.assert_array_equal(streamed.values.rows(np.arange(len(memory))), memory.values)
+    # a batch's rows, cut to a width, as the array's
+    np.testing.assert_array_equal(take_rows(streamed.values, [2, 0], 4),
+                                  take_rows(memory.values, [2, 0], 4))
+
+
+@pytest.mark.parametrize("padded", [False, True])
+@pytest.mark.parametrize("seq_len", [None, 3])
+def test_token_rows_equal_the_padded_ids(padded, seq_len, tmp_path):
+    rng = np.random.default_rng(1)
+    if padded:  # one length: a padded array, whose padding ids are removed
+        ids = rng.integers(0, 6, size=(8, 7)).astype(np.int32)
+        ids[:, 0] = 1  # no row is padding only
+    else:
+        ids = [rng.integers(1, 9, size=n).astype(np.int32) for n in (5, 2, 8, 1)]
+    kw = dict(reset=True, tokens=True, padding_idx=0, seq_len=seq_len)
+    memory = to_sequences(list(ids), LSTMClassifier(), **kw)
+    streamed = to_sequences(SequenceStore.write(tmp_path / "t", ids), LSTMClassifier(), **kw)
+    np.testing.assert_array_equal(streamed.values.rows(np.arange(len(ids))), memory.values)
+    np.testing.assert_array_equal(streamed.lengths, memory.lengths)
+    assert streamed.values.max() == memory.values.max()
+    assert streamed.form == "tokens"
+
+
+@pytest.mark.parametrize("bad, match", [
+    ([np.array([[1.0], [np.nan]])], "NaN, infinity .* sequence 0"),
+    ([np.ones((2, 1)), np.array([[1e39]])], "beyond float32's range.* sequence 1"),
+])
+def test_values_are_checked_in_one_pass_naming_the_sequence(bad, match, tmp_path):
+    store = SequenceStore.write(tmp_path / "b", bad)
+    with pytest.raises(ValueError, match=match):
+        to_sequences(store, LSTMClassifier(), reset=True)
+
+
+@pytest.mark.parametrize("ids, kw, error, match", [
+    ([np.array([1.5, 2.0])], {}, TypeError, "must be integers"),
+    ([np.array([1, -2])], {}, ValueError, "negative token id -2"),
+    ([np.array([[1, 2]])], {}, ValueError, "one id per timestep"),
+    ([np.array([0, 0]), np.array([3, 0])], {"padding_idx": 0}, ValueError,
+     "only padding id 0"),
+])
+def test_token_stores_are_checked_like_token_arrays(ids, kw, error, match, tmp_path):
+    store = SequenceStore.write(tmp_path / "b", ids)
+    with pytest.raises(error, match=match):
+        to_sequences(store, LSTMClassifier(), reset=True, tokens=True, **kw)
+
+
+def test_a_store_is_refused_where_it_would_be_read_whole(tmp_path):
+    from sklstm.preprocessing import SequencePadder
+
+    store = SequenceStore.write(tmp_path / "s", [np.ones((2, 1))])
+    with pytest.raises(TypeError, match=r"reads X whole.*X.load\(\)"):
+        SequencePadder().fit(store)

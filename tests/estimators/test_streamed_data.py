@@ -1,0 +1,140 @@
+"""Fitting and predicting on data read by batches: a memory-mapped array or a store.
+
+What the estimators promise (docs/memory_and_throughput.rst, "Data larger than
+memory"): the same model as on the data in memory, with only batches (and one chunk
+of a validation pass) read at a time.
+"""
+
+import threading
+
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.data import store as store_module
+from sklstm.data.store import SequenceStore
+from sklstm.preprocessing import SequenceScaler
+
+from ..settings import TINY
+
+CPU = dict(TINY, device="cpu")
+
+
+def _memmap(X, tmp_path, name="X"):
+    # a file of its own: rewriting a mapped file under its mapping is a bus error
+    np.save(tmp_path / f"{name}.npy", X)
+    return np.load(tmp_path / f"{name}.npy", mmap_mode="r")
+
+
+def _ragged(rng, n=60, features=2):
+    return [rng.normal(size=(int(k), features)) for k in rng.integers(3, 25, size=n)]
+
+
+def _cases(tmp_path):
+    """``{name: (estimator, in-memory X, streamed X, y)}`` of every kind of input."""
+    rng = np.random.default_rng(0)
+    dense = rng.normal(size=(60, 12, 3)).astype(np.float32)
+    y_dense = np.where(dense[:, -3:, 0].sum(axis=1) > 0, "up", "down")
+    ragged = _ragged(rng)
+    y_ragged = np.array([s[-2:, 0].sum() for s in ragged])
+    ids = [rng.integers(1, 40, size=int(k)).astype(np.int32) for k in rng.integers(2, 15, 60)]
+    y_ids = np.array([int(s[-1] > 20) for s in ids])
+    padded = rng.integers(0, 40, size=(60, 9)).astype(np.int32)
+    padded[:, 0] = 1  # no row of padding only (id 0)
+    y_padded = (padded[:, 1] > 20).astype(int)
+    cases = [
+        ("memmap 3d", LSTMClassifier(**CPU), dense, _memmap(dense, tmp_path), y_dense),
+        ("store ragged", LSTMRegressor(**CPU, bucketing=True), ragged,
+         SequenceStore.write(tmp_path / "r", ragged), y_ragged),
+        ("relative", LSTMRegressor(**CPU, relative="last", seq_len=10, downsample=2), ragged,
+         SequenceStore.write(tmp_path / "r2", ragged), y_ragged),
+        ("tokens", LSTMClassifier(**CPU, embedding_dim=3, seq_len=8), ids,
+         SequenceStore.write(tmp_path / "t", ids), y_ids),
+        ("token memmap", LSTMClassifier(**CPU, embedding_dim=3, early_stopping=True,
+                                        validation_fraction=0.2), padded,
+         _memmap(padded, tmp_path, "ids"), y_padded),
+    ]
+    return {name: rest for name, *rest in cases}
+
+
+def _outputs(est, X):
+    return est.predict_proba(X) if hasattr(est, "predict_proba") else est.predict(X)
+
+
+@pytest.mark.parametrize("case", ["memmap 3d", "store ragged", "relative", "tokens",
+                                  "token memmap"])
+def test_streamed_input_trains_the_same_model(case, tmp_path):
+    est, in_memory, streamed, y = _cases(tmp_path)[case]
+    a = est.fit(in_memory, y)
+    out_a = _outputs(a, in_memory)
+    b = type(est)(**est.get_params()).fit(streamed, y)
+    np.testing.assert_array_equal(_outputs(b, streamed), out_a)
+    np.testing.assert_array_equal(_outputs(b, in_memory), out_a)  # either way round
+    assert b.score(streamed, y) == a.score(in_memory, y)
+
+
+def test_only_batches_and_chunks_are_read(tmp_path, monkeypatch):
+    rng = np.random.default_rng(1)
+    store = SequenceStore.write(tmp_path / "s", _ragged(rng, n=200))
+    y = rng.normal(size=200)
+    reads, threads = [], set()
+    original = SequenceStore.read
+
+    def read(self, positions):
+        reads.append(len(positions))
+        threads.add(threading.current_thread().name)
+        return original(self, positions)
+
+    monkeypatch.setattr(SequenceStore, "read", read)
+    monkeypatch.setattr(store_module, "CHUNK_BYTES", 2000)  # validation chunks of ~8 rows
+    est = LSTMRegressor(**dict(CPU, batch_size=16)).fit(store, y)
+    est.predict(store)
+    assert max(reads) <= 16 and sum(reads) >= 4 * 200  # a scan, 2 epochs, a prediction
+    # training batches are read ahead, on the loader's reading thread
+    assert any(name.startswith("sklstm-read-ahead") for name in threads)
+
+
+def test_a_pipeline_scales_the_store_by_the_batch(tmp_path):
+    rng = np.random.default_rng(2)
+    ragged = [s * 50 + 7 for s in _ragged(rng)]
+    y = np.array([s[-1, 0] for s in ragged])
+    store = SequenceStore.write(tmp_path / "s", ragged)
+    pipe = make_pipeline(SequenceScaler(), LSTMRegressor(**CPU))
+    expected = pipe.fit(ragged, y).predict(ragged)
+    np.testing.assert_array_equal(pipe.fit(store, y).predict(store), expected)
+    assert isinstance(pipe[0].transform(store), SequenceStore)  # a mapped view
+
+
+def test_a_checkpoint_of_the_data_in_memory_resumes_on_the_store(tmp_path):
+    rng = np.random.default_rng(3)
+    ragged = _ragged(rng)
+    y = rng.normal(size=len(ragged))
+    params = dict(CPU, checkpoint=str(tmp_path / "ckpt"))
+    LSTMRegressor(**params).fit(ragged, y)
+    store = SequenceStore.write(tmp_path / "s", ragged)
+    resumed = LSTMRegressor(**dict(params, max_epochs=3)).fit(store, y)
+    assert resumed.n_epochs_ == 3  # the two epochs done were taken, one more trained
+    whole = LSTMRegressor(**dict(CPU, max_epochs=3)).fit(ragged, y)
+    np.testing.assert_allclose(resumed.predict(store), whole.predict(ragged), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_auto_batch_size_measures_on_batches_of_the_store(tmp_path):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(80, 10, 2)).astype(np.float32)
+    y = X[:, -1, 0] > 0
+    est = LSTMClassifier(**dict(CPU, batch_size="auto", max_memory="256MiB"))
+    est.fit(_memmap(X, tmp_path), y)
+    assert est.batch_size_trials_ and np.isfinite(est.predict_proba(X)).all()
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.array([[[1.0]], [[np.nan]]]), "sequence 1"),
+    (np.array([[[1.0]], [[1e39]]]), "float32's range"),
+])
+def test_bad_values_are_refused_before_training(bad, match, tmp_path):
+    est = LSTMClassifier(**CPU)
+    with pytest.raises(ValueError, match=match):
+        est.fit(_memmap(bad, tmp_path), [0, 1])
+    assert not hasattr(est, "net_")

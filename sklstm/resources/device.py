@@ -276,11 +276,15 @@ def bf16_lstm_problem(device):
 
 @functools.cache
 def _cuda_bf16_lstm_error(device):
+    # as LSTMNetwork runs it: float32 weights cast functionally, autocast off, and a
+    # backward pass into the float32 weights
     try:
-        lstm = torch.nn.LSTM(2, 2, batch_first=True).to(device=device, dtype=torch.bfloat16)
+        lstm = torch.nn.LSTM(2, 2, batch_first=True).to(device)
+        copies = {name: p.to(torch.bfloat16) for name, p in lstm.named_parameters()}
         x = torch.zeros(1, 3, 2, device=device, dtype=torch.bfloat16)
         with torch.autocast("cuda", enabled=False):
-            lstm(x)[0].float().sum().backward()
+            out = torch.func.functional_call(lstm, copies, (x,))[0]
+            out.float().sum().backward()
     except RuntimeError as exc:
         return f"torch {torch.__version__} cannot run an LSTM in bfloat16 there ({exc})"
     return None

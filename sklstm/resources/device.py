@@ -252,8 +252,9 @@ def bf16_lstm_problem(device):
     GPUs only emulate it) and this torch build a bfloat16 LSTM kernel: cuDNN's where
     torch allows it (``supportsBFloat16RNNWithCuDNN`` of torch's ``CUDAHooks``: cuDNN
     9.13 or later), else torch's own fused LSTM cell, which gained bfloat16 in later
-    releases. torch tells neither in Python, so one bfloat16 step of a tiny LSTM is
-    tried on the device, once per device and process.
+    releases. torch tells neither in Python, so on any device but the CPU one
+    bfloat16 step of a tiny LSTM is tried, run as the network runs it, once per
+    device and process.
 
     Parameters
     ----------
@@ -264,27 +265,34 @@ def bf16_lstm_problem(device):
     -------
     str or None
         A sentence saying what is missing; None where bfloat16 LSTMs run.
+
+    Examples
+    --------
+    >>> bf16_lstm_problem(torch.device("cpu")) is None
+    True
     """
-    if not is_cuda(device):
+    if device.type == "cpu":
         return None
-    major, minor = torch.cuda.get_device_capability(device)
-    if major < 8:
-        return (f"{torch.cuda.get_device_name(device)} (compute capability {major}.{minor}) "
-                "has no bfloat16 arithmetic of its own (8.0 or later)")
-    return _cuda_bf16_lstm_error(str(device))
+    if is_cuda(device):
+        major, minor = torch.cuda.get_device_capability(device)
+        if major < 8:
+            return (f"{torch.cuda.get_device_name(device)} (compute capability "
+                    f"{major}.{minor}) has no bfloat16 arithmetic of its own (8.0 or later)")
+    return _bf16_lstm_error(str(device))
 
 
 @functools.cache
-def _cuda_bf16_lstm_error(device):
+def _bf16_lstm_error(device):
     # as LSTMNetwork runs it: float32 weights cast functionally, autocast off, and a
     # backward pass into the float32 weights
     try:
         lstm = torch.nn.LSTM(2, 2, batch_first=True).to(device)
         copies = {name: p.to(torch.bfloat16) for name, p in lstm.named_parameters()}
         x = torch.zeros(1, 3, 2, device=device, dtype=torch.bfloat16)
-        with torch.autocast("cuda", enabled=False):
+        with torch.autocast(torch.device(device).type, enabled=False):
             out = torch.func.functional_call(lstm, copies, (x,))[0]
             out.float().sum().backward()
     except RuntimeError as exc:
-        return f"torch {torch.__version__} cannot run an LSTM in bfloat16 there ({exc})"
+        return (f"torch {torch.__version__} cannot run an LSTM in bfloat16 on {device} "
+                f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
     return None

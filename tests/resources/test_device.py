@@ -164,7 +164,7 @@ def test_an_old_gpu_is_refused_bfloat16_by_name(monkeypatch):
 
 def test_a_build_without_a_bfloat16_lstm_kernel_is_refused(monkeypatch):
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))
-    monkeypatch.setattr(device_api, "_cuda_bf16_lstm_error", lambda device: "no kernel")
+    monkeypatch.setattr(device_api, "_bf16_lstm_error", lambda device: "no kernel")
     assert bf16_lstm_problem(torch.device("cuda")) == "no kernel"
 
 
@@ -194,3 +194,10 @@ def test_cuda_bfloat16_lstm_runs_on_a_gpu_that_has_it():
     if torch.cuda.get_device_capability(device)[0] < 8:
         pytest.skip("a GPU without bfloat16 arithmetic")
     assert bf16_lstm_problem(device) is None
+
+
+def test_the_bfloat16_probe_runs_the_lstm_as_the_network_does():
+    # the CPU is not probed (torch always has its bfloat16 LSTM): the probe itself runs
+    # there too, and a device it cannot use is an answer, not an error
+    assert device_api._bf16_lstm_error("cpu") is None
+    assert "cannot run an LSTM in bfloat16 on meta" in device_api._bf16_lstm_error("meta")

@@ -182,7 +182,7 @@ def test_cuda_memory_cap_is_torch_s_fraction_during_the_fit_and_restored():
         def on_epoch_end(self, net, **kwargs):
             seen.append(getter(device.index))
 
-    LSTMClassifier(**BASE, device=device, max_memory="2GiB",
+    LSTMClassifier(**BASE, device=str(device), max_memory="2GiB",
                    callbacks=[("probe", Probe())]).fit(X, Y)
     assert seen == [pytest.approx(2**31 / total)]
     assert getter(device.index) == before

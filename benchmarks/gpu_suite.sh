@@ -56,7 +56,7 @@ if ! "$PY" -c "import numpydoc" 2> /dev/null; then
     IGNORE=(--ignore=tests/test_docstrings.py)
 fi
 timeout 280 "$PY" -m pytest -n "$N_WORKERS" -p no:cacheprovider -v --tb=line -ra \
-    "${IGNORE[@]}" > "$OUT/tests.log" 2>&1
+    ${IGNORE[@]+"${IGNORE[@]}"} > "$OUT/tests.log" 2>&1
 TESTS_RC=$?
 CLOSING=$(grep -E "^=+ .*(passed|failed|error).* in [0-9.]+s" "$OUT/tests.log" | tail -1)
 [ -n "$CLOSING" ] || CLOSING="(no closing line: pytest exited with $TESTS_RC, see tests.log)"

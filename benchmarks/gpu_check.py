@@ -7,11 +7,13 @@ Prepared for a machine with a CUDA GPU; the CPU test suite stands without one. I
 2. compares the CUDA ``peak_memory_`` of fits at three micro-batches with what
    :func:`sklstm.profile_batch_sizes` reports for the same pairs;
 3. triggers a real CUDA out-of-memory error with a huge micro-batch under a budget
-   (``max_memory``) and a real one without (``on_oom="shrink"``): the fit recovers
-   with the effective batch kept, and ``on_oom="raise"`` raises ``MemoryBudgetError``;
+   (``max_memory``, torch's allocator capped: its reserved peak is reported) and a
+   real one without (``on_oom="shrink"``): the fit recovers with the effective batch
+   kept, and ``on_oom="raise"`` raises ``MemoryBudgetError``;
 4. runs ``batch_size="auto"`` against the device's free memory and two budgets;
 5. fits with ``precision="bf16"`` and ``"16-mixed"``: epoch time and peak memory
-   against float32, and the (B*k, 1) vs (B, k) accumulation equivalence.
+   against float32, the dtypes the LSTM ran with, and the (B*k, 1) vs (B, k)
+   accumulation equivalence.
 
 Every figure is printed as one JSON line and the whole as a markdown report::
 
@@ -72,14 +74,18 @@ def main(argv=None):
     huge = dict(base, hidden_size=1024, max_epochs=1)
     X_long = np.repeat(X, 4, axis=1)  # 800 timesteps
     for name, params in [("budget 4GiB", dict(max_memory="4GiB")), ("device memory", {})]:
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             start = time.perf_counter()
             est = LSTMClassifier(**huge, batch_size=2048, **params).fit(X_long, y)
         shrunk = [w for w in caught if issubclass(w.category, MicroBatchShrunkWarning)]
+        # under max_memory torch's allocator is capped: what it reserved stays within
         report(f"out of memory, {name}", effective=est.effective_batch_size_,
                batch_size_=est.batch_size_, events=est.memory_events_,
                warnings=len(shrunk), fit_s=round(time.perf_counter() - start, 1),
+               reserved_peak_GiB=round(torch.cuda.max_memory_reserved() / 2**30, 2),
                free_GiB=free / 2**30, total_GiB=total / 2**30)
     try:
         LSTMClassifier(**huge, batch_size=2048, max_memory="2GiB", on_oom="raise").fit(
@@ -101,8 +107,13 @@ def main(argv=None):
         big = LSTMRegressor(**base, batch_size=256, precision=precision).fit(X, y)
         acc = LSTMRegressor(**base, batch_size=64, accumulation_steps=4,
                             precision=precision).fit(X, y)
+        seen = set()  # the dtypes the LSTM runs with: input, weights
+        hook = est.net_.module_.lstm.register_forward_pre_hook(
+            lambda m, a, seen=seen: seen.add((str(a[0].dtype), str(m.weight_hh_l0.dtype))))
+        est.predict(X[:64])
+        hook.remove()
         report("precision", precision=precision, epoch_s=round(epoch, 3),
-               peak_MiB=est.peak_memory_ / 2**20,
+               peak_MiB=est.peak_memory_ / 2**20, lstm_input_weights=sorted(seen),
                accumulation_max_abs_diff=float(np.abs(big.predict(X) - acc.predict(X)).max()))
 
     text = (f"# GPU check\n\n{torch.cuda.get_device_name()}, torch {torch.__version__}, "

@@ -26,6 +26,7 @@ from ..data.tensors import SequenceDataset
 from ..data.timesteps import to_sequences
 from ..data.vocabulary import check_token_ids, fitted_vocab_size
 from ..resources import limit_threads, resolve_device
+from ..resources.memory_budget import check_memory_limit
 from ..training.checkpointing import check_checkpoint_directory
 from ..training.fit import train
 from ..training.model_size import check_model_fits
@@ -210,6 +211,7 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
             precision=resolve_precision(checked["precision"], device,
                                         checked["optimizer"], name),
             n_samples=len(y_train), defaults=plain_params(type(self)().get_params(deep=False)))
+        check_memory_limit(plan.memory_limit, device, name)
         check_validation_split(plan, y_train, target.get("classes_"))
         check_model_fits(plan)  # before the warm-up step builds the network
         check_kernels_fit(plan, seqs)

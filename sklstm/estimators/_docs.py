@@ -130,7 +130,8 @@ default="adam"
         ``embedding_dim``.
     device : str, default="auto"
         ``"auto"`` (CUDA when available, else MPS, else CPU), ``"cpu"``,
-        ``"cuda"``, ``"cuda:1"``, ``"mps"``.
+        ``"cuda"``, ``"cuda:1"``, ``"mps"``. A device that is absent (CUDA on a
+        CPU-only build, an index beyond the visible GPUs) is refused before training.
     n_threads : int or None, default=None
         torch CPU threads during ``fit`` and prediction (restored afterwards);
         None leaves torch's setting. Inside joblib workers torch already uses
@@ -162,9 +163,13 @@ default="adam"
         Memory budget of the fit, in bytes or as a string such as ``"2GiB"`` or
         ``"512MB"``. It is measured as ``peak_memory_`` is (the fit's resident-set
         growth on the CPU, torch's allocator on CUDA), and checked after every
-        micro-batch. None: no budget on the CPU (``batch_size="auto"`` then
+        micro-batch. On CUDA it is also torch's cap on the allocator for the length
+        of the fit (``torch.cuda.set_per_process_memory_fraction``, restored
+        afterwards): a step that would need more fails at its allocation, inside
+        the budget, and is shrunk (``on_oom``); a budget larger than the device is
+        refused. None: no budget on the CPU (``batch_size="auto"`` then
         searches against the memory the OS has available), the device's free
-        memory on CUDA.
+        memory on CUDA (checked, not capped).
     on_oom : {"shrink", "raise"}, default="shrink"
         What a step that runs out of memory (CUDA out-of-memory, or over
         ``max_memory``) does. ``"shrink"`` redoes it with half the micro-batch and
@@ -176,7 +181,10 @@ default="adam"
         estimator is left unfitted.
     precision : {"32", "bf16", "16-mixed"}, default="32"
         Arithmetic of the forward pass. ``"bf16"`` runs it under torch's autocast
-        in bfloat16 (CUDA devices that support it, and the CPU);
+        in bfloat16, the LSTM by sklstm's own cast to bfloat16 (autocast would run
+        cuDNN's LSTM in float16); on the CPU, and on CUDA GPUs with bfloat16
+        arithmetic (compute capability 8.0 or later) where torch has a bfloat16
+        LSTM kernel: elsewhere it is refused before training.
         ``"16-mixed"`` in float16 with a gradient scaler (CUDA only). Weights,
         gradients, their accumulation and the optimizer stay float32.
     conv_channels : int, sequence of int or None, default=None

@@ -19,12 +19,22 @@ The same holds for every step's output, which the readouts of
 :mod:`~sklstm.network.pooling` read (``pooling`` other than ``"last"``): padded
 steps are masked out. Length bucketing (:class:`~sklstm.data.batching.BatchLoader`)
 keeps the computed padding small.
+
+Under an autocast to bfloat16 (``precision="bf16"``) the LSTM runs in bfloat16 by
+the network's own cast (:class:`_Recurrence`), not by autocast's: autocast's rule for
+cuDNN's RNNs (``_cudnn_rnn_cast_reflatten`` of torch's
+``aten/src/ATen/cudnn/AutocastRNN.cpp``) casts them to float16 whatever the autocast
+dtype, so on CUDA "bf16" would silently be float16 without a gradient scaler. On the
+CPU the cast gives the very numbers autocast gave.
 """
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import torch
 from torch import nn
+from torch.func import functional_call
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -32,6 +42,68 @@ from .conv import ConvBranch
 from .pooling import TimePooling
 
 __all__ = ["LSTMNetwork", "reverse_padded"]
+
+def _autocast_dtype(device_type):
+    """The dtype autocast computes in on ``device_type`` now, or None when it is off."""
+    if hasattr(torch, "get_autocast_dtype"):  # torch >= 2.4
+        on = torch.is_autocast_enabled(device_type)
+        return torch.get_autocast_dtype(device_type) if on else None
+    if device_type == "cpu":
+        return torch.get_autocast_cpu_dtype() if torch.is_autocast_cpu_enabled() else None
+    return torch.get_autocast_gpu_dtype() if torch.is_autocast_enabled() else None
+
+
+class _Recurrence:
+    """How one forward pass runs ``lstm``: as it is, or, under an autocast to bfloat16,
+    in bfloat16 by an explicit cast.
+
+    The cast is functional (:func:`torch.func.functional_call` with bfloat16 copies of
+    the parameters, made once per forward pass): the float32 parameters stay what the
+    optimizer steps and what is saved, and their gradients come back through the copies
+    in float32. The LSTM runs with autocast off, so no autocast rule re-casts what it
+    reads; its bfloat16 output goes on under autocast.
+
+    Parameters
+    ----------
+    lstm : torch.nn.LSTM
+        The network's LSTM.
+    device_type : str
+        The device type of the batch (``"cpu"``, ``"cuda"``...).
+    """
+
+    def __init__(self, lstm, device_type):
+        self.lstm = lstm
+        self.device_type = device_type
+        self.cast = _autocast_dtype(device_type) == torch.bfloat16
+        self.params = None if not self.cast else {
+            name: p.to(torch.bfloat16) for name, p in lstm.named_parameters()}
+
+    def input(self, x):
+        """``x`` in the dtype the LSTM runs in."""
+        return x.to(torch.bfloat16) if self.cast else x
+
+    def __call__(self, inp):
+        """``lstm(inp)`` (a tensor or a ``PackedSequence``)."""
+        if not self.cast:
+            return self.lstm(inp)
+        with self._own_dtype():
+            return functional_call(self.lstm, self.params, (inp,))
+
+    def layer(self, inp, layer, suffix, training):
+        """One layer and direction of the LSTM over ``inp``, ``(batch, steps, hidden)``,
+        by the fused kernel ``nn.LSTM`` itself calls."""
+        names = [f"{name}_l{layer}{suffix}"
+                 for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        weights = ([self.params[name] for name in names] if self.cast
+                   else [getattr(self.lstm, name) for name in names])
+        h0 = inp.new_zeros(1, len(inp), self.lstm.hidden_size)
+        with self._own_dtype():
+            return torch.lstm(inp, (h0, h0), weights, True, 1, 0.0, training, False,
+                              True)[0]
+
+    def _own_dtype(self):
+        """Autocast off while the LSTM runs in bfloat16 (else nothing changes)."""
+        return torch.autocast(self.device_type, enabled=False) if self.cast else nullcontext()
 
 
 def reverse_padded(x, lengths):
@@ -157,10 +229,11 @@ class LSTMNetwork(nn.Module):
             x = self.embedding(x)
         if lengths is not None and int(lengths.min()) >= x.shape[1]:
             lengths = None  # nothing is padded
+        run = _Recurrence(self.lstm, x.device.type)
         if self.readout is None:
-            features = self._last_state(x, lengths)
+            features = self._last_state(run, run.input(x), lengths)
         else:
-            out = self._all_steps(x, lengths)
+            out = self._all_steps(run, run.input(x), lengths)
             last = self._last_of(out, lengths) if self.readout.mode == "concat" else None
             features = self.readout(out, lengths, last)
         if self.conv is not None:
@@ -187,32 +260,33 @@ class LSTMNetwork(nn.Module):
         # the reverse direction ends at step 0
         return torch.cat([forward_last[:, :size], out[:, 0, size:]], dim=1)
 
-    def _last_state(self, x, lengths):
-        """Top-layer hidden state at each sequence's last step (both directions)."""
+    def _last_state(self, run, x, lengths):
+        """Top-layer hidden state at each sequence's last step (both directions), the
+        LSTM run by ``run`` (a :class:`_Recurrence`)."""
         if lengths is None:
-            return self._final_state(self.lstm(x)[1][0])
+            return self._final_state(run(x)[1][0])
         if not self.lstm.bidirectional:
-            out, _ = self.lstm(x)
+            out, _ = run(x)
             steps = (lengths - 1).to(out.device)
             return out[torch.arange(len(out), device=out.device), steps]
         if x.device.type == "cpu":
-            out = self._bidirectional_padded(x, lengths)
+            out = self._bidirectional_padded(run, x, lengths)
             size = self.lstm.hidden_size
             forward_last = out[torch.arange(len(out)), lengths - 1, :size]
             # the reverse pass ends at step 0 once its output is put back in order
             return torch.cat([forward_last, out[:, 0, size:]], dim=1)
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        return self._final_state(self.lstm(packed)[1][0])
+        return self._final_state(run(packed)[1][0])
 
-    def _all_steps(self, x, lengths):
-        """Top-layer outputs of every step, ``(batch, n_timesteps, channels)``; padded
-        steps hold values the readouts mask out."""
+    def _all_steps(self, run, x, lengths):
+        """Top-layer outputs of every step, ``(batch, n_timesteps, channels)``, the LSTM
+        run by ``run``; padded steps hold values the readouts mask out."""
         if lengths is None or not self.lstm.bidirectional:
-            return self.lstm(x)[0]  # forward: padding comes after the real steps
+            return run(x)[0]  # forward: padding comes after the real steps
         if x.device.type == "cpu":
-            return self._bidirectional_padded(x, lengths)
+            return self._bidirectional_padded(run, x, lengths)
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        return pad_packed_sequence(self.lstm(packed)[0], batch_first=True,
+        return pad_packed_sequence(run(packed)[0], batch_first=True,
                                    total_length=x.shape[1])[0]
 
     def _final_state(self, h_n):
@@ -221,25 +295,20 @@ class LSTMNetwork(nn.Module):
             return torch.cat([h_n[-2], h_n[-1]], dim=1)
         return h_n[-1]
 
-    def _bidirectional_padded(self, x, lengths):
+    def _bidirectional_padded(self, run, x, lengths):
         """Bidirectional outputs of right-padded ``x`` at every step, layer by layer.
 
         Equal to the packed result at the real steps: the reverse direction reads
         every sequence reversed within its length, so it starts at the true last step.
         """
         lstm = self.lstm
-        h0 = x.new_zeros(1, len(x), lstm.hidden_size)
         for layer in range(lstm.num_layers):
             if layer:  # nn.LSTM's dropout sits between layers
                 x = F.dropout(x, lstm.dropout, self.training)
             outputs = []
             for suffix in ("", "_reverse"):
-                weights = [getattr(lstm, f"{name}_l{layer}{suffix}") for name in
-                           ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
                 inp = reverse_padded(x, lengths) if suffix else x
-                # one layer, one direction: the fused kernel nn.LSTM itself calls
-                out = torch.lstm(inp, (h0, h0), weights, True, 1, 0.0, self.training,
-                                 False, True)[0]
+                out = run.layer(inp, layer, suffix, self.training)
                 outputs.append(reverse_padded(out, lengths) if suffix else out)
             x = torch.cat(outputs, dim=2)
         return x

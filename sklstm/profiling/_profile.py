@@ -6,13 +6,13 @@ import gc
 from numbers import Integral
 
 import numpy as np
-import torch
 from sklearn.base import clone, is_classifier
 
 from .._compat.sklearn import HasMethods, num_samples, safe_indexing, validate_params
 from .._param_validation import integers, plain_value
 from ..exceptions import MemoryBudgetError
 from ..resources import resolve_device
+from ..resources.device import OUT_OF_MEMORY, device_memory, empty_cache, is_cuda
 from ..resources.memory_budget import parse_memory
 from ._table import _import_pandas, _profile_class
 from ._timer import _StepTimer
@@ -29,10 +29,8 @@ COLUMNS = ("batch_size", "seq_len", "timesteps", "samples_per_s", "step_time_s",
            "peak_memory", "fits", "error")
 
 
-# a CUDA out-of-memory error (torch.OutOfMemoryError from torch 2.5 on; the alias
-# torch.cuda.OutOfMemoryError in older releases), or the fit's own budget error
-_OOM_ERRORS = (getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError),
-               MemoryBudgetError)
+# a CUDA out-of-memory error, or the fit's own budget error
+_OOM_ERRORS = (OUT_OF_MEMORY, MemoryBudgetError)
 
 
 #: Seed of the generator that draws the profiled samples.
@@ -77,7 +75,7 @@ def _draw(X, y, needed, classifier):
 
 
 def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_steps,
-                 classifier):
+                 classifier, device):
     """Fit a clone for ``warmup_steps + n_steps`` steps; the row's figures."""
     from ..search.pipeline import final_estimator
 
@@ -105,8 +103,7 @@ def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_s
     if failed:
         del model, X_fit, y_fit
         gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        empty_cache(device)
         return row
     if len(timer.ends) < warmup_steps + n_steps:  # a guard: one epoch has them all
         raise RuntimeError(
@@ -148,9 +145,9 @@ def _budget(max_memory, final, device):
         return parse_memory(max_memory), "max_memory"
     if final.max_memory is not None:
         return parse_memory(final.max_memory), "estimator.max_memory"
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
-        return int(torch.cuda.mem_get_info(device)[0]), "free device memory"
+    if is_cuda(device):
+        empty_cache(device)
+        return device_memory(device)[0], "free device memory"
     return None, None
 
 
@@ -312,11 +309,11 @@ def profile_batch_sizes(estimator, X, y, batch_sizes=(8, 16, 32, 64, 128, 256),
     rows = []
     # one-off costs of the process (imports, loading kernels) go to an unrecorded fit
     # (one step of one sample: cheap even where the profiled steps take seconds)
-    _profile_one(estimator, prefix, X, y, 1, seq_lens[0], 1, 0, classifier)
+    _profile_one(estimator, prefix, X, y, 1, seq_lens[0], 1, 0, classifier, device)
     for batch_size in batch_sizes:
         for seq_len in seq_lens:
             row = _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps,
-                               warmup_steps, classifier)
+                               warmup_steps, classifier, device)
             peak = row["peak_memory"]
             row["fits"] = row["error"] is None and (
                 budget is None if peak is None else budget is None or peak <= budget)

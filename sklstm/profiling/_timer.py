@@ -7,6 +7,8 @@ import time
 import torch
 from skorch.callbacks import Callback
 
+from ..resources.device import synchronize
+
 #: The clock of the step timer (a name of its own, so tests can replace it alone).
 _now = time.perf_counter
 
@@ -38,9 +40,7 @@ class _StepTimer(Callback):
 
     @staticmethod
     def _sync(net):
-        device = torch.device(net.device)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        synchronize(torch.device(net.device))
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         if not training:

@@ -1,10 +1,27 @@
-"""Choosing the torch device and placing data on it."""
+"""The torch device of a fit: which one, what it can do, and its memory.
+
+This module is sklstm's one door to ``torch.cuda``: every CUDA-specific call (device
+resolution, the random state forked with a fit, memory read, reset and capped,
+synchronisation, whether bfloat16 can run an LSTM) is made here, behind functions
+that do the plain thing on any other device, so the rest of the package says
+``is_cuda(device)`` or ``peak_allocated(device)`` and never branches on CUDA itself
+(``tests/resources/test_device.py`` reads the package source and checks it).
+"""
 
 from __future__ import annotations
 
+import functools
+from contextlib import contextmanager
+
 import torch
 
-__all__ = ["fits_on_device", "resolve_device"]
+__all__ = ["OUT_OF_MEMORY", "bf16_lstm_problem", "device_memory", "empty_cache",
+           "fits_on_device", "is_cuda", "memory_cap", "peak_allocated", "reserved_memory",
+           "reset_peak", "resolve_device", "rng_devices", "synchronize"]
+
+#: torch's out-of-memory error (``torch.OutOfMemoryError`` from torch 2.5 on, the
+#: alias ``torch.cuda.OutOfMemoryError`` before).
+OUT_OF_MEMORY = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 
 
 def resolve_device(device):
@@ -24,7 +41,8 @@ def resolve_device(device):
     Raises
     ------
     ValueError
-        If the string is not a device, or names an accelerator that is absent.
+        If the string is not a device, or names an accelerator that is absent
+        (CUDA on a build or machine without it, a CUDA index that is not visible).
 
     Examples
     --------
@@ -71,6 +89,129 @@ def resolve_device(device):
     return resolved
 
 
+def is_cuda(device):
+    """Whether ``device`` (a :class:`torch.device` or its string) is a CUDA device.
+
+    Examples
+    --------
+    >>> is_cuda("cpu"), is_cuda(torch.device("cuda", 1))
+    (False, True)
+    """
+    return device is not None and torch.device(device).type == "cuda"
+
+
+def rng_devices(device):
+    """The devices whose random state ``torch.random.fork_rng`` forks for a fit on
+    ``device``: ``[device]`` on CUDA (dropout draws there), else ``[]``.
+
+    Examples
+    --------
+    >>> rng_devices(torch.device("cpu"))
+    []
+    """
+    return [device] if is_cuda(device) else []
+
+
+def synchronize(device):
+    """Wait for the work queued on a CUDA ``device`` (a no-op elsewhere), so that a
+    clock or a memory reading sees it done."""
+    if is_cuda(device):
+        torch.cuda.synchronize(device)
+
+
+def empty_cache(device):
+    """Give the memory torch's CUDA allocator caches back to the device (a no-op off
+    CUDA), so that other processes, and a measurement that follows, see it free."""
+    if is_cuda(device):
+        torch.cuda.empty_cache()
+
+
+def device_memory(device):
+    """``(free, total)`` bytes of a CUDA ``device`` as the driver reports them
+    (``torch.cuda.mem_get_info``); ``(None, None)`` off CUDA.
+
+    Examples
+    --------
+    >>> device_memory(torch.device("cpu"))
+    (None, None)
+    """
+    if not is_cuda(device):
+        return None, None
+    free, total = torch.cuda.mem_get_info(device)
+    return int(free), int(total)
+
+
+def reserved_memory(device):
+    """Bytes torch's CUDA allocator holds on ``device`` (in use or cached); 0 off CUDA."""
+    return int(torch.cuda.memory_reserved(device)) if is_cuda(device) else 0
+
+
+def peak_allocated(device):
+    """The most tensor memory torch held on a CUDA ``device`` since :func:`reset_peak`
+    (``torch.cuda.max_memory_allocated``), in bytes; None off CUDA."""
+    return int(torch.cuda.max_memory_allocated(device)) if is_cuda(device) else None
+
+
+def reset_peak(device, release=False):
+    """Restart :func:`peak_allocated` at what is in use now, after the queued work.
+
+    Parameters
+    ----------
+    device : torch.device
+        The device; nothing happens off CUDA.
+    release : bool, default=False
+        Also give the allocator's cache back to the device first (:func:`empty_cache`).
+    """
+    if is_cuda(device):
+        torch.cuda.synchronize(device)
+        if release:
+            torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(device)
+
+
+@contextmanager
+def memory_cap(device, n_bytes):
+    """Cap what torch's CUDA allocator may hold on ``device`` at ``n_bytes`` while the
+    block runs (``torch.cuda.set_per_process_memory_fraction``), then restore the
+    fraction that was set before.
+
+    The allocator checks the cap before it asks the driver for memory (``alloc_block``
+    of ``c10/cuda/CUDACachingAllocator.cpp``), so an allocation that would take the
+    process over ``n_bytes`` raises ``torch.OutOfMemoryError`` instead of being made:
+    a step over budget fails inside the budget. The cap counts everything the
+    allocator holds for this process on that device (cached blocks included), not
+    the CUDA context. It is process-wide: other work of the same process on that
+    device during the block is capped too. torch reads the fraction back with
+    ``torch.cuda.get_per_process_memory_fraction`` from torch 2.6 on; before, the
+    fraction is restored to 1.0, torch's default (no cap beyond the device).
+
+    Parameters
+    ----------
+    device : torch.device
+        The fit's device; off CUDA, or with ``n_bytes`` None, nothing is capped.
+    n_bytes : int or None
+        The cap (``max_memory``); at most the device's total memory.
+
+    Yields
+    ------
+    float or None
+        The fraction of the device's total memory set, or None when nothing was.
+    """
+    if not is_cuda(device) or n_bytes is None:
+        yield None
+        return
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    total = device_memory(device)[1]
+    fraction = min(1.0, float(n_bytes) / total)
+    getter = getattr(torch.cuda, "get_per_process_memory_fraction", None)  # torch >= 2.6
+    before = float(getter(index)) if getter is not None else 1.0
+    torch.cuda.set_per_process_memory_fraction(fraction, index)
+    try:
+        yield fraction
+    finally:
+        torch.cuda.set_per_process_memory_fraction(before, index)
+
+
 def fits_on_device(n_bytes, device, fraction=0.5, limit=None):
     """Whether ``n_bytes`` of data may live on ``device`` for the whole fit.
 
@@ -97,7 +238,61 @@ def fits_on_device(n_bytes, device, fraction=0.5, limit=None):
         True if ``device`` is not a CUDA device, or if ``n_bytes`` is at most
         ``fraction`` of its free memory.
     """
-    if device.type != "cuda":
+    if not is_cuda(device):
         return True
-    free, _ = torch.cuda.mem_get_info(device)
+    free, _ = device_memory(device)
     return n_bytes <= fraction * (free if limit is None else min(free, limit))
+
+
+def bf16_lstm_problem(device):
+    """Why an LSTM cannot be run in bfloat16 on ``device``, or None when it can.
+
+    On the CPU torch runs bfloat16 LSTMs (oneDNN or its own kernels). On CUDA the
+    GPU needs bfloat16 arithmetic of its own (compute capability 8.0 or later: older
+    GPUs only emulate it) and this torch build a bfloat16 LSTM kernel: cuDNN's where
+    torch allows it (``supportsBFloat16RNNWithCuDNN`` of torch's ``CUDAHooks``: cuDNN
+    9.13 or later), else torch's own fused LSTM cell, which gained bfloat16 in later
+    releases. torch tells neither in Python, so on any device but the CPU one
+    bfloat16 step of a tiny LSTM is tried, run as the network runs it, once per
+    device and process.
+
+    Parameters
+    ----------
+    device : torch.device
+        The fit's device.
+
+    Returns
+    -------
+    str or None
+        A sentence saying what is missing; None where bfloat16 LSTMs run.
+
+    Examples
+    --------
+    >>> bf16_lstm_problem(torch.device("cpu")) is None
+    True
+    """
+    if device.type == "cpu":
+        return None
+    if is_cuda(device):
+        major, minor = torch.cuda.get_device_capability(device)
+        if major < 8:
+            return (f"{torch.cuda.get_device_name(device)} (compute capability "
+                    f"{major}.{minor}) has no bfloat16 arithmetic of its own (8.0 or later)")
+    return _bf16_lstm_error(str(device))
+
+
+@functools.cache
+def _bf16_lstm_error(device):
+    # as LSTMNetwork runs it: float32 weights cast functionally, autocast off, and a
+    # backward pass into the float32 weights
+    try:
+        lstm = torch.nn.LSTM(2, 2, batch_first=True).to(device)
+        copies = {name: p.to(torch.bfloat16) for name, p in lstm.named_parameters()}
+        x = torch.zeros(1, 3, 2, device=device, dtype=torch.bfloat16)
+        with torch.autocast(torch.device(device).type, enabled=False):
+            out = torch.func.functional_call(lstm, copies, (x,))[0]
+            out.float().sum().backward()
+    except RuntimeError as exc:
+        return (f"torch {torch.__version__} cannot run an LSTM in bfloat16 on {device} "
+                f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 
-import torch
+from .device import is_cuda, peak_allocated, reset_peak, synchronize
 
 __all__ = ["PeakMemory", "release_freed_memory", "reset_peak_rss"]
 
@@ -87,8 +87,8 @@ class PeakMemory:
         return self._baseline
 
     def _current_peak(self):
-        if self.device.type == "cuda":
-            return int(torch.cuda.max_memory_allocated(self.device))
+        if is_cuda(self.device):
+            return peak_allocated(self.device)
         if self._baseline is None:
             return 0
         return max(0, _status_kib("VmHWM") * 1024 - self._baseline)
@@ -105,18 +105,15 @@ class PeakMemory:
         """
         if keep:
             self._kept = max(self._kept, self._current_peak())
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-            torch.cuda.empty_cache()
-            torch.cuda.reset_peak_memory_stats(self.device)
+        if is_cuda(self.device):
+            reset_peak(self.device, release=True)
         elif self._baseline is not None:
             release_freed_memory()
             reset_peak_rss()
 
     def __enter__(self):
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-            torch.cuda.reset_peak_memory_stats(self.device)
+        if is_cuda(self.device):
+            reset_peak(self.device)
             self._baseline = 0
             return self
         try:
@@ -128,8 +125,7 @@ class PeakMemory:
         return self
 
     def __exit__(self, *exc):
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-        if self.device.type == "cuda" or self._baseline is not None:
+        synchronize(self.device)
+        if is_cuda(self.device) or self._baseline is not None:
             self.peak = max(self._kept, self._current_peak())
         return False

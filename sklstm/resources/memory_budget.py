@@ -5,7 +5,9 @@ Why this is written by hand: skorch has no memory budget, torch only reports
 (``set_per_process_memory_fraction``, process-global), and neither watches the
 CPU. :class:`MemoryBudget` measures what :class:`~sklstm.resources.PeakMemory`
 measures (the fit's resident-set growth on the CPU, torch's allocator on CUDA), so
-a budget and ``peak_memory_`` speak of the same bytes.
+a budget and ``peak_memory_`` speak of the same bytes. On CUDA the fit also runs under
+torch's cap (:func:`~sklstm.resources.device.memory_cap`), so that no step allocates
+past ``max_memory`` before the check after it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import re
 import sys
 
 import numpy as np
-import torch
 
 from ..exceptions import MemoryBudgetError
+from .device import OUT_OF_MEMORY, device_memory, is_cuda, peak_allocated, reserved_memory
 
 try:
     import resource  # Unix only
@@ -25,11 +27,7 @@ except ImportError:  # pragma: no cover - Windows: the CPU is not watched
     resource = None
 
 __all__ = ["OUT_OF_MEMORY", "MemoryBudget", "MemoryBudgetExceeded", "available_memory",
-           "format_bytes", "parse_memory"]
-
-#: torch's out-of-memory error (``torch.OutOfMemoryError`` from torch 2.5 on, the
-#: alias ``torch.cuda.OutOfMemoryError`` before).
-OUT_OF_MEMORY = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
+           "check_memory_limit", "format_bytes", "parse_memory"]
 
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9,
           "gb": 10**9, "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20,
@@ -120,8 +118,39 @@ def _available_cpu_bytes():
 
 def _cuda_free(device):
     """Bytes a fit on a CUDA device can have: its free memory and torch's reserve there."""
-    free, _ = torch.cuda.mem_get_info(device)
-    return free + torch.cuda.memory_reserved(device)
+    return device_memory(device)[0] + reserved_memory(device)
+
+
+def check_memory_limit(limit, device, name):
+    """Refuse, before training, a ``max_memory`` that the device does not have.
+
+    Parameters
+    ----------
+    limit : int or None
+        ``max_memory`` in bytes.
+    device : torch.device
+        The fit's device. On CUDA the budget is also torch's cap on the allocator
+        (a fraction of the device's memory, at most all of it); elsewhere the host's
+        memory is not checked (swap and overcommit make its size no bound).
+    name : str
+        The estimator's class name, for the message.
+
+    Raises
+    ------
+    ValueError
+        If ``limit`` is larger than the CUDA device's total memory.
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_memory_limit(2**40, torch.device("cpu"), "LSTMClassifier")  # not checked
+    """
+    total = device_memory(device)[1]
+    if limit is not None and total is not None and limit > total:
+        raise ValueError(
+            f"{name}: max_memory={format_bytes(limit)} is more than {device} has "
+            f"({format_bytes(total)} in all); set at most that, or None for the "
+            "device's free memory.")
 
 
 def available_memory(device, limit=None):
@@ -150,7 +179,7 @@ def available_memory(device, limit=None):
     (1073741824, 'max_memory')
     """
     figures = [] if limit is None else [(limit, "max_memory")]
-    if device.type == "cuda":
+    if is_cuda(device):
         figures.append((_cuda_free(device), "device"))
     elif limit is None:  # the CPU (and MPS's memory, shared with it)
         host = _available_cpu_bytes()
@@ -175,6 +204,9 @@ class MemoryBudget:
     ----------
     limit : int or None
         The budget in bytes.
+    max_memory : int or None
+        The budget the user set (``max_memory``); None when :attr:`limit` is only
+        what the device had free.
     enforced : bool
         Whether steps are checked against it.
     """
@@ -182,15 +214,16 @@ class MemoryBudget:
     def __init__(self, limit, memory):
         self.memory = memory
         self.device = device = memory.device
+        self.max_memory = limit
         self.enforced = limit is not None
-        if limit is None and device.type == "cuda":
+        if limit is None and is_cuda(device):
             limit, self.enforced = _cuda_free(device), True
         self.limit = limit
         # CPU steps are read through getrusage (about 1 us against 25 us for
         # /proc/self/status): on Linux it reports the high-water mark that
         # PeakMemory resets; elsewhere the CPU cannot be watched
         self._baseline = memory.baseline
-        if device.type != "cuda" and (self._baseline is None or resource is None
+        if not is_cuda(device) and (self._baseline is None or resource is None
                                       or not sys.platform.startswith("linux")):
             self.enforced = False
 
@@ -208,8 +241,8 @@ class MemoryBudget:
         # not PeakMemory's own /proc/self/status read: that costs 25 us, and this runs
         # after every micro-batch; getrusage's high-water mark (1 us) is the same
         # kernel figure to within a few pages
-        if self.device.type == "cuda":
-            return int(torch.cuda.max_memory_allocated(self.device))
+        if is_cuda(self.device):
+            return peak_allocated(self.device)
         if self._baseline is None or resource is None:
             return 0
         return max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -224,12 +257,22 @@ class MemoryBudget:
         """Free cached memory and restart the peak (see :meth:`PeakMemory.restart`)."""
         self.memory.restart(keep=keep)
 
+    def describe(self):
+        """What bounds the fit, in words: ``"the memory budget of 4.0 GiB on cuda:0"``
+        for a ``max_memory``, ``"the 139.0 GiB free on cuda:0"`` for a CUDA device
+        without one (no budget was set: the device's memory is the bound), ``"the
+        memory available on cpu"`` otherwise."""
+        if self.max_memory is not None:
+            return f"the memory budget of {format_bytes(self.max_memory)} on {self.device}"
+        if self.limit is not None:
+            return f"the {format_bytes(self.limit)} free on {self.device}"
+        return f"the memory available on {self.device}"
+
     def error(self, tried, what):
         """The :class:`~sklstm.exceptions.MemoryBudgetError` for a step that cannot fit."""
-        budget = "no memory budget" if self.limit is None else (
-            f"the memory budget of {format_bytes(self.limit)}")
+        budget = self.describe()
         return MemoryBudgetError(
             f"{what}: a training step with a micro-batch of {tried} sample(s) needs more "
-            f"than {budget} on {self.device}. Raise max_memory, or shorten the sequences "
+            f"than {budget}. Raise max_memory, or shorten the sequences "
             "(seq_len, downsample), or use a smaller model (hidden_size, num_layers)."
         )

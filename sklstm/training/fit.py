@@ -14,6 +14,7 @@ import torch
 
 from ..data.tensors import SequenceDataset
 from ..resources import PeakMemory, limit_threads
+from ..resources.device import memory_cap
 from ..resources.memory_budget import MemoryBudget
 from .auto_batch import choose_batch, warm_up
 from .checkpointing import FitCheckpoint
@@ -58,7 +59,10 @@ def train(plan, seqs, y_train, on_net=None):
     loaded_only = bool(done) and (done >= plan.max_epochs or bool(ended and ended["converged"]))
     with limit_threads(plan.n_threads):  # torch's one-time costs, not the fit's
         warm_up(plan, seqs, y_train)
+    # on CUDA, max_memory also caps torch's allocator for the fit: a step that would go
+    # over fails at its allocation (and is shrunk) instead of taking the memory first
     with limit_threads(plan.n_threads), torch.random.fork_rng(devices=plan.cuda_devices), \
+            memory_cap(plan.device, plan.memory_limit), \
             PeakMemory(plan.device) as memory, CtrlCGuard() as ctrl_c:
         start = time.perf_counter()
         budget = MemoryBudget(plan.memory_limit, memory)

@@ -25,6 +25,7 @@ from skorch.utils import TeeGenerator
 from .._compat.skorch import set_training, step_optimizer, zero_grad
 from ..data.batching import split_batch
 from ..exceptions import MemoryBudgetError, MicroBatchShrunkWarning
+from ..resources.device import empty_cache
 from ..resources.memory_budget import OUT_OF_MEMORY, MemoryBudgetExceeded, format_bytes
 
 __all__ = ["SequenceNet"]
@@ -306,8 +307,8 @@ class SequenceNet(NeuralNet):
             "from": size, "to": new, "reason": reason})
         if self.memory_budget is not None:
             self.memory_budget.restart(keep=True)
-        elif torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        else:  # the fit's device, not whichever CUDA device this machine has
+            empty_cache(self.device)
         warnings.warn(
             f"A training step with a micro-batch of {size} ran out of memory ({reason}); "
             f"it was redone with {new} samples and {math.ceil(self.batch_size / new)} "
@@ -317,8 +318,9 @@ class SequenceNet(NeuralNet):
 
     def _memory_error(self, size, reason):
         budget = self.memory_budget
-        limit = "" if budget is None or budget.limit is None else (
-            f" (memory budget {format_bytes(budget.limit)})")
+        # (a budget the user set: on CUDA without one, budget.limit is the free memory)
+        limit = "" if budget is None or budget.max_memory is None else (
+            f" (memory budget {format_bytes(budget.max_memory)})")
         advice = ("on_oom='shrink' would have retried it with half the micro-batch"
                   if self.on_oom == "raise" else
                   "raise max_memory, shorten the sequences (seq_len, downsample), or "

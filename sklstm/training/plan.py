@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
+from ..resources.device import rng_devices
 from ..resources.memory_budget import parse_memory
 from .lr_scaling import scaled_learning_rate
 from .optimizers import optimizer_defaults
@@ -144,7 +145,7 @@ class FitPlan:
     @property
     def cuda_devices(self):
         """``[device]`` on CUDA, else ``[]`` (what ``torch.random.fork_rng`` forks)."""
-        return [self.device] if self.device.type == "cuda" else []
+        return rng_devices(self.device)
 
 
 def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,

@@ -2,7 +2,9 @@
 
 torch provides the pieces (``torch.autocast``, ``torch.amp.GradScaler``); this
 module only maps the estimators' ``precision`` parameter onto them and refuses,
-before training, what the device cannot do.
+before training, what the device cannot do. Under ``"bf16"`` the network runs its
+LSTM in bfloat16 by its own cast (:class:`~sklstm.network.LSTMNetwork`): autocast's
+rule for cuDNN's RNNs would run it in float16.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 import torch
+
+from ..resources.device import bf16_lstm_problem, is_cuda
 
 __all__ = ["PRECISIONS", "Precision", "resolve_precision"]
 
@@ -77,7 +81,7 @@ def resolve_precision(precision, device, optimizer, name):
     if precision == "32":
         return Precision(None, False, kind)
     if precision == "16-mixed":
-        if kind != "cuda":
+        if not is_cuda(device):
             raise ValueError(
                 f"{name}: precision='16-mixed' (float16 with a gradient scaler) needs a "
                 f"CUDA device, but the fit runs on {device}; use precision='bf16' on the "
@@ -93,11 +97,11 @@ def resolve_precision(precision, device, optimizer, name):
     if not (available(kind) if available else kind in ("cpu", "cuda")):
         raise ValueError(f"{name}: precision='bf16' is not supported on {device} by this "
                          f"torch ({torch.__version__}); use precision='32'.")
-    if kind == "cuda" and not torch.cuda.is_bf16_supported():
+    problem = bf16_lstm_problem(device)
+    if problem is not None:
         raise ValueError(
-            f"{name}: precision='bf16' needs a GPU with bfloat16 support (compute "
-            f"capability 8.0 or later), not {torch.cuda.get_device_name(device)}; use "
-            "precision='16-mixed' or '32'.")
+            f"{name}: precision='bf16' runs the LSTM in bfloat16, but {problem}; use "
+            "precision='16-mixed' (float16 with a gradient scaler) or '32'.")
     return Precision(torch.bfloat16, False, kind)
 
 

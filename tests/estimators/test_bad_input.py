@@ -133,8 +133,40 @@ def test_cuda_requested_without_cuda():
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
+    est = LSTMClassifier(device="cuda", max_epochs=1)
     with pytest.raises(ValueError, match="no CUDA device is available"):
-        LSTMClassifier(device="cuda:1", max_epochs=1).fit(X3, Y_CLASS)
+        est.fit(X3, Y_CLASS)
+    assert not hasattr(est, "net_")
+
+
+@pytest.fixture
+def one_old_gpu(monkeypatch):
+    """torch answers as on a machine with one 80 GiB GPU of compute capability 7.5 (no
+    bfloat16): what is asked here must be refused before anything runs on it."""
+    import torch
+
+    for name, value in [("is_available", lambda: True), ("device_count", lambda: 1),
+                        ("mem_get_info", lambda device=None: (70 * 2**30, 80 * 2**30)),
+                        ("get_device_capability", lambda device=None: (7, 5)),
+                        ("get_device_name", lambda device=None: "Tesla T4")]:
+        monkeypatch.setattr(torch.cuda, name, value)
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"device": "cuda:7"}, r"device='cuda:7' asks for CUDA device 7, but only 1 CUDA "
+     r"device\(s\) are visible"),
+    ({"device": "cuda", "max_memory": "100GiB"}, r"LSTMClassifier: max_memory=100.0 GiB "
+     r"is more than cuda has \(80.0 GiB in all\); set at most that, or None"),
+    ({"device": "cuda", "precision": "bf16"}, r"precision='bf16' runs the LSTM in "
+     r"bfloat16, but Tesla T4 \(compute capability 7.5\) has no bfloat16 arithmetic "
+     r"of its own \(8.0 or later\); use precision='16-mixed' \(float16 with a gradient "
+     r"scaler\) or '32'"),
+], ids=["absent index", "max_memory above the device", "bf16 on an old GPU"])
+def test_what_the_gpu_cannot_do_is_refused_before_training(one_old_gpu, params, message):
+    est = LSTMClassifier(max_epochs=1, **params)
+    with pytest.raises(ValueError, match=message):
+        est.fit(X3, Y_CLASS)
+    assert not hasattr(est, "net_")
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,16 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from numpy.testing import assert_allclose
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import MemoryBudgetError, MicroBatchShrunkWarning
-from sklstm.resources.memory_budget import OUT_OF_MEMORY
+from sklstm.network import LSTMNetwork
+from sklstm.resources import PeakMemory
+from sklstm.resources.memory_budget import OUT_OF_MEMORY, MemoryBudget
+from sklstm.training.net import SequenceNet
 
 rng = np.random.default_rng(3)
 X = rng.normal(size=(96, 40, 3)).astype(np.float32)
@@ -115,3 +119,25 @@ def test_a_real_cpu_budget_keeps_the_effective_batch():
     same = LSTMClassifier(**BASE, batch_size=est.batch_size_,
                           accumulation_steps=512 // est.batch_size_).fit(X_big, Y_big)
     assert_allclose(est.predict_proba(X_big), same.predict_proba(X_big), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(("max_memory", "bound", "in_message"), [
+    (None, "the 139.0 GiB free on cuda", ""),
+    (4 * 2**30, "the memory budget of 4.0 GiB on cuda", " (memory budget 4.0 GiB)"),
+], ids=["no max_memory", "max_memory"])
+def test_the_raise_message_speaks_of_a_budget_only_when_one_was_set(monkeypatch, max_memory,
+                                                                    bound, in_message):
+    # on CUDA a fit without max_memory is bounded by the device's free memory; the message
+    # called that "memory budget 139.0 GiB". Nothing here runs on CUDA: the budget reads
+    # the device's free memory through the function replaced below, and no net is built.
+    monkeypatch.setattr("sklstm.resources.memory_budget._cuda_free", lambda d: 139 * 2**30)
+    budget = MemoryBudget(max_memory, PeakMemory(torch.device("cuda")))
+    assert budget.limit == (max_memory or 139 * 2**30) and budget.describe() == bound
+    net = SequenceNet(LSTMNetwork, module__n_inputs=2, module__n_outputs=1,
+                      criterion=torch.nn.MSELoss, memory_budget=budget, on_oom="raise",
+                      device="cuda")
+    message = str(net._memory_error(64, "CUDA out of memory"))
+    assert message.startswith(f"A training step with a micro-batch of 64 sample(s) ran out "
+                              f"of memory (CUDA out of memory){in_message} on cuda; ")
+    assert ("budget" in message) == (max_memory is not None)
+    assert f"needs more than {bound}. Raise" in str(budget.error(1, "LSTMClassifier"))

@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose
+from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.network.lstm import _autocast_dtype
+from sklstm.resources.device import bf16_lstm_problem
 from sklstm.training.precision import resolve_precision
 
 rng = np.random.default_rng(1)
@@ -33,6 +36,59 @@ def test_bf16_runs_the_lstm_in_bfloat16_and_keeps_float32_weights():
     assert 0 < np.abs(proba - plain).max() < 0.05  # a different arithmetic, the same model
 
 
+class _WatchLSTM(Callback):
+    """Records, at every call of the LSTM (training and prediction), the dtypes of its
+    input and of the weights it runs with, and autocast's dtype there."""
+
+    def __init__(self, seen):
+        self.seen = seen
+
+    def __deepcopy__(self, memo):  # the estimator's copy records into the test's list
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        if not getattr(net.module_, "_watched", False):
+            net.module_._watched = True
+            net.module_.lstm.register_forward_pre_hook(self._record)
+
+    def _record(self, lstm, args):
+        kind = args[0].device.type
+        self.seen.append((args[0].dtype, lstm.weight_ih_l0.dtype, lstm.weight_hh_l0.dtype,
+                          lstm.bias_ih_l0.dtype, _autocast_dtype(kind)))
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=cuda)])
+def test_bf16_runs_the_lstm_on_bfloat16_weights_outside_autocast(device):
+    # autocast's own rule would run cuDNN's LSTM in float16: the network casts input and
+    # weights to bfloat16 itself and calls the LSTM with autocast off
+    seen = []
+    est = LSTMClassifier(**BASE, device=device, precision="bf16",
+                         callbacks=[("watch", _WatchLSTM(seen))]).fit(X, Y)
+    n_training = len(seen)
+    est.predict_proba(X)
+    assert n_training > 0 and len(seen) > n_training
+    assert set(seen) == {(torch.bfloat16,) * 4 + (None,)}
+    # the weights the optimizer steps, and their gradients, stay float32
+    assert {p.dtype for p in est.net_.module_.parameters()} == {torch.float32}
+    assert {p.grad.dtype for p in est.net_.module_.lstm.parameters()} == {torch.float32}
+
+
+def test_float32_leaves_the_lstm_as_it_is():
+    seen = []
+    LSTMClassifier(**BASE, device="cpu", callbacks=[("watch", _WatchLSTM(seen))]).fit(X, Y)
+    assert set(seen) == {(torch.float32,) * 4 + (None,)}
+
+
+def test_bf16_on_a_device_without_a_bfloat16_lstm_is_refused(monkeypatch):
+    monkeypatch.setattr("sklstm.training.precision.bf16_lstm_problem",
+                        lambda device: "this GPU has none")
+    est = LSTMClassifier(**BASE, device="cpu", precision="bf16")
+    with pytest.raises(ValueError, match=r"precision='bf16' runs the LSTM in bfloat16, but "
+                       r"this GPU has none; use precision='16-mixed' .* or '32'"):
+        est.fit(X, Y)
+    assert not hasattr(est, "net_")
+
+
 @pytest.mark.parametrize("k", [2, 4])
 def test_bf16_accumulation_equals_the_large_batch(k):
     big = LSTMRegressor(**BASE, batch_size=4 * k, precision="bf16").fit(X, X[:, -1, 0])
@@ -53,8 +109,8 @@ def test_16_mixed_is_refused_off_cuda_and_with_a_closure_optimizer():
 @cuda
 @pytest.mark.parametrize("precision", ["bf16", "16-mixed"])
 def test_cuda_mixed_precision_fits(precision):
-    if precision == "bf16" and not torch.cuda.is_bf16_supported():
-        pytest.skip("no bfloat16 on this GPU")
+    if precision == "bf16" and bf16_lstm_problem(torch.device("cuda")) is not None:
+        pytest.skip("no bfloat16 LSTM on this GPU")
     est = LSTMClassifier(**{**BASE, "optimizer": "adam", "lr": 0.01}, device="cuda",
                          precision=precision).fit(X, Y)
     assert np.isfinite(est.predict_proba(X)).all()

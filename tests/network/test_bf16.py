@@ -1,0 +1,58 @@
+"""The network under an autocast to bfloat16: the LSTM runs in bfloat16 by its own cast
+(autocast's rule for cuDNN's RNNs would cast to float16), with the numbers autocast gave
+on the CPU."""
+
+import pytest
+import torch
+
+from sklstm.network import LSTMNetwork
+from sklstm.network.lstm import _autocast_dtype, _Recurrence
+
+X = torch.randn(3, 6, 3, generator=torch.Generator().manual_seed(0))
+LENGTHS = torch.tensor([6, 4, 2])
+
+
+def test_the_padded_bidirectional_layers_run_on_bfloat16_weights_outside_autocast(
+        monkeypatch):
+    # the CPU's padded bidirectional path calls torch.lstm layer by layer itself
+    calls, real = [], torch.lstm
+
+    def spy(inp, hx, weights, *args):
+        calls.append((inp.dtype, hx[0].dtype, frozenset(w.dtype for w in weights),
+                      _autocast_dtype("cpu")))
+        return real(inp, hx, weights, *args)
+
+    monkeypatch.setattr(torch, "lstm", spy)
+    net = LSTMNetwork(3, 2, hidden_size=4, num_layers=2, bidirectional=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = net(X, LENGTHS)
+    assert len(calls) == 4  # two layers, two directions
+    assert set(calls) == {(torch.bfloat16, torch.bfloat16, frozenset({torch.bfloat16}), None)}
+    out.float().sum().backward()
+    assert {p.grad.dtype for p in net.lstm.parameters()} == {torch.float32}
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_the_cast_computes_what_autocast_computed_on_the_cpu(bidirectional, num_layers):
+    # on the CPU autocast ran the LSTM in bfloat16 too: the cast changes nothing there
+    torch.manual_seed(1)
+    lstm = torch.nn.LSTM(3, 5, num_layers=num_layers, bidirectional=bidirectional,
+                         batch_first=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        run = _Recurrence(lstm, "cpu")
+        ours = run(run.input(X))[0]
+        autocasts = lstm(X)[0]
+    assert ours.dtype == autocasts.dtype == torch.bfloat16
+    assert torch.equal(ours, autocasts)
+    ours_grad = torch.autograd.grad(ours.float().sum(), list(lstm.parameters()))
+    autocast_grad = torch.autograd.grad(autocasts.float().sum(), list(lstm.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(ours_grad, autocast_grad, strict=True))
+
+
+def test_without_a_bfloat16_autocast_the_lstm_runs_as_it_is():
+    lstm = torch.nn.LSTM(3, 5, batch_first=True)
+    assert not _Recurrence(lstm, "cpu").cast
+    with torch.autocast("cpu", dtype=torch.float16):
+        assert not _Recurrence(lstm, "cpu").cast
+    assert torch.equal(_Recurrence(lstm, "cpu")(X)[0], lstm(X)[0])

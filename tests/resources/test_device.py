@@ -1,0 +1,203 @@
+"""The device API (sklstm/resources/device.py): the one module that calls torch.cuda.
+
+The rule is read from the package source with ``ast`` (as tests/test_layers.py reads
+the imports); the CUDA calls themselves are checked by replacing torch's functions
+on the CPU, and for real where a CUDA device is.
+"""
+
+import ast
+import pathlib
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+
+import sklstm
+from sklstm import LSTMClassifier
+from sklstm.resources import device as device_api
+from sklstm.resources.device import (
+    bf16_lstm_problem,
+    device_memory,
+    is_cuda,
+    memory_cap,
+    peak_allocated,
+    rng_devices,
+)
+
+PACKAGE = pathlib.Path(sklstm.__file__).parent
+API = PACKAGE / "resources" / "device.py"
+FILES = sorted(p for p in PACKAGE.rglob("*.py") if p != API)
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+X = np.random.default_rng(0).normal(size=(24, 5, 2)).astype(np.float32)
+Y = (X[:, -1, 0] > 0).astype(int)
+BASE = dict(hidden_size=4, max_epochs=1, tol=None, downsample=1, random_state=0,
+            n_threads=1)
+
+
+def _dotted(node):
+    """``torch.cuda.mem_get_info`` for an attribute chain, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        return ".".join([node.id, *reversed(parts)])
+    return None
+
+
+def _cuda_code(path):
+    """``(line, what)`` for every use of torch.cuda and every branch on the device type
+    being "cuda" in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    inner = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and id(node) not in inner:  # whole chains
+            name = _dotted(node)
+            if name is not None and (name == "torch.cuda" or name.startswith("torch.cuda.")):
+                yield node.lineno, name
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.startswith("torch.cuda") or (
+                    node.module == "torch" and any(a.name == "cuda" for a in node.names)):
+                yield node.lineno, f"from {node.module} import ..."
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("torch.cuda"):
+                    yield node.lineno, f"import {alias.name}"
+        elif isinstance(node, ast.Compare) and isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
+            if any(isinstance(c, ast.Constant) and c.value == "cuda"
+                   for c in [node.left, *node.comparators]):
+                yield node.lineno, "a comparison with 'cuda'"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(PACKAGE)) for p in FILES])
+def test_no_module_but_the_device_api_calls_cuda(path):
+    found = list(_cuda_code(path))
+    assert not found, (f"{path.relative_to(PACKAGE)} uses CUDA directly at {found}; "
+                       "call sklstm.resources.device instead")
+
+
+def test_the_rule_sees_what_it_forbids(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import torch\nfrom torch import cuda\n"
+                   "if torch.cuda.is_available() or device.type == 'cuda':\n"
+                   "    torch.cuda.empty_cache()\n")
+    assert [line for line, _ in _cuda_code(bad)] == [2, 3, 3, 4]
+    assert list(_cuda_code(API))  # the API itself is where the calls are
+
+
+def test_off_cuda_the_api_does_the_plain_thing():
+    cpu = torch.device("cpu")
+    assert not is_cuda(cpu) and not is_cuda("cpu") and not is_cuda(None)
+    assert is_cuda("cuda:1") and is_cuda(torch.device("cuda"))
+    assert rng_devices(cpu) == [] and rng_devices(torch.device("cuda", 1)) == [
+        torch.device("cuda", 1)]
+    assert device_memory(cpu) == (None, None) and peak_allocated(cpu) is None
+    assert bf16_lstm_problem(cpu) is None
+    with memory_cap(cpu, 2**30) as fraction:
+        assert fraction is None
+
+
+@pytest.fixture
+def fake_cuda(monkeypatch):
+    """torch.cuda's memory-fraction functions replaced by a recorder (80 GiB device)."""
+    calls = {"set": [], "fraction": 0.75}
+
+    def set_fraction(fraction, device=None):
+        calls["set"].append((fraction, device))
+        calls["fraction"] = fraction
+
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (60 * 2**30, 80 * 2**30))
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "set_per_process_memory_fraction", set_fraction)
+    monkeypatch.setattr(torch.cuda, "get_per_process_memory_fraction",
+                        lambda device=None: calls["fraction"], raising=False)
+    return calls
+
+
+def test_the_cap_is_set_for_the_block_and_the_earlier_fraction_restored(fake_cuda):
+    with memory_cap(torch.device("cuda", 1), 20 * 2**30) as fraction:
+        assert fraction == 0.25 and fake_cuda["set"] == [(0.25, 1)]
+    assert fake_cuda["set"] == [(0.25, 1), (0.75, 1)]  # what was set before
+    with pytest.raises(KeyError), memory_cap(torch.device("cuda"), 40 * 2**30):
+        raise KeyError  # a fit that fails restores it too
+    assert fake_cuda["set"][2:] == [(0.5, 0), (0.75, 0)]
+
+
+def test_without_a_budget_nothing_is_capped(fake_cuda):
+    with memory_cap(torch.device("cuda"), None) as fraction:
+        assert fraction is None
+    assert fake_cuda["set"] == []
+
+
+def test_a_torch_without_the_getter_gets_its_default_back(fake_cuda, monkeypatch):
+    monkeypatch.delattr(torch.cuda, "get_per_process_memory_fraction")
+    with memory_cap(torch.device("cuda"), 8 * 2**30):
+        pass
+    assert fake_cuda["set"] == [(0.1, 0), (1.0, 0)]
+
+
+def test_a_fit_runs_under_the_cap_of_its_max_memory(monkeypatch):
+    seen = []
+
+    @contextmanager
+    def recording_cap(device, n_bytes):
+        seen.append(("enter", device, n_bytes))
+        yield None
+        seen.append(("exit", device, n_bytes))
+
+    monkeypatch.setattr("sklstm.training.fit.memory_cap", recording_cap)
+    LSTMClassifier(**BASE, device="cpu", max_memory="1GiB").fit(X, Y)
+    cpu = torch.device("cpu")
+    assert seen == [("enter", cpu, 2**30), ("exit", cpu, 2**30)]
+
+
+def test_an_old_gpu_is_refused_bfloat16_by_name(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Tesla T4")
+    problem = bf16_lstm_problem(torch.device("cuda"))
+    assert problem.startswith("Tesla T4 (compute capability 7.5) has no bfloat16")
+
+
+def test_a_build_without_a_bfloat16_lstm_kernel_is_refused(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))
+    monkeypatch.setattr(device_api, "_bf16_lstm_error", lambda device: "no kernel")
+    assert bf16_lstm_problem(torch.device("cuda")) == "no kernel"
+
+
+@cuda
+def test_cuda_memory_cap_is_torch_s_fraction_during_the_fit_and_restored():
+    device = torch.device("cuda", torch.cuda.current_device())
+    total = torch.cuda.mem_get_info(device)[1]
+    getter = getattr(torch.cuda, "get_per_process_memory_fraction", None)
+    if getter is None:
+        pytest.skip("torch < 2.6 cannot read the fraction back")
+    before = getter(device.index)
+    seen = []
+
+    class Probe(Callback):  # torch's cap read in the middle of the fit
+        def on_epoch_end(self, net, **kwargs):
+            seen.append(getter(device.index))
+
+    LSTMClassifier(**BASE, device=str(device), max_memory="2GiB",
+                   callbacks=[("probe", Probe())]).fit(X, Y)
+    assert seen == [pytest.approx(2**31 / total)]
+    assert getter(device.index) == before
+
+
+@cuda
+def test_cuda_bfloat16_lstm_runs_on_a_gpu_that_has_it():
+    device = torch.device("cuda", torch.cuda.current_device())
+    if torch.cuda.get_device_capability(device)[0] < 8:
+        pytest.skip("a GPU without bfloat16 arithmetic")
+    assert bf16_lstm_problem(device) is None
+
+
+def test_the_bfloat16_probe_runs_the_lstm_as_the_network_does():
+    # the CPU is not probed (torch always has its bfloat16 LSTM): the probe itself runs
+    # there too, and a device it cannot use is an answer, not an error
+    assert device_api._bf16_lstm_error("cpu") is None
+    assert "cannot run an LSTM in bfloat16 on meta" in device_api._bf16_lstm_error("meta")

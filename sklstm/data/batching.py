@@ -133,9 +133,26 @@ class BatchLoader:
                        for start in range(0, len(self.dataset), self.batch_size))
         if getattr(self._base, "streamed", False):
             yield from _read_ahead(self._base.take, batches)
-        else:
-            for idx in batches:
-                yield self._base.take(idx)
+            return
+        for idx in _where_the_data_live(self._base, batches):
+            yield self._base.take(idx)
+
+
+def _where_the_data_live(base, batches):
+    """An epoch's index tensors, on the accelerator that holds the data.
+
+    The order is drawn on the host (the loader's generator is a CPU generator, so a
+    seed gives the same order on every device); copying each batch's indices to the
+    device would make every batch wait for a host-to-device copy, so the epoch's
+    indices go in one pinned, non-blocking copy. Padded data keep host indices: their
+    lengths stay on the CPU, where ``pack_padded_sequence`` wants them.
+    """
+    if (not isinstance(batches, (list, tuple)) or not batches
+            or not getattr(base, "on_accelerator", False) or base.lengths is not None):
+        return batches
+    device = base.X.device
+    order = torch.cat(batches).pin_memory().to(device, non_blocking=True)
+    return order.split([len(idx) for idx in batches])
 
 
 def _read_ahead(take, keys):

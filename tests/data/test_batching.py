@@ -127,3 +127,13 @@ def test_bucketing_setting_reaches_the_loader(ragged, tiny, bucketing, equal_len
         X = np.stack([np.resize(x, (8, 2)) for x in X])
     reg = LSTMRegressor(**{**tiny, "max_epochs": 1}, bucketing=bucketing).fit(X, y)
     assert reg.net_.get_params()["iterator_train__bucketing"] is expected
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_indices_of_data_on_the_gpu_are_on_the_gpu():
+    X = torch.arange(40, dtype=torch.float32).reshape(20, 2, 1)
+    dataset = SequenceDataset(X.cuda(), torch.arange(20).cuda(), device=torch.device("cuda"))
+    loader = BatchLoader(dataset, batch_size=8, shuffle=True, seed=0)
+    cpu = BatchLoader(SequenceDataset(X, torch.arange(20)), batch_size=8, shuffle=True, seed=0)
+    for (xb, yb), (xc, yc) in zip(loader, cpu, strict=True):
+        assert xb.is_cuda and torch.equal(yb.cpu(), yc)  # the same order as on the CPU

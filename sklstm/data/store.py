@@ -457,6 +457,19 @@ def _rows(sequences):
     return iter(sequences)
 
 
+def _check_cast(seq, dtype, i):
+    """Refuse a cast that would change values: floats to ints, ids beyond the dtype."""
+    if not np.can_cast(seq.dtype, dtype, casting="same_kind"):
+        raise ValueError(f"Sequence {i} has dtype {seq.dtype}, which cannot be stored as "
+                         f"{dtype} without changing values; round or cast it first.")
+    if dtype.kind in "iu" and seq.size:
+        info = np.iinfo(dtype)
+        if seq.min() < info.min or seq.max() > info.max:
+            raise ValueError(f"Sequence {i} holds values in [{seq.min()}, {seq.max()}], "
+                             f"beyond {dtype}'s range [{info.min}, {info.max}]; store a "
+                             "wider dtype.")
+
+
 def _write_values(directory, sequences, dtype):
     """Append every sequence to ``values.bin``; write the offsets; return the metadata."""
     offsets = array("q", [0])
@@ -476,8 +489,8 @@ def _write_values(directory, sequences, dtype):
                                  f"{first.shape}; all sequences need the same trailing shape.")
             if len(seq) == 0:
                 raise ValueError(f"Sequence {i} is empty; every sequence needs a timestep.")
-            with np.errstate(over="raise", invalid="ignore"):
-                out.write(np.ascontiguousarray(seq, dtype=dtype).tobytes())
+            _check_cast(seq, dtype, i)
+            out.write(np.ascontiguousarray(seq, dtype=dtype).tobytes())
             offsets.append(offsets[-1] + len(seq))
     if first is None:
         raise ValueError("No sequence to write: a store holds at least one sequence.")

@@ -113,6 +113,10 @@ def test_writing_refuses_what_it_cannot_store(tmp_path):
         SequenceStore.write(tmp_path / "b", [np.zeros(2), np.zeros(0)])
     with pytest.raises(ValueError, match="No sequence"):
         SequenceStore.write(tmp_path / "c", [])
+    with pytest.raises(ValueError, match="beyond int16's range"):
+        SequenceStore.write(tmp_path / "f", [np.array([1, 40_000])], dtype=np.int16)
+    with pytest.raises(ValueError, match="round or cast"):
+        SequenceStore.write(tmp_path / "g", [np.array([1.5])], dtype=np.int32)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         SequenceStore.write(tmp_path / "no" / "such" / "d", [np.zeros(2)])
     assert not list(tmp_path.glob("*.tmp-*"))  # a failed write leaves nothing behind

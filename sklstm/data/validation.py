@@ -231,9 +231,18 @@ def _record_store(estimator, store, reset, tokens, stream):
             "X.load() if the data fit in memory.")
     if len(store) == 0:
         raise no_samples_error(name, store.shape)
-    n_features = 1 if tokens else store.n_features
-    _record_or_check(estimator, reset, "tokens" if tokens else "sequences", n_features,
-                     "store")
+    if not tokens and not store.ragged and store.ndim == 2:
+        # a 2D array of univariate sequences keeps scikit-learn's rule for 2D data,
+        # as in memory: its width is n_features_in_
+        if reset:
+            estimator.n_features_in_ = store.shape[1]
+            vars(estimator).pop("feature_names_in_", None)  # a store has no column names
+        elif estimator._fitted_form == "2d" and store.shape[1] != estimator.n_features_in_:
+            raise feature_count_error(store.shape[1], name, estimator.n_features_in_)
+        _record_or_check(estimator, reset, "2d", 1, "2d")
+        return
+    _record_or_check(estimator, reset, "tokens" if tokens else "sequences",
+                     1 if tokens else store.n_features, "store")
 
 
 def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,

@@ -138,3 +138,12 @@ def test_bad_values_are_refused_before_training(bad, match, tmp_path):
     with pytest.raises(ValueError, match=match):
         est.fit(_memmap(bad, tmp_path), [0, 1])
     assert not hasattr(est, "net_")
+
+
+def test_a_2d_memmap_keeps_the_width_rule_of_2d_arrays(tmp_path):
+    X = np.random.default_rng(5).normal(size=(30, 6)).astype(np.float32)
+    est = LSTMClassifier(**CPU).fit(_memmap(X, tmp_path), X[:, -1] > 0)
+    assert est.n_features_in_ == 6 and est.n_sequence_features_ == 1
+    with pytest.raises(ValueError, match="X has 5 features, but LSTMClassifier is expecting 6"):
+        est.predict(X[:, :5])
+    assert est.predict(_memmap(X, tmp_path, "again")).shape == (30,)

@@ -10,6 +10,10 @@ therefore equals the gradient of one batch of the effective size, including the
 last, smaller batch of an epoch; ``on_grad_computed`` callbacks (gradient
 clipping) and ``on_batch_*`` callbacks (per-batch LR schedules) run once per
 optimizer step, on the accumulated gradient.
+
+The epoch loop around the steps is :class:`~sklstm.training.loop.EpochLoopNet`'s
+(skorch's hooks and history, the batch losses read once per epoch); a step reads no
+tensor into Python either: the accumulated loss stays a tensor on the device.
 """
 
 from __future__ import annotations
@@ -19,19 +23,22 @@ import warnings
 from collections.abc import Mapping
 
 import torch
-from skorch import NeuralNet
 from skorch.utils import TeeGenerator
 
 from .._compat.skorch import set_training, step_optimizer, zero_grad
 from ..data.batching import split_batch
 from ..exceptions import MemoryBudgetError, MicroBatchShrunkWarning
 from ..resources.memory_budget import OUT_OF_MEMORY, MemoryBudgetExceeded, format_bytes
+from .loop import EpochLoopNet
 
 __all__ = ["SequenceNet"]
 
 
-class SequenceNet(NeuralNet):
+class SequenceNet(EpochLoopNet):
     """A :class:`skorch.NeuralNet` with gradient accumulation in its train step.
+
+    Trains in sklstm's epoch loop (:class:`~sklstm.training.loop.EpochLoopNet`):
+    skorch's hooks and history, with the batch losses read once per epoch.
 
     Parameters
     ----------
@@ -189,7 +196,8 @@ class SequenceNet(NeuralNet):
         dict
             ``{"loss": unweighted mean loss, "y_pred": predictions}``.
         """
-        set_training(self, True)
+        if not self.in_training_mode(True):  # (skorch sets it every batch)
+            set_training(self, True)
         Xi, yi = batch
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
@@ -215,6 +223,8 @@ class SequenceNet(NeuralNet):
         return {"loss": total / n, "y_pred": torch.cat(preds)}
 
     def _notify_grad_computed(self, batch):
+        if not self.listeners("on_grad_computed"):  # (gradient clipping listens)
+            return
         self.notify(
             "on_grad_computed",
             named_parameters=TeeGenerator(self.get_all_learnable_params()),

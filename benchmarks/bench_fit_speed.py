@@ -9,7 +9,9 @@ torch thread count:
   draws one ``randperm`` and slices the prebuilt tensors by index; per batch
   ``zero_grad`` / forward / loss / ``backward`` / ``step``, nothing else (no
   per-batch ``.item()``).
-* ``sklstm``: ``LSTMClassifier(...).fit(X, y)`` on the numpy arrays.
+* ``sklstm``: ``LSTMClassifier(...).fit(X, y)`` on the numpy arrays, with
+  ``pooling="last"`` and ``downsample=1`` (the network the other two train; the
+  estimator's default readout, ``"concat"``, computes more per step).
 * ``skorch``: ``skorch.NeuralNetClassifier`` with the same module, default
   ``DataLoader`` (per-sample fetch and collate), ``train_split=None``.
 
@@ -85,6 +87,8 @@ class SkorchLoopNet(SequenceNet):
 
     def in_training_mode(self, training=True):
         return False  # skorch sets the mode at every step
+
+
 LR = 1e-3
 ADAM_KWARGS = optimizer_defaults(torch.optim.Adam, torch.device("cpu"), None)
 N_CLASSES = 2
@@ -223,6 +227,9 @@ def fit_sklstm(X, y, size, batch_size, epochs, seed, threads):
     est = LSTMClassifier(
         hidden_size=size.hidden_size, batch_size=batch_size, max_epochs=epochs, lr=LR,
         optimizer="adam", n_threads=threads, device="cpu", random_state=seed,
+        # the network the other two train (LSTMNetwork's defaults): the estimator's
+        # default readout is "concat" (last, max and mean), which costs more per step
+        pooling="last", downsample=1, tol=None,
         callbacks=[("cpu_timer", CpuEpochTimer())],
     )
     start = time.perf_counter()

@@ -162,8 +162,8 @@ class SequenceNet(EpochLoopNet):
         torch.Tensor
             The module's output for the batch.
         """
-        if self.precision is None:
-            return self._module_forward(x, **fit_params)
+        if self.precision is None or self.precision.dtype is None:  # float32: no
+            return self._module_forward(x, **fit_params)  # autocast, nothing to cast
         with self.precision.autocast():
             out = self._module_forward(x, **fit_params)
         # float32 outside the autocast region: the loss, and every prediction, is

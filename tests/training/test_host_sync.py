@@ -148,14 +148,23 @@ def test_the_counter_sees_a_conversion(monkeypatch):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("case", ["plain", "accumulation", "gradient_clip"])
 def test_no_host_device_sync_during_training_batches(case):
-    """torch's sync detector, set to "error" from the second training batch to the last."""
+    """torch's sync detector ("warn") from the second training batch to the last: every
+    synchronizing call it reports there is counted, with where it came from."""
     cls, params, y = CASES[case]
+    caught = []
 
     def start():
-        torch.cuda.set_sync_debug_mode("error")
+        recorder = warnings.catch_warnings(record=True)
+        caught.append((recorder, recorder.__enter__()))
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
 
     def stop():
         torch.cuda.set_sync_debug_mode("default")
+        if caught and caught[-1][0] is not None:
+            recorder, records = caught.pop()
+            recorder.__exit__(None, None, None)
+            caught.append((None, records))
 
     try:
         est = cls(hidden_size=4, max_epochs=2, tol=None, lr=0.01, random_state=0,
@@ -163,4 +172,8 @@ def test_no_host_device_sync_during_training_batches(case):
         est.fit(X, y)
     finally:
         stop()
+    syncs = collections.Counter(f"{w.filename}:{w.lineno}" for _, records in caught
+                                for w in records if "synchroniz" in str(w.message))
+    assert len(caught) == 1 and syncs == {}, (
+        f"{sum(syncs.values()) / (len(est.history_[0]['batches']) - 1):.2f} syncs per batch")
     assert all(isinstance(row["train_loss"], float) for row in est.history_[0]["batches"])

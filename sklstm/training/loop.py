@@ -3,10 +3,11 @@
 skorch's ``NeuralNet.run_single_epoch`` reads every batch's loss with ``.item()``. On
 a GPU that makes the host wait for the device at every batch, so none of the loop's
 Python work overlaps the GPU's (the H200 run of 2026-12-04 found this sync and the data
-layer's in every batch of fits that took 1.3-1.4x a hand-written loop). :class:`EpochLoopNet` overrides that public method with
-one that keeps the batch losses on the device and reads them with one ``.tolist()``
-when the epoch ends (or breaks off); nothing else of the loop converts a tensor to a
-Python value during the batches (``tests/training/test_host_sync.py`` counts them).
+layer's in every batch of fits that took 1.3-1.4x a hand-written loop).
+:class:`EpochLoopNet` overrides that public method with one that keeps the batch
+losses on the device and reads them with one ``.tolist()`` when the epoch ends (or
+breaks off); nothing else of the loop converts a tensor to a Python value during the
+batches (``tests/training/test_host_sync.py`` counts them).
 
 What stays skorch's: every hook is notified at the same point, with the same
 arguments (``on_batch_end`` gets the step's ``loss`` and ``y_pred`` as tensors), and
@@ -253,7 +254,8 @@ def _write_losses(rows, losses, key):
     the step recorded (``on_grad_computed``), before the batch size and the rest."""
     if not losses:
         return
-    values = torch.stack([loss.reshape(()) for loss in losses]).tolist()
+    # (one element each, as .item() needs: 0-d, or (1,) from some criteria)
+    values = torch.stack(losses).reshape(-1).tolist()
     for (row, position), value in zip(rows, values, strict=True):
         items = list(row.items())
         if key in row:  # a hook wrote the key after skorch would have: its value stays

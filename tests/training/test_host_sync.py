@@ -100,6 +100,8 @@ CASES = {
     "gradient_clip": (LSTMClassifier, dict(batch_size=8, gradient_clip=1.0), Y),
     "regressor_early_stopping": (LSTMRegressor, dict(
         batch_size=8, early_stopping=True, n_iter_no_change=5), Y_REG),
+    # skorch's ProgressBar reads each batch's row: the loss is not there yet, not read
+    "progress_bar": (LSTMClassifier, dict(batch_size=8, verbose=1), Y),
 }
 
 
@@ -117,13 +119,11 @@ def test_no_tensor_is_read_during_training_batches(monkeypatch, case):
     counter = ConversionCounter(monkeypatch)
     # (functions, not bound methods: the estimator deep-copies its callbacks)
     est = _fit(cls, params, y, lambda: counter.start(), lambda: counter.stop())
-    batches = len(est.history_[0]["batches"])
-    assert batches >= 5
-    assert dict(counter.calls) == {}, (
-        f"{sum(counter.calls.values()) / (batches - 1):.2f} conversions per batch")
     # the losses are still there, as floats, one per training step
-    rows = est.history_[0]["batches"]
-    assert all(isinstance(row["train_loss"], float) for row in rows if "train_loss" in row)
+    rows = [row for row in est.history_[0]["batches"] if "train_loss" in row]
+    assert len(rows) >= 5 and all(isinstance(row["train_loss"], float) for row in rows)
+    assert dict(counter.calls) == {}, (
+        f"{sum(counter.calls.values()) / (len(rows) - 1):.2f} conversions per batch")
 
 
 def test_the_counter_sees_a_conversion(monkeypatch):

@@ -36,10 +36,12 @@ H200; ``benchmarks/gpu_speed.sh`` runs it with the CUDA tests of the loop)::
     python benchmarks/bench_gpu.py                       # CUDA, all sizes
     python benchmarks/bench_gpu.py --device cpu --quick --out /tmp/gpu_speed.md
 
-``--device cpu --quick`` is a dry run on the CPU (tiny sizes, two pairs): it checks
-that the script works and its report says that it holds no GPU figure; the sync
-count is then "n/a" (``set_sync_debug_mode`` is CUDA's; the CPU count of tensor
-reads is ``tests/training/test_host_sync.py``).
+``--device cpu --quick`` is a dry run on the CPU (tiny sizes, two pairs, one torch
+thread): it checks that the script works, and its report says that it holds no GPU
+figure. The sync count is then "n/a" (``set_sync_debug_mode`` is CUDA's; the CPU count
+of tensor reads is ``tests/training/test_host_sync.py``). Its fits take milliseconds,
+so sklstm's fixed cost per ``fit`` (input validation, warm-up: ~10 ms) dominates the
+ratio there; the GPU sizes take seconds.
 """
 
 from __future__ import annotations
@@ -202,6 +204,8 @@ def fit_sklstm(X, y, work, device, seed, window=None):
         hidden_size=work.hidden_size, batch_size=work.batch_size, max_epochs=work.epochs,
         lr=LR, optimizer="adam", pooling="last", downsample=1, tol=None,
         device=str(device), random_state=seed,
+        # on the CPU the hand loop's thread count (main sets it); on a GPU sklstm's own
+        n_threads=torch.get_num_threads() if device.type == "cpu" else None,
         callbacks=None if window is None else [("sync_window", WindowCallback(window))])
     synchronize(device)
     start = time.perf_counter()
@@ -329,6 +333,10 @@ def main(argv=None):
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("no CUDA device here; --device cpu --quick runs a dry run")
+    if device.type == "cpu":
+        # tiny steps on 2 threads of a shared CPU wait on each other (seconds, not
+        # milliseconds, per fit): the dry run computes on one
+        torch.set_num_threads(1)
     works = [w for w in SIZES if w.name in args.sizes.split(",")]
     if args.quick:
         works = [quick(w) for w in works]

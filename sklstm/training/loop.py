@@ -76,18 +76,24 @@ class EpochLoopNet(NeuralNet):
 
     # -- per-epoch caches ---------------------------------------------------------------
     def _epoch_cache(self):
-        cache = self.__dict__.get("_per_epoch")
-        if cache is None:
+        # dropped by notify at every hook that is not a batch's, and here when the
+        # callbacks, module or criterion were replaced since (initialize, set_params,
+        # train steps run by hand outside a fit)
+        state = self.__dict__
+        key = (state.get("callbacks_"), state.get("module_"), state.get("criterion_"))
+        cache = state.get("_per_epoch")
+        if cache is None or any(a is not b for a, b in zip(cache["key"], key, strict=True)):
             # in __dict__ directly: skorch's __setattr__ is slow, and this cache is no
             # parameter or fitted attribute of the net
-            cache = self.__dict__["_per_epoch"] = {}
+            cache = state["_per_epoch"] = {"key": key}
         return cache
 
     def listeners(self, method_name):
         """The bound methods a per-batch hook calls, in skorch's order (the net first).
 
         Looked up once per epoch: callbacks are only added or replaced between fits,
-        and :meth:`notify` drops the list at every hook that is not a batch's.
+        :meth:`notify` drops the list at every hook that is not a batch's, and a net
+        whose callbacks, module or criterion were replaced looks them up afresh.
 
         Parameters
         ----------

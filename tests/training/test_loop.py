@@ -191,3 +191,17 @@ def test_a_batch_row_gets_its_loss_at_the_epochs_end():
     rows = [row for epoch in est.history_ for row in epoch["batches"]]
     assert seen.seen_ == [row["train_loss"] for row in rows]
     assert not any(seen.row_had_it_)
+
+
+def test_a_replaced_module_is_put_in_train_mode():
+    """The per-epoch list of modules follows a module replaced outside a fit."""
+    net = SequenceNet(LSTMNetwork, module__n_inputs=3, module__n_outputs=2,
+                      module__hidden_size=4, module__dropout=0.5, criterion=nn.CrossEntropyLoss,
+                      max_epochs=1, train_split=None, verbose=0).initialize()
+    batch = (torch.zeros(4, 5, 3), torch.zeros(4, dtype=torch.int64))
+    net.train_step(batch)
+    assert net.in_training_mode(True)
+    net.set_params(module__hidden_size=6)  # a new module, in eval mode
+    net.module_.eval()
+    net.train_step(batch)
+    assert net.module_.training and net.module_.lstm.hidden_size == 6

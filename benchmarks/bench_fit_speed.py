@@ -9,7 +9,9 @@ torch thread count:
   draws one ``randperm`` and slices the prebuilt tensors by index; per batch
   ``zero_grad`` / forward / loss / ``backward`` / ``step``, nothing else (no
   per-batch ``.item()``).
-* ``sklstm``: ``LSTMClassifier(...).fit(X, y)`` on the numpy arrays.
+* ``sklstm``: ``LSTMClassifier(...).fit(X, y)`` on the numpy arrays, with
+  ``pooling="last"`` and ``downsample=1`` (the network the other two train; the
+  estimator's default readout, ``"concat"``, computes more per step).
 * ``skorch``: ``skorch.NeuralNetClassifier`` with the same module, default
   ``DataLoader`` (per-sample fetch and collate), ``train_split=None``.
 
@@ -30,8 +32,10 @@ so a second, paired measurement follows: sklstm (then skorch) trains with its
 training iterator wrapped so that one step of the hand loop runs between every
 two of its batches (no callback is added to the net). The two then alternate
 every few milliseconds, and the per-batch medians compare like with like. The
-paired measurement also runs sklstm with the plain ``SequenceNet`` (skorch's own
-epoch loop, without ``FastEpochMixin``): *stock/fast* is what the mixin buys.
+paired measurement also runs sklstm's ``SequenceNet`` in skorch's own epoch loop
+(:class:`SkorchLoopNet`: skorch's ``notify``, ``run_single_epoch`` with its
+``.item()`` per batch, train mode set every step): *stock/fast* is what sklstm's
+loop (``sklstm/training/loop.py``) buys.
 
 Run from the repository root, e.g.::
 
@@ -59,7 +63,7 @@ import numpy as np
 import skorch
 import torch
 from _machine import cpu_model  # benchmarks/_machine.py
-from skorch import NeuralNetClassifier
+from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import Callback
 from torch import nn
 from torch.utils.data import DataLoader
@@ -69,10 +73,22 @@ import sklstm.training.setup as net_setup
 from sklstm import LSTMClassifier
 from sklstm.data import BatchLoader
 from sklstm.network import LSTMNetwork
-from sklstm.training import SequenceNet, net_class
+from sklstm.training import SequenceNet
 from sklstm.training.optimizers import optimizer_defaults
 
 IMPLS = ("hand", "sklstm", "skorch")
+
+
+class SkorchLoopNet(SequenceNet):
+    """sklstm's net (its train step) in skorch's own epoch loop and bookkeeping."""
+
+    run_single_epoch, notify = NeuralNet.run_single_epoch, NeuralNet.notify
+    get_loss, on_batch_begin = NeuralNet.get_loss, NeuralNet.on_batch_begin
+
+    def in_training_mode(self, training=True):
+        return False  # skorch sets the mode at every step
+
+
 LR = 1e-3
 ADAM_KWARGS = optimizer_defaults(torch.optim.Adam, torch.device("cpu"), None)
 N_CLASSES = 2
@@ -211,6 +227,9 @@ def fit_sklstm(X, y, size, batch_size, epochs, seed, threads):
     est = LSTMClassifier(
         hidden_size=size.hidden_size, batch_size=batch_size, max_epochs=epochs, lr=LR,
         optimizer="adam", n_threads=threads, device="cpu", random_state=seed,
+        # the network the other two train (LSTMNetwork's defaults): the estimator's
+        # default readout is "concat" (last, max and mean), which costs more per step
+        pooling="last", downsample=1, tol=None,
         callbacks=[("cpu_timer", CpuEpochTimer())],
     )
     start = time.perf_counter()
@@ -293,12 +312,12 @@ def bench_paired(X, y, size, batch_size, threads, n_pairs, log):
             # the estimator builds its loader and net itself: swap the classes it uses
             net_setup.BatchLoader = LockstepBatchLoader
             if impl == "sklstm_stock":
-                net_setup.net_class = lambda: SequenceNet
+                net_setup.SequenceNet = SkorchLoopNet
             try:
                 fit_sklstm(X, y, size, batch_size, epochs, 1, threads)
             finally:
                 net_setup.BatchLoader = BatchLoader
-                net_setup.net_class = net_class
+                net_setup.SequenceNet = SequenceNet
         else:
             fit_skorch(X, y, size, batch_size, epochs, 1,
                        iterator_train=LockstepDataLoader)
@@ -462,9 +481,9 @@ def report(results, command, started, elapsed):
             "time); the sklstm/skorch side is everything from handing out one batch "
             "to asking for the next (fetching it, hooks, train step, history). "
             "*CPU mean*: ratio of mean CPU times, which keeps the rare costs (garbage "
-            "collection) that medians drop. *stock loop*: sklstm with the plain "
-            "`SequenceNet` (skorch's own epoch loop and hooks, no `FastEpochMixin`); "
-            "*stock/fast*: (stock loop/hand) / (sklstm/hand), the mixin's gain.\n\n"
+            "collection) that medians drop. *stock loop*: sklstm's `SequenceNet` in "
+            "skorch's own epoch loop and hooks (`SkorchLoopNet`: an `.item()` per batch); "
+            "*stock/fast*: (stock loop/hand) / (sklstm/hand), the gain of sklstm's loop.\n\n"
             + paired
             + f"\nsklstm/hand <= 1.05 (paired): {verdict(results, 'paired_sklstm_ratio')}\n"
         )

@@ -28,6 +28,9 @@ MOVED = {
         "batching", "containers", "tensors", "timesteps", "validation", "vocabulary")},
     "sklstm.resources.budget": "sklstm.resources.memory_budget",
     "sklstm.search.budget": "sklstm.search.trial_budget",
+    # 0.2.0.dev: the second training loop's module (pickles of its nets name it);
+    # sklstm.training says what its names stand for now
+    "sklstm.training._fast_epoch": "sklstm.training",
 }
 
 #: where the docs point users instead of a private module

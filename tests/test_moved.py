@@ -26,3 +26,22 @@ def test_the_data_classes_moved_from_training_to_data(name):
     with pytest.warns(FutureWarning, match=f"sklstm.data.{name}"):
         assert getattr(sklstm.training, name) is getattr(sklstm.data, name)
     assert name not in sklstm.training.__all__ and name in sklstm.data.__all__
+
+
+@pytest.mark.parametrize("name", ["FastSequenceNet", "net_class", "fast_epoch_supported"])
+def test_the_second_training_loops_names_warn_and_still_work(name):
+    with pytest.warns(FutureWarning, match=f"sklstm.training.{name} was removed"):
+        value = getattr(sklstm.training, name)
+    assert name not in sklstm.training.__all__
+    if name == "FastSequenceNet":
+        assert value is sklstm.training.SequenceNet
+    elif name == "net_class":
+        assert value() is sklstm.training.SequenceNet
+    else:
+        assert value() in (True, False)
+
+
+def test_a_pickle_of_the_second_loops_net_loads_as_the_one_loops():
+    module = importlib.import_module("sklstm.training._fast_epoch")
+    with pytest.warns(FutureWarning):
+        assert module.FastSequenceNet is sklstm.training.SequenceNet

@@ -13,10 +13,9 @@ names that the rest of sklstm calls:
   (``sklearn.utils._param_validation``: constraints, ``validate_params``,
   ``validate_parameter_constraints``), ``_fit_context``, ``_num_samples``,
   ``_safe_indexing``, and the override of ``BaseEstimator._validate_params``.
-* :mod:`sklstm._compat.skorch`: the per-batch speed-ups of the training loop
-  (``FastEpochMixin``, which overrides ``run_single_epoch``, ``notify`` and
-  ``_set_training``) and skorch's protected train-step helpers (``_set_training``,
-  ``_zero_grad_optimizer``, ``_step_optimizer``).
+* :mod:`sklstm._compat.skorch`: skorch's protected train-step helpers
+  (``_set_training``, ``_zero_grad_optimizer``, ``_step_optimizer``) and the names of
+  a net's modules and criteria (``_modules``, ``_criteria``).
 
 The rule: **nothing else in sklstm imports a private name of these libraries**
 (``tests/_compat`` reads the package source and checks it). A module

@@ -10,6 +10,10 @@ therefore equals the gradient of one batch of the effective size, including the
 last, smaller batch of an epoch; ``on_grad_computed`` callbacks (gradient
 clipping) and ``on_batch_*`` callbacks (per-batch LR schedules) run once per
 optimizer step, on the accumulated gradient.
+
+The epoch loop around the steps is :class:`~sklstm.training.loop.EpochLoopNet`'s
+(skorch's hooks and history, the batch losses read once per epoch); a step reads no
+tensor into Python either: the accumulated loss stays a tensor on the device.
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import warnings
 from collections.abc import Mapping
 
 import torch
-from skorch import NeuralNet
 from skorch.utils import TeeGenerator
 
 from .._compat.skorch import set_training, step_optimizer, zero_grad
@@ -27,12 +30,16 @@ from ..data.batching import split_batch
 from ..exceptions import MemoryBudgetError, MicroBatchShrunkWarning
 from ..resources.device import empty_cache
 from ..resources.memory_budget import OUT_OF_MEMORY, MemoryBudgetExceeded, format_bytes
+from .loop import EpochLoopNet
 
 __all__ = ["SequenceNet"]
 
 
-class SequenceNet(NeuralNet):
+class SequenceNet(EpochLoopNet):
     """A :class:`skorch.NeuralNet` with gradient accumulation in its train step.
+
+    Trains in sklstm's epoch loop (:class:`~sklstm.training.loop.EpochLoopNet`):
+    skorch's hooks and history, with the batch losses read once per epoch.
 
     Parameters
     ----------
@@ -156,8 +163,8 @@ class SequenceNet(NeuralNet):
         torch.Tensor
             The module's output for the batch.
         """
-        if self.precision is None:
-            return self._module_forward(x, **fit_params)
+        if self.precision is None or self.precision.dtype is None:  # float32: no
+            return self._module_forward(x, **fit_params)  # autocast, nothing to cast
         with self.precision.autocast():
             out = self._module_forward(x, **fit_params)
         # float32 outside the autocast region: the loss, and every prediction, is
@@ -190,7 +197,8 @@ class SequenceNet(NeuralNet):
         dict
             ``{"loss": unweighted mean loss, "y_pred": predictions}``.
         """
-        set_training(self, True)
+        if not self.in_training_mode(True):  # (skorch sets it every batch)
+            set_training(self, True)
         Xi, yi = batch
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
@@ -216,6 +224,8 @@ class SequenceNet(NeuralNet):
         return {"loss": total / n, "y_pred": torch.cat(preds)}
 
     def _notify_grad_computed(self, batch):
+        if not self.listeners("on_grad_computed"):  # (gradient clipping listens)
+            return
         self.notify(
             "on_grad_computed",
             named_parameters=TeeGenerator(self.get_all_learnable_params()),

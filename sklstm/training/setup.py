@@ -17,13 +17,13 @@ from skorch.dataset import ValidSplit
 from .._param_validation import plain_label
 from ..data.batching import BatchLoader
 from ..network import LSTMNetwork
-from ._fast_epoch import net_class
 from .checkpointing import CHECKPOINT_NAMES
 from .convergence import STOPPER, stopping_callback
 from .divergence import NAME as DIVERGENCE
 from .divergence import DivergenceGuard
 from .interrupts import SNAPSHOT, EpochSnapshot
 from .lr_scaling import warmup_scheduler
+from .net import SequenceNet
 from .progress import PROGRESS_NAMES, progress_callbacks
 
 __all__ = ["RESERVED_CALLBACK_NAMES", "build_callbacks", "build_net", "check_kernels_fit",
@@ -111,7 +111,7 @@ def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None):
         embedding = {"module__vocab_size": plan.vocab_size,
                      "module__embedding_dim": plan.embedding_dim,
                      "module__padding_idx": plan.padding_idx}
-    return net_class()(
+    return SequenceNet(
         module=LSTMNetwork,
         **{f"module__{field}": getattr(plan, field) for field in MODULE_FIELDS},
         **embedding,

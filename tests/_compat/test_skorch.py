@@ -1,6 +1,6 @@
 """sklstm._compat.skorch: the verified range, the fallbacks, and that nothing else
-reaches into skorch's internals. (The mixin's history and weights against skorch's own
-loop: tests/training/test_fast_epoch.py.)"""
+reaches into skorch's internals. (sklstm's epoch loop against skorch's own:
+tests/training/test_loop.py.)"""
 
 import ast
 import re
@@ -20,9 +20,9 @@ from . import PACKAGE, ROOT
 def test_installed_skorch_is_verified():
     assert compat.verified(), (
         f"skorch {skorch.__version__} lies outside VERIFIED = {compat.VERIFIED} of "
-        "sklstm/_compat/skorch.py: run tests/training/test_fast_epoch.py and this module "
+        "sklstm/_compat/skorch.py: run tests/training/test_loop.py and this module "
         "against it, read skorch's changes to the internals the module lists, then widen "
-        "VERIFIED (the estimators meanwhile train with the plain SequenceNet).")
+        "VERIFIED (meanwhile the module's functions use skorch's public attributes).")
 
 
 @pytest.mark.parametrize("version", ["1.0.0", "1.5.0", "2.0", "dev"])
@@ -45,6 +45,7 @@ def _stepped_net(seed):
 
     compat.set_training(net, False)
     mode = net.module_.training
+    assert compat.modules_and_criteria(net) == [net.module_, net.criterion_]
     compat.set_training(net, True)
     compat.step_optimizer(net, step_fn)
     return mode, net.module_.training, [p.detach().clone() for p in net.module_.parameters()]
@@ -60,9 +61,14 @@ def test_the_fallbacks_do_what_skorchs_helpers_do(monkeypatch):
     assert not all(np.allclose(p, 0) for p in public[2])
 
 
-#: skorch internals: protected methods called or overridden outside the fence.
+#: skorch internals: protected methods and attributes used or overridden outside the
+#: fence.
 _INTERNALS = re.compile(r"\._(set_training|zero_grad_optimizer|step_optimizer|get_param_names)"
-                        r"\(|def (run_single_epoch|_set_training|notify|_get_param_names)\(")
+                        r"\(|def (_set_training|_get_param_names)\(|\._(modules|criteria)\b")
+
+#: skorch's public methods that make up an epoch loop: sklstm overrides them in one
+#: module, its one loop.
+_LOOP = re.compile(r"def (run_single_epoch|notify|fit_loop)\(")
 
 
 def test_no_other_module_reaches_into_skorch():
@@ -75,3 +81,9 @@ def test_no_other_module_reaches_into_skorch():
             found[path.relative_to(ROOT).as_posix()] = lines
     found.pop("sklstm/_compat/skorch.py", None)
     assert not found, f"call skorch's internals through sklstm._compat.skorch: {found}"
+
+
+def test_one_module_holds_the_epoch_loop():
+    found = sorted(path.relative_to(ROOT).as_posix() for path in PACKAGE.rglob("*.py")
+                   if _LOOP.search(path.read_text(encoding="utf-8")))
+    assert found == ["sklstm/training/loop.py"]

@@ -1,7 +1,7 @@
-"""The per-batch speed-ups (FastSequenceNet) must leave skorch's behaviour unchanged.
+"""sklstm's epoch loop (sklstm.training.loop) must train as skorch's own loop does.
 
-Each case fits once with FastSequenceNet and once with the plain SequenceNet, whose
-epoch loop, hooks and bookkeeping are skorch's own; histories (values and key order)
+Each case fits once with SequenceNet and once with :class:`StockLoopNet`, the same net
+in skorch's own epoch loop, hooks and bookkeeping; histories (values and key order)
 and weights must match exactly.
 """
 
@@ -10,7 +10,9 @@ import json
 import numpy as np
 import pytest
 import torch
+from skorch import NeuralNet
 from skorch.callbacks import Callback, LRScheduler
+from skorch.utils import TeeGenerator
 from torch import nn
 from torch.optim.lr_scheduler import StepLR
 
@@ -19,9 +21,27 @@ from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.data.batching import BatchLoader
 from sklstm.data.tensors import SequenceDataset
 from sklstm.network import LSTMNetwork
-from sklstm.training import FastSequenceNet, SequenceNet
+from sklstm.training import SequenceNet
 
 from ..settings import TINY
+
+
+class StockLoopNet(SequenceNet):
+    """SequenceNet's train step in skorch's own epoch loop: skorch's ``notify``,
+    ``run_single_epoch`` (an ``.item()`` per batch), ``get_loss`` and history rows,
+    train mode set at every step and every ``on_grad_computed`` notified."""
+
+    notify = NeuralNet.notify
+    run_single_epoch = NeuralNet.run_single_epoch
+    get_loss = NeuralNet.get_loss
+    on_batch_begin = NeuralNet.on_batch_begin
+
+    def in_training_mode(self, training=True):
+        return False
+
+    def _notify_grad_computed(self, batch):
+        self.notify("on_grad_computed", named_parameters=TeeGenerator(
+            self.get_all_learnable_params()), batch=batch, training=True)
 
 
 class BatchRecorder(Callback):
@@ -93,7 +113,7 @@ CASES = {
 
 
 def _fit(monkeypatch, net_class, cls, params, X, y):
-    monkeypatch.setattr(base, "net_class", lambda: net_class)
+    monkeypatch.setattr(base, "SequenceNet", net_class)
     est = cls(**{**TINY, **params})
     est.fit(X, y)
     return est
@@ -113,8 +133,9 @@ def _strip_durations(history):
 @pytest.mark.parametrize("case", list(CASES))
 def test_same_history_and_weights_as_skorch(monkeypatch, case):
     cls, params, X_, y_ = CASES[case]
-    fast = _fit(monkeypatch, FastSequenceNet, cls, params, X_, y_)
-    ref = _fit(monkeypatch, SequenceNet, cls, params, X_, y_)
+    fast = _fit(monkeypatch, SequenceNet, cls, params, X_, y_)
+    ref = _fit(monkeypatch, StockLoopNet, cls, params, X_, y_)
+    assert type(fast.net_) is SequenceNet and type(ref.net_) is StockLoopNet
     _strip_durations(fast.net_.history)
     _strip_durations(ref.net_.history)
     _assert_same(fast, ref)
@@ -122,9 +143,9 @@ def test_same_history_and_weights_as_skorch(monkeypatch, case):
 
 def test_interrupted_epoch_keeps_the_losses_so_far():
     """skorch ends a fit quietly on KeyboardInterrupt; the batches run so far keep their
-    losses in the history (the fast path reads them once, at the end of the epoch)."""
+    losses in the history (sklstm's loop reads them once, when the epoch breaks off)."""
     nets = []
-    for net_class in (FastSequenceNet, SequenceNet):
+    for net_class in (SequenceNet, StockLoopNet):
         Interrupting.calls = 0
         torch.manual_seed(0)
         net = net_class(LSTMNetwork, module__n_inputs=3, module__n_outputs=2,
@@ -145,6 +166,42 @@ def test_interrupted_epoch_keeps_the_losses_so_far():
     assert json.dumps(list(nets[0].history)) == json.dumps(list(nets[1].history))
 
 
-def test_the_installed_skorch_gets_the_speed_ups():
-    # (tests/_compat/test_skorch.py fails loudly on a skorch outside the verified range)
-    assert type(LSTMClassifier(**TINY).fit(X, Y).net_) is FastSequenceNet
+def test_the_estimators_train_in_sklstms_loop():
+    assert type(LSTMClassifier(**TINY).fit(X, Y).net_) is SequenceNet
+
+
+class LossSeenAtBatchEnd(Callback):
+    """What a callback that needs every batch's loss as the batch ends reads: the
+    ``loss`` argument (the history row gets it when the epoch ends)."""
+
+    def initialize(self):
+        self.seen_, self.row_had_it_ = [], []
+        return self
+
+    def on_batch_end(self, net, loss=None, training=False, **kwargs):
+        if training:
+            self.seen_.append(loss.item())
+            self.row_had_it_.append("train_loss" in net.history[-1, "batches", -1])
+
+
+def test_a_batch_row_gets_its_loss_at_the_epochs_end():
+    est = LSTMClassifier(**{**TINY, "batch_size": 16}, callbacks=[("seen", LossSeenAtBatchEnd())])
+    est.fit(X, Y)
+    seen = dict(est.net_.callbacks_)["seen"]
+    rows = [row for epoch in est.history_ for row in epoch["batches"]]
+    assert seen.seen_ == [row["train_loss"] for row in rows]
+    assert not any(seen.row_had_it_)
+
+
+def test_a_replaced_module_is_put_in_train_mode():
+    """The per-epoch list of modules follows a module replaced outside a fit."""
+    net = SequenceNet(LSTMNetwork, module__n_inputs=3, module__n_outputs=2,
+                      module__hidden_size=4, module__dropout=0.5, criterion=nn.CrossEntropyLoss,
+                      max_epochs=1, train_split=None, verbose=0).initialize()
+    batch = (torch.zeros(4, 5, 3), torch.zeros(4, dtype=torch.int64))
+    net.train_step(batch)
+    assert net.in_training_mode(True)
+    net.set_params(module__hidden_size=6)  # a new module, in eval mode
+    net.module_.eval()
+    net.train_step(batch)
+    assert net.module_.training and net.module_.lstm.hidden_size == 6

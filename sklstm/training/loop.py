@@ -1,0 +1,272 @@
+"""sklstm's epoch loop: skorch's hooks and history, with no tensor read per batch.
+
+skorch's ``NeuralNet.run_single_epoch`` reads every batch's loss with ``.item()``. On
+a GPU that makes the host wait for the device at every batch, so none of the loop's
+Python work overlaps the GPU's (the H200 run of 2026-12-04 found this sync and the data
+layer's in every batch of fits that took 1.3-1.4x a hand-written loop).
+:class:`EpochLoopNet` overrides that public method with one that keeps the batch
+losses on the device and reads them with one ``.tolist()`` when the epoch ends (or
+breaks off); nothing else of the loop converts a tensor to a Python value during the
+batches (``tests/training/test_host_sync.py`` counts them).
+
+What stays skorch's: every hook is notified at the same point, with the same
+arguments (``on_batch_end`` gets the step's ``loss`` and ``y_pred`` as tensors), and
+the history ends each epoch with the same rows, keys, key order and values as under
+skorch's loop (``tests/training/test_loop.py`` compares history and weights). What
+differs during an epoch: a batch row gets its ``<prefix>_loss`` at the epoch's end, so
+a callback that must see the loss of each batch as it ends reads the ``loss`` argument
+of ``on_batch_end`` (a tensor: reading it waits for the device). The only history
+that is not skorch's plain :class:`skorch.history.History` (skorch's distributed one,
+which keeps its own store) gets each loss as the batch ends, as skorch writes it.
+
+The loop also does once per epoch what skorch does once per batch although it cannot
+change within an epoch: finding the callbacks that implement a per-batch hook
+(:meth:`EpochLoopNet.notify`) and listing the modules whose train mode a training
+step sets (:meth:`EpochLoopNet.in_training_mode`). A small LSTM's step takes a few
+hundred microseconds on a CPU, so these few microseconds per batch are measurable
+(``benchmarks/bench_fit_speed.py``). All of it uses skorch's public API: ``notify``
+and ``run_single_epoch`` are skorch's documented methods, callbacks are
+``callbacks_``, and :class:`~skorch.history.History` is a ``list`` of epoch dicts;
+the names of the net's modules and criteria are skorch's internals, read through
+:func:`sklstm._compat.skorch.modules_and_criteria`.
+"""
+
+from __future__ import annotations
+
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+from skorch.dataset import get_len
+from skorch.history import History
+from skorch.utils import to_tensor
+
+from .._compat.skorch import modules_and_criteria
+
+__all__ = ["BATCH_HOOKS", "EpochLoopNet"]
+
+#: The hooks skorch notifies once per batch; the others end the per-epoch caches.
+BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
+_TRAIN = torch.nn.Module.train
+
+
+def _overrides(obj, method_name, base):
+    """Whether ``obj.<method_name>`` does something: ``base``'s empty hook is not
+    overridden on the class nor set on the instance."""
+    return (method_name in getattr(obj, "__dict__", {})
+            or getattr(type(obj), method_name, None) is not getattr(base, method_name))
+
+
+def _batch_len(X):
+    """Samples in a batch's ``X``, as skorch's ``get_len`` counts them."""
+    if isinstance(X, torch.Tensor):
+        return X.shape[0]  # (get_len's checks cost more than the answer)
+    if type(X) is dict and isinstance(X.get("x"), torch.Tensor):  # a padded batch
+        return X["x"].shape[0]
+    return get_len(X)
+
+
+class EpochLoopNet(NeuralNet):
+    """A :class:`skorch.NeuralNet` whose epoch loop reads the batch losses once per epoch.
+
+    The base of :class:`~sklstm.training.SequenceNet`; the module docstring says what
+    differs from skorch's loop (only when a batch row gets its loss) and why.
+    Parameters are :class:`skorch.NeuralNet`'s.
+    """
+
+    # -- per-epoch caches ---------------------------------------------------------------
+    def _epoch_cache(self):
+        # dropped by notify at every hook that is not a batch's, and here when the
+        # callbacks, module or criterion were replaced since (initialize, set_params,
+        # train steps run by hand outside a fit)
+        state = self.__dict__
+        key = (state.get("callbacks_"), state.get("module_"), state.get("criterion_"))
+        cache = state.get("_per_epoch")
+        if cache is None or any(a is not b for a, b in zip(cache["key"], key, strict=True)):
+            # in __dict__ directly: skorch's __setattr__ is slow, and this cache is no
+            # parameter or fitted attribute of the net
+            cache = state["_per_epoch"] = {"key": key}
+        return cache
+
+    def listeners(self, method_name):
+        """The bound methods a per-batch hook calls, in skorch's order (the net first).
+
+        Looked up once per epoch: callbacks are only added or replaced between fits,
+        :meth:`notify` drops the list at every hook that is not a batch's, and a net
+        whose callbacks, module or criterion were replaced looks them up afresh.
+
+        Parameters
+        ----------
+        method_name : str
+            One of :data:`BATCH_HOOKS`.
+
+        Returns
+        -------
+        list of callable
+            The hooks that do something (skorch's empty defaults left out).
+        """
+        cache = self._epoch_cache()
+        hooks = cache.get(method_name)
+        if hooks is None:
+            hooks = [getattr(self, method_name)] if _overrides(self, method_name,
+                                                               NeuralNet) else []
+            hooks += [getattr(cb, method_name) for _, cb in self.callbacks_
+                      if _overrides(cb, method_name, Callback)]
+            cache[method_name] = hooks
+        return hooks
+
+    def notify(self, method_name, **cb_kwargs):
+        """skorch's ``notify``; a per-batch hook calls only the methods that do something.
+
+        Parameters
+        ----------
+        method_name : str
+            The hook (``"on_batch_end"``...).
+        **cb_kwargs : dict
+            The hook's arguments.
+        """
+        if method_name not in BATCH_HOOKS:
+            self.__dict__.pop("_per_epoch", None)
+            return super().notify(method_name, **cb_kwargs)
+        for hook in self.listeners(method_name):
+            hook(self, **cb_kwargs)
+        return None
+
+    def in_training_mode(self, training=True):
+        """Whether every module and criterion (with their submodules) is in that mode.
+
+        A training step sets train mode every batch, as skorch's does;
+        ``nn.Module.train`` walks the module tree through the slow ``__setattr__``,
+        so the step skips it when nothing changed the mode. The modules are listed
+        once per epoch; a module class that overrides ``train`` (which may do more
+        than set the flag) makes this False, so the step always calls it.
+
+        Parameters
+        ----------
+        training : bool, default=True
+            The mode asked for.
+
+        Returns
+        -------
+        bool
+        """
+        cache = self._epoch_cache()
+        members = cache.get("modes", False)
+        if members is False:
+            members = tuple(m for top in modules_and_criteria(self)
+                            if isinstance(top, torch.nn.Module) for m in top.modules())
+            if any(type(m).train is not _TRAIN for m in members):
+                members = None
+            cache["modes"] = members
+        return members is not None and all(m.training is training for m in members)
+
+    # -- the loop -----------------------------------------------------------------------
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """skorch's ``get_loss``, without ``to_tensor`` for a target already on the
+        net's device (``BatchLoader``'s batches are), which it would return unchanged.
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor
+            The module's output.
+        y_true : torch.Tensor or array-like
+            The targets.
+        X : object, default=None
+            The batch's input (unused, as in skorch).
+        training : bool, default=False
+            Whether the loss is a training step's (unused, as in skorch).
+
+        Returns
+        -------
+        torch.Tensor
+            The criterion's loss.
+        """
+        if not (isinstance(y_true, torch.Tensor) and (
+                self.device is None or y_true.device == torch.device(self.device))):
+            y_true = to_tensor(y_true, device=self.device)
+        return self.criterion_(y_pred, y_true)
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        """Open the batch's history row, as skorch does (``History.new_batch`` would
+        reach the epoch through ``History.__getitem__``, which copies every epoch).
+
+        Parameters
+        ----------
+        net : EpochLoopNet
+            This net (skorch's hook signature).
+        batch : tuple, default=None
+            The batch.
+        training : bool, default=False
+            Whether it is a training batch.
+        **kwargs : dict
+            skorch's hook arguments.
+        """
+        if type(self.history) is History:
+            list.__getitem__(self.history, -1)["batches"].append({})
+        else:
+            super().on_batch_begin(net, batch=batch, training=training, **kwargs)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """One epoch of training or validation: skorch's loop, the losses read once.
+
+        The same hooks as skorch's, in the same order, and at the epoch's end the same
+        history: per batch ``<prefix>_loss`` and ``<prefix>_batch_size``, then
+        ``<prefix>_batch_count``. The losses are kept as tensors on the device and
+        written into their rows with one ``.tolist()`` when the epoch ends, also when
+        it breaks off (Ctrl-C, an error): the rows of the batches that ran keep them.
+
+        Parameters
+        ----------
+        iterator : Iterable or None
+            The batches; None skips the phase, as in skorch.
+        training : bool
+            Whether the batches are training batches (passed to the hooks).
+        prefix : str
+            ``"train"`` or ``"valid"``: the history keys' prefix.
+        step_fn : callable
+            ``train_step`` or ``validation_step``: returns ``{"loss": tensor, ...}``.
+        **fit_params : dict
+            Passed to ``step_fn``.
+        """
+        if iterator is None:
+            return
+        loss_key, size_key = prefix + "_loss", prefix + "_batch_size"
+        plain = type(self.history) is History
+        rows, losses = [], []
+        batch_count = 0
+        try:
+            for batch in iterator:
+                self.notify("on_batch_begin", batch=batch, training=training)
+                step = step_fn(batch, **fit_params)
+                size = _batch_len(batch[0] if isinstance(batch, (tuple, list)) else batch)
+                if plain:  # the row on_batch_begin opened; its loss comes at the end
+                    row = list.__getitem__(self.history, -1)["batches"][-1]
+                    rows.append((row, len(row)))  # where skorch would write the loss
+                    losses.append(step["loss"].detach())
+                    row[size_key] = size
+                else:  # a history with a store of its own: skorch's way, and its .item()
+                    self.history.record_batch(loss_key, step["loss"].item())
+                    self.history.record_batch(size_key, size)
+                self.notify("on_batch_end", batch=batch, training=training, **step)
+                batch_count += 1
+        finally:
+            _write_losses(rows, losses, loss_key)
+        self.history.record(prefix + "_batch_count", batch_count)
+
+
+def _write_losses(rows, losses, key):
+    """Write the epoch's batch losses into their rows (the only read of the losses in
+    an epoch), each where skorch's ``record_batch`` puts it: after what the hooks of
+    the step recorded (``on_grad_computed``), before the batch size and the rest."""
+    if not losses:
+        return
+    # (one element each, as .item() needs: 0-d, or (1,) from some criteria)
+    values = torch.stack(losses).reshape(-1).tolist()
+    for (row, position), value in zip(rows, values, strict=True):
+        items = list(row.items())
+        if key in row:  # a hook wrote the key after skorch would have: its value stays
+            value = row[key]
+            items = [item for item in items if item[0] != key]
+        items.insert(position, (key, value))
+        row.clear()
+        row.update(items)

@@ -1,0 +1,179 @@
+"""No tensor is read into Python during the training batches of an epoch.
+
+On a GPU every such read (``.item()``, ``float(t)``, ``bool(t)``...) makes the host
+wait for the device, so no Python work of the loop overlaps the GPU's. On the CPU the
+same reads are counted here: every conversion method of ``torch.Tensor`` is wrapped
+with a counter that is on from the start of the second training batch of an epoch to
+the end of its last batch (the first batch and the epoch's end, where the losses are
+read once, lie outside). On CUDA, torch's own sync detector checks the same window.
+
+The data are dense (no padding): the padded data layer still reads the batch's longest
+length per batch (``sklstm/data``, issue 20), which is not the training loop's.
+"""
+
+import collections
+import traceback
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+
+from sklstm import LSTMClassifier, LSTMRegressor
+
+#: torch.Tensor methods that hand a tensor's value to Python.
+CONVERSIONS = ("item", "tolist", "numpy", "__float__", "__int__", "__bool__", "__index__",
+               "cpu")
+
+N, STEPS, FEATURES = 96, 6, 3
+
+
+class BatchWindow(Callback):
+    """Marks the training batches of the first epoch from the second batch on."""
+
+    def __init__(self, start, stop):
+        self.start, self.stop = start, stop
+
+    def initialize(self):
+        self.batch_ = 0
+        return self
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if training:  # (validation batches are no training batches)
+            self.batch_ += 1
+            if self.batch_ == 2:
+                self.start()
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and self.batch_ == net_batches(net):
+            self.stop()
+
+    def on_epoch_end(self, net, **kwargs):
+        self.stop()
+        self.batch_ = -10**9  # count the first epoch only
+
+
+def net_batches(net):
+    return len(net.train_iterator_)
+
+
+class ConversionCounter:
+    """Counts the calls of :data:`CONVERSIONS` while on, with where they came from."""
+
+    def __init__(self, monkeypatch):
+        self.on = False
+        self.calls = collections.Counter()
+        for name in CONVERSIONS:
+            monkeypatch.setattr(torch.Tensor, name, self._wrap(name, getattr(torch.Tensor, name)))
+
+    def _wrap(self, name, method):
+        def counted(tensor, *args, **kwargs):
+            if self.on:
+                self.on = False  # the stack summary must not count itself
+                try:
+                    frame = traceback.extract_stack(limit=2)[0]  # the caller
+                    self.calls[f"{name} at {frame.filename}:{frame.lineno}"] += 1
+                finally:
+                    self.on = True
+            return method(tensor, *args, **kwargs)
+        return counted
+
+    def start(self):
+        self.on = True
+
+    def stop(self):
+        self.on = False
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(N, STEPS, FEATURES)).astype(np.float32)
+    return X, np.where(X[:, -1, 0] > 0, "a", "b"), X[:, -2:, 1].sum(axis=1)
+
+
+X, Y, Y_REG = _data()
+
+CASES = {
+    "plain": (LSTMClassifier, dict(batch_size=8), Y),
+    "accumulation": (LSTMClassifier, dict(batch_size=8, accumulation_steps=2), Y),
+    "gradient_clip": (LSTMClassifier, dict(batch_size=8, gradient_clip=1.0), Y),
+    "regressor_early_stopping": (LSTMRegressor, dict(
+        batch_size=8, early_stopping=True, n_iter_no_change=5), Y_REG),
+    # skorch's ProgressBar reads each batch's row: the loss is not there yet, not read
+    "progress_bar": (LSTMClassifier, dict(batch_size=8, verbose=1), Y),
+}
+
+
+def _fit(cls, params, y, start, stop):
+    est = cls(hidden_size=4, max_epochs=2, tol=None, lr=0.01, random_state=0, n_threads=1,
+              device="cpu", callbacks=[BatchWindow(start, stop)], **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return est.fit(X, y)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_no_tensor_is_read_during_training_batches(monkeypatch, case):
+    cls, params, y = CASES[case]
+    counter = ConversionCounter(monkeypatch)
+    # (functions, not bound methods: the estimator deep-copies its callbacks)
+    est = _fit(cls, params, y, lambda: counter.start(), lambda: counter.stop())
+    # the losses are still there, as floats, one per training step
+    rows = [row for row in est.history_[0]["batches"] if "train_loss" in row]
+    assert len(rows) >= 5 and all(isinstance(row["train_loss"], float) for row in rows)
+    assert dict(counter.calls) == {}, (
+        f"{sum(counter.calls.values()) / (len(rows) - 1):.2f} conversions per batch")
+
+
+def test_the_counter_sees_a_conversion(monkeypatch):
+    """The test above can fail: a callback that reads the loss every batch is counted."""
+
+    class ReadsLoss(Callback):
+        def on_batch_end(self, net, loss=None, **kwargs):
+            if loss is not None:
+                loss.item()
+
+    counter = ConversionCounter(monkeypatch)
+    est = LSTMClassifier(hidden_size=4, max_epochs=1, tol=None, random_state=0, n_threads=1,
+                         device="cpu", batch_size=8,
+                         callbacks=[ReadsLoss(),  # (before the window closes)
+                                    BatchWindow(lambda: counter.start(), lambda: counter.stop())])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, Y)
+    assert sum(counter.calls.values()) >= len(est.history_[0]["batches"]) - 1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("case", ["plain", "accumulation", "gradient_clip"])
+def test_no_host_device_sync_during_training_batches(case):
+    """torch's sync detector ("warn") from the second training batch to the last: every
+    synchronizing call it reports there is counted, with where it came from."""
+    cls, params, y = CASES[case]
+    caught = []
+
+    def start():
+        recorder = warnings.catch_warnings(record=True)
+        caught.append((recorder, recorder.__enter__()))
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+
+    def stop():
+        torch.cuda.set_sync_debug_mode("default")
+        if caught and caught[-1][0] is not None:
+            recorder, records = caught.pop()
+            recorder.__exit__(None, None, None)
+            caught.append((None, records))
+
+    try:
+        est = cls(hidden_size=4, max_epochs=2, tol=None, lr=0.01, random_state=0,
+                  n_threads=1, device="cuda", callbacks=[BatchWindow(start, stop)], **params)
+        est.fit(X, y)
+    finally:
+        stop()
+    syncs = collections.Counter(f"{w.filename}:{w.lineno}" for _, records in caught
+                                for w in records if "synchroniz" in str(w.message))
+    assert len(caught) == 1 and syncs == {}, (
+        f"{sum(syncs.values()) / (len(est.history_[0]['batches']) - 1):.2f} syncs per batch")
+    assert all(isinstance(row["train_loss"], float) for row in est.history_[0]["batches"])

@@ -137,3 +137,4 @@ def test_indices_of_data_on_the_gpu_are_on_the_gpu():
     cpu = BatchLoader(SequenceDataset(X, torch.arange(20)), batch_size=8, shuffle=True, seed=0)
     for (xb, yb), (xc, yc) in zip(loader, cpu, strict=True):
         assert xb.is_cuda and torch.equal(yb.cpu(), yc)  # the same order as on the CPU
+        assert torch.equal(xb.cpu(), xc)

@@ -17,7 +17,8 @@ import torch
 
 __all__ = ["OUT_OF_MEMORY", "bf16_lstm_problem", "device_memory", "empty_cache",
            "fits_on_device", "is_cuda", "memory_cap", "peak_allocated", "reserved_memory",
-           "reset_peak", "resolve_device", "rng_devices", "synchronize"]
+           "reset_peak", "resolve_device", "rng_devices", "rng_state", "set_rng_state",
+           "synchronize"]
 
 #: torch's out-of-memory error (``torch.OutOfMemoryError`` from torch 2.5 on, the
 #: alias ``torch.cuda.OutOfMemoryError`` before).
@@ -110,6 +111,30 @@ def rng_devices(device):
     []
     """
     return [device] if is_cuda(device) else []
+
+
+def rng_state(device):
+    """The random states a fit on ``device`` draws from, as tensors: torch's CPU
+    generator (initialization, shuffling seeds) and, on CUDA, the device's (dropout
+    draws there), so that a checkpointed fit resumes with both.
+
+    Examples
+    --------
+    >>> sorted(rng_state("cpu"))
+    ['cpu']
+    """
+    state = {"cpu": torch.get_rng_state()}
+    if is_cuda(device):
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(state, device):
+    """Set the random states :func:`rng_state` returned; a CUDA state only on CUDA (a
+    fit checkpointed on the CPU resumes on CUDA with the CUDA seed of its start)."""
+    torch.set_rng_state(state["cpu"])
+    if is_cuda(device) and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
 
 
 def synchronize(device):

@@ -19,11 +19,11 @@ import json
 import os
 
 import numpy as np
-import torch
 from safetensors.torch import load_file, save_file
 from skorch.callbacks import Callback, Checkpoint
 
 from ..data.streaming import iter_row_chunks
+from ..resources.device import rng_state, set_rng_state
 
 __all__ = ["CHECKPOINT_NAMES", "FitCheckpoint", "check_checkpoint_directory"]
 
@@ -37,13 +37,14 @@ _FREE = ("checkpoint", "max_epochs", "verbose", "n_threads", "device", "callback
 
 
 class _RngCheckpoint(Callback):
-    """Writes torch's random state after every epoch (dropout draws from it)."""
+    """Writes torch's random states after every epoch (dropout draws from them): the
+    CPU's and, for a fit on CUDA, the device's."""
 
     def __init__(self, path):
         self.path = path
 
     def on_epoch_end(self, net, **kwargs):
-        save_file({"cpu": torch.get_rng_state()}, self.path)
+        save_file(rng_state(net.device), self.path)
 
 
 def _digest(seqs, y):
@@ -245,7 +246,7 @@ class FitCheckpoint:
             net.load_params(checkpoint=self.skorch)  # torch.load(weights_only=True) inside
             rng = os.path.join(self.directory, _RNG)
             if os.path.exists(rng):
-                torch.set_rng_state(load_file(rng)["cpu"])
+                set_rng_state(load_file(rng), net.device)
         except Exception as exc:  # a damaged or foreign file: never unpickled
             raise ValueError(
                 f"checkpoint {self.directory!r} cannot be loaded ({type(exc).__name__}: "

@@ -201,3 +201,22 @@ def test_the_bfloat16_probe_runs_the_lstm_as_the_network_does():
     # there too, and a device it cannot use is an answer, not an error
     assert device_api._bf16_lstm_error("cpu") is None
     assert "cannot run an LSTM in bfloat16 on meta" in device_api._bf16_lstm_error("meta")
+
+
+def test_the_random_states_of_a_fit_round_trip():
+    from sklstm.resources.device import rng_state, set_rng_state
+
+    state = rng_state("cpu")
+    first = torch.rand(3)
+    set_rng_state(state, "cpu")
+    assert torch.equal(torch.rand(3), first) and list(state) == ["cpu"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_cuda_fit_s_random_states_hold_the_device_s():
+    from sklstm.resources.device import rng_state, set_rng_state
+
+    state = rng_state("cuda")
+    first = torch.rand(3, device="cuda")
+    set_rng_state(state, "cuda")
+    assert torch.equal(torch.rand(3, device="cuda"), first) and "cuda" in state

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -155,8 +156,26 @@ def _where_the_data_live(base, batches):
     return order.split([len(idx) for idx in batches])
 
 
+_READER = {}  # process id -> its one reading thread, made on first use
+
+
+def _reader():
+    """The one thread every loader over a store reads on, for the life of the process.
+
+    One thread, not one per pass: glibc gives each new thread a malloc arena of its
+    own and keeps what is freed there, so a thread per epoch or per prediction left a
+    search's process holding several batches' worth of memory per pass (measured:
+    3-fold cross-validation on a 120 MiB store grew the resident set by 324 MiB with a
+    thread per pass, the fits alone by 56 MiB).
+    """
+    pid = os.getpid()  # a forked child has the executor but not its thread: a new one
+    if pid not in _READER:
+        _READER[pid] = ThreadPoolExecutor(1, thread_name_prefix="sklstm-read-ahead")
+    return _READER[pid]
+
+
 def _read_ahead(take, keys):
-    """``take(key)`` for every key, :data:`READ_AHEAD` batches ahead, on one thread.
+    """``take(key)`` for every key, :data:`READ_AHEAD` batches ahead, on a thread.
 
     Why a thread and not torch's ``DataLoader(num_workers=...)``: worker processes
     send every batch back through a pipe (a copy, plus pickling), while a thread
@@ -165,17 +184,17 @@ def _read_ahead(take, keys):
     decided before (the loader's generator is only used in this thread's caller).
     """
     keys = iter(keys)
-    with ThreadPoolExecutor(1, thread_name_prefix="sklstm-read-ahead") as pool:
-        pending = deque(pool.submit(take, key) for key in itertools.islice(keys, READ_AHEAD))
-        try:
-            while pending:
-                batch = pending.popleft().result()
-                for key in itertools.islice(keys, 1):
-                    pending.append(pool.submit(take, key))
-                yield batch
-        finally:  # a fit that stops early leaves no read running on
-            for future in pending:
-                future.cancel()
+    pool = _reader()
+    pending = deque(pool.submit(take, key) for key in itertools.islice(keys, READ_AHEAD))
+    try:
+        while pending:
+            batch = pending.popleft().result()
+            for key in itertools.islice(keys, 1):
+                pending.append(pool.submit(take, key))
+            yield batch
+    finally:  # a pass that stops early leaves no read of its own queued
+        for future in pending:
+            future.cancel()
 
 
 def split_batch(X, size):

@@ -138,3 +138,27 @@ def test_indices_of_data_on_the_gpu_are_on_the_gpu():
     for (xb, yb), (xc, yc) in zip(loader, cpu, strict=True):
         assert xb.is_cuda and torch.equal(yb.cpu(), yc)  # the same order as on the CPU
         assert torch.equal(xb.cpu(), xc)
+
+
+def test_every_pass_over_a_store_reads_on_the_one_reading_thread(tmp_path):
+    import threading
+
+    from sklstm.data.store import SequenceStore
+    from sklstm.data.timesteps import to_sequences
+
+    store = SequenceStore.write(tmp_path / "s", [np.ones((n, 1)) for n in range(1, 30)])
+    seqs = to_sequences(store, LSTMRegressor(), reset=True)
+    dataset = SequenceDataset.from_sequences(seqs, np.zeros(29, np.float32))
+    seen = set()
+    take = dataset.take
+
+    def recording_take(idx):
+        seen.add(threading.get_ident())
+        return take(idx)
+
+    dataset.take = recording_take
+    for seed in range(3):  # three epochs, and a sequential pass
+        list(BatchLoader(dataset, batch_size=4, shuffle=True, seed=seed))
+    list(BatchLoader(dataset, batch_size=4))
+    # one thread for them all: a thread per pass left a malloc arena per pass behind
+    assert len(seen) == 1 and threading.get_ident() not in seen

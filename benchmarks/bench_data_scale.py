@@ -17,7 +17,10 @@ call (torch and the model are loaded first):
 * ``grid``: ``GridSearchCV(..., cv=3)`` of the same estimator over the store (at 5x
   only: three fits and three scorings);
 * ``epoch``: at 1x the limit, the same epoch on the store and on the same data held in
-  memory (a list of arrays, no limit), interleaved ``--repeats`` times; median ratio.
+  memory (a list of arrays, no limit), interleaved ``--repeats`` times; median ratio;
+* ``--memmap-3d``: instead of all that, the issue's float32 case: one epoch of
+  ``LSTMClassifier(hidden_size=32, batch_size=256)`` on an ``np.load(mmap_mode="r")``
+  array of 80,000 x 200 x 8 (488 MiB), RssAnon growth printed (no limit set).
 
 Run from the repository root::
 
@@ -130,8 +133,10 @@ def measure(spec):
     from sklstm import LSTMClassifier
     from sklstm.data.store import SequenceStore
 
-    torch.set_num_threads(spec["threads"])
     warnings.simplefilter("ignore")
+    if spec["kind"] == "memmap_3d":
+        return _memmap_3d()
+    torch.set_num_threads(spec["threads"])
     store = SequenceStore.open(spec["path"])
     y = np.load(spec["path"] + "-y.npy")
     X = store.load() if spec["in_memory"] else store
@@ -151,6 +156,35 @@ def measure(spec):
     return {"growth": memory.growth, "seconds": time.perf_counter() - start,
             "epoch": est.history_[-1]["dur"] if spec["kind"] != "grid" else None,
             "n_samples": len(store), "data_bytes": store.nbytes}
+
+
+def _memmap_3d():
+    """One epoch on a float32 memory-mapped 80,000 x 200 x 8 array; RssAnon growth."""
+    import torch
+
+    from sklstm import LSTMClassifier
+
+    torch.set_num_threads(1)
+    path = Path(tempfile.mkdtemp(prefix="sklstm-3d-")) / "X.npy"
+    try:
+        X = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32,
+                                      shape=(80_000, 200, 8))
+        rng = np.random.default_rng(0)
+        for start in range(0, len(X), 5000):  # written a block at a time
+            X[start:start + 5000] = rng.normal(size=(5000, 200, 8))
+        X.flush()
+        del X
+        X = np.load(path, mmap_mode="r")
+        y = (np.arange(len(X)) % 2).astype(np.int64)
+        params = dict(hidden_size=32, batch_size=256, max_epochs=1, tol=None, device="cpu",
+                      random_state=0, downsample=1)
+        LSTMClassifier(**params).fit(X[:512], y[:512])  # the one-time costs first
+        with RssAnonPeak() as memory:
+            est = LSTMClassifier(**params).fit(X, y)
+        return {"growth": memory.growth, "data_bytes": int(X.nbytes),
+                "epoch": est.history_[-1]["dur"]}
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def _run(spec):
@@ -177,10 +211,15 @@ def main():
     parser.add_argument("--dir", default=None, help="where the stores go (default: a "
                         "temporary directory, removed after)")
     parser.add_argument("--out", default="benchmarks/results/data_scale.md")
+    parser.add_argument("--memmap-3d", action="store_true", help="only the float32 "
+                        "memory-mapped 80,000 x 200 x 8 case")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(json.loads(args.measure))))
+        return
+    if args.memmap_3d:
+        print(json.dumps(_run({"kind": "memmap_3d"})))
         return
     limit = _bytes(args.limit)
     repeats = 1 if args.quick else args.repeats

@@ -352,6 +352,50 @@ class SequenceStore:
                                                                strict=True)]
         return [self._mapped(seq, batched=False) for seq in seqs] if self._maps else seqs
 
+    def read_steps(self, positions, n_steps=None, keep="last"):
+        """At most ``n_steps`` timesteps of each sequence at ``positions``, gathered
+        in one read: ``(steps, counts)``.
+
+        What a padded batch of a ragged store needs, without a Python loop over its
+        sequences: the timesteps kept of every sequence, one after the other, and how
+        many each has. One gather from the file (numpy's, which releases the GIL)
+        costs a fraction of slicing every sequence one by one.
+
+        Parameters
+        ----------
+        positions : array-like of int
+            Positions in this view.
+        n_steps : int or None, default=None
+            Timesteps kept of each sequence; None keeps all.
+        keep : {"last", "first"}, default="last"
+            Which timesteps ``n_steps`` keeps.
+
+        Returns
+        -------
+        steps : ndarray
+            ``(counts.sum(),)`` or ``(counts.sum(), n_features)``, the :meth:`map`
+            functions applied (they act on each timestep alone).
+        counts : ndarray of int64
+            Timesteps of each sequence in ``steps``.
+        """
+        if not self.ragged:
+            raise TypeError("read_steps reads a ragged store; read a dense one with read().")
+        base = self._base_positions(positions)
+        starts, ends = self._offsets[base], self._offsets[base + 1]
+        if n_steps is not None:
+            if keep == "last":
+                starts = np.maximum(starts, ends - n_steps)
+            else:
+                ends = np.minimum(ends, starts + n_steps)
+        counts = ends - starts
+        # the flat index of every kept step: each sequence's start, then +1 per step
+        first = np.cumsum(counts) - counts
+        index = np.repeat(starts - first, counts) + np.arange(int(counts.sum()))
+        steps = self._values[index]
+        if self._maps:
+            steps = self._mapped(steps, batched=False)
+        return steps, counts
+
     def _mapped(self, values, batched):
         if not self._maps:
             return values

@@ -16,6 +16,7 @@ values exist in memory for one chunk or a few batches at a time.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -192,6 +193,12 @@ class StreamedRows:
         pads = self.padding_idx is not None and bool((self.lengths < self.width).any())
         return max(self.max_id, self.padding_idx if pads else -1)
 
+    @functools.cached_property
+    def _strips(self):
+        """Whether token rows lose their padding ids (decided once: it reads every
+        sequence's length)."""
+        return self.tokens and _strip_padding(self.store, self.padding_idx)
+
     def relative(self, anchors):
         """These rows with ``anchors`` subtracted from every valid step."""
         return dataclasses.replace(self, anchors=np.asarray(anchors, dtype=np.float64))
@@ -215,10 +222,37 @@ class StreamedRows:
         """
         positions = np.asarray(positions, dtype=np.int64)
         width = self.width if width is None else min(width, self.width)
+        if self.store.ragged and self.factor == 1 and not self._strips:
+            out = self._gathered(positions, width)
+        else:
+            out = self._one_by_one(positions, width)
+        if self.anchors is not None:
+            lengths = self.lengths[positions]
+            out = out - self.anchors[positions][:, None, :].astype(np.float32)
+            out[np.arange(out.shape[1])[None, :] >= lengths[:, None]] = 0.0
+        return out
+
+    def _gathered(self, positions, width):
+        """Rows of a ragged store in one gather (:meth:`SequenceStore.read_steps`)."""
+        steps, counts = self.store.read_steps(positions, self.seq_len, self.keep)
+        if counts.size and counts.max() > width:  # a narrower batch: its first steps
+            within = np.arange(len(steps)) - np.repeat(np.cumsum(counts) - counts, counts)
+            steps, counts = steps[within < width], np.minimum(counts, width)
+        if self.tokens:
+            pad = 0 if self.padding_idx is None else self.padding_idx
+            out = np.full((len(positions), width), pad, dtype=np.int64)
+        else:
+            out = np.zeros((len(positions), width, self.n_features), dtype=np.float32)
+            steps = steps.reshape(len(steps), self.n_features)
+        # rows are right-padded: the first `count` places of row i take its steps
+        out[np.arange(width)[None, :] < counts[:, None]] = steps
+        return out
+
+    def _one_by_one(self, positions, width):
+        """Rows read sequence by sequence: padding removed, or averaged steps."""
         data = self.store.read(positions)
         if self.tokens:
-            strip = _strip_padding(self.store, self.padding_idx)
-            items = [_token_row(seq, strip, self.padding_idx, self.seq_len, self.keep)
+            items = [_token_row(seq, self._strips, self.padding_idx, self.seq_len, self.keep)
                      for seq in data]
             pad = 0 if self.padding_idx is None else self.padding_idx
             if not items:
@@ -227,17 +261,10 @@ class StreamedRows:
         if isinstance(data, list):  # ragged
             items = [self._steps(seq if seq.ndim == 2 else seq[:, None], axis=0)
                      for seq in data]
-            out = (pad_sequences(items, width, value=0.0, dtype=np.float32, keep="first") if items
-                   else np.empty((0, width, self.n_features), np.float32))
-        else:
-            values = data if data.ndim == 3 else data[:, :, None]
-            out = np.ascontiguousarray(self._steps(values, axis=1)[:, :width],
-                                       dtype=np.float32)
-        if self.anchors is not None:
-            lengths = self.lengths[positions]
-            out = out - self.anchors[positions][:, None, :].astype(np.float32)
-            out[np.arange(out.shape[1])[None, :] >= lengths[:, None]] = 0.0
-        return out
+            return (pad_sequences(items, width, value=0.0, dtype=np.float32, keep="first")
+                    if items else np.empty((0, width, self.n_features), np.float32))
+        values = data if data.ndim == 3 else data[:, :, None]
+        return np.ascontiguousarray(self._steps(values, axis=1)[:, :width], dtype=np.float32)
 
     def _steps(self, values, axis):
         """``downsample`` then ``seq_len``, in the float dtype the in-memory path uses."""

@@ -131,3 +131,15 @@ def test_opening_something_else_is_refused(tmp_path):
         SequenceStore.open(tmp_path)
     with pytest.raises(ValueError, match="2D or 3D"):
         SequenceStore.from_array(np.zeros(4))
+
+
+@pytest.mark.parametrize("n_steps, keep", [(None, "last"), (2, "last"), (2, "first")])
+def test_read_steps_gathers_what_slicing_each_sequence_gives(ragged, n_steps, keep):
+    seqs, store = ragged
+    view = store[[4, 1, 2]].map(np.negative)
+    steps, counts = view.read_steps([0, 1, 2], n_steps, keep)
+    cut = slice(None) if n_steps is None else (
+        slice(-n_steps, None) if keep == "last" else slice(None, n_steps))
+    expected = [-seqs[i][cut] for i in (4, 1, 2)]
+    assert counts.tolist() == [len(e) for e in expected]
+    np.testing.assert_array_equal(steps, np.concatenate(expected))

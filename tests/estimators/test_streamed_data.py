@@ -79,14 +79,16 @@ def test_only_batches_and_chunks_are_read(tmp_path, monkeypatch):
     store = SequenceStore.write(tmp_path / "s", _ragged(rng, n=200))
     y = rng.normal(size=200)
     reads, threads = [], set()
-    original = SequenceStore.read
 
-    def read(self, positions):
-        reads.append(len(positions))
-        threads.add(threading.current_thread().name)
-        return original(self, positions)
+    def recording(method):
+        def read(self, positions, *args):
+            reads.append(len(positions))
+            threads.add(threading.current_thread().name)
+            return method(self, positions, *args)
+        return read
 
-    monkeypatch.setattr(SequenceStore, "read", read)
+    for name in ("read", "read_steps"):  # sequence by sequence, or in one gather
+        monkeypatch.setattr(SequenceStore, name, recording(getattr(SequenceStore, name)))
     monkeypatch.setattr(store_module, "CHUNK_BYTES", 2000)  # validation chunks of ~8 rows
     est = LSTMRegressor(**dict(CPU, batch_size=16)).fit(store, y)
     est.predict(store)

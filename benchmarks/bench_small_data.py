@@ -131,6 +131,8 @@ class GatedPlateauLR(LRScheduler):
 
 
 GATED_PLATEAU_LR = GatedPlateauLR(**_PLATEAU)
+#: lr_schedule="constant": the defaults before issue 17 chose "adaptive".
+_BEFORE = {"lr_schedule": "constant"}
 ROWS = ("defaults", "tune", "reference", "lstmfcn", "dtw_1nn", "ridge_ar", "naive")
 #: Rows of the defaults with one parameter changed (not run unless asked for).
 VARIANTS = {"last": {"pooling": "last"}, "max": {"pooling": "max"},
@@ -138,17 +140,19 @@ VARIANTS = {"last": {"pooling": "last"}, "max": {"pooling": "max"},
             "full_resolution": {"downsample": 1},
             # LSTM-FCN's convolutional branch, (64, 128, 64) channels
             "conv": {"conv_channels": 64},
-            # candidates for the defaults (issue 17): more patience, the lr, the batch,
-            # the width, and scikit-learn MLP's learning_rate="adaptive"
-            "patience_20": {"n_iter_no_change": 20},
-            "patience_30": {"n_iter_no_change": 30},
-            "lr_3e-3": {"lr": 3e-3}, "batch_8": {"batch_size": 8},
-            "hidden_128": {"hidden_size": 128},
-            "adaptive": {"callbacks": [("lr_on_plateau", PLATEAU_LR)]},
-            "adaptive_20": {"callbacks": [("lr_on_plateau", PLATEAU_LR)],
+            # the defaults before issue 17 (a constant rate, a stop at the first
+            # plateau), and the candidates measured against them, each changing those
+            "constant_lr": _BEFORE,
+            "patience_20": {**_BEFORE, "n_iter_no_change": 20},
+            "patience_30": {**_BEFORE, "n_iter_no_change": 30},
+            "lr_3e-3": {**_BEFORE, "lr": 3e-3}, "batch_8": {**_BEFORE, "batch_size": 8},
+            "hidden_128": {**_BEFORE, "hidden_size": 128},
+            # MLP's adaptive rate as its docstring words it (a fall after 2 flat epochs)
+            "adaptive": {**_BEFORE, "callbacks": [("lr_on_plateau", PLATEAU_LR)]},
+            "adaptive_20": {**_BEFORE, "callbacks": [("lr_on_plateau", PLATEAU_LR)],
                             "n_iter_no_change": 20},
-            "adaptive_gated": {"callbacks": [("lr_on_plateau", GATED_PLATEAU_LR)]},
-            "adaptive_gentle": {"callbacks": [("lr_on_plateau", GatedPlateauLR(
+            "adaptive_gated": {**_BEFORE, "callbacks": [("lr_on_plateau", GATED_PLATEAU_LR)]},
+            "adaptive_gentle": {**_BEFORE, "callbacks": [("lr_on_plateau", GatedPlateauLR(
                 **{**_PLATEAU, "factor": 0.5, "patience": 4}))]}}
 MARKER = "<!-- hand-written below; bench_small_data.py keeps it -->"
 #: Tasks split by time (windows of one series), not shuffled.

@@ -46,6 +46,14 @@ test split, by:
   ``last`` (``pooling="last"``), ``max``, ``mean``, ``attention`` (the other
   readouts), ``full_resolution`` (``downsample=1``), ``conv`` (the LSTM-FCN branch,
   ``conv_channels=64``);
+* ``constant_lr``: the defaults before ``lr_schedule="adaptive"`` (a constant rate, a
+  stop at the first plateau), and the candidates measured against it (issue 17), each
+  that with one thing changed: ``patience_20``, ``patience_30`` (``n_iter_no_change``),
+  ``lr_3e-3``, ``batch_8``, ``hidden_128``, and a plateau schedule as scikit-learn
+  MLP's docstring words ``learning_rate="adaptive"`` (the rate divided by 5 after 2
+  flat epochs, a skorch ``LRScheduler``): ``adaptive``, ``adaptive_20`` (with
+  ``n_iter_no_change=20``), ``adaptive_gated`` (not at the chance level) and
+  ``adaptive_gentle`` (halved after 4 flat epochs);
 * ``relative``: ``LSTMRegressor(relative="last")`` without the scaler (the anchor must
   be in the target's units), on the forecast task (the others' targets are no column
   of X: relative to one, the drift task scored R^2 -25707).

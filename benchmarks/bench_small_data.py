@@ -46,6 +46,14 @@ test split, by:
   ``last`` (``pooling="last"``), ``max``, ``mean``, ``attention`` (the other
   readouts), ``full_resolution`` (``downsample=1``), ``conv`` (the LSTM-FCN branch,
   ``conv_channels=64``);
+* ``constant_lr``: the defaults before ``lr_schedule="adaptive"`` (a constant rate, a
+  stop at the first plateau), and the candidates measured against it (issue 17), each
+  that with one thing changed: ``patience_20``, ``patience_30`` (``n_iter_no_change``),
+  ``lr_3e-3``, ``batch_8``, ``hidden_128``, and a plateau schedule as scikit-learn
+  MLP's docstring words ``learning_rate="adaptive"`` (the rate divided by 5 after 2
+  flat epochs, a skorch ``LRScheduler``): ``adaptive``, ``adaptive_20`` (with
+  ``n_iter_no_change=20``), ``adaptive_gated`` (not at the chance level) and
+  ``adaptive_gentle`` (halved after 4 flat epochs);
 * ``relative``: ``LSTMRegressor(relative="last")`` without the scaler (the anchor must
   be in the target's units), on the forecast task (the others' targets are no column
   of X: relative to one, the drift task scored R^2 -25707).
@@ -95,6 +103,8 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import ParameterSampler, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import LRScheduler
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 import sklstm
 from sklstm import LSTMClassifier, LSTMRegressor
@@ -108,15 +118,50 @@ from sklstm.datasets import (
 )
 from sklstm.preprocessing import SequencePadder, SequenceScaler
 from sklstm.search import selected_trial, tune
+from sklstm.training.convergence import STOPPER
 from sklstm.windows import make_window_splitter, make_windows
 
+#: scikit-learn MLP's learning_rate="adaptive": the rate divided by 5 once the training
+#: loss has not fallen by tol (1e-4) for 2 epochs (torch counts the third as the miss).
+_PLATEAU = {"policy": ReduceLROnPlateau, "monitor": "train_loss", "factor": 0.2,
+            "patience": 2, "threshold": 1e-4, "threshold_mode": "abs"}
+PLATEAU_LR = LRScheduler(**_PLATEAU)
+
+
+class GatedPlateauLR(LRScheduler):
+    """PLATEAU_LR that keeps the rate while the training loss is at the chance level:
+    a lower rate there only makes the starting plateau harder to leave."""
+
+    def on_epoch_end(self, net, **kwargs):
+        stopper = dict(net.callbacks_).get(STOPPER)
+        if stopper is None or stopper.left_chance(net):
+            super().on_epoch_end(net, **kwargs)
+
+
+GATED_PLATEAU_LR = GatedPlateauLR(**_PLATEAU)
+#: lr_schedule="constant": the defaults before issue 17 chose "adaptive".
+_BEFORE = {"lr_schedule": "constant"}
 ROWS = ("defaults", "tune", "reference", "lstmfcn", "dtw_1nn", "ridge_ar", "naive")
 #: Rows of the defaults with one parameter changed (not run unless asked for).
 VARIANTS = {"last": {"pooling": "last"}, "max": {"pooling": "max"},
             "mean": {"pooling": "mean"}, "attention": {"pooling": "attention"},
             "full_resolution": {"downsample": 1},
             # LSTM-FCN's convolutional branch, (64, 128, 64) channels
-            "conv": {"conv_channels": 64}}
+            "conv": {"conv_channels": 64},
+            # the defaults before issue 17 (a constant rate, a stop at the first
+            # plateau), and the candidates measured against them, each changing those
+            "constant_lr": _BEFORE,
+            "patience_20": {**_BEFORE, "n_iter_no_change": 20},
+            "patience_30": {**_BEFORE, "n_iter_no_change": 30},
+            "lr_3e-3": {**_BEFORE, "lr": 3e-3}, "batch_8": {**_BEFORE, "batch_size": 8},
+            "hidden_128": {**_BEFORE, "hidden_size": 128},
+            # MLP's adaptive rate as its docstring words it (a fall after 2 flat epochs)
+            "adaptive": {**_BEFORE, "callbacks": [("lr_on_plateau", PLATEAU_LR)]},
+            "adaptive_20": {**_BEFORE, "callbacks": [("lr_on_plateau", PLATEAU_LR)],
+                            "n_iter_no_change": 20},
+            "adaptive_gated": {**_BEFORE, "callbacks": [("lr_on_plateau", GATED_PLATEAU_LR)]},
+            "adaptive_gentle": {**_BEFORE, "callbacks": [("lr_on_plateau", GatedPlateauLR(
+                **{**_PLATEAU, "factor": 0.5, "patience": 4}))]}}
 MARKER = "<!-- hand-written below; bench_small_data.py keeps it -->"
 #: Tasks split by time (windows of one series), not shuffled.
 FORECASTS = ("trend_forecast",)

@@ -23,6 +23,7 @@ import numpy as np
 from ._compat.sklearn import Interval, ParamsValidationHook, validate_params
 
 __all__ = [
+    "PREVIOUS_VALUES",
     "PlainParamsMixin",
     "extended_signature",
     "integers",
@@ -32,6 +33,11 @@ __all__ = [
     "reals",
     "validate_plain_params",
 ]
+
+#: Parameters added with a default that trains otherwise than sklstm did before them,
+#: and the value that trains as before: what a saved model or a checkpoint that does
+#: not record the parameter (it was written before the parameter existed) trained with.
+PREVIOUS_VALUES = {"lr_schedule": "constant"}
 
 
 class _NoBools(Interval):

@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat.sklearn import fit_context, validate_estimator_params
-from .._param_validation import PlainParamsMixin, plain_params
+from .._param_validation import PREVIOUS_VALUES, PlainParamsMixin, plain_params
 from ..data.tensors import SequenceDataset
 from ..data.timesteps import to_sequences
 from ..data.vocabulary import check_token_ids, fitted_vocab_size
@@ -51,8 +51,8 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
     def __init__(self, *, hidden_size=64, num_layers=1, bidirectional=False, dropout=0.0,
                  pooling="concat", batch_size=16, accumulation_steps=1, seq_len=None,
                  keep_steps="last", downsample="auto", bucketing="auto", max_epochs=200,
-                 tol=1e-4, n_iter_no_change=10, lr=1e-2, optimizer="adam",
-                 optimizer_params=None, weight_decay=0.0, gradient_clip=None,
+                 tol=1e-4, n_iter_no_change=10, lr=1e-2, lr_schedule="adaptive",
+                 optimizer="adam", optimizer_params=None, weight_decay=0.0, gradient_clip=None,
                  lr_scaling=None, base_batch_size=16, warmup_epochs=0,
                  early_stopping=False, validation_fraction=0.1, patience="deprecated",
                  embedding_dim=None, vocab_size=None, padding_idx=0, device="auto",
@@ -74,6 +74,7 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.optimizer = optimizer
         self.optimizer_params = optimizer_params
         self.weight_decay = weight_decay
@@ -210,7 +211,8 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
             padded=seqs.lengths is not None, trivial_loss=self._trivial_loss(y_train),
             precision=resolve_precision(checked["precision"], device,
                                         checked["optimizer"], name),
-            n_samples=len(y_train), defaults=plain_params(type(self)().get_params(deep=False)))
+            n_samples=len(y_train), defaults={
+                **plain_params(type(self)().get_params(deep=False)), **PREVIOUS_VALUES})
         check_memory_limit(plan.memory_limit, device, name)
         check_validation_split(plan, y_train, target.get("classes_"))
         check_model_fits(plan)  # before the warm-up step builds the network

@@ -72,6 +72,16 @@ PARAMETERS = """\
         Epochs without an improvement of at least ``tol`` before the fit stops.
     lr : float, default=1e-2
         Learning rate, for ``base_batch_size`` samples when ``lr_scaling`` is set.
+    lr_schedule : {"adaptive", "constant"}, default="adaptive"
+        ``"adaptive"`` (scikit-learn MLP's ``learning_rate="adaptive"``): where
+        the convergence rule would stop (``n_iter_no_change`` epochs without an
+        improvement of ``tol``), the learning rate is divided by 5 instead and the
+        count starts again; the fit stops at such a plateau only once the rate is
+        at or below 1e-6 (or at ``max_epochs``). A fit never stops earlier than
+        with ``"constant"``, which keeps ``lr`` (after ``lr_scaling`` and
+        ``warmup_epochs``) for the whole fit and stops at the first plateau, as
+        earlier versions of sklstm did. Chosen by the small-data benchmark (see
+        the performance page of the docs).
     optimizer : {"adam", "adamw", "sgd", "rmsprop", "adagrad"} or torch.optim.Optimizer subclass, \
 default="adam"
         First-order optimizer. Adam and AdamW use torch's fused kernel

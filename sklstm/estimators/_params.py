@@ -48,6 +48,7 @@ PARAMETER_CONSTRAINTS = {
     "tol": [reals(0), None],
     "n_iter_no_change": [integers(1)],
     "lr": [reals(0, closed="neither")],
+    "lr_schedule": [StrOptions({"adaptive", "constant"})],
     "optimizer": [str, type],  # the name or class is resolved in check_params
     "optimizer_params": [dict, None],
     "weight_decay": [reals(0)],

@@ -16,6 +16,7 @@ import warnings
 
 import torch
 
+from .._param_validation import PREVIOUS_VALUES
 from .._version import __version__
 from ..resources import resolve_device
 from ._codec import FormatError, Unsaved, decode, describe, encode
@@ -132,7 +133,8 @@ def _read_state(header, tensors):
 
 
 def _known_params(cls, state, path):
-    """``state`` with only the parameters ``cls`` has (others are warned about)."""
+    """``state`` with only the parameters ``cls`` has (others are warned about), and
+    those it lacks (newer than the file) at the value that trains as it was trained."""
     known = cls().get_params(deep=False)
     dropped = sorted(set(state.params) - set(known))
     if dropped:
@@ -140,7 +142,8 @@ def _known_params(cls, state, path):
                       f"not parameters of this {cls.__name__}; they are ignored.", UserWarning,
                       stacklevel=3)
     return dataclasses.replace(
-        state, params={k: v for k, v in state.params.items() if k in known},
+        state, params={**{k: v for k, v in PREVIOUS_VALUES.items() if k in known},
+                       **{k: v for k, v in state.params.items() if k in known}},
         unsaved_params={k: v for k, v in state.unsaved_params.items() if k in known})
 
 

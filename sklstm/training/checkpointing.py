@@ -110,8 +110,10 @@ class FitCheckpoint:
     y : ndarray
         The encoded training targets.
     defaults : dict or None, default=None
-        The parameters' defaults: a parameter that a state written by an earlier
-        sklstm does not record (it did not have it) matches while it is at its default.
+        The parameters' values before they existed (their defaults, or the value that
+        trains as sklstm did before, when the default does not): a parameter that a
+        state written by an earlier sklstm does not record (it did not have it)
+        matches while it is at that value.
 
     Examples
     --------
@@ -161,7 +163,7 @@ class FitCheckpoint:
         old, new, unset = stored.get("params"), self.fingerprint["params"], object()
         if not isinstance(old, dict):
             return False
-        # a parameter only one side records: the other sklstm had it at its default
+        # a parameter only one side records: the other sklstm had it at that value
         return all(old.get(k, self.defaults.get(k, unset)) == new.get(k, self.defaults.get(
             k, unset)) for k in set(old) | set(new))
 

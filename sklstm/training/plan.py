@@ -114,6 +114,7 @@ class FitPlan:
     gradient_clip: float | None
     max_epochs: int
     tol: float | None
+    lr_schedule: str
     n_iter_no_change: int
     early_stopping: bool
     validation_fraction: float
@@ -217,7 +218,8 @@ def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
         optimizer_params=MappingProxyType(optimizer_params), base_lr=c["lr"],
         lr_scaling=c["lr_scaling"], base_batch_size=c["base_batch_size"],
         warmup_epochs=c["warmup_epochs"], gradient_clip=c["gradient_clip"],
-        max_epochs=c["max_epochs"], tol=c["tol"], n_iter_no_change=c["n_iter_no_change"],
+        max_epochs=c["max_epochs"], tol=c["tol"], lr_schedule=c["lr_schedule"],
+        n_iter_no_change=c["n_iter_no_change"],
         early_stopping=c["early_stopping"], validation_fraction=c["validation_fraction"],
         device=device, precision=precision, memory_limit=parse_memory(c["max_memory"]),
         on_oom=c["on_oom"], n_threads=c["n_threads"], seed=seed, verbose=c["verbose"],

@@ -70,7 +70,7 @@ def build_callbacks(plan, checkpoint=None, ctrl_c=None):
     stopper = stopping_callback(
         plan.tol, plan.n_iter_no_change, plan.early_stopping,
         best_weights=None if checkpoint is None else checkpoint.best_weights,
-        chance_loss=plan.trivial_loss)
+        chance_loss=plan.trivial_loss, adaptive=plan.lr_schedule == "adaptive")
     if stopper is not None:
         callbacks.append(stopper)
     callbacks += progress_callbacks(plan.name, plan.max_epochs, plan.verbose)

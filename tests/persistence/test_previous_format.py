@@ -25,3 +25,5 @@ def test_a_format_1_file_predicts_as_it_did(name):
     # the same CPU kernels give the same numbers; another CPU's may round differently
     assert_allclose(got, SAVED[f"{name}_pred"], rtol=1e-5, atol=1e-6)
     assert est.n_epochs_ == 3 and est.device_.type == "cpu"
+    # written before lr_schedule existed: a refit trains as the saved model did
+    assert est.lr_schedule == "constant" and sklstm.LSTMRegressor().lr_schedule == "adaptive"

@@ -34,6 +34,10 @@ CASES = {
     "classifier_conv_branch": (LSTMClassifier, {**COMMON, "conv_channels": (4, 8, 4),
                                                 "conv_kernel_sizes": (3, 3, 3)},
                                X, Y, "predict_proba"),
+    # lr_schedule="adaptive": the rate falls where the rule would stop (tol=0.05 on
+    # this loss: a fall every 2 epochs once it has left chance), before and after the cut
+    "classifier_adaptive_rate": (LSTMClassifier, {**COMMON, "tol": 0.05, "n_iter_no_change": 2,
+                                                  "max_epochs": 60}, X, Y, "predict_proba"),
     "ragged_regressor_early_stopping": (LSTMRegressor, {
         **COMMON, "early_stopping": True, "tol": 1e-3, "n_iter_no_change": 3,
         "max_epochs": 30}, RAGGED, Y_RAGGED, "predict"),
@@ -54,6 +58,28 @@ def test_a_resumed_fit_equals_an_uninterrupted_one(case, tmp_path):
     assert_array_equal(getattr(resumed, method)(X_), getattr(whole, method)(X_))
     assert [r["train_loss"] for r in resumed.history_] == [
         r["train_loss"] for r in whole.history_]
+    rate = resumed.net_.optimizer_.param_groups[0]["lr"]
+    assert rate == whole.net_.optimizer_.param_groups[0]["lr"]
+    if case == "classifier_adaptive_rate":  # the case tests what it means to
+        assert rate < 1e-6 and resumed.converged_
+
+
+def test_a_checkpoint_from_before_lr_schedule_resumes_with_the_constant_rate(tmp_path):
+    # an earlier sklstm trained with a constant rate: its state matches "constant", which
+    # trains as it did, and not the default "adaptive", which would train otherwise
+    common = {**COMMON, "device": "cpu", "lr_schedule": "constant"}
+    with pytest.warns(UserWarning, match="interrupted"):
+        LSTMClassifier(**common, checkpoint=tmp_path,
+                       callbacks=[InterruptAt(at_batch=9)]).fit(X, Y)
+    state_file = tmp_path / "sklstm_fit.json"
+    state = json.loads(state_file.read_text())
+    del state["fingerprint"]["params"]["lr_schedule"]
+    state_file.write_text(json.dumps(state))
+    with pytest.raises(ValueError, match="holds the state of another fit"):
+        LSTMClassifier(**{**common, "lr_schedule": "adaptive"}, checkpoint=tmp_path).fit(X, Y)
+    resumed = LSTMClassifier(**common, checkpoint=tmp_path).fit(X, Y)
+    assert_array_equal(resumed.predict_proba(X), LSTMClassifier(**common).fit(X, Y)
+                       .predict_proba(X))
 
 
 def test_a_finished_fit_is_loaded_not_trained_and_max_epochs_extends_it(tmp_path):

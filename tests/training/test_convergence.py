@@ -65,6 +65,7 @@ def test_patience_is_a_deprecated_alias_of_n_iter_no_change():
                      r"\[0.0, inf\) or None"),
     ({"n_iter_no_change": 0}, r"'n_iter_no_change' .* an int in the range \[1, inf\)"),
     ({"n_iter_no_change": 2.0}, r"'n_iter_no_change' .* must be an int"),
+    ({"lr_schedule": "invscaling"}, r"'lr_schedule' .* must be a str among"),
 ])
 def test_bad_convergence_settings_are_refused_before_training(params, message):
     est = LSTMClassifier(**FAST, **params)
@@ -87,24 +88,62 @@ def test_a_fit_at_chance_is_never_converged_and_says_it_did_not_learn(Estimator)
     assert not est.converged_ and est.n_epochs_ == est.max_epochs
 
 
+def _stopper(lr_schedule):
+    return dict(LSTMClassifier(**FAST, tol=1e-2, n_iter_no_change=3, lr_schedule=lr_schedule)
+                .fit(X, Y).net_.callbacks_)["convergence"]
+
+
+def _run(stopper, losses, lr=0.05):
+    """The rule alone, on a history of training losses: (stopped?, epochs, last rate)."""
+    net = SimpleNamespace(history=History(), verbose=0,
+                          optimizer_=SimpleNamespace(param_groups=[{"lr": lr}]))
+    stopper.on_train_begin(net)
+    for epoch, loss in enumerate(losses, 1):
+        net.history.new_epoch()
+        net.history.record("epoch", epoch)
+        net.history.record("train_loss", loss)
+        try:
+            stopper.on_epoch_end(net)
+        except KeyboardInterrupt:
+            return True, epoch, net.optimizer_.param_groups[0]["lr"]
+    return False, len(losses), net.optimizer_.param_groups[0]["lr"]
+
+
 def test_a_plateau_at_chance_is_not_counted_but_a_learned_one_is():
-    stopper = dict(LSTMClassifier(**FAST, tol=1e-2, n_iter_no_change=3)
-                   .fit(X, Y).net_.callbacks_)["convergence"]
+    stopper = _stopper("constant")
     chance = stopper.chance_loss
     assert chance == pytest.approx(np.log(2), abs=0.01)  # Y is balanced
+    assert _run(stopper, [chance] * 30) == (False, 30, 0.05)  # flat at chance: never stops
+    # flat below chance: stops after 3 misses
+    assert _run(stopper, [0.5 * chance] * 30) == (True, 4, 0.05)
 
-    def run(losses):  # the rule alone, on a history of training losses
-        net = SimpleNamespace(history=History(), verbose=0)
-        stopper.on_train_begin(net)
-        for epoch, loss in enumerate(losses, 1):
-            net.history.new_epoch()
-            net.history.record("epoch", epoch)
-            net.history.record("train_loss", loss)
-            try:
-                stopper.on_epoch_end(net)
-            except KeyboardInterrupt:
-                return True, epoch
-        return False, len(losses)
 
-    assert run([chance] * 30) == (False, 30)  # flat at chance: never stops
-    assert run([0.5 * chance] * 30) == (True, 4)  # flat below chance: stops after 3 misses
+def test_the_adaptive_rate_falls_where_the_rule_would_stop_and_stops_only_when_tiny():
+    stopper = _stopper("adaptive")  # the default
+    chance = stopper.chance_loss
+    assert _run(stopper, [chance] * 30) == (False, 30, 0.05)  # at chance: no fall, no stop
+    # 0.05 falls by 5 after every 3 flat epochs: 0.01, ..., 6.4e-7 <= 1e-6 after 7
+    # falls; the 8th run of 3 flat epochs stops the fit
+    stopped, epochs, rate = _run(stopper, [0.5 * chance] * 60)
+    assert stopped and epochs == 1 + 8 * 3 and rate == pytest.approx(0.05 * 0.2 ** 7)
+    # a new best (epoch 4) restarts the count: the fall comes after 3 flat epochs
+    # after it (epoch 7), not at the 3rd flat epoch in all (epoch 6)
+    assert _run(stopper, [0.5 * chance] * 3 + [0.3 * chance] * 3)[2] == 0.05
+    assert _run(stopper, [0.5 * chance] * 3 + [0.3 * chance] * 4)[2] == pytest.approx(0.01)
+
+
+def test_the_adaptive_rate_trains_at_least_as_long_as_the_constant_one():
+    # the same fit up to the constant rate's stop; the adaptive rate goes on, smaller
+    constant = LSTMClassifier(**FAST, tol=1e-2, n_iter_no_change=3,
+                              lr_schedule="constant").fit(X, Y)
+    adaptive = LSTMClassifier(**FAST, tol=1e-2, n_iter_no_change=3).fit(X, Y)
+    n = constant.n_epochs_
+    assert adaptive.n_epochs_ > n
+    assert adaptive.history_[:n, "train_loss"] == constant.history_[:, "train_loss"]
+    assert adaptive.net_.optimizer_.param_groups[0]["lr"] <= 1e-6 < 0.05
+    assert adaptive.converged_ and constant.converged_
+    # max_epochs before the rate reached its floor: the warning says where it stood
+    short = LSTMClassifier(**FAST, tol=1e-2, n_iter_no_change=3, max_epochs=n + 1)
+    with pytest.warns(ConvergenceWarning, match=r"the adaptive learning rate, lowered to "
+                      r"0\.01 at its plateaus, was still above 1e-06"):
+        short.fit(X, Y)

@@ -135,7 +135,7 @@ def test_indices_of_data_on_the_gpu_are_on_the_gpu():
     dataset = SequenceDataset(X.cuda(), torch.arange(20).cuda(), device=torch.device("cuda"))
     loader = BatchLoader(dataset, batch_size=8, shuffle=True, seed=0)
     cpu = BatchLoader(SequenceDataset(X, torch.arange(20)), batch_size=8, shuffle=True, seed=0)
-    for (xb, yb), (_xc, yc) in zip(loader, cpu, strict=True):
+    for (xb, yb), (xc, yc) in zip(loader, cpu, strict=True):
         assert xb.is_cuda and torch.equal(yb.cpu(), yc)  # the same order as on the CPU
         assert torch.equal(xb.cpu(), xc)
 

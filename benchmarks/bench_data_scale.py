@@ -17,7 +17,8 @@ call (torch and the model are loaded first):
 * ``grid``: ``GridSearchCV(..., cv=3)`` of the same estimator over the store (at 5x
   only: three fits and three scorings);
 * ``epoch``: at 1x the limit, the same epoch on the store and on the same data held in
-  memory (a list of arrays, no limit), interleaved ``--repeats`` times; median ratio;
+  memory (a list of arrays, no limit), interleaved ``--repeats`` times, each in a fresh
+  process and then all in one process (after one full fit); median ratios;
 * ``--memmap-3d``: instead of all that, the issue's float32 case: one epoch of
   ``LSTMClassifier(hidden_size=32, batch_size=256)`` on an ``np.load(mmap_mode="r")``
   array of 80,000 x 200 x 8 (488 MiB), RssAnon growth printed (no limit set).
@@ -136,13 +137,16 @@ def measure(spec):
     warnings.simplefilter("ignore")
     if spec["kind"] == "memmap_3d":
         return _memmap_3d()
+    if spec["kind"] == "paired_epochs":
+        return _paired_epochs(spec)
     torch.set_num_threads(spec["threads"])
     store = SequenceStore.open(spec["path"])
     y = np.load(spec["path"] + "-y.npy")
     X = store.load() if spec["in_memory"] else store
-    # the one-time costs (torch's kernels, the allocator's arenas) before the limit
+    # the one-time costs (torch's training and inference kernels, the allocator's
+    # arenas) before the limit
     warm = 2 * ESTIMATOR["batch_size"]  # full batches: the fit's kernels and buffers
-    LSTMClassifier(**ESTIMATOR).fit(store[:warm], y[:warm])
+    LSTMClassifier(**ESTIMATOR).fit(store[:warm], y[:warm]).score(store[:warm], y[:warm])
     if spec["limit"]:
         limit = _status("VmData") + spec["limit"]
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
@@ -156,6 +160,27 @@ def measure(spec):
     return {"growth": memory.growth, "seconds": time.perf_counter() - start,
             "epoch": est.history_[-1]["dur"] if spec["kind"] != "grid" else None,
             "n_samples": len(store), "data_bytes": store.nbytes}
+
+
+def _paired_epochs(spec):
+    """Epochs on the store and on the same sequences in memory, interleaved in this one
+    process (the same allocator and kernel state for both): the reading's own cost."""
+    import torch
+
+    from sklstm import LSTMClassifier
+    from sklstm.data.store import SequenceStore
+
+    torch.set_num_threads(spec["threads"])
+    store = SequenceStore.open(spec["path"])
+    y = np.load(spec["path"] + "-y.npy")
+    in_memory = store.load()
+    LSTMClassifier(**ESTIMATOR).fit(in_memory, y)  # the first full fit of the process
+    pairs = []
+    for _ in range(spec["repeats"]):
+        mapped = LSTMClassifier(**ESTIMATOR).fit(store, y).history_[-1]["dur"]
+        memory = LSTMClassifier(**ESTIMATOR).fit(in_memory, y).history_[-1]["dur"]
+        pairs.append((mapped, memory))
+    return {"pairs": pairs}
 
 
 def _memmap_3d():
@@ -225,7 +250,7 @@ def main():
     repeats = 1 if args.quick else args.repeats
     root = Path(args.dir or tempfile.mkdtemp(prefix="sklstm-scale-"))
     root.mkdir(parents=True, exist_ok=True)
-    rows, grid, epochs = [], None, []
+    rows, grid, epochs, paired = [], None, [], []
     try:
         for factor in sorted(set(args.sizes) | {1.0, args.grid_size}):
             path = str(root / f"tokens-{factor:g}x")
@@ -242,11 +267,13 @@ def main():
                     mapped = _run({**base, "kind": "fit", "limit": 0})
                     memory = _run({**base, "kind": "fit", "limit": 0, "in_memory": True})
                     epochs.append((mapped["epoch"], memory["epoch"]))
+                paired = _run({**base, "kind": "paired_epochs", "repeats": repeats})
+                paired = paired.get("pairs", [])
             shutil.rmtree(path, ignore_errors=True)
     finally:
         if args.dir is None:
             shutil.rmtree(root, ignore_errors=True)
-    text = _report(args, limit, rows, grid, epochs)
+    text = _report(args, limit, rows, grid, epochs, paired)
     if args.out == "-":
         print(text)
     else:
@@ -254,7 +281,7 @@ def main():
         print(f"wrote {args.out}", file=sys.stderr)
 
 
-def _report(args, limit, rows, grid, epochs):
+def _report(args, limit, rows, grid, epochs, paired):
     import sklearn
     import torch
 
@@ -295,15 +322,24 @@ def _report(args, limit, rows, grid, epochs):
                      f"data, RssAnon growth {_mib(grid['growth'])} MiB "
                      f"({grid['growth'] / grid['data_bytes']:.1%} of the data), "
                      f"{grid['seconds']:.0f} s.")]
-    if epochs:
-        ratios = [m / r for m, r in epochs if m and r]
-        lines += ["", "Epoch at 1x the limit (no limit set), memory-mapped store vs the same "
-                  "sequences in memory (a list of arrays), interleaved:", "",
-                  "| repeat | store (s) | in memory (s) | ratio |", "|---:|---:|---:|---:|"]
-        lines += [f"| {i + 1} | {m:.2f} | {r:.2f} | {m / r:.3f} |"
-                  for i, (m, r) in enumerate(epochs)]
-        lines += ["", f"Median ratio: {statistics.median(ratios):.3f}."]
+    lines += _epoch_table("Epoch at 1x the limit (no limit set), memory-mapped store vs the "
+                          "same sequences in memory (a list of arrays), each in a fresh "
+                          "process, interleaved:", epochs)
+    lines += _epoch_table("The same epochs interleaved in one process, after one full fit "
+                          "in memory (the same allocator and kernel state for both):", paired)
     return "\n".join(lines) + "\n"
+
+
+def _epoch_table(title, pairs):
+    """Markdown lines: the (store, in memory) epoch pairs, their ratios and the median."""
+    pairs = [(m, r) for m, r in pairs if m and r]
+    if not pairs:
+        return []
+    return ["", title, "", "| repeat | store (s) | in memory (s) | ratio |",
+            "|---:|---:|---:|---:|",
+            *(f"| {i + 1} | {m:.2f} | {r:.2f} | {m / r:.3f} |" for i, (m, r) in
+              enumerate(pairs)),
+            "", f"Median ratio: {statistics.median(m / r for m, r in pairs):.3f}."]
 
 
 if __name__ == "__main__":

@@ -10,14 +10,8 @@ scikit-learn's fold indexing needs for k folds to cost no k copies.
 Two layouts behind one interface:
 
 * **ragged** (:meth:`SequenceStore.write`, :meth:`SequenceStore.open`): one flat array
-  of every timestep, one sequence after the other, and the offsets where each
-  sequence starts, in a directory::
-
-      meta.json    format, version, dtype, n_features (None for 1D sequences), sizes
-      values.bin   the timesteps, raw C order: (n_steps,) or (n_steps, n_features)
-      offsets.npy  int64 (n_samples + 1,): sequence i is values[offsets[i]:offsets[i + 1]]
-
-  Plain numbers only: opening a store never runs code (no pickle).
+  of every timestep and the offsets where each sequence starts, in a directory
+  (:mod:`~sklstm.data.store_files` writes and reads it; opening never runs code).
 * **dense** (:meth:`SequenceStore.from_array`): a 2D ``(n_samples, n_timesteps)`` or
   3D ``(n_samples, n_timesteps, n_features)`` array, typically memory-mapped
   (``np.load(path, mmap_mode="r")``, ``np.memmap``); nothing is read when wrapping.
@@ -28,19 +22,14 @@ converts them.
 
 from __future__ import annotations
 
-import json
 import mmap
 import os
-import shutil
-from array import array
 
 import numpy as np
 
-__all__ = ["SequenceStore"]
+from .store_files import read_files, write_files
 
-_FORMAT = "sklstm-sequence-store"
-_VERSION = 1
-_META, _VALUES, _OFFSETS = "meta.json", "values.bin", "offsets.npy"
+__all__ = ["SequenceStore"]
 
 #: Bytes of stored values one streaming pass (validation, statistics) reads at a time.
 CHUNK_BYTES = 8 * 2**20
@@ -133,27 +122,7 @@ class SequenceStore:
         SequenceStore
             The store, opened lazily.
         """
-        path = os.fspath(path)
-        if os.path.exists(path) and not overwrite:
-            raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it, or "
-                                  "choose a new path.")
-        parent = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(parent):
-            raise FileNotFoundError(f"Cannot write the store {path!r}: its directory "
-                                    f"{parent!r} does not exist.")
-        tmp = f"{path}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        os.makedirs(tmp)
-        try:
-            meta = _write_values(tmp, sequences, dtype)
-            with open(os.path.join(tmp, _META), "w") as f:
-                json.dump(meta, f)
-            if os.path.exists(path):
-                shutil.rmtree(path)
-            os.replace(tmp, path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        write_files(path, sequences, dtype=dtype, overwrite=overwrite)
         return cls.open(path)
 
     @classmethod
@@ -170,23 +139,8 @@ class SequenceStore:
         SequenceStore
             The store, its values mapped from ``values.bin``.
         """
-        path = os.fspath(path)
-        try:
-            with open(os.path.join(path, _META)) as f:
-                meta = json.load(f)
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{path!r} is not a sequence store (no {_META}); write "
-                                    "one with SequenceStore.write.") from None
-        if meta.get("format") != _FORMAT or meta.get("version", 0) > _VERSION:
-            raise ValueError(f"{path!r} is not a sequence store this sklstm reads "
-                             f"(format {meta.get('format')!r}, version {meta.get('version')}).")
-        # mapped too: per sequence only what a step needs is read into memory
-        offsets = np.load(os.path.join(path, _OFFSETS), mmap_mode="r", allow_pickle=False)
-        shape = (int(offsets[-1]),) + (() if meta["n_features"] is None
-                                       else (meta["n_features"],))
-        values = (np.memmap(os.path.join(path, _VALUES), dtype=meta["dtype"], mode="r",
-                            shape=shape) if shape[0] else np.empty(shape, meta["dtype"]))
-        return cls(values, offsets, origin=("store", os.path.abspath(path)))
+        values, offsets = read_files(path)
+        return cls(values, offsets, origin=("store", os.path.abspath(os.fspath(path))))
 
     @classmethod
     def from_array(cls, X):
@@ -490,56 +444,3 @@ def _reopen(origin):
     _, filename, dtype, shape, offset = origin
     X = np.memmap(filename, dtype=dtype, mode="r", shape=tuple(shape), offset=offset)
     return SequenceStore(X, origin=origin)
-
-
-def _rows(sequences):
-    """Sequences one at a time: rows of a dense array or store, items of an iterable."""
-    if isinstance(sequences, SequenceStore):
-        return iter(sequences)
-    if isinstance(sequences, np.ndarray) and sequences.dtype != object:
-        return (row for row in sequences)
-    return iter(sequences)
-
-
-def _check_cast(seq, dtype, i):
-    """Refuse a cast that would change values: floats to ints, ids beyond the dtype."""
-    if not np.can_cast(seq.dtype, dtype, casting="same_kind"):
-        raise ValueError(f"Sequence {i} has dtype {seq.dtype}, which cannot be stored as "
-                         f"{dtype} without changing values; round or cast it first.")
-    if dtype.kind in "iu" and seq.size:
-        info = np.iinfo(dtype)
-        if seq.min() < info.min or seq.max() > info.max:
-            raise ValueError(f"Sequence {i} holds values in [{seq.min()}, {seq.max()}], "
-                             f"beyond {dtype}'s range [{info.min}, {info.max}]; store a "
-                             "wider dtype.")
-
-
-def _write_values(directory, sequences, dtype):
-    """Append every sequence to ``values.bin``; write the offsets; return the metadata."""
-    offsets = array("q", [0])
-    first = None
-    with open(os.path.join(directory, _VALUES), "wb") as out:
-        for i, seq in enumerate(_rows(sequences)):
-            seq = np.asarray(seq)
-            if first is None:
-                if seq.ndim not in (1, 2) or seq.dtype.kind not in "biuf":
-                    raise ValueError(
-                        f"Sequence 0 has shape {seq.shape} and dtype {seq.dtype}; a store "
-                        "holds 1D or 2D (n_timesteps, n_features) sequences of numbers.")
-                first = seq
-                dtype = np.dtype(seq.dtype if dtype is None else dtype)
-            elif seq.ndim != first.ndim or seq.shape[1:] != first.shape[1:]:
-                raise ValueError(f"Sequence {i} has shape {seq.shape} but sequence 0 has "
-                                 f"{first.shape}; all sequences need the same trailing shape.")
-            if len(seq) == 0:
-                raise ValueError(f"Sequence {i} is empty; every sequence needs a timestep.")
-            _check_cast(seq, dtype, i)
-            out.write(np.ascontiguousarray(seq, dtype=dtype).tobytes())
-            offsets.append(offsets[-1] + len(seq))
-    if first is None:
-        raise ValueError("No sequence to write: a store holds at least one sequence.")
-    np.save(os.path.join(directory, _OFFSETS), np.frombuffer(offsets, dtype=np.int64))
-    return {"format": _FORMAT, "version": _VERSION, "dtype": dtype.str,
-            "n_features": None if first.ndim == 1 else int(first.shape[1]),
-            "n_samples": len(offsets) - 1, "n_steps": int(offsets[-1])}
-

@@ -14,11 +14,13 @@ call (torch and the model are loaded first):
 
 * ``fit``: one epoch of ``LSTMClassifier(embedding_dim=16, hidden_size=32,
   batch_size=256)`` on the store;
-* ``grid``: ``GridSearchCV(..., cv=3)`` of the same estimator over the store (at 5x
-  only: three fits and three scorings);
+* ``grid``: ``GridSearchCV(..., cv=3)`` of the same estimator over the store (at the
+  ``--grid-sizes``: three fits and three scorings each);
 * ``epoch``: at 1x the limit, the same epoch on the store and on the same data held in
   memory (a list of arrays, no limit), interleaved ``--repeats`` times, each in a fresh
-  process and then all in one process (after one full fit); median ratios;
+  process with glibc's default malloc settings, again with :data:`MALLOC_TUNED` in the
+  environment of both, and then all in one process (after one full fit); median ratios
+  and the minor page faults of each epoch;
 * ``--memmap-3d``: instead of all that, the issue's float32 case: one epoch of
   ``LSTMClassifier(hidden_size=32, batch_size=256)`` on an ``np.load(mmap_mode="r")``
   array of 80,000 x 200 x 8 (488 MiB), RssAnon growth printed (no limit set).
@@ -53,6 +55,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _machine import cpu_model
 
 MIN_LEN, MAX_LEN, VOCAB = 250, 500, 20_000
+#: glibc settings that let the heap keep a freed buffer of up to 256 MiB for the next
+#: step instead of unmapping it: torch's CPU LSTM (oneDNN) takes a training workspace
+#: larger than glibc's largest heap block (32 MiB) every step, which by default is a
+#: fresh mapping, page-faulted in again every step (measured: 2 million minor faults an
+#: epoch at 96 MiB of data)
+MALLOC_TUNED = {"MALLOC_MMAP_THRESHOLD_": str(256 * 2**20),
+                "MALLOC_TRIM_THRESHOLD_": str(512 * 2**20)}
 ESTIMATOR = dict(embedding_dim=16, hidden_size=32, batch_size=256, seq_len=100, max_epochs=1,
                  tol=None,
                  device="cpu", random_state=0, downsample=1, verbose=0)
@@ -88,13 +97,21 @@ def write_tokens(path, n_bytes, seed=0):
 
 
 class RssAnonPeak:
-    """Peak ``RssAnon`` (bytes) while the block runs, sampled every 5 ms on a thread."""
+    """Peak ``RssAnon`` (bytes) while the block runs, sampled every 5 ms on a thread.
 
-    def __enter__(self):
+    Make it before the process limits its memory: the sampling thread's stack and
+    state are allocated when it starts (under a small RLIMIT_DATA a thread started
+    later dies before it runs, and ``Thread.start`` waits for it for ever).
+    """
+
+    def __init__(self):
         self.start = self.peak = _rss_anon()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
+
+    def __enter__(self):
+        self.start = self.peak = _rss_anon()
         return self
 
     def _sample(self):
@@ -147,19 +164,25 @@ def measure(spec):
     # arenas) before the limit
     warm = 2 * ESTIMATOR["batch_size"]  # full batches: the fit's kernels and buffers
     LSTMClassifier(**ESTIMATOR).fit(store[:warm], y[:warm]).score(store[:warm], y[:warm])
+    memory = RssAnonPeak()
     if spec["limit"]:
         limit = _status("VmData") + spec["limit"]
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     est = LSTMClassifier(**ESTIMATOR)
-    start = time.perf_counter()
-    with RssAnonPeak() as memory:
+    start, faults = time.perf_counter(), _minor_faults()
+    with memory:
         if spec["kind"] == "grid":
             GridSearchCV(est, {"hidden_size": [ESTIMATOR["hidden_size"]]}, cv=3).fit(X, y)
         else:
             est.fit(X, y)
     return {"growth": memory.growth, "seconds": time.perf_counter() - start,
             "epoch": est.history_[-1]["dur"] if spec["kind"] != "grid" else None,
+            "faults": _minor_faults() - faults,
             "n_samples": len(store), "data_bytes": store.nbytes}
+
+
+def _minor_faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def _paired_epochs(spec):
@@ -212,9 +235,10 @@ def _memmap_3d():
         shutil.rmtree(path.parent, ignore_errors=True)
 
 
-def _run(spec):
+def _run(spec, env=None):
     out = subprocess.run([sys.executable, __file__, "--measure", json.dumps(spec)],
-                         capture_output=True, text=True, check=False)
+                         capture_output=True, text=True, check=False,
+                         env={**os.environ, **(env or {})})
     if out.returncode:
         return {"error": (out.stderr.strip().splitlines() or ["?"])[-1]}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -229,7 +253,7 @@ def main():
     parser.add_argument("--limit", default="64MiB", help="the memory limit (RLIMIT_DATA "
                         "above the warmed-up process)")
     parser.add_argument("--sizes", type=float, nargs="+", default=[0.1, 0.5, 1, 2, 5, 10])
-    parser.add_argument("--grid-size", type=float, default=5.0)
+    parser.add_argument("--grid-sizes", type=float, nargs="*", default=[1, 2, 5])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="one repeat, for a try")
@@ -250,30 +274,33 @@ def main():
     repeats = 1 if args.quick else args.repeats
     root = Path(args.dir or tempfile.mkdtemp(prefix="sklstm-scale-"))
     root.mkdir(parents=True, exist_ok=True)
-    rows, grid, epochs, paired = [], None, [], []
+    rows, grids, epochs, paired = [], [], {"default": [], "tuned": []}, []
     try:
-        for factor in sorted(set(args.sizes) | {1.0, args.grid_size}):
+        for factor in sorted(set(args.sizes) | {1.0, *args.grid_sizes}):
             path = str(root / f"tokens-{factor:g}x")
             write_tokens(path, factor * limit)
             base = {"path": path, "threads": args.threads, "in_memory": False}
             if factor in args.sizes:
                 rows.append((factor, _run({**base, "kind": "fit", "limit": limit})))
                 print(factor, rows[-1], file=sys.stderr)
-            if factor == args.grid_size:
-                grid = _run({**base, "kind": "grid", "limit": limit})
-                print("grid", grid, file=sys.stderr)
+            if factor in args.grid_sizes:
+                grids.append((factor, _run({**base, "kind": "grid", "limit": limit})))
+                print("grid", grids[-1], file=sys.stderr)
             if factor == 1.0:
                 for _ in range(repeats):  # interleaved: the machine's drift hits both
-                    mapped = _run({**base, "kind": "fit", "limit": 0})
-                    memory = _run({**base, "kind": "fit", "limit": 0, "in_memory": True})
-                    epochs.append((mapped["epoch"], memory["epoch"]))
+                    for malloc, env in (("default", None), ("tuned", MALLOC_TUNED)):
+                        mapped = _run({**base, "kind": "fit", "limit": 0}, env)
+                        memory = _run({**base, "kind": "fit", "limit": 0,
+                                       "in_memory": True}, env)
+                        epochs[malloc].append((mapped, memory))
+                        print("epoch", malloc, mapped, memory, file=sys.stderr)
                 paired = _run({**base, "kind": "paired_epochs", "repeats": repeats})
                 paired = paired.get("pairs", [])
             shutil.rmtree(path, ignore_errors=True)
     finally:
         if args.dir is None:
             shutil.rmtree(root, ignore_errors=True)
-    text = _report(args, limit, rows, grid, epochs, paired)
+    text = _report(args, limit, rows, grids, epochs, paired)
     if args.out == "-":
         print(text)
     else:
@@ -281,14 +308,15 @@ def main():
         print(f"wrote {args.out}", file=sys.stderr)
 
 
-def _report(args, limit, rows, grid, epochs, paired):
+def _report(args, limit, rows, grids, epochs, paired):
     import sklearn
     import torch
 
     import sklstm
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, check=False).stdout.strip()
+                            text=True, check=False,
+                            cwd=Path(__file__).parent).stdout.strip()
     lines = [
         "# Data larger than memory: host memory and epoch time",
         "",
@@ -302,44 +330,50 @@ def _report(args, limit, rows, grid, epochs, paired):
         f"- estimator: `LSTMClassifier({', '.join(f'{k}={v!r}' for k, v in ESTIMATOR.items())})`",
         "- growth: peak RssAnon during the call minus RssAnon before it (file-backed "
         "pages of the store are not anonymous memory)",
-        "",
-        "| data / limit | sequences | data (MiB) | fit: RssAnon growth (MiB) | growth / data "
-        "| fit time (s) |",
-        "|---:|---:|---:|---:|---:|---:|",
     ]
-    for factor, row in rows:
-        if "error" in row:
-            lines.append(f"| {factor:g}x | | | failed: {row['error']} | | |")
-            continue
-        lines.append(
-            f"| {factor:g}x | {row['n_samples']:,} | {_mib(row['data_bytes'])} | "
-            f"{_mib(row['growth'])} | {row['growth'] / row['data_bytes']:.1%} | "
-            f"{row['seconds']:.1f} |")
-    if grid is not None:
-        lines += ["", f"3-fold GridSearchCV at {args.grid_size:g}x the limit: "
-                  + (f"failed: {grid['error']}" if "error" in grid else
-                     f"{grid['n_samples']:,} sequences, {_mib(grid['data_bytes'])} MiB of "
-                     f"data, RssAnon growth {_mib(grid['growth'])} MiB "
-                     f"({grid['growth'] / grid['data_bytes']:.1%} of the data), "
-                     f"{grid['seconds']:.0f} s.")]
-    lines += _epoch_table("Epoch at 1x the limit (no limit set), memory-mapped store vs the "
-                          "same sequences in memory (a list of arrays), each in a fresh "
-                          "process, interleaved:", epochs)
+    for title, measured in (("fit", rows), ("3-fold GridSearchCV", grids)):
+        if measured:
+            lines += ["", f"{title}:", "",
+                      "| data / limit | sequences | data (MiB) | RssAnon growth (MiB) "
+                      "| growth / data | time (s) |", "|---:" * 6 + "|",
+                      *(_size_row(factor, row) for factor, row in measured)]
+    for malloc, pairs in epochs.items():
+        lines += _epoch_table(
+            f"Epoch at 1x the limit (no limit set), memory-mapped store vs the same "
+            f"sequences in memory (a list of arrays), each in a fresh process, "
+            f"interleaved; glibc malloc {malloc}"
+            + (f" ({', '.join(f'{k}={v}' for k, v in MALLOC_TUNED.items())})"
+               if malloc == "tuned" else "") + ":",
+            [(m["epoch"], r["epoch"], m["faults"], r["faults"]) for m, r in pairs
+             if "error" not in m and "error" not in r])
     lines += _epoch_table("The same epochs interleaved in one process, after one full fit "
-                          "in memory (the same allocator and kernel state for both):", paired)
+                          "in memory (the same allocator and kernel state for both):",
+                          [(m, r, None, None) for m, r in paired])
     return "\n".join(lines) + "\n"
 
 
+def _size_row(factor, row):
+    if "error" in row:
+        return f"| {factor:g}x | | | failed: {row['error']} | | |"
+    return (f"| {factor:g}x | {row['n_samples']:,} | {_mib(row['data_bytes'])} | "
+            f"{_mib(row['growth'])} | {row['growth'] / row['data_bytes']:.1%} | "
+            f"{row['seconds']:.1f} |")
+
+
 def _epoch_table(title, pairs):
-    """Markdown lines: the (store, in memory) epoch pairs, their ratios and the median."""
-    pairs = [(m, r) for m, r in pairs if m and r]
+    """Markdown lines: (store, in memory) epoch seconds and minor page faults, the
+    ratios and the median."""
+    pairs = [p for p in pairs if p[0] and p[1]]
     if not pairs:
         return []
-    return ["", title, "", "| repeat | store (s) | in memory (s) | ratio |",
-            "|---:|---:|---:|---:|",
-            *(f"| {i + 1} | {m:.2f} | {r:.2f} | {m / r:.3f} |" for i, (m, r) in
-              enumerate(pairs)),
-            "", f"Median ratio: {statistics.median(m / r for m, r in pairs):.3f}."]
+    faults = pairs[0][2] is not None
+    head = "| repeat | store (s) | in memory (s) | ratio |" + (
+        " store: minor faults | in memory: minor faults |" if faults else "")
+    return ["", title, "", head, "|---:" * (head.count("|") - 1) + "|",
+            *(f"| {i + 1} | {m:.2f} | {r:.2f} | {m / r:.3f} |"
+              + (f" {fm:,} | {fr:,} |" if faults else "")
+              for i, (m, r, fm, fr) in enumerate(pairs)),
+            "", f"Median ratio: {statistics.median(m / r for m, r, *_ in pairs):.3f}."]
 
 
 if __name__ == "__main__":

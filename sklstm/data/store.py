@@ -378,13 +378,36 @@ class SequenceStore:
         data : ndarray or list of ndarray
             What :meth:`read` returns for the chunk.
         """
+        for part in self.chunk_slices(max_bytes):
+            yield part.start, self.read(np.arange(part.start, part.stop))
+
+    def chunk_slices(self, max_bytes=None):
+        """The positions of :meth:`chunks`, without reading: one slice per chunk.
+
+        Parameters
+        ----------
+        max_bytes : int or None, default=None
+            As for :meth:`chunks`.
+
+        Yields
+        ------
+        slice
+            Consecutive positions of this view, ``step`` None.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> store = SequenceStore.from_array(np.zeros((5, 3), dtype=np.int32))
+        >>> list(store.chunk_slices(max_bytes=24))
+        [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
+        """
         n = len(self)
         if n == 0:
             return
         per_row = max(1, self.nbytes // n)
         rows = max(1, (CHUNK_BYTES if max_bytes is None else max_bytes) // per_row)
         for start in range(0, n, rows):
-            yield start, self.read(np.arange(start, min(start + rows, n)))
+            yield slice(start, min(start + rows, n))
 
     def __iter__(self):
         for _, chunk in self.chunks():

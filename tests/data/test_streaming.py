@@ -40,16 +40,26 @@ def test_streamed_rows_equal_the_padded_array(case, settings, tmp_path):
                                   take_rows(memory.values, [2, 0], 4))
 
 
+@pytest.fixture(params=[None, 24], ids=["one chunk", "chunks of 24 bytes"])
+def chunk_bytes(request, monkeypatch):
+    """The store's chunk size: one chunk, or a few sequences a chunk (a pass over the
+    store then meets chunk boundaries, where a row's position must carry over)."""
+    if request.param:
+        monkeypatch.setattr("sklstm.data.store.CHUNK_BYTES", request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("padded", [False, True])
-@pytest.mark.parametrize("seq_len", [None, 3])
-def test_token_rows_equal_the_padded_ids(padded, seq_len, tmp_path):
+@pytest.mark.parametrize("seq_len, keep", [(None, "last"), (3, "last"), (3, "first")])
+def test_token_rows_equal_the_padded_ids(padded, seq_len, keep, chunk_bytes, tmp_path):
     rng = np.random.default_rng(1)
     if padded:  # one length: a padded array, whose padding ids are removed
         ids = rng.integers(0, 6, size=(8, 7)).astype(np.int32)
         ids[:, 0] = 1  # no row is padding only
+        ids[3, 1:] = 0  # a row of one token
     else:
-        ids = [rng.integers(1, 9, size=n).astype(np.int32) for n in (5, 2, 8, 1)]
-    kw = dict(reset=True, tokens=True, padding_idx=0, seq_len=seq_len)
+        ids = [rng.integers(1, 9, size=n).astype(np.int32) for n in (5, 2, 8, 1, 6, 3)]
+    kw = dict(reset=True, tokens=True, padding_idx=0, seq_len=seq_len, keep=keep)
     memory = to_sequences(list(ids), LSTMClassifier(), **kw)
     streamed = to_sequences(SequenceStore.write(tmp_path / "t", ids), LSTMClassifier(), **kw)
     np.testing.assert_array_equal(streamed.values.rows(np.arange(len(ids))), memory.values)
@@ -75,10 +85,20 @@ def test_values_are_checked_in_one_pass_naming_the_sequence(bad, match, tmp_path
     ([np.array([0, 0]), np.array([3, 0])], {"padding_idx": 0}, ValueError,
      "only padding id 0"),
 ])
-def test_token_stores_are_checked_like_token_arrays(ids, kw, error, match, tmp_path):
+def test_token_stores_are_checked_like_token_arrays(ids, kw, error, match, chunk_bytes,
+                                                    tmp_path):
     store = SequenceStore.write(tmp_path / "b", ids)
     with pytest.raises(error, match=match):
         to_sequences(store, LSTMClassifier(), reset=True, tokens=True, **kw)
+
+
+@pytest.mark.parametrize("bad, match", [(np.array([4, -3, 2]), "Sequence 7 .* id -3"),
+                                        (np.array([0, 0, 0]), r"Sequence 7 .* \(only padding")])
+def test_a_bad_token_row_in_a_later_chunk_is_named(bad, match, chunk_bytes, tmp_path):
+    ids = [np.array([1, 2, 3])] * 7 + [bad] + [np.array([5, 6, 7])] * 4
+    store = SequenceStore.write(tmp_path / "b", np.stack(ids).astype(np.int32))
+    with pytest.raises(ValueError, match=match):
+        to_sequences(store, LSTMClassifier(), reset=True, tokens=True, padding_idx=0)
 
 
 def test_a_store_is_refused_where_it_would_be_read_whole(tmp_path):

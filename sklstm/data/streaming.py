@@ -87,6 +87,11 @@ def scan_store(store, *, tokens, padding_idx=None, seq_len=None, keep="last"):
         raise ValueError("Token input must hold one id per timestep: a ragged store of 1D "
                          "sequences or a dense 2D store (n_samples, n_timesteps).")
     if not tokens:
+        if store.ragged and store.sequence_ndim == 1:  # the rule of a list in memory
+            raise ValueError(
+                "X is a SequenceStore of 1D sequences; sequences of numbers must be 2D "
+                "(n_timesteps, n_features): write each univariate sequence as "
+                "seq.reshape(-1, 1), or set embedding_dim if they are token ids.")
         if kind == "f":
             for start, chunk in store.chunks():
                 check_finite(chunk, start)

@@ -149,3 +149,35 @@ def test_a_2d_memmap_keeps_the_width_rule_of_2d_arrays(tmp_path):
     with pytest.raises(ValueError, match="X has 5 features, but LSTMClassifier is expecting 6"):
         est.predict(X[:, :5])
     assert est.predict(_memmap(X, tmp_path, "again")).shape == (30,)
+
+
+def _numpy_typed(params):
+    """Every int and float param as the numpy scalar a grid written with np.array gives."""
+    kinds = {int: np.int64, float: np.float64}
+    return {k: kinds[type(v)](v) if type(v) in kinds else v for k, v in params.items()}
+
+
+def test_defaults_with_numpy_params_learn_a_store_as_its_list(tmp_path):
+    # what users get: every default, only token input declared and a seed, all as numpy
+    # scalars; on whatever device "auto" picks
+    rng = np.random.default_rng(6)
+    ids = [rng.integers(1, 30, size=int(k)).astype(np.int32) for k in rng.integers(5, 30, 120)]
+    y = np.array(["has 3" if (s == 3).any() else "no 3" for s in ids])
+    params = LSTMClassifier(embedding_dim=8, random_state=0).get_params()
+    streamed = LSTMClassifier(**_numpy_typed(params)).fit(
+        SequenceStore.write(tmp_path / "t", ids), y)
+    in_memory = LSTMClassifier(**params).fit(ids, y)
+    assert streamed.converged_ and streamed.score(ids, y) >= 0.9
+    assert streamed.n_epochs_ == in_memory.n_epochs_
+    np.testing.assert_allclose(streamed.predict_proba(ids), in_memory.predict_proba(ids),
+                               rtol=1e-5, atol=1e-6)  # the same fit (same kernels, order)
+
+
+def test_a_store_of_1d_numbers_is_refused_as_a_list_of_them(tmp_path):
+    seqs = [np.arange(5.0), np.arange(3.0)]
+    est = LSTMRegressor(**CPU)
+    with pytest.raises(ValueError, match=r"reshape\(-1, 1\)"):
+        est.fit(seqs, [0.0, 1.0])
+    with pytest.raises(ValueError, match=r"1D sequences.*reshape\(-1, 1\).*embedding_dim"):
+        est.fit(SequenceStore.write(tmp_path / "s", seqs), [0.0, 1.0])
+    assert not hasattr(est, "net_")

@@ -23,10 +23,12 @@ __all__ = ["build_parser", "main"]
 _DESCRIPTION = """\
 Run or join an Optuna study tuning an sklstm LSTM estimator by cross-validation.
 
-DATA is an .npz file with arrays X (n, T, F) or (n, T) and y, or a .csv file with a header,
+DATA is an .npz file with arrays X (n, T, F) or (n, T) and y; a .csv file with a header,
 one row per sample: the target in column --target, the other columns the time steps of a
-univariate sequence. Every worker started with the same --storage and --study-name shares
-the study; --n-trials is the total over all of them.
+univariate sequence; or a SequenceStore directory (data larger than memory, read by
+batches), its targets in <store>/y.npy or the .npy file --target names. Every worker
+started with the same --storage and --study-name shares the study; --n-trials is the
+total over all of them.
 """
 
 
@@ -69,8 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
         "tune", help="run or join an Optuna hyperparameter search", description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    tune.add_argument("data", help="dataset file (.npz with X and y, or .csv)")
-    tune.add_argument("--target", default="y", help="CSV target column (default: y)")
+    tune.add_argument("data", help="dataset file (.npz with X and y, or .csv) or a "
+                      "SequenceStore directory")
+    tune.add_argument("--target", default="y", help="CSV target column, or a store's "
+                      "targets: a .npy path or a name in the store (default: y)")
     tune.add_argument("--encoding", default="utf-8",
                       help="CSV text encoding, e.g. latin-1 (default: utf-8)")
     tune.add_argument(

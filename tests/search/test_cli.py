@@ -31,6 +31,18 @@ def csv_path(tmp_path, data):
     return str(path)
 
 
+@pytest.fixture
+def store_path(tmp_path, data):
+    """The ``data`` fixture as a SequenceStore directory, its targets in ``y.npy``."""
+    from sklstm.data.store import SequenceStore
+
+    X, y = data
+    path = tmp_path / "store"
+    SequenceStore.write(path, X)
+    np.save(path / "y.npy", y)
+    return str(path)
+
+
 def _tune(capsys, tmp_path, data_path, *extra):
     code = main(["tune", str(data_path), "--storage", str(tmp_path / "s.journal"),
                  "--n-trials", "3", "--cv", "2", "--no-progress", *map(str, extra)])
@@ -41,8 +53,9 @@ def _tune(capsys, tmp_path, data_path, *extra):
 @pytest.mark.parametrize(
     ("data_file", "extra"),
     [("npz_path", ["--scoring", "accuracy", "--pruner", "hyperband"]),
-     ("csv_path", ["--target", "label", "--pruner", "halving"])],
-    ids=["npz", "csv"],
+     ("csv_path", ["--target", "label", "--pruner", "halving"]),
+     ("store_path", [])],
+    ids=["npz", "csv", "store"],
 )
 def test_tune_prints_best_trial_and_table(data_file, extra, request, space_json, capsys,
                                           tmp_path):
@@ -112,3 +125,19 @@ def test_help_lists_every_option(capsys):
     for option in ("--storage", "--study-name", "--n-trials", "--estimator", "--cv", "--scoring",
                    "--space", "--pruner", "--timeout", "--multi-objective"):
         assert option in out
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    ("labels", "labels.npy' does not exist"),
+    ("elsewhere/y.npy", "elsewhere/y.npy' does not exist"),
+])
+def test_a_store_without_its_targets_exits_2(target, message, store_path, capsys, tmp_path):
+    code, _, err = _tune(capsys, tmp_path, store_path, "--target", target)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "s.journal").exists()  # refused before the storage
+
+
+def test_a_directory_that_is_no_store_exits_2(capsys, tmp_path):
+    (tmp_path / "empty").mkdir()
+    code, _, err = _tune(capsys, tmp_path, tmp_path / "empty")
+    assert code == 2 and "is not a sequence store" in err and "Traceback" not in err

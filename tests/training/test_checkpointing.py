@@ -5,8 +5,6 @@ import os
 import pickle
 import re
 import signal
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -15,9 +13,9 @@ from numpy.testing import assert_array_equal
 
 from sklstm import LSTMClassifier, LSTMRegressor
 
+from ..search.helpers import python
 from .faults import InterruptAt
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 rng = np.random.default_rng(0)
 X = rng.normal(size=(64, 6, 2)).astype(np.float32)
 Y = (X[:, -1, 0] > 0).astype(int)
@@ -171,8 +169,9 @@ CHILD = textwrap.dedent("""
 
 
 def test_a_killed_process_resumes_from_its_checkpoint(tmp_path):
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)], text=True,
-                             stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": REPO})
+    # (python() keeps the PYTHONPATH the suite runs with: packages installed there, as on
+    # an offline GPU machine, must import in the child too)
+    child = python(CHILD, tmp_path)
     for line in child.stdout:
         if int(line) == 2:
             child.send_signal(signal.SIGKILL)  # no Python code runs any more

@@ -28,6 +28,9 @@ COMMON = dict(hidden_size=8, max_epochs=10, tol=None, dropout=0.3, random_state=
 
 CASES = {
     "classifier": (LSTMClassifier, COMMON, X, Y, "predict_proba"),
+    # dropout between stacked layers: on CUDA cuDNN would draw it from a state of its own
+    # that no checkpoint holds (the network draws it from the device's generator)
+    "stacked_layers": (LSTMClassifier, {**COMMON, "num_layers": 2}, X, Y, "predict_proba"),
     # batch norm's running statistics are state too
     "classifier_conv_branch": (LSTMClassifier, {**COMMON, "conv_channels": (4, 8, 4),
                                                 "conv_kernel_sizes": (3, 3, 3)},

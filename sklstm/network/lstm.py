@@ -30,7 +30,8 @@ CPU the cast gives the very numbers autocast gave.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+import warnings
+from contextlib import contextmanager, nullcontext
 
 import torch
 from torch import nn
@@ -42,6 +43,10 @@ from .conv import ConvBranch
 from .pooling import TimePooling
 
 __all__ = ["LSTMNetwork", "reverse_padded"]
+
+#: cuDNN's warning when an LSTM's weights are not its one flattened buffer (torch's
+#: ``WEIGHT_FORMAT_WARN`` of ``aten/src/ATen/native/cudnn/RNN.cpp``).
+_WEIGHT_FORMAT_WARNING = "RNN module weights are not part of single contiguous chunk"
 
 def _autocast_dtype(device_type):
     """The dtype autocast computes in on ``device_type`` now, or None when it is off."""
@@ -151,9 +156,17 @@ class _Recurrence:
             return torch.lstm(inp, (h0, h0), weights, True, 1, 0.0, training, False,
                               True)[0]
 
+    @contextmanager
     def _own_dtype(self):
-        """Autocast off while the LSTM runs in bfloat16 (else nothing changes)."""
-        return torch.autocast(self.device_type, enabled=False) if self.cast else nullcontext()
+        """Around the LSTM run with weights of the network's own (bfloat16 copies, or one
+        layer's): autocast off while it runs in bfloat16, and cuDNN's note that such
+        weights are gathered into one buffer per call left unsaid (they are, by design:
+        torch copies them, a small cost beside the step)."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_WEIGHT_FORMAT_WARNING)
+            with (torch.autocast(self.device_type, enabled=False) if self.cast
+                  else nullcontext()):
+                yield
 
 
 def reverse_padded(x, lengths):

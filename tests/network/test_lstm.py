@@ -1,13 +1,21 @@
 """The LSTM as the network runs it (sklstm.network.lstm._Recurrence)."""
 
+import warnings
+
+import numpy as np
 import pytest
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from sklstm import LSTMClassifier
 from sklstm.network.lstm import _Recurrence
 
+from ..settings import TINY, requires_cuda, skip_without_bf16
+
 LENGTHS = torch.tensor([7, 3, 5, 2])
+X = np.random.default_rng(0).normal(size=(32, 6, 2)).astype(np.float32)
+Y = (X[:, -1, 0] > 0).astype(int)
 
 
 def _run(run, inp, seed):
@@ -51,3 +59,26 @@ def test_evaluation_and_a_single_layer_keep_nn_lstm_s_own_call(monkeypatch):
         assert torch.equal(_Recurrence(lstm, "cuda")(x)[0], lstm(x)[0])
     with pytest.raises(AssertionError, match="one at a time"):  # (the check can fail)
         _Recurrence(nn.LSTM(3, 5, num_layers=2, dropout=0.4, batch_first=True), "cuda")(x)
+
+
+def test_cudnn_s_note_on_weights_of_the_network_s_own_is_left_unsaid(recwarn):
+    # (torch's WEIGHT_FORMAT_WARN, raised by cuDNN for a layer's or a cast's weights)
+    with _Recurrence(nn.LSTM(3, 5), "cuda")._own_dtype():
+        warnings.warn("RNN module weights are not part of single contiguous chunk of memory. "
+                      "This means they need to be compacted at every call", UserWarning,
+                      stacklevel=1)
+    warnings.warn("another warning", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in recwarn] == ["another warning"]
+
+
+@requires_cuda
+@pytest.mark.parametrize("precision", ["32", "bf16"])
+def test_on_cuda_stacked_layers_with_dropout_train_without_cudnn_s_weight_note(
+        precision):
+    if precision == "bf16":
+        skip_without_bf16("cuda")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*not part of single contiguous chunk")
+        est = LSTMClassifier(**TINY, num_layers=2, dropout=0.3, device="cuda",
+                             precision=precision).fit(X, Y)
+    assert np.isfinite(est.predict_proba(X)).all()

@@ -161,9 +161,13 @@ class _Recurrence:
         """Around the LSTM run with weights of the network's own (bfloat16 copies, or one
         layer's): autocast off while it runs in bfloat16, and cuDNN's note that such
         weights are gathered into one buffer per call left unsaid (they are, by design:
-        torch copies them, a small cost beside the step)."""
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=_WEIGHT_FORMAT_WARNING)
+        torch copies them, a small cost beside the step). On the CPU, which has no such
+        warning, the warning filters are left alone (``catch_warnings`` would make
+        warnings shown once show again)."""
+        quiet = self.device_type != "cpu"
+        with warnings.catch_warnings() if quiet else nullcontext():
+            if quiet:
+                warnings.filterwarnings("ignore", message=_WEIGHT_FORMAT_WARNING)
             with (torch.autocast(self.device_type, enabled=False) if self.cast
                   else nullcontext()):
                 yield

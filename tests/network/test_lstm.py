@@ -69,6 +69,9 @@ def test_cudnn_s_note_on_weights_of_the_network_s_own_is_left_unsaid(recwarn):
                       stacklevel=1)
     warnings.warn("another warning", UserWarning, stacklevel=1)
     assert [str(w.message) for w in recwarn] == ["another warning"]
+    filters = warnings.filters  # on the CPU, which has no such note, they are left alone
+    with _Recurrence(nn.LSTM(3, 5), "cpu")._own_dtype():
+        assert warnings.filters is filters
 
 
 @requires_cuda

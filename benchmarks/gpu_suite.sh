@@ -8,15 +8,28 @@
 #     OUT=/tmp/gpu bash benchmarks/gpu_suite.sh
 #
 # An offline machine (no package registry) takes the packages it lacks as wheels in .whl/
-# (how to download them: ../shared/gpu/README.md); they are installed first, without the
-# network. COMMIT=<sha> names the commit where the checkout has no .git. N_WORKERS sets
+# (how to download them: ../shared/gpu/README.md; .whl/ is ignored by git, so a copy of
+# the checkout must bring it along); they are installed first, without the network.
+# COMMIT=<sha> names the commit where the checkout has no .git. N_WORKERS sets
 # pytest-xdist's workers (default: the CPU count). Every step has its own timeout, so
 # that a hung step leaves time for the rest and for a second run.
+#
+# DRY_RUN=1 runs every step on a machine without a GPU, to check the script itself:
+# gpu_check.py --device cpu --quick, the device tests only, and the record written to
+# $OUT alone (it says nothing about a GPU, and benchmarks/results is left alone).
 set -u
 export PYTHONUNBUFFERED=1
 ROOT=$(pwd)
 OUT=${OUT:-/tmp/sklstm-gpu}
+DRY_RUN=${DRY_RUN:-0}
 RESULT=benchmarks/results/gpu_tests.md
+CHECK_ARGS=()
+TESTS=()
+if [ "$DRY_RUN" = 1 ]; then
+    RESULT=$OUT/gpu_tests.md
+    CHECK_ARGS=(--device cpu --quick)
+    TESTS=(tests/resources/test_device.py)
+fi
 N_WORKERS=${N_WORKERS:-$(nproc)}
 PY=${PYTHON:-python3}
 mkdir -p "$OUT"
@@ -25,8 +38,9 @@ if [ ! -f sklstm/__init__.py ]; then
     echo "run from the checkout's root" >&2
     exit 2
 fi
-if ! "$PY" -c "import torch, sys; sys.exit(not torch.cuda.is_available())"; then
-    echo "no CUDA device: this script is for a GPU machine (the CPU suite: pytest)" >&2
+if [ "$DRY_RUN" != 1 ] && ! "$PY" -c "import torch, sys; sys.exit(not torch.cuda.is_available())"; then
+    echo "no CUDA device: this script is for a GPU machine (the CPU suite: pytest;" \
+         "DRY_RUN=1 checks the script)" >&2
     exit 2
 fi
 
@@ -46,7 +60,8 @@ export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
 "$PY" -c "import sklstm, skorch" || { echo "sklstm or skorch does not import" >&2; exit 1; }
 
 # 2. the CUDA paths, figure by figure
-timeout 150 "$PY" benchmarks/gpu_check.py --out "$OUT/gpu_check.md" > "$OUT/gpu_check.log" 2>&1
+timeout 180 "$PY" benchmarks/gpu_check.py ${CHECK_ARGS[@]+"${CHECK_ARGS[@]}"} \
+    --out "$OUT/gpu_check.md" > "$OUT/gpu_check.log" 2>&1
 CHECK_RC=$?
 
 # 3. the whole suite at device="auto" (= CUDA). tests/test_docstrings.py needs numpydoc,
@@ -56,7 +71,7 @@ if ! "$PY" -c "import numpydoc" 2> /dev/null; then
     IGNORE=(--ignore=tests/test_docstrings.py)
 fi
 timeout 280 "$PY" -m pytest -n "$N_WORKERS" -p no:cacheprovider -v --tb=line -ra \
-    ${IGNORE[@]+"${IGNORE[@]}"} > "$OUT/tests.log" 2>&1
+    ${IGNORE[@]+"${IGNORE[@]}"} ${TESTS[@]+"${TESTS[@]}"} > "$OUT/tests.log" 2>&1
 TESTS_RC=$?
 CLOSING=$(grep -E "^=+ .*(passed|failed|error).* in [0-9.]+s" "$OUT/tests.log" | tail -1)
 [ -n "$CLOSING" ] || CLOSING="(no closing line: pytest exited with $TESTS_RC, see tests.log)"
@@ -74,15 +89,20 @@ import torch
 import sklstm
 
 path, commit, closing, check_rc, tests_rc, ignored = sys.argv[1:]
-props = torch.cuda.get_device_properties(0)
 cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+if torch.cuda.is_available():
+    props = torch.cuda.get_device_properties(0)
+    device = (f"{torch.cuda.get_device_name(0)} ({props.total_memory / 2**30:.0f} GiB, "
+              f"compute capability {props.major}.{props.minor}), "
+              f"{torch.cuda.device_count()} visible")
+else:
+    device = "no CUDA device: a dry run of the script (DRY_RUN=1), nothing about a GPU"
 lines = [
     "# The test suite on a GPU",
     "",
     "Written by `benchmarks/gpu_suite.sh`; one run.",
     "",
-    f"- device: {torch.cuda.get_device_name(0)} ({props.total_memory / 2**30:.0f} GiB, "
-    f"compute capability {props.major}.{props.minor}), {torch.cuda.device_count()} visible",
+    f"- device: {device}",
     f"- torch {torch.__version__} (CUDA {torch.version.cuda}, cuDNN {cudnn}), "
     f"Python {platform.python_version()}, sklstm {sklstm.__version__}",
     f"- commit: {commit}",
@@ -98,6 +118,6 @@ with open(path, "w") as f:
     f.write("\n".join(lines) + "\n")
 print("\n".join(lines))
 EOF
-cp "$RESULT" "$OUT/gpu_tests.md"
+[ "$RESULT" = "$OUT/gpu_tests.md" ] || cp "$RESULT" "$OUT/gpu_tests.md"
 grep -E "FAILED|ERROR" "$OUT/tests.log" | grep -v PASSED | tail -60
 exit $(( TESTS_RC != 0 || CHECK_RC != 0 ))

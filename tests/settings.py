@@ -1,6 +1,9 @@
 """Settings shared by the test modules."""
 
+import pytest
 import torch
+
+from sklstm.resources.device import bf16_lstm_problem, resolve_device
 
 #: Whether ``device="auto"`` trains on CUDA here. Tolerances that compare two
 #: computations of the same result in another order (another batch, another scale) are
@@ -8,6 +11,25 @@ import torch
 #: batched LSTM kernels round differently with the batch's composition (9.4e-6 relative
 #: measured on an H200, 2026-12-04), and training amplifies the last bits over epochs.
 ON_CUDA = torch.cuda.is_available()
+
+#: Marks a test of CUDA behaviour: it runs wherever a CUDA device is, and only there.
+requires_cuda = pytest.mark.skipif(not ON_CUDA, reason="needs CUDA")
+
+
+
+def skip_without_bf16(device="auto"):
+    """Skip the calling test where torch cannot run an LSTM in bfloat16 on ``device``
+    (a GPU older than compute capability 8.0, or a build without the kernel): there
+    ``precision="bf16"`` is refused before training, as tests/estimators test."""
+    problem = bf16_lstm_problem(resolve_device(device))
+    if problem is not None:
+        pytest.skip(f"no bfloat16 LSTM here: {problem}")
+
+
+#: Relative tolerance of a prediction made beside other sequences (in another batch, with
+#: other padding) against the same one made alone: float32 rounding on the CPU; cuDNN's
+#: batched kernels round with the batch's composition (9.4e-6 measured on an H200).
+NEIGHBOUR_RTOL = 1e-4 if ON_CUDA else 1e-5
 
 #: Estimator settings small enough for ~0.1 s fits, still learning the tests' easy
 #: problems within two epochs (two fixed epochs: ``tol=None``, so no fit of a test

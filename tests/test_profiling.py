@@ -17,6 +17,8 @@ from sklstm.exceptions import MemoryBudgetError
 from sklstm.preprocessing import SequenceScaler
 from sklstm.profiling import COLUMNS, plot_batch_profile
 
+from .settings import requires_cuda
+
 pd = pytest.importorskip("pandas")
 
 linux_peak = pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"),
@@ -91,6 +93,20 @@ def test_peak_memory_grows_with_the_batch_at_a_long_sequence():
     small, large = out["peak_memory"]
     # activations of 200 steps for 32x the samples (measured: ~28x); the weights are tiny
     assert large > 8 * small > 0
+
+
+@requires_cuda
+def test_on_cuda_the_budget_is_the_device_s_free_memory(data):
+    # (the CPU's: None, test_one_row_per_pair_with_the_columns)
+    X, y = data
+    out = profile_batch_sizes(LSTMClassifier(**{**FAST, "device": "cuda"}), X, y,
+                              batch_sizes=[4, 40], n_steps=1)
+    assert out.attrs["budget_source"] == "free device memory"
+    assert out.attrs["device"].startswith("cuda")
+    assert 0 < out.attrs["max_memory"] <= torch.cuda.mem_get_info()[1]
+    assert out["fits"].all() and out["error"].isna().all()
+    small, large = out["peak_memory"]  # torch's tensor memory on the device
+    assert large > small > 0
 
 
 def test_a_tiny_budget_does_not_fit(data):

@@ -30,18 +30,23 @@ CPU the cast gives the very numbers autocast gave.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+import warnings
+from contextlib import contextmanager, nullcontext
 
 import torch
 from torch import nn
 from torch.func import functional_call
 from torch.nn import functional as F
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from .conv import ConvBranch
 from .pooling import TimePooling
 
 __all__ = ["LSTMNetwork", "reverse_padded"]
+
+#: cuDNN's warning when an LSTM's weights are not its one flattened buffer (torch's
+#: ``WEIGHT_FORMAT_WARN`` of ``aten/src/ATen/native/cudnn/RNN.cpp``).
+_WEIGHT_FORMAT_WARNING = "RNN module weights are not part of single contiguous chunk"
 
 def _autocast_dtype(device_type):
     """The dtype autocast computes in on ``device_type`` now, or None when it is off."""
@@ -84,26 +89,88 @@ class _Recurrence:
 
     def __call__(self, inp):
         """``lstm(inp)`` (a tensor or a ``PackedSequence``)."""
+        lstm = self.lstm
+        if (self.device_type != "cpu" and lstm.training and lstm.num_layers > 1
+                and lstm.dropout > 0):
+            return self._stacked(inp)
         if not self.cast:
-            return self.lstm(inp)
+            return lstm(inp)
         with self._own_dtype():
-            return functional_call(self.lstm, self.params, (inp,))
+            return functional_call(lstm, self.params, (inp,))
+
+    def _stacked(self, inp):
+        """``lstm(inp)`` in training, its layers run one at a time with the dropout between
+        them drawn by :func:`torch.nn.functional.dropout`.
+
+        cuDNN draws the dropout between stacked layers from a random state of its own,
+        kept by torch per device and process and re-seeded only when the device's
+        generator is (``get_dropout_state`` of ``aten/src/ATen/native/cudnn/RNN.cpp``):
+        a fit resumed from a checkpoint could not draw the masks the uninterrupted fit
+        drew. ``F.dropout`` draws from the device's generator, whose state the
+        checkpoint carries. The layers run time-major, as ``nn.LSTM`` runs them, so on
+        the CPU this is ``nn.LSTM``'s own computation, masks included
+        (``tests/network/test_lstm.py``).
+        """
+        lstm = self.lstm
+        packed = isinstance(inp, PackedSequence)
+        x = inp.data if packed else inp.transpose(0, 1)  # (steps, batch, features)
+        directions = ("", "_reverse") if lstm.bidirectional else ("",)
+        batch = int(inp.batch_sizes[0]) if packed else x.shape[1]
+        h0 = x.new_zeros(len(directions), batch, lstm.hidden_size)
+        final_h, final_c = [], []
+        for layer in range(lstm.num_layers):
+            if layer:
+                x = F.dropout(x, lstm.dropout, True)
+            weights = self._weights(layer, directions)
+            with self._own_dtype():
+                if packed:
+                    x, h, c = torch.lstm(x, inp.batch_sizes, (h0, h0), weights, True, 1, 0.0,
+                                         True, lstm.bidirectional)
+                else:
+                    x, h, c = torch.lstm(x, (h0, h0), weights, True, 1, 0.0, True,
+                                         lstm.bidirectional, False)
+            final_h.append(h)
+            final_c.append(c)
+        h_n, c_n = torch.cat(final_h), torch.cat(final_c)
+        if not packed:
+            return x.transpose(0, 1), (h_n, c_n)
+        if inp.unsorted_indices is not None:  # back in the batch's order, as nn.LSTM does
+            h_n, c_n = (t.index_select(1, inp.unsorted_indices) for t in (h_n, c_n))
+        return PackedSequence(x, inp.batch_sizes, inp.sorted_indices,
+                              inp.unsorted_indices), (h_n, c_n)
+
+    def _weights(self, layer, directions):
+        """The weights of one layer, its directions in ``nn.LSTM``'s order, in the dtype
+        the LSTM runs in."""
+        names = [f"{name}_l{layer}{suffix}" for suffix in directions
+                 for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        return ([self.params[name] for name in names] if self.cast
+                else [getattr(self.lstm, name) for name in names])
 
     def layer(self, inp, layer, suffix, training):
         """One layer and direction of the LSTM over ``inp``, ``(batch, steps, hidden)``,
         by the fused kernel ``nn.LSTM`` itself calls."""
-        names = [f"{name}_l{layer}{suffix}"
-                 for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-        weights = ([self.params[name] for name in names] if self.cast
-                   else [getattr(self.lstm, name) for name in names])
+        weights = self._weights(layer, (suffix,))
         h0 = inp.new_zeros(1, len(inp), self.lstm.hidden_size)
         with self._own_dtype():
             return torch.lstm(inp, (h0, h0), weights, True, 1, 0.0, training, False,
                               True)[0]
 
+    @contextmanager
     def _own_dtype(self):
-        """Autocast off while the LSTM runs in bfloat16 (else nothing changes)."""
-        return torch.autocast(self.device_type, enabled=False) if self.cast else nullcontext()
+        """Around the LSTM run with weights of the network's own (bfloat16 copies, or one
+        layer's): autocast off while it runs in bfloat16, and cuDNN's note that such
+        weights are gathered into one buffer per call left unsaid (they are, by design:
+        torch copies them, a small cost beside the step). On the CPU, which has no such
+        warning, the warning filters are left alone (``catch_warnings`` would make
+        warnings shown once show again)."""
+        quiet = self.device_type != "cpu"
+        with warnings.catch_warnings() if quiet else nullcontext():
+            if quiet:
+                warnings.filterwarnings("ignore", message=_WEIGHT_FORMAT_WARNING)
+            with (torch.autocast(self.device_type, enabled=False) if self.cast
+                  else nullcontext()):
+                yield
 
 
 def reverse_padded(x, lengths):

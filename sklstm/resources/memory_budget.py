@@ -248,6 +248,20 @@ class MemoryBudget:
         return max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
                    - self._baseline)
 
+    def headroom(self):
+        """Bytes left under the budget now, or None without one: on CUDA the budget
+        less the tensor memory the process already holds on the device (all of it
+        counts, other work's too), on the CPU less the fit's growth so far.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sklstm.resources import PeakMemory
+        >>> MemoryBudget(None, PeakMemory(torch.device("cpu"))).headroom() is None
+        True
+        """
+        return None if self.limit is None else max(0, self.limit - self.used())
+
     def check(self):
         """Raise :class:`MemoryBudgetExceeded` if the peak since the last restart is over."""
         if self.enforced and self.used() > self.limit:

@@ -66,8 +66,10 @@ def train(plan, seqs, y_train, on_net=None):
             PeakMemory(plan.device) as memory, CtrlCGuard() as ctrl_c:
         start = time.perf_counter()
         budget = MemoryBudget(plan.memory_limit, memory)
+        # the data go to the device only within what the budget has left: on CUDA what
+        # the process already holds there counts (and a copy over the cap would fail)
         dataset = SequenceDataset.from_sequences(seqs, y_train, plan.device,
-                                                 memory_limit=budget.limit)
+                                                 memory_limit=budget.headroom())
         plan, search = choose_batch(plan, dataset, budget)
         torch.manual_seed(plan.seed)
         # (a fit that is only loaded from its checkpoint trains no epoch)

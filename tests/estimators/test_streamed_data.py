@@ -16,7 +16,7 @@ from sklstm.data import store as store_module
 from sklstm.data.store import SequenceStore
 from sklstm.preprocessing import SequenceScaler
 
-from ..settings import TINY
+from ..settings import TINY, requires_cuda
 
 CPU = dict(TINY, device="cpu")
 
@@ -62,11 +62,15 @@ def _outputs(est, X):
     return est.predict_proba(X) if hasattr(est, "predict_proba") else est.predict(X)
 
 
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=requires_cuda)])
 @pytest.mark.parametrize("case", ["memmap 3d", "store ragged", "relative", "tokens",
                                   "token memmap"])
-def test_streamed_input_trains_the_same_model(case, tmp_path):
+def test_streamed_input_trains_the_same_model(case, device, tmp_path):
+    # on CUDA the data in memory go to the device whole, the streamed ones are copied
+    # batch by batch: the same batches (cut to the same length) of the same values reach
+    # the same kernels, so the model is the same there too, bit for bit
     est, in_memory, streamed, y = _cases(tmp_path)[case]
-    a = est.fit(in_memory, y)
+    a = est.set_params(device=device).fit(in_memory, y)
     out_a = _outputs(a, in_memory)
     b = type(est)(**est.get_params()).fit(streamed, y)
     np.testing.assert_array_equal(_outputs(b, streamed), out_a)

@@ -23,7 +23,7 @@ from sklstm.network import LSTMNetwork
 from sklstm.preprocessing import SequenceScaler
 from sklstm.windows import from_long_format, make_window_splitter, make_windows
 
-from ..settings import ON_CUDA
+from ..settings import NEIGHBOUR_RTOL
 
 N_SAMPLES = 48
 
@@ -73,9 +73,8 @@ def test_prediction_does_not_depend_on_batch_neighbours(case, tiny, bidirectiona
     shuffled = np.random.default_rng(1).permutation(len(X))
     reordered = np.empty_like(batched)
     reordered[shuffled] = _output(est, [X[i] for i in shuffled])
-    rtol = 1e-4 if ON_CUDA else 1e-5  # (tests/settings.py: what the kernels promise)
-    for other in (alone, beside_long, reordered):
-        assert_allclose(other, batched, rtol=rtol, atol=rtol / 10)
+    for other in (alone, beside_long, reordered):  # (tests/settings.py: what kernels promise)
+        assert_allclose(other, batched, rtol=NEIGHBOUR_RTOL, atol=NEIGHBOUR_RTOL / 10)
 
 
 @ARCHITECTURES

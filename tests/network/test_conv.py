@@ -10,7 +10,7 @@ import sklstm
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.network import ConvBranch
 
-from ..settings import TINY
+from ..settings import TINY, skip_without_bf16
 
 rng = np.random.default_rng(0)
 N, T = 64, 30
@@ -75,5 +75,7 @@ def test_ragged_input_saving_and_loading(tmp_path):
 @pytest.mark.parametrize("params", [{"batch_size": "auto", "max_memory": "2GiB"},
                                     {"precision": "bf16"}])
 def test_the_branch_fits_with_an_automatic_batch_and_bf16(params):
+    if "precision" in params:
+        skip_without_bf16()
     est = LSTMClassifier(**{**CONV, **params}).fit(X, Y)
     assert est.n_epochs_ == TINY["max_epochs"] and np.isfinite(est.predict_proba(X)).all()

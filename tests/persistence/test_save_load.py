@@ -45,9 +45,11 @@ CASES = {
     "regressor, multi-output": (LSTMRegressor, X3, X3[:, -1, :] * 100, {"num_layers": 2}),
     "regressor, 1D y, unscaled, downsampled": (LSTMRegressor, X3, X3[:, -1, 0],
                                               {"scale_target": False, "downsample": 2}),
+    # on the CPU: on CUDA a budget counts every tensor the process holds on the device
+    # (other tests' too), and 64 MiB were already taken there on an H200 (2026-12-04)
     "classifier, bf16, automatic batch under a budget": (
         LSTMClassifier, X3, np.arange(24) % 2,
-        {"precision": "bf16", "batch_size": "auto", "max_memory": "64MiB"}),
+        {"precision": "bf16", "batch_size": "auto", "max_memory": "64MiB", "device": "cpu"}),
     "regressor, 2D DataFrame": (LSTMRegressor, pd.DataFrame(X3[:, :, 0],
                                                             columns=[f"t{i}" for i in range(6)]),
                                 np.arange(24.0), {}),
@@ -163,8 +165,10 @@ def test_load_leaves_torch_random_state_alone(tmp_path, tiny):
 
 
 def test_a_model_trained_on_cuda_loads_on_the_cpu(tmp_path, tiny):
-    """The weights are stored device-free; ``trained_on`` only picks the default device."""
-    est = LSTMClassifier(**tiny).fit(X3, np.arange(24) % 2)
+    """The weights are stored device-free; ``trained_on`` only picks the default device.
+    Trained on the CPU, so that the CPU's predictions can be compared exactly (a model
+    really trained on CUDA: test_cuda_round_trip)."""
+    est = LSTMClassifier(**tiny, device="cpu").fit(X3, np.arange(24) % 2)
     path = tmp_path / "m.safetensors"
     est.save(path)
     rewrite_header(path, lambda h: h.update(trained_on="cuda:0"))
@@ -186,8 +190,11 @@ def test_cuda_round_trip(tmp_path, tiny):  # pragma: no cover - run on a GPU mac
     on_gpu = sklstm.load(tmp_path / "m.safetensors")
     assert on_gpu.net_.device.type == "cuda"
     assert_array_equal(on_gpu.predict_proba(X3), est.predict_proba(X3))
+    # on the CPU to float tolerance: cuDNN's LSTM and the CPU's round differently (1.2e-5
+    # apart on an H200, 2026-12-04, for this model; cuDNN may run float32 products in
+    # TF32 on Ampere and later, torch.backends.cudnn.allow_tf32 being True by default)
     on_cpu = sklstm.load(tmp_path / "m.safetensors", device="cpu")
-    np.testing.assert_allclose(on_cpu.predict_proba(X3), est.predict_proba(X3), atol=1e-5)
+    np.testing.assert_allclose(on_cpu.predict_proba(X3), est.predict_proba(X3), atol=1e-4)
 
 
 def test_parameters_of_other_versions(tmp_path, tiny):

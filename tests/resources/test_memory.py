@@ -1,5 +1,6 @@
 """PeakMemory measures what a block allocates, and a fit's peak_memory_ follows the batch."""
 
+import gc
 import os
 
 import numpy as np
@@ -9,11 +10,22 @@ import torch
 from sklstm import LSTMClassifier
 from sklstm.resources import PeakMemory
 
-pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"),
+from ..settings import requires_cuda
+
+linux_peak = pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"),
                                 reason="the CPU peak is read from Linux's /proc")
 MiB = 2**20
+rng = np.random.default_rng(0)
+X = rng.normal(size=(256, 200, 8)).astype(np.float32)
+Y = np.arange(256) % 2
 
 
+def _fit_peak(batch_size, device):
+    return LSTMClassifier(hidden_size=64, batch_size=batch_size, max_epochs=1, random_state=0,
+                          n_threads=1, device=device).fit(X, Y).peak_memory_
+
+
+@linux_peak
 @pytest.mark.parametrize("size_mib", [256, 32, 128])  # a large one first: freed memory
 def test_peak_is_the_known_allocation(size_mib):        # must not hide the next ones
     with PeakMemory(torch.device("cpu")) as memory:
@@ -23,16 +35,35 @@ def test_peak_is_the_known_allocation(size_mib):        # must not hide the next
     assert size_mib * MiB <= memory.peak <= 1.05 * size_mib * MiB
 
 
+@linux_peak
 def test_a_four_times_larger_batch_reads_larger():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(256, 200, 8)).astype(np.float32)
-    y = np.arange(256) % 2
-
-    def peak(batch_size):
-        return LSTMClassifier(hidden_size=64, batch_size=batch_size, max_epochs=1,
-                              random_state=0, n_threads=1, device="cpu").fit(X, y).peak_memory_
-
-    peak(16)  # the first fit of a process also pays one-off imports and kernel set-up
-    small, large = peak(16), peak(64)
+    _fit_peak(16, "cpu")  # the first fit of a process also pays one-off imports and kernels
+    small, large = _fit_peak(16, "cpu"), _fit_peak(64, "cpu")
     # activations grow with the batch (about 2.7x measured: the weights do not)
     assert large > 2 * small > 0
+
+
+@requires_cuda
+@pytest.mark.parametrize("size_mib", [256, 32])
+def test_cuda_peak_is_the_known_allocation_on_top_of_what_the_process_holds(size_mib):
+    # on CUDA the peak is torch's allocated tensor memory on the device, everything the
+    # process holds there included (no baseline is subtracted, unlike the CPU's)
+    gc.collect()
+    gc.disable()  # no other test's tensor is freed in between
+    try:
+        held = torch.cuda.memory_allocated()
+        with PeakMemory(torch.device("cuda")) as memory:
+            block = torch.ones(size_mib * MiB // 4, device="cuda")
+        del block
+    finally:
+        gc.enable()
+    assert memory.peak == held + size_mib * MiB  # (whole 512-byte blocks: exact)
+
+
+@requires_cuda
+def test_on_cuda_a_four_times_larger_batch_reads_larger():
+    held = torch.cuda.memory_allocated()  # other tests' tensors count in both fits
+    small, large = _fit_peak(16, "cuda") - held, _fit_peak(64, "cuda") - held
+    # the data on the device and the weights are the same in both; cuDNN's saved
+    # activations grow with the batch (not measured on a GPU: a bound well below 4x)
+    assert large > 1.5 * small > 0

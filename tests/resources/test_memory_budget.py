@@ -70,6 +70,20 @@ def test_data_stay_on_the_host_when_they_would_take_over_half_the_budget(monkeyp
     assert fits_on_device(2**30, torch.device("cpu"), limit=1)
 
 
+def test_on_cuda_the_data_go_to_the_device_only_within_what_the_budget_has_left(monkeypatch):
+    # a 2 GiB budget of which the process already holds 1.5 GiB on the device (all of it
+    # counts on CUDA): 300 MiB of data would take over half of what is left
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (60 * 2**30, 80 * 2**30))
+    monkeypatch.setattr("sklstm.resources.memory_budget.peak_allocated",
+                        lambda device: 3 * 2**29)
+    gpu = torch.device("cuda")
+    budget = MemoryBudget(2 * 2**30, PeakMemory(gpu))
+    assert budget.headroom() == 2**29
+    assert not fits_on_device(300 * 2**20, gpu, limit=budget.headroom())
+    assert fits_on_device(300 * 2**20, gpu, limit=budget.limit)  # what was decided before
+    assert MemoryBudget(None, PeakMemory(torch.device("cpu"))).headroom() is None
+
+
 @pytest.mark.parametrize(("device", "limit", "expected"), [
     ("cuda:0", None, (10 * 2**30, "device")),
     ("cuda:0", 2**30, (2**30, "max_memory")),

@@ -45,6 +45,10 @@ SEARCHES = {
 @pytest.mark.parametrize("search", SEARCHES)
 def test_a_search_over_a_store_scores_as_over_the_array(search, pipeline, data, stored,
                                                         fold_inputs):
+    # exactly, at device="auto": on CUDA too, where the array's folds go to the device
+    # whole and the store's are copied batch by batch, the same batches of the same
+    # values reach the same kernels (as tests/estimators/test_streamed_data.py checks
+    # for one fit on each device)
     X, y = data
     expected = SEARCHES[search](pipeline, X, y)
     fold_inputs.clear()

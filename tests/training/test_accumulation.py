@@ -10,6 +10,8 @@ from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
 
+from ..settings import ON_CUDA
+
 N = 53  # not divisible by any B or B*k below: every epoch ends with a short batch
 B = 4
 
@@ -83,9 +85,15 @@ def test_optimizers_that_need_a_closure_train_with_accumulation(problem):
     big = _fit(Estimator, X, y, batch_size=B * 3, **lbfgs)
     acc = _fit(Estimator, X, y, batch_size=B, accumulation_steps=3, **lbfgs)
     small = _fit(Estimator, X, y, batch_size=B, **lbfgs)
-    # LBFGS's curvature estimates amplify float32 rounding of the summed gradient to
-    # ~2e-4 after 3 epochs; without accumulation the results differ by ~1 (control)
-    assert_allclose(getattr(acc, method)(X), getattr(big, method)(X), atol=1e-3)
+    # The closure computes the same gradient either way (in float64 the two fits agree to
+    # 2e-13), but LBFGS's curvature pairs (differences of gradients) amplify its rounding
+    # about 1000-fold over these 15 steps of 3 iterations: float32 sums in another order
+    # end 3e-5 apart on the CPU. cuDNN's kernels for a batch of 12 and three of 4 round
+    # further apart (0.005-0.009 measured on an H200, 2026-12-04; on the CPU, relative
+    # gradient noise of 1e-5 gives 0.01), so on CUDA the bound is that of the kernels.
+    # Without accumulation the results differ by ~1 (control).
+    assert_allclose(getattr(acc, method)(X), getattr(big, method)(X),
+                    atol=3e-2 if ON_CUDA else 1e-3)
     assert np.abs(getattr(small, method)(X) - getattr(big, method)(X)).max() > 0.1
     losses = big.history_[:, "train_loss"]
     assert np.isfinite(losses).all() and losses[-1] < losses[0]

@@ -2,20 +2,24 @@
 
 import numpy as np
 import pytest
+import torch
 from numpy.testing import assert_allclose
 
 from sklstm import LSTMClassifier
 from sklstm.exceptions import MemoryBudgetError, MicroBatchShrunkWarning
 from sklstm.training.auto_batch import MARGIN, MARGIN_BYTES
 
+from ..settings import requires_cuda
+
 rng = np.random.default_rng(5)
 X = rng.normal(size=(400, 60, 3)).astype(np.float32)
 Y = (X[:, -5:, 0].sum(1) > 0).astype(int)
 RAGGED = [rng.normal(size=(int(n), 3)).astype(np.float32) for n in rng.integers(5, 120, 300)]
 Y_RAGGED = np.array([s[-3:, 0].sum() > 0 for s in RAGGED]).astype(int)
-#: On the CPU, where the budget reads the resident set; the CUDA variant is below
+#: On the CPU, where the budget reads the resident set; the CUDA variants are at the end
 BASE = dict(hidden_size=32, max_epochs=1, tol=None, downsample=1, random_state=0, n_threads=1,
             device="cpu")
+MiB = 2**20
 
 
 def _auto(max_memory, X_=X, y_=Y, **params):
@@ -92,3 +96,38 @@ def test_a_fixed_batch_over_a_tiny_budget_shrinks_to_one_sample_then_fails():
 def test_auto_cannot_be_combined_with_a_checkpoint(tmp_path):
     with pytest.raises(ValueError, match="batch_size='auto' may choose another micro-batch"):
         LSTMClassifier(**BASE, batch_size="auto", checkpoint=tmp_path).fit(X, Y)
+
+
+# -- on CUDA -------------------------------------------------------------------------
+# The budget counts torch's tensor memory on the device: the training data moved there
+# and whatever else the process holds there (other tests' tensors too), and torch's
+# allocator is capped at it for the fit. hidden_size=256 over 200 steps: about 1-2 MiB of
+# saved activations a sample (an estimate: not measured on a GPU), so the budgets below
+# leave room for tens to hundreds of samples.
+X_LONG = rng.normal(size=(1024, 200, 3)).astype(np.float32)
+Y_LONG = (X_LONG[:, -5:, 0].sum(1) > 0).astype(int)
+CUDA_PARAMS = dict(BASE, hidden_size=256, device="cuda")
+
+
+@requires_cuda
+def test_on_cuda_a_larger_budget_gives_a_larger_micro_batch_and_the_fit_stays_within():
+    held = torch.cuda.memory_allocated()
+    budgets = [held + 256 * MiB, held + 1024 * MiB]
+    small, large = (LSTMClassifier(**CUDA_PARAMS, batch_size="auto", max_memory=budget).fit(
+        X_LONG, Y_LONG) for budget in budgets)
+    assert 1 <= _chosen(small) < _chosen(large) <= len(X_LONG)
+    for est, budget in [(small, budgets[0]), (large, budgets[1])]:
+        assert est.device_.type == "cuda" and est.effective_batch_size_ == _chosen(est)
+        assert est.peak_memory_ <= budget  # the allocator's cap: never over, for no step
+
+
+@requires_cuda
+def test_on_cuda_a_budget_the_data_and_one_sample_cannot_fit_is_refused_before_training():
+    # the data alone, when they go to the device, or a step of one sample: either is
+    # refused before the first epoch
+    est = LSTMClassifier(**CUDA_PARAMS, batch_size="auto",
+                         max_memory=torch.cuda.memory_allocated() + MiB)
+    with pytest.raises(MemoryBudgetError, match=r"the training data alone take|a training "
+                       r"step with a micro-batch of 1 sample\(s\) needs more than"):
+        est.fit(X_LONG, Y_LONG)
+    assert not hasattr(est, "net_")

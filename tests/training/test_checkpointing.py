@@ -5,8 +5,6 @@ import os
 import pickle
 import re
 import signal
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -15,9 +13,9 @@ from numpy.testing import assert_array_equal
 
 from sklstm import LSTMClassifier, LSTMRegressor
 
+from ..search.helpers import python
 from .faults import InterruptAt
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 rng = np.random.default_rng(0)
 X = rng.normal(size=(64, 6, 2)).astype(np.float32)
 Y = (X[:, -1, 0] > 0).astype(int)
@@ -30,6 +28,9 @@ COMMON = dict(hidden_size=8, max_epochs=10, tol=None, dropout=0.3, random_state=
 
 CASES = {
     "classifier": (LSTMClassifier, COMMON, X, Y, "predict_proba"),
+    # dropout between stacked layers: on CUDA cuDNN would draw it from a state of its own
+    # that no checkpoint holds (the network draws it from the device's generator)
+    "stacked_layers": (LSTMClassifier, {**COMMON, "num_layers": 2}, X, Y, "predict_proba"),
     # batch norm's running statistics are state too
     "classifier_conv_branch": (LSTMClassifier, {**COMMON, "conv_channels": (4, 8, 4),
                                                 "conv_kernel_sizes": (3, 3, 3)},
@@ -171,8 +172,9 @@ CHILD = textwrap.dedent("""
 
 
 def test_a_killed_process_resumes_from_its_checkpoint(tmp_path):
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)], text=True,
-                             stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": REPO})
+    # (python() keeps the PYTHONPATH the suite runs with: packages installed there, as on
+    # an offline GPU machine, must import in the child too)
+    child = python(CHILD, tmp_path)
     for line in child.stdout:
         if int(line) == 2:
             child.send_signal(signal.SIGKILL)  # no Python code runs any more

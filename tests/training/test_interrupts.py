@@ -1,10 +1,7 @@
 """Ctrl-C during fit: the estimator keeps its last complete epoch, and says so."""
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -15,10 +12,8 @@ from sklearn.exceptions import NotFittedError
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import FitInterruptedWarning
 
-from ..search.helpers import default_sigint
+from ..search.helpers import python
 from .faults import InterruptAt, SwallowedCtrlCAt
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 #: A child process fits for many epochs, printing a fingerprint of the weights after
 #: every epoch; the parent sends it a real SIGINT in the middle of a later epoch.
@@ -50,10 +45,7 @@ CHILD = textwrap.dedent("""
 
 
 def test_a_real_sigint_keeps_the_last_complete_epoch():
-    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": REPO},
-                             preexec_fn=default_sigint)
+    child = python(CHILD)  # (with the suite's PYTHONPATH, SIGINT's default action)
     epochs = []
     for line in child.stdout:
         record = json.loads(line)

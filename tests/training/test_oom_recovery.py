@@ -15,6 +15,8 @@ from sklstm.resources import PeakMemory
 from sklstm.resources.memory_budget import OUT_OF_MEMORY, MemoryBudget
 from sklstm.training.net import SequenceNet
 
+from ..settings import requires_cuda
+
 rng = np.random.default_rng(3)
 X = rng.normal(size=(96, 40, 3)).astype(np.float32)
 Y = (X[:, -5:, 0].sum(1) > 0).astype(int)
@@ -119,6 +121,29 @@ def test_a_real_cpu_budget_keeps_the_effective_batch():
     same = LSTMClassifier(**BASE, batch_size=est.batch_size_,
                           accumulation_steps=512 // est.batch_size_).fit(X_big, Y_big)
     assert_allclose(est.predict_proba(X_big), same.predict_proba(X_big), rtol=1e-4, atol=1e-5)
+
+
+@requires_cuda
+def test_on_cuda_max_memory_is_a_cap_no_step_exceeds_and_the_effective_batch_is_kept():
+    # A micro-batch of 512 of 200 steps at hidden_size=512 needs over 1 GiB of saved
+    # activations (an estimate; not measured on a GPU), over a budget of 128 MiB beyond
+    # what the process holds on the device. torch's allocator is capped at the budget
+    # for the fit: the over-budget step fails at its allocation and is redone smaller.
+    X_big = np.repeat(np.repeat(X, 8, axis=0), 5, axis=1)  # 768 samples of 200 steps
+    Y_big = np.repeat(Y, 8)
+    params = dict(BASE, hidden_size=512, max_epochs=1, device="cuda")
+    LSTMClassifier(**params, batch_size=8).fit(X_big[:16], Y_big[:16])  # the one-off set-up
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    budget = torch.cuda.memory_allocated() + 128 * 2**20
+    with pytest.warns(MicroBatchShrunkWarning):
+        est = LSTMClassifier(**params, batch_size=512, max_memory=budget).fit(X_big, Y_big)
+    assert torch.cuda.max_memory_reserved() <= budget  # not even the failed step went over
+    assert est.peak_memory_ <= budget
+    assert est.effective_batch_size_ == 512 and est.batch_size_ < 512
+    assert est.batch_size_ * est.accumulation_steps_ == 512
+    assert all(e["reason"].startswith(("CUDA out of memory", "over max_memory"))
+               for e in est.memory_events_)
 
 
 @pytest.mark.parametrize(("max_memory", "bound", "in_message"), [

@@ -8,8 +8,9 @@ from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.network.lstm import _autocast_dtype
-from sklstm.resources.device import bf16_lstm_problem
 from sklstm.training.precision import resolve_precision
+
+from ..settings import ON_CUDA, requires_cuda, skip_without_bf16
 
 rng = np.random.default_rng(1)
 X = rng.normal(size=(53, 6, 2)).astype(np.float32)
@@ -17,12 +18,15 @@ Y = (X[:, -1, 0] > 0).astype(int) + (X[:, -1, 1] > 0.5)
 BASE = dict(hidden_size=6, max_epochs=3, tol=None, optimizer="sgd", lr=0.3, pooling="last",
             downsample=1, random_state=0, n_threads=1)
 #: bf16 keeps 8 bits of mantissa: the same updates split differently round differently
-BF16_ATOL = 2e-3
-
-cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+#: (1.2e-3 apart on the CPU). On CUDA cuDNN's bfloat16 kernels for another batch shape
+#: round activations a bfloat16 step (0.4 %) apart here and there; on the CPU, gradient
+#: noise of that size (1e-2 relative) ends 2.9e-3 apart: the bound there is 1e-2 (not
+#: measured on a GPU: the H200 run of 2026-12-04 ran "bf16" in float16)
+BF16_ATOL = 1e-2 if ON_CUDA else 2e-3
 
 
 def test_bf16_runs_the_lstm_in_bfloat16_and_keeps_float32_weights():
+    skip_without_bf16()
     seen = []
     est = LSTMClassifier(**BASE, precision="bf16").fit(X, Y)
     hook = est.net_.module_.lstm.register_forward_hook(lambda m, i, o: seen.append(o[0].dtype))
@@ -57,10 +61,11 @@ class _WatchLSTM(Callback):
                           lstm.bias_ih_l0.dtype, _autocast_dtype(kind)))
 
 
-@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=cuda)])
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=requires_cuda)])
 def test_bf16_runs_the_lstm_on_bfloat16_weights_outside_autocast(device):
     # autocast's own rule would run cuDNN's LSTM in float16: the network casts input and
     # weights to bfloat16 itself and calls the LSTM with autocast off
+    skip_without_bf16(device)
     seen = []
     est = LSTMClassifier(**BASE, device=device, precision="bf16",
                          callbacks=[("watch", _WatchLSTM(seen))]).fit(X, Y)
@@ -91,6 +96,7 @@ def test_bf16_on_a_device_without_a_bfloat16_lstm_is_refused(monkeypatch):
 
 @pytest.mark.parametrize("k", [2, 4])
 def test_bf16_accumulation_equals_the_large_batch(k):
+    skip_without_bf16()
     big = LSTMRegressor(**BASE, batch_size=4 * k, precision="bf16").fit(X, X[:, -1, 0])
     acc = LSTMRegressor(**BASE, batch_size=4, accumulation_steps=k, precision="bf16").fit(
         X, X[:, -1, 0])
@@ -106,11 +112,11 @@ def test_16_mixed_is_refused_off_cuda_and_with_a_closure_optimizer():
             resolve_precision("16-mixed", torch.device("cuda"), torch.optim.LBFGS, "X")
 
 
-@cuda
+@requires_cuda
 @pytest.mark.parametrize("precision", ["bf16", "16-mixed"])
 def test_cuda_mixed_precision_fits(precision):
-    if precision == "bf16" and bf16_lstm_problem(torch.device("cuda")) is not None:
-        pytest.skip("no bfloat16 LSTM on this GPU")
+    if precision == "bf16":
+        skip_without_bf16("cuda")
     est = LSTMClassifier(**{**BASE, "optimizer": "adam", "lr": 0.01}, device="cuda",
                          precision=precision).fit(X, Y)
     assert np.isfinite(est.predict_proba(X)).all()

@@ -27,8 +27,11 @@ call (torch and the model are loaded first):
 
 Run from the repository root::
 
-    python benchmarks/bench_data_scale.py                       # ~15 min on 2 cores
+    python benchmarks/bench_data_scale.py --limit 192MiB            # ~35 min on 2 cores
     python benchmarks/bench_data_scale.py --limit 32MiB --sizes 0.1 1 5 --quick
+    python benchmarks/bench_data_scale.py --limit 192MiB --sizes --grid-sizes  # epochs only
+
+(the epoch times want a machine doing nothing else; the memory figures do not)
 
 and it writes ``benchmarks/results/data_scale.md`` (``--out -`` prints it instead).
 """
@@ -252,7 +255,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", default="64MiB", help="the memory limit (RLIMIT_DATA "
                         "above the warmed-up process)")
-    parser.add_argument("--sizes", type=float, nargs="+", default=[0.1, 0.5, 1, 2, 5, 10])
+    parser.add_argument("--sizes", type=float, nargs="*", default=[0.1, 0.5, 1, 2, 5, 10])
     parser.add_argument("--grid-sizes", type=float, nargs="*", default=[1, 2, 5])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)

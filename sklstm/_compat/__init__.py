@@ -15,7 +15,9 @@ names that the rest of sklstm calls:
   ``_safe_indexing``, and the override of ``BaseEstimator._validate_params``.
 * :mod:`sklstm._compat.skorch`: skorch's protected train-step helpers
   (``_set_training``, ``_zero_grad_optimizer``, ``_step_optimizer``) and the names of
-  a net's modules and criteria (``_modules``, ``_criteria``).
+  a net's modules and criteria (``_modules``, ``_criteria``);
+* :mod:`sklstm._compat.torch`: the device types with fused optimizer kernels
+  (``torch.utils._foreach_utils``).
 
 The rule: **nothing else in sklstm imports a private name of these libraries**
 (``tests/_compat`` reads the package source and checks it). A module

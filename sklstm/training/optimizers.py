@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from .._compat.torch import fused_optimizer_devices
+
 __all__ = ["FUSED_OPTIMIZERS", "OPTIMIZERS", "optimizer_defaults", "resolve_optimizer",
            "state_copies"]
 
@@ -18,15 +20,6 @@ OPTIMIZERS = {
 
 #: Optimizers with a fused kernel (one call updates every parameter).
 FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
-
-
-def _fused_devices():
-    """Device types on which this torch build has fused optimizer kernels."""
-    try:  # private helper, the list torch's own optimizers check against
-        from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
-    except ImportError:  # pragma: no cover - older or newer torch
-        return ("cuda",)
-    return tuple(_get_fused_kernels_supported_devices())
 
 
 def resolve_optimizer(optimizer, estimator_name="the estimator"):
@@ -91,7 +84,7 @@ def optimizer_defaults(optimizer, device, optimizer_params):
     {}
     """
     params = optimizer_params or {}
-    if (optimizer in FUSED_OPTIMIZERS and device.type in _fused_devices()
+    if (optimizer in FUSED_OPTIMIZERS and device.type in fused_optimizer_devices()
             and "fused" not in params and "foreach" not in params):
         return {"fused": True}
     return {}

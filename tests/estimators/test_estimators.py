@@ -16,9 +16,9 @@ from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm._compat.torch import fused_optimizer_devices
 from sklstm.preprocessing import SequenceScaler
 from sklstm.resources import resolve_device
-from sklstm.training.optimizers import _fused_devices
 
 
 def _output(est, X):
@@ -180,7 +180,8 @@ def test_optimizer_params_reach_the_optimizer(fitted_pair):
 
 
 needs_fused_cpu = pytest.mark.skipif(
-    "cpu" not in _fused_devices(), reason="this torch build has no fused CPU optimizer kernels")
+    "cpu" not in fused_optimizer_devices(),
+    reason="this torch build has no fused CPU optimizer kernels")
 
 
 @pytest.mark.parametrize("optimizer_params, fused", [

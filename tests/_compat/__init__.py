@@ -64,3 +64,10 @@ def private_imports(library):
         if lines:
             found[path.relative_to(ROOT).as_posix()] = sorted(lines)
     return found
+
+
+def private_imports_outside_compat(library):
+    """:func:`private_imports` of *library* everywhere but its own ``sklstm/_compat``
+    module: what a test of the fence asserts is empty."""
+    own = f"sklstm/_compat/{library}.py"
+    return {path: lines for path, lines in private_imports(library).items() if path != own}

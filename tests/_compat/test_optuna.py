@@ -22,7 +22,7 @@ from sklstm.search import TrialBudget, resolve_storage
 from sklstm.search.heartbeat import HEARTBEAT_ATTR, HeartbeatJournalStorage, HeartbeatRDBStorage
 from sklstm.search.trial_budget import budget_lock
 
-from . import private_imports
+from . import private_imports_outside_compat
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 
@@ -35,8 +35,7 @@ def test_installed_optuna_is_verified():
 
 
 def test_no_other_module_imports_private_optuna_names():
-    others = {path: lines for path, lines in private_imports("optuna").items()
-              if path != "sklstm/_compat/optuna.py"}
+    others = private_imports_outside_compat("optuna")
     assert not others, ("only sklstm/_compat/optuna.py may import Optuna's private "
                         f"modules and names; move these uses there: {others}")
 

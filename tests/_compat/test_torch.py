@@ -6,7 +6,7 @@ import torch
 
 import sklstm._compat.torch as compat
 
-from . import private_imports
+from . import private_imports_outside_compat
 
 
 def test_installed_torch_is_verified():
@@ -37,8 +37,6 @@ def test_an_unverified_torch_falls_back_to_cuda(monkeypatch):
 
 
 def test_no_other_module_imports_private_torch_names():
-    found = private_imports("torch")
-    others = {path: lines for path, lines in found.items()
-              if path != "sklstm/_compat/torch.py"}
+    others = private_imports_outside_compat("torch")
     assert not others, ("only sklstm/_compat/torch.py may import torch's private names; "
                         f"import them from there: {others}")

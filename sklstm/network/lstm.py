@@ -106,6 +106,14 @@ class _Recurrence:
         return torch.autocast(self.device_type, enabled=False) if self.cast else nullcontext()
 
 
+def _padded_lengths(lengths, n_steps):
+    """``lengths`` as a CPU tensor, or None when no sequence is shorter than ``n_steps``
+    (nothing is padded). A numpy array is read on the host, a tensor by one read."""
+    if lengths is None or int(lengths.min()) >= n_steps:
+        return None
+    return torch.as_tensor(lengths)
+
+
 def reverse_padded(x, lengths):
     """Reverse every right-padded sequence within its own length.
 
@@ -214,8 +222,10 @@ class LSTMNetwork(nn.Module):
         x : torch.Tensor
             ``(batch, n_timesteps, n_inputs)`` floats, or ``(batch, n_timesteps)``
             token ids; right-padded when ``lengths`` is given.
-        lengths : torch.Tensor of shape (batch,) or None, default=None
-            CPU int64 true lengths. Each sequence is read up to its own last
+        lengths : torch.Tensor or ndarray of shape (batch,), or None, default=None
+            CPU int64 true lengths (a numpy array, as the batches of
+            :class:`~sklstm.data.SequenceDataset` carry them, is read with no
+            tensor read into Python). Each sequence is read up to its own last
             step, so padding never changes a result. None means every sequence
             fills all ``n_timesteps``.
 
@@ -227,8 +237,7 @@ class LSTMNetwork(nn.Module):
         """
         if self.embedding is not None:
             x = self.embedding(x)
-        if lengths is not None and int(lengths.min()) >= x.shape[1]:
-            lengths = None  # nothing is padded
+        lengths = _padded_lengths(lengths, x.shape[1])
         run = _Recurrence(self.lstm, x.device.type)
         if self.readout is None:
             features = self._last_state(run, run.input(x), lengths)

@@ -16,9 +16,9 @@ from contextlib import contextmanager
 import torch
 
 __all__ = ["OUT_OF_MEMORY", "bf16_lstm_problem", "device_memory", "empty_cache",
-           "fits_on_device", "is_cuda", "memory_cap", "peak_allocated", "reserved_memory",
-           "reset_peak", "resolve_device", "rng_devices", "rng_state", "set_rng_state",
-           "synchronize"]
+           "fits_on_device", "is_cuda", "memory_cap", "own_stream", "peak_allocated",
+           "reserved_memory", "reset_peak", "resolve_device", "rng_devices", "rng_state",
+           "set_rng_state", "synchronize"]
 
 #: torch's out-of-memory error (``torch.OutOfMemoryError`` from torch 2.5 on, the
 #: alias ``torch.cuda.OutOfMemoryError`` before).
@@ -142,6 +142,40 @@ def synchronize(device):
     clock or a memory reading sees it done."""
     if is_cuda(device):
         torch.cuda.synchronize(device)
+
+
+@contextmanager
+def own_stream(device):
+    """Run the block on a CUDA stream of its own, then wait for that stream's work.
+
+    The current stream is the thread's (torch keeps it per thread), so fits in several
+    threads each on a stream of their own queue their kernels independently, and the
+    GPU may run them at the same time; on one stream, or the default one, they would
+    run one after the other. The stream comes from torch's pool
+    (``torch.cuda.Stream``); it first waits for what the thread queued before on its
+    current stream, and the block's end waits for the stream's work (one host wait per
+    block), so what the block made can be used on any stream afterwards. Off CUDA
+    nothing changes.
+
+    Parameters
+    ----------
+    device : torch.device
+        The device of the work in the block.
+
+    Yields
+    ------
+    None
+    """
+    if not is_cuda(device):
+        yield
+        return
+    stream = torch.cuda.Stream(device)
+    stream.wait_stream(torch.cuda.current_stream(device))
+    with torch.cuda.stream(stream):
+        try:
+            yield
+        finally:
+            stream.synchronize()
 
 
 def empty_cache(device):

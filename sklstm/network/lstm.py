@@ -38,6 +38,7 @@ from torch.func import functional_call
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from ..resources.device import copy_to
 from .conv import ConvBranch
 from .pooling import TimePooling
 
@@ -262,7 +263,7 @@ class LSTMNetwork(nn.Module):
             forward_last = out[:, -1]
         else:
             forward_last = out[torch.arange(len(out), device=out.device),
-                               (lengths - 1).to(out.device)]
+                               copy_to(lengths - 1, out.device)]
         if not self.lstm.bidirectional:
             return forward_last
         size = self.lstm.hidden_size
@@ -276,7 +277,7 @@ class LSTMNetwork(nn.Module):
             return self._final_state(run(x)[1][0])
         if not self.lstm.bidirectional:
             out, _ = run(x)
-            steps = (lengths - 1).to(out.device)
+            steps = copy_to(lengths - 1, out.device)
             return out[torch.arange(len(out), device=out.device), steps]
         if x.device.type == "cpu":
             out = self._bidirectional_padded(run, x, lengths)

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import torch
 
-__all__ = ["OUT_OF_MEMORY", "bf16_lstm_problem", "device_memory", "empty_cache",
+__all__ = ["OUT_OF_MEMORY", "bf16_lstm_problem", "copy_to", "device_memory", "empty_cache",
            "fits_on_device", "is_cuda", "memory_cap", "own_stream", "peak_allocated",
            "reserved_memory", "reset_peak", "resolve_device", "rng_devices", "rng_state",
            "set_rng_state", "synchronize"]
@@ -99,6 +99,39 @@ def is_cuda(device):
     (False, True)
     """
     return device is not None and torch.device(device).type == "cuda"
+
+
+def copy_to(tensor, device):
+    """A small host tensor on ``device``, copied without making the host wait for it.
+
+    On CUDA the copy goes from pinned (page-locked) memory and is non-blocking: from
+    pageable memory a blocking copy waits for the stream's queued work (a host-device
+    synchronization, which torch's sync debug mode reports), and the padded batches'
+    lengths are copied every batch. torch's pinned-memory cache keeps the pinned copy
+    until the transfer is done. Elsewhere, and for a tensor already there, it is
+    ``tensor.to(device)``.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        The tensor (small: it is pinned whole).
+    device : torch.device
+        Where it is needed.
+
+    Returns
+    -------
+    torch.Tensor
+        ``tensor`` on ``device`` (``tensor`` itself when it is there).
+
+    Examples
+    --------
+    >>> t = torch.tensor([3, 1])
+    >>> copy_to(t, torch.device("cpu")) is t
+    True
+    """
+    if tensor.device.type != "cpu" or not is_cuda(device):
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)
 
 
 def rng_devices(device):

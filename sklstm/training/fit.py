@@ -9,6 +9,7 @@ in one place.
 from __future__ import annotations
 
 import time
+import warnings
 
 from ..data.tensors import SequenceDataset
 from ..resources import PeakMemory, limit_threads
@@ -58,6 +59,12 @@ def train(plan, seqs, y_train, on_net=None):
     ended = checkpoint.finished() if done else None
     loaded_only = bool(done) and (done >= plan.max_epochs or bool(ended and ended["converged"]))
     warn_unrepeatable(plan.name, plan.device, plan.num_layers, plan.dropout)
+    if fits_run_concurrently() and (plan.memory_limit is not None or plan.batch_size == "auto"):
+        warnings.warn(
+            f"{plan.name}: beside other fits (concurrent_fits), max_memory and "
+            "batch_size='auto' measure the memory of the whole process, so of the other "
+            "fits too: the micro-batch chosen, or shrunk, may differ from the fit alone.",
+            UserWarning, stacklevel=3)
     with fit_stream(plan.device):  # (beside other fits: a CUDA stream of its own)
         with limit_threads(plan.n_threads):  # torch's one-time costs, not the fit's
             warm_up(plan, seqs, y_train)

@@ -92,3 +92,10 @@ def test_tune_workers_in_threads_score_a_point_as_one_worker_does(data):
     beside = _values(optuna.load_study(study_name="sklstm", storage=storage))
     assert len(alone) == 4 and beside and set(beside) <= set(alone)
     assert all(beside[point] == pytest.approx(alone[point], abs=0) for point in beside)
+
+
+@pytest.mark.parametrize("memory", [dict(max_memory="1GiB"), dict(batch_size="auto")])
+def test_a_fit_that_measures_memory_beside_other_fits_warns(data, memory):
+    est = LSTMClassifier(**{**BASE, "max_epochs": 1, **memory})
+    with concurrent_fits(), pytest.warns(UserWarning, match="memory of the whole process"):
+        est.fit(*data)

@@ -31,7 +31,9 @@ section 3): small (hidden 128, 200 steps, batch 32, 8192 samples, 1 epoch), medi
 steps, batch 1024, 16384 samples, 3 epochs), 8 features, 2 classes.
 
 Run from the repository root; on a GPU machine in one call (a few minutes on an
-H200; ``benchmarks/gpu_speed.sh`` runs it with the CUDA tests of the loop)::
+H200; ``benchmarks/gpu_speed.sh`` runs it with the CUDA tests of the loop, then
+``benchmarks/bench_gpu_search.py``, which appends the timing of a 48-fit search with
+processes, threads and CUDA MPS to the same report)::
 
     python benchmarks/bench_gpu.py                       # CUDA, all sizes
     python benchmarks/bench_gpu.py --device cpu --quick --out /tmp/gpu_speed.md

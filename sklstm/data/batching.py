@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import torch
 from torch.utils.data import Subset
 
@@ -130,13 +131,33 @@ class BatchLoader:
     def __iter__(self):
         batches = self._epoch_batches()
         if batches is None:  # sequential over the whole dataset: slices are views
-            batches = (slice(start, start + self.batch_size)
-                       for start in range(0, len(self.dataset), self.batch_size))
-        if getattr(self._base, "streamed", False):
+            batches = [slice(start, start + self.batch_size)
+                       for start in range(0, len(self.dataset), self.batch_size)]
+        if getattr(self._base, "streamed", False):  # (read from a store: numpy anyway)
             yield from _read_ahead(self._base.take, batches)
             return
-        for idx in _where_the_data_live(self._base, batches):
-            yield self._base.take(idx)
+        lengths = _batch_lengths(self._base, batches)
+        for idx, batch_lengths in zip(_where_the_data_live(self._base, batches), lengths,
+                                      strict=True):
+            yield self._base.take(idx, batch_lengths)
+
+
+def _batch_lengths(base, batches):
+    """Each batch's true lengths as a numpy array (None for data without padding).
+
+    Read on the host once per epoch, for all batches at once: a batch then cuts its
+    width, and the network decides whether it is padded, from numpy values, without
+    reading an index or length tensor into Python per batch (on an accelerator such
+    a read of device data would make the host wait for the device).
+    """
+    host = getattr(base, "host_lengths", None)
+    if host is None or not batches:
+        return [None] * len(batches)
+    if isinstance(batches[0], slice):  # sequential: views
+        return [host[idx] for idx in batches]
+    sizes = [len(idx) for idx in batches]
+    order = torch.cat(batches).numpy()  # (the epoch's one read of its order)
+    return np.split(host[order], np.cumsum(sizes[:-1]))
 
 
 def _where_the_data_live(base, batches):
@@ -148,7 +169,7 @@ def _where_the_data_live(base, batches):
     indices go in one pinned, non-blocking copy. Padded data keep host indices: their
     lengths stay on the CPU, where ``pack_padded_sequence`` wants them.
     """
-    if (not isinstance(batches, (list, tuple)) or not batches
+    if (not batches or isinstance(batches[0], slice)
             or not getattr(base, "on_accelerator", False) or base.lengths is not None):
         return batches
     device = base.X.device
@@ -211,6 +232,8 @@ def split_batch(X, size):
     if not isinstance(X, Mapping):
         return list(X.split(size))
     parts = []
-    for x, lengths in zip(X["x"].split(size), X["lengths"].split(size), strict=True):
+    for start, x in zip(range(0, len(X["lengths"]), size), X["x"].split(size), strict=True):
+        # (a batch's lengths are a numpy array: its longest is read with no tensor read)
+        lengths = X["lengths"][start:start + size]
         parts.append({"x": x[:, : int(lengths.max())], "lengths": lengths})
     return parts

@@ -39,7 +39,9 @@ class SequenceDataset(Dataset):
         Targets, first axis ``n_samples``; None at prediction time.
     lengths : torch.Tensor or None, default=None
         int64 CPU tensor of true lengths (``pack_padded_sequence`` wants them on
-        the CPU); None when no sequence is padded.
+        the CPU); None when no sequence is padded. Batches carry theirs as numpy
+        arrays (:attr:`host_lengths`): their longest and shortest are read on the
+        host without reading a tensor into Python.
     device : torch.device or None, default=None
         Where batches must end up; ``X`` and ``y`` may already live there. None
         means the CPU.
@@ -49,6 +51,8 @@ class SequenceDataset(Dataset):
         self.X = X
         self.y = y
         self.lengths = lengths
+        # (a view of the same memory: the one read of the lengths into numpy)
+        self.host_lengths = None if lengths is None else lengths.numpy()
         self.device = torch.device("cpu") if device is None else device
 
     @classmethod
@@ -99,28 +103,37 @@ class SequenceDataset(Dataset):
     def __getitem__(self, i):
         return self.take(torch.as_tensor([i]))
 
-    def take(self, idx):
+    def take(self, idx, lengths=None):
         """One batch: ``(X_batch, y_batch)`` for the samples at ``idx``.
 
-        ``X_batch`` is a tensor, or ``{"x": tensor, "lengths": tensor}`` when the
+        ``X_batch`` is a tensor, or ``{"x": tensor, "lengths": ndarray}`` when the
         data are padded; padded batches are cut to their longest member (rounded
         up to a multiple of :data:`LENGTH_MULTIPLE`) so short batches cost less.
 
         Parameters
         ----------
         idx : torch.Tensor or slice
-            CPU int64 indices, or a slice for sequential batches (a view, no copy).
+            CPU int64 indices (or on the device that holds ``X``), or a slice for
+            sequential batches (a view, no copy).
+        lengths : ndarray or None, default=None
+            The batch's true lengths, ``host_lengths`` at ``idx``, when the caller
+            has them (:class:`~sklstm.data.batching.BatchLoader` reads an epoch's in
+            one go, so that no batch reads an index tensor into Python); None reads
+            them here. Ignored for data without padding.
 
         Returns
         -------
         X_batch : torch.Tensor or dict
             The batch's sequences on ``device``, or ``{"x": tensor, "lengths":
-            tensor}`` for padded data, with the lengths on the CPU.
+            ndarray}`` for padded data, with the lengths an int64 array on the host.
         y_batch : torch.Tensor or None
             The batch's targets on ``device``; None when the dataset has no
             targets.
         """
-        lengths = None if self.lengths is None else self.lengths[idx]
+        if self.lengths is None:
+            lengths = None
+        elif lengths is None:
+            lengths = self.host_lengths[idx if isinstance(idx, slice) else idx.cpu().numpy()]
         if self.streamed:
             return self._read(idx, lengths)
         # cut to the batch's longest sequence *before* gathering, so the padding
@@ -129,7 +142,7 @@ class SequenceDataset(Dataset):
             X = self.X
         else:
             # (beyond the stored width a slice just stops)
-            X = self.X[:, :_rounded(int(lengths.max()))]
+            X = self.X[:, :_rounded(int(lengths.max()))]  # (numpy: no tensor read)
         if isinstance(idx, slice):
             X, y = X[idx], (None if self.y is None else self.y[idx])
         elif self.X.device != self.device and self.X.is_pinned():

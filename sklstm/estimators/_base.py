@@ -26,6 +26,7 @@ from ..data.tensors import SequenceDataset
 from ..data.timesteps import to_sequences
 from ..data.vocabulary import check_token_ids, fitted_vocab_size
 from ..resources import limit_threads, resolve_device
+from ..resources.concurrency import fit_stream
 from ..resources.memory_budget import check_memory_limit
 from ..training.checkpointing import check_checkpoint_directory
 from ..training.fit import train
@@ -249,7 +250,9 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         seqs, offset = self._network_input(self._sequences(X), self._sequence_params)
         device = torch.device(self.net_.device)
         dataset = SequenceDataset.from_sequences(seqs, None, device)
-        with limit_threads(self._sequence_params["n_threads"]):
+        # (beside concurrent fits, on a CUDA stream of its own: its kernels need not
+        # wait for theirs)
+        with limit_threads(self._sequence_params["n_threads"]), fit_stream(device):
             out = self.net_.forward(dataset, training=False, device="cpu")
         out = out.numpy().astype(np.float64)
         bad = np.flatnonzero(~np.isfinite(out).all(axis=1))

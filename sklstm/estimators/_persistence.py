@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import warnings
 
-import torch
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
@@ -24,6 +23,7 @@ from ..persistence._registry import registered_name
 from ..training.model_size import meta_module
 from ..training.plan import make_plan
 from ..training.precision import resolve_precision
+from ..training.randomness import global_draws
 from ..training.setup import build_net
 from ._params import check_params
 
@@ -136,7 +136,7 @@ class PersistenceMixin:
                                                            plan.batch_size))
         net = build_net(plan)
         _check_module_tensors(net, weights)
-        with torch.random.fork_rng(devices=plan.cuda_devices):  # weights are overwritten
+        with global_draws(plan.device):  # the weights drawn are overwritten
             net.initialize()
         net.module_.load_state_dict(weights, strict=True)
         net.history_ = History(history)

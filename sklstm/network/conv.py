@@ -21,6 +21,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..resources.device import copy_to
+
 __all__ = ["ConvBranch"]
 
 
@@ -81,7 +83,7 @@ class ConvBranch(nn.Module):
         valid = None
         if lengths is not None:
             steps = torch.arange(h.shape[2], device=h.device)
-            valid = (steps[None, :] < lengths.to(h.device)[:, None])[:, None, :]
+            valid = (steps[None, :] < copy_to(lengths, h.device)[:, None])[:, None, :]
             h = h * valid
         for block in self.blocks:
             h = block(h)

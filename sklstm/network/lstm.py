@@ -39,6 +39,7 @@ from torch.func import functional_call
 from torch.nn import functional as F
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
+from ..resources.device import copy_to
 from .conv import ConvBranch
 from .pooling import TimePooling
 
@@ -173,6 +174,14 @@ class _Recurrence:
                 yield
 
 
+def _padded_lengths(lengths, n_steps):
+    """``lengths`` as a CPU tensor, or None when no sequence is shorter than ``n_steps``
+    (nothing is padded). A numpy array is read on the host, a tensor by one read."""
+    if lengths is None or int(lengths.min()) >= n_steps:
+        return None
+    return torch.as_tensor(lengths)
+
+
 def reverse_padded(x, lengths):
     """Reverse every right-padded sequence within its own length.
 
@@ -281,8 +290,10 @@ class LSTMNetwork(nn.Module):
         x : torch.Tensor
             ``(batch, n_timesteps, n_inputs)`` floats, or ``(batch, n_timesteps)``
             token ids; right-padded when ``lengths`` is given.
-        lengths : torch.Tensor of shape (batch,) or None, default=None
-            CPU int64 true lengths. Each sequence is read up to its own last
+        lengths : torch.Tensor or ndarray of shape (batch,), or None, default=None
+            CPU int64 true lengths (a numpy array, as the batches of
+            :class:`~sklstm.data.SequenceDataset` carry them, is read with no
+            tensor read into Python). Each sequence is read up to its own last
             step, so padding never changes a result. None means every sequence
             fills all ``n_timesteps``.
 
@@ -294,8 +305,7 @@ class LSTMNetwork(nn.Module):
         """
         if self.embedding is not None:
             x = self.embedding(x)
-        if lengths is not None and int(lengths.min()) >= x.shape[1]:
-            lengths = None  # nothing is padded
+        lengths = _padded_lengths(lengths, x.shape[1])
         run = _Recurrence(self.lstm, x.device.type)
         if self.readout is None:
             features = self._last_state(run, run.input(x), lengths)
@@ -320,7 +330,7 @@ class LSTMNetwork(nn.Module):
             forward_last = out[:, -1]
         else:
             forward_last = out[torch.arange(len(out), device=out.device),
-                               (lengths - 1).to(out.device)]
+                               copy_to(lengths - 1, out.device)]
         if not self.lstm.bidirectional:
             return forward_last
         size = self.lstm.hidden_size
@@ -334,7 +344,7 @@ class LSTMNetwork(nn.Module):
             return self._final_state(run(x)[1][0])
         if not self.lstm.bidirectional:
             out, _ = run(x)
-            steps = (lengths - 1).to(out.device)
+            steps = copy_to(lengths - 1, out.device)
             return out[torch.arange(len(out), device=out.device), steps]
         if x.device.type == "cpu":
             out = self._bidirectional_padded(run, x, lengths)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..resources.device import copy_to
+
 __all__ = ["POOLINGS", "TimePooling"]
 
 #: Readouts of :class:`TimePooling` (``"last"`` is LSTMNetwork's own).
@@ -26,7 +28,7 @@ def _valid_steps(out, lengths):
     if lengths is None:
         return None
     steps = torch.arange(out.shape[1], device=out.device)
-    return (steps[None, :] < lengths.to(out.device)[:, None])[:, :, None]
+    return (steps[None, :] < copy_to(lengths, out.device)[:, None])[:, :, None]
 
 
 class TimePooling(nn.Module):

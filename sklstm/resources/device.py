@@ -15,10 +15,10 @@ from contextlib import contextmanager
 
 import torch
 
-__all__ = ["OUT_OF_MEMORY", "bf16_lstm_problem", "device_memory", "empty_cache",
-           "fits_on_device", "is_cuda", "memory_cap", "peak_allocated", "reserved_memory",
-           "reset_peak", "resolve_device", "rng_devices", "rng_state", "set_rng_state",
-           "synchronize"]
+__all__ = ["OUT_OF_MEMORY", "bf16_lstm_problem", "copy_to", "device_memory", "empty_cache",
+           "fits_on_device", "is_cuda", "memory_cap", "own_stream", "peak_allocated",
+           "reserved_memory", "reset_peak", "resolve_device", "rng_devices", "rng_state",
+           "set_rng_state", "synchronize"]
 
 #: torch's out-of-memory error (``torch.OutOfMemoryError`` from torch 2.5 on, the
 #: alias ``torch.cuda.OutOfMemoryError`` before).
@@ -101,6 +101,39 @@ def is_cuda(device):
     return device is not None and torch.device(device).type == "cuda"
 
 
+def copy_to(tensor, device):
+    """A small host tensor on ``device``, copied without making the host wait for it.
+
+    On CUDA the copy goes from pinned (page-locked) memory and is non-blocking: from
+    pageable memory a blocking copy waits for the stream's queued work (a host-device
+    synchronization, which torch's sync debug mode reports), and the padded batches'
+    lengths are copied every batch. torch's pinned-memory cache keeps the pinned copy
+    until the transfer is done. Elsewhere, and for a tensor already there, it is
+    ``tensor.to(device)``.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        The tensor (small: it is pinned whole).
+    device : torch.device
+        Where it is needed.
+
+    Returns
+    -------
+    torch.Tensor
+        ``tensor`` on ``device`` (``tensor`` itself when it is there).
+
+    Examples
+    --------
+    >>> t = torch.tensor([3, 1])
+    >>> copy_to(t, torch.device("cpu")) is t
+    True
+    """
+    if tensor.device.type != "cpu" or not is_cuda(device):
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)
+
+
 def rng_devices(device):
     """The devices whose random state ``torch.random.fork_rng`` forks for a fit on
     ``device``: ``[device]`` on CUDA (dropout draws there), else ``[]``.
@@ -142,6 +175,40 @@ def synchronize(device):
     clock or a memory reading sees it done."""
     if is_cuda(device):
         torch.cuda.synchronize(device)
+
+
+@contextmanager
+def own_stream(device):
+    """Run the block on a CUDA stream of its own, then wait for that stream's work.
+
+    The current stream is the thread's (torch keeps it per thread), so fits in several
+    threads each on a stream of their own queue their kernels independently, and the
+    GPU may run them at the same time; on one stream, or the default one, they would
+    run one after the other. The stream comes from torch's pool
+    (``torch.cuda.Stream``); it first waits for what the thread queued before on its
+    current stream, and the block's end waits for the stream's work (one host wait per
+    block), so what the block made can be used on any stream afterwards. Off CUDA
+    nothing changes.
+
+    Parameters
+    ----------
+    device : torch.device
+        The device of the work in the block.
+
+    Yields
+    ------
+    None
+    """
+    if not is_cuda(device):
+        yield
+        return
+    stream = torch.cuda.Stream(device)
+    stream.wait_stream(torch.cuda.current_stream(device))
+    with torch.cuda.stream(stream):
+        try:
+            yield
+        finally:
+            stream.synchronize()
 
 
 def empty_cache(device):

@@ -7,6 +7,8 @@ import os
 
 import torch
 
+from .concurrency import fits_run_concurrently
+
 __all__ = ["limit_threads"]
 
 
@@ -16,7 +18,10 @@ def limit_threads(n_threads):
 
     ``None`` leaves torch's setting alone. Inside joblib's loky workers torch
     already starts with ``cpu_count // n_jobs`` threads, since loky sets
-    ``OMP_NUM_THREADS`` for its children.
+    ``OMP_NUM_THREADS`` for its children. While fits run concurrently in threads
+    (:func:`~sklstm.resources.concurrency.fits_in_threads`) the setting is left alone
+    too: it is process-wide, and threads that set and restore it in turn would leave it
+    at whatever the last one restored.
 
     Parameters
     ----------
@@ -30,7 +35,7 @@ def limit_threads(n_threads):
         Control passes to the ``with`` block; the previous thread count is
         restored when it exits, also on an error.
     """
-    if n_threads is None:
+    if n_threads is None or fits_run_concurrently():
         yield
         return
     before = torch.get_num_threads()

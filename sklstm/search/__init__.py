@@ -1,5 +1,7 @@
 """Hyperparameter search for sklstm estimators: scikit-learn searches and Optuna studies.
 
+* :func:`concurrent_fits` runs a search's fits as threads of one process, each on a CUDA
+  stream of its own, with the results of ``n_jobs=1`` (for many small fits on one GPU).
 * :func:`fit_stats_scorers` puts every fit's ``fit_time_``, ``peak_memory_`` and
   ``n_updates_`` into a scikit-learn search's ``cv_results_`` (no Optuna needed).
 * :func:`suggest_params` / :func:`default_space` define and sample the Optuna search space
@@ -19,6 +21,7 @@ import importlib
 import warnings
 
 from .metrics import FIT_STATS, FitStatScorer, fit_stats, fit_stats_scorers
+from .parallel import concurrent_fits
 from .pipeline import final_estimator, final_prefix
 
 # name -> submodule, imported on first access (these need optuna).
@@ -46,6 +49,7 @@ _LAZY = {
 __all__ = [
     "FIT_STATS",
     "FitStatScorer",
+    "concurrent_fits",
     "final_estimator",
     "final_prefix",
     "fit_stats",

@@ -25,6 +25,7 @@ from ..data.streaming import take_rows
 from ..data.tensors import SequenceDataset
 from ..exceptions import MemoryBudgetError
 from ..resources.memory_budget import OUT_OF_MEMORY, format_bytes
+from .randomness import global_draws
 from .setup import build_net
 
 __all__ = ["MARGIN", "MARGIN_BYTES", "TRIAL_SIZES", "choose_batch", "find_micro_batch",
@@ -141,8 +142,7 @@ def _run_steps(plan, batch, n_steps):
     trial = dataclasses.replace(
         plan, callbacks=(), checkpoint=None, early_stopping=False,
         batch_size=len(batch[1]), accumulation_steps=1, lr_scaling=None)
-    with torch.random.fork_rng(devices=plan.cuda_devices):
-        torch.manual_seed(plan.seed)
+    with global_draws(plan.device, plan.seed):  # (a lock beside other fits)
         net = build_net(trial)
         net.initialize()
         for _ in range(n_steps):

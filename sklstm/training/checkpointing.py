@@ -44,7 +44,8 @@ class _RngCheckpoint(Callback):
         self.path = path
 
     def on_epoch_end(self, net, **kwargs):
-        save_file(rng_state(net.device), self.path)
+        with net.random_draws():  # (the fit's state, also beside other fits)
+            save_file(rng_state(net.device), self.path)
 
 
 def _digest(seqs, y):

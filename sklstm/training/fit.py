@@ -9,17 +9,18 @@ in one place.
 from __future__ import annotations
 
 import time
-
-import torch
+import warnings
 
 from ..data.tensors import SequenceDataset
 from ..resources import PeakMemory, limit_threads
+from ..resources.concurrency import fit_stream, fits_run_concurrently
 from ..resources.device import memory_cap
 from ..resources.memory_budget import MemoryBudget
 from .auto_batch import choose_batch, warm_up
 from .checkpointing import FitCheckpoint
 from .convergence import check_convergence
 from .interrupts import SNAPSHOT, CtrlCGuard, finish_interrupted
+from .randomness import FitRandomness, warn_unrepeatable
 from .setup import build_net
 
 __all__ = ["train"]
@@ -57,37 +58,18 @@ def train(plan, seqs, y_train, on_net=None):
     # a checkpointed fit that converged, or has all max_epochs, is only loaded
     ended = checkpoint.finished() if done else None
     loaded_only = bool(done) and (done >= plan.max_epochs or bool(ended and ended["converged"]))
-    with limit_threads(plan.n_threads):  # torch's one-time costs, not the fit's
-        warm_up(plan, seqs, y_train)
-    # on CUDA, max_memory also caps torch's allocator for the fit: a step that would go
-    # over fails at its allocation (and is shrunk) instead of taking the memory first
-    with limit_threads(plan.n_threads), torch.random.fork_rng(devices=plan.cuda_devices), \
-            memory_cap(plan.device, plan.memory_limit), \
-            PeakMemory(plan.device) as memory, CtrlCGuard() as ctrl_c:
-        start = time.perf_counter()
-        budget = MemoryBudget(plan.memory_limit, memory)
-        # the data go to the device only within what the budget has left: on CUDA what
-        # the process already holds there counts (and a copy over the cap would fail)
-        dataset = SequenceDataset.from_sequences(seqs, y_train, plan.device,
-                                                 memory_limit=budget.headroom())
-        plan, search = choose_batch(plan, dataset, budget)
-        torch.manual_seed(plan.seed)
-        # (a fit that is only loaded from its checkpoint trains no epoch)
-        net = build_net(plan, done=min(done, plan.max_epochs - 1), checkpoint=checkpoint,
-                        budget=budget, ctrl_c=ctrl_c)
-        if on_net is not None:
-            on_net(net)
-        if done:  # a resumed fit: continue with the state it left
-            checkpoint.restore(net)
-            if not loaded_only:
-                net.partial_fit(dataset, y_train)
-            elif plan.early_stopping:  # it ended with the best epoch's weights
-                checkpoint.restore_best(net)
-        else:
-            if checkpoint is not None:
-                checkpoint.start()
-            net.fit(dataset, y_train)
-        fit_time = time.perf_counter() - start
+    warn_unrepeatable(plan.name, plan.device, plan.num_layers, plan.dropout)
+    if fits_run_concurrently() and (plan.memory_limit is not None or plan.batch_size == "auto"):
+        warnings.warn(
+            f"{plan.name}: beside other fits (concurrent_fits), max_memory and "
+            "batch_size='auto' measure the memory of the whole process, so of the other "
+            "fits too: the micro-batch chosen, or shrunk, may differ from the fit alone.",
+            UserWarning, stacklevel=3)
+    with fit_stream(plan.device):  # (beside other fits: a CUDA stream of its own)
+        with limit_threads(plan.n_threads):  # torch's one-time costs, not the fit's
+            warm_up(plan, seqs, y_train)
+        plan, net, memory, fit_time, search = _train(plan, on_net, checkpoint, done,
+                                                     loaded_only, seqs, y_train)
     if loaded_only:
         converged, interrupted = bool(ended and ended["converged"]), False
     else:
@@ -108,6 +90,45 @@ def train(plan, seqs, y_train, on_net=None):
             "effective_batch_size_": effective, "batch_size_": micro,
             "accumulation_steps_": -(-effective // micro), "lr_": plan.lr,
             "memory_events_": list(net.memory_events_)}
+
+
+def _train(plan, on_net, checkpoint, done, loaded_only, seqs, y_train):
+    """The fit itself: ``(plan, net, memory, fit_time, search)``, the plan with its batch
+    resolved; see :func:`train`."""
+    # on CUDA, max_memory also caps torch's allocator for the fit: a step that would go
+    # over fails at its allocation (and is shrunk) instead of taking the memory first;
+    # not beside other fits of the process (the cap is process-wide)
+    cap = None if fits_run_concurrently() else plan.memory_limit
+    with limit_threads(plan.n_threads), \
+            FitRandomness(plan.seed, plan.device, steps_draw=plan.dropout > 0) as randomness, \
+            memory_cap(plan.device, cap), PeakMemory(plan.device) as memory, \
+            CtrlCGuard() as ctrl_c:
+        start = time.perf_counter()
+        budget = MemoryBudget(plan.memory_limit, memory)
+        # the data go to the device only within what the budget has left: on CUDA what
+        # the process already holds there counts (and a copy over the cap would fail)
+        dataset = SequenceDataset.from_sequences(seqs, y_train, plan.device,
+                                                 memory_limit=budget.headroom())
+        plan, search = choose_batch(plan, dataset, budget)
+        # (a fit that is only loaded from its checkpoint trains no epoch)
+        net = build_net(plan, done=min(done, plan.max_epochs - 1), checkpoint=checkpoint,
+                        budget=budget, ctrl_c=ctrl_c, randomness=randomness)
+        if on_net is not None:
+            on_net(net)
+        if done:  # a resumed fit: continue with the state it left
+            with randomness.draws():  # (its random state is the fit's)
+                checkpoint.restore(net)
+            if not loaded_only:
+                net.partial_fit(dataset, y_train)
+            elif plan.early_stopping:  # it ended with the best epoch's weights
+                checkpoint.restore_best(net)
+        else:
+            if checkpoint is not None:
+                checkpoint.start()
+            net.fit(dataset, y_train)
+        fit_time = time.perf_counter() - start
+    net.randomness = None  # the fit's: a later partial_fit draws as a fit alone does
+    return plan, net, memory, fit_time, search
 
 
 def _end_of_training(plan, net):

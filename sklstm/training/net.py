@@ -31,6 +31,7 @@ from ..exceptions import MemoryBudgetError, MicroBatchShrunkWarning
 from ..resources.device import empty_cache
 from ..resources.memory_budget import OUT_OF_MEMORY, MemoryBudgetExceeded, format_bytes
 from .loop import EpochLoopNet
+from .randomness import NO_DRAWS
 
 __all__ = ["SequenceNet"]
 
@@ -58,6 +59,12 @@ class SequenceNet(EpochLoopNet):
     precision : Precision or None, default=None
         The autocast of the forward pass (:mod:`sklstm.training.precision`);
         None computes in float32.
+    randomness : FitRandomness or None, default=None
+        The fit's random state (:mod:`sklstm.training.randomness`): initialization,
+        and the forward pass of every training step, draw in its
+        :meth:`~sklstm.training.randomness.FitRandomness.draws` blocks, so that fits in
+        threads beside each other draw what they draw alone. None draws from torch's
+        global generators as they are.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
 
@@ -74,12 +81,33 @@ class SequenceNet(EpochLoopNet):
     """
 
     def __init__(self, *args, micro_batch_size=None, memory_budget=None, on_oom="shrink",
-                 precision=None, **kwargs):
+                 precision=None, randomness=None, **kwargs):
         self.micro_batch_size = micro_batch_size
         self.memory_budget = memory_budget
         self.on_oom = on_oom
         self.precision = precision
+        self.randomness = randomness
         super().__init__(*args, **kwargs)
+
+    def random_draws(self, step=False):
+        """The context in which the net draws from torch's generators.
+
+        Parameters
+        ----------
+        step : bool, default=False
+            For the forward pass of a training step (nothing to do when the network
+            draws nothing there).
+
+        Returns
+        -------
+        contextlib.AbstractContextManager
+            :meth:`FitRandomness.draws <sklstm.training.randomness.FitRandomness.draws>`
+            (or ``step_draws``) of :attr:`randomness`; nothing without one.
+        """
+        randomness = self.__dict__.get("randomness")
+        if randomness is None:
+            return NO_DRAWS
+        return randomness.step_draws() if step else randomness.draws()
 
     def initialize(self):
         """Initialize as skorch does, plus the float16 gradient scaler and an empty
@@ -90,7 +118,8 @@ class SequenceNet(EpochLoopNet):
         self : SequenceNet
             The initialized net.
         """
-        super().initialize()
+        with self.random_draws():  # (the weights' initialization draws)
+            super().initialize()
         self.grad_scaler_ = None if self.precision is None else self.precision.grad_scaler()
         self.memory_events_ = []
         return self
@@ -200,7 +229,8 @@ class SequenceNet(EpochLoopNet):
         if not self.in_training_mode(True):  # (skorch sets it every batch)
             set_training(self, True)
         Xi, yi = batch
-        y_pred = self.infer(Xi, **fit_params)
+        with self.random_draws(step=True):  # (dropout draws)
+            y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         weighted = loss if loss_weight == 1.0 else loss * loss_weight
         scaler = self.__dict__.get("grad_scaler_")

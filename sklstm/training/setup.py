@@ -81,7 +81,7 @@ def build_callbacks(plan, checkpoint=None, ctrl_c=None):
     return callbacks
 
 
-def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None):
+def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None, randomness=None):
     """The skorch net a fit trains, built from its plan.
 
     Parameters
@@ -96,6 +96,9 @@ def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None):
         Checked by every training step.
     ctrl_c : CtrlCGuard or None, default=None
         Checked every batch.
+    randomness : FitRandomness or None, default=None
+        The fit's random state (:mod:`~sklstm.training.randomness`); None draws from
+        torch's global generators as they are.
 
     Returns
     -------
@@ -125,6 +128,7 @@ def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None):
         memory_budget=budget,
         on_oom=plan.on_oom,
         precision=plan.precision,
+        randomness=randomness,
         iterator_train=BatchLoader,
         iterator_train__shuffle=True,
         iterator_train__bucketing=plan.bucketing,

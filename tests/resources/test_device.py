@@ -220,3 +220,32 @@ def test_a_cuda_fit_s_random_states_hold_the_device_s():
     first = torch.rand(3, device="cuda")
     set_rng_state(state, "cuda")
     assert torch.equal(torch.rand(3, device="cuda"), first) and "cuda" in state
+
+
+@cuda
+def test_a_block_on_a_stream_of_its_own_runs_there_and_is_done_at_its_end():
+    device = torch.device("cuda")
+    before = torch.cuda.current_stream(device)
+    with device_api.own_stream(device):
+        inside = torch.cuda.current_stream(device)
+        x = torch.ones(512, 512, device=device) @ torch.ones(512, 512, device=device)
+    assert inside != before and torch.cuda.current_stream(device) == before
+    assert inside.query()  # its work is done: what it made may be used on any stream
+    assert float(x[0, 0]) == 512
+
+
+def test_a_host_tensor_needed_on_the_cpu_is_not_copied():
+    lengths = torch.tensor([3, 1, 2])
+    assert device_api.copy_to(lengths, torch.device("cpu")) is lengths
+
+
+@cuda
+def test_a_host_tensor_reaches_the_gpu_without_a_sync():
+    device = torch.device("cuda")
+    lengths = torch.tensor([3, 1, 2])
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        on_gpu = device_api.copy_to(lengths, device)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert on_gpu.device.type == "cuda" and on_gpu.cpu().tolist() == [3, 1, 2]

@@ -6,12 +6,14 @@ import pickle
 import re
 import signal
 import textwrap
+import threading
 
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
 from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.resources.concurrency import fits_in_threads
 
 from ..search.helpers import python
 from .faults import InterruptAt
@@ -211,3 +213,22 @@ def test_a_checkpoint_of_an_earlier_sklstm_resumes_while_its_missing_parameters_
     resumed = LSTMClassifier(**common, checkpoint=tmp_path).fit(X, Y)
     assert_array_equal(resumed.predict_proba(X), LSTMClassifier(**common).fit(X, Y)
                        .predict_proba(X))
+
+
+def test_beside_other_fits_a_resumed_fit_equals_an_uninterrupted_one_alone(tmp_path):
+    """The random state a checkpoint saves and restores is the fit's own, also while fits
+    run concurrently in threads (sklstm/training/randomness.py): another fit with
+    dropout trains in a thread meanwhile."""
+    whole = LSTMClassifier(**COMMON).fit(X, Y)
+    other = threading.Thread(target=lambda: LSTMClassifier(
+        **{**COMMON, "random_state": 1, "max_epochs": 30}).fit(X, Y))
+    with fits_in_threads():
+        other.start()
+        with pytest.warns(UserWarning, match="interrupted"):
+            LSTMClassifier(**COMMON, checkpoint=tmp_path,
+                           callbacks=[InterruptAt(at_batch=9)]).fit(X, Y)
+        resumed = LSTMClassifier(**COMMON, checkpoint=tmp_path).fit(X, Y)
+        other.join()
+    assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
+    assert [r["train_loss"] for r in resumed.history_] == [
+        r["train_loss"] for r in whole.history_]

@@ -7,8 +7,9 @@ with a counter that is on from the start of the second training batch of an epoc
 the end of its last batch (the first batch and the epoch's end, where the losses are
 read once, lie outside). On CUDA, torch's own sync detector checks the same window.
 
-The data are dense (no padding): the padded data layer still reads the batch's longest
-length per batch (``sklstm/data``, issue 20), which is not the training loop's.
+Dense and ragged (padded) data alike: a padded batch's lengths are a numpy array read
+from the host's lengths once per epoch (``sklstm.data.batching``), so neither the data
+layer (the batch's width) nor the network (is anything padded?) reads a tensor per batch.
 """
 
 import collections
@@ -93,6 +94,9 @@ def _data():
 
 
 X, Y, Y_REG = _data()
+#: The same sequences cut to lengths of 2..STEPS: ragged input, padded in batches.
+LENGTHS = np.random.default_rng(1).integers(2, STEPS + 1, N)
+X_RAGGED = [x[:n] for x, n in zip(X, LENGTHS, strict=True)]
 
 CASES = {
     "plain": (LSTMClassifier, dict(batch_size=8), Y),
@@ -102,10 +106,20 @@ CASES = {
         batch_size=8, early_stopping=True, n_iter_no_change=5), Y_REG),
     # skorch's ProgressBar reads each batch's row: the loss is not there yet, not read
     "progress_bar": (LSTMClassifier, dict(batch_size=8, verbose=1), Y),
+    # padded batches, bucketed by length; cut again into micro-batches; read by every
+    # path of the network that looks at the lengths (bidirectional on the CPU, readouts)
+    "ragged": (LSTMClassifier, dict(batch_size=8), Y, X_RAGGED),
+    "ragged_accumulation": (LSTMClassifier, dict(batch_size=4, accumulation_steps=2), Y,
+                            X_RAGGED),
+    "ragged_bidirectional_mean": (LSTMRegressor, dict(
+        batch_size=8, bidirectional=True, pooling="mean", bucketing=False), Y_REG, X_RAGGED),
+    "ragged_concat_conv": (LSTMClassifier, dict(
+        batch_size=8, pooling="concat", conv_channels=(2,), conv_kernel_sizes=(2,)), Y,
+        X_RAGGED),
 }
 
 
-def _fit(cls, params, y, start, stop):
+def _fit(cls, params, y, start, stop, X=X):
     est = cls(hidden_size=4, max_epochs=2, tol=None, lr=0.01, random_state=0, n_threads=1,
               device="cpu", callbacks=[BatchWindow(start, stop)], **params)
     with warnings.catch_warnings():
@@ -115,10 +129,10 @@ def _fit(cls, params, y, start, stop):
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_no_tensor_is_read_during_training_batches(monkeypatch, case):
-    cls, params, y = CASES[case]
+    cls, params, y, *data = CASES[case]
     counter = ConversionCounter(monkeypatch)
     # (functions, not bound methods: the estimator deep-copies its callbacks)
-    est = _fit(cls, params, y, lambda: counter.start(), lambda: counter.stop())
+    est = _fit(cls, params, y, lambda: counter.start(), lambda: counter.stop(), *data)
     # the losses are still there, as floats, one per training step
     rows = [row for row in est.history_[0]["batches"] if "train_loss" in row]
     assert len(rows) >= 5 and all(isinstance(row["train_loss"], float) for row in rows)
@@ -146,11 +160,12 @@ def test_the_counter_sees_a_conversion(monkeypatch):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-@pytest.mark.parametrize("case", ["plain", "accumulation", "gradient_clip"])
+@pytest.mark.parametrize("case", ["plain", "accumulation", "gradient_clip", "ragged",
+                                  "ragged_accumulation"])
 def test_no_host_device_sync_during_training_batches(case):
     """torch's sync detector ("warn") from the second training batch to the last: every
     synchronizing call it reports there is counted, with where it came from."""
-    cls, params, y = CASES[case]
+    cls, params, y, *data = CASES[case]
     caught = []
 
     def start():
@@ -169,7 +184,7 @@ def test_no_host_device_sync_during_training_batches(case):
     try:
         est = cls(hidden_size=4, max_epochs=2, tol=None, lr=0.01, random_state=0,
                   n_threads=1, device="cuda", callbacks=[BatchWindow(start, stop)], **params)
-        est.fit(X, y)
+        est.fit(*data or [X], y)
     finally:
         stop()
     syncs = collections.Counter(f"{w.filename}:{w.lineno}" for _, records in caught

@@ -1,0 +1,87 @@
+"""Fits that run beside each other in threads of one process: the switch, and its stream.
+
+torch keeps some of what a fit sets once per process: its global random generators
+(weights are initialized, and dropout draws, from them), its CPU thread count
+(``torch.set_num_threads``) and, on CUDA, the allocator's memory fraction and peak
+statistics. A fit normally owns them while it runs (it seeds the generators, sets the
+thread count to ``n_threads``, caps the allocator at ``max_memory``), which is right for
+one fit at a time per process: scikit-learn's ``n_jobs`` runs fits in worker processes.
+
+Fits in threads of one process would change these for each other. While
+:func:`fits_in_threads` is in force (:func:`sklstm.search.concurrent_fits` turns it on
+for a search), every fit of the process instead
+
+* keeps its random state to itself (:class:`sklstm.training.randomness.FitRandomness`):
+  its results are those it has alone;
+* leaves the thread count and the memory cap alone (``n_threads`` and the cap of
+  ``max_memory`` are not applied: both are process-wide, and threads setting them in
+  turn would leave them at whatever the last one restored);
+* runs on a CUDA stream of its own (:func:`fit_stream`), so the fits' kernels may run
+  on the GPU at the same time.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager, nullcontext
+
+from .device import own_stream
+
+__all__ = ["fit_stream", "fits_in_threads", "fits_run_concurrently"]
+
+_LOCK = threading.Lock()
+_DEPTH = [0]  # blocks of fits_in_threads in force, in any thread
+
+
+@contextmanager
+def fits_in_threads():
+    """Let the fits of this process run beside each other in threads while the block runs.
+
+    Process-wide (the worker threads of a search are not the thread that enters it)
+    and nestable. See the module docstring for what changes for a fit.
+
+    Yields
+    ------
+    None
+
+    Examples
+    --------
+    >>> with fits_in_threads():
+    ...     fits_run_concurrently()
+    True
+    >>> fits_run_concurrently()
+    False
+    """
+    with _LOCK:
+        _DEPTH[0] += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _DEPTH[0] -= 1
+
+
+def fits_run_concurrently():
+    """Whether fits of this process may run beside each other now (:func:`fits_in_threads`).
+
+    Returns
+    -------
+    bool
+    """
+    return _DEPTH[0] > 0
+
+
+def fit_stream(device):
+    """A context that runs a fit (or prediction) on a CUDA stream of its own when fits run
+    concurrently (:func:`~sklstm.resources.device.own_stream`); else it does nothing.
+
+    Parameters
+    ----------
+    device : torch.device
+        The fit's device.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+    """
+    return own_stream(device) if fits_run_concurrently() else nullcontext()

@@ -1,0 +1,105 @@
+"""Searches whose fits run as threads (sklstm/search/parallel.py): the results of
+``n_jobs=1``, torch's process-wide settings as they were."""
+
+import threading
+
+import numpy as np
+import optuna
+import pytest
+import torch
+from sklearn.model_selection import GridSearchCV
+
+from sklstm import LSTMClassifier
+from sklstm.search import concurrent_fits, tune
+
+from ..settings import ON_CUDA
+
+#: Every kind of draw a fit makes: initialization, the head's dropout, and the dropout
+#: between stacked LSTM layers (torch's fused CPU kernel draws it). Not the last on CUDA:
+#: there it comes from cuDNN's dropout state, shared by the process's fits (such a fit
+#: warns that it is not repeatable, sklstm/training/randomness.py).
+GRID = {"batch_size": [8, 16], "dropout": [0.0, 0.4], "num_layers": [1] if ON_CUDA else [1, 2]}
+#: (n_threads=None: the fits run with the process's thread count either way, so that
+#: the comparison is of the same arithmetic)
+BASE = dict(hidden_size=4, max_epochs=2, tol=None, lr=0.03, random_state=0, n_threads=None)
+
+
+def _search(data, **fit_kwargs):
+    search = GridSearchCV(LSTMClassifier(**BASE), GRID, cv=2, scoring="neg_log_loss",
+                          **fit_kwargs)
+    return search.fit(*data)
+
+
+def test_a_grid_search_in_threads_is_the_one_in_sequence(data):
+    threads, rng = torch.get_num_threads(), torch.get_rng_state()
+    alone = _search(data, n_jobs=1)
+    seen = set()
+
+    class Recording(LSTMClassifier):  # where the fits ran
+        def fit(self, X, y):
+            seen.add(threading.get_ident())
+            return super().fit(X, y)
+
+    with concurrent_fits(2):
+        search = GridSearchCV(Recording(**BASE), GRID, cv=2, scoring="neg_log_loss")
+        beside = search.fit(*data)
+    assert len(seen - {threading.get_ident()}) == 2  # two worker threads
+    for key in ("split0_test_score", "split1_test_score", "mean_test_score"):
+        np.testing.assert_array_equal(beside.cv_results_[key], alone.cv_results_[key])
+    assert beside.best_params_ == alone.best_params_
+    assert beside.best_score_ == alone.best_score_
+    X = data[0]
+    np.testing.assert_array_equal(beside.predict_proba(X), alone.predict_proba(X))
+    # torch's process-wide settings are as they were
+    assert torch.get_num_threads() == threads and torch.equal(torch.get_rng_state(), rng)
+
+
+def test_a_search_s_own_n_jobs_wins(data):
+    with concurrent_fits(1):
+        beside = _search(data, n_jobs=2)
+    np.testing.assert_array_equal(beside.cv_results_["mean_test_score"],
+                                  _search(data).cv_results_["mean_test_score"])
+
+
+def _values(study):
+    return {tuple(sorted(t.params.items())): t.value for t in study.trials
+            if t.state == optuna.trial.TrialState.COMPLETE}
+
+
+def test_tune_workers_in_threads_score_a_point_as_one_worker_does(data):
+    space = {"batch_size": [8, 16], "dropout": [0.0, 0.4]}
+    grid = {name: values for name, values in space.items()}
+
+    def run(storage, n_trials):
+        return tune(LSTMClassifier(**BASE), *data, n_trials=n_trials, cv=2, space=space,
+                    storage=storage, baseline=False, heartbeat_interval=None,
+                    sampler=optuna.samplers.GridSampler(grid, seed=0))
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    alone = _values(run(optuna.storages.InMemoryStorage(), 4))
+    storage = optuna.storages.InMemoryStorage()
+    errors = []
+
+    def worker():
+        try:
+            run(storage, 4)
+        except Exception as exc:  # (reported below, in the test's thread)
+            errors.append(exc)
+
+    with concurrent_fits():
+        workers = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join()
+    assert not errors
+    beside = _values(optuna.load_study(study_name="sklstm", storage=storage))
+    assert len(alone) == 4 and beside and set(beside) <= set(alone)
+    assert all(beside[point] == pytest.approx(alone[point], abs=0) for point in beside)
+
+
+@pytest.mark.parametrize("memory", [dict(max_memory="1GiB"), dict(batch_size="auto")])
+def test_a_fit_that_measures_memory_beside_other_fits_warns(data, memory):
+    est = LSTMClassifier(**{**BASE, "max_epochs": 1, **memory})
+    with concurrent_fits(), pytest.warns(UserWarning, match="memory of the whole process"):
+        est.fit(*data)

@@ -1,0 +1,127 @@
+"""A fit's random state (sklstm/training/randomness.py): alone, it owns torch's global
+generators; beside other fits, it draws the same numbers in the same order whatever the
+other threads draw meanwhile."""
+
+import threading
+import time
+import warnings
+
+import pytest
+import torch
+
+from sklstm.resources.concurrency import fits_in_threads
+from sklstm.training import randomness as randomness_module
+from sklstm.training.randomness import FitRandomness, global_draws, warn_unrepeatable
+
+CPU = torch.device("cpu")
+
+
+def _alone(seed, n_draws):
+    """What a fit seeded with ``seed`` draws in ``n_draws`` blocks, with nothing beside it."""
+    with FitRandomness(seed, CPU) as fit:
+        out = []
+        for _ in range(n_draws):
+            with fit.draws():
+                out.append(torch.rand(3))
+        return out
+
+
+def _interleaved(seeds, n_draws):
+    """Fits entered one after the other, their draws taken in turn in one thread."""
+    fits = [FitRandomness(seed, CPU).__enter__() for seed in seeds]
+    draws = {seed: [] for seed in seeds}
+    for _ in range(n_draws):
+        for seed, fit in zip(seeds, fits, strict=True):
+            with fit.draws():
+                draws[seed].append(torch.rand(3))
+    for fit in reversed(fits):
+        fit.__exit__(None, None, None)
+    return draws
+
+
+def _same(a, b):
+    return len(a) == len(b) and all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_interleaved_fits_draw_what_they_draw_alone():
+    before = torch.get_rng_state()
+    with fits_in_threads():
+        draws = _interleaved([1, 2, 3], 4)
+    for seed, got in draws.items():
+        assert _same(got, _alone(seed, 4))
+    assert torch.equal(torch.get_rng_state(), before)  # the global state is left as it was
+
+
+def test_alone_the_global_generators_are_the_fit_s():
+    """Why the concurrent mode exists: fits interleaved without it draw from one stream."""
+    draws = _interleaved([1, 2], 2)
+    assert not _same(draws[1], _alone(1, 2))
+    with FitRandomness(5, CPU) as fit:  # the fit's state is the global one
+        assert fit.draws() is randomness_module.NO_DRAWS
+        a = torch.rand(2)
+    with global_draws(CPU, seed=5):
+        assert torch.equal(a, torch.rand(2))
+
+
+def test_fits_in_threads_draw_what_they_draw_alone():
+    seeds, n_draws = list(range(6)), 50
+    results, start = {}, threading.Barrier(len(seeds))
+
+    def run(seed):
+        start.wait()  # all at once, so that their blocks interleave
+        with FitRandomness(seed, CPU) as fit:
+            out = []
+            for _ in range(n_draws):
+                with fit.draws():
+                    out.append(torch.rand(3))
+                time.sleep(0)  # (let another thread draw next)
+            results[seed] = out
+
+    before = torch.get_rng_state()
+    with fits_in_threads():
+        threads = [threading.Thread(target=run, args=(seed,)) for seed in seeds]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    for seed in seeds:
+        assert _same(results[seed], _alone(seed, n_draws))
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_nested_blocks_of_one_fit_keep_its_state():
+    with fits_in_threads(), FitRandomness(3, CPU) as fit:
+        with fit.draws():
+            a = torch.rand(2)
+            with fit.draws():
+                b = torch.rand(2)
+            c = torch.rand(2)
+    with global_draws(CPU, seed=3):
+        assert torch.equal(torch.cat([a, b, c]), torch.rand(6))
+
+
+def test_a_network_without_dropout_takes_no_lock_in_its_steps():
+    with fits_in_threads(), FitRandomness(0, CPU, steps_draw=False) as fit:
+        assert fit.step_draws() is randomness_module.NO_DRAWS
+        assert fit.draws() is not randomness_module.NO_DRAWS
+
+
+@pytest.mark.parametrize(("concurrent", "cuda", "num_layers", "dropout", "warns"), [
+    (True, True, 2, 0.3, True),
+    (False, True, 2, 0.3, False),
+    (True, False, 2, 0.3, False),  # on the CPU the LSTM's dropout is repeatable
+    (True, True, 1, 0.3, False),  # one layer: only the head's dropout, repeatable
+    (True, True, 2, 0.0, False),
+])
+def test_only_cuda_s_stacked_lstm_dropout_beside_other_fits_warns(
+        monkeypatch, concurrent, cuda, num_layers, dropout, warns):
+    monkeypatch.setattr(randomness_module, "is_cuda", lambda device: cuda)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if concurrent:
+            with fits_in_threads():
+                warn_unrepeatable("LSTMClassifier", CPU, num_layers, dropout)
+        else:
+            warn_unrepeatable("LSTMClassifier", CPU, num_layers, dropout)
+    assert bool(caught) == warns
+    assert all("not repeatable" in str(w.message) for w in caught)

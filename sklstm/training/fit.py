@@ -20,7 +20,7 @@ from .auto_batch import choose_batch, warm_up
 from .checkpointing import FitCheckpoint
 from .convergence import check_convergence
 from .interrupts import SNAPSHOT, CtrlCGuard, finish_interrupted
-from .randomness import FitRandomness, warn_unrepeatable
+from .randomness import FitRandomness
 from .setup import build_net
 
 __all__ = ["train"]
@@ -58,7 +58,6 @@ def train(plan, seqs, y_train, on_net=None):
     # a checkpointed fit that converged, or has all max_epochs, is only loaded
     ended = checkpoint.finished() if done else None
     loaded_only = bool(done) and (done >= plan.max_epochs or bool(ended and ended["converged"]))
-    warn_unrepeatable(plan.name, plan.device, plan.num_layers, plan.dropout)
     if fits_run_concurrently() and (plan.memory_limit is not None or plan.batch_size == "auto"):
         warnings.warn(
             f"{plan.name}: beside other fits (concurrent_fits), max_memory and "

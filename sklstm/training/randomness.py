@@ -21,27 +21,24 @@ generators in another thread while fits run, outside :func:`global_draws`, may t
 numbers from a fit's state (torch cannot tell the threads' draws apart): sklstm's own
 draws all go through the lock.
 
-What this cannot make repeatable: on CUDA, the dropout between the layers of a stacked
-LSTM (``num_layers > 1`` and ``dropout > 0``) draws from cuDNN's dropout state, which
-torch keeps once per device and process (``get_dropout_state`` in torch's
-``aten/src/ATen/native/cudnn/RNN.cpp``), and re-seeds from the device's generator
-whenever that generator's state is set. Concurrent fits share it, so such fits are valid
-but not repeatable run to run (:func:`warn_unrepeatable` says so); on the CPU the same
-dropout draws from the global generator and is repeatable.
+The dropout between the layers of a stacked LSTM is among these draws on every device:
+on CUDA sklstm runs a training step's stacked layers one at a time with ``F.dropout``
+between them (:mod:`sklstm.network.lstm`), which draws from the device's generator,
+instead of cuDNN's own dropout state (one per device and process, which neither a lock
+nor a checkpoint could give each fit).
 """
 
 from __future__ import annotations
 
 import threading
-import warnings
 from contextlib import ExitStack, contextmanager, nullcontext
 
 import torch
 
 from ..resources.concurrency import fits_run_concurrently
-from ..resources.device import is_cuda, rng_devices, rng_state, set_rng_state
+from ..resources.device import rng_devices, rng_state, set_rng_state
 
-__all__ = ["NO_DRAWS", "FitRandomness", "global_draws", "warn_unrepeatable"]
+__all__ = ["NO_DRAWS", "FitRandomness", "global_draws"]
 
 #: Held while a block draws from torch's global generators for one fit (reentrant: a
 #: block may call code that takes it again).
@@ -188,25 +185,3 @@ class FitRandomness:
                 set_rng_state(before, self.device)
 
 
-def warn_unrepeatable(name, device, num_layers, dropout):
-    """Warn when a fit cannot be repeated exactly because it runs beside other fits:
-    on CUDA, with dropout between stacked LSTM layers (module docstring).
-
-    Parameters
-    ----------
-    name : str
-        The estimator's class name.
-    device : torch.device
-        The fit's device.
-    num_layers : int
-        Stacked LSTM layers.
-    dropout : float
-        The network's dropout.
-    """
-    if fits_run_concurrently() and is_cuda(device) and num_layers > 1 and dropout > 0:
-        warnings.warn(
-            f"{name}: with num_layers={num_layers} and dropout={dropout:g} on CUDA, the "
-            "LSTM's dropout between layers draws from cuDNN's dropout state, which fits "
-            "running concurrently share: this fit is valid, but not repeatable exactly. "
-            "Fit it alone (outside concurrent_fits) to repeat it.", UserWarning,
-            stacklevel=3)

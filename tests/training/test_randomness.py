@@ -4,14 +4,12 @@ other threads draw meanwhile."""
 
 import threading
 import time
-import warnings
 
-import pytest
 import torch
 
 from sklstm.resources.concurrency import fits_in_threads
 from sklstm.training import randomness as randomness_module
-from sklstm.training.randomness import FitRandomness, global_draws, warn_unrepeatable
+from sklstm.training.randomness import FitRandomness, global_draws
 
 CPU = torch.device("cpu")
 
@@ -104,24 +102,3 @@ def test_a_network_without_dropout_takes_no_lock_in_its_steps():
     with fits_in_threads(), FitRandomness(0, CPU, steps_draw=False) as fit:
         assert fit.step_draws() is randomness_module.NO_DRAWS
         assert fit.draws() is not randomness_module.NO_DRAWS
-
-
-@pytest.mark.parametrize(("concurrent", "cuda", "num_layers", "dropout", "warns"), [
-    (True, True, 2, 0.3, True),
-    (False, True, 2, 0.3, False),
-    (True, False, 2, 0.3, False),  # on the CPU the LSTM's dropout is repeatable
-    (True, True, 1, 0.3, False),  # one layer: only the head's dropout, repeatable
-    (True, True, 2, 0.0, False),
-])
-def test_only_cuda_s_stacked_lstm_dropout_beside_other_fits_warns(
-        monkeypatch, concurrent, cuda, num_layers, dropout, warns):
-    monkeypatch.setattr(randomness_module, "is_cuda", lambda device: cuda)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if concurrent:
-            with fits_in_threads():
-                warn_unrepeatable("LSTMClassifier", CPU, num_layers, dropout)
-        else:
-            warn_unrepeatable("LSTMClassifier", CPU, num_layers, dropout)
-    assert bool(caught) == warns
-    assert all("not repeatable" in str(w.message) for w in caught)

@@ -1,5 +1,4 @@
-"""Read a dataset file (what ``sklstm tune`` reads): ``.npz`` (arrays ``X``, ``y``), ``.csv``,
-or a :class:`~sklstm.data.store.SequenceStore` directory with its targets in a ``.npy``.
+"""Read a dataset file (what ``sklstm tune`` reads): ``.npz`` (arrays ``X``, ``y``) or ``.csv``.
 
 CSV layout: a header row, one row per sample, the target in a named column and the other
 columns the time steps of a univariate sequence, giving ``X`` of shape ``(n, T)``.
@@ -90,50 +89,25 @@ def _load_npz(path):
     raise ValueError(f"{path}: {reason}; write the file with numpy.savez(path, X=X, y=y)")
 
 
-def _load_store(path, target):
-    from ..data.store import SequenceStore
-
-    try:
-        X = SequenceStore.open(path)  # lazily: data larger than memory stays on disk
-    except FileNotFoundError as exc:
-        raise ValueError(str(exc)) from None
-    y_path = target if target.endswith(".npy") else os.path.join(path, f"{target}.npy")
-    if not os.path.isfile(y_path):
-        raise ValueError(f"{path}: a sequence store's targets are read from a .npy file, "
-                         f"and {y_path!r} does not exist; save them with "
-                         f"numpy.save({os.path.join(path, 'y.npy')!r}, y) or name the "
-                         "file with --target / target=")
-    try:
-        y = np.load(y_path, allow_pickle=False)  # no pickles: loading runs no code
-    except ValueError as exc:
-        raise ValueError(f"{y_path}: not a plain .npy array of targets ({exc})") from None
-    return X, y
-
-
 def load_dataset(path, target="y", encoding="utf-8"):
-    """Load ``X, y`` from an ``.npz`` (arrays ``X`` and ``y``) or ``.csv`` file, or a
-    sequence store.
+    """Load ``X, y`` from an ``.npz`` (arrays ``X`` and ``y``) or ``.csv`` file.
 
     Parameters
     ----------
     path : str or os.PathLike
         The file to read; its extension, ``.npz`` or ``.csv`` (any case),
-        selects the format. A directory is opened as a
-        :class:`~sklstm.data.store.SequenceStore` (data larger than memory,
-        read by batches).
+        selects the format.
     target : str, default="y"
-        CSV: the column holding the target. Store: the targets' ``.npy`` file,
-        a path ending in ``.npy`` or a name in the store's directory
-        (``"y"`` reads ``<store>/y.npy``).
+        CSV only: the column holding the target.
     encoding : str, default="utf-8"
         CSV only: the file's text encoding (a byte-order mark is skipped). A file
         in another encoding gives a ValueError naming the encoding to pass.
 
     Returns
     -------
-    X : ndarray or SequenceStore
+    X : ndarray
         The array ``X`` as stored for npz (e.g. ``(n, T, F)`` or ``(n, T)``);
-        ``(n, T)`` float32 for CSV; the opened store for a directory.
+        ``(n, T)`` float32 for CSV.
     y : ndarray
         The array ``y`` as stored for npz; for CSV of shape ``(n,)``: int64
         when every value is a whole number, float64 when all are numeric,
@@ -156,17 +130,15 @@ def load_dataset(path, target="y", encoding="utf-8"):
     """
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
-    if os.path.isdir(path):
-        X, y = _load_store(path, target)
-    elif not os.path.isfile(path):
+    if not os.path.isfile(path):
         raise ValueError(f"dataset file {path!r} does not exist")
     elif ext == ".npz":
         X, y = _load_npz(path)
     elif ext == ".csv":
         X, y = _load_csv(path, target, encoding)
     else:
-        raise ValueError(f"{path}: unsupported dataset format {ext!r}; use .npz, .csv or "
-                         "a SequenceStore directory")
+        raise ValueError(f"{path}: unsupported dataset format {ext!r}; use .npz or .csv "
+                         "(or give sklstm tune a SequenceStore directory)")
     if len(X) != len(y):
         raise ValueError(f"{path}: X has {len(X)} samples but y has {len(y)}")
     return X, y

@@ -130,8 +130,12 @@ def test_help_lists_every_option(capsys):
 @pytest.mark.parametrize(("target", "message"), [
     ("labels", "labels.npy' does not exist"),
     ("elsewhere/y.npy", "elsewhere/y.npy' does not exist"),
+    ("short.npy", "sequences but short.npy holds 3 targets"),
 ])
-def test_a_store_without_its_targets_exits_2(target, message, store_path, capsys, tmp_path):
+def test_a_store_without_its_targets_exits_2(target, message, store_path, capsys, tmp_path,
+                                             monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    np.save("short.npy", np.arange(3))
     code, _, err = _tune(capsys, tmp_path, store_path, "--target", target)
     assert code == 2 and message in err and "Traceback" not in err
     assert not (tmp_path / "s.journal").exists()  # refused before the storage

@@ -258,6 +258,8 @@ def main():
     parser.add_argument("--sizes", type=float, nargs="*", default=[0.1, 0.5, 1, 2, 5, 10])
     parser.add_argument("--grid-sizes", type=float, nargs="*", default=[1, 2, 5])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-epochs", action="store_true", help="memory only: no epoch "
+                        "timing at 1x")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="one repeat, for a try")
     parser.add_argument("--dir", default=None, help="where the stores go (default: a "
@@ -279,7 +281,8 @@ def main():
     root.mkdir(parents=True, exist_ok=True)
     rows, grids, epochs, paired = [], [], {"default": [], "tuned": []}, []
     try:
-        for factor in sorted(set(args.sizes) | {1.0, *args.grid_sizes}):
+        timed = set() if args.no_epochs else {1.0}
+        for factor in sorted(set(args.sizes) | timed | set(args.grid_sizes)):
             path = str(root / f"tokens-{factor:g}x")
             write_tokens(path, factor * limit)
             base = {"path": path, "threads": args.threads, "in_memory": False}
@@ -289,7 +292,7 @@ def main():
             if factor in args.grid_sizes:
                 grids.append((factor, _run({**base, "kind": "grid", "limit": limit})))
                 print("grid", grids[-1], file=sys.stderr)
-            if factor == 1.0:
+            if factor in timed:
                 for _ in range(repeats):  # interleaved: the machine's drift hits both
                     for malloc, env in (("default", None), ("tuned", MALLOC_TUNED)):
                         mapped = _run({**base, "kind": "fit", "limit": 0}, env)

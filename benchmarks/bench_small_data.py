@@ -57,6 +57,12 @@ test split, by:
 * ``relative``: ``LSTMRegressor(relative="last")`` without the scaler (the anchor must
   be in the target's units), on the forecast task (the others' targets are no column
   of X: relative to one, the drift task scored R^2 -25707).
+* ``relative_ar``: ``relative`` with ``ar_window`` over the whole window (LSTNet's
+  linear highway), on the forecast task; ``ar_8``, ``ar_24``, ``ar_48``: the defaults
+  with ``ar_window`` 8, 24 or 48 (a window longer than a task's sequences is refused);
+* ``relative_mean``: the defaults with ``LSTMClassifier(relative="mean")`` (every
+  recording centred on its own mean per channel), on the classification tasks;
+  ``dropout_0.3``, ``dropout_0.5``: the defaults with that dropout before the head.
 
 A row that does not apply to a task shows ``-``. The packages of ``lstmfcn`` and
 ``dtw_1nn`` are the ``benchmarks`` extra (``pip install 'sklstm[benchmarks]'``, never a
@@ -152,7 +158,7 @@ VARIANTS = {"last": {"pooling": "last"}, "max": {"pooling": "max"},
             # test 0.95-0.99 against 1-NN DTW's 1.000)
             "dropout_0.3": {"dropout": 0.3}, "dropout_0.5": {"dropout": 0.5},
             # LSTNet's linear highway (the forecasts against ridge AR)
-            "ar_8": {"ar_window": 8}, "ar_24": {"ar_window": 24},
+            "ar_8": {"ar_window": 8}, "ar_24": {"ar_window": 24}, "ar_48": {"ar_window": 48},
             # the defaults before issue 17 (a constant rate, a stop at the first
             # plateau), and the candidates measured against them, each changing those
             "constant_lr": _BEFORE,
@@ -418,6 +424,12 @@ def run_relative(task, seed, trials, **changed):
             "epochs": model.n_epochs_, "converged": bool(model.converged_)}
 
 
+def run_relative_mean(task, seed, trials):
+    """The defaults with ``LSTMClassifier(relative="mean")``: every recording centred on
+    its own mean per channel (classification only)."""
+    return run_defaults(task, seed, trials, relative="mean") if task.classification else None
+
+
 def run_relative_ar(task, seed, trials):
     """``relative`` with LSTNet's linear highway over the whole window (forecasts only)."""
     return run_relative(task, seed, trials, ar_window=np.shape(task.X_train)[1])
@@ -434,6 +446,7 @@ def run_naive(task, seed, trials):
 RUNNERS = {"defaults": run_defaults, "tune": run_tune, "reference": run_reference,
            "lstmfcn": run_lstmfcn, "dtw_1nn": run_dtw_1nn, "ridge_ar": run_ridge_ar,
            "naive": run_naive, "relative": run_relative, "relative_ar": run_relative_ar,
+           "relative_mean": run_relative_mean,
            **{name: functools.partial(run_defaults, **changed)
               for name, changed in VARIANTS.items()}}
 

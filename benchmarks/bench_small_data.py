@@ -285,9 +285,12 @@ def _pipeline(classification, seed, **params):
 def run_defaults(task, seed, trials, **changed):
     start = time.perf_counter()
     model = _pipeline(task.classification, seed, **changed).fit(task.X_train, task.y_train)
+    took = time.perf_counter() - start
     lstm = model.named_steps["lstm"]
-    return {"score": model.score(task.X_test, task.y_test), "time": time.perf_counter() - start,
-            "epochs": lstm.n_epochs_, "converged": bool(lstm.converged_)}
+    return {"score": model.score(task.X_test, task.y_test), "time": took,
+            "epochs": lstm.n_epochs_, "converged": bool(lstm.converged_),
+            # under-training or over-fitting: the score on the training split
+            "train_score": round(model.score(task.X_train, task.y_train), 3)}
 
 
 def run_tune(task, seed, trials):
@@ -555,7 +558,8 @@ def main(argv=None):
                 results.append({"task": name, "row": row, "seed": seed, "result": result})
                 if result is not None:
                     details = result.get("best") or {
-                        key: result[key] for key in ("epochs", "converged") if key in result}
+                        key: result[key] for key in ("epochs", "converged", "train_score")
+                        if key in result}
                     print(f"seed {seed} {name:18s} {row:9s} score {result['score']:.3f} "
                           f"{result['time']:7.1f}s  {details or ''}",
                           file=sys.stderr, flush=True)

@@ -59,7 +59,7 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
                  embedding_dim=None, vocab_size=None, padding_idx=0, device="auto",
                  n_threads=None, random_state=None, verbose=0, callbacks=None,
                  checkpoint=None, max_memory=None, on_oom="shrink", precision="32",
-                 conv_channels=None, conv_kernel_sizes=(8, 5, 3)):
+                 conv_channels=None, conv_kernel_sizes=(8, 5, 3), ar_window=None):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.bidirectional = bidirectional
@@ -100,6 +100,7 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         self.precision = precision
         self.conv_channels = conv_channels
         self.conv_kernel_sizes = conv_kernel_sizes
+        self.ar_window = ar_window
 
     # -- what subclasses define -------------------------------------------------
     @abstractmethod

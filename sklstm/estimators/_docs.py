@@ -211,6 +211,17 @@ default="adam"
         Kernel size of each convolution block, as many as ``conv_channels``; no
         kernel may be longer than the shortest sequence after ``seq_len`` and
         ``downsample``.
+    ar_window : int or None, default=None
+        A linear autoregressive component beside the network (LSTNet's
+        "highway", Lai et al. 2018): a linear map of the last ``ar_window`` steps
+        the network reads (every feature, after ``seq_len`` and ``downsample``;
+        relative to the anchor with ``relative``), learnt with the network and
+        added to its output, so a model that needs a linear function of the
+        recent values (an autoregression, a trend carried on) has it directly. Its
+        weights start at zero. None (default) has none. Ragged input: each
+        sequence's own last steps (a shorter sequence met in prediction counts
+        its missing steps as zeros); it may not be longer than the shortest
+        training sequence. Numeric input only (refused with ``embedding_dim``).
 """
 
 ATTRIBUTES = """\

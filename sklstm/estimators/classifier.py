@@ -11,7 +11,9 @@ from sklearn.utils import assert_all_finite, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from torch import nn
 
-from .._param_validation import plain_label
+from .._compat.sklearn import StrOptions
+from .._param_validation import extended_signature, plain_label
+from ..data.relative import ANCHORS, relative_sequences
 from ..persistence._registry import register_estimator
 from . import _docs
 from ._base import BaseLSTM
@@ -62,6 +64,19 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
     Parameters
     ----------
 {parameters}
+    relative : {None, "mean", "last"}, default=None
+        Read each sequence relative to itself: subtract from every sequence its
+        anchor per feature, the mean of its valid timesteps (``"mean"``) or the
+        values of its last valid timestep (``"last"``), in fit and prediction
+        alike (the input side of RevIN, Kim et al. 2022). For classes that are a
+        shape whatever the recording's level: a per-recording offset (a sensor's
+        orientation, a baseline) is then not something the network must learn
+        to ignore from a few dozen examples. Not for classes that differ by
+        level (the level is removed). Anchors are taken from the steps the
+        network reads (after ``downsample`` and ``seq_len``), respecting the
+        lengths of ragged input. Numeric input only (refused with
+        ``embedding_dim``). None (default) feeds the sequences as they are.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -84,6 +99,24 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
     >>> clf.predict_proba(X[:2]).shape
     (2, 2)
     """
+
+    _parameter_constraints: dict = {
+        **BaseLSTM._parameter_constraints, "relative": [StrOptions(set(ANCHORS)), None]}
+
+    def __init__(self, *, relative=None, **params):
+        super().__init__(**params)
+        self.relative = relative
+
+    __init__.__signature__ = extended_signature(BaseLSTM.__init__, relative=None)
+
+    # what prediction reads of relative, as the fit fixed it (in _sequence_params)
+    _prediction_settings = ("relative",)
+
+    def _network_input(self, seqs, settings):
+        """Each sequence relative to its anchor (``relative``; absent from models saved
+        before it); the targets have no offset."""
+        how = settings.get("relative")
+        return (seqs if how is None else relative_sequences(seqs, how)[0]), None
 
     def _encode_y(self, y):
         shape = target_shape(y)

@@ -43,7 +43,7 @@ from ..resources.device import copy_to
 from .conv import ConvBranch
 from .pooling import TimePooling
 
-__all__ = ["LSTMNetwork", "reverse_padded"]
+__all__ = ["LSTMNetwork", "last_steps", "reverse_padded"]
 
 #: cuDNN's warning when an LSTM's weights are not its one flattened buffer (torch's
 #: ``WEIGHT_FORMAT_WARN`` of ``aten/src/ATen/native/cudnn/RNN.cpp``).
@@ -212,6 +212,46 @@ def reverse_padded(x, lengths):
     return x.gather(1, index[:, :, None].expand(-1, -1, x.shape[2]))
 
 
+def last_steps(x, lengths, k):
+    """The last ``k`` steps of every right-padded sequence, flattened.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (batch, n_timesteps, n_channels)
+        Right-padded sequences.
+    lengths : torch.Tensor of shape (batch,) or None
+        True lengths; None when every sequence fills ``n_timesteps``.
+    k : int
+        Steps to take.
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, k * n_channels)
+        Steps ``length - k .. length - 1`` of each sequence, oldest first, channels
+        innermost; steps before a sequence's start are zeros.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 0.0]])[:, :, None]
+    >>> last_steps(x, torch.tensor([3, 2]), 2)
+    tensor([[2., 3.],
+            [4., 5.]])
+    >>> last_steps(x, torch.tensor([3, 1]), 2)
+    tensor([[2., 3.],
+            [0., 4.]])
+    """
+    n = x.shape[1]
+    if lengths is None:
+        window = x[:, max(n - k, 0):]
+        if n < k:  # zeros before the start, as for a short padded sequence
+            window = F.pad(window, (0, 0, k - n, 0))
+        return window.flatten(1)
+    steps = copy_to(lengths, x.device)[:, None] - k + torch.arange(k, device=x.device)[None, :]
+    window = x.gather(1, steps.clamp(min=0)[:, :, None].expand(-1, -1, x.shape[2]))
+    return (window * (steps >= 0)[:, :, None]).flatten(1)
+
+
 class LSTMNetwork(nn.Module):
     """Sequence-to-one LSTM: a readout of the LSTM's outputs feeds a linear layer.
 
@@ -247,6 +287,12 @@ class LSTMNetwork(nn.Module):
         head reads the LSTM's readout and the pooled channels joined.
     conv_kernel_sizes : sequence of int, default=(8, 5, 3)
         Kernel size of each block of the convolutional branch.
+    ar_window : int or None, default=None
+        When set, a linear autoregressive "highway" (LSTNet, Lai et al. 2018): a
+        linear map of the last ``ar_window`` input steps of each sequence (every
+        feature; steps before the start of a shorter sequence count as zeros) added
+        to the head's output, so the network contains a linear model of its recent
+        input. Its weights start at zero: the network starts as without it.
 
     Examples
     --------
@@ -259,7 +305,7 @@ class LSTMNetwork(nn.Module):
     def __init__(self, n_inputs, n_outputs, hidden_size=64, num_layers=1,
                  bidirectional=False, dropout=0.0, vocab_size=None,
                  embedding_dim=None, padding_idx=None, pooling="last",
-                 conv_channels=None, conv_kernel_sizes=(8, 5, 3)):
+                 conv_channels=None, conv_kernel_sizes=(8, 5, 3), ar_window=None):
         super().__init__()
         self.embedding = None
         if embedding_dim is not None:
@@ -281,6 +327,13 @@ class LSTMNetwork(nn.Module):
         # (and the branch after both: without it, every weight is drawn as before)
         self.conv = None if conv_channels is None else ConvBranch(
             n_inputs, conv_channels, conv_kernel_sizes)
+        # (the highway last; zero weights: the output starts as the network's alone)
+        self.ar_window = ar_window
+        self.ar = None
+        if ar_window is not None:
+            self.ar = nn.Linear(ar_window * n_inputs, n_outputs)
+            nn.init.zeros_(self.ar.weight)
+            nn.init.zeros_(self.ar.bias)
 
     def forward(self, x, lengths=None):
         """Map a batch of sequences to outputs.
@@ -306,6 +359,7 @@ class LSTMNetwork(nn.Module):
         if self.embedding is not None:
             x = self.embedding(x)
         lengths = _padded_lengths(lengths, x.shape[1])
+        recent = None if self.ar is None else last_steps(x, lengths, self.ar_window)
         run = _Recurrence(self.lstm, x.device.type)
         if self.readout is None:
             features = self._last_state(run, run.input(x), lengths)
@@ -316,13 +370,19 @@ class LSTMNetwork(nn.Module):
         if self.conv is not None:
             features = torch.cat([features, self.conv(x, lengths)], dim=1)
         features = self.dropout(features)
+        out = self._linear(self.head, features)
+        if recent is not None:
+            out = out + self._linear(self.ar, recent)
+        return out
+
+    def _linear(self, layer, features):
+        """``layer(features)``; in evaluation every row by itself: a matrix product's
+        last bits depend on how many rows it multiplies at once (blocked kernels), and
+        a prediction must not depend on the sequences predicted beside it (the LSTM's
+        own outputs do not)."""
         if self.training:
-            return self.head(features)
-        # In evaluation every row by itself: a matrix product's last bits depend on how
-        # many rows it multiplies at once (blocked kernels), and a prediction must not
-        # depend on the sequences predicted beside it (the LSTM's own outputs do not).
-        weight, bias = self.head.weight, self.head.bias
-        return (features[:, :, None] * weight.T[None]).sum(dim=1) + bias
+            return layer(features)
+        return (features[:, :, None] * layer.weight.T[None]).sum(dim=1) + layer.bias
 
     def _last_of(self, out, lengths):
         """The state at each sequence's last step, read off all steps' outputs."""

@@ -27,7 +27,7 @@ __all__ = ["check_model_fits", "meta_module"]
 #: The modules of :class:`~sklstm.network.LSTMNetwork`, as messages name them.
 _PARTS = {"embedding": "the token embedding", "lstm": "the LSTM",
           "readout": "the attention readout", "head": "the output layer",
-          "conv": "the convolutional branch"}
+          "conv": "the convolutional branch", "ar": "the linear autoregressive part"}
 
 
 def meta_module(net):
@@ -69,6 +69,9 @@ def _culprit(plan, part):
                 "Lower hidden_size, or the number of outputs (classes)")
     if part == "conv":
         return f"conv_channels={plan.conv_channels}", "Use fewer conv_channels"
+    if part == "ar":
+        return (f"ar_window={plan.ar_window} x {plan.n_inputs} features x "
+                f"{plan.n_outputs} outputs", "Lower ar_window")
     settings = [f"hidden_size={plan.hidden_size}"]
     fix = "Lower hidden_size (the LSTM's weights grow with its square)"
     if plan.num_layers > 1:

@@ -34,7 +34,7 @@ GRADIENT_CLIP, WARMUP = "gradient_clip", "warmup"
 #: The plan's fields that are :class:`~sklstm.network.LSTMNetwork`'s arguments of the
 #: same name (the embedding's are set only for token input).
 MODULE_FIELDS = ("n_inputs", "n_outputs", "hidden_size", "num_layers", "bidirectional",
-                 "dropout", "pooling", "conv_channels", "conv_kernel_sizes")
+                 "dropout", "pooling", "conv_channels", "conv_kernel_sizes", "ar_window")
 
 #: Names of the callbacks the estimator adds itself; user callbacks must not take them.
 RESERVED_CALLBACK_NAMES = (SNAPSHOT, DIVERGENCE, GRADIENT_CLIP, WARMUP, STOPPER,
@@ -211,19 +211,28 @@ def check_validation_split(plan, y, classes=None):
 
 
 def check_kernels_fit(plan, seqs):
-    """Raise a clear ValueError when a convolution kernel is longer than the shortest
-    sequence the net will see (no check without a convolutional branch).
+    """Raise a clear ValueError when a convolution kernel or the autoregressive window
+    is longer than the shortest sequence the net will see (no check without them).
 
     Parameters
     ----------
     plan : FitPlan
-        The fit's plan (``conv_channels``, ``conv_kernel_sizes``, the name).
+        The fit's plan (``conv_channels``, ``conv_kernel_sizes``, ``ar_window``, the
+        name).
     seqs : Sequences
         The training sequences, after ``seq_len`` and ``downsample``.
     """
-    if plan.conv_channels is None:
+    if plan.conv_channels is None and plan.ar_window is None:
         return
     shortest = int(seqs.values.shape[1] if seqs.lengths is None else seqs.lengths.min())
+    if plan.ar_window is not None and plan.ar_window > shortest:
+        raise ValueError(
+            f"{plan.name}: ar_window={plan.ar_window} reads the last {plan.ar_window} steps "
+            f"of each sequence, but the shortest training sequence has {shortest} step(s) "
+            "after seq_len and downsample; use a smaller ar_window, a larger seq_len or a "
+            "smaller downsample (downsample=1 keeps every step).")
+    if plan.conv_channels is None:
+        return
     longest = max(plan.conv_kernel_sizes)
     if longest > shortest:
         raise ValueError(

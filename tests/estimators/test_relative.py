@@ -1,5 +1,7 @@
 """``LSTMRegressor(relative=...)``: forecasts relative to each window follow a trend past
-every level seen in training; ragged input, errors before training, searches, copies."""
+every level seen in training; ragged input, errors before training, searches, copies.
+``LSTMClassifier(relative=...)``: a class shape is told apart whatever the recording's
+level."""
 
 import pickle
 
@@ -10,7 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
 
-from sklstm import LSTMRegressor
+from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.windows import make_window_splitter, make_windows
 
 from ..settings import NEIGHBOUR_RTOL
@@ -177,3 +179,44 @@ def test_a_search_over_relative_in_a_pipeline_chooses_it_for_a_trend():
                           scoring="neg_mean_absolute_error").fit(X, y)
     assert search.best_params_ == {"lstm__relative": "last"}
     assert search.predict(X[-5:]).shape == (5, 2)
+
+
+def _offset_shapes(n, offset_scale, seed):
+    """Ragged univariate recordings of a bump (class 1) or a dip (class 0), each moved
+    by an offset of its own (a sensor's baseline)."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = []
+    for label in y:
+        length = int(rng.integers(16, 25))
+        x = rng.normal(scale=0.3, size=(length, 1))
+        start = int(rng.integers(2, length - 6))
+        x[start:start + 4, 0] += 2.0 if label else -2.0
+        X.append(x + rng.normal(scale=offset_scale))
+    return X, y
+
+
+@pytest.mark.parametrize("how", ["mean", "last"])
+def test_a_classifier_relative_to_each_recording_ignores_its_level(how):
+    X, y = _offset_shapes(64, 1.0, 0)
+    X_far, y_far = _offset_shapes(64, 30.0, 1)  # offsets far beyond the training ones
+    est = LSTMClassifier(hidden_size=8, max_epochs=40, tol=None, lr=0.02, random_state=0,
+                         n_threads=1, relative=how).fit(X, y)
+    assert est.score(X_far, y_far) >= 0.9
+    proba = est.predict_proba(X)
+    assert_allclose(est.predict_proba(_shifted(X, 1000.0)), proba, atol=1e-5)
+    assert_allclose(est.predict_proba(X[:1]), proba[:1], atol=1e-6)  # padding: no effect
+    est.set_params(relative=None)  # the fit's setting is what predicts
+    assert_array_equal(pickle.loads(pickle.dumps(est)).predict_proba(X), proba)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"relative": "last", "embedding_dim": 3}, r"relative='last' subtracts each window's"),
+    ({"relative": "median"}, "'relative' parameter of LSTMClassifier"),
+])
+def test_bad_classifier_relative_settings_are_refused_before_training(params, match, tiny):
+    X = np.ones((20, 5), dtype=int) if "embedding_dim" in params else X_NUM
+    est = LSTMClassifier(**tiny, **params)
+    with pytest.raises(ValueError, match=match):
+        est.fit(X, np.arange(20) % 2)
+    assert not hasattr(est, "net_")

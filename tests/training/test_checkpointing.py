@@ -41,6 +41,9 @@ CASES = {
     # this loss: a fall every 2 epochs once it has left chance), before and after the cut
     "classifier_adaptive_rate": (LSTMClassifier, {**COMMON, "tol": 0.05, "n_iter_no_change": 2,
                                                   "max_epochs": 60}, X, Y, "predict_proba"),
+    # the linear highway's weights, on ragged windows relative to their last value
+    "ragged_relative_regressor_ar_window": (LSTMRegressor, {
+        **COMMON, "ar_window": 3, "relative": "last"}, RAGGED, Y_RAGGED, "predict"),
     "ragged_regressor_early_stopping": (LSTMRegressor, {
         **COMMON, "early_stopping": True, "tol": 1e-3, "n_iter_no_change": 3,
         "max_epochs": 30}, RAGGED, Y_RAGGED, "predict"),
@@ -204,12 +207,15 @@ def test_a_checkpoint_of_an_earlier_sklstm_resumes_while_its_missing_parameters_
                        callbacks=[InterruptAt(at_batch=9)]).fit(X, Y)
     state_file = tmp_path / "sklstm_fit.json"
     state = json.loads(state_file.read_text())
-    for added_later in ("conv_channels", "conv_kernel_sizes"):  # an earlier sklstm's state
+    # an earlier sklstm's state
+    for added_later in ("conv_channels", "conv_kernel_sizes", "ar_window"):
         del state["fingerprint"]["params"][added_later]
     state_file.write_text(json.dumps(state))
     with pytest.raises(ValueError, match="holds the state of another fit"):  # not default
         LSTMClassifier(**common, checkpoint=tmp_path, conv_channels=4,
                        conv_kernel_sizes=(3, 3, 3)).fit(X, Y)
+    with pytest.raises(ValueError, match="holds the state of another fit"):
+        LSTMClassifier(**common, checkpoint=tmp_path, ar_window=2).fit(X, Y)
     resumed = LSTMClassifier(**common, checkpoint=tmp_path).fit(X, Y)
     assert_array_equal(resumed.predict_proba(X), LSTMClassifier(**common).fit(X, Y)
                        .predict_proba(X))

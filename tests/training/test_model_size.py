@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from sklstm import LSTMClassifier
+from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import MemoryBudgetError
 
 rng = np.random.default_rng(0)
@@ -58,3 +58,18 @@ def test_a_network_too_large_is_refused_before_anything_is_allocated(case, limit
     # for torch.nn.init, ~2 s; allocating the weights would take minutes, or the process)
     assert time.perf_counter() - began < 30
     assert not hasattr(est, "classes_")
+
+
+def test_a_linear_autoregressive_part_too_large_is_named(monkeypatch):
+    # 50 steps x 200 features x 600,000 outputs: 6e9 weights in ar_window's linear map,
+    # next to a one-unit LSTM
+    monkeypatch.setattr("sklstm.estimators._base.train", None)  # never reached
+    y = np.zeros((4, 600_000), dtype=np.float32)
+    y[0] = 1
+    est = LSTMRegressor(hidden_size=1, pooling="last", ar_window=50, device="cpu",
+                        max_memory="8GiB")
+    with pytest.raises(MemoryBudgetError, match=(
+            r"^LSTMRegressor: ar_window=50 x 200 features x 600000 outputs makes a network "
+            r"of 6,001,800,812 parameters \(6,000,600,000 in the linear autoregressive "
+            r"part\); .* Lower ar_window, or raise max_memory")):
+        est.fit(np.zeros((4, 50, 200), dtype=np.float32), y)

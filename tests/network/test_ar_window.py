@@ -1,0 +1,98 @@
+"""The network's linear autoregressive highway (``ar_window``, LSTNet; in
+:mod:`sklstm.network.lstm`): what it learns that the LSTM alone cannot, what it
+refuses, and how it meets ragged input, ``relative``, saving, an automatic batch and
+bf16. (Checkpoints: tests/training/test_checkpointing.py.)"""
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose
+
+import sklstm
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.network import LSTMNetwork
+from sklstm.network.lstm import last_steps
+
+from ..settings import TINY
+
+rng = np.random.default_rng(0)
+N, T = 96, 10
+X = rng.normal(size=(N, T, 2)).astype(np.float32)
+#: A linear extrapolation of the last two steps of feature 0: a linear AR of order 2.
+Y = 2 * X[:, -1, 0] - X[:, -2, 0]
+AR = dict(TINY, ar_window=3, device="cpu")
+
+
+def test_last_steps_reads_each_sequence_up_to_its_own_end():
+    x = torch.arange(2 * 5 * 2, dtype=torch.float32).reshape(2, 5, 2)
+    lengths = torch.tensor([5, 2])
+    got = last_steps(x, lengths, 3)
+    assert torch.equal(got[0], x[0, 2:].flatten())
+    # the second sequence has 2 real steps: one zero step before its start, then them
+    assert torch.equal(got[1], torch.cat([torch.zeros(2), x[1, :2].flatten()]))
+    assert torch.equal(last_steps(x, None, 3), x[:, 2:].flatten(1))
+    assert torch.equal(last_steps(x, None, 7)[:, :4], torch.zeros(2, 4))  # before the start
+
+
+def test_the_highway_starts_at_zero_and_changes_nothing_else():
+    torch.manual_seed(0)
+    plain = LSTMNetwork(2, 1, hidden_size=4).eval()
+    torch.manual_seed(0)
+    highway = LSTMNetwork(2, 1, hidden_size=4, ar_window=3).eval()
+    x = torch.from_numpy(X[:8])
+    assert torch.equal(plain(x), highway(x))  # same draws, zero highway weights
+    assert highway.ar.in_features == 3 * 2
+
+
+def test_the_highway_extrapolates_a_linear_autoregression_past_the_training_range():
+    params = dict(hidden_size=4, max_epochs=60, tol=None, lr=0.03, batch_size=16,
+                  random_state=0, n_threads=1)
+    far = 4 * X  # levels four times beyond everything seen in training
+    y_far = 2 * far[:, -1, 0] - far[:, -2, 0]
+    plain = LSTMRegressor(**params).fit(X, Y)
+    highway = LSTMRegressor(**params, ar_window=2).fit(X, Y)
+    assert highway.score(X, Y) > 0.99
+    # the LSTM alone saturates out there; the linear part carries on
+    assert highway.score(far, y_far) > 0.95
+    assert plain.score(far, y_far) < highway.score(far, y_far) - 0.2
+
+
+@pytest.mark.parametrize("params, data, match", [
+    ({"ar_window": T + 1}, X, r"ar_window=11 reads the last 11 steps of each sequence, but "
+                              r"the shortest training sequence has 10 step\(s\)"),
+    ({"ar_window": 4}, [x[:3 + i % 5] for i, x in enumerate(X)],
+     r"shortest training sequence has 3 step\(s\)"),
+    ({"ar_window": 4, "seq_len": 3}, X, r"shortest training sequence has 3 step\(s\)"),
+    ({"ar_window": 2, "embedding_dim": 4}, np.ones((N, T), dtype=np.int64),
+     r"ar_window=2 maps the last input values linearly .* token ids"),
+    ({"ar_window": 0}, X, r"'ar_window' parameter"),
+    ({"ar_window": True}, X, r"'ar_window' parameter"),
+])
+def test_windows_that_do_not_fit_are_refused_before_training(params, data, match):
+    est = LSTMRegressor(**{**AR, **params})
+    with pytest.raises(ValueError, match=match):
+        est.fit(data, Y)
+    assert not hasattr(est, "net_")
+
+
+def test_ragged_relative_input_saving_and_loading(tmp_path):
+    ragged = [x[: 4 + i % 7] for i, x in enumerate(X)]
+    y = np.array([x[-1, 0] + 1.0 for x in ragged])
+    est = LSTMRegressor(**AR, relative="last").fit(ragged, y)
+    assert np.abs(est.net_.module_.ar.weight.detach().numpy()).sum() > 0  # it trained
+    path = tmp_path / "ar.safetensors"
+    est.save(path)
+    loaded = sklstm.load(path)
+    assert loaded.ar_window == 3
+    assert_allclose(loaded.predict(ragged), est.predict(ragged), rtol=0, atol=0)
+    # a prediction does not depend on the sequences predicted beside it
+    assert_allclose(est.predict(ragged[5:6]), est.predict(ragged)[5:6], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("params", [{"batch_size": "auto", "max_memory": "2GiB"},
+                                    {"precision": "bf16"}])
+def test_the_highway_fits_with_an_automatic_batch_and_bf16(params):
+    y = (X[:, -1, 0] > 0).astype(int)
+    est = LSTMClassifier(**{**AR, **params}).fit(X, y)
+    assert est.n_epochs_ == TINY["max_epochs"] and np.isfinite(est.predict_proba(X)).all()
+    assert est.net_.module_.ar.out_features == 2  # one logit per class

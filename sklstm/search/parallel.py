@@ -64,11 +64,9 @@ def concurrent_fits(n_jobs=None):
     does not cap CUDA's allocator, and ``peak_memory_``, ``max_memory`` and
     ``batch_size="auto"`` measure the memory of the process, so of all the fits that run
     at the time (a fit with ``max_memory`` or ``batch_size="auto"`` warns: its
-    micro-batch may differ from the fit alone). On CUDA, the dropout between stacked
-    LSTM layers (``num_layers > 1`` with ``dropout > 0``) cannot be repeated exactly
-    beside other fits, and warns. Other
-    code that draws from torch's global random generators in another thread during the
-    block (not sklstm's, which takes a lock) may take numbers from a fit's state.
+    micro-batch may differ from the fit alone). Other code that draws from torch's
+    global random generators in another thread during the block (not sklstm's, which
+    takes a lock) may take numbers from a fit's state.
 
     Examples
     --------

@@ -20,159 +20,23 @@ The same holds for every step's output, which the readouts of
 steps are masked out. Length bucketing (:class:`~sklstm.data.batching.BatchLoader`)
 keeps the computed padding small.
 
-Under an autocast to bfloat16 (``precision="bf16"``) the LSTM runs in bfloat16 by
-the network's own cast (:class:`_Recurrence`), not by autocast's: autocast's rule for
-cuDNN's RNNs (``_cudnn_rnn_cast_reflatten`` of torch's
-``aten/src/ATen/cudnn/AutocastRNN.cpp``) casts them to float16 whatever the autocast
-dtype, so on CUDA "bf16" would silently be float16 without a gradient scaler. On the
-CPU the cast gives the very numbers autocast gave.
+How the LSTM itself runs (bfloat16 by the network's own cast, stacked layers on an
+accelerator) is :mod:`sklstm.network.recurrence`.
 """
 
 from __future__ import annotations
 
-import warnings
-from contextlib import contextmanager, nullcontext
-
 import torch
 from torch import nn
-from torch.func import functional_call
 from torch.nn import functional as F
-from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..resources.device import copy_to
 from .conv import ConvBranch
 from .pooling import TimePooling
+from .recurrence import Recurrence
 
 __all__ = ["LSTMNetwork", "last_steps", "reverse_padded"]
-
-#: cuDNN's warning when an LSTM's weights are not its one flattened buffer (torch's
-#: ``WEIGHT_FORMAT_WARN`` of ``aten/src/ATen/native/cudnn/RNN.cpp``).
-_WEIGHT_FORMAT_WARNING = "RNN module weights are not part of single contiguous chunk"
-
-def _autocast_dtype(device_type):
-    """The dtype autocast computes in on ``device_type`` now, or None when it is off."""
-    if hasattr(torch, "get_autocast_dtype"):  # torch >= 2.4
-        on = torch.is_autocast_enabled(device_type)
-        return torch.get_autocast_dtype(device_type) if on else None
-    if device_type == "cpu":
-        return torch.get_autocast_cpu_dtype() if torch.is_autocast_cpu_enabled() else None
-    return torch.get_autocast_gpu_dtype() if torch.is_autocast_enabled() else None
-
-
-class _Recurrence:
-    """How one forward pass runs ``lstm``: as it is, or, under an autocast to bfloat16,
-    in bfloat16 by an explicit cast.
-
-    The cast is functional (:func:`torch.func.functional_call` with bfloat16 copies of
-    the parameters, made once per forward pass): the float32 parameters stay what the
-    optimizer steps and what is saved, and their gradients come back through the copies
-    in float32. The LSTM runs with autocast off, so no autocast rule re-casts what it
-    reads; its bfloat16 output goes on under autocast.
-
-    Parameters
-    ----------
-    lstm : torch.nn.LSTM
-        The network's LSTM.
-    device_type : str
-        The device type of the batch (``"cpu"``, ``"cuda"``...).
-    """
-
-    def __init__(self, lstm, device_type):
-        self.lstm = lstm
-        self.device_type = device_type
-        self.cast = _autocast_dtype(device_type) == torch.bfloat16
-        self.params = None if not self.cast else {
-            name: p.to(torch.bfloat16) for name, p in lstm.named_parameters()}
-
-    def input(self, x):
-        """``x`` in the dtype the LSTM runs in."""
-        return x.to(torch.bfloat16) if self.cast else x
-
-    def __call__(self, inp):
-        """``lstm(inp)`` (a tensor or a ``PackedSequence``)."""
-        lstm = self.lstm
-        if (self.device_type != "cpu" and lstm.training and lstm.num_layers > 1
-                and lstm.dropout > 0):
-            return self._stacked(inp)
-        if not self.cast:
-            return lstm(inp)
-        with self._own_dtype():
-            return functional_call(lstm, self.params, (inp,))
-
-    def _stacked(self, inp):
-        """``lstm(inp)`` in training, its layers run one at a time with the dropout between
-        them drawn by :func:`torch.nn.functional.dropout`.
-
-        cuDNN draws the dropout between stacked layers from a random state of its own,
-        kept by torch per device and process and re-seeded only when the device's
-        generator is (``get_dropout_state`` of ``aten/src/ATen/native/cudnn/RNN.cpp``):
-        a fit resumed from a checkpoint could not draw the masks the uninterrupted fit
-        drew. ``F.dropout`` draws from the device's generator, whose state the
-        checkpoint carries. The layers run time-major, as ``nn.LSTM`` runs them, so on
-        the CPU this is ``nn.LSTM``'s own computation, masks included
-        (``tests/network/test_lstm.py``).
-        """
-        lstm = self.lstm
-        packed = isinstance(inp, PackedSequence)
-        x = inp.data if packed else inp.transpose(0, 1)  # (steps, batch, features)
-        directions = ("", "_reverse") if lstm.bidirectional else ("",)
-        batch = int(inp.batch_sizes[0]) if packed else x.shape[1]
-        h0 = x.new_zeros(len(directions), batch, lstm.hidden_size)
-        final_h, final_c = [], []
-        for layer in range(lstm.num_layers):
-            if layer:
-                x = F.dropout(x, lstm.dropout, True)
-            weights = self._weights(layer, directions)
-            with self._own_dtype():
-                if packed:
-                    x, h, c = torch.lstm(x, inp.batch_sizes, (h0, h0), weights, True, 1, 0.0,
-                                         True, lstm.bidirectional)
-                else:
-                    x, h, c = torch.lstm(x, (h0, h0), weights, True, 1, 0.0, True,
-                                         lstm.bidirectional, False)
-            final_h.append(h)
-            final_c.append(c)
-        h_n, c_n = torch.cat(final_h), torch.cat(final_c)
-        if not packed:
-            return x.transpose(0, 1), (h_n, c_n)
-        if inp.unsorted_indices is not None:  # back in the batch's order, as nn.LSTM does
-            h_n, c_n = (t.index_select(1, inp.unsorted_indices) for t in (h_n, c_n))
-        return PackedSequence(x, inp.batch_sizes, inp.sorted_indices,
-                              inp.unsorted_indices), (h_n, c_n)
-
-    def _weights(self, layer, directions):
-        """The weights of one layer, its directions in ``nn.LSTM``'s order, in the dtype
-        the LSTM runs in."""
-        names = [f"{name}_l{layer}{suffix}" for suffix in directions
-                 for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-        return ([self.params[name] for name in names] if self.cast
-                else [getattr(self.lstm, name) for name in names])
-
-    def layer(self, inp, layer, suffix, training):
-        """One layer and direction of the LSTM over ``inp``, ``(batch, steps, hidden)``,
-        by the fused kernel ``nn.LSTM`` itself calls."""
-        weights = self._weights(layer, (suffix,))
-        h0 = inp.new_zeros(1, len(inp), self.lstm.hidden_size)
-        with self._own_dtype():
-            return torch.lstm(inp, (h0, h0), weights, True, 1, 0.0, training, False,
-                              True)[0]
-
-    @contextmanager
-    def _own_dtype(self):
-        """Around the LSTM run with weights of the network's own (bfloat16 copies, or one
-        layer's): autocast off while it runs in bfloat16, and cuDNN's note that such
-        weights are gathered into one buffer per call left unsaid (they are, by design:
-        torch copies them, a small cost beside the step). On the CPU, which has no such
-        warning, the warning filters are left alone (``catch_warnings`` would make
-        warnings shown once show again)."""
-        quiet = self.device_type != "cpu"
-        with warnings.catch_warnings() if quiet else nullcontext():
-            if quiet:
-                warnings.filterwarnings("ignore", message=_WEIGHT_FORMAT_WARNING)
-            with (torch.autocast(self.device_type, enabled=False) if self.cast
-                  else nullcontext()):
-                yield
-
 
 def _padded_lengths(lengths, n_steps):
     """``lengths`` as a CPU tensor, or None when no sequence is shorter than ``n_steps``
@@ -360,7 +224,7 @@ class LSTMNetwork(nn.Module):
             x = self.embedding(x)
         lengths = _padded_lengths(lengths, x.shape[1])
         recent = None if self.ar is None else last_steps(x, lengths, self.ar_window)
-        run = _Recurrence(self.lstm, x.device.type)
+        run = Recurrence(self.lstm, x.device.type)
         if self.readout is None:
             features = self._last_state(run, run.input(x), lengths)
         else:
@@ -399,7 +263,7 @@ class LSTMNetwork(nn.Module):
 
     def _last_state(self, run, x, lengths):
         """Top-layer hidden state at each sequence's last step (both directions), the
-        LSTM run by ``run`` (a :class:`_Recurrence`)."""
+        LSTM run by ``run`` (a :class:`~sklstm.network.recurrence.Recurrence`)."""
         if lengths is None:
             return self._final_state(run(x)[1][0])
         if not self.lstm.bidirectional:

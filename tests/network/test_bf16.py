@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from sklstm.network import LSTMNetwork
-from sklstm.network.lstm import _autocast_dtype, _Recurrence
+from sklstm.network.recurrence import Recurrence, _autocast_dtype
 
 X = torch.randn(3, 6, 3, generator=torch.Generator().manual_seed(0))
 LENGTHS = torch.tensor([6, 4, 2])
@@ -40,7 +40,7 @@ def test_the_cast_computes_what_autocast_computed_on_the_cpu(bidirectional, num_
     lstm = torch.nn.LSTM(3, 5, num_layers=num_layers, bidirectional=bidirectional,
                          batch_first=True)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        run = _Recurrence(lstm, "cpu")
+        run = Recurrence(lstm, "cpu")
         ours = run(run.input(X))[0]
         autocasts = lstm(X)[0]
     assert ours.dtype == autocasts.dtype == torch.bfloat16
@@ -52,7 +52,7 @@ def test_the_cast_computes_what_autocast_computed_on_the_cpu(bidirectional, num_
 
 def test_without_a_bfloat16_autocast_the_lstm_runs_as_it_is():
     lstm = torch.nn.LSTM(3, 5, batch_first=True)
-    assert not _Recurrence(lstm, "cpu").cast
+    assert not Recurrence(lstm, "cpu").cast
     with torch.autocast("cpu", dtype=torch.float16):
-        assert not _Recurrence(lstm, "cpu").cast
-    assert torch.equal(_Recurrence(lstm, "cpu")(X)[0], lstm(X)[0])
+        assert not Recurrence(lstm, "cpu").cast
+    assert torch.equal(Recurrence(lstm, "cpu")(X)[0], lstm(X)[0])

@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm.network.lstm import _autocast_dtype
+from sklstm.network.recurrence import _autocast_dtype
 from sklstm.training.precision import resolve_precision
 
 from ..settings import ON_CUDA, requires_cuda, skip_without_bf16

@@ -1,4 +1,4 @@
-"""The LSTM as the network runs it (sklstm.network.lstm._Recurrence)."""
+"""The LSTM as the network runs it (sklstm.network.recurrence.Recurrence)."""
 
 import warnings
 
@@ -9,7 +9,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from sklstm import LSTMClassifier
-from sklstm.network.lstm import _Recurrence
+from sklstm.network.recurrence import Recurrence
 
 from ..settings import TINY, requires_cuda, skip_without_bf16
 
@@ -40,8 +40,8 @@ def test_stacked_layers_with_dropout_run_one_at_a_time_as_nn_lstm_runs_them(bidi
     x = torch.randn(4, 7, 3)
     inp = pack_padded_sequence(x, LENGTHS, batch_first=True, enforce_sorted=False) if packed \
         else x
-    stacked = _Recurrence(lstm, "cuda")  # the path a device other than the CPU takes
-    own = _run(_Recurrence(lstm, "cpu"), inp, seed=1)  # nn.LSTM itself
+    stacked = Recurrence(lstm, "cuda")  # the path a device other than the CPU takes
+    own = _run(Recurrence(lstm, "cpu"), inp, seed=1)  # nn.LSTM itself
     for got, expected in zip(_run(stacked, inp, seed=1), own, strict=True):
         assert torch.equal(got, expected)
     # the comparison can fail: other masks give other outputs
@@ -52,25 +52,25 @@ def test_evaluation_and_a_single_layer_keep_nn_lstm_s_own_call(monkeypatch):
     def stacked(self, inp):
         raise AssertionError("ran the layers one at a time")
 
-    monkeypatch.setattr(_Recurrence, "_stacked", stacked)
+    monkeypatch.setattr(Recurrence, "_stacked", stacked)
     x = torch.randn(4, 7, 3)
     for lstm in (nn.LSTM(3, 5, num_layers=2, dropout=0.4, batch_first=True).eval(),
                  nn.LSTM(3, 5, batch_first=True)):  # no dropout between layers to draw
-        assert torch.equal(_Recurrence(lstm, "cuda")(x)[0], lstm(x)[0])
+        assert torch.equal(Recurrence(lstm, "cuda")(x)[0], lstm(x)[0])
     with pytest.raises(AssertionError, match="one at a time"):  # (the check can fail)
-        _Recurrence(nn.LSTM(3, 5, num_layers=2, dropout=0.4, batch_first=True), "cuda")(x)
+        Recurrence(nn.LSTM(3, 5, num_layers=2, dropout=0.4, batch_first=True), "cuda")(x)
 
 
 def test_cudnn_s_note_on_weights_of_the_network_s_own_is_left_unsaid(recwarn):
     # (torch's WEIGHT_FORMAT_WARN, raised by cuDNN for a layer's or a cast's weights)
-    with _Recurrence(nn.LSTM(3, 5), "cuda")._own_dtype():
+    with Recurrence(nn.LSTM(3, 5), "cuda")._own_dtype():
         warnings.warn("RNN module weights are not part of single contiguous chunk of memory. "
                       "This means they need to be compacted at every call", UserWarning,
                       stacklevel=1)
     warnings.warn("another warning", UserWarning, stacklevel=1)
     assert [str(w.message) for w in recwarn] == ["another warning"]
     filters = warnings.filters  # on the CPU, which has no such note, they are left alone
-    with _Recurrence(nn.LSTM(3, 5), "cpu")._own_dtype():
+    with Recurrence(nn.LSTM(3, 5), "cpu")._own_dtype():
         assert warnings.filters is filters
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["AUTO_STEPS", "downsample_steps", "keep_steps", "pad_sequences",
-           "resolve_downsample"]
+           "resolve_downsample", "step_positions"]
 
 #: ``downsample="auto"`` averages the longest training sequence down to at most this
 #: many steps. Measured on benchmarks/bench_small_data.py: an LSTM learns faster and
@@ -78,6 +78,21 @@ def downsample_steps(seq, factor, axis=0):
     shape = [1] * seq.ndim
     shape[axis] = len(counts)
     return sums / counts.reshape(shape)
+
+
+def step_positions(counts):
+    """Each step's position within its sequence, for sequences of ``counts`` steps laid
+    one after the other (what a gather of ragged rows indexes with).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> step_positions(np.array([3, 0, 2]))
+    array([0, 1, 2, 0, 1])
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    starts = np.cumsum(counts) - counts
+    return np.arange(int(counts.sum())) - np.repeat(starts, counts)
 
 
 def keep_steps(seq, n_steps, which="last", axis=0):

@@ -22,12 +22,12 @@ converts them.
 
 from __future__ import annotations
 
-import mmap
 import os
 
 import numpy as np
 
-from .store_files import read_files, write_files
+from .steps import step_positions
+from .store_files import memmap_origin, open_memmap_origin, read_files, write_files
 
 __all__ = ["SequenceStore"]
 
@@ -170,7 +170,7 @@ class SequenceStore:
                 f"SequenceStore.from_array takes a 2D or 3D numpy array (or memmap); got "
                 f"{type(X).__name__} with shape {getattr(X, 'shape', None)}. Write ragged "
                 "data with SequenceStore.write.")
-        return cls(X, origin=_memmap_origin(X))
+        return cls(X, origin=memmap_origin(X))
 
     # -- what it holds ------------------------------------------------------------
     @property
@@ -342,10 +342,8 @@ class SequenceStore:
             else:
                 ends = np.minimum(ends, starts + n_steps)
         counts = ends - starts
-        # the flat index of every kept step: each sequence's start, then +1 per step
-        first = np.cumsum(counts) - counts
-        index = np.repeat(starts - first, counts) + np.arange(int(counts.sum()))
-        steps = self._values[index]
+        # the flat index of every kept step: its sequence's start plus its position
+        steps = self._values[np.repeat(starts, counts) + step_positions(counts)]
         if self._maps:
             steps = self._mapped(steps, batched=False)
         return steps, counts
@@ -447,23 +445,8 @@ def _float_dtype(dtype):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
-def _memmap_origin(X):
-    """How to reopen ``X`` from its file, if it is a whole memory-mapped file array.
-
-    Only an array whose buffer is the mapping itself (what ``np.memmap`` and
-    ``np.load(mmap_mode=...)`` return) has a known offset into the file; a slice of one
-    inherits its parent's offset, so it is pickled with its data instead.
-    """
-    if (isinstance(X, np.memmap) and X.filename and isinstance(X.base, mmap.mmap)
-            and X.flags.c_contiguous):
-        return ("memmap", X.filename, X.dtype.str, X.shape, int(X.offset))
-    return None
-
-
 def _reopen(origin):
     """The store (or dense memmap) ``origin`` names, opened again."""
     if origin[0] == "store":
         return SequenceStore.open(origin[1])
-    _, filename, dtype, shape, offset = origin
-    X = np.memmap(filename, dtype=dtype, mode="r", shape=tuple(shape), offset=offset)
-    return SequenceStore(X, origin=origin)
+    return SequenceStore(open_memmap_origin(origin), origin=origin)

@@ -13,13 +13,14 @@ pickle).
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
 from array import array
 
 import numpy as np
 
-__all__ = ["read_files", "write_files"]
+__all__ = ["memmap_origin", "open_memmap_origin", "read_files", "write_files"]
 
 _FORMAT = "sklstm-sequence-store"
 _VERSION = 1
@@ -131,3 +132,23 @@ def _write_values(directory, sequences, dtype):
             "n_features": None if first.ndim == 1 else int(first.shape[1]),
             "n_samples": len(offsets) - 1, "n_steps": int(offsets[-1])}
 
+
+
+def memmap_origin(X):
+    """How to reopen ``X`` from its file, if it is a whole memory-mapped file array:
+    ``("memmap", filename, dtype, shape, offset)``, else None.
+
+    Only an array whose buffer is the mapping itself (what ``np.memmap`` and
+    ``np.load(mmap_mode=...)`` return) has a known offset into the file; a slice of one
+    inherits its parent's offset, so it is pickled with its data instead.
+    """
+    if (isinstance(X, np.memmap) and X.filename and isinstance(X.base, mmap.mmap)
+            and X.flags.c_contiguous):
+        return ("memmap", X.filename, X.dtype.str, X.shape, int(X.offset))
+    return None
+
+
+def open_memmap_origin(origin):
+    """The read-only array a :func:`memmap_origin` names, mapped again."""
+    _, filename, dtype, shape, offset = origin
+    return np.memmap(filename, dtype=dtype, mode="r", shape=tuple(shape), offset=offset)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .steps import downsample_steps, keep_steps, pad_sequences
+from .steps import downsample_steps, keep_steps, pad_sequences, step_positions
 from .store import SequenceStore
 
 __all__ = ["StreamedRows", "check_finite", "iter_row_chunks", "scan_store", "take_rows"]
@@ -115,8 +115,10 @@ def _token_rows(store, positions, *, seq_len, keep, **_):
     """Lengths after ``seq_len`` and the largest id kept, for rows kept whole."""
     steps, counts = _steps_of(store, positions)
     _check_ids(steps, counts, positions)
-    if seq_len is not None and counts.max() > seq_len:
-        steps, counts = _steps_of(store, positions, seq_len, keep)
+    if seq_len is not None and counts.max() > seq_len:  # the steps seq_len keeps, of those read
+        at, n = step_positions(counts), np.repeat(counts, counts)
+        steps = steps[at >= n - seq_len] if keep == "last" else steps[at < seq_len]
+        counts = np.minimum(counts, seq_len)
     return counts, int(steps.max())
 
 
@@ -140,12 +142,12 @@ def _padded_token_rows(store, positions, *, padding_idx, seq_len, keep):
     return sizes, int(rows[real].max())
 
 
-def _steps_of(store, positions, seq_len=None, keep="last"):
-    """``(steps, counts)`` of the rows at ``positions``: their ids one after the other
-    (at most ``seq_len`` each), dense or ragged."""
+def _steps_of(store, positions):
+    """``(steps, counts)`` of the rows at ``positions``: their ids one after the other,
+    dense or ragged."""
     if store.ragged:
-        return store.read_steps(positions, seq_len, keep)
-    rows = keep_steps(store.read(positions), seq_len, keep, axis=1)
+        return store.read_steps(positions)
+    rows = store.read(positions)
     return rows.reshape(-1), np.full(len(positions), rows.shape[1])
 
 
@@ -290,7 +292,7 @@ class StreamedRows:
         """Rows of a ragged store in one gather (:meth:`SequenceStore.read_steps`)."""
         steps, counts = self.store.read_steps(positions, self.seq_len, self.keep)
         if counts.size and counts.max() > width:  # a narrower batch: its first steps
-            within = np.arange(len(steps)) - np.repeat(np.cumsum(counts) - counts, counts)
+            within = step_positions(counts)
             steps, counts = steps[within < width], np.minimum(counts, width)
         if self.tokens:
             pad = 0 if self.padding_idx is None else self.padding_idx

@@ -18,9 +18,10 @@ call (torch and the model are loaded first):
   ``--grid-sizes``: three fits and three scorings each);
 * ``epoch``: at 1x the limit, the same epoch on the store and on the same data held in
   memory (a list of arrays, no limit), interleaved ``--repeats`` times, each in a fresh
-  process with glibc's default malloc settings, again with :data:`MALLOC_TUNED` in the
-  environment of both, and then all in one process (after one full fit); median ratios
-  and the minor page faults of each epoch;
+  process at sklstm's defaults (which set glibc's malloc thresholds for CPU fits:
+  :mod:`sklstm.resources.host_malloc`), again with :data:`GLIBC_DEFAULTS` in the
+  environment of both (glibc's own settings), and then all in one process (after one
+  full fit); median ratios and the minor page faults of each epoch;
 * ``--memmap-3d``: instead of all that, the issue's float32 case: one epoch of
   ``LSTMClassifier(hidden_size=32, batch_size=256)`` on an ``np.load(mmap_mode="r")``
   array of 80,000 x 200 x 8 (488 MiB), RssAnon growth printed (no limit set).
@@ -58,13 +59,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _machine import cpu_model
 
 MIN_LEN, MAX_LEN, VOCAB = 250, 500, 20_000
-#: glibc settings that let the heap keep a freed buffer of up to 256 MiB for the next
-#: step instead of unmapping it: torch's CPU LSTM (oneDNN) takes a training workspace
-#: larger than glibc's largest heap block (32 MiB) every step, which by default is a
-#: fresh mapping, page-faulted in again every step (measured: 2 million minor faults an
-#: epoch at 96 MiB of data)
-MALLOC_TUNED = {"MALLOC_MMAP_THRESHOLD_": str(256 * 2**20),
-                "MALLOC_TRIM_THRESHOLD_": str(512 * 2**20)}
+#: the environment in which sklstm leaves glibc's malloc settings alone: torch's CPU
+#: LSTM (oneDNN) takes a training workspace larger than glibc's largest heap block
+#: (32 MiB) every step, which glibc then maps afresh and page-faults in again every
+#: step (sklstm.resources.host_malloc)
+GLIBC_DEFAULTS = {"SKLSTM_HOST_MALLOC": "default"}
 ESTIMATOR = dict(embedding_dim=16, hidden_size=32, batch_size=256, seq_len=100, max_epochs=1,
                  tol=None,
                  device="cpu", random_state=0, downsample=1, verbose=0)
@@ -153,6 +152,7 @@ def measure(spec):
 
     from sklstm import LSTMClassifier
     from sklstm.data.store import SequenceStore
+    from sklstm.resources.host_malloc import why_not_tuned
 
     warnings.simplefilter("ignore")
     if spec["kind"] == "memmap_3d":
@@ -181,7 +181,8 @@ def measure(spec):
     return {"growth": memory.growth, "seconds": time.perf_counter() - start,
             "epoch": est.history_[-1]["dur"] if spec["kind"] != "grid" else None,
             "faults": _minor_faults() - faults,
-            "n_samples": len(store), "data_bytes": store.nbytes}
+            "n_samples": len(store), "data_bytes": store.nbytes,
+            "malloc": why_not_tuned() or "set by sklstm"}
 
 
 def _minor_faults():
@@ -279,7 +280,7 @@ def main():
     repeats = 1 if args.quick else args.repeats
     root = Path(args.dir or tempfile.mkdtemp(prefix="sklstm-scale-"))
     root.mkdir(parents=True, exist_ok=True)
-    rows, grids, epochs, paired = [], [], {"default": [], "tuned": []}, []
+    rows, grids, epochs, paired = [], [], {"sklstm": [], "glibc": []}, []
     try:
         timed = set() if args.no_epochs else {1.0}
         for factor in sorted(set(args.sizes) | timed | set(args.grid_sizes)):
@@ -294,7 +295,7 @@ def main():
                 print("grid", grids[-1], file=sys.stderr)
             if factor in timed:
                 for _ in range(repeats):  # interleaved: the machine's drift hits both
-                    for malloc, env in (("default", None), ("tuned", MALLOC_TUNED)):
+                    for malloc, env in (("sklstm", None), ("glibc", GLIBC_DEFAULTS)):
                         mapped = _run({**base, "kind": "fit", "limit": 0}, env)
                         memory = _run({**base, "kind": "fit", "limit": 0,
                                        "in_memory": True}, env)
@@ -345,11 +346,13 @@ def _report(args, limit, rows, grids, epochs, paired):
                       *(_size_row(factor, row) for factor, row in measured)]
     for malloc, pairs in epochs.items():
         lines += _epoch_table(
-            f"Epoch at 1x the limit (no limit set), memory-mapped store vs the same "
-            f"sequences in memory (a list of arrays), each in a fresh process, "
-            f"interleaved; glibc malloc {malloc}"
-            + (f" ({', '.join(f'{k}={v}' for k, v in MALLOC_TUNED.items())})"
-               if malloc == "tuned" else "") + ":",
+            "Epoch at 1x the limit (no limit set), memory-mapped store vs the same "
+            "sequences in memory (a list of arrays), each in a fresh process, "
+            "interleaved; malloc settings: "
+            + ("sklstm's defaults (mallopt: M_MMAP_THRESHOLD 256 MiB, M_TRIM_THRESHOLD "
+               "512 MiB)" if malloc == "sklstm" else
+               f"glibc's defaults ({', '.join(f'{k}={v}' for k, v in GLIBC_DEFAULTS.items())})")
+            + ":",
             [(m["epoch"], r["epoch"], m["faults"], r["faults"]) for m, r in pairs
              if "error" not in m and "error" not in r])
     lines += _epoch_table("The same epochs interleaved in one process, after one full fit "

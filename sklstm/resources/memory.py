@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-
 from .device import is_cuda, peak_allocated, reset_peak, synchronize
+from .host_malloc import release_freed_memory
 
 __all__ = ["PeakMemory", "release_freed_memory", "reset_peak_rss"]
 
 _STATUS = "/proc/self/status"
 _CLEAR_REFS = "/proc/self/clear_refs"
-
-
-def release_freed_memory():
-    """Hand memory freed by earlier work back to the OS (glibc's ``malloc_trim``).
-
-    Otherwise the allocator reuses what an earlier fit freed, the resident set
-    does not grow, and the measured peak depends on what ran before.
-    """
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    if libc is not None and hasattr(libc, "malloc_trim"):  # glibc only
-        libc.malloc_trim(0)
 
 
 def reset_peak_rss():

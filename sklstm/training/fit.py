@@ -15,6 +15,7 @@ from ..data.tensors import SequenceDataset
 from ..resources import PeakMemory, limit_threads
 from ..resources.concurrency import fit_stream, fits_run_concurrently
 from ..resources.device import memory_cap
+from ..resources.host_malloc import step_buffers_on_heap
 from ..resources.memory_budget import MemoryBudget
 from .auto_batch import choose_batch, warm_up
 from .checkpointing import FitCheckpoint
@@ -64,7 +65,9 @@ def train(plan, seqs, y_train, on_net=None):
             "batch_size='auto' measure the memory of the whole process, so of the other "
             "fits too: the micro-batch chosen, or shrunk, may differ from the fit alone.",
             UserWarning, stacklevel=3)
-    with fit_stream(plan.device):  # (beside other fits: a CUDA stream of its own)
+    # on the CPU, glibc keeps the step's workspace on its heap instead of mapping it
+    # afresh every step (see host_malloc)
+    with step_buffers_on_heap(plan.device), fit_stream(plan.device):
         with limit_threads(plan.n_threads):  # torch's one-time costs, not the fit's
             warm_up(plan, seqs, y_train)
         plan, net, memory, fit_time, search = _train(plan, on_net, checkpoint, done,

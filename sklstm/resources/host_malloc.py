@@ -1,0 +1,158 @@
+"""glibc's malloc settings for CPU fits: keep the step's large buffers on the heap.
+
+torch's CPU LSTM (oneDNN) takes a training workspace afresh every step, about 44 MiB
+at a batch of 256 sequences of 100 steps and ``hidden_size=32``, more with larger
+batches. glibc serves a block above its mmap threshold (dynamic, capped at 32 MiB on
+64-bit) with a fresh ``mmap``, and the kernel faults and zeroes it in page by page on
+first touch: every step. Measured (``benchmarks/bench_data_scale.py``, results in
+``benchmarks/results/data_scale.md``): an epoch on a memory-mapped store took 1.5x the
+same epoch in memory, with 30x the minor page faults; the in-memory fit escaped only
+because the data's conversion had left a free heap block that large.
+
+Written by hand because nothing below sklstm provides it: torch's CPU caching
+allocator is not reachable from Python, ``THP_MEM_ALLOC_ENABLE`` is read once, at
+torch's first allocation, and only makes the faults larger (measured: 1.09x), and
+skorch and numpy do not allocate these buffers. Setting glibc's
+``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD`` (``mallopt``, the same settings as the
+``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` environment variables)
+serves blocks up to 256 MiB from the heap and keeps them there after ``free``, so the
+next step reuses the same pages: the epoch then runs as fast as in memory (0.99-1.07x).
+
+The settings are process-wide, so they hold only while CPU fits run (counted, for
+fits in threads), and never where the user chose an allocator or its settings (any
+``MALLOC_*_`` variable, ``glibc.malloc`` in ``GLIBC_TUNABLES``, an ``LD_PRELOAD``-ed
+jemalloc, tcmalloc or mimalloc) or set ``SKLSTM_HOST_MALLOC=default``. When the last
+fit ends the heap's free memory goes back to the OS (``malloc_trim``) and the
+thresholds go to the top of glibc's own dynamic range (32 MiB and 64 MiB): glibc has
+no call that restarts its dynamic adjustment once a threshold was set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+import os
+import sys
+import threading
+
+__all__ = ["OPT_OUT", "glibc", "release_freed_memory", "step_buffers_on_heap",
+           "why_not_tuned"]
+
+#: the environment variable that keeps glibc's defaults: ``SKLSTM_HOST_MALLOC=default``
+OPT_OUT = "SKLSTM_HOST_MALLOC"
+#: ``mallopt`` parameters (glibc's ``malloc.h``)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+#: (mmap threshold, trim threshold) while CPU fits run, and after them (the top of
+#: glibc's dynamic range on 64-bit: DEFAULT_MMAP_THRESHOLD_MAX and twice that)
+DURING_FITS = (256 * 2**20, 512 * 2**20)
+AFTER_FITS = (32 * 2**20, 64 * 2**20)
+_ALLOCATORS = ("jemalloc", "tcmalloc", "mimalloc")
+
+_lock = threading.Lock()
+# "allowed": None until the first CPU fit of the process decides; "fits": CPU fits running
+_state = {"allowed": None, "fits": 0}
+
+
+@functools.cache
+def glibc():
+    """The C library as a :class:`ctypes.CDLL` where it is glibc, else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None)  # the process's own symbols: its C library's among them
+    # musl and others have no gnu_get_libc_version (musl's mallopt does nothing)
+    return libc if hasattr(libc, "gnu_get_libc_version") else None
+
+
+def why_not_tuned(environ=None, libc_found=True):
+    """Why sklstm leaves glibc's malloc settings alone, or None where it sets them.
+
+    Parameters
+    ----------
+    environ : mapping or None, default=None
+        The environment to judge (``os.environ`` when None).
+    libc_found : bool, default=True
+        Whether the C library is glibc.
+
+    Returns
+    -------
+    str or None
+        The reason, for example ``"MALLOC_MMAP_THRESHOLD_ is set"``.
+
+    Examples
+    --------
+    >>> from sklstm.resources.host_malloc import why_not_tuned
+    >>> why_not_tuned({"SKLSTM_HOST_MALLOC": "default"})
+    'SKLSTM_HOST_MALLOC=default'
+    >>> why_not_tuned({}) is None
+    True
+    """
+    env = os.environ if environ is None else environ
+    if env.get(OPT_OUT, "").strip().lower() == "default":
+        return f"{OPT_OUT}=default"
+    if not libc_found:
+        return "the C library is not glibc"
+    chosen = sorted(k for k in env if k.startswith("MALLOC_") and k.endswith("_"))
+    if chosen:
+        return f"{chosen[0]} is set"
+    if "glibc.malloc." in env.get("GLIBC_TUNABLES", ""):
+        return "GLIBC_TUNABLES sets glibc.malloc"
+    preload = env.get("LD_PRELOAD", "")
+    allocator = next((a for a in _ALLOCATORS if a in preload), None)
+    return None if allocator is None else f"{allocator} is preloaded"
+
+
+def _set_thresholds(libc, mmap_threshold, trim_threshold):
+    # mallopt returns 0 for a value it refuses
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)
+                and libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold))
+
+
+@contextlib.contextmanager
+def step_buffers_on_heap(device):
+    """Run a fit with glibc keeping blocks of up to 256 MiB on its heap (CPU fits).
+
+    The first CPU fit of a process decides whether sklstm may set glibc's
+    thresholds (see :func:`why_not_tuned`); the first of the fits running at once
+    sets them, the last restores them and trims the heap.
+
+    Parameters
+    ----------
+    device : torch.device
+        The fit's device; anything but the CPU leaves glibc alone.
+
+    Yields
+    ------
+    bool
+        Whether the thresholds are set for this fit.
+    """
+    if device.type != "cpu":
+        yield False
+        return
+    libc = glibc()
+    with _lock:
+        if _state["allowed"] is None:
+            _state["allowed"] = why_not_tuned(libc_found=libc is not None) is None
+        kept = _state["allowed"] and (_state["fits"] > 0 or _set_thresholds(libc, *DURING_FITS))
+        _state["fits"] += kept
+    try:
+        yield kept
+    finally:
+        if kept:
+            with _lock:
+                _state["fits"] -= 1
+                if not _state["fits"]:
+                    _set_thresholds(libc, *AFTER_FITS)
+                    libc.malloc_trim(0)
+
+
+def release_freed_memory():
+    """Hand memory freed by earlier work back to the OS (glibc's ``malloc_trim``).
+
+    Otherwise the allocator reuses what an earlier fit freed, the resident set
+    does not grow, and the measured peak depends on what ran before. Does
+    nothing where the C library is not glibc.
+    """
+    libc = glibc()
+    if libc is not None:
+        libc.malloc_trim(0)

@@ -1,0 +1,105 @@
+"""CPU fits keep their large step buffers on glibc's heap, unless the user chose otherwise."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from sklstm.resources.host_malloc import OPT_OUT, glibc, step_buffers_on_heap, why_not_tuned
+
+requires_glibc = pytest.mark.skipif(glibc() is None, reason="glibc's malloc settings only")
+
+# a fresh process (the settings are process-wide): does glibc map a 64 MiB block (as
+# large as oneDNN's per-step workspace) during a CPU fit at the defaults, and after it?
+# mallinfo2's hblkhd counts the bytes glibc serves with mmap
+_MAPPED = """
+import ctypes
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+        "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = MallInfo2
+libc.malloc.restype = ctypes.c_void_p
+
+def mapped():
+    before = libc.mallinfo2().hblkhd
+    block = libc.malloc(64 * 2**20)
+    grew = libc.mallinfo2().hblkhd - before
+    libc.free(ctypes.c_void_p(block))
+    return grew >= 64 * 2**20
+"""
+_CHILD = _MAPPED + """
+import json, numpy as np, skorch
+from sklstm import LSTMClassifier
+
+class DuringTheFit(skorch.callbacks.Callback):
+    def on_epoch_end(self, net, **kwargs):
+        seen.append(mapped())
+
+seen = []
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(32, 20, 2)).astype(np.float32), np.arange(32) % 2
+LSTMClassifier(max_epochs=2, device="cpu", callbacks=[DuringTheFit()]).fit(X, y)
+print(json.dumps({"during": seen, "after": mapped()}))
+"""
+
+
+def _fit_in_fresh_process(**env):
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", _CHILD], capture_output=True,
+                         text=True, check=True, env={**os.environ, **env})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("environ, libc_found, reason", [
+    ({}, True, None),
+    ({"LD_PRELOAD": ""}, True, None),
+    ({OPT_OUT: "default"}, True, "SKLSTM_HOST_MALLOC=default"),
+    ({OPT_OUT: " Default "}, False, "SKLSTM_HOST_MALLOC=default"),
+    ({}, False, "the C library is not glibc"),
+    ({"MALLOC_TRIM_THRESHOLD_": "0", "MALLOC_ARENA_MAX": "2"}, True,
+     "MALLOC_TRIM_THRESHOLD_ is set"),
+    ({"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=4096"}, True,
+     "GLIBC_TUNABLES sets glibc.malloc"),
+    ({"GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX"}, True, None),
+    ({"LD_PRELOAD": "/usr/lib/libjemalloc.so.2"}, True, "jemalloc is preloaded"),
+])
+def test_the_user_s_allocator_choice_wins(environ, libc_found, reason):
+    assert why_not_tuned(environ, libc_found=libc_found) == reason
+
+
+@requires_glibc
+def test_a_cpu_fit_keeps_large_blocks_on_the_heap_while_it_runs():
+    # after the fit, a block above glibc's largest dynamic threshold (32 MiB) is mapped
+    assert _fit_in_fresh_process() == {"during": [False, False], "after": True}
+
+
+@requires_glibc
+@pytest.mark.parametrize("env", [{OPT_OUT: "default"}, {"MALLOC_MMAP_THRESHOLD_": "131072"}])
+def test_glibc_is_left_alone_when_asked(env):
+    assert _fit_in_fresh_process(**env) == {"during": [True, True], "after": True}
+
+
+@requires_glibc
+def test_overlapping_fits_keep_the_settings_until_the_last_ends():
+    # fits in threads (concurrent_fits) overlap: the first to end must not restore
+    names = {}
+    exec(_MAPPED, names)  # this module's own snippet, as the child runs it
+    if why_not_tuned() is not None:
+        pytest.skip(f"sklstm leaves glibc alone here: {why_not_tuned()}")
+    cpu = torch.device("cpu")
+    with step_buffers_on_heap(cpu) as outer:
+        with step_buffers_on_heap(cpu) as inner:
+            assert outer and inner and not names["mapped"]()
+        assert not names["mapped"]()
+    assert names["mapped"]()
+
+
+def test_other_devices_leave_glibc_alone():
+    with step_buffers_on_heap(torch.device("meta")) as kept:
+        assert kept is False

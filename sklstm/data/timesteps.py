@@ -11,7 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .steps import AUTO_STEPS, downsample_steps, keep_steps, pad_sequences, resolve_downsample
+from .steps import (
+    AUTO_STEPS,
+    downsample_steps,
+    keep_steps,
+    pad_sequences,
+    resolve_ar_window,
+    resolve_downsample,
+)
 from .streaming import StreamedRows, scan_store
 from .validation import as_streamed, validate_sequences
 
@@ -21,6 +28,7 @@ __all__ = [
     "downsample_steps",
     "keep_steps",
     "pad_sequences",
+    "resolve_ar_window",
     "resolve_downsample",
     "to_sequences",
 ]
@@ -54,6 +62,11 @@ class Sequences:
 
     def __len__(self):
         return len(self.values)
+
+    @property
+    def shortest(self):
+        """Timesteps of the shortest sequence."""
+        return int(self.values.shape[1] if self.lengths is None else self.lengths.min())
 
 
 def _pad(items, pad_value, dtype):

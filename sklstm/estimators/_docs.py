@@ -211,17 +211,28 @@ default="adam"
         Kernel size of each convolution block, as many as ``conv_channels``; no
         kernel may be longer than the shortest sequence after ``seq_len`` and
         ``downsample``.
-    ar_window : int or None, default=None
+    ar_window : int, "auto" or None, default=None
         A linear autoregressive component beside the network (LSTNet's
         "highway", Lai et al. 2018): a linear map of the last ``ar_window`` steps
         the network reads (every feature, after ``seq_len`` and ``downsample``;
         relative to the anchor with ``relative``), learnt with the network and
         added to its output, so a model that needs a linear function of the
         recent values (an autoregression, a trend carried on) has it directly. Its
-        weights start at zero. None (default) has none. Ragged input: each
-        sequence's own last steps (a shorter sequence met in prediction counts
-        its missing steps as zeros); it may not be longer than the shortest
-        training sequence. Numeric input only (refused with ``embedding_dim``).
+        weights start at zero. None (default) has none. ``"auto"`` sizes it from
+        the training data: over every step of the shortest sequence when there
+        are at least two training sequences per weight of the map (``2 * steps
+        * n_features <= n_samples``: short windows, as a forecast's), else none
+        (and none for token ids); ``ar_window_`` is the window chosen. On
+        benchmarks/bench_small_data.py ``"auto"`` brings a forecast level with a
+        ridge regression on its lags (R^2 0.987 against 0.975 without) and leaves
+        a highway out where it costs accuracy (200 sequences of 200 steps).
+        The highway reads the values as given: scale ``X``
+        (:class:`~sklstm.preprocessing.SequenceScaler`) or use ``relative``, as a
+        linear map of values in the hundreds can make training diverge. Ragged
+        input: each sequence's own last steps (a shorter sequence met in
+        prediction counts its missing steps as zeros); it may not be longer than
+        the shortest training sequence. An int is for numeric input only
+        (refused with ``embedding_dim``).
 """
 
 ATTRIBUTES = """\
@@ -237,6 +248,9 @@ ATTRIBUTES = """\
         Column names, when fitted on a 2D DataFrame.
     downsample_ : int
         The averaging factor used (``downsample="auto"`` resolved at fit).
+    ar_window_ : int or None
+        The window of the linear highway used (``ar_window="auto"`` resolved at
+        fit); None: none.
     effective_batch_size_ : int
         Samples per optimizer step: ``batch_size * accumulation_steps``, or the
         number of training samples when that is smaller (the batch the data

@@ -131,9 +131,10 @@ class PersistenceMixin:
             n_inputs=self.n_sequence_features_, n_outputs=self._n_outputs(vars(self)),
             vocab_size=getattr(self, "vocab_size_", None), padded=False, trivial_loss=None,
             precision=precision)
-        # "auto" as the fit resolved it
-        plan = dataclasses.replace(plan, batch_size=getattr(self, "batch_size_",
-                                                           plan.batch_size))
+        # "auto" as the fit resolved it (models saved before ar_window_: their ar_window)
+        plan = dataclasses.replace(
+            plan, batch_size=getattr(self, "batch_size_", plan.batch_size),
+            ar_window=getattr(self, "ar_window_", plan.ar_window))
         net = build_net(plan)
         _check_module_tensors(net, weights)
         with global_draws(plan.device):  # the weights drawn are overwritten

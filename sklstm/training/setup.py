@@ -224,7 +224,7 @@ def check_kernels_fit(plan, seqs):
     """
     if plan.conv_channels is None and plan.ar_window is None:
         return
-    shortest = int(seqs.values.shape[1] if seqs.lengths is None else seqs.lengths.min())
+    shortest = seqs.shortest
     if plan.ar_window is not None and plan.ar_window > shortest:
         raise ValueError(
             f"{plan.name}: ar_window={plan.ar_window} reads the last {plan.ar_window} steps "

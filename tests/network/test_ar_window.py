@@ -45,15 +45,15 @@ def test_the_highway_starts_at_zero_and_changes_nothing_else():
     assert highway.ar.in_features == 3 * 2
 
 
-@pytest.mark.parametrize("window", [2, "auto"])
+@pytest.mark.parametrize("window", [{"ar_window": 2}, {}], ids=["2", "default"])
 def test_the_highway_extrapolates_a_linear_autoregression_past_the_training_range(window):
     params = dict(hidden_size=4, max_epochs=60, tol=None, lr=0.03, batch_size=16,
                   random_state=0, n_threads=1)
     far = 4 * X  # levels four times beyond everything seen in training
     y_far = 2 * far[:, -1, 0] - far[:, -2, 0]
-    plain = LSTMRegressor(**params).fit(X, Y)
-    # "auto": over all 10 steps, 96 sequences for 20 weights
-    highway = LSTMRegressor(**params, ar_window=window).fit(X, Y)
+    plain = LSTMRegressor(**params, ar_window=None).fit(X, Y)
+    # the default, "auto": over all 10 steps, 96 sequences for 20 weights
+    highway = LSTMRegressor(**params, **window).fit(X, Y)
     assert highway.score(X, Y) > 0.99
     # the LSTM alone saturates out there; the linear part carries on
     assert highway.score(far, y_far) > 0.95
@@ -69,7 +69,7 @@ def test_the_highway_extrapolates_a_linear_autoregression_past_the_training_rang
 ], ids=["whole", "two-per-weight", "too-few", "ragged", "univariate"])
 def test_auto_spans_the_shortest_sequence_where_there_are_two_sequences_per_weight(
         data, n, window):
-    est = LSTMRegressor(**TINY, ar_window="auto").fit(data[:n], Y[:n])
+    est = LSTMRegressor(**TINY).fit(data[:n], Y[:n])  # ar_window="auto": the default
     assert est.ar_window == "auto" and est.ar_window_ == window
     n_features = np.shape(data[0])[-1]
     ar = est.net_.module_.ar
@@ -77,16 +77,27 @@ def test_auto_spans_the_shortest_sequence_where_there_are_two_sequences_per_weig
 
 
 def test_auto_counts_the_steps_the_network_reads_and_no_highway_for_tokens():
-    auto = dict(TINY, ar_window="auto")
     # downsample=3: 10 steps -> 4 read, 2 x 4 x 2 <= 96
-    assert LSTMRegressor(**auto, downsample=3).fit(X, Y).ar_window_ == 4
-    assert LSTMClassifier(**auto, seq_len=6).fit(X, Y > 0).ar_window_ == 6
+    assert LSTMRegressor(**TINY, downsample=3).fit(X, Y).ar_window_ == 4
+    assert LSTMClassifier(**TINY, ar_window="auto", seq_len=6).fit(X, Y > 0).ar_window_ == 6
     ids = np.random.default_rng(1).integers(1, 6, size=(N, T))
-    tokens = LSTMRegressor(**auto, embedding_dim=3).fit(ids, Y)
+    tokens = LSTMRegressor(**TINY, embedding_dim=3).fit(ids, Y)
     assert tokens.ar_window_ is None and tokens.net_.module_.ar is None
-    # the default is none
-    plain = LSTMRegressor(**TINY).fit(X, Y)
-    assert plain.ar_window is None and plain.ar_window_ is None and plain.net_.module_.ar is None
+    # the classifier's default is none
+    clf = LSTMClassifier(**TINY).fit(X, Y > 0)
+    assert clf.ar_window is None and clf.ar_window_ is None and clf.net_.module_.ar is None
+
+
+def test_the_highway_reads_every_feature_over_its_root_mean_square():
+    """Values in the hundreds: a linear map of them, stepped by Adam from zero, makes
+    training diverge; over their root mean square it learns as on values near 1."""
+    big = X * np.float32(300) + np.float32(500)
+    est = LSTMRegressor(ar_window=3, max_epochs=20, tol=None, random_state=0,
+                        n_threads=1).fit(big, Y)
+    assert est.score(big, Y) > 0.8
+    rms = np.sqrt((big.astype(np.float64) ** 2).mean(axis=(0, 1)))
+    # per feature, repeated for each of the window's steps
+    assert_allclose(est.net_.module_.ar_divisor.numpy(), np.tile(rms, 3), rtol=1e-5)
 
 
 @pytest.mark.parametrize("params, data, match", [

@@ -60,9 +60,14 @@ test split, by:
 * ``relative_ar``: ``relative`` with ``ar_window`` over the whole window (LSTNet's
   linear highway), on the forecast task; ``ar_8``, ``ar_24``, ``ar_48``: the defaults
   with ``ar_window`` 8, 24 or 48 (a window longer than a task's sequences is refused);
+  ``ar_auto``: the defaults with ``ar_window="auto"`` (the whole sequence where
+  there are two training sequences per weight of the map, else none);
 * ``relative_mean``: the defaults with ``LSTMClassifier(relative="mean")`` (every
   recording centred on its own mean per channel), on the classification tasks;
-  ``dropout_0.3``, ``dropout_0.5``: the defaults with that dropout before the head.
+  ``dropout_0.3``, ``dropout_0.5``: the defaults with that dropout before the head;
+* ``conv_128``, ``conv_128_full``: the LSTM-FCN branch at the paper's sizes
+  (``conv_channels=128``: 128, 256, 128 channels), at the defaults' resolution and
+  at every step (``downsample=1``), measured on subtle_plateau.
 
 A row that does not apply to a task shows ``-``. The packages of ``lstmfcn`` and
 ``dtw_1nn`` are the ``benchmarks`` extra (``pip install 'sklstm[benchmarks]'``, never a
@@ -159,6 +164,13 @@ VARIANTS = {"last": {"pooling": "last"}, "max": {"pooling": "max"},
             "dropout_0.3": {"dropout": 0.3}, "dropout_0.5": {"dropout": 0.5},
             # LSTNet's linear highway (the forecasts against ridge AR)
             "ar_8": {"ar_window": 8}, "ar_24": {"ar_window": 24}, "ar_48": {"ar_window": 48},
+            # the window sized from the data (the whole sequence where there are two
+            # training sequences per weight, else none)
+            "ar_auto": {"ar_window": "auto"},
+            # subtle_plateau (issue 17): LSTM-FCN's branch at the paper's sizes at full
+            # resolution, and the conv branch at the defaults' resolution
+            "conv_128": {"conv_channels": 128},
+            "conv_128_full": {"conv_channels": 128, "downsample": 1},
             # the defaults before issue 17 (a constant rate, a stop at the first
             # plateau), and the candidates measured against them, each changing those
             "constant_lr": _BEFORE,

@@ -37,7 +37,7 @@ __all__ = [
 #: Parameters added with a default that trains otherwise than sklstm did before them,
 #: and the value that trains as before: what a saved model or a checkpoint that does
 #: not record the parameter (it was written before the parameter existed) trained with.
-PREVIOUS_VALUES = {"lr_schedule": "constant"}
+PREVIOUS_VALUES = {"lr_schedule": "constant", "ar_window": None}
 
 
 class _NoBools(Interval):
@@ -159,15 +159,20 @@ def extended_signature(init, **extra):
     scikit-learn reads an estimator's parameters off the signature of its
     ``__init__``. A subclass whose ``__init__`` takes ``(self, *, extra..., **params)``
     and passes ``params`` on sets this as its ``__signature__``, so the parameters of
-    the base class are written once, in the base class.
+    the base class are written once, in the base class. A name ``init`` already has
+    keeps its place and takes the default given here (a subclass's own default).
 
     Examples
     --------
     >>> def init(self, *, a=1): pass
     >>> str(extended_signature(init, b=True))
     '(self, *, a=1, b=True)'
+    >>> str(extended_signature(init, a=2, b=True))
+    '(self, *, a=2, b=True)'
     """
     signature = inspect.signature(init)
+    kept = [param.replace(default=extra[name]) if name in extra else param
+            for name, param in signature.parameters.items()]
     added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
-             for name, default in extra.items()]
-    return signature.replace(parameters=[*signature.parameters.values(), *added])
+             for name, default in extra.items() if name not in signature.parameters]
+    return signature.replace(parameters=[*kept, *added])

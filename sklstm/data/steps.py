@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["AUTO_STEPS", "downsample_steps", "keep_steps", "pad_sequences",
-           "resolve_downsample", "step_positions"]
+__all__ = ["AUTO_AR_SAMPLES_PER_WEIGHT", "AUTO_STEPS", "downsample_steps", "keep_steps",
+           "pad_sequences", "resolve_ar_window", "resolve_downsample", "step_positions"]
 
 #: ``downsample="auto"`` averages the longest training sequence down to at most this
 #: many steps. Measured on benchmarks/bench_small_data.py: an LSTM learns faster and
 #: more reliably from ~100 steps than from 300-500 (see docs/performance.rst).
 AUTO_STEPS = 100
+
+#: ``ar_window="auto"`` puts the linear highway over every step of the shortest
+#: sequence when the training set has at least this many sequences per weight of the
+#: linear map (per output), and has none otherwise. Measured on
+#: benchmarks/bench_small_data.py (issue 17): over the whole window the highway matches
+#: a ridge regression on the lags where there are 4 to 8 sequences per weight (the
+#: trend forecast, 48 steps x 1 feature and 400 windows; 24 x 3 and 300 on
+#: lags_large_scale), and costs 1-2 points of R^2 at 1 (drift_small_scale: 100 x 2
+#: and 200 sequences).
+AUTO_AR_SAMPLES_PER_WEIGHT = 2
 
 
 def resolve_downsample(downsample, longest):
@@ -40,6 +50,40 @@ def resolve_downsample(downsample, longest):
     if downsample == "auto":
         return max(1, -(-longest // AUTO_STEPS))
     return downsample
+
+
+def resolve_ar_window(ar_window, shortest, n_features, n_samples):
+    """The window ``ar_window`` stands for, given the training data.
+
+    Parameters
+    ----------
+    ar_window : int, "auto" or None
+        A window, none, or ``"auto"``: every step of the shortest sequence when
+        ``AUTO_AR_SAMPLES_PER_WEIGHT * shortest * n_features <= n_samples`` (at least
+        that many training sequences per weight of the linear map), else None.
+    shortest : int
+        Timesteps of the shortest training sequence, as the network reads it.
+    n_features : int
+        Features per timestep the network reads.
+    n_samples : int
+        Training sequences.
+
+    Returns
+    -------
+    int or None
+        The window, or None for no highway.
+
+    Examples
+    --------
+    >>> resolve_ar_window("auto", 48, 1, 400), resolve_ar_window("auto", 100, 2, 200)
+    (48, None)
+    >>> resolve_ar_window(3, 100, 2, 200), resolve_ar_window(None, 48, 1, 400)
+    (3, None)
+    """
+    if ar_window != "auto":
+        return ar_window
+    weights = shortest * n_features
+    return shortest if AUTO_AR_SAMPLES_PER_WEIGHT * weights <= n_samples else None
 
 
 def downsample_steps(seq, factor, axis=0):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import store as store_module
 from .steps import downsample_steps, keep_steps, pad_sequences, step_positions
 from .store import SequenceStore
 
@@ -338,7 +339,8 @@ def iter_row_chunks(values, max_rows=None):
     values : ndarray or StreamedRows
         Padded sequences.
     max_rows : int or None, default=None
-        Rows per chunk; None picks about 32 MiB of rows.
+        Rows per chunk; None picks about ``CHUNK_BYTES`` of padded rows (the
+        store's chunk, 8 MiB: what its validation reads at a time).
 
     Yields
     ------
@@ -350,7 +352,7 @@ def iter_row_chunks(values, max_rows=None):
     n = len(values)
     if max_rows is None:
         per_row = max(1, int(np.prod(values.shape[1:])) * values.dtype.itemsize)
-        max_rows = max(1, 32 * 2**20 // per_row)
+        max_rows = max(1, store_module.CHUNK_BYTES // per_row)
     for start in range(0, n, max_rows):
         stop = min(start + max_rows, n)
         if isinstance(values, StreamedRows):

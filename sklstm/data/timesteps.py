@@ -11,8 +11,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .steps import AUTO_STEPS, downsample_steps, keep_steps, pad_sequences, resolve_downsample
-from .streaming import StreamedRows, scan_store
+from .steps import (
+    AUTO_STEPS,
+    downsample_steps,
+    keep_steps,
+    pad_sequences,
+    resolve_ar_window,
+    resolve_downsample,
+)
+from .streaming import StreamedRows, iter_row_chunks, scan_store
 from .validation import as_streamed, validate_sequences
 
 __all__ = [
@@ -21,6 +28,7 @@ __all__ = [
     "downsample_steps",
     "keep_steps",
     "pad_sequences",
+    "resolve_ar_window",
     "resolve_downsample",
     "to_sequences",
 ]
@@ -54,6 +62,32 @@ class Sequences:
 
     def __len__(self):
         return len(self.values)
+
+    @property
+    def shortest(self):
+        """Timesteps of the shortest sequence."""
+        return int(self.values.shape[1] if self.lengths is None else self.lengths.min())
+
+    def feature_rms(self):
+        """Every feature's root mean square over the valid steps of all sequences.
+
+        Returns
+        -------
+        ndarray of shape (n_features,)
+            float64; 1 for a feature that is zero throughout.
+        """
+        total, count = np.zeros(self.n_features), 0
+        for start, rows in iter_row_chunks(self.values):
+            rows = np.asarray(rows, dtype=np.float64)
+            if self.lengths is None:
+                count += rows.shape[0] * rows.shape[1]
+            else:  # the padding is not read
+                lengths = self.lengths[start:start + len(rows)]
+                rows = rows * (np.arange(rows.shape[1]) < lengths[:, None])[:, :, None]
+                count += int(lengths.sum())
+            total += np.einsum("ntf,ntf->f", rows, rows)
+        rms = np.sqrt(total / max(count, 1))
+        return np.where(rms > 0, rms, 1.0)
 
 
 def _pad(items, pad_value, dtype):

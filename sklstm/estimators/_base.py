@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._compat.sklearn import fit_context, validate_estimator_params
 from .._param_validation import PREVIOUS_VALUES, PlainParamsMixin, plain_params
 from ..data.tensors import SequenceDataset
-from ..data.timesteps import to_sequences
+from ..data.timesteps import resolve_ar_window, to_sequences
 from ..data.vocabulary import check_token_ids, fitted_vocab_size
 from ..resources import limit_threads, resolve_device
 from ..resources.concurrency import fit_stream
@@ -204,6 +204,11 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         # the targets after X: an offset of the subclass's may come from X's sequences
         seqs, offset = self._network_input(seqs, settings)
         y_train, target = self._encode_y(y) if offset is None else self._encode_y(y, offset)
+        # "auto" as this fit's data sizes it (token ids have no highway); the highway
+        # reads every feature over its root mean square
+        checked["ar_window"] = None if seqs.form == "tokens" else resolve_ar_window(
+            checked["ar_window"], seqs.shortest, seqs.n_features, len(y_train))
+        ar_scale = None if checked["ar_window"] is None else tuple(map(float, seqs.feature_rms()))
         vocab_size = None if seqs.form != "tokens" else fitted_vocab_size(
             seqs.values, checked["vocab_size"], checked["padding_idx"])  # before allocating
         plan = make_plan(
@@ -214,12 +219,14 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
             precision=resolve_precision(checked["precision"], device,
                                         checked["optimizer"], name),
             n_samples=len(y_train), defaults={
-                **plain_params(type(self)().get_params(deep=False)), **PREVIOUS_VALUES})
+                **plain_params(type(self)().get_params(deep=False)), **PREVIOUS_VALUES},
+            ar_scale=ar_scale)
         check_memory_limit(plan.memory_limit, device, name)
         check_validation_split(plan, y_train, target.get("classes_"))
         check_model_fits(plan)  # before the warm-up step builds the network
         check_kernels_fit(plan, seqs)
         state = {**target, "_sequence_params": settings, "downsample_": seqs.downsample,
+                 "ar_window_": checked["ar_window"], "_ar_scale": ar_scale,
                  "device_": device, **({} if vocab_size is None else
                                        {"vocab_size_": vocab_size})}
         return plan, seqs, y_train, state

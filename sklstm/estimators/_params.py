@@ -73,7 +73,7 @@ PARAMETER_CONSTRAINTS = {
     "precision": [StrOptions(set(PRECISIONS))],
     "conv_channels": [integers(1), "array-like", None],  # positive ints: check_params
     "conv_kernel_sizes": ["array-like"],
-    "ar_window": [integers(1), None],
+    "ar_window": [integers(1), StrOptions({"auto"}), None],
 }
 
 
@@ -125,7 +125,7 @@ def check_params(params, name):
             f"{name}: relative={p['relative']!r} subtracts each window's level, which token "
             f"ids (embedding_dim={p['embedding_dim']}) do not have; leave relative=None "
             "for token input.")
-    if p["embedding_dim"] is not None and p["ar_window"] is not None:
+    if p["embedding_dim"] is not None and p["ar_window"] not in (None, "auto"):
         raise ValueError(
             f"{name}: ar_window={p['ar_window']} maps the last input values linearly to the "
             f"output, which token ids (embedding_dim={p['embedding_dim']}) are not; leave "

@@ -34,7 +34,7 @@ class PersistenceMixin:
     """Adds :meth:`save` to the estimators (:func:`sklstm.load` reads what it writes)."""
 
     #: Private fitted attributes that prediction reads (the public ones end in ``_``).
-    _private_fitted = ("_fitted_form", "_sequence_params", "_y_is_1d")
+    _private_fitted = ("_fitted_form", "_sequence_params", "_y_is_1d", "_ar_scale")
 
     def save(self, path):
         """Save the fitted estimator to a safetensors file, without pickle.
@@ -131,9 +131,12 @@ class PersistenceMixin:
             n_inputs=self.n_sequence_features_, n_outputs=self._n_outputs(vars(self)),
             vocab_size=getattr(self, "vocab_size_", None), padded=False, trivial_loss=None,
             precision=precision)
-        # "auto" as the fit resolved it
-        plan = dataclasses.replace(plan, batch_size=getattr(self, "batch_size_",
-                                                           plan.batch_size))
+        # "auto" as the fit resolved it (models saved before ar_window_: their ar_window),
+        # the highway's scale as the fit measured it (before it was: 1)
+        plan = dataclasses.replace(
+            plan, batch_size=getattr(self, "batch_size_", plan.batch_size),
+            ar_window=getattr(self, "ar_window_", plan.ar_window),
+            ar_scale=getattr(self, "_ar_scale", None))
         net = build_net(plan)
         _check_module_tensors(net, weights)
         with global_draws(plan.device):  # the weights drawn are overwritten

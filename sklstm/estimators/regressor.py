@@ -94,14 +94,17 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
         **BaseLSTM._parameter_constraints, "scale_target": ["boolean"],
         "relative": [StrOptions(set(ANCHORS)), None], "relative_target": [integers(0)]}
 
-    def __init__(self, *, scale_target=True, relative=None, relative_target=0, **params):
-        super().__init__(**params)
+    def __init__(self, *, scale_target=True, relative=None, relative_target=0,
+                 ar_window="auto", **params):
+        super().__init__(ar_window=ar_window, **params)
         self.scale_target = scale_target
         self.relative = relative
         self.relative_target = relative_target
 
+    # ar_window: the base's parameter, in its place, with the regressor's own default
     __init__.__signature__ = extended_signature(
-        BaseLSTM.__init__, scale_target=True, relative=None, relative_target=0)
+        BaseLSTM.__init__, scale_target=True, relative=None, relative_target=0,
+        ar_window="auto")
 
     # what prediction reads of relative, as the fit fixed it (in _sequence_params)
     _prediction_settings = ("relative", "relative_target")

@@ -157,6 +157,10 @@ class LSTMNetwork(nn.Module):
         feature; steps before the start of a shorter sequence count as zeros) added
         to the head's output, so the network contains a linear model of its recent
         input. Its weights start at zero: the network starts as without it.
+    ar_scale : sequence of float or None, default=None
+        What the highway divides each feature by (one value per input feature; the
+        estimators pass the root mean square of the training values), so that its
+        weights learn at the same pace on values of any magnitude; None divides by 1.
 
     Examples
     --------
@@ -169,7 +173,8 @@ class LSTMNetwork(nn.Module):
     def __init__(self, n_inputs, n_outputs, hidden_size=64, num_layers=1,
                  bidirectional=False, dropout=0.0, vocab_size=None,
                  embedding_dim=None, padding_idx=None, pooling="last",
-                 conv_channels=None, conv_kernel_sizes=(8, 5, 3), ar_window=None):
+                 conv_channels=None, conv_kernel_sizes=(8, 5, 3), ar_window=None,
+                 ar_scale=None):
         super().__init__()
         self.embedding = None
         if embedding_dim is not None:
@@ -198,6 +203,11 @@ class LSTMNetwork(nn.Module):
             self.ar = nn.Linear(ar_window * n_inputs, n_outputs)
             nn.init.zeros_(self.ar.weight)
             nn.init.zeros_(self.ar.bias)
+            # per feature, repeated for each step of the flattened window (not saved
+            # with the weights: the estimators keep it, so earlier files still load)
+            scale = torch.ones(n_inputs) if ar_scale is None else torch.tensor(
+                [float(s) for s in ar_scale])
+            self.register_buffer("ar_divisor", scale.repeat(ar_window), persistent=False)
 
     def forward(self, x, lengths=None):
         """Map a batch of sequences to outputs.
@@ -223,7 +233,8 @@ class LSTMNetwork(nn.Module):
         if self.embedding is not None:
             x = self.embedding(x)
         lengths = _padded_lengths(lengths, x.shape[1])
-        recent = None if self.ar is None else last_steps(x, lengths, self.ar_window)
+        recent = None if self.ar is None else (
+            last_steps(x, lengths, self.ar_window) / self.ar_divisor)
         run = Recurrence(self.lstm, x.device.type)
         if self.readout is None:
             features = self._last_state(run, run.input(x), lengths)

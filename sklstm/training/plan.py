@@ -100,6 +100,7 @@ class FitPlan:
     conv_channels: tuple | None
     conv_kernel_sizes: tuple
     ar_window: int | None
+    ar_scale: tuple | None
     embedding_dim: int | None
     padding_idx: int | None
     batch_size: int | str
@@ -152,7 +153,7 @@ class FitPlan:
 
 def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
               n_outputs, vocab_size, padded, trivial_loss, precision, n_samples=None,
-              defaults=None):
+              defaults=None, ar_scale=None):
     """The :class:`FitPlan` of a fit.
 
     Parameters
@@ -188,6 +189,8 @@ def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
     defaults : dict or None, default=None
         The estimator's parameter defaults (a checkpoint written by an earlier sklstm
         matches while a parameter it lacks is at its default).
+    ar_scale : tuple of float or None, default=None
+        What the autoregressive highway divides each feature by (None: 1).
 
     Returns
     -------
@@ -212,7 +215,7 @@ def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
         hidden_size=c["hidden_size"], num_layers=c["num_layers"],
         bidirectional=c["bidirectional"], dropout=c["dropout"], pooling=c["pooling"],
         conv_channels=c["conv_channels"], conv_kernel_sizes=c["conv_kernel_sizes"],
-        ar_window=c["ar_window"],
+        ar_window=c["ar_window"], ar_scale=ar_scale,
         embedding_dim=c["embedding_dim"], padding_idx=c["padding_idx"],
         batch_size=c["batch_size"], accumulation_steps=c["accumulation_steps"],
         n_train_samples=n_train,

@@ -34,7 +34,8 @@ GRADIENT_CLIP, WARMUP = "gradient_clip", "warmup"
 #: The plan's fields that are :class:`~sklstm.network.LSTMNetwork`'s arguments of the
 #: same name (the embedding's are set only for token input).
 MODULE_FIELDS = ("n_inputs", "n_outputs", "hidden_size", "num_layers", "bidirectional",
-                 "dropout", "pooling", "conv_channels", "conv_kernel_sizes", "ar_window")
+                 "dropout", "pooling", "conv_channels", "conv_kernel_sizes", "ar_window",
+                 "ar_scale")
 
 #: Names of the callbacks the estimator adds itself; user callbacks must not take them.
 RESERVED_CALLBACK_NAMES = (SNAPSHOT, DIVERGENCE, GRADIENT_CLIP, WARMUP, STOPPER,
@@ -224,7 +225,7 @@ def check_kernels_fit(plan, seqs):
     """
     if plan.conv_channels is None and plan.ar_window is None:
         return
-    shortest = int(seqs.values.shape[1] if seqs.lengths is None else seqs.lengths.min())
+    shortest = seqs.shortest
     if plan.ar_window is not None and plan.ar_window > shortest:
         raise ValueError(
             f"{plan.name}: ar_window={plan.ar_window} reads the last {plan.ar_window} steps "

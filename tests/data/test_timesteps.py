@@ -7,7 +7,7 @@ from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm.data.timesteps import downsample_steps
+from sklstm.data.timesteps import Sequences, downsample_steps
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(40, 11, 2)).astype(np.float32)
@@ -20,6 +20,15 @@ def test_windows_average_and_the_last_one_takes_what_is_left():
     assert_allclose(downsample_steps(seq, 3)[:, 0], [1.0, 4.0, 6.0])
     assert downsample_steps(seq, 1) is seq
     assert downsample_steps(seq, 10).shape == (1, 1)
+
+
+def test_feature_rms_reads_the_valid_steps_only():
+    values = np.array([[[3.0, 0.0], [4.0, 0.0]], [[1.0, 0.0], [9.0, 0.0]]], np.float32)
+    # the second sequence is one step long: its padding (9.0 here) is not read
+    ragged = Sequences(values, np.array([2, 1]), 2, "list")
+    assert_allclose(ragged.feature_rms(), [np.sqrt((9 + 16 + 1) / 3), 1.0])  # zero: 1
+    assert_allclose(Sequences(values, None, 2, "3d").feature_rms()[0],
+                    np.sqrt((9 + 16 + 1 + 81) / 4))
 
 
 def test_downsample_equals_training_on_averaged_input():

@@ -35,6 +35,8 @@ EXPLICIT = dict(
     callbacks=None,
     # added in 0.2
     pooling="last", downsample=1, tol=None,
+    # added later (the regressor's default became "auto": a highway where data allow)
+    ar_window=None,
 )
 #: LSTMRegressor's own parameters, added in 0.2
 REGRESSOR = dict(scale_target=False)

@@ -40,19 +40,22 @@ def trend_split():
 def test_forecasts_relative_to_the_window_follow_the_trend(trend_split):
     X_train, y_train, X_test, y_test = trend_split
     assert y_test.mean() > y_train.max()
-    plain = LSTMRegressor(**SMALL).fit(X_train, y_train)
+    plain = LSTMRegressor(**SMALL, ar_window=None).fit(X_train, y_train)  # the LSTM alone
     relative = LSTMRegressor(**SMALL, relative="last").fit(X_train, y_train)
-    mae_plain = np.abs(plain.predict(X_test) - y_test).mean()
-    mae_relative = np.abs(relative.predict(X_test) - y_test).mean()
-    mae_naive = np.abs(X_test[:, -1, 0] - y_test).mean()  # the last value, repeated
-    assert mae_relative < 0.5 * mae_plain
-    assert mae_relative < mae_naive
-    # the plain model trails the trend more the further it has gone past the training
-    # levels (it saturates); the relative one is as good at the end as at the start
+    # the default: the LSTM and a linear highway over the window (ar_window="auto")
+    default = LSTMRegressor(**SMALL).fit(X_train, y_train)
+    assert default.ar_window_ == X_train.shape[1]
     last = slice(-len(y_test) // 4, None)
+    mae_naive = np.abs(X_test[:, -1, 0] - y_test).mean()  # the last value, repeated
+    mae_plain = np.abs(plain.predict(X_test) - y_test).mean()
+    # the LSTM alone trails the trend more the further it has gone past the training
+    # levels (it saturates)
     assert (plain.predict(X_test) - y_test)[last].mean() < -0.5
-    assert abs((relative.predict(X_test) - y_test)[last].mean()) < 0.2
-    assert relative.score(X_test, y_test) > 0.9
+    for model in (relative, default):  # as good at the end as at the start
+        mae = np.abs(model.predict(X_test) - y_test).mean()
+        assert mae < 0.5 * mae_plain and mae < mae_naive
+        assert abs((model.predict(X_test) - y_test)[last].mean()) < 0.2
+        assert model.score(X_test, y_test) > 0.9
 
 
 def _shifted(X, c, column=None):

@@ -1,7 +1,8 @@
 """The network's linear autoregressive highway (``ar_window``, LSTNet; in
 :mod:`sklstm.network.lstm`): what it learns that the LSTM alone cannot, what it
-refuses, and how it meets ragged input, ``relative``, saving, an automatic batch and
-bf16. (Checkpoints: tests/training/test_checkpointing.py.)"""
+refuses, how ``"auto"`` (the regressor's default) sizes it from the data, and how it
+meets ragged input, ``relative``, saving, an automatic batch and bf16. (Checkpoints:
+tests/training/test_checkpointing.py.)"""
 
 import numpy as np
 import pytest
@@ -44,17 +45,59 @@ def test_the_highway_starts_at_zero_and_changes_nothing_else():
     assert highway.ar.in_features == 3 * 2
 
 
-def test_the_highway_extrapolates_a_linear_autoregression_past_the_training_range():
+@pytest.mark.parametrize("window", [{"ar_window": 2}, {}], ids=["2", "default"])
+def test_the_highway_extrapolates_a_linear_autoregression_past_the_training_range(window):
     params = dict(hidden_size=4, max_epochs=60, tol=None, lr=0.03, batch_size=16,
                   random_state=0, n_threads=1)
     far = 4 * X  # levels four times beyond everything seen in training
     y_far = 2 * far[:, -1, 0] - far[:, -2, 0]
-    plain = LSTMRegressor(**params).fit(X, Y)
-    highway = LSTMRegressor(**params, ar_window=2).fit(X, Y)
+    plain = LSTMRegressor(**params, ar_window=None).fit(X, Y)
+    # the default, "auto": over all 10 steps, 96 sequences for 20 weights
+    highway = LSTMRegressor(**params, **window).fit(X, Y)
     assert highway.score(X, Y) > 0.99
     # the LSTM alone saturates out there; the linear part carries on
     assert highway.score(far, y_far) > 0.95
     assert plain.score(far, y_far) < highway.score(far, y_far) - 0.2
+
+
+@pytest.mark.parametrize("data, n, window", [
+    (X, N, T),  # 2 x 10 steps x 2 features <= 96 sequences: every step
+    (X, 2 * T * 2, T),  # exactly two sequences per weight
+    (X, 2 * T * 2 - 1, None),  # one sequence fewer: none
+    ([x[: 4 + i % 7] for i, x in enumerate(X)], N, 4),  # ragged: the shortest
+    (X[:, :, :1], N, T),  # one feature
+], ids=["whole", "two-per-weight", "too-few", "ragged", "univariate"])
+def test_auto_spans_the_shortest_sequence_where_there_are_two_sequences_per_weight(
+        data, n, window):
+    est = LSTMRegressor(**TINY).fit(data[:n], Y[:n])  # ar_window="auto": the default
+    assert est.ar_window == "auto" and est.ar_window_ == window
+    n_features = np.shape(data[0])[-1]
+    ar = est.net_.module_.ar
+    assert (ar is None) if window is None else (ar.in_features == window * n_features)
+
+
+def test_auto_counts_the_steps_the_network_reads_and_no_highway_for_tokens():
+    # downsample=3: 10 steps -> 4 read, 2 x 4 x 2 <= 96
+    assert LSTMRegressor(**TINY, downsample=3).fit(X, Y).ar_window_ == 4
+    assert LSTMClassifier(**TINY, ar_window="auto", seq_len=6).fit(X, Y > 0).ar_window_ == 6
+    ids = np.random.default_rng(1).integers(1, 6, size=(N, T))
+    tokens = LSTMRegressor(**TINY, embedding_dim=3).fit(ids, Y)
+    assert tokens.ar_window_ is None and tokens.net_.module_.ar is None
+    # the classifier's default is none
+    clf = LSTMClassifier(**TINY).fit(X, Y > 0)
+    assert clf.ar_window is None and clf.ar_window_ is None and clf.net_.module_.ar is None
+
+
+def test_the_highway_reads_every_feature_over_its_root_mean_square():
+    """Values in the hundreds: a linear map of them, stepped by Adam from zero, makes
+    training diverge; over their root mean square it learns as on values near 1."""
+    big = X * np.float32(300) + np.float32(500)
+    est = LSTMRegressor(ar_window=3, max_epochs=20, tol=None, random_state=0,
+                        n_threads=1).fit(big, Y)
+    assert est.score(big, Y) > 0.8
+    rms = np.sqrt((big.astype(np.float64) ** 2).mean(axis=(0, 1)))
+    # per feature, repeated for each of the window's steps
+    assert_allclose(est.net_.module_.ar_divisor.numpy(), np.tile(rms, 3), rtol=1e-5)
 
 
 @pytest.mark.parametrize("params, data, match", [
@@ -66,6 +109,7 @@ def test_the_highway_extrapolates_a_linear_autoregression_past_the_training_rang
     ({"ar_window": 2, "embedding_dim": 4}, np.ones((N, T), dtype=np.int64),
      r"ar_window=2 maps the last input values linearly .* token ids"),
     ({"ar_window": 0}, X, r"'ar_window' parameter"),
+    ({"ar_window": "all"}, X, r"'ar_window' parameter"),
     ({"ar_window": True}, X, r"'ar_window' parameter"),
 ])
 def test_windows_that_do_not_fit_are_refused_before_training(params, data, match):
@@ -75,15 +119,17 @@ def test_windows_that_do_not_fit_are_refused_before_training(params, data, match
     assert not hasattr(est, "net_")
 
 
-def test_ragged_relative_input_saving_and_loading(tmp_path):
+@pytest.mark.parametrize("window, resolved", [(3, 3), ("auto", 4)])
+def test_ragged_relative_input_saving_and_loading(tmp_path, window, resolved):
     ragged = [x[: 4 + i % 7] for i, x in enumerate(X)]
     y = np.array([x[-1, 0] + 1.0 for x in ragged])
-    est = LSTMRegressor(**AR, relative="last").fit(ragged, y)
+    est = LSTMRegressor(**{**AR, "ar_window": window}, relative="last").fit(ragged, y)
     assert np.abs(est.net_.module_.ar.weight.detach().numpy()).sum() > 0  # it trained
     path = tmp_path / "ar.safetensors"
     est.save(path)
     loaded = sklstm.load(path)
-    assert loaded.ar_window == 3
+    # the network is built with the window the fit chose, whatever the data predicted
+    assert loaded.ar_window == window and loaded.ar_window_ == resolved
     assert_allclose(loaded.predict(ragged), est.predict(ragged), rtol=0, atol=0)
     # a prediction does not depend on the sequences predicted beside it
     assert_allclose(est.predict(ragged[5:6]), est.predict(ragged)[5:6], rtol=0, atol=0)

@@ -25,5 +25,7 @@ def test_a_format_1_file_predicts_as_it_did(name):
     # the same CPU kernels give the same numbers; another CPU's may round differently
     assert_allclose(got, SAVED[f"{name}_pred"], rtol=1e-5, atol=1e-6)
     assert est.n_epochs_ == 3 and est.device_.type == "cpu"
-    # written before lr_schedule existed: a refit trains as the saved model did
+    # written before lr_schedule and ar_window existed: a refit trains as the saved
+    # model did (no highway, not the regressor's "auto")
     assert est.lr_schedule == "constant" and sklstm.LSTMRegressor().lr_schedule == "adaptive"
+    assert est.ar_window is None and sklstm.LSTMRegressor().ar_window == "auto"

@@ -1,5 +1,11 @@
 """Settings shared by the test modules."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -14,6 +20,22 @@ ON_CUDA = torch.cuda.is_available()
 
 #: Marks a test of CUDA behaviour: it runs wherever a CUDA device is, and only there.
 requires_cuda = pytest.mark.skipif(not ON_CUDA, reason="needs CUDA")
+
+
+def in_fresh_process(code, **env):
+    """Run ``code`` in a new Python process from the repository's root; return the
+    last line it printed, read as JSON.
+
+    For behaviour that depends on what the process did before, which a test process
+    that ran hundreds of tests cannot promise: process-wide allocator settings, or
+    memory growth that an earlier test's freed (and still resident) memory would
+    hide. ``code`` may import the test modules (``from tests.training... import X``).
+    """
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
+                         text=True, env={**os.environ, **env}, check=False,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 

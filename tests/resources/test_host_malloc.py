@@ -1,14 +1,11 @@
 """CPU fits keep their large step buffers on glibc's heap, unless the user chose otherwise."""
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 import torch
 
 from sklstm.resources.host_malloc import OPT_OUT, glibc, step_buffers_on_heap, why_not_tuned
+
+from ..settings import in_fresh_process
 
 requires_glibc = pytest.mark.skipif(glibc() is None, reason="glibc's malloc settings only")
 
@@ -50,12 +47,6 @@ print(json.dumps({"during": seen, "after": mapped()}))
 """
 
 
-def _fit_in_fresh_process(**env):
-    out = subprocess.run([sys.executable, "-W", "ignore", "-c", _CHILD], capture_output=True,
-                         text=True, check=True, env={**os.environ, **env})
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 @pytest.mark.parametrize("environ, libc_found, reason", [
     ({}, True, None),
     ({"LD_PRELOAD": ""}, True, None),
@@ -76,13 +67,13 @@ def test_the_user_s_allocator_choice_wins(environ, libc_found, reason):
 @requires_glibc
 def test_a_cpu_fit_keeps_large_blocks_on_the_heap_while_it_runs():
     # after the fit, a block above glibc's largest dynamic threshold (32 MiB) is mapped
-    assert _fit_in_fresh_process() == {"during": [False, False], "after": True}
+    assert in_fresh_process(_CHILD) == {"during": [False, False], "after": True}
 
 
 @requires_glibc
 @pytest.mark.parametrize("env", [{OPT_OUT: "default"}, {"MALLOC_MMAP_THRESHOLD_": "131072"}])
 def test_glibc_is_left_alone_when_asked(env):
-    assert _fit_in_fresh_process(**env) == {"during": [True, True], "after": True}
+    assert in_fresh_process(_CHILD, **env) == {"during": [True, True], "after": True}
 
 
 @requires_glibc

@@ -143,7 +143,7 @@ def step_buffers_on_heap(device):
                 _state["fits"] -= 1
                 if not _state["fits"]:
                     _set_thresholds(libc, *AFTER_FITS)
-                    libc.malloc_trim(0)
+                    release_freed_memory()
 
 
 def release_freed_memory():

@@ -67,7 +67,9 @@ test split, by:
   ``dropout_0.3``, ``dropout_0.5``: the defaults with that dropout before the head;
 * ``conv_128``, ``conv_128_full``: the LSTM-FCN branch at the paper's sizes
   (``conv_channels=128``: 128, 256, 128 channels), at the defaults' resolution and
-  at every step (``downsample=1``), measured on subtle_plateau.
+  at every step (``downsample=1``), measured on subtle_plateau;
+* ``lstm_only``: the classifier's defaults before its convolutional branch
+  (``conv_channels=None, lr=1e-2``), and ``conv_lr_1e-2``: the branch at that rate.
 
 A row that does not apply to a task shows ``-``. The packages of ``lstmfcn`` and
 ``dtw_1nn`` are the ``benchmarks`` extra (``pip install 'sklstm[benchmarks]'``, never a
@@ -150,8 +152,10 @@ class GatedPlateauLR(LRScheduler):
 
 
 GATED_PLATEAU_LR = GatedPlateauLR(**_PLATEAU)
+#: The classifier's defaults before its convolutional branch (issue 17, 2026-12-05).
+_LSTM_ONLY = {"conv_channels": None, "lr": 1e-2}
 #: lr_schedule="constant": the defaults before issue 17 chose "adaptive".
-_BEFORE = {"lr_schedule": "constant"}
+_BEFORE = {"lr_schedule": "constant", **_LSTM_ONLY}
 ROWS = ("defaults", "tune", "reference", "lstmfcn", "dtw_1nn", "ridge_ar", "naive")
 #: Rows of the defaults with one parameter changed (not run unless asked for).
 VARIANTS = {"last": {"pooling": "last"}, "max": {"pooling": "max"},
@@ -170,6 +174,9 @@ VARIANTS = {"last": {"pooling": "last"}, "max": {"pooling": "max"},
             # subtle_plateau (issue 17): LSTM-FCN's branch at the paper's sizes at full
             # resolution, and the conv branch at the defaults' resolution
             "conv_128": {"conv_channels": 128},
+            # the classifier's defaults before conv_channels="auto" and lr=1e-3, and the
+            # branch at the LSTM's rate (what the "conv" row measured before)
+            "lstm_only": _LSTM_ONLY, "conv_lr_1e-2": {"conv_channels": 64, "lr": 1e-2},
             "conv_128_full": {"conv_channels": 128, "downsample": 1},
             # the defaults before issue 17 (a constant rate, a stop at the first
             # plateau), and the candidates measured against them, each changing those

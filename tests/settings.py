@@ -57,5 +57,10 @@ NEIGHBOUR_RTOL = 1e-4 if ON_CUDA else 1e-5
 #: problems within two epochs (two fixed epochs: ``tol=None``, so no fit of a test
 #: that only needs a working model warns that it did not converge). The ``tiny``
 #: fixture hands out a copy.
+#: The classifier without its default convolutional branch: batch normalization takes
+#: its statistics per micro-batch, so a fit split into other micro-batches is another
+#: fit. Tests of exact micro-batch equivalences (accumulation, out-of-memory recovery, a
+#: resumed fit) run the LSTM alone; what holds with the branch: tests/network/test_conv.py.
+NO_BATCH_NORM = dict(conv_channels=None)
 TINY = dict(hidden_size=4, max_epochs=2, tol=None, batch_size=8, lr=0.03, random_state=0,
             n_threads=1)

@@ -25,6 +25,7 @@ from .._param_validation import PREVIOUS_VALUES, PlainParamsMixin, plain_params
 from ..data.tensors import SequenceDataset
 from ..data.timesteps import resolve_ar_window, to_sequences
 from ..data.vocabulary import check_token_ids, fitted_vocab_size
+from ..network.conv import resolve_conv_channels
 from ..resources import limit_threads, resolve_device
 from ..resources.concurrency import fit_stream
 from ..resources.memory_budget import check_memory_limit
@@ -208,6 +209,11 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         # reads every feature over its root mean square
         checked["ar_window"] = None if seqs.form == "tokens" else resolve_ar_window(
             checked["ar_window"], seqs.shortest, seqs.n_features, len(y_train))
+        # (a kernel longer than a sequence reads zeros past its ends: refused when the
+        # user named the branch, accepted where "auto" chose it)
+        conv_named = not isinstance(checked["conv_channels"], str)
+        checked["conv_channels"] = resolve_conv_channels(
+            checked["conv_channels"], checked["conv_kernel_sizes"], seqs.shortest)
         ar_scale = None if checked["ar_window"] is None else tuple(map(float, seqs.feature_rms()))
         vocab_size = None if seqs.form != "tokens" else fitted_vocab_size(
             seqs.values, checked["vocab_size"], checked["padding_idx"])  # before allocating
@@ -224,9 +230,10 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         check_memory_limit(plan.memory_limit, device, name)
         check_validation_split(plan, y_train, target.get("classes_"))
         check_model_fits(plan)  # before the warm-up step builds the network
-        check_kernels_fit(plan, seqs)
+        check_kernels_fit(plan, seqs, conv_named)
         state = {**target, "_sequence_params": settings, "downsample_": seqs.downsample,
                  "ar_window_": checked["ar_window"], "_ar_scale": ar_scale,
+                 "conv_channels_": checked["conv_channels"],
                  "device_": device, **({} if vocab_size is None else
                                        {"vocab_size_": vocab_size})}
         return plan, seqs, y_train, state

@@ -71,7 +71,7 @@ PARAMETER_CONSTRAINTS = {
     "max_memory": [integers(1), str, None],  # parse_memory checks the string
     "on_oom": [StrOptions({"shrink", "raise"})],
     "precision": [StrOptions(set(PRECISIONS))],
-    "conv_channels": [integers(1), "array-like", None],  # positive ints: check_params
+    "conv_channels": [integers(1), StrOptions({"auto"}), "array-like", None],  # check_params
     "conv_kernel_sizes": ["array-like"],
     "ar_window": [integers(1), StrOptions({"auto"}), None],
 }
@@ -161,10 +161,10 @@ def check_params(params, name):
 
 def _conv_sizes(channels, kernel_sizes, name):
     """``(channels, kernel_sizes)`` as tuples of ints (channels None: no branch; an int
-    ``k``: LSTM-FCN's shape ``(k, 2k, k)``)."""
+    ``k``: LSTM-FCN's shape ``(k, 2k, k)``; ``"auto"`` as it is)."""
     kernels = _positive_ints(kernel_sizes, "conv_kernel_sizes", name)
-    if channels is None:
-        return None, kernels
+    if channels is None or isinstance(channels, str):  # "auto": resolved with the data
+        return channels, kernels
     if isinstance(channels, int):  # (an int, not a bool: the constraint said so)
         channels = (channels, 2 * channels, channels)
     channels = _positive_ints(channels, "conv_channels", name)

@@ -131,11 +131,13 @@ class PersistenceMixin:
             n_inputs=self.n_sequence_features_, n_outputs=self._n_outputs(vars(self)),
             vocab_size=getattr(self, "vocab_size_", None), padded=False, trivial_loss=None,
             precision=precision)
-        # "auto" as the fit resolved it (models saved before ar_window_: their ar_window),
+        # "auto" as the fit resolved it (models saved before ar_window_ or
+        # conv_channels_: their ar_window, their conv_channels),
         # the highway's scale as the fit measured it (before it was: 1)
         plan = dataclasses.replace(
             plan, batch_size=getattr(self, "batch_size_", plan.batch_size),
             ar_window=getattr(self, "ar_window_", plan.ar_window),
+            conv_channels=getattr(self, "conv_channels_", plan.conv_channels),
             ar_scale=getattr(self, "_ar_scale", None))
         net = build_net(plan)
         _check_module_tensors(net, weights)

@@ -103,11 +103,14 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
     _parameter_constraints: dict = {
         **BaseLSTM._parameter_constraints, "relative": [StrOptions(set(ANCHORS)), None]}
 
-    def __init__(self, *, relative=None, **params):
-        super().__init__(**params)
+    def __init__(self, *, relative=None, lr=1e-3, conv_channels="auto", **params):
+        super().__init__(lr=lr, conv_channels=conv_channels, **params)
         self.relative = relative
 
-    __init__.__signature__ = extended_signature(BaseLSTM.__init__, relative=None)
+    # lr and conv_channels: the base's parameters, in their places, with the
+    # classifier's own defaults (LSTM-FCN's branch trains at 1e-3: issue 17's benchmark)
+    __init__.__signature__ = extended_signature(
+        BaseLSTM.__init__, relative=None, lr=1e-3, conv_channels="auto")
 
     # what prediction reads of relative, as the fit fixed it (in _sequence_params)
     _prediction_settings = ("relative",)

@@ -52,8 +52,9 @@ def default_space(**overrides) -> dict:
                             e.g. ``default_space(seq_len=[None, 50, 100])``
     ``downsample``          categorical: "auto", 1, 2, 4 (the time resolution)
     ``pooling``             categorical: "concat", "last", "max", "attention"
-    ``conv_channels``       categorical: None, 32, 64 (an LSTM-FCN convolutional branch
-                            of ``(k, 2k, k)`` channels, or none)
+    ``conv_channels``       categorical: "auto", None, 32, 64 (an LSTM-FCN
+                            convolutional branch of ``(k, 2k, k)`` channels, or none;
+                            "auto" is the classifier's default)
     ``hidden_size``         categorical: 16, 32, 64, 128
     ``num_layers``          int in [1, 2]
     ``dropout``             float in [0, 0.5]
@@ -91,7 +92,7 @@ def default_space(**overrides) -> dict:
         "seq_len": None,
         "downsample": CategoricalDistribution(["auto", 1, 2, 4]),
         "pooling": CategoricalDistribution(["concat", "last", "max", "attention"]),
-        "conv_channels": CategoricalDistribution([None, 32, 64]),
+        "conv_channels": CategoricalDistribution(["auto", None, 32, 64]),
         "hidden_size": CategoricalDistribution([16, 32, 64, 128]),
         "num_layers": IntDistribution(1, 2),
         "dropout": FloatDistribution(0.0, 0.5),

@@ -349,12 +349,17 @@ class SequenceNet(EpochLoopNet):
             self.memory_budget.restart(keep=True)
         else:  # the fit's device, not whichever CUDA device this machine has
             empty_cache(self.device)
+        # batch normalization (the convolutional branch) takes its statistics per
+        # micro-batch: with it, the updates follow the smaller micro-batch's statistics
+        same = ("the updates are unchanged" if not _has_batch_norm(self.module_) else
+                "the gradients add up as before, but batch normalization now takes its "
+                f"statistics over {new} samples")
         warnings.warn(
             f"A training step with a micro-batch of {size} ran out of memory ({reason}); "
             f"it was redone with {new} samples and {math.ceil(self.batch_size / new)} "
-            f"accumulation steps: the effective batch of {self.batch_size} and the "
-            "updates are unchanged. Set batch_size to this micro-batch to skip the "
-            "failed step next time.", MicroBatchShrunkWarning, stacklevel=2)
+            f"accumulation steps: the effective batch of {self.batch_size} is kept and "
+            f"{same}. Set batch_size to this micro-batch to skip the failed step next "
+            "time.", MicroBatchShrunkWarning, stacklevel=2)
 
     def _memory_error(self, size, reason):
         budget = self.memory_budget
@@ -384,3 +389,11 @@ def _out_of_memory(exc):
     if "DefaultCPUAllocator: can't allocate memory" in str(exc):  # the CPU allocator
         return "CPU out of memory"
     return None
+
+
+def _has_batch_norm(module):
+    """Whether ``module`` normalizes with batch statistics (its output then depends on
+    the micro-batch)."""
+    norms = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d,
+             torch.nn.SyncBatchNorm)
+    return any(isinstance(m, norms) for m in module.modules())

@@ -211,7 +211,7 @@ def check_validation_split(plan, y, classes=None):
         )
 
 
-def check_kernels_fit(plan, seqs):
+def check_kernels_fit(plan, seqs, check_conv=True):
     """Raise a clear ValueError when a convolution kernel or the autoregressive window
     is longer than the shortest sequence the net will see (no check without them).
 
@@ -222,6 +222,9 @@ def check_kernels_fit(plan, seqs):
         name).
     seqs : Sequences
         The training sequences, after ``seq_len`` and ``downsample``.
+    check_conv : bool, default=True
+        Whether to check the kernels (False where ``conv_channels="auto"`` chose the
+        branch: its kernels may read zeros past a short sequence's ends).
     """
     if plan.conv_channels is None and plan.ar_window is None:
         return
@@ -232,7 +235,7 @@ def check_kernels_fit(plan, seqs):
             f"of each sequence, but the shortest training sequence has {shortest} step(s) "
             "after seq_len and downsample; use a smaller ar_window, a larger seq_len or a "
             "smaller downsample (downsample=1 keeps every step).")
-    if plan.conv_channels is None:
+    if plan.conv_channels is None or not check_conv:
         return
     longest = max(plan.conv_kernel_sizes)
     if longest > shortest:

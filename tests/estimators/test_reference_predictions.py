@@ -35,8 +35,9 @@ EXPLICIT = dict(
     callbacks=None,
     # added in 0.2
     pooling="last", downsample=1, tol=None,
-    # added later (the regressor's default became "auto": a highway where data allow)
-    ar_window=None,
+    # added later (the regressor's default became "auto": a highway where data allow;
+    # the classifier's conv_channels became "auto": LSTM-FCN's branch)
+    ar_window=None, conv_channels=None,
 )
 #: LSTMRegressor's own parameters, added in 0.2
 REGRESSOR = dict(scale_target=False)

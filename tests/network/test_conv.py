@@ -79,3 +79,34 @@ def test_the_branch_fits_with_an_automatic_batch_and_bf16(params):
         skip_without_bf16()
     est = LSTMClassifier(**{**CONV, **params}).fit(X, Y)
     assert est.n_epochs_ == TINY["max_epochs"] and np.isfinite(est.predict_proba(X)).all()
+
+
+# -- the classifier's default: conv_channels="auto" --------------------------------------
+
+def test_the_classifier_has_the_branch_by_default_and_the_regressor_not():
+    clf = LSTMClassifier(**{**TINY, "device": "cpu"}).fit(X, Y)
+    reg = LSTMRegressor(**{**TINY, "device": "cpu"}).fit(X, X[:, :, 0].max(axis=1))
+    assert clf.conv_channels == "auto"
+    assert clf.conv_channels_ == sklstm.network.conv.AUTO_CONV_CHANNELS == (64, 128, 64)
+    assert [b[1].out_channels for b in clf.net_.module_.conv.blocks] == [64, 128, 64]
+    assert reg.conv_channels_ is None and reg.net_.module_.conv is None
+    assert LSTMClassifier().lr == 1e-3 and LSTMRegressor().lr == 1e-2
+
+
+@pytest.mark.parametrize("n_steps, expected", [(3, (64, 128, 64)), (1, None)])
+def test_auto_accepts_sequences_shorter_than_its_kernels(n_steps, expected):
+    # a named branch refuses a kernel of 8 on 3 steps (above); "auto" reads zeros past
+    # the ends, and one step (one value per channel) gets no branch
+    short = X[:, -n_steps:]
+    est = LSTMClassifier(**{**CONV, "conv_channels": "auto"}).fit(short, Y)
+    assert est.conv_channels_ == expected
+    assert np.isfinite(est.predict_proba(short)).all()
+
+
+def test_a_saved_default_classifier_loads_with_the_branch_its_fit_chose(tmp_path):
+    ragged = [x[: 2 + i % 28] for i, x in enumerate(X)]  # 2 to 29 steps
+    est = LSTMClassifier(**{**TINY, "device": "cpu"}).fit(ragged, Y)
+    est.save(tmp_path / "auto.safetensors")
+    loaded = sklstm.load(tmp_path / "auto.safetensors")
+    assert (loaded.conv_channels, loaded.conv_channels_) == ("auto", (64, 128, 64))
+    assert_allclose(loaded.predict_proba(ragged), est.predict_proba(ragged), rtol=0, atol=0)

@@ -63,6 +63,7 @@ def test_a_shape_in_the_middle_needs_a_readout_over_all_steps():
     y = np.arange(160) % 2
     X[y == 1, 20:26, 0] += 2.0  # class 1: a bump, followed by 34 steps of noise
     common = dict(hidden_size=8, lr=0.02, max_epochs=40, tol=None, random_state=0,
+                  conv_channels=None,  # the readouts alone
                   n_threads=1)
     scores = {pooling: LSTMClassifier(pooling=pooling, **common).fit(X[:100], y[:100])
               .score(X[100:], y[100:]) for pooling in ("last", "max")}

@@ -10,7 +10,7 @@ from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
 
-from ..settings import ON_CUDA
+from ..settings import NO_BATCH_NORM, ON_CUDA
 
 N = 53  # not divisible by any B or B*k below: every epoch ends with a short batch
 B = 4
@@ -29,7 +29,7 @@ def problem(request):
 def _fit(Estimator, X, y, **params):
     # fixed epochs and the last-state readout: what is compared is the training loop
     base = dict(hidden_size=6, max_epochs=3, tol=None, optimizer="sgd", lr=0.3, dropout=0.0,
-                pooling="last", downsample=1, random_state=0)
+                pooling="last", downsample=1, random_state=0, **NO_BATCH_NORM)
     return Estimator(**{**base, **params}).fit(X, y)
 
 

@@ -200,8 +200,9 @@ def test_a_killed_process_resumes_from_its_checkpoint(tmp_path):
 
 def test_a_checkpoint_of_an_earlier_sklstm_resumes_while_its_missing_parameters_are_default(
         tmp_path):
-    # on the CPU: this is about the state file's fingerprint (a resumed CUDA fit is issue 16)
-    common = {**COMMON, "device": "cpu"}
+    # on the CPU: this is about the state file's fingerprint (a resumed CUDA fit is issue 16);
+    # without the convolutional branch, as an earlier sklstm trained
+    common = {**COMMON, "device": "cpu", "conv_channels": None}
     with pytest.warns(UserWarning, match="interrupted"):
         LSTMClassifier(**common, checkpoint=tmp_path,
                        callbacks=[InterruptAt(at_batch=9)]).fit(X, Y)
@@ -212,10 +213,12 @@ def test_a_checkpoint_of_an_earlier_sklstm_resumes_while_its_missing_parameters_
         del state["fingerprint"]["params"][added_later]
     state_file.write_text(json.dumps(state))
     with pytest.raises(ValueError, match="holds the state of another fit"):  # not default
-        LSTMClassifier(**common, checkpoint=tmp_path, conv_channels=4,
+        LSTMClassifier(**{**common, "conv_channels": 4}, checkpoint=tmp_path,
                        conv_kernel_sizes=(3, 3, 3)).fit(X, Y)
     with pytest.raises(ValueError, match="holds the state of another fit"):
         LSTMClassifier(**common, checkpoint=tmp_path, ar_window=2).fit(X, Y)
+    with pytest.raises(ValueError, match="holds the state of another fit"):  # today's default
+        LSTMClassifier(**{**common, "conv_channels": "auto"}, checkpoint=tmp_path).fit(X, Y)
     resumed = LSTMClassifier(**common, checkpoint=tmp_path).fit(X, Y)
     assert_array_equal(resumed.predict_proba(X), LSTMClassifier(**common).fit(X, Y)
                        .predict_proba(X))

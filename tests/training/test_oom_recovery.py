@@ -15,7 +15,7 @@ from sklstm.resources import PeakMemory
 from sklstm.resources.memory_budget import OUT_OF_MEMORY, MemoryBudget
 from sklstm.training.net import SequenceNet
 
-from ..settings import requires_cuda
+from ..settings import NO_BATCH_NORM, requires_cuda
 
 rng = np.random.default_rng(3)
 X = rng.normal(size=(96, 40, 3)).astype(np.float32)
@@ -23,8 +23,10 @@ Y = (X[:, -5:, 0].sum(1) > 0).astype(int)
 #: the training loop, compared: fixed epochs, no dropout
 #: On the CPU: these budgets and messages are the CPU's (on CUDA the training data on the
 #: device count against max_memory too: tests/training/test_auto_batch.py)
+#: (the LSTM alone: a recovered fit is the fit at the smaller micro-batch only where no
+#: batch normalization takes statistics per micro-batch)
 BASE = dict(hidden_size=8, max_epochs=3, tol=None, downsample=1, random_state=0, n_threads=1,
-            device="cpu")
+            device="cpu", **NO_BATCH_NORM)
 
 
 class InjectOOM(Callback):
@@ -67,6 +69,15 @@ def test_recovered_fit_equals_a_fit_at_the_smaller_micro_batch(Estimator, at):
     # before step `at` the micro-batch was 32: the same updates up to float rounding
     assert_allclose(getattr(recovered, method)(X), getattr(straight, method)(X),
                     rtol=1e-4, atol=1e-5)
+
+
+def test_with_the_default_branch_the_warning_says_what_batch_normalization_sees():
+    with pytest.warns(MicroBatchShrunkWarning, match=r"the effective batch of 32 is kept "
+                      r"and the gradients add up as before, but batch normalization now "
+                      r"takes its statistics over 16 samples"):
+        est = LSTMClassifier(**{**BASE, "conv_channels": "auto"}, batch_size=32,
+                             callbacks=[InjectOOM(2)]).fit(X, Y)
+    assert (est.batch_size_, est.effective_batch_size_, est.n_updates_) == (16, 32, 9)
 
 
 def test_repeated_failures_halve_again_and_odd_sizes_round_up():

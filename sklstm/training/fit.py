@@ -14,6 +14,7 @@ import warnings
 from ..data.tensors import SequenceDataset
 from ..resources import PeakMemory, limit_threads
 from ..resources.concurrency import fit_stream, fits_run_concurrently
+from ..resources.cudnn import deterministic_convolutions
 from ..resources.device import memory_cap
 from ..resources.host_malloc import step_buffers_on_heap
 from ..resources.memory_budget import MemoryBudget
@@ -66,8 +67,10 @@ def train(plan, seqs, y_train, on_net=None):
             "fits too: the micro-batch chosen, or shrunk, may differ from the fit alone.",
             UserWarning, stacklevel=3)
     # on the CPU, glibc keeps the step's workspace on its heap instead of mapping it
-    # afresh every step (see host_malloc)
-    with step_buffers_on_heap(plan.device), fit_stream(plan.device):
+    # afresh every step (see host_malloc); on CUDA, cuDNN's convolutions are the
+    # deterministic ones, so random_state makes the fit reproducible (see cudnn)
+    with step_buffers_on_heap(plan.device), deterministic_convolutions(plan.device), \
+            fit_stream(plan.device):
         with limit_threads(plan.n_threads):  # torch's one-time costs, not the fit's
             warm_up(plan, seqs, y_train)
         plan, net, memory, fit_time, search = _train(plan, on_net, checkpoint, done,

@@ -28,6 +28,7 @@ print("variant               seed  epochs  best valid loss  test acc  updates  f
 for name, callbacks in variants.items():
     for seed in seeds:
         clf = LSTMClassifier(hidden_size=16, batch_size=16, lr=1e-2, max_epochs=60,
+                             conv_channels=None,  # the LSTM alone, as recorded
                              early_stopping=True, n_iter_no_change=20,
                              callbacks=callbacks, random_state=seed, n_threads=1)
         start = time.perf_counter()

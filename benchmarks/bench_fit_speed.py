@@ -232,7 +232,7 @@ def fit_sklstm(X, y, size, batch_size, epochs, seed, threads):
         optimizer="adam", n_threads=threads, device="cpu", random_state=seed,
         # the network the other two train (LSTMNetwork's defaults): the estimator's
         # default readout is "concat" (last, max and mean), which costs more per step
-        pooling="last", downsample=1, tol=None,
+        pooling="last", downsample=1, tol=None, conv_channels=None,
         callbacks=[("cpu_timer", CpuEpochTimer())],
     )
     start = time.perf_counter()

@@ -205,6 +205,7 @@ def fit_sklstm(X, y, work, device, seed, window=None):
     est = LSTMClassifier(
         hidden_size=work.hidden_size, batch_size=work.batch_size, max_epochs=work.epochs,
         lr=LR, optimizer="adam", pooling="last", downsample=1, tol=None,
+        conv_channels=None,  # the network the hand loop trains: the LSTM alone
         device=str(device), random_state=seed,
         # on the CPU the hand loop's thread count (main sets it); on a GPU sklstm's own
         n_threads=torch.get_num_threads() if device.type == "cpu" else None,

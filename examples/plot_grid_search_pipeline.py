@@ -41,8 +41,11 @@ X, y = make_sequence_classification(n_samples=800, n_timesteps=60, n_features=3,
                                     noise=0.8, random_state=0)
 pipe = Pipeline([
     ("scale", SequenceScaler()),
+    # the LSTM alone (no convolutional branch, the classifier's default): its batch
+    # normalization would take statistics per micro-batch, and accumulation compares
+    # equal updates only without it
     ("lstm", LSTMClassifier(hidden_size=32, lr=0.01, lr_scaling="sqrt", base_batch_size=16,
-                            random_state=0, n_threads=1)),
+                            conv_channels=None, random_state=0, n_threads=1)),
 ])
 pipe.fit(X[:32], y[:32])
 

@@ -104,6 +104,7 @@ for bucketing in (True, False):
     pipe = make_pipeline(
         SequenceScaler(),
         LSTMClassifier(hidden_size=16, max_epochs=8, lr=0.01, gradient_clip=1.0,
+                       conv_channels=None,  # the LSTM alone: bucketing is about it
                        bucketing=bucketing, n_threads=1, random_state=0),
     )
     pipe.fit(X_train, y_train)

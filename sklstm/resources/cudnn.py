@@ -22,6 +22,8 @@ import threading
 
 import torch
 
+from .device import is_cuda
+
 __all__ = ["deterministic_convolutions"]
 
 _lock = threading.Lock()
@@ -50,7 +52,7 @@ def deterministic_convolutions(device):
     ...     held
     False
     """
-    if device.type != "cuda":
+    if not is_cuda(device):
         yield False
         return
     with _lock:

@@ -37,7 +37,8 @@ __all__ = [
 #: Parameters added with a default that trains otherwise than sklstm did before them,
 #: and the value that trains as before: what a saved model or a checkpoint that does
 #: not record the parameter (it was written before the parameter existed) trained with.
-PREVIOUS_VALUES = {"lr_schedule": "constant", "ar_window": None, "conv_channels": None}
+PREVIOUS_VALUES = {"lr_schedule": "constant", "ar_window": None, "conv_channels": None,
+                   "split_level": False}
 
 
 class _NoBools(Interval):

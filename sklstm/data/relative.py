@@ -23,7 +23,7 @@ import numpy as np
 
 from .streaming import StreamedRows, iter_row_chunks
 
-__all__ = ["ANCHORS", "relative_sequences", "sequence_anchors"]
+__all__ = ["ANCHORS", "anchors_of", "relative_sequences", "sequence_anchors"]
 
 #: What a sequence is taken relative to: its last valid timestep, or the mean of its
 #: valid timesteps.
@@ -70,6 +70,30 @@ def sequence_anchors(values, lengths, how):
     return sums / lengths[:, None]
 
 
+def anchors_of(seqs, how):
+    """:func:`sequence_anchors` of validated sequences, streamed ones in one pass of
+    row chunks (never all rows in memory at once).
+
+    Parameters
+    ----------
+    seqs : Sequences
+        Validated numeric sequences.
+    how : {"last", "mean"}
+        The anchor.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features)
+        float64.
+    """
+    if not isinstance(seqs.values, StreamedRows):
+        return sequence_anchors(seqs.values, seqs.lengths, how)
+    return np.concatenate([
+        sequence_anchors(rows, None if seqs.lengths is None
+                         else seqs.lengths[start:start + len(rows)], how)
+        for start, rows in iter_row_chunks(seqs.values)])
+
+
 def relative_sequences(seqs, how):
     """``seqs`` minus every sequence's anchor per feature, and the anchors.
 
@@ -101,13 +125,9 @@ def relative_sequences(seqs, how):
     if seqs.form == "tokens":
         raise ValueError("token ids have no level to be relative to; relative sequences "
                          "need numeric input.")
-    if isinstance(seqs.values, StreamedRows):  # anchors in one pass; rows per batch
-        anchors = np.concatenate([
-            sequence_anchors(rows, None if seqs.lengths is None
-                             else seqs.lengths[start:start + len(rows)], how)
-            for start, rows in iter_row_chunks(seqs.values)])
+    anchors = anchors_of(seqs, how)
+    if isinstance(seqs.values, StreamedRows):  # rows made relative per batch
         return dataclasses.replace(seqs, values=seqs.values.relative(anchors)), anchors
-    anchors = sequence_anchors(seqs.values, seqs.lengths, how)
     values = seqs.values.astype(np.float64) - anchors[:, None, :]
     if seqs.lengths is not None:  # padding stays padding
         values[np.arange(values.shape[1])[None, :] >= seqs.lengths[:, None]] = 0.0

@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._compat.sklearn import fit_context, validate_estimator_params
 from .._param_validation import PREVIOUS_VALUES, PlainParamsMixin, plain_params
+from ..data.level import resolve_split_level
 from ..data.tensors import SequenceDataset
 from ..data.timesteps import resolve_ar_window, to_sequences
 from ..data.vocabulary import check_token_ids, fitted_vocab_size
@@ -60,7 +61,8 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
                  embedding_dim=None, vocab_size=None, padding_idx=0, device="auto",
                  n_threads=None, random_state=None, verbose=0, callbacks=None,
                  checkpoint=None, max_memory=None, on_oom="shrink", precision="32",
-                 conv_channels=None, conv_kernel_sizes=(8, 5, 3), ar_window=None):
+                 conv_channels=None, conv_kernel_sizes=(8, 5, 3), ar_window=None,
+                 split_level=False):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.bidirectional = bidirectional
@@ -102,6 +104,7 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         self.conv_channels = conv_channels
         self.conv_kernel_sizes = conv_kernel_sizes
         self.ar_window = ar_window
+        self.split_level = split_level
 
     # -- what subclasses define -------------------------------------------------
     @abstractmethod
@@ -214,6 +217,8 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         conv_named = not isinstance(checked["conv_channels"], str)
         checked["conv_channels"] = resolve_conv_channels(
             checked["conv_channels"], checked["conv_kernel_sizes"], seqs.shortest)
+        checked["split_level"] = resolve_split_level(
+            checked["split_level"], seqs, y_train, is_classifier(self), checked.get("relative"))
         ar_scale = None if checked["ar_window"] is None else tuple(map(float, seqs.feature_rms()))
         vocab_size = None if seqs.form != "tokens" else fitted_vocab_size(
             seqs.values, checked["vocab_size"], checked["padding_idx"])  # before allocating
@@ -234,6 +239,7 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         state = {**target, "_sequence_params": settings, "downsample_": seqs.downsample,
                  "ar_window_": checked["ar_window"], "_ar_scale": ar_scale,
                  "conv_channels_": checked["conv_channels"],
+                 "split_level_": checked["split_level"],
                  "device_": device, **({} if vocab_size is None else
                                        {"vocab_size_": vocab_size})}
         return plan, seqs, y_train, state

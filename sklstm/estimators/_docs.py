@@ -247,6 +247,26 @@ default="adam"
         its missing steps as zeros); it may not be longer than the shortest
         training sequence. An int is for numeric input only (refused with
         ``embedding_dim``).
+    split_level : bool or "auto", default={split_level}
+        Split every sequence into its level and its shape: the LSTM and the
+        convolutional branch read each sequence centred on its own mean per
+        feature (its valid steps, after ``seq_len`` and ``downsample``), and the
+        output layer reads the means as well, beside their readouts. A
+        recording's offset of its own (a sensor's orientation, a baseline) then
+        does not have to be learnt away from a few dozen examples; but beside the
+        readouts' features the level counts for little, so where the level is
+        what tells the targets apart the sequences must be read as they are.
+        ``"auto"`` (``LSTMClassifier``'s default) decides from the training data:
+        it splits numeric sequences of at least two steps unless a linear model
+        of their levels alone (a ridge classifier or regression, 5-fold
+        cross-validated) gets at least halfway from the trivial score to a
+        perfect one; never for token ids, one-step sequences or
+        ``relative="mean"`` (which has removed the level); ``split_level_`` is
+        what the fit used. On benchmarks/bench_small_data.py it brings the
+        gestures level with 1-NN DTW (0.998 and 0.999 against 0.962 and 0.983
+        read as they are). ``LSTMRegressor``'s default is False (its regressions
+        and forecast came out level, within their seeds' spread). True with
+        ``embedding_dim`` or ``relative="mean"`` is refused.
 """
 
 ATTRIBUTES = """\
@@ -268,6 +288,9 @@ ATTRIBUTES = """\
     conv_channels_ : tuple of int or None
         The channels of the convolutional branch used (``conv_channels="auto"``
         resolved at fit); None: no branch.
+    split_level_ : bool
+        Whether the fit split each sequence into its level and its shape
+        (``split_level="auto"`` resolved at fit).
     effective_batch_size_ : int
         Samples per optimizer step: ``batch_size * accumulation_steps``, or the
         number of training samples when that is smaller (the batch the data
@@ -329,10 +352,10 @@ def fill(cls):
     ``{parameters}`` and ``{attributes}`` in the class docstring, ``{X_predict}`` in
     the docstrings of its methods.
     """
-    # the defaults of the class's own (the regressor's ar_window, the classifier's lr
-    # and conv_channels), as its signature has them
+    # the defaults of the class's own (the regressor's ar_window, the classifier's lr,
+    # conv_channels and split_level), as its signature has them
     parameters = PARAMETERS
-    for name in ("ar_window", "lr", "conv_channels"):
+    for name in ("ar_window", "lr", "conv_channels", "split_level"):
         default = inspect.signature(cls.__init__).parameters[name].default
         parameters = parameters.replace(
             "{" + name + "}", f'"{default}"' if isinstance(default, str) else repr(default))

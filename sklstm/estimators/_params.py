@@ -74,6 +74,7 @@ PARAMETER_CONSTRAINTS = {
     "conv_channels": [integers(1), StrOptions({"auto"}), "array-like", None],  # check_params
     "conv_kernel_sizes": ["array-like"],
     "ar_window": [integers(1), StrOptions({"auto"}), None],
+    "split_level": ["boolean", StrOptions({"auto"})],
 }
 
 
@@ -130,6 +131,18 @@ def check_params(params, name):
             f"{name}: ar_window={p['ar_window']} maps the last input values linearly to the "
             f"output, which token ids (embedding_dim={p['embedding_dim']}) are not; leave "
             "ar_window=None for token input.")
+    # (plain_params made a numpy bool a bool; "auto" resolves off where these apply)
+    if p["split_level"] is True and p["embedding_dim"] is not None:
+        raise ValueError(
+            f"{name}: split_level=True splits each sequence into its mean and its shape, "
+            f"which token ids (embedding_dim={p['embedding_dim']}) do not have; use "
+            "split_level='auto' (off for tokens) or False.")
+    if p["split_level"] is True and p.get("relative") == "mean":
+        raise ValueError(
+            f"{name}: split_level=True gives the head each sequence's mean, which "
+            "relative='mean' has already subtracted (the head would read zeros); use "
+            "one of them: relative='mean' to drop the level, split_level=True to keep it "
+            "beside the shape.")
     if p["patience"] != "deprecated":
         warnings.warn(
             f"{name}: patience was renamed n_iter_no_change in sklstm 0.2 and will be "

@@ -138,6 +138,7 @@ class PersistenceMixin:
             plan, batch_size=getattr(self, "batch_size_", plan.batch_size),
             ar_window=getattr(self, "ar_window_", plan.ar_window),
             conv_channels=getattr(self, "conv_channels_", plan.conv_channels),
+            split_level=getattr(self, "split_level_", plan.split_level),
             ar_scale=getattr(self, "_ar_scale", None))
         net = build_net(plan)
         _check_module_tensors(net, weights)

@@ -103,14 +103,17 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
     _parameter_constraints: dict = {
         **BaseLSTM._parameter_constraints, "relative": [StrOptions(set(ANCHORS)), None]}
 
-    def __init__(self, *, relative=None, lr=1e-3, conv_channels="auto", **params):
-        super().__init__(lr=lr, conv_channels=conv_channels, **params)
+    def __init__(self, *, relative=None, lr=1e-3, conv_channels="auto", split_level="auto",
+                 **params):
+        super().__init__(lr=lr, conv_channels=conv_channels, split_level=split_level,
+                         **params)
         self.relative = relative
 
-    # lr and conv_channels: the base's parameters, in their places, with the
-    # classifier's own defaults (LSTM-FCN's branch trains at 1e-3: issue 17's benchmark)
+    # lr, conv_channels and split_level: the base's parameters, in their places, with
+    # the classifier's own defaults (LSTM-FCN's branch trains at 1e-3; the level beside
+    # the shape: issue 17's benchmark)
     __init__.__signature__ = extended_signature(
-        BaseLSTM.__init__, relative=None, lr=1e-3, conv_channels="auto")
+        BaseLSTM.__init__, relative=None, lr=1e-3, conv_channels="auto", split_level="auto")
 
     # what prediction reads of relative, as the fit fixed it (in _sequence_params)
     _prediction_settings = ("relative",)

@@ -2,7 +2,8 @@
 branch (LSTM-FCN) and head."""
 
 from .conv import ConvBranch
+from .level import split_level
 from .lstm import LSTMNetwork, reverse_padded
 from .pooling import POOLINGS, TimePooling
 
-__all__ = ["POOLINGS", "ConvBranch", "LSTMNetwork", "TimePooling", "reverse_padded"]
+__all__ = ["POOLINGS", "ConvBranch", "LSTMNetwork", "TimePooling", "reverse_padded", "split_level"]

@@ -33,6 +33,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..resources.device import copy_to
 from .conv import ConvBranch
+from .level import split_level
 from .pooling import TimePooling
 from .recurrence import Recurrence
 
@@ -161,6 +162,11 @@ class LSTMNetwork(nn.Module):
         What the highway divides each feature by (one value per input feature; the
         estimators pass the root mean square of the training values), so that its
         weights learn at the same pace on values of any magnitude; None divides by 1.
+    split_level : bool, default=False
+        Read every sequence centred on its own mean per feature (the LSTM and the
+        convolutional branch see its shape) and give the head the means as well (its
+        level), :func:`~sklstm.network.level.split_level`. The highway reads the
+        input as it is.
 
     Examples
     --------
@@ -174,7 +180,7 @@ class LSTMNetwork(nn.Module):
                  bidirectional=False, dropout=0.0, vocab_size=None,
                  embedding_dim=None, padding_idx=None, pooling="last",
                  conv_channels=None, conv_kernel_sizes=(8, 5, 3), ar_window=None,
-                 ar_scale=None):
+                 ar_scale=None, split_level=False):
         super().__init__()
         self.embedding = None
         if embedding_dim is not None:
@@ -189,8 +195,13 @@ class LSTMNetwork(nn.Module):
         self.dropout = nn.Dropout(dropout)
         n_channels = hidden_size * (2 if bidirectional else 1)
         conv_size = 0 if conv_channels is None else conv_channels[-1]
-        self.head = nn.Linear(TimePooling.output_size(pooling, n_channels) + conv_size,
-                              n_outputs)
+        if split_level and embedding_dim is not None:
+            raise ValueError("split_level=True: token ids have no level to split off; "
+                             "use split_level=False with embedding_dim.")
+        self.split_level = split_level
+        level_size = n_inputs if split_level else 0
+        self.head = nn.Linear(
+            TimePooling.output_size(pooling, n_channels) + conv_size + level_size, n_outputs)
         # created after the head, so "last" initializes exactly as before readouts
         self.readout = None if pooling == "last" else TimePooling(n_channels, pooling)
         # (and the branch after both: without it, every weight is drawn as before)
@@ -235,6 +246,9 @@ class LSTMNetwork(nn.Module):
         lengths = _padded_lengths(lengths, x.shape[1])
         recent = None if self.ar is None else (
             last_steps(x, lengths, self.ar_window) / self.ar_divisor)
+        level = None
+        if self.split_level:
+            x, level = split_level(x, lengths)
         run = Recurrence(self.lstm, x.device.type)
         if self.readout is None:
             features = self._last_state(run, run.input(x), lengths)
@@ -244,6 +258,8 @@ class LSTMNetwork(nn.Module):
             features = self.readout(out, lengths, last)
         if self.conv is not None:
             features = torch.cat([features, self.conv(x, lengths)], dim=1)
+        if level is not None:
+            features = torch.cat([features, level], dim=1)
         features = self.dropout(features)
         out = self._linear(self.head, features)
         if recent is not None:

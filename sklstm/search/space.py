@@ -55,6 +55,9 @@ def default_space(**overrides) -> dict:
     ``conv_channels``       categorical: "auto", None, 32, 64 (an LSTM-FCN
                             convolutional branch of ``(k, 2k, k)`` channels, or none;
                             "auto" is the classifier's default)
+    ``split_level``         categorical: "auto", False (each sequence's level beside
+                            its shape, or the sequence as it is; "auto" is the
+                            classifier's default)
     ``hidden_size``         categorical: 16, 32, 64, 128
     ``num_layers``          int in [1, 2]
     ``dropout``             float in [0, 0.5]
@@ -93,6 +96,7 @@ def default_space(**overrides) -> dict:
         "downsample": CategoricalDistribution(["auto", 1, 2, 4]),
         "pooling": CategoricalDistribution(["concat", "last", "max", "attention"]),
         "conv_channels": CategoricalDistribution(["auto", None, 32, 64]),
+        "split_level": CategoricalDistribution(["auto", False]),
         "hidden_size": CategoricalDistribution([16, 32, 64, 128]),
         "num_layers": IntDistribution(1, 2),
         "dropout": FloatDistribution(0.0, 0.5),

@@ -169,7 +169,7 @@ def warm_up(plan, seqs, y_train):
     """
     key = (str(plan.device), seqs.form == "tokens", seqs.lengths is None, plan.pooling,
            plan.num_layers, plan.bidirectional, plan.hidden_size, plan.precision,
-           plan.conv_channels, plan.conv_kernel_sizes, plan.ar_window)
+           plan.conv_channels, plan.conv_kernel_sizes, plan.ar_window, plan.split_level)
     if key in _WARMED:
         return
     two = min(2, len(seqs))

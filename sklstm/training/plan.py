@@ -101,6 +101,7 @@ class FitPlan:
     conv_kernel_sizes: tuple
     ar_window: int | None
     ar_scale: tuple | None
+    split_level: bool
     embedding_dim: int | None
     padding_idx: int | None
     batch_size: int | str
@@ -215,7 +216,7 @@ def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
         hidden_size=c["hidden_size"], num_layers=c["num_layers"],
         bidirectional=c["bidirectional"], dropout=c["dropout"], pooling=c["pooling"],
         conv_channels=c["conv_channels"], conv_kernel_sizes=c["conv_kernel_sizes"],
-        ar_window=c["ar_window"], ar_scale=ar_scale,
+        ar_window=c["ar_window"], ar_scale=ar_scale, split_level=c["split_level"],
         embedding_dim=c["embedding_dim"], padding_idx=c["padding_idx"],
         batch_size=c["batch_size"], accumulation_steps=c["accumulation_steps"],
         n_train_samples=n_train,

@@ -35,7 +35,7 @@ GRADIENT_CLIP, WARMUP = "gradient_clip", "warmup"
 #: same name (the embedding's are set only for token input).
 MODULE_FIELDS = ("n_inputs", "n_outputs", "hidden_size", "num_layers", "bidirectional",
                  "dropout", "pooling", "conv_channels", "conv_kernel_sizes", "ar_window",
-                 "ar_scale")
+                 "ar_scale", "split_level")
 
 #: Names of the callbacks the estimator adds itself; user callbacks must not take them.
 RESERVED_CALLBACK_NAMES = (SNAPSHOT, DIVERGENCE, GRADIENT_CLIP, WARMUP, STOPPER,

@@ -47,6 +47,9 @@ def _cases(tmp_path):
         ("memmap 3d", LSTMClassifier(**CPU), dense, _memmap(dense, tmp_path), y_dense),
         ("store ragged", LSTMRegressor(**CPU, bucketing=True), ragged,
          SequenceStore.write(tmp_path / "r", ragged), y_ragged),
+        # split_level="auto" reads every sequence's level in one pass of the store
+        ("split store", LSTMClassifier(**CPU), ragged,
+         SequenceStore.write(tmp_path / "r3", ragged), y_ragged > 0),
         ("relative", LSTMRegressor(**CPU, relative="last", seq_len=10, downsample=2), ragged,
          SequenceStore.write(tmp_path / "r2", ragged), y_ragged),
         ("tokens", LSTMClassifier(**CPU, embedding_dim=3, seq_len=8), ids,
@@ -63,8 +66,8 @@ def _outputs(est, X):
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=requires_cuda)])
-@pytest.mark.parametrize("case", ["memmap 3d", "store ragged", "relative", "tokens",
-                                  "token memmap"])
+@pytest.mark.parametrize("case", ["memmap 3d", "store ragged", "split store", "relative",
+                                  "tokens", "token memmap"])
 def test_streamed_input_trains_the_same_model(case, device, tmp_path):
     # on CUDA the data in memory go to the device whole, the streamed ones are copied
     # batch by batch: the same batches (cut to the same length) of the same values reach

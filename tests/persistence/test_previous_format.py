@@ -29,3 +29,5 @@ def test_a_format_1_file_predicts_as_it_did(name):
     # model did (no highway, not the regressor's "auto")
     assert est.lr_schedule == "constant" and sklstm.LSTMRegressor().lr_schedule == "adaptive"
     assert est.ar_window is None and sklstm.LSTMRegressor().ar_window == "auto"
+    # and before split_level: the sequences as they are, not the classifier's "auto"
+    assert est.split_level is False and sklstm.LSTMClassifier().split_level == "auto"

@@ -45,8 +45,21 @@ def cases(draw, regressor):
         case.invalid.discard("embedding_dim")
         if isinstance(case.X, list):
             case.invalid.add("X")
+    if (regressor and not tokens and case.params.get("relative") is not None
+            and "relative_target" not in case.invalid
+            and case.params.get("relative_target", 0) >= _n_features(case.X)):
+        case.invalid.add("relative_target")  # a column that X does not have
     case.y = draw(targets(n, case) if regressor else labels(n, case))
     return case
+
+
+def _n_features(X):
+    """Features per timestep of generated numeric X (1 for 2D arrays and 1-D rows)."""
+    try:
+        first = np.asarray(X[0]) if isinstance(X, list) else np.asarray(X)[0]
+    except (IndexError, TypeError, ValueError):  # X that is wrong in itself
+        return np.inf
+    return first.shape[-1] if first.ndim == 2 else 1
 
 
 def _n_samples(X):

@@ -30,9 +30,11 @@ def test_default_space_is_the_documented_one():
     space = default_space()
     assert list(space) == [
         "batch_size", "accumulation_steps", "seq_len", "downsample", "pooling",
-        "conv_channels", "hidden_size", "num_layers", "dropout", "lr", "n_iter_no_change",
+        "conv_channels", "split_level", "hidden_size", "num_layers", "dropout", "lr",
+        "n_iter_no_change",
     ]
     assert space["conv_channels"].choices == ("auto", None, 32, 64)  # LSTM-FCN, or none
+    assert space["split_level"].choices == ("auto", False)  # the classifier's, the regressor's
     assert space["batch_size"].choices == (8, 16, 32, 64)
     assert all(b & (b - 1) == 0 for b in space["batch_size"].choices)  # powers of two
     assert space["lr"].log and (space["lr"].low, space["lr"].high) == (1e-3, 3e-2)

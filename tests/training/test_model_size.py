@@ -14,11 +14,12 @@ TOKENS = rng.integers(1, 50, size=(20, 5))
 Y = np.arange(20) % 2
 
 #: name -> (parameters, X, the start of the message). 40000 units make 6.4e9 LSTM weights
-#: (4 * h * (2 + h) + 8 * h) besides the head's 3 * h * 2 + 2 (concat pooling, 2 classes)
-#: and the classifier's default convolutional branch (67,200 for one input feature).
+#: (4 * h * (2 + h) + 8 * h) besides the head's 3 * h * 2 + 2 (concat pooling, 2 classes),
+#: the classifier's default convolutional branch (67,200 for one input feature) and the
+#: head's weights for the level of each feature (2 x 2: split_level="auto" splits here).
 CASES = {
     "hidden_size": ({"hidden_size": 40000}, X, r"hidden_size=40000 makes a network of "
-                    r"6,400,947,202 parameters \(6,400,640,000 in the LSTM\); its weights, "
+                    r"6,400,947,206 parameters \(6,400,640,000 in the LSTM\); its weights, "
                     r"their gradients and the Adam optimizer's state \(4 copies\) need "
                     r"95\.4 GiB"),
     "sgd keeps no state": ({"hidden_size": 40000, "optimizer": "sgd"}, X,

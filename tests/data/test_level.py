@@ -1,0 +1,69 @@
+"""Whether the levels alone tell the targets: the check behind ``split_level="auto"``."""
+
+import numpy as np
+import pytest
+
+from sklstm import LSTMClassifier
+from sklstm.data import level as level_module
+from sklstm.data.level import level_tells_the_target, resolve_split_level
+from sklstm.data.store import SequenceStore
+from sklstm.data.streaming import StreamedRows
+from sklstm.data.timesteps import Sequences, to_sequences
+
+rng = np.random.default_rng(0)
+N = 90
+Y = np.arange(N) % 3
+#: one mean per sequence and feature: the class, or an offset of the sequence's own
+TELLING = np.c_[Y + rng.normal(0, 0.2, N), rng.normal(size=N)]
+SILENT = rng.normal(size=(N, 2))
+
+
+@pytest.mark.parametrize("levels, expected", [(TELLING, True), (SILENT, False)])
+def test_classes_and_targets_that_the_levels_tell(levels, expected):
+    assert level_tells_the_target(levels, Y, classification=True) is expected
+    target = Y + rng.normal(0, 0.1, N)  # a regression target in the same place
+    assert level_tells_the_target(levels, target, classification=False) is expected
+
+
+def test_halfway_from_the_majority_share_to_perfect_is_the_bar():
+    # four classes (majority share 1/4, bar 5/8): a level that tells class 0 from the
+    # rest scores about 1/4 + 3/4 * 1/3 = 1/2; two that tell classes 0 and 1, about 3/4
+    y = np.arange(N) % 4
+    first = (y == 0) + rng.normal(0, 0.05, N)
+    assert not level_tells_the_target(first[:, None], y, True)
+    assert level_tells_the_target(np.c_[first, (y == 1) + rng.normal(0, 0.05, N)], y, True)
+
+
+def test_too_few_samples_to_cross_validate_split():
+    assert not level_tells_the_target(TELLING[:3], np.array([0, 0, 1]), True)
+    assert not level_tells_the_target(TELLING[:4], Y[:4].astype(float), False)
+
+
+def test_many_sequences_are_checked_on_an_even_sample(monkeypatch):
+    monkeypatch.setattr(level_module, "MAX_CHECKED", 30)
+    fitted = []
+    original = level_module.cross_val_score
+
+    def recording(model, X, y, **kwargs):
+        fitted.append(len(X))
+        return original(model, X, y, **kwargs)
+
+    monkeypatch.setattr(level_module, "cross_val_score", recording)
+    assert level_tells_the_target(TELLING, Y, True) and fitted == [30]
+
+
+def test_a_store_is_checked_in_one_pass_like_the_array(tmp_path):
+    ragged = [rng.normal(size=(int(k), 2)) + 3 * label
+              for k, label in zip(rng.integers(3, 20, N), Y, strict=True)]
+    padded = np.zeros((N, 19, 2), np.float32)
+    lengths = np.array([len(s) for s in ragged])
+    for row, s in zip(padded, ragged, strict=True):
+        row[:len(s)] = s
+    in_memory = Sequences(padded, lengths, 2, "list")
+    streamed = to_sequences(SequenceStore.write(tmp_path / "s", ragged), LSTMClassifier(),
+                            reset=True)
+    assert isinstance(streamed.values, StreamedRows)
+    assert resolve_split_level("auto", in_memory, Y, True) is False  # the class is the level
+    assert resolve_split_level("auto", streamed, Y, True) is False
+    shuffled = rng.permutation(Y)
+    assert resolve_split_level("auto", streamed, shuffled, True) is True

@@ -15,7 +15,7 @@ from sklstm.exceptions import FitInterruptedWarning
 from ..search.helpers import python
 from .faults import InterruptAt, SwallowedCtrlCAt
 
-#: A child process fits for many epochs, printing a fingerprint of the weights after
+#: A child process fits for many epochs, recording a fingerprint of the weights after
 #: every epoch; the parent sends it a real SIGINT in the middle of a later epoch.
 CHILD = textwrap.dedent("""
     import json, sys, time, warnings
@@ -24,21 +24,26 @@ CHILD = textwrap.dedent("""
     from sklstm import LSTMRegressor
 
     class Fingerprint(Callback):
+        pending = None
+
         def on_epoch_begin(self, net, **kwargs):
             self.batch = 0
 
         def on_batch_end(self, net, **kwargs):
-            # wait in the middle of epoch 3 for the parent's SIGINT (sent when it reads
-            # epoch 2's line): on a loaded machine the parent may otherwise read that
-            # line only when a later epoch's end hooks run, where Ctrl-C keeps that
-            # epoch before its fingerprint is printed
+            # an epoch's fingerprint is printed once the next epoch has trained a batch:
+            # printed in its own end hooks, the parent's SIGINT could arrive while the
+            # hooks after it ran (a CI run kept epoch 3 instead of 2); then epoch 3
+            # waits for the SIGINT mid-way
             self.batch += 1
+            if self.batch == 1 and self.pending is not None:
+                print(json.dumps(self.pending), flush=True)
+                self.pending = None
             if len(net.history) == 3 and self.batch == 5:
                 time.sleep(60)
 
         def on_epoch_end(self, net, **kwargs):
             total = float(sum(p.double().sum() for p in net.module_.parameters()))
-            print(json.dumps({"epoch": len(net.history), "weights": total}), flush=True)
+            self.pending = {"epoch": len(net.history), "weights": total}
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(4000, 30, 3)).astype(np.float32)
@@ -63,7 +68,7 @@ def test_a_real_sigint_keeps_the_last_complete_epoch():
         record = json.loads(line)
         if "epoch" in record:
             epochs.append(record)
-            # the next epoch has just begun: interrupt it, once (a press that CPython
+            # the next epoch is under way: interrupt it, once (a press that CPython
             # lost on its way is delivered again by sklstm: CtrlCGuard)
             if record["epoch"] == 2:
                 child.send_signal(signal.SIGINT)

@@ -61,7 +61,7 @@ test split, by:
   linear highway), on the forecast task; ``ar_8``, ``ar_24``, ``ar_48``: the defaults
   with ``ar_window`` 8, 24 or 48 (a window longer than a task's sequences is refused);
   ``ar_auto``: the defaults with ``ar_window="auto"`` (the whole sequence where
-  there are two training sequences per weight of the map, else none);
+  there are four training sequences per weight of the map, else none);
 * ``relative_mean``: the defaults with ``LSTMClassifier(relative="mean")`` (every
   recording centred on its own mean per channel), on the classification tasks;
   ``dropout_0.3``, ``dropout_0.5``: the defaults with that dropout before the head;
@@ -71,8 +71,15 @@ test split, by:
 * ``lstm_only``: the classifier's defaults before its convolutional branch
   (``conv_channels=None, lr=1e-2``, sequences as they are), and ``conv_lr_1e-2``: the
   branch at that rate;
-* ``no_split``: the defaults with ``split_level=False`` (the classifier's defaults
-  before ``split_level="auto"``), ``split``: with ``split_level=True``.
+* ``no_split``: the defaults with ``split_level=False``, ``split``: with
+  ``split_level=True``;
+* ``no_weight_decay``: the classifier's defaults before ``weight_decay=1e-3`` (no L2
+  penalty), ``weight_decay_1e-2``: a penalty ten times the default's, ``adamw_1e-2``:
+  AdamW's decoupled penalty at its own default, 1e-2;
+* ``model_seed_0`` ... ``model_seed_5``: the defaults with ``random_state`` 0 to 5 on
+  every seed's data (the other rows fit with ``random_state=seed``): how much one fit
+  differs from the next; ``no_weight_decay_model_seed_0`` ... ``_5`` the same without
+  the L2 penalty.
 
 A row that does not apply to a task shows ``-``. The packages of ``lstmfcn`` and
 ``dtw_1nn`` are the ``benchmarks`` extra (``pip install 'sklstm[benchmarks]'``, never a
@@ -133,7 +140,7 @@ from sklstm.datasets import (
     make_trending_series,
 )
 from sklstm.preprocessing import SequencePadder, SequenceScaler
-from sklstm.search import selected_trial, tune
+from sklstm.search import selected_params, selected_trial, tune
 from sklstm.training.convergence import STOPPER
 from sklstm.windows import make_window_splitter, make_windows
 
@@ -156,8 +163,8 @@ class GatedPlateauLR(LRScheduler):
 
 GATED_PLATEAU_LR = GatedPlateauLR(**_PLATEAU)
 #: The classifier's defaults before its convolutional branch (issue 17, 2026-12-05),
-#: which read the sequences as they are.
-_LSTM_ONLY = {"conv_channels": None, "lr": 1e-2, "split_level": False}
+#: which read the sequences as they are, without an L2 penalty.
+_LSTM_ONLY = {"conv_channels": None, "lr": 1e-2, "split_level": False, "weight_decay": 0.0}
 #: lr_schedule="constant": the defaults before issue 17 chose "adaptive".
 _BEFORE = {"lr_schedule": "constant", **_LSTM_ONLY}
 ROWS = ("defaults", "tune", "reference", "lstmfcn", "dtw_1nn", "ridge_ar", "naive")
@@ -172,7 +179,7 @@ VARIANTS = {"last": {"pooling": "last"}, "max": {"pooling": "max"},
             "dropout_0.3": {"dropout": 0.3}, "dropout_0.5": {"dropout": 0.5},
             # LSTNet's linear highway (the forecasts against ridge AR)
             "ar_8": {"ar_window": 8}, "ar_24": {"ar_window": 24}, "ar_48": {"ar_window": 48},
-            # the window sized from the data (the whole sequence where there are two
+            # the window sized from the data (the whole sequence where there are four
             # training sequences per weight, else none)
             "ar_auto": {"ar_window": "auto"},
             # subtle_plateau (issue 17): LSTM-FCN's branch at the paper's sizes at full
@@ -185,6 +192,15 @@ VARIANTS = {"last": {"pooling": "last"}, "max": {"pooling": "max"},
             # the classifier's defaults before split_level="auto" (sequences as they
             # are), and the split forced where "auto" would not split
             "no_split": {"split_level": False}, "split": {"split_level": True},
+            # the classifier's defaults before weight_decay=1e-3 (no penalty), a
+            # stronger one, and AdamW's decoupled penalty at AdamW's own default
+            "no_weight_decay": {"weight_decay": 0.0},
+            "weight_decay_1e-2": {"weight_decay": 1e-2},
+            "adamw_1e-2": {"optimizer": "adamw", "weight_decay": 1e-2},
+            # one data set, other model seeds (random_state k: the fit-to-fit spread)
+            **{f"model_seed_{k}": {"random_state": k} for k in range(6)},
+            **{f"no_weight_decay_model_seed_{k}": {"weight_decay": 0.0, "random_state": k}
+               for k in range(6)},
             "conv_128_full": {"conv_channels": 128, "downsample": 1},
             # the defaults before issue 17 (a constant rate, a stop at the first
             # plateau), and the candidates measured against them, each changing those
@@ -305,7 +321,7 @@ def _trend_windows(seed):
 
 def _pipeline(classification, seed, **params):
     estimator = (LSTMClassifier if classification else LSTMRegressor)(
-        random_state=seed, n_threads=1, **params)
+        **{"random_state": seed, "n_threads": 1, **params})
     return Pipeline([("scale", SequenceScaler()), ("lstm", estimator)])
 
 
@@ -331,8 +347,7 @@ def run_tune(task, seed, trials):
                  storage=optuna.storages.InMemoryStorage(), study_name=f"bench-{seed}",
                  sampler=optuna.samplers.TPESampler(seed=seed))
     best = selected_trial(study)
-    params = {**best.params, **best.user_attrs.get("fixed_params", {})}
-    model = clone(pipeline).set_params(**_prefixed(params)).fit(X_train, y_train)
+    model = clone(pipeline).set_params(**selected_params(study, pipeline)).fit(X_train, y_train)
     baseline_folds = study.trials[0].user_attrs.get("fold_scores") or []
     return {"score": model.score(task.X_test, task.y_test), "time": time.perf_counter() - start,
             "best": best.params, "baseline_kept": best.number == 0,
@@ -347,10 +362,6 @@ def run_tune(task, seed, trials):
 def _standard_error(scores):
     """Standard error of the mean of ``scores`` (None for fewer than two)."""
     return float(np.std(scores, ddof=1) / np.sqrt(len(scores))) if len(scores) > 1 else None
-
-
-def _prefixed(params):
-    return {(k if "__" in k else f"lstm__{k}"): v for k, v in params.items()}
 
 
 def run_reference(task, seed, trials):

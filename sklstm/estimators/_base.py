@@ -188,7 +188,8 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         """
         name = type(self).__name__
         params = plain_params(self.get_params(deep=False))
-        checked = check_params(params, name)
+        defaults = plain_params(type(self)().get_params(deep=False))
+        checked = check_params(params, name, defaults)
         if checked["checkpoint"] is not None:  # before any work that the fit could lose
             check_checkpoint_directory(checked["checkpoint"], name)
         if y is None:
@@ -229,8 +230,7 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
             padded=seqs.lengths is not None, trivial_loss=self._trivial_loss(y_train),
             precision=resolve_precision(checked["precision"], device,
                                         checked["optimizer"], name),
-            n_samples=len(y_train), defaults={
-                **plain_params(type(self)().get_params(deep=False)), **PREVIOUS_VALUES},
+            n_samples=len(y_train), defaults={**defaults, **PREVIOUS_VALUES},
             ar_scale=ar_scale)
         check_memory_limit(plan.memory_limit, device, name)
         check_validation_split(plan, y_train, target.get("classes_"))

@@ -78,7 +78,7 @@ PARAMETER_CONSTRAINTS = {
 }
 
 
-def check_params(params, name):
+def check_params(params, name, defaults=None):
     """The parameters as plain values, after the rules between parameters.
 
     Parameters
@@ -87,12 +87,16 @@ def check_params(params, name):
         ``estimator.get_params(deep=False)``, each already valid on its own.
     name : str
         The estimator's class name, for the messages.
+    defaults : dict or None, default=None
+        The estimator class's parameter defaults: a ``weight_decay`` left at its
+        default gives way where it cannot apply (None: every value counts as set).
 
     Returns
     -------
     dict
         A new dict: numpy scalars as Python numbers, ``optimizer`` resolved to its
-        class, ``n_iter_no_change`` taken from a deprecated ``patience``.
+        class, ``n_iter_no_change`` taken from a deprecated ``patience``,
+        ``weight_decay`` 0 where it gives way.
 
     Raises
     ------
@@ -164,12 +168,44 @@ def check_params(params, name):
             "a first fit chose (its batch_size_).")
     p["conv_channels"], p["conv_kernel_sizes"] = _conv_sizes(
         p["conv_channels"], p["conv_kernel_sizes"], name)
-    if p["weight_decay"] and "weight_decay" in (p["optimizer_params"] or {}):
-        raise ValueError(
-            f"{name}: weight_decay={p['weight_decay']} and optimizer_params"
-            f"['weight_decay']={p['optimizer_params']['weight_decay']} both set the L2 "
-            "penalty; give it in one place only.")
+    p["weight_decay"] = _weight_decay(p, (defaults or {}).get("weight_decay", 0.0), name)
     return p
+
+
+def _weight_decay(p, default, name):
+    """The L2 penalty to pass to the optimizer (0: pass none).
+
+    A penalty left at the estimator's default gives way where it cannot apply: to
+    ``optimizer_params['weight_decay']``, and for an optimizer that takes no
+    ``weight_decay`` (LBFGS). One the user set is refused there instead of dropped.
+    """
+    weight_decay, extra = p["weight_decay"], p["optimizer_params"] or {}
+    if not weight_decay:
+        return weight_decay
+    if "weight_decay" in extra:
+        if weight_decay == default:
+            return 0.0
+        raise ValueError(
+            f"{name}: weight_decay={weight_decay} and optimizer_params"
+            f"['weight_decay']={extra['weight_decay']} both set the L2 "
+            "penalty; give it in one place only.")
+    if not _takes(p["optimizer"], "weight_decay"):
+        if weight_decay == default:
+            return 0.0
+        raise ValueError(
+            f"{name}: weight_decay={weight_decay} is an argument {p['optimizer'].__name__} "
+            "does not take; set weight_decay=0 or use an optimizer with an L2 penalty.")
+    return weight_decay
+
+
+def _takes(optimizer, argument):
+    """Whether ``optimizer(...)`` accepts the keyword ``argument``."""
+    try:
+        accepted = inspect.signature(optimizer.__init__).parameters
+    except (TypeError, ValueError):  # pragma: no cover - a builtin without a signature
+        return True
+    return argument in accepted or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
 
 
 def _conv_sizes(channels, kernel_sizes, name):

@@ -113,10 +113,11 @@ class PersistenceMixin:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. the FutureWarning of a deprecated parameter
             validate_estimator_params(type(self)(**params))
+            defaults = plain_params(type(self)().get_params(deep=False))
             try:
-                checked = check_params(params, name)
+                checked = check_params(params, name, defaults)
             except ValueError:  # a custom optimizer that was not saved: any will do to predict
-                checked = check_params({**params, "optimizer": "adam"}, name)
+                checked = check_params({**params, "optimizer": "adam"}, name, defaults)
         try:  # predictions in the arithmetic of the fit, where this device has it
             precision = resolve_precision(checked["precision"], self.device_,
                                           checked["optimizer"], "load")

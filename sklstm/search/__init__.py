@@ -9,7 +9,9 @@
 * :func:`make_objective` is a cross-validated Optuna objective that reports per-epoch
   validation scores so pruners stop bad trials mid-fold.
 * :func:`tune` (and the ``sklstm tune`` command) creates or joins a resumable study on any
-  Optuna storage (:func:`resolve_storage`), with an optional score-vs-cost Pareto search.
+  Optuna storage (:func:`resolve_storage`), with an optional score-vs-cost Pareto search;
+  :func:`selected_trial` picks its result (the estimator's own configuration unless
+  beaten by more than noise) and :func:`selected_params` gives it for the refit.
 
 The Optuna parts need the ``optuna`` extra: ``pip install 'sklstm[optuna]'``. They are
 imported on first use, so :func:`fit_stats_scorers` works without it.
@@ -39,6 +41,7 @@ _LAZY = {
     "make_pruner": "study",
     "run_study": "study",
     "selected_trial": "selection",
+    "selected_params": "selection",
     "TrialBudget": "trial_budget",
     "HeartbeatRDBStorage": "heartbeat",
     "tune": "study",

@@ -12,7 +12,11 @@ against that:
   (:func:`baseline_params`), scored on the same folds as every other;
 * :func:`selected_trial` keeps that baseline unless the best trial beats it, fold by
   fold, by more than the standard error of their paired differences (a one-standard-
-  error rule).
+  error rule); :func:`selected_params` gives its parameters for the refit.
+
+The refit sees all the training data, the folds two thirds of it: what ``"auto"``
+sizes from the number of sequences (``LSTMRegressor``'s ``ar_window``) can differ
+between them; search such a parameter by named values where it matters.
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ from sklearn.model_selection import (
 )
 
 from .._param_validation import plain_value
-from .pipeline import final_estimator
+from .pipeline import final_estimator, final_prefix
 
-__all__ = ["BASELINE", "SMALL_DATA", "baseline_params", "resolve_cv", "selected_trial"]
+__all__ = ["BASELINE", "SMALL_DATA", "baseline_params", "resolve_cv", "selected_params",
+           "selected_trial"]
 
 #: User attribute of the trial that runs the estimator's own configuration.
 BASELINE = "sklstm_baseline"
@@ -174,3 +179,50 @@ def selected_trial(study):
     gains = np.subtract(a, b)
     standard_error = gains.std(ddof=1) / np.sqrt(len(gains))
     return best if gains.mean() > standard_error else baseline
+
+
+def selected_params(study, estimator):
+    """The parameters of :func:`selected_trial`, as ``estimator.set_params`` takes them.
+
+    A trial stores its sampled values under the space's names (``"lr"``, which a
+    Pipeline's final step reads as ``"lstm__lr"``) and the space's fixed values under
+    the full parameter names (user attribute ``fixed_params``); this joins both, with
+    the final step's prefix where a name needs it, for the refit on the whole training
+    set.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        A single-objective study of :func:`~sklstm.search.tune` or
+        :class:`~sklstm.search.CVObjective`.
+    estimator : estimator or Pipeline
+        The estimator that was searched.
+
+    Returns
+    -------
+    dict
+        ``param -> value``.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> from sklearn.base import clone
+    >>> from sklearn.pipeline import Pipeline
+    >>> from sklstm import LSTMClassifier, datasets
+    >>> from sklstm.preprocessing import SequenceScaler
+    >>> from sklstm.search import tune
+    >>> X, y = datasets.make_sequence_classification(60, 5, 2, 2, random_state=0)
+    >>> pipe = Pipeline([("scale", SequenceScaler()),
+    ...                  ("lstm", LSTMClassifier(hidden_size=4, random_state=0))])
+    >>> study = tune(pipe, X, y, n_trials=2, cv=2, storage=optuna.storages.InMemoryStorage(),
+    ...              space={"batch_size": [16, 32], "max_epochs": 2})
+    >>> params = selected_params(study, pipe)
+    >>> sorted(params)
+    ['lstm__batch_size', 'lstm__max_epochs']
+    >>> model = clone(pipe).set_params(**params).fit(X, y)
+    """
+    trial = selected_trial(study)
+    names, prefix = estimator.get_params(deep=True), final_prefix(estimator)
+    params = {name if name in names else prefix + name: value
+              for name, value in trial.params.items()}
+    return {**params, **trial.user_attrs.get("fixed_params", {})}

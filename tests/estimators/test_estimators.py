@@ -173,10 +173,28 @@ def test_warmup_ramps_learning_rate(fitted_pair):
 
 def test_optimizer_params_reach_the_optimizer(fitted_pair):
     est, X, y = fitted_pair
-    est.set_params(optimizer="sgd", optimizer_params={"momentum": 0.9}, weight_decay=1e-3)
+    est.set_params(optimizer="sgd", optimizer_params={"momentum": 0.9}, weight_decay=2e-3)
     group = est.fit(X, y).net_.optimizer_.param_groups[0]
     assert isinstance(est.net_.optimizer_, torch.optim.SGD)
-    assert (group["momentum"], group["weight_decay"]) == (0.9, 1e-3)
+    assert (group["momentum"], group["weight_decay"]) == (0.9, 2e-3)
+
+
+def test_the_default_weight_decay_applies_and_gives_way_where_it_cannot(seq_data, tiny):
+    X, y, _ = seq_data
+    # the classifier's default L2 penalty reaches Adam; the regressor has none
+    assert LSTMClassifier(**tiny).fit(X, y).net_.optimizer_.param_groups[0][
+        "weight_decay"] == 1e-3
+    assert LSTMRegressor(**tiny).fit(X, seq_data[2]).net_.optimizer_.param_groups[0][
+        "weight_decay"] == 0
+    # at its default it gives way to optimizer_params' and to an optimizer without one
+    given = LSTMClassifier(**tiny, optimizer_params={"weight_decay": 0.05}).fit(X, y)
+    assert given.net_.optimizer_.param_groups[0]["weight_decay"] == 0.05
+    lbfgs = dict(optimizer=torch.optim.LBFGS, lr=0.5, optimizer_params={"max_iter": 2})
+    assert isinstance(LSTMClassifier(**{**tiny, **lbfgs}).fit(X, y).net_.optimizer_,
+                      torch.optim.LBFGS)
+    # a penalty the user set is not dropped: refused before training
+    with pytest.raises(ValueError, match="LBFGS does not take; set weight_decay=0"):
+        LSTMClassifier(**{**tiny, **lbfgs}, weight_decay=0.01).fit(X, y)
 
 
 needs_fused_cpu = pytest.mark.skipif(

@@ -61,13 +61,13 @@ def test_the_highway_extrapolates_a_linear_autoregression_past_the_training_rang
 
 
 @pytest.mark.parametrize("data, n, window", [
-    (X, N, T),  # 2 x 10 steps x 2 features <= 96 sequences: every step
-    (X, 2 * T * 2, T),  # exactly two sequences per weight
-    (X, 2 * T * 2 - 1, None),  # one sequence fewer: none
+    (X, N, T),  # 4 x 10 steps x 2 features <= 96 sequences: every step
+    (X, 4 * T * 2, T),  # exactly four sequences per weight
+    (X, 4 * T * 2 - 1, None),  # one sequence fewer: none
     ([x[: 4 + i % 7] for i, x in enumerate(X)], N, 4),  # ragged: the shortest
     (X[:, :, :1], N, T),  # one feature
-], ids=["whole", "two-per-weight", "too-few", "ragged", "univariate"])
-def test_auto_spans_the_shortest_sequence_where_there_are_two_sequences_per_weight(
+], ids=["whole", "four-per-weight", "too-few", "ragged", "univariate"])
+def test_auto_spans_the_shortest_sequence_where_there_are_four_sequences_per_weight(
         data, n, window):
     est = LSTMRegressor(**TINY).fit(data[:n], Y[:n])  # ar_window="auto": the default
     assert est.ar_window == "auto" and est.ar_window_ == window
@@ -77,7 +77,7 @@ def test_auto_spans_the_shortest_sequence_where_there_are_two_sequences_per_weig
 
 
 def test_auto_counts_the_steps_the_network_reads_and_no_highway_for_tokens():
-    # downsample=3: 10 steps -> 4 read, 2 x 4 x 2 <= 96
+    # downsample=3: 10 steps -> 4 read, 4 x 4 x 2 <= 96
     assert LSTMRegressor(**TINY, downsample=3).fit(X, Y).ar_window_ == 4
     assert LSTMClassifier(**TINY, ar_window="auto", seq_len=6).fit(X, Y > 0).ar_window_ == 6
     ids = np.random.default_rng(1).integers(1, 6, size=(N, T))

@@ -6,6 +6,7 @@ import numpy as np
 import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from sklearn.base import clone
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.search import (
@@ -15,7 +16,9 @@ from sklstm.search import (
     load_space,
     make_objective,
     resolve_space,
+    selected_params,
     suggest_params,
+    tune,
 )
 from sklstm.search.selection import BASELINE, baseline_params, selected_trial
 
@@ -177,3 +180,16 @@ def test_the_baseline_is_kept_unless_beaten_by_more_than_noise(other, kept):
     study = _study_with([0.80, 0.80, 0.80, 0.80], other)
     assert study.best_trial.number == 1
     assert (selected_trial(study).number == 0) is kept
+
+
+def test_selected_params_refit_the_pipeline_with_what_the_search_chose(pipeline, data):
+    # sampled names of the LSTM (no prefix) and of another step (prefixed), and a fixed
+    # value, all come back as the Pipeline's parameters
+    space = {"lr": [0.03], "scale__method": ["minmax"], "max_epochs": 3}
+    study = tune(pipeline, *data, n_trials=1, cv=2, space=space,
+                 storage=optuna.storages.InMemoryStorage())
+    params = selected_params(study, pipeline)
+    assert params == {"lstm__lr": 0.03, "scale__method": "minmax", "lstm__max_epochs": 3}
+    model = clone(pipeline).set_params(**params).fit(*data)
+    assert model.named_steps["lstm"].max_epochs == 3 and model.named_steps["lstm"].lr == 0.03
+    assert model.named_steps["scale"].method == "minmax"

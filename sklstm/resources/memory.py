@@ -57,7 +57,9 @@ class PeakMemory:
     >>> import torch
     >>> with PeakMemory(torch.device("cpu")) as mem:
     ...     x = torch.ones(10_000_000)  # 40 MB
-    >>> mem.peak is None or 40_000_000 <= mem.peak < 44_000_000  # None off Linux
+    >>> # about 40 MB; None off Linux. The resident set is the whole process's, so what
+    >>> # other threads allocate or free meanwhile moves it (a loose bound here)
+    >>> mem.peak is None or 30_000_000 < mem.peak < 100_000_000
     True
     """
 

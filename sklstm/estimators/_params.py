@@ -200,12 +200,20 @@ def _weight_decay(p, default, name):
 
 def _takes(optimizer, argument):
     """Whether ``optimizer(...)`` accepts the keyword ``argument``."""
+    accepted = _arguments(optimizer)
+    return accepted is None or argument in accepted
+
+
+def _arguments(optimizer):
+    """The names ``optimizer.__init__`` takes; None when it takes any (``**kwargs``) or
+    has no signature to read."""
     try:
         accepted = inspect.signature(optimizer.__init__).parameters
     except (TypeError, ValueError):  # pragma: no cover - a builtin without a signature
-        return True
-    return argument in accepted or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return None
+    return list(accepted)
 
 
 def _conv_sizes(channels, kernel_sizes, name):
@@ -283,12 +291,8 @@ def _check_optimizer_params(optimizer, optimizer_params, name):
     if "params" in params:
         raise ValueError(f"{name}: optimizer_params must not contain 'params': the estimator "
                          "passes the network's parameters to the optimizer itself.")
-    try:
-        signature = inspect.signature(optimizer.__init__)
-    except (TypeError, ValueError):  # pragma: no cover - a builtin without a signature
-        return
-    accepted = signature.parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+    accepted = _arguments(optimizer)
+    if accepted is None:
         return
     unknown = sorted(set(params) - set(accepted))
     if unknown:

@@ -166,11 +166,12 @@ def _where_the_data_live(base, batches):
     The order is drawn on the host (the loader's generator is a CPU generator, so a
     seed gives the same order on every device); copying each batch's indices to the
     device would make every batch wait for a host-to-device copy, so the epoch's
-    indices go in one pinned, non-blocking copy. Padded data keep host indices: their
-    lengths stay on the CPU, where ``pack_padded_sequence`` wants them.
+    indices go in one pinned, non-blocking copy. Padded data alike: their batches'
+    lengths were read from the host's indices before (:func:`_batch_lengths`), so no
+    batch needs its indices on the host.
     """
     if (not batches or isinstance(batches[0], slice)
-            or not getattr(base, "on_accelerator", False) or base.lengths is not None):
+            or not getattr(base, "on_accelerator", False)):
         return batches
     device = base.X.device
     order = torch.cat(batches).pin_memory().to(device, non_blocking=True)

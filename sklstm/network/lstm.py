@@ -13,7 +13,8 @@ densely instead:
 * backward direction (``bidirectional=True``): each sequence is reversed within
   its own length, so the reverse pass also starts at the true last step. This
   needs the layers run one by one with :func:`torch.lstm`, which is done on the
-  CPU; other devices keep packing, which cuDNN runs fused.
+  CPU; other devices keep packing, which cuDNN runs fused
+  (:mod:`~sklstm.network.packing`: packed without a host-device wait).
 
 The same holds for every step's output, which the readouts of
 :mod:`~sklstm.network.pooling` read (``pooling`` other than ``"last"``): padded
@@ -29,11 +30,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torch.nn import functional as F
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..resources.device import copy_to
 from .conv import ConvBranch
 from .level import split_level
+from .packing import pack, unpack
 from .pooling import TimePooling
 from .recurrence import Recurrence
 
@@ -303,8 +304,7 @@ class LSTMNetwork(nn.Module):
             forward_last = out[torch.arange(len(out)), lengths - 1, :size]
             # the reverse pass ends at step 0 once its output is put back in order
             return torch.cat([forward_last, out[:, 0, size:]], dim=1)
-        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        return self._final_state(run(packed)[1][0])
+        return self._final_state(run(pack(x, lengths))[1][0])
 
     def _all_steps(self, run, x, lengths):
         """Top-layer outputs of every step, ``(batch, n_timesteps, channels)``, the LSTM
@@ -313,9 +313,7 @@ class LSTMNetwork(nn.Module):
             return run(x)[0]  # forward: padding comes after the real steps
         if x.device.type == "cpu":
             return self._bidirectional_padded(run, x, lengths)
-        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        return pad_packed_sequence(run(packed)[0], batch_first=True,
-                                   total_length=x.shape[1])[0]
+        return unpack(run(pack(x, lengths))[0], x.shape[1])
 
     def _final_state(self, h_n):
         """Top-layer final hidden state(s) from ``h_n`` (layers * directions, batch, hidden)."""

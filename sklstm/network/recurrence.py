@@ -22,7 +22,9 @@ from torch.func import functional_call
 from torch.nn import functional as F
 from torch.nn.utils.rnn import PackedSequence
 
-__all__ = ["Recurrence"]
+from ..resources.concurrency import fits_run_concurrently
+
+__all__ = ["Recurrence", "weight_note_unsaid"]
 
 #: cuDNN's warning when an LSTM's weights are not its one flattened buffer (torch's
 #: ``WEIGHT_FORMAT_WARN`` of ``aten/src/ATen/native/cudnn/RNN.cpp``).
@@ -141,13 +143,29 @@ class Recurrence:
         """Around the LSTM run with weights of the network's own (bfloat16 copies, or one
         layer's): autocast off while it runs in bfloat16, and cuDNN's note that such
         weights are gathered into one buffer per call left unsaid (they are, by design:
-        torch copies them, a small cost beside the step). On the CPU, which has no such
-        warning, the warning filters are left alone (``catch_warnings`` would make
-        warnings shown once show again)."""
-        quiet = self.device_type != "cpu"
-        with warnings.catch_warnings() if quiet else nullcontext():
-            if quiet:
-                warnings.filterwarnings("ignore", message=_WEIGHT_FORMAT_WARNING)
+        torch copies them, a small cost beside the step; :func:`weight_note_unsaid`).
+        On the CPU, which has no such warning, the warning filters are left alone
+        (``catch_warnings`` would make warnings shown once show again). Neither while
+        fits run in threads: the filters are the process's, and threads entering and
+        leaving ``catch_warnings`` in turn restore each other's (the search's block
+        leaves the note unsaid instead, :func:`sklstm.search.concurrent_fits`)."""
+        quiet = self.device_type != "cpu" and not fits_run_concurrently()
+        with weight_note_unsaid() if quiet else nullcontext():
             with (torch.autocast(self.device_type, enabled=False) if self.cast
                   else nullcontext()):
                 yield
+
+
+@contextmanager
+def weight_note_unsaid():
+    """Leave cuDNN's note on an LSTM's weights that are not its one flattened buffer
+    ("RNN module weights are not part of single contiguous chunk...") unsaid in the
+    block; other warnings are shown as before.
+
+    Yields
+    ------
+    None
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_WEIGHT_FORMAT_WARNING)
+        yield

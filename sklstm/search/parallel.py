@@ -26,6 +26,7 @@ from contextlib import contextmanager
 
 import joblib
 
+from ..network.recurrence import weight_note_unsaid
 from ..resources.concurrency import fits_in_threads
 
 __all__ = ["concurrent_fits"]
@@ -80,5 +81,9 @@ def concurrent_fits(n_jobs=None):
     ...     sorted(search.fit(X, y).best_params_)
     ['batch_size']
     """
-    with fits_in_threads(), joblib.parallel_config(backend="threading", n_jobs=n_jobs):
+    # (cuDNN's note on the network's own weights, which a fit alone leaves unsaid around
+    # each LSTM call, is left unsaid here for the whole block: threads must not swap
+    # the process's warning filters, sklstm.network.recurrence)
+    with (fits_in_threads(), weight_note_unsaid(),
+          joblib.parallel_config(backend="threading", n_jobs=n_jobs)):
         yield

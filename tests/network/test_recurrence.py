@@ -10,6 +10,8 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from sklstm import LSTMClassifier
 from sklstm.network.recurrence import Recurrence
+from sklstm.resources.concurrency import fits_in_threads
+from sklstm.search import concurrent_fits
 
 from ..settings import TINY, requires_cuda, skip_without_bf16
 
@@ -61,17 +63,37 @@ def test_evaluation_and_a_single_layer_keep_nn_lstm_s_own_call(monkeypatch):
         Recurrence(nn.LSTM(3, 5, num_layers=2, dropout=0.4, batch_first=True), "cuda")(x)
 
 
-def test_cudnn_s_note_on_weights_of_the_network_s_own_is_left_unsaid(recwarn):
+def _cudnn_s_note():
     # (torch's WEIGHT_FORMAT_WARN, raised by cuDNN for a layer's or a cast's weights)
+    warnings.warn("RNN module weights are not part of single contiguous chunk of memory. "
+                  "This means they need to be compacted at every call", UserWarning,
+                  stacklevel=1)
+
+
+def test_cudnn_s_note_on_weights_of_the_network_s_own_is_left_unsaid(recwarn):
     with Recurrence(nn.LSTM(3, 5), "cuda")._own_dtype():
-        warnings.warn("RNN module weights are not part of single contiguous chunk of memory. "
-                      "This means they need to be compacted at every call", UserWarning,
-                      stacklevel=1)
+        _cudnn_s_note()
     warnings.warn("another warning", UserWarning, stacklevel=1)
     assert [str(w.message) for w in recwarn] == ["another warning"]
     filters = warnings.filters  # on the CPU, which has no such note, they are left alone
     with Recurrence(nn.LSTM(3, 5), "cpu")._own_dtype():
         assert warnings.filters is filters
+
+
+def test_fits_in_threads_leave_the_warning_filters_to_the_search_s_block(recwarn):
+    # the filters are the process's: a fit in a thread that swapped them at every LSTM
+    # call would restore another thread's (lost records, a filter left behind)
+    with fits_in_threads():
+        filters = warnings.filters
+        with Recurrence(nn.LSTM(3, 5), "cuda")._own_dtype():
+            assert warnings.filters is filters
+    with concurrent_fits():  # the block leaves the note unsaid, once for all its fits
+        filters = warnings.filters
+        with Recurrence(nn.LSTM(3, 5), "cuda")._own_dtype():
+            assert warnings.filters is filters
+            _cudnn_s_note()
+    _cudnn_s_note()  # (after the block it is said again)
+    assert len(recwarn) == 1 and "contiguous chunk" in str(recwarn[0].message)
 
 
 @requires_cuda

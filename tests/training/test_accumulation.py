@@ -14,6 +14,12 @@ from ..settings import NO_BATCH_NORM, ON_CUDA
 
 N = 53  # not divisible by any B or B*k below: every epoch ends with a short batch
 B = 4
+#: Relative tolerance of accumulated micro-batches against the large batch. On the CPU
+#: they are within 1.2e-5 (the regressor, whose autoregressive highway amplifies the
+#: last bits most: a relative change of 1e-6 in the input moves its predictions by
+#: 3e-5, the LSTM alone by 6e-6). On CUDA cuDNN's kernels round with the batch's shape
+#: (9.4e-6 measured on an H200), so 1e-3 there: an estimate, not yet run on a GPU.
+RTOL = 1e-3 if ON_CUDA else 1e-4
 
 
 @pytest.fixture(params=["classifier", "regressor"])
@@ -40,7 +46,7 @@ def test_accumulation_equals_large_batch(problem, k, gradient_clip):
     big = _fit(Estimator, X, y, batch_size=B * k, gradient_clip=gradient_clip)
     acc = _fit(Estimator, X, y, batch_size=B, accumulation_steps=k,
                gradient_clip=gradient_clip)
-    assert_allclose(getattr(acc, method)(X), getattr(big, method)(X), rtol=1e-4, atol=1e-6)
+    assert_allclose(getattr(acc, method)(X), getattr(big, method)(X), rtol=RTOL, atol=1e-6)
     expected_updates = 3 * math.ceil(N / (B * k))
     assert acc.n_updates_ == big.n_updates_ == expected_updates
     assert acc.effective_batch_size_ == big.effective_batch_size_ == B * k
@@ -51,7 +57,8 @@ def test_equivalence_test_is_sensitive(problem):
     Estimator, X, y, method = problem
     small = _fit(Estimator, X, y, batch_size=B)
     big = _fit(Estimator, X, y, batch_size=B * 2)
-    assert not np.allclose(getattr(small, method)(X), getattr(big, method)(X), atol=1e-4)
+    assert not np.allclose(getattr(small, method)(X), getattr(big, method)(X), rtol=RTOL,
+                           atol=1e-4)
 
 
 class _GradCalls(Callback):

@@ -20,12 +20,24 @@ import numpy as np
 import pytest
 import torch
 from skorch.callbacks import Callback
+from torch.utils._python_dispatch import TorchDispatchMode  # (torch documents this path)
 
 from sklstm import LSTMClassifier, LSTMRegressor
+
+from ..settings import requires_cuda, skip_without_bf16
 
 #: torch.Tensor methods that hand a tensor's value to Python.
 CONVERSIONS = ("item", "tolist", "numpy", "__float__", "__int__", "__bool__", "__index__",
                "cpu")
+
+#: torch operators that make the host wait for a CUDA device: their result's size or a
+#: value depends on the data (torch's sync debug mode warns on the same calls;
+#: ``_local_scalar_dense`` is every ``item``/``float``/``bool`` of a tensor).
+SYNCING_OPS = frozenset({"_local_scalar_dense", "nonzero", "argwhere", "masked_select",
+                         "_unique", "_unique2", "unique_dim", "unique_consecutive",
+                         "repeat_interleave", "is_nonzero", "equal", "bincount"})
+#: ... and these, where one of the indices is a boolean mask (a ``nonzero`` inside).
+MASKED_OPS = frozenset({"index", "index_put", "index_put_"})
 
 N, STEPS, FEATURES = 96, 6, 3
 
@@ -87,6 +99,40 @@ class ConversionCounter:
         self.on = False
 
 
+class SyncingOpCounter(TorchDispatchMode):
+    """Counts the calls of :data:`SYNCING_OPS` (and masked :data:`MASKED_OPS`) while
+    on, with the sklstm or skorch line they came from. The mode is entered around the
+    whole fit (a dispatch mode is the thread's), the window only switches it on."""
+
+    def __init__(self):
+        super().__init__()
+        self.on = False
+        self.calls = collections.Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        name = func.overloadpacket.__name__
+        if self.on and (name in SYNCING_OPS or (name in MASKED_OPS and _masked(args[1]))):
+            self.calls[f"{name} at {_caller()}"] += 1
+        return func(*args, **(kwargs or {}))
+
+    def start(self):
+        self.on = True
+
+    def stop(self):
+        self.on = False
+
+
+def _masked(indices):
+    return any(index is not None and index.dtype == torch.bool for index in indices)
+
+
+def _caller():
+    """The innermost line of sklstm or skorch on the stack (the call to blame)."""
+    ours = [frame for frame in traceback.extract_stack()
+            if "sklstm" in frame.filename or "skorch" in frame.filename]
+    return f"{ours[-1].filename}:{ours[-1].lineno}" if ours else "?"
+
+
 def _data():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(N, STEPS, FEATURES)).astype(np.float32)
@@ -99,6 +145,8 @@ LENGTHS = np.random.default_rng(1).integers(2, STEPS + 1, N)
 X_RAGGED = [x[:n] for x, n in zip(X, LENGTHS, strict=True)]
 
 CASES = {
+    # the classifier's defaults run its convolutional branch and the split level, the
+    # regressor's its autoregressive highway (``ar_window="auto"``): the paths users get
     "plain": (LSTMClassifier, dict(batch_size=8), Y),
     "accumulation": (LSTMClassifier, dict(batch_size=8, accumulation_steps=2), Y),
     "gradient_clip": (LSTMClassifier, dict(batch_size=8, gradient_clip=1.0), Y),
@@ -116,6 +164,11 @@ CASES = {
     "ragged_concat_conv": (LSTMClassifier, dict(
         batch_size=8, pooling="concat", conv_channels=(2,), conv_kernel_sizes=(2,)), Y,
         X_RAGGED),
+    "regressor_relative": (LSTMRegressor, dict(batch_size=8, relative="last"), Y_REG),
+    "downsample": (LSTMClassifier, dict(batch_size=8, downsample=2), Y),
+    # off the CPU stacked layers with dropout run one layer at a time (sklstm.network.recurrence)
+    "stacked_dropout": (LSTMClassifier, dict(batch_size=8, num_layers=2, dropout=0.3), Y),
+    "bf16": (LSTMClassifier, dict(batch_size=8, precision="bf16"), Y),
 }
 
 
@@ -130,42 +183,64 @@ def _fit(cls, params, y, start, stop, X=X):
 @pytest.mark.parametrize("case", list(CASES))
 def test_no_tensor_is_read_during_training_batches(monkeypatch, case):
     cls, params, y, *data = CASES[case]
-    counter = ConversionCounter(monkeypatch)
+    conversions, operators = ConversionCounter(monkeypatch), SyncingOpCounter()
+
+    def start():
+        conversions.start()
+        operators.start()
+
+    def stop():
+        conversions.stop()
+        operators.stop()
+
     # (functions, not bound methods: the estimator deep-copies its callbacks)
-    est = _fit(cls, params, y, lambda: counter.start(), lambda: counter.stop(), *data)
+    with operators:
+        est = _fit(cls, params, y, lambda: start(), lambda: stop(), *data)
     # the losses are still there, as floats, one per training step
     rows = [row for row in est.history_[0]["batches"] if "train_loss" in row]
     assert len(rows) >= 5 and all(isinstance(row["train_loss"], float) for row in rows)
-    assert dict(counter.calls) == {}, (
-        f"{sum(counter.calls.values()) / (len(rows) - 1):.2f} conversions per batch")
+    found = {**conversions.calls, **operators.calls}
+    assert found == {}, f"{sum(found.values()) / (len(rows) - 1):.2f} reads per batch"
 
 
-def test_the_counter_sees_a_conversion(monkeypatch):
-    """The test above can fail: a callback that reads the loss every batch is counted."""
+READS = {
+    "conversion": lambda loss: loss.item(),
+    "boolean_mask": lambda loss: loss.reshape(1)[loss.reshape(1) > 0],
+    "nonzero": lambda loss: torch.nonzero(loss.reshape(1)),
+}
+
+
+@pytest.mark.parametrize("read", list(READS))
+def test_the_counters_see_a_read(monkeypatch, read):
+    """The test above can fail: a callback that reads the loss every batch is counted,
+    by the conversion counter or by the operator counter."""
 
     class ReadsLoss(Callback):
         def on_batch_end(self, net, loss=None, **kwargs):
             if loss is not None:
-                loss.item()
+                READS[read](loss.detach())
 
-    counter = ConversionCounter(monkeypatch)
+    counters = ConversionCounter(monkeypatch), SyncingOpCounter()
+    window = BatchWindow(lambda: [c.start() for c in counters],
+                         lambda: [c.stop() for c in counters])
     est = LSTMClassifier(hidden_size=4, max_epochs=1, tol=None, random_state=0, n_threads=1,
                          device="cpu", batch_size=8,
-                         callbacks=[ReadsLoss(),  # (before the window closes)
-                                    BatchWindow(lambda: counter.start(), lambda: counter.stop())])
-    with warnings.catch_warnings():
+                         callbacks=[ReadsLoss(), window])  # (before the window closes)
+    with warnings.catch_warnings(), counters[1]:
         warnings.simplefilter("ignore")
         est.fit(X, Y)
-    assert sum(counter.calls.values()) >= len(est.history_[0]["batches"]) - 1
+    counted = sum(counters[0 if read == "conversion" else 1].calls.values())
+    assert counted >= len(est.history_[0]["batches"]) - 1
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-@pytest.mark.parametrize("case", ["plain", "accumulation", "gradient_clip", "ragged",
-                                  "ragged_accumulation"])
+@requires_cuda
+@pytest.mark.parametrize("case", list(CASES))
 def test_no_host_device_sync_during_training_batches(case):
     """torch's sync detector ("warn") from the second training batch to the last: every
     synchronizing call it reports there is counted, with where it came from."""
     cls, params, y, *data = CASES[case]
+    if params.get("precision") == "bf16":
+        skip_without_bf16("cuda")
     caught = []
 
     def start():

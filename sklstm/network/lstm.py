@@ -34,7 +34,7 @@ from torch.nn import functional as F
 from ..resources.device import copy_to
 from .conv import ConvBranch
 from .level import split_level
-from .packing import pack, unpack
+from .packing import pack, runs_packed, unpack
 from .pooling import TimePooling
 from .recurrence import Recurrence
 
@@ -298,7 +298,7 @@ class LSTMNetwork(nn.Module):
             out, _ = run(x)
             steps = copy_to(lengths - 1, out.device)
             return out[torch.arange(len(out), device=out.device), steps]
-        if x.device.type == "cpu":
+        if not runs_packed(x):
             out = self._bidirectional_padded(run, x, lengths)
             size = self.lstm.hidden_size
             forward_last = out[torch.arange(len(out)), lengths - 1, :size]
@@ -311,7 +311,7 @@ class LSTMNetwork(nn.Module):
         run by ``run``; padded steps hold values the readouts mask out."""
         if lengths is None or not self.lstm.bidirectional:
             return run(x)[0]  # forward: padding comes after the real steps
-        if x.device.type == "cpu":
+        if not runs_packed(x):
             return self._bidirectional_padded(run, x, lengths)
         return unpack(run(pack(x, lengths))[0], x.shape[1])
 

@@ -17,7 +17,15 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from ..resources.device import copy_to
 
-__all__ = ["pack", "unpack"]
+__all__ = ["pack", "runs_packed", "unpack"]
+
+
+def runs_packed(x):
+    """Whether a bidirectional LSTM runs the padded batch ``x`` packed: off the CPU, where
+    cuDNN runs packed sequences fused (on the CPU the packed kernel is unfused and its
+    backward pass about ten times slower, so the network runs padded batches densely
+    there, :mod:`sklstm.network.lstm`)."""
+    return x.device.type != "cpu"
 
 
 def pack(x, lengths):

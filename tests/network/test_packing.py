@@ -5,6 +5,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+import sklstm.network.lstm as lstm_module
+from sklstm.network import LSTMNetwork
 from sklstm.network.packing import pack, unpack
 from sklstm.network.recurrence import Recurrence
 
@@ -48,3 +50,29 @@ def test_the_order_is_the_host_s_and_goes_with_the_packed_sequence():
     assert packed.sorted_indices.tolist() == [1, 4, 0, 3, 5, 2]  # stable: ties keep order
     assert packed.unsorted_indices[packed.sorted_indices].tolist() == list(range(6))
     assert packed.batch_sizes.tolist() == [6, 6, 5, 4, 4, 2, 2]
+
+
+@pytest.mark.parametrize("pooling", ["last", "mean", "concat"])
+def test_the_network_s_packed_path_gives_its_dense_path_s_outputs(monkeypatch, pooling):
+    # The path another device takes (a bidirectional LSTM over padded batches, packed),
+    # run here on the CPU, against the CPU's own (the layers run densely, each sequence
+    # reversed within its length): the same outputs and gradients to float rounding
+    # (another kernel), in training (no dropout: the two draw masks of other shapes).
+    torch.manual_seed(0)
+    net = LSTMNetwork(3, 2, hidden_size=4, num_layers=2, bidirectional=True,
+                      pooling=pooling)
+    x = torch.randn(len(LENGTHS), 7, 3)
+
+    def outputs_and_gradients():
+        out = net(x, LENGTHS)
+        return [out, *torch.autograd.grad(out.pow(2).sum(), list(net.parameters()))]
+
+    dense = outputs_and_gradients()
+    monkeypatch.setattr(lstm_module, "runs_packed", lambda x: True)
+    packed = outputs_and_gradients()
+    for a, b in zip(packed, dense, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    monkeypatch.setattr(lstm_module, "unpack", lambda out, total_length: torch.flip(
+        unpack(out, total_length), [0]))  # (the comparison can fail: rows out of order)
+    if pooling != "last":
+        assert not torch.allclose(outputs_and_gradients()[0], dense[0])

@@ -12,7 +12,9 @@
 # the checkout must bring it along); they are installed first, without the network.
 # COMMIT=<sha> names the commit where the checkout has no .git. N_WORKERS sets
 # pytest-xdist's workers (default: the CPU count). Every step has its own timeout, so
-# that a hung step leaves time for the rest and for a second run.
+# that a hung step leaves time for the rest and for a second run: at most 1.5 + 2.5 + 5.9
+# minutes (the wheels, gpu_check, the suite); expected about 6 (the suite took 143 s with
+# 16 workers on 2026-12-04, when it was 60 % of today's size and ran no examples).
 #
 # DRY_RUN=1 runs every step on a machine without a GPU, to check the script itself:
 # gpu_check.py --device cpu --quick, the device tests only, and the record written to
@@ -48,9 +50,9 @@ fi
 # it may write: the tests that start a child Python then import them too (with only
 # PYTHONPATH, two of them could not import skorch on 2026-12-04)
 if compgen -G ".whl/*.whl" > /dev/null; then
-    if ! timeout 120 "$PY" -m pip install -q --no-index --no-deps --no-compile \
+    if ! timeout 45 "$PY" -m pip install -q --no-index --no-deps --no-compile \
             --no-cache-dir .whl/*.whl > "$OUT/pip.log" 2>&1; then
-        timeout 120 "$PY" -m pip install -q --no-index --no-deps --no-compile \
+        timeout 45 "$PY" -m pip install -q --no-index --no-deps --no-compile \
             --no-cache-dir --upgrade --target /tmp/site .whl/*.whl >> "$OUT/pip.log" 2>&1 \
             || { echo "installing .whl/ failed: $OUT/pip.log" >&2; exit 1; }
         export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
@@ -60,7 +62,7 @@ export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
 "$PY" -c "import sklstm, skorch" || { echo "sklstm or skorch does not import" >&2; exit 1; }
 
 # 2. the CUDA paths, figure by figure
-timeout 180 "$PY" benchmarks/gpu_check.py ${CHECK_ARGS[@]+"${CHECK_ARGS[@]}"} \
+timeout 150 "$PY" benchmarks/gpu_check.py ${CHECK_ARGS[@]+"${CHECK_ARGS[@]}"} \
     --out "$OUT/gpu_check.md" > "$OUT/gpu_check.log" 2>&1
 CHECK_RC=$?
 
@@ -70,7 +72,7 @@ IGNORE=()
 if ! "$PY" -c "import numpydoc" 2> /dev/null; then
     IGNORE=(--ignore=tests/test_docstrings.py)
 fi
-timeout 280 "$PY" -m pytest -n "$N_WORKERS" -p no:cacheprovider -v --tb=line -ra \
+timeout 355 "$PY" -m pytest -n "$N_WORKERS" -p no:cacheprovider -v --tb=line -ra \
     ${IGNORE[@]+"${IGNORE[@]}"} ${TESTS[@]+"${TESTS[@]}"} > "$OUT/tests.log" 2>&1
 TESTS_RC=$?
 CLOSING=$(grep -E "^=+ .*(passed|failed|error).* in [0-9.]+s" "$OUT/tests.log" | tail -1)

@@ -48,7 +48,9 @@ print(f"test windows {X_test.shape}, first forecast starts at {t_test[0]}")
 # without it the last training windows would hold validation targets.
 cv = make_window_splitter(n_splits=3, horizon=HORIZON)
 print(cv)
-model = LSTMRegressor(hidden_size=32, max_epochs=15, lr=0.005, batch_size=32,
+# (a fixed budget of 15 epochs for every candidate, ``tol=None``: no stopping rule, so no
+# fit warns that it did not converge within it)
+model = LSTMRegressor(hidden_size=32, max_epochs=15, tol=None, lr=0.005, batch_size=32,
                       n_threads=1, random_state=0)
 search = GridSearchCV(model, {"seq_len": [6, 12, 24, 48]}, cv=cv,
                       scoring="neg_mean_absolute_error", n_jobs=2).fit(X_train, y_train)

@@ -28,8 +28,10 @@ X, y = make_sequence_classification(n_samples=300, n_timesteps=40, n_features=3,
                                     noise=0.5, random_state=0)
 pipe = Pipeline([
     ("scale", SequenceScaler()),
-    ("lstm", LSTMClassifier(max_epochs=6, lr=3e-3, lr_scaling="sqrt", random_state=0,
-                            n_threads=1)),
+    # a fixed budget of 6 epochs per trial (tol=None: no stopping rule, no warning that
+    # a fit did not converge within it)
+    ("lstm", LSTMClassifier(max_epochs=6, tol=None, lr=3e-3, lr_scaling="sqrt",
+                            random_state=0, n_threads=1)),
 ])
 pipe.fit(X[:32], y[:32])  # first fit of a process imports part of torch: keep it untimed
 

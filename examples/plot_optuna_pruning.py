@@ -33,7 +33,9 @@ X, y = make_sequence_classification(n_samples=300, n_timesteps=30, n_features=3,
                                     n_classes=3, noise=0.5, random_state=0)
 pipe = Pipeline([
     ("scale", SequenceScaler()),
-    ("lstm", LSTMClassifier(max_epochs=8, random_state=0, n_threads=1)),
+    # a fixed budget of 8 epochs per trial, cut short by the pruner (tol=None: no
+    # stopping rule, no warning that a fit did not converge within it)
+    ("lstm", LSTMClassifier(max_epochs=8, tol=None, random_state=0, n_threads=1)),
 ])
 
 # %%

@@ -72,7 +72,9 @@ print(f"bag of words, held-out accuracy: {bow_accuracy:.3f}")
 # A model this small runs fastest on one CPU thread (``n_threads=1``): several
 # threads cost more in synchronisation than they save. The two cores are used
 # by running two fits at a time (``n_jobs=2``) instead.
-lstm = LSTMClassifier(embedding_dim=16, hidden_size=32, max_epochs=10, lr=0.01,
+# (a fixed budget of 10 epochs for every candidate, tol=None: no stopping rule, so no
+# fit warns that it did not converge within it)
+lstm = LSTMClassifier(embedding_dim=16, hidden_size=32, max_epochs=10, tol=None, lr=0.01,
                       lr_scaling="sqrt", base_batch_size=32, n_threads=1, random_state=0,
                       conv_channels=None)  # the LSTM alone, at its rate
 grid = {"batch_size": [32, 128], "seq_len": [8, None]}

@@ -88,8 +88,9 @@ PARAMETERS = """\
         at or below 1e-6 (or at ``max_epochs``). A fit never stops earlier than
         with ``"constant"``, which keeps ``lr`` (after ``lr_scaling`` and
         ``warmup_epochs``) for the whole fit and stops at the first plateau, as
-        earlier versions of sklstm did. Chosen by the small-data benchmark (see
-        the performance page of the docs).
+        earlier versions of sklstm did. With ``tol=None`` there is no convergence
+        rule, so no plateau either: the rate stays as with ``"constant"``. Chosen
+        by the small-data benchmark (see the performance page of the docs).
     optimizer : {"adam", "adamw", "sgd", "rmsprop", "adagrad"} or torch.optim.Optimizer subclass, \
 default="adam"
         First-order optimizer. Adam and AdamW use torch's fused kernel

@@ -1,5 +1,7 @@
 """Shared test settings and data."""
 
+import signal
+
 import numpy as np
 import pytest
 import torch
@@ -25,3 +27,11 @@ def seq_data():
     y_reg = X[:, -3:, 0].sum(axis=1)
     y_class = np.where(y_reg > 0, "up", "down")
     return X, y_class, y_reg
+
+
+@pytest.fixture
+def default_ctrl_c():
+    """Python's own SIGINT handler for the test (a test worker may have another)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

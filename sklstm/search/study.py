@@ -19,6 +19,7 @@ from optuna.pruners import (
     SuccessiveHalvingPruner,
 )
 
+from ..training.interrupts import CtrlCGuard
 from .metrics import check_multi_objective
 from .objective import checked_objective
 from .report import ProgressBar
@@ -265,9 +266,15 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
         bar = ProgressBar(study, n_trials)
         callbacks.append(bar)
     if budget is not None:
-        callbacks.append(budget)  # last: the claim is held only until the next trial exists
+        callbacks.append(budget)  # the claim is held only until the next trial exists
+    # a Ctrl-C whose KeyboardInterrupt other code replaced (Optuna's journal lock, while
+    # a trial writes to it) failed that trial as an error and the search went on: the
+    # press is delivered after the trial instead (the trial stays FAIL with that error)
+    ctrl_c = CtrlCGuard()
+    callbacks.append(lambda study, trial: ctrl_c.check())
     try:
-        study.optimize(objective, timeout=timeout, catch=catch, callbacks=callbacks)
+        with ctrl_c:
+            study.optimize(objective, timeout=timeout, catch=catch, callbacks=callbacks)
     finally:
         if budget is not None:
             budget.release()  # a claim left over when a timeout ended the loop

@@ -133,6 +133,7 @@ def _train(plan, on_net, checkpoint, done, loaded_only, seqs, y_train):
             net.fit(dataset, y_train)
         fit_time = time.perf_counter() - start
     net.randomness = None  # the fit's: a later partial_fit draws as a fit alone does
+    net.ctrl_c = None  # (the fit's guard, whose block has ended)
     return plan, net, memory, fit_time, search
 
 

@@ -10,7 +10,9 @@ CPython can lose the ``KeyboardInterrupt`` that its SIGINT handler raises when t
 handler runs inside C code that then sets an exception of its own. Seen in sklstm's
 tests: a Ctrl-C that came while skorch's ``PrintLog`` had tabulate parse a number
 (``int("0.25")`` under ``except ValueError``) vanished, and training went on (about one
-press in 45 on a loaded 2-core machine). Neither skorch nor torch guards against it.
+press in 45 on a loaded 2-core machine); and Python code that raises an exception of its
+own while handling it replaces it (Optuna's journal lock, see
+:meth:`CtrlCGuard.check`). Neither skorch nor torch guards against it.
 """
 
 from __future__ import annotations
@@ -36,8 +38,11 @@ class CtrlCGuard:
     Inside the block, SIGINT runs a handler that notes the press and raises
     ``KeyboardInterrupt``, as Python's default handler does; :meth:`check` raises it
     again where a press was noted but training still runs (the first exception was
-    lost). Only the main thread's default handler is replaced: a handler of the user's
-    (or an ignored SIGINT) is left alone, and the previous handler comes back on exit.
+    lost), and a block that ends with another exception after an undelivered press
+    ends with ``KeyboardInterrupt`` (:meth:`check`). Only the main thread's
+    default handler is replaced, or another guard's (a fit inside a search: the press
+    is noted by both): a handler of the user's (or an ignored SIGINT) is left alone,
+    and the previous handler comes back on exit.
 
     Attributes
     ----------
@@ -55,34 +60,52 @@ class CtrlCGuard:
     def __init__(self):
         self.pressed = False
         self._previous = None
+        self._outer = None
 
     def __enter__(self):
+        handler = signal.getsignal(signal.SIGINT)
+        outer = getattr(handler, "__self__", None)
         if (threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+                and (handler is signal.default_int_handler or isinstance(outer, CtrlCGuard))):
+            self._outer = outer
             self._previous = signal.signal(signal.SIGINT, self._handle)
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type, exc, tb):
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
+            self._previous = self._outer = None
+        if exc is not None and not isinstance(exc, KeyboardInterrupt):
+            self.check(replaced=exc)
         return False
 
     def _handle(self, signum, frame):
         self.pressed = True
+        if self._outer is not None:
+            self._outer.pressed = True
         raise KeyboardInterrupt
 
-    def check(self):
-        """Raise ``KeyboardInterrupt`` if Ctrl-C was pressed and training still runs.
+    def check(self, replaced=None):
+        """Raise ``KeyboardInterrupt`` if Ctrl-C was pressed and not delivered: training
+        still runs (the press's exception was lost), or ``replaced`` ends it (code that
+        was running raised an exception of its own while handling the press's, which
+        is then lost). Seen in sklstm's tests: Optuna's journal file lock, interrupted
+        just after unlinking its lock file, unlinks it again in ``except BaseException``
+        and raises ``FileNotFoundError``, and the search went on past the press.
+
+        Parameters
+        ----------
+        replaced : Exception or None, default=None
+            The exception that ends the training, if one does (the interrupt's cause).
 
         Raises
         ------
         KeyboardInterrupt
-            If a press was noted since the last call.
+            If a press was noted since the last delivery.
         """
         if self.pressed:
             self.pressed = False
-            raise KeyboardInterrupt
+            raise KeyboardInterrupt from replaced
 
 
 class EpochSnapshot(Callback):

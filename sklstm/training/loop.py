@@ -71,8 +71,44 @@ class EpochLoopNet(NeuralNet):
 
     The base of :class:`~sklstm.training.SequenceNet`; the module docstring says what
     differs from skorch's loop (only when a batch row gets its loss) and why.
-    Parameters are :class:`skorch.NeuralNet`'s.
+
+    Parameters
+    ----------
+    *args
+        Passed to :class:`skorch.NeuralNet`.
+    ctrl_c : CtrlCGuard or None, default=None
+        The fit's Ctrl-C guard (:mod:`sklstm.training.interrupts`): an exception that
+        ends the loop after a press whose ``KeyboardInterrupt`` it replaced ends it as
+        that interrupt instead, which skorch's ``partial_fit`` ends the training on (the
+        fit keeps its last complete epoch).
+    **kwargs
+        Passed to :class:`skorch.NeuralNet`.
     """
+
+    def __init__(self, *args, ctrl_c=None, **kwargs):
+        self.ctrl_c = ctrl_c
+        super().__init__(*args, **kwargs)
+
+    def fit_loop(self, X, y=None, *args, **kwargs):
+        """skorch's ``fit_loop``, with a Ctrl-C that another exception replaced delivered
+        as the interrupt it was (:meth:`CtrlCGuard.check
+        <sklstm.training.interrupts.CtrlCGuard.check>`).
+
+        Parameters
+        ----------
+        X, y, *args, **kwargs
+            As for :meth:`skorch.NeuralNet.fit_loop`.
+
+        Returns
+        -------
+        self : EpochLoopNet
+        """
+        try:
+            return super().fit_loop(X, y, *args, **kwargs)
+        except Exception as exc:
+            if self.__dict__.get("ctrl_c") is not None:
+                self.ctrl_c.check(replaced=exc)
+            raise
 
     # -- per-epoch caches ---------------------------------------------------------------
     def _epoch_cache(self):

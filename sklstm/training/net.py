@@ -66,7 +66,8 @@ class SequenceNet(EpochLoopNet):
         threads beside each other draw what they draw alone. None draws from torch's
         global generators as they are.
     **kwargs
-        Passed to :class:`skorch.NeuralNet`.
+        Passed to :class:`~sklstm.training.loop.EpochLoopNet` (``ctrl_c``) and
+        :class:`skorch.NeuralNet`.
 
     Examples
     --------

@@ -96,7 +96,7 @@ def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None, random
     budget : MemoryBudget or None, default=None
         Checked by every training step.
     ctrl_c : CtrlCGuard or None, default=None
-        Checked every batch.
+        Checked every batch, and when an exception ends the training.
     randomness : FitRandomness or None, default=None
         The fit's random state (:mod:`~sklstm.training.randomness`); None draws from
         torch's global generators as they are.
@@ -130,6 +130,7 @@ def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None, random
         on_oom=plan.on_oom,
         precision=plan.precision,
         randomness=randomness,
+        ctrl_c=ctrl_c,
         iterator_train=BatchLoader,
         iterator_train__shuffle=True,
         iterator_train__bucketing=plan.bucketing,

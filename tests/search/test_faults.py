@@ -111,6 +111,29 @@ def test_ctrl_c_fails_the_running_trial_keeps_the_finished_and_resumes(
     assert sum(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials) == n_trials
 
 
+def test_a_ctrl_c_that_an_error_replaced_in_a_trial_still_stops_the_search(
+        default_ctrl_c, tmp_path):
+    # a press that lands while a trial writes to the journal file can come out of
+    # Optuna's lock as FileNotFoundError (its release unlinks the lock file again): the
+    # trial fails with it, and the search must stop there all the same
+    def objective(trial):
+        if trial.number == 1:
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except BaseException:
+                raise FileNotFoundError("the lock file is gone") from None
+        return trial.suggest_float("x", 0, 1)
+
+    study = optuna.create_study(storage=resolve_storage(str(tmp_path / "s.journal")))
+    with pytest.raises(KeyboardInterrupt):
+        run_study(study, objective, n_trials=5)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.FAIL]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=5)  # resumes
+    # (the failed trial gave no reason of sklstm's objective: it holds no place)
+    assert [t.state for t in study.trials].count(TrialState.COMPLETE) == 5
+
+
 @pytest.mark.parametrize("storage_url", ["journal", "sqlite",
                                          pytest.param("postgres", marks=needs_postgres)],
                          indirect=True)

@@ -42,3 +42,24 @@ class SwallowedCtrlCAt(_FaultAt):
             signal.raise_signal(signal.SIGINT)  # runs the Python handler before it returns
         except KeyboardInterrupt:
             pass
+
+
+class ReplacedCtrlCAt(_FaultAt):
+    """Sends the process a real SIGINT after the ``at_batch``-th batch, and raises an
+    exception of its own while handling the KeyboardInterrupt, as Optuna's journal file
+    lock does when the press comes just after it unlinked its lock file (its
+    ``except BaseException`` unlinks it again)."""
+
+    def fault(self):
+        try:
+            signal.raise_signal(signal.SIGINT)
+        except BaseException:
+            raise FileNotFoundError("the lock file is gone") from None
+
+
+class RaisesAt(_FaultAt):
+    """Raises :class:`ReplacedCtrlCAt`'s exception after the ``at_batch``-th batch, with
+    no Ctrl-C."""
+
+    def fault(self):
+        raise FileNotFoundError("the lock file is gone")

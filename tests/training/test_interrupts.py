@@ -11,9 +11,10 @@ from sklearn.exceptions import NotFittedError
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import FitInterruptedWarning
+from sklstm.training.interrupts import CtrlCGuard
 
 from ..search.helpers import python
-from .faults import InterruptAt, SwallowedCtrlCAt
+from .faults import InterruptAt, RaisesAt, ReplacedCtrlCAt, SwallowedCtrlCAt
 
 #: A child process fits for many epochs, recording a fingerprint of the weights after
 #: every epoch; the parent sends it a real SIGINT in the middle of a later epoch.
@@ -120,14 +121,6 @@ def test_a_finished_or_converged_fit_is_not_interrupted():
     assert converged.converged_ and not converged.interrupted_
 
 
-@pytest.fixture
-def default_ctrl_c():
-    """Python's own SIGINT handler for the test (a test worker may have another)."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
 def test_a_lost_ctrl_c_still_stops_the_fit_at_the_next_batch(default_ctrl_c):
     # batch 10 is in epoch 3 (4 batches an epoch): its exception is swallowed, and the
     # fit must stop all the same, with the model of epoch 2
@@ -135,6 +128,41 @@ def test_a_lost_ctrl_c_still_stops_the_fit_at_the_next_batch(default_ctrl_c):
         est = LSTMClassifier(**COMMON, callbacks=[SwallowedCtrlCAt(at_batch=10)]).fit(X, Y)
     assert est.interrupted_ and est.n_epochs_ == 2 and est.n_updates_ == 8
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+
+
+def test_a_ctrl_c_replaced_by_another_exception_still_interrupts_the_fit(default_ctrl_c):
+    # code that raises its own exception while handling the press's KeyboardInterrupt
+    # (Optuna's journal lock) must not turn a Ctrl-C into a failed fit: the fit ends as
+    # interrupted, with the model of epoch 2
+    with pytest.warns(FitInterruptedWarning, match="after epoch 2 of at most 20"):
+        est = LSTMClassifier(**COMMON, callbacks=[ReplacedCtrlCAt(at_batch=10)]).fit(X, Y)
+    assert est.interrupted_ and est.n_epochs_ == 2 and est.n_updates_ == 8
+    assert est.net_.ctrl_c is None  # (the fit's guard is not kept, nor pickled)
+    # without a press the exception is the fit's error, as it was
+    with pytest.raises(FileNotFoundError, match="lock file is gone"):
+        LSTMClassifier(**COMMON, callbacks=[RaisesAt(at_batch=10)]).fit(X, Y)
+
+
+def test_a_guard_inside_a_guard_notes_the_press_on_both_and_gives_the_handler_back(
+        default_ctrl_c):
+    with CtrlCGuard() as outer:  # (a search)
+        handler = signal.getsignal(signal.SIGINT)
+        with pytest.raises(KeyboardInterrupt), CtrlCGuard() as inner:  # (a fit in it)
+            signal.raise_signal(signal.SIGINT)
+        assert inner.pressed and outer.pressed
+        assert signal.getsignal(signal.SIGINT) == handler  # the outer guard's again
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("pressed", [True, False])
+def test_a_block_ended_by_another_exception_after_a_press_ends_with_the_interrupt(
+        default_ctrl_c, pressed):
+    fault = ReplacedCtrlCAt(at_batch=1) if pressed else RaisesAt(at_batch=1)
+    expected = KeyboardInterrupt if pressed else FileNotFoundError
+    with pytest.raises(expected) as raised, CtrlCGuard():
+        fault.initialize().on_batch_end(None)
+    if pressed:  # (what replaced the interrupt is its cause)
+        assert isinstance(raised.value.__cause__, FileNotFoundError)
 
 
 def test_a_handler_of_the_users_is_left_alone(default_ctrl_c):

@@ -186,7 +186,8 @@ def load(path, device=None):
     estimator : LSTMClassifier or LSTMRegressor
         The fitted estimator. On the device it was saved from it predicts exactly as
         the saved one; on another device (CUDA to CPU, say) to float tolerance, as
-        the two devices' kernels round differently.
+        the two devices' kernels round differently (and where torch lets cuDNN use
+        TF32, ``torch.backends.cudnn.allow_tf32``, its products keep 10 bits).
 
     Raises
     ------

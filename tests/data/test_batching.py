@@ -130,12 +130,25 @@ def test_bucketing_setting_reaches_the_loader(ragged, tiny, bucketing, equal_len
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_indices_of_data_on_the_gpu_are_on_the_gpu():
-    X = torch.arange(40, dtype=torch.float32).reshape(20, 2, 1)
-    dataset = SequenceDataset(X.cuda(), torch.arange(20).cuda(), device=torch.device("cuda"))
+@pytest.mark.parametrize("padded", [False, True], ids=["dense", "padded"])
+def test_indices_of_data_on_the_gpu_are_on_the_gpu(padded):
+    # (padded data too: their batches' lengths are read from the host's order first)
+    X = torch.arange(80, dtype=torch.float32).reshape(20, 4, 1)
+    lengths = torch.arange(20) % 4 + 1 if padded else None
+    dataset = SequenceDataset(X.cuda(), torch.arange(20).cuda(), lengths=lengths,
+                              device=torch.device("cuda"))
     loader = BatchLoader(dataset, batch_size=8, shuffle=True, seed=0)
-    cpu = BatchLoader(SequenceDataset(X, torch.arange(20)), batch_size=8, shuffle=True, seed=0)
-    for (xb, yb), (xc, yc) in zip(loader, cpu, strict=True):
+    cpu = BatchLoader(SequenceDataset(X, torch.arange(20), lengths=lengths), batch_size=8,
+                      shuffle=True, seed=0)
+    torch.cuda.set_sync_debug_mode("error")  # no batch makes the host wait for the device
+    try:
+        batches = list(loader)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    for (xb, yb), (xc, yc) in zip(batches, cpu, strict=True):
+        if padded:
+            np.testing.assert_array_equal(xb["lengths"], xc["lengths"])
+            xb, xc = xb["x"], xc["x"]
         assert xb.is_cuda and torch.equal(yb.cpu(), yc)  # the same order as on the CPU
         assert torch.equal(xb.cpu(), xc)
 

@@ -28,6 +28,7 @@ from sklearn.metrics import check_scoring
 from skorch.callbacks import Callback
 
 from .._compat.sklearn import safe_indexing
+from ..training.interrupts import ctrl_c_pending
 from .metrics import FIT_STATS, check_multi_objective, fit_stats
 from .pipeline import check_search_data, final_estimator, final_prefix
 from .selection import resolve_cv
@@ -244,11 +245,15 @@ class CVObjective:
         try:
             return self._evaluate(trial)
         except KeyboardInterrupt:
-            # Optuna fails the trial and stops the study; the trial says why, and does
-            # not use up the study's budget (TrialBudget), so a resumed search reruns it
-            trial.set_user_attr(INTERRUPTED, True)
-            trial.set_user_attr(FAIL_REASON, "interrupted (Ctrl-C)")
+            _interrupted(trial)
             raise
+        except Exception as exc:
+            if not ctrl_c_pending():
+                raise
+            # a Ctrl-C whose KeyboardInterrupt this exception replaced (Optuna's journal
+            # lock, while the trial writes to it: sklstm.training.interrupts)
+            _interrupted(trial)
+            raise KeyboardInterrupt from exc
 
     def _evaluate(self, trial):
         params = sample_resolved(trial, self.space)
@@ -354,6 +359,13 @@ def _replay(trial, twin):
 
 #: The name the objective is built by in user code and the docs.
 make_objective = CVObjective
+
+
+def _interrupted(trial):
+    """Say why ``trial`` fails: Optuna fails it and stops the study, and it does not use
+    up the study's budget (TrialBudget), so a resumed search runs it again."""
+    trial.set_user_attr(INTERRUPTED, True)
+    trial.set_user_attr(FAIL_REASON, "interrupted (Ctrl-C)")
 
 
 def checked_objective(estimator, X, y, *, multi_objective=None, **kwargs):

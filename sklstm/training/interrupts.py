@@ -26,10 +26,29 @@ from skorch.callbacks import Callback
 
 from ..exceptions import FitInterruptedWarning
 
-__all__ = ["SNAPSHOT", "CtrlCGuard", "EpochSnapshot", "finish_interrupted"]
+__all__ = ["SNAPSHOT", "CtrlCGuard", "EpochSnapshot", "ctrl_c_pending", "finish_interrupted"]
 
 #: Name of the callback that keeps the last complete epoch's weights.
 SNAPSHOT = "epoch_snapshot"
+
+_IN_FORCE = []  # the guards whose handler is installed (main thread), innermost last
+
+
+def ctrl_c_pending():
+    """Whether Ctrl-C was pressed in the block of a guard in force and not yet delivered
+    (its ``KeyboardInterrupt`` lost or replaced, or swallowed by skorch as a fit's end).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> with CtrlCGuard():
+    ...     ctrl_c_pending()
+    False
+    """
+    return any(guard.pressed for guard in _IN_FORCE)
 
 
 class CtrlCGuard:
@@ -69,12 +88,14 @@ class CtrlCGuard:
                 and (handler is signal.default_int_handler or isinstance(outer, CtrlCGuard))):
             self._outer = outer
             self._previous = signal.signal(signal.SIGINT, self._handle)
+            _IN_FORCE.append(self)
         return self
 
     def __exit__(self, exc_type, exc, tb):
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
             self._previous = self._outer = None
+            _IN_FORCE.remove(self)
         if exc is not None and not isinstance(exc, KeyboardInterrupt):
             self.check(replaced=exc)
         return False

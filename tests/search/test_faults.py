@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import sys
 import time
 
 import optuna
@@ -10,7 +11,7 @@ import pytest
 from optuna.storages import fail_stale_trials
 from optuna.trial import TrialState
 
-from sklstm.search import resolve_storage, run_study
+from sklstm.search import resolve_storage, run_study, tune
 
 from .helpers import cli, load_study, needs_postgres, states, wait_for
 
@@ -130,8 +131,35 @@ def test_a_ctrl_c_that_an_error_replaced_in_a_trial_still_stops_the_search(
     assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.FAIL]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=5)  # resumes
-    # (the failed trial gave no reason of sklstm's objective: it holds no place)
     assert [t.state for t in study.trials].count(TrialState.COMPLETE) == 5
+
+
+def test_in_tune_such_a_trial_is_interrupted_and_holds_no_place(default_ctrl_c, pipeline,
+                                                                  data, tmp_path):
+    # sklstm's objective: the press is replaced while the second trial scores its first
+    # fold (outside any fit: the scorer also scores every epoch inside the fits); the
+    # trial is an interrupted one, not a failed one
+    folds = []
+
+    def scorer(estimator, X, y):
+        folds.append(sys._getframe(1).f_code.co_name == "_fit_fold")
+        if sum(folds) == 3 and folds[-1]:  # (two folds a trial)
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except BaseException:
+                raise FileNotFoundError("the lock file is gone") from None
+        return float((estimator.predict(X) == y).mean())
+
+    storage = str(tmp_path / "s.journal")
+    search = dict(n_trials=3, storage=storage, study_name="s", cv=2, scoring=scorer,
+                  space={"lr": [0.01, 0.03]}, reuse_duplicates=False, heartbeat_interval=None)
+    with pytest.raises(KeyboardInterrupt):
+        tune(pipeline, *data, **search)
+    trials = load_study(storage, "s").trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.FAIL]
+    assert trials[1].user_attrs["fail_reason"] == "interrupted (Ctrl-C)"
+    study = tune(pipeline, *data, **search)  # resumes: three trials that hold a place
+    assert [t.state for t in study.trials].count(TrialState.COMPLETE) == 3
 
 
 @pytest.mark.parametrize("storage_url", ["journal", "sqlite",

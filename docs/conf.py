@@ -80,6 +80,7 @@ from sklstm.windows import *
 try:  # needs optuna
     from sklstm.search import *
     from sklstm.search.objective import *
+    from sklstm.search.pruners import *
     from sklstm.search.report import *
     from sklstm.search.space import *
     from sklstm.search.storage import *

@@ -50,7 +50,7 @@ def _pruner_names():
     """The pruner names :func:`sklstm.search.make_pruner` knows (None without optuna:
     ``sklstm tune`` then says what to install when it runs)."""
     try:
-        from .search.study import PRUNERS
+        from .search.pruners import PRUNERS
     except ImportError:
         return None
     return sorted(PRUNERS)

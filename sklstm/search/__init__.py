@@ -38,7 +38,7 @@ _LAZY = {
     "make_objective": "objective",
     "resolve_storage": "storage",
     "create_or_load_study": "study",
-    "make_pruner": "study",
+    "make_pruner": "pruners",
     "run_study": "study",
     "selected_trial": "selection",
     "selected_params": "selection",

@@ -8,82 +8,18 @@ them, exactly (:class:`~sklstm.search.TrialBudget` serializes trial creation acr
 
 from __future__ import annotations
 
-import warnings
-
 import optuna
-from optuna.pruners import (
-    BasePruner,
-    HyperbandPruner,
-    MedianPruner,
-    NopPruner,
-    SuccessiveHalvingPruner,
-)
 
 from ..training.interrupts import CtrlCGuard
 from .metrics import check_multi_objective
 from .objective import checked_objective
+from .pruners import make_pruner
 from .report import ProgressBar
 from .selection import BASELINE, baseline_params
 from .storage import resolve_storage
 from .trial_budget import TrialBudget
 
-__all__ = ["PRUNERS", "create_or_load_study", "make_pruner", "run_study", "tune",
-           "tune_objective"]
-
-#: Pruner names accepted by :func:`make_pruner` (and ``sklstm tune --pruner``).
-PRUNERS = {
-    "median": MedianPruner,
-    "hyperband": HyperbandPruner,
-    "halving": SuccessiveHalvingPruner,
-    "none": NopPruner,
-}
-
-def make_pruner(pruner="median", multi_objective=None) -> BasePruner:
-    """Optuna pruner from a name (``median``, ``hyperband``, ``halving``, ``none``) or instance.
-
-    Optuna cannot prune multi-objective studies, so with ``multi_objective`` any pruner but
-    ``none``/None warns and is replaced by ``NopPruner``.
-
-    Parameters
-    ----------
-    pruner : {"median", "hyperband", "halving", "none"}, optuna.pruners.BasePruner \
-or None, default="median"
-        A name of :data:`PRUNERS` (its pruner is built with Optuna's defaults) or a
-        pruner instance, used as is. None means ``"median"`` for one objective and
-        ``"none"`` for two.
-    multi_objective : str or None, default=None
-        The fit cost optimized beside the score (see :func:`tune`); when set, the
-        pruner is a ``NopPruner``. None for a single-objective study.
-
-    Returns
-    -------
-    optuna.pruners.BasePruner
-        The pruner to create the study with.
-
-    Examples
-    --------
-    >>> type(make_pruner("hyperband")).__name__
-    'HyperbandPruner'
-    >>> type(make_pruner(None, multi_objective="fit_time")).__name__
-    'NopPruner'
-    """
-    if pruner is None:
-        pruner = "none" if multi_objective else "median"
-    if isinstance(pruner, str):
-        if pruner not in PRUNERS:
-            raise ValueError(f"unknown pruner {pruner!r}; choose one of {sorted(PRUNERS)}")
-        pruner = PRUNERS[pruner]()
-    if not isinstance(pruner, BasePruner):
-        raise ValueError(f"pruner must be a name or an optuna pruner, got {pruner!r}")
-    if multi_objective and not isinstance(pruner, NopPruner):
-        warnings.warn(
-            "Optuna does not support pruning multi-objective studies; pruning is disabled.",
-            UserWarning,
-            stacklevel=2,
-        )
-        pruner = NopPruner()
-    return pruner
-
+__all__ = ["create_or_load_study", "run_study", "tune", "tune_objective"]
 
 def objective_directions(multi_objective=None) -> list[str]:
     """Study directions: the score is maximized (scikit-learn scorers are greater-is-better),
@@ -158,8 +94,8 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
         Fit cost minimized as a second objective: the study then has the directions
         ``["maximize", "minimize"]``, else ``["maximize"]``.
     pruner : str, optuna.pruners.BasePruner or None, default=None
-        Passed to :func:`make_pruner`: None means ``"median"`` for one objective and no
-        pruning for two.
+        Passed to :func:`~sklstm.search.make_pruner`: None means ``"median"`` for one
+        objective and no pruning for two.
     sampler : optuna.samplers.BaseSampler or None, default=None
         The study's sampler; None means Optuna's default (TPE).
     heartbeat_interval : int or None, default=None
@@ -317,7 +253,7 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
         Search space (see :func:`~sklstm.search.resolve_space`); None means
         :func:`~sklstm.search.default_space`.
     pruner : str, optuna.pruners.BasePruner or None, default=None
-        See :func:`make_pruner`; None means ``"median"`` for one objective and no
+        See :func:`~sklstm.search.make_pruner`; None means ``"median"`` for one objective and no
         pruning for two.
     sampler : optuna.samplers.BaseSampler or None, default=None
         None means Optuna's default (TPE). Do not give every worker the same seeded

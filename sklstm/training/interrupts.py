@@ -79,14 +79,12 @@ class CtrlCGuard:
     def __init__(self):
         self.pressed = False
         self._previous = None
-        self._outer = None
 
     def __enter__(self):
         handler = signal.getsignal(signal.SIGINT)
-        outer = getattr(handler, "__self__", None)
         if (threading.current_thread() is threading.main_thread()
-                and (handler is signal.default_int_handler or isinstance(outer, CtrlCGuard))):
-            self._outer = outer
+                and (handler is signal.default_int_handler
+                     or isinstance(getattr(handler, "__self__", None), CtrlCGuard))):
             self._previous = signal.signal(signal.SIGINT, self._handle)
             _IN_FORCE.append(self)
         return self
@@ -94,16 +92,15 @@ class CtrlCGuard:
     def __exit__(self, exc_type, exc, tb):
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
-            self._previous = self._outer = None
+            self._previous = None
             _IN_FORCE.remove(self)
         if exc is not None and not isinstance(exc, KeyboardInterrupt):
             self.check(replaced=exc)
         return False
 
     def _handle(self, signum, frame):
-        self.pressed = True
-        if self._outer is not None:
-            self._outer.pressed = True
+        for guard in _IN_FORCE:  # (this one and those it runs inside)
+            guard.pressed = True
         raise KeyboardInterrupt
 
     def check(self, replaced=None):

@@ -71,12 +71,32 @@ def net_batches(net):
     return len(net.train_iterator_)
 
 
-class ConversionCounter:
+class _Counting:
+    """What both counters share: a switch and the calls counted while it is on."""
+
+    def __init__(self):
+        self.on = False
+        self.calls = collections.Counter()
+
+    def start(self):
+        self.on = True
+
+    def stop(self):
+        self.on = False
+
+
+def _window(*counters):
+    """A :class:`BatchWindow` that switches ``counters`` on and off (functions, not
+    bound methods: the estimator deep-copies its callbacks)."""
+    return BatchWindow(lambda: [c.start() for c in counters],
+                       lambda: [c.stop() for c in counters])
+
+
+class ConversionCounter(_Counting):
     """Counts the calls of :data:`CONVERSIONS` while on, with where they came from."""
 
     def __init__(self, monkeypatch):
-        self.on = False
-        self.calls = collections.Counter()
+        super().__init__()
         for name in CONVERSIONS:
             monkeypatch.setattr(torch.Tensor, name, self._wrap(name, getattr(torch.Tensor, name)))
 
@@ -92,34 +112,21 @@ class ConversionCounter:
             return method(tensor, *args, **kwargs)
         return counted
 
-    def start(self):
-        self.on = True
 
-    def stop(self):
-        self.on = False
-
-
-class SyncingOpCounter(TorchDispatchMode):
+class SyncingOpCounter(_Counting, TorchDispatchMode):
     """Counts the calls of :data:`SYNCING_OPS` (and masked :data:`MASKED_OPS`) while
     on, with the sklstm or skorch line they came from. The mode is entered around the
     whole fit (a dispatch mode is the thread's), the window only switches it on."""
 
     def __init__(self):
-        super().__init__()
-        self.on = False
-        self.calls = collections.Counter()
+        _Counting.__init__(self)
+        TorchDispatchMode.__init__(self)
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         name = func.overloadpacket.__name__
         if self.on and (name in SYNCING_OPS or (name in MASKED_OPS and _masked(args[1]))):
             self.calls[f"{name} at {_caller()}"] += 1
         return func(*args, **(kwargs or {}))
-
-    def start(self):
-        self.on = True
-
-    def stop(self):
-        self.on = False
 
 
 def _masked(indices):
@@ -172,9 +179,9 @@ CASES = {
 }
 
 
-def _fit(cls, params, y, start, stop, X=X):
+def _fit(cls, params, y, callbacks, X=X):
     est = cls(hidden_size=4, max_epochs=2, tol=None, lr=0.01, random_state=0, n_threads=1,
-              device="cpu", callbacks=[BatchWindow(start, stop)], **params)
+              device="cpu", callbacks=callbacks, **params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return est.fit(X, y)
@@ -184,18 +191,8 @@ def _fit(cls, params, y, start, stop, X=X):
 def test_no_tensor_is_read_during_training_batches(monkeypatch, case):
     cls, params, y, *data = CASES[case]
     conversions, operators = ConversionCounter(monkeypatch), SyncingOpCounter()
-
-    def start():
-        conversions.start()
-        operators.start()
-
-    def stop():
-        conversions.stop()
-        operators.stop()
-
-    # (functions, not bound methods: the estimator deep-copies its callbacks)
     with operators:
-        est = _fit(cls, params, y, lambda: start(), lambda: stop(), *data)
+        est = _fit(cls, params, y, [_window(conversions, operators)], *data)
     # the losses are still there, as floats, one per training step
     rows = [row for row in est.history_[0]["batches"] if "train_loss" in row]
     assert len(rows) >= 5 and all(isinstance(row["train_loss"], float) for row in rows)
@@ -221,14 +218,8 @@ def test_the_counters_see_a_read(monkeypatch, read):
                 READS[read](loss.detach())
 
     counters = ConversionCounter(monkeypatch), SyncingOpCounter()
-    window = BatchWindow(lambda: [c.start() for c in counters],
-                         lambda: [c.stop() for c in counters])
-    est = LSTMClassifier(hidden_size=4, max_epochs=1, tol=None, random_state=0, n_threads=1,
-                         device="cpu", batch_size=8,
-                         callbacks=[ReadsLoss(), window])  # (before the window closes)
-    with warnings.catch_warnings(), counters[1]:
-        warnings.simplefilter("ignore")
-        est.fit(X, Y)
+    with counters[1]:  # (the reads come before the window closes)
+        est = _fit(LSTMClassifier, dict(batch_size=8), Y, [ReadsLoss(), _window(*counters)])
     counted = sum(counters[0 if read == "conversion" else 1].calls.values())
     assert counted >= len(est.history_[0]["batches"]) - 1
 

@@ -27,7 +27,13 @@ import os
 import numpy as np
 
 from .steps import step_positions
-from .store_files import memmap_origin, open_memmap_origin, read_files, write_files
+from .store_files import (
+    empty_sequences_error,
+    memmap_origin,
+    open_memmap_origin,
+    read_files,
+    write_files,
+)
 
 __all__ = ["SequenceStore"]
 
@@ -113,7 +119,8 @@ class SequenceStore:
             n_features)`` arrays, all of the same ``ndim`` and feature count; a dense
             array is written row by row.
         dtype : dtype or None, default=None
-            Stored dtype; None keeps the first sequence's (int32 ids stay int32).
+            Stored dtype, a boolean, integer or float one; None keeps the first
+            sequence's (int32 ids stay int32).
         overwrite : bool, default=False
             Replace an existing store at ``path``.
 
@@ -129,6 +136,9 @@ class SequenceStore:
     def open(cls, path):
         """Open a store written by :meth:`write`; nothing but the offsets is read.
 
+        What is read is checked first (the metadata, the offsets in full, the size of
+        ``values.bin``), so a damaged store is refused here, not by a fit.
+
         Parameters
         ----------
         path : str or os.PathLike
@@ -138,6 +148,14 @@ class SequenceStore:
         -------
         SequenceStore
             The store, its values mapped from ``values.bin``.
+
+        Raises
+        ------
+        FileNotFoundError
+            ``path`` is not a store.
+        ValueError
+            A store of another format or version, or a damaged one (a file truncated
+            or edited; the error names it).
         """
         values, offsets = read_files(path)
         return cls(values, offsets, origin=("store", os.path.abspath(os.fspath(path))))
@@ -157,6 +175,11 @@ class SequenceStore:
         SequenceStore
             ``X`` as a dense store (no copy).
 
+        Raises
+        ------
+        ValueError
+            ``X`` is not 2D or 3D, or has no timestep or no feature.
+
         Examples
         --------
         >>> import numpy as np
@@ -170,6 +193,8 @@ class SequenceStore:
                 f"SequenceStore.from_array takes a 2D or 3D numpy array (or memmap); got "
                 f"{type(X).__name__} with shape {getattr(X, 'shape', None)}. Write ragged "
                 "data with SequenceStore.write.")
+        if 0 in X.shape[1:]:  # checked here: no batch of it could reach the network
+            raise empty_sequences_error("X", X.shape)
         return cls(X, origin=memmap_origin(X))
 
     # -- what it holds ------------------------------------------------------------

@@ -7,7 +7,9 @@ A store is a directory::
     offsets.npy  int64 (n_samples + 1,): sequence i is values[offsets[i]:offsets[i + 1]]
 
 Plain numbers only: reading a store never runs code (JSON, and ``np.load`` without
-pickle).
+pickle), and :func:`read_files` checks what it maps before anything reads it (the
+metadata's keys and types, the offsets, the files' sizes): a damaged store is refused
+with a ValueError naming the file, not read past its end or as object pointers.
 """
 
 from __future__ import annotations
@@ -20,11 +22,23 @@ from array import array
 
 import numpy as np
 
-__all__ = ["memmap_origin", "open_memmap_origin", "read_files", "write_files"]
+__all__ = ["empty_sequences_error", "memmap_origin", "open_memmap_origin", "read_files",
+           "write_files"]
 
 _FORMAT = "sklstm-sequence-store"
 _VERSION = 1
 _META, _VALUES, _OFFSETS = "meta.json", "values.bin", "offsets.npy"
+#: dtype kinds a store holds: booleans, integers, floats. Any other kind is refused
+#: when writing and opening: object values would be raw pointers in the file
+#: (mapping them back dereferences them), strings are not numbers.
+_NUMBER_KINDS = "biuf"
+
+
+def empty_sequences_error(what, shape):
+    """The error for data with no timestep or no feature, in memory or in a store (the
+    one wording of the estimators, the transformers and the store)."""
+    return ValueError(f"{what} has shape {tuple(shape)}: every sequence needs at least one "
+                      "timestep and one feature.")
 
 
 def write_files(path, sequences, *, dtype=None, overwrite=False):
@@ -41,6 +55,8 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
     if not os.path.isdir(parent):
         raise FileNotFoundError(f"Cannot write the store {path!r}: its directory "
                                 f"{parent!r} does not exist.")
+    if dtype is not None:
+        dtype = _number_dtype(dtype)
     tmp = f"{path}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
@@ -57,7 +73,10 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
 
 
 def read_files(path):
-    """``(values, offsets)`` of the store at ``path``, both memory-mapped.
+    """``(values, offsets)`` of the store at ``path``, both memory-mapped, once checked.
+
+    Only the metadata and the offsets are read (the offsets in full: a few numpy passes
+    over 8 bytes per sequence); the values file is only compared in size.
 
     Parameters
     ----------
@@ -69,25 +88,139 @@ def read_files(path):
     values : numpy.memmap
         ``(n_steps,)`` or ``(n_steps, n_features)``.
     offsets : numpy.memmap
-        ``(n_samples + 1,)`` int64.
+        ``(n_samples + 1,)`` of an integer dtype.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` holds no ``meta.json``.
+    ValueError
+        Not a store of this format or version, or a damaged one (the error names the
+        damaged file).
     """
     path = os.fspath(path)
+    meta = _read_meta(path)
+    offsets = _read_offsets(path, meta)
+    return _map_values(path, meta), offsets
+
+
+def _map_values(path, meta):
+    """``values.bin`` mapped with the shape and dtype of ``meta``, its size checked."""
+    dtype = np.dtype(meta["dtype"])
+    width = meta["n_features"] or 1
+    name = os.path.join(path, _VALUES)
+    size = os.path.getsize(name) if os.path.isfile(name) else None
+    expected = meta["n_steps"] * width * dtype.itemsize  # Python ints: no overflow
+    if size != expected:
+        # a short file would be mapped past its end (numpy refuses, or reading it is a
+        # bus error); a longer one holds steps no offset reaches
+        raise _damaged(path, _VALUES, "is missing" if size is None else
+                       f"holds {size} bytes, but {meta['n_steps']} steps of {width} "
+                       f"{dtype} value(s) are {expected}")
+    shape = (meta["n_steps"],) + (() if meta["n_features"] is None else (width,))
+    return np.memmap(name, dtype=dtype, mode="r", shape=shape)
+
+
+def _damaged(path, name, problem):
+    """The ValueError of a store whose file ``name`` is not what the store wrote."""
+    return ValueError(f"The sequence store {path!r} is damaged: {name} {problem}. Rewrite "
+                      "it with SequenceStore.write.")
+
+
+def _is_int(value):
+    """A JSON integer (a bool is an int to Python, not to a store)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _read_meta(path):
+    """``meta.json`` of the store at ``path``, its keys and types checked."""
     try:
-        with open(os.path.join(path, _META)) as f:
+        with open(os.path.join(path, _META), "rb") as f:
             meta = json.load(f)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise FileNotFoundError(f"{path!r} is not a sequence store (no {_META}); write "
                                 "one with SequenceStore.write.") from None
-    if meta.get("format") != _FORMAT or meta.get("version", 0) > _VERSION:
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise _damaged(path, _META, f"is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise _damaged(path, _META, f"holds a JSON {type(meta).__name__}, not an object")
+    version = meta.get("version")
+    if meta.get("format") != _FORMAT or (_is_int(version) and version > _VERSION):
         raise ValueError(f"{path!r} is not a sequence store this sklstm reads "
-                         f"(format {meta.get('format')!r}, version {meta.get('version')}).")
-    # mapped too: per sequence only what a step needs is read into memory
-    offsets = np.load(os.path.join(path, _OFFSETS), mmap_mode="r", allow_pickle=False)
-    shape = (int(offsets[-1]),) + (() if meta["n_features"] is None
-                                   else (meta["n_features"],))
-    values = (np.memmap(os.path.join(path, _VALUES), dtype=meta["dtype"], mode="r",
-                        shape=shape) if shape[0] else np.empty(shape, meta["dtype"]))
-    return values, offsets
+                         f"(format {meta.get('format')!r}, version {version!r}).")
+    problem = _meta_problem(meta)
+    if problem:
+        raise _damaged(path, _META, problem)
+    return meta
+
+
+def _meta_problem(meta):
+    """What is wrong with a store's metadata of its format, or None."""
+    missing = [key for key in ("version", "dtype", "n_features", "n_samples", "n_steps")
+               if key not in meta]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    if not _is_int(meta["version"]) or not 1 <= meta["version"] <= _VERSION:
+        return f"has version {meta['version']!r}; this sklstm reads versions 1 to {_VERSION}"
+    n_features = meta["n_features"]
+    if n_features is not None and not (_is_int(n_features) and n_features > 0):
+        return (f"has n_features {n_features!r}; it is a positive integer, or null for "
+                "1D sequences")
+    for key in ("n_samples", "n_steps"):  # a store holds a sequence, of a step at least
+        if not (_is_int(meta[key]) and meta[key] > 0):
+            return f"has {key} {meta[key]!r}; it is a positive integer"
+    if not isinstance(meta["dtype"], str):  # np.dtype(None) would be float64
+        return f"has dtype {meta['dtype']!r}, not a dtype string"
+    try:
+        _number_dtype(meta["dtype"])
+    except (TypeError, ValueError) as exc:
+        return f"has dtype {meta['dtype']!r} ({exc})"
+    return None
+
+
+def _number_dtype(dtype):
+    """``dtype`` as a numpy dtype, if a store can hold it (its kind in b, i, u, f)."""
+    dtype = np.dtype(dtype)  # a TypeError for what is no dtype
+    if dtype.kind not in _NUMBER_KINDS:
+        raise ValueError(f"dtype {dtype} cannot be stored; a store holds booleans, integers "
+                         "or floats (numpy kinds b, i, u, f), e.g. int32 token ids or "
+                         "float32 values.")
+    return dtype
+
+
+def _read_offsets(path, meta):
+    """``offsets.npy`` mapped, checked in full against ``meta``: one integer per
+    sequence and one more, from 0 up to ``n_steps``, each sequence a step at least."""
+    try:
+        offsets = np.load(os.path.join(path, _OFFSETS), mmap_mode="r", allow_pickle=False)
+    except FileNotFoundError:
+        raise _damaged(path, _OFFSETS, "is missing") from None
+    except (ValueError, OSError, EOFError) as exc:  # truncated, pickled, not .npy
+        raise _damaged(path, _OFFSETS, f"cannot be read ({exc})") from None
+    problem = _offsets_problem(offsets, meta)
+    if problem:
+        raise _damaged(path, _OFFSETS, problem)
+    return offsets
+
+
+def _offsets_problem(offsets, meta):
+    """What is wrong with a store's offsets, or None (vectorized: millions are cheap)."""
+    n_samples, n_steps = meta["n_samples"], meta["n_steps"]
+    if not isinstance(offsets, np.ndarray) or offsets.dtype.kind not in "iu":
+        return f"holds {getattr(offsets, 'dtype', type(offsets))} values, not integers"
+    if offsets.shape != (n_samples + 1,):
+        return (f"has shape {offsets.shape}; {n_samples} sequences (n_samples of {_META}) "
+                f"need ({n_samples + 1},)")
+    if offsets[0] != 0 or offsets[-1] != n_steps:
+        return (f"runs from {offsets[0]} to {offsets[-1]}; it runs from 0 to the "
+                f"{n_steps} steps stored (n_steps of {_META})")
+    short = np.flatnonzero(offsets[1:] <= offsets[:-1])
+    if short.size:
+        # write refuses empty sequences; an offset that goes back would read another's
+        i = int(short[0])
+        return (f"gives sequence {i} the steps {offsets[i]} to {offsets[i + 1]}; offsets "
+                "increase, as every sequence holds at least one step")
+    return None
 
 
 def _check_cast(seq, dtype, i):
@@ -111,12 +244,14 @@ def _write_values(directory, sequences, dtype):
         for i, seq in enumerate(iter(sequences)):  # rows of an array, items, a store
             seq = np.asarray(seq)
             if first is None:
-                if seq.ndim not in (1, 2) or seq.dtype.kind not in "biuf":
+                if seq.ndim not in (1, 2) or seq.dtype.kind not in _NUMBER_KINDS:
                     raise ValueError(
                         f"Sequence 0 has shape {seq.shape} and dtype {seq.dtype}; a store "
                         "holds 1D or 2D (n_timesteps, n_features) sequences of numbers.")
+                if seq.ndim == 2 and seq.shape[1] == 0:
+                    raise empty_sequences_error("Sequence 0", seq.shape)
                 first = seq
-                dtype = np.dtype(seq.dtype if dtype is None else dtype)
+                dtype = seq.dtype if dtype is None else dtype
             elif seq.ndim != first.ndim or seq.shape[1:] != first.shape[1:]:
                 raise ValueError(f"Sequence {i} has shape {seq.shape} but sequence 0 has "
                                  f"{first.shape}; all sequences need the same trailing shape.")
@@ -131,7 +266,6 @@ def _write_values(directory, sequences, dtype):
     return {"format": _FORMAT, "version": _VERSION, "dtype": dtype.str,
             "n_features": None if first.ndim == 1 else int(first.shape[1]),
             "n_samples": len(offsets) - 1, "n_steps": int(offsets[-1])}
-
 
 
 def memmap_origin(X):

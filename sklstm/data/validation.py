@@ -27,6 +27,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 
 from .containers import DENSE_FORMS, RAGGED_FORMS, sequence_form
 from .store import SequenceStore
+from .store_files import empty_sequences_error
 
 __all__ = ["as_streamed", "check_ragged", "feature_count_error", "no_samples_error",
            "validate_sequences"]
@@ -126,7 +127,8 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
 
 
 def _token_sequences(X, estimator_name, padding_idx):
-    """Per-sample 1D int64 id arrays; padding ids removed from padded (equal-length) rows."""
+    """Per-sample 1D int64 id arrays without their padding ids (wherever they are: a
+    sequence's prediction never depends on the others it comes with)."""
     if hasattr(X, "iloc"):
         X = X.to_numpy()
     if sequence_form(X) in RAGGED_FORMS:
@@ -141,12 +143,10 @@ def _token_sequences(X, estimator_name, padding_idx):
         rows = list(arr)
     if not rows:
         raise no_samples_error(estimator_name, np.shape(X))
-    # rows of one length are a padded array (also when given as a list of lists)
-    padded = all(row.shape == rows[0].shape for row in rows)
     rows = check_ragged(rows, ensure_all_finite=False, token_ids=True)
     out = []
     for i, row in enumerate(rows):
-        if padded and padding_idx is not None:
+        if padding_idx is not None:
             row = row[row != padding_idx]
             if row.size == 0:
                 raise ValueError(
@@ -178,10 +178,7 @@ def _dense(estimator, X, form, reset, check_params):
     data = _numeric(check_array, X, allow_nd=True, input_name="X", estimator=estimator,
                     **check_params)
     if form == "3d" and 0 in data.shape[1:]:
-        raise ValueError(
-            f"X has shape {data.shape}: every sequence needs at least one timestep and one "
-            "feature."
-        )
+        raise empty_sequences_error("X", data.shape)
     return data, 1 if form == "2d" else data.shape[2]
 
 

@@ -1,6 +1,9 @@
 """SequenceStore: written once, opened lazily, indexed into views, pickled by reference."""
 
+import json
+import os
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -119,7 +122,13 @@ def test_writing_refuses_what_it_cannot_store(tmp_path):
         SequenceStore.write(tmp_path / "g", [np.array([1.5])], dtype=np.int32)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         SequenceStore.write(tmp_path / "no" / "such" / "d", [np.zeros(2)])
-    assert not list(tmp_path.glob("*.tmp-*"))  # a failed write leaves nothing behind
+    # object values would be written as pointers, strings are no numbers
+    for dtype, name in [(object, "object"), ("U5", "<U5")]:
+        with pytest.raises(ValueError, match=f"dtype {name} cannot be stored.*kinds b, i, u, f"):
+            SequenceStore.write(tmp_path / "h", [np.array([1, 2, 3])], dtype=dtype)
+    with pytest.raises(ValueError, match="at least one timestep and one feature"):
+        SequenceStore.write(tmp_path / "i", [np.zeros((3, 0))])
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # failed writes leave nothing
     SequenceStore.write(tmp_path / "e", [np.zeros(2)])
     with pytest.raises(FileExistsError, match="overwrite=True"):
         SequenceStore.write(tmp_path / "e", [np.zeros(3)])
@@ -131,6 +140,67 @@ def test_opening_something_else_is_refused(tmp_path):
         SequenceStore.open(tmp_path)
     with pytest.raises(ValueError, match="2D or 3D"):
         SequenceStore.from_array(np.zeros(4))
+    for shape in [(10, 0, 2), (10, 2, 0), (10, 0)]:  # in memory, the estimators' error
+        with pytest.raises(ValueError, match=rf"shape \({shape[0]}, {shape[1]}.*at least one "
+                                             "timestep and one feature"):
+            SequenceStore.from_array(np.zeros(shape, np.float32))
+
+
+def _edit_meta(**changes):
+    def edit(path):
+        meta = json.loads((path / "meta.json").read_text())
+        meta.update(changes)
+        (path / "meta.json").write_text(json.dumps({k: v for k, v in meta.items()
+                                                    if v is not ...}))
+    return edit
+
+
+def _edit_offsets(change):
+    def edit(path):
+        offsets = np.load(path / "offsets.npy")
+        np.save(path / "offsets.npy", change(offsets))
+    return edit
+
+
+def _resize(name, by):
+    def edit(path):  # a longer file ends in zeros
+        os.truncate(path / name, os.path.getsize(path / name) + by)
+    return edit
+
+
+def _set(offsets, i, value):
+    offsets[i] = value
+    return offsets
+
+
+# what a truncated copy or a hand edit does to a store, and the file its error names
+_DAMAGES = [
+    (_edit_meta(dtype="|O"), "meta.json has dtype '|O'"),  # mapped as pointers: a crash
+    (_edit_meta(dtype="<f4"), "values.bin holds"),  # the store is float64
+    (_edit_meta(n_features=...), "meta.json lacks n_features"),
+    (_edit_meta(n_features=0), "meta.json has n_features 0"),
+    (_edit_meta(n_features=-1), "meta.json has n_features -1"),
+    (_edit_meta(n_samples=999), "offsets.npy has shape"),
+    (_edit_meta(version="2"), "meta.json has version '2'"),
+    (lambda path: (path / "meta.json").write_text("[1, 2]"), "meta.json holds a JSON list"),
+    (lambda path: (path / "meta.json").write_text("{not json"), "meta.json is not valid"),
+    (_resize("values.bin", -16), "values.bin holds"),
+    (_resize("values.bin", 16), "values.bin holds"),
+    (lambda path: os.remove(path / "values.bin"), "values.bin is missing"),
+    (_resize("offsets.npy", -16), "offsets.npy cannot be read"),
+    (_edit_offsets(lambda o: o.astype(float)), "offsets.npy holds float64"),
+    (_edit_offsets(lambda o: _set(o, 0, 2)), "offsets.npy runs from 2"),  # drops steps
+    (_edit_offsets(lambda o: _set(o, 2, o[4])), "offsets.npy gives sequence 2"),
+]
+
+
+@pytest.mark.parametrize("damage, damaged_file", _DAMAGES, ids=[f for _, f in _DAMAGES])
+def test_a_damaged_store_is_refused_when_opened(ragged, tmp_path, damage, damaged_file):
+    path = tmp_path / "s"  # the fixture's store
+    damage(path)
+    with pytest.raises(ValueError, match=re.escape(f"{str(path)!r} is damaged: {damaged_file}")
+                       + ".*Rewrite it with SequenceStore.write"):
+        SequenceStore.open(path)
 
 
 @pytest.mark.parametrize("n_steps, keep", [(None, "last"), (2, "last"), (2, "first")])

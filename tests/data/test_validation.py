@@ -79,3 +79,18 @@ def test_no_samples_has_one_wording(name, X, tiny):
                f"required by {type(est).__name__}")
     with pytest.raises(ValueError, match=message):
         est.fit(X, np.array([]))
+
+
+@pytest.mark.parametrize("name", ["classifier", "regressor", "scaler"])
+@pytest.mark.parametrize("shape", [(10, 0, 2), (10, 6, 0)], ids=["no steps", "no features"])
+def test_empty_sequences_have_one_wording_in_memory_and_on_disk(name, shape, tiny, tmp_path):
+    # a memmap or a store reached torch's "Expected sequence length to be larger than 0"
+    from sklstm.data import SequenceStore
+
+    np.save(tmp_path / "x.npy", np.zeros(shape, np.float32))
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    message = rf"X has shape \({shape[0]}, {shape[1]}, {shape[2]}\): every sequence needs"
+    for make in (lambda: np.zeros(shape, np.float32), lambda: mapped,
+                 lambda: SequenceStore.from_array(mapped)):
+        with pytest.raises(ValueError, match=message):
+            ESTIMATORS[name](tiny).fit(make(), Y[:10])

@@ -9,23 +9,67 @@ from __future__ import annotations
 import codecs
 import csv
 import os
+import re
 import zipfile
 import zlib
+from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
 __all__ = ["load_dataset"]
 
 
-def _target_array(values: list[str]) -> np.ndarray:
-    # Numeric targets become numbers (ints when they all are), anything else stays a label.
+#: What spreadsheets, R and pandas write for a missing number; in a column of numbers
+#: they mean "no target", not a class of their own.
+_MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "null", "none"})
+_INT64 = np.iinfo(np.int64)
+_FLOAT64_MAX = Decimal(np.finfo(np.float64).max.item())
+
+
+def _as_number(value):
+    # Decimal holds what the file says exactly; going through float64 first would merge
+    # integers above 2**53 and turn 1e20 or inf into garbage when cast to int64.
     try:
-        numbers = np.asarray(values, dtype=np.float64)
-    except ValueError:
+        return Decimal(value)
+    except InvalidOperation:
+        return None
+
+
+def _refuse_row(path, rows, problem):
+    extra = len(rows) - 1
+    more = f" (and {extra} more such row{'s' * (extra > 1)})" if extra else ""
+    first, value = rows[0]
+    # the header is CSV row 1, so sample i (from 0) is row i + 2, as a spreadsheet shows it
+    raise ValueError(f"{path}: row {first + 2} (the header is row 1) has the target "
+                     f"{value!r}{more}: {problem}")
+
+
+def _target_array(values, path):
+    """The CSV target column as an array, its values kept exactly (see load_dataset)."""
+    blank = [(i, v) for i, v in enumerate(values) if not v.strip()]
+    if blank:
+        _refuse_row(path, blank, "a target cannot be empty; fill it in or drop the row")
+    numbers = [_as_number(v) for v in values]
+    text = [n is None and v.strip().lower() not in _MISSING_MARKERS
+            for n, v in zip(numbers, values, strict=True)]
+    if any(text) or all(n is None for n in numbers):
+        return np.asarray(values)  # class names, as written
+    bad = [(i, v) for i, (n, v) in enumerate(zip(numbers, values, strict=True))
+           if n is None or not n.is_finite() or n.copy_abs() > _FLOAT64_MAX]
+    if bad:
+        _refuse_row(path, bad, "a numeric target must be a finite number within the float64 "
+                               "range; fill in the value or drop the row")
+    if any(re.fullmatch(r"\s*[+-]?0[0-9]+\s*", v) for v in values):
+        # a leading zero marks a code (zip code, id), which as a number would lose its zeros
         return np.asarray(values)
-    if np.all(numbers == np.round(numbers)):
-        return numbers.astype(np.int64)
-    return numbers
+    floats = np.asarray([float(n) for n in numbers], dtype=np.float64)
+    if any(n != n.to_integral_value() for n in numbers):
+        return floats  # measured values: the nearest float64 is what any reader gives
+    if all(_INT64.min <= n <= _INT64.max for n in numbers):
+        return np.asarray([int(n) for n in numbers], dtype=np.int64)
+    if all(Decimal(f) == n for f, n in zip(floats.tolist(), numbers, strict=True)):
+        return floats  # whole numbers beyond int64 that float64 holds exactly (1e20)
+    return np.asarray(values)  # beyond int64 and float64: only the text keeps them apart
 
 
 def _read_rows(path, encoding):
@@ -57,7 +101,7 @@ def _load_csv(path, target, encoding):
     t = header.index(target)
     if any(len(row) != len(header) for row in rows[1:]):
         raise ValueError(f"{path}: every row must have {len(header)} fields like the header")
-    y = _target_array([row[t] for row in rows[1:]])
+    y = _target_array([row[t] for row in rows[1:]], path)
     try:
         X = np.asarray([row[:t] + row[t + 1 :] for row in rows[1:]], dtype=np.float32)
     except ValueError as exc:
@@ -109,15 +153,26 @@ def load_dataset(path, target="y", encoding="utf-8"):
         The array ``X`` as stored for npz (e.g. ``(n, T, F)`` or ``(n, T)``);
         ``(n, T)`` float32 for CSV.
     y : ndarray
-        The array ``y`` as stored for npz; for CSV of shape ``(n,)``: int64
-        when every value is a whole number, float64 when all are numeric,
-        else the labels as strings.
+        The array ``y`` as stored for npz; for CSV of shape ``(n,)``, its values
+        never rounded into one another:
+
+        * int64 when every value is a whole number in the int64 range (``3``,
+          ``3.0``, ``9007199254740993``), read exactly, not through float64;
+        * float64 when all are numbers and one has a fraction (``0.25``), or
+          when whole numbers beyond int64 are each held exactly (``1e20``);
+        * the values as written (strings) when one is not a number (a class
+          name), when an integer has a leading zero (``00501``: a code, not a
+          number), or when whole numbers beyond int64 are not held exactly by
+          float64 (ids such as ``99999999999999999999``).
 
     Raises
     ------
     ValueError
         Unknown extension, missing arrays/column, mismatched lengths, a damaged
-        ``.npz`` file, a CSV that is not in ``encoding``.
+        ``.npz`` file, a CSV that is not in ``encoding``; a CSV target that is
+        empty, or, in a column of numbers, ``nan``, ``inf``, beyond the float64
+        range or a missing-value marker (``NA``, ``N/A``, ``#N/A``, ``null``,
+        ``None``): the message names the file, the row and the value.
 
     Examples
     --------

@@ -16,7 +16,6 @@ values exist in memory for one chunk or a few batches at a time.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,18 +37,9 @@ class StoreScan:
     max_id: int | None = None
 
 
-def _strip_padding(store, padding_idx):
-    """Token rows lose their padding ids when they are a padded array: dense, or ragged
-    rows all of one length (the rule of in-memory token input)."""
-    if padding_idx is None:
-        return False
-    lengths = store.lengths
-    return not store.ragged or bool(lengths.size and lengths.min() == lengths.max())
-
-
-def _token_row(seq, strip, padding_idx, seq_len, keep):
+def _token_row(seq, padding_idx, seq_len, keep):
     """One token row as the in-memory path makes it (a batch's rows, one by one)."""
-    if strip:
+    if padding_idx is not None:
         seq = seq[seq != padding_idx]
     return keep_steps(seq, seq_len, keep)
 
@@ -97,50 +87,41 @@ def scan_store(store, *, tokens, padding_idx=None, seq_len=None, keep="last"):
             for start, chunk in store.chunks():
                 check_finite(chunk, start)
         return StoreScan()
-    strip = _strip_padding(store, padding_idx)
     lengths = np.empty(len(store), dtype=np.int64)
     max_id = -1
     for part in store.chunk_slices():
         positions = np.arange(part.start, part.stop)
-        scan = _padded_token_rows if strip else _token_rows
-        lengths[part], row_max = scan(store, positions, padding_idx=padding_idx,
-                                      seq_len=seq_len, keep=keep)
-        max_id = max(max_id, row_max)
+        steps, counts = _steps_of(store, positions)
+        _check_ids(steps, counts, positions)
+        steps, lengths[part] = _kept_token_steps(steps, counts, positions,
+                                                 padding_idx, seq_len, keep)
+        max_id = max(max_id, int(steps.max()))
     return StoreScan(lengths, max_id)
 
 
-# The two scans below look at a chunk of rows at once (numpy over all its ids), not at
-# one sequence at a time: a Python loop per sequence took ~1 s per million sequences.
+def _kept_token_steps(steps, counts, positions, padding_idx, seq_len, keep):
+    """``(steps, counts)`` of token rows without their padding ids, then cut to
+    ``seq_len`` (which counts real tokens), as the in-memory path makes them.
 
-def _token_rows(store, positions, *, seq_len, keep, **_):
-    """Lengths after ``seq_len`` and the largest id kept, for rows kept whole."""
-    steps, counts = _steps_of(store, positions)
-    _check_ids(steps, counts, positions)
-    if seq_len is not None and counts.max() > seq_len:  # the steps seq_len keeps, of those read
+    All rows of a chunk at once (numpy over all its ids), not one sequence at a time: a
+    Python loop per sequence took ~1 s per million sequences. ``positions`` name the
+    rows in the error for a row of padding only.
+    """
+    if padding_idx is not None:
+        real = steps != padding_idx
+        row = np.repeat(np.arange(len(counts)), counts)
+        counts = np.bincount(row[real], minlength=len(counts))
+        if (counts == 0).any():
+            raise ValueError(
+                f"Sequence {int(positions[np.argmin(counts)])} of X is empty (only padding "
+                f"id {padding_idx}); every sequence needs at least one token. Remove it "
+                "together with its target.")
+        steps = steps[real]
+    if seq_len is not None and counts.max() > seq_len:
         at, n = step_positions(counts), np.repeat(counts, counts)
         steps = steps[at >= n - seq_len] if keep == "last" else steps[at < seq_len]
         counts = np.minimum(counts, seq_len)
-    return counts, int(steps.max())
-
-
-def _padded_token_rows(store, positions, *, padding_idx, seq_len, keep):
-    """The same for rows of one length that lose their padding ids first (a padded
-    array), as a 2D array: each row's ids that are not padding, then ``seq_len``."""
-    steps, counts = _steps_of(store, positions)
-    _check_ids(steps, counts, positions)
-    rows = steps.reshape(len(positions), -1)
-    real = rows != padding_idx
-    sizes = real.sum(axis=1)
-    if (sizes == 0).any():
-        raise ValueError(
-            f"Sequence {int(positions[np.argmin(sizes)])} of X is empty (only padding id "
-            f"{padding_idx}); every sequence needs at least one token. Remove it "
-            "together with its target.")
-    if seq_len is not None:
-        rank = np.cumsum(real, axis=1)  # 1 for a row's first real id, 2 for its second...
-        real &= (rank > (sizes - seq_len)[:, None]) if keep == "last" else (rank <= seq_len)
-        sizes = np.minimum(sizes, seq_len)
-    return sizes, int(rows[real].max())
+    return steps, counts
 
 
 def _steps_of(store, positions):
@@ -250,12 +231,6 @@ class StreamedRows:
         pads = self.padding_idx is not None and bool((self.lengths < self.width).any())
         return max(self.max_id, self.padding_idx if pads else -1)
 
-    @functools.cached_property
-    def _strips(self):
-        """Whether token rows lose their padding ids (decided once: it reads every
-        sequence's length)."""
-        return self.tokens and _strip_padding(self.store, self.padding_idx)
-
     def relative(self, anchors):
         """These rows with ``anchors`` subtracted from every valid step."""
         return dataclasses.replace(self, anchors=np.asarray(anchors, dtype=np.float64))
@@ -279,7 +254,7 @@ class StreamedRows:
         """
         positions = np.asarray(positions, dtype=np.int64)
         width = self.width if width is None else min(width, self.width)
-        if self.store.ragged and self.factor == 1 and not self._strips:
+        if self.store.ragged and self.factor == 1:
             out = self._gathered(positions, width)
         else:
             out = self._one_by_one(positions, width)
@@ -291,7 +266,13 @@ class StreamedRows:
 
     def _gathered(self, positions, width):
         """Rows of a ragged store in one gather (:meth:`SequenceStore.read_steps`)."""
-        steps, counts = self.store.read_steps(positions, self.seq_len, self.keep)
+        if self.tokens and self.padding_idx is not None:
+            # whole rows: seq_len counts the tokens that are not padding
+            steps, counts = self.store.read_steps(positions)
+            steps, counts = _kept_token_steps(steps, counts, positions, self.padding_idx,
+                                              self.seq_len, self.keep)
+        else:
+            steps, counts = self.store.read_steps(positions, self.seq_len, self.keep)
         if counts.size and counts.max() > width:  # a narrower batch: its first steps
             within = step_positions(counts)
             steps, counts = steps[within < width], np.minimum(counts, width)
@@ -309,7 +290,7 @@ class StreamedRows:
         """Rows read sequence by sequence: padding removed, or averaged steps."""
         data = self.store.read(positions)
         if self.tokens:
-            items = [_token_row(seq, self._strips, self.padding_idx, self.seq_len, self.keep)
+            items = [_token_row(seq, self.padding_idx, self.seq_len, self.keep)
                      for seq in data]
             pad = 0 if self.padding_idx is None else self.padding_idx
             if not items:

@@ -122,7 +122,7 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
     tokens : bool, default=False
         Whether ``X`` holds integer token ids.
     padding_idx : int or None, default=None
-        Token id that marks padding in padded token input.
+        Token id that marks padding: removed from every token sequence.
 
     Returns
     -------

@@ -92,8 +92,8 @@ def fitted_vocab_size(values, vocab_size, padding_idx):
     raise ValueError(
         f"Sequence {row} of X contains token id {largest}: with "
         f"vocab_size=None the vocabulary is the largest id + 1, an embedding of "
-        f"{size} rows. Map the ids to 0..n_tokens-1 first (np.unique(ids, "
-        f"return_inverse=True) does). {fix}"
+        f"{size} rows. Map the ids to 1..n_tokens first (np.unique(ids, "
+        f"return_inverse=True)[1] + 1 does; 0 stays the padding id). {fix}"
     )
 
 

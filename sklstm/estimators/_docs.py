@@ -153,8 +153,9 @@ default="adam"
         to want one that large); ids at or above it are rejected at prediction
         time.
     padding_idx : int or None, default=0
-        Token id that marks padding in padded 2D token input: it is removed
-        before packing and its embedding stays zero. Only used with
+        Token id that marks padding: it is removed wherever it appears (padded 2D
+        input, lists, stores) before anything else, and its embedding stays zero;
+        real tokens take the other ids. None: no id is padding. Only used with
         ``embedding_dim``.
     device : str, default="auto"
         ``"auto"`` (CUDA when available, else MPS, else CPU), ``"cpu"``,

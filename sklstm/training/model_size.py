@@ -63,7 +63,8 @@ def _culprit(plan, part):
     """``(settings that make part large, how to shrink it)``."""
     if part == "embedding":
         return (f"vocab_size={plan.vocab_size} x embedding_dim={plan.embedding_dim}",
-                "Lower embedding_dim, or vocab_size (map the token ids to 0..n_tokens-1)")
+                "Lower embedding_dim, or vocab_size (map the token ids to 1..n_tokens; 0 is "
+                "the padding id)")
     if part == "head":
         return (f"hidden_size={plan.hidden_size} x {plan.n_outputs} outputs",
                 "Lower hidden_size, or the number of outputs (classes)")

@@ -57,8 +57,9 @@ def test_token_rows_equal_the_padded_ids(padded, seq_len, keep, chunk_bytes, tmp
         ids = rng.integers(0, 6, size=(8, 7)).astype(np.int32)
         ids[:, 0] = 1  # no row is padding only
         ids[3, 1:] = 0  # a row of one token
-    else:
-        ids = [rng.integers(1, 9, size=n).astype(np.int32) for n in (5, 2, 8, 1, 6, 3)]
+    else:  # padding ids inside ragged rows are removed too
+        ids = [np.r_[i + 1, rng.integers(0, 9, size=n)].astype(np.int32)
+               for i, n in enumerate((4, 1, 7, 0, 5, 2))]
     kw = dict(reset=True, tokens=True, padding_idx=0, seq_len=seq_len, keep=keep)
     memory = to_sequences(list(ids), LSTMClassifier(), **kw)
     streamed = to_sequences(SequenceStore.write(tmp_path / "t", ids), LSTMClassifier(), **kw)

@@ -135,7 +135,6 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         """The training loss of predicting the targets' distribution, for divergence."""
 
     # -- fitting ----------------------------------------------------------------
-    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train on sequences ``X`` and targets ``y``.
 
@@ -154,18 +153,23 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         """
         before = set(vars(self))
         try:
-            plan, seqs, y_train, state = self._prepare(X, y)
-            # the state prediction needs is set with the net, before its first epoch
-            # (callbacks may predict); the outcome when training ends
-            outcome = train(plan, seqs, y_train,
-                            on_net=lambda net: self._set_fitted(**state, net_=net))
-            self._set_fitted(**outcome)
-            return self
+            return self._fit(X, y)
         except BaseException:
             # a fit either completes or leaves no fitted state: what this fit added, and
-            # what an earlier fit left (fitted names end in "_"), goes
+            # what an earlier fit left (fitted names end in "_"), goes; also where
+            # fit_context refused a parameter before _fit began
             self._clear_fitted([n for n in vars(self) if n not in before or n.endswith("_")])
             raise
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def _fit(self, X, y):
+        plan, seqs, y_train, state = self._prepare(X, y)
+        # the state prediction needs is set with the net, before its first epoch
+        # (callbacks may predict); the outcome when training ends
+        outcome = train(plan, seqs, y_train,
+                        on_net=lambda net: self._set_fitted(**state, net_=net))
+        self._set_fitted(**outcome)
+        return self
 
     def _set_fitted(self, **attributes):
         """The one place fitted attributes are set."""

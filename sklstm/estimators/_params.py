@@ -13,7 +13,6 @@ Rules about the data (sample counts, the validation split) are in
 
 from __future__ import annotations
 
-import inspect
 import os
 import warnings
 
@@ -24,7 +23,7 @@ from skorch.callbacks import Callback
 from .._compat.sklearn import Hidden, StrOptions
 from .._param_validation import integers, plain_params, plain_value, reals
 from ..network import POOLINGS
-from ..training.optimizers import resolve_optimizer
+from ..training.optimizers import check_optimizer_params, optimizer_arguments, resolve_optimizer
 from ..training.precision import PRECISIONS
 from ..training.setup import RESERVED_CALLBACK_NAMES
 
@@ -103,10 +102,11 @@ def check_params(params, name, defaults=None):
     TypeError
         An entry of ``callbacks`` is not a skorch Callback instance or a
         ``(str, Callback)`` tuple; an ``optimizer_params`` key is not an argument of
-        the optimizer.
+        the optimizer, or its value is not of the argument's kind
+        (:func:`~sklstm.training.optimizers.check_optimizer_params`).
     ValueError
         Parameters that exclude or need each other (the message names both and the
-        fix).
+        fix); ``optimizer_params`` values the optimizer refuses.
 
     Examples
     --------
@@ -154,7 +154,8 @@ def check_params(params, name, defaults=None):
             FutureWarning, stacklevel=4)
         p["n_iter_no_change"] = p["patience"]
     _check_callbacks(p["callbacks"], name)
-    _check_optimizer_params(p["optimizer"], p["optimizer_params"], name)
+    p["optimizer_params"] = check_optimizer_params(p["optimizer"], p["optimizer_params"],
+                                                   p["lr"], name)
     if (p["embedding_dim"] is not None and p["vocab_size"] is not None
             and p["padding_idx"] is not None and p["padding_idx"] >= p["vocab_size"]):
         raise ValueError(
@@ -200,20 +201,8 @@ def _weight_decay(p, default, name):
 
 def _takes(optimizer, argument):
     """Whether ``optimizer(...)`` accepts the keyword ``argument``."""
-    accepted = _arguments(optimizer)
+    accepted = optimizer_arguments(optimizer)
     return accepted is None or argument in accepted
-
-
-def _arguments(optimizer):
-    """The names ``optimizer.__init__`` takes; None when it takes any (``**kwargs``) or
-    has no signature to read."""
-    try:
-        accepted = inspect.signature(optimizer.__init__).parameters
-    except (TypeError, ValueError):  # pragma: no cover - a builtin without a signature
-        return None
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-        return None
-    return list(accepted)
 
 
 def _conv_sizes(channels, kernel_sizes, name):
@@ -273,30 +262,3 @@ def _check_callbacks(callbacks, name):
         if names.count(cb_name) > 1:
             raise ValueError(f"{name}: two entries of callbacks are named {cb_name!r}; "
                              "callback names must be unique.")
-
-
-def _check_optimizer_params(optimizer, optimizer_params, name):
-    params = optimizer_params or {}
-    for key in params:
-        if not isinstance(key, str):
-            raise TypeError(f"{name}: optimizer_params keys must be str (argument names of "
-                            f"{optimizer.__name__}); got {key!r}.")
-    if "lr" in params:
-        # refused rather than honoured: lr_scaling, warmup_epochs and lr_ all start
-        # from the lr parameter, which optimizer_params['lr'] would silently override
-        raise ValueError(
-            f"{name}: optimizer_params['lr']={params['lr']!r} conflicts with the lr parameter; "
-            f"set lr={params['lr']!r} instead and leave 'lr' out of optimizer_params (lr is "
-            "what lr_scaling, warmup_epochs and lr_ use).")
-    if "params" in params:
-        raise ValueError(f"{name}: optimizer_params must not contain 'params': the estimator "
-                         "passes the network's parameters to the optimizer itself.")
-    accepted = _arguments(optimizer)
-    if accepted is None:
-        return
-    unknown = sorted(set(params) - set(accepted))
-    if unknown:
-        names = [p for p in accepted if p not in ("self", "params")]
-        raise TypeError(
-            f"{name}: optimizer_params has {', '.join(map(repr, unknown))}, which "
-            f"{optimizer.__name__} does not take; its arguments are {', '.join(names)}.")

@@ -1,8 +1,9 @@
 """Values of parameters and fitted attributes as JSON, and back, without running code.
 
 :func:`encode` turns a value into JSON data: numbers, strings, None, lists as they are;
-tuples, str-keyed dicts, non-finite floats, ``torch.device``, the optimizer classes
-sklstm names, and 1-D string/object arrays as small tagged objects
+tuples, str-keyed dicts, non-finite floats, ``torch.device``, paths (a ``checkpoint``
+directory), the optimizer classes sklstm names, and 1-D string/object arrays as small
+tagged objects
 (``{"__tuple__": [...]}``); numeric arrays go to the file's tensors and are referenced
 by key. Anything else (a callback, a custom optimizer class, a ``RandomState``) is code
 or state that only pickle could restore: :class:`Unsaved` is raised and the caller
@@ -15,6 +16,7 @@ named by the file, so a crafted file can at worst fail to load.
 from __future__ import annotations
 
 import math
+import pathlib
 import re
 
 import numpy as np
@@ -27,8 +29,8 @@ __all__ = ["Unsaved", "decode", "describe", "encode"]
 
 _OPTIMIZER_NAMES = {cls: name for name, cls in OPTIMIZERS.items()}
 _STRING_DTYPE = re.compile(r"^[<>|=]?(U\d+|O)$")
-_TAGS = ("__tuple__", "__dict__", "__float__", "__device__", "__optimizer__", "__array__",
-         "__tensor__")
+_TAGS = ("__tuple__", "__dict__", "__float__", "__device__", "__path__", "__optimizer__",
+         "__array__", "__tensor__")
 
 
 class Unsaved(Exception):
@@ -101,6 +103,8 @@ def encode(value, key, tensors):
         return {"__dict__": {k: encode(v, f"{key}.{k}", tensors) for k, v in value.items()}}
     if isinstance(value, torch.device):
         return {"__device__": str(value)}
+    if isinstance(value, pathlib.PurePath):
+        return {"__path__": str(value)}
     if isinstance(value, type) and value in _OPTIMIZER_NAMES:
         return {"__optimizer__": _OPTIMIZER_NAMES[value]}
     if isinstance(value, np.ndarray):
@@ -129,6 +133,8 @@ def _decode_tagged(data, tensors):
             return torch.device(body)
         except (RuntimeError, ValueError) as exc:
             raise FormatError(f"bad device {body!r}") from exc
+    if tag == "__path__" and isinstance(body, str):
+        return pathlib.Path(body)
     if tag == "__optimizer__" and body in OPTIMIZERS:
         return OPTIMIZERS[body]
     if tag == "__tensor__" and isinstance(body, str) and body in tensors:

@@ -1,12 +1,10 @@
 """SequencePadder: sequences of one fixed length, padded or truncated."""
 
-from numbers import Real
-
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat.sklearn import StrOptions, fit_context
-from .._param_validation import PlainParamsMixin, integers, plain_value
+from .._param_validation import PlainParamsMixin, integers, plain_value, reals
 from ..data.containers import DENSE_FORMS
 from ..data.timesteps import pad_sequences
 from ..data.validation import validate_sequences
@@ -31,7 +29,7 @@ class SequencePadder(PlainParamsMixin, TransformerMixin, BaseEstimator):
     truncating : {"pre", "post"}, default="pre"
         Drop timesteps from the start (``"pre"``, keeps the most recent ones) or the end.
     value : float, default=0.0
-        Fill value of the padded timesteps.
+        Fill value of the padded timesteps: a finite number or NaN.
 
     Attributes
     ----------
@@ -61,7 +59,8 @@ class SequencePadder(PlainParamsMixin, TransformerMixin, BaseEstimator):
         "length": [integers(1), None],
         "padding": [StrOptions({"pre", "post"})],
         "truncating": [StrOptions({"pre", "post"})],
-        "value": [Real],
+        # a bool is no fill value (True padded with 1.0); NaN is one
+        "value": [reals(None, None, closed="neither"), "nan"],
     }
 
     def __init__(self, length=None, padding="post", truncating="pre", value=0.0):

@@ -5,6 +5,7 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat.sklearn import StrOptions, fit_context
@@ -63,6 +64,9 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
     scale across time (unlike ``StandardScaler`` on a flattened 3D array, which would scale
     every timestep separately). For 2D input of univariate sequences all values form one
     feature. Output has the container form of the input; ragged input stays ragged.
+    ``set_output(transform="pandas")`` (or ``"polars"``, or ``sklearn.set_config``)
+    wraps 2D output in a DataFrame; 3D and ragged sequences, which no table holds,
+    keep their form under any output setting.
 
     A :class:`~sklstm.data.store.SequenceStore` is streamed:
     ``fit`` computes the statistics in one pass over all of it, a chunk at a time
@@ -127,11 +131,12 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
         """``feature_range`` as two plain numbers; the rule no constraint can state."""
         fr = self.feature_range
         values = [plain_value(v) for v in fr] if len(fr) == 2 else []
-        if not (all(isinstance(v, Real) and not isinstance(v, bool) for v in values)
+        if not (all(isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(v)
+                    for v in values)
                 and values and values[0] < values[1]):
             raise ValueError(
-                f"The 'feature_range' parameter of SequenceScaler must be (min, max) with "
-                f"min < max. Got {fr!r} instead."
+                f"The 'feature_range' parameter of SequenceScaler must be (min, max) of "
+                f"finite numbers with min < max. Got {fr!r} instead."
             )
         return values
 
@@ -154,6 +159,7 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
         # checked whatever the method: a bad feature_range is an error in any case
         feature_range = self._feature_range()
         data, form = validate_sequences(self, X, reset=True, stream=True)
+        self._fitted_on_store = form == "store"  # transform returns a view of a store
         if form == "store":
             self._set_statistics(*_streamed_statistics(data, self.n_sequence_features_),
                                  feature_range)
@@ -227,6 +233,35 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
             Data on the original scale, in the container form of ``X``.
         """
         return self._apply(X, inverse=True)
+
+    def _fitted_on_a_table(self):
+        # scikit-learn wraps the output in a DataFrame (set_output, set_config) only
+        # where get_feature_names_out is offered: 3-D and ragged sequences have no
+        # table form and keep their own
+        return (getattr(self, "_fitted_form", "2d") == "2d"
+                and not getattr(self, "_fitted_on_store", False))
+
+    @available_if(_fitted_on_a_table)
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names, where the output is a table (fitted on 2D input).
+
+        Offered before fitting and after fitting on 2D input in memory (univariate
+        sequences, one column per timestep), where ``set_output(transform="pandas")``
+        wraps the output in a DataFrame; not after fitting on 3D or ragged sequences
+        or on a store, which are returned in their own form whatever the output
+        setting.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names; None uses ``feature_names_in_`` or ``x0, x1, ...``.
+
+        Returns
+        -------
+        ndarray of str
+            The input feature names (the scaler maps each column onto itself).
+        """
+        return super().get_feature_names_out(input_features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
+from numbers import Real
+
+import numpy as np
 import torch
 
 from .._compat.torch import fused_optimizer_devices
+from .._param_validation import plain_value
 
-__all__ = ["FUSED_OPTIMIZERS", "OPTIMIZERS", "optimizer_defaults", "resolve_optimizer",
-           "state_copies"]
+__all__ = ["FUSED_OPTIMIZERS", "OPTIMIZERS", "check_optimizer_params", "optimizer_arguments",
+           "optimizer_defaults", "resolve_optimizer", "state_copies"]
 
 #: Names accepted by the estimators' ``optimizer`` parameter.
 OPTIMIZERS = {
@@ -121,3 +126,144 @@ def state_copies(optimizer, optimizer_params):
     if issubclass(optimizer, torch.optim.RMSprop):
         return 1 + bool(p.get("momentum")) + bool(p.get("centered"))
     return int(issubclass(optimizer, torch.optim.Adagrad))
+
+
+def optimizer_arguments(optimizer):
+    """The keyword arguments ``optimizer.__init__`` takes, with their defaults.
+
+    Parameters
+    ----------
+    optimizer : type
+        The optimizer class.
+
+    Returns
+    -------
+    dict or None
+        ``name -> default`` (``inspect.Parameter.empty`` where there is none); None when
+        it takes any keyword (``**kwargs``) or has no signature to read.
+
+    Examples
+    --------
+    >>> optimizer_arguments(torch.optim.SGD)["momentum"]
+    0
+    """
+    try:
+        accepted = inspect.signature(optimizer.__init__).parameters
+    except (TypeError, ValueError):  # pragma: no cover - a builtin without a signature
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return None
+    return {name: p.default for name, p in accepted.items() if name not in ("self", "params")}
+
+
+def _kind_problem(value, default):
+    """Why ``value`` cannot stand where the optimizer's default is ``default`` (None: it
+    can). The kind is read off the default because torch checks ranges, not kinds:
+    ``amsgrad="yes"`` passes its constructor and fails in the fused step, mid-fit."""
+    if isinstance(default, bool):
+        if not isinstance(value, (bool, np.bool_)):
+            return "must be True or False"
+    elif isinstance(default, Real):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
+            return "must be a number"
+    elif isinstance(default, tuple):
+        items = tuple(np.ravel(np.asarray(value, dtype=object))) \
+            if isinstance(value, (tuple, list, np.ndarray)) else ()
+        if len(items) != len(default) or not all(
+                isinstance(plain_value(v), Real) and not isinstance(plain_value(v), bool)
+                for v in items):
+            return f"must be a tuple of {len(default)} numbers"
+    return None
+
+
+def check_optimizer_params(optimizer, optimizer_params, lr, estimator_name="the estimator"):
+    """Check ``optimizer_params`` before any training: names, kinds and ranges.
+
+    The names must be arguments of ``optimizer`` (not ``params``, and not ``lr``, which
+    would silently override the ``lr`` parameter that ``lr_scaling``, ``warmup_epochs``
+    and ``lr_`` start from); each value must be of the kind of the argument's default
+    (a bool for a flag, a number, a tuple of as many numbers); and the optimizer must
+    accept them, built on one tensor with ``lr`` (torch checks the ranges: ``eps >= 0``,
+    ``0 <= betas < 1``...).
+
+    Parameters
+    ----------
+    optimizer : type
+        The optimizer class.
+    optimizer_params : dict or None
+        The estimator's ``optimizer_params``.
+    lr : float
+        The estimator's ``lr``.
+    estimator_name : str, default="the estimator"
+        Named in the errors.
+
+    Returns
+    -------
+    dict
+        The parameters as torch takes them: numpy scalars as Python numbers, 1-D
+        arrays as tuples.
+
+    Raises
+    ------
+    TypeError
+        A name the optimizer does not take, or a value of the wrong kind.
+    ValueError
+        ``lr`` or ``params`` among the names, or values the optimizer refuses.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_optimizer_params(torch.optim.Adam, {"betas": np.array([0.9, 0.99])}, 1e-3)
+    {'betas': (0.9, 0.99)}
+    >>> check_optimizer_params(torch.optim.Adam, {"eps": -1.0}, 1e-3, "LSTMClassifier")
+    Traceback (most recent call last):
+    ...
+    ValueError: LSTMClassifier: optimizer_params={'eps': -1.0} is refused by Adam: ...
+    """
+    name, params = estimator_name, optimizer_params or {}
+    for key in params:
+        if not isinstance(key, str):
+            raise TypeError(f"{name}: optimizer_params keys must be str (argument names of "
+                            f"{optimizer.__name__}); got {key!r}.")
+    if "lr" in params:
+        raise ValueError(
+            f"{name}: optimizer_params['lr']={params['lr']!r} conflicts with the lr parameter; "
+            f"set lr={params['lr']!r} instead and leave 'lr' out of optimizer_params (lr is "
+            "what lr_scaling, warmup_epochs and lr_ use).")
+    if "params" in params:
+        raise ValueError(f"{name}: optimizer_params must not contain 'params': the estimator "
+                         "passes the network's parameters to the optimizer itself.")
+    accepted = optimizer_arguments(optimizer)
+    if accepted is not None:
+        unknown = sorted(set(params) - set(accepted))
+        if unknown:
+            raise TypeError(
+                f"{name}: optimizer_params has {', '.join(map(repr, unknown))}, which "
+                f"{optimizer.__name__} does not take; its arguments are {', '.join(accepted)}.")
+        for key, value in params.items():
+            problem = _kind_problem(plain_value(value), accepted[key])
+            if problem:
+                raise TypeError(
+                    f"{name}: optimizer_params[{key!r}]={value!r} {problem} (the default of "
+                    f"{optimizer.__name__}'s {key} is {accepted[key]!r}).")
+    plain = {key: _plain(value) for key, value in params.items()}
+    # a fused kernel is checked on the CPU only where the CPU has one: elsewhere its
+    # support depends on the device of the fit, which the plan decides
+    trial = {k: v for k, v in plain.items()
+             if k != "fused" or "cpu" in fused_optimizer_devices()}
+    try:
+        optimizer([torch.zeros(1, requires_grad=True)], lr=lr, **trial)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        error = TypeError if isinstance(exc, TypeError) else ValueError
+        raise error(f"{name}: optimizer_params={params!r} is refused by "
+                    f"{optimizer.__name__}: {exc}") from exc
+    return plain
+
+
+def _plain(value):
+    """``value`` as torch takes it: numpy scalars as Python numbers, a 1-D array of
+    them (``betas=np.array([0.9, 0.99])``) as a tuple."""
+    value = plain_value(value)
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        return tuple(plain_value(v) for v in value)
+    return value

@@ -37,9 +37,14 @@ MODULE_FIELDS = ("n_inputs", "n_outputs", "hidden_size", "num_layers", "bidirect
                  "dropout", "pooling", "conv_channels", "conv_kernel_sizes", "ar_window",
                  "ar_scale", "split_level")
 
+#: skorch's own callbacks of every net (``NeuralNet.get_default_callbacks()``, checked
+#: against it in tests/estimators/test_fit_checks.py): a user callback of one of these names
+#: would get skorch's "duplicate user-set callback name", naming no fix.
+SKORCH_CALLBACK_NAMES = ("epoch_timer", "train_loss", "valid_loss", "print_log")
+
 #: Names of the callbacks the estimator adds itself; user callbacks must not take them.
-RESERVED_CALLBACK_NAMES = (SNAPSHOT, DIVERGENCE, GRADIENT_CLIP, WARMUP, STOPPER,
-                           *CHECKPOINT_NAMES, *PROGRESS_NAMES)
+RESERVED_CALLBACK_NAMES = (*SKORCH_CALLBACK_NAMES, SNAPSHOT, DIVERGENCE, GRADIENT_CLIP,
+                           WARMUP, STOPPER, *CHECKPOINT_NAMES, *PROGRESS_NAMES)
 
 
 def build_callbacks(plan, checkpoint=None, ctrl_c=None):

@@ -192,3 +192,16 @@ def test_wrong_width_at_predict_for_2d_input(tiny):
     est = LSTMRegressor(**tiny).fit(X3[:, :, 0], Y_REG)
     with pytest.raises(ValueError, match="X has 4 features, but LSTMRegressor is expecting 5"):
         est.predict(X3[:, :4, 0])
+
+
+@pytest.mark.parametrize(("params", "X"), [
+    ({"batch_size": 0}, X3),  # refused by the constraints, before fit's body (kept the old fit)
+    ({"max_memory": "lots"}, X3),  # by check_params
+    ({"optimizer_params": {"eps": -1.0}}, X3),  # by the optimizer
+    ({}, _with(X3, (3, 1, 0), np.nan)),  # by the data checks
+], ids=["constraint", "check_params", "optimizer_params", "data"])
+def test_a_refused_refit_leaves_no_fitted_state(params, X, tiny):
+    est = LSTMClassifier(**tiny).fit(X3, Y_CLASS)
+    with pytest.raises(ValueError):
+        est.set_params(**params).fit(X, Y_CLASS)
+    assert not [name for name in vars(est) if name.endswith("_")]

@@ -8,6 +8,7 @@ from skorch.callbacks import Callback, LRScheduler
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.data.vocabulary import MAX_INFERRED_VOCAB
+from sklstm.training.setup import RESERVED_CALLBACK_NAMES
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(20, 5, 2)).astype(np.float32)
@@ -27,6 +28,8 @@ BAD_CALLBACKS = [
     ([Marker], TypeError, r"is a class, not an instance \(write Marker\(\)\)"),
     ([("a", Marker()), ("a", Marker())], ValueError, "two entries of callbacks are named 'a'"),
     ([("convergence", Marker())], ValueError, "'convergence' .* is taken"),
+    # skorch's own (it said "duplicate user-set callback name", of a name set once)
+    ([("print_log", Marker())], ValueError, "'print_log' .* is taken .* choose another"),
 ]
 
 
@@ -36,6 +39,13 @@ def test_bad_callbacks_are_refused_before_training(callbacks, error, message, ti
     with pytest.raises(error, match=message):
         est.fit(X, Y)
     assert not hasattr(est, "net_")
+
+
+def test_every_callback_a_fit_adds_itself_is_reserved(tiny):
+    est = LSTMClassifier(**tiny).fit(X, Y)
+    added = {name for name, _ in est.net_.callbacks_}
+    assert added <= set(RESERVED_CALLBACK_NAMES)
+    assert {name for name, _ in est.net_.get_default_callbacks()} <= added
 
 
 def test_good_callbacks_train(tiny):
@@ -64,10 +74,35 @@ def test_lr_reaches_the_optimizer_and_lr_(tiny):
      "'momentum', which Adam does not take; its arguments are"),
     ({"optimizer_params": {1: 0.9}}, TypeError, "optimizer_params keys must be str"),
     ({"optimizer_params": {"params": []}}, ValueError, "must not contain 'params'"),
+    # values: torch's bare errors before, one ("yes") only in the fused step, mid-fit
+    ({"optimizer_params": {"betas": 0.9}}, TypeError,
+     r"optimizer_params\['betas'\]=0.9 must be a tuple of 2 numbers \(the default of Adam's "
+     r"betas is \(0.9, 0.999\)\)"),
+    ({"optimizer_params": {"amsgrad": "yes"}}, TypeError,
+     r"optimizer_params\['amsgrad'\]='yes' must be True or False"),
+    ({"optimizer_params": {"weight_decay": "0.1"}}, TypeError, "must be a number"),
+    ({"optimizer_params": {"eps": -1.0}}, ValueError,
+     r"optimizer_params=\{'eps': -1.0\} is refused by Adam: Invalid epsilon value"),
+    ({"optimizer": "sgd", "optimizer_params": {"momentum": -1}}, ValueError,
+     "refused by SGD: Invalid momentum value"),
+    ({"optimizer_params": {"fused": True, "foreach": True}}, ValueError,
+     "refused by Adam: `fused` and `foreach` cannot be `True` together"),
 ])
 def test_bad_optimizer_params(params, error, message, tiny):
+    est = LSTMClassifier(**tiny, **params)
     with pytest.raises(error, match=message):
-        LSTMClassifier(**tiny, **params).fit(X, Y)
+        est.fit(X, Y)
+    assert not hasattr(est, "net_")
+
+
+def test_numpy_values_in_optimizer_params_reach_the_optimizer_as_python_values(tiny):
+    # np.bool_ failed in the fused Adam step (torch's kernel takes bool only)
+    params = {"amsgrad": np.bool_(True), "betas": np.array([0.8, 0.9]), "eps": np.float32(1e-6)}
+    est = LSTMClassifier(**tiny, optimizer_params=params).fit(X, Y)
+    group = est.net_.optimizer_.param_groups[0]
+    assert group["amsgrad"] is True and group["betas"] == (0.8, 0.9)
+    assert type(group["eps"]) is float
+    assert isinstance(est.optimizer_params["amsgrad"], np.bool_)  # the parameter untouched
 
 
 def test_optimizer_params_of_the_optimizer_are_used(tiny):

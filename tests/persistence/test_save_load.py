@@ -1,6 +1,8 @@
 """``estimator.save`` and ``sklstm.load``: exact round trips, what is not saved, devices."""
 
 import pickle
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -140,13 +142,17 @@ def test_code_parameters_are_not_saved_and_the_load_warns(tmp_path, tiny):
         loaded.fit(X3, np.arange(24) % 2)  # a refit says what is missing
 
 
-def test_optimizer_classes_of_torch_and_tuples_round_trip(tmp_path, tiny):
+def test_optimizer_classes_of_torch_tuples_and_paths_round_trip(tmp_path, tiny):
     est = LSTMRegressor(**tiny, optimizer=torch.optim.AdamW,
-                        optimizer_params={"betas": (0.8, 0.9)}).fit(X3, X3[:, 0, 0])
+                        optimizer_params={"betas": (0.8, 0.9)},
+                        checkpoint=tmp_path / "run").fit(X3, X3[:, 0, 0])
     est.save(tmp_path / "m.safetensors")
-    loaded = sklstm.load(tmp_path / "m.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a path was "a parameter that is code"
+        loaded = sklstm.load(tmp_path / "m.safetensors")
     assert loaded.optimizer is torch.optim.AdamW
     assert loaded.optimizer_params == {"betas": (0.8, 0.9)}
+    assert loaded.checkpoint == tmp_path / "run" and isinstance(loaded.checkpoint, Path)
 
 
 def test_numpy_parameters_are_saved_as_numbers(tmp_path, tiny):

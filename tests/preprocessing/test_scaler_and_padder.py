@@ -155,7 +155,10 @@ def test_transform_rejects_wrong_feature_count(ragged, X_new):
     ("params", "match"),
     [
         ({"method": "robust"}, "'method' parameter of SequenceScaler must be a str among"),
-        ({"feature_range": (1, 0)}, r"'feature_range' .* must be \(min, max\) with min < max"),
+        ({"feature_range": (1, 0)},
+         r"'feature_range' .* must be \(min, max\) of finite numbers with min < max"),
+        # an infinite end gave NaN output
+        ({"method": "minmax", "feature_range": (0, np.inf)}, r"finite numbers with min < max"),
         ({"feature_range": "0-1"},
          "'feature_range' parameter of SequenceScaler must be an instance of 'tuple'"),
     ],
@@ -224,7 +227,9 @@ def test_padder_passes_nan_through():
         ({"padding": "both"}, ValueError, "'padding' parameter of SequencePadder must be a str"),
         ({"truncating": "middle"}, ValueError, "'truncating' .* must be a str among"),
         ({"value": "x"}, TypeError,
-         "'value' parameter of SequencePadder must be an instance of 'float'"),
+         r"'value' parameter of SequencePadder must be a float in the range \(-inf, inf\) or "
+         r"numpy.nan. Got 'x'"),
+        ({"value": True}, TypeError, "'value' .* Got True"),
     ],
 )
 def test_padder_validates_params_in_fit(short_long, params, error, match):
@@ -288,3 +293,18 @@ def test_scaler_scales_read_only_input(copy):
 def test_text_input_names_x(Transformer):
     with pytest.raises(ValueError, match="X holds non-numeric values"):
         Transformer().fit(np.full((3, 2), "a"))
+
+
+@pytest.mark.parametrize("form", ["3d", "ragged", "2d"])
+def test_scaler_pandas_output_wraps_tables_and_keeps_sequences(ragged, form):
+    # 3D and ragged output went to pandas' DataFrame(...): "Must pass 2-d input"
+    X = {"3d": np.stack([s[:1] for s in ragged]), "ragged": ragged,
+         "2d": np.concatenate(ragged)}[form]
+    Xt = SequenceScaler().set_output(transform="pandas").fit_transform(X)
+    expected = SequenceScaler().fit_transform(X)
+    if form == "2d":
+        assert isinstance(Xt, pd.DataFrame) and list(Xt.columns) == ["x0", "x1"]
+        assert_allclose(Xt.to_numpy(), expected)
+    else:
+        assert type(Xt) is type(expected)
+        assert_allclose(np.concatenate(list(Xt)), np.concatenate(list(expected)))

@@ -73,12 +73,12 @@ def train(plan, seqs, y_train, on_net=None):
             fit_stream(plan.device):
         with limit_threads(plan.n_threads):  # torch's one-time costs, not the fit's
             warm_up(plan, seqs, y_train)
-        plan, net, memory, fit_time, search = _train(plan, on_net, checkpoint, done,
-                                                     loaded_only, seqs, y_train)
+        plan, net, memory, fit_time, search, pressed = _train(
+            plan, on_net, checkpoint, done, loaded_only, seqs, y_train)
     if loaded_only:
         converged, interrupted = bool(ended and ended["converged"]), False
     else:
-        converged, interrupted = _end_of_training(plan, net)
+        converged, interrupted = _end_of_training(plan, net, pressed)
     if checkpoint is not None and not interrupted:
         checkpoint.finish(converged)
     net.memory_budget = None  # the fit's, measured from its start
@@ -98,8 +98,9 @@ def train(plan, seqs, y_train, on_net=None):
 
 
 def _train(plan, on_net, checkpoint, done, loaded_only, seqs, y_train):
-    """The fit itself: ``(plan, net, memory, fit_time, search)``, the plan with its batch
-    resolved; see :func:`train`."""
+    """The fit itself: ``(plan, net, memory, fit_time, search, pressed)``, the plan with
+    its batch resolved, ``pressed`` whether Ctrl-C was pressed during it; see
+    :func:`train`."""
     # on CUDA, max_memory also caps torch's allocator for the fit: a step that would go
     # over fails at its allocation (and is shrunk) instead of taking the memory first;
     # not beside other fits of the process (the cap is process-wide)
@@ -134,15 +135,19 @@ def _train(plan, on_net, checkpoint, done, loaded_only, seqs, y_train):
         fit_time = time.perf_counter() - start
     net.randomness = None  # the fit's: a later partial_fit draws as a fit alone does
     net.ctrl_c = None  # (the fit's guard, whose block has ended)
-    return plan, net, memory, fit_time, search
+    return plan, net, memory, fit_time, search, ctrl_c.pressed
 
 
-def _end_of_training(plan, net):
+def _end_of_training(plan, net, pressed):
     """``(converged, interrupted)``; an interrupted fit goes back to its last epoch."""
     converged = check_convergence(plan.name, net, plan.max_epochs, plan.lr)
-    # skorch ends a fit quietly on KeyboardInterrupt: neither converged nor done
+    # skorch ends a fit quietly on KeyboardInterrupt: neither converged nor done. A
+    # press in the last epoch's end (a callback after the snapshot's) leaves every
+    # epoch complete: only the guard saw it, and a search must hear of it
     snapshot = dict(net.callbacks_)[SNAPSHOT]
-    interrupted = snapshot.in_epoch_ or (not converged and len(net.history) < plan.max_epochs)
+    interrupted = (pressed or snapshot.in_epoch_
+                   or (not converged and len(net.history) < plan.max_epochs))
+    converged = converged and not interrupted
     if interrupted and not finish_interrupted(plan.name, net, snapshot):
         raise KeyboardInterrupt  # no epoch was complete: nothing to keep
     return converged, interrupted

@@ -63,3 +63,16 @@ class RaisesAt(_FaultAt):
 
     def fault(self):
         raise FileNotFoundError("the lock file is gone")
+
+
+class CtrlCAtEpochEnd(Callback):
+    """Sends the process a real SIGINT at the end of epoch ``epoch`` (after the callbacks
+    sklstm adds, which run before the user's): the press of a moment when every epoch
+    so far is complete."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            signal.raise_signal(signal.SIGINT)

@@ -14,7 +14,7 @@ from sklstm.exceptions import FitInterruptedWarning
 from sklstm.training.interrupts import CtrlCGuard
 
 from ..search.helpers import python
-from .faults import InterruptAt, RaisesAt, ReplacedCtrlCAt, SwallowedCtrlCAt
+from .faults import CtrlCAtEpochEnd, InterruptAt, RaisesAt, ReplacedCtrlCAt, SwallowedCtrlCAt
 
 #: A child process fits for many epochs, recording a fingerprint of the weights after
 #: every epoch; the parent sends it a real SIGINT in the middle of a later epoch.
@@ -119,6 +119,15 @@ def test_a_finished_or_converged_fit_is_not_interrupted():
     converged = LSTMRegressor(**{**COMMON, "tol": 10.0, "n_iter_no_change": 1}).fit(
         X, X[:, -1, 0])
     assert converged.converged_ and not converged.interrupted_
+
+
+def test_a_ctrl_c_in_the_last_epochs_end_marks_the_fit_interrupted(default_ctrl_c):
+    # every epoch is complete, so nothing but the guard saw the press: the fit said
+    # interrupted_=False, and a search scored it and went on to its next fold
+    with pytest.warns(FitInterruptedWarning, match="after epoch 3 of at most 3"):
+        est = LSTMClassifier(**{**COMMON, "max_epochs": 3},
+                             callbacks=[CtrlCAtEpochEnd(epoch=3)]).fit(X, Y)
+    assert est.interrupted_ and not est.converged_ and est.n_epochs_ == 3
 
 
 def test_a_lost_ctrl_c_still_stops_the_fit_at_the_next_batch(default_ctrl_c):

@@ -256,7 +256,7 @@ class CVObjective:
             raise KeyboardInterrupt from exc
 
     def _evaluate(self, trial):
-        params = sample_resolved(trial, self.space)
+        params = self._sample(trial)
         fixed = {p: _json_safe(spec) for p, dist, spec in self.space.values() if dist is None}
         trial.set_user_attr("fixed_params", fixed)
         # Which machine/process ran it: the first thing to know when a cluster misbehaves.
@@ -273,12 +273,25 @@ class CVObjective:
         except optuna.TrialPruned:
             raise  # an Exception too, but not a failure
         except Exception as exc:
-            # Optuna logs the exception but does not store it; keep the reason with the trial.
-            trial.set_user_attr(FAIL_REASON, f"{type(exc).__name__}: {exc}")
+            _fail_reason(trial, exc)
             raise
         finally:
             self._record(trial, scores, stats)
         return values
+
+    def _sample(self, trial):
+        """The trial's parameters; a failure to sample them is recorded as its fail reason.
+
+        Optuna's suggest raises when the storage refuses a distribution (another space
+        for the same name in a resumed study, say). Without a reason that FAIL would not
+        use up the study's budget (:func:`~sklstm.search.trial_budget.uses_budget`), so
+        the search would create failing trials for ever.
+        """
+        try:
+            return sample_resolved(trial, self.space)
+        except Exception as exc:
+            _fail_reason(trial, exc)
+            raise
 
     def _finished_twin(self, trial, params, fixed):
         """An earlier finished trial this one would merely repeat, or None.
@@ -333,6 +346,11 @@ class CVObjective:
             values = [s[name] for s in stats if s[name] is not None]
             if values:  # peak_memory_ is None where it cannot be measured
                 trial.set_user_attr(f"mean_{name}", float(np.mean(values)))
+
+
+def _fail_reason(trial, exc):
+    """Keep why ``trial`` failed with it: Optuna logs the exception but does not store it."""
+    trial.set_user_attr(FAIL_REASON, f"{type(exc).__name__}: {exc}")
 
 
 def _is_seeded(estimator, params):

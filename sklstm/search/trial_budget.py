@@ -216,17 +216,28 @@ class TrialBudget:
         while True:
             self.lock.acquire()
             self._held = True
-            if heartbeat:
-                with warnings.catch_warnings():  # "experimental" since Optuna 2.9
-                    warnings.simplefilter("ignore", ExperimentalWarning)
-                    fail_stale_trials(self.study)
-            trials = self._trials()
-            if sum(map(uses_budget, trials)) < self.n_trials:
+            try:
+                trials, fits = self._count(heartbeat)
+            except BaseException:
+                # a lock file left behind blocks every worker of the storage until
+                # Optuna breaks it as stale (~30 s), and Ctrl-C must not leave it either
+                self.release()
+                raise
+            if fits:
                 return True
             self.release()
             if not heartbeat or not any(t.state == TrialState.RUNNING for t in trials):
                 return False
             time.sleep(min(heartbeat, _POLL_SECONDS))
+
+    def _count(self, heartbeat):
+        """The study's trials, and whether one more fits (called with the lock held)."""
+        if heartbeat:
+            with warnings.catch_warnings():  # "experimental" since Optuna 2.9
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                fail_stale_trials(self.study)
+        trials = self._trials()
+        return trials, sum(map(uses_budget, trials)) < self.n_trials
 
     def release(self) -> None:
         """Let the next worker count; does nothing if the lock is not held."""

@@ -8,7 +8,13 @@ import pytest
 from sklearn.base import clone
 from skorch.callbacks import Callback
 
-from sklstm.search import EpochScoreReporter, make_objective, tune
+from sklstm.search import (
+    EpochScoreReporter,
+    create_or_load_study,
+    make_objective,
+    run_study,
+    tune,
+)
 
 GOOD, BAD = 0.03, 1e-6  # learning rates: learns within an epoch / stays at its initial loss
 
@@ -130,6 +136,20 @@ def test_failed_trials_record_why_and_search_goes_on(broken, reason, pipeline, d
     assert trial.user_attrs["fail_reason"].startswith(reason)
     ok = make_objective(pipeline, *data, cv=2, space=space)
     assert _optimize(study, ok, [{"lr": GOOD}])[-1].state.name == "COMPLETE"
+
+
+def test_a_trial_that_fails_to_sample_records_why_and_uses_up_the_budget(
+        pipeline, data, tmp_path):
+    # a distribution the storage refuses (tune refuses such a space before it gets here)
+    study = create_or_load_study("s", str(tmp_path / "s.journal"))
+    study.tell(study.ask({"lr": optuna.distributions.CategoricalDistribution([GOOD, BAD])}), 0.5)
+    objective = make_objective(pipeline, *data, cv=2, space={"lr": [GOOD]})
+    # timeout: without a fail reason the failed trial did not count, and trials were
+    # created for ever
+    run_study(study, objective, n_trials=2, timeout=10)
+    failed = study.trials[1:]
+    assert [t.state.name for t in failed] == ["FAIL"]
+    assert "dynamic value space" in failed[0].user_attrs["fail_reason"]
 
 
 def test_multi_objective_pareto_front_without_pruning(pipeline, data):

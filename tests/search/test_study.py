@@ -81,11 +81,62 @@ def test_invalid_search_leaves_no_study_behind(case, pipeline, data, tmp_path):
     assert not storage.exists()  # not even opened
 
 
+#: name -> (the distribution a study's trial sampled "lr" from, the new space's spec, error)
+CHANGED_SPACES = {
+    "other choices": (optuna.distributions.CategoricalDistribution([0.01, 0.03]), [0.01],
+                      "dynamic value space"),
+    "other kind": (optuna.distributions.CategoricalDistribution([0.01, 0.03]),
+                   optuna.distributions.FloatDistribution(0.01, 0.03), "distribution kind"),
+    "other log scale": (optuna.distributions.FloatDistribution(1e-3, 0.1, log=True),
+                        optuna.distributions.FloatDistribution(1e-3, 0.1), "log configuration"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CHANGED_SPACES))
+def test_joining_a_study_with_another_space_is_refused(case, pipeline, data, tmp_path):
+    stored, spec, reason = CHANGED_SPACES[case]
+    storage = str(tmp_path / "s.journal")
+    study = create_or_load_study("s", storage)
+    trial = study.ask({"lr": stored})
+    study.tell(trial, 0.5)
+    # timeout: without the check, every new trial failed in Optuna's suggest for ever
+    with pytest.raises(ValueError, match=rf"'lr' from .*{reason}.*new study_name"):
+        tune(pipeline, *data, n_trials=2, timeout=10, cv=2, storage=storage, study_name="s",
+             space={"lr": spec})
+    assert len(load_study(storage, "s").trials) == 1  # no trial was created
+
+
+#: name -> (a bad argument of tune, the error). sklstm tune refuses the same values.
+BAD_RUN_ARGS = {
+    "no trials": ({"n_trials": 0}, ValueError, "n_trials must be an int >= 1"),
+    "negative trials": ({"n_trials": -3}, ValueError, "n_trials must be an int >= 1"),
+    "fractional trials": ({"n_trials": 1.5}, TypeError, "n_trials must be an int"),
+    "bool trials": ({"n_trials": True}, TypeError, "n_trials must be an int"),
+    "negative timeout": ({"timeout": -1}, ValueError, "timeout must be a positive number"),
+    "nan timeout": ({"timeout": float("nan")}, ValueError, "timeout must be a positive"),
+    "text timeout": ({"timeout": "5"}, TypeError, "timeout must be a positive number"),
+    "negative heartbeat": ({"heartbeat_interval": -5}, ValueError, "None to turn heartbeats"),
+    "negative retries": ({"retry_failed": -1}, ValueError, "retry_failed must be an int >= 0"),
+    "sampler name": ({"sampler": "tpe"}, TypeError, "optuna.samplers.BaseSampler instance"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_RUN_ARGS))
+def test_bad_run_arguments_are_refused_before_the_storage_exists(case, pipeline, data,
+                                                                   tmp_path):
+    kwargs, error, message = BAD_RUN_ARGS[case]
+    storage = tmp_path / "s.journal"
+    with pytest.raises(error, match=message):
+        tune(pipeline, *data, **{"n_trials": 1, "cv": 2, "space": {"lr": [0.01]}, **kwargs},
+             storage=str(storage), study_name="s")
+    assert not storage.exists()
+
+
 def test_n_trials_is_the_study_total(pipeline, data, tmp_path):
     kwargs = dict(cv=2, storage=str(tmp_path / "s.journal"), study_name="s",
                   space={"lr": [0.01, 0.03]}, pruner="none")
     assert len(tune(pipeline, *data, n_trials=2, **kwargs).trials) == 2
-    assert len(tune(pipeline, *data, n_trials=2, **kwargs).trials) == 2  # nothing to do
+    assert len(tune(pipeline, *data, n_trials=np.int64(2), **kwargs).trials) == 2  # nothing to do
     assert len(tune(pipeline, *data, n_trials=3, **kwargs).trials) == 3  # tops up
 
 

@@ -58,6 +58,26 @@ def test_no_lock_left_behind(tmp_path):
     assert len(study.trials) == n_before + 2
 
 
+def _interrupt():
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    ("n_trials", "trials", "error"),
+    [("2", None, TypeError), (2, _interrupt, KeyboardInterrupt)],
+    ids=["bad-n_trials", "ctrl-c-while-counting"],
+)
+def test_an_error_in_claim_releases_the_lock(n_trials, trials, error, tmp_path):
+    # a lock file left behind blocked the next worker ~30 s, until Optuna broke it
+    study = optuna.create_study(storage=resolve_storage(str(tmp_path / "s.journal")))
+    budget = TrialBudget(study, n_trials)
+    if trials is not None:
+        budget._trials = trials
+    with pytest.raises(error):
+        budget.claim()
+    assert glob.glob(str(tmp_path / "*.lock")) == []
+
+
 def test_claim_counts_run_trials_not_enqueued_ones():
     study = optuna.create_study()
     study.enqueue_trial({"x": 0.5})

@@ -79,6 +79,7 @@ from sklstm.training.optimizers import *
 from sklstm.windows import *
 try:  # needs optuna
     from sklstm.search import *
+    from sklstm.search.epoch_reporter import *
     from sklstm.search.objective import *
     from sklstm.search.pruners import *
     from sklstm.search.report import *

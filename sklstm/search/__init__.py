@@ -34,7 +34,7 @@ _LAZY = {
     "as_distributions": "space",
     "load_space": "space",
     "CVObjective": "objective",
-    "EpochScoreReporter": "objective",
+    "EpochScoreReporter": "epoch_reporter",
     "make_objective": "objective",
     "resolve_storage": "storage",
     "create_or_load_study": "study",

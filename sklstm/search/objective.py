@@ -14,7 +14,6 @@ out of the searched space when pruning, or steps of different trials will not li
 
 from __future__ import annotations
 
-import copy
 import json
 import numbers
 import os
@@ -25,112 +24,17 @@ import numpy as np
 import optuna
 from sklearn.base import clone
 from sklearn.metrics import check_scoring
-from skorch.callbacks import Callback
 
 from .._compat.sklearn import safe_indexing
 from ..training.interrupts import ctrl_c_pending
+from .epoch_reporter import CALLBACK_NAME, EpochScoreReporter
 from .metrics import FIT_STATS, check_multi_objective, fit_stats
 from .pipeline import check_search_data, final_estimator, final_prefix
 from .selection import resolve_cv
 from .space import resolve_space, sample_resolved
 from .trial_budget import FAIL_REASON, INTERRUPTED
 
-__all__ = ["CVObjective", "EpochScoreReporter", "checked_objective", "make_objective"]
-
-#: Name of the reporting callback inside the LSTM's ``callbacks`` list.
-CALLBACK_NAME = "sklstm_optuna_reporter"
-
-
-class EpochScoreReporter(Callback):
-    """Callback for skorch: score the fold's validation data each epoch, report it, maybe prune.
-
-    Parameters
-    ----------
-    trial : optuna.trial.Trial
-        The trial to report to.
-    estimator : estimator or Pipeline
-        The object being fitted (the whole Pipeline when the LSTM is its last step), used
-        to score ``X_val``; sklstm sets every attribute ``predict`` needs before training.
-    X_val, y_val : array-like
-        This fold's held-out data.
-    scorer : callable
-        ``scorer(estimator, X, y) -> float``, greater is better.
-    step_offset : int, default=0
-        Added to the epoch index to form the Optuna step.
-
-    Examples
-    --------
-    >>> import optuna
-    >>> from sklearn.metrics import check_scoring
-    >>> from sklstm import LSTMClassifier
-    >>> from sklstm.datasets import make_sequence_classification
-    >>> X, y = make_sequence_classification(60, 5, 2, 2, random_state=0)
-    >>> trial = optuna.create_study(direction="maximize").ask()
-    >>> clf = LSTMClassifier(hidden_size=4, max_epochs=2, random_state=0)
-    >>> reporter = EpochScoreReporter(trial, clf, X[40:], y[40:], check_scoring(clf))
-    >>> clf = clf.set_params(callbacks=[("report", reporter)]).fit(X[:40], y[:40])
-    >>> sorted(trial.study.trials[0].intermediate_values)
-    [0, 1]
-    """
-
-    def __init__(self, trial, estimator, X_val, y_val, scorer, step_offset=0):
-        self.trial = trial
-        self.estimator = estimator
-        self.X_val = X_val
-        self.y_val = y_val
-        self.scorer = scorer
-        self.step_offset = step_offset
-
-    def get_params(self, deep=True):
-        """The callback's one hyper-parameter, ``{"step_offset": ...}``.
-
-        The trial, estimator and data are references, not hyper-parameters: they stay
-        out of ``net.get_params()``, which would otherwise walk into the Pipeline being
-        fitted.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Unused (the callback holds no estimator parameters of its own).
-
-        Returns
-        -------
-        dict
-            ``{"step_offset": step_offset}``.
-        """
-        return {"step_offset": self.step_offset}
-
-    def __deepcopy__(self, memo):
-        # sklstm deep-copies callbacks at fit; the copy must still point at the live trial
-        # and at the estimator being fitted (a deep copy of it would be unfitted).
-        return copy.copy(self)
-
-    def on_epoch_end(self, net, **kwargs):
-        """Score ``X_val``, record and report the score, and prune if the trial should stop.
-
-        The score is recorded as ``"cv_score"`` in the net's history and reported
-        to the trial at step ``step_offset + epoch``.
-
-        Parameters
-        ----------
-        net : skorch.NeuralNet
-            The net being trained; its history gives the epoch index.
-        **kwargs : dict
-            Further arguments skorch passes to callbacks; unused.
-
-        Raises
-        ------
-        optuna.TrialPruned
-            If the trial's pruner decides to stop the trial after this report.
-        """
-        epoch = len(net.history) - 1
-        score = float(self.scorer(self.estimator, self.X_val, self.y_val))
-        net.history.record("cv_score", score)
-        step = self.step_offset + epoch
-        self.trial.report(score, step)
-        if self.trial.should_prune():
-            raise optuna.TrialPruned(f"pruned at step {step} (epoch {epoch}): score {score:.4g}")
-
+__all__ = ["CVObjective", "checked_objective", "make_objective"]
 
 def _json_safe(value):
     try:

@@ -9,9 +9,7 @@ them, exactly (:class:`~sklstm.search.TrialBudget` serializes trial creation acr
 from __future__ import annotations
 
 import optuna
-from optuna.distributions import check_distribution_compatibility
 
-from .._param_validation import integers, plain_value, reals
 from ..training.interrupts import CtrlCGuard
 from .metrics import check_multi_objective
 from .objective import checked_objective
@@ -19,9 +17,11 @@ from .pruners import make_pruner
 from .report import ProgressBar
 from .selection import BASELINE, baseline_params
 from .storage import resolve_storage
+from .study_checks import check_existing_study, check_run_args, check_space_fits_study
 from .trial_budget import TrialBudget
 
 __all__ = ["create_or_load_study", "run_study", "tune", "tune_objective"]
+
 
 def objective_directions(multi_objective=None) -> list[str]:
     """Study directions: the score is maximized (scikit-learn scorers are greater-is-better),
@@ -49,127 +49,6 @@ def _sklstm_attrs(scoring, multi_objective) -> dict:
         "sklstm_scoring": _scoring_name(scoring),
         "sklstm_objectives": ["score"] + ([multi_objective] if multi_objective else []),
     }
-
-
-def _check_existing(study_name, storage, directions, attrs) -> None:
-    try:
-        study_id = storage.get_study_id_from_name(study_name)
-    except KeyError:
-        return  # does not exist yet
-    have = [d.name.lower() for d in storage.get_study_directions(study_id)]
-    if have != directions:
-        raise ValueError(
-            f"study {study_name!r} exists with directions {have}, but this search needs "
-            f"{directions} (scikit-learn scores are maximized"
-            + (", the fit cost minimized)" if len(directions) > 1 else ")")
-            + ". Use another study name."
-        )
-    existing = storage.get_study_user_attrs(study_id)
-    for key, value in attrs.items():
-        if key in existing and existing[key] != value:
-            raise ValueError(
-                f"study {study_name!r} was created with {key.removeprefix('sklstm_')}="
-                f"{existing[key]!r}, not {value!r}: its values are not comparable. "
-                "Use another study name."
-            )
-
-
-#: argument -> (constraint, what it must be, the fix), as ``sklstm tune`` refuses them.
-_RUN_ARGS = {
-    "n_trials": (integers(1), "an int >= 1", "the study's total number of trials"),
-    "timeout": (reals(0, closed="neither"), "a positive number of seconds",
-                "None for no time limit"),
-    "heartbeat_interval": (integers(1), "an int >= 1", "None to turn heartbeats off"),
-    "retry_failed": (integers(0), "an int >= 0", "0 not to run failed trials again"),
-}
-
-
-def _check_run_args(sampler, **args) -> dict:
-    """The arguments of :func:`tune` that are not checked elsewhere, checked up front.
-
-    A bad one used to be accepted (``n_trials=0`` ran no trial) or to fail deep inside
-    Optuna, after the storage and the study had been created.
-
-    Returns
-    -------
-    dict
-        ``args`` as Python numbers (numpy scalars are accepted everywhere in sklstm).
-
-    Raises
-    ------
-    TypeError
-        A value of the wrong type (a bool or a string where a number is due, a sampler
-        that is not an Optuna sampler).
-    ValueError
-        A number out of range.
-    """
-    if sampler is not None and not isinstance(sampler, optuna.samplers.BaseSampler):
-        raise TypeError(f"sampler must be an optuna.samplers.BaseSampler instance or None, "
-                        f"got {sampler!r}: pass e.g. optuna.samplers.TPESampler()")
-    plain = {name: plain_value(value) for name, value in args.items()}
-    for name, value in plain.items():
-        if value is None and name != "n_trials":  # None: no limit, no heartbeats
-            continue
-        constraint, expected, fix = _RUN_ARGS[name]
-        if not constraint.is_satisfied_by(value):
-            number = isinstance(value, constraint.type) and not isinstance(value, bool)
-            raise (ValueError if number else TypeError)(
-                f"{name} must be {expected}, got {value!r} (give {fix})")
-    return plain
-
-
-def _stored_distributions(study) -> dict:
-    """``name -> distribution`` of the parameters the study's trials sampled."""
-    stored = {}
-    for trial in study.get_trials(deepcopy=False):
-        for name, dist in trial.distributions.items():
-            stored.setdefault(name, dist)
-    return stored
-
-
-def check_space_fits_study(study, space) -> None:
-    """Refuse a space that samples a name otherwise than the study's trials did.
-
-    Optuna's storage refuses such a distribution (another kind, log scale or set of
-    choices) only when a trial suggests it, and then every new trial of the search fails
-    the same way: checked once, before any trial is created, instead.
-
-    Parameters
-    ----------
-    study : optuna.Study
-        The study joined.
-    space : dict
-        The space as :func:`~sklstm.search.resolve_space` returns it.
-
-    Raises
-    ------
-    ValueError
-        Naming the parameter, both distributions and the fix.
-
-    Examples
-    --------
-    >>> import optuna
-    >>> from sklstm.search import resolve_space
-    >>> study = optuna.create_study(study_name="demo")
-    >>> _ = study.ask().suggest_categorical("batch_size", [8, 16])
-    >>> check_space_fits_study(study, resolve_space({"batch_size": [8]}))
-    Traceback (most recent call last):
-    ...
-    ValueError: study 'demo' sampled 'batch_size' from CategoricalDistribution(choices=(8, 16)), ...
-    """
-    stored = _stored_distributions(study)
-    for name, (_, dist, _) in space.items():
-        if dist is None or name not in stored:
-            continue  # fixed values are not sampled: nothing for Optuna to compare
-        try:
-            check_distribution_compatibility(stored[name], dist)
-        except ValueError as exc:
-            raise ValueError(
-                f"study {study.study_name!r} sampled {name!r} from {stored[name]}, but this "
-                f"space gives {dist}; Optuna cannot mix them in one study "
-                f"({str(exc).rstrip('.')}). Search the study's space again, or give a new "
-                "study_name."
-            ) from None
 
 
 def create_or_load_study(study_name, storage=None, *, scoring=None, multi_objective=None,
@@ -235,13 +114,13 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
     storage = resolve_storage(storage, heartbeat_interval=heartbeat_interval,
                               retry_failed=retry_failed)
     attrs = _sklstm_attrs(scoring, multi_objective)
-    _check_existing(study_name, storage, directions, attrs)
+    check_existing_study(study_name, storage, directions, attrs)
     # load_if_exists: another worker may create it between the check and this call.
     study = optuna.create_study(
         storage=storage, study_name=study_name, directions=directions,
         pruner=pruner, sampler=sampler, load_if_exists=True,
     )
-    _check_existing(study_name, storage, directions, attrs)
+    check_existing_study(study_name, storage, directions, attrs)
     for key, value in attrs.items():
         if key not in study.user_attrs:
             study.set_user_attr(key, value)
@@ -403,8 +282,10 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
     >>> len(study.trials)
     2
     """
-    _check_run_args(sampler, n_trials=n_trials, timeout=timeout,
-                    heartbeat_interval=heartbeat_interval, retry_failed=retry_failed)
+    # (tune_objective checks them again, for its own callers: cheap, and here first so a
+    # bad argument costs no data check)
+    check_run_args(sampler, n_trials=n_trials, timeout=timeout,
+                   heartbeat_interval=heartbeat_interval, retry_failed=retry_failed)
     # Objective next: data, space, scoring and cv are checked before any study exists.
     objective = checked_objective(estimator, X, y, cv=cv, scoring=scoring, space=space,
                                   groups=groups, multi_objective=multi_objective,
@@ -433,8 +314,8 @@ heartbeat_interval, retry_failed, show_progress_bar
     optuna.Study
         The study, holding the trials of every worker.
     """
-    plain = _check_run_args(sampler, n_trials=n_trials, timeout=timeout,
-                            heartbeat_interval=heartbeat_interval, retry_failed=retry_failed)
+    plain = check_run_args(sampler, n_trials=n_trials, timeout=timeout,
+                           heartbeat_interval=heartbeat_interval, retry_failed=retry_failed)
     n_trials, timeout = plain["n_trials"], plain["timeout"]
     heartbeat_interval, retry_failed = plain["heartbeat_interval"], plain["retry_failed"]
     study = create_or_load_study(

@@ -1,0 +1,168 @@
+"""What must hold before a search joins or runs a study, checked before any trial.
+
+* :func:`check_run_args`: the arguments of :func:`~sklstm.search.tune` that no other
+  check sees (``n_trials``, ``timeout``, ``heartbeat_interval``, ``retry_failed``,
+  ``sampler``), before any storage exists;
+* :func:`check_existing_study`: an existing study was made for the same directions and
+  scoring;
+* :func:`check_space_fits_study`: the space samples each name as the study's trials did.
+"""
+
+from __future__ import annotations
+
+import optuna
+from optuna.distributions import check_distribution_compatibility
+
+from .._param_validation import integers, plain_value, reals
+
+__all__ = ["check_existing_study", "check_run_args", "check_space_fits_study"]
+
+
+def check_existing_study(study_name, storage, directions, attrs) -> None:
+    """Refuse to join a study made for other directions or other settings (``attrs``,
+    the ``sklstm_*`` user attributes a study is created with): its values would not
+    be comparable with this search's.
+
+    Parameters
+    ----------
+    study_name : str
+        The study to join (nothing is checked if it does not exist yet).
+    storage : optuna.storages.BaseStorage
+        Where it is.
+    directions : list of str
+        The directions this search needs (:func:`~sklstm.search.study.objective_directions`).
+    attrs : dict
+        The ``sklstm_*`` attributes this search records on a study it creates.
+
+    Raises
+    ------
+    ValueError
+        Naming the study, what it was made for and the fix (another study name).
+    """
+    try:
+        study_id = storage.get_study_id_from_name(study_name)
+    except KeyError:
+        return  # does not exist yet
+    have = [d.name.lower() for d in storage.get_study_directions(study_id)]
+    if have != directions:
+        raise ValueError(
+            f"study {study_name!r} exists with directions {have}, but this search needs "
+            f"{directions} (scikit-learn scores are maximized"
+            + (", the fit cost minimized)" if len(directions) > 1 else ")")
+            + ". Use another study name."
+        )
+    existing = storage.get_study_user_attrs(study_id)
+    for key, value in attrs.items():
+        if key in existing and existing[key] != value:
+            raise ValueError(
+                f"study {study_name!r} was created with {key.removeprefix('sklstm_')}="
+                f"{existing[key]!r}, not {value!r}: its values are not comparable. "
+                "Use another study name."
+            )
+
+
+#: argument -> (constraint, what it must be, the fix), as ``sklstm tune`` refuses them.
+_RUN_ARGS = {
+    "n_trials": (integers(1), "an int >= 1", "the study's total number of trials"),
+    "timeout": (reals(0, closed="neither"), "a positive number of seconds",
+                "None for no time limit"),
+    "heartbeat_interval": (integers(1), "an int >= 1", "None to turn heartbeats off"),
+    "retry_failed": (integers(0), "an int >= 0", "0 not to run failed trials again"),
+}
+
+
+def check_run_args(sampler, **args) -> dict:
+    """The arguments of :func:`~sklstm.search.tune` that are not checked elsewhere,
+    checked up front.
+
+    A bad one used to be accepted (``n_trials=0`` ran no trial) or to fail deep inside
+    Optuna, after the storage and the study had been created.
+
+    Parameters
+    ----------
+    sampler : optuna.samplers.BaseSampler or None
+        As for :func:`~sklstm.search.tune`.
+    **args : dict
+        ``n_trials``, ``timeout``, ``heartbeat_interval`` and ``retry_failed``, as for
+        :func:`~sklstm.search.tune`.
+
+    Returns
+    -------
+    dict
+        ``args`` as Python numbers (numpy scalars are accepted everywhere in sklstm).
+
+    Raises
+    ------
+    TypeError
+        A value of the wrong type (a bool or a string where a number is due, a sampler
+        that is not an Optuna sampler).
+    ValueError
+        A number out of range.
+    """
+    if sampler is not None and not isinstance(sampler, optuna.samplers.BaseSampler):
+        raise TypeError(f"sampler must be an optuna.samplers.BaseSampler instance or None, "
+                        f"got {sampler!r}: pass e.g. optuna.samplers.TPESampler()")
+    plain = {name: plain_value(value) for name, value in args.items()}
+    for name, value in plain.items():
+        if value is None and name != "n_trials":  # None: no limit, no heartbeats
+            continue
+        constraint, expected, fix = _RUN_ARGS[name]
+        if not constraint.is_satisfied_by(value):
+            number = isinstance(value, constraint.type) and not isinstance(value, bool)
+            raise (ValueError if number else TypeError)(
+                f"{name} must be {expected}, got {value!r} (give {fix})")
+    return plain
+
+
+def _stored_distributions(study) -> dict:
+    """``name -> distribution`` of the parameters the study's trials sampled."""
+    stored = {}
+    for trial in study.get_trials(deepcopy=False):
+        for name, dist in trial.distributions.items():
+            stored.setdefault(name, dist)
+    return stored
+
+
+def check_space_fits_study(study, space) -> None:
+    """Refuse a space that samples a name otherwise than the study's trials did.
+
+    Optuna's storage refuses such a distribution (another kind, log scale or set of
+    choices) only when a trial suggests it, and then every new trial of the search fails
+    the same way: checked once, before any trial is created, instead.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        The study joined.
+    space : dict
+        The space as :func:`~sklstm.search.resolve_space` returns it.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, both distributions and the fix.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> from sklstm.search import resolve_space
+    >>> study = optuna.create_study(study_name="demo")
+    >>> _ = study.ask().suggest_categorical("batch_size", [8, 16])
+    >>> check_space_fits_study(study, resolve_space({"batch_size": [8]}))
+    Traceback (most recent call last):
+    ...
+    ValueError: study 'demo' sampled 'batch_size' from CategoricalDistribution(choices=(8, 16)), ...
+    """
+    stored = _stored_distributions(study)
+    for name, (_, dist, _) in space.items():
+        if dist is None or name not in stored:
+            continue  # fixed values are not sampled: nothing for Optuna to compare
+        try:
+            check_distribution_compatibility(stored[name], dist)
+        except ValueError as exc:
+            raise ValueError(
+                f"study {study.study_name!r} sampled {name!r} from {stored[name]}, but this "
+                f"space gives {dist}; Optuna cannot mix them in one study "
+                f"({str(exc).rstrip('.')}). Search the study's space again, or give a new "
+                "study_name."
+            ) from None

@@ -115,8 +115,11 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         A subclass whose :meth:`_network_input` gives an offset takes it as a second
         argument, ``offset``: one value per sample, subtracted from its targets."""
 
-    #: Parameters besides the base's that prediction reads as the fit fixed them
-    #: (kept in ``_sequence_params``, so ``set_params`` after a fit changes nothing).
+    #: Parameters that prediction reads as the fit fixed them (kept in
+    #: ``_sequence_params``, so ``set_params`` after a fit changes nothing): the base's,
+    #: and a subclass's own besides.
+    _fit_settings = ("seq_len", "keep_steps", "downsample", "padding_idx", "vocab_size",
+                     "n_threads")
     _prediction_settings = ()
 
     def _network_input(self, seqs, settings):
@@ -204,9 +207,8 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         self._clear_fitted([n for n in vars(self) if self._is_saved_attribute(n)])
         device = resolve_device(checked["device"])
         # what prediction needs of the settings: fixed at fit, as sklearn expects
-        settings = {key: checked[key] for key in (
-            "seq_len", "keep_steps", "downsample", "padding_idx", "vocab_size", "n_threads",
-            *self._prediction_settings)}
+        settings = {key: checked[key] for key in (*self._fit_settings,
+                                                  *self._prediction_settings)}
         settings["tokens"] = checked["embedding_dim"] is not None
         seqs = self._to_sequences(X, settings, reset=True)
         settings["downsample"] = seqs.downsample  # "auto" becomes this fit's factor

@@ -2,8 +2,9 @@
 
 The estimator decides what of it is saved and how it is put back (as scikit-learn
 leaves state to the object's ``__getstate__``/``__setstate__``);
-:mod:`sklstm.persistence` only encodes and decodes that state and knows no
-estimator internals.
+:mod:`sklstm.persistence` encodes and decodes that state and checks it before the
+estimator is rebuilt (:mod:`~sklstm.persistence._fitted`), asking the estimator what
+its targets' attributes are and what its network's weights were made for.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 
+import numpy as np
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
@@ -18,6 +20,7 @@ from skorch.history import History
 from .._compat.sklearn import validate_estimator_params
 from .._param_validation import plain_params, plain_value
 from ..persistence._codec import FormatError
+from ..persistence._fitted import NetworkSizes
 from ..persistence._model import ModelState, write_model
 from ..persistence._registry import registered_name
 from ..training.model_size import meta_module
@@ -34,6 +37,7 @@ class PersistenceMixin:
     """Adds :meth:`save` to the estimators (:func:`sklstm.load` reads what it writes)."""
 
     #: Private fitted attributes that prediction reads (the public ones end in ``_``).
+    #: What each is, checked on load: ``sklstm.persistence._fitted.KINDS``.
     _private_fitted = ("_fitted_form", "_sequence_params", "_y_is_1d", "_ar_scale")
 
     def save(self, path):
@@ -68,8 +72,22 @@ class PersistenceMixin:
         (1,)
         """
         check_is_fitted(self)
+        self._check_params_rebuild_the_net(self.net_.module_.state_dict())
         write_model(path, self._to_model_state())
         return self
+
+    def _check_params_rebuild_the_net(self, weights):
+        """Refuse to save parameters that :func:`sklstm.load` could not rebuild the
+        fitted network from: ``set_params`` after the fit changes the parameters, not
+        the network (``hidden_size``, say), and the file would not load."""
+        try:
+            self._unloaded_net(weights)
+        except ValueError as error:
+            problem = str(error).rstrip(".")
+            raise ValueError(
+                f"{type(self).__name__}.save: the parameters were changed after the fit "
+                f"(set_params) and no longer describe the fitted network: {problem}. Set "
+                "them back to the fit's values, or refit, before saving.") from None
 
     @classmethod
     def _is_saved_attribute(cls, name):
@@ -91,6 +109,17 @@ class PersistenceMixin:
         )
 
     @classmethod
+    def _target_attributes(cls):
+        """The names of the fitted attributes the targets give: those ``_encode_y``
+        returns (``classes_``; ``n_outputs_``, ``target_mean_``...), for two targets."""
+        return tuple(sorted(cls()._encode_y(np.array([0.0, 1.0]))[1]))
+
+    @staticmethod
+    def _network_sizes(weights):
+        """What the network's weights (its ``state_dict``, by name) were made for."""
+        return _network_sizes(weights)
+
+    @classmethod
     def _from_model_state(cls, state, device):
         """The fitted estimator ``state`` describes, its network on ``device``."""
         unsaved = {name: _unsaved_value(name, desc)
@@ -106,6 +135,16 @@ class PersistenceMixin:
 
     def _prediction_net(self, weights, history):
         """The net of a loaded model: built from its plan, the file's weights in it."""
+        net = self._unloaded_net(weights)
+        with global_draws(self.device_):  # the weights drawn are overwritten
+            net.initialize()
+        net.module_.load_state_dict(weights, strict=True)
+        net.history_ = History(history)
+        return net
+
+    def _unloaded_net(self, weights):
+        """The net the parameters and fitted attributes make, not initialized, once its
+        module is known to take ``weights`` (a ``ValueError`` otherwise)."""
         name = type(self).__name__
         params = {**self.get_params(deep=False), "callbacks": None, "random_state": None}
         if not isinstance(params["optimizer"], type):
@@ -143,10 +182,6 @@ class PersistenceMixin:
             ar_scale=getattr(self, "_ar_scale", None))
         net = build_net(plan)
         _check_module_tensors(net, weights)
-        with global_draws(plan.device):  # the weights drawn are overwritten
-            net.initialize()
-        net.module_.load_state_dict(weights, strict=True)
-        net.history_ = History(history)
         return net
 
 
@@ -157,15 +192,36 @@ def _unsaved_value(name, description):
     return None
 
 
+def _network_sizes(weights):
+    """The sizes an :class:`~sklstm.network.LSTMNetwork`'s tensors give (None where a
+    tensor is absent or of another rank: the module check names it)."""
+    def dim(name, axis):
+        tensor = weights.get(name)
+        return int(tensor.shape[axis]) if tensor is not None and tensor.ndim > axis else None
+
+    channels = []  # each block's Conv1d: (out_channels, in_channels, kernel_size)
+    while f"conv.blocks.{len(channels)}.1.weight" in weights:
+        channels.append(dim(f"conv.blocks.{len(channels)}.1.weight", 0))
+    vocab_size = dim("embedding.weight", 0)
+    return NetworkSizes(
+        n_inputs=None if vocab_size is not None else dim("lstm.weight_ih_l0", 1),
+        n_outputs=dim("head.bias", 0), vocab_size=vocab_size, ar_width=dim("ar.weight", 1),
+        conv_channels=tuple(channels) if channels else None)
+
+
 def _check_module_tensors(net, weights):
     """Compare the file's tensors with the module the parameters describe (on ``meta``)."""
-    reference = meta_module(net).state_dict()
+    try:
+        reference = meta_module(net).state_dict()
+    except (TypeError, ValueError, RuntimeError) as error:  # e.g. embedding_dim, no vocabulary
+        raise FormatError("the saved parameters and fitted attributes make no network "
+                          f"({type(error).__name__}: {error})") from None
     for name, ref in reference.items():
         got = weights.get(name)
         if got is None or tuple(got.shape) != tuple(ref.shape) or got.dtype != ref.dtype:
             shown = None if got is None else (tuple(got.shape), got.dtype)
             raise FormatError(f"module tensor {name!r} is {shown}, but the saved parameters "
-                              f"make it {(tuple(ref.shape), ref.dtype)}")
+                              f"and fitted attributes make it {(tuple(ref.shape), ref.dtype)}")
     extra = sorted(set(weights) - set(reference))
     if extra:
         raise FormatError(f"unexpected module tensors {extra[:3]}")

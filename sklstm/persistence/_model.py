@@ -21,6 +21,7 @@ from .._version import __version__
 from ..resources import resolve_device
 from ._codec import FormatError, Unsaved, decode, describe, encode
 from ._file import FORMAT_VERSION, read_model_file, write_model_file
+from ._fitted import check_fitted_state
 from ._registry import known_classes, registered_class
 
 __all__ = ["ModelState", "load", "write_model"]
@@ -165,7 +166,9 @@ def _restore(header, tensors, device, path):
     if cls is None:
         raise FormatError(f"unknown estimator class {state.class_name!r} (this sklstm "
                           f"loads {', '.join(known_classes())})")
-    return cls._from_model_state(_known_params(cls, state, path), device), state
+    state = _known_params(cls, state, path)
+    check_fitted_state(cls, state)  # before any of it reaches an estimator
+    return cls._from_model_state(state, device), state
 
 
 def load(path, device=None):
@@ -194,8 +197,10 @@ def load(path, device=None):
     FileNotFoundError
         No file at ``path``.
     ValueError
-        The file is not an sklstm model file, is truncated or damaged, or was written
-        in another format version (the message says which sklstm to use).
+        The file is not an sklstm model file, is truncated or damaged, was written
+        in another format version (the message says which sklstm to use), or holds
+        fitted attributes that no fit makes, or that disagree with each other or with
+        the network's weights (the message names the first).
 
     Warns
     -----

@@ -16,8 +16,11 @@ def register_estimator(cls):
     """Class decorator: ``cls`` may be named by model files (under its ``__name__``).
 
     A registered class provides ``_to_model_state()`` (a
-    :class:`~sklstm.persistence._model.ModelState` of a fitted instance) and the
-    classmethod ``_from_model_state(state, device)``.
+    :class:`~sklstm.persistence._model.ModelState` of a fitted instance), the
+    classmethod ``_from_model_state(state, device)``, and what
+    :func:`~sklstm.persistence._fitted.check_fitted_state` asks of it before that:
+    ``_target_attributes()``, ``_network_sizes(weights)``, ``_parameter_constraints``,
+    ``_fit_settings`` and ``_prediction_settings``.
 
     Parameters
     ----------

@@ -120,6 +120,27 @@ def test_save_where_no_file_can_be_written_names_the_path_and_leaves_nothing(
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]  # no temporary file either
 
 
+@pytest.mark.parametrize(("changed", "problem"), [
+    ({"hidden_size": 3}, r"module tensor 'lstm.weight_ih_l0' is \(\(16, 2\)"),
+    ({"bidirectional": True}, r"module tensor 'lstm.weight_ih_l0_reverse' is None"),
+    ({"embedding_dim": 3}, "make no network"),
+    ({"hidden_size": -1}, "'hidden_size' parameter of LSTMClassifier must be an int"),
+])
+def test_save_refuses_parameters_changed_after_the_fit(changed, problem, tmp_path, tiny):
+    # the file would not load: set_params changed what rebuilds the network, not the network
+    est = LSTMClassifier(**tiny).fit(X3, np.arange(24) % 2)
+    fitted_with = est.get_params()
+    with pytest.raises(ValueError, match=r"LSTMClassifier.save: the parameters were changed "
+                       rf"after the fit .*{problem}.*Set them back .* or refit"):
+        est.set_params(**changed).save(tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
+    # what only a refit reads may change: the file loads, with the new value
+    est.set_params(**fitted_with).set_params(max_epochs=7).save(tmp_path / "m.safetensors")
+    loaded = sklstm.load(tmp_path / "m.safetensors")
+    assert loaded.max_epochs == 7
+    assert_array_equal(loaded.predict_proba(X3), est.predict_proba(X3))
+
+
 class Marker(Callback):
     """A callback, which is code."""
 

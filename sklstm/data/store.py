@@ -30,6 +30,7 @@ from .steps import step_positions
 from .store_files import (
     empty_sequences_error,
     memmap_origin,
+    number_dtype,
     open_memmap_origin,
     read_files,
     write_files,
@@ -178,7 +179,8 @@ class SequenceStore:
         Raises
         ------
         ValueError
-            ``X`` is not 2D or 3D, or has no timestep or no feature.
+            ``X`` is not 2D or 3D, has no timestep or no feature, or holds no numbers
+            (an object or string dtype: a store holds booleans, integers or floats).
 
         Examples
         --------
@@ -194,7 +196,8 @@ class SequenceStore:
                 f"{type(X).__name__} with shape {getattr(X, 'shape', None)}. Write ragged "
                 "data with SequenceStore.write.")
         if 0 in X.shape[1:]:  # checked here: no batch of it could reach the network
-            raise empty_sequences_error("X", X.shape)
+            raise empty_sequences_error("X", X.shape, dense_2d=X.ndim == 2)
+        number_dtype(X.dtype)  # as in a store's files: objects and strings are no numbers
         return cls(X, origin=memmap_origin(X))
 
     # -- what it holds ------------------------------------------------------------

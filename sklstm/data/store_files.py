@@ -22,8 +22,8 @@ from array import array
 
 import numpy as np
 
-__all__ = ["empty_sequences_error", "memmap_origin", "open_memmap_origin", "read_files",
-           "write_files"]
+__all__ = ["empty_sequences_error", "memmap_origin", "number_dtype", "open_memmap_origin",
+           "read_files", "write_files"]
 
 _FORMAT = "sklstm-sequence-store"
 _VERSION = 1
@@ -34,11 +34,34 @@ _META, _VALUES, _OFFSETS = "meta.json", "values.bin", "offsets.npy"
 _NUMBER_KINDS = "biuf"
 
 
-def empty_sequences_error(what, shape):
+def empty_sequences_error(what, shape, *, dense_2d=False):
     """The error for data with no timestep or no feature, in memory or in a store (the
-    one wording of the estimators, the transformers and the store)."""
-    return ValueError(f"{what} has shape {tuple(shape)}: every sequence needs at least one "
-                      "timestep and one feature.")
+    one wording of the estimators, the transformers and the store).
+
+    Parameters
+    ----------
+    what : str
+        What has ``shape``: ``"X"``, ``"Sequence 3 of X"``...
+    shape : tuple of int
+        Its shape.
+    dense_2d : bool, default=False
+        ``what`` is a 2D X of univariate sequences ``(n_samples, n_timesteps)``: its
+        columns, scikit-learn's features, are its timesteps. scikit-learn's wording of
+        such data with no column follows, so that what matches scikit-learn's error
+        (its estimator checks, a user's code) matches this one.
+
+    Returns
+    -------
+    ValueError
+        The error to raise.
+    """
+    shape = tuple(shape)
+    message = (f"{what} has shape {shape}: every sequence needs at least one timestep and "
+               "one feature.")
+    if dense_2d:
+        message += (" A 2D X holds one sequence per row, its timesteps in the columns: found "
+                    f"array with 0 feature(s) (shape={shape}) while a minimum of 1 is required.")
+    return ValueError(message)
 
 
 def write_files(path, sequences, *, dtype=None, overwrite=False):
@@ -56,7 +79,7 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
         raise FileNotFoundError(f"Cannot write the store {path!r}: its directory "
                                 f"{parent!r} does not exist.")
     if dtype is not None:
-        dtype = _number_dtype(dtype)
+        dtype = number_dtype(dtype)
     tmp = f"{path}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
@@ -172,14 +195,36 @@ def _meta_problem(meta):
     if not isinstance(meta["dtype"], str):  # np.dtype(None) would be float64
         return f"has dtype {meta['dtype']!r}, not a dtype string"
     try:
-        _number_dtype(meta["dtype"])
+        number_dtype(meta["dtype"])
     except (TypeError, ValueError) as exc:
         return f"has dtype {meta['dtype']!r} ({exc})"
     return None
 
 
-def _number_dtype(dtype):
-    """``dtype`` as a numpy dtype, if a store can hold it (its kind in b, i, u, f)."""
+def number_dtype(dtype):
+    """``dtype`` as a numpy dtype, if a store can hold it (its kind in b, i, u, f).
+
+    The one check of stored values, written, opened or wrapped in memory
+    (:meth:`SequenceStore.from_array <sklstm.data.store.SequenceStore.from_array>`).
+
+    Parameters
+    ----------
+    dtype : dtype-like
+        What a store would hold.
+
+    Returns
+    -------
+    numpy.dtype
+        ``dtype`` as a numpy dtype.
+
+    Raises
+    ------
+    TypeError
+        ``dtype`` is no dtype.
+    ValueError
+        A dtype of another kind (object, strings, complex, dates), with the kinds a store
+        holds.
+    """
     dtype = np.dtype(dtype)  # a TypeError for what is no dtype
     if dtype.kind not in _NUMBER_KINDS:
         raise ValueError(f"dtype {dtype} cannot be stored; a store holds booleans, integers "

@@ -107,6 +107,8 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
                 f"Sequence {i} of X is empty (0 timesteps); every sequence needs at "
                 "least one timestep. Remove it together with its target."
             )
+        if seq.ndim == 2 and seq.shape[1] == 0:  # torch refused it mid-fit, a scaler not
+            raise empty_sequences_error(f"Sequence {i} of X", seq.shape)
         if token_ids:
             _check_token_ids(seq, i)
         first = checked[0] if checked else seq
@@ -168,8 +170,22 @@ def _numeric(check, *args, **kwargs):
                          "(encode categories first, or use embedding_dim for token ids).") from exc
 
 
+def _check_not_empty(estimator_name, shape, form):
+    """Refuse a 2D or 3D ``X`` of ``shape`` with no sample, timestep or feature, in the
+    package's wording, before scikit-learn converts it (whose wording of a 3D array
+    differs, and whose conversion of an empty DataFrame fails in numpy)."""
+    if shape[0] == 0:
+        raise no_samples_error(estimator_name, shape)
+    if 0 in shape[1:]:
+        raise empty_sequences_error("X", shape, dense_2d=form == "2d")
+
+
 def _dense(estimator, X, form, reset, check_params):
     """Validate a 2D or 3D array; return it and its features per timestep."""
+    # not np.shape: it dispatches through __array_function__, which an array-like may
+    # refuse (scikit-learn's check of data that is no array does)
+    shape = X.shape if hasattr(X, "shape") else np.asarray(X).shape
+    _check_not_empty(type(estimator).__name__, shape, form)
     if form == "2d" and (reset or estimator._fitted_form == "2d"):
         # validate_data keeps scikit-learn's bookkeeping of 2D data: n_features_in_
         # is the width, feature_names_in_ the columns of a DataFrame
@@ -177,8 +193,6 @@ def _dense(estimator, X, form, reset, check_params):
         return data, 1
     data = _numeric(check_array, X, allow_nd=True, input_name="X", estimator=estimator,
                     **check_params)
-    if form == "3d" and 0 in data.shape[1:]:
-        raise empty_sequences_error("X", data.shape)
     return data, 1 if form == "2d" else data.shape[2]
 
 

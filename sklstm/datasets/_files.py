@@ -44,12 +44,42 @@ def _refuse_row(path, rows, problem):
                      f"{value!r}{more}: {problem}")
 
 
+def _is_code(value):
+    """A whole number written with a leading zero (``00501``): a code (zip code, id), which
+    as a number would lose its zeros."""
+    return re.fullmatch(r"\s*[+-]?0[0-9]+\s*", value) is not None
+
+
+def _refuse_mixed_kinds(path, values, numbers):
+    """Refuse a target column of numbers and text: a regression needs numbers, and class
+    labels of both kinds are almost always a data error (a stray value, a shifted column),
+    which as strings would make ``"1"`` a class beside ``"cat"``. Missing-value markers
+    are of neither kind; a column with a code (``00501``) holds codes, text all of it."""
+    if any(_is_code(v) for v in values):
+        return
+    kinds = {}  # "number" or "text" -> [(i, value)]
+    for i, (n, v) in enumerate(zip(numbers, values, strict=True)):
+        if n is not None or v.strip().lower() not in _MISSING_MARKERS:
+            kinds.setdefault("text" if n is None else "number", []).append((i, v))
+    if len(kinds) < 2:
+        return
+    # the odd ones out: the rarer kind; of as many of each, the kind the first row is not
+    odd, usual = sorted(kinds, key=lambda kind: (len(kinds[kind]), -kinds[kind][0][0]))
+    it, others = ("reads as a number", "text") if odd == "number" else ("is text", "numbers")
+    _refuse_row(path, kinds[odd], (
+        f"it {it}, but {len(kinds[usual])} other target(s) are {others}; a column of both "
+        "is almost always a data error. Correct the value or drop the row: a regression "
+        "target is a number on every row, and class labels are all text (e.g. 'c0', 'c1', "
+        "'cat') or all numbers"))
+
+
 def _target_array(values, path):
     """The CSV target column as an array, its values kept exactly (see load_dataset)."""
     blank = [(i, v) for i, v in enumerate(values) if not v.strip()]
     if blank:
         _refuse_row(path, blank, "a target cannot be empty; fill it in or drop the row")
     numbers = [_as_number(v) for v in values]
+    _refuse_mixed_kinds(path, values, numbers)
     text = [n is None and v.strip().lower() not in _MISSING_MARKERS
             for n, v in zip(numbers, values, strict=True)]
     if any(text) or all(n is None for n in numbers):
@@ -59,8 +89,7 @@ def _target_array(values, path):
     if bad:
         _refuse_row(path, bad, "a numeric target must be a finite number within the float64 "
                                "range; fill in the value or drop the row")
-    if any(re.fullmatch(r"\s*[+-]?0[0-9]+\s*", v) for v in values):
-        # a leading zero marks a code (zip code, id), which as a number would lose its zeros
+    if any(_is_code(v) for v in values):
         return np.asarray(values)
     floats = np.asarray([float(n) for n in numbers], dtype=np.float64)
     if any(n != n.to_integral_value() for n in numbers):
@@ -160,10 +189,11 @@ def load_dataset(path, target="y", encoding="utf-8"):
           ``3.0``, ``9007199254740993``), read exactly, not through float64;
         * float64 when all are numbers and one has a fraction (``0.25``), or
           when whole numbers beyond int64 are each held exactly (``1e20``);
-        * the values as written (strings) when one is not a number (a class
-          name), when an integer has a leading zero (``00501``: a code, not a
-          number), or when whole numbers beyond int64 are not held exactly by
-          float64 (ids such as ``99999999999999999999``).
+        * the values as written (strings) when none is a number (class names),
+          when an integer has a leading zero (``00501``: a code, not a number;
+          other values of the column may then be text too), or when whole numbers
+          beyond int64 are not held exactly by float64 (ids such as
+          ``99999999999999999999``).
 
     Raises
     ------
@@ -172,7 +202,10 @@ def load_dataset(path, target="y", encoding="utf-8"):
         ``.npz`` file, a CSV that is not in ``encoding``; a CSV target that is
         empty, or, in a column of numbers, ``nan``, ``inf``, beyond the float64
         range or a missing-value marker (``NA``, ``N/A``, ``#N/A``, ``null``,
-        ``None``): the message names the file, the row and the value.
+        ``None``); a CSV target column of numbers and text (``0``, ``1``, ``cat``),
+        which no regression reads and which as class labels is almost always a data
+        error: the message names the file, the row and the value (for a mixed column,
+        the first of the rarer kind).
 
     Examples
     --------

@@ -11,8 +11,8 @@ import torch
 from .._compat.torch import fused_optimizer_devices
 from .._param_validation import plain_value
 
-__all__ = ["FUSED_OPTIMIZERS", "OPTIMIZERS", "check_optimizer_params", "optimizer_arguments",
-           "optimizer_defaults", "resolve_optimizer", "state_copies"]
+__all__ = ["FUSED_OPTIMIZERS", "OPTIMIZERS", "STEP_RULES", "check_optimizer_params",
+           "optimizer_arguments", "optimizer_defaults", "resolve_optimizer", "state_copies"]
 
 #: Names accepted by the estimators' ``optimizer`` parameter.
 OPTIMIZERS = {
@@ -169,10 +169,52 @@ def _kind_problem(value, default):
     elif isinstance(default, tuple):
         items = tuple(np.ravel(np.asarray(value, dtype=object))) \
             if isinstance(value, (tuple, list, np.ndarray)) else ()
+        # None stands where the default has it (Adafactor's eps=(None, 1e-3): derived)
         if len(items) != len(default) or not all(
-                isinstance(plain_value(v), Real) and not isinstance(plain_value(v), bool)
-                for v in items):
+                (isinstance(plain_value(v), Real) and not isinstance(plain_value(v), bool))
+                or (v is None and d is None) for v, d in zip(items, default, strict=True)):
             return f"must be a tuple of {len(default)} numbers"
+    return None
+
+
+def _positive_int(value):
+    """A whole count of 1 or more (not a bool, not a float)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+#: Values torch's constructors take but its ``step`` refuses (a raw error mid-fit, after
+#: the first batch) or ignores: ``(class, argument) -> (accepts(value), what the value
+#: must be, why)``. Read off ``torch/optim/*.py`` (torch 2.13); what depends on the
+#: device of the fit (``capturable=True`` steps on CUDA, not on the CPU) is left to torch.
+STEP_RULES = {
+    # LBFGS.step raises "only 'strong_wolfe' is supported" for any other name
+    (torch.optim.LBFGS, "line_search_fn"): (
+        lambda v: v is None or v == "strong_wolfe", "None or 'strong_wolfe'",
+        "its one line search is 'strong_wolfe', None moves by the fixed step lr"),
+    # 0 or fewer fail on the history's first update (IndexError), a float in building
+    # the list of its slots (TypeError)
+    (torch.optim.LBFGS, "history_size"): (
+        _positive_int, "a positive integer", "it is the number of past updates kept"),
+    (torch.optim.LBFGS, "max_iter"): (
+        _positive_int, "a positive integer",
+        "fewer than 1 iteration per step never moves the weights"),
+    # None is max_iter * 5 // 4
+    (torch.optim.LBFGS, "max_eval"): (
+        lambda v: v is None or _positive_int(v), "None or a positive integer",
+        "the strong-Wolfe line search fails on other values"),
+    (torch.optim.Optimizer, "differentiable"): (
+        lambda v: v is False, "False",
+        "torch refuses a differentiable step on the network's weights, leaves that "
+        "require grad and are updated in place"),
+}
+
+
+def _step_problem(optimizer, params):
+    """What is wrong with the first value in ``params`` that :data:`STEP_RULES` refuses
+    for ``optimizer`` (the argument, what it must be and why), or None."""
+    for (cls, key), (accepts, rule, why) in STEP_RULES.items():
+        if issubclass(optimizer, cls) and key in params and not accepts(params[key]):
+            return key, rule, why
     return None
 
 
@@ -182,9 +224,12 @@ def check_optimizer_params(optimizer, optimizer_params, lr, estimator_name="the 
     The names must be arguments of ``optimizer`` (not ``params``, and not ``lr``, which
     would silently override the ``lr`` parameter that ``lr_scaling``, ``warmup_epochs``
     and ``lr_`` start from); each value must be of the kind of the argument's default
-    (a bool for a flag, a number, a tuple of as many numbers); and the optimizer must
+    (a bool for a flag, a number, a tuple of as many numbers); the optimizer must
     accept them, built on one tensor with ``lr`` (torch checks the ranges: ``eps >= 0``,
-    ``0 <= betas < 1``...).
+    ``0 <= betas < 1``...); and what torch checks only when the optimizer steps is
+    checked here (:data:`STEP_RULES`: LBFGS's ``line_search_fn``, ``history_size``,
+    ``max_iter`` and ``max_eval``, ``differentiable``). ``SparseAdam``, which steps on
+    sparse gradients only, is refused.
 
     Parameters
     ----------
@@ -208,7 +253,8 @@ def check_optimizer_params(optimizer, optimizer_params, lr, estimator_name="the 
     TypeError
         A name the optimizer does not take, or a value of the wrong kind.
     ValueError
-        ``lr`` or ``params`` among the names, or values the optimizer refuses.
+        ``lr`` or ``params`` among the names, values the optimizer refuses (when built or
+        when it steps), or ``SparseAdam``.
 
     Examples
     --------
@@ -221,6 +267,11 @@ def check_optimizer_params(optimizer, optimizer_params, lr, estimator_name="the 
     ValueError: LSTMClassifier: optimizer_params={'eps': -1.0} is refused by Adam: ...
     """
     name, params = estimator_name, optimizer_params or {}
+    if issubclass(optimizer, torch.optim.SparseAdam):
+        # its step refuses dense gradients, the only ones an sklstm network has
+        raise ValueError(f"{name}: SparseAdam updates sparse gradients only, and the network's "
+                         "are dense (torch would refuse them at the first step); use "
+                         "optimizer='adam'.")
     for key in params:
         if not isinstance(key, str):
             raise TypeError(f"{name}: optimizer_params keys must be str (argument names of "
@@ -257,6 +308,12 @@ def check_optimizer_params(optimizer, optimizer_params, lr, estimator_name="the 
         error = TypeError if isinstance(exc, TypeError) else ValueError
         raise error(f"{name}: optimizer_params={params!r} is refused by "
                     f"{optimizer.__name__}: {exc}") from exc
+    problem = _step_problem(optimizer, plain)
+    if problem:  # torch's constructor took it: it would fail, or do nothing, mid-fit
+        key, rule, why = problem
+        raise ValueError(f"{name}: optimizer_params[{key!r}]={params[key]!r} must be {rule} "
+                         f"for {optimizer.__name__}: {why} (torch's constructor does not "
+                         "check it).")
     return plain
 
 

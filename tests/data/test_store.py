@@ -146,6 +146,30 @@ def test_opening_something_else_is_refused(tmp_path):
             SequenceStore.from_array(np.zeros(shape, np.float32))
 
 
+@pytest.mark.parametrize(("X", "name"), [
+    (np.array([[1, "a"], [2, 3]], dtype=object), "object"),
+    (np.array([["1", "2"], ["3", "4"]]), "<U1"),
+    (np.zeros((2, 3, 1), dtype=complex), "complex128"),
+], ids=["object", "strings", "complex"])
+def test_wrapping_an_array_refuses_what_a_store_file_refuses(X, name, tmp_path):
+    # accepted before: objects and strings reached the estimators' batches
+    message = f"dtype {name} cannot be stored.*kinds b, i, u, f"
+    with pytest.raises(ValueError, match=message):
+        SequenceStore.from_array(X)
+    with pytest.raises(ValueError, match=message):
+        SequenceStore.write(tmp_path / "s", [np.zeros(2)], dtype=X.dtype)
+
+
+def test_wrapping_2d_data_without_timesteps_words_it_as_the_estimators(tmp_path):
+    from sklstm import LSTMRegressor
+
+    with pytest.raises(ValueError) as wrapped:
+        SequenceStore.from_array(np.zeros((4, 0), np.float32))
+    with pytest.raises(ValueError) as fitted:
+        LSTMRegressor().fit(np.zeros((4, 0), np.float32), np.zeros(4))
+    assert str(wrapped.value) == str(fitted.value)
+
+
 def _edit_meta(**changes):
     def edit(path):
         meta = json.loads((path / "meta.json").read_text())

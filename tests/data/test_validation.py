@@ -94,3 +94,47 @@ def test_empty_sequences_have_one_wording_in_memory_and_on_disk(name, shape, tin
                  lambda: SequenceStore.from_array(mapped)):
         with pytest.raises(ValueError, match=message):
             ESTIMATORS[name](tiny).fit(make(), Y[:10])
+
+
+@pytest.mark.parametrize("name", ["classifier", "regressor", "scaler"])
+@pytest.mark.parametrize("make", [np.zeros, lambda shape: pd.DataFrame(np.zeros(shape)),
+                                  lambda shape: np.zeros(shape).tolist()],
+                         ids=["array", "DataFrame", "nested list"])
+def test_2d_data_without_timesteps_has_the_package_wording(name, make, tiny, tmp_path):
+    # scikit-learn's own wording before (numpy's "at least one array or dtype is
+    # required" for a DataFrame); its estimator checks match the part it keeps
+    from sklstm.data import SequenceStore
+
+    np.save(tmp_path / "x.npy", np.zeros((10, 0), np.float32))
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    message = (r"^X has shape \(10, 0\): every sequence needs at least one timestep and one "
+               r"feature\. .*0 feature\(s\) \(shape=\(10, 0\)\) while a minimum of 1 is "
+               r"required\.$")
+    for X in (make((10, 0)), mapped):
+        with pytest.raises(ValueError, match=message):
+            ESTIMATORS[name](tiny).fit(X, Y[:10])
+    with pytest.raises(ValueError, match=message):
+        SequenceStore.from_array(mapped)
+    fitted = ESTIMATORS[name](tiny).fit(UNIVARIATE[:, :, 0], Y)
+    with pytest.raises(ValueError, match=message):
+        _output(fitted, make((10, 0)))
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@pytest.mark.parametrize("make", [list, lambda seqs: np.array([*seqs, None], dtype=object)[:-1]],
+                         ids=["list", "object array"])
+def test_ragged_sequences_without_features_are_refused(name, make, tiny):
+    # torch's "input_size must be greater than zero" mid-setup before; a scaler took them
+    X = make([np.zeros((5, 0)), np.zeros((3, 0))])
+    with pytest.raises(ValueError, match=r"^Sequence 0 of X has shape \(5, 0\): every "
+                                         "sequence needs at least one timestep and one feature"):
+        ESTIMATORS[name](tiny).fit(X, Y[:2])
+
+
+@pytest.mark.parametrize("name", ["classifier", "scaler"])
+def test_no_samples_in_a_dataframe_has_the_one_wording(name, tiny):
+    est = ESTIMATORS[name](tiny)
+    message = (r"^Found array with 0 sample\(s\) \(shape=\(0, 0\)\) while a minimum of 1 is "
+               f"required by {type(est).__name__}")
+    with pytest.raises(ValueError, match=message):
+        est.fit(pd.DataFrame(), np.array([]))

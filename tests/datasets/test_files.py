@@ -39,13 +39,20 @@ def test_csv_targets_are_kept_exactly(targets, expected, dtype, tmp_path, recwar
 ], ids=["inf", "-Infinity", "nan", "NA", "beyond-float64", "empty"])
 def test_csv_target_that_is_no_finite_number_is_refused_by_row(targets, row, value, more,
                                                                tmp_path):
+    _refused_row(tmp_path, targets, f"row {row} (the header is row 1) has the target "
+                 f"{value!r}{more}: ")
+
+
+def _refused_row(tmp_path, targets, start):
+    """The message of load_dataset on a CSV of ``targets``: after the path, ``start``;
+    and it says to drop the row."""
     path = _csv(tmp_path, targets)
     with pytest.raises(ValueError) as info:
         load_dataset(path, target="label")
     message = str(info.value)
-    assert message.startswith(f"{path}: row {row} (the header is row 1) has the target "
-                              f"{value!r}{more}: ")
+    assert message.startswith(f"{path}: {start}")
     assert "drop the row" in message
+    return message
 
 
 def test_sklstm_tune_refuses_an_infinite_csv_target(tmp_path, capsys):
@@ -55,3 +62,30 @@ def test_sklstm_tune_refuses_an_infinite_csv_target(tmp_path, capsys):
     assert code == 2
     assert "row 10 (the header is row 1) has the target 'inf'" in capsys.readouterr().err
     assert not (tmp_path / "s.journal").exists()
+
+
+@pytest.mark.parametrize(("targets", "row", "value", "more", "kinds"), [
+    (["0", "1", "cat"], 4, "cat", "", "it is text, but 2 other target(s) are numbers"),
+    (["cat", "0", "1"], 2, "cat", "", "it is text, but 2 other target(s) are numbers"),
+    (["0.5", "x", "1.5", "y", "2.5"], 3, "x", " (and 1 more such row)",
+     "it is text, but 3 other target(s) are numbers"),
+    (["cat", "dog", "1", "NA"], 4, "1", "", "it reads as a number, but 2 other target(s) "
+                                            "are text"),
+    (["cat", "1"], 3, "1", "", "it reads as a number, but 1 other target(s) are text"),
+], ids=["text-among-numbers", "text-first", "measured-values", "number-among-labels", "tie"])
+def test_csv_target_of_numbers_and_text_is_refused_by_row(targets, row, value, more, kinds,
+                                                          tmp_path):
+    # silently string class names before: "1" a class beside "cat", a regression unreadable
+    message = _refused_row(tmp_path, targets, f"row {row} (the header is row 1) has the "
+                           f"target {value!r}{more}: {kinds}; ")
+    assert "all text (e.g. 'c0', 'c1', 'cat') or all numbers" in message
+
+
+@pytest.mark.parametrize(("targets", "expected"), [
+    (["cat", "dog", "NA"], ["cat", "dog", "NA"]),  # text with a marker: class names
+    (["02134", "10001", "K1A0B1"], ["02134", "10001", "K1A0B1"]),  # codes: all text
+    (["1", "2", "007"], ["1", "2", "007"]),
+], ids=["labels-and-marker", "codes-and-text", "codes-and-numbers"])
+def test_csv_target_of_one_kind_is_kept_as_written(targets, expected, tmp_path):
+    _, y = load_dataset(_csv(tmp_path, targets), target="label")
+    assert y.tolist() == expected

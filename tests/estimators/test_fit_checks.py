@@ -87,6 +87,20 @@ def test_lr_reaches_the_optimizer_and_lr_(tiny):
      "refused by SGD: Invalid momentum value"),
     ({"optimizer_params": {"fused": True, "foreach": True}}, ValueError,
      "refused by Adam: `fused` and `foreach` cannot be `True` together"),
+    # torch's constructor takes these: its step raised mid-fit, or (max_iter) never moved
+    ({"optimizer": torch.optim.LBFGS, "optimizer_params": {"line_search_fn": "wolfe"}},
+     ValueError, r"optimizer_params\['line_search_fn'\]='wolfe' must be None or "
+                 "'strong_wolfe' for LBFGS"),
+    ({"optimizer": torch.optim.LBFGS, "optimizer_params": {"history_size": 0}}, ValueError,
+     r"\['history_size'\]=0 must be a positive integer for LBFGS"),
+    ({"optimizer": torch.optim.LBFGS, "optimizer_params": {"max_iter": 0}}, ValueError,
+     r"\['max_iter'\]=0 must be a positive integer .* never moves the weights"),
+    ({"optimizer": torch.optim.LBFGS, "optimizer_params": {"max_eval": 0.5}}, ValueError,
+     r"\['max_eval'\]=0.5 must be None or a positive integer"),
+    ({"optimizer_params": {"differentiable": True}}, ValueError,
+     r"\['differentiable'\]=True must be False for Adam"),
+    ({"optimizer": torch.optim.SparseAdam}, ValueError,
+     "SparseAdam updates sparse gradients only.*use optimizer='adam'"),
 ])
 def test_bad_optimizer_params(params, error, message, tiny):
     est = LSTMClassifier(**tiny, **params)
@@ -103,6 +117,20 @@ def test_numpy_values_in_optimizer_params_reach_the_optimizer_as_python_values(t
     assert group["amsgrad"] is True and group["betas"] == (0.8, 0.9)
     assert type(group["eps"]) is float
     assert isinstance(est.optimizer_params["amsgrad"], np.bool_)  # the parameter untouched
+
+
+@pytest.mark.parametrize(("optimizer", "params"), [
+    (torch.optim.LBFGS, {"line_search_fn": "strong_wolfe", "max_iter": 2, "max_eval": 3,
+                         "history_size": 5}),
+    (torch.optim.LBFGS, {"line_search_fn": None, "max_iter": 1}),
+    # its default: None was refused as "no number"
+    pytest.param(getattr(torch.optim, "Adafactor", None), {"eps": (None, 1e-3)},
+                 marks=pytest.mark.skipif(not hasattr(torch.optim, "Adafactor"),
+                                          reason="torch.optim.Adafactor is new in torch 2.5")),
+])
+def test_optimizer_params_torch_checks_when_stepping_train_when_valid(optimizer, params, tiny):
+    est = LSTMClassifier(**tiny, optimizer=optimizer, optimizer_params=params).fit(X, Y)
+    assert est.net_.optimizer_.param_groups[0].items() >= params.items()
 
 
 def test_optimizer_params_of_the_optimizer_are_used(tiny):

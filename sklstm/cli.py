@@ -10,7 +10,6 @@ process joins the study and the study stops at ``--n-trials`` trials in total::
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import socket
 import sys
@@ -115,21 +114,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: tune's arguments as ``sklstm tune`` sets them: (the option, the fix), for the
+#: messages of :func:`~sklstm.search.study_checks.check_run_args`.
+_RUN_OPTIONS = {
+    "n_trials": ("--n-trials", "the study's total number of trials, over all workers"),
+    "timeout": ("--timeout", "leave it out for no time limit"),
+    "heartbeat_interval": ("--heartbeat", "0 turns heartbeats off"),
+    "retry_failed": ("--retry-failed", "0 runs no failed trial again"),
+}
+
+
 def _check_args(args):
-    if args.n_trials < 1:
-        raise ValueError(f"--n-trials must be at least 1, got {args.n_trials}")
-    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
-        raise ValueError(f"--timeout must be a positive number of seconds, got {args.timeout} "
-                         "(leave it out for no time limit)")
+    """The options, checked before anything is read or written. The ones tune also
+    takes are checked as tune checks them."""
+    from .search.study_checks import check_run_args  # needs optuna: not for --help
+
+    check_run_args(None, labels=_RUN_OPTIONS, n_trials=args.n_trials, timeout=args.timeout,
+                   heartbeat_interval=args.heartbeat or None, retry_failed=args.retry_failed)
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise ValueError(f"--seed must be in [0, 2**32 - 1], got {args.seed}")
     if not args.study_name.strip():
         raise ValueError("--study-name must not be empty")
     if args.max_rows < 1:
         raise ValueError(f"--max-rows must be at least 1, got {args.max_rows}")
-    if args.heartbeat < 0 or args.retry_failed < 0:
-        raise ValueError("--heartbeat and --retry-failed must not be negative, got "
-                         f"{args.heartbeat} and {args.retry_failed}")
 
 
 def _outcome(study, started):

@@ -30,7 +30,7 @@ from ..training.interrupts import ctrl_c_pending
 from .epoch_reporter import CALLBACK_NAME, EpochScoreReporter
 from .metrics import FIT_STATS, check_multi_objective, fit_stats
 from .pipeline import check_search_data, final_estimator, final_prefix
-from .selection import resolve_cv
+from .selection import FIXED_AS_REPR, resolve_cv
 from .space import resolve_space, sample_resolved
 from .trial_budget import FAIL_REASON, INTERRUPTED
 
@@ -58,8 +58,11 @@ class CVObjective:
 
     User attributes of every trial: ``fold_scores``, ``mean_fit_time`` (s),
     ``mean_peak_memory`` (bytes), ``mean_n_updates`` (over the folds that finished),
-    ``fixed_params`` (the space's fixed values) and ``worker`` (``host:pid``); a reused
-    duplicate (see ``reuse_duplicates``) also has ``duplicate_of`` (the trial number).
+    ``fixed_params`` (the space's fixed values; one that is not JSON, such as an
+    optimizer class, as its ``repr``, listed in ``fixed_params_as_repr``, for
+    :func:`~sklstm.search.selected_params` to put back) and ``worker``
+    (``host:pid``); a reused duplicate (see ``reuse_duplicates``) also has
+    ``duplicate_of`` (the trial number).
 
     Parameters
     ----------
@@ -163,6 +166,10 @@ class CVObjective:
         params = self._sample(trial)
         fixed = {p: _json_safe(spec) for p, dist, spec in self.space.values() if dist is None}
         trial.set_user_attr("fixed_params", fixed)
+        as_repr = [p for p, dist, spec in self.space.values()
+                   if dist is None and fixed[p] is not spec]
+        if as_repr:  # selected_params puts the objects back for the refit
+            trial.set_user_attr(FIXED_AS_REPR, as_repr)
         # Which machine/process ran it: the first thing to know when a cluster misbehaves.
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         twin = self._finished_twin(trial, params, fixed)
@@ -268,7 +275,7 @@ def _replay(trial, twin):
     """End ``trial`` as its finished twin ended, without fitting anything."""
     trial.set_user_attr("duplicate_of", twin.number)
     for name, value in twin.user_attrs.items():
-        if name not in ("duplicate_of", "worker", "fixed_params"):
+        if name not in ("duplicate_of", "worker", "fixed_params", FIXED_AS_REPR):
             trial.set_user_attr(name, value)
     if twin.state == optuna.trial.TrialState.PRUNED:
         # the same curve, so samplers rank it like the twin (the median pruner only

@@ -36,6 +36,7 @@ from sklearn.model_selection import (
 
 from .._param_validation import plain_value
 from .pipeline import final_estimator, final_prefix
+from .space import resolve_space
 
 __all__ = ["BASELINE", "SMALL_DATA", "baseline_params", "resolve_cv", "selected_params",
            "selected_trial"]
@@ -181,7 +182,7 @@ def selected_trial(study):
     return best if gains.mean() > standard_error else baseline
 
 
-def selected_params(study, estimator):
+def selected_params(study, estimator, space=None):
     """The parameters of :func:`selected_trial`, as ``estimator.set_params`` takes them.
 
     A trial stores its sampled values under the space's names (``"lr"``, which a
@@ -190,6 +191,11 @@ def selected_params(study, estimator):
     the final step's prefix where a name needs it, for the refit on the whole training
     set.
 
+    Optuna's storages keep user attributes as JSON, so a fixed value that is not JSON
+    (an optimizer class such as ``torch.optim.SGD``, a callable) is stored as its
+    ``repr``; the refit needs the object. It is taken from ``space``, or from
+    ``estimator`` where that holds the same value.
+
     Parameters
     ----------
     study : optuna.Study
@@ -197,11 +203,20 @@ def selected_params(study, estimator):
         :class:`~sklstm.search.CVObjective`.
     estimator : estimator or Pipeline
         The estimator that was searched.
+    space : dict or None, default=None
+        The space that was searched: its fixed values replace the study's ``repr`` of
+        those that are not JSON.
 
     Returns
     -------
     dict
         ``param -> value``.
+
+    Raises
+    ------
+    ValueError
+        A fixed value the study holds only as a ``repr`` that neither ``space`` nor
+        ``estimator`` has: pass the space.
 
     Examples
     --------
@@ -225,4 +240,36 @@ def selected_params(study, estimator):
     names, prefix = estimator.get_params(deep=True), final_prefix(estimator)
     params = {name if name in names else prefix + name: value
               for name, value in trial.params.items()}
-    return {**params, **trial.user_attrs.get("fixed_params", {})}
+    return {**params, **_fixed_params(trial, estimator, space)}
+
+
+#: The user attribute of a trial that lists the fixed values ``fixed_params`` holds only
+#: as their ``repr``: Optuna's storages keep user attributes as JSON.
+FIXED_AS_REPR = "fixed_params_as_repr"
+
+
+def _fixed_params(trial, estimator, space):
+    """The fixed values of ``trial``, each one stored as its ``repr`` replaced by the
+    object of ``space`` or of ``estimator`` that it was stored from."""
+    fixed = dict(trial.user_attrs.get("fixed_params", {}))
+    as_repr = trial.user_attrs.get(FIXED_AS_REPR, [])
+    sources = [estimator.get_params(deep=True)]
+    if space is not None and as_repr:
+        sources.insert(0, {param: value for param, dist, value
+                           in resolve_space(space, estimator).values() if dist is None})
+    missing = []
+    for param in as_repr:
+        originals = [source[param] for source in sources
+                     if param in source and repr(source[param]) == fixed[param]]
+        if originals:
+            fixed[param] = originals[0]
+        else:
+            missing.append(param)
+    if missing:
+        raise ValueError(
+            f"the study holds the fixed value of {', '.join(map(repr, missing))} only as "
+            f"its repr, {', '.join(repr(fixed[param]) for param in missing)} (Optuna "
+            "stores JSON): pass the space that was searched, "
+            "selected_params(study, estimator, space=space), or an estimator set to that "
+            "value.")
+    return fixed

@@ -132,8 +132,9 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
     ------
     ValueError
         If the space is empty, a spec is invalid, a name is not a parameter of the
-        estimator (all unknown names are listed, with close matches), or a choice,
-        range end or fixed value is one the estimator refuses
+        estimator (all unknown names are listed, with the closest valid name), or a
+        choice, range end or fixed value is one the estimator refuses, alone or, for
+        fixed values, together in every trial
         (:func:`~sklstm.search.space_values.check_space_values`).
 
     Examples
@@ -161,8 +162,8 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
         if params is not None and param not in params:
             param = step_prefix + name
             if param not in params:
-                close = difflib.get_close_matches(name, [p.split("__")[-1] for p in params], 1)
-                unknown.append(repr(name) + (f" (did you mean {close[0]!r}?)" if close else ""))
+                close = _closest_name(name, _valid_names(params, step_prefix))
+                unknown.append(repr(name) + (f" (did you mean {close!r}?)" if close else ""))
                 continue
         resolved[name] = (param, *plain_spec(name, spec))
     if unknown:
@@ -173,6 +174,35 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
     if estimator is not None:
         check_space_values(resolved, estimator)
     return resolved
+
+
+def _valid_names(params, step_prefix):
+    """The names a space may use: the parameters, and the final step's without its prefix."""
+    short = [p.removeprefix(step_prefix) for p in params if step_prefix and
+             p.startswith(step_prefix)]
+    return [*params, *short]
+
+
+#: How alike (difflib's ratio) an unknown parameter and a valid one must be to suggest it.
+_CLOSE = 0.6
+
+
+def _closest_name(name, valid):
+    """The valid name closest to an unknown one, whole (with its step prefix), or None.
+
+    The parameter (the last ``__`` part) must be close, and decides; the step path
+    breaks ties: ``lstm__batchsize`` is closest to ``lstm__batch_size`` in a Pipeline,
+    and to ``batch_size`` on a bare estimator, not to ``base_batch_size``.
+    """
+    path, _, leaf = name.rpartition("__")
+
+    def closeness(candidate):
+        other_path, _, other_leaf = candidate.rpartition("__")
+        return (difflib.SequenceMatcher(None, leaf, other_leaf).ratio(),
+                difflib.SequenceMatcher(None, path, other_path).ratio())
+
+    best = max(valid, key=closeness, default=None)
+    return best if best is not None and closeness(best)[0] >= _CLOSE else None
 
 
 def _suggest(trial, name: str, dist: BaseDistribution):
@@ -288,6 +318,35 @@ def _spec_from_json(name: str, value):
     return value
 
 
+def _read_json(source):
+    """The JSON of a file path or of JSON text, parsed; a path that names no file says so."""
+    text = os.fspath(source)
+    if os.path.isfile(text):
+        try:
+            with open(text, encoding="utf-8") as f:
+                return json.loads(f.read())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"search space file {text!r} is not valid JSON: {exc}") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        if _looks_like_path(source):
+            problem = "is not a file" if os.path.exists(text) else "not found"
+            raise ValueError(f"search space file {text!r} {problem}: give the path of an "
+                             "existing JSON file, or the space as JSON text") from None
+        raise ValueError(f"search space is neither a JSON file nor JSON text: {exc}") from exc
+
+
+def _looks_like_path(source) -> bool:
+    """Whether ``source``, which is not JSON, was meant as a file path rather than JSON
+    text (which starts with ``{``; a JSON string can hold a path)."""
+    if isinstance(source, os.PathLike):
+        return True
+    text = source.strip()
+    return not text.startswith("{") and (
+        text.lower().endswith(".json") or "/" in text or os.sep in text)
+
+
 def load_space(source) -> dict:
     """Read a space from JSON (a file path, a JSON string, or an already parsed dict).
 
@@ -307,6 +366,13 @@ def load_space(source) -> dict:
     dict
         A space for :func:`suggest_params`.
 
+    Raises
+    ------
+    ValueError
+        A path that names no file (a string that is not JSON, ends with ``.json`` or
+        holds a path separator), text or a file that is not valid JSON, or JSON that is
+        not a space.
+
     Examples
     --------
     >>> space = load_space('{"batch_size": [16, 32], "lr": {"low": 1e-4, "high": 0.1, '
@@ -317,14 +383,7 @@ def load_space(source) -> dict:
     (IntDistribution(high=3, log=False, low=1, step=1), None)
     """
     if isinstance(source, (str, os.PathLike)):
-        text = os.fspath(source)
-        if os.path.isfile(text):
-            with open(text, encoding="utf-8") as f:
-                text = f.read()
-        try:
-            source = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"search space is neither a JSON file nor JSON text: {exc}") from exc
+        source = _read_json(source)
     if not isinstance(source, Mapping):
         raise ValueError("a search space JSON must be an object {name: spec}")
     return {name: _spec_from_json(name, value) for name, value in source.items()}

@@ -7,11 +7,18 @@ Two things make a space that looks right fail only once trials run:
   an array is no list. :func:`plain_spec` turns them into Python values;
 * values the estimator refuses (``batch_size=0``, a float range for an int
   parameter): every trial would fail. :func:`check_space_values` checks every choice,
-  range end and fixed value against the owner's ``_parameter_constraints``, so the
-  error comes before the study is created.
+  range end and fixed value against the owner's ``_parameter_constraints``, and the
+  fixed values against the sklstm estimator's rules between parameters
+  (``embedding_dim`` with ``downsample=2``, ``vocab_size`` without ``embedding_dim``),
+  so the error comes before the study is created.
 """
 
 from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from functools import partial
 
 import numpy as np
 from optuna.distributions import (
@@ -26,7 +33,10 @@ from .._compat.sklearn import (
     parameter_constraints,
     validate_parameter_constraints,
 )
-from .._param_validation import plain_value
+from .._param_validation import plain_params, plain_value
+from ..estimators._base import BaseLSTM
+from ..estimators._params import check_params
+from .pipeline import final_estimator
 
 __all__ = ["check_space_values", "plain_spec"]
 
@@ -113,10 +123,17 @@ def _refused(constraints, leaf, value, owner_name):
 
 
 def check_space_values(resolved, estimator):
-    """Check the values of a resolved space against the estimator's parameter constraints.
+    """Check the values of a resolved space against the estimator's parameter rules.
 
-    The end of a continuous float range may sit on an open bound (``dropout`` up to
-    1.0, ``lr`` from 0): it is accepted when the values just inside it are.
+    Every choice, range end and fixed value is checked against its owner's
+    ``_parameter_constraints``. The end of a continuous float range may sit on an open
+    bound (``dropout`` up to 1.0, ``lr`` from 0): it is accepted when the values just
+    inside it are. Then the fixed values are checked together against the sklstm
+    estimator's rules between parameters (``embedding_dim`` excludes ``downsample=2``):
+    they are refused when no combination of the sampled parameters' values (every
+    choice; a range's ends and middle; up to 512 combinations) avoids the rules. A rule
+    that only some sampled values break is left to the trials, which record why they
+    failed.
 
     Parameters
     ----------
@@ -130,9 +147,26 @@ def check_space_values(resolved, estimator):
     Raises
     ------
     ValueError
-        A choice, range end or fixed value that the estimator would refuse, named with
-        the space entry and the estimator's own message.
+        A choice, range end or fixed value that the estimator would refuse, or fixed
+        values it would refuse together in every trial, named with the space entries
+        and the estimator's own message (which says the fix).
+
+    Examples
+    --------
+    >>> from sklstm import LSTMClassifier
+    >>> from sklstm.search import resolve_space
+    >>> resolve_space({"embedding_dim": 4, "downsample": 2}, LSTMClassifier())
+    Traceback (most recent call last):
+    ...
+    ValueError: space entries 'embedding_dim', 'downsample': the fixed values 4, 2 would \
+fail every trial together: LSTMClassifier: downsample=2 averages timesteps, ...
     """
+    _check_each(resolved, estimator)
+    _check_fixed_together(resolved, estimator)
+
+
+def _check_each(resolved, estimator):
+    """Refuse a choice, range end or fixed value its owner's constraints refuse."""
     for name, (param, dist, value) in resolved.items():
         owner, leaf = _owner(estimator, param)
         constraints = parameter_constraints(owner).get(leaf)
@@ -151,3 +185,81 @@ def check_space_values(resolved, estimator):
                          "the range end")
                 raise ValueError(f"space entry {name!r}: {where} {point!r} would fail every "
                                  f"trial that uses it: {error}")
+
+
+def _check_fixed_together(resolved, estimator):
+    """Refuse fixed values that the sklstm estimator's rules between parameters
+    (:func:`~sklstm.estimators._params.check_params`) refuse in every trial."""
+    final = final_estimator(estimator)
+    if not isinstance(final, BaseLSTM):
+        return  # no sklstm rules to apply
+    defaults = plain_params(type(final)().get_params(deep=False))
+    check = partial(_rules_error, type(final).__name__, defaults)
+    # the trials' parameters: the estimator's own with the fixed values, and every
+    # combination of the sampled ones' points (choices; range ends and middle)
+    params = plain_params(final.get_params(deep=False))
+    fixed, sampled = {}, {}  # leaf -> (space name, value); leaf -> points
+    for name, (param, dist, value) in resolved.items():
+        owner, leaf = _owner(estimator, param)
+        if owner is not final:
+            continue
+        if dist is None:
+            fixed[leaf] = (name, value)
+            params[leaf] = value
+        else:
+            sampled[leaf] = _trial_points(dist) or [params[leaf]]
+    if not fixed or math.prod(map(len, sampled.values())) > _MAX_COMBINATIONS:
+        return  # nothing fixed to refuse, or too many to try: the trials record why
+    refused = None
+    for combination in itertools.product(*sampled.values()):
+        trial = {**params, **dict(zip(sampled, combination, strict=True))}
+        error = check(trial)
+        if error is None:
+            return  # some trials can run
+        refused = refused or (trial, error)
+    params, error = refused
+    # the space's part in it: the fixed values without which the error changes (none:
+    # the estimator refuses its own configuration, which its fit reports)
+    involved = [(name, value) for leaf, (name, value) in fixed.items()
+                if str(check({**params, leaf: defaults[leaf]})) != str(error)]
+    if involved:
+        raise _fixed_values_error(involved, error)
+
+
+#: The most combinations of sampled values :func:`_check_fixed_together` tries (each
+#: costs one check of the parameters, about a millisecond); beyond, the trials tell.
+_MAX_COMBINATIONS = 512
+
+
+def _trial_points(dist):
+    """Values a trial may sample from ``dist``: every choice; a range's ends and middle
+    (an open end alone may be refused where the rest of the range is not)."""
+    if isinstance(dist, CategoricalDistribution):
+        return list(dist.choices)
+    if isinstance(dist, IntDistribution):
+        return [dist.low, (dist.low + dist.high) // 2, dist.high]
+    if isinstance(dist, FloatDistribution):
+        return [dist.low, (dist.low + dist.high) / 2, dist.high]
+    return []
+
+
+def _fixed_values_error(involved, error):
+    """The ValueError naming the space's fixed ``(name, value)`` pairs ``error`` refuses."""
+    names = ", ".join(repr(name) for name, _ in involved)
+    values = ", ".join(repr(value) for _, value in involved)
+    several = len(involved) > 1
+    return ValueError(
+        f"space {'entries' if several else 'entry'} {names}: the fixed "
+        f"{'values' if several else 'value'} {values} would fail every trial"
+        f"{' together' if several else ''}: {error}")
+
+
+def _rules_error(estimator_name, defaults, params):
+    """The error the estimator's rules between parameters raise for ``params``, or None."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the deprecated patience's FutureWarning
+        try:
+            check_params(params, estimator_name, defaults)
+        except (TypeError, ValueError) as exc:
+            return exc
+    return None

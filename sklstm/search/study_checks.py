@@ -61,17 +61,18 @@ def check_existing_study(study_name, storage, directions, attrs) -> None:
             )
 
 
-#: argument -> (constraint, what it must be, the fix), as ``sklstm tune`` refuses them.
+#: argument -> (constraint, what it must be, the fix), as :func:`~sklstm.search.tune`
+#: refuses them (``sklstm tune`` names its options and fixes instead: ``labels``).
 _RUN_ARGS = {
-    "n_trials": (integers(1), "an int >= 1", "the study's total number of trials"),
+    "n_trials": (integers(1), "an int >= 1", "give the study's total number of trials"),
     "timeout": (reals(0, closed="neither"), "a positive number of seconds",
-                "None for no time limit"),
-    "heartbeat_interval": (integers(1), "an int >= 1", "None to turn heartbeats off"),
-    "retry_failed": (integers(0), "an int >= 0", "0 not to run failed trials again"),
+                "give None for no time limit"),
+    "heartbeat_interval": (integers(1), "an int >= 1", "give None to turn heartbeats off"),
+    "retry_failed": (integers(0), "an int >= 0", "give 0 not to run failed trials again"),
 }
 
 
-def check_run_args(sampler, **args) -> dict:
+def check_run_args(sampler, *, labels=None, **args) -> dict:
     """The arguments of :func:`~sklstm.search.tune` that are not checked elsewhere,
     checked up front.
 
@@ -82,6 +83,9 @@ def check_run_args(sampler, **args) -> dict:
     ----------
     sampler : optuna.samplers.BaseSampler or None
         As for :func:`~sklstm.search.tune`.
+    labels : dict or None, default=None
+        ``argument -> (name, fix)`` to say in the messages instead of the argument's
+        name and the Python fix (the command line's ``--n-trials``, say).
     **args : dict
         ``n_trials``, ``timeout``, ``heartbeat_interval`` and ``retry_failed``, as for
         :func:`~sklstm.search.tune`.
@@ -98,6 +102,18 @@ def check_run_args(sampler, **args) -> dict:
         that is not an Optuna sampler).
     ValueError
         A number out of range.
+
+    Examples
+    --------
+    >>> check_run_args(None, n_trials=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_trials must be an int >= 1, got 0 (give the study's total number of trials)
+    >>> check_run_args(None, labels={"n_trials": ("--n-trials", "the study's total")},
+    ...                n_trials=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: --n-trials must be an int >= 1, got 0 (the study's total)
     """
     if sampler is not None and not isinstance(sampler, optuna.samplers.BaseSampler):
         raise TypeError(f"sampler must be an optuna.samplers.BaseSampler instance or None, "
@@ -109,8 +125,9 @@ def check_run_args(sampler, **args) -> dict:
         constraint, expected, fix = _RUN_ARGS[name]
         if not constraint.is_satisfied_by(value):
             number = isinstance(value, constraint.type) and not isinstance(value, bool)
+            label, fix = (labels or {}).get(name, (name, fix))
             raise (ValueError if number else TypeError)(
-                f"{name} must be {expected}, got {value!r} (give {fix})")
+                f"{label} must be {expected}, got {value!r} ({fix})")
     return plain
 
 

@@ -94,7 +94,7 @@ def test_progress_bar_reports_study_progress(npz_path, space_json, capsys, tmp_p
     [(["--storage", "postgress://x/y"], "invalid storage URL"),
      (["--scoring", "acuracy"], "acuracy"),
      (["--space", '{"hiden_size": [4]}'], "hiden_size"),
-     (["--n-trials", "0"], "at least 1")],
+     (["--n-trials", "0"], "--n-trials must be an int >= 1")],
     ids=["storage", "scoring", "space", "n-trials"],
 )
 def test_invalid_input_exits_2_with_message(args, message, npz_path, capsys, tmp_path):

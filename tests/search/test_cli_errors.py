@@ -126,19 +126,30 @@ def test_a_storage_that_is_not_a_study_is_left_untouched(kind, message, capsys, 
 
 
 @pytest.mark.parametrize(("option", "value", "message"), [
-    ("--n-trials", 0, "--n-trials must be at least 1, got 0"),
-    ("--n-trials", -3, "--n-trials must be at least 1, got -3"),
-    ("--timeout", 0, "--timeout must be a positive number of seconds, got 0.0"),
+    # the options tune also takes are checked as tune checks them, under their names
+    ("--n-trials", 0, "--n-trials must be an int >= 1, got 0 (the study's total"),
+    ("--n-trials", -3, "--n-trials must be an int >= 1, got -3"),
+    ("--timeout", 0, "--timeout must be a positive number of seconds, got 0.0 (leave it "
+     "out for no time limit)"),
     ("--timeout", -5, "--timeout must be a positive"),
     ("--timeout", "nan", "--timeout must be a positive"),
+    ("--heartbeat", -1, "--heartbeat must be an int >= 1, got -1 (0 turns heartbeats off)"),
+    ("--retry-failed", -1, "--retry-failed must be an int >= 0, got -1"),
     ("--max-rows", 0, "--max-rows must be at least 1"),
     ("--seed", -1, "--seed must be in [0, 2**32 - 1], got -1"),
     ("--study-name", " ", "--study-name must not be empty"),
     ("--space", '{"batch_size": [0]}', "space entry 'batch_size': the choice 0"),
     ("--space", '{"batch_size": [8.0]}', "space entry 'batch_size': the choice 8.0"),
+    ("--space", "missing.json", "search space file 'missing.json' not found"),
+    ("--space", "spaces/lstm", "search space file 'spaces/lstm' not found"),
+    ("--space", '{"embedding_dim": 4, "downsample": 2}',
+     "space entries 'embedding_dim', 'downsample': the fixed values 4, 2 would fail every "
+     "trial together"),
     ("--encoding", "klingon", "unknown encoding 'klingon'"),
 ])
-def test_bad_options_are_refused_before_any_study(option, value, message, capsys, tmp_path):
+def test_bad_options_are_refused_before_any_study(option, value, message, capsys, tmp_path,
+                                                  monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a relative --space path is looked for there
     if option == "--encoding":  # the encoding is only read for CSV files
         path = tmp_path / "data.csv"
         path.write_text("t0,y\n1,0\n2,1\n")

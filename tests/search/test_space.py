@@ -5,6 +5,7 @@ import json
 import numpy as np
 import optuna
 import pytest
+import torch
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from sklearn.base import clone
 
@@ -21,6 +22,8 @@ from sklstm.search import (
     tune,
 )
 from sklstm.search.selection import BASELINE, baseline_params, selected_trial
+
+from ..settings import TINY
 
 # pytest fixtures shared by the search tests
 
@@ -193,3 +196,81 @@ def test_selected_params_refit_the_pipeline_with_what_the_search_chose(pipeline,
     model = clone(pipeline).set_params(**params).fit(*data)
     assert model.named_steps["lstm"].max_epochs == 3 and model.named_steps["lstm"].lr == 0.03
     assert model.named_steps["scale"].method == "minmax"
+
+
+@pytest.mark.parametrize(("step", "name", "suggestion"), [
+    (None, "lstm__batch_size", "batch_size"),  # no step prefix on a bare estimator
+    (None, "lstm__batchsize", "batch_size"),
+    ("lstm", "lstm__batchsize", "lstm__batch_size"),
+    ("lstm", "batchsize", "batch_size"),  # the final step's names need no prefix
+    ("model", "lstm__batch_size", "model__batch_size"),  # the step is named otherwise
+    ("model", "scale__methd", "scale__method"),
+])
+def test_an_unknown_name_suggests_the_closest_valid_name_whole(step, name, suggestion):
+    """The parameter's last ``__`` part alone was matched against the bare names, so
+    ``lstm__batchsize`` suggested ``base_batch_size``."""
+    from sklearn.pipeline import Pipeline
+
+    from sklstm.preprocessing import SequenceScaler
+
+    estimator = LSTMClassifier()
+    if step is not None:
+        estimator = Pipeline([("scale", SequenceScaler()), (step, estimator)])
+    with pytest.raises(ValueError, match=rf"'{name}' \(did you mean '{suggestion}'\?\)"):
+        resolve_space({name: [8]}, estimator)
+
+
+@pytest.mark.parametrize("path", ["missing.json", "spaces/lstm"])
+def test_load_space_says_a_missing_file_is_missing(path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=f"search space file '{path}' not found"):
+        load_space(path)
+
+
+def test_load_space_names_a_file_that_is_not_json(tmp_path):
+    path = tmp_path / "space.json"
+    path.write_text("{batch_size: [8]}")
+    with pytest.raises(ValueError, match=r"space\.json' is not valid JSON"):
+        load_space(path)
+
+
+@pytest.fixture(scope="module")
+def study_of_objects(data):
+    """A study whose fixed values include objects that are not JSON: an optimizer class
+    and a callable (stored as their repr), beside a fixed text."""
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    pipe = Pipeline([("f", FunctionTransformer()), ("lstm", LSTMClassifier(**TINY))])
+    space = {"lr": [0.03], "optimizer": torch.optim.SGD, "f__func": np.negative,
+             "pooling": "last", "max_epochs": 1}
+    study = tune(pipe, *data, n_trials=1, cv=2, space=space,
+                 storage=optuna.storages.InMemoryStorage())
+    return study, pipe, space
+
+
+def test_selected_params_give_the_refit_the_objects_of_the_space(study_of_objects, data):
+    study, pipe, space = study_of_objects
+    trial = study.trials[0]
+    assert trial.state.name == "COMPLETE"
+    assert trial.user_attrs["fixed_params"]["lstm__optimizer"] == repr(torch.optim.SGD)
+    assert trial.user_attrs["fixed_params_as_repr"] == ["lstm__optimizer", "f__func"]
+    params = selected_params(study, pipe, space=space)
+    assert params == {"lstm__lr": 0.03, "lstm__optimizer": torch.optim.SGD,
+                      "f__func": np.negative, "lstm__pooling": "last", "lstm__max_epochs": 1}
+    model = clone(pipe).set_params(**params).fit(*data)
+    assert model.named_steps["lstm"].optimizer is torch.optim.SGD
+
+
+def test_selected_params_take_the_objects_the_estimator_holds(study_of_objects):
+    study, pipe, _ = study_of_objects
+    own = clone(pipe).set_params(lstm__optimizer=torch.optim.SGD, f__func=np.negative)
+    params = selected_params(study, own)
+    assert params["lstm__optimizer"] is torch.optim.SGD and params["f__func"] is np.negative
+
+
+def test_selected_params_refuse_an_object_known_only_by_its_repr(study_of_objects):
+    study, pipe, _ = study_of_objects
+    with pytest.raises(ValueError, match=r"fixed value of 'lstm__optimizer', 'f__func' only "
+                       r"as its repr, \"<class 'torch.optim.sgd.SGD'>\", .*space=space"):
+        selected_params(study, pipe)

@@ -4,10 +4,11 @@ refuses, before any trial."""
 import numpy as np
 import optuna
 import pytest
+import torch
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from sklstm import LSTMClassifier
-from sklstm.search import make_objective, resolve_space, suggest_params, tune
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.search import default_space, make_objective, resolve_space, suggest_params, tune
 
 from ..settings import TINY
 
@@ -93,3 +94,59 @@ def test_numpy_numbers_for_the_search_settings(data):
                  storage=optuna.storages.InMemoryStorage())
     assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
     assert len(study.trials[0].user_attrs["fold_scores"]) == 2
+
+
+#: name -> (space, estimator parameters, the error): fixed values that the estimator's
+#: rules between parameters refuse in every trial (each trial failed in fit before).
+FIXED_TOGETHER = {
+    "two fixed values": ({"embedding_dim": 4, "downsample": 2}, {},
+                         r"entries 'embedding_dim', 'downsample': the fixed values 4, 2 would "
+                         r"fail every trial together: LSTMClassifier: downsample=2 averages"),
+    "one fixed value": ({"vocab_size": 10}, {}, r"entry 'vocab_size': the fixed value 10 would "
+                        r"fail every trial: .*set embedding_dim as well"),
+    "with the estimator's own value": ({"downsample": 2}, {"embedding_dim": 4},
+                                       r"entry 'downsample': the fixed value 2 .*token ids"),
+    "every choice of another entry": ({"embedding_dim": 4, "downsample": [2, 4]}, {},
+                                      r"entry 'embedding_dim': the fixed value 4"),
+    "behind a sampled rule": ({"embedding_dim": 4, "downsample": [1, 2], "ar_window": 3}, {},
+                              r"entries 'embedding_dim', 'ar_window'.*ar_window=3 maps"),
+    "an optimizer class": ({"optimizer": torch.optim.LBFGS, "weight_decay": 0.1}, {},
+                           r"'optimizer', 'weight_decay'.*LBFGS does not take"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIXED_TOGETHER))
+@pytest.mark.parametrize("in_pipeline", [False, True], ids=["estimator", "pipeline"])
+def test_fixed_values_refused_together_fail_before_any_trial(name, in_pipeline, pipeline,
+                                                             data):
+    space, own, message = FIXED_TOGETHER[name]
+    estimator = LSTMClassifier(**TINY, **own)
+    if in_pipeline:
+        estimator = pipeline.set_params(lstm=estimator)
+    with pytest.raises(ValueError, match=message):
+        make_objective(estimator, *data, cv=2, space=space)
+
+
+def test_fixed_values_refused_together_leave_no_study(pipeline, data, tmp_path):
+    storage = tmp_path / "s.journal"
+    with pytest.raises(ValueError, match="would fail every trial together"):
+        tune(pipeline, *data, cv=2, space={"embedding_dim": 4, "lstm__downsample": 2},
+             storage=str(storage))
+    assert not storage.exists()
+
+
+@pytest.mark.parametrize("space", [
+    {"embedding_dim": 4, "downsample": [1, 2]},
+    {"embedding_dim": 4, "downsample": [2, 1], "ar_window": [3, None]},
+    {"optimizer": torch.optim.LBFGS, "weight_decay": [0.1, 0.0]},
+    default_space(embedding_dim=4),
+], ids=["a choice avoids it", "two choices avoid it", "a range end avoids it", "default"])
+def test_fixed_values_that_some_sampled_values_allow_are_accepted(space):
+    """Those trials fail with their reason (fail_reason); the others run."""
+    resolve_space(space, LSTMClassifier())
+
+
+def test_fixed_values_refused_together_by_the_regressor():
+    with pytest.raises(ValueError, match=r"'relative', 'split_level'.*LSTMRegressor"):
+        resolve_space({"relative": "mean", "split_level": True}, LSTMRegressor())
+    resolve_space({"relative": ["mean", None], "split_level": True}, LSTMRegressor())

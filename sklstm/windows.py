@@ -27,10 +27,14 @@ def _is_single_series(series):
 
 def _parse_series(series, name):
     """Return ``(values (T, F) float, index labels (T,), column names or None)``."""
-    columns = list(series.columns) if hasattr(series, "columns") else None
-    index = np.asarray(series.index) if hasattr(series, "index") else None
+    # only pandas objects carry index labels and column names (a list has an .index method)
+    is_pandas = hasattr(series, "iloc")
+    columns = list(series.columns) if is_pandas and hasattr(series, "columns") else None
+    index = np.asarray(series.index) if is_pandas else None
     if columns is not None:
-        non_numeric = [c for c in columns if series[c].dtype.kind not in "biuf"]
+        # dtypes, not series[c]: a duplicated name selects a DataFrame, which has no dtype
+        non_numeric = [c for c, dtype in zip(columns, series.dtypes, strict=True)
+                       if dtype.kind not in "biuf"]
         if non_numeric:
             raise ValueError(f"{name} has non-numeric columns {non_numeric}; drop or encode them.")
     values = np.asarray(series)
@@ -40,6 +44,8 @@ def _parse_series(series, name):
         values = values[:, None]
     if values.ndim != 2:
         raise ValueError(f"{name} must be 1D (T,) or 2D (T, n_features), got shape {values.shape}.")
+    if values.shape[1] == 0:
+        raise ValueError(f"{name} has no columns (shape {values.shape}); pass at least one.")
     values = values.astype(np.float32 if values.dtype == np.float32 else np.float64)
     bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
     if bad.size:
@@ -51,9 +57,11 @@ def _parse_series(series, name):
 
 
 def _target_position(target, columns, n_features, name):
+    """The column number of ``target``: an int is a position, a str a column name."""
     if target is None:
         return 0
     if isinstance(target, Integral) and not isinstance(target, bool):
+        _check_not_an_integer_name(target, columns, n_features, name)
         if not -n_features <= target < n_features:
             raise ValueError(
                 f"target={target} is out of range for {name} with {n_features} columns."
@@ -64,7 +72,41 @@ def _target_position(target, columns, n_features, name):
             f"target={target!r} is not a column of {name}; pass a column index, or a column "
             f"name of a DataFrame (columns: {columns})."
         )
+    if columns.count(target) > 1:
+        raise ValueError(
+            f"target={target!r} names {columns.count(target)} columns of {name}; rename the "
+            "columns so that the target's name is unique, or pass its column index."
+        )
     return columns.index(target)
+
+
+def _check_not_an_integer_name(target, columns, n_features, name):
+    """Refuse an int ``target`` that names a column at another position: whether the
+    user meant the name or the position cannot be told, and either guess could pick the
+    wrong column silently."""
+    if columns is None or target not in columns:
+        return
+    at = columns.index(target)
+    if -n_features <= target < n_features and at == target % n_features:
+        return  # the name and the position agree (e.g. a RangeIndex of columns)
+    raise ValueError(
+        f"target={target} is ambiguous: an int target is a column position, but {name} "
+        f"also has a column named {target} (at position {at}). Give the columns string "
+        "names (df.rename(columns=str)) and pass the target's name."
+    )
+
+
+def _concatenate_index(indices):
+    """The windows' index labels of every series, as one array."""
+    try:
+        return np.concatenate(indices)
+    except (TypeError, ValueError) as exc:  # e.g. datetimes and positions: no common dtype
+        kinds = sorted({str(index.dtype) for index in indices})
+        raise ValueError(
+            f"return_index needs index labels of one kind in every series, got {kinds}; "
+            "give every series the same kind of index (e.g. all DataFrames with a "
+            "DatetimeIndex, or all arrays, whose labels are positions)."
+        ) from exc
 
 
 @validate_plain_params({
@@ -96,10 +138,12 @@ def make_windows(
     step : int, default=1
         Distance between the starts of consecutive windows.
     target : int or str, default=None
-        Target column index, or column name for DataFrames; None means column 0.
+        Target column index, or column name for DataFrames; None means column 0. An int
+        that also names another column of a DataFrame is refused as ambiguous.
     return_index : bool, default=False
         Also return the index label (DataFrame/Series index, else the position) of each
-        window's first target, to split in time order.
+        window's first target, to split in time order; several series need the same
+        kind of index.
     return_groups : bool, default=False
         Also return the number of the series each window comes from.
 
@@ -153,7 +197,7 @@ def make_windows(
     y = np.concatenate(ys)
     out = [np.concatenate(Xs), y[:, 0] if horizon == 1 else y]
     if return_index:
-        out.append(np.concatenate(indices))
+        out.append(_concatenate_index(indices))
     if return_groups:
         out.append(np.concatenate(groups))
     return tuple(out)
@@ -231,7 +275,7 @@ def from_long_format(
         Feature columns; None uses every column except ``id_col``, ``time_col`` and
         ``target_col``.
     target_col : str, default=None
-        Column holding the target; None returns ``y=None``.
+        Column holding the target, with a value on every row; None returns ``y=None``.
     target_agg : str or callable, default="last"
         How the per-id target is taken from ``target_col`` after sorting by time: any
         pandas aggregation (``"last"``, ``"first"``, ``"mean"``, ``"max"``...) or a function
@@ -265,35 +309,77 @@ def from_long_format(
     if feature_cols is None:
         feature_cols = [c for c in df.columns if c not in (id_col, time_col, target_col)]
     feature_cols = list(feature_cols)
+    _check_long_columns(df, keys, feature_cols, target_col)
+    _check_long_values(df, keys, feature_cols, target_col)
+    # A stable sort makes each id one contiguous block of rows ordered by time.
+    data = df.sort_values(keys, kind="mergesort")
+    id_values = data[id_col].to_numpy()
+    new_id = np.r_[True, id_values[1:] != id_values[:-1]]
+    starts = np.flatnonzero(new_id)
+    X = np.split(data[feature_cols].to_numpy(dtype=dtype), starts[1:])
+    y = None
+    if target_col is not None:
+        # grouped by block number, not by id: aligned with X whatever the ids' dtype (a
+        # categorical id would add its unused categories as groups on pandas 2)
+        block = np.cumsum(new_id) - 1
+        y = _aggregate_target(data[target_col].groupby(block), target_agg)
+    return X, y, id_values[starts]
+
+
+def _check_long_columns(df, keys, feature_cols, target_col):
+    """Refuse column choices that :func:`from_long_format` cannot read unambiguously."""
+    if keys[0] == keys[1]:
+        raise ValueError(f"id_col and time_col are both {keys[0]!r}; pass two columns.")
     wanted = [*keys, *feature_cols, *([] if target_col is None else [target_col])]
     missing = [c for c in wanted if c not in df.columns]
     if missing:
         raise ValueError(f"Columns {missing} not found in df; it has {list(df.columns)}.")
+    repeated = sorted({c for c in wanted if list(df.columns).count(c) > 1}, key=str)
+    if repeated:
+        raise ValueError(
+            f"df has several columns named {repeated}; rename them so that every column "
+            "from_long_format reads has a unique name."
+        )
     if not feature_cols:
         raise ValueError("No feature columns: pass feature_cols or add feature columns to df.")
     non_numeric = [c for c in feature_cols if df[c].dtype.kind not in "biuf"]
     if non_numeric:
         raise ValueError(f"Feature columns {non_numeric} are not numeric; encode or drop them.")
-    for name, cols in (("id/time", keys), ("feature", feature_cols)):
+
+
+def _check_long_values(df, keys, feature_cols, target_col):
+    """Refuse an empty table, missing or infinite values and repeated (id, time) rows."""
+    if len(df) == 0:
+        raise ValueError("df has no rows; pass a table with at least one (id, time) row.")
+    targets = [] if target_col is None else [target_col]
+    for name, cols in (("id/time", keys), ("feature", feature_cols), ("target", targets)):
+        # a missing target would be skipped by "last" (or become a NaN target) silently
         with_nan = [c for c in cols if df[c].isna().any()]
         if with_nan:
             raise ValueError(
                 f"{name} columns {with_nan} contain missing values; fill or drop them."
             )
+    infinite = [c for c in feature_cols if not np.isfinite(df[c].to_numpy(dtype=float)).all()]
+    if infinite:
+        raise ValueError(f"feature columns {infinite} contain infinite values; fill or drop them.")
     duplicated = df.duplicated(keys, keep=False)
     if duplicated.any():
         examples = df.loc[duplicated, keys].drop_duplicates().head(3).to_numpy().tolist()
         raise ValueError(
-            f"df has several rows for the same ({id_col}, {time_col}) pair, e.g. {examples}; "
+            f"df has several rows for the same ({keys[0]}, {keys[1]}) pair, e.g. {examples}; "
             "aggregate them first."
         )
-    # A stable sort makes each id one contiguous block of rows ordered by time.
-    data = df.sort_values(keys, kind="mergesort")
-    id_values = data[id_col].to_numpy()
-    starts = np.flatnonzero(np.r_[True, id_values[1:] != id_values[:-1]])
-    X = np.split(data[feature_cols].to_numpy(dtype=dtype), starts[1:])
-    y = None
-    if target_col is not None:
-        # sort=False keeps the order of first appearance, i.e. the sorted id order.
-        y = data.groupby(id_col, sort=False)[target_col].agg(target_agg).to_numpy()
-    return X, y, id_values[starts]
+
+
+def _aggregate_target(groups, target_agg):
+    """The per-id target: ``target_agg`` of every group, as an array."""
+    try:
+        return groups.agg(target_agg).to_numpy()
+    except AttributeError as exc:
+        if not isinstance(target_agg, str):  # raised by the user's function: theirs to see
+            raise
+        # pandas' word for an unknown aggregation name
+        raise ValueError(
+            f"target_agg={target_agg!r} is not a pandas aggregation; pass one such as "
+            "'last', 'first', 'mean' or 'max', or a function of the per-id Series."
+        ) from exc

@@ -195,3 +195,95 @@ def test_from_long_format_errors(long_df, change, kwargs, match):
 def test_from_long_format_requires_a_dataframe():
     with pytest.raises(TypeError, match="must be a pandas DataFrame"):
         from_long_format(np.ones((3, 3)), 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("data", "n_windows"),
+    [([1.0, 2.0, 3.0, 4.0, 5.0], 3), ((1, 2, 3, 4), 2), ([[1.0, 2, 3, 4], [5.0, 6, 7]], 3)],
+    ids=["list of numbers", "tuple of ints", "list of lists"],
+)
+def test_plain_python_series_are_windowed(data, n_windows):
+    # a list's .index method was taken for index labels: IndexError
+    X, y, index = make_windows(data, lookback=2, return_index=True)
+    assert (X.shape, y.shape, index.shape) == ((n_windows, 2, 1), (n_windows,), (n_windows,))
+    assert_array_equal(X[0, :, 0], [1.0, 2.0])
+    assert y[0] == 3.0 and index[0] == 2
+
+
+def test_series_without_columns_is_refused():
+    with pytest.raises(ValueError, match=r"series has no columns \(shape \(10, 0\)\)"):
+        make_windows(np.ones((10, 0)), lookback=2)
+
+
+def test_duplicated_column_names(series):
+    df = pd.DataFrame(series, columns=["a", "a", "b"])
+    _, y = make_windows(df, lookback=2, target=1)  # an AttributeError before
+    assert_array_equal(y, series[2:, 1])
+    with pytest.raises(ValueError, match="target='a' names 2 columns of series"):
+        make_windows(df, lookback=2, target="a")
+
+
+@pytest.mark.parametrize("target", [0, 7])
+def test_int_target_naming_another_column_is_ambiguous(series, target):
+    # column 0 is named 7, column 1 is named 0: position or name cannot be told apart
+    df = pd.DataFrame(series, columns=[7, 0, 2])
+    with pytest.raises(ValueError, match=f"target={target} is ambiguous"):
+        make_windows(df, lookback=2, target=target)
+
+
+def test_int_target_agreeing_with_its_name(series):
+    _, y = make_windows(pd.DataFrame(series), lookback=2, target=2)  # RangeIndex columns
+    assert_array_equal(y, series[2:, 2])
+    _, y = make_windows(pd.DataFrame(series, columns=[5, 6, 7]), lookback=2, target=1)
+    assert_array_equal(y, series[2:, 1])
+
+
+def test_index_of_several_series_needs_one_kind(series):
+    dated = pd.DataFrame(series, index=pd.date_range("2024-01-01", periods=20, freq="h"))
+    with pytest.raises(ValueError, match="return_index needs index labels of one kind"):
+        make_windows([dated, series], lookback=3, return_index=True)
+    _, _, index = make_windows([dated, dated], lookback=3, return_index=True)
+    assert index.dtype.kind == "M" and len(index) == 34
+
+
+@pytest.mark.parametrize(
+    ("change", "kwargs", "match"),
+    [
+        (None, {"id_col": "t"}, "id_col and time_col are both 't'"),
+        ("empty", {}, "df has no rows"),
+        ("duplicate", {}, r"df has several columns named \['x1'\]"),
+        # "last" skipped a missing last label and took an earlier row's silently
+        ({"label": [0.0, np.nan, 2.0, 1.0, 3.0, 7.0]}, {"target_col": "label"},
+         r"target columns \['label'\] contain missing values"),
+        ({"x1": [1.0, np.inf, 1, 1, 1, 1]}, {}, r"feature columns \['x1'\] contain infinite"),
+        (None, {"target_col": "label", "target_agg": "average"},
+         "target_agg='average' is not a pandas aggregation"),
+    ],
+)
+def test_from_long_format_refuses_unreadable_tables(long_df, change, kwargs, match):
+    if change == "empty":
+        df = long_df.iloc[:0]
+    elif change == "duplicate":
+        df = pd.concat([long_df, long_df[["x1"]]], axis=1)
+    else:
+        df = long_df.assign(**(change or {}))
+    kwargs = {"id_col": "id", "time_col": "t", **kwargs}
+    with pytest.raises(ValueError, match=match):
+        from_long_format(df, **kwargs)
+
+
+def test_from_long_format_passes_on_errors_of_a_target_function(long_df):
+    def broken(values):
+        return values.no_such_method()
+
+    with pytest.raises(AttributeError, match="no_such_method"):
+        from_long_format(long_df, "id", "t", target_col="label", target_agg=broken)
+
+
+def test_from_long_format_categorical_ids_with_unused_categories(long_df):
+    # grouped by id, pandas 2 gave the unused category a target of its own: y longer than X
+    ids = pd.Categorical(long_df["id"], categories=["z", "c", "b", "a"])
+    X, y, found = from_long_format(long_df.assign(id=ids), "id", "t", target_col="label")
+    assert_array_equal(found, ["c", "b", "a"])
+    assert_array_equal(y, [7.0, 0.0, 5.0])
+    assert [len(seq) for seq in X] == [1, 2, 3]

@@ -109,7 +109,7 @@ def downsample_steps(seq, factor, axis=0):
     Returns
     -------
     ndarray
-        The window means, same dtype as ``seq``.
+        The window means, in ``seq``'s float dtype (float64 for integers).
 
     Examples
     --------
@@ -121,11 +121,14 @@ def downsample_steps(seq, factor, axis=0):
         return seq
     n_steps = seq.shape[axis]
     starts = np.arange(0, n_steps, factor)
-    sums = np.add.reduceat(seq, starts, axis=axis)
-    counts = np.diff(np.append(starts, n_steps)).astype(seq.dtype)
+    # summed in float64: a float32 (or float16) sum of factor steps can overflow to
+    # infinity where their mean, within the values' own range, cannot
+    sums = np.add.reduceat(seq, starts, axis=axis, dtype=np.float64)
+    counts = np.diff(np.append(starts, n_steps)).astype(np.float64)
     shape = [1] * seq.ndim
     shape[axis] = len(counts)
-    return sums / counts.reshape(shape)
+    means = sums / counts.reshape(shape)
+    return means.astype(seq.dtype, copy=False) if seq.dtype.kind == "f" else means
 
 
 def step_positions(counts):

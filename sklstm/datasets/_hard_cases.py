@@ -47,7 +47,8 @@ def make_shape_in_series(n_samples=200, n_timesteps=300, n_classes=3, shape_leng
     Every series is a random walk plus noise; one shape of ``shape_length`` steps is
     added to it: a bump (class 0), a dip (1), a rise-and-drop (2) or a square wave
     (3). With ``position="middle"`` the shape starts anywhere between 20 % and 60 % of
-    the series, so it is followed by at least 40 % of unrelated steps that a model
+    the way to its last possible start (``n_timesteps - shape_length``), so it is
+    followed by at least 40 % of the steps outside it, unrelated steps that a model
     reading only its last state must carry it through; ``"end"`` puts it at the very
     end, ``"anywhere"`` at any position. Classes are balanced.
 

@@ -26,7 +26,9 @@ def _hann(length):
     "n_timesteps": [integers(24)],
     "difference": [StrOptions({"width", "sign"})],
     "height": [reals(0, closed="neither")],
-    "width": [integers(2), None],
+    # a bump of 2 steps is sin(0)**2 and sin(pi)**2: no bump at all, and class 1's
+    # 3-step bump would then change the series' mean
+    "width": [integers(3), None],
     "n_waves": [integers(1)],
     "noise": [reals(0)],
     "random_state": ["random_state"],
@@ -60,8 +62,8 @@ def make_subtle_shape(n_samples=200, n_timesteps=300, difference="width", height
         Peak height of class 0's bump (the background's standard deviation is
         about 1).
     width : int or None, default=None
-        Width of class 0's bump; None is ``n_timesteps // 20`` (at least 4). At most
-        ``n_timesteps // 2``.
+        Width of class 0's bump; None is ``n_timesteps // 20`` (at least 4). At least 3
+        and at most ``n_timesteps // 2``.
     n_waves : int, default=3
         Number of sines in the background.
     noise : float, default=0.05

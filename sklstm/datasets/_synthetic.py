@@ -8,30 +8,38 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._param_validation import integers, reals, validate_plain_params
+from .._param_validation import integers, plain_value, reals, validate_plain_params
 
 _NOISE = [reals(0)]
 _RANDOM_STATE = ["random_state"]
 
 
 def _lengths(rng, n_samples, n_timesteps, variable_length, length_range, min_length):
-    """Per-sample lengths: all ``n_timesteps`` or uniform in ``length_range`` (inclusive)."""
+    """Per-sample lengths: all ``n_timesteps`` or uniform in ``length_range`` (inclusive),
+    which lies within ``[min_length, n_timesteps]`` (no upper bound for ``None``)."""
     if not variable_length:
+        if length_range is not None:  # ignoring it would give fixed lengths silently
+            raise ValueError(
+                f"length_range={length_range!r} is only used with variable_length=True; "
+                "pass variable_length=True, or drop length_range."
+            )
         return np.full(n_samples, n_timesteps)
     if length_range is None:
         length_range = (max(min_length, n_timesteps // 2), n_timesteps)
+    # a list, tuple or 1D array of two ints, numpy ints included
+    pair = [plain_value(v) for v in length_range] if getattr(length_range, "ndim", 1) == 1 else []
+    highest = np.inf if n_timesteps is None else n_timesteps
     valid = (
-        isinstance(length_range, (tuple, list))
-        and len(length_range) == 2
-        and all(isinstance(v, Integral) for v in length_range)
-        and min_length <= length_range[0] <= length_range[1]
+        len(pair) == 2
+        and all(isinstance(v, Integral) and not isinstance(v, bool) for v in pair)
+        and min_length <= pair[0] <= pair[1] <= highest
     )
     if not valid:
-        raise ValueError(
-            f"length_range must be (low, high) ints with {min_length} <= low <= high, "
-            f"got {length_range!r}."
-        )
-    return rng.integers(length_range[0], length_range[1] + 1, size=n_samples)
+        bounds = f"{min_length} <= low <= high" + (
+            "" if n_timesteps is None else f" <= n_timesteps={n_timesteps}")
+        raise ValueError(f"length_range must be (low, high) ints with {bounds}, got "
+                         f"{length_range!r}.")
+    return rng.integers(pair[0], pair[1] + 1, size=n_samples)
 
 
 @validate_plain_params({
@@ -41,7 +49,7 @@ def _lengths(rng, n_samples, n_timesteps, variable_length, length_range, min_len
     "n_classes": [integers(2)],
     "noise": _NOISE,
     "variable_length": ["boolean"],
-    "length_range": [tuple, list, None],
+    "length_range": ["array-like", None],
     "random_state": _RANDOM_STATE,
 })
 def make_sequence_classification(
@@ -77,7 +85,9 @@ def make_sequence_classification(
     variable_length : bool, default=False
         Return a ragged list with lengths drawn uniformly from ``length_range``.
     length_range : tuple (low, high), default=None
-        Inclusive length range; None means ``(n_timesteps // 2, n_timesteps)``.
+        Inclusive length range (``2 <= low <= high <= n_timesteps``; a list or 1D array
+        too), only with ``variable_length=True``; None means
+        ``(max(2, n_timesteps // 2), n_timesteps)``.
     random_state : int, RandomState instance or None, default=None
         Seed for reproducible output.
 
@@ -118,7 +128,7 @@ def make_sequence_classification(
     "n_lags": [integers(1)],
     "noise": _NOISE,
     "variable_length": ["boolean"],
-    "length_range": [tuple, list, None],
+    "length_range": ["array-like", None],
     "random_state": _RANDOM_STATE,
 })
 def make_sequence_regression(
@@ -155,7 +165,8 @@ def make_sequence_regression(
     variable_length : bool, default=False
         Return a ragged list with lengths drawn uniformly from ``length_range``.
     length_range : tuple (low, high), default=None
-        Inclusive length range (``low >= n_lags``); None means
+        Inclusive length range (``n_lags <= low <= high <= n_timesteps``; a list or 1D
+        array too), only with ``variable_length=True``; None means
         ``(max(n_lags, n_timesteps // 2), n_timesteps)``.
     random_state : int, RandomState instance or None, default=None
         Seed for reproducible output.
@@ -207,7 +218,7 @@ def _sentiment_vocabulary(vocab_size, padding_idx):
 @validate_plain_params({
     "n_samples": [integers(1)],
     "vocab_size": [integers(10)],
-    "length_range": [tuple, list],
+    "length_range": ["array-like"],
     "padded": ["boolean"],
     "padding_idx": [integers(0)],
     "return_vocabulary": ["boolean"],
@@ -239,7 +250,7 @@ def make_token_sentiment(
     vocab_size : int, default=500
         Number of ids including ``padding_idx``; at least 10.
     length_range : tuple (low, high), default=(5, 60)
-        Inclusive range of sentence lengths; ``low >= 2``.
+        Inclusive range of sentence lengths; ``low >= 2`` (a list or 1D array too).
     padded : bool, default=False
         Return a 2D array padded (after the tokens) with ``padding_idx``.
     padding_idx : int, default=0

@@ -1,6 +1,8 @@
 """SequencePadder: sequences of one fixed length, padded or truncated."""
 
-from sklearn.base import BaseEstimator, TransformerMixin
+import numpy as np
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat.sklearn import StrOptions, fit_context
@@ -8,17 +10,38 @@ from .._param_validation import PlainParamsMixin, integers, plain_value, reals
 from ..data.containers import DENSE_FORMS
 from ..data.timesteps import pad_sequences
 from ..data.validation import validate_sequences
+from ._table_output import fitted_on_a_table
 
 __all__ = ["SequencePadder"]
 
 
-class SequencePadder(PlainParamsMixin, TransformerMixin, BaseEstimator):
+def _fill_dtype(sequences, value):
+    """The output dtype, the sequences' common one with ``value``, checked to hold
+    ``value``: a fill value out of an integer or float16 range would otherwise raise
+    numpy's OverflowError or become infinity."""
+    # unique dtypes only: numpy < 2 takes at most 32 arguments in result_type
+    dtype = np.result_type(*{seq.dtype for seq in sequences}, value)
+    info = np.iinfo(dtype) if dtype.kind in "iu" else np.finfo(dtype) if dtype.kind == "f" else None
+    if info is not None and not np.isnan(value) and not info.min <= value <= info.max:
+        raise ValueError(
+            f"value={value} does not fit the {dtype} data, whose range is "
+            f"[{info.min}, {info.max}]; pass a value in that range, or cast X to a wider "
+            "dtype first."
+        )
+    return dtype
+
+
+class SequencePadder(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                     BaseEstimator):
     """Pad or truncate sequences to one fixed length.
 
     Ragged lists of ``(n_timesteps_i, n_features)`` arrays and 3D arrays become a 3D array
     ``(n_samples, length_, n_features)``; 2D input (univariate sequences) and ragged lists
     of 1D token-id arrays become a 2D array ``(n_samples, length_)``. Values and dtype are
     kept (integer token ids stay integers when ``value`` is integral).
+    ``set_output(transform="pandas")`` wraps the output of 2D input in a DataFrame with
+    columns ``sequencepadder0, sequencepadder1, ...``; 3D and ragged sequences, which no
+    table holds, keep their form under any output setting.
 
     Parameters
     ----------
@@ -29,7 +52,8 @@ class SequencePadder(PlainParamsMixin, TransformerMixin, BaseEstimator):
     truncating : {"pre", "post"}, default="pre"
         Drop timesteps from the start (``"pre"``, keeps the most recent ones) or the end.
     value : float, default=0.0
-        Fill value of the padded timesteps: a finite number or NaN.
+        Fill value of the padded timesteps: a finite number or NaN, within the range of
+        the data's dtype (e.g. 0 to 255 for uint8 data).
 
     Attributes
     ----------
@@ -116,9 +140,36 @@ class SequencePadder(PlainParamsMixin, TransformerMixin, BaseEstimator):
         if all(seq.dtype.kind in "iu" for seq in sequences) and float(value).is_integer():
             value = int(value)  # keep integer token ids integers
         return pad_sequences(
-            sequences, self.length_, value=value, padding=self.padding,
-            keep="last" if self.truncating == "pre" else "first",
+            sequences, self.length_, value=value, dtype=_fill_dtype(sequences, value),
+            padding=self.padding, keep="last" if self.truncating == "pre" else "first",
         )
+
+    @property
+    def _n_features_out(self):
+        """Columns of the 2D output: the timesteps (ClassNamePrefixFeaturesOutMixin)."""
+        return self.length_
+
+    @available_if(fitted_on_a_table)
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names, where the output is a table (fitted on 2D input).
+
+        Offered before fitting and after fitting on 2D input (univariate sequences, one
+        column per timestep), where ``set_output(transform="pandas")`` wraps the output
+        in a DataFrame; not after fitting on 3D or ragged sequences, which are returned
+        as arrays whatever the output setting.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against the names seen in :meth:`fit`: the output columns are
+            new timesteps, not the input ones.
+
+        Returns
+        -------
+        ndarray of str
+            ``sequencepadder0`` to ``sequencepadder{length_ - 1}``.
+        """
+        return super().get_feature_names_out(input_features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,6 +1,7 @@
 """SequenceResampler: a coarser time resolution, every ``factor`` steps averaged."""
 
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat.sklearn import fit_context
@@ -8,11 +9,13 @@ from .._param_validation import PlainParamsMixin, integers
 from ..data.containers import restore_container
 from ..data.timesteps import downsample_steps
 from ..data.validation import validate_sequences
+from ._table_output import fitted_on_a_table
 
 __all__ = ["SequenceResampler"]
 
 
-class SequenceResampler(PlainParamsMixin, TransformerMixin, BaseEstimator):
+class SequenceResampler(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                        BaseEstimator):
     """Average every ``factor`` consecutive timesteps into one.
 
     The transformer counterpart of the estimators' ``downsample`` parameter, for a
@@ -20,7 +23,11 @@ class SequenceResampler(PlainParamsMixin, TransformerMixin, BaseEstimator):
     step's parameter). A sequence of ``T`` steps becomes ``ceil(T / factor)`` steps
     long: windows start at the first step and the last one averages what is left, so
     nothing is dropped. Ragged input stays ragged, each sequence resampled on its own;
-    the output has the container form of the input.
+    the output has the container form of the input, and float dtype (float16, float32
+    or float64; other numbers become float64). ``set_output(transform="pandas")`` wraps
+    the output of 2D input in a DataFrame with columns ``sequenceresampler0, ...``; 3D
+    and ragged sequences, which no table holds, keep their form under any output
+    setting.
 
     Use it (or ``downsample``) rather than ``seq_len`` when the whole sequence matters
     but not every step: ``seq_len`` keeps only the last (or first) steps at full
@@ -93,6 +100,33 @@ class SequenceResampler(PlainParamsMixin, TransformerMixin, BaseEstimator):
         if form in ("3d", "2d"):  # time is axis 1 of both
             return downsample_steps(data, factor, axis=1)
         return restore_container([downsample_steps(seq, factor) for seq in data], form)
+
+    @property
+    def _n_features_out(self):
+        """Columns of the 2D output: the averaged steps (ClassNamePrefixFeaturesOutMixin)."""
+        return -(-self.n_features_in_ // int(self.factor))
+
+    @available_if(fitted_on_a_table)
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names, where the output is a table (fitted on 2D input).
+
+        Offered before fitting and after fitting on 2D input (univariate sequences, one
+        column per timestep), where ``set_output(transform="pandas")`` wraps the output
+        in a DataFrame; not after fitting on 3D or ragged sequences, which keep their
+        form whatever the output setting.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against the names seen in :meth:`fit`: every output column
+            averages ``factor`` input ones.
+
+        Returns
+        -------
+        ndarray of str
+            ``sequenceresampler0``, ``sequenceresampler1``, ... one per averaged step.
+        """
+        return super().get_feature_names_out(input_features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

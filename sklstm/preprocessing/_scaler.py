@@ -13,15 +13,46 @@ from .._param_validation import PlainParamsMixin, plain_value
 from ..data.containers import DENSE_FORMS, map_sequences
 from ..data.streaming import check_finite
 from ..data.validation import validate_sequences
+from ._table_output import fitted_on_a_table
 
 __all__ = ["SequenceScaler"]
 
 
-def _handle_zeros_in_scale(scale):
-    """Replace (near-)zero scales by 1 so constant features are left unscaled."""
+def _handle_zeros_in_scale(scale, constant=None):
+    """Replace (near-)zero scales, and those of the ``constant`` features, by 1 so
+    constant features are left unscaled."""
     scale = scale.copy()
     scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
+    if constant is not None:
+        scale[constant] = 1.0
     return scale
+
+
+def _constant_features(n, mean, var):
+    """Features whose variance is no more than the rounding error of a constant one.
+
+    The mean of ``n`` equal values is off by up to about ``n * eps * |value|``, which
+    leaves a variance of that error squared, about 1e-19 for 5e6 pooled over 700 steps,
+    whose square root, as a scale, blew the rounding noise up to values of several
+    units. The bound is scikit-learn's (``StandardScaler``).
+    """
+    eps = np.finfo(np.float64).eps
+    return var <= n * eps * var + (n * mean * eps) ** 2
+
+
+def _check_finite_statistics(n_features, **statistics):
+    """Refuse statistics that overflowed float64 (values beyond about 1e154 square to
+    infinity): they would scale every value to NaN or to one number."""
+    overflowed = {name: np.flatnonzero(~np.isfinite(values))
+                  for name, values in statistics.items()}
+    overflowed = {name: where for name, where in overflowed.items() if where.size}
+    if overflowed:
+        bad = sorted({int(j) for where in overflowed.values() for j in where})
+        raise ValueError(
+            f"SequenceScaler cannot compute the statistics of feature(s) {bad} (of "
+            f"{n_features}): their values are too large for float64 arithmetic "
+            f"({', '.join(overflowed)} overflowed). Divide X by a constant first."
+        )
 
 
 def _affine(values, offset, factor, inverse):
@@ -57,6 +88,14 @@ def _streamed_statistics(store, n_features):
     return n, mean, m2 / n, low, high
 
 
+def _in_memory_statistics(data, form, n_features):
+    """``(n, mean, var, min, max)`` per feature of validated in-memory sequence data."""
+    values = data.reshape(-1, n_features) if form in DENSE_FORMS else np.concatenate(data)
+    values = values.astype(np.float64, copy=False)  # float64 statistics for float32 data
+    return (values.shape[0], values.mean(axis=0), values.var(axis=0), values.min(axis=0),
+            values.max(axis=0))
+
+
 class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Scale each per-timestep feature using statistics over all timesteps.
 
@@ -64,6 +103,8 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
     scale across time (unlike ``StandardScaler`` on a flattened 3D array, which would scale
     every timestep separately). For 2D input of univariate sequences all values form one
     feature. Output has the container form of the input; ragged input stays ragged.
+    Float input keeps its dtype (float16, float32 or float64; the statistics are
+    computed in float64), other numbers become float64.
     ``set_output(transform="pandas")`` (or ``"polars"``, or ``sklearn.set_config``)
     wraps 2D output in a DataFrame; 3D and ragged sequences, which no table holds,
     keep their form under any output setting.
@@ -81,7 +122,7 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
         ``"standard"`` removes the mean and divides by the standard deviation,
         ``"minmax"`` maps each feature onto ``feature_range``.
     feature_range : tuple (min, max), default=(0, 1)
-        Target range of ``method="minmax"``.
+        Target range of ``method="minmax"``; a list or a 1D array of two numbers too.
     copy : bool, default=True
         If False, scale float input in place where possible.
 
@@ -118,7 +159,7 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
 
     _parameter_constraints: dict = {
         "method": [StrOptions({"standard", "minmax"})],
-        "feature_range": [tuple, list],
+        "feature_range": [tuple, list, np.ndarray],
         "copy": ["boolean"],
     }
 
@@ -130,7 +171,9 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
     def _feature_range(self):
         """``feature_range`` as two plain numbers; the rule no constraint can state."""
         fr = self.feature_range
-        values = [plain_value(v) for v in fr] if len(fr) == 2 else []
+        # an array is a valid range (np.array([0, 1])), but a 0-d one has no len
+        pair = getattr(fr, "ndim", 1) == 1 and len(fr) == 2
+        values = [plain_value(v) for v in fr] if pair else []
         if not (all(isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(v)
                     for v in values)
                 and values and values[0] < values[1]):
@@ -160,28 +203,30 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
         feature_range = self._feature_range()
         data, form = validate_sequences(self, X, reset=True, stream=True)
         self._fitted_on_store = form == "store"  # transform returns a view of a store
-        if form == "store":
-            self._set_statistics(*_streamed_statistics(data, self.n_sequence_features_),
-                                 feature_range)
-            return self
-        if form in DENSE_FORMS:
-            values = data.reshape(-1, self.n_sequence_features_)
-        else:
-            values = np.concatenate(data)
-        values = values.astype(np.float64, copy=False)  # float64 statistics for float32 data
-        self._set_statistics(values.shape[0], values.mean(axis=0), values.var(axis=0),
-                             values.min(axis=0), values.max(axis=0), feature_range)
+        # an overflow (values beyond about 1e154) is reported in words by _set_statistics
+        with np.errstate(over="ignore", invalid="ignore"):
+            if form == "store":
+                statistics = _streamed_statistics(data, self.n_sequence_features_)
+            else:
+                statistics = _in_memory_statistics(data, form, self.n_sequence_features_)
+        self._set_statistics(*statistics, feature_range)
         return self
 
     def _set_statistics(self, n_timesteps, mean, var, data_min, data_max, feature_range):
+        n_features = len(mean)
         self.n_timesteps_seen_ = n_timesteps
         if self.method == "standard":
+            _check_finite_statistics(n_features, mean=mean, variance=var)
             self.mean_, self.var_ = mean, var
-            self.scale_ = _handle_zeros_in_scale(np.sqrt(self.var_))
+            self.scale_ = _handle_zeros_in_scale(np.sqrt(self.var_),
+                                                 _constant_features(n_timesteps, mean, var))
         else:
+            with np.errstate(over="ignore"):  # reported in words
+                data_range = data_max - data_min
+            _check_finite_statistics(n_features, range=data_range)
             self.data_min_, self.data_max_ = data_min, data_max
             low, high = feature_range
-            self.scale_ = (high - low) / _handle_zeros_in_scale(self.data_max_ - self.data_min_)
+            self.scale_ = (high - low) / _handle_zeros_in_scale(data_range)
             self.min_ = low - self.data_min_ * self.scale_
 
     def _offset_scale(self):
@@ -234,14 +279,7 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
         """
         return self._apply(X, inverse=True)
 
-    def _fitted_on_a_table(self):
-        # scikit-learn wraps the output in a DataFrame (set_output, set_config) only
-        # where get_feature_names_out is offered: 3-D and ragged sequences have no
-        # table form and keep their own
-        return (getattr(self, "_fitted_form", "2d") == "2d"
-                and not getattr(self, "_fitted_on_store", False))
-
-    @available_if(_fitted_on_a_table)
+    @available_if(fitted_on_a_table)
     def get_feature_names_out(self, input_features=None):
         """Output feature names, where the output is a table (fitted on 2D input).
 

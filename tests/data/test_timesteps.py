@@ -22,6 +22,19 @@ def test_windows_average_and_the_last_one_takes_what_is_left():
     assert downsample_steps(seq, 10).shape == (1, 1)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_windows_of_large_values_average_without_overflow(dtype):
+    # the sum of a window was taken in the data's dtype: 4 x 2e38 is inf in float32, so
+    # a fit said "X has a value beyond float32's range" of data that has none
+    top = np.finfo(dtype).max / 2
+    seq = np.full((8, 1), top, dtype)
+    with np.errstate(over="raise"):
+        means = downsample_steps(seq, 4)
+    assert means.dtype == dtype and np.isfinite(means).all()
+    assert_allclose(means.astype(np.float64), top, rtol=1e-3)
+    assert downsample_steps(np.array([1, 2, 3]), 2).dtype == np.float64  # ints: float64
+
+
 def test_feature_rms_reads_the_valid_steps_only():
     values = np.array([[[3.0, 0.0], [4.0, 0.0]], [[1.0, 0.0], [9.0, 0.0]]], np.float32)
     # the second sequence is one step long: its padding (9.0 here) is not read

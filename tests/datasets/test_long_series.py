@@ -129,3 +129,16 @@ def test_trend_rises_by_rise():
     assert_allclose(exponential[[0, -1]], [0.0, 12.0], atol=1e-5)
     growth = (1 + exponential[1:]) / (1 + exponential[:-1])  # a constant rate
     assert_allclose(growth, 13.0 ** (1 / 599), rtol=1e-5)
+
+
+def test_subtle_shape_narrowest_bumps_keep_the_same_area():
+    # width=2 was accepted: sin(0)**2 and sin(pi)**2, no bump at all for class 0 and a
+    # 3-step one for class 1, so the series' mean told the classes apart
+    with pytest.raises(ValueError, match=r"'width' .* must be an int in the range \[3, inf\)"):
+        make_subtle_shape(n_timesteps=40, width=2)
+    background, _ = make_subtle_shape(n_samples=20, n_timesteps=40, width=3, height=1e-12,
+                                      random_state=0)
+    X, y = make_subtle_shape(n_samples=20, n_timesteps=40, width=3, random_state=0)
+    area = (X.astype(np.float64) - background).sum(axis=1)
+    assert_allclose(area, 0.5 * (3 - 1) / 2, rtol=1e-3)
+    assert set(y.tolist()) == {0, 1}

@@ -208,3 +208,34 @@ def test_sensor_series_several_frames():
     assert isinstance(frames[0].index, pd.DatetimeIndex)
     assert pd.Timedelta(frames[0].index.freq) == pd.Timedelta(hours=1)  # "H" before pandas 2.2
     assert not np.allclose(frames[0].to_numpy(), frames[1].to_numpy())
+
+
+@pytest.mark.parametrize("generator", [make_sequence_classification, make_sequence_regression])
+@pytest.mark.parametrize("length_range", [np.array([4, 9]), (np.int64(4), np.int32(9))])
+def test_length_range_accepts_numpy_values(generator, length_range):
+    # an array was refused: "must be an instance of 'tuple', an instance of 'list'"
+    X, _ = generator(n_samples=30, n_timesteps=10, variable_length=True,
+                     length_range=length_range, random_state=0)
+    assert {len(x) for x in X} <= set(range(4, 10)) and len({len(x) for x in X}) > 1
+
+
+def test_token_length_range_accepts_an_array():
+    X, _ = make_token_sentiment(n_samples=10, length_range=np.array([5, 8]), random_state=0)
+    assert min(map(len, X)) >= 5 and max(map(len, X)) <= 8
+
+
+@pytest.mark.parametrize("generator", [make_sequence_classification, make_sequence_regression])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        # sequences of up to 50 steps, where n_timesteps is documented as the longest
+        ({"variable_length": True, "length_range": (4, 50)}, "high <= n_timesteps=10"),
+        # fixed lengths came back, the range ignored silently
+        ({"length_range": (4, 9)}, r"length_range=\(4, 9\) is only used with variable_length"),
+        ({"variable_length": True, "length_range": np.array([[4, 9]])}, "length_range must be"),
+        ({"variable_length": True, "length_range": (True, 9)}, "length_range must be"),
+    ],
+)
+def test_length_range_must_fit_the_series(generator, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        generator(n_samples=5, n_timesteps=10, **kwargs)

@@ -1,6 +1,7 @@
 """SequenceResampler: the estimators' downsample as a Pipeline step."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.model_selection import GridSearchCV
@@ -8,7 +9,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklstm import LSTMClassifier
-from sklstm.preprocessing import SequenceResampler
+from sklstm.preprocessing import SequenceResampler, SequenceScaler
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(30, 9, 2)).astype(np.float32)
@@ -55,3 +56,33 @@ def test_the_factor_is_searchable():
 def test_bad_factor_is_refused(factor, error):
     with pytest.raises(error, match="'factor' parameter of SequenceResampler must be an int"):
         SequenceResampler(factor=factor).fit(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_averages_do_not_overflow_narrow_floats(dtype):
+    # summed in the data's dtype, 4 steps of 30000 (float16) or 3e38 (float32) were inf
+    big = 30000.0 if dtype == np.float16 else 3e38
+    for data in (np.full((2, 8), big, dtype=dtype), [np.full((7, 1), big, dtype=dtype)]):
+        out = SequenceResampler(factor=4).fit_transform(data)
+        values = np.concatenate([np.ravel(seq) for seq in out])
+        assert values.dtype == dtype
+        assert_allclose(values.astype(np.float64), np.float64(dtype(big)), rtol=1e-6)
+
+
+def test_pandas_output_on_tables():
+    # a Pipeline's set_output failed: "set_output is not available"
+    table = pd.DataFrame(rng.normal(size=(4, 5)), columns=list("abcde"))
+    pipe = Pipeline([("resample", SequenceResampler(factor=2)),
+                     ("scale", SequenceScaler())]).set_output(transform="pandas")
+    Xt = pipe.fit_transform(table)
+    assert isinstance(Xt, pd.DataFrame)
+    assert list(Xt.columns) == ["sequenceresampler0", "sequenceresampler1",
+                                "sequenceresampler2"]
+    resampler = SequenceResampler(factor=2).set_output(transform="pandas").fit(table)
+    assert list(resampler.get_feature_names_out()) == list(Xt.columns)
+
+
+def test_sequences_keep_their_form_under_pandas_output():
+    resampler = SequenceResampler(factor=2).set_output(transform="pandas").fit(X)
+    assert not hasattr(resampler, "get_feature_names_out")
+    assert resampler.transform(X).shape == (30, 5, 2)

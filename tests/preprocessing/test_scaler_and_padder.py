@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklstm.data.containers import restore_container
@@ -308,3 +310,88 @@ def test_scaler_pandas_output_wraps_tables_and_keeps_sequences(ragged, form):
     else:
         assert type(Xt) is type(expected)
         assert_allclose(np.concatenate(list(Xt)), np.concatenate(list(expected)))
+
+
+@pytest.mark.parametrize("feature_range", [np.array([-1, 2]), np.array([-1.0, 2.0]),
+                                           [np.int64(-1), np.float32(2.0)]])
+def test_feature_range_accepts_numpy_values(ragged, feature_range):
+    # an array was refused: "must be an instance of 'tuple' or an instance of 'list'"
+    scaler = SequenceScaler(method="minmax", feature_range=feature_range)
+    stacked = np.concatenate(scaler.fit_transform(ragged))
+    assert_allclose(stacked.min(axis=0), -1.0)
+    assert_allclose(stacked.max(axis=0), 2.0)
+    assert clone(scaler).feature_range is not feature_range
+
+
+@pytest.mark.parametrize("feature_range", [np.array(1.0), np.array([[0, 1]]),
+                                           np.array([2.0, 1.0])])
+def test_feature_range_array_must_hold_two_increasing_numbers(ragged, feature_range):
+    with pytest.raises(ValueError, match="'feature_range' parameter of SequenceScaler must be"):
+        SequenceScaler(method="minmax", feature_range=feature_range).fit(ragged)
+
+
+@pytest.mark.parametrize("value", [5118216.247002567, 1441596.1271963373, 0.7])
+@pytest.mark.parametrize("form", ["3d", "list"])
+def test_large_constant_feature_is_left_unscaled(value, form):
+    # the mean's rounding error left a variance of ~1e-19, whose root scaled the
+    # constant feature to values of +-1 to +-4
+    X = np.full((97, 7, 2), value)
+    X[..., 1] = np.random.default_rng(0).normal(size=(97, 7))
+    X = list(X) if form == "list" else X
+    scaler = SequenceScaler().fit(X)
+    assert scaler.scale_[0] == 1.0
+    assert_allclose(np.concatenate(list(scaler.transform(X)))[:, 0], 0.0, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("method", "X", "match"),
+    [
+        ("standard", np.array([[[1e200], [-1e200]]]), r"feature\(s\) \[0\] .*variance overflowed"),
+        ("standard", np.full((1, 2, 1), 1e308), r"mean, variance overflowed"),
+        ("minmax", np.array([[[1e308], [-1e308]]]), r"range overflowed"),
+    ],
+)
+def test_overflowing_statistics_are_refused(method, X, match):
+    # gave infinite statistics: NaN output ("standard") or one value for all ("minmax")
+    with pytest.raises(ValueError, match=match):
+        SequenceScaler(method=method).fit(X)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "value", "match"),
+    [
+        (np.uint8, -1, r"value=-1 does not fit the uint8 data, whose range is \[0, 255\]"),
+        (np.int8, 1000.0, r"value=1000 does not fit the int8 data"),
+        (np.float16, 1e6, r"value=1000000.0 does not fit the float16 data"),
+    ],
+)
+def test_padder_fill_value_must_fit_the_dtype(short_long, dtype, value, match):
+    # numpy's OverflowError (integers) or silent infinities (float16) before
+    X = [seq.astype(dtype) for seq in short_long]
+    with pytest.raises(ValueError, match=match):
+        SequencePadder(value=value).fit_transform(X)
+
+
+def test_padder_nan_fill_keeps_float16(short_long):
+    out = SequencePadder(value=np.nan).fit_transform([s.astype(np.float16) for s in short_long])
+    assert out.dtype == np.float16 and np.isnan(out[1, 1:]).all()
+
+
+def test_padder_pandas_output_on_tables():
+    # a Pipeline's set_output failed: "set_output is not available"
+    X = pd.DataFrame(np.arange(6.0).reshape(2, 3), columns=["t0", "t1", "t2"], index=[5, 9])
+    pipe = make_pipeline(SequencePadder(length=4), SequenceScaler()).set_output(
+        transform="pandas")
+    Xt = pipe.fit_transform(X)
+    assert isinstance(Xt, pd.DataFrame)
+    assert list(Xt.columns) == [f"sequencepadder{i}" for i in range(4)]
+    assert list(Xt.index) == [5, 9]
+    assert_allclose(Xt.to_numpy(), make_pipeline(SequencePadder(length=4),
+                                                 SequenceScaler()).fit_transform(X))
+
+
+def test_padder_keeps_sequences_under_pandas_output(short_long):
+    padder = SequencePadder().set_output(transform="pandas").fit(short_long)
+    assert not hasattr(padder, "get_feature_names_out")
+    out = padder.transform(short_long)
+    assert isinstance(out, np.ndarray) and out.shape == (2, 4, 1)

@@ -57,3 +57,13 @@ def test_a_nan_in_the_store_is_refused_naming_the_sequence(tmp_path):
     store = SequenceStore.write(tmp_path / "s", [np.ones((2, 1)), np.array([[np.nan]])])
     with pytest.raises(ValueError, match="sequence 1"):
         SequenceScaler().fit(store)
+
+
+def test_streamed_constant_feature_is_left_unscaled(tmp_path, monkeypatch):
+    # the merged chunk means of a constant 5118216.247 differed by rounding: a scale of
+    # 2e-10 turned the constant into values of several units
+    monkeypatch.setattr(store_module, "CHUNK_BYTES", 300)
+    X = np.full((97, 7, 1), 5118216.247002567)
+    scaler = SequenceScaler().fit(SequenceStore.from_array(X))
+    assert scaler.scale_[0] == 1.0
+    np.testing.assert_allclose(scaler.transform(X), 0.0, atol=1e-6)

@@ -95,6 +95,33 @@ def test_peak_memory_grows_with_the_batch_at_a_long_sequence():
     assert large > 8 * small > 0
 
 
+def test_on_cuda_the_budget_counts_what_the_process_holds_there(monkeypatch):
+    # a fit's peak_memory_ on CUDA counts every tensor the process holds on the device,
+    # so the budget it is checked against is what a fit without max_memory may have:
+    # free memory and torch's reserve (MemoryBudget), not free memory alone
+    from sklstm.profiling._profile import _budget
+
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (10 * 2**30, 80 * 2**30))
+    monkeypatch.setattr(torch.cuda, "memory_reserved", lambda device=None: 2 * 2**30)
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
+    gpu = torch.device("cuda")
+    assert _budget(None, LSTMClassifier(), gpu) == (12 * 2**30, "free device memory")
+    assert _budget("1GiB", LSTMClassifier(), gpu) == (2**30, "max_memory")
+    assert _budget(None, LSTMClassifier(), torch.device("cpu")) == (None, None)
+
+
+@requires_cuda
+def test_on_cuda_the_budget_includes_the_tensors_the_process_holds(data):
+    X, y = data
+    block = torch.ones(256 * 2**20 // 4, device="cuda")
+    out = profile_batch_sizes(LSTMClassifier(**{**FAST, "device": "cuda"}), X, y,
+                              batch_sizes=[4], n_steps=1)
+    torch.cuda.empty_cache()
+    free_now = torch.cuda.mem_get_info()[0]  # the block is not free, but a fit's peak has it
+    assert out.attrs["max_memory"] > free_now + 128 * 2**20
+    assert out["fits"].all() and block.sum() > 0
+
+
 @requires_cuda
 def test_on_cuda_the_budget_is_the_device_s_free_memory(data):
     # (the CPU's: None, test_one_row_per_pair_with_the_columns)
@@ -188,6 +215,28 @@ def test_ragged_data_profiles_the_longest_sequences():
     assert list(many["timesteps"]) == [44]
 
 
+def test_a_ragged_store_profiles_its_longest_sequences(tmp_path, monkeypatch):
+    from sklstm.data.store import SequenceStore
+
+    rng = np.random.default_rng(0)
+    lengths = rng.permutation(np.arange(5, 45))
+    store = SequenceStore.write(tmp_path / "ragged",
+                                [rng.normal(size=(n, 2)).astype(np.float32) for n in lengths])
+    y = np.arange(len(store)) % 2
+
+    def read_one(self, key):  # the lengths come from the offsets: no sequence is read
+        raise AssertionError("a sequence was read to measure its length")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SequenceStore, "__getitem__", read_one)
+        from sklstm.profiling._profile import _ragged_lengths
+
+        assert sorted(_ragged_lengths(store)) == list(range(5, 45))
+    out = profile_batch_sizes(LSTMClassifier(downsample=1, **FAST), store, y, batch_sizes=[3],
+                              n_steps=2, warmup_steps=0)
+    assert list(out["timesteps"]) == [44]  # as for the same sequences in a list
+
+
 def test_fewer_samples_than_a_batch_are_drawn_again(data):
     X, y = data  # 40 samples, batches of 64
     out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[64], n_steps=1)
@@ -256,6 +305,7 @@ def _no_fit(monkeypatch):
     (dict(warmup_steps=-1), ValueError, "warmup_steps"),
     (dict(max_memory="lots"), ValueError, "not a memory size"),
     (dict(max_memory=0), ValueError, "max_memory"),
+    (dict(max_memory="1e400"), ValueError, "not a finite size"),
 ])
 def test_bad_inputs_raise_before_any_fit(data, monkeypatch, kwargs, error, match):
     _no_fit(monkeypatch)
@@ -286,6 +336,7 @@ def test_numpy_integers_are_accepted(data):
                               max_memory=np.int64(2**40))
     assert list(out["batch_size"]) == [4] and list(out["seq_len"]) == [6]
     assert isinstance(out["seq_len"][0], int) and out["fits"].all()
+    assert type(out.attrs["n_steps"]) is int and type(out.attrs["max_memory"]) is int
 
 
 def test_without_pandas_the_error_names_the_extra(data, monkeypatch):
@@ -379,3 +430,10 @@ def test_plot_batch_profile_reads_a_plain_dataframe(pyplot):
     axes = plot_batch_profile(frame)
     assert [len(_seq_lines(ax)) for ax in axes] == [2, 2]
     assert _seq_lines(axes[0])[1].get_label() == "seq_len=10"
+
+
+def test_plot_reads_a_table_with_nullable_integers(profile, pyplot):
+    # convert_dtypes() (or a Parquet round trip) makes seq_len Int64, None becoming <NA>
+    axes = plot_batch_profile(profile.convert_dtypes())
+    assert [line.get_label() for line in _seq_lines(axes[0])] == ["seq_len=full",
+                                                                  "seq_len=10"]

@@ -21,9 +21,11 @@ def _import_pyplot():
 
 def _seq_len_key(value):
     """A ``seq_len`` entry as None or an int (pandas may have made NaN and floats of
-    them)."""
+    them, or <NA> in a nullable integer column: ``convert_dtypes``, a Parquet file)."""
+    import pandas as pd  # (a profile is a DataFrame: pandas is there)
+
     value = plain_value(value)
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or pd.isna(value):
         return None
     return int(value) if isinstance(value, float) and value.is_integer() else value
 

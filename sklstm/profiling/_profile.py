@@ -10,10 +10,11 @@ from sklearn.base import clone, is_classifier
 
 from .._compat.sklearn import HasMethods, num_samples, safe_indexing, validate_params
 from .._param_validation import integers, plain_value
+from ..data.store import SequenceStore
 from ..exceptions import MemoryBudgetError
 from ..resources import resolve_device
-from ..resources.device import OUT_OF_MEMORY, device_memory, empty_cache, is_cuda
-from ..resources.memory_budget import parse_memory
+from ..resources.device import OUT_OF_MEMORY, empty_cache, is_cuda
+from ..resources.memory_budget import available_memory, parse_memory
 from ._table import _import_pandas, _profile_class
 from ._timer import _StepTimer
 
@@ -38,18 +39,26 @@ _SEED = 0
 
 
 # -- the data of one profiled fit -------------------------------------------------
-def _is_ragged(X):
-    return isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.dtype == object)
+def _ragged_lengths(X):
+    """Every sample's length where ``X`` is ragged (a list or object array of
+    sequences, or a ragged :class:`~sklstm.data.store.SequenceStore`), else None."""
+    if isinstance(X, SequenceStore):
+        # the store's offsets tell the lengths: reading every sequence from its file
+        # to measure it would page the whole data set through memory
+        return X.lengths if X.ragged else None
+    if isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.dtype == object):
+        return np.array([len(x) for x in X])
+    return None
 
 
 def _preference(X, n, rng):
     """Sample indices in the order they are drawn: shuffled; for ragged data the
     longest first (they set the memory), ties shuffled."""
     perm = rng.permutation(n)
-    if not _is_ragged(X):
+    lengths = _ragged_lengths(X)
+    if lengths is None:
         return perm, False
-    lengths = np.array([len(X[i]) for i in perm])
-    return perm[np.argsort(-lengths, kind="stable")], True
+    return perm[np.argsort(-np.asarray(lengths)[perm], kind="stable")], True
 
 
 def _draw(X, y, needed, classifier):
@@ -146,8 +155,11 @@ def _budget(max_memory, final, device):
     if final.max_memory is not None:
         return parse_memory(final.max_memory), "estimator.max_memory"
     if is_cuda(device):
+        # free memory and what torch's allocator holds for this process, as a fit
+        # without max_memory is bounded (MemoryBudget): a fit's peak_memory_ counts
+        # the tensors the process already holds there, which free memory leaves out
         empty_cache(device)
-        return device_memory(device)[0], "free device memory"
+        return available_memory(device)[0], "free device memory"
     return None, None
 
 
@@ -177,7 +189,8 @@ def profile_batch_sizes(estimator, X, y, batch_sizes=(8, 16, 32, 64, 128, 256),
     estimator's ``callbacks``. Every other parameter (model size, optimizer,
     ``precision``, ``device``, ``n_threads``, ``downsample``...) is the
     estimator's. The warm-up steps (kernel set-up, first allocations) are not
-    timed. A first, unrecorded fit of one step on one sample absorbs the
+    timed. A first, unrecorded fit on one sample per step (two for a
+    classifier, which needs two classes) absorbs the
     process's one-off costs (imports, loading kernels), which would otherwise
     count in the first pair's figures.
 
@@ -187,11 +200,12 @@ def profile_batch_sizes(estimator, X, y, batch_sizes=(8, 16, 32, 64, 128, 256),
         The estimator to profile, or a Pipeline whose (possibly nested) last step
         is one. It is cloned, never fitted or changed.
     X : array-like of shape (n_samples, n_timesteps, n_features) or \
-(n_samples, n_timesteps), or list of arrays of shape (n_timesteps_i, n_features)
+(n_samples, n_timesteps), or list of arrays of shape (n_timesteps_i, n_features), \
+or SequenceStore
         Sequences, as for the estimator's ``fit``. Each fit takes
         ``b * (warmup_steps + n_steps)`` of them: a shuffled subset, or for ragged
-        data (a list of arrays) the longest sequences, since those set the
-        memory; when ``X`` has fewer, every sample once and the rest again (drawn
+        data (a list of arrays, a ragged store) the longest sequences, since those
+        set the memory; when ``X`` has fewer, every sample once and the rest again (drawn
         with replacement by a seeded generator; for ragged data longest first).
         Classifiers get at least two classes.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
@@ -211,8 +225,9 @@ def profile_batch_sizes(estimator, X, y, batch_sizes=(8, 16, 32, 64, 128, 256),
     max_memory : int, str or None, default=None
         The budget ``fits`` is checked against, in bytes or as a string such as
         ``"2GiB"``. None takes the estimator's ``max_memory``; when that is None
-        too, the device's free memory on CUDA (read before profiling), and no
-        budget on the CPU (every row fits).
+        too, on CUDA what a fit without one may use: the device's free memory
+        and what torch's allocator holds there for this process (read before
+        profiling), and no budget on the CPU (every row fits).
 
     Returns
     -------
@@ -287,6 +302,7 @@ def profile_batch_sizes(estimator, X, y, batch_sizes=(8, 16, 32, 64, 128, 256),
     from ..search.pipeline import final_estimator, final_prefix
 
     pd = _import_pandas()
+    n_steps, warmup_steps = int(n_steps), int(warmup_steps)  # numpy ints: the table's attrs
     batch_sizes = _check_sizes(batch_sizes, "batch_sizes", allow_none=False)
     seq_lens = _check_sizes(seq_lens, "seq_lens", allow_none=True)
     final, prefix = final_estimator(estimator), final_prefix(estimator)

@@ -59,8 +59,8 @@ def resolve_device(device):
         return torch.device("cpu")
     if not isinstance(device, (str, torch.device)):
         raise TypeError(
-            f"device must be a string such as 'auto', 'cpu', 'cuda' or 'cuda:1'; "
-            f"got {type(device).__name__}."
+            f"device must be a string such as 'auto', 'cpu', 'cuda' or 'cuda:1', or a "
+            f"torch.device; got {type(device).__name__}."
         )
     try:
         resolved = torch.device(device)
@@ -74,15 +74,18 @@ def resolve_device(device):
                 f"device={device!r} asks for CUDA, but no CUDA device is available "
                 "(or this torch build has no CUDA support); use device='auto' or 'cpu'."
             )
-        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+        count = torch.cuda.device_count()
+        if resolved.index is not None and resolved.index >= count:
             raise ValueError(
                 f"device={device!r} asks for CUDA device {resolved.index}, but only "
-                f"{torch.cuda.device_count()} CUDA device(s) are visible."
+                f"{count} CUDA device(s) are visible (CUDA_VISIBLE_DEVICES numbers them "
+                f"from 0); use 'cuda' or 'cuda:N' with N below {count}."
             )
     elif resolved.type == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
-            raise ValueError(f"device={device!r} asks for MPS, which is not available.")
+            raise ValueError(f"device={device!r} asks for Apple's MPS, which is not available "
+                             "here; use device='auto' or 'cpu'.")
     elif resolved.type != "cpu":
         raise ValueError(
             f"Unsupported device {device!r}; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'."

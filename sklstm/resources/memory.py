@@ -100,6 +100,8 @@ class PeakMemory:
             reset_peak_rss()
 
     def __enter__(self):
+        # a measurement entered again starts afresh: the last block's peak is not this one's
+        self.peak, self._kept = None, 0
         if is_cuda(self.device):
             reset_peak(self.device)
             self._baseline = 0

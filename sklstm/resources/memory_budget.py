@@ -12,7 +12,9 @@ past ``max_memory`` before the check after it.
 
 from __future__ import annotations
 
+import math
 import numbers
+import os
 import re
 import sys
 
@@ -41,22 +43,22 @@ def parse_memory(value, name="max_memory"):
     Parameters
     ----------
     value : int, float, str or None
-        A number of bytes, or a number with a unit: B, kB/MB/GB/TB (powers of
-        1000), KiB/MiB/GiB/TiB (powers of 1024); case does not matter. None is
-        returned as None.
+        A number of bytes, or a number with a unit: B, kB/MB/GB/TB (also K/M/G/T;
+        powers of 1000), KiB/MiB/GiB/TiB (powers of 1024); case and spaces do not
+        matter. numpy numbers and strings are accepted. None is returned as None.
     name : str, default="max_memory"
         The parameter's name, for error messages.
 
     Returns
     -------
     int or None
-        Whole bytes.
+        Whole bytes (a fraction of a byte is dropped).
 
     Raises
     ------
     ValueError
         If the string does not parse, the unit is unknown or the size is not
-        positive.
+        positive and finite.
     TypeError
         If ``value`` is neither a number nor a string.
 
@@ -71,7 +73,9 @@ def parse_memory(value, name="max_memory"):
         raise TypeError(f"{name} must be a number of bytes or a string such as '2GiB'; "
                         f"got {type(value).__name__}.")
     given = value
-    if isinstance(value, str):
+    if isinstance(value, numbers.Integral):  # exact, however large (no float on the way)
+        value = int(value)
+    elif isinstance(value, str):
         match = _SIZE.match(value)
         unit = match and match.group(2).lower()
         if not match or unit not in _UNITS:
@@ -80,9 +84,13 @@ def parse_memory(value, name="max_memory"):
                 "unit: B, kB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB "
                 "(powers of 1024), e.g. '2GiB' or '512MB'.")
         value = float(match.group(1)) * _UNITS[unit]
-    value = float(value)
+    else:
+        value = float(value)
     if not value >= 1:  # also NaN
         raise ValueError(f"{name}={given!r} must be a positive size (at least 1 byte).")
+    if value == math.inf:  # float("inf"), or "1e400": no whole number of bytes
+        raise ValueError(f"{name}={given!r} is not a finite size; give a number of bytes "
+                         "such as '2GiB', or None for no budget of your own.")
     return int(value)
 
 
@@ -104,16 +112,103 @@ class MemoryBudgetExceeded(RuntimeError):
     """A step used more memory than the budget (internal: the step is redone smaller)."""
 
 
+_MEMINFO = "/proc/meminfo"
+_PROC_CGROUP = "/proc/self/cgroup"
+_CGROUP_ROOT = "/sys/fs/cgroup"
+#: per cgroup version: the controller's mount below the root, the files of its limit and
+#: usage, and memory.stat's key of the page cache the kernel reclaims first
+_CGROUP_FILES = {2: ("", "memory.max", "memory.current", "inactive_file"),
+                 1: ("memory", "memory.limit_in_bytes", "memory.usage_in_bytes",
+                     "total_inactive_file")}
+#: a cgroup limit this large is no limit (v1 writes 2**63 rounded down to a page)
+_NO_LIMIT = 2**60
+
+
 def _available_cpu_bytes():
-    """MemAvailable of ``/proc/meminfo``: what the OS can give without swapping."""
+    """What the host can give the process without swapping: MemAvailable of
+    ``/proc/meminfo``, less where a memory cgroup (a container's, a batch job's) leaves
+    less under its limit; None where neither can be read."""
+    figures = [n for n in (_meminfo_available(), _cgroup_room()) if n is not None]
+    return min(figures, default=None)
+
+
+def _meminfo_available():
     try:
-        with open("/proc/meminfo") as f:
+        with open(_MEMINFO) as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) * 1024
-    except OSError:
+    except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def _read_int(path, key=None):
+    """The number in a cgroup file (``key``'s line of a ``memory.stat``), or None."""
+    try:
+        with open(path) as f:
+            for line in f:
+                words = line.split()
+                if key is None:
+                    return int(words[0]) if words and words[0] != "max" else None
+                if len(words) == 2 and words[0] == key:
+                    return int(words[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _cgroup_room():
+    """Bytes the process's memory cgroups leave under their limits, or None where none is
+    set (or readable).
+
+    MemAvailable is the machine's: a container or a batch job's allocation is a cgroup
+    limit below it, over which the kernel kills the process instead of swapping. Every
+    cgroup from the process's up to the root of the hierarchy counts (a parent's limit
+    binds its children), its usage less its inactive page cache (reclaimed before the
+    limit is hit). cgroup v2 and v1 alike.
+    """
+    rooms = (_room(directory, files) for directory, files in _memory_cgroups())
+    return min((room for room in rooms if room is not None), default=None)
+
+
+def _memory_cgroups():
+    """``(directory, files)`` of the process's memory cgroup and of every one above it,
+    ``files`` an entry of :data:`_CGROUP_FILES`."""
+    try:
+        with open(_PROC_CGROUP) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return
+    for line in lines:  # "id:controllers:path"; v2's has no controllers
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, path = parts
+        version = 2 if controllers == "" else 1 if "memory" in controllers.split(",") else 0
+        if not version:
+            continue
+        files = _CGROUP_FILES[version]
+        root = os.path.normpath(os.path.join(_CGROUP_ROOT, files[0]))
+        here = os.path.normpath(os.path.join(root, path.strip("/")))
+        # in a container the process's path is the host's: its own root is its cgroup
+        here = here if here.startswith(root) and os.path.isdir(here) else root
+        while True:
+            yield here, files
+            if here == root or os.path.dirname(here) == here:
+                break
+            here = os.path.dirname(here)
+
+
+def _room(directory, files):
+    """Bytes one cgroup leaves under its limit, or None where it sets none."""
+    _, limit_file, usage_file, cache_key = files
+    limit = _read_int(os.path.join(directory, limit_file))
+    usage = _read_int(os.path.join(directory, usage_file))
+    if limit is None or limit >= _NO_LIMIT or usage is None:
+        return None
+    cache = _read_int(os.path.join(directory, "memory.stat"), cache_key) or 0
+    return max(0, limit - max(0, usage - cache))
 
 
 def _cuda_free(device):
@@ -168,7 +263,8 @@ def available_memory(device, limit=None):
     n_bytes : int or None
         The smallest of ``limit`` and, on CUDA, the device's free memory (with what
         torch reserved there), else, without ``limit``, what the host has available
-        (``MemAvailable``); None where none of them can be read.
+        (``MemAvailable``, or less where a memory cgroup's limit, a container's or a
+        batch job's, leaves less); None where none of them can be read.
     source : {"max_memory", "device", "host"} or None
         Which figure it is.
 

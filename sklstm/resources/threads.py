@@ -4,12 +4,56 @@ from __future__ import annotations
 
 import contextlib
 import os
+from numbers import Integral
 
+import numpy as np
 import torch
 
+from .._param_validation import plain_value
 from .concurrency import fits_run_concurrently
 
-__all__ = ["limit_threads"]
+__all__ = ["limit_threads", "usable_cores"]
+
+
+def usable_cores():
+    """The CPU cores this process may run on.
+
+    ``os.cpu_count()`` counts the machine's cores, also those a CPU affinity mask
+    (``taskset``, a container's cpuset, a batch scheduler's allocation) keeps the
+    process off; threads beyond the cores it may use only take turns on them.
+
+    Returns
+    -------
+    int
+        The cores of the process's affinity mask where the OS tells it (Linux),
+        else ``os.cpu_count()``; at least 1.
+
+    Examples
+    --------
+    >>> usable_cores() >= 1
+    True
+    """
+    counter = getattr(os, "process_cpu_count", None)  # Python >= 3.13: the mask's
+    if counter is not None:
+        return counter() or 1
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # no affinity masks here (macOS, Windows)
+        return os.cpu_count() or 1
+
+
+def _check_n_threads(n_threads):
+    """``n_threads`` as a Python int, or an error naming what is wrong, before torch's
+    setting changes (``torch.set_num_threads`` refuses 0 and numpy arrays with a bare
+    RuntimeError)."""
+    value = plain_value(n_threads)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
+        raise TypeError(f"n_threads must be a positive int or None; got "
+                        f"{type(n_threads).__name__} {n_threads!r}.")
+    if value < 1:
+        raise ValueError(f"n_threads must be a positive int (the torch CPU threads to use) "
+                         f"or None to leave torch's setting; got {value}.")
+    return int(value)
 
 
 @contextlib.contextmanager
@@ -26,20 +70,42 @@ def limit_threads(n_threads):
     Parameters
     ----------
     n_threads : int or None
-        Threads torch may use inside the block, at most ``os.cpu_count()``.
-        None leaves torch's setting alone.
+        Threads torch may use inside the block (numpy integers accepted), at most
+        the cores the process may run on (:func:`usable_cores`). None leaves
+        torch's setting alone.
 
     Yields
     ------
     None
         Control passes to the ``with`` block; the previous thread count is
         restored when it exits, also on an error.
+
+    Raises
+    ------
+    TypeError
+        If ``n_threads`` is not an integer (a float, a bool).
+    ValueError
+        If ``n_threads`` is less than 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with limit_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
     """
-    if n_threads is None or fits_run_concurrently():
+    if n_threads is None:
+        yield
+        return
+    n_threads = _check_n_threads(n_threads)  # also beside other fits: the same input
+    if fits_run_concurrently():
         yield
         return
     before = torch.get_num_threads()
-    torch.set_num_threads(min(n_threads, os.cpu_count() or n_threads))
+    torch.set_num_threads(min(n_threads, usable_cores()))
     try:
         yield
     finally:

@@ -249,3 +249,50 @@ def test_a_host_tensor_reaches_the_gpu_without_a_sync():
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert on_gpu.device.type == "cuda" and on_gpu.cpu().tolist() == [3, 1, 2]
+
+
+# -- resolve_device: what the device parameter may be --------------------------------------
+@pytest.fixture
+def two_gpus(monkeypatch):
+    """torch.cuda as on a machine with two visible GPUs (nothing is allocated)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+
+
+@pytest.mark.parametrize(("device", "expected"), [
+    ("auto", torch.device("cuda")), ("cuda", torch.device("cuda")),
+    ("cuda:1", torch.device("cuda", 1)), (torch.device("cuda", 0), torch.device("cuda", 0)),
+    (np.str_("cuda:1"), torch.device("cuda", 1)), ("cpu", torch.device("cpu")),
+])
+def test_devices_that_exist_are_resolved(two_gpus, device, expected):
+    from sklstm.resources import resolve_device
+
+    assert resolve_device(device) == expected
+
+
+@pytest.mark.parametrize(("device", "error", "match"), [
+    ("cuda:7", ValueError, r"only 2 CUDA device\(s\) are visible .* N below 2"),
+    (torch.device("cuda", 2), ValueError, "asks for CUDA device 2"),
+    ("gpu", ValueError, "Unknown device 'gpu'; use 'auto', 'cpu'"),
+    ("cuda:-1", ValueError, "Unknown device"),
+    ("meta", ValueError, "Unsupported device 'meta'"),
+    (0, TypeError, "or a torch.device; got int"),
+    (None, TypeError, "got NoneType"),
+])
+def test_devices_that_do_not_exist_are_refused_with_the_fix(two_gpus, device, error, match):
+    from sklstm.resources import resolve_device
+
+    with pytest.raises(error, match=match):
+        resolve_device(device)
+
+
+def test_an_absent_accelerator_is_refused_with_the_fix(monkeypatch):
+    from sklstm.resources import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
+    with pytest.raises(ValueError, match=r"no CUDA device is available.*use device='auto'"):
+        resolve_device("cuda:7")
+    with pytest.raises(ValueError, match="MPS, which is not available here; use device='auto'"):
+        resolve_device("mps")

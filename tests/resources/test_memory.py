@@ -36,6 +36,20 @@ def test_peak_is_the_known_allocation(size_mib):        # must not hide the next
 
 
 @linux_peak
+def test_a_measurement_entered_again_starts_afresh():
+    memory = PeakMemory(torch.device("cpu"))
+    with memory:
+        block = torch.ones(128 * MiB // 4)
+        del block
+        memory.restart(keep=True)  # (as a fit's step over its budget: the peak counts)
+    assert memory.peak >= 0.95 * 128 * MiB
+    with memory:  # the 128 MiB were the last block's, not this one's
+        block = torch.ones(8 * MiB // 4)
+    del block
+    assert 8 * MiB <= memory.peak <= 16 * MiB
+
+
+@linux_peak
 def test_a_four_times_larger_batch_reads_larger():
     _fit_peak(16, "cpu")  # the first fit of a process also pays one-off imports and kernels
     small, large = _fit_peak(16, "cpu"), _fit_peak(64, "cpu")

@@ -19,6 +19,9 @@ from sklstm.resources.memory_budget import (
 @pytest.mark.parametrize(("value", "expected"), [
     (1, 1), (np.int64(2048), 2048), ("2GiB", 2 * 2**30), ("512 MB", 512 * 10**6),
     ("1.5e3", 1500), ("64kib", 64 * 1024), ("3 b", 3), (" 7 TB ", 7 * 10**12), (None, None),
+    ("1.5G", 1_500_000_000), (np.str_("4GiB"), 4 * 2**30), (np.float64(2.5), 2),
+    # an int is taken exactly, however large (no float on the way)
+    pytest.param(10**400, 10**400, id="an-int-past-floats"),
 ])
 def test_parse_memory(value, expected):
     assert parse_memory(value) == expected
@@ -31,6 +34,10 @@ def test_parse_memory(value, expected):
     ("0MB", ValueError, "must be a positive size"),
     (0, ValueError, "must be a positive size"),
     (float("nan"), ValueError, "must be a positive size"),
+    # no whole number of bytes: refused in words, not with float's OverflowError
+    ("1e400", ValueError, "is not a finite size"),
+    (float("inf"), ValueError, "is not a finite size"),
+    (np.float64("inf"), ValueError, "is not a finite size"),
     (True, TypeError, "must be a number of bytes or a string"),
     ([1], TypeError, "must be a number of bytes or a string"),
 ])
@@ -97,3 +104,77 @@ def test_available_memory_is_the_smallest_figure_that_applies(device, limit, exp
     monkeypatch.setattr("sklstm.resources.memory_budget._available_cpu_bytes",
                         lambda: 20 * 2**30)
     assert available_memory(torch.device(device), limit) == expected
+
+
+# -- the host's memory: MemAvailable, bounded by the process's memory cgroups -------------
+GiB = 2**30
+
+
+def _fake_host(tmp_path, monkeypatch, proc_cgroup, files, available=64 * GiB):
+    """A /proc/meminfo, /proc/self/cgroup and cgroup tree of files under ``tmp_path``."""
+    from sklstm.resources import memory_budget
+
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text(f"MemTotal: {128 * GiB // 1024} kB\nMemAvailable: "
+                       f"{available // 1024} kB\n")
+    (tmp_path / "cgroup").write_text(proc_cgroup)
+    for name, text in files.items():
+        path = tmp_path / "sys" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    (tmp_path / "sys").mkdir(exist_ok=True)
+    monkeypatch.setattr(memory_budget, "_MEMINFO", str(meminfo))
+    monkeypatch.setattr(memory_budget, "_PROC_CGROUP", str(tmp_path / "cgroup"))
+    monkeypatch.setattr(memory_budget, "_CGROUP_ROOT", str(tmp_path / "sys"))
+    return memory_budget._available_cpu_bytes()
+
+
+def test_a_cgroup_v2_limit_bounds_what_the_host_has(tmp_path, monkeypatch):
+    # a batch job of 4 GiB on a machine with 64 GiB available: 1 GiB used, of which
+    # 512 MiB inactive page cache (the kernel reclaims it before the limit)
+    available = _fake_host(tmp_path, monkeypatch, "0::/user.slice/job1\n", {
+        "user.slice/memory.max": "max\n", "user.slice/memory.current": f"{20 * GiB}\n",
+        "user.slice/job1/memory.max": f"{4 * GiB}\n",
+        "user.slice/job1/memory.current": f"{GiB}\n",
+        "user.slice/job1/memory.stat": f"anon 1\ninactive_file {GiB // 2}\nactive_file 9\n",
+    })
+    assert available == 4 * GiB - GiB // 2
+    budget = MemoryBudget(None, PeakMemory(torch.device("cpu")))
+    assert budget.search_limit() == available  # batch_size="auto" searches against it
+    assert available_memory(torch.device("cpu")) == (available, "host")
+
+
+def test_a_parent_cgroup_s_limit_binds_too(tmp_path, monkeypatch):
+    available = _fake_host(tmp_path, monkeypatch, "0::/pod/box\n", {
+        "pod/memory.max": f"{2 * GiB}\n", "pod/memory.current": f"{GiB + GiB // 2}\n",
+        "pod/box/memory.max": f"{8 * GiB}\n", "pod/box/memory.current": f"{GiB}\n",
+    })
+    assert available == GiB // 2
+
+
+def test_a_cgroup_v1_limit_and_a_container_s_own_root(tmp_path, monkeypatch):
+    # in a container the path is the host's and not under the container's own mount:
+    # the mount's root is the container's cgroup
+    available = _fake_host(tmp_path, monkeypatch, "5:cpu:/x\n4:memory:/docker/abc\n", {
+        "memory/memory.limit_in_bytes": f"{3 * GiB}\n",
+        "memory/memory.usage_in_bytes": f"{GiB}\n",
+        "memory/memory.stat": "cache 5\ntotal_inactive_file 0\n",
+    })
+    assert available == 2 * GiB
+
+
+@pytest.mark.parametrize("files", [
+    {},  # no cgroup files at all
+    {"memory/memory.limit_in_bytes": "9223372036854771712\n",  # v1's "no limit"
+     "memory/memory.usage_in_bytes": f"{GiB}\n"},
+    {"memory/memory.limit_in_bytes": "garbage\n", "memory/memory.usage_in_bytes": "1\n"},
+])
+def test_without_a_cgroup_limit_the_host_s_available_memory_counts(tmp_path, monkeypatch,
+                                                                     files):
+    assert _fake_host(tmp_path, monkeypatch, "4:memory:/\n0::/\n", files) == 64 * GiB
+
+
+def test_a_cgroup_with_less_room_than_the_host_sets_it(tmp_path, monkeypatch):
+    # MemAvailable below the cgroup's room: the smaller figure counts
+    assert _fake_host(tmp_path, monkeypatch, "0::/\n", {
+        "memory.max": f"{100 * GiB}\n", "memory.current": "0\n"}, available=GiB) == GiB

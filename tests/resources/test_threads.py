@@ -1,0 +1,67 @@
+"""limit_threads (sklstm/resources/threads.py): what it accepts, the cores it caps at, and
+torch's setting put back (what it leaves alone beside other fits: test_concurrency.py)."""
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from sklstm.resources import limit_threads
+from sklstm.resources import threads as threads_module
+
+
+@pytest.mark.parametrize("n_threads", [np.int64(1), np.array(1), np.uint8(1)])
+def test_numpy_integers_are_thread_counts(n_threads):
+    before = torch.get_num_threads()
+    with limit_threads(n_threads):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize(("n_threads", "error", "match"), [
+    (0, ValueError, "n_threads must be a positive int"),
+    (-1, ValueError, "n_threads must be a positive int"),
+    (np.int64(0), ValueError, "got 0"),
+    (1.5, TypeError, "n_threads must be a positive int or None; got float"),
+    (True, TypeError, "got bool"),
+    ("2", TypeError, "got str"),
+])
+def test_what_is_no_thread_count_is_refused_in_words(n_threads, error, match):
+    # torch's own refusal is a bare RuntimeError ("set_num_threads expects ...")
+    before = torch.get_num_threads()
+    with pytest.raises(error, match=match), limit_threads(n_threads):
+        pass
+    assert torch.get_num_threads() == before
+
+
+def test_the_count_is_capped_at_the_cores_the_process_may_run_on(monkeypatch):
+    # an affinity mask (taskset, a container's cpuset) of one core on a machine of 64:
+    # os.cpu_count() counts the machine's
+    monkeypatch.delattr(os, "process_cpu_count", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert threads_module.usable_cores() == 1
+    before = torch.get_num_threads()
+    with limit_threads(2):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+def test_without_affinity_masks_the_machine_s_cores_count(monkeypatch):
+    def no_masks(pid):
+        raise AttributeError
+
+    monkeypatch.delattr(os, "process_cpu_count", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", no_masks, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # (unknown: one)
+    assert threads_module.usable_cores() == 1
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
+def test_the_setting_is_restored_when_the_block_raises(error):
+    before = torch.get_num_threads()
+    with pytest.raises(error), limit_threads(1):
+        assert torch.get_num_threads() == 1
+        raise error
+    assert torch.get_num_threads() == before

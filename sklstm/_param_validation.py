@@ -6,10 +6,16 @@ checking and words the errors. Two gaps are filled here, because users pass thes
 scikit-learn's constraints refuse or misread them:
 
 * numpy scalars and 0-d arrays (``np.int64(32)``, ``np.array(0.01)``, the values of a
-  grid written with ``np.array``) become the Python numbers they hold before they are
-  checked or used (:func:`plain_value`), so torch never sees a numpy type;
+  grid written with ``np.array``) become the Python numbers and strings they hold
+  before they are checked or used (:func:`plain_value`), so torch never sees a numpy
+  type and messages show ``'sgd'``, not ``np.str_('sgd')``;
 * ``Interval(Integral, ...)`` accepts ``True`` as 1 and ``Interval(Real, ...)`` as 1.0:
   :func:`integers` and :func:`reals` refuse bools.
+
+And where a number is refused for its type alone, as numpy grids hand them out
+(``16.0`` of ``np.linspace`` for an int, ``'8'`` of ``np.array([8, "auto"])``), the
+estimators' error says why and what to write (:func:`mistyped_number_hint`); the value
+stays refused, as scikit-learn refuses it.
 """
 
 from __future__ import annotations
@@ -20,13 +26,20 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._compat.sklearn import Interval, ParamsValidationHook, validate_params
+from ._compat.sklearn import (
+    Interval,
+    InvalidParameterError,
+    ParamsValidationHook,
+    validate_parameter_constraints,
+    validate_params,
+)
 
 __all__ = [
     "PREVIOUS_VALUES",
     "PlainParamsMixin",
     "extended_signature",
     "integers",
+    "mistyped_number_hint",
     "plain_label",
     "plain_params",
     "plain_value",
@@ -73,19 +86,24 @@ def reals(left, right=None, closed="left"):
 
 
 def plain_value(value):
-    """``value`` with numpy scalars and 0-d arrays turned into Python numbers.
+    """``value`` with numpy scalars and 0-d arrays turned into Python numbers and strings.
+
+    Strings too: a grid written ``np.array(["adam", "sgd"])`` hands out ``np.str_``
+    values, whose repr (``np.str_('sgd')``) would otherwise reach the messages.
 
     Examples
     --------
     >>> import numpy as np
     >>> plain_value(np.int64(3)), plain_value(np.array(0.5)), plain_value(np.bool_(True))
     (3, 0.5, True)
+    >>> plain_value(np.str_("sgd")), plain_value(np.array("auto"))
+    ('sgd', 'auto')
     >>> plain_value([1, 2])
     [1, 2]
     """
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
-    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+    if isinstance(value, np.generic) and value.dtype.kind in "biufU":
         return value.item()
     return value
 
@@ -148,10 +166,110 @@ def validate_plain_params(constraints):
 
 class PlainParamsMixin(ParamsValidationHook):
     """Estimator mixin: ``_fit_context`` checks ``_parameter_constraints`` on the Python
-    numbers that numpy scalars and 0-d arrays hold, so ``np.int64(32)`` is a valid int."""
+    numbers that numpy scalars and 0-d arrays hold, so ``np.int64(32)`` is a valid int.
+
+    A number refused for its type alone, the way numpy grids hand them out (``16.0``
+    from ``np.linspace``, ``'8'`` from ``np.array([8, "auto"])``), is refused with a
+    message that says so (:func:`mistyped_number_hint`).
+    """
 
     def _params_to_validate(self):
         return plain_params(self.get_params(deep=False))
+
+    def _validate_params(self):
+        try:
+            super()._validate_params()
+        except InvalidParameterError as exc:
+            hint = mistyped_number_hint(self._parameter_constraints,
+                                        self._params_to_validate(), type(self).__name__)
+            if not hint:
+                raise
+            raise InvalidParameterError(f"{exc}{hint}") from exc
+
+
+def _satisfies(constraints, name, value, caller):
+    try:
+        validate_parameter_constraints({name: constraints[name]}, {name: value}, caller)
+    except InvalidParameterError:
+        return False
+    return True
+
+
+def _meant_number(value):
+    """The number ``value`` stands for when only its type is off: the int or float a
+    string writes, the int a whole float is; None otherwise."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if not isinstance(value, str):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return None
+
+
+#: Why a grid hands out a number of the wrong type, and what to write instead.
+_MISTYPED = {
+    str: ("{value!r} is the number {number!r} written as a string; pass the number. "
+          "(numpy makes strings of all the values of an array that mixes numbers and "
+          "strings, such as np.array([8, 'auto']): write such a grid as a list, or as an "
+          "array of dtype=object.)"),
+    float: ("{value!r} is a float; pass the int {number!r}. (np.linspace and np.logspace "
+            "give floats, and np.array makes floats of ints written beside floats: write "
+            "such a grid with np.arange or np.geomspace(..., dtype=int), or convert it with "
+            ".astype(int).)"),
+}
+
+
+def mistyped_number_hint(constraints, params, caller):
+    """What to add to the error about the first parameter of ``params`` that breaks its
+    constraint, when the number it stands for would satisfy it; ``""`` otherwise.
+
+    Grids written with numpy hand out numbers of another type than the parameter
+    takes: ``np.linspace(16, 64, 4)`` floats (``16.0`` for an int), an array mixing
+    numbers and strings only strings (``'8'`` of ``np.array([8, "auto"])``). scikit-learn's
+    message ("Got 16.0 instead") does not say why; the parameter stays refused, as
+    scikit-learn refuses it.
+
+    Parameters
+    ----------
+    constraints : dict
+        ``_parameter_constraints``.
+    params : dict
+        The parameters as checked (numpy scalars already Python values).
+    caller : str
+        The estimator's class name.
+
+    Returns
+    -------
+    str
+        The hint, with a leading space; ``""`` when there is none to give.
+
+    Examples
+    --------
+    >>> from sklstm._compat.sklearn import StrOptions
+    >>> constraints = {"batch_size": [integers(1), StrOptions({"auto"})]}
+    >>> print(mistyped_number_hint(constraints, {"batch_size": "8"}, "f").split(";")[0])
+     '8' is the number 8 written as a string
+    >>> print(mistyped_number_hint(constraints, {"batch_size": 16.0}, "f").split(";")[0])
+     16.0 is a float
+    >>> mistyped_number_hint(constraints, {"batch_size": "eight"}, "f")
+    ''
+    >>> mistyped_number_hint(constraints, {"batch_size": 0.0}, "f")  # 0 is refused too
+    ''
+    """
+    for name, value in params.items():
+        if name not in constraints or _satisfies(constraints, name, value, caller):
+            continue
+        # the first refused: the one scikit-learn's message names
+        number = _meant_number(value)
+        if number is None or not _satisfies(constraints, name, number, caller):
+            return ""
+        text = _MISTYPED[str if isinstance(value, str) else float]
+        return " " + text.format(value=value, number=number)
+    return ""
 
 
 def extended_signature(init, **extra):

@@ -13,6 +13,8 @@ Fitted attributes are set in one place, ``BaseLSTM._set_fitted``.
 
 from __future__ import annotations
 
+import difflib
+import inspect
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
@@ -36,7 +38,7 @@ from ..training.model_size import check_model_fits
 from ..training.plan import make_plan
 from ..training.precision import resolve_precision
 from ..training.setup import check_kernels_fit, check_validation_split
-from ._data_checks import check_sample_counts
+from ._data_checks import check_fit_params, check_sample_counts
 from ._params import PARAMETER_CONSTRAINTS, check_params
 from ._persistence import PersistenceMixin
 
@@ -106,6 +108,23 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         self.ar_window = ar_window
         self.split_level = split_level
 
+    @classmethod
+    def _check_init_keywords(cls, params):
+        """Refuse keywords that are no parameter, as Python would, but naming ``cls``.
+
+        A subclass's ``__init__`` passes the base's parameters on as ``**params``;
+        Python's own error about a misspelt one would name ``BaseLSTM.__init__()``,
+        a class the user never wrote. Called by the subclass first; sets nothing.
+        """
+        unknown = [name for name in params if name not in _BASE_PARAMETERS]
+        if unknown:
+            names = inspect.signature(cls.__init__).parameters
+            close = difflib.get_close_matches(unknown[0], [n for n in names if n != "self"],
+                                              n=1)
+            raise TypeError(
+                f"{cls.__name__}.__init__() got an unexpected keyword argument "
+                f"{unknown[0]!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
+
     # -- what subclasses define -------------------------------------------------
     @abstractmethod
     def _encode_y(self, y):
@@ -138,7 +157,7 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         """The training loss of predicting the targets' distribution, for divergence."""
 
     # -- fitting ----------------------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X, y, **fit_params):
         """Train on sequences ``X`` and targets ``y``.
 
         Parameters
@@ -148,6 +167,10 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
             Training sequences (token ids when ``embedding_dim`` is set).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
+        **fit_params : dict
+            None are taken: any keyword argument, ``sample_weight`` among them
+            (per-sample weights are not supported), is refused with a TypeError
+            that says what to do instead, before anything is trained.
 
         Returns
         -------
@@ -156,12 +179,15 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         """
         before = set(vars(self))
         try:
+            check_fit_params(fit_params, type(self).__name__)
             return self._fit(X, y)
         except BaseException:
             # a fit either completes or leaves no fitted state: what this fit added, and
-            # what an earlier fit left (fitted names end in "_"), goes; also where
-            # fit_context refused a parameter before _fit began
-            self._clear_fitted([n for n in vars(self) if n not in before or n.endswith("_")])
+            # what an earlier fit left (fitted names end in "_"; the private ones,
+            # _sequence_params..., do not), goes; also where fit_context refused a
+            # parameter before _fit began
+            self._clear_fitted([n for n in vars(self) if n not in before or n.endswith("_")
+                                or self._is_saved_attribute(n)])
             raise
 
     @fit_context(prefer_skip_nested_validation=True)
@@ -300,6 +326,10 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
+
+
+#: The names ``BaseLSTM.__init__`` takes (what a subclass may pass on as ``**params``).
+_BASE_PARAMETERS = frozenset(inspect.signature(BaseLSTM.__init__).parameters) - {"self"}
 
 
 def check_fit_data(estimator, X, y):

@@ -2,6 +2,8 @@
 
 What no parameter rule (:mod:`sklstm.estimators._params`) can know without the data:
 
+* :func:`check_fit_params`: ``fit`` was given no data besides ``X`` and ``y``
+  (``sample_weight``, say);
 * :func:`check_sample_counts`: ``X`` and ``y`` hold as many samples, and some;
 * :func:`target_shape`: the shape of ``y``, for the estimators' target checks.
 
@@ -16,7 +18,36 @@ import numpy as np
 from .._compat.sklearn import num_samples
 from ..data.validation import no_samples_error
 
-__all__ = ["check_sample_counts", "target_shape"]
+__all__ = ["check_fit_params", "check_sample_counts", "target_shape"]
+
+
+def check_fit_params(fit_params, name):
+    """Raise a TypeError when ``fit`` was given keyword arguments besides ``X`` and ``y``.
+
+    Python's own error would name the base class (``BaseLSTM.fit()``) and no way
+    on; scikit-learn's tools pass ``sample_weight`` when asked to (``cross_validate``'s
+    ``params``, a stacking or voting ensemble's ``fit``), so that one is named with
+    what to do instead. The estimators do not declare ``sample_weight``, so the tools
+    that check for it first (``has_fit_parameter``: bagging, boosting, calibration)
+    still see that it is not supported.
+
+    Parameters
+    ----------
+    fit_params : dict
+        The keyword arguments ``fit`` received beside ``X`` and ``y``.
+    name : str
+        The estimator's class name, for the message.
+    """
+    if not fit_params:
+        return
+    names = ", ".join(map(repr, fit_params))
+    message = f"{name}.fit() got unexpected keyword argument(s) {names}: it takes X and y only."
+    if "sample_weight" in fit_params:
+        message += (
+            " Per-sample weights are not supported; to weigh samples or balance the "
+            "classes, resample the training data instead (repeat the samples that "
+            "should count more, e.g. with sklearn.utils.resample).")
+    raise TypeError(message)
 
 
 def check_sample_counts(X, y, name):

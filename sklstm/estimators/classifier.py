@@ -105,6 +105,7 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
 
     def __init__(self, *, relative=None, lr=1e-3, conv_channels="auto", split_level="auto",
                  weight_decay=1e-3, **params):
+        self._check_init_keywords(params)
         super().__init__(lr=lr, conv_channels=conv_channels, split_level=split_level,
                          weight_decay=weight_decay, **params)
         self.relative = relative

@@ -96,6 +96,7 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
 
     def __init__(self, *, scale_target=True, relative=None, relative_target=0,
                  ar_window="auto", **params):
+        self._check_init_keywords(params)
         super().__init__(ar_window=ar_window, **params)
         self.scale_target = scale_target
         self.relative = relative

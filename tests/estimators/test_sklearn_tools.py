@@ -1,0 +1,144 @@
+"""The estimators inside scikit-learn's tools, as a scikit-learn user drives them:
+searches over grids written with ``np.array``, cross-validation with probability
+scorers, the keyword arguments the tools pass to ``fit``, and what a refused fit
+leaves."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.ensemble import StackingClassifier
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.model_selection import (
+    GridSearchCV,
+    HalvingGridSearchCV,
+    cross_val_predict,
+    cross_validate,
+)
+from sklearn.utils.validation import has_fit_parameter
+
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm._compat.sklearn import InvalidParameterError
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(30, 6, 2)).astype(np.float32)
+Y_CLASS = np.arange(30) % 3
+Y_REG = X[:, -2:, 0].sum(axis=1)
+
+
+@pytest.fixture(params=[LSTMClassifier, LSTMRegressor])
+def pair(request, tiny):
+    """(unfitted estimator, y) for each estimator type."""
+    y = Y_CLASS if request.param is LSTMClassifier else Y_REG
+    return request.param(**tiny), y
+
+
+@pytest.mark.parametrize("refusal", ["parameter", "data"])
+def test_a_refused_refit_leaves_no_fitted_state(pair, refusal):
+    """Not the private attributes of the earlier fit either (_sequence_params,
+    _fitted_form, _ar_scale, _y_is_1d): only the parameters remain."""
+    est, y = pair
+    est.fit(X, y)
+    if refusal == "parameter":
+        est.set_params(hidden_size=0)
+        with pytest.raises(ValueError, match="hidden_size"):
+            est.fit(X, y)
+    else:
+        with pytest.raises(ValueError):
+            est.fit(X, np.zeros((30, 2, 2)))
+    assert set(vars(est)) == set(est.get_params())
+
+
+def test_sample_weight_is_refused_naming_the_estimator_and_the_way_on(pair):
+    est, y = pair
+    with pytest.raises(TypeError, match=rf"{type(est).__name__}\.fit\(\) got unexpected "
+                       r"keyword argument\(s\) 'sample_weight'.*resample the training data"):
+        est.fit(X, y, sample_weight=np.ones(30))
+    assert not hasattr(est, "net_")
+    # the tools that ask first still learn that it is not supported
+    assert not has_fit_parameter(est, "sample_weight")
+
+
+def test_sample_weight_from_an_ensemble_is_refused_clearly(tiny):
+    stack = StackingClassifier([("lstm", LSTMClassifier(**tiny))], cv=2)
+    with pytest.raises(TypeError, match=r"LSTMClassifier\.fit.*Per-sample weights"):
+        stack.fit(X, Y_CLASS, sample_weight=np.ones(30))
+
+
+def test_other_fit_keywords_are_refused(pair):
+    est, y = pair
+    with pytest.raises(TypeError, match=r"'epochs'.*it takes X and y only\.$"):
+        est.fit(X, y, epochs=3)
+
+
+@pytest.mark.parametrize("Estimator", [LSTMClassifier, LSTMRegressor])
+def test_a_misspelt_parameter_is_refused_naming_the_class_and_the_closest_name(Estimator):
+    """Python's own error named BaseLSTM.__init__(), which receives the keywords."""
+    name = Estimator.__name__
+    with pytest.raises(TypeError, match=rf"^{name}\.__init__\(\) got an unexpected keyword "
+                       r"argument 'hiden_size'; did you mean 'hidden_size'\?$"):
+        Estimator(hiden_size=4)
+    with pytest.raises(TypeError, match=r"argument 'zzz'$"):
+        Estimator(zzz=1)
+    # the subclass's own parameters and the base's go through
+    assert Estimator(relative="last", hidden_size=3).get_params()["hidden_size"] == 3
+
+
+@pytest.mark.parametrize(("params", "error", "message"), [
+    (dict(optimizer=np.str_("lbfgs")), ValueError, "unknown optimizer 'lbfgs'"),
+    (dict(pooling=np.str_("sum")), InvalidParameterError, "Got 'sum' instead"),
+    (dict(max_memory=np.str_("1XB")), ValueError, "max_memory='1XB' is not"),
+])
+def test_strings_from_an_np_array_grid_read_as_strings_in_messages(params, error, message,
+                                                                   tiny):
+    est = LSTMClassifier(**tiny, **params)
+    with pytest.raises(error, match=message) as info:
+        est.fit(X, Y_CLASS)
+    assert "np.str_" not in str(info.value)
+
+
+def test_a_number_made_a_string_by_np_array_is_refused_saying_so(tiny):
+    grid = {"batch_size": np.array([8, "auto"])}  # numpy makes '8' of the 8
+    search = GridSearchCV(LSTMClassifier(**tiny), grid, cv=2, error_score="raise")
+    with pytest.raises(InvalidParameterError,
+                       match=r"Got '8' instead\. '8' is the number 8 written as a string; "
+                             r"pass the number.*as a list, or as an array of dtype=object"):
+        search.fit(X, Y_CLASS)
+    # a string that is no number, or a number refused as a number, keeps sklearn's words
+    for value, shown in (("eight", "'eight'"), ("0", "'0'")):
+        with pytest.raises(InvalidParameterError, match=f"Got {shown} instead.$"):
+            clone(search.estimator).set_params(batch_size=value).fit(X, Y_CLASS)
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    (dict(hidden_size=np.linspace(4, 8, 2)[0]), "Got 4.0 instead. 4.0 is a float; pass the "
+                                                "int 4.*np.linspace"),
+    (dict(seq_len=np.array([4, 0.5])[0]), "Got 4.0 instead. 4.0 is a float; pass the int 4"),
+    (dict(max_memory=2e9), "2000000000.0 is a float; pass the int 2000000000"),
+])
+def test_a_whole_float_for_an_int_is_refused_saying_so(params, message, tiny):
+    with pytest.raises(InvalidParameterError, match=message):
+        LSTMRegressor(**{**tiny, **params}).fit(X, Y_REG)
+    # a float that is no whole number keeps sklearn's words alone
+    with pytest.raises(InvalidParameterError, match=r"Got 2\.5 instead\.$"):
+        LSTMRegressor(**{**tiny, "max_epochs": 2.5}).fit(X, Y_REG)
+
+
+def test_np_array_grids_in_a_halving_search_over_epochs(tiny):
+    grid = {"batch_size": np.array([4, 8]), "lr": np.array([0.03]),
+            "dropout": np.array([0.1]), "optimizer": np.array(["adam", "sgd"])}
+    search = HalvingGridSearchCV(LSTMClassifier(**{**tiny, "max_epochs": 1}), grid,
+                                 resource="max_epochs", min_resources=1, max_resources=2,
+                                 factor=2, cv=2, error_score="raise").fit(X, Y_CLASS)
+    assert search.best_estimator_.max_epochs == 2
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_probability_scorers_and_cross_val_predict(tiny):
+    clf = LSTMClassifier(**tiny)
+    scores = cross_validate(clf, X, Y_CLASS, cv=2,
+                            scoring=["neg_log_loss", "roc_auc_ovr", "accuracy"])
+    assert all(np.isfinite(scores[f"test_{name}"]).all()
+               for name in ("neg_log_loss", "roc_auc_ovr", "accuracy"))
+    proba = cross_val_predict(clf, X, Y_CLASS, cv=2, method="predict_proba")
+    assert proba.shape == (30, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)

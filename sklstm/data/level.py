@@ -51,7 +51,8 @@ def level_tells_the_target(levels, y, classification):
     bool
         True when its 5-fold cross-validated score is at least halfway from the
         trivial score to a perfect one; False too when there are too few samples to
-        cross-validate (fewer than two per class, or than five in all).
+        cross-validate (fewer than two per class; for regression, fewer than ten: two
+        per fold).
 
     Examples
     --------
@@ -76,7 +77,7 @@ def level_tells_the_target(levels, y, classification):
         model = RidgeClassifier()
         cv = StratifiedKFold(min(5, int(counts.min())))
     else:
-        if len(levels) < 5:
+        if len(levels) < 10:  # R^2 of a fold needs two samples (one warns, and is NaN)
             return False
         trivial = 0.0
         model, cv = RidgeCV(alphas=np.logspace(-3, 3, 7)), KFold(5)

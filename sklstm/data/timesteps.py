@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn import get_config
 
 from .steps import (
     AUTO_STEPS,
@@ -191,12 +192,20 @@ def _finite_float32(values):
     """``values``, after checking that the conversion to float32 overflowed nowhere.
 
     The input was checked to be finite, so an infinity here is a float64 value beyond
-    float32's range (about 3.4e38).
+    float32's range (about 3.4e38); unless scikit-learn's ``assume_finite`` skipped that
+    check, when a NaN or an infinity may come from the input itself.
     """
-    if not np.isfinite(values).all():
-        where = np.argwhere(~np.isfinite(values))[0]
+    bad = ~np.isfinite(values)
+    if bad.any():
+        where = np.argwhere(bad)[0]
+        if np.isnan(values[tuple(where)]):
+            raise ValueError(
+                f"X has NaN in sequence {where[0]} (sklearn.set_config(assume_finite=True) "
+                "skipped the check of the input); impute or drop the missing values.")
+        unchecked = " or is infinite" if get_config()["assume_finite"] else ""
         raise ValueError(
-            f"X has a value beyond float32's range (+-3.4e38) in sequence {where[0]}, which "
-            "the network computes in; rescale X (sklstm.preprocessing.SequenceScaler)."
+            f"X has a value beyond float32's range (+-3.4e38){unchecked} in sequence "
+            f"{where[0]}, which the network computes in; rescale X "
+            "(sklstm.preprocessing.SequenceScaler)."
         )
     return values

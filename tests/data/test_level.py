@@ -1,5 +1,7 @@
 """Whether the levels alone tell the targets: the check behind ``split_level="auto"``."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -37,6 +39,17 @@ def test_halfway_from_the_majority_share_to_perfect_is_the_bar():
 def test_too_few_samples_to_cross_validate_split():
     assert not level_tells_the_target(TELLING[:3], np.array([0, 0, 1]), True)
     assert not level_tells_the_target(TELLING[:4], Y[:4].astype(float), False)
+
+
+@pytest.mark.parametrize("n", [5, 9])
+def test_a_small_regression_is_not_scored_on_one_sample_folds(n):
+    # 5-fold R^2 on 5-9 samples had folds of one sample: sklearn warned "R^2 score is
+    # not well-defined" three times per fit, and the NaN mean counted as False by chance
+    levels = np.arange(n, dtype=float)[:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not level_tells_the_target(levels, 2 * levels[:, 0], False)
+    assert level_tells_the_target(np.arange(10.0)[:, None], 2 * np.arange(10.0), False)
 
 
 def test_many_sequences_are_checked_on_an_even_sample(monkeypatch):

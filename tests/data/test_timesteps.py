@@ -35,6 +35,20 @@ def test_windows_of_large_values_average_without_overflow(dtype):
     assert downsample_steps(np.array([1, 2, 3]), 2).dtype == np.float64  # ints: float64
 
 
+@pytest.mark.parametrize(("value", "message"), [
+    (np.nan, r"X has NaN in sequence 3 \(sklearn.set_config\(assume_finite=True\) skipped"),
+    (np.inf, r"beyond float32's range \(\+-3.4e38\) or is infinite in sequence 3"),
+])
+def test_input_unchecked_under_assume_finite_is_named_rightly(value, message):
+    # a NaN was reported as "a value beyond float32's range" when sklearn's check was off
+    from sklearn import config_context
+
+    X_bad = X.copy()
+    X_bad[3, 1, 0] = value
+    with config_context(assume_finite=True), pytest.raises(ValueError, match=message):
+        LSTMRegressor(**COMMON).fit(X_bad, Y)
+
+
 def test_feature_rms_reads_the_valid_steps_only():
     values = np.array([[[3.0, 0.0], [4.0, 0.0]], [[1.0, 0.0], [9.0, 0.0]]], np.float32)
     # the second sequence is one step long: its padding (9.0 here) is not read

@@ -30,7 +30,7 @@ from ..data.timesteps import resolve_ar_window, to_sequences
 from ..data.vocabulary import check_token_ids, fitted_vocab_size
 from ..network.conv import resolve_conv_channels
 from ..resources import limit_threads, resolve_device
-from ..resources.concurrency import fit_stream
+from ..resources.concurrency import fit_running, fit_stream
 from ..resources.memory_budget import check_memory_limit
 from ..training.checkpointing import check_checkpoint_directory
 from ..training.fit import train
@@ -195,8 +195,9 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         plan, seqs, y_train, state = self._prepare(X, y)
         # the state prediction needs is set with the net, before its first epoch
         # (callbacks may predict); the outcome when training ends
-        outcome = train(plan, seqs, y_train,
-                        on_net=lambda net: self._set_fitted(**state, net_=net))
+        with fit_running():  # a fit starting beside it in another thread sees it
+            outcome = train(plan, seqs, y_train,
+                            on_net=lambda net: self._set_fitted(**state, net_=net))
         self._set_fitted(**outcome)
         return self
 

@@ -9,7 +9,9 @@ one fit at a time per process: scikit-learn's ``n_jobs`` runs fits in worker pro
 
 Fits in threads of one process would change these for each other. While
 :func:`fits_in_threads` is in force (:func:`sklstm.search.concurrent_fits` turns it on
-for a search), every fit of the process instead
+for a search), and for a fit that starts while a fit of another thread runs
+(:func:`fit_running` registers each; a search on joblib's ``"threading"`` backend, a
+``ThreadPoolExecutor``), every such fit of the process instead
 
 * keeps its random state to itself (:class:`sklstm.training.randomness.FitRandomness`):
   its results are those it has alone;
@@ -18,6 +20,10 @@ for a search), every fit of the process instead
   turn would leave them at whatever the last one restored);
 * runs on a CUDA stream of its own (:func:`fit_stream`), so the fits' kernels may run
   on the GPU at the same time.
+
+A fit that started alone keeps what it set (it owns the generators, its thread count
+and cap) while later fits run beside it: their draws put their own state in the
+generators and take it back out under the process's lock, which its draws take too.
 """
 
 from __future__ import annotations
@@ -27,10 +33,11 @@ from contextlib import contextmanager, nullcontext
 
 from .device import own_stream
 
-__all__ = ["fit_stream", "fits_in_threads", "fits_run_concurrently"]
+__all__ = ["fit_running", "fit_stream", "fits_in_threads", "fits_run_concurrently"]
 
 _LOCK = threading.Lock()
 _DEPTH = [0]  # blocks of fits_in_threads in force, in any thread
+_RUNNING = {}  # thread ident -> fits running in that thread (fit_running)
 
 
 @contextmanager
@@ -61,14 +68,57 @@ def fits_in_threads():
             _DEPTH[0] -= 1
 
 
+@contextmanager
+def fit_running():
+    """Register a fit of the calling thread for as long as the block runs.
+
+    Fits in threads that nobody declared (:func:`fits_in_threads`) are found this way:
+    a fit that starts while a fit of another thread runs takes the concurrent path,
+    so its random draws, and those of the fit already running, are each their own
+    (scikit-learn's searches on joblib's ``"threading"`` backend gave other scores
+    than one fit at a time).
+
+    Yields
+    ------
+    None
+
+    Examples
+    --------
+    >>> import threading
+    >>> seen = []
+    >>> with fit_running():
+    ...     worker = threading.Thread(target=lambda: seen.append(fits_run_concurrently()))
+    ...     worker.start(); worker.join()
+    ...     fits_run_concurrently()  # the calling thread's own fit is no other fit
+    False
+    >>> seen
+    [True]
+    """
+    me = threading.get_ident()
+    with _LOCK:
+        _RUNNING[me] = _RUNNING.get(me, 0) + 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _RUNNING[me] -= 1
+            if not _RUNNING[me]:
+                del _RUNNING[me]
+
+
 def fits_run_concurrently():
-    """Whether fits of this process may run beside each other now (:func:`fits_in_threads`).
+    """Whether fits of this process may run beside each other now: inside
+    :func:`fits_in_threads`, or while a fit of another thread runs (:func:`fit_running`).
 
     Returns
     -------
     bool
     """
-    return _DEPTH[0] > 0
+    if _DEPTH[0] > 0:
+        return True
+    me = threading.get_ident()
+    with _LOCK:
+        return any(thread != me for thread in _RUNNING)
 
 
 def fit_stream(device):

@@ -9,7 +9,8 @@ validation split a seed.) torch offers no other way for these draws: ``nn.Dropou
 global generators and owns them while it trains, which holds as long as no other fit of
 the process draws at the same time: scikit-learn's ``n_jobs`` runs fits in processes.
 
-For fits in threads of one process (:func:`~sklstm.resources.concurrency.fits_in_threads`),
+For fits in threads of one process (:func:`~sklstm.resources.concurrency.fits_in_threads`,
+or a fit that starts while another thread's fit runs),
 :class:`FitRandomness` keeps each fit's random state to itself and puts it into the
 global generators only for the blocks that draw (:meth:`FitRandomness.draws`: the net's
 initialization, the forward pass of a training step when the network has dropout, the
@@ -89,8 +90,10 @@ class FitRandomness:
     every block that draws from, reads or sets the fit's random state.
 
     * Alone (the default): entering forks torch's global generators and seeds them with
-      ``seed``; the fit owns them until it ends, :meth:`draws` does nothing, and leaving
-      puts back the state from before.
+      ``seed``; the fit owns them until it ends, :meth:`draws` only takes the process's
+      lock of the generators (a fit that starts beside it, in another thread, swaps its
+      own state in and out under that lock), and leaving puts back the state from
+      before.
     * Concurrent (entered while :func:`~sklstm.resources.concurrency.fits_run_concurrently`):
       the fit's state is kept here. :meth:`draws` takes the process's lock of the
       generators, puts the state in them, and takes it back out at the block's end.
@@ -133,14 +136,18 @@ class FitRandomness:
                 self._state = rng_state(self.device)
         else:
             stack = ExitStack()
-            stack.enter_context(torch.random.fork_rng(devices=rng_devices(self.device)))
-            torch.manual_seed(self.seed)
+            with _GLOBAL:
+                stack.enter_context(torch.random.fork_rng(devices=rng_devices(self.device)))
+                torch.manual_seed(self.seed)
             self._exit = stack
         return self
 
     def __exit__(self, *exc_info):
         stack, self._exit = self._exit, None
-        return False if stack is None else stack.__exit__(*exc_info)
+        if stack is None:
+            return False
+        with _GLOBAL:  # not while a fit beside it has its state in the generators
+            return stack.__exit__(*exc_info)
 
     def draws(self):
         """A context in which the fit draws from torch's global generators.
@@ -148,11 +155,13 @@ class FitRandomness:
         Returns
         -------
         contextlib.AbstractContextManager
-            Nothing to do when the fit runs alone (it owns the generators); when fits
-            run concurrently, one that holds the lock with the fit's state in the
-            generators (nested blocks of the same fit only keep it).
+            The process's lock of the generators when the fit runs alone (it owns
+            them; the lock keeps a fit that started beside it from swapping its state
+            in meanwhile); when fits run concurrently, one that holds the lock with
+            the fit's state in the generators (nested blocks of the same fit only keep
+            it).
         """
-        return self._swapped() if self.concurrent else NO_DRAWS
+        return self._swapped() if self.concurrent else _GLOBAL
 
     def step_draws(self):
         """:meth:`draws` for the forward pass of a training step; nothing when the

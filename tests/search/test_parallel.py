@@ -51,6 +51,20 @@ def test_a_grid_search_in_threads_is_the_one_in_sequence(data):
     assert torch.get_num_threads() == threads and torch.equal(torch.get_rng_state(), rng)
 
 
+def test_a_search_on_joblib_s_threading_backend_is_the_one_in_sequence(data):
+    # without concurrent_fits: each fit seeded torch's global generators for itself, so
+    # fits overlapping in threads drew from each other's streams (other scores)
+    from joblib import parallel_backend
+
+    rng = torch.get_rng_state()
+    alone = _search(data, n_jobs=1)
+    with parallel_backend("threading", n_jobs=2):
+        beside = _search(data, n_jobs=2)
+    np.testing.assert_array_equal(beside.cv_results_["mean_test_score"],
+                                  alone.cv_results_["mean_test_score"])
+    assert torch.equal(torch.get_rng_state(), rng)
+
+
 def test_a_search_s_own_n_jobs_wins(data):
     with concurrent_fits(1):
         beside = _search(data, n_jobs=2)

@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from sklstm.resources.concurrency import fits_in_threads
+from sklstm.resources.concurrency import fit_running, fits_in_threads
 from sklstm.training import randomness as randomness_module
 from sklstm.training.randomness import FitRandomness, global_draws
 
@@ -55,7 +55,7 @@ def test_alone_the_global_generators_are_the_fit_s():
     draws = _interleaved([1, 2], 2)
     assert not _same(draws[1], _alone(1, 2))
     with FitRandomness(5, CPU) as fit:  # the fit's state is the global one
-        assert fit.draws() is randomness_module.NO_DRAWS
+        assert not fit.concurrent
         a = torch.rand(2)
     with global_draws(CPU, seed=5):
         assert torch.equal(a, torch.rand(2))
@@ -84,6 +84,39 @@ def test_fits_in_threads_draw_what_they_draw_alone():
             thread.join()
     for seed in seeds:
         assert _same(results[seed], _alone(seed, n_draws))
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_a_fit_started_beside_a_running_one_draws_what_both_draw_alone():
+    """No fits_in_threads: the second fit finds the first running in another thread
+    (fit_running) and keeps its state to itself, and the first's draws wait for its
+    swaps; before, the second seeded the generators the first was drawing from."""
+    n_draws, results = 40, {}
+    first_in, second_in = threading.Event(), threading.Event()
+
+    def run(seed, entered, other):
+        with fit_running(), FitRandomness(seed, CPU) as fit:
+            entered.set()
+            if other is not None:
+                other.wait(timeout=30)  # the first draws once the second has entered
+            out = []
+            for _ in range(n_draws):
+                with fit.draws():
+                    out.append(torch.rand(3))
+                time.sleep(0.001)  # their draws interleave
+            results[seed] = (fit.concurrent, out)
+
+    before = torch.get_rng_state()
+    first = threading.Thread(target=run, args=(1, first_in, second_in))
+    first.start()
+    first_in.wait(timeout=30)
+    second = threading.Thread(target=run, args=(2, second_in, None))
+    second.start()
+    for thread in (first, second):
+        thread.join()
+    assert results[1][0] is False and results[2][0] is True
+    for seed in (1, 2):
+        assert _same(results[seed][1], _alone(seed, n_draws))
     assert torch.equal(torch.get_rng_state(), before)
 
 

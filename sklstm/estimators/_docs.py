@@ -330,11 +330,17 @@ ATTRIBUTES = """\
         Epochs run (fewer than ``max_epochs`` once converged).
     interrupted_ : bool
         Whether Ctrl-C (KeyboardInterrupt) ended the fit; the model is then the one
-        of the last complete epoch (a ``FitInterruptedWarning`` says so).
+        of the last complete epoch (a ``FitInterruptedWarning`` says so). A
+        callback that ends the fit by raising ``KeyboardInterrupt`` (skorch's
+        ``EarlyStopping``) is no interrupt: False, except under a SIGINT handler of
+        the user's (or outside the main thread), where a press cannot be told from
+        it.
     converged_ : bool
         Whether the convergence rule ended the fit; False when it ran all
         ``max_epochs`` (then a ``ConvergenceWarning`` said so, unless ``tol`` is
-        None), and never for a fit whose training loss stayed at the chance level.
+        None), and never for a fit whose training loss, or validation loss with
+        ``early_stopping``, stayed at the chance level (a ``ConvergenceWarning``
+        says that it did not learn, also when the rule stopped it).
     lr_ : float
         Learning rate used, after ``lr_scaling``.
     fit_time_ : float

@@ -2,50 +2,180 @@
 
 After every epoch the fit writes its state to a directory with skorch's own
 :class:`~skorch.callbacks.Checkpoint` (the module's weights, the optimizer's state, the
-history) plus the torch random state (dropout masks). A fit of the same configuration
+history) plus the torch random state (dropout masks) and, with ``early_stopping``, the
+best epoch's weights. The state is written once every callback has ended the epoch:
+what they do there belongs to it (a learning-rate scheduler's step, the adaptive rate's
+fall, a score a user's callback records), and the state must be the one the next
+epoch starts from. A fit of the same configuration
 on the same data that finds the directory continues where the state ends: weights,
 optimizer, history and the random streams (the batch order is re-drawn up to that
 epoch) pick up as they were, so the result is that of one uninterrupted fit. A fit
 that had finished is loaded and not trained again.
 
-Nothing here unpickles: skorch reads the weights and optimizer state with
-``torch.load(weights_only=True)``, the rest is JSON and safetensors.
+Nothing here unpickles: the weights, the optimizer's and the schedulers' states are
+read with ``torch.load(weights_only=True)``, the rest is JSON and safetensors.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
 
 import numpy as np
+import torch
 from safetensors.torch import load_file, save_file
-from skorch.callbacks import Callback, Checkpoint
+from skorch.callbacks import Callback, Checkpoint, LRScheduler
 
 from ..data.streaming import iter_row_chunks
 from ..resources.device import rng_state, set_rng_state
+from .convergence import STOPPER
 
 __all__ = ["CHECKPOINT_NAMES", "FitCheckpoint", "check_checkpoint_directory"]
 
-#: Names of the callbacks that write a fit's state: skorch's Checkpoint, the RNG state.
-CHECKPOINT_NAMES = ("checkpoint", "checkpoint_rng")
+#: Names of the callbacks that write a fit's state: after every epoch (the last
+#: callback), and for an epoch whose end a callback cut short (before the stopper).
+CHECKPOINT_NAMES = ("checkpoint", "checkpoint_stopped")
 
 _STATE = "sklstm_fit.json"
 _RNG = "rng.safetensors"
+_BEST = "best_params.pt"
+_SCHEDULERS = "lr_schedulers.pt"
+#: The files of a state (besides ``_STATE``): a directory that has one of them but no
+#: ``_STATE`` holds another program's files, which a fit would overwrite.
+_FILES = ("params.pt", "optimizer.pt", "history.json", _RNG, _BEST, _SCHEDULERS)
 #: Parameters that may differ between the interrupted fit and the one resuming it.
 _FREE = ("checkpoint", "max_epochs", "verbose", "n_threads", "device", "callbacks")
 
 
-class _RngCheckpoint(Callback):
-    """Writes torch's random states after every epoch (dropout draws from them): the
-    CPU's and, for a fit on CUDA, the device's."""
+class _Unset:
+    """A parameter neither side records (nor its default)."""
 
-    def __init__(self, path):
-        self.path = path
+    def __repr__(self):
+        return "unset"
+
+
+_UNSET = _Unset()
+
+
+def _scheduler_states(net):
+    """The state of each learning-rate scheduler of the net's callbacks (sklstm's
+    warm-up, the user's :class:`~skorch.callbacks.LRScheduler`), by callback name."""
+    return {name: {"policy": type(cb.lr_scheduler_).__name__,
+                   "state": cb.lr_scheduler_.state_dict()}
+            for name, cb in net.callbacks_
+            if isinstance(cb, LRScheduler) and getattr(cb, "lr_scheduler_", None) is not None}
+
+
+class _StateCheckpoint(Checkpoint):
+    """skorch's :class:`~skorch.callbacks.Checkpoint` that also writes torch's random
+    states (dropout draws from them: the CPU's and, on CUDA, the device's), the
+    learning-rate schedulers' states and the best epoch's weights of a fit with
+    ``early_stopping``; and puts the schedulers back when a fit resumes.
+
+    The best weights are written with the state they belong to, not when the stopper
+    finds them: a fit whose epoch end fails after the stopper (a user's callback
+    raises) keeps the state of the epoch before, and with it that epoch's best.
+
+    Attributes
+    ----------
+    written_ : int or None
+        Epochs in the history the last write held (None: nothing written by this fit).
+    resumed_ : dict or None
+        What :meth:`on_train_begin` puts back in a resumed fit: the optimizer's
+        hyperparameters and the schedulers' states (None: nothing).
+    """
+
+    def initialize(self):
+        """skorch's initialization; nothing written or to put back yet."""
+        self.written_ = self.resumed_ = None
+        return super().initialize()
+
+    def resume(self, net):
+        """Note what the restored state holds of the learning rate, for
+        :meth:`on_train_begin` (a state of an earlier sklstm has no schedulers: skorch
+        makes them anew, as it did).
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net the state was just loaded into.
+        """
+        path = os.path.join(self.dirname, _SCHEDULERS)
+        if os.path.exists(path):
+            self.resumed_ = {
+                "groups": [copy.deepcopy({k: v for k, v in group.items() if k != "params"})
+                           for group in net.optimizer_.param_groups],
+                "schedulers": torch.load(path, weights_only=True)}
+
+    def on_train_begin(self, net, **kwargs):
+        """In a resumed fit, put back the learning rates and the schedulers' states.
+
+        skorch's :class:`~skorch.callbacks.LRScheduler` makes its scheduler anew for
+        the epochs of the history, and torch's schedulers do not agree on what that
+        does to the rate (``StepLR`` steps it once more, ``CosineAnnealingLR`` keeps
+        it): as the last callback this comes after them, and the rates, momenta and
+        schedules go on as the uninterrupted fit's.
+        """
+        resumed, self.resumed_ = self.resumed_, None
+        if resumed is None:
+            return
+        for group, saved in zip(net.optimizer_.param_groups, resumed["groups"], strict=True):
+            group.update(saved)
+        for name, cb in net.callbacks_:
+            saved = resumed["schedulers"].get(name)
+            scheduler = getattr(cb, "lr_scheduler_", None)
+            if saved is not None and type(scheduler).__name__ == saved["policy"]:
+                scheduler.load_state_dict(saved["state"])
+
+    def save_model(self, net):
+        """Write the fit's state: the best weights and random states, then skorch's
+        files (the history last: a state is complete once its history is there).
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net whose epoch just ended.
+        """
+        stopper = dict(net.callbacks_).get(STOPPER)
+        if (getattr(stopper, "load_best", False)
+                and stopper.best_epoch_ == net.history[-1, "epoch"]):
+            torch.save(stopper.best_model_weights_, os.path.join(self.dirname, _BEST))
+        with net.random_draws():  # (the fit's state, also beside other fits)
+            save_file(rng_state(net.device), os.path.join(self.dirname, _RNG))
+        torch.save(_scheduler_states(net), os.path.join(self.dirname, _SCHEDULERS))
+        super().save_model(net)
+        self.written_ = len(net.history)
+
+
+class _StoppedEpochCheckpoint(Callback):
+    """Writes the state of an epoch whose end a callback cut short by ending the fit
+    (the stopper raises at a converged fit's last epoch; a Ctrl-C during the epoch's
+    end), when the training ends. Placed before the stopper, whose own train end puts
+    the best epoch's weights in the module: the state holds the last epoch's.
+
+    Parameters
+    ----------
+    state : _StateCheckpoint
+        The callback that writes the state after every complete epoch end.
+    """
+
+    def __init__(self, state):
+        self.state = state
+
+    def on_train_begin(self, net, **kwargs):
+        """No epoch of this fit has ended yet."""
+        self.ended_ = None
 
     def on_epoch_end(self, net, **kwargs):
-        with net.random_draws():  # (the fit's state, also beside other fits)
-            save_file(rng_state(net.device), self.path)
+        """Note that the epoch's training and validation are complete."""
+        self.ended_ = len(net.history)
+
+    def on_train_end(self, net, **kwargs):
+        """Write the last epoch's state if it is complete and was not written."""
+        if self.ended_ == len(net.history) and self.state.written_ != self.ended_:
+            self.state.save_model(net)
 
 
 def _digest(seqs, y):
@@ -69,8 +199,8 @@ def _plain(value):
 
 
 def check_checkpoint_directory(directory, name):
-    """Raise a clear ValueError when ``checkpoint`` cannot be a directory: it names a
-    file, or lies below one (``os.makedirs`` would fail only after the warm-up step,
+    """Raise a clear ValueError when ``checkpoint`` cannot be a directory: it is empty,
+    names a file, or lies below one (``os.makedirs`` would fail only after the warm-up step,
     with a bare ``FileExistsError``).
 
     Parameters
@@ -86,6 +216,10 @@ def check_checkpoint_directory(directory, name):
     >>> check_checkpoint_directory(tempfile.mkdtemp() + "/run-1", "LSTMClassifier")
     """
     given = os.fspath(directory)
+    if not given:  # (os.makedirs("") fails only after the warm-up step)
+        raise ValueError(
+            f"{name}: checkpoint='' names no directory; give checkpoint a directory path "
+            "(created if missing), or None to keep no checkpoint.")
     existing = os.path.abspath(given)
     while not os.path.exists(existing):  # the nearest part of the path that exists
         existing = os.path.dirname(existing)
@@ -115,6 +249,9 @@ class FitCheckpoint:
         trains as sklstm did before, when the default does not): a parameter that a
         state written by an earlier sklstm does not record (it did not have it)
         matches while it is at that value.
+    estimator : str or None, default=None
+        The estimator's class name (a state of another estimator is refused, naming
+        it; a state of an earlier sklstm records none).
 
     Examples
     --------
@@ -126,20 +263,23 @@ class FitCheckpoint:
     0
     """
 
-    def __init__(self, directory, params, seqs, y, defaults=None):
+    def __init__(self, directory, params, seqs, y, defaults=None, estimator=None):
         self.directory = os.fspath(directory)
         self.fingerprint = {
             "params": {k: _plain(v) for k, v in sorted(params.items()) if k not in _FREE},
             "data": _digest(seqs, y),
+            **({} if estimator is None else {"estimator": estimator}),
         }
         self.defaults = {k: _plain(v) for k, v in (defaults or {}).items()}
-        self.skorch = Checkpoint(dirname=self.directory, monitor=None, f_params="params.pt",
-                                 f_optimizer="optimizer.pt", f_criterion=None,
-                                 f_history="history.json", f_pickle=None)
+        self.skorch = _StateCheckpoint(
+            dirname=self.directory, monitor=None, f_params="params.pt",
+            f_optimizer="optimizer.pt", f_criterion=None, f_history="history.json",
+            f_pickle=None)
 
     def _read_state(self):
         path = os.path.join(self.directory, _STATE)
         if not os.path.exists(path):
+            self._check_no_foreign_files()
             return None
         try:
             with open(path, encoding="utf-8") as f:
@@ -147,26 +287,48 @@ class FitCheckpoint:
         except (OSError, ValueError) as exc:
             raise ValueError(f"checkpoint {path!r} cannot be read ({exc}); remove the "
                              "directory to start the fit afresh.") from exc
-        if not self._same_fit(state.get("fingerprint")):
+        differences = self._differences(state.get("fingerprint"))
+        if differences:
+            shown = "; ".join(differences[:3]) + (
+                f"; and {len(differences) - 3} more" if len(differences) > 3 else "")
             raise ValueError(
                 f"checkpoint directory {self.directory!r} holds the state of another fit "
-                "(other parameters or other data); give this fit another checkpoint "
-                "directory, or remove that one to start afresh."
+                f"({shown}); give this fit another checkpoint directory, or remove that "
+                "one to start afresh."
             )
         return state
 
-    def _same_fit(self, stored):
-        """Whether ``stored`` (a state file's fingerprint) is this fit's."""
+    def _check_no_foreign_files(self):
+        """Raise a ValueError where a directory without a state file holds files of the
+        names a state has: another program's (a fit writes its state file first), which
+        the fit would overwrite."""
+        if not os.path.isdir(self.directory):
+            return
+        found = sorted(set(_FILES) & set(os.listdir(self.directory)))
+        if found:
+            raise ValueError(
+                f"checkpoint directory {self.directory!r} holds {', '.join(found)} but no "
+                f"{_STATE}: files that no sklstm fit wrote, which this fit would "
+                "overwrite; give checkpoint a new or empty directory.")
+
+    def _differences(self, stored):
+        """What tells ``stored`` (a state file's fingerprint) from this fit's: short
+        descriptions, none when it is this fit's."""
         if stored == self.fingerprint:
-            return True
-        if not isinstance(stored, dict) or stored.get("data") != self.fingerprint["data"]:
-            return False
-        old, new, unset = stored.get("params"), self.fingerprint["params"], object()
-        if not isinstance(old, dict):
-            return False
-        # a parameter only one side records: the other sklstm had it at that value
-        return all(old.get(k, self.defaults.get(k, unset)) == new.get(k, self.defaults.get(
-            k, unset)) for k in set(old) | set(new))
+            return []
+        if not isinstance(stored, dict) or not isinstance(stored.get("params"), dict):
+            return ["a state file of no sklstm fit"]
+        found = [] if stored.get("data") == self.fingerprint["data"] else ["other data"]
+        ours, theirs = (side.get("estimator") for side in (self.fingerprint, stored))
+        if None not in (ours, theirs) and theirs != ours:
+            found.insert(0, f"written by {theirs}, not {ours}")
+        old, new = stored["params"], self.fingerprint["params"]
+        for key in sorted(set(old) | set(new)):
+            # a parameter only one side records: the other sklstm had it at that value
+            there, here = (side.get(key, self.defaults.get(key, _UNSET)) for side in (old, new))
+            if there != here:
+                found.append(f"{key}={there!r} there, {here!r} here")
+        return found
 
     def epochs_done(self):
         """Epochs the directory's state has trained (0 when there is none).
@@ -188,25 +350,35 @@ class FitCheckpoint:
         Returns
         -------
         dict or None
-            ``{"converged": bool}`` for a fit that was not interrupted, else None.
+            ``{"converged": bool, "stopped": bool}`` for a fit that was not
+            interrupted, else None: whether it converged, and whether the stopping
+            rule ended it (a fit that converged did; so may one whose validation loss
+            stayed at the chance level).
         """
         state = self._read_state()
-        return {"converged": state["converged"]} if state and state.get("finished") else None
+        if not (state and state.get("finished")):
+            return None
+        # (a state of an earlier sklstm records no "stopped": it stopped when it converged)
+        return {"converged": state["converged"],
+                "stopped": state.get("stopped", state["converged"])}
 
     def start(self):
         """Record which fit the directory belongs to (before its first epoch)."""
         os.makedirs(self.directory, exist_ok=True)
-        self._write(finished=False, converged=False)
+        self._write(finished=False, converged=False, stopped=False)
 
-    def finish(self, converged):
+    def finish(self, converged, stopped):
         """Mark the fit as run to its end: a later fit loads it instead of training.
 
         Parameters
         ----------
         converged : bool
-            Whether the convergence rule ended it.
+            Whether it converged.
+        stopped : bool
+            Whether the stopping rule ended it (a later fit with a larger
+            ``max_epochs`` trains no further).
         """
-        self._write(finished=True, converged=bool(converged))
+        self._write(finished=True, converged=bool(converged), stopped=bool(stopped))
 
     def _write(self, **state):
         path = os.path.join(self.directory, _STATE)
@@ -216,28 +388,29 @@ class FitCheckpoint:
 
     @property
     def best_weights(self):
-        """File of the best epoch's weights (written with ``early_stopping``)."""
-        return os.path.join(self.directory, "best_params.pt")
+        """File of the best epoch's weights (written with ``early_stopping``), the
+        epoch the stopper found best (an improvement by more than ``tol``)."""
+        return os.path.join(self.directory, _BEST)
 
     def callbacks(self):
         """The skorch callbacks that write the state after every epoch.
 
-        The best epoch's weights of a fit with ``early_stopping`` are written to
-        :attr:`best_weights` by the stopper, whose notion of best (an improvement
-        by more than ``tol``) they must follow.
-
         Returns
         -------
-        list of (str, skorch.callbacks.Callback)
-            Named callbacks for the net.
+        stopped : list of (str, skorch.callbacks.Callback)
+            To go before the stopper: writes an epoch whose end a callback cut
+            short by ending the fit, when the training ends.
+        every_epoch : list of (str, skorch.callbacks.Callback)
+            To go after every other callback: writes the state once every callback
+            has ended the epoch.
         """
-        weights, rng = CHECKPOINT_NAMES
-        return [(weights, self.skorch),
-                (rng, _RngCheckpoint(os.path.join(self.directory, _RNG)))]
+        every_epoch, stopped = CHECKPOINT_NAMES
+        return ([(stopped, _StoppedEpochCheckpoint(self.skorch))],
+                [(every_epoch, self.skorch)])
 
     def restore(self, net):
         """Load the state into ``net`` (initialized here): weights, optimizer, history,
-        torch's random state.
+        torch's random state (the schedulers' when its training begins).
 
         Parameters
         ----------
@@ -250,6 +423,7 @@ class FitCheckpoint:
             rng = os.path.join(self.directory, _RNG)
             if os.path.exists(rng):
                 set_rng_state(load_file(rng), net.device)
+            self.skorch.resume(net)
         except Exception as exc:  # a damaged or foreign file: never unpickled
             raise ValueError(
                 f"checkpoint {self.directory!r} cannot be loaded ({type(exc).__name__}: "

@@ -17,6 +17,12 @@ threshold, plus one gate of sklstm's:
   accuracy with more epochs). Such a fit trains on to ``max_epochs`` and then warns
   that it did not learn.
 
+With ``early_stopping`` the validation loss must leave the chance level as well: a fit
+whose training loss left it and whose validation loss did not is stopped by the rule
+all the same (more epochs would learn the training samples, not what carries over to
+new ones), but it is not converged: it warns that it did not learn
+(:func:`check_convergence`).
+
 It watches the training loss, or the validation loss with ``early_stopping=True``
 (then the best epoch's weights are restored). This differs from scikit-learn's MLP,
 whose best loss follows every fall, however small, so that a fall by less than
@@ -44,7 +50,8 @@ from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import EarlyStopping
 
 __all__ = ["ADAPTIVE_FACTOR", "ADAPTIVE_MIN_LR", "CHANCE_SHARE", "STOPPER",
-           "ConvergenceStopping", "check_convergence", "stopping_callback"]
+           "ConvergenceStopping", "check_convergence", "stopped_by_rule",
+           "stopping_callback"]
 
 #: A fit has left the chance level once its best training loss is below this share of
 #: the chance loss (that of predicting the targets' distribution).
@@ -64,6 +71,11 @@ def _quiet(*args, **kwargs):
     """A sink that prints nothing: the estimator reports convergence itself."""
 
 
+def _best(history, key):
+    """The lowest ``key`` of the history's epochs (inf where none has it)."""
+    return min((row[key] for row in history if key in row), default=float("inf"))
+
+
 class ConvergenceStopping(EarlyStopping):
     """skorch's ``EarlyStopping`` that does not stop a fit at the chance level, and on
     a resumed fit continues from the history.
@@ -77,7 +89,8 @@ class ConvergenceStopping(EarlyStopping):
     *args
         Passed to :class:`skorch.callbacks.EarlyStopping`.
     best_weights : str or None, default=None
-        File holding the best epoch's weights of a fit being resumed.
+        File holding the best epoch's weights of a fit being resumed (written with
+        the checkpoint's state, :mod:`~sklstm.training.checkpointing`).
     chance_loss : float or None, default=None
         The training loss of predicting the targets' distribution; None (or 0: a
         constant target) turns the chance gate off.
@@ -108,12 +121,35 @@ class ConvergenceStopping(EarlyStopping):
         bool
             Always True without a chance loss.
         """
-        return self._below_chance(min(
-            (row["train_loss"] for row in net.history if "train_loss" in row),
-            default=float("inf")))
+        return self._below_chance(_best(net.history, "train_loss"))
 
-    def _below_chance(self, best_train_loss):
-        return not self.chance_loss or best_train_loss < CHANCE_SHARE * self.chance_loss
+    def at_chance(self, net):
+        """The loss the fit has not brought below the chance level, if any: the
+        training loss, else the monitored validation loss (``early_stopping``).
+
+        A validation loss at chance ends the fit all the same (the training loss left
+        it: more epochs learn the training samples, not what carries over), but the
+        fit did not learn.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+
+        Returns
+        -------
+        tuple of (str, float) or None
+            The history key and its best value; None when every loss left the chance
+            level (always without a chance loss).
+        """
+        for key in dict.fromkeys(("train_loss", self.monitor)):
+            best = _best(net.history, key)
+            if not self._below_chance(best):
+                return key, best
+        return None
+
+    def _below_chance(self, best_loss):
+        return not self.chance_loss or best_loss < CHANCE_SHARE * self.chance_loss
 
     def on_train_begin(self, net, **kwargs):
         """Reset the rule, then replay the epochs the history already holds."""
@@ -143,10 +179,9 @@ class ConvergenceStopping(EarlyStopping):
             self.best_model_weights_ = torch.load(self.best_weights, weights_only=True)
 
     def on_epoch_end(self, net, **kwargs):
-        """skorch's rule, which cannot stop the fit before it left the chance level; a
-        new best epoch's weights are also written to ``best_weights`` (a checkpointed
-        fit), before the fit may stop."""
-        best = self.best_epoch_
+        """skorch's rule, which cannot stop the fit before it left the chance level (a
+        checkpointed fit writes a new best epoch's weights to ``best_weights`` with the
+        epoch's state, :mod:`~sklstm.training.checkpointing`)."""
         if not self.left_chance(net):
             # skorch's rule adds one miss (or resets to 0 on an improvement): from -1
             # it cannot reach the patience, so a fit at chance is never stopped here
@@ -158,11 +193,7 @@ class ConvergenceStopping(EarlyStopping):
                 for group in groups:  # a smaller step instead of the stop
                     group["lr"] *= ADAPTIVE_FACTOR
                 self.misses_ = -1  # skorch's rule counts this epoch: the count restarts
-        try:
-            super().on_epoch_end(net, **kwargs)
-        finally:
-            if self.load_best and self.best_weights is not None and self.best_epoch_ != best:
-                torch.save(self.best_model_weights_, self.best_weights)
+        super().on_epoch_end(net, **kwargs)
 
 
 def stopping_callback(tol, n_iter_no_change, early_stopping, best_weights=None,
@@ -215,8 +246,25 @@ def stopping_callback(tol, n_iter_no_change, early_stopping, best_weights=None,
     )
 
 
+def stopped_by_rule(net):
+    """Whether the stopping rule ended ``net``'s fit (however much it learned).
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        The fitted net.
+
+    Returns
+    -------
+    bool
+    """
+    stopper = dict(net.callbacks_).get(STOPPER)
+    return stopper is not None and stopper.misses_ >= stopper.patience
+
+
 def check_convergence(name, net, max_epochs, lr):
-    """Whether the stopping rule ended ``net``'s fit; warn if ``max_epochs`` did instead.
+    """Whether the stopping rule ended ``net``'s fit having learned; warn if it did not,
+    or if ``max_epochs`` ended it.
 
     Parameters
     ----------
@@ -232,28 +280,25 @@ def check_convergence(name, net, max_epochs, lr):
     Returns
     -------
     bool
-        True when the rule stopped the fit; False when it was off or the fit ran
-        all ``max_epochs`` (which, with the rule on, warns: that it did not learn,
-        when the training loss never left the chance level).
+        True when the rule stopped the fit and its losses had left the chance level;
+        False when the rule was off, the fit ran all ``max_epochs`` (which, with the
+        rule on, warns), or a loss never left the chance level (which warns that the
+        fit did not learn: with ``early_stopping`` the rule may stop a fit whose
+        validation loss stayed there).
     """
     stopper = dict(net.callbacks_).get(STOPPER)
     if stopper is None:
         return False
-    if stopper.misses_ >= stopper.patience:
-        return True
-    if len(net.history) < max_epochs:
+    stopped = stopped_by_rule(net)
+    if not stopped and len(net.history) < max_epochs:
         return False  # interrupted: the estimator says so
-    if not stopper.left_chance(net):
-        best = min(row["train_loss"] for row in net.history if "train_loss" in row)
-        warnings.warn(
-            f"{name} did not learn: after max_epochs={max_epochs} its best training loss "
-            f"{best:.4g} is still at the chance level {stopper.chance_loss:.4g} (the loss "
-            "of predicting the targets' distribution). Raise max_epochs (the loss may "
-            f"still leave its starting plateau), raise lr (now {lr:g}), scale X "
-            "(sklstm.preprocessing.SequenceScaler), or shorten long sequences with "
-            "downsample or seq_len; if X carries no signal about y, no setting will.",
-            ConvergenceWarning, stacklevel=3)
+    at_chance = stopper.at_chance(net)
+    if at_chance is not None:
+        _warn_did_not_learn(name, stopper, at_chance, len(net.history) if stopped else None,
+                            max_epochs, lr)
         return False
+    if stopped:
+        return True
     rate = max(group["lr"] for group in net.optimizer_.param_groups)
     lowered = (f" or the adaptive learning rate, lowered to {rate:.3g} at its plateaus, "
                f"was still above {ADAPTIVE_MIN_LR:g} (lr_schedule='constant' stops at the "
@@ -268,3 +313,28 @@ def check_convergence(name, net, max_epochs, lr):
         stacklevel=3,
     )
     return False
+
+
+def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr):
+    """The ConvergenceWarning of a fit whose loss ``at_chance`` (key, best) stayed at
+    the chance level; ``stopped_after``: the epochs after which the rule stopped it
+    (None: ``max_epochs`` ended it)."""
+    key, best = at_chance
+    chance = (f"still at the chance level {stopper.chance_loss:.4g} (the loss of "
+              "predicting the targets' distribution)")
+    if key == "train_loss":
+        advice = ("Raise max_epochs (the loss may still leave its starting plateau), raise "
+                  f"lr (now {lr:g}), scale X (sklstm.preprocessing.SequenceScaler), or "
+                  "shorten long sequences with downsample or seq_len")
+        what = f"after max_epochs={max_epochs} its best training loss {best:.4g} is {chance}"
+    else:
+        ended = (f"when early_stopping ended the fit after {stopped_after} epochs"
+                 if stopped_after is not None else f"after max_epochs={max_epochs}")
+        what = (f"its best validation loss {best:.4g} is {chance} {ended}, although the "
+                "training loss left it: what it learned of the training samples does not "
+                "carry over to the held-out ones")
+        advice = ("Give it more training samples, regularize it (dropout, weight_decay), or "
+                  "scale X (sklstm.preprocessing.SequenceScaler)")
+    warnings.warn(
+        f"{name} did not learn: {what}. {advice}; if X carries no signal about y, no "
+        "setting will.", ConvergenceWarning, stacklevel=4)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from skorch.callbacks import Callback
 
 from ..exceptions import DivergenceError
 
-__all__ = ["BLOW_UP", "NAME", "DivergenceGuard"]
+__all__ = ["BLOW_UP", "NAME", "DivergenceGuard", "check_targets_in_range"]
 
 #: Name of the guard in a net's callbacks.
 NAME = "divergence"
@@ -55,25 +56,64 @@ class DivergenceGuard(Callback):
     def on_epoch_end(self, net, **kwargs):
         """Check the epoch's batch losses (training, then validation) and its mean."""
         epoch = len(net.history)
-        for prefix in ("train", "valid"):
-            for batch, row in enumerate(net.history[-1]["batches"]):
-                loss = row.get(prefix + "_loss")
-                if loss is not None and not math.isfinite(loss):
+        # the rate the epoch trained with (a schedule, warm-up or the adaptive rate may
+        # have moved it from lr_; the callbacks that do step it after this check)
+        rate = max(group["lr"] for group in net.optimizer_.param_groups)
+        for prefix, phase in (("train", "training"), ("valid", "validation")):
+            # (a phase's batches are counted on their own: the validation batches follow
+            # the training batches in the epoch's rows)
+            losses = [row[prefix + "_loss"] for row in net.history[-1]["batches"]
+                      if prefix + "_loss" in row]
+            for batch, loss in enumerate(losses, 1):
+                if not math.isfinite(loss):
                     raise DivergenceError(self._message(
-                        f"the {'training' if prefix == 'train' else 'validation'} loss "
-                        f"became {loss} in epoch {epoch}, batch {batch + 1}"))
+                        f"the {phase} loss became {loss} in epoch {epoch}, batch {batch}",
+                        rate))
         loss = net.history[-1].get("train_loss")
         if self.trivial_loss and loss is not None and loss > BLOW_UP * self.trivial_loss:
             raise DivergenceError(self._message(
                 f"the training loss rose to {loss:.3g} in epoch {epoch}, over "
                 f"{BLOW_UP:g} times the {self.trivial_loss:.3g} of a model that only knows "
-                "the targets' distribution"))
+                "the targets' distribution", rate))
 
-    def _message(self, what):
+    def _message(self, what, rate):
+        used = ""
+        if self.lr is not None:
+            used = f" (lr_={self.lr:g}" + (
+                "" if math.isclose(rate, self.lr, rel_tol=1e-6)
+                else f"; the epoch trained at {rate:g}") + ")"
         return (
-            f"{self.estimator_name} diverged: {what}"
-            + (f" (lr_={self.lr:g})" if self.lr is not None else "") + ". The learning "
+            f"{self.estimator_name} diverged: {what}{used}. The learning "
             "rate is likely too high for this data, or the input is too large: lower lr, "
             "scale X (sklstm.preprocessing.SequenceScaler), or clip the gradient "
             "(gradient_clip=1.0). The estimator is left unfitted."
         )
+
+
+def check_targets_in_range(name, y_train):
+    """Raise a clear ValueError where the targets the loss sees are so large that their
+    squared errors overflow float32, in which the network computes its loss.
+
+    Every training loss would then be infinite from the first batch on, which the
+    guard would report as divergence and blame on the learning rate or on ``X``.
+
+    Parameters
+    ----------
+    name : str
+        The estimator's class name, for the message.
+    y_train : ndarray
+        The targets as the loss takes them (class indices are never too large).
+
+    Examples
+    --------
+    >>> check_targets_in_range("LSTMRegressor", np.array([1.0, 2.0]))
+    """
+    if y_train.dtype.kind != "f" or not y_train.size:
+        return
+    largest = float(np.abs(y_train).max())
+    if largest > math.sqrt(float(np.finfo(np.float32).max)):
+        raise ValueError(
+            f"{name}: y has values up to {largest:.3g}, whose squared errors overflow "
+            "float32 (beyond 3.4e38), in which the network computes its loss: every "
+            "training loss would be infinite. Rescale y (scale_target=True, the default, "
+            "standardizes it).")

@@ -20,7 +20,8 @@ from ..resources.host_malloc import step_buffers_on_heap
 from ..resources.memory_budget import MemoryBudget
 from .auto_batch import choose_batch, warm_up
 from .checkpointing import FitCheckpoint
-from .convergence import check_convergence
+from .convergence import check_convergence, stopped_by_rule
+from .divergence import check_targets_in_range
 from .interrupts import SNAPSHOT, CtrlCGuard, finish_interrupted
 from .randomness import FitRandomness
 from .setup import build_net
@@ -51,15 +52,19 @@ def train(plan, seqs, y_train, on_net=None):
 
     Raises
     ------
+    ValueError
+        Targets so large that every loss would overflow float32.
     KeyboardInterrupt
         Ctrl-C before the first epoch was complete (nothing to keep).
     """
+    check_targets_in_range(plan.name, y_train)  # before any work
     checkpoint = None if plan.checkpoint is None else FitCheckpoint(
-        plan.checkpoint, plan.params, seqs, y_train, plan.param_defaults)
+        plan.checkpoint, plan.params, seqs, y_train, plan.param_defaults, plan.name)
     done = 0 if checkpoint is None else checkpoint.epochs_done()
-    # a checkpointed fit that converged, or has all max_epochs, is only loaded
+    # a checkpointed fit that a rule ended (it converged; early_stopping at chance; a
+    # callback's stop), or that has all max_epochs, is only loaded
     ended = checkpoint.finished() if done else None
-    loaded_only = bool(done) and (done >= plan.max_epochs or bool(ended and ended["converged"]))
+    loaded_only = bool(done) and (done >= plan.max_epochs or bool(ended and ended["stopped"]))
     if fits_run_concurrently() and (plan.memory_limit is not None or plan.batch_size == "auto"):
         warnings.warn(
             f"{plan.name}: beside other fits (concurrent_fits), max_memory and "
@@ -73,14 +78,15 @@ def train(plan, seqs, y_train, on_net=None):
             fit_stream(plan.device):
         with limit_threads(plan.n_threads):  # torch's one-time costs, not the fit's
             warm_up(plan, seqs, y_train)
-        plan, net, memory, fit_time, search, pressed = _train(
+        plan, net, memory, fit_time, search, ctrl_c = _train(
             plan, on_net, checkpoint, done, loaded_only, seqs, y_train)
     if loaded_only:
-        converged, interrupted = bool(ended and ended["converged"]), False
+        converged, stopped = (bool(ended and ended[key]) for key in ("converged", "stopped"))
+        interrupted = False
     else:
-        converged, interrupted = _end_of_training(plan, net, pressed)
+        converged, interrupted, stopped = _end_of_training(plan, net, ctrl_c)
     if checkpoint is not None and not interrupted:
-        checkpoint.finish(converged)
+        checkpoint.finish(converged, stopped)
     net.memory_budget = None  # the fit's, measured from its start
     # what the fit ended with: out-of-memory recoveries shrink the micro-batch,
     # a BatchSizeSchedule grows the effective batch; a step holds at most every
@@ -98,9 +104,9 @@ def train(plan, seqs, y_train, on_net=None):
 
 
 def _train(plan, on_net, checkpoint, done, loaded_only, seqs, y_train):
-    """The fit itself: ``(plan, net, memory, fit_time, search, pressed)``, the plan with
-    its batch resolved, ``pressed`` whether Ctrl-C was pressed during it; see
-    :func:`train`."""
+    """The fit itself: ``(plan, net, memory, fit_time, search, ctrl_c)``, the plan with
+    its batch resolved, ``ctrl_c`` the fit's :class:`CtrlCGuard` (whether Ctrl-C was
+    pressed during it, whether every press was noted); see :func:`train`."""
     # on CUDA, max_memory also caps torch's allocator for the fit: a step that would go
     # over fails at its allocation (and is shrunk) instead of taking the memory first;
     # not beside other fits of the process (the cap is process-wide)
@@ -135,19 +141,28 @@ def _train(plan, on_net, checkpoint, done, loaded_only, seqs, y_train):
         fit_time = time.perf_counter() - start
     net.randomness = None  # the fit's: a later partial_fit draws as a fit alone does
     net.ctrl_c = None  # (the fit's guard, whose block has ended)
-    return plan, net, memory, fit_time, search, ctrl_c.pressed
+    return plan, net, memory, fit_time, search, ctrl_c
 
 
-def _end_of_training(plan, net, pressed):
-    """``(converged, interrupted)``; an interrupted fit goes back to its last epoch."""
-    converged = check_convergence(plan.name, net, plan.max_epochs, plan.lr)
+def _end_of_training(plan, net, ctrl_c):
+    """``(converged, interrupted, stopped)``: ``stopped`` whether a rule ended the fit
+    before ``max_epochs`` (sklstm's, or a callback's such as skorch's ``EarlyStopping``);
+    an interrupted fit is back at its last complete epoch
+    (:class:`~sklstm.training.interrupts.EpochSnapshot` put it there)."""
     # skorch ends a fit quietly on KeyboardInterrupt: neither converged nor done. A
     # press in the last epoch's end (a callback after the snapshot's) leaves every
-    # epoch complete: only the guard saw it, and a search must hear of it
+    # epoch complete: only the guard saw it, and a search must hear of it. The rule
+    # judges only a fit that ran to its end (nothing to say of one cut short: a press
+    # in the last epoch is no "max_epochs reached", one in the first leaves no loss).
+    # (noted: a press the guard delivered again is no longer pending, but was pressed)
     snapshot = dict(net.callbacks_)[SNAPSHOT]
-    interrupted = (pressed or snapshot.in_epoch_
-                   or (not converged and len(net.history) < plan.max_epochs))
-    converged = converged and not interrupted
-    if interrupted and not finish_interrupted(plan.name, net, snapshot):
+    cut = ctrl_c.noted or snapshot.in_epoch_
+    converged = not cut and check_convergence(plan.name, net, plan.max_epochs, plan.lr)
+    early = not cut and len(net.history) < plan.max_epochs and not stopped_by_rule(net)
+    # every epoch complete and no press, where every press is noted: a callback ended
+    # the fit with its KeyboardInterrupt, as skorch's EarlyStopping does; no Ctrl-C
+    by_callback = early and ctrl_c.watching
+    interrupted = cut or (early and not by_callback)
+    if interrupted and not finish_interrupted(plan.name, snapshot, plan.max_epochs):
         raise KeyboardInterrupt  # no epoch was complete: nothing to keep
-    return converged, interrupted
+    return converged, interrupted, by_callback or stopped_by_rule(net)

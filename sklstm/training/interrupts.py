@@ -2,8 +2,10 @@
 
 skorch stops a fit on ``KeyboardInterrupt`` and returns, keeping whatever state the
 net was in, possibly in the middle of an epoch. :class:`EpochSnapshot` keeps a copy of
-the module's weights at the end of every epoch, so the estimator can go back to the
-last complete one; :func:`finish_interrupted` does that and says so.
+the module's weights at the end of every epoch and goes back to the last complete one
+when the training ends, before the other callbacks' ``on_train_end`` (``early_stopping``
+then restores its best epoch from there, as a fit of that many epochs does);
+:func:`finish_interrupted` says so.
 
 :class:`CtrlCGuard` makes sure a Ctrl-C reaches skorch at all. Why it is written here:
 CPython can lose the ``KeyboardInterrupt`` that its SIGINT handler raises when the
@@ -67,6 +69,14 @@ class CtrlCGuard:
     ----------
     pressed : bool
         Whether Ctrl-C was pressed in the block and not yet delivered by :meth:`check`.
+    noted : bool
+        Whether Ctrl-C was pressed in the block at all (delivered or not).
+    watching : bool
+        Whether the guard's handler was in force for the block, so that every press
+        in it was noted: a ``KeyboardInterrupt`` no press caused was then raised by
+        code (skorch's ``EarlyStopping`` ends a fit with one). False where the handler
+        was left alone (another thread, a handler of the user's): a press cannot be
+        told from such code there.
 
     Examples
     --------
@@ -77,14 +87,16 @@ class CtrlCGuard:
     """
 
     def __init__(self):
-        self.pressed = False
+        self.pressed = self.noted = False
+        self.watching = False
         self._previous = None
 
     def __enter__(self):
         handler = signal.getsignal(signal.SIGINT)
-        if (threading.current_thread() is threading.main_thread()
-                and (handler is signal.default_int_handler
-                     or isinstance(getattr(handler, "__self__", None), CtrlCGuard))):
+        self.watching = (threading.current_thread() is threading.main_thread()
+                         and (handler is signal.default_int_handler
+                              or isinstance(getattr(handler, "__self__", None), CtrlCGuard)))
+        if self.watching:
             self._previous = signal.signal(signal.SIGINT, self._handle)
             _IN_FORCE.append(self)
         return self
@@ -100,7 +112,7 @@ class CtrlCGuard:
 
     def _handle(self, signum, frame):
         for guard in _IN_FORCE:  # (this one and those it runs inside)
-            guard.pressed = True
+            guard.pressed = guard.noted = True
         raise KeyboardInterrupt
 
     def check(self, replaced=None):
@@ -138,7 +150,8 @@ class EpochSnapshot(Callback):
     Attributes
     ----------
     in_epoch_ : bool
-        Whether an epoch began and has not ended (an interrupt came during it).
+        Whether an epoch began and has not ended (an interrupt came during it: the
+        net went back to the last complete epoch when the training ended).
     complete_ : int
         Epochs completed.
     state_ : dict or None
@@ -165,9 +178,12 @@ class EpochSnapshot(Callback):
             self.state_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
 
     def on_epoch_begin(self, net, **kwargs):
-        """Mark an epoch as running (after a Ctrl-C lost since the last batch: stop)."""
-        self._check_ctrl_c()
+        """Mark an epoch as running (after a Ctrl-C lost since the last batch: stop).
+
+        Marked first: skorch has opened the epoch's history row, which the end of the
+        training removes again."""
         self.in_epoch_ = True
+        self._check_ctrl_c()
 
     def on_batch_end(self, net, **kwargs):
         """Stop here if a Ctrl-C was lost on its way."""
@@ -183,18 +199,29 @@ class EpochSnapshot(Callback):
         self.complete_ = len(net.history)
         self.state_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
 
+    def on_train_end(self, net, **kwargs):
+        """After an interrupt during an epoch, go back to the last complete one: its
+        weights, and the history cut to it (the snapshot is the first of sklstm's
+        callbacks, so the others end the training from there)."""
+        if self.in_epoch_ and self.state_ is not None:
+            with torch.no_grad():
+                net.module_.load_state_dict(self.state_)
+            del net.history[self.complete_:]
 
-def finish_interrupted(name, net, snapshot):
-    """Put ``net`` back to its last complete epoch after an interrupt, and warn.
+
+def finish_interrupted(name, snapshot, max_epochs):
+    """Warn that a fit was interrupted (the snapshot put its net back to the last
+    complete epoch when the training ended).
 
     Parameters
     ----------
     name : str
         The estimator's class name, for the warning.
-    net : skorch.NeuralNet
-        The net whose fit was interrupted.
     snapshot : EpochSnapshot
         The net's snapshot callback.
+    max_epochs : int
+        The fit's epoch cap (a net resumed from a checkpoint has only the epochs left
+        as its own ``max_epochs``).
 
     Returns
     -------
@@ -204,13 +231,9 @@ def finish_interrupted(name, net, snapshot):
     """
     if snapshot.complete_ == 0:
         return False
-    if snapshot.in_epoch_:  # the weights are half an epoch further: go back
-        with torch.no_grad():
-            net.module_.load_state_dict(snapshot.state_)
-        del net.history[snapshot.complete_:]
     warnings.warn(
         f"{name}.fit was interrupted: the estimator keeps the model "
-        f"after epoch {snapshot.complete_} of at most {net.max_epochs} (n_epochs_, "
+        f"after epoch {snapshot.complete_} of at most {max_epochs} (n_epochs_, "
         "history_); fit again to train it to the end.",
         FitInterruptedWarning,
         stacklevel=3,

@@ -70,9 +70,12 @@ def build_callbacks(plan, checkpoint=None, ctrl_c=None):
         callbacks.append((GRADIENT_CLIP, GradientNormClipping(plan.gradient_clip)))
     if plan.warmup_epochs:
         callbacks.append((WARMUP, warmup_scheduler(plan.warmup_epochs)))
-    if checkpoint is not None:  # after the divergence check, before the stopper: the
-        # stopper ends a converged fit by raising at its last epoch's end
-        callbacks += checkpoint.callbacks()
+    # the state is written after the divergence check (a diverged epoch never is) and
+    # after every other callback's epoch end, which belongs to the epoch; an epoch whose
+    # end the stopper cut short (it raises at a converged fit's last epoch) is written
+    # when the training ends, before the stopper puts the best epoch's weights in
+    stopped, every_epoch = ([], []) if checkpoint is None else checkpoint.callbacks()
+    callbacks += stopped
     stopper = stopping_callback(
         plan.tol, plan.n_iter_no_change, plan.early_stopping,
         best_weights=None if checkpoint is None else checkpoint.best_weights,
@@ -84,7 +87,7 @@ def build_callbacks(plan, checkpoint=None, ctrl_c=None):
     for i, cb in enumerate(plan.callbacks):
         named = cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)
         callbacks.append((named[0], copy.deepcopy(named[1])))
-    return callbacks
+    return callbacks + every_epoch
 
 
 def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None, randomness=None):

@@ -76,3 +76,19 @@ class CtrlCAtEpochEnd(Callback):
     def on_epoch_end(self, net, **kwargs):
         if len(net.history) == self.epoch:
             signal.raise_signal(signal.SIGINT)
+
+
+class SwallowedCtrlCAtEpochEnd(Callback):
+    """Sends the process a real SIGINT at the end of epoch ``epoch`` and swallows the
+    KeyboardInterrupt (as :class:`SwallowedCtrlCAt`): the press lost in skorch's epoch
+    log, which sklstm delivers again as the next epoch begins."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except KeyboardInterrupt:
+                pass

@@ -11,6 +11,9 @@ import threading
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+from skorch.callbacks import Callback, LRScheduler
+from torch.optim.lr_scheduler import CosineAnnealingLR, OneCycleLR, ReduceLROnPlateau, StepLR
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.resources.concurrency import fits_in_threads
@@ -50,6 +53,18 @@ CASES = {
 }
 
 
+def test_a_resumed_fit_interrupted_again_names_the_fits_max_epochs(tmp_path):
+    # the net of a resumed fit trains the epochs left: "of at most 8" after 2 of 10
+    params = {**COMMON, "device": "cpu", "batch_size": 16}
+    with pytest.warns(UserWarning, match="after epoch 2 of at most 10"):
+        LSTMClassifier(**params, checkpoint=tmp_path,
+                       callbacks=[InterruptAt(at_batch=10)]).fit(X, Y)
+    with pytest.warns(UserWarning, match="after epoch 4 of at most 10 "):
+        again = LSTMClassifier(**params, checkpoint=tmp_path,
+                               callbacks=[InterruptAt(at_batch=10)]).fit(X, Y)
+    assert again.interrupted_ and again.n_epochs_ == 4
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_resumed_fit_equals_an_uninterrupted_one(case, tmp_path):
     Estimator, params, X_, y_, method = CASES[case]
@@ -68,6 +83,61 @@ def test_a_resumed_fit_equals_an_uninterrupted_one(case, tmp_path):
     assert rate == whole.net_.optimizer_.param_groups[0]["lr"]
     if case == "classifier_adaptive_rate":  # the case tests what it means to
         assert rate < 1e-6 and resumed.converged_
+
+
+class RecordLR(Callback):
+    """Records the learning rate an epoch trains with, and the one its end leaves (what
+    a callback records at an epoch's end belongs to that epoch's state)."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        net.history.record("lr_used", net.optimizer_.param_groups[0]["lr"])
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("lr_after", net.optimizer_.param_groups[0]["lr"])
+
+
+#: torch's schedulers differ in what skorch's remade scheduler does to the rate on resume
+SCHEDULES = {
+    "step_after_warmup": ({"warmup_epochs": 2}, LRScheduler(StepLR, step_size=1, gamma=0.5)),
+    "cosine": ({}, LRScheduler(CosineAnnealingLR, T_max=6)),
+    "plateau": ({}, LRScheduler(ReduceLROnPlateau, monitor="train_loss", patience=0,
+                                threshold=0.3, factor=0.5)),
+    "one_cycle_every_batch": ({}, LRScheduler(OneCycleLR, max_lr=0.01, total_steps=30,
+                                              step_every="batch")),
+}
+
+
+@pytest.mark.parametrize("case", list(SCHEDULES))
+def test_a_resumed_fit_keeps_the_lr_schedule_and_what_callbacks_recorded(case, tmp_path):
+    extra, schedule = SCHEDULES[case]
+    params = {**COMMON, "device": "cpu", "batch_size": 16, "max_epochs": 6, **extra}
+    whole = LSTMClassifier(**params, callbacks=[schedule, RecordLR()]).fit(X, Y)
+    assert len(set(whole.history_[:, "lr_used"])) > 2  # the case tests what it means to
+    # 4 batches an epoch: batch 10 is in epoch 3
+    with pytest.warns(UserWarning, match="interrupted"):
+        LSTMClassifier(**params, checkpoint=tmp_path,
+                       callbacks=[schedule, RecordLR(), InterruptAt(at_batch=10)]).fit(X, Y)
+    resumed = LSTMClassifier(**params, checkpoint=tmp_path,
+                             callbacks=[schedule, RecordLR()]).fit(X, Y)
+    for key in ("lr_used", "lr_after", "train_loss"):
+        assert resumed.history_[:, key] == whole.history_[:, key], key
+    assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
+
+
+def test_a_resumed_fit_keeps_a_fall_of_the_adaptive_rate_at_its_last_written_epoch(tmp_path):
+    # the stopper lowers the rate at an epoch's end: the state written must hold it
+    params = {**COMMON, "device": "cpu", "batch_size": 16, "tol": 0.05, "n_iter_no_change": 2,
+              "max_epochs": 60}
+    whole = LSTMClassifier(**params, callbacks=[RecordLR()]).fit(X, Y)
+    used = whole.history_[:, "lr_used"]
+    fell_after = next(epoch for epoch in range(1, len(used)) if used[epoch] < used[epoch - 1])
+    with pytest.warns(UserWarning, match=f"after epoch {fell_after} "):
+        LSTMClassifier(**params, checkpoint=tmp_path, callbacks=[
+            InterruptAt(at_batch=4 * fell_after + 1)]).fit(X, Y)
+    resumed = LSTMClassifier(**params, checkpoint=tmp_path, callbacks=[RecordLR()]).fit(X, Y)
+    assert resumed.history_[fell_after:, "lr_used"] == used[fell_after:]
+    assert resumed.n_epochs_ == whole.n_epochs_ and resumed.converged_ == whole.converged_
+    assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
 
 
 def test_a_checkpoint_from_before_lr_schedule_resumes_with_the_constant_rate(tmp_path):
@@ -114,14 +184,48 @@ def test_a_converged_fit_is_loaded_with_its_last_epoch(stop, tmp_path):
     assert_array_equal(again.predict_proba(X), first.predict_proba(X))
 
 
-@pytest.mark.parametrize("change", [{"lr": 0.05}, {"data": True}])
-def test_a_checkpoint_of_another_fit_is_refused(change, tmp_path):
+def test_a_fit_that_stopped_at_chance_is_loaded_not_trained_further(tmp_path):
+    # early_stopping ends a fit whose validation loss stays at chance: not converged,
+    # but ended by the rule, so a later fit of the directory trains no further
+    y = np.random.default_rng(1).integers(0, 2, len(X))  # labels X says nothing about
+    params = {**COMMON, "device": "cpu", "batch_size": 16, "dropout": 0.0, "lr": 0.05,
+              "early_stopping": True, "tol": 1e-3, "n_iter_no_change": 2, "max_epochs": 30,
+              "lr_schedule": "constant"}
+    with pytest.warns(ConvergenceWarning, match="did not learn"):
+        first = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, y)
+    assert not first.converged_ and not first.interrupted_ and first.n_epochs_ < 30
+    again = LSTMClassifier(**{**params, "max_epochs": 40}, checkpoint=tmp_path).fit(X, y)
+    assert again.n_epochs_ == first.n_epochs_ and not again.converged_
+    assert_array_equal(again.predict_proba(X), first.predict_proba(X))
+
+
+def test_a_directory_of_files_no_fit_wrote_is_refused_before_training(tmp_path):
+    (tmp_path / "history.json").write_text("[]")  # a skorch Checkpoint's, say
+    est = LSTMClassifier(**COMMON, checkpoint=tmp_path)
+    with pytest.raises(ValueError, match=r"holds history\.json but no sklstm_fit\.json: "
+                                         r"files that no sklstm fit wrote"):
+        est.fit(X, Y)
+    assert (tmp_path / "history.json").read_text() == "[]" and not hasattr(est, "net_")
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    ({"lr": 0.05}, "lr=0.001 there, 0.05 here"),
+    ({"accumulation_steps": np.int64(2)}, "accumulation_steps=1 there, 2 here"),
+    ({"data": True}, "other data")])
+def test_a_checkpoint_of_another_fit_is_refused(change, named, tmp_path):
     LSTMClassifier(**COMMON, checkpoint=tmp_path).fit(X, Y)
     est = LSTMClassifier(**{**COMMON, **{k: v for k, v in change.items() if k != "data"}},
                          checkpoint=tmp_path)
-    with pytest.raises(ValueError, match="holds the state of another fit"):
+    with pytest.raises(ValueError, match=rf"holds the state of another fit \({named}\)"):
         est.fit(X[::-1] if "data" in change else X, Y[::-1] if "data" in change else Y)
     assert not hasattr(est, "net_")
+
+
+def test_a_checkpoint_of_another_estimator_is_refused_naming_it(tmp_path):
+    LSTMClassifier(**{**COMMON, "max_epochs": 2}, checkpoint=tmp_path).fit(X, Y)
+    with pytest.raises(ValueError, match=r"another fit \(written by LSTMClassifier, not "
+                                         r"LSTMRegressor; "):
+        LSTMRegressor(**{**COMMON, "max_epochs": 2}, checkpoint=tmp_path).fit(X, Y * 1.0)
 
 
 @pytest.mark.parametrize("below", [False, True], ids=["a file", "below a file"])
@@ -142,17 +246,31 @@ def test_a_checkpoint_path_of_a_file_is_refused_before_training(below, tmp_path,
     assert not hasattr(est, "net_") and file.read_text() == "mine"
 
 
+def test_an_empty_checkpoint_path_is_refused_before_training(tmp_path, monkeypatch):
+    # os.makedirs("") raised a bare FileNotFoundError, after the warm-up step
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sklstm.estimators._base.train", lambda *args, **kwargs: pytest.fail(
+        "the fit reached training"))
+    est = LSTMClassifier(**COMMON, checkpoint="")
+    with pytest.raises(ValueError, match="checkpoint='' names no directory; give checkpoint "
+                                         "a directory path"):
+        est.fit(X, Y)
+    assert not hasattr(est, "net_") and not os.listdir(tmp_path)
+
+
 class _Exploit:
     def __reduce__(self):
         return (open, (os.path.join(os.environ["EXPLOIT_DIR"], "pwned"), "w"))
 
 
-def test_a_tampered_checkpoint_is_refused_and_runs_no_code(tmp_path, monkeypatch):
+@pytest.mark.parametrize("file", ["params.pt", "lr_schedulers.pt"])
+def test_a_tampered_checkpoint_is_refused_and_runs_no_code(file, tmp_path, monkeypatch):
     cut = LSTMClassifier(**COMMON, checkpoint=tmp_path, callbacks=[InterruptAt(at_batch=9)])
     with pytest.warns(UserWarning):
         cut.fit(X, Y)
     monkeypatch.setenv("EXPLOIT_DIR", str(tmp_path))
-    (tmp_path / "params.pt").write_bytes(pickle.dumps(_Exploit()))
+    assert (tmp_path / file).exists()
+    (tmp_path / file).write_bytes(pickle.dumps(_Exploit()))
     with pytest.raises(ValueError, match="cannot be loaded"):
         LSTMClassifier(**COMMON, checkpoint=tmp_path).fit(X, Y)
     assert not (tmp_path / "pwned").exists()
@@ -164,9 +282,9 @@ CHILD = textwrap.dedent("""
     from skorch.callbacks import Callback
     from sklstm import LSTMRegressor
 
-    class Tell(Callback):
-        def on_epoch_end(self, net, **kwargs):
-            print(len(net.history), flush=True)
+    class Tell(Callback):  # the epochs complete, and written (after every epoch end)
+        def on_epoch_begin(self, net, **kwargs):
+            print(len(net.history) - 1, flush=True)
 
     rng = np.random.default_rng(1)
     X = rng.normal(size=(3000, 20, 3)).astype(np.float32)

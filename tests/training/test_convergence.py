@@ -109,6 +109,19 @@ def _run(stopper, losses, lr=0.05):
     return False, len(losses), net.optimizer_.param_groups[0]["lr"]
 
 
+def test_early_stopping_at_chance_on_the_held_out_data_is_not_converged():
+    # the training loss leaves chance (the net learns the training labels by heart), the
+    # validation loss does not: the rule may end the fit, but it did not learn
+    y = np.random.default_rng(1).integers(0, 2, len(X))  # labels X says nothing about
+    est = LSTMClassifier(**FAST, early_stopping=True, tol=1e-3, n_iter_no_change=2,
+                         lr_schedule="constant", max_epochs=60)
+    with pytest.warns(ConvergenceWarning, match=r"did not learn: its best validation loss "
+                      r".* still at the chance level .* when early_stopping ended the fit "
+                      r"after \d+ epochs, although the training loss left it"):
+        est.fit(X, y)
+    assert not est.converged_ and not est.interrupted_ and est.n_epochs_ < 60
+
+
 def test_a_plateau_at_chance_is_not_counted_but_a_learned_one_is():
     stopper = _stopper("constant")
     chance = stopper.chance_loss

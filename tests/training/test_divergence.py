@@ -1,15 +1,19 @@
 """A diverged fit raises, says where and why, and leaves nothing fitted."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import optuna
 import pytest
 import torch
 from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
+from skorch.history import History
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import DivergenceError
 from sklstm.search import make_objective
+from sklstm.training.divergence import DivergenceGuard
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(64, 6, 2)).astype(np.float32)
@@ -44,6 +48,24 @@ def test_nan_losses_name_the_batch():
         est.fit(X, 1e3 * Y_REG)
 
 
+def test_a_nan_validation_loss_names_the_validation_batch_and_the_rate_in_use():
+    # the validation batches follow the training ones in the epoch's rows: the NaN was
+    # in validation batch 1, not "batch 5"; a schedule had moved the rate from lr_
+    history = History()
+    history.new_epoch()
+    for _ in range(4):
+        history.new_batch()
+        history.record_batch("train_loss", 0.5)
+    history.new_batch()
+    history.record_batch("valid_loss", float("nan"))
+    net = SimpleNamespace(history=history,
+                          optimizer_=SimpleNamespace(param_groups=[{"lr": 0.5}]))
+    guard = DivergenceGuard("LSTMRegressor", lr=0.01, trivial_loss=1.0)
+    with pytest.raises(DivergenceError, match=r"the validation loss became nan in epoch 1, "
+                       r"batch 1 \(lr_=0\.01; the epoch trained at 0\.5\)\. The learning"):
+        guard.on_epoch_end(net)
+
+
 def test_grid_search_records_the_diverged_candidate_and_picks_a_sane_one():
     search = GridSearchCV(LSTMClassifier(**COMMON), {"lr": [0.05, 1e7]}, cv=2)
     with pytest.warns(FitFailedWarning, match="DivergenceError"):
@@ -74,6 +96,22 @@ def test_input_beyond_float32_is_refused():
     with pytest.raises(ValueError, match=r"X has a value beyond float32's range .* in "
                                          r"sequence 3.*SequenceScaler"):
         LSTMRegressor(**COMMON).fit(big, Y_REG)
+
+
+def test_targets_whose_squared_errors_overflow_float32_are_refused_before_training(
+        monkeypatch):
+    # every loss would be inf from the first batch on: it was reported as divergence,
+    # blaming the learning rate and X
+    from sklstm.training import fit
+    est = LSTMRegressor(**COMMON, scale_target=False, device="cpu")
+    with monkeypatch.context() as patch:
+        patch.setattr(fit, "warm_up", lambda *args: pytest.fail("trained"))
+        with pytest.raises(ValueError, match=r"LSTMRegressor: y has values up to .*e\+20, "
+                           r"whose squared errors overflow float32 .* Rescale y "
+                           r"\(scale_target=True"):
+            est.fit(X, 1e20 * Y_REG)
+    assert not hasattr(est, "net_")
+    est.set_params(scale_target=True).fit(X, 1e20 * Y_REG)  # standardized: it trains
 
 
 @pytest.mark.parametrize(("Estimator", "y"), [(LSTMClassifier, Y_CLS), (LSTMRegressor, Y_REG)])

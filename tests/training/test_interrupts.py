@@ -3,18 +3,28 @@
 import json
 import signal
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
 import torch
-from sklearn.exceptions import NotFittedError
+from numpy.testing import assert_array_equal
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from skorch.callbacks import EarlyStopping
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import FitInterruptedWarning
 from sklstm.training.interrupts import CtrlCGuard
 
 from ..search.helpers import python
-from .faults import CtrlCAtEpochEnd, InterruptAt, RaisesAt, ReplacedCtrlCAt, SwallowedCtrlCAt
+from .faults import (
+    CtrlCAtEpochEnd,
+    InterruptAt,
+    RaisesAt,
+    ReplacedCtrlCAt,
+    SwallowedCtrlCAt,
+    SwallowedCtrlCAtEpochEnd,
+)
 
 #: A child process fits for many epochs, recording a fingerprint of the weights after
 #: every epoch; the parent sends it a real SIGINT in the middle of a later epoch.
@@ -114,6 +124,61 @@ def test_an_interrupt_later_warns_and_equals_a_shorter_fit():
         assert torch.equal(a, b)
 
 
+def test_an_interrupt_with_early_stopping_keeps_the_best_epoch_as_a_shorter_fit_does():
+    # the best validation epoch is restored from the last complete epoch, not before the
+    # fit went back to it (which kept the last epoch's weights instead)
+    rng = np.random.default_rng(1)
+    X_, y_ = rng.normal(size=(60, 6, 2)).astype(np.float32), rng.normal(size=60)
+    params = {**COMMON, "device": "cpu", "early_stopping": True, "max_epochs": 10}
+    # 4 training batches and 1 validation batch an epoch: batch 17 is in epoch 4
+    with pytest.warns(FitInterruptedWarning, match="after epoch 3 of at most 10"):
+        cut = LSTMRegressor(**params, callbacks=[InterruptAt(at_batch=17)]).fit(X_, y_)
+    three = LSTMRegressor(**{**params, "max_epochs": 3}).fit(X_, y_)
+    assert dict(three.net_.callbacks_)["convergence"].best_epoch_ < 3  # the case tested
+    assert cut.n_epochs_ == 3
+    assert_array_equal(cut.predict(X_), three.predict(X_))
+
+
+@pytest.mark.parametrize(("max_epochs", "at_batch"), [(1, 2), (3, 10)])
+def test_an_interrupt_in_the_last_epoch_is_no_end_of_max_epochs(max_epochs, at_batch):
+    # the rule does not judge a fit cut short: no "did not learn" from a history whose
+    # only epoch has no loss yet (it failed with min() of nothing), no "max_epochs was
+    # reached" for a fit that did not reach it
+    est = LSTMClassifier(**{**COMMON, "device": "cpu", "tol": 1e-4, "max_epochs": max_epochs},
+                         callbacks=[InterruptAt(at_batch=at_batch)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if max_epochs == 1:  # nothing complete to keep
+            with pytest.raises(KeyboardInterrupt):
+                est.fit(X, Y)
+        else:
+            assert est.fit(X, Y).interrupted_ and est.n_epochs_ == max_epochs - 1
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+
+
+@pytest.mark.parametrize("users_handler", [False, True])
+def test_a_callback_that_ends_the_fit_is_no_interrupt(users_handler, default_ctrl_c,
+                                                       tmp_path):
+    # skorch's EarlyStopping ends a fit with a KeyboardInterrupt at an epoch's end. It was
+    # taken for a Ctrl-C: interrupted_, a FitInterruptedWarning, and tune's objective
+    # stopped the whole search at it. Where every press is noted, none was: it is the
+    # callback's stop (under a handler of the user's a press cannot be told from it)
+    if users_handler:
+        signal.signal(signal.SIGINT, lambda *_: None)
+    stop = EarlyStopping(monitor="train_loss", patience=1, threshold=0.05,
+                         threshold_mode="abs")
+    params = {**COMMON, "device": "cpu", "max_epochs": 50, "callbacks": [stop]}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
+    assert 1 < est.n_epochs_ < 50 and not est.converged_
+    warned = [w for w in caught if issubclass(w.category, FitInterruptedWarning)]
+    assert est.interrupted_ == bool(warned) == users_handler
+    if not users_handler:  # the checkpoint of a fit that ended: loaded, not trained on
+        again = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
+        assert again.n_epochs_ == est.n_epochs_ and not again.interrupted_
+
+
 def test_a_finished_or_converged_fit_is_not_interrupted():
     assert not LSTMRegressor(**{**COMMON, "max_epochs": 3}).fit(X, X[:, -1, 0]).interrupted_
     converged = LSTMRegressor(**{**COMMON, "tol": 10.0, "n_iter_no_change": 1}).fit(
@@ -137,6 +202,16 @@ def test_a_lost_ctrl_c_still_stops_the_fit_at_the_next_batch(default_ctrl_c):
         est = LSTMClassifier(**COMMON, callbacks=[SwallowedCtrlCAt(at_batch=10)]).fit(X, Y)
     assert est.interrupted_ and est.n_epochs_ == 2 and est.n_updates_ == 8
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+
+
+def test_a_ctrl_c_lost_at_an_epochs_end_stops_the_fit_as_the_next_epoch_begins(
+        default_ctrl_c):
+    # delivered again as epoch 4 began, after skorch opened its history row: that row
+    # stayed (n_epochs_ 4, not 3) and the fit was taken for one a callback ended
+    with pytest.warns(FitInterruptedWarning, match="after epoch 3 of at most 20"):
+        est = LSTMClassifier(**COMMON, callbacks=[SwallowedCtrlCAtEpochEnd(epoch=3)]).fit(X, Y)
+    assert est.interrupted_ and est.n_epochs_ == len(est.history_) == 3
+    assert est.n_updates_ == 12
 
 
 def test_a_ctrl_c_replaced_by_another_exception_still_interrupts_the_fit(default_ctrl_c):

@@ -12,6 +12,12 @@ optimizer, history and the random streams (the batch order is re-drawn up to tha
 epoch) pick up as they were, so the result is that of one uninterrupted fit. A fit
 that had finished is loaded and not trained again.
 
+Every epoch's state goes to a directory of its own (``epoch-000012``), and the state
+file is pointed at it only once all of it is written (``os.replace``, atomic): a process
+killed while it writes (the files are several, and skorch writes each in place) leaves
+the state of the epoch before, whole, and never files of two epochs, nor a truncated one
+(the directory written before is removed after the switch).
+
 Nothing here unpickles: the weights, the optimizer's and the schedulers' states are
 read with ``torch.load(weights_only=True)``, the rest is JSON and safetensors.
 """
@@ -22,6 +28,7 @@ import copy
 import hashlib
 import json
 import os
+import shutil
 
 import numpy as np
 import torch
@@ -47,6 +54,10 @@ _SCHEDULERS = "lr_schedulers.pt"
 _FILES = ("params.pt", "optimizer.pt", "history.json", _RNG, _BEST, _SCHEDULERS)
 #: Parameters that may differ between the interrupted fit and the one resuming it.
 _FREE = ("checkpoint", "max_epochs", "verbose", "n_threads", "device", "callbacks")
+#: The state file's entry naming the directory of the state written last (a state of an
+#: earlier sklstm has none: its files lie in the checkpoint directory itself).
+_FILES_IN = "files"
+_EPOCH_DIR = "epoch-{:06d}"
 
 
 class _Unset:
@@ -78,8 +89,16 @@ class _StateCheckpoint(Checkpoint):
     finds them: a fit whose epoch end fails after the stopper (a user's callback
     raises) keeps the state of the epoch before, and with it that epoch's best.
 
+    Each state is written to a directory of its own below ``root``, and ``commit``
+    (called with its name) makes it the state once it is whole: see the module
+    docstring. ``dirname`` is the directory of the state last written or restored.
+
     Attributes
     ----------
+    root : str
+        The checkpoint directory.
+    commit : callable
+        Called with the name of a state's directory once it is written.
     written_ : int or None
         Epochs in the history the last write held (None: nothing written by this fit).
     resumed_ : dict or None
@@ -130,23 +149,49 @@ class _StateCheckpoint(Checkpoint):
                 scheduler.load_state_dict(saved["state"])
 
     def save_model(self, net):
-        """Write the fit's state: the best weights and random states, then skorch's
-        files (the history last: a state is complete once its history is there).
+        """Write the fit's state to a directory of its own (the best weights, random
+        states and schedulers, then skorch's files), then make it the state.
 
         Parameters
         ----------
         net : skorch.NeuralNet
             The net whose epoch just ended.
         """
-        stopper = dict(net.callbacks_).get(STOPPER)
-        if (getattr(stopper, "load_best", False)
-                and stopper.best_epoch_ == net.history[-1, "epoch"]):
-            torch.save(stopper.best_model_weights_, os.path.join(self.dirname, _BEST))
-        with net.random_draws():  # (the fit's state, also beside other fits)
-            save_file(rng_state(net.device), os.path.join(self.dirname, _RNG))
-        torch.save(_scheduler_states(net), os.path.join(self.dirname, _SCHEDULERS))
-        super().save_model(net)
+        previous = self.dirname
+        self.dirname = os.path.join(self.root, _EPOCH_DIR.format(len(net.history)))
+        try:
+            if os.path.exists(self.dirname):  # a write that a killed process left
+                shutil.rmtree(self.dirname)
+            os.makedirs(self.dirname)
+            self._write_best(net, previous)
+            with net.random_draws():  # (the fit's state, also beside other fits)
+                save_file(rng_state(net.device), os.path.join(self.dirname, _RNG))
+            torch.save(_scheduler_states(net), os.path.join(self.dirname, _SCHEDULERS))
+            # skorch's files through the net's public save_params, which raises: skorch's
+            # Checkpoint.save_model logs a failed write and goes on (a full disk)
+            net.save_params(f_params=os.path.join(self.dirname, self.f_params),
+                            f_optimizer=os.path.join(self.dirname, self.f_optimizer),
+                            f_history=os.path.join(self.dirname, self.f_history))
+        except BaseException:
+            self.dirname = previous  # the state is still the one written before
+            raise
+        self.commit(os.path.basename(self.dirname))
         self.written_ = len(net.history)
+
+    def _write_best(self, net, previous):
+        """The best epoch's weights of a fit with ``early_stopping``: this epoch's, or
+        the file of the state before (linked, not copied, where the disk can)."""
+        stopper = dict(net.callbacks_).get(STOPPER)
+        if not getattr(stopper, "load_best", False):
+            return
+        target, earlier = os.path.join(self.dirname, _BEST), os.path.join(previous, _BEST)
+        if stopper.best_epoch_ == net.history[-1, "epoch"]:
+            torch.save(stopper.best_model_weights_, target)
+        elif os.path.exists(earlier):
+            try:
+                os.link(earlier, target)
+            except OSError:  # a file system without hard links
+                shutil.copy2(earlier, target)
 
 
 class _StoppedEpochCheckpoint(Callback):
@@ -271,10 +316,13 @@ class FitCheckpoint:
             **({} if estimator is None else {"estimator": estimator}),
         }
         self.defaults = {k: _plain(v) for k, v in (defaults or {}).items()}
+        self.status = {"finished": False, "converged": False, "stopped": False}
+        self.files = None  # the directory of the state, below ``directory``
         self.skorch = _StateCheckpoint(
             dirname=self.directory, monitor=None, f_params="params.pt",
             f_optimizer="optimizer.pt", f_criterion=None, f_history="history.json",
             f_pickle=None)
+        self.skorch.root, self.skorch.commit = self.directory, self._commit
 
     def _read_state(self):
         path = os.path.join(self.directory, _STATE)
@@ -296,7 +344,21 @@ class FitCheckpoint:
                 f"({shown}); give this fit another checkpoint directory, or remove that "
                 "one to start afresh."
             )
+        self.files = state.get(_FILES_IN)
+        self.skorch.dirname = os.path.join(self.directory, self.files or "")
         return state
+
+    def _commit(self, files):
+        """Make the state in the directory ``files`` the fit's (the state file is
+        replaced atomically), then remove the states written before it."""
+        self.files = files
+        self._write(**self.status)
+        for name in os.listdir(self.directory):
+            if name.startswith("epoch-") and name != files:
+                shutil.rmtree(os.path.join(self.directory, name), ignore_errors=True)
+        for name in _FILES:  # the files of an earlier sklstm's state, which lay here
+            if os.path.isfile(os.path.join(self.directory, name)):
+                os.remove(os.path.join(self.directory, name))
 
     def _check_no_foreign_files(self):
         """Raise a ValueError where a directory without a state file holds files of the
@@ -339,9 +401,10 @@ class FitCheckpoint:
             Complete epochs recorded; raises ValueError for another fit's state.
         """
         state = self._read_state()
-        if state is None or not os.path.exists(os.path.join(self.directory, "history.json")):
+        history = os.path.join(self.skorch.dirname, "history.json")
+        if state is None or not os.path.exists(history):
             return 0
-        with open(os.path.join(self.directory, "history.json"), encoding="utf-8") as f:
+        with open(history, encoding="utf-8") as f:
             return len(json.load(f))
 
     def finished(self):
@@ -365,7 +428,7 @@ class FitCheckpoint:
     def start(self):
         """Record which fit the directory belongs to (before its first epoch)."""
         os.makedirs(self.directory, exist_ok=True)
-        self._write(finished=False, converged=False, stopped=False)
+        self._write(**self.status)
 
     def finish(self, converged, stopped):
         """Mark the fit as run to its end: a later fit loads it instead of training.
@@ -378,19 +441,23 @@ class FitCheckpoint:
             Whether the stopping rule ended it (a later fit with a larger
             ``max_epochs`` trains no further).
         """
-        self._write(finished=True, converged=bool(converged), stopped=bool(stopped))
+        self.status = {"finished": True, "converged": bool(converged),
+                       "stopped": bool(stopped)}
+        self._write(**self.status)
 
     def _write(self, **state):
         path = os.path.join(self.directory, _STATE)
+        files = {} if self.files is None else {_FILES_IN: self.files}
         with open(path + ".tmp", "w", encoding="utf-8") as f:
-            json.dump({"fingerprint": self.fingerprint, **state}, f)
+            json.dump({"fingerprint": self.fingerprint, **state, **files}, f)
         os.replace(path + ".tmp", path)  # never a half-written state file
 
     @property
     def best_weights(self):
         """File of the best epoch's weights (written with ``early_stopping``), the
-        epoch the stopper found best (an improvement by more than ``tol``)."""
-        return os.path.join(self.directory, _BEST)
+        epoch the stopper found best (an improvement by more than ``tol``), in the
+        state last written or read."""
+        return os.path.join(self.skorch.dirname, _BEST)
 
     def callbacks(self):
         """The skorch callbacks that write the state after every epoch.
@@ -420,7 +487,7 @@ class FitCheckpoint:
         net.initialize()
         try:
             net.load_params(checkpoint=self.skorch)  # torch.load(weights_only=True) inside
-            rng = os.path.join(self.directory, _RNG)
+            rng = os.path.join(self.skorch.dirname, _RNG)
             if os.path.exists(rng):
                 set_rng_state(load_file(rng), net.device)
             self.skorch.resume(net)

@@ -31,6 +31,11 @@ COMMON = dict(hidden_size=8, max_epochs=10, tol=None, dropout=0.3, random_state=
               n_threads=1)
 
 
+def _state(directory):
+    """The directory of the state a checkpoint holds: its state file names it."""
+    return directory / json.loads((directory / "sklstm_fit.json").read_text())["files"]
+
+
 CASES = {
     "classifier": (LSTMClassifier, COMMON, X, Y, "predict_proba"),
     # dropout between stacked layers: on CUDA cuDNN would draw it from a state of its own
@@ -138,6 +143,63 @@ def test_a_resumed_fit_keeps_a_fall_of_the_adaptive_rate_at_its_last_written_epo
     assert resumed.history_[fell_after:, "lr_used"] == used[fell_after:]
     assert resumed.n_epochs_ == whole.n_epochs_ and resumed.converged_ == whole.converged_
     assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
+
+
+class _FailingWrite:
+    """``torch.save`` that fails once, in the write of the epoch ``at`` (its third
+    file), as a full disk or a killed process would cut a write short."""
+
+    def __init__(self, save, at):
+        self.save, self.at, self.calls = save, at, 0
+
+    def __call__(self, obj, f, *args, **kwargs):
+        if f"epoch-{self.at:06d}" in str(f):
+            self.calls += 1
+            if self.calls == 3:
+                raise OSError(28, "No space left on device")
+        return self.save(obj, f, *args, **kwargs)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_write_cut_short_leaves_the_epoch_before_whole(early_stopping, tmp_path,
+                                                         monkeypatch):
+    # skorch writes the weights, optimizer and history in place, one after the other: a
+    # write cut short left files of two epochs (resumed from the wrong weights) or a
+    # truncated one (refused: every epoch lost). Each state has a directory of its own.
+    from sklstm.training import checkpointing
+
+    params = {**COMMON, "device": "cpu", "early_stopping": early_stopping,
+              "tol": 1e-3 if early_stopping else None}
+    whole = LSTMClassifier(**params).fit(X, Y)
+    monkeypatch.setattr(checkpointing.torch, "save", _FailingWrite(checkpointing.torch.save, 3))
+    with pytest.raises(OSError, match="No space left"):
+        LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
+    monkeypatch.undo()
+    assert _state(tmp_path).name == "epoch-000002"
+    resumed = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
+    assert resumed.n_epochs_ == whole.n_epochs_
+    assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
+    # one state is kept: the last one
+    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == [_state(tmp_path).name]
+
+
+def test_a_checkpoint_of_an_earlier_layout_resumes_and_moves_on(tmp_path):
+    # an earlier sklstm wrote its files in the checkpoint directory itself
+    params = {**COMMON, "device": "cpu", "early_stopping": True, "tol": 1e-3}
+    with pytest.warns(UserWarning, match="interrupted"):
+        LSTMClassifier(**params, checkpoint=tmp_path,
+                       callbacks=[InterruptAt(at_batch=9)]).fit(X, Y)
+    state_dir = _state(tmp_path)
+    for file in state_dir.iterdir():
+        file.rename(tmp_path / file.name)
+    state_dir.rmdir()
+    state = json.loads((tmp_path / "sklstm_fit.json").read_text())
+    del state["files"]
+    (tmp_path / "sklstm_fit.json").write_text(json.dumps(state))
+    resumed = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
+    assert_array_equal(resumed.predict_proba(X), LSTMClassifier(**params).fit(X, Y)
+                       .predict_proba(X))
+    assert not (tmp_path / "params.pt").exists() and (_state(tmp_path) / "params.pt").exists()
 
 
 def test_a_checkpoint_from_before_lr_schedule_resumes_with_the_constant_rate(tmp_path):
@@ -269,8 +331,8 @@ def test_a_tampered_checkpoint_is_refused_and_runs_no_code(file, tmp_path, monke
     with pytest.warns(UserWarning):
         cut.fit(X, Y)
     monkeypatch.setenv("EXPLOIT_DIR", str(tmp_path))
-    assert (tmp_path / file).exists()
-    (tmp_path / file).write_bytes(pickle.dumps(_Exploit()))
+    assert (_state(tmp_path) / file).exists()
+    (_state(tmp_path) / file).write_bytes(pickle.dumps(_Exploit()))
     with pytest.raises(ValueError, match="cannot be loaded"):
         LSTMClassifier(**COMMON, checkpoint=tmp_path).fit(X, Y)
     assert not (tmp_path / "pwned").exists()
@@ -303,7 +365,7 @@ def test_a_killed_process_resumes_from_its_checkpoint(tmp_path):
             child.send_signal(signal.SIGKILL)  # no Python code runs any more
             break
     child.wait(timeout=60)
-    with open(tmp_path / "history.json") as f:
+    with open(_state(tmp_path) / "history.json") as f:
         assert len(json.load(f)) >= 2
     data = np.random.default_rng(1).normal(size=(3000, 20, 3)).astype(np.float32)
     y = data[:, -3:, 0].sum(axis=1)

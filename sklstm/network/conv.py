@@ -10,18 +10,23 @@ the convolutions find it directly. :class:`ConvBranch` is that branch.
 Padding never changes a result: the convolutions are "same"-padded with zeros, and
 after every block the padded steps of a right-padded batch are set back to zero, so
 a sequence sees zeros past its end whatever the batch's length; the average pools
-over its own steps only. (Batch normalization's statistics in training mode are
-those of the batch's real and padded steps alike, as batch statistics always depend
-on the batch; in evaluation the running statistics make every prediction a function
-of its own sequence.)
+over its own steps only (summed in float32,
+:func:`~sklstm.network.pooling.mean_over_steps`). Batch normalization's statistics in
+training mode (and so its running statistics) are those of the batch's real steps
+only: counting the padding would pull them towards what the convolutions make of
+zeros, by as much as a batch is padded, so that evaluation would normalize real steps
+by statistics they were never trained with. (In evaluation the running statistics
+make every prediction a function of its own sequence.)
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ..resources.device import copy_to
+from .pooling import mean_over_steps
 
 __all__ = ["AUTO_CONV_CHANNELS", "ConvBranch", "resolve_conv_channels"]
 
@@ -116,7 +121,8 @@ class ConvBranch(nn.Module):
         x : torch.Tensor of shape (batch, n_timesteps, n_inputs)
             Right-padded (with zeros) when ``lengths`` is given.
         lengths : torch.Tensor of shape (batch,) or None, default=None
-            True lengths; None when no sequence is padded.
+            True lengths (on the CPU or ``x``'s device); None when no sequence is
+            padded.
 
         Returns
         -------
@@ -129,10 +135,54 @@ class ConvBranch(nn.Module):
             steps = torch.arange(h.shape[2], device=h.device)
             valid = (steps[None, :] < copy_to(lengths, h.device)[:, None])[:, None, :]
             h = h * valid
-        for block in self.blocks:
-            h = block(h)
+        for pad, conv, norm, relu in self.blocks:
+            h = relu(_normalize(norm, conv(pad(h)), valid))
             if valid is not None:
                 h = h * valid  # padding stays zero for the next block's kernel
-        if valid is None:
-            return h.mean(dim=2)
-        return h.sum(dim=2) / valid.sum(dim=2)
+        return mean_over_steps(h.transpose(1, 2),
+                               None if valid is None else valid.transpose(1, 2))
+
+
+def _normalize(norm, h, valid):
+    """``norm(h)`` for ``h`` of shape (batch, channels, time), a training batch's
+    statistics taken over its real steps (``valid``; None: every step) only.
+
+    A training batch with a single value per channel (one sequence of one step) has no
+    variance to normalize by, and torch refuses it: it is normalized by the running
+    statistics, which it leaves as they are.
+    """
+    if not norm.training:
+        return norm(h)  # running statistics: every step by itself
+    if valid is not None:
+        return _masked_batch_norm(norm, h, valid)
+    if h.shape[0] * h.shape[2] > 1:
+        return norm(h)
+    return F.batch_norm(h, norm.running_mean, norm.running_var, norm.weight, norm.bias,
+                        training=False, eps=norm.eps)
+
+
+def _masked_batch_norm(norm, h, valid):
+    """``norm``'s training pass over the steps where ``valid`` (batch, 1, time) is true:
+    its statistics and their running averages (as torch keeps them: the unbiased
+    variance, ``momentum`` or, where None, the cumulative average).
+
+    How many steps are real is a tensor on ``h``'s device, never read into Python (that
+    would make the host wait for the device every batch): a batch of one real step per
+    channel is told apart by ``torch.where``, and normalized by the running statistics.
+    """
+    # (statistics in float32 at least, as torch's kernels keep them)
+    x = h.to(torch.promote_types(h.dtype, torch.float32))
+    count = valid.sum(dtype=x.dtype)
+    mean = (x * valid).sum(dim=(0, 2)) / count
+    var = ((x - mean[:, None]) * valid).square().sum(dim=(0, 2)) / count
+    several = count > 1
+    mean = torch.where(several, mean, norm.running_mean)
+    var = torch.where(several, var, norm.running_var)
+    with torch.no_grad():
+        norm.num_batches_tracked.add_(several.to(norm.num_batches_tracked.dtype))
+        factor = several * (norm.momentum if norm.momentum is not None
+                            else 1.0 / norm.num_batches_tracked.clamp(min=1))
+        norm.running_mean.lerp_(mean, factor)
+        norm.running_var.lerp_(var * count / (count - 1).clamp(min=1), factor)
+    scale = norm.weight * torch.rsqrt(var + norm.eps)
+    return ((x - mean[:, None]) * scale[:, None] + norm.bias[:, None]).to(h.dtype)

@@ -17,7 +17,7 @@ from torch import nn
 
 from ..resources.device import copy_to
 
-__all__ = ["POOLINGS", "TimePooling"]
+__all__ = ["POOLINGS", "TimePooling", "mean_over_steps"]
 
 #: Readouts of :class:`TimePooling` (``"last"`` is LSTMNetwork's own).
 POOLINGS = ("mean", "max", "attention", "concat")
@@ -57,6 +57,16 @@ class TimePooling(nn.Module):
         # one learned query: the score of a step is a linear function of its output
         self.score = nn.Linear(n_channels, 1) if mode == "attention" else None
 
+    def extra_repr(self):
+        """The readout, which ``"mean"``, ``"max"`` and ``"concat"`` show nowhere else.
+
+        Returns
+        -------
+        str
+            ``mode='...'``.
+        """
+        return f"mode={self.mode!r}"
+
     @staticmethod
     def output_size(mode, n_channels):
         """Size of the vector readout ``mode`` makes of ``n_channels`` per step.
@@ -91,12 +101,19 @@ class TimePooling(nn.Module):
         -------
         torch.Tensor of shape (batch, n_channels) or (batch, 3 * n_channels)
             One vector per sequence (three joined for ``"concat"``).
+
+        Raises
+        ------
+        ValueError
+            If ``"concat"`` is given no ``last``.
         """
+        if self.mode == "concat" and last is None:
+            raise ValueError("TimePooling('concat') joins the last state too: pass last.")
         valid = _valid_steps(out, lengths)
         if self.mode == "concat":
-            return torch.cat([last, _max(out, valid), _mean(out, valid)], dim=1)
+            return torch.cat([last, _max(out, valid), mean_over_steps(out, valid)], dim=1)
         if self.mode == "mean":
-            return _mean(out, valid)
+            return mean_over_steps(out, valid)
         if self.mode == "max":
             return _max(out, valid)
         scores = self.score(out)
@@ -105,10 +122,29 @@ class TimePooling(nn.Module):
         return (torch.softmax(scores, dim=1) * out).sum(dim=1)
 
 
-def _mean(out, valid):
+def mean_over_steps(out, valid):
+    """Each sequence's mean over its real steps, summed in float32 at least.
+
+    A bfloat16 sum (of outputs computed under a bfloat16 autocast) keeps a few bits,
+    and where it rounds depends on how many steps are summed: padding, and so the
+    batch's neighbours, would change the result.
+
+    Parameters
+    ----------
+    out : torch.Tensor of shape (batch, n_timesteps, n_channels)
+        Outputs of every step.
+    valid : torch.Tensor of shape (batch, n_timesteps, 1) or None
+        Which steps are real; None when every step is.
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, n_channels)
+        In float32, or ``out``'s dtype where it is wider.
+    """
+    dtype = torch.promote_types(out.dtype, torch.float32)
     if valid is None:
-        return out.mean(dim=1)
-    return (out * valid).sum(dim=1) / valid.sum(dim=1)
+        return out.sum(dim=1, dtype=dtype) / out.shape[1]
+    return (out * valid).sum(dim=1, dtype=dtype) / valid.sum(dim=1)
 
 
 def _max(out, valid):

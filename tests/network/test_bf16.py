@@ -56,3 +56,19 @@ def test_without_a_bfloat16_autocast_the_lstm_runs_as_it_is():
     with torch.autocast("cpu", dtype=torch.float16):
         assert not Recurrence(lstm, "cpu").cast
     assert torch.equal(Recurrence(lstm, "cpu")(X)[0], lstm(X)[0])
+
+
+@pytest.mark.parametrize("params", [{"pooling": "mean"},
+                                    {"conv_channels": (3, 4), "conv_kernel_sizes": (3, 3)}],
+                         ids=["mean", "conv_branch"])
+def test_under_bfloat16_padding_and_neighbours_still_change_no_prediction(params):
+    # the means over time were summed in bfloat16, rounded where the number of steps
+    # summed (padding included) put the rounding: 1e-4 apart in a batch and alone
+    torch.manual_seed(0)
+    net = LSTMNetwork(2, 2, hidden_size=3, **params).eval()
+    seqs = [torch.randn(n, 2) for n in (1, 50, 3, 7)]
+    padded = torch.nn.utils.rnn.pad_sequence(seqs, batch_first=True)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        together = net(padded, torch.tensor([len(s) for s in seqs])).float()
+        alone = torch.cat([net(s[None]) for s in seqs]).float()
+    torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-6)

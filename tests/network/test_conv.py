@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose
+from torch.nn import functional as F
 
 import sklstm
 from sklstm import LSTMClassifier, LSTMRegressor
@@ -110,3 +111,50 @@ def test_a_saved_default_classifier_loads_with_the_branch_its_fit_chose(tmp_path
     loaded = sklstm.load(tmp_path / "auto.safetensors")
     assert (loaded.conv_channels, loaded.conv_channels_) == ("auto", (64, 128, 64))
     assert_allclose(loaded.predict_proba(ragged), est.predict_proba(ragged), rtol=0, atol=0)
+
+
+# -- batch normalization over padded batches ---------------------------------------------
+
+def _train_pass(branch, x, lengths):
+    """One training pass of a copy of ``branch``: its output and running statistics."""
+    copy = ConvBranch(2, (3, 4), (5, 3))
+    copy.load_state_dict(branch.state_dict())
+    out = copy.train()(x, lengths)
+    norms = [block[2] for block in copy.blocks]
+    return [out, *(n.running_mean for n in norms), *(n.running_var for n in norms)]
+
+
+def test_batch_norm_in_training_counts_the_real_steps_only():
+    # the padding of a batch (as wide as bucketing and rounding make it) must change
+    # neither the training outputs nor the running statistics evaluation reads
+    torch.manual_seed(0)
+    branch = ConvBranch(2, (3, 4), (5, 3))
+    lengths = torch.tensor([3, 7, 1])
+    seqs = [torch.randn(n, 2) + 3.0 for n in lengths.tolist()]
+    results = []
+    for width in (7, 40):
+        x = torch.zeros(3, width, 2)
+        for i, seq in enumerate(seqs):
+            x[i, :len(seq)] = seq
+        results.append(_train_pass(branch, x, lengths))
+    for narrow, wide in zip(*results, strict=True):
+        torch.testing.assert_close(narrow, wide)
+    full = torch.randn(2, 6, 2)  # no padding: the real steps are every step
+    for dense, masked in zip(_train_pass(branch, full, None),
+                             _train_pass(branch, F.pad(full, (0, 0, 0, 5)), torch.tensor([6, 6])),
+                             strict=True):
+        torch.testing.assert_close(dense, masked)
+
+
+def test_a_training_batch_of_one_value_per_channel_is_normalized_by_running_statistics():
+    # one sequence of one step (the last batch of data of one step, or one padded): torch
+    # refuses batch statistics of one value; the running ones are used and kept
+    branch = ConvBranch(2, (3,), (1,)).train()
+    for x, lengths in [(torch.randn(1, 1, 2), None), (torch.randn(1, 8, 2), torch.tensor([1]))]:
+        out = branch(x, lengths)
+        assert torch.isfinite(out).all()
+        assert int(branch.blocks[0][2].num_batches_tracked) == 0
+    X1 = X[:5, :1]
+    est = LSTMClassifier(**{**CONV, "conv_channels": (3,), "conv_kernel_sizes": (1,),
+                            "batch_size": 2}).fit(X1, Y[:5])  # batches of 2, 2 and 1
+    assert np.isfinite(est.predict_proba(X1)).all()

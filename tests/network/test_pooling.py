@@ -79,3 +79,22 @@ def test_predictions_do_not_depend_on_the_other_sequences_of_the_batch(pooling):
         whole = net(x)
         assert torch.equal(whole, torch.cat([net(x[i:i + 1]) for i in range(29)]))
         assert torch.equal(whole[7:20], net(x[7:20]))
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+def test_padded_steps_receive_no_gradient_in_training(pooling):
+    # every readout, both directions, stacked layers and the branch's batch normalization
+    torch.manual_seed(0)
+    net = LSTMNetwork(2, 2, hidden_size=3, num_layers=2, bidirectional=True, pooling=pooling,
+                      conv_channels=(3, 3), conv_kernel_sizes=(5, 3), ar_window=3,
+                      split_level=True)
+    x = torch.randn(3, 6, 2, requires_grad=True)
+    lengths = torch.tensor([2, 6, 1])
+    grad, = torch.autograd.grad(net(x, lengths).pow(2).sum(), x)
+    padded = torch.arange(6)[None, :] >= lengths[:, None]
+    assert (grad[padded] == 0).all() and (grad[~padded] != 0).any()
+
+
+def test_concat_without_the_last_state_is_refused():
+    with pytest.raises(ValueError, match="pass last"):
+        TimePooling(2, "concat")(torch.randn(2, 3, 2))

@@ -1,0 +1,99 @@
+"""What LSTMNetwork reads: lengths in any integer form, numbers of any float dtype, and a
+clear refusal (not torch's traceback) of what it cannot read."""
+
+import numpy as np
+import pytest
+import torch
+
+from sklstm.network import LSTMNetwork, TimePooling
+
+from ..settings import requires_cuda
+
+X = torch.randn(3, 6, 2, generator=torch.Generator().manual_seed(0))
+LENGTHS = [2, 6, 1]
+
+
+def _net(**params):
+    torch.manual_seed(0)
+    return LSTMNetwork(2, 2, hidden_size=3, **params).eval()
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("lengths", [
+    LENGTHS, np.array(LENGTHS, dtype=np.int32), torch.tensor(LENGTHS, dtype=torch.int32),
+    tuple(np.int64(n) for n in LENGTHS)], ids=["list", "numpy_int32", "int32", "tuple"])
+def test_lengths_may_be_any_sequence_of_integers(bidirectional, lengths):
+    net = _net(bidirectional=bidirectional, pooling="concat")
+    with torch.no_grad():
+        assert torch.equal(net(X, lengths), net(X, torch.tensor(LENGTHS)))
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("lengths, error, match", [
+    ([0, 6, 1], ValueError, r"within 1\.\.6 .*got 0"),
+    ([-1, 6, 1], ValueError, r"within 1\.\.6 .*got -1"),
+    ([2, 7, 1], ValueError, r"within 1\.\.6 .*got 7"),
+    ([2, 6], ValueError, r"one length per sequence of x, shape \(3,\); got shape \(2,\)"),
+    ([2.0, 6.0, 1.0], TypeError, r"lengths must be integers, got float64"),
+    (torch.tensor([2.0, 6.0, 1.0]), TypeError, r"lengths must be integers, got float32"),
+])
+def test_lengths_that_do_not_fit_are_refused(bidirectional, lengths, error, match):
+    # (a length of 0 read as NaN, one past the end failed in torch's indexing)
+    for pooling in ("last", "mean"):
+        with pytest.raises(error, match=match):
+            _net(bidirectional=bidirectional, pooling=pooling)(X, lengths)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_numbers_of_any_float_dtype_are_read_in_the_weights_dtype(bidirectional, dtype):
+    # (torch refused them, the padded bidirectional path with an obscure oneDNN error)
+    net = _net(bidirectional=bidirectional)
+    x = X.to(dtype)
+    with torch.no_grad():
+        out = net(x, LENGTHS)
+        assert out.dtype == torch.float32
+        assert torch.equal(out, net(x.float(), LENGTHS))
+
+
+def test_inputs_that_do_not_fit_are_refused():
+    with pytest.raises(ValueError, match=r"shape \(batch, n_timesteps, 2\); got shape \(3, 6\)"):
+        _net()(X[:, :, 0])
+    with pytest.raises(ValueError, match=r"shape \(batch, n_timesteps, 2\); got shape \(3, 6, 3\)"):
+        _net()(torch.randn(3, 6, 3))
+    tokens = LSTMNetwork(1, 2, hidden_size=3, vocab_size=5, embedding_dim=4, padding_idx=0)
+    with pytest.raises(TypeError, match=r"integer token ids, got torch\.float32"):
+        tokens(torch.ones(2, 3))
+    with pytest.raises(ValueError, match=r"token ids of shape \(batch, n_timesteps\)"):
+        tokens(torch.ones(2, 3, 1, dtype=torch.long))
+    assert tokens(torch.tensor([[1, 2, 0], [3, 0, 0]], dtype=torch.int32), [2, 1]).shape == (2, 2)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"pooling": "sum"}, r"pooling must be one of \('last', 'mean', 'max', 'attention', "
+                         r"'concat'\), got 'sum'"),
+    ({"ar_window": 2, "ar_scale": [1.0]}, r"ar_scale must hold one value per input feature "
+                                          r"\(2\); got 1"),
+    ({"embedding_dim": 4}, r"vocab_size and embedding_dim are set together"),
+])
+def test_arguments_that_do_not_fit_are_refused(params, match):
+    with pytest.raises(ValueError, match=match):
+        LSTMNetwork(2, 2, hidden_size=3, **params)
+
+
+def test_the_repr_shows_the_readout_and_the_options():
+    assert "pooling='last'" in repr(_net())
+    net = _net(pooling="mean", ar_window=2, split_level=True)
+    assert "pooling='mean', ar_window=2, split_level=True" in repr(net)
+    assert repr(TimePooling(3, "max")) == "TimePooling(mode='max')"
+
+
+@requires_cuda
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_lengths_on_the_device_give_what_host_lengths_give(bidirectional):
+    # (torch packs with CPU lengths only: device lengths failed in pack_padded_sequence)
+    net = _net(bidirectional=bidirectional).cuda()
+    x = X.cuda()
+    with torch.no_grad():
+        expected = net(x, torch.tensor(LENGTHS))
+        torch.testing.assert_close(net(x, torch.tensor(LENGTHS, device="cuda")), expected)

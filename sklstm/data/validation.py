@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 
 from .containers import DENSE_FORMS, RAGGED_FORMS, sequence_form
@@ -196,6 +197,22 @@ def _dense(estimator, X, form, reset, check_params):
     return data, 1 if form == "2d" else data.shape[2]
 
 
+def _host_arrays(X):
+    """Torch tensors (``X``, or the sequences of a list) as the numpy arrays they hold;
+    anything else as it is.
+
+    scikit-learn's checks read a tensor through ``__array__``, which torch refuses for
+    one that requires grad or lives on a GPU, and numpy has no bfloat16 (read as
+    float32, which holds every bfloat16 value exactly).
+    """
+    if isinstance(X, (list, tuple)) and any(isinstance(seq, torch.Tensor) for seq in X):
+        return [_host_arrays(seq) for seq in X]
+    if not isinstance(X, torch.Tensor):
+        return X
+    X = X.detach().cpu()
+    return (X.float() if X.dtype == torch.bfloat16 else X).numpy()
+
+
 def _wrong_form_error(form, X):
     return ValueError(
         f"X must be 2D (n_samples, n_timesteps), 3D (n_samples, n_timesteps, n_features) "
@@ -301,6 +318,7 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
             f"{name} does not accept sparse input: sparse matrices hold no time axis. Pass "
             "a dense array (X.toarray()) or a list of 2D sequences."
         )
+    X = _host_arrays(X)
     if tokens:
         data = _token_sequences(X, name, padding_idx)
         _record_or_check(estimator, reset, "tokens", 1, "tokens")

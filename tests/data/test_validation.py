@@ -138,3 +138,21 @@ def test_no_samples_in_a_dataframe_has_the_one_wording(name, tiny):
                f"required by {type(est).__name__}")
     with pytest.raises(ValueError, match=message):
         est.fit(pd.DataFrame(), np.array([]))
+
+
+@pytest.mark.parametrize("given", ["bfloat16", "requires_grad", "list_requires_grad"])
+def test_torch_tensors_are_read_as_the_arrays_they_hold(given):
+    # scikit-learn's check_array read them through __array__: "Got unsupported
+    # ScalarType BFloat16", "Can't call numpy() on Tensor that requires grad"
+    import torch
+
+    X = torch.from_numpy(np.random.default_rng(0).normal(size=(16, 5, 2)).astype(np.float32))
+    y = np.arange(16) % 2
+    tensors = {"bfloat16": X.bfloat16(), "requires_grad": X.clone().requires_grad_(),
+               "list_requires_grad": [x.clone().requires_grad_() for x in X]}[given]
+    as_array = X.bfloat16().float().numpy() if given == "bfloat16" else X.numpy()
+    params = dict(hidden_size=2, max_epochs=1, tol=None, random_state=0, device="cpu",
+                  n_threads=1)
+    est = LSTMClassifier(**params).fit(tensors, y)
+    reference = LSTMClassifier(**params).fit(as_array, y)
+    np.testing.assert_array_equal(est.predict_proba(tensors), reference.predict_proba(as_array))

@@ -10,6 +10,9 @@ process joins the study and the study stops at ``--n-trials`` trials in total::
 from __future__ import annotations
 
 import argparse
+import contextlib
+import difflib
+import logging
 import os
 import socket
 import sys
@@ -78,8 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="CSV text encoding, e.g. latin-1 (default: utf-8)")
     tune.add_argument(
         "--storage", default=None,
-        help="Optuna storage: a journal file path (default: ./sklstm-study.journal), "
-        "sqlite:///FILE, postgresql://USER@HOST/DB, ...; share it to search on several machines",
+        help="Optuna storage: a journal file path (default: ./sklstm-study.journal), an "
+        "SQLite file (FILE.db or sqlite:///FILE), postgresql://USER@HOST/DB, ...; share it "
+        "to search on several machines",
     )
     tune.add_argument("--study-name", default="sklstm", help="study name (default: sklstm)")
     tune.add_argument("--n-trials", type=int, default=20,
@@ -137,6 +141,49 @@ def _check_args(args):
         raise ValueError("--study-name must not be empty")
     if args.max_rows < 1:
         raise ValueError(f"--max-rows must be at least 1, got {args.max_rows}")
+    _check_scoring(args.scoring)
+
+
+def _check_scoring(name):
+    """``--scoring``: a scikit-learn scorer name, refused with the closest names (the
+    estimator's check would list all of them, a screenful on one line)."""
+    from sklearn.metrics import get_scorer_names
+
+    names = get_scorer_names()
+    if name is None or name in names:
+        return
+    close = difflib.get_close_matches(name, names, n=3)
+    hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
+    raise ValueError(f"--scoring {name!r} is not a scikit-learn scorer name; {hint}"
+                     "sklearn.metrics.get_scorer_names() lists them")
+
+
+class _NoTraceback(logging.Filter):
+    """Drops the traceback Optuna logs with each failed trial.
+
+    Its one-line warning already names the error, the trial keeps it as ``fail_reason``
+    (shown in the table, and as the exit message when every trial failed), and a
+    screenful of library frames per trial buries the progress of the search.
+    """
+
+    def filter(self, record):
+        record.exc_info = record.exc_text = None
+        return True
+
+
+@contextlib.contextmanager
+def _without_trial_tracebacks():
+    """:class:`_NoTraceback` on the handlers of Optuna's logger while the study runs
+    (only then: ``main`` may run in a process that goes on, such as a test)."""
+    handlers = logging.getLogger("optuna").handlers
+    quiet = _NoTraceback()
+    for handler in handlers:
+        handler.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(quiet)
 
 
 def _outcome(study, started):
@@ -214,12 +261,13 @@ def _tune(args) -> int:
           f"{len(X)} samples, cv={args.cv}", file=sys.stderr)
     started = datetime.now()
     try:
-        study = tune_objective(
-            objective, n_trials=args.n_trials, timeout=args.timeout,
-            study_name=args.study_name, storage=storage, pruner=args.pruner,
-            sampler=optuna.samplers.TPESampler(seed=args.seed),
-            show_progress_bar=not args.no_progress,
-        )
+        with _without_trial_tracebacks():
+            study = tune_objective(
+                objective, n_trials=args.n_trials, timeout=args.timeout,
+                study_name=args.study_name, storage=storage, pruner=args.pruner,
+                sampler=optuna.samplers.TPESampler(seed=args.seed),
+                show_progress_bar=not args.no_progress,
+            )
     except KeyboardInterrupt:
         print(f"sklstm tune: interrupted; the finished trials are kept in "
               f"{describe_storage(args.storage)}, and the interrupted one is marked FAIL. "

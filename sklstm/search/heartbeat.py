@@ -24,8 +24,11 @@ from __future__ import annotations
 import datetime
 import inspect
 import time
+import warnings
 
-from optuna.storages import JournalStorage, RDBStorage, RetryFailedTrialCallback
+import optuna.storages
+from optuna.exceptions import ExperimentalWarning
+from optuna.storages import JournalStorage, RDBStorage
 from optuna.trial import TrialState
 
 from .._compat.optuna import (
@@ -35,16 +38,88 @@ from .._compat.optuna import (
     require_verified,
     running_trials_without_heartbeat,
 )
+from .._param_validation import integers
+from .study_checks import check_run_args
 
 __all__ = ["HEARTBEAT_ATTR", "HeartbeatJournalStorage", "HeartbeatRDBStorage",
-           "heartbeat_kwargs"]
+           "heartbeat_kwargs", "heartbeat_settings"]
 
 #: System attribute holding a journal trial's last heartbeat (seconds since the epoch).
 HEARTBEAT_ATTR = "sklstm:heartbeat"
 
+#: Optuna's callback that runs a trial failed for its stale heartbeat again. Optuna 4.9
+#: renamed it RetryHeartbeatStaleTrialCallback and deprecated the old name, which 6.0
+#: removes: the new name where it exists (both are public).
+_RETRY_CALLBACK = (getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+                   or optuna.storages.RetryFailedTrialCallback)
+
 
 def _stale_callback(retry_failed):
-    return RetryFailedTrialCallback(max_retry=retry_failed) if retry_failed else None
+    if not retry_failed:
+        return None
+    with warnings.catch_warnings():  # "experimental" since Optuna 2.8: nothing to act on
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        return _RETRY_CALLBACK(max_retry=retry_failed)
+
+
+def heartbeat_settings(heartbeat_interval, grace_period=None, retry_failed=0):
+    """The heartbeat settings, checked, as Python ints (numpy ints accepted).
+
+    Checked before a storage is opened: Optuna refuses some of them only inside its
+    storage (with its own message), a journal storage did not refuse them at all, and a
+    grace period that is not longer than the interval fails the trials of live workers
+    between two of their heartbeats.
+
+    Parameters
+    ----------
+    heartbeat_interval : int or None
+        Seconds between heartbeats (at least 1); None turns heartbeats off.
+    grace_period : int or None, default=None
+        Seconds without a heartbeat after which a trial is failed, more than
+        ``heartbeat_interval``; None is twice the interval.
+    retry_failed : int, default=0
+        How many times a trial failed that way is run again (0: never).
+
+    Returns
+    -------
+    dict or None
+        ``heartbeat_interval``, ``grace_period`` (filled in) and ``retry_failed``; None
+        when ``heartbeat_interval`` is None.
+
+    Raises
+    ------
+    TypeError
+        A value that is not an int (a float, a bool, a string).
+    ValueError
+        An int out of range, or a grace period not longer than the interval.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> heartbeat_settings(np.int64(30))
+    {'heartbeat_interval': 30, 'retry_failed': 0, 'grace_period': 60}
+    >>> heartbeat_settings(30, grace_period=30)
+    Traceback (most recent call last):
+    ...
+    ValueError: grace_period must be longer than heartbeat_interval=30 seconds, got 30: ...
+    """
+    plain = check_run_args(None, heartbeat_interval=heartbeat_interval,
+                           retry_failed=retry_failed)
+    interval = plain["heartbeat_interval"]
+    if interval is None:
+        return None
+    if grace_period is None:
+        return {**plain, "grace_period": 2 * interval}
+    # an int >= 1, refused as heartbeat_interval would be, under its own name
+    grace = check_run_args(None, heartbeat_interval=grace_period, labels={
+        "heartbeat_interval": ("grace_period", "give None for twice the interval")},
+    )["heartbeat_interval"]
+    if not integers(interval + 1).is_satisfied_by(grace):
+        raise ValueError(
+            f"grace_period must be longer than heartbeat_interval={interval} seconds, got "
+            f"{grace}: a live worker's trial would be failed between two of its "
+            f"heartbeats (give None for twice the interval, {2 * interval})")
+    return {**plain, "grace_period": grace}
 
 
 def heartbeat_kwargs(heartbeat_interval, grace_period=None, retry_failed=0):
@@ -52,18 +127,13 @@ def heartbeat_kwargs(heartbeat_interval, grace_period=None, retry_failed=0):
 
     Parameters
     ----------
-    heartbeat_interval : int or None
-        Seconds between heartbeats; None turns heartbeats off (returns ``{}``).
-    grace_period : int or None, default=None
-        Seconds without a heartbeat after which a trial is failed; None is twice the
-        interval.
-    retry_failed : int, default=0
-        How many times a trial failed that way is run again (0: never).
+    heartbeat_interval, grace_period, retry_failed
+        As for :func:`heartbeat_settings`, which checks them.
 
     Returns
     -------
     dict
-        For ``RDBStorage(url, **kwargs)``.
+        For ``RDBStorage(url, **kwargs)``; ``{}`` when ``heartbeat_interval`` is None.
 
     Examples
     --------
@@ -72,11 +142,12 @@ def heartbeat_kwargs(heartbeat_interval, grace_period=None, retry_failed=0):
     >>> heartbeat_kwargs(None)
     {}
     """
-    if heartbeat_interval is None:
+    settings = heartbeat_settings(heartbeat_interval, grace_period, retry_failed)
+    if settings is None:
         return {}
-    kwargs = {"heartbeat_interval": heartbeat_interval,
-              "grace_period": grace_period or 2 * heartbeat_interval}
-    callback = _stale_callback(retry_failed)
+    kwargs = {"heartbeat_interval": settings["heartbeat_interval"],
+              "grace_period": settings["grace_period"]}
+    callback = _stale_callback(settings["retry_failed"])
     if callback is not None:
         # Optuna 4.9 renamed failed_trial_callback; take whichever this Optuna has
         names = inspect.signature(RDBStorage.__init__).parameters
@@ -114,10 +185,14 @@ class HeartbeatJournalStorage(JournalStorage, StorageHeartbeat):
         require_verified("Heartbeats on a journal file",
                          "Store the study in a database (sqlite:///study.db), whose "
                          "heartbeats Optuna implements, or turn heartbeats off")
+        settings = heartbeat_settings(heartbeat_interval, grace_period, retry_failed)
+        if settings is None:
+            raise ValueError("HeartbeatJournalStorage needs a heartbeat_interval: use "
+                             "optuna.storages.JournalStorage for a journal without heartbeats")
         super().__init__(log_storage)
-        self._heartbeat_interval = heartbeat_interval
-        self._grace_period = grace_period or 2 * heartbeat_interval
-        self._stale_callback = _stale_callback(retry_failed)
+        self._heartbeat_interval = settings["heartbeat_interval"]
+        self._grace_period = settings["grace_period"]
+        self._stale_callback = _stale_callback(settings["retry_failed"])
 
     def record_heartbeat(self, trial_id):
         """Record that the trial's worker is alive (Optuna's heartbeat thread calls it).
@@ -206,8 +281,10 @@ class HeartbeatRDBStorage(StaleTrialsRDBStorage):
 
     def __init__(self, url, heartbeat_interval, grace_period=None, retry_failed=0,
                  engine_kwargs=None):
-        super().__init__(url, engine_kwargs=engine_kwargs,
-                         **heartbeat_kwargs(heartbeat_interval, grace_period, retry_failed))
+        kwargs = heartbeat_kwargs(heartbeat_interval, grace_period, retry_failed)
+        with warnings.catch_warnings():  # "experimental" since Optuna 2.9: nothing to act on
+            warnings.simplefilter("ignore", ExperimentalWarning)
+            super().__init__(url, engine_kwargs=engine_kwargs, **kwargs)
 
     def more_stale_trial_ids(self, study_id, stale):
         """RUNNING trials without any heartbeat, started longer than the grace period ago.

@@ -155,8 +155,8 @@ def fit_stats_scorers(scoring=None, stats: Iterable[str] = FIT_STATS) -> dict[st
     scoring : None, str, callable, list of str or dict, default=None
         The score(s) to optimize. A single score (None means the estimator's ``score``) is
         named ``"score"``; lists and dicts keep their names.
-    stats : iterable of str, default=("fit_time", "peak_memory", "n_updates")
-        Which fit costs to add.
+    stats : str or iterable of str, default=("fit_time", "peak_memory", "n_updates")
+        Which fit costs to add; a single name adds that one.
 
     Returns
     -------
@@ -174,8 +174,12 @@ def fit_stats_scorers(scoring=None, stats: Iterable[str] = FIT_STATS) -> dict[st
     ['fit_time', 'n_updates', 'peak_memory', 'score']
     >>> sorted(fit_stats_scorers(["accuracy", "f1_macro"], stats=["fit_time"]))
     ['accuracy', 'f1_macro', 'fit_time']
+    >>> sorted(fit_stats_scorers("accuracy", stats="n_updates"))
+    ['n_updates', 'score']
     """
     scorers = _as_scorer_dict(scoring)
+    if isinstance(stats, str):  # one name, not its letters ("stat must be ..., got 'f'")
+        stats = [stats]
     for stat in stats:
         if stat in scorers:
             raise ValueError(f"scoring already has a metric named {stat!r}; rename it")

@@ -5,8 +5,12 @@ Plain text (no pandas) so that ``sklstm tune`` can print it on any cluster node.
 
 from __future__ import annotations
 
+import json
+
+from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
+from .._param_validation import integers, plain_value
 from .selection import selected_trial
 
 __all__ = ["ProgressBar", "objective_names", "results_table", "summary"]
@@ -65,6 +69,17 @@ def _table(rows) -> str:
     return "\n".join(lines)
 
 
+def _check_max_rows(max_rows):
+    """``max_rows`` as a Python int or None: 0 showed "(no trials)" for a full study, and
+    a negative number silently left out the last trials."""
+    max_rows = plain_value(max_rows)
+    if max_rows is None or integers(1).is_satisfied_by(max_rows):
+        return max_rows
+    number = isinstance(max_rows, int) and not isinstance(max_rows, bool)
+    raise (ValueError if number else TypeError)(
+        f"max_rows must be an int >= 1 or None (all trials), got {max_rows!r}")
+
+
 def results_table(study, max_rows=None) -> str:
     """Table of the study's trials: best completed first, then the others by number.
 
@@ -76,13 +91,18 @@ def results_table(study, max_rows=None) -> str:
     study : optuna.Study
         The study whose trials are listed.
     max_rows : int or None, default=None
-        Show at most this many trials; None shows all.
+        Show at most this many trials (at least 1); None shows all.
 
     Returns
     -------
     str
         The table as plain text, one line per trial under a header line, or
         ``"(no trials)"``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A ``max_rows`` that is not an int >= 1 or None.
 
     Examples
     --------
@@ -92,6 +112,7 @@ def results_table(study, max_rows=None) -> str:
     >>> print(results_table(study).splitlines()[0].split())
     ['trial', 'state', 'score', 'fit_time_s', 'peak_MiB', 'n_updates', 'x']
     """
+    max_rows = _check_max_rows(max_rows)
     names = objective_names(study)
     sign = -1 if study.directions[0].name == "MAXIMIZE" else 1
     trials = study.get_trials(deepcopy=False)
@@ -115,7 +136,9 @@ def summary(study) -> str:
     -------
     str
         Plain text: the study name and its trial counts per state, then the best
-        trial's value and parameters (fixed ones included), or a table of the Pareto
+        trial's value and parameters (fixed ones included; one per line, then all of
+        them as one JSON object, which ``sklstm tune --space`` takes as fixed values
+        and ``set_params(**json.loads(...))`` as parameters), or a table of the Pareto
         front sorted by the second objective, or ``"no completed trial yet"``.
 
     Examples
@@ -142,8 +165,10 @@ def summary(study) -> str:
             lines.append(f"selected trial #{chosen.number} (the baseline, "
                          f"{names[0]}={chosen.value:.6g}): the best one beats it by less than "
                          "its fold-to-fold noise")
-        lines += [f"  {k} = {v!r}" for k, v in {
-            **chosen.params, **chosen.user_attrs.get("fixed_params", {})}.items()]
+        params = {**chosen.params, **chosen.user_attrs.get("fixed_params", {})}
+        lines += [f"  {k} = {v!r}" for k, v in params.items()]
+        # Python's repr is not JSON (None, 'text'): this line pastes back as it is
+        lines.append(f"params as JSON: {json.dumps(params)}")
     else:
         lines.append(f"Pareto front ({' vs '.join(names)}), {len(study.best_trials)} trials:")
         lines.append(_table([_row(t, names) for t in sorted(study.best_trials,
@@ -186,5 +211,6 @@ class ProgressBar:
         self.bar.n = len(trials) if total is None else min(len(trials), total)
         done = [t for t in trials if t.state == TrialState.COMPLETE]
         if done and len(study.directions) == 1:
-            self.bar.set_postfix(best=f"{max(t.value for t in done):.4g}", refresh=False)
+            best = max if study.direction == StudyDirection.MAXIMIZE else min
+            self.bar.set_postfix(best=f"{best(t.value for t in done):.4g}", refresh=False)
         self.bar.refresh()

@@ -21,9 +21,11 @@ between them; search such a parameter by named values where it matters.
 
 from __future__ import annotations
 
+import collections
 from numbers import Integral, Real
 
 import numpy as np
+import optuna
 from optuna.distributions import CategoricalDistribution, IntDistribution
 from sklearn.base import is_classifier
 from sklearn.model_selection import (
@@ -154,6 +156,12 @@ def selected_trial(study):
     optuna.trial.FrozenTrial
         The selected trial (``study.best_trial`` when there is no complete baseline).
 
+    Raises
+    ------
+    ValueError
+        A study of several objectives (it has a Pareto front, ``study.best_trials``,
+        and no one best trial), or one without a complete trial.
+
     Examples
     --------
     >>> import optuna
@@ -168,6 +176,7 @@ def selected_trial(study):
     >>> selected_trial(study).number in [t.number for t in study.trials]
     True
     """
+    _check_has_one_best(study)
     best = study.best_trial
     baselines = [t for t in study.get_trials(deepcopy=False)
                  if t.user_attrs.get(BASELINE) and t.state.name == "COMPLETE"]
@@ -180,6 +189,22 @@ def selected_trial(study):
     gains = np.subtract(a, b)
     standard_error = gains.std(ddof=1) / np.sqrt(len(gains))
     return best if gains.mean() > standard_error else baseline
+
+
+def _check_has_one_best(study):
+    """Refuse, in words, a study that has no best trial (Optuna's own errors say "No
+    trials are completed yet." or speak of ``best_trials``)."""
+    if len(study.directions) > 1:
+        raise ValueError(
+            f"study {study.study_name!r} has {len(study.directions)} objectives: no one "
+            "trial is best. Choose one of its Pareto front, study.best_trials (listed by "
+            "sklstm.search.summary), and refit with its params.")
+    if not study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        counts = collections.Counter(t.state.name for t in study.get_trials(deepcopy=False))
+        found = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"
+        raise ValueError(
+            f"study {study.study_name!r} has no complete trial to select (trials: "
+            f"{found}); run more trials (see the failed trials' fail_reason).")
 
 
 def selected_params(study, estimator, space=None):

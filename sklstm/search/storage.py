@@ -6,15 +6,20 @@ Accepted forms (everything is checked, and the storage opened, before any study 
   in the working directory. Every finished trial is flushed to it, so a killed search
   resumes where it stopped, and several processes on one machine can share it.
 * a file path (``runs/study.journal``) or ``journal:PATH`` / ``journal:///ABS/PATH``: the
-  same journal storage (Optuna's ``JournalStorage`` + ``JournalFileBackend``).
-
-An existing file that is not a study's (a journal file whose first line is no journal
-entry, an SQLite file that is not an Optuna database) is refused and left untouched.
+  same journal storage (Optuna's ``JournalStorage`` + ``JournalFileBackend``). A plain
+  path that names an SQLite database, an existing one or a new file ending ``.db``,
+  ``.sqlite`` or ``.sqlite3`` (:data:`SQLITE_SUFFIXES`), is opened as ``sqlite:///PATH``
+  (Optuna refuses a bare path, and a journal written into ``study.db`` would be refused
+  by every SQLite tool); ``journal:PATH`` always means a journal file. A directory is
+  refused, naming a file in it.
 * any SQLAlchemy URL Optuna's ``RDBStorage`` understands: ``sqlite:///study.db``,
   ``postgresql://user@host/db``, ``mysql+pymysql://...``. This is the way to share a study
   between machines.
 * ``redis://...``: ``JournalStorage`` on a ``JournalRedisBackend`` (needs ``redis``).
 * an ``optuna.storages.BaseStorage`` instance, used as is.
+
+An existing file that is not a study's (a journal file whose first line is no journal
+entry, an SQLite file that is not an Optuna database) is refused and left untouched.
 """
 
 from __future__ import annotations
@@ -34,12 +39,19 @@ from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from .._compat.optuna import verified_or_warn
-from .heartbeat import HeartbeatJournalStorage, HeartbeatRDBStorage
+from .heartbeat import HeartbeatJournalStorage, HeartbeatRDBStorage, heartbeat_settings
 
-__all__ = ["DEFAULT_STORAGE_PATH", "describe_storage", "resolve_storage", "sqlite_file"]
+__all__ = ["DEFAULT_STORAGE_PATH", "SQLITE_SUFFIXES", "describe_storage", "resolve_storage",
+           "sqlite_file"]
 
 #: Journal file used when no storage is given.
 DEFAULT_STORAGE_PATH = "sklstm-study.journal"
+
+#: Suffixes of a plain path to a new file that mean an SQLite database, not a journal.
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+#: The first bytes of every SQLite database file.
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
@@ -110,13 +122,34 @@ def sqlite_file(url):
     return None
 
 
+def _has_sqlite_header(path):
+    with open(path, "rb") as f:
+        return f.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+
+
+def _check_file_location(path, shown):
+    """Refuse a storage file that is a directory or lies in a missing directory.
+
+    Optuna's own errors for them are an ``IsADirectoryError`` or SQLite's "unable to
+    open database file", which name neither the problem nor the fix.
+    """
+    if os.path.isdir(path):
+        raise ValueError(
+            f"storage {shown!r} is a directory; name a file in it, e.g. "
+            f"{os.path.join(path, DEFAULT_STORAGE_PATH)!r} (a journal file) or "
+            f"'sqlite:///{os.path.join(path, 'study.db')}'")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ValueError(f"storage {shown!r}: directory {parent!r} does not exist; create "
+                         "it first, or give a path in an existing directory")
+
+
 def _check_sqlite_file(path):
     """Refuse an existing file that is not an SQLite database of Optuna (or empty)."""
     if not os.path.isfile(path) or os.path.getsize(path) == 0:
         return
-    with open(path, "rb") as f:
-        if f.read(16) != b"SQLite format 3\x00":
-            _refuse_foreign_file(path, "an SQLite database", "no SQLite header")
+    if not _has_sqlite_header(path):
+        _refuse_foreign_file(path, "an SQLite database", "no SQLite header")
     uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
     try:
         with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
@@ -129,11 +162,26 @@ def _check_sqlite_file(path):
                              f"it holds other tables: {', '.join(sorted(tables)[:5])}")
 
 
+def _names_sqlite(path):
+    """Whether a plain storage path names an SQLite database rather than a journal file:
+    an existing SQLite file, or a new (or empty) one with a suffix of
+    :data:`SQLITE_SUFFIXES`. An existing journal keeps its name, whatever it is."""
+    if os.path.isfile(path) and os.path.getsize(path) > 0:
+        return _has_sqlite_header(path)
+    return not os.path.isdir(path) and path.lower().endswith(SQLITE_SUFFIXES)
+
+
+def _file(path, heartbeat) -> BaseStorage:
+    """The storage of a plain file path: an SQLite database or a journal file."""
+    path = os.path.expanduser(path)
+    if _names_sqlite(path):
+        return _rdb(f"sqlite:///{path}", heartbeat)
+    return _journal(path, heartbeat)
+
+
 def _journal(path: str, heartbeat) -> JournalStorage:
     path = os.path.expanduser(path)
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise ValueError(f"journal storage {path!r}: directory {parent!r} does not exist")
+    _check_file_location(path, path)
     _check_journal_file(path)
     # Replays the whole log: a file that is not an Optuna journal fails here.
     return _journal_storage(JournalFileBackend, path,
@@ -164,7 +212,12 @@ def _rdb(url: str, heartbeat) -> RDBStorage:
     shown = parsed.render_as_string(hide_password=True)
     database_file = sqlite_file(parsed)
     if database_file:
+        _check_file_location(database_file, shown)
         _check_sqlite_file(database_file)
+    elif parsed.get_backend_name() == "sqlite":
+        # In memory: no other process can see it, and each thread would get a database
+        # of its own, so Optuna's heartbeat thread failed with "no such table".
+        heartbeat = None
     try:
         dialect.import_dbapi()
     except ImportError as exc:
@@ -175,7 +228,8 @@ def _rdb(url: str, heartbeat) -> RDBStorage:
         else:
             raise ValueError(
                 f"storage {shown!r} needs a database driver that is not installed ({exc}); "
-                "for PostgreSQL: pip install 'sklstm[postgres]'"
+                "for PostgreSQL: pip install 'sklstm[postgres]', for MySQL: pip install "
+                "pymysql and write mysql+pymysql://..."
             ) from exc
     # pool_pre_ping: long trials outlive idle server connections on shared databases.
     open_storage = functools.partial(
@@ -186,7 +240,12 @@ def _rdb(url: str, heartbeat) -> RDBStorage:
     try:
         return _open_creating_schema_once(open_storage, database_file)
     except Exception as exc:
-        raise ValueError(f"cannot open storage {shown!r}: {exc}") from exc
+        raise ValueError(f"cannot open storage {shown!r}: {_reason(exc)}") from exc
+
+
+def _reason(exc):
+    """An error's message on one line, without SQLAlchemy's link to its error catalogue."""
+    return " ".join(str(exc).split("(Background on this error at:")[0].split())
 
 
 #: Tries at opening a new database whose schema other workers are creating.
@@ -238,10 +297,11 @@ def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,
         Turn on heartbeats (journal files and RDB storages; see
         :mod:`sklstm.search.heartbeat`): running trials report every this many
         seconds, so the trial of a worker that died is failed instead of left RUNNING.
-        Ignored for a storage instance, which keeps its own settings.
+        Ignored for a storage instance, which keeps its own settings, and for SQLite in
+        memory, which no other worker can see.
     grace_period : int or None, default=None
-        Seconds without a heartbeat before such a trial is failed; None is twice the
-        interval.
+        Seconds without a heartbeat before such a trial is failed, more than
+        ``heartbeat_interval``; None is twice the interval.
     retry_failed : int, default=0
         How many times a trial failed that way is run again.
 
@@ -255,7 +315,10 @@ def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,
     ------
     ValueError
         If the URL is malformed, its driver is missing, or the storage cannot be opened
-        (unreachable server, missing directory, a file that is not a journal, ...).
+        (unreachable server, missing directory, a file that is not a journal, ...), or
+        a heartbeat setting is out of range (:func:`~sklstm.search.heartbeat.heartbeat_settings`).
+    TypeError
+        If a heartbeat setting is not an int.
 
     Examples
     --------
@@ -265,21 +328,20 @@ def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,
     'JournalStorage'
     >>> type(resolve_storage(f"sqlite:///{tmp}/study.db")).__name__
     'RDBStorage'
+    >>> type(resolve_storage(os.path.join(tmp, "other.db"))).__name__  # SQLite too
+    'RDBStorage'
     >>> resolve_storage("postgress://localhost/db")
     Traceback (most recent call last):
     ...
     ValueError: invalid storage URL 'postgress://localhost/db': ...
     """
+    heartbeat = heartbeat_settings(heartbeat_interval, grace_period, retry_failed)
     if isinstance(storage, BaseStorage):
         return storage
-    heartbeat = None
-    if heartbeat_interval is not None:
-        heartbeat = {"heartbeat_interval": heartbeat_interval, "grace_period": grace_period,
-                     "retry_failed": retry_failed}
     if storage is None:
         return _journal(DEFAULT_STORAGE_PATH, heartbeat)
     if isinstance(storage, os.PathLike):
-        return _journal(os.fspath(storage), heartbeat)
+        return _file(os.fspath(storage), heartbeat)
     if not isinstance(storage, str) or not storage.strip():
         raise ValueError(f"storage must be a URL, a file path or an Optuna storage: {storage!r}")
     if storage.startswith("journal:"):
@@ -287,10 +349,14 @@ def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,
         return _journal(path[2:] if path.startswith("//") else path, heartbeat)
     if storage.startswith(("redis://", "rediss://", "unix://")):
         return _redis(storage, heartbeat)
-    # No "scheme:" (or a Windows drive letter): a plain path to a journal file.
-    if not _SCHEME.match(storage) or re.match(r"^[A-Za-z]:[\\/]", storage):
-        return _journal(storage, heartbeat)
+    if _is_plain_path(storage):
+        return _file(storage, heartbeat)
     return _rdb(storage, heartbeat)
+
+
+def _is_plain_path(text):
+    """No "scheme:" (or a Windows drive letter): a file path."""
+    return not _SCHEME.match(text) or bool(re.match(r"^[A-Za-z]:[\\/]", text))
 
 
 def describe_storage(storage) -> str:
@@ -302,13 +368,17 @@ def describe_storage(storage) -> str:
     'postgresql://me:***@db.example/optuna'
     >>> describe_storage(None)
     'journal file sklstm-study.journal'
+    >>> describe_storage("runs/study.db")
+    'SQLite file runs/study.db'
     """
     if storage is None:
         return f"journal file {DEFAULT_STORAGE_PATH}"
     if isinstance(storage, BaseStorage):
         return type(storage).__name__
     text = os.fspath(storage)
-    if _SCHEME.match(text) and not text.startswith("journal:"):
+    if _is_plain_path(text) and _names_sqlite(os.path.expanduser(text)):
+        return f"SQLite file {text}"
+    if not _is_plain_path(text) and not text.startswith("journal:"):
         try:
             from sqlalchemy.engine import make_url
 

@@ -8,8 +8,12 @@ them, exactly (:class:`~sklstm.search.TrialBudget` serializes trial creation acr
 
 from __future__ import annotations
 
+import hashlib
+
+import numpy as np
 import optuna
 
+from .._compat.optuna import study_storage
 from ..training.interrupts import CtrlCGuard
 from .metrics import check_multi_objective
 from .objective import checked_objective
@@ -18,7 +22,7 @@ from .report import ProgressBar
 from .selection import BASELINE, baseline_params
 from .storage import resolve_storage
 from .study_checks import check_existing_study, check_run_args, check_space_fits_study
-from .trial_budget import TrialBudget
+from .trial_budget import TrialBudget, budget_lock
 
 __all__ = ["create_or_load_study", "run_study", "tune", "tune_objective"]
 
@@ -42,18 +46,75 @@ def _scoring_name(scoring):
     )
 
 
-def _sklstm_attrs(scoring, multi_objective) -> dict:
-    # Recorded on the study so that a worker started with other settings cannot mix
-    # incomparable values into it.
-    return {
+def _estimator_name(estimator) -> str:
+    """The estimator's class, or a Pipeline's steps' classes, as a study records them.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklstm import LSTMClassifier
+    >>> from sklstm.preprocessing import SequenceScaler
+    >>> _estimator_name(make_pipeline(SequenceScaler(), LSTMClassifier()))
+    'SequenceScaler > LSTMClassifier'
+    """
+    if hasattr(estimator, "steps"):
+        return " > ".join(_estimator_name(step) for _, step in estimator.steps
+                          if step is not None and step != "passthrough")
+    return type(estimator).__name__
+
+
+def _data_fingerprint(y) -> str:
+    """The number of targets and a digest of their values, as a study records them.
+
+    A digest of the targets rather than of ``X``: it is cheap whatever the data (a
+    SequenceStore larger than memory) and changes with the samples, their order and
+    their labels, so the folds of a resumed search are those of the study.
+
+    Examples
+    --------
+    >>> _data_fingerprint([0, 1, 1])
+    '3 samples, targets ...'
+    >>> _data_fingerprint([0, 1, 1]) == _data_fingerprint(np.array([0.0, 1.0, 1.0]))
+    True
+    """
+    y = np.asarray(y)
+    if y.dtype.kind in "biuf":  # numbers by value: int and float targets read alike
+        values = np.ascontiguousarray(y, dtype=np.float64).tobytes()
+    else:  # labels as text ("00501" is not 501)
+        values = "\x1f".join(map(str, y.ravel())).encode()
+    digest = hashlib.sha1(values + repr(y.shape).encode()).hexdigest()[:12]
+    return f"{len(y)} samples, targets {digest}"
+
+
+def _sklstm_attrs(scoring, multi_objective, estimator=None, y=None) -> dict:
+    # Recorded on the study so that a worker started with other settings (another
+    # scoring or cost, another estimator or data) cannot mix incomparable values into
+    # it; a study created without one of them does not check it.
+    attrs = {
         "sklstm_scoring": _scoring_name(scoring),
         "sklstm_objectives": ["score"] + ([multi_objective] if multi_objective else []),
     }
+    if estimator is not None:
+        attrs["sklstm_estimator"] = _estimator_name(estimator)
+    if y is not None:
+        attrs["sklstm_data"] = _data_fingerprint(y)
+    return attrs
+
+
+def _check_study_name(study_name) -> str:
+    """``study_name`` as a str; Optuna would store a number or a blank name as given."""
+    if not isinstance(study_name, str):
+        raise TypeError(f"study_name must be a str, got {study_name!r}: name the study, "
+                        "e.g. 'lstm-v1'")
+    if not study_name.strip():
+        raise ValueError(f"study_name must be a non-empty string, got {study_name!r}: name "
+                         "the study, e.g. 'lstm-v1'")
+    return str(study_name)  # np.str_ included
 
 
 def create_or_load_study(study_name, storage=None, *, scoring=None, multi_objective=None,
                          pruner=None, sampler=None, heartbeat_interval=None,
-                         retry_failed=0) -> optuna.Study:
+                         retry_failed=0, estimator=None, y=None) -> optuna.Study:
     """Create the study, or join it if it exists, after checking it fits this search.
 
     Everything is validated first (storage URL, pruner, directions of an existing study,
@@ -62,7 +123,7 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
     Parameters
     ----------
     study_name : str
-        Name of the study in the storage; must not be empty.
+        Name of the study in the storage; must not be empty or blank.
     storage : str, os.PathLike, optuna.storages.BaseStorage or None, default=None
         See :func:`~sklstm.search.resolve_storage`; None is the journal file
         ``sklstm-study.journal`` in the working directory.
@@ -83,17 +144,26 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
         None: no heartbeats.
     retry_failed : int, default=0
         How many times a trial failed for its dead worker is run again.
+    estimator : estimator, Pipeline or None, default=None
+        The estimator searched: its class (a Pipeline's steps' classes) is recorded on a
+        new study, and an existing study made for another one is refused.
+    y : array-like or None, default=None
+        The search's targets: their number and a digest of them are recorded, and an
+        existing study made on other data is refused.
 
     Returns
     -------
     optuna.Study
-        The new or joined study, with the scoring and objective names recorded in its
-        user attributes.
+        The new or joined study, with the scoring, objective names, estimator and data
+        recorded in its user attributes.
 
     Raises
     ------
+    TypeError
+        A ``study_name`` that is not a str.
     ValueError
-        Invalid storage or pruner, or an existing study whose directions or scoring differ.
+        Invalid storage, pruner or study name, or an existing study whose directions,
+        scoring, estimator or data differ.
 
     Examples
     --------
@@ -107,13 +177,12 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
     ...
     ValueError: study 'demo' exists with directions ['maximize'], but this search needs ...
     """
-    if not study_name:
-        raise ValueError("study_name must be a non-empty string")
+    study_name = _check_study_name(study_name)
     directions = objective_directions(multi_objective)
     pruner = make_pruner(pruner, multi_objective)
+    attrs = _sklstm_attrs(scoring, multi_objective, estimator, y)
     storage = resolve_storage(storage, heartbeat_interval=heartbeat_interval,
                               retry_failed=retry_failed)
-    attrs = _sklstm_attrs(scoring, multi_objective)
     check_existing_study(study_name, storage, directions, attrs)
     # load_if_exists: another worker may create it between the check and this call.
     study = optuna.create_study(
@@ -125,6 +194,22 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
         if key not in study.user_attrs:
             study.set_user_attr(key, value)
     return study
+
+
+def _enqueue_baseline(study, params):
+    """Enqueue the baseline trial in a study that has no trial yet, once.
+
+    Under the trial budget's lock (:func:`~sklstm.search.trial_budget.budget_lock`):
+    workers started together (the same command on every machine) all found the study
+    empty and each enqueued a baseline, which then took a place of ``n_trials`` each.
+    """
+    lock = budget_lock(study_storage(study), study.study_name)
+    lock.acquire()
+    try:
+        if not study.get_trials(deepcopy=False):
+            study.enqueue_trial(params, user_attrs={BASELINE: True})
+    finally:
+        lock.release()
 
 
 def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_bar=False,
@@ -170,6 +255,12 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
     """
     if n_trials is None and timeout is None:
         raise ValueError("give n_trials, timeout or both")
+    # checked as tune checks them (numpy numbers accepted): n_trials="3" failed in the
+    # budget's count, timeout=-1 ran one trial and stopped
+    plain = check_run_args(None, **{name: value for name, value in
+                                    (("n_trials", n_trials), ("timeout", timeout))
+                                    if value is not None})
+    n_trials, timeout = plain.get("n_trials"), plain.get("timeout")
     callbacks = list(callbacks)
     budget = bar = None
     if n_trials is not None:
@@ -219,6 +310,8 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
         Seconds this worker searches at most; None means no time limit.
     study_name : str, default="sklstm"
         Name of the study to create or join; every worker of a search uses the same.
+        An existing study made for other directions, scoring, estimator or data (a
+        digest of ``y``) is refused: its values would not be comparable.
     storage : str, os.PathLike, optuna.storages.BaseStorage or None, default=None
         See :func:`~sklstm.search.resolve_storage`. None is a resumable journal file
         in the working directory.
@@ -321,10 +414,10 @@ heartbeat_interval, retry_failed, show_progress_bar
     study = create_or_load_study(
         study_name, storage, scoring=objective.scoring, multi_objective=objective.multi_objective,
         pruner=pruner, sampler=sampler, heartbeat_interval=heartbeat_interval,
-        retry_failed=retry_failed)
+        retry_failed=retry_failed, estimator=objective.estimator, y=objective.y)
     check_space_fits_study(study, objective.space)
-    if baseline and not study.get_trials(deepcopy=False):
+    if baseline:
         params = baseline_params(objective.space, objective.estimator)
         if params:
-            study.enqueue_trial(params, user_attrs={BASELINE: True})
+            _enqueue_baseline(study, params)
     return run_study(study, objective, n_trials, timeout, show_progress_bar=show_progress_bar)

@@ -20,11 +20,15 @@ on (finding the storage, its file or its engine needs Optuna's private attribute
 
 from __future__ import annotations
 
+import contextlib
+import math
 import threading
 import time
 import warnings
 import zlib
+from collections.abc import Sequence
 
+from optuna import TrialPruned
 from optuna.exceptions import ExperimentalWarning
 from optuna.storages import InMemoryStorage, RDBStorage, fail_stale_trials
 from optuna.storages.journal import JournalFileOpenLock
@@ -32,6 +36,7 @@ from optuna.trial import TrialState
 from sqlalchemy import text
 
 from .._compat.optuna import heartbeat_interval, journal_file_path, study_storage, unwrap_storage
+from ..training.interrupts import ctrl_c_pending
 from .storage import sqlite_file
 
 __all__ = ["TrialBudget", "budget_lock", "uses_budget"]
@@ -69,6 +74,44 @@ def uses_budget(trial):
     if trial.state != TrialState.FAIL:
         return trial.state in _CANDIDATES
     return FAIL_REASON in trial.user_attrs and not trial.user_attrs.get(INTERRUPTED)
+
+
+def _unacceptable(value, n_objectives):
+    """Why Optuna fails a trial whose objective returned ``value``, or None if it does not.
+
+    Optuna fails such a trial (None, NaN, text, a wrong number of values) after the
+    objective returned, without a ``fail_reason``.
+    """
+    values = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+    if len(values) != n_objectives:
+        return f"the objective returned {value!r} for {n_objectives} objective(s)"
+    for v in values:
+        try:
+            number = float(v)
+        except (TypeError, ValueError):
+            return f"the objective returned {v!r}, not a number"
+        if math.isnan(number):
+            return "the objective returned NaN (a score that is not a number)"
+    return None
+
+
+def _record_failure(trial, reason, interrupted=False):
+    """Give a failing trial a ``fail_reason`` unless the objective gave one.
+
+    Without it the failure would look like a dead worker's and not use up the budget:
+    a study whose every trial failed so would create trials for ever. A trial that
+    Ctrl-C ended is marked :data:`INTERRUPTED`, as sklstm's objective marks its own,
+    so that it does not use up the budget either: a resumed search runs it again.
+    """
+    # A storage that fails here fails Optuna's own record of the trial too: the error
+    # that ended the trial is the one to see, not this one.
+    with contextlib.suppress(Exception):
+        if FAIL_REASON in trial.user_attrs:
+            return
+        if interrupted:
+            trial.set_user_attr(INTERRUPTED, True)
+            reason = "interrupted (Ctrl-C)"
+        trial.set_user_attr(FAIL_REASON, reason)
 
 
 class _NoLock:
@@ -246,9 +289,15 @@ class TrialBudget:
             self.lock.release()
 
     def wrap(self, objective):
-        """Wrap *objective* so that it releases the claim first.
+        """Wrap *objective* so that it releases the claim first, and so that every
+        trial it fails has a ``fail_reason``.
 
-        The trial exists once the objective runs, so the next worker may count.
+        The trial exists once the objective runs, so the next worker may count. A trial
+        that fails without a reason (an objective other than sklstm's that raises, or
+        any that returns NaN or None, which Optuna fails) gets one: else
+        :func:`uses_budget` would take it for a dead worker's, and the study would
+        never fill up. One that Ctrl-C ended is marked interrupted instead, and keeps
+        its place free.
 
         Parameters
         ----------
@@ -264,7 +313,20 @@ class TrialBudget:
 
         def run(trial):
             self.release()
-            return objective(trial)
+            try:
+                value = objective(trial)
+            except TrialPruned:
+                raise
+            except (Exception, KeyboardInterrupt) as exc:
+                # an error may have replaced the KeyboardInterrupt of a press (Optuna's
+                # journal lock, sklstm.training.interrupts)
+                interrupted = isinstance(exc, KeyboardInterrupt) or ctrl_c_pending()
+                _record_failure(trial, f"{type(exc).__name__}: {exc}", interrupted)
+                raise
+            reason = _unacceptable(value, len(trial.study.directions))
+            if reason is not None:
+                _record_failure(trial, reason)
+            return value
 
         return run
 

@@ -164,12 +164,13 @@ def test_optuna_asks_the_rdb_storage_override_through_its_cache(sqlite_url):
 
 
 def test_rdb_trial_without_heartbeat_fails_after_the_grace_period(sqlite_url):
-    storage = HeartbeatRDBStorage(sqlite_url, heartbeat_interval=1, grace_period=1)
+    # (the shortest grace period: it must be longer than the interval)
+    storage = HeartbeatRDBStorage(sqlite_url, heartbeat_interval=1, grace_period=2)
     study = optuna.create_study(storage=storage)
     study.ask()
     fail_stale_trials(study)
     assert study.trials[0].state == TrialState.RUNNING  # within the grace period
-    time.sleep(1.5)
+    time.sleep(2.5)
     fail_stale_trials(study)
     assert study.trials[0].state == TrialState.FAIL
 

@@ -7,6 +7,8 @@ import pytest
 
 from sklstm.cli import main
 
+from .helpers import load_study
+
 # pytest fixtures shared by the search tests
 
 SPACE = {"hidden_size": 4, "max_epochs": 2, "n_threads": 1, "batch_size": [8, 16],
@@ -145,3 +147,29 @@ def test_a_directory_that_is_no_store_exits_2(capsys, tmp_path):
     (tmp_path / "empty").mkdir()
     code, _, err = _tune(capsys, tmp_path, tmp_path / "empty")
     assert code == 2 and "is not a sequence store" in err and "Traceback" not in err
+
+
+def test_the_selected_parameters_paste_back_as_a_space(npz_path, space_json, capsys,
+                                                       tmp_path):
+    # They were printed as Python (tol = None, device = 'cpu'), which --space refuses
+    code, out, _ = _tune(capsys, tmp_path, npz_path, "--space", space_json)
+    assert code == 0
+    line = next(line for line in out.splitlines() if line.startswith("params as JSON: "))
+    pasted = line.removeprefix("params as JSON: ")
+    code, _, _ = _tune(capsys, tmp_path, npz_path, "--space", pasted, "--study-name", "again",
+                       "--n-trials", "1")
+    assert code == 0
+    trial = load_study(str(tmp_path / "s.journal"), "again").trials[0]
+    assert trial.state.name == "COMPLETE"
+    assert trial.user_attrs["fixed_params"] == json.loads(pasted)
+
+
+def test_a_database_path_is_an_sqlite_study(npz_path, space_json, capsys, tmp_path):
+    path = tmp_path / "study.db"
+    code = main(["tune", str(npz_path), "--storage", str(path), "--n-trials", "1", "--cv", "2",
+                 "--no-progress", "--space", space_json])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert f"study 'sklstm' on SQLite file {path}" in err
+    assert "Warning" not in err  # Optuna's "experimental" heartbeat arguments
+    assert len(load_study(f"sqlite:///{path}", "sklstm").trials) == 1

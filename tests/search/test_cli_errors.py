@@ -9,6 +9,8 @@ import pytest
 
 from sklstm.cli import main
 
+from .helpers import cli
+
 SPACE = json.dumps({"hidden_size": 4, "max_epochs": 1, "n_threads": 1, "batch_size": [8],
                     "lr": [0.03]})
 
@@ -146,6 +148,9 @@ def test_a_storage_that_is_not_a_study_is_left_untouched(kind, message, capsys, 
      "space entries 'embedding_dim', 'downsample': the fixed values 4, 2 would fail every "
      "trial together"),
     ("--encoding", "klingon", "unknown encoding 'klingon'"),
+    # it was sklearn's message, every scorer name on one line
+    ("--scoring", "acuracy", "--scoring 'acuracy' is not a scikit-learn scorer name; did "
+     "you mean 'accuracy', 'top_k_accuracy'? sklearn.metrics.get_scorer_names() lists them"),
 ])
 def test_bad_options_are_refused_before_any_study(option, value, message, capsys, tmp_path,
                                                   monkeypatch):
@@ -193,3 +198,23 @@ def test_a_good_run_leaves_only_its_journal(capsys, tmp_path):
     assert code == 0 and "error" not in err
     assert {p.name for p in tmp_path.iterdir()} >= {path.name, "s.journal"}
     assert zipfile.is_zipfile(path)
+
+
+def test_a_directory_as_storage_is_refused_naming_a_file_in_it(capsys, tmp_path):
+    path = _npz(tmp_path, X=X, y=Y)
+    code, _, err = _run(capsys, tmp_path, path, storage=str(tmp_path))
+    _refused(code, err, f"storage '{tmp_path}' is a directory; name a file in it, e.g. "
+             f"'{tmp_path / 'sklstm-study.journal'}'", tmp_path, [path.name])
+
+
+def test_failed_trials_are_reported_without_tracebacks(tmp_path):
+    # Optuna logged each failed trial's traceback, a screenful of library frames
+    path = _npz(tmp_path, X=X, y=Y)
+    failing = json.dumps({**json.loads(SPACE), "embedding_dim": 2})
+    proc = cli("tune", path, "--storage", tmp_path / "s.journal", "--n-trials", "2", "--cv",
+               "2", "--no-progress", "--space", failing)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "Traceback" not in err and 'File "' not in err
+    assert err.count("failed with parameters: {'batch_size': 8, 'lr': 0.03} because of the "
+                     "following error: ValueError('Token input must be") == 2

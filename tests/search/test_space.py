@@ -274,3 +274,18 @@ def test_selected_params_refuse_an_object_known_only_by_its_repr(study_of_object
     with pytest.raises(ValueError, match=r"fixed value of 'lstm__optimizer', 'f__func' only "
                        r"as its repr, \"<class 'torch.optim.sgd.SGD'>\", .*space=space"):
         selected_params(study, pipe)
+
+
+def test_selection_of_a_study_without_one_best_trial_says_why():
+    # Optuna's own errors: "No trials are completed yet.", a RuntimeError on best_trials
+    from sklstm.search import selected_trial
+
+    failed = optuna.create_study(study_name="failing", direction="maximize")
+    failed.optimize(lambda trial: float("nan"), n_trials=2)
+    with pytest.raises(ValueError, match=r"'failing' has no complete trial to select "
+                       r"\(trials: 2 FAIL\); run more trials"):
+        selected_trial(failed)
+    front = optuna.create_study(study_name="front", directions=["maximize", "minimize"])
+    front.optimize(lambda trial: (1.0, 2.0), n_trials=1)
+    with pytest.raises(ValueError, match=r"'front' has 2 objectives: no one trial is best"):
+        selected_params(front, LSTMClassifier())

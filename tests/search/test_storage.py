@@ -1,8 +1,20 @@
-"""Opening storages: workers that open one new database together all get it."""
+"""Opening storages: paths, URLs and settings; workers that open one new database
+together all get it."""
 
+import os
+import re
+import threading
 import time
+import warnings
 
+import numpy as np
+import optuna
 import pytest
+from optuna.storages import JournalStorage, RDBStorage
+from optuna.storages.journal import JournalFileBackend
+
+from sklstm.search import create_or_load_study, resolve_storage, run_study
+from sklstm.search.storage import describe_storage
 
 from .helpers import load_study, needs_postgres, python
 
@@ -28,3 +40,93 @@ def test_workers_opening_a_new_database_together_all_succeed(storage_url, study_
     outputs = [w.communicate(timeout=120) for w in workers]
     assert [w.returncode for w in workers] == [0] * 4, outputs
     assert load_study(storage_url, study_name).trials == []
+
+
+@pytest.mark.parametrize("name", ["study.db", "study.sqlite", "study.SQLITE3"])
+def test_a_plain_path_ending_like_a_database_opens_sqlite(name, tmp_path):
+    # It was a journal file under that name, which sqlite:///study.db, optuna-dashboard
+    # and every SQLite tool then refused.
+    path = tmp_path / name
+    for given in (str(path), path):  # a str and a pathlib.Path alike
+        storage = resolve_storage(given)
+        assert isinstance(storage, RDBStorage)
+        optuna.create_study(study_name="s", storage=storage, load_if_exists=True)
+    assert path.read_bytes().startswith(b"SQLite format 3\x00")
+    assert describe_storage(str(path)) == f"SQLite file {path}"
+    assert optuna.load_study(study_name="s", storage=f"sqlite:///{path}").study_name == "s"
+
+
+def test_an_existing_file_is_opened_as_what_it_holds(tmp_path):
+    sqlite_path, journal_path = tmp_path / "made.bin", tmp_path / "old.db"
+    optuna.create_study(study_name="s", storage=f"sqlite:///{sqlite_path}")
+    optuna.create_study(study_name="s", storage=JournalStorage(JournalFileBackend(
+        str(journal_path))))  # an earlier sklstm wrote journals under any name
+    # an existing SQLite database given as a path was refused as "not a journal file"
+    assert isinstance(resolve_storage(str(sqlite_path)), RDBStorage)
+    assert isinstance(resolve_storage(str(journal_path)), JournalStorage)
+    assert isinstance(resolve_storage(f"journal:{tmp_path / 'forced.db'}"), JournalStorage)
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    (lambda d: str(d), "is a directory; name a file in it, e.g. '{d}/sklstm-study.journal'"),
+    (lambda d: d, "is a directory; name a file in it"),
+    (lambda d: f"sqlite:///{d}", "is a directory; name a file in it"),
+    (lambda d: f"sqlite:///{d}/missing/s.db", "directory '{d}/missing' does not exist; create"),
+], ids=["str", "path", "sqlite-url", "sqlite-missing-dir"])
+def test_a_directory_or_a_missing_one_is_named_with_the_fix(given, message, tmp_path):
+    # They failed with IsADirectoryError's text or SQLite's "unable to open database
+    # file (Background on this error at: https://sqlalche.me/...)".
+    with pytest.raises(ValueError, match=re.escape(message.format(d=tmp_path))):
+        resolve_storage(given(tmp_path))
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("kind", ["journal", "sqlite"])
+@pytest.mark.parametrize(("settings", "error", "message"), [
+    ({"heartbeat_interval": 0}, ValueError, "heartbeat_interval must be an int >= 1, got 0"),
+    ({"heartbeat_interval": 1.5}, TypeError, "heartbeat_interval must be an int >= 1"),
+    ({"heartbeat_interval": 5, "grace_period": -1}, ValueError,
+     "grace_period must be an int >= 1, got -1"),
+    # a grace period not longer than the interval failed live workers' trials
+    ({"heartbeat_interval": 5, "grace_period": 5}, ValueError,
+     "grace_period must be longer than heartbeat_interval=5 seconds, got 5"),
+    ({"heartbeat_interval": 5, "retry_failed": -1}, ValueError,
+     "retry_failed must be an int >= 0, got -1"),
+], ids=["zero-interval", "float-interval", "negative-grace", "grace-not-longer",
+        "negative-retries"])
+def test_bad_heartbeat_settings_are_refused_before_the_storage_exists(kind, settings, error,
+                                                                      message, tmp_path):
+    # A journal took all of them (a negative grace period failed every running trial);
+    # SQLite refused some with Optuna's message, after creating the database file.
+    path = tmp_path / ("s.journal" if kind == "journal" else "s.db")
+    with pytest.raises(error, match=re.escape(message)):
+        resolve_storage(str(path), **settings)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("kind", ["journal", "sqlite"])
+def test_heartbeat_settings_take_numpy_ints_and_retry_without_deprecation(kind, tmp_path):
+    path = tmp_path / ("s.journal" if kind == "journal" else "s.db")
+    with warnings.catch_warnings():
+        # Optuna 4.9 deprecated RetryFailedTrialCallback (removed in 6.0); its heartbeat
+        # arguments are "experimental": neither is anything a user can act on
+        warnings.simplefilter("error")
+        storage = resolve_storage(str(path), heartbeat_interval=np.int64(5),
+                                  grace_period=np.int64(11), retry_failed=np.int64(2))
+    assert storage.get_heartbeat_interval() == 5
+    assert type(storage.get_heartbeat_interval()) is int
+    callback = storage.get_heartbeat_stale_trial_callback()
+    renamed = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)  # 4.9
+    assert callback is not None and (renamed is None or type(callback) is renamed)
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_sqlite_in_memory_runs_trials_without_a_heartbeat_thread_error(url, monkeypatch):
+    # Each thread gets its own in-memory database: Optuna's heartbeat thread failed with
+    # "no such table: trial_heartbeats" in every trial.
+    errors = []
+    monkeypatch.setattr(threading, "excepthook", errors.append)
+    study = create_or_load_study("s", url, heartbeat_interval=1)
+    run_study(study, lambda t: time.sleep(0.2) or t.suggest_float("x", 0, 1), n_trials=2)
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 2
+    assert errors == []

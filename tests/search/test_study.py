@@ -2,13 +2,28 @@
 
 import json
 import os
+import re
+import threading
+import time
 
 import numpy as np
 import optuna
 import pytest
 
-from sklstm.search import create_or_load_study, resolve_storage, tune
+from sklstm import LSTMRegressor
+from sklstm.search import (
+    create_or_load_study,
+    fit_stats_scorers,
+    resolve_storage,
+    results_table,
+    run_study,
+    summary,
+    tune,
+)
+from sklstm.search.report import ProgressBar
+from sklstm.search.study import _enqueue_baseline
 
+from ..settings import TINY
 from .helpers import cli, load_study, needs_postgres
 
 #: Trials of ~0.5 s: long enough for two workers to interleave, short enough for CI.
@@ -154,3 +169,115 @@ def test_two_workers_share_one_study(npz_path, space_json, storage_url, study_na
     assert sorted(t.number for t in trials) == list(range(n_trials))  # all there, none twice
     assert {t.state.name for t in trials} <= {"COMPLETE", "PRUNED"}
     assert len({t.user_attrs["worker"] for t in trials}) == 2  # both did some of the work
+
+
+@pytest.mark.parametrize(("name", "error"), [("", ValueError), ("   ", ValueError),
+                                             (None, TypeError), (3, TypeError)])
+def test_a_blank_or_non_str_study_name_is_refused(name, error, tmp_path):
+    # "   " (which sklstm tune refused) and 3 made studies of those names
+    storage = tmp_path / "s.journal"
+    with pytest.raises(error, match=r"study_name must be a (non-empty )?str.*e\.g\. 'lstm-v1'"):
+        create_or_load_study(name, str(storage))
+    assert not storage.exists()
+
+
+#: name -> how the second search differs from the first (estimator, X, y).
+OTHER_SEARCHES = {
+    "estimator": (lambda X, y: (LSTMRegressor(**TINY), X, y.astype(float)),
+                  "estimator='SequenceScaler > LSTMClassifier', not 'LSTMRegressor'"),
+    "fewer samples": (lambda X, y: (None, X[:40], y[:40]),
+                      r"data='60 samples, targets \w+', not '40 samples, targets \w+'"),
+    "other labels": (lambda X, y: (None, X, 1 - y), r"data='60 samples, targets \w+', not"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OTHER_SEARCHES))
+def test_joining_a_study_of_another_estimator_or_data_is_refused(case, pipeline, data,
+                                                                 tmp_path):
+    # Both were mixed into the study: a regressor's R^2 ranked against a classifier's
+    # accuracy, scores on other folds against the study's.
+    change, message = OTHER_SEARCHES[case]
+    kwargs = dict(n_trials=1, cv=2, storage=str(tmp_path / "s.journal"), study_name="s",
+                  space={"lr": [0.01]}, baseline=False)
+    tune(pipeline, *data, **kwargs)
+    estimator, X, y = change(*data)
+    with pytest.raises(ValueError, match=message + r".*not comparable\. Use another study"):
+        tune(estimator or pipeline, X, y, **{**kwargs, "n_trials": 2})
+    assert len(load_study(kwargs["storage"], "s").trials) == 1
+    # the same search joins, with numpy numbers for its limits
+    study = tune(pipeline, *data, **{**kwargs, "n_trials": np.int64(2),
+                                     "timeout": np.float64(60)})
+    assert len(study.trials) == 2
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"n_trials": "3"}, TypeError, "n_trials must be an int >= 1, got '3'"),
+    ({"n_trials": 0}, ValueError, "n_trials must be an int >= 1, got 0"),
+    ({"timeout": -1}, ValueError, "timeout must be a positive number of seconds, got -1"),
+])
+def test_run_study_checks_its_limits_as_tune_does(kwargs, error, message):
+    study = optuna.create_study()
+    with pytest.raises(error, match=re.escape(message)):
+        run_study(study, lambda t: t.suggest_float("x", 0, 1), **kwargs)
+    assert study.trials == []
+
+
+# --- what a study looks like (sklstm.search.report, sklstm.search.metrics) ------------
+
+@pytest.mark.parametrize(("direction", "best"), [("maximize", "3"), ("minimize", "1")])
+def test_the_progress_bar_shows_the_best_value_of_the_direction(direction, best):
+    study = optuna.create_study(direction=direction)
+    for value in (2, 1, 3):
+        study.add_trial(optuna.trial.create_trial(value=value))
+    bar = ProgressBar(study, 3)  # showed the largest value for a minimized study
+    bar.bar.close()
+    assert bar.bar.postfix == f"best={best}"
+
+
+@pytest.mark.parametrize(("max_rows", "error"), [(0, ValueError), (-1, ValueError),
+                                                 (1.5, TypeError), (True, TypeError)])
+def test_results_table_refuses_a_bad_max_rows(max_rows, error):
+    # 0 printed "(no trials)" for a study that had some, -1 left out the last trial
+    study = optuna.create_study()
+    study.add_trial(optuna.trial.create_trial(value=1.0))
+    with pytest.raises(error, match="max_rows must be an int >= 1 or None"):
+        results_table(study, max_rows=max_rows)
+    assert len(results_table(study, max_rows=np.int64(1)).splitlines()) == 2
+
+
+def test_summary_gives_the_selected_parameters_as_json():
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(
+        value=0.9, params={"batch_size": 8, "seq_len": None},
+        distributions={"batch_size": optuna.distributions.CategoricalDistribution([8, 16]),
+                       "seq_len": optuna.distributions.CategoricalDistribution([None, 50])},
+        user_attrs={"fixed_params": {"optimizer": "adam", "tol": None}}))
+    last = summary(study).splitlines()[-1]
+    assert last.startswith("params as JSON: ")
+    params = json.loads(last.removeprefix("params as JSON: "))  # "None", "'adam'" were not
+    assert params == {"batch_size": 8, "seq_len": None, "optimizer": "adam", "tol": None}
+
+
+def test_fit_stats_scorers_takes_one_stat_by_name():
+    # a str was taken for its letters: "stat must be one of ..., got 'f'"
+    assert sorted(fit_stats_scorers("accuracy", stats="fit_time")) == ["fit_time", "score"]
+
+
+def test_workers_starting_together_enqueue_one_baseline(monkeypatch, tmp_path):
+    # Each found the new study empty and enqueued the baseline: the study ran it twice
+    enqueue = optuna.Study.enqueue_trial
+
+    def slow_enqueue(study, *args, **kwargs):
+        time.sleep(0.5)  # the other worker looks at the study meanwhile
+        enqueue(study, *args, **kwargs)
+
+    monkeypatch.setattr(optuna.Study, "enqueue_trial", slow_enqueue)
+    storage = str(tmp_path / "s.journal")
+    studies = [create_or_load_study("s", storage) for _ in range(2)]
+    workers = [threading.Thread(target=_enqueue_baseline, args=(study, {"lr": 0.01}))
+               for study in studies]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(load_study(storage, "s").trials) == 1

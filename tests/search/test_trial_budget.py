@@ -134,3 +134,34 @@ def test_lock_kind_per_storage(kind, lock, tmp_path):
     }[kind]()
     study = optuna.create_study(storage=resolve_storage(storage))
     assert type(budget_lock(study_storage(study), study.study_name)).__name__ == lock
+
+
+def _raises(trial):
+    trial.suggest_float("x", 0, 1)
+    raise RuntimeError("broken objective")
+
+
+@pytest.mark.parametrize(("objective", "reason"), [
+    (lambda t: t.suggest_float("x", 0, 1) * float("nan"), "the objective returned NaN"),
+    (lambda t: t.suggest_float("x", 0, 1) and None, "the objective returned None"),
+    (lambda t: (t.suggest_float("x", 0, 1), 2.0), "for 1 objective(s)"),
+    (_raises, "RuntimeError: broken objective"),
+], ids=["nan", "none", "two-values", "raises"])
+def test_trials_optuna_fails_use_up_the_budget(objective, reason, tmp_path):
+    # Optuna fails them without a fail_reason, which the budget took for a dead worker's
+    # trial (no place used): run_study created failing trials until the timeout.
+    study = optuna.create_study(storage=resolve_storage(str(tmp_path / "s.journal"),
+                                                        heartbeat_interval=60))
+    run_study(study, objective, n_trials=3, timeout=30)
+    assert [t.state.name for t in study.trials] == ["FAIL"] * 3
+    assert all(reason in t.user_attrs["fail_reason"] for t in study.trials)
+
+
+def test_a_reason_the_objective_gave_is_kept():
+    def objective(trial):
+        trial.set_user_attr("fail_reason", "ValueError: its own words")
+        raise ValueError("its own words, and more")
+
+    study = optuna.create_study()
+    run_study(study, objective, n_trials=1)
+    assert study.trials[0].user_attrs["fail_reason"] == "ValueError: its own words"

@@ -184,3 +184,15 @@ def test_reporter_survives_the_estimators_deepcopy(pipeline, data):
     assert clone is not reporter
     assert clone.estimator is pipeline and clone.X_val is reporter.X_val
     assert clone.get_params() == {"step_offset": 3}
+
+
+def test_a_fixed_value_whose_network_fits_no_memory_is_refused_before_the_study(
+        pipeline, data, tmp_path):
+    # the data check saw the estimator's own hidden_size: every trial ran into the budget
+    from sklstm.exceptions import MemoryBudgetError
+
+    storage = tmp_path / "s.journal"
+    with pytest.raises(MemoryBudgetError):
+        tune(pipeline, *data, n_trials=1, cv=2, storage=str(storage),
+             space={"hidden_size": 200_000, "batch_size": [8, 16]})
+    assert not storage.exists()

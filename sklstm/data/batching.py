@@ -71,9 +71,12 @@ class BatchLoader:
     seed : int or None, default=None
         Seed of the shuffling generator (drawn from torch's global generator
         when None).
-    start_epoch : int, default=0
+    start_epoch : int or sequence of int, default=0
         Epochs already trained (a fit resumed from a checkpoint): their orders are
-        drawn and dropped, so the next epoch gets the order it would have had.
+        drawn and dropped, so the next epoch gets the order it would have had. Or the
+        effective batch size of each of them, where it changed between epochs (a
+        :class:`~sklstm.training.BatchSizeSchedule`): bucketed orders depend on it, so
+        they are replayed with the size each epoch had.
     """
 
     def __init__(self, dataset, batch_size, shuffle=False, bucketing=False,
@@ -90,8 +93,18 @@ class BatchLoader:
             if seed is None:
                 seed = int(torch.randint(2**62, (1,)))
             self._generator.manual_seed(seed)
-            for _ in range(start_epoch):
-                self._epoch_batches()
+            self._replay(start_epoch)
+
+    def _replay(self, start_epoch):
+        """Draw and drop the orders of the epochs done (``start_epoch``: their number,
+        or each one's batch size)."""
+        batch_size = self.batch_size
+        sizes = ([batch_size] * int(start_epoch) if np.ndim(start_epoch) == 0
+                 else list(start_epoch))
+        for size in sizes:  # (bucketing draws a shuffle of the epoch's batches)
+            self.batch_size = size
+            self._epoch_batches()
+        self.batch_size = batch_size
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)

@@ -28,11 +28,13 @@ import numpy as np
 
 from .steps import step_positions
 from .store_files import (
+    check_unchanged,
     empty_sequences_error,
     memmap_origin,
     number_dtype,
     open_memmap_origin,
     read_files,
+    store_stamp,
     write_files,
 )
 
@@ -123,12 +125,22 @@ class SequenceStore:
             Stored dtype, a boolean, integer or float one; None keeps the first
             sequence's (int32 ids stay int32).
         overwrite : bool, default=False
-            Replace an existing store at ``path``.
+            Replace an existing store at ``path`` (only a store: a file there, or a
+            directory holding other files, is refused with a FileExistsError).
 
         Returns
         -------
         SequenceStore
             The store, opened lazily.
+
+        Raises
+        ------
+        FileExistsError
+            ``path`` exists and ``overwrite`` is False, or it is no store.
+        ValueError
+            No sequence, an empty one, one of another trailing shape, or values that
+            ``dtype`` would change (fractions as integers, values beyond its range,
+            which a narrower float would store as infinity).
         """
         write_files(path, sequences, dtype=dtype, overwrite=overwrite)
         return cls.open(path)
@@ -159,7 +171,9 @@ class SequenceStore:
             or edited; the error names it).
         """
         values, offsets = read_files(path)
-        return cls(values, offsets, origin=("store", os.path.abspath(os.fspath(path))))
+        path = os.path.abspath(os.fspath(path))
+        # the files' stamp: a pickled view reopens the path only if they are these files
+        return cls(values, offsets, origin=("store", path, store_stamp(path)))
 
     @classmethod
     def from_array(cls, X):
@@ -256,7 +270,15 @@ class SequenceStore:
 
     # -- indexing: views --------------------------------------------------------
     def _base_positions(self, positions):
+        """Positions of this view (negative ones from its end, as numpy's) as positions
+        of the underlying data; an IndexError beyond either end. (Unchecked, a negative
+        position of a ragged store would read the steps between two wrong offsets.)"""
         positions = np.asarray(positions, dtype=np.int64)
+        n = len(self)
+        if positions.size and (positions.min() < -n or positions.max() >= n):
+            bad = positions[(positions < -n) | (positions >= n)][0]
+            raise IndexError(f"index {bad} is out of bounds for {n} sequences.")
+        positions = np.where(positions < 0, positions + n, positions)
         return positions if self._index is None else self._index[positions]
 
     def __getitem__(self, key):
@@ -273,15 +295,15 @@ class SequenceStore:
             positions = np.arange(len(self))[key]
         else:
             key = np.asarray(key)
+            if key.size == 0 and key.ndim == 1:  # [] is float64 to numpy, an index to it
+                key = key.astype(np.int64)
             if key.dtype == bool:
                 if key.shape != (len(self),):
                     raise IndexError(f"boolean index of shape {key.shape} for "
                                      f"{len(self)} sequences.")
                 positions = np.flatnonzero(key)
             elif key.dtype.kind in "iu" and key.ndim == 1:
-                positions = np.where(key < 0, key + len(self), key)
-                if positions.size and (positions.min() < 0 or positions.max() >= len(self)):
-                    raise IndexError(f"index out of bounds for {len(self)} sequences.")
+                positions = key  # (_base_positions checks them and counts negatives from the end)
             else:
                 raise IndexError(f"a SequenceStore takes integer, slice, integer-array or "
                                  f"boolean-mask indices; got {key.dtype} of shape {key.shape}.")
@@ -474,7 +496,11 @@ def _float_dtype(dtype):
 
 
 def _reopen(origin):
-    """The store (or dense memmap) ``origin`` names, opened again."""
+    """The store (or dense memmap) ``origin`` names, opened again; a ValueError if its
+    files changed since it was first opened (the pickled index would read other data)."""
     if origin[0] == "store":
-        return SequenceStore.open(origin[1])
+        path, *stamp = origin[1:]  # (pickles of older sklstm: no stamp)
+        store = SequenceStore.open(path)
+        check_unchanged(path, stamp[0] if stamp else None, store._origin[2])
+        return store
     return SequenceStore(open_memmap_origin(origin), origin=origin)

@@ -22,8 +22,8 @@ from array import array
 
 import numpy as np
 
-__all__ = ["empty_sequences_error", "memmap_origin", "number_dtype", "open_memmap_origin",
-           "read_files", "write_files"]
+__all__ = ["check_unchanged", "empty_sequences_error", "file_stamp", "memmap_origin",
+           "number_dtype", "open_memmap_origin", "read_files", "store_stamp", "write_files"]
 
 _FORMAT = "sklstm-sequence-store"
 _VERSION = 1
@@ -70,11 +70,15 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
     Parameters are those of :meth:`SequenceStore.write
     <sklstm.data.store.SequenceStore.write>`; a failed write leaves nothing behind.
     """
-    path = os.fspath(path)
-    if os.path.exists(path) and not overwrite:
-        raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it, or "
-                              "choose a new path.")
-    parent = os.path.dirname(os.path.abspath(path))
+    # absolute and normalized: with a trailing separator, the temporary directory
+    # would be made inside the store, and deleted with the store it replaces
+    path = os.path.abspath(os.fspath(path))
+    if os.path.exists(path):
+        if not overwrite:
+            raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it, or "
+                                  "choose a new path.")
+        _check_replaceable(path)
+    parent = os.path.dirname(path)
     if not os.path.isdir(parent):
         raise FileNotFoundError(f"Cannot write the store {path!r}: its directory "
                                 f"{parent!r} does not exist.")
@@ -93,6 +97,22 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _check_replaceable(path):
+    """Refuse to overwrite what is not a store: a file, or a directory holding files
+    other than a store's (``overwrite=True`` with a wrong path must not delete them)."""
+    if not os.path.isdir(path):
+        what = "a file"
+    else:
+        foreign = sorted(set(os.listdir(path)) - {_META, _VALUES, _OFFSETS})
+        if not foreign:
+            return
+        what = (f"a directory holding {', '.join(foreign[:3])}"
+                f"{', ...' if len(foreign) > 3 else ''}")
+    raise FileExistsError(f"{path!r} is {what}, not a sequence store; overwrite=True "
+                          "replaces a store only. Choose another path, or remove what is "
+                          "there.")
 
 
 def read_files(path):
@@ -268,8 +288,10 @@ def _offsets_problem(offsets, meta):
     return None
 
 
-def _check_cast(seq, dtype, i):
-    """Refuse a cast that would change values: floats to ints, ids beyond the dtype."""
+def _stored(seq, dtype, i):
+    """``seq`` as the C-ordered ``dtype`` array written, refusing a cast that would
+    change values: floats to ints, ids beyond the dtype, finite values that become
+    infinite in a narrower float (1e5 in float16, 1e39 in float32)."""
     if not np.can_cast(seq.dtype, dtype, casting="same_kind"):
         raise ValueError(f"Sequence {i} has dtype {seq.dtype}, which cannot be stored as "
                          f"{dtype} without changing values; round or cast it first.")
@@ -279,6 +301,15 @@ def _check_cast(seq, dtype, i):
             raise ValueError(f"Sequence {i} holds values in [{seq.min()}, {seq.max()}], "
                              f"beyond {dtype}'s range [{info.min}, {info.max}]; store a "
                              "wider dtype.")
+    with np.errstate(over="ignore"):  # an overflow is refused below, in words
+        out = np.ascontiguousarray(seq, dtype=dtype)
+    if dtype.kind == "f" and seq.dtype != dtype:
+        # (infinity and NaN of the input stay theirs: a fit names them)
+        overflowed = np.isinf(out) & np.isfinite(seq)
+        if overflowed.any():
+            raise ValueError(f"Sequence {i} holds {seq[overflowed][0]}, beyond {dtype}'s "
+                             f"range (+-{np.finfo(dtype).max:.5g}); store a wider dtype.")
+    return out
 
 
 def _write_values(directory, sequences, dtype):
@@ -302,8 +333,7 @@ def _write_values(directory, sequences, dtype):
                                  f"{first.shape}; all sequences need the same trailing shape.")
             if len(seq) == 0:
                 raise ValueError(f"Sequence {i} is empty; every sequence needs a timestep.")
-            _check_cast(seq, dtype, i)
-            out.write(np.ascontiguousarray(seq, dtype=dtype).tobytes())
+            out.write(_stored(seq, dtype, i).tobytes())
             offsets.append(offsets[-1] + len(seq))
     if first is None:
         raise ValueError("No sequence to write: a store holds at least one sequence.")
@@ -313,21 +343,72 @@ def _write_values(directory, sequences, dtype):
             "n_samples": len(offsets) - 1, "n_steps": int(offsets[-1])}
 
 
+def file_stamp(*filenames):
+    """What tells files apart without reading them: inode, size and modification time.
+
+    A store or memory-mapped array pickled to another process is reopened there by its
+    path (:func:`check_unchanged`); a file rewritten or replaced since it was opened
+    has another stamp, so the copy does not silently read other data at the positions
+    of its index.
+
+    Parameters
+    ----------
+    *filenames : str
+        The files.
+
+    Returns
+    -------
+    tuple of tuple of int
+        ``(inode, size, mtime in ns)`` of every file.
+    """
+    return tuple((st.st_ino, st.st_size, st.st_mtime_ns) for st in map(os.stat, filenames))
+
+
+def store_stamp(path):
+    """The :func:`file_stamp` of the files of the store at ``path`` that it maps."""
+    return file_stamp(os.path.join(path, _VALUES), os.path.join(path, _OFFSETS))
+
+
+def check_unchanged(where, stamp, now):
+    """Raise a ValueError if the files at ``where`` changed since ``stamp`` was taken.
+
+    Parameters
+    ----------
+    where : str
+        The store's directory or the array's file, for the message.
+    stamp : tuple or None
+        The stamp taken when the data were opened (None: not known, as in pickles of
+        older versions; nothing is checked).
+    now : tuple
+        The stamp of the files now.
+    """
+    if stamp is not None and tuple(map(tuple, stamp)) != now:
+        raise ValueError(
+            f"{where!r} changed since it was opened (rewritten or replaced), so a copy of "
+            "a store on it, reopened by its path in another process, would read other "
+            "data at its positions. Open it again and index the new data anew; to keep "
+            "data that a search or fit reads, write new data to a new path.")
+
+
 def memmap_origin(X):
     """How to reopen ``X`` from its file, if it is a whole memory-mapped file array:
-    ``("memmap", filename, dtype, shape, offset)``, else None.
+    ``("memmap", filename, dtype, shape, offset, stamp)``, else None.
 
     Only an array whose buffer is the mapping itself (what ``np.memmap`` and
     ``np.load(mmap_mode=...)`` return) has a known offset into the file; a slice of one
-    inherits its parent's offset, so it is pickled with its data instead.
+    inherits its parent's offset, so it is pickled with its data instead. ``stamp`` is
+    the file's :func:`file_stamp`, checked when it is reopened.
     """
     if (isinstance(X, np.memmap) and X.filename and isinstance(X.base, mmap.mmap)
             and X.flags.c_contiguous):
-        return ("memmap", X.filename, X.dtype.str, X.shape, int(X.offset))
+        return ("memmap", X.filename, X.dtype.str, X.shape, int(X.offset),
+                file_stamp(X.filename))
     return None
 
 
 def open_memmap_origin(origin):
-    """The read-only array a :func:`memmap_origin` names, mapped again."""
-    _, filename, dtype, shape, offset = origin
+    """The read-only array a :func:`memmap_origin` names, mapped again once its file is
+    checked to be the one it was (:func:`check_unchanged`)."""
+    _, filename, dtype, shape, offset, *stamp = origin  # (pickles of older sklstm: no stamp)
+    check_unchanged(filename, stamp[0] if stamp else None, file_stamp(filename))
     return np.memmap(filename, dtype=dtype, mode="r", shape=tuple(shape), offset=offset)

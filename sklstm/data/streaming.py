@@ -146,6 +146,19 @@ def _check_ids(steps, counts, positions):
                          f"id {steps[at]}; token ids must be >= 0.")
 
 
+def _beyond_float32(values):
+    """Where ``values`` hold NaN, infinity or a value beyond float32's range.
+
+    Only wider numbers are compared with float32's largest value: numpy compares a
+    narrower array with a Python float in the array's dtype, where that value is
+    infinite (float16), so infinity would pass as within range.
+    """
+    if values.dtype.itemsize < 8:  # (no float16 or float32 value is beyond float32)
+        return ~np.isfinite(values)
+    with np.errstate(invalid="ignore"):
+        return ~(np.abs(values) <= _FLOAT32_MAX)
+
+
 def check_finite(chunk, start):
     """Raise a ValueError naming the first sequence of a store's chunk that holds NaN,
     infinity or a value beyond float32's range.
@@ -157,16 +170,21 @@ def check_finite(chunk, start):
     start : int
         Position of the chunk's first sequence.
     """
-    rows = chunk if isinstance(chunk, list) else [chunk]
-    for j, part in enumerate(rows):
-        with np.errstate(invalid="ignore"):
-            bad = ~(np.abs(part) <= _FLOAT32_MAX)  # NaN, infinity, beyond float32
-        if bad.any():
-            i = start + (j if isinstance(chunk, list) else int(np.argwhere(bad)[0][0]))
-            raise ValueError(
-                f"Input X contains NaN, infinity or a value beyond float32's range "
-                f"(+-3.4e38, which the network computes in) in sequence {i}; clean or "
-                "rescale it (sklstm.preprocessing.SequenceScaler).")
+    # every step of the chunk at once (a check per sequence, in Python, took ~3 s per
+    # million sequences); a ragged chunk's steps are its sequences one after the other
+    ragged = isinstance(chunk, list)
+    steps = (np.concatenate(chunk) if chunk else np.empty(0)) if ragged else chunk
+    bad = _beyond_float32(steps)
+    if not bad.any():
+        return
+    first = int(np.argmax(bad.reshape(len(steps), -1).any(axis=1)))
+    if ragged:  # the step's sequence: how many sequences end at or before it
+        first = int(np.searchsorted(np.cumsum([len(seq) for seq in chunk]), first,
+                                    side="right"))
+    raise ValueError(
+        f"Input X contains NaN, infinity or a value beyond float32's range "
+        f"(+-3.4e38, which the network computes in) in sequence {start + first}; clean "
+        "or rescale it (sklstm.preprocessing.SequenceScaler).")
 
 
 @dataclass(frozen=True)
@@ -259,10 +277,20 @@ class StreamedRows:
         else:
             out = self._one_by_one(positions, width)
         if self.anchors is not None:
-            lengths = self.lengths[positions]
-            out = out - self.anchors[positions][:, None, :].astype(np.float32)
-            out[np.arange(out.shape[1])[None, :] >= lengths[:, None]] = 0.0
+            out = self._relative(out, positions)
         return out
+
+    def _relative(self, out, positions):
+        """Padded rows minus their anchors, the padding left 0.
+
+        The difference is taken in float64 and rounded to float32 once, as
+        :func:`~sklstm.data.relative.relative_sequences` does in memory: a mean anchor
+        has no float32 value, and rounding it first would change the rows (and the
+        model) by a last bit.
+        """
+        relative = out - self.anchors[positions][:, None, :]
+        relative[np.arange(out.shape[1])[None, :] >= self.lengths[positions][:, None]] = 0.0
+        return relative.astype(np.float32)
 
     def _gathered(self, positions, width):
         """Rows of a ragged store in one gather (:meth:`SequenceStore.read_steps`)."""

@@ -130,6 +130,12 @@ def _train(plan, on_net, checkpoint, done, loaded_only, seqs, y_train):
         if done:  # a resumed fit: continue with the state it left
             with randomness.draws():  # (its random state is the fit's)
                 checkpoint.restore(net)
+            # the epochs done are replayed with the batch each had: a BatchSizeSchedule
+            # grows it, and bucketed orders depend on it (set as skorch's set_params
+            # sets a prefixed parameter, without its checks of an initialized net)
+            net.iterator_train__start_epoch = [
+                row.get("effective_batch_size", plan.effective_batch_size)
+                for row in net.history]
             if not loaded_only:
                 net.partial_fit(dataset, y_train)
             elif plan.early_stopping:  # it ended with the best epoch's weights

@@ -83,6 +83,24 @@ def test_same_seed_same_batches(dataset, bucketing):
     assert runs[0] != runs[2]
 
 
+@pytest.mark.parametrize("bucketing", [False, True])
+def test_a_resumed_loader_goes_on_with_the_order_of_the_next_epoch(dataset, bucketing):
+    # a batch size schedule grew the batch after one epoch: the bucketed orders drawn
+    # depend on it, so the epochs done are replayed with the sizes they had
+    whole = _loader(dataset, bucketing)
+    for size in (BATCH, 2 * BATCH, 2 * BATCH):
+        whole.batch_size = size
+        third = _epoch(whole)[0]
+    resumed = BatchLoader(dataset, BATCH, shuffle=True, bucketing=bucketing, seed=0,
+                          start_epoch=[BATCH, 2 * BATCH])
+    resumed.batch_size = 2 * BATCH  # (what the schedule sets when the epoch begins)
+    assert resumed.batch_size == 2 * BATCH and _epoch(resumed)[0] == third
+    same = BatchLoader(dataset, BATCH, shuffle=True, bucketing=bucketing, seed=0,
+                       start_epoch=2)  # an int: epochs of the loader's batch size
+    whole = _loader(dataset, bucketing)
+    assert [_epoch(whole)[0] for _ in range(3)][-1] == _epoch(same)[0]
+
+
 def test_bucketing_stays_inside_a_subset(dataset):
     # skorch's ValidSplit hands the loader a Subset (early stopping)
     chosen = np.random.default_rng(1).choice(N_SAMPLES, 200, replace=False)

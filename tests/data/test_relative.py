@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from sklstm import LSTMRegressor
 from sklstm.data.relative import relative_sequences, sequence_anchors
-from sklstm.data.timesteps import Sequences
+from sklstm.data.store import SequenceStore
+from sklstm.data.timesteps import Sequences, to_sequences
 
 rng = np.random.default_rng(0)
 PADDED = rng.normal(size=(3, 5, 2)).astype(np.float32)
@@ -48,3 +50,21 @@ def test_tokens_and_unknown_anchors_are_refused():
         relative_sequences(tokens, "last")
     with pytest.raises(ValueError, match="how must be one of"):
         sequence_anchors(PADDED, None, "median")
+
+
+@pytest.mark.parametrize("how", ["last", "mean"])
+@pytest.mark.parametrize("ragged", [False, True], ids=["dense", "ragged"])
+def test_streamed_relative_rows_equal_the_rows_in_memory(how, ragged, tmp_path):
+    # both round the float64 difference to float32 once: a mean anchor has no float32
+    # value, so subtracting it in float32 would round twice (and train another model)
+    data = [rng.normal(size=(n, 2)) * 100 for n in (7, 3, 5, 6)]
+    if not ragged:
+        data = np.stack([seq[:3] for seq in data])
+    store = (SequenceStore.write(tmp_path / "s", data) if ragged
+             else SequenceStore.from_array(data))
+    memory, anchors = relative_sequences(
+        to_sequences(data, LSTMRegressor(), reset=True), how)
+    streamed, streamed_anchors = relative_sequences(
+        to_sequences(store, LSTMRegressor(), reset=True), how)
+    assert_array_equal(streamed_anchors, anchors)
+    assert_array_equal(streamed.values.rows(np.arange(len(data))), memory.values)

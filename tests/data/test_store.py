@@ -64,6 +64,18 @@ def test_bad_indices_say_what_is_wrong(ragged):
         store[0, 1]
     with pytest.raises(IndexError, match="boolean index"):
         store[np.array([True, False])]
+    # read and read_steps take positions as indexing does, negative ones from the end
+    np.testing.assert_array_equal(store.read([-1])[0], store[4])
+    np.testing.assert_array_equal(store[[1, 3]].read_steps([-1])[0], store[3])
+    for read, position in [(store.read, -6), (store.read_steps, 5), (store[[0, 1]].read, 2)]:
+        with pytest.raises(IndexError, match=f"index {position} is out of bounds"):
+            read([position])
+
+
+def test_an_empty_index_gives_an_empty_view_as_in_numpy(ragged):
+    _, store = ragged
+    for key in ([], np.array([], dtype=np.int64), slice(3, 3)):
+        assert len(store[key]) == 0 and store[key].lengths.tolist() == []
 
 
 def test_reading_it_whole_is_explicit(ragged):
@@ -95,6 +107,28 @@ def test_a_memory_mapped_array_is_reopened_after_pickling(tmp_path):
         SequenceStore.from_array(X)[[2]])).load(), X[[2]])
 
 
+
+def test_a_view_of_a_rewritten_store_is_not_reopened_on_other_data(ragged, tmp_path):
+    # the view's mapping still reads the old files; a pickled copy (a parallel search's
+    # worker) would reopen the path and index the new data with the old positions
+    _, store = ragged
+    view = store[[1, 3]]
+    data = pickle.dumps(view)
+    SequenceStore.write(tmp_path / "s", [np.zeros((2, 2))] * 6, overwrite=True)
+    with pytest.raises(ValueError, match="changed since it was opened"):
+        pickle.loads(data)
+    assert len(SequenceStore.open(tmp_path / "s")) == 6  # opened anew, it is the new store
+
+
+def test_a_rewritten_memory_mapped_file_is_not_reopened(tmp_path):
+    np.save(tmp_path / "X.npy", np.zeros((4, 3)))
+    data = pickle.dumps(SequenceStore.from_array(np.load(tmp_path / "X.npy", mmap_mode="r")))
+    os.remove(tmp_path / "X.npy")  # (a new file, not the mapped one rewritten in place)
+    np.save(tmp_path / "X.npy", np.ones((4, 3)))
+    with pytest.raises(ValueError, match="changed since it was opened"):
+        pickle.loads(data)
+
+
 def test_map_applies_to_every_read_on_a_copy(ragged):
     seqs, store = ragged
     doubled = store.map(lambda v: v.__imul__(2))
@@ -120,6 +154,14 @@ def test_writing_refuses_what_it_cannot_store(tmp_path):
         SequenceStore.write(tmp_path / "f", [np.array([1, 40_000])], dtype=np.int16)
     with pytest.raises(ValueError, match="round or cast"):
         SequenceStore.write(tmp_path / "g", [np.array([1.5])], dtype=np.int32)
+    # a float too large for a narrower float dtype would be stored as infinity
+    with pytest.raises(ValueError, match=r"Sequence 1 .*beyond float16's range"):
+        SequenceStore.write(tmp_path / "h", [np.ones(2), np.array([1.0, 1e5])],
+                            dtype=np.float16)
+    with pytest.raises(ValueError, match="beyond float16's range"):  # the first's dtype
+        SequenceStore.write(tmp_path / "i", [np.ones(1, np.float16), np.array([70_000])])
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        SequenceStore.write(tmp_path / "j", [np.array([[1e39]])], dtype=np.float32)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         SequenceStore.write(tmp_path / "no" / "such" / "d", [np.zeros(2)])
     # object values would be written as pointers, strings are no numbers
@@ -133,6 +175,27 @@ def test_writing_refuses_what_it_cannot_store(tmp_path):
     with pytest.raises(FileExistsError, match="overwrite=True"):
         SequenceStore.write(tmp_path / "e", [np.zeros(3)])
     assert len(SequenceStore.write(tmp_path / "e", [np.zeros(3)] * 2, overwrite=True)) == 2
+
+
+def test_a_path_with_a_trailing_separator_is_the_directory(tmp_path):
+    # its temporary directory was made inside the store, and deleted with it
+    path = f"{tmp_path / 's'}{os.sep}"
+    assert len(SequenceStore.write(path, [np.zeros(2)])) == 1
+    assert len(SequenceStore.write(path, [np.zeros(2)] * 3, overwrite=True)) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_overwrite_replaces_a_store_only(tmp_path):
+    # a directory of other files, or a file, is not deleted to make room for a store
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "notes.txt").write_text("mine")
+    (tmp_path / "file").write_text("mine")
+    for name in ("data", "file"):
+        with pytest.raises(FileExistsError, match="not a sequence store"):
+            SequenceStore.write(tmp_path / name, [np.zeros(2)], overwrite=True)
+    assert (tmp_path / "data" / "notes.txt").read_text() == (tmp_path / "file").read_text()
+    (tmp_path / "empty").mkdir()  # an empty directory (or a damaged store) is replaced
+    assert len(SequenceStore.write(tmp_path / "empty", [np.zeros(2)], overwrite=True)) == 1
 
 
 def test_opening_something_else_is_refused(tmp_path):

@@ -72,9 +72,17 @@ def test_token_rows_equal_the_padded_ids(padded, seq_len, keep, chunk_bytes, tmp
 @pytest.mark.parametrize("bad, match", [
     ([np.array([[1.0], [np.nan]])], "NaN, infinity .* sequence 0"),
     ([np.ones((2, 1)), np.array([[1e39]])], "beyond float32's range.* sequence 1"),
+    # float16: its infinity compared with float32's largest value (cast to float16: inf)
+    ([np.ones((2, 1), np.float16), np.array([[1], [-np.inf]], np.float16)], "sequence 1"),
+    ([np.ones((k, 2)) for k in (3, 1, 4, 2, 5, 1, 2)] + [np.array([[0, 1], [np.inf, 0]])]
+     + [np.ones((2, 2))] * 3, "sequence 7"),
 ])
-def test_values_are_checked_in_one_pass_naming_the_sequence(bad, match, tmp_path):
-    store = SequenceStore.write(tmp_path / "b", bad)
+@pytest.mark.parametrize("dense", [False, True], ids=["ragged", "dense"])
+def test_values_are_checked_in_one_pass_naming_the_sequence(bad, match, dense, chunk_bytes,
+                                                             tmp_path):
+    # dense: the sequences cut to one length, each keeping its bad value
+    store = (SequenceStore.from_array(np.stack([seq[-1:] for seq in bad])) if dense
+             else SequenceStore.write(tmp_path / "b", bad))
     with pytest.raises(ValueError, match=match):
         to_sequences(store, LSTMClassifier(), reset=True)
 

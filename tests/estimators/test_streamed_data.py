@@ -52,6 +52,9 @@ def _cases(tmp_path):
          SequenceStore.write(tmp_path / "r3", ragged), y_ragged > 0),
         ("relative", LSTMRegressor(**CPU, relative="last", seq_len=10, downsample=2), ragged,
          SequenceStore.write(tmp_path / "r2", ragged), y_ragged),
+        # a mean anchor has no float32 value: both subtract it in float64, round once
+        ("relative mean", LSTMRegressor(**CPU, relative="mean", downsample=2), ragged,
+         SequenceStore.write(tmp_path / "r4", ragged), y_ragged),
         ("tokens", LSTMClassifier(**CPU, embedding_dim=3, seq_len=8), ids,
          SequenceStore.write(tmp_path / "t", ids), y_ids),
         ("token memmap", LSTMClassifier(**CPU, embedding_dim=3, early_stopping=True,
@@ -67,7 +70,7 @@ def _outputs(est, X):
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=requires_cuda)])
 @pytest.mark.parametrize("case", ["memmap 3d", "store ragged", "split store", "relative",
-                                  "tokens", "token memmap"])
+                                  "relative mean", "tokens", "token memmap"])
 def test_streamed_input_trains_the_same_model(case, device, tmp_path):
     # on CUDA the data in memory go to the device whole, the streamed ones are copied
     # batch by batch: the same batches (cut to the same length) of the same values reach
@@ -141,6 +144,7 @@ def test_auto_batch_size_measures_on_batches_of_the_store(tmp_path):
 @pytest.mark.parametrize("bad, match", [
     (np.array([[[1.0]], [[np.nan]]]), "sequence 1"),
     (np.array([[[1.0]], [[1e39]]]), "float32's range"),
+    (np.array([[[1.0]], [[np.inf]]], np.float16), "sequence 1"),  # (was trained on)
 ])
 def test_bad_values_are_refused_before_training(bad, match, tmp_path):
     est = LSTMClassifier(**CPU)

@@ -245,6 +245,21 @@ def test_a_resumed_checkpointed_fit_equals_an_uninterrupted_one(tmp_path):
     assert_allclose(resumed.predict_proba(X), whole.predict_proba(X), rtol=1e-5, atol=1e-6)
 
 
+def test_a_resumed_bucketed_fit_replays_each_epoch_with_the_batch_it_had(tmp_path):
+    # bucketed orders depend on the batch size: the epochs done were replayed with the
+    # first one, so the resumed fit drew other batches (probabilities 0.1 apart)
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(int(n), 2)).astype(np.float32) for n in rng.integers(2, 30, 120)]
+    y = np.array([x[-1, 0] > 0 for x in X]).astype(int)
+    schedule = BatchSizeSchedule(monitor="score", patience=1)  # the scripted plateau
+    common = dict(data=(X, y), bucketing=True)
+    whole = _fit(schedule, max_epochs=6, **common)
+    _fit(schedule, max_epochs=5, checkpoint=tmp_path / "fit", **common)
+    resumed = _fit(schedule, max_epochs=6, checkpoint=tmp_path / "fit", **common)
+    assert _sizes(resumed) == _sizes(whole) == [4, 4, 8, 16, 32, 64]
+    assert_allclose(resumed.predict_proba(X), whole.predict_proba(X), rtol=1e-5, atol=1e-6)
+
+
 # -- parameters ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs, match", [

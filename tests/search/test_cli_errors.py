@@ -165,9 +165,10 @@ def test_bad_options_are_refused_before_any_study(option, value, message, capsys
 
 
 def test_exit_status_1_when_every_trial_fails(capsys, tmp_path):
-    """The space turns on token input, which the float data cannot be: every fit fails."""
+    """The space samples token input (a choice, so not refused up front as a fixed value
+    is), which the float data cannot be: every fit fails."""
     path = _npz(tmp_path, X=X, y=Y)
-    failing = json.dumps({**json.loads(SPACE), "embedding_dim": 2})
+    failing = json.dumps({**json.loads(SPACE), "embedding_dim": [2]})
     code = main(["tune", str(path), "--storage", str(tmp_path / "s.journal"), "--n-trials", "2",
                  "--cv", "2", "--no-progress", "--space", failing])
     out, err = capsys.readouterr()
@@ -182,7 +183,7 @@ def test_exit_status_1_when_this_runs_trials_fail_after_others_completed(capsys,
     path = _npz(tmp_path, X=X, y=Y)
     code, _, _ = _run(capsys, tmp_path, path)
     assert code == 0
-    failing = json.dumps({**json.loads(SPACE), "embedding_dim": 2})
+    failing = json.dumps({**json.loads(SPACE), "embedding_dim": [2]})
     code = main(["tune", str(path), "--storage", str(tmp_path / "s.journal"), "--n-trials", "2",
                  "--cv", "2", "--no-progress", "--space", failing])
     err = capsys.readouterr().err
@@ -210,11 +211,11 @@ def test_a_directory_as_storage_is_refused_naming_a_file_in_it(capsys, tmp_path)
 def test_failed_trials_are_reported_without_tracebacks(tmp_path):
     # Optuna logged each failed trial's traceback, a screenful of library frames
     path = _npz(tmp_path, X=X, y=Y)
-    failing = json.dumps({**json.loads(SPACE), "embedding_dim": 2})
+    failing = json.dumps({**json.loads(SPACE), "embedding_dim": [2]})
     proc = cli("tune", path, "--storage", tmp_path / "s.journal", "--n-trials", "2", "--cv",
                "2", "--no-progress", "--space", failing)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 1
     assert "Traceback" not in err and 'File "' not in err
-    assert err.count("failed with parameters: {'batch_size': 8, 'lr': 0.03} because of the "
-                     "following error: ValueError('Token input must be") == 2
+    assert err.count("failed with parameters: {'batch_size': 8, 'lr': 0.03, 'embedding_dim': "
+                     "2} because of the following error: ValueError('Token input must be") == 2

@@ -27,53 +27,19 @@ accelerator) is :mod:`sklstm.network.recurrence`.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from ..resources.device import copy_to
 from .conv import ConvBranch
+from .inputs import check_arguments, checked_input, padded_lengths
 from .level import split_level
 from .packing import pack, runs_packed, unpack
-from .pooling import POOLINGS, TimePooling
+from .pooling import TimePooling
 from .recurrence import Recurrence
 
 __all__ = ["LSTMNetwork", "last_steps", "reverse_padded"]
-
-def _padded_lengths(lengths, batch, n_steps):
-    """``lengths`` as a CPU int64 tensor, or None when no sequence is shorter than
-    ``n_steps`` (nothing is padded).
-
-    Read on the host as a numpy array (as the batches of
-    :class:`~sklstm.data.SequenceDataset` carry them; a list alike), so that no
-    tensor is read into Python per batch; a tensor is copied to the host once (torch
-    packs with CPU lengths).
-
-    Raises
-    ------
-    TypeError
-        If the lengths are not integers.
-    ValueError
-        If there is not one length per sequence, or one is not within 1..``n_steps``
-        (indexing would fail in torch, or a sequence of no step read as NaN).
-    """
-    if lengths is None:
-        return None
-    host = np.asarray(lengths.cpu() if isinstance(lengths, torch.Tensor) else lengths)
-    if not np.issubdtype(host.dtype, np.integer):
-        raise TypeError(f"lengths must be integers, got {host.dtype}.")
-    if host.shape != (batch,):
-        raise ValueError(f"lengths must hold one length per sequence of x, shape ({batch},); "
-                         f"got shape {host.shape}.")
-    if not batch:
-        return None
-    shortest, longest = host.min(), host.max()
-    if shortest < 1 or longest > n_steps:
-        raise ValueError(f"lengths must be within 1..{n_steps} (x's timesteps); got "
-                         f"{shortest if shortest < 1 else longest}.")
-    return None if shortest == n_steps else torch.as_tensor(host, dtype=torch.int64)
-
 
 def reverse_padded(x, lengths):
     """Reverse every right-padded sequence within its own length.
@@ -145,20 +111,6 @@ def last_steps(x, lengths, k):
     return (window * (steps >= 0)[:, :, None]).flatten(1)
 
 
-def _check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_scale):
-    """Refuse what :class:`LSTMNetwork` cannot be built from, naming its parameter."""
-    if pooling != "last" and pooling not in POOLINGS:
-        raise ValueError(f"pooling must be one of {('last', *POOLINGS)}, got {pooling!r}.")
-    if (vocab_size is None) != (embedding_dim is None):
-        raise ValueError("vocab_size and embedding_dim are set together (token ids) or "
-                         f"not at all; got vocab_size={vocab_size!r}, "
-                         f"embedding_dim={embedding_dim!r}.")
-    features = n_inputs if embedding_dim is None else embedding_dim
-    if ar_scale is not None and len(ar_scale) != features:
-        raise ValueError(f"ar_scale must hold one value per input feature ({features}); got "
-                         f"{len(ar_scale)}.")
-
-
 class LSTMNetwork(nn.Module):
     """Sequence-to-one LSTM: a readout of the LSTM's outputs feeds a linear layer.
 
@@ -224,7 +176,7 @@ class LSTMNetwork(nn.Module):
                  conv_channels=None, conv_kernel_sizes=(8, 5, 3), ar_window=None,
                  ar_scale=None, split_level=False):
         super().__init__()
-        _check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_scale)
+        check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_scale)
         self.embedding = None
         if embedding_dim is not None:
             self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
@@ -309,10 +261,10 @@ class LSTMNetwork(nn.Module):
             If ``x`` does not have the network's shape, or ``lengths`` are not one per
             sequence within ``1..n_timesteps``.
         """
-        x = self._checked_input(x)
+        x = checked_input(self, x)
         if self.embedding is not None:
             x = self.embedding(x)
-        lengths = _padded_lengths(lengths, x.shape[0], x.shape[1])
+        lengths = padded_lengths(lengths, x.shape[0], x.shape[1])
         recent = None if self.ar is None else (
             last_steps(x, lengths, self.ar_window) / self.ar_divisor)
         level = None
@@ -334,29 +286,6 @@ class LSTMNetwork(nn.Module):
         if recent is not None:
             out = out + self._linear(self.ar, recent)
         return out
-
-    def _checked_input(self, x):
-        """``x`` as the network reads it: token ids as they are, numbers in the dtype of
-        the weights (the LSTM refuses another; a bfloat16 autocast casts it again).
-
-        Raises
-        ------
-        TypeError
-            If token ids are not integers.
-        ValueError
-            If ``x`` does not have the network's shape.
-        """
-        if self.embedding is not None:
-            if x.dtype.is_floating_point or x.dtype.is_complex or x.dtype == torch.bool:
-                raise TypeError(f"x must hold integer token ids, got {x.dtype}.")
-            if x.ndim != 2:
-                raise ValueError("x must hold token ids of shape (batch, n_timesteps); got "
-                                 f"shape {tuple(x.shape)}.")
-            return x
-        if x.ndim != 3 or x.shape[2] != self.lstm.input_size:
-            raise ValueError(f"x must have shape (batch, n_timesteps, {self.lstm.input_size});"
-                             f" got shape {tuple(x.shape)}.")
-        return x.to(self.head.weight.dtype)
 
     def _linear(self, layer, features):
         """``layer(features)``; in evaluation every row by itself: a matrix product's

@@ -1,0 +1,87 @@
+"""What :class:`~sklstm.network.LSTMNetwork` is built from and given, checked: its
+arguments, its input and the lengths of a padded batch. A wrong one is refused with the
+parameter's name (torch's own errors, or NaN for a sequence of no step, came later).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .pooling import POOLINGS
+
+__all__ = ["check_arguments", "checked_input", "padded_lengths"]
+
+
+def padded_lengths(lengths, batch, n_steps):
+    """``lengths`` as a CPU int64 tensor, or None when no sequence is shorter than
+    ``n_steps`` (nothing is padded).
+
+    Read on the host as a numpy array (as the batches of
+    :class:`~sklstm.data.SequenceDataset` carry them; a list alike), so that no
+    tensor is read into Python per batch; a tensor is copied to the host once (torch
+    packs with CPU lengths).
+
+    Raises
+    ------
+    TypeError
+        If the lengths are not integers.
+    ValueError
+        If there is not one length per sequence, or one is not within 1..``n_steps``
+        (indexing would fail in torch, or a sequence of no step read as NaN).
+    """
+    if lengths is None:
+        return None
+    host = np.asarray(lengths.cpu() if isinstance(lengths, torch.Tensor) else lengths)
+    if not np.issubdtype(host.dtype, np.integer):
+        raise TypeError(f"lengths must be integers, got {host.dtype}.")
+    if host.shape != (batch,):
+        raise ValueError(f"lengths must hold one length per sequence of x, shape ({batch},); "
+                         f"got shape {host.shape}.")
+    if not batch:
+        return None
+    shortest, longest = host.min(), host.max()
+    if shortest < 1 or longest > n_steps:
+        raise ValueError(f"lengths must be within 1..{n_steps} (x's timesteps); got "
+                         f"{shortest if shortest < 1 else longest}.")
+    return None if shortest == n_steps else torch.as_tensor(host, dtype=torch.int64)
+
+
+def check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_scale):
+    """Refuse what :class:`~sklstm.network.LSTMNetwork` cannot be built from, naming
+    its parameter."""
+    if pooling != "last" and pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {('last', *POOLINGS)}, got {pooling!r}.")
+    if (vocab_size is None) != (embedding_dim is None):
+        raise ValueError("vocab_size and embedding_dim are set together (token ids) or "
+                         f"not at all; got vocab_size={vocab_size!r}, "
+                         f"embedding_dim={embedding_dim!r}.")
+    features = n_inputs if embedding_dim is None else embedding_dim
+    if ar_scale is not None and len(ar_scale) != features:
+        raise ValueError(f"ar_scale must hold one value per input feature ({features}); got "
+                         f"{len(ar_scale)}.")
+
+
+def checked_input(network, x):
+    """``x`` as ``network`` (an :class:`~sklstm.network.LSTMNetwork`) reads it: token
+    ids as they are, numbers in the dtype of the weights (the LSTM refuses another; a
+    bfloat16 autocast casts it again).
+
+    Raises
+    ------
+    TypeError
+        If token ids are not integers.
+    ValueError
+        If ``x`` does not have the network's shape.
+    """
+    if network.embedding is not None:
+        if x.dtype.is_floating_point or x.dtype.is_complex or x.dtype == torch.bool:
+            raise TypeError(f"x must hold integer token ids, got {x.dtype}.")
+        if x.ndim != 2:
+            raise ValueError("x must hold token ids of shape (batch, n_timesteps); got "
+                             f"shape {tuple(x.shape)}.")
+        return x
+    if x.ndim != 3 or x.shape[2] != network.lstm.input_size:
+        raise ValueError(f"x must have shape (batch, n_timesteps, {network.lstm.input_size});"
+                         f" got shape {tuple(x.shape)}.")
+    return x.to(network.head.weight.dtype)

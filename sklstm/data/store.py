@@ -27,16 +27,8 @@ import os
 import numpy as np
 
 from .steps import step_positions
-from .store_files import (
-    check_unchanged,
-    empty_sequences_error,
-    memmap_origin,
-    number_dtype,
-    open_memmap_origin,
-    read_files,
-    store_stamp,
-    write_files,
-)
+from .store_files import empty_sequences_error, number_dtype, read_files, write_files
+from .store_origin import check_unchanged, memmap_origin, open_memmap_origin, store_stamp
 
 __all__ = ["SequenceStore"]
 

@@ -1,0 +1,91 @@
+"""Where a :class:`~sklstm.data.store.SequenceStore`'s data come from, to open them
+again: a store pickled to another process (a search's worker) is reopened by its path,
+not copied, and a memory-mapped array by its file, offset and shape.
+
+Each origin carries its files' stamp (inode, size, modification time): a file
+rewritten or replaced since it was opened is refused when it is reopened, so a copy
+never reads other data at the positions of its index.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+
+import numpy as np
+
+from .store_files import OFFSETS, VALUES
+
+__all__ = ["check_unchanged", "file_stamp", "memmap_origin", "open_memmap_origin",
+           "store_stamp"]
+
+
+def file_stamp(*filenames):
+    """What tells files apart without reading them: inode, size and modification time.
+
+    A store or memory-mapped array pickled to another process is reopened there by its
+    path (:func:`check_unchanged`); a file rewritten or replaced since it was opened
+    has another stamp, so the copy does not silently read other data at the positions
+    of its index.
+
+    Parameters
+    ----------
+    *filenames : str
+        The files.
+
+    Returns
+    -------
+    tuple of tuple of int
+        ``(inode, size, mtime in ns)`` of every file.
+    """
+    return tuple((st.st_ino, st.st_size, st.st_mtime_ns) for st in map(os.stat, filenames))
+
+
+def store_stamp(path):
+    """The :func:`file_stamp` of the files of the store at ``path`` that it maps."""
+    return file_stamp(os.path.join(path, VALUES), os.path.join(path, OFFSETS))
+
+
+def check_unchanged(where, stamp, now):
+    """Raise a ValueError if the files at ``where`` changed since ``stamp`` was taken.
+
+    Parameters
+    ----------
+    where : str
+        The store's directory or the array's file, for the message.
+    stamp : tuple or None
+        The stamp taken when the data were opened (None: not known, as in pickles of
+        older versions; nothing is checked).
+    now : tuple
+        The stamp of the files now.
+    """
+    if stamp is not None and tuple(map(tuple, stamp)) != now:
+        raise ValueError(
+            f"{where!r} changed since it was opened (rewritten or replaced), so a copy of "
+            "a store on it, reopened by its path in another process, would read other "
+            "data at its positions. Open it again and index the new data anew; to keep "
+            "data that a search or fit reads, write new data to a new path.")
+
+
+def memmap_origin(X):
+    """How to reopen ``X`` from its file, if it is a whole memory-mapped file array:
+    ``("memmap", filename, dtype, shape, offset, stamp)``, else None.
+
+    Only an array whose buffer is the mapping itself (what ``np.memmap`` and
+    ``np.load(mmap_mode=...)`` return) has a known offset into the file; a slice of one
+    inherits its parent's offset, so it is pickled with its data instead. ``stamp`` is
+    the file's :func:`file_stamp`, checked when it is reopened.
+    """
+    if (isinstance(X, np.memmap) and X.filename and isinstance(X.base, mmap.mmap)
+            and X.flags.c_contiguous):
+        return ("memmap", X.filename, X.dtype.str, X.shape, int(X.offset),
+                file_stamp(X.filename))
+    return None
+
+
+def open_memmap_origin(origin):
+    """The read-only array a :func:`memmap_origin` names, mapped again once its file is
+    checked to be the one it was (:func:`check_unchanged`)."""
+    _, filename, dtype, shape, offset, *stamp = origin  # (pickles of older sklstm: no stamp)
+    check_unchanged(filename, stamp[0] if stamp else None, file_stamp(filename))
+    return np.memmap(filename, dtype=dtype, mode="r", shape=tuple(shape), offset=offset)

@@ -101,10 +101,12 @@ class BatchLoader:
         batch_size = self.batch_size
         sizes = ([batch_size] * int(start_epoch) if np.ndim(start_epoch) == 0
                  else list(start_epoch))
-        for size in sizes:  # (bucketing draws a shuffle of the epoch's batches)
-            self.batch_size = size
-            self._epoch_batches()
-        self.batch_size = batch_size
+        try:
+            for size in sizes:  # (bucketing draws a shuffle of the epoch's batches)
+                self.batch_size = size
+                self._epoch_batches()
+        finally:
+            self.batch_size = batch_size
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)

@@ -10,6 +10,7 @@ its targets' attributes are and what its network's weights were made for.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 
 import numpy as np
@@ -109,6 +110,7 @@ class PersistenceMixin:
         )
 
     @classmethod
+    @functools.cache  # (per class: asked twice by every load)
     def _target_attributes(cls):
         """The names of the fitted attributes the targets give: those ``_encode_y``
         returns (``classes_``; ``n_outputs_``, ``target_mean_``...), for two targets."""
@@ -116,8 +118,21 @@ class PersistenceMixin:
 
     @staticmethod
     def _network_sizes(weights):
-        """What the network's weights (its ``state_dict``, by name) were made for."""
-        return _network_sizes(weights)
+        """What the network's weights (its ``state_dict``, by name) were made for: the
+        sizes an :class:`~sklstm.network.LSTMNetwork`'s tensors give (None where a
+        tensor is absent or of another rank: the module check names it)."""
+        def dim(name, axis):
+            tensor = weights.get(name)
+            return int(tensor.shape[axis]) if tensor is not None and tensor.ndim > axis else None
+
+        channels = []  # each block's Conv1d: (out_channels, in_channels, kernel_size)
+        while f"conv.blocks.{len(channels)}.1.weight" in weights:
+            channels.append(dim(f"conv.blocks.{len(channels)}.1.weight", 0))
+        vocab_size = dim("embedding.weight", 0)
+        return NetworkSizes(
+            n_inputs=None if vocab_size is not None else dim("lstm.weight_ih_l0", 1),
+            n_outputs=dim("head.bias", 0), vocab_size=vocab_size, ar_width=dim("ar.weight", 1),
+            conv_channels=tuple(channels) if channels else None)
 
     @classmethod
     def _from_model_state(cls, state, device):
@@ -190,23 +205,6 @@ def _unsaved_value(name, description):
     if name == "optimizer":  # its name: a refit then says it is unknown
         return description.removeprefix("class ")
     return None
-
-
-def _network_sizes(weights):
-    """The sizes an :class:`~sklstm.network.LSTMNetwork`'s tensors give (None where a
-    tensor is absent or of another rank: the module check names it)."""
-    def dim(name, axis):
-        tensor = weights.get(name)
-        return int(tensor.shape[axis]) if tensor is not None and tensor.ndim > axis else None
-
-    channels = []  # each block's Conv1d: (out_channels, in_channels, kernel_size)
-    while f"conv.blocks.{len(channels)}.1.weight" in weights:
-        channels.append(dim(f"conv.blocks.{len(channels)}.1.weight", 0))
-    vocab_size = dim("embedding.weight", 0)
-    return NetworkSizes(
-        n_inputs=None if vocab_size is not None else dim("lstm.weight_ih_l0", 1),
-        n_outputs=dim("head.bias", 0), vocab_size=vocab_size, ar_width=dim("ar.weight", 1),
-        conv_channels=tuple(channels) if channels else None)
 
 
 def _check_module_tensors(net, weights):

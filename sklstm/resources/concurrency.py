@@ -116,9 +116,10 @@ def fits_run_concurrently():
     """
     if _DEPTH[0] > 0:
         return True
+    # read without the lock (it is asked on every forward pass): a copy of the keys,
+    # which fit_running changes under the lock, is a consistent snapshot
     me = threading.get_ident()
-    with _LOCK:
-        return any(thread != me for thread in _RUNNING)
+    return any(thread != me for thread in tuple(_RUNNING))
 
 
 def fit_stream(device):

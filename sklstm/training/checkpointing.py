@@ -351,12 +351,12 @@ class FitCheckpoint:
     def _commit(self, files):
         """Make the state in the directory ``files`` the fit's (the state file is
         replaced atomically), then remove the states written before it."""
-        self.files = files
+        first, self.files = self.files is None, files
         self._write(**self.status)
         for name in os.listdir(self.directory):
             if name.startswith("epoch-") and name != files:
                 shutil.rmtree(os.path.join(self.directory, name), ignore_errors=True)
-        for name in _FILES:  # the files of an earlier sklstm's state, which lay here
+        for name in _FILES if first else ():  # an earlier sklstm's state, which lay here
             if os.path.isfile(os.path.join(self.directory, name)):
                 os.remove(os.path.join(self.directory, name))
 

@@ -300,11 +300,10 @@ def _interrupted(trial):
 def checked_objective(estimator, X, y, *, multi_objective=None, **kwargs):
     """The objective :func:`~sklstm.search.tune` runs, after all it needs is checked.
 
-    First the data, as the fit of the final sklstm step, set to the space's fixed
-    values, would check it (:func:`~sklstm.search.pipeline.check_search_data`), then
-    the space, scoring and
-    cv (:class:`CVObjective`): a mistake raises here, before any study exists,
-    instead of failing every trial.
+    First the space, scoring and cv (:class:`CVObjective`), then the data, as the fit
+    of the final sklstm step, set to the space's fixed values, would check it
+    (:func:`~sklstm.search.pipeline.check_search_data`): a mistake raises here, before
+    any study exists, instead of failing every trial.
 
     Parameters
     ----------
@@ -322,8 +321,8 @@ def checked_objective(estimator, X, y, *, multi_objective=None, **kwargs):
     """
     # the data against the estimator as every trial fits it: with the space's fixed
     # values (a fixed hidden_size too large for the memory fails every trial)
-    fixed = {param: value for param, dist, value
-             in resolve_space(kwargs.get("space"), estimator).values() if dist is None}
+    objective = CVObjective(estimator, X, y, report_every_epoch=multi_objective is None,
+                            multi_objective=multi_objective, **kwargs)
+    fixed = {param: value for param, dist, value in objective.space.values() if dist is None}
     check_search_data(clone(estimator).set_params(**fixed) if fixed else estimator, X, y)
-    return CVObjective(estimator, X, y, report_every_epoch=multi_objective is None,
-                       multi_objective=multi_objective, **kwargs)
+    return objective

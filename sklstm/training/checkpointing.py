@@ -24,20 +24,23 @@ read with ``torch.load(weights_only=True)``, the rest is JSON and safetensors.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
 import shutil
 
 import numpy as np
-import torch
-from safetensors.torch import load_file, save_file
-from skorch.callbacks import Callback, Checkpoint, LRScheduler
+from safetensors.torch import load_file
 
 from ..data.streaming import iter_row_chunks
-from ..resources.device import rng_state, set_rng_state
-from .convergence import STOPPER
+from ..resources.device import set_rng_state
+from .checkpoint_callbacks import (
+    BEST_FILE,
+    RNG_FILE,
+    SCHEDULERS_FILE,
+    StateCheckpoint,
+    StoppedEpochCheckpoint,
+)
 
 __all__ = ["CHECKPOINT_NAMES", "FitCheckpoint", "check_checkpoint_directory"]
 
@@ -46,18 +49,14 @@ __all__ = ["CHECKPOINT_NAMES", "FitCheckpoint", "check_checkpoint_directory"]
 CHECKPOINT_NAMES = ("checkpoint", "checkpoint_stopped")
 
 _STATE = "sklstm_fit.json"
-_RNG = "rng.safetensors"
-_BEST = "best_params.pt"
-_SCHEDULERS = "lr_schedulers.pt"
 #: The files of a state (besides ``_STATE``): a directory that has one of them but no
 #: ``_STATE`` holds another program's files, which a fit would overwrite.
-_FILES = ("params.pt", "optimizer.pt", "history.json", _RNG, _BEST, _SCHEDULERS)
+_FILES = ("params.pt", "optimizer.pt", "history.json", RNG_FILE, BEST_FILE, SCHEDULERS_FILE)
 #: Parameters that may differ between the interrupted fit and the one resuming it.
 _FREE = ("checkpoint", "max_epochs", "verbose", "n_threads", "device", "callbacks")
 #: The state file's entry naming the directory of the state written last (a state of an
 #: earlier sklstm has none: its files lie in the checkpoint directory itself).
 _FILES_IN = "files"
-_EPOCH_DIR = "epoch-{:06d}"
 
 
 class _Unset:
@@ -68,159 +67,6 @@ class _Unset:
 
 
 _UNSET = _Unset()
-
-
-def _scheduler_states(net):
-    """The state of each learning-rate scheduler of the net's callbacks (sklstm's
-    warm-up, the user's :class:`~skorch.callbacks.LRScheduler`), by callback name."""
-    return {name: {"policy": type(cb.lr_scheduler_).__name__,
-                   "state": cb.lr_scheduler_.state_dict()}
-            for name, cb in net.callbacks_
-            if isinstance(cb, LRScheduler) and getattr(cb, "lr_scheduler_", None) is not None}
-
-
-class _StateCheckpoint(Checkpoint):
-    """skorch's :class:`~skorch.callbacks.Checkpoint` that also writes torch's random
-    states (dropout draws from them: the CPU's and, on CUDA, the device's), the
-    learning-rate schedulers' states and the best epoch's weights of a fit with
-    ``early_stopping``; and puts the schedulers back when a fit resumes.
-
-    The best weights are written with the state they belong to, not when the stopper
-    finds them: a fit whose epoch end fails after the stopper (a user's callback
-    raises) keeps the state of the epoch before, and with it that epoch's best.
-
-    Each state is written to a directory of its own below ``root``, and ``commit``
-    (called with its name) makes it the state once it is whole: see the module
-    docstring. ``dirname`` is the directory of the state last written or restored.
-
-    Attributes
-    ----------
-    root : str
-        The checkpoint directory.
-    commit : callable
-        Called with the name of a state's directory once it is written.
-    written_ : int or None
-        Epochs in the history the last write held (None: nothing written by this fit).
-    resumed_ : dict or None
-        What :meth:`on_train_begin` puts back in a resumed fit: the optimizer's
-        hyperparameters and the schedulers' states (None: nothing).
-    """
-
-    def initialize(self):
-        """skorch's initialization; nothing written or to put back yet."""
-        self.written_ = self.resumed_ = None
-        return super().initialize()
-
-    def resume(self, net):
-        """Note what the restored state holds of the learning rate, for
-        :meth:`on_train_begin` (a state of an earlier sklstm has no schedulers: skorch
-        makes them anew, as it did).
-
-        Parameters
-        ----------
-        net : skorch.NeuralNet
-            The net the state was just loaded into.
-        """
-        path = os.path.join(self.dirname, _SCHEDULERS)
-        if os.path.exists(path):
-            self.resumed_ = {
-                "groups": [copy.deepcopy({k: v for k, v in group.items() if k != "params"})
-                           for group in net.optimizer_.param_groups],
-                "schedulers": torch.load(path, weights_only=True)}
-
-    def on_train_begin(self, net, **kwargs):
-        """In a resumed fit, put back the learning rates and the schedulers' states.
-
-        skorch's :class:`~skorch.callbacks.LRScheduler` makes its scheduler anew for
-        the epochs of the history, and torch's schedulers do not agree on what that
-        does to the rate (``StepLR`` steps it once more, ``CosineAnnealingLR`` keeps
-        it): as the last callback this comes after them, and the rates, momenta and
-        schedules go on as the uninterrupted fit's.
-        """
-        resumed, self.resumed_ = self.resumed_, None
-        if resumed is None:
-            return
-        for group, saved in zip(net.optimizer_.param_groups, resumed["groups"], strict=True):
-            group.update(saved)
-        for name, cb in net.callbacks_:
-            saved = resumed["schedulers"].get(name)
-            scheduler = getattr(cb, "lr_scheduler_", None)
-            if saved is not None and type(scheduler).__name__ == saved["policy"]:
-                scheduler.load_state_dict(saved["state"])
-
-    def save_model(self, net):
-        """Write the fit's state to a directory of its own (the best weights, random
-        states and schedulers, then skorch's files), then make it the state.
-
-        Parameters
-        ----------
-        net : skorch.NeuralNet
-            The net whose epoch just ended.
-        """
-        previous = self.dirname
-        self.dirname = os.path.join(self.root, _EPOCH_DIR.format(len(net.history)))
-        try:
-            if os.path.exists(self.dirname):  # a write that a killed process left
-                shutil.rmtree(self.dirname)
-            os.makedirs(self.dirname)
-            self._write_best(net, previous)
-            with net.random_draws():  # (the fit's state, also beside other fits)
-                save_file(rng_state(net.device), os.path.join(self.dirname, _RNG))
-            torch.save(_scheduler_states(net), os.path.join(self.dirname, _SCHEDULERS))
-            # skorch's files through the net's public save_params, which raises: skorch's
-            # Checkpoint.save_model logs a failed write and goes on (a full disk)
-            net.save_params(f_params=os.path.join(self.dirname, self.f_params),
-                            f_optimizer=os.path.join(self.dirname, self.f_optimizer),
-                            f_history=os.path.join(self.dirname, self.f_history))
-        except BaseException:
-            self.dirname = previous  # the state is still the one written before
-            raise
-        self.commit(os.path.basename(self.dirname))
-        self.written_ = len(net.history)
-
-    def _write_best(self, net, previous):
-        """The best epoch's weights of a fit with ``early_stopping``: this epoch's, or
-        the file of the state before (linked, not copied, where the disk can)."""
-        stopper = dict(net.callbacks_).get(STOPPER)
-        if not getattr(stopper, "load_best", False):
-            return
-        target, earlier = os.path.join(self.dirname, _BEST), os.path.join(previous, _BEST)
-        if stopper.best_epoch_ == net.history[-1, "epoch"]:
-            torch.save(stopper.best_model_weights_, target)
-        elif os.path.exists(earlier):
-            try:
-                os.link(earlier, target)
-            except OSError:  # a file system without hard links
-                shutil.copy2(earlier, target)
-
-
-class _StoppedEpochCheckpoint(Callback):
-    """Writes the state of an epoch whose end a callback cut short by ending the fit
-    (the stopper raises at a converged fit's last epoch; a Ctrl-C during the epoch's
-    end), when the training ends. Placed before the stopper, whose own train end puts
-    the best epoch's weights in the module: the state holds the last epoch's.
-
-    Parameters
-    ----------
-    state : _StateCheckpoint
-        The callback that writes the state after every complete epoch end.
-    """
-
-    def __init__(self, state):
-        self.state = state
-
-    def on_train_begin(self, net, **kwargs):
-        """No epoch of this fit has ended yet."""
-        self.ended_ = None
-
-    def on_epoch_end(self, net, **kwargs):
-        """Note that the epoch's training and validation are complete."""
-        self.ended_ = len(net.history)
-
-    def on_train_end(self, net, **kwargs):
-        """Write the last epoch's state if it is complete and was not written."""
-        if self.ended_ == len(net.history) and self.state.written_ != self.ended_:
-            self.state.save_model(net)
 
 
 def _digest(seqs, y):
@@ -318,7 +164,7 @@ class FitCheckpoint:
         self.defaults = {k: _plain(v) for k, v in (defaults or {}).items()}
         self.status = {"finished": False, "converged": False, "stopped": False}
         self.files = None  # the directory of the state, below ``directory``
-        self.skorch = _StateCheckpoint(
+        self.skorch = StateCheckpoint(
             dirname=self.directory, monitor=None, f_params="params.pt",
             f_optimizer="optimizer.pt", f_criterion=None, f_history="history.json",
             f_pickle=None)
@@ -457,7 +303,7 @@ class FitCheckpoint:
         """File of the best epoch's weights (written with ``early_stopping``), the
         epoch the stopper found best (an improvement by more than ``tol``), in the
         state last written or read."""
-        return os.path.join(self.skorch.dirname, _BEST)
+        return os.path.join(self.skorch.dirname, BEST_FILE)
 
     def callbacks(self):
         """The skorch callbacks that write the state after every epoch.
@@ -472,7 +318,7 @@ class FitCheckpoint:
             has ended the epoch.
         """
         every_epoch, stopped = CHECKPOINT_NAMES
-        return ([(stopped, _StoppedEpochCheckpoint(self.skorch))],
+        return ([(stopped, StoppedEpochCheckpoint(self.skorch))],
                 [(every_epoch, self.skorch)])
 
     def restore(self, net):
@@ -487,7 +333,7 @@ class FitCheckpoint:
         net.initialize()
         try:
             net.load_params(checkpoint=self.skorch)  # torch.load(weights_only=True) inside
-            rng = os.path.join(self.skorch.dirname, _RNG)
+            rng = os.path.join(self.skorch.dirname, RNG_FILE)
             if os.path.exists(rng):
                 set_rng_state(load_file(rng), net.device)
             self.skorch.resume(net)

@@ -166,12 +166,12 @@ def test_a_write_cut_short_leaves_the_epoch_before_whole(early_stopping, tmp_pat
     # skorch writes the weights, optimizer and history in place, one after the other: a
     # write cut short left files of two epochs (resumed from the wrong weights) or a
     # truncated one (refused: every epoch lost). Each state has a directory of its own.
-    from sklstm.training import checkpointing
+    import torch
 
     params = {**COMMON, "device": "cpu", "early_stopping": early_stopping,
               "tol": 1e-3 if early_stopping else None}
     whole = LSTMClassifier(**params).fit(X, Y)
-    monkeypatch.setattr(checkpointing.torch, "save", _FailingWrite(checkpointing.torch.save, 3))
+    monkeypatch.setattr(torch, "save", _FailingWrite(torch.save, 3))
     with pytest.raises(OSError, match="No space left"):
         LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
     monkeypatch.undo()

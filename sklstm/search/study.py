@@ -8,9 +8,6 @@ them, exactly (:class:`~sklstm.search.TrialBudget` serializes trial creation acr
 
 from __future__ import annotations
 
-import hashlib
-
-import numpy as np
 import optuna
 
 from .._compat.optuna import study_storage
@@ -21,7 +18,13 @@ from .pruners import make_pruner
 from .report import ProgressBar
 from .selection import BASELINE, baseline_params
 from .storage import resolve_storage
-from .study_checks import check_existing_study, check_run_args, check_space_fits_study
+from .study_checks import (
+    check_existing_study,
+    check_run_args,
+    check_space_fits_study,
+    check_study_name,
+    study_attrs,
+)
 from .trial_budget import TrialBudget, budget_lock
 
 __all__ = ["create_or_load_study", "run_study", "tune", "tune_objective"]
@@ -38,78 +41,6 @@ def objective_directions(multi_objective=None) -> list[str]:
     """
     check_multi_objective(multi_objective)
     return ["maximize"] + (["minimize"] if multi_objective else [])
-
-
-def _scoring_name(scoring):
-    return scoring if scoring is None or isinstance(scoring, str) else getattr(
-        scoring, "__name__", type(scoring).__name__
-    )
-
-
-def _estimator_name(estimator) -> str:
-    """The estimator's class, or a Pipeline's steps' classes, as a study records them.
-
-    Examples
-    --------
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklstm import LSTMClassifier
-    >>> from sklstm.preprocessing import SequenceScaler
-    >>> _estimator_name(make_pipeline(SequenceScaler(), LSTMClassifier()))
-    'SequenceScaler > LSTMClassifier'
-    """
-    if hasattr(estimator, "steps"):
-        return " > ".join(_estimator_name(step) for _, step in estimator.steps
-                          if step is not None and step != "passthrough")
-    return type(estimator).__name__
-
-
-def _data_fingerprint(y) -> str:
-    """The number of targets and a digest of their values, as a study records them.
-
-    A digest of the targets rather than of ``X``: it is cheap whatever the data (a
-    SequenceStore larger than memory) and changes with the samples, their order and
-    their labels, so the folds of a resumed search are those of the study.
-
-    Examples
-    --------
-    >>> _data_fingerprint([0, 1, 1])
-    '3 samples, targets ...'
-    >>> _data_fingerprint([0, 1, 1]) == _data_fingerprint(np.array([0.0, 1.0, 1.0]))
-    True
-    """
-    y = np.asarray(y)
-    if y.dtype.kind in "biuf":  # numbers by value: int and float targets read alike
-        values = np.ascontiguousarray(y, dtype=np.float64).tobytes()
-    else:  # labels as text ("00501" is not 501)
-        values = "\x1f".join(map(str, y.ravel())).encode()
-    digest = hashlib.sha1(values + repr(y.shape).encode()).hexdigest()[:12]
-    return f"{len(y)} samples, targets {digest}"
-
-
-def _sklstm_attrs(scoring, multi_objective, estimator=None, y=None) -> dict:
-    # Recorded on the study so that a worker started with other settings (another
-    # scoring or cost, another estimator or data) cannot mix incomparable values into
-    # it; a study created without one of them does not check it.
-    attrs = {
-        "sklstm_scoring": _scoring_name(scoring),
-        "sklstm_objectives": ["score"] + ([multi_objective] if multi_objective else []),
-    }
-    if estimator is not None:
-        attrs["sklstm_estimator"] = _estimator_name(estimator)
-    if y is not None:
-        attrs["sklstm_data"] = _data_fingerprint(y)
-    return attrs
-
-
-def _check_study_name(study_name) -> str:
-    """``study_name`` as a str; Optuna would store a number or a blank name as given."""
-    if not isinstance(study_name, str):
-        raise TypeError(f"study_name must be a str, got {study_name!r}: name the study, "
-                        "e.g. 'lstm-v1'")
-    if not study_name.strip():
-        raise ValueError(f"study_name must be a non-empty string, got {study_name!r}: name "
-                         "the study, e.g. 'lstm-v1'")
-    return str(study_name)  # np.str_ included
 
 
 def create_or_load_study(study_name, storage=None, *, scoring=None, multi_objective=None,
@@ -177,10 +108,10 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
     ...
     ValueError: study 'demo' exists with directions ['maximize'], but this search needs ...
     """
-    study_name = _check_study_name(study_name)
+    study_name = check_study_name(study_name)
     directions = objective_directions(multi_objective)
     pruner = make_pruner(pruner, multi_objective)
-    attrs = _sklstm_attrs(scoring, multi_objective, estimator, y)
+    attrs = study_attrs(scoring, multi_objective, estimator, y)
     storage = resolve_storage(storage, heartbeat_interval=heartbeat_interval,
                               retry_failed=retry_failed)
     check_existing_study(study_name, storage, directions, attrs)

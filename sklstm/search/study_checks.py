@@ -3,19 +3,133 @@
 * :func:`check_run_args`: the arguments of :func:`~sklstm.search.tune` that no other
   check sees (``n_trials``, ``timeout``, ``heartbeat_interval``, ``retry_failed``,
   ``sampler``), before any storage exists;
-* :func:`check_existing_study`: an existing study was made for the same directions and
-  scoring;
+* :func:`check_study_name` and :func:`study_attrs`: the study's name, and what it
+  records of the search it was made for (scoring, objectives, estimator, data);
+* :func:`check_existing_study`: an existing study was made for the same directions,
+  scoring, estimator and data;
 * :func:`check_space_fits_study`: the space samples each name as the study's trials did.
 """
 
 from __future__ import annotations
 
+import hashlib
+
+import numpy as np
 import optuna
 from optuna.distributions import check_distribution_compatibility
 
 from .._param_validation import integers, plain_value, reals
 
-__all__ = ["check_existing_study", "check_run_args", "check_space_fits_study"]
+__all__ = ["check_existing_study", "check_run_args", "check_space_fits_study",
+           "check_study_name", "study_attrs"]
+
+
+def _scoring_name(scoring):
+    return scoring if scoring is None or isinstance(scoring, str) else getattr(
+        scoring, "__name__", type(scoring).__name__
+    )
+
+
+def _estimator_name(estimator) -> str:
+    """The estimator's class, or a Pipeline's steps' classes, as a study records them.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklstm import LSTMClassifier
+    >>> from sklstm.preprocessing import SequenceScaler
+    >>> _estimator_name(make_pipeline(SequenceScaler(), LSTMClassifier()))
+    'SequenceScaler > LSTMClassifier'
+    """
+    if hasattr(estimator, "steps"):
+        return " > ".join(_estimator_name(step) for _, step in estimator.steps
+                          if step is not None and step != "passthrough")
+    return type(estimator).__name__
+
+
+def _data_fingerprint(y) -> str:
+    """The number of targets and a digest of their values, as a study records them.
+
+    A digest of the targets rather than of ``X``: it is cheap whatever the data (a
+    SequenceStore larger than memory) and changes with the samples, their order and
+    their labels, so the folds of a resumed search are those of the study.
+
+    Examples
+    --------
+    >>> _data_fingerprint([0, 1, 1])
+    '3 samples, targets ...'
+    >>> _data_fingerprint([0, 1, 1]) == _data_fingerprint(np.array([0.0, 1.0, 1.0]))
+    True
+    """
+    y = np.asarray(y)
+    if y.dtype.kind in "biuf":  # numbers by value: int and float targets read alike
+        values = np.ascontiguousarray(y, dtype=np.float64).tobytes()
+    else:  # labels as text ("00501" is not 501)
+        values = "\x1f".join(map(str, y.ravel())).encode()
+    digest = hashlib.sha1(values + repr(y.shape).encode()).hexdigest()[:12]
+    return f"{len(y)} samples, targets {digest}"
+
+
+def study_attrs(scoring, multi_objective, estimator=None, y=None) -> dict:
+    """What a study records of the search it was made for.
+
+    Recorded so that a worker started with other settings (another scoring or cost,
+    another estimator or data) cannot mix incomparable values into it
+    (:func:`check_existing_study`); a study created without one of them does not
+    check it.
+
+    Parameters
+    ----------
+    scoring : str, callable or None
+        The search's scoring.
+    multi_objective : str or None
+        The cost objective beside the score, if any.
+    estimator : estimator or Pipeline or None, default=None
+        The estimator searched.
+    y : array-like or None, default=None
+        The targets searched on.
+
+    Returns
+    -------
+    dict
+        The study's user attributes ``sklstm_*``.
+    """
+    attrs = {
+        "sklstm_scoring": _scoring_name(scoring),
+        "sklstm_objectives": ["score"] + ([multi_objective] if multi_objective else []),
+    }
+    if estimator is not None:
+        attrs["sklstm_estimator"] = _estimator_name(estimator)
+    if y is not None:
+        attrs["sklstm_data"] = _data_fingerprint(y)
+    return attrs
+
+
+def check_study_name(study_name) -> str:
+    """``study_name`` as a str; Optuna would store a number or a blank name as given.
+
+    Parameters
+    ----------
+    study_name : str
+        The name given.
+
+    Returns
+    -------
+    str
+        The name.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A name that is no str, or a blank one.
+    """
+    if not isinstance(study_name, str):
+        raise TypeError(f"study_name must be a str, got {study_name!r}: name the study, "
+                        "e.g. 'lstm-v1'")
+    if not study_name.strip():
+        raise ValueError(f"study_name must be a non-empty string, got {study_name!r}: name "
+                         "the study, e.g. 'lstm-v1'")
+    return str(study_name)  # np.str_ included
 
 
 def check_existing_study(study_name, storage, directions, attrs) -> None:

@@ -63,6 +63,7 @@ import numpy as np
 import skorch
 import torch
 from _machine import cpu_model  # benchmarks/_machine.py
+from _same_network import check_same_network
 from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import Callback
 from torch import nn
@@ -139,6 +140,11 @@ class CpuEpochTimer(Callback):
         net.history.record("cpu_dur", time.process_time() - self.start_)
 
 
+def hand_network(size):
+    """The network all three train (``LSTMNetwork``'s defaults: the last step's readout)."""
+    return LSTMNetwork(size.n_features, N_CLASSES, hidden_size=size.hidden_size)
+
+
 # -- the three implementations ---------------------------------------------------
 # Each returns (whole fit wall seconds, [epoch wall seconds], [epoch CPU seconds]).
 def hand_steps(X, y, size, batch_size, seed):
@@ -147,7 +153,7 @@ def hand_steps(X, y, size, batch_size, seed):
     ``randperm`` per epoch, index slicing, zero_grad/forward/backward/step."""
     X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
     torch.manual_seed(seed)
-    model = LSTMNetwork(size.n_features, N_CLASSES, hidden_size=size.hidden_size)
+    model = hand_network(size)
     # the same optimizer settings as sklstm's fit (fused Adam where torch has it)
     optimizer = torch.optim.Adam(model.parameters(), lr=LR, **ADAM_KWARGS)
     criterion = nn.CrossEntropyLoss()
@@ -232,12 +238,13 @@ def fit_sklstm(X, y, size, batch_size, epochs, seed, threads):
         optimizer="adam", n_threads=threads, device="cpu", random_state=seed,
         # the network the other two train (LSTMNetwork's defaults): the estimator's
         # default readout is "concat" (last, max and mean), which costs more per step
-        pooling="last", downsample=1, tol=None, conv_channels=None,
+        pooling="last", downsample=1, tol=None, conv_channels=None, split_level=False,
         callbacks=[("cpu_timer", CpuEpochTimer())],
     )
     start = time.perf_counter()
     est.fit(X, y)
     whole = time.perf_counter() - start
+    check_same_network(est.net_.module_, hand_network(size))
     history = est.net_.history
     return whole, list(history[:, "dur"]), list(history[:, "cpu_dur"])
 

@@ -65,6 +65,7 @@ import numpy as np
 import skorch
 import torch
 from _machine import cpu_model  # benchmarks/_machine.py
+from _same_network import check_same_network
 from skorch.callbacks import Callback
 from torch import nn
 
@@ -175,14 +176,18 @@ class WindowCallback(Callback):
 
 
 # -- the two sides ---------------------------------------------------------------------
+def hand_network(work):
+    """The network both sides train: the LSTM and a linear readout of its last step."""
+    return LSTMNetwork(N_FEATURES, N_CLASSES, hidden_size=work.hidden_size, pooling="last")
+
+
 def fit_hand(X, y, work, device, seed, window=None):
     """The hand-written loop, from the numpy arrays to the trained model; seconds."""
     synchronize(device)
     start = time.perf_counter()
     torch.manual_seed(seed)
     X_d, y_d = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
-    model = LSTMNetwork(N_FEATURES, N_CLASSES, hidden_size=work.hidden_size,
-                        pooling="last").to(device)
+    model = hand_network(work).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=LR,
                                  **optimizer_defaults(torch.optim.Adam, device, None))
     criterion = nn.CrossEntropyLoss()
@@ -205,7 +210,7 @@ def fit_sklstm(X, y, work, device, seed, window=None):
     est = LSTMClassifier(
         hidden_size=work.hidden_size, batch_size=work.batch_size, max_epochs=work.epochs,
         lr=LR, optimizer="adam", pooling="last", downsample=1, tol=None,
-        conv_channels=None,  # the network the hand loop trains: the LSTM alone
+        conv_channels=None, split_level=False,  # the hand loop's network: the LSTM alone
         device=str(device), random_state=seed,
         # on the CPU the hand loop's thread count (main sets it); on a GPU sklstm's own
         n_threads=torch.get_num_threads() if device.type == "cpu" else None,
@@ -214,7 +219,9 @@ def fit_sklstm(X, y, work, device, seed, window=None):
     start = time.perf_counter()
     est.fit(X, y)
     synchronize(device)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    check_same_network(est.net_.module_, hand_network(work))
+    return seconds
 
 
 SIDES = {"hand": fit_hand, "sklstm": fit_sklstm}

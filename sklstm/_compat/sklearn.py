@@ -16,6 +16,8 @@ here                               scikit-learn (read in 1.6.1 and 1.9.1)
 :class:`ParamsValidationHook`      overrides ``BaseEstimator._validate_params``, the
                                    method ``_fit_context`` calls before ``fit``
 :func:`parameter_constraints`      reads an estimator's ``_parameter_constraints``
+:func:`transform_output`           ``sklearn.utils._set_output._get_output_config``:
+                                   the container ``set_output`` wraps output in
 =================================  ===================================================
 
 sklstm's estimators still *declare* ``_parameter_constraints`` (the attribute sklearn
@@ -27,6 +29,8 @@ On a scikit-learn outside :data:`VERIFIED`, the decision is made once, here:
   own equivalents on scikit-learn's public API (``get_config``, ``config_context``):
   the parameters are checked before ``fit`` and nested validation is skipped, as
   ``_fit_context`` does; what a newer ``_fit_context`` adds around a fit is left out;
+* :func:`transform_output` reads the global setting alone
+  (``get_config()["transform_output"]``), not an estimator's own ``set_output``;
 * the constraint language stays scikit-learn's own, the one its estimators validate
   their parameters with, while it imports; a name that is gone makes the check that
   needs it raise :class:`~sklstm._compat.UnverifiedVersionError`, naming the version
@@ -45,7 +49,8 @@ from . import UnverifiedVersionError, unverified_message, within
 
 __all__ = ["VERIFIED", "HasMethods", "Hidden", "Interval", "InvalidParameterError",
            "ParamsValidationHook", "StrOptions", "fit_context", "num_samples",
-           "parameter_constraints", "safe_indexing", "validate_estimator_params",
+           "parameter_constraints", "safe_indexing", "transform_output",
+           "validate_estimator_params",
            "validate_parameter_constraints", "validate_params", "verified"]
 
 #: scikit-learn (major, minor) versions these uses were verified on, inclusive.
@@ -163,13 +168,43 @@ def _public_safe_indexing(X, indices):
     return [X[i] for i in key]
 
 
+def _public_output_config(method, estimator=None):
+    """``_get_output_config`` from the global setting alone (public: ``get_config``)."""
+    return {"dense": get_config()[f"{method}_output"]}
+
+
 if verified():
     from sklearn.base import _fit_context as fit_context
     from sklearn.utils import _safe_indexing as safe_indexing
+    from sklearn.utils._set_output import _get_output_config
     from sklearn.utils.validation import _num_samples as num_samples
 else:  # pragma: no cover - an unverified scikit-learn
-    fit_context, num_samples, safe_indexing = (
-        _public_fit_context, _public_num_samples, _public_safe_indexing)
+    fit_context, num_samples, safe_indexing, _get_output_config = (
+        _public_fit_context, _public_num_samples, _public_safe_indexing,
+        _public_output_config)
+
+
+def transform_output(estimator):
+    """The container scikit-learn wraps ``estimator.transform``'s output in.
+
+    Parameters
+    ----------
+    estimator : TransformerMixin
+        A transformer with ``set_output``.
+
+    Returns
+    -------
+    str
+        ``"default"`` (the output as it is), ``"pandas"`` or ``"polars"``: the
+        estimator's own ``set_output``, else ``sklearn.set_config``'s.
+
+    Examples
+    --------
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> transform_output(StandardScaler().set_output(transform="pandas"))
+    'pandas'
+    """
+    return _get_output_config("transform", estimator)["dense"]
 
 
 def parameter_constraints(estimator):

@@ -10,7 +10,7 @@ from .._param_validation import PlainParamsMixin, integers, plain_value, reals
 from ..data.containers import DENSE_FORMS
 from ..data.timesteps import pad_sequences
 from ..data.validation import validate_sequences
-from ._table_output import fitted_on_a_table
+from ._table_output import fitted_on_a_table, table_output
 
 __all__ = ["SequencePadder"]
 
@@ -139,10 +139,10 @@ class SequencePadder(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, Transfor
         value = plain_value(self.value)
         if all(seq.dtype.kind in "iu" for seq in sequences) and float(value).is_integer():
             value = int(value)  # keep integer token ids integers
-        return pad_sequences(
+        return table_output(self, pad_sequences(
             sequences, self.length_, value=value, dtype=_fill_dtype(sequences, value),
             padding=self.padding, keep="last" if self.truncating == "pre" else "first",
-        )
+        ))
 
     @property
     def _n_features_out(self):

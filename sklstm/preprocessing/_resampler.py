@@ -9,7 +9,7 @@ from .._param_validation import PlainParamsMixin, integers
 from ..data.containers import restore_container
 from ..data.timesteps import downsample_steps
 from ..data.validation import validate_sequences
-from ._table_output import fitted_on_a_table
+from ._table_output import fitted_on_a_table, table_output
 
 __all__ = ["SequenceResampler"]
 
@@ -98,8 +98,9 @@ class SequenceResampler(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, Trans
         data, form = validate_sequences(self, X, reset=False)
         factor = int(self.factor)
         if form in ("3d", "2d"):  # time is axis 1 of both
-            return downsample_steps(data, factor, axis=1)
-        return restore_container([downsample_steps(seq, factor) for seq in data], form)
+            return table_output(self, downsample_steps(data, factor, axis=1))
+        return table_output(
+            self, restore_container([downsample_steps(seq, factor) for seq in data], form))
 
     @property
     def _n_features_out(self):

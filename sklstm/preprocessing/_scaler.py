@@ -13,7 +13,7 @@ from .._param_validation import PlainParamsMixin, plain_value
 from ..data.containers import DENSE_FORMS, map_sequences
 from ..data.streaming import check_finite
 from ..data.validation import validate_sequences
-from ._table_output import fitted_on_a_table
+from ._table_output import fitted_on_a_table, table_output
 
 __all__ = ["SequenceScaler"]
 
@@ -262,7 +262,7 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
         X_scaled : sequence data
             Scaled data in the container form of ``X``.
         """
-        return self._apply(X, inverse=False)
+        return table_output(self, self._apply(X, inverse=False))
 
     def inverse_transform(self, X):
         """Undo :meth:`transform`.

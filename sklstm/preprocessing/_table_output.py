@@ -7,9 +7,16 @@ is offered, and offers ``set_output`` on the same condition: a Pipeline's
 the container form they are given, and only 2D input gives a table; 3D and ragged
 sequences have no table form and keep their own. Each transformer therefore offers
 ``get_feature_names_out`` through :func:`fitted_on_a_table`.
+
+A transformer fitted on a table may still be given 3D or ragged sequences later (2D
+input is univariate sequences, so 3D input with one feature is valid). scikit-learn
+then wraps that output too, and pandas fails with "Must pass 2-d input":
+:func:`table_output` refuses such output in words when a frame was asked for.
 """
 
-__all__ = ["fitted_on_a_table"]
+from .._compat.sklearn import transform_output
+
+__all__ = ["fitted_on_a_table", "table_output"]
 
 
 def fitted_on_a_table(estimator):
@@ -29,3 +36,42 @@ def fitted_on_a_table(estimator):
     """
     return (getattr(estimator, "_fitted_form", "2d") == "2d"
             and not getattr(estimator, "_fitted_on_store", False))
+
+
+def table_output(estimator, output):
+    """``transform``'s ``output``, refused where scikit-learn would wrap a non-table.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The transformer, fitted.
+    output : object
+        What its ``transform`` computed.
+
+    Returns
+    -------
+    object
+        ``output``, unchanged: a 2D array, or any output of a transformer whose output
+        is no table or is not wrapped (``set_output(transform="default")``).
+
+    Raises
+    ------
+    ValueError
+        When the transformer was fitted on a table, its output is set to a frame
+        (``"pandas"``, ``"polars"``) and ``output`` is not 2D (3D, ragged, a store).
+    """
+    if getattr(output, "ndim", None) == 2 or not fitted_on_a_table(estimator):
+        return output
+    container = transform_output(estimator)
+    if container == "default":
+        return output
+    shape = getattr(output, "shape", None)
+    got = (f"shape {tuple(shape)}" if shape is not None
+           else f"a list of {len(output)}" if isinstance(output, list)
+           else f"a {type(output).__name__}")
+    raise ValueError(
+        f"{type(estimator).__name__} was fitted on 2D input (a table, one column per "
+        f"timestep) and its output is set to {container!r}, but this X gives sequences "
+        f"that are no table ({got}). Pass 2D input as in fit, fit on the 3D or ragged "
+        "sequences themselves (their form is kept whatever the output setting), or "
+        "set_output(transform='default').")

@@ -1,0 +1,49 @@
+"""A transformer fitted on a table (2D input) and given sequences under frame output."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from numpy.testing import assert_allclose
+
+from sklstm.preprocessing import SequencePadder, SequenceResampler, SequenceScaler
+
+TRANSFORMERS = [SequenceScaler, SequencePadder, SequenceResampler]
+TABLE = np.random.default_rng(0).normal(size=(8, 6))  # 8 univariate sequences of 6 steps
+SEQUENCES = {"3d": TABLE[:3, :, None], "ragged": [TABLE[0, :, None], TABLE[1, :4, None]]}
+
+
+@pytest.mark.parametrize("form", list(SEQUENCES))
+@pytest.mark.parametrize("Transformer", TRANSFORMERS)
+def test_sequences_refused_in_words_under_frame_output(Transformer, form):
+    # pandas raised "Must pass 2-d input" from inside scikit-learn's output wrapper
+    fitted = Transformer().set_output(transform="pandas").fit(TABLE)
+    with pytest.raises(ValueError, match=r"fitted on 2D input .* output is set to 'pandas'.*"
+                                         r"set_output\(transform='default'\)"):
+        fitted.transform(SEQUENCES[form])
+    assert isinstance(fitted.transform(TABLE), pd.DataFrame)  # still usable
+
+
+@pytest.mark.parametrize("Transformer", TRANSFORMERS)
+def test_global_frame_output_is_read_too(Transformer):
+    fitted = Transformer().fit(TABLE)
+    with sklearn.config_context(transform_output="pandas"):
+        with pytest.raises(ValueError, match="output is set to 'pandas'"):
+            fitted.transform(SEQUENCES["3d"])
+
+
+@pytest.mark.parametrize("form", list(SEQUENCES))
+@pytest.mark.parametrize("Transformer", TRANSFORMERS)
+def test_default_output_keeps_transforming_sequences(Transformer, form):
+    # univariate 3D or ragged input after a 2D fit is valid: the 2D rows are sequences
+    fitted = Transformer().fit(TABLE)
+    out = fitted.transform(SEQUENCES[form])
+    assert type(out) is type(Transformer().fit(SEQUENCES["3d"]).transform(SEQUENCES[form]))
+
+
+def test_token_ids_padded_into_a_table_are_wrapped():
+    # 1D token-id sequences pad to a 2D table: that output has a frame form
+    padder = SequencePadder().set_output(transform="pandas").fit(np.ones((2, 4), dtype=int))
+    out = padder.transform([np.arange(1, 4), np.arange(1, 6)])
+    assert isinstance(out, pd.DataFrame) and out.shape == (2, 4)
+    assert_allclose(out.to_numpy()[0], [1, 2, 3, 0])

@@ -90,7 +90,14 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
     """
     checked = []
     for i, seq in enumerate(items):
-        seq = np.asarray(seq)
+        try:
+            seq = np.asarray(seq)
+        except ValueError as exc:  # numpy's "inhomogeneous shape", naming no sequence
+            raise ValueError(
+                f"Sequence {i} of X is not a rectangular array ({exc}); every timestep of "
+                "a sequence must have the same number of features (fill a missing value "
+                "in, or drop the sequence together with its target)."
+            ) from exc
         if seq.dtype.kind not in "biuf":
             raise TypeError(
                 f"Sequence {i} of X has non-numeric dtype {seq.dtype}; sequences must "

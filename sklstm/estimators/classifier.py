@@ -30,10 +30,16 @@ def _label_kind(kind):
 def _check_label_types(y):
     """Refuse labels that cannot be sorted into ``classes_`` together: strings beside
     numbers or None (an object array; numpy would fail with a bare TypeError, and
-    scikit-learn may call it an "unknown label type")."""
-    kinds = set(map(type, y)) if y.dtype == object else ()
-    if len({_label_kind(kind) for kind in kinds}) > 1:
+    scikit-learn may call it an "unknown label type"); and numbers in an object array,
+    which scikit-learn calls an "unknown label type" it takes for continuous targets."""
+    kinds = {_label_kind(kind) for kind in map(type, y)} if y.dtype == object else set()
+    if len(kinds) > 1:
         raise _label_types_error(y)
+    if kinds == {numbers.Number}:  # e.g. a pandas column of ints with dtype object
+        raise ValueError(
+            "Unknown label type: y holds numbers in an array of dtype object (first "
+            f"{plain_label(y[0])!r}), whose type scikit-learn cannot tell; convert y to a "
+            "numeric dtype first (e.g. y.astype(int), y.astype(bool) or pd.to_numeric(y)).")
 
 
 def _label_types_error(y):
@@ -136,11 +142,12 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
         if y.dtype.kind in "fc":
             assert_all_finite(y, input_name="y")
         _check_label_types(y)
-        try:
+        try:  # (its TypeError about bytes labels says what to do: it stands)
             check_classification_targets(y)
-            classes, encoded = np.unique(y, return_inverse=True)
         except ValueError as exc:
             raise ValueError(f"{exc} (in y; for continuous targets use LSTMRegressor)") from exc
+        try:
+            classes, encoded = np.unique(y, return_inverse=True)
         except TypeError as exc:  # numpy's "'<' not supported": labels that do not sort
             raise _label_types_error(y) from exc
         if len(classes) < 2:

@@ -145,16 +145,28 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
         if offset is not None:  # relative: every output minus its sample's anchor
             y2d = y2d - offset[:, None]
         n_outputs = y2d.shape[1]
-        if self.scale_target:
-            mean = y2d.mean(axis=0)
-            std = y2d.std(axis=0)
-            scale = np.where(std > 10 * np.finfo(np.float64).eps * (1 + np.abs(mean)),
-                             std, 1.0)
-        else:
+        if not self.scale_target:
             mean, scale = np.zeros(n_outputs), np.ones(n_outputs)
-        target = {"_y_is_1d": y.ndim == 1, "n_outputs_": n_outputs, "target_mean_": mean,
-                  "target_scale_": scale}
-        return ((y2d - mean) / scale).astype(np.float32), target
+            target = {"_y_is_1d": y.ndim == 1, "n_outputs_": n_outputs,
+                      "target_mean_": mean, "target_scale_": scale}
+            return y2d.astype(np.float32), target
+        # the moments in units of each output's largest magnitude: squares of targets
+        # beyond 1e154 overflow (the mean and scale become inf, every prediction inf),
+        # and "constant" is a spread within rounding of that magnitude, whatever it is
+        # (an absolute threshold took targets around 1e-16 for constants, left them
+        # unscaled and the fit diverged)
+        size = np.abs(y2d).max(axis=0)
+        size = np.where(size > 0, size, 1.0)
+        unit = y2d / size
+        unit_mean = unit.mean(axis=0)
+        unit_std = unit.std(axis=0)
+        varies = unit_std > 10 * np.finfo(np.float64).eps * (1 + np.abs(unit_mean))
+        # a constant keeps scale 1 and trains on zeros, its spread being rounding
+        train = np.where(varies, (unit - unit_mean) / np.where(varies, unit_std, 1.0), 0.0)
+        target = {"_y_is_1d": y.ndim == 1, "n_outputs_": n_outputs,
+                  "target_mean_": unit_mean * size,
+                  "target_scale_": np.where(varies, unit_std * size, 1.0)}
+        return train.astype(np.float32), target
 
     _loss = nn.MSELoss
 

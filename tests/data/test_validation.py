@@ -131,6 +131,17 @@ def test_ragged_sequences_without_features_are_refused(name, make, tiny):
         ESTIMATORS[name](tiny).fit(X, Y[:2])
 
 
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_a_sequence_whose_timesteps_differ_in_width_is_named(name, tiny):
+    # numpy's "setting an array element with a sequence ... inhomogeneous shape" before,
+    # naming no sequence
+    X = [[[1.0, 2.0], [3.0, 4.0]], [[1.0, 2.0], [3.0]]]
+    with pytest.raises(ValueError, match=r"^Sequence 1 of X is not a rectangular array .*"
+                                         "every timestep of a sequence must have the same "
+                                         "number of features"):
+        ESTIMATORS[name](tiny).fit(X, Y[:2])
+
+
 @pytest.mark.parametrize("name", ["classifier", "scaler"])
 def test_no_samples_in_a_dataframe_has_the_one_wording(name, tiny):
     est = ESTIMATORS[name](tiny)

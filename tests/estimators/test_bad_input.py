@@ -76,6 +76,23 @@ def test_continuous_target_for_classifier():
         LSTMClassifier(max_epochs=1).fit(X3, Y_REG)
 
 
+@pytest.mark.parametrize(("y", "error", "message"), [
+    # scikit-learn's "Unknown label type: unknown ... continuous values" before
+    (Y_CLASS.astype(object), ValueError,
+     r"Unknown label type: y holds numbers in an array of dtype object \(first 0\).*"
+     r"y\.astype\(int\)"),
+    # "The class labels in y cannot be sorted" before: bytes sort; scikit-learn's own
+    # TypeError says what to do
+    (np.where(Y_CLASS == 1, b"a", b"b"), TypeError,
+     "labels represented as bytes is not supported. Convert the labels to a string"),
+], ids=["numbers of dtype object", "bytes"])
+def test_labels_scikit_learn_cannot_type_say_how_to_convert_them(y, error, message):
+    est = LSTMClassifier(max_epochs=1)
+    with pytest.raises(error, match=message):
+        est.fit(X3, y)
+    assert not hasattr(est, "net_")
+
+
 BAD_PARAMS = [
     ("batch_size", 0, ValueError, r"'batch_size' parameter of LSTMClassifier must be an int in "
      r"the range \[1, inf\) or a str among \{'auto'\}\. Got 0"),

@@ -46,3 +46,16 @@ def test_a_constant_target_keeps_scale_one():
     est = LSTMRegressor(**{**COMMON, "max_epochs": 2}).fit(X, np.full(120, 3.0))
     assert est.target_scale_[0] == 1.0
     assert_allclose(est.predict(X[:5]), 3.0, atol=0.5)
+
+
+@pytest.mark.parametrize("scale", [1e-16, 1e200])
+def test_targets_of_extreme_scale_are_standardized_too(scale):
+    # around 1e-16 the spread was taken for rounding (a constant target: left unscaled,
+    # the fit diverged); beyond 1e154 its square overflowed (every prediction inf)
+    y = Y.astype(np.float64)
+    short = {**COMMON, "max_epochs": 2}
+    base = LSTMRegressor(**short).fit(X, y)
+    est = LSTMRegressor(**short).fit(X, scale * y)
+    assert_allclose(est.target_scale_, scale * y.std())
+    rtol = 1e-2 if ON_CUDA else 1e-4
+    assert_allclose(est.predict(X[:5]), scale * base.predict(X[:5]), rtol=rtol)

@@ -132,7 +132,8 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
     ------
     ValueError
         If the space is empty, a spec is invalid, a name is not a parameter of the
-        estimator (all unknown names are listed, with the closest valid name), or a
+        estimator (all unknown names are listed, with the closest valid name), two names
+        set the same parameter (``"batch_size"`` and ``"lstm__batch_size"``), or a
         choice, range end or fixed value is one the estimator refuses, alone or, for
         fixed values, together in every trial
         (:func:`~sklstm.search.space_values.check_space_values`).
@@ -156,7 +157,7 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
     params = None if estimator is None else estimator.get_params(deep=True)
     step_prefix = final_prefix(estimator) if estimator is not None else prefix
 
-    resolved, unknown = {}, []
+    resolved, unknown, named = {}, [], {}  # named: param -> the space name that sets it
     for name, spec in space.items():
         param = prefix + name
         if params is not None and param not in params:
@@ -165,6 +166,15 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
                 close = _closest_name(name, _valid_names(params, step_prefix))
                 unknown.append(repr(name) + (f" (did you mean {close!r}?)" if close else ""))
                 continue
+        if param in named:
+            # "batch_size" and "lstm__batch_size" in a Pipeline: both were sampled and
+            # shown, but the fit used the last one only
+            raise ValueError(
+                f"space entries {named[param]!r} and {name!r} both set {param!r}: a trial "
+                "would record a value its fit did not use. Keep one of them (default_space() "
+                "names the final step's parameters without the step prefix: override them "
+                "by that name).")
+        named[param] = name
         resolved[name] = (param, *plain_spec(name, spec))
     if unknown:
         raise ValueError(
@@ -303,14 +313,22 @@ def _spec_from_json(name: str, value):
         return value
     if isinstance(value, dict):
         if "name" in value and "attributes" in value:  # optuna.distributions.distribution_to_json
-            return json_to_distribution(json.dumps(value))
+            try:
+                return json_to_distribution(json.dumps(value))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"space entry {name!r}: invalid Optuna distribution "
+                                 f"{value!r}: {exc}") from None
         if {"low", "high"} <= value.keys():
             extra = set(value) - {"low", "high", "log", "step"}
             if extra:
                 raise ValueError(f"space entry {name!r}: unexpected keys {sorted(extra)}")
             ints = all(isinstance(value.get(k, 1), int) for k in ("low", "high", "step"))
             cls = IntDistribution if ints else FloatDistribution
-            return cls(**value)
+            try:
+                return cls(**value)
+            except (TypeError, ValueError) as exc:
+                # Optuna's own message ("`low <= high` must hold") names no entry
+                raise ValueError(f"space entry {name!r}: invalid range {value!r}: {exc}") from None
         raise ValueError(
             f"space entry {name!r}: a dict must be {{'low': .., 'high': .., ['log': bool], "
             f"['step': ..]}} or an Optuna distribution JSON, got {value!r}"

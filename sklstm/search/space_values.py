@@ -177,8 +177,11 @@ def _check_each(resolved, estimator):
             error = _refused(constraints, leaf, point, owner_name)
             if error is not None and isinstance(dist, FloatDistribution) and dist.step is None:
                 inward = dist.high if point == dist.low else dist.low
-                error = _refused(constraints, leaf, float(np.nextafter(point, inward)),
-                                 owner_name)
+                if _refused(constraints, leaf, float(np.nextafter(point, inward)),
+                            owner_name) is None:
+                    error = None
+                # else the end's own error: the value just inside ("Got
+                # 8.000000000000002") is not one the space names
             if error is not None:
                 where = ("the fixed value" if dist is None else
                          "the choice" if isinstance(dist, CategoricalDistribution) else

@@ -45,7 +45,8 @@ def objective_directions(multi_objective=None) -> list[str]:
 
 def create_or_load_study(study_name, storage=None, *, scoring=None, multi_objective=None,
                          pruner=None, sampler=None, heartbeat_interval=None,
-                         retry_failed=0, estimator=None, y=None) -> optuna.Study:
+                         retry_failed=0, estimator=None, y=None, splits=None,
+                         searched=()) -> optuna.Study:
     """Create the study, or join it if it exists, after checking it fits this search.
 
     Everything is validated first (storage URL, pruner, directions of an existing study,
@@ -76,17 +77,26 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
     retry_failed : int, default=0
         How many times a trial failed for its dead worker is run again.
     estimator : estimator, Pipeline or None, default=None
-        The estimator searched: its class (a Pipeline's steps' classes) is recorded on a
-        new study, and an existing study made for another one is refused.
+        The estimator searched: its class (a Pipeline's steps' classes) and parameters
+        (but those that say where and how visibly a fit runs: ``verbose``, ``device``,
+        ``n_threads``, ``max_memory``, ``on_oom``, ``checkpoint``, a Pipeline's
+        ``memory``) are recorded on a new study, and an existing study made for another
+        class or configuration is refused.
     y : array-like or None, default=None
         The search's targets: their number and a digest of them are recorded, and an
         existing study made on other data is refused.
+    splits : list of (train, test) index arrays or None, default=None
+        The folds every trial is scored on: a digest of them is recorded, and an
+        existing study scored on other folds (another ``cv``) is refused.
+    searched : iterable of str, default=()
+        The estimator parameters the search space sets: every trial sets its own, so
+        they are left out of the estimator's recorded configuration.
 
     Returns
     -------
     optuna.Study
-        The new or joined study, with the scoring, objective names, estimator and data
-        recorded in its user attributes.
+        The new or joined study, with the scoring, objective names, estimator, data and
+        folds recorded in its user attributes.
 
     Raises
     ------
@@ -94,7 +104,7 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
         A ``study_name`` that is not a str.
     ValueError
         Invalid storage, pruner or study name, or an existing study whose directions,
-        scoring, estimator or data differ.
+        scoring, estimator, data or folds differ.
 
     Examples
     --------
@@ -111,7 +121,7 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
     study_name = check_study_name(study_name)
     directions = objective_directions(multi_objective)
     pruner = make_pruner(pruner, multi_objective)
-    attrs = study_attrs(scoring, multi_objective, estimator, y)
+    attrs = study_attrs(scoring, multi_objective, estimator, y, splits, searched)
     storage = resolve_storage(storage, heartbeat_interval=heartbeat_interval,
                               retry_failed=retry_failed)
     check_existing_study(study_name, storage, directions, attrs)
@@ -241,8 +251,9 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
         Seconds this worker searches at most; None means no time limit.
     study_name : str, default="sklstm"
         Name of the study to create or join; every worker of a search uses the same.
-        An existing study made for other directions, scoring, estimator or data (a
-        digest of ``y``) is refused: its values would not be comparable.
+        An existing study made for other directions, scoring, estimator (its class or
+        parameters), data (a digest of ``y``) or folds (another ``cv``) is refused: its
+        values would not be comparable.
     storage : str, os.PathLike, optuna.storages.BaseStorage or None, default=None
         See :func:`~sklstm.search.resolve_storage`. None is a resumable journal file
         in the working directory.
@@ -345,7 +356,8 @@ heartbeat_interval, retry_failed, show_progress_bar
     study = create_or_load_study(
         study_name, storage, scoring=objective.scoring, multi_objective=objective.multi_objective,
         pruner=pruner, sampler=sampler, heartbeat_interval=heartbeat_interval,
-        retry_failed=retry_failed, estimator=objective.estimator, y=objective.y)
+        retry_failed=retry_failed, estimator=objective.estimator, y=objective.y,
+        splits=objective.splits_, searched=[param for param, *_ in objective.space.values()])
     check_space_fits_study(study, objective.space)
     if baseline:
         params = baseline_params(objective.space, objective.estimator)

@@ -4,9 +4,10 @@
   check sees (``n_trials``, ``timeout``, ``heartbeat_interval``, ``retry_failed``,
   ``sampler``), before any storage exists;
 * :func:`check_study_name` and :func:`study_attrs`: the study's name, and what it
-  records of the search it was made for (scoring, objectives, estimator, data);
+  records of the search it was made for (scoring, objectives, estimator and its
+  parameters, data, folds);
 * :func:`check_existing_study`: an existing study was made for the same directions,
-  scoring, estimator and data;
+  scoring, estimator (class and parameters), data and folds;
 * :func:`check_space_fits_study`: the space samples each name as the study's trials did.
 """
 
@@ -47,6 +48,48 @@ def _estimator_name(estimator) -> str:
     return type(estimator).__name__
 
 
+#: Parameters that say where and how visibly a fit runs, not what it learns: the workers
+#: of one study may set them otherwise (a GPU node and a CPU node, a verbose one).
+_RUN_PARAMS = frozenset({"verbose", "device", "n_threads", "memory", "checkpoint",
+                         "max_memory", "on_oom"})
+
+
+def _canonical(value):
+    """``value`` as JSON the same in every worker: numbers, strings and containers as
+    they are, any other object by its class (a repr may hold a memory address)."""
+    value = plain_value(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    kind = value if isinstance(value, type) or (callable(value) and hasattr(
+        value, "__qualname__")) else type(value)
+    return f"{getattr(kind, '__module__', '?')}.{getattr(kind, '__qualname__', kind)}"
+
+
+def _estimator_params(estimator, searched=()) -> dict:
+    """The estimator's configuration as a study records it: every parameter but the
+    steps themselves, those of :data:`_RUN_PARAMS` and those the space sets
+    (``searched``: every trial sets its own, so the estimator's value is no part of
+    what a trial learns once the study exists).
+
+    Examples
+    --------
+    >>> from sklstm import LSTMClassifier
+    >>> params = _estimator_params(LSTMClassifier(hidden_size=8, verbose=1))
+    >>> params["hidden_size"], "verbose" in params
+    (8, False)
+    """
+    params = estimator.get_params(deep=True)
+    return {name: _canonical(value) for name, value in params.items()
+            if name != "steps" and not hasattr(value, "get_params")
+            and name.rpartition("__")[2] not in _RUN_PARAMS and name not in searched}
+
+
 def _data_fingerprint(y) -> str:
     """The number of targets and a digest of their values, as a study records them.
 
@@ -70,7 +113,23 @@ def _data_fingerprint(y) -> str:
     return f"{len(y)} samples, targets {digest}"
 
 
-def study_attrs(scoring, multi_objective, estimator=None, y=None) -> dict:
+def _folds_fingerprint(splits) -> str:
+    """The number of folds and a digest of their indices, as a study records them.
+
+    Examples
+    --------
+    >>> _folds_fingerprint([(np.array([0, 1]), np.array([2])), ([2], [0, 1])])
+    '2 folds, ...'
+    """
+    digest = hashlib.sha1()
+    for train, test in splits:
+        for indices in (train, test):
+            digest.update(np.asarray(indices, dtype=np.int64).tobytes() + b"|")
+    return f"{len(splits)} folds, {digest.hexdigest()[:12]}"
+
+
+def study_attrs(scoring, multi_objective, estimator=None, y=None, splits=None,
+                searched=()) -> dict:
     """What a study records of the search it was made for.
 
     Recorded so that a worker started with other settings (another scoring or cost,
@@ -85,9 +144,18 @@ def study_attrs(scoring, multi_objective, estimator=None, y=None) -> dict:
     multi_objective : str or None
         The cost objective beside the score, if any.
     estimator : estimator or Pipeline or None, default=None
-        The estimator searched.
+        The estimator searched: its class (a Pipeline's steps' classes) and its
+        parameters (those that decide what a fit learns; an object by its class) are
+        recorded. They decide every trial's fit, and trial 0 is their own
+        configuration (the baseline).
     y : array-like or None, default=None
         The targets searched on.
+    splits : list of (train, test) index arrays or None, default=None
+        The cross-validation folds every trial is scored on (a trial's value is the
+        mean over them, and ``fold_scores`` are paired by fold).
+    searched : iterable of str, default=()
+        The estimator parameters the search space sets, left out of the recorded
+        parameters.
 
     Returns
     -------
@@ -102,6 +170,10 @@ def study_attrs(scoring, multi_objective, estimator=None, y=None) -> dict:
         attrs["sklstm_estimator"] = _estimator_name(estimator)
     if y is not None:
         attrs["sklstm_data"] = _data_fingerprint(y)
+    if splits is not None:
+        attrs["sklstm_cv"] = _folds_fingerprint(splits)
+    if estimator is not None:  # after the class: another class has other parameters
+        attrs["sklstm_params"] = _estimator_params(estimator, frozenset(searched))
     return attrs
 
 
@@ -151,7 +223,9 @@ def check_existing_study(study_name, storage, directions, attrs) -> None:
     Raises
     ------
     ValueError
-        Naming the study, what it was made for and the fix (another study name).
+        Naming the study, what it was made for (the parameters that differ, for
+        another configuration of the estimator) and the fix (another study name, the
+        study's estimator or cv).
     """
     try:
         study_id = storage.get_study_id_from_name(study_name)
@@ -167,12 +241,43 @@ def check_existing_study(study_name, storage, directions, attrs) -> None:
         )
     existing = storage.get_study_user_attrs(study_id)
     for key, value in attrs.items():
-        if key in existing and existing[key] != value:
+        if key == "sklstm_params" and key in existing:
+            _check_same_params(study_name, existing[key], value)
+        elif key in existing and existing[key] != value:
             raise ValueError(
                 f"study {study_name!r} was created with {key.removeprefix('sklstm_')}="
                 f"{existing[key]!r}, not {value!r}: its values are not comparable. "
-                "Use another study name."
+                + _JOIN_HINTS.get(key, "Use another study name.")
             )
+
+
+def _check_same_params(study_name, recorded, params):
+    """Refuse an estimator configured otherwise than the study's, naming what differs.
+
+    A search rerun after a change of the estimator found the study under the same
+    name (the default one, in the same directory) and added to it, or, with its
+    ``n_trials`` reached, returned it unchanged: the earlier configuration's results,
+    and parameters that do not reproduce them on this estimator.
+    """
+    # only names both record: one that a space sets (this one's or the study's) is
+    # set by every trial, and the space is checked against the study's trials apart
+    differ = [name for name in recorded if name in params and recorded[name] != params[name]]
+    if not differ:
+        return
+    shown = ", ".join(f"{name}={recorded[name]!r} (now {params[name]!r})"
+                      for name in differ[:5])
+    more = f" and {len(differ) - 5} more" if len(differ) > 5 else ""
+    raise ValueError(
+        f"study {study_name!r} was created for an estimator with {shown}{more}: its "
+        "values are not comparable. Give the estimator the study was made with, or use "
+        "another study name.")
+
+
+#: What else to do than naming another study, for a setting that differs.
+_JOIN_HINTS = {
+    "sklstm_cv": "Give the cv the study was made with (a splitter that shuffles needs the "
+                 "same int random_state in every worker), or use another study name.",
+}
 
 
 #: argument -> (constraint, what it must be, the fix), as :func:`~sklstm.search.tune`

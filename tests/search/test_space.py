@@ -100,8 +100,11 @@ def test_pipeline_names_with_or_without_step_prefix(pipeline):
         ({"lstm__nope": 1}, "unknown parameter"),
         ({"batch_size": []}, "must not be empty"),
         ([("batch_size", [8])], "must be a dict"),
+        # both set lstm__batch_size: the trial recorded 8, the fit used 16
+        ({"lstm__batch_size": [8], "batch_size": [16]},
+         r"'lstm__batch_size' and 'batch_size' both set 'lstm__batch_size'"),
     ],
-    ids=["empty", "typos", "prefixed-unknown", "no-choices", "not-a-dict"],
+    ids=["empty", "typos", "prefixed-unknown", "no-choices", "not-a-dict", "aliases"],
 )
 def test_invalid_space_fails_before_any_trial(pipeline, data, space, match):
     with pytest.raises(ValueError, match=match):
@@ -132,6 +135,17 @@ def test_load_space_json_forms(tmp_path):
 def test_load_space_rejects_bad_json(text):
     with pytest.raises(ValueError):
         load_space(text)
+
+
+@pytest.mark.parametrize("entry", [
+    {"low": 8, "high": 4},
+    {"low": 0.0, "high": 0.1, "log": True},
+    {"name": "FloatDistribution", "attributes": {"low": 1.0, "high": 0.0}},
+])
+def test_load_space_names_the_entry_of_an_invalid_range(entry):
+    # Optuna's own message ("`low <= high` must hold") named no entry
+    with pytest.raises(ValueError, match="space entry 'lr': invalid"):
+        load_space(json.dumps({"batch_size": [8], "lr": entry}))
 
 
 def test_as_distributions_drives_optuna_search_cv(pipeline, data):

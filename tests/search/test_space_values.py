@@ -63,7 +63,9 @@ BAD_VALUES = {
                  "every trial.*'batch_size' parameter of LSTMClassifier must be an int"),
     "bool for an int": ({"batch_size": [True, 8]}, "the choice True"),
     "bool from numpy": ({"batch_size": np.array([True, False])}, "the choice True"),
-    "float range for an int": ({"batch_size": FloatDistribution(8, 16)}, "the range end 8.0"),
+    # the message quotes the end, not the float just inside it that was also checked
+    "float range for an int": ({"batch_size": FloatDistribution(8, 16)},
+                               r"the range end 8\.0 .*Got 8\.0 instead"),
     "int range from 0": ({"batch_size": IntDistribution(0, 4)}, "the range end 0"),
     "fixed max_epochs=0": ({"max_epochs": np.int64(0)}, "the fixed value 0"),
     "dropout 1 as a choice": ({"dropout": [0.0, 1.0]}, "the choice 1.0"),

@@ -9,8 +9,11 @@ import time
 import numpy as np
 import optuna
 import pytest
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
 
-from sklstm import LSTMRegressor
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.preprocessing import SequenceScaler
 from sklstm.search import (
     create_or_load_study,
     fit_stats_scorers,
@@ -181,13 +184,20 @@ def test_a_blank_or_non_str_study_name_is_refused(name, error, tmp_path):
     assert not storage.exists()
 
 
-#: name -> how the second search differs from the first (estimator, X, y).
+#: name -> how the second search differs from the first (tune's arguments it changes).
 OTHER_SEARCHES = {
-    "estimator": (lambda X, y: (LSTMRegressor(**TINY), X, y.astype(float)),
+    "estimator": (lambda X, y: {"estimator": LSTMRegressor(**TINY), "y": y.astype(float)},
                   "estimator='SequenceScaler > LSTMClassifier', not 'LSTMRegressor'"),
-    "fewer samples": (lambda X, y: (None, X[:40], y[:40]),
+    "fewer samples": (lambda X, y: {"X": X[:40], "y": y[:40]},
                       r"data='60 samples, targets \w+', not '40 samples, targets \w+'"),
-    "other labels": (lambda X, y: (None, X, 1 - y), r"data='60 samples, targets \w+', not"),
+    "other labels": (lambda X, y: {"y": 1 - y}, r"data='60 samples, targets \w+', not"),
+    # scored on 3 folds against the study's 2; a duplicate replayed a 2-fold value
+    "other folds": (lambda X, y: {"cv": 3}, r"cv='2 folds, \w+', not '3 folds, \w+'"),
+    # a rerun after a change of the estimator returned the study of the old one
+    "other parameters": (
+        lambda X, y: {"estimator": Pipeline([("scale", SequenceScaler()), ("lstm", LSTMClassifier(
+            **{**TINY, "hidden_size": 5, "verbose": 1}))])},
+        r"an estimator with lstm__hidden_size=4 \(now 5\): its"),
 }
 
 
@@ -200,13 +210,15 @@ def test_joining_a_study_of_another_estimator_or_data_is_refused(case, pipeline,
     kwargs = dict(n_trials=1, cv=2, storage=str(tmp_path / "s.journal"), study_name="s",
                   space={"lr": [0.01]}, baseline=False)
     tune(pipeline, *data, **kwargs)
-    estimator, X, y = change(*data)
-    with pytest.raises(ValueError, match=message + r".*not comparable\. Use another study"):
-        tune(estimator or pipeline, X, y, **{**kwargs, "n_trials": 2})
+    search = {"estimator": pipeline, "X": data[0], "y": data[1], **kwargs}
+    with pytest.raises(ValueError, match=message + r".*not comparable\. .*nother study"):
+        tune(**{**search, **change(*data), "n_trials": 2})
     assert len(load_study(kwargs["storage"], "s").trials) == 1
-    # the same search joins, with numpy numbers for its limits
-    study = tune(pipeline, *data, **{**kwargs, "n_trials": np.int64(2),
-                                     "timeout": np.float64(60)})
+    # the same search joins, with numpy numbers for its limits, also from a worker whose
+    # estimator differs only in a parameter the space sets and in where the fit runs
+    worker = clone(pipeline).set_params(lstm__lr=0.5, lstm__n_threads=1, lstm__verbose=1)
+    study = tune(worker, *data, **{**kwargs, "n_trials": np.int64(2),
+                                   "timeout": np.float64(60)})
     assert len(study.trials) == 2
 
 

@@ -53,7 +53,7 @@ pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2)
 sampler = optuna.samplers.TPESampler(seed=0)
 study = tune(pipe, X, y, n_trials=8, cv=3, space=space, storage=storage,
              study_name="pruning-demo", pruner=pruner, sampler=sampler)
-print(summary(study))
+print(summary(study, pipe))
 
 # %%
 # Resume: the same call with a larger ``n_trials`` only runs the missing trials.

@@ -273,7 +273,7 @@ def _tune(args) -> int:
               f"{describe_storage(args.storage)}, and the interrupted one is marked FAIL. "
               "Run the same command again to continue the study.", file=sys.stderr)
         return 130
-    print(summary(study))
+    print(summary(study, objective.estimator))
     print()
     print(results_table(study, max_rows=args.max_rows))
     status, message = _outcome(study, started)

@@ -11,7 +11,7 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
 from .._param_validation import integers, plain_value
-from .selection import selected_trial
+from .selection import as_param_names, selected_trial
 
 __all__ = ["ProgressBar", "objective_names", "results_table", "summary"]
 
@@ -124,13 +124,19 @@ def results_table(study, max_rows=None) -> str:
     return _table(rows) if rows else "(no trials)"
 
 
-def summary(study) -> str:
+def summary(study, estimator=None) -> str:
     """Best trial (one objective) or Pareto front (several), with trial counts per state.
 
     Parameters
     ----------
     study : optuna.Study
         The study to summarize.
+    estimator : estimator, Pipeline or None, default=None
+        The estimator that was searched: the parameters are shown under the names its
+        ``set_params`` takes (a Pipeline's sampled values under the final step's
+        prefix, as its fixed values are). None shows the names the trials hold: the
+        space's, which a Pipeline's ``set_params`` may not take (``lr`` beside
+        ``lstm__max_epochs``).
 
     Returns
     -------
@@ -138,8 +144,9 @@ def summary(study) -> str:
         Plain text: the study name and its trial counts per state, then the best
         trial's value and parameters (fixed ones included; one per line, then all of
         them as one JSON object, which ``sklstm tune --space`` takes as fixed values
-        and ``set_params(**json.loads(...))`` as parameters), or a table of the Pareto
-        front sorted by the second objective, or ``"no completed trial yet"``.
+        and, given the ``estimator``, ``estimator.set_params(**json.loads(...))`` as
+        parameters), or a table of the Pareto front sorted by the second objective, or
+        ``"no completed trial yet"``.
 
     Examples
     --------
@@ -166,6 +173,8 @@ def summary(study) -> str:
                          f"{names[0]}={chosen.value:.6g}): the best one beats it by less than "
                          "its fold-to-fold noise")
         params = {**chosen.params, **chosen.user_attrs.get("fixed_params", {})}
+        if estimator is not None:
+            params = as_param_names(params, estimator)
         lines += [f"  {k} = {v!r}" for k, v in params.items()]
         # Python's repr is not JSON (None, 'text'): this line pastes back as it is
         lines.append(f"params as JSON: {json.dumps(params)}")

@@ -40,8 +40,8 @@ from .._param_validation import plain_value
 from .pipeline import final_estimator, final_prefix
 from .space import resolve_space
 
-__all__ = ["BASELINE", "SMALL_DATA", "baseline_params", "resolve_cv", "selected_params",
-           "selected_trial"]
+__all__ = ["BASELINE", "SMALL_DATA", "as_param_names", "baseline_params", "resolve_cv",
+           "selected_params", "selected_trial"]
 
 #: User attribute of the trial that runs the estimator's own configuration.
 BASELINE = "sklstm_baseline"
@@ -262,10 +262,28 @@ def selected_params(study, estimator, space=None):
     >>> model = clone(pipe).set_params(**params).fit(X, y)
     """
     trial = selected_trial(study)
+    return {**as_param_names(trial.params, estimator),
+            **_fixed_params(trial, estimator, space)}
+
+
+def as_param_names(values, estimator):
+    """``values`` under the parameter names ``estimator.set_params`` takes: a space's
+    name that is no parameter of a Pipeline gets its final step's prefix.
+
+    Parameters
+    ----------
+    values : dict
+        ``space name or parameter name -> value``.
+    estimator : estimator or Pipeline
+        The estimator that was searched.
+
+    Returns
+    -------
+    dict
+        ``parameter name -> value``, in the order of ``values``.
+    """
     names, prefix = estimator.get_params(deep=True), final_prefix(estimator)
-    params = {name if name in names else prefix + name: value
-              for name, value in trial.params.items()}
-    return {**params, **_fixed_params(trial, estimator, space)}
+    return {name if name in names else prefix + name: value for name, value in values.items()}
 
 
 #: The user attribute of a trial that lists the fixed values ``fixed_params`` holds only

@@ -20,6 +20,7 @@ from sklstm.search import (
     resolve_storage,
     results_table,
     run_study,
+    selected_params,
     summary,
     tune,
 )
@@ -268,6 +269,18 @@ def test_summary_gives_the_selected_parameters_as_json():
     assert last.startswith("params as JSON: ")
     params = json.loads(last.removeprefix("params as JSON: "))  # "None", "'adam'" were not
     assert params == {"batch_size": 8, "seq_len": None, "optimizer": "adam", "tol": None}
+
+
+def test_summary_names_a_pipelines_parameters_as_its_set_params_takes_them(pipeline, data,
+                                                                           tmp_path):
+    # the sampled "lr" beside the fixed "lstm__max_epochs": Pipeline.set_params refused it
+    study = tune(pipeline, *data, n_trials=1, cv=2, storage=str(tmp_path / "s.journal"),
+                 space={"lr": [0.01], "batch_size": [8, 16]}, baseline=False)
+    last = summary(study, pipeline).splitlines()[-1]
+    params = json.loads(last.removeprefix("params as JSON: "))
+    assert params == selected_params(study, pipeline)
+    assert set(params) == {"lstm__lr", "lstm__batch_size"}
+    clone(pipeline).set_params(**params)
 
 
 def test_fit_stats_scorers_takes_one_stat_by_name():

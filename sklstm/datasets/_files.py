@@ -35,12 +35,16 @@ def _as_number(value):
         return None
 
 
-def _refuse_row(path, rows, problem):
+def _refuse_row(path, rows, problem, column=None):
+    """Refuse the CSV at the first of ``rows`` (``(sample, value)`` pairs), counting the
+    others; ``column`` names the sequence column of the value, None for the target."""
     extra = len(rows) - 1
     more = f" (and {extra} more such row{'s' * (extra > 1)})" if extra else ""
     first, value = rows[0]
+    what = "the target" if column is None else "the value"
+    at = "" if column is None else f", column {column!r},"
     # the header is CSV row 1, so sample i (from 0) is row i + 2, as a spreadsheet shows it
-    raise ValueError(f"{path}: row {first + 2} (the header is row 1) has the target "
+    raise ValueError(f"{path}: row {first + 2} (the header is row 1){at} has {what} "
                      f"{value!r}{more}: {problem}")
 
 
@@ -101,6 +105,47 @@ def _target_array(values, path):
     return np.asarray(values)  # beyond int64 and float64: only the text keeps them apart
 
 
+def _is_finite32(value):
+    try:
+        with np.errstate(over="ignore"):  # 1e39 is inf in float32: not finite either way
+            return bool(np.isfinite(np.float32(value)))
+    except ValueError:
+        return False
+
+
+def _is_missing(value):
+    """Whether a cell says "no value": empty, a missing-value marker or ``nan``."""
+    number = _as_number(value)
+    return (not value.strip() or value.strip().lower() in _MISSING_MARKERS
+            or (number is not None and number.is_nan()))
+
+
+def _feature_array(cells, names, path):
+    """The CSV sequence columns as float32 ``(n, T)``. A cell that is no finite number
+    is refused naming its row and column, as a target is: numpy's "could not convert
+    string to float: ''" named neither, and ``nan`` only failed later, in the fit."""
+    try:
+        with np.errstate(over="ignore"):  # an overflow is an inf, refused below
+            X = np.asarray(cells, dtype=np.float32)
+        if np.isfinite(X).all():
+            return X
+    except ValueError:
+        pass
+    bad = []  # (sample, value, column) of the first bad cell of each row with one
+    for i, row in enumerate(cells):
+        j = next((j for j, v in enumerate(row) if not _is_finite32(v)), None)
+        if j is not None:
+            bad.append((i, row[j], names[j]))
+    _, value, column = bad[0]
+    if _is_missing(value):
+        problem = "a sequence value is missing; fill it in or drop the row"
+    else:
+        problem = ("the sequence columns must be numeric, a finite float32 number in every "
+                   "cell; correct the value (fill it in if it marks a missing one) or drop "
+                   "the row")
+    _refuse_row(path, [(i, v) for i, v, _ in bad], problem, column=column)
+
+
 def _read_rows(path, encoding):
     try:
         codec = codecs.lookup(encoding).name
@@ -128,13 +173,15 @@ def _load_csv(path, target, encoding):
     if target not in header:
         raise ValueError(f"{path}: no target column {target!r} (columns: {header})")
     t = header.index(target)
+    if len(header) == 1:
+        # else X has shape (n, 0) and the failure comes late, from the folds or the fit
+        raise ValueError(f"{path}: no feature column: the CSV has only the target column "
+                         f"{target!r}; add the sequence's time steps as columns beside it")
     if any(len(row) != len(header) for row in rows[1:]):
         raise ValueError(f"{path}: every row must have {len(header)} fields like the header")
     y = _target_array([row[t] for row in rows[1:]], path)
-    try:
-        X = np.asarray([row[:t] + row[t + 1 :] for row in rows[1:]], dtype=np.float32)
-    except ValueError as exc:
-        raise ValueError(f"{path}: the sequence columns must be numeric ({exc})") from exc
+    X = _feature_array([row[:t] + row[t + 1 :] for row in rows[1:]],
+                       header[:t] + header[t + 1 :], path)
     return X, y
 
 
@@ -205,7 +252,10 @@ def load_dataset(path, target="y", encoding="utf-8"):
         ``None``); a CSV target column of numbers and text (``0``, ``1``, ``cat``),
         which no regression reads and which as class labels is almost always a data
         error: the message names the file, the row and the value (for a mixed column,
-        the first of the rarer kind).
+        the first of the rarer kind). A CSV with no column but the target, or a
+        sequence cell that is empty, a missing-value marker, ``nan``, ``inf``, text or
+        beyond the float32 range: the message names the file, the row, the column and
+        the value.
 
     Examples
     --------

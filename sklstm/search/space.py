@@ -341,7 +341,8 @@ def _read_json(source):
     text = os.fspath(source)
     if os.path.isfile(text):
         try:
-            with open(text, encoding="utf-8") as f:
+            # utf-8-sig reads plain UTF-8 too and drops the byte-order mark Notepad writes
+            with open(text, encoding="utf-8-sig") as f:
                 return json.loads(f.read())
         except json.JSONDecodeError as exc:
             raise ValueError(f"search space file {text!r} is not valid JSON: {exc}") from exc

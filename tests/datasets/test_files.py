@@ -7,9 +7,12 @@ from sklstm.cli import main
 from sklstm.datasets import load_dataset
 
 
-def _csv(tmp_path, targets):
+def _csv(tmp_path, targets, t1=None):
+    """A CSV of sequences ``0.1, t1`` (``t1`` 0.2 on every row unless given) and ``targets``."""
+    t1 = ["0.2"] * len(targets) if t1 is None else t1
     path = tmp_path / "data.csv"
-    path.write_text("t0,t1,label\n" + "".join(f"0.1,0.2,{t}\n" for t in targets))
+    path.write_text("t0,t1,label\n" + "".join(f"0.1,{v},{t}\n"
+                                              for v, t in zip(t1, targets, strict=True)))
     return path
 
 
@@ -43,16 +46,44 @@ def test_csv_target_that_is_no_finite_number_is_refused_by_row(targets, row, val
                  f"{value!r}{more}: ")
 
 
-def _refused_row(tmp_path, targets, start):
-    """The message of load_dataset on a CSV of ``targets``: after the path, ``start``;
-    and it says to drop the row."""
-    path = _csv(tmp_path, targets)
+def _refused_row(tmp_path, targets, start, t1=None):
+    """The message of load_dataset on a CSV of ``targets`` (and ``t1``, see _csv): after
+    the path, ``start``; and it says to drop the row."""
+    path = _csv(tmp_path, targets, t1)
     with pytest.raises(ValueError) as info:
         load_dataset(path, target="label")
     message = str(info.value)
     assert message.startswith(f"{path}: {start}")
     assert "drop the row" in message
     return message
+
+
+MISSING = "a sequence value is missing; fill it in or drop the row"
+NOT_NUMERIC = "the sequence columns must be numeric, a finite float32 number in every cell; "
+
+
+@pytest.mark.parametrize(("t1", "row", "value", "more", "problem"), [
+    (["0.2", ""], 3, "", "", MISSING),
+    (["NA", "0.2"], 2, "NA", "", MISSING),
+    (["nan", "NaN"], 2, "nan", " (and 1 more such row)", MISSING),
+    (["0.2", "?"], 3, "?", "", NOT_NUMERIC),
+    (["inf", "0.2"], 2, "inf", "", NOT_NUMERIC),
+    (["0.2", "1e39"], 3, "1e39", "", NOT_NUMERIC),
+], ids=["empty", "NA", "nan", "question-mark", "inf", "beyond-float32"])
+def test_csv_sequence_cell_that_is_no_finite_number_is_refused_by_row_and_column(
+        t1, row, value, more, problem, tmp_path):
+    # numpy's "could not convert string to float: ''" named no row or column before
+    _refused_row(tmp_path, ["0", "1"], f"row {row} (the header is row 1), column 't1', has "
+                 f"the value {value!r}{more}: {problem}", t1=t1)
+
+
+def test_csv_of_only_the_target_column_is_refused(tmp_path):
+    # X of shape (n, 0) failed only later, in the folds or the fit
+    path = tmp_path / "data.csv"
+    path.write_text("label\n0\n1\n0\n1\n")
+    with pytest.raises(ValueError, match=r"data\.csv: no feature column: the CSV has only the "
+                                         "target column 'label'; add the sequence's"):
+        load_dataset(path, target="label")
 
 
 def test_sklstm_tune_refuses_an_infinite_csv_target(tmp_path, capsys):

@@ -92,13 +92,34 @@ def test_a_latin1_csv_names_its_encoding_and_the_fix(capsys, tmp_path):
     assert code == 0 and "best trial #0" in out
 
 
-def test_a_csv_with_a_byte_order_mark_reads(capsys, tmp_path):
+def _target_first_csv(tmp_path, X, encoding="utf-8"):
+    """``Y`` and the sequences ``X`` (n, T) as a CSV, the target its first column."""
     path = tmp_path / "data.csv"
-    rows = "\n".join(f"{label}," + ",".join(f"{v:.3f}" for v in row)
-                     for label, row in zip(Y, X[:, :, 0], strict=True))
-    path.write_bytes(("y,t0,t1,t2,t3,t4,t5\n" + rows + "\n").encode("utf-8-sig"))
-    code, _, _ = _run(capsys, tmp_path, path)  # the target is the first column
+    header = ",".join(["y"] + [f"t{t}" for t in range(X.shape[1])])
+    rows = "\n".join(",".join([str(label)] + [f"{v:.3f}" for v in row])
+                     for label, row in zip(Y, X, strict=True))
+    path.write_bytes((header + "\n" + rows + "\n").encode(encoding))
+    return path
+
+
+def test_a_csv_and_a_space_file_with_a_byte_order_mark_read(capsys, tmp_path):
+    path = _target_first_csv(tmp_path, X[:, :, 0], encoding="utf-8-sig")
+    space = tmp_path / "space.json"  # as Notepad saves it: was "not valid JSON"
+    space.write_text(SPACE, encoding="utf-8-sig")
+    code, _, _ = _run(capsys, tmp_path, path, "--space", space)  # the last --space counts
     assert code == 0
+
+
+@pytest.mark.parametrize(("sequences", "message"), [
+    (np.where(np.arange(6) == 2, np.nan, X[:, :, 0]),
+     "data.csv: row 2 (the header is row 1), column 't2', has the value 'nan' (and 29 more "
+     "such rows): a sequence value is missing; fill it in or drop the row"),
+    (X[:, :0, 0], "data.csv: no feature column: the CSV has only the target column 'y'"),
+], ids=["missing value", "no feature column"])
+def test_a_csv_without_its_sequences_is_refused(sequences, message, capsys, tmp_path):
+    path = _target_first_csv(tmp_path, sequences)
+    code, _, err = _run(capsys, tmp_path, path)
+    _refused(code, err, message, tmp_path, [path.name])
 
 
 def _foreign_sqlite(path):

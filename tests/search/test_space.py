@@ -111,7 +111,8 @@ def test_invalid_space_fails_before_any_trial(pipeline, data, space, match):
         make_objective(pipeline, *data, space=space)
 
 
-def test_load_space_json_forms(tmp_path):
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])  # utf-8-sig: as Notepad saves
+def test_load_space_json_forms(encoding, tmp_path):
     spec = {
         "batch_size": [8, 16],
         "lr": {"low": 1e-3, "high": 0.1, "log": True},
@@ -120,7 +121,7 @@ def test_load_space_json_forms(tmp_path):
         "seq_len": None,
     }
     path = tmp_path / "space.json"
-    path.write_text(json.dumps(spec))
+    path.write_text(json.dumps(spec), encoding=encoding)
     space = load_space(path)
     assert space == load_space(json.dumps(spec))
     assert space["batch_size"] == [8, 16]

@@ -1,6 +1,8 @@
 """Docstring pieces shared by LSTMClassifier and LSTMRegressor."""
 
+import functools
 import inspect
+import textwrap
 
 PARAMETERS = """\
     hidden_size : int, default=64
@@ -367,7 +369,8 @@ def fill(cls):
     """Class decorator: put the shared sections into the docstrings of ``cls``.
 
     ``{parameters}`` and ``{attributes}`` in the class docstring, ``{X_predict}`` in
-    the docstrings of its methods.
+    the docstrings of its methods; ``{y_fit}`` in the docstring of ``fit``, from the
+    class's ``_fit_y``.
     """
     # the defaults of the class's own (the regressor's ar_window, the classifier's lr,
     # conv_channels, split_level and weight_decay), as its signature has them
@@ -382,4 +385,27 @@ def fill(cls):
     for member in vars(cls).values():
         if callable(member) and member.__doc__ and "{X_predict}" in member.__doc__:
             member.__doc__ = member.__doc__.replace("{X_predict}", X_PREDICT)
+    cls.fit = _fit_documenting(cls, cls._fit_y)
     return cls
+
+
+def _fit_documenting(cls, y_doc):
+    """The base's ``fit`` as a method of ``cls`` whose docstring says what ``y`` it takes.
+
+    ``fit`` is one method of the base, but the targets differ (the classifier takes one
+    column of labels, the regressor several outputs): the class's own method delegates
+    to the base's, looked up at each call (as ``super()`` does, so that a patched or
+    overridden base ``fit`` is the one that runs), and only the docstring is the
+    class's. ``y_doc`` is the numpydoc entry of ``y``, put in place of ``{y_fit}``.
+    """
+    base_fit = cls.fit
+
+    @functools.wraps(base_fit)
+    def fit(self, X, y, **fit_params):
+        return super(cls, self).fit(X, y, **fit_params)
+
+    fit.__qualname__ = f"{cls.__name__}.fit"
+    # the entry's own lines at the docstring's indentation (the placeholder's first)
+    entry = textwrap.indent(inspect.cleandoc(y_doc), " " * 8).lstrip()
+    fit.__doc__ = base_fit.__doc__.replace("{y_fit}", entry)
+    return fit

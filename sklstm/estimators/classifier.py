@@ -127,6 +127,16 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
     # what prediction reads of relative, as the fit fixed it (in _sequence_params)
     _prediction_settings = ("relative",)
 
+    #: ``y`` of :meth:`fit`, put into its docstring (``_docs.fill``)
+    _fit_y = """
+        y : array-like of shape (n_samples,)
+            Class labels, one per sequence, all of one type (strings too). A single
+            column ``(n_samples, 1)`` is raveled, with a ``DataConversionWarning``.
+            The classifier is single-output: ``y`` of several columns is refused (for
+            several labels per sequence fit one classifier per column, e.g. with
+            ``sklearn.multioutput.MultiOutputClassifier``).
+        """
+
     def _network_input(self, seqs, settings):
         """Each sequence relative to its anchor (``relative``; absent from models saved
         before it); the targets have no offset."""
@@ -138,6 +148,15 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
         if len(shape) > 2:
             raise ValueError(f"y should be a 1d array of class labels, got a {len(shape)}D "
                              f"array of shape {shape} instead.")
+        if len(shape) == 2 and shape[1] != 1:  # (a single column is raveled below)
+            # scikit-learn's own message says only "should be a 1d array": name the
+            # estimators that take several targets
+            raise ValueError(
+                f"{type(self).__name__} is single-output: y should be a 1d array of class "
+                f"labels (or a single column), got an array of shape {shape} instead. For "
+                "multi-output regression use LSTMRegressor; for several labels per "
+                "sequence fit one classifier per column (e.g. "
+                "sklearn.multioutput.MultiOutputClassifier(LSTMClassifier())).")
         y = column_or_1d(y, warn=True)
         if y.dtype.kind in "fc":
             assert_all_finite(y, input_name="y")

@@ -11,6 +11,7 @@ from .._compat.sklearn import StrOptions
 from .._param_validation import extended_signature, integers
 from ..data.relative import ANCHORS, relative_sequences
 from ..persistence._registry import register_estimator
+from ..training.divergence import check_targets_in_range
 from . import _docs
 from ._base import BaseLSTM
 from ._data_checks import target_shape
@@ -110,6 +111,13 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
     # what prediction reads of relative, as the fit fixed it (in _sequence_params)
     _prediction_settings = ("relative", "relative_target")
 
+    #: ``y`` of :meth:`fit`, put into its docstring (``_docs.fill``)
+    _fit_y = """
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Numeric targets, one row per sequence; :meth:`predict` returns the same
+            shape.
+        """
+
     def _network_input(self, seqs, settings):
         """Each sequence relative to its anchor, and the anchor of the target's
         column as the targets' offset (``relative``); ``seqs`` as they are without."""
@@ -146,6 +154,9 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
             y2d = y2d - offset[:, None]
         n_outputs = y2d.shape[1]
         if not self.scale_target:
+            # checked before the cast to float32, which turns targets beyond its range
+            # into inf (the refusal would then name inf, not the largest target)
+            check_targets_in_range(type(self).__name__, y2d)
             mean, scale = np.zeros(n_outputs), np.ones(n_outputs)
             target = {"_y_is_1d": y.ndim == 1, "n_outputs_": n_outputs,
                       "target_mean_": mean, "target_scale_": scale}

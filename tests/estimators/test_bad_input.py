@@ -70,10 +70,23 @@ def test_one_class_only():
         LSTMClassifier(max_epochs=1).fit(X3, np.zeros(20))
 
 
-def test_continuous_target_for_classifier():
-    with pytest.raises(ValueError, match=r"Unknown label type.*\(in y; for continuous targets "
-                       "use LSTMRegressor"):
-        LSTMClassifier(max_epochs=1).fit(X3, Y_REG)
+@pytest.mark.parametrize(("y", "message"), [
+    (Y_REG, r"Unknown label type.*\(in y; for continuous targets use LSTMRegressor"),
+    # scikit-learn's bare "y should be a 1d array, got an array of shape (20, 2)" before
+    (np.c_[Y_CLASS, Y_CLASS], r"LSTMClassifier is single-output: .*shape \(20, 2\).* "
+     r"use LSTMRegressor; .*sklearn\.multioutput\.MultiOutputClassifier"),
+], ids=["continuous", "several columns"])
+def test_targets_for_another_estimator_name_it(y, message):
+    with pytest.raises(ValueError, match=message):
+        LSTMClassifier(max_epochs=1).fit(X3, y)
+
+
+def test_fit_documents_the_targets_each_estimator_takes():
+    # one fit docstring, shared; y's entry is each estimator's own
+    assert "y : array-like of shape (n_samples,)\n" in LSTMClassifier.fit.__doc__
+    assert "MultiOutputClassifier" in LSTMClassifier.fit.__doc__
+    assert ("y : array-like of shape (n_samples,) or (n_samples, n_outputs)\n"
+            in LSTMRegressor.fit.__doc__)
 
 
 @pytest.mark.parametrize(("y", "error", "message"), [
@@ -196,8 +209,11 @@ def test_what_the_gpu_cannot_do_is_refused_before_training(one_old_gpu, params, 
         (X3[:, :, 0], "X has 1 features, but LSTMClassifier is expecting 2 features as "
          r"input\. 2D X holds univariate sequences"),
         (np.ones(5), "got 1D input"),
+        (X3[0], r"2D X holds univariate sequences .*for a single sequence of shape "
+         r"\(n_timesteps, n_features\) = \(5, 2\), pass X\[None\] "
+         r"\(or X\.reshape\(1, \*X\.shape\)\)"),
     ],
-    ids=["wrong feature count", "2D after 3D", "1D"],
+    ids=["wrong feature count", "2D after 3D", "1D", "one sequence alone"],
 )
 def test_bad_input_at_predict(X_new, message, tiny):
     est = LSTMClassifier(**tiny).fit(X3, Y_CLASS)

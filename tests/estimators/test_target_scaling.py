@@ -59,3 +59,12 @@ def test_targets_of_extreme_scale_are_standardized_too(scale):
     assert_allclose(est.target_scale_, scale * y.std())
     rtol = 1e-2 if ON_CUDA else 1e-4
     assert_allclose(est.predict(X[:5]), scale * base.predict(X[:5]), rtol=rtol)
+
+
+def test_unscaled_targets_beyond_float32_are_refused_naming_the_largest():
+    # the check ran on the targets cast to float32, so it named inf
+    y = 1e39 * Y.astype(np.float64) / np.abs(Y).max()
+    est = LSTMRegressor(**COMMON, scale_target=False)
+    with pytest.raises(ValueError, match=r"y has values up to 1e\+39, .*scale_target=True"):
+        est.fit(X, y)
+    assert not hasattr(est, "net_")

@@ -23,8 +23,8 @@ from .study_checks import (
     check_run_args,
     check_space_fits_study,
     check_study_name,
-    study_attrs,
 )
+from .study_record import study_attrs
 from .trial_budget import TrialBudget, budget_lock
 
 __all__ = ["create_or_load_study", "run_study", "tune", "tune_objective"]

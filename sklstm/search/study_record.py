@@ -1,0 +1,170 @@
+"""What a study records of the search it was made for, so that a worker of another
+search is refused instead of mixing incomparable values into it
+(:func:`~sklstm.search.study_checks.check_existing_study` compares the records).
+
+:func:`study_attrs` gives the study's user attributes: the scoring and objectives, the
+estimator's class and configuration (but the parameters of where a fit runs, and those
+the space sets), a digest of the targets and one of the folds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from .._param_validation import plain_value
+
+__all__ = ["study_attrs"]
+
+
+def _scoring_name(scoring):
+    return scoring if scoring is None or isinstance(scoring, str) else getattr(
+        scoring, "__name__", type(scoring).__name__
+    )
+
+
+def _estimator_name(estimator) -> str:
+    """The estimator's class, or a Pipeline's steps' classes, as a study records them.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklstm import LSTMClassifier
+    >>> from sklstm.preprocessing import SequenceScaler
+    >>> _estimator_name(make_pipeline(SequenceScaler(), LSTMClassifier()))
+    'SequenceScaler > LSTMClassifier'
+    """
+    if hasattr(estimator, "steps"):
+        return " > ".join(_estimator_name(step) for _, step in estimator.steps
+                          if step is not None and step != "passthrough")
+    return type(estimator).__name__
+
+
+#: Parameters that say where and how visibly a fit runs, not what it learns: the workers
+#: of one study may set them otherwise (a GPU node and a CPU node, a verbose one).
+_RUN_PARAMS = frozenset({"verbose", "device", "n_threads", "memory", "checkpoint",
+                         "max_memory", "on_oom"})
+
+
+def _canonical(value):
+    """``value`` as JSON the same in every worker: numbers, strings and containers as
+    they are, any other object by its class (a repr may hold a memory address)."""
+    value = plain_value(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    kind = value if isinstance(value, type) or (callable(value) and hasattr(
+        value, "__qualname__")) else type(value)
+    return f"{getattr(kind, '__module__', '?')}.{getattr(kind, '__qualname__', kind)}"
+
+
+def _estimator_params(estimator, searched=()) -> dict:
+    """The estimator's configuration as a study records it: every parameter but the
+    steps themselves, those of :data:`_RUN_PARAMS` and those the space sets
+    (``searched``: every trial sets its own, so the estimator's value is no part of
+    what a trial learns once the study exists).
+
+    Examples
+    --------
+    >>> from sklstm import LSTMClassifier
+    >>> params = _estimator_params(LSTMClassifier(hidden_size=8, verbose=1))
+    >>> params["hidden_size"], "verbose" in params
+    (8, False)
+    """
+    params = estimator.get_params(deep=True)
+    return {name: _canonical(value) for name, value in params.items()
+            if name != "steps" and not hasattr(value, "get_params")
+            and name.rpartition("__")[2] not in _RUN_PARAMS and name not in searched}
+
+
+def _data_fingerprint(y) -> str:
+    """The number of targets and a digest of their values, as a study records them.
+
+    A digest of the targets rather than of ``X``: it is cheap whatever the data (a
+    SequenceStore larger than memory) and changes with the samples, their order and
+    their labels, so the folds of a resumed search are those of the study.
+
+    Examples
+    --------
+    >>> _data_fingerprint([0, 1, 1])
+    '3 samples, targets ...'
+    >>> _data_fingerprint([0, 1, 1]) == _data_fingerprint(np.array([0.0, 1.0, 1.0]))
+    True
+    """
+    y = np.asarray(y)
+    if y.dtype.kind in "biuf":  # numbers by value: int and float targets read alike
+        values = np.ascontiguousarray(y, dtype=np.float64).tobytes()
+    else:  # labels as text ("00501" is not 501)
+        values = "\x1f".join(map(str, y.ravel())).encode()
+    digest = hashlib.sha1(values + repr(y.shape).encode()).hexdigest()[:12]
+    return f"{len(y)} samples, targets {digest}"
+
+
+def _folds_fingerprint(splits) -> str:
+    """The number of folds and a digest of their indices, as a study records them.
+
+    Examples
+    --------
+    >>> _folds_fingerprint([(np.array([0, 1]), np.array([2])), ([2], [0, 1])])
+    '2 folds, ...'
+    """
+    digest = hashlib.sha1()
+    for train, test in splits:
+        for indices in (train, test):
+            digest.update(np.asarray(indices, dtype=np.int64).tobytes() + b"|")
+    return f"{len(splits)} folds, {digest.hexdigest()[:12]}"
+
+
+def study_attrs(scoring, multi_objective, estimator=None, y=None, splits=None,
+                searched=()) -> dict:
+    """What a study records of the search it was made for.
+
+    Recorded so that a worker started with other settings (another scoring or cost,
+    another estimator or data) cannot mix incomparable values into it
+    (:func:`check_existing_study`); a study created without one of them does not
+    check it.
+
+    Parameters
+    ----------
+    scoring : str, callable or None
+        The search's scoring.
+    multi_objective : str or None
+        The cost objective beside the score, if any.
+    estimator : estimator or Pipeline or None, default=None
+        The estimator searched: its class (a Pipeline's steps' classes) and its
+        parameters (those that decide what a fit learns; an object by its class) are
+        recorded. They decide every trial's fit, and trial 0 is their own
+        configuration (the baseline).
+    y : array-like or None, default=None
+        The targets searched on.
+    splits : list of (train, test) index arrays or None, default=None
+        The cross-validation folds every trial is scored on (a trial's value is the
+        mean over them, and ``fold_scores`` are paired by fold).
+    searched : iterable of str, default=()
+        The estimator parameters the search space sets, left out of the recorded
+        parameters.
+
+    Returns
+    -------
+    dict
+        The study's user attributes ``sklstm_*``.
+    """
+    attrs = {
+        "sklstm_scoring": _scoring_name(scoring),
+        "sklstm_objectives": ["score"] + ([multi_objective] if multi_objective else []),
+    }
+    if estimator is not None:
+        attrs["sklstm_estimator"] = _estimator_name(estimator)
+    if y is not None:
+        attrs["sklstm_data"] = _data_fingerprint(y)
+    if splits is not None:
+        attrs["sklstm_cv"] = _folds_fingerprint(splits)
+    if estimator is not None:  # after the class: another class has other parameters
+        attrs["sklstm_params"] = _estimator_params(estimator, frozenset(searched))
+    return attrs

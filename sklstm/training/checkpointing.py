@@ -34,6 +34,7 @@ from safetensors.torch import load_file
 
 from ..data.streaming import iter_row_chunks
 from ..resources.device import set_rng_state
+from .batch_schedule import BatchSizeSchedule
 from .checkpoint_callbacks import (
     BEST_FILE,
     RNG_FILE,
@@ -83,6 +84,12 @@ def _digest(seqs, y):
 
 def _plain(value):
     """``value`` as it reads back from the state file (a tuple comes back a list)."""
+    if isinstance(value, np.random.RandomState):
+        # its repr holds its address, another in every process (a resume was always
+        # refused); its state is what the fit's seed is drawn from
+        name, keys, *rest = value.get_state()
+        state = hashlib.sha256(keys.tobytes() + repr((name, *rest)).encode()).hexdigest()
+        return f"RandomState with state sha256:{state[:16]}"
     try:
         return json.loads(json.dumps(value))
     except TypeError:
@@ -120,6 +127,32 @@ def check_checkpoint_directory(directory, name):
         raise ValueError(
             f"{name}: checkpoint={given!r} must name a directory (created if missing), "
             f"but it {where}; give checkpoint a directory path, or move the file away.")
+
+
+def _check_state(state):
+    """Raise a ValueError where a state file does not have the form :meth:`FitCheckpoint._write`
+    gives it (damaged, or edited): its entries are read without further checks."""
+    if not isinstance(state, dict):
+        raise ValueError(f"a JSON {type(state).__name__}, not an object")
+    files = state.get(_FILES_IN)
+    # the directory of an epoch's state, in the checkpoint directory (never a path)
+    if files is not None and not (isinstance(files, str) and files.startswith("epoch-")
+                                  and os.path.basename(files) == files):
+        raise ValueError(f"{_FILES_IN}={files!r} names no epoch-* directory of its own")
+    for key in ("finished", "converged", "stopped"):
+        if not isinstance(state.get(key, False), bool):
+            raise ValueError(f"{key}={state[key]!r} is not true or false")
+
+
+def _restore_batch_size(net):
+    """The effective batch a :class:`BatchSizeSchedule` grew to, from the restored
+    history: a fit only loaded from its checkpoint trains no epoch, so the schedule
+    never sets it (``effective_batch_size_`` then reported the batch it started with),
+    and a resumed one starts from it, as the uninterrupted fit does."""
+    for _, callback in net.callbacks_:
+        if isinstance(callback, BatchSizeSchedule) and len(net.history) \
+                and callback.event_name in net.history[-1]:
+            net.batch_size = int(net.history[-1, callback.event_name])
 
 
 class FitCheckpoint:
@@ -178,6 +211,7 @@ class FitCheckpoint:
         try:
             with open(path, encoding="utf-8") as f:
                 state = json.load(f)
+            _check_state(state)
         except (OSError, ValueError) as exc:
             raise ValueError(f"checkpoint {path!r} cannot be read ({exc}); remove the "
                              "directory to start the fit afresh.") from exc
@@ -250,8 +284,15 @@ class FitCheckpoint:
         history = os.path.join(self.skorch.dirname, "history.json")
         if state is None or not os.path.exists(history):
             return 0
-        with open(history, encoding="utf-8") as f:
-            return len(json.load(f))
+        try:  # (damaged or edited: a raw JSONDecodeError, or a dict's keys counted)
+            with open(history, encoding="utf-8") as f:
+                epochs = json.load(f)
+            if not isinstance(epochs, list):
+                raise ValueError(f"a JSON {type(epochs).__name__}, not a list of epochs")
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"checkpoint {history!r} cannot be read ({exc}); remove the "
+                             "directory to start the fit afresh.") from exc
+        return len(epochs)
 
     def finished(self):
         """How the directory's fit ended, if it ran to its end.
@@ -268,8 +309,8 @@ class FitCheckpoint:
         if not (state and state.get("finished")):
             return None
         # (a state of an earlier sklstm records no "stopped": it stopped when it converged)
-        return {"converged": state["converged"],
-                "stopped": state.get("stopped", state["converged"])}
+        return {"converged": state.get("converged", False),
+                "stopped": state.get("stopped", state.get("converged", False))}
 
     def start(self):
         """Record which fit the directory belongs to (before its first epoch)."""
@@ -337,6 +378,7 @@ class FitCheckpoint:
             if os.path.exists(rng):
                 set_rng_state(load_file(rng), net.device)
             self.skorch.resume(net)
+            _restore_batch_size(net)
         except Exception as exc:  # a damaged or foreign file: never unpickled
             raise ValueError(
                 f"checkpoint {self.directory!r} cannot be loaded ({type(exc).__name__}: "

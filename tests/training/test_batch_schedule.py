@@ -245,6 +245,17 @@ def test_a_resumed_checkpointed_fit_equals_an_uninterrupted_one(tmp_path):
     assert_allclose(resumed.predict_proba(X), whole.predict_proba(X), rtol=1e-5, atol=1e-6)
 
 
+def test_a_fit_loaded_from_its_checkpoint_reports_the_batch_it_grew_to(tmp_path):
+    # a finished fit is loaded, not trained: the schedule never ran to set the batch,
+    # and effective_batch_size_ was the batch the fit started with (4, not 16)
+    schedule = BatchSizeSchedule(patience=1, threshold=0.02)
+    first = _fit(schedule, max_epochs=6, checkpoint=tmp_path / "fit")
+    loaded = _fit(schedule, max_epochs=6, checkpoint=tmp_path / "fit")
+    assert _sizes(loaded)[-1] == first.effective_batch_size_ == 16
+    for name in ("effective_batch_size_", "batch_size_", "accumulation_steps_"):
+        assert getattr(loaded, name) == getattr(first, name), name
+
+
 def test_a_resumed_bucketed_fit_replays_each_epoch_with_the_batch_it_had(tmp_path):
     # bucketed orders depend on the batch size: the epochs done were replayed with the
     # first one, so the resumed fit drew other batches (probabilities 0.1 apart)

@@ -320,6 +320,36 @@ def test_an_empty_checkpoint_path_is_refused_before_training(tmp_path, monkeypat
     assert not hasattr(est, "net_") and not os.listdir(tmp_path)
 
 
+@pytest.mark.parametrize(("file", "text", "problem"), [
+    ("history.json", '[{"epoch": 1,', "Expecting property name"),  # was a JSONDecodeError
+    ("history.json", '{"epoch": 1}', "a JSON dict, not a list of epochs"),
+    ("sklstm_fit.json", "[]", "a JSON list, not an object"),  # was an AttributeError
+    ("sklstm_fit.json", None, "files=5 names no epoch-. directory"),  # was a TypeError
+])
+def test_a_damaged_state_or_history_file_is_refused_naming_it(file, text, problem, tmp_path):
+    LSTMClassifier(**{**COMMON, "max_epochs": 2}, checkpoint=tmp_path).fit(X, Y)
+    path = (tmp_path if file == "sklstm_fit.json" else _state(tmp_path)) / file
+    if text is None:  # an edited entry: the directory of the state
+        text = json.dumps({**json.loads(path.read_text()), "files": 5})
+    path.write_text(text)
+    with pytest.raises(ValueError, match=rf"checkpoint '.*{file}' cannot be read \({problem}"
+                                         r".*remove the directory"):
+        LSTMClassifier(**{**COMMON, "max_epochs": 2}, checkpoint=tmp_path).fit(X, Y)
+
+
+def test_a_random_state_instance_of_the_same_seed_finds_its_checkpoint(tmp_path):
+    # its repr, recorded as the parameter, holds its address: another in every process,
+    # so the fit's own directory was refused as "another fit"
+    def fit(seed):
+        return LSTMClassifier(**{**COMMON, "max_epochs": 2, "checkpoint": tmp_path,
+                                 "random_state": np.random.RandomState(seed)}).fit(X, Y)
+
+    first, again = fit(0), fit(0)
+    assert_array_equal(again.predict_proba(X), first.predict_proba(X))
+    with pytest.raises(ValueError, match=r"another fit \(random_state='RandomState with state"):
+        fit(1)
+
+
 class _Exploit:
     def __reduce__(self):
         return (open, (os.path.join(os.environ["EXPLOIT_DIR"], "pwned"), "w"))

@@ -41,7 +41,7 @@ from ..training.precision import resolve_precision
 from ..training.setup import check_kernels_fit, check_validation_split
 from ._data_checks import check_fit_params, check_sample_counts
 from ._params import PARAMETER_CONSTRAINTS, check_params
-from ._persistence import PersistenceMixin
+from ._persistence import _UNSAVED_ON_LOAD, PersistenceMixin
 
 __all__ = ["BaseLSTM", "check_fit_data"]
 
@@ -177,6 +177,8 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         self : object
             The fitted estimator.
         """
+        # what a load could not restore is no longer this model's once it is refitted
+        vars(self).pop(_UNSAVED_ON_LOAD, None)
         before = set(vars(self))
         try:
             check_fit_params(fit_params, type(self).__name__)

@@ -97,10 +97,18 @@ class PersistenceMixin:
 
     def _to_model_state(self):
         """This fitted estimator as a :class:`~sklstm.persistence._model.ModelState`."""
+        params = self.get_params(deep=False)
+        # a loaded model's parameters that were not saved hold placeholders (None, the
+        # optimizer's name): saved again, they stay "not saved", or the next load would
+        # take the placeholders for the values the model was trained with, and not warn
+        carried = {name: description for name, description in
+                   vars(self).get(_UNSAVED_ON_LOAD, {}).items()
+                   if name in params and _is_placeholder(params[name], name, description)}
         return ModelState(
             class_name=registered_name(type(self)),
             saved_class=f"{type(self).__module__}.{type(self).__qualname__}",
-            params=self.get_params(deep=False),
+            params={name: value for name, value in params.items() if name not in carried},
+            unsaved_params=carried,
             attributes={name: value for name, value in vars(self).items()
                         if self._is_saved_attribute(name)},
             history=list(self.net_.history),
@@ -144,6 +152,8 @@ class PersistenceMixin:
             if not cls._is_saved_attribute(name) or not name.isidentifier():
                 raise FormatError(f"unexpected attribute {name!r}")
             setattr(est, name, value)
+        if state.unsaved_params:  # (a fit drops it: its model is trained with what it has)
+            setattr(est, _UNSAVED_ON_LOAD, dict(state.unsaved_params))
         est.device_ = device
         est.net_ = est._prediction_net(state.weights, state.history)
         return est
@@ -198,6 +208,18 @@ class PersistenceMixin:
         net = build_net(plan)
         _check_module_tensors(net, weights)
         return net
+
+
+#: The attribute of a loaded model that keeps which parameters its file did not hold
+#: (name -> description), until a fit: :meth:`PersistenceMixin.save` writes them as not
+#: saved again.
+_UNSAVED_ON_LOAD = "_unsaved_on_load"
+
+
+def _is_placeholder(value, name, description):
+    """Whether ``value`` is still what a load put for a parameter that was not saved."""
+    placeholder = _unsaved_value(name, description)
+    return type(value) is type(placeholder) and value == placeholder
 
 
 def _unsaved_value(name, description):

@@ -51,7 +51,10 @@ class ModelState:
     saved_class : str
         Module and name of the class that saved it (a subclass, say), for people.
     unsaved_params : dict
-        On load: parameter name -> description of a value that was not saved.
+        Parameter name -> description of a value that was not saved: on load, those
+        of the file; when written, those a loaded model still holds only placeholders
+        for (written as not saved again, beside the values of ``params`` that JSON
+        cannot hold).
     """
 
     class_name: str
@@ -108,7 +111,8 @@ def write_model(path, state):
     header = {
         "format_version": FORMAT_VERSION, "sklstm_version": __version__,
         "torch_version": torch.__version__, "class": state.class_name,
-        "saved_class": state.saved_class, "params": params, "unsaved_params": unsaved,
+        "saved_class": state.saved_class, "params": params,
+        "unsaved_params": {**unsaved, **state.unsaved_params},
         "attributes": attributes, "unsaved_attributes": unsaved_attributes,
         "history": history, "unsaved_history_keys": sorted(dropped),
         "trained_on": state.trained_on,

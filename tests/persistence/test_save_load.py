@@ -159,8 +159,20 @@ def test_code_parameters_are_not_saved_and_the_load_warns(tmp_path, tiny):
         loaded = sklstm.load(tmp_path / "m.safetensors")
     assert loaded.callbacks is None and loaded.random_state is None
     assert_array_equal(loaded.predict_proba(X3), est.predict_proba(X3))
+    # saved again, the placeholders stay "not saved" (they were written as the values the
+    # model was trained with, and its next load warned of nothing)
+    loaded.save(tmp_path / "again.safetensors")
+    with pytest.warns(UserWarning, match=r"not saved: callbacks \(was list of 1: Marker, now "
+                      r"None\), optimizer \(was class .*MyAdam, now '.*MyAdam'\), random_state"):
+        sklstm.load(tmp_path / "again.safetensors")
     with pytest.raises(ValueError, match=r"unknown optimizer '.*MyAdam'"):
         loaded.fit(X3, np.arange(24) % 2)  # a refit says what is missing
+    # refitted, the model is what its parameters say: nothing to warn of
+    loaded.set_params(optimizer="adam").fit(X3, np.arange(24) % 2)
+    loaded.save(tmp_path / "refit.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sklstm.load(tmp_path / "refit.safetensors")
 
 
 def test_optimizer_classes_of_torch_tuples_and_paths_round_trip(tmp_path, tiny):

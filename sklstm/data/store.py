@@ -408,8 +408,8 @@ class SequenceStore:
         Parameters
         ----------
         max_bytes : int or None, default=None
-            About how many bytes of stored values a chunk holds (at least one
-            sequence); None is :data:`CHUNK_BYTES`.
+            Bytes of stored values a chunk holds at most (but one sequence at
+            least, however long); None is :data:`CHUNK_BYTES`.
 
         Yields
         ------
@@ -444,10 +444,22 @@ class SequenceStore:
         n = len(self)
         if n == 0:
             return
-        per_row = max(1, self.nbytes // n)
-        rows = max(1, (CHUNK_BYTES if max_bytes is None else max_bytes) // per_row)
-        for start in range(0, n, rows):
-            yield slice(start, min(start + rows, n))
+        max_bytes = CHUNK_BYTES if max_bytes is None else max_bytes
+        if not self.ragged:  # rows of one size
+            rows = max(1, max_bytes // max(1, self.nbytes // n))
+            for start in range(0, n, rows):
+                yield slice(start, min(start + rows, n))
+            return
+        # cut where the bytes of the sequences themselves add up, not by their mean: in
+        # a store sorted by length (as for bucketing) a chunk of the mean's rows at the
+        # long end held a large share of the store, for a pass meant to hold 8 MiB
+        ends = np.cumsum(self.lengths) * (self.n_features * self._values.dtype.itemsize)
+        start = 0
+        while start < n:
+            before = int(ends[start - 1]) if start else 0
+            stop = max(start + 1, int(np.searchsorted(ends, before + max_bytes, side="right")))
+            yield slice(start, stop)
+            start = stop
 
     def __iter__(self):
         for _, chunk in self.chunks():

@@ -91,6 +91,12 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
                                 f"{parent!r} does not exist.")
     if dtype is not None:
         dtype = number_dtype(dtype)
+    try:  # before any file is made (Python's own error names no fix)
+        sequences = iter(sequences)
+    except TypeError:
+        raise TypeError("sequences must be an iterable of sequences (a list, a generator, "
+                        f"an array's rows); got {type(sequences).__name__}. To write one "
+                        "sequence, pass [seq].") from None
     tmp = f"{path}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
@@ -324,13 +330,16 @@ def _write_values(directory, sequences, dtype):
     offsets = array("q", [0])
     first = None
     with open(os.path.join(directory, _VALUES), "wb") as out:
-        for i, seq in enumerate(iter(sequences)):  # rows of an array, items, a store
+        for i, seq in enumerate(sequences):  # rows of an array, items, a store
             seq = np.asarray(seq)
             if first is None:
                 if seq.ndim not in (1, 2) or seq.dtype.kind not in _NUMBER_KINDS:
                     raise ValueError(
                         f"Sequence 0 has shape {seq.shape} and dtype {seq.dtype}; a store "
-                        "holds 1D or 2D (n_timesteps, n_features) sequences of numbers.")
+                        "holds 1D or 2D (n_timesteps, n_features) sequences of numbers"
+                        + (" (sequences yielded a single value: to write one sequence, "
+                           "pass [seq]; write a DataFrame's rows as df.to_numpy())."
+                           if seq.ndim == 0 else "."))
                 if seq.ndim == 2 and seq.shape[1] == 0:
                     raise empty_sequences_error("Sequence 0", seq.shape)
                 first = seq

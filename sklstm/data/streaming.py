@@ -27,6 +27,7 @@ from .store import SequenceStore
 __all__ = ["StreamedRows", "check_finite", "iter_row_chunks", "scan_store", "take_rows"]
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+_INT64_MAX = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def _steps_of(store, positions):
 
 
 def _check_ids(steps, counts, positions):
-    """Token ids >= 0 and no empty row; errors name the sequence."""
+    """Token ids >= 0 (and within int64) and no empty row; errors name the sequence."""
     if counts.size and counts.min() == 0:
         raise ValueError(f"Sequence {int(positions[np.argmin(counts)])} of X is empty; every "
                          "sequence needs at least one token. Remove it together with its "
@@ -144,6 +145,14 @@ def _check_ids(steps, counts, positions):
         row = int(np.searchsorted(np.cumsum(counts), at, side="right"))
         raise ValueError(f"Sequence {int(positions[row])} of X contains the negative token "
                          f"id {steps[at]}; token ids must be >= 0.")
+    if steps.dtype == np.uint64 and steps.size and steps.max() > _INT64_MAX:
+        # rows are int64 tensors: such an id would wrap to a negative one there, and
+        # the vocabulary check, which reads the rows, would find no id too large
+        at = int(np.argmax(steps))
+        row = int(np.searchsorted(np.cumsum(counts), at, side="right"))
+        raise ValueError(f"Sequence {int(positions[row])} of X contains token id {steps[at]}, "
+                         "beyond int64 (the ids the embedding reads); map the ids to "
+                         "1..n_tokens first (np.unique(ids, return_inverse=True)[1] + 1 does).")
 
 
 def _beyond_float32(values):
@@ -348,8 +357,9 @@ def iter_row_chunks(values, max_rows=None):
     values : ndarray or StreamedRows
         Padded sequences.
     max_rows : int or None, default=None
-        Rows per chunk; None picks about ``CHUNK_BYTES`` of padded rows (the
-        store's chunk, 8 MiB: what its validation reads at a time).
+        Rows per chunk at most; None picks about ``CHUNK_BYTES`` of padded rows (the
+        store's chunk, 8 MiB: what its validation reads at a time). Streamed rows are
+        also read at most a chunk of the store's stored values at a time.
 
     Yields
     ------
@@ -362,12 +372,16 @@ def iter_row_chunks(values, max_rows=None):
     if max_rows is None:
         per_row = max(1, int(np.prod(values.shape[1:])) * values.dtype.itemsize)
         max_rows = max(1, store_module.CHUNK_BYTES // per_row)
-    for start in range(0, n, max_rows):
-        stop = min(start + max_rows, n)
-        if isinstance(values, StreamedRows):
-            yield start, values.rows(np.arange(start, stop))
-        else:
-            yield start, values[start:stop]
+    if not isinstance(values, StreamedRows):
+        for start in range(0, n, max_rows):
+            yield start, values[start:start + max_rows]
+        return
+    # a row is made from its whole stored sequence (read, then averaged and cut to
+    # seq_len), so a chunk is bounded by the stored values it reads as well: counted in
+    # padded rows alone, a few kept steps of long sequences made one chunk of the store
+    for part in values.store.chunk_slices():
+        for start in range(part.start, part.stop, max_rows):
+            yield start, values.rows(np.arange(start, min(start + max_rows, part.stop)))
 
 
 def take_rows(values, positions, width):

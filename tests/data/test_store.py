@@ -143,6 +143,15 @@ def test_chunks_cover_the_view_in_order_within_their_size(ragged):
     assert sum(len(c) for _, c in chunks) == 5 and len(chunks) > 1
 
 
+def test_chunks_of_ragged_sequences_hold_their_bytes_not_the_mean(ragged):
+    # cut by the mean sequence (64 bytes here, 2 per chunk of 128), the first chunk held
+    # 160 bytes; a store sorted by length held most of itself in its last chunks
+    _, store = ragged
+    parts = list(store.chunk_slices(max_bytes=128))
+    assert [p.start for p in parts] == [0, 1, 3, 4] and parts[-1].stop == 5
+    assert all(store[p].nbytes <= 128 or p.stop - p.start == 1 for p in parts)
+
+
 def test_writing_refuses_what_it_cannot_store(tmp_path):
     with pytest.raises(ValueError, match="same trailing shape"):
         SequenceStore.write(tmp_path / "a", [np.zeros((2, 2)), np.zeros((2, 3))])
@@ -170,6 +179,11 @@ def test_writing_refuses_what_it_cannot_store(tmp_path):
             SequenceStore.write(tmp_path / "h", [np.array([1, 2, 3])], dtype=dtype)
     with pytest.raises(ValueError, match="at least one timestep and one feature"):
         SequenceStore.write(tmp_path / "i", [np.zeros((3, 0))])
+    # one sequence, or no iterable of them, where an iterable of sequences is asked for
+    with pytest.raises(ValueError, match=r"shape \(\).*pass \[seq\]"):
+        SequenceStore.write(tmp_path / "k", np.arange(4))
+    with pytest.raises(TypeError, match=r"iterable of sequences.*got NoneType"):
+        SequenceStore.write(tmp_path / "l", None)
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # failed writes leave nothing
     SequenceStore.write(tmp_path / "e", [np.zeros(2)])
     with pytest.raises(FileExistsError, match="overwrite=True"):

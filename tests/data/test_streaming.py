@@ -5,7 +5,7 @@ import pytest
 
 from sklstm import LSTMClassifier
 from sklstm.data.store import SequenceStore
-from sklstm.data.streaming import StreamedRows, take_rows
+from sklstm.data.streaming import StreamedRows, iter_row_chunks, take_rows
 from sklstm.data.timesteps import to_sequences
 
 CASES = {
@@ -38,6 +38,27 @@ def test_streamed_rows_equal_the_padded_array(case, settings, tmp_path):
     # a batch's rows, cut to a width, as the array's
     np.testing.assert_array_equal(take_rows(streamed.values, [2, 0], 4),
                                   take_rows(memory.values, [2, 0], 4))
+
+
+@pytest.mark.parametrize("case", ["3d", "ragged"])
+def test_a_pass_over_streamed_rows_reads_a_chunk_of_the_store_at_a_time(case, monkeypatch,
+                                                                        tmp_path):
+    # rows cut to 2 steps are small, the sequences read to make them are not: chunks
+    # counted in rows made (400 bytes: 25 rows) read the whole store at once (relative
+    # anchors and split_level="auto" of a long memory-mapped array, read whole)
+    data = CASES[case](np.random.default_rng(0))
+    streamed = to_sequences(_store(data, tmp_path), LSTMClassifier(), reset=True,
+                            seq_len=2, downsample=2).values
+    monkeypatch.setattr("sklstm.data.store.CHUNK_BYTES", 400)
+    read, reads = SequenceStore.read, []
+    monkeypatch.setattr(SequenceStore, "read", lambda self, positions: reads.append(
+        self[positions]) or read(self, positions))
+    chunks = list(iter_row_chunks(streamed))
+    assert all(view.nbytes <= 400 or len(view) == 1 for view in reads)
+    sizes = [len(rows) for _, rows in chunks]
+    assert [start for start, _ in chunks] == np.cumsum([0, *sizes[:-1]]).tolist()
+    np.testing.assert_array_equal(np.concatenate([rows for _, rows in chunks]),
+                                  streamed.rows(np.arange(len(streamed))))
 
 
 @pytest.fixture(params=[None, 24], ids=["one chunk", "chunks of 24 bytes"])
@@ -90,6 +111,9 @@ def test_values_are_checked_in_one_pass_naming_the_sequence(bad, match, dense, c
 @pytest.mark.parametrize("ids, kw, error, match", [
     ([np.array([1.5, 2.0])], {}, TypeError, "must be integers"),
     ([np.array([1, -2])], {}, ValueError, "negative token id -2"),
+    # (an int64 row would wrap it to a negative id: the vocabulary check found none)
+    ([np.array([3, 2**63 + 1], np.uint64)], {}, ValueError,
+     "Sequence 0 .* id 9223372036854775809, beyond int64"),
     ([np.array([[1, 2]])], {}, ValueError, "one id per timestep"),
     ([np.array([0, 0]), np.array([3, 0])], {"padding_idx": 0}, ValueError,
      "only padding id 0"),

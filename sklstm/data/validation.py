@@ -163,6 +163,13 @@ def _token_sequences(X, estimator_name, padding_idx):
                     f"Sequence {i} of X is empty (only padding id {padding_idx}); every "
                     "sequence needs at least one token. Remove it together with its target."
                 )
+        if row.dtype == np.uint64 and row.size and row.max() > np.iinfo(np.int64).max:
+            # as int64 (what the embedding reads) such an id wraps to a negative one,
+            # which no later check sees: torch's bare "index out of range in self"
+            raise ValueError(
+                f"Sequence {i} of X contains token id {row.max()}, beyond int64 (the ids "
+                "the embedding reads); map the ids to 1..n_tokens first "
+                "(np.unique(ids, return_inverse=True)[1] + 1 does).")
         out.append(row.astype(np.int64, copy=False))
     return out
 

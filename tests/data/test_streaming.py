@@ -114,15 +114,17 @@ def test_values_are_checked_in_one_pass_naming_the_sequence(bad, match, dense, c
     # (an int64 row would wrap it to a negative id: the vocabulary check found none)
     ([np.array([3, 2**63 + 1], np.uint64)], {}, ValueError,
      "Sequence 0 .* id 9223372036854775809, beyond int64"),
-    ([np.array([[1, 2]])], {}, ValueError, "one id per timestep"),
+    # (a store's wording and an array's)
+    ([np.array([[1, 2]])], {}, ValueError, "one id per timestep|must be 1D lists of"),
     ([np.array([0, 0]), np.array([3, 0])], {"padding_idx": 0}, ValueError,
      "only padding id 0"),
 ])
-def test_token_stores_are_checked_like_token_arrays(ids, kw, error, match, chunk_bytes,
-                                                    tmp_path):
-    store = SequenceStore.write(tmp_path / "b", ids)
+@pytest.mark.parametrize("stored", [True, False], ids=["store", "in memory"])
+def test_token_stores_are_checked_like_token_arrays(ids, kw, error, match, stored,
+                                                    chunk_bytes, tmp_path):
+    X = SequenceStore.write(tmp_path / "b", ids) if stored else ids
     with pytest.raises(error, match=match):
-        to_sequences(store, LSTMClassifier(), reset=True, tokens=True, **kw)
+        to_sequences(X, LSTMClassifier(), reset=True, tokens=True, **kw)
 
 
 @pytest.mark.parametrize("bad, match", [(np.array([4, -3, 2]), "Sequence 7 .* id -3"),

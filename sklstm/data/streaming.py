@@ -24,7 +24,8 @@ from . import store as store_module
 from .steps import downsample_steps, keep_steps, pad_sequences, step_positions
 from .store import SequenceStore
 
-__all__ = ["StreamedRows", "check_finite", "iter_row_chunks", "scan_store", "take_rows"]
+__all__ = ["StreamedRows", "check_finite", "iter_row_chunks", "scan_store", "take_rows",
+           "token_id_beyond_int64_error"]
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _INT64_MAX = np.iinfo(np.int64).max
@@ -150,9 +151,27 @@ def _check_ids(steps, counts, positions):
         # the vocabulary check, which reads the rows, would find no id too large
         at = int(np.argmax(steps))
         row = int(np.searchsorted(np.cumsum(counts), at, side="right"))
-        raise ValueError(f"Sequence {int(positions[row])} of X contains token id {steps[at]}, "
-                         "beyond int64 (the ids the embedding reads); map the ids to "
-                         "1..n_tokens first (np.unique(ids, return_inverse=True)[1] + 1 does).")
+        raise token_id_beyond_int64_error(int(positions[row]), steps[at])
+
+
+def token_id_beyond_int64_error(sequence, token_id):
+    """The error for a uint64 token id that int64, the embedding's index type, cannot
+    hold (it would wrap to a negative id, which no later check sees).
+
+    Parameters
+    ----------
+    sequence : int
+        The sequence's position in ``X``.
+    token_id : int
+        The id.
+
+    Returns
+    -------
+    ValueError
+    """
+    return ValueError(f"Sequence {sequence} of X contains token id {token_id}, beyond int64 "
+                      "(the ids the embedding reads); map the ids to 1..n_tokens first "
+                      "(np.unique(ids, return_inverse=True)[1] + 1 does).")
 
 
 def _beyond_float32(values):

@@ -29,6 +29,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 from .containers import DENSE_FORMS, RAGGED_FORMS, sequence_form
 from .store import SequenceStore
 from .store_files import empty_sequences_error
+from .streaming import token_id_beyond_int64_error
 
 __all__ = ["as_streamed", "check_ragged", "feature_count_error", "no_samples_error",
            "validate_sequences"]
@@ -166,10 +167,7 @@ def _token_sequences(X, estimator_name, padding_idx):
         if row.dtype == np.uint64 and row.size and row.max() > np.iinfo(np.int64).max:
             # as int64 (what the embedding reads) such an id wraps to a negative one,
             # which no later check sees: torch's bare "index out of range in self"
-            raise ValueError(
-                f"Sequence {i} of X contains token id {row.max()}, beyond int64 (the ids "
-                "the embedding reads); map the ids to 1..n_tokens first "
-                "(np.unique(ids, return_inverse=True)[1] + 1 does).")
+            raise token_id_beyond_int64_error(i, row.max())
         out.append(row.astype(np.int64, copy=False))
     return out
 

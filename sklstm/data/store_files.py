@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from array import array
 
 import numpy as np
@@ -97,19 +98,35 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
         raise TypeError("sequences must be an iterable of sequences (a list, a generator, "
                         f"an array's rows); got {type(sequences).__name__}. To write one "
                         "sequence, pass [seq].") from None
-    tmp = f"{path}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    # one temporary directory per writing thread: two writes of one path (threads of a
+    # process too) each fill their own, and the last rename wins, whole
+    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    shutil.rmtree(tmp, ignore_errors=True)  # (left by a writer killed before its cleanup)
     os.makedirs(tmp)
     try:
         meta = _write_values(tmp, sequences, dtype)
         with open(os.path.join(tmp, _META), "w") as f:
             json.dump(meta, f)
-        if os.path.exists(path):
-            shutil.rmtree(path)
-        os.replace(tmp, path)
+        _move_into_place(tmp, path, overwrite)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _move_into_place(tmp, path, overwrite):
+    """Rename the written ``tmp`` to ``path``, which another writer may have made since
+    the write began: replaced with ``overwrite``, refused as at the start without."""
+    if os.path.exists(path):
+        if not overwrite:
+            raise FileExistsError(f"{path!r} was written by another writer meanwhile; pass "
+                                  "overwrite=True to replace it, or choose a new path.")
+        shutil.rmtree(path, ignore_errors=True)  # (another overwriting writer may too)
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:  # a directory made at path since the check: not replaced
+        raise FileExistsError(f"{path!r} was written by another writer meanwhile "
+                              f"({exc.strerror}); write again to replace it, or choose a "
+                              "new path.") from exc
 
 
 def _check_replaceable(path):

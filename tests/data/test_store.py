@@ -314,3 +314,51 @@ def test_read_steps_gathers_what_slicing_each_sequence_gives(ragged, n_steps, ke
     expected = [-seqs[i][cut] for i in (4, 1, 2)]
     assert counts.tolist() == [len(e) for e in expected]
     np.testing.assert_array_equal(steps, np.concatenate(expected))
+
+
+def _write_meanwhile(monkeypatch, path, overwrite):
+    """While the test's write is under way, another thread writes ``path`` (2 sequences)."""
+    import threading
+
+    from sklstm.data import store_files
+
+    write_values = store_files._write_values
+    failures = []
+
+    def other_write():
+        try:
+            SequenceStore.write(path, [np.ones(3)] * 2, overwrite=overwrite)
+        except Exception as exc:  # pragma: no cover - seen by the test as a failure
+            failures.append(exc)
+
+    def other_writer_first(directory, sequences, dtype):
+        if threading.current_thread() is threading.main_thread():  # (not the other's)
+            other = threading.Thread(target=other_write)
+            other.start()
+            other.join()
+        return write_values(directory, sequences, dtype)
+
+    monkeypatch.setattr(store_files, "_write_values", other_writer_first)
+    return failures
+
+
+def test_two_writers_of_one_path_each_write_whole(monkeypatch, tmp_path):
+    # they shared one temporary directory per process: the other thread's write deleted
+    # this one's files under it
+    path = tmp_path / "s"
+    other_failed = _write_meanwhile(monkeypatch, path, overwrite=True)
+    store = SequenceStore.write(path, [np.zeros(2)] * 5, overwrite=True)
+    assert not other_failed
+    assert len(store) == 5  # the last rename wins, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_a_store_written_meanwhile_is_not_replaced_without_overwrite(monkeypatch, tmp_path):
+    # os.replace failed with a raw OSError ("Directory not empty")
+    path = tmp_path / "s"
+    other_failed = _write_meanwhile(monkeypatch, path, overwrite=False)
+    with pytest.raises(FileExistsError, match="written by another writer meanwhile"):
+        SequenceStore.write(path, [np.zeros(2)] * 5)
+    assert not other_failed
+    assert len(SequenceStore.open(path)) == 2  # the other writer's store is intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]

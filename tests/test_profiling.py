@@ -437,3 +437,34 @@ def test_plot_reads_a_table_with_nullable_integers(profile, pyplot):
     axes = plot_batch_profile(profile.convert_dtypes())
     assert [line.get_label() for line in _seq_lines(axes[0])] == ["seq_len=full",
                                                                   "seq_len=10"]
+
+
+# -- the memory panel's budget: a label in the panel's unit, a line that keeps the peaks readable
+def _budget_frame(budget):
+    frame = pd.DataFrame({"batch_size": [4, 8], "seq_len": [None, None],
+                          "samples_per_s": [900.0, 1500.0],
+                          "peak_memory": [2**20, 3 * 2**20], "fits": [True, True]})
+    frame.attrs["max_memory"] = budget
+    return frame
+
+
+def _budget_label(ax):
+    return [line.get_label() for line in ax.lines if line not in _seq_lines(ax)]
+
+
+def test_a_budget_far_above_the_peaks_leaves_them_the_panel(pyplot):
+    # profile_batch_sizes(..., max_memory="2GiB") over peaks of 1-3 MiB: the budget's
+    # line stretched the panel to 2048 MiB and drew the peaks flat on its floor
+    memory = plot_batch_profile(_budget_frame(2 * 2**30))[1]
+    assert memory.get_ylim()[1] < 10
+    assert _budget_label(memory) == ["budget (2048 MiB, above the panel)"]
+
+
+def test_a_budget_near_the_peaks_is_drawn_on_the_panel(pyplot):
+    memory = plot_batch_profile(_budget_frame(5 * 2**20))[1]
+    assert memory.get_ylim()[1] >= 5 and _budget_label(memory) == ["budget (5 MiB)"]
+
+
+def test_a_budget_below_one_mib_is_not_labelled_zero(pyplot):
+    # "500KB" was labelled "budget (0 MiB)"
+    assert _budget_label(plot_batch_profile(_budget_frame(500_000))[1]) == ["budget (0.477 MiB)"]

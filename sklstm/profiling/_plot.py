@@ -30,6 +30,29 @@ def _seq_len_key(value):
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+#: How far above the largest peak the budget's line may stretch the memory panel.
+_BUDGET_SCALE = 2.0
+
+
+def _mib(value):
+    """``value`` MiB as the budget's label writes it: whole MiB from 10 on, else three
+    significant digits (a budget of 100 kB is 0.0954 MiB, not 0)."""
+    return f"{value:.0f}" if value >= 10 else f"{value:.3g}"
+
+
+def _draw_budget(axis, budget, peaks):
+    """The budget (MiB) as a dashed line on the memory panel, kept off the scale when it
+    is far above the peaks: the line would squash them to the panel's floor (a budget
+    of 2 GiB over peaks of a few MiB; on CUDA without max_memory, the free memory)."""
+    peaks = peaks[np.isfinite(peaks)] / 2**20
+    top = axis.get_ylim()[1]  # the peaks' scale, before the line extends it
+    above = peaks.size > 0 and budget > _BUDGET_SCALE * peaks.max()
+    axis.axhline(budget, color="grey", linestyle="--",
+                 label=f"budget ({_mib(budget)} MiB{', above the panel' if above else ''})")
+    if above:
+        axis.set_ylim(top=top)
+
+
 def plot_batch_profile(profile, ax=None):
     """Draw throughput and peak memory against the batch size.
 
@@ -37,7 +60,9 @@ def plot_batch_profile(profile, ax=None):
     on a log2 axis, one line per sequence length. Pairs that do not fit the
     budget are marked with a red cross (at the bottom of the panel for those
     that ran out of memory and have no figures); the memory panel draws the
-    budget (``profile.attrs["max_memory"]``) as a dashed line.
+    budget (``profile.attrs["max_memory"]``) as a dashed line, or, where it is
+    more than twice the largest peak, names it in the legend only ("above the
+    panel"), so that the peaks keep the panel's scale.
 
     Parameters
     ----------
@@ -106,8 +131,8 @@ def plot_batch_profile(profile, ax=None):
         marked = marked or bool(misfit.any())
     budget = profile.attrs.get("max_memory")
     if budget is not None:
-        axes[1].axhline(budget / 2**20, color="grey", linestyle="--",
-                        label=f"budget ({budget / 2**20:.0f} MiB)")
+        _draw_budget(axes[1], budget / 2**20,
+                     profile["peak_memory"].to_numpy(dtype=float, na_value=np.nan))
     for axis, _, _, ylabel, title in panels:
         axis.set_xscale("log", base=2)
         axis.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))

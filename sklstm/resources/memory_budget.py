@@ -378,11 +378,31 @@ class MemoryBudget:
             return f"the {format_bytes(self.limit)} free on {self.device}"
         return f"the memory available on {self.device}"
 
-    def error(self, tried, what):
-        """The :class:`~sklstm.exceptions.MemoryBudgetError` for a step that cannot fit."""
+    def error(self, tried, what, margin=0):
+        """The :class:`~sklstm.exceptions.MemoryBudgetError` for a step that cannot fit.
+
+        Parameters
+        ----------
+        tried : int
+            The micro-batch that does not fit.
+        what : str
+            Who asks, for the message's start.
+        margin : int, default=0
+            Bytes of the bound kept free (``batch_size="auto"``'s safety margin): the
+            step needs more than the bound less these, and the message says so.
+        """
         budget = self.describe()
+        if margin:  # the step may fit the budget itself: say what it missed
+            budget += (f" once batch_size='auto' keeps {format_bytes(margin)} of it free "
+                       "(its safety margin)")
+        # "raise max_memory" only where the user set one: without it the bound is the
+        # device's or the host's free memory, which no setting of sklstm's raises
+        first = ("Raise max_memory" if self.max_memory is not None else
+                 f"Free memory on {self.device} (other processes or tensors)")
+        if margin:
+            first += ", or give batch_size a number"
         return MemoryBudgetError(
             f"{what}: a training step with a micro-batch of {tried} sample(s) needs more "
-            f"than {budget}. Raise max_memory, or shorten the sequences "
-            "(seq_len, downsample), or use a smaller model (hidden_size, num_layers)."
+            f"than {budget}. {first}, or shorten the sequences (seq_len, downsample), or "
+            "use a smaller model (hidden_size, num_layers)."
         )

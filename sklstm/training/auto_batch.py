@@ -67,10 +67,12 @@ def choose_batch(plan, dataset, budget):
     # only data copied to an accelerator count here: on the CPU the tensors share
     # the arrays' memory, and the resident set's growth so far is noise
     if budget.enforced and dataset.on_accelerator and budget.used() > budget.limit:
+        # (without max_memory the bound is the device's free memory: no budget to raise)
+        fix = "raise max_memory" if budget.max_memory is not None else "free memory there"
         raise MemoryBudgetError(
             f"{plan.name}: the training data alone take {format_bytes(budget.used())}, "
-            f"more than max_memory={format_bytes(budget.limit)}; raise max_memory or "
-            "shorten the sequences (seq_len, downsample).")
+            f"more than {budget.describe()}; {fix} or shorten the sequences (seq_len, "
+            "downsample).")
     if plan.batch_size != "auto":
         return plan, {}
     start = time.perf_counter()
@@ -109,7 +111,8 @@ def find_micro_batch(plan, dataset, budget):
     limit = budget.search_limit()
     if limit is None:  # memory cannot be read here (no /proc): nothing to fit against
         return n, {}
-    target = limit - max(int(limit * MARGIN), MARGIN_BYTES)
+    margin = max(int(limit * MARGIN), MARGIN_BYTES)
+    target = limit - margin
     order = (torch.arange(n) if dataset.lengths is None
              else torch.argsort(dataset.lengths, descending=True, stable=True))
     trials = {}
@@ -122,7 +125,7 @@ def find_micro_batch(plan, dataset, budget):
     small, large = (min(n, s) for s in TRIAL_SIZES)
     if target <= 0 or peak(small) > target:
         if target <= 0 or small == 1 or peak(1) > target:
-            raise budget.error(1, f"{plan.name}: batch_size='auto'") from None
+            raise budget.error(1, f"{plan.name}: batch_size='auto'", margin) from None
         small, large = 1, small  # the line through 1 and the first trial
     elif small == large or (large == n and peak(large) <= target):
         return n, trials  # every sample fits in one step

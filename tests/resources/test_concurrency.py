@@ -1,13 +1,13 @@
 """The switch of fits in threads (sklstm/resources/concurrency.py) and what it leaves alone:
 torch's thread count (sklstm/resources/threads.py)."""
 
-import os
 import threading
 
 import torch
 
 from sklstm.resources import limit_threads
 from sklstm.resources.concurrency import fit_stream, fits_in_threads, fits_run_concurrently
+from sklstm.resources.threads import usable_cores
 
 
 def test_the_switch_is_process_wide_and_nests():
@@ -27,7 +27,7 @@ def test_the_thread_count_is_left_alone_beside_other_fits():
     before = torch.get_num_threads()
     target = 1 if before > 1 else 2
     with limit_threads(target):  # alone: the fit's
-        assert torch.get_num_threads() == min(target, os.cpu_count())
+        assert torch.get_num_threads() == min(target, usable_cores())  # (taskset: fewer)
     with fits_in_threads(), limit_threads(target):  # beside others: the process's
         assert torch.get_num_threads() == before
     assert torch.get_num_threads() == before

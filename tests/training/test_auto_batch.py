@@ -80,11 +80,44 @@ def test_the_cap_is_the_number_of_samples():
 @pytest.mark.parametrize("budget", ["4MiB", "8MiB"])  # not even the margin is left
 def test_a_budget_nothing_fits_is_refused_before_training(budget):
     est = LSTMClassifier(**BASE, batch_size="auto", max_memory=budget)
+    # a step of one sample would fit these budgets (a fixed batch_size=1 trains under
+    # them): what it misses is the budget less the margin, and the message says so
     with pytest.raises(MemoryBudgetError, match=r"batch_size='auto': a training step with a "
                        r"micro-batch of 1 sample\(s\) needs more than the memory budget of "
-                       rf"{budget[0]}.0 MiB on cpu\. Raise max_memory"):
+                       rf"{budget[0]}.0 MiB on cpu once batch_size='auto' keeps 8.0 MiB of "
+                       r"it free \(its safety margin\)\. Raise max_memory, or give "
+                       "batch_size a number"):
         est.fit(X, Y)
     assert not hasattr(est, "net_")
+
+
+def test_without_max_memory_the_refusal_speaks_of_no_budget(monkeypatch):
+    # on the CPU without max_memory the search is made against what the host has
+    # available; the message told to "Raise max_memory", which was never set
+    monkeypatch.setattr("sklstm.resources.memory_budget._available_cpu_bytes",
+                        lambda: 4 * MiB)
+    with pytest.raises(MemoryBudgetError, match=r"needs more than the memory available on "
+                       r"cpu once .*\. Free memory on cpu") as caught:
+        LSTMClassifier(**BASE, batch_size="auto").fit(X, Y)
+    assert "max_memory" not in str(caught.value)
+
+
+def test_data_over_a_bound_that_is_no_budget_do_not_speak_of_max_memory():
+    # on CUDA without max_memory the bound is the device's free memory (budget.limit):
+    # the message called it "max_memory=..."; the objects stand in for a CUDA fit's
+    from types import SimpleNamespace
+
+    from sklstm.resources.memory_budget import MemoryBudget
+    from sklstm.training.auto_batch import choose_batch
+
+    budget = MemoryBudget.__new__(MemoryBudget)
+    budget.enforced, budget.limit, budget.max_memory = True, 10 * MiB, None
+    budget.device, budget.used = "cuda:0", lambda: 12 * MiB
+    plan = SimpleNamespace(name="LSTMClassifier", batch_size=8)
+    with pytest.raises(MemoryBudgetError, match=r"the training data alone take 12.0 MiB, "
+                       r"more than the 10.0 MiB free on cuda:0; free memory there") as caught:
+        choose_batch(plan, SimpleNamespace(on_accelerator=True), budget)
+    assert "max_memory" not in str(caught.value)
 
 
 #: the fit of the next test, in a process of its own: in one that ran many tests, memory

@@ -101,8 +101,8 @@ def test_on_oom_raise_leaves_the_estimator_unfitted():
 def test_out_of_memory_at_one_sample_is_a_clear_error():
     est = LSTMClassifier(**BASE, batch_size=2, callbacks=[InjectOOM(1, times=5)])
     with pytest.warns(MicroBatchShrunkWarning), pytest.raises(
-            MemoryBudgetError, match=r"micro-batch of 1 sample\(s\) ran out of memory .* raise "
-            r"max_memory, shorten the sequences"):
+            MemoryBudgetError, match=r"micro-batch of 1 sample\(s\) ran out of memory .* free "
+            r"memory on cpu \(other processes or tensors\), shorten the sequences"):
         est.fit(X, Y)
     assert not hasattr(est, "net_")
 
@@ -157,12 +157,13 @@ def test_on_cuda_max_memory_is_a_cap_no_step_exceeds_and_the_effective_batch_is_
                for e in est.memory_events_)
 
 
-@pytest.mark.parametrize(("max_memory", "bound", "in_message"), [
-    (None, "the 139.0 GiB free on cuda", ""),
-    (4 * 2**30, "the memory budget of 4.0 GiB on cuda", " (memory budget 4.0 GiB)"),
+@pytest.mark.parametrize(("max_memory", "bound", "in_message", "advice"), [
+    (None, "the 139.0 GiB free on cuda", "", "Free memory on cuda"),
+    (4 * 2**30, "the memory budget of 4.0 GiB on cuda", " (memory budget 4.0 GiB)",
+     "Raise max_memory"),
 ], ids=["no max_memory", "max_memory"])
 def test_the_raise_message_speaks_of_a_budget_only_when_one_was_set(monkeypatch, max_memory,
-                                                                    bound, in_message):
+                                                                    bound, in_message, advice):
     # on CUDA a fit without max_memory is bounded by the device's free memory; the message
     # called that "memory budget 139.0 GiB". Nothing here runs on CUDA: the budget reads
     # the device's free memory through the function replaced below, and no net is built.
@@ -176,4 +177,11 @@ def test_the_raise_message_speaks_of_a_budget_only_when_one_was_set(monkeypatch,
     assert message.startswith(f"A training step with a micro-batch of 64 sample(s) ran out "
                               f"of memory (CUDA out of memory){in_message} on cuda; ")
     assert ("budget" in message) == (max_memory is not None)
-    assert f"needs more than {bound}. Raise" in str(budget.error(1, "LSTMClassifier"))
+    # (no max_memory to raise where none was set)
+    refused = str(budget.error(1, "LSTMClassifier"))
+    assert f"needs more than {bound}. {advice}" in refused
+    assert ("max_memory" in refused) == (max_memory is not None)
+    net.on_oom = "shrink"  # a shrinking fit gives up at one sample: the same advice
+    given_up = str(net._memory_error(1, "CUDA out of memory"))
+    assert ("raise max_memory" in given_up) == (max_memory is not None)
+    assert ("free memory on cuda" in given_up) == (max_memory is None)

@@ -278,6 +278,10 @@ class SequenceStore:
             if len(key) != 2 or key[1] is not Ellipsis:
                 raise IndexError("a SequenceStore is indexed along its sample axis only.")
             key = key[0]
+        if isinstance(key, (bool, np.bool_)):  # an int to Python: store[True] was sequence 1
+            raise IndexError("a SequenceStore takes integer, slice, integer-array or "
+                             f"boolean-mask indices; got the bool {bool(key)} (a mask is an array "
+                             "of one bool per sequence).")
         if isinstance(key, (int, np.integer)):
             n = len(self)
             if not -n <= key < n:

@@ -149,11 +149,17 @@ def read_model_file(path):
     ------
     FileNotFoundError
         No file at ``path``.
+    IsADirectoryError
+        ``path`` is a directory.
     ValueError
         The file is not an sklstm model file, is truncated or was modified after it
         was written, or has another format version.
     """
     path = os.fspath(path)
+    if os.path.isdir(path):  # (a checkpoint directory, say: not a model file)
+        raise IsADirectoryError(f"{path!r} is a directory, not an sklstm model file; name "
+                                "the file that estimator.save wrote (a resumable fit's "
+                                "checkpoint directory is read by fit, not by load).")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no sklstm model file at {path!r}")
     metadata, tensors = _read_raw(path)

@@ -200,6 +200,8 @@ def load(path, device=None):
     ------
     FileNotFoundError
         No file at ``path``.
+    IsADirectoryError
+        ``path`` is a directory (a fit's checkpoint directory, say).
     ValueError
         The file is not an sklstm model file, is truncated or damaged, was written
         in another format version (the message says which sklstm to use), or holds

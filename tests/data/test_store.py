@@ -64,6 +64,9 @@ def test_bad_indices_say_what_is_wrong(ragged):
         store[0, 1]
     with pytest.raises(IndexError, match="boolean index"):
         store[np.array([True, False])]
+    for flag in (True, np.True_):  # Python took True for 1: sequence 1
+        with pytest.raises(IndexError, match="got the bool True"):
+            store[flag]
     # read and read_steps take positions as indexing does, negative ones from the end
     np.testing.assert_array_equal(store.read([-1])[0], store[4])
     np.testing.assert_array_equal(store[[1, 3]].read_steps([-1])[0], store[3])

@@ -132,6 +132,8 @@ def test_other_files(tmp_path):
         sklstm.load(text)
     with pytest.raises(FileNotFoundError, match="no sklstm model file at"):
         sklstm.load(tmp_path / "missing.safetensors")
+    with pytest.raises(IsADirectoryError, match="is a directory, not an sklstm model file"):
+        sklstm.load(tmp_path)  # "no sklstm model file at" a directory that is there
 
 
 def test_save_replaces_a_file_whole(saved, tiny):

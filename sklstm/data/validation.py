@@ -234,7 +234,7 @@ def _wrong_form_error(form, X):
     )
 
 
-def _record_or_check(estimator, reset, fitted_form, n_features, form):
+def _record_or_check(estimator, reset, fitted_form, n_features, form, shape=None):
     name = type(estimator).__name__
     if reset:
         estimator.n_sequence_features_ = n_features
@@ -245,9 +245,17 @@ def _record_or_check(estimator, reset, fitted_form, n_features, form):
                 del estimator.feature_names_in_
         return
     if n_features != estimator.n_sequence_features_:
-        hint = (" 2D X holds univariate sequences (n_samples, n_timesteps); pass a 3D array "
-                "(n_samples, n_timesteps, n_features)." if form == "2d" else "")
-        raise feature_count_error(n_features, name, estimator.n_sequence_features_, hint)
+        expected = estimator.n_sequence_features_
+        hint = ""
+        if form == "2d" and shape is not None and shape[1] == expected:
+            # one sequence (n_timesteps, n_features) passed alone, of the fitted width
+            hint = (" 2D X holds univariate sequences (n_samples, n_timesteps); for a single "
+                    f"sequence of shape (n_timesteps, n_features) = {tuple(shape)}, pass "
+                    "X[None] (or X.reshape(1, *X.shape)).")
+        elif form == "2d":
+            hint = (" 2D X holds univariate sequences (n_samples, n_timesteps); pass a 3D "
+                    "array (n_samples, n_timesteps, n_features).")
+        raise feature_count_error(n_features, name, expected, hint)
 
 
 def as_streamed(X):
@@ -340,7 +348,7 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
     if form in DENSE_FORMS:
         data, n_features = _dense(estimator, X, form, reset, check_params)
         _record_or_check(estimator, reset, "2d" if form == "2d" else "sequences",
-                         n_features, form)
+                         n_features, form, data.shape)
         return data, form
     if form not in RAGGED_FORMS:
         raise _wrong_form_error(form, X)

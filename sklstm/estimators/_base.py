@@ -27,7 +27,6 @@ from .._param_validation import PREVIOUS_VALUES, PlainParamsMixin, plain_params
 from ..data.level import resolve_split_level
 from ..data.tensors import SequenceDataset
 from ..data.timesteps import resolve_ar_window, to_sequences
-from ..data.validation import feature_count_error
 from ..data.vocabulary import check_token_ids, fitted_vocab_size
 from ..network.conv import resolve_conv_channels
 from ..resources import limit_threads, resolve_device
@@ -288,17 +287,6 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
 
     def _sequences(self, X):
         """``X`` for prediction, checked against what the fit saw."""
-        shape = getattr(X, "shape", None)
-        expected = self.n_sequence_features_
-        if shape is not None and len(shape) == 2 and expected > 1 and shape[1] == expected:
-            # one sequence (n_timesteps, n_features) passed alone: 2D X holds univariate
-            # sequences, so the data layer refuses it for its feature count, and cannot
-            # tell that X is one sequence of the fitted width
-            raise feature_count_error(
-                1, type(self).__name__, expected,
-                f" 2D X holds univariate sequences (n_samples, n_timesteps); for a single "
-                f"sequence of shape (n_timesteps, n_features) = {tuple(shape)}, pass X[None] "
-                "(or X.reshape(1, *X.shape)).")
         seqs = self._to_sequences(X, self._sequence_params, reset=False)
         if seqs.form == "tokens":
             check_token_ids(seqs.values, self.vocab_size_, "map unseen tokens to a known "

@@ -378,6 +378,14 @@ class MemoryBudget:
             return f"the {format_bytes(self.limit)} free on {self.device}"
         return f"the memory available on {self.device}"
 
+    def remedy(self):
+        """The first thing to do about a step that does not fit, in words: raise the
+        ``max_memory`` the user set; without one the bound is what the device or the
+        host has free, which no setting of sklstm's raises."""
+        if self.max_memory is not None:
+            return "raise max_memory"
+        return f"free memory on {self.device} (other processes or tensors)"
+
     def error(self, tried, what, margin=0):
         """The :class:`~sklstm.exceptions.MemoryBudgetError` for a step that cannot fit.
 
@@ -395,10 +403,8 @@ class MemoryBudget:
         if margin:  # the step may fit the budget itself: say what it missed
             budget += (f" once batch_size='auto' keeps {format_bytes(margin)} of it free "
                        "(its safety margin)")
-        # "raise max_memory" only where the user set one: without it the bound is the
-        # device's or the host's free memory, which no setting of sklstm's raises
-        first = ("Raise max_memory" if self.max_memory is not None else
-                 f"Free memory on {self.device} (other processes or tensors)")
+        remedy = self.remedy()
+        first = remedy[0].upper() + remedy[1:]
         if margin:
             first += ", or give batch_size a number"
         return MemoryBudgetError(

@@ -367,10 +367,8 @@ class SequenceNet(EpochLoopNet):
         # (a budget the user set: on CUDA without one, budget.limit is the free memory)
         limit = "" if budget is None or budget.max_memory is None else (
             f" (memory budget {format_bytes(budget.max_memory)})")
-        # "raise max_memory" only where one was set: else the bound is what the device
-        # or the host has free, which no setting of sklstm's raises
-        first = ("raise max_memory" if limit else
-                 f"free memory on {self.device} (other processes or tensors)")
+        first = (f"free memory on {self.device} (other processes or tensors)"
+                 if budget is None else budget.remedy())
         advice = ("on_oom='shrink' would have retried it with half the micro-batch"
                   if self.on_oom == "raise" else
                   f"{first}, shorten the sequences (seq_len, downsample), or use a smaller "

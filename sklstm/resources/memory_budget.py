@@ -1,4 +1,5 @@
-"""Memory budgets: parsing ``max_memory`` and watching a fit's steps against it.
+"""Memory budgets: watching a fit's steps against ``max_memory`` (parsed by
+:mod:`~sklstm.resources.memory_sizes`) or what the device or host has free.
 
 Why this is written by hand: skorch has no memory budget, torch only reports
 (``torch.cuda.max_memory_allocated``) or caps a CUDA process
@@ -12,16 +13,12 @@ past ``max_memory`` before the check after it.
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
-import re
 import sys
-
-import numpy as np
 
 from ..exceptions import MemoryBudgetError
 from .device import OUT_OF_MEMORY, device_memory, is_cuda, peak_allocated, reserved_memory
+from .memory_sizes import format_bytes, parse_memory
 
 try:
     import resource  # Unix only
@@ -30,83 +27,6 @@ except ImportError:  # pragma: no cover - Windows: the CPU is not watched
 
 __all__ = ["OUT_OF_MEMORY", "MemoryBudget", "MemoryBudgetExceeded", "available_memory",
            "check_memory_limit", "format_bytes", "parse_memory"]
-
-_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9,
-          "gb": 10**9, "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20,
-          "gib": 2**30, "tib": 2**40}
-_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
-
-
-def parse_memory(value, name="max_memory"):
-    """Bytes from an int or a string such as ``"2GiB"``, ``"512 MB"`` or ``"1.5e9"``.
-
-    Parameters
-    ----------
-    value : int, float, str or None
-        A number of bytes, or a number with a unit: B, kB/MB/GB/TB (also K/M/G/T;
-        powers of 1000), KiB/MiB/GiB/TiB (powers of 1024); case and spaces do not
-        matter. numpy numbers and strings are accepted. None is returned as None.
-    name : str, default="max_memory"
-        The parameter's name, for error messages.
-
-    Returns
-    -------
-    int or None
-        Whole bytes (a fraction of a byte is dropped).
-
-    Raises
-    ------
-    ValueError
-        If the string does not parse, the unit is unknown or the size is not
-        positive and finite.
-    TypeError
-        If ``value`` is neither a number nor a string.
-
-    Examples
-    --------
-    >>> parse_memory("2GiB"), parse_memory("512 MB"), parse_memory(1024)
-    (2147483648, 512000000, 1024)
-    """
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, str)):
-        raise TypeError(f"{name} must be a number of bytes or a string such as '2GiB'; "
-                        f"got {type(value).__name__}.")
-    given = value
-    if isinstance(value, numbers.Integral):  # exact, however large (no float on the way)
-        value = int(value)
-    elif isinstance(value, str):
-        match = _SIZE.match(value)
-        unit = match and match.group(2).lower()
-        if not match or unit not in _UNITS:
-            raise ValueError(
-                f"{name}={value!r} is not a memory size; write bytes or a number with a "
-                "unit: B, kB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB "
-                "(powers of 1024), e.g. '2GiB' or '512MB'.")
-        value = float(match.group(1)) * _UNITS[unit]
-    else:
-        value = float(value)
-    if not value >= 1:  # also NaN
-        raise ValueError(f"{name}={given!r} must be a positive size (at least 1 byte).")
-    if value == math.inf:  # float("inf"), or "1e400": no whole number of bytes
-        raise ValueError(f"{name}={given!r} is not a finite size; give a number of bytes "
-                         "such as '2GiB', or None for no budget of your own.")
-    return int(value)
-
-
-def format_bytes(n):
-    """``n`` bytes as a short human-readable string.
-
-    Examples
-    --------
-    >>> format_bytes(3 * 2**20), format_bytes(512)
-    ('3.0 MiB', '512 B')
-    """
-    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{int(n)} B"
-
 
 class MemoryBudgetExceeded(RuntimeError):
     """A step used more memory than the budget (internal: the step is redone smaller)."""

@@ -238,7 +238,7 @@ def _tune(args) -> int:
     from .estimators import LSTMClassifier, LSTMRegressor
     from .search.objective import checked_objective
     from .search.report import results_table, summary
-    from .search.space import load_space
+    from .search.space_file import load_space
     from .search.storage import describe_storage, resolve_storage
     from .search.study import tune_objective
 

@@ -32,7 +32,7 @@ _LAZY = {
     "suggest_params": "space",
     "resolve_space": "space",
     "as_distributions": "space",
-    "load_space": "space",
+    "load_space": "space_file",
     "CVObjective": "objective",
     "EpochScoreReporter": "epoch_reporter",
     "make_objective": "objective",

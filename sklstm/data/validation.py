@@ -29,7 +29,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 from .containers import DENSE_FORMS, RAGGED_FORMS, sequence_form
 from .store import SequenceStore
 from .store_files import empty_sequences_error
-from .streaming import token_id_beyond_int64_error
+from .store_scan import token_id_beyond_int64_error
 
 __all__ = ["as_streamed", "check_ragged", "feature_count_error", "no_samples_error",
            "validate_sequences"]
@@ -270,7 +270,7 @@ def as_streamed(X):
 def _record_store(estimator, store, reset, tokens, stream):
     """Check what can be checked of a store without reading it, and keep the
     feature bookkeeping. The values are checked where they are read, in one pass
-    (:func:`~sklstm.data.streaming.scan_store`)."""
+    (:func:`~sklstm.data.store_scan.scan_store`)."""
     name = type(estimator).__name__
     if not stream:
         raise TypeError(

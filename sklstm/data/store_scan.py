@@ -1,0 +1,211 @@
+"""A store's values checked in one pass, one chunk at a time (:func:`scan_store`), and
+the token rows it and :class:`~sklstm.data.streaming.StreamedRows` make alike.
+
+What must look at every value of a :class:`~sklstm.data.store.SequenceStore` before a fit
+(finite numbers, token ids >= 0 and within int64, the largest id, each token row's
+length) is read here once, so that no batch of the fit has to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .steps import keep_steps, step_positions
+
+__all__ = [
+    "StoreScan",
+    "check_finite",
+    "kept_token_steps",
+    "scan_store",
+    "token_id_beyond_int64_error",
+    "token_row",
+]
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+@dataclass(frozen=True)
+class StoreScan:
+    """What one pass over a store found: per-row token lengths and the largest id."""
+
+    token_lengths: np.ndarray | None = None
+    max_id: int | None = None
+
+
+def token_row(seq, padding_idx, seq_len, keep):
+    """One token row as the in-memory path makes it (a batch's rows, one by one)."""
+    if padding_idx is not None:
+        seq = seq[seq != padding_idx]
+    return keep_steps(seq, seq_len, keep)
+
+
+def scan_store(store, *, tokens, padding_idx=None, seq_len=None, keep="last"):
+    """Check every value of ``store`` in one pass, a chunk at a time.
+
+    Parameters
+    ----------
+    store : SequenceStore
+        The data.
+    tokens : bool
+        Token ids (integers >= 0, one per timestep) rather than numbers.
+    padding_idx, seq_len, keep
+        As for :func:`~sklstm.data.timesteps.to_sequences` (token rows only: they
+        decide the lengths and the ids kept).
+
+    Returns
+    -------
+    StoreScan
+        Token rows' lengths and largest kept id (None for numbers).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Non-numeric or non-integer ids, NaN or infinity, a value beyond float32, a
+        negative id, a token row of padding only; each names the sequence.
+    """
+    kind = store.dtype.kind
+    if kind not in ("iu" if tokens else "biuf"):
+        raise TypeError(
+            f"X is a SequenceStore of dtype {store.dtype}; "
+            + ("token ids must be integers (write the store with an integer dtype)."
+               if tokens else "sequences must hold numbers."))
+    if tokens and store.sequence_ndim != 1:
+        raise ValueError("Token input must hold one id per timestep: a ragged store of 1D "
+                         "sequences or a dense 2D store (n_samples, n_timesteps).")
+    if not tokens:
+        if store.ragged and store.sequence_ndim == 1:  # the rule of a list in memory
+            raise ValueError(
+                "X is a SequenceStore of 1D sequences; sequences of numbers must be 2D "
+                "(n_timesteps, n_features): write each univariate sequence as "
+                "seq.reshape(-1, 1), or set embedding_dim if they are token ids.")
+        if kind == "f":
+            for start, chunk in store.chunks():
+                check_finite(chunk, start)
+        return StoreScan()
+    lengths = np.empty(len(store), dtype=np.int64)
+    max_id = -1
+    for part in store.chunk_slices():
+        positions = np.arange(part.start, part.stop)
+        steps, counts = _steps_of(store, positions)
+        _check_ids(steps, counts, positions)
+        steps, lengths[part] = kept_token_steps(steps, counts, positions,
+                                                 padding_idx, seq_len, keep)
+        max_id = max(max_id, int(steps.max()))
+    return StoreScan(lengths, max_id)
+
+
+def kept_token_steps(steps, counts, positions, padding_idx, seq_len, keep):
+    """``(steps, counts)`` of token rows without their padding ids, then cut to
+    ``seq_len`` (which counts real tokens), as the in-memory path makes them.
+
+    All rows of a chunk at once (numpy over all its ids), not one sequence at a time: a
+    Python loop per sequence took ~1 s per million sequences. ``positions`` name the
+    rows in the error for a row of padding only.
+    """
+    if padding_idx is not None:
+        real = steps != padding_idx
+        row = np.repeat(np.arange(len(counts)), counts)
+        counts = np.bincount(row[real], minlength=len(counts))
+        if (counts == 0).any():
+            raise ValueError(
+                f"Sequence {int(positions[np.argmin(counts)])} of X is empty (only padding "
+                f"id {padding_idx}); every sequence needs at least one token. Remove it "
+                "together with its target.")
+        steps = steps[real]
+    if seq_len is not None and counts.max() > seq_len:
+        at, n = step_positions(counts), np.repeat(counts, counts)
+        steps = steps[at >= n - seq_len] if keep == "last" else steps[at < seq_len]
+        counts = np.minimum(counts, seq_len)
+    return steps, counts
+
+
+def _steps_of(store, positions):
+    """``(steps, counts)`` of the rows at ``positions``: their ids one after the other,
+    dense or ragged."""
+    if store.ragged:
+        return store.read_steps(positions)
+    rows = store.read(positions)
+    return rows.reshape(-1), np.full(len(positions), rows.shape[1])
+
+
+def _check_ids(steps, counts, positions):
+    """Token ids >= 0 (and within int64) and no empty row; errors name the sequence."""
+    if counts.size and counts.min() == 0:
+        raise ValueError(f"Sequence {int(positions[np.argmin(counts)])} of X is empty; every "
+                         "sequence needs at least one token. Remove it together with its "
+                         "target.")
+    if steps.size and steps.min() < 0:
+        at = int(np.argmin(steps))
+        row = int(np.searchsorted(np.cumsum(counts), at, side="right"))
+        raise ValueError(f"Sequence {int(positions[row])} of X contains the negative token "
+                         f"id {steps[at]}; token ids must be >= 0.")
+    if steps.dtype == np.uint64 and steps.size and steps.max() > _INT64_MAX:
+        # rows are int64 tensors: such an id would wrap to a negative one there, and
+        # the vocabulary check, which reads the rows, would find no id too large
+        at = int(np.argmax(steps))
+        row = int(np.searchsorted(np.cumsum(counts), at, side="right"))
+        raise token_id_beyond_int64_error(int(positions[row]), steps[at])
+
+
+def token_id_beyond_int64_error(sequence, token_id):
+    """The error for a uint64 token id that int64, the embedding's index type, cannot
+    hold (it would wrap to a negative id, which no later check sees).
+
+    Parameters
+    ----------
+    sequence : int
+        The sequence's position in ``X``.
+    token_id : int
+        The id.
+
+    Returns
+    -------
+    ValueError
+    """
+    return ValueError(f"Sequence {sequence} of X contains token id {token_id}, beyond int64 "
+                      "(the ids the embedding reads); map the ids to 1..n_tokens first "
+                      "(np.unique(ids, return_inverse=True)[1] + 1 does).")
+
+
+def _beyond_float32(values):
+    """Where ``values`` hold NaN, infinity or a value beyond float32's range.
+
+    Only wider numbers are compared with float32's largest value: numpy compares a
+    narrower array with a Python float in the array's dtype, where that value is
+    infinite (float16), so infinity would pass as within range.
+    """
+    if values.dtype.itemsize < 8:  # (no float16 or float32 value is beyond float32)
+        return ~np.isfinite(values)
+    with np.errstate(invalid="ignore"):
+        return ~(np.abs(values) <= _FLOAT32_MAX)
+
+
+def check_finite(chunk, start):
+    """Raise a ValueError naming the first sequence of a store's chunk that holds NaN,
+    infinity or a value beyond float32's range.
+
+    Parameters
+    ----------
+    chunk : ndarray or list of ndarray
+        What :meth:`SequenceStore.chunks` yields.
+    start : int
+        Position of the chunk's first sequence.
+    """
+    # every step of the chunk at once (a check per sequence, in Python, took ~3 s per
+    # million sequences); a ragged chunk's steps are its sequences one after the other
+    ragged = isinstance(chunk, list)
+    steps = (np.concatenate(chunk) if chunk else np.empty(0)) if ragged else chunk
+    bad = _beyond_float32(steps)
+    if not bad.any():
+        return
+    first = int(np.argmax(bad.reshape(len(steps), -1).any(axis=1)))
+    if ragged:  # the step's sequence: how many sequences end at or before it
+        first = int(np.searchsorted(np.cumsum([len(seq) for seq in chunk]), first,
+                                    side="right"))
+    raise ValueError(
+        f"Input X contains NaN, infinity or a value beyond float32's range "
+        f"(+-3.4e38, which the network computes in) in sequence {start + first}; clean "
+        "or rescale it (sklstm.preprocessing.SequenceScaler).")

@@ -68,19 +68,30 @@ def check_unchanged(where, stamp, now):
 
 
 def memmap_origin(X):
-    """How to reopen ``X`` from its file, if it is a whole memory-mapped file array:
+    """How to reopen ``X`` from its file, if it is a contiguous memory-mapped array:
     ``("memmap", filename, dtype, shape, offset, stamp)``, else None.
 
-    Only an array whose buffer is the mapping itself (what ``np.memmap`` and
-    ``np.load(mmap_mode=...)`` return) has a known offset into the file; a slice of one
-    inherits its parent's offset, so it is pickled with its data instead. ``stamp`` is
-    the file's :func:`file_stamp`, checked when it is reopened.
+    The whole mapped array (what ``np.memmap`` and ``np.load(mmap_mode=...)`` return)
+    and contiguous views of it (``X[:1000]``, ``X[-500:]``, a held-out split) are
+    reopened by their file. A view's ``offset`` attribute is its parent's, so its
+    offset into the file is computed from where its data start in the mapping, as
+    joblib does for the memmaps it sends to workers. A view with strides (``X[::2]``,
+    ``X[:, :50]``) has no one offset and shape in the file, so it is pickled with its
+    data. ``stamp`` is the file's :func:`file_stamp`, checked when it is reopened.
     """
-    if (isinstance(X, np.memmap) and X.filename and isinstance(X.base, mmap.mmap)
-            and X.flags.c_contiguous):
-        return ("memmap", X.filename, X.dtype.str, X.shape, int(X.offset),
-                file_stamp(X.filename))
-    return None
+    if not (isinstance(X, np.memmap) and X.filename and X.flags.c_contiguous):
+        return None
+    root = X  # the array made with the mapping (np.memmap sets its offset right)
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if not (isinstance(root, np.memmap) and isinstance(root.base, mmap.mmap)):
+        return None
+    offset = int(root.offset) + _address(X) - _address(root)
+    return ("memmap", X.filename, X.dtype.str, X.shape, offset, file_stamp(X.filename))
+
+
+def _address(array):
+    return array.__array_interface__["data"][0]
 
 
 def open_memmap_origin(origin):

@@ -110,6 +110,24 @@ def test_a_memory_mapped_array_is_reopened_after_pickling(tmp_path):
         SequenceStore.from_array(X)[[2]])).load(), X[[2]])
 
 
+@pytest.mark.parametrize("part, by_reference", [
+    (np.s_[2:], True), (np.s_[10:40], True), (np.s_[3], True), (np.s_[::2], False),
+    (np.s_[:, :2], False)])
+def test_a_slice_of_a_memory_mapped_array_is_reopened_at_its_own_offset(
+        tmp_path, part, by_reference):
+    # a held-out split X[:n] is what users pass; its offset attribute is its parent's,
+    # so reopening by it read the parent's first rows (and copying it cost the data)
+    X = np.arange(60 * 4 * 3, dtype=np.float32).reshape(60, 4, 3)
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")[part]
+    if mapped.ndim == 2:
+        mapped = mapped[None]  # (one sequence, as a 3D view of the file)
+    expected = np.asarray(mapped)
+    data = pickle.dumps(SequenceStore.from_array(mapped))
+    assert (len(data) < 1000) == by_reference
+    np.testing.assert_array_equal(pickle.loads(data).load(), expected)
+
+
 
 def test_a_view_of_a_rewritten_store_is_not_reopened_on_other_data(ragged, tmp_path):
     # the view's mapping still reads the old files; a pickled copy (a parallel search's

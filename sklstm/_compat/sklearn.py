@@ -18,6 +18,10 @@ here                               scikit-learn (read in 1.6.1 and 1.9.1)
 :func:`parameter_constraints`      reads an estimator's ``_parameter_constraints``
 :func:`transform_output`           ``sklearn.utils._set_output._get_output_config``:
                                    the container ``set_output`` wraps output in
+:func:`bagging_column_subset`      the locals ``ensemble`` and
+                                   ``requires_feature_indexing`` of
+                                   ``sklearn.ensemble._bagging._parallel_build_estimators``
+                                   (unchanged from 1.0 to 1.9)
 =================================  ===================================================
 
 sklstm's estimators still *declare* ``_parameter_constraints`` (the attribute sklearn
@@ -31,6 +35,7 @@ On a scikit-learn outside :data:`VERIFIED`, the decision is made once, here:
   ``_fit_context`` does; what a newer ``_fit_context`` adds around a fit is left out;
 * :func:`transform_output` reads the global setting alone
   (``get_config()["transform_output"]``), not an estimator's own ``set_output``;
+* :func:`bagging_column_subset` finds no ensemble (bagging is not checked);
 * the constraint language stays scikit-learn's own, the one its estimators validate
   their parameters with, while it imports; a name that is gone makes the check that
   needs it raise :class:`~sklstm._compat.UnverifiedVersionError`, naming the version
@@ -40,6 +45,7 @@ On a scikit-learn outside :data:`VERIFIED`, the decision is made once, here:
 from __future__ import annotations
 
 import functools
+import sys
 
 import numpy as np
 import sklearn
@@ -48,8 +54,8 @@ from sklearn import config_context, get_config
 from . import UnverifiedVersionError, unverified_message, within
 
 __all__ = ["VERIFIED", "HasMethods", "Hidden", "Interval", "InvalidParameterError",
-           "ParamsValidationHook", "StrOptions", "fit_context", "num_samples",
-           "parameter_constraints", "safe_indexing", "transform_output",
+           "ParamsValidationHook", "StrOptions", "bagging_column_subset", "fit_context",
+           "num_samples", "parameter_constraints", "safe_indexing", "transform_output",
            "validate_estimator_params",
            "validate_parameter_constraints", "validate_params", "verified"]
 
@@ -205,6 +211,34 @@ def transform_output(estimator):
     'pandas'
     """
     return _get_output_config("transform", estimator)["dense"]
+
+
+def bagging_column_subset():
+    """The bagging ensemble that is fitting its caller on a subset of X's columns.
+
+    ``BaggingClassifier`` and ``BaggingRegressor`` with ``max_features`` below the
+    number of columns, or ``bootstrap_features=True``, fit each of their estimators on
+    ``X[:, features]``, a random draw of the columns in random order. An estimator
+    cannot see that in the ``X`` it is given; scikit-learn says it only in the locals
+    of the private function that fits the estimators, which this reads from the call
+    stack (in a joblib worker too: the function runs there).
+
+    Returns
+    -------
+    BaseBagging or None
+        The ensemble, where the caller's ``fit`` runs inside one that indexes the
+        columns; None elsewhere, and on a scikit-learn outside :data:`VERIFIED`.
+    """
+    if not verified():  # pragma: no cover - an unverified scikit-learn
+        return None
+    frame = sys._getframe(1)
+    while frame is not None:
+        if (frame.f_code.co_name == "_parallel_build_estimators"
+                and frame.f_globals.get("__name__") == "sklearn.ensemble._bagging"):
+            local = frame.f_locals
+            return local.get("ensemble") if local.get("requires_feature_indexing") else None
+        frame = frame.f_back
+    return None
 
 
 def parameter_constraints(estimator):

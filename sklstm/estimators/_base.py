@@ -38,7 +38,7 @@ from ..training.model_size import check_model_fits
 from ..training.plan import make_plan
 from ..training.precision import resolve_precision
 from ..training.setup import check_kernels_fit, check_validation_split
-from ._data_checks import check_fit_params, check_sample_counts
+from ._data_checks import check_column_order, check_fit_params, check_sample_counts
 from ._params import PARAMETER_CONSTRAINTS, check_params
 from ._persistence import _UNSAVED_ON_LOAD, PersistenceMixin
 
@@ -230,6 +230,7 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         if y is None:
             raise ValueError(f"{name} requires y to be passed, but the target y is None.")
         check_sample_counts(X, y, name)
+        check_column_order(name)
         # what an earlier fit left goes (a vocabulary of tokens, say); scikit-learn's
         # validation below records n_features_in_ and the feature names anew
         self._clear_fitted([n for n in vars(self) if self._is_saved_attribute(n)])

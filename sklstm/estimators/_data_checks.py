@@ -5,6 +5,8 @@ What no parameter rule (:mod:`sklstm.estimators._params`) can know without the d
 * :func:`check_fit_params`: ``fit`` was given no data besides ``X`` and ``y``
   (``sample_weight``, say);
 * :func:`check_sample_counts`: ``X`` and ``y`` hold as many samples, and some;
+* :func:`check_column_order`: no bagging ensemble hands ``fit`` a random draw of
+  ``X``'s columns, which are timesteps;
 * :func:`target_shape`: the shape of ``y``, for the estimators' target checks.
 
 Whether ``early_stopping``'s validation split can be drawn is checked where the split
@@ -15,10 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._compat.sklearn import num_samples
+from .._compat.sklearn import bagging_column_subset, num_samples
 from ..data.validation import no_samples_error
 
-__all__ = ["check_fit_params", "check_sample_counts", "target_shape"]
+__all__ = ["check_column_order", "check_fit_params", "check_sample_counts", "target_shape"]
 
 
 def check_fit_params(fit_params, name):
@@ -73,6 +75,30 @@ def check_sample_counts(X, y, name):
         )
     if n_x == 0:  # said before y is looked at: no classes in y is the lesser news
         raise no_samples_error(name, getattr(X, "shape", (0,)))
+
+
+def check_column_order(name):
+    """Raise a ValueError when a bagging ensemble fits the estimator on a random draw of
+    ``X``'s columns (``max_features`` below 1, ``bootstrap_features=True``).
+
+    The columns of 2D input are timesteps (of univariate sequences or token ids; 3D
+    input the ensembles refuse themselves): a draw of them, in random order and with
+    repeats, would train and predict on scrambled sequences without a word.
+
+    Parameters
+    ----------
+    name : str
+        The estimator's class name, for the message.
+    """
+    ensemble = bagging_column_subset()
+    if ensemble is None:
+        return
+    raise ValueError(
+        f"{name} reads the columns of 2D X as the timesteps of one sequence per row, in "
+        f"order, but {type(ensemble).__name__}(max_features={ensemble.max_features!r}, "
+        f"bootstrap_features={ensemble.bootstrap_features!r}) fits it on a random draw of "
+        "the columns in random order, which scrambles every sequence. Bag the samples "
+        "only: max_features=1.0 and bootstrap_features=False.")
 
 
 def target_shape(y):

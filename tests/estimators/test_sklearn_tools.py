@@ -6,7 +6,7 @@ leaves."""
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.ensemble import StackingClassifier
+from sklearn.ensemble import BaggingClassifier, BaggingRegressor, StackingClassifier
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.model_selection import (
     GridSearchCV,
@@ -14,10 +14,12 @@ from sklearn.model_selection import (
     cross_val_predict,
     cross_validate,
 )
+from sklearn.pipeline import make_pipeline
 from sklearn.utils.validation import has_fit_parameter
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm._compat.sklearn import InvalidParameterError
+from sklstm.preprocessing import SequenceScaler
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(30, 6, 2)).astype(np.float32)
@@ -62,6 +64,23 @@ def test_sample_weight_from_an_ensemble_is_refused_clearly(tiny):
     stack = StackingClassifier([("lstm", LSTMClassifier(**tiny))], cv=2)
     with pytest.raises(TypeError, match=r"LSTMClassifier\.fit.*Per-sample weights"):
         stack.fit(X, Y_CLASS, sample_weight=np.ones(30))
+
+
+@pytest.mark.parametrize("draw", [dict(max_features=0.5), dict(bootstrap_features=True)])
+def test_bagging_refuses_to_draw_timesteps_as_features(tiny, draw):
+    """The columns of 2D X are timesteps: bagging's draw of columns, in random order,
+    trained on scrambled sequences without a word (3D X bagging refuses itself)."""
+    univariate = X[:, :, 0]
+    pipe = make_pipeline(SequenceScaler(), LSTMClassifier(**tiny))  # nested, as usual
+    bag = BaggingClassifier(pipe, n_estimators=2, random_state=0, **draw)
+    with pytest.raises(ValueError, match=r"^LSTMClassifier reads the columns of 2D X as the "
+                       r"timesteps.*BaggingClassifier\(max_features=.*Bag the samples only: "
+                       r"max_features=1\.0 and bootstrap_features=False\.$"):
+        bag.fit(univariate, Y_CLASS)
+    # bagging of the samples alone hands over every column in order
+    bagged = BaggingRegressor(LSTMRegressor(**tiny), n_estimators=2, random_state=0)
+    assert bagged.fit(univariate, Y_REG).predict(univariate).shape == (30,)
+    assert all((features == np.arange(6)).all() for features in bagged.estimators_features_)
 
 
 def test_other_fit_keywords_are_refused(pair):

@@ -55,6 +55,23 @@ def _check_finite_statistics(n_features, **statistics):
         )
 
 
+def _check_finite_input(data, form, data_min, data_max):
+    """Refuse NaN or infinity in in-memory ``X``, which scikit-learn's validation lets
+    through under ``assume_finite``: the statistics they give would be reported by
+    :func:`_check_finite_statistics` as an overflow, with a remedy (divide X) that does
+    not help. NaN and infinity show in the extremes, so the data are searched only then.
+    """
+    if np.isfinite(data_min).all() and np.isfinite(data_max).all():
+        return
+    rows = data.reshape(len(data), -1) if form in DENSE_FORMS else data
+    first = next(i for i, seq in enumerate(rows) if not np.isfinite(seq).all())
+    raise ValueError(
+        f"SequenceScaler: X has NaN or infinity in sequence {first} "
+        "(sklearn.set_config(assume_finite=True) skipped the check of the input); impute "
+        "or drop the missing values, and replace infinite ones."
+    )
+
+
 def _affine(values, offset, factor, inverse):
     """``values * factor + offset`` (or its inverse), in place. Module-level, so a
     store mapped with it pickles (to a parallel search's workers)."""
@@ -209,6 +226,8 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
                 statistics = _streamed_statistics(data, self.n_sequence_features_)
             else:
                 statistics = _in_memory_statistics(data, form, self.n_sequence_features_)
+                # (a store's chunks are checked as they are read)
+                _check_finite_input(data, form, *statistics[3:])
         self._set_statistics(*statistics, feature_range)
         return self
 

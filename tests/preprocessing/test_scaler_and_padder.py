@@ -357,6 +357,22 @@ def test_overflowing_statistics_are_refused(method, X, match):
         SequenceScaler(method=method).fit(X)
 
 
+@pytest.mark.parametrize("method", ["standard", "minmax"])
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_input_unchecked_under_assume_finite_is_named_rightly(method, value, ndim):
+    """Was refused as statistics that "overflowed float64", to be cured by dividing X
+    (ragged input is checked whatever assume_finite says)."""
+    from sklearn import config_context
+
+    X = np.arange(24.0).reshape((4, 6) if ndim == 2 else (4, 3, 2))
+    X[2, 1] = value
+    with config_context(assume_finite=True), pytest.raises(
+            ValueError, match=r"^SequenceScaler: X has NaN or infinity in sequence 2 "
+                              r"\(sklearn.set_config\(assume_finite=True\) skipped"):
+        SequenceScaler(method=method).fit(X)
+
+
 @pytest.mark.parametrize(
     ("dtype", "value", "match"),
     [

@@ -167,18 +167,27 @@ def _read_rows(path, encoding):
 
 def _load_csv(path, target, encoding):
     rows = _read_rows(path, encoding)
+    while rows and not rows[-1]:  # blank lines at the end, as editors and `echo >>` leave
+        rows.pop()
     if len(rows) < 2:
         raise ValueError(f"{path}: a CSV needs a header row and at least one sample row")
     header = [name.strip() for name in rows[0]]
     if target not in header:
         raise ValueError(f"{path}: no target column {target!r} (columns: {header})")
+    if header.count(target) > 1:
+        # the first would be the target and the others sequence columns, silently
+        raise ValueError(f"{path}: {header.count(target)} columns are named {target!r}; "
+                         "rename the others, so that the target column's name is unique")
     t = header.index(target)
     if len(header) == 1:
         # else X has shape (n, 0) and the failure comes late, from the folds or the fit
         raise ValueError(f"{path}: no feature column: the CSV has only the target column "
                          f"{target!r}; add the sequence's time steps as columns beside it")
-    if any(len(row) != len(header) for row in rows[1:]):
-        raise ValueError(f"{path}: every row must have {len(header)} fields like the header")
+    uneven = next((i for i, row in enumerate(rows[1:]) if len(row) != len(header)), None)
+    if uneven is not None:  # named, as _refuse_row names a row: the header is row 1
+        raise ValueError(f"{path}: row {uneven + 2} (the header is row 1) has "
+                         f"{len(rows[uneven + 1])} fields; every row must have "
+                         f"{len(header)} fields like the header")
     y = _target_array([row[t] for row in rows[1:]], path)
     X = _feature_array([row[:t] + row[t + 1 :] for row in rows[1:]],
                        header[:t] + header[t + 1 :], path)
@@ -255,7 +264,8 @@ def load_dataset(path, target="y", encoding="utf-8"):
         the first of the rarer kind). A CSV with no column but the target, or a
         sequence cell that is empty, a missing-value marker, ``nan``, ``inf``, text or
         beyond the float32 range: the message names the file, the row, the column and
-        the value.
+        the value. A CSV row with more or fewer fields than the header (blank lines at
+        the end of the file are ignored), or a header naming two columns ``target``.
 
     Examples
     --------

@@ -1,4 +1,5 @@
-"""Tests for load_dataset on CSV targets: values kept exactly, non-numbers refused by row."""
+"""Tests for load_dataset on CSV files: targets kept exactly, bad values and rows refused by
+row."""
 
 import numpy as np
 import pytest
@@ -120,3 +121,31 @@ def test_csv_target_of_numbers_and_text_is_refused_by_row(targets, row, value, m
 def test_csv_target_of_one_kind_is_kept_as_written(targets, expected, tmp_path):
     _, y = load_dataset(_csv(tmp_path, targets), target="label")
     assert y.tolist() == expected
+
+
+def test_csv_blank_lines_at_the_end_are_ignored(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("t0,t1,label\n0.1,0.2,a\n0.3,0.4,b\n\n\n")
+    X, y = load_dataset(path, target="label")
+    np.testing.assert_array_equal(X, np.array([[0.1, 0.2], [0.3, 0.4]], dtype=np.float32))
+    assert y.tolist() == ["a", "b"]
+
+
+@pytest.mark.parametrize(("text", "row", "fields"), [
+    ("0.1,0.2,a\n\n0.3,0.4,b\n", 3, 0),
+    ("0.1,0.2,a\n0.3,b\n", 3, 2),
+], ids=["blank-line", "missing-field"])
+def test_csv_row_of_another_number_of_fields_is_refused_by_row(tmp_path, text, row, fields):
+    path = tmp_path / "data.csv"
+    path.write_text("t0,t1,label\n" + text)
+    with pytest.raises(ValueError, match=rf"data\.csv: row {row} \(the header is row 1\) has "
+                                         rf"{fields} fields; every row must have 3 fields"):
+        load_dataset(path, target="label")
+
+
+def test_csv_with_two_columns_named_as_the_target_is_refused(tmp_path):
+    # the first was the target and the second a time step of the sequences, silently
+    path = tmp_path / "data.csv"
+    path.write_text("label,t0,label\n1,0.5,0\n0,0.25,1\n")
+    with pytest.raises(ValueError, match=r"data\.csv: 2 columns are named 'label'; rename"):
+        load_dataset(path, target="label")

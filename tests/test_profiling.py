@@ -243,9 +243,15 @@ def test_fewer_samples_than_a_batch_are_drawn_again(data):
     assert out["samples_per_s"].gt(0).all()
 
 
-def test_a_classifier_gets_two_classes_even_at_batch_one():
+# y as one column too (n, 1), which fit takes as the labels (list of lists, DataFrame)
+@pytest.mark.filterwarnings("ignore:A column-vector y was passed")
+@pytest.mark.parametrize("as_y", [np.asarray, lambda y: y[:, None],
+                                  lambda y: y[:, None].tolist(),
+                                  lambda y: pd.DataFrame({"label": y})],
+                         ids=["1d", "column", "list", "frame"])
+def test_a_classifier_gets_two_classes_even_at_batch_one(as_y):
     X = np.random.default_rng(0).normal(size=(10, 6, 2)).astype(np.float32)
-    y = np.array([0] * 9 + [1])  # a sample of one class would fail the fit
+    y = as_y(np.array([0] * 9 + [1]))  # a sample of one class would fail the fit
     out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[1, 2], n_steps=1,
                               warmup_steps=0)
     assert out["samples_per_s"].gt(0).all()
@@ -439,6 +445,26 @@ def test_plot_reads_a_table_with_nullable_integers(profile, pyplot):
                                                                   "seq_len=10"]
 
 
+
+@pytest.mark.parametrize("measured", [[True, True, False], [False, False, False]],
+                         ids=["largest-out-of-memory", "all-out-of-memory"])
+def test_the_crosses_of_pairs_out_of_memory_are_on_the_panels(pyplot, measured):
+    # the largest batch size's cross (no figures: out of memory) was off the panels,
+    # whose x range came from the measured pairs alone; with none measured, the log
+    # axis had no range and drawing the figure raised
+    measured = np.array(measured)
+    frame = pd.DataFrame({"batch_size": [8, 16, 32], "seq_len": [None] * 3,
+                          "samples_per_s": np.where(measured, 100.0, np.nan),
+                          "peak_memory": pd.array(np.where(measured, 2**20, None),
+                                                  dtype="Int64"),
+                          "fits": measured})
+    axes = plot_batch_profile(frame)
+    axes[0].figure.canvas.draw()
+    for ax in axes:
+        low, high = ax.get_xlim()
+        assert low < 8 and high > 32
+
+
 # -- the memory panel's budget: a label in the panel's unit, a line that keeps the peaks readable
 def _budget_frame(budget):
     frame = pd.DataFrame({"batch_size": [4, 8], "seq_len": [None, None],
@@ -468,3 +494,42 @@ def test_a_budget_near_the_peaks_is_drawn_on_the_panel(pyplot):
 def test_a_budget_below_one_mib_is_not_labelled_zero(pyplot):
     # "500KB" was labelled "budget (0 MiB)"
     assert _budget_label(plot_batch_profile(_budget_frame(500_000))[1]) == ["budget (0.477 MiB)"]
+
+
+def _press_ctrl_c_at(monkeypatch, reading):
+    """Make the step timer's ``reading``-th clock reading (from 0; two per step, the
+    unrecorded fit's steps first) come with a real Ctrl-C (SIGINT)."""
+    import signal
+
+    import sklstm.profiling._timer as timer
+
+    readings = []
+
+    def clock():
+        readings.append(None)
+        if len(readings) == reading + 1:
+            signal.raise_signal(signal.SIGINT)  # its handler runs before this returns
+        return float(len(readings))
+
+    monkeypatch.setattr(timer, "_now", clock)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is raised by POSIX signals")
+def test_an_interrupted_profile_keeps_the_pairs_it_measured(data, monkeypatch):
+    X, y = data
+    # the unrecorded fit's two steps (two samples: a classifier's two classes), the
+    # first pair's step, then the second pair's
+    _press_ctrl_c_at(monkeypatch, 6)
+    with pytest.warns(UserWarning, match="interrupted after measuring 1 of 3 pairs"):
+        out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[4, 8, 16],
+                                  n_steps=1, warmup_steps=0)
+    assert list(out["batch_size"]) == [4] and out["samples_per_s"].gt(0).all()
+    assert out.attrs["interrupted"] is True
+    # nothing measured yet (a press in the unrecorded first fit): nothing to return
+    _press_ctrl_c_at(monkeypatch, 0)
+    with pytest.raises(KeyboardInterrupt):
+        profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[4], n_steps=1)
+
+
+def test_a_complete_profile_is_not_interrupted(profile):
+    assert profile.attrs["interrupted"] is False

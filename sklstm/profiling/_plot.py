@@ -129,6 +129,13 @@ def plot_batch_profile(profile, ax=None):
                 axis.scatter(x[missing], np.full(missing.sum(), 0.03),
                              transform=axis.get_xaxis_transform(), **cross)
         marked = marked or bool(misfit.any())
+    # every batch size on the x axis: the crosses of pairs with no figures, placed in the
+    # panel's height, give no x range, and rows of such pairs alone would leave a
+    # panel with none, which the log axis cannot draw
+    sizes = profile["batch_size"].to_numpy(dtype=float)
+    sizes = sizes[np.isfinite(sizes) & (sizes > 0)]
+    for axis, *_ in panels:
+        axis.update_datalim(np.column_stack([sizes, np.zeros_like(sizes)]), updatey=False)
     budget = profile.attrs.get("max_memory")
     if budget is not None:
         _draw_budget(axes[1], budget / 2**20,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -74,6 +75,8 @@ def _draw(X, y, needed, classifier):
         idx = np.concatenate([order, rng.choice(n, needed - n)])
     if classifier and needed >= 2:
         labels = np.asarray(y, dtype=object) if not isinstance(y, np.ndarray) else y
+        if labels.ndim == 2 and labels.shape[1] == 1:  # one column: fit takes it as 1D
+            labels = labels[:, 0]
         if labels.ndim == 1:
             first = labels[idx[0]]
             if not np.any(labels[idx] != first):  # the classifier needs two classes
@@ -258,7 +261,11 @@ or SequenceStore
           pair.
 
         ``profile.attrs`` holds ``max_memory`` (the budget in bytes, or None),
-        ``budget_source``, ``device``, ``n_steps`` and ``warmup_steps``.
+        ``budget_source``, ``device``, ``n_steps``, ``warmup_steps`` and
+        ``interrupted``: True when Ctrl-C (``KeyboardInterrupt``) stopped the
+        profile, which then returns the pairs measured before it, with a
+        ``UserWarning`` (it raises the ``KeyboardInterrupt`` again where no pair
+        was measured yet).
         ``profile.plot()`` draws :func:`plot_batch_profile`.
 
     Raises
@@ -323,17 +330,29 @@ or SequenceStore
     classifier = is_classifier(final)
 
     rows = []
-    # one-off costs of the process (imports, loading kernels) go to an unrecorded fit
-    # (one step of one sample: cheap even where the profiled steps take seconds)
-    _profile_one(estimator, prefix, X, y, 1, seq_lens[0], 1, 0, classifier, device)
-    for batch_size in batch_sizes:
-        for seq_len in seq_lens:
-            row = _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps,
-                               warmup_steps, classifier, device)
-            peak = row["peak_memory"]
-            row["fits"] = row["error"] is None and (
-                budget is None if peak is None else budget is None or peak <= budget)
-            rows.append(row)
+    try:
+        # one-off costs of the process (imports, loading kernels) go to an unrecorded
+        # fit (one step of one sample: cheap even where the profiled steps take seconds)
+        _profile_one(estimator, prefix, X, y, 1, seq_lens[0], 1, 0, classifier, device)
+        for batch_size in batch_sizes:
+            for seq_len in seq_lens:
+                row = _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps,
+                                   warmup_steps, classifier, device)
+                peak = row["peak_memory"]
+                row["fits"] = row["error"] is None and (
+                    budget is None if peak is None else budget is None or peak <= budget)
+                rows.append(row)
+    except KeyboardInterrupt:
+        # a long profile stopped with Ctrl-C keeps the pairs it measured, as an
+        # interrupted fit keeps its complete epochs; with none there is nothing to keep
+        if not rows:
+            raise
+        warnings.warn(
+            f"profile_batch_sizes was interrupted after measuring {len(rows)} of "
+            f"{len(batch_sizes) * len(seq_lens)} pairs: the profile holds those, and "
+            "profile.attrs['interrupted'] is True; profile the others again to "
+            "complete it.", UserWarning, stacklevel=3)
+    interrupted = len(rows) < len(batch_sizes) * len(seq_lens)
 
     def column(name, dtype):
         return pd.Series([row[name] for row in rows], dtype=dtype, name=name)
@@ -349,5 +368,5 @@ or SequenceStore
         "error": column("error", object),
     })
     frame.attrs.update(max_memory=budget, budget_source=source, device=str(device),
-                       n_steps=n_steps, warmup_steps=warmup_steps)
+                       n_steps=n_steps, warmup_steps=warmup_steps, interrupted=interrupted)
     return frame

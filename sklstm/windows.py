@@ -96,17 +96,35 @@ def _check_not_an_integer_name(target, columns, n_features, name):
     )
 
 
+def _index_kind(index):
+    """The kind of labels ``index`` holds: its dtype, or for an object array (a
+    tz-aware DatetimeIndex, periods, strings) the types of its labels."""
+    if index.dtype != object:
+        return str(index.dtype)
+    return "/".join(sorted({type(label).__name__ for label in index}))
+
+
 def _concatenate_index(indices):
     """The windows' index labels of every series, as one array."""
     try:
-        return np.concatenate(indices)
+        index = np.concatenate(indices)
     except (TypeError, ValueError) as exc:  # e.g. datetimes and positions: no common dtype
-        kinds = sorted({str(index.dtype) for index in indices})
-        raise ValueError(
-            f"return_index needs index labels of one kind in every series, got {kinds}; "
-            "give every series the same kind of index (e.g. all DataFrames with a "
-            "DatetimeIndex, or all arrays, whose labels are positions)."
-        ) from exc
+        raise _mixed_index_error(indices) from exc
+    # numpy puts an object array together with any other without complaint (tz-aware
+    # times with positions, periods with strings): labels that cannot be ordered
+    if index.dtype == object and len({_index_kind(part) for part in indices}) > 1:
+        raise _mixed_index_error(indices)
+    return index
+
+
+def _mixed_index_error(indices):
+    """The error for index labels of several kinds, naming the kinds."""
+    kinds = sorted({_index_kind(index) for index in indices})
+    return ValueError(
+        f"return_index needs index labels of one kind in every series, got {kinds}; "
+        "give every series the same kind of index (e.g. all DataFrames with a "
+        "DatetimeIndex, or all arrays, whose labels are positions)."
+    )
 
 
 @validate_plain_params({
@@ -131,6 +149,8 @@ def make_windows(
     ----------
     series : array-like of shape (T,) or (T, n_features), DataFrame, or list of these
         One long series, or a list of several series with the same number of columns.
+        A list is one series only when it holds numbers: a list of lists is several
+        series, so pass one multi-column series as an ndarray or a DataFrame.
     lookback : int
         Number of timesteps in each input window.
     horizon : int, default=1

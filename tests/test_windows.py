@@ -287,3 +287,18 @@ def test_from_long_format_categorical_ids_with_unused_categories(long_df):
     assert_array_equal(found, ["c", "b", "a"])
     assert_array_equal(y, [7.0, 0.0, 5.0])
     assert [len(seq) for seq in X] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("labels", [
+    pd.date_range("2024-01-01", periods=20, freq="h", tz="UTC"),
+    pd.period_range("2024-01-01", periods=20, freq="D"),
+    [f"t{i}" for i in range(20)],
+])
+def test_index_of_several_series_needs_one_kind_also_for_object_labels(series, labels):
+    """Labels numpy holds as objects (tz-aware times, periods, strings) are refused
+    beside positions too, not put together into one array of both kinds."""
+    labelled = pd.DataFrame(series, index=labels)
+    with pytest.raises(ValueError, match="return_index needs index labels of one kind"):
+        make_windows([labelled, series], lookback=3, return_index=True)
+    _, _, index = make_windows([labelled, labelled], lookback=3, return_index=True)
+    assert list(index) == [*labels[3:], *labels[3:]]

@@ -7,6 +7,7 @@ become tensors: validate once (:mod:`~sklstm.data.validation`), resample
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ from .validation import as_streamed, validate_sequences
 
 __all__ = [
     "AUTO_STEPS",
+    "OUTLIER_RATIO",
     "Sequences",
     "downsample_steps",
     "keep_steps",
@@ -33,6 +35,43 @@ __all__ = [
     "resolve_downsample",
     "to_sequences",
 ]
+
+#: ``downsample="auto"`` warns when the longest training sequence, which sets its
+#: factor, is more than this many times as long as the median one, and the factor
+#: shortens the median one to fewer than ``AUTO_STEPS // 10`` steps.
+OUTLIER_RATIO = 10
+
+
+def _warn_if_an_outlier_sets_the_factor(lengths, factor):
+    """Warn when ``downsample="auto"``'s ``factor``, set by the longest of the raw
+    ``lengths``, averages the typical sequence down to a few steps.
+
+    One recording far longer than the others (a sensor left running) would otherwise
+    make every other sequence a handful of averaged steps, and nothing would say why
+    the fit learns little from their shapes.
+
+    Parameters
+    ----------
+    lengths : ndarray of int
+        Timesteps of every training sequence, before averaging.
+    factor : int
+        The factor ``"auto"`` chose (:func:`resolve_downsample`).
+    """
+    median = int(np.median(lengths))
+    longest = int(lengths.max())
+    averaged = -(-median // factor)
+    if (factor == 1 or longest <= OUTLIER_RATIO * median
+            or averaged >= min(median, AUTO_STEPS // 10)):
+        return
+    warnings.warn(
+        f"downsample='auto' averages every {factor} timesteps into one, to bring the "
+        f"longest training sequence (sequence {int(np.argmax(lengths))}, {longest} steps) "
+        f"down to at most {AUTO_STEPS}; that leaves the median sequence ({median} steps) "
+        f"{averaged} step(s). Set downsample yourself (downsample=1 keeps every step, "
+        "and a seq_len cuts the long sequences, which would otherwise pad every other to "
+        "their length), or leave the outlying sequences out.",
+        UserWarning, stacklevel=3)
+
 
 @dataclass(frozen=True)
 class Sequences:
@@ -160,7 +199,10 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
             values = np.require(values, dtype=np.float32, requirements=["C", "W"])
         values = _finite_float32(values)
         return Sequences(values, None, values.shape[2], form, factor)
-    factor = resolve_downsample(downsample, max(len(s) for s in data))
+    lengths = np.fromiter((len(s) for s in data), dtype=np.int64, count=len(data))
+    factor = resolve_downsample(downsample, int(lengths.max()))
+    if downsample == "auto":  # (prediction gets the fit's factor)
+        _warn_if_an_outlier_sets_the_factor(lengths, factor)
     items = [keep_steps(downsample_steps(s, factor), seq_len, keep) for s in data]
     with np.errstate(over="ignore"):
         values, lengths = _pad(items, 0.0, np.float32)
@@ -177,6 +219,8 @@ def _streamed(store, *, tokens, seq_len, keep, downsample, padding_idx):
     else:
         raw = store.lengths
         factor = resolve_downsample(downsample, int(raw.max()))
+        if downsample == "auto":
+            _warn_if_an_outlier_sets_the_factor(raw, factor)
         lengths = -(-raw // factor)
         if seq_len is not None:
             lengths = np.minimum(lengths, seq_len)

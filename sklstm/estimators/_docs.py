@@ -54,7 +54,10 @@ PARAMETERS = """\
         steps (``ceil(T_max / 100)``; sequences of up to 100 steps are kept as
         they are), which an LSTM learns from faster and more reliably than from
         several hundred; set 1 to keep every step (e.g. for high-frequency
-        signals). Applied before ``seq_len``, which then counts averaged steps.
+        signals). A ``UserWarning`` says when one sequence far longer than the
+        others (more than 10 times the median) sets a factor that leaves the
+        median sequence fewer than 10 steps. Applied before ``seq_len``, which
+        then counts averaged steps.
         Token ids are never averaged.
     bucketing : {"auto", True, False}, default="auto"
         Batch sequences of similar length together (still shuffled every epoch

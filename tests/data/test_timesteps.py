@@ -114,3 +114,35 @@ def test_bad_downsample_is_refused_before_training(params, error, message):
         est.fit(tokens if "embedding_dim" in params else X, np.arange(8) % 2
                 if "embedding_dim" in params else (Y > 0).astype(int))
     assert not hasattr(est, "net_")
+
+
+def _with_an_outlier(n_outlier):
+    """30 sequences of 40..60 steps and, last, one of ``n_outlier`` steps."""
+    draw = np.random.default_rng(1)
+    lengths = [*draw.integers(40, 61, 30), n_outlier]
+    X_ragged = [draw.normal(size=(n, 2)).astype(np.float32) for n in lengths]
+    return X_ragged, np.array([x[-1, 0] for x in X_ragged])
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["in memory", "store"])
+def test_auto_downsample_set_by_one_outlier_says_so(stored, tmp_path):
+    # one recording of 3000 steps made "auto" average every 30 steps, which left the
+    # others (40..60 steps) two steps each, without a word
+    import warnings
+
+    from sklstm.data import SequenceStore
+
+    X_ragged, y = _with_an_outlier(3000)
+    data = SequenceStore.write(tmp_path / "s", X_ragged) if stored else X_ragged
+    with pytest.warns(UserWarning, match=r"downsample='auto' averages every 30 timesteps "
+                                         r"into one, to bring the longest training sequence "
+                                         r"\(sequence 30, 3000 steps\) down to at most 100; "
+                                         r"that leaves the median sequence \(\d+ steps\) 2 "
+                                         r"step\(s\). Set downsample yourself"):
+        est = LSTMRegressor(**COMMON).fit(data, y)
+    assert est.downsample_ == 30  # what the warning is about, unchanged
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.predict(X_ragged)  # the fit's factor: said once, at fit
+        LSTMRegressor(**COMMON, downsample=1).fit(data, y)  # a factor of the user's
+        LSTMRegressor(**COMMON).fit(*_with_an_outlier(400))  # at most 10x the median

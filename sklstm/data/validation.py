@@ -127,9 +127,14 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
                 f"{first.shape}; all sequences must have the same number of dimensions."
             )
         if seq.shape[1:] != first.shape[1:]:
+            # equal rows, other columns: likely (n_features, n_timesteps) arrays
+            transposed = seq.shape[0] == first.shape[0] and seq.ndim == 2
             raise ValueError(
                 f"Sequence {i} of X has {seq.shape[1]} features but sequence 0 has "
                 f"{first.shape[1]}; all sequences must have the same number of features."
+                + (f" Both have {seq.shape[0]} rows: if the sequences are laid out "
+                   "(n_features, n_timesteps), pass [seq.T for seq in X]."
+                   if transposed else "")
             )
         if ensure_all_finite and seq.dtype.kind == "f" and not np.isfinite(seq).all():
             raise ValueError(f"Input X contains NaN or infinity in sequence {i}.")
@@ -140,6 +145,7 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
 def _token_sequences(X, estimator_name, padding_idx):
     """Per-sample 1D int64 id arrays without their padding ids (wherever they are: a
     sequence's prediction never depends on the others it comes with)."""
+    given = X  # (a DataFrame's column names say where a bad cell is)
     if hasattr(X, "iloc"):
         X = X.to_numpy()
     if sequence_form(X) in RAGGED_FORMS:
@@ -150,7 +156,12 @@ def _token_sequences(X, estimator_name, padding_idx):
             raise ValueError(
                 f"Token input must be a padded 2D array (n_samples, n_timesteps) or a list "
                 f"of 1D id sequences; got a {arr.ndim}D array with shape {arr.shape}."
+                + (" For a single sequence pass [ids], a list of one." if arr.ndim == 1
+                   else "")
             )
+        error = arr.dtype == object and _sequence_cells_error(given, arr)
+        if error:  # its rows would be refused as "non-numeric", which ids are
+            raise error
         rows = list(arr)
     if not rows:
         raise no_samples_error(estimator_name, np.shape(X))
@@ -172,11 +183,53 @@ def _token_sequences(X, estimator_name, padding_idx):
     return out
 
 
-def _numeric(check, *args, **kwargs):
-    """``check(*args, **kwargs)``, its error about text in the data naming X."""
+def _sequence_cell(X):
+    """``(index, cell)`` of the first cell of the array or DataFrame ``X`` that holds a
+    sequence (an array, list...) rather than a number; None when no cell does."""
+    cells = X.to_numpy(dtype=object) if hasattr(X, "iloc") else np.asarray(X, dtype=object)
+    for index, cell in np.ndenumerate(cells):
+        if np.ndim(cell) > 0:
+            return index, cell
+    return None
+
+
+def _sequence_cells_error(X, cells=None):
+    """The ValueError for a table ``X`` (a DataFrame or an array of objects) with a
+    whole sequence in a cell, saying how to pass such sequences instead; None when no
+    cell holds one.
+
+    A column of per-sample arrays (``df["signal"]``) is a ragged form, but a DataFrame
+    or 2D object array holding it is read as numbers, one per timestep: numpy's
+    "setting an array element with a sequence" otherwise, naming neither the cell nor
+    the fix. ``cells`` is ``X`` as an array, where the caller has made it already.
+    """
+    found = _sequence_cell(X if cells is None else cells)
+    if found is None:
+        return None
+    index, cell = found
+    where = f"X[{', '.join(map(str, index))}]"
+    if hasattr(X, "columns") and len(index) == 2:
+        where = f"row {index[0]} of column {X.columns[index[1]]!r}"
+    return ValueError(
+        f"X holds a sequence of shape {np.shape(cell)} in a cell ({where}), where a number "
+        "is expected: a table's columns are read as timesteps. Pass the sequences as a "
+        "list or a pandas Series of per-sample arrays instead: list(df[column]) for a "
+        "column of (n_timesteps, n_features) arrays (or of 1D token ids), "
+        "[np.column_stack(row) for row in df.to_numpy()] for one column per feature of "
+        "1D arrays."
+    )
+
+
+def _numeric(X, check, *args, **kwargs):
+    """``check(*args, **kwargs)``, its errors about text or whole sequences in the cells
+    of ``X`` (the data it checks) in words that name X and the fix."""
     try:
         return check(*args, **kwargs)
     except ValueError as exc:
+        error = ("setting an array element with a sequence" in str(exc)
+                 and _sequence_cells_error(X))
+        if error:
+            raise error from exc
         if "could not convert" not in str(exc) and "bytes/strings" not in str(exc):
             raise
         raise ValueError(f"X holds non-numeric values ({exc}); sequences must hold numbers "
@@ -202,9 +255,9 @@ def _dense(estimator, X, form, reset, check_params):
     if form == "2d" and (reset or estimator._fitted_form == "2d"):
         # validate_data keeps scikit-learn's bookkeeping of 2D data: n_features_in_
         # is the width, feature_names_in_ the columns of a DataFrame
-        data = _numeric(validate_data, estimator, X, reset=reset, **check_params)
+        data = _numeric(X, validate_data, estimator, X, reset=reset, **check_params)
         return data, 1
-    data = _numeric(check_array, X, allow_nd=True, input_name="X", estimator=estimator,
+    data = _numeric(X, check_array, X, allow_nd=True, input_name="X", estimator=estimator,
                     **check_params)
     return data, 1 if form == "2d" else data.shape[2]
 
@@ -255,6 +308,13 @@ def _record_or_check(estimator, reset, fitted_form, n_features, form, shape=None
         elif form == "2d":
             hint = (" 2D X holds univariate sequences (n_samples, n_timesteps); pass a 3D "
                     "array (n_samples, n_timesteps, n_features).")
+        elif form == "3d" and shape is not None and shape[1] == expected:
+            # laid out channels first (sktime's and aeon's layout): its steps read as features
+            hint = (f" X has shape {tuple(shape)}: if it is laid out (n_samples, n_features, "
+                    "n_timesteps), pass X.transpose(0, 2, 1).")
+        elif form in RAGGED_FORMS and shape is not None and shape[0] == expected:
+            hint = (f" Sequence 0 of X has shape {tuple(shape)}: if the sequences are laid "
+                    "out (n_features, n_timesteps), pass [seq.T for seq in X].")
         raise feature_count_error(n_features, name, expected, hint)
 
 
@@ -357,7 +417,7 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
     data = check_ragged(X, allow_1d=allow_1d, ensure_all_finite=ensure_all_finite)
     data = [_as_dtype(seq, dtype, copy) for seq in data]
     n_features = data[0].shape[1] if data[0].ndim == 2 else 1
-    _record_or_check(estimator, reset, "sequences", n_features, form)
+    _record_or_check(estimator, reset, "sequences", n_features, form, data[0].shape)
     return data, form
 
 

@@ -167,3 +167,50 @@ def test_torch_tensors_are_read_as_the_arrays_they_hold(given):
     est = LSTMClassifier(**params).fit(tensors, y)
     reference = LSTMClassifier(**params).fit(as_array, y)
     np.testing.assert_array_equal(est.predict_proba(tensors), reference.predict_proba(as_array))
+
+
+def _object_table(column):
+    cells = np.empty((len(column), 1), dtype=object)
+    for i, seq in enumerate(column):  # (an assignment of the list would broadcast)
+        cells[i, 0] = seq
+    return cells
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@pytest.mark.parametrize("make", [lambda column: pd.DataFrame({"signal": column}),
+                                  _object_table], ids=["DataFrame", "object array"])
+def test_a_table_with_sequences_in_its_cells_says_how_to_pass_them(name, make, tiny):
+    # numpy's "setting an array element with a sequence" before, naming no cell or fix
+    column = [np.ones((5, 2)), np.ones((3, 2))]
+    where = "row 0 of column 'signal'" if make is not _object_table else r"X\[0, 0\]"
+    with pytest.raises(ValueError, match=rf"^X holds a sequence of shape \(5, 2\) in a cell "
+                                         rf"\({where}\).* list\(df\[column\]\)"):
+        ESTIMATORS[name](tiny).fit(make(column), Y[:2])
+
+
+def test_a_table_with_token_sequences_in_its_cells_is_not_called_non_numeric(tiny):
+    # "Sequence 0 of X has non-numeric dtype object ... use embedding_dim" before, to a
+    # fit that had set embedding_dim
+    X = pd.DataFrame({"ids": [np.array([1, 2, 3]), np.array([4])]})
+    with pytest.raises(ValueError, match=r"^X holds a sequence of shape \(3,\) in a cell "
+                                         r"\(row 0 of column 'ids'\)"):
+        LSTMClassifier(**tiny, embedding_dim=2).fit(X, Y[:2])
+    est = LSTMClassifier(**tiny, embedding_dim=2).fit(list(X["ids"]), Y[:2])  # the fix
+    assert est.predict(X["ids"]).shape == (2,)
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_sequences_laid_out_features_first_are_told_to_transpose(name, tiny):
+    # "Sequence 1 of X has 8 features but sequence 0 has 5" before: their steps were
+    # read as features, and nothing said so
+    X = [rng.normal(size=(n, 3)) for n in (5, 8)]
+    transpose = r"if the sequences are laid out \(n_features, n_timesteps\), pass \[seq.T"
+    with pytest.raises(ValueError, match=f"Both have 3 rows: {transpose}"):
+        ESTIMATORS[name](tiny).fit([x.T for x in X], Y[:2])
+    est = ESTIMATORS[name](tiny).fit(X, Y[:2])
+    with pytest.raises(ValueError, match=rf"Sequence 0 of X has shape \(3, 5\): {transpose}"):
+        _output(est, [X[0].T])
+    with pytest.raises(ValueError, match=r"X has shape \(2, 3, 5\): if it is laid out "
+                                         r"\(n_samples, n_features, n_timesteps\), pass "
+                                         r"X.transpose\(0, 2, 1\)"):
+        _output(est, np.stack([x[:5].T for x in X]))

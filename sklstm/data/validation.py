@@ -27,28 +27,18 @@ import torch
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 
 from .containers import DENSE_FORMS, RAGGED_FORMS, sequence_form
+from .input_errors import (
+    feature_count_error,
+    no_samples_error,
+    sequence_cells_error,
+    wrong_form_error,
+)
 from .store import SequenceStore
 from .store_files import empty_sequences_error
 from .store_scan import token_id_beyond_int64_error
 
 __all__ = ["as_streamed", "check_ragged", "feature_count_error", "no_samples_error",
            "validate_sequences"]
-
-
-def no_samples_error(estimator_name, shape=(0,)):
-    """The error for input holding no sequence, worded as scikit-learn's ``check_array``."""
-    return ValueError(
-        f"Found array with 0 sample(s) (shape={tuple(shape)}) while a minimum of 1 is "
-        f"required by {estimator_name}."
-    )
-
-
-def feature_count_error(n_features, estimator_name, expected, hint=""):
-    """The error for data whose feature count differs from the fitted one."""
-    return ValueError(
-        f"X has {n_features} features, but {estimator_name} is expecting {expected} "
-        f"features as input.{hint}"
-    )
 
 
 def _check_token_ids(seq, i):
@@ -159,7 +149,7 @@ def _token_sequences(X, estimator_name, padding_idx):
                 + (" For a single sequence pass [ids], a list of one." if arr.ndim == 1
                    else "")
             )
-        error = arr.dtype == object and _sequence_cells_error(given, arr)
+        error = arr.dtype == object and sequence_cells_error(given, arr)
         if error:  # its rows would be refused as "non-numeric", which ids are
             raise error
         rows = list(arr)
@@ -183,43 +173,6 @@ def _token_sequences(X, estimator_name, padding_idx):
     return out
 
 
-def _sequence_cell(X):
-    """``(index, cell)`` of the first cell of the array or DataFrame ``X`` that holds a
-    sequence (an array, list...) rather than a number; None when no cell does."""
-    cells = X.to_numpy(dtype=object) if hasattr(X, "iloc") else np.asarray(X, dtype=object)
-    for index, cell in np.ndenumerate(cells):
-        if np.ndim(cell) > 0:
-            return index, cell
-    return None
-
-
-def _sequence_cells_error(X, cells=None):
-    """The ValueError for a table ``X`` (a DataFrame or an array of objects) with a
-    whole sequence in a cell, saying how to pass such sequences instead; None when no
-    cell holds one.
-
-    A column of per-sample arrays (``df["signal"]``) is a ragged form, but a DataFrame
-    or 2D object array holding it is read as numbers, one per timestep: numpy's
-    "setting an array element with a sequence" otherwise, naming neither the cell nor
-    the fix. ``cells`` is ``X`` as an array, where the caller has made it already.
-    """
-    found = _sequence_cell(X if cells is None else cells)
-    if found is None:
-        return None
-    index, cell = found
-    where = f"X[{', '.join(map(str, index))}]"
-    if hasattr(X, "columns") and len(index) == 2:
-        where = f"row {index[0]} of column {X.columns[index[1]]!r}"
-    return ValueError(
-        f"X holds a sequence of shape {np.shape(cell)} in a cell ({where}), where a number "
-        "is expected: a table's columns are read as timesteps. Pass the sequences as a "
-        "list or a pandas Series of per-sample arrays instead: list(df[column]) for a "
-        "column of (n_timesteps, n_features) arrays (or of 1D token ids), "
-        "[np.column_stack(row) for row in df.to_numpy()] for one column per feature of "
-        "1D arrays."
-    )
-
-
 def _numeric(X, check, *args, **kwargs):
     """``check(*args, **kwargs)``, its errors about text or whole sequences in the cells
     of ``X`` (the data it checks) in words that name X and the fix."""
@@ -227,7 +180,7 @@ def _numeric(X, check, *args, **kwargs):
         return check(*args, **kwargs)
     except ValueError as exc:
         error = ("setting an array element with a sequence" in str(exc)
-                 and _sequence_cells_error(X))
+                 and sequence_cells_error(X))
         if error:
             raise error from exc
         if "could not convert" not in str(exc) and "bytes/strings" not in str(exc):
@@ -276,15 +229,6 @@ def _host_arrays(X):
         return X
     X = X.detach().cpu()
     return (X.float() if X.dtype == torch.bfloat16 else X).numpy()
-
-
-def _wrong_form_error(form, X):
-    return ValueError(
-        f"X must be 2D (n_samples, n_timesteps), 3D (n_samples, n_timesteps, n_features) "
-        f"or a list of 2D sequences; got {form[0]}D input with shape {np.shape(X)}."
-        + (" Reshape your data: X.reshape(1, -1) for a single sequence, X.reshape(-1, 1) "
-           "for a single timestep." if form == "1d" else "")
-    )
 
 
 def _record_or_check(estimator, reset, fitted_form, n_features, form, shape=None):
@@ -411,7 +355,7 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
                          n_features, form, data.shape)
         return data, form
     if form not in RAGGED_FORMS:
-        raise _wrong_form_error(form, X)
+        raise wrong_form_error(form, X)
     if len(X) == 0:
         raise no_samples_error(name)
     data = check_ragged(X, allow_1d=allow_1d, ensure_all_finite=ensure_all_finite)

@@ -1,0 +1,73 @@
+"""The words of input errors that several checks of :mod:`~sklstm.data.validation`
+raise: no sample, another feature count, no sequence form, a whole sequence in a
+table's cell. Each names the problem and the fix."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["feature_count_error", "no_samples_error", "sequence_cells_error",
+           "wrong_form_error"]
+
+
+def no_samples_error(estimator_name, shape=(0,)):
+    """The error for input holding no sequence, worded as scikit-learn's ``check_array``."""
+    return ValueError(
+        f"Found array with 0 sample(s) (shape={tuple(shape)}) while a minimum of 1 is "
+        f"required by {estimator_name}."
+    )
+
+
+def feature_count_error(n_features, estimator_name, expected, hint=""):
+    """The error for data whose feature count differs from the fitted one."""
+    return ValueError(
+        f"X has {n_features} features, but {estimator_name} is expecting {expected} "
+        f"features as input.{hint}"
+    )
+
+
+def _sequence_cell(X):
+    """``(index, cell)`` of the first cell of the array or DataFrame ``X`` that holds a
+    sequence (an array, list...) rather than a number; None when no cell does."""
+    cells = X.to_numpy(dtype=object) if hasattr(X, "iloc") else np.asarray(X, dtype=object)
+    for index, cell in np.ndenumerate(cells):
+        if np.ndim(cell) > 0:
+            return index, cell
+    return None
+
+
+def sequence_cells_error(X, cells=None):
+    """The ValueError for a table ``X`` (a DataFrame or an array of objects) with a
+    whole sequence in a cell, saying how to pass such sequences instead; None when no
+    cell holds one.
+
+    A column of per-sample arrays (``df["signal"]``) is a ragged form, but a DataFrame
+    or 2D object array holding it is read as numbers, one per timestep: numpy's
+    "setting an array element with a sequence" otherwise, naming neither the cell nor
+    the fix. ``cells`` is ``X`` as an array, where the caller has made it already.
+    """
+    found = _sequence_cell(X if cells is None else cells)
+    if found is None:
+        return None
+    index, cell = found
+    where = f"X[{', '.join(map(str, index))}]"
+    if hasattr(X, "columns") and len(index) == 2:
+        where = f"row {index[0]} of column {X.columns[index[1]]!r}"
+    return ValueError(
+        f"X holds a sequence of shape {np.shape(cell)} in a cell ({where}), where a number "
+        "is expected: a table's columns are read as timesteps. Pass the sequences as a "
+        "list or a pandas Series of per-sample arrays instead: list(df[column]) for a "
+        "column of (n_timesteps, n_features) arrays (or of 1D token ids), "
+        "[np.column_stack(row) for row in df.to_numpy()] for one column per feature of "
+        "1D arrays."
+    )
+
+
+def wrong_form_error(form, X):
+    """The error for input of no sequence form (1D, 4D...), with a reshape for 1D."""
+    return ValueError(
+        f"X must be 2D (n_samples, n_timesteps), 3D (n_samples, n_timesteps, n_features) "
+        f"or a list of 2D sequences; got {form[0]}D input with shape {np.shape(X)}."
+        + (" Reshape your data: X.reshape(1, -1) for a single sequence, X.reshape(-1, 1) "
+           "for a single timestep." if form == "1d" else "")
+    )

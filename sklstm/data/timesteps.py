@@ -21,12 +21,15 @@ from .steps import (
     resolve_ar_window,
     resolve_downsample,
 )
+from .store import SequenceStore
 from .streaming import StreamedRows, iter_row_chunks, scan_store
 from .validation import as_streamed, validate_sequences
 
 __all__ = [
     "AUTO_STEPS",
     "OUTLIER_RATIO",
+    "PAD_BYTES_FLOOR",
+    "PAD_INFLATION",
     "Sequences",
     "downsample_steps",
     "keep_steps",
@@ -130,11 +133,49 @@ class Sequences:
         return np.where(rms > 0, rms, 1.0)
 
 
-def _pad(items, pad_value, dtype):
-    """Stack variable-length sequences, right-padded; lengths None if all equal."""
+#: Ragged sequences in memory are padded into one array while that array takes at most
+#: ``PAD_INFLATION`` times their own size, or at most ``PAD_BYTES_FLOOR`` bytes.
+#: Beyond, a few long sequences among short ones would pad every other to their
+#: length (2,000 token sequences of ~100 ids and one of 20,000: 1.7 MiB of ids grew
+#: the fit by 3 GiB), so their rows are padded per batch from one flat copy of the
+#: steps, as a store's are (:class:`~sklstm.data.streaming.StreamedRows`).
+PAD_INFLATION = 4
+PAD_BYTES_FLOOR = 256 * 2**20
+
+
+def _pad(items, pad_value, dtype, *, tokens=False, padding_idx=None, check=None):
+    """Stack variable-length sequences, right-padded, or, where padding would take
+    far more memory than the steps, keep them flat and pad each batch's rows.
+
+    ``check(array, sequence_of)`` is called on the padded array (``sequence_of``
+    None) or the flat steps (``sequence_of`` maps a step to its sequence), for
+    checks of the converted values that name the sequence.
+
+    Returns
+    -------
+    values : ndarray or StreamedRows
+        ``(n_samples, width[, n_features])`` of ``dtype``; StreamedRows over an
+        in-memory flat copy where the padded array would be too large.
+    lengths : ndarray of int64 or None
+        True lengths; None if all are equal.
+    """
     lengths = np.fromiter((len(s) for s in items), dtype=np.int64, count=len(items))
-    values = pad_sequences(items, value=pad_value, dtype=dtype)
-    return values, (None if lengths.min() == lengths.max() else lengths)
+    if lengths.min() == lengths.max():
+        return pad_sequences(items, value=pad_value, dtype=dtype), None
+    n_features = 1 if items[0].ndim == 1 else items[0].shape[1]
+    step_bytes = np.dtype(dtype).itemsize * n_features
+    padded_bytes = len(items) * int(lengths.max()) * step_bytes
+    if padded_bytes <= max(PAD_INFLATION * int(lengths.sum()) * step_bytes, PAD_BYTES_FLOOR):
+        values = pad_sequences(items, value=pad_value, dtype=dtype)
+        return (values if check is None else check(values, None)), lengths
+    flat = np.concatenate(items).astype(dtype, copy=False)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    if check is not None:
+        check(flat, lambda step: int(np.searchsorted(offsets, step, side="right")) - 1)
+    store = SequenceStore(flat, offsets)
+    rows = StreamedRows(store, lengths, int(lengths.max()), n_features, tokens,
+                        padding_idx=padding_idx, max_id=int(flat.max()) if tokens else None)
+    return rows, lengths
 
 
 def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1,
@@ -187,7 +228,8 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
                          downsample=downsample, padding_idx=padding_idx)
     if form == "tokens":
         items = [keep_steps(s, seq_len, keep) for s in data]
-        values, lengths = _pad(items, 0 if padding_idx is None else padding_idx, np.int64)
+        values, lengths = _pad(items, 0 if padding_idx is None else padding_idx, np.int64,
+                               tokens=True, padding_idx=padding_idx)
         return Sequences(values, lengths, 1, form)
     if form in ("2d", "3d"):
         values = data[:, :, None] if form == "2d" else data
@@ -205,8 +247,8 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
         _warn_if_an_outlier_sets_the_factor(lengths, factor)
     items = [keep_steps(downsample_steps(s, factor), seq_len, keep) for s in data]
     with np.errstate(over="ignore"):
-        values, lengths = _pad(items, 0.0, np.float32)
-    return Sequences(_finite_float32(values), lengths, values.shape[2], form, factor)
+        values, lengths = _pad(items, 0.0, np.float32, check=_finite_float32)
+    return Sequences(values, lengths, values.shape[2], form, factor)
 
 
 def _streamed(store, *, tokens, seq_len, keep, downsample, padding_idx):
@@ -232,8 +274,11 @@ def _streamed(store, *, tokens, seq_len, keep, downsample, padding_idx):
                      "tokens" if tokens else "store", factor)
 
 
-def _finite_float32(values):
+def _finite_float32(values, sequence_of=None):
     """``values``, after checking that the conversion to float32 overflowed nowhere.
+
+    ``sequence_of`` maps the first axis's index to the sequence it belongs to, for
+    the message (flat steps); None: the first axis counts sequences.
 
     The input was checked to be finite, so an infinity here is a float64 value beyond
     float32's range (about 3.4e38); unless scikit-learn's ``assume_finite`` skipped that
@@ -242,14 +287,15 @@ def _finite_float32(values):
     bad = ~np.isfinite(values)
     if bad.any():
         where = np.argwhere(bad)[0]
+        sequence = where[0] if sequence_of is None else sequence_of(where[0])
         if np.isnan(values[tuple(where)]):
             raise ValueError(
-                f"X has NaN in sequence {where[0]} (sklearn.set_config(assume_finite=True) "
+                f"X has NaN in sequence {sequence} (sklearn.set_config(assume_finite=True) "
                 "skipped the check of the input); impute or drop the missing values.")
         unchecked = " or is infinite" if get_config()["assume_finite"] else ""
         raise ValueError(
             f"X has a value beyond float32's range (+-3.4e38){unchecked} in sequence "
-            f"{where[0]}, which the network computes in; rescale X "
+            f"{sequence}, which the network computes in; rescale X "
             "(sklstm.preprocessing.SequenceScaler)."
         )
     return values

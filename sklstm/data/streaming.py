@@ -63,6 +63,10 @@ class StreamedRows:
         Token rows: the largest id kept.
     anchors : ndarray of shape (n_samples, n_features) or None, default=None
         Subtracted from every valid step of each row (relative forecasts).
+    float64 : bool, default=False
+        Numeric rows in float64 (for a float64 store) until :meth:`relative` has
+        subtracted the anchors, so that the anchor of a large level is subtracted
+        before the rounding to float32, not after it.
     """
 
     store: SequenceStore
@@ -76,6 +80,7 @@ class StreamedRows:
     padding_idx: int | None = None
     max_id: int | None = None
     anchors: np.ndarray | None = None
+    float64: bool = False
 
     @property
     def shape(self):
@@ -84,8 +89,11 @@ class StreamedRows:
 
     @property
     def dtype(self):
-        """int64 for token ids, else float32."""
-        return np.dtype(np.int64 if self.tokens else np.float32)
+        """int64 for token ids, else float32 (float64 before :meth:`relative`, with
+        ``float64``)."""
+        if self.tokens:
+            return np.dtype(np.int64)
+        return np.dtype(np.float64 if self.float64 and self.anchors is None else np.float32)
 
     def __len__(self):
         return len(self.lengths)
@@ -115,7 +123,7 @@ class StreamedRows:
         Returns
         -------
         ndarray
-            ``(len(positions), width, n_features)`` float32, or ``(len(positions),
+            ``(len(positions), width, n_features)`` of :attr:`dtype`, or ``(len(positions),
             width)`` int64 token ids, right-padded.
         """
         positions = np.asarray(positions, dtype=np.int64)
@@ -156,7 +164,7 @@ class StreamedRows:
             pad = 0 if self.padding_idx is None else self.padding_idx
             out = np.full((len(positions), width), pad, dtype=np.int64)
         else:
-            out = np.zeros((len(positions), width, self.n_features), dtype=np.float32)
+            out = np.zeros((len(positions), width, self.n_features), dtype=self._float)
             steps = steps.reshape(len(steps), self.n_features)
         # rows are right-padded: the first `count` places of row i take its steps
         out[np.arange(width)[None, :] < counts[:, None]] = steps
@@ -175,10 +183,15 @@ class StreamedRows:
         if isinstance(data, list):  # ragged
             items = [self._steps(seq if seq.ndim == 2 else seq[:, None], axis=0)
                      for seq in data]
-            return (pad_sequences(items, width, value=0.0, dtype=np.float32, keep="first")
-                    if items else np.empty((0, width, self.n_features), np.float32))
+            return (pad_sequences(items, width, value=0.0, dtype=self._float, keep="first")
+                    if items else np.empty((0, width, self.n_features), self._float))
         values = data if data.ndim == 3 else data[:, :, None]
-        return np.ascontiguousarray(self._steps(values, axis=1)[:, :width], dtype=np.float32)
+        return np.ascontiguousarray(self._steps(values, axis=1)[:, :width], dtype=self._float)
+
+    @property
+    def _float(self):
+        """The dtype numeric rows are made in (anchors are subtracted from them)."""
+        return np.float64 if self.float64 else np.float32
 
     def _steps(self, values, axis):
         """``downsample`` then ``seq_len``, in the float dtype the in-memory path uses."""

@@ -86,7 +86,8 @@ class Sequences:
         The averaging factor applied (``"auto"`` resolved).
     values : ndarray or StreamedRows
         ``float32`` array ``(n_samples, n_timesteps, n_features)`` for numeric
-        input, ``int64`` array ``(n_samples, n_timesteps)`` for token ids; for a
+        input (float64 where float64 input was validated ``precise``), ``int64``
+        array ``(n_samples, n_timesteps)`` for token ids; for a
         :class:`~sklstm.data.store.SequenceStore`, the
         :class:`~sklstm.data.streaming.StreamedRows` that make such rows per batch.
     lengths : ndarray of int64 or None
@@ -179,7 +180,7 @@ def _pad(items, pad_value, dtype, *, tokens=False, padding_idx=None, check=None)
 
 
 def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1,
-                 tokens=False, padding_idx=None):
+                 tokens=False, padding_idx=None, precise=False):
     """Validate ``X`` once, resample and cut every sequence, and pad.
 
     Parameters
@@ -204,6 +205,11 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
         Whether ``X`` holds integer token ids.
     padding_idx : int or None, default=None
         Token id that marks padding: removed from every token sequence.
+    precise : bool, default=False
+        Keep float64 input in float64 (still checked to fit float32): for sequences
+        made relative to an anchor (:func:`~sklstm.data.relative.relative_sequences`),
+        which must subtract a large level before the rounding to float32 (a level of
+        1e6 in float32 keeps steps of 0.06 only).
 
     Returns
     -------
@@ -225,7 +231,8 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
     )
     if form == "store":
         return _streamed(data, tokens=tokens, seq_len=seq_len, keep=keep,
-                         downsample=downsample, padding_idx=padding_idx)
+                         downsample=downsample, padding_idx=padding_idx,
+                         precise=precise and data.dtype == np.float64)
     if form == "tokens":
         items = [keep_steps(s, seq_len, keep) for s in data]
         values, lengths = _pad(items, 0 if padding_idx is None else padding_idx, np.int64,
@@ -238,7 +245,8 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
         values = keep_steps(values, seq_len, keep, axis=1)
         # one copy at most: float32, C order, writable (inputs may be read-only memmaps)
         with np.errstate(over="ignore"):  # an overflow is reported below, in words
-            values = np.require(values, dtype=np.float32, requirements=["C", "W"])
+            values = np.require(values, dtype=_float_dtype(precise, [values]),
+                                requirements=["C", "W"])
         values = _finite_float32(values)
         return Sequences(values, None, values.shape[2], form, factor)
     lengths = np.fromiter((len(s) for s in data), dtype=np.int64, count=len(data))
@@ -247,11 +255,17 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
         _warn_if_an_outlier_sets_the_factor(lengths, factor)
     items = [keep_steps(downsample_steps(s, factor), seq_len, keep) for s in data]
     with np.errstate(over="ignore"):
-        values, lengths = _pad(items, 0.0, np.float32, check=_finite_float32)
+        values, lengths = _pad(items, 0.0, _float_dtype(precise, items),
+                               check=_finite_float32)
     return Sequences(values, lengths, values.shape[2], form, factor)
 
 
-def _streamed(store, *, tokens, seq_len, keep, downsample, padding_idx):
+def _float_dtype(precise, arrays):
+    """float64 for ``precise`` validation of float64 data, else float32."""
+    return np.float64 if precise and any(a.dtype == np.float64 for a in arrays) else np.float32
+
+
+def _streamed(store, *, tokens, seq_len, keep, downsample, padding_idx, precise=False):
     """The :class:`Sequences` of a store: checked in one pass, rows made per batch."""
     scan = scan_store(store, tokens=tokens, padding_idx=padding_idx, seq_len=seq_len,
                       keep=keep)
@@ -268,7 +282,7 @@ def _streamed(store, *, tokens, seq_len, keep, downsample, padding_idx):
             lengths = np.minimum(lengths, seq_len)
     n_features = 1 if tokens else store.n_features
     rows = StreamedRows(store, lengths, int(lengths.max()), n_features, tokens, factor,
-                        seq_len, keep, padding_idx, scan.max_id)
+                        seq_len, keep, padding_idx, scan.max_id, float64=precise)
     padded = lengths.min() != lengths.max()
     return Sequences(rows, lengths if padded else None, n_features,
                      "tokens" if tokens else "store", factor)
@@ -285,6 +299,8 @@ def _finite_float32(values, sequence_of=None):
     check, when a NaN or an infinity may come from the input itself.
     """
     bad = ~np.isfinite(values)
+    if values.dtype == np.float64:  # kept precise: it must still fit float32
+        bad |= np.abs(values) > np.finfo(np.float32).max
     if bad.any():
         where = np.argwhere(bad)[0]
         sequence = where[0] if sequence_of is None else sequence_of(where[0])

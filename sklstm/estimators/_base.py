@@ -284,7 +284,9 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         """``X`` validated, cut and padded with the fit's ``settings``."""
         return to_sequences(X, self, reset=reset, seq_len=settings["seq_len"],
                             keep=settings["keep_steps"], downsample=settings["downsample"],
-                            tokens=settings["tokens"], padding_idx=settings["padding_idx"])
+                            tokens=settings["tokens"], padding_idx=settings["padding_idx"],
+                            # a relative input's anchor is subtracted in float64
+                            precise=settings.get("relative") is not None)
 
     def _sequences(self, X):
         """``X`` for prediction, checked against what the fit saw."""

@@ -95,6 +95,24 @@ def test_the_level_of_the_series_does_not_matter(trend_split, tiny):
     assert_allclose(high.predict(X + 1024.0), low.predict(X) + 1024.0, atol=1e-9)
 
 
+@pytest.mark.parametrize("form", ["array", "list", "store"])
+def test_a_level_beyond_float32_precision_is_subtracted_before_rounding(
+        trend_split, tiny, form, tmp_path):
+    """float64 input at a level of 1e7 (where float32 keeps whole numbers only) gives
+    the model of level 0: the anchor is subtracted in float64. It was subtracted after
+    the rounding to float32, so the steps of a window became multiples of 1."""
+    from sklstm.data.store import SequenceStore
+
+    X, y, _, _ = trend_split
+    X = X.astype(np.float64)
+    level = 1e7
+    high_X = {"array": lambda a: a, "list": list,
+              "store": lambda a: SequenceStore.write(tmp_path / "s", list(a))}[form](X + level)
+    low = LSTMRegressor(**tiny, relative="last").fit(X, y)
+    high = LSTMRegressor(**tiny, relative="last").fit(high_X, y + level)
+    assert_allclose(high.predict(high_X) - level, low.predict(X), rtol=1e-4, atol=1e-4)
+
+
 def test_relative_target_is_the_column_make_windows_used(tiny):
     rng = np.random.default_rng(2)
     series = np.cumsum(rng.normal(size=(120, 3)), axis=0)

@@ -21,7 +21,9 @@ With ``early_stopping`` the validation loss must leave the chance level as well:
 whose training loss left it and whose validation loss did not is stopped by the rule
 all the same (more epochs would learn the training samples, not what carries over to
 new ones), but it is not converged: it warns that it did not learn
-(:func:`check_convergence`).
+(:func:`check_convergence`). Nor is a fit without ``early_stopping`` (which keeps its
+last epoch's weights) whose last training loss rose back to the chance level that its
+best had left (:meth:`ConvergenceStopping.fell_back`).
 
 It watches the training loss, or the validation loss with ``early_stopping=True``
 (then the best epoch's weights are restored). This differs from scikit-learn's MLP,
@@ -48,6 +50,8 @@ import warnings
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import EarlyStopping
+
+from .divergence import NAME as DIVERGENCE
 
 __all__ = ["ADAPTIVE_FACTOR", "ADAPTIVE_MIN_LR", "CHANCE_SHARE", "STOPPER",
            "ConvergenceStopping", "check_convergence", "stopped_by_rule",
@@ -147,6 +151,30 @@ class ConvergenceStopping(EarlyStopping):
             if not self._below_chance(best):
                 return key, best
         return None
+
+    def fell_back(self, net):
+        """The last epoch's training loss where the fit ends with that epoch's weights
+        (no ``early_stopping`` restores a best one) and it is back at the chance level
+        its best epoch had left; else None.
+
+        The rule judges the best loss so far, which a loss that rose again keeps below
+        the chance level: the fit may stop on it with a model that has learned nothing
+        (seen at defaults: best 0.545, last 0.689 against ln 2, training accuracy 0.56,
+        and converged_ was True).
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The fitted net.
+
+        Returns
+        -------
+        float or None
+        """
+        if self.load_best or not len(net.history):
+            return None
+        last = net.history[-1].get("train_loss")
+        return None if last is None or self._below_chance(last) else last
 
     def _below_chance(self, best_loss):
         return not self.chance_loss or best_loss < CHANCE_SHARE * self.chance_loss
@@ -294,38 +322,70 @@ def check_convergence(name, net, max_epochs, lr):
         return False  # interrupted: the estimator says so
     at_chance = stopper.at_chance(net)
     if at_chance is not None:
+        # where the untrained network started (the divergence guard noted it)
+        start_loss = getattr(dict(net.callbacks_).get(DIVERGENCE), "start_loss_", None)
         _warn_did_not_learn(name, stopper, at_chance, len(net.history) if stopped else None,
-                            max_epochs, lr)
+                            max_epochs, lr, start_loss)
+        return False
+    last = stopper.fell_back(net)
+    if last is not None:
+        ended = (f"the rule ended the fit after {len(net.history)} epochs" if stopped
+                 else f"max_epochs={max_epochs} ended the fit")
+        warnings.warn(
+            f"{name} did not learn: {ended} with the last epoch's weights, whose training "
+            f"loss {last:.4g} is back at the chance level {stopper.chance_loss:.4g} (the "
+            "loss of predicting the targets' distribution) although its best epoch's, "
+            f"{_best(net.history, 'train_loss'):.4g}, had left it. Lower weight_decay "
+            "(its penalty can pull a model that learned little back to the targets' "
+            "distribution), or set early_stopping=True, which keeps the best epoch's "
+            "weights.", ConvergenceWarning, stacklevel=3)
         return False
     if stopped:
         return True
     rate = max(group["lr"] for group in net.optimizer_.param_groups)
-    lowered = (f" or the adaptive learning rate, lowered to {rate:.3g} at its plateaus, "
-               f"was still above {ADAPTIVE_MIN_LR:g} (lr_schedule='constant' stops at the "
-               "first plateau)") if stopper.adaptive and rate < lr else ""
-    warnings.warn(
-        f"{name} did not converge: max_epochs={max_epochs} was reached while the "
-        f"{stopper.monitor.replace('_', ' ')} still improved by more than "
-        f"tol={stopper.threshold:g} within {stopper.patience} epochs "
-        f"(n_iter_no_change){lowered}. Raise max_epochs, raise lr (now "
-        f"{lr:g}), or shorten long sequences with downsample or seq_len.",
-        ConvergenceWarning,
-        stacklevel=3,
-    )
+    if stopper.adaptive and rate <= ADAPTIVE_MIN_LR:
+        # at the floor the count restarted with the last fall: max_epochs may have come
+        # before n_iter_no_change flat epochs there, however little the loss still moved
+        why = (f"before the rule stopped the fit: the adaptive learning rate reached its "
+               f"floor ({rate:.3g}, at or below {ADAPTIVE_MIN_LR:g}) at its plateaus, and "
+               f"{stopper.patience} epochs (n_iter_no_change) without improvement there "
+               "end the fit")
+        advice = "Raise max_epochs, or set lr_schedule='constant' to stop at the first plateau"
+    else:
+        lowered = (f" or the adaptive learning rate, lowered to {rate:.3g} at its "
+                   f"plateaus, was still above {ADAPTIVE_MIN_LR:g} (lr_schedule='constant' "
+                   "stops at the first plateau)") if stopper.adaptive and rate < lr else ""
+        why = (f"while the {stopper.monitor.replace('_', ' ')} still improved by more than "
+               f"tol={stopper.threshold:g} within {stopper.patience} epochs "
+               f"(n_iter_no_change){lowered}")
+        advice = (f"Raise max_epochs, raise lr (now {lr:g}), or shorten long sequences with "
+                  "downsample or seq_len")
+    warnings.warn(f"{name} did not converge: max_epochs={max_epochs} was reached {why}. "
+                  f"{advice}.", ConvergenceWarning, stacklevel=3)
     return False
 
 
-def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr):
+def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr,
+                        start_loss=None):
     """The ConvergenceWarning of a fit whose loss ``at_chance`` (key, best) stayed at
     the chance level; ``stopped_after``: the epochs after which the rule stopped it
-    (None: ``max_epochs`` ended it)."""
+    (None: ``max_epochs`` ended it); ``start_loss``: the loss of outputs of zero on
+    real-valued targets, where the untrained network starts (None for classes)."""
     key, best = at_chance
-    chance = (f"still at the chance level {stopper.chance_loss:.4g} (the loss of "
-              "predicting the targets' distribution)")
+    above = best > stopper.chance_loss
+    chance = (f"{'above' if above else 'still at'} the chance level "
+              f"{stopper.chance_loss:.4g} (the loss of predicting the targets' distribution)")
     if key == "train_loss":
         advice = ("Raise max_epochs (the loss may still leave its starting plateau), raise "
                   f"lr (now {lr:g}), scale X (sklstm.preprocessing.SequenceScaler), or "
                   "shorten long sequences with downsample or seq_len")
+        if above and start_loss is not None and start_loss > 2 * stopper.chance_loss:
+            # the targets' mean squared is above their variance: the fit spends its
+            # steps moving its outputs to their level, not learning what varies
+            advice = (f"The targets lie far from zero for their spread (outputs of zero, "
+                      f"where the untrained network starts, lose {start_loss:.4g}): "
+                      "standardize y (LSTMRegressor's scale_target=True, the default). "
+                      f"Else: {advice[0].lower()}{advice[1:]}")
         what = f"after max_epochs={max_epochs} its best training loss {best:.4g} is {chance}"
     else:
         ended = (f"when early_stopping ended the fit after {stopped_after} epochs"

@@ -5,7 +5,10 @@ one class for everything, and a search can select the diverged configuration. A 
 has diverged when a batch loss is not finite, or when an epoch's training loss is
 more than :data:`BLOW_UP` times the loss of a model that knows nothing but the
 targets' distribution (the class frequencies, the mean): training never makes a model
-that much worse than that, a too large learning rate does. The check reads the losses
+that much worse than that, a too large learning rate does. Nor than where it started:
+targets far from zero for their spread (``LSTMRegressor(scale_target=False)`` with
+values around 1e6) start every fit at a loss far above their variance, the loss of the
+untrained network's outputs of zero, which is no divergence. The check reads the losses
 skorch records, once per epoch, so it adds no synchronisation to the training steps.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
 from skorch.callbacks import Callback
 
 from ..exceptions import DivergenceError
@@ -53,6 +57,17 @@ class DivergenceGuard(Callback):
         self.lr = lr
         self.trivial_loss = trivial_loss
 
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        """Note the loss of outputs of zero on real-valued targets ``y``, where an
+        untrained network starts: a loss that high is no divergence (None otherwise;
+        an untrained classifier's uniform probabilities are no such measure)."""
+        self.start_loss_ = None
+        if y is None:
+            return
+        target = torch.as_tensor(np.asarray(y))
+        if target.is_floating_point() and target.numel():
+            self.start_loss_ = float(net.criterion_(torch.zeros_like(target), target))
+
     def on_epoch_end(self, net, **kwargs):
         """Check the epoch's batch losses (training, then validation) and its mean."""
         epoch = len(net.history)
@@ -70,11 +85,16 @@ class DivergenceGuard(Callback):
                         f"the {phase} loss became {loss} in epoch {epoch}, batch {batch}",
                         rate))
         loss = net.history[-1].get("train_loss")
-        if self.trivial_loss and loss is not None and loss > BLOW_UP * self.trivial_loss:
+        if not self.trivial_loss or loss is None:
+            return
+        reference, of = self.trivial_loss, "a model that only knows the targets' distribution"
+        start = getattr(self, "start_loss_", None)  # (None for a guard never begun)
+        if start is not None and start > reference:
+            reference, of = start, "outputs of zero, where the untrained network starts"
+        if loss > BLOW_UP * reference:
             raise DivergenceError(self._message(
                 f"the training loss rose to {loss:.3g} in epoch {epoch}, over "
-                f"{BLOW_UP:g} times the {self.trivial_loss:.3g} of a model that only knows "
-                "the targets' distribution", rate))
+                f"{BLOW_UP:g} times the {reference:.3g} of {of}", rate))
 
     def _message(self, what, rate):
         used = ""

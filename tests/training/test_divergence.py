@@ -6,7 +6,7 @@ import numpy as np
 import optuna
 import pytest
 import torch
-from sklearn.exceptions import FitFailedWarning, NotFittedError
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 from skorch.history import History
 
@@ -122,3 +122,31 @@ def test_non_finite_predictions_are_refused_not_returned(Estimator, y):
         est.net_.module_.head.bias.fill_(float("nan"))
     with pytest.raises(ValueError, match="produced non-finite outputs for sequence 0 of X"):
         est.predict(X)
+
+
+def test_unscaled_targets_far_from_zero_start_high_and_are_not_called_diverged():
+    # scale_target=False, targets around 20 with a spread of ~0.5: the untrained
+    # network's outputs of zero lose ~400, over 100 times the targets' variance. That
+    # is where every fit starts, not a blow-up: it was refused as divergence in epoch
+    # 1 (blaming the learning rate) although more epochs learn it
+    y = 20.0 + 0.5 * Y_REG
+    est = LSTMRegressor(**COMMON, scale_target=False).fit(X, y)
+    assert est.n_epochs_ == COMMON["max_epochs"]
+    assert dict(est.net_.callbacks_)["divergence"].start_loss_ == pytest.approx(
+        np.mean(y.astype(np.float32) ** 2), rel=1e-4)
+    # a real blow-up from there is still one
+    with pytest.raises(DivergenceError, match=r"over 100 times the [34]\d\d of outputs of "
+                       r"zero, where the untrained network starts"):
+        LSTMRegressor(**COMMON, scale_target=False, lr=1e7).fit(X, y)
+
+
+def test_a_fit_that_stays_far_above_chance_names_the_unscaled_targets():
+    # targets around 1e6 (scale_target=False): the loss stays near 1e12, far *above*
+    # the chance level (the variance); the warning said "still at the chance level"
+    # and advised only lr, epochs and scaling X
+    est = LSTMRegressor(**{**COMMON, "tol": 1e-4}, scale_target=False)
+    with pytest.warns(ConvergenceWarning, match=r"did not learn: .* best training loss "
+                      r".* is above the chance level .* The targets lie far from zero for "
+                      r"their spread .* scale_target=True"):
+        est.fit(X, 1e6 + Y_REG)
+    assert not est.converged_

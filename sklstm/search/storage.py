@@ -33,11 +33,13 @@ import re
 import sqlite3
 import time
 import urllib.parse
+import warnings
 
-from optuna.storages import BaseStorage, JournalStorage, RDBStorage
+from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from .._compat.optuna import heartbeat_interval as storage_heartbeat_interval
 from .._compat.optuna import verified_or_warn
 from .heartbeat import HeartbeatJournalStorage, HeartbeatRDBStorage, heartbeat_settings
 
@@ -128,10 +130,14 @@ def _has_sqlite_header(path):
 
 
 def _check_file_location(path, shown):
-    """Refuse a storage file that is a directory or lies in a missing directory.
+    """Refuse a storage file that is a directory, lies in a missing directory, or that
+    this process cannot write.
 
-    Optuna's own errors for them are an ``IsADirectoryError`` or SQLite's "unable to
-    open database file", which name neither the problem nor the fix.
+    Optuna's own errors for them are an ``IsADirectoryError``, SQLite's "unable to
+    open database file", or, for a file that is read-only here, a ``PermissionError``
+    (journal) or "An exception is raised during the commit ... e.g. exceeding max
+    length" (SQLite) when the study is first written, which name neither the problem
+    nor the fix.
     """
     if os.path.isdir(path):
         raise ValueError(
@@ -142,6 +148,16 @@ def _check_file_location(path, shown):
     if not os.path.isdir(parent):
         raise ValueError(f"storage {shown!r}: directory {parent!r} does not exist; create "
                          "it first, or give a path in an existing directory")
+    # Writing a study also creates files beside it (Optuna's journal lock, SQLite's
+    # rollback journal, sklstm's schema and trial-budget locks), even when it exists.
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"storage {shown!r}: directory {parent!r} is not writable, and a "
+                         "study writes its file and lock files there; make it writable, "
+                         "or give a path in a directory you can write to")
+    if os.path.exists(path) and not os.access(path, os.R_OK | os.W_OK):
+        raise ValueError(f"storage {shown!r} is not writable here, and a study writes "
+                         "every trial to it; make it writable (chmod u+rw), or copy it "
+                         "to a path you can write to")
 
 
 def _check_sqlite_file(path):
@@ -297,7 +313,8 @@ def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,
         Turn on heartbeats (journal files and RDB storages; see
         :mod:`sklstm.search.heartbeat`): running trials report every this many
         seconds, so the trial of a worker that died is failed instead of left RUNNING.
-        Ignored for a storage instance, which keeps its own settings, and for SQLite in
+        Ignored for a storage instance, which keeps its own settings (with a warning
+        where it has no heartbeats and is no ``InMemoryStorage``), and for SQLite in
         memory, which no other worker can see.
     grace_period : int or None, default=None
         Seconds without a heartbeat before such a trial is failed, more than
@@ -315,7 +332,8 @@ def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,
     ------
     ValueError
         If the URL is malformed, its driver is missing, or the storage cannot be opened
-        (unreachable server, missing directory, a file that is not a journal, ...), or
+        (unreachable server, missing or unwritable directory, a file that is not a
+        journal or is read-only, ...), or
         a heartbeat setting is out of range (:func:`~sklstm.search.heartbeat.heartbeat_settings`).
     TypeError
         If a heartbeat setting is not an int.
@@ -337,6 +355,13 @@ def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,
     """
     heartbeat = heartbeat_settings(heartbeat_interval, grace_period, retry_failed)
     if isinstance(storage, BaseStorage):
+        if heartbeat and _without_heartbeats(storage):
+            warnings.warn(
+                f"heartbeat_interval={heartbeat['heartbeat_interval']} does not apply to the "
+                f"{type(storage).__name__} given, which has no heartbeats: the trial of a "
+                "worker that is killed stays RUNNING and holds its place in n_trials. Give "
+                "its file path or URL instead (sklstm adds the heartbeats), or "
+                "heartbeat_interval=None.", UserWarning, stacklevel=2)
         return storage
     if storage is None:
         return _journal(DEFAULT_STORAGE_PATH, heartbeat)
@@ -352,6 +377,14 @@ def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,
     if _is_plain_path(storage):
         return _file(storage, heartbeat)
     return _rdb(storage, heartbeat)
+
+
+def _without_heartbeats(storage):
+    """Whether a storage that other processes can share has no heartbeats.
+
+    An in-memory storage has no other worker, and dies with its own: nothing to fail.
+    """
+    return not isinstance(storage, InMemoryStorage) and storage_heartbeat_interval(storage) is None
 
 
 def _is_plain_path(text):

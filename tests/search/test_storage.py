@@ -3,8 +3,11 @@ together all get it."""
 
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
+import traceback
 import warnings
 
 import numpy as np
@@ -13,7 +16,7 @@ import pytest
 from optuna.storages import JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 
-from sklstm.search import create_or_load_study, resolve_storage, run_study
+from sklstm.search import create_or_load_study, resolve_storage, run_study, tune
 from sklstm.search.storage import describe_storage
 
 from .helpers import load_study, needs_postgres, python
@@ -81,6 +84,85 @@ def test_a_directory_or_a_missing_one_is_named_with_the_fix(given, message, tmp_
     assert os.listdir(tmp_path) == []
 
 
+def _opened_as_a_user_who_cannot_write(storages):
+    """What :func:`resolve_storage` makes of each storage, one line each, in a process
+    that file modes bind.
+
+    Root's writes ignore file modes, so as root a forked child drops to the user nobody
+    (forked, not started: nobody may not be allowed to run the interpreter itself).
+    """
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        lines = []
+        try:
+            if os.geteuid() == 0:
+                try:
+                    os.setgid(65534)
+                    os.setuid(65534)
+                except PermissionError as exc:  # a root without CAP_SETUID
+                    lines.append(f"SKIP {exc}")
+                    storages = []
+            for storage in storages:
+                try:
+                    lines.append(f"opened {type(resolve_storage(storage)).__name__}")
+                except ValueError as exc:
+                    lines.append(str(exc))
+        except BaseException:
+            lines.append(traceback.format_exc())
+        finally:
+            os.write(write, "\n".join(lines).encode())
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as child:
+        out = child.read()
+    os.waitpid(pid, 0)
+    return out.splitlines()
+
+
+def test_a_storage_this_process_cannot_write_is_named_with_the_fix():
+    # A read-only journal was opened, and the study's first write raised a bare
+    # PermissionError (a traceback from `sklstm tune`); a read-only SQLite file raised
+    # Optuna's "exception during the commit ... e.g. exceeding max length"; a new
+    # journal in a read-only directory was "not a readable Optuna journal file".
+    top = tempfile.mkdtemp()  # not tmp_path: nobody cannot enter pytest's own directory
+    try:
+        shared, locked = os.path.join(top, "shared"), os.path.join(top, "locked")
+        os.mkdir(shared)
+        os.mkdir(locked)
+        journal, database = os.path.join(shared, "s.journal"), os.path.join(shared, "s.db")
+        for storage in (journal, database):
+            optuna.create_study(study_name="s", storage=resolve_storage(storage))
+        with open(journal, "rb") as f:
+            before = f.read()
+        for path, mode in ((top, 0o755), (shared, 0o777), (locked, 0o555),
+                           (journal, 0o444), (database, 0o444)):
+            os.chmod(path, mode)
+        new_journal, new_database = os.path.join(locked, "s.journal"), os.path.join(locked, "s.db")
+        lines = _opened_as_a_user_who_cannot_write(
+            [journal, database, f"sqlite:///{database}", new_journal, new_database])
+        if lines and lines[0].startswith("SKIP"):
+            pytest.skip(f"cannot drop root's privileges here: {lines[0]}")
+        file_fix = ("is not writable here, and a study writes every trial to it; make it "
+                    "writable (chmod u+rw), or copy it to a path you can write to")
+        directory_fix = (f"directory {locked!r} is not writable, and a study writes its file "
+                         "and lock files there; make it writable, or give a path in a "
+                         "directory you can write to")
+        assert lines == [
+            f"storage {journal!r} {file_fix}",
+            f"storage 'sqlite:///{database}' {file_fix}",  # a plain path to SQLite
+            f"storage 'sqlite:///{database}' {file_fix}",
+            f"storage {new_journal!r}: {directory_fix}",
+            f"storage 'sqlite:///{new_database}': {directory_fix}",
+        ]
+        with open(journal, "rb") as f:
+            assert f.read() == before
+        assert os.listdir(locked) == []
+    finally:
+        os.chmod(locked, 0o755)
+        shutil.rmtree(top)
+
+
 @pytest.mark.parametrize("kind", ["journal", "sqlite"])
 @pytest.mark.parametrize(("settings", "error", "message"), [
     ({"heartbeat_interval": 0}, ValueError, "heartbeat_interval must be an int >= 1, got 0"),
@@ -118,6 +200,22 @@ def test_heartbeat_settings_take_numpy_ints_and_retry_without_deprecation(kind, 
     callback = storage.get_heartbeat_stale_trial_callback()
     renamed = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)  # 4.9
     assert callback is not None and (renamed is None or type(callback) is renamed)
+
+
+def test_a_storage_instance_without_heartbeats_warns_that_killed_trials_stay(
+        pipeline, data, tmp_path):
+    # tune's heartbeat_interval=60 was dropped in silence for a JournalStorage given as
+    # an instance: a worker killed mid-trial left it RUNNING for good, holding its place.
+    journal = JournalStorage(JournalFileBackend(str(tmp_path / "s.journal")))
+    with pytest.warns(UserWarning, match=r"heartbeat_interval=60 does not apply to the "
+                      r"JournalStorage given, which has no heartbeats: .* Give its file path"):
+        tune(pipeline, *data, n_trials=1, cv=2, space={"lr": [0.03]}, storage=journal)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # heartbeats asked for and had, or none asked for
+        for storage, interval in ((optuna.storages.InMemoryStorage(), 60), (journal, None),
+                                  (resolve_storage(str(tmp_path / "s.db"),
+                                                   heartbeat_interval=5), 60)):
+            resolve_storage(storage, heartbeat_interval=interval)
 
 
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])

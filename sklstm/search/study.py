@@ -9,6 +9,7 @@ them, exactly (:class:`~sklstm.search.TrialBudget` serializes trial creation acr
 from __future__ import annotations
 
 import optuna
+from optuna.trial import TrialState
 
 from .._compat.optuna import study_storage
 from ..training.interrupts import CtrlCGuard
@@ -25,7 +26,7 @@ from .study_checks import (
     check_study_name,
 )
 from .study_record import study_attrs
-from .trial_budget import TrialBudget, budget_lock
+from .trial_budget import TrialBudget, budget_lock, fail_dead_workers_trials, uses_budget
 
 __all__ = ["create_or_load_study", "run_study", "tune", "tune_objective"]
 
@@ -138,16 +139,27 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
 
 
 def _enqueue_baseline(study, params):
-    """Enqueue the baseline trial in a study that has no trial yet, once.
+    """Enqueue the baseline trial in a study that has no trial yet, once, and again
+    where the baseline was lost.
 
     Under the trial budget's lock (:func:`~sklstm.search.trial_budget.budget_lock`):
     workers started together (the same command on every machine) all found the study
     empty and each enqueued a baseline, which then took a place of ``n_trials`` each.
+    A baseline that its worker's death or Ctrl-C ended holds no place in the budget
+    (:func:`~sklstm.search.trial_budget.uses_budget`), and nothing ran it again: the
+    resumed study had none, and :func:`~sklstm.search.selected_trial` silently took the
+    best trial, lucky or not. Such a baseline is enqueued again, once the trials of dead
+    workers are failed (heartbeats); one that failed in its fit is not.
     """
     lock = budget_lock(study_storage(study), study.study_name)
     lock.acquire()
     try:
-        if not study.get_trials(deepcopy=False):
+        fail_dead_workers_trials(study)
+        trials = study.get_trials(deepcopy=False)
+        baselines = [t for t in trials if t.user_attrs.get(BASELINE)]
+        lost = baselines and not any(t.state == TrialState.WAITING or uses_budget(t)
+                                     for t in baselines)
+        if not trials or lost:
             study.enqueue_trial(params, user_attrs={BASELINE: True})
     finally:
         lock.release()
@@ -293,7 +305,8 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
         so that the trial of a worker that died is failed after twice that long and its
         place in ``n_trials`` is freed; a worker whose budget is full waits for running
         trials to end for that reason. None turns heartbeats off (a dead worker's trial
-        then stays RUNNING and keeps its place).
+        then stays RUNNING and keeps its place). A storage given as an instance keeps
+        its own settings (a warning says so where it has no heartbeats).
     retry_failed : int, default=0
         Run a trial failed for its dead worker again, up to this many times
         (``optuna.storages.RetryFailedTrialCallback``).

@@ -39,7 +39,7 @@ from .._compat.optuna import heartbeat_interval, journal_file_path, study_storag
 from ..training.interrupts import ctrl_c_pending
 from .storage import sqlite_file
 
-__all__ = ["TrialBudget", "budget_lock", "uses_budget"]
+__all__ = ["TrialBudget", "budget_lock", "fail_dead_workers_trials", "uses_budget"]
 
 #: Longest wait between two looks at a full budget with trials still running.
 _POLL_SECONDS = 5
@@ -74,6 +74,21 @@ def uses_budget(trial):
     if trial.state != TrialState.FAIL:
         return trial.state in _CANDIDATES
     return FAIL_REASON in trial.user_attrs and not trial.user_attrs.get(INTERRUPTED)
+
+
+def fail_dead_workers_trials(study):
+    """Fail the running trials whose worker stopped sending heartbeats (none without
+    heartbeats), and run them again where ``retry_failed`` asks
+    (``optuna.storages.fail_stale_trials``).
+
+    Parameters
+    ----------
+    study : optuna.Study
+        The study whose trials are looked at.
+    """
+    with warnings.catch_warnings():  # "experimental" since Optuna 2.9
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        fail_stale_trials(study)
 
 
 def _unacceptable(value, n_objectives):
@@ -276,9 +291,7 @@ class TrialBudget:
     def _count(self, heartbeat):
         """The study's trials, and whether one more fits (called with the lock held)."""
         if heartbeat:
-            with warnings.catch_warnings():  # "experimental" since Optuna 2.9
-                warnings.simplefilter("ignore", ExperimentalWarning)
-                fail_stale_trials(self.study)
+            fail_dead_workers_trials(self.study)
         trials = self._trials()
         return trials, sum(map(uses_budget, trials)) < self.n_trials
 

@@ -12,6 +12,7 @@ from optuna.storages import fail_stale_trials
 from optuna.trial import TrialState
 
 from sklstm.search import resolve_storage, run_study, tune
+from sklstm.search.selection import BASELINE
 
 from .helpers import cli, load_study, needs_postgres, states, wait_for
 
@@ -72,6 +73,31 @@ def test_a_worker_killed_mid_trial_costs_no_place_in_the_budget(
     retried = [t for t in trials if t.system_attrs.get("failed_trial") == killed]
     assert len(retried) == retry  # RetryFailedTrialCallback ran it again when asked
     assert all(t.state.name in ("COMPLETE", "PRUNED") for t in retried)
+
+
+def test_a_baseline_whose_worker_was_killed_runs_again(npz_path, tmp_path):
+    # The estimator's own configuration runs as the first trial, and selected_trial
+    # keeps it unless beaten by more than noise. Killed in it, the worker left it FAIL,
+    # nothing ran it again, and the resumed study selected its best trial unguarded.
+    space = tmp_path / "space.json"  # LSTMClassifier's own batch_size=16, lr=1e-3 are in it
+    space.write_text(json.dumps({**LONG_TRIALS, "batch_size": [4, 16], "lr": [1e-3, 0.03]}))
+    storage, name = str(tmp_path / "s.journal"), "killed-baseline"
+    victim = _worker(npz_path, space, storage, name, 2)
+    wait_for(_running(storage, name), victim)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    (baseline,) = load_study(storage, name).trials
+    assert baseline.state.name == "RUNNING" and baseline.user_attrs[BASELINE]
+    time.sleep(2 * 1 + 0.5)  # the grace period of --heartbeat 1: its heartbeat is stale
+    survivor = _worker(npz_path, space, storage, name, 2)
+    _, err = survivor.communicate(timeout=300)
+    assert survivor.returncode == 0, err
+    study = load_study(storage, name)
+    assert study.trials[0].state.name == "FAIL"
+    (rerun,) = [t for t in study.trials[1:] if t.user_attrs.get(BASELINE)]
+    assert rerun.params == baseline.params == {"batch_size": 16, "lr": 1e-3}
+    assert rerun.state.name == "COMPLETE" and rerun.user_attrs["fold_scores"]
+    assert sum(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials) == 2
 
 
 def test_ctrl_c_fails_the_running_trial_keeps_the_finished_and_resumes(

@@ -7,9 +7,9 @@ exposes either, so the folds are run here (with scikit-learn's ``check_cv``, ``c
 ``check_scoring``).
 
 Pruning steps are global across folds: epoch ``e`` of fold ``k`` is reported as step
-``k * max_epochs + e``. Trials are thus compared fold by fold at the same epoch, and a trial
-that falls behind in fold 0 is stopped before its remaining folds run. Keep ``max_epochs``
-out of the searched space when pruning, or steps of different trials will not line up.
+``k * max_epochs + e``, with the largest ``max_epochs`` of the space where it is searched.
+Trials are thus compared fold by fold at the same epoch, and a trial that falls behind in
+fold 0 is stopped before its remaining folds run.
 """
 
 from __future__ import annotations
@@ -139,6 +139,7 @@ class CVObjective:
         self.estimator = estimator
         self.X, self.y, self.groups = X, y, groups
         self.space = resolve_space(space, estimator)  # unknown names fail here, not in a trial
+        self._epochs_per_fold = _most_epochs(self.space, estimator)
         self.scoring = scoring  # by name in the study's attributes (create_or_load_study)
         self.scorer_ = check_scoring(estimator, scoring=scoring)
         self.report_every_epoch = report_every_epoch
@@ -238,7 +239,7 @@ class CVObjective:
             final = final_estimator(estimator)
             reporter = EpochScoreReporter(
                 trial, estimator, X_test, y_test, self.scorer_,
-                step_offset=fold * final.get_params()["max_epochs"],
+                step_offset=fold * self._epochs_per_fold,
             )
             callbacks = [*(final.get_params()["callbacks"] or []), (CALLBACK_NAME, reporter)]
             estimator.set_params(**{final_prefix(estimator) + "callbacks": callbacks})
@@ -262,6 +263,26 @@ class CVObjective:
 def _fail_reason(trial, exc):
     """Keep why ``trial`` failed with it: Optuna logs the exception but does not store it."""
     trial.set_user_attr(FAIL_REASON, f"{type(exc).__name__}: {exc}")
+
+
+def _most_epochs(resolved_space, estimator):
+    """The most epochs a trial of the space fits: the pruning steps of one fold.
+
+    Each trial's own ``max_epochs`` as the steps of a fold put a searched one out of
+    line: fold 1 of a 2-epoch trial reported at the steps of epochs 2 and 3 of fold 0
+    of a 4-epoch one, and pruners compared those scores.
+    """
+    param = final_prefix(estimator) + "max_epochs"
+    for name, dist, value in resolved_space.values():
+        if name != param:
+            continue
+        if dist is None:
+            return value
+        # check_space_values let only ints through: int choices, or an int range
+        if isinstance(dist, optuna.distributions.CategoricalDistribution):
+            return max(dist.choices)
+        return dist.high
+    return final_estimator(estimator).get_params()["max_epochs"]
 
 
 def _is_seeded(estimator, params):

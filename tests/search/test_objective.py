@@ -49,6 +49,19 @@ def test_reports_every_epoch_of_every_fold(pipeline, data):
     assert trial.value == pytest.approx(np.mean(folds))
 
 
+def test_a_searched_max_epochs_keeps_the_folds_of_every_trial_in_line(pipeline, data):
+    # Each trial's own max_epochs was its fold's steps: fold 1 of a 2-epoch trial
+    # reported at steps 2-3, those of fold 0's epochs 2-3 of a 4-epoch trial, and a
+    # pruner compared the two.
+    objective = make_objective(pipeline, *data, cv=2, space={"max_epochs": [2, 4]})
+    short, long = _optimize(_study(optuna.pruners.NopPruner()), objective,
+                            [{"max_epochs": 2}, {"max_epochs": 4}])
+    assert sorted(short.intermediate_values) == [0, 1, 4, 5]
+    assert sorted(long.intermediate_values) == list(range(8))
+    assert [short.intermediate_values[1], short.intermediate_values[5]] == \
+        short.user_attrs["fold_scores"]
+
+
 def test_user_attrs_hold_fit_costs(pipeline, data):
     objective = make_objective(pipeline, *data, cv=2, space={"batch_size": [8], "max_epochs": 1})
     (trial,) = _optimize(_study(), objective, [{"batch_size": 8}])

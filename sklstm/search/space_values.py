@@ -1,10 +1,13 @@
 """The values of a search space: numpy types made plain, each checked before any trial.
 
-Two things make a space that looks right fail only once trials run:
+Three things make a space that looks right fail only once trials run:
 
 * numpy values (``np.array([8, 16])`` as the choices, ``np.int64`` choices or range
   ends): Optuna's storages write parameters as JSON, which numpy scalars are not, and
   an array is no list. :func:`plain_spec` turns them into Python values;
+* a scipy.stats distribution, as ``RandomizedSearchCV`` takes (``loguniform(1e-3,
+  0.1)``): it would be a fixed value. :func:`plain_spec` refuses it, naming the Optuna
+  distribution to give instead;
 * values the estimator refuses (``batch_size=0``, a float range for an int
   parameter): every trial would fail. :func:`check_space_values` checks every choice,
   range end and fixed value against the owner's ``_parameter_constraints``, and the
@@ -15,6 +18,7 @@ Two things make a space that looks right fail only once trials run:
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
 import warnings
@@ -67,7 +71,8 @@ def plain_spec(name, spec):
     Raises
     ------
     ValueError
-        Empty choices, or an array of choices that is not 1-D.
+        Empty choices, an array of choices that is not 1-D, or a distribution of
+        scikit-learn's ``RandomizedSearchCV`` (a scipy.stats one).
 
     Examples
     --------
@@ -91,7 +96,46 @@ def plain_spec(name, spec):
             raise ValueError(f"space entry {name!r}: a list of choices must not be empty")
         choices = [_plain(c) for c in spec]
         return CategoricalDistribution(choices), choices
+    if callable(getattr(spec, "rvs", None)):
+        # scikit-learn's rule for a distribution of RandomizedSearchCV. As a fixed
+        # value it was set on the estimator itself: refused by name only where the
+        # estimator is checked, else fitted with an object for a number.
+        raise ValueError(
+            f"space entry {name!r}: {_distribution_name(spec)} is a distribution for "
+            f"scikit-learn's RandomizedSearchCV (it has rvs), not for an Optuna space; "
+            f"give {_optuna_range(spec)}, or a list of choices")
     return None, _plain(spec)
+
+
+#: scipy.stats distributions with a range Optuna samples: name -> (class, log scale).
+_OPTUNA_RANGES = {"randint": ("IntDistribution", False), "uniform": ("FloatDistribution", False),
+                  "loguniform": ("FloatDistribution", True),
+                  "reciprocal": ("FloatDistribution", True)}
+
+
+def _distribution_name(spec):
+    """``scipy.stats.loguniform`` for a frozen scipy.stats distribution, else its type."""
+    name = getattr(getattr(spec, "dist", None), "name", None)
+    return f"scipy.stats.{name}" if isinstance(name, str) else type(spec).__name__
+
+
+def _optuna_range(spec):
+    """The Optuna distribution over the values a scipy.stats distribution draws, as code.
+
+    Examples
+    --------
+    >>> from scipy.stats import loguniform, randint
+    >>> _optuna_range(loguniform(1e-3, 0.1))
+    'optuna.distributions.FloatDistribution(0.001, 0.1, log=True)'
+    >>> _optuna_range(randint(8, 65))
+    'optuna.distributions.IntDistribution(8, 64)'
+    """
+    kind = _OPTUNA_RANGES.get(getattr(getattr(spec, "dist", None), "name", None))
+    if kind is None:
+        return "optuna.distributions.FloatDistribution(low, high) or IntDistribution(low, high)"
+    cls, log = kind
+    low, high = (plain_value(end) for end in spec.support())  # randint's high is exclusive
+    return f"optuna.distributions.{cls}({low!r}, {high!r}{', log=True' if log else ''})"
 
 
 def _owner(estimator, param):
@@ -187,7 +231,28 @@ def _check_each(resolved, estimator):
                          "the choice" if isinstance(dist, CategoricalDistribution) else
                          "the range end")
                 raise ValueError(f"space entry {name!r}: {where} {point!r} would fail every "
-                                 f"trial that uses it: {error}")
+                                 f"trial that uses it: {error}{_text_hint(point)}")
+
+
+def _text_hint(point):
+    """Say why a refused choice may be text: numpy makes ``np.array([8, "auto"])`` an
+    array of text, ``'8'``, which the estimator refuses as a number.
+
+    Examples
+    --------
+    >>> _text_hint("8")
+    " ('8' is text: an np.array of numbers and text holds text only; give a list, or ..."
+    >>> _text_hint("sum")
+    ''
+    """
+    try:
+        written = ast.literal_eval(point) if isinstance(point, str) else point
+    except (ValueError, SyntaxError):
+        return ""
+    if written is None or isinstance(written, (bool, int, float)):
+        return (f" ({point!r} is text: an np.array of numbers and text holds text only; "
+                "give a list, or np.array(..., dtype=object))")
+    return ""
 
 
 def _check_fixed_together(resolved, estimator):

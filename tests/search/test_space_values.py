@@ -1,14 +1,24 @@
 """Searches written with numpy (spaces, counts, folds), and space values the estimator
 refuses, before any trial."""
 
+import re
+
 import numpy as np
 import optuna
 import pytest
 import torch
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from scipy.stats import loguniform, randint
 
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm.search import default_space, make_objective, resolve_space, suggest_params, tune
+from sklstm.search import (
+    as_distributions,
+    default_space,
+    make_objective,
+    resolve_space,
+    suggest_params,
+    tune,
+)
 
 from ..settings import TINY
 
@@ -74,6 +84,13 @@ BAD_VALUES = {
     "empty array": ({"batch_size": np.array([], dtype=int)}, "must not be empty"),
     "earlier pipeline step": ({"scale__method": "robust"}, "'method' parameter of "
                               "SequenceScaler"),
+    # numpy makes every value of a mixed array text: the message said "Got '8' instead"
+    "numbers and text in one array": (
+        {"batch_size": np.array([8, "auto"])},
+        r"the choice '8' .*Got '8' instead\. \('8' is text: an np\.array of numbers and "
+        r"text holds text only; give a list, or np\.array\(\.\.\., dtype=object\)\)"),
+    "bools and text in one array": ({"split_level": np.array([False, "auto"])},
+                                    r"the choice 'False' .*\('False' is text"),
 }
 
 
@@ -82,6 +99,28 @@ def test_values_the_estimator_refuses_fail_before_any_trial(name, pipeline, data
     space, message = BAD_VALUES[name]
     with pytest.raises(ValueError, match=message):
         make_objective(pipeline, *data, space=space)
+
+
+#: RandomizedSearchCV's distributions -> (parameter, distribution, the Optuna one to give).
+SCIPY_SPECS = {
+    "loguniform": ("lr", loguniform(1e-3, 3e-2), "FloatDistribution(0.001, 0.03, log=True)"),
+    "randint": ("batch_size", randint(4, 33), "IntDistribution(4, 32)"),  # high exclusive
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCIPY_SPECS))
+def test_a_randomized_search_distribution_names_the_optuna_one(name, pipeline, data):
+    # Taken as a fixed value: as_distributions made it OptunaSearchCV's one choice, set
+    # on the estimator for a number; tune refused "the fixed value <scipy.stats...
+    # object at 0x...>", naming neither the problem nor the fix.
+    param, spec, optuna_range = SCIPY_SPECS[name]
+    message = (rf"space entry '{param}': scipy\.stats\.{name} is a distribution for "
+               rf"scikit-learn's RandomizedSearchCV .*give optuna\.distributions\."
+               rf"{re.escape(optuna_range)}, or a list of choices")
+    with pytest.raises(ValueError, match=message):
+        as_distributions({param: spec}, prefix="lstm__")
+    with pytest.raises(ValueError, match=message):
+        make_objective(pipeline, *data, space={param: spec})
 
 
 def test_range_ends_on_an_open_bound_are_accepted(pipeline, data):

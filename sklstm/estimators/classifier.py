@@ -110,7 +110,7 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
         **BaseLSTM._parameter_constraints, "relative": [StrOptions(set(ANCHORS)), None]}
 
     def __init__(self, *, relative=None, lr=1e-3, conv_channels="auto", split_level="auto",
-                 weight_decay=1e-3, **params):
+                 weight_decay=1e-4, **params):
         self._check_init_keywords(params)
         super().__init__(lr=lr, conv_channels=conv_channels, split_level=split_level,
                          weight_decay=weight_decay, **params)
@@ -122,7 +122,7 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
     # recordings: issue 17's benchmark)
     __init__.__signature__ = extended_signature(
         BaseLSTM.__init__, relative=None, lr=1e-3, conv_channels="auto", split_level="auto",
-        weight_decay=1e-3)
+        weight_decay=1e-4)
 
     # what prediction reads of relative, as the fit fixed it (in _sequence_params)
     _prediction_settings = ("relative",)

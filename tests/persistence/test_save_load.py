@@ -254,7 +254,7 @@ def test_parameters_of_other_versions(tmp_path, tiny):
     rewrite_header(path, change)
     with pytest.warns(UserWarning, match=r"\['retired_param'\] .* are ignored"):
         loaded = sklstm.load(path)
-    assert loaded.weight_decay == LSTMClassifier().weight_decay == 1e-3  # the default
+    assert loaded.weight_decay == LSTMClassifier().weight_decay == 1e-4  # the default
     assert_array_equal(loaded.predict_proba(X3), est.predict_proba(X3))
 
 

@@ -24,15 +24,11 @@ entry, an SQLite file that is not an Optuna database) is refused and left untouc
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib.util
-import json
 import os
 import re
-import sqlite3
 import time
-import urllib.parse
 import warnings
 
 from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, RDBStorage
@@ -42,18 +38,18 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from .._compat.optuna import heartbeat_interval as storage_heartbeat_interval
 from .._compat.optuna import verified_or_warn
 from .heartbeat import HeartbeatJournalStorage, HeartbeatRDBStorage, heartbeat_settings
+from .storage_files import (
+    DEFAULT_STORAGE_PATH,
+    SQLITE_SUFFIXES,
+    check_file_location,
+    check_journal_file,
+    check_sqlite_file,
+    names_sqlite,
+    sqlite_file,
+)
 
 __all__ = ["DEFAULT_STORAGE_PATH", "SQLITE_SUFFIXES", "describe_storage", "resolve_storage",
            "sqlite_file"]
-
-#: Journal file used when no storage is given.
-DEFAULT_STORAGE_PATH = "sklstm-study.journal"
-
-#: Suffixes of a plain path to a new file that mean an SQLite database, not a journal.
-SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-
-#: The first bytes of every SQLite database file.
-_SQLITE_HEADER = b"SQLite format 3\x00"
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
@@ -75,130 +71,18 @@ def _journal_storage(backend, location, failure, heartbeat):
         raise ValueError(f"{failure}: {exc}") from exc
 
 
-def _refuse_foreign_file(path, kind, problem):
-    raise ValueError(
-        f"storage {path!r} exists but is not {kind} ({problem}); it is left untouched. "
-        "Pass a new file path, or the storage of an existing study."
-    )
-
-
-def _check_journal_file(path):
-    """Refuse an existing, non-empty file whose first line is no Optuna journal entry.
-
-    Optuna's journal backend appends to any file it is given, so a mistyped path to a
-    file of one's own would get a study's log added to it.
-    """
-    if not os.path.isfile(path) or os.path.getsize(path) == 0:
-        return
-    with open(path, "rb") as f:
-        first = f.readline(1 << 20)
-    try:
-        entry = json.loads(first)
-    except (UnicodeDecodeError, ValueError):
-        entry = None
-    if not (isinstance(entry, dict) and "op_code" in entry):
-        _refuse_foreign_file(path, "an Optuna journal file",
-                             "its first line is not a journal entry")
-
-
-def sqlite_file(url):
-    """The file of an SQLite URL, or None (another database, or SQLite in memory).
-
-    Parameters
-    ----------
-    url : sqlalchemy.engine.URL
-        A parsed database URL.
-
-    Returns
-    -------
-    str or None
-
-    Examples
-    --------
-    >>> from sqlalchemy.engine import make_url
-    >>> sqlite_file(make_url("sqlite:///runs/study.db")), sqlite_file(make_url("sqlite://"))
-    ('runs/study.db', None)
-    """
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return url.database
-    return None
-
-
-def _has_sqlite_header(path):
-    with open(path, "rb") as f:
-        return f.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
-
-
-def _check_file_location(path, shown):
-    """Refuse a storage file that is a directory, lies in a missing directory, or that
-    this process cannot write.
-
-    Optuna's own errors for them are an ``IsADirectoryError``, SQLite's "unable to
-    open database file", or, for a file that is read-only here, a ``PermissionError``
-    (journal) or "An exception is raised during the commit ... e.g. exceeding max
-    length" (SQLite) when the study is first written, which name neither the problem
-    nor the fix.
-    """
-    if os.path.isdir(path):
-        raise ValueError(
-            f"storage {shown!r} is a directory; name a file in it, e.g. "
-            f"{os.path.join(path, DEFAULT_STORAGE_PATH)!r} (a journal file) or "
-            f"'sqlite:///{os.path.join(path, 'study.db')}'")
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise ValueError(f"storage {shown!r}: directory {parent!r} does not exist; create "
-                         "it first, or give a path in an existing directory")
-    # Writing a study also creates files beside it (Optuna's journal lock, SQLite's
-    # rollback journal, sklstm's schema and trial-budget locks), even when it exists.
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"storage {shown!r}: directory {parent!r} is not writable, and a "
-                         "study writes its file and lock files there; make it writable, "
-                         "or give a path in a directory you can write to")
-    if os.path.exists(path) and not os.access(path, os.R_OK | os.W_OK):
-        raise ValueError(f"storage {shown!r} is not writable here, and a study writes "
-                         "every trial to it; make it writable (chmod u+rw), or copy it "
-                         "to a path you can write to")
-
-
-def _check_sqlite_file(path):
-    """Refuse an existing file that is not an SQLite database of Optuna (or empty)."""
-    if not os.path.isfile(path) or os.path.getsize(path) == 0:
-        return
-    if not _has_sqlite_header(path):
-        _refuse_foreign_file(path, "an SQLite database", "no SQLite header")
-    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
-    try:
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
-            tables = {row[0] for row in db.execute(
-                "SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.Error as exc:
-        _refuse_foreign_file(path, "a readable SQLite database", str(exc))
-    if tables and "studies" not in tables:
-        _refuse_foreign_file(path, "an Optuna study database",
-                             f"it holds other tables: {', '.join(sorted(tables)[:5])}")
-
-
-def _names_sqlite(path):
-    """Whether a plain storage path names an SQLite database rather than a journal file:
-    an existing SQLite file, or a new (or empty) one with a suffix of
-    :data:`SQLITE_SUFFIXES`. An existing journal keeps its name, whatever it is."""
-    if os.path.isfile(path) and os.path.getsize(path) > 0:
-        return _has_sqlite_header(path)
-    return not os.path.isdir(path) and path.lower().endswith(SQLITE_SUFFIXES)
-
-
 def _file(path, heartbeat) -> BaseStorage:
     """The storage of a plain file path: an SQLite database or a journal file."""
     path = os.path.expanduser(path)
-    if _names_sqlite(path):
+    if names_sqlite(path):
         return _rdb(f"sqlite:///{path}", heartbeat)
     return _journal(path, heartbeat)
 
 
 def _journal(path: str, heartbeat) -> JournalStorage:
     path = os.path.expanduser(path)
-    _check_file_location(path, path)
-    _check_journal_file(path)
+    check_file_location(path, path)
+    check_journal_file(path)
     # Replays the whole log: a file that is not an Optuna journal fails here.
     return _journal_storage(JournalFileBackend, path,
                             f"{path!r} is not a readable Optuna journal file", heartbeat)
@@ -228,8 +112,8 @@ def _rdb(url: str, heartbeat) -> RDBStorage:
     shown = parsed.render_as_string(hide_password=True)
     database_file = sqlite_file(parsed)
     if database_file:
-        _check_file_location(database_file, shown)
-        _check_sqlite_file(database_file)
+        check_file_location(database_file, shown)
+        check_sqlite_file(database_file)
     elif parsed.get_backend_name() == "sqlite":
         # In memory: no other process can see it, and each thread would get a database
         # of its own, so Optuna's heartbeat thread failed with "no such table".
@@ -409,7 +293,7 @@ def describe_storage(storage) -> str:
     if isinstance(storage, BaseStorage):
         return type(storage).__name__
     text = os.fspath(storage)
-    if _is_plain_path(text) and _names_sqlite(os.path.expanduser(text)):
+    if _is_plain_path(text) and names_sqlite(os.path.expanduser(text)):
         return f"SQLite file {text}"
     if not _is_plain_path(text) and not text.startswith("journal:"):
         try:

@@ -161,7 +161,8 @@ def summary(study, estimator=None) -> str:
     for t in trials:
         counts[t.state.name] = counts.get(t.state.name, 0) + 1
     states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    lines = [f"study {study.study_name!r}: {len(trials)} trials ({states})"]
+    lines = [f"study {study.study_name!r}: {len(trials)} trials" + (f" ({states})" if states
+                                                                     else "")]
     if not any(t.state == TrialState.COMPLETE for t in trials):
         return "\n".join([*lines, "no completed trial yet"])
     names = objective_names(study)

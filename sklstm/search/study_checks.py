@@ -127,7 +127,8 @@ _JOIN_HINTS = {
 #: argument -> (constraint, what it must be, the fix), as :func:`~sklstm.search.tune`
 #: refuses them (``sklstm tune`` names its options and fixes instead: ``labels``).
 _RUN_ARGS = {
-    "n_trials": (integers(1), "an int >= 1", "give the study's total number of trials"),
+    "n_trials": (integers(1), "an int >= 1",
+                 "give the study's total number of trials; timeout can end a call earlier"),
     "timeout": (reals(0, closed="neither"), "a positive number of seconds",
                 "give None for no time limit"),
     "heartbeat_interval": (integers(1), "an int >= 1", "give None to turn heartbeats off"),
@@ -168,10 +169,10 @@ def check_run_args(sampler, *, labels=None, **args) -> dict:
 
     Examples
     --------
-    >>> check_run_args(None, n_trials=0)
+    >>> check_run_args(None, n_trials=0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: n_trials must be an int >= 1, got 0 (give the study's total number of trials)
+    ValueError: n_trials must be an int >= 1, got 0 (give the study's total number of ...)
     >>> check_run_args(None, labels={"n_trials": ("--n-trials", "the study's total")},
     ...                n_trials=0)
     Traceback (most recent call last):

@@ -106,6 +106,9 @@ def make_sequence_classification(
     >>> X.shape, X.dtype, y.tolist()
     ((6, 20, 3), dtype('float32'), [0, 1, 0, 0, 1, 1])
     """
+    if n_samples < n_classes:  # else some classes would be silently missing from y
+        raise ValueError(f"n_samples={n_samples} cannot hold n_classes={n_classes} classes; "
+                         f"ask for at least {n_classes} samples.")
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
     y = rng.permutation(np.arange(n_samples) % n_classes)
     lengths = _lengths(rng, n_samples, n_timesteps, variable_length, length_range, 2)

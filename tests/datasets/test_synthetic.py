@@ -48,6 +48,8 @@ def test_generators_are_deterministic(generator):
          r"\[1, inf\)"),
         (make_sequence_classification, {"n_classes": 1},
          r"'n_classes' .* must be an int in the range \[2, inf\)"),
+        (make_sequence_classification, {"n_samples": 3, "n_classes": 5},
+         r"n_samples=3 cannot hold n_classes=5 classes; ask for at least 5 samples"),
         (make_sequence_classification, {"noise": -1.0},
          r"'noise' .* must be a float in the range \[0.0, inf\)"),
         (

@@ -68,7 +68,8 @@ def test_rows_padded_per_batch_train_the_model_padding_whole_does(tokens, monkey
     assert isinstance(to_sequences(X, make(), reset=True, tokens=tokens).values, StreamedRows)
     per_batch = make().fit(X, y)
     predict = "predict_proba" if tokens else "predict"
-    assert_allclose(getattr(per_batch, predict)(X), getattr(whole, predict)(X), atol=1e-6)
+    # (the same batches of the same values: equal on the CPU, within rounding on CUDA)
+    assert_allclose(getattr(per_batch, predict)(X), getattr(whole, predict)(X), atol=1e-5)
 
 
 def test_a_value_beyond_float32_in_flat_steps_names_its_sequence(pad_per_batch):

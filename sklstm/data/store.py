@@ -76,6 +76,7 @@ class SequenceStore:
     Examples
     --------
     >>> import numpy as np, tempfile
+    >>> from sklstm.data import SequenceStore
     >>> path = tempfile.mkdtemp() + "/ids"
     >>> store = SequenceStore.write(path, [np.array([3, 1, 4], np.int32), np.array([1, 5])])
     >>> len(store), store.dtype, store.lengths.tolist()
@@ -191,6 +192,7 @@ class SequenceStore:
         Examples
         --------
         >>> import numpy as np
+        >>> from sklstm.data import SequenceStore
         >>> SequenceStore.from_array(np.zeros((4, 10, 3), np.float32)).shape
         (4, 10, 3)
         """
@@ -441,6 +443,7 @@ class SequenceStore:
         Examples
         --------
         >>> import numpy as np
+        >>> from sklstm.data import SequenceStore
         >>> store = SequenceStore.from_array(np.zeros((5, 3), dtype=np.int32))
         >>> list(store.chunk_slices(max_bytes=24))
         [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]

@@ -48,6 +48,7 @@ def deterministic_convolutions(device):
     Examples
     --------
     >>> import torch
+    >>> from sklstm.resources.cudnn import deterministic_convolutions
     >>> with deterministic_convolutions(torch.device("cpu")) as held:
     ...     held
     False

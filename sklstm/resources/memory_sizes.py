@@ -44,6 +44,7 @@ def parse_memory(value, name="max_memory"):
 
     Examples
     --------
+    >>> from sklstm.resources.memory_budget import parse_memory
     >>> parse_memory("2GiB"), parse_memory("512 MB"), parse_memory(1024)
     (2147483648, 512000000, 1024)
     """

@@ -165,6 +165,8 @@ def selected_trial(study):
     Examples
     --------
     >>> import optuna
+    >>> from sklstm.search import selected_trial
+    >>> from sklstm.search.selection import BASELINE
     >>> study = optuna.create_study(direction="maximize")
     >>> study.enqueue_trial({"x": 0.5}, user_attrs={BASELINE: True})
     >>> def objective(trial):

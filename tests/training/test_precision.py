@@ -43,7 +43,10 @@ def test_bf16_runs_the_lstm_in_bfloat16_and_keeps_float32_weights():
     assert proba.dtype == np.float64 and np.isfinite(proba).all()
     assert_allclose(proba.sum(1), 1.0)
     plain = LSTMClassifier(**BASE).fit(X, Y).predict_proba(X)
-    assert 0 < np.abs(proba - plain).max() < 0.05  # a different arithmetic, the same model
+    # a different arithmetic, the same model: three epochs of SGD at lr=0.3 amplify the
+    # rounding to 0.014-0.055 apart (L2 penalty 1e-3, 0, 1e-4: the classifier's default
+    # moved it); another model (random_state=1) is 0.37 apart
+    assert 0 < np.abs(proba - plain).max() < 0.1
 
 
 class _WatchLSTM(Callback):

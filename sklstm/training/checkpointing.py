@@ -24,12 +24,20 @@ read with ``torch.load(weights_only=True)``, the rest is JSON and safetensors.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
 import os
 import shutil
 
+try:  # (POSIX; elsewhere fits are not kept apart, see FitCheckpoint.in_use)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
 import numpy as np
+import torch
 from safetensors.torch import load_file
 
 from ..data.streaming import iter_row_chunks
@@ -144,6 +152,33 @@ def _check_state(state):
             raise ValueError(f"{key}={state[key]!r} is not true or false")
 
 
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_history(epochs):
+    """Raise a ValueError where a history file does not have the form a fit writes
+    (edited by hand): its rows are read as the fit resumes, where an edit failed with
+    a bare ``KeyError: 'epoch'`` or torch's ``TypeError`` in the batch split, or a
+    row without its loss changed what the stopping rule resumed from, silently."""
+    if not isinstance(epochs, list):
+        raise ValueError(f"a JSON {type(epochs).__name__}, not a list of epochs")
+    for number, row in enumerate(epochs, 1):
+        if not (isinstance(row, dict) and row.get("epoch") == number
+                and isinstance(row.get("batches"), list)
+                and all(isinstance(batch, dict) for batch in row["batches"])):
+            raise ValueError(f"entry {number} is not the record of epoch {number} (an object "
+                             f"with \"epoch\": {number} and a list of \"batches\")")
+        bad = [key for key, value in row.items() if key.endswith("_loss") and not (
+            _is_number(value) and math.isfinite(value))]
+        if "train_loss" not in row or bad:
+            raise ValueError(f"epoch {number} has no finite {(bad or ['train_loss'])[0]}")
+        size = row.get("effective_batch_size", 1)
+        if not (isinstance(size, int) and not isinstance(size, bool) and size >= 1):
+            raise ValueError(f"epoch {number} has effective_batch_size={size!r}, not a "
+                             "positive int")
+
+
 def _restore_batch_size(net):
     """The effective batch a :class:`BatchSizeSchedule` grew to, from the restored
     history: a fit only loaded from its checkpoint trains no epoch, so the schedule
@@ -202,6 +237,42 @@ class FitCheckpoint:
             f_optimizer="optimizer.pt", f_criterion=None, f_history="history.json",
             f_pickle=None)
         self.skorch.root, self.skorch.commit = self.directory, self._commit
+
+    @contextlib.contextmanager
+    def in_use(self):
+        """Context manager: the directory is this fit's while the block runs.
+
+        Two fits writing one directory at once (the clones of a search run in
+        parallel, two scripts started with one ``checkpoint``) each remove the
+        other's states as they write their own: the other failed with torch's bare
+        ``RuntimeError`` (``Parent directory ... does not exist``), or its state file
+        named an epoch the other fit wrote. The directory (created here) is locked
+        with ``flock``, which the system releases when the process ends, however it
+        ends: a killed fit's directory resumes.
+
+        Raises
+        ------
+        ValueError
+            Another fit, in this process or another, holds the directory.
+        """
+        os.makedirs(self.directory, exist_ok=True)
+        if fcntl is None:  # (nor can Windows open a directory as a file)
+            yield self
+            return
+        handle = os.open(self.directory, os.O_RDONLY)
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ValueError(
+                    f"checkpoint directory {self.directory!r} is in use by another fit "
+                    "running now; give each fit a checkpoint directory of its own (not "
+                    "one shared by a search's parallel fits).") from None
+            except OSError:  # a file system without locks (some network mounts)
+                pass
+            yield self
+        finally:
+            os.close(handle)  # (the lock goes with it)
 
     def _read_state(self):
         path = os.path.join(self.directory, _STATE)
@@ -287,8 +358,7 @@ class FitCheckpoint:
         try:  # (damaged or edited: a raw JSONDecodeError, or a dict's keys counted)
             with open(history, encoding="utf-8") as f:
                 epochs = json.load(f)
-            if not isinstance(epochs, list):
-                raise ValueError(f"a JSON {type(epochs).__name__}, not a list of epochs")
+            _check_history(epochs)
         except (OSError, ValueError) as exc:
             raise ValueError(f"checkpoint {history!r} cannot be read ({exc}); remove the "
                              "directory to start the fit afresh.") from exc
@@ -379,11 +449,24 @@ class FitCheckpoint:
                 set_rng_state(load_file(rng), net.device)
             self.skorch.resume(net)
             _restore_batch_size(net)
+            self._check_best_weights(net)
         except Exception as exc:  # a damaged or foreign file: never unpickled
             raise ValueError(
                 f"checkpoint {self.directory!r} cannot be loaded ({type(exc).__name__}: "
                 f"{str(exc)[:200]}); remove the directory to start the fit afresh."
             ) from exc
+
+    def _check_best_weights(self, net):
+        """Raise where the best epoch's weights cannot go into ``net``'s module: read
+        later, by the stopper as the fit resumes and by :meth:`restore_best`, a damaged
+        file would fail there with torch's own error, after the restore."""
+        if not os.path.exists(self.best_weights):
+            return
+        best = torch.load(self.best_weights, map_location="cpu", weights_only=True)
+        shapes = {name: tuple(value.shape) for name, value in net.module_.state_dict().items()}
+        if not (isinstance(best, dict) and all(isinstance(v, torch.Tensor) for v in best.values())
+                and {name: tuple(value.shape) for name, value in best.items()} == shapes):
+            raise ValueError(f"{BEST_FILE} does not hold this network's weights")
 
     def restore_best(self, net):
         """Load the best validation epoch's weights into ``net``, as a finished fit

@@ -8,6 +8,7 @@ in one place.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 
@@ -53,13 +54,22 @@ def train(plan, seqs, y_train, on_net=None):
     Raises
     ------
     ValueError
-        Targets so large that every loss would overflow float32.
+        Targets so large that every loss would overflow float32; a checkpoint
+        directory that another fit running now holds.
     KeyboardInterrupt
         Ctrl-C before the first epoch was complete (nothing to keep).
     """
     check_targets_in_range(plan.name, y_train)  # before any work
     checkpoint = None if plan.checkpoint is None else FitCheckpoint(
         plan.checkpoint, plan.params, seqs, y_train, plan.param_defaults, plan.name)
+    # the directory is this fit's from before its state is read until it is marked
+    # finished: another fit on it is refused, not mixed in
+    with contextlib.nullcontext() if checkpoint is None else checkpoint.in_use():
+        return _train_checkpointed(plan, seqs, y_train, on_net, checkpoint)
+
+
+def _train_checkpointed(plan, seqs, y_train, on_net, checkpoint):
+    """:func:`train` once its checkpoint directory (if any) is this fit's."""
     done = 0 if checkpoint is None else checkpoint.epochs_done()
     # a checkpointed fit that a rule ended (it converged; early_stopping at chance; a
     # callback's stop), or that has all max_epochs, is only loaded
@@ -70,7 +80,7 @@ def train(plan, seqs, y_train, on_net=None):
             f"{plan.name}: beside other fits (concurrent_fits), max_memory and "
             "batch_size='auto' measure the memory of the whole process, so of the other "
             "fits too: the micro-batch chosen, or shrunk, may differ from the fit alone.",
-            UserWarning, stacklevel=3)
+            UserWarning, stacklevel=4)
     # on the CPU, glibc keeps the step's workspace on its heap instead of mapping it
     # afresh every step (see host_malloc); on CUDA, cuDNN's convolutions are the
     # deterministic ones, so random_state makes the fit reproducible (see cudnn)

@@ -323,6 +323,16 @@ def test_an_empty_checkpoint_path_is_refused_before_training(tmp_path, monkeypat
 @pytest.mark.parametrize(("file", "text", "problem"), [
     ("history.json", '[{"epoch": 1,', "Expecting property name"),  # was a JSONDecodeError
     ("history.json", '{"epoch": 1}', "a JSON dict, not a list of epochs"),
+    # edits of the rows, read as the fit resumes: a KeyError, torch's TypeError in the
+    # batch split, a stopping rule resumed without its losses
+    ("history.json", '[{"batches": [], "train_loss": 0.5}]', "entry 1 is not the record of "
+                                                             "epoch 1"),
+    ("history.json", '[{"epoch": 1, "batches": [], "train_loss": "x"}]',
+     "epoch 1 has no finite train_loss"),
+    ("history.json", '[{"epoch": 1, "batches": []}]', "epoch 1 has no finite train_loss"),
+    ("history.json", '[{"epoch": 1, "batches": [], "train_loss": 0.5, '
+                     '"effective_batch_size": "x"}]',
+     "epoch 1 has effective_batch_size='x', not a positive int"),
     ("sklstm_fit.json", "[]", "a JSON list, not an object"),  # was an AttributeError
     ("sklstm_fit.json", None, "files=5 names no epoch-. directory"),  # was a TypeError
 ])
@@ -335,6 +345,51 @@ def test_a_damaged_state_or_history_file_is_refused_naming_it(file, text, proble
     with pytest.raises(ValueError, match=rf"checkpoint '.*{file}' cannot be read \({problem}"
                                          r".*remove the directory"):
         LSTMClassifier(**{**COMMON, "max_epochs": 2}, checkpoint=tmp_path).fit(X, Y)
+
+
+@pytest.mark.parametrize("max_epochs", [4, 6], ids=["loaded", "resumed"])
+def test_a_damaged_best_weights_file_is_refused_naming_the_checkpoint(max_epochs, tmp_path):
+    # read outside the restore's checks (by the stopper, by restore_best), a truncated
+    # best_params.pt was torch's bare RuntimeError ("PytorchStreamReader failed ...")
+    params = {**COMMON, "max_epochs": 4, "early_stopping": True, "checkpoint": tmp_path}
+    LSTMClassifier(**params).fit(X, Y)
+    best = _state(tmp_path) / "best_params.pt"
+    best.write_bytes(best.read_bytes()[:50])
+    with pytest.raises(ValueError, match=r"checkpoint '.*' cannot be loaded \(RuntimeError: "
+                                         r".*remove the directory"):
+        LSTMClassifier(**{**params, "max_epochs": max_epochs}).fit(X, Y)
+
+
+class _FitBeside(Callback):
+    """Runs ``fit`` (another fit on the same checkpoint directory) as the first epoch
+    ends, and keeps what it raised."""
+
+    def __init__(self, fit):
+        self.fit = fit
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 1:
+            try:
+                self.fit()
+                self.error_ = None
+            except ValueError as error:
+                self.error_ = str(error)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the lock is flock's, POSIX only")
+def test_a_second_fit_on_a_directory_in_use_is_refused(tmp_path):
+    # two fits writing one directory at once removed each other's epochs (torch's bare
+    # "Parent directory ... does not exist") or mixed their states
+    params = {**COMMON, "max_epochs": 3, "checkpoint": tmp_path}
+    beside = _FitBeside(lambda: LSTMClassifier(**params).fit(X, Y))
+    first = LSTMClassifier(**params, callbacks=[("beside", beside)]).fit(X, Y)
+    assert re.search(r"checkpoint directory '.*' is in use by another fit running now; give "
+                     r"each fit a checkpoint directory of its own",
+                     dict(first.net_.callbacks_)["beside"].error_ or "(no error)")
+    # the first fit's directory is its own again, and a fit of it afterwards loads it
+    again = LSTMClassifier(**params).fit(X, Y)
+    assert again.n_epochs_ == first.n_epochs_ == 3
+    assert_array_equal(again.predict_proba(X), first.predict_proba(X))
 
 
 def test_a_random_state_instance_of_the_same_seed_finds_its_checkpoint(tmp_path):
@@ -454,3 +509,19 @@ def test_beside_other_fits_a_resumed_fit_equals_an_uninterrupted_one_alone(tmp_p
     assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
     assert [r["train_loss"] for r in resumed.history_] == [
         r["train_loss"] for r in whole.history_]
+
+
+def test_skorchs_checkpoint_pickles_the_net_during_a_fit(tmp_path):
+    # skorch's Checkpoint(f_pickle=...) pickles the net as every epoch ends: the fit's
+    # random state (torch's forked generators) made it "TypeError: cannot pickle
+    # 'generator' object", which ended the fit
+    from skorch.callbacks import Checkpoint
+
+    est = LSTMClassifier(**{**COMMON, "max_epochs": 2}, callbacks=[Checkpoint(
+        monitor=None, dirname=str(tmp_path), f_pickle="net.pkl")]).fit(X, Y)
+    with open(tmp_path / "net.pkl", "rb") as f:
+        net = pickle.load(f)
+    assert net.randomness is None
+    for saved, fitted in zip(net.module_.state_dict().values(),
+                             est.net_.module_.state_dict().values(), strict=True):
+        assert_array_equal(saved.cpu().numpy(), fitted.cpu().numpy())

@@ -315,6 +315,17 @@ def _check_history(attributes, history):
                    f"{len(history)} epoch(s)")
 
 
+def _check_weights(weights):
+    """The network's weights: finite, as every fit leaves them (one that diverges raises
+    instead); NaN or infinite weights loaded, and prediction failed later, blaming the
+    input's range."""
+    for name, tensor in weights.items():
+        if tensor.is_floating_point() and not bool(tensor.isfinite().all()):
+            raise FormatError(f"module tensor {name!r} holds NaN or infinite values, which no "
+                              "fit leaves in its network; load the file estimator.save wrote, "
+                              "or refit the estimator and save it again")
+
+
 def check_fitted_state(cls, state):
     """Refuse a model whose fitted state is not one a fit of ``cls`` makes.
 
@@ -341,3 +352,4 @@ def check_fitted_state(cls, state):
     _check_outputs(cls, attributes, sizes.n_outputs)
     _check_branches(attributes, sizes)
     _check_history(attributes, state.history)
+    _check_weights(state.weights)

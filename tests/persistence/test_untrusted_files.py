@@ -110,6 +110,19 @@ def test_an_extra_module_tensor_is_refused(saved):
         sklstm.load(saved)
 
 
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_weights_are_refused(saved, value):
+    # a fit never leaves them (one that diverges raises): they loaded, and prediction
+    # failed later blaming the input's range
+    def spoil(tensors):
+        tensors["module.head.bias"] = np.full_like(tensors["module.head.bias"], value)
+
+    rewrite_header(saved, lambda h: None, spoil)
+    with pytest.raises(ValueError, match=r"not a valid sklstm model file: module tensor "
+                                         r"'head.bias' holds NaN or infinite values"):
+        sklstm.load(saved)
+
+
 @pytest.mark.parametrize(("version", "message"), [
     (FORMAT_VERSION + 1, r"in model format 2; this sklstm .* reads format 1\. Upgrade sklstm"),
     (0, "in model format 0; .* Load it with the sklstm version that wrote it"),

@@ -204,7 +204,9 @@ class ConvergenceStopping(EarlyStopping):
         if self.best_epoch_ == net.history[-1, "epoch"]:  # the weights just restored
             self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
         elif self.best_weights is not None and os.path.exists(self.best_weights):
-            self.best_model_weights_ = torch.load(self.best_weights, weights_only=True)
+            # (onto this fit's device: a fit resumed on the CPU that a CUDA fit wrote)
+            self.best_model_weights_ = torch.load(self.best_weights, map_location=net.device,
+                                                  weights_only=True)
 
     def on_epoch_end(self, net, **kwargs):
         """skorch's rule, which cannot stop the fit before it left the chance level (a

@@ -168,6 +168,12 @@ class SequenceNet(EpochLoopNet):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_train_iterator", None)  # a pickled net must not carry the data
+        # nor the live state of a running fit (skorch's Checkpoint(f_pickle=...) pickles
+        # the net as every epoch ends): the fit's random state holds torch's forked
+        # generators ("cannot pickle 'generator' object" ended the fit) and the per-epoch
+        # hook cache bound methods of it; unpickled, a net is as a fit leaves it
+        state.pop("_per_epoch", None)
+        state.update(randomness=None, ctrl_c=None)
         return state
 
     def infer(self, x, **fit_params):

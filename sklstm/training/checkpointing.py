@@ -25,9 +25,7 @@ read with ``torch.load(weights_only=True)``, the rest is JSON and safetensors.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import math
 import os
 import shutil
 
@@ -36,11 +34,9 @@ try:  # (POSIX; elsewhere fits are not kept apart, see FitCheckpoint.in_use)
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
-import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from ..data.streaming import iter_row_chunks
 from ..resources.device import set_rng_state
 from .batch_schedule import BatchSizeSchedule
 from .checkpoint_callbacks import (
@@ -49,6 +45,14 @@ from .checkpoint_callbacks import (
     SCHEDULERS_FILE,
     StateCheckpoint,
     StoppedEpochCheckpoint,
+)
+from .checkpoint_files import (
+    FILES_IN,
+    check_checkpoint_directory,
+    check_history,
+    check_state,
+    data_digest,
+    param_record,
 )
 
 __all__ = ["CHECKPOINT_NAMES", "FitCheckpoint", "check_checkpoint_directory"]
@@ -63,9 +67,6 @@ _STATE = "sklstm_fit.json"
 _FILES = ("params.pt", "optimizer.pt", "history.json", RNG_FILE, BEST_FILE, SCHEDULERS_FILE)
 #: Parameters that may differ between the interrupted fit and the one resuming it.
 _FREE = ("checkpoint", "max_epochs", "verbose", "n_threads", "device", "callbacks")
-#: The state file's entry naming the directory of the state written last (a state of an
-#: earlier sklstm has none: its files lie in the checkpoint directory itself).
-_FILES_IN = "files"
 
 
 class _Unset:
@@ -76,107 +77,6 @@ class _Unset:
 
 
 _UNSET = _Unset()
-
-
-def _digest(seqs, y):
-    """The training data's fingerprint, read a chunk at a time (the rows may be
-    streamed from a store: the same data in memory or on disk hash alike)."""
-    hasher = hashlib.sha256()
-    for _, rows in iter_row_chunks(seqs.values):
-        hasher.update(np.ascontiguousarray(rows).tobytes())
-    for array in (seqs.lengths, y):
-        if array is not None:
-            hasher.update(np.ascontiguousarray(array).tobytes())
-    return hasher.hexdigest()
-
-
-def _plain(value):
-    """``value`` as it reads back from the state file (a tuple comes back a list)."""
-    if isinstance(value, np.random.RandomState):
-        # its repr holds its address, another in every process (a resume was always
-        # refused); its state is what the fit's seed is drawn from
-        name, keys, *rest = value.get_state()
-        state = hashlib.sha256(keys.tobytes() + repr((name, *rest)).encode()).hexdigest()
-        return f"RandomState with state sha256:{state[:16]}"
-    try:
-        return json.loads(json.dumps(value))
-    except TypeError:
-        return repr(value)
-
-
-def check_checkpoint_directory(directory, name):
-    """Raise a clear ValueError when ``checkpoint`` cannot be a directory: it is empty,
-    names a file, or lies below one (``os.makedirs`` would fail only after the warm-up step,
-    with a bare ``FileExistsError``).
-
-    Parameters
-    ----------
-    directory : str or os.PathLike
-        The ``checkpoint`` parameter; a missing directory is fine (created by the fit).
-    name : str
-        The estimator's class name, for the message.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> check_checkpoint_directory(tempfile.mkdtemp() + "/run-1", "LSTMClassifier")
-    """
-    given = os.fspath(directory)
-    if not given:  # (os.makedirs("") fails only after the warm-up step)
-        raise ValueError(
-            f"{name}: checkpoint='' names no directory; give checkpoint a directory path "
-            "(created if missing), or None to keep no checkpoint.")
-    existing = os.path.abspath(given)
-    while not os.path.exists(existing):  # the nearest part of the path that exists
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing):
-        where = "is a file" if existing == os.path.abspath(given) else (
-            f"lies below the file {existing!r}")
-        raise ValueError(
-            f"{name}: checkpoint={given!r} must name a directory (created if missing), "
-            f"but it {where}; give checkpoint a directory path, or move the file away.")
-
-
-def _check_state(state):
-    """Raise a ValueError where a state file does not have the form :meth:`FitCheckpoint._write`
-    gives it (damaged, or edited): its entries are read without further checks."""
-    if not isinstance(state, dict):
-        raise ValueError(f"a JSON {type(state).__name__}, not an object")
-    files = state.get(_FILES_IN)
-    # the directory of an epoch's state, in the checkpoint directory (never a path)
-    if files is not None and not (isinstance(files, str) and files.startswith("epoch-")
-                                  and os.path.basename(files) == files):
-        raise ValueError(f"{_FILES_IN}={files!r} names no epoch-* directory of its own")
-    for key in ("finished", "converged", "stopped"):
-        if not isinstance(state.get(key, False), bool):
-            raise ValueError(f"{key}={state[key]!r} is not true or false")
-
-
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _check_history(epochs):
-    """Raise a ValueError where a history file does not have the form a fit writes
-    (edited by hand): its rows are read as the fit resumes, where an edit failed with
-    a bare ``KeyError: 'epoch'`` or torch's ``TypeError`` in the batch split, or a
-    row without its loss changed what the stopping rule resumed from, silently."""
-    if not isinstance(epochs, list):
-        raise ValueError(f"a JSON {type(epochs).__name__}, not a list of epochs")
-    for number, row in enumerate(epochs, 1):
-        if not (isinstance(row, dict) and row.get("epoch") == number
-                and isinstance(row.get("batches"), list)
-                and all(isinstance(batch, dict) for batch in row["batches"])):
-            raise ValueError(f"entry {number} is not the record of epoch {number} (an object "
-                             f"with \"epoch\": {number} and a list of \"batches\")")
-        bad = [key for key, value in row.items() if key.endswith("_loss") and not (
-            _is_number(value) and math.isfinite(value))]
-        if "train_loss" not in row or bad:
-            raise ValueError(f"epoch {number} has no finite {(bad or ['train_loss'])[0]}")
-        size = row.get("effective_batch_size", 1)
-        if not (isinstance(size, int) and not isinstance(size, bool) and size >= 1):
-            raise ValueError(f"epoch {number} has effective_batch_size={size!r}, not a "
-                             "positive int")
 
 
 def _restore_batch_size(net):
@@ -225,11 +125,11 @@ class FitCheckpoint:
     def __init__(self, directory, params, seqs, y, defaults=None, estimator=None):
         self.directory = os.fspath(directory)
         self.fingerprint = {
-            "params": {k: _plain(v) for k, v in sorted(params.items()) if k not in _FREE},
-            "data": _digest(seqs, y),
+            "params": {k: param_record(v) for k, v in sorted(params.items()) if k not in _FREE},
+            "data": data_digest(seqs, y),
             **({} if estimator is None else {"estimator": estimator}),
         }
-        self.defaults = {k: _plain(v) for k, v in (defaults or {}).items()}
+        self.defaults = {k: param_record(v) for k, v in (defaults or {}).items()}
         self.status = {"finished": False, "converged": False, "stopped": False}
         self.files = None  # the directory of the state, below ``directory``
         self.skorch = StateCheckpoint(
@@ -282,7 +182,7 @@ class FitCheckpoint:
         try:
             with open(path, encoding="utf-8") as f:
                 state = json.load(f)
-            _check_state(state)
+            check_state(state)
         except (OSError, ValueError) as exc:
             raise ValueError(f"checkpoint {path!r} cannot be read ({exc}); remove the "
                              "directory to start the fit afresh.") from exc
@@ -295,7 +195,7 @@ class FitCheckpoint:
                 f"({shown}); give this fit another checkpoint directory, or remove that "
                 "one to start afresh."
             )
-        self.files = state.get(_FILES_IN)
+        self.files = state.get(FILES_IN)
         self.skorch.dirname = os.path.join(self.directory, self.files or "")
         return state
 
@@ -358,7 +258,7 @@ class FitCheckpoint:
         try:  # (damaged or edited: a raw JSONDecodeError, or a dict's keys counted)
             with open(history, encoding="utf-8") as f:
                 epochs = json.load(f)
-            _check_history(epochs)
+            check_history(epochs)
         except (OSError, ValueError) as exc:
             raise ValueError(f"checkpoint {history!r} cannot be read ({exc}); remove the "
                              "directory to start the fit afresh.") from exc
@@ -404,7 +304,7 @@ class FitCheckpoint:
 
     def _write(self, **state):
         path = os.path.join(self.directory, _STATE)
-        files = {} if self.files is None else {_FILES_IN: self.files}
+        files = {} if self.files is None else {FILES_IN: self.files}
         with open(path + ".tmp", "w", encoding="utf-8") as f:
             json.dump({"fingerprint": self.fingerprint, **state, **files}, f)
         os.replace(path + ".tmp", path)  # never a half-written state file

@@ -1,0 +1,128 @@
+"""What a checkpoint's files record of a fit and must be before a fit trusts them.
+
+Recorded: the fit's fingerprint, its parameters as they read back from JSON
+(:func:`param_record`) and a digest of its data (:func:`data_digest`), which a fit
+resuming must match. Checked: a directory path (not a file), a state file and a
+history of the form a fit writes; a damaged or hand-edited file is refused with a
+ValueError naming it, never read on into a bare ``KeyError`` or a silently changed
+resume."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+
+import numpy as np
+
+from ..data.streaming import iter_row_chunks
+
+__all__ = ["FILES_IN", "check_checkpoint_directory", "check_history", "check_state",
+           "data_digest", "param_record"]
+
+#: The state file's entry naming the directory of the state written last (a state of an
+#: earlier sklstm has none: its files lie in the checkpoint directory itself).
+FILES_IN = "files"
+
+
+def data_digest(seqs, y):
+    """The training data's fingerprint, read a chunk at a time (the rows may be
+    streamed from a store: the same data in memory or on disk hash alike)."""
+    hasher = hashlib.sha256()
+    for _, rows in iter_row_chunks(seqs.values):
+        hasher.update(np.ascontiguousarray(rows).tobytes())
+    for array in (seqs.lengths, y):
+        if array is not None:
+            hasher.update(np.ascontiguousarray(array).tobytes())
+    return hasher.hexdigest()
+
+
+def param_record(value):
+    """``value`` as it reads back from the state file (a tuple comes back a list)."""
+    if isinstance(value, np.random.RandomState):
+        # its repr holds its address, another in every process (a resume was always
+        # refused); its state is what the fit's seed is drawn from
+        name, keys, *rest = value.get_state()
+        state = hashlib.sha256(keys.tobytes() + repr((name, *rest)).encode()).hexdigest()
+        return f"RandomState with state sha256:{state[:16]}"
+    try:
+        return json.loads(json.dumps(value))
+    except TypeError:
+        return repr(value)
+
+
+def check_checkpoint_directory(directory, name):
+    """Raise a clear ValueError when ``checkpoint`` cannot be a directory: it is empty,
+    names a file, or lies below one (``os.makedirs`` would fail only after the warm-up step,
+    with a bare ``FileExistsError``).
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        The ``checkpoint`` parameter; a missing directory is fine (created by the fit).
+    name : str
+        The estimator's class name, for the message.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_checkpoint_directory(tempfile.mkdtemp() + "/run-1", "LSTMClassifier")
+    """
+    given = os.fspath(directory)
+    if not given:  # (os.makedirs("") fails only after the warm-up step)
+        raise ValueError(
+            f"{name}: checkpoint='' names no directory; give checkpoint a directory path "
+            "(created if missing), or None to keep no checkpoint.")
+    existing = os.path.abspath(given)
+    while not os.path.exists(existing):  # the nearest part of the path that exists
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        where = "is a file" if existing == os.path.abspath(given) else (
+            f"lies below the file {existing!r}")
+        raise ValueError(
+            f"{name}: checkpoint={given!r} must name a directory (created if missing), "
+            f"but it {where}; give checkpoint a directory path, or move the file away.")
+
+
+def check_state(state):
+    """Raise a ValueError where a state file does not have the form a fit writes
+    (``FitCheckpoint._write``; damaged, or edited): its entries are read without
+    further checks."""
+    if not isinstance(state, dict):
+        raise ValueError(f"a JSON {type(state).__name__}, not an object")
+    files = state.get(FILES_IN)
+    # the directory of an epoch's state, in the checkpoint directory (never a path)
+    if files is not None and not (isinstance(files, str) and files.startswith("epoch-")
+                                  and os.path.basename(files) == files):
+        raise ValueError(f"{FILES_IN}={files!r} names no epoch-* directory of its own")
+    for key in ("finished", "converged", "stopped"):
+        if not isinstance(state.get(key, False), bool):
+            raise ValueError(f"{key}={state[key]!r} is not true or false")
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_history(epochs):
+    """Raise a ValueError where a history file does not have the form a fit writes
+    (edited by hand): its rows are read as the fit resumes, where an edit failed with
+    a bare ``KeyError: 'epoch'`` or torch's ``TypeError`` in the batch split, or a
+    row without its loss changed what the stopping rule resumed from, silently."""
+    if not isinstance(epochs, list):
+        raise ValueError(f"a JSON {type(epochs).__name__}, not a list of epochs")
+    for number, row in enumerate(epochs, 1):
+        if not (isinstance(row, dict) and row.get("epoch") == number
+                and isinstance(row.get("batches"), list)
+                and all(isinstance(batch, dict) for batch in row["batches"])):
+            raise ValueError(f"entry {number} is not the record of epoch {number} (an object "
+                             f"with \"epoch\": {number} and a list of \"batches\")")
+        bad = [key for key, value in row.items() if key.endswith("_loss") and not (
+            _is_number(value) and math.isfinite(value))]
+        if "train_loss" not in row or bad:
+            raise ValueError(f"epoch {number} has no finite {(bad or ['train_loss'])[0]}")
+        size = row.get("effective_batch_size", 1)
+        if not (isinstance(size, int) and not isinstance(size, bool) and size >= 1):
+            raise ValueError(f"epoch {number} has effective_batch_size={size!r}, not a "
+                             "positive int")

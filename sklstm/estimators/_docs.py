@@ -134,7 +134,8 @@ default="adam"
         samples steps like one of 48 and is scaled as one. Without it,
         comparing batch sizes also compares step sizes.
     base_batch_size : int, default=16
-        Batch size for which ``lr`` is meant when ``lr_scaling`` is set.
+        Batch size for which ``lr`` is meant when ``lr_scaling`` is set (another
+        value without ``lr_scaling`` has no effect, and warns).
     warmup_epochs : int, default=0
         Ramp the learning rate linearly up to ``lr_`` over this many epochs.
     early_stopping : bool, default=False

@@ -153,6 +153,13 @@ def check_params(params, name, defaults=None):
             f"removed in 0.3; using n_iter_no_change={p['patience']}.",
             FutureWarning, stacklevel=4)
         p["n_iter_no_change"] = p["patience"]
+    if p["lr_scaling"] is None and p["base_batch_size"] != (defaults or {}).get(
+            "base_batch_size", p["base_batch_size"]):
+        # a warning, not an error: a grid over lr_scaling holds None beside the rules
+        warnings.warn(
+            f"{name}: base_batch_size={p['base_batch_size']} has no effect with "
+            "lr_scaling=None, which uses lr as it is; set lr_scaling='linear' or 'sqrt' "
+            "to scale lr from that batch size.", UserWarning, stacklevel=4)
     _check_callbacks(p["callbacks"], name)
     p["optimizer_params"] = check_optimizer_params(p["optimizer"], p["optimizer_params"],
                                                    p["lr"], name)

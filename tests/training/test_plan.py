@@ -42,6 +42,14 @@ def test_lr_scaling_follows_the_batch_the_data_can_fill(seq_data, tiny, params, 
     assert est.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(est.lr_)
 
 
+def test_a_base_batch_size_without_lr_scaling_warns_that_it_does_nothing(seq_data, tiny):
+    X, y, _ = seq_data
+    with pytest.warns(UserWarning, match=r"base_batch_size=64 has no effect with "
+                                         r"lr_scaling=None"):
+        est = LSTMClassifier(**tiny, base_batch_size=64).fit(X, y)
+    assert est.lr_ == est.lr  # (what it says: lr as it is)
+
+
 def test_a_net_is_built_from_the_plan_alone(seq_data, tiny):
     X, _, y = seq_data
     plan, *_ = LSTMRegressor(**{**tiny, "device": "cpu"})._prepare(X, y)

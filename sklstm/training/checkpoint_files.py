@@ -19,7 +19,7 @@ import numpy as np
 from ..data.streaming import iter_row_chunks
 
 __all__ = ["FILES_IN", "check_checkpoint_directory", "check_history", "check_state",
-           "data_digest", "param_record"]
+           "data_digest", "param_record", "read_checked_json"]
 
 #: The state file's entry naming the directory of the state written last (a state of an
 #: earlier sklstm has none: its files lie in the checkpoint directory itself).
@@ -126,3 +126,23 @@ def check_history(epochs):
         if not (isinstance(size, int) and not isinstance(size, bool) and size >= 1):
             raise ValueError(f"epoch {number} has effective_batch_size={size!r}, not a "
                              "positive int")
+
+
+def read_checked_json(path, check):
+    """The JSON file of a checkpoint at ``path``, after ``check`` (a function that raises
+    a ValueError for a form a fit does not write).
+
+    Raises
+    ------
+    ValueError
+        The file cannot be read, is no JSON (damaged: a raw ``JSONDecodeError``) or
+        fails ``check`` (edited); the message names the file and the way on.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            value = json.load(f)
+        check(value)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"checkpoint {path!r} cannot be read ({exc}); remove the "
+                         "directory to start the fit afresh.") from exc
+    return value

@@ -53,6 +53,7 @@ from .checkpoint_files import (
     check_state,
     data_digest,
     param_record,
+    read_checked_json,
 )
 
 __all__ = ["CHECKPOINT_NAMES", "FitCheckpoint", "check_checkpoint_directory"]
@@ -179,13 +180,7 @@ class FitCheckpoint:
         if not os.path.exists(path):
             self._check_no_foreign_files()
             return None
-        try:
-            with open(path, encoding="utf-8") as f:
-                state = json.load(f)
-            check_state(state)
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"checkpoint {path!r} cannot be read ({exc}); remove the "
-                             "directory to start the fit afresh.") from exc
+        state = read_checked_json(path, check_state)
         differences = self._differences(state.get("fingerprint"))
         if differences:
             shown = "; ".join(differences[:3]) + (
@@ -255,14 +250,7 @@ class FitCheckpoint:
         history = os.path.join(self.skorch.dirname, "history.json")
         if state is None or not os.path.exists(history):
             return 0
-        try:  # (damaged or edited: a raw JSONDecodeError, or a dict's keys counted)
-            with open(history, encoding="utf-8") as f:
-                epochs = json.load(f)
-            check_history(epochs)
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"checkpoint {history!r} cannot be read ({exc}); remove the "
-                             "directory to start the fit afresh.") from exc
-        return len(epochs)
+        return len(read_checked_json(history, check_history))
 
     def finished(self):
         """How the directory's fit ended, if it ran to its end.

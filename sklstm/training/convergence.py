@@ -1,4 +1,5 @@
-"""When a fit stops: the convergence rule (``tol``, ``n_iter_no_change``) and its warning.
+"""When a fit stops: the convergence rule (``tol``, ``n_iter_no_change``); its warning is
+:mod:`~sklstm.training.convergence_report`'s.
 
 The rule is skorch's :class:`~skorch.callbacks.EarlyStopping` with an absolute
 threshold, plus one gate of sklstm's:
@@ -21,9 +22,9 @@ With ``early_stopping`` the validation loss must leave the chance level as well:
 whose training loss left it and whose validation loss did not is stopped by the rule
 all the same (more epochs would learn the training samples, not what carries over to
 new ones), but it is not converged: it warns that it did not learn
-(:func:`check_convergence`). Nor is a fit without ``early_stopping`` (which keeps its
-last epoch's weights) whose last training loss rose back to the chance level that its
-best had left (:meth:`ConvergenceStopping.fell_back`).
+(:func:`~sklstm.training.convergence_report.check_convergence`). Nor is a fit without
+``early_stopping`` (which keeps its last epoch's weights) whose last training loss rose
+back to the chance level that its best had left (:meth:`ConvergenceStopping.fell_back`).
 
 It watches the training loss, or the validation loss with ``early_stopping=True``
 (then the best epoch's weights are restored). This differs from scikit-learn's MLP,
@@ -45,17 +46,12 @@ from __future__ import annotations
 
 import copy
 import os
-import warnings
 
 import torch
-from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import EarlyStopping
 
-from .divergence import NAME as DIVERGENCE
-
 __all__ = ["ADAPTIVE_FACTOR", "ADAPTIVE_MIN_LR", "CHANCE_SHARE", "STOPPER",
-           "ConvergenceStopping", "check_convergence", "stopped_by_rule",
-           "stopping_callback"]
+           "ConvergenceStopping", "best_value", "stopped_by_rule", "stopping_callback"]
 
 #: A fit has left the chance level once its best training loss is below this share of
 #: the chance loss (that of predicting the targets' distribution).
@@ -75,7 +71,7 @@ def _quiet(*args, **kwargs):
     """A sink that prints nothing: the estimator reports convergence itself."""
 
 
-def _best(history, key):
+def best_value(history, key):
     """The lowest ``key`` of the history's epochs (inf where none has it)."""
     return min((row[key] for row in history if key in row), default=float("inf"))
 
@@ -125,7 +121,7 @@ class ConvergenceStopping(EarlyStopping):
         bool
             Always True without a chance loss.
         """
-        return self._below_chance(_best(net.history, "train_loss"))
+        return self._below_chance(best_value(net.history, "train_loss"))
 
     def at_chance(self, net):
         """The loss the fit has not brought below the chance level, if any: the
@@ -147,7 +143,7 @@ class ConvergenceStopping(EarlyStopping):
             level (always without a chance loss).
         """
         for key in dict.fromkeys(("train_loss", self.monitor)):
-            best = _best(net.history, key)
+            best = best_value(net.history, key)
             if not self._below_chance(best):
                 return key, best
         return None
@@ -290,113 +286,3 @@ def stopped_by_rule(net):
     """
     stopper = dict(net.callbacks_).get(STOPPER)
     return stopper is not None and stopper.misses_ >= stopper.patience
-
-
-def check_convergence(name, net, max_epochs, lr):
-    """Whether the stopping rule ended ``net``'s fit having learned; warn if it did not,
-    or if ``max_epochs`` ended it.
-
-    Parameters
-    ----------
-    name : str
-        The estimator's class name, for the warning.
-    net : skorch.NeuralNet
-        The fitted net.
-    max_epochs : int
-        The epoch budget of the fit.
-    lr : float
-        The learning rate used, named in the warning.
-
-    Returns
-    -------
-    bool
-        True when the rule stopped the fit and its losses had left the chance level;
-        False when the rule was off, the fit ran all ``max_epochs`` (which, with the
-        rule on, warns), or a loss never left the chance level (which warns that the
-        fit did not learn: with ``early_stopping`` the rule may stop a fit whose
-        validation loss stayed there).
-    """
-    stopper = dict(net.callbacks_).get(STOPPER)
-    if stopper is None:
-        return False
-    stopped = stopped_by_rule(net)
-    if not stopped and len(net.history) < max_epochs:
-        return False  # interrupted: the estimator says so
-    at_chance = stopper.at_chance(net)
-    if at_chance is not None:
-        # where the untrained network started (the divergence guard noted it)
-        start_loss = getattr(dict(net.callbacks_).get(DIVERGENCE), "start_loss_", None)
-        _warn_did_not_learn(name, stopper, at_chance, len(net.history) if stopped else None,
-                            max_epochs, lr, start_loss)
-        return False
-    last = stopper.fell_back(net)
-    if last is not None:
-        ended = (f"the rule ended the fit after {len(net.history)} epochs" if stopped
-                 else f"max_epochs={max_epochs} ended the fit")
-        warnings.warn(
-            f"{name} did not learn: {ended} with the last epoch's weights, whose training "
-            f"loss {last:.4g} is back at the chance level {stopper.chance_loss:.4g} (the "
-            "loss of predicting the targets' distribution) although its best epoch's, "
-            f"{_best(net.history, 'train_loss'):.4g}, had left it. Lower weight_decay "
-            "(its penalty can pull a model that learned little back to the targets' "
-            "distribution), or set early_stopping=True, which keeps the best epoch's "
-            "weights.", ConvergenceWarning, stacklevel=3)
-        return False
-    if stopped:
-        return True
-    rate = max(group["lr"] for group in net.optimizer_.param_groups)
-    if stopper.adaptive and rate <= ADAPTIVE_MIN_LR:
-        # at the floor the count restarted with the last fall: max_epochs may have come
-        # before n_iter_no_change flat epochs there, however little the loss still moved
-        why = (f"before the rule stopped the fit: the adaptive learning rate reached its "
-               f"floor ({rate:.3g}, at or below {ADAPTIVE_MIN_LR:g}) at its plateaus, and "
-               f"{stopper.patience} epochs (n_iter_no_change) without improvement there "
-               "end the fit")
-        advice = "Raise max_epochs, or set lr_schedule='constant' to stop at the first plateau"
-    else:
-        lowered = (f" or the adaptive learning rate, lowered to {rate:.3g} at its "
-                   f"plateaus, was still above {ADAPTIVE_MIN_LR:g} (lr_schedule='constant' "
-                   "stops at the first plateau)") if stopper.adaptive and rate < lr else ""
-        why = (f"while the {stopper.monitor.replace('_', ' ')} still improved by more than "
-               f"tol={stopper.threshold:g} within {stopper.patience} epochs "
-               f"(n_iter_no_change){lowered}")
-        advice = (f"Raise max_epochs, raise lr (now {lr:g}), or shorten long sequences with "
-                  "downsample or seq_len")
-    warnings.warn(f"{name} did not converge: max_epochs={max_epochs} was reached {why}. "
-                  f"{advice}.", ConvergenceWarning, stacklevel=3)
-    return False
-
-
-def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr,
-                        start_loss=None):
-    """The ConvergenceWarning of a fit whose loss ``at_chance`` (key, best) stayed at
-    the chance level; ``stopped_after``: the epochs after which the rule stopped it
-    (None: ``max_epochs`` ended it); ``start_loss``: the loss of outputs of zero on
-    real-valued targets, where the untrained network starts (None for classes)."""
-    key, best = at_chance
-    above = best > stopper.chance_loss
-    chance = (f"{'above' if above else 'still at'} the chance level "
-              f"{stopper.chance_loss:.4g} (the loss of predicting the targets' distribution)")
-    if key == "train_loss":
-        advice = ("Raise max_epochs (the loss may still leave its starting plateau), raise "
-                  f"lr (now {lr:g}), scale X (sklstm.preprocessing.SequenceScaler), or "
-                  "shorten long sequences with downsample or seq_len")
-        if above and start_loss is not None and start_loss > 2 * stopper.chance_loss:
-            # the targets' mean squared is above their variance: the fit spends its
-            # steps moving its outputs to their level, not learning what varies
-            advice = (f"The targets lie far from zero for their spread (outputs of zero, "
-                      f"where the untrained network starts, lose {start_loss:.4g}): "
-                      "standardize y (LSTMRegressor's scale_target=True, the default). "
-                      f"Else: {advice[0].lower()}{advice[1:]}")
-        what = f"after max_epochs={max_epochs} its best training loss {best:.4g} is {chance}"
-    else:
-        ended = (f"when early_stopping ended the fit after {stopped_after} epochs"
-                 if stopped_after is not None else f"after max_epochs={max_epochs}")
-        what = (f"its best validation loss {best:.4g} is {chance} {ended}, although the "
-                "training loss left it: what it learned of the training samples does not "
-                "carry over to the held-out ones")
-        advice = ("Give it more training samples, regularize it (dropout, weight_decay), or "
-                  "scale X (sklstm.preprocessing.SequenceScaler)")
-    warnings.warn(
-        f"{name} did not learn: {what}. {advice}; if X carries no signal about y, no "
-        "setting will.", ConvergenceWarning, stacklevel=4)

@@ -21,7 +21,8 @@ from ..resources.host_malloc import step_buffers_on_heap
 from ..resources.memory_budget import MemoryBudget
 from .auto_batch import choose_batch, warm_up
 from .checkpointing import FitCheckpoint
-from .convergence import check_convergence, stopped_by_rule
+from .convergence import stopped_by_rule
+from .convergence_report import check_convergence
 from .divergence import check_targets_in_range
 from .interrupts import SNAPSHOT, CtrlCGuard, finish_interrupted
 from .randomness import FitRandomness

@@ -9,7 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skorch.history import History
 
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm.training.convergence import check_convergence
+from sklstm.training.convergence_report import check_convergence
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(60, 6, 2)).astype(np.float32)

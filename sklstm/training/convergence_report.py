@@ -1,0 +1,124 @@
+"""What a finished fit says about its convergence: ``converged_`` (whether the stopping
+rule of :mod:`~sklstm.training.convergence` ended it having learned) and the
+``ConvergenceWarning`` that names what to change where it did not."""
+
+from __future__ import annotations
+
+import warnings
+
+from sklearn.exceptions import ConvergenceWarning
+
+from .convergence import ADAPTIVE_MIN_LR, STOPPER, best_value, stopped_by_rule
+from .divergence import NAME as DIVERGENCE
+
+__all__ = ["check_convergence"]
+
+
+def check_convergence(name, net, max_epochs, lr):
+    """Whether the stopping rule ended ``net``'s fit having learned; warn if it did not,
+    or if ``max_epochs`` ended it.
+
+    Parameters
+    ----------
+    name : str
+        The estimator's class name, for the warning.
+    net : skorch.NeuralNet
+        The fitted net.
+    max_epochs : int
+        The epoch budget of the fit.
+    lr : float
+        The learning rate used, named in the warning.
+
+    Returns
+    -------
+    bool
+        True when the rule stopped the fit and its losses had left the chance level;
+        False when the rule was off, the fit ran all ``max_epochs`` (which, with the
+        rule on, warns), or a loss never left the chance level (which warns that the
+        fit did not learn: with ``early_stopping`` the rule may stop a fit whose
+        validation loss stayed there).
+    """
+    stopper = dict(net.callbacks_).get(STOPPER)
+    if stopper is None:
+        return False
+    stopped = stopped_by_rule(net)
+    if not stopped and len(net.history) < max_epochs:
+        return False  # interrupted: the estimator says so
+    at_chance = stopper.at_chance(net)
+    if at_chance is not None:
+        # where the untrained network started (the divergence guard noted it)
+        start_loss = getattr(dict(net.callbacks_).get(DIVERGENCE), "start_loss_", None)
+        _warn_did_not_learn(name, stopper, at_chance, len(net.history) if stopped else None,
+                            max_epochs, lr, start_loss)
+        return False
+    last = stopper.fell_back(net)
+    if last is not None:
+        ended = (f"the rule ended the fit after {len(net.history)} epochs" if stopped
+                 else f"max_epochs={max_epochs} ended the fit")
+        warnings.warn(
+            f"{name} did not learn: {ended} with the last epoch's weights, whose training "
+            f"loss {last:.4g} is back at the chance level {stopper.chance_loss:.4g} (the "
+            "loss of predicting the targets' distribution) although its best epoch's, "
+            f"{best_value(net.history, 'train_loss'):.4g}, had left it. Lower weight_decay "
+            "(its penalty can pull a model that learned little back to the targets' "
+            "distribution), or set early_stopping=True, which keeps the best epoch's "
+            "weights.", ConvergenceWarning, stacklevel=3)
+        return False
+    if stopped:
+        return True
+    rate = max(group["lr"] for group in net.optimizer_.param_groups)
+    if stopper.adaptive and rate <= ADAPTIVE_MIN_LR:
+        # at the floor the count restarted with the last fall: max_epochs may have come
+        # before n_iter_no_change flat epochs there, however little the loss still moved
+        why = (f"before the rule stopped the fit: the adaptive learning rate reached its "
+               f"floor ({rate:.3g}, at or below {ADAPTIVE_MIN_LR:g}) at its plateaus, and "
+               f"{stopper.patience} epochs (n_iter_no_change) without improvement there "
+               "end the fit")
+        advice = "Raise max_epochs, or set lr_schedule='constant' to stop at the first plateau"
+    else:
+        lowered = (f" or the adaptive learning rate, lowered to {rate:.3g} at its "
+                   f"plateaus, was still above {ADAPTIVE_MIN_LR:g} (lr_schedule='constant' "
+                   "stops at the first plateau)") if stopper.adaptive and rate < lr else ""
+        why = (f"while the {stopper.monitor.replace('_', ' ')} still improved by more than "
+               f"tol={stopper.threshold:g} within {stopper.patience} epochs "
+               f"(n_iter_no_change){lowered}")
+        advice = (f"Raise max_epochs, raise lr (now {lr:g}), or shorten long sequences with "
+                  "downsample or seq_len")
+    warnings.warn(f"{name} did not converge: max_epochs={max_epochs} was reached {why}. "
+                  f"{advice}.", ConvergenceWarning, stacklevel=3)
+    return False
+
+
+def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr,
+                        start_loss=None):
+    """The ConvergenceWarning of a fit whose loss ``at_chance`` (key, best) stayed at
+    the chance level; ``stopped_after``: the epochs after which the rule stopped it
+    (None: ``max_epochs`` ended it); ``start_loss``: the loss of outputs of zero on
+    real-valued targets, where the untrained network starts (None for classes)."""
+    key, best = at_chance
+    above = best > stopper.chance_loss
+    chance = (f"{'above' if above else 'still at'} the chance level "
+              f"{stopper.chance_loss:.4g} (the loss of predicting the targets' distribution)")
+    if key == "train_loss":
+        advice = ("Raise max_epochs (the loss may still leave its starting plateau), raise "
+                  f"lr (now {lr:g}), scale X (sklstm.preprocessing.SequenceScaler), or "
+                  "shorten long sequences with downsample or seq_len")
+        if above and start_loss is not None and start_loss > 2 * stopper.chance_loss:
+            # the targets' mean squared is above their variance: the fit spends its
+            # steps moving its outputs to their level, not learning what varies
+            advice = (f"The targets lie far from zero for their spread (outputs of zero, "
+                      f"where the untrained network starts, lose {start_loss:.4g}): "
+                      "standardize y (LSTMRegressor's scale_target=True, the default). "
+                      f"Else: {advice[0].lower()}{advice[1:]}")
+        what = f"after max_epochs={max_epochs} its best training loss {best:.4g} is {chance}"
+    else:
+        ended = (f"when early_stopping ended the fit after {stopped_after} epochs"
+                 if stopped_after is not None else f"after max_epochs={max_epochs}")
+        what = (f"its best validation loss {best:.4g} is {chance} {ended}, although the "
+                "training loss left it: what it learned of the training samples does not "
+                "carry over to the held-out ones")
+        advice = ("Give it more training samples, regularize it (dropout, weight_decay), or "
+                  "scale X (sklstm.preprocessing.SequenceScaler)")
+    warnings.warn(
+        f"{name} did not learn: {what}. {advice}; if X carries no signal about y, no "
+        "setting will.", ConvergenceWarning, stacklevel=4)

@@ -27,7 +27,9 @@ def from_long_format(
     df : pandas.DataFrame
         One row per (id, time) pair.
     id_col, time_col : str
-        Columns identifying the sequence and ordering its timesteps.
+        Columns identifying the sequence and ordering its timesteps. The time column
+        holds numbers or times (or categories, in their order), not text, which would
+        sort as text ("10" before "2").
     feature_cols : list of str, default=None
         Feature columns; None uses every column except ``id_col``, ``time_col`` and
         ``target_col``.
@@ -39,7 +41,9 @@ def from_long_format(
         of the per-id Series. ``"last"`` suits both per-id labels repeated on every row and
         "value at the end of the sequence" targets.
     dtype : numpy dtype, default=np.float64
-        dtype of the feature arrays.
+        dtype of the feature arrays, a float, integer or bool one. Values it cannot
+        hold (beyond float16's range, fractions or values beyond int8's...) are
+        refused with a ValueError naming their columns, not rounded or wrapped.
 
     Returns
     -------
@@ -66,6 +70,7 @@ def from_long_format(
     if feature_cols is None:
         feature_cols = [c for c in df.columns if c not in (id_col, time_col, target_col)]
     feature_cols = list(feature_cols)
+    dtype = _feature_dtype(dtype)
     _check_long_columns(df, keys, feature_cols, target_col)
     _check_long_values(df, keys, feature_cols, target_col)
     # A stable sort makes each id one contiguous block of rows ordered by time.
@@ -73,7 +78,7 @@ def from_long_format(
     id_values = data[id_col].to_numpy()
     new_id = np.r_[True, id_values[1:] != id_values[:-1]]
     starts = np.flatnonzero(new_id)
-    X = np.split(data[feature_cols].to_numpy(dtype=dtype), starts[1:])
+    X = np.split(_feature_values(data[feature_cols], dtype), starts[1:])
     y = None
     if target_col is not None:
         # grouped by block number, not by id: aligned with X whatever the ids' dtype (a
@@ -83,6 +88,36 @@ def from_long_format(
     return X, y, id_values[starts]
 
 
+def _feature_dtype(dtype):
+    """``dtype`` as a numpy dtype of numbers, refused in words otherwise."""
+    try:
+        numpy_dtype = np.dtype(dtype)
+    except TypeError:  # numpy's "data type 'x' not understood" names no parameter
+        numpy_dtype = None
+    if numpy_dtype is None or numpy_dtype.kind not in "biuf":
+        raise TypeError(f"dtype={dtype!r} is not a dtype of numbers; pass a float, integer "
+                        "or bool dtype such as np.float32 or np.float64.")
+    return numpy_dtype
+
+
+def _feature_values(features, dtype):
+    """The ``features`` table as a ``dtype`` array, refused where ``dtype`` cannot hold
+    its values: the cast rounds floats to the nearest (as it should) but turns values
+    beyond a float range into infinity and wraps or truncates integers, silently."""
+    with np.errstate(over="ignore", invalid="ignore"):  # (the lost values are named below)
+        values = features.to_numpy(dtype=dtype)
+    if dtype.kind == "f":
+        kept = np.isfinite(values).all(axis=0)  # the input was checked finite
+    else:
+        kept = (values == features.to_numpy(dtype=np.float64)).all(axis=0)
+    if not kept.all():
+        lost = [c for c, ok in zip(features.columns, kept, strict=True) if not ok]
+        what = "beyond its range" if dtype.kind == "f" else "fractions or beyond its range"
+        raise ValueError(f"feature columns {lost} hold values that dtype={dtype} cannot hold "
+                         f"({what}); pass a wider dtype (e.g. np.float64).")
+    return values
+
+
 def _check_long_columns(df, keys, feature_cols, target_col):
     """Refuse column choices that :func:`from_long_format` cannot read unambiguously."""
     if keys[0] == keys[1]:
@@ -90,7 +125,12 @@ def _check_long_columns(df, keys, feature_cols, target_col):
     wanted = [*keys, *feature_cols, *([] if target_col is None else [target_col])]
     missing = [c for c in wanted if c not in df.columns]
     if missing:
-        raise ValueError(f"Columns {missing} not found in df; it has {list(df.columns)}.")
+        in_index = [c for c in missing if c in df.index.names]
+        raise ValueError(
+            f"Columns {missing} not found in df; it has {list(df.columns)}."
+            # the usual pandas form of a long table: (id, time) as a MultiIndex
+            + (f" {in_index} are levels of its index: pass df.reset_index()."
+               if in_index else ""))
     repeated = sorted({c for c in wanted if list(df.columns).count(c) > 1}, key=str)
     if repeated:
         raise ValueError(
@@ -116,6 +156,7 @@ def _check_long_values(df, keys, feature_cols, target_col):
             raise ValueError(
                 f"{name} columns {with_nan} contain missing values; fill or drop them."
             )
+    _check_time_values(df[keys[1]], keys[1])
     infinite = [c for c in feature_cols if not np.isfinite(df[c].to_numpy(dtype=float)).all()]
     if infinite:
         raise ValueError(f"feature columns {infinite} contain infinite values; fill or drop them.")
@@ -125,6 +166,24 @@ def _check_long_values(df, keys, feature_cols, target_col):
         raise ValueError(
             f"df has several rows for the same ({keys[0]}, {keys[1]}) pair, e.g. {examples}; "
             "aggregate them first."
+        )
+
+
+def _check_time_values(times, name):
+    """Refuse a time column of text (or of text and numbers): the rows would be sorted
+    as text, "10" before "2" and "10/01/2024" before "9/01/2024", each sequence's
+    timesteps put out of order silently."""
+    import pandas as pd  # (a DataFrame was given: pandas is installed)
+
+    if pd.api.types.infer_dtype(times, skipna=True) not in ("string", "bytes", "mixed",
+                                                             "mixed-integer"):
+        return
+    text = next((v for v in times if isinstance(v, (str, bytes))), None)
+    if text is not None:  # ("mixed" is also, e.g., dates beside Timestamps)
+        raise ValueError(
+            f"time column {name!r} holds text (e.g. {text!r}), which sorts "
+            "as text: '10' before '2'. Convert it to times or numbers first, e.g. "
+            f"df[{name!r}] = pd.to_datetime(df[{name!r}]) or .astype(int)."
         )
 
 

@@ -39,12 +39,22 @@ def _parse_series(series, name):
         if non_numeric:
             raise ValueError(f"{name} has non-numeric columns {non_numeric}; drop or encode them.")
     values = np.asarray(series)
+    # (a DataFrame's columns are numbers, as checked above; a Series has one dtype)
+    numeric = columns is not None or (is_pandas and series.dtype.kind in "biuf")
+    if values.dtype == object and numeric:
+        # pandas' own conversion gives objects for numbers of several kinds (a bool
+        # column beside float ones) and for nullable columns with pd.NA, numbers all
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     if values.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric, got dtype {values.dtype}.")
     if values.ndim == 1:
         values = values[:, None]
     if values.ndim != 2:
-        raise ValueError(f"{name} must be 1D (T,) or 2D (T, n_features), got shape {values.shape}.")
+        raise ValueError(
+            f"{name} must be 1D (T,) or 2D (T, n_features), got shape {values.shape}."
+            # (n_series, T, n_features): several series of one length, stacked
+            + (" For several series stacked in a 3D array, pass list(series)."
+               if values.ndim == 3 else ""))
     if values.shape[1] == 0:
         raise ValueError(f"{name} has no columns (shape {values.shape}); pass at least one.")
     values = values.astype(np.float32 if values.dtype == np.float32 else np.float64)
@@ -54,7 +64,30 @@ def _parse_series(series, name):
             f"{name} contains NaN or infinite values (first at timestep {bad[0]}); "
             "fill or drop missing values before windowing."
         )
+    if is_pandas:
+        _check_time_order(series.index, name)
     return values, np.arange(len(values)) if index is None else index, columns
+
+
+def _check_time_order(index, name):
+    """Refuse timestamps out of order: windows follow the rows, so a series sorted newest
+    first (as many price downloads are) would pair every window with its past as the
+    target. Equal timestamps are kept, in row order (ticks of the same instant); labels
+    that are no times (positions, ids) say nothing of the order."""
+    kind = getattr(index, "inferred_type", "")
+    if not kind.startswith(("date", "period", "timedelta")):  # "date" and "datetime..."
+        return
+    if index.hasnans:
+        raise ValueError(f"{name} has missing timestamps (NaT) in its index; fill or drop "
+                         "those rows before windowing.")
+    if not index.is_monotonic_increasing:
+        back = int(np.flatnonzero(np.asarray(index[1:] < index[:-1]))[0]) + 1
+        raise ValueError(
+            f"{name} is not in time order: timestep {back} ({index[back]}) comes after "
+            f"{index[back - 1]}. Windows follow the rows, so sort it first "
+            "(series.sort_index()), or pass series.to_numpy() to window the rows in the "
+            "order they are."
+        )
 
 
 def _target_position(target, columns, n_features, name):
@@ -95,6 +128,18 @@ def _check_not_an_integer_name(target, columns, n_features, name):
         f"also has a column named {target} (at position {at}). Give the columns string "
         "names (df.rename(columns=str)) and pass the target's name."
     )
+
+
+def _check_same_columns(columns, name, number, expected):
+    """Refuse a DataFrame whose columns differ from those of series ``number``: windows
+    are stacked by column position, so columns in another order (or other columns) would
+    put one feature under another's, silently."""
+    if columns == expected:
+        return
+    reorder = (f" in the same order: reorder them, df[{expected!r}]"
+               if sorted(map(str, columns)) == sorted(map(str, expected)) else "")
+    raise ValueError(f"{name} has columns {columns} but series {number} has {expected}; "
+                     f"all series need the same columns{reorder}.")
 
 
 def _index_kind(index):
@@ -149,9 +194,12 @@ def make_windows(
     Parameters
     ----------
     series : array-like of shape (T,) or (T, n_features), DataFrame, or list of these
-        One long series, or a list of several series with the same number of columns.
+        One long series, or a list of several series with the same columns (the same
+        names in the same order for DataFrames: windows are stacked by position).
         A list is one series only when it holds numbers: a list of lists is several
-        series, so pass one multi-column series as an ndarray or a DataFrame.
+        series, so pass one multi-column series as an ndarray or a DataFrame. Windows
+        follow the rows: a pandas index of times (datetimes, periods, timedeltas) must
+        not decrease (equal times stay in row order), else a ValueError says to sort it.
     lookback : int
         Number of timesteps in each input window.
     horizon : int, default=1
@@ -195,6 +243,7 @@ def make_windows(
     if not single and len(series) == 0:
         raise ValueError("series is an empty list; pass at least one series.")
     Xs, ys, indices, groups = [], [], [], []
+    named = None  # (number, columns) of the first series with column names
     for number, item in enumerate([series] if single else series):
         name = "series" if single else f"series {number}"
         values, index, columns = _parse_series(item, name)
@@ -203,6 +252,9 @@ def make_windows(
                 f"{name} has {values.shape[1]} columns but series 0 has {Xs[0].shape[2]}; "
                 "all series need the same columns."
             )
+        if columns is not None:
+            named = named or (number, columns)
+            _check_same_columns(columns, name, *named)
         if len(values) < lookback + horizon:
             raise ValueError(
                 f"{name} has {len(values)} timesteps, fewer than lookback + horizon = "

@@ -51,6 +51,66 @@ def test_dataframe_target_by_name_and_time_index(series):
     assert X.dtype == np.float64
 
 
+@pytest.mark.parametrize("times", [
+    pd.date_range("2024-01-01", periods=20, freq="D"),
+    pd.date_range("2024-01-01", periods=20, freq="h", tz="UTC"),
+    pd.period_range("2024-01", periods=20, freq="M"),
+    pd.timedelta_range(0, periods=20, freq="s"),
+])
+def test_series_newest_first_is_refused(series, times):
+    # a download sorted newest first was windowed in row order, silently: every window's
+    # target was its own past
+    df = pd.DataFrame(series, index=times)[::-1]
+    with pytest.raises(ValueError, match=r"series is not in time order: timestep 1 .*"
+                                         r"sort it first \(series.sort_index\(\)\)"):
+        make_windows(df, lookback=3)
+    with pytest.raises(ValueError, match="series 1 is not in time order"):
+        make_windows([df.sort_index(), df[0]], lookback=3)
+    X, _ = make_windows(df.sort_index(), lookback=3)
+    assert_array_equal(X[0], series[:3])
+
+
+def test_time_index_with_equal_or_missing_times(series):
+    ticks = pd.DatetimeIndex(["2024-01-01"] * 10 + ["2024-01-02"] * 10)
+    _, y = make_windows(pd.DataFrame(series, index=ticks), lookback=3)
+    assert_array_equal(y, series[3:, 0])  # equal times: row order, as given
+    with pytest.raises(ValueError, match=r"series has missing timestamps \(NaT\)"):
+        make_windows(pd.DataFrame(series, index=ticks.insert(3, pd.NaT)[:20]), lookback=3)
+    # labels that are no times say nothing of the order
+    _, y = make_windows(pd.DataFrame(series, index=np.arange(20)[::-1]), lookback=3)
+    assert_array_equal(y, series[3:, 0])
+
+
+def test_dataframe_of_numbers_of_several_kinds(series):
+    # pandas gives an object array for a bool column beside float ones, and for a
+    # nullable column with pd.NA: "series must be numeric, got dtype object"
+    df = pd.DataFrame({"load": series[:, 0], "holiday": np.arange(20) % 7 == 0})
+    X, y = make_windows(df, lookback=3)
+    assert X.dtype == np.float64
+    assert_array_equal(X[:, :, 1], (np.arange(20) % 7 == 0)[np.arange(17)[:, None]
+                                                           + np.arange(3)])
+    assert_array_equal(y, series[3:, 0])
+    df["count"] = pd.array([1] * 5 + [None] + [1] * 14, dtype="Int64")
+    with pytest.raises(ValueError, match=r"contains NaN or infinite values \(first at "
+                                         r"timestep 5\)"):
+        make_windows(df, lookback=3)
+
+
+def test_series_need_the_same_columns_in_the_same_order(series):
+    # windows are stacked by position: a DataFrame with its columns in another order put
+    # temp under load in its windows, silently (only the number of columns was checked)
+    df = pd.DataFrame(series, columns=["load", "temp", "wind"])
+    with pytest.raises(ValueError, match=r"series 1 has columns \['temp', 'load', 'wind'\] "
+                                         r"but series 0 has \['load', 'temp', 'wind'\]; all "
+                                         r"series need the same columns in the same order"):
+        make_windows([df, df[["temp", "load", "wind"]]], lookback=3, target="load")
+    with pytest.raises(ValueError, match=r"series 2 has columns .* but series 1 has .*; "
+                                         r"all series need the same columns\.$"):
+        make_windows([series, df, df.rename(columns={"wind": "rain"})], lookback=3)
+    X, _ = make_windows([series, df, df], lookback=3)  # arrays have no names to compare
+    assert len(X) == 51
+
+
 def test_windows_never_cross_series_boundaries(series):
     parts = [series[:9], series[9:], series[3:8]]
     X, y, groups = make_windows(parts, lookback=3, horizon=2, return_groups=True)
@@ -94,6 +154,8 @@ def test_make_windows_rejects_bad_arguments(series, kwargs, error, match):
         ([np.ones(10), np.r_[np.ones(7), np.nan, 1.0, 1.0]], "series 1 contains NaN.*timestep 7"),
         (pd.DataFrame({"a": np.ones(10), "b": ["x"] * 10}), r"non-numeric columns \['b'\]"),
         ([], "empty list"),
+        (np.ones((2, 10, 3)), r"got shape \(2, 10, 3\)\. For several series stacked in a 3D "
+                              r"array, pass list\(series\)\."),
     ],
 )
 def test_make_windows_names_the_bad_series(data, match):
@@ -258,6 +320,11 @@ def test_index_of_several_series_needs_one_kind(series):
         ({"x1": [1.0, np.inf, 1, 1, 1, 1]}, {}, r"feature columns \['x1'\] contain infinite"),
         (None, {"target_col": "label", "target_agg": "average"},
          "target_agg='average' is not a pandas aggregation"),
+        # sorted as text, id a's steps "2", "0", "10" came out as 0, 10, 2, silently
+        ({"t": ["1", "2", "0", "0", "10", "5"]}, {},
+         r"time column 't' holds text \(e.g. '1'\), which sorts as text: '10' before '2'. "
+         r"Convert it"),
+        ({"t": [1, 2, 0, 0, "1", 5]}, {}, r"time column 't' holds text \(e.g. '1'\)"),
     ],
 )
 def test_from_long_format_refuses_unreadable_tables(long_df, change, kwargs, match):
@@ -270,6 +337,41 @@ def test_from_long_format_refuses_unreadable_tables(long_df, change, kwargs, mat
     kwargs = {"id_col": "id", "time_col": "t", **kwargs}
     with pytest.raises(ValueError, match=match):
         from_long_format(df, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "x1", "match"),
+    [
+        # the cast turned 1e6 into inf, wrapped 1000 to -24 and cut 2.5 to 2, silently
+        (np.float16, 1e6, r"feature columns \['x1'\] hold values that dtype=float16 cannot "
+                          r"hold \(beyond its range\); pass a wider dtype"),
+        (np.int8, 1000.0, r"\['x1'\] hold values that dtype=int8 cannot hold \(fractions"),
+        (np.int64, 2.5, r"\['x1'\] hold values that dtype=int64 cannot hold"),
+    ],
+)
+def test_from_long_format_refuses_a_dtype_that_loses_values(long_df, dtype, x1, match):
+    df = long_df.assign(x1=[1.0, 2.0, 3.0, 4.0, 5.0, x1])
+    with pytest.raises(ValueError, match=match):
+        from_long_format(df, "id", "t", dtype=dtype)
+    X, _, _ = from_long_format(long_df, "id", "t", feature_cols=["x2"], dtype=np.int8)
+    assert X[0].dtype == np.int8 and X[0].ravel().tolist() == [0, 0, 1]
+
+
+@pytest.mark.parametrize("dtype", ["floot32", object, "U5"])
+def test_from_long_format_dtype_must_be_one_of_numbers(long_df, dtype):
+    # numpy's "data type 'floot32' not understood" named no parameter; object arrays
+    # came back, for the estimators to refuse later
+    with pytest.raises(TypeError, match=r"^dtype=.* is not a dtype of numbers; pass a float"):
+        from_long_format(long_df, "id", "t", dtype=dtype)
+
+
+def test_from_long_format_names_ids_and_times_in_the_index(long_df):
+    indexed = long_df.set_index(["id", "t"])
+    with pytest.raises(ValueError, match=r"\['id', 't'\] are levels of its index: pass "
+                                         r"df.reset_index\(\)"):
+        from_long_format(indexed, "id", "t")
+    X, _, ids = from_long_format(indexed.reset_index(), "id", "t")
+    assert ids.tolist() == ["a", "b", "c"] and len(X) == 3
 
 
 def test_from_long_format_passes_on_errors_of_a_target_function(long_df):

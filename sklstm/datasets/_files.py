@@ -82,6 +82,9 @@ def _target_array(values, path):
     blank = [(i, v) for i, v in enumerate(values) if not v.strip()]
     if blank:
         _refuse_row(path, blank, "a target cannot be empty; fill it in or drop the row")
+    # surrounding spaces are no part of a value (as in the header and the sequence
+    # cells): kept, "cat" and "cat " were two classes, and ", dog" gave " dog"
+    values = [v.strip() for v in values]
     numbers = [_as_number(v) for v in values]
     _refuse_mixed_kinds(path, values, numbers)
     text = [n is None and v.strip().lower() not in _MISSING_MARKERS
@@ -155,11 +158,18 @@ def _read_rows(path, encoding):
     try:
         with open(path, newline="", encoding="utf-8-sig" if codec == "utf-8" else codec) as f:
             return list(csv.reader(f))
-    except UnicodeDecodeError as exc:
+    except LookupError:  # a codec of bytes to bytes (base64, zlib): open's bare error
+        raise ValueError(f"{encoding!r} is no text encoding; use e.g. 'utf-8' or "
+                         "'latin-1'") from None
+    except UnicodeError as exc:
+        # a decoding error names its byte; others (UTF-16 without its byte-order mark:
+        # "UTF-16 stream does not start with BOM", bare before) say what they found
+        where = (f"byte {exc.object[exc.start]:#04x} at position {exc.start}"
+                 if isinstance(exc, UnicodeDecodeError) else str(exc))
         raise ValueError(
-            f"{path}: the CSV is not valid {encoding} (byte {exc.object[exc.start]:#04x} at "
-            f"position {exc.start}); pass the file's encoding, e.g. --encoding latin-1 on the "
-            "command line or load_dataset(path, encoding='latin-1')"
+            f"{path}: the CSV is not valid {encoding} ({where}); pass the file's encoding, "
+            "e.g. --encoding latin-1 on the command line or load_dataset(path, "
+            "encoding='latin-1')"
         ) from None
     except csv.Error as exc:
         raise ValueError(f"{path}: not a readable CSV file ({exc})") from None
@@ -223,7 +233,7 @@ def load_dataset(path, target="y", encoding="utf-8"):
 
     Parameters
     ----------
-    path : str or os.PathLike
+    path : str, bytes or os.PathLike
         The file to read; its extension, ``.npz`` or ``.csv`` (any case),
         selects the format.
     target : str, default="y"
@@ -245,7 +255,8 @@ def load_dataset(path, target="y", encoding="utf-8"):
           ``3.0``, ``9007199254740993``), read exactly, not through float64;
         * float64 when all are numbers and one has a fraction (``0.25``), or
           when whole numbers beyond int64 are each held exactly (``1e20``);
-        * the values as written (strings) when none is a number (class names),
+        * the values as written (strings, surrounding spaces dropped) when none is
+          a number (class names),
           when an integer has a leading zero (``00501``: a code, not a number;
           other values of the column may then be text too), or when whole numbers
           beyond int64 are not held exactly by float64 (ids such as
@@ -276,8 +287,12 @@ def load_dataset(path, target="y", encoding="utf-8"):
     >>> X.shape, y.tolist()
     ((2, 3), ['a', 'b'])
     """
-    path = os.fspath(path)
+    path = os.fsdecode(path)  # (a bytes path's extension, b".csv", matched no format)
     ext = os.path.splitext(path)[1].lower()
+    if os.path.isdir(path):  # it said "does not exist"
+        raise ValueError(f"{path!r} is a directory, not a dataset file; pass an .npz or "
+                         ".csv file (a SequenceStore directory opens with "
+                         "sklstm.data.SequenceStore.open(path))")
     if not os.path.isfile(path):
         raise ValueError(f"dataset file {path!r} does not exist")
     elif ext == ".npz":

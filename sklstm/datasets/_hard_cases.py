@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 
 from .._compat.sklearn import StrOptions
 from .._param_validation import integers, reals, validate_plain_params
+from ._synthetic import _check_n_classes
 
 __all__ = ["make_drift_regression", "make_motion_recordings", "make_shape_in_series"]
 
@@ -55,7 +56,7 @@ def make_shape_in_series(n_samples=200, n_timesteps=300, n_classes=3, shape_leng
     Parameters
     ----------
     n_samples : int, default=200
-        Number of series.
+        Number of series, at least ``n_classes``.
     n_timesteps : int, default=300
         Length of every series (at least 24).
     n_classes : int, default=3
@@ -88,6 +89,7 @@ def make_shape_in_series(n_samples=200, n_timesteps=300, n_classes=3, shape_leng
         raise ValueError(
             f"shape_length={length} is longer than the series (n_timesteps={n_timesteps})."
         )
+    _check_n_classes(n_samples, n_classes)
     rng = _rng(random_state)
     y = rng.permutation(np.arange(n_samples) % n_classes)
     walk = np.cumsum(rng.normal(0.0, 0.05, size=(n_samples, n_timesteps)), axis=1)
@@ -137,7 +139,7 @@ def make_motion_recordings(n_samples=48, n_timesteps=120, n_channels=6, n_classe
     Parameters
     ----------
     n_samples : int, default=48
-        Number of recordings.
+        Number of recordings, at least ``n_classes``.
     n_timesteps : int, default=120
         Length of every recording (the longest with ``variable_length``).
     n_channels : int, default=6
@@ -166,6 +168,7 @@ def make_motion_recordings(n_samples=48, n_timesteps=120, n_channels=6, n_classe
     >>> len(X), X[0].shape[1], sorted(set(y.tolist()))
     (8, 6, [0, 1, 2, 3])
     """
+    _check_n_classes(n_samples, n_classes)
     rng = _rng(random_state)
     y = rng.permutation(np.arange(n_samples) % n_classes)
     if variable_length:

@@ -12,6 +12,7 @@ import numpy as np
 from .._compat.sklearn import StrOptions
 from .._param_validation import integers, reals, validate_plain_params
 from ._hard_cases import _rng
+from ._synthetic import _check_n_classes
 
 __all__ = ["make_subtle_shape", "make_trending_series"]
 
@@ -53,7 +54,7 @@ def make_subtle_shape(n_samples=200, n_timesteps=300, difference="width", height
     Parameters
     ----------
     n_samples : int, default=200
-        How many series to draw.
+        How many series to draw, at least 2 (one per class).
     n_timesteps : int, default=300
         Steps in every series, at least 24.
     difference : {"width", "sign"}, default="width"
@@ -91,6 +92,7 @@ def make_subtle_shape(n_samples=200, n_timesteps=300, difference="width", height
             f"width={narrow} is more than half the series (n_timesteps={n_timesteps}); "
             "class 1's bump is twice as wide."
         )
+    _check_n_classes(n_samples, 2)
     rng = _rng(random_state)
     y = rng.permutation(np.arange(n_samples) % 2)
     t = np.arange(n_timesteps) / n_timesteps

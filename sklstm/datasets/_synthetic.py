@@ -14,6 +14,14 @@ _NOISE = [reals(0)]
 _RANDOM_STATE = ["random_state"]
 
 
+def _check_n_classes(n_samples, n_classes):
+    """Refuse fewer samples than classes: the balanced labels would leave some classes
+    out of ``y`` silently, and a classifier fitted on it would not know them."""
+    if n_samples < n_classes:
+        raise ValueError(f"n_samples={n_samples} cannot hold n_classes={n_classes} classes; "
+                         f"ask for at least {n_classes} samples.")
+
+
 def _lengths(rng, n_samples, n_timesteps, variable_length, length_range, min_length):
     """Per-sample lengths: all ``n_timesteps`` or uniform in ``length_range`` (inclusive),
     which lies within ``[min_length, n_timesteps]`` (no upper bound for ``None``)."""
@@ -73,7 +81,7 @@ def make_sequence_classification(
     Parameters
     ----------
     n_samples : int, default=1000
-        Number of sequences.
+        Number of sequences, at least ``n_classes``.
     n_timesteps : int, default=50
         Length of each sequence (the maximum length with ``variable_length=True``).
     n_features : int, default=3
@@ -106,9 +114,7 @@ def make_sequence_classification(
     >>> X.shape, X.dtype, y.tolist()
     ((6, 20, 3), dtype('float32'), [0, 1, 0, 0, 1, 1])
     """
-    if n_samples < n_classes:  # else some classes would be silently missing from y
-        raise ValueError(f"n_samples={n_samples} cannot hold n_classes={n_classes} classes; "
-                         f"ask for at least {n_classes} samples.")
+    _check_n_classes(n_samples, n_classes)
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
     y = rng.permutation(np.arange(n_samples) % n_classes)
     lengths = _lengths(rng, n_samples, n_timesteps, variable_length, length_range, 2)

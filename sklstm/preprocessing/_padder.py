@@ -21,8 +21,16 @@ def _fill_dtype(sequences, value):
     numpy's OverflowError or become infinity."""
     # unique dtypes only: numpy < 2 takes at most 32 arguments in result_type
     dtype = np.result_type(*{seq.dtype for seq in sequences}, value)
-    info = np.iinfo(dtype) if dtype.kind in "iu" else np.finfo(dtype) if dtype.kind == "f" else None
-    if info is not None and not np.isnan(value) and not info.min <= value <= info.max:
+    if dtype.kind not in "iuf":
+        return dtype
+    info = np.iinfo(dtype) if dtype.kind in "iu" else np.finfo(dtype)
+    # compared as Python numbers (iinfo's bounds are ints): against a float16 or float32
+    # bound, ``value`` would be cast to that dtype first (an overflow warning). NaN is
+    # told by ``value == value``: np.isnan refuses an int beyond int64 (an integral value
+    # such as 1e20 is an int for integer token ids)
+    low, high = (info.min, info.max) if dtype.kind in "iu" else (float(info.min),
+                                                                  float(info.max))
+    if value == value and not low <= value <= high:
         raise ValueError(
             f"value={value} does not fit the {dtype} data, whose range is "
             f"[{info.min}, {info.max}]; pass a value in that range, or cast X to a wider "

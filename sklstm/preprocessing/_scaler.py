@@ -15,16 +15,26 @@ from ..data.streaming import check_finite
 from ..data.validation import validate_sequences
 from ._table_output import fitted_on_a_table, table_output
 
+try:
+    from numpy.lib.array_utils import byte_bounds
+except ImportError:  # numpy < 2
+    from numpy import byte_bounds
+
 __all__ = ["SequenceScaler"]
 
 
 def _handle_zeros_in_scale(scale, constant=None):
-    """Replace (near-)zero scales, and those of the ``constant`` features, by 1 so
-    constant features are left unscaled."""
+    """Replace the scales of the ``constant`` features by 1, so they are left unscaled.
+
+    ``constant`` is a mask (``method="standard"``: :func:`_constant_features`); None
+    takes the (near-)zero scales as scikit-learn does for a range (``"minmax"``). With a
+    mask, a small scale alone does not mark a feature constant: values of 1e-16 that vary
+    are standardized, as ``StandardScaler`` does, not left on their tiny scale.
+    """
     scale = scale.copy()
-    scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
-    if constant is not None:
-        scale[constant] = 1.0
+    if constant is None:
+        constant = scale < 10 * np.finfo(scale.dtype).eps
+    scale[constant] = 1.0
     return scale
 
 
@@ -72,16 +82,48 @@ def _check_finite_input(data, form, data_min, data_max):
     )
 
 
-def _affine(values, offset, factor, inverse):
-    """``values * factor + offset`` (or its inverse), in place. Module-level, so a
-    store mapped with it pickles (to a parallel search's workers)."""
+def _affine(values, shift, factor, low, inverse):
+    """``(values - shift) * factor + low`` (or its inverse), in place. Module-level, so
+    a store mapped with it pickles (to a parallel search's workers).
+
+    The shift comes first: each step is stored in ``values``' dtype, and
+    ``values * factor`` of float32 values far from zero (1e6 +- 1) rounds to a step of
+    the large product (0.06 there), which the offset added after leaves in the result:
+    values scaled with a spread of a few hundredths, minmax output outside its range.
+    """
     if inverse:
-        values -= offset
+        values -= low
         values /= factor
+        values += shift
     else:
+        values -= shift
         values *= factor
-        values += offset
+        values += low
     return values
+
+
+def _scalable_in_place(sequences):
+    """The ragged ``sequences``, each copied where scaling it in place would fail or
+    scale some values twice.
+
+    That is a read-only sequence (a DataFrame's under pandas' copy-on-write, a memory
+    map), whose in-place scaling was numpy's bare "output array is read-only"; and one
+    whose memory overlaps another's: the same array twice in the list (a sample drawn
+    twice) or overlapping windows cut as views of one series, whose shared values were
+    scaled once per sequence holding them, silently. Byte ranges that overlap are taken
+    to share memory (strided views may interleave without sharing a value; they are
+    copied too, which costs only the copy).
+    """
+    sequences = list(sequences)
+    bounds = [byte_bounds(seq) for seq in sequences]
+    end = None  # the furthest byte of the sequences kept so far, in order of their start
+    for i in sorted(range(len(sequences)), key=lambda i: bounds[i][0]):
+        low, high = bounds[i]
+        if not sequences[i].flags.writeable or (end is not None and low < end):
+            sequences[i] = sequences[i].copy()
+        else:
+            end = high if end is None else max(end, high)
+    return sequences
 
 
 def _streamed_statistics(store, n_features):
@@ -141,7 +183,9 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
     feature_range : tuple (min, max), default=(0, 1)
         Target range of ``method="minmax"``; a list or a 1D array of two numbers too.
     copy : bool, default=True
-        If False, scale float input in place where possible.
+        If False, scale float input in place where possible: read-only input, and
+        sequences of a list that share memory with another (the same array twice,
+        overlapping views of one series), are scaled in a copy.
 
     Attributes
     ----------
@@ -150,7 +194,10 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
     data_min_, data_max_ : ndarray of shape (n_sequence_features,)
         Per-feature minimum and maximum (``method="minmax"``).
     scale_ : ndarray of shape (n_sequence_features,)
-        Per-feature scaling factor; 1 for constant features.
+        Per-feature scale: the standard deviation values are divided by
+        (``method="standard"``; 1 for constant features), or the factor they are
+        multiplied by, the width of ``feature_range`` over the data's range
+        (``"minmax"``; the width of ``feature_range`` for constant features).
     min_ : ndarray of shape (n_sequence_features,)
         Per-feature offset added after scaling (``method="minmax"``).
     n_features_in_ : int
@@ -233,6 +280,9 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
 
     def _set_statistics(self, n_timesteps, mean, var, data_min, data_max, feature_range):
         n_features = len(mean)
+        # the other method's statistics, left by an earlier fit, describe no fit of this one
+        for name in ("mean_", "var_", "data_min_", "data_max_", "min_"):
+            vars(self).pop(name, None)
         self.n_timesteps_seen_ = n_timesteps
         if self.method == "standard":
             _check_finite_statistics(n_features, mean=mean, variance=var)
@@ -248,25 +298,32 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
             self.scale_ = (high - low) / _handle_zeros_in_scale(data_range)
             self.min_ = low - self.data_min_ * self.scale_
 
-    def _offset_scale(self):
-        if self.method == "standard":
-            return -self.mean_ / self.scale_, 1.0 / self.scale_
-        return self.min_, self.scale_
+    def _affine_params(self):
+        """``shift``, ``factor`` and ``low`` of :func:`_affine` for the fitted statistics
+        (of the method fitted: ``method`` set since, without a fit, left them missing)."""
+        if hasattr(self, "mean_"):
+            return {"shift": self.mean_, "factor": 1.0 / self.scale_, "low": 0.0}
+        # min_ = low - data_min_ * scale_: low from the fitted attributes, not from
+        # feature_range, which set_params may have changed since
+        return {"shift": self.data_min_, "factor": self.scale_,
+                "low": self.min_ + self.data_min_ * self.scale_}
 
     def _apply(self, X, inverse):
         check_is_fitted(self)
-        offset, factor = self._offset_scale()
+        scale = partial(_affine, **self._affine_params(), inverse=inverse)
         data, form = validate_sequences(self, X, reset=False, copy=self.copy, stream=True)
         if form == "store":  # scaled when a batch is read
-            return data.map(partial(_affine, offset=offset, factor=factor, inverse=inverse))
+            return data.map(scale)
         if form in DENSE_FORMS and not data.flags.writeable:
             # a read-only view of the input (a DataFrame under pandas' copy-on-write, a
             # read-only memmap) cannot be scaled in place, whatever copy says
             data = data.copy()
+        elif form not in DENSE_FORMS and not self.copy:
+            # (with copy=True every sequence is a copy of its own already)
+            data = _scalable_in_place(data)
 
         # in place: the data is already a copy unless copy=False
-        return map_sequences(partial(_affine, offset=offset, factor=factor, inverse=inverse),
-                             data, form)
+        return map_sequences(scale, data, form)
 
     def transform(self, X):
         """Scale sequences with the fitted statistics.

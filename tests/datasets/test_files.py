@@ -149,3 +149,36 @@ def test_csv_with_two_columns_named_as_the_target_is_refused(tmp_path):
     path.write_text("label,t0,label\n1,0.5,0\n0,0.25,1\n")
     with pytest.raises(ValueError, match=r"data\.csv: 2 columns are named 'label'; rename"):
         load_dataset(path, target="label")
+
+
+def test_a_directory_is_no_dataset_file(tmp_path):
+    # "dataset file ... does not exist" for a directory that does
+    with pytest.raises(ValueError, match=r"is a directory, not a dataset file; pass an \.npz "
+                                         r"or \.csv file \(a SequenceStore directory"):
+        load_dataset(tmp_path)
+
+
+def test_bytes_path_is_read(tmp_path):
+    # its extension, b".csv", matched no format: "unsupported dataset format b'.csv'"
+    X, y = load_dataset(bytes(_csv(tmp_path, ["a", "b"])), target="label")
+    assert X.shape == (2, 2) and y.tolist() == ["a", "b"]
+
+
+def test_csv_class_labels_lose_surrounding_spaces(tmp_path):
+    # kept as written, "cat" and "cat " were two classes (and ", dog" the class " dog")
+    path = tmp_path / "data.csv"
+    path.write_text("t0,label\n0.1,cat\n0.2,cat \n0.3, dog\n0.4,dog\n")
+    _, y = load_dataset(path, target="label")
+    assert y.tolist() == ["cat", "cat", "dog", "dog"]
+
+
+@pytest.mark.parametrize(("encoding", "match"), [
+    ("utf-16", r"data\.csv: the CSV is not valid utf-16 \(UTF-16 stream does not start with "
+               r"BOM\); pass the file's encoding"),
+    ("base64", r"^'base64' is no text encoding; use e\.g\. 'utf-8'"),
+], ids=["utf-16-without-bom", "bytes-codec"])
+def test_csv_in_another_encoding_is_refused_in_words(tmp_path, encoding, match):
+    # bare before: UnicodeError "UTF-16 stream does not start with BOM" (only
+    # UnicodeDecodeError was put in words) and LookupError "'base64' is not a text encoding"
+    with pytest.raises(ValueError, match=match):
+        load_dataset(_csv(tmp_path, ["a", "b"]), target="label", encoding=encoding)

@@ -1,5 +1,7 @@
 """Tests for sklstm.preprocessing: container handling, statistics, errors, sklearn API."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -91,6 +93,29 @@ def test_constant_feature_gets_unit_scale(method):
     assert scaler.scale_[0] == 1.0
     expected_constant = 0.0 if method == "standard" else 7.0 - scaler.data_min_[0]
     assert_allclose(scaler.transform(X)[..., 0], expected_constant)
+
+
+def test_refit_with_another_method_keeps_only_its_statistics(ragged):
+    # mean_ and var_ of a standard fit stayed beside a later minmax fit's statistics; and
+    # method changed without a refit was AttributeError "no attribute 'data_min_'"
+    scaler = SequenceScaler().fit(ragged)
+    standardized = scaler.transform(ragged)
+    scaler.set_params(method="minmax")
+    for out, want in zip(scaler.transform(ragged), standardized, strict=True):
+        assert_allclose(out, want)  # the statistics fitted, until the next fit
+    scaler.fit(ragged)
+    assert not hasattr(scaler, "mean_") and not hasattr(scaler, "var_")
+    assert_allclose(np.concatenate(scaler.transform(ragged)).min(axis=0), 0.0)
+    scaler.set_params(method="standard").fit(ragged)
+    assert not any(hasattr(scaler, name) for name in ("data_min_", "data_max_", "min_"))
+
+
+def test_minmax_scale_of_a_constant_feature_is_the_range_width():
+    # as documented (the docstring said 1 for constant features, whatever the method)
+    X = np.stack([np.full((4, 5), 7.0), np.arange(20.0).reshape(4, 5)], axis=-1)
+    scaler = SequenceScaler(method="minmax", feature_range=(-1, 2)).fit(X)
+    assert_allclose(scaler.scale_, [3.0, 3.0 / 19.0])
+    assert_allclose(scaler.transform(X)[..., 0], -1.0)
 
 
 @pytest.mark.parametrize("method", ["standard", "minmax"])
@@ -291,6 +316,33 @@ def test_scaler_scales_read_only_input(copy):
     assert_allclose(SequenceScaler(copy=copy).fit_transform(frozen).mean(), 0.0, atol=1e-12)
 
 
+@pytest.mark.parametrize("form", ["list", "object"])
+def test_scaler_copy_false_scales_ragged_read_only_sequences(form):
+    # numpy's bare "output array is read-only" (the dense forms were copied already): a
+    # list of per-sequence DataFrames is read-only under pandas' copy-on-write
+    frozen = [np.arange(6.0).reshape(3, 2), np.arange(4.0).reshape(2, 2)]
+    for seq in frozen:
+        seq.flags.writeable = False
+    X = restore_container(frozen, form)
+    expected = SequenceScaler().fit_transform([seq.copy() for seq in frozen])
+    for out, want in zip(SequenceScaler(copy=False).fit_transform(X), expected, strict=True):
+        assert_allclose(out, want)
+    frames = [pd.DataFrame(seq) for seq in frozen]
+    assert_allclose(SequenceScaler(copy=False).fit_transform(frames)[0], expected[0])
+
+
+def test_scaler_copy_false_scales_shared_values_once():
+    # a sample drawn twice, or overlapping windows cut as views of one series, were scaled
+    # in place once per sequence holding a value: twice (or more) over, silently
+    series = np.arange(10.0).reshape(5, 2)
+    X = [series, series, series[1:4], series[3:]]
+    expected = SequenceScaler().fit_transform([seq.copy() for seq in X])
+    scaler = SequenceScaler(copy=False).fit(X)
+    for out, want in zip(scaler.transform(X), expected, strict=True):
+        assert_allclose(out, want)
+    assert np.shares_memory(scaler.transform([series])[0], series)  # alone: in place
+
+
 @pytest.mark.parametrize("Transformer", [SequenceScaler, SequencePadder])
 def test_text_input_names_x(Transformer):
     with pytest.raises(ValueError, match="X holds non-numeric values"):
@@ -343,6 +395,30 @@ def test_large_constant_feature_is_left_unscaled(value, form):
     assert_allclose(np.concatenate(list(scaler.transform(X)))[:, 0], 0.0, atol=1e-6)
 
 
+@pytest.mark.parametrize("method", ["standard", "minmax"])
+@pytest.mark.parametrize("form", ["3d", "list"])
+def test_float32_far_from_zero_is_scaled_to_float32_precision(method, form):
+    # values * factor was stored in float32 before the offset was added: 1e6 +- 1 came
+    # out standardized 0.03 off, and minmax output in [-0.007, 0.993], not [0, 1]
+    X = (1e6 + np.random.default_rng(0).normal(size=(20, 10, 1))).astype(np.float32)
+    exact = X.astype(np.float64)
+    exact = ((exact - exact.mean()) / exact.std() if method == "standard"
+             else (exact - exact.min()) / (exact.max() - exact.min()))
+    scaler = SequenceScaler(method=method).fit(X)
+    Xt = scaler.transform(list(X) if form == "list" else X)
+    assert_allclose(np.stack(Xt), exact, atol=1e-6)
+    assert_allclose(np.stack(scaler.inverse_transform(Xt)), X, rtol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_feature_on_a_tiny_scale_is_standardized(dtype):
+    # a standard deviation under 10 * eps (2.2e-15) was taken for a constant feature's:
+    # values of 1e-16 that vary were left on their scale, where StandardScaler scales them
+    X = np.array([1e-16, 3e-16, 2e-16, 4e-16], dtype=dtype).reshape(1, 4, 1)
+    Xt = SequenceScaler().fit_transform(X)
+    assert_allclose(Xt.ravel(), [-1.3416408, 0.4472136, -0.4472136, 1.3416408], rtol=1e-5)
+
+
 @pytest.mark.parametrize(
     ("method", "X", "match"),
     [
@@ -379,13 +455,18 @@ def test_input_unchecked_under_assume_finite_is_named_rightly(method, value, ndi
         (np.uint8, -1, r"value=-1 does not fit the uint8 data, whose range is \[0, 255\]"),
         (np.int8, 1000.0, r"value=1000 does not fit the int8 data"),
         (np.float16, 1e6, r"value=1000000.0 does not fit the float16 data"),
+        # an integral value is an int for int data: np.isnan's raw TypeError on 10**20
+        (np.int64, 1e20, r"value=100000000000000000000 does not fit the int64 data"),
     ],
 )
 def test_padder_fill_value_must_fit_the_dtype(short_long, dtype, value, match):
-    # numpy's OverflowError (integers) or silent infinities (float16) before
+    # numpy's OverflowError (integers) or silent infinities (float16) before; and no
+    # RuntimeWarning of numpy's ahead of the error (the value was cast to float16 to check)
     X = [seq.astype(dtype) for seq in short_long]
-    with pytest.raises(ValueError, match=match):
-        SequencePadder(value=value).fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=match):
+            SequencePadder(value=value).fit_transform(X)
 
 
 def test_padder_nan_fill_keeps_float16(short_long):

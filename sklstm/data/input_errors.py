@@ -64,7 +64,17 @@ def sequence_cells_error(X, cells=None):
 
 
 def wrong_form_error(form, X):
-    """The error for input of no sequence form (1D, 4D...), with a reshape for 1D."""
+    """The error for input of no sequence form (1D, 4D...), with a reshape for 1D; for
+    an object that is no array at all (None, a dict, a string, a generator: numpy makes
+    a 0D array of it), its type and what to pass."""
+    if np.ndim(X) == 0 and not isinstance(X, (np.ndarray, np.generic)):
+        hint = {"dict": " (pass list(X.values()) for its values)",
+                "generator": " (pass list(X))"}.get(type(X).__name__, "")
+        got = "None" if X is None else f"a {type(X).__name__}{hint}"
+        return ValueError(
+            "X must be an array of sequences, 2D (n_samples, n_timesteps) or 3D "
+            "(n_samples, n_timesteps, n_features), or a list of 2D sequences; got "
+            f"{got}.")
     return ValueError(
         f"X must be 2D (n_samples, n_timesteps), 3D (n_samples, n_timesteps, n_features) "
         f"or a list of 2D sequences; got {form[0]}D input with shape {np.shape(X)}."

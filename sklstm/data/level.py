@@ -30,6 +30,13 @@ __all__ = ["level_tells_the_target", "resolve_split_level"]
 MAX_CHECKED = 20_000
 
 
+def _checked_rows(n_samples):
+    """The rows of ``n_samples`` the check reads, in order; None for all of them."""
+    if n_samples <= MAX_CHECKED:
+        return None
+    return np.sort(np.random.default_rng(0).choice(n_samples, MAX_CHECKED, replace=False))
+
+
 def level_tells_the_target(levels, y, classification):
     """Whether a linear model of the levels alone predicts the targets well.
 
@@ -65,9 +72,8 @@ def level_tells_the_target(levels, y, classification):
     False
     """
     levels = np.asarray(levels, dtype=np.float64)
-    if len(levels) > MAX_CHECKED:
-        rows = np.sort(np.random.default_rng(0).choice(len(levels), MAX_CHECKED,
-                                                       replace=False))
+    rows = _checked_rows(len(levels))
+    if rows is not None:
         levels, y = levels[rows], np.asarray(y)[rows]
     if classification:
         counts = np.unique(y, return_counts=True)[1]
@@ -129,4 +135,10 @@ def resolve_split_level(split_level, seqs, y, classification, relative=None):
         return bool(split_level)
     if seqs.form == "tokens" or seqs.shortest < 2 or relative == "mean":
         return False
+    # the levels of the sample the check reads only: computed for every sequence first,
+    # they were a pass over the whole of a store (millions of sequences read from disk
+    # for the 20,000 the check keeps)
+    rows = _checked_rows(len(seqs))
+    if rows is not None:
+        seqs, y = seqs.subset(rows), np.asarray(y)[rows]
     return not level_tells_the_target(anchors_of(seqs, "mean"), y, classification)

@@ -26,9 +26,15 @@ import os
 
 import numpy as np
 
-from .steps import step_positions
+from .steps import keep_steps, step_positions
 from .store_files import empty_sequences_error, number_dtype, read_files, write_files
-from .store_origin import check_unchanged, memmap_origin, open_memmap_origin, store_stamp
+from .store_origin import (
+    check_unchanged,
+    copy_on_write,
+    memmap_origin,
+    open_memmap_origin,
+    store_stamp,
+)
 
 __all__ = ["SequenceStore"]
 
@@ -318,11 +324,13 @@ class SequenceStore:
         Parameters
         ----------
         func : callable
-            Takes and returns a float array with the features on the last axis
-            (``(n_timesteps, n_features)``, or a batch of them); it may change its
-            argument in place (it gets a copy). Pickled with the store, so a
-            module-level function or :func:`functools.partial` of one travels to
-            the worker processes of a parallel search.
+            Takes and returns a float array with the features on the last axis: one
+            whole sequence ``(n_timesteps, n_features)`` of a ragged store (before
+            ``seq_len`` cuts it), or a batch of sequences ``(n_samples, n_timesteps,
+            n_features)`` of a dense one; it may change its argument in place (it gets
+            a copy). Pickled with the store, so a module-level function or
+            :func:`functools.partial` of one travels to the worker processes of a
+            parallel search.
 
         Returns
         -------
@@ -375,13 +383,23 @@ class SequenceStore:
         Returns
         -------
         steps : ndarray
-            ``(counts.sum(),)`` or ``(counts.sum(), n_features)``, the :meth:`map`
-            functions applied (they act on each timestep alone).
+            ``(counts.sum(),)`` or ``(counts.sum(), n_features)``, of the sequences as
+            :meth:`read` gives them: the :meth:`map` functions applied to each whole
+            sequence before it is cut to ``n_steps``.
         counts : ndarray of int64
             Timesteps of each sequence in ``steps``.
         """
         if not self.ragged:
             raise TypeError("read_steps reads a ragged store; read a dense one with read().")
+        if self._maps:
+            # a map is given a sequence (map's contract): applied to the kept steps of
+            # several sequences one after the other, a function of the whole sequence (its
+            # mean, say) read the batch's steps, and a fit another model than store[i] gives
+            seqs = [keep_steps(seq, n_steps, keep) for seq in self.read(positions)]
+            counts = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+            if not seqs:
+                return np.empty((0, *self._values.shape[1:]), self.dtype), counts
+            return np.concatenate(seqs), counts
         base = self._base_positions(positions)
         starts, ends = self._offsets[base], self._offsets[base + 1]
         if n_steps is not None:
@@ -391,10 +409,7 @@ class SequenceStore:
                 ends = np.minimum(ends, starts + n_steps)
         counts = ends - starts
         # the flat index of every kept step: its sequence's start plus its position
-        steps = self._values[np.repeat(starts, counts) + step_positions(counts)]
-        if self._maps:
-            steps = self._mapped(steps, batched=False)
-        return steps, counts
+        return self._values[np.repeat(starts, counts) + step_positions(counts)], counts
 
     def _mapped(self, values, batched):
         if not self._maps:
@@ -493,7 +508,8 @@ class SequenceStore:
     # -- pickling: by reference to the file ---------------------------------------
     def __reduce__(self):
         if self._origin is None:  # an in-memory array: pickled with its data
-            return (type(self), (self._values, self._offsets),
+            values = np.array(self._values) if copy_on_write(self._values) else self._values
+            return (type(self), (values, self._offsets),
                     {"_index": self._index, "_maps": self._maps})
         return (_reopen, (self._origin,), {"_index": self._index, "_maps": self._maps})
 

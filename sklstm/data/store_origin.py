@@ -16,8 +16,8 @@ import numpy as np
 
 from .store_files import OFFSETS, VALUES
 
-__all__ = ["check_unchanged", "file_stamp", "memmap_origin", "open_memmap_origin",
-           "store_stamp"]
+__all__ = ["check_unchanged", "copy_on_write", "file_stamp", "memmap_origin",
+           "open_memmap_origin", "store_stamp"]
 
 
 def file_stamp(*filenames):
@@ -77,17 +77,50 @@ def memmap_origin(X):
     offset into the file is computed from where its data start in the mapping, as
     joblib does for the memmaps it sends to workers. A view with strides (``X[::2]``,
     ``X[:, :50]``) has no one offset and shape in the file, so it is pickled with its
-    data. ``stamp`` is the file's :func:`file_stamp`, checked when it is reopened.
+    data. So is a copy-on-write mapping (``mode="c"``, ``np.load(mmap_mode="c")``):
+    what was assigned to it lives in this process's memory only, and reopening its file
+    would read the values from before (a row fixed in memory back to its NaN).
+    ``stamp`` is the file's :func:`file_stamp`, checked when it is reopened.
     """
     if not (isinstance(X, np.memmap) and X.filename and X.flags.c_contiguous):
         return None
-    root = X  # the array made with the mapping (np.memmap sets its offset right)
-    while isinstance(root.base, np.ndarray):
-        root = root.base
-    if not (isinstance(root, np.memmap) and isinstance(root.base, mmap.mmap)):
+    root = _mapping(X)  # (np.memmap sets the offset of the array it makes right)
+    if root is None or root.mode == "c":  # (assigning changes no stamp of the file)
         return None
     offset = int(root.offset) + _address(X) - _address(root)
     return ("memmap", X.filename, X.dtype.str, X.shape, offset, file_stamp(X.filename))
+
+
+def _mapping(X):
+    """The :class:`numpy.memmap` that mapped the memory of ``X`` (itself or an array
+    it is a view of, plain ndarray views included), or None."""
+    root = X
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if isinstance(root, np.memmap) and isinstance(root.base, mmap.mmap):
+        return root
+    return None
+
+
+def copy_on_write(X):
+    """Whether ``X`` is (a view of) a copy-on-write mapping (``np.memmap(mode="c")``,
+    ``np.load(mmap_mode="c")``), whose assigned values its file does not hold.
+
+    Such an array must be pickled as a copy of its values: joblib's pickler (a
+    parallel search's) sends any array on a file mapping as the file's name, so a
+    worker would read the file's values, not the ones assigned since.
+
+    Parameters
+    ----------
+    X : ndarray
+        Any array.
+
+    Returns
+    -------
+    bool
+    """
+    root = _mapping(X)
+    return root is not None and root.mode == "c"
 
 
 def _address(array):

@@ -109,6 +109,12 @@ class StreamedRows:
         """These rows with ``anchors`` subtracted from every valid step."""
         return dataclasses.replace(self, anchors=np.asarray(anchors, dtype=np.float64))
 
+    def subset(self, positions):
+        """The rows at ``positions`` (a view of the store: nothing is read), as wide."""
+        return dataclasses.replace(
+            self, store=self.store[positions], lengths=self.lengths[positions],
+            anchors=None if self.anchors is None else self.anchors[positions])
+
     def rows(self, positions, width=None):
         """The padded rows at ``positions``, ``width`` steps wide (at most :attr:`width`).
 

@@ -205,6 +205,12 @@ def _dense(estimator, X, form, reset, check_params):
     # refuse (scikit-learn's check of data that is no array does)
     shape = X.shape if hasattr(X, "shape") else np.asarray(X).shape
     _check_not_empty(type(estimator).__name__, shape, form)
+    fields = getattr(getattr(X, "dtype", None), "names", None)
+    if fields:  # (numpy's "Cannot cast array data from dtype([...])" names no fix)
+        raise TypeError(
+            f"X has a structured dtype with the fields {', '.join(fields)}; sequences hold "
+            "plain numbers. Pass numpy.lib.recfunctions.structured_to_unstructured(X): "
+            "one feature per field.")
     if form == "2d" and (reset or estimator._fitted_form == "2d"):
         # validate_data keeps scikit-learn's bookkeeping of 2D data: n_features_in_
         # is the width, feature_names_in_ the columns of a DataFrame

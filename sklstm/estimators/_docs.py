@@ -356,6 +356,7 @@ ATTRIBUTES = """\
     peak_memory_ : int or None
         Peak memory of ``fit`` in bytes: ``torch.cuda.max_memory_allocated`` on
         CUDA; on CPU the growth of the process's peak resident set size (Linux),
+        less the pages of files read meanwhile (a memory-mapped store's data),
         None where that cannot be read. See :class:`sklstm.resources.PeakMemory`.
     device_ : torch.device
         Device trained on.

@@ -261,8 +261,7 @@ class MemoryBudget:
             return peak_allocated(self.device)
         if self._baseline is None or resource is None:
             return 0
-        return max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-                   - self._baseline)
+        return self.memory.growth(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
     def headroom(self):
         """Bytes left under the budget now, or None without one: on CUDA the budget

@@ -80,3 +80,27 @@ def test_a_store_is_checked_in_one_pass_like_the_array(tmp_path):
     assert resolve_split_level("auto", streamed, Y, True) is False
     shuffled = rng.permutation(Y)
     assert resolve_split_level("auto", streamed, shuffled, True) is True
+
+
+def test_a_store_is_read_for_the_checked_sample_only(monkeypatch, tmp_path):
+    # the levels of every sequence were computed before the sample was drawn: a pass
+    # over the whole store (millions of sequences from disk) for MAX_CHECKED of them
+    ragged = [rng.normal(size=(int(k), 2)) + 3 * label
+              for k, label in zip(rng.integers(3, 20, N), Y, strict=True)]
+    streamed = to_sequences(SequenceStore.write(tmp_path / "s", ragged), LSTMClassifier(),
+                            reset=True)
+    in_memory = to_sequences(ragged, LSTMClassifier(), reset=True)
+    monkeypatch.setattr(level_module, "MAX_CHECKED", 30)
+    read = []
+    original = SequenceStore.read_steps
+
+    def recording(store, positions, *args, **kwargs):
+        read.append(len(positions))
+        return original(store, positions, *args, **kwargs)
+
+    monkeypatch.setattr(SequenceStore, "read_steps", recording)
+    for y, expected in ((Y, False), (rng.permutation(Y), True)):
+        read.clear()
+        assert resolve_split_level("auto", streamed, y, True) is expected
+        assert sum(read) == 30
+        assert resolve_split_level("auto", in_memory, y, True) is expected

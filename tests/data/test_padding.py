@@ -78,3 +78,16 @@ def test_a_value_beyond_float32_in_flat_steps_names_its_sequence(pad_per_batch):
     X[4][2, 1] = 1e39
     with pytest.raises(ValueError, match=r"beyond float32's range .* in sequence 4,"):
         LSTMRegressor(**TINY).fit(X, np.zeros(len(X)))
+
+
+@pytest.mark.parametrize("relative", ["last", "mean"])
+def test_relative_rows_padded_per_batch_keep_a_large_level_precise(relative, monkeypatch):
+    # float64 steps were rounded to float32 before the anchor was subtracted: at a level
+    # of 1e6 every step became a multiple of 0.0625, unlike the padded array's steps
+    X = [1e6 + seq.astype(np.float64) for seq in _ragged(20, 30, tokens=False)]
+    y = rng.normal(size=len(X))
+    whole = LSTMRegressor(relative=relative, **TINY).fit(X, y)
+    monkeypatch.setattr(timesteps, "PAD_INFLATION", 0)
+    monkeypatch.setattr(timesteps, "PAD_BYTES_FLOOR", 0)
+    per_batch = LSTMRegressor(relative=relative, **TINY).fit(X, y)
+    assert_allclose(per_batch.predict(X), whole.predict(X), atol=1e-5)

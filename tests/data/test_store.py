@@ -337,6 +337,26 @@ def test_read_steps_gathers_what_slicing_each_sequence_gives(ragged, n_steps, ke
     np.testing.assert_array_equal(steps, np.concatenate(expected))
 
 
+@pytest.mark.parametrize("n_steps, keep", [(None, "last"), (2, "last"), (2, "first")])
+def test_a_map_is_given_each_whole_sequence(ragged, n_steps, keep):
+    # a fit reads a batch with read_steps: a function of the whole sequence (centring it
+    # on its mean) was given the kept steps of the batch's sequences one after the
+    # other, and the model trained on other values than store.map(func)[i]
+    seqs, store = ragged
+
+    def centred(seq):
+        return seq - seq.mean(axis=0)
+
+    steps, counts = store.map(centred).read_steps([4, 1, 2], n_steps, keep)
+    cut = slice(None) if n_steps is None else (
+        slice(-n_steps, None) if keep == "last" else slice(None, n_steps))
+    expected = [centred(seqs[i])[cut] for i in (4, 1, 2)]
+    assert counts.tolist() == [len(e) for e in expected]
+    np.testing.assert_allclose(steps, np.concatenate(expected))
+    steps, counts = store.map(centred).read_steps([])
+    assert steps.shape == (0, 2) and counts.tolist() == []
+
+
 def _write_meanwhile(monkeypatch, path, overwrite):
     """While the test's write is under way, another thread writes ``path`` (2 sequences)."""
     import threading
@@ -383,3 +403,21 @@ def test_a_store_written_meanwhile_is_not_replaced_without_overwrite(monkeypatch
     assert not other_failed
     assert len(SequenceStore.open(path)) == 2  # the other writer's store is intact
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_a_copy_on_write_mapping_travels_with_its_data(tmp_path):
+    # what was assigned to a mode="c" mapping is in this process's memory only: reopened
+    # by its file, a parallel search's worker read the values from before (a fixed NaN)
+    X = np.arange(24, dtype=np.float32).reshape(4, 3, 2)
+    X[1, 2, 0] = np.nan
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="c")
+    mapped[1] = 0.0
+    for data in (mapped, mapped[1:]):
+        back = pickle.loads(pickle.dumps(SequenceStore.from_array(data)))
+        np.testing.assert_array_equal(back.load(), data)
+    # joblib's pickler (a parallel search's) sends any array on a file mapping as the
+    # file's name: the values handed to it must be a copy, on no mapping
+    _, (values, _), _ = SequenceStore.from_array(mapped).__reduce__()
+    assert not np.shares_memory(values, mapped)
+    np.testing.assert_array_equal(values, mapped)

@@ -214,3 +214,17 @@ def test_sequences_laid_out_features_first_are_told_to_transpose(name, tiny):
                                          r"\(n_samples, n_features, n_timesteps\), pass "
                                          r"X.transpose\(0, 2, 1\)"):
         _output(est, np.stack([x[:5].T for x in X]))
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_a_structured_array_is_told_to_become_one_feature_per_field(name, tiny, tmp_path):
+    # numpy's "Cannot cast array data from dtype([('a', '<f4'), ...])" before, no fix
+    records = np.zeros((24, 6), dtype=[("a", "f4"), ("b", "f4")])
+    np.save(tmp_path / "records.npy", records)
+    for X in (records, np.load(tmp_path / "records.npy", mmap_mode="r")):
+        with pytest.raises(TypeError, match=r"structured dtype with the fields a, b.*"
+                                            r"structured_to_unstructured"):
+            ESTIMATORS[name](tiny).fit(X, Y)
+    from numpy.lib.recfunctions import structured_to_unstructured
+    assert _output(ESTIMATORS[name](tiny).fit(structured_to_unstructured(records), Y),
+                   records.view(np.float32).reshape(24, 6, 2)).shape[0] == 24

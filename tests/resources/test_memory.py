@@ -9,6 +9,7 @@ import torch
 
 from sklstm import LSTMClassifier
 from sklstm.resources import PeakMemory
+from sklstm.resources.memory_budget import MemoryBudget, MemoryBudgetExceeded
 
 from ..settings import requires_cuda
 
@@ -47,6 +48,26 @@ def test_a_measurement_entered_again_starts_afresh():
         block = torch.ones(8 * MiB // 4)
     del block
     assert 8 * MiB <= memory.peak <= 16 * MiB
+
+
+@linux_peak
+def test_pages_of_a_mapped_file_read_meanwhile_are_no_growth(tmp_path):
+    """A store's data read from disk come into the resident set as file pages, which the
+    kernel reclaims at will: counted, a fit on data larger than memory, whose pages
+    were evicted since its checking pass, grew by the data it read (122 MiB against
+    12 MiB of its own) and max_memory shrank it to one sample, then refused it."""
+    path = tmp_path / "data.npy"
+    np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(64 * MiB // 4,))[:] = 1
+    values = np.load(path, mmap_mode="r")
+    with PeakMemory(torch.device("cpu")) as memory:
+        budget = MemoryBudget(32 * MiB, memory)
+        assert values.sum(dtype=np.float64) == 64 * MiB // 4  # every page read
+        budget.check()  # 64 MiB of file pages: within a budget of 32
+        block = torch.ones(48 * MiB // 4)  # memory of the process's own
+        with pytest.raises(MemoryBudgetExceeded):
+            budget.check()
+    del block, values
+    assert 48 * MiB <= memory.peak <= 56 * MiB
 
 
 @linux_peak

@@ -153,8 +153,14 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         """Output units of the network, from the ``target`` attributes."""
 
     @abstractmethod
-    def _trivial_loss(self, y_train):
-        """The training loss of predicting the targets' distribution, for divergence."""
+    def _trivial_loss(self, y_train, weights):
+        """The training loss of predicting the targets' distribution (the chance level
+        of convergence and divergence checks), under the loss's class ``weights``."""
+
+    def _criterion(self, y_train, target, checked):
+        """``(loss class, class weights or None)`` of this fit: :attr:`_loss`,
+        unweighted. The classifier's ``class_weight`` weighs its classes."""
+        return self._loss, None
 
     # -- fitting ----------------------------------------------------------------
     def fit(self, X, y, **fit_params):
@@ -256,13 +262,15 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         checked["split_level"] = resolve_split_level(
             checked["split_level"], seqs, y_train, is_classifier(self), checked.get("relative"))
         ar_scale = None if checked["ar_window"] is None else tuple(map(float, seqs.feature_rms()))
+        criterion, class_weights = self._criterion(y_train, target, checked)
         vocab_size = None if seqs.form != "tokens" else fitted_vocab_size(
             seqs.values, checked["vocab_size"], checked["padding_idx"])  # before allocating
         plan = make_plan(
-            params, checked, name=name, device=device, criterion=self._loss,
+            params, checked, name=name, device=device, criterion=criterion,
             stratified=is_classifier(self), n_inputs=seqs.n_features,
             n_outputs=self._n_outputs(target), vocab_size=vocab_size,
-            padded=seqs.lengths is not None, trivial_loss=self._trivial_loss(y_train),
+            padded=seqs.lengths is not None, class_weights=class_weights,
+            trivial_loss=self._trivial_loss(y_train, class_weights),
             precision=resolve_precision(checked["precision"], device,
                                         checked["optimizer"], name),
             n_samples=len(y_train), defaults={**defaults, **PREVIOUS_VALUES},

@@ -15,6 +15,7 @@ from .._compat.sklearn import StrOptions
 from .._param_validation import extended_signature, plain_label
 from ..data.relative import ANCHORS, relative_sequences
 from ..persistence._registry import register_estimator
+from ..training.class_weights import ClassWeightedCrossEntropy, class_weights, weighted_chance_loss
 from . import _docs
 from ._base import BaseLSTM
 from ._data_checks import target_shape
@@ -82,6 +83,18 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
         network reads (after ``downsample`` and ``seq_len``), respecting the
         lengths of ragged input. Numeric input only (refused with
         ``embedding_dim``). None (default) feeds the sequences as they are.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn's classifiers: a
+        dict ``{label: weight}`` (classes it leaves out weigh 1), or
+        ``"balanced"``, ``n_samples / (n_classes * np.bincount(y))``, so that a
+        rare class counts as much as a common one. For imbalanced classes, where
+        an unweighted fit can settle on the majority class (score such fits with
+        ``scoring="balanced_accuracy"``). The weights are rescaled to average 1
+        over the training samples, so the loss, ``lr`` and ``tol`` keep their
+        scale, and the loss is the mean of the weighted per-sample losses, so
+        gradient accumulation stays exact. Weighted training shifts
+        ``predict_proba`` towards the classes weighted up. None (default): all
+        classes weigh 1.
 
     Attributes
     ----------
@@ -107,22 +120,24 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
     """
 
     _parameter_constraints: dict = {
-        **BaseLSTM._parameter_constraints, "relative": [StrOptions(set(ANCHORS)), None]}
+        **BaseLSTM._parameter_constraints, "relative": [StrOptions(set(ANCHORS)), None],
+        "class_weight": [StrOptions({"balanced"}), dict, None]}
 
-    def __init__(self, *, relative=None, lr=1e-3, conv_channels="auto", split_level="auto",
-                 weight_decay=1e-4, **params):
+    def __init__(self, *, relative=None, class_weight=None, lr=1e-3, conv_channels="auto",
+                 split_level="auto", weight_decay=1e-4, **params):
         self._check_init_keywords(params)
         super().__init__(lr=lr, conv_channels=conv_channels, split_level=split_level,
                          weight_decay=weight_decay, **params)
         self.relative = relative
+        self.class_weight = class_weight
 
     # lr, conv_channels, split_level and weight_decay: the base's parameters, in their
     # places, with the classifier's own defaults (LSTM-FCN's branch trains at 1e-3; the
     # level beside the shape; an L2 penalty that steadies fits on a few dozen
     # recordings: issue 17's benchmark)
     __init__.__signature__ = extended_signature(
-        BaseLSTM.__init__, relative=None, lr=1e-3, conv_channels="auto", split_level="auto",
-        weight_decay=1e-4)
+        BaseLSTM.__init__, relative=None, class_weight=None, lr=1e-3, conv_channels="auto",
+        split_level="auto", weight_decay=1e-4)
 
     # what prediction reads of relative, as the fit fixed it (in _sequence_params)
     _prediction_settings = ("relative",)
@@ -181,10 +196,16 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
     def _n_outputs(self, target):
         return len(target["classes_"])
 
-    def _trivial_loss(self, y_train):
-        # cross-entropy of predicting the class frequencies: their entropy
-        freq = np.bincount(y_train) / len(y_train)
-        return float(-(freq[freq > 0] * np.log(freq[freq > 0])).sum())
+    def _criterion(self, y_train, target, checked):
+        if checked["class_weight"] is None:
+            return super()._criterion(y_train, target, checked)
+        classes = target["classes_"]
+        return ClassWeightedCrossEntropy, class_weights(
+            checked["class_weight"], classes, y_train, type(self).__name__)
+
+    def _trivial_loss(self, y_train, weights):
+        # cross-entropy of predicting the class frequencies (as weighted): their entropy
+        return weighted_chance_loss(y_train, weights, int(y_train.max()) + 1)
 
     def predict_proba(self, X):
         """Class probabilities.

@@ -184,8 +184,9 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
     def _n_outputs(self, target):
         return target["n_outputs_"]
 
-    def _trivial_loss(self, y_train):
-        # mean squared error of predicting the mean of every output: their variance
+    def _trivial_loss(self, y_train, weights):
+        # mean squared error of predicting the mean of every output: their variance (a
+        # regressor has no class weights)
         return float(y_train.astype(np.float64).var(axis=0).mean())
 
     def predict(self, X):

@@ -46,8 +46,10 @@ def check_convergence(name, net, max_epochs, lr):
         return False  # interrupted: the estimator says so
     at_chance = stopper.at_chance(net)
     if at_chance is not None:
-        # where the untrained network started (the divergence guard noted it)
-        start_loss = getattr(dict(net.callbacks_).get(DIVERGENCE), "start_loss_", None)
+        # where the untrained network started on real-valued targets (the divergence
+        # guard noted it; also for weighted classes, whose targets cannot be standardized)
+        start_loss = None if getattr(net.criterion_, "weight", None) is not None else getattr(
+            dict(net.callbacks_).get(DIVERGENCE), "start_loss_", None)
         _warn_did_not_learn(name, stopper, at_chance, len(net.history) if stopped else None,
                             max_epochs, lr, start_loss)
         return False

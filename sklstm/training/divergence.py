@@ -58,15 +58,24 @@ class DivergenceGuard(Callback):
         self.trivial_loss = trivial_loss
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Note the loss of outputs of zero on real-valued targets ``y``, where an
-        untrained network starts: a loss that high is no divergence (None otherwise;
-        an untrained classifier's uniform probabilities are no such measure)."""
+        """Note the loss of outputs of zero, where an untrained network starts, on
+        real-valued targets ``y`` and on classes weighted in the loss: a loss that high
+        is no divergence (None otherwise: unweighted, the class frequencies' entropy is
+        never below the uniform probabilities' loss, ``log(n_classes)``)."""
         self.start_loss_ = None
         if y is None:
             return
         target = torch.as_tensor(np.asarray(y))
-        if target.is_floating_point() and target.numel():
+        weight = getattr(net.criterion_, "weight", None)
+        if not target.numel():
+            return
+        if target.is_floating_point():
             self.start_loss_ = float(net.criterion_(torch.zeros_like(target), target))
+        elif weight is not None:
+            # class weights: their chance loss can be near zero (weights of 1000 and 1e-4
+            # give 2e-6), while every fit starts near log(n_classes)
+            zeros = torch.zeros(len(target), len(weight), device=weight.device)
+            self.start_loss_ = float(net.criterion_(zeros, target.to(weight.device)))
 
     def on_epoch_end(self, net, **kwargs):
         """Check the epoch's batch losses (training, then validation) and its mean."""

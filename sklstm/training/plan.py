@@ -45,6 +45,9 @@ class FitPlan:
         The estimator's parameter defaults (empty for a loaded model).
     criterion : type
         The torch loss class.
+    class_weights : tuple of float or None
+        Each class's weight in the loss, in ``classes_`` order, averaging 1 over the
+        training samples (``class_weight``); None: unweighted.
     stratified : bool
         Whether validation splits are stratified (classifiers).
     n_inputs, n_outputs : int
@@ -86,6 +89,7 @@ class FitPlan:
     params: Mapping
     param_defaults: Mapping
     criterion: type
+    class_weights: tuple | None
     stratified: bool
     n_inputs: int
     n_outputs: int
@@ -154,7 +158,7 @@ class FitPlan:
 
 def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
               n_outputs, vocab_size, padded, trivial_loss, precision, n_samples=None,
-              defaults=None, ar_scale=None):
+              defaults=None, ar_scale=None, class_weights=None):
     """The :class:`FitPlan` of a fit.
 
     Parameters
@@ -192,6 +196,8 @@ def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
         matches while a parameter it lacks is at its default).
     ar_scale : tuple of float or None, default=None
         What the autoregressive highway divides each feature by (None: 1).
+    class_weights : tuple of float or None, default=None
+        Each class's weight in the loss (None: unweighted).
 
     Returns
     -------
@@ -211,7 +217,7 @@ def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
     return FitPlan(
         name=name, params=MappingProxyType(dict(params)),
         param_defaults=MappingProxyType(dict(defaults or {})), criterion=criterion,
-        stratified=stratified, n_inputs=n_inputs, n_outputs=n_outputs,
+        class_weights=class_weights, stratified=stratified, n_inputs=n_inputs, n_outputs=n_outputs,
         vocab_size=vocab_size, padded=padded, trivial_loss=trivial_loss,
         hidden_size=c["hidden_size"], num_layers=c["num_layers"],
         bidirectional=c["bidirectional"], dropout=c["dropout"], pooling=c["pooling"],

@@ -18,6 +18,7 @@ from .._param_validation import plain_label
 from ..data.batching import BatchLoader
 from ..network import LSTMNetwork
 from .checkpointing import CHECKPOINT_NAMES
+from .class_weights import weight_tensor
 from .convergence import STOPPER, stopping_callback
 from .divergence import NAME as DIVERGENCE
 from .divergence import DivergenceGuard
@@ -128,6 +129,8 @@ def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None, random
         **{f"module__{field}": getattr(plan, field) for field in MODULE_FIELDS},
         **embedding,
         criterion=plan.criterion,
+        **({} if plan.class_weights is None else
+           {"criterion__weight": weight_tensor(plan.class_weights)}),
         optimizer=plan.optimizer,
         lr=plan.lr,
         **{f"optimizer__{k}": v for k, v in plan.optimizer_params.items()},

@@ -34,6 +34,10 @@ BAD_DATA = {
     "ragged y": (X3, [[1.0]] * 19 + [[1.0, 2.0]], ValueError,
                  "y must be an array of targets, one per sequence"),
     "labels of mixed types": (X3, np.array(["a", None] * 10, dtype=object), ValueError, None),
+    # numpy makes a 0D array of an object that is no array: "got 0D input with shape ()"
+    "dict X": (dict(enumerate(X3)), Y_CLASS, ValueError,
+               r"X must be an array of sequences.*; got a dict \(pass list\(X.values\(\)\) "),
+    "text X": ("abcdefghijklmnopqrst", Y_CLASS, ValueError, r"; got a str\.$"),
 }
 
 #: The message per estimator where it differs (found by tests/properties: they did not
@@ -143,6 +147,11 @@ BAD_PARAMS = [
     ("callbacks", "print", TypeError, r"'callbacks' .* 'list'"),
     ("vocab_size", 100, ValueError, "vocab_size is only used for token input"),
     ("weight_decay", 0.1, ValueError, "both set the L2 penalty"),
+    ("class_weight", "auto", ValueError, r"'class_weight' .* a str among \{'balanced'\}"),
+    ("class_weight", {0: -1.0}, ValueError, r"class_weight\[0\] is -1\.0; .* >= 0"),
+    # the labels are ints: "0" would silently weigh nothing
+    ("class_weight", {"0": 2.0}, ValueError, r"keys that are not class labels of y \('0'\) "
+     r"while classes 0, 1 have no weight"),
 ]
 
 
@@ -212,8 +221,11 @@ def test_what_the_gpu_cannot_do_is_refused_before_training(one_old_gpu, params, 
         (X3[0], r"2D X holds univariate sequences .*for a single sequence of shape "
          r"\(n_timesteps, n_features\) = \(5, 2\), pass X\[None\] "
          r"\(or X\.reshape\(1, \*X\.shape\)\)"),
+        (None, r"X must be an array of sequences.*; got None\.$"),
+        ((x for x in X3), r"; got a generator \(pass list\(X\)\)\.$"),
     ],
-    ids=["wrong feature count", "2D after 3D", "1D", "one sequence alone"],
+    ids=["wrong feature count", "2D after 3D", "1D", "one sequence alone", "None",
+         "generator"],
 )
 def test_bad_input_at_predict(X_new, message, tiny):
     est = LSTMClassifier(**tiny).fit(X3, Y_CLASS)

@@ -35,6 +35,20 @@ def test_a_huge_learning_rate_diverges_loudly(Estimator, y, lr):
         est.predict(X)
 
 
+@pytest.mark.parametrize("lr", [1e-2, 1e7])
+def test_extreme_class_weights_are_measured_from_where_the_fit_starts(lr):
+    """Weights of 1000 and 1e-4 (scikit-learn's check_class_weight_classifiers) put
+    the chance loss at 2e-6, while every fit starts near log(2): measured from the
+    chance loss a sound fit was called diverged; a huge rate still is."""
+    est = LSTMClassifier(**COMMON, lr=lr, class_weight={0: 1000, 1: 1e-4})
+    if lr > 1:
+        with pytest.raises(DivergenceError, match=r"0\.693 of outputs of zero"):
+            est.fit(X, Y_CLS)
+    else:
+        est.fit(X, Y_CLS)
+        assert np.mean(est.predict(X) == 0) > 0.9  # the weighted class
+
+
 def test_a_refit_that_diverges_discards_the_earlier_fit_too():
     est = LSTMRegressor(**COMMON, lr=0.01).fit(X, Y_REG)
     with pytest.raises(DivergenceError):

@@ -1,0 +1,77 @@
+"""Class weights in the classifier's loss: sklearn's weights, rescaled to average 1."""
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose
+from sklearn.utils.class_weight import compute_class_weight
+
+from sklstm.training.class_weights import (
+    ClassWeightedCrossEntropy,
+    class_weights,
+    weighted_chance_loss,
+)
+
+Y = np.array([0, 0, 0, 0, 0, 0, 1, 1, 2])  # 6, 2 and 1 samples of three classes
+
+
+def test_balanced_weights_are_sklearns_rescaled_to_average_one():
+    classes = np.array(["a", "b", "c"])
+    weights = np.array(class_weights("balanced", classes, Y, "clf"))
+    sklearn = compute_class_weight("balanced", classes=classes, y=classes[Y])
+    assert_allclose(weights / sklearn, weights[0] / sklearn[0])  # the same up to scale
+    assert_allclose(weights[Y].mean(), 1.0)
+    assert_allclose(np.bincount(Y) * weights, 3.0)  # every class weighs as much
+
+
+def test_dict_weights_default_to_one_and_look_labels_up_as_they_are():
+    # scikit-learn's compute_class_weight looks labels up as int(label): 0.5 and 0.25
+    # would both take the weight of 0
+    classes = np.array([0.25, 0.5, 2.0])
+    weights = np.array(class_weights({0.5: 4.0}, classes, Y, "clf"))
+    assert_allclose(weights / weights[0], [1.0, 4.0, 1.0])
+    assert_allclose(weights[Y].mean(), 1.0)
+
+
+@pytest.mark.parametrize("weight, problem", [
+    ({"a": -1.0}, "finite numbers >= 0"), ({"a": float("nan")}, "finite numbers >= 0"),
+    ({"a": True}, "finite numbers >= 0"), ({"a": "2"}, "finite numbers >= 0"),
+    ({"a": 0, "b": 0, "c": 0}, "a weight of 0"),
+    ({"A": 2.0}, r"not class labels of y \('A'\) while classes 'a', 'b', 'c' have no"),
+])
+def test_bad_weights_are_refused_naming_the_fix(weight, problem):
+    with pytest.raises(ValueError, match=problem):
+        class_weights(weight, np.array(["a", "b", "c"]), Y, "LSTMClassifier")
+
+
+def test_keys_of_classes_absent_from_y_are_fine_when_every_class_has_a_weight():
+    """A cross-validation fold may lack a rare class that the dict names."""
+    weights = class_weights({0: 1.0, 1: 2.0, 2: 3.0, 7: 5.0}, np.array([0, 1, 2]), Y, "clf")
+    assert_allclose(np.array(weights) / weights[0], [1.0, 2.0, 3.0])
+
+
+def test_chance_loss_is_the_loss_of_the_best_constant_prediction():
+    weights = class_weights("balanced", np.arange(3), Y, "clf")
+    chance = weighted_chance_loss(Y, weights, 3)
+    criterion = ClassWeightedCrossEntropy(weight=torch.tensor(weights, dtype=torch.float64))
+    share = np.bincount(Y) * np.array(weights)
+    best = torch.log(torch.tensor(share / share.sum())).expand(len(Y), 3)  # float64
+    assert_allclose(float(criterion(best, torch.tensor(Y))), chance, rtol=1e-6)
+    assert_allclose(chance, np.log(3))  # balanced: as if the classes were equal
+    for other in ([0.5, 0.3, 0.2], [1 / 3] * 3):  # any other constant does worse
+        logits = torch.log(torch.tensor(other, dtype=torch.float64)).expand(len(Y), 3)
+        assert float(criterion(logits, torch.tensor(Y))) > chance
+
+
+def test_weighted_loss_is_the_mean_of_weighted_terms_unlike_torchs():
+    """Split into halves, the mean of the halves' losses is the whole batch's; torch's
+    weighted mean divides each half by its own summed weights and is not."""
+    weight = torch.tensor([0.5, 1.0, 3.0])
+    logits, y = torch.randn(8, 3, generator=torch.Generator().manual_seed(0)), torch.tensor(
+        [0, 0, 0, 0, 1, 2, 2, 1])
+    ours = ClassWeightedCrossEntropy(weight=weight)
+    torchs = torch.nn.CrossEntropyLoss(weight=weight)
+    halves = (ours(logits[:4], y[:4]) + ours(logits[4:], y[4:])) / 2
+    assert_allclose(float(halves), float(ours(logits, y)), rtol=1e-6)
+    torch_halves = (torchs(logits[:4], y[:4]) + torchs(logits[4:], y[4:])) / 2
+    assert abs(float(torch_halves) - float(torchs(logits, y))) > 1e-3

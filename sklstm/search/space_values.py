@@ -71,8 +71,9 @@ def plain_spec(name, spec):
     Raises
     ------
     ValueError
-        Empty choices, an array of choices that is not 1-D, or a distribution of
-        scikit-learn's ``RandomizedSearchCV`` (a scipy.stats one).
+        Empty choices, an array of choices that is not 1-D, a choice that Optuna's
+        storages cannot keep (a tuple, a dict), or a distribution of scikit-learn's
+        ``RandomizedSearchCV`` (a scipy.stats one).
 
     Examples
     --------
@@ -83,7 +84,7 @@ def plain_spec(name, spec):
     (None, 0.01)
     """
     if isinstance(spec, CategoricalDistribution):
-        spec = CategoricalDistribution([_plain(c) for c in spec.choices])
+        spec = CategoricalDistribution(_stored_choices(name, spec.choices))
     if isinstance(spec, BaseDistribution):
         return spec, spec
     if isinstance(spec, np.ndarray) and spec.ndim > 0:
@@ -94,7 +95,7 @@ def plain_spec(name, spec):
     if isinstance(spec, (list, tuple)):
         if not spec:
             raise ValueError(f"space entry {name!r}: a list of choices must not be empty")
-        choices = [_plain(c) for c in spec]
+        choices = _stored_choices(name, spec)
         return CategoricalDistribution(choices), choices
     if callable(getattr(spec, "rvs", None)):
         # scikit-learn's rule for a distribution of RandomizedSearchCV. As a fixed
@@ -105,6 +106,27 @@ def plain_spec(name, spec):
             f"scikit-learn's RandomizedSearchCV (it has rvs), not for an Optuna space; "
             f"give {_optuna_range(spec)}, or a list of choices")
     return None, _plain(spec)
+
+
+def _stored_choices(name, choices):
+    """``choices`` as Python values, refused unless each is one Optuna's storages keep.
+
+    Optuna stores a categorical's choices as JSON: a tuple comes back a list and a
+    dict's keys strings, so ``best_params`` would hold other values than the trials
+    fitted with (``class_weight={0: 1, 1: 3}`` back as ``{"0": 1, "1": 3}``), and
+    the study, resumed, no longer matches its own space.
+    """
+    plain = [_plain(c) for c in choices]
+    for choice in plain:
+        if not (choice is None or isinstance(choice, (bool, int, float, str))):
+            raise ValueError(
+                f"space entry {name!r}: the choice {choice!r} is a {type(choice).__name__}; "
+                "Optuna's storages keep only None, bool, int, float and str choices (a "
+                "tuple comes back a list, a dict with str keys, and the study no longer "
+                "matches its space). Set such a value on the estimator rather than "
+                "searching it, or search it with scikit-learn's GridSearchCV, whose grids "
+                "hold any value.")
+    return plain
 
 
 #: scipy.stats distributions with a range Optuna samples: name -> (class, log scale).

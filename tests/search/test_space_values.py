@@ -123,6 +123,21 @@ def test_a_randomized_search_distribution_names_the_optuna_one(name, pipeline, d
         make_objective(pipeline, *data, space={param: spec})
 
 
+@pytest.mark.parametrize(("param", "spec", "kind"), [
+    ("class_weight", [None, {0: 1.0, 1: 3.0}], "dict"),
+    ("conv_kernel_sizes", [(8, 5, 3), (5, 3, 3)], "tuple"),
+    ("conv_kernel_sizes", CategoricalDistribution([(8, 5, 3), (5, 3, 3)]), "tuple"),
+])
+def test_choices_optuna_cannot_store_are_refused_naming_the_way_out(param, spec, kind,
+                                                                    pipeline, data):
+    """Stored as JSON, a dict came back with str keys ({"0": 1.0}: no class of y), a
+    tuple as a list, and the study resumed did not match its own space."""
+    message = (rf"space entry '{param}': the choice .* is a {kind}; Optuna's storages keep "
+               r"only None, bool, int, float and str choices .*GridSearchCV")
+    with pytest.raises(ValueError, match=message):
+        make_objective(pipeline, *data, space={param: spec})
+
+
 def test_range_ends_on_an_open_bound_are_accepted(pipeline, data):
     """Values just inside are valid: dropout up to 1.0, lr from 0."""
     make_objective(pipeline, *data, cv=2, space={"dropout": FloatDistribution(0.0, 1.0),

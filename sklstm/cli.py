@@ -232,7 +232,11 @@ def _load_store(path, target):
 
 def _tune(args) -> int:
     # Imported here so that ``sklstm --help`` stays fast and works without optuna.
-    import optuna
+    try:
+        import optuna
+    except ImportError as exc:  # an optional dependency: say how to install it
+        raise ValueError(f"sklstm tune needs optuna: pip install 'sklstm[optuna]' ({exc})") \
+            from None
 
     from .datasets import load_dataset
     from .estimators import LSTMClassifier, LSTMRegressor
@@ -295,7 +299,7 @@ def main(argv=None) -> int:
     int
         Exit status: 0 on success; 1 when no trial of the study completed, or every
         trial this run started failed; 2 on invalid input (options, data, search space,
-        storage), with one line on stderr and no study written.
+        storage) or without optuna, with one line on stderr and no study written.
 
     Examples
     --------

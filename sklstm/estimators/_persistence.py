@@ -15,16 +15,18 @@ import warnings
 
 import numpy as np
 from sklearn.base import is_classifier
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
 from .._compat.sklearn import validate_estimator_params
 from .._param_validation import plain_params, plain_value
 from ..persistence._codec import FormatError
-from ..persistence._fitted import NetworkSizes
+from ..persistence._fitted import REQUIRED, NetworkSizes
 from ..persistence._model import ModelState, write_model
 from ..persistence._registry import registered_name
 from ..training.model_size import meta_module
+from ..training.optimizers import resolve_optimizer
 from ..training.plan import make_plan
 from ..training.precision import resolve_precision
 from ..training.randomness import global_draws
@@ -54,13 +56,26 @@ class PersistenceMixin:
         Parameters
         ----------
         path : str or os.PathLike
-            The file to write (conventionally ``*.safetensors``); replaced if it
-            exists.
+            The file to write (conventionally ``*.safetensors``; a leading ``~`` is
+            the home directory); replaced if it exists, keeping its permissions.
 
         Returns
         -------
         self : object
             The estimator, unchanged.
+
+        Raises
+        ------
+        NotFittedError
+            The estimator is not fitted, or its fit has not finished (``save``
+            called by a callback during the fit).
+        ValueError
+            Parameters were changed after the fit (``set_params``) so that the
+            saved model would not load, or would predict otherwise; or ``path``
+            names no file.
+        OSError
+            The file cannot be written at ``path`` (``FileNotFoundError``: its
+            directory does not exist).
 
         Examples
         --------
@@ -73,6 +88,15 @@ class PersistenceMixin:
         (1,)
         """
         check_is_fitted(self)
+        # a fit sets these when it ends: saved during the fit (by a callback), the file
+        # lacked them and could never be loaded, blamed on an edit
+        unfinished = [name for name in REQUIRED if name not in vars(self)]
+        if unfinished:
+            raise NotFittedError(
+                f"{type(self).__name__}.save: the fit has not finished (save called by a "
+                f"callback?): what it sets when it ends ({unfinished[0]}...) is missing. "
+                "Save the model after fit returns; to keep a fit's best epoch use "
+                "early_stopping=True, to resume an interrupted fit checkpoint=.")
         self._check_params_rebuild_the_net(self.net_.module_.state_dict())
         write_model(path, self._to_model_state())
         return self
@@ -80,9 +104,17 @@ class PersistenceMixin:
     def _check_params_rebuild_the_net(self, weights):
         """Refuse to save parameters that :func:`sklstm.load` could not rebuild the
         fitted network from: ``set_params`` after the fit changes the parameters, not
-        the network (``hidden_size``, say), and the file would not load."""
+        the network (``hidden_size``, say), and the file would not load; or that it
+        would rebuild into a network of the same weights that computes otherwise
+        (``pooling``, ``precision``), and the loaded model would predict otherwise."""
         try:
-            self._unloaded_net(weights)
+            rebuilt = _prediction_settings(self._unloaded_net(weights))
+            fitted = _prediction_settings(self.net_)
+            changed = [name for name in fitted if rebuilt.get(name) != fitted[name]]
+            if changed:
+                raise ValueError(", ".join(
+                    f"they make a network with {name}={rebuilt.get(name)!r}, but the fitted "
+                    f"one has {name}={fitted[name]!r}" for name in changed))
         except ValueError as error:
             problem = str(error).rstrip(".")
             raise ValueError(
@@ -179,9 +211,13 @@ class PersistenceMixin:
             validate_estimator_params(type(self)(**params))
             defaults = plain_params(type(self)().get_params(deep=False))
             try:
-                checked = check_params(params, name, defaults)
-            except ValueError:  # a custom optimizer that was not saved: any will do to predict
-                checked = check_params({**params, "optimizer": "adam"}, name, defaults)
+                resolve_optimizer(params["optimizer"], name)
+            except ValueError:
+                # a custom optimizer that was not saved (its name stands in for it): any
+                # will do to predict, without the arguments that were its own (Adam
+                # refused them, and a model saved with them never loaded)
+                params = {**params, "optimizer": "adam", "optimizer_params": None}
+            checked = check_params(params, name, defaults)
         try:  # predictions in the arithmetic of the fit, where this device has it
             precision = resolve_precision(checked["precision"], self.device_,
                                           checked["optimizer"], "load")
@@ -227,6 +263,20 @@ def _unsaved_value(name, description):
     if name == "optimizer":  # its name: a refit then says it is unknown
         return description.removeprefix("class ")
     return None
+
+
+def _prediction_settings(net):
+    """What of a net's settings its predictions depend on besides its weights: the
+    module's arguments and the arithmetic (``precision``'s dtype, by name). Not those
+    that only train: ``dropout``, and ``padding_idx`` (the embedding row whose gradient
+    is zero)."""
+    params = net.get_params(deep=False)
+    settings = {name.removeprefix("module__"): value for name, value in params.items()
+                if name.startswith("module__")
+                and name not in ("module__dropout", "module__padding_idx")}
+    dtype = getattr(params["precision"], "dtype", None)  # (None: float32, no autocast)
+    return {**settings, "precision": "float32" if dtype is None else
+            str(dtype).removeprefix("torch.")}
 
 
 def _check_module_tensors(net, weights):

@@ -1,9 +1,9 @@
 """Values of parameters and fitted attributes as JSON, and back, without running code.
 
 :func:`encode` turns a value into JSON data: numbers, strings, None, lists as they are;
-tuples, str-keyed dicts, non-finite floats, ``torch.device``, paths (a ``checkpoint``
-directory), the optimizer classes sklstm names, and 1-D string/object arrays as small
-tagged objects
+tuples, dicts (as ``[key, value]`` pairs where a key is not a str: ``class_weight``'s
+labels), non-finite floats, ``torch.device``, paths (a ``checkpoint`` directory), the
+optimizer classes sklstm names, and 1-D string/object arrays as small tagged objects
 (``{"__tuple__": [...]}``); numeric arrays go to the file's tensors and are referenced
 by key. Anything else (a callback, a custom optimizer class, a ``RandomState``) is code
 or state that only pickle could restore: :class:`Unsaved` is raised and the caller
@@ -29,8 +29,8 @@ __all__ = ["Unsaved", "decode", "describe", "encode"]
 
 _OPTIMIZER_NAMES = {cls: name for name, cls in OPTIMIZERS.items()}
 _STRING_DTYPE = re.compile(r"^[<>|=]?(U\d+|O)$")
-_TAGS = ("__tuple__", "__dict__", "__float__", "__device__", "__path__", "__optimizer__",
-         "__array__", "__tensor__")
+_TAGS = ("__tuple__", "__dict__", "__items__", "__float__", "__device__", "__path__",
+         "__optimizer__", "__array__", "__tensor__")
 
 
 class Unsaved(Exception):
@@ -97,10 +97,12 @@ def encode(value, key, tensors):
         return [encode(v, f"{key}.{i}", tensors) for i, v in enumerate(value)]
     if isinstance(value, tuple):
         return {"__tuple__": [encode(v, f"{key}.{i}", tensors) for i, v in enumerate(value)]}
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise Unsaved("dict with keys that are not str")
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {"__dict__": {k: encode(v, f"{key}.{k}", tensors) for k, v in value.items()}}
+    if isinstance(value, dict):  # other keys (class_weight's labels): as [key, value] pairs
+        return {"__items__": [[encode(k, f"{key}.{i}.key", tensors),
+                               encode(v, f"{key}.{i}", tensors)]
+                              for i, (k, v) in enumerate(value.items())]}
     if isinstance(value, torch.device):
         return {"__device__": str(value)}
     if isinstance(value, pathlib.PurePath):
@@ -126,6 +128,12 @@ def _decode_tagged(data, tensors):
         return tuple(decode(v, tensors) for v in body)
     if tag == "__dict__" and isinstance(body, dict):
         return {k: decode(v, tensors) for k, v in body.items()}
+    if tag == "__items__" and isinstance(body, list) \
+            and all(isinstance(item, list) and len(item) == 2 for item in body):
+        try:
+            return {decode(k, tensors): decode(v, tensors) for k, v in body}
+        except TypeError as exc:  # a key that is a list or a dict
+            raise FormatError(f"bad __items__ key: {exc}") from None
     if tag == "__float__" and body in ("nan", "inf", "-inf"):
         return float(body)
     if tag == "__device__" and isinstance(body, str):

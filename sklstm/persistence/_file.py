@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 
 import numpy as np
 
@@ -53,16 +54,24 @@ def _little_endian(array):
                       requirements="C")
 
 
+def _model_path(path):
+    """``path`` as a str, ``~`` expanded: as the CLI's storage paths, and so that a
+    ``"~/models/m.safetensors"`` is not taken for a directory named ``~`` (whose
+    creation the message then advised)."""
+    return os.path.expanduser(os.fsdecode(path))
+
+
 def write_model_file(path, header, tensors):
     """Write ``header`` (JSON data) and ``tensors`` (name -> ndarray) to ``path``.
 
     The file is written next to ``path`` and renamed over it, so an interrupted save
-    leaves the previous file (or none), never a truncated one.
+    leaves the previous file (or none), never a truncated one. It gets the permissions
+    ``open`` gives a new file (the umask's), or those of the file it replaces.
 
     Parameters
     ----------
     path : str or os.PathLike
-        Destination.
+        Destination; a leading ``~`` is the home directory.
     header : dict
         JSON-serializable header (finite floats only).
     tensors : dict of str to ndarray
@@ -72,14 +81,18 @@ def write_model_file(path, header, tensors):
     ------
     FileNotFoundError
         The directory ``path`` names does not exist (nothing is written).
+    ValueError
+        ``path`` is empty.
     OSError
         The file cannot be written there (a directory of that name, no permission).
     """
-    from safetensors import SafetensorError
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
-    path = os.fspath(path)
-    # checked here: safetensors' own error names the temporary file, not the user's path
+    path = _model_path(path)
+    if not path:
+        raise ValueError("cannot save the model to '': it names no file; give a file name "
+                         "such as 'model.safetensors'.")
+    # checked here: the errors of the write name the temporary file, not the user's path
     directory = os.path.dirname(path) or os.curdir
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"cannot save the model to {path!r}: the directory "
@@ -91,12 +104,20 @@ def write_model_file(path, header, tensors):
     tensors = {key: _little_endian(value) for key, value in tensors.items()}
     text = json.dumps(header, allow_nan=False, sort_keys=True, separators=(",", ":"))
     metadata = {"format": FORMAT, "sklstm": text, "sha256": _digest(text, tensors)}
+    data = save(tensors, metadata=metadata)
     tmp = f"{path}.tmp-{os.getpid()}"
     try:
-        save_file(tensors, tmp, metadata=metadata)
+        # written with open, not safetensors' save_file: that creates its files
+        # readable by their owner only (0600), so a model saved for a server running as
+        # another user could not be read by it
+        with open(tmp, "wb") as f:
+            f.write(data)
+        if os.path.exists(path):
+            shutil.copymode(path, tmp)
         os.replace(tmp, path)
-    except SafetensorError as exc:  # e.g. no permission: an I/O error, about this path
-        raise OSError(f"cannot save the model to {path!r}: {exc}") from exc
+    except OSError as exc:  # e.g. no permission: about this path, not the temporary one
+        raise type(exc)(f"cannot save the model to {path!r}: {exc.strerror or exc}") \
+            from exc
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -136,7 +157,8 @@ def read_model_file(path):
     Parameters
     ----------
     path : str or os.PathLike
-        The file written by :func:`write_model_file`.
+        The file written by :func:`write_model_file`; a leading ``~`` is the home
+        directory.
 
     Returns
     -------
@@ -155,7 +177,7 @@ def read_model_file(path):
         The file is not an sklstm model file, is truncated or was modified after it
         was written, or has another format version.
     """
-    path = os.fspath(path)
+    path = _model_path(path)
     if os.path.isdir(path):  # (a checkpoint directory, say: not a model file)
         raise IsADirectoryError(f"{path!r} is a directory, not an sklstm model file; name "
                                 "the file that estimator.save wrote (a resumable fit's "

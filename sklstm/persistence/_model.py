@@ -21,7 +21,7 @@ from .._version import __version__
 from ..resources import resolve_device
 from ._codec import FormatError, Unsaved, decode, describe, encode
 from ._file import FORMAT_VERSION, read_model_file, write_model_file
-from ._fitted import check_fitted_state
+from ._fitted import KINDS, _shown, check_fitted_state
 from ._registry import known_classes, registered_class
 
 __all__ = ["ModelState", "load", "write_model"]
@@ -73,9 +73,12 @@ def _lenient(rows, key, tensors, dropped):
     for i, row in enumerate(rows):
         kept = {}
         for name, value in row.items():
+            # each entry its own key: arrays recorded by a callback went to one tensor
+            # per epoch, and every one of them loaded as the last
+            entry = f"{key}.{i}.{name}"
             try:
-                kept[name] = (_lenient(value, f"{key}.{i}.{name}", tensors, dropped)
-                              if name == "batches" else encode(value, f"{key}.{i}", tensors))
+                kept[name] = (_lenient(value, entry, tensors, dropped)
+                              if name == "batches" else encode(value, entry, tensors))
             except Unsaved:
                 dropped.add(name)
         out.append({"__dict__": kept})
@@ -102,12 +105,40 @@ def write_model(path, state):
         The file to write.
     state : ModelState
         What to save.
+
+    Raises
+    ------
+    ValueError
+        A fitted attribute that loading needs cannot be encoded (datetime class
+        labels, say); nothing is written.
+
+    Warns
+    -----
+    UserWarning
+        Entries of the training history that cannot be encoded (torch tensors a
+        callback recorded, say) are left out.
     """
     tensors = {}
     params, unsaved = _encoded(state.params, f"{_ATTR}param.", tensors)
     attributes, unsaved_attributes = _encoded(state.attributes, _ATTR, tensors)
+    # one that load checks could not be left out: the file would never load (its load
+    # blamed an edit); others (a subclass's own) are recorded as not saved
+    needed = [name for name in unsaved_attributes if name in KINDS]
+    if needed:
+        name = needed[0]
+        raise ValueError(
+            f"{state.class_name}.save: the fitted attribute {name!r} is "
+            f"{_shown(state.attributes[name])}, which a model file cannot hold (it stores "
+            "numbers and strings); pickle the estimator (joblib.dump) instead, or refit it "
+            "on targets of numbers or strings.")
     dropped = set()
     history = _lenient(state.history, f"{_ATTR}history", tensors, dropped)
+    if dropped:  # (the file records them, but nothing told the user they were lost)
+        warnings.warn(
+            f"{state.class_name}.save: the training history's entries {sorted(dropped)} "
+            "are not saved: a model file holds numbers, strings and arrays (record them "
+            "as such, a tensor with .item() or .cpu().numpy(), or pickle the estimator).",
+            UserWarning, stacklevel=3)
     header = {
         "format_version": FORMAT_VERSION, "sklstm_version": __version__,
         "torch_version": torch.__version__, "class": state.class_name,
@@ -182,7 +213,8 @@ def load(path, device=None):
     ----------
     path : str or os.PathLike
         A file written by :meth:`LSTMClassifier.save <sklstm.LSTMClassifier.save>` or
-        :meth:`LSTMRegressor.save <sklstm.LSTMRegressor.save>`.
+        :meth:`LSTMRegressor.save <sklstm.LSTMRegressor.save>`; a leading ``~`` is the
+        home directory.
     device : str, torch.device or None, default=None
         Where the network is loaded (``"cpu"``, ``"cuda"``, ...): ``device_``. None
         uses the device it was trained on, or the CPU (with a warning) when this
@@ -234,7 +266,13 @@ def load(path, device=None):
     try:
         est, state = _restore(header, tensors, device, path)
     except (FormatError, KeyError, TypeError, AttributeError, RuntimeError, ValueError) as exc:
-        raise ValueError(f"{path} is not a valid sklstm model file: {exc}") from exc
+        # a file of this format from another sklstm (a newer one's new fitted setting,
+        # say) is refused as an edited one would be: say which sklstm wrote it
+        written = header.get("sklstm_version")
+        other = (f" It was written by sklstm {written}, and this is sklstm {__version__}: "
+                 "load it with the version that wrote it." if isinstance(written, str)
+                 and written != __version__ else "")
+        raise ValueError(f"{path} is not a valid sklstm model file: {exc}{other}") from exc
     if state.unsaved_params:
         now = est.get_params(deep=False)
         listed = ", ".join(f"{name} (was {desc}, now {now[name]!r})"

@@ -1,6 +1,9 @@
 """``estimator.save`` and ``sklstm.load``: exact round trips, what is not saved, devices."""
 
+import json
+import os
 import pickle
+import stat
 import warnings
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from skorch.callbacks import Callback
 import sklstm
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.datasets import make_token_sentiment
+from sklstm.persistence._codec import decode, encode
 
 from .helpers import rewrite_header
 
@@ -134,11 +138,28 @@ def test_save_refuses_parameters_changed_after_the_fit(changed, problem, tmp_pat
                        rf"after the fit .*{problem}.*Set them back .* or refit"):
         est.set_params(**changed).save(tmp_path / "m.safetensors")
     assert not (tmp_path / "m.safetensors").exists()
-    # what only a refit reads may change: the file loads, with the new value
-    est.set_params(**fitted_with).set_params(max_epochs=7).save(tmp_path / "m.safetensors")
+    # what only a refit reads may change (dropout is off in prediction): the file loads,
+    # with the new value
+    est.set_params(**fitted_with).set_params(max_epochs=7, dropout=0.25)
+    est.save(tmp_path / "m.safetensors")
     loaded = sklstm.load(tmp_path / "m.safetensors")
-    assert loaded.max_epochs == 7
+    assert loaded.max_epochs == 7 and loaded.dropout == 0.25
     assert_array_equal(loaded.predict_proba(X3), est.predict_proba(X3))
+
+
+@pytest.mark.parametrize(("changed", "problem"), [
+    ({"pooling": "max"}, "pooling='max', but the fitted one has pooling='mean'"),
+    ({"pooling": "last"}, "pooling='last', but the fitted one has pooling='mean'"),
+    ({"precision": "bf16"}, "precision='bfloat16', but the fitted one has precision='float32'"),
+])
+def test_save_refuses_parameters_that_make_the_same_weights_compute_otherwise(
+        changed, problem, tmp_path, tiny):
+    # the file loaded, and its model predicted otherwise than the one saved, silently
+    est = LSTMRegressor(**{**tiny, "device": "cpu"}, pooling="mean").fit(X3, X3[:, 0, 0])
+    with pytest.raises(ValueError, match=r"LSTMRegressor.save: the parameters were changed "
+                       rf"after the fit .*: they make a network with {problem}\. Set them back"):
+        est.set_params(**changed).save(tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
 
 
 class Marker(Callback):
@@ -173,6 +194,26 @@ def test_code_parameters_are_not_saved_and_the_load_warns(tmp_path, tiny):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sklstm.load(tmp_path / "refit.safetensors")
+
+
+class BoostedSGD(torch.optim.SGD):
+    """A custom optimizer with an argument of its own."""
+
+    def __init__(self, params, lr=0.01, boost=1.0):
+        super().__init__(params, lr=lr * boost)
+
+
+def test_a_custom_optimizers_own_arguments_do_not_stop_the_load(tmp_path, tiny):
+    # the optimizer was not saved, its stand-in (Adam) refused optimizer_params={"boost":
+    # ...}, and the file never loaded
+    est = LSTMClassifier(**tiny, optimizer=BoostedSGD, optimizer_params={"boost": 2.0})
+    est.fit(X3, np.arange(24) % 2).save(tmp_path / "m.safetensors")
+    with pytest.warns(UserWarning, match=r"not saved: optimizer \(was class .*BoostedSGD"):
+        loaded = sklstm.load(tmp_path / "m.safetensors")
+    assert loaded.optimizer_params == {"boost": 2.0}
+    assert_array_equal(loaded.predict_proba(X3), est.predict_proba(X3))
+    with pytest.raises(ValueError, match=r"unknown optimizer '.*BoostedSGD'"):
+        loaded.fit(X3, np.arange(24) % 2)  # a refit says what is missing
 
 
 def test_optimizer_classes_of_torch_tuples_and_paths_round_trip(tmp_path, tiny):
@@ -264,3 +305,134 @@ def test_a_subclass_loads_as_its_sklstm_class(tmp_path, tiny):
 
     MyClassifier(**tiny).fit(X3, np.arange(24) % 2).save(tmp_path / "m.safetensors")
     assert type(sklstm.load(tmp_path / "m.safetensors")) is LSTMClassifier
+
+
+class RecordsArrays(Callback):
+    """Records two arrays in every epoch and batch of the history, as metric callbacks
+    may (per-class scores, a confusion matrix)."""
+
+    def on_batch_end(self, net, **kwargs):
+        net.history.record_batch("a", np.array([1.0, 2.0]))
+        net.history.record_batch("b", np.array([3, 4, 5]))
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("a", np.array([1.0, 2.0]))
+        net.history.record("b", np.array([3, 4, 5]))
+
+
+def test_arrays_in_the_history_are_saved_each_as_itself(tmp_path, tiny):
+    # the arrays of one epoch (or batch) were written under one key: all loaded as the last
+    est = LSTMRegressor(**tiny, callbacks=[RecordsArrays()]).fit(X3, X3[:, 0, 0])
+    est.save(tmp_path / "m.safetensors")
+    with pytest.warns(UserWarning, match="callbacks"):
+        history = sklstm.load(tmp_path / "m.safetensors").history_
+    for row in (history[-1], history[-1]["batches"][-1]):
+        assert_array_equal(row["a"], [1.0, 2.0])
+        assert_array_equal(row["b"], [3, 4, 5])
+
+
+def test_dicts_with_keys_that_are_not_str_round_trip():
+    # class_weight's keys are class labels: such a dict was "not saved", as if it were code
+    value = {0: 1.0, np.int64(1): 3.0, (2, "x"): [0.5], "lo": np.float32(2.0)}
+    tensors = {}
+    data = encode(value, "attr.param.class_weight", tensors)
+    assert json.loads(json.dumps(data)) == data
+    decoded = decode(data, tensors)
+    assert decoded == {0: 1.0, 1: 3.0, (2, "x"): [0.5], "lo": 2.0}
+    assert [type(key) for key in decoded] == [int, int, tuple, str]
+    with pytest.raises(ValueError, match="bad __items__ key"):
+        decode({"__items__": [[[1, 2], 3.0]]}, {})
+
+
+@pytest.mark.skipif("class_weight" not in LSTMClassifier().get_params(),
+                    reason="an LSTMClassifier without class_weight")
+def test_class_weight_by_label_is_saved(tmp_path, tiny):
+    est = LSTMClassifier(**tiny, class_weight={0: 1.0, 1: 3.0}).fit(X3, np.arange(24) % 2)
+    est.save(tmp_path / "m.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # it warned that class_weight was code, not saved
+        loaded = sklstm.load(tmp_path / "m.safetensors")
+    assert loaded.class_weight == {0: 1.0, 1: 3.0}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_saved_file_is_readable_as_a_new_file_is(tmp_path, tiny):
+    # safetensors creates its files readable by their owner only (0600): a model saved
+    # for a server running as another user could not be read by it
+    est = LSTMRegressor(**tiny).fit(X3, X3[:, 0, 0])
+    path = tmp_path / "m.safetensors"
+    previous = os.umask(0o022)
+    try:
+        est.save(path)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    path.chmod(0o640)  # saved again, the file keeps the permissions it was given
+    est.save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_paths_with_a_home_directory_bytes_or_no_file_name(tmp_path, tiny, monkeypatch):
+    est = LSTMRegressor(**tiny).fit(X3, X3[:, 0, 0])
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path))  # (Windows' home)
+    # "~/..." was a directory named "~", which the message advised to create
+    est.save("~/m.safetensors")
+    assert (tmp_path / "m.safetensors").is_file()
+    assert_array_equal(sklstm.load("~/m.safetensors").predict(X3), est.predict(X3))
+    # bytes loaded as "not an sklstm model file"
+    est.save(os.fsencode(tmp_path / "b.safetensors"))
+    assert_array_equal(sklstm.load(os.fsencode(tmp_path / "b.safetensors")).predict(X3),
+                       est.predict(X3))
+    monkeypatch.chdir(tmp_path)  # the error named the temporary file
+    with pytest.raises(ValueError, match="cannot save the model to '': it names no file"):
+        est.save("")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.safetensors", "m.safetensors"]
+
+
+def test_save_during_the_fit_is_refused(tmp_path, tiny):
+    # the file lacked what the fit sets when it ends: it never loaded, its load blaming
+    # an edit of the file
+    refusals = []
+
+    class SavesEachEpoch(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            with pytest.raises(NotFittedError, match=r"LSTMRegressor.save: the fit has not "
+                               r"finished .*\(fit_time_\.\.\.\) is missing") as refused:
+                est.save(tmp_path / "m.safetensors")
+            refusals.append(refused)
+
+    est = LSTMRegressor(**tiny, callbacks=[SavesEachEpoch()])
+    est.fit(X3, X3[:, 0, 0])
+    assert len(refusals) == tiny["max_epochs"]
+    assert not (tmp_path / "m.safetensors").exists()
+    est.save(tmp_path / "m.safetensors")  # once the fit has returned
+    with pytest.warns(UserWarning, match="callbacks"):
+        assert_array_equal(sklstm.load(tmp_path / "m.safetensors").predict(X3), est.predict(X3))
+
+
+def test_a_fitted_attribute_a_file_cannot_hold_is_refused_on_save(tmp_path, tiny):
+    # datetime labels were left out of the file, which then never loaded (blamed on an edit)
+    y = np.array(["2020-01-01", "2021-01-01"], dtype="datetime64[D]")[np.arange(24) % 2]
+    est = LSTMClassifier(**tiny).fit(X3, y)
+    with pytest.raises(ValueError, match=r"LSTMClassifier.save: the fitted attribute "
+                       r"'classes_' is an array of dtype datetime64\[D\] .* pickle the "
+                       r"estimator \(joblib.dump\) instead"):
+        est.save(tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+class RecordsATensor(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("grad_norm", torch.tensor(1.5))
+
+
+def test_history_entries_a_file_cannot_hold_are_warned_about_on_save(tmp_path, tiny):
+    # they were left out silently (the file recorded them, nothing said so)
+    est = LSTMRegressor(**tiny, callbacks=[RecordsATensor()]).fit(X3, X3[:, 0, 0])
+    with pytest.warns(UserWarning, match=r"LSTMRegressor.save: the training history's "
+                      r"entries \['grad_norm'\] are not saved"):
+        est.save(tmp_path / "m.safetensors")
+    with pytest.warns(UserWarning, match="callbacks"):
+        loaded = sklstm.load(tmp_path / "m.safetensors")
+    assert "grad_norm" not in loaded.history_[-1] and "train_loss" in loaded.history_[-1]

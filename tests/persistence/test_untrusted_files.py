@@ -156,3 +156,21 @@ def test_save_replaces_a_file_whole(saved, tiny):
     assert read_raw(saved)[0]["sha256"] != before
     assert os.listdir(saved.parent) == [saved.name]
     assert sklstm.load(saved).hidden_size == 3
+
+
+def test_a_file_another_sklstm_wrote_names_it_when_refused(saved):
+    # a newer sklstm's fit setting, in a file of the same format: the message blamed an
+    # edit of the file, and not the version
+    def newer(header):
+        header["sklstm_version"] = "99.0"
+        header["attributes"]["_sequence_params"]["__dict__"]["new_setting"] = 1
+
+    rewrite_header(saved, newer)
+    with pytest.raises(ValueError, match=r"'_sequence_params' has the entries .*new_setting"
+                       r".* It was written by sklstm 99\.0, and this is sklstm .*: load it "
+                       r"with the version that wrote it\."):
+        sklstm.load(saved)
+    rewrite_header(saved, lambda h: h.update(sklstm_version=sklstm.__version__))
+    with pytest.raises(ValueError, match=r"new_setting") as refused:
+        sklstm.load(saved)
+    assert "written by sklstm" not in str(refused.value)

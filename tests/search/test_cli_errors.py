@@ -2,6 +2,7 @@
 
 import json
 import sqlite3
+import sys
 import zipfile
 
 import numpy as np
@@ -172,6 +173,10 @@ def test_a_storage_that_is_not_a_study_is_left_untouched(kind, message, capsys, 
     # it was sklearn's message, every scorer name on one line
     ("--scoring", "acuracy", "--scoring 'acuracy' is not a scikit-learn scorer name; did "
      "you mean 'accuracy', 'top_k_accuracy'? sklearn.metrics.get_scorer_names() lists them"),
+    # every trial failed, exit 1, and a study was written
+    ("--scoring", "r2", "scoring 'r2' is a regression metric, but LSTMClassifier is a "
+     "classifier: every trial would fail or score nonsense. Give None (its score method) "
+     "or one of the scorers for a classifier: accuracy,"),
 ])
 def test_bad_options_are_refused_before_any_study(option, value, message, capsys, tmp_path,
                                                   monkeypatch):
@@ -183,6 +188,15 @@ def test_bad_options_are_refused_before_any_study(option, value, message, capsys
         path = _npz(tmp_path, X=X, y=Y)
     code, _, err = _run(capsys, tmp_path, path, option, value)
     _refused(code, err, message, tmp_path, [path.name])
+
+
+def test_a_classification_scoring_for_the_regressor_is_refused_before_any_study(
+        capsys, tmp_path):
+    path = _npz(tmp_path, X=X, y=np.linspace(0, 1, 30))
+    code, _, err = _run(capsys, tmp_path, path, "--estimator", "regressor", "--scoring",
+                        "accuracy")
+    _refused(code, err, "scoring 'accuracy' is a classification metric, but LSTMRegressor "
+             "is a regressor", tmp_path, [path.name])
 
 
 def test_exit_status_1_when_every_trial_fails(capsys, tmp_path):
@@ -240,3 +254,12 @@ def test_failed_trials_are_reported_without_tracebacks(tmp_path):
     assert "Traceback" not in err and 'File "' not in err
     assert err.count("failed with parameters: {'batch_size': 8, 'lr': 0.03, 'embedding_dim': "
                      "2} because of the following error: ValueError('Token input must be") == 2
+
+
+def test_without_optuna_tune_says_what_to_install(capsys, tmp_path, monkeypatch):
+    # optuna is an optional dependency: its ModuleNotFoundError came as a traceback
+    monkeypatch.setitem(sys.modules, "optuna", None)  # import optuna raises ImportError
+    path = _npz(tmp_path, X=X, y=Y)
+    code, _, err = _run(capsys, tmp_path, path)
+    _refused(code, err, "sklstm tune needs optuna: pip install 'sklstm[optuna]'", tmp_path,
+             [path.name])

@@ -19,7 +19,7 @@ from skorch.callbacks import Callback
 from .._compat.sklearn import StrOptions, validate_parameter_constraints
 from .._param_validation import integers, plain_params, reals
 
-__all__ = ["BatchSizeSchedule"]
+__all__ = ["BatchSizeSchedule", "epoch_batch_sizes"]
 
 
 class BatchSizeSchedule(Callback):
@@ -291,3 +291,37 @@ class BatchSizeSchedule(Callback):
                 "estimators' early_stopping=True); a score of your own must be recorded "
                 "by a callback placed before BatchSizeSchedule.")
         self.grow_next_ = self._step(float(score))
+
+
+def epoch_batch_sizes(net, default):
+    """The effective batch each epoch of ``net``'s history trained with.
+
+    A :class:`BatchSizeSchedule` among the net's callbacks records it under its
+    ``event_name``, and under the default name one of a fit that a resumed fit no
+    longer has; epochs without a record trained with ``default``.
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        A net whose history holds the epochs done (a fit resumed from its checkpoint).
+    default : int
+        The effective batch of the fit's parameters.
+
+    Returns
+    -------
+    list of int
+        One batch an epoch.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> net = SimpleNamespace(callbacks_=[("grow", BatchSizeSchedule(event_name="batch"))],
+    ...                       history=[{"batch": 8}, {"batch": 16}, {}])
+    >>> epoch_batch_sizes(net, 8)
+    [8, 16, 8]
+    """
+    names = [callback.event_name for _, callback in net.callbacks_
+             if isinstance(callback, BatchSizeSchedule)]
+    names.append("effective_batch_size")  # (BatchSizeSchedule's default event_name)
+    return [next((row[name] for name in names if name in row), default)
+            for row in net.history]

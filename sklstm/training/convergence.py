@@ -39,7 +39,10 @@ never stops earlier than with a constant rate, and a plateau it would have stopp
 (a loss that has just left the chance level, or is noisy at the last steps) gets
 smaller steps first. Chosen by the small-data benchmark (``docs/performance.rst``): a
 schedule that lowers the rate after 2 flat epochs, as MLP's docstring words it, cut
-fits short on one task there.
+fits short on one task there. The rate judged against the floor is the optimizer's, but
+no higher than ``lr`` times the falls so far: a learning-rate schedule of the user's that
+sets the rate anew every step (``CyclicLR``, ``OneCycleLR``) undoes each fall, and the
+fit, its rate never at the floor, was never stopped.
 """
 
 from __future__ import annotations
@@ -172,12 +175,34 @@ class ConvergenceStopping(EarlyStopping):
         last = net.history[-1].get("train_loss")
         return None if last is None or self._below_chance(last) else last
 
+    def adaptive_rate(self, net):
+        """The learning rate that ``lr_schedule="adaptive"`` judges against its floor.
+
+        The optimizer's rate, but no higher than the net's ``lr`` times
+        :data:`ADAPTIVE_FACTOR` for each fall so far: a schedule that sets the rate
+        anew every step (skorch's ``LRScheduler`` around ``CyclicLR`` or
+        ``OneCycleLR``) undoes every fall, and a rate that never reached the floor
+        never let the rule stop the fit (it ran to ``max_epochs`` at each plateau).
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+
+        Returns
+        -------
+        float
+        """
+        rate = max(group["lr"] for group in net.optimizer_.param_groups)
+        return min(rate, net.lr * ADAPTIVE_FACTOR ** getattr(self, "falls_", 0))
+
     def _below_chance(self, best_loss):
         return not self.chance_loss or best_loss < CHANCE_SHARE * self.chance_loss
 
     def on_train_begin(self, net, **kwargs):
         """Reset the rule, then replay the epochs the history already holds."""
         super().on_train_begin(net, **kwargs)
+        self.falls_ = 0  # of the adaptive rate
         best_train_loss = float("inf")
         for row in net.history:
             best_train_loss = min(best_train_loss, row.get("train_loss", float("inf")))
@@ -195,6 +220,7 @@ class ConvergenceStopping(EarlyStopping):
             elif self.adaptive and self.misses_ >= self.patience:
                 # the fit went on, so the rate fell here (the restored optimizer holds it)
                 self.misses_ = 0
+                self.falls_ += 1
         if not (self.load_best and len(net.history)):
             return
         if self.best_epoch_ == net.history[-1, "epoch"]:  # the weights just restored
@@ -214,10 +240,10 @@ class ConvergenceStopping(EarlyStopping):
             self.misses_ = -1
         elif (self.adaptive and self.misses_ + 1 >= self.patience
               and not self._is_score_improved(net.history[-1, self.monitor])):
-            groups = net.optimizer_.param_groups
-            if max(group["lr"] for group in groups) > ADAPTIVE_MIN_LR:
-                for group in groups:  # a smaller step instead of the stop
+            if self.adaptive_rate(net) > ADAPTIVE_MIN_LR:
+                for group in net.optimizer_.param_groups:  # a smaller step, not the stop
                     group["lr"] *= ADAPTIVE_FACTOR
+                self.falls_ += 1
                 self.misses_ = -1  # skorch's rule counts this epoch: the count restarts
         super().on_epoch_end(net, **kwargs)
 

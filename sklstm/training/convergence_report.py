@@ -68,7 +68,7 @@ def check_convergence(name, net, max_epochs, lr):
         return False
     if stopped:
         return True
-    rate = max(group["lr"] for group in net.optimizer_.param_groups)
+    rate = stopper.adaptive_rate(net)
     if stopper.adaptive and rate <= ADAPTIVE_MIN_LR:
         # at the floor the count restarted with the last fall: max_epochs may have come
         # before n_iter_no_change flat epochs there, however little the loss still moved

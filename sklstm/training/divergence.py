@@ -45,6 +45,9 @@ class DivergenceGuard(Callback):
         The training loss of a model that predicts the targets' distribution (the
         entropy of the class frequencies; the targets' variance); None checks only for
         non-finite losses.
+    gradient_clip : float or None, default=None
+        The fit's ``gradient_clip``, for the advice (a clipped fit is told to clip
+        harder, not to clip).
 
     Examples
     --------
@@ -52,10 +55,12 @@ class DivergenceGuard(Callback):
     1.0
     """
 
-    def __init__(self, estimator_name="the estimator", lr=None, trivial_loss=None):
+    def __init__(self, estimator_name="the estimator", lr=None, trivial_loss=None,
+                 gradient_clip=None):
         self.estimator_name = estimator_name
         self.lr = lr
         self.trivial_loss = trivial_loss
+        self.gradient_clip = gradient_clip
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Note the loss of outputs of zero, where an untrained network starts, on
@@ -111,11 +116,13 @@ class DivergenceGuard(Callback):
             used = f" (lr_={self.lr:g}" + (
                 "" if math.isclose(rate, self.lr, rel_tol=1e-6)
                 else f"; the epoch trained at {rate:g}") + ")"
+        clip = ("clip the gradient (gradient_clip=1.0)" if self.gradient_clip is None else
+                f"clip the gradient harder (gradient_clip below {self.gradient_clip:g})")
         return (
             f"{self.estimator_name} diverged: {what}{used}. The learning "
             "rate is likely too high for this data, or the input is too large: lower lr, "
-            "scale X (sklstm.preprocessing.SequenceScaler), or clip the gradient "
-            "(gradient_clip=1.0). The estimator is left unfitted."
+            f"scale X (sklstm.preprocessing.SequenceScaler), or {clip}. The estimator is "
+            "left unfitted."
         )
 
 

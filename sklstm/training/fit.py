@@ -20,13 +20,15 @@ from ..resources.device import memory_cap
 from ..resources.host_malloc import step_buffers_on_heap
 from ..resources.memory_budget import MemoryBudget
 from .auto_batch import choose_batch, warm_up
+from .batch_schedule import epoch_batch_sizes
 from .checkpointing import FitCheckpoint
 from .convergence import stopped_by_rule
 from .convergence_report import check_convergence
 from .divergence import check_targets_in_range
 from .interrupts import SNAPSHOT, CtrlCGuard, finish_interrupted
+from .lr_scaling import check_warmup
 from .randomness import FitRandomness
-from .setup import build_net
+from .setup import build_net, check_validation_callbacks
 
 __all__ = ["train"]
 
@@ -55,12 +57,15 @@ def train(plan, seqs, y_train, on_net=None):
     Raises
     ------
     ValueError
-        Targets so large that every loss would overflow float32; a checkpoint
+        Targets so large that every loss would overflow float32; a callback that
+        reads the validation data of a fit without ``early_stopping``; a checkpoint
         directory that another fit running now holds.
     KeyboardInterrupt
         Ctrl-C before the first epoch was complete (nothing to keep).
     """
     check_targets_in_range(plan.name, y_train)  # before any work
+    check_warmup(plan.name, plan.warmup_epochs, plan.max_epochs)
+    check_validation_callbacks(plan)
     checkpoint = None if plan.checkpoint is None else FitCheckpoint(
         plan.checkpoint, plan.params, seqs, y_train, plan.param_defaults, plan.name)
     # the directory is this fit's from before its state is read until it is marked
@@ -144,9 +149,7 @@ def _train(plan, on_net, checkpoint, done, loaded_only, seqs, y_train):
             # the epochs done are replayed with the batch each had: a BatchSizeSchedule
             # grows it, and bucketed orders depend on it (set as skorch's set_params
             # sets a prefixed parameter, without its checks of an initialized net)
-            net.iterator_train__start_epoch = [
-                row.get("effective_batch_size", plan.effective_batch_size)
-                for row in net.history]
+            net.iterator_train__start_epoch = epoch_batch_sizes(net, plan.effective_batch_size)
             if not loaded_only:
                 net.partial_fit(dataset, y_train)
             elif plan.early_stopping:  # it ended with the best epoch's weights

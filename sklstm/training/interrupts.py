@@ -156,6 +156,10 @@ class EpochSnapshot(Callback):
         Epochs completed.
     state_ : dict or None
         The module's ``state_dict`` (copies) after the last complete epoch.
+    batch_size_ : int
+        The net's ``batch_size`` (the effective batch) the last complete epoch trained
+        with: a :class:`~sklstm.training.BatchSizeSchedule` grows it as an epoch
+        begins, and an interrupt in that epoch keeps the epoch before.
 
     Examples
     --------
@@ -174,6 +178,7 @@ class EpochSnapshot(Callback):
     def on_train_begin(self, net, **kwargs):
         """Start from the epochs a resumed fit already has."""
         self.complete_ = len(net.history)
+        self.batch_size_ = net.batch_size
         if self.complete_:
             self.state_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
 
@@ -197,15 +202,18 @@ class EpochSnapshot(Callback):
         """Keep the weights of the epoch that just ended."""
         self.in_epoch_ = False
         self.complete_ = len(net.history)
+        self.batch_size_ = net.batch_size
         self.state_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
 
     def on_train_end(self, net, **kwargs):
         """After an interrupt during an epoch, go back to the last complete one: its
-        weights, and the history cut to it (the snapshot is the first of sklstm's
-        callbacks, so the others end the training from there)."""
+        weights, its batch (``effective_batch_size_`` is that of the model kept, as in a
+        fit of that many epochs) and the history cut to it (the snapshot is the first
+        of sklstm's callbacks, so the others end the training from there)."""
         if self.in_epoch_ and self.state_ is not None:
             with torch.no_grad():
                 net.module_.load_state_dict(self.state_)
+            net.batch_size = self.batch_size_
             del net.history[self.complete_:]
 
 

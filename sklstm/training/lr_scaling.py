@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 from skorch.callbacks import LRScheduler
 from torch.optim.lr_scheduler import LinearLR
 
-__all__ = ["LR_SCALING_RULES", "scaled_learning_rate", "warmup_scheduler"]
+__all__ = ["LR_SCALING_RULES", "check_warmup", "scaled_learning_rate",
+           "warmup_scheduler"]
 
 #: Exponent ``p`` of ``lr * (effective_batch / base_batch_size) ** p`` per rule.
 LR_SCALING_RULES = {None: 0.0, "linear": 1.0, "sqrt": 0.5}
@@ -72,3 +75,38 @@ def warmup_scheduler(warmup_epochs):
         total_iters=warmup_epochs,
         step_every="epoch",
     )
+
+
+def check_warmup(name, warmup_epochs, max_epochs):
+    """Warn where ``max_epochs`` ends the fit before the warm-up reaches the full rate.
+
+    The warm-up (:func:`warmup_scheduler`) trains at the full rate ``lr_`` only from
+    epoch ``warmup_epochs + 1`` on: a fit of no more epochs never does, and its
+    ``ConvergenceWarning`` would advise raising an ``lr`` that it never used.
+
+    Parameters
+    ----------
+    name : str
+        The estimator's class name, for the message.
+    warmup_epochs : int
+        Epochs of the warm-up.
+    max_epochs : int
+        Epochs of the fit at most.
+
+    Warns
+    -----
+    UserWarning
+        ``warmup_epochs >= max_epochs``.
+
+    Examples
+    --------
+    >>> check_warmup("LSTMClassifier", 5, 200)  # at the full rate from epoch 6: silent
+    """
+    if warmup_epochs < max_epochs:
+        return
+    warnings.warn(
+        f"{name}: warmup_epochs={warmup_epochs} ramps the learning rate up to lr_ over "
+        f"{warmup_epochs} epochs, but max_epochs={max_epochs} ends the fit first: it never "
+        f"trains at lr_ (its last epoch at {max_epochs / (warmup_epochs + 1):.0%} of it). "
+        "Lower warmup_epochs below max_epochs, or raise max_epochs.", UserWarning,
+        stacklevel=7)  # the caller of fit (through train, _fit, fit and their wrappers)

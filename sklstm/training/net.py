@@ -22,7 +22,9 @@ import math
 import warnings
 from collections.abc import Mapping
 
+import numpy as np
 import torch
+from sklearn.utils import ClassifierTags
 from skorch.utils import TeeGenerator
 
 from .._compat.skorch import set_training, step_optimizer, zero_grad
@@ -65,6 +67,15 @@ class SequenceNet(EpochLoopNet):
         :meth:`~sklstm.training.randomness.FitRandomness.draws` blocks, so that fits in
         threads beside each other draw what they draw alone. None draws from torch's
         global generators as they are.
+    classifier : bool, default=False
+        A classifier's net, as skorch's ``NeuralNetClassifier``: a scikit-learn
+        classifier whose ``predict`` gives the most probable class and whose
+        ``classes_`` are the class indices the targets are encoded as. skorch's
+        scorers call the net itself with those targets: an ``EpochScoring("accuracy")``
+        got the class probabilities from ``predict`` ("Classification metrics can't
+        handle a mix of binary and continuous-multioutput targets"), and scorers of
+        probabilities (``"roc_auc"``, ``"neg_log_loss"``) refused a net that was no
+        classifier.
     **kwargs
         Passed to :class:`~sklstm.training.loop.EpochLoopNet` (``ctrl_c``) and
         :class:`skorch.NeuralNet`.
@@ -82,13 +93,44 @@ class SequenceNet(EpochLoopNet):
     """
 
     def __init__(self, *args, micro_batch_size=None, memory_budget=None, on_oom="shrink",
-                 precision=None, randomness=None, **kwargs):
+                 precision=None, randomness=None, classifier=False, **kwargs):
         self.micro_batch_size = micro_batch_size
         self.memory_budget = memory_budget
         self.on_oom = on_oom
         self.precision = precision
         self.randomness = randomness
+        self.classifier = classifier
         super().__init__(*args, **kwargs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.classifier:  # (what scikit-learn's is_classifier reads)
+            tags.estimator_type = "classifier"
+            tags.classifier_tags = ClassifierTags()
+        return tags
+
+    @property
+    def classes_(self):
+        """A classifier's class indices, ``0 .. module__n_outputs - 1``."""
+        if not self.classifier:
+            raise AttributeError("a net that is no classifier has no classes_")
+        return np.arange(self.module__n_outputs)
+
+    def predict(self, X):
+        """Predict as skorch does; a classifier's net gives the most probable class index.
+
+        Parameters
+        ----------
+        X : input data
+            As :meth:`skorch.NeuralNet.predict_proba` takes it.
+
+        Returns
+        -------
+        ndarray
+            The outputs (a regressor), or the classes of shape (n_samples,).
+        """
+        proba = self.predict_proba(X)
+        return proba.argmax(axis=1) if self.classifier else proba
 
     def random_draws(self, step=False):
         """The context in which the net draws from torch's generators.

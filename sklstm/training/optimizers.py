@@ -51,9 +51,14 @@ def resolve_optimizer(optimizer, estimator_name="the estimator"):
         return optimizer
     if isinstance(optimizer, str) and optimizer.lower() in OPTIMIZERS:
         return OPTIMIZERS[optimizer.lower()]
+    # a name of another of torch's optimizers ("lbfgs"): the class itself is accepted
+    torchs = {name.lower(): name for name, value in vars(torch.optim).items()
+              if isinstance(value, type) and issubclass(value, torch.optim.Optimizer)}
+    name = torchs.get(optimizer.lower()) if isinstance(optimizer, str) else None
+    hint = "" if name is None else f" (for torch's {name}: optimizer=torch.optim.{name})"
     raise ValueError(
         f"{estimator_name}: unknown optimizer {optimizer!r}; use one of "
-        f"{sorted(OPTIMIZERS)} or a torch.optim.Optimizer subclass."
+        f"{sorted(OPTIMIZERS)} or a torch.optim.Optimizer subclass{hint}."
     )
 
 

@@ -11,7 +11,7 @@ import copy
 import math
 
 import numpy as np
-from skorch.callbacks import GradientNormClipping
+from skorch.callbacks import EpochScoring, GradientNormClipping
 from skorch.dataset import ValidSplit
 
 from .._param_validation import plain_label
@@ -28,7 +28,7 @@ from .net import SequenceNet
 from .progress import PROGRESS_NAMES, progress_callbacks
 
 __all__ = ["RESERVED_CALLBACK_NAMES", "build_callbacks", "build_net", "check_kernels_fit",
-           "check_validation_split"]
+           "check_validation_callbacks", "check_validation_split"]
 
 GRADIENT_CLIP, WARMUP = "gradient_clip", "warmup"
 
@@ -66,7 +66,8 @@ def build_callbacks(plan, checkpoint=None, ctrl_c=None):
     """
     # the snapshot first: it must see an epoch end before the stopper ends the fit
     callbacks = [(SNAPSHOT, EpochSnapshot(ctrl_c)),
-                 (DIVERGENCE, DivergenceGuard(plan.name, plan.lr, plan.trivial_loss))]
+                 (DIVERGENCE, DivergenceGuard(plan.name, plan.lr, plan.trivial_loss,
+                                              plan.gradient_clip))]
     if plan.gradient_clip is not None:
         callbacks.append((GRADIENT_CLIP, GradientNormClipping(plan.gradient_clip)))
     if plan.warmup_epochs:
@@ -113,7 +114,8 @@ def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None, random
     Returns
     -------
     SequenceNet
-        Not yet initialized.
+        Not yet initialized; with ``classifier=True`` for a classifier (its
+        ``predict`` gives classes, as skorch's scorers want).
     """
     train_split = None
     if plan.early_stopping:
@@ -141,6 +143,7 @@ def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None, random
         on_oom=plan.on_oom,
         precision=plan.precision,
         randomness=randomness,
+        classifier=plan.stratified,
         ctrl_c=ctrl_c,
         iterator_train=BatchLoader,
         iterator_train__shuffle=True,
@@ -221,6 +224,50 @@ def check_validation_split(plan, y, classes=None):
             f"least {_samples_needed(fraction, k)} samples; pass more samples, {fix}, or set "
             "early_stopping=False."
         )
+
+
+def check_validation_callbacks(plan):
+    """Raise a clear ValueError where a callback of the user's reads the validation data
+    of a fit that holds out none (no check with ``early_stopping``).
+
+    skorch's ``EarlyStopping`` watches ``"valid_loss"`` by default and its
+    ``Checkpoint`` ``"valid_loss_best"``, as may an ``LRScheduler``
+    (``ReduceLROnPlateau``) or a :class:`BatchSizeSchedule`: the history has no such
+    key without a validation split, and the fit failed after its first epoch
+    (skorch's ``EarlyStopping``: a bare ``KeyError``). skorch's ``EpochScoring``
+    scores the validation data by default, and without them recorded nothing, silently.
+
+    Parameters
+    ----------
+    plan : FitPlan
+        The fit's plan (``callbacks``, ``early_stopping``, the name).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from skorch.callbacks import EarlyStopping
+    >>> check_validation_callbacks(SimpleNamespace(
+    ...     name="LSTMClassifier", early_stopping=False,
+    ...     callbacks=[EarlyStopping(monitor="train_loss")]))
+    """
+    if plan.early_stopping:
+        return
+    hold_out = ("set early_stopping=True (it holds out validation_fraction of the training "
+                "data), or")
+    for i, item in enumerate(plan.callbacks):
+        callback = item[1] if isinstance(item, tuple) else item
+        what = f"{plan.name}: callbacks[{i}] ({type(callback).__name__})"
+        monitor = getattr(callback, "monitor", None)
+        if monitor in ("valid_loss", "valid_loss_best"):
+            raise ValueError(
+                f"{what} watches monitor={monitor!r}, which only a fit that holds out "
+                f"validation data records; {hold_out} watch "
+                f"monitor={monitor.replace('valid', 'train')!r}.")
+        if isinstance(callback, EpochScoring) and not callback.on_train:
+            raise ValueError(
+                f"{what} scores the validation data (on_train=False), which a fit without "
+                f"early_stopping does not hold out: it would record nothing; {hold_out} "
+                "score the training data with on_train=True.")
 
 
 def check_kernels_fit(plan, seqs, check_conv=True):

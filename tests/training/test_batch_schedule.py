@@ -154,8 +154,14 @@ def test_regressor_with_early_stopping_watches_the_validation_loss():
 
 
 def test_valid_loss_without_a_validation_split_is_a_clear_error():
-    with pytest.raises(ValueError, match=r"'valid_loss' is not in the history.*validation"):
+    # the estimators refuse it before training (sklstm.training.setup.check_validation_callbacks)
+    with pytest.raises(ValueError, match=r"callbacks\[1\] \(BatchSizeSchedule\) watches "
+                                         r"monitor='valid_loss'.*early_stopping=True"):
         _fit(BatchSizeSchedule(monitor="valid_loss"))
+    # a net of one's own: at the end of its first epoch
+    net = _net(B, B, callbacks=[BatchSizeSchedule(monitor="valid_loss")])
+    with pytest.raises(ValueError, match=r"'valid_loss' is not in the history.*validation"):
+        net.fit(_dataset(), None)
 
 
 # -- the update of a grown epoch -------------------------------------------------------
@@ -256,18 +262,23 @@ def test_a_fit_loaded_from_its_checkpoint_reports_the_batch_it_grew_to(tmp_path)
         assert getattr(loaded, name) == getattr(first, name), name
 
 
-def test_a_resumed_bucketed_fit_replays_each_epoch_with_the_batch_it_had(tmp_path):
+@pytest.mark.parametrize("event_name", [EVENT, "batch"])
+def test_a_resumed_bucketed_fit_replays_each_epoch_with_the_batch_it_had(tmp_path,
+                                                                         event_name):
     # bucketed orders depend on the batch size: the epochs done were replayed with the
-    # first one, so the resumed fit drew other batches (probabilities 0.1 apart)
+    # first one, so the resumed fit drew other batches (probabilities 0.1 apart); so
+    # they were still where the schedule records the batch under another event_name
     rng = np.random.default_rng(0)
     X = [rng.normal(size=(int(n), 2)).astype(np.float32) for n in rng.integers(2, 30, 120)]
     y = np.array([x[-1, 0] > 0 for x in X]).astype(int)
-    schedule = BatchSizeSchedule(monitor="score", patience=1)  # the scripted plateau
+    # the scripted plateau
+    schedule = BatchSizeSchedule(monitor="score", patience=1, event_name=event_name)
     common = dict(data=(X, y), bucketing=True)
     whole = _fit(schedule, max_epochs=6, **common)
     _fit(schedule, max_epochs=5, checkpoint=tmp_path / "fit", **common)
     resumed = _fit(schedule, max_epochs=6, checkpoint=tmp_path / "fit", **common)
-    assert _sizes(resumed) == _sizes(whole) == [4, 4, 8, 16, 32, 64]
+    sizes = [est.history_[:, event_name] for est in (resumed, whole)]
+    assert sizes[0] == sizes[1] == [4, 4, 8, 16, 32, 64]
     assert_allclose(resumed.predict_proba(X), whole.predict_proba(X), rtol=1e-5, atol=1e-6)
 
 

@@ -95,12 +95,13 @@ def _stopper(lr_schedule):
                 .fit(X, Y).net_.callbacks_)["convergence"]
 
 
-def _run(stopper, losses, lr=0.05, net=None):
+def _run(stopper, losses, lr=0.05, net=None, rate_set_anew=False):
     """The rule alone, on a history of training losses: (stopped?, epochs, last rate);
-    ``net``, if given, an empty namespace that becomes the net it ran."""
+    ``net``, if given, an empty namespace that becomes the net it ran;
+    ``rate_set_anew``: a schedule puts the rate back to ``lr`` every epoch."""
     net = SimpleNamespace() if net is None else net
     net.__dict__.update(history=History(), verbose=0, callbacks_=[("convergence", stopper)],
-                        optimizer_=SimpleNamespace(param_groups=[{"lr": lr}]))
+                        lr=lr, optimizer_=SimpleNamespace(param_groups=[{"lr": lr}]))
     stopper.on_train_begin(net)
     for epoch, loss in enumerate(losses, 1):
         net.history.new_epoch()
@@ -110,6 +111,8 @@ def _run(stopper, losses, lr=0.05, net=None):
             stopper.on_epoch_end(net)
         except KeyboardInterrupt:
             return True, epoch, net.optimizer_.param_groups[0]["lr"]
+        if rate_set_anew:
+            net.optimizer_.param_groups[0]["lr"] = lr
     return False, len(losses), net.optimizer_.param_groups[0]["lr"]
 
 
@@ -148,6 +151,17 @@ def test_the_adaptive_rate_falls_where_the_rule_would_stop_and_stops_only_when_t
     # after it (epoch 7), not at the 3rd flat epoch in all (epoch 6)
     assert _run(stopper, [0.5 * chance] * 3 + [0.3 * chance] * 3)[2] == 0.05
     assert _run(stopper, [0.5 * chance] * 3 + [0.3 * chance] * 4)[2] == pytest.approx(0.01)
+
+
+def test_a_schedule_that_sets_the_rate_anew_does_not_keep_the_adaptive_rate_from_stopping():
+    # skorch's LRScheduler around CyclicLR or OneCycleLR sets the rate every step: each
+    # fall was undone, the rate never reached the floor, and a fit on a plateau ran to
+    # max_epochs (a CyclicLR fit: 60 of 60 epochs, not converged; 26 without it)
+    stopper = _stopper("adaptive")
+    chance = stopper.chance_loss
+    stopped, epochs, _ = _run(stopper, [0.5 * chance] * 60, rate_set_anew=True)
+    assert stopped and epochs == 1 + 8 * 3  # as where the falls hold
+    assert stopper.falls_ == 7
 
 
 def test_the_adaptive_rate_trains_at_least_as_long_as_the_constant_one():

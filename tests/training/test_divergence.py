@@ -35,6 +35,14 @@ def test_a_huge_learning_rate_diverges_loudly(Estimator, y, lr):
         est.predict(X)
 
 
+def test_a_clipped_fit_that_diverges_is_told_to_clip_harder():
+    # the advice was "clip the gradient (gradient_clip=1.0)", the clipping it had
+    est = LSTMClassifier(**COMMON, lr=1e7, gradient_clip=1.0)
+    with pytest.raises(DivergenceError, match=r"or clip the gradient harder \(gradient_clip "
+                                              r"below 1\)\. The estimator is left unfitted"):
+        est.fit(X, Y_CLS)
+
+
 @pytest.mark.parametrize("lr", [1e-2, 1e7])
 def test_extreme_class_weights_are_measured_from_where_the_fit_starts(lr):
     """Weights of 1000 and 1e-4 (scikit-learn's check_class_weight_classifiers) put

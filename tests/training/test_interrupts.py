@@ -14,6 +14,7 @@ from skorch.callbacks import EarlyStopping
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import FitInterruptedWarning
+from sklstm.training import BatchSizeSchedule
 from sklstm.training.interrupts import CtrlCGuard
 
 from ..search.helpers import python
@@ -137,6 +138,21 @@ def test_an_interrupt_with_early_stopping_keeps_the_best_epoch_as_a_shorter_fit_
     assert dict(three.net_.callbacks_)["convergence"].best_epoch_ < 3  # the case tested
     assert cut.n_epochs_ == 3
     assert_array_equal(cut.predict(X_), three.predict(X_))
+
+
+def test_an_interrupt_after_a_batch_size_schedule_grew_the_batch_keeps_the_epochs_batch():
+    # every epoch after the first is a plateau (threshold 10): epoch 3 trains with a
+    # batch of 32, grown as it began; the model kept is epoch 2's, of a batch of 16, and
+    # effective_batch_size_ said 32 (accumulation_steps_ 2), unlike a fit of 2 epochs
+    grow = BatchSizeSchedule(patience=1, threshold=10, threshold_mode="abs")
+    # 4 batches in each of epochs 1 and 2: batch 10 is in epoch 3
+    with pytest.warns(FitInterruptedWarning, match="after epoch 2 of at most 20"):
+        cut = LSTMClassifier(**COMMON, callbacks=[grow, InterruptAt(at_batch=10)]).fit(X, Y)
+    two = LSTMClassifier(**{**COMMON, "max_epochs": 2}, callbacks=[grow]).fit(X, Y)
+    assert two.history_[:, "effective_batch_size"] == [16, 16]
+    for attribute in ("n_epochs_", "n_updates_", "effective_batch_size_", "batch_size_",
+                      "accumulation_steps_"):
+        assert getattr(cut, attribute) == getattr(two, attribute), attribute
 
 
 @pytest.mark.parametrize(("max_epochs", "at_batch"), [(1, 2), (3, 10)])

@@ -1,0 +1,38 @@
+"""The estimators' skorch net, SequenceNet."""
+
+import numpy as np
+import pytest
+from sklearn.base import is_classifier
+from skorch.callbacks import EpochScoring
+
+from sklstm import LSTMClassifier, LSTMRegressor
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(40, 6, 2)).astype(np.float32)
+Y = np.where(X[:, -1, 0] > 0, "up", "down")
+
+
+@pytest.mark.parametrize("scoring", ["accuracy", "balanced_accuracy", "roc_auc", "neg_log_loss"])
+def test_skorchs_epoch_scoring_scores_a_classifier(scoring):
+    """skorch's scorers call the net with the encoded targets: its predict gave the
+    class probabilities ("can't handle a mix of binary and continuous-multioutput
+    targets"), and scorers of probabilities refused a net that was no classifier."""
+    clf = LSTMClassifier(hidden_size=4, max_epochs=2, conv_channels=None, device="cpu",
+                         early_stopping=True, random_state=0, n_threads=1,
+                         callbacks=[EpochScoring(scoring, lower_is_better=False)])
+    with pytest.warns(UserWarning):  # (two epochs: did not learn)
+        clf.fit(X, Y)
+    scores = clf.history_[:, scoring]
+    assert len(scores) == 2 and all(np.isfinite(scores))
+    if scoring == "neg_log_loss":  # the validation loss, from predict_proba
+        assert scores == pytest.approx([-loss for loss in clf.history_[:, "valid_loss"]],
+                                       rel=1e-5)
+    assert is_classifier(clf.net_) and clf.net_.classes_.tolist() == [0, 1]  # encoded
+
+
+def test_a_regressors_net_is_no_classifier():
+    reg = LSTMRegressor(hidden_size=4, max_epochs=1, tol=None, device="cpu", random_state=0,
+                        n_threads=1, callbacks=[EpochScoring("r2", on_train=True)])
+    reg.fit(X, X[:, -1, 0])
+    assert not is_classifier(reg.net_) and not hasattr(reg.net_, "classes_")
+    assert np.isfinite(reg.history_[-1, "r2"])  # predict: the outputs

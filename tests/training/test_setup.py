@@ -1,0 +1,46 @@
+"""How a fit's plan becomes its skorch net: the checks on its callbacks."""
+
+import numpy as np
+import pytest
+from skorch.callbacks import Checkpoint, EarlyStopping, EpochScoring, LRScheduler
+
+from sklstm import LSTMClassifier
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(40, 6, 2)).astype(np.float32)
+Y = (X[:, -1, 0] > 0).astype(int)
+PARAMS = dict(hidden_size=4, max_epochs=2, conv_channels=None, device="cpu", random_state=0,
+              n_threads=1)
+
+
+@pytest.mark.parametrize("callback, key", [
+    (EarlyStopping(), "valid_loss"),  # skorch's default monitors
+    (Checkpoint(f_params=None, f_optimizer=None, f_criterion=None, f_history=None),
+     "valid_loss_best"),  # (writing nothing)
+    (("plateau", LRScheduler("ReduceLROnPlateau", monitor="valid_loss")), "valid_loss"),
+])
+def test_a_callback_watching_the_validation_loss_needs_early_stopping(callback, key,
+                                                                     tmp_path):
+    # without a validation split skorch's EarlyStopping failed after the first epoch with
+    # a bare KeyError: "Key 'valid_loss' was not found in history."
+    clf = LSTMClassifier(**PARAMS, callbacks=[callback], checkpoint=tmp_path / "fit")
+    with pytest.raises(ValueError, match=rf"callbacks\[0\] \(\w+\) watches monitor='{key}', "
+                                         r".* set early_stopping=True .* or watch "
+                                         rf"monitor='{key.replace('valid', 'train')}'"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "net_") and not (tmp_path / "fit").exists()  # before training
+    clf.set_params(early_stopping=True, checkpoint=None).fit(X, Y)
+    assert "valid_loss" in clf.history_[-1]
+
+
+def test_scoring_the_validation_data_needs_early_stopping():
+    # skorch's EpochScoring scores the validation data by default: without them it
+    # recorded nothing, and said nothing
+    clf = LSTMClassifier(**PARAMS, callbacks=[("acc", EpochScoring("accuracy"))])
+    with pytest.raises(ValueError, match=r"callbacks\[0\] \(EpochScoring\) scores the "
+                                         r"validation data \(on_train=False\), .* record "
+                                         r"nothing; set early_stopping=True .* on_train=True"):
+        clf.fit(X, Y)
+    on_train = EpochScoring("accuracy", on_train=True)
+    clf.set_params(callbacks=[("acc", on_train)]).fit(X, Y)
+    assert "accuracy" in clf.history_[-1]

@@ -176,6 +176,23 @@ def test_out_of_memory_marks_the_row_and_goes_on(data, monkeypatch, error):
     assert out.loc[[0, 3], "samples_per_s"].gt(0).all()
 
 
+@linux_peak
+def test_a_diverged_loss_keeps_the_row_s_figures_and_says_so(data):
+    # a DivergenceError in one pair aborted the profile, and every pair measured was lost
+    X, _ = data
+    y = np.random.default_rng(0).normal(size=len(X)) * 5
+    with pytest.warns(UserWarning, match=r"the loss diverged at batch_size=4, seq_len=None; "
+                      r"batch_size=8, seq_len=None \(see the error column\): their step "
+                      "times and peak memory are measured"):
+        out = profile_batch_sizes(LSTMRegressor(lr=1e3, **FAST), X, y, batch_sizes=[4, 8],
+                                  n_steps=2)
+    assert out["error"].str.startswith("DivergenceError: LSTMRegressor diverged").all()
+    # every step ran: the figures stand, and the memory is no reason to fail
+    assert (out["samples_per_s"] > 0).all() and (out["step_time_s"] > 0).all()
+    assert out["peak_memory"].notna().all() and out["fits"].all()
+    assert not out.attrs["interrupted"]
+
+
 def test_other_errors_are_raised(data, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("not a memory error")

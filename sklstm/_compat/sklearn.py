@@ -22,6 +22,11 @@ here                               scikit-learn (read in 1.6.1 and 1.9.1)
                                    ``requires_feature_indexing`` of
                                    ``sklearn.ensemble._bagging._parallel_build_estimators``
                                    (unchanged from 1.0 to 1.9)
+:func:`scorer_metric_kind`         a scorer's ``_score_func`` and the private modules
+                                   ``sklearn.metrics._classification``, ``._ranking``,
+                                   ``._regression``, ``._scorer`` and
+                                   ``.cluster._supervised`` that define its metric
+                                   (those names since 0.22; read in 1.9.1)
 =================================  ===================================================
 
 sklstm's estimators still *declare* ``_parameter_constraints`` (the attribute sklearn
@@ -36,6 +41,8 @@ On a scikit-learn outside :data:`VERIFIED`, the decision is made once, here:
 * :func:`transform_output` reads the global setting alone
   (``get_config()["transform_output"]``), not an estimator's own ``set_output``;
 * :func:`bagging_column_subset` finds no ensemble (bagging is not checked);
+* :func:`scorer_metric_kind` knows no metric's kind (searches do not check that their
+  scoring fits the estimator);
 * the constraint language stays scikit-learn's own, the one its estimators validate
   their parameters with, while it imports; a name that is gone makes the check that
   needs it raise :class:`~sklstm._compat.UnverifiedVersionError`, naming the version
@@ -55,7 +62,8 @@ from . import UnverifiedVersionError, unverified_message, within
 
 __all__ = ["VERIFIED", "HasMethods", "Hidden", "Interval", "InvalidParameterError",
            "ParamsValidationHook", "StrOptions", "bagging_column_subset", "fit_context",
-           "num_samples", "parameter_constraints", "safe_indexing", "transform_output",
+           "num_samples", "parameter_constraints", "safe_indexing", "scorer_metric_kind",
+           "transform_output",
            "validate_estimator_params",
            "validate_parameter_constraints", "validate_params", "verified"]
 
@@ -211,6 +219,44 @@ def transform_output(estimator):
     'pandas'
     """
     return _get_output_config("transform", estimator)["dense"]
+
+
+#: The kind of task a scikit-learn metric scores, by the (private) module that defines
+#: it (the likelihood ratios of classification are defined in ``_scorer``).
+_METRIC_KINDS = {
+    "sklearn.metrics._classification": "classification",
+    "sklearn.metrics._ranking": "classification",
+    "sklearn.metrics._scorer": "classification",
+    "sklearn.metrics.cluster._supervised": "clustering",
+    "sklearn.metrics._regression": "regression",
+}
+
+
+def scorer_metric_kind(scorer):
+    """The kind of task a scikit-learn scorer's metric scores.
+
+    Parameters
+    ----------
+    scorer : callable
+        A scorer (``sklearn.metrics.get_scorer(name)``, ``make_scorer(...)``) or any
+        callable.
+
+    Returns
+    -------
+    {"classification", "clustering", "regression"} or None
+        None for a metric scikit-learn does not define (a user's own), a callable that
+        is no scorer, or on an unverified scikit-learn (the kind is then not known).
+
+    Examples
+    --------
+    >>> from sklearn.metrics import get_scorer
+    >>> scorer_metric_kind(get_scorer("r2")), scorer_metric_kind(len)
+    ('regression', None)
+    """
+    if not verified():
+        return None
+    module = getattr(getattr(scorer, "_score_func", None), "__module__", None)
+    return _METRIC_KINDS.get(module)
 
 
 def bagging_column_subset():

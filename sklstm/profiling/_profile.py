@@ -12,7 +12,7 @@ from sklearn.base import clone, is_classifier
 from .._compat.sklearn import HasMethods, num_samples, safe_indexing, validate_params
 from .._param_validation import integers, plain_value
 from ..data.store import SequenceStore
-from ..exceptions import MemoryBudgetError
+from ..exceptions import DivergenceError, MemoryBudgetError
 from ..resources import resolve_device
 from ..resources.device import OUT_OF_MEMORY, empty_cache, is_cuda
 from ..resources.memory_budget import available_memory, parse_memory
@@ -106,17 +106,20 @@ def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_s
     try:
         model.fit(X_fit, y_fit)
     except _OOM_ERRORS as exc:
-        row["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        failed = True
-    else:
-        failed = False
-    if timer.timesteps:
-        row["timesteps"] = max(timer.timesteps)
-    if failed:
+        row["error"], row["fits"] = _first_line(exc), False
+        if timer.timesteps:
+            row["timesteps"] = max(timer.timesteps)
         del model, X_fit, y_fit
         gc.collect()
         empty_cache(device)
         return row
+    except DivergenceError as exc:
+        # raised at the epoch's end, once every step ran: their time and memory stand
+        # (a diverged loss costs what any other does); the error says the loss did not
+        peak = None if timer.memory is None else timer.memory.peak
+        row["error"], row["diverged"] = _first_line(exc), True
+    else:
+        peak = final_estimator(model).peak_memory_
     if len(timer.ends) < warmup_steps + n_steps:  # a guard: one epoch has them all
         raise RuntimeError(
             f"profile_batch_sizes: the fit at batch_size={batch_size} ran "
@@ -128,8 +131,14 @@ def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_s
     row["timesteps"] = max(timer.timesteps[timed])
     row["step_time_s"] = float(np.mean(times))
     row["samples_per_s"] = float(np.sum(sizes) / np.sum(times))
-    row["peak_memory"] = final_estimator(model).peak_memory_
+    row["peak_memory"] = peak
     return row
+
+
+def _first_line(exc):
+    """``"OutOfMemoryError: CUDA out of memory. ..."``: an error for the table."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 # -- the public functions ---------------------------------------------------------
@@ -258,7 +267,10 @@ or SequenceStore
           memory (CUDA's ``OutOfMemoryError`` or
           :class:`~sklstm.exceptions.MemoryBudgetError`): such a row has
           ``fits=False`` and no figures, and profiling goes on with the next
-          pair.
+          pair; or the :class:`~sklstm.exceptions.DivergenceError` of a pair
+          whose loss diverged (a learning rate too high for the batch size, say):
+          its steps all ran, so such a row keeps its figures and ``fits``, and a
+          ``UserWarning`` names the pairs once the profile is done.
 
         ``profile.attrs`` holds ``max_memory`` (the budget in bytes, or None),
         ``budget_source``, ``device``, ``n_steps``, ``warmup_steps`` and
@@ -339,8 +351,8 @@ or SequenceStore
                 row = _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps,
                                    warmup_steps, classifier, device)
                 peak = row["peak_memory"]
-                row["fits"] = row["error"] is None and (
-                    budget is None if peak is None else budget is None or peak <= budget)
+                row.setdefault("fits", budget is None if peak is None  # (False: no memory)
+                               else budget is None or peak <= budget)
                 rows.append(row)
     except KeyboardInterrupt:
         # a long profile stopped with Ctrl-C keeps the pairs it measured, as an
@@ -353,6 +365,15 @@ or SequenceStore
             "profile.attrs['interrupted'] is True; profile the others again to "
             "complete it.", UserWarning, stacklevel=3)
     interrupted = len(rows) < len(batch_sizes) * len(seq_lens)
+    diverged = [f"batch_size={row['batch_size']}, seq_len={row['seq_len']}" for row in rows
+                if row.get("diverged")]
+    if diverged:
+        # the figures stand, but these settings would not train: say so where it is seen
+        warnings.warn(
+            f"profile_batch_sizes: the loss diverged at {'; '.join(diverged)} (see the "
+            "error column): their step times and peak memory are measured, but a fit "
+            "with these settings would fail; lower lr, scale X or clip the gradient "
+            "before training with them.", UserWarning, stacklevel=3)
 
     def column(name, dtype):
         return pd.Series([row[name] for row in rows], dtype=dtype, name=name)

@@ -30,13 +30,25 @@ class _StepTimer(Callback):
     The estimator deep-copies its callbacks at ``fit``; this one returns itself
     from ``__deepcopy__``, so what it records is read here even when the fit
     raises (and leaves the estimator without its net).
+
+    Attributes
+    ----------
+    memory : PeakMemory or None
+        The fit's own measurement (the one its ``peak_memory_`` is read from), kept
+        so that a fit that raised after its steps (a diverged loss) still tells its
+        peak, as :attr:`PeakMemory.peak`; None before the fit began.
     """
 
     def __init__(self):
         self.begins, self.ends, self.sizes, self.timesteps = [], [], [], []
+        self.memory = None
 
     def __deepcopy__(self, memo):
         return self
+
+    def on_train_begin(self, net, **kwargs):
+        budget = getattr(net, "memory_budget", None)
+        self.memory = None if budget is None else budget.memory
 
     @staticmethod
     def _sync(net):

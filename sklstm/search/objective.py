@@ -28,7 +28,7 @@ from sklearn.metrics import check_scoring
 from .._compat.sklearn import safe_indexing
 from ..training.interrupts import ctrl_c_pending
 from .epoch_reporter import CALLBACK_NAME, EpochScoreReporter
-from .metrics import FIT_STATS, check_multi_objective, fit_stats
+from .metrics import FIT_STATS, check_multi_objective, check_scoring_kind, fit_stats
 from .pipeline import check_search_data, final_estimator, final_prefix
 from .selection import FIXED_AS_REPR, resolve_cv
 from .space import resolve_space, sample_resolved
@@ -37,11 +37,20 @@ from .trial_budget import FAIL_REASON, INTERRUPTED
 __all__ = ["CVObjective", "checked_objective", "make_objective"]
 
 def _json_safe(value):
+    """``value`` where Optuna's storages keep it as it is (as JSON), else its ``repr``.
+
+    A value that JSON only writes is not kept: a dict's int keys come back as str (a
+    fixed ``class_weight={0: 1, 1: 5}`` was refitted as ``{"0": 1, "1": 5}``, which
+    fits no label) and a tuple as a list; the ``repr`` is listed in
+    ``fixed_params_as_repr`` for :func:`~sklstm.search.selected_params` to put the
+    object back.
+    """
     try:
-        json.dumps(value)
-        return value
+        if json.loads(json.dumps(value)) == value:
+            return value
     except (TypeError, ValueError):
-        return repr(value)
+        pass
+    return repr(value)
 
 
 class CVObjective:
@@ -73,8 +82,9 @@ class CVObjective:
         Sequences ``(n, T, F)`` or ``(n, T)`` (or ragged lists) and targets.
     cv : "auto", int, cross-validation generator or iterable, default="auto"
         ``"auto"``: 3-fold, stratified for classifiers, repeated twice on other splits
-        below 500 samples (:func:`~sklstm.search.selection.resolve_cv`); otherwise as
-        in scikit-learn. The folds are fixed at creation.
+        below 500 samples, or with ``groups`` keeping each group in one fold
+        (:func:`~sklstm.search.selection.resolve_cv`); otherwise as in scikit-learn.
+        The folds are fixed at creation.
     scoring : str, callable or None, default=None
         One scikit-learn score, greater is better; None uses ``estimator.score``.
     space : dict or None, default=None
@@ -107,7 +117,10 @@ class CVObjective:
     Raises
     ------
     ValueError
-        For an empty space, unknown parameter names, or an invalid ``scoring``.
+        For an empty space, unknown parameter names, or a ``scoring`` that is no scorer
+        name or whose metric is of another kind of task than the estimator's
+        (classification for a regressor, say): see
+        :func:`~sklstm.search.metrics.check_scoring_kind`.
 
     Examples
     --------
@@ -141,11 +154,16 @@ class CVObjective:
         self.space = resolve_space(space, estimator)  # unknown names fail here, not in a trial
         self._epochs_per_fold = _most_epochs(self.space, estimator)
         self.scoring = scoring  # by name in the study's attributes (create_or_load_study)
-        self.scorer_ = check_scoring(estimator, scoring=scoring)
+        # a metric of another kind of task failed or scored nonsense in every trial
+        self.scorer_ = check_scoring(estimator,
+                                     scoring=check_scoring_kind(estimator, scoring, y))
         self.report_every_epoch = report_every_epoch
         self.multi_objective = multi_objective
         self.reuse_duplicates = reuse_duplicates
-        cv = resolve_cv(cv, estimator, y)
+        if groups is not None and len(groups) != len(y):  # (scikit-learn: "[30, 30, 10]")
+            raise ValueError(f"groups must hold one label per sample: got {len(groups)} "
+                             f"labels for {len(y)} samples")
+        cv = resolve_cv(cv, estimator, y, groups=groups)
         # Fixed once: every trial is scored on the same folds, so pruners compare like with like.
         self.splits_ = list(cv.split(X, y, groups))
 
@@ -321,10 +339,11 @@ def _interrupted(trial):
 def checked_objective(estimator, X, y, *, multi_objective=None, **kwargs):
     """The objective :func:`~sklstm.search.tune` runs, after all it needs is checked.
 
-    First the space, scoring and cv (:class:`CVObjective`), then the data, as the fit
-    of the final sklstm step, set to the space's fixed values, would check it
-    (:func:`~sklstm.search.pipeline.check_search_data`): a mistake raises here, before
-    any study exists, instead of failing every trial.
+    First the space, then the data, as the fit of the final sklstm step, set to the
+    space's fixed values, would check it
+    (:func:`~sklstm.search.pipeline.check_search_data`), then the scoring and cv
+    (:class:`CVObjective`): a mistake raises here, before any study exists, instead
+    of failing every trial.
 
     Parameters
     ----------
@@ -341,9 +360,11 @@ def checked_objective(estimator, X, y, *, multi_objective=None, **kwargs):
         The objective.
     """
     # the data against the estimator as every trial fits it: with the space's fixed
-    # values (a fixed hidden_size too large for the memory fails every trial)
-    objective = CVObjective(estimator, X, y, report_every_epoch=multi_objective is None,
-                            multi_objective=multi_objective, **kwargs)
-    fixed = {param: value for param, dist, value in objective.space.values() if dist is None}
+    # values (a fixed hidden_size too large for the memory fails every trial); before
+    # the folds are split and the scoring tried on the labels, which said less of
+    # labels they cannot take ("'<' not supported between 'NoneType' and 'str'")
+    space = resolve_space(kwargs.get("space"), estimator)
+    fixed = {param: value for param, dist, value in space.values() if dist is None}
     check_search_data(clone(estimator).set_params(**fixed) if fixed else estimator, X, y)
-    return objective
+    return CVObjective(estimator, X, y, report_every_epoch=multi_objective is None,
+                       multi_objective=multi_objective, **kwargs)

@@ -11,7 +11,7 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
 from .._param_validation import integers, plain_value
-from .selection import as_param_names, selected_trial
+from .selection import FIXED_AS_REPR, as_param_names, selected_trial
 
 __all__ = ["ProgressBar", "objective_names", "results_table", "summary"]
 
@@ -145,7 +145,9 @@ def summary(study, estimator=None) -> str:
         trial's value and parameters (fixed ones included; one per line, then all of
         them as one JSON object, which ``sklstm tune --space`` takes as fixed values
         and, given the ``estimator``, ``estimator.set_params(**json.loads(...))`` as
-        parameters), or a table of the Pareto front sorted by the second objective, or
+        parameters; a fixed value that JSON cannot hold, such as an optimizer class,
+        is left out of it, and named: :func:`~sklstm.search.selected_params` gives
+        it), or a table of the Pareto front sorted by the second objective, or
         ``"no completed trial yet"``.
 
     Examples
@@ -173,12 +175,20 @@ def summary(study, estimator=None) -> str:
             lines.append(f"selected trial #{chosen.number} (the baseline, "
                          f"{names[0]}={chosen.value:.6g}): the best one beats it by less than "
                          "its fold-to-fold noise")
+        # fixed values that are no JSON (an optimizer class, a dict of int keys) are
+        # stored as their repr (full parameter names, as fixed_params holds them):
+        # shown as such, and left out of the JSON line, which would give the text in
+        # place of the object
+        as_repr = set(chosen.user_attrs.get(FIXED_AS_REPR, []))
         params = {**chosen.params, **chosen.user_attrs.get("fixed_params", {})}
         if estimator is not None:
             params = as_param_names(params, estimator)
-        lines += [f"  {k} = {v!r}" for k, v in params.items()]
+        lines += [f"  {k} = {v if k in as_repr else repr(v)}" for k, v in params.items()]
         # Python's repr is not JSON (None, 'text'): this line pastes back as it is
-        lines.append(f"params as JSON: {json.dumps(params)}")
+        left_out = (f" (without {', '.join(sorted(as_repr))}, which JSON cannot hold: "
+                    "selected_params gives them)") if as_repr else ""
+        as_json = json.dumps({k: v for k, v in params.items() if k not in as_repr})
+        lines.append(f"params as JSON{left_out}: {as_json}")
     else:
         lines.append(f"Pareto front ({' vs '.join(names)}), {len(study.best_trials)} trials:")
         lines.append(_table([_row(t, names) for t in sorted(study.best_trials,

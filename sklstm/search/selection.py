@@ -29,9 +29,11 @@ import optuna
 from optuna.distributions import CategoricalDistribution, IntDistribution
 from sklearn.base import is_classifier
 from sklearn.model_selection import (
+    GroupKFold,
     KFold,
     RepeatedKFold,
     RepeatedStratifiedKFold,
+    StratifiedGroupKFold,
     StratifiedKFold,
     check_cv,
 )
@@ -50,21 +52,25 @@ BASELINE = "sklstm_baseline"
 SMALL_DATA = 500
 
 
-def resolve_cv(cv, estimator, y, random_state=0):
+def resolve_cv(cv, estimator, y, random_state=0, groups=None):
     """The splitter ``cv`` stands for; ``"auto"`` picks one by the size of the data.
 
     Parameters
     ----------
     cv : "auto", int, cross-validation generator or iterable
         ``"auto"``: 3-fold (stratified for classifiers), repeated twice with other
-        splits when there are fewer than :data:`SMALL_DATA` samples; anything else as
-        in :func:`sklearn.model_selection.check_cv`.
+        splits when there are fewer than :data:`SMALL_DATA` samples, or with
+        ``groups`` 3-fold that keeps every group in one fold (stratified for
+        classifiers, not repeated); anything else as in
+        :func:`sklearn.model_selection.check_cv`.
     estimator : estimator or Pipeline
         Classifiers get stratified folds.
     y : array-like
         Targets (their number decides for ``"auto"``).
     random_state : int, default=0
         Seed of the ``"auto"`` splits: every worker of a study gets the same folds.
+    groups : array-like or None, default=None
+        The search's group labels: with them, ``"auto"`` is group-aware.
 
     Returns
     -------
@@ -77,11 +83,19 @@ def resolve_cv(cv, estimator, y, random_state=0):
     >>> from sklstm import LSTMClassifier
     >>> resolve_cv("auto", LSTMClassifier(), np.arange(60) % 2).get_n_splits()
     6
+    >>> resolve_cv("auto", LSTMClassifier(), np.arange(60) % 2, groups=np.arange(60) // 6)
+    StratifiedGroupKFold(n_splits=3, random_state=0, shuffle=True)
     """
     classifier = is_classifier(estimator)
     cv = plain_value(cv)  # np.array(3) is a number of folds, not an iterable of splits
     if not (isinstance(cv, str) and cv == "auto"):
         return check_cv(cv, y, classifier=classifier)
+    if groups is not None:
+        # the groups were given to keep each one out of its own test fold (a patient's
+        # sequences in both halves leak): "auto"'s folds ignored them, with only
+        # scikit-learn's warning that they did
+        grouped = StratifiedGroupKFold if classifier else GroupKFold
+        return grouped(n_splits=3, shuffle=True, random_state=random_state)
     if len(y) < SMALL_DATA:
         repeated = RepeatedStratifiedKFold if classifier else RepeatedKFold
         return repeated(n_splits=3, n_repeats=2, random_state=random_state)

@@ -3,7 +3,7 @@
 A *space* is a dict ``name -> spec`` where ``spec`` is one of
 
 * an Optuna distribution (``optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)``),
-* a list, tuple or 1-D numpy array of choices (sampled as a categorical),
+* a list, tuple, range or 1-D numpy array of choices (sampled as a categorical),
 * any other value: fixed, set on every trial without being sampled.
 
 numpy scalars and 0-d arrays anywhere in it stand for the Python numbers they hold

@@ -58,8 +58,8 @@ def plain_spec(name, spec):
     name : str
         The entry's name, for the messages.
     spec : object
-        An Optuna distribution, a list, tuple or 1-D array of choices, or a fixed value
-        (numpy scalars and 0-d arrays included).
+        An Optuna distribution, a list, tuple, range or 1-D array of choices, or a fixed
+        value (numpy scalars and 0-d arrays included).
 
     Returns
     -------
@@ -71,9 +71,9 @@ def plain_spec(name, spec):
     Raises
     ------
     ValueError
-        Empty choices, an array of choices that is not 1-D, a choice that Optuna's
-        storages cannot keep (a tuple, a dict), or a distribution of scikit-learn's
-        ``RandomizedSearchCV`` (a scipy.stats one).
+        Empty choices, an array of choices that is not 1-D, a set (no order), a choice
+        that Optuna's storages cannot keep (a tuple, a dict), or a distribution of
+        scikit-learn's ``RandomizedSearchCV`` (a scipy.stats one).
 
     Examples
     --------
@@ -87,6 +87,14 @@ def plain_spec(name, spec):
         spec = CategoricalDistribution(_stored_choices(name, spec.choices))
     if isinstance(spec, BaseDistribution):
         return spec, spec
+    if isinstance(spec, (set, frozenset)):
+        # (a set of text has another order in every worker process: its trials' choices
+        # would not match the study's)
+        raise ValueError(f"space entry {name!r}: choices must be a list, a tuple, a range "
+                         f"or a 1-D array, in an order; got the set {spec!r}: give "
+                         f"sorted(...) or a list")
+    if isinstance(spec, range):  # choices, as in scikit-learn's grids
+        spec = list(spec)
     if isinstance(spec, np.ndarray) and spec.ndim > 0:
         if spec.ndim != 1:
             raise ValueError(f"space entry {name!r}: an array of choices must be 1-D, got "
@@ -253,7 +261,8 @@ def _check_each(resolved, estimator):
                          "the choice" if isinstance(dist, CategoricalDistribution) else
                          "the range end")
                 raise ValueError(f"space entry {name!r}: {where} {point!r} would fail every "
-                                 f"trial that uses it: {error}{_text_hint(point)}")
+                                 f"trial that uses it: {error}{_text_hint(point)}"
+                                 f"{_range_hint(point)}")
 
 
 def _text_hint(point):
@@ -275,6 +284,25 @@ def _text_hint(point):
         return (f" ({point!r} is text: an np.array of numbers and text holds text only; "
                 "give a list, or np.array(..., dtype=object))")
     return ""
+
+
+def _range_hint(point):
+    """Say how a range is written here, for a refused fixed ``{"low": .., "high": ..}``:
+    a space file's form (:func:`~sklstm.search.load_space`), a fixed dict in Python.
+
+    Examples
+    --------
+    >>> print(_range_hint({"low": 1e-3, "high": 0.1, "log": True}))  # doctest: +ELLIPSIS
+     (a range is an Optuna distribution here: optuna...FloatDistribution(0.001, 0.1, ...
+    """
+    if not (isinstance(point, dict) and {"low", "high"} <= point.keys()):
+        return ""
+    ints = all(isinstance(point.get(key, 1), int) for key in ("low", "high", "step"))
+    args = ", ".join([repr(point["low"]), repr(point["high"]),
+                      *(f"{key}={point[key]!r}" for key in ("log", "step") if key in point)])
+    return (f" (a range is an Optuna distribution here: optuna.distributions."
+            f"{'Int' if ints else 'Float'}Distribution({args}); {{'low': .., 'high': ..}} "
+            "is the form of a space file or --space JSON, see load_space)")
 
 
 def _check_fixed_together(resolved, estimator):

@@ -217,7 +217,7 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
     callbacks = list(callbacks)
     budget = bar = None
     if n_trials is not None:
-        budget = TrialBudget(study, n_trials)
+        budget = TrialBudget(study, n_trials, timeout)
         if not budget.claim():
             return study
         objective = budget.wrap(objective)
@@ -271,10 +271,14 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
         in the working directory.
     cv : "auto", int, cross-validation generator or iterable, default="auto"
         ``"auto"`` repeats stratified 3-fold on small data (below 500 samples), so
-        split noise does not pick the winner; see
+        split noise does not pick the winner; with ``groups``, it is 3-fold that keeps
+        each group in one fold (stratified for classifiers); see
         :func:`~sklstm.search.selection.resolve_cv`.
     scoring : str, callable or None, default=None
-        One scikit-learn score, greater is better; None uses ``estimator.score``.
+        One scikit-learn score, greater is better; None uses ``estimator.score``. A
+        metric of another kind of task (``"accuracy"`` for a regressor, ``"r2"`` for
+        a classifier) is refused before any study exists
+        (:func:`~sklstm.search.metrics.check_scoring_kind`).
     space : dict or None, default=None
         Search space (see :func:`~sklstm.search.resolve_space`); None means
         :func:`~sklstm.search.default_space`.
@@ -288,7 +292,7 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
         Optimize the score *and* this cost; ``study.best_trials`` is the Pareto front.
         Per-epoch reporting, and so pruning, is then off.
     groups : array-like of shape (n_samples,) or None, default=None
-        Group labels for group-aware ``cv``.
+        Group labels for group-aware ``cv`` (``"auto"`` is then group-aware).
     reuse_duplicates : bool, default=True
         End a trial that repeats the parameters of a finished one as that trial ended,
         without fitting (only with an int ``random_state``); see

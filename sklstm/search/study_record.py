@@ -19,9 +19,23 @@ __all__ = ["study_attrs"]
 
 
 def _scoring_name(scoring):
-    return scoring if scoring is None or isinstance(scoring, str) else getattr(
-        scoring, "__name__", type(scoring).__name__
-    )
+    """The scoring as a study records it: a name, a function's name, or a scorer's repr.
+
+    Examples
+    --------
+    >>> from sklearn.metrics import f1_score, make_scorer
+    >>> _scoring_name(make_scorer(f1_score, average="macro"))
+    "make_scorer(f1_score, response_method='predict', average=macro)"
+    """
+    if scoring is None or isinstance(scoring, str):
+        return scoring
+    name = getattr(scoring, "__name__", None)
+    if name is not None:
+        return name
+    # a scorer object's repr names its metric and settings (scikit-learn's do): by
+    # its class, every make_scorer was "_Scorer", and studies of f1 and accuracy mixed
+    text = repr(scoring)
+    return type(scoring).__name__ if " at 0x" in text else text
 
 
 def _estimator_name(estimator) -> str:

@@ -227,6 +227,9 @@ class TrialBudget:
     n_trials : int
         Most trials the study may hold: those of every worker for which
         :func:`uses_budget` is true.
+    timeout : float or None, default=None
+        Seconds from now after which :meth:`claim` no longer waits for running
+        trials (this worker's ``timeout``); None: it waits as long as they run.
 
     Examples
     --------
@@ -240,9 +243,12 @@ class TrialBudget:
     False
     """
 
-    def __init__(self, study, n_trials):
+    def __init__(self, study, n_trials, timeout=None):
         self.study = study
         self.n_trials = n_trials
+        # a worker's timeout bounds its wait too: it waited for the running trials of
+        # other workers, hours on end, past its own timeout
+        self._deadline = None if timeout is None else time.monotonic() + timeout
         storage = study_storage(study)
         self.lock = budget_lock(storage, study.study_name)
         self._heartbeat = heartbeat_interval(storage)
@@ -268,7 +274,8 @@ class TrialBudget:
         -------
         bool
             True, with the lock still held until :meth:`release`, if one more
-            trial fits; False, with the lock released, otherwise.
+            trial fits; False, with the lock released, otherwise (after waiting for
+            running trials, with heartbeats, at most until the ``timeout``).
         """
         heartbeat = self._heartbeat
         while True:
@@ -284,9 +291,11 @@ class TrialBudget:
             if fits:
                 return True
             self.release()
-            if not heartbeat or not any(t.state == TrialState.RUNNING for t in trials):
+            left = math.inf if self._deadline is None else self._deadline - time.monotonic()
+            if (not heartbeat or left <= 0
+                    or not any(t.state == TrialState.RUNNING for t in trials)):
                 return False
-            time.sleep(min(heartbeat, _POLL_SECONDS))
+            time.sleep(min(heartbeat, _POLL_SECONDS, left))
 
     def _count(self, heartbeat):
         """The study's trials, and whether one more fits (called with the lock held)."""

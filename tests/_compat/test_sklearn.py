@@ -10,6 +10,7 @@ import sklearn
 from numpy.testing import assert_array_equal
 from sklearn import get_config
 from sklearn.base import BaseEstimator
+from sklearn.metrics import get_scorer
 from sklearn.preprocessing import StandardScaler
 
 import sklstm._compat.sklearn as compat
@@ -159,3 +160,17 @@ def test_stand_ins_build_but_fail_when_used():
         with pytest.raises(UnverifiedVersionError, match=sklearn.__version__):
             use()
     assert issubclass(error, (ValueError, TypeError))
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("accuracy", "classification"), ("roc_auc", "classification"),
+    ("positive_likelihood_ratio", "classification"), ("r2", "regression"),
+    ("neg_mean_absolute_error", "regression"), ("adjusted_rand_score", "clustering")])
+def test_every_scorer_kind_is_read_from_where_sklearn_defines_it(name, kind):
+    assert compat.scorer_metric_kind(get_scorer(name)) == kind
+
+
+def test_an_unverified_sklearn_knows_no_metric_kind(monkeypatch):
+    # the private modules and _score_func may move: the scoring is then not checked
+    monkeypatch.setattr(compat, "verified", lambda version=None: False)
+    assert compat.scorer_metric_kind(get_scorer("r2")) is None

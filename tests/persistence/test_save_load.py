@@ -344,8 +344,6 @@ def test_dicts_with_keys_that_are_not_str_round_trip():
         decode({"__items__": [[[1, 2], 3.0]]}, {})
 
 
-@pytest.mark.skipif("class_weight" not in LSTMClassifier().get_params(),
-                    reason="an LSTMClassifier without class_weight")
 def test_class_weight_by_label_is_saved(tmp_path, tiny):
     est = LSTMClassifier(**tiny, class_weight={0: 1.0, 1: 3.0}).fit(X3, np.arange(24) % 2)
     est.save(tmp_path / "m.safetensors")

@@ -175,8 +175,8 @@ def test_a_storage_that_is_not_a_study_is_left_untouched(kind, message, capsys, 
      "you mean 'accuracy', 'top_k_accuracy'? sklearn.metrics.get_scorer_names() lists them"),
     # every trial failed, exit 1, and a study was written
     ("--scoring", "r2", "scoring 'r2' is a regression metric, but LSTMClassifier is a "
-     "classifier: every trial would fail or score nonsense. Give None (its score method) "
-     "or one of the scorers for a classifier: accuracy,"),
+     "classifier: every trial would fail or score nonsense. Leave scoring out (the "
+     "estimator's score method) or give one of the scorers for a classifier: accuracy,"),
 ])
 def test_bad_options_are_refused_before_any_study(option, value, message, capsys, tmp_path,
                                                   monkeypatch):

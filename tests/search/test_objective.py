@@ -5,9 +5,13 @@ import copy
 import numpy as np
 import optuna
 import pytest
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
+from sklearn.metrics import make_scorer, mean_absolute_error, roc_auc_score
+from sklearn.pipeline import make_pipeline
 from skorch.callbacks import Callback
 
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.preprocessing import SequenceScaler
 from sklstm.search import (
     EpochScoreReporter,
     create_or_load_study,
@@ -15,6 +19,7 @@ from sklstm.search import (
     run_study,
     tune,
 )
+from sklstm.search.metrics import check_scoring_kind
 
 GOOD, BAD = 0.03, 1e-6  # learning rates: learns within an epoch / stays at its initial loss
 
@@ -189,6 +194,82 @@ def test_make_objective_warns_that_multi_objective_cannot_prune(pipeline, data):
 def test_objective_needs_a_single_score(scoring, pipeline, data):
     with pytest.raises(ValueError, match="single scoring"):
         make_objective(pipeline, *data, scoring=scoring)
+
+
+@pytest.mark.parametrize(("estimator", "scoring", "message"), [
+    (LSTMRegressor(), "accuracy", "scoring 'accuracy' is a classification metric, but "
+     "LSTMRegressor is a regressor: every trial would fail or score nonsense. Leave scoring "
+     "out (the estimator's score method) or give one of the scorers for a regressor: "
+     "d2_absolute_error_score,"),
+    (LSTMRegressor(), make_scorer(roc_auc_score), "is a classification metric, but "
+     "LSTMRegressor is a regressor"),
+    (LSTMRegressor(), "adjusted_rand_score", "is a clustering metric"),
+    (make_pipeline(SequenceScaler(), LSTMClassifier()), "r2", "scoring 'r2' is a regression "
+     "metric, but LSTMClassifier is a classifier"),
+    (LSTMClassifier(), "acuracy", "scoring 'acuracy' is not a scikit-learn scorer name; did "
+     "you mean 'accuracy', 'top_k_accuracy'? give one of the scorers for a classifier: "
+     "accuracy, adjusted_mutual_info_score,"),
+])
+def test_a_scoring_that_cannot_score_the_estimator_is_refused_before_any_study(
+        estimator, scoring, message, tmp_path, monkeypatch):
+    # every trial failed (accuracy of real values) or scored nonsense (r2 of labels),
+    # after the study had been written
+    monkeypatch.chdir(tmp_path)
+    X = np.random.default_rng(0).normal(size=(20, 4, 2)).astype(np.float32)
+    y = np.arange(20) % 2 if is_classifier(estimator) else np.linspace(0, 1, 20)
+    with pytest.raises(ValueError) as info:
+        tune(estimator, X, y, n_trials=1, cv=2, scoring=scoring, space={"batch_size": [8]})
+    assert message in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("y", "scoring", "message"), [
+    (np.arange(30) % 3, "f1", "scoring 'f1' cannot score these classes (Target is "
+     "multiclass but average='binary'."),
+    (np.arange(30) % 3, "roc_auc", "multi_class must be in ('ovo', 'ovr')"),
+    (np.array(["no", "yes"] * 15), "precision", "pos_label=1 is not a valid label"),
+    (np.arange(30) % 2, "recall_samples", "Samplewise metrics are not available"),
+])
+def test_a_scoring_the_classes_refuse_is_refused_before_any_study(y, scoring, message,
+                                                                   tmp_path, monkeypatch):
+    # every trial failed with the metric's error, after the study had been written
+    monkeypatch.chdir(tmp_path)
+    X = np.random.default_rng(0).normal(size=(30, 4, 2)).astype(np.float32)
+    with pytest.raises(ValueError) as info:
+        tune(LSTMClassifier(), X, y, n_trials=1, cv=2, scoring=scoring,
+             space={"batch_size": [8]})
+    assert message in str(info.value)
+    assert "it fails even on predictions that are all right" in str(info.value)
+    assert "or give one of the scorers for them: accuracy," in str(info.value)
+    assert f" {scoring}," not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("estimator", "scoring"), [
+    (LSTMClassifier(), "adjusted_rand_score"), (LSTMClassifier(), "neg_log_loss"),
+    (LSTMClassifier(), "roc_auc_ovr"), (LSTMClassifier(), "f1_macro"),
+    (LSTMRegressor(), make_scorer(mean_absolute_error, greater_is_better=False)),
+    (LSTMRegressor(), lambda estimator, X, y: 0.0), (LSTMRegressor(), None),
+])
+def test_a_scoring_that_fits_the_estimator_is_kept(estimator, scoring):
+    y = np.arange(12) % 3 if is_classifier(estimator) else np.linspace(0, 1, 12)
+    assert check_scoring_kind(estimator, scoring, y) is scoring
+
+
+@pytest.mark.parametrize("estimator", [LSTMClassifier(), LSTMRegressor()])
+def test_auto_folds_keep_each_group_whole(estimator, recwarn):
+    # "auto" split by RepeatedStratifiedKFold, ignoring the groups (scikit-learn warned)
+    X = np.zeros((30, 4, 1), dtype=np.float32)
+    y = np.arange(30) % 2 if is_classifier(estimator) else np.linspace(0, 1, 30)
+    groups = np.arange(30) // 5
+    splits = make_objective(estimator, X, y, groups=groups, space={"lr": [0.01]}).splits_
+    assert len(splits) == 3
+    for train, test in splits:
+        assert not set(groups[train]) & set(groups[test])
+    assert not [w for w in recwarn if "groups parameter is ignored" in str(w.message)]
+    with pytest.raises(ValueError, match="groups must hold one label per sample: got 10 "
+                       "labels for 30 samples"):
+        make_objective(estimator, X, y, groups=groups[:10], space={"lr": [0.01]})
 
 
 def test_reporter_survives_the_estimators_deepcopy(pipeline, data):

@@ -90,10 +90,21 @@ def test_loky_workers_do_not_oversubscribe(pipeline, data):
 
 
 @pytest.mark.parametrize(("scoring", "match"), [({"fit_time": "accuracy"}, "already has"),
-                                                ([1, 2], "scorer names"), (3.5, "scoring must")])
+                                                ([1, 2], "scorer names"), (3.5, "scoring must"),
+                                                # (no score left; the second dropped)
+                                                ([], "distinct scorer names, got \\[\\]"),
+                                                (["f1", "f1"], "distinct scorer names")])
 def test_fit_stats_scorers_rejects(scoring, match):
     with pytest.raises(ValueError, match=match):
         fit_stats_scorers(scoring)
+
+
+def test_fit_stats_scorers_names_a_repeated_stat():
+    # it said "scoring already has a metric named 'fit_time'; rename it"
+    with pytest.raises(ValueError, match="stats names 'fit_time' twice"):
+        fit_stats_scorers("accuracy", stats=["fit_time", "fit_time"])
+    names = list(fit_stats_scorers(None, stats=np.array(["n_updates"])))
+    assert names == ["score", "n_updates"] and type(names[1]) is str
 
 
 def test_fit_stat_scorer_reads_pipeline_final_step(pipeline, data):

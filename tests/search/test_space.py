@@ -291,6 +291,20 @@ def test_selected_params_refuse_an_object_known_only_by_its_repr(study_of_object
         selected_params(study, pipe)
 
 
+def test_a_fixed_dict_with_int_keys_comes_back_as_it_was(data, tmp_path):
+    # JSON stores the keys as str: the refit got class_weight={"0": 1, "1": 3}, which
+    # fits no label, and a duplicate never matched its twin's fixed values
+    clf = LSTMClassifier(**{**TINY, "random_state": 0})
+    space = {"class_weight": {0: 1, 1: 3}, "batch_size": [8]}
+    study = tune(clf, *data, n_trials=2, cv=2, space=space,
+                 storage=str(tmp_path / "s.journal"))
+    assert study.trials[1].user_attrs["duplicate_of"] == 0
+    assert study.trials[0].user_attrs["fixed_params_as_repr"] == ["class_weight"]
+    params = selected_params(study, clf, space=space)
+    assert params == {"batch_size": 8, "class_weight": {0: 1, 1: 3}}
+    clone(clf).set_params(**params).fit(*data)
+
+
 def test_selection_of_a_study_without_one_best_trial_says_why():
     # Optuna's own errors: "No trials are completed yet.", a RuntimeError on best_trials
     from sklstm.search import selected_trial

@@ -27,6 +27,8 @@ NUMPY_SPECS = {
     "list of numpy ints": ([np.int64(8), np.int32(16)], [8, 16]),
     "tuple of 0-d arrays": ((np.array(8), np.array(16)), [8, 16]),
     "categorical of numpy ints": (CategoricalDistribution([np.int64(8), np.int64(16)]), [8, 16]),
+    # as in scikit-learn's grids; it was a fixed value, refused by the estimator
+    "range of choices": (range(8, 17, 8), [8, 16]),
 }
 
 
@@ -91,6 +93,16 @@ BAD_VALUES = {
         r"text holds text only; give a list, or np\.array\(\.\.\., dtype=object\)\)"),
     "bools and text in one array": ({"split_level": np.array([False, "auto"])},
                                     r"the choice 'False' .*\('False' is text"),
+    # a space file's range written in Python is a fixed dict: the message said only that
+    "space file's range": ({"lr": {"low": 1e-3, "high": 0.1, "log": True}},
+                           r"the fixed value .* \(a range is an Optuna distribution here: "
+                           r"optuna\.distributions\.FloatDistribution\(0\.001, 0\.1, "
+                           r"log=True\); .* see load_space\)"),
+    "space file's int range": ({"hidden_size": {"low": 4, "high": 8}},
+                               r"optuna\.distributions\.IntDistribution\(4, 8\)"),
+    # a set's order differs between processes; it was taken as a fixed value
+    "a set of choices": ({"batch_size": {8, 16}}, r"choices must be a list, a tuple, a "
+                         r"range or a 1-D array, in an order; got the set"),
 }
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import optuna
 import pytest
 from sklearn.base import clone
+from sklearn.metrics import accuracy_score, f1_score, make_scorer
 from sklearn.pipeline import Pipeline
 
 from sklstm import LSTMClassifier, LSTMRegressor
@@ -69,7 +70,12 @@ def test_existing_study_with_other_direction_is_refused(pipeline, data, storage_
 @pytest.mark.parametrize(
     ("first", "second", "match"),
     [({"scoring": "accuracy"}, {"scoring": "f1"}, "scoring='accuracy'"),
-     ({"multi_objective": "fit_time"}, {"multi_objective": "peak_memory"}, "objectives")],
+     ({"multi_objective": "fit_time"}, {"multi_objective": "peak_memory"}, "objectives"),
+     # both were recorded as "_Scorer", and the second search joined the study
+     ({"scoring": make_scorer(f1_score)}, {"scoring": make_scorer(accuracy_score)},
+      r"scoring=\"make_scorer\(f1_score, response_method='predict'\)\""),
+     ({"scoring": make_scorer(f1_score)}, {"scoring": make_scorer(f1_score, average="macro")},
+      r"not \"make_scorer\(f1_score, response_method='predict', average=macro\)\"")],
 )
 def test_existing_study_with_other_objective_is_refused(first, second, match, tmp_path):
     storage = str(tmp_path / "s.journal")
@@ -88,6 +94,10 @@ INVALID_SEARCHES = {
                   "needs samples of at least 2 classes in y, but y contains only one class"),
     "nan in X": ({"lr": [0.01]}, lambda X, y: (np.where(X > 2, np.nan, X), y),
                  "Input X contains NaN"),
+    # the folds were split first: "'<' not supported between 'NoneType' and 'str'"
+    "a label missing": ({"lr": [0.01]},
+                        lambda X, y: (X, np.array([None, *y[1:].astype(str)], dtype=object)),
+                        "Mix of label input types in y: NoneType"),
 }
 
 
@@ -269,6 +279,22 @@ def test_summary_gives_the_selected_parameters_as_json():
     assert last.startswith("params as JSON: ")
     params = json.loads(last.removeprefix("params as JSON: "))  # "None", "'adam'" were not
     assert params == {"batch_size": 8, "seq_len": None, "optimizer": "adam", "tol": None}
+
+
+def test_summary_leaves_values_json_cannot_hold_out_of_its_json_line():
+    # their repr pasted back as text: set_params(optimizer="<class '...SGD'>")
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(
+        value=0.9, params={"batch_size": 8},
+        distributions={"batch_size": optuna.distributions.CategoricalDistribution([8, 16])},
+        user_attrs={"fixed_params": {"optimizer": "<class 'torch.optim.sgd.SGD'>",
+                                     "class_weight": "{0: 1, 1: 3}", "tol": None},
+                    "fixed_params_as_repr": ["optimizer", "class_weight"]}))
+    lines = summary(study).splitlines()
+    assert "  optimizer = <class 'torch.optim.sgd.SGD'>" in lines
+    assert "  class_weight = {0: 1, 1: 3}" in lines
+    assert lines[-1] == ('params as JSON (without class_weight, optimizer, which JSON cannot '
+                         'hold: selected_params gives them): {"batch_size": 8, "tol": null}')
 
 
 def test_summary_names_a_pipelines_parameters_as_its_set_params_takes_them(pipeline, data,

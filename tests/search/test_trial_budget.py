@@ -107,6 +107,30 @@ def test_claim_blocks_a_second_worker_until_release(tmp_path):
     second.release()
 
 
+def test_a_full_budget_waits_for_running_trials_no_longer_than_the_timeout(tmp_path):
+    # with heartbeats, a worker whose budget was full waited for another worker's
+    # running trial to end (hours), past its own timeout
+    storage = resolve_storage(str(tmp_path / "s.db"), heartbeat_interval=1)
+    study = optuna.create_study(storage=storage)
+    other = study.ask()  # another worker's trial, alive: its heartbeats go on
+    alive = threading.Event()
+
+    def beat():
+        while not alive.wait(0.2):
+            storage.record_heartbeat(other._trial_id)
+
+    beater = threading.Thread(target=beat)
+    beater.start()
+    try:
+        started = time.monotonic()
+        run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=1, timeout=1)
+        assert time.monotonic() - started < 10
+    finally:
+        alive.set()
+        beater.join()
+    assert [t.state.name for t in study.trials] == ["RUNNING"]
+
+
 class _ListBackend(optuna.storages.journal.BaseJournalBackend):
     """A journal kept in a list: a storage sklstm knows no shared lock for."""
 

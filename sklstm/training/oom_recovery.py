@@ -1,0 +1,110 @@
+"""Recovering a training step that ran out of memory: the micro-batch is halved.
+
+A step over ``max_memory``, out of CUDA memory or of the CPU allocator's is redone with
+half the micro-batch and twice the accumulation steps (``on_oom="shrink"``), so the
+effective batch, and with it the update, stays the same; or it raises a
+:class:`~sklstm.exceptions.MemoryBudgetError` that says what to change
+(``on_oom="raise"``, one sample, or an optimizer that already moved the weights).
+:class:`MicroBatchShrinking` is the part of :class:`~sklstm.training.SequenceNet`
+that does this; its ``train_step`` decides when.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import torch
+
+from ..exceptions import MemoryBudgetError, MicroBatchShrunkWarning
+from ..resources.device import empty_cache
+from ..resources.memory_budget import OUT_OF_MEMORY, MemoryBudgetExceeded, format_bytes
+
+__all__ = ["MicroBatchShrinking", "batch_samples", "out_of_memory"]
+
+
+class MicroBatchShrinking:
+    """Net mixin: halve the micro-batch after a step ran out of memory, or say why not.
+
+    Reads the net's ``micro_batch_size``, ``memory_budget``, ``on_oom``, ``device``,
+    ``batch_size``, ``history``, ``module_`` and ``memory_events_``.
+    """
+
+    def shrink_micro_batch(self, size, reason):
+        """Halve the micro-batch after a step of ``size`` samples ran out of memory.
+
+        The effective batch (``batch_size``) is kept: twice the micro-batches are
+        accumulated, so the redone step computes the same update. The event is
+        logged in ``memory_events_`` and warned about.
+
+        Parameters
+        ----------
+        size : int
+            The micro-batch that did not fit.
+        reason : str
+            What ran out ("CUDA out of memory", "over max_memory"...).
+        """
+        new = math.ceil(size / 2)
+        history = self.history
+        self.micro_batch_size = new
+        # later predictions go in micro-batches too (during this fit, validation
+        # batches keep the first micro-batch: inference needs less than a step)
+        self.iterator_valid__batch_size = new
+        self.memory_events_.append({
+            "epoch": len(history), "batch": len(history[-1]["batches"]) if history else 0,
+            "from": size, "to": new, "reason": reason})
+        if self.memory_budget is not None:
+            self.memory_budget.restart(keep=True)
+        else:  # the fit's device, not whichever CUDA device this machine has
+            empty_cache(self.device)
+        # batch normalization (the convolutional branch) takes its statistics per
+        # micro-batch: with it, the updates follow the smaller micro-batch's statistics
+        same = ("the updates are unchanged" if not _has_batch_norm(self.module_) else
+                "the gradients add up as before, but batch normalization now takes its "
+                f"statistics over {new} samples")
+        warnings.warn(
+            f"A training step with a micro-batch of {size} ran out of memory ({reason}); "
+            f"it was redone with {new} samples and {math.ceil(self.batch_size / new)} "
+            f"accumulation steps: the effective batch of {self.batch_size} is kept and "
+            f"{same}. Set batch_size to this micro-batch to skip the failed step next "
+            "time.", MicroBatchShrunkWarning, stacklevel=2)
+
+    def _memory_error(self, size, reason):
+        budget = self.memory_budget
+        # (a budget the user set: on CUDA without one, budget.limit is the free memory)
+        limit = "" if budget is None or budget.max_memory is None else (
+            f" (memory budget {format_bytes(budget.max_memory)})")
+        first = (f"free memory on {self.device} (other processes or tensors)"
+                 if budget is None else budget.remedy())
+        advice = ("on_oom='shrink' would have retried it with half the micro-batch"
+                  if self.on_oom == "raise" else
+                  f"{first}, shorten the sequences (seq_len, downsample), or use a smaller "
+                  "model (hidden_size, num_layers)")
+        return MemoryBudgetError(
+            f"A training step with a micro-batch of {size} sample(s) ran out of memory "
+            f"({reason}){limit} on {self.device}; {advice}.")
+
+
+def batch_samples(batch):
+    """Samples in ``batch`` (``(X, y)``)."""
+    y = batch[1]
+    return int(y.shape[0])
+
+
+def out_of_memory(exc):
+    """What ran out, when ``exc`` is an out-of-memory error; None otherwise."""
+    if isinstance(exc, MemoryBudgetExceeded):
+        return f"over max_memory, {format_bytes(exc.args[0])} used"
+    if isinstance(exc, OUT_OF_MEMORY):
+        return "CUDA out of memory"
+    if "DefaultCPUAllocator: can't allocate memory" in str(exc):  # the CPU allocator
+        return "CPU out of memory"
+    return None
+
+
+def _has_batch_norm(module):
+    """Whether ``module`` normalizes with batch statistics (its output then depends on
+    the micro-batch)."""
+    norms = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d,
+             torch.nn.SyncBatchNorm)
+    return any(isinstance(m, norms) for m in module.modules())

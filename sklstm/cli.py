@@ -141,18 +141,21 @@ def _check_args(args):
         raise ValueError("--study-name must not be empty")
     if args.max_rows < 1:
         raise ValueError(f"--max-rows must be at least 1, got {args.max_rows}")
-    _check_scoring(args.scoring)
+    _check_scoring(args.scoring, args.estimator)
 
 
-def _check_scoring(name):
-    """``--scoring``: a scikit-learn scorer name, refused with the closest names (the
-    estimator's check would list all of them, a screenful on one line)."""
+def _check_scoring(name, estimator_kind):
+    """``--scoring``: a scikit-learn scorer name, refused with the closest names of
+    those that fit the estimator (the estimator's check would list all of them, a
+    screenful on one line; ``accuracy`` suggested for ``acuracy`` was then refused for
+    a regressor)."""
     from sklearn.metrics import get_scorer_names
 
-    names = get_scorer_names()
-    if name is None or name in names:
+    from .search.metrics import scorer_names_for
+
+    if name is None or name in get_scorer_names():
         return
-    close = difflib.get_close_matches(name, names, n=3)
+    close = difflib.get_close_matches(name, scorer_names_for(estimator_kind), n=3)
     hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
     raise ValueError(f"--scoring {name!r} is not a scikit-learn scorer name; {hint}"
                      "sklearn.metrics.get_scorer_names() lists them")

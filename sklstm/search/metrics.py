@@ -27,6 +27,7 @@ __all__ = [
     "check_scoring_kind",
     "fit_stats",
     "fit_stats_scorers",
+    "scorer_names_for",
 ]
 
 #: Fitted attributes (without the trailing underscore) every sklstm estimator records.
@@ -65,6 +66,28 @@ _KINDS_FOR = {"classifier": ("classification", "clustering"), "regressor": ("reg
 
 def _scorer_names(kinds):
     return [name for name in get_scorer_names() if scorer_metric_kind(get_scorer(name)) in kinds]
+
+
+def scorer_names_for(estimator_kind):
+    """The scikit-learn scorer names whose metric fits an estimator of this kind.
+
+    Parameters
+    ----------
+    estimator_kind : {"classifier", "regressor"}
+        The estimator's kind.
+
+    Returns
+    -------
+    list of str
+        All scorer names where the kinds cannot be read (an unverified scikit-learn).
+
+    Examples
+    --------
+    >>> "r2" in scorer_names_for("regressor"), "accuracy" in scorer_names_for("regressor")
+    (True, False)
+    """
+    names = _scorer_names(_KINDS_FOR[estimator_kind])
+    return names or list(get_scorer_names())
 
 
 def check_scoring_kind(estimator, scoring, y=None):
@@ -117,7 +140,8 @@ def check_scoring_kind(estimator, scoring, y=None):
             f"the scorers for a {estimator_kind}: "
             + ", ".join(_scorer_names(_KINDS_FOR[estimator_kind])))
     if isinstance(scoring, str) and scoring not in get_scorer_names():
-        close = difflib.get_close_matches(scoring, get_scorer_names(), n=3)
+        close = difflib.get_close_matches(scoring, get_scorer_names() if estimator_kind is None
+                                          else scorer_names_for(estimator_kind), n=3)
         hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
         raise ValueError(f"scoring {scoring!r} is not a scikit-learn scorer name; {hint}"
                          f"give one of {fits}")

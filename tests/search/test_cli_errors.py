@@ -197,6 +197,14 @@ def test_a_classification_scoring_for_the_regressor_is_refused_before_any_study(
                         "accuracy")
     _refused(code, err, "scoring 'accuracy' is a classification metric, but LSTMRegressor "
              "is a regressor", tmp_path, [path.name])
+    # a misspelt name is matched among the regressor's scorers (accuracy was suggested,
+    # then refused)
+    code, _, err = _run(capsys, tmp_path, path, "--estimator", "regressor", "--scoring",
+                        "neg_mean_squared_eror")
+    _refused(code, err, "did you mean 'neg_mean_squared_error', ", tmp_path, [path.name])
+    code, _, err = _run(capsys, tmp_path, path, "--estimator", "regressor", "--scoring",
+                        "acuracy")
+    assert "did you mean" not in err
 
 
 def test_exit_status_1_when_every_trial_fails(capsys, tmp_path):

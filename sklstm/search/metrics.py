@@ -64,10 +64,6 @@ def check_multi_objective(multi_objective):
 _KINDS_FOR = {"classifier": ("classification", "clustering"), "regressor": ("regression",)}
 
 
-def _scorer_names(kinds):
-    return [name for name in get_scorer_names() if scorer_metric_kind(get_scorer(name)) in kinds]
-
-
 def scorer_names_for(estimator_kind):
     """The scikit-learn scorer names whose metric fits an estimator of this kind.
 
@@ -86,7 +82,9 @@ def scorer_names_for(estimator_kind):
     >>> "r2" in scorer_names_for("regressor"), "accuracy" in scorer_names_for("regressor")
     (True, False)
     """
-    names = _scorer_names(_KINDS_FOR[estimator_kind])
+    kinds = _KINDS_FOR[estimator_kind]
+    names = [name for name in get_scorer_names()
+             if scorer_metric_kind(get_scorer(name)) in kinds]
     return names or list(get_scorer_names())
 
 
@@ -136,12 +134,11 @@ def check_scoring_kind(estimator, scoring, y=None):
     """
     estimator_kind = ("classifier" if is_classifier(estimator)
                       else "regressor" if is_regressor(estimator) else None)
-    fits = ("sklearn.metrics.get_scorer_names()" if estimator_kind is None else
-            f"the scorers for a {estimator_kind}: "
-            + ", ".join(_scorer_names(_KINDS_FOR[estimator_kind])))
+    names = None if estimator_kind is None else scorer_names_for(estimator_kind)
+    fits = ("sklearn.metrics.get_scorer_names()" if names is None else
+            f"the scorers for a {estimator_kind}: {', '.join(names)}")
     if isinstance(scoring, str) and scoring not in get_scorer_names():
-        close = difflib.get_close_matches(scoring, get_scorer_names() if estimator_kind is None
-                                          else scorer_names_for(estimator_kind), n=3)
+        close = difflib.get_close_matches(scoring, names or get_scorer_names(), n=3)
         hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
         raise ValueError(f"scoring {scoring!r} is not a scikit-learn scorer name; {hint}"
                          f"give one of {fits}")
@@ -155,8 +152,7 @@ def check_scoring_kind(estimator, scoring, y=None):
         error = _fails_on_labels(scorer, y) if estimator_kind == "classifier" else None
         if error is None:
             return scoring
-        fits = [name for name in _scorer_names(_KINDS_FOR[estimator_kind])
-                if _fails_on_labels(get_scorer(name), y) is None]
+        fits = [name for name in names if _fails_on_labels(get_scorer(name), y) is None]
         raise ValueError(
             f"scoring {scoring!r} cannot score these classes ({error}): it fails even on "
             "predictions that are all right, and so would every trial. Leave scoring out "

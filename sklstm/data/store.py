@@ -35,6 +35,7 @@ from .store_origin import (
     open_memmap_origin,
     store_stamp,
 )
+from .store_positions import byte_chunks, checked_positions, key_positions
 
 __all__ = ["SequenceStore"]
 
@@ -270,47 +271,14 @@ class SequenceStore:
 
     # -- indexing: views --------------------------------------------------------
     def _base_positions(self, positions):
-        """Positions of this view (negative ones from its end, as numpy's) as positions
-        of the underlying data; an IndexError beyond either end. (Unchecked, a negative
-        position of a ragged store would read the steps between two wrong offsets.)"""
-        positions = np.asarray(positions, dtype=np.int64)
-        n = len(self)
-        if positions.size and (positions.min() < -n or positions.max() >= n):
-            bad = positions[(positions < -n) | (positions >= n)][0]
-            raise IndexError(f"index {bad} is out of bounds for {n} sequences.")
-        positions = np.where(positions < 0, positions + n, positions)
+        """Positions of this view as positions of the underlying data."""
+        positions = checked_positions(positions, len(self))
         return positions if self._index is None else self._index[positions]
 
     def __getitem__(self, key):
-        if isinstance(key, tuple):  # scikit-learn indexes arrays as X[key, ...]
-            if len(key) != 2 or key[1] is not Ellipsis:
-                raise IndexError("a SequenceStore is indexed along its sample axis only.")
-            key = key[0]
-        if isinstance(key, (bool, np.bool_)):  # an int to Python: store[True] was sequence 1
-            raise IndexError("a SequenceStore takes integer, slice, integer-array or "
-                             f"boolean-mask indices; got the bool {bool(key)} (a mask is an array "
-                             "of one bool per sequence).")
-        if isinstance(key, (int, np.integer)):
-            n = len(self)
-            if not -n <= key < n:
-                raise IndexError(f"index {key} is out of bounds for {n} sequences.")
-            return self.read([key % n])[0]
-        if isinstance(key, slice):
-            positions = np.arange(len(self))[key]
-        else:
-            key = np.asarray(key)
-            if key.size == 0 and key.ndim == 1:  # [] is float64 to numpy, an index to it
-                key = key.astype(np.int64)
-            if key.dtype == bool:
-                if key.shape != (len(self),):
-                    raise IndexError(f"boolean index of shape {key.shape} for "
-                                     f"{len(self)} sequences.")
-                positions = np.flatnonzero(key)
-            elif key.dtype.kind in "iu" and key.ndim == 1:
-                positions = key  # (_base_positions checks them and counts negatives from the end)
-            else:
-                raise IndexError(f"a SequenceStore takes integer, slice, integer-array or "
-                                 f"boolean-mask indices; got {key.dtype} of shape {key.shape}.")
+        positions = key_positions(key, len(self))
+        if isinstance(positions, int):
+            return self.read([positions])[0]
         return self._view(index=self._base_positions(positions))
 
     def _view(self, *, index=None, maps=None):
@@ -463,25 +431,9 @@ class SequenceStore:
         >>> list(store.chunk_slices(max_bytes=24))
         [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
         """
-        n = len(self)
-        if n == 0:
-            return
         max_bytes = CHUNK_BYTES if max_bytes is None else max_bytes
-        if not self.ragged:  # rows of one size
-            rows = max(1, max_bytes // max(1, self.nbytes // n))
-            for start in range(0, n, rows):
-                yield slice(start, min(start + rows, n))
-            return
-        # cut where the bytes of the sequences themselves add up, not by their mean: in
-        # a store sorted by length (as for bucketing) a chunk of the mean's rows at the
-        # long end held a large share of the store, for a pass meant to hold 8 MiB
-        ends = np.cumsum(self.lengths) * (self.n_features * self._values.dtype.itemsize)
-        start = 0
-        while start < n:
-            before = int(ends[start - 1]) if start else 0
-            stop = max(start + 1, int(np.searchsorted(ends, before + max_bytes, side="right")))
-            yield slice(start, stop)
-            start = stop
+        step_bytes = self.n_features * self._values.dtype.itemsize
+        yield from byte_chunks(self.lengths * step_bytes, max_bytes)
 
     def __iter__(self):
         for _, chunk in self.chunks():

@@ -1,0 +1,45 @@
+"""Positions a key or a streaming pass names: numpy's rules, bytes bounded."""
+
+import numpy as np
+import pytest
+
+from sklstm.data.store_positions import byte_chunks, checked_positions, key_positions
+
+N = 6
+
+
+@pytest.mark.parametrize("key", [slice(None), slice(1, 5, 2), slice(None, None, -1),
+                                 [4, -1, 0], np.array([2, 2], np.uint8),
+                                 np.arange(N) % 2 == 0, (slice(2, 4), Ellipsis), []])
+def test_a_key_names_what_numpy_indexing_names(key):
+    names = checked_positions(key_positions(key, N), N)
+    np.testing.assert_array_equal(names, np.arange(N)[key])
+    assert names.dtype == np.int64
+
+
+@pytest.mark.parametrize("key", [0, -1, np.int64(3)])
+def test_an_integer_names_one_sequence(key):
+    assert key_positions(key, N) == np.arange(N)[key]
+
+
+@pytest.mark.parametrize("key", [N, -N - 1, True, np.bool_(False), [0, N], [[0]], [0.5],
+                                 np.ones(N + 1, bool), (0, 1)])
+def test_what_numpy_refuses_or_would_read_wrongly_is_an_index_error(key):
+    with pytest.raises(IndexError):
+        checked_positions(key_positions(key, N), N)
+
+
+@pytest.mark.parametrize("max_bytes", [1, 7, 8, 16, 50, 10**6])
+def test_chunks_are_the_longest_runs_within_the_bytes(max_bytes):
+    sizes = np.array([8, 8, 30, 1, 1, 8, 8, 8])
+    cuts = list(byte_chunks(sizes, max_bytes))
+    assert [i for c in cuts for i in range(c.start, c.stop)] == list(range(len(sizes)))
+    for cut, after in zip(cuts, cuts[1:] + [None], strict=True):
+        held = sizes[cut].sum()
+        assert cut.stop - cut.start == 1 or held <= max_bytes
+        if after is not None:  # greedy: the next sequence would have gone over
+            assert held + sizes[after.start] > max_bytes
+
+
+def test_no_sequence_no_chunk():
+    assert list(byte_chunks(np.array([], np.int64), 8)) == []

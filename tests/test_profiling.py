@@ -1,5 +1,6 @@
 """profile_batch_sizes measures real steps per (batch size, seq_len), and plots them."""
 
+import gc
 import os
 import pickle
 import sys
@@ -176,6 +177,42 @@ def test_out_of_memory_marks_the_row_and_goes_on(data, monkeypatch, error):
     assert out.loc[[0, 3], "samples_per_s"].gt(0).all()
 
 
+def test_earlier_pairs_are_freed_before_the_next_one_is_measured(data, monkeypatch):
+    # a fitted net, and an out-of-memory error's traceback (freed in its except block,
+    # which keeps it alive), hold the fit's network and tensors in reference cycles: on
+    # CUDA, where a fit's peak counts every tensor of the process, the next pair's
+    # peak_memory counted them until Python's collector happened to run
+    from sklstm.network.lstm import LSTMNetwork
+
+    forward, train, alive = LSTMNetwork.forward, estimator_base.train, []
+
+    def forward_or_run_out(self, x, *args, **kwargs):
+        if len(x) >= 8:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+        return forward(self, x, *args, **kwargs)
+
+    def networks():
+        return sum(isinstance(o, LSTMNetwork) for o in gc.get_objects())
+
+    def count_and_train(*args, **kwargs):
+        alive.append(networks())
+        return train(*args, **kwargs)
+
+    monkeypatch.setattr(LSTMNetwork, "forward", forward_or_run_out)
+    monkeypatch.setattr(estimator_base, "train", count_and_train)
+    X, y = data
+    gc.collect()
+    before = networks()  # (other tests' fixtures may hold fitted ones)
+    gc.disable()  # only what the profile frees itself
+    try:
+        out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[8, 4],
+                                  n_steps=1)
+    finally:
+        gc.enable()
+    assert out["fits"].tolist() == [False, True]
+    assert alive == [before] * 3  # at the start of the warm-up fit and of each pair's
+
+
 @linux_peak
 def test_a_diverged_loss_keeps_the_row_s_figures_and_says_so(data):
     # a DivergenceError in one pair aborted the profile, and every pair measured was lost
@@ -183,9 +220,11 @@ def test_a_diverged_loss_keeps_the_row_s_figures_and_says_so(data):
     y = np.random.default_rng(0).normal(size=len(X)) * 5
     with pytest.warns(UserWarning, match=r"the loss diverged at batch_size=4, seq_len=None; "
                       r"batch_size=8, seq_len=None \(see the error column\): their step "
-                      "times and peak memory are measured"):
+                      "times and peak memory are measured") as record:
         out = profile_batch_sizes(LSTMRegressor(lr=1e3, **FAST), X, y, batch_sizes=[4, 8],
                                   n_steps=2)
+    # shown at the line that called the profile
+    assert [w.filename for w in record if "diverged at" in str(w.message)] == [__file__]
     assert out["error"].str.startswith("DivergenceError: LSTMRegressor diverged").all()
     # every step ran: the figures stand, and the memory is no reason to fail
     assert (out["samples_per_s"] > 0).all() and (out["step_time_s"] > 0).all()
@@ -350,6 +389,15 @@ def test_bad_estimator_and_data_raise_before_any_fit(data, monkeypatch):
         profile_batch_sizes(LSTMClassifier(), X, None)
     with pytest.raises(ValueError, match="not a memory size"):
         profile_batch_sizes(LSTMClassifier(max_memory="lots"), X, y)
+
+
+def test_an_estimator_s_bad_parameter_is_named_as_the_estimator_s(data):
+    # scikit-learn's validate_params decorator renamed it "of profile_batch_sizes", a
+    # function with no lr_schedule
+    X, y = data
+    with pytest.raises(ValueError, match=r"'lr_schedule' parameter of LSTMClassifier must"):
+        profile_batch_sizes(LSTMClassifier(**FAST, lr_schedule="cosine"), X, y,
+                            batch_sizes=[4], n_steps=1)
 
 
 def test_numpy_integers_are_accepted(data):

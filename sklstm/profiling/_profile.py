@@ -9,7 +9,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import clone, is_classifier
 
-from .._compat.sklearn import HasMethods, num_samples, safe_indexing, validate_params
+from .._compat.sklearn import HasMethods, num_samples, safe_indexing, validate_parameter_constraints
 from .._param_validation import integers, plain_value
 from ..data.store import SequenceStore
 from ..exceptions import DivergenceError, MemoryBudgetError
@@ -103,15 +103,17 @@ def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_s
     X_fit, y_fit = safe_indexing(X, idx), safe_indexing(y, idx)
     row = dict(batch_size=batch_size, seq_len=seq_len, timesteps=None,
                samples_per_s=np.nan, step_time_s=np.nan, peak_memory=None, error=None)
+    # what earlier fits left is freed first: skorch's nets, and an error's traceback,
+    # hold their networks, optimizer states and batches in reference cycles, which on
+    # CUDA (where a fit's peak counts every tensor of the process) counted in this peak
+    gc.collect()
+    empty_cache(device)
     try:
         model.fit(X_fit, y_fit)
     except _OOM_ERRORS as exc:
         row["error"], row["fits"] = _first_line(exc), False
         if timer.timesteps:
             row["timesteps"] = max(timer.timesteps)
-        del model, X_fit, y_fit
-        gc.collect()
-        empty_cache(device)
         return row
     except DivergenceError as exc:
         # raised at the epoch's end, once every step ran: their time and memory stand
@@ -175,19 +177,16 @@ def _budget(max_memory, final, device):
     return None, None
 
 
-# scikit-learn's validate_params, not validate_plain_params: nested validation stays on,
-# so the profiled fits still check the estimator's parameters (numpy ints are turned
-# into ints in the function itself)
-@validate_params({
+_CONSTRAINTS = {
     "estimator": [HasMethods(["fit", "get_params", "set_params"])],
-    "X": "no_validation",  # the estimator validates it
-    "y": "no_validation",
     "batch_sizes": [list, tuple, range, np.ndarray],
     "seq_lens": [list, tuple, range, np.ndarray],
     "n_steps": [integers(1)],
     "warmup_steps": [integers(0)],
     "max_memory": [integers(1), str, None],
-}, prefer_skip_nested_validation=False)
+}
+
+
 def profile_batch_sizes(estimator, X, y, batch_sizes=(8, 16, 32, 64, 128, 256),
                         seq_lens=(None,), *, n_steps=3, warmup_steps=1, max_memory=None):
     """Measure throughput and peak memory of real training steps per batch size.
@@ -320,6 +319,13 @@ or SequenceStore
     from ..estimators._base import BaseLSTM
     from ..search.pipeline import final_estimator, final_prefix
 
+    # not scikit-learn's validate_params decorator: it renames every InvalidParameterError
+    # raised inside, the profiled fits' own of the estimator's parameters too, to one
+    # "of profile_batch_sizes", which has no such parameter (X and y: the fits check them)
+    validate_parameter_constraints(_CONSTRAINTS, {
+        "estimator": estimator, "batch_sizes": batch_sizes, "seq_lens": seq_lens,
+        "n_steps": n_steps, "warmup_steps": warmup_steps, "max_memory": max_memory},
+        caller_name="profile_batch_sizes")
     pd = _import_pandas()
     n_steps, warmup_steps = int(n_steps), int(warmup_steps)  # numpy ints: the table's attrs
     batch_sizes = _check_sizes(batch_sizes, "batch_sizes", allow_none=False)
@@ -363,7 +369,7 @@ or SequenceStore
             f"profile_batch_sizes was interrupted after measuring {len(rows)} of "
             f"{len(batch_sizes) * len(seq_lens)} pairs: the profile holds those, and "
             "profile.attrs['interrupted'] is True; profile the others again to "
-            "complete it.", UserWarning, stacklevel=3)
+            "complete it.", UserWarning, stacklevel=2)
     interrupted = len(rows) < len(batch_sizes) * len(seq_lens)
     diverged = [f"batch_size={row['batch_size']}, seq_len={row['seq_len']}" for row in rows
                 if row.get("diverged")]
@@ -373,7 +379,7 @@ or SequenceStore
             f"profile_batch_sizes: the loss diverged at {'; '.join(diverged)} (see the "
             "error column): their step times and peak memory are measured, but a fit "
             "with these settings would fail; lower lr, scale X or clip the gradient "
-            "before training with them.", UserWarning, stacklevel=3)
+            "before training with them.", UserWarning, stacklevel=2)
 
     def column(name, dtype):
         return pd.Series([row[name] for row in rows], dtype=dtype, name=name)

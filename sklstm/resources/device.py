@@ -276,7 +276,8 @@ def memory_cap(device, n_bytes):
     a step over budget fails inside the budget. The cap counts everything the
     allocator holds for this process on that device (cached blocks included), not
     the CUDA context. It is process-wide: other work of the same process on that
-    device during the block is capped too. torch reads the fraction back with
+    device during the block is capped too. A lower fraction set before (a share of the
+    GPU) is kept. torch reads the fraction back with
     ``torch.cuda.get_per_process_memory_fraction`` from torch 2.6 on; before, the
     fraction is restored to 1.0, torch's default (no cap beyond the device).
 
@@ -297,9 +298,10 @@ def memory_cap(device, n_bytes):
         return
     index = device.index if device.index is not None else torch.cuda.current_device()
     total = device_memory(device)[1]
-    fraction = min(1.0, float(n_bytes) / total)
     getter = getattr(torch.cuda, "get_per_process_memory_fraction", None)  # torch >= 2.6
     before = float(getter(index)) if getter is not None else 1.0
+    # a lower cap set before (the user's share of a GPU) stays: a budget never loosens it
+    fraction = min(before, float(n_bytes) / total)
     torch.cuda.set_per_process_memory_fraction(fraction, index)
     try:
         yield fraction

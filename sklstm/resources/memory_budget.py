@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 from ..exceptions import MemoryBudgetError
 from .device import OUT_OF_MEMORY, device_memory, is_cuda, peak_allocated, reserved_memory
@@ -225,6 +226,10 @@ class MemoryBudget:
         what the device had free.
     enforced : bool
         Whether steps are checked against it.
+    measured : bool
+        Whether the fit's memory can be read: on CUDA, and on the CPU on Linux with
+        ``/proc`` (``memory`` entered). Where it cannot, a ``max_memory`` is not
+        watched, and a ``UserWarning`` says so.
     """
 
     def __init__(self, limit, memory):
@@ -239,17 +244,28 @@ class MemoryBudget:
         # /proc/self/status): on Linux it reports the high-water mark that
         # PeakMemory resets; elsewhere the CPU cannot be watched
         self._baseline = memory.baseline
-        if not is_cuda(device) and (self._baseline is None or resource is None
-                                      or not sys.platform.startswith("linux")):
+        self.measured = is_cuda(device) or (self._baseline is not None and resource is not None
+                                            and sys.platform.startswith("linux"))
+        if not self.measured:
             self.enforced = False
+            if limit is not None:  # ignored in silence, the budget would mislead
+                warnings.warn(
+                    f"max_memory={format_bytes(limit)} cannot be watched here: the memory "
+                    f"of a fit on {device} is read from Linux's /proc, which this system "
+                    "does not offer (or does not let this process write), so the fit runs "
+                    "without a memory budget (batch_size='auto' would take every sample: "
+                    "give batch_size a number).", UserWarning, stacklevel=2)
 
     def search_limit(self):
         """The budget the automatic batch size is searched against (bytes or None):
-        the budget, or on the CPU without one what the OS has available."""
-        if self.limit is not None:
-            return self.limit
-        available = _available_cpu_bytes()
-        return None if available is None else available
+        :func:`available_memory` now: the budget, on CUDA no more than the device has
+        free (with torch's reserve there), on the CPU without one what the OS has
+        available; None where the fit's memory cannot be read (:attr:`measured`)."""
+        if not self.measured:  # trial steps would all read 0 bytes
+            return None
+        # on CUDA not the budget alone: a max_memory above what other processes leave
+        # free would be searched for a micro-batch the device cannot hold
+        return available_memory(self.device, self.max_memory)[0]
 
     def used(self):
         """Bytes used at the peak since the last :meth:`restart`, as ``peak_memory_``

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from fractions import Fraction
 
 import numpy as np
 
@@ -65,6 +66,8 @@ def parse_memory(value, name="max_memory"):
                 "unit: B, kB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB "
                 "(powers of 1024), e.g. '2GiB' or '512MB'.")
         value = float(match.group(1)) * _UNITS[unit]
+        if math.isfinite(value):  # exactly as written: in floats "2.01kB" is 2009.99... bytes
+            value = Fraction(match.group(1)) * _UNITS[unit]
     else:
         value = float(value)
     if not value >= 1:  # also NaN

@@ -296,3 +296,11 @@ def test_an_absent_accelerator_is_refused_with_the_fix(monkeypatch):
         resolve_device("cuda:7")
     with pytest.raises(ValueError, match="MPS, which is not available here; use device='auto'"):
         resolve_device("mps")
+
+
+def test_a_lower_cap_set_before_is_not_loosened(fake_cuda):
+    # the process was given a quarter of the GPU: a budget of half of it raised the cap
+    fake_cuda["fraction"] = 0.25
+    with memory_cap(torch.device("cuda", 0), 40 * 2**30) as fraction:
+        assert fraction == 0.25
+    assert fake_cuda["set"] == [(0.25, 0), (0.25, 0)]

@@ -1,6 +1,7 @@
 """Memory budgets: parsing max_memory, and a budget reading what peak_memory_ reads."""
 
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -20,6 +21,8 @@ from sklstm.resources.memory_budget import (
     (1, 1), (np.int64(2048), 2048), ("2GiB", 2 * 2**30), ("512 MB", 512 * 10**6),
     ("1.5e3", 1500), ("64kib", 64 * 1024), ("3 b", 3), (" 7 TB ", 7 * 10**12), (None, None),
     ("1.5G", 1_500_000_000), (np.str_("4GiB"), 4 * 2**30), (np.float64(2.5), 2),
+    # the decimals as written, not through floats (which made 2009 bytes of "2.01kB")
+    ("2.01kB", 2010), ("1.1e-2MB", 11_000), ("0.1kib", 102),
     # an int is taken exactly, however large (no float on the way)
     pytest.param(10**400, 10**400, id="an-int-past-floats"),
 ])
@@ -129,6 +132,7 @@ def _fake_host(tmp_path, monkeypatch, proc_cgroup, files, available=64 * GiB):
     return memory_budget._available_cpu_bytes()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_cgroup_v2_limit_bounds_what_the_host_has(tmp_path, monkeypatch):
     # a batch job of 4 GiB on a machine with 64 GiB available: 1 GiB used, of which
     # 512 MiB inactive page cache (the kernel reclaims it before the limit)
@@ -139,8 +143,9 @@ def test_a_cgroup_v2_limit_bounds_what_the_host_has(tmp_path, monkeypatch):
         "user.slice/job1/memory.stat": f"anon 1\ninactive_file {GiB // 2}\nactive_file 9\n",
     })
     assert available == 4 * GiB - GiB // 2
-    budget = MemoryBudget(None, PeakMemory(torch.device("cpu")))
-    assert budget.search_limit() == available  # batch_size="auto" searches against it
+    with PeakMemory(torch.device("cpu")) as measured:
+        budget = MemoryBudget(None, measured)
+        assert budget.search_limit() == available  # batch_size="auto" searches against it
     assert available_memory(torch.device("cpu")) == (available, "host")
 
 
@@ -178,3 +183,36 @@ def test_a_cgroup_with_less_room_than_the_host_sets_it(tmp_path, monkeypatch):
     # MemAvailable below the cgroup's room: the smaller figure counts
     assert _fake_host(tmp_path, monkeypatch, "0::/\n", {
         "memory.max": f"{100 * GiB}\n", "memory.current": "0\n"}, available=GiB) == GiB
+
+
+def test_a_budget_that_cannot_be_watched_says_so(monkeypatch):
+    # no /proc (macOS, a locked-down container): max_memory was silently ignored, and
+    # batch_size="auto" searched it with trial steps that all read 0 bytes
+    from sklstm.resources import memory
+
+    def no_proc():
+        raise OSError("no /proc")
+
+    monkeypatch.setattr(memory, "reset_peak_rss", no_proc)
+    with PeakMemory(torch.device("cpu")) as measured:
+        with pytest.warns(UserWarning, match=r"max_memory=1.0 MiB cannot be watched here"):
+            budget = MemoryBudget(2**20, measured)
+        assert not budget.enforced and budget.search_limit() is None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # without a max_memory there is nothing to say
+            assert MemoryBudget(None, measured).search_limit() is None
+    assert measured.peak is None
+
+
+def test_on_cuda_the_automatic_batch_is_searched_within_what_the_device_has_free(
+        monkeypatch):
+    # a 4 GiB budget on a GPU where other processes left 1 GiB free (and torch holds
+    # 512 MiB for this one): batch_size="auto" searched against the 4 GiB
+    from sklstm.resources import memory_budget
+
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (GiB, 80 * GiB))
+    monkeypatch.setattr(memory_budget, "reserved_memory", lambda device: GiB // 2)
+    gpu = torch.device("cuda")
+    assert MemoryBudget(4 * GiB, PeakMemory(gpu)).search_limit() == GiB + GiB // 2
+    assert MemoryBudget(GiB, PeakMemory(gpu)).search_limit() == GiB  # the budget binds
+    assert MemoryBudget(None, PeakMemory(gpu)).search_limit() == GiB + GiB // 2

@@ -273,11 +273,13 @@ def _text_hint(point):
     --------
     >>> _text_hint("8")
     " ('8' is text: an np.array of numbers and text holds text only; give a list, or ..."
-    >>> _text_hint("sum")
-    ''
+    >>> _text_hint("sum"), _text_hint(0)
+    ('', '')
     """
+    if not isinstance(point, str):  # a number refused is refused as a number
+        return ""
     try:
-        written = ast.literal_eval(point) if isinstance(point, str) else point
+        written = ast.literal_eval(point)
     except (ValueError, SyntaxError):
         return ""
     if written is None or isinstance(written, (bool, int, float)):

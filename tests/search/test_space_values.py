@@ -113,6 +113,13 @@ def test_values_the_estimator_refuses_fail_before_any_trial(name, pipeline, data
         make_objective(pipeline, *data, space=space)
 
 
+@pytest.mark.parametrize("space", [{"batch_size": [0, 8]}, {"batch_size": [8.0]}])
+def test_a_refused_number_is_not_called_text(space, pipeline, data):
+    with pytest.raises(ValueError) as refused:
+        make_objective(pipeline, *data, space=space)
+    assert "is text" not in str(refused.value)
+
+
 #: RandomizedSearchCV's distributions -> (parameter, distribution, the Optuna one to give).
 SCIPY_SPECS = {
     "loguniform": ("lr", loguniform(1e-3, 3e-2), "FloatDistribution(0.001, 0.03, log=True)"),

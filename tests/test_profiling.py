@@ -503,6 +503,17 @@ def test_plot_batch_profile_reads_a_plain_dataframe(pyplot):
     assert _seq_lines(axes[0])[1].get_label() == "seq_len=10"
 
 
+def test_a_budget_past_floats_is_drawn_above_the_panel(pyplot):
+    # max_memory=10**400 is accepted; its MiB were an OverflowError
+    frame = pd.DataFrame({"batch_size": [8, 16], "seq_len": [None, None],
+                          "samples_per_s": [900.0, 1500.0], "peak_memory": [2**20, 2**21],
+                          "fits": [True, True]})
+    frame.attrs["max_memory"] = 10**400
+    axes = plot_batch_profile(frame)
+    assert axes[1].get_legend().get_texts()[-1].get_text() == (
+        "budget (1.02e+295 MiB, above the panel)")
+
+
 def test_plot_reads_a_table_with_nullable_integers(profile, pyplot):
     # convert_dtypes() (or a Parquet round trip) makes seq_len Int64, None becoming <NA>
     axes = plot_batch_profile(profile.convert_dtypes())

@@ -36,8 +36,9 @@ _BUDGET_SCALE = 2.0
 
 def _mib(value):
     """``value`` MiB as the budget's label writes it: whole MiB from 10 on, else three
-    significant digits (a budget of 100 kB is 0.0954 MiB, not 0)."""
-    return f"{value:.0f}" if value >= 10 else f"{value:.3g}"
+    significant digits (a budget of 100 kB is 0.0954 MiB, not 0; one past any machine,
+    1e+15 MiB and more, not its 16 and more digits)."""
+    return f"{value:.0f}" if 10 <= value < 1e15 else f"{value:.3g}"
 
 
 def _draw_budget(axis, budget, peaks):
@@ -138,7 +139,8 @@ def plot_batch_profile(profile, ax=None):
         axis.update_datalim(np.column_stack([sizes, np.zeros_like(sizes)]), updatey=False)
     budget = profile.attrs.get("max_memory")
     if budget is not None:
-        _draw_budget(axes[1], budget / 2**20,
+        # (a budget past floats, max_memory=10**400 is accepted, is drawn as 2**1000)
+        _draw_budget(axes[1], min(budget, 2**1000) / 2**20,
                      profile["peak_memory"].to_numpy(dtype=float, na_value=np.nan))
     for axis, _, _, ylabel, title in panels:
         axis.set_xscale("log", base=2)

@@ -265,7 +265,10 @@ class MemoryBudget:
             return None
         # on CUDA not the budget alone: a max_memory above what other processes leave
         # free would be searched for a micro-batch the device cannot hold
-        return available_memory(self.device, self.max_memory)[0]
+        limit = available_memory(self.device, self.max_memory)[0]
+        # the search computes in floats: a budget past any machine (max_memory=10**400 is
+        # accepted) is searched as 2**62 bytes, which changes no batch
+        return None if limit is None else min(limit, 2**62)
 
     def used(self):
         """Bytes used at the peak since the last :meth:`restart`, as ``peak_memory_``

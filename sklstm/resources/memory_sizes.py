@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
@@ -83,9 +84,11 @@ def format_bytes(n):
 
     Examples
     --------
-    >>> format_bytes(3 * 2**20), format_bytes(512)
-    ('3.0 MiB', '512 B')
+    >>> format_bytes(3 * 2**20), format_bytes(512), format_bytes(10**400)
+    ('3.0 MiB', '512 B', '9.3e+390 GiB')
     """
+    if n >= 2**1000:  # an int past floats (max_memory=10**400 is accepted): n / size raised
+        return f"{Decimal(n) / 2**30:.1e} GiB"
     for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n >= size:
             return f"{n / size:.1f} {unit}"

@@ -72,8 +72,10 @@ def test_ragged_data_are_sized_by_their_longest_sequences():
     assert fixed.peak_memory_ <= 24 * 2**20
 
 
-def test_the_cap_is_the_number_of_samples():
-    est = _auto("4GiB", X[:50], Y[:50])
+# 10**400: a budget past floats is accepted (parse_memory) and was an OverflowError here
+@pytest.mark.parametrize("budget", ["4GiB", 10**400], ids=["4GiB", "10**400"])
+def test_the_cap_is_the_number_of_samples(budget):
+    est = _auto(budget, X[:50], Y[:50])
     assert est.batch_size_ == 50 and est.n_updates_ == 1
 
 

@@ -29,6 +29,9 @@ for name, callbacks in variants.items():
     for seed in seeds:
         clf = LSTMClassifier(hidden_size=16, batch_size=16, lr=1e-2, max_epochs=60,
                              conv_channels=None,  # the LSTM alone, as recorded
+                             # the defaults when recorded: under lr_schedule="adaptive"
+                             # the "fixed lr" rate would fall at plateaus too
+                             lr_schedule="constant", weight_decay=0, split_level=False,
                              early_stopping=True, n_iter_no_change=20,
                              callbacks=callbacks, random_state=seed, n_threads=1)
         start = time.perf_counter()

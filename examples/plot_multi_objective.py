@@ -25,7 +25,7 @@ from sklstm.search import summary, tune
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 X, y = make_sequence_classification(n_samples=300, n_timesteps=40, n_features=3,
-                                    noise=0.5, random_state=0)
+                                    noise=1.0, random_state=0)
 pipe = Pipeline([
     ("scale", SequenceScaler()),
     # a fixed budget of 6 epochs per trial (tol=None: no stopping rule, no warning that

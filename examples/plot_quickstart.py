@@ -38,7 +38,9 @@ print(f"train {X_train.shape}, test {X_test.shape}")
 # accumulation_steps``), so larger batches are not handicapped by taking fewer
 # steps with the same learning rate. Every combination trains for the same fixed
 # budget of epochs (``tol=None``: no stopping rule, so no fit claims to have
-# converged or warns that it did not), which is how batch sizes are compared.
+# converged or warns that it did not), which keeps this example quick. To judge
+# batch sizes, compare trained models instead (the default convergence rule):
+# :ref:`choosing_batch_size`.
 pipe = Pipeline([
     ("scale", SequenceScaler()),
     ("lstm", LSTMClassifier(hidden_size=32 if full else 16, max_epochs=30 if full else 10,

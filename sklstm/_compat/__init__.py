@@ -17,7 +17,9 @@ names that the rest of sklstm calls:
   (``_set_training``, ``_zero_grad_optimizer``, ``_step_optimizer``) and the names of
   a net's modules and criteria (``_modules``, ``_criteria``);
 * :mod:`sklstm._compat.torch`: the device types with fused optimizer kernels
-  (``torch.utils._foreach_utils``).
+  (``torch.utils._foreach_utils``);
+* :mod:`sklstm._compat.python`: a fit's warnings shown at the caller's line
+  (``warnings.warn(skip_file_prefixes=)`` from Python 3.12, a walk of the stack before).
 
 The rule: **nothing else in sklstm imports a private name of these libraries**
 (``tests/_compat`` reads the package source and checks it). A module

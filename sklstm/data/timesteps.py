@@ -8,12 +8,12 @@ become tensors: validate once (:mod:`~sklstm.data.validation`), resample
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn import get_config
 
+from .._compat.python import warn_at_caller
 from .steps import (
     AUTO_STEPS,
     downsample_steps,
@@ -67,14 +67,14 @@ def _warn_if_an_outlier_sets_the_factor(lengths, factor):
     if (factor == 1 or longest <= OUTLIER_RATIO * median
             or averaged >= min(median, AUTO_STEPS // 10)):
         return
-    warnings.warn(
+    warn_at_caller(
         f"downsample='auto' averages every {factor} timesteps into one, to bring the "
         f"longest training sequence (sequence {int(np.argmax(lengths))}, {longest} steps) "
         f"down to at most {AUTO_STEPS}; that leaves the median sequence ({median} steps) "
         f"{averaged} step(s). Set downsample yourself (downsample=1 keeps every step, "
         "and a seq_len cuts the long sequences, which would otherwise pad every other to "
         "their length), or leave the outlying sequences out.",
-        UserWarning, stacklevel=3)
+        UserWarning)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 
+from .._compat.python import warn_at_caller
 from ..exceptions import MemoryBudgetError
 from .device import OUT_OF_MEMORY, device_memory, is_cuda, peak_allocated, reserved_memory
 from .memory_sizes import format_bytes, parse_memory
@@ -249,12 +249,12 @@ class MemoryBudget:
         if not self.measured:
             self.enforced = False
             if limit is not None:  # ignored in silence, the budget would mislead
-                warnings.warn(
+                warn_at_caller(
                     f"max_memory={format_bytes(limit)} cannot be watched here: the memory "
                     f"of a fit on {device} is read from Linux's /proc, which this system "
                     "does not offer (or does not let this process write), so the fit runs "
                     "without a memory budget (batch_size='auto' would take every sample: "
-                    "give batch_size a number).", UserWarning, stacklevel=2)
+                    "give batch_size a number).", UserWarning)
 
     def search_limit(self):
         """The budget the automatic batch size is searched against (bytes or None):

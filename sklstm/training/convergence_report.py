@@ -4,10 +4,9 @@ rule of :mod:`~sklstm.training.convergence` ended it having learned) and the
 
 from __future__ import annotations
 
-import warnings
-
 from sklearn.exceptions import ConvergenceWarning
 
+from .._compat.python import warn_at_caller
 from .convergence import ADAPTIVE_MIN_LR, STOPPER, best_value, stopped_by_rule
 from .divergence import NAME as DIVERGENCE
 
@@ -57,14 +56,14 @@ def check_convergence(name, net, max_epochs, lr):
     if last is not None:
         ended = (f"the rule ended the fit after {len(net.history)} epochs" if stopped
                  else f"max_epochs={max_epochs} ended the fit")
-        warnings.warn(
+        warn_at_caller(
             f"{name} did not learn: {ended} with the last epoch's weights, whose training "
             f"loss {last:.4g} is back at the chance level {stopper.chance_loss:.4g} (the "
             "loss of predicting the targets' distribution) although its best epoch's, "
             f"{best_value(net.history, 'train_loss'):.4g}, had left it. Lower weight_decay "
             "(its penalty can pull a model that learned little back to the targets' "
             "distribution), or set early_stopping=True, which keeps the best epoch's "
-            "weights.", ConvergenceWarning, stacklevel=3)
+            "weights.", ConvergenceWarning)
         return False
     if stopped:
         return True
@@ -86,8 +85,8 @@ def check_convergence(name, net, max_epochs, lr):
                f"(n_iter_no_change){lowered}")
         advice = (f"Raise max_epochs, raise lr (now {lr:g}), or shorten long sequences with "
                   "downsample or seq_len")
-    warnings.warn(f"{name} did not converge: max_epochs={max_epochs} was reached {why}. "
-                  f"{advice}.", ConvergenceWarning, stacklevel=3)
+    warn_at_caller(f"{name} did not converge: max_epochs={max_epochs} was reached {why}. "
+                  f"{advice}.", ConvergenceWarning)
     return False
 
 
@@ -121,6 +120,6 @@ def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr,
                 "carry over to the held-out ones")
         advice = ("Give it more training samples, regularize it (dropout, weight_decay), or "
                   "scale X (sklstm.preprocessing.SequenceScaler)")
-    warnings.warn(
+    warn_at_caller(
         f"{name} did not learn: {what}. {advice}; if X carries no signal about y, no "
-        "setting will.", ConvergenceWarning, stacklevel=4)
+        "setting will.", ConvergenceWarning)

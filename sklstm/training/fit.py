@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-import warnings
 
+from .._compat.python import warn_at_caller
 from ..data.tensors import SequenceDataset
 from ..resources import PeakMemory, limit_threads
 from ..resources.concurrency import fit_stream, fits_run_concurrently
@@ -82,11 +82,11 @@ def _train_checkpointed(plan, seqs, y_train, on_net, checkpoint):
     ended = checkpoint.finished() if done else None
     loaded_only = bool(done) and (done >= plan.max_epochs or bool(ended and ended["stopped"]))
     if fits_run_concurrently() and (plan.memory_limit is not None or plan.batch_size == "auto"):
-        warnings.warn(
+        warn_at_caller(
             f"{plan.name}: beside other fits (concurrent_fits), max_memory and "
             "batch_size='auto' measure the memory of the whole process, so of the other "
             "fits too: the micro-batch chosen, or shrunk, may differ from the fit alone.",
-            UserWarning, stacklevel=4)
+            UserWarning)
     # on the CPU, glibc keeps the step's workspace on its heap instead of mapping it
     # afresh every step (see host_malloc); on CUDA, cuDNN's convolutions are the
     # deterministic ones, so random_state makes the fit reproducible (see cudnn)

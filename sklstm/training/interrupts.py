@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import signal
 import threading
-import warnings
 
 import torch
 from skorch.callbacks import Callback
 
+from .._compat.python import warn_at_caller
 from ..exceptions import FitInterruptedWarning
 
 __all__ = ["SNAPSHOT", "CtrlCGuard", "EpochSnapshot", "ctrl_c_pending", "finish_interrupted"]
@@ -239,11 +239,9 @@ def finish_interrupted(name, snapshot, max_epochs):
     """
     if snapshot.complete_ == 0:
         return False
-    warnings.warn(
+    warn_at_caller(
         f"{name}.fit was interrupted: the estimator keeps the model "
         f"after epoch {snapshot.complete_} of at most {max_epochs} (n_epochs_, "
         "history_); fit again to train it to the end.",
-        FitInterruptedWarning,
-        stacklevel=3,
-    )
+        FitInterruptedWarning)
     return True

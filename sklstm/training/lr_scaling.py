@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
-
 from skorch.callbacks import LRScheduler
 from torch.optim.lr_scheduler import LinearLR
+
+from .._compat.python import warn_at_caller
 
 __all__ = ["LR_SCALING_RULES", "check_warmup", "scaled_learning_rate",
            "warmup_scheduler"]
@@ -104,9 +104,8 @@ def check_warmup(name, warmup_epochs, max_epochs):
     """
     if warmup_epochs < max_epochs:
         return
-    warnings.warn(
+    warn_at_caller(
         f"{name}: warmup_epochs={warmup_epochs} ramps the learning rate up to lr_ over "
         f"{warmup_epochs} epochs, but max_epochs={max_epochs} ends the fit first: it never "
         f"trains at lr_ (its last epoch at {max_epochs / (warmup_epochs + 1):.0%} of it). "
-        "Lower warmup_epochs below max_epochs, or raise max_epochs.", UserWarning,
-        stacklevel=7)  # the caller of fit (through train, _fit, fit and their wrappers)
+        "Lower warmup_epochs below max_epochs, or raise max_epochs.", UserWarning)

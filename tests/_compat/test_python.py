@@ -1,0 +1,36 @@
+"""Warnings of a fit are shown at the caller's line, not inside sklstm, skorch or the
+fit wrapper of scikit-learn: where a user's warning filters and eyes look."""
+
+import warnings
+
+import numpy as np
+import sklearn.pipeline
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
+
+from sklstm import LSTMClassifier
+from sklstm.preprocessing import SequenceScaler
+
+X = np.random.default_rng(0).normal(size=(30, 6, 2)).astype(np.float32)
+Y = np.arange(30) % 2
+#: two epochs: a ConvergenceWarning from the end of training; warmup_epochs=3 one from
+#: its plan (the two were three and seven frames below fit before)
+SHORT = dict(max_epochs=2, warmup_epochs=3, hidden_size=4, device="cpu", random_state=0)
+
+
+def _fit_warnings(fit):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit()
+    return {(w.category, w.filename) for w in caught if "LSTMClassifier" in str(w.message)}
+
+
+def test_a_fit_s_warnings_point_at_the_call():
+    found = _fit_warnings(lambda: LSTMClassifier(**SHORT).fit(X, Y))
+    assert found == {(UserWarning, __file__), (ConvergenceWarning, __file__)}
+
+
+def test_in_a_pipeline_they_point_at_the_pipeline():
+    found = _fit_warnings(lambda: make_pipeline(SequenceScaler(),
+                                                LSTMClassifier(**SHORT)).fit(X, Y))
+    assert {filename for _, filename in found} == {sklearn.pipeline.__file__}

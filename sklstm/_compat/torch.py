@@ -21,7 +21,7 @@ from . import within
 __all__ = ["VERIFIED", "fused_optimizer_devices", "verified"]
 
 #: torch (major, minor) versions these uses were verified on, inclusive.
-VERIFIED = ((2, 0), (2, 13))
+VERIFIED = ((2, 0), (2, 14))
 
 
 def verified(version=None):

@@ -64,7 +64,7 @@ class ProgressLog(Callback):
                     "n/a" if loss is None else f"{loss:.4g}")
 
 
-def progress_callbacks(name, max_epochs, verbose):
+def progress_callbacks(name, max_epochs, verbose, bar=True):
     """The named progress callbacks of a fit: the log always, the bar at ``verbose >= 1``.
 
     Parameters
@@ -75,6 +75,8 @@ def progress_callbacks(name, max_epochs, verbose):
         The fit's epoch cap.
     verbose : int
         The estimator's ``verbose``.
+    bar : bool, default=True
+        Whether the bar may be added (False where the user's callbacks hold one).
 
     Returns
     -------
@@ -85,8 +87,8 @@ def progress_callbacks(name, max_epochs, verbose):
     >>> [name for name, _ in progress_callbacks("LSTMClassifier", 200, verbose=1)]
     ['progress_log', 'progress_bar']
     """
-    log, bar = PROGRESS_NAMES
-    callbacks = [(log, ProgressLog(name, max_epochs))]
-    if verbose >= 1:  # batches of every epoch, with tqdm's elapsed time and estimate
-        callbacks.append((bar, ProgressBar()))
+    log_name, bar_name = PROGRESS_NAMES
+    callbacks = [(log_name, ProgressLog(name, max_epochs))]
+    if bar and verbose >= 1:  # batches of every epoch, with tqdm's elapsed time and estimate
+        callbacks.append((bar_name, ProgressBar()))
     return callbacks

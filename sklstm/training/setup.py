@@ -11,7 +11,7 @@ import copy
 import math
 
 import numpy as np
-from skorch.callbacks import EpochScoring, GradientNormClipping
+from skorch.callbacks import EpochScoring, GradientNormClipping, ProgressBar
 from skorch.dataset import ValidSplit
 
 from .._param_validation import plain_label
@@ -84,7 +84,11 @@ def build_callbacks(plan, checkpoint=None, ctrl_c=None):
         chance_loss=plan.trivial_loss, adaptive=plan.lr_schedule == "adaptive")
     if stopper is not None:
         callbacks.append(stopper)
-    callbacks += progress_callbacks(plan.name, plan.max_epochs, plan.verbose)
+    # a ProgressBar of the user's (set as they want it) stands for ours: two bars would
+    # redraw over each other every batch
+    own_bar = not any(isinstance(cb[1] if isinstance(cb, tuple) else cb, ProgressBar)
+                      for cb in plan.callbacks)
+    callbacks += progress_callbacks(plan.name, plan.max_epochs, plan.verbose, bar=own_bar)
     # copies: fitting must not change the callbacks the user passed in
     for i, cb in enumerate(plan.callbacks):
         named = cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb)

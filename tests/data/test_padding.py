@@ -12,7 +12,14 @@ from sklstm.data import timesteps
 from sklstm.data.streaming import StreamedRows
 from sklstm.data.timesteps import to_sequences
 
-from ..settings import TINY
+from ..settings import ON_CUDA, TINY
+
+#: Rows padded per batch against the same rows padded whole: the same batches of the same
+#: values, but padded to another width. Equal on the CPU (within 1e-5); on CUDA cuDNN's
+#: kernels round with the batch's shape (9.4e-6 relative measured on an H200 for a
+#: prediction alone), which two epochs of training amplify: an estimate, not yet run on
+#: a GPU.
+PAD_ATOL = 1e-4 if ON_CUDA else 1e-5
 
 rng = np.random.default_rng(0)
 
@@ -68,8 +75,7 @@ def test_rows_padded_per_batch_train_the_model_padding_whole_does(tokens, monkey
     assert isinstance(to_sequences(X, make(), reset=True, tokens=tokens).values, StreamedRows)
     per_batch = make().fit(X, y)
     predict = "predict_proba" if tokens else "predict"
-    # (the same batches of the same values: equal on the CPU, within rounding on CUDA)
-    assert_allclose(getattr(per_batch, predict)(X), getattr(whole, predict)(X), atol=1e-5)
+    assert_allclose(getattr(per_batch, predict)(X), getattr(whole, predict)(X), atol=PAD_ATOL)
 
 
 def test_a_value_beyond_float32_in_flat_steps_names_its_sequence(pad_per_batch):
@@ -89,5 +95,8 @@ def test_relative_rows_padded_per_batch_keep_a_large_level_precise(relative, mon
     whole = LSTMRegressor(relative=relative, **TINY).fit(X, y)
     monkeypatch.setattr(timesteps, "PAD_INFLATION", 0)
     monkeypatch.setattr(timesteps, "PAD_BYTES_FLOOR", 0)
+    # (the per-batch path is taken: else the comparison is of a fit with itself)
+    assert isinstance(to_sequences(X, LSTMRegressor(relative=relative, **TINY), reset=True)
+                      .values, StreamedRows)
     per_batch = LSTMRegressor(relative=relative, **TINY).fit(X, y)
-    assert_allclose(per_batch.predict(X), whole.predict(X), atol=1e-5)
+    assert_allclose(per_batch.predict(X), whole.predict(X), atol=PAD_ATOL)

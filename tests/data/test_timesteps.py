@@ -9,6 +9,8 @@ from skorch.callbacks import Callback
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.data.timesteps import Sequences, downsample_steps
 
+from ..settings import NEIGHBOUR_RTOL
+
 rng = np.random.default_rng(0)
 X = rng.normal(size=(40, 11, 2)).astype(np.float32)
 Y = X[:, -4:, 0].sum(axis=1)
@@ -90,7 +92,8 @@ def test_ragged_sequences_become_ceil_of_their_length_and_padding_stays_harmless
     # the longest sequence, 12 steps, becomes ceil(12 / 4) = 3: no batch is wider
     assert max(dict(est.net_.callbacks_)["widths"].widths) == 3
     alone = np.concatenate([est.predict([s]) for s in ragged[:4]])
-    assert_allclose(est.predict(ragged[:4]), alone, rtol=1e-5)
+    # (beside other sequences in a batch: cuDNN rounds with the batch's composition)
+    assert_allclose(est.predict(ragged[:4]), alone, rtol=NEIGHBOUR_RTOL)
     together = [downsample_steps(s, 4) for s in ragged]
     assert [len(s) for s in together[:4]] == [2, 3, 3, 1]
 

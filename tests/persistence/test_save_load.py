@@ -261,6 +261,8 @@ def test_a_model_trained_on_cuda_loads_on_the_cpu(tmp_path, tiny):
             assert sklstm.load(path).device_ == torch.device("cpu")
         with pytest.raises(ValueError, match="no CUDA device is available"):
             sklstm.load(path, device="cuda")
+    else:  # where CUDA is, trained_on is the default device (this branch ran nowhere else)
+        assert sklstm.load(path).device_.type == "cuda"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

@@ -21,26 +21,31 @@ GRID = {"batch_size": [8, 16], "dropout": [0.0, 0.4], "num_layers": [1, 2]}
 BASE = dict(hidden_size=4, max_epochs=2, tol=None, lr=0.03, random_state=0, n_threads=None)
 
 
-def _search(data, **fit_kwargs):
-    search = GridSearchCV(LSTMClassifier(**BASE), GRID, cv=2, scoring="neg_log_loss",
+def _search(data, Estimator=LSTMClassifier, **fit_kwargs):
+    search = GridSearchCV(Estimator(**BASE), GRID, cv=2, scoring="neg_log_loss",
                           **fit_kwargs)
     return search.fit(*data)
+
+
+def _in_workers(data, **fit_kwargs):
+    """:func:`_search`, and the threads other than this one its fits ran in."""
+    seen = set()
+
+    class Recording(LSTMClassifier):
+        def fit(self, X, y):
+            seen.add(threading.get_ident())
+            return super().fit(X, y)
+
+    search = _search(data, Recording, **fit_kwargs)
+    return search, seen - {threading.get_ident()}
 
 
 def test_a_grid_search_in_threads_is_the_one_in_sequence(data):
     threads, rng = torch.get_num_threads(), torch.get_rng_state()
     alone = _search(data, n_jobs=1)
-    seen = set()
-
-    class Recording(LSTMClassifier):  # where the fits ran
-        def fit(self, X, y):
-            seen.add(threading.get_ident())
-            return super().fit(X, y)
-
     with concurrent_fits(2):
-        search = GridSearchCV(Recording(**BASE), GRID, cv=2, scoring="neg_log_loss")
-        beside = search.fit(*data)
-    assert len(seen - {threading.get_ident()}) == 2  # two worker threads
+        beside, workers = _in_workers(data)
+    assert len(workers) == 2  # two worker threads
     for key in ("split0_test_score", "split1_test_score", "mean_test_score"):
         np.testing.assert_array_equal(beside.cv_results_[key], alone.cv_results_[key])
     assert beside.best_params_ == alone.best_params_
@@ -67,7 +72,9 @@ def test_a_search_on_joblib_s_threading_backend_is_the_one_in_sequence(data):
 
 def test_a_search_s_own_n_jobs_wins(data):
     with concurrent_fits(1):
-        beside = _search(data, n_jobs=2)
+        beside, workers = _in_workers(data, n_jobs=2)
+    # (the scores alone cannot tell: one thread gives the same, as the tests above show)
+    assert len(workers) == 2
     np.testing.assert_array_equal(beside.cv_results_["mean_test_score"],
                                   _search(data).cv_results_["mean_test_score"])
 

@@ -81,7 +81,8 @@ def test_fit_stats_match_the_batching(pipeline, data):
 def test_loky_workers_do_not_oversubscribe(pipeline, data):
     # loky sets OMP_NUM_THREADS=cpu_count // n_jobs in its workers (unless the parent
     # already set it), and torch reads it at start-up: no explicit n_threads needed.
-    pipeline.set_params(lstm__n_threads=None)
+    # (CPU threads: on the CPU, as on a CUDA machine each worker would start CUDA for nothing)
+    pipeline.set_params(lstm__n_threads=None, lstm__device="cpu")
     n_jobs = 2
     scores = cross_validate(pipeline, *data, cv=2, n_jobs=n_jobs,
                             scoring={"threads": _torch_threads})["test_threads"]

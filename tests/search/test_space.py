@@ -131,10 +131,14 @@ def test_load_space_json_forms(encoding, tmp_path):
     assert space["seq_len"] is None
 
 
-@pytest.mark.parametrize("text", ['{"lr": {"low": 1}}', '{"lr": {"low": 1, "high": 2, "x": 0}}',
-                                  "[1, 2]", "{not json"])
-def test_load_space_rejects_bad_json(text):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(("text", "problem"), [
+    ('{"lr": {"low": 1}}', r"space entry 'lr': a dict must be \{'low'"),
+    ('{"lr": {"low": 1, "high": 2, "x": 0}}', r"space entry 'lr': unexpected keys \['x'\]"),
+    ("[1, 2]", "a search space JSON must be an object"),
+    ("{not json", "search space is neither a JSON file nor JSON text"),
+])
+def test_load_space_rejects_bad_json(text, problem):
+    with pytest.raises(ValueError, match=problem):
         load_space(text)
 
 

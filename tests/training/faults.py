@@ -1,5 +1,8 @@
-"""Callbacks that inject faults into a fit at a chosen batch (shared by the training tests)."""
+"""Callbacks that inject faults into a fit at a chosen batch, one that records the
+micro-batches a fit runs, and what tells a fit that resumed from a checkpoint (shared by
+the training tests)."""
 
+import json
 import signal
 
 from skorch.callbacks import Callback
@@ -22,6 +25,28 @@ class _FaultAt(Callback):
 
     def fault(self):
         raise NotImplementedError
+
+
+class ForwardSizes(Callback):
+    """Samples of every training forward pass (the micro-batches), and batches seen."""
+
+    def initialize(self):
+        self.sizes, self.batches, self._handle = [], 0, None
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        def hook(module, args, kwargs):
+            if module.training:
+                x = args[0] if args else kwargs["x"]
+                self.sizes.append(x.shape[0])
+
+        self._handle = net.module_.register_forward_pre_hook(hook, with_kwargs=True)
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        self.batches += 1
+
+    def on_train_end(self, net, **kwargs):
+        self._handle.remove()
 
 
 class InterruptAt(_FaultAt):
@@ -92,3 +117,20 @@ class SwallowedCtrlCAtEpochEnd(Callback):
                 signal.raise_signal(signal.SIGINT)
             except KeyboardInterrupt:
                 pass
+
+
+def written_durations(directory):
+    """The durations of the epochs the checkpoint in ``directory`` holds. Read them before
+    a fit resumes from it: that fit writes its own state there."""
+    state = json.loads((directory / "sklstm_fit.json").read_text())
+    files = directory / state["files"] if "files" in state else directory  # (earlier layout)
+    return [row["dur"] for row in json.loads((files / "history.json").read_text())]
+
+
+def assert_took_the_epochs(est, durations):
+    """``est`` took the epochs whose ``durations`` a checkpoint (or an earlier fit) recorded
+    instead of training them again. A fit that ignored its checkpoint and trained from
+    scratch ends where the uninterrupted fit ends, so equal predictions alone cannot tell
+    a resumed fit from a repeated one; the timings of epochs run again would differ."""
+    durations = list(durations)
+    assert durations and est.history_[:len(durations), "dur"] == durations

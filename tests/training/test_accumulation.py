@@ -12,6 +12,7 @@ from skorch.callbacks import Callback
 from sklstm import LSTMClassifier, LSTMRegressor
 
 from ..settings import NO_BATCH_NORM, ON_CUDA
+from .faults import ForwardSizes
 
 N = 53  # not divisible by any B or B*k below: every epoch ends with a short batch
 B = 4
@@ -61,8 +62,10 @@ def test_accumulation_equals_large_batch(problem, k, gradient_clip):
     Estimator, X, y, method = problem
     big = _fit(Estimator, X, y, batch_size=B * k, gradient_clip=gradient_clip)
     acc = _fit(Estimator, X, y, batch_size=B, accumulation_steps=k,
-               gradient_clip=gradient_clip)
+               gradient_clip=gradient_clip, callbacks=[("sizes", ForwardSizes())])
     assert_allclose(getattr(acc, method)(X), getattr(big, method)(X), rtol=RTOL, atol=1e-6)
+    # in micro-batches of B: one pass over the whole batch would pass the comparison too
+    assert max(dict(acc.net_.callbacks_)["sizes"].sizes) == B
     expected_updates = 3 * math.ceil(N / (B * k))
     assert acc.n_updates_ == big.n_updates_ == expected_updates
     assert acc.effective_batch_size_ == big.effective_batch_size_ == B * k
@@ -110,7 +113,8 @@ def test_optimizers_that_need_a_closure_train_with_accumulation(unweighted_probl
     lbfgs = dict(optimizer=torch.optim.LBFGS, lr=0.5, optimizer_params={"max_iter": 3},
                  ar_window=None, split_level=False)
     big = _fit(Estimator, X, y, batch_size=B * 3, **lbfgs)
-    acc = _fit(Estimator, X, y, batch_size=B, accumulation_steps=3, **lbfgs)
+    acc = _fit(Estimator, X, y, batch_size=B, accumulation_steps=3,
+               callbacks=[("sizes", ForwardSizes())], **lbfgs)
     small = _fit(Estimator, X, y, batch_size=B, **lbfgs)
     # The closure computes the same gradient either way (in float64 the two fits agree to
     # 2e-13), but LBFGS's curvature pairs (differences of gradients) amplify its rounding
@@ -125,3 +129,4 @@ def test_optimizers_that_need_a_closure_train_with_accumulation(unweighted_probl
     losses = big.history_[:, "train_loss"]
     assert np.isfinite(losses).all() and losses[-1] < losses[0]
     assert acc.n_updates_ == 3 * math.ceil(N / (B * 3))
+    assert max(dict(acc.net_.callbacks_)["sizes"].sizes) == B  # (not one pass of 3 * B)

@@ -19,6 +19,7 @@ from sklstm.network import LSTMNetwork
 from sklstm.training import BatchSizeSchedule, net_class
 
 from ..settings import NO_BATCH_NORM
+from .faults import ForwardSizes, assert_took_the_epochs
 
 N = 40  # training samples; the micro-batch below is B
 B = 4
@@ -35,28 +36,6 @@ class _Scripted(Callback):
     def on_epoch_end(self, net, **kwargs):
         epoch = len(net.history) - 1  # counts on across partial_fit and resumed fits
         net.history.record(self.key, self.values[min(epoch, len(self.values) - 1)])
-
-
-class _ForwardSizes(Callback):
-    """Samples of every training forward pass (the micro-batches), and batches seen."""
-
-    def initialize(self):
-        self.sizes, self.batches, self._handle = [], 0, None
-        return self
-
-    def on_train_begin(self, net, **kwargs):
-        def hook(module, args, kwargs):
-            if module.training:
-                x = args[0] if args else kwargs["x"]
-                self.sizes.append(x.shape[0])
-
-        self._handle = net.module_.register_forward_pre_hook(hook, with_kwargs=True)
-
-    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        self.batches += 1
-
-    def on_train_end(self, net, **kwargs):
-        self._handle.remove()
 
 
 def _classification(n=N):
@@ -77,7 +56,7 @@ def _fit(schedule, scores=(1.0,), Estimator=LSTMClassifier, data=None, **params)
     base = dict(hidden_size=4, batch_size=B, max_epochs=8, tol=None, lr=0.01, downsample=1,
                 random_state=0, n_threads=1, **NO_BATCH_NORM)
     callbacks = [("scripted", _Scripted(list(scores))), ("schedule", schedule),
-                 ("sizes", _ForwardSizes())]
+                 ("sizes", ForwardSizes())]
     return Estimator(**{**base, **params, "callbacks": callbacks}).fit(X, y)
 
 
@@ -185,7 +164,7 @@ def _scheduled_net(micro_batch_size=B, max_epochs=3, patience=1):
     return _net(B, micro_batch_size, max_epochs=max_epochs, callbacks=[
         ("scripted", _Scripted([1.0])),
         ("schedule", BatchSizeSchedule(monitor="score", patience=patience)),
-        ("sizes", _ForwardSizes())])
+        ("sizes", ForwardSizes())])
 
 
 def _continued(state_from, batch_size, micro_batch_size, start_epoch):
@@ -245,8 +224,9 @@ def test_a_resumed_checkpointed_fit_equals_an_uninterrupted_one(tmp_path):
     schedule = BatchSizeSchedule(patience=1, threshold=0.02)
     X, _ = _classification()
     whole = _fit(schedule, max_epochs=6)
-    _fit(schedule, max_epochs=3, checkpoint=tmp_path / "fit")
+    part = _fit(schedule, max_epochs=3, checkpoint=tmp_path / "fit")
     resumed = _fit(schedule, max_epochs=6, checkpoint=tmp_path / "fit")
+    assert_took_the_epochs(resumed, part.history_[:, "dur"])
     assert _sizes(resumed) == _sizes(whole) == [4, 4, 4, 8, 8, 16]
     assert_allclose(resumed.predict_proba(X), whole.predict_proba(X), rtol=1e-5, atol=1e-6)
 
@@ -257,6 +237,7 @@ def test_a_fit_loaded_from_its_checkpoint_reports_the_batch_it_grew_to(tmp_path)
     schedule = BatchSizeSchedule(patience=1, threshold=0.02)
     first = _fit(schedule, max_epochs=6, checkpoint=tmp_path / "fit")
     loaded = _fit(schedule, max_epochs=6, checkpoint=tmp_path / "fit")
+    assert_took_the_epochs(loaded, first.history_[:, "dur"])
     assert _sizes(loaded)[-1] == first.effective_batch_size_ == 16
     for name in ("effective_batch_size_", "batch_size_", "accumulation_steps_"):
         assert getattr(loaded, name) == getattr(first, name), name
@@ -275,8 +256,9 @@ def test_a_resumed_bucketed_fit_replays_each_epoch_with_the_batch_it_had(tmp_pat
     schedule = BatchSizeSchedule(monitor="score", patience=1, event_name=event_name)
     common = dict(data=(X, y), bucketing=True)
     whole = _fit(schedule, max_epochs=6, **common)
-    _fit(schedule, max_epochs=5, checkpoint=tmp_path / "fit", **common)
+    part = _fit(schedule, max_epochs=5, checkpoint=tmp_path / "fit", **common)
     resumed = _fit(schedule, max_epochs=6, checkpoint=tmp_path / "fit", **common)
+    assert_took_the_epochs(resumed, part.history_[:, "dur"])
     sizes = [est.history_[:, event_name] for est in (resumed, whole)]
     assert sizes[0] == sizes[1] == [4, 4, 8, 16, 32, 64]
     assert_allclose(resumed.predict_proba(X), whole.predict_proba(X), rtol=1e-5, atol=1e-6)
@@ -303,7 +285,7 @@ def test_a_resumed_bucketed_fit_replays_each_epoch_with_the_batch_it_had(tmp_pat
 def test_bad_parameters_raise_before_training(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         BatchSizeSchedule(**kwargs).initialize()
-    counter = _ForwardSizes()
+    counter = ForwardSizes()
     net = _net(B, B, callbacks=[("sizes", counter), ("schedule", BatchSizeSchedule(**kwargs))])
     with pytest.raises((ValueError, TypeError), match=match):
         net.fit(_dataset(), None)
@@ -320,7 +302,7 @@ def test_numpy_scalars_are_accepted():
 
 
 def test_max_batch_size_below_the_starting_batch_fails_before_any_step():
-    counter = _ForwardSizes()
+    counter = ForwardSizes()
     net = _net(B, B, callbacks=[("sizes", counter),
                                 ("schedule", BatchSizeSchedule(max_batch_size=2))])
     with pytest.raises(ValueError, match="max_batch_size=2 is below the net's effective "

@@ -19,7 +19,7 @@ from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.resources.concurrency import fits_in_threads
 
 from ..search.helpers import python
-from .faults import InterruptAt
+from .faults import InterruptAt, assert_took_the_epochs, written_durations
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(64, 6, 2)).astype(np.float32)
@@ -79,6 +79,7 @@ def test_a_resumed_fit_equals_an_uninterrupted_one(case, tmp_path):
                         callbacks=[InterruptAt(at_batch=9)]).fit(X_, y_)
     assert cut.interrupted_ and 0 < cut.n_epochs_ < whole.n_epochs_
     resumed = Estimator(**params, checkpoint=tmp_path).fit(X_, y_)
+    assert_took_the_epochs(resumed, cut.history_[:, "dur"])
     assert resumed.n_epochs_ == whole.n_epochs_ and not resumed.interrupted_
     assert resumed.converged_ == whole.converged_
     assert_array_equal(getattr(resumed, method)(X_), getattr(whole, method)(X_))
@@ -120,10 +121,11 @@ def test_a_resumed_fit_keeps_the_lr_schedule_and_what_callbacks_recorded(case, t
     assert len(set(whole.history_[:, "lr_used"])) > 2  # the case tests what it means to
     # 4 batches an epoch: batch 10 is in epoch 3
     with pytest.warns(UserWarning, match="interrupted"):
-        LSTMClassifier(**params, checkpoint=tmp_path,
-                       callbacks=[schedule, RecordLR(), InterruptAt(at_batch=10)]).fit(X, Y)
+        cut = LSTMClassifier(**params, checkpoint=tmp_path, callbacks=[
+            schedule, RecordLR(), InterruptAt(at_batch=10)]).fit(X, Y)
     resumed = LSTMClassifier(**params, checkpoint=tmp_path,
                              callbacks=[schedule, RecordLR()]).fit(X, Y)
+    assert_took_the_epochs(resumed, cut.history_[:, "dur"])
     for key in ("lr_used", "lr_after", "train_loss"):
         assert resumed.history_[:, key] == whole.history_[:, key], key
     assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
@@ -137,9 +139,10 @@ def test_a_resumed_fit_keeps_a_fall_of_the_adaptive_rate_at_its_last_written_epo
     used = whole.history_[:, "lr_used"]
     fell_after = next(epoch for epoch in range(1, len(used)) if used[epoch] < used[epoch - 1])
     with pytest.warns(UserWarning, match=f"after epoch {fell_after} "):
-        LSTMClassifier(**params, checkpoint=tmp_path, callbacks=[
+        cut = LSTMClassifier(**params, checkpoint=tmp_path, callbacks=[
             InterruptAt(at_batch=4 * fell_after + 1)]).fit(X, Y)
     resumed = LSTMClassifier(**params, checkpoint=tmp_path, callbacks=[RecordLR()]).fit(X, Y)
+    assert_took_the_epochs(resumed, cut.history_[:, "dur"])
     assert resumed.history_[fell_after:, "lr_used"] == used[fell_after:]
     assert resumed.n_epochs_ == whole.n_epochs_ and resumed.converged_ == whole.converged_
     assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
@@ -176,7 +179,10 @@ def test_a_write_cut_short_leaves_the_epoch_before_whole(early_stopping, tmp_pat
         LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
     monkeypatch.undo()
     assert _state(tmp_path).name == "epoch-000002"
+    written = written_durations(tmp_path)
     resumed = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
+    assert len(written) == 2
+    assert_took_the_epochs(resumed, written)
     assert resumed.n_epochs_ == whole.n_epochs_
     assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
     # one state is kept: the last one
@@ -196,7 +202,9 @@ def test_a_checkpoint_of_an_earlier_layout_resumes_and_moves_on(tmp_path):
     state = json.loads((tmp_path / "sklstm_fit.json").read_text())
     del state["files"]
     (tmp_path / "sklstm_fit.json").write_text(json.dumps(state))
+    written = written_durations(tmp_path)
     resumed = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
+    assert_took_the_epochs(resumed, written)
     assert_array_equal(resumed.predict_proba(X), LSTMClassifier(**params).fit(X, Y)
                        .predict_proba(X))
     assert not (tmp_path / "params.pt").exists() and (_state(tmp_path) / "params.pt").exists()
@@ -215,7 +223,9 @@ def test_a_checkpoint_from_before_lr_schedule_resumes_with_the_constant_rate(tmp
     state_file.write_text(json.dumps(state))
     with pytest.raises(ValueError, match="holds the state of another fit"):
         LSTMClassifier(**{**common, "lr_schedule": "adaptive"}, checkpoint=tmp_path).fit(X, Y)
+    written = written_durations(tmp_path)
     resumed = LSTMClassifier(**common, checkpoint=tmp_path).fit(X, Y)
+    assert_took_the_epochs(resumed, written)
     assert_array_equal(resumed.predict_proba(X), LSTMClassifier(**common).fit(X, Y)
                        .predict_proba(X))
 
@@ -242,6 +252,7 @@ def test_a_converged_fit_is_loaded_with_its_last_epoch(stop, tmp_path):
     first = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
     assert first.converged_ and first.n_epochs_ < 40
     again = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
+    assert_took_the_epochs(again, first.history_[:, "dur"])
     assert again.converged_ and again.n_epochs_ == first.n_epochs_
     assert_array_equal(again.predict_proba(X), first.predict_proba(X))
 
@@ -257,6 +268,7 @@ def test_a_fit_that_stopped_at_chance_is_loaded_not_trained_further(tmp_path):
         first = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, y)
     assert not first.converged_ and not first.interrupted_ and first.n_epochs_ < 30
     again = LSTMClassifier(**{**params, "max_epochs": 40}, checkpoint=tmp_path).fit(X, y)
+    assert_took_the_epochs(again, first.history_[:, "dur"])
     assert again.n_epochs_ == first.n_epochs_ and not again.converged_
     assert_array_equal(again.predict_proba(X), first.predict_proba(X))
 
@@ -388,6 +400,7 @@ def test_a_second_fit_on_a_directory_in_use_is_refused(tmp_path):
                      dict(first.net_.callbacks_)["beside"].error_ or "(no error)")
     # the first fit's directory is its own again, and a fit of it afterwards loads it
     again = LSTMClassifier(**params).fit(X, Y)
+    assert_took_the_epochs(again, first.history_[:, "dur"])
     assert again.n_epochs_ == first.n_epochs_ == 3
     assert_array_equal(again.predict_proba(X), first.predict_proba(X))
 
@@ -450,14 +463,15 @@ def test_a_killed_process_resumes_from_its_checkpoint(tmp_path):
             child.send_signal(signal.SIGKILL)  # no Python code runs any more
             break
     child.wait(timeout=60)
-    with open(_state(tmp_path) / "history.json") as f:
-        assert len(json.load(f)) >= 2
+    written = written_durations(tmp_path)
+    assert len(written) >= 2
     data = np.random.default_rng(1).normal(size=(3000, 20, 3)).astype(np.float32)
     y = data[:, -3:, 0].sum(axis=1)
     params = dict(max_epochs=4, tol=None, batch_size=16, random_state=0, n_threads=1)
     resumed = LSTMRegressor(**{**params, "max_epochs": 40}, checkpoint=tmp_path)
     # fewer epochs than the killed fit's 40 keep it short: max_epochs may differ
     resumed.set_params(max_epochs=4).fit(data, y)
+    assert_took_the_epochs(resumed, written[:4])
     whole = LSTMRegressor(**params).fit(data, y)
     assert resumed.n_epochs_ == 4
     assert_array_equal(resumed.predict(data[:100]), whole.predict(data[:100]))
@@ -484,7 +498,9 @@ def test_a_checkpoint_of_an_earlier_sklstm_resumes_while_its_missing_parameters_
         LSTMClassifier(**common, checkpoint=tmp_path, ar_window=2).fit(X, Y)
     with pytest.raises(ValueError, match="holds the state of another fit"):  # today's default
         LSTMClassifier(**{**common, "conv_channels": "auto"}, checkpoint=tmp_path).fit(X, Y)
+    written = written_durations(tmp_path)
     resumed = LSTMClassifier(**common, checkpoint=tmp_path).fit(X, Y)
+    assert_took_the_epochs(resumed, written)
     assert_array_equal(resumed.predict_proba(X), LSTMClassifier(**common).fit(X, Y)
                        .predict_proba(X))
 
@@ -506,6 +522,7 @@ def test_beside_other_fits_a_resumed_fit_equals_an_uninterrupted_one_alone(tmp_p
         assert interrupted.interrupted_
         resumed = LSTMClassifier(**COMMON, checkpoint=tmp_path).fit(X, Y)
         other.join()
+    assert_took_the_epochs(resumed, interrupted.history_[:, "dur"])
     assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
     assert [r["train_loss"] for r in resumed.history_] == [
         r["train_loss"] for r in whole.history_]

@@ -5,7 +5,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 from sklearn.exceptions import ConvergenceWarning
+from skorch.callbacks import Callback
 from skorch.history import History
 
 from sklstm import LSTMClassifier, LSTMRegressor
@@ -44,15 +46,34 @@ def test_tol_none_runs_every_epoch_without_a_warning(recwarn):
     assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
 
 
+class _WeightsPerEpoch(Callback):
+    """The network's weights as each epoch ended."""
+
+    def initialize(self):
+        self.weights_ = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.weights_.append([p.detach().clone() for p in net.module_.parameters()])
+
+
+def _same_weights(a, b):
+    return all(torch.equal(p, q) for p, q in zip(a, b, strict=True))
+
+
 def test_early_stopping_applies_the_rule_to_the_validation_loss():
     est = LSTMClassifier(**FAST, early_stopping=True, tol=0.0, n_iter_no_change=2,
-                         max_epochs=60).fit(X, Y)
+                         max_epochs=60, callbacks=[("weights", _WeightsPerEpoch())]).fit(X, Y)
     valid = est.history_[:, "valid_loss"]
     assert est.converged_ and est.n_epochs_ < 60
     assert min(valid[-2:]) >= min(valid[:-2])  # 2 epochs without a better valid loss
-    # the best epoch's weights are restored: the last epochs' weights are not kept
     stopper = dict(est.net_.callbacks_)["convergence"]
     assert stopper.monitor == "valid_loss" and stopper.best_epoch_ == int(np.argmin(valid)) + 1
+    # the best epoch's weights are restored: the last epochs' weights are not kept
+    per_epoch = dict(est.net_.callbacks_)["weights"].weights_
+    kept = list(est.net_.module_.parameters())
+    assert _same_weights(kept, per_epoch[stopper.best_epoch_ - 1])
+    assert not _same_weights(kept, per_epoch[-1])
 
 
 def test_patience_is_a_deprecated_alias_of_n_iter_no_change():

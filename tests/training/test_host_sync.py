@@ -207,31 +207,32 @@ READS = {
 }
 
 
+class ReadsLoss(Callback):
+    """Reads the loss every batch, one of the ways of :data:`READS`."""
+
+    def __init__(self, read):
+        self.read = read
+
+    def on_batch_end(self, net, loss=None, **kwargs):
+        if loss is not None:
+            READS[self.read](loss.detach())
+
+
 @pytest.mark.parametrize("read", list(READS))
 def test_the_counters_see_a_read(monkeypatch, read):
     """The test above can fail: a callback that reads the loss every batch is counted,
     by the conversion counter or by the operator counter."""
-
-    class ReadsLoss(Callback):
-        def on_batch_end(self, net, loss=None, **kwargs):
-            if loss is not None:
-                READS[read](loss.detach())
-
     counters = ConversionCounter(monkeypatch), SyncingOpCounter()
     with counters[1]:  # (the reads come before the window closes)
-        est = _fit(LSTMClassifier, dict(batch_size=8), Y, [ReadsLoss(), _window(*counters)])
+        est = _fit(LSTMClassifier, dict(batch_size=8), Y, [ReadsLoss(read),
+                                                            _window(*counters)])
     counted = sum(counters[0 if read == "conversion" else 1].calls.values())
     assert counted >= len(est.history_[0]["batches"]) - 1
 
 
-@requires_cuda
-@pytest.mark.parametrize("case", list(CASES))
-def test_no_host_device_sync_during_training_batches(case):
-    """torch's sync detector ("warn") from the second training batch to the last: every
-    synchronizing call it reports there is counted, with where it came from."""
-    cls, params, y, *data = CASES[case]
-    if params.get("precision") == "bf16":
-        skip_without_bf16("cuda")
+def _cuda_syncs(cls, params, y, X=X, callbacks=()):
+    """A CUDA fit and the synchronizing calls torch's sync detector ("warn") reports from
+    its second training batch to the last, counted by where they came from."""
     caught = []
 
     def start():
@@ -249,12 +250,34 @@ def test_no_host_device_sync_during_training_batches(case):
 
     try:
         est = cls(hidden_size=4, max_epochs=2, tol=None, lr=0.01, random_state=0,
-                  n_threads=1, device="cuda", callbacks=[BatchWindow(start, stop)], **params)
-        est.fit(*data or [X], y)
+                  n_threads=1, device="cuda", callbacks=[*callbacks, BatchWindow(start, stop)],
+                  **params)
+        est.fit(X, y)
     finally:
         stop()
-    syncs = collections.Counter(f"{w.filename}:{w.lineno}" for _, records in caught
-                                for w in records if "synchroniz" in str(w.message))
-    assert len(caught) == 1 and syncs == {}, (
+    assert len(caught) == 1  # (one window)
+    return est, collections.Counter(f"{w.filename}:{w.lineno}" for _, records in caught
+                                    for w in records if "synchroniz" in str(w.message))
+
+
+@requires_cuda
+@pytest.mark.parametrize("case", list(CASES))
+def test_no_host_device_sync_during_training_batches(case):
+    """Every synchronizing call torch's detector reports in the window is counted, with
+    where it came from."""
+    cls, params, y, *data = CASES[case]
+    if params.get("precision") == "bf16":
+        skip_without_bf16("cuda")
+    est, syncs = _cuda_syncs(cls, params, y, *data)
+    assert syncs == {}, (
         f"{sum(syncs.values()) / (len(est.history_[0]['batches']) - 1):.2f} syncs per batch")
     assert all(isinstance(row["train_loss"], float) for row in est.history_[0]["batches"])
+
+
+@requires_cuda
+def test_the_sync_detector_sees_a_read():
+    """The test above can fail: a callback that reads the loss every batch is reported
+    (were torch's warning worded otherwise, the filter on it would see nothing)."""
+    est, syncs = _cuda_syncs(LSTMClassifier, dict(batch_size=8), Y,
+                             callbacks=[ReadsLoss("conversion")])
+    assert sum(syncs.values()) >= len(est.history_[0]["batches"]) - 1

@@ -25,6 +25,7 @@ from .faults import (
     ReplacedCtrlCAt,
     SwallowedCtrlCAt,
     SwallowedCtrlCAtEpochEnd,
+    assert_took_the_epochs,
 )
 
 #: A child process fits for many epochs, recording a fingerprint of the weights after
@@ -192,6 +193,7 @@ def test_a_callback_that_ends_the_fit_is_no_interrupt(users_handler, default_ctr
     assert est.interrupted_ == bool(warned) == users_handler
     if not users_handler:  # the checkpoint of a fit that ended: loaded, not trained on
         again = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
+        assert_took_the_epochs(again, est.history_[:, "dur"])
         assert again.n_epochs_ == est.n_epochs_ and not again.interrupted_
 
 

@@ -1,9 +1,8 @@
 """A network whose parameters cannot fit is refused before anything is allocated."""
 
-import time
-
 import numpy as np
 import pytest
+import torch
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import MemoryBudgetError
@@ -52,13 +51,18 @@ def test_a_network_too_large_is_refused_before_anything_is_allocated(case, limit
 
     monkeypatch.setattr("sklstm.estimators._base.train", train)
     est = LSTMClassifier(**params, device="cpu", max_memory=max_memory, max_epochs=1)
-    began = time.perf_counter()
-    # torch's allocator raised a bare RuntimeError when the network was built
-    with pytest.raises(MemoryBudgetError, match=f"^LSTMClassifier: {start}.*{end}"):
-        est.fit(X_, Y)
-    # counted on the meta device (the first count in a process imports torch._dynamo
-    # for torch.nn.init, ~2 s; allocating the weights would take minutes, or the process)
-    assert time.perf_counter() - began < 30
+    made = []  # the device of every parameter a module registers during the fit
+    hook = torch.nn.modules.module.register_module_parameter_registration_hook(
+        lambda module, name, param: made.append(param.device.type))
+    try:
+        # torch's allocator raised a bare RuntimeError when the network was built
+        with pytest.raises(MemoryBudgetError, match=f"^LSTMClassifier: {start}.*{end}"):
+            est.fit(X_, Y)
+    finally:
+        hook.remove()
+    # counted on the meta device: no weight was allocated (which would take minutes, or
+    # the process)
+    assert made and set(made) == {"meta"}
     assert not hasattr(est, "classes_")
 
 

@@ -16,6 +16,7 @@ from sklstm.resources.memory_budget import OUT_OF_MEMORY, MemoryBudget
 from sklstm.training.net import SequenceNet
 
 from ..settings import NO_BATCH_NORM, requires_cuda
+from .faults import ForwardSizes
 
 rng = np.random.default_rng(3)
 X = rng.normal(size=(96, 40, 3)).astype(np.float32)
@@ -58,9 +59,13 @@ def test_recovered_fit_equals_a_fit_at_the_smaller_micro_batch(Estimator, at):
     with pytest.warns(MicroBatchShrunkWarning, match=r"micro-batch of 32 ran out of memory "
                       r"\(CUDA out of memory\); it was redone with 16 samples and 2 "
                       r"accumulation steps: the effective batch of 32"):
-        recovered = Estimator(**BASE, batch_size=32, callbacks=[InjectOOM(at)]).fit(X, y)
+        recovered = Estimator(**BASE, batch_size=32, callbacks=[
+            InjectOOM(at), ("sizes", ForwardSizes())]).fit(X, y)
     straight = Estimator(**BASE, batch_size=16, accumulation_steps=2).fit(X, y)
     assert (recovered.batch_size_, recovered.accumulation_steps_) == (16, 2)
+    # the last epoch ran in micro-batches of 16 (96 samples: 6 passes), not in one pass
+    # of 32, which the comparison below cannot tell from them
+    assert dict(recovered.net_.callbacks_)["sizes"].sizes[-6:] == [16] * 6
     assert recovered.effective_batch_size_ == straight.effective_batch_size_ == 32
     assert recovered.n_updates_ == straight.n_updates_ == 3 * 3
     [event] = recovered.memory_events_

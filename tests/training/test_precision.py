@@ -11,6 +11,7 @@ from sklstm.network.recurrence import _autocast_dtype
 from sklstm.training.precision import resolve_precision
 
 from ..settings import ON_CUDA, requires_cuda, skip_without_bf16
+from .faults import ForwardSizes
 
 rng = np.random.default_rng(1)
 X = rng.normal(size=(53, 6, 2)).astype(np.float32)
@@ -107,18 +108,23 @@ def test_bf16_on_a_device_without_a_bfloat16_lstm_is_refused(monkeypatch):
 def test_bf16_accumulation_equals_the_large_batch(k):
     skip_without_bf16()
     big = LSTMRegressor(**BASE, batch_size=4 * k, precision="bf16").fit(X, X[:, -1, 0])
-    acc = LSTMRegressor(**BASE, batch_size=4, accumulation_steps=k, precision="bf16").fit(
-        X, X[:, -1, 0])
+    acc = LSTMRegressor(**BASE, batch_size=4, accumulation_steps=k, precision="bf16",
+                        callbacks=[("sizes", ForwardSizes())]).fit(X, X[:, -1, 0])
     assert_allclose(acc.predict(X), big.predict(X), atol=BF16_ATOL)
+    assert max(dict(acc.net_.callbacks_)["sizes"].sizes) == 4  # (not one pass of 4 * k)
 
 
 def test_16_mixed_is_refused_off_cuda_and_with_a_closure_optimizer():
     cpu = torch.device("cpu")
     with pytest.raises(ValueError, match="needs a CUDA device, but the fit runs on cpu"):
         resolve_precision("16-mixed", cpu, torch.optim.Adam, "LSTMClassifier")
-    if torch.cuda.is_available():
-        with pytest.raises(ValueError, match="cannot step LBFGS"):
-            resolve_precision("16-mixed", torch.device("cuda"), torch.optim.LBFGS, "X")
+    # resolve_precision reads only the device's type: the CUDA refusals are checked on
+    # any machine (this part ran only where CUDA was, so never here)
+    cuda = torch.device("cuda")
+    with pytest.raises(ValueError, match="cannot step LBFGS"):
+        resolve_precision("16-mixed", cuda, torch.optim.LBFGS, "X")
+    # (the control: the same call with an optimizer that needs no closure is accepted)
+    assert resolve_precision("16-mixed", cuda, torch.optim.Adam, "X").scaled
 
 
 @requires_cuda

@@ -3,6 +3,7 @@
 import logging
 
 import numpy as np
+from skorch.callbacks import ProgressBar
 
 import sklstm.training.progress as progress
 from sklstm import LSTMClassifier
@@ -38,3 +39,11 @@ def test_a_long_fit_logs_how_far_it_is(caplog, monkeypatch):
     with caplog.at_level(logging.INFO, logger="sklstm"):
         LSTMClassifier(**BASE).fit(X, Y)
     assert not [r for r in caplog.records if r.name == "sklstm"]
+
+
+def test_a_progress_bar_of_the_user_s_stands_for_ours(capsys):
+    # both were added: two bars redrew over each other every batch
+    fitted = LSTMClassifier(**BASE, verbose=1, callbacks=[ProgressBar(batches_per_epoch=5)]
+                            ).fit(X, Y)
+    assert [type(cb) for _, cb in fitted.net_.callbacks_].count(ProgressBar) == 1
+    assert "0/5 [" in capsys.readouterr().err

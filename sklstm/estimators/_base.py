@@ -118,12 +118,23 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         """
         unknown = [name for name in params if name not in _BASE_PARAMETERS]
         if unknown:
-            names = inspect.signature(cls.__init__).parameters
-            close = difflib.get_close_matches(unknown[0], [n for n in names if n != "self"],
-                                              n=1)
-            raise TypeError(
-                f"{cls.__name__}.__init__() got an unexpected keyword argument "
-                f"{unknown[0]!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
+            raise TypeError(f"{cls.__name__}.__init__() got an unexpected keyword argument "
+                            f"{unknown[0]!r}{cls._keyword_hint(unknown[0])}")
+
+    @classmethod
+    def _keyword_hint(cls, keyword):
+        """What ``keyword`` may have meant (``""``: nothing): the other estimator's
+        parameter, another library's name (:data:`_OTHER_LIBRARIES`; difflib took
+        ``warm_start`` for ``random_state``), or a close spelling."""
+        owners = [sub.__name__ for sub in BaseLSTM.__subclasses__() if not issubclass(cls, sub)
+                  and keyword in inspect.signature(sub.__init__).parameters]
+        if owners:
+            return f"; {keyword} is a parameter of {owners[0]}"
+        if keyword in _OTHER_LIBRARIES:
+            return "; " + _OTHER_LIBRARIES[keyword]
+        names = [n for n in inspect.signature(cls.__init__).parameters if n != "self"]
+        close = difflib.get_close_matches(keyword, names, n=1)
+        return f"; did you mean {close[0]!r}?" if close else ""
 
     # -- what subclasses define -------------------------------------------------
     @abstractmethod
@@ -277,8 +288,10 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
             ar_scale=ar_scale)
         check_memory_limit(plan.memory_limit, device, name)
         check_validation_split(plan, y_train, target.get("classes_"))
-        check_model_fits(plan)  # before the warm-up step builds the network
+        # (a window or kernel longer than the data is refused before the network's size
+        # is counted: the module built to count it may be beyond what torch can build)
         check_kernels_fit(plan, seqs, conv_named)
+        check_model_fits(plan)  # before the warm-up step builds the network
         state = {**target, "_sequence_params": settings, "downsample_": seqs.downsample,
                  "ar_window_": checked["ar_window"], "_ar_scale": ar_scale,
                  "conv_channels_": checked["conv_channels"],
@@ -333,6 +346,9 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
     @property
     def history_(self):
         """The skorch training history (``net_.history``)."""
+        # unfitted: NotFittedError (an AttributeError, so hasattr stays False), not
+        # Python's word on net_, an attribute the user never asked for
+        check_is_fitted(self)
         return self.net_.history
 
     def __sklearn_tags__(self):
@@ -343,6 +359,14 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
 
 #: The names ``BaseLSTM.__init__`` takes (what a subclass may pass on as ``**params``).
 _BASE_PARAMETERS = frozenset(inspect.signature(BaseLSTM.__init__).parameters) - {"self"}
+
+#: Parameters of scikit-learn's and Keras's estimators, and what they are here.
+_OTHER_LIBRARIES = {
+    **dict.fromkeys(("learning_rate", "learning_rate_init"), "did you mean 'lr'?"),
+    **dict.fromkeys(("max_iter", "epochs", "n_epochs"), "did you mean 'max_epochs'?"),
+    "warm_start": "to train a fit further, fit with checkpoint=<a directory>, then refit "
+                  "with a larger max_epochs: the refit continues where the fit stopped",
+}
 
 
 def check_fit_data(estimator, X, y):

@@ -297,6 +297,10 @@ ATTRIBUTES = """\
     n_features_in_ : int
         Features per timestep; for 2D input ``(n_samples, n_timesteps)`` the
         width, as in scikit-learn.
+    n_sequence_features_ : int
+        Features per timestep, whatever the form of ``X`` (1 for 2D input and
+        token ids): what the network reads, and what prediction checks ``X``
+        against.
     feature_names_in_ : ndarray of str
         Column names, when fitted on a 2D DataFrame.
     downsample_ : int

@@ -14,12 +14,12 @@ Rules about the data (sample counts, the validation split) are in
 from __future__ import annotations
 
 import os
-import warnings
 
 import numpy as np
 import torch
 from skorch.callbacks import Callback
 
+from .._compat.python import warn_at_caller
 from .._compat.sklearn import Hidden, StrOptions
 from .._param_validation import integers, plain_params, plain_value, reals
 from ..network import POOLINGS
@@ -148,18 +148,17 @@ def check_params(params, name, defaults=None):
             "one of them: relative='mean' to drop the level, split_level=True to keep it "
             "beside the shape.")
     if p["patience"] != "deprecated":
-        warnings.warn(
+        warn_at_caller(
             f"{name}: patience was renamed n_iter_no_change in sklstm 0.2 and will be "
-            f"removed in 0.3; using n_iter_no_change={p['patience']}.",
-            FutureWarning, stacklevel=4)
+            f"removed in 0.3; using n_iter_no_change={p['patience']}.", FutureWarning)
         p["n_iter_no_change"] = p["patience"]
     if p["lr_scaling"] is None and p["base_batch_size"] != (defaults or {}).get(
             "base_batch_size", p["base_batch_size"]):
         # a warning, not an error: a grid over lr_scaling holds None beside the rules
-        warnings.warn(
+        warn_at_caller(
             f"{name}: base_batch_size={p['base_batch_size']} has no effect with "
             "lr_scaling=None, which uses lr as it is; set lr_scaling='linear' or 'sqrt' "
-            "to scale lr from that batch size.", UserWarning, stacklevel=4)
+            "to scale lr from that batch size.", UserWarning)
     _check_callbacks(p["callbacks"], name)
     p["optimizer_params"] = check_optimizer_params(p["optimizer"], p["optimizer_params"],
                                                    p["lr"], name)
@@ -230,12 +229,15 @@ def _conv_sizes(channels, kernel_sizes, name):
 
 
 def _positive_ints(values, param, name):
-    values = tuple(plain_value(v) for v in np.ravel(np.asarray(values, dtype=object)))
-    if not values or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
-                             for v in values):
+    array = np.asarray(values, dtype=object)
+    # (one level: nested, [[8, 5, 3]], raveled would pass for blocks nobody wrote)
+    ints = tuple(plain_value(v) for v in array) if array.ndim == 1 else ()
+    if not ints or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                           for v in ints):
+        shown = ints if array.ndim == 1 else values
         raise ValueError(f"{name}: {param} must be a non-empty sequence of positive ints, "
-                         f"one per convolution block; got {values!r}.")
-    return values
+                         f"one per convolution block; got {shown!r}.")
+    return ints
 
 
 def _callback_error(name, i, item, problem):

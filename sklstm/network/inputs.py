@@ -72,7 +72,7 @@ def checked_input(network, x):
     TypeError
         If token ids are not integers.
     ValueError
-        If ``x`` does not have the network's shape.
+        If ``x`` does not have the network's shape, or holds no timestep.
     """
     if network.embedding is not None:
         if x.dtype.is_floating_point or x.dtype.is_complex or x.dtype == torch.bool:
@@ -80,8 +80,9 @@ def checked_input(network, x):
         if x.ndim != 2:
             raise ValueError("x must hold token ids of shape (batch, n_timesteps); got "
                              f"shape {tuple(x.shape)}.")
-        return x
-    if x.ndim != 3 or x.shape[2] != network.lstm.input_size:
+    elif x.ndim != 3 or x.shape[2] != network.lstm.input_size:
         raise ValueError(f"x must have shape (batch, n_timesteps, {network.lstm.input_size});"
                          f" got shape {tuple(x.shape)}.")
-    return x.to(network.head.weight.dtype)
+    if not x.shape[1]:  # (torch's LSTM: "Expected sequence length to be larger than 0")
+        raise ValueError(f"x must hold at least one timestep; got shape {tuple(x.shape)}.")
+    return x if network.embedding is not None else x.to(network.head.weight.dtype)

@@ -11,6 +11,7 @@ import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -177,6 +178,24 @@ def test_grid_search_in_pipeline(seq_data):
     best = search.best_estimator_.named_steps["lstm"]
     assert best.effective_batch_size_ == best.batch_size * best.accumulation_steps
     assert_array_equal(pickle.loads(pickle.dumps(search)).predict(X), search.predict(X))
+
+
+def test_every_public_fitted_attribute_is_documented(fitted_pair):
+    est, X, y = fitted_pair
+    est.set_params(max_epochs=1, batch_size="auto").fit(X, y)
+    # an entry's name, or one of a joint entry's ("target_mean_, target_scale_ : ...")
+    documented = {name for line in type(est).__doc__.splitlines() if " : " in line
+                  for name in line.split(" : ")[0].strip().split(", ")}
+    public = [name for name in vars(est) if name.endswith("_") and not name.startswith("_")]
+    assert sorted(set(public) - documented) == []
+
+
+@pytest.mark.parametrize("Est", [LSTMClassifier, LSTMRegressor])
+def test_history_of_an_unfitted_estimator_says_it_is_not_fitted(Est):
+    est = Est()
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        _ = est.history_
+    assert not hasattr(est, "history_")  # (NotFittedError is an AttributeError)
 
 
 def test_fit_records_cost(fitted_pair):

@@ -206,3 +206,15 @@ def test_vocab_size_does_not_survive_a_refit_on_numbers(tiny):
     est.set_params(embedding_dim=None).fit(X, Y)
     assert not hasattr(est, "vocab_size_")
     assert est.net_.module_.embedding is None
+
+
+@pytest.mark.parametrize(("Est", "params", "warning"), [
+    (LSTMClassifier, {"patience": 2}, FutureWarning),
+    (LSTMRegressor, {"base_batch_size": 8}, UserWarning),
+])
+def test_warnings_about_the_parameters_point_at_the_call_of_fit(Est, params, warning, tiny):
+    # (not at scikit-learn's wrapper of fit: filters by module, and the line a warning
+    # shows, are the user's)
+    with pytest.warns(warning) as record:
+        Est(**tiny, **params).fit(X, Y)
+    assert [w.filename for w in record if w.category is warning] == [__file__]

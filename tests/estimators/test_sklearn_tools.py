@@ -102,6 +102,21 @@ def test_a_misspelt_parameter_is_refused_naming_the_class_and_the_closest_name(E
     assert Estimator(relative="last", hidden_size=3).get_params()["hidden_size"] == 3
 
 
+@pytest.mark.parametrize(("Estimator", "keyword", "hint"), [
+    (LSTMClassifier, "scale_target", "scale_target is a parameter of LSTMRegressor"),
+    (LSTMClassifier, "relative_target", "relative_target is a parameter of LSTMRegressor"),
+    (LSTMRegressor, "class_weight", "class_weight is a parameter of LSTMClassifier"),
+    # scikit-learn's and Keras's names (difflib offered 'random_state' for warm_start)
+    (LSTMRegressor, "warm_start", r"to train a fit further, fit with checkpoint="),
+    (LSTMClassifier, "learning_rate", r"did you mean 'lr'\?"),
+    (LSTMClassifier, "max_iter", r"did you mean 'max_epochs'\?"),
+])
+def test_a_parameter_of_another_estimator_or_library_is_named_as_such(Estimator, keyword,
+                                                                      hint):
+    with pytest.raises(TypeError, match=rf"argument '{keyword}'; {hint}"):
+        Estimator(**{keyword: 1})
+
+
 @pytest.mark.parametrize(("params", "error", "message"), [
     (dict(optimizer=np.str_("lbfgs")), ValueError, "unknown optimizer 'lbfgs'"),
     (dict(pooling=np.str_("sum")), InvalidParameterError, "Got 'sum' instead"),

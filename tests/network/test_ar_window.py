@@ -107,6 +107,9 @@ def test_the_highway_reads_every_feature_over_its_root_mean_square():
     ({"ar_window": 4}, [x[:3 + i % 5] for i, x in enumerate(X)],
      r"shortest training sequence has 3 step\(s\)"),
     ({"ar_window": 4, "seq_len": 3}, X, r"shortest training sequence has 3 step\(s\)"),
+    # refused as longer than the data before the network's size is counted (torch could
+    # not build its highway to count it)
+    ({"ar_window": 2**62}, X, r"ar_window=4611686018427387904 reads the last"),
     ({"ar_window": 2, "embedding_dim": 4}, np.ones((N, T), dtype=np.int64),
      r"ar_window=2 maps the last input values linearly .* token ids"),
     ({"ar_window": 0}, X, r"'ar_window' parameter"),

@@ -38,6 +38,9 @@ def test_the_branch_finds_a_shape_at_any_position():
     ({"conv_channels": (4, 8)}, r"one entry per convolution block"),
     ({"conv_channels": (4, 0, 4)}, r"conv_channels must be a non-empty sequence of positive"),
     ({"conv_kernel_sizes": ()}, r"conv_kernel_sizes must be a non-empty sequence"),
+    # nested: not raveled into blocks nobody wrote
+    ({"conv_kernel_sizes": [[8, 5, 3]]}, r"conv_kernel_sizes must be .* got \[\[8, 5, 3\]\]"),
+    ({"conv_channels": np.array([[4, 8, 4]])}, r"conv_channels must be a non-empty sequence"),
     ({"conv_channels": True}, r"'conv_channels' parameter"),
 ])
 def test_sizes_that_do_not_fit_are_refused_before_training(params, match):

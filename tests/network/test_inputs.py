@@ -67,6 +67,11 @@ def test_inputs_that_do_not_fit_are_refused():
     with pytest.raises(ValueError, match=r"token ids of shape \(batch, n_timesteps\)"):
         tokens(torch.ones(2, 3, 1, dtype=torch.long))
     assert tokens(torch.tensor([[1, 2, 0], [3, 0, 0]], dtype=torch.int32), [2, 1]).shape == (2, 2)
+    # no timestep (torch's LSTM failed with a RuntimeError)
+    with pytest.raises(ValueError, match=r"at least one timestep; got shape \(3, 0, 2\)"):
+        _net()(X[:, :0])
+    with pytest.raises(ValueError, match=r"at least one timestep; got shape \(2, 0\)"):
+        tokens(torch.ones(2, 0, dtype=torch.long))
 
 
 @pytest.mark.parametrize("params, match", [

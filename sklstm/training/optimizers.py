@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 from numbers import Real
 
 import numpy as np
@@ -303,6 +304,11 @@ def check_optimizer_params(optimizer, optimizer_params, lr, estimator_name="the 
                     f"{name}: optimizer_params[{key!r}]={value!r} {problem} (the default of "
                     f"{optimizer.__name__}'s {key} is {accepted[key]!r}).")
     plain = {key: _plain(value) for key, value in params.items()}
+    nan = next((key for key, value in plain.items() if _not_a_number(value)), None)
+    if nan is not None:  # it would train, and diverge at the first step
+        raise ValueError(f"{name}: optimizer_params[{nan!r}]={params[nan]!r} is, or holds, "
+                         "NaN; give a finite value, or leave it out for "
+                         f"{optimizer.__name__}'s default.")
     # a fused kernel is checked on the CPU only where the CPU has one: elsewhere its
     # support depends on the device of the fit, which the plan decides
     trial = {k: v for k, v in plain.items()
@@ -324,8 +330,16 @@ def check_optimizer_params(optimizer, optimizer_params, lr, estimator_name="the 
 
 def _plain(value):
     """``value`` as torch takes it: numpy scalars as Python numbers, a 1-D array of
-    them (``betas=np.array([0.9, 0.99])``) as a tuple."""
+    them (``betas=np.array([0.9, 0.99])``) or a tuple or list holding some
+    (``(np.float32(0.9), 0.99)``, which Adam refused) as a tuple."""
     value = plain_value(value)
-    if isinstance(value, np.ndarray) and value.ndim == 1:
+    if (isinstance(value, np.ndarray) and value.ndim == 1) or isinstance(value, (tuple, list)):
         return tuple(plain_value(v) for v in value)
     return value
+
+
+def _not_a_number(value):
+    """Whether ``value`` is, or holds, a float NaN (which torch's range checks, written
+    as ``not 0.0 <= x``, let through for some arguments: SGD's momentum)."""
+    values = value if isinstance(value, tuple) else (value,)
+    return any(isinstance(v, float) and math.isnan(v) for v in values)

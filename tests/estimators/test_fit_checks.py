@@ -101,6 +101,10 @@ def test_lr_reaches_the_optimizer_and_lr_(tiny):
      r"\['differentiable'\]=True must be False for Adam"),
     ({"optimizer": torch.optim.SparseAdam}, ValueError,
      "SparseAdam updates sparse gradients only.*use optimizer='adam'"),
+    # SGD's check (not 0.0 <= momentum) lets NaN through: the fit diverged at its first step
+    ({"optimizer": "sgd", "optimizer_params": {"momentum": np.nan}}, ValueError,
+     r"optimizer_params\['momentum'\]=nan is, or holds, NaN"),
+    ({"optimizer_params": {"betas": (np.float32("nan"), 0.9)}}, ValueError, "holds, NaN"),
 ])
 def test_bad_optimizer_params(params, error, message, tiny):
     est = LSTMClassifier(**tiny, **params)
@@ -111,10 +115,12 @@ def test_bad_optimizer_params(params, error, message, tiny):
 
 def test_numpy_values_in_optimizer_params_reach_the_optimizer_as_python_values(tiny):
     # np.bool_ failed in the fused Adam step (torch's kernel takes bool only)
-    params = {"amsgrad": np.bool_(True), "betas": np.array([0.8, 0.9]), "eps": np.float32(1e-6)}
-    est = LSTMClassifier(**tiny, optimizer_params=params).fit(X, Y)
-    group = est.net_.optimizer_.param_groups[0]
-    assert group["amsgrad"] is True and group["betas"] == (0.8, 0.9)
+    # numpy scalars in a tuple: Adam refused "betas must be either both floats or both Tensors"
+    for betas in (np.array([0.8, 0.9]), (np.float64(0.8), 0.9)):
+        params = {"amsgrad": np.bool_(True), "betas": betas, "eps": np.float32(1e-6)}
+        est = LSTMClassifier(**tiny, optimizer_params=params).fit(X, Y)
+        group = est.net_.optimizer_.param_groups[0]
+        assert group["amsgrad"] is True and group["betas"] == (0.8, 0.9)
     assert type(group["eps"]) is float
     assert isinstance(est.optimizer_params["amsgrad"], np.bool_)  # the parameter untouched
 

@@ -1,13 +1,13 @@
 """The words of input errors that several checks of :mod:`~sklstm.data.validation`
 raise: no sample, another feature count, no sequence form, a whole sequence in a
-table's cell. Each names the problem and the fix."""
+table's cell, complex numbers. Each names the problem and the fix."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["feature_count_error", "no_samples_error", "sequence_cells_error",
-           "wrong_form_error"]
+__all__ = ["complex_error", "feature_count_error", "no_samples_error",
+           "sequence_cells_error", "wrong_form_error"]
 
 
 def no_samples_error(estimator_name, shape=(0,)):
@@ -16,6 +16,27 @@ def no_samples_error(estimator_name, shape=(0,)):
         f"Found array with 0 sample(s) (shape={tuple(shape)}) while a minimum of 1 is "
         f"required by {estimator_name}."
     )
+
+
+def complex_error(exc, name="X"):
+    """The error for complex numbers in ``name`` (``"X"`` or ``"y"``), for
+    scikit-learn's ``exc`` ("Complex data not supported" and the whole array); None for
+    another error.
+
+    Examples
+    --------
+    >>> str(complex_error(ValueError("Complex data not supported [1.+1.j]")))[:44]
+    'X holds complex numbers; the network reads r'
+    >>> complex_error(ValueError("could not convert")) is None
+    True
+    """
+    if "Complex data not supported" not in str(exc):
+        return None
+    reads, parts = ("reads", "features") if name == "X" else ("predicts", "outputs")
+    return ValueError(
+        f"{name} holds complex numbers; the network {reads} real ones: pass their real and "
+        f"imaginary parts as two {parts} (np.stack([{name}.real, {name}.imag], axis=-1)), "
+        f"or their magnitude (np.abs({name})).")
 
 
 def feature_count_error(n_features, estimator_name, expected, hint=""):

@@ -28,6 +28,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 
 from .containers import DENSE_FORMS, RAGGED_FORMS, sequence_form
 from .input_errors import (
+    complex_error,
     feature_count_error,
     no_samples_error,
     sequence_cells_error,
@@ -89,6 +90,11 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
                 "a sequence must have the same number of features (fill a missing value "
                 "in, or drop the sequence together with its target)."
             ) from exc
+        if seq.dtype.kind == "c":
+            raise ValueError(
+                f"Sequence {i} of X holds complex numbers; the network reads real ones: pass "
+                "their real and imaginary parts as two features ([np.stack([s.real, s.imag], "
+                "axis=-1) for s in X]), or their magnitude ([np.abs(s) for s in X]).")
         if seq.dtype.kind not in "biuf":
             raise TypeError(
                 f"Sequence {i} of X has non-numeric dtype {seq.dtype}; sequences must "
@@ -181,6 +187,7 @@ def _numeric(X, check, *args, **kwargs):
     except ValueError as exc:
         error = ("setting an array element with a sequence" in str(exc)
                  and sequence_cells_error(X))
+        error = error or complex_error(exc)
         if error:
             raise error from exc
         if "could not convert" not in str(exc) and "bytes/strings" not in str(exc):

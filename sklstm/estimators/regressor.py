@@ -9,6 +9,7 @@ from torch import nn
 
 from .._compat.sklearn import StrOptions
 from .._param_validation import extended_signature, integers
+from ..data.input_errors import complex_error
 from ..data.relative import ANCHORS, relative_sequences
 from ..persistence._registry import register_estimator
 from ..training.divergence import check_targets_in_range
@@ -145,6 +146,9 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
                 input_name="y", estimator=self,
             )
         except ValueError as exc:
+            complex_y = complex_error(exc, "y")
+            if complex_y is not None:
+                raise complex_y from exc
             if "could not convert" not in str(exc):
                 raise
             raise ValueError(f"y holds non-numeric values ({exc}); {type(self).__name__} "

@@ -114,7 +114,16 @@ def check_model_fits(plan):
     available, source = available_memory(plan.device, plan.memory_limit)
     if available is None:
         return
-    parts = _parts(plan)
+    try:
+        parts = _parts(plan)
+    except RuntimeError as exc:  # torch's "Storage size calculation overflowed"
+        if "overflow" not in str(exc):
+            raise
+        raise MemoryBudgetError(
+            f"{plan.name}: hidden_size={plan.hidden_size}, conv_channels="
+            f"{plan.conv_channels} and embedding_dim={plan.embedding_dim} make a weight "
+            f"matrix of more bytes than torch can count (over 8 EiB; {exc}). Lower them. "
+            "Nothing was allocated.") from None
     copies = 2 + state_copies(plan.optimizer, plan.optimizer_params)
     need = copies * sum(size for _, size in parts.values())
     if need <= available:

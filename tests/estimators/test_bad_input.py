@@ -38,6 +38,12 @@ BAD_DATA = {
     "dict X": (dict(enumerate(X3)), Y_CLASS, ValueError,
                r"X must be an array of sequences.*; got a dict \(pass list\(X.values\(\)\) "),
     "text X": ("abcdefghijklmnopqrst", Y_CLASS, ValueError, r"; got a str\.$"),
+    # scikit-learn's "Complex data not supported" went on to print the whole array
+    "complex X": (X3 + 1j, Y_CLASS, ValueError,
+                  r"^X holds complex numbers; .*np\.stack\(\[X\.real, X\.imag\], axis=-1\)"),
+    "complex ragged X": ([s + 1j for s in X3], Y_CLASS, ValueError,
+                         r"^Sequence 0 of X holds complex numbers"),
+    "complex y": (X3, Y_CLASS + 0j, ValueError, None),
 }
 
 #: The message per estimator where it differs (found by tests/properties: they did not
@@ -50,6 +56,8 @@ BAD_Y_MESSAGES = {
     ("3D y", "LSTMClassifier"): r"y should be a 1d array of class labels, got a 3D array",
     # numpy's bare "'<' not supported between instances of 'NoneType' and 'str'" before
     ("labels of mixed types", "LSTMRegressor"): "y holds non-numeric values",
+    ("complex y", "LSTMRegressor"): r"^y holds complex numbers; .* as two outputs",
+    ("complex y", "LSTMClassifier"): r"^y holds complex numbers; .*pass y\.real",
     ("labels of mixed types", "LSTMClassifier"): (
         r"Mix of label input types in y: NoneType \(None at index 1\), str \('a' at index "
         r"0\)\. Class labels must all be of one type, all strings or all numbers"),

@@ -66,6 +66,15 @@ def test_a_network_too_large_is_refused_before_anything_is_allocated(case, limit
     assert not hasattr(est, "classes_")
 
 
+@pytest.mark.parametrize("params", [{"hidden_size": 10**9},
+                                    {"conv_channels": 2**40, "conv_kernel_sizes": (3, 3, 3)}])
+def test_a_network_beyond_what_torch_can_count_is_refused_as_too_large(params):
+    # torch's bare "Storage size calculation overflowed" when the size was counted
+    with pytest.raises(MemoryBudgetError, match=r"more bytes than torch can count .* "
+                                                "Nothing was allocated"):
+        LSTMClassifier(**params, device="cpu", max_epochs=1).fit(X, Y)
+
+
 def test_a_linear_autoregressive_part_too_large_is_named(monkeypatch):
     # 50 steps x 200 features x 600,000 outputs: 6e9 weights in ar_window's linear map,
     # next to a one-unit LSTM

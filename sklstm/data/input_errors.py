@@ -21,12 +21,12 @@ def no_samples_error(estimator_name, shape=(0,)):
 def complex_error(exc, name="X"):
     """The error for complex numbers in ``name`` (``"X"`` or ``"y"``), for
     scikit-learn's ``exc`` ("Complex data not supported" and the whole array); None for
-    another error.
+    another error. It starts as scikit-learn's does (its estimator checks match that).
 
     Examples
     --------
-    >>> str(complex_error(ValueError("Complex data not supported [1.+1.j]")))[:44]
-    'X holds complex numbers; the network reads r'
+    >>> str(complex_error(ValueError("Complex data not supported [1.+1.j]")))[:51]
+    'Complex data not supported: X holds complex numbers'
     >>> complex_error(ValueError("could not convert")) is None
     True
     """
@@ -34,9 +34,10 @@ def complex_error(exc, name="X"):
         return None
     reads, parts = ("reads", "features") if name == "X" else ("predicts", "outputs")
     return ValueError(
-        f"{name} holds complex numbers; the network {reads} real ones: pass their real and "
-        f"imaginary parts as two {parts} (np.stack([{name}.real, {name}.imag], axis=-1)), "
-        f"or their magnitude (np.abs({name})).")
+        f"Complex data not supported: {name} holds complex numbers; the network {reads} "
+        f"real ones: pass their real and imaginary parts as two {parts} "
+        f"(np.stack([{name}.real, {name}.imag], axis=-1)), or their magnitude "
+        f"(np.abs({name})).")
 
 
 def feature_count_error(n_features, estimator_name, expected, hint=""):

@@ -26,6 +26,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 
+from .columns import record_or_check_columns, sequence_columns
 from .containers import DENSE_FORMS, RAGGED_FORMS, sequence_form
 from .input_errors import (
     complex_error,
@@ -92,9 +93,10 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
             ) from exc
         if seq.dtype.kind == "c":
             raise ValueError(
-                f"Sequence {i} of X holds complex numbers; the network reads real ones: pass "
-                "their real and imaginary parts as two features ([np.stack([s.real, s.imag], "
-                "axis=-1) for s in X]), or their magnitude ([np.abs(s) for s in X]).")
+                f"Complex data not supported: sequence {i} of X holds complex numbers; the "
+                "network reads real ones: pass their real and imaginary parts as two features "
+                "([np.stack([s.real, s.imag], axis=-1) for s in X]), or their magnitude "
+                "([np.abs(s) for s in X]).")
         if seq.dtype.kind not in "biuf":
             raise TypeError(
                 f"Sequence {i} of X has non-numeric dtype {seq.dtype}; sequences must "
@@ -371,10 +373,12 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
         raise wrong_form_error(form, X)
     if len(X) == 0:
         raise no_samples_error(name)
+    names = sequence_columns(X)
     data = check_ragged(X, allow_1d=allow_1d, ensure_all_finite=ensure_all_finite)
     data = [_as_dtype(seq, dtype, copy) for seq in data]
     n_features = data[0].shape[1] if data[0].ndim == 2 else 1
     _record_or_check(estimator, reset, "sequences", n_features, form, data[0].shape)
+    record_or_check_columns(estimator, reset, names)
     return data, form
 
 

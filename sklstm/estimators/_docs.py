@@ -302,7 +302,9 @@ ATTRIBUTES = """\
         token ids): what the network reads, and what prediction checks ``X``
         against.
     feature_names_in_ : ndarray of str
-        Column names, when fitted on a 2D DataFrame.
+        Column names, when fitted on a 2D DataFrame, or on a list of DataFrames
+        (one per sequence, their features as string-named columns, which
+        prediction then checks).
     downsample_ : int
         The averaging factor used (``downsample="auto"`` resolved at fit).
     ar_window_ : int or None

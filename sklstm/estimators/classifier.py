@@ -172,10 +172,15 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
                 "multi-output regression use LSTMRegressor; for several labels per "
                 "sequence fit one classifier per column (e.g. "
                 "sklearn.multioutput.MultiOutputClassifier(LSTMClassifier())).")
-        if np.iscomplexobj(y):  # (scikit-learn's message goes on to print all of y)
-            raise ValueError("y holds complex numbers; class labels are numbers or "
-                             "strings: pass y.real where the imaginary parts are 0.")
-        y = column_or_1d(y, warn=True)
+        try:
+            y = column_or_1d(y, warn=True)
+        except ValueError as exc:
+            if "Complex data not supported" not in str(exc):
+                raise
+            # (scikit-learn's message goes on to print all of y)
+            raise ValueError("Complex data not supported: y holds complex numbers; class "
+                             "labels are numbers or strings: pass y.real where the "
+                             "imaginary parts are 0.") from None
         if y.dtype.kind in "fc":
             assert_all_finite(y, input_name="y")
         _check_label_types(y)

@@ -203,7 +203,8 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
     n_features_in_ : int
         Width of 2D input, else the number of features per timestep.
     feature_names_in_ : ndarray of str
-        Column names, only when fitted on a DataFrame with string column names.
+        Column names, only when fitted on a DataFrame, or a list of DataFrames (one
+        per sequence), with string column names.
     n_sequence_features_ : int
         Number of features per timestep (1 for 2D input).
     n_timesteps_seen_ : int

@@ -40,9 +40,10 @@ BAD_DATA = {
     "text X": ("abcdefghijklmnopqrst", Y_CLASS, ValueError, r"; got a str\.$"),
     # scikit-learn's "Complex data not supported" went on to print the whole array
     "complex X": (X3 + 1j, Y_CLASS, ValueError,
-                  r"^X holds complex numbers; .*np\.stack\(\[X\.real, X\.imag\], axis=-1\)"),
+                  r"^Complex data not supported: X holds complex numbers; .*"
+                  r"np\.stack\(\[X\.real, X\.imag\], axis=-1\)"),
     "complex ragged X": ([s + 1j for s in X3], Y_CLASS, ValueError,
-                         r"^Sequence 0 of X holds complex numbers"),
+                         r"^Complex data not supported: sequence 0 of X holds complex numbers"),
     "complex y": (X3, Y_CLASS + 0j, ValueError, None),
 }
 
@@ -56,8 +57,10 @@ BAD_Y_MESSAGES = {
     ("3D y", "LSTMClassifier"): r"y should be a 1d array of class labels, got a 3D array",
     # numpy's bare "'<' not supported between instances of 'NoneType' and 'str'" before
     ("labels of mixed types", "LSTMRegressor"): "y holds non-numeric values",
-    ("complex y", "LSTMRegressor"): r"^y holds complex numbers; .* as two outputs",
-    ("complex y", "LSTMClassifier"): r"^y holds complex numbers; .*pass y\.real",
+    ("complex y", "LSTMRegressor"): r"^Complex data not supported: y holds complex .* as "
+                                    r"two outputs",
+    ("complex y", "LSTMClassifier"): r"^Complex data not supported: y holds complex .*pass "
+                                     r"y\.real",
     ("labels of mixed types", "LSTMClassifier"): (
         r"Mix of label input types in y: NoneType \(None at index 1\), str \('a' at index "
         r"0\)\. Class labels must all be of one type, all strings or all numbers"),

@@ -1,0 +1,54 @@
+"""The column names of sequences given as DataFrames, one per sample.
+
+A 2D DataFrame's columns are scikit-learn's ``feature_names_in_`` (``validate_data``
+records and checks them); a list of per-sequence DataFrames gets the same here, so
+that sequences whose columns come in another order are refused rather than read
+with their features in the wrong places.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["record_or_check_columns", "sequence_columns"]
+
+
+def sequence_columns(X):
+    """The column names every DataFrame sequence of the list ``X`` shares, if they are
+    all strings (scikit-learn's rule for ``feature_names_in_``); None otherwise.
+
+    Columns in another order or with other names in one sequence are a ValueError: the
+    network would read its features in the wrong places.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sequence_columns([pd.DataFrame({"a": [1.0], "b": [2.0]})] * 2)
+    ('a', 'b')
+    """
+    columns = [tuple(seq.columns) for seq in X[:1] if hasattr(seq, "columns")]
+    if not columns:
+        return None
+    for i, seq in enumerate(X):
+        if tuple(getattr(seq, "columns", ())) != columns[0]:
+            raise ValueError(
+                f"Sequence {i} of X has the columns {list(getattr(seq, 'columns', []))}, "
+                f"sequence 0 {list(columns[0])}: every DataFrame of X must have the same "
+                "columns in the same order (select them as seq[columns]).")
+    return columns[0] if all(isinstance(c, str) for c in columns[0]) else None
+
+
+def record_or_check_columns(estimator, reset, names):
+    """``feature_names_in_`` from the columns of a list of DataFrames at fit; afterwards
+    the same columns, in the same order, where the fit had and X has them."""
+    if reset:
+        if names is not None:
+            estimator.feature_names_in_ = np.asarray(names, dtype=object)
+        return
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if names is not None and fitted is not None and list(fitted) != list(names):
+        raise ValueError(
+            f"The columns of X's sequences, {list(names)}, are not those {type(estimator).__name__}"
+            f" was fitted with, {list(fitted)}: select them in that order "
+            "([seq[list(est.feature_names_in_)] for seq in X]).")
+

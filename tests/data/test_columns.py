@@ -1,0 +1,49 @@
+"""A list of DataFrame sequences: its columns are feature_names_in_, and checked."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sklstm import LSTMRegressor
+from sklstm.preprocessing import SequenceScaler
+
+from ..settings import TINY
+
+X = np.random.default_rng(0).normal(size=(12, 5, 2)).astype(np.float32)
+Y = X[:, -1, 0]
+FRAMES = [pd.DataFrame(seq, columns=["a", "b"]) for seq in X]
+
+
+def _swapped(frames, at=None):
+    return [f[["b", "a"]] if at is None or i == at else f for i, f in enumerate(frames)]
+
+
+@pytest.mark.parametrize("Estimator", [lambda: LSTMRegressor(**TINY), SequenceScaler])
+def test_the_columns_are_the_feature_names(Estimator):
+    fitted = Estimator().fit(FRAMES, Y)
+    assert list(fitted.feature_names_in_) == ["a", "b"]
+    # a refit on arrays forgets them
+    assert not hasattr(fitted.fit(list(X), Y), "feature_names_in_")
+
+
+def test_columns_in_another_order_are_refused_not_read_in_the_wrong_places():
+    est = LSTMRegressor(**TINY).fit(FRAMES, Y)
+    np.testing.assert_array_equal(est.predict(FRAMES), est.predict(list(X)))
+    with pytest.raises(ValueError, match=r"\['b', 'a'\], are not those LSTMRegressor was "
+                                         r"fitted with, \['a', 'b'\]"):
+        est.predict(_swapped(FRAMES))
+
+
+@pytest.mark.parametrize("method", ["fit", "predict"])
+def test_sequences_with_columns_in_different_orders_are_refused(method):
+    est = LSTMRegressor(**TINY)
+    if method == "predict":
+        est.fit(FRAMES, Y)
+    with pytest.raises(ValueError, match=r"^Sequence 3 of X has the columns \['b', 'a'\], "
+                                         r"sequence 0 \['a', 'b'\]"):
+        getattr(est, method)(_swapped(FRAMES, at=3), *([Y] if method == "fit" else []))
+
+
+def test_columns_that_are_not_text_are_checked_but_not_recorded():
+    frames = [pd.DataFrame(seq) for seq in X]  # columns 0 and 1
+    assert not hasattr(LSTMRegressor(**TINY).fit(frames, Y), "feature_names_in_")

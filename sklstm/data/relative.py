@@ -23,7 +23,8 @@ import numpy as np
 
 from .streaming import StreamedRows, iter_row_chunks
 
-__all__ = ["ANCHORS", "anchors_of", "relative_sequences", "sequence_anchors"]
+__all__ = ["ANCHORS", "anchors_of", "check_relative_has_steps", "relative_sequences",
+           "sequence_anchors"]
 
 #: What a sequence is taken relative to: its last valid timestep, or the mean of its
 #: valid timesteps.
@@ -133,3 +134,38 @@ def relative_sequences(seqs, how):
         values[np.arange(values.shape[1])[None, :] >= seqs.lengths[:, None]] = 0.0
     values = values.astype(np.float32)
     return dataclasses.replace(seqs, values=values), anchors
+
+
+def check_relative_has_steps(name, how, seqs, classifier):
+    """Refuse ``relative`` for a classifier whose training sequences all have one step.
+
+    Such a sequence minus its own last value or mean is 0: the network would read zeros
+    only and learn the class prior, said by nothing but a "did not learn" warning. (A
+    regressor still forecasts relative to the anchor, a last value plus what it learns.)
+
+    Parameters
+    ----------
+    name : str
+        The estimator's class name, for the message.
+    how : {"last", "mean"} or None
+        The estimator's ``relative``.
+    seqs : Sequences
+        The training sequences, after ``seq_len`` and ``downsample``.
+    classifier : bool
+        Whether the estimator is a classifier.
+
+    Raises
+    ------
+    ValueError
+        For a classifier with ``relative`` set and no training sequence longer than a
+        step.
+    """
+    if how is None or not classifier or seqs.form == "tokens":
+        return
+    longest = int(seqs.values.shape[1] if seqs.lengths is None else seqs.lengths.max())
+    if longest == 1:
+        raise ValueError(
+            f"{name}: relative={how!r} subtracts from every sequence its {how} value, and "
+            "every training sequence has a single step (after seq_len and downsample): "
+            "the network would read zeros only. Leave relative=None for one-step "
+            "sequences, or keep more steps (a larger seq_len, a smaller downsample).")

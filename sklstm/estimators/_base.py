@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._compat.sklearn import fit_context, validate_estimator_params
 from .._param_validation import PREVIOUS_VALUES, PlainParamsMixin, plain_params
 from ..data.level import resolve_split_level
+from ..data.relative import check_relative_has_steps
 from ..data.tensors import SequenceDataset
 from ..data.timesteps import resolve_ar_window, to_sequences
 from ..data.vocabulary import check_token_ids, fitted_vocab_size
@@ -258,6 +259,7 @@ class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCM
         settings["tokens"] = checked["embedding_dim"] is not None
         seqs = self._to_sequences(X, settings, reset=True)
         settings["downsample"] = seqs.downsample  # "auto" becomes this fit's factor
+        check_relative_has_steps(name, checked.get("relative"), seqs, is_classifier(self))
         # the targets after X: an offset of the subclass's may come from X's sequences
         seqs, offset = self._network_input(seqs, settings)
         y_train, target = self._encode_y(y) if offset is None else self._encode_y(y, offset)

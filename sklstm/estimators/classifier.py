@@ -82,7 +82,8 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
         level (the level is removed). Anchors are taken from the steps the
         network reads (after ``downsample`` and ``seq_len``), respecting the
         lengths of ragged input. Numeric input only (refused with
-        ``embedding_dim``). None (default) feeds the sequences as they are.
+        ``embedding_dim``, and where every training sequence has a single step,
+        which it would make 0). None (default) feeds the sequences as they are.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn's classifiers: a
         dict ``{label: weight}`` (classes it leaves out weigh 1), or

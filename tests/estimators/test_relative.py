@@ -237,6 +237,9 @@ def test_a_classifier_relative_to_each_recording_ignores_its_level(how):
 @pytest.mark.parametrize("params, match", [
     ({"relative": "last", "embedding_dim": 3}, r"relative='last' subtracts each window's"),
     ({"relative": "median"}, "'relative' parameter of LSTMClassifier"),
+    # one-step sequences minus themselves: zeros only, said by a "did not learn" warning
+    ({"relative": "mean", "seq_len": 1}, r"relative='mean' .* every training sequence has "
+                                         "a single step .* zeros only"),
 ])
 def test_bad_classifier_relative_settings_are_refused_before_training(params, match, tiny):
     X = np.ones((20, 5), dtype=int) if "embedding_dim" in params else X_NUM

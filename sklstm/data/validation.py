@@ -210,8 +210,7 @@ def _check_not_empty(estimator_name, shape, form):
 
 def _dense(estimator, X, form, reset, check_params):
     """Validate a 2D or 3D array; return it and its features per timestep."""
-    # not np.shape: it dispatches through __array_function__, which an array-like may
-    # refuse (scikit-learn's check of data that is no array does)
+    # not np.shape: it dispatches through __array_function__, which an array-like may refuse
     shape = X.shape if hasattr(X, "shape") else np.asarray(X).shape
     _check_not_empty(type(estimator).__name__, shape, form)
     fields = getattr(getattr(X, "dtype", None), "names", None)
@@ -223,7 +222,16 @@ def _dense(estimator, X, form, reset, check_params):
     if form == "2d" and (reset or estimator._fitted_form == "2d"):
         # validate_data keeps scikit-learn's bookkeeping of 2D data: n_features_in_
         # is the width, feature_names_in_ the columns of a DataFrame
-        data = _numeric(X, validate_data, estimator, X, reset=reset, **check_params)
+        try:
+            data = _numeric(X, validate_data, estimator, X, reset=reset, **check_params)
+        except ValueError as exc:
+            if reset or "features, but" not in str(exc):
+                raise
+            # (2D columns must match, as in scikit-learn; the network reads any length)
+            raise ValueError(
+                f"{exc} 2D X holds univariate sequences, one column per timestep, as many "
+                f"as in fit ({estimator.n_features_in_}); pass sequences of another length "
+                "as 3D, X[:, :, None] (one feature per timestep).") from None
         return data, 1
     data = _numeric(X, check_array, X, allow_nd=True, input_name="X", estimator=estimator,
                     **check_params)

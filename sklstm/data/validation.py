@@ -228,10 +228,9 @@ def _dense(estimator, X, form, reset, check_params):
             if reset or "features, but" not in str(exc):
                 raise
             # (2D columns must match, as in scikit-learn; the network reads any length)
-            raise ValueError(
-                f"{exc} 2D X holds univariate sequences, one column per timestep, as many "
-                f"as in fit ({estimator.n_features_in_}); pass sequences of another length "
-                "as 3D, X[:, :, None] (one feature per timestep).") from None
+            raise ValueError(f"{exc} 2D X holds univariate sequences, one column per "
+                             f"timestep, as many as in fit ({estimator.n_features_in_}); "
+                             "pass sequences of another length as 3D, X[:, :, None].") from None
         return data, 1
     data = _numeric(X, check_array, X, allow_nd=True, input_name="X", estimator=estimator,
                     **check_params)

@@ -26,16 +26,16 @@ def sequence_columns(X):
     >>> sequence_columns([pd.DataFrame({"a": [1.0], "b": [2.0]})] * 2)
     ('a', 'b')
     """
-    columns = [tuple(seq.columns) for seq in X[:1] if hasattr(seq, "columns")]
-    if not columns:
+    if not hasattr(X[0], "columns"):
         return None
+    columns = tuple(X[0].columns)
     for i, seq in enumerate(X):
-        if tuple(getattr(seq, "columns", ())) != columns[0]:
+        if tuple(getattr(seq, "columns", ())) != columns:
             raise ValueError(
                 f"Sequence {i} of X has the columns {list(getattr(seq, 'columns', []))}, "
-                f"sequence 0 {list(columns[0])}: every DataFrame of X must have the same "
+                f"sequence 0 {list(columns)}: every DataFrame of X must have the same "
                 "columns in the same order (select them as seq[columns]).")
-    return columns[0] if all(isinstance(c, str) for c in columns[0]) else None
+    return columns if all(isinstance(c, str) for c in columns) else None
 
 
 def record_or_check_columns(estimator, reset, names):

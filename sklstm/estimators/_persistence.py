@@ -19,6 +19,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
+from .._compat.python import warn_at_caller
 from .._compat.sklearn import validate_estimator_params
 from .._param_validation import plain_params, plain_value
 from ..persistence._codec import FormatError
@@ -222,9 +223,9 @@ class PersistenceMixin:
             precision = resolve_precision(checked["precision"], self.device_,
                                           checked["optimizer"], "load")
         except ValueError:
-            warnings.warn(f"the model was trained with precision={checked['precision']!r}, "
-                          f"which {self.device_} does not support; it predicts in float32 "
-                          "here.", UserWarning, stacklevel=5)
+            warn_at_caller(f"the model was trained with precision={checked['precision']!r}, "
+                           f"which {self.device_} does not support; it predicts in float32 "
+                           "here.", UserWarning)
             precision = None
         plan = make_plan(
             plain_params(params), checked, name=name, device=self.device_,

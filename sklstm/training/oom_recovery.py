@@ -12,10 +12,10 @@ that does this; its ``train_step`` decides when.
 from __future__ import annotations
 
 import math
-import warnings
 
 import torch
 
+from .._compat.python import warn_at_caller
 from ..exceptions import MemoryBudgetError, MicroBatchShrunkWarning
 from ..resources.device import empty_cache
 from ..resources.memory_budget import OUT_OF_MEMORY, MemoryBudgetExceeded, format_bytes
@@ -62,12 +62,12 @@ class MicroBatchShrinking:
         same = ("the updates are unchanged" if not _has_batch_norm(self.module_) else
                 "the gradients add up as before, but batch normalization now takes its "
                 f"statistics over {new} samples")
-        warnings.warn(
+        warn_at_caller(
             f"A training step with a micro-batch of {size} ran out of memory ({reason}); "
             f"it was redone with {new} samples and {math.ceil(self.batch_size / new)} "
             f"accumulation steps: the effective batch of {self.batch_size} is kept and "
             f"{same}. Set batch_size to this micro-batch to skip the failed step next "
-            "time.", MicroBatchShrunkWarning, stacklevel=2)
+            "time.", MicroBatchShrunkWarning)
 
     def _memory_error(self, size, reason):
         budget = self.memory_budget

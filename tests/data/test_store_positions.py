@@ -34,7 +34,7 @@ def test_chunks_are_the_longest_runs_within_the_bytes(max_bytes):
     sizes = np.array([8, 8, 30, 1, 1, 8, 8, 8])
     cuts = list(byte_chunks(sizes, max_bytes))
     assert [i for c in cuts for i in range(c.start, c.stop)] == list(range(len(sizes)))
-    for cut, after in zip(cuts, cuts[1:] + [None], strict=True):
+    for cut, after in zip(cuts, [*cuts[1:], None], strict=True):
         held = sizes[cut].sum()
         assert cut.stop - cut.start == 1 or held <= max_bytes
         if after is not None:  # greedy: the next sequence would have gone over

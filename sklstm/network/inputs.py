@@ -5,12 +5,14 @@ parameter's name (torch's own errors, or NaN for a sequence of no step, came lat
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import torch
 
 from .pooling import POOLINGS
 
-__all__ = ["check_arguments", "checked_input", "padded_lengths"]
+__all__ = ["as_size", "check_arguments", "checked_input", "padded_lengths"]
 
 
 def padded_lengths(lengths, batch, n_steps):
@@ -45,6 +47,13 @@ def padded_lengths(lengths, batch, n_steps):
         raise ValueError(f"lengths must be within 1..{n_steps} (x's timesteps); got "
                          f"{shortest if shortest < 1 else longest}.")
     return None if shortest == n_steps else torch.as_tensor(host, dtype=torch.int64)
+
+
+def as_size(value):
+    """``value`` as a Python ``int`` when it is an integer of any kind (numpy's too), as
+    it is otherwise (``None``, or a wrong type for torch to name)."""
+    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    return int(value) if integral else value
 
 
 def check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_scale):

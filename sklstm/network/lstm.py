@@ -33,7 +33,7 @@ from torch.nn import functional as F
 
 from ..resources.device import copy_to
 from .conv import ConvBranch
-from .inputs import check_arguments, checked_input, padded_lengths
+from .inputs import as_size, check_arguments, checked_input, padded_lengths
 from .level import split_level
 from .packing import pack, runs_packed, unpack
 from .pooling import TimePooling
@@ -176,6 +176,10 @@ class LSTMNetwork(nn.Module):
                  conv_channels=None, conv_kernel_sizes=(8, 5, 3), ar_window=None,
                  ar_scale=None, split_level=False):
         super().__init__()
+        # nn.LSTM takes Python ints only ("hidden_size should be of type int, got:
+        # int64"); numpy integers, as a grid or a config passes them, are sizes too
+        n_inputs, hidden_size, num_layers, vocab_size, embedding_dim = map(
+            as_size, (n_inputs, hidden_size, num_layers, vocab_size, embedding_dim))
         check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_scale)
         self.embedding = None
         if embedding_dim is not None:

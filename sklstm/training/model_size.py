@@ -48,15 +48,27 @@ def meta_module(net):
 
 
 def _parts(plan):
-    """Bytes of the parameters of each top-level module of the plan's network."""
-    # batch and callbacks do not shape the module ("auto" is not resolved yet)
+    """``(parameters, bytes)`` of each top-level module of the plan's network."""
+    # batch and callbacks do not shape the module ("auto" is not resolved yet); nn.LSTM
+    # builds its layers one by one even on meta (num_layers=2**40 would never return),
+    # and every layer after the first has the second's shape: build two, add the rest
     shape_only = dataclasses.replace(plan, batch_size=1, accumulation_steps=1, callbacks=(),
-                                     checkpoint=None)
+                                     checkpoint=None, num_layers=min(plan.num_layers, 2))
     module = meta_module(build_net(shape_only))
-    sizes = {name: (sum(p.numel() for p in child.parameters()),
-                    sum(p.numel() * p.element_size() for p in child.parameters()))
-             for name, child in module.named_children()}
+    sizes = {name: _size(child.parameters()) for name, child in module.named_children()}
+    if plan.num_layers > 2:
+        layer = _size(p for name, p in module.lstm.named_parameters() if "_l1" in name)
+        more = plan.num_layers - 2
+        sizes["lstm"] = tuple(
+            total + more * each for total, each in zip(sizes["lstm"], layer, strict=True))
     return {name: size for name, size in sizes.items() if size[0]}
+
+
+def _size(parameters):
+    """``(count, bytes)`` of ``parameters``."""
+    parameters = list(parameters)
+    return (sum(p.numel() for p in parameters),
+            sum(p.numel() * p.element_size() for p in parameters))
 
 
 def _culprit(plan, part):

@@ -86,6 +86,20 @@ def test_arguments_that_do_not_fit_are_refused(params, match):
         LSTMNetwork(2, 2, hidden_size=3, **params)
 
 
+def test_numpy_integer_sizes_build_the_network_python_ints_build():
+    # (nn.LSTM refused them: "hidden_size should be of type int, got: int64")
+    sizes = {"hidden_size": 3, "num_layers": 2, "vocab_size": 5, "embedding_dim": 4}
+    torch.manual_seed(0)
+    expected = LSTMNetwork(1, 2, **sizes)
+    torch.manual_seed(0)
+    net = LSTMNetwork(np.int64(1), np.int32(2), **{k: np.int64(v) for k, v in sizes.items()})
+    assert repr(net) == repr(expected)
+    tokens = torch.tensor([[1, 2, 3], [4, 1, 0]])
+    assert torch.equal(net(tokens, [3, 2]), expected(tokens, [3, 2]))
+    numbers = LSTMNetwork(np.int64(2), 2, hidden_size=np.int64(3))
+    assert numbers(X).shape == (3, 2)
+
+
 def test_the_repr_shows_the_readout_and_the_options():
     assert "pooling='last'" in repr(_net())
     net = _net(pooling="mean", ar_window=2, split_level=True)

@@ -26,6 +26,11 @@ CASES = {
                            r"\(2 copies\) need 47\.7 GiB"),
     "layers": ({"hidden_size": 2000, "num_layers": 40, "bidirectional": True}, X,
                r"hidden_size=2000, num_layers=40, bidirectional=True makes a network"),
+    # 128 weights in layer 0 and 160 in each later one (4 * 4 * (4 + 4) + 8 * 4); counted
+    # from two built layers (nn.LSTM building 2**40 of them, even on meta, never returned)
+    "2**40 layers": ({"hidden_size": 4, "num_layers": np.int64(2**40)}, X,
+                     r"hidden_size=4, num_layers=1099511627776 makes a network of "
+                     r"[\d,]+ parameters \(175,921,860,444,128 in the LSTM\)"),
     "embedding": ({"embedding_dim": 64, "vocab_size": 10**9}, TOKENS,
                   r"vocab_size=1000000000 x embedding_dim=64 makes a network of "
                   r"64,000,132,610 parameters \(64,000,000,000 in the token embedding\)"),
@@ -52,8 +57,13 @@ def test_a_network_too_large_is_refused_before_anything_is_allocated(case, limit
     monkeypatch.setattr("sklstm.estimators._base.train", train)
     est = LSTMClassifier(**params, device="cpu", max_memory=max_memory, max_epochs=1)
     made = []  # the device of every parameter a module registers during the fit
-    hook = torch.nn.modules.module.register_module_parameter_registration_hook(
-        lambda module, name, param: made.append(param.device.type))
+
+    def register(module, name, param):
+        made.append(param.device.type)
+        # a count that builds every layer fails here rather than running for hours
+        assert len(made) < 1000, "the network was built parameter by parameter"
+
+    hook = torch.nn.modules.module.register_module_parameter_registration_hook(register)
     try:
         # torch's allocator raised a bare RuntimeError when the network was built
         with pytest.raises(MemoryBudgetError, match=f"^LSTMClassifier: {start}.*{end}"):

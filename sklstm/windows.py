@@ -7,7 +7,7 @@ overlapping targets out of the training folds, and :func:`from_long_format` conv
 long ``(id, time, features...)`` table into ragged per-id sequences.
 """
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -24,6 +24,16 @@ def _is_single_series(series):
     if isinstance(series, (list, tuple)):
         return len(series) > 0 and all(np.ndim(item) == 0 for item in series)
     return True
+
+
+def _rows_hint(series):
+    """The likelier fix when several series are all lists: the rows of one multi-column
+    series (``df.values.tolist()``), each read as a series of ``n_features`` steps, whose
+    shortness the error blamed on lookback: reduced, the rows were windowed silently."""
+    if not all(isinstance(item, (list, tuple)) for item in series):
+        return ""
+    return (" A list of lists is several series; if it holds the rows of one series "
+            "(n_timesteps, n_features), pass np.asarray(series).")
 
 
 def _parse_series(series, name):
@@ -45,6 +55,11 @@ def _parse_series(series, name):
         # pandas' own conversion gives objects for numbers of several kinds (a bool
         # column beside float ones) and for nullable columns with pd.NA, numbers all
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    elif values.dtype == object and all(v is None or isinstance(v, Real)
+                                        for v in values.ravel()):
+        # numbers with None (a JSON null) in a list: a missing value, named as one by the
+        # check below, where the objects were refused as "must be numeric"
+        values = values.astype(np.float64)  # (None becomes NaN)
     if values.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric, got dtype {values.dtype}.")
     if values.ndim == 1:
@@ -75,7 +90,11 @@ def _check_time_order(index, name):
     target. Equal timestamps are kept, in row order (ticks of the same instant); labels
     that are no times (positions, ids) say nothing of the order."""
     kind = getattr(index, "inferred_type", "")
-    if not kind.startswith(("date", "period", "timedelta")):  # "date" and "datetime..."
+    if kind == "string":  # ISO dates as text: what read_csv leaves without parse_dates
+        index = _iso_times(index)
+        if index is None:
+            return
+    elif not kind.startswith(("date", "period", "timedelta")):  # "date" and "datetime..."
         return
     if index.hasnans:
         raise ValueError(f"{name} has missing timestamps (NaT) in its index; fill or drop "
@@ -88,6 +107,22 @@ def _check_time_order(index, name):
             "(series.sort_index()), or pass series.to_numpy() to window the rows in the "
             "order they are."
         )
+
+
+def _iso_times(index):
+    """An index of ISO 8601 times written as text (``"2024-01-31"``) as times, None for
+    other text (ids; or dates such as ``01/02/2024``, whose day and month cannot be told
+    apart). Its order was not checked: a download sorted newest first and read without
+    ``parse_dates`` was windowed with every target in its window's past, silently."""
+    import pandas as pd  # (a pandas index was given: pandas is installed)
+
+    # a date's dashes, not digits alone: ids "1003", "1002" would parse as years
+    if not index.str.match(r"\d{4}-\d{2}").all():
+        return None
+    try:
+        return pd.to_datetime(index, format="ISO8601")
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def _target_position(target, columns, n_features, name):
@@ -198,8 +233,9 @@ def make_windows(
         names in the same order for DataFrames: windows are stacked by position).
         A list is one series only when it holds numbers: a list of lists is several
         series, so pass one multi-column series as an ndarray or a DataFrame. Windows
-        follow the rows: a pandas index of times (datetimes, periods, timedeltas) must
-        not decrease (equal times stay in row order), else a ValueError says to sort it.
+        follow the rows: a pandas index of times (datetimes, periods, timedeltas, or
+        ISO 8601 dates as text) must not decrease (equal times stay in row order), else
+        a ValueError says to sort it.
     lookback : int
         Number of timesteps in each input window.
     horizon : int, default=1
@@ -259,7 +295,7 @@ def make_windows(
             raise ValueError(
                 f"{name} has {len(values)} timesteps, fewer than lookback + horizon = "
                 f"{lookback + horizon}; reduce lookback or horizon, or drop this series."
-            )
+                + ("" if single else _rows_hint(series)))
         column = _target_position(target, columns, values.shape[1], name)
         starts = np.arange(0, len(values) - lookback - horizon + 1, step)
         # sliding_window_view puts the window axis last: move it back to (time, feature).

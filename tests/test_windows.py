@@ -56,6 +56,8 @@ def test_dataframe_target_by_name_and_time_index(series):
     pd.date_range("2024-01-01", periods=20, freq="h", tz="UTC"),
     pd.period_range("2024-01", periods=20, freq="M"),
     pd.timedelta_range(0, periods=20, freq="s"),
+    # ISO dates as text, as read_csv leaves a date column without parse_dates
+    pd.date_range("2024-01-01", periods=20, freq="D").strftime("%Y-%m-%d"),
 ])
 def test_series_newest_first_is_refused(series, times):
     # a download sorted newest first was windowed in row order, silently: every window's
@@ -77,8 +79,11 @@ def test_time_index_with_equal_or_missing_times(series):
     with pytest.raises(ValueError, match=r"series has missing timestamps \(NaT\)"):
         make_windows(pd.DataFrame(series, index=ticks.insert(3, pd.NaT)[:20]), lookback=3)
     # labels that are no times say nothing of the order
-    _, y = make_windows(pd.DataFrame(series, index=np.arange(20)[::-1]), lookback=3)
-    assert_array_equal(y, series[3:, 0])
+    # (four digits as text are ids too, not years)
+    for ids in (np.arange(20)[::-1], [f"id{i}" for i in range(20)][::-1],
+                [str(1000 + i) for i in range(20)][::-1]):
+        _, y = make_windows(pd.DataFrame(series, index=ids), lookback=3)
+        assert_array_equal(y, series[3:, 0])
 
 
 def test_dataframe_of_numbers_of_several_kinds(series):
@@ -149,9 +154,15 @@ def test_make_windows_rejects_bad_arguments(series, kwargs, error, match):
 @pytest.mark.parametrize(
     ("data", "match"),
     [
-        ([np.ones((10, 2)), np.ones((4, 2))], "series 1 has 4 timesteps"),
+        ([np.ones((10, 2)), np.ones((4, 2))], r"series 1 has 4 timesteps.*this series\.$"),
+        # the rows of one series as lists: "reduce lookback" windowed each row silently
+        ([[1.0, 2.0, 3.0]] * 10, r"series 0 has 3 timesteps.* A list of lists is several "
+                                 r"series; .* pass np\.asarray\(series\)\."),
         ([np.ones((10, 2)), np.ones((10, 3))], "series 1 has 3 columns"),
         ([np.ones(10), np.r_[np.ones(7), np.nan, 1.0, 1.0]], "series 1 contains NaN.*timestep 7"),
+        # None (a JSON null) in a list of numbers: "series 0 must be numeric" before
+        ([[1.0] * 7 + [None, 1.0, 1.0]], r"series 0 contains NaN.*timestep 7\); fill or drop"),
+        (np.array([1.0, 2.0, None, 4.0, 5.0, 6.0], dtype=object), r"series contains NaN"),
         (pd.DataFrame({"a": np.ones(10), "b": ["x"] * 10}), r"non-numeric columns \['b'\]"),
         ([], "empty list"),
         (np.ones((2, 10, 3)), r"got shape \(2, 10, 3\)\. For several series stacked in a 3D "

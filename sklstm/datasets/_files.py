@@ -175,6 +175,23 @@ def _read_rows(path, encoding):
         raise ValueError(f"{path}: not a readable CSV file ({exc})") from None
 
 
+def _refuse_unnamed_columns(path, header):
+    """Refuse a header with an unnamed column: what ``DataFrame.to_csv(path)`` writes for
+    the row index (``index=True`` is its default), an empty name, or ``Unnamed: 0`` once
+    such a file went through ``read_csv`` and back. Read as a time step, the index
+    0, 1, 2, ... became the first value of every sequence, silently."""
+    unnamed = [j for j, name in enumerate(header)
+               if not name or re.fullmatch(r"Unnamed: \d+", name)]
+    if unnamed:
+        names = ", ".join(f"{j + 1} ({header[j]!r})" for j in unnamed)
+        raise ValueError(
+            f"{path}: header column(s) {names} have no name: the row index, as pandas "
+            "writes it unless told not to, or a column left by trailing commas, which "
+            "read as a time step would be a value of every sequence. Write the file with "
+            "df.to_csv(path, index=False), or drop the column, or name it if it is a "
+            "time step.")
+
+
 def _load_csv(path, target, encoding):
     rows = _read_rows(path, encoding)
     while rows and not rows[-1]:  # blank lines at the end, as editors and `echo >>` leave
@@ -188,6 +205,7 @@ def _load_csv(path, target, encoding):
         # the first would be the target and the others sequence columns, silently
         raise ValueError(f"{path}: {header.count(target)} columns are named {target!r}; "
                          "rename the others, so that the target column's name is unique")
+    _refuse_unnamed_columns(path, header)
     t = header.index(target)
     if len(header) == 1:
         # else X has shape (n, 0) and the failure comes late, from the folds or the fit
@@ -276,7 +294,9 @@ def load_dataset(path, target="y", encoding="utf-8"):
         sequence cell that is empty, a missing-value marker, ``nan``, ``inf``, text or
         beyond the float32 range: the message names the file, the row, the column and
         the value. A CSV row with more or fewer fields than the header (blank lines at
-        the end of the file are ignored), or a header naming two columns ``target``.
+        the end of the file are ignored), a header naming two columns ``target``, or
+        a header column without a name (empty or ``Unnamed: 0``: the row index that
+        ``DataFrame.to_csv`` writes unless ``index=False``).
 
     Examples
     --------

@@ -1,5 +1,6 @@
 """SequenceScaler: one scale per feature, pooled over every timestep."""
 
+import warnings
 from functools import partial
 from numbers import Real
 
@@ -354,7 +355,13 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
         X_original : sequence data
             Data on the original scale, in the container form of ``X``.
         """
-        return self._apply(X, inverse=True)
+        with warnings.catch_warnings():
+            # X is usually transform's output: an array (set_output's default) after a fit
+            # on a DataFrame, a DataFrame (set_output="pandas") after a fit on an array.
+            # scikit-learn's scalers check no feature names here, so no cause to warn
+            warnings.filterwarnings(
+                "ignore", message="X (does not have valid|has) feature names")
+            return self._apply(X, inverse=True)
 
     @available_if(fitted_on_a_table)
     def get_feature_names_out(self, input_features=None):

@@ -2,6 +2,7 @@
 row."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sklstm.cli import main
@@ -148,6 +149,19 @@ def test_csv_with_two_columns_named_as_the_target_is_refused(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("label,t0,label\n1,0.5,0\n0,0.25,1\n")
     with pytest.raises(ValueError, match=r"data\.csv: 2 columns are named 'label'; rename"):
+        load_dataset(path, target="label")
+
+
+@pytest.mark.parametrize("round_trip", [False, True], ids=["to_csv", "read_csv-to_csv"])
+def test_csv_with_an_unnamed_index_column_is_refused(tmp_path, round_trip):
+    # pandas' to_csv writes the row index, unnamed (named "Unnamed: 0" once read back and
+    # written again): it was read as the first time step of every sequence, silently
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"t0": [0.5, 0.25], "t1": [0.1, 0.2], "label": [1, 0]}).to_csv(path)
+    if round_trip:
+        pd.read_csv(path).to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"data\.csv: header column\(s\) 1 \('(Unnamed: 0)?'\) "
+                                         r"have no name.*df\.to_csv\(path, index=False\)"):
         load_dataset(path, target="label")
 
 

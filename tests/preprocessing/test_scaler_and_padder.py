@@ -133,6 +133,20 @@ def test_inverse_transform_round_trip(ragged, method, form):
         assert_allclose(restored, original)
 
 
+@pytest.mark.parametrize(("as_frame", "output"), [(True, "default"), (False, "pandas")])
+def test_inverse_transform_of_the_output_of_transform_does_not_warn(as_frame, output):
+    # an array out of a fit on a DataFrame, or a DataFrame (set_output) out of a fit on
+    # an array: the inverse warned "X does not have valid feature names" or "X has
+    # feature names, but ...", which no scikit-learn scaler does
+    values = np.arange(12.0).reshape(3, 4)
+    X = pd.DataFrame(values, columns=list("abcd")) if as_frame else values
+    scaler = SequenceScaler().set_output(transform=output).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        back = scaler.inverse_transform(scaler.transform(X))
+    assert_allclose(back, values)
+
+
 @pytest.mark.parametrize("copy", [True, False])
 def test_copy_controls_in_place_scaling(copy):
     X = np.ones((2, 3, 1)) * np.arange(3.0)[None, :, None]

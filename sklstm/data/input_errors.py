@@ -1,13 +1,13 @@
 """The words of input errors that several checks of :mod:`~sklstm.data.validation`
 raise: no sample, another feature count, no sequence form, a whole sequence in a
-table's cell, complex numbers. Each names the problem and the fix."""
+table's cell, text, complex numbers, NaN or infinity. Each names the problem and the fix."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["complex_error", "feature_count_error", "no_samples_error",
-           "sequence_cells_error", "wrong_form_error"]
+__all__ = ["check_array_error", "complex_error", "feature_count_error", "no_samples_error",
+           "non_finite_error", "sequence_cells_error", "wrong_form_error"]
 
 
 def no_samples_error(estimator_name, shape=(0,)):
@@ -38,6 +38,38 @@ def complex_error(exc, name="X"):
         f"real ones: pass their real and imaginary parts as two {parts} "
         f"(np.stack([{name}.real, {name}.imag], axis=-1)), or their magnitude "
         f"(np.abs({name})).")
+
+
+def non_finite_error(values, sequence=None):
+    """The ValueError for NaN or infinity in ``values``, placed and with its fix.
+
+    scikit-learn's words ("Input X contains NaN") are kept as the start; its advice
+    (HistGradientBoosting, an imputer) reads no sequences. ``values`` is a 2D or 3D X,
+    or with ``sequence`` its number, one sequence of a list; it holds a non-finite
+    value.
+
+    Examples
+    --------
+    >>> X = np.zeros((2, 3, 1)); X[1, 2, 0] = np.nan
+    >>> str(non_finite_error(X))[:60]
+    'Input X contains NaN at sample 1, timestep 2, feature 0: fil'
+    """
+    values = np.asarray(values, dtype=float)
+    where = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+    axes = ("sample", "timestep", "feature")[:values.ndim] if sequence is None else (
+        "timestep", "feature")[:values.ndim]
+    position = ", ".join(f"{axis} {i}" for axis, i in zip(axes, where, strict=True))
+    if sequence is not None:
+        position = f"sequence {sequence}, {position}"
+    if np.isnan(values[where]):
+        return ValueError(
+            f"Input X contains NaN at {position}: fill missing values along time within "
+            "each sequence (forward fill, interpolation), or drop the samples holding "
+            "them. Sequences of different lengths are passed as a list of "
+            "(n_timesteps, n_features) arrays, not padded with NaN.")
+    return ValueError(
+        f"Input X contains infinity at {position}; replace infinite values (often a "
+        "division by zero upstream) with finite ones, or drop the samples holding them.")
 
 
 def feature_count_error(n_features, estimator_name, expected, hint=""):
@@ -103,3 +135,20 @@ def wrong_form_error(form, X):
         + (" Reshape your data: X.reshape(1, -1) for a single sequence, X.reshape(-1, 1) "
            "for a single timestep." if form == "1d" else "")
     )
+
+
+def check_array_error(exc, X):
+    """scikit-learn's ``check_array`` error ``exc`` about the values of ``X`` (a whole
+    sequence in a cell, text, complex numbers, NaN or infinity) in words that name X
+    and the fix; None for another error, raised as it is."""
+    message = str(exc)
+    if "setting an array element with a sequence" in message:
+        error = sequence_cells_error(X)
+        if error is not None:
+            return error
+    if message.startswith(("Input X contains NaN", "Input X contains infinity")):
+        return non_finite_error(X)
+    if "could not convert" in message or "bytes/strings" in message:
+        return ValueError(f"X holds non-numeric values ({exc}); sequences must hold numbers "
+                          "(encode categories first, or use embedding_dim for token ids).")
+    return complex_error(exc)

@@ -29,9 +29,10 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 from .columns import record_or_check_columns, sequence_columns
 from .containers import DENSE_FORMS, RAGGED_FORMS, sequence_form
 from .input_errors import (
-    complex_error,
+    check_array_error,
     feature_count_error,
     no_samples_error,
+    non_finite_error,
     sequence_cells_error,
     wrong_form_error,
 )
@@ -135,7 +136,7 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
                    if transposed else "")
             )
         if ensure_all_finite and seq.dtype.kind == "f" and not np.isfinite(seq).all():
-            raise ValueError(f"Input X contains NaN or infinity in sequence {i}.")
+            raise non_finite_error(seq, sequence=i)
         checked.append(seq)
     return checked
 
@@ -182,20 +183,15 @@ def _token_sequences(X, estimator_name, padding_idx):
 
 
 def _numeric(X, check, *args, **kwargs):
-    """``check(*args, **kwargs)``, its errors about text or whole sequences in the cells
-    of ``X`` (the data it checks) in words that name X and the fix."""
+    """``check(*args, **kwargs)``, its errors about the values of ``X`` (the data it
+    checks) in words that name X and the fix."""
     try:
         return check(*args, **kwargs)
     except ValueError as exc:
-        error = ("setting an array element with a sequence" in str(exc)
-                 and sequence_cells_error(X))
-        error = error or complex_error(exc)
-        if error:
-            raise error from exc
-        if "could not convert" not in str(exc) and "bytes/strings" not in str(exc):
+        error = check_array_error(exc, X)
+        if error is None:
             raise
-        raise ValueError(f"X holds non-numeric values ({exc}); sequences must hold numbers "
-                         "(encode categories first, or use embedding_dim for token ids).") from exc
+        raise error from exc
 
 
 def _check_not_empty(estimator_name, shape, form):

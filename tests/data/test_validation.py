@@ -188,6 +188,41 @@ def test_a_table_with_sequences_in_its_cells_says_how_to_pass_them(name, make, t
         ESTIMATORS[name](tiny).fit(make(column), Y[:2])
 
 
+def _with_value(X, where, value):
+    X = np.array(X, dtype=float)
+    X[where] = value
+    return X
+
+
+#: X -> the place its first non-finite value is named at
+NON_FINITE = {
+    "3d NaN": (_with_value(UNIVARIATE, (3, 2, 0), np.nan),
+               "NaN at sample 3, timestep 2, feature 0"),
+    "2d infinity": (_with_value(UNIVARIATE[:, :, 0], (5, 4), -np.inf),
+                    "infinity at sample 5, timestep 4"),
+    "DataFrame NaN": (pd.DataFrame(_with_value(UNIVARIATE[:, :, 0], (1, 0), np.nan)),
+                      "NaN at sample 1, timestep 0"),
+    "ragged NaN": ([x[:4 + i % 2] for i, x in
+                    enumerate(_with_value(UNIVARIATE, (7, 1, 0), np.nan))],
+                   "NaN at sequence 7, timestep 1, feature 0"),
+}
+
+
+@pytest.mark.parametrize("name", ["classifier", "regressor", "scaler"])  # the padder pads NaN
+@pytest.mark.parametrize("case", NON_FINITE)
+def test_nan_and_infinity_are_placed_and_told_how_to_fix(name, case, tiny):
+    # scikit-learn's "Input X contains NaN." (placed nowhere; its advice, an imputer or
+    # HistGradientBoosting, reads no sequences), or "NaN or infinity in sequence 7"
+    X, place = NON_FINITE[case]
+    fix = (r"fill missing values along time .* not padded with NaN\.$" if "NaN" in place
+           else r"replace infinite values .* drop the samples holding them\.$")
+    with pytest.raises(ValueError, match=rf"^Input X contains {place}[:;] {fix}"):
+        ESTIMATORS[name](tiny).fit(X, Y)
+    fitted = ESTIMATORS[name](tiny).fit(UNIVARIATE[:, :, 0] if "2d" in case else UNIVARIATE, Y)
+    with pytest.raises(ValueError, match=rf"^Input X contains {place}"):
+        _output(fitted, X)
+
+
 def test_a_table_with_token_sequences_in_its_cells_is_not_called_non_numeric(tiny):
     # "Sequence 0 of X has non-numeric dtype object ... use embedding_dim" before, to a
     # fit that had set embedding_dim

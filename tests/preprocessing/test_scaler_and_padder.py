@@ -164,8 +164,8 @@ def test_scaler_keeps_float32(ragged):
 @pytest.mark.parametrize(
     ("X", "match"),
     [
-        ([np.ones((3, 2)), np.array([[1.0, np.nan]])], "NaN or infinity in sequence 1"),
-        ([np.ones((3, 2)), np.array([[np.inf, 1.0]])], "NaN or infinity in sequence 1"),
+        ([np.ones((3, 2)), np.array([[1.0, np.nan]])], "NaN at sequence 1, timestep 0, feature 1"),
+        ([np.ones((3, 2)), np.array([[np.inf, 1.0]])], "infinity at sequence 1, timestep 0"),
         ([np.ones((3, 2)), np.ones((2, 2)), np.ones((2, 3))], "Sequence 2 of X has 3 features"),
         ([np.ones((3, 2)), np.ones((0, 2))], r"Sequence 1 of X is empty"),
         ([np.ones((3, 2)), np.ones(3)], r"Sequence 1 of X has shape \(3,\)"),

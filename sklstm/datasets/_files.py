@@ -200,7 +200,14 @@ def _load_csv(path, target, encoding):
         raise ValueError(f"{path}: a CSV needs a header row and at least one sample row")
     header = [name.strip() for name in rows[0]]
     if target not in header:
-        raise ValueError(f"{path}: no target column {target!r} (columns: {header})")
+        # one column holding another separator: a European spreadsheet's ";" or a TSV
+        other = next((sep for sep in (";", "\t", "|") if len(header) == 1
+                      and sep in header[0]), None)
+        hint = "" if other is None else (
+            f"; the file looks separated by {other!r}, and CSV files are read as "
+            f"comma-separated: convert it, e.g. pd.read_csv(path, sep={other!r})"
+            ".to_csv(new_path, index=False)")
+        raise ValueError(f"{path}: no target column {target!r} (columns: {header}){hint}")
     if header.count(target) > 1:
         # the first would be the target and the others sequence columns, silently
         raise ValueError(f"{path}: {header.count(target)} columns are named {target!r}; "

@@ -1,6 +1,8 @@
 """Tests for load_dataset on CSV files: targets kept exactly, bad values and rows refused by
 row."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -141,6 +143,17 @@ def test_csv_row_of_another_number_of_fields_is_refused_by_row(tmp_path, text, r
     path.write_text("t0,t1,label\n" + text)
     with pytest.raises(ValueError, match=rf"data\.csv: row {row} \(the header is row 1\) has "
                                          rf"{fields} fields; every row must have 3 fields"):
+        load_dataset(path, target="label")
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_csv_of_another_separator_is_told_how_to_convert(tmp_path, sep):
+    # "no target column 'label' (columns: ['t0;t1;label'])" alone before
+    path = tmp_path / "data.csv"
+    path.write_text(sep.join(["t0", "t1", "label"]) + "\n" + sep.join(["0,1", "0,2", "1"]))
+    quoted = re.escape(repr(sep))
+    with pytest.raises(ValueError, match=rf"no target column 'label' .*; the file looks "
+                                         rf"separated by {quoted}.*sep={quoted}"):
         load_dataset(path, target="label")
 
 

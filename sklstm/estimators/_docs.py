@@ -190,8 +190,9 @@ default="adam"
         with a TypeError before training. Callbacks are code: :meth:`save` does
         not store them.
     checkpoint : str, os.PathLike or None, default=None
-        A directory where the fit writes its state after every epoch (weights,
-        optimizer, history, random state; no pickle). A fit of the same parameters
+        A directory (a leading ``~`` is the home directory) where the fit writes its
+        state after every epoch (weights, optimizer, history, random state; no
+        pickle). A fit of the same parameters
         on the same data that finds it there continues where it stopped, with the
         result of one uninterrupted fit (for an int ``random_state``); one that had
         finished is loaded, not trained again. ``max_epochs`` may be raised to train

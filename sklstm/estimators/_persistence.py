@@ -70,6 +70,8 @@ class PersistenceMixin:
         NotFittedError
             The estimator is not fitted, or its fit has not finished (``save``
             called by a callback during the fit).
+        TypeError
+            ``path`` is not a str or os.PathLike (an open file, say: pass its name).
         ValueError
             Parameters were changed after the fit (``set_params``) so that the
             saved model would not load, or would predict otherwise; or ``path``
@@ -170,10 +172,13 @@ class PersistenceMixin:
         while f"conv.blocks.{len(channels)}.1.weight" in weights:
             channels.append(dim(f"conv.blocks.{len(channels)}.1.weight", 0))
         vocab_size = dim("embedding.weight", 0)
+        layers = 0  # each LSTM layer's input weights: weight_ih_l0, weight_ih_l1, ...
+        while f"lstm.weight_ih_l{layers}" in weights:
+            layers += 1
         return NetworkSizes(
             n_inputs=None if vocab_size is not None else dim("lstm.weight_ih_l0", 1),
             n_outputs=dim("head.bias", 0), vocab_size=vocab_size, ar_width=dim("ar.weight", 1),
-            conv_channels=tuple(channels) if channels else None)
+            conv_channels=tuple(channels) if channels else None, n_layers=layers or None)
 
     @classmethod
     def _from_model_state(cls, state, device):

@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 
 import numpy as np
 
@@ -54,10 +55,18 @@ def _little_endian(array):
                       requirements="C")
 
 
-def _model_path(path):
+def _model_path(path, action):
     """``path`` as a str, ``~`` expanded: as the CLI's storage paths, and so that a
     ``"~/models/m.safetensors"`` is not taken for a directory named ``~`` (whose
-    creation the message then advised)."""
+    creation the message then advised). ``action`` says what was asked, for the
+    message that refuses anything but a path (``os.fsdecode``'s own named no argument,
+    nor, for an open file, that its name is what is wanted)."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        name = getattr(path, "name", None)
+        fix = (f"pass the file's name ({name!r}), not the open file" if isinstance(name, str)
+               else "give a file name such as 'model.safetensors'")
+        raise TypeError(f"cannot {action}: path must be a str or os.PathLike, not "
+                        f"{type(path).__name__}; {fix}.")
     return os.path.expanduser(os.fsdecode(path))
 
 
@@ -81,6 +90,8 @@ def write_model_file(path, header, tensors):
     ------
     FileNotFoundError
         The directory ``path`` names does not exist (nothing is written).
+    TypeError
+        ``path`` is not a str or os.PathLike (an open file, say).
     ValueError
         ``path`` is empty.
     OSError
@@ -88,7 +99,7 @@ def write_model_file(path, header, tensors):
     """
     from safetensors.numpy import save
 
-    path = _model_path(path)
+    path = _model_path(path, "save the model")
     if not path:
         raise ValueError("cannot save the model to '': it names no file; give a file name "
                          "such as 'model.safetensors'.")
@@ -105,7 +116,10 @@ def write_model_file(path, header, tensors):
     text = json.dumps(header, allow_nan=False, sort_keys=True, separators=(",", ":"))
     metadata = {"format": FORMAT, "sklstm": text, "sha256": _digest(text, tensors)}
     data = save(tensors, metadata=metadata)
-    tmp = f"{path}.tmp-{os.getpid()}"
+    # one temporary name per thread: two threads saving to one path (the fits of a
+    # threaded search, say) wrote the same temporary file, and one removed it under the
+    # other, whose save failed with "No such file or directory"
+    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
     try:
         # written with open, not safetensors' save_file: that creates its files
         # readable by their owner only (0600), so a model saved for a server running as
@@ -123,11 +137,24 @@ def write_model_file(path, header, tensors):
             os.remove(tmp)
 
 
+#: The first bytes of the files people take for model files, and what they are: a
+#: pickle, joblib's compressed pickles (zlib, gzip, bz2, xz/lzma, lz4), torch.save's
+#: zip archive of a pickle. (Their own first 8 bytes are no safetensors header size:
+#: safetensors called them "header too large", and the file looked damaged.)
+_PICKLES = {b"\x80": "a pickle or joblib file",
+            **{b"\x78" + level: "a joblib file" for level in (b"\x01", b"\x5e", b"\x9c", b"\xda")},
+            b"\x1f\x8b": "a joblib file", b"BZh": "a joblib file",
+            b"\xfd7zXZ\x00": "a joblib file", b"\x5d\x00\x00": "a joblib file",
+            b"\x04\x22\x4d\x18": "a joblib file",
+            b"PK\x03\x04": "a zip archive (as torch.save writes)"}
+
+
 def _not_a_model(path, reason, head=b""):
     hint = ""
-    if head[:1] == b"\x80" or head[:2] in (b"\x78\x9c", b"\x1f\x8b"):
-        hint = (" It looks like a pickle or joblib file: sklstm.load never unpickles "
-                "(that could run code); open pickles you trust with joblib.load.")
+    kind = next((kind for magic, kind in _PICKLES.items() if head.startswith(magic)), None)
+    if kind is not None:
+        hint = (f" It looks like {kind}: sklstm.load never unpickles (that could run "
+                "code); open pickles you trust with joblib.load or torch.load.")
     return ValueError(
         f"{path} is not an sklstm model file (written by estimator.save): {reason}.{hint}"
     )
@@ -169,6 +196,8 @@ def read_model_file(path):
 
     Raises
     ------
+    TypeError
+        ``path`` is not a str or os.PathLike (an open file, say).
     FileNotFoundError
         No file at ``path``.
     IsADirectoryError
@@ -177,7 +206,7 @@ def read_model_file(path):
         The file is not an sklstm model file, is truncated or was modified after it
         was written, or has another format version.
     """
-    path = _model_path(path)
+    path = _model_path(path, "load a model")
     if os.path.isdir(path):  # (a checkpoint directory, say: not a model file)
         raise IsADirectoryError(f"{path!r} is a directory, not an sklstm model file; name "
                                 "the file that estimator.save wrote (a resumable fit's "

@@ -67,6 +67,8 @@ class NetworkSizes:
         Inputs of its autoregressive highway, ``ar_window * n_inputs`` (None: none).
     conv_channels : tuple of int or None
         Channels of each block of its convolutional branch (None: none).
+    n_layers : int or None
+        Its stacked LSTM layers (None: it has no LSTM weights).
     """
 
     n_inputs: int | None
@@ -74,6 +76,7 @@ class NetworkSizes:
     vocab_size: int | None = None
     ar_width: int | None = None
     conv_channels: tuple | None = None
+    n_layers: int | None = None
 
 
 def _bad(name, problem):
@@ -94,8 +97,13 @@ def _int(value, minimum=1):
 
 
 def _real(value, positive=False):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) \
-        and math.isfinite(value) and (value > 0 if positive else value >= 0)
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int beyond a float's range (JSON has no limit)
+        return False
+    return finite and (value > 0 if positive else value >= 0)
 
 
 def _optional(kind):
@@ -305,6 +313,18 @@ def _check_branches(attributes, sizes):
                       f"has convolution blocks of {sizes.conv_channels} channels"))
 
 
+def _check_depth(cls, params, sizes):
+    """``num_layers`` against the LSTM layers of the weights, before the network it
+    makes is built to compare the rest with them: a ``num_layers`` of 10**5 (one number
+    in a crafted file) took minutes to build (torch's LSTM redoes the list of its
+    weights for each one added), before the first layer the file lacked was named."""
+    layers = params.get("num_layers", cls().num_layers)
+    if sizes.n_layers is not None and layers != sizes.n_layers:
+        raise FormatError(f"the parameter num_layers is {_shown(layers)}, but the network's "
+                          f"weights have {sizes.n_layers} LSTM layer(s); load the file "
+                          "estimator.save wrote, or refit the estimator and save it again")
+
+
 def _check_history(attributes, history):
     """The skorch history: a list of epochs (dicts), their batches lists of dicts."""
     if not _records(history) or not all(_records(row.get("batches", [])) for row in history):
@@ -340,12 +360,14 @@ def check_fitted_state(cls, state):
     ------
     FormatError
         A ``ValueError`` naming the first attribute that is missing, of the wrong
-        kind, or inconsistent with the others or with the network's weights.
+        kind, or inconsistent with the others or with the network's weights (or
+        ``num_layers``, where it is not the weights' count of layers).
     """
     attributes = state.attributes
     _check_present(cls, attributes)
     _check_kinds(attributes)
     sizes = cls._network_sizes(state.weights)
+    _check_depth(cls, state.params, sizes)
     _check_inputs(attributes, sizes)
     _check_features(attributes)
     _check_settings(cls, attributes)

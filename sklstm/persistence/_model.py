@@ -230,6 +230,8 @@ def load(path, device=None):
 
     Raises
     ------
+    TypeError
+        ``path`` is not a str or os.PathLike (an open file, say: pass its name).
     FileNotFoundError
         No file at ``path``.
     IsADirectoryError

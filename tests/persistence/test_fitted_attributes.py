@@ -185,6 +185,9 @@ DAMAGE = {
     "batch_size_ zero": ("classifier", _set(batch_size_=0), "batch_size_",
                          "must be an int >= 1"),
     "lr_ infinite": ("regressor", _set(lr_=float("inf")), "lr_", "must be a finite float > 0"),
+    # an int beyond a float's range: math.isfinite raised a bare OverflowError
+    "fit_time_ beyond a float": ("regressor", _set(fit_time_=10**400), "fit_time_",
+                                 "must be a finite float >= 0"),
     "n_epochs_ not the history's": ("classifier", _set(n_epochs_=7), "n_epochs_",
                                     "is 7, but the training history has 1 epoch"),
     "memory_events_ not a list": ("classifier", _set(memory_events_={}), "memory_events_",
@@ -243,3 +246,19 @@ def test_every_check_runs_before_the_estimator_is_built(saved, tmp_path, monkeyp
     with pytest.raises(ValueError, match="fitted attribute 'classes_'"):
         sklstm.load(path)
     assert built == []
+
+
+@pytest.mark.parametrize("layers", [2, 10**6])
+def test_a_num_layers_the_weights_do_not_have_is_refused_before_a_network_is_built(
+        saved, layers, tmp_path, monkeypatch):
+    """The reference network of the parameters is built to compare the weights with:
+    for a crafted num_layers of 10**5 that took minutes (torch's LSTM redoes the list of
+    its weights for each one added)."""
+    path = _file(saved, "classifier", tmp_path)
+    rewrite_header(path, lambda header: header["params"].update(num_layers=layers))
+    monkeypatch.setattr("sklstm.estimators._persistence.meta_module",
+                        lambda net: pytest.fail("a network was built"))
+    with pytest.raises(ValueError, match=rf"not a valid sklstm model file: the parameter "
+                       rf"num_layers is {layers}, but the network's weights have 1 LSTM "
+                       r"layer\(s\); load the file estimator.save wrote"):
+        sklstm.load(path)

@@ -2,10 +2,12 @@
 
 import os
 import pickle
+import threading
 
 import joblib
 import numpy as np
 import pytest
+import torch
 from safetensors.numpy import save_file
 
 import sklstm
@@ -147,6 +149,59 @@ def test_other_files(tmp_path):
         sklstm.load(tmp_path / "missing.safetensors")
     with pytest.raises(IsADirectoryError, match="is a directory, not an sklstm model file"):
         sklstm.load(tmp_path)  # "no sklstm model file at" a directory that is there
+
+
+@pytest.mark.parametrize("writer", [
+    lambda path, est: torch.save(est.net_.module_.state_dict(), path),
+    lambda path, est: joblib.dump(est, path, compress="xz"),
+    lambda path, est: joblib.dump(est, path, compress=("zlib", 1)),
+], ids=["torch.save", "joblib xz", "joblib zlib level 1"])
+def test_a_torch_or_compressed_joblib_file_is_named_as_such(writer, saved):
+    # safetensors read their first bytes as a header size: "header too large", and
+    # the file was taken for a damaged model file
+    writer(saved, sklstm.load(saved))
+    with pytest.raises(ValueError, match=r"looks like (a zip archive \(as torch\.save "
+                                         r"writes\)|a joblib file): sklstm.load never "
+                                         "unpickles"):
+        sklstm.load(saved)
+
+
+def test_what_is_no_path_is_refused_naming_the_fix(saved):
+    est = sklstm.load(saved)
+    # os.fsdecode's "expected str, bytes or os.PathLike object, not int" named neither
+    # the argument nor, for an open file, that its name is wanted
+    with open(saved, "rb") as f, pytest.raises(
+            TypeError, match=r"cannot load a model: path must be a str or os.PathLike, not "
+                             r"BufferedReader; pass the file's name \('.*model.safetensors'\)"):
+        sklstm.load(f)
+    with pytest.raises(TypeError, match=r"cannot save the model: path must be a str or "
+                                        r"os.PathLike, not NoneType; give a file name"):
+        est.save(None)
+    with pytest.raises(TypeError, match=r"cannot load a model: .*, not int"):
+        sklstm.load(3)
+
+
+def test_two_threads_saving_to_one_path_both_succeed(saved):
+    """Each thread writes a temporary file of its own (they shared one: one removed it
+    under the other, whose save failed with "No such file or directory")."""
+    est, errors, start = sklstm.load(saved), [], threading.Barrier(2)
+
+    def save_repeatedly():
+        start.wait()
+        for _ in range(30):
+            try:
+                est.save(saved)
+            except OSError as error:
+                errors.append(error)
+
+    threads = [threading.Thread(target=save_repeatedly) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert os.listdir(saved.parent) == [saved.name]
+    assert sklstm.load(saved).hidden_size == est.hidden_size
 
 
 def test_save_replaces_a_file_whole(saved, tiny):

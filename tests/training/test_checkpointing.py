@@ -17,6 +17,7 @@ from torch.optim.lr_scheduler import CosineAnnealingLR, OneCycleLR, ReduceLROnPl
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.resources.concurrency import fits_in_threads
+from sklstm.resources.device import OUT_OF_MEMORY
 
 from ..search.helpers import python
 from .faults import InterruptAt, assert_took_the_epochs, written_durations
@@ -320,6 +321,24 @@ def test_a_checkpoint_path_of_a_file_is_refused_before_training(below, tmp_path,
     assert not hasattr(est, "net_") and file.read_text() == "mine"
 
 
+def test_a_checkpoint_under_the_home_directory_is_there(tmp_path, monkeypatch):
+    # "~/runs/clf-1" was a directory named "~" in the working directory: a fit started
+    # from another directory trained afresh (and "rm -r ~" would have removed home)
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir(), work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("USERPROFILE", str(home))  # (Windows' home)
+    monkeypatch.chdir(work)
+    params = {**COMMON, "max_epochs": 1, "checkpoint": "~/runs/clf-1"}
+    LSTMClassifier(**params).fit(X, Y)
+    assert (home / "runs" / "clf-1" / "sklstm_fit.json").is_file()
+    assert list(work.iterdir()) == []
+    (home / "notes.txt").write_text("mine")  # checked where the fit would write
+    with pytest.raises(ValueError, match=f"checkpoint={re.escape(repr(str(home / 'notes.txt')))}"
+                                         " must name a directory"):
+        LSTMClassifier(**{**params, "checkpoint": "~/notes.txt"}).fit(X, Y)
+
+
 def test_an_empty_checkpoint_path_is_refused_before_training(tmp_path, monkeypatch):
     # os.makedirs("") raised a bare FileNotFoundError, after the warm-up step
     monkeypatch.chdir(tmp_path)
@@ -357,6 +376,26 @@ def test_a_damaged_state_or_history_file_is_refused_naming_it(file, text, proble
     with pytest.raises(ValueError, match=rf"checkpoint '.*{file}' cannot be read \({problem}"
                                          r".*remove the directory"):
         LSTMClassifier(**{**COMMON, "max_epochs": 2}, checkpoint=tmp_path).fit(X, Y)
+
+
+@pytest.mark.parametrize("error", [MemoryError(), OUT_OF_MEMORY("CUDA out of memory.")],
+                         ids=["host", "device"])
+def test_out_of_memory_while_resuming_is_no_damaged_checkpoint(error, tmp_path, monkeypatch):
+    # it was "cannot be loaded ...; remove the directory to start the fit afresh": on a
+    # device with less room than the fit's (device may change on resume), the advice
+    # threw away every epoch the checkpoint held
+    params = {**COMMON, "max_epochs": 2, "checkpoint": tmp_path}
+    LSTMClassifier(**{**params, "max_epochs": 1}).fit(X, Y)
+
+    def no_room(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr("sklstm.training.checkpointing.set_rng_state", no_room)
+    with pytest.raises(type(error)) as raised:
+        LSTMClassifier(**params).fit(X, Y)
+    assert raised.value is error
+    monkeypatch.undo()  # the state is whole: the fit resumes from it
+    assert LSTMClassifier(**params).fit(X, Y).n_epochs_ == 2
 
 
 @pytest.mark.parametrize("max_epochs", [4, 6], ids=["loaded", "resumed"])

@@ -139,8 +139,19 @@ def _check_args(args):
         raise ValueError(f"--seed must be in [0, 2**32 - 1], got {args.seed}")
     if not args.study_name.strip():
         raise ValueError("--study-name must not be empty")
+    if args.space is not None and not args.space.strip():
+        # (--space "$SPACE" with SPACE unset searched the default space in silence)
+        raise ValueError("--space is empty: give a JSON file or JSON text, or leave "
+                         "--space out for the default space")
     if args.max_rows < 1:
         raise ValueError(f"--max-rows must be at least 1, got {args.max_rows}")
+    if args.target != "y" and args.data.lower().endswith(".npz") \
+            and not os.path.isdir(args.data):
+        # an .npz file's targets are its array y: another --target was ignored in silence
+        raise ValueError(f"--target {args.target!r} names a CSV column or a sequence "
+                         f"store's targets, but {args.data} is an .npz file, whose "
+                         "targets are its array 'y'; leave --target out, or save the "
+                         "targets as y: numpy.savez(path, X=X, y=...)")
     _check_scoring(args.scoring, args.estimator)
 
 
@@ -254,13 +265,13 @@ def _tune(args) -> int:
         X, y = _load_store(args.data, args.target)
     else:
         X, y = load_dataset(args.data, target=args.target, encoding=args.encoding)
-    space = load_space(args.space) if args.space else None
+    space = load_space(args.space) if args.space is not None else None
     estimator = LSTMClassifier() if args.estimator == "classifier" else LSTMRegressor()
     # everything is checked before the storage is opened: a bad call writes no study
     objective = checked_objective(estimator, X, y, cv=args.cv, scoring=args.scoring,
                                   space=space, multi_objective=args.multi_objective)
-    storage = resolve_storage(args.storage, heartbeat_interval=args.heartbeat or None,
-                              retry_failed=args.retry_failed)
+    heartbeat = {"heartbeat_interval": args.heartbeat or None, "retry_failed": args.retry_failed}
+    storage = resolve_storage(args.storage, **heartbeat)
     if not args.no_progress:
         # One line per trial from Optuna would fight with the progress bar.
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -274,6 +285,9 @@ def _tune(args) -> int:
                 study_name=args.study_name, storage=storage, pruner=args.pruner,
                 sampler=optuna.samplers.TPESampler(seed=args.seed),
                 show_progress_bar=not args.no_progress,
+                # the storage's settings: tune's default heartbeat_interval=60 warned
+                # that a --heartbeat 0 journal had no heartbeats
+                **heartbeat,
             )
     except KeyboardInterrupt:
         print(f"sklstm tune: interrupted; the finished trials are kept in "

@@ -91,7 +91,8 @@ def heartbeat_settings(heartbeat_interval, grace_period=None, retry_failed=0):
     TypeError
         A value that is not an int (a float, a bool, a string).
     ValueError
-        An int out of range, or a grace period not longer than the interval.
+        An int out of range, a grace period not longer than the interval, or a
+        ``grace_period`` or ``retry_failed`` > 0 without heartbeats.
 
     Examples
     --------
@@ -107,6 +108,12 @@ def heartbeat_settings(heartbeat_interval, grace_period=None, retry_failed=0):
                            retry_failed=retry_failed)
     interval = plain["heartbeat_interval"]
     if interval is None:
+        if grace_period is not None:  # (it was dropped in silence, as retry_failed was)
+            raise ValueError(
+                f"grace_period={grace_period!r} does nothing without heartbeats "
+                "(heartbeat_interval is off): it is how long a running trial may go "
+                "without one; give heartbeat_interval a number of seconds (e.g. 60), or "
+                "leave grace_period out")
         return None
     if grace_period is None:
         return {**plain, "grace_period": 2 * interval}

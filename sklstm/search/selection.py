@@ -148,7 +148,15 @@ def _inside(dist, value):
         return False
     if isinstance(dist, IntDistribution) and not isinstance(value, Integral):
         return False
-    return dist.low <= value <= dist.high
+    if not dist.low <= value <= dist.high:
+        return False
+    if dist.step is None:
+        return True
+    # a range with a step holds only low + k * step: a value between them was run as
+    # the baseline anyway (Optuna only warns "out of range" for an enqueued value),
+    # a point outside the space (the tolerance is Optuna's own, for float rounding)
+    steps = (value - dist.low) / dist.step
+    return abs(steps - round(steps)) < 1e-8
 
 
 def selected_trial(study):

@@ -26,6 +26,10 @@ def _spec_from_json(name: str, value):
             extra = set(value) - {"low", "high", "log", "step"}
             if extra:
                 raise ValueError(f"space entry {name!r}: unexpected keys {sorted(extra)}")
+            if not isinstance(value.get("log", False), bool):
+                # Optuna takes any truthy value: "log": "false" sampled log-uniformly
+                raise ValueError(f"space entry {name!r}: 'log' must be true or false (JSON "
+                                 f"booleans, unquoted), got {value['log']!r}")
             ints = all(isinstance(value.get(k, 1), int) for k in ("low", "high", "step"))
             cls = IntDistribution if ints else FloatDistribution
             try:

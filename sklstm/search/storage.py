@@ -75,7 +75,12 @@ def _file(path, heartbeat) -> BaseStorage:
     """The storage of a plain file path: an SQLite database or a journal file."""
     path = os.path.expanduser(path)
     if names_sqlite(path):
-        return _rdb(f"sqlite:///{path}", heartbeat)
+        # As a URL object, not f"sqlite:///{path}": parsed as URL text, a path's "%20"
+        # was decoded and a "?" began a query string, so "a%20b.db" opened "a b.db"
+        # and "runs?1.db" opened "runs", files beside the one named (and checked).
+        from sqlalchemy.engine import URL
+
+        return _rdb(URL.create("sqlite", database=path), heartbeat)
     return _journal(path, heartbeat)
 
 
@@ -97,7 +102,7 @@ def _redis(url: str, heartbeat) -> JournalStorage:
                             heartbeat)
 
 
-def _rdb(url: str, heartbeat) -> RDBStorage:
+def _rdb(url, heartbeat) -> RDBStorage:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -202,9 +207,10 @@ def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,
         memory, which no other worker can see.
     grace_period : int or None, default=None
         Seconds without a heartbeat before such a trial is failed, more than
-        ``heartbeat_interval``; None is twice the interval.
+        ``heartbeat_interval``; None is twice the interval. Needs ``heartbeat_interval``.
     retry_failed : int, default=0
-        How many times a trial failed that way is run again.
+        How many times a trial failed that way is run again. More than 0 needs
+        ``heartbeat_interval``.
 
     Returns
     -------
@@ -218,7 +224,8 @@ def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,
         If the URL is malformed, its driver is missing, or the storage cannot be opened
         (unreachable server, missing or unwritable directory, a file that is not a
         journal or is read-only, ...), or
-        a heartbeat setting is out of range (:func:`~sklstm.search.heartbeat.heartbeat_settings`).
+        a heartbeat setting is out of range or given without ``heartbeat_interval``
+        (:func:`~sklstm.search.heartbeat.heartbeat_settings`).
     TypeError
         If a heartbeat setting is not an int.
 

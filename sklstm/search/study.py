@@ -313,7 +313,8 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
         its own settings (a warning says so where it has no heartbeats).
     retry_failed : int, default=0
         Run a trial failed for its dead worker again, up to this many times
-        (``optuna.storages.RetryFailedTrialCallback``).
+        (``optuna.storages.RetryFailedTrialCallback``); needs ``heartbeat_interval``,
+        which finds such trials (refused with ``heartbeat_interval=None``).
     show_progress_bar : bool, default=False
         Show a tqdm bar of the study-wide progress.
 

@@ -165,7 +165,8 @@ def check_run_args(sampler, *, labels=None, **args) -> dict:
         A value of the wrong type (a bool or a string where a number is due, a sampler
         that is not an Optuna sampler).
     ValueError
-        A number out of range.
+        A number out of range, or retries of failed trials (``retry_failed`` > 0)
+        without heartbeats (``heartbeat_interval=None``), which alone find them.
 
     Examples
     --------
@@ -192,6 +193,16 @@ def check_run_args(sampler, *, labels=None, **args) -> dict:
             label, fix = (labels or {}).get(name, (name, fix))
             raise (ValueError if number else TypeError)(
                 f"{label} must be {expected}, got {value!r} ({fix})")
+    if plain.get("retry_failed") and "heartbeat_interval" in plain \
+            and plain["heartbeat_interval"] is None:
+        # only a stale heartbeat fails a dead worker's trial, so without heartbeats
+        # no trial was ever run again: the retries were dropped in silence
+        retry, heartbeat = ((labels or {}).get(name, (name,))[0]
+                            for name in ("retry_failed", "heartbeat_interval"))
+        raise ValueError(
+            f"{retry}={plain['retry_failed']} does nothing without heartbeats ({heartbeat} "
+            "is off): only they find a trial failed for its dead worker, and run it again; "
+            f"give {heartbeat} a number of seconds (e.g. 60), or {retry}=0")
     return plain
 
 

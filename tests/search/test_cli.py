@@ -1,6 +1,7 @@
 """``sklstm tune``: data formats, output, options and errors (in-process ``main(argv)``)."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -173,3 +174,15 @@ def test_a_database_path_is_an_sqlite_study(npz_path, space_json, capsys, tmp_pa
     assert f"study 'sklstm' on SQLite file {path}" in err
     assert "Warning" not in err  # Optuna's "experimental" heartbeat arguments
     assert len(load_study(f"sqlite:///{path}", "sklstm").trials) == 1
+
+
+def test_heartbeats_off_run_without_a_warning_that_they_are_missing(npz_path, space_json,
+                                                                    capsys, tmp_path):
+    # --heartbeat 0 opened the journal without heartbeats, then tune_objective's default
+    # heartbeat_interval=60 warned that the storage given had none
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, _, _ = _tune(capsys, tmp_path, npz_path, "--space", space_json,
+                           "--n-trials", 1, "--heartbeat", 0)
+    assert code == 0
+    assert [str(w.message) for w in caught if "heartbeat" in str(w.message)] == []

@@ -166,10 +166,15 @@ def test_a_storage_that_is_not_a_study_is_left_untouched(kind, message, capsys, 
     ("--space", '{"batch_size": [8.0]}', "space entry 'batch_size': the choice 8.0"),
     ("--space", "missing.json", "search space file 'missing.json' not found"),
     ("--space", "spaces/lstm", "search space file 'spaces/lstm' not found"),
+    # --space "$SPACE" with SPACE unset: the default space was searched in silence
+    ("--space", "", "--space is empty: give a JSON file or JSON text"),
     ("--space", '{"embedding_dim": 4, "downsample": 2}',
      "space entries 'embedding_dim', 'downsample': the fixed values 4, 2 would fail every "
      "trial together"),
     ("--encoding", "klingon", "unknown encoding 'klingon'"),
+    # ignored in silence: the search ran on the file's array y
+    ("--target", "label", "--target 'label' names a CSV column or a sequence store's "
+     "targets, but"),
     # it was sklearn's message, every scorer name on one line
     ("--scoring", "acuracy", "--scoring 'acuracy' is not a scikit-learn scorer name; did "
      "you mean 'accuracy', 'top_k_accuracy'? sklearn.metrics.get_scorer_names() lists them"),
@@ -188,6 +193,17 @@ def test_bad_options_are_refused_before_any_study(option, value, message, capsys
         path = _npz(tmp_path, X=X, y=Y)
     code, _, err = _run(capsys, tmp_path, path, option, value)
     _refused(code, err, message, tmp_path, [path.name])
+
+
+def test_retries_without_heartbeats_are_refused_before_any_study(capsys, tmp_path):
+    # --retry-failed with --heartbeat 0 was dropped in silence: without heartbeats no
+    # dead worker's trial is found, so none is run again
+    path = _npz(tmp_path, X=X, y=Y)
+    code, _, err = _run(capsys, tmp_path, path, "--heartbeat", 0, "--retry-failed", 2)
+    _refused(code, err, "--retry-failed=2 does nothing without heartbeats (--heartbeat is "
+             "off): only they find a trial failed for its dead worker, and run it again; "
+             "give --heartbeat a number of seconds (e.g. 60), or --retry-failed=0",
+             tmp_path, [path.name])
 
 
 def test_a_classification_scoring_for_the_regressor_is_refused_before_any_study(

@@ -57,6 +57,20 @@ def test_the_estimators_defaults_are_a_point_of_the_default_space():
                             if spec is not None}
 
 
+@pytest.mark.parametrize(("spec", "value", "baseline"), [
+    (IntDistribution(4, 12, step=4), 8, {"hidden_size": 8}),
+    (IntDistribution(4, 12, step=4), 6, None),
+    (FloatDistribution(0.0, 0.5, step=0.1), 0.3, {"dropout": 0.3}),
+    (FloatDistribution(0.0, 0.4, step=0.2), 0.3, None),
+], ids=["int-on-step", "int-between-steps", "float-on-step", "float-between-steps"])
+def test_a_value_between_the_steps_of_a_range_is_no_baseline(spec, value, baseline):
+    # Only the bounds were checked: hidden_size=6 of a range 4, 8, 12 was enqueued, and
+    # Optuna ran it as trial 0 with a warning, a point outside the space
+    name = "hidden_size" if isinstance(spec, IntDistribution) else "dropout"
+    estimator = LSTMClassifier(**{name: value})
+    assert baseline_params(resolve_space({name: spec}, estimator), estimator) == baseline
+
+
 def test_default_space_params_are_estimator_params():
     params = suggest_params(_trial(), estimator=LSTMClassifier())
     assert set(params) == set(default_space())
@@ -135,6 +149,9 @@ def test_load_space_json_forms(encoding, tmp_path):
     ('{"lr": {"low": 1}}', r"space entry 'lr': a dict must be \{'low'"),
     ('{"lr": {"low": 1, "high": 2, "x": 0}}', r"space entry 'lr': unexpected keys \['x'\]"),
     ("[1, 2]", "a search space JSON must be an object"),
+    # Optuna took any truthy value as log: "false" sampled lr log-uniformly
+    ('{"lr": {"low": 0.001, "high": 0.1, "log": "false"}}',
+     "space entry 'lr': 'log' must be true or false .JSON booleans, unquoted., got 'false'"),
     ("{not json", "search space is neither a JSON file nor JSON text"),
 ])
 def test_load_space_rejects_bad_json(text, problem):

@@ -59,6 +59,17 @@ def test_a_plain_path_ending_like_a_database_opens_sqlite(name, tmp_path):
     assert optuna.load_study(study_name="s", storage=f"sqlite:///{path}").study_name == "s"
 
 
+@pytest.mark.parametrize("name", ["a%20b.db", "runs?1.db", "lr 0.1#2.db"])
+def test_a_plain_sqlite_path_opens_the_file_it_names(name, tmp_path):
+    # The path went into the URL as text: "%20" was decoded and "?" began a query, so
+    # "a%20b.db" opened "a b.db" and "runs?1.db" opened "runs", beside the one named.
+    path = tmp_path / name
+    optuna.create_study(study_name="s", storage=resolve_storage(str(path)))
+    assert os.listdir(tmp_path) == [name]
+    assert path.read_bytes().startswith(b"SQLite format 3\x00")
+    assert optuna.load_study(study_name="s", storage=resolve_storage(path)).study_name == "s"
+
+
 def test_an_existing_file_is_opened_as_what_it_holds(tmp_path):
     sqlite_path, journal_path = tmp_path / "made.bin", tmp_path / "old.db"
     optuna.create_study(study_name="s", storage=f"sqlite:///{sqlite_path}")
@@ -174,8 +185,13 @@ def test_a_storage_this_process_cannot_write_is_named_with_the_fix():
      "grace_period must be longer than heartbeat_interval=5 seconds, got 5"),
     ({"heartbeat_interval": 5, "retry_failed": -1}, ValueError,
      "retry_failed must be an int >= 0, got -1"),
+    # dropped in silence: only heartbeats find a dead worker's trial to run again
+    ({"heartbeat_interval": None, "retry_failed": 2}, ValueError,
+     "retry_failed=2 does nothing without heartbeats (heartbeat_interval is off)"),
+    ({"grace_period": 300}, ValueError,
+     "grace_period=300 does nothing without heartbeats (heartbeat_interval is off)"),
 ], ids=["zero-interval", "float-interval", "negative-grace", "grace-not-longer",
-        "negative-retries"])
+        "negative-retries", "retries-without-heartbeats", "grace-without-heartbeats"])
 def test_bad_heartbeat_settings_are_refused_before_the_storage_exists(kind, settings, error,
                                                                       message, tmp_path):
     # A journal took all of them (a negative grace period failed every running trial);

@@ -46,8 +46,9 @@ def default_space(**overrides) -> dict:
     ======================  ========================================================
     ``batch_size``          categorical, powers of two: 8, 16, 32, 64
     ``accumulation_steps``  categorical: 1, 2, 4
-    ``seq_len``             fixed ``None`` (whole sequences); pass choices to search it,
-                            e.g. ``default_space(seq_len=[None, 50, 100])``
+    ``seq_len``             not set: the estimator's own (None, whole sequences, by
+                            default); pass choices to search it, e.g.
+                            ``default_space(seq_len=[None, 50, 100])``
     ``downsample``          categorical: "auto", 1, 2, 4 (the time resolution)
     ``pooling``             categorical: "concat", "last", "max", "attention"
     ``conv_channels``       categorical: "auto", None, 32, 64 (an LSTM-FCN
@@ -90,7 +91,8 @@ def default_space(**overrides) -> dict:
     space = {
         "batch_size": CategoricalDistribution([8, 16, 32, 64]),
         "accumulation_steps": CategoricalDistribution([1, 2, 4]),
-        "seq_len": None,
+        # (no seq_len: a fixed None overrode the estimator's, tune(LSTMClassifier(
+        # seq_len=50), ...) trained on whole sequences)
         "downsample": CategoricalDistribution(["auto", 1, 2, 4]),
         "pooling": CategoricalDistribution(["concat", "last", "max", "attention"]),
         "conv_channels": CategoricalDistribution(["auto", None, 32, 64]),

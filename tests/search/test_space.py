@@ -35,7 +35,7 @@ def _trial():
 def test_default_space_is_the_documented_one():
     space = default_space()
     assert list(space) == [
-        "batch_size", "accumulation_steps", "seq_len", "downsample", "pooling",
+        "batch_size", "accumulation_steps", "downsample", "pooling",
         "conv_channels", "split_level", "hidden_size", "num_layers", "dropout", "lr",
         "n_iter_no_change",
     ]
@@ -45,8 +45,13 @@ def test_default_space_is_the_documented_one():
     assert all(b & (b - 1) == 0 for b in space["batch_size"].choices)  # powers of two
     assert space["lr"].log and (space["lr"].low, space["lr"].high) == (1e-3, 3e-2)
     assert space["downsample"].choices == ("auto", 1, 2, 4)
-    assert space["seq_len"] is None
     assert default_space(seq_len=[None, 4])["seq_len"] == [None, 4]
+
+
+def test_the_default_space_keeps_the_estimators_sequence_length():
+    # it fixed seq_len=None: tune(LSTMClassifier(seq_len=50), X, y) trained every trial
+    # on whole sequences, the estimator's seq_len ignored
+    assert "seq_len" not in resolve_space(None, LSTMClassifier(seq_len=50))
 
 
 def test_the_estimators_defaults_are_a_point_of_the_default_space():

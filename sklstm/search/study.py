@@ -21,6 +21,7 @@ from .selection import BASELINE, baseline_params
 from .storage import resolve_storage
 from .study_checks import (
     check_existing_study,
+    check_flags,
     check_run_args,
     check_space_fits_study,
     check_study_name,
@@ -339,6 +340,8 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
     # bad argument costs no data check)
     check_run_args(sampler, n_trials=n_trials, timeout=timeout,
                    heartbeat_interval=heartbeat_interval, retry_failed=retry_failed)
+    check_flags(baseline=baseline, reuse_duplicates=reuse_duplicates,
+                show_progress_bar=show_progress_bar)
     # Objective next: data, space, scoring and cv are checked before any study exists.
     objective = checked_objective(estimator, X, y, cv=cv, scoring=scoring, space=space,
                                   groups=groups, multi_objective=multi_objective,
@@ -369,6 +372,7 @@ heartbeat_interval, retry_failed, show_progress_bar
     """
     plain = check_run_args(sampler, n_trials=n_trials, timeout=timeout,
                            heartbeat_interval=heartbeat_interval, retry_failed=retry_failed)
+    check_flags(baseline=baseline, show_progress_bar=show_progress_bar)
     n_trials, timeout = plain["n_trials"], plain["timeout"]
     heartbeat_interval, retry_failed = plain["heartbeat_interval"], plain["retry_failed"]
     study = create_or_load_study(

@@ -17,7 +17,7 @@ from optuna.distributions import check_distribution_compatibility
 
 from .._param_validation import integers, plain_value, reals
 
-__all__ = ["check_existing_study", "check_run_args", "check_space_fits_study",
+__all__ = ["check_existing_study", "check_flags", "check_run_args", "check_space_fits_study",
            "check_study_name"]
 
 
@@ -134,6 +134,22 @@ _RUN_ARGS = {
     "heartbeat_interval": (integers(1), "an int >= 1", "give None to turn heartbeats off"),
     "retry_failed": (integers(0), "an int >= 0", "give 0 not to run failed trials again"),
 }
+
+
+def check_flags(**flags):
+    """Refuse a flag of :func:`~sklstm.search.tune` that is not a bool (numpy's is one):
+    Python's truth of any other value ran ``baseline="no"``'s baseline.
+
+    Examples
+    --------
+    >>> check_flags(baseline="no")
+    Traceback (most recent call last):
+    ...
+    TypeError: baseline must be True or False, got 'no'.
+    """
+    for name, value in flags.items():
+        if not isinstance(plain_value(value), bool):
+            raise TypeError(f"{name} must be True or False, got {value!r}.")
 
 
 def check_run_args(sampler, *, labels=None, **args) -> dict:

@@ -147,6 +147,9 @@ BAD_RUN_ARGS = {
     "negative heartbeat": ({"heartbeat_interval": -5}, ValueError, "None to turn heartbeats"),
     "negative retries": ({"retry_failed": -1}, ValueError, "retry_failed must be an int >= 0"),
     "sampler name": ({"sampler": "tpe"}, TypeError, "optuna.samplers.BaseSampler instance"),
+    # any value's truth was taken: baseline="no" ran the baseline
+    "baseline text": ({"baseline": "no"}, TypeError, "baseline must be True or False, got 'no'"),
+    "reuse number": ({"reuse_duplicates": 0}, TypeError, "reuse_duplicates must be True or"),
 }
 
 

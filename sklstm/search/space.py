@@ -159,6 +159,9 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
 
     resolved, unknown, named = {}, [], {}  # named: param -> the space name that sets it
     for name, spec in space.items():
+        if not isinstance(name, str):  # (a bare "can only concatenate str" before)
+            raise TypeError(f"space keys are parameter names (str), got {name!r}: write "
+                            "e.g. {'batch_size': [8, 16]}")
         param = prefix + name
         if params is not None and param not in params:
             param = step_prefix + name

@@ -130,6 +130,12 @@ def test_invalid_space_fails_before_any_trial(pipeline, data, space, match):
         make_objective(pipeline, *data, space=space)
 
 
+def test_a_space_key_that_is_no_name_is_refused(pipeline):
+    # (Python's bare "can only concatenate str (not "int") to str" before)
+    with pytest.raises(TypeError, match=r"space keys are parameter names \(str\), got 1"):
+        resolve_space({1: [2]}, pipeline)
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])  # utf-8-sig: as Notepad saves
 def test_load_space_json_forms(encoding, tmp_path):
     spec = {

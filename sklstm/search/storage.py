@@ -261,8 +261,7 @@ def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,
     if not isinstance(storage, str) or not storage.strip():
         raise ValueError(f"storage must be a URL, a file path or an Optuna storage: {storage!r}")
     if storage.startswith("journal:"):
-        path = storage[len("journal:") :]
-        return _journal(path[2:] if path.startswith("//") else path, heartbeat)
+        return _journal(_journal_path(storage), heartbeat)
     if storage.startswith(("redis://", "rediss://", "unix://")):
         return _redis(storage, heartbeat)
     if _is_plain_path(storage):
@@ -276,6 +275,12 @@ def _without_heartbeats(storage):
     An in-memory storage has no other worker, and dies with its own: nothing to fail.
     """
     return not isinstance(storage, InMemoryStorage) and storage_heartbeat_interval(storage) is None
+
+
+def _journal_path(url):
+    """The file of a ``journal:PATH`` or ``journal://PATH`` URL."""
+    path = url.removeprefix("journal:")
+    return path[2:] if path.startswith("//") else path
 
 
 def _is_plain_path(text):
@@ -294,6 +299,8 @@ def describe_storage(storage) -> str:
     'journal file sklstm-study.journal'
     >>> describe_storage("runs/study.db")
     'SQLite file runs/study.db'
+    >>> describe_storage("journal://runs/study.log")  # the file resolve_storage opens
+    'journal file runs/study.log'
     """
     if storage is None:
         return f"journal file {DEFAULT_STORAGE_PATH}"
@@ -309,4 +316,4 @@ def describe_storage(storage) -> str:
             return make_url(text).render_as_string(hide_password=True)
         except Exception:
             return text
-    return f"journal file {text.removeprefix('journal:')}"
+    return f"journal file {_journal_path(text)}"

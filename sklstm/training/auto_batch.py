@@ -24,7 +24,8 @@ import torch
 from ..data.streaming import take_rows
 from ..data.tensors import SequenceDataset
 from ..exceptions import MemoryBudgetError
-from ..resources.memory_budget import OUT_OF_MEMORY, format_bytes
+from ..resources.memory_budget import format_bytes
+from .oom_recovery import out_of_memory
 from .randomness import global_draws
 from .setup import build_net
 
@@ -196,7 +197,14 @@ def _trial_step(plan, dataset, idx, budget):
     try:
         _run_steps(plan, dataset.take(idx), n_steps=2)
         return budget.used()
-    except (OUT_OF_MEMORY, MemoryError):
+    except MemoryError:
+        return math.inf
+    except RuntimeError as exc:  # CUDA's OutOfMemoryError is one
+        # as a training step tells them (out_of_memory): the CPU allocator's failure is
+        # a plain RuntimeError, which ended batch_size="auto" where a step of fewer
+        # samples fits
+        if out_of_memory(exc) is None:
+            raise
         return math.inf
     finally:
         budget.restart(keep=False)

@@ -17,7 +17,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
 from torch.nn import functional
 
-from .._param_validation import plain_label
+from .._param_validation import plain_label, plain_value
 
 __all__ = ["ClassWeightedCrossEntropy", "class_weights", "weight_tensor",
            "weighted_chance_loss"]
@@ -107,6 +107,7 @@ def _dict_weights(class_weight, classes, name):
     weight (a misspelt label); a class missing from a cross-validation fold is fine.
     """
     for label, weight in class_weight.items():
+        weight = plain_value(weight)  # a 0-d array (np.array(2.0)) is the number it holds
         ok = isinstance(weight, (int, float, np.integer, np.floating)) and not isinstance(
             weight, (bool, np.bool_))
         if not ok or not np.isfinite(weight) or weight < 0:

@@ -10,6 +10,8 @@ targets far from zero for their spread (``LSTMRegressor(scale_target=False)`` wi
 values around 1e6) start every fit at a loss far above their variance, the loss of the
 untrained network's outputs of zero, which is no divergence. The check reads the losses
 skorch records, once per epoch, so it adds no synchronisation to the training steps.
+Those losses predate their steps' updates: when training ends, the network's outputs for
+the first training samples must be finite too (:meth:`DivergenceGuard.check_final_outputs`).
 """
 
 from __future__ import annotations
@@ -109,6 +111,31 @@ class DivergenceGuard(Callback):
             raise DivergenceError(self._message(
                 f"the training loss rose to {loss:.3g} in epoch {epoch}, over "
                 f"{BLOW_UP:g} times the {reference:.3g} of {of}", rate))
+
+    def check_final_outputs(self, net, batch):
+        """Raise :class:`~sklstm.exceptions.DivergenceError` where the fitted network's
+        outputs for ``batch`` (training samples) are not finite.
+
+        Every loss the epochs record is computed before its step's update, so nothing
+        above checks a fit's last update: one that blew the weights up (a single step
+        at ``lr=1e6`` makes the batch-normalized convolutions overflow float32) left a
+        fit that "succeeded" and whose every prediction then failed, blaming ``X``.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The fitted net, with the weights it keeps (the best epoch's under
+            ``early_stopping``).
+        batch : tuple
+            ``(X, y)`` of a few training samples, as the training iterator gives them.
+        """
+        with torch.no_grad():
+            finite = bool(torch.isfinite(net.evaluation_step(batch)).all())
+        if not finite:
+            rate = max(group["lr"] for group in net.optimizer_.param_groups)
+            raise DivergenceError(self._message(
+                f"the last update of epoch {len(net.history)} made the network's outputs "
+                "non-finite (on the first training samples)", rate))
 
     def _message(self, what, rate):
         used = ""

@@ -24,6 +24,7 @@ from .batch_schedule import epoch_batch_sizes
 from .checkpointing import FitCheckpoint
 from .convergence import stopped_by_rule
 from .convergence_report import check_convergence
+from .divergence import NAME as DIVERGENCE
 from .divergence import check_targets_in_range
 from .interrupts import SNAPSHOT, CtrlCGuard, finish_interrupted
 from .lr_scaling import check_warmup
@@ -158,6 +159,10 @@ def _train(plan, on_net, checkpoint, done, loaded_only, seqs, y_train):
             if checkpoint is not None:
                 checkpoint.start()
             net.fit(dataset, y_train)
+        # the epochs checked their losses, which predate their updates: the weights the
+        # fit ends with (or loads from its checkpoint) are checked here
+        first = min(len(dataset), int(net.micro_batch_size or net.batch_size))
+        dict(net.callbacks_)[DIVERGENCE].check_final_outputs(net, dataset.take(slice(0, first)))
         fit_time = time.perf_counter() - start
     net.randomness = None  # the fit's: a later partial_fit draws as a fit alone does
     net.ctrl_c = None  # (the fit's guard, whose block has ended)

@@ -18,6 +18,7 @@ tensor into Python either: the accumulated loss stays a tensor on the device.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -338,7 +339,10 @@ class SequenceNet(MicroBatchShrinking, EpochLoopNet):
                 reason = out_of_memory(exc)
                 if reason is None:
                     raise
-                size = self.micro_batch_size or batch_samples(batch)
+                # the samples a pass held: a micro_batch_size above the effective batch
+                # (batch_size=256 on 96 samples) ran the batch in one pass, and halving
+                # it redid that same pass, out of memory again, until it was below
+                size = min(self.micro_batch_size or math.inf, batch_samples(batch))
                 if self.on_oom == "raise" or size <= 1 or len(calls) > 1:
                     # (an optimizer that evaluated the closure more than once has
                     # already moved the weights: the step cannot be redone)

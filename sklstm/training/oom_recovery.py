@@ -62,12 +62,15 @@ class MicroBatchShrinking:
         same = ("the updates are unchanged" if not _has_batch_norm(self.module_) else
                 "the gradients add up as before, but batch normalization now takes its "
                 f"statistics over {new} samples")
+        steps = math.ceil(self.batch_size / new)
         warn_at_caller(
             f"A training step with a micro-batch of {size} ran out of memory ({reason}); "
-            f"it was redone with {new} samples and {math.ceil(self.batch_size / new)} "
-            f"accumulation steps: the effective batch of {self.batch_size} is kept and "
-            f"{same}. Set batch_size to this micro-batch to skip the failed step next "
-            "time.", MicroBatchShrunkWarning)
+            f"it was redone with {new} samples and {steps} accumulation steps: the "
+            f"effective batch of {self.batch_size} is kept and {same}. Set "
+            # both: batch_size alone would train on a smaller effective batch (other
+            # updates; another lr_ under lr_scaling) than the one this fit kept
+            f"batch_size={new} and accumulation_steps={steps} to skip the failed step "
+            "next time.", MicroBatchShrunkWarning)
 
     def _memory_error(self, size, reason):
         budget = self.memory_budget

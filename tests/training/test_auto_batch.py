@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose
 
 from sklstm import LSTMClassifier
 from sklstm.exceptions import MemoryBudgetError
-from sklstm.training.auto_batch import MARGIN, MARGIN_BYTES
+from sklstm.training.auto_batch import MARGIN, MARGIN_BYTES, _run_steps
 
 from ..settings import in_fresh_process, requires_cuda
 
@@ -77,6 +77,31 @@ def test_ragged_data_are_sized_by_their_longest_sequences():
 def test_the_cap_is_the_number_of_samples(budget):
     est = _auto(budget, X[:50], Y[:50])
     assert est.batch_size_ == 50 and est.n_updates_ == 1
+
+
+def test_a_trial_step_the_cpu_allocator_refuses_counts_as_out_of_memory(monkeypatch):
+    # the CPU allocator's failure is a plain RuntimeError (not torch's OutOfMemoryError),
+    # which ended the fit where a trial step of fewer samples fits
+    def refused_above_4(plan, batch, n_steps):
+        if len(batch[1]) > 4:
+            raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. "
+                               "DefaultCPUAllocator: can't allocate memory: you tried to "
+                               "allocate 1073741824 bytes. Error code 12")
+        _run_steps(plan, batch, n_steps)
+
+    monkeypatch.setattr("sklstm.training.auto_batch._run_steps", refused_above_4)
+    est = _auto("64MiB", X[:100], Y[:100])
+    assert [t["peak_memory"] for t in est.batch_size_trials_][1] == float("inf")
+    assert est.batch_size_ == 4  # the trial step that ran
+
+
+def test_other_errors_of_a_trial_step_are_not_taken_for_out_of_memory(monkeypatch):
+    def broken(plan, batch, n_steps):
+        raise RuntimeError("something else")
+
+    monkeypatch.setattr("sklstm.training.auto_batch._run_steps", broken)
+    with pytest.raises(RuntimeError, match="something else"):
+        _auto("64MiB", X[:100], Y[:100])
 
 
 @pytest.mark.parametrize("budget", ["4MiB", "8MiB"])  # not even the margin is left

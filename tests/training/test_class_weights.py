@@ -33,6 +33,13 @@ def test_dict_weights_default_to_one_and_look_labels_up_as_they_are():
     assert_allclose(weights[Y].mean(), 1.0)
 
 
+def test_numpy_weights_are_the_numbers_they_hold():
+    classes = np.array(["a", "b", "c"])
+    expected = class_weights({"b": 4.0}, classes, Y, "clf")
+    for weight in (np.float32(4.0), np.int64(4), np.array(4.0)):
+        assert class_weights({np.str_("b"): weight}, classes, Y, "clf") == expected
+
+
 @pytest.mark.parametrize("weight, problem", [
     ({"a": -1.0}, "finite numbers >= 0"), ({"a": float("nan")}, "finite numbers >= 0"),
     ({"a": True}, "finite numbers >= 0"), ({"a": "2"}, "finite numbers >= 0"),

@@ -35,6 +35,19 @@ def test_a_huge_learning_rate_diverges_loudly(Estimator, y, lr):
         est.predict(X)
 
 
+def test_a_last_update_that_blows_the_model_up_diverges_loudly():
+    """The epochs' losses predate their updates: one step at a huge rate (one batch, one
+    epoch) left a fit that succeeded, whose every prediction then failed blaming X."""
+    # (on the CPU: where float32 overflows is a matter of the kernels' arithmetic)
+    est = LSTMClassifier(**{**COMMON, "max_epochs": 1, "batch_size": len(X)}, lr=1e6,
+                         device="cpu")
+    with pytest.raises(DivergenceError, match=r"diverged: the last update of epoch 1 made "
+                       r"the network's outputs non-finite .*\(lr_=1e\+06\)"):
+        est.fit(X, Y_CLS)
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+
+
 def test_a_clipped_fit_that_diverges_is_told_to_clip_harder():
     # the advice was "clip the gradient (gradient_clip=1.0)", the clipping it had
     est = LSTMClassifier(**COMMON, lr=1e7, gradient_clip=1.0)

@@ -58,7 +58,9 @@ def test_recovered_fit_equals_a_fit_at_the_smaller_micro_batch(Estimator, at):
     method = "predict_proba" if Estimator is LSTMClassifier else "predict"
     with pytest.warns(MicroBatchShrunkWarning, match=r"micro-batch of 32 ran out of memory "
                       r"\(CUDA out of memory\); it was redone with 16 samples and 2 "
-                      r"accumulation steps: the effective batch of 32"):
+                      r"accumulation steps: the effective batch of 32 .* Set "
+                      # the fit `straight` below: batch_size=16 alone would halve the batch
+                      r"batch_size=16 and accumulation_steps=2 to skip the failed step"):
         recovered = Estimator(**BASE, batch_size=32, callbacks=[
             InjectOOM(at), ("sizes", ForwardSizes())]).fit(X, y)
     straight = Estimator(**BASE, batch_size=16, accumulation_steps=2).fit(X, y)
@@ -93,6 +95,16 @@ def test_repeated_failures_halve_again_and_odd_sizes_round_up():
     with pytest.warns(MicroBatchShrunkWarning):
         odd = LSTMClassifier(**BASE, batch_size=17, callbacks=[InjectOOM(1)]).fit(X, Y)
     assert (odd.batch_size_, odd.accumulation_steps_, odd.effective_batch_size_) == (9, 2, 17)
+
+
+def test_a_micro_batch_above_the_data_halves_the_samples_a_pass_held():
+    # batch_size=256 on 96 samples runs each step in one pass of 96: halving 256 redid
+    # that same pass (a step out of memory again, and a warning of "256 -> 128")
+    with pytest.warns(MicroBatchShrunkWarning, match=r"micro-batch of 96 ran out of memory "
+                      r".* redone with 48 samples and 2 accumulation steps"):
+        est = LSTMClassifier(**BASE, batch_size=256, callbacks=[InjectOOM(1)]).fit(X, Y)
+    assert [(e["from"], e["to"]) for e in est.memory_events_] == [(96, 48)]
+    assert (est.batch_size_, est.accumulation_steps_, est.effective_batch_size_) == (48, 2, 96)
 
 
 def test_on_oom_raise_leaves_the_estimator_unfitted():

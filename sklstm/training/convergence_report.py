@@ -13,7 +13,16 @@ from .divergence import NAME as DIVERGENCE
 __all__ = ["check_convergence"]
 
 
-def check_convergence(name, net, max_epochs, lr):
+def _lr_now(lr, lr_param):
+    """The learning rate as the advice "raise lr (...)" names it: the parameter's value,
+    and the rate used where ``lr_scaling`` changed it (named alone, that rate read as
+    the value of ``lr``)."""
+    if lr_param is None or lr_param == lr:
+        return f"now {lr:g}"
+    return f"now {lr_param:g}, scaled to lr_={lr:g} by lr_scaling"
+
+
+def check_convergence(name, net, max_epochs, lr, lr_param=None):
     """Whether the stopping rule ended ``net``'s fit having learned; warn if it did not,
     or if ``max_epochs`` ended it.
 
@@ -26,7 +35,9 @@ def check_convergence(name, net, max_epochs, lr):
     max_epochs : int
         The epoch budget of the fit.
     lr : float
-        The learning rate used, named in the warning.
+        The learning rate used (``lr_``), named in the warning.
+    lr_param : float or None, default=None
+        The ``lr`` parameter, named beside ``lr`` where ``lr_scaling`` made them differ.
 
     Returns
     -------
@@ -50,7 +61,7 @@ def check_convergence(name, net, max_epochs, lr):
         start_loss = None if getattr(net.criterion_, "weight", None) is not None else getattr(
             dict(net.callbacks_).get(DIVERGENCE), "start_loss_", None)
         _warn_did_not_learn(name, stopper, at_chance, len(net.history) if stopped else None,
-                            max_epochs, lr, start_loss)
+                            max_epochs, _lr_now(lr, lr_param), start_loss)
         return False
     last = stopper.fell_back(net)
     if last is not None:
@@ -83,14 +94,15 @@ def check_convergence(name, net, max_epochs, lr):
         why = (f"while the {stopper.monitor.replace('_', ' ')} still improved by more than "
                f"tol={stopper.threshold:g} within {stopper.patience} epochs "
                f"(n_iter_no_change){lowered}")
-        advice = (f"Raise max_epochs, raise lr (now {lr:g}), or shorten long sequences with "
+        advice = (f"Raise max_epochs, raise lr ({_lr_now(lr, lr_param)}), or shorten long "
+                  "sequences with "
                   "downsample or seq_len")
     warn_at_caller(f"{name} did not converge: max_epochs={max_epochs} was reached {why}. "
                   f"{advice}.", ConvergenceWarning)
     return False
 
 
-def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr,
+def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_now,
                         start_loss=None):
     """The ConvergenceWarning of a fit whose loss ``at_chance`` (key, best) stayed at
     the chance level; ``stopped_after``: the epochs after which the rule stopped it
@@ -102,7 +114,7 @@ def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr,
               f"{stopper.chance_loss:.4g} (the loss of predicting the targets' distribution)")
     if key == "train_loss":
         advice = ("Raise max_epochs (the loss may still leave its starting plateau), raise "
-                  f"lr (now {lr:g}), scale X (sklstm.preprocessing.SequenceScaler), or "
+                  f"lr ({lr_now}), scale X (sklstm.preprocessing.SequenceScaler), or "
                   "shorten long sequences with downsample or seq_len")
         if above and start_loss is not None and start_loss > 2 * stopper.chance_loss:
             # the targets' mean squared is above their variance: the fit spends its

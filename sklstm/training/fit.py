@@ -182,7 +182,8 @@ def _end_of_training(plan, net, ctrl_c):
     # (noted: a press the guard delivered again is no longer pending, but was pressed)
     snapshot = dict(net.callbacks_)[SNAPSHOT]
     cut = ctrl_c.noted or snapshot.in_epoch_
-    converged = not cut and check_convergence(plan.name, net, plan.max_epochs, plan.lr)
+    converged = not cut and check_convergence(plan.name, net, plan.max_epochs, plan.lr,
+                                                plan.base_lr)
     early = not cut and len(net.history) < plan.max_epochs and not stopped_by_rule(net)
     # every epoch complete and no press, where every press is noted: a callback ended
     # the fit with its KeyboardInterrupt, as skorch's EarlyStopping does; no Ctrl-C

@@ -40,6 +40,15 @@ def test_reaching_max_epochs_first_warns_what_to_change():
     assert not est.converged_ and est.n_epochs_ == 3
 
 
+def test_the_advice_names_lr_and_the_rate_lr_scaling_made_of_it():
+    # "raise lr (now 0.2)": the scaled lr_, read as the value of lr
+    est = LSTMClassifier(**FAST, max_epochs=3, lr_scaling="linear", base_batch_size=4)
+    with pytest.warns(ConvergenceWarning, match=r"raise lr \(now 0\.05, scaled to lr_=0\.2 "
+                                                r"by lr_scaling\)"):
+        est.fit(X, Y)
+    assert est.lr_ == pytest.approx(0.2)
+
+
 def test_tol_none_runs_every_epoch_without_a_warning(recwarn):
     est = LSTMRegressor(**FAST, max_epochs=4, tol=None).fit(X, X[:, -1, 0])
     assert est.n_epochs_ == 4 and not est.converged_

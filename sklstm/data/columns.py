@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["record_or_check_columns", "sequence_columns"]
+__all__ = ["check_same_columns", "record_or_check_columns", "sequence_columns"]
 
 
 def sequence_columns(X):
@@ -30,12 +30,34 @@ def sequence_columns(X):
         return None
     columns = tuple(X[0].columns)
     for i, seq in enumerate(X):
-        if tuple(getattr(seq, "columns", ())) != columns:
-            raise ValueError(
-                f"Sequence {i} of X has the columns {list(getattr(seq, 'columns', []))}, "
-                f"sequence 0 {list(columns)}: every DataFrame of X must have the same "
-                "columns in the same order (select them as seq[columns]).")
+        check_same_columns(seq, i, columns)
     return columns if all(isinstance(c, str) for c in columns) else None
+
+
+def check_same_columns(seq, i, columns, of="X"):
+    """Raise a ValueError unless sequence ``i`` of ``of`` has the ``columns`` of its
+    sequence 0, in their order (a sequence that is no DataFrame has none).
+
+    Also what :meth:`SequenceStore.write <sklstm.data.store.SequenceStore.write>` checks
+    of DataFrames: it writes their values only, so columns in another order would be
+    stored as features in the wrong places.
+
+    Parameters
+    ----------
+    seq : DataFrame or array-like
+        Sequence ``i``.
+    i : int
+        Its position, for the message.
+    columns : tuple
+        The columns of sequence 0.
+    of : str, default="X"
+        What holds the sequences, for the message.
+    """
+    if tuple(getattr(seq, "columns", ())) != columns:
+        raise ValueError(
+            f"Sequence {i} of {of} has the columns {list(getattr(seq, 'columns', []))}, "
+            f"sequence 0 {list(columns)}: every DataFrame of {of} must have the same "
+            "columns in the same order (select them as seq[columns]).")
 
 
 def record_or_check_columns(estimator, reset, names):

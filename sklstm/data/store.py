@@ -39,7 +39,7 @@ from .store_positions import byte_chunks, checked_positions, key_positions
 
 __all__ = ["SequenceStore"]
 
-#: Bytes of stored values one streaming pass (validation, statistics) reads at a time.
+#: Bytes one streaming pass (validation, statistics) reads at a time, as 8-byte numbers.
 CHUNK_BYTES = 8 * 2**20
 
 
@@ -138,9 +138,9 @@ class SequenceStore:
         FileExistsError
             ``path`` exists and ``overwrite`` is False, or it is no store.
         ValueError
-            No sequence, an empty one, one of another trailing shape, or values that
-            ``dtype`` would change (fractions as integers, values beyond its range,
-            which a narrower float would store as infinity).
+            No sequence, an empty one, one of another trailing shape or other columns
+            (DataFrames), or values that ``dtype`` would change (fractions as integers,
+            values beyond its range, which a narrower float would store as infinity).
         """
         write_files(path, sequences, dtype=dtype, overwrite=overwrite)
         return cls.open(path)
@@ -326,8 +326,7 @@ class SequenceStore:
         if not self.ragged:
             return self._mapped(self._values[base], batched=True)
         starts, ends = self._offsets[base], self._offsets[base + 1]
-        seqs = [self._values[s:e] for s, e in zip(starts.tolist(), ends.tolist(),
-                                                               strict=True)]
+        seqs = [self._values[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
         return [self._mapped(seq, batched=False) for seq in seqs] if self._maps else seqs
 
     def read_steps(self, positions, n_steps=None, keep="last"):
@@ -397,8 +396,8 @@ class SequenceStore:
         Parameters
         ----------
         max_bytes : int or None, default=None
-            Bytes of stored values a chunk holds at most (but one sequence at
-            least, however long); None is :data:`CHUNK_BYTES`.
+            Bytes a chunk's values hold at most, each counted as 8 bytes at least (but
+            one sequence at least, however long); None is :data:`CHUNK_BYTES`.
 
         Yields
         ------
@@ -427,12 +426,13 @@ class SequenceStore:
         --------
         >>> import numpy as np
         >>> from sklstm.data import SequenceStore
-        >>> store = SequenceStore.from_array(np.zeros((5, 3), dtype=np.int32))
-        >>> list(store.chunk_slices(max_bytes=24))
+        >>> store = SequenceStore.from_array(np.zeros((5, 3), dtype=np.int8))
+        >>> list(store.chunk_slices(max_bytes=48))
         [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
         """
         max_bytes = CHUNK_BYTES if max_bytes is None else max_bytes
-        step_bytes = self.n_features * self._values.dtype.itemsize
+        # as the int64/float64 a pass computes in (as stored: 8x as many uint8 ids a chunk)
+        step_bytes = self.n_features * max(self._values.dtype.itemsize, 8)
         yield from byte_chunks(self.lengths * step_bytes, max_bytes)
 
     def __iter__(self):

@@ -22,6 +22,8 @@ from array import array
 
 import numpy as np
 
+from .columns import check_same_columns
+
 __all__ = [
     "OFFSETS",
     "VALUES",
@@ -211,8 +213,12 @@ def _read_meta(path):
         with open(os.path.join(path, _META), "rb") as f:
             meta = json.load(f)
     except (FileNotFoundError, NotADirectoryError):
-        raise FileNotFoundError(f"{path!r} is not a sequence store (no {_META}); write "
-                                "one with SequenceStore.write.") from None
+        # an array file is streamed as it is: written to a store it would be copied whole
+        fix = ("for a .npy file, SequenceStore.from_array(np.load(path, mmap_mode='r')) "
+               "streams it as it is" if os.path.isfile(path)
+               else "write one with SequenceStore.write")
+        raise FileNotFoundError(f"{path!r} is not a sequence store (no {_META}); "
+                                f"{fix}.") from None
     except ValueError as exc:  # not JSON, or not UTF-8
         raise _damaged(path, _META, f"is not valid JSON ({exc})") from None
     if not isinstance(meta, dict):
@@ -322,7 +328,10 @@ def _stored(seq, dtype, i):
     """``seq`` as the C-ordered ``dtype`` array written, refusing a cast that would
     change values: floats to ints, ids beyond the dtype, finite values that become
     infinite in a narrower float (1e5 in float16, 1e39 in float32)."""
-    if not np.can_cast(seq.dtype, dtype, casting="same_kind"):
+    # integers to any integer dtype: the range check below decides (numpy's "same_kind"
+    # refuses int64 to uint16, the usual way of storing ids below 65,536 compactly)
+    integers = seq.dtype.kind in "biu" and dtype.kind in "iu"
+    if not (integers or np.can_cast(seq.dtype, dtype, casting="same_kind")):
         raise ValueError(f"Sequence {i} has dtype {seq.dtype}, which cannot be stored as "
                          f"{dtype} without changing values; round or cast it first.")
     if dtype.kind in "iu" and seq.size:
@@ -345,9 +354,15 @@ def _stored(seq, dtype, i):
 def _write_values(directory, sequences, dtype):
     """Append every sequence to ``values.bin``; write the offsets; return the metadata."""
     offsets = array("q", [0])
-    first = None
+    first = columns = None
     with open(os.path.join(directory, _VALUES), "wb") as out:
         for i, seq in enumerate(sequences):  # rows of an array, items, a store
+            # DataFrames (a CSV file each) are written as their values: columns in
+            # another order would be stored as features in the wrong places
+            if i == 0:
+                columns = tuple(getattr(seq, "columns", ()))
+            elif columns:
+                check_same_columns(seq, i, columns, of="the sequences written")
             seq = np.asarray(seq)
             if first is None:
                 if seq.ndim not in (1, 2) or seq.dtype.kind not in _NUMBER_KINDS:

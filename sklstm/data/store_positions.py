@@ -25,7 +25,7 @@ def key_positions(key, n):
 
     Returns
     -------
-    int or ndarray of int64
+    int or ndarray of int
         An int (in ``[0, n)``) for one sequence, else the positions of a view (negative
         ones still counted from the end: :func:`checked_positions` resolves them).
 
@@ -57,7 +57,7 @@ def key_positions(key, n):
             raise IndexError(f"boolean index of shape {key.shape} for {n} sequences.")
         return np.flatnonzero(key)
     if key.dtype.kind in "iu" and key.ndim == 1:
-        return key.astype(np.int64, copy=False)
+        return key  # (uint64 kept: as int64, 2**64 - 1 would be -1, the last sequence)
     raise IndexError(f"a SequenceStore takes integer, slice, integer-array or "
                      f"boolean-mask indices; got {key.dtype} of shape {key.shape}.")
 
@@ -66,7 +66,9 @@ def checked_positions(positions, n):
     """``positions`` among ``n`` sequences, negative ones counted from the end.
 
     Unchecked, a negative position of a ragged store would read the steps between two
-    wrong offsets; so beyond either end is an IndexError, as in numpy.
+    wrong offsets; so beyond either end is an IndexError, as in numpy. So is what is no
+    integer: a boolean mask read as positions 0 and 1 would read the first two
+    sequences over and over.
 
     Parameters
     ----------
@@ -80,10 +82,15 @@ def checked_positions(positions, n):
     ndarray of int64
         The positions, each in ``[0, n)``.
     """
-    positions = np.asarray(positions, dtype=np.int64)
+    positions = np.asarray(positions)
+    if positions.size and positions.dtype.kind not in "iu":  # ([] is float64 to numpy)
+        raise IndexError(f"positions are integers; got {positions.dtype} values (select "
+                         "with a boolean mask as store[mask]).")
+    # checked before the int64 conversion, which wraps uint64 beyond it to negatives
     if positions.size and (positions.min() < -n or positions.max() >= n):
         bad = positions[(positions < -n) | (positions >= n)][0]
         raise IndexError(f"index {bad} is out of bounds for {n} sequences.")
+    positions = positions.astype(np.int64, copy=False)
     return np.where(positions < 0, positions + n, positions)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .input_errors import non_finite_error
 from .steps import keep_steps, step_positions
 
 __all__ = [
@@ -83,7 +84,7 @@ def scan_store(store, *, tokens, padding_idx=None, seq_len=None, keep="last"):
                 "seq.reshape(-1, 1), or set embedding_dim if they are token ids.")
         if kind == "f":
             for start, chunk in store.chunks():
-                check_finite(chunk, start)
+                check_finite(chunk, start, float32=True)
         return StoreScan()
     lengths = np.empty(len(store), dtype=np.int64)
     max_id = -1
@@ -183,9 +184,10 @@ def _beyond_float32(values):
         return ~(np.abs(values) <= _FLOAT32_MAX)
 
 
-def check_finite(chunk, start):
-    """Raise a ValueError naming the first sequence of a store's chunk that holds NaN,
-    infinity or a value beyond float32's range.
+def check_finite(chunk, start, float32=False):
+    """Raise a ValueError naming the first sequence of a store's chunk that holds NaN or
+    infinity (placed, with its fix, in the words of the same data in memory) or, with
+    ``float32``, a value beyond float32's range.
 
     Parameters
     ----------
@@ -193,19 +195,27 @@ def check_finite(chunk, start):
         What :meth:`SequenceStore.chunks` yields.
     start : int
         Position of the chunk's first sequence.
+    float32 : bool, default=False
+        Refuse values beyond float32's range too: what the network reads (the
+        estimators' check), not what :class:`~sklstm.preprocessing.SequenceScaler`
+        reads, which scales such values into range as it does in memory.
     """
     # every step of the chunk at once (a check per sequence, in Python, took ~3 s per
     # million sequences); a ragged chunk's steps are its sequences one after the other
     ragged = isinstance(chunk, list)
     steps = (np.concatenate(chunk) if chunk else np.empty(0)) if ragged else chunk
-    bad = _beyond_float32(steps)
+    bad = _beyond_float32(steps) if float32 else ~np.isfinite(steps)
     if not bad.any():
         return
     first = int(np.argmax(bad.reshape(len(steps), -1).any(axis=1)))
     if ragged:  # the step's sequence: how many sequences end at or before it
         first = int(np.searchsorted(np.cumsum([len(seq) for seq in chunk]), first,
                                     side="right"))
+    if not np.isfinite(chunk[first]).all():
+        # (not "NaN, infinity or beyond float32, rescale it with SequenceScaler": a
+        # memory-mapped .npy said so where the array in memory said where and how to fill)
+        raise non_finite_error(chunk[first], sequence=start + first)
     raise ValueError(
-        f"Input X contains NaN, infinity or a value beyond float32's range "
-        f"(+-3.4e38, which the network computes in) in sequence {start + first}; clean "
-        "or rescale it (sklstm.preprocessing.SequenceScaler).")
+        f"Input X contains a value beyond float32's range (+-3.4e38, which the network "
+        f"computes in) in sequence {start + first}; rescale it "
+        "(sklstm.preprocessing.SequenceScaler).")

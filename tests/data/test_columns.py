@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from sklstm import LSTMRegressor
+from sklstm.data import SequenceStore
 from sklstm.preprocessing import SequenceScaler
 
 from ..settings import TINY
@@ -47,3 +48,14 @@ def test_sequences_with_columns_in_different_orders_are_refused(method):
 def test_columns_that_are_not_text_are_checked_but_not_recorded():
     frames = [pd.DataFrame(seq) for seq in X]  # columns 0 and 1
     assert not hasattr(LSTMRegressor(**TINY).fit(frames, Y), "feature_names_in_")
+
+
+def test_a_store_is_written_only_from_frames_with_the_same_columns(tmp_path):
+    # a store keeps values only: a file's columns in another order were stored as
+    # features in the wrong places, where the same list in memory is refused
+    with pytest.raises(ValueError, match=r"^Sequence 3 of the sequences written has the "
+                                         r"columns \['b', 'a'\], sequence 0 \['a', 'b'\]"):
+        SequenceStore.write(tmp_path / "s", iter(_swapped(FRAMES, at=3)))
+    assert not list(tmp_path.iterdir())
+    store = SequenceStore.write(tmp_path / "s", iter(FRAMES))
+    np.testing.assert_array_equal(store.load(), list(X))

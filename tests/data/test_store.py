@@ -33,6 +33,20 @@ def test_token_ids_keep_their_stored_width(tmp_path):
     assert SequenceStore.write(tmp_path / "u", [[1, 2]], dtype=np.int16).dtype == np.int16
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.int8])
+def test_integer_ids_are_stored_in_any_integer_dtype_they_fit(dtype, tmp_path):
+    # int64 ids (np.array([...]) of Python ints) into uint16 is not numpy's "same_kind"
+    # cast; the values fit, so nothing changes, and only the range decides
+    ids = [np.array([3, 1, 4]), np.array([1, 5], np.uint64)]
+    store = SequenceStore.write(tmp_path / "u", ids, dtype=dtype)
+    assert store.dtype == dtype
+    for expected, got in zip(ids, store, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    beyond = np.array([1, int(np.iinfo(dtype).max) + 1])
+    with pytest.raises(ValueError, match=f"beyond {np.dtype(dtype)}'s range"):
+        SequenceStore.write(tmp_path / "v", [beyond], dtype=dtype)
+
+
 @pytest.mark.parametrize("key", [slice(1, 4), [4, 0], np.array([True, False, True, False,
                                                                   True])])
 def test_indexing_gives_a_view_of_the_same_file(ragged, key):
@@ -234,8 +248,13 @@ def test_overwrite_replaces_a_store_only(tmp_path):
 
 
 def test_opening_something_else_is_refused(tmp_path):
-    with pytest.raises(FileNotFoundError, match="not a sequence store"):
+    with pytest.raises(FileNotFoundError, match=r"not a sequence store.*SequenceStore.write"):
         SequenceStore.open(tmp_path)
+    # an array file: writing it to a store would copy it whole, needlessly
+    np.save(tmp_path / "X.npy", np.zeros((2, 3)))
+    with pytest.raises(FileNotFoundError, match=r"no meta.json\); for a .npy file, "
+                                                r"SequenceStore.from_array\(np.load"):
+        SequenceStore.open(tmp_path / "X.npy")
     with pytest.raises(ValueError, match="2D or 3D"):
         SequenceStore.from_array(np.zeros(4))
     for shape in [(10, 0, 2), (10, 2, 0), (10, 0)]:  # in memory, the estimators' error

@@ -23,10 +23,19 @@ def test_an_integer_names_one_sequence(key):
 
 
 @pytest.mark.parametrize("key", [N, -N - 1, True, np.bool_(False), [0, N], [[0]], [0.5],
-                                 np.ones(N + 1, bool), (0, 1)])
+                                 np.ones(N + 1, bool), (0, 1),
+                                 np.array([2**64 - 1], np.uint64)])  # (-1 as int64)
 def test_what_numpy_refuses_or_would_read_wrongly_is_an_index_error(key):
     with pytest.raises(IndexError):
         checked_positions(key_positions(key, N), N)
+
+
+@pytest.mark.parametrize("positions", [np.arange(N) % 2 == 0, [0.0, 1.0]])
+def test_positions_read_are_integers_not_a_mask(positions):
+    # store.read(mask) read the mask's 0s and 1s as positions: sequences 0 and 1, again
+    # and again, where store[mask] selects
+    with pytest.raises(IndexError, match=r"positions are integers.*store\[mask\]"):
+        checked_positions(positions, N)
 
 
 @pytest.mark.parametrize("max_bytes", [1, 7, 8, 16, 50, 10**6])

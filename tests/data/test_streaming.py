@@ -1,12 +1,15 @@
 """Streamed rows: the rows of a store, made per batch, equal the in-memory padded rows."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
 from sklstm import LSTMClassifier
 from sklstm.data.store import SequenceStore
-from sklstm.data.streaming import StreamedRows, iter_row_chunks, take_rows
+from sklstm.data.streaming import StreamedRows, iter_row_chunks, scan_store, take_rows
 from sklstm.data.timesteps import to_sequences
+from sklstm.preprocessing import SequenceScaler
 
 CASES = {
     "3d": lambda rng: rng.normal(size=(9, 20, 2)),
@@ -61,6 +64,25 @@ def test_a_pass_over_streamed_rows_reads_a_chunk_of_the_store_at_a_time(case, mo
                                   streamed.rows(np.arange(len(streamed))))
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64])
+def test_a_pass_over_narrow_ids_holds_a_chunk_whatever_their_width(dtype, monkeypatch,
+                                                                   tmp_path):
+    # the pass computes in int64: chunks cut by the bytes stored held 8 times as many
+    # uint8 ids as int64 ones (a scan of a 29 MiB store of uint8 ids peaked at 200 MiB,
+    # for chunks of 8 MiB)
+    chunk = 2**16
+    monkeypatch.setattr("sklstm.data.store.CHUNK_BYTES", chunk)
+    ids = np.random.default_rng(0).integers(1, 100, size=(64, 4096)).astype(dtype)
+    store = SequenceStore.write(tmp_path / "s", ids)
+    tracemalloc.start()
+    try:
+        scan_store(store, tokens=True, padding_idx=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * chunk
+
+
 @pytest.fixture(params=[None, 24], ids=["one chunk", "chunks of 24 bytes"])
 def chunk_bytes(request, monkeypatch):
     """The store's chunk size: one chunk, or a few sequences a chunk (a pass over the
@@ -91,7 +113,7 @@ def test_token_rows_equal_the_padded_ids(padded, seq_len, keep, chunk_bytes, tmp
 
 
 @pytest.mark.parametrize("bad, match", [
-    ([np.array([[1.0], [np.nan]])], "NaN, infinity .* sequence 0"),
+    ([np.array([[1.0], [np.nan]])], r"NaN at sequence 0, timestep \d, feature 0: fill"),
     ([np.ones((2, 1)), np.array([[1e39]])], "beyond float32's range.* sequence 1"),
     # float16: its infinity compared with float32's largest value (cast to float16: inf)
     ([np.ones((2, 1), np.float16), np.array([[1], [-np.inf]], np.float16)], "sequence 1"),
@@ -106,6 +128,37 @@ def test_values_are_checked_in_one_pass_naming_the_sequence(bad, match, dense, c
              else SequenceStore.write(tmp_path / "b", bad))
     with pytest.raises(ValueError, match=match):
         to_sequences(store, LSTMClassifier(), reset=True)
+
+
+@pytest.mark.parametrize("form", [np.asarray, list], ids=["memory-mapped", "ragged store"])
+@pytest.mark.parametrize("bad, match", [
+    (np.nan, r"NaN at sequence 3, timestep 2, feature 1: fill missing values along time"),
+    (np.inf, r"infinity at sequence 3, timestep 2, feature 1; replace infinite values"),
+])
+def test_a_value_that_is_not_finite_is_placed_and_told_its_fix_as_in_memory(
+        form, bad, match, tmp_path):
+    # a memory-mapped .npy said "NaN, infinity or a value beyond float32's range in
+    # sequence 3; clean or rescale it (SequenceScaler)", which scales no NaN away, where
+    # the same array in memory says where it is and how to fill it
+    X = np.random.default_rng(0).normal(size=(6, 5, 2))
+    X[3, 2, 1] = bad
+    with pytest.raises(ValueError, match=match.replace("sequence", "sample")):
+        to_sequences(X, LSTMClassifier(), reset=True)
+    with pytest.raises(ValueError, match=match):
+        to_sequences(_store(form(X), tmp_path), LSTMClassifier(), reset=True)
+
+
+def test_the_scaler_takes_values_beyond_float32_from_a_store_as_from_memory(tmp_path):
+    # it scales them into float32's range; the pass over the store refused them, with
+    # the advice to rescale them with SequenceScaler
+    X = [np.ones((3, 1)), np.array([[1e39], [2e39]])]
+    store = SequenceStore.write(tmp_path / "s", X)
+    scaled = SequenceScaler().fit_transform(X)
+    for got, expected in zip(SequenceScaler().fit(store).transform(store), scaled,
+                             strict=True):
+        np.testing.assert_allclose(got, expected)
+    with pytest.raises(ValueError, match=r"beyond float32's range.*in sequence 1"):
+        to_sequences(store, LSTMClassifier(), reset=True)  # what the network would read
 
 
 @pytest.mark.parametrize("ids, kw, error, match", [

@@ -32,6 +32,7 @@ from .store_origin import (
     check_unchanged,
     copy_on_write,
     memmap_origin,
+    open_again,
     open_memmap_origin,
     store_stamp,
 )
@@ -479,7 +480,7 @@ def _reopen(origin):
     files changed since it was first opened (the pickled index would read other data)."""
     if origin[0] == "store":
         path, *stamp = origin[1:]  # (pickles of older sklstm: no stamp)
-        store = SequenceStore.open(path)
+        store = open_again(SequenceStore.open, path)
         check_unchanged(path, stamp[0] if stamp else None, store._origin[2])
         return store
     return SequenceStore(open_memmap_origin(origin), origin=origin)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .store_files import OFFSETS, VALUES
 
-__all__ = ["check_unchanged", "copy_on_write", "file_stamp", "memmap_origin",
+__all__ = ["check_unchanged", "copy_on_write", "file_stamp", "memmap_origin", "open_again",
            "open_memmap_origin", "store_stamp"]
 
 
@@ -65,6 +65,28 @@ def check_unchanged(where, stamp, now):
             "a store on it, reopened by its path in another process, would read other "
             "data at its positions. Open it again and index the new data anew; to keep "
             "data that a search or fit reads, write new data to a new path.")
+
+
+def open_again(open_store, where):
+    """``open_store(where)`` in another process, a store (or array file) gone since it
+    was first opened named as such: "not a sequence store ... write one with
+    SequenceStore.write" told a search's worker to create what had been moved.
+
+    Parameters
+    ----------
+    open_store : callable
+        Opens ``where`` (``SequenceStore.open``, say).
+    where : str
+        The store's directory or the array's file.
+    """
+    try:
+        return open_store(where)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(
+            f"{os.fspath(where)!r} was opened as sequence data, but is gone now (moved or "
+            "deleted), so a copy of it in another process (a search's or "
+            f"cross-validation's worker) cannot read it ({exc}). Keep the data at its "
+            "path while they run.") from None
 
 
 def memmap_origin(X):
@@ -131,5 +153,9 @@ def open_memmap_origin(origin):
     """The read-only array a :func:`memmap_origin` names, mapped again once its file is
     checked to be the one it was (:func:`check_unchanged`)."""
     _, filename, dtype, shape, offset, *stamp = origin  # (pickles of older sklstm: no stamp)
-    check_unchanged(filename, stamp[0] if stamp else None, file_stamp(filename))
-    return np.memmap(filename, dtype=dtype, mode="r", shape=tuple(shape), offset=offset)
+
+    def mapped(where):
+        check_unchanged(where, stamp[0] if stamp else None, file_stamp(where))
+        return np.memmap(where, dtype=dtype, mode="r", shape=tuple(shape), offset=offset)
+
+    return open_again(mapped, filename)

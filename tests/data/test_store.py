@@ -164,6 +164,24 @@ def test_a_rewritten_memory_mapped_file_is_not_reopened(tmp_path):
         pickle.loads(data)
 
 
+@pytest.mark.parametrize("kind", ["store", "memmap"])
+def test_a_store_moved_away_is_named_gone_where_a_copy_reopens_it(kind, tmp_path):
+    # a search's worker was told "not a sequence store ... write one with
+    # SequenceStore.write" for the store moved after it was opened
+    path = tmp_path / ("s" if kind == "store" else "X.npy")
+    if kind == "store":
+        store = SequenceStore.write(path, [np.zeros((2, 2))] * 3)
+    else:
+        np.save(path, np.zeros((3, 2)))
+        store = SequenceStore.from_array(np.load(path, mmap_mode="r"))
+    data = pickle.dumps(store[[0, 2]])
+    os.rename(path, tmp_path / "moved")
+    with pytest.raises(FileNotFoundError, match=rf"{re.escape(repr(str(path)))} was opened "
+                       r"as sequence data, but is gone now \(moved or deleted\).*Keep the "
+                       "data at its path"):
+        pickle.loads(data)
+
+
 def test_map_applies_to_every_read_on_a_copy(ragged):
     seqs, store = ragged
     doubled = store.map(lambda v: v.__imul__(2))

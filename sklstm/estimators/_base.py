@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from abc import ABCMeta, abstractmethod
+from abc import ABC, abstractmethod
 
 import numpy as np
 import torch
@@ -40,13 +40,13 @@ from ..training.plan import make_plan
 from ..training.precision import resolve_precision
 from ..training.setup import check_kernels_fit, check_validation_split
 from ._data_checks import check_column_order, check_fit_params, check_sample_counts
-from ._params import PARAMETER_CONSTRAINTS, check_params
+from ._params import PARAMETER_CONSTRAINTS, NestedParamsMixin, check_params
 from ._persistence import _UNSAVED_ON_LOAD, PersistenceMixin
 
 __all__ = ["BaseLSTM", "check_fit_data"]
 
 
-class BaseLSTM(PersistenceMixin, PlainParamsMixin, BaseEstimator, metaclass=ABCMeta):
+class BaseLSTM(PersistenceMixin, NestedParamsMixin, PlainParamsMixin, BaseEstimator, ABC):
     """Base class; use :class:`LSTMClassifier` or :class:`LSTMRegressor`."""
 
     #: The torch loss class, set by the subclass.

@@ -102,11 +102,11 @@ default="adam"
         (``fused=True``) where the device has one, which makes each optimizer
         step several times cheaper for an LSTM's few parameter tensors.
     optimizer_params : dict or None, default=None
-        Further keyword arguments for the optimizer, e.g. ``{"momentum": 0.9}``;
-        ``{"fused": False}`` or a ``foreach`` value turns the fused default off.
-        Keys must be arguments of the optimizer. ``"lr"`` is refused: the learning
-        rate is the ``lr`` parameter, which ``lr_scaling``, ``warmup_epochs`` and
-        ``lr_`` start from.
+        Further keyword arguments for the optimizer, e.g. ``{"momentum": 0.9}`` (to
+        ``set_params`` and searches: ``optimizer_params__momentum``); ``{"fused": False}``
+        or a ``foreach`` value turns the fused default off. Keys must be arguments of the
+        optimizer. ``"lr"`` is refused: the learning rate is the ``lr`` parameter, which
+        ``lr_scaling``, ``warmup_epochs`` and ``lr_`` start from.
     weight_decay : float, default={weight_decay}
         L2 penalty passed to the optimizer (Adam's ``weight_decay``: added to the
         gradient, so it acts before Adam's scaling; AdamW's is decoupled).
@@ -184,11 +184,11 @@ default="adam"
         loss) to the ``"sklstm"`` logger at INFO level once a minute: see it with
         ``logging.basicConfig(level=logging.INFO)``.
     callbacks : list or None, default=None
-        Extra skorch callbacks (instances or ``(name, callback)`` tuples),
-        e.g. ``skorch.callbacks.LRScheduler``. They are deep-copied at ``fit``;
-        the fitted copies are in ``net_.callbacks_``. Other entries are refused
-        with a TypeError before training. Callbacks are code: :meth:`save` does
-        not store them.
+        Extra skorch callbacks (instances or ``(name, callback)`` tuples, whose
+        parameters are ``callbacks__<name>__<param>`` to ``set_params`` and searches),
+        e.g. ``skorch.callbacks.LRScheduler``; other entries are refused with a TypeError
+        before training. Deep-copied at ``fit``: the fitted copies are in ``net_.callbacks_``.
+        Callbacks are code: :meth:`save` does not store them.
     checkpoint : str, os.PathLike or None, default=None
         A directory (a leading ``~`` is the home directory) where the fit writes its
         state after every epoch (weights, optimizer, history, random state; no

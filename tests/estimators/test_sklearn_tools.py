@@ -16,6 +16,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.validation import has_fit_parameter
+from skorch.callbacks import LRScheduler
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm._compat.sklearn import InvalidParameterError
@@ -176,3 +177,45 @@ def test_probability_scorers_and_cross_val_predict(tiny):
     proba = cross_val_predict(clf, X, Y_CLASS, cv=2, method="predict_proba")
     assert proba.shape == (30, 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_a_search_sets_the_parameters_of_a_named_callback(tiny):
+    """As skorch names them, callbacks__<name>__<param> (and scikit-learn a Pipeline's
+    steps'): scikit-learn's set_params failed on the list ('list' object has no
+    attribute 'set_params'), so a learning-rate schedule could not be searched."""
+    schedule = LRScheduler(policy="StepLR", step_size=1, gamma=0.5)
+    est = LSTMRegressor(**tiny, callbacks=[("step", schedule)])
+    assert est.get_params()["callbacks__step__gamma"] == 0.5
+    grid = {"lstmregressor__callbacks__step__gamma": [0.1, 0.5]}
+    search = GridSearchCV(make_pipeline(SequenceScaler(), est), grid, cv=2,
+                          error_score="raise").fit(X, Y_REG)
+    best = search.best_estimator_[-1]
+    gamma = search.best_params_["lstmregressor__callbacks__step__gamma"]
+    np.testing.assert_allclose(best.history_[:, "event_lr"], [0.03, 0.03 * gamma])
+    assert schedule.gamma == 0.5  # set in a copy: the user's may be another's too
+    assert clone(est).set_params(callbacks__step=None).callbacks == []  # as in skorch
+    with pytest.raises(ValueError, match=r"'callbacks__stp__gamma'.*no callback is named "
+                       r"'stp' \(named callbacks: 'step'\)"):
+        est.set_params(callbacks__stp__gamma=0.1)
+
+
+def test_a_search_sets_an_argument_of_the_optimizer(tiny):
+    """optimizer_params__<argument>, an entry of the dict: scikit-learn's set_params
+    failed on it ('NoneType' object has no attribute 'set_params'), and on skorch's
+    name for it, optimizer__<argument>, without naming the way."""
+    given = {"nesterov": True, "momentum": 0.5}
+    est = LSTMClassifier(**tiny, optimizer="sgd", optimizer_params=given)
+    assert est.get_params()["optimizer_params__momentum"] == 0.5
+    search = GridSearchCV(est, {"optimizer_params__momentum": [0.3, 0.9]}, cv=2,
+                          error_score="raise").fit(X, Y_CLASS)
+    assert search.cv_results_["params"][1] == {"optimizer_params__momentum": 0.9}
+    group = search.best_estimator_.net_.optimizer_.param_groups[0]
+    assert (group["momentum"], group["nesterov"]) == (
+        search.best_params_["optimizer_params__momentum"], True)
+    est.set_params(optimizer_params__momentum=0.9)
+    assert est.optimizer_params == {"nesterov": True, "momentum": 0.9}
+    assert given["momentum"] == 0.5  # a new dict: the user's may be another's too
+    with pytest.raises(ValueError, match=r"'optimizer__momentum' for estimator "
+                       r"LSTMClassifier: optimizer is 'sgd', which has no parameters to "
+                       r"set; the optimizer's arguments are set as optimizer_params__momentum"):
+        est.set_params(optimizer__momentum=0.9)

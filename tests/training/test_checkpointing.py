@@ -1,9 +1,7 @@
 """checkpoint=DIR: a stopped fit continues where it stopped, with the same result."""
 
 import json
-import os
 import pickle
-import re
 import signal
 import textwrap
 import threading
@@ -17,25 +15,10 @@ from torch.optim.lr_scheduler import CosineAnnealingLR, OneCycleLR, ReduceLROnPl
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.resources.concurrency import fits_in_threads
-from sklstm.resources.device import OUT_OF_MEMORY
 
 from ..search.helpers import python
+from .checkpoint_fits import COMMON, RAGGED, Y_RAGGED, X, Y, state_directory
 from .faults import InterruptAt, assert_took_the_epochs, written_durations
-
-rng = np.random.default_rng(0)
-X = rng.normal(size=(64, 6, 2)).astype(np.float32)
-Y = (X[:, -1, 0] > 0).astype(int)
-RAGGED = [rng.normal(size=(int(n), 2)).astype(np.float32) for n in rng.integers(3, 12, 60)]
-Y_RAGGED = np.array([s[:, 0].sum() for s in RAGGED])
-#: dropout and bucketing: the random streams must pick up where they stopped too
-COMMON = dict(hidden_size=8, max_epochs=10, tol=None, dropout=0.3, random_state=0,
-              n_threads=1)
-
-
-def _state(directory):
-    """The directory of the state a checkpoint holds: its state file names it."""
-    return directory / json.loads((directory / "sklstm_fit.json").read_text())["files"]
-
 
 CASES = {
     "classifier": (LSTMClassifier, COMMON, X, Y, "predict_proba"),
@@ -179,7 +162,7 @@ def test_a_write_cut_short_leaves_the_epoch_before_whole(early_stopping, tmp_pat
     with pytest.raises(OSError, match="No space left"):
         LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
     monkeypatch.undo()
-    assert _state(tmp_path).name == "epoch-000002"
+    assert state_directory(tmp_path).name == "epoch-000002"
     written = written_durations(tmp_path)
     resumed = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
     assert len(written) == 2
@@ -187,7 +170,7 @@ def test_a_write_cut_short_leaves_the_epoch_before_whole(early_stopping, tmp_pat
     assert resumed.n_epochs_ == whole.n_epochs_
     assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
     # one state is kept: the last one
-    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == [_state(tmp_path).name]
+    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == [state_directory(tmp_path).name]
 
 
 def test_a_checkpoint_of_an_earlier_layout_resumes_and_moves_on(tmp_path):
@@ -196,7 +179,7 @@ def test_a_checkpoint_of_an_earlier_layout_resumes_and_moves_on(tmp_path):
     with pytest.warns(UserWarning, match="interrupted"):
         LSTMClassifier(**params, checkpoint=tmp_path,
                        callbacks=[InterruptAt(at_batch=9)]).fit(X, Y)
-    state_dir = _state(tmp_path)
+    state_dir = state_directory(tmp_path)
     for file in state_dir.iterdir():
         file.rename(tmp_path / file.name)
     state_dir.rmdir()
@@ -208,7 +191,8 @@ def test_a_checkpoint_of_an_earlier_layout_resumes_and_moves_on(tmp_path):
     assert_took_the_epochs(resumed, written)
     assert_array_equal(resumed.predict_proba(X), LSTMClassifier(**params).fit(X, Y)
                        .predict_proba(X))
-    assert not (tmp_path / "params.pt").exists() and (_state(tmp_path) / "params.pt").exists()
+    assert not (tmp_path / "params.pt").exists()
+    assert (state_directory(tmp_path) / "params.pt").exists()
 
 
 def test_a_checkpoint_from_before_lr_schedule_resumes_with_the_constant_rate(tmp_path):
@@ -274,176 +258,6 @@ def test_a_fit_that_stopped_at_chance_is_loaded_not_trained_further(tmp_path):
     assert_array_equal(again.predict_proba(X), first.predict_proba(X))
 
 
-def test_a_directory_of_files_no_fit_wrote_is_refused_before_training(tmp_path):
-    (tmp_path / "history.json").write_text("[]")  # a skorch Checkpoint's, say
-    est = LSTMClassifier(**COMMON, checkpoint=tmp_path)
-    with pytest.raises(ValueError, match=r"holds history\.json but no sklstm_fit\.json: "
-                                         r"files that no sklstm fit wrote"):
-        est.fit(X, Y)
-    assert (tmp_path / "history.json").read_text() == "[]" and not hasattr(est, "net_")
-
-
-@pytest.mark.parametrize(("change", "named"), [
-    ({"lr": 0.05}, "lr=0.001 there, 0.05 here"),
-    ({"accumulation_steps": np.int64(2)}, "accumulation_steps=1 there, 2 here"),
-    ({"data": True}, "other data")])
-def test_a_checkpoint_of_another_fit_is_refused(change, named, tmp_path):
-    LSTMClassifier(**COMMON, checkpoint=tmp_path).fit(X, Y)
-    est = LSTMClassifier(**{**COMMON, **{k: v for k, v in change.items() if k != "data"}},
-                         checkpoint=tmp_path)
-    with pytest.raises(ValueError, match=rf"holds the state of another fit \({named}\)"):
-        est.fit(X[::-1] if "data" in change else X, Y[::-1] if "data" in change else Y)
-    assert not hasattr(est, "net_")
-
-
-def test_a_checkpoint_of_another_estimator_is_refused_naming_it(tmp_path):
-    LSTMClassifier(**{**COMMON, "max_epochs": 2}, checkpoint=tmp_path).fit(X, Y)
-    with pytest.raises(ValueError, match=r"another fit \(written by LSTMClassifier, not "
-                                         r"LSTMRegressor; "):
-        LSTMRegressor(**{**COMMON, "max_epochs": 2}, checkpoint=tmp_path).fit(X, Y * 1.0)
-
-
-@pytest.mark.parametrize("below", [False, True], ids=["a file", "below a file"])
-def test_a_checkpoint_path_of_a_file_is_refused_before_training(below, tmp_path, monkeypatch):
-    file = tmp_path / "notes.txt"
-    file.write_text("mine")
-    path = file / "run-1" if below else file
-
-    def train(*args, **kwargs):
-        raise AssertionError("the fit reached training")
-
-    monkeypatch.setattr("sklstm.estimators._base.train", train)
-    est = LSTMClassifier(**COMMON, checkpoint=path)
-    # os.makedirs raised a bare FileExistsError, after the warm-up step
-    with pytest.raises(ValueError, match=f"checkpoint={re.escape(repr(str(path)))} must "
-                       "name a directory .*; give checkpoint a directory path"):
-        est.fit(X, Y)
-    assert not hasattr(est, "net_") and file.read_text() == "mine"
-
-
-def test_a_checkpoint_under_the_home_directory_is_there(tmp_path, monkeypatch):
-    # "~/runs/clf-1" was a directory named "~" in the working directory: a fit started
-    # from another directory trained afresh (and "rm -r ~" would have removed home)
-    home, work = tmp_path / "home", tmp_path / "work"
-    home.mkdir(), work.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("USERPROFILE", str(home))  # (Windows' home)
-    monkeypatch.chdir(work)
-    params = {**COMMON, "max_epochs": 1, "checkpoint": "~/runs/clf-1"}
-    LSTMClassifier(**params).fit(X, Y)
-    assert (home / "runs" / "clf-1" / "sklstm_fit.json").is_file()
-    assert list(work.iterdir()) == []
-    (home / "notes.txt").write_text("mine")  # checked where the fit would write
-    with pytest.raises(ValueError, match=f"checkpoint={re.escape(repr(str(home / 'notes.txt')))}"
-                                         " must name a directory"):
-        LSTMClassifier(**{**params, "checkpoint": "~/notes.txt"}).fit(X, Y)
-
-
-def test_an_empty_checkpoint_path_is_refused_before_training(tmp_path, monkeypatch):
-    # os.makedirs("") raised a bare FileNotFoundError, after the warm-up step
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("sklstm.estimators._base.train", lambda *args, **kwargs: pytest.fail(
-        "the fit reached training"))
-    est = LSTMClassifier(**COMMON, checkpoint="")
-    with pytest.raises(ValueError, match="checkpoint='' names no directory; give checkpoint "
-                                         "a directory path"):
-        est.fit(X, Y)
-    assert not hasattr(est, "net_") and not os.listdir(tmp_path)
-
-
-@pytest.mark.parametrize(("file", "text", "problem"), [
-    ("history.json", '[{"epoch": 1,', "Expecting property name"),  # was a JSONDecodeError
-    ("history.json", '{"epoch": 1}', "a JSON dict, not a list of epochs"),
-    # edits of the rows, read as the fit resumes: a KeyError, torch's TypeError in the
-    # batch split, a stopping rule resumed without its losses
-    ("history.json", '[{"batches": [], "train_loss": 0.5}]', "entry 1 is not the record of "
-                                                             "epoch 1"),
-    ("history.json", '[{"epoch": 1, "batches": [], "train_loss": "x"}]',
-     "epoch 1 has no finite train_loss"),
-    ("history.json", '[{"epoch": 1, "batches": []}]', "epoch 1 has no finite train_loss"),
-    ("history.json", '[{"epoch": 1, "batches": [], "train_loss": 0.5, '
-                     '"effective_batch_size": "x"}]',
-     "epoch 1 has effective_batch_size='x', not a positive int"),
-    ("sklstm_fit.json", "[]", "a JSON list, not an object"),  # was an AttributeError
-    ("sklstm_fit.json", None, "files=5 names no epoch-. directory"),  # was a TypeError
-])
-def test_a_damaged_state_or_history_file_is_refused_naming_it(file, text, problem, tmp_path):
-    LSTMClassifier(**{**COMMON, "max_epochs": 2}, checkpoint=tmp_path).fit(X, Y)
-    path = (tmp_path if file == "sklstm_fit.json" else _state(tmp_path)) / file
-    if text is None:  # an edited entry: the directory of the state
-        text = json.dumps({**json.loads(path.read_text()), "files": 5})
-    path.write_text(text)
-    with pytest.raises(ValueError, match=rf"checkpoint '.*{file}' cannot be read \({problem}"
-                                         r".*remove the directory"):
-        LSTMClassifier(**{**COMMON, "max_epochs": 2}, checkpoint=tmp_path).fit(X, Y)
-
-
-@pytest.mark.parametrize("error", [MemoryError(), OUT_OF_MEMORY("CUDA out of memory.")],
-                         ids=["host", "device"])
-def test_out_of_memory_while_resuming_is_no_damaged_checkpoint(error, tmp_path, monkeypatch):
-    # it was "cannot be loaded ...; remove the directory to start the fit afresh": on a
-    # device with less room than the fit's (device may change on resume), the advice
-    # threw away every epoch the checkpoint held
-    params = {**COMMON, "max_epochs": 2, "checkpoint": tmp_path}
-    LSTMClassifier(**{**params, "max_epochs": 1}).fit(X, Y)
-
-    def no_room(*args, **kwargs):
-        raise error
-
-    monkeypatch.setattr("sklstm.training.checkpointing.set_rng_state", no_room)
-    with pytest.raises(type(error)) as raised:
-        LSTMClassifier(**params).fit(X, Y)
-    assert raised.value is error
-    monkeypatch.undo()  # the state is whole: the fit resumes from it
-    assert LSTMClassifier(**params).fit(X, Y).n_epochs_ == 2
-
-
-@pytest.mark.parametrize("max_epochs", [4, 6], ids=["loaded", "resumed"])
-def test_a_damaged_best_weights_file_is_refused_naming_the_checkpoint(max_epochs, tmp_path):
-    # read outside the restore's checks (by the stopper, by restore_best), a truncated
-    # best_params.pt was torch's bare RuntimeError ("PytorchStreamReader failed ...")
-    params = {**COMMON, "max_epochs": 4, "early_stopping": True, "checkpoint": tmp_path}
-    LSTMClassifier(**params).fit(X, Y)
-    best = _state(tmp_path) / "best_params.pt"
-    best.write_bytes(best.read_bytes()[:50])
-    with pytest.raises(ValueError, match=r"checkpoint '.*' cannot be loaded \(RuntimeError: "
-                                         r".*remove the directory"):
-        LSTMClassifier(**{**params, "max_epochs": max_epochs}).fit(X, Y)
-
-
-class _FitBeside(Callback):
-    """Runs ``fit`` (another fit on the same checkpoint directory) as the first epoch
-    ends, and keeps what it raised."""
-
-    def __init__(self, fit):
-        self.fit = fit
-
-    def on_epoch_end(self, net, **kwargs):
-        if len(net.history) == 1:
-            try:
-                self.fit()
-                self.error_ = None
-            except ValueError as error:
-                self.error_ = str(error)
-
-
-@pytest.mark.skipif(os.name != "posix", reason="the lock is flock's, POSIX only")
-def test_a_second_fit_on_a_directory_in_use_is_refused(tmp_path):
-    # two fits writing one directory at once removed each other's epochs (torch's bare
-    # "Parent directory ... does not exist") or mixed their states
-    params = {**COMMON, "max_epochs": 3, "checkpoint": tmp_path}
-    beside = _FitBeside(lambda: LSTMClassifier(**params).fit(X, Y))
-    first = LSTMClassifier(**params, callbacks=[("beside", beside)]).fit(X, Y)
-    assert re.search(r"checkpoint directory '.*' is in use by another fit running now; give "
-                     r"each fit a checkpoint directory of its own",
-                     dict(first.net_.callbacks_)["beside"].error_ or "(no error)")
-    # the first fit's directory is its own again, and a fit of it afterwards loads it
-    again = LSTMClassifier(**params).fit(X, Y)
-    assert_took_the_epochs(again, first.history_[:, "dur"])
-    assert again.n_epochs_ == first.n_epochs_ == 3
-    assert_array_equal(again.predict_proba(X), first.predict_proba(X))
-
-
 def test_a_random_state_instance_of_the_same_seed_finds_its_checkpoint(tmp_path):
     # its repr, recorded as the parameter, holds its address: another in every process,
     # so the fit's own directory was refused as "another fit"
@@ -455,24 +269,6 @@ def test_a_random_state_instance_of_the_same_seed_finds_its_checkpoint(tmp_path)
     assert_array_equal(again.predict_proba(X), first.predict_proba(X))
     with pytest.raises(ValueError, match=r"another fit \(random_state='RandomState with state"):
         fit(1)
-
-
-class _Exploit:
-    def __reduce__(self):
-        return (open, (os.path.join(os.environ["EXPLOIT_DIR"], "pwned"), "w"))
-
-
-@pytest.mark.parametrize("file", ["params.pt", "lr_schedulers.pt"])
-def test_a_tampered_checkpoint_is_refused_and_runs_no_code(file, tmp_path, monkeypatch):
-    cut = LSTMClassifier(**COMMON, checkpoint=tmp_path, callbacks=[InterruptAt(at_batch=9)])
-    with pytest.warns(UserWarning):
-        cut.fit(X, Y)
-    monkeypatch.setenv("EXPLOIT_DIR", str(tmp_path))
-    assert (_state(tmp_path) / file).exists()
-    (_state(tmp_path) / file).write_bytes(pickle.dumps(_Exploit()))
-    with pytest.raises(ValueError, match="cannot be loaded"):
-        LSTMClassifier(**COMMON, checkpoint=tmp_path).fit(X, Y)
-    assert not (tmp_path / "pwned").exists()
 
 
 CHILD = textwrap.dedent("""

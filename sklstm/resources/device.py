@@ -32,7 +32,8 @@ def resolve_device(device):
     ----------
     device : str or torch.device
         ``"auto"`` picks CUDA when available, else Apple MPS when available,
-        else the CPU. Explicit values: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``.
+        else the CPU. Explicit values: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``
+        (an index of the CPU, ``"cpu:0"``, is dropped: torch has one CPU device).
 
     Returns
     -------
@@ -90,7 +91,9 @@ def resolve_device(device):
         raise ValueError(
             f"Unsupported device {device!r}; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'."
         )
-    return resolved
+    # torch has one CPU device: an index ("cpu:0") tagged the tensors a fitted estimator
+    # pickled with a location that torch.load cannot place (the pickle did not load)
+    return resolved if resolved.type != "cpu" else torch.device("cpu")
 
 
 def is_cuda(device):

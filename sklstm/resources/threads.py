@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from numbers import Integral
 
 import numpy as np
@@ -13,6 +14,13 @@ from .._param_validation import plain_value
 from .concurrency import fits_run_concurrently
 
 __all__ = ["limit_threads", "usable_cores"]
+
+_LOCK = threading.Lock()
+# the thread whose blocks hold torch's setting now, and how many of its blocks are open:
+# torch's count is process-wide, so a block of another thread (two predictions in a
+# thread pool, which fit_running does not register) that set and restored it too would
+# restore the first one's count after it had put the original back
+_HOLDER = {"thread": None, "depth": 0}
 
 
 def usable_cores():
@@ -65,7 +73,9 @@ def limit_threads(n_threads):
     ``OMP_NUM_THREADS`` for its children. While fits run concurrently in threads
     (:func:`~sklstm.resources.concurrency.fits_in_threads`) the setting is left alone
     too: it is process-wide, and threads that set and restore it in turn would leave it
-    at whatever the last one restored.
+    at whatever the last one restored. For the same reason, while a block of another
+    thread holds the setting (a prediction beside this one in a thread pool), this one
+    leaves it alone: the first block puts back what was set before it.
 
     Parameters
     ----------
@@ -101,12 +111,21 @@ def limit_threads(n_threads):
         yield
         return
     n_threads = _check_n_threads(n_threads)  # also beside other fits: the same input
-    if fits_run_concurrently():
+    me = threading.get_ident()
+    with _LOCK:
+        holds = not fits_run_concurrently() and _HOLDER["thread"] in (None, me)
+        if holds:
+            _HOLDER["thread"], _HOLDER["depth"] = me, _HOLDER["depth"] + 1
+    if not holds:
         yield
         return
     before = torch.get_num_threads()
-    torch.set_num_threads(min(n_threads, usable_cores()))
     try:
+        torch.set_num_threads(min(n_threads, usable_cores()))
         yield
     finally:
         torch.set_num_threads(before)
+        with _LOCK:
+            _HOLDER["depth"] -= 1
+            if not _HOLDER["depth"]:
+                _HOLDER["thread"] = None

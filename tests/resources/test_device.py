@@ -263,6 +263,7 @@ def two_gpus(monkeypatch):
     ("auto", torch.device("cuda")), ("cuda", torch.device("cuda")),
     ("cuda:1", torch.device("cuda", 1)), (torch.device("cuda", 0), torch.device("cuda", 0)),
     (np.str_("cuda:1"), torch.device("cuda", 1)), ("cpu", torch.device("cpu")),
+    ("cpu:0", torch.device("cpu")), (torch.device("cpu", 0), torch.device("cpu")),
 ])
 def test_devices_that_exist_are_resolved(two_gpus, device, expected):
     from sklstm.resources import resolve_device
@@ -284,6 +285,15 @@ def test_devices_that_do_not_exist_are_refused_with_the_fix(two_gpus, device, er
 
     with pytest.raises(error, match=match):
         resolve_device(device)
+
+
+def test_a_fit_on_an_indexed_cpu_pickles_and_loads():
+    # torch.load cannot place tensors tagged "cpu:0": the saved model did not load
+    import pickle
+
+    clf = LSTMClassifier(**BASE, device="cpu:0").fit(X, Y)
+    assert clf.device_ == torch.device("cpu")
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict(X), clf.predict(X))
 
 
 def test_an_absent_accelerator_is_refused_with_the_fix(monkeypatch):

@@ -2,6 +2,7 @@
 torch's setting put back (what it leaves alone beside other fits: test_concurrency.py)."""
 
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -65,3 +66,39 @@ def test_the_setting_is_restored_when_the_block_raises(error):
         assert torch.get_num_threads() == 1
         raise error
     assert torch.get_num_threads() == before
+
+
+def test_blocks_of_two_threads_leave_torch_s_setting_as_it_was(monkeypatch):
+    # two predictions with n_threads=1 in a thread pool (no fit registered, so not
+    # "concurrent fits"): the second read the first one's 1 as its "before" and put it
+    # back after the first had restored the original, leaving the process at 1 thread
+    monkeypatch.setattr(threads_module, "usable_cores", lambda: 8)
+    original = torch.get_num_threads()
+    torch.set_num_threads(3)
+    first_in, second_in, first_out = (threading.Event() for _ in range(3))
+
+    def first():
+        with limit_threads(1):
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second():
+        first_in.wait(5)
+        with limit_threads(2):
+            second_in.set()
+            first_out.wait(5)
+
+    try:
+        workers = [threading.Thread(target=first), threading.Thread(target=second)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        seen = []  # a thread started now takes the process's count
+        reader = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        reader.start()
+        reader.join()
+        assert (torch.get_num_threads(), seen) == (3, [3])
+    finally:
+        torch.set_num_threads(original)

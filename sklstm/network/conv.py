@@ -134,7 +134,7 @@ class ConvBranch(nn.Module):
         if lengths is not None:
             steps = torch.arange(h.shape[2], device=h.device)
             valid = (steps[None, :] < copy_to(lengths, h.device)[:, None])[:, None, :]
-            h = h * valid
+            h = h.masked_fill(~valid, 0.0)  # (a product keeps an infinite or NaN padding)
         for pad, conv, norm, relu in self.blocks:
             h = relu(_normalize(norm, conv(pad(h)), valid))
             if valid is not None:
@@ -182,7 +182,9 @@ def _masked_batch_norm(norm, h, valid):
         norm.num_batches_tracked.add_(several.to(norm.num_batches_tracked.dtype))
         factor = several * (norm.momentum if norm.momentum is not None
                             else 1.0 / norm.num_batches_tracked.clamp(min=1))
-        norm.running_mean.lerp_(mean, factor)
-        norm.running_var.lerp_(var * count / (count - 1).clamp(min=1), factor)
+        # (kept in the running statistics' dtype: narrower where the weights are)
+        stats = norm.running_mean.dtype
+        norm.running_mean.lerp_(mean.to(stats), factor)
+        norm.running_var.lerp_((var * count / (count - 1).clamp(min=1)).to(stats), factor)
     scale = norm.weight * torch.rsqrt(var + norm.eps)
     return ((x - mean[:, None]) * scale[:, None] + norm.bias[:, None]).to(h.dtype)

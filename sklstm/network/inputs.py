@@ -73,8 +73,9 @@ def check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_scale):
 
 def checked_input(network, x):
     """``x`` as ``network`` (an :class:`~sklstm.network.LSTMNetwork`) reads it: token
-    ids as they are, numbers in the dtype of the weights (the LSTM refuses another; a
-    bfloat16 autocast casts it again).
+    ids as int32 or int64 (``nn.Embedding`` refuses narrower ones, such as bytes),
+    numbers in the dtype of the weights (the LSTM refuses another; a bfloat16 autocast
+    casts it again).
 
     Raises
     ------
@@ -94,4 +95,6 @@ def checked_input(network, x):
                          f" got shape {tuple(x.shape)}.")
     if not x.shape[1]:  # (torch's LSTM: "Expected sequence length to be larger than 0")
         raise ValueError(f"x must hold at least one timestep; got shape {tuple(x.shape)}.")
-    return x if network.embedding is not None else x.to(network.head.weight.dtype)
+    if network.embedding is None:
+        return x.to(network.head.weight.dtype)
+    return x if x.dtype in (torch.int32, torch.int64) else x.long()

@@ -243,7 +243,11 @@ class LSTMNetwork(nn.Module):
         x : torch.Tensor
             ``(batch, n_timesteps, n_inputs)`` numbers (read in the dtype of the
             weights), or ``(batch, n_timesteps)`` integer token ids; right-padded when
-            ``lengths`` is given.
+            ``lengths`` is given. The padding never changes an output, NaN included;
+            to train, it must be finite (the estimators pad with zeros): the LSTM's
+            backward pass multiplies the padded steps' zero gradients by their
+            derivatives, NaN at a NaN step. (Not zeroed here: that would cost every
+            batch a pass over the input.)
         lengths : torch.Tensor, ndarray or list of shape (batch,), or None, default=None
             Integer true lengths, each within ``1..n_timesteps``, on the host (a numpy
             array, as the batches of :class:`~sklstm.data.SequenceDataset` carry them,
@@ -296,6 +300,9 @@ class LSTMNetwork(nn.Module):
         last bits depend on how many rows it multiplies at once (blocked kernels), and
         a prediction must not depend on the sequences predicted beside it (the LSTM's
         own outputs do not)."""
+        # in the weights' dtype: the means over time are float32 at least, which weights
+        # of a narrower dtype refuse (a bfloat16 autocast casts them again, exactly)
+        features = features.to(layer.weight.dtype)
         if self.training:
             return layer(features)
         return (features[:, :, None] * layer.weight.T[None]).sum(dim=1) + layer.bias

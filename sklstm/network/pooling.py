@@ -119,6 +119,7 @@ class TimePooling(nn.Module):
         scores = self.score(out)
         if valid is not None:
             scores = scores.masked_fill(~valid, float("-inf"))
+            out = _zero_padding(out, valid)  # a weight of 0 times inf or NaN is NaN
         return (torch.softmax(scores, dim=1) * out).sum(dim=1)
 
 
@@ -144,7 +145,14 @@ def mean_over_steps(out, valid):
     dtype = torch.promote_types(out.dtype, torch.float32)
     if valid is None:
         return out.sum(dim=1, dtype=dtype) / out.shape[1]
-    return (out * valid).sum(dim=1, dtype=dtype) / valid.sum(dim=1)
+    return _zero_padding(out, valid).sum(dim=1, dtype=dtype) / valid.sum(dim=1)
+
+
+def _zero_padding(out, valid):
+    """``out`` with its padded steps (not ``valid``) set to zero: by a selection, not a
+    product, which would keep an infinite or NaN padding's value (``0 * inf`` is NaN).
+    """
+    return out.masked_fill(~valid, 0.0)
 
 
 def _max(out, valid):

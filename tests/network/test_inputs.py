@@ -56,6 +56,31 @@ def test_numbers_of_any_float_dtype_are_read_in_the_weights_dtype(bidirectional,
         assert torch.equal(out, net(x.float(), LENGTHS))
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("params", [{"pooling": "mean"},
+                                    {"conv_channels": (3, 4), "conv_kernel_sizes": (3, 3)}],
+                         ids=["mean", "conv_branch"])
+def test_weights_of_a_narrower_dtype_train_and_predict_in_it(dtype, params):
+    # the means over time, summed in float32, met the head's narrower weights: training
+    # failed ("mat1 and mat2 must have the same dtype"; the branch's running statistics
+    # too) and a prediction came back in float32
+    net = _net(**params).to(dtype)
+    for lengths in (None, LENGTHS):
+        out = net.train()(X, lengths)
+        out.float().sum().backward()
+        assert out.dtype == dtype and net.eval()(X, lengths).dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int16, torch.int32])
+def test_token_ids_of_any_integer_dtype_are_read(dtype):
+    # (nn.Embedding took int32 and int64 only: bytes failed with torch's RuntimeError)
+    tokens = LSTMNetwork(1, 2, hidden_size=3, vocab_size=5, embedding_dim=4,
+                         padding_idx=0).eval()
+    ids = torch.tensor([[1, 2, 0], [3, 4, 1]])
+    with torch.no_grad():
+        assert torch.equal(tokens(ids.to(dtype), [2, 3]), tokens(ids, [2, 3]))
+
+
 def test_inputs_that_do_not_fit_are_refused():
     with pytest.raises(ValueError, match=r"shape \(batch, n_timesteps, 2\); got shape \(3, 6\)"):
         _net()(X[:, :, 0])

@@ -26,6 +26,38 @@ def test_padding_never_changes_the_output(pooling, bidirectional, conv_channels)
     assert_allclose(together.detach(), alone.detach(), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("pad", [float("nan"), float("inf")])
+def test_padding_of_any_value_changes_no_output(pooling, pad):
+    # a zero weight times an infinite or NaN padding is NaN: in the readouts' sums and
+    # the branch's convolutions (training needs finite padding: the LSTM's backward)
+    torch.manual_seed(0)
+    net = LSTMNetwork(2, 2, hidden_size=3, num_layers=2, bidirectional=True, pooling=pooling,
+                      conv_channels=(3, 3), conv_kernel_sizes=(5, 3), ar_window=2,
+                      split_level=True)
+    x = torch.randn(3, 6, 2)
+    lengths = torch.tensor([2, 6, 1])
+    padded = torch.arange(6)[None, :] >= lengths[:, None]
+    for mode in (net.train, net.eval):
+        mode()
+        with torch.no_grad():
+            outs = [net(x.masked_fill(padded[:, :, None], value), lengths)
+                    for value in (0.0, pad)]
+        assert torch.equal(*outs)
+
+
+@pytest.mark.parametrize("mode", ["mean", "attention", "concat"])
+def test_the_readouts_ignore_an_infinite_padding(mode):
+    torch.manual_seed(0)
+    pool = TimePooling(2, mode)
+    out = torch.randn(2, 5, 2)
+    last = torch.randn(2, 2)  # ("concat" only)
+    lengths = torch.tensor([5, 3])
+    expected = pool(out, lengths, last)
+    out[1, 3:] = float("inf")
+    assert torch.equal(pool(out, lengths, last), expected)
+
+
 @pytest.mark.parametrize("mode", ["mean", "max"])
 def test_mean_and_max_pool_the_lstm_outputs(mode):
     torch.manual_seed(0)

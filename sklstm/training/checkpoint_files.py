@@ -19,7 +19,7 @@ import numpy as np
 from ..data.streaming import iter_row_chunks
 
 __all__ = ["FILES_IN", "check_checkpoint_directory", "check_history", "check_state",
-           "data_digest", "param_record", "read_checked_json"]
+           "checkpoint_path", "data_digest", "param_record", "read_checked_json"]
 
 #: The state file's entry naming the directory of the state written last (a state of an
 #: earlier sklstm has none: its files lie in the checkpoint directory itself).
@@ -52,6 +52,14 @@ def param_record(value):
         return repr(value)
 
 
+def checkpoint_path(directory):
+    """The ``checkpoint`` parameter as the path a fit uses, a leading ``~`` the home
+    directory (as for model files): ``"~/runs/clf-1"`` made a directory named ``~`` in
+    the working directory, which a fit started elsewhere did not find (and which a
+    ``rm -r ~`` meant for it would take the home directory with it)."""
+    return os.path.expanduser(os.fspath(directory))
+
+
 def check_checkpoint_directory(directory, name):
     """Raise a clear ValueError when ``checkpoint`` cannot be a directory: it is empty,
     names a file, or lies below one (``os.makedirs`` would fail only after the warm-up step,
@@ -60,7 +68,8 @@ def check_checkpoint_directory(directory, name):
     Parameters
     ----------
     directory : str or os.PathLike
-        The ``checkpoint`` parameter; a missing directory is fine (created by the fit).
+        The ``checkpoint`` parameter (``~`` expanded: :func:`checkpoint_path`); a
+        missing directory is fine (created by the fit).
     name : str
         The estimator's class name, for the message.
 
@@ -69,7 +78,7 @@ def check_checkpoint_directory(directory, name):
     >>> import tempfile
     >>> check_checkpoint_directory(tempfile.mkdtemp() + "/run-1", "LSTMClassifier")
     """
-    given = os.fspath(directory)
+    given = checkpoint_path(directory)
     if not given:  # (os.makedirs("") fails only after the warm-up step)
         raise ValueError(
             f"{name}: checkpoint='' names no directory; give checkpoint a directory path "

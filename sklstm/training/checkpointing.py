@@ -48,13 +48,14 @@ from .checkpoint_callbacks import (
 )
 from .checkpoint_files import (
     FILES_IN,
+    check_checkpoint_directory,
     check_history,
     check_state,
+    checkpoint_path,
     data_digest,
     param_record,
     read_checked_json,
 )
-from .checkpoint_files import check_checkpoint_directory as _check_directory
 from .oom_recovery import out_of_memory
 
 __all__ = ["CHECKPOINT_NAMES", "FitCheckpoint", "check_checkpoint_directory"]
@@ -69,28 +70,6 @@ _STATE = "sklstm_fit.json"
 _FILES = ("params.pt", "optimizer.pt", "history.json", RNG_FILE, BEST_FILE, SCHEDULERS_FILE)
 #: Parameters that may differ between the interrupted fit and the one resuming it.
 _FREE = ("checkpoint", "max_epochs", "verbose", "n_threads", "device", "callbacks")
-
-
-def _expanded(directory):
-    """The ``checkpoint`` parameter as a path, a leading ``~`` the home directory (as for
-    model files): ``"~/runs/clf-1"`` made a directory named ``~`` in the working
-    directory, which a fit started elsewhere did not find (and which a ``rm -r ~``
-    meant for it would take the home directory with it)."""
-    return os.path.expanduser(os.fspath(directory))
-
-
-def check_checkpoint_directory(directory, name):
-    """:func:`~sklstm.training.checkpoint_files.check_checkpoint_directory`, for the
-    directory the fit uses (``~`` expanded).
-
-    Parameters
-    ----------
-    directory : str or os.PathLike
-        The ``checkpoint`` parameter.
-    name : str
-        The estimator's class name, for the message.
-    """
-    _check_directory(_expanded(directory), name)
 
 
 class _Unset:
@@ -148,7 +127,7 @@ class FitCheckpoint:
     """
 
     def __init__(self, directory, params, seqs, y, defaults=None, estimator=None):
-        self.directory = _expanded(directory)
+        self.directory = checkpoint_path(directory)
         self.fingerprint = {
             "params": {k: param_record(v) for k, v in sorted(params.items()) if k not in _FREE},
             "data": data_digest(seqs, y),

@@ -31,12 +31,16 @@ def _auto(max_memory, X_=X, y_=Y, **params):
     return LSTMClassifier(**BASE, batch_size="auto", max_memory=max_memory, **params).fit(X_, y_)
 
 
-def _chosen(est):
+def _chosen(est, accumulation_steps=1):
     """The micro-batch the search chose. A process whose heap earlier tests fragmented
-    can still run a step over the budget, which on_oom="shrink" redoes with half of it
-    (the same updates): ``batch_size_`` is then the half."""
-    events = est.memory_events_
-    return events[0]["from"] if events else est.batch_size_
+    can still run a step over the budget, which on_oom="shrink" redoes in micro-batches
+    of half the samples that step held (the same updates): ``batch_size_`` is then the
+    half, and the event's ``from`` the samples of that step, fewer than the micro-batch
+    chosen where it was the epoch's last, partial batch. The effective batch keeps the
+    size asked for."""
+    if not est.memory_events_:
+        return est.batch_size_
+    return est.effective_batch_size_ // accumulation_steps
 
 
 def test_a_larger_budget_gives_a_larger_micro_batch_within_the_budget():
@@ -53,7 +57,7 @@ def test_a_larger_budget_gives_a_larger_micro_batch_within_the_budget():
 
 def test_the_fit_is_the_one_of_the_chosen_batch_size():
     auto = _auto("40MiB", accumulation_steps=2)
-    events, chosen = auto.memory_events_, _chosen(auto)
+    events, chosen = auto.memory_events_, _chosen(auto, accumulation_steps=2)
     fixed = LSTMClassifier(**BASE, batch_size=chosen, accumulation_steps=2).fit(X, Y)
     # (the effective batch is what the data fill: at most the 400 samples)
     assert auto.effective_batch_size_ == fixed.effective_batch_size_ == min(2 * chosen, len(X))

@@ -337,8 +337,8 @@ ATTRIBUTES = """\
         With ``batch_size="auto"``: seconds the trial steps took (part of
         ``fit_time_``).
     memory_events_ : list of dict
-        One entry per out-of-memory recovery: ``epoch``, ``batch`` (optimizer
-        step within the epoch), ``from`` and ``to`` micro-batch, ``reason``.
+        One entry per out-of-memory recovery: ``epoch``, ``batch`` (its step), ``from``
+        (samples of the step that did not fit), ``to`` (micro-batch after), ``reason``.
     n_updates_ : int
         Optimizer steps taken.
     n_epochs_ : int

@@ -16,7 +16,10 @@ __all__ = ["format_bytes", "parse_memory"]
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9,
           "gb": 10**9, "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20,
           "gib": 2**30, "tib": 2**40}
-_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
+# A sign is matched so that "-1" is refused as not positive rather than as not a size;
+# "5." and ".5" are numbers as Python writes them.
+_SIZE = re.compile(r"^\s*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?)\s*([a-z]*)\s*$",
+                   re.IGNORECASE)
 
 
 def parse_memory(value, name="max_memory"):

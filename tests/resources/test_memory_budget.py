@@ -23,6 +23,8 @@ from sklstm.resources.memory_budget import (
     ("1.5G", 1_500_000_000), (np.str_("4GiB"), 4 * 2**30), (np.float64(2.5), 2),
     # the decimals as written, not through floats (which made 2009 bytes of "2.01kB")
     ("2.01kB", 2010), ("1.1e-2MB", 11_000), ("0.1kib", 102),
+    # numbers as Python writes them: a trailing or leading point, a plus sign
+    ("5.", 5), (".5kB", 500), ("+3kB", 3000),
     # an int is taken exactly, however large (no float on the way)
     pytest.param(10**400, 10**400, id="an-int-past-floats"),
 ])
@@ -33,7 +35,9 @@ def test_parse_memory(value, expected):
 @pytest.mark.parametrize(("value", "error", "message"), [
     ("lots", ValueError, "is not a memory size"),
     ("2 GiBs", ValueError, "is not a memory size"),
-    ("-1GB", ValueError, "is not a memory size"),
+    # a negative size is refused for its sign, not as something that is not a size
+    ("-1GB", ValueError, "must be a positive size"),
+    ("-1", ValueError, "must be a positive size"),
     ("0MB", ValueError, "must be a positive size"),
     (0, ValueError, "must be a positive size"),
     (float("nan"), ValueError, "must be a positive size"),

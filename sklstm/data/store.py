@@ -27,7 +27,8 @@ import os
 import numpy as np
 
 from .steps import keep_steps, step_positions
-from .store_files import empty_sequences_error, number_dtype, read_files, write_files
+from .store_files import empty_sequences_error, read_files, write_files
+from .store_layout import check_offsets, number_dtype
 from .store_origin import (
     check_unchanged,
     copy_on_write,
@@ -101,6 +102,8 @@ class SequenceStore:
         # (~100 bytes), not a memmap object carrying the file's bookkeeping (~250)
         self._values = values.view(np.ndarray) if isinstance(values, np.memmap) else values
         self._offsets = None if offsets is None else np.asarray(offsets, dtype=np.int64)
+        if offsets is not None and origin is None:  # made by hand: open() checked its own
+            check_offsets(self._values, offsets)
         self._index = None if index is None else np.asarray(index, dtype=np.int64)
         self._maps = tuple(maps)
         self._origin = origin
@@ -283,9 +286,14 @@ class SequenceStore:
         return self._view(index=self._base_positions(positions))
 
     def _view(self, *, index=None, maps=None):
-        return type(self)(self._values, self._offsets,
-                          index=self._index if index is None else index,
-                          maps=self._maps if maps is None else maps, origin=self._origin)
+        # not through __init__: the shared arrays were checked once, not at every view
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        if index is not None:
+            view._index = np.asarray(index, dtype=np.int64)
+        if maps is not None:
+            view._maps = tuple(maps)
+        return view
 
     def map(self, func):
         """A view whose sequences are ``func(sequence)`` when read.

@@ -23,12 +23,12 @@ from array import array
 import numpy as np
 
 from .columns import check_same_columns
+from .store_layout import NUMBER_KINDS, number_dtype, offsets_problem
 
 __all__ = [
     "OFFSETS",
     "VALUES",
     "empty_sequences_error",
-    "number_dtype",
     "read_files",
     "write_files",
 ]
@@ -38,10 +38,6 @@ _VERSION = 1
 _META, _VALUES, _OFFSETS = "meta.json", "values.bin", "offsets.npy"
 #: The files a store maps (what tells one store's data from another's).
 VALUES, OFFSETS = _VALUES, _OFFSETS
-#: dtype kinds a store holds: booleans, integers, floats. Any other kind is refused
-#: when writing and opening: object values would be raw pointers in the file
-#: (mapping them back dereferences them), strings are not numbers.
-_NUMBER_KINDS = "biuf"
 
 
 def empty_sequences_error(what, shape, *, dense_2d=False):
@@ -257,38 +253,6 @@ def _meta_problem(meta):
     return None
 
 
-def number_dtype(dtype):
-    """``dtype`` as a numpy dtype, if a store can hold it (its kind in b, i, u, f).
-
-    The one check of stored values, written, opened or wrapped in memory
-    (:meth:`SequenceStore.from_array <sklstm.data.store.SequenceStore.from_array>`).
-
-    Parameters
-    ----------
-    dtype : dtype-like
-        What a store would hold.
-
-    Returns
-    -------
-    numpy.dtype
-        ``dtype`` as a numpy dtype.
-
-    Raises
-    ------
-    TypeError
-        ``dtype`` is no dtype.
-    ValueError
-        A dtype of another kind (object, strings, complex, dates), with the kinds a store
-        holds.
-    """
-    dtype = np.dtype(dtype)  # a TypeError for what is no dtype
-    if dtype.kind not in _NUMBER_KINDS:
-        raise ValueError(f"dtype {dtype} cannot be stored; a store holds booleans, integers "
-                         "or floats (numpy kinds b, i, u, f), e.g. int32 token ids or "
-                         "float32 values.")
-    return dtype
-
-
 def _read_offsets(path, meta):
     """``offsets.npy`` mapped, checked in full against ``meta``: one integer per
     sequence and one more, from 0 up to ``n_steps``, each sequence a step at least."""
@@ -298,30 +262,14 @@ def _read_offsets(path, meta):
         raise _damaged(path, _OFFSETS, "is missing") from None
     except (ValueError, OSError, EOFError) as exc:  # truncated, pickled, not .npy
         raise _damaged(path, _OFFSETS, f"cannot be read ({exc})") from None
-    problem = _offsets_problem(offsets, meta)
+    if offsets.shape != (meta["n_samples"] + 1,):
+        raise _damaged(path, _OFFSETS, (
+            f"has shape {offsets.shape}; {meta['n_samples']} sequences (n_samples of "
+            f"{_META}) need ({meta['n_samples'] + 1},)"))
+    problem = offsets_problem(offsets, meta["n_steps"])
     if problem:
         raise _damaged(path, _OFFSETS, problem)
     return offsets
-
-
-def _offsets_problem(offsets, meta):
-    """What is wrong with a store's offsets, or None (vectorized: millions are cheap)."""
-    n_samples, n_steps = meta["n_samples"], meta["n_steps"]
-    if not isinstance(offsets, np.ndarray) or offsets.dtype.kind not in "iu":
-        return f"holds {getattr(offsets, 'dtype', type(offsets))} values, not integers"
-    if offsets.shape != (n_samples + 1,):
-        return (f"has shape {offsets.shape}; {n_samples} sequences (n_samples of {_META}) "
-                f"need ({n_samples + 1},)")
-    if offsets[0] != 0 or offsets[-1] != n_steps:
-        return (f"runs from {offsets[0]} to {offsets[-1]}; it runs from 0 to the "
-                f"{n_steps} steps stored (n_steps of {_META})")
-    short = np.flatnonzero(offsets[1:] <= offsets[:-1])
-    if short.size:
-        # write refuses empty sequences; an offset that goes back would read another's
-        i = int(short[0])
-        return (f"gives sequence {i} the steps {offsets[i]} to {offsets[i + 1]}; offsets "
-                "increase, as every sequence holds at least one step")
-    return None
 
 
 def _stored(seq, dtype, i):
@@ -365,7 +313,7 @@ def _write_values(directory, sequences, dtype):
                 check_same_columns(seq, i, columns, of="the sequences written")
             seq = np.asarray(seq)
             if first is None:
-                if seq.ndim not in (1, 2) or seq.dtype.kind not in _NUMBER_KINDS:
+                if seq.ndim not in (1, 2) or seq.dtype.kind not in NUMBER_KINDS:
                     raise ValueError(
                         f"Sequence 0 has shape {seq.shape} and dtype {seq.dtype}; a store "
                         "holds 1D or 2D (n_timesteps, n_features) sequences of numbers"

@@ -12,10 +12,11 @@ from sklearn.base import clone, is_classifier
 from .._compat.sklearn import HasMethods, num_samples, safe_indexing, validate_parameter_constraints
 from .._param_validation import integers, plain_value
 from ..data.store import SequenceStore
-from ..exceptions import DivergenceError, MemoryBudgetError
+from ..exceptions import DivergenceError
 from ..resources import resolve_device
-from ..resources.device import OUT_OF_MEMORY, empty_cache, is_cuda
+from ..resources.device import empty_cache, is_cuda
 from ..resources.memory_budget import available_memory, parse_memory
+from ..training.oom_recovery import out_of_memory
 from ._table import _import_pandas, _profile_class
 from ._timer import _StepTimer
 
@@ -31,8 +32,11 @@ COLUMNS = ("batch_size", "seq_len", "timesteps", "samples_per_s", "step_time_s",
            "peak_memory", "fits", "error")
 
 
-# a CUDA out-of-memory error, or the fit's own budget error
-_OOM_ERRORS = (OUT_OF_MEMORY, MemoryBudgetError)
+def _out_of_memory(exc):
+    """Whether ``exc`` says a pair ran out of memory: CUDA's error, the fit's own budget
+    error (a :class:`MemoryError`), the CPU's (numpy's ``MemoryError``, torch's CPU
+    allocator's ``RuntimeError``), as a training step tells them."""
+    return isinstance(exc, MemoryError) or out_of_memory(exc) is not None
 
 
 #: Seed of the generator that draws the profiled samples.
@@ -99,8 +103,6 @@ def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_s
     model = clone(estimator).set_params(**{prefix + k: v for k, v in settings.items()})
     # a classifier needs two samples (of two classes) even for one step of one sample
     needed = max(batch_size * (warmup_steps + n_steps), 2 if classifier else 1)
-    idx = _draw(X, y, needed, classifier)
-    X_fit, y_fit = safe_indexing(X, idx), safe_indexing(y, idx)
     row = dict(batch_size=batch_size, seq_len=seq_len, timesteps=None,
                samples_per_s=np.nan, step_time_s=np.nan, peak_memory=None, error=None)
     # what earlier fits left is freed first: skorch's nets, and an error's traceback,
@@ -109,8 +111,13 @@ def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_s
     gc.collect()
     empty_cache(device)
     try:
-        model.fit(X_fit, y_fit)
-    except _OOM_ERRORS as exc:
+        # the samples are copied in here: a batch size too large for the machine's
+        # memory runs out in this copy (numpy's MemoryError) before the fit's steps
+        idx = _draw(X, y, needed, classifier)
+        model.fit(safe_indexing(X, idx), safe_indexing(y, idx))
+    except (MemoryError, RuntimeError) as exc:
+        if not _out_of_memory(exc):
+            raise
         row["error"], row["fits"] = _first_line(exc), False
         if timer.timesteps:
             row["timesteps"] = max(timer.timesteps)
@@ -152,13 +159,16 @@ def _check_sizes(values, name, allow_none):
     out = []
     for value in values:
         value = plain_value(value)
-        if value is None and allow_none:
-            out.append(None)
-            continue
-        if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-            what = "positive ints or None (the full length)" if allow_none else "positive ints"
-            raise ValueError(f"{name} must hold {what}; got {value!r}.")
-        out.append(int(value))
+        if not (value is None and allow_none):
+            if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+                what = "positive ints or None (the full length)" if allow_none else "positive ints"
+                raise ValueError(f"{name} must hold {what}; got {value!r}.")
+            value = int(value)
+        if value in out:
+            # a repeat is another fit of the same pair, and its rows zigzag the plot's
+            # line: repeating the profile is the way to compare runs (see Notes)
+            raise ValueError(f"{name} must not repeat a value; got {value!r} twice.")
+        out.append(value)
     return out
 
 
@@ -263,8 +273,9 @@ or SequenceStore
         * ``fits``: whether ``peak_memory`` is within the budget (True without a
           budget; False where the peak could not be measured under a budget);
         * ``error``: None, or the out-of-memory error of a pair that ran out of
-          memory (CUDA's ``OutOfMemoryError`` or
-          :class:`~sklstm.exceptions.MemoryBudgetError`): such a row has
+          memory (CUDA's ``OutOfMemoryError``,
+          :class:`~sklstm.exceptions.MemoryBudgetError`, or the CPU's
+          ``MemoryError``, as where the pair's samples do not fit): such a row has
           ``fits=False`` and no figures, and profiling goes on with the next
           pair; or the :class:`~sklstm.exceptions.DivergenceError` of a pair
           whose loss diverged (a learning rate too high for the batch size, say):
@@ -283,7 +294,8 @@ or SequenceStore
     ------
     ValueError
         If ``batch_sizes`` is empty or holds anything but positive ints, if
-        ``seq_lens`` holds anything but positive ints or None, if ``n_steps < 1``
+        ``seq_lens`` holds anything but positive ints or None, if either repeats
+        a value, if ``n_steps < 1``
         or ``warmup_steps < 0``, if ``max_memory`` is no memory size, or if
         ``X`` and ``y`` differ in length. All of these before any fit.
     TypeError

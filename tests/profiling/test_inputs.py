@@ -1,0 +1,82 @@
+"""What profile_batch_sizes refuses, before any fit, and the numpy values it accepts."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from sklstm import LSTMClassifier, profile_batch_sizes
+
+from . import FAST
+
+pytest.importorskip("pandas")
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(batch_sizes=[0]), ValueError, "batch_sizes must hold positive ints"),
+    (dict(batch_sizes=[8, -2]), ValueError, "batch_sizes"),
+    (dict(batch_sizes=[]), ValueError, "batch_sizes must not be empty"),
+    (dict(batch_sizes=[4.0]), ValueError, "batch_sizes"),
+    (dict(batch_sizes=[True]), ValueError, "batch_sizes"),
+    (dict(batch_sizes=[None]), ValueError, "batch_sizes"),
+    (dict(batch_sizes=16), ValueError, "batch_sizes"),  # scikit-learn: InvalidParameterError
+    (dict(seq_lens=["a"]), ValueError, "seq_lens must hold positive ints or None"),
+    (dict(seq_lens=[0]), ValueError, "seq_lens"),
+    (dict(seq_lens=[]), ValueError, "seq_lens must not be empty"),
+    (dict(n_steps=0), ValueError, "n_steps"),
+    (dict(warmup_steps=-1), ValueError, "warmup_steps"),
+    (dict(max_memory="lots"), ValueError, "not a memory size"),
+    (dict(max_memory=0), ValueError, "max_memory"),
+    (dict(max_memory="1e400"), ValueError, "not a finite size"),
+    # a repeat was fitted again, and its rows zigzagged the plot's line
+    (dict(batch_sizes=[8, 4, np.int64(8)]), ValueError,
+     "batch_sizes must not repeat a value; got 8 twice"),
+    (dict(batch_sizes=np.array([4, 4])), ValueError, "batch_sizes must not repeat"),
+    (dict(seq_lens=[None, 10, None]), ValueError,
+     "seq_lens must not repeat a value; got None twice"),
+    (dict(seq_lens=[10, 5, 10]), ValueError, "seq_lens must not repeat a value; got 10"),
+])
+def test_bad_inputs_raise_before_any_fit(data, no_fit, kwargs, error, match):
+    X, y = data
+    with pytest.raises(error, match=match):
+        profile_batch_sizes(LSTMClassifier(**FAST), X, y, **kwargs)
+
+
+def test_bad_estimator_and_data_raise_before_any_fit(data, no_fit):
+    X, y = data
+    from sklearn.linear_model import Ridge
+
+    with pytest.raises(TypeError, match="sklstm estimator"):
+        profile_batch_sizes(Ridge(), X, y)
+    with pytest.raises(ValueError, match="same, positive number of samples"):
+        profile_batch_sizes(LSTMClassifier(), X, y[:-1])
+    with pytest.raises(ValueError, match="requires y"):
+        profile_batch_sizes(LSTMClassifier(), X, None)
+    with pytest.raises(ValueError, match="not a memory size"):
+        profile_batch_sizes(LSTMClassifier(max_memory="lots"), X, y)
+
+
+def test_an_estimator_s_bad_parameter_is_named_as_the_estimator_s(data):
+    # scikit-learn's validate_params decorator renamed it "of profile_batch_sizes", a
+    # function with no lr_schedule
+    X, y = data
+    with pytest.raises(ValueError, match=r"'lr_schedule' parameter of LSTMClassifier must"):
+        profile_batch_sizes(LSTMClassifier(**FAST, lr_schedule="cosine"), X, y,
+                            batch_sizes=[4], n_steps=1)
+
+
+def test_numpy_integers_are_accepted(data):
+    X, y = data
+    out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=np.array([4]),
+                              seq_lens=[np.int64(6)], n_steps=np.int64(1),
+                              max_memory=np.int64(2**40))
+    assert list(out["batch_size"]) == [4] and list(out["seq_len"]) == [6]
+    assert isinstance(out["seq_len"][0], int) and out["fits"].all()
+    assert type(out.attrs["n_steps"]) is int and type(out.attrs["max_memory"]) is int
+
+
+def test_without_pandas_the_error_names_the_extra(data, no_fit, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    X, y = data
+    with pytest.raises(ImportError, match=r'pip install "sklstm\[pandas\]"'):
+        profile_batch_sizes(LSTMClassifier(**FAST), X, y)

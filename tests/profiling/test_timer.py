@@ -1,0 +1,47 @@
+"""The step timer: n_steps timed steps after the warm-up, and the timesteps they ran."""
+
+import numpy as np
+import pytest
+
+from sklstm import LSTMClassifier, LSTMRegressor, profile_batch_sizes
+
+from . import FAST
+
+pytest.importorskip("pandas")
+
+
+def test_the_steps_are_timed_by_the_callback(data, monkeypatch):
+    """n_steps timed steps after warmup_steps: the figures are those steps' times."""
+    import sklstm.profiling._timer as profiling  # the step timer's clock
+
+    readings = []
+
+    def clock():  # begin, end, begin, end...: the k-th step takes k + 1 seconds
+        k = len(readings)
+        last = readings[-1] if readings else 0.0
+        readings.append(last + (0.25 if k % 2 == 0 else k // 2 + 1))
+        return readings[-1]
+
+    monkeypatch.setattr(profiling, "_now", clock)
+    X, y = data
+    out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[5], n_steps=3,
+                              warmup_steps=2)
+    steps = np.subtract(readings[1::2], readings[::2])
+    assert len(steps) >= 5  # (an unrecorded fit first, then) 2 warm-up and 3 timed steps
+    timed = steps[-3:]  # the warm-up steps, the two before them, do not count
+    assert out["step_time_s"].tolist() == [timed.mean()]
+    assert out["samples_per_s"].tolist() == [15 / timed.sum()]
+
+
+def test_timesteps_follow_downsample_and_seq_len():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(16, 300, 2)).astype(np.float32)
+    y = rng.normal(size=16)
+    # "auto" averages 300 steps to 100; 2 halves them; seq_len then cuts averaged steps
+    auto = profile_batch_sizes(LSTMRegressor(**FAST), X, y, batch_sizes=[4],
+                               seq_lens=[None, 40], n_steps=1)
+    assert list(auto["timesteps"]) == [100, 40]
+    halved = profile_batch_sizes(LSTMRegressor(downsample=2, **FAST), X, y, batch_sizes=[4],
+                                 seq_lens=[None, 500, 20], n_steps=1)
+    assert list(halved["timesteps"]) == [150, 150, 20]
+    assert list(halved["seq_len"]) == [None, 500, 20]

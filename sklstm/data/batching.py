@@ -92,7 +92,7 @@ class BatchLoader:
             self._generator = torch.Generator()
             if seed is None:
                 seed = int(torch.randint(2**62, (1,)))
-            self._generator.manual_seed(seed)
+            self._generator.manual_seed(int(seed))  # (torch refuses a numpy integer)
             self._replay(start_epoch)
 
     def _replay(self, start_epoch):

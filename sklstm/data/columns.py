@@ -26,9 +26,12 @@ def sequence_columns(X):
     >>> sequence_columns([pd.DataFrame({"a": [1.0], "b": [2.0]})] * 2)
     ('a', 'b')
     """
-    if not hasattr(X[0], "columns"):
+    # the first by position: X may be a Series of sequences (a groupby's apply), whose
+    # X[0] is the label 0, a KeyError where its index is the groups' ids
+    first = next(iter(X))
+    if not hasattr(first, "columns"):
         return None
-    columns = tuple(X[0].columns)
+    columns = tuple(first.columns)
     for i, seq in enumerate(X):
         check_same_columns(seq, i, columns)
     return columns if all(isinstance(c, str) for c in columns) else None
@@ -67,7 +70,10 @@ def record_or_check_columns(estimator, reset, names):
         if names is not None:
             estimator.feature_names_in_ = np.asarray(names, dtype=object)
         return
-    fitted = getattr(estimator, "feature_names_in_", None)
+    # after a fit on a 2D DataFrame the names are its timesteps' columns, not features
+    # of a sequence: a univariate sequence's one column was refused as "not those fitted"
+    fitted = (None if getattr(estimator, "_fitted_form", None) == "2d"
+              else getattr(estimator, "feature_names_in_", None))
     if names is not None and fitted is not None and list(fitted) != list(names):
         raise ValueError(
             f"The columns of X's sequences, {list(names)}, are not those {type(estimator).__name__}"

@@ -32,14 +32,14 @@ class SequenceDataset(Dataset):
 
     Parameters
     ----------
-    X : torch.Tensor or StreamedRows
+    X : torch.Tensor, ndarray or StreamedRows
         ``(n_samples, n_timesteps, n_features)`` float or ``(n_samples,
         n_timesteps)`` token ids, right-padded; or the streamed rows of a store.
-    y : torch.Tensor or None, default=None
+    y : torch.Tensor, ndarray or None, default=None
         Targets, first axis ``n_samples``; None at prediction time.
-    lengths : torch.Tensor or None, default=None
-        int64 CPU tensor of true lengths (``pack_padded_sequence`` wants them on
-        the CPU); None when no sequence is padded. Batches carry theirs as numpy
+    lengths : torch.Tensor, array-like or None, default=None
+        True lengths, kept as an int64 CPU tensor (``pack_padded_sequence`` wants them
+        on the CPU); None when no sequence is padded. Batches carry theirs as numpy
         arrays (:attr:`host_lengths`): their longest and shortest are read on the
         host without reading a tensor into Python.
     device : torch.device or None, default=None
@@ -48,11 +48,14 @@ class SequenceDataset(Dataset):
     """
 
     def __init__(self, X, y=None, lengths=None, device=None):
-        self.X = X
-        self.y = y
-        self.lengths = lengths
+        # numpy arrays and lengths of any integer dtype or device accepted too (the class
+        # is public): they failed at the first batch, in torch's or numpy's words
+        self.X = torch.from_numpy(X) if isinstance(X, np.ndarray) else X
+        self.y = torch.from_numpy(y) if isinstance(y, np.ndarray) else y
+        self.lengths = (None if lengths is None
+                        else torch.as_tensor(lengths, dtype=torch.int64).cpu())
         # (a view of the same memory: the one read of the lengths into numpy)
-        self.host_lengths = None if lengths is None else lengths.numpy()
+        self.host_lengths = None if lengths is None else self.lengths.numpy()
         self.device = torch.device("cpu") if device is None else device
 
     @classmethod
@@ -101,7 +104,17 @@ class SequenceDataset(Dataset):
         return len(self.X)
 
     def __getitem__(self, i):
-        return self.take(torch.as_tensor([i]))
+        """Sample ``i``, as torch's ``DataLoader`` (and so skorch's default iterators)
+        collates it: ``(x, y)`` without a batch axis, ``x`` a dict ``{"x", "lengths"}``
+        for padded data, a ``y`` of 0 (skorch's placeholder) where there are no targets.
+
+        A batch of one here made a ``DataLoader``'s batches ``(B, 1, T, F)``, which the
+        network refused in torch's words. Training takes batches with :meth:`take`.
+        """
+        x = (torch.from_numpy(self.X.rows(np.array([i]))[0]) if self.streamed
+             else self.X[i])  # (full width: a DataLoader stacks samples of one width)
+        y = torch.zeros(1) if self.y is None else self.y[i]
+        return (x if self.lengths is None else {"x": x, "lengths": self.lengths[i]}), y
 
     def take(self, idx, lengths=None):
         """One batch: ``(X_batch, y_batch)`` for the samples at ``idx``.

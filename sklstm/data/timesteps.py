@@ -87,7 +87,7 @@ class Sequences:
         The averaging factor applied (``"auto"`` resolved).
     values : ndarray or StreamedRows
         ``float32`` array ``(n_samples, n_timesteps, n_features)`` for numeric
-        input (float64 where float64 input was validated ``precise``), ``int64``
+        input (float64 where input other than float32 was validated ``precise``), ``int64``
         array ``(n_samples, n_timesteps)`` for token ids; for a
         :class:`~sklstm.data.store.SequenceStore`, the
         :class:`~sklstm.data.streaming.StreamedRows` that make such rows per batch.
@@ -180,7 +180,10 @@ def _pad(items, pad_value, dtype, *, tokens=False, padding_idx=None, check=None)
     """
     lengths = np.fromiter((len(s) for s in items), dtype=np.int64, count=len(items))
     if lengths.min() == lengths.max():
-        return pad_sequences(items, value=pad_value, dtype=dtype), None
+        # checked too: a list of equal-length sequences went unchecked, and a value beyond
+        # float32 trained as infinity (a DivergenceError blaming lr) or predicted silently
+        values = pad_sequences(items, value=pad_value, dtype=dtype)
+        return (values if check is None else check(values, None)), None
     n_features = 1 if items[0].ndim == 1 else items[0].shape[1]
     step_bytes = np.dtype(dtype).itemsize * n_features
     padded_bytes = len(items) * int(lengths.max()) * step_bytes
@@ -228,7 +231,8 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
     padding_idx : int or None, default=None
         Token id that marks padding: removed from every token sequence.
     precise : bool, default=False
-        Keep float64 input in float64 (still checked to fit float32): for sequences
+        Keep float64 input in float64, and read integers as float64 (still checked to
+        fit float32; float32 input stays float32): for sequences
         made relative to an anchor (:func:`~sklstm.data.relative.relative_sequences`),
         which must subtract a large level before the rounding to float32 (a level of
         1e6 in float32 keeps steps of 0.06 only).
@@ -247,9 +251,13 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
     >>> seqs.values.shape, seqs.lengths.tolist()
     ((2, 4, 2), [3, 4])
     """
+    # precise: integers (anything but float32) are read as float64, which holds them
+    # exactly (float32 only up to 2**24: counts near 1e8 became multiples of 8, each
+    # sequence relative to its last step all zeros, where float64 input kept its steps)
+    dtype = [np.float64, np.float32] if precise else [np.float32, np.float64]
     data, form = validate_sequences(  # a memory-mapped array is read by the batch too
         estimator, as_streamed(X), reset=reset, tokens=tokens, padding_idx=padding_idx,
-        dtype=[np.float32, np.float64], stream=True,
+        dtype=dtype, stream=True,
     )
     if form == "store":
         return _streamed(data, tokens=tokens, seq_len=seq_len, keep=keep,

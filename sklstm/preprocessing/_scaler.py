@@ -91,7 +91,13 @@ def _affine(values, shift, factor, low, inverse):
     ``values * factor`` of float32 values far from zero (1e6 +- 1) rounds to a step of
     the large product (0.06 there), which the offset added after leaves in the result:
     values scaled with a spread of a few hundredths, minmax output outside its range.
+
+    float16 values are computed in float32: a step may leave float16's range where the
+    result does not (-6e4 minus a mean of 2e4 was -inf, not a z-score of -1.4).
     """
+    if values.dtype == np.float16:
+        values[...] = _affine(values.astype(np.float32), shift, factor, low, inverse)
+        return values
     if inverse:
         values -= low
         values /= factor

@@ -59,3 +59,22 @@ def test_a_store_is_written_only_from_frames_with_the_same_columns(tmp_path):
     assert not list(tmp_path.iterdir())
     store = SequenceStore.write(tmp_path / "s", iter(FRAMES))
     np.testing.assert_array_equal(store.load(), list(X))
+
+
+def test_sequences_after_a_fit_on_a_2d_frame_are_not_checked_against_its_timesteps():
+    # a 2D DataFrame's columns name timesteps: a univariate DataFrame sequence was refused
+    # as "not the columns fitted with" (whose advice, seq[list(feature_names_in_)], fails)
+    table = pd.DataFrame(X[:, :, 0], columns=[f"t{i}" for i in range(5)])
+    scaler = SequenceScaler().fit(table)
+    out = scaler.transform([pd.DataFrame({"x": seq}) for seq in X[:2, :, 0]])
+    np.testing.assert_allclose(out[0], scaler.transform(X[:1, :, :1])[0])
+
+
+@pytest.mark.parametrize("index", [["a", "b", "c"], [10, 11, 12]])
+def test_a_series_of_sequences_indexed_by_id_is_read_by_position(index):
+    # what df.groupby("id").apply(...) gives: X[0] was a KeyError where no label is 0
+    series = pd.Series([X[0], X[1, :3], X[2]], index=index)
+    for got, expected in zip(SequenceScaler().fit_transform(series),
+                             SequenceScaler().fit_transform(list(series)), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    assert LSTMRegressor(**TINY).fit(series, Y[:3]).predict(series).shape == (3,)

@@ -100,3 +100,13 @@ def test_relative_rows_padded_per_batch_keep_a_large_level_precise(relative, mon
                       .values, StreamedRows)
     per_batch = LSTMRegressor(relative=relative, **TINY).fit(X, y)
     assert_allclose(per_batch.predict(X), whole.predict(X), atol=PAD_ATOL)
+
+
+@pytest.mark.parametrize("lengths", [(30, 30, 30), (30, 20, 30)], ids=["equal", "ragged"])
+def test_a_value_beyond_float32_in_a_list_is_refused_whatever_the_lengths(lengths):
+    # a list of sequences of one length skipped the check: the value became infinity,
+    # predicted from silently (or a fit's DivergenceError blamed the learning rate)
+    X = [np.zeros((length, 2)) for length in lengths]
+    X[1][2, 1] = 1e39
+    with pytest.raises(ValueError, match=r"beyond float32's range .* in sequence 1,"):
+        to_sequences(X, LSTMRegressor(), reset=True)

@@ -46,3 +46,27 @@ def test_pinned_host_data_arrive_on_the_gpu_batch_by_batch():
     X_b, y_b = gpu.take(idx)
     assert X_b.device.type == "cuda" and y_b.device.type == "cuda"
     assert torch.equal(X_b.cpu(), X[idx]) and torch.equal(y_b.cpu(), y[idx])
+
+
+@pytest.mark.parametrize("padded", [False, True], ids=["equal", "padded"])
+def test_a_dataloader_collates_samples_into_batches(dataset, padded):
+    # dataset[i] was a batch of one: a DataLoader's batches came out (B, 1, T, F)
+    from torch.utils.data import DataLoader
+
+    data = dataset if padded else SequenceDataset(dataset.X, None)
+    Xb, yb = next(iter(DataLoader(data, batch_size=4)))
+    x = Xb["x"] if padded else Xb
+    assert torch.equal(x, dataset.X[:4]) and len(yb) == 4
+    if padded:
+        assert Xb["lengths"].tolist() == dataset.lengths[:4].tolist()
+
+
+def test_numpy_arrays_and_int32_lengths_are_taken_as_tensors(dataset):
+    # numpy X failed at the first batch ("no attribute 'is_pinned'"), numpy lengths
+    # when read ("no attribute 'numpy'")
+    data = SequenceDataset(dataset.X.numpy(), dataset.y.numpy(), dataset.lengths.numpy()
+                           .astype(np.int32))
+    idx = torch.tensor([5, 1])
+    (Xb, yb), (expected, _) = data.take(idx), dataset.take(idx)
+    assert torch.equal(Xb["x"], expected["x"]) and len(yb) == 2
+    assert data.lengths.dtype == torch.int64

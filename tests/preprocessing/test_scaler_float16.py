@@ -1,0 +1,22 @@
+"""SequenceScaler on float16 data: float16 out, computed where no step overflows."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from sklstm.preprocessing import SequenceScaler
+
+
+@pytest.mark.parametrize("method", ["standard", "minmax"])
+def test_float16_spanning_its_range_scales_without_overflow(method):
+    # the shift was subtracted in float16: 6e4 - (-6e4), or -6e4 minus a mean of 2e4,
+    # is beyond 65504 and became infinity, though the scaled value is small
+    X = np.array([[[60000.0], [-60000.0], [60000.0]]], np.float16)
+    scaler = SequenceScaler(method=method)
+    with np.errstate(over="raise"):
+        out = scaler.fit_transform(X)
+        back = scaler.inverse_transform(out)
+    expected = SequenceScaler(method=method).fit_transform(X.astype(np.float64))
+    assert out.dtype == np.float16 and back.dtype == np.float16
+    assert_allclose(out.astype(np.float64), expected, rtol=1e-3)
+    assert_allclose(back.astype(np.float64), X.astype(np.float64), rtol=1e-3)

@@ -201,8 +201,8 @@ class StreamedRows:
 
     def _steps(self, values, axis):
         """``downsample`` then ``seq_len``, in the float dtype the in-memory path uses."""
-        if values.dtype not in (np.float32, np.float64):
-            values = values.astype(np.float32)
+        if values.dtype not in (np.float32, np.float64):  # integers exact in float64
+            values = values.astype(self._float)
         values = downsample_steps(values, self.factor, axis=axis)
         return keep_steps(values, self.seq_len, self.keep, axis=axis)
 

@@ -262,7 +262,7 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
     if form == "store":
         return _streamed(data, tokens=tokens, seq_len=seq_len, keep=keep,
                          downsample=downsample, padding_idx=padding_idx,
-                         precise=precise and data.dtype == np.float64)
+                         precise=precise and data.dtype != np.float32)
     if form == "tokens":
         items = [keep_steps(s, seq_len, keep) for s in data]
         values, lengths = _pad(items, 0 if padding_idx is None else padding_idx, np.int64,

@@ -70,12 +70,14 @@ def test_streamed_relative_rows_equal_the_rows_in_memory(how, ragged, tmp_path):
     assert_array_equal(streamed.values.rows(np.arange(len(data))), memory.values)
 
 
-@pytest.mark.parametrize("ragged", [False, True], ids=["dense", "ragged"])
-def test_integer_sequences_keep_their_steps_relative_to_a_large_level(ragged):
+@pytest.mark.parametrize("form", ["dense", "ragged", "dense-store", "ragged-store"])
+def test_integer_sequences_keep_their_steps_relative_to_a_large_level(form, tmp_path):
     # integers were read as float32, which rounds 1e8 + k to a multiple of 8: every
     # sequence relative to its last step was all zeros, where float64 input kept its steps
     ints = 100_000_000 + np.arange(12, dtype=np.int64).reshape(2, 6, 1)
-    X = list(ints) if ragged else ints
+    X = {"dense": ints, "ragged": list(ints), "dense-store": SequenceStore.from_array(ints),
+         "ragged-store": SequenceStore.write(tmp_path / "s", list(ints))}[form]
     relative, _ = relative_sequences(to_sequences(X, LSTMRegressor(), reset=True,
                                                   precise=True), "last")
-    assert_array_equal(relative.values[0, :, 0], np.arange(-5.0, 1.0))
+    rows = relative.values if form in ("dense", "ragged") else relative.values.rows([0, 1])
+    assert_array_equal(rows[0, :, 0], np.arange(-5.0, 1.0))

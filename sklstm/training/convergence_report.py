@@ -57,8 +57,8 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
     at_chance = stopper.at_chance(net)
     if at_chance is not None:
         # where the untrained network started on real-valued targets (the divergence
-        # guard noted it; also for weighted classes, whose targets cannot be standardized)
-        start_loss = None if getattr(net.criterion_, "weight", None) is not None else getattr(
+        # guard notes it for classes too, whose targets cannot be standardized)
+        start_loss = None if getattr(net, "classifier", False) else getattr(
             dict(net.callbacks_).get(DIVERGENCE), "start_loss_", None)
         _warn_did_not_learn(name, stopper, at_chance, len(net.history) if stopped else None,
                             max_epochs, _lr_now(lr, lr_param), start_loss)

@@ -8,7 +8,9 @@ targets' distribution (the class frequencies, the mean): training never makes a 
 that much worse than that, a too large learning rate does. Nor than where it started:
 targets far from zero for their spread (``LSTMRegressor(scale_target=False)`` with
 values around 1e6) start every fit at a loss far above their variance, the loss of the
-untrained network's outputs of zero, which is no divergence. The check reads the losses
+untrained network's outputs of zero, which is no divergence; so do rare classes (outputs
+of zero lose ``log(n_classes)``, 0.69 for two, while 2 samples of a class in 20000 put
+the class frequencies' entropy at 0.001). The check reads the losses
 skorch records, once per epoch, so it adds no synchronisation to the training steps.
 Those losses predate their steps' updates: when training ends, the network's outputs for
 the first training samples must be finite too (:meth:`DivergenceGuard.check_final_outputs`).
@@ -65,10 +67,10 @@ class DivergenceGuard(Callback):
         self.gradient_clip = gradient_clip
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Note the loss of outputs of zero, where an untrained network starts, on
-        real-valued targets ``y`` and on classes weighted in the loss: a loss that high
-        is no divergence (None otherwise: unweighted, the class frequencies' entropy is
-        never below the uniform probabilities' loss, ``log(n_classes)``)."""
+        """Note the loss of outputs of zero, where an untrained network starts: on
+        real-valued targets ``y`` their mean square, on classes ``log(n_classes)`` (as
+        the class weights average it); a loss that high is no divergence (None without
+        ``y``)."""
         self.start_loss_ = None
         if y is None:
             return
@@ -78,11 +80,14 @@ class DivergenceGuard(Callback):
             return
         if target.is_floating_point():
             self.start_loss_ = float(net.criterion_(torch.zeros_like(target), target))
-        elif weight is not None:
-            # class weights: their chance loss can be near zero (weights of 1000 and 1e-4
-            # give 2e-6), while every fit starts near log(n_classes)
-            zeros = torch.zeros(len(target), len(weight), device=weight.device)
-            self.start_loss_ = float(net.criterion_(zeros, target.to(weight.device)))
+            return
+        # classes: their chance loss can be near zero, far below where every fit starts
+        # (class weights of 1000 and 1e-4 give 2e-6; 2 samples of a class in 20000 give
+        # 0.001, and a sound first epoch at 0.46 was called diverged)
+        n_classes = int(target.max()) + 1 if weight is None else len(weight)
+        device = None if weight is None else weight.device
+        zeros = torch.zeros(len(target), n_classes, device=device)
+        self.start_loss_ = float(net.criterion_(zeros, target.to(zeros.device)))
 
     def on_epoch_end(self, net, **kwargs):
         """Check the epoch's batch losses (training, then validation) and its mean."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
+from numbers import Real
 from types import MappingProxyType
 
 import numpy as np
@@ -24,7 +25,7 @@ from sklearn.utils import check_random_state
 from ..resources.device import rng_devices
 from ..resources.memory_budget import parse_memory
 from .lr_scaling import scaled_learning_rate
-from .optimizers import optimizer_defaults
+from .optimizers import optimizer_arguments, optimizer_defaults
 from .precision import Precision
 
 __all__ = ["FitPlan", "make_plan"]
@@ -206,7 +207,10 @@ def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
     c = checked
     optimizer_params = {**optimizer_defaults(c["optimizer"], device, c["optimizer_params"]),
                         **(c["optimizer_params"] or {})}
-    if c["weight_decay"]:
+    if c["weight_decay"] or ("weight_decay" not in optimizer_params
+                             and _penalized_by_default(c["optimizer"])):
+        # weight_decay=0 is no penalty, also for an optimizer whose own default has one
+        # (AdamW's 0.01, which a fit passing nothing got)
         optimizer_params["weight_decay"] = c["weight_decay"]
     bucketing = padded if c["bucketing"] == "auto" else bool(c["bucketing"])
     seed = int(check_random_state(c["random_state"]).randint(np.iinfo(np.int32).max))
@@ -237,3 +241,9 @@ def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
         on_oom=c["on_oom"], n_threads=c["n_threads"], seed=seed, verbose=c["verbose"],
         callbacks=tuple(c["callbacks"] or ()), checkpoint=c["checkpoint"],
     )
+
+
+def _penalized_by_default(optimizer):
+    """Whether ``optimizer`` applies a weight decay of its own when given none."""
+    default = (optimizer_arguments(optimizer) or {}).get("weight_decay", 0)
+    return isinstance(default, Real) and not isinstance(default, bool) and default != 0

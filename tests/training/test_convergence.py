@@ -120,6 +120,17 @@ def test_a_fit_at_chance_is_never_converged_and_says_it_did_not_learn(Estimator)
     assert not est.converged_ and est.n_epochs_ == est.max_epochs
 
 
+def test_rare_classes_far_above_chance_are_not_told_to_standardize_y():
+    # outputs of zero lose log 2, over twice the chance level of 1 positive in 10: the
+    # advice for real-valued targets far from zero (scale_target) is no classifier's
+    y = (np.arange(60) % 10 == 0).astype(int)
+    est = LSTMClassifier(**{**FAST, "lr": 1e-6}, max_epochs=2)
+    with pytest.warns(ConvergenceWarning, match=r"did not learn: .* above the chance "
+                      r"level") as record:
+        est.fit(X, y)
+    assert not [w for w in record if "scale_target" in str(w.message)]
+
+
 def _stopper(lr_schedule):
     return dict(LSTMClassifier(**FAST, tol=1e-2, n_iter_no_change=3, lr_schedule=lr_schedule)
                 .fit(X, Y).net_.callbacks_)["convergence"]

@@ -13,6 +13,7 @@ from skorch.history import History
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import DivergenceError
 from sklstm.search import make_objective
+from sklstm.training.class_weights import weighted_chance_loss
 from sklstm.training.divergence import DivergenceGuard
 
 rng = np.random.default_rng(0)
@@ -68,6 +69,29 @@ def test_extreme_class_weights_are_measured_from_where_the_fit_starts(lr):
     else:
         est.fit(X, Y_CLS)
         assert np.mean(est.predict(X) == 0) > 0.9  # the weighted class
+
+
+@pytest.mark.parametrize(("loss", "diverged"), [(0.46, False), (70.0, True)])
+def test_rare_classes_are_measured_from_where_the_fit_starts(loss, diverged):
+    """2 samples of a class in 20000 put the chance loss at 0.001, while every fit starts
+    at log(2): a sound first epoch at 0.46 (a fit with batch_size=1024 on them) was
+    called diverged, blaming the learning rate; a loss 100 times log(2) still is."""
+    y = np.zeros(20000, dtype=np.int64)
+    y[:2] = 1
+    chance = weighted_chance_loss(y, None, 2)
+    history = History()
+    history.new_epoch()
+    history.record("train_loss", loss)
+    net = SimpleNamespace(history=history, criterion_=torch.nn.CrossEntropyLoss(),
+                          optimizer_=SimpleNamespace(param_groups=[{"lr": 1e-3}]))
+    guard = DivergenceGuard("LSTMClassifier", lr=1e-3, trivial_loss=chance)
+    guard.on_train_begin(net, y=y)
+    assert guard.start_loss_ == pytest.approx(np.log(2))
+    if diverged:
+        with pytest.raises(DivergenceError, match=r"0\.693 of outputs of zero"):
+            guard.on_epoch_end(net)
+    else:
+        guard.on_epoch_end(net)
 
 
 def test_a_refit_that_diverges_discards_the_earlier_fit_too():

@@ -111,3 +111,17 @@ def test_check_fit_data_refuses_what_fit_refuses(seq_data, tiny, params, X_y, ma
     with pytest.raises(ValueError, match=match):
         est.fit(Xb, yb)
     assert not hasattr(est, "classes_")  # neither left anything behind
+
+
+@pytest.mark.parametrize(("weight_decay", "optimizer_params", "expected"), [
+    (0.0, None, 0.0),  # AdamW's own default is 0.01: passing nothing applied it
+    (1e-3, None, 1e-3),
+    (0.0, {"weight_decay": 0.05}, 0.05),
+])
+def test_weight_decay_is_the_penalty_also_where_the_optimizer_has_one_of_its_own(
+        seq_data, tiny, weight_decay, optimizer_params, expected):
+    X, _, y = seq_data
+    plan, *_ = LSTMRegressor(**{**tiny, "device": "cpu"}, optimizer="adamw",
+                             weight_decay=weight_decay,
+                             optimizer_params=optimizer_params)._prepare(X, y)
+    assert build_net(plan).initialize().optimizer_.param_groups[0]["weight_decay"] == expected

@@ -1,9 +1,9 @@
 """Profile training throughput and peak memory over batch sizes and sequence lengths.
 
 ``sklstm.profile_batch_sizes`` trains an ``LSTMClassifier(hidden_size=64,
-downsample=1, random_state=0)`` for a few real steps at every batch size of
-1, 2, 4, ..., 1024 (with 17, 24 and 96 between the powers of two) and every
-sequence length of 50, 200 and 800 timesteps (the estimator's ``seq_len``
+downsample=1, random_state=0, conv_channels=None, lr=1e-2)`` for a few real
+steps at every batch size of 1, 2, 4, ..., 1024 (with 17, 24 and 96 between the
+powers of two) and every sequence length of 50, 200 and 800 timesteps (the estimator's ``seq_len``
 cuts generated 800-step sequences, ``sklstm.datasets.make_sequence_classification``
 with 3 features and 2 classes). Per pair it reports samples per second, the mean
 step time (skorch's ``on_batch_begin`` to ``on_batch_end``: forward, backward,
@@ -262,7 +262,8 @@ def report(summary, command, started, elapsed, device, load_start, args):
         f"Command (run from the repository root, {started}, took {elapsed / 60:.1f} min):\n\n"
         f"```\n{command}\n```\n\n"
         f"Machine:\n\n{machine(device, load_start)}\n"
-        f"Model: `LSTMClassifier(hidden_size={HIDDEN_SIZE}, downsample=1, random_state=0)` "
+        f"Model: `LSTMClassifier(hidden_size={HIDDEN_SIZE}, downsample=1, random_state=0, "
+        "conv_channels=None, lr=1e-2)` "
         f"(1 layer, concat pooling, Adam, float32) on `{device}`, profiled by "
         "`sklstm.profile_batch_sizes`; data: `make_sequence_classification` "
         f"({N_FEATURES} features, 2 classes, {max(args.seq_lens)} timesteps, cut by "

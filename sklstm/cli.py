@@ -162,7 +162,7 @@ def _check_scoring(name, estimator_kind):
     a regressor)."""
     from sklearn.metrics import get_scorer_names
 
-    from .search.metrics import scorer_names_for
+    from .search.scoring_kind import scorer_names_for
 
     if name is None or name in get_scorer_names():
         return

@@ -9,25 +9,19 @@ attribute off the fitted estimator. The search then aggregates them like any oth
 
 from __future__ import annotations
 
-import difflib
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 
-import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, is_classifier, is_regressor
-from sklearn.metrics import get_scorer, get_scorer_names
+from sklearn.metrics import get_scorer
 
-from .._compat.sklearn import scorer_metric_kind
 from .pipeline import final_estimator
 
 __all__ = [
     "FIT_STATS",
     "FitStatScorer",
     "check_multi_objective",
-    "check_scoring_kind",
     "fit_stats",
     "fit_stats_scorers",
-    "scorer_names_for",
+    "objective_directions",
 ]
 
 #: Fitted attributes (without the trailing underscore) every sklstm estimator records.
@@ -59,150 +53,17 @@ def check_multi_objective(multi_objective):
     return multi_objective
 
 
-#: The metric kinds that score an estimator's predictions: clustering metrics compare
-#: labels up to their names, which fits classes but not continuous targets.
-_KINDS_FOR = {"classifier": ("classification", "clustering"), "regressor": ("regression",)}
-
-
-def scorer_names_for(estimator_kind):
-    """The scikit-learn scorer names whose metric fits an estimator of this kind.
-
-    Parameters
-    ----------
-    estimator_kind : {"classifier", "regressor"}
-        The estimator's kind.
-
-    Returns
-    -------
-    list of str
-        All scorer names where the kinds cannot be read (an unverified scikit-learn).
+def objective_directions(multi_objective=None) -> list[str]:
+    """Study directions: the score is maximized (scikit-learn scorers are greater-is-better),
+    a fit cost minimized.
 
     Examples
     --------
-    >>> "r2" in scorer_names_for("regressor"), "accuracy" in scorer_names_for("regressor")
-    (True, False)
+    >>> objective_directions("fit_time")
+    ['maximize', 'minimize']
     """
-    kinds = _KINDS_FOR[estimator_kind]
-    names = [name for name in get_scorer_names()
-             if scorer_metric_kind(get_scorer(name)) in kinds]
-    return names or list(get_scorer_names())
-
-
-def check_scoring_kind(estimator, scoring, y=None):
-    """Refuse a ``scoring`` that is no scorer name, or whose metric cannot score
-    ``estimator``: a classification metric for a regressor, or the other way round,
-    or for a classifier one that its classes refuse (a binary metric of three
-    classes, ``pos_label=1`` of text labels).
-
-    Such a scoring failed (``accuracy`` on continuous targets, ``f1`` of three classes)
-    or gave numbers without meaning (``r2`` of class labels, ``adjusted_rand_score`` of
-    real values) in every trial of a search, after the study had been created.
-
-    Parameters
-    ----------
-    estimator : estimator or Pipeline
-        The estimator scored; one that is neither a classifier nor a regressor is not
-        checked.
-    scoring : str, callable or None
-        A scikit-learn scorer name or scorer, or any callable (a callable whose metric
-        scikit-learn does not define is not checked), or None (``estimator.score``).
-    y : array-like of shape (n_samples,) or None, default=None
-        A classifier's targets: the metric scores predictions of every label right
-        (of one sample per class and per label, twice), and one it fails on fails
-        on any prediction. None: not tried.
-
-    Returns
-    -------
-    str, callable or None
-        ``scoring``.
-
-    Raises
-    ------
-    ValueError
-        An unknown scorer name, or a metric of another kind of task, with the names
-        that fit the estimator.
-
-    Examples
-    --------
-    >>> from sklstm import LSTMRegressor
-    >>> check_scoring_kind(LSTMRegressor(), "r2")
-    'r2'
-    >>> check_scoring_kind(LSTMRegressor(), "accuracy")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ValueError: scoring 'accuracy' is a classification metric, but LSTMRegressor is a ...
-    """
-    estimator_kind = ("classifier" if is_classifier(estimator)
-                      else "regressor" if is_regressor(estimator) else None)
-    names = None if estimator_kind is None else scorer_names_for(estimator_kind)
-    fits = ("sklearn.metrics.get_scorer_names()" if names is None else
-            f"the scorers for a {estimator_kind}: {', '.join(names)}")
-    if isinstance(scoring, str) and scoring not in get_scorer_names():
-        close = difflib.get_close_matches(scoring, names or get_scorer_names(), n=3)
-        hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
-        raise ValueError(f"scoring {scoring!r} is not a scikit-learn scorer name; {hint}"
-                         f"give one of {fits}")
-    if scoring is None or estimator_kind is None:
-        return scoring
-    scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
-    kind = scorer_metric_kind(scorer)
-    if kind is None:
-        return scoring
-    if kind in _KINDS_FOR[estimator_kind]:
-        error = _fails_on_labels(scorer, y) if estimator_kind == "classifier" else None
-        if error is None:
-            return scoring
-        fits = [name for name in names if _fails_on_labels(get_scorer(name), y) is None]
-        raise ValueError(
-            f"scoring {scoring!r} cannot score these classes ({error}): it fails even on "
-            "predictions that are all right, and so would every trial. Leave scoring out "
-            f"(the estimator's score method) or give one of the scorers for them: "
-            f"{', '.join(fits)}")
-    raise ValueError(
-        f"scoring {scoring!r} is a {kind} metric, but {type(final_estimator(estimator)).__name__}"
-        f" is a {estimator_kind}: every trial would fail or score nonsense. Leave scoring out "
-        f"(the estimator's score method) or give one of {fits}")
-
-
-class _RightAnswers(ClassifierMixin, BaseEstimator):
-    """A "fitted" classifier whose answers to the sample indices ``X`` are right: its
-    labels, and certain probabilities and decision values of them."""
-
-    def __init__(self, y=None):
-        self.y = y
-
-    def fit(self, X=None, y=None):  # (sklearn's API; it is built "fitted")
-        return self
-
-    def predict(self, X):
-        return self.y[X]
-
-    def predict_proba(self, X):
-        return (self.y[X][:, None] == self.classes_).astype(float)
-
-    def decision_function(self, X):
-        proba = self.predict_proba(X)
-        return proba[:, 1] - proba[:, 0] if len(self.classes_) == 2 else proba
-
-
-def _fails_on_labels(scorer, y):
-    """The error ``scorer`` raises on right answers about the classes of ``y``
-    (each one twice), or None; None too where ``y`` is no 1-D array of labels."""
-    if y is None or np.ndim(y) != 1:
-        return None
-    try:
-        classes = np.unique(np.asarray(y))
-    except TypeError:  # labels that do not sort (None beside text): the data check says
-        return None
-    oracle = _RightAnswers(np.repeat(classes, 2))
-    oracle.classes_ = classes
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # (ill-defined scores of tiny data)
-            scorer(oracle, np.arange(len(oracle.y)), oracle.y)
-    except (ValueError, TypeError) as exc:
-        return " ".join(str(exc).split())
-    return None
+    check_multi_objective(multi_objective)
+    return ["maximize"] + (["minimize"] if multi_objective else [])
 
 
 def fit_stats(estimator):

@@ -15,7 +15,6 @@ fold 0 is stopped before its remaining folds run.
 from __future__ import annotations
 
 import json
-import numbers
 import os
 import socket
 import warnings
@@ -27,9 +26,17 @@ from sklearn.metrics import check_scoring
 
 from .._compat.sklearn import safe_indexing
 from ..training.interrupts import ctrl_c_pending
+from .duplicates import finished_twin, replay
 from .epoch_reporter import CALLBACK_NAME, EpochScoreReporter
-from .metrics import FIT_STATS, check_multi_objective, check_scoring_kind, fit_stats
-from .pipeline import check_search_data, final_estimator, final_prefix
+from .metrics import FIT_STATS, check_multi_objective, fit_stats, objective_directions
+from .pipeline import (
+    check_final_lstm,
+    check_search_data,
+    copying_inputs,
+    final_estimator,
+    final_prefix,
+)
+from .scoring_kind import check_scoring_kind
 from .selection import FIXED_AS_REPR, resolve_cv
 from .space import resolve_space, sample_resolved
 from .trial_budget import FAIL_REASON, INTERRUPTED
@@ -64,6 +71,10 @@ class CVObjective:
     reports the fold's validation score after every epoch, so the study's pruner (Median,
     Hyperband, SuccessiveHalving, ...) can stop a bad trial mid-fold; it then ends PRUNED.
     A trial whose fit raises ends FAIL, with ``fail_reason`` in its user attributes.
+    The study must maximize the score (``direction="maximize"``; with
+    ``multi_objective``, ``directions=["maximize", "minimize"]``): one of other
+    directions, Optuna's default included, is refused with a ValueError at its first
+    trial, before anything is fitted.
 
     User attributes of every trial: ``fold_scores``, ``mean_fit_time`` (s),
     ``mean_peak_memory`` (bytes), ``mean_n_updates`` (over the folds that finished),
@@ -117,10 +128,14 @@ class CVObjective:
     Raises
     ------
     ValueError
-        For an empty space, unknown parameter names, or a ``scoring`` that is no scorer
-        name or whose metric is of another kind of task than the estimator's
+        For an empty space, unknown parameter names, a ``checkpoint`` directory on the
+        LSTM (every fit of the search would share it), or a ``scoring`` that is no
+        scorer name or whose metric is of another kind of task than the estimator's
         (classification for a regressor, say): see
-        :func:`~sklstm.search.metrics.check_scoring_kind`.
+        :func:`~sklstm.search.scoring_kind.check_scoring_kind`.
+    TypeError
+        An ``estimator`` that is no sklstm estimator nor a Pipeline ending in one
+        (:func:`~sklstm.search.pipeline.check_final_lstm`).
 
     Examples
     --------
@@ -139,6 +154,7 @@ class CVObjective:
     def __init__(self, estimator, X, y, cv="auto", scoring=None, space=None,
                  report_every_epoch=True,
                  multi_objective=None, groups=None, reuse_duplicates=True):
+        check_final_lstm(estimator)
         if check_multi_objective(multi_objective) is not None and report_every_epoch:
             warnings.warn(
                 "Optuna cannot prune multi-objective studies (Trial.report is single-objective"
@@ -152,6 +168,7 @@ class CVObjective:
         self.estimator = estimator
         self.X, self.y, self.groups = X, y, groups
         self.space = resolve_space(space, estimator)  # unknown names fail here, not in a trial
+        _check_no_checkpoint(self.space, estimator)
         self._epochs_per_fold = _most_epochs(self.space, estimator)
         self.scoring = scoring  # by name in the study's attributes (create_or_load_study)
         # a metric of another kind of task failed or scored nonsense in every trial
@@ -182,6 +199,7 @@ class CVObjective:
             raise KeyboardInterrupt from exc
 
     def _evaluate(self, trial):
+        self._check_directions(trial)
         params = self._sample(trial)
         fixed = {p: _json_safe(spec) for p, dist, spec in self.space.values() if dist is None}
         trial.set_user_attr("fixed_params", fixed)
@@ -191,10 +209,11 @@ class CVObjective:
             trial.set_user_attr(FIXED_AS_REPR, as_repr)
         # Which machine/process ran it: the first thing to know when a cluster misbehaves.
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
-        twin = self._finished_twin(trial, params, fixed)
-        if twin is not None:
-            return _replay(trial, twin)
-        reporting = self.report_every_epoch and len(trial.study.directions) == 1
+        # a sampler's repeat of a finished trial (reproducible fits only: duplicates.py)
+        twin = self.reuse_duplicates and finished_twin(trial, self.estimator, params, fixed)
+        if twin:
+            return replay(trial, twin)
+        reporting = self.report_every_epoch  # (single-objective: _check_directions)
         scores, stats = [], []
         try:
             for fold, (train, test) in enumerate(self.splits_):
@@ -208,6 +227,31 @@ class CVObjective:
         finally:
             self._record(trial, scores, stats)
         return values
+
+    def _check_directions(self, trial):
+        """Refuse a study that optimizes this objective's values the other way, or
+        another number of them, before anything is fitted.
+
+        The score is greater-is-better and a fit cost is minimized. In a study created
+        with Optuna's default direction (minimize) the search sought the worst
+        configuration (and the median pruner stopped the good ones); with another
+        number of objectives every trial was fitted in full, then failed.
+        """
+        needed = objective_directions(self.multi_objective)
+        have = [d.name.lower() for d in trial.study.directions]
+        if have == needed:
+            return
+        if len(needed) == 1:
+            returns, create = "the score, maximized", "direction='maximize'"
+        else:
+            returns = f"the score (maximized) and {self.multi_objective} (minimized)"
+            create = f"directions={needed}"
+        exc = ValueError(
+            f"this objective returns {returns}, but the study has directions {have}: "
+            f"create it with optuna.create_study({create}), or let sklstm.search.tune "
+            "create it")
+        _fail_reason(trial, exc)
+        raise exc
 
     def _sample(self, trial):
         """The trial's parameters; a failure to sample them is recorded as its fail reason.
@@ -223,23 +267,6 @@ class CVObjective:
             _fail_reason(trial, exc)
             raise
 
-    def _finished_twin(self, trial, params, fixed):
-        """An earlier finished trial this one would merely repeat, or None.
-
-        Samplers propose the same point again and again once they home in on the best
-        region of a discrete space (a grid of batch sizes, say), and Optuna refits every
-        time (its FAQ suggests this very check). With a fixed ``random_state`` on the same
-        folds the refit reproduces the earlier result, so it is reused instead.
-        """
-        if not self.reuse_duplicates or not _is_seeded(self.estimator, params):
-            return None
-        finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-        for earlier in trial.study.get_trials(deepcopy=False, states=finished):
-            if (earlier.params == trial.params
-                    and earlier.user_attrs.get("fixed_params") == fixed):
-                return earlier
-        return None
-
     def _values(self, scores, stats):
         score = float(np.mean(scores))
         if self.multi_objective is None:
@@ -250,7 +277,8 @@ class CVObjective:
         return score, float(np.mean(costs))
 
     def _fit_fold(self, trial, params, fold, train, test, reporting, stats):
-        estimator = clone(self.estimator).set_params(**params)
+        # X_test is scored after every epoch: a step must not transform it in place
+        estimator = copying_inputs(clone(self.estimator).set_params(**params))
         X_train, X_test = safe_indexing(self.X, train), safe_indexing(self.X, test)
         y_train, y_test = safe_indexing(self.y, train), safe_indexing(self.y, test)
         if reporting:
@@ -283,6 +311,29 @@ def _fail_reason(trial, exc):
     trial.set_user_attr(FAIL_REASON, f"{type(exc).__name__}: {exc}")
 
 
+def _check_no_checkpoint(resolved_space, estimator):
+    """Refuse a ``checkpoint`` directory on the LSTM searched (its own or the space's).
+
+    Every fold of every trial is a fit of its own, and they all wrote to that one
+    directory: each trial failed at its second fold ("holds the state of another
+    fit"), and a fit of the same parameters on the same fold loaded the finished
+    state of an earlier one instead of training.
+    """
+    param = final_prefix(estimator) + "checkpoint"
+    values = [final_estimator(estimator).get_params().get("checkpoint")]
+    for searched, dist, value in resolved_space.values():
+        if searched == param:
+            values = list(getattr(dist, "choices", [value]))
+    given = [value for value in values if value is not None]
+    if given:
+        raise ValueError(
+            f"{param}={given[0]!r}: a search fits every fold of every trial, and all "
+            "those fits would share that checkpoint directory (each refused the state "
+            "of the others, or loaded it in place of training). Search with "
+            f"{param}=None, and give the directory to the refit of the selected "
+            "parameters.")
+
+
 def _most_epochs(resolved_space, estimator):
     """The most epochs a trial of the space fits: the pruning steps of one fold.
 
@@ -301,28 +352,6 @@ def _most_epochs(resolved_space, estimator):
             return max(dist.choices)
         return dist.high
     return final_estimator(estimator).get_params()["max_epochs"]
-
-
-def _is_seeded(estimator, params):
-    """Whether the final LSTM's fits are reproducible (an int ``random_state``)."""
-    seed = params.get(final_prefix(estimator) + "random_state",
-                      final_estimator(estimator).get_params()["random_state"])
-    return isinstance(seed, numbers.Integral) and not isinstance(seed, bool)
-
-
-def _replay(trial, twin):
-    """End ``trial`` as its finished twin ended, without fitting anything."""
-    trial.set_user_attr("duplicate_of", twin.number)
-    for name, value in twin.user_attrs.items():
-        if name not in ("duplicate_of", "worker", "fixed_params", FIXED_AS_REPR):
-            trial.set_user_attr(name, value)
-    if twin.state == optuna.trial.TrialState.PRUNED:
-        # the same curve, so samplers rank it like the twin (the median pruner only
-        # looks at complete trials, so the copies do not shift its median)
-        for step, value in twin.intermediate_values.items():
-            trial.report(value, step)
-        raise optuna.TrialPruned(f"same parameters as pruned trial {twin.number}")
-    return twin.values[0] if len(twin.values) == 1 else tuple(twin.values)
 
 
 #: The name the objective is built by in user code and the docs.
@@ -363,6 +392,7 @@ def checked_objective(estimator, X, y, *, multi_objective=None, **kwargs):
     # values (a fixed hidden_size too large for the memory fails every trial); before
     # the folds are split and the scoring tried on the labels, which said less of
     # labels they cannot take ("'<' not supported between 'NoneType' and 'str'")
+    check_final_lstm(estimator)  # (first: another estimator's space was "unknown" names)
     space = resolve_space(kwargs.get("space"), estimator)
     fixed = {param: value for param, dist, value in space.values() if dist is None}
     check_search_data(clone(estimator).set_params(**fixed) if fixed else estimator, X, y)

@@ -262,7 +262,7 @@ def _check_each(resolved, estimator):
                          "the range end")
                 raise ValueError(f"space entry {name!r}: {where} {point!r} would fail every "
                                  f"trial that uses it: {error}{_text_hint(point)}"
-                                 f"{_range_hint(point)}")
+                                 f"{_range_hint(point)}{_sequence_hint(dist, constraints)}")
 
 
 def _text_hint(point):
@@ -285,6 +285,20 @@ def _text_hint(point):
     if written is None or isinstance(written, (bool, int, float)):
         return (f" ({point!r} is text: an np.array of numbers and text holds text only; "
                 "give a list, or np.array(..., dtype=object))")
+    return ""
+
+
+def _sequence_hint(dist, constraints):
+    """Say that a list or tuple is choices, for a parameter that takes a sequence
+    (``conv_kernel_sizes``): ``(8, 5, 3)`` was refused as "the choice 8", without a fix.
+
+    Examples
+    --------
+    >>> print(_sequence_hint(CategoricalDistribution([8, 3]), ["array-like"]))
+     (a list or tuple in a space is its choices: set a fixed sequence on the estimator)
+    """
+    if isinstance(dist, CategoricalDistribution) and "array-like" in constraints:
+        return " (a list or tuple in a space is its choices: set a fixed sequence on the estimator)"
     return ""
 
 

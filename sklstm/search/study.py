@@ -13,7 +13,7 @@ from optuna.trial import TrialState
 
 from .._compat.optuna import study_storage
 from ..training.interrupts import CtrlCGuard
-from .metrics import check_multi_objective
+from .metrics import objective_directions
 from .objective import checked_objective
 from .pruners import make_pruner
 from .report import ProgressBar
@@ -30,19 +30,6 @@ from .study_record import study_attrs
 from .trial_budget import TrialBudget, budget_lock, fail_dead_workers_trials, uses_budget
 
 __all__ = ["create_or_load_study", "run_study", "tune", "tune_objective"]
-
-
-def objective_directions(multi_objective=None) -> list[str]:
-    """Study directions: the score is maximized (scikit-learn scorers are greater-is-better),
-    a fit cost minimized.
-
-    Examples
-    --------
-    >>> objective_directions("fit_time")
-    ['maximize', 'minimize']
-    """
-    check_multi_objective(multi_objective)
-    return ["maximize"] + (["minimize"] if multi_objective else [])
 
 
 def create_or_load_study(study_name, storage=None, *, scoring=None, multi_objective=None,
@@ -279,7 +266,7 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
         One scikit-learn score, greater is better; None uses ``estimator.score``. A
         metric of another kind of task (``"accuracy"`` for a regressor, ``"r2"`` for
         a classifier) is refused before any study exists
-        (:func:`~sklstm.search.metrics.check_scoring_kind`).
+        (:func:`~sklstm.search.scoring_kind.check_scoring_kind`).
     space : dict or None, default=None
         Search space (see :func:`~sklstm.search.resolve_space`); None means
         :func:`~sklstm.search.default_space`.

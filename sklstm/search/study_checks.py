@@ -60,7 +60,7 @@ def check_existing_study(study_name, storage, directions, attrs) -> None:
     storage : optuna.storages.BaseStorage
         Where it is.
     directions : list of str
-        The directions this search needs (:func:`~sklstm.search.study.objective_directions`).
+        The directions this search needs (:func:`~sklstm.search.metrics.objective_directions`).
     attrs : dict
         The ``sklstm_*`` attributes this search records on a study it creates.
 

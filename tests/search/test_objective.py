@@ -1,13 +1,17 @@
 """The cross-validated Optuna objective: per-epoch reporting, pruning, failures, attrs."""
 
 import copy
+import re
 
 import numpy as np
 import optuna
 import pytest
 from sklearn.base import clone, is_classifier
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.linear_model import Ridge
 from sklearn.metrics import make_scorer, mean_absolute_error, roc_auc_score
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
@@ -19,7 +23,7 @@ from sklstm.search import (
     run_study,
     tune,
 )
-from sklstm.search.metrics import check_scoring_kind
+from sklstm.search.scoring_kind import check_scoring_kind
 
 GOOD, BAD = 0.03, 1e-6  # learning rates: learns within an epoch / stays at its initial loss
 
@@ -196,6 +200,27 @@ def test_objective_needs_a_single_score(scoring, pipeline, data):
         make_objective(pipeline, *data, scoring=scoring)
 
 
+@pytest.mark.parametrize(("directions", "multi_objective", "fix"), [
+    (["minimize"], None, "direction='maximize'"),  # Optuna's default direction
+    (["maximize", "minimize"], None, "direction='maximize'"),
+    (["maximize"], "fit_time", "directions=['maximize', 'minimize']"),
+    (["minimize", "maximize"], "fit_time", "directions=['maximize', 'minimize']"),
+])
+def test_a_study_of_other_directions_is_refused_before_any_fit(directions, multi_objective,
+                                                                fix, pipeline, data, tmp_path):
+    # a minimize study searched for the worst score; another number of objectives
+    # fitted every trial in full, then failed it
+    study = optuna.create_study(directions=directions, storage=f"sqlite:///{tmp_path / 's.db'}")
+    objective = make_objective(pipeline, *data, cv=2, space={"lr": [GOOD, BAD]},
+                               multi_objective=multi_objective, report_every_epoch=False)
+    with pytest.raises(ValueError, match=f"the study has directions .*{re.escape(fix)}"):
+        study.optimize(objective, n_trials=1)
+    (trial,) = study.trials
+    assert trial.state.name == "FAIL"
+    assert "fold_scores" not in trial.user_attrs  # nothing was fitted
+    assert trial.user_attrs["fail_reason"].startswith("ValueError: this objective returns")
+
+
 @pytest.mark.parametrize(("estimator", "scoring", "message"), [
     (LSTMRegressor(), "accuracy", "scoring 'accuracy' is a classification metric, but "
      "LSTMRegressor is a regressor: every trial would fail or score nonsense. Leave scoring "
@@ -245,11 +270,34 @@ def test_a_scoring_the_classes_refuse_is_refused_before_any_study(y, scoring, me
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("y", "scoring", "message"), [
+    (np.linspace(-1, 1, 30), "neg_mean_poisson_deviance", "can only be used on non-negative y"),
+    (np.linspace(0, 1, 30), "neg_mean_gamma_deviance", "can only be used on strictly positive y"),
+    (np.linspace(-2, 1, 30), "neg_root_mean_squared_log_error",
+     "cannot be used when targets contain values less than or equal to -1"),
+])
+def test_a_scoring_the_targets_refuse_is_refused_before_any_study(y, scoring, message,
+                                                                   tmp_path, monkeypatch):
+    # every trial failed with the metric's error, after the study had been written
+    monkeypatch.chdir(tmp_path)
+    X = np.random.default_rng(0).normal(size=(30, 4, 2)).astype(np.float32)
+    with pytest.raises(ValueError) as info:
+        tune(LSTMRegressor(), X, y, n_trials=1, cv=2, scoring=scoring,
+             space={"batch_size": [8]})
+    assert f"scoring {scoring!r} cannot score these targets" in str(info.value)
+    assert message in str(info.value)
+    assert "or give one of the scorers for them: d2_absolute_error_score," in str(info.value)
+    assert f" {scoring}," not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(("estimator", "scoring"), [
     (LSTMClassifier(), "adjusted_rand_score"), (LSTMClassifier(), "neg_log_loss"),
     (LSTMClassifier(), "roc_auc_ovr"), (LSTMClassifier(), "f1_macro"),
     (LSTMRegressor(), make_scorer(mean_absolute_error, greater_is_better=False)),
     (LSTMRegressor(), lambda estimator, X, y: 0.0), (LSTMRegressor(), None),
+    # targets of 0: refused as predictions, taken as targets
+    (LSTMRegressor(), "neg_mean_poisson_deviance"), (LSTMRegressor(), "neg_mean_squared_log_error"),
 ])
 def test_a_scoring_that_fits_the_estimator_is_kept(estimator, scoring):
     y = np.arange(12) % 3 if is_classifier(estimator) else np.linspace(0, 1, 12)
@@ -290,3 +338,40 @@ def test_a_fixed_value_whose_network_fits_no_memory_is_refused_before_the_study(
         tune(pipeline, *data, n_trials=1, cv=2, storage=str(storage),
              space={"hidden_size": 200_000, "batch_size": [8, 16]})
     assert not storage.exists()
+
+
+@pytest.mark.parametrize("where", ["estimator", "fixed", "choice"])
+def test_a_checkpoint_directory_is_refused_before_the_study(where, pipeline, data, tmp_path):
+    # every fold of every trial wrote to that one directory: each trial failed at its
+    # second fold, refused "the state of another fit"
+    checkpoint = str(tmp_path / "ckpt")
+    space = {"batch_size": [8, 16]}
+    if where == "estimator":
+        pipeline.set_params(lstm__checkpoint=checkpoint)
+    else:
+        space["checkpoint"] = checkpoint if where == "fixed" else [None, checkpoint]
+    storage = tmp_path / "s.journal"
+    with pytest.raises(ValueError, match=r"lstm__checkpoint=.*Search with lstm__checkpoint=None"):
+        tune(pipeline, *data, n_trials=1, cv=2, storage=str(storage), space=space)
+    assert not storage.exists()
+    assert not (tmp_path / "ckpt").exists()
+
+
+@pytest.mark.parametrize("estimator", [
+    TransformedTargetRegressor(LSTMRegressor()),
+    make_pipeline(FunctionTransformer(lambda X: X.reshape(len(X), -1)), Ridge()),
+], ids=["wrapped-lstm", "pipeline-of-ridge"])
+@pytest.mark.parametrize("space", [None, {"regressor__batch_size": [8]}, {"alpha": [1.0]}])
+def test_an_estimator_that_is_no_lstm_is_refused_by_name(estimator, space, tmp_path):
+    # it failed in every way but this: KeyError: 'max_epochs', or a default space's
+    # names "unknown"
+    X = np.random.default_rng(0).normal(size=(20, 4, 2)).astype(np.float32)
+    y = np.linspace(0, 1, 20)
+    storage = tmp_path / "s.journal"
+    with pytest.raises(TypeError, match=r"an sklstm estimator, or a Pipeline whose last step "
+                                        r"is one .*; got (TransformedTargetRegressor|a "
+                                        r"Pipeline whose last step is Ridge)\. Make the LSTM"):
+        tune(estimator, X, y, n_trials=1, cv=2, storage=str(storage), space=space)
+    assert not storage.exists()
+    with pytest.raises(TypeError, match="got"):
+        make_objective(estimator, X, y, cv=2, space={"batch_size": [8]})

@@ -100,6 +100,11 @@ BAD_VALUES = {
                            r"log=True\); .* see load_space\)"),
     "space file's int range": ({"hidden_size": {"low": 4, "high": 8}},
                                r"optuna\.distributions\.IntDistribution\(4, 8\)"),
+    # read as the choices 8, 5 and 3: "Got 8 instead", and no word of the fix
+    "a fixed sequence": ({"conv_kernel_sizes": (8, 5, 3)},
+                         r"the choice 8 .*must be an array-like\. Got 8 instead\. \(a list or "
+                         r"tuple in a space is its choices: set a fixed sequence on the "
+                         r"estimator\)"),
     # a set's order differs between processes; it was taken as a fixed value
     "a set of choices": ({"batch_size": {8, 16}}, r"choices must be a list, a tuple, a "
                          r"range or a 1-D array, in an order; got the set"),

@@ -1,0 +1,46 @@
+"""Searches of Pipelines: the steps before the LSTM, and the data they are given."""
+
+import numpy as np
+import optuna
+import pytest
+from sklearn.pipeline import Pipeline
+
+from sklstm import LSTMClassifier
+from sklstm.preprocessing import SequenceScaler
+from sklstm.search import make_objective, tune
+
+from ..settings import TINY
+
+
+def test_a_step_that_transforms_in_place_leaves_the_users_data_as_it_was(data, tmp_path):
+    # the data check before the search fitted SequenceScaler(copy=False) on the user's
+    # own X: it was scaled in place (the folds, copies, never touched it)
+    X, y = data
+    X = X.copy()
+    given = X.copy()
+    pipe = Pipeline([("scale", SequenceScaler(copy=False)), ("lstm", LSTMClassifier(**TINY))])
+    tune(pipe, X, y, n_trials=1, cv=2, space={"batch_size": [8]},
+         storage=f"sqlite:///{tmp_path / 's.db'}")
+    np.testing.assert_array_equal(X, given)
+    assert pipe.get_params()["scale__copy"] is False  # the estimator searched is not changed
+    assert optuna.load_study(study_name="sklstm", storage=f"sqlite:///{tmp_path / 's.db'}"
+                             ).trials[0].state.name == "COMPLETE"
+
+
+def test_a_step_that_transforms_in_place_scores_each_fold_as_a_copying_one(data):
+    # each epoch's score scaled the fold's held-out data again, in place: a log loss of
+    # -18 where the same fits score -0.25
+    scores = []
+    for copy in (True, False):
+        pipe = Pipeline([("scale", SequenceScaler(copy=copy)),
+                         ("lstm", LSTMClassifier(**{**TINY, "max_epochs": 3}))])
+        objective = make_objective(pipe, *data, cv=2, space={"batch_size": [8]},
+                                   scoring="neg_log_loss")
+        study = optuna.create_study(direction="maximize")
+        study.optimize(objective, n_trials=1)
+        (trial,) = study.trials
+        scores.append((trial.user_attrs["fold_scores"], trial.intermediate_values))
+    (folds, epochs), (in_place_folds, in_place_epochs) = scores
+    # (the same fits: equal on the CPU; CUDA's kernels may round otherwise from run to run)
+    assert in_place_folds == pytest.approx(folds, rel=1e-3)
+    assert in_place_epochs == pytest.approx(epochs, rel=1e-3)

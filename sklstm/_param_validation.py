@@ -12,10 +12,10 @@ scikit-learn's constraints refuse or misread them:
 * ``Interval(Integral, ...)`` accepts ``True`` as 1 and ``Interval(Real, ...)`` as 1.0:
   :func:`integers` and :func:`reals` refuse bools.
 
-And where a number is refused for its type alone, as numpy grids hand them out
-(``16.0`` of ``np.linspace`` for an int, ``'8'`` of ``np.array([8, "auto"])``), the
-estimators' error says why and what to write (:func:`mistyped_number_hint`); the value
-stays refused, as scikit-learn refuses it.
+And where a number or a bool is refused for its type alone, as numpy grids hand them
+out (``16.0`` of ``np.linspace`` for an int, ``'8'`` of ``np.array([8, "auto"])``,
+``'True'`` of ``np.array(["auto", True])``), the estimators' error says why and what to
+write (:func:`mistyped_number_hint`); the value stays refused, as scikit-learn refuses it.
 """
 
 from __future__ import annotations
@@ -196,12 +196,15 @@ def _satisfies(constraints, name, value, caller):
 
 
 def _meant_number(value):
-    """The number ``value`` stands for when only its type is off: the int or float a
-    string writes, the int a whole float is; None otherwise."""
+    """The number (or bool) ``value`` stands for when only its type is off: the int or
+    float a string writes, the bool ``'True'`` or ``'False'`` names, the int a whole float
+    is; None otherwise."""
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
     if not isinstance(value, str):
         return None
+    if value in ("True", "False"):  # (numpy's str() of a bool beside strings)
+        return value == "True"
     for kind in (int, float):
         try:
             return kind(value)
@@ -212,10 +215,10 @@ def _meant_number(value):
 
 #: Why a grid hands out a number of the wrong type, and what to write instead.
 _MISTYPED = {
-    str: ("{value!r} is the number {number!r} written as a string; pass the number. "
-          "(numpy makes strings of all the values of an array that mixes numbers and "
-          "strings, such as np.array([8, 'auto']): write such a grid as a list, or as an "
-          "array of dtype=object.)"),
+    str: ("{value!r} is the {kind} {number!r} written as a string; pass the {kind}. "
+          "(numpy makes strings of all the values of an array that mixes numbers or bools "
+          "and strings, such as np.array([8, 'auto']): write such a grid as a list, or as "
+          "an array of dtype=object.)"),
     float: ("{value!r} is a float; pass the int {number!r}. (np.linspace and np.logspace "
             "give floats, and np.array makes floats of ints written beside floats: write "
             "such a grid with np.arange or np.geomspace(..., dtype=int), or convert it with "
@@ -225,13 +228,13 @@ _MISTYPED = {
 
 def mistyped_number_hint(constraints, params, caller):
     """What to add to the error about the first parameter of ``params`` that breaks its
-    constraint, when the number it stands for would satisfy it; ``""`` otherwise.
+    constraint, when the number or bool it stands for would satisfy it; ``""`` otherwise.
 
     Grids written with numpy hand out numbers of another type than the parameter
     takes: ``np.linspace(16, 64, 4)`` floats (``16.0`` for an int), an array mixing
-    numbers and strings only strings (``'8'`` of ``np.array([8, "auto"])``). scikit-learn's
-    message ("Got 16.0 instead") does not say why; the parameter stays refused, as
-    scikit-learn refuses it.
+    numbers or bools and strings only strings (``'8'`` of ``np.array([8, "auto"])``,
+    ``'True'`` of ``np.array(["auto", True])``). scikit-learn's message ("Got 16.0
+    instead") does not say why; the parameter stays refused, as scikit-learn refuses it.
 
     Parameters
     ----------
@@ -257,6 +260,10 @@ def mistyped_number_hint(constraints, params, caller):
      16.0 is a float
     >>> mistyped_number_hint(constraints, {"batch_size": "eight"}, "f")
     ''
+    >>> constraints = {"split_level": ["boolean", StrOptions({"auto"})]}
+    >>> print(mistyped_number_hint(constraints, {"split_level": "True"}, "f").split(";")[0])
+     'True' is the bool True written as a string
+    >>> constraints = {"batch_size": [integers(1), StrOptions({"auto"})]}
     >>> mistyped_number_hint(constraints, {"batch_size": 0.0}, "f")  # 0 is refused too
     ''
     """
@@ -268,7 +275,8 @@ def mistyped_number_hint(constraints, params, caller):
         if number is None or not _satisfies(constraints, name, number, caller):
             return ""
         text = _MISTYPED[str if isinstance(value, str) else float]
-        return " " + text.format(value=value, number=number)
+        kind = "bool" if isinstance(number, bool) else "number"
+        return " " + text.format(value=value, number=number, kind=kind)
     return ""
 
 

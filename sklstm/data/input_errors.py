@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .nullable import as_array
+
 __all__ = ["check_array_error", "complex_error", "feature_count_error", "no_samples_error",
-           "non_finite_error", "sequence_cells_error", "wrong_form_error"]
+           "non_finite_error", "sequence_cells_error", "token_table_error", "wrong_form_error"]
 
 
 def no_samples_error(estimator_name, shape=(0,)):
@@ -54,7 +56,7 @@ def non_finite_error(values, sequence=None):
     >>> str(non_finite_error(X))[:60]
     'Input X contains NaN at sample 1, timestep 2, feature 0: fil'
     """
-    values = np.asarray(values, dtype=float)
+    values = np.asarray(as_array(values), dtype=float)  # (pd.NA as NaN)
     where = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
     axes = ("sample", "timestep", "feature")[:values.ndim] if sequence is None else (
         "timestep", "feature")[:values.ndim]
@@ -115,6 +117,31 @@ def sequence_cells_error(X, cells=None):
         "[np.column_stack(row) for row in df.to_numpy()] for one column per feature of "
         "1D arrays."
     )
+
+
+def token_table_error(X, cells, padding_idx):
+    """The ValueError for a table ``X`` of token ids (``cells``: it as an array) with a
+    whole sequence in a cell (:func:`sequence_cells_error`) or NaN; None for neither.
+
+    NaN is the padding pandas gives a table of id sequences of different lengths
+    (``pd.DataFrame(list_of_id_lists)``), which no cast to int takes: refused as "not
+    integers" before, with ``.astype(int)`` as the fix, which pandas then refused.
+    """
+    if cells.dtype == object:
+        return sequence_cells_error(X, cells)
+    if cells.dtype.kind != "f" or not np.isnan(cells).any():
+        return None
+    row, step = (int(i) for i in np.argwhere(np.isnan(cells))[0])
+    pad = 0 if padding_idx is None else padding_idx
+    cast = (f"X.fillna({pad}).astype(int)" if hasattr(X, "fillna") else
+            f"np.nan_to_num(X, nan={pad}).astype(int)")
+    fill = (f"set padding_idx to an id that is no token and fill the padding with it "
+            f"(e.g. padding_idx=0 and {cast})" if padding_idx is None else
+            f"fill the padding with padding_idx={pad}, which is removed ({cast})")
+    return ValueError(
+        f"X holds NaN at sequence {row}, timestep {step}, where token ids are expected: a "
+        "table of id sequences of different lengths is padded with NaN. Either "
+        f"{fill}, or pass the sequences as a list of 1D id arrays.")
 
 
 def wrong_form_error(form, X):

@@ -33,15 +33,16 @@ from .input_errors import (
     feature_count_error,
     no_samples_error,
     non_finite_error,
-    sequence_cells_error,
+    token_table_error,
     wrong_form_error,
 )
+from .nullable import as_array, object_numbers
 from .store import SequenceStore
 from .store_files import empty_sequences_error
 from .store_scan import token_id_beyond_int64_error
 
-__all__ = ["as_streamed", "check_ragged", "feature_count_error", "no_samples_error",
-           "validate_sequences"]
+__all__ = ["as_streamed", "check_ragged", "feature_count_error", "host_arrays",
+           "no_samples_error", "validate_sequences"]
 
 
 def _check_token_ids(seq, i):
@@ -80,12 +81,12 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
     Returns
     -------
     list of ndarray
-        The sequences as arrays, dtypes untouched.
+        The sequences as arrays, dtypes untouched (object arrays of numbers become float64).
     """
     checked = []
     for i, seq in enumerate(items):
         try:
-            seq = np.asarray(seq)
+            seq = object_numbers(as_array(seq))  # (object arrays of numbers too)
         except ValueError as exc:  # numpy's "inhomogeneous shape", naming no sequence
             raise ValueError(
                 f"Sequence {i} of X is not a rectangular array ({exc}); every timestep of "
@@ -146,9 +147,9 @@ def _token_sequences(X, estimator_name, padding_idx):
     sequence's prediction never depends on the others it comes with)."""
     given = X  # (a DataFrame's column names say where a bad cell is)
     if hasattr(X, "iloc"):
-        X = X.to_numpy()
+        X = as_array(X)
     if sequence_form(X) in RAGGED_FORMS:
-        rows = [np.asarray(x) for x in X]
+        rows = [as_array(x) for x in X]
     else:
         arr = np.asarray(X)
         if arr.ndim != 2:
@@ -158,8 +159,8 @@ def _token_sequences(X, estimator_name, padding_idx):
                 + (" For a single sequence pass [ids], a list of one." if arr.ndim == 1
                    else "")
             )
-        error = arr.dtype == object and sequence_cells_error(given, arr)
-        if error:  # its rows would be refused as "non-numeric", which ids are
+        error = token_table_error(given, arr, padding_idx)
+        if error:  # its rows would be refused as "non-numeric" or "not integers"
             raise error
         rows = list(arr)
     if not rows:
@@ -233,16 +234,16 @@ def _dense(estimator, X, form, reset, check_params):
     return data, 1 if form == "2d" else data.shape[2]
 
 
-def _host_arrays(X):
-    """Torch tensors (``X``, or the sequences of a list) as the numpy arrays they hold;
-    anything else as it is.
+def host_arrays(X):
+    """Torch tensors (``X``, or the sequences of a list; the estimators' ``y`` too) as
+    the numpy arrays they hold; anything else as it is.
 
     scikit-learn's checks read a tensor through ``__array__``, which torch refuses for
     one that requires grad or lives on a GPU, and numpy has no bfloat16 (read as
     float32, which holds every bfloat16 value exactly).
     """
     if isinstance(X, (list, tuple)) and any(isinstance(seq, torch.Tensor) for seq in X):
-        return [_host_arrays(seq) for seq in X]
+        return [host_arrays(seq) for seq in X]
     if not isinstance(X, torch.Tensor):
         return X
     X = X.detach().cpu()
@@ -360,7 +361,7 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
             f"{name} does not accept sparse input: sparse matrices hold no time axis. Pass "
             "a dense array (X.toarray()) or a list of 2D sequences."
         )
-    X = _host_arrays(X)
+    X = host_arrays(X)
     if tokens:
         data = _token_sequences(X, name, padding_idx)
         _record_or_check(estimator, reset, "tokens", 1, "tokens")

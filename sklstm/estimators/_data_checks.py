@@ -7,7 +7,7 @@ What no parameter rule (:mod:`sklstm.estimators._params`) can know without the d
 * :func:`check_sample_counts`: ``X`` and ``y`` hold as many samples, and some;
 * :func:`check_column_order`: no bagging ensemble hands ``fit`` a random draw of
   ``X``'s columns, which are timesteps;
-* :func:`target_shape`: the shape of ``y``, for the estimators' target checks.
+* :func:`as_targets`: ``y`` as the estimators' target checks read it, and its shape.
 
 Whether ``early_stopping``'s validation split can be drawn is checked where the split
 is made (:func:`sklstm.training.setup.check_validation_split`).
@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._compat.sklearn import bagging_column_subset, num_samples
-from ..data.validation import no_samples_error
+from ..data.validation import host_arrays, no_samples_error
 
-__all__ = ["check_column_order", "check_fit_params", "check_sample_counts", "target_shape"]
+__all__ = ["as_targets", "check_column_order", "check_fit_params", "check_sample_counts"]
 
 
 def check_fit_params(fit_params, name):
@@ -101,10 +101,14 @@ def check_column_order(name):
         "only: max_features=1.0 and bootstrap_features=False.")
 
 
-def target_shape(y):
-    """The shape of ``y`` as an array (not ``np.ndim(y)``: that would ask an array-like's
-    ``__array_function__``); ragged ``y`` is a ValueError naming y."""
+def as_targets(y):
+    """``(y, shape)``: ``y`` as scikit-learn's checks can read it, a torch tensor as the
+    numpy array it holds (as ``X``'s: :func:`~sklstm.data.validation.host_arrays`; torch
+    refused one that requires grad, lives on a GPU or is bfloat16), and its shape as an
+    array (not ``np.ndim(y)``: that would ask an array-like's ``__array_function__``);
+    ragged ``y`` is a ValueError naming y."""
+    y = host_arrays(y)
     try:
-        return np.asarray(y).shape
+        return y, np.asarray(y).shape
     except ValueError as exc:
         raise ValueError(f"y must be an array of targets, one per sequence ({exc}).") from exc

@@ -37,7 +37,9 @@ PARAMETERS = """\
         update equals that of one batch of ``batch_size * accumulation_steps``
         samples (the effective batch), including the last, smaller batch of an
         epoch: each micro-batch loss is weighted by its share of the effective
-        batch. Use it to train with a batch that does not fit in memory.
+        batch (exactly so without a convolutional branch, ``conv_channels=None``:
+        its batch normalization takes statistics per micro-batch). Use it to train
+        with a batch that does not fit in memory.
     seq_len : int or None, default=None
         Keep at most this many timesteps of every sequence (see
         ``keep_steps``); None keeps all. Shorter sequences are left as they are.

@@ -314,7 +314,7 @@ class NestedParamsMixin:
         nested = {key: params.pop(key) for key in list(params) if key.startswith(_CALLBACK_PREFIX)}
         arguments = {key.removeprefix(_OPTIMIZER_PREFIX): params.pop(key)
                      for key in list(params) if key.startswith(_OPTIMIZER_PREFIX)}
-        _check_nested_keys(params, super().get_params(deep=False), name)
+        _check_nested_keys(params, super().get_params(deep=False), name, self._keyword_hint)
         super().set_params(**params)  # new callbacks or optimizer_params first, then their entries
         if nested:
             self.callbacks = _set_callback_params(self.callbacks, nested, name)
@@ -325,13 +325,18 @@ class NestedParamsMixin:
         return self
 
 
-def _check_nested_keys(params, own, name):
+def _check_nested_keys(params, own, name, hint):
     """Refuse ``<param>__<key>`` where ``param`` holds a plain value (a str, None...):
     scikit-learn's ``set_params`` failed with "'str' object has no attribute
     'set_params'", naming neither the key nor the way (skorch's ``optimizer__momentum``
-    is ``optimizer_params__momentum`` here)."""
+    is ``optimizer_params__momentum`` here). A ``param`` the estimator lacks is refused
+    with what ``hint`` (``__init__``'s) says it may mean: scikit-learn's error listed the
+    parameters, ``lr`` among them, but did not say it was the one ``learning_rate`` meant."""
     for key in params:
         head, _, rest = key.partition("__")
+        if head not in own and hint(head):
+            raise ValueError(f"Invalid parameter {head!r} for estimator {name}{hint(head)}"
+                             + ("" if hint(head).endswith("?") else "."))
         if rest and head in own and not hasattr(own[head], "set_params"):
             way = (f"; the optimizer's arguments are set as optimizer_params__{rest}"
                    if head == "optimizer" else "")

@@ -18,7 +18,7 @@ from ..persistence._registry import register_estimator
 from ..training.class_weights import ClassWeightedCrossEntropy, class_weights, weighted_chance_loss
 from . import _docs
 from ._base import BaseLSTM
-from ._data_checks import target_shape
+from ._data_checks import as_targets
 
 
 def _label_kind(kind):
@@ -160,7 +160,7 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
         return (seqs if how is None else relative_sequences(seqs, how)[0]), None
 
     def _encode_y(self, y):
-        shape = target_shape(y)
+        y, shape = as_targets(y)
         if len(shape) > 2:
             raise ValueError(f"y should be a 1d array of class labels, got a {len(shape)}D "
                              f"array of shape {shape} instead.")

@@ -15,7 +15,7 @@ from ..persistence._registry import register_estimator
 from ..training.divergence import check_targets_in_range
 from . import _docs
 from ._base import BaseLSTM
-from ._data_checks import target_shape
+from ._data_checks import as_targets
 
 
 @register_estimator
@@ -137,7 +137,7 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
         return seqs, anchors[:, column]
 
     def _encode_y(self, y, offset=None):
-        shape = target_shape(y)
+        y, shape = as_targets(y)
         if len(shape) not in (1, 2):
             raise ValueError(f"y must be 1D or 2D; got {len(shape)}D with shape {shape}.")
         try:

@@ -111,6 +111,21 @@ def test_input_forms_are_equivalent(fitted_pair):
         assert_allclose(_output(clone(est).fit(form, y), form), ref, rtol=1e-6)
 
 
+@pytest.mark.parametrize("given", ["requires_grad", "bfloat16"])
+def test_torch_targets_are_read_as_the_arrays_they_hold(fitted_pair, given):
+    # as X's are (tests/data/test_validation.py); torch refused y before: "Can't call
+    # numpy() on Tensor that requires grad", "Got unsupported ScalarType BFloat16"
+    est, X, y = fitted_pair
+    est.set_params(device="cpu")
+    if y.dtype.kind != "f":  # the classifier's labels, as numbers
+        y = np.unique(y, return_inverse=True)[1]
+    tensor = torch.tensor(y, dtype=torch.float32)
+    tensor = tensor.requires_grad_() if given == "requires_grad" else tensor.bfloat16()
+    reference = tensor.detach().float().numpy()
+    assert_allclose(_output(clone(est).fit(X, tensor), X),
+                    _output(clone(est).fit(X, reference), X))
+
+
 def test_n_features_in(fitted_pair):
     est, X, y = fitted_pair
     assert clone(est).fit(X, y).n_features_in_ == 3

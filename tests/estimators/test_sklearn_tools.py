@@ -103,7 +103,7 @@ def test_a_misspelt_parameter_is_refused_naming_the_class_and_the_closest_name(E
     assert Estimator(relative="last", hidden_size=3).get_params()["hidden_size"] == 3
 
 
-@pytest.mark.parametrize(("Estimator", "keyword", "hint"), [
+KEYWORD_HINTS = [
     (LSTMClassifier, "scale_target", "scale_target is a parameter of LSTMRegressor"),
     (LSTMClassifier, "relative_target", "relative_target is a parameter of LSTMRegressor"),
     (LSTMRegressor, "class_weight", "class_weight is a parameter of LSTMClassifier"),
@@ -111,11 +111,29 @@ def test_a_misspelt_parameter_is_refused_naming_the_class_and_the_closest_name(E
     (LSTMRegressor, "warm_start", r"to train a fit further, fit with checkpoint="),
     (LSTMClassifier, "learning_rate", r"did you mean 'lr'\?"),
     (LSTMClassifier, "max_iter", r"did you mean 'max_epochs'\?"),
-])
+]
+
+
+@pytest.mark.parametrize(("Estimator", "keyword", "hint"), KEYWORD_HINTS)
 def test_a_parameter_of_another_estimator_or_library_is_named_as_such(Estimator, keyword,
                                                                       hint):
     with pytest.raises(TypeError, match=rf"argument '{keyword}'; {hint}"):
         Estimator(**{keyword: 1})
+
+
+@pytest.mark.parametrize(("Estimator", "keyword", "hint"), KEYWORD_HINTS)
+def test_set_params_and_searches_name_it_as_init_does(Estimator, keyword, hint):
+    # scikit-learn's "Invalid parameter ... Valid parameters are: [...]" said no more
+    message = rf"^Invalid parameter '{keyword}' for estimator {Estimator.__name__}; {hint}"
+    with pytest.raises(ValueError, match=message):
+        Estimator().set_params(**{keyword: 1})
+    step = Estimator.__name__.lower()
+    search = GridSearchCV(make_pipeline(Estimator()), {f"{step}__{keyword}": [1]})
+    with pytest.raises(ValueError, match=message):
+        search.fit(X, Y_REG)
+    # a name nothing resembles keeps scikit-learn's list of the parameters
+    with pytest.raises(ValueError, match=r"Valid parameters are: \['accumulation_steps'"):
+        Estimator().set_params(zzz=1)
 
 
 @pytest.mark.parametrize(("params", "error", "message"), [
@@ -142,6 +160,19 @@ def test_a_number_made_a_string_by_np_array_is_refused_saying_so(tiny):
     for value, shown in (("eight", "'eight'"), ("0", "'0'")):
         with pytest.raises(InvalidParameterError, match=f"Got {shown} instead.$"):
             clone(search.estimator).set_params(batch_size=value).fit(X, Y_CLASS)
+
+
+@pytest.mark.parametrize("param", ["split_level", "bucketing"])
+def test_a_bool_made_a_string_by_np_array_is_refused_saying_so(param, tiny):
+    grid = {param: np.array(["auto", True])}  # numpy makes 'True' of the True
+    search = GridSearchCV(LSTMClassifier(**tiny), grid, cv=2, error_score="raise")
+    with pytest.raises(InvalidParameterError,
+                       match=r"Got 'True' instead\. 'True' is the bool True written as a "
+                             r"string; pass the bool.*as a list, or as an array of dtype=object"):
+        search.fit(X, Y_CLASS)
+    # where a bool is refused too, sklearn's words alone
+    with pytest.raises(InvalidParameterError, match=r"Got 'True' instead\.$"):
+        LSTMClassifier(**{**tiny, "hidden_size": "True"}).fit(X, Y_CLASS)
 
 
 @pytest.mark.parametrize(("params", "message"), [

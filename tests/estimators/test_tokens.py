@@ -1,6 +1,7 @@
 """Token-id input: embedding, padded and ragged forms, vocabulary, bad ids."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from numpy.testing import assert_allclose
@@ -128,6 +129,20 @@ BAD_TOKENS = {
                                   ValueError, "Sequence 1 of X is empty"),
     "2D sequence in the list": (_ragged([1, 2], [[3, 4]]), None, {}, ValueError,
                                 "Sequence 1 of X has shape"),
+    # pd.DataFrame of id lists of different lengths: its NaN padding was refused as "dtype
+    # float64", to be cast .astype(int), which pandas refuses for NaN
+    "NaN padding of a table": (
+        pd.DataFrame([[1, 2, 3], [4, 5], [6, 7]]), None, {}, ValueError,
+        r"^X holds NaN at sequence 1, timestep 2, where token ids are expected: .* fill "
+        r"the padding with padding_idx=0, which is removed \(X\.fillna\(0\)\.astype\(int\)\)"),
+    "NaN padding without padding_idx": (
+        np.array([[1.0, 2.0], [3.0, np.nan], [4.0, 5.0]]), None, {"padding_idx": None},
+        ValueError, r"set padding_idx to an id that is no token .*np\.nan_to_num\(X, "
+        r"nan=0\)\.astype\(int\)\), or pass the sequences as a list of 1D id arrays"),
+    # pandas' nullable Int64 table: pd.NA as NaN, so the same message
+    "pd.NA padding at predict": (
+        np.array([[1, 2], [3, 4], [5, 6]]), pd.DataFrame([[1, 2], [3, None]], dtype="Int64"),
+        {}, ValueError, r"^X holds NaN at sequence 1, timestep 1, where token ids"),
 }
 
 

@@ -1,0 +1,66 @@
+"""Numbers that numpy reads as objects, as numpy numbers: pandas' nullable columns
+(``Float64``, ``Int64``, ``boolean``) and object arrays of numbers, missing values
+(``pd.NA``, None) as NaN.
+
+The sequence checks refused such arrays as non-numeric (and ``float()`` refuses
+``pd.NA``), where scikit-learn's ``check_array`` converts a 2D or 3D X of them itself.
+The sequences of a list, token ids and the values a NaN error places are converted
+here the same way, so NaN is then placed and refused as a missing value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["as_array", "object_numbers"]
+
+
+def as_array(values):
+    """``values`` as an ndarray: a pandas object whose columns hold numbers (nullable
+    ones too) as those numbers, ``pd.NA`` as NaN; anything else as ``np.asarray``
+    reads it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> as_array(pd.Series([1, 2], dtype="Int64"))
+    array([1, 2])
+    >>> as_array(pd.DataFrame({"a": [1.5, None]}, dtype="Float64"))
+    array([[1.5],
+           [nan]])
+    >>> as_array(pd.Series(["a", None], dtype="string")).dtype
+    dtype('O')
+    """
+    if not hasattr(values, "iloc"):
+        return np.asarray(values)
+    dtypes = list(values.dtypes) if hasattr(values, "columns") else [values.dtype]
+    # (a nullable dtype names the numpy dtype of its numbers; text and dates have none)
+    numbers = [d if isinstance(d, np.dtype) else getattr(d, "numpy_dtype", None)
+               for d in dtypes]
+    if all(isinstance(d, np.dtype) for d in dtypes) or any(
+            d is None or d.kind not in "biuf" for d in numbers):
+        return np.asarray(values)
+    if values.isna().to_numpy().any():
+        return values.to_numpy(dtype=np.result_type(*numbers, np.float64), na_value=np.nan)
+    return values.to_numpy(dtype=np.result_type(*numbers))
+
+
+def object_numbers(seq):
+    """The ndarray ``seq`` of dtype object as float64 when it holds numbers (None as NaN),
+    as ``check_array`` converts a 2D or 3D X; else as it is (text, a whole sequence in a
+    cell: refused as such by the caller).
+
+    Examples
+    --------
+    >>> object_numbers(np.array([[1, None], [2.5, True]], dtype=object))
+    array([[1. , nan],
+           [2.5, 1. ]])
+    >>> object_numbers(np.array([["a", 1]], dtype=object)).dtype
+    dtype('O')
+    """
+    if seq.dtype != object:
+        return seq
+    try:
+        return seq.astype(np.float64)
+    except (TypeError, ValueError):
+        return seq

@@ -28,6 +28,7 @@ generators and take it back out under the process's lock, which its draws take t
 
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager, nullcontext
 
@@ -36,8 +37,41 @@ from .device import own_stream
 __all__ = ["fit_running", "fit_stream", "fits_in_threads", "fits_run_concurrently"]
 
 _LOCK = threading.Lock()
-_DEPTH = [0]  # blocks of fits_in_threads in force, in any thread
+_DEPTH = {}  # thread ident -> blocks of fits_in_threads it entered (in force for all)
 _RUNNING = {}  # thread ident -> fits running in that thread (fit_running)
+
+
+@contextmanager
+def _registered(registry):
+    """Count a block of the calling thread in ``registry`` while it runs."""
+    me = threading.get_ident()
+    with _LOCK:
+        registry[me] = registry.get(me, 0) + 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            registry[me] -= 1
+            if not registry[me]:
+                del registry[me]
+
+
+def _forget_other_threads():
+    """In a child forked while fits ran in other threads (a ``fork`` start method beside
+    a fit in a thread pool): only the forking thread runs on there, so the child's fits
+    ran as if beside those, for its whole life."""
+    global _LOCK
+    _LOCK = threading.Lock()  # (another thread may have held it at the fork)
+    me = threading.get_ident()
+    for registry in (_DEPTH, _RUNNING):
+        mine = registry.pop(me, 0)
+        registry.clear()
+        if mine:
+            registry[me] = mine
+
+
+if hasattr(os, "register_at_fork"):  # (POSIX)
+    os.register_at_fork(after_in_child=_forget_other_threads)
 
 
 @contextmanager
@@ -59,13 +93,8 @@ def fits_in_threads():
     >>> fits_run_concurrently()
     False
     """
-    with _LOCK:
-        _DEPTH[0] += 1
-    try:
+    with _registered(_DEPTH):
         yield
-    finally:
-        with _LOCK:
-            _DEPTH[0] -= 1
 
 
 @contextmanager
@@ -94,16 +123,8 @@ def fit_running():
     >>> seen
     [True]
     """
-    me = threading.get_ident()
-    with _LOCK:
-        _RUNNING[me] = _RUNNING.get(me, 0) + 1
-    try:
+    with _registered(_RUNNING):
         yield
-    finally:
-        with _LOCK:
-            _RUNNING[me] -= 1
-            if not _RUNNING[me]:
-                del _RUNNING[me]
 
 
 def fits_run_concurrently():
@@ -114,7 +135,7 @@ def fits_run_concurrently():
     -------
     bool
     """
-    if _DEPTH[0] > 0:
+    if _DEPTH:
         return True
     # read without the lock (it is asked on every forward pass): a copy of the keys,
     # which fit_running changes under the lock, is a consistent snapshot

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import threading
 
 from .device import is_cuda, peak_allocated, reset_peak, synchronize
 from .host_malloc import release_freed_memory
+
+try:
+    import resource  # Unix only
+except ImportError:  # pragma: no cover - Windows: no /proc either, nothing is measured
+    resource = None
 
 __all__ = ["PeakMemory", "file_page_bytes", "release_freed_memory", "reset_peak_rss"]
 
@@ -24,6 +30,11 @@ def reset_peak_rss():
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _STATM = "/proc/self/statm"
 _statm_fds = {}  # process id -> descriptor of its statm, kept open
+_lock = threading.Lock()
+_entered = []  # the measurements inside their blocks, in any thread
+# the peak getrusage inherited from the program the process was exec-ed from, where a
+# reset showed it: a reading of at most this is not the process's own
+_inherited = {"bytes": 0}
 
 
 def file_page_bytes():
@@ -41,6 +52,12 @@ def file_page_bytes():
     if fd is None:
         fd = _statm_fds[pid] = os.open(_STATM, os.O_RDONLY)
     return int(os.pread(fd, 256, 0).split()[2]) * _PAGE
+
+
+def _rusage_high_water():
+    """getrusage's peak resident set in bytes (1 us, against 25 us for /proc's
+    ``VmHWM``); 0 where there is no getrusage."""
+    return 0 if resource is None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _status_kib(field):
@@ -68,6 +85,9 @@ class PeakMemory:
       its batches). It includes every allocation of the process (tensors, autograd
       buffers, the allocator's cache), so concurrent work in other threads of the
       same process is counted too.
+    * Measurements may nest (one around a fit, which measures itself): the peak, the
+      process's, is restarted when a measurement begins or restarts, and those in
+      their blocks keep theirs so far first.
     * Elsewhere (no ``/proc``): ``peak`` is None.
 
     Parameters
@@ -129,6 +149,35 @@ class PeakMemory:
         files = max(0, file_page_bytes() - self._file_baseline)
         return max(0, high_water - self._baseline - files)
 
+    def high_water(self):
+        """The process's peak resident set since the last reset, in bytes (Linux).
+
+        getrusage's figure (1 us: a budget reads it after every micro-batch) is the
+        larger of the process's ``VmHWM`` and the peak of the program it was
+        ``exec``-ed from, which Linux keeps for the process's life and no reset
+        lowers: a worker started by a large process (joblib's, a ``subprocess``)
+        reads its parent's peak. Up to that figure, which the resets find out
+        (:meth:`_reset_rss`), ``VmHWM`` is read instead.
+
+        Returns
+        -------
+        int
+            Bytes.
+        """
+        high = _rusage_high_water()
+        return high if high > _inherited["bytes"] else _status_kib("VmHWM") * 1024
+
+    def _reset_rss(self):
+        """Free the allocator's cache, restart ``VmHWM`` and note the peak getrusage
+        inherited (a constant of the process, seen where it is above ``VmHWM``); OSError
+        where ``/proc`` is missing or read-only. Under ``_lock``."""
+        release_freed_memory()
+        reset_peak_rss()
+        # read before VmHWM, which only grows: above it, the figure is not this process's
+        rusage = _rusage_high_water()
+        if rusage > _status_kib("VmHWM") * 1024:
+            _inherited["bytes"] = max(_inherited["bytes"], rusage)
+
     def _current_peak(self):
         if is_cuda(self.device):
             return peak_allocated(self.device)
@@ -144,32 +193,46 @@ class PeakMemory:
             over a budget did use that memory); False forgets it (trial steps
             that are not part of the fit).
         """
-        if keep:
-            self._kept = max(self._kept, self._current_peak())
-        if is_cuda(self.device):
-            reset_peak(self.device, release=True)
-        elif self._baseline is not None:
-            release_freed_memory()
-            reset_peak_rss()
+        with _lock:  # (another thread's measurement may be keeping this one's peak)
+            if keep:
+                self._kept = max(self._kept, self._current_peak())
+            self._keep_others()
+            if is_cuda(self.device):
+                reset_peak(self.device, release=True)
+            elif self._baseline is not None:
+                self._reset_rss()
+
+    def _keep_others(self):
+        """Before the process's peak is restarted: the other measurements in their blocks
+        (one around this, another thread's) keep their peak so far (under ``_lock``)."""
+        for other in _entered:
+            if other is not self:
+                other._kept = max(other._kept, other._current_peak())
 
     def __enter__(self):
         # a measurement entered again starts afresh: the last block's peak is not this one's
         self.peak, self._kept = None, 0
-        if is_cuda(self.device):
-            reset_peak(self.device)
-            self._baseline = 0
-            return self
-        try:
-            release_freed_memory()
-            reset_peak_rss()
-            self._file_baseline = file_page_bytes()
-            self._baseline = _status_kib("VmRSS") * 1024
-        except OSError:  # not Linux, or /proc is read-only here
-            self._baseline = None
+        with _lock:
+            self._keep_others()
+            if is_cuda(self.device):
+                reset_peak(self.device)
+                self._baseline = 0
+            else:
+                try:
+                    self._reset_rss()
+                    self._file_baseline = file_page_bytes()
+                    self._baseline = _status_kib("VmRSS") * 1024
+                except OSError:  # not Linux, or /proc is read-only here
+                    self._baseline = None
+            _entered.append(self)
         return self
 
     def __exit__(self, *exc):
-        synchronize(self.device)
-        if is_cuda(self.device) or self._baseline is not None:
-            self.peak = max(self._kept, self._current_peak())
+        try:
+            synchronize(self.device)
+        finally:
+            with _lock:  # (read before another thread's measurement restarts the peak)
+                _entered.remove(self)
+                if is_cuda(self.device) or self._baseline is not None:
+                    self.peak = max(self._kept, self._current_peak())
         return False

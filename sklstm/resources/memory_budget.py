@@ -14,17 +14,11 @@ past ``max_memory`` before the check after it.
 from __future__ import annotations
 
 import os
-import sys
 
 from .._compat.python import warn_at_caller
 from ..exceptions import MemoryBudgetError
 from .device import OUT_OF_MEMORY, device_memory, is_cuda, peak_allocated, reserved_memory
 from .memory_sizes import format_bytes, parse_memory
-
-try:
-    import resource  # Unix only
-except ImportError:  # pragma: no cover - Windows: the CPU is not watched
-    resource = None
 
 __all__ = ["OUT_OF_MEMORY", "MemoryBudget", "MemoryBudgetExceeded", "available_memory",
            "check_memory_limit", "format_bytes", "parse_memory"]
@@ -240,12 +234,10 @@ class MemoryBudget:
         if limit is None and is_cuda(device):
             limit, self.enforced = _cuda_free(device), True
         self.limit = limit
-        # CPU steps are read through getrusage (about 1 us against 25 us for
-        # /proc/self/status): on Linux it reports the high-water mark that
-        # PeakMemory resets; elsewhere the CPU cannot be watched
+        # the CPU is read from Linux's /proc (PeakMemory.high_water): without it,
+        # PeakMemory has no baseline and the CPU cannot be watched
         self._baseline = memory.baseline
-        self.measured = is_cuda(device) or (self._baseline is not None and resource is not None
-                                            and sys.platform.startswith("linux"))
+        self.measured = is_cuda(device) or self._baseline is not None
         if not self.measured:
             self.enforced = False
             if limit is not None:  # ignored in silence, the budget would mislead
@@ -273,14 +265,13 @@ class MemoryBudget:
     def used(self):
         """Bytes used at the peak since the last :meth:`restart`, as ``peak_memory_``
         counts them."""
-        # not PeakMemory's own /proc/self/status read: that costs 25 us, and this runs
-        # after every micro-batch; getrusage's high-water mark (1 us) is the same
-        # kernel figure to within a few pages
+        # this runs after every micro-batch: PeakMemory.high_water reads getrusage
+        # (1 us) where it is the process's own figure, /proc (25 us) where it is not
         if is_cuda(self.device):
             return peak_allocated(self.device)
-        if self._baseline is None or resource is None:
+        if self._baseline is None:
             return 0
-        return self.memory.growth(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        return self.memory.growth(self.memory.high_water())
 
     def headroom(self):
         """Bytes left under the budget now, or None without one: on CUDA the budget
@@ -298,8 +289,8 @@ class MemoryBudget:
 
     def check(self):
         """Raise :class:`MemoryBudgetExceeded` if the peak since the last restart is over."""
-        if self.enforced and self.used() > self.limit:
-            raise MemoryBudgetExceeded(self.used())
+        if self.enforced and (used := self.used()) > self.limit:
+            raise MemoryBudgetExceeded(used)
 
     def restart(self, keep=True):
         """Free cached memory and restart the peak (see :meth:`PeakMemory.restart`)."""

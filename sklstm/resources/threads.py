@@ -23,6 +23,19 @@ _LOCK = threading.Lock()
 _HOLDER = {"thread": None, "depth": 0}
 
 
+def _forget_other_threads():
+    """In a child forked while another thread's block held the setting: that thread does
+    not run there, and its block would keep every later one of the child from it."""
+    global _LOCK
+    _LOCK = threading.Lock()  # (another thread may have held it at the fork)
+    if _HOLDER["thread"] != threading.get_ident():
+        _HOLDER.update(thread=None, depth=0)
+
+
+if hasattr(os, "register_at_fork"):  # (POSIX)
+    os.register_at_fork(after_in_child=_forget_other_threads)
+
+
 def usable_cores():
     """The CPU cores this process may run on.
 

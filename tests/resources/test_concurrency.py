@@ -1,12 +1,20 @@
 """The switch of fits in threads (sklstm/resources/concurrency.py) and what it leaves alone:
 torch's thread count (sklstm/resources/threads.py)."""
 
+import os
 import threading
 
+import pytest
 import torch
 
 from sklstm.resources import limit_threads
-from sklstm.resources.concurrency import fit_stream, fits_in_threads, fits_run_concurrently
+from sklstm.resources import threads as threads_module
+from sklstm.resources.concurrency import (
+    fit_running,
+    fit_stream,
+    fits_in_threads,
+    fits_run_concurrently,
+)
 from sklstm.resources.threads import usable_cores
 
 
@@ -42,3 +50,38 @@ def test_off_cuda_a_fit_keeps_the_thread_s_stream(monkeypatch):
         with (fits_in_threads() if concurrent else fit_stream(torch.device("cpu"))):
             with fit_stream(torch.device("cpu")):
                 assert fits_run_concurrently() == concurrent
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")  # (Python >= 3.12)
+def test_a_child_forked_beside_a_running_fit_is_not_beside_it():
+    """A process forked while a fit ran in a thread (multiprocessing's "fork" beside a
+    thread pool) took every fit of its life as concurrent, and no n_threads applied
+    there: the thread whose fit and block it inherited does not run in it."""
+    started, done = threading.Event(), threading.Event()
+
+    def fit():
+        with fit_running(), limit_threads(1):
+            started.set()
+            done.wait()
+
+    worker = threading.Thread(target=fit)
+    worker.start()
+    started.wait()
+    try:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: no torch here (OpenMP after a fork), only the flags
+            try:
+                os.write(write, b"%d%d" % (fits_run_concurrently(),
+                                          threads_module._HOLDER["thread"] is None))
+            finally:
+                os._exit(0)
+        os.close(write)
+        answer = os.read(read, 2)
+        os.close(read)
+        os.waitpid(pid, 0)
+    finally:
+        done.set()
+        worker.join()
+    assert answer == b"01"

@@ -51,6 +51,30 @@ def test_a_measurement_entered_again_starts_afresh():
 
 
 @linux_peak
+def test_a_measurement_inside_another_does_not_cut_the_outer_one_short():
+    """The peak is the process's: a measurement around a fit (which measures itself)
+    read only what came after the fit's start, 73 MiB of a 400 MiB peak."""
+    cpu = torch.device("cpu")
+    with PeakMemory(cpu) as outer:
+        block = torch.ones(128 * MiB // 4)
+        del block
+        with PeakMemory(cpu) as inner:
+            inner.restart(keep=False)  # (a trial step's: forgotten by this one only)
+    assert outer.peak >= 0.95 * 128 * MiB and inner.peak < 16 * MiB
+
+
+@requires_cuda
+def test_on_cuda_a_measurement_inside_another_does_not_cut_the_outer_one_short():
+    cuda = torch.device("cuda")
+    with PeakMemory(cuda) as outer:
+        block = torch.ones(128 * MiB // 4, device="cuda")
+        del block
+        with PeakMemory(cuda):
+            pass
+    assert outer.peak >= 128 * MiB
+
+
+@linux_peak
 def test_pages_of_a_mapped_file_read_meanwhile_are_no_growth(tmp_path):
     """A store's data read from disk come into the resident set as file pages, which the
     kernel reclaims at will: counted, a fit on data larger than memory, whose pages

@@ -2,6 +2,7 @@
 
 import sys
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -66,6 +67,35 @@ def test_a_cpu_budget_sees_what_peak_memory_sees_and_restarts():
         budget.restart(keep=True)
         budget.check()  # freed and restarted: within the budget again
     assert memory.peak >= 0.95 * 400 * 2**20  # the step over the budget still counts
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_process_started_by_a_larger_one_is_not_charged_its_peak(monkeypatch):
+    """getrusage's peak is also that of the program the process was exec-ed from (Linux
+    keeps it for the process's life): a fit with max_memory in a worker of
+    GridSearchCV(n_jobs=2), started from a process that had held 2 GiB, read 1.7 GiB
+    used before its first step. (Here a peak of 4 GiB inherited, as getrusage says it.)"""
+    import resource
+
+    from sklstm.resources import memory as memory_module
+
+    real = resource.getrusage
+
+    def inherited(who):
+        usage = real(who)
+        return SimpleNamespace(ru_maxrss=max(usage.ru_maxrss, 4 * GiB // 1024))
+
+    monkeypatch.setattr(resource, "getrusage", inherited)
+    # (what the process learns of the inherited peak goes with the fake)
+    monkeypatch.setattr(memory_module, "_inherited", {"bytes": 0}, raising=False)
+    with PeakMemory(torch.device("cpu")) as memory:
+        budget = MemoryBudget(200 * 2**20, memory)
+        budget.check()  # nothing allocated yet
+        assert budget.used() < 16 * 2**20
+        block = torch.ones(100 * 2**20)  # 400 MiB: still seen
+        with pytest.raises(MemoryBudgetExceeded):
+            budget.check()
+    del block
 
 
 def test_without_a_budget_the_cpu_is_not_watched():

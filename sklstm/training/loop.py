@@ -268,7 +268,7 @@ class EpochLoopNet(NeuralNet):
             return
         loss_key, size_key = prefix + "_loss", prefix + "_batch_size"
         plain = type(self.history) is History
-        rows, losses = [], []
+        rows, losses = [], _LossBuffer()
         batch_count = 0
         try:
             for batch in iterator:
@@ -278,7 +278,7 @@ class EpochLoopNet(NeuralNet):
                 if plain:  # the row on_batch_begin opened; its loss comes at the end
                     row = list.__getitem__(self.history, -1)["batches"][-1]
                     rows.append((row, len(row)))  # where skorch would write the loss
-                    losses.append(step["loss"].detach())
+                    losses.append(step["loss"])
                     row[size_key] = size
                 else:  # a history with a store of its own: skorch's way, and its .item()
                     self.history.record_batch(loss_key, step["loss"].item())
@@ -290,14 +290,46 @@ class EpochLoopNet(NeuralNet):
         self.history.record(prefix + "_batch_count", batch_count)
 
 
+class _LossBuffer:
+    """The batch losses of an epoch, copied on their device into blocks of
+    :attr:`BLOCK` values, read with one ``.tolist()``.
+
+    Not a list of the loss tensors: thousands of small tensors that live for the whole
+    epoch, allocated between the batches' buffers, kept the host's heap from returning
+    the batches' memory (the fit's resident set grew with the number of batches, 56 MiB
+    for 1250 batches of 100 KB); a block is one allocation per :attr:`BLOCK` batches.
+    The copy is a kernel on the device, so reading no loss still waits for none.
+    """
+
+    BLOCK = 1024
+
+    def __init__(self):
+        self.blocks, self.count = [], 0
+
+    def __len__(self):
+        return self.count
+
+    def append(self, loss):
+        """Copy ``loss`` (one element, as ``.item()`` needs: 0-d, or (1,) from some
+        criteria) into the buffer."""
+        if self.count % self.BLOCK == 0:
+            self.blocks.append(torch.empty(self.BLOCK, dtype=loss.dtype, device=loss.device))
+        self.blocks[-1][self.count % self.BLOCK] = loss.detach()  # (1.8 us on the CPU)
+        self.count += 1
+
+    def tolist(self):
+        """The losses as Python floats (the one read of the device)."""
+        return torch.cat(self.blocks)[:self.count].tolist() if self.blocks else []
+
+
 def _write_losses(rows, losses, key):
-    """Write the epoch's batch losses into their rows (the only read of the losses in
-    an epoch), each where skorch's ``record_batch`` puts it: after what the hooks of
-    the step recorded (``on_grad_computed``), before the batch size and the rest."""
-    if not losses:
+    """Write the epoch's batch losses (a :class:`_LossBuffer`) into their rows (the only
+    read of the losses in an epoch), each where skorch's ``record_batch`` puts it: after
+    what the hooks of the step recorded (``on_grad_computed``), before the batch size and
+    the rest."""
+    if not len(losses):
         return
-    # (one element each, as .item() needs: 0-d, or (1,) from some criteria)
-    values = torch.stack(losses).reshape(-1).tolist()
+    values = losses.tolist()
     for (row, position), value in zip(rows, values, strict=True):
         items = list(row.items())
         if key in row:  # a hook wrote the key after skorch would have: its value stays

@@ -62,14 +62,18 @@ class _NoBools(Interval):
 
 
 def integers(left, right=None):
-    """Constraint: an int (not a bool) in ``[left, right]`` (``right=None``: no bound).
+    """Constraint: an int (not a bool) in ``[left, right]`` (None: no bound on that side).
 
     Examples
     --------
     >>> integers(1).is_satisfied_by(3), integers(1).is_satisfied_by(True)
     (True, False)
+    >>> integers(None).is_satisfied_by(-3)
+    True
     """
-    return _NoBools(Integral, left, right, closed="both" if right is not None else "left")
+    closed = {(True, True): "both", (True, False): "left", (False, True): "right",
+              (False, False): "neither"}[left is not None, right is not None]
+    return _NoBools(Integral, left, right, closed=closed)
 
 
 def reals(left, right=None, closed="left"):

@@ -36,6 +36,15 @@ def _rows_hint(series):
             "(n_timesteps, n_features), pass np.asarray(series).")
 
 
+def _transposed_hint(values, needed):
+    """The likelier fix when a series is short but wide: its rows are features and its
+    columns timesteps (a ``(1, T)`` row), where rows are timesteps."""
+    if values.shape[1] < needed:
+        return ""
+    return (f" Rows are timesteps and columns features: if its {values.shape[0]} row(s) "
+            f"are features over {values.shape[1]} timesteps, pass series.T.")
+
+
 def _parse_series(series, name):
     """Return ``(values (T, F) float, index labels (T,), column names or None)``."""
     # only pandas objects carry index labels and column names (a list has an .index method)
@@ -61,7 +70,11 @@ def _parse_series(series, name):
         # check below, where the objects were refused as "must be numeric"
         values = values.astype(np.float64)  # (None becomes NaN)
     if values.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric, got dtype {values.dtype}.")
+        # an object array (or pandas Series) of arrays: several series, one per item
+        several = values.dtype == object and any(np.ndim(v) > 0 for v in values.ravel())
+        raise ValueError(f"{name} must be numeric, got dtype {values.dtype}."
+                         + (" It holds arrays: pass several series as a list, "
+                            "list(series)." if several else ""))
     if values.ndim == 1:
         values = values[:, None]
     if values.ndim != 2:
@@ -75,9 +88,14 @@ def _parse_series(series, name):
     values = values.astype(np.float32 if values.dtype == np.float32 else np.float64)
     bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
     if bad.size:
+        # (not "drop": windows follow the rows, so the rows around a dropped gap would
+        # join into windows that span it, each target paired with the wrong past)
         raise ValueError(
-            f"{name} contains NaN or infinite values (first at timestep {bad[0]}); "
-            "fill or drop missing values before windowing."
+            f"{name} contains NaN or infinite values (first at timestep {bad[0]}); fill "
+            "them before windowing (series.interpolate() or .ffill()), or cut the series "
+            "at each gap and pass the pieces as a list (windows never cross from one "
+            "series into the next). Dropping the rows alone would join the steps on "
+            "either side of a gap into windows that span it."
         )
     if is_pandas:
         _check_time_order(series.index, name)
@@ -126,7 +144,8 @@ def _iso_times(index):
 
 
 def _target_position(target, columns, n_features, name):
-    """The column number of ``target``: an int is a position, a str a column name."""
+    """The column number of ``target``: an int is a position, a str (or the tuple of a
+    MultiIndex) a column name."""
     if target is None:
         return 0
     if isinstance(target, Integral) and not isinstance(target, bool):
@@ -213,7 +232,9 @@ def _mixed_index_error(indices):
     "lookback": [integers(1)],
     "horizon": [integers(1)],
     "step": [integers(1)],
-    "target": [Integral, str, None],
+    # a tuple: a column of a DataFrame with MultiIndex columns (("Close", "AAPL"), as
+    # price downloads of several tickers have)
+    "target": [Integral, str, tuple, None],
     "return_index": ["boolean"],
     "return_groups": ["boolean"],
 })
@@ -242,9 +263,10 @@ def make_windows(
         Number of future target values per window.
     step : int, default=1
         Distance between the starts of consecutive windows.
-    target : int or str, default=None
-        Target column index, or column name for DataFrames; None means column 0. An int
-        that also names another column of a DataFrame is refused as ambiguous.
+    target : int, str or tuple, default=None
+        Target column index, or column name for DataFrames (a tuple for MultiIndex
+        columns, e.g. ``("Close", "AAPL")``); None means column 0. An int that also
+        names another column of a DataFrame is refused as ambiguous.
     return_index : bool, default=False
         Also return the index label (DataFrame/Series index, else the position) of each
         window's first target, to split in time order; several series need the same
@@ -295,7 +317,8 @@ def make_windows(
             raise ValueError(
                 f"{name} has {len(values)} timesteps, fewer than lookback + horizon = "
                 f"{lookback + horizon}; reduce lookback or horizon, or drop this series."
-                + ("" if single else _rows_hint(series)))
+                + ("" if single else _rows_hint(series))
+                + _transposed_hint(values, lookback + horizon))
         column = _target_position(target, columns, values.shape[1], name)
         starts = np.arange(0, len(values) - lookback - horizon + 1, step)
         # sliding_window_view puts the window axis last: move it back to (time, feature).

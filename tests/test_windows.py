@@ -161,7 +161,7 @@ def test_make_windows_rejects_bad_arguments(series, kwargs, error, match):
         ([np.ones((10, 2)), np.ones((10, 3))], "series 1 has 3 columns"),
         ([np.ones(10), np.r_[np.ones(7), np.nan, 1.0, 1.0]], "series 1 contains NaN.*timestep 7"),
         # None (a JSON null) in a list of numbers: "series 0 must be numeric" before
-        ([[1.0] * 7 + [None, 1.0, 1.0]], r"series 0 contains NaN.*timestep 7\); fill or drop"),
+        ([[1.0] * 7 + [None, 1.0, 1.0]], r"series 0 contains NaN.*timestep 7\); fill them"),
         (np.array([1.0, 2.0, None, 4.0, 5.0, 6.0], dtype=object), r"series contains NaN"),
         (pd.DataFrame({"a": np.ones(10), "b": ["x"] * 10}), r"non-numeric columns \['b'\]"),
         ([], "empty list"),

@@ -21,10 +21,11 @@ import dataclasses
 
 import numpy as np
 
+from .._compat.python import warn_at_caller
 from .streaming import StreamedRows, iter_row_chunks
 
 __all__ = ["ANCHORS", "anchors_of", "check_relative_has_steps", "relative_sequences",
-           "sequence_anchors"]
+           "sequence_anchors", "warn_if_targets_in_other_units"]
 
 #: What a sequence is taken relative to: its last valid timestep, or the mean of its
 #: valid timesteps.
@@ -169,3 +170,57 @@ def check_relative_has_steps(name, how, seqs, classifier):
             "every training sequence has a single step (after seq_len and downsample): "
             "the network would read zeros only. Leave relative=None for one-step "
             "sequences, or keep more steps (a larger seq_len, a smaller downsample).")
+
+
+def warn_if_targets_in_other_units(name, how, column, y, anchors):
+    """Warn when most targets lie far from the values of the column they are taken
+    relative to: ``y`` is then in other units than that column, and the relative
+    targets, ``y`` minus the anchors, mean nothing (a fit and its forecasts still run).
+
+    The usual causes: a scaler fitted on ``X`` alone before the regressor (a
+    ``SequenceScaler`` in a pipeline puts the column in standard units, ``y`` stays in
+    its own: measured on a trending series at a level of 100, R^2 -25 against 0.99
+    without the scaler), or ``relative_target`` naming another series than the
+    target's. "Far" is more than the anchors' whole range beyond it: the future values
+    of the column, even of a trending series, lie within that.
+
+    Parameters
+    ----------
+    name : str
+        The estimator's class name, for the message.
+    how : {"last", "mean"}
+        The estimator's ``relative``.
+    column : int
+        The estimator's ``relative_target``.
+    y : ndarray of shape (n_samples, n_outputs)
+        The training targets, before the anchors are subtracted.
+    anchors : ndarray of shape (n_samples,)
+        Every training sequence's anchor of column ``column``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> anchors = np.arange(10.0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_targets_in_other_units("Est", "last", 0, anchors[:, None] + 1, anchors)
+    ...     warn_if_targets_in_other_units("Est", "last", 0, anchors[:, None] + 100, anchors)
+    >>> len(caught)
+    1
+    """
+    low, high = float(anchors.min()), float(anchors.max())
+    width = high - low
+    if not width > 0:  # one sequence, or a constant column: no scale to compare with
+        return
+    near = float(np.mean((y >= low - width) & (y <= high + width)))
+    if near >= 0.5:
+        return
+    warn_at_caller(
+        f"{name}: relative='{how}' subtracts from y the anchor of column "
+        f"relative_target={column} of X, whose values run from {low:.4g} to {high:.4g}, but "
+        f"{1 - near:.0%} of the targets lie further from them than that whole range: y "
+        "seems to be in other units than the column, and the forecasts will be wrong. "
+        "A scaler fitted on X alone (a SequenceScaler before the regressor in a pipeline) "
+        "changes the column's units but not y's: scale the series before make_windows "
+        "instead, or leave it unscaled. Or relative_target names another column than the "
+        "target's own series: make_windows(..., target=t) keeps it at column t.")

@@ -330,8 +330,9 @@ def make_sensor_series(
 ):
     """Generate long multivariate sensor series for forecasting examples.
 
-    Columns ``1..n_features-1`` are daily-like drivers (sinusoids with periods 24, 12, ...
-    plus autocorrelated noise). Column 0, the usual forecasting target, follows
+    Columns ``1..n_features-1`` are daily-like drivers (sinusoids with periods 24, 12, ...,
+    2 steps, repeated from 24 beyond the twelfth driver, plus autocorrelated noise).
+    Column 0, the usual forecasting target, follows
     ``0.6 * x0[t-1] + sum_j c_j * driver_j[t-2] + noise``, so lagged drivers help predict it.
 
     Parameters
@@ -368,7 +369,10 @@ def make_sensor_series(
     for _ in range(n_series):
         values = np.zeros((n_timesteps, n_features))
         for j in range(1, n_features):
-            seasonal = np.sin(2 * np.pi * t / (24 / j) + rng.uniform(0, 2 * np.pi))
+            # periods 24, 12, ... 2 steps, then again from 24: a period under 2 steps
+            # is aliased (24 / 24 = 1: a constant column)
+            period = 24 / (1 + (j - 1) % 12)
+            seasonal = np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))
             innovations = noise * rng.standard_normal(n_timesteps)
             values[:, j] = seasonal + np.convolve(innovations, 0.8 ** np.arange(20))[:n_timesteps]
         innovations = noise * rng.standard_normal(n_timesteps)

@@ -10,7 +10,7 @@ from torch import nn
 from .._compat.sklearn import StrOptions
 from .._param_validation import extended_signature, integers
 from ..data.input_errors import complex_error
-from ..data.relative import ANCHORS, relative_sequences
+from ..data.relative import ANCHORS, relative_sequences, warn_if_targets_in_other_units
 from ..persistence._registry import register_estimator
 from ..training.divergence import check_targets_in_range
 from . import _docs
@@ -55,7 +55,9 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
         targets. ``y`` must be in the units of column ``relative_target`` as the
         estimator receives it: a scaler fitted on ``X`` alone (a
         ``SequenceScaler`` before it in a pipeline) changes that column's units
-        but not ``y``'s, so scale the series before windowing instead. Numeric
+        but not ``y``'s, so scale the series before windowing instead (a fit warns
+        where most targets lie further from that column's values than their whole
+        range: other units, or another column than the target's). Numeric
         input only (refused with ``embedding_dim``). None (default) feeds the
         sequences as they are. To search it, list it like any parameter, e.g.
         ``{"lstm__relative": [None, "last"]}``.
@@ -64,7 +66,9 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
         anchor is subtracted from ``y``. Unused with ``relative=None``.
         :func:`~sklstm.windows.make_windows` keeps every column of the series in
         its place, so this is the position of its ``target`` (0 for
-        ``target=None``; ``columns.index(name)`` for a DataFrame column name).
+        ``target=None``; ``columns.index(name)`` for a DataFrame column name;
+        negative positions count from the last column, as there: -1 for
+        ``target=-1``).
         A column that ``X`` does not have is refused before training.
 
     Attributes
@@ -94,7 +98,9 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
 
     _parameter_constraints: dict = {
         **BaseLSTM._parameter_constraints, "scale_target": ["boolean"],
-        "relative": [StrOptions(set(ANCHORS)), None], "relative_target": [integers(0)]}
+        "relative": [StrOptions(set(ANCHORS)), None],
+        # any int: negative ones count from the last column, as make_windows' target
+        "relative_target": [integers(None)]}
 
     def __init__(self, *, scale_target=True, relative=None, relative_target=0,
                  ar_window="auto", **params):
@@ -126,13 +132,13 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
         if how is None:
             return seqs, None
         column = settings["relative_target"]
-        if column >= seqs.n_features:
+        if not -seqs.n_features <= column < seqs.n_features:
             raise ValueError(
                 f"{type(self).__name__}: relative_target={column} is not a column of X, "
                 f"which has {seqs.n_features} feature(s) per timestep (columns 0.."
-                f"{seqs.n_features - 1}); set relative_target to the column that holds "
-                "the target's own series (make_windows(..., target=t) keeps it at "
-                "column t; 0 for target=None).")
+                f"{seqs.n_features - 1}, or -{seqs.n_features}..-1 from the last); set "
+                "relative_target to the column that holds the target's own series "
+                "(make_windows(..., target=t) keeps it at column t; 0 for target=None).")
         seqs, anchors = relative_sequences(seqs, how)
         return seqs, anchors[:, column]
 
@@ -155,6 +161,8 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
                              "needs numbers (for class labels use LSTMClassifier).") from exc
         y2d = y.reshape(len(y), -1).astype(np.float64)
         if offset is not None:  # relative: every output minus its sample's anchor
+            warn_if_targets_in_other_units(type(self).__name__, self.relative,
+                                           self.relative_target, y2d, offset)
             y2d = y2d - offset[:, None]
         n_outputs = y2d.shape[1]
         if not self.scale_target:

@@ -201,6 +201,16 @@ def test_sensor_series_target_follows_lagged_drivers():
     assert model.score(design, values[2:, 0]) > 0.99
 
 
+def test_sensor_series_drivers_beyond_the_twelfth_repeat_the_periods():
+    # periods 24 / j fell under 2 steps: aliased, and the 24th driver a constant
+    values = make_sensor_series(n_timesteps=480, n_features=26, noise=0.0, random_state=0)
+    assert values[:, 1:].std(axis=0).min() > 0.1
+    spectrum = np.abs(np.fft.rfft(values[:, 1:] - values[:, 1:].mean(axis=0), axis=0))
+    cycles = np.argmax(spectrum, axis=0)  # cycles per 480 steps: 20 for a 24-step period
+    assert_array_equal(cycles[12:24], cycles[:12])
+    assert cycles[0] == 20
+
+
 def test_sensor_series_several_frames():
     frames = make_sensor_series(
         n_series=2, n_timesteps=48, n_features=2, as_frame=True, random_state=0

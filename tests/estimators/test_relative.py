@@ -4,6 +4,7 @@ every level seen in training; ragged input, errors before training, searches, co
 level."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.preprocessing import SequenceScaler
 from sklstm.windows import make_window_splitter, make_windows
 
 from ..settings import NEIGHBOUR_RTOL
@@ -124,14 +126,26 @@ def test_relative_target_is_the_column_make_windows_used(tiny):
                     atol=1e-4)
 
 
+def test_a_negative_relative_target_counts_from_the_last_column(tiny):
+    # make_windows(target=-1) windows the last column: relative_target=-1 is that column
+    series = np.cumsum(np.random.default_rng(2).normal(size=(120, 3)), axis=0)
+    X, y = make_windows(series, lookback=8, target=-1)
+    last = LSTMRegressor(**tiny, relative="last", relative_target=-1).fit(X, y)
+    # (a constant on a column leaves the relative windows as they are: only the anchor
+    # added back moves the forecasts, by the constant where it is column 2's)
+    assert_allclose(last.predict(_shifted(X, 10.0, column=2)), last.predict(X) + 10.0,
+                    atol=1e-4)
+
+
 X_NUM = np.random.default_rng(3).normal(size=(20, 5, 2))
-Y_NUM = np.arange(20.0)
+Y_NUM = np.linspace(-1.0, 1.0, 20)  # in the units of X_NUM's columns, as relative needs
 
 
 @pytest.mark.parametrize("params, X, error, match", [
     ({"relative": "last", "relative_target": 2}, X_NUM, ValueError,
      r"relative_target=2 is not a column of X, which has 2 feature\(s\) per timestep "
-     r"\(columns 0..1\); set relative_target to the column that holds the target's own "
+     r"\(columns 0..1, or -2..-1 from the last\); set relative_target to the column that "
+     r"holds the target's own "
      r"series \(make_windows\(..., target=t\) keeps it at column t"),
     ({"relative": "mean", "relative_target": 1}, X_NUM[:, :, 0], ValueError,
      "relative_target=1 is not a column of X, which has 1 feature"),
@@ -139,8 +153,8 @@ Y_NUM = np.arange(20.0)
      r"relative='last' subtracts each window's level, which token ids \(embedding_dim=3\) "
      "do not have; leave relative=None"),
     ({"relative": "median"}, X_NUM, ValueError, "'relative' parameter of LSTMRegressor"),
-    ({"relative": "last", "relative_target": -1}, X_NUM, ValueError,
-     "'relative_target' parameter of LSTMRegressor"),
+    ({"relative": "last", "relative_target": -3}, X_NUM, ValueError,
+     "relative_target=-3 is not a column of X, which has 2 feature"),
     ({"relative": "last", "relative_target": True}, X_NUM, ValueError,
      "'relative_target' parameter"),
     ({"relative": "last"}, np.full((20, 5, 2), np.nan), ValueError, "Input X contains NaN"),
@@ -190,6 +204,27 @@ def test_a_checkpointed_relative_fit_is_loaded_not_retrained(tmp_path, tiny):
     again = LSTMRegressor(**params).fit(X_NUM, Y_NUM)
     assert again.n_epochs_ == first.n_epochs_
     assert_array_equal(again.predict(X_NUM), first.predict(X_NUM))
+
+
+def test_targets_in_other_units_than_the_anchor_column_warn(tiny):
+    # a SequenceScaler puts the column in standard units, y stays at its level of 100:
+    # the relative targets were y minus standardized anchors, the forecasts silently off
+    # (R^2 -25 measured against 0.99 without the scaler)
+    X, y = _trend(n_steps=120, horizon=2)
+    X, y = X + 100.0, y + 100.0
+    pipe = Pipeline([("scale", SequenceScaler()),
+                     ("lstm", LSTMRegressor(**tiny, relative="last"))])
+    with pytest.warns(UserWarning, match=r"relative='last' subtracts from y the anchor of "
+                                         r"column relative_target=0 .* y seems to be in "
+                                         r"other units .*SequenceScaler"):
+        pipe.fit(X, y)
+    with pytest.warns(UserWarning, match="relative_target=1 of X"):  # another series
+        LSTMRegressor(**tiny, relative="mean", relative_target=1).fit(
+            np.concatenate([X, X - 100.0], axis=2), y)
+    with warnings.catch_warnings():  # the series as they are: y in the column's units
+        warnings.filterwarnings("error", message=".*other units", category=UserWarning)
+        LSTMRegressor(**tiny, relative="last").fit(X, y)
+        LSTMRegressor(**tiny, relative="mean").fit(X[:1], y[:1])  # no range to compare
 
 
 def test_a_search_over_relative_in_a_pipeline_chooses_it_for_a_trend():

@@ -100,10 +100,13 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
                 "([np.stack([s.real, s.imag], axis=-1) for s in X]), or their magnitude "
                 "([np.abs(s) for s in X]).")
         if seq.dtype.kind not in "biuf":
+            # (with embedding_dim set already, the words are what is left to encode)
+            fix = ("token ids are integers: map the words to ids first, with a vocabulary "
+                   "or a tokenizer" if token_ids else
+                   "encode categories first, or use embedding_dim for token ids")
             raise TypeError(
                 f"Sequence {i} of X has non-numeric dtype {seq.dtype}; sequences must "
-                "hold numbers (encode categories first, or use embedding_dim for token ids)."
-            )
+                f"hold numbers ({fix}).")
         if seq.ndim not in ((1, 2) if allow_1d or token_ids else (2,)):
             raise ValueError(
                 f"Sequence {i} of X has shape {seq.shape}; each sequence in a list must "

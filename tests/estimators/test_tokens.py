@@ -129,6 +129,9 @@ BAD_TOKENS = {
                                   ValueError, "Sequence 1 of X is empty"),
     "2D sequence in the list": (_ragged([1, 2], [[3, 4]]), None, {}, ValueError,
                                 "Sequence 1 of X has shape"),
+    # embedding_dim is set: "use embedding_dim for token ids" was no fix
+    "words, not ids": ([np.array(["good", "movie"]), np.array(["bad"])], None, {}, TypeError,
+                       "has non-numeric dtype <U5; .* map the words to ids first"),
     # pd.DataFrame of id lists of different lengths: its NaN padding was refused as "dtype
     # float64", to be cast .astype(int), which pandas refuses for NaN
     "NaN padding of a table": (

@@ -161,7 +161,9 @@ default="adam"
         data, up to 2**20 ids (``sklstm.data.vocabulary.MAX_INFERRED_VOCAB``: a
         larger id is refused before the embedding is built; set ``vocab_size``
         to want one that large); ids at or above it are rejected at prediction
-        time.
+        time. Set it for cross-validation and searches: inferred, a fold's
+        vocabulary ends at its training sequences' largest id, and held-out
+        sequences holding a larger one are refused (scored NaN by scikit-learn).
     padding_idx : int or None, default=0
         Token id that marks padding: it is removed wherever it appears (padded 2D
         input, lists, stores) before anything else, and its embedding stays zero;

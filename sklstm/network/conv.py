@@ -21,12 +21,15 @@ make every prediction a function of its own sequence.)
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from ..resources.device import copy_to
 from .pooling import mean_over_steps
+from .recurrence import _autocast_dtype
 
 __all__ = ["AUTO_CONV_CHANNELS", "ConvBranch", "resolve_conv_channels"]
 
@@ -130,6 +133,10 @@ class ConvBranch(nn.Module):
             The last block's channels, averaged over each sequence's real steps.
         """
         h = x.transpose(1, 2)  # (batch, channels, time): what Conv1d takes
+        if h.device.type == "cpu" and _autocast_dtype("cpu") == torch.bfloat16 and (
+                bf16_conv_is_wrong()):
+            with torch.autocast("cpu", enabled=False):  # float32 here, bfloat16 after
+                return self.forward(x.float(), lengths)
         valid = None
         if lengths is not None:
             steps = torch.arange(h.shape[2], device=h.device)
@@ -141,6 +148,30 @@ class ConvBranch(nn.Module):
                 h = h * valid  # padding stays zero for the next block's kernel
         return mean_over_steps(h.transpose(1, 2),
                                None if valid is None else valid.transpose(1, 2))
+
+
+@functools.cache
+def bf16_conv_is_wrong():
+    """Whether this CPU's bfloat16 ``conv1d`` is far from its float32 result.
+
+    oneDNN's bfloat16 convolution on some CPUs (torch 2.13 on an AMX Xeon: a max error
+    of 3.4 on outputs of 3, beyond 8 output steps) is wrong, not rounded: under
+    ``precision="bf16"`` the branch then runs in float32 on the CPU. One small
+    convolution, as the branch's first, is compared once per process.
+
+    Returns
+    -------
+    bool
+    """
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 8, 40, generator=generator)
+    w = torch.randn(16, 8, 8, generator=generator) * 0.1
+    # (autocast off: the first forward pass under precision="bf16" asks)
+    with torch.no_grad(), torch.autocast("cpu", enabled=False):
+        exact = F.conv1d(x, w)
+        rounded = F.conv1d(x.bfloat16(), w.bfloat16()).float()
+    # bfloat16 keeps 8 bits: a few hundredths of the outputs' scale, not their size
+    return bool((rounded - exact).abs().max() > 0.1 * exact.abs().max())
 
 
 def _normalize(norm, h, valid):

@@ -161,3 +161,27 @@ def test_a_training_batch_of_one_value_per_channel_is_normalized_by_running_stat
     est = LSTMClassifier(**{**CONV, "conv_channels": (3,), "conv_kernel_sizes": (1,),
                             "batch_size": 2}).fit(X1, Y[:5])  # batches of 2, 2 and 1
     assert np.isfinite(est.predict_proba(X1)).all()
+
+
+def test_a_bf16_branch_on_the_cpu_is_close_to_float32():
+    # oneDNN's bfloat16 conv1d on AMX CPUs (torch 2.13) was off by 3.4 on outputs of 3:
+    # where the check finds it wrong, the branch runs in float32; elsewhere it rounds
+    torch.manual_seed(0)
+    branch = ConvBranch(8, channels=(64, 128, 64), kernel_sizes=(8, 5, 3)).eval()
+    x = torch.randn(4, 40, 8)
+    exact = branch(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        rounded = branch(x).float()
+    assert (rounded - exact).abs().max() <= 0.05 * exact.abs().max()
+
+
+@pytest.mark.parametrize("wrong", [True, False])
+def test_where_bf16_conv_is_wrong_the_branch_runs_in_float32(monkeypatch, wrong):
+    monkeypatch.setattr(sklstm.network.conv, "bf16_conv_is_wrong", lambda: wrong)
+    torch.manual_seed(0)
+    branch = ConvBranch(3, channels=(4, 8, 4), kernel_sizes=(5, 3, 3)).eval()
+    x = torch.randn(2, 12, 3)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = branch(x, torch.tensor([12, 7]))
+    # the very float32 result where bfloat16 is wrong; rounded where it is not
+    assert torch.equal(out, branch(x, torch.tensor([12, 7]))) is wrong

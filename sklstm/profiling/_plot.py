@@ -30,6 +30,10 @@ def _seq_len_key(value):
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+#: The columns :func:`plot_batch_profile` draws from.
+PLOTTED = ("batch_size", "seq_len", "samples_per_s", "peak_memory", "fits")
+
+
 #: How far above the largest peak the budget's line may stretch the memory panel.
 _BUDGET_SCALE = 2.0
 
@@ -83,7 +87,8 @@ def plot_batch_profile(profile, ax=None):
     ImportError
         If matplotlib is not installed.
     ValueError
-        If ``ax`` is not two Axes.
+        If ``ax`` is not two Axes, or ``profile`` lacks one of the columns
+        ``batch_size``, ``seq_len``, ``samples_per_s``, ``peak_memory``, ``fits``.
 
     Examples
     --------
@@ -97,6 +102,10 @@ def plot_batch_profile(profile, ax=None):
     >>> [len(axis.lines) for axis in axes]
     [2, 2]
     """
+    missing = [name for name in PLOTTED if name not in profile.columns]
+    if missing:
+        raise ValueError(f"plot_batch_profile draws the columns {list(PLOTTED)} of a "
+                         f"profile; this table has no {missing}.")
     plt = _import_pyplot()
     from matplotlib.ticker import FuncFormatter
 

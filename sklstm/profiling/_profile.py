@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import gc
 import warnings
-from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone, is_classifier
 
-from .._compat.sklearn import HasMethods, num_samples, safe_indexing, validate_parameter_constraints
-from .._param_validation import integers, plain_value
+from .._compat.sklearn import num_samples, safe_indexing, validate_parameter_constraints
+from .._param_validation import plain_value
 from ..data.store import SequenceStore
 from ..exceptions import DivergenceError
 from ..resources import resolve_device
 from ..resources.device import empty_cache, is_cuda
 from ..resources.memory_budget import available_memory, parse_memory
 from ..training.oom_recovery import out_of_memory
+from ._inputs import _CONSTRAINTS, _check_sizes, _seq_lens
 from ._table import _import_pandas, _profile_class
 from ._timer import _StepTimer
 
@@ -151,27 +151,6 @@ def _first_line(exc):
 
 
 # -- the public functions ---------------------------------------------------------
-def _check_sizes(values, name, allow_none):
-    """The entries of ``batch_sizes`` / ``seq_lens`` as Python ints (or None)."""
-    values = list(np.ravel(values)) if isinstance(values, np.ndarray) else list(values)
-    if not values:
-        raise ValueError(f"{name} must not be empty.")
-    out = []
-    for value in values:
-        value = plain_value(value)
-        if not (value is None and allow_none):
-            if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-                what = "positive ints or None (the full length)" if allow_none else "positive ints"
-                raise ValueError(f"{name} must hold {what}; got {value!r}.")
-            value = int(value)
-        if value in out:
-            # a repeat is another fit of the same pair, and its rows zigzag the plot's
-            # line: repeating the profile is the way to compare runs (see Notes)
-            raise ValueError(f"{name} must not repeat a value; got {value!r} twice.")
-        out.append(value)
-    return out
-
-
 def _budget(max_memory, final, device):
     """The budget in bytes and where it came from."""
     if max_memory is not None:
@@ -187,18 +166,8 @@ def _budget(max_memory, final, device):
     return None, None
 
 
-_CONSTRAINTS = {
-    "estimator": [HasMethods(["fit", "get_params", "set_params"])],
-    "batch_sizes": [list, tuple, range, np.ndarray],
-    "seq_lens": [list, tuple, range, np.ndarray],
-    "n_steps": [integers(1)],
-    "warmup_steps": [integers(0)],
-    "max_memory": [integers(1), str, None],
-}
-
-
 def profile_batch_sizes(estimator, X, y, batch_sizes=(8, 16, 32, 64, 128, 256),
-                        seq_lens=(None,), *, n_steps=3, warmup_steps=1, max_memory=None):
+                        seq_lens=None, *, n_steps=3, warmup_steps=1, max_memory=None):
     """Measure throughput and peak memory of real training steps per batch size.
 
     For every pair of batch size and sequence length, a clone of ``estimator``
@@ -233,12 +202,14 @@ or SequenceStore
         Targets.
     batch_sizes : sequence of int, default=(8, 16, 32, 64, 128, 256)
         Micro-batch sizes to profile (numpy ints accepted).
-    seq_lens : sequence of int or None, default=(None,)
-        Values of the estimator's ``seq_len`` to profile; None keeps the full
-        length. They count timesteps after ``downsample``: with the estimator's
-        default ``downsample="auto"``, sequences longer than 100 steps are
-        averaged down to at most 100, so to profile the raw lengths set
-        ``downsample=1`` on the estimator.
+    seq_lens : sequence of int or None, default=None
+        Values of the estimator's ``seq_len`` to profile; an entry None keeps the
+        full length. None (the default) profiles the estimator's own ``seq_len``
+        alone, the length it trains at (``LSTMClassifier(seq_len=10)``: 10 steps;
+        ``[None]`` profiles the full length). They count timesteps after
+        ``downsample``: with the estimator's default ``downsample="auto"``,
+        sequences longer than 100 steps are averaged down to at most 100, so to
+        profile the raw lengths set ``downsample=1`` on the estimator.
     n_steps : int, default=3
         Timed training steps per pair.
     warmup_steps : int, default=1
@@ -256,7 +227,8 @@ or SequenceStore
         A :class:`pandas.DataFrame` subclass with one row per pair (batch sizes
         outer, sequence lengths inner, in the order given) and the columns
 
-        * ``batch_size``, ``seq_len``: as given (None: full length);
+        * ``batch_size``, ``seq_len``: as given, or the estimator's ``seq_len``
+          (None: full length);
         * ``timesteps``: the longest sequence the network ran in the timed steps,
           after the estimator's ``downsample`` and ``seq_len`` (and the
           pipeline's preprocessing);
@@ -341,13 +313,13 @@ or SequenceStore
     pd = _import_pandas()
     n_steps, warmup_steps = int(n_steps), int(warmup_steps)  # numpy ints: the table's attrs
     batch_sizes = _check_sizes(batch_sizes, "batch_sizes", allow_none=False)
-    seq_lens = _check_sizes(seq_lens, "seq_lens", allow_none=True)
     final, prefix = final_estimator(estimator), final_prefix(estimator)
     if not isinstance(final, BaseLSTM):
         raise TypeError(
             "profile_batch_sizes profiles an sklstm estimator (LSTMClassifier, "
             "LSTMRegressor) or a Pipeline whose last step is one; got "
             f"{type(final).__name__}.")
+    seq_lens = _seq_lens(seq_lens, final)
     if y is None:
         raise ValueError("profile_batch_sizes trains the estimator and requires y; got None.")
     n_samples = num_samples(X)

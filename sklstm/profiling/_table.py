@@ -9,7 +9,7 @@ import functools
 
 import numpy as np
 
-from ._plot import plot_batch_profile
+from ._plot import PLOTTED, plot_batch_profile
 
 
 def _import_pandas():
@@ -25,7 +25,8 @@ def _import_pandas():
 
 # -- the returned table -----------------------------------------------------------
 class _ProfilePlot:
-    """``profile.plot``: the two-panel profile plot, or pandas' plot accessor."""
+    """``profile.plot``: the two-panel profile plot, or pandas' plot accessor (also for
+    a selection of columns the profile plot cannot draw from)."""
 
     def __init__(self, frame):
         self._frame = frame
@@ -39,7 +40,8 @@ class _ProfilePlot:
         ax = kwargs.get("ax")
         pair = ax is None or (isinstance(ax, (list, tuple, np.ndarray))
                               and np.size(ax) == 2)
-        if args or set(kwargs) - {"ax"} or not pair:
+        profile = set(PLOTTED) <= set(self._frame.columns)
+        if args or set(kwargs) - {"ax"} or not pair or not profile:
             return self._pandas()(*args, **kwargs)
         return plot_batch_profile(self._frame, ax=ax)
 
@@ -62,8 +64,10 @@ _PROFILE_DOC = """A :class:`pandas.DataFrame` of :func:`profile_batch_sizes`, wi
     -----
     ``plot()`` without arguments, or with only ``ax`` (two Axes), draws
     :func:`plot_batch_profile`'s two panels and returns their axes. Called with
-    any other argument (or a single Axes) it is pandas' ``DataFrame.plot``, and
-    ``plot.bar(...)``, ``plot.scatter(...)`` etc. are pandas' as well.
+    any other argument (or a single Axes), or on a selection without one of the
+    columns those panels draw (``profile[["batch_size", "samples_per_s"]]``), it
+    is pandas' ``DataFrame.plot``, and ``plot.bar(...)``, ``plot.scatter(...)``
+    etc. are pandas' as well.
 
     The class is made on first use, so that sklstm imports without pandas.
     """

@@ -5,6 +5,11 @@ searches only keep what a *scorer* returns, so the cheapest way to get these num
 the scores, per fold and per candidate, is a scorer that ignores ``X``/``y`` and reads the
 attribute off the fitted estimator. The search then aggregates them like any other metric
 (``mean_test_fit_time``, ``std_test_peak_memory``, ...).
+
+The values are costs, kept positive (seconds, bytes, steps) so that they read and plot as
+they are; but scikit-learn ranks every scorer greater-is-better, so their ``rank_test_*``
+columns give rank 1 to the *costliest* candidate, and a stat named as ``refit`` would pick
+it. :func:`fit_stats_scorers` says how to select by cost.
 """
 
 from __future__ import annotations
@@ -100,6 +105,10 @@ def fit_stats(estimator):
 class FitStatScorer:
     """Scorer returning one fit cost attribute of the estimator it is given.
 
+    The cost is positive and lower is better, so it is a column to read, not a score
+    to optimize: scikit-learn, which maximizes every scorer, would select the
+    costliest candidate by it (see :func:`fit_stats_scorers`).
+
     A plain class (not a closure) so that it pickles for joblib's process-based
     backends and repr()s readably in ``cv_results_``-related errors.
 
@@ -164,6 +173,15 @@ def fit_stats_scorers(scoring=None, stats: Iterable[str] = FIT_STATS) -> dict[st
     ``mean_test_peak_memory`` and ``mean_test_n_updates`` per candidate. The search needs
     ``refit="score"`` (or the name of one of your metrics) because it is multi-metric.
 
+    The costs are positive, lower is better, while scikit-learn takes every scorer as
+    greater-is-better: ``rank_test_fit_time``, ``rank_test_peak_memory`` and
+    ``rank_test_n_updates`` give rank 1 to the *costliest* candidate, and
+    ``refit="fit_time"`` would refit the slowest one. Name a score as ``refit``; to
+    select by cost, give a callable ``refit`` that reads the ``mean_test_*`` columns
+    and returns the index of the candidate to refit (below: the fewest updates; the
+    user guide's :ref:`hyperparameter_search` takes the fastest fit among the
+    candidates whose score is close to the best).
+
     ``Halving*SearchCV`` accept a single score only; they still report scikit-learn's own
     ``mean_fit_time``.
 
@@ -193,6 +211,27 @@ def fit_stats_scorers(scoring=None, stats: Iterable[str] = FIT_STATS) -> dict[st
     ['accuracy', 'f1_macro', 'fit_time']
     >>> sorted(fit_stats_scorers("accuracy", stats="n_updates"))
     ['n_updates', 'score']
+
+    Selecting by cost, with a callable ``refit`` (rank 1 of a cost is its largest):
+
+    >>> import numpy as np
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklstm import LSTMClassifier
+    >>> from sklstm.datasets import make_sequence_classification
+    >>> X, y = make_sequence_classification(40, 5, 2, 2, random_state=0)
+    >>> def fewest_updates(results):
+    ...     return int(np.argmin(results["mean_test_n_updates"]))
+    >>> search = GridSearchCV(LSTMClassifier(hidden_size=4, max_epochs=1, tol=None,
+    ...                                      random_state=0, device="cpu"),
+    ...                       {"batch_size": [4, 8], "seq_len": [2, 5]}, cv=2,
+    ...                       scoring=fit_stats_scorers("accuracy", stats="n_updates"),
+    ...                       refit=fewest_updates).fit(X, y)
+    >>> search.cv_results_["mean_test_n_updates"].tolist()
+    [5.0, 5.0, 3.0, 3.0]
+    >>> search.cv_results_["rank_test_n_updates"].tolist()  # rank 1: the most updates
+    [1, 1, 3, 3]
+    >>> search.best_params_
+    {'batch_size': 8, 'seq_len': 2}
     """
     scorers = _as_scorer_dict(scoring)
     if isinstance(stats, str):  # one name, not its letters ("stat must be ..., got 'f'")

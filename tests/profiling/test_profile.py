@@ -331,7 +331,10 @@ def _press_ctrl_c_at(monkeypatch, reading):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is raised by POSIX signals")
-def test_an_interrupted_profile_keeps_the_pairs_it_measured(data, monkeypatch):
+def test_an_interrupted_profile_keeps_the_pairs_it_measured(data, monkeypatch,
+                                                            default_ctrl_c):
+    # (default_ctrl_c: a run started in the background, `pytest &`, ignores SIGINT, and
+    # the profile leaves an ignored SIGINT alone: no press would be seen)
     X, y = data
     # the unrecorded fit's two steps (two samples: a classifier's two classes), the
     # first pair's step, then the second pair's
@@ -349,3 +352,30 @@ def test_an_interrupted_profile_keeps_the_pairs_it_measured(data, monkeypatch):
 
 def test_a_complete_profile_is_not_interrupted(profile):
     assert profile.attrs["interrupted"] is False
+
+
+def test_by_default_the_estimator_s_own_seq_len_is_profiled(data):
+    # seq_lens defaulted to (None,): LSTMClassifier(seq_len=10) was profiled at the full
+    # 30 steps, not at the 10 it trains at
+    X, y = data
+    out = profile_batch_sizes(LSTMClassifier(seq_len=10, **FAST), X, y, batch_sizes=[4],
+                              n_steps=1)
+    assert list(out["seq_len"]) == [10] and list(out["timesteps"]) == [10]
+    pipe = Pipeline([("scale", SequenceScaler()),
+                     ("lstm", LSTMClassifier(seq_len=np.int64(7), **FAST))])
+    out = profile_batch_sizes(pipe, X, y, batch_sizes=[4], n_steps=1)
+    assert list(out["seq_len"]) == [7] and type(out["seq_len"][0]) is int
+    assert list(out["timesteps"]) == [7]
+    out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[4], n_steps=1)
+    assert list(out["seq_len"]) == [None] and list(out["timesteps"]) == [30]
+    # an entry None still asks for the full length
+    out = profile_batch_sizes(LSTMClassifier(seq_len=10, **FAST), X, y, batch_sizes=[4],
+                              seq_lens=[None], n_steps=1)
+    assert list(out["timesteps"]) == [30]
+
+
+def test_the_estimator_s_bad_seq_len_is_named_as_the_estimator_s(data):
+    X, y = data
+    with pytest.raises(ValueError, match=r"'seq_len' parameter of LSTMClassifier"):
+        profile_batch_sizes(LSTMClassifier(seq_len=0, **FAST), X, y, batch_sizes=[4],
+                            n_steps=1)

@@ -36,3 +36,12 @@ def test_plot_into_given_axes(profile, pyplot):
     assert list(axes) == list(given)
     with pytest.raises(ValueError, match="two matplotlib Axes"):
         plot_batch_profile(profile, ax=[given[0], given[1], given[0]])
+
+
+def test_a_selection_the_profile_plot_cannot_draw_is_pandas_plot(profile, pyplot):
+    # it kept the class and drew the profile plot, which raised KeyError: 'seq_len'
+    ax = profile[["batch_size", "samples_per_s"]].plot()
+    assert [line.get_label() for line in ax.lines] == ["batch_size", "samples_per_s"]
+    assert len(profile.drop(columns="error").plot()) == 2  # the profile plot still
+    with pytest.raises(ValueError, match=r"this table has no \['seq_len', 'peak_memory'"):
+        plot_batch_profile(profile[["batch_size", "samples_per_s", "fits"]])

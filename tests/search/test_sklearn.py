@@ -78,6 +78,25 @@ def test_fit_stats_match_the_batching(pipeline, data):
     assert np.all(search.cv_results_["mean_test_fit_time"] <= search.cv_results_["mean_fit_time"])
 
 
+def test_cost_ranks_put_the_costliest_first_and_a_callable_refit_selects_by_cost(
+        pipeline, data):
+    # what the docs of fit_stats_scorers say: scikit-learn ranks the costs as scores
+    # (refit="fit_time" would refit the slowest), and a callable refit reads them
+    def fewest_updates(results):
+        return int(np.argmin(results["mean_test_n_updates"]))
+
+    grid = {"lstm__batch_size": [8, 16, 32]}
+    search = GridSearchCV(pipeline, grid, cv=2, refit=fewest_updates,
+                          scoring=fit_stats_scorers("accuracy")).fit(*data)
+    results = search.cv_results_
+    for stat in ("fit_time", "peak_memory", "n_updates"):
+        means = results[f"mean_test_{stat}"]
+        if np.isfinite(means).all():  # (peak_memory is NaN where it is not measured)
+            assert results[f"rank_test_{stat}"][np.argmax(means)] == 1
+    assert results["rank_test_n_updates"].tolist() == [1, 2, 3]
+    assert search.best_params_ == {"lstm__batch_size": 32}
+
+
 def test_loky_workers_do_not_oversubscribe(pipeline, data):
     # loky sets OMP_NUM_THREADS=cpu_count // n_jobs in its workers (unless the parent
     # already set it), and torch reads it at start-up: no explicit n_threads needed.

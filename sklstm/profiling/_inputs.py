@@ -1,0 +1,51 @@
+"""What :func:`~sklstm.profile_batch_sizes` accepts: its constraints and the sizes."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+
+from .._compat.sklearn import HasMethods
+from .._param_validation import integers, plain_value
+
+__all__ = []
+
+
+def _check_sizes(values, name, allow_none):
+    """The entries of ``batch_sizes`` / ``seq_lens`` as Python ints (or None)."""
+    values = list(np.ravel(values)) if isinstance(values, np.ndarray) else list(values)
+    if not values:
+        raise ValueError(f"{name} must not be empty.")
+    out = []
+    for value in values:
+        value = plain_value(value)
+        if not (value is None and allow_none):
+            if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+                what = "positive ints or None (the full length)" if allow_none else "positive ints"
+                raise ValueError(f"{name} must hold {what}; got {value!r}.")
+            value = int(value)
+        if value in out:
+            # a repeat is another fit of the same pair, and its rows zigzag the plot's
+            # line: repeating the profile is the way to compare runs (see Notes)
+            raise ValueError(f"{name} must not repeat a value; got {value!r} twice.")
+        out.append(value)
+    return out
+
+
+def _seq_lens(seq_lens, final):
+    """The ``seq_len`` values to profile: ``seq_lens`` checked, or for None the final
+    estimator's own ``seq_len`` alone (which its fits check, as they would in training)."""
+    if seq_lens is None:
+        return [plain_value(final.seq_len)]
+    return _check_sizes(seq_lens, "seq_lens", allow_none=True)
+
+
+_CONSTRAINTS = {
+    "estimator": [HasMethods(["fit", "get_params", "set_params"])],
+    "batch_sizes": [list, tuple, range, np.ndarray],
+    "seq_lens": [list, tuple, range, np.ndarray, None],
+    "n_steps": [integers(1)],
+    "warmup_steps": [integers(0)],
+    "max_memory": [integers(1), str, None],
+}

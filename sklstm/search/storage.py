@@ -32,7 +32,11 @@ import time
 import warnings
 
 from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, RDBStorage
-from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+from optuna.storages.journal import (
+    JournalFileBackend,
+    JournalFileOpenLock,
+    JournalFileSymlinkLock,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from .._compat.optuna import heartbeat_interval as storage_heartbeat_interval
@@ -44,6 +48,7 @@ from .storage_files import (
     check_file_location,
     check_journal_file,
     check_sqlite_file,
+    drop_cut_short_record,
     names_sqlite,
     sqlite_file,
 )
@@ -88,6 +93,8 @@ def _journal(path: str, heartbeat) -> JournalStorage:
     path = os.path.expanduser(path)
     check_file_location(path, path)
     check_journal_file(path)
+    # (Optuna's default lock of the file, held by every writer)
+    drop_cut_short_record(path, JournalFileSymlinkLock(path))
     # Replays the whole log: a file that is not an Optuna journal fails here.
     return _journal_storage(JournalFileBackend, path,
                             f"{path!r} is not a readable Optuna journal file", heartbeat)

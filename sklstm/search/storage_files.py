@@ -11,10 +11,11 @@ import json
 import os
 import sqlite3
 import urllib.parse
+import warnings
 
 __all__ = ["DEFAULT_STORAGE_PATH", "SQLITE_SUFFIXES", "check_file_location",
-           "check_journal_file", "check_sqlite_file", "names_sqlite", "refuse_foreign_file",
-           "sqlite_file"]
+           "check_journal_file", "check_sqlite_file", "drop_cut_short_record", "names_sqlite",
+           "refuse_foreign_file", "sqlite_file"]
 
 #: Journal file used when no storage is given.
 DEFAULT_STORAGE_PATH = "sklstm-study.journal"
@@ -51,6 +52,52 @@ def check_journal_file(path):
     if not (isinstance(entry, dict) and "op_code" in entry):
         refuse_foreign_file(path, "an Optuna journal file",
                              "its first line is not a journal entry")
+
+
+def _ends_cut_short(f):
+    """Whether the open journal ``f`` ends within a line (its last record cut short)."""
+    size = f.seek(0, os.SEEK_END)
+    if size == 0:
+        return False
+    f.seek(size - 1)
+    return f.read(1) != b"\n"
+
+
+def drop_cut_short_record(path, lock):
+    """Remove a record cut short at the end of the journal ``path``, under the journal's
+    ``lock`` (Optuna's, which every writer holds).
+
+    A worker killed, or a disk that filled up, while it appended to the journal leaves
+    its last line unfinished. Optuna reads past it, but the next worker appends its
+    records to that line, which is then no JSON: from then on every worker failed on the
+    file (``Expecting ':' delimiter``), and the whole study with it. The unfinished
+    record (which Optuna never read) is cut off, with a warning; the others are kept.
+    """
+    if not os.path.isfile(path):
+        return
+    with open(path, "rb") as f:
+        if not _ends_cut_short(f):
+            return
+    lock.acquire()
+    try:
+        with open(path, "r+b") as f:
+            if not _ends_cut_short(f):  # (a live worker's write, finished meanwhile)
+                return
+            end = keep = f.tell()
+            while keep > 0:  # back to the end of the last whole line
+                start = max(0, keep - (1 << 20))
+                f.seek(start)
+                newline = f.read(keep - start).rfind(b"\n")
+                keep = start if newline < 0 else start + newline + 1
+                if newline >= 0:
+                    break
+            f.truncate(keep)
+    finally:
+        lock.release()
+    warnings.warn(
+        f"journal file {path!r} ended with a record cut short (a worker killed, or a full "
+        f"disk, while it wrote): its {end - keep} bytes, which no worker could read, were "
+        "removed; the records before them are kept.", UserWarning, stacklevel=3)
 
 
 def sqlite_file(url):

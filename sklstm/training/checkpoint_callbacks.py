@@ -15,6 +15,7 @@ from skorch.callbacks import Callback, Checkpoint, LRScheduler
 
 from ..resources.device import rng_state
 from .convergence import STOPPER
+from .oom_recovery import out_of_memory
 
 __all__ = ["BEST_FILE", "EPOCH_DIR", "RNG_FILE", "SCHEDULERS_FILE", "StateCheckpoint",
            "StoppedEpochCheckpoint"]
@@ -35,6 +36,23 @@ def _scheduler_states(net):
                    "state": cb.lr_scheduler_.state_dict()}
             for name, cb in net.callbacks_
             if isinstance(cb, LRScheduler) and getattr(cb, "lr_scheduler_", None) is not None}
+
+
+def _write_failed(root, epoch, exc):
+    """The error of a state that could not be written: an ``OSError`` naming the
+    directory, the epoch and the room left on its disk (torch's own error for a full
+    disk is ``RuntimeError: [enforce fail at inline_container.cc:672] . unexpected pos
+    ...``, which names neither)."""
+    try:
+        free = f"{shutil.disk_usage(root).free / 2**20:.1f} MiB free on its disk"
+    except OSError:
+        free = "its disk's free space unknown"
+    message = (f"checkpoint {root!r}: the state of epoch {epoch} could not be written "
+               f"({type(exc).__name__}: {str(exc)[:200]}; {free}); the directory keeps "
+               + (f"the state of epoch {epoch - 1}" if epoch > 1 else "no epoch yet")
+               + ". Free some space (or make the directory writable) and fit again to "
+               "resume, or give checkpoint another directory.")
+    return (type(exc) if isinstance(exc, OSError) else OSError)(message)
 
 
 class StateCheckpoint(Checkpoint):
@@ -108,7 +126,9 @@ class StateCheckpoint(Checkpoint):
 
     def save_model(self, net):
         """Write the fit's state to a directory of its own (the best weights, random
-        states and schedulers, then skorch's files), then make it the state.
+        states and schedulers, then skorch's files), then make it the state. A write
+        that fails (a full disk) leaves the state before, and nothing of this one: an
+        ``OSError`` names the directory.
 
         Parameters
         ----------
@@ -130,9 +150,18 @@ class StateCheckpoint(Checkpoint):
             net.save_params(f_params=os.path.join(self.dirname, self.f_params),
                             f_optimizer=os.path.join(self.dirname, self.f_optimizer),
                             f_history=os.path.join(self.dirname, self.f_history))
-        except BaseException:
-            self.dirname = previous  # the state is still the one written before
-            raise
+        except BaseException as exc:
+            # the state is still the one written before; the part written of this one
+            # goes (on a full disk it held the room that the next fit needs)
+            failed, self.dirname = self.dirname, previous
+            error = exc
+            if isinstance(exc, (OSError, RuntimeError)) and out_of_memory(exc) is None:
+                error = _write_failed(self.root, len(net.history), exc)  # (the room now)
+            if failed != previous:
+                shutil.rmtree(failed, ignore_errors=True)
+            if error is exc:
+                raise
+            raise error from exc
         self.commit(os.path.basename(self.dirname))
         self.written_ = len(net.history)
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import os
+import tempfile
 
 import numpy as np
 
@@ -63,7 +64,9 @@ def checkpoint_path(directory):
 def check_checkpoint_directory(directory, name):
     """Raise a clear ValueError when ``checkpoint`` cannot be a directory: it is empty,
     names a file, or lies below one (``os.makedirs`` would fail only after the warm-up step,
-    with a bare ``FileExistsError``).
+    with a bare ``FileExistsError``), or no directory can be made where it lies (no
+    permission, a read-only or virtual file system: a bare ``PermissionError`` or
+    ``FileNotFoundError`` once the data were converted).
 
     Parameters
     ----------
@@ -92,6 +95,15 @@ def check_checkpoint_directory(directory, name):
         raise ValueError(
             f"{name}: checkpoint={given!r} must name a directory (created if missing), "
             f"but it {where}; give checkpoint a directory path, or move the file away.")
+    try:  # a directory where none can be made (no permission, a read-only or
+        # virtual file system such as /proc) failed in os.makedirs, or at the first
+        # epoch's write, with a bare OSError; probed with one that is removed at once
+        os.rmdir(tempfile.mkdtemp(prefix=".sklstm-probe-", dir=existing))
+    except OSError as exc:
+        raise ValueError(
+            f"{name}: checkpoint={given!r} cannot be written: no directory can be made in "
+            f"{existing!r} ({type(exc).__name__}: {exc.strerror or exc}); give checkpoint a "
+            "directory path where this process can write.") from None
 
 
 def check_state(state):

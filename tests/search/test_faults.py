@@ -207,3 +207,24 @@ def test_a_trial_that_never_sent_a_heartbeat_is_failed_after_the_grace_period(
     assert study.trials[orphan.number].state == TrialState.FAIL
     run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=1)
     assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.COMPLETE]
+
+
+def test_a_journal_record_cut_short_is_dropped_and_the_study_goes_on(tmp_path):
+    # a worker killed (or a full disk) while it appended left the journal's last line
+    # unfinished; Optuna reads past it, but the next worker appended its records to that
+    # line, and from then on every read of the file failed ("Expecting ':' delimiter"):
+    # the whole study was lost
+    path = str(tmp_path / "study.journal")
+    study = optuna.create_study(study_name="s", storage=resolve_storage(path))
+    study.add_trial(optuna.trial.create_trial(value=0.5))
+    cut = b'{"op_code": 5, "worker_id": "x", "trial_id": 1, "param'
+    with open(path, "ab") as f:
+        f.write(cut)
+    with pytest.warns(UserWarning, match=f"ended with a record cut short .* its {len(cut)} "
+                      "bytes, which no worker could read, were removed"):
+        storage = resolve_storage(path)
+    study = optuna.load_study(study_name="s", storage=storage)
+    study.tell(study.ask(), 0.25)
+    again = optuna.load_study(study_name="s", storage=resolve_storage(path))
+    assert [t.value for t in again.trials] == [0.5, 0.25]
+    assert sorted(os.listdir(tmp_path)) == ["study.journal"]  # (the lock was released)

@@ -65,6 +65,40 @@ def test_a_checkpoint_path_of_a_file_is_refused_before_training(below, tmp_path,
     assert not hasattr(est, "net_") and file.read_text() == "mine"
 
 
+def _unwritable(kind, tmp_path):
+    """A directory where no directory can be made, and the checkpoint path below it."""
+    if kind == "virtual file system":  # mkdir fails there even for root (ENOENT)
+        if not os.path.isdir("/proc/self"):
+            pytest.skip("needs Linux's /proc")
+        return "/proc", "/proc/sklstm-run-1/a"
+    if os.name != "posix" or os.geteuid() == 0:  # (root writes anywhere)
+        pytest.skip("needs a POSIX user that file permissions bind")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    return str(locked), str(locked / "run-1")
+
+
+@pytest.mark.parametrize("kind", ["virtual file system", "no permission"])
+def test_a_checkpoint_where_no_directory_can_be_made_is_refused_before_training(
+        kind, tmp_path, monkeypatch):
+    # os.makedirs raised a bare FileNotFoundError or PermissionError once the data
+    # were converted, as the fit took the directory
+    parent, path = _unwritable(kind, tmp_path)
+
+    def train(*args, **kwargs):
+        raise AssertionError("the fit reached training")
+
+    monkeypatch.setattr("sklstm.estimators._base.train", train)
+    est = LSTMClassifier(**COMMON, checkpoint=path)
+    with pytest.raises(ValueError, match=f"checkpoint={re.escape(repr(path))} cannot be "
+                       f"written: no directory can be made in {re.escape(repr(parent))} "
+                       r"\((FileNotFound|Permission)Error: .*where this process can write"):
+        est.fit(X, Y)
+    assert not hasattr(est, "net_") and not os.path.exists(path)
+    assert not [name for name in os.listdir(parent) if name.startswith(".sklstm-probe")]
+
+
 def test_a_checkpoint_under_the_home_directory_is_there(tmp_path, monkeypatch):
     # "~/runs/clf-1" was a directory named "~" in the working directory: a fit started
     # from another directory trained afresh (and "rm -r ~" would have removed home)
@@ -190,6 +224,41 @@ class _FitBeside(Callback):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="the lock is flock's, POSIX only")
+class _DiskFullAt:
+    """``torch.save`` on a disk that fills up in the write of the epoch ``at``: the file
+    is left part-written and torch's own error for it is raised."""
+
+    def __init__(self, save, at):
+        self.save, self.at = save, at
+
+    def __call__(self, obj, f, *args, **kwargs):
+        if f"epoch-{self.at:06d}" in str(f):
+            with open(f, "wb") as part:
+                part.write(b"PK\x03\x04" + bytes(100))
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos "
+                               "159808 vs 159700")
+        return self.save(obj, f, *args, **kwargs)
+
+
+def test_a_full_disk_names_the_checkpoint_and_leaves_no_part_written_state(tmp_path,
+                                                                           monkeypatch):
+    # torch's RuntimeError ("unexpected pos") named neither the directory nor the disk,
+    # and the part-written epoch stayed: on a full disk it held the room the next fit
+    # needed, which then failed at once with a bare "No space left on device"
+    import torch
+
+    params = {**COMMON, "device": "cpu"}
+    monkeypatch.setattr(torch, "save", _DiskFullAt(torch.save, 3))
+    with pytest.raises(OSError, match=re.escape(f"checkpoint {str(tmp_path)!r}: the state "
+                                                "of epoch 3 could not be written (Runtime")
+                       + r".* MiB free on its disk\); the directory keeps the state of "
+                       "epoch 2. Free some space"):
+        LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["epoch-000002"]
+    assert LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y).n_epochs_ == 10
+
+
 def test_a_second_fit_on_a_directory_in_use_is_refused(tmp_path):
     # two fits writing one directory at once removed each other's epochs (torch's bare
     # "Parent directory ... does not exist") or mixed their states

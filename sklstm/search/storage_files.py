@@ -165,16 +165,29 @@ def check_sqlite_file(path):
         return
     if not _has_sqlite_header(path):
         refuse_foreign_file(path, "an SQLite database", "no SQLite header")
-    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
     try:
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
-            tables = {row[0] for row in db.execute(
-                "SELECT name FROM sqlite_master WHERE type='table'")}
+        try:
+            tables = _sqlite_tables(path, "ro")
+        except sqlite3.OperationalError:
+            # a worker killed mid-transaction leaves a hot journal, which a reader must
+            # roll back first (refused read-only: the study after a killed worker was
+            # "not a readable SQLite database"); what any writer opening it does
+            if not os.path.isfile(path + "-journal"):
+                raise
+            tables = _sqlite_tables(path, "rw")
     except sqlite3.Error as exc:
         refuse_foreign_file(path, "a readable SQLite database", str(exc))
     if tables and "studies" not in tables:
         refuse_foreign_file(path, "an Optuna study database",
                              f"it holds other tables: {', '.join(sorted(tables)[:5])}")
+
+
+def _sqlite_tables(path, mode):
+    """The tables of the SQLite database ``path``, opened in ``mode`` (``ro``/``rw``)."""
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + f"?mode={mode}"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+        return {row[0] for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")}
 
 
 def names_sqlite(path):

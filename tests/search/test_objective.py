@@ -248,45 +248,39 @@ def test_a_scoring_that_cannot_score_the_estimator_is_refused_before_any_study(
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(("y", "scoring", "message"), [
-    (np.arange(30) % 3, "f1", "scoring 'f1' cannot score these classes (Target is "
-     "multiclass but average='binary'."),
-    (np.arange(30) % 3, "roc_auc", "multi_class must be in ('ovo', 'ovr')"),
-    (np.array(["no", "yes"] * 15), "precision", "pos_label=1 is not a valid label"),
-    (np.arange(30) % 2, "recall_samples", "Samplewise metrics are not available"),
+_CLASSES = ("cannot score these classes", "it fails even on predictions that are all right",
+            "or give one of the scorers for them: accuracy,")
+_TARGETS = ("cannot score these targets",
+            "or give one of the scorers for them: d2_absolute_error_score,")
+
+
+@pytest.mark.parametrize(("estimator", "y", "scoring", "expected"), [
+    (LSTMClassifier(), np.arange(30) % 3, "f1",
+     ("Target is multiclass but average='binary'.", *_CLASSES)),
+    (LSTMClassifier(), np.arange(30) % 3, "roc_auc",
+     ("multi_class must be in ('ovo', 'ovr')", *_CLASSES)),
+    (LSTMClassifier(), np.array(["no", "yes"] * 15), "precision",
+     ("pos_label=1 is not a valid label", *_CLASSES)),
+    (LSTMClassifier(), np.arange(30) % 2, "recall_samples",
+     ("Samplewise metrics are not available", *_CLASSES)),
+    (LSTMRegressor(), np.linspace(-1, 1, 30), "neg_mean_poisson_deviance",
+     ("can only be used on non-negative y", *_TARGETS)),
+    (LSTMRegressor(), np.linspace(0, 1, 30), "neg_mean_gamma_deviance",
+     ("can only be used on strictly positive y", *_TARGETS)),
+    (LSTMRegressor(), np.linspace(-2, 1, 30), "neg_root_mean_squared_log_error",
+     ("cannot be used when targets contain values less than or equal to -1", *_TARGETS)),
 ])
-def test_a_scoring_the_classes_refuse_is_refused_before_any_study(y, scoring, message,
-                                                                   tmp_path, monkeypatch):
+def test_a_scoring_the_targets_refuse_is_refused_before_any_study(estimator, y, scoring,
+                                                                   expected, tmp_path,
+                                                                   monkeypatch):
     # every trial failed with the metric's error, after the study had been written
     monkeypatch.chdir(tmp_path)
     X = np.random.default_rng(0).normal(size=(30, 4, 2)).astype(np.float32)
     with pytest.raises(ValueError) as info:
-        tune(LSTMClassifier(), X, y, n_trials=1, cv=2, scoring=scoring,
-             space={"batch_size": [8]})
-    assert message in str(info.value)
-    assert "it fails even on predictions that are all right" in str(info.value)
-    assert "or give one of the scorers for them: accuracy," in str(info.value)
-    assert f" {scoring}," not in str(info.value)
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize(("y", "scoring", "message"), [
-    (np.linspace(-1, 1, 30), "neg_mean_poisson_deviance", "can only be used on non-negative y"),
-    (np.linspace(0, 1, 30), "neg_mean_gamma_deviance", "can only be used on strictly positive y"),
-    (np.linspace(-2, 1, 30), "neg_root_mean_squared_log_error",
-     "cannot be used when targets contain values less than or equal to -1"),
-])
-def test_a_scoring_the_targets_refuse_is_refused_before_any_study(y, scoring, message,
-                                                                   tmp_path, monkeypatch):
-    # every trial failed with the metric's error, after the study had been written
-    monkeypatch.chdir(tmp_path)
-    X = np.random.default_rng(0).normal(size=(30, 4, 2)).astype(np.float32)
-    with pytest.raises(ValueError) as info:
-        tune(LSTMRegressor(), X, y, n_trials=1, cv=2, scoring=scoring,
-             space={"batch_size": [8]})
-    assert f"scoring {scoring!r} cannot score these targets" in str(info.value)
-    assert message in str(info.value)
-    assert "or give one of the scorers for them: d2_absolute_error_score," in str(info.value)
+        tune(estimator, X, y, n_trials=1, cv=2, scoring=scoring, space={"batch_size": [8]})
+    assert f"scoring {scoring!r} cannot score these" in str(info.value)
+    for part in expected:
+        assert part in str(info.value)
     assert f" {scoring}," not in str(info.value)
     assert list(tmp_path.iterdir()) == []
 

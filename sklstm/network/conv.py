@@ -29,7 +29,7 @@ from torch.nn import functional as F
 
 from ..resources.device import copy_to
 from .pooling import mean_over_steps
-from .recurrence import _autocast_dtype
+from .recurrence import autocast_dtype
 
 __all__ = ["AUTO_CONV_CHANNELS", "ConvBranch", "resolve_conv_channels"]
 
@@ -133,7 +133,7 @@ class ConvBranch(nn.Module):
             The last block's channels, averaged over each sequence's real steps.
         """
         h = x.transpose(1, 2)  # (batch, channels, time): what Conv1d takes
-        if h.device.type == "cpu" and _autocast_dtype("cpu") == torch.bfloat16 and (
+        if h.device.type == "cpu" and autocast_dtype("cpu") == torch.bfloat16 and (
                 bf16_conv_is_wrong()):
             with torch.autocast("cpu", enabled=False):  # float32 here, bfloat16 after
                 return self.forward(x.float(), lengths)

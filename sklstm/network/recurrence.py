@@ -24,13 +24,13 @@ from torch.nn.utils.rnn import PackedSequence
 
 from ..resources.concurrency import fits_run_concurrently
 
-__all__ = ["Recurrence", "weight_note_unsaid"]
+__all__ = ["Recurrence", "autocast_dtype", "weight_note_unsaid"]
 
 #: cuDNN's warning when an LSTM's weights are not its one flattened buffer (torch's
 #: ``WEIGHT_FORMAT_WARN`` of ``aten/src/ATen/native/cudnn/RNN.cpp``).
 _WEIGHT_FORMAT_WARNING = "RNN module weights are not part of single contiguous chunk"
 
-def _autocast_dtype(device_type):
+def autocast_dtype(device_type):
     """The dtype autocast computes in on ``device_type`` now, or None when it is off."""
     if hasattr(torch, "get_autocast_dtype"):  # torch >= 2.4
         on = torch.is_autocast_enabled(device_type)
@@ -61,7 +61,7 @@ class Recurrence:
     def __init__(self, lstm, device_type):
         self.lstm = lstm
         self.device_type = device_type
-        self.cast = _autocast_dtype(device_type) == torch.bfloat16
+        self.cast = autocast_dtype(device_type) == torch.bfloat16
         self.params = None if not self.cast else {
             name: p.to(torch.bfloat16) for name, p in lstm.named_parameters()}
 

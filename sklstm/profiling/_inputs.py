@@ -9,10 +9,10 @@ import numpy as np
 from .._compat.sklearn import HasMethods
 from .._param_validation import integers, plain_value
 
-__all__ = []
+__all__ = ["PROFILE_CONSTRAINTS", "check_sizes", "seq_lens_to_profile"]
 
 
-def _check_sizes(values, name, allow_none):
+def check_sizes(values, name, allow_none):
     """The entries of ``batch_sizes`` / ``seq_lens`` as Python ints (or None)."""
     values = list(np.ravel(values)) if isinstance(values, np.ndarray) else list(values)
     if not values:
@@ -33,15 +33,15 @@ def _check_sizes(values, name, allow_none):
     return out
 
 
-def _seq_lens(seq_lens, final):
+def seq_lens_to_profile(seq_lens, final):
     """The ``seq_len`` values to profile: ``seq_lens`` checked, or for None the final
     estimator's own ``seq_len`` alone (which its fits check, as they would in training)."""
     if seq_lens is None:
         return [plain_value(final.seq_len)]
-    return _check_sizes(seq_lens, "seq_lens", allow_none=True)
+    return check_sizes(seq_lens, "seq_lens", allow_none=True)
 
 
-_CONSTRAINTS = {
+PROFILE_CONSTRAINTS = {
     "estimator": [HasMethods(["fit", "get_params", "set_params"])],
     "batch_sizes": [list, tuple, range, np.ndarray],
     "seq_lens": [list, tuple, range, np.ndarray, None],

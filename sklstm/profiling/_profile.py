@@ -16,7 +16,7 @@ from ..resources import resolve_device
 from ..resources.device import empty_cache, is_cuda
 from ..resources.memory_budget import available_memory, parse_memory
 from ..training.oom_recovery import out_of_memory
-from ._inputs import _CONSTRAINTS, _check_sizes, _seq_lens
+from ._inputs import PROFILE_CONSTRAINTS, check_sizes, seq_lens_to_profile
 from ._table import _import_pandas, _profile_class
 from ._timer import _StepTimer
 
@@ -306,20 +306,20 @@ or SequenceStore
     # not scikit-learn's validate_params decorator: it renames every InvalidParameterError
     # raised inside, the profiled fits' own of the estimator's parameters too, to one
     # "of profile_batch_sizes", which has no such parameter (X and y: the fits check them)
-    validate_parameter_constraints(_CONSTRAINTS, {
+    validate_parameter_constraints(PROFILE_CONSTRAINTS, {
         "estimator": estimator, "batch_sizes": batch_sizes, "seq_lens": seq_lens,
         "n_steps": n_steps, "warmup_steps": warmup_steps, "max_memory": max_memory},
         caller_name="profile_batch_sizes")
     pd = _import_pandas()
     n_steps, warmup_steps = int(n_steps), int(warmup_steps)  # numpy ints: the table's attrs
-    batch_sizes = _check_sizes(batch_sizes, "batch_sizes", allow_none=False)
+    batch_sizes = check_sizes(batch_sizes, "batch_sizes", allow_none=False)
     final, prefix = final_estimator(estimator), final_prefix(estimator)
     if not isinstance(final, BaseLSTM):
         raise TypeError(
             "profile_batch_sizes profiles an sklstm estimator (LSTMClassifier, "
             "LSTMRegressor) or a Pipeline whose last step is one; got "
             f"{type(final).__name__}.")
-    seq_lens = _seq_lens(seq_lens, final)
+    seq_lens = seq_lens_to_profile(seq_lens, final)
     if y is None:
         raise ValueError("profile_batch_sizes trains the estimator and requires y; got None.")
     n_samples = num_samples(X)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from sklstm.network import LSTMNetwork
-from sklstm.network.recurrence import Recurrence, _autocast_dtype
+from sklstm.network.recurrence import Recurrence, autocast_dtype
 
 X = torch.randn(3, 6, 3, generator=torch.Generator().manual_seed(0))
 LENGTHS = torch.tensor([6, 4, 2])
@@ -19,7 +19,7 @@ def test_the_padded_bidirectional_layers_run_on_bfloat16_weights_outside_autocas
 
     def spy(inp, hx, weights, *args):
         calls.append((inp.dtype, hx[0].dtype, frozenset(w.dtype for w in weights),
-                      _autocast_dtype("cpu")))
+                      autocast_dtype("cpu")))
         return real(inp, hx, weights, *args)
 
     monkeypatch.setattr(torch, "lstm", spy)

@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm.network.recurrence import _autocast_dtype
+from sklstm.network.recurrence import autocast_dtype
 from sklstm.training.precision import resolve_precision
 
 from ..settings import ON_CUDA, requires_cuda, skip_without_bf16
@@ -68,7 +68,7 @@ class _WatchLSTM(Callback):
     def _record(self, lstm, args):
         kind = args[0].device.type
         self.seen.append((args[0].dtype, lstm.weight_ih_l0.dtype, lstm.weight_hh_l0.dtype,
-                          lstm.bias_ih_l0.dtype, _autocast_dtype(kind)))
+                          lstm.bias_ih_l0.dtype, autocast_dtype(kind)))
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=requires_cuda)])

@@ -1,6 +1,8 @@
 """A long ``(id, time, features...)`` table as ragged per-id sequences:
 :func:`from_long_format`, public as :func:`sklstm.windows.from_long_format`."""
 
+from collections.abc import Hashable
+
 import numpy as np
 
 from ._param_validation import validate_plain_params
@@ -10,10 +12,11 @@ __all__ = ["from_long_format"]
 
 @validate_plain_params({
     "df": "no_validation",  # a DataFrame; checked below with the columns it needs
-    "id_col": "no_validation",
-    "time_col": "no_validation",
+    # one column name each (a tuple for MultiIndex columns); a list raised "unhashable"
+    "id_col": [Hashable],
+    "time_col": [Hashable],
     "feature_cols": ["array-like", None],
-    "target_col": "no_validation",
+    "target_col": [Hashable, None],
     "target_agg": [str, callable],
     "dtype": "no_validation",
 })
@@ -38,7 +41,8 @@ def from_long_format(
     target_agg : str or callable, default="last"
         How the per-id target is taken from ``target_col`` after sorting by time: any
         pandas aggregation (``"last"``, ``"first"``, ``"mean"``, ``"max"``...) or a function
-        of the per-id Series. ``"last"`` suits both per-id labels repeated on every row and
+        of the per-id Series, giving one value per id (a transform such as ``"cumsum"``
+        is refused). ``"last"`` suits both per-id labels repeated on every row and
         "value at the end of the sequence" targets.
     dtype : numpy dtype, default=np.float64
         dtype of the feature arrays, a float, integer or bool one. Values it cannot
@@ -74,7 +78,7 @@ def from_long_format(
     _check_long_columns(df, keys, feature_cols, target_col)
     _check_long_values(df, keys, feature_cols, target_col)
     # A stable sort makes each id one contiguous block of rows ordered by time.
-    data = df.sort_values(keys, kind="mergesort")
+    data = _sorted(df, keys)
     id_values = data[id_col].to_numpy()
     new_id = np.r_[True, id_values[1:] != id_values[:-1]]
     starts = np.flatnonzero(new_id)
@@ -84,7 +88,7 @@ def from_long_format(
         # grouped by block number, not by id: aligned with X whatever the ids' dtype (a
         # categorical id would add its unused categories as groups on pandas 2)
         block = np.cumsum(new_id) - 1
-        y = _aggregate_target(data[target_col].groupby(block), target_agg)
+        y = _aggregate_target(data[target_col].groupby(block), target_agg, len(starts))
     return X, y, id_values[starts]
 
 
@@ -187,10 +191,37 @@ def _check_time_values(times, name):
         )
 
 
-def _aggregate_target(groups, target_agg):
-    """The per-id target: ``target_agg`` of every group, as an array."""
+def _sorted(df, keys):
+    """``df`` sorted by id and time, or a ValueError naming a column whose values have
+    no order: pandas' own error (times with and without a time zone: "'values' is not
+    ordered, please explicitly specify the categories order") names no column."""
     try:
-        return groups.agg(target_agg).to_numpy()
+        return df.sort_values(keys, kind="mergesort")
+    except TypeError as exc:
+        unordered = [c for c in keys if not _can_sort(df[c])] or keys
+        raise ValueError(
+            f"columns {unordered} hold values of several kinds that cannot be ordered "
+            "(e.g. times with and without a time zone, or times beside numbers); convert "
+            f"them to one kind first, e.g. df[{unordered[-1]!r}] = "
+            f"pd.to_datetime(df[{unordered[-1]!r}], utc=True)."
+        ) from exc
+
+
+def _can_sort(column):
+    """Whether ``column``'s values can be put in order."""
+    try:
+        column.sort_values()
+    except TypeError:
+        return False
+    return True
+
+
+def _aggregate_target(groups, target_agg, n_ids):
+    """The per-id target: ``target_agg`` of every group, as an array of one value per
+    id (a transform, such as ``"cumsum"``, gave one per row: a ``y`` out of step with
+    ``X`` and the ids, silently)."""
+    try:
+        y = groups.agg(target_agg).to_numpy()
     except AttributeError as exc:
         if not isinstance(target_agg, str):  # raised by the user's function: theirs to see
             raise
@@ -199,3 +230,10 @@ def _aggregate_target(groups, target_agg):
             f"target_agg={target_agg!r} is not a pandas aggregation; pass one such as "
             "'last', 'first', 'mean' or 'max', or a function of the per-id Series."
         ) from exc
+    if y.shape != (n_ids,):
+        raise ValueError(
+            f"target_agg={target_agg!r} gave targets of shape {y.shape}, not one per id "
+            f"({n_ids}); pass an aggregation such as 'last' or 'mean', or a function that "
+            "returns one value from the per-id Series."
+        )
+    return y

@@ -15,6 +15,7 @@ from sklearn.model_selection import TimeSeriesSplit
 
 from ._long_format import from_long_format  # (its own module: another conversion)
 from ._param_validation import integers, validate_plain_params
+from ._time_order import check_time_order, time_labels
 
 __all__ = ["from_long_format", "make_window_splitter", "make_windows"]
 
@@ -98,49 +99,8 @@ def _parse_series(series, name):
             "either side of a gap into windows that span it."
         )
     if is_pandas:
-        _check_time_order(series.index, name)
+        check_time_order(time_labels(series.index, name), name)
     return values, np.arange(len(values)) if index is None else index, columns
-
-
-def _check_time_order(index, name):
-    """Refuse timestamps out of order: windows follow the rows, so a series sorted newest
-    first (as many price downloads are) would pair every window with its past as the
-    target. Equal timestamps are kept, in row order (ticks of the same instant); labels
-    that are no times (positions, ids) say nothing of the order."""
-    kind = getattr(index, "inferred_type", "")
-    if kind == "string":  # ISO dates as text: what read_csv leaves without parse_dates
-        index = _iso_times(index)
-        if index is None:
-            return
-    elif not kind.startswith(("date", "period", "timedelta")):  # "date" and "datetime..."
-        return
-    if index.hasnans:
-        raise ValueError(f"{name} has missing timestamps (NaT) in its index; fill or drop "
-                         "those rows before windowing.")
-    if not index.is_monotonic_increasing:
-        back = int(np.flatnonzero(np.asarray(index[1:] < index[:-1]))[0]) + 1
-        raise ValueError(
-            f"{name} is not in time order: timestep {back} ({index[back]}) comes after "
-            f"{index[back - 1]}. Windows follow the rows, so sort it first "
-            "(series.sort_index()), or pass series.to_numpy() to window the rows in the "
-            "order they are."
-        )
-
-
-def _iso_times(index):
-    """An index of ISO 8601 times written as text (``"2024-01-31"``) as times, None for
-    other text (ids; or dates such as ``01/02/2024``, whose day and month cannot be told
-    apart). Its order was not checked: a download sorted newest first and read without
-    ``parse_dates`` was windowed with every target in its window's past, silently."""
-    import pandas as pd  # (a pandas index was given: pandas is installed)
-
-    # a date's dashes, not digits alone: ids "1003", "1002" would parse as years
-    if not index.str.match(r"\d{4}-\d{2}").all():
-        return None
-    try:
-        return pd.to_datetime(index, format="ISO8601")
-    except (ValueError, TypeError, OverflowError):
-        return None
 
 
 def _target_position(target, columns, n_features, name):
@@ -256,7 +216,9 @@ def make_windows(
         series, so pass one multi-column series as an ndarray or a DataFrame. Windows
         follow the rows: a pandas index of times (datetimes, periods, timedeltas, or
         ISO 8601 dates as text) must not decrease (equal times stay in row order), else
-        a ValueError says to sort it.
+        a ValueError says to sort it. A MultiIndex of rows is one series when its outer
+        levels hold one key (a group of ``groupby(level=0)``), its innermost level the
+        times; a long table of several keys is refused: pass one series per key.
     lookback : int
         Number of timesteps in each input window.
     horizon : int, default=1
@@ -277,7 +239,10 @@ def make_windows(
     Returns
     -------
     X : ndarray of shape (n_windows, lookback, n_features)
-        Input windows, float64 (float32 for float32 input), series after series.
+        Input windows, float64 (float32 for float32 input), series after series. To
+        predict from one window, keep its first axis, ``X[-1:]``: ``X[-1]`` of a
+        univariate series, 2D ``(lookback, 1)``, is read as ``lookback`` one-step
+        sequences, giving ``lookback`` predictions.
     y : ndarray of shape (n_windows,) or (n_windows, horizon)
         Targets; 1D when ``horizon == 1``.
     index : ndarray of shape (n_windows,)

@@ -336,6 +336,13 @@ def test_index_of_several_series_needs_one_kind(series):
          r"time column 't' holds text \(e.g. '1'\), which sorts as text: '10' before '2'. "
          r"Convert it"),
         ({"t": [1, 2, 0, 0, "1", 5]}, {}, r"time column 't' holds text \(e.g. '1'\)"),
+        # a transform gave a target per row, out of step with X and the ids, silently
+        (None, {"target_col": "label", "target_agg": "cumsum"},
+         r"target_agg='cumsum' gave targets of shape \(6,\), not one per id \(3\)"),
+        # pandas' "'values' is not ordered, please ... specify the categories order"
+        ({"t": [pd.Timestamp(0, tz="UTC"), *pd.to_datetime(range(1, 6))]}, {},
+         r"columns \['t'\] hold values of several kinds that cannot be ordered"),
+        (None, {"target_col": ["label"]}, "'target_col' parameter"),  # "unhashable type"
     ],
 )
 def test_from_long_format_refuses_unreadable_tables(long_df, change, kwargs, match):

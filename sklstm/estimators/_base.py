@@ -19,10 +19,10 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat.sklearn import fit_context, validate_estimator_params
+from .._compat.sklearn import fit_context
 from .._param_validation import PREVIOUS_VALUES, PlainParamsMixin, plain_params
 from ..data.level import resolve_split_level
 from ..data.relative import check_relative_has_steps
@@ -39,11 +39,16 @@ from ..training.model_size import check_model_fits
 from ..training.plan import make_plan
 from ..training.precision import resolve_precision
 from ..training.setup import check_kernels_fit, check_validation_split
-from ._data_checks import check_column_order, check_fit_params, check_sample_counts
+from ._data_checks import (
+    check_column_order,
+    check_fit_params,
+    check_sample_counts,
+    warn_one_step_rows,
+)
 from ._params import PARAMETER_CONSTRAINTS, NestedParamsMixin, check_params
 from ._persistence import _UNSAVED_ON_LOAD, PersistenceMixin
 
-__all__ = ["BaseLSTM", "check_fit_data"]
+__all__ = ["BaseLSTM"]
 
 
 class BaseLSTM(PersistenceMixin, NestedParamsMixin, PlainParamsMixin, BaseEstimator, ABC):
@@ -313,6 +318,7 @@ class BaseLSTM(PersistenceMixin, NestedParamsMixin, PlainParamsMixin, BaseEstima
 
     def _sequences(self, X):
         """``X`` for prediction, checked against what the fit saw."""
+        warn_one_step_rows(self, X)
         seqs = self._to_sequences(X, self._sequence_params, reset=False)
         if seqs.form == "tokens":
             check_token_ids(seqs.values, self.vocab_size_, "map unseen tokens to a known "
@@ -370,31 +376,3 @@ _OTHER_LIBRARIES = {
                   "with a larger max_epochs: the refit continues where the fit stopped",
 }
 
-
-def check_fit_data(estimator, X, y):
-    """Validate ``X`` and ``y`` as ``estimator.fit`` would, without training anything.
-
-    For callers that must refuse bad data before they start work, such as
-    ``sklstm tune`` before it creates a study. ``estimator`` is not changed: the
-    checks run on a clone, through the same steps as ``fit``.
-
-    Parameters
-    ----------
-    estimator : BaseLSTM
-        The (unfitted) estimator whose ``fit`` the data is meant for.
-    X : array-like or list of array-like
-        The sequences.
-    y : array-like
-        The targets.
-
-    Raises
-    ------
-    ValueError, TypeError
-        What ``fit`` would raise about the parameters or the data.
-    MemoryBudgetError
-        The network's weights, gradients and optimizer state alone do not fit the
-        memory available (``hidden_size`` too large, say).
-    """
-    probe = clone(estimator)
-    validate_estimator_params(probe)
-    probe._prepare(X, y)

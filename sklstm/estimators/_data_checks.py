@@ -7,7 +7,11 @@ What no parameter rule (:mod:`sklstm.estimators._params`) can know without the d
 * :func:`check_sample_counts`: ``X`` and ``y`` hold as many samples, and some;
 * :func:`check_column_order`: no bagging ensemble hands ``fit`` a random draw of
   ``X``'s columns, which are timesteps;
-* :func:`as_targets`: ``y`` as the estimators' target checks read it, and its shape.
+* :func:`as_targets`: ``y`` as the estimators' target checks read it, and its shape;
+* :func:`check_fit_data`: all of ``fit``'s checks, for a caller that must refuse bad
+  data before it starts work, without training;
+* :func:`warn_one_step_rows`: a 2D ``X`` of one column given to a fitted estimator
+  that learned from longer univariate sequences (one window ``X[-1]``).
 
 Whether ``early_stopping``'s validation split can be drawn is checked where the split
 is made (:func:`sklstm.training.setup.check_validation_split`).
@@ -16,11 +20,14 @@ is made (:func:`sklstm.training.setup.check_validation_split`).
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import clone
 
-from .._compat.sklearn import bagging_column_subset, num_samples
+from .._compat.python import warn_at_caller
+from .._compat.sklearn import bagging_column_subset, num_samples, validate_estimator_params
 from ..data.validation import host_arrays, no_samples_error
 
-__all__ = ["as_targets", "check_column_order", "check_fit_params", "check_sample_counts"]
+__all__ = ["as_targets", "check_column_order", "check_fit_data", "check_fit_params",
+           "check_sample_counts", "warn_one_step_rows"]
 
 
 def check_fit_params(fit_params, name):
@@ -112,3 +119,63 @@ def as_targets(y):
         return y, np.asarray(y).shape
     except ValueError as exc:
         raise ValueError(f"y must be an array of targets, one per sequence ({exc}).") from exc
+
+
+def warn_one_step_rows(estimator, X):
+    """Warn when a fitted estimator that learned from 3D or ragged univariate sequences
+    is given a 2D ``X`` of shape ``(n, 1)``, n > 1.
+
+    2D ``X`` holds one univariate sequence per row, so ``(n, 1)`` is ``n`` sequences of
+    one timestep each. That is what one window of a univariate series is, taken without
+    its window axis (``X[-1]`` of :func:`~sklstm.windows.make_windows`' output): it
+    would give ``n`` predictions from single steps, not one from the window. A 3D
+    ``(n, 1, 1)`` says one-step sequences are meant and is not warned about.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        Its ``_fitted_form`` and ``n_sequence_features_`` say what the fit saw.
+    X : array-like
+        The input given for prediction.
+    """
+    if (getattr(estimator, "_fitted_form", None) != "sequences"
+            or estimator.n_sequence_features_ != 1):
+        return
+    shape = getattr(X, "shape", None)
+    if shape is None or len(shape) != 2 or shape[1] != 1 or shape[0] < 2:
+        return
+    warn_at_caller(
+        f"{type(estimator).__name__}: X of shape {tuple(shape)} is read as {shape[0]} "
+        "sequences of one timestep each (2D X holds one sequence per row), while the fit "
+        "saw 3D or ragged sequences. For one sequence of "
+        f"{shape[0]} timesteps pass X[None] (for the last window, X[-1:] instead of "
+        "X[-1]); for one-step sequences pass X[:, :, None], which is not warned about.")
+
+
+def check_fit_data(estimator, X, y):
+    """Validate ``X`` and ``y`` as ``estimator.fit`` would, without training anything.
+
+    For callers that must refuse bad data before they start work, such as
+    ``sklstm tune`` before it creates a study. ``estimator`` is not changed: the
+    checks run on a clone, through the same steps as ``fit``.
+
+    Parameters
+    ----------
+    estimator : BaseLSTM
+        The (unfitted) estimator whose ``fit`` the data is meant for.
+    X : array-like or list of array-like
+        The sequences.
+    y : array-like
+        The targets.
+
+    Raises
+    ------
+    ValueError, TypeError
+        What ``fit`` would raise about the parameters or the data.
+    MemoryBudgetError
+        The network's weights, gradients and optimizer state alone do not fit the
+        memory available (``hidden_size`` too large, say).
+    """
+    probe = clone(estimator)
+    validate_estimator_params(probe)
+    probe._prepare(X, y)

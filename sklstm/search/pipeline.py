@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sklearn.base import clone
 
-from ..estimators._base import BaseLSTM, check_fit_data
+from ..estimators._base import BaseLSTM
+from ..estimators._data_checks import check_fit_data
 
 __all__ = ["check_final_lstm", "check_search_data", "copying_inputs", "final_estimator",
            "final_prefix"]
@@ -109,7 +110,7 @@ def check_search_data(estimator, X, y):
     """Refuse ``X`` and ``y`` that every fit of a search would refuse, before it starts.
 
     The sklstm estimator at the end of ``estimator`` checks them as its ``fit`` would
-    (:func:`~sklstm.estimators._base.check_fit_data`: its parameters, NaN, one class,
+    (:func:`~sklstm.estimators._data_checks.check_fit_data`: its parameters, NaN, one class,
     ...). In a Pipeline the steps before it are fitted first, on clones
     (``fit_transform`` on all of ``X``, once): their own checks run, and the final
     step checks what it would be given. Nothing is checked for a final step that is

@@ -2,6 +2,7 @@
 cuts them, and scikit-learn's tools split, search and pickle them."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -208,3 +209,19 @@ def test_long_format_table_feeds_an_estimator(case, tiny):
     assert_array_equal(y_long, y)
     est = Estimator(**tiny).fit(X_long, y_long)
     assert_allclose(_output(est, X_long), _output(Estimator(**tiny).fit(X, y), X), rtol=1e-6)
+
+
+def test_one_univariate_window_without_its_window_axis_is_warned_about(tiny):
+    # X[-1] of univariate windows, (12, 1), is 12 one-step sequences: 12 predictions
+    X, y = make_windows(make_sensor_series(n_timesteps=80, random_state=0)[:, :1], 12)
+    est = LSTMRegressor(**tiny).fit(X, y)
+    one_step = LSTMRegressor(**tiny).fit(X[:, -1], y)  # 2D univariate rows of one step
+    with pytest.warns(UserWarning, match=r"X of shape \(12, 1\) is read as 12 sequences of "
+                                         r"one timestep each .* X\[-1:\] instead of X\[-1\]"):
+        assert est.predict(X[-1]).shape == (12,)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert est.predict(X[-1:]).shape == (1,)
+        assert est.predict(X[:5, -1:]).shape == (5,)  # 3D one-step sequences: as meant
+        # a fit on 2D rows of one step reads (n, 1) as such rows: nothing to warn about
+        assert one_step.predict(X[:5, -1]).shape == (5,)

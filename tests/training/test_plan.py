@@ -8,7 +8,7 @@ import pytest
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm.estimators._base import check_fit_data
+from sklstm.estimators._data_checks import check_fit_data
 from sklstm.training.setup import build_net
 
 

@@ -26,6 +26,7 @@ from ..persistence._codec import FormatError
 from ..persistence._fitted import REQUIRED, NetworkSizes
 from ..persistence._model import ModelState, write_model
 from ..persistence._registry import registered_name
+from ..resources import resolve_device
 from ..training.model_size import meta_module
 from ..training.optimizers import resolve_optimizer
 from ..training.plan import make_plan
@@ -58,7 +59,8 @@ class PersistenceMixin:
         ----------
         path : str or os.PathLike
             The file to write (conventionally ``*.safetensors``; a leading ``~`` is
-            the home directory); replaced if it exists, keeping its permissions.
+            the home directory); replaced if it exists, keeping its permissions (through
+            a symbolic link: the file it names).
 
         Returns
         -------
@@ -110,8 +112,12 @@ class PersistenceMixin:
         the network (``hidden_size``, say), and the file would not load; or that it
         would rebuild into a network of the same weights that computes otherwise
         (``pooling``, ``precision``), and the loaded model would predict otherwise."""
+        # a model unpickled on a machine without the device it was fitted on (trained on
+        # CUDA): its arithmetic cannot be resolved for that device here (bf16 asked
+        # CUDA for its capability, a raw error), so the fitted net's is taken as it is
+        precision = None if _is_here(self.device_) else self.net_.precision
         try:
-            rebuilt = _prediction_settings(self._unloaded_net(weights))
+            rebuilt = _prediction_settings(self._unloaded_net(weights, precision))
             fitted = _prediction_settings(self.net_)
             changed = [name for name in fitted if rebuilt.get(name) != fitted[name]]
             if changed:
@@ -205,9 +211,11 @@ class PersistenceMixin:
         net.history_ = History(history)
         return net
 
-    def _unloaded_net(self, weights):
+    def _unloaded_net(self, weights, precision=None):
         """The net the parameters and fitted attributes make, not initialized, once its
-        module is known to take ``weights`` (a ``ValueError`` otherwise)."""
+        module is known to take ``weights`` (a ``ValueError`` otherwise). Its arithmetic
+        is ``precision`` (a ``Precision``); None: what the ``precision`` parameter
+        makes on ``device_``."""
         name = type(self).__name__
         params = {**self.get_params(deep=False), "callbacks": None, "random_state": None}
         if not isinstance(params["optimizer"], type):
@@ -224,14 +232,14 @@ class PersistenceMixin:
                 # refused them, and a model saved with them never loaded)
                 params = {**params, "optimizer": "adam", "optimizer_params": None}
             checked = check_params(params, name, defaults)
-        try:  # predictions in the arithmetic of the fit, where this device has it
-            precision = resolve_precision(checked["precision"], self.device_,
-                                          checked["optimizer"], "load")
-        except ValueError:
-            warn_at_caller(f"the model was trained with precision={checked['precision']!r}, "
-                           f"which {self.device_} does not support; it predicts in float32 "
-                           "here.", UserWarning)
-            precision = None
+        if precision is None:
+            try:  # predictions in the arithmetic of the fit, where this device has it
+                precision = resolve_precision(checked["precision"], self.device_,
+                                              checked["optimizer"], "load")
+            except ValueError:
+                warn_at_caller(f"the model was trained with precision="
+                               f"{checked['precision']!r}, which {self.device_} does not "
+                               "support; it predicts in float32 here.", UserWarning)
         plan = make_plan(
             plain_params(params), checked, name=name, device=self.device_,
             criterion=self._loss, stratified=is_classifier(self),
@@ -256,6 +264,15 @@ class PersistenceMixin:
 #: (name -> description), until a fit: :meth:`PersistenceMixin.save` writes them as not
 #: saved again.
 _UNSAVED_ON_LOAD = "_unsaved_on_load"
+
+
+def _is_here(device):
+    """Whether this machine has ``device``."""
+    try:
+        resolve_device(device)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_placeholder(value, name, description):

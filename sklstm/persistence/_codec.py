@@ -25,7 +25,7 @@ import torch
 from .._param_validation import plain_value
 from ..training.optimizers import OPTIMIZERS
 
-__all__ = ["Unsaved", "decode", "describe", "encode"]
+__all__ = ["MAX_STRING_BYTES", "Unsaved", "decode", "describe", "encode", "string_bytes"]
 
 _OPTIMIZER_NAMES = {cls: name for name, cls in OPTIMIZERS.items()}
 _STRING_DTYPE = re.compile(r"^[<>|=]?(U\d+|O)$")
@@ -116,6 +116,44 @@ def encode(value, key, tensors):
 
 class FormatError(ValueError):
     """The JSON of a model file does not have the form :func:`encode` writes."""
+
+
+#: The most memory the fixed-width string arrays (``"<U"`` dtypes) of one file may take
+#: decoded. numpy gives every entry the width the file names: a width of 10**8 in a few
+#: bytes of JSON took gigabytes, or failed with a raw ``MemoryError``. The labels and
+#: names of a fit take a small fraction of it.
+MAX_STRING_BYTES = 2**28
+
+
+def string_bytes(data):
+    """The memory the fixed-width string arrays in JSON ``data`` take decoded, in bytes.
+
+    Parameters
+    ----------
+    data : object
+        JSON data, as :func:`encode` writes it (or a crafted file holds it).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> string_bytes({"__array__": ["a", "bc"], "dtype": "<U2"})
+    16
+    """
+    total, pending = 0, [data]
+    while pending:  # (not recursive: the depth of the JSON is the file's to choose)
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+            body, dtype = item.get("__array__"), item.get("dtype")
+            width = re.fullmatch(r"[<>|=]?U(\d+)", dtype) if isinstance(dtype, str) else None
+            if isinstance(body, list) and width is not None:
+                total += 4 * int(width[1]) * len(body)  # (4 bytes a character)
+    return total
 
 
 def _decode_tagged(data, tensors):

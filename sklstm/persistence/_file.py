@@ -75,7 +75,8 @@ def write_model_file(path, header, tensors):
 
     The file is written next to ``path`` and renamed over it, so an interrupted save
     leaves the previous file (or none), never a truncated one. It gets the permissions
-    ``open`` gives a new file (the umask's), or those of the file it replaces.
+    ``open`` gives a new file (the umask's), or those of the file it replaces. A
+    symbolic link is written through; a device or a pipe is written into.
 
     Parameters
     ----------
@@ -116,24 +117,35 @@ def write_model_file(path, header, tensors):
     text = json.dumps(header, allow_nan=False, sort_keys=True, separators=(",", ":"))
     metadata = {"format": FORMAT, "sklstm": text, "sha256": _digest(text, tensors)}
     data = save(tensors, metadata=metadata)
+    # the file a symbolic link names is replaced, as open(path, "wb") would write it
+    # (the link itself was replaced by a file, and the file it named kept the old model)
+    target = os.path.realpath(path)
+    # a device or a pipe (os.devnull) is written into: renamed over, it was replaced by
+    # a regular file where its directory was writable (as root, /dev/null itself), and
+    # the save failed for want of that permission elsewhere
+    in_place = os.path.exists(target) and not os.path.isfile(target)
     # one temporary name per thread: two threads saving to one path (the fits of a
     # threaded search, say) wrote the same temporary file, and one removed it under the
-    # other, whose save failed with "No such file or directory"
-    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    # other, whose save failed with "No such file or directory". Short whatever the
+    # file's name: a name near the system's limit failed with "File name too long"
+    tmp = target if in_place else os.path.join(
+        os.path.dirname(target),
+        f".{os.path.basename(target)[:32]}.tmp-{os.getpid()}-{threading.get_ident()}")
     try:
         # written with open, not safetensors' save_file: that creates its files
         # readable by their owner only (0600), so a model saved for a server running as
         # another user could not be read by it
         with open(tmp, "wb") as f:
             f.write(data)
-        if os.path.exists(path):
-            shutil.copymode(path, tmp)
-        os.replace(tmp, path)
+        if not in_place:
+            if os.path.exists(target):
+                shutil.copymode(target, tmp)
+            os.replace(tmp, target)
     except OSError as exc:  # e.g. no permission: about this path, not the temporary one
         raise type(exc)(f"cannot save the model to {path!r}: {exc.strerror or exc}") \
             from exc
     finally:
-        if os.path.exists(tmp):
+        if not in_place and os.path.exists(tmp):
             os.remove(tmp)
 
 
@@ -172,8 +184,13 @@ def _read_raw(path):
     try:
         with safe_open(path, framework="np") as f:
             metadata = f.metadata() or {}
-            tensors = {key: f.get_tensor(key) for key in f.keys()}
-    except (SafetensorError, OSError, ValueError, TypeError) as exc:
+            # only an sklstm file's: the tensors of another (gigabytes of a language
+            # model's) were all read into memory before it was refused
+            tensors = ({key: f.get_tensor(key) for key in f.keys()}
+                       if metadata.get("format") == FORMAT else {})
+    # (AttributeError: a dtype numpy lacks, such as float8, which safetensors asked
+    # numpy for by name)
+    except (SafetensorError, OSError, ValueError, TypeError, AttributeError) as exc:
         raise _not_a_model(path, f"unreadable or truncated ({exc})", head) from exc
     return metadata, tensors
 
@@ -211,6 +228,10 @@ def read_model_file(path):
         raise IsADirectoryError(f"{path!r} is a directory, not an sklstm model file; name "
                                 "the file that estimator.save wrote (a resumable fit's "
                                 "checkpoint directory is read by fit, not by load).")
+    if os.path.exists(path) and not os.path.isfile(path):  # (it was "no model file at")
+        raise _not_a_model(path, "it is a named pipe or a device, not a regular file (a "
+                           "model file is read in place, by mapping it into memory); copy "
+                           "it to a file and load that")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no sklstm model file at {path!r}")
     metadata, tensors = _read_raw(path)

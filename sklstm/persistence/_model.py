@@ -19,7 +19,15 @@ import torch
 from .._param_validation import PREVIOUS_VALUES
 from .._version import __version__
 from ..resources import resolve_device
-from ._codec import FormatError, Unsaved, decode, describe, encode
+from ._codec import (
+    MAX_STRING_BYTES,
+    FormatError,
+    Unsaved,
+    decode,
+    describe,
+    encode,
+    string_bytes,
+)
 from ._file import FORMAT_VERSION, read_model_file, write_model_file
 from ._fitted import KINDS, _shown, check_fitted_state
 from ._registry import known_classes, registered_class
@@ -154,6 +162,12 @@ def write_model(path, state):
 
 
 def _read_state(header, tensors):
+    needed = string_bytes(header)  # before any is decoded
+    if needed > MAX_STRING_BYTES:
+        raise FormatError(f"its arrays of strings would take {needed / 2**30:.3g} GiB of "
+                          f"memory (their dtypes' widths times their lengths), more than "
+                          f"any fit's labels and names ({MAX_STRING_BYTES // 2**20} MiB at "
+                          "most)")
     weights = {name[len(_MODULE):]: torch.from_numpy(value)
                for name, value in tensors.items() if name.startswith(_MODULE)}
     return ModelState(

@@ -1,5 +1,6 @@
 """Files that are not, or no longer, what ``save`` wrote: a clear ValueError, no code run."""
 
+import json
 import os
 import pickle
 import threading
@@ -12,7 +13,7 @@ from safetensors.numpy import save_file
 
 import sklstm
 from sklstm import LSTMClassifier
-from sklstm.persistence import FORMAT_VERSION
+from sklstm.persistence import FORMAT, FORMAT_VERSION
 
 from .helpers import read_raw, rewrite_header
 
@@ -125,6 +126,26 @@ def test_non_finite_weights_are_refused(saved, value):
         sklstm.load(saved)
 
 
+@pytest.mark.parametrize("where", ["classes_", "history"])
+def test_string_arrays_of_a_width_no_fit_makes_are_refused_unallocated(saved, where):
+    # numpy gives every entry of a "<U" array the width the file names: a few bytes of
+    # JSON took gigabytes, or failed with a raw MemoryError; three entries of 128 MiB (in
+    # the history three arrays, each within the bound, together beyond it)
+    def wide(labels):
+        return {"__array__": labels, "dtype": f"<U{2**25}"}
+
+    def widen(header):
+        if where == "classes_":
+            header["attributes"]["classes_"] = wide(["a", "b", "c"])
+        else:
+            header["history"][0]["__dict__"].update({f"note{i}": wide(["a"]) for i in range(3)})
+
+    rewrite_header(saved, widen)
+    with pytest.raises(ValueError, match=r"not a valid sklstm model file: its arrays of "
+                                         r"strings would take 0\.375 GiB of memory"):
+        sklstm.load(saved)
+
+
 @pytest.mark.parametrize(("version", "message"), [
     (FORMAT_VERSION + 1, r"in model format 2; this sklstm .* reads format 1\. Upgrade sklstm"),
     (0, "in model format 0; .* Load it with the sklstm version that wrote it"),
@@ -149,6 +170,23 @@ def test_other_files(tmp_path):
         sklstm.load(tmp_path / "missing.safetensors")
     with pytest.raises(IsADirectoryError, match="is a directory, not an sklstm model file"):
         sklstm.load(tmp_path)  # "no sklstm model file at" a directory that is there
+
+
+@pytest.mark.parametrize(("metadata", "message"), [
+    (None, "a safetensors file, but without sklstm's metadata"),
+    ({"format": FORMAT}, ""),  # (unreadable; or, where numpy holds it, without the rest)
+], ids=["another program's", "sklstm's"])
+def test_a_file_of_tensors_numpy_cannot_hold_is_refused(tmp_path, metadata, message):
+    # float8 (as in quantized language models): safetensors asks numpy for the dtype by
+    # name, a raw AttributeError. Another program's file is refused before its tensors
+    # are read (a language model's gigabytes were all read first).
+    header = {"w": {"dtype": "F8_E4M3", "shape": [2], "data_offsets": [0, 2]},
+              **({} if metadata is None else {"__metadata__": metadata})}
+    text = json.dumps(header).encode()
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(len(text).to_bytes(8, "little") + text + b"\0\0")
+    with pytest.raises(ValueError, match=f"is not an sklstm model file .*{message}"):
+        sklstm.load(path)
 
 
 @pytest.mark.parametrize("writer", [

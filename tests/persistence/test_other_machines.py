@@ -1,0 +1,38 @@
+"""Models that come from another machine: unpickled where the device of their fit is not."""
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_array_equal
+
+import sklstm
+from sklstm import LSTMClassifier
+
+X = np.random.default_rng(0).normal(size=(20, 5, 2)).astype(np.float32)
+Y = np.arange(20) % 2
+
+
+@pytest.fixture
+def from_elsewhere(tiny):
+    """A bf16 model whose ``device_`` this machine lacks, as one trained on CUDA and
+    unpickled on a machine without it (skorch moves the net to the CPU, ``device_``
+    keeps the fit's device): trained on the CPU, where bf16 runs everywhere."""
+    est = LSTMClassifier(**{**tiny, "precision": "bf16", "device": "cpu"}).fit(X, Y)
+    est.device_ = torch.device("cuda", 99)  # (on no machine: a CUDA device of fewer)
+    return est
+
+
+def test_it_saves_where_its_device_is_not(from_elsewhere, tmp_path):
+    # resolving bf16 for the absent device asked CUDA for its capability: a raw
+    # AssertionError ("Torch not compiled with CUDA enabled") or RuntimeError
+    path = tmp_path / "m.safetensors"
+    from_elsewhere.save(path)
+    with pytest.warns(UserWarning, match="trained on cuda:99, which this machine does not"):
+        loaded = sklstm.load(path)
+    assert_array_equal(loaded.predict_proba(X), from_elsewhere.predict_proba(X))
+
+
+def test_parameters_changed_after_its_fit_are_still_refused(from_elsewhere, tmp_path):
+    from_elsewhere.set_params(hidden_size=3)
+    with pytest.raises(ValueError, match=r"the parameters were changed after the fit"):
+        from_elsewhere.save(tmp_path / "m.safetensors")

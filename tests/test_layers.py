@@ -20,7 +20,7 @@ PACKAGE = pathlib.Path(sklstm.__file__).parent
 LAYERS = [
     {"_version", "exceptions", "_compat"},
     {"_param_validation"},
-    {"resources", "network", "windows", "_long_format", "datasets"},
+    {"resources", "network", "windows", "_long_format", "_time_order", "datasets"},
     {"data"},
     {"training", "preprocessing"},
     {"persistence"},

@@ -69,6 +69,12 @@ def check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_scale):
     if ar_scale is not None and len(ar_scale) != features:
         raise ValueError(f"ar_scale must hold one value per input feature ({features}); got "
                          f"{len(ar_scale)}.")
+    # the highway divides by it (in float32, the buffer's dtype): a zero, such as the RMS
+    # of a feature that is always zero, made every output NaN, silently
+    scale = None if ar_scale is None else np.array([float(s) for s in ar_scale], np.float32)
+    if scale is not None and not (np.isfinite(scale) & (scale > 0)).all():
+        raise ValueError("ar_scale must hold positive finite values (what the highway "
+                         f"divides each feature by); got {scale.tolist()}.")
 
 
 def checked_input(network, x):

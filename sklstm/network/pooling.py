@@ -116,7 +116,13 @@ class TimePooling(nn.Module):
             return mean_over_steps(out, valid)
         if self.mode == "max":
             return _max(out, valid)
-        scores = self.score(out)
+        # in float32 at least, every step's score by itself: a (bfloat16) matrix
+        # product's rounding depends on how many rows it multiplies at once, and a
+        # bfloat16 softmax or sum on how many steps there are, so padding and the
+        # batch's neighbours would change the result (as for mean_over_steps)
+        out = out.to(torch.promote_types(out.dtype, torch.float32))
+        scores = ((out * self.score.weight[0].to(out.dtype)).sum(dim=2, keepdim=True)
+                  + self.score.bias.to(out.dtype))
         if valid is not None:
             scores = scores.masked_fill(~valid, float("-inf"))
             out = _zero_padding(out, valid)  # a weight of 0 times inf or NaN is NaN

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose
+from torch.profiler import ProfilerActivity, profile
 
 import sklstm
 from sklstm import LSTMClassifier, LSTMRegressor
@@ -43,6 +44,21 @@ def test_the_highway_starts_at_zero_and_changes_nothing_else():
     x = torch.from_numpy(X[:8])
     assert torch.equal(plain(x), highway(x))  # same draws, zero highway weights
     assert highway.ar.in_features == 3 * 2
+
+
+def test_a_wide_highway_predicts_by_blocks_of_rows_each_as_alone():
+    # evaluation multiplies every row by itself (no batch-dependent rounding): once as
+    # one (512, 1000, 100) product of 195 MiB, more than the training step's memory
+    torch.manual_seed(0)
+    net = LSTMNetwork(20, 100, hidden_size=2, ar_window=50).eval()
+    torch.nn.init.normal_(net.ar.weight)
+    x = torch.randn(512, 50, 20)
+    with torch.no_grad(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        whole = net(x)
+    assert max(event.cpu_memory_usage for event in prof.events()) < 32 * 2**20
+    with torch.no_grad():  # rows beyond the first block, alone and among others
+        assert torch.equal(whole[100:103], torch.cat([net(x[i:i + 1]) for i in range(100, 103)]))
+        assert torch.equal(whole[90:200], net(x[90:200]))
 
 
 @pytest.mark.parametrize("window", [{"ar_window": 2}, {}], ids=["2", "default"])

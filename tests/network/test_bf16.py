@@ -58,12 +58,13 @@ def test_without_a_bfloat16_autocast_the_lstm_runs_as_it_is():
     assert torch.equal(Recurrence(lstm, "cpu")(X)[0], lstm(X)[0])
 
 
-@pytest.mark.parametrize("params", [{"pooling": "mean"},
+@pytest.mark.parametrize("params", [{"pooling": "mean"}, {"pooling": "attention"},
                                     {"conv_channels": (3, 4), "conv_kernel_sizes": (3, 3)}],
-                         ids=["mean", "conv_branch"])
+                         ids=["mean", "attention", "conv_branch"])
 def test_under_bfloat16_padding_and_neighbours_still_change_no_prediction(params):
     # the means over time were summed in bfloat16, rounded where the number of steps
-    # summed (padding included) put the rounding: 1e-4 apart in a batch and alone
+    # summed (padding included) put the rounding: 1e-4 apart in a batch and alone;
+    # attention's scores were a bfloat16 matrix product, rounded by the batch's rows
     torch.manual_seed(0)
     net = LSTMNetwork(2, 2, hidden_size=3, **params).eval()
     seqs = [torch.randn(n, 2) for n in (1, 50, 3, 7)]

@@ -104,6 +104,8 @@ def test_inputs_that_do_not_fit_are_refused():
                          r"'concat'\), got 'sum'"),
     ({"ar_window": 2, "ar_scale": [1.0]}, r"ar_scale must hold one value per input feature "
                                           r"\(2\); got 1"),
+    ({"ar_window": 2, "ar_scale": [1.0, 0.0]}, r"ar_scale must hold positive finite values"),
+    ({"ar_window": 2, "ar_scale": [float("nan"), 1.0]}, r"positive finite values"),
     ({"embedding_dim": 4}, r"vocab_size and embedding_dim are set together"),
 ])
 def test_arguments_that_do_not_fit_are_refused(params, match):

@@ -26,7 +26,6 @@ import os
 
 import numpy as np
 
-from .steps import keep_steps, step_positions
 from .store_files import empty_sequences_error, read_files, write_files
 from .store_layout import check_offsets, number_dtype
 from .store_origin import (
@@ -38,6 +37,7 @@ from .store_origin import (
     store_stamp,
 )
 from .store_positions import byte_chunks, checked_positions, key_positions
+from .store_reading import StoreReading, float_dtype
 
 __all__ = ["SequenceStore"]
 
@@ -45,7 +45,7 @@ __all__ = ["SequenceStore"]
 CHUNK_BYTES = 8 * 2**20
 
 
-class SequenceStore:
+class SequenceStore(StoreReading):
     """Sequences read on demand from a file: ragged (flat values + offsets) or dense.
 
     Make one with :meth:`write` and :meth:`open` (ragged data, token ids), or
@@ -66,8 +66,10 @@ class SequenceStore:
         ``(n_samples, n_timesteps)`` or ``(n_samples, n_timesteps, n_features)``.
     offsets : ndarray of int64 or None, default=None
         Ragged layout: ``n_samples + 1`` start offsets into ``values``; None for dense.
-    index : ndarray of int64 or None, default=None
-        The samples of the underlying data this view holds (None: all, in order).
+    index : array-like of int or None, default=None
+        The samples of the underlying data this view holds (None: all, in order),
+        checked as ``store[index]`` checks them: negative positions count from the end,
+        one beyond either end is an IndexError.
     maps : tuple of callable, default=()
         Functions applied, in order, to every sequence read as float values with the
         features on the last axis (what :meth:`map` adds).
@@ -104,7 +106,10 @@ class SequenceStore:
         self._offsets = None if offsets is None else np.asarray(offsets, dtype=np.int64)
         if offsets is not None and origin is None:  # made by hand: open() checked its own
             check_offsets(self._values, offsets)
-        self._index = None if index is None else np.asarray(index, dtype=np.int64)
+        if index is not None:  # as a view's key: a negative one read offsets[-1]:offsets[0]
+            n = len(self._values) if offsets is None else len(self._offsets) - 1
+            index = checked_positions(key_positions(np.asarray(index), n), n)
+        self._index = index
         self._maps = tuple(maps)
         self._origin = origin
 
@@ -228,7 +233,7 @@ class SequenceStore:
     @property
     def dtype(self):
         """The stored dtype (float64 for a view with :meth:`map` functions on ints)."""
-        return _float_dtype(self._values.dtype) if self._maps else self._values.dtype
+        return float_dtype(self._values.dtype) if self._maps else self._values.dtype
 
     @property
     def sequence_ndim(self):
@@ -260,8 +265,11 @@ class SequenceStore:
         """Timesteps of every sequence (int64)."""
         if not self.ragged:
             return np.full(len(self), self._values.shape[1], dtype=np.int64)
-        lengths = np.diff(self._offsets)
-        return lengths if self._index is None else lengths[self._index]
+        if self._index is None:
+            return np.diff(self._offsets)
+        # the view's own: np.diff of all offsets was 8 bytes per stored sequence, for
+        # every pass over (or prediction of) a few sequences of a large store
+        return self._offsets[self._index + 1] - self._offsets[self._index]
 
     def __len__(self):
         if self._index is not None:
@@ -295,108 +303,7 @@ class SequenceStore:
             view._maps = tuple(maps)
         return view
 
-    def map(self, func):
-        """A view whose sequences are ``func(sequence)`` when read.
-
-        Parameters
-        ----------
-        func : callable
-            Takes and returns a float array with the features on the last axis: one
-            whole sequence ``(n_timesteps, n_features)`` of a ragged store (before
-            ``seq_len`` cuts it), or a batch of sequences ``(n_samples, n_timesteps,
-            n_features)`` of a dense one; it may change its argument in place (it gets
-            a copy). Pickled with the store, so a module-level function or
-            :func:`functools.partial` of one travels to the worker processes of a
-            parallel search.
-
-        Returns
-        -------
-        SequenceStore
-            A view of the same sequences, read through ``func``.
-        """
-        return self._view(maps=(*self._maps, func))
-
-    # -- reading ----------------------------------------------------------------
-    def read(self, positions):
-        """The sequences at ``positions`` of this view, read from the file.
-
-        Parameters
-        ----------
-        positions : array-like of int
-            Positions in this view.
-
-        Returns
-        -------
-        ndarray or list of ndarray
-            Dense: one array ``(len(positions), ...)``; ragged: one array per sequence
-            (views of the file's pages unless :meth:`map` functions made copies).
-        """
-        base = self._base_positions(positions)
-        if not self.ragged:
-            return self._mapped(self._values[base], batched=True)
-        starts, ends = self._offsets[base], self._offsets[base + 1]
-        seqs = [self._values[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
-        return [self._mapped(seq, batched=False) for seq in seqs] if self._maps else seqs
-
-    def read_steps(self, positions, n_steps=None, keep="last"):
-        """At most ``n_steps`` timesteps of each sequence at ``positions``, gathered
-        in one read: ``(steps, counts)``.
-
-        What a padded batch of a ragged store needs, without a Python loop over its
-        sequences: the timesteps kept of every sequence, one after the other, and how
-        many each has. One gather from the file (numpy's, which releases the GIL)
-        costs a fraction of slicing every sequence one by one.
-
-        Parameters
-        ----------
-        positions : array-like of int
-            Positions in this view.
-        n_steps : int or None, default=None
-            Timesteps kept of each sequence; None keeps all.
-        keep : {"last", "first"}, default="last"
-            Which timesteps ``n_steps`` keeps.
-
-        Returns
-        -------
-        steps : ndarray
-            ``(counts.sum(),)`` or ``(counts.sum(), n_features)``, of the sequences as
-            :meth:`read` gives them: the :meth:`map` functions applied to each whole
-            sequence before it is cut to ``n_steps``.
-        counts : ndarray of int64
-            Timesteps of each sequence in ``steps``.
-        """
-        if not self.ragged:
-            raise TypeError("read_steps reads a ragged store; read a dense one with read().")
-        if self._maps:
-            # a map is given a sequence (map's contract): applied to the kept steps of
-            # several sequences one after the other, a function of the whole sequence (its
-            # mean, say) read the batch's steps, and a fit another model than store[i] gives
-            seqs = [keep_steps(seq, n_steps, keep) for seq in self.read(positions)]
-            counts = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
-            if not seqs:
-                return np.empty((0, *self._values.shape[1:]), self.dtype), counts
-            return np.concatenate(seqs), counts
-        base = self._base_positions(positions)
-        starts, ends = self._offsets[base], self._offsets[base + 1]
-        if n_steps is not None:
-            if keep == "last":
-                starts = np.maximum(starts, ends - n_steps)
-            else:
-                ends = np.minimum(ends, starts + n_steps)
-        counts = ends - starts
-        # the flat index of every kept step: its sequence's start plus its position
-        return self._values[np.repeat(starts, counts) + step_positions(counts)], counts
-
-    def _mapped(self, values, batched):
-        if not self._maps:
-            return values
-        values = np.array(values, dtype=_float_dtype(values.dtype))  # a copy: maps may write
-        flat = values.ndim == (2 if batched else 1)  # no feature axis: give it one
-        out = values[..., None] if flat else values
-        for func in self._maps:
-            out = func(out)
-        return out[..., 0] if flat else out
-
+    # -- reading in chunks -------------------------------------------------------
     def chunks(self, max_bytes=None):
         """Read the whole view in order, a chunk of sequences at a time.
 
@@ -476,11 +383,6 @@ class SequenceStore:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-
-
-def _float_dtype(dtype):
-    """float32/float64 stay; other numbers are read as float64."""
-    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
 def _reopen(origin):

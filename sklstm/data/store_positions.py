@@ -47,8 +47,8 @@ def key_positions(key, n):
         if not -n <= key < n:
             raise IndexError(f"index {key} is out of bounds for {n} sequences.")
         return int(key) % n
-    if isinstance(key, slice):
-        return np.arange(n)[key]
+    if isinstance(key, slice):  # (not np.arange(n)[key]: n positions for a few)
+        return np.arange(*key.indices(n))
     key = np.asarray(key)
     if key.size == 0 and key.ndim == 1:  # [] is float64 to numpy, an index to it
         key = key.astype(np.int64)

@@ -139,7 +139,10 @@ class Sequences:
             float64; 1 for a feature that is zero throughout.
         """
         total, count = np.zeros(self.n_features), 0
-        for start, rows in iter_row_chunks(self.values):
+        # trimmed: each chunk as wide as its own longest row (the padding is masked by
+        # the lengths); padded to the longest of all, one sequence of 100,000 steps
+        # among 20,000 of 50 made this pass compute over 15 GiB of padding (a minute)
+        for start, rows in iter_row_chunks(self.values, trim=True):
             rows = np.asarray(rows, dtype=np.float64)
             if self.lengths is None:
                 count += rows.shape[0] * rows.shape[1]

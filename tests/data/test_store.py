@@ -4,6 +4,7 @@ import json
 import os
 import pickle
 import re
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -187,6 +188,36 @@ def test_map_applies_to_every_read_on_a_copy(ragged):
     doubled = store.map(lambda v: v.__imul__(2))
     np.testing.assert_array_equal(doubled[1], 2 * seqs[1])
     np.testing.assert_array_equal(store[1], seqs[1])  # the file is untouched
+
+
+@pytest.mark.parametrize("dense", [False, True])
+@pytest.mark.parametrize("func", [lambda v: v[..., 1:, :], lambda v: v[..., :1],
+                                  lambda v: None])
+def test_a_map_that_changes_the_shape_is_refused_when_read(ragged, dense, func):
+    # the store's lengths are the stored data's: a shortened sequence was padded to its
+    # stored length and trained on as if whole, a widened one failed in numpy's words
+    seqs, store = ragged
+    if dense:
+        store = SequenceStore.from_array(np.stack([seq[:1] for seq in seqs]))
+    with pytest.raises(ValueError, match=r"SequenceStore.map: .* returned .* a map keeps "
+                                         r"the shape.*SequenceStore.write"):
+        store.map(np.negative).map(func)[[0, 1]].load()
+
+
+@pytest.mark.parametrize("key", [slice(3, 13), slice(-1, -21, -2), np.arange(10)])
+def test_a_few_sequences_of_a_large_store_cost_their_own_positions(key):
+    # a slice made all n positions first, and a view's lengths the lengths of every
+    # stored sequence: 8 bytes per sequence of the store, for a view of ten of them
+    n = 2**20
+    store = SequenceStore(np.zeros(n, np.int8), np.arange(n + 1))
+    tracemalloc.start()
+    try:
+        view = store[key]
+        assert view.lengths.tolist() == [1] * 10 and view.nbytes == 10
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < n  # (a pass over n positions: 8 * n bytes)
 
 
 def test_chunks_cover_the_view_in_order_within_their_size(ragged):

@@ -1,5 +1,5 @@
 """A ragged SequenceStore made by hand from ``(values, offsets)`` checks its offsets
-(store_files.check_offsets); views of it share them unchecked."""
+(store_files.check_offsets) and its index; views of it share them unchecked."""
 
 import pickle
 
@@ -38,3 +38,18 @@ def test_good_offsets_read_their_sequences_also_in_views_and_pickles(offsets):
     assert len(store) == 2 and store.lengths.tolist() == [3, 7]
     again = pickle.loads(pickle.dumps(view))
     assert again.read([1])[0].tolist() == [-0.0, -1, -2]
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_an_index_given_by_hand_is_checked_as_a_key(dense):
+    # unchecked, index=[-1] of a ragged store read values[offsets[-1]:offsets[0]]: an
+    # empty sequence, and a batch of it failed in numpy's words
+    values, offsets = (VALUES[:, None], None) if dense else (VALUES, [0, 3, 10])
+    n = len(values) if dense else 2
+    store = SequenceStore(values, offsets, index=[-1, 0])
+    assert store.read([0])[0].tolist() == SequenceStore(values, offsets)[n - 1].tolist()
+    for index in ([n], [-n - 1]):
+        with pytest.raises(IndexError, match=f"out of bounds for {n} sequences"):
+            SequenceStore(values, offsets, index=index)
+    with pytest.raises(IndexError, match="integer-array or boolean-mask"):
+        SequenceStore(values, offsets, index=[0.5])

@@ -64,6 +64,31 @@ def test_a_pass_over_streamed_rows_reads_a_chunk_of_the_store_at_a_time(case, mo
                                   streamed.rows(np.arange(len(streamed))))
 
 
+@pytest.mark.parametrize("tokens", [False, True])
+def test_trimmed_chunks_are_as_wide_as_their_own_longest_row(tokens, monkeypatch, tmp_path):
+    # padded to the longest row of all, one sequence of 100,000 steps among 20,000 of 50
+    # made feature_rms (split_level, ar_window) and the relative anchors compute over
+    # 15 GiB of padding for 8 MB of steps: a minute, where trimmed rows take a second
+    rng = np.random.default_rng(0)
+    lengths = [3] * 12 + [40] + [2] * 12
+    data = ([rng.integers(1, 9, size=n) for n in lengths] if tokens
+            else [rng.normal(size=(n, 2)) for n in lengths])
+    est = LSTMClassifier(embedding_dim=2) if tokens else LSTMClassifier(downsample=1)
+    rows = to_sequences(SequenceStore.write(tmp_path / "s", data), est, reset=True,
+                        tokens=tokens).values
+    monkeypatch.setattr("sklstm.data.store.CHUNK_BYTES", 160)
+    chunks = list(iter_row_chunks(rows, trim=True))
+    full = rows.rows(np.arange(len(rows)))
+    for (start, chunk), end in zip(chunks, [s for s, _ in chunks[1:]] + [len(rows)],
+                                   strict=True):
+        assert chunk.shape[1] == rows.lengths[start:end].max()
+        np.testing.assert_array_equal(chunk, full[start:end, :chunk.shape[1]])
+    # rows are counted at their chunk's width too: 160 bytes hold one row of 40 steps,
+    # several of 3; untrimmed, every row is as wide as the array in memory
+    assert max(len(chunk) for _, chunk in chunks) > 1
+    assert all(chunk.shape == (1, *full.shape[1:]) for _, chunk in iter_row_chunks(rows))
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.int64])
 def test_a_pass_over_narrow_ids_holds_a_chunk_whatever_their_width(dtype, monkeypatch,
                                                                    tmp_path):

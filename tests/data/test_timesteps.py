@@ -7,7 +7,10 @@ from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm.data.timesteps import Sequences, downsample_steps
+from sklstm.data import SequenceStore, relative, timesteps
+from sklstm.data.relative import anchors_of
+from sklstm.data.streaming import iter_row_chunks
+from sklstm.data.timesteps import Sequences, downsample_steps, to_sequences
 
 from ..settings import NEIGHBOUR_RTOL
 
@@ -58,6 +61,33 @@ def test_feature_rms_reads_the_valid_steps_only():
     assert_allclose(ragged.feature_rms(), [np.sqrt((9 + 16 + 1) / 3), 1.0])  # zero: 1
     assert_allclose(Sequences(values, None, 2, "3d").feature_rms()[0],
                     np.sqrt((9 + 16 + 1 + 81) / 4))
+
+
+def test_passes_over_a_store_compute_over_no_padding_to_its_longest_sequence(monkeypatch,
+                                                                             tmp_path):
+    # each chunk was padded to the longest sequence of all: one of 100,000 steps among
+    # 20,000 of 50 made feature_rms and the relative anchors a minute over 15 GiB of
+    # padding. Here 1 of 400 steps among 200 of 2: 80,000 steps read, not 800.
+    data = [rng.normal(size=(2, 2)) for _ in range(200)] + [rng.normal(size=(400, 2))]
+    seqs = to_sequences(SequenceStore.write(tmp_path / "s", data), LSTMRegressor(downsample=1),
+                        reset=True)
+    in_memory = to_sequences(data, LSTMRegressor(downsample=1), reset=True)
+    rms, means = in_memory.feature_rms(), anchors_of(in_memory, "mean")
+    monkeypatch.setattr("sklstm.data.store.CHUNK_BYTES", 800)
+    read = []
+
+    def counting(values, *args, **kwargs):
+        for start, rows in iter_row_chunks(values, *args, **kwargs):
+            read.append(rows.shape[0] * rows.shape[1])
+            yield start, rows
+
+    for module in (timesteps, relative):
+        monkeypatch.setattr(module, "iter_row_chunks", counting)
+    assert_allclose(seqs.feature_rms(), rms)
+    assert sum(read) <= 2 * (200 * 2 + 400)
+    read.clear()
+    assert_allclose(anchors_of(seqs, "mean"), means)
+    assert sum(read) <= 2 * (200 * 2 + 400)
 
 
 def test_downsample_equals_training_on_averaged_input():

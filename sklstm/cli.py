@@ -89,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--n-trials", type=int, default=20,
                       help="total trials in the study, over all workers (default: 20)")
     tune.add_argument("--timeout", type=float, default=None,
-                      help="stop this worker after this many seconds")
+                      help="start no new trial after this many seconds (the "
+                      "running trial finishes: Optuna checks between trials)")
     tune.add_argument("--estimator", choices=["classifier", "regressor"], default="classifier",
                       help="LSTMClassifier or LSTMRegressor (default: classifier)")
     tune.add_argument("--cv", type=_folds, default="auto",
@@ -114,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--retry-failed", type=int, default=0, metavar="N",
                       help="run a trial failed for its dead worker again, up to N times")
     tune.add_argument("--no-progress", action="store_true", help="no progress bar")
-    tune.add_argument("--max-rows", type=int, default=20, help="rows of the results table")
+    tune.add_argument("--max-rows", type=int, default=20,
+                      help="rows of the results table (default: 20)")
     return parser
 
 
@@ -153,6 +155,29 @@ def _check_args(args):
                          "targets are its array 'y'; leave --target out, or save the "
                          "targets as y: numpy.savez(path, X=X, y=...)")
     _check_scoring(args.scoring, args.estimator)
+    _check_storage_is_kept(args.storage)
+
+
+def _check_storage_is_kept(storage):
+    """Refuse ``--storage sqlite://`` (or ``sqlite:///:memory:``): a study in this
+    process's memory is lost with its results when the command exits (which then still
+    said to run it again to continue the study, and warned that the RDBStorage "given"
+    had no heartbeats)."""
+    if storage is None or not storage.lower().startswith("sqlite"):
+        return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from .search.storage_files import sqlite_file
+
+    try:
+        url = make_url(storage)
+    except (ArgumentError, ValueError):  # resolve_storage says what is wrong with it
+        return
+    if url.get_backend_name() == "sqlite" and sqlite_file(url) is None:
+        raise ValueError(f"--storage {storage!r} keeps the study in memory: it is lost when "
+                         "sklstm tune exits, and no other worker sees it; give a file, "
+                         "e.g. --storage study.db")
 
 
 def _check_scoring(name, estimator_kind):
@@ -294,9 +319,21 @@ def _tune(args) -> int:
               f"{describe_storage(args.storage)}, and the interrupted one is marked FAIL. "
               "Run the same command again to continue the study.", file=sys.stderr)
         return 130
-    print(summary(study, objective.estimator))
-    print()
-    print(results_table(study, max_rows=args.max_rows))
+    try:
+        print(summary(study, objective.estimator))
+        print()
+        print(results_table(study, max_rows=args.max_rows))
+        n_trials = len(study.get_trials(deepcopy=False))
+        if n_trials > args.max_rows:  # (the rows left out were dropped in silence)
+            print(f"({args.max_rows} of {n_trials} trials shown; --max-rows {n_trials} "
+                  "shows all)")
+        sys.stdout.flush()  # here, not at exit: a pipe holds the report in its buffer
+    except BrokenPipeError:
+        # stdout's reader is gone (``sklstm tune ... | head``), not the search: the
+        # status is the study's. stdout goes to devnull, so that Python's flush at exit
+        # prints no traceback
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     status, message = _outcome(study, started)
     if message:
         print(f"sklstm tune: error: {message}", file=sys.stderr)
@@ -315,8 +352,10 @@ def main(argv=None) -> int:
     -------
     int
         Exit status: 0 on success; 1 when no trial of the study completed, or every
-        trial this run started failed; 2 on invalid input (options, data, search space,
-        storage) or without optuna, with one line on stderr and no study written.
+        trial this run started failed, or a file could not be read or written (an
+        ``OSError``, one line on stderr); 2 on invalid input (options, data, search
+        space, storage) or without optuna, with one line on stderr and no study
+        written; 130 when interrupted (Ctrl-C).
 
     Examples
     --------
@@ -327,6 +366,20 @@ def main(argv=None) -> int:
     try:
         return _tune(args)
     except (ValueError, TypeError) as exc:
-        message = " ".join(str(exc).split())  # one line, whatever the message holds
-        print(f"sklstm {args.command}: error: {message}", file=sys.stderr)
-        return 2
+        return _error(args, exc, 2)
+    except OSError as exc:  # a file that cannot be read or written: no traceback either
+        return _error(args, exc, 1)
+    except KeyboardInterrupt:  # before or after the study (the study has its own message)
+        print(f"sklstm {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _error(args, exc, status):
+    """The one line on stderr for ``exc``, and ``status``."""
+    message = " ".join(str(exc).split())  # one line, whatever the message holds
+    print(f"sklstm {args.command}: error: {message}", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":  # ``python -m sklstm.cli ...`` ran nothing and exited 0
+    raise SystemExit(main())

@@ -8,7 +8,7 @@ import pytest
 
 from sklstm.cli import main
 
-from .helpers import load_study
+from .helpers import load_study, python
 
 # pytest fixtures shared by the search tests
 
@@ -72,6 +72,14 @@ def test_tune_prints_best_trial_and_table(data_file, extra, request, space_json,
     assert len(table) == 1 + 3
 
 
+def test_a_table_cut_at_max_rows_says_so(npz_path, space_json, capsys, tmp_path):
+    code, out, _ = _tune(capsys, tmp_path, npz_path, "--space", space_json, "--max-rows", 2)
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[-4].split()[:2] == ["trial", "state"]  # the header, 2 rows, the note
+    assert lines[-1] == "(2 of 3 trials shown; --max-rows 3 shows all)"
+
+
 def test_regressor_on_numeric_csv_target(csv_path, space_json, capsys, tmp_path):
     code, out, _ = _tune(capsys, tmp_path, csv_path, "--space", space_json, "--target", "label",
                          "--estimator", "regressor", "--scoring", "neg_mean_squared_error")
@@ -128,6 +136,17 @@ def test_help_lists_every_option(capsys):
     for option in ("--storage", "--study-name", "--n-trials", "--estimator", "--cv", "--scoring",
                    "--space", "--pruner", "--timeout", "--multi-objective"):
         assert option in out
+    # it said "stop this worker after this many seconds", but a running trial finishes
+    assert "start no new trial after this many seconds" in " ".join(out.split())
+
+
+def test_the_cli_module_runs_as_a_script():
+    # python -m sklstm.cli printed nothing and exited 0: the module had no __main__ guard
+    proc = python("import runpy; runpy.run_module('sklstm.cli', run_name='__main__')",
+                  "tune", "missing.npz")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert err.strip() == "sklstm tune: error: dataset file 'missing.npz' does not exist"
 
 
 @pytest.mark.parametrize(("target", "message"), [

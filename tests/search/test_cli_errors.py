@@ -10,7 +10,7 @@ import pytest
 
 from sklstm.cli import main
 
-from .helpers import cli
+from .helpers import cli, load_study
 
 SPACE = json.dumps({"hidden_size": 4, "max_epochs": 1, "n_threads": 1, "batch_size": [8],
                     "lr": [0.03]})
@@ -172,6 +172,10 @@ def test_a_storage_that_is_not_a_study_is_left_untouched(kind, message, capsys, 
      "space entries 'embedding_dim', 'downsample': the fixed values 4, 2 would fail every "
      "trial together"),
     ("--encoding", "klingon", "unknown encoding 'klingon'"),
+    # a study lost at exit, which the command then said to run again to continue
+    ("--storage", "sqlite://", "--storage 'sqlite://' keeps the study in memory: it is lost "
+     "when sklstm tune exits"),
+    ("--storage", "sqlite:///:memory:", "keeps the study in memory"),
     # ignored in silence: the search ran on the file's array y
     ("--target", "label", "--target 'label' names a CSV column or a sequence store's "
      "targets, but"),
@@ -287,3 +291,38 @@ def test_without_optuna_tune_says_what_to_install(capsys, tmp_path, monkeypatch)
     code, _, err = _run(capsys, tmp_path, path)
     _refused(code, err, "sklstm tune needs optuna: pip install 'sklstm[optuna]'", tmp_path,
              [path.name])
+
+
+@pytest.mark.parametrize(("raised", "status", "message"), [
+    (PermissionError(13, "Permission denied", "data.npz"), 1,
+     "sklstm tune: error: [Errno 13] Permission denied: 'data.npz'"),
+    (KeyboardInterrupt(), 130, "sklstm tune: interrupted"),
+], ids=["os error", "ctrl-c"])
+def test_an_os_error_or_ctrl_c_before_the_study_is_one_line(raised, status, message, capsys,
+                                                            tmp_path, monkeypatch):
+    # both came as a traceback: only ValueError and TypeError, and a Ctrl-C in the study
+    # itself, were caught (a file root may read and others not; a Ctrl-C while a large
+    # file is read)
+    def load_dataset(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr("sklstm.datasets.load_dataset", load_dataset)
+    path = _npz(tmp_path, X=X, y=Y)
+    try:
+        code, _, err = _run(capsys, tmp_path, path)
+    except KeyboardInterrupt:  # (uncaught, it would stop the test run)
+        pytest.fail("main let the KeyboardInterrupt through")
+    assert code == status and err.strip().splitlines() == [message]
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_a_closed_stdout_ends_the_report_without_a_traceback(tmp_path):
+    # sklstm tune ... | head -1: the report's print raised BrokenPipeError
+    path = _npz(tmp_path, X=X, y=Y)
+    proc = cli("tune", path, "--storage", tmp_path / "s.journal", "--n-trials", "1", "--cv",
+               "2", "--no-progress", "--space", SPACE)
+    proc.stdout.close()  # the reader is gone before the report is written
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0  # the search's status, not the reader's
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+    assert load_study(str(tmp_path / "s.journal"), "sklstm").trials[0].state.name == "COMPLETE"

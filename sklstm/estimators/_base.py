@@ -45,7 +45,8 @@ from ._data_checks import (
     check_sample_counts,
     warn_one_step_rows,
 )
-from ._params import PARAMETER_CONSTRAINTS, NestedParamsMixin, check_params
+from ._nested_params import NestedParamsMixin
+from ._params import PARAMETER_CONSTRAINTS, check_params
 from ._persistence import _UNSAVED_ON_LOAD, PersistenceMixin
 
 __all__ = ["BaseLSTM"]

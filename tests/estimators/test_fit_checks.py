@@ -1,6 +1,8 @@
 """Settings checked before training: callbacks, optimizer_params, early stopping on tiny
 data, the cap on an inferred vocabulary."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -224,3 +226,21 @@ def test_warnings_about_the_parameters_point_at_the_call_of_fit(Est, params, war
     with pytest.warns(warning) as record:
         Est(**tiny, **params).fit(X, Y)
     assert [w.filename for w in record if w.category is warning] == [__file__]
+
+
+@pytest.mark.parametrize(("params", "match"), [
+    ({"conv_channels": None, "conv_kernel_sizes": np.array([3, 3])},
+     r"conv_kernel_sizes=\(3, 3\) has no effect with conv_channels=None"),
+    ({"padding_idx": np.int64(3)}, r"padding_idx=3 has no effect without embedding_dim"),
+])
+def test_a_parameter_another_switches_off_warns_that_it_does_nothing(params, match, tiny):
+    # silently ignored before, where vocab_size without embedding_dim is refused (and
+    # base_batch_size without lr_scaling warned: tests/training/test_plan.py)
+    with pytest.warns(UserWarning, match=match) as caught:
+        LSTMClassifier(**tiny, **params).fit(X, Y)
+    assert len([w for w in caught if "has no effect" in str(w.message)]) == 1
+    with warnings.catch_warnings():  # at their defaults, or where they apply: no warning
+        warnings.filterwarnings("error", message=".*has no effect")
+        LSTMClassifier(**{**tiny, "conv_channels": None}).fit(X, Y)
+        LSTMClassifier(**tiny, conv_channels=(2, 2), conv_kernel_sizes=(3, 3),
+                       embedding_dim=2, padding_idx=3).fit([[1, 2, 4, 5]] * 20, Y)

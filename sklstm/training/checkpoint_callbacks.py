@@ -18,7 +18,7 @@ from .convergence import STOPPER
 from .oom_recovery import out_of_memory
 
 __all__ = ["BEST_FILE", "EPOCH_DIR", "RNG_FILE", "SCHEDULERS_FILE", "StateCheckpoint",
-           "StoppedEpochCheckpoint"]
+           "StoppedEpochCheckpoint", "epoch_state", "write_failed"]
 
 #: Files of a state besides skorch's: torch's random states, the best epoch's weights
 #: (``early_stopping``), the learning-rate schedulers' states.
@@ -38,21 +38,46 @@ def _scheduler_states(net):
             if isinstance(cb, LRScheduler) and getattr(cb, "lr_scheduler_", None) is not None}
 
 
-def _write_failed(root, epoch, exc):
-    """The error of a state that could not be written: an ``OSError`` naming the
-    directory, the epoch and the room left on its disk (torch's own error for a full
-    disk is ``RuntimeError: [enforce fail at inline_container.cc:672] . unexpected pos
-    ...``, which names neither)."""
+def write_failed(root, what, kept, exc):
+    """The error of a checkpoint write that failed: an ``OSError`` of ``exc``'s type (its
+    ``errno`` kept) naming the directory, what could not be written, the room left on its
+    disk and the state the directory keeps (torch's own error for a full disk is
+    ``RuntimeError: [enforce fail at inline_container.cc:672] . unexpected pos ...``, and
+    the state file's a bare ``OSError: [Errno 28] No space left on device``: neither
+    names the checkpoint).
+
+    Parameters
+    ----------
+    root : str
+        The checkpoint directory.
+    what : str
+        What could not be written (``"the state of epoch 3"``).
+    kept : str
+        What the directory keeps (``"the state of epoch 2"``).
+    exc : Exception
+        The error of the write.
+
+    Returns
+    -------
+    OSError
+        The error to raise, from ``exc``.
+    """
     try:
         free = f"{shutil.disk_usage(root).free / 2**20:.1f} MiB free on its disk"
     except OSError:
         free = "its disk's free space unknown"
-    message = (f"checkpoint {root!r}: the state of epoch {epoch} could not be written "
-               f"({type(exc).__name__}: {str(exc)[:200]}; {free}); the directory keeps "
-               + (f"the state of epoch {epoch - 1}" if epoch > 1 else "no epoch yet")
-               + ". Free some space (or make the directory writable) and fit again to "
-               "resume, or give checkpoint another directory.")
+    message = (f"checkpoint {root!r}: {what} could not be written ({type(exc).__name__}: "
+               f"{str(exc)[:200]}; {free}); the directory keeps {kept}. Free some space (or "
+               "make the directory writable) and fit again to resume, or give checkpoint "
+               "another directory.")
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return type(exc)(exc.errno, message)
     return (type(exc) if isinstance(exc, OSError) else OSError)(message)
+
+
+def epoch_state(epochs):
+    """What a checkpoint holding ``epochs`` complete epochs keeps, for a message."""
+    return f"the state of epoch {epochs}" if epochs else "no epoch yet"
 
 
 class StateCheckpoint(Checkpoint):
@@ -156,13 +181,19 @@ class StateCheckpoint(Checkpoint):
             failed, self.dirname = self.dirname, previous
             error = exc
             if isinstance(exc, (OSError, RuntimeError)) and out_of_memory(exc) is None:
-                error = _write_failed(self.root, len(net.history), exc)  # (the room now)
+                epoch = len(net.history)
+                error = write_failed(self.root, f"the state of epoch {epoch}",
+                                     epoch_state(epoch - 1), exc)  # (the room now)
             if failed != previous:
                 shutil.rmtree(failed, ignore_errors=True)
             if error is exc:
                 raise
             raise error from exc
-        self.commit(os.path.basename(self.dirname))
+        try:
+            self.commit(os.path.basename(self.dirname))
+        except OSError:  # (the state file still names the state before; this one went)
+            self.dirname = previous
+            raise
         self.written_ = len(net.history)
 
     def _write_best(self, net, previous):

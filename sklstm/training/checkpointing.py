@@ -45,6 +45,8 @@ from .checkpoint_callbacks import (
     SCHEDULERS_FILE,
     StateCheckpoint,
     StoppedEpochCheckpoint,
+    epoch_state,
+    write_failed,
 )
 from .checkpoint_files import (
     FILES_IN,
@@ -200,8 +202,13 @@ class FitCheckpoint:
     def _commit(self, files):
         """Make the state in the directory ``files`` the fit's (the state file is
         replaced atomically), then remove the states written before it."""
+        try:
+            self._write(f"the state of epoch {int(files[len('epoch-'):])}", files,
+                        **self.status)
+        except OSError:  # (a full disk) the state file still names the state before
+            shutil.rmtree(os.path.join(self.directory, files), ignore_errors=True)  # its room
+            raise
         first, self.files = self.files is None, files
-        self._write(**self.status)
         for name in os.listdir(self.directory):
             if name.startswith("epoch-") and name != files:
                 shutil.rmtree(os.path.join(self.directory, name), ignore_errors=True)
@@ -276,7 +283,7 @@ class FitCheckpoint:
     def start(self):
         """Record which fit the directory belongs to (before its first epoch)."""
         os.makedirs(self.directory, exist_ok=True)
-        self._write(**self.status)
+        self._write(f"its state file {_STATE}", self.files, **self.status)
 
     def finish(self, converged, stopped):
         """Mark the fit as run to its end: a later fit loads it instead of training.
@@ -289,16 +296,34 @@ class FitCheckpoint:
             Whether the stopping rule ended it (a later fit with a larger
             ``max_epochs`` trains no further).
         """
-        self.status = {"finished": True, "converged": bool(converged),
-                       "stopped": bool(stopped)}
-        self._write(**self.status)
+        status = {"finished": True, "converged": bool(converged), "stopped": bool(stopped)}
+        self._write(f"the end of the fit in its state file {_STATE}", self.files, **status)
+        self.status = status
 
-    def _write(self, **state):
+    def _write(self, what, files, **state):
+        """Write the state file, naming the state in ``files``. One that fails (a full
+        disk) leaves the file before whole and nothing of its own (a part-written file
+        holds room), and raises an ``OSError`` naming the checkpoint, ``what`` could not
+        be written and the state the directory keeps (a bare ``No space left`` before)."""
         path = os.path.join(self.directory, _STATE)
-        files = {} if self.files is None else {FILES_IN: self.files}
-        with open(path + ".tmp", "w", encoding="utf-8") as f:
-            json.dump({"fingerprint": self.fingerprint, **state, **files}, f)
-        os.replace(path + ".tmp", path)  # never a half-written state file
+        try:
+            with open(path + ".tmp", "w", encoding="utf-8") as f:
+                json.dump({"fingerprint": self.fingerprint, **state,
+                           **({} if files is None else {FILES_IN: files})}, f)
+            os.replace(path + ".tmp", path)  # never a half-written state file
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                os.remove(path + ".tmp")
+            if isinstance(exc, OSError):
+                raise write_failed(self.directory, what, self._kept(), exc) from exc
+            raise
+
+    def _kept(self):
+        """What the directory keeps, for a message: the state its state file names."""
+        if self.files is not None:
+            return epoch_state(int(self.files[len("epoch-"):]))
+        earlier = os.path.isfile(os.path.join(self.directory, "history.json"))
+        return "the state an earlier sklstm wrote" if earlier else epoch_state(0)
 
     @property
     def best_weights(self):

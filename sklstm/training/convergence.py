@@ -24,7 +24,9 @@ all the same (more epochs would learn the training samples, not what carries ove
 new ones), but it is not converged: it warns that it did not learn
 (:func:`~sklstm.training.convergence_report.check_convergence`). Nor is a fit without
 ``early_stopping`` (which keeps its last epoch's weights) whose last training loss rose
-back to the chance level that its best had left (:meth:`ConvergenceStopping.fell_back`).
+back to the chance level that its best had left (:meth:`ConvergenceStopping.fell_back`),
+nor one whose fitted network, in evaluation mode, loses far more on its first training
+samples than its training loss said (batch normalization on small micro-batches).
 
 It watches the training loss, or the validation loss with ``early_stopping=True``
 (then the best epoch's weights are restored). This differs from scikit-learn's MLP,

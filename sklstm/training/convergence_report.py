@@ -9,8 +9,18 @@ from sklearn.exceptions import ConvergenceWarning
 from .._compat.python import warn_at_caller
 from .convergence import ADAPTIVE_MIN_LR, STOPPER, best_value, stopped_by_rule
 from .divergence import NAME as DIVERGENCE
+from .oom_recovery import has_batch_norm
 
-__all__ = ["check_convergence"]
+__all__ = ["FITTED_GAP", "WORSE_THAN_START", "check_convergence"]
+
+#: A fit whose best training loss is above this many times where the untrained network
+#: started (and the chance level) made it worse at every epoch: its steps are too large.
+WORSE_THAN_START = 1.5
+
+#: A fitted network whose loss on the first training samples is above the chance level,
+#: where the untrained network started and this many times its last training loss did
+#: not learn.
+FITTED_GAP = 10.0
 
 
 def _lr_now(lr, lr_param):
@@ -56,12 +66,11 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
         return False  # interrupted: the estimator says so
     at_chance = stopper.at_chance(net)
     if at_chance is not None:
-        # where the untrained network started on real-valued targets (the divergence
-        # guard notes it for classes too, whose targets cannot be standardized)
-        start_loss = None if getattr(net, "classifier", False) else getattr(
-            dict(net.callbacks_).get(DIVERGENCE), "start_loss_", None)
+        # where the untrained network started (noted by the divergence guard)
+        start_loss = getattr(dict(net.callbacks_).get(DIVERGENCE), "start_loss_", None)
         _warn_did_not_learn(name, stopper, at_chance, len(net.history) if stopped else None,
-                            max_epochs, _lr_now(lr, lr_param), start_loss)
+                            max_epochs, _lr_now(lr, lr_param), start_loss,
+                            classes=getattr(net, "classifier", False))
         return False
     last = stopper.fell_back(net)
     if last is not None:
@@ -75,6 +84,8 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
             "(its penalty can pull a model that learned little back to the targets' "
             "distribution), or set early_stopping=True, which keeps the best epoch's "
             "weights.", ConvergenceWarning)
+        return False
+    if _fitted_network_at_chance(name, net, stopper):
         return False
     if stopped:
         return True
@@ -103,11 +114,12 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
 
 
 def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_now,
-                        start_loss=None):
+                        start_loss=None, classes=False):
     """The ConvergenceWarning of a fit whose loss ``at_chance`` (key, best) stayed at
     the chance level; ``stopped_after``: the epochs after which the rule stopped it
-    (None: ``max_epochs`` ended it); ``start_loss``: the loss of outputs of zero on
-    real-valued targets, where the untrained network starts (None for classes)."""
+    (None: ``max_epochs`` ended it); ``start_loss``: the loss of outputs of zero, where
+    the untrained network starts (None: unknown); ``classes``: whether the targets are
+    classes (which cannot be standardized)."""
     key, best = at_chance
     above = best > stopper.chance_loss
     chance = (f"{'above' if above else 'still at'} the chance level "
@@ -116,13 +128,23 @@ def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_
         advice = ("Raise max_epochs (the loss may still leave its starting plateau), raise "
                   f"lr ({lr_now}), scale X (sklstm.preprocessing.SequenceScaler), or "
                   "shorten long sequences with downsample or seq_len")
-        if above and start_loss is not None and start_loss > 2 * stopper.chance_loss:
+        if above and start_loss is not None and not classes \
+                and start_loss > 2 * stopper.chance_loss:
             # the targets' mean squared is above their variance: the fit spends its
             # steps moving its outputs to their level, not learning what varies
             advice = (f"The targets lie far from zero for their spread (outputs of zero, "
                       f"where the untrained network starts, lose {start_loss:.4g}): "
                       "standardize y (LSTMRegressor's scale_target=True, the default). "
                       f"Else: {advice[0].lower()}{advice[1:]}")
+        elif above and start_loss is not None \
+                and best > WORSE_THAN_START * max(start_loss, stopper.chance_loss):
+            # every epoch worse than the untrained network: the steps are too large (a
+            # classifier at lr=10 stayed at 2.4-29 against ln 2, and was told to raise lr)
+            advice = (f"It never came back down to where the untrained network started (a "
+                      f"loss of {start_loss:.4g}): the learning rate is likely too high for "
+                      f"this data, or the input too large. Lower lr ({lr_now}), scale X "
+                      "(sklstm.preprocessing.SequenceScaler), or clip the gradient "
+                      "(gradient_clip)")
         what = f"after max_epochs={max_epochs} its best training loss {best:.4g} is {chance}"
     else:
         ended = (f"when early_stopping ended the fit after {stopped_after} epochs"
@@ -135,3 +157,44 @@ def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_
     warn_at_caller(
         f"{name} did not learn: {what}. {advice}; if X carries no signal about y, no "
         "setting will.", ConvergenceWarning)
+
+
+def _fitted_network_at_chance(name, net, stopper):
+    """Whether the fitted network's loss on the first training samples (evaluation
+    mode, measured by the divergence guard) is above the chance level, where the
+    untrained network started and :data:`FITTED_GAP` times its last training loss
+    (without ``early_stopping``); warn that it did not learn.
+
+    The rule judges the training losses, computed in training mode, before each update:
+    batch normalization normalizes each micro-batch there and by its running averages
+    once fitted, and on micro-batches of 8 a fit whose training loss fell to 0.027
+    predicted its own training samples at chance (accuracy 0.51; their loss 1.0) and was
+    called converged. (A wide gap: the loss of a few samples is noisy, and a fit whose
+    weights still moved fast, 0.26 in training and 0.80 on the samples at accuracy
+    0.83, did learn.)
+    """
+    guard = dict(net.callbacks_).get(DIVERGENCE)
+    final = getattr(guard, "final_loss_", None)
+    # (early_stopping: the validation loss, in evaluation mode, is judged already; and
+    # the first samples may be held-out ones)
+    if final is None or not stopper.chance_loss or stopper.load_best or not len(net.history):
+        return False
+    trained = net.history[-1].get("train_loss", float("inf"))
+    # (nor better than the untrained network: a rare class's few samples, each of a
+    # large loss, weigh more in a few samples than in the training loss)
+    start = getattr(guard, "start_loss_", None) or 0.0
+    if final <= max(stopper.chance_loss, start, FITTED_GAP * trained):
+        return False
+    if has_batch_norm(net.module_):
+        advice = ("Batch normalization (the convolutional branch) does on small "
+                  "micro-batches, normalizing each while training and by running averages "
+                  "once fitted: raise batch_size, or set conv_channels=None.")
+    else:
+        advice = "Lower lr: the epoch's updates moved the weights far from its losses."
+    warn_at_caller(
+        f"{name} did not learn: its training loss fell to {trained:.4g}, but the fitted "
+        f"network's loss on the first training samples is {final:.4g}, above the chance "
+        f"level {stopper.chance_loss:.4g} (the loss of predicting the targets' "
+        f"distribution): it computes otherwise once fitted than while it trained. {advice}",
+        ConvergenceWarning)
+    return True

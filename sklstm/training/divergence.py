@@ -133,10 +133,21 @@ class DivergenceGuard(Callback):
             ``early_stopping``).
         batch : tuple
             ``(X, y)`` of a few training samples, as the training iterator gives them.
+
+        Notes
+        -----
+        The loss of those outputs is kept as ``final_loss_`` (None before it is measured):
+        the training losses are the training mode's, and the fitted network's may be
+        far worse (batch normalization on small micro-batches), which
+        :func:`~sklstm.training.convergence_report.check_convergence` reads.
         """
-        with torch.no_grad():
-            finite = bool(torch.isfinite(net.evaluation_step(batch)).all())
-        if not finite:
+        self.final_loss_ = None
+        with torch.no_grad():  # (skorch's validation step: evaluation mode, no grad)
+            step = net.validation_step(batch)
+            finite = bool(torch.isfinite(step["y_pred"]).all())
+        if finite:
+            self.final_loss_ = float(step["loss"])
+        else:
             rate = max(group["lr"] for group in net.optimizer_.param_groups)
             raise DivergenceError(self._message(
                 f"the last update of epoch {len(net.history)} made the network's outputs "

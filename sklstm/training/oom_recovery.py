@@ -20,7 +20,7 @@ from ..exceptions import MemoryBudgetError, MicroBatchShrunkWarning
 from ..resources.device import empty_cache
 from ..resources.memory_budget import OUT_OF_MEMORY, MemoryBudgetExceeded, format_bytes
 
-__all__ = ["MicroBatchShrinking", "batch_samples", "out_of_memory"]
+__all__ = ["MicroBatchShrinking", "batch_samples", "has_batch_norm", "out_of_memory"]
 
 
 class MicroBatchShrinking:
@@ -59,7 +59,7 @@ class MicroBatchShrinking:
             empty_cache(self.device)
         # batch normalization (the convolutional branch) takes its statistics per
         # micro-batch: with it, the updates follow the smaller micro-batch's statistics
-        same = ("the updates are unchanged" if not _has_batch_norm(self.module_) else
+        same = ("the updates are unchanged" if not has_batch_norm(self.module_) else
                 "the gradients add up as before, but batch normalization now takes its "
                 f"statistics over {new} samples")
         steps = math.ceil(self.batch_size / new)
@@ -105,7 +105,7 @@ def out_of_memory(exc):
     return None
 
 
-def _has_batch_norm(module):
+def has_batch_norm(module):
     """Whether ``module`` normalizes with batch statistics (its output then depends on
     the micro-batch)."""
     norms = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d,

@@ -1,6 +1,7 @@
 """A checkpoint that is not this fit's, is not whole, or is not where a directory can be
 is refused before training, naming it; one whose files were tampered with runs no code."""
 
+import errno
 import json
 import os
 import pickle
@@ -15,7 +16,7 @@ from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.resources.device import OUT_OF_MEMORY
 
 from .checkpoint_fits import COMMON, X, Y, state_directory
-from .faults import InterruptAt, assert_took_the_epochs
+from .faults import InterruptAt, assert_took_the_epochs, written_durations
 
 
 def test_a_directory_of_files_no_fit_wrote_is_refused_before_training(tmp_path):
@@ -223,7 +224,6 @@ class _FitBeside(Callback):
                 self.error_ = str(error)
 
 
-@pytest.mark.skipif(os.name != "posix", reason="the lock is flock's, POSIX only")
 class _DiskFullAt:
     """``torch.save`` on a disk that fills up in the write of the epoch ``at``: the file
     is left part-written and torch's own error for it is raised."""
@@ -259,6 +259,51 @@ def test_a_full_disk_names_the_checkpoint_and_leaves_no_part_written_state(tmp_p
     assert LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y).n_epochs_ == 10
 
 
+class _StateFileDiskFullAt:
+    """``json.dump`` on a disk that fills up in the ``at``-th write of the state file
+    (1: before the first epoch; 2 to 4: naming epochs 1 to 3; 5: the fit's end): part
+    of it is written, then the system's ``ENOSPC`` error is raised."""
+
+    def __init__(self, dump, at):
+        self.dump, self.at, self.seen = dump, at, 0
+
+    def __call__(self, obj, f, *args, **kwargs):
+        if str(getattr(f, "name", "")).endswith("sklstm_fit.json.tmp"):
+            self.seen += 1
+            if self.seen == self.at:
+                f.write('{"fingerprint": {"par')
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return self.dump(obj, f, *args, **kwargs)
+
+
+@pytest.mark.parametrize(("at", "what", "kept"), [
+    (1, "its state file sklstm_fit.json", "no epoch yet"),
+    (3, "the state of epoch 2", "the state of epoch 1"),
+    (5, "the end of the fit in its state file sklstm_fit.json", "the state of epoch 3")])
+def test_a_full_disk_while_the_state_file_is_written_names_the_checkpoint(at, what, kept,
+                                                                          tmp_path,
+                                                                          monkeypatch):
+    # a bare "OSError: [Errno 28] No space left on device" named no checkpoint, and left
+    # the part-written state file and epoch directory holding the room
+    params = {**COMMON, "max_epochs": 3, "device": "cpu", "checkpoint": tmp_path}
+    monkeypatch.setattr(json, "dump", _StateFileDiskFullAt(json.dump, at))
+    with pytest.raises(OSError, match=re.escape(f"checkpoint {str(tmp_path)!r}: {what} could "
+                                                "not be written (OSError: [Errno 28] No space")
+                       + rf".* MiB free on its disk\); the directory keeps {kept}\. Free some "
+                       "space") as caught:
+        LSTMClassifier(**params).fit(X, Y)
+    monkeypatch.undo()
+    assert caught.value.errno == errno.ENOSPC
+    epochs = [p.name for p in tmp_path.iterdir() if p.name != "sklstm_fit.json"]
+    assert epochs == ([] if at == 1 else [f"epoch-{at - 2:06d}"])  # no part-written file
+    durations = written_durations(tmp_path) if at > 1 else None
+    again = LSTMClassifier(**params).fit(X, Y)  # resumes from the state before
+    assert again.n_epochs_ == 3
+    if durations is not None:
+        assert_took_the_epochs(again, durations)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the lock is flock's, POSIX only")
 def test_a_second_fit_on_a_directory_in_use_is_refused(tmp_path):
     # two fits writing one directory at once removed each other's epochs (torch's bare
     # "Parent directory ... does not exist") or mixed their states

@@ -260,3 +260,44 @@ def test_a_fit_whose_loss_rose_back_to_chance_is_not_converged(recwarn):
     recwarn.clear()
     assert check_convergence("LSTMClassifier", net, max_epochs=200, lr=0.05)
     assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+
+
+class _RunningStatsAstray(Callback):
+    """Moves batch normalization's running means far off as the training ends: the
+    fitted network then predicts one class for all (accuracy at chance), as the running
+    averages made it do on small micro-batches (seen: batch_size=8, lr=0.01, training
+    loss 0.003, the fitted network's accuracy on its own training samples 0.51)."""
+
+    def on_train_end(self, net, **kwargs):
+        for module in net.module_.modules():
+            if isinstance(module, torch.nn.BatchNorm1d):
+                module.running_mean -= 1e3
+
+
+def test_a_fitted_network_at_chance_is_not_converged_though_its_training_loss_left_it():
+    # the rule judges the training-mode losses; the network predicting at chance once
+    # fitted was called converged (with early_stopping the validation loss shows it)
+    est = LSTMClassifier(**FAST, tol=1e-2, n_iter_no_change=3,
+                         callbacks=[("astray", _RunningStatsAstray())])
+    with pytest.warns(ConvergenceWarning, match=r"LSTMClassifier did not learn: its training "
+                      r"loss fell to \d\.\d+, but the fitted network's loss on the first "
+                      r"training samples is \d+\.?\d*(e\+\d+)?, above the chance level "
+                      r"0\.69\d* .* raise batch_size, or set conv_channels=None\."):
+        est.fit(X, Y)
+    assert not est.converged_ and est.score(X, Y) < 0.7
+    assert dict(est.net_.callbacks_)["convergence"].misses_ >= 3  # the rule had stopped it
+
+
+def test_a_fit_worse_than_its_start_at_every_epoch_is_told_to_lower_lr():
+    # lr=10: the training loss stayed at 12-26 against ln 2 (below the divergence
+    # guard's 100 times), and the warning advised to "raise lr (now 10)"
+    est = LSTMClassifier(**{**FAST, "lr": 10.0}, conv_channels=None, max_epochs=5)
+    with pytest.warns(ConvergenceWarning) as record:
+        est.fit(X, Y)
+    message = " ".join(str(w.message) for w in record
+                       if issubclass(w.category, ConvergenceWarning))
+    assert re.search(r"did not learn: after max_epochs=5 its best training loss \d+\.?\d* "
+                     r"is above the chance level .* It never came back down to where the "
+                     r"untrained network started \(a loss of 0\.69\d*\): the learning rate "
+                     r"is likely too high .* Lower lr \(now 10\)", message)
+    assert "raise lr" not in message and not est.converged_

@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import time
 
+from sklearn.exceptions import ConvergenceWarning
+
 from .._compat.python import warn_at_caller
 from ..data.tensors import SequenceDataset
 from ..resources import PeakMemory, limit_threads
@@ -100,6 +102,13 @@ def _train_checkpointed(plan, seqs, y_train, on_net, checkpoint):
     if loaded_only:
         converged, stopped = (bool(ended and ended[key]) for key in ("converged", "stopped"))
         interrupted = False
+        if not converged:  # (said by the fit that trained it only: a rerun was silent)
+            warn_at_caller(
+                f"{plan.name}: the fit in checkpoint {checkpoint.directory!r} was loaded, "
+                "not trained; it did not converge (its first run warned why). Change what "
+                "that warning said and fit with another checkpoint directory"
+                + ("." if stopped else ", or raise max_epochs to train it further."),
+                ConvergenceWarning)
     else:
         converged, interrupted, stopped = _end_of_training(plan, net, ctrl_c)
     if checkpoint is not None and not interrupted:

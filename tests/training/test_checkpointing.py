@@ -252,7 +252,10 @@ def test_a_fit_that_stopped_at_chance_is_loaded_not_trained_further(tmp_path):
     with pytest.warns(ConvergenceWarning, match="did not learn"):
         first = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, y)
     assert not first.converged_ and not first.interrupted_ and first.n_epochs_ < 30
-    again = LSTMClassifier(**{**params, "max_epochs": 40}, checkpoint=tmp_path).fit(X, y)
+    # (only the first fit warned: a rerun loading it said nothing of it)
+    with pytest.warns(ConvergenceWarning, match=r"the fit in checkpoint .* was loaded, not "
+                                                r"trained; it did not converge"):
+        again = LSTMClassifier(**{**params, "max_epochs": 40}, checkpoint=tmp_path).fit(X, y)
     assert_took_the_epochs(again, first.history_[:, "dur"])
     assert again.n_epochs_ == first.n_epochs_ and not again.converged_
     assert_array_equal(again.predict_proba(X), first.predict_proba(X))

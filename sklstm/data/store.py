@@ -278,7 +278,8 @@ class SequenceStore(StoreReading):
 
     def __repr__(self):
         kind = "ragged" if self.ragged else f"dense {self.shape}"
-        return (f"SequenceStore({len(self)} sequences, {kind}, {self.dtype}"
+        n = len(self)
+        return (f"SequenceStore({n} sequence{'' if n == 1 else 's'}, {kind}, {self.dtype}"
                 f"{', mapped' if self._maps else ''})")
 
     # -- indexing: views --------------------------------------------------------

@@ -489,3 +489,10 @@ def test_a_copy_on_write_mapping_travels_with_its_data(tmp_path):
     _, (values, _), _ = SequenceStore.from_array(mapped).__reduce__()
     assert not np.shares_memory(values, mapped)
     np.testing.assert_array_equal(values, mapped)
+
+
+def test_the_repr_counts_the_sequences_of_a_view():
+    store = SequenceStore.from_array(np.zeros((3, 4, 2), np.float32))
+    assert repr(store) == "SequenceStore(3 sequences, dense (3, 4, 2), float32)"
+    assert repr(store[:1].map(np.negative)) == ("SequenceStore(1 sequence, dense (1, 4, 2), "
+                                                "float32, mapped)")

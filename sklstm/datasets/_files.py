@@ -6,227 +6,16 @@ columns the time steps of a univariate sequence, giving ``X`` of shape ``(n, T)`
 
 from __future__ import annotations
 
-import codecs
-import csv
 import os
-import re
+import stat
 import zipfile
 import zlib
-from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
+from ._csv import load_csv
+
 __all__ = ["load_dataset"]
-
-
-#: What spreadsheets, R and pandas write for a missing number; in a column of numbers
-#: they mean "no target", not a class of their own.
-_MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "null", "none"})
-_INT64 = np.iinfo(np.int64)
-_FLOAT64_MAX = Decimal(np.finfo(np.float64).max.item())
-
-
-def _as_number(value):
-    # Decimal holds what the file says exactly; going through float64 first would merge
-    # integers above 2**53 and turn 1e20 or inf into garbage when cast to int64.
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        return None
-
-
-def _refuse_row(path, rows, problem, column=None):
-    """Refuse the CSV at the first of ``rows`` (``(sample, value)`` pairs), counting the
-    others; ``column`` names the sequence column of the value, None for the target."""
-    extra = len(rows) - 1
-    more = f" (and {extra} more such row{'s' * (extra > 1)})" if extra else ""
-    first, value = rows[0]
-    what = "the target" if column is None else "the value"
-    at = "" if column is None else f", column {column!r},"
-    # the header is CSV row 1, so sample i (from 0) is row i + 2, as a spreadsheet shows it
-    raise ValueError(f"{path}: row {first + 2} (the header is row 1){at} has {what} "
-                     f"{value!r}{more}: {problem}")
-
-
-def _is_code(value):
-    """A whole number written with a leading zero (``00501``): a code (zip code, id), which
-    as a number would lose its zeros."""
-    return re.fullmatch(r"\s*[+-]?0[0-9]+\s*", value) is not None
-
-
-def _refuse_mixed_kinds(path, values, numbers):
-    """Refuse a target column of numbers and text: a regression needs numbers, and class
-    labels of both kinds are almost always a data error (a stray value, a shifted column),
-    which as strings would make ``"1"`` a class beside ``"cat"``. Missing-value markers
-    are of neither kind; a column with a code (``00501``) holds codes, text all of it."""
-    if any(_is_code(v) for v in values):
-        return
-    kinds = {}  # "number" or "text" -> [(i, value)]
-    for i, (n, v) in enumerate(zip(numbers, values, strict=True)):
-        if n is not None or v.strip().lower() not in _MISSING_MARKERS:
-            kinds.setdefault("text" if n is None else "number", []).append((i, v))
-    if len(kinds) < 2:
-        return
-    # the odd ones out: the rarer kind; of as many of each, the kind the first row is not
-    odd, usual = sorted(kinds, key=lambda kind: (len(kinds[kind]), -kinds[kind][0][0]))
-    it, others = ("reads as a number", "text") if odd == "number" else ("is text", "numbers")
-    _refuse_row(path, kinds[odd], (
-        f"it {it}, but {len(kinds[usual])} other target(s) are {others}; a column of both "
-        "is almost always a data error. Correct the value or drop the row: a regression "
-        "target is a number on every row, and class labels are all text (e.g. 'c0', 'c1', "
-        "'cat') or all numbers"))
-
-
-def _target_array(values, path):
-    """The CSV target column as an array, its values kept exactly (see load_dataset)."""
-    blank = [(i, v) for i, v in enumerate(values) if not v.strip()]
-    if blank:
-        _refuse_row(path, blank, "a target cannot be empty; fill it in or drop the row")
-    # surrounding spaces are no part of a value (as in the header and the sequence
-    # cells): kept, "cat" and "cat " were two classes, and ", dog" gave " dog"
-    values = [v.strip() for v in values]
-    numbers = [_as_number(v) for v in values]
-    _refuse_mixed_kinds(path, values, numbers)
-    text = [n is None and v.strip().lower() not in _MISSING_MARKERS
-            for n, v in zip(numbers, values, strict=True)]
-    if any(text) or all(n is None for n in numbers):
-        return np.asarray(values)  # class names, as written
-    bad = [(i, v) for i, (n, v) in enumerate(zip(numbers, values, strict=True))
-           if n is None or not n.is_finite() or n.copy_abs() > _FLOAT64_MAX]
-    if bad:
-        _refuse_row(path, bad, "a numeric target must be a finite number within the float64 "
-                               "range; fill in the value or drop the row")
-    if any(_is_code(v) for v in values):
-        return np.asarray(values)
-    floats = np.asarray([float(n) for n in numbers], dtype=np.float64)
-    if any(n != n.to_integral_value() for n in numbers):
-        return floats  # measured values: the nearest float64 is what any reader gives
-    if all(_INT64.min <= n <= _INT64.max for n in numbers):
-        return np.asarray([int(n) for n in numbers], dtype=np.int64)
-    if all(Decimal(f) == n for f, n in zip(floats.tolist(), numbers, strict=True)):
-        return floats  # whole numbers beyond int64 that float64 holds exactly (1e20)
-    return np.asarray(values)  # beyond int64 and float64: only the text keeps them apart
-
-
-def _is_finite32(value):
-    try:
-        with np.errstate(over="ignore"):  # 1e39 is inf in float32: not finite either way
-            return bool(np.isfinite(np.float32(value)))
-    except ValueError:
-        return False
-
-
-def _is_missing(value):
-    """Whether a cell says "no value": empty, a missing-value marker or ``nan``."""
-    number = _as_number(value)
-    return (not value.strip() or value.strip().lower() in _MISSING_MARKERS
-            or (number is not None and number.is_nan()))
-
-
-def _feature_array(cells, names, path):
-    """The CSV sequence columns as float32 ``(n, T)``. A cell that is no finite number
-    is refused naming its row and column, as a target is: numpy's "could not convert
-    string to float: ''" named neither, and ``nan`` only failed later, in the fit."""
-    try:
-        with np.errstate(over="ignore"):  # an overflow is an inf, refused below
-            X = np.asarray(cells, dtype=np.float32)
-        if np.isfinite(X).all():
-            return X
-    except ValueError:
-        pass
-    bad = []  # (sample, value, column) of the first bad cell of each row with one
-    for i, row in enumerate(cells):
-        j = next((j for j, v in enumerate(row) if not _is_finite32(v)), None)
-        if j is not None:
-            bad.append((i, row[j], names[j]))
-    _, value, column = bad[0]
-    if _is_missing(value):
-        problem = "a sequence value is missing; fill it in or drop the row"
-    else:
-        problem = ("the sequence columns must be numeric, a finite float32 number in every "
-                   "cell; correct the value (fill it in if it marks a missing one) or drop "
-                   "the row")
-    _refuse_row(path, [(i, v) for i, v, _ in bad], problem, column=column)
-
-
-def _read_rows(path, encoding):
-    try:
-        codec = codecs.lookup(encoding).name
-    except LookupError:
-        raise ValueError(f"unknown encoding {encoding!r}; use e.g. 'utf-8' or 'latin-1'") from None
-    # utf-8-sig reads plain UTF-8 too and drops the byte-order mark spreadsheets write
-    try:
-        with open(path, newline="", encoding="utf-8-sig" if codec == "utf-8" else codec) as f:
-            return list(csv.reader(f))
-    except LookupError:  # a codec of bytes to bytes (base64, zlib): open's bare error
-        raise ValueError(f"{encoding!r} is no text encoding; use e.g. 'utf-8' or "
-                         "'latin-1'") from None
-    except UnicodeError as exc:
-        # a decoding error names its byte; others (UTF-16 without its byte-order mark:
-        # "UTF-16 stream does not start with BOM", bare before) say what they found
-        where = (f"byte {exc.object[exc.start]:#04x} at position {exc.start}"
-                 if isinstance(exc, UnicodeDecodeError) else str(exc))
-        raise ValueError(
-            f"{path}: the CSV is not valid {encoding} ({where}); pass the file's encoding, "
-            "e.g. --encoding latin-1 on the command line or load_dataset(path, "
-            "encoding='latin-1')"
-        ) from None
-    except csv.Error as exc:
-        raise ValueError(f"{path}: not a readable CSV file ({exc})") from None
-
-
-def _refuse_unnamed_columns(path, header):
-    """Refuse a header with an unnamed column: what ``DataFrame.to_csv(path)`` writes for
-    the row index (``index=True`` is its default), an empty name, or ``Unnamed: 0`` once
-    such a file went through ``read_csv`` and back. Read as a time step, the index
-    0, 1, 2, ... became the first value of every sequence, silently."""
-    unnamed = [j for j, name in enumerate(header)
-               if not name or re.fullmatch(r"Unnamed: \d+", name)]
-    if unnamed:
-        names = ", ".join(f"{j + 1} ({header[j]!r})" for j in unnamed)
-        raise ValueError(
-            f"{path}: header column(s) {names} have no name: the row index, as pandas "
-            "writes it unless told not to, or a column left by trailing commas, which "
-            "read as a time step would be a value of every sequence. Write the file with "
-            "df.to_csv(path, index=False), or drop the column, or name it if it is a "
-            "time step.")
-
-
-def _load_csv(path, target, encoding):
-    rows = _read_rows(path, encoding)
-    while rows and not rows[-1]:  # blank lines at the end, as editors and `echo >>` leave
-        rows.pop()
-    if len(rows) < 2:
-        raise ValueError(f"{path}: a CSV needs a header row and at least one sample row")
-    header = [name.strip() for name in rows[0]]
-    if target not in header:
-        # one column holding another separator: a European spreadsheet's ";" or a TSV
-        other = next((sep for sep in (";", "\t", "|") if len(header) == 1
-                      and sep in header[0]), None)
-        hint = "" if other is None else (
-            f"; the file looks separated by {other!r}, and CSV files are read as "
-            f"comma-separated: convert it, e.g. pd.read_csv(path, sep={other!r})"
-            ".to_csv(new_path, index=False)")
-        raise ValueError(f"{path}: no target column {target!r} (columns: {header}){hint}")
-    if header.count(target) > 1:
-        # the first would be the target and the others sequence columns, silently
-        raise ValueError(f"{path}: {header.count(target)} columns are named {target!r}; "
-                         "rename the others, so that the target column's name is unique")
-    _refuse_unnamed_columns(path, header)
-    t = header.index(target)
-    if len(header) == 1:
-        # else X has shape (n, 0) and the failure comes late, from the folds or the fit
-        raise ValueError(f"{path}: no feature column: the CSV has only the target column "
-                         f"{target!r}; add the sequence's time steps as columns beside it")
-    uneven = next((i for i, row in enumerate(rows[1:]) if len(row) != len(header)), None)
-    if uneven is not None:  # named, as _refuse_row names a row: the header is row 1
-        raise ValueError(f"{path}: row {uneven + 2} (the header is row 1) has "
-                         f"{len(rows[uneven + 1])} fields; every row must have "
-                         f"{len(header)} fields like the header")
-    y = _target_array([row[t] for row in rows[1:]], path)
-    X = _feature_array([row[:t] + row[t + 1 :] for row in rows[1:]],
-                       header[:t] + header[t + 1 :], path)
-    return X, y
 
 
 def _load_npz(path):
@@ -253,19 +42,54 @@ def _load_npz(path):
     raise ValueError(f"{path}: {reason}; write the file with numpy.savez(path, X=X, y=y)")
 
 
+#: What a path that is no regular file is, by the test of its ``stat`` mode.
+_NOT_FILES = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+              (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _check_file(path):
+    """Refuse a path that is no readable regular file, saying what it is: each of these
+    was "does not exist", which for ``/dev/null``, a pipe or a directory was false."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise ValueError(f"dataset file {path!r} is a symbolic link to "
+                             f"{os.readlink(path)!r}, which does not exist") from None
+        raise ValueError(f"dataset file {path!r} does not exist") from None
+    except OSError as exc:  # a file where a folder is (a.csv/b.csv), a loop of links
+        raise ValueError(f"dataset file {path!r} cannot be reached ({exc.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise ValueError(f"{path!r} is a directory, not a dataset file; pass an .npz or "
+                         ".csv file (a SequenceStore directory opens with "
+                         "sklstm.data.SequenceStore.open(path))")
+    kind = next((kind for is_kind, kind in _NOT_FILES if is_kind(mode)), None)
+    if kind is not None:  # read once, and an .npz needs seeking: no stream will do
+        raise ValueError(f"{path!r} is {kind}, not a dataset file; save the data to an "
+                         ".npz or .csv file and pass that")
+    try:  # (after the checks above: opening a pipe waits for its writer)
+        with open(path, "rb"):
+            pass
+    except OSError as exc:  # else an .npz without read permission was "no zip archive"
+        raise ValueError(f"dataset file {path!r} cannot be read ({exc.strerror}); give "
+                         "yourself read permission, e.g. chmod u+r") from None
+
+
 def load_dataset(path, target="y", encoding="utf-8"):
     """Load ``X, y`` from an ``.npz`` (arrays ``X`` and ``y``) or ``.csv`` file.
 
     Parameters
     ----------
     path : str, bytes or os.PathLike
-        The file to read; its extension, ``.npz`` or ``.csv`` (any case),
-        selects the format.
+        The file to read (a leading ``~`` is the home directory); its extension,
+        ``.npz`` or ``.csv`` (any case), selects the format.
     target : str, default="y"
-        CSV only: the column holding the target.
+        CSV only: the column holding the target (an ``.npz`` file's is its array
+        ``y``: another name is refused).
     encoding : str, default="utf-8"
         CSV only: the file's text encoding (a byte-order mark is skipped). A file
-        in another encoding gives a ValueError naming the encoding to pass.
+        in another encoding gives a ValueError naming the encoding to pass (the
+        one whose byte-order mark starts the file, else ``latin-1``).
 
     Returns
     -------
@@ -290,6 +114,8 @@ def load_dataset(path, target="y", encoding="utf-8"):
     Raises
     ------
     ValueError
+        A path that is missing, unreadable or no regular file (a directory, a
+        named pipe, a device such as ``/dev/null``: the message says which).
         Unknown extension, missing arrays/column, mismatched lengths, a damaged
         ``.npz`` file, a CSV that is not in ``encoding``; a CSV target that is
         empty, or, in a column of numbers, ``nan``, ``inf``, beyond the float64
@@ -303,7 +129,10 @@ def load_dataset(path, target="y", encoding="utf-8"):
         the value. A CSV row with more or fewer fields than the header (blank lines at
         the end of the file are ignored), a header naming two columns ``target``, or
         a header column without a name (empty or ``Unnamed: 0``: the row index that
-        ``DataFrame.to_csv`` writes unless ``index=False``).
+        ``DataFrame.to_csv`` writes unless ``index=False``). A CSV quote left open
+        (a target spanning lines); a ``target`` other than ``y`` for an ``.npz``.
+    TypeError
+        CSV only: an ``encoding`` that is no string.
 
     Examples
     --------
@@ -314,18 +143,19 @@ def load_dataset(path, target="y", encoding="utf-8"):
     >>> X.shape, y.tolist()
     ((2, 3), ['a', 'b'])
     """
-    path = os.fsdecode(path)  # (a bytes path's extension, b".csv", matched no format)
+    # (a bytes path's extension, b".csv", matched no format; "~" is the home directory,
+    # as pandas.read_csv reads it, not a folder of that name)
+    path = os.path.expanduser(os.fsdecode(path))
     ext = os.path.splitext(path)[1].lower()
-    if os.path.isdir(path):  # it said "does not exist"
-        raise ValueError(f"{path!r} is a directory, not a dataset file; pass an .npz or "
-                         ".csv file (a SequenceStore directory opens with "
-                         "sklstm.data.SequenceStore.open(path))")
-    if not os.path.isfile(path):
-        raise ValueError(f"dataset file {path!r} does not exist")
-    elif ext == ".npz":
+    _check_file(path)
+    if ext == ".npz":
+        if target != "y":  # ignored in silence: y was the file's array y all the same
+            raise ValueError(f"{path}: target={target!r} names a CSV column, but the "
+                             "targets of an .npz file are its array 'y'; leave target out, "
+                             "or save the targets as y: numpy.savez(path, X=X, y=...)")
         X, y = _load_npz(path)
     elif ext == ".csv":
-        X, y = _load_csv(path, target, encoding)
+        X, y = load_csv(path, target, encoding)
     else:
         raise ValueError(f"{path}: unsupported dataset format {ext!r}; use .npz or .csv "
                          "(or give sklstm tune a SequenceStore directory)")

@@ -11,6 +11,7 @@ that do the plain thing on any other device, so the rest of the package says
 from __future__ import annotations
 
 import functools
+import os
 from contextlib import contextmanager
 
 import torch
@@ -63,33 +64,39 @@ def resolve_device(device):
             f"device must be a string such as 'auto', 'cpu', 'cuda' or 'cuda:1', or a "
             f"torch.device; got {type(device).__name__}."
         )
+    # named as written (device='cuda:2'), not as device(type=...) or np.str_('cuda:2')
+    shown = str(device)
     try:
         resolved = torch.device(device)
     except (RuntimeError, ValueError):
         raise ValueError(
-            f"Unknown device {device!r}; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'."
+            f"Unknown device {shown!r}; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'."
         ) from None
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
+            # an empty CUDA_VISIBLE_DEVICES, left by a job script, hides every GPU
+            hidden = os.environ.get("CUDA_VISIBLE_DEVICES")
             raise ValueError(
-                f"device={device!r} asks for CUDA, but no CUDA device is available "
-                "(or this torch build has no CUDA support); use device='auto' or 'cpu'."
+                f"device={shown!r} asks for CUDA, but no CUDA device is available "
+                "(or this torch build has no CUDA support"
+                f"{'' if hidden is None else f'; CUDA_VISIBLE_DEVICES is {hidden!r}'}); "
+                "use device='auto' or 'cpu'."
             )
         count = torch.cuda.device_count()
         if resolved.index is not None and resolved.index >= count:
             raise ValueError(
-                f"device={device!r} asks for CUDA device {resolved.index}, but only "
+                f"device={shown!r} asks for CUDA device {resolved.index}, but only "
                 f"{count} CUDA device(s) are visible (CUDA_VISIBLE_DEVICES numbers them "
                 f"from 0); use 'cuda' or 'cuda:N' with N below {count}."
             )
     elif resolved.type == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
-            raise ValueError(f"device={device!r} asks for Apple's MPS, which is not available "
+            raise ValueError(f"device={shown!r} asks for Apple's MPS, which is not available "
                              "here; use device='auto' or 'cpu'.")
     elif resolved.type != "cpu":
         raise ValueError(
-            f"Unsupported device {device!r}; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'."
+            f"Unsupported device {shown!r}; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'."
         )
     # torch has one CPU device: an index ("cpu:0") tagged the tensors a fitted estimator
     # pickled with a location that torch.load cannot place (the pickle did not load)
@@ -366,6 +373,11 @@ def bf16_lstm_problem(device):
     str or None
         A sentence saying what is missing; None where bfloat16 LSTMs run.
 
+    Raises
+    ------
+    ValueError
+        If ``device`` is not on this machine, as :func:`resolve_device` says it.
+
     Examples
     --------
     >>> bf16_lstm_problem(torch.device("cpu")) is None
@@ -373,6 +385,8 @@ def bf16_lstm_problem(device):
     """
     if device.type == "cpu":
         return None
+    # an absent device: torch's AssertionError "Torch not compiled with CUDA enabled"
+    resolve_device(device)
     if is_cuda(device):
         major, minor = torch.cuda.get_device_capability(device)
         if major < 8:
@@ -392,7 +406,7 @@ def _bf16_lstm_error(device):
         with torch.autocast(torch.device(device).type, enabled=False):
             out = torch.func.functional_call(lstm, copies, (x,))[0]
             out.float().sum().backward()
-    except RuntimeError as exc:
+    except (RuntimeError, TypeError) as exc:  # a dtype MPS lacks is a TypeError
         return (f"torch {torch.__version__} cannot run an LSTM in bfloat16 on {device} "
                 f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
     return None

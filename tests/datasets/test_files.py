@@ -1,6 +1,7 @@
 """Tests for load_dataset on CSV files: targets kept exactly, bad values and rows refused by
 row."""
 
+import os
 import re
 
 import numpy as np
@@ -9,6 +10,8 @@ import pytest
 
 from sklstm.cli import main
 from sklstm.datasets import load_dataset
+
+posix = pytest.mark.skipif(os.name != "posix", reason="needs POSIX pipes, devices and links")
 
 
 def _csv(tmp_path, targets, t1=None):
@@ -157,6 +160,22 @@ def test_csv_of_another_separator_is_told_how_to_convert(tmp_path, sep):
         load_dataset(path, target="label")
 
 
+@pytest.mark.parametrize(("text", "match"), [
+    ('t0,label\n0.1,"a\n0.2,b\n', r"row 2 \(the header is row 1\) has the target "
+                                 r"'a\\n0\.2,b\\n': a value cannot span lines"),
+    ('t0,label\n"0.1,a\n0.2,b\n', r"row 2 \(the header is row 1\) has 1 fields; .* \(its "
+                                 r"value '0\.1,a\\n0\.2,b\\n': a value cannot span lines"),
+    ('t0,label\n0.1,"a\n' + "0.2,b\n" * 30000,
+     r"field larger than field limit \(131072\)\); a value cannot span lines"),
+], ids=["in-the-target", "in-a-sequence-cell", "beyond-csv-s-field-limit"])
+def test_csv_with_a_quote_left_open_is_refused(tmp_path, text, match):
+    # in the target, the rows after it were one class label, silently: 1 sample of 2
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=match + r'.*a quote \(\"\) left open joins'):
+        load_dataset(path, target="label")
+
+
 def test_csv_with_two_columns_named_as_the_target_is_refused(tmp_path):
     # the first was the target and the second a time step of the sequences, silently
     path = tmp_path / "data.csv"
@@ -185,6 +204,63 @@ def test_a_directory_is_no_dataset_file(tmp_path):
         load_dataset(tmp_path)
 
 
+@posix
+@pytest.mark.parametrize(("make", "kind"), [
+    (lambda path: os.mkfifo(path), "a named pipe (FIFO)"),
+    (lambda path: os.symlink(os.devnull, path), "a character device"),
+], ids=["fifo", "link-to-dev-null"])
+def test_a_path_that_is_no_regular_file_says_what_it_is(tmp_path, make, kind):
+    # "dataset file ... does not exist" for a path that exists
+    path = tmp_path / "data.csv"
+    make(path)
+    with pytest.raises(ValueError, match=rf"data\.csv' is {re.escape(kind)}, not a dataset "
+                                         r"file; save the data to an \.npz or \.csv file"):
+        load_dataset(path)
+
+
+@posix
+def test_a_broken_link_names_what_it_points_to(tmp_path):
+    (tmp_path / "data.npz").symlink_to(tmp_path / "moved.npz")
+    with pytest.raises(ValueError, match=r"data\.npz' is a symbolic link to '.*moved\.npz', "
+                                         "which does not exist"):
+        load_dataset(tmp_path / "data.npz")
+
+
+@pytest.mark.parametrize("name", ["data.npz", "data.csv"])
+def test_an_unreadable_file_is_refused_as_unreadable(tmp_path, monkeypatch, name):
+    # an .npz without read permission was "not an .npz file (no zip archive)", a CSV a
+    # bare PermissionError; open is replaced, as root may read any file
+    np.savez(tmp_path / "data.npz", X=np.zeros((2, 3)), y=np.zeros(2))
+    _csv(tmp_path, ["a", "b"])
+
+    def denied(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("sklstm.datasets._files.open", denied, raising=False)
+    with pytest.raises(ValueError, match=rf"{name}' cannot be read \(Permission denied\); "
+                                         r"give yourself read permission"):
+        load_dataset(tmp_path / name, target="label")
+
+
+def test_a_path_from_the_home_directory_is_read(tmp_path, monkeypatch):
+    # "dataset file '~/data.csv' does not exist", where pandas.read_csv reads it
+    _csv(tmp_path, ["a", "b"])
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path))  # (Windows' home)
+    X, y = load_dataset("~/data.csv", target="label")
+    assert X.shape == (2, 2) and y.tolist() == ["a", "b"]
+
+
+def test_a_target_other_than_y_is_refused_for_an_npz_file(tmp_path):
+    # ignored in silence: the file's array y was loaded as the targets, not its "label"
+    path = tmp_path / "data.npz"
+    np.savez(path, X=np.zeros((2, 3)), y=np.zeros(2), label=np.ones(2))
+    with pytest.raises(ValueError, match=r"data\.npz: target='label' names a CSV column, "
+                                         r"but the targets of an \.npz file are its array 'y'"):
+        load_dataset(path, target="label")
+    assert load_dataset(path, target=np.str_("y"))[1].tolist() == [0, 0]
+
+
 def test_bytes_path_is_read(tmp_path):
     # its extension, b".csv", matched no format: "unsupported dataset format b'.csv'"
     X, y = load_dataset(bytes(_csv(tmp_path, ["a", "b"])), target="label")
@@ -199,13 +275,27 @@ def test_csv_class_labels_lose_surrounding_spaces(tmp_path):
     assert y.tolist() == ["cat", "cat", "dog", "dog"]
 
 
-@pytest.mark.parametrize(("encoding", "match"), [
-    ("utf-16", r"data\.csv: the CSV is not valid utf-16 \(UTF-16 stream does not start with "
-               r"BOM\); pass the file's encoding"),
-    ("base64", r"^'base64' is no text encoding; use e\.g\. 'utf-8'"),
-], ids=["utf-16-without-bom", "bytes-codec"])
-def test_csv_in_another_encoding_is_refused_in_words(tmp_path, encoding, match):
+@pytest.mark.parametrize(("encoding", "error", "match"), [
+    ("utf-16", ValueError, r"data\.csv: the CSV is not valid utf-16 \(UTF-16 stream does "
+                           r"not start with BOM\); pass the file's encoding"),
+    ("base64", ValueError, r"^'base64' is no text encoding; use e\.g\. 'utf-8'"),
+    (None, TypeError, r"^encoding must be the name of the CSV's text encoding, such as "
+                     r"'utf-8' or 'latin-1'; got None$"),
+], ids=["utf-16-without-bom", "bytes-codec", "none"])
+def test_csv_in_another_encoding_is_refused_in_words(tmp_path, encoding, error, match):
     # bare before: UnicodeError "UTF-16 stream does not start with BOM" (only
-    # UnicodeDecodeError was put in words) and LookupError "'base64' is not a text encoding"
-    with pytest.raises(ValueError, match=match):
+    # UnicodeDecodeError was put in words), LookupError "'base64' is not a text encoding"
+    # and TypeError "lookup() argument must be str, not None"
+    with pytest.raises(error, match=match):
         load_dataset(_csv(tmp_path, ["a", "b"]), target="label", encoding=encoding)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_csv_with_a_byte_order_mark_is_told_its_encoding(tmp_path, encoding):
+    # "e.g. --encoding latin-1", which read the header as NUL characters: "no target column"
+    path = tmp_path / "data.csv"
+    path.write_text("t0,label\n0.1,a\n0.2,b\n", encoding=encoding)  # with its mark
+    with pytest.raises(ValueError, match=rf"not valid utf-8 .*--encoding {encoding} on the "
+                                         rf"command line or .*encoding='{encoding}'\)$"):
+        load_dataset(path, target="label")
+    assert load_dataset(path, target="label", encoding=encoding)[1].tolist() == ["a", "b"]

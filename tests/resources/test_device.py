@@ -155,17 +155,32 @@ def test_a_fit_runs_under_the_cap_of_its_max_memory(monkeypatch):
     assert seen == [("enter", cpu, 2**30), ("exit", cpu, 2**30)]
 
 
-def test_an_old_gpu_is_refused_bfloat16_by_name(monkeypatch):
+def test_an_old_gpu_is_refused_bfloat16_by_name(two_gpus, monkeypatch):
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Tesla T4")
     problem = bf16_lstm_problem(torch.device("cuda"))
     assert problem.startswith("Tesla T4 (compute capability 7.5) has no bfloat16")
 
 
-def test_a_build_without_a_bfloat16_lstm_kernel_is_refused(monkeypatch):
+def test_a_build_without_a_bfloat16_lstm_kernel_is_refused(two_gpus, monkeypatch):
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))
     monkeypatch.setattr(device_api, "_bf16_lstm_error", lambda device: "no kernel")
     assert bf16_lstm_problem(torch.device("cuda")) == "no kernel"
+
+
+@pytest.mark.parametrize(("visible", "device", "match"), [
+    (False, "cuda", r"device='cuda' asks for CUDA, but no CUDA device is available"),
+    (True, "cuda:3", r"device='cuda:3' asks for CUDA device 3, but only 2 .* N below 2"),
+])
+def test_bfloat16_on_an_absent_gpu_is_refused_with_the_fix(two_gpus, monkeypatch, visible,
+                                                           device, match):
+    # torch was asked about the device first: "Torch not compiled with CUDA enabled"
+    # (an AssertionError) or an invalid device ordinal (a RuntimeError)
+    from sklstm.training.precision import resolve_precision
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: visible)
+    with pytest.raises(ValueError, match=match):
+        resolve_precision("bf16", torch.device(device), torch.optim.Adam, "LSTMClassifier")
 
 
 @cuda
@@ -201,6 +216,19 @@ def test_the_bfloat16_probe_runs_the_lstm_as_the_network_does():
     # there too, and a device it cannot use is an answer, not an error
     assert device_api._bf16_lstm_error("cpu") is None
     assert "cannot run an LSTM in bfloat16 on meta" in device_api._bf16_lstm_error("meta")
+
+
+def test_a_dtype_the_device_lacks_is_an_answer_too(monkeypatch):
+    # MPS refuses a dtype it lacks (bfloat16 before macOS 14) with a TypeError, which
+    # the probe let through: a raw traceback instead of precision='bf16' refused
+    def refuse(*args, **kwargs):
+        raise TypeError("Trying to convert BFloat16 to the MPS backend but it does not "
+                        "have support for that dtype.")
+
+    monkeypatch.setattr(torch.func, "functional_call", refuse)
+    problem = device_api._bf16_lstm_error.__wrapped__("cpu")  # (not the cached answer)
+    assert problem.endswith("on cpu (Trying to convert BFloat16 to the MPS backend but it "
+                            "does not have support for that dtype.)")
 
 
 def test_the_random_states_of_a_fit_round_trip():
@@ -273,8 +301,9 @@ def test_devices_that_exist_are_resolved(two_gpus, device, expected):
 
 @pytest.mark.parametrize(("device", "error", "match"), [
     ("cuda:7", ValueError, r"only 2 CUDA device\(s\) are visible .* N below 2"),
-    (torch.device("cuda", 2), ValueError, "asks for CUDA device 2"),
+    (torch.device("cuda", 2), ValueError, "^device='cuda:2' asks for CUDA device 2"),
     ("gpu", ValueError, "Unknown device 'gpu'; use 'auto', 'cpu'"),
+    (np.str_("gpu"), ValueError, "^Unknown device 'gpu'; use"),
     ("cuda:-1", ValueError, "Unknown device"),
     ("meta", ValueError, "Unsupported device 'meta'"),
     (0, TypeError, "or a torch.device; got int"),
@@ -301,9 +330,15 @@ def test_an_absent_accelerator_is_refused_with_the_fix(monkeypatch):
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     assert resolve_device("auto") == torch.device("cpu")
-    with pytest.raises(ValueError, match=r"no CUDA device is available.*use device='auto'"):
+    with pytest.raises(ValueError, match=r"no CUDA device is available \(or this torch build "
+                                         r"has no CUDA support\); use device='auto'"):
         resolve_device("cuda:7")
+    # the variable that hides the GPUs is named: it was only "no CUDA device is available"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    with pytest.raises(ValueError, match=r"no CUDA support; CUDA_VISIBLE_DEVICES is ''\); use"):
+        resolve_device("cuda")
     with pytest.raises(ValueError, match="MPS, which is not available here; use device='auto'"):
         resolve_device("mps")
 

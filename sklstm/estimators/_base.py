@@ -44,6 +44,7 @@ from ._data_checks import (
     check_fit_params,
     check_sample_counts,
     warn_one_step_rows,
+    warn_unscaled,
 )
 from ._nested_params import NestedParamsMixin
 from ._params import PARAMETER_CONSTRAINTS, check_params
@@ -280,7 +281,9 @@ class BaseLSTM(PersistenceMixin, NestedParamsMixin, PlainParamsMixin, BaseEstima
             checked["conv_channels"], checked["conv_kernel_sizes"], seqs.shortest)
         checked["split_level"] = resolve_split_level(
             checked["split_level"], seqs, y_train, is_classifier(self), checked.get("relative"))
-        ar_scale = None if checked["ar_window"] is None else tuple(map(float, seqs.feature_rms()))
+        rms = None if seqs.form == "tokens" else seqs.feature_rms()
+        warn_unscaled(name, rms)
+        ar_scale = None if checked["ar_window"] is None else tuple(map(float, rms))
         criterion, class_weights = self._criterion(y_train, target, checked)
         vocab_size = None if seqs.form != "tokens" else fitted_vocab_size(
             seqs.values, checked["vocab_size"], checked["padding_idx"])  # before allocating

@@ -10,6 +10,7 @@ What no parameter rule (:mod:`sklstm.estimators._params`) can know without the d
 * :func:`as_targets`: ``y`` as the estimators' target checks read it, and its shape;
 * :func:`check_fit_data`: all of ``fit``'s checks, for a caller that must refuse bad
   data before it starts work, without training;
+* :func:`warn_unscaled`: features whose scale an LSTM learns poorly from;
 * :func:`warn_one_step_rows`: a 2D ``X`` of one column given to a fitted estimator
   that learned from longer univariate sequences (one window ``X[-1]``).
 
@@ -27,7 +28,11 @@ from .._compat.sklearn import bagging_column_subset, num_samples, validate_estim
 from ..data.validation import host_arrays, no_samples_error
 
 __all__ = ["as_targets", "check_column_order", "check_fit_data", "check_fit_params",
-           "check_sample_counts", "warn_one_step_rows"]
+           "check_sample_counts", "warn_one_step_rows", "warn_unscaled"]
+
+#: A feature's root mean square above which :func:`warn_unscaled` says to scale ``X``,
+#: and the ratio of the largest to the smallest.
+MAX_RMS, MAX_RMS_RATIO = 1e2, 1e3
 
 
 def check_fit_params(fit_params, name):
@@ -179,3 +184,37 @@ def check_fit_data(estimator, X, y):
     probe = clone(estimator)
     validate_estimator_params(probe)
     probe._prepare(X, y)
+
+
+def warn_unscaled(name, rms):
+    """Warn when the features' root mean squares ``rms`` are large, or far apart.
+
+    An LSTM's gates saturate on inputs far from unit scale, and one learning rate
+    serves features of every scale: on three features of standard deviations 1e4, 1
+    and 1e-3 the default fit scored a balanced accuracy of 0.65-0.69 over three seeds
+    (training accuracy 1.0, converged), and 0.90-0.92 after
+    :class:`~sklstm.preprocessing.SequenceScaler`. Every data set the defaults learned
+    (digits as sequences: root mean squares up to 11, ratio 61) stays within
+    :data:`MAX_RMS` and :data:`MAX_RMS_RATIO`.
+
+    Parameters
+    ----------
+    name : str
+        The estimator's class name, for the message.
+    rms : ndarray of shape (n_features,) or None
+        Every feature's root mean square over the valid steps (1 for a feature of
+        zeros: :meth:`~sklstm.data.timesteps.Sequences.feature_rms`); None (token ids)
+        says nothing.
+    """
+    if rms is None:
+        return
+    largest, smallest = float(rms.max()), float(rms.min())
+    if largest <= MAX_RMS and largest <= MAX_RMS_RATIO * smallest:
+        return
+    what = (f"from {smallest:.3g} to {largest:.3g}" if largest > MAX_RMS_RATIO * smallest
+            else f"up to {largest:.3g}")
+    warn_at_caller(
+        f"{name}: the features of X have root mean squares {what}; an LSTM learns poorly "
+        "from values far from unit scale (its gates saturate, and one learning rate serves "
+        "every feature). Scale X first: make_pipeline(SequenceScaler(), "
+        f"{name}(...)), with SequenceScaler from sklstm.preprocessing.")

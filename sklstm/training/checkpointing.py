@@ -6,11 +6,10 @@ history) plus the torch random state (dropout masks) and, with ``early_stopping`
 best epoch's weights. The state is written once every callback has ended the epoch:
 what they do there belongs to it (a learning-rate scheduler's step, the adaptive rate's
 fall, a score a user's callback records), and the state must be the one the next
-epoch starts from. A fit of the same configuration
-on the same data that finds the directory continues where the state ends: weights,
-optimizer, history and the random streams (the batch order is re-drawn up to that
-epoch) pick up as they were, so the result is that of one uninterrupted fit. A fit
-that had finished is loaded and not trained again.
+epoch starts from. A fit of the same configuration on the same data that finds the
+directory continues where the state ends: weights, optimizer, history and the random
+streams (the batch order is re-drawn up to that epoch) pick up as they were, so the
+result is that of one uninterrupted fit. A finished fit is loaded, not trained again.
 
 Every epoch's state goes to a directory of its own (``epoch-000012``), and the state
 file is pointed at it only once all of it is written (``os.replace``, atomic): a process
@@ -18,9 +17,8 @@ killed while it writes (the files are several, and skorch writes each in place) 
 the state of the epoch before, whole, and never files of two epochs, nor a truncated one
 (the directory written before is removed after the switch).
 
-Nothing here unpickles: the weights, the optimizer's and the schedulers' states are
-read with ``torch.load(weights_only=True)``, the rest is JSON and safetensors.
-"""
+Nothing here unpickles: the weights and the optimizer's and schedulers' states are read
+with ``torch.load(weights_only=True)``, the rest is JSON and safetensors."""
 
 from __future__ import annotations
 
@@ -193,7 +191,8 @@ class FitCheckpoint:
             raise ValueError(
                 f"checkpoint directory {self.directory!r} holds the state of another fit "
                 f"({shown}); give this fit another checkpoint directory, or remove that "
-                "one to start afresh."
+                "one to start afresh (the clones that cross-validation and searches fit all "
+                "share it: set checkpoint for the final fit only)."
             )
         self.files = state.get(FILES_IN)
         self.skorch.dirname = os.path.join(self.directory, self.files or "")

@@ -10,6 +10,7 @@ import re
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from sklearn.model_selection import cross_val_score
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
@@ -318,3 +319,13 @@ def test_a_second_fit_on_a_directory_in_use_is_refused(tmp_path):
     assert_took_the_epochs(again, first.history_[:, "dur"])
     assert again.n_epochs_ == first.n_epochs_ == 3
     assert_array_equal(again.predict_proba(X), first.predict_proba(X))
+
+
+def test_cross_validation_with_a_checkpoint_is_told_to_leave_it_to_the_final_fit(tmp_path):
+    # every fold's clone shares the directory: the second fold was refused as "another
+    # fit" (cross_val_score: [0.43, nan, nan]) with no word of why or what to do
+    est = LSTMClassifier(**COMMON, checkpoint=tmp_path)
+    with pytest.raises(ValueError, match=r"holds the state of another fit .*the clones "
+                                         r"that cross-validation and searches fit all share "
+                                         r"it: set checkpoint for the final fit only"):
+        cross_val_score(est, X, Y, cv=2, error_score="raise")

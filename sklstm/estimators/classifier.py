@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 from scipy.special import softmax
+from sklearn import config_context
 from sklearn.base import ClassifierMixin
 from sklearn.utils import assert_all_finite, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
@@ -183,7 +184,9 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
                              "labels are numbers or strings: pass y.real where the "
                              "imaginary parts are 0.") from None
         if y.dtype.kind in "fc":
-            assert_all_finite(y, input_name="y")
+            # whatever assume_finite says, as X is: a NaN label was called "continuous"
+            with config_context(assume_finite=False):
+                assert_all_finite(y, input_name="y")
         _check_label_types(y)
         try:  # (its TypeError about bytes labels says what to do: it stands)
             check_classification_targets(y)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn import config_context
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_array
 from torch import nn
@@ -147,10 +148,13 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
         if len(shape) not in (1, 2):
             raise ValueError(f"y must be 1D or 2D; got {len(shape)}D with shape {shape}.")
         try:
-            y = check_array(
-                y, ensure_2d=False, dtype=[np.float64, np.float32], ensure_all_finite=True,
-                input_name="y", estimator=self,
-            )
+            # finite whatever sklearn.set_config(assume_finite=True) says, as X is: a NaN
+            # target made target_mean_ NaN, and every prediction NaN, without an error
+            with config_context(assume_finite=False):
+                y = check_array(
+                    y, ensure_2d=False, dtype=[np.float64, np.float32],
+                    ensure_all_finite=True, input_name="y", estimator=self,
+                )
         except ValueError as exc:
             complex_y = complex_error(exc, "y")
             if complex_y is not None:

@@ -1,20 +1,33 @@
 """The estimators inside scikit-learn's tools, as a scikit-learn user drives them:
 searches over grids written with ``np.array``, cross-validation with probability
-scorers, the keyword arguments the tools pass to ``fit``, and what a refused fit
-leaves."""
+scorers, the keyword arguments the tools pass to ``fit``, what a refused fit leaves,
+scikit-learn's settings (``assume_finite``), and the tools that take 3D and ragged X."""
 
 import numpy as np
 import pytest
+from sklearn import config_context
 from sklearn.base import clone
-from sklearn.ensemble import BaggingClassifier, BaggingRegressor, StackingClassifier
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.ensemble import (
+    BaggingClassifier,
+    BaggingRegressor,
+    StackingClassifier,
+    StackingRegressor,
+    VotingClassifier,
+)
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import (
     GridSearchCV,
     HalvingGridSearchCV,
     cross_val_predict,
     cross_validate,
 )
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.multioutput import MultiOutputRegressor
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import has_fit_parameter
 from skorch.callbacks import LRScheduler
 
@@ -88,6 +101,20 @@ def test_other_fit_keywords_are_refused(pair):
     est, y = pair
     with pytest.raises(TypeError, match=r"'epochs'.*it takes X and y only\.$"):
         est.fit(X, y, epochs=3)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_targets_are_checked_under_assume_finite(pair, value):
+    """sklearn.set_config(assume_finite=True) skips scikit-learn's check of y, as of X;
+    sklstm checks X all the same, and now y: a NaN or infinite target trained without
+    an error and made every prediction NaN, and such a label was called continuous."""
+    est, y = pair
+    y = y.astype(float)
+    y[4] = value
+    with config_context(assume_finite=True), pytest.raises(
+            ValueError, match=r"^Input y contains (NaN|infinity)"):
+        est.fit(X, y)
+    assert not hasattr(est, "net_")
 
 
 @pytest.mark.parametrize("Estimator", [LSTMClassifier, LSTMRegressor])
@@ -208,6 +235,40 @@ def test_probability_scorers_and_cross_val_predict(tiny):
     proba = cross_val_predict(clf, X, Y_CLASS, cv=2, method="predict_proba")
     assert proba.shape == (30, 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+#: The tools docs/user_guide.rst says take 3D and ragged X: ``(make, y, predict)``, where
+#: ``make(classifier, regressor)`` wraps the estimators (unlike the bagging ensembles,
+#: chains or permutation_importance, which check X as a 2D table themselves).
+TOOLS_OF_ANY_FORM = {
+    "CalibratedClassifierCV": (lambda c, r: CalibratedClassifierCV(c, cv=2), Y_CLASS,
+                               "predict_proba"),
+    "FrozenEstimator": (lambda c, r: CalibratedClassifierCV(FrozenEstimator(c)), Y_CLASS,
+                        "predict_proba"),
+    "VotingClassifier": (lambda c, r: VotingClassifier([("a", c)], voting="soft"), Y_CLASS,
+                         "predict_proba"),
+    "OneVsRestClassifier": (lambda c, r: OneVsRestClassifier(c), Y_CLASS, "predict_proba"),
+    "StackingRegressor": (lambda c, r: StackingRegressor([("a", r)], cv=2), Y_REG,
+                          "predict"),
+    "MultiOutputRegressor": (lambda c, r: MultiOutputRegressor(r), np.c_[Y_REG, -Y_REG],
+                             "predict"),
+    "TransformedTargetRegressor": (
+        lambda c, r: TransformedTargetRegressor(r, transformer=StandardScaler()),
+        np.c_[Y_REG, -Y_REG], "predict"),
+}
+
+
+@pytest.mark.parametrize("tool", sorted(TOOLS_OF_ANY_FORM))
+@pytest.mark.parametrize("form", ["3d", "ragged"])
+def test_the_tools_the_user_guide_names_take_3d_and_ragged_x(tool, form, tiny):
+    make, y, method = TOOLS_OF_ANY_FORM[tool]
+    given = X if form == "3d" else [seq[: 3 + i % 4] for i, seq in enumerate(X)]
+    classifier, regressor = LSTMClassifier(**tiny), LSTMRegressor(**tiny)
+    if tool == "FrozenEstimator":  # calibrates a fitted classifier
+        classifier.fit(given, y)
+    out = getattr(make(classifier, regressor).fit(given, y), method)(given)
+    assert out.shape == ((len(X), 3) if method == "predict_proba" else y.shape)
+    assert np.isfinite(out).all()
 
 
 def test_a_search_sets_the_parameters_of_a_named_callback(tiny):

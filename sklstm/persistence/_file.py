@@ -137,6 +137,11 @@ def write_model_file(path, header, tensors):
         # another user could not be read by it
         with open(tmp, "wb") as f:
             f.write(data)
+            if not in_place:
+                # on disk before the rename: after a crash the name could point at data
+                # the system had not written yet (a pipe or a device has no fsync)
+                f.flush()
+                os.fsync(f.fileno())
         if not in_place:
             if os.path.exists(target):
                 shutil.copymode(target, tmp)

@@ -18,7 +18,9 @@ threshold, plus one gate of sklstm's:
   accuracy with more epochs). Such a fit trains on to ``max_epochs`` and then warns
   that it did not learn.
 
-With ``early_stopping`` the validation loss must leave the chance level as well: a fit
+With ``early_stopping`` the validation loss must leave the chance level as well (its
+own: :meth:`ConvergenceStopping.chance_level`, with a margin for the luck of its best
+epoch on few samples, :func:`~sklstm.training.chance_level.valid_share`): a fit
 whose training loss left it and whose validation loss did not is stopped by the rule
 all the same (more epochs would learn the training samples, not what carries over to
 new ones), but it is not converged: it warns that it did not learn
@@ -54,6 +56,8 @@ import os
 
 import torch
 from skorch.callbacks import EarlyStopping
+
+from .chance_level import record_valid_chance, recorded_valid_chance, split_chance, valid_share
 
 __all__ = ["ADAPTIVE_FACTOR", "ADAPTIVE_MIN_LR", "CHANCE_SHARE", "STOPPER",
            "ConvergenceStopping", "best_value", "stopped_by_rule", "stopping_callback"]
@@ -147,11 +151,41 @@ class ConvergenceStopping(EarlyStopping):
             The history key and its best value; None when every loss left the chance
             level (always without a chance loss).
         """
+        if getattr(self, "valid_chance_", None) is None:
+            # a fit loaded from its checkpoint began no training here: its history has it
+            self.valid_chance_ = recorded_valid_chance(net.history)
         for key in dict.fromkeys(("train_loss", self.monitor)):
             best = best_value(net.history, key)
-            if not self._below_chance(best):
+            chance, share = self.chance_level(key)
+            if chance and not best < share * chance:
                 return key, best
         return None
+
+    def chance_level(self, key):
+        """The chance level of the loss ``key`` and the share of it the loss must fall
+        below to have left it.
+
+        The training loss's is ``chance_loss`` and :data:`CHANCE_SHARE`. The validation
+        loss's is the loss of predicting the training targets' distribution on the
+        validation targets themselves (on a few dozen samples their spread differs
+        from the training targets': a fit that learned nothing was at 0.75 of the
+        training chance level), and its share is lowered by the luck of its best epoch
+        (:func:`~sklstm.training.chance_level.valid_share`).
+
+        Parameters
+        ----------
+        key : str
+            ``"train_loss"`` or ``"valid_loss"``.
+
+        Returns
+        -------
+        tuple of (float or None, float)
+        """
+        valid = getattr(self, "valid_chance_", None)
+        if key != "valid_loss" or valid is None:
+            return self.chance_loss, CHANCE_SHARE
+        chance, n_valid = valid
+        return chance, CHANCE_SHARE * valid_share(n_valid)
 
     def fell_back(self, net):
         """The last epoch's training loss where the fit ends with that epoch's weights
@@ -204,6 +238,8 @@ class ConvergenceStopping(EarlyStopping):
     def on_train_begin(self, net, **kwargs):
         """Reset the rule, then replay the epochs the history already holds."""
         super().on_train_begin(net, **kwargs)
+        # (loss, n_valid): a resumed fit's from its history, else at the first epoch's end
+        self.valid_chance_ = recorded_valid_chance(net.history)
         self.falls_ = 0  # of the adaptive rate
         best_train_loss = float("inf")
         for row in net.history:
@@ -232,10 +268,15 @@ class ConvergenceStopping(EarlyStopping):
             self.best_model_weights_ = torch.load(self.best_weights, map_location=net.device,
                                                   weights_only=True)
 
-    def on_epoch_end(self, net, **kwargs):
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """skorch's rule, which cannot stop the fit before it left the chance level (a
         checkpointed fit writes a new best epoch's weights to ``best_weights`` with the
         epoch's state, :mod:`~sklstm.training.checkpointing`)."""
+        if self.chance_loss and self.monitor == "valid_loss" and dataset_valid is not None \
+                and getattr(self, "valid_chance_", None) is None:
+            self.valid_chance_ = split_chance(net, dataset_train, dataset_valid)
+            if self.valid_chance_ is not None:  # kept with the history (checkpoints)
+                record_valid_chance(net.history, self.valid_chance_)
         if not self.left_chance(net):
             # skorch's rule adds one miss (or resets to 0 on an improvement): from -1
             # it cannot reach the patience, so a fit at chance is never stopped here
@@ -247,7 +288,8 @@ class ConvergenceStopping(EarlyStopping):
                     group["lr"] *= ADAPTIVE_FACTOR
                 self.falls_ += 1
                 self.misses_ = -1  # skorch's rule counts this epoch: the count restarts
-        super().on_epoch_end(net, **kwargs)
+        super().on_epoch_end(net, dataset_train=dataset_train, dataset_valid=dataset_valid,
+                             **kwargs)
 
 
 def stopping_callback(tol, n_iter_no_change, early_stopping, best_weights=None,

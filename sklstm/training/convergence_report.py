@@ -90,6 +90,9 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
     if stopped:
         return True
     rate = stopper.adaptive_rate(net)
+    # (once the rate fell at a plateau, raising lr restarts from a rate the fit already
+    # found too large: seen, "raise lr (now 0.01)" where the rate was down to 1.6e-5)
+    advice = "Raise max_epochs, or set lr_schedule='constant' to stop at the first plateau"
     if stopper.adaptive and rate <= ADAPTIVE_MIN_LR:
         # at the floor the count restarted with the last fall: max_epochs may have come
         # before n_iter_no_change flat epochs there, however little the loss still moved
@@ -97,17 +100,16 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
                f"floor ({rate:.3g}, at or below {ADAPTIVE_MIN_LR:g}) at its plateaus, and "
                f"{stopper.patience} epochs (n_iter_no_change) without improvement there "
                "end the fit")
-        advice = "Raise max_epochs, or set lr_schedule='constant' to stop at the first plateau"
     else:
-        lowered = (f" or the adaptive learning rate, lowered to {rate:.3g} at its "
-                   f"plateaus, was still above {ADAPTIVE_MIN_LR:g} (lr_schedule='constant' "
-                   "stops at the first plateau)") if stopper.adaptive and rate < lr else ""
+        lowered = stopper.adaptive and getattr(stopper, "falls_", 0)
         why = (f"while the {stopper.monitor.replace('_', ' ')} still improved by more than "
                f"tol={stopper.threshold:g} within {stopper.patience} epochs "
-               f"(n_iter_no_change){lowered}")
-        advice = (f"Raise max_epochs, raise lr ({_lr_now(lr, lr_param)}), or shorten long "
-                  "sequences with "
-                  "downsample or seq_len")
+               "(n_iter_no_change)" + (f" or the adaptive learning rate, lowered to "
+                                       f"{rate:.3g} at its plateaus, was still above "
+                                       f"{ADAPTIVE_MIN_LR:g}" if lowered else ""))
+        if not lowered:
+            advice = (f"Raise max_epochs, raise lr ({_lr_now(lr, lr_param)}), or shorten "
+                      "long sequences with downsample or seq_len")
     warn_at_caller(f"{name} did not converge: max_epochs={max_epochs} was reached {why}. "
                   f"{advice}.", ConvergenceWarning)
     return False
@@ -121,9 +123,10 @@ def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_
     the untrained network starts (None: unknown); ``classes``: whether the targets are
     classes (which cannot be standardized)."""
     key, best = at_chance
-    above = best > stopper.chance_loss
-    chance = (f"{'above' if above else 'still at'} the chance level "
-              f"{stopper.chance_loss:.4g} (the loss of predicting the targets' distribution)")
+    level, share = stopper.chance_level(key)
+    above = best > level
+    chance = (f"{'above' if above else 'still at'} the chance level {level:.4g} (the loss "
+              "of predicting the targets' distribution)")
     if key == "train_loss":
         advice = ("Raise max_epochs (the loss may still leave its starting plateau), raise "
                   f"lr ({lr_now}), scale X (sklstm.preprocessing.SequenceScaler), or "
@@ -154,6 +157,13 @@ def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_
                 "carry over to the held-out ones")
         advice = ("Give it more training samples, regularize it (dropout, weight_decay), or "
                   "scale X (sklstm.preprocessing.SequenceScaler)")
+        n_valid = (getattr(stopper, "valid_chance_", None) or (None, None))[1]
+        if best < level and n_valid is not None:  # below the level, not below its margin
+            what = (f"its best validation loss {best:.4g} is {chance} {ended}: not below "
+                    f"{share:.3g} of it, which the best of many epochs of a model that "
+                    f"learned nothing reaches by luck on {n_valid} validation samples")
+            advice = ("Raise validation_fraction (on more validation samples luck reaches "
+                      f"less far), or {advice[0].lower()}{advice[1:]}")
     warn_at_caller(
         f"{name} did not learn: {what}. {advice}; if X carries no signal about y, no "
         "setting will.", ConvergenceWarning)

@@ -228,8 +228,11 @@ def test_a_finished_fit_is_loaded_not_trained_and_max_epochs_extends_it(tmp_path
 
 
 @pytest.mark.parametrize("stop", [{"tol": 1e-2, "n_iter_no_change": 2, "max_epochs": 40},
+                                  # (validation samples enough to tell learning from
+                                  # luck: 7 of the default 0.1 cannot)
                                   {"early_stopping": True, "tol": 1e-2,
-                                   "n_iter_no_change": 2, "max_epochs": 40}],
+                                   "validation_fraction": 0.3, "n_iter_no_change": 2,
+                                   "max_epochs": 40}],
                          ids=["train_loss", "early_stopping"])
 def test_a_converged_fit_is_loaded_with_its_last_epoch(stop, tmp_path):
     # the stopper ends a converged fit at its last epoch's end: that epoch is written too

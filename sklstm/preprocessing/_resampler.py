@@ -24,10 +24,10 @@ class SequenceResampler(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, Trans
     long: windows start at the first step and the last one averages what is left, so
     nothing is dropped. Ragged input stays ragged, each sequence resampled on its own;
     the output has the container form of the input, and float dtype (float16, float32
-    or float64; other numbers become float64). ``set_output(transform="pandas")`` wraps
-    the output of 2D input in a DataFrame with columns ``sequenceresampler0, ...``; 3D
-    and ragged sequences, which no table holds, keep their form under any output
-    setting.
+    or float64; other numbers become float64); NaN and infinity are refused with a
+    ValueError. ``set_output(transform="pandas")`` wraps the output of 2D input in a
+    DataFrame with columns ``sequenceresampler0, ...``; 3D and ragged sequences, which
+    no table holds, keep their form under any output setting.
 
     Use it (or ``downsample``) rather than ``seq_len`` when the whole sequence matters
     but not every step: ``seq_len`` keeps only the last (or first) steps at full

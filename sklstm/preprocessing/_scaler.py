@@ -12,8 +12,15 @@ from sklearn.utils.validation import check_is_fitted
 from .._compat.sklearn import StrOptions, fit_context
 from .._param_validation import PlainParamsMixin, plain_value
 from ..data.containers import DENSE_FORMS, map_sequences
-from ..data.streaming import check_finite
 from ..data.validation import validate_sequences
+from ._scaler_statistics import (
+    check_finite_input,
+    check_finite_statistics,
+    constant_features,
+    handle_zeros_in_scale,
+    in_memory_statistics,
+    streamed_statistics,
+)
 from ._table_output import fitted_on_a_table, table_output
 
 try:
@@ -22,65 +29,6 @@ except ImportError:  # numpy < 2
     from numpy import byte_bounds
 
 __all__ = ["SequenceScaler"]
-
-
-def _handle_zeros_in_scale(scale, constant=None):
-    """Replace the scales of the ``constant`` features by 1, so they are left unscaled.
-
-    ``constant`` is a mask (``method="standard"``: :func:`_constant_features`); None
-    takes the (near-)zero scales as scikit-learn does for a range (``"minmax"``). With a
-    mask, a small scale alone does not mark a feature constant: values of 1e-16 that vary
-    are standardized, as ``StandardScaler`` does, not left on their tiny scale.
-    """
-    scale = scale.copy()
-    if constant is None:
-        constant = scale < 10 * np.finfo(scale.dtype).eps
-    scale[constant] = 1.0
-    return scale
-
-
-def _constant_features(n, mean, var):
-    """Features whose variance is no more than the rounding error of a constant one.
-
-    The mean of ``n`` equal values is off by up to about ``n * eps * |value|``, which
-    leaves a variance of that error squared, about 1e-19 for 5e6 pooled over 700 steps,
-    whose square root, as a scale, blew the rounding noise up to values of several
-    units. The bound is scikit-learn's (``StandardScaler``).
-    """
-    eps = np.finfo(np.float64).eps
-    return var <= n * eps * var + (n * mean * eps) ** 2
-
-
-def _check_finite_statistics(n_features, **statistics):
-    """Refuse statistics that overflowed float64 (values beyond about 1e154 square to
-    infinity): they would scale every value to NaN or to one number."""
-    overflowed = {name: np.flatnonzero(~np.isfinite(values))
-                  for name, values in statistics.items()}
-    overflowed = {name: where for name, where in overflowed.items() if where.size}
-    if overflowed:
-        bad = sorted({int(j) for where in overflowed.values() for j in where})
-        raise ValueError(
-            f"SequenceScaler cannot compute the statistics of feature(s) {bad} (of "
-            f"{n_features}): their values are too large for float64 arithmetic "
-            f"({', '.join(overflowed)} overflowed). Divide X by a constant first."
-        )
-
-
-def _check_finite_input(data, form, data_min, data_max):
-    """Refuse NaN or infinity in in-memory ``X``, which scikit-learn's validation lets
-    through under ``assume_finite``: the statistics they give would be reported by
-    :func:`_check_finite_statistics` as an overflow, with a remedy (divide X) that does
-    not help. NaN and infinity show in the extremes, so the data are searched only then.
-    """
-    if np.isfinite(data_min).all() and np.isfinite(data_max).all():
-        return
-    rows = data.reshape(len(data), -1) if form in DENSE_FORMS else data
-    first = next(i for i, seq in enumerate(rows) if not np.isfinite(seq).all())
-    raise ValueError(
-        f"SequenceScaler: X has NaN or infinity in sequence {first} "
-        "(sklearn.set_config(assume_finite=True) skipped the check of the input); impute "
-        "or drop the missing values, and replace infinite ones."
-    )
 
 
 def _affine(values, shift, factor, low, inverse):
@@ -133,35 +81,6 @@ def _scalable_in_place(sequences):
     return sequences
 
 
-def _streamed_statistics(store, n_features):
-    """``(n, mean, var, min, max)`` per feature of a store, in one pass of chunks.
-
-    Chunk means and squared deviations are merged with Chan et al.'s pairwise update,
-    which stays accurate where a running sum of squares would cancel.
-    """
-    n, mean, m2 = 0, np.zeros(n_features), np.zeros(n_features)
-    low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
-    for start, chunk in store.chunks():
-        check_finite(chunk, start)
-        parts = chunk if isinstance(chunk, list) else [chunk]
-        values = np.concatenate([p.reshape(-1, n_features) for p in parts]).astype(np.float64)
-        k, chunk_mean = len(values), values.mean(axis=0)
-        delta = chunk_mean - mean
-        m2 += ((values - chunk_mean) ** 2).sum(axis=0) + delta**2 * n * k / (n + k)
-        mean += delta * k / (n + k)
-        n += k
-        low, high = np.minimum(low, values.min(axis=0)), np.maximum(high, values.max(axis=0))
-    return n, mean, m2 / n, low, high
-
-
-def _in_memory_statistics(data, form, n_features):
-    """``(n, mean, var, min, max)`` per feature of validated in-memory sequence data."""
-    values = data.reshape(-1, n_features) if form in DENSE_FORMS else np.concatenate(data)
-    values = values.astype(np.float64, copy=False)  # float64 statistics for float32 data
-    return (values.shape[0], values.mean(axis=0), values.var(axis=0), values.min(axis=0),
-            values.max(axis=0))
-
-
 class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Scale each per-timestep feature using statistics over all timesteps.
 
@@ -170,7 +89,8 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
     every timestep separately). For 2D input of univariate sequences all values form one
     feature. Output has the container form of the input; ragged input stays ragged.
     Float input keeps its dtype (float16, float32 or float64; the statistics are
-    computed in float64), other numbers become float64.
+    computed in float64), other numbers become float64. NaN and infinity are refused
+    with a ValueError (``StandardScaler`` ignores NaN): impute missing values first.
     ``set_output(transform="pandas")`` (or ``"polars"``, or ``sklearn.set_config``)
     wraps 2D output in a DataFrame; 3D and ragged sequences, which no table holds,
     keep their form under any output setting.
@@ -278,11 +198,11 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
         # an overflow (values beyond about 1e154) is reported in words by _set_statistics
         with np.errstate(over="ignore", invalid="ignore"):
             if form == "store":
-                statistics = _streamed_statistics(data, self.n_sequence_features_)
+                statistics = streamed_statistics(data, self.n_sequence_features_)
             else:
-                statistics = _in_memory_statistics(data, form, self.n_sequence_features_)
+                statistics = in_memory_statistics(data, form, self.n_sequence_features_)
                 # (a store's chunks are checked as they are read)
-                _check_finite_input(data, form, *statistics[3:])
+                check_finite_input(data, form, *statistics[3:])
         self._set_statistics(*statistics, feature_range)
         return self
 
@@ -293,18 +213,23 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
             vars(self).pop(name, None)
         self.n_timesteps_seen_ = n_timesteps
         if self.method == "standard":
-            _check_finite_statistics(n_features, mean=mean, variance=var)
+            check_finite_statistics(n_features, mean=mean, variance=var)
             self.mean_, self.var_ = mean, var
-            self.scale_ = _handle_zeros_in_scale(np.sqrt(self.var_),
-                                                 _constant_features(n_timesteps, mean, var))
+            self.scale_ = handle_zeros_in_scale(np.sqrt(self.var_),
+                                                 constant_features(n_timesteps, mean, var))
         else:
             with np.errstate(over="ignore"):  # reported in words
                 data_range = data_max - data_min
-            _check_finite_statistics(n_features, range=data_range)
-            self.data_min_, self.data_max_ = data_min, data_max
+            check_finite_statistics(n_features, range=data_range)
             low, high = feature_range
-            self.scale_ = (high - low) / _handle_zeros_in_scale(data_range)
-            self.min_ = low - self.data_min_ * self.scale_
+            with np.errstate(over="ignore", invalid="ignore"):  # reported in words
+                scale = (high - low) / handle_zeros_in_scale(data_range)
+                offset = low - data_min * scale
+            if not np.isfinite([scale, offset]).all():  # (NaN output, silently)
+                raise ValueError(f"SequenceScaler: feature_range={tuple(feature_range)} is "
+                                 "too wide for float64 arithmetic; pass a narrower one.")
+            self.data_min_, self.data_max_, self.scale_, self.min_ = (data_min, data_max,
+                                                                      scale, offset)
 
     def _affine_params(self):
         """``shift``, ``factor`` and ``low`` of :func:`_affine` for the fitted statistics
@@ -361,6 +286,9 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
         X_original : sequence data
             Data on the original scale, in the container form of ``X``.
         """
+        if getattr(X, "ndim", None) == 2 and hasattr(X, "set_axis"):
+            # nor refuse a DataFrame's columns not named as in fit: integer names are none
+            X = X.set_axis(range(X.shape[1]), axis="columns")
         with warnings.catch_warnings():
             # X is usually transform's output: an array (set_output's default) after a fit
             # on a DataFrame, a DataFrame (set_output="pandas") after a fit on an array.

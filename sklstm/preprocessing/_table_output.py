@@ -15,6 +15,7 @@ then wraps that output too, and pandas fails with "Must pass 2-d input":
 """
 
 from .._compat.sklearn import transform_output
+from ..data.store import SequenceStore
 
 __all__ = ["fitted_on_a_table", "table_output"]
 
@@ -58,15 +59,21 @@ def table_output(estimator, output):
     ------
     ValueError
         When the transformer was fitted on a table, its output is set to a frame
-        (``"pandas"``, ``"polars"``) and ``output`` is not 2D (3D, ragged, a store).
+        (``"pandas"``, ``"polars"``) and ``output`` is not a 2D array (3D, ragged, a
+        store, even one of univariate sequences).
     """
-    if getattr(output, "ndim", None) == 2 or not fitted_on_a_table(estimator):
+    # a store of univariate sequences has ndim 2 but no frame form: scikit-learn's wrapper
+    # failed on it with the store's own TypeError, whose remedy (pass the store to
+    # SequenceScaler) was what the user had done
+    is_table = getattr(output, "ndim", None) == 2 and not isinstance(output, SequenceStore)
+    if is_table or not fitted_on_a_table(estimator):
         return output
     container = transform_output(estimator)
     if container == "default":
         return output
     shape = getattr(output, "shape", None)
-    got = (f"shape {tuple(shape)}" if shape is not None
+    got = (f"a {type(output).__name__}" if isinstance(output, SequenceStore)
+           else f"shape {tuple(shape)}" if shape is not None
            else f"a list of {len(output)}" if isinstance(output, list)
            else f"a {type(output).__name__}")
     raise ValueError(

@@ -147,6 +147,17 @@ def test_inverse_transform_of_the_output_of_transform_does_not_warn(as_frame, ou
     assert_allclose(back, values)
 
 
+def test_inverse_transform_ignores_the_column_names_as_scikit_learn_does():
+    # a DataFrame of other columns (predictions, say) after a fit on a DataFrame was
+    # refused: "The feature names should match those that were passed during fit"
+    values = np.arange(12.0).reshape(3, 4)
+    scaler = SequenceScaler().fit(pd.DataFrame(values, columns=list("abcd")))
+    scaled = pd.DataFrame(scaler.transform(values), columns=list("wxyz"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_allclose(scaler.inverse_transform(scaled), values)
+
+
 @pytest.mark.parametrize("copy", [True, False])
 def test_copy_controls_in_place_scaling(copy):
     X = np.ones((2, 3, 1)) * np.arange(3.0)[None, :, None]
@@ -200,6 +211,8 @@ def test_transform_rejects_wrong_feature_count(ragged, X_new):
          r"'feature_range' .* must be \(min, max\) of finite numbers with min < max"),
         # an infinite end gave NaN output
         ({"method": "minmax", "feature_range": (0, np.inf)}, r"finite numbers with min < max"),
+        # finite ends, but a width beyond float64's range: NaN output, silently
+        ({"method": "minmax", "feature_range": (-1e308, 1e308)}, r"too wide for float64"),
         ({"feature_range": "0-1"},
          "'feature_range' parameter of SequenceScaler must be an instance of 'tuple'"),
     ],

@@ -6,6 +6,7 @@ import pytest
 import sklearn
 from numpy.testing import assert_allclose
 
+from sklstm.data.store import SequenceStore
 from sklstm.preprocessing import SequencePadder, SequenceResampler, SequenceScaler
 
 TRANSFORMERS = [SequenceScaler, SequencePadder, SequenceResampler]
@@ -47,3 +48,14 @@ def test_token_ids_padded_into_a_table_are_wrapped():
     out = padder.transform([np.arange(1, 4), np.arange(1, 6)])
     assert isinstance(out, pd.DataFrame) and out.shape == (2, 4)
     assert_allclose(out.to_numpy()[0], [1, 2, 3, 0])
+
+
+def test_a_store_of_univariate_sequences_is_no_table(tmp_path):
+    # a 2D store has ndim 2, so it passed as a table, and scikit-learn's wrapper failed
+    # with the store's TypeError telling the user to pass the store to SequenceScaler
+    np.save(tmp_path / "X.npy", TABLE)
+    store = SequenceStore.from_array(np.load(tmp_path / "X.npy", mmap_mode="r"))
+    fitted = SequenceScaler().set_output(transform="pandas").fit(TABLE)
+    with pytest.raises(ValueError, match=r"no table \(a SequenceStore\)"):
+        fitted.transform(store)
+    assert isinstance(fitted.set_output(transform="default").transform(store), SequenceStore)

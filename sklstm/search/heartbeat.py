@@ -41,11 +41,21 @@ from .._compat.optuna import (
 from .._param_validation import integers
 from .study_checks import check_run_args
 
-__all__ = ["HEARTBEAT_ATTR", "HeartbeatJournalStorage", "HeartbeatRDBStorage",
-           "heartbeat_kwargs", "heartbeat_settings"]
+__all__ = ["HEARTBEAT_ATTR", "MAX_GRACE_PERIOD", "MAX_HEARTBEAT_INTERVAL",
+           "HeartbeatJournalStorage", "HeartbeatRDBStorage", "heartbeat_kwargs",
+           "heartbeat_settings"]
 
 #: System attribute holding a journal trial's last heartbeat (seconds since the epoch).
 HEARTBEAT_ATTR = "sklstm:heartbeat"
+
+#: The longest heartbeat interval, in seconds (a day). A longer one only lets a dead
+#: worker's trial hold its place for longer, and a huge one overflowed (the heartbeat
+#: thread's wait, the grace period's ``timedelta``): an ``OverflowError`` traceback in
+#: the middle of the search.
+MAX_HEARTBEAT_INTERVAL = 24 * 3600
+
+#: The longest grace period, in seconds (a week; more than twice the longest interval).
+MAX_GRACE_PERIOD = 7 * 24 * 3600
 
 #: Optuna's callback that runs a trial failed for its stale heartbeat again. Optuna 4.9
 #: renamed it RetryHeartbeatStaleTrialCallback and deprecated the old name, which 6.0
@@ -73,10 +83,12 @@ def heartbeat_settings(heartbeat_interval, grace_period=None, retry_failed=0):
     Parameters
     ----------
     heartbeat_interval : int or None
-        Seconds between heartbeats (at least 1); None turns heartbeats off.
+        Seconds between heartbeats, from 1 to :data:`MAX_HEARTBEAT_INTERVAL` (a day);
+        None turns heartbeats off.
     grace_period : int or None, default=None
         Seconds without a heartbeat after which a trial is failed, more than
-        ``heartbeat_interval``; None is twice the interval.
+        ``heartbeat_interval`` and at most :data:`MAX_GRACE_PERIOD` (a week); None is
+        twice the interval.
     retry_failed : int, default=0
         How many times a trial failed that way is run again (0: never).
 
@@ -91,7 +103,8 @@ def heartbeat_settings(heartbeat_interval, grace_period=None, retry_failed=0):
     TypeError
         A value that is not an int (a float, a bool, a string).
     ValueError
-        An int out of range, a grace period not longer than the interval, or a
+        An int out of range (above all, longer than the bounds above), a grace period
+        not longer than the interval, or a
         ``grace_period`` or ``retry_failed`` > 0 without heartbeats.
 
     Examples
@@ -115,6 +128,7 @@ def heartbeat_settings(heartbeat_interval, grace_period=None, retry_failed=0):
                 "without one; give heartbeat_interval a number of seconds (e.g. 60), or "
                 "leave grace_period out")
         return None
+    _check_at_most(interval, MAX_HEARTBEAT_INTERVAL, "heartbeat_interval", "a day")
     if grace_period is None:
         return {**plain, "grace_period": 2 * interval}
     # an int >= 1, refused as heartbeat_interval would be, under its own name
@@ -126,7 +140,17 @@ def heartbeat_settings(heartbeat_interval, grace_period=None, retry_failed=0):
             f"grace_period must be longer than heartbeat_interval={interval} seconds, got "
             f"{grace}: a live worker's trial would be failed between two of its "
             f"heartbeats (give None for twice the interval, {2 * interval})")
+    _check_at_most(grace, MAX_GRACE_PERIOD, "grace_period", "a week")
     return {**plain, "grace_period": grace}
+
+
+def _check_at_most(seconds, limit, name, said):
+    """Refuse a heartbeat setting longer than ``limit`` seconds (``said`` in words)."""
+    if seconds > limit:
+        raise ValueError(
+            f"{name} must be at most {limit} seconds ({said}), got {seconds}: a longer one "
+            "only leaves a dead worker's trial RUNNING for longer (heartbeats cost little, "
+            "whatever a trial's length; e.g. 60)")
 
 
 def heartbeat_kwargs(heartbeat_interval, grace_period=None, retry_failed=0):

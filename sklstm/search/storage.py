@@ -11,7 +11,8 @@ Accepted forms (everything is checked, and the storage opened, before any study 
   ``.sqlite`` or ``.sqlite3`` (:data:`SQLITE_SUFFIXES`), is opened as ``sqlite:///PATH``
   (Optuna refuses a bare path, and a journal written into ``study.db`` would be refused
   by every SQLite tool); ``journal:PATH`` always means a journal file. A directory is
-  refused, naming a file in it.
+  refused, naming a file in it, and so is a path that is no regular file (``/dev/null``,
+  a named pipe).
 * any SQLAlchemy URL Optuna's ``RDBStorage`` understands: ``sqlite:///study.db``,
   ``postgresql://user@host/db``, ``mysql+pymysql://...``. This is the way to share a study
   between machines.
@@ -45,6 +46,7 @@ from .heartbeat import HeartbeatJournalStorage, HeartbeatRDBStorage, heartbeat_s
 from .storage_files import (
     DEFAULT_STORAGE_PATH,
     SQLITE_SUFFIXES,
+    JournalFileRepairingLock,
     check_file_location,
     check_journal_file,
     check_sqlite_file,
@@ -93,10 +95,16 @@ def _journal(path: str, heartbeat) -> JournalStorage:
     path = os.path.expanduser(path)
     check_file_location(path, path)
     check_journal_file(path)
+    # Optuna's locks (the journal's, the trial budget's) are files beside the path they
+    # are given: the file's own path, so that the workers that reach it by another path
+    # (a symlinked scratch directory) take the same locks rather than write at once.
+    real = os.path.realpath(path)
     # (Optuna's default lock of the file, held by every writer)
-    drop_cut_short_record(path, JournalFileSymlinkLock(path))
-    # Replays the whole log: a file that is not an Optuna journal fails here.
-    return _journal_storage(JournalFileBackend, path,
+    drop_cut_short_record(real, JournalFileSymlinkLock(real))
+    # Replays the whole log: a file that is not an Optuna journal fails here. The lock
+    # is Optuna's default, which also repairs a record cut short while this worker runs.
+    backend = functools.partial(JournalFileBackend, lock_obj=JournalFileRepairingLock(real))
+    return _journal_storage(backend, real,
                             f"{path!r} is not a readable Optuna journal file", heartbeat)
 
 
@@ -126,6 +134,9 @@ def _rdb(url, heartbeat) -> RDBStorage:
     if database_file:
         check_file_location(database_file, shown)
         check_sqlite_file(database_file)
+        # the file's own path, for the locks beside it (as for a journal, _journal)
+        database_file = os.path.realpath(database_file)
+        parsed = parsed.set(database=database_file)
     elif parsed.get_backend_name() == "sqlite":
         # In memory: no other process can see it, and each thread would get a database
         # of its own, so Optuna's heartbeat thread failed with "no such table".
@@ -268,6 +279,9 @@ def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,
     if not isinstance(storage, str) or not storage.strip():
         raise ValueError(f"storage must be a URL, a file path or an Optuna storage: {storage!r}")
     if storage.startswith("journal:"):
+        if not _journal_path(storage).strip():  # ("'' is not a readable ... journal file")
+            raise ValueError(f"storage {storage!r} names no file: write journal:PATH, "
+                             f"e.g. journal:{DEFAULT_STORAGE_PATH}")
         return _journal(_journal_path(storage), heartbeat)
     if storage.startswith(("redis://", "rediss://", "unix://")):
         return _redis(storage, heartbeat)

@@ -10,12 +10,15 @@ import contextlib
 import json
 import os
 import sqlite3
+import stat
 import urllib.parse
 import warnings
 
-__all__ = ["DEFAULT_STORAGE_PATH", "SQLITE_SUFFIXES", "check_file_location",
-           "check_journal_file", "check_sqlite_file", "drop_cut_short_record", "names_sqlite",
-           "refuse_foreign_file", "sqlite_file"]
+from optuna.storages.journal import JournalFileSymlinkLock
+
+__all__ = ["DEFAULT_STORAGE_PATH", "SQLITE_SUFFIXES", "JournalFileRepairingLock",
+           "check_file_location", "check_journal_file", "check_sqlite_file",
+           "drop_cut_short_record", "names_sqlite", "refuse_foreign_file", "sqlite_file"]
 
 #: Journal file used when no storage is given.
 DEFAULT_STORAGE_PATH = "sklstm-study.journal"
@@ -63,6 +66,31 @@ def _ends_cut_short(f):
     return f.read(1) != b"\n"
 
 
+def _cut_short_bytes_dropped(path):
+    """Cut off a record cut short at the end of the journal ``path`` (its writer's lock
+    held): the number of bytes removed (0 if it ends with a whole line)."""
+    with open(path, "r+b") as f:
+        if not _ends_cut_short(f):
+            return 0
+        end = keep = f.tell()
+        while keep > 0:  # back to the end of the last whole line
+            start = max(0, keep - (1 << 20))
+            f.seek(start)
+            newline = f.read(keep - start).rfind(b"\n")
+            keep = start if newline < 0 else start + newline + 1
+            if newline >= 0:
+                break
+        f.truncate(keep)
+    return end - keep
+
+
+def _warn_dropped(path, dropped, stacklevel):
+    warnings.warn(
+        f"journal file {path!r} ended with a record cut short (a worker killed, or a full "
+        f"disk, while it wrote): its {dropped} bytes, which no worker could read, were "
+        "removed; the records before them are kept.", UserWarning, stacklevel=stacklevel + 1)
+
+
 def drop_cut_short_record(path, lock):
     """Remove a record cut short at the end of the journal ``path``, under the journal's
     ``lock`` (Optuna's, which every writer holds).
@@ -80,24 +108,51 @@ def drop_cut_short_record(path, lock):
             return
     lock.acquire()
     try:
-        with open(path, "r+b") as f:
-            if not _ends_cut_short(f):  # (a live worker's write, finished meanwhile)
-                return
-            end = keep = f.tell()
-            while keep > 0:  # back to the end of the last whole line
-                start = max(0, keep - (1 << 20))
-                f.seek(start)
-                newline = f.read(keep - start).rfind(b"\n")
-                keep = start if newline < 0 else start + newline + 1
-                if newline >= 0:
-                    break
-            f.truncate(keep)
+        dropped = _cut_short_bytes_dropped(path)  # (0: a live worker's write, finished meanwhile)
     finally:
         lock.release()
-    warnings.warn(
-        f"journal file {path!r} ended with a record cut short (a worker killed, or a full "
-        f"disk, while it wrote): its {end - keep} bytes, which no worker could read, were "
-        "removed; the records before them are kept.", UserWarning, stacklevel=3)
+    if dropped:
+        _warn_dropped(path, dropped, stacklevel=3)
+
+
+class JournalFileRepairingLock(JournalFileSymlinkLock):
+    """Optuna's lock of a journal file (``JournalFileSymlinkLock``, its default) that
+    cuts off a record cut short at the file's end whenever it is taken.
+
+    :func:`drop_cut_short_record` repairs the file when a worker opens it; the workers
+    already running append under this lock, and so do not write after a record cut
+    short either: one left when the disk filled up in the middle of a write (Optuna
+    lets the ``OSError`` out, with the lock given back and the half record left), or by
+    a worker killed as it wrote (whose lock Optuna takes over after its grace period).
+    Not when the lock is given back: Optuna also does that for a dead worker's lock,
+    without holding it.
+
+    Parameters
+    ----------
+    filepath : str
+        The journal file.
+    """
+
+    def __init__(self, filepath):
+        super().__init__(filepath)
+        self._journal_path = filepath
+
+    def acquire(self):
+        """Take the lock, then cut off a record cut short at the file's end.
+
+        Returns
+        -------
+        bool
+            True, as Optuna's.
+        """
+        acquired = super().acquire()
+        try:
+            dropped = _cut_short_bytes_dropped(self._journal_path)
+        except OSError:  # (no file yet: Optuna's own error, if any, says why)
+            dropped = 0
+        if dropped:
+            _warn_dropped(self._journal_path, dropped, stacklevel=2)
+        return acquired
 
 
 def sqlite_file(url):
@@ -129,8 +184,8 @@ def _has_sqlite_header(path):
 
 
 def check_file_location(path, shown):
-    """Refuse a storage file that is a directory, lies in a missing directory, or that
-    this process cannot write.
+    """Refuse a storage file that is a directory or no regular file (``/dev/null``, a
+    pipe), lies in a missing directory, or that this process cannot write.
 
     Optuna's own errors for them are an ``IsADirectoryError``, SQLite's "unable to
     open database file", or, for a file that is read-only here, a ``PermissionError``
@@ -138,25 +193,60 @@ def check_file_location(path, shown):
     length" (SQLite) when the study is first written, which name neither the problem
     nor the fix.
     """
-    if os.path.isdir(path):
+    # (a path ending with a separator: a directory to be, an IsADirectoryError unsaid)
+    if os.path.isdir(path) or path.endswith(("/", os.sep)):
         raise ValueError(
-            f"storage {shown!r} is a directory; name a file in it, e.g. "
-            f"{os.path.join(path, DEFAULT_STORAGE_PATH)!r} (a journal file) or "
-            f"'sqlite:///{os.path.join(path, 'study.db')}'")
+            f"storage {shown!r} {'is' if os.path.isdir(path) else 'names'} a directory; "
+            f"name a file in it, e.g. {os.path.join(path, DEFAULT_STORAGE_PATH)!r} (a "
+            f"journal file) or 'sqlite:///{os.path.join(path, 'study.db')}'")
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
-        raise ValueError(f"storage {shown!r}: directory {parent!r} does not exist; create "
-                         "it first, or give a path in an existing directory")
+        # a URL's "~" is no home directory (only a plain path's is)
+        home = (" (a URL's '~' is not your home directory: write the full path)"
+                if path.startswith("~") else "")
+        raise ValueError(f"storage {shown!r}: directory {parent!r} does not exist{home}; "
+                         "create it first, or give a path in an existing directory")
     # Writing a study also creates files beside it (Optuna's journal lock, SQLite's
     # rollback journal, sklstm's schema and trial-budget locks), even when it exists.
     if not os.access(parent, os.W_OK | os.X_OK):
         raise ValueError(f"storage {shown!r}: directory {parent!r} is not writable, and a "
                          "study writes its file and lock files there; make it writable, "
                          "or give a path in a directory you can write to")
-    if os.path.exists(path) and not os.access(path, os.R_OK | os.W_OK):
+    if not os.path.exists(path):
+        return
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        # /dev/null took the study and lost it (Optuna's fsync then failed with a bare
+        # "[Errno 22] Invalid argument"); a pipe would block the worker
+        raise ValueError(f"storage {shown!r} is not a regular file ({_kind(path)}), and a "
+                         "study is kept in a file it writes and reads back; give the path "
+                         "of a file, e.g. 'study.journal' or 'study.db'")
+    if not os.access(path, os.R_OK | os.W_OK) or not _opens_for_append(path):
         raise ValueError(f"storage {shown!r} is not writable here, and a study writes "
                          "every trial to it; make it writable (chmod u+rw), or copy it "
                          "to a path you can write to")
+
+
+def _kind(path):
+    """What the existing ``path``, which is no regular file, is, in words."""
+    mode = os.stat(path).st_mode
+    for test, kind in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a file"
+
+
+def _opens_for_append(path):
+    """Whether the existing regular file ``path`` opens for appending (unchanged).
+
+    ``os.access`` says yes to root for any file, even one that cannot be written:
+    ``/proc/version`` (whose end cannot be sought) or a file on a read-only mount.
+    """
+    try:
+        with open(path, "ab"):
+            return True
+    except OSError:
+        return False
 
 
 def check_sqlite_file(path):

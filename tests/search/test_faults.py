@@ -1,5 +1,6 @@
 """Faults in a search: a worker killed mid-trial, Ctrl-C in a worker (real signals)."""
 
+import errno
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ from optuna.trial import TrialState
 from sklstm.search import resolve_storage, run_study, tune
 from sklstm.search.selection import BASELINE
 
-from .helpers import cli, load_study, needs_postgres, states, wait_for
+from .helpers import cli, load_study, needs_postgres, python, states, wait_for
 
 #: Trials of a second or two (30 epochs, no convergence rule): a worker is killed or
 #: interrupted in the middle of one.
@@ -228,3 +229,36 @@ def test_a_journal_record_cut_short_is_dropped_and_the_study_goes_on(tmp_path):
     again = optuna.load_study(study_name="s", storage=resolve_storage(path))
     assert [t.value for t in again.trials] == [0.5, 0.25]
     assert sorted(os.listdir(tmp_path)) == ["study.journal"]  # (the lock was released)
+
+
+#: A worker whose disk fills up (a file size limit) in the middle of writing a trial.
+DISK_FULL_WORKER = """
+import os, resource, signal, sys
+import optuna
+from sklstm.search import resolve_storage
+path = sys.argv[1]
+study = optuna.load_study(study_name="s", storage=resolve_storage(path))
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (os.path.getsize(path) + 40, resource.RLIM_INFINITY))
+try:
+    study.add_trial(optuna.trial.create_trial(value=0.75))
+except OSError as exc:
+    print(exc.errno)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs POSIX file size limits")
+def test_a_write_that_fills_the_disk_leaves_the_journal_whole_for_running_workers(tmp_path):
+    # Optuna lets the OSError out and leaves the half-written record; the workers already
+    # running (which repair the file only when they open it) appended their records to
+    # its line, and every read of the journal failed from then on ("Invalid log format")
+    path = str(tmp_path / "study.journal")
+    study = optuna.create_study(study_name="s", storage=resolve_storage(path))
+    study.add_trial(optuna.trial.create_trial(value=0.5))
+    worker = python(DISK_FULL_WORKER, path)
+    out, err = worker.communicate(timeout=120)
+    assert out.split() == [str(errno.EFBIG)], err
+    with pytest.warns(UserWarning, match="ended with a record cut short"):
+        study.add_trial(optuna.trial.create_trial(value=0.25))  # a worker still running
+    again = optuna.load_study(study_name="s", storage=resolve_storage(path))
+    assert [t.value for t in again.trials] == [0.5, 0.25]

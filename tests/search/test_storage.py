@@ -19,6 +19,7 @@ import pytest
 from optuna.storages import JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 
+from sklstm._compat.optuna import journal_file_path, study_storage, unwrap_storage
 from sklstm.search import create_or_load_study, resolve_storage, run_study, tune
 from sklstm.search.storage import describe_storage
 
@@ -89,13 +90,51 @@ def test_an_existing_file_is_opened_as_what_it_holds(tmp_path):
     (lambda d: d, "is a directory; name a file in it"),
     (lambda d: f"sqlite:///{d}", "is a directory; name a file in it"),
     (lambda d: f"sqlite:///{d}/missing/s.db", "directory '{d}/missing' does not exist; create"),
-], ids=["str", "path", "sqlite-url", "sqlite-missing-dir"])
-def test_a_directory_or_a_missing_one_is_named_with_the_fix(given, message, tmp_path):
+    # the next three were "'{d}/new/' is not a readable Optuna journal file: [Errno 21]
+    # Is a directory", "directory '{d}/~' does not exist" and "'' is not a readable
+    # Optuna journal file"
+    (lambda d: f"{d}/new/", "'{d}/new/' names a directory; name a file in it, e.g. "
+     "'{d}/new/sklstm-study.journal'"),
+    (lambda d: "sqlite:///~/s.db", "directory '{d}/~' does not exist (a URL's '~' is not "
+     "your home directory: write the full path)"),
+    (lambda d: "journal://", "storage 'journal://' names no file: write journal:PATH"),
+], ids=["str", "path", "sqlite-url", "sqlite-missing-dir", "new-dir", "tilde-in-url",
+        "empty-journal-url"])
+def test_a_directory_or_a_missing_one_is_named_with_the_fix(given, message, tmp_path,
+                                                            monkeypatch):
     # They failed with IsADirectoryError's text or SQLite's "unable to open database
     # file (Background on this error at: https://sqlalche.me/...)".
+    monkeypatch.chdir(tmp_path)  # (where a relative path lies)
     with pytest.raises(ValueError, match=re.escape(message.format(d=tmp_path))):
         resolve_storage(given(tmp_path))
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null") or not hasattr(os, "mkfifo"),
+                    reason="needs /dev/null and named pipes")
+@pytest.mark.parametrize(("given", "message"), [
+    (lambda d: "/dev/null", "'/dev/null' is not a regular file (a character device)"),
+    (lambda d: "sqlite:////dev/null", "'sqlite:////dev/null' is not a regular file"),
+    (lambda d: f"journal:{d}/pipe", "pipe' is not a regular file (a named pipe)"),
+    (lambda d: f"{d}/pipe", "pipe' is not a regular file (a named pipe)"),
+], ids=["dev-null", "sqlite-dev-null", "journal-pipe", "pipe"])
+def test_a_path_that_is_no_regular_file_is_refused_by_name(given, message, tmp_path):
+    # /dev/null took the study and lost it: Optuna's fsync failed with a bare
+    # "[Errno 22] Invalid argument" (SQLite's with "disk I/O error" and a
+    # /dev/null-journal beside it); a named pipe blocked the worker.
+    os.mkfifo(tmp_path / "pipe")
+    for heartbeat in (None, 10):
+        with pytest.raises(ValueError, match=re.escape(message) + ".*give the path of a file"):
+            resolve_storage(given(tmp_path), heartbeat_interval=heartbeat)
+    assert os.listdir(tmp_path) == ["pipe"]
+
+
+@pytest.mark.skipif(not os.path.isfile("/proc/version"), reason="needs Linux's /proc")
+def test_a_file_that_cannot_be_appended_to_is_refused_even_for_root():
+    # os.access says yes to root for any file: /proc/version (mode 0444) was opened, and
+    # failed with a bare "[Errno 22] Invalid argument" seeking its end.
+    with pytest.raises(ValueError, match=re.escape("'/proc/version' is not writable here")):
+        resolve_storage("/proc/version")
 
 
 def _opened_as_a_user_who_cannot_write(storages):
@@ -193,8 +232,14 @@ def test_a_storage_this_process_cannot_write_is_named_with_the_fix():
      "retry_failed=2 does nothing without heartbeats (heartbeat_interval is off)"),
     ({"grace_period": 300}, ValueError,
      "grace_period=300 does nothing without heartbeats (heartbeat_interval is off)"),
+    # an OverflowError from the heartbeat thread's wait, or the grace period's timedelta
+    ({"heartbeat_interval": np.int64(10**18)}, ValueError,
+     f"heartbeat_interval must be at most 86400 seconds (a day), got {10**18}"),
+    ({"heartbeat_interval": 60, "grace_period": 10**20}, ValueError,
+     f"grace_period must be at most 604800 seconds (a week), got {10**20}"),
 ], ids=["zero-interval", "float-interval", "negative-grace", "grace-not-longer",
-        "negative-retries", "retries-without-heartbeats", "grace-without-heartbeats"])
+        "negative-retries", "retries-without-heartbeats", "grace-without-heartbeats",
+        "huge-interval", "huge-grace"])
 def test_bad_heartbeat_settings_are_refused_before_the_storage_exists(kind, settings, error,
                                                                       message, tmp_path):
     # A journal took all of them (a negative grace period failed every running trial);
@@ -270,3 +315,20 @@ def test_a_database_a_worker_was_killed_writing_opens_as_the_study(tmp_path, stu
     subprocess.run([sys.executable, "-c", _KILLED_MID_TRANSACTION, str(path)], check=False)
     assert (tmp_path / "study.db-journal").is_file()
     assert load_study(url, study_name).study_name == study_name
+
+
+@pytest.mark.parametrize("name", ["study.journal", "study.db"])
+def test_workers_reaching_a_storage_by_a_symlink_lock_the_file_itself(name, tmp_path):
+    # Optuna's journal lock (and the schema's and trial budget's) is a file beside the
+    # path given: a worker that reached the file through a symlinked directory locked
+    # another file than the others, and both appended at once.
+    real = tmp_path / "scratch"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    studies = [optuna.create_study(study_name="s", load_if_exists=True, storage=resolve_storage(
+        str(tmp_path / where / name))) for where in ("link", "scratch")]
+    paths = {journal_file_path(storage) or unwrap_storage(storage).engine.url.database
+             for storage in map(study_storage, studies)}
+    assert paths == {str(real / name)}
+    studies[0].add_trial(optuna.trial.create_trial(value=0.5))
+    assert [t.value for t in studies[1].trials] == [0.5]

@@ -235,9 +235,13 @@ def _read_ahead(take, keys):
 
 
 def split_batch(X, size):
-    """Cut a batch (tensor or ``{"x", "lengths"}`` dict) into micro-batches of ``size``.
+    """Cut a batch (tensor or dict) into micro-batches of ``size``.
 
-    Padded micro-batches are cut again to their own longest sequence.
+    Every value of a dict (``{"x", "lengths"}`` of padded data, or the inputs of a
+    custom module's ``forward``) is cut along its first axis: a key left out would
+    reach the module only with the whole batch, not with its micro-batches. Padded
+    micro-batches (those with ``"lengths"``) are cut again to their own longest
+    sequence.
 
     Examples
     --------
@@ -248,8 +252,10 @@ def split_batch(X, size):
     if not isinstance(X, Mapping):
         return list(X.split(size))
     parts = []
-    for start, x in zip(range(0, len(X["lengths"]), size), X["x"].split(size), strict=True):
-        # (a batch's lengths are a numpy array: its longest is read with no tensor read)
-        lengths = X["lengths"][start:start + size]
-        parts.append({"x": x[:, : int(lengths.max())], "lengths": lengths})
+    for start in range(0, len(X["x"]), size):
+        part = {key: value[start:start + size] for key, value in X.items()}
+        if "lengths" in part:
+            # (a batch's lengths are a numpy array: its longest is read with no tensor read)
+            part["x"] = part["x"][:, : int(part["lengths"].max())]
+        parts.append(part)
     return parts

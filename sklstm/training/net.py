@@ -5,11 +5,14 @@ accumulation_steps`` samples per optimizer step (skorch's ``batch_size``).
 :meth:`SequenceNet.train_step` is skorch's own ``train_step`` (a closure passed to
 every optimizer, so LBFGS works), except that the closure runs
 :meth:`~SequenceNet.train_step_single` once per micro-batch, weighting each
-micro-batch loss by its share of the effective batch. The summed gradient
-therefore equals the gradient of one batch of the effective size, including the
-last, smaller batch of an epoch; ``on_grad_computed`` callbacks (gradient
-clipping) and ``on_batch_*`` callbacks (per-batch LR schedules) run once per
-optimizer step, on the accumulated gradient.
+micro-batch loss by its share of the effective batch (a criterion with
+``reduction="sum"``: unweighted). The summed gradient therefore equals the gradient
+of one batch of the effective size, including the last, smaller batch of an epoch,
+for a loss that is a plain mean or sum over the samples (torch's
+``CrossEntropyLoss(weight=...)`` divides by each batch's summed weights instead: see
+:class:`~sklstm.training.class_weights.ClassWeightedCrossEntropy`);
+``on_grad_computed`` callbacks (gradient clipping) and ``on_batch_*`` callbacks
+(per-batch LR schedules) run once per optimizer step, on the accumulated gradient.
 
 The epoch loop around the steps is :class:`~sklstm.training.loop.EpochLoopNet`'s
 (skorch's hooks and history, the batch losses read once per epoch); a step reads no
@@ -262,16 +265,16 @@ class SequenceNet(MicroBatchShrinking, EpochLoopNet):
         batch : tuple
             ``(X_micro, y_micro)``.
         loss_weight : float, default=1.0
-            The micro-batch's share of its effective batch: its mean loss is
-            scaled by it before ``backward``, so the gradients of the micro-batches
-            add up to that of the whole effective batch.
+            The micro-batch's share of its effective batch (1 for a summed loss):
+            its loss is scaled by it before ``backward``, so the gradients of the
+            micro-batches add up to that of the whole effective batch.
         **fit_params : dict
             Passed to the module's ``forward``.
 
         Returns
         -------
         dict
-            ``{"loss": unweighted mean loss, "y_pred": predictions}``.
+            ``{"loss": the criterion's unweighted loss, "y_pred": predictions}``.
         """
         if not self.in_training_mode(True):  # (skorch sets it every batch)
             set_training(self, True)
@@ -293,12 +296,17 @@ class SequenceNet(MicroBatchShrinking, EpochLoopNet):
         size = self.micro_batch_size or n
         if n <= size:  # no accumulation: skorch's single step, no extra work
             return self.train_step_single(batch, **fit_params)
+        # a mean loss is weighted by the micro-batch's share of the effective batch; a
+        # criterion that sums over its samples (reduction="sum") adds up as it is (with
+        # the share, the update of k micro-batches was about 1/k of the large batch's)
+        summed = getattr(self.criterion_, "reduction", "mean") == "sum"
         preds, total = [], 0.0
         for Xm, ym in zip(split_batch(Xi, size), yi.split(size), strict=True):
-            step = self.train_step_single((Xm, ym), loss_weight=len(ym) / n, **fit_params)
-            total = total + step["loss"].detach() * len(ym)
+            share = 1.0 if summed else len(ym) / n
+            step = self.train_step_single((Xm, ym), loss_weight=share, **fit_params)
+            total = total + step["loss"].detach() * share
             preds.append(step["y_pred"].detach())
-        return {"loss": total / n, "y_pred": torch.cat(preds)}
+        return {"loss": total, "y_pred": torch.cat(preds)}
 
     def _notify_grad_computed(self, batch):
         if not self.listeners("on_grad_computed"):  # (gradient clipping listens)
@@ -349,6 +357,20 @@ class SequenceNet(MicroBatchShrinking, EpochLoopNet):
                     raise self._memory_error(size, reason) from exc
             # outside the except block, so the failed step's tensors can be freed
             self.shrink_micro_batch(size, reason)
+            self._renew_grad_scaler()
+
+    def _renew_grad_scaler(self):
+        """Give a step about to be redone a new gradient scaler, at the old one's scale.
+
+        ``GradScaler`` refuses to unscale the gradients of one step twice ("unscale_()
+        has already been called on this optimizer since the last update()"): a step that
+        ran out of memory after they were unscaled (in gradient clipping, or in the
+        optimizer's step) ended the fit with that error instead of being redone.
+        """
+        scaler = self.grad_scaler_
+        if scaler is not None:
+            self.grad_scaler_ = self.precision.grad_scaler()
+            self.grad_scaler_.load_state_dict(scaler.state_dict())
 
     def _train_step_once(self, batch, calls, **fit_params):
         step_accumulator = self.get_train_step_accumulator()

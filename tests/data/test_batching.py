@@ -7,7 +7,7 @@ from numpy.testing import assert_array_equal
 from torch.utils.data import Subset
 
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm.data.batching import BatchLoader
+from sklstm.data.batching import BatchLoader, split_batch
 from sklstm.data.tensors import SequenceDataset
 
 N_SAMPLES = MAX_LEN = 600
@@ -194,3 +194,14 @@ def test_every_pass_over_a_store_reads_on_the_one_reading_thread(tmp_path):
     list(BatchLoader(dataset, batch_size=4))
     # one thread for them all: a thread per pass left a malloc arena per pass behind
     assert len(seen) == 1 and threading.get_ident() not in seen
+
+
+def test_split_batch_cuts_every_value_of_a_dict_with_its_samples():
+    batch = {"x": torch.arange(5 * 4).reshape(5, 4, 1), "lengths": np.array([4, 1, 2, 1, 3]),
+             "offset": torch.arange(5)}
+    parts = split_batch(batch, 2)
+    assert [part["offset"].tolist() for part in parts] == [[0, 1], [2, 3], [4]]
+    assert [part["lengths"].tolist() for part in parts] == [[4, 1], [2, 1], [3]]
+    # padded micro-batches are cut to their own longest sequence
+    assert [part["x"].shape[:2] for part in parts] == [(2, 4), (2, 2), (1, 3)]
+    assert [len(part["x"]) for part in split_batch({"x": torch.zeros(5, 3)}, 4)] == [4, 1]

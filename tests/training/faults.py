@@ -7,6 +7,8 @@ import signal
 
 from skorch.callbacks import Callback
 
+from sklstm.resources.device import OUT_OF_MEMORY
+
 
 class _FaultAt(Callback):
     """Runs :meth:`fault` after the ``at_batch``-th batch of the fit."""
@@ -134,3 +136,24 @@ def assert_took_the_epochs(est, durations):
     a resumed fit from a repeated one; the timings of epochs run again would differ."""
     durations = list(durations)
     assert durations and est.history_[:len(durations), "dur"] == durations
+
+
+class InjectOOM(Callback):
+    """Raise torch's out-of-memory error inside the step closure of optimizer step ``at``
+    (after the backward pass, before the optimizer moved anything), ``times`` times."""
+
+    def __init__(self, at, times=1):
+        self.at = at
+        self.times = times
+
+    def initialize(self):
+        self.steps_, self.raised_ = 0, 0
+        return self
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        self.steps_ += training
+
+    def on_grad_computed(self, net, **kwargs):
+        if self.steps_ == self.at and self.raised_ < self.times:
+            self.raised_ += 1
+            raise OUT_OF_MEMORY("CUDA out of memory. (injected by the test)")

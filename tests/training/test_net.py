@@ -2,10 +2,18 @@
 
 import numpy as np
 import pytest
+import torch
+from numpy.testing import assert_allclose
 from sklearn.base import is_classifier
 from skorch.callbacks import EpochScoring
 
 from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.exceptions import MicroBatchShrunkWarning
+from sklstm.network import LSTMNetwork
+from sklstm.training import SequenceNet
+from sklstm.training.precision import Precision
+
+from .faults import InjectOOM
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(40, 6, 2)).astype(np.float32)
@@ -36,3 +44,23 @@ def test_a_regressors_net_is_no_classifier():
     reg.fit(X, X[:, -1, 0])
     assert not is_classifier(reg.net_) and not hasattr(reg.net_, "classes_")
     assert np.isfinite(reg.history_[-1, "r2"])  # predict: the outputs
+
+
+def test_a_step_with_a_gradient_scaler_is_redone_after_running_out_of_memory():
+    """A step that ran out of memory after its gradients were unscaled (clipping, the
+    optimizer's step) was redone on the same GradScaler, which refused: "unscale_() has
+    already been called on this optimizer since the last update()". (precision="16-mixed"
+    scales on CUDA only; its scaler's bookkeeping is the same with float32 on the CPU.)"""
+    def fit(*callbacks):
+        torch.manual_seed(0)
+        net = SequenceNet(LSTMNetwork, module__n_inputs=2, module__n_outputs=1,
+                          module__hidden_size=4, criterion=torch.nn.MSELoss, batch_size=8,
+                          micro_batch_size=8, precision=Precision(None, True, "cpu"),
+                          max_epochs=2, train_split=None, verbose=0, device="cpu",
+                          iterator_train__shuffle=False, callbacks=list(callbacks))
+        return net.fit(X, X[:, -1, :1])
+
+    with pytest.warns(MicroBatchShrunkWarning):
+        recovered = fit(InjectOOM(at=2))
+    assert [(e["from"], e["to"]) for e in recovered.memory_events_] == [(8, 4)]
+    assert_allclose(recovered.predict(X), fit().predict(X), rtol=1e-5, atol=1e-6)

@@ -12,11 +12,11 @@ from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import MemoryBudgetError, MicroBatchShrunkWarning
 from sklstm.network import LSTMNetwork
 from sklstm.resources import PeakMemory
-from sklstm.resources.memory_budget import OUT_OF_MEMORY, MemoryBudget
+from sklstm.resources.memory_budget import MemoryBudget
 from sklstm.training.net import SequenceNet
 
 from ..settings import NO_BATCH_NORM, requires_cuda
-from .faults import ForwardSizes
+from .faults import ForwardSizes, InjectOOM
 
 rng = np.random.default_rng(3)
 X = rng.normal(size=(96, 40, 3)).astype(np.float32)
@@ -28,27 +28,6 @@ Y = (X[:, -5:, 0].sum(1) > 0).astype(int)
 #: batch normalization takes statistics per micro-batch)
 BASE = dict(hidden_size=8, max_epochs=3, tol=None, downsample=1, random_state=0, n_threads=1,
             device="cpu", **NO_BATCH_NORM)
-
-
-class InjectOOM(Callback):
-    """Raise torch's out-of-memory error inside the step closure of optimizer step ``at``
-    (after the backward pass, before the optimizer moved anything), ``times`` times."""
-
-    def __init__(self, at, times=1):
-        self.at = at
-        self.times = times
-
-    def initialize(self):
-        self.steps_, self.raised_ = 0, 0
-        return self
-
-    def on_batch_begin(self, net, training=False, **kwargs):
-        self.steps_ += training
-
-    def on_grad_computed(self, net, **kwargs):
-        if self.steps_ == self.at and self.raised_ < self.times:
-            self.raised_ += 1
-            raise OUT_OF_MEMORY("CUDA out of memory. (injected by the test)")
 
 
 @pytest.mark.parametrize("Estimator", [LSTMClassifier, LSTMRegressor])

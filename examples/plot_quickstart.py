@@ -8,7 +8,7 @@ and an :class:`~sklstm.LSTMClassifier` in a scikit-learn ``Pipeline`` and lets
 ``GridSearchCV`` choose ``batch_size``, ``accumulation_steps`` and ``seq_len``,
 reporting score, fit time and optimizer steps for every combination.
 
-Run it with ``python examples/plot_quickstart.py`` (about 15 seconds on two CPU
+Run it with ``python examples/plot_quickstart.py`` (about 25 seconds on two CPU
 cores while nothing else runs). Pass ``--full`` for a larger grid and more epochs.
 """
 

@@ -141,21 +141,26 @@ def check_scoring_kind(estimator, scoring, y=None):
         f"(the estimator's score method) or give one of {fits}")
 
 
-class _RightAnswers(ClassifierMixin, BaseEstimator):
-    """A "fitted" classifier whose answers to the sample indices ``X`` are right: its
-    labels, and certain probabilities and decision values of them."""
+class _Answers(BaseEstimator):
+    """A "fitted" estimator whose predictions of the sample indices ``X`` are
+    ``answers[X]`` (built fitted: ``fit`` does nothing)."""
 
-    def __init__(self, y=None):
-        self.y = y
+    def __init__(self, answers=None):
+        self.answers = answers
 
-    def fit(self, X=None, y=None):  # (sklearn's API; it is built "fitted")
+    def fit(self, X=None, y=None):  # (sklearn's API)
         return self
 
     def predict(self, X):
-        return self.y[X]
+        return self.answers[X]
+
+
+class _RightAnswers(ClassifierMixin, _Answers):
+    """A classifier whose answers are right: the labels, and certain probabilities
+    and decision values of them."""
 
     def predict_proba(self, X):
-        return (self.y[X][:, None] == self.classes_).astype(float)
+        return (self.answers[X][:, None] == self.classes_).astype(float)
 
     def decision_function(self, X):
         proba = self.predict_proba(X)
@@ -176,24 +181,14 @@ def _fails_on_labels(scorer, y):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # (ill-defined scores of tiny data)
-            scorer(oracle, np.arange(len(oracle.y)), oracle.y)
+            scorer(oracle, np.arange(len(oracle.answers)), oracle.answers)
     except (ValueError, TypeError) as exc:
         return " ".join(str(exc).split())
     return None
 
 
-class _Predicts(RegressorMixin, BaseEstimator):
-    """A "fitted" regressor whose predictions of the sample indices ``X`` are
-    ``y_pred``."""
-
-    def __init__(self, y_pred=None):
-        self.y_pred = y_pred
-
-    def fit(self, X=None, y=None):  # (sklearn's API; it is built "fitted")
-        return self
-
-    def predict(self, X):
-        return self.y_pred[X]
+class _Predicts(RegressorMixin, _Answers):
+    """A regressor whose predictions are the given ones."""
 
 
 def _fails_on_targets(scorer, y):

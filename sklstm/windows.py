@@ -128,6 +128,18 @@ def _target_position(target, columns, n_features, name):
     return columns.index(target)
 
 
+def _column_names(series, columns):
+    """The column names ``target`` may name: a DataFrame's, or the name of a pandas
+    Series named by a str or tuple (its one column; ``target="load"`` of ``df["load"]``
+    was "not a column"; an int stays a position). Not used to compare the columns of
+    several series: Series of one table's columns (``[df[c] for c in df]``) are series
+    of one feature under several names."""
+    if columns is None and hasattr(series, "iloc") \
+            and isinstance(getattr(series, "name", None), (str, tuple)):
+        return [series.name]
+    return columns
+
+
 def _check_not_an_integer_name(target, columns, n_features, name):
     """Refuse an int ``target`` that names a column at another position: whether the
     user meant the name or the position cannot be told, and either guess could pick the
@@ -227,7 +239,8 @@ def make_windows(
         Distance between the starts of consecutive windows.
     target : int, str or tuple, default=None
         Target column index, or column name for DataFrames (a tuple for MultiIndex
-        columns, e.g. ``("Close", "AAPL")``); None means column 0. An int that also
+        columns, e.g. ``("Close", "AAPL")``) and the name of a named Series; None means
+        column 0. An int that also
         names another column of a DataFrame is refused as ambiguous.
     return_index : bool, default=False
         Also return the index label (DataFrame/Series index, else the position) of each
@@ -284,7 +297,7 @@ def make_windows(
                 f"{lookback + horizon}; reduce lookback or horizon, or drop this series."
                 + ("" if single else _rows_hint(series))
                 + _transposed_hint(values, lookback + horizon))
-        column = _target_position(target, columns, values.shape[1], name)
+        column = _target_position(target, _column_names(item, columns), values.shape[1], name)
         starts = np.arange(0, len(values) - lookback - horizon + 1, step)
         # sliding_window_view puts the window axis last: move it back to (time, feature).
         Xs.append(sliding_window_view(values, lookback, axis=0)[starts].transpose(0, 2, 1))

@@ -48,7 +48,7 @@ from ._data_checks import (
 )
 from ._nested_params import NestedParamsMixin
 from ._params import PARAMETER_CONSTRAINTS, check_params
-from ._persistence import _UNSAVED_ON_LOAD, PersistenceMixin
+from ._persistence import LOAD_ONLY_ATTRIBUTES, PersistenceMixin
 
 __all__ = ["BaseLSTM"]
 
@@ -201,8 +201,10 @@ class BaseLSTM(PersistenceMixin, NestedParamsMixin, PlainParamsMixin, BaseEstima
         self : object
             The fitted estimator.
         """
-        # what a load could not restore is no longer this model's once it is refitted
-        vars(self).pop(_UNSAVED_ON_LOAD, None)
+        # what a load could not restore, and the device the file was trained on, are no
+        # longer this model's once it is refitted
+        for name in LOAD_ONLY_ATTRIBUTES:
+            vars(self).pop(name, None)
         before = set(vars(self))
         try:
             check_fit_params(fit_params, type(self).__name__)

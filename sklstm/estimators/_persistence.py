@@ -155,7 +155,8 @@ class PersistenceMixin:
             history=list(self.net_.history),
             weights={name: value.detach().cpu().numpy().copy()
                      for name, value in self.net_.module_.state_dict().items()},
-            trained_on=str(self.device_),
+            # a loaded model's device is where it was put, not where it was trained
+            trained_on=vars(self).get(_TRAINED_ON_LOAD, str(self.device_)),
         )
 
     @classmethod
@@ -198,6 +199,7 @@ class PersistenceMixin:
             setattr(est, name, value)
         if state.unsaved_params:  # (a fit drops it: its model is trained with what it has)
             setattr(est, _UNSAVED_ON_LOAD, dict(state.unsaved_params))
+        setattr(est, _TRAINED_ON_LOAD, state.trained_on)
         est.device_ = device
         est.net_ = est._prediction_net(state.weights, state.history)
         return est
@@ -264,6 +266,13 @@ class PersistenceMixin:
 #: (name -> description), until a fit: :meth:`PersistenceMixin.save` writes them as not
 #: saved again.
 _UNSAVED_ON_LOAD = "_unsaved_on_load"
+
+#: The attribute of a loaded model that keeps the device its file says it was trained
+#: on, until a fit: saved again (after a load on the CPU, say), it is still that device.
+_TRAINED_ON_LOAD = "_trained_on_load"
+
+#: What a load sets that a fit makes stale: dropped when a fit starts.
+LOAD_ONLY_ATTRIBUTES = (_UNSAVED_ON_LOAD, _TRAINED_ON_LOAD)
 
 
 def _is_here(device):

@@ -56,8 +56,20 @@ def describe(value):
     return f"{type(value).__module__}.{type(value).__qualname__}"
 
 
+def _unique(key, tensors):
+    """``key``, or ``key#1``, ``key#2``...: the first not yet in ``tensors``. Keys are
+    built from names, which may hold dots: ``{"a.b": x, "a": {"b": y}}`` gave both
+    arrays the key ``….a.b``, and the second was written over the first, silently."""
+    unique, n = key, 0
+    while unique in tensors:
+        n += 1
+        unique = f"{key}#{n}"
+    return unique
+
+
 def _array(value, key, tensors):
     if value.dtype.kind in "biuf":
+        key = _unique(key, tensors)
         tensors[key] = np.ascontiguousarray(value)
         return {"__tensor__": key}
     if value.ndim == 1 and _STRING_DTYPE.match(value.dtype.str):

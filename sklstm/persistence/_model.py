@@ -55,7 +55,8 @@ class ModelState:
         The torch module's ``state_dict`` (numpy arrays when written, tensors when
         read).
     trained_on : str
-        The device the model was trained on.
+        The device the fit ran on (not where a loaded model was put since): the
+        device :func:`load` puts the network on by default.
     saved_class : str
         Module and name of the class that saved it (a subclass, say), for people.
     unsaved_params : dict
@@ -198,15 +199,30 @@ def _known_params(cls, state, path):
 
 
 def _load_device(device, trained_on, path):
+    """Where :func:`load` puts the network: ``device``, else the file's ``trained_on``,
+    else (with a warning) the default device of its kind (``"cuda"`` for a ``"cuda:1"``
+    this machine lacks), else the CPU."""
     if device is not None:
         return resolve_device(device)
     try:
         return resolve_device(trained_on)
     except (TypeError, ValueError):
-        warnings.warn(f"{path} was trained on {trained_on}, which this machine does not "
-                      "have; loaded on the CPU (pass device= to choose).", UserWarning,
-                      stacklevel=3)
-        return torch.device("cpu")
+        pass
+    # another index of a kind this machine has (trained on "cuda:1", one GPU here): that
+    # kind's default device, as for a file without an index; not the CPU, where every
+    # prediction of a model loaded on a GPU machine ran
+    kind = trained_on.partition(":")[0] if isinstance(trained_on, str) else None
+    fallback = torch.device("cpu")
+    if kind not in (None, "cpu", trained_on):
+        try:
+            fallback = resolve_device(kind)
+        except (TypeError, ValueError):
+            pass
+    where = "the CPU" if fallback.type == "cpu" else str(fallback)
+    warnings.warn(f"{path} was trained on {trained_on}, which this machine does not "
+                  f"have; loaded on {where} (pass device= to choose).", UserWarning,
+                  stacklevel=3)
+    return fallback
 
 
 def _restore(header, tensors, device, path):
@@ -231,8 +247,9 @@ def load(path, device=None):
         home directory.
     device : str, torch.device or None, default=None
         Where the network is loaded (``"cpu"``, ``"cuda"``, ...): ``device_``. None
-        uses the device it was trained on, or the CPU (with a warning) when this
-        machine lacks it. The ``device`` parameter, used by a refit, is kept as saved.
+        uses the device it was trained on; where this machine lacks it, the default
+        device of its kind (``"cuda"`` for a ``"cuda:1"`` a one-GPU machine lacks), else
+        the CPU, with a warning. The ``device`` parameter, used by a refit, is kept as saved.
 
     Returns
     -------
@@ -261,6 +278,8 @@ def load(path, device=None):
     UserWarning
         Some parameters were code and not saved (they are None, the optimizer its
         name): predictions are unaffected, a refit differs unless they are set again.
+        Or, with ``device=None``, the model was trained on a device this machine
+        lacks: it is loaded on the default device of that kind, or on the CPU.
 
     Examples
     --------

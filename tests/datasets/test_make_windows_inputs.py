@@ -1,6 +1,6 @@
 """make_windows on series as downloads and pipelines hand them over: MultiIndex columns
 and rows, gaps, series of arrays, transposed series, series stacked by pd.concat
-(tests/test_windows.py has the rest)."""
+(tests/windows/ has the rest)."""
 
 import numpy as np
 import pandas as pd

@@ -1,8 +1,11 @@
 """Files that are not, or no longer, what ``save`` wrote: a clear ValueError, no code run."""
 
+import builtins
+import importlib
 import json
 import os
 import pickle
+import sys
 import threading
 
 import joblib
@@ -267,3 +270,34 @@ def test_a_file_another_sklstm_wrote_names_it_when_refused(saved):
     with pytest.raises(ValueError, match=r"new_setting") as refused:
         sklstm.load(saved)
     assert "written by sklstm" not in str(refused.value)
+
+
+def test_loading_a_valid_file_unpickles_imports_and_evaluates_nothing(saved, monkeypatch):
+    """What keeps a crafted file from running code: no unpickler, no ``torch.load``, no
+    import of a module the process had not imported, no ``eval``/``exec``."""
+    expected = sklstm.load(saved).predict_proba(X)  # (what a first load imports lazily)
+    calls = []
+
+    def refuse(name):
+        def refused(*args, **kwargs):
+            calls.append(name)
+            raise AssertionError(f"load called {name}")
+        return refused
+
+    real_import = builtins.__import__
+
+    def known_only(name, *args, **kwargs):
+        if name not in sys.modules:
+            calls.append(f"import {name}")
+        return real_import(name, *args, **kwargs)
+
+    for module, names in ((pickle, ("loads", "load", "Unpickler")), (torch, ("load",)),
+                          (joblib, ("load",)), (importlib, ("import_module",)),
+                          (builtins, ("eval", "exec"))):
+        for name in names:
+            monkeypatch.setattr(module, name, refuse(f"{module.__name__}.{name}"))
+    monkeypatch.setattr(builtins, "__import__", known_only)
+    loaded = sklstm.load(saved)
+    monkeypatch.undo()
+    assert calls == []
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)

@@ -1,0 +1,71 @@
+"""Parameter and attribute values as JSON and back (``_codec.py``): numpy scalars,
+dicts keyed by labels, tuples, paths, optimizer classes."""
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_array_equal
+
+import sklstm
+from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.persistence._codec import decode, encode
+
+from .samples import X3
+
+
+def test_dicts_with_keys_that_are_not_str_round_trip():
+    # class_weight's keys are class labels: such a dict was "not saved", as if it were code
+    value = {0: 1.0, np.int64(1): 3.0, (2, "x"): [0.5], "lo": np.float32(2.0)}
+    tensors = {}
+    data = encode(value, "attr.param.class_weight", tensors)
+    assert json.loads(json.dumps(data)) == data
+    decoded = decode(data, tensors)
+    assert decoded == {0: 1.0, 1: 3.0, (2, "x"): [0.5], "lo": 2.0}
+    assert [type(key) for key in decoded] == [int, int, tuple, str]
+    with pytest.raises(ValueError, match="bad __items__ key"):
+        decode({"__items__": [[[1, 2], 3.0]]}, {})
+
+def test_class_weight_by_label_is_saved(tmp_path, tiny):
+    est = LSTMClassifier(**tiny, class_weight={0: 1.0, 1: 3.0}).fit(X3, np.arange(24) % 2)
+    est.save(tmp_path / "m.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # it warned that class_weight was code, not saved
+        loaded = sklstm.load(tmp_path / "m.safetensors")
+    assert loaded.class_weight == {0: 1.0, 1: 3.0}
+
+def test_optimizer_classes_of_torch_tuples_and_paths_round_trip(tmp_path, tiny):
+    est = LSTMRegressor(**tiny, optimizer=torch.optim.AdamW,
+                        optimizer_params={"betas": (0.8, 0.9)},
+                        checkpoint=tmp_path / "run").fit(X3, X3[:, 0, 0])
+    est.save(tmp_path / "m.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a path was "a parameter that is code"
+        loaded = sklstm.load(tmp_path / "m.safetensors")
+    assert loaded.optimizer is torch.optim.AdamW
+    assert loaded.optimizer_params == {"betas": (0.8, 0.9)}
+    assert loaded.checkpoint == tmp_path / "run" and isinstance(loaded.checkpoint, Path)
+
+def test_numpy_parameters_are_saved_as_numbers(tmp_path, tiny):
+    est = LSTMRegressor(**{**tiny, "hidden_size": np.int64(3), "lr": np.array(0.02)})
+    est.fit(X3, X3[:, 0, 0]).save(tmp_path / "m.safetensors")
+    loaded = sklstm.load(tmp_path / "m.safetensors")
+    assert loaded.hidden_size == 3 and type(loaded.hidden_size) is int
+    assert loaded.lr == 0.02 and type(loaded.lr) is float
+
+
+def test_arrays_whose_names_make_the_same_key_are_each_saved():
+    # {"a.b": x, "a": {"b": y}} put both at "….a.b": y was written over x, silently
+    value = {"a.b": np.array([1.0, 2.0]), "a": {"b": np.array([3, 4, 5])},
+             "c": [np.array([6.0])], "c.0": np.array([7.0])}
+    tensors = {}
+    data = encode(value, "attr.param.p", tensors)
+    assert len(tensors) == 4
+    decoded = decode(json.loads(json.dumps(data)), tensors)
+    assert_array_equal(decoded["a.b"], [1.0, 2.0])
+    assert_array_equal(decoded["a"]["b"], [3, 4, 5])
+    assert_array_equal(decoded["c"][0], [6.0])
+    assert_array_equal(decoded["c.0"], [7.0])

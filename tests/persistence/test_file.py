@@ -1,0 +1,61 @@
+"""Writing the model file (``_file.py``): where it can be written, its permissions, the
+forms of a path."""
+
+import os
+import stat
+
+import pytest
+from numpy.testing import assert_array_equal
+
+import sklstm
+from sklstm import LSTMRegressor
+
+from .samples import X3
+
+
+@pytest.mark.parametrize(("name", "error", "problem"), [
+    ("no/such/dir/m.safetensors", FileNotFoundError,
+     r"the directory 'no/such/dir' does not exist; create it first"),
+    ("taken", IsADirectoryError, "it is a directory; give a file name"),
+], ids=["missing directory", "a directory"])
+def test_save_where_no_file_can_be_written_names_the_path_and_leaves_nothing(
+        name, error, problem, tmp_path, tiny, monkeypatch):
+    (tmp_path / "taken").mkdir()
+    est = LSTMRegressor(**tiny).fit(X3, X3[:, 0, 0])
+    monkeypatch.chdir(tmp_path)  # a relative path, as users type it
+    with pytest.raises(error, match=rf"cannot save the model to '{name}': {problem}"):
+        est.save(name)
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]  # no temporary file either
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_saved_file_is_readable_as_a_new_file_is(tmp_path, tiny):
+    # safetensors creates its files readable by their owner only (0600): a model saved
+    # for a server running as another user could not be read by it
+    est = LSTMRegressor(**tiny).fit(X3, X3[:, 0, 0])
+    path = tmp_path / "m.safetensors"
+    previous = os.umask(0o022)
+    try:
+        est.save(path)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    path.chmod(0o640)  # saved again, the file keeps the permissions it was given
+    est.save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+def test_paths_with_a_home_directory_bytes_or_no_file_name(tmp_path, tiny, monkeypatch):
+    est = LSTMRegressor(**tiny).fit(X3, X3[:, 0, 0])
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path))  # (Windows' home)
+    # "~/..." was a directory named "~", which the message advised to create
+    est.save("~/m.safetensors")
+    assert (tmp_path / "m.safetensors").is_file()
+    assert_array_equal(sklstm.load("~/m.safetensors").predict(X3), est.predict(X3))
+    # bytes loaded as "not an sklstm model file"
+    est.save(os.fsencode(tmp_path / "b.safetensors"))
+    assert_array_equal(sklstm.load(os.fsencode(tmp_path / "b.safetensors")).predict(X3),
+                       est.predict(X3))
+    monkeypatch.chdir(tmp_path)  # the error named the temporary file
+    with pytest.raises(ValueError, match="cannot save the model to '': it names no file"):
+        est.save("")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.safetensors", "m.safetensors"]

@@ -1,0 +1,144 @@
+"""make_windows: series, arguments and indexes it refuses, each naming the problem and
+the fix."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_array_equal
+
+from sklstm.windows import make_windows
+
+
+@pytest.mark.parametrize("times", [
+    pd.date_range("2024-01-01", periods=20, freq="D"),
+    pd.date_range("2024-01-01", periods=20, freq="h", tz="UTC"),
+    pd.period_range("2024-01", periods=20, freq="M"),
+    pd.timedelta_range(0, periods=20, freq="s"),
+    # ISO dates as text, as read_csv leaves a date column without parse_dates
+    pd.date_range("2024-01-01", periods=20, freq="D").strftime("%Y-%m-%d"),
+])
+def test_series_newest_first_is_refused(series, times):
+    # a download sorted newest first was windowed in row order, silently: every window's
+    # target was its own past
+    df = pd.DataFrame(series, index=times)[::-1]
+    with pytest.raises(ValueError, match=r"series is not in time order: timestep 1 .*"
+                                         r"sort it first \(series.sort_index\(\)\)"):
+        make_windows(df, lookback=3)
+    with pytest.raises(ValueError, match="series 1 is not in time order"):
+        make_windows([df.sort_index(), df[0]], lookback=3)
+    X, _ = make_windows(df.sort_index(), lookback=3)
+    assert_array_equal(X[0], series[:3])
+
+
+def test_time_index_with_equal_or_missing_times(series):
+    ticks = pd.DatetimeIndex(["2024-01-01"] * 10 + ["2024-01-02"] * 10)
+    _, y = make_windows(pd.DataFrame(series, index=ticks), lookback=3)
+    assert_array_equal(y, series[3:, 0])  # equal times: row order, as given
+    with pytest.raises(ValueError, match=r"series has missing timestamps \(NaT\)"):
+        make_windows(pd.DataFrame(series, index=ticks.insert(3, pd.NaT)[:20]), lookback=3)
+    # labels that are no times say nothing of the order
+    # (four digits as text are ids too, not years)
+    for ids in (np.arange(20)[::-1], [f"id{i}" for i in range(20)][::-1],
+                [str(1000 + i) for i in range(20)][::-1]):
+        _, y = make_windows(pd.DataFrame(series, index=ids), lookback=3)
+        assert_array_equal(y, series[3:, 0])
+
+
+def test_series_need_the_same_columns_in_the_same_order(series):
+    # windows are stacked by position: a DataFrame with its columns in another order put
+    # temp under load in its windows, silently (only the number of columns was checked)
+    df = pd.DataFrame(series, columns=["load", "temp", "wind"])
+    with pytest.raises(ValueError, match=r"series 1 has columns \['temp', 'load', 'wind'\] "
+                                         r"but series 0 has \['load', 'temp', 'wind'\]; all "
+                                         r"series need the same columns in the same order"):
+        make_windows([df, df[["temp", "load", "wind"]]], lookback=3, target="load")
+    with pytest.raises(ValueError, match=r"series 2 has columns .* but series 1 has .*; "
+                                         r"all series need the same columns\.$"):
+        make_windows([series, df, df.rename(columns={"wind": "rain"})], lookback=3)
+    X, _ = make_windows([series, df, df], lookback=3)  # arrays have no names to compare
+    assert len(X) == 51
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"lookback": 0}, ValueError,
+         r"'lookback' parameter of make_windows must be an int in the range \[1, inf\)\. Got 0"),
+        ({"lookback": 2.5}, TypeError, r"'lookback' .* must be an int .* Got 2\.5"),
+        ({"lookback": 2, "horizon": True}, TypeError, "'horizon' .* must be an int .* Got True"),
+        ({"lookback": 2, "step": -1}, ValueError, r"'step' .* range \[1, inf\)\. Got -1"),
+        ({"lookback": 18, "horizon": 3}, ValueError, "series has 20 timesteps, fewer than"),
+        ({"lookback": 2, "target": 3}, ValueError, "target=3 is out of range"),
+        ({"lookback": 2, "target": "load"}, ValueError, "not a column"),
+    ],
+)
+def test_make_windows_rejects_bad_arguments(series, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make_windows(series, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ([np.ones((10, 2)), np.ones((4, 2))], r"series 1 has 4 timesteps.*this series\.$"),
+        # the rows of one series as lists: "reduce lookback" windowed each row silently
+        ([[1.0, 2.0, 3.0]] * 10, r"series 0 has 3 timesteps.* A list of lists is several "
+                                 r"series; .* pass np\.asarray\(series\)\."),
+        ([np.ones((10, 2)), np.ones((10, 3))], "series 1 has 3 columns"),
+        ([np.ones(10), np.r_[np.ones(7), np.nan, 1.0, 1.0]], "series 1 contains NaN.*timestep 7"),
+        # None (a JSON null) in a list of numbers: "series 0 must be numeric" before
+        ([[1.0] * 7 + [None, 1.0, 1.0]], r"series 0 contains NaN.*timestep 7\); fill them"),
+        (np.array([1.0, 2.0, None, 4.0, 5.0, 6.0], dtype=object), r"series contains NaN"),
+        (pd.DataFrame({"a": np.ones(10), "b": ["x"] * 10}), r"non-numeric columns \['b'\]"),
+        ([], "empty list"),
+        (np.ones((2, 10, 3)), r"got shape \(2, 10, 3\)\. For several series stacked in a 3D "
+                              r"array, pass list\(series\)\."),
+    ],
+)
+def test_make_windows_names_the_bad_series(data, match):
+    with pytest.raises(ValueError, match=match):
+        make_windows(data, lookback=4, horizon=2)
+
+
+def test_series_without_columns_is_refused():
+    with pytest.raises(ValueError, match=r"series has no columns \(shape \(10, 0\)\)"):
+        make_windows(np.ones((10, 0)), lookback=2)
+
+
+def test_duplicated_column_names(series):
+    df = pd.DataFrame(series, columns=["a", "a", "b"])
+    _, y = make_windows(df, lookback=2, target=1)  # an AttributeError before
+    assert_array_equal(y, series[2:, 1])
+    with pytest.raises(ValueError, match="target='a' names 2 columns of series"):
+        make_windows(df, lookback=2, target="a")
+
+
+@pytest.mark.parametrize("target", [0, 7])
+def test_int_target_naming_another_column_is_ambiguous(series, target):
+    # column 0 is named 7, column 1 is named 0: position or name cannot be told apart
+    df = pd.DataFrame(series, columns=[7, 0, 2])
+    with pytest.raises(ValueError, match=f"target={target} is ambiguous"):
+        make_windows(df, lookback=2, target=target)
+
+
+def test_index_of_several_series_needs_one_kind(series):
+    dated = pd.DataFrame(series, index=pd.date_range("2024-01-01", periods=20, freq="h"))
+    with pytest.raises(ValueError, match="return_index needs index labels of one kind"):
+        make_windows([dated, series], lookback=3, return_index=True)
+    _, _, index = make_windows([dated, dated], lookback=3, return_index=True)
+    assert index.dtype.kind == "M" and len(index) == 34
+
+
+@pytest.mark.parametrize("labels", [
+    pd.date_range("2024-01-01", periods=20, freq="h", tz="UTC"),
+    pd.period_range("2024-01-01", periods=20, freq="D"),
+    [f"t{i}" for i in range(20)],
+])
+def test_index_of_several_series_needs_one_kind_also_for_object_labels(series, labels):
+    """Labels numpy holds as objects (tz-aware times, periods, strings) are refused
+    beside positions too, not put together into one array of both kinds."""
+    labelled = pd.DataFrame(series, index=labels)
+    with pytest.raises(ValueError, match="return_index needs index labels of one kind"):
+        make_windows([labelled, series], lookback=3, return_index=True)
+    _, _, index = make_windows([labelled, labelled], lookback=3, return_index=True)
+    assert list(index) == [*labels[3:], *labels[3:]]

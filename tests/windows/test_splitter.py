@@ -1,0 +1,54 @@
+"""make_window_splitter: time-ordered splits that keep overlapping targets out of
+training."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from sklstm.datasets import make_sensor_series
+from sklstm.windows import make_window_splitter, make_windows
+
+
+@pytest.mark.parametrize(("horizon", "step", "gap"), [(1, 1, 0), (5, 1, 4), (5, 2, 2), (4, 4, 0)])
+def test_splitter_gap(horizon, step, gap):
+    cv = make_window_splitter(3, horizon=horizon, step=step)
+    assert isinstance(cv, TimeSeriesSplit)
+    assert cv.gap == gap
+
+
+def _target_overlap(cv, index, horizon):
+    """Number of target timesteps shared by training and validation windows, per split."""
+    overlaps = []
+    for train, test in cv.split(index):
+        train_steps = {t for first in index[train] for t in range(first, first + horizon)}
+        test_steps = {t for first in index[test] for t in range(first, first + horizon)}
+        overlaps.append(len(train_steps & test_steps))
+    return overlaps
+
+
+@pytest.mark.parametrize(("horizon", "step"), [(1, 1), (6, 1), (6, 4), (3, 5)])
+def test_splitter_keeps_overlapping_targets_out_of_training(horizon, step):
+    _, _, index = make_windows(np.arange(300.0), 10, horizon, step, return_index=True)
+    cv = make_window_splitter(4, horizon=horizon, step=step)
+    assert _target_overlap(cv, index, horizon) == [0, 0, 0, 0]
+
+
+def test_plain_time_series_split_leaks_multi_step_targets():
+    # Why the gap matters: without it, the last training windows share targets.
+    _, _, index = make_windows(np.arange(300.0), 10, horizon=6, return_index=True)
+    assert all(overlap > 0 for overlap in _target_overlap(TimeSeriesSplit(4), index, 6))
+
+
+def test_grid_search_over_windows_learns_the_sensor_series():
+    X, y = make_windows(make_sensor_series(n_timesteps=400, random_state=0), lookback=4)
+    flatten = FunctionTransformer(lambda X: X.reshape(len(X), -1))
+    search = GridSearchCV(
+        make_pipeline(flatten, Ridge()),
+        {"ridge__alpha": [0.1, 1000.0]},
+        cv=make_window_splitter(3),
+    ).fit(X, y)
+    assert search.best_params_ == {"ridge__alpha": 0.1}
+    assert search.best_score_ > 0.9

@@ -11,6 +11,9 @@ from .._param_validation import integers, plain_value
 
 __all__ = ["PROFILE_CONSTRAINTS", "check_sizes", "seq_lens_to_profile"]
 
+#: the largest batch size: the table's ``batch_size`` column is int64
+_LARGEST = np.iinfo(np.int64).max
+
 
 def check_sizes(values, name, allow_none):
     """The entries of ``batch_sizes`` / ``seq_lens`` as Python ints (or None)."""
@@ -25,6 +28,9 @@ def check_sizes(values, name, allow_none):
                 what = "positive ints or None (the full length)" if allow_none else "positive ints"
                 raise ValueError(f"{name} must hold {what}; got {value!r}.")
             value = int(value)
+            if not allow_none and value > _LARGEST:
+                # past the table's int64 column, which raised once every pair had run
+                raise ValueError(f"{name} must hold ints up to 2**63 - 1; got {value}.")
         if value in out:
             # a repeat is another fit of the same pair, and its rows zigzag the plot's
             # line: repeating the profile is the way to compare runs (see Notes)

@@ -68,6 +68,10 @@ def _preference(X, n, rng):
 
 def _draw(X, y, needed, classifier):
     """Indices of the ``needed`` samples one profiled fit trains on."""
+    if needed * np.dtype(np.intp).itemsize > np.iinfo(np.intp).max:
+        # numpy refuses indices past the address space with a ValueError, which ended
+        # the profile: as any copy of samples that does not fit, this pair runs out
+        raise MemoryError(f"the indices of {needed} samples are more than memory can hold")
     n = num_samples(X)
     rng = np.random.default_rng([_SEED, needed])
     order, ragged = _preference(X, n, rng)
@@ -265,7 +269,8 @@ or SequenceStore
     Raises
     ------
     ValueError
-        If ``batch_sizes`` is empty or holds anything but positive ints, if
+        If ``batch_sizes`` is empty or holds anything but positive ints (up to
+        ``2**63 - 1``), if
         ``seq_lens`` holds anything but positive ints or None, if either repeats
         a value, if ``n_steps < 1``
         or ``warmup_steps < 0``, if ``max_memory`` is no memory size, or if
@@ -303,6 +308,9 @@ or SequenceStore
     from ..estimators._base import BaseLSTM
     from ..search.pipeline import final_estimator, final_prefix
 
+    # checked as the values they hold (np.array(3), np.str_("2GiB")), as the estimators'
+    # parameters are; Python ints also for the table's attrs
+    n_steps, warmup_steps, max_memory = map(plain_value, (n_steps, warmup_steps, max_memory))
     # not scikit-learn's validate_params decorator: it renames every InvalidParameterError
     # raised inside, the profiled fits' own of the estimator's parameters too, to one
     # "of profile_batch_sizes", which has no such parameter (X and y: the fits check them)
@@ -311,7 +319,6 @@ or SequenceStore
         "n_steps": n_steps, "warmup_steps": warmup_steps, "max_memory": max_memory},
         caller_name="profile_batch_sizes")
     pd = _import_pandas()
-    n_steps, warmup_steps = int(n_steps), int(warmup_steps)  # numpy ints: the table's attrs
     batch_sizes = check_sizes(batch_sizes, "batch_sizes", allow_none=False)
     final, prefix = final_estimator(estimator), final_prefix(estimator)
     if not isinstance(final, BaseLSTM):
@@ -328,7 +335,7 @@ or SequenceStore
             f"X and y must hold the same, positive number of samples; got {n_samples} "
             f"and {num_samples(y)}.")
     device = resolve_device(final.device)
-    budget, source = _budget(plain_value(max_memory), final, device)
+    budget, source = _budget(max_memory, final, device)
     classifier = is_classifier(final)
 
     rows = []

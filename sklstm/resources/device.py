@@ -5,16 +5,21 @@ resolution, the random state forked with a fit, memory read, reset and capped,
 synchronisation, whether bfloat16 can run an LSTM) is made here, behind functions
 that do the plain thing on any other device, so the rest of the package says
 ``is_cuda(device)`` or ``peak_allocated(device)`` and never branches on CUDA itself
-(``tests/resources/test_device.py`` reads the package source and checks it).
+(``tests/resources/test_device.py`` reads the package source and checks it). Device
+resolution (:func:`resolve_device`, :func:`is_cuda`) is written in the private
+``_device_resolution.py``, which every other function here builds on; it is imported
+from here only.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from contextlib import contextmanager
 
 import torch
+
+# re-exported: part of this API (a module of its own, see this module's docstring)
+from ._device_resolution import is_cuda, resolve_device
 
 __all__ = ["OUT_OF_MEMORY", "bf16_lstm_problem", "copy_to", "device_memory", "empty_cache",
            "fits_on_device", "is_cuda", "memory_cap", "own_stream", "peak_allocated",
@@ -24,94 +29,6 @@ __all__ = ["OUT_OF_MEMORY", "bf16_lstm_problem", "copy_to", "device_memory", "em
 #: torch's out-of-memory error (``torch.OutOfMemoryError`` from torch 2.5 on, the
 #: alias ``torch.cuda.OutOfMemoryError`` before).
 OUT_OF_MEMORY = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
-
-
-def resolve_device(device):
-    """Turn the ``device`` parameter into a usable :class:`torch.device`.
-
-    Parameters
-    ----------
-    device : str or torch.device
-        ``"auto"`` picks CUDA when available, else Apple MPS when available,
-        else the CPU. Explicit values: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``
-        (an index of the CPU, ``"cpu:0"``, is dropped: torch has one CPU device).
-
-    Returns
-    -------
-    torch.device
-        The device to use; for ``"auto"`` the best one available.
-
-    Raises
-    ------
-    ValueError
-        If the string is not a device, or names an accelerator that is absent
-        (CUDA on a build or machine without it, a CUDA index that is not visible).
-
-    Examples
-    --------
-    >>> resolve_device("cpu")
-    device(type='cpu')
-    """
-    if isinstance(device, str) and device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if not isinstance(device, (str, torch.device)):
-        raise TypeError(
-            f"device must be a string such as 'auto', 'cpu', 'cuda' or 'cuda:1', or a "
-            f"torch.device; got {type(device).__name__}."
-        )
-    # named as written (device='cuda:2'), not as device(type=...) or np.str_('cuda:2')
-    shown = str(device)
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, ValueError):
-        raise ValueError(
-            f"Unknown device {shown!r}; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'."
-        ) from None
-    if resolved.type == "cuda":
-        if not torch.cuda.is_available():
-            # an empty CUDA_VISIBLE_DEVICES, left by a job script, hides every GPU
-            hidden = os.environ.get("CUDA_VISIBLE_DEVICES")
-            raise ValueError(
-                f"device={shown!r} asks for CUDA, but no CUDA device is available "
-                "(or this torch build has no CUDA support"
-                f"{'' if hidden is None else f'; CUDA_VISIBLE_DEVICES is {hidden!r}'}); "
-                "use device='auto' or 'cpu'."
-            )
-        count = torch.cuda.device_count()
-        if resolved.index is not None and resolved.index >= count:
-            raise ValueError(
-                f"device={shown!r} asks for CUDA device {resolved.index}, but only "
-                f"{count} CUDA device(s) are visible (CUDA_VISIBLE_DEVICES numbers them "
-                f"from 0); use 'cuda' or 'cuda:N' with N below {count}."
-            )
-    elif resolved.type == "mps":
-        mps = getattr(torch.backends, "mps", None)
-        if mps is None or not mps.is_available():
-            raise ValueError(f"device={shown!r} asks for Apple's MPS, which is not available "
-                             "here; use device='auto' or 'cpu'.")
-    elif resolved.type != "cpu":
-        raise ValueError(
-            f"Unsupported device {shown!r}; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'."
-        )
-    # torch has one CPU device: an index ("cpu:0") tagged the tensors a fitted estimator
-    # pickled with a location that torch.load cannot place (the pickle did not load)
-    return resolved if resolved.type != "cpu" else torch.device("cpu")
-
-
-def is_cuda(device):
-    """Whether ``device`` (a :class:`torch.device` or its string) is a CUDA device.
-
-    Examples
-    --------
-    >>> is_cuda("cpu"), is_cuda(torch.device("cuda", 1))
-    (False, True)
-    """
-    return device is not None and torch.device(device).type == "cuda"
 
 
 def copy_to(tensor, device):

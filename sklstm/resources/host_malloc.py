@@ -36,6 +36,8 @@ import os
 import sys
 import threading
 
+from .._compat.python import warn_at_caller
+
 __all__ = ["OPT_OUT", "glibc", "release_freed_memory", "step_buffers_on_heap",
            "why_not_tuned"]
 
@@ -102,6 +104,16 @@ def why_not_tuned(environ=None, libc_found=True):
     return None if allocator is None else f"{allocator} is preloaded"
 
 
+def _warn_unknown_opt_out():
+    # "off" or "0" read as the opt-out they were meant to be, silently tuned glibc
+    value = os.environ.get(OPT_OUT, "")
+    if value.strip().lower() not in ("", "default"):
+        warn_at_caller(
+            f"{OPT_OUT}={value!r} is not a setting of sklstm's and is ignored: only "
+            "'default' is (glibc's own malloc settings, also during fits); set "
+            f"{OPT_OUT}=default, or unset it.", UserWarning)
+
+
 def _set_thresholds(libc, mmap_threshold, trim_threshold):
     # mallopt returns 0 for a value it refuses
     return bool(libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)
@@ -125,6 +137,12 @@ def step_buffers_on_heap(device):
     ------
     bool
         Whether the thresholds are set for this fit.
+
+    Warns
+    -----
+    UserWarning
+        At the first CPU fit, if ``SKLSTM_HOST_MALLOC`` holds anything but
+        ``default`` (``off``, say): it is ignored.
     """
     if device.type != "cpu":
         yield False
@@ -132,6 +150,7 @@ def step_buffers_on_heap(device):
     libc = glibc()
     with _lock:
         if _state["allowed"] is None:
+            _warn_unknown_opt_out()
             _state["allowed"] = why_not_tuned(libc_found=libc is not None) is None
         kept = _state["allowed"] and (_state["fits"] > 0 or _set_thresholds(libc, *DURING_FITS))
         _state["fits"] += kept

@@ -11,6 +11,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from .._param_validation import plain_value
+
 __all__ = ["format_bytes", "parse_memory"]
 
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9,
@@ -30,7 +32,8 @@ def parse_memory(value, name="max_memory"):
     value : int, float, str or None
         A number of bytes, or a number with a unit: B, kB/MB/GB/TB (also K/M/G/T;
         powers of 1000), KiB/MiB/GiB/TiB (powers of 1024); case and spaces do not
-        matter. numpy numbers and strings are accepted. None is returned as None.
+        matter. numpy numbers and strings (also 0-d arrays of them, as the
+        estimators accept) are accepted. None is returned as None.
     name : str, default="max_memory"
         The parameter's name, for error messages.
 
@@ -53,6 +56,9 @@ def parse_memory(value, name="max_memory"):
     >>> parse_memory("2GiB"), parse_memory("512 MB"), parse_memory(1024)
     (2147483648, 512000000, 1024)
     """
+    # a 0-d array (max_memory=np.array("2GiB")): the estimators' checks read it as its
+    # value, and so must the parse (profile_batch_sizes raised TypeError on it)
+    value = plain_value(value)
     if value is None:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, str)):

@@ -35,6 +35,9 @@ pytest.importorskip("pandas")
     (dict(seq_lens=[None, 10, None]), ValueError,
      "seq_lens must not repeat a value; got None twice"),
     (dict(seq_lens=[10, 5, 10]), ValueError, "seq_lens must not repeat a value; got 10"),
+    # the table's int64 column raised OverflowError once every pair had been measured
+    (dict(batch_sizes=[4, 2**63]), ValueError,
+     r"batch_sizes must hold ints up to 2\*\*63 - 1; got 9223372036854775808"),
 ])
 def test_bad_inputs_raise_before_any_fit(data, no_fit, kwargs, error, match):
     X, y = data
@@ -73,6 +76,18 @@ def test_numpy_integers_are_accepted(data):
     assert list(out["batch_size"]) == [4] and list(out["seq_len"]) == [6]
     assert isinstance(out["seq_len"][0], int) and out["fits"].all()
     assert type(out.attrs["n_steps"]) is int and type(out.attrs["max_memory"]) is int
+
+
+def test_0d_arrays_are_accepted_as_the_estimators_accept_them(data):
+    # the estimator fits with max_memory=np.array("64GiB"); profiling it raised TypeError,
+    # and profile_batch_sizes' own n_steps and max_memory refused what fit accepts
+    X, y = data
+    est = LSTMClassifier(**FAST, max_memory=np.array("64GiB"))
+    out = profile_batch_sizes(est, X, y, batch_sizes=[4], n_steps=np.array(1))
+    assert out.attrs["max_memory"] == 64 * 2**30 and type(out.attrs["n_steps"]) is int
+    out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[4], n_steps=1,
+                              warmup_steps=np.array(0), max_memory=np.array(2**40))
+    assert out.attrs["max_memory"] == 2**40 and type(out.attrs["warmup_steps"]) is int
 
 
 def test_without_pandas_the_error_names_the_extra(data, no_fit, monkeypatch):

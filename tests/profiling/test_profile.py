@@ -158,6 +158,14 @@ def test_a_pair_too_large_to_copy_is_out_of_memory(data, monkeypatch):
     assert out.loc[0, "samples_per_s"] > 0 and np.isnan(out.loc[1, "samples_per_s"])
 
 
+def test_a_batch_past_numpy_s_indices_is_out_of_memory_too(data):
+    # numpy refused the 2**63 indices with a ValueError, which ended the profile
+    X, y = data
+    out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[4, 2**62], n_steps=1)
+    assert out["fits"].tolist() == [True, False] and out.loc[0, "samples_per_s"] > 0
+    assert out.loc[1, "error"].startswith("MemoryError: the indices of 9223372036854775808")
+
+
 def test_earlier_pairs_are_freed_before_the_next_one_is_measured(data, monkeypatch):
     # a fitted net, and an out-of-memory error's traceback (freed in its except block,
     # which keeps it alive), hold the fit's network and tensors in reference cycles: on

@@ -1,4 +1,5 @@
-"""The device API (sklstm/resources/device.py): the one module that calls torch.cuda.
+"""The device API (sklstm/resources/device.py, with its private part
+_device_resolution.py): the one door through which the package calls torch.cuda.
 
 The rule is read from the package source with ``ast`` (as tests/test_layers.py reads
 the imports); the CUDA calls themselves are checked by replacing torch's functions
@@ -12,6 +13,8 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
 import sklstm
@@ -28,7 +31,9 @@ from sklstm.resources.device import (
 
 PACKAGE = pathlib.Path(sklstm.__file__).parent
 API = PACKAGE / "resources" / "device.py"
-FILES = sorted(p for p in PACKAGE.rglob("*.py") if p != API)
+#: device.py's private part, re-exported by it (device.py stays under 400 lines)
+PRIVATE = PACKAGE / "resources" / "_device_resolution.py"
+FILES = sorted(p for p in PACKAGE.rglob("*.py") if p not in (API, PRIVATE))
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
@@ -87,6 +92,25 @@ def test_the_rule_sees_what_it_forbids(tmp_path):
                    "    torch.cuda.empty_cache()\n")
     assert [line for line, _ in _cuda_code(bad)] == [2, 3, 3, 4]
     assert list(_cuda_code(API))  # the API itself is where the calls are
+    assert list(_cuda_code(PRIVATE))
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(PACKAGE)) for p in FILES])
+def test_the_private_part_of_the_api_is_imported_through_device_py_alone(path):
+    # the door stays one: the package asks sklstm.resources.device, never its parts
+    imports = [node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if isinstance(node, (ast.Import, ast.ImportFrom))]
+    names = [alias.name for node in imports for alias in node.names] + [
+        node.module or "" for node in imports if isinstance(node, ast.ImportFrom)]
+    assert not [name for name in names if "_device_resolution" in name]
+
+
+def test_device_py_re_exports_its_private_part():
+    from sklstm.resources import _device_resolution
+
+    for name in _device_resolution.__all__:
+        assert getattr(device_api, name) is getattr(_device_resolution, name)
+        assert name in device_api.__all__
 
 
 def test_off_cuda_the_api_does_the_plain_thing():
@@ -305,7 +329,8 @@ def test_devices_that_exist_are_resolved(two_gpus, device, expected):
     ("gpu", ValueError, "Unknown device 'gpu'; use 'auto', 'cpu'"),
     (np.str_("gpu"), ValueError, "^Unknown device 'gpu'; use"),
     ("cuda:-1", ValueError, "Unknown device"),
-    ("meta", ValueError, "Unsupported device 'meta'"),
+    ("meta", ValueError, "Unsupported device 'meta'; use .* 'mps' or a torch.device"),
+    ("META", ValueError, "^Unknown device 'META'; use 'auto'"),  # no hint of 'meta'
     (0, TypeError, "or a torch.device; got int"),
     (None, TypeError, "got NoneType"),
 ])
@@ -349,3 +374,26 @@ def test_a_lower_cap_set_before_is_not_loosened(fake_cuda):
     with memory_cap(torch.device("cuda", 0), 40 * 2**30) as fraction:
         assert fraction == 0.25
     assert fake_cuda["set"] == [(0.25, 0), (0.25, 0)]
+
+
+# torch reads device names in lower case without spaces ("CUDA" raised torch's own
+# "Expected one of cpu, cuda, ..."): the message names the string meant
+@pytest.mark.parametrize(("device", "meant"), [
+    ("CUDA", "cuda"), ("Cpu", "cpu"), (" cpu", "cpu"), ("cpu ", "cpu"), ("Auto", "auto"),
+    ("CUDA: 1", "cuda:1"), (np.str_("MPS"), "mps"),
+])
+def test_a_device_in_capitals_or_with_spaces_is_refused_naming_the_one_meant(device, meant):
+    from sklstm.resources import resolve_device
+
+    with pytest.raises(ValueError, match=rf"^Unknown device '{device}'; device names are "
+                       rf"lower case, without spaces \(did you mean '{meant}'\?\); use "
+                       r"'auto', 'cpu', 'cuda', 'cuda:N', 'mps' or a torch.device\.$"):
+        resolve_device(device)
+
+
+def test_a_device_in_capitals_is_refused_before_training_leaving_no_fit():
+    clf = LSTMClassifier(**BASE, device="CPU")
+    with pytest.raises(ValueError, match=r"did you mean 'cpu'\?"):
+        clf.fit(X, Y)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)

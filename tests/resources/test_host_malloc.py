@@ -102,3 +102,27 @@ def test_overlapping_fits_keep_the_settings_until_the_last_ends():
 def test_other_devices_leave_glibc_alone():
     with step_buffers_on_heap(torch.device("meta")) as kept:
         assert kept is False
+
+
+@pytest.mark.parametrize("value", ["off", "0", "glibc"])
+def test_an_unknown_opt_out_is_named_at_the_first_cpu_fit(monkeypatch, value):
+    # read as the opt-out it was meant to be, it left glibc tuned without a word
+    from sklstm.resources import host_malloc
+
+    monkeypatch.setitem(host_malloc._state, "allowed", None)  # (the process's first fit)
+    monkeypatch.setenv(OPT_OUT, value)
+    with pytest.warns(UserWarning, match=rf"SKLSTM_HOST_MALLOC='{value}' is not a setting "
+                                         r"of sklstm's and is ignored: only 'default' is"):
+        with step_buffers_on_heap(torch.device("cpu")):
+            pass
+
+
+@pytest.mark.parametrize("value", ["default", " Default ", ""])
+def test_the_opt_out_and_its_absence_say_nothing(monkeypatch, recwarn, value):
+    from sklstm.resources import host_malloc
+
+    monkeypatch.setitem(host_malloc._state, "allowed", None)
+    monkeypatch.setenv(OPT_OUT, value)
+    with step_buffers_on_heap(torch.device("cpu")):
+        pass
+    assert not [w for w in recwarn if OPT_OUT in str(w.message)]

@@ -28,6 +28,8 @@ from sklstm.resources.memory_budget import (
     ("5.", 5), (".5kB", 500), ("+3kB", 3000),
     # an int is taken exactly, however large (no float on the way)
     pytest.param(10**400, 10**400, id="an-int-past-floats"),
+    # 0-d arrays, which the estimators accept: profile_batch_sizes raised TypeError
+    (np.array("2GiB"), 2 * 2**30), (np.array(2048), 2048),
 ])
 def test_parse_memory(value, expected):
     assert parse_memory(value) == expected
@@ -48,6 +50,8 @@ def test_parse_memory(value, expected):
     (np.float64("inf"), ValueError, "is not a finite size"),
     (True, TypeError, "must be a number of bytes or a string"),
     ([1], TypeError, "must be a number of bytes or a string"),
+    (np.array([2048]), TypeError, "must be a number of bytes or a string .*; got ndarray"),
+    (np.array(True), TypeError, "must be a number of bytes or a string .*; got bool"),
 ])
 def test_parse_memory_refuses(value, error, message):
     with pytest.raises(error, match=message):

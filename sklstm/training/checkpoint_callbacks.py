@@ -14,6 +14,7 @@ from safetensors.torch import save_file
 from skorch.callbacks import Callback, Checkpoint, LRScheduler
 
 from ..resources.device import rng_state
+from .checkpoint_files import sync_files
 from .convergence import STOPPER
 from .oom_recovery import out_of_memory
 
@@ -175,6 +176,7 @@ class StateCheckpoint(Checkpoint):
             net.save_params(f_params=os.path.join(self.dirname, self.f_params),
                             f_optimizer=os.path.join(self.dirname, self.f_optimizer),
                             f_history=os.path.join(self.dirname, self.f_history))
+            sync_files(self.dirname)  # on disk before the state file names them
         except BaseException as exc:
             # the state is still the one written before; the part written of this one
             # goes (on a full disk it held the room that the next fit needs)

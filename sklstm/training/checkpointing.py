@@ -12,10 +12,11 @@ streams (the batch order is re-drawn up to that epoch) pick up as they were, so 
 result is that of one uninterrupted fit. A finished fit is loaded, not trained again.
 
 Every epoch's state goes to a directory of its own (``epoch-000012``), and the state
-file is pointed at it only once all of it is written (``os.replace``, atomic): a process
-killed while it writes (the files are several, and skorch writes each in place) leaves
-the state of the epoch before, whole, and never files of two epochs, nor a truncated one
-(the directory written before is removed after the switch).
+file is pointed at it only once all of it is on disk (``os.replace``, atomic; every file
+fsynced first, :mod:`~sklstm.training.checkpoint_files`): a process killed while it
+writes (the files are several, and skorch writes each in place), or a system that
+crashes, leaves the state of the epoch before, whole, and never files of two epochs,
+nor a truncated one (the directory written before is removed after the switch).
 
 Nothing here unpickles: the weights and the optimizer's and schedulers' states are read
 with ``torch.load(weights_only=True)``, the rest is JSON and safetensors."""
@@ -23,7 +24,6 @@ with ``torch.load(weights_only=True)``, the rest is JSON and safetensors."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 
@@ -55,6 +55,8 @@ from .checkpoint_files import (
     data_digest,
     param_record,
     read_checked_json,
+    sync_directory,
+    write_json_durably,
 )
 from .oom_recovery import out_of_memory
 
@@ -282,6 +284,7 @@ class FitCheckpoint:
     def start(self):
         """Record which fit the directory belongs to (before its first epoch)."""
         os.makedirs(self.directory, exist_ok=True)
+        sync_directory(os.path.dirname(os.path.abspath(self.directory)), best_effort=True)
         self._write(f"its state file {_STATE}", self.files, **self.status)
 
     def finish(self, converged, stopped):
@@ -304,18 +307,12 @@ class FitCheckpoint:
         disk) leaves the file before whole and nothing of its own (a part-written file
         holds room), and raises an ``OSError`` naming the checkpoint, ``what`` could not
         be written and the state the directory keeps (a bare ``No space left`` before)."""
-        path = os.path.join(self.directory, _STATE)
-        try:
-            with open(path + ".tmp", "w", encoding="utf-8") as f:
-                json.dump({"fingerprint": self.fingerprint, **state,
-                           **({} if files is None else {FILES_IN: files})}, f)
-            os.replace(path + ".tmp", path)  # never a half-written state file
-        except BaseException as exc:
-            with contextlib.suppress(OSError):
-                os.remove(path + ".tmp")
-            if isinstance(exc, OSError):
-                raise write_failed(self.directory, what, self._kept(), exc) from exc
-            raise
+        try:  # (on disk before it is renamed: never a half-written state file)
+            write_json_durably(os.path.join(self.directory, _STATE), {
+                "fingerprint": self.fingerprint, **state,
+                **({} if files is None else {FILES_IN: files})})
+        except OSError as exc:
+            raise write_failed(self.directory, what, self._kept(), exc) from exc
 
     def _kept(self):
         """What the directory keeps, for a message: the state its state file names."""

@@ -119,7 +119,7 @@ class DivergenceGuard(Callback):
 
     def check_final_outputs(self, net, batch):
         """Raise :class:`~sklstm.exceptions.DivergenceError` where the fitted network's
-        outputs for ``batch`` (training samples) are not finite.
+        outputs for ``batch`` (training samples), or any of its weights, are not finite.
 
         Every loss the epochs record is computed before its step's update, so nothing
         above checks a fit's last update: one that blew the weights up (a single step
@@ -145,13 +145,18 @@ class DivergenceGuard(Callback):
         with torch.no_grad():  # (skorch's validation step: evaluation mode, no grad)
             step = net.validation_step(batch)
             finite = bool(torch.isfinite(step["y_pred"]).all())
-        if finite:
+            # the first samples do not use every weight: an embedding row of a token
+            # they lack, blown up by the last update, left a fit that "succeeded" and
+            # predicted NaN for the sequences holding it (blaming X)
+            broken = None if not finite else _non_finite_weights(net.module_)
+        if finite and broken is None:
             self.final_loss_ = float(step["loss"])
-        else:
-            rate = max(group["lr"] for group in net.optimizer_.param_groups)
-            raise DivergenceError(self._message(
-                f"the last update of epoch {len(net.history)} made the network's outputs "
-                "non-finite (on the first training samples)", rate))
+            return
+        what = ("outputs non-finite (on the first training samples)" if not finite else
+                f"weights non-finite ({broken} holds a NaN or an infinity)")
+        rate = max(group["lr"] for group in net.optimizer_.param_groups)
+        raise DivergenceError(self._message(
+            f"the last update of epoch {len(net.history)} made the network's {what}", rate))
 
     def _message(self, what, rate):
         used = ""
@@ -167,6 +172,18 @@ class DivergenceGuard(Callback):
             f"scale X (sklstm.preprocessing.SequenceScaler), or {clip}. The estimator is "
             "left unfitted."
         )
+
+
+def _non_finite_weights(module):
+    """The name of the first parameter or buffer of ``module`` holding a NaN or an
+    infinity, None where all are finite (one read of the device for all of them)."""
+    tensors = [(name, t) for name, t in (*module.named_parameters(),
+                                         *module.named_buffers())
+               if t.is_floating_point() and t.numel()]
+    if not tensors:
+        return None
+    finite = torch.stack([torch.isfinite(t).all() for _, t in tensors]).tolist()
+    return next((name for (name, _), ok in zip(tensors, finite, strict=True) if not ok), None)
 
 
 def check_targets_in_range(name, y_train):

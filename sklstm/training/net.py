@@ -56,9 +56,9 @@ class SequenceNet(MicroBatchShrinking, EpochLoopNet):
         Checked after every micro-batch's backward pass; a step over it counts as
         out of memory.
     on_oom : {"shrink", "raise"}, default="shrink"
-        What a step that runs out of memory (CUDA, the CPU allocator, or over
-        ``memory_budget``) does: redo it with half the micro-batch (the effective
-        batch and the update stay the same), or raise ``MemoryBudgetError``.
+        What a step whose forward or backward pass runs out of memory (CUDA, the CPU
+        allocator, over ``memory_budget``) does: redo it with half the micro-batch (same
+        effective batch and update), or raise ``MemoryBudgetError`` (:meth:`train_step`).
     precision : Precision or None, default=None
         The autocast of the forward pass (:mod:`sklstm.training.precision`);
         None computes in float32.
@@ -324,8 +324,9 @@ class SequenceNet(MicroBatchShrinking, EpochLoopNet):
         As skorch's ``train_step``: the gradient computation is a closure handed to
         every optimizer (skorch's ``_step_optimizer``), which may call it several times
         (LBFGS); the first call's loss and predictions are returned. A step that
-        runs out of memory before the optimizer changed anything is redone with
-        half the micro-batch (``on_oom="shrink"``); see :meth:`shrink_micro_batch`.
+        runs out of memory in its forward or backward pass is redone with half the
+        micro-batch (``on_oom="shrink"``; :meth:`shrink_micro_batch`); in the
+        optimizer's own update it raises ``MemoryBudgetError`` (a redo stepped twice).
 
         Parameters
         ----------
@@ -351,6 +352,8 @@ class SequenceNet(MicroBatchShrinking, EpochLoopNet):
                 # (batch_size=256 on 96 samples) ran the batch in one pass, and halving
                 # it redid that same pass, out of memory again, until it was below
                 size = min(self.micro_batch_size or math.inf, batch_samples(batch))
+                if calls and calls[-1] == "computed":  # in the optimizer's update
+                    raise self._optimizer_memory_error(size, reason) from exc
                 if self.on_oom == "raise" or size <= 1 or len(calls) > 1:
                     # (an optimizer that evaluated the closure more than once has
                     # already moved the weights: the step cannot be redone)
@@ -377,13 +380,14 @@ class SequenceNet(MicroBatchShrinking, EpochLoopNet):
         scaler = self.grad_scaler_
 
         def step_fn():
-            calls.append(1)
+            calls.append("computing")
             zero_grad(self)
             step = self._effective_batch_step(batch, **fit_params)
             step_accumulator.store_step(step)
             if scaler is not None:  # clipping callbacks must see true gradients
                 scaler.unscale_(self.optimizer_)
             self._notify_grad_computed(batch)
+            calls[-1] = "computed"  # (what runs until the next call is the optimizer's)
             return step["loss"]
 
         if scaler is None:

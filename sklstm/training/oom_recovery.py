@@ -5,6 +5,9 @@ half the micro-batch and twice the accumulation steps (``on_oom="shrink"``), so 
 effective batch, and with it the update, stays the same; or it raises a
 :class:`~sklstm.exceptions.MemoryBudgetError` that says what to change
 (``on_oom="raise"``, one sample, or an optimizer that already moved the weights).
+A step whose optimizer update (not its forward or backward pass) ran out of memory
+always raises: that update may be partly applied, so a redo stepped twice (Adam's
+moments and step count), and its memory is the model's, which no smaller batch frees.
 :class:`MicroBatchShrinking` is the part of :class:`~sklstm.training.SequenceNet`
 that does this; its ``train_step`` decides when.
 """
@@ -72,13 +75,18 @@ class MicroBatchShrinking:
             f"batch_size={new} and accumulation_steps={steps} to skip the failed step "
             "next time.", MicroBatchShrunkWarning)
 
-    def _memory_error(self, size, reason):
+    def _memory_limits(self):
+        """The memory budget the user set, as the message names it, and the first remedy."""
         budget = self.memory_budget
         # (a budget the user set: on CUDA without one, budget.limit is the free memory)
         limit = "" if budget is None or budget.max_memory is None else (
             f" (memory budget {format_bytes(budget.max_memory)})")
         first = (f"free memory on {self.device} (other processes or tensors)"
                  if budget is None else budget.remedy())
+        return limit, first
+
+    def _memory_error(self, size, reason):
+        limit, first = self._memory_limits()
         advice = ("on_oom='shrink' would have retried it with half the micro-batch"
                   if self.on_oom == "raise" else
                   f"{first}, shorten the sequences (seq_len, downsample), or use a smaller "
@@ -86,6 +94,26 @@ class MicroBatchShrinking:
         return MemoryBudgetError(
             f"A training step with a micro-batch of {size} sample(s) ran out of memory "
             f"({reason}){limit} on {self.device}; {advice}.")
+
+    def _optimizer_memory_error(self, size, reason):
+        """The error for a step whose optimizer update ran out of memory.
+
+        The gradients were computed; the optimizer (its state made on the first step,
+        its update's temporaries: memory of the model's size, not the batch's) did not
+        fit. Its update may be partly applied (Adam counts the step before it moves
+        anything), so the step is not redone (that stepped twice), whatever ``on_oom`` says.
+        """
+        limit, first = self._memory_limits()
+        name = type(self.optimizer_).__name__
+        return MemoryBudgetError(
+            f"The {name} optimizer's update ran out of memory ({reason}){limit} on "
+            f"{self.device}, after the gradients of a micro-batch of {size} sample(s) "
+            "were computed. The update may have been partly applied, so the step was not "
+            "redone, and a smaller batch would not help: the optimizer's state and "
+            "update need memory in proportion to the model's parameters. To fit: "
+            f"{first}, use a smaller model (hidden_size, num_layers), or an optimizer "
+            "with less state (optimizer='sgd' keeps at most one buffer per parameter, "
+            "Adam two).")
 
 
 def batch_samples(batch):

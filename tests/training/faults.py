@@ -157,3 +157,28 @@ class InjectOOM(Callback):
         if self.steps_ == self.at and self.raised_ < self.times:
             self.raised_ += 1
             raise OUT_OF_MEMORY("CUDA out of memory. (injected by the test)")
+
+
+class InjectOOMInOptimizer(Callback):
+    """Raise torch's out-of-memory error at the end of optimizer step ``at``, from the
+    optimizer's own update after it moved every weight and moment (a step post-hook:
+    the worst case of an update that runs out part-way, after the closure computed the
+    gradients; a pre-hook would run before the closure, where nothing has moved)."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def initialize(self):
+        self.steps_, self._handle = 0, None
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        def hook(optimizer, args, kwargs):
+            self.steps_ += 1
+            if self.steps_ == self.at:
+                raise OUT_OF_MEMORY("CUDA out of memory. (injected by the test)")
+
+        self._handle = net.optimizer_.register_step_post_hook(hook)
+
+    def on_train_end(self, net, **kwargs):
+        self._handle.remove()

@@ -8,6 +8,7 @@ import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
+from skorch.callbacks import Callback
 from skorch.history import History
 
 from sklstm import LSTMClassifier, LSTMRegressor
@@ -47,6 +48,38 @@ def test_a_last_update_that_blows_the_model_up_diverges_loudly():
         est.fit(X, Y_CLS)
     with pytest.raises(NotFittedError):
         est.predict(X)
+
+
+class _BlowUpTokenRow(Callback):
+    """After the last training step of epoch ``epoch`` (batch ``batch``), put an infinity in
+    the embedding row of ``token``: what an update that blew up one token's row leaves."""
+
+    def __init__(self, epoch, batch, token):
+        self.epoch, self.batch, self.token = epoch, batch, token
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and (len(net.history), len(net.history[-1]["batches"])) == (
+                self.epoch, self.batch):
+            embedding = next(m for m in net.module_.modules()
+                             if isinstance(m, torch.nn.Embedding))
+            with torch.no_grad():
+                embedding.weight[self.token] = float("inf")
+
+
+def test_a_weight_that_the_first_samples_do_not_use_is_checked_too():
+    # the final check ran the first training samples only: an embedding row of a token
+    # they lack, blown up by the last update, left a fit that succeeded and predicted
+    # NaN for the sequences holding the token (refused at predict, blaming X)
+    tokens = rng.integers(1, 5, size=(40, 6))
+    tokens[-4:, 2] = 7  # in the last batch only
+    est = LSTMClassifier(**{**COMMON, "max_epochs": 2, "batch_size": 8}, vocab_size=8,
+                         embedding_dim=3, device="cpu", callbacks=[_BlowUpTokenRow(2, 5, 7)])
+    with pytest.raises(DivergenceError, match=r"diverged: the last update of epoch 2 made "
+                       r"the network's weights non-finite \(embedding\.weight holds a NaN "
+                       r"or an infinity\) \(lr_=0\.001\)"):
+        est.fit(tokens, (tokens[:, 0] > 2).astype(int))
+    with pytest.raises(NotFittedError):
+        est.predict(tokens)
 
 
 def test_a_clipped_fit_that_diverges_is_told_to_clip_harder():

@@ -16,7 +16,7 @@ from sklstm.resources.memory_budget import MemoryBudget
 from sklstm.training.net import SequenceNet
 
 from ..settings import NO_BATCH_NORM, requires_cuda
-from .faults import ForwardSizes, InjectOOM
+from .faults import ForwardSizes, InjectOOM, InjectOOMInOptimizer
 
 rng = np.random.default_rng(3)
 X = rng.normal(size=(96, 40, 3)).astype(np.float32)
@@ -101,6 +101,34 @@ def test_out_of_memory_at_one_sample_is_a_clear_error():
             r"memory on cpu \(other processes or tensors\), shorten the sequences"):
         est.fit(X, Y)
     assert not hasattr(est, "net_")
+
+
+@pytest.mark.parametrize("on_oom", ["shrink", "raise"])
+def test_out_of_memory_in_the_optimizer_update_is_not_redone(on_oom):
+    # the step was redone at half the micro-batch: after an update that had moved the
+    # weights, Adam stepped twice (its step count 10 after 9 updates, its moments and the
+    # weights moved again), and the batch was not what ran out
+    est = LSTMClassifier(**BASE, batch_size=32, on_oom=on_oom,
+                         callbacks=[InjectOOMInOptimizer(2)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MicroBatchShrunkWarning)
+        with pytest.raises(MemoryBudgetError, match=(
+                r"^The Adam optimizer's update ran out of memory \(CUDA out of memory\) on "
+                r"cpu, after the gradients of a micro-batch of 32 sample\(s\) were computed\."
+                r" The update may have been partly applied, so the step was not redone, and "
+                r"a smaller batch would not help: .* free memory on cpu .*, use a smaller "
+                r"model \(hidden_size, num_layers\), or an optimizer with less state")):
+            est.fit(X, Y)
+    assert not hasattr(est, "net_") and not hasattr(est, "memory_events_")
+
+
+def test_a_recovered_step_leaves_the_optimizer_state_of_one_step_per_update():
+    # an out-of-memory in the backward pass (InjectOOM) is redone: Adam counts one step
+    # per update, as a fit that never ran out does
+    with pytest.warns(MicroBatchShrunkWarning):
+        est = LSTMClassifier(**BASE, batch_size=32, callbacks=[InjectOOM(2)]).fit(X, Y)
+    steps = {float(s["step"]) for s in est.net_.optimizer_.state.values()}
+    assert steps == {est.n_updates_} == {9}
 
 
 def test_other_runtime_errors_are_not_taken_for_out_of_memory():

@@ -1,0 +1,154 @@
+"""A checkpoint is written durably: the state file names only files already on disk, and
+is itself on disk before it replaces the one before."""
+
+import errno
+import json
+import os
+
+import pytest
+
+from sklstm import LSTMClassifier
+from sklstm.training.checkpoint_files import sync_directory, write_json_durably
+
+from .checkpoint_fits import COMMON, X, Y, state_directory
+from .faults import assert_took_the_epochs, written_durations
+
+PARAMS = {**COMMON, "max_epochs": 3, "device": "cpu"}
+POSIX = os.name == "posix"  # (where a directory can be opened and fsynced)
+
+
+def _identity(path_or_fd):
+    stat = os.fstat(path_or_fd) if isinstance(path_or_fd, int) else os.stat(path_or_fd)
+    return stat.st_dev, stat.st_ino
+
+
+class _Disk:
+    """``os.fsync`` and ``os.replace`` watched: what was flushed, and what each new state
+    file named when it replaced the one before."""
+
+    def __init__(self, monkeypatch, fail=None):
+        self.synced, self.states, self.failed, self.fail = set(), [], 0, fail
+        self._fsync, self._replace = os.fsync, os.replace
+        monkeypatch.setattr(os, "fsync", self.fsync)
+        monkeypatch.setattr(os, "replace", self.replace)
+
+    def fsync(self, fd):
+        if self.fail is not None and _identity(fd) in map(_identity, self.fail()):
+            self.failed += 1
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        self._fsync(fd)
+        self.synced.add(_identity(fd))
+
+    def replace(self, src, dst):
+        if str(dst).endswith("sklstm_fit.json"):
+            files = json.loads(open(src, encoding="utf-8").read()).get("files")
+            directory = os.path.join(os.path.dirname(dst), files) if files else None
+            named = [] if directory is None else [
+                os.path.join(directory, name) for name in os.listdir(directory)]
+            # what a crash of the system right after the rename keeps on disk
+            self.states.append({
+                "files": files, "state on disk": _identity(src) in self.synced,
+                "files on disk": all(_identity(p) in self.synced for p in named),
+                "directory on disk": directory is None or not POSIX
+                or _identity(directory) in self.synced})
+        return self._replace(src, dst)
+
+
+def test_the_state_file_names_only_files_already_on_disk(tmp_path, monkeypatch):
+    # the epoch's files (torch.save, safetensors, skorch's history) and the state file
+    # were never fsynced: after a power cut the renamed state file could name files
+    # that read back empty, with the state before already removed
+    disk = _Disk(monkeypatch)
+    LSTMClassifier(**PARAMS, checkpoint=tmp_path).fit(X, Y)
+    assert [s["files"] for s in disk.states] == [
+        None, "epoch-000001", "epoch-000002", "epoch-000003", "epoch-000003"]
+    assert all(s["state on disk"] and s["files on disk"] and s["directory on disk"]
+               for s in disk.states), disk.states
+    if POSIX:  # the renames themselves (the entries of the directory) were flushed
+        assert _identity(tmp_path) in disk.synced
+
+
+def _epoch_2_files(directory):
+    epoch = directory / "epoch-000002"
+    return list(epoch.iterdir()) if epoch.exists() else []
+
+
+def _state_naming_epoch_2(directory):
+    state = directory / "sklstm_fit.json.tmp"
+    return [state] if state.exists() and "epoch-000002" in state.read_text() else []
+
+
+@pytest.mark.parametrize("fail", [_epoch_2_files, _state_naming_epoch_2],
+                         ids=["an epoch's file", "the state file"])
+def test_a_failed_flush_leaves_the_state_before_whole(fail, tmp_path, monkeypatch):
+    # a file of epoch 2 or the state file naming it cannot be flushed (an I/O error)
+    disk = _Disk(monkeypatch, fail=lambda: fail(tmp_path))
+    with pytest.raises(OSError, match=r"the state of epoch 2 could not be written .*"
+                                      r"the directory keeps the state of epoch 1"):
+        LSTMClassifier(**PARAMS, checkpoint=tmp_path).fit(X, Y)
+    monkeypatch.undo()
+    assert disk.failed == 1
+    assert state_directory(tmp_path).name == "epoch-000001"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch-000001", "sklstm_fit.json"]
+    durations = written_durations(tmp_path)
+    again = LSTMClassifier(**PARAMS, checkpoint=tmp_path).fit(X, Y)  # resumes from it
+    assert again.n_epochs_ == 3
+    assert_took_the_epochs(again, durations)
+
+
+def _directory_once_it_names_epoch_2(directory, seen):
+    """The checkpoint directory at its first flush after the state file named epoch 2."""
+    state = directory / "sklstm_fit.json"
+    renamed = (state.exists() and not (directory / "sklstm_fit.json.tmp").exists()
+               and "epoch-000002" in state.read_text() and not seen)
+    seen += [directory] if renamed else []
+    return [directory] if renamed else []
+
+
+@pytest.mark.skipif(not POSIX, reason="a directory is opened and fsynced on POSIX only")
+def test_a_failed_flush_after_the_rename_keeps_the_state_it_names(tmp_path, monkeypatch):
+    # the state file already named epoch 2 when the flush of its directory failed: the
+    # write was reported failed, and the files of epoch 2 were removed under the state
+    # file that named them (a resume refused the checkpoint)
+    seen = []
+    disk = _Disk(monkeypatch, fail=lambda: _directory_once_it_names_epoch_2(tmp_path, seen))
+    est = LSTMClassifier(**PARAMS, checkpoint=tmp_path).fit(X, Y)
+    monkeypatch.undo()
+    assert disk.failed == 1 and est.n_epochs_ == 3 and state_directory(tmp_path).is_dir()
+    durations = written_durations(tmp_path)
+    assert_took_the_epochs(LSTMClassifier(**PARAMS, checkpoint=tmp_path).fit(X, Y), durations)
+
+
+def test_write_json_durably_flushes_before_the_rename_and_keeps_the_file_on_failure(
+        tmp_path, monkeypatch):
+    path = str(tmp_path / "state.json")
+    order = []
+    monkeypatch.setattr(os, "fsync", lambda fd: order.append(("fsync", _identity(fd))))
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (order.append(("replace", _identity(a))),
+                                                     real_replace(a, b)))
+    write_json_durably(path, {"a": 1})
+    assert order[:2] == [("fsync", _identity(path)), ("replace", _identity(path))]
+    assert order[2:] == ([("fsync", _identity(tmp_path))] if POSIX else [])
+
+    def no_room(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", no_room)
+    with pytest.raises(OSError, match="No space left"):
+        write_json_durably(path, {"a": 2})
+    assert json.loads(open(path, encoding="utf-8").read()) == {"a": 1}
+    assert os.listdir(tmp_path) == ["state.json"]  # no part-written temporary file
+
+
+@pytest.mark.skipif(not POSIX, reason="a directory is opened and fsynced on POSIX only")
+def test_a_file_system_that_cannot_flush_a_directory_is_no_error(tmp_path, monkeypatch):
+    def refuses(fd):
+        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+
+    monkeypatch.setattr(os, "fsync", refuses)
+    sync_directory(tmp_path)  # (some network file systems refuse it: nothing to do there)
+    monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(
+        OSError(errno.EIO, os.strerror(errno.EIO))))
+    with pytest.raises(OSError, match="Input/output error"):  # a real failure is not hidden
+        sync_directory(tmp_path)

@@ -37,7 +37,9 @@ def sequence_form(X):
             X = np.asarray(X)
         except ValueError:  # nested lists of unequal lengths are ragged sequences
             return "list"
-        if X.dtype == object:
+        # rectangular objects are a table of cells (None or pd.NA among numbers: missing
+        # values), not its rows as sequences, refused as 1D or read as token ids
+        if X.dtype == object and X.ndim < 2:
             return "list"
     ndim = getattr(X, "ndim", None)
     if ndim is None:

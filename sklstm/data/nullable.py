@@ -10,9 +10,11 @@ here the same way, so NaN is then placed and refused as a missing value.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
-__all__ = ["as_array", "object_numbers"]
+__all__ = ["as_array", "object_numbers", "pandas_na_as_nan"]
 
 
 def as_array(values):
@@ -46,9 +48,9 @@ def as_array(values):
 
 
 def object_numbers(seq):
-    """The ndarray ``seq`` of dtype object as float64 when it holds numbers (None as NaN),
-    as ``check_array`` converts a 2D or 3D X; else as it is (text, a whole sequence in a
-    cell: refused as such by the caller).
+    """The ndarray ``seq`` of dtype object as float64 when it holds numbers (None and
+    ``pd.NA`` as NaN), as ``check_array`` converts a 2D or 3D X; else as it is (text, a
+    whole sequence in a cell: refused as such by the caller).
 
     Examples
     --------
@@ -63,4 +65,45 @@ def object_numbers(seq):
     try:
         return seq.astype(np.float64)
     except (TypeError, ValueError):
+        pass
+    try:
+        return pandas_na_as_nan(seq).astype(np.float64)
+    except (TypeError, ValueError):
         return seq
+
+
+def pandas_na_as_nan(values):
+    """``values`` with ``pd.NA`` as NaN where numpy reads them as objects: an ndarray,
+    list or tuple of dtype object as such an ndarray; anything else as it is.
+
+    ``DataFrame.to_numpy()`` of a nullable column gives such an array, and ``float()``
+    refuses ``pd.NA`` (a bare TypeError, or "non-numeric dtype object" for a sequence of
+    a list) where it takes None for NaN. A list comes back an array (when of objects):
+    ``check_array(dtype="numeric")`` converts an array of objects to numbers, but leaves
+    a list of them objects (None, text and all).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pandas_na_as_nan(np.array([1, pd.NA, None], dtype=object))
+    array([1, nan, None], dtype=object)
+    >>> pandas_na_as_nan([[1.0, None]]), pandas_na_as_nan([[1.0, 2.0]])
+    (array([[1.0, None]], dtype=object), [[1.0, 2.0]])
+    """
+    if isinstance(values, (list, tuple)):
+        array = np.asarray(values)
+        if array.dtype != object:
+            return values
+        values = array
+    pandas = sys.modules.get("pandas")  # (no pd.NA exists where pandas is not imported)
+    if (pandas is None or not isinstance(values, np.ndarray) or values.dtype != object
+            or values.size == 0):
+        return values
+    # `is`, per value: np.equal or pd.isna would compare (or look into) what the cells
+    # hold, a whole sequence in a cell among them
+    missing = np.frompyfunc(lambda value: value is pandas.NA, 1, 1)(values).astype(bool)
+    if not missing.any():
+        return values
+    values = values.copy()
+    values[missing] = np.nan
+    return values

@@ -1,9 +1,10 @@
 """A store's values checked in one pass, one chunk at a time (:func:`scan_store`), and
-the token rows it and :class:`~sklstm.data.streaming.StreamedRows` make alike.
+the rows it and :class:`~sklstm.data.streaming.StreamedRows` make alike.
 
 What must look at every value of a :class:`~sklstm.data.store.SequenceStore` before a fit
 (finite numbers, token ids >= 0 and within int64, the largest id, each token row's
-length) is read here once, so that no batch of the fit has to.
+length, every feature's root mean square) is read here once, so that no batch of the fit
+and no other pass has to.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .input_errors import non_finite_error
-from .steps import keep_steps, step_positions
+from .steps import downsample_steps, keep_steps, step_positions
 
 __all__ = [
     "StoreScan",
     "check_finite",
+    "kept_steps",
     "kept_token_steps",
+    "root_mean_squares",
     "scan_store",
     "token_id_beyond_int64_error",
     "token_row",
@@ -30,10 +33,30 @@ _INT64_MAX = np.iinfo(np.int64).max
 
 @dataclass(frozen=True)
 class StoreScan:
-    """What one pass over a store found: per-row token lengths and the largest id."""
+    """What one pass over a store found: per-row token lengths and the largest id, or
+    every feature's root mean square (:func:`root_mean_squares`) over the steps its rows
+    keep."""
 
     token_lengths: np.ndarray | None = None
     max_id: int | None = None
+    rms: np.ndarray | None = None
+
+
+def root_mean_squares(total, count):
+    """Every feature's root mean square from its sum of squares ``total`` over ``count``
+    steps; 1 for a feature of zeros (it has no scale to tell of)."""
+    rms = np.sqrt(total / max(count, 1))
+    return np.where(rms > 0, rms, 1.0)
+
+
+def kept_steps(values, factor, seq_len, keep, dtype, axis):
+    """``values`` (numbers, time on ``axis``) averaged by ``factor`` and cut to
+    ``seq_len``, as a numeric row holds them: integers are averaged in ``dtype``, the
+    rows' float dtype, floats in their own dtype."""
+    if values.dtype not in (np.float32, np.float64):
+        values = values.astype(dtype)
+    values = downsample_steps(values, factor, axis=axis)
+    return keep_steps(values, seq_len, keep, axis=axis)
 
 
 def token_row(seq, padding_idx, seq_len, keep):
@@ -43,7 +66,8 @@ def token_row(seq, padding_idx, seq_len, keep):
     return keep_steps(seq, seq_len, keep)
 
 
-def scan_store(store, *, tokens, padding_idx=None, seq_len=None, keep="last"):
+def scan_store(store, *, tokens, padding_idx=None, seq_len=None, keep="last", factor=1,
+               rms=False, float64=False):
     """Check every value of ``store`` in one pass, a chunk at a time.
 
     Parameters
@@ -53,13 +77,23 @@ def scan_store(store, *, tokens, padding_idx=None, seq_len=None, keep="last"):
     tokens : bool
         Token ids (integers >= 0, one per timestep) rather than numbers.
     padding_idx, seq_len, keep
-        As for :func:`~sklstm.data.timesteps.to_sequences` (token rows only: they
-        decide the lengths and the ids kept).
+        As for :func:`~sklstm.data.timesteps.to_sequences` (token rows: they decide
+        the lengths and the ids kept; numbers: the steps ``rms`` is taken over).
+    factor : int, default=1
+        Numbers: the ``downsample`` factor of the rows ``rms`` is taken over.
+    rms : bool, default=False
+        Numbers: also every feature's root mean square over the steps the rows hold
+        (averaged, cut to ``seq_len``, rounded to the rows' dtype), what a fit asks of
+        them (:meth:`~sklstm.data.timesteps.Sequences.feature_rms`), in this pass
+        rather than in a second one over the store.
+    float64 : bool, default=False
+        Numbers: the rows are float64 (else float32), for ``rms``.
 
     Returns
     -------
     StoreScan
-        Token rows' lengths and largest kept id (None for numbers).
+        Token rows' lengths and largest kept id (None for numbers); with ``rms``, the
+        root mean squares.
 
     Raises
     ------
@@ -82,10 +116,19 @@ def scan_store(store, *, tokens, padding_idx=None, seq_len=None, keep="last"):
                 "X is a SequenceStore of 1D sequences; sequences of numbers must be 2D "
                 "(n_timesteps, n_features): write each univariate sequence as "
                 "seq.reshape(-1, 1), or set embedding_dim if they are token ids.")
-        if kind == "f":
-            for start, chunk in store.chunks():
-                check_finite(chunk, start, float32=True)
-        return StoreScan()
+        if kind != "f" and not rms:
+            return StoreScan()
+        dtype = np.float64 if float64 else np.float32
+        total, count = np.zeros(store.n_features), 0
+        for start, chunk in store.chunks():
+            steps = _flat_steps(chunk)
+            if kind == "f":
+                _check_finite_steps(chunk, steps, start, float32=True)
+            if rms:
+                squares, n_steps = _square_sums(chunk, steps, factor, seq_len, keep, dtype)
+                total += squares
+                count += n_steps
+        return StoreScan(rms=root_mean_squares(total, count) if rms else None)
     lengths = np.empty(len(store), dtype=np.int64)
     max_id = -1
     for part in store.chunk_slices():
@@ -117,10 +160,40 @@ def kept_token_steps(steps, counts, positions, padding_idx, seq_len, keep):
                 "together with its target.")
         steps = steps[real]
     if seq_len is not None and counts.max() > seq_len:
-        at, n = step_positions(counts), np.repeat(counts, counts)
-        steps = steps[at >= n - seq_len] if keep == "last" else steps[at < seq_len]
+        steps = steps[_kept_step_mask(counts, seq_len, keep)]
         counts = np.minimum(counts, seq_len)
     return steps, counts
+
+
+def _kept_step_mask(counts, seq_len, keep):
+    """Which of the steps of sequences of ``counts`` steps, laid one after the other,
+    ``seq_len`` keeps (the last or the first ones of each)."""
+    at, n = step_positions(counts), np.repeat(counts, counts)
+    return at >= n - seq_len if keep == "last" else at < seq_len
+
+
+def _square_sums(chunk, steps, factor, seq_len, keep, dtype):
+    """``(sums, n_steps)``: every feature's sum of squares over the steps the rows of a
+    chunk of numbers hold (``steps``: :func:`_flat_steps`), in float64, and how many.
+
+    The values are rounded to the rows' ``dtype`` first, as the rows' are: the same root
+    mean squares as the rows give, without making them (padded, a chunk at a time, they
+    took a second pass over the store)."""
+    if isinstance(chunk, list):  # ragged: 2D sequences (1D numbers were refused)
+        if not chunk:
+            return 0.0, 0
+        if factor > 1:  # averaged: per sequence, as the rows are made
+            kept = np.concatenate([kept_steps(seq, factor, seq_len, keep, dtype, 0)
+                                   for seq in chunk])
+        elif seq_len is not None:
+            kept = steps[_kept_step_mask([len(seq) for seq in chunk], seq_len, keep)]
+        else:
+            kept = steps
+    else:
+        kept = kept_steps(chunk if chunk.ndim == 3 else chunk[:, :, None],
+                          factor, seq_len, keep, dtype, axis=1)
+    values = kept.astype(dtype, copy=False).astype(np.float64).reshape(-1, kept.shape[-1])
+    return np.einsum("nf,nf->f", values, values), len(values)
 
 
 def _steps_of(store, positions):
@@ -200,15 +273,26 @@ def check_finite(chunk, start, float32=False):
         estimators' check), not what :class:`~sklstm.preprocessing.SequenceScaler`
         reads, which scales such values into range as it does in memory.
     """
+    _check_finite_steps(chunk, _flat_steps(chunk), start, float32)
+
+
+def _flat_steps(chunk):
+    """A chunk's values at once: a ragged chunk's steps, its sequences one after the
+    other; a dense chunk as it is."""
+    if isinstance(chunk, list):
+        return np.concatenate(chunk) if chunk else np.empty(0)
+    return chunk
+
+
+def _check_finite_steps(chunk, steps, start, float32):
+    """:func:`check_finite` of a chunk whose ``steps`` (:func:`_flat_steps`) are made."""
     # every step of the chunk at once (a check per sequence, in Python, took ~3 s per
-    # million sequences); a ragged chunk's steps are its sequences one after the other
-    ragged = isinstance(chunk, list)
-    steps = (np.concatenate(chunk) if chunk else np.empty(0)) if ragged else chunk
+    # million sequences)
     bad = _beyond_float32(steps) if float32 else ~np.isfinite(steps)
     if not bad.any():
         return
     first = int(np.argmax(bad.reshape(len(steps), -1).any(axis=1)))
-    if ragged:  # the step's sequence: how many sequences end at or before it
+    if isinstance(chunk, list):  # the step's sequence: how many sequences end at or before it
         first = int(np.searchsorted(np.cumsum([len(seq) for seq in chunk]), first,
                                     side="right"))
     if not np.isfinite(chunk[first]).all():

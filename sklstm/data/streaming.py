@@ -7,8 +7,8 @@ data set in memory, so the same steps (token padding removed, ``downsample``,
 :class:`StreamedRows` stands where the padded array stands in
 :class:`~sklstm.data.timesteps.Sequences` and makes the rows a batch asks for. What
 must look at every value (finite numbers, token ids >= 0, the largest id, each token
-row's length) is checked once, by :func:`~sklstm.data.store_scan.scan_store`, reading one
-chunk at a time.
+row's length, a fit's root mean squares) is checked once, by
+:func:`~sklstm.data.store_scan.scan_store`, reading one chunk at a time.
 
 Memory: per sample only its length (and an anchor for relative forecasts) is held;
 values exist in memory for one chunk or a few batches at a time.
@@ -22,10 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import store as store_module
-from .steps import downsample_steps, keep_steps, pad_sequences, step_positions
+from .steps import pad_sequences, step_positions
 from .store import SequenceStore
 from .store_scan import (
     check_finite,
+    kept_steps,
     kept_token_steps,
     scan_store,
     token_id_beyond_int64_error,
@@ -200,11 +201,9 @@ class StreamedRows:
         return np.float64 if self.float64 else np.float32
 
     def _steps(self, values, axis):
-        """``downsample`` then ``seq_len``, in the float dtype the in-memory path uses."""
-        if values.dtype not in (np.float32, np.float64):  # integers exact in float64
-            values = values.astype(self._float)
-        values = downsample_steps(values, self.factor, axis=axis)
-        return keep_steps(values, self.seq_len, self.keep, axis=axis)
+        """``downsample`` then ``seq_len``, in the float dtype the in-memory path uses
+        (as the scan's root mean squares take them: :func:`kept_steps`)."""
+        return kept_steps(values, self.factor, self.seq_len, self.keep, self._float, axis)
 
 
 def iter_row_chunks(values, max_rows=None, *, trim=False):

@@ -23,6 +23,7 @@ from .steps import (
     resolve_downsample,
 )
 from .store import SequenceStore
+from .store_scan import root_mean_squares
 from .streaming import StreamedRows, iter_row_chunks, scan_store
 from .validation import as_streamed, validate_sequences
 
@@ -104,6 +105,10 @@ class Sequences:
     n_features: int
     form: str
     downsample: int = 1
+    # feature_rms of these very values, found by the scan of a store (set by _streamed):
+    # not an __init__ argument, so dataclasses.replace (a subset, relative rows) drops it
+    _rms: np.ndarray | None = dataclasses.field(default=None, init=False, repr=False,
+                                                compare=False)
 
     def __len__(self):
         return len(self.values)
@@ -138,6 +143,8 @@ class Sequences:
         ndarray of shape (n_features,)
             float64; 1 for a feature that is zero throughout.
         """
+        if self._rms is not None:  # a store's, from the scan that validated it
+            return self._rms.copy()
         total, count = np.zeros(self.n_features), 0
         # trimmed: each chunk as wide as its own longest row (the padding is masked by
         # the lengths); padded to the longest of all, one sequence of 100,000 steps
@@ -151,8 +158,7 @@ class Sequences:
                 rows = rows * (np.arange(rows.shape[1]) < lengths[:, None])[:, :, None]
                 count += int(lengths.sum())
             total += np.einsum("ntf,ntf->f", rows, rows)
-        rms = np.sqrt(total / max(count, 1))
-        return np.where(rms > 0, rms, 1.0)
+        return root_mean_squares(total, count)
 
 
 #: Ragged sequences in memory are padded into one array while that array takes at most
@@ -263,9 +269,10 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
         dtype=dtype, stream=True,
     )
     if form == "store":
+        # a fit's root mean squares (warn_unscaled, ar_window) come from the store's scan
         return _streamed(data, tokens=tokens, seq_len=seq_len, keep=keep,
                          downsample=downsample, padding_idx=padding_idx,
-                         precise=precise and data.dtype != np.float32)
+                         precise=precise and data.dtype != np.float32, rms=reset)
     if form == "tokens":
         items = [keep_steps(s, seq_len, keep) for s in data]
         values, lengths = _pad(items, 0 if padding_idx is None else padding_idx, np.int64,
@@ -298,16 +305,19 @@ def _float_dtype(precise, arrays):
     return np.float64 if precise and any(a.dtype == np.float64 for a in arrays) else np.float32
 
 
-def _streamed(store, *, tokens, seq_len, keep, downsample, padding_idx, precise=False):
-    """The :class:`Sequences` of a store: checked in one pass, rows made per batch."""
+def _streamed(store, *, tokens, seq_len, keep, downsample, padding_idx, precise=False,
+              rms=False):
+    """The :class:`Sequences` of a store: checked in one pass, rows made per batch;
+    with ``rms``, :meth:`Sequences.feature_rms` found in that pass too."""
+    # (the factor from the stored lengths alone: the scan's root mean squares are of the
+    # averaged steps)
+    factor = 1 if tokens else resolve_downsample(downsample, int(store.lengths.max()))
     scan = scan_store(store, tokens=tokens, padding_idx=padding_idx, seq_len=seq_len,
-                      keep=keep)
-    factor = 1
+                      keep=keep, factor=factor, rms=rms and not tokens, float64=precise)
     if tokens:
         lengths = scan.token_lengths
     else:
         raw = store.lengths
-        factor = resolve_downsample(downsample, int(raw.max()))
         if downsample == "auto":
             _warn_if_an_outlier_sets_the_factor(raw, factor)
         lengths = -(-raw // factor)
@@ -317,8 +327,11 @@ def _streamed(store, *, tokens, seq_len, keep, downsample, padding_idx, precise=
     rows = StreamedRows(store, lengths, int(lengths.max()), n_features, tokens, factor,
                         seq_len, keep, padding_idx, scan.max_id, float64=precise)
     padded = lengths.min() != lengths.max()
-    return Sequences(rows, lengths if padded else None, n_features,
+    seqs = Sequences(rows, lengths if padded else None, n_features,
                      "tokens" if tokens else "store", factor)
+    if scan.rms is not None:  # (frozen; a field no copy of seqs carries over)
+        object.__setattr__(seqs, "_rms", scan.rms)
+    return seqs
 
 
 def _finite_float32(values, sequence_of=None):

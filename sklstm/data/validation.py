@@ -36,7 +36,7 @@ from .input_errors import (
     token_table_error,
     wrong_form_error,
 )
-from .nullable import as_array, object_numbers
+from .nullable import as_array, object_numbers, pandas_na_as_nan
 from .store import SequenceStore
 from .store_files import empty_sequences_error
 from .store_scan import token_id_beyond_int64_error
@@ -165,7 +165,7 @@ def _token_sequences(X, estimator_name, padding_idx):
         error = token_table_error(given, arr, padding_idx)
         if error:  # its rows would be refused as "non-numeric" or "not integers"
             raise error
-        rows = list(arr)
+        rows = list(arr) if arr.dtype != object else [as_array(x) for x in X]  # as given
     if not rows:
         raise no_samples_error(estimator_name, np.shape(X))
     rows = check_ragged(rows, ensure_all_finite=False, token_ids=True)
@@ -187,8 +187,7 @@ def _token_sequences(X, estimator_name, padding_idx):
 
 
 def _numeric(X, check, *args, **kwargs):
-    """``check(*args, **kwargs)``, its errors about the values of ``X`` (the data it
-    checks) in words that name X and the fix."""
+    """``check(*args, **kwargs)``, its errors about ``X``'s values in words naming X and the fix."""
     try:
         return check(*args, **kwargs)
     except ValueError as exc:
@@ -219,6 +218,7 @@ def _dense(estimator, X, form, reset, check_params):
             f"X has a structured dtype with the fields {', '.join(fields)}; sequences hold "
             "plain numbers. Pass numpy.lib.recfunctions.structured_to_unstructured(X): "
             "one feature per field.")
+    X = pandas_na_as_nan(X)  # (check_array reads None as NaN, not pd.NA; a list's objects)
     if form == "2d" and (reset or estimator._fitted_form == "2d"):
         # validate_data keeps scikit-learn's bookkeeping of 2D data: n_features_in_
         # is the width, feature_names_in_ the columns of a DataFrame

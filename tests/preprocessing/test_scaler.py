@@ -1,4 +1,5 @@
-"""Tests for sklstm.preprocessing: container handling, statistics, errors, sklearn API."""
+"""SequenceScaler: statistics pooled over every timestep, scaling of every container form,
+its inverse, copies, pandas output, sklearn's checks."""
 
 import warnings
 
@@ -7,20 +8,16 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
-from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklstm.data.containers import restore_container
-from sklstm.data.validation import validate_sequences
-from sklstm.preprocessing import SequencePadder, SequenceScaler
+from sklstm.preprocessing import SequenceScaler
 
 
 @parametrize_with_checks(
     [
         SequenceScaler(),
         SequenceScaler(method="minmax", feature_range=(-1, 2)),
-        SequencePadder(),
-        SequencePadder(length=2, padding="pre", truncating="post", value=-1.0),
     ]
 )
 def test_sklearn_compatible(estimator, check):
@@ -224,112 +221,6 @@ def test_scaler_validates_params_in_fit(ragged, params, match):
         scaler.fit(ragged)
 
 
-@pytest.fixture
-def short_long():
-    return [np.array([[1.0], [2.0], [3.0], [4.0]]), np.array([[5.0]])]
-
-
-@pytest.mark.parametrize(
-    ("params", "expected"),
-    [
-        ({}, [[1, 2, 3, 4], [5, 0, 0, 0]]),
-        ({"padding": "pre"}, [[1, 2, 3, 4], [0, 0, 0, 5]]),
-        ({"length": 2}, [[3, 4], [5, 0]]),
-        ({"length": 2, "truncating": "post"}, [[1, 2], [5, 0]]),
-        ({"length": 3, "padding": "pre", "value": -1.0}, [[2, 3, 4], [-1, -1, 5]]),
-    ],
-)
-def test_padder_pads_and_truncates(short_long, params, expected):
-    out = SequencePadder(**params).fit_transform(short_long)
-    assert out.shape == (2, len(expected[0]), 1)
-    assert_array_equal(out[:, :, 0], expected)
-
-
-def test_padder_uses_length_seen_in_fit(short_long):
-    padder = SequencePadder().fit([np.ones((2, 1)), np.ones((3, 1))])
-    assert padder.length_ == 3
-    assert_array_equal(padder.transform(short_long)[:, :, 0], [[2, 3, 4], [5, 0, 0]])
-
-
-@pytest.mark.parametrize("padding", ["pre", "post"])
-@pytest.mark.parametrize("length", [3, 8])
-def test_padder_dense_matches_ragged(padding, length):
-    X = np.random.default_rng(2).normal(size=(3, 5, 2))
-    padder = SequencePadder(length=length, padding=padding)
-    assert_array_equal(padder.fit_transform(X), padder.fit_transform(list(X)))
-    assert_array_equal(padder.fit_transform(X[:, :, 0]), padder.fit_transform(list(X))[..., 0])
-
-
-@pytest.mark.parametrize(("value", "dtype"), [(0, np.int64), (3.0, np.int64), (0.5, np.float64)])
-def test_padder_token_ids_become_2d_and_keep_integers(value, dtype):
-    tokens = [np.array([4, 7, 9]), np.array([2])]
-    out = SequencePadder(value=value).fit_transform(tokens)
-    assert out.dtype == dtype
-    assert_array_equal(out, [[4, 7, 9], [2, value, value]])
-
-
-def test_padder_passes_nan_through():
-    X = [np.array([[np.nan], [1.0]])]
-    assert_array_equal(SequencePadder(length=3).fit_transform(X)[0, :, 0], [np.nan, 1.0, 0.0])
-
-
-@pytest.mark.parametrize(
-    ("params", "error", "match"),
-    [
-        ({"length": 0}, ValueError, r"'length' .* must be an int in the range \[1, inf\) or None"),
-        ({"length": 2.5}, ValueError, "'length' parameter of SequencePadder must be an int"),
-        ({"padding": "both"}, ValueError, "'padding' parameter of SequencePadder must be a str"),
-        ({"truncating": "middle"}, ValueError, "'truncating' .* must be a str among"),
-        ({"value": "x"}, TypeError,
-         r"'value' parameter of SequencePadder must be a float in the range \(-inf, inf\) or "
-         r"numpy.nan. Got 'x'"),
-        ({"value": True}, TypeError, "'value' .* Got True"),
-    ],
-)
-def test_padder_validates_params_in_fit(short_long, params, error, match):
-    with pytest.raises(error, match=match):
-        SequencePadder(**params).fit(short_long)
-
-
-@pytest.mark.parametrize(
-    ("X", "kind"),
-    [
-        (np.zeros((2, 3, 4)), "3d"),
-        (np.zeros((2, 3)), "2d"),
-        ([np.zeros((2, 4)), np.zeros((3, 4))], "list"),
-        ([[[0.0], [1.0]], [[2.0]]], "list"),
-    ],
-)
-def test_validated_sequences_rebuild_their_container(X, kind):
-    data, found = validate_sequences(SequenceScaler(), X, reset=True)
-    assert found == kind
-    sequences = list(data[:, :, None]) if kind == "2d" else list(data)
-    assert all(seq.ndim == 2 for seq in sequences)
-    restored = restore_container(sequences, kind)
-    for original, back in zip(X, restored, strict=True):
-        assert_array_equal(back, np.asarray(original, dtype=float))
-
-
-@pytest.mark.parametrize(
-    ("X", "error", "match"),
-    [
-        ([np.array([1, 2]), np.ones((2, 1))], ValueError, "same number of dimensions"),
-        ([np.array([1, 2]), np.array(["a", "b"])], TypeError, "Sequence 1 of X has non-numeric"),
-    ],
-)
-def test_padder_rejects_mixed_sequences(X, error, match):
-    with pytest.raises(error, match=match):
-        SequencePadder().fit(X)
-
-
-def test_padder_handles_many_dense_samples():
-    # one dtype per sample would exceed result_type's 32 arguments on numpy < 2 (tox min)
-    X = np.arange(200 * 3 * 2, dtype=np.float32).reshape(200, 3, 2)
-    out = SequencePadder(length=4).fit_transform(X)
-    assert out.dtype == np.float32 and out.shape == (200, 4, 2)
-    assert_array_equal(out[:, :3], X)
-
-
 @pytest.mark.parametrize("copy", [True, False])
 def test_scaler_scales_read_only_input(copy):
     """A read-only view (a DataFrame under pandas' copy-on-write, a bool frame converted
@@ -370,7 +261,7 @@ def test_scaler_copy_false_scales_shared_values_once():
     assert np.shares_memory(scaler.transform([series])[0], series)  # alone: in place
 
 
-@pytest.mark.parametrize("Transformer", [SequenceScaler, SequencePadder])
+@pytest.mark.parametrize("Transformer", [SequenceScaler])
 def test_text_input_names_x(Transformer):
     with pytest.raises(ValueError, match="X holds non-numeric values"):
         Transformer().fit(np.full((3, 2), "a"))
@@ -409,19 +300,6 @@ def test_feature_range_array_must_hold_two_increasing_numbers(ragged, feature_ra
         SequenceScaler(method="minmax", feature_range=feature_range).fit(ragged)
 
 
-@pytest.mark.parametrize("value", [5118216.247002567, 1441596.1271963373, 0.7])
-@pytest.mark.parametrize("form", ["3d", "list"])
-def test_large_constant_feature_is_left_unscaled(value, form):
-    # the mean's rounding error left a variance of ~1e-19, whose root scaled the
-    # constant feature to values of +-1 to +-4
-    X = np.full((97, 7, 2), value)
-    X[..., 1] = np.random.default_rng(0).normal(size=(97, 7))
-    X = list(X) if form == "list" else X
-    scaler = SequenceScaler().fit(X)
-    assert scaler.scale_[0] == 1.0
-    assert_allclose(np.concatenate(list(scaler.transform(X)))[:, 0], 0.0, atol=1e-6)
-
-
 @pytest.mark.parametrize("method", ["standard", "minmax"])
 @pytest.mark.parametrize("form", ["3d", "list"])
 def test_float32_far_from_zero_is_scaled_to_float32_precision(method, form):
@@ -435,87 +313,3 @@ def test_float32_far_from_zero_is_scaled_to_float32_precision(method, form):
     Xt = scaler.transform(list(X) if form == "list" else X)
     assert_allclose(np.stack(Xt), exact, atol=1e-6)
     assert_allclose(np.stack(scaler.inverse_transform(Xt)), X, rtol=1e-7)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_feature_on_a_tiny_scale_is_standardized(dtype):
-    # a standard deviation under 10 * eps (2.2e-15) was taken for a constant feature's:
-    # values of 1e-16 that vary were left on their scale, where StandardScaler scales them
-    X = np.array([1e-16, 3e-16, 2e-16, 4e-16], dtype=dtype).reshape(1, 4, 1)
-    Xt = SequenceScaler().fit_transform(X)
-    assert_allclose(Xt.ravel(), [-1.3416408, 0.4472136, -0.4472136, 1.3416408], rtol=1e-5)
-
-
-@pytest.mark.parametrize(
-    ("method", "X", "match"),
-    [
-        ("standard", np.array([[[1e200], [-1e200]]]), r"feature\(s\) \[0\] .*variance overflowed"),
-        ("standard", np.full((1, 2, 1), 1e308), r"mean, variance overflowed"),
-        ("minmax", np.array([[[1e308], [-1e308]]]), r"range overflowed"),
-    ],
-)
-def test_overflowing_statistics_are_refused(method, X, match):
-    # gave infinite statistics: NaN output ("standard") or one value for all ("minmax")
-    with pytest.raises(ValueError, match=match):
-        SequenceScaler(method=method).fit(X)
-
-
-@pytest.mark.parametrize("method", ["standard", "minmax"])
-@pytest.mark.parametrize("value", [np.nan, np.inf])
-@pytest.mark.parametrize("ndim", [2, 3])
-def test_input_unchecked_under_assume_finite_is_named_rightly(method, value, ndim):
-    """Was refused as statistics that "overflowed float64", to be cured by dividing X
-    (ragged input is checked whatever assume_finite says)."""
-    from sklearn import config_context
-
-    X = np.arange(24.0).reshape((4, 6) if ndim == 2 else (4, 3, 2))
-    X[2, 1] = value
-    with config_context(assume_finite=True), pytest.raises(
-            ValueError, match=r"^SequenceScaler: X has NaN or infinity in sequence 2 "
-                              r"\(sklearn.set_config\(assume_finite=True\) skipped"):
-        SequenceScaler(method=method).fit(X)
-
-
-@pytest.mark.parametrize(
-    ("dtype", "value", "match"),
-    [
-        (np.uint8, -1, r"value=-1 does not fit the uint8 data, whose range is \[0, 255\]"),
-        (np.int8, 1000.0, r"value=1000 does not fit the int8 data"),
-        (np.float16, 1e6, r"value=1000000.0 does not fit the float16 data"),
-        # an integral value is an int for int data: np.isnan's raw TypeError on 10**20
-        (np.int64, 1e20, r"value=100000000000000000000 does not fit the int64 data"),
-    ],
-)
-def test_padder_fill_value_must_fit_the_dtype(short_long, dtype, value, match):
-    # numpy's OverflowError (integers) or silent infinities (float16) before; and no
-    # RuntimeWarning of numpy's ahead of the error (the value was cast to float16 to check)
-    X = [seq.astype(dtype) for seq in short_long]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises(ValueError, match=match):
-            SequencePadder(value=value).fit_transform(X)
-
-
-def test_padder_nan_fill_keeps_float16(short_long):
-    out = SequencePadder(value=np.nan).fit_transform([s.astype(np.float16) for s in short_long])
-    assert out.dtype == np.float16 and np.isnan(out[1, 1:]).all()
-
-
-def test_padder_pandas_output_on_tables():
-    # a Pipeline's set_output failed: "set_output is not available"
-    X = pd.DataFrame(np.arange(6.0).reshape(2, 3), columns=["t0", "t1", "t2"], index=[5, 9])
-    pipe = make_pipeline(SequencePadder(length=4), SequenceScaler()).set_output(
-        transform="pandas")
-    Xt = pipe.fit_transform(X)
-    assert isinstance(Xt, pd.DataFrame)
-    assert list(Xt.columns) == [f"sequencepadder{i}" for i in range(4)]
-    assert list(Xt.index) == [5, 9]
-    assert_allclose(Xt.to_numpy(), make_pipeline(SequencePadder(length=4),
-                                                 SequenceScaler()).fit_transform(X))
-
-
-def test_padder_keeps_sequences_under_pandas_output(short_long):
-    padder = SequencePadder().set_output(transform="pandas").fit(short_long)
-    assert not hasattr(padder, "get_feature_names_out")
-    out = padder.transform(short_long)
-    assert isinstance(out, np.ndarray) and out.shape == (2, 4, 1)

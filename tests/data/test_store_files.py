@@ -1,0 +1,212 @@
+"""A SequenceStore's files (store_files): written whole once, refused when damaged or
+when they are something else."""
+
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+
+from sklstm.data.store import SequenceStore
+
+
+def test_token_ids_keep_their_stored_width(tmp_path):
+    store = SequenceStore.write(tmp_path / "t", [np.array([1, 2], np.int32), np.array([3])])
+    assert store.dtype == np.int32 and store[1].dtype == np.int32
+    assert SequenceStore.write(tmp_path / "u", [[1, 2]], dtype=np.int16).dtype == np.int16
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.int8])
+def test_integer_ids_are_stored_in_any_integer_dtype_they_fit(dtype, tmp_path):
+    # int64 ids (np.array([...]) of Python ints) into uint16 is not numpy's "same_kind"
+    # cast; the values fit, so nothing changes, and only the range decides
+    ids = [np.array([3, 1, 4]), np.array([1, 5], np.uint64)]
+    store = SequenceStore.write(tmp_path / "u", ids, dtype=dtype)
+    assert store.dtype == dtype
+    for expected, got in zip(ids, store, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    beyond = np.array([1, int(np.iinfo(dtype).max) + 1])
+    with pytest.raises(ValueError, match=f"beyond {np.dtype(dtype)}'s range"):
+        SequenceStore.write(tmp_path / "v", [beyond], dtype=dtype)
+
+
+def test_writing_refuses_what_it_cannot_store(tmp_path):
+    with pytest.raises(ValueError, match="same trailing shape"):
+        SequenceStore.write(tmp_path / "a", [np.zeros((2, 2)), np.zeros((2, 3))])
+    with pytest.raises(ValueError, match="empty"):
+        SequenceStore.write(tmp_path / "b", [np.zeros(2), np.zeros(0)])
+    with pytest.raises(ValueError, match="No sequence"):
+        SequenceStore.write(tmp_path / "c", [])
+    with pytest.raises(ValueError, match="beyond int16's range"):
+        SequenceStore.write(tmp_path / "f", [np.array([1, 40_000])], dtype=np.int16)
+    with pytest.raises(ValueError, match="round or cast"):
+        SequenceStore.write(tmp_path / "g", [np.array([1.5])], dtype=np.int32)
+    # a float too large for a narrower float dtype would be stored as infinity
+    with pytest.raises(ValueError, match=r"Sequence 1 .*beyond float16's range"):
+        SequenceStore.write(tmp_path / "h", [np.ones(2), np.array([1.0, 1e5])],
+                            dtype=np.float16)
+    with pytest.raises(ValueError, match="beyond float16's range"):  # the first's dtype
+        SequenceStore.write(tmp_path / "i", [np.ones(1, np.float16), np.array([70_000])])
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        SequenceStore.write(tmp_path / "j", [np.array([[1e39]])], dtype=np.float32)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        SequenceStore.write(tmp_path / "no" / "such" / "d", [np.zeros(2)])
+    # object values would be written as pointers, strings are no numbers
+    for dtype, name in [(object, "object"), ("U5", "<U5")]:
+        with pytest.raises(ValueError, match=f"dtype {name} cannot be stored.*kinds b, i, u, f"):
+            SequenceStore.write(tmp_path / "h", [np.array([1, 2, 3])], dtype=dtype)
+    with pytest.raises(ValueError, match="at least one timestep and one feature"):
+        SequenceStore.write(tmp_path / "i", [np.zeros((3, 0))])
+    # one sequence, or no iterable of them, where an iterable of sequences is asked for
+    with pytest.raises(ValueError, match=r"shape \(\).*pass \[seq\]"):
+        SequenceStore.write(tmp_path / "k", np.arange(4))
+    with pytest.raises(TypeError, match=r"iterable of sequences.*got NoneType"):
+        SequenceStore.write(tmp_path / "l", None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # failed writes leave nothing
+    SequenceStore.write(tmp_path / "e", [np.zeros(2)])
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        SequenceStore.write(tmp_path / "e", [np.zeros(3)])
+    assert len(SequenceStore.write(tmp_path / "e", [np.zeros(3)] * 2, overwrite=True)) == 2
+
+
+def test_a_path_with_a_trailing_separator_is_the_directory(tmp_path):
+    # its temporary directory was made inside the store, and deleted with it
+    path = f"{tmp_path / 's'}{os.sep}"
+    assert len(SequenceStore.write(path, [np.zeros(2)])) == 1
+    assert len(SequenceStore.write(path, [np.zeros(2)] * 3, overwrite=True)) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_overwrite_replaces_a_store_only(tmp_path):
+    # a directory of other files, or a file, is not deleted to make room for a store
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "notes.txt").write_text("mine")
+    (tmp_path / "file").write_text("mine")
+    for name in ("data", "file"):
+        with pytest.raises(FileExistsError, match="not a sequence store"):
+            SequenceStore.write(tmp_path / name, [np.zeros(2)], overwrite=True)
+    assert (tmp_path / "data" / "notes.txt").read_text() == (tmp_path / "file").read_text()
+    (tmp_path / "empty").mkdir()  # an empty directory (or a damaged store) is replaced
+    assert len(SequenceStore.write(tmp_path / "empty", [np.zeros(2)], overwrite=True)) == 1
+
+
+def test_opening_something_else_is_refused(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"not a sequence store.*SequenceStore.write"):
+        SequenceStore.open(tmp_path)
+    # an array file: writing it to a store would copy it whole, needlessly
+    np.save(tmp_path / "X.npy", np.zeros((2, 3)))
+    with pytest.raises(FileNotFoundError, match=r"no meta.json\); for a .npy file, "
+                                                r"SequenceStore.from_array\(np.load"):
+        SequenceStore.open(tmp_path / "X.npy")
+    with pytest.raises(ValueError, match="2D or 3D"):
+        SequenceStore.from_array(np.zeros(4))
+    for shape in [(10, 0, 2), (10, 2, 0), (10, 0)]:  # in memory, the estimators' error
+        with pytest.raises(ValueError, match=rf"shape \({shape[0]}, {shape[1]}.*at least one "
+                                             "timestep and one feature"):
+            SequenceStore.from_array(np.zeros(shape, np.float32))
+
+
+def _edit_meta(**changes):
+    def edit(path):
+        meta = json.loads((path / "meta.json").read_text())
+        meta.update(changes)
+        (path / "meta.json").write_text(json.dumps({k: v for k, v in meta.items()
+                                                    if v is not ...}))
+    return edit
+
+
+def _edit_offsets(change):
+    def edit(path):
+        offsets = np.load(path / "offsets.npy")
+        np.save(path / "offsets.npy", change(offsets))
+    return edit
+
+
+def _resize(name, by):
+    def edit(path):  # a longer file ends in zeros
+        os.truncate(path / name, os.path.getsize(path / name) + by)
+    return edit
+
+
+def _set(offsets, i, value):
+    offsets[i] = value
+    return offsets
+
+
+# what a truncated copy or a hand edit does to a store, and the file its error names
+_DAMAGES = [
+    (_edit_meta(dtype="|O"), "meta.json has dtype '|O'"),  # mapped as pointers: a crash
+    (_edit_meta(dtype="<f4"), "values.bin holds"),  # the store is float64
+    (_edit_meta(n_features=...), "meta.json lacks n_features"),
+    (_edit_meta(n_features=0), "meta.json has n_features 0"),
+    (_edit_meta(n_features=-1), "meta.json has n_features -1"),
+    (_edit_meta(n_samples=999), "offsets.npy has shape"),
+    (_edit_meta(version="2"), "meta.json has version '2'"),
+    (lambda path: (path / "meta.json").write_text("[1, 2]"), "meta.json holds a JSON list"),
+    (lambda path: (path / "meta.json").write_text("{not json"), "meta.json is not valid"),
+    (_resize("values.bin", -16), "values.bin holds"),
+    (_resize("values.bin", 16), "values.bin holds"),
+    (lambda path: os.remove(path / "values.bin"), "values.bin is missing"),
+    (_resize("offsets.npy", -16), "offsets.npy cannot be read"),
+    (_edit_offsets(lambda o: o.astype(float)), "offsets.npy holds float64"),
+    (_edit_offsets(lambda o: _set(o, 0, 2)), "offsets.npy runs from 2"),  # drops steps
+    (_edit_offsets(lambda o: _set(o, 2, o[4])), "offsets.npy gives sequence 2"),
+]
+
+
+@pytest.mark.parametrize("damage, damaged_file", _DAMAGES, ids=[f for _, f in _DAMAGES])
+def test_a_damaged_store_is_refused_when_opened(ragged, tmp_path, damage, damaged_file):
+    path = tmp_path / "s"  # the fixture's store
+    damage(path)
+    with pytest.raises(ValueError, match=re.escape(f"{str(path)!r} is damaged: {damaged_file}")
+                       + ".*Rewrite it with SequenceStore.write"):
+        SequenceStore.open(path)
+
+
+def _write_meanwhile(monkeypatch, path, overwrite):
+    """While the test's write is under way, another thread writes ``path`` (2 sequences)."""
+    import threading
+
+    from sklstm.data import store_files
+
+    write_values = store_files._write_values
+    failures = []
+
+    def other_write():
+        try:
+            SequenceStore.write(path, [np.ones(3)] * 2, overwrite=overwrite)
+        except Exception as exc:  # pragma: no cover - seen by the test as a failure
+            failures.append(exc)
+
+    def other_writer_first(directory, sequences, dtype):
+        if threading.current_thread() is threading.main_thread():  # (not the other's)
+            other = threading.Thread(target=other_write)
+            other.start()
+            other.join()
+        return write_values(directory, sequences, dtype)
+
+    monkeypatch.setattr(store_files, "_write_values", other_writer_first)
+    return failures
+
+
+def test_two_writers_of_one_path_each_write_whole(monkeypatch, tmp_path):
+    # they shared one temporary directory per process: the other thread's write deleted
+    # this one's files under it
+    path = tmp_path / "s"
+    other_failed = _write_meanwhile(monkeypatch, path, overwrite=True)
+    store = SequenceStore.write(path, [np.zeros(2)] * 5, overwrite=True)
+    assert not other_failed
+    assert len(store) == 5  # the last rename wins, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_a_store_written_meanwhile_is_not_replaced_without_overwrite(monkeypatch, tmp_path):
+    # os.replace failed with a raw OSError ("Directory not empty")
+    path = tmp_path / "s"
+    other_failed = _write_meanwhile(monkeypatch, path, overwrite=False)
+    with pytest.raises(FileExistsError, match="written by another writer meanwhile"):
+        SequenceStore.write(path, [np.zeros(2)] * 5)
+    assert not other_failed
+    assert len(SequenceStore.open(path)) == 2  # the other writer's store is intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]

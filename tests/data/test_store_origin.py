@@ -1,0 +1,108 @@
+"""A SequenceStore pickled by reference to its file (store_origin), and reopened only
+on the data it was opened on."""
+
+import os
+import pickle
+import re
+
+import numpy as np
+import pytest
+
+from sklstm.data.store import SequenceStore
+
+
+def test_pickles_by_reference_to_the_file(ragged):
+    _, store = ragged
+    view = store[[1, 3]].map(np.negative)
+    data = pickle.dumps(view)
+    assert len(data) < 1000  # the path and the index, not the values
+    back = pickle.loads(data)
+    np.testing.assert_array_equal(back[0], view[0])
+
+
+def test_a_memory_mapped_array_is_reopened_after_pickling(tmp_path):
+    X = np.arange(60, dtype=np.float32).reshape(5, 4, 3)
+    np.save(tmp_path / "X.npy", X)
+    store = SequenceStore.from_array(np.load(tmp_path / "X.npy", mmap_mode="r"))
+    assert store.shape == (5, 4, 3) and not store.ragged
+    data = pickle.dumps(store[[4, 1]])
+    assert len(data) < 1000
+    np.testing.assert_array_equal(pickle.loads(data).load(), X[[4, 1]])
+    # an in-memory array travels with its data
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(
+        SequenceStore.from_array(X)[[2]])).load(), X[[2]])
+
+
+@pytest.mark.parametrize("part, by_reference", [
+    (np.s_[2:], True), (np.s_[10:40], True), (np.s_[3], True), (np.s_[::2], False),
+    (np.s_[:, :2], False)])
+def test_a_slice_of_a_memory_mapped_array_is_reopened_at_its_own_offset(
+        tmp_path, part, by_reference):
+    # a held-out split X[:n] is what users pass; its offset attribute is its parent's,
+    # so reopening by it read the parent's first rows (and copying it cost the data)
+    X = np.arange(60 * 4 * 3, dtype=np.float32).reshape(60, 4, 3)
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")[part]
+    if mapped.ndim == 2:
+        mapped = mapped[None]  # (one sequence, as a 3D view of the file)
+    expected = np.asarray(mapped)
+    data = pickle.dumps(SequenceStore.from_array(mapped))
+    assert (len(data) < 1000) == by_reference
+    np.testing.assert_array_equal(pickle.loads(data).load(), expected)
+
+
+def test_a_view_of_a_rewritten_store_is_not_reopened_on_other_data(ragged, tmp_path):
+    # the view's mapping still reads the old files; a pickled copy (a parallel search's
+    # worker) would reopen the path and index the new data with the old positions
+    _, store = ragged
+    view = store[[1, 3]]
+    data = pickle.dumps(view)
+    SequenceStore.write(tmp_path / "s", [np.zeros((2, 2))] * 6, overwrite=True)
+    with pytest.raises(ValueError, match="changed since it was opened"):
+        pickle.loads(data)
+    assert len(SequenceStore.open(tmp_path / "s")) == 6  # opened anew, it is the new store
+
+
+def test_a_rewritten_memory_mapped_file_is_not_reopened(tmp_path):
+    np.save(tmp_path / "X.npy", np.zeros((4, 3)))
+    data = pickle.dumps(SequenceStore.from_array(np.load(tmp_path / "X.npy", mmap_mode="r")))
+    os.remove(tmp_path / "X.npy")  # (a new file, not the mapped one rewritten in place)
+    np.save(tmp_path / "X.npy", np.ones((4, 3)))
+    with pytest.raises(ValueError, match="changed since it was opened"):
+        pickle.loads(data)
+
+
+@pytest.mark.parametrize("kind", ["store", "memmap"])
+def test_a_store_moved_away_is_named_gone_where_a_copy_reopens_it(kind, tmp_path):
+    # a search's worker was told "not a sequence store ... write one with
+    # SequenceStore.write" for the store moved after it was opened
+    path = tmp_path / ("s" if kind == "store" else "X.npy")
+    if kind == "store":
+        store = SequenceStore.write(path, [np.zeros((2, 2))] * 3)
+    else:
+        np.save(path, np.zeros((3, 2)))
+        store = SequenceStore.from_array(np.load(path, mmap_mode="r"))
+    data = pickle.dumps(store[[0, 2]])
+    os.rename(path, tmp_path / "moved")
+    with pytest.raises(FileNotFoundError, match=rf"{re.escape(repr(str(path)))} was opened "
+                       r"as sequence data, but is gone now \(moved or deleted\).*Keep the "
+                       "data at its path"):
+        pickle.loads(data)
+
+
+def test_a_copy_on_write_mapping_travels_with_its_data(tmp_path):
+    # what was assigned to a mode="c" mapping is in this process's memory only: reopened
+    # by its file, a parallel search's worker read the values from before (a fixed NaN)
+    X = np.arange(24, dtype=np.float32).reshape(4, 3, 2)
+    X[1, 2, 0] = np.nan
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="c")
+    mapped[1] = 0.0
+    for data in (mapped, mapped[1:]):
+        back = pickle.loads(pickle.dumps(SequenceStore.from_array(data)))
+        np.testing.assert_array_equal(back.load(), data)
+    # joblib's pickler (a parallel search's) sends any array on a file mapping as the
+    # file's name: the values handed to it must be a copy, on no mapping
+    _, (values, _), _ = SequenceStore.from_array(mapped).__reduce__()
+    assert not np.shares_memory(values, mapped)
+    np.testing.assert_array_equal(values, mapped)

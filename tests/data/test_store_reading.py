@@ -1,0 +1,61 @@
+"""A SequenceStore's reads (store_reading): maps applied to each whole sequence, steps
+gathered as slicing each sequence gives them."""
+
+
+import numpy as np
+import pytest
+
+from sklstm.data.store import SequenceStore
+
+
+def test_map_applies_to_every_read_on_a_copy(ragged):
+    seqs, store = ragged
+    doubled = store.map(lambda v: v.__imul__(2))
+    np.testing.assert_array_equal(doubled[1], 2 * seqs[1])
+    np.testing.assert_array_equal(store[1], seqs[1])  # the file is untouched
+
+
+@pytest.mark.parametrize("dense", [False, True])
+@pytest.mark.parametrize("func", [lambda v: v[..., 1:, :], lambda v: v[..., :1],
+                                  lambda v: None])
+def test_a_map_that_changes_the_shape_is_refused_when_read(ragged, dense, func):
+    # the store's lengths are the stored data's: a shortened sequence was padded to its
+    # stored length and trained on as if whole, a widened one failed in numpy's words
+    seqs, store = ragged
+    if dense:
+        store = SequenceStore.from_array(np.stack([seq[:1] for seq in seqs]))
+    with pytest.raises(ValueError, match=r"SequenceStore.map: .* returned .* a map keeps "
+                                         r"the shape.*SequenceStore.write"):
+        store.map(np.negative).map(func)[[0, 1]].load()
+
+
+@pytest.mark.parametrize("n_steps, keep", [(None, "last"), (2, "last"), (2, "first")])
+def test_read_steps_gathers_what_slicing_each_sequence_gives(ragged, n_steps, keep):
+    seqs, store = ragged
+    view = store[[4, 1, 2]].map(np.negative)
+    steps, counts = view.read_steps([0, 1, 2], n_steps, keep)
+    cut = slice(None) if n_steps is None else (
+        slice(-n_steps, None) if keep == "last" else slice(None, n_steps))
+    expected = [-seqs[i][cut] for i in (4, 1, 2)]
+    assert counts.tolist() == [len(e) for e in expected]
+    np.testing.assert_array_equal(steps, np.concatenate(expected))
+
+
+@pytest.mark.parametrize("n_steps, keep", [(None, "last"), (2, "last"), (2, "first")])
+def test_a_map_is_given_each_whole_sequence(ragged, n_steps, keep):
+    # a fit reads a batch with read_steps: a function of the whole sequence (centring it
+    # on its mean) was given the kept steps of the batch's sequences one after the
+    # other, and the model trained on other values than store.map(func)[i]
+    seqs, store = ragged
+
+    def centred(seq):
+        return seq - seq.mean(axis=0)
+
+    steps, counts = store.map(centred).read_steps([4, 1, 2], n_steps, keep)
+    cut = slice(None) if n_steps is None else (
+        slice(-n_steps, None) if keep == "last" else slice(None, n_steps))
+    expected = [centred(seqs[i])[cut] for i in (4, 1, 2)]
+    assert counts.tolist() == [len(e) for e in expected]
+    np.testing.assert_allclose(steps, np.concatenate(expected))
+    steps, counts = store.map(centred).read_steps([])
+    assert steps.shape == (0, 2) and counts.tolist() == []

@@ -1,0 +1,48 @@
+"""The checks of the data before training (_data_checks) on a SequenceStore: what the same
+data in memory is told, with the store read once."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+
+from sklstm import LSTMRegressor
+from sklstm.data.store import SequenceStore
+from sklstm.estimators._data_checks import check_fit_data
+from sklstm.preprocessing import SequenceScaler
+
+from ..data.store_reads import count_reads
+from ..settings import TINY
+
+CPU = dict(TINY, device="cpu")
+
+
+def _unscaled(tmp_path):
+    """``(X, the same X as a store, y)``: ragged sequences of features of scales 1e4 and 1."""
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(n, 2)) * [1e4, 1.0] for n in rng.integers(3, 9, size=30)]
+    return X, SequenceStore.write(tmp_path / "s", X), rng.normal(size=30)
+
+
+def test_an_unscaled_store_is_warned_about_as_in_memory_reading_it_once(monkeypatch,
+                                                                         tmp_path):
+    # the root mean squares the warning reads were a second pass over the whole store
+    X, store, y = _unscaled(tmp_path)
+    monkeypatch.setattr("sklstm.data.store.CHUNK_BYTES", 256)  # several chunks
+    read = count_reads(monkeypatch)
+    with pytest.warns(UserWarning, match="root mean squares from") as from_store:
+        check_fit_data(LSTMRegressor(device="cpu"), store, y)
+    assert sorted(read) == list(range(len(X)))
+    with pytest.warns(UserWarning, match="root mean squares from") as in_memory:
+        check_fit_data(LSTMRegressor(device="cpu"), X, y)
+    assert [str(w.message) for w in from_store] == [str(w.message) for w in in_memory]
+
+
+def test_a_scaled_store_trains_without_the_warning(tmp_path):
+    _, store, y = _unscaled(tmp_path)
+    with pytest.warns(UserWarning, match="root mean squares"):
+        LSTMRegressor(**CPU).fit(store, y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*root mean squares")
+        make_pipeline(SequenceScaler(), LSTMRegressor(**CPU)).fit(store, y)

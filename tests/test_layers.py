@@ -18,7 +18,7 @@ PACKAGE = pathlib.Path(sklstm.__file__).parent
 #: Top-level parts of the package, lowest first. A part may import from its own layer
 #: or a lower one; ``sklstm/__init__.py`` (the package's face) is the top.
 LAYERS = [
-    {"_version", "exceptions", "_compat"},
+    {"_version", "exceptions", "_compat", "_durable_files"},
     {"_param_validation"},
     {"resources", "network", "windows", "_long_format", "_time_order", "datasets"},
     {"data"},

@@ -22,6 +22,7 @@ from array import array
 
 import numpy as np
 
+from .._durable_files import flush, replace_synced, write_json_durably
 from .columns import check_same_columns
 from .store_layout import NUMBER_KINDS, number_dtype, offsets_problem
 
@@ -73,6 +74,10 @@ def empty_sequences_error(what, shape, *, dense_2d=False):
 def write_files(path, sequences, *, dtype=None, overwrite=False):
     """Write a store's files under a temporary name, then rename them to ``path``.
 
+    Durably (:mod:`sklstm._durable_files`): ``values.bin`` and ``offsets.npy`` are on
+    disk before ``meta.json`` describes them, ``meta.json`` before the directory is
+    renamed to ``path``, and the rename is flushed (best effort).
+
     Parameters are those of :meth:`SequenceStore.write
     <sklstm.data.store.SequenceStore.write>`; a failed write leaves nothing behind.
     """
@@ -102,9 +107,12 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
     shutil.rmtree(tmp, ignore_errors=True)  # (left by a writer killed before its cleanup)
     os.makedirs(tmp)
     try:
-        meta = _write_values(tmp, sequences, dtype)
-        with open(os.path.join(tmp, _META), "w") as f:
-            json.dump(meta, f)
+        meta = _write_values(tmp, sequences, dtype)  # (on disk when it returns)
+        # the file that describes the data, written once the data is on disk, and by
+        # rename: after a crash of the system, a meta.json could describe a values.bin
+        # that read back short or empty (the store was refused as damaged, and the one
+        # it had replaced was gone)
+        write_json_durably(os.path.join(tmp, _META), meta)
         _move_into_place(tmp, path, overwrite)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -113,18 +121,33 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
 
 def _move_into_place(tmp, path, overwrite):
     """Rename the written ``tmp`` to ``path``, which another writer may have made since
-    the write began: replaced with ``overwrite``, refused as at the start without."""
+    the write began: replaced with ``overwrite``, refused as at the start without.
+
+    The store replaced is renamed aside and removed once the new one is in place: a
+    failed rename puts it back, and a crash of the system in between leaves it whole
+    (at ``<tmp>.old``). Deleted first, it was lost with no store in its place."""
+    old = None
     if os.path.exists(path):
         if not overwrite:
             raise FileExistsError(f"{path!r} was written by another writer meanwhile; pass "
                                   "overwrite=True to replace it, or choose a new path.")
-        shutil.rmtree(path, ignore_errors=True)  # (another overwriting writer may too)
+        old = f"{tmp}.old"
+        try:
+            os.replace(path, old)
+        except FileNotFoundError:  # (moved aside by another overwriting writer)
+            old = None
     try:
-        os.replace(tmp, path)
-    except OSError as exc:  # a directory made at path since the check: not replaced
-        raise FileExistsError(f"{path!r} was written by another writer meanwhile "
-                              f"({exc.strerror}); write again to replace it, or choose a "
-                              "new path.") from exc
+        replace_synced(tmp, path)
+    except OSError as exc:
+        if os.path.exists(path):  # a directory made at path since the check: kept
+            raise FileExistsError(f"{path!r} was written by another writer meanwhile "
+                                  f"({exc.strerror}); write again to replace it, or choose "
+                                  "a new path.") from exc
+        if old is not None:  # (no store written: the one before stays)
+            os.replace(old, path)
+        raise
+    if old is not None:  # (only once the new store is in place: else it is the data)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _check_replaceable(path):
@@ -300,7 +323,8 @@ def _stored(seq, dtype, i):
 
 
 def _write_values(directory, sequences, dtype):
-    """Append every sequence to ``values.bin``; write the offsets; return the metadata."""
+    """Append every sequence to ``values.bin``; write the offsets; return the metadata.
+    Both files are on disk (flushed) when it returns."""
     offsets = array("q", [0])
     first = columns = None
     with open(os.path.join(directory, _VALUES), "wb") as out:
@@ -331,9 +355,12 @@ def _write_values(directory, sequences, dtype):
                 raise ValueError(f"Sequence {i} is empty; every sequence needs a timestep.")
             out.write(_stored(seq, dtype, i).tobytes())
             offsets.append(offsets[-1] + len(seq))
-    if first is None:
-        raise ValueError("No sequence to write: a store holds at least one sequence.")
-    np.save(os.path.join(directory, _OFFSETS), np.frombuffer(offsets, dtype=np.int64))
+        if first is None:
+            raise ValueError("No sequence to write: a store holds at least one sequence.")
+        flush(out)
+    with open(os.path.join(directory, _OFFSETS), "wb") as f:
+        np.save(f, np.frombuffer(offsets, dtype=np.int64))
+        flush(f)
     return {"format": _FORMAT, "version": _VERSION, "dtype": dtype.str,
             "n_features": None if first.ndim == 1 else int(first.shape[1]),
             "n_samples": len(offsets) - 1, "n_steps": int(offsets[-1])}

@@ -27,6 +27,7 @@ import threading
 
 import numpy as np
 
+from .._durable_files import flush, replace_synced
 from .._version import __version__
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "read_model_file", "write_model_file"]
@@ -73,7 +74,8 @@ def _model_path(path, action):
 def write_model_file(path, header, tensors):
     """Write ``header`` (JSON data) and ``tensors`` (name -> ndarray) to ``path``.
 
-    The file is written next to ``path`` and renamed over it, so an interrupted save
+    The file is written next to ``path``, flushed to disk and renamed over it, and the
+    rename flushed (best effort), so an interrupted save, or a crash of the system,
     leaves the previous file (or none), never a truncated one. It gets the permissions
     ``open`` gives a new file (the umask's), or those of the file it replaces. A
     symbolic link is written through; a device or a pipe is written into.
@@ -140,12 +142,13 @@ def write_model_file(path, header, tensors):
             if not in_place:
                 # on disk before the rename: after a crash the name could point at data
                 # the system had not written yet (a pipe or a device has no fsync)
-                f.flush()
-                os.fsync(f.fileno())
+                flush(f)
         if not in_place:
             if os.path.exists(target):
                 shutil.copymode(target, tmp)
-            os.replace(tmp, target)
+            # the rename flushed too (its directory): else a crash could bring back the
+            # model before, or no file at all, after the save had returned
+            replace_synced(tmp, target)
     except OSError as exc:  # e.g. no permission: about this path, not the temporary one
         raise type(exc)(f"cannot save the model to {path!r}: {exc.strerror or exc}") \
             from exc

@@ -13,8 +13,8 @@ import torch
 from safetensors.torch import save_file
 from skorch.callbacks import Callback, Checkpoint, LRScheduler
 
+from .._durable_files import sync_files
 from ..resources.device import rng_state
-from .checkpoint_files import sync_files
 from .convergence import STOPPER
 from .oom_recovery import out_of_memory
 

@@ -7,17 +7,17 @@ history of the form a fit writes; a damaged or hand-edited file is refused with 
 ValueError naming it, never read on into a bare ``KeyError`` or a silently changed
 resume.
 
-Written durably: a state file is pointed at an epoch's files only once they are on
-disk (:func:`sync_files`), and is itself replaced by a file already on disk
-(:func:`write_json_durably`). ``os.replace`` alone is atomic for the processes that
-read the directory, not against a power cut or a crash of the system: the rename
-can reach the disk before the data it names, and the state file then named files
-that read back empty, while the state before was already removed."""
+Written durably (:mod:`sklstm._durable_files`, shared with model files and sequence
+stores; the checkpoint imports its functions from here): a state file is pointed at
+an epoch's files only once they are on disk (``_durable_files.sync_files``), and is itself
+replaced by a file already on disk (``write_json_durably``). ``os.replace`` alone
+is atomic for the processes that read the directory, not against a power cut or a
+crash of the system: the rename can reach the disk before the data it names, and the
+state file then named files that read back empty, while the state before was already
+removed."""
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import hashlib
 import json
 import math
@@ -29,8 +29,7 @@ import numpy as np
 from ..data.streaming import iter_row_chunks
 
 __all__ = ["FILES_IN", "check_checkpoint_directory", "check_history", "check_state",
-           "checkpoint_path", "data_digest", "param_record", "read_checked_json",
-           "sync_directory", "sync_files", "write_json_durably"]
+           "checkpoint_path", "data_digest", "param_record", "read_checked_json"]
 
 #: The state file's entry naming the directory of the state written last (a state of an
 #: earlier sklstm has none: its files lie in the checkpoint directory itself).
@@ -177,54 +176,3 @@ def read_checked_json(path, check):
         raise ValueError(f"checkpoint {path!r} cannot be read ({exc}); remove the "
                          "directory to start the fit afresh.") from exc
     return value
-
-
-def sync_directory(path, best_effort=False):
-    """Flush the entries of the directory ``path`` (new, renamed or removed files) to
-    disk, where the system can: POSIX opens directories; Windows does not (nor does it
-    need it), and some file systems refuse to fsync one (``EINVAL``): skipped there.
-    With ``best_effort`` no error is raised (a flush after the change is in place)."""
-    try:
-        handle = os.open(path, os.O_RDONLY)
-    except OSError:  # (Windows: a directory cannot be opened)
-        return
-    try:
-        os.fsync(handle)
-    except OSError as exc:
-        if not best_effort and exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise
-    finally:
-        os.close(handle)
-
-
-def sync_files(directory):
-    """Flush every file in ``directory`` (written by torch, safetensors and skorch, which
-    flush none to disk) and the directory's entries, then the entry of ``directory``
-    in its parent: once this returns, the state in it survives a crash of the system."""
-    for entry in sorted(os.scandir(directory), key=lambda e: e.name):
-        if entry.is_file(follow_symlinks=False):
-            with open(entry.path, "r+b") as f:  # (Windows flushes writable files only)
-                os.fsync(f.fileno())
-    sync_directory(directory)
-    sync_directory(os.path.dirname(os.path.abspath(directory)))
-
-
-def write_json_durably(path, value):
-    """Replace the JSON file ``path`` by ``value`` durably: written to ``path + ".tmp"``,
-    flushed and fsynced, renamed over ``path``, and the rename flushed (the directory).
-    A write that fails leaves ``path`` as it was and no temporary file (a part-written
-    one holds room on a full disk). The flush after the rename raises nothing: the new
-    file is in place and whole, and an error there told the caller its write had
-    failed (a checkpoint then removed the files the new state file names)."""
-    tmp = path + ".tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(value, f)
-            f.flush()
-            os.fsync(f.fileno())  # before the rename: else it may name unwritten data
-        os.replace(tmp, path)  # (atomic: readers see the old file or the new, whole)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-    sync_directory(os.path.dirname(os.path.abspath(path)), best_effort=True)

@@ -35,6 +35,7 @@ except ImportError:  # pragma: no cover - Windows
 import torch
 from safetensors.torch import load_file
 
+from .._durable_files import sync_directory, write_json_durably
 from ..resources.device import set_rng_state
 from .batch_schedule import BatchSizeSchedule
 from .checkpoint_callbacks import (
@@ -55,8 +56,6 @@ from .checkpoint_files import (
     data_digest,
     param_record,
     read_checked_json,
-    sync_directory,
-    write_json_durably,
 )
 from .oom_recovery import out_of_memory
 

@@ -1,6 +1,7 @@
-"""A SequenceStore's files (store_files): written whole once, refused when damaged or
-when they are something else."""
+"""A SequenceStore's files (store_files): written whole once (its data on disk before
+meta.json describes it), refused when damaged or when they are something else."""
 
+import errno
 import json
 import os
 import re
@@ -9,6 +10,8 @@ import numpy as np
 import pytest
 
 from sklstm.data.store import SequenceStore
+
+from ..test_durable_files import POSIX, file_identity, record_disk
 
 
 def test_token_ids_keep_their_stored_width(tmp_path):
@@ -209,4 +212,77 @@ def test_a_store_written_meanwhile_is_not_replaced_without_overwrite(monkeypatch
         SequenceStore.write(path, [np.zeros(2)] * 5)
     assert not other_failed
     assert len(SequenceStore.open(path)) == 2  # the other writer's store is intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_a_store_is_described_only_once_its_data_is_on_disk(tmp_path, monkeypatch):
+    # nothing was flushed: after a crash of the system the renamed store could hold a
+    # meta.json describing a values.bin that read back short or empty (refused as
+    # damaged, with the store it replaced gone)
+    path = tmp_path / "s"
+    described = []  # at each flush: whether a meta.json (or its temporary file) was made
+
+    def note(fd):
+        described.append(any(p.name.startswith("meta.json")
+                             for p in tmp_path.glob("s.tmp-*/*")))
+
+    events = record_disk(monkeypatch, fsync=note)
+    SequenceStore.write(path, [np.zeros((3, 2))] * 4)
+    names = {file_identity(path / name): name
+             for name in ("values.bin", "offsets.npy", "meta.json")}
+    names.update({file_identity(path): "store", file_identity(tmp_path): "parent"})
+    expected = [("fsync", "values.bin"), ("fsync", "offsets.npy"), ("fsync", "meta.json"),
+                ("replace", "meta.json"), ("fsync", "store"), ("replace", "store"),
+                ("fsync", "parent")]
+    directories = ("store", "parent")  # (flushed on POSIX only)
+    assert [(event[0], names[event[1]]) for event in events] == [
+        call for call in expected if POSIX or call[0] == "replace" or call[1] not in directories]
+    assert described[:2] == [False, False]  # the data flushed before meta.json is written
+    renamed = [event[2] for event in events if event[0] == "replace"]
+    assert os.path.basename(renamed[0]) == "meta.json" and renamed[1] == str(path)
+
+
+@pytest.mark.parametrize("failing", ["values.bin", "offsets.npy", "meta.json.tmp"])
+def test_a_write_that_fails_to_reach_the_disk_keeps_the_store_before(failing, tmp_path,
+                                                                     monkeypatch):
+    path = tmp_path / "s"
+    SequenceStore.write(path, [np.ones(2)] * 3)
+
+    def disk_error(fd):
+        if any(file_identity(fd) == file_identity(p)
+               for p in tmp_path.glob(f"s.tmp-*/{failing}")):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    record_disk(monkeypatch, fsync=disk_error)
+    with pytest.raises(OSError, match="Input/output error"):
+        SequenceStore.write(path, [np.zeros(2)] * 5, overwrite=True)
+    monkeypatch.undo()
+    store = SequenceStore.open(path)
+    assert len(store) == 3 and all((seq == 1).all() for seq in store)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]  # no temporary directory
+
+
+def test_a_store_replaced_is_removed_only_once_the_new_one_is_in_place(tmp_path, monkeypatch):
+    # it was deleted before the new store was renamed to its path: a failed rename (or a
+    # crash of the system in between) left no store there, and the error blamed
+    # "another writer"
+    path = tmp_path / "s"
+    SequenceStore.write(path, [np.ones(2)] * 3)
+    real_replace, failed = os.replace, []
+
+    def rename_fails(src, dst):  # the new store's rename to the path, once
+        if os.fspath(dst) == str(path) and not failed:
+            failed.append(src)
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", rename_fails)
+    with pytest.raises(OSError, match="Input/output error") as error:
+        SequenceStore.write(path, [np.zeros(2)] * 5, overwrite=True)
+    monkeypatch.undo()
+    assert failed and not isinstance(error.value, FileExistsError)
+    store = SequenceStore.open(path)
+    assert len(store) == 3 and all((seq == 1).all() for seq in store)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]  # nothing left aside
+    assert len(SequenceStore.write(path, [np.zeros(2)] * 5, overwrite=True)) == 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]

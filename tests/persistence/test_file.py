@@ -1,15 +1,19 @@
 """Writing the model file (``_file.py``): where it can be written, its permissions, the
-forms of a path."""
+forms of a path, on disk before its name."""
 
+import errno
 import os
 import stat
 
+import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
 import sklstm
 from sklstm import LSTMRegressor
+from sklstm.persistence._file import write_model_file
 
+from ..test_durable_files import POSIX, fail_directories, file_identity, record_disk
 from .samples import X3
 
 
@@ -59,3 +63,43 @@ def test_paths_with_a_home_directory_bytes_or_no_file_name(tmp_path, tiny, monke
     with pytest.raises(ValueError, match="cannot save the model to '': it names no file"):
         est.save("")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.safetensors", "m.safetensors"]
+
+
+def test_a_saved_file_is_on_disk_before_its_name_and_the_rename_after(tmp_path, monkeypatch):
+    # the directory was not flushed after the rename: after a crash of the system the
+    # previous model (or none) could come back, though the save had returned
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(b"the model before")
+    events = record_disk(monkeypatch)
+    write_model_file(path, {"format_version": 1}, {"attr.x": np.zeros(3, np.float32)})
+    new = file_identity(path)
+    assert events[:2] == [("fsync", new), ("replace", new, os.path.realpath(path))]
+    assert events[2:] == ([("fsync", file_identity(tmp_path))] if POSIX else [])
+
+
+@pytest.mark.parametrize("error", [errno.EINVAL, errno.EIO],
+                         ids=["refused by the file system", "an I/O error"])
+def test_a_directory_not_flushed_after_the_rename_still_saves(error, tmp_path, tiny,
+                                                               monkeypatch):
+    # (the file is in place and whole by then: a failure is not the save's)
+    est = LSTMRegressor(**tiny).fit(X3, X3[:, 0, 0])
+    record_disk(monkeypatch, fsync=fail_directories(error))
+    est.save(tmp_path / "m.safetensors")
+    assert_array_equal(sklstm.load(tmp_path / "m.safetensors").predict(X3), est.predict(X3))
+
+
+def test_a_save_that_fails_to_reach_the_disk_keeps_the_file_before(tmp_path, tiny,
+                                                                   monkeypatch):
+    est = LSTMRegressor(**tiny).fit(X3, X3[:, 0, 0])
+    path = tmp_path / "m.safetensors"
+    est.save(path)
+    before = path.read_bytes()
+
+    def disk_error(fd):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    record_disk(monkeypatch, fsync=disk_error)
+    with pytest.raises(OSError, match=r"cannot save the model to .*Input/output error"):
+        LSTMRegressor(**tiny).fit(X3, -X3[:, 0, 0]).save(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]  # no temporary file

@@ -72,13 +72,3 @@ def test_a_file_name_at_the_systems_limit_is_saved(est, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
-def test_the_file_is_on_disk_before_it_takes_the_name(est, tmp_path, monkeypatch):
-    # renamed before the system wrote it, a crash could leave the name on a file of
-    # zeros, the previous model gone
-    calls = []
-    real_fsync, real_replace = os.fsync, os.replace
-    monkeypatch.setattr(os, "fsync", lambda fd: calls.append("fsync") or real_fsync(fd))
-    monkeypatch.setattr(os, "replace",
-                        lambda *paths: calls.append("replace") or real_replace(*paths))
-    est.save(tmp_path / "m.safetensors")
-    assert calls == ["fsync", "replace"]

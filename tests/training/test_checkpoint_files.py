@@ -1,5 +1,6 @@
 """A checkpoint is written durably: the state file names only files already on disk, and
-is itself on disk before it replaces the one before."""
+is itself on disk before it replaces the one before (the helpers that write so, shared
+with model files and stores: tests/test_durable_files.py)."""
 
 import errno
 import json
@@ -8,18 +9,13 @@ import os
 import pytest
 
 from sklstm import LSTMClassifier
-from sklstm.training.checkpoint_files import sync_directory, write_json_durably
 
+from ..test_durable_files import POSIX
+from ..test_durable_files import file_identity as _identity
 from .checkpoint_fits import COMMON, X, Y, state_directory
 from .faults import assert_took_the_epochs, written_durations
 
 PARAMS = {**COMMON, "max_epochs": 3, "device": "cpu"}
-POSIX = os.name == "posix"  # (where a directory can be opened and fsynced)
-
-
-def _identity(path_or_fd):
-    stat = os.fstat(path_or_fd) if isinstance(path_or_fd, int) else os.stat(path_or_fd)
-    return stat.st_dev, stat.st_ino
 
 
 class _Disk:
@@ -117,38 +113,3 @@ def test_a_failed_flush_after_the_rename_keeps_the_state_it_names(tmp_path, monk
     assert disk.failed == 1 and est.n_epochs_ == 3 and state_directory(tmp_path).is_dir()
     durations = written_durations(tmp_path)
     assert_took_the_epochs(LSTMClassifier(**PARAMS, checkpoint=tmp_path).fit(X, Y), durations)
-
-
-def test_write_json_durably_flushes_before_the_rename_and_keeps_the_file_on_failure(
-        tmp_path, monkeypatch):
-    path = str(tmp_path / "state.json")
-    order = []
-    monkeypatch.setattr(os, "fsync", lambda fd: order.append(("fsync", _identity(fd))))
-    real_replace = os.replace
-    monkeypatch.setattr(os, "replace", lambda a, b: (order.append(("replace", _identity(a))),
-                                                     real_replace(a, b)))
-    write_json_durably(path, {"a": 1})
-    assert order[:2] == [("fsync", _identity(path)), ("replace", _identity(path))]
-    assert order[2:] == ([("fsync", _identity(tmp_path))] if POSIX else [])
-
-    def no_room(fd):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(os, "fsync", no_room)
-    with pytest.raises(OSError, match="No space left"):
-        write_json_durably(path, {"a": 2})
-    assert json.loads(open(path, encoding="utf-8").read()) == {"a": 1}
-    assert os.listdir(tmp_path) == ["state.json"]  # no part-written temporary file
-
-
-@pytest.mark.skipif(not POSIX, reason="a directory is opened and fsynced on POSIX only")
-def test_a_file_system_that_cannot_flush_a_directory_is_no_error(tmp_path, monkeypatch):
-    def refuses(fd):
-        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-
-    monkeypatch.setattr(os, "fsync", refuses)
-    sync_directory(tmp_path)  # (some network file systems refuse it: nothing to do there)
-    monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(
-        OSError(errno.EIO, os.strerror(errno.EIO))))
-    with pytest.raises(OSError, match="Input/output error"):  # a real failure is not hidden
-        sync_directory(tmp_path)

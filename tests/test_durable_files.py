@@ -1,0 +1,118 @@
+"""Files written durably (``_durable_files``): on disk before anything names them, the
+rename flushed after. :func:`record_disk` watches the calls, for the tests of the files
+written so (checkpoints, model files, sequence stores)."""
+
+import errno
+import json
+import os
+import stat
+
+import pytest
+
+from sklstm._durable_files import (
+    replace_synced,
+    sync_directory,
+    sync_files,
+    write_json_durably,
+)
+
+POSIX = os.name == "posix"  # (where a directory can be opened and fsynced)
+
+
+def file_identity(path_or_fd):
+    """``(device, inode)`` of an open file or a path: the same across a rename."""
+    stat_ = os.fstat(path_or_fd) if isinstance(path_or_fd, int) else os.stat(path_or_fd)
+    return stat_.st_dev, stat_.st_ino
+
+
+def record_disk(monkeypatch, fsync=None):
+    """Watch ``os.fsync`` and ``os.replace``: the list returned fills with
+    ``("fsync", identity)`` and ``("replace", identity, destination)`` in call order.
+    ``fsync(fd)``, if given, runs first at every fsync (to fail one)."""
+    events, real_fsync, real_replace = [], os.fsync, os.replace
+
+    def watched_fsync(fd):
+        if fsync is not None:
+            fsync(fd)
+        events.append(("fsync", file_identity(fd)))
+        real_fsync(fd)
+
+    def watched_replace(src, dst):
+        events.append(("replace", file_identity(src), os.fspath(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", watched_fsync)
+    monkeypatch.setattr(os, "replace", watched_replace)
+    return events
+
+
+def fail_directories(error):
+    """An ``fsync`` hook for :func:`record_disk` that fails on a directory with ``error``."""
+    def fsync(fd):
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(error, os.strerror(error))
+    return fsync
+
+
+def test_write_json_durably_flushes_before_the_rename_and_keeps_the_file_on_failure(
+        tmp_path, monkeypatch):
+    path = str(tmp_path / "state.json")
+    order = []
+    monkeypatch.setattr(os, "fsync", lambda fd: order.append(("fsync", file_identity(fd))))
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (
+        order.append(("replace", file_identity(a))), real_replace(a, b)))
+    write_json_durably(path, {"a": 1})
+    assert order[:2] == [("fsync", file_identity(path)), ("replace", file_identity(path))]
+    assert order[2:] == ([("fsync", file_identity(tmp_path))] if POSIX else [])
+
+    def no_room(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", no_room)
+    with pytest.raises(OSError, match="No space left"):
+        write_json_durably(path, {"a": 2})
+    assert json.loads(open(path, encoding="utf-8").read()) == {"a": 1}
+    assert os.listdir(tmp_path) == ["state.json"]  # no part-written temporary file
+
+
+@pytest.mark.skipif(not POSIX, reason="a directory is opened and fsynced on POSIX only")
+def test_a_file_system_that_cannot_flush_a_directory_is_no_error(tmp_path, monkeypatch):
+    def refuses(fd):
+        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+
+    monkeypatch.setattr(os, "fsync", refuses)
+    sync_directory(tmp_path)  # (some network file systems refuse it: nothing to do there)
+    monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(
+        OSError(errno.EIO, os.strerror(errno.EIO))))
+    with pytest.raises(OSError, match="Input/output error"):  # a real failure is not hidden
+        sync_directory(tmp_path)
+
+
+def test_sync_files_flushes_every_file_then_the_directory_then_its_entry(
+        tmp_path, monkeypatch):
+    directory = tmp_path / "epoch-1"
+    directory.mkdir()
+    for name in ("b.pt", "a.json"):
+        (directory / name).write_bytes(b"x")
+    events = record_disk(monkeypatch)
+    sync_files(directory)
+    files = [("fsync", file_identity(directory / name)) for name in ("a.json", "b.pt")]
+    entries = [("fsync", file_identity(directory)), ("fsync", file_identity(tmp_path))]
+    assert events == files + (entries if POSIX else [])
+
+
+@pytest.mark.parametrize("error", [None, errno.EINVAL, errno.EIO],
+                         ids=["flushed", "refused by the file system", "an I/O error"])
+def test_replace_synced_flushes_the_rename_at_best(error, tmp_path, monkeypatch):
+    # the rename is done when its directory is flushed: a failure there reported a
+    # failed write of a file that was in place, whole
+    (tmp_path / "new").write_text("new")
+    (tmp_path / "file").write_text("old")
+    new = file_identity(tmp_path / "new")
+    events = record_disk(monkeypatch, fsync=error and fail_directories(error))
+    replace_synced(str(tmp_path / "new"), str(tmp_path / "file"))
+    assert (tmp_path / "file").read_text() == "new"
+    assert events[0] == ("replace", new, str(tmp_path / "file"))
+    flushed = POSIX and error is None
+    assert events[1:] == ([("fsync", file_identity(tmp_path))] if flushed else [])

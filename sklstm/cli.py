@@ -133,10 +133,16 @@ _RUN_OPTIONS = {
 def _check_args(args):
     """The options, checked before anything is read or written. The ones tune also
     takes are checked as tune checks them."""
-    from .search.study_checks import check_run_args  # needs optuna: not for --help
+    # (these need optuna: not for --help)
+    from .search.heartbeat import heartbeat_settings
+    from .search.study_checks import check_run_args
 
-    check_run_args(None, labels=_RUN_OPTIONS, n_trials=args.n_trials, timeout=args.timeout,
-                   heartbeat_interval=args.heartbeat or None, retry_failed=args.retry_failed)
+    check_run_args(None, labels=_RUN_OPTIONS, n_trials=args.n_trials, timeout=args.timeout)
+    # all the storage's heartbeat limits (at most a day, too): it is opened after the
+    # data are loaded, and refused a --heartbeat of two days only then, by the name
+    # heartbeat_interval
+    heartbeat_settings(args.heartbeat or None, retry_failed=args.retry_failed,
+                       labels=_RUN_OPTIONS)
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise ValueError(f"--seed must be in [0, 2**32 - 1], got {args.seed}")
     if not args.study_name.strip():

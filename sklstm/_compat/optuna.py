@@ -15,7 +15,9 @@ source, 4.3 and 5.1):
   ``RDBStorage`` inside Optuna's private ``_CachedStorage._backend``
   (:func:`unwrap_storage`), ``JournalStorage._backend`` and
   ``JournalFileBackend._file_path`` (:func:`journal_file_path`), ``FrozenTrial._trial_id``
-  (:func:`frozen_trial_id`).
+  (:func:`frozen_trial_id`);
+* **private messages**: the ``ValueError`` with which ``optuna.study._tell`` refuses to
+  record a trial that is already finished (:func:`finished_elsewhere`).
 
 They serve the heartbeats of :mod:`sklstm.search.heartbeat` and the trial budget of
 :mod:`sklstm.search.trial_budget`. On an Optuna outside :data:`VERIFIED`:
@@ -51,8 +53,8 @@ try:  # read only on a verified Optuna; a later one may have moved them
 except ImportError:  # pragma: no cover - an unverified Optuna
     BaseHeartbeat, is_heartbeat_enabled = object, None
 
-__all__ = ["VERIFIED", "StaleTrialsRDBStorage", "StorageHeartbeat", "frozen_trial_id",
-           "heartbeat_interval", "journal_file_path", "require_verified",
+__all__ = ["VERIFIED", "StaleTrialsRDBStorage", "StorageHeartbeat", "finished_elsewhere",
+           "frozen_trial_id", "heartbeat_interval", "journal_file_path", "require_verified",
            "running_trials_without_heartbeat", "study_storage", "unwrap_storage", "verified",
            "verified_or_warn"]
 
@@ -225,6 +227,35 @@ def heartbeat_interval(storage):
         return storage.get_heartbeat_interval() if is_heartbeat_enabled(storage) else None
     get_interval = getattr(storage, "get_heartbeat_interval", None)
     return get_interval() if callable(get_interval) else None
+
+
+def finished_elsewhere(exc):
+    """Whether ``exc`` is Optuna's refusal to record the result of a trial that is
+    already finished (another worker failed it as stale while it ran).
+
+    A storage raises ``UpdateFinishedTrialError`` (public); before it writes, Optuna's
+    private ``optuna.study._tell`` may raise a bare ``ValueError("Cannot tell a FAIL
+    trial.")`` instead, recognized by its text on a verified Optuna only.
+
+    Parameters
+    ----------
+    exc : BaseException
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> finished_elsewhere(optuna.exceptions.UpdateFinishedTrialError("Trial#0 ..."))
+    True
+    >>> finished_elsewhere(ValueError("Cannot tell a FAIL trial."))
+    True
+    """
+    if isinstance(exc, optuna.exceptions.UpdateFinishedTrialError):
+        return True
+    return (verified() and type(exc) is ValueError
+            and str(exc).startswith("Cannot tell a ") and str(exc).endswith(" trial."))
 
 
 def frozen_trial_id(storage, study_id, trial):

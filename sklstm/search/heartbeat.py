@@ -72,7 +72,8 @@ def _stale_callback(retry_failed):
         return _RETRY_CALLBACK(max_retry=retry_failed)
 
 
-def heartbeat_settings(heartbeat_interval, grace_period=None, retry_failed=0):
+def heartbeat_settings(heartbeat_interval, grace_period=None, retry_failed=0, *,
+                       labels=None):
     """The heartbeat settings, checked, as Python ints (numpy ints accepted).
 
     Checked before a storage is opened: Optuna refuses some of them only inside its
@@ -91,6 +92,11 @@ def heartbeat_settings(heartbeat_interval, grace_period=None, retry_failed=0):
         twice the interval.
     retry_failed : int, default=0
         How many times a trial failed that way is run again (0: never).
+    labels : dict or None, default=None
+        ``argument -> (name, fix)`` to say in the messages instead of the argument's
+        name and the Python fix, as for
+        :func:`~sklstm.search.study_checks.check_run_args` (``sklstm tune`` names its
+        ``--heartbeat`` and ``--retry-failed``, and checks them before it loads data).
 
     Returns
     -------
@@ -117,7 +123,7 @@ def heartbeat_settings(heartbeat_interval, grace_period=None, retry_failed=0):
     ...
     ValueError: grace_period must be longer than heartbeat_interval=30 seconds, got 30: ...
     """
-    plain = check_run_args(None, heartbeat_interval=heartbeat_interval,
+    plain = check_run_args(None, labels=labels, heartbeat_interval=heartbeat_interval,
                            retry_failed=retry_failed)
     interval = plain["heartbeat_interval"]
     if interval is None:
@@ -128,7 +134,8 @@ def heartbeat_settings(heartbeat_interval, grace_period=None, retry_failed=0):
                 "without one; give heartbeat_interval a number of seconds (e.g. 60), or "
                 "leave grace_period out")
         return None
-    _check_at_most(interval, MAX_HEARTBEAT_INTERVAL, "heartbeat_interval", "a day")
+    name = (labels or {}).get("heartbeat_interval", ("heartbeat_interval",))[0]
+    _check_at_most(interval, MAX_HEARTBEAT_INTERVAL, name, "a day")
     if grace_period is None:
         return {**plain, "grace_period": 2 * interval}
     # an int >= 1, refused as heartbeat_interval would be, under its own name

@@ -151,7 +151,12 @@ def _as_scorer_dict(scoring) -> dict[str, Callable]:
     if callable(scoring):
         return {"score": scoring}
     if isinstance(scoring, Mapping):
-        return {name: get_scorer(s) if isinstance(s, str) else s for name, s in scoring.items()}
+        if not scoring:  # (as an empty list: only the costs, no metric to refit by)
+            raise ValueError("scoring={} names no metric: give None (the estimator's score), "
+                             "a scorer name, or a dict of them")
+        # plain str names, as for a list (np.str_ keys named the cv_results_ columns)
+        return {str(name): get_scorer(s) if isinstance(s, str) else s
+                for name, s in scoring.items()}
     if isinstance(scoring, Iterable):
         names = list(scoring)
         # (empty, no metric was left for refit="score"; a repeated name was dropped)
@@ -159,7 +164,8 @@ def _as_scorer_dict(scoring) -> dict[str, Callable]:
                 or len(set(names)) < len(names):
             raise ValueError(f"a list of scorings must hold distinct scorer names, got "
                              f"{names!r}")
-        return {name: get_scorer(name) for name in names}
+        # plain str keys (a numpy array of names gave np.str_ ones), as for stats
+        return {str(name): get_scorer(name) for name in names}
     raise ValueError(f"scoring must be None, a str, a callable, a list or a dict, got {scoring!r}")
 
 

@@ -94,6 +94,12 @@ def check_final_lstm(estimator):
     ...
     TypeError: an Optuna search of sklstm searches an sklstm estimator, or a Pipeline ...
     """
+    if isinstance(estimator, type):
+        # the class, not called: "got ABCMeta" (its metaclass), and no word of the fix
+        fix = (f": pass an instance, {estimator.__name__}()" if issubclass(estimator, BaseLSTM)
+               else "")
+        raise TypeError(f"estimator must be an estimator instance, got the class "
+                        f"{estimator.__name__}{fix}")
     final = final_estimator(estimator)
     if isinstance(final, BaseLSTM):
         return

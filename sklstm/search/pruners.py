@@ -44,6 +44,13 @@ or None, default="median"
     optuna.pruners.BasePruner
         The pruner to create the study with.
 
+    Raises
+    ------
+    ValueError
+        An unknown pruner name.
+    TypeError
+        A pruner that is neither a name nor a pruner instance (a pruner class, say).
+
     Examples
     --------
     >>> type(make_pruner("hyperband")).__name__
@@ -58,7 +65,10 @@ or None, default="median"
             raise ValueError(f"unknown pruner {pruner!r}; choose one of {sorted(PRUNERS)}")
         pruner = PRUNERS[pruner]()
     if not isinstance(pruner, BasePruner):
-        raise ValueError(f"pruner must be a name or an optuna pruner, got {pruner!r}")
+        # (a ValueError that gave no fix; a pruner class, not called, is the usual slip)
+        made = " (a class: call it, e.g. MedianPruner())" if isinstance(pruner, type) else ""
+        raise TypeError(f"pruner must be one of {sorted(PRUNERS)} or an "
+                        f"optuna.pruners.BasePruner instance, got {pruner!r}{made}")
     if multi_objective and not isinstance(pruner, NopPruner):
         warnings.warn(
             "Optuna does not support pruning multi-objective studies; pruning is disabled.",

@@ -56,7 +56,9 @@ def _row(trial, names) -> dict:
     row.update(column for stat, column in costs.items() if stat not in names)
     row.update(trial.params)
     if trial.state == TrialState.FAIL:
-        row["fail_reason"] = attrs.get("fail_reason", "")[:60]
+        # on one line: an error's message of several lines (sklearn's, torch's) broke
+        # the table, its other lines printed under the first column
+        row["fail_reason"] = " ".join(str(attrs.get("fail_reason", "")).split())[:60]
     return row
 
 

@@ -88,6 +88,9 @@ def resolve_cv(cv, estimator, y, random_state=0, groups=None):
     """
     classifier = is_classifier(estimator)
     cv = plain_value(cv)  # np.array(3) is a number of folds, not an iterable of splits
+    if isinstance(cv, bool):  # scikit-learn took True for 1 fold: "n_splits=1"
+        raise TypeError(f"cv must be 'auto', a number of folds (>= 2), a splitter or an "
+                        f"iterable of (train, test) splits, got {cv!r}; e.g. cv=3")
     if not (isinstance(cv, str) and cv == "auto"):
         return check_cv(cv, y, classifier=classifier)
     if groups is not None:
@@ -210,7 +213,10 @@ def selected_trial(study):
     a, b = best.user_attrs.get("fold_scores"), baseline.user_attrs.get("fold_scores")
     if not a or not b or len(a) != len(b) or len(a) < 2:
         return best
-    gains = np.subtract(a, b)
+    # (a study that minimizes: lower scores are gains; the baseline was kept whatever
+    # the best trial's lead)
+    sign = -1 if study.direction == optuna.study.StudyDirection.MINIMIZE else 1
+    gains = sign * np.subtract(a, b)
     standard_error = gains.std(ddof=1) / np.sqrt(len(gains))
     return best if gains.mean() > standard_error else baseline
 

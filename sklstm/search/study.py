@@ -13,12 +13,14 @@ from optuna.trial import TrialState
 
 from .._compat.optuna import study_storage
 from ..training.interrupts import CtrlCGuard
+from .heartbeat import heartbeat_settings
 from .metrics import objective_directions
 from .objective import checked_objective
 from .pruners import make_pruner
 from .report import ProgressBar
 from .selection import BASELINE, baseline_params
 from .storage import resolve_storage
+from .storage_faults import storage_write_failures
 from .study_checks import (
     check_existing_study,
     check_flags,
@@ -90,7 +92,8 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
     Raises
     ------
     TypeError
-        A ``study_name`` that is not a str.
+        A ``study_name`` that is not a str, or a ``pruner`` that is no name or pruner
+        instance.
     ValueError
         Invalid storage, pruner or study name, or an existing study whose directions,
         scoring, estimator, data or folds differ.
@@ -179,13 +182,20 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
         tqdm bar of the study-wide progress.
     catch : tuple of exception types, default=(Exception,)
         Trial errors that do not stop the search (by default all exceptions).
-    callbacks : iterable of callables, default=()
-        Extra Optuna ``callback(study, frozen_trial)``.
+    callbacks : iterable of callables or None, default=()
+        Extra Optuna ``callback(study, frozen_trial)``; None adds none.
 
     Returns
     -------
     optuna.Study
         ``study``, for chaining.
+
+    Raises
+    ------
+    OSError
+        When the storage fails to record a trial (a full disk, a read-only file or
+        database, a lost server), naming the storage and the cause (chained); the
+        trials finished before are kept, and the same call continues the study.
 
     Examples
     --------
@@ -196,13 +206,16 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
     """
     if n_trials is None and timeout is None:
         raise ValueError("give n_trials, timeout or both")
+    if not callable(objective):  # every trial failed, recorded FAIL in the storage
+        raise TypeError(f"objective must be a callable objective(trial), got {objective!r}: "
+                        "e.g. from sklstm.search.make_objective")
     # checked as tune checks them (numpy numbers accepted): n_trials="3" failed in the
     # budget's count, timeout=-1 ran one trial and stopped
     plain = check_run_args(None, **{name: value for name, value in
                                     (("n_trials", n_trials), ("timeout", timeout))
                                     if value is not None})
     n_trials, timeout = plain.get("n_trials"), plain.get("timeout")
-    callbacks = list(callbacks)
+    callbacks = list(callbacks or ())  # None: none, as Optuna's optimize takes it
     budget = bar = None
     if n_trials is not None:
         budget = TrialBudget(study, n_trials, timeout)
@@ -220,7 +233,9 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
     ctrl_c = CtrlCGuard()
     callbacks.append(lambda study, trial: ctrl_c.check())
     try:
-        with ctrl_c:
+        # a storage that fails to record a trial: an OSError naming it, not Optuna's
+        # bare AssertionError
+        with ctrl_c, storage_write_failures(study, study_storage(study)):
             study.optimize(objective, timeout=timeout, catch=catch, callbacks=callbacks)
     finally:
         if budget is not None:
@@ -228,6 +243,18 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
         if bar is not None:
             bar.bar.close()
     return study
+
+
+def _checked_run_args(sampler, n_trials, timeout, heartbeat_interval, retry_failed):
+    """``n_trials, timeout, heartbeat_interval, retry_failed``, checked as Python numbers.
+
+    The heartbeat settings with all of the storage's limits: a heartbeat of two days
+    was refused only by the storage, once the data had been checked and split.
+    """
+    plain = check_run_args(sampler, n_trials=n_trials, timeout=timeout)
+    beat = heartbeat_settings(heartbeat_interval, retry_failed=retry_failed) or {}
+    return (plain["n_trials"], plain["timeout"], beat.get("heartbeat_interval"),
+            beat.get("retry_failed", 0))
 
 
 def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", storage=None,
@@ -325,8 +352,7 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
     """
     # (tune_objective checks them again, for its own callers: cheap, and here first so a
     # bad argument costs no data check)
-    check_run_args(sampler, n_trials=n_trials, timeout=timeout,
-                   heartbeat_interval=heartbeat_interval, retry_failed=retry_failed)
+    _checked_run_args(sampler, n_trials, timeout, heartbeat_interval, retry_failed)
     check_flags(baseline=baseline, reuse_duplicates=reuse_duplicates,
                 show_progress_bar=show_progress_bar)
     # Objective next: data, space, scoring and cv are checked before any study exists.
@@ -357,11 +383,9 @@ heartbeat_interval, retry_failed, show_progress_bar
     optuna.Study
         The study, holding the trials of every worker.
     """
-    plain = check_run_args(sampler, n_trials=n_trials, timeout=timeout,
-                           heartbeat_interval=heartbeat_interval, retry_failed=retry_failed)
+    n_trials, timeout, heartbeat_interval, retry_failed = _checked_run_args(
+        sampler, n_trials, timeout, heartbeat_interval, retry_failed)
     check_flags(baseline=baseline, show_progress_bar=show_progress_bar)
-    n_trials, timeout = plain["n_trials"], plain["timeout"]
-    heartbeat_interval, retry_failed = plain["heartbeat_interval"], plain["retry_failed"]
     study = create_or_load_study(
         study_name, storage, scoring=objective.scoring, multi_objective=objective.multi_objective,
         pruner=pruner, sampler=sampler, heartbeat_interval=heartbeat_interval,

@@ -158,6 +158,8 @@ def test_a_storage_that_is_not_a_study_is_left_untouched(kind, message, capsys, 
     ("--timeout", -5, "--timeout must be a positive"),
     ("--timeout", "nan", "--timeout must be a positive"),
     ("--heartbeat", -1, "--heartbeat must be an int >= 1, got -1 (0 turns heartbeats off)"),
+    # refused by the storage as heartbeat_interval, after the data had been loaded
+    ("--heartbeat", 86401, "--heartbeat must be at most 86400 seconds (a day), got 86401"),
     ("--retry-failed", -1, "--retry-failed must be an int >= 0, got -1"),
     ("--max-rows", 0, "--max-rows must be at least 1"),
     ("--seed", -1, "--seed must be in [0, 2**32 - 1], got -1"),
@@ -197,6 +199,14 @@ def test_bad_options_are_refused_before_any_study(option, value, message, capsys
         path = _npz(tmp_path, X=X, y=Y)
     code, _, err = _run(capsys, tmp_path, path, option, value)
     _refused(code, err, message, tmp_path, [path.name])
+
+
+def test_a_heartbeat_longer_than_a_day_is_refused_before_the_data_are_loaded(capsys,
+                                                                            tmp_path):
+    # the data were loaded (minutes for a large file) before the storage refused it
+    code, _, err = _run(capsys, tmp_path, tmp_path / "missing.npz", "--heartbeat", 2 * 86400)
+    _refused(code, err, "--heartbeat must be at most 86400 seconds (a day), got 172800",
+             tmp_path, [])
 
 
 def test_retries_without_heartbeats_are_refused_before_any_study(capsys, tmp_path):
@@ -314,6 +324,39 @@ def test_an_os_error_or_ctrl_c_before_the_study_is_one_line(raised, status, mess
         pytest.fail("main let the KeyboardInterrupt through")
     assert code == status and err.strip().splitlines() == [message]
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_a_storage_that_fails_to_record_a_trial_is_one_line_and_status_1(capsys, tmp_path,
+                                                                         monkeypatch):
+    # Optuna's "AssertionError: Should not reach." came as a traceback
+    import errno
+
+    from optuna.storages.journal import JournalFileBackend
+
+    completed, append = [], JournalFileBackend.append_logs
+
+    def disk_full_at_the_second_trials_end(self, logs):
+        if any(log["op_code"] == 6 and log.get("state") == 1 for log in logs):  # COMPLETE
+            if completed:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            completed.append(logs)
+        return append(self, logs)
+
+    monkeypatch.setattr(JournalFileBackend, "append_logs", disk_full_at_the_second_trials_end)
+    path = _npz(tmp_path, X=X, y=Y)
+    code, _, err = _run(capsys, tmp_path, path, "--n-trials", 2)
+    monkeypatch.undo()
+    assert code == 1
+    journal = tmp_path / "s.journal"
+    assert err.strip().splitlines()[-1] == (
+        f"sklstm tune: error: the study 'sklstm' could not be written to journal file "
+        f"{journal} (OSError: [Errno 28] No space left on device); the 1 finished trial it "
+        "holds is kept, but a trial it was recording is not marked finished: a worker fails "
+        "it after the grace period, as a dead worker's. Make the storage writable again "
+        "(free disk space, file permissions, the database server), and run the same search "
+        "again to continue the study.")
+    assert [t.state.name for t in load_study(str(journal), "sklstm").trials] == [
+        "COMPLETE", "RUNNING"]
 
 
 def test_a_closed_stdout_ends_the_report_without_a_traceback(tmp_path):

@@ -44,3 +44,15 @@ def test_a_step_that_transforms_in_place_scores_each_fold_as_a_copying_one(data)
     # (the same fits: equal on the CPU; CUDA's kernels may round otherwise from run to run)
     assert in_place_folds == pytest.approx(folds, rel=1e-3)
     assert in_place_epochs == pytest.approx(epochs, rel=1e-3)
+
+
+@pytest.mark.parametrize(("estimator", "message"), [
+    # "got ABCMeta", the class's metaclass, and no fix
+    (LSTMClassifier, r"estimator must be an estimator instance, got the class LSTMClassifier: "
+     r"pass an instance, LSTMClassifier\(\)"),
+    (SequenceScaler, "estimator must be an estimator instance, got the class SequenceScaler$"),
+])
+def test_an_estimator_class_is_refused_naming_it(estimator, message, data, tmp_path):
+    with pytest.raises(TypeError, match=message):
+        tune(estimator, *data, n_trials=1, storage=str(tmp_path / "s.journal"))
+    assert list(tmp_path.iterdir()) == []

@@ -164,6 +164,18 @@ def test_bad_run_arguments_are_refused_before_the_storage_exists(case, pipeline,
     assert not storage.exists()
 
 
+def test_a_heartbeat_longer_than_a_day_is_refused_before_the_data_are_checked(
+        pipeline, data, tmp_path):
+    # only the storage refused it, once the data had been checked and split: here the
+    # data's error (y of another length) came first
+    X, y = data
+    with pytest.raises(ValueError, match=re.escape(
+            "heartbeat_interval must be at most 86400 seconds (a day), got 172800")):
+        tune(pipeline, X, y[:-1], n_trials=1, heartbeat_interval=2 * 86400,
+             storage=str(tmp_path / "s.journal"))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_n_trials_is_the_study_total(pipeline, data, tmp_path):
     kwargs = dict(cv=2, storage=str(tmp_path / "s.journal"), study_name="s",
                   space={"lr": [0.01, 0.03]}, pruner="none")
@@ -246,6 +258,21 @@ def test_run_study_checks_its_limits_as_tune_does(kwargs, error, message):
     with pytest.raises(error, match=re.escape(message)):
         run_study(study, lambda t: t.suggest_float("x", 0, 1), **kwargs)
     assert study.trials == []
+
+
+def test_run_study_refuses_an_objective_that_is_no_callable():
+    # every trial failed ("'NoneType' object is not callable"), each one stored as FAIL
+    study = optuna.create_study()
+    with pytest.raises(TypeError, match="objective must be a callable objective"):
+        run_study(study, None, n_trials=3)
+    assert study.trials == []
+
+
+def test_run_study_takes_no_callbacks_as_optuna_does():
+    # Optuna's own default is callbacks=None: "'NoneType' object is not iterable"
+    study = run_study(optuna.create_study(), lambda t: t.suggest_float("x", 0, 1), n_trials=1,
+                      callbacks=None)
+    assert len(study.trials) == 1
 
 
 # --- what a study looks like (sklstm.search.report, sklstm.search.metrics) ------------

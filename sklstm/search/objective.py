@@ -135,7 +135,7 @@ class CVObjective:
         :func:`~sklstm.search.scoring_kind.check_scoring_kind`.
     TypeError
         An ``estimator`` that is no sklstm estimator nor a Pipeline ending in one
-        (:func:`~sklstm.search.pipeline.check_final_lstm`).
+        (:func:`~sklstm.search.pipeline.check_final_lstm`); a ``space`` that is no dict.
 
     Examples
     --------

@@ -130,6 +130,8 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
 
     Raises
     ------
+    TypeError
+        If the space is no dict (nor None), or a name is no str.
     ValueError
         If the space is empty, a spec is invalid, a name is not a parameter of the
         estimator (all unknown names are listed, with the closest valid name), two names
@@ -151,7 +153,11 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
     """
     space = default_space() if space is None else space
     if not isinstance(space, Mapping):
-        raise ValueError(f"space must be a dict name -> spec, got {type(space).__name__}")
+        raise TypeError(
+            f"space must be a dict name -> spec (or None: default_space()), got "
+            f"{type(space).__name__}: e.g. {{'batch_size': [16, 32], 'hidden_size': 64}}"
+            + (" (a list of (name, spec) pairs: pass dict(space))"
+               if isinstance(space, (list, tuple)) else ""))
     if not space:
         raise ValueError("the search space is empty: give at least one parameter to search")
     params = None if estimator is None else estimator.get_params(deep=True)

@@ -55,8 +55,8 @@ from .storage_files import (
     sqlite_file,
 )
 
-__all__ = ["DEFAULT_STORAGE_PATH", "SQLITE_SUFFIXES", "describe_storage", "resolve_storage",
-           "sqlite_file"]
+__all__ = ["DEFAULT_STORAGE_PATH", "SQLITE_SUFFIXES", "describe_storage", "one_line_reason",
+           "resolve_storage", "sqlite_file"]
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
@@ -163,11 +163,30 @@ def _rdb(url, heartbeat) -> RDBStorage:
     try:
         return _open_creating_schema_once(open_storage, database_file)
     except Exception as exc:
-        raise ValueError(f"cannot open storage {shown!r}: {_reason(exc)}") from exc
+        raise ValueError(f"cannot open storage {shown!r}: {one_line_reason(exc)}") from exc
 
 
-def _reason(exc):
-    """An error's message on one line, without SQLAlchemy's link to its error catalogue."""
+def one_line_reason(exc):
+    """An error's message on one line, without SQLAlchemy's link to its error catalogue.
+
+    Shared by the messages of a storage that cannot be opened and of one that cannot
+    be written (:mod:`~sklstm.search.storage_faults`).
+
+    Parameters
+    ----------
+    exc : BaseException
+        The storage's error.
+
+    Returns
+    -------
+    str
+        Its message, whitespace runs joined into single spaces.
+
+    Examples
+    --------
+    >>> one_line_reason(OSError("readonly   database (Background on this error at: x)"))
+    'readonly database'
+    """
     return " ".join(str(exc).split("(Background on this error at:")[0].split())
 
 

@@ -29,7 +29,7 @@ from .._compat.optuna import (
     journal_file_path,
     unwrap_storage,
 )
-from .storage import _reason
+from .storage import one_line_reason
 
 __all__ = ["describe_storage_instance", "storage_write_failures"]
 
@@ -125,9 +125,9 @@ def _kept(study):
 
 
 @contextlib.contextmanager
-def storage_write_failures(study, storage):
-    """Raise a storage failure while the ``with`` body runs the study's trials as an
-    ``OSError`` that names the storage, the cause, and what is kept.
+def storage_write_failures(study, storage, lost=None):
+    """Raise a storage failure while the ``with`` body runs the study's trials (or writes
+    to it otherwise) as an ``OSError`` that names the storage, the cause, and what is kept.
 
     Parameters
     ----------
@@ -135,6 +135,9 @@ def storage_write_failures(study, storage):
         The study running.
     storage : optuna.storages.BaseStorage or None
         Its storage (None: unknown, named by its study).
+    lost : str or None, default=None
+        What a failed write in the body loses, in words ("the baseline trial was not
+        enqueued"); None: a trial being recorded, which is not marked finished.
 
     Raises
     ------
@@ -161,10 +164,11 @@ def storage_write_failures(study, storage):
         beat = heartbeat_interval(storage)
         pending = ("a worker fails it after the grace period, as a dead worker's"
                    if beat else "it stays RUNNING (no heartbeats fail it)")
+        lost = lost or f"a trial it was recording is not marked finished: {pending}"
         raise OSError(
             f"the study {study.study_name!r} could not be written to {where} "
-            f"({type(root).__name__}: {_reason(root)}); {_kept(study)}, "
-            f"but a trial it was recording is not marked finished: {pending}. Make the "
+            f"({type(root).__name__}: {one_line_reason(root)}); {_kept(study)}, "
+            f"but {lost}. Make the "
             "storage writable again (free disk space, file permissions, the database "
             "server), and run the same search again to continue the study."
         ) from cause

@@ -392,8 +392,8 @@ heartbeat_interval, retry_failed, show_progress_bar
         retry_failed=retry_failed, estimator=objective.estimator, y=objective.y,
         splits=objective.splits_, searched=[param for param, *_ in objective.space.values()])
     check_space_fits_study(study, objective.space)
-    if baseline:
-        params = baseline_params(objective.space, objective.estimator)
-        if params:
+    if baseline and (params := baseline_params(objective.space, objective.estimator)):
+        with storage_write_failures(study, study_storage(study),  # (not the raw error)
+                                    lost="the baseline trial was not enqueued"):
             _enqueue_baseline(study, params)
     return run_study(study, objective, n_trials, timeout, show_progress_bar=show_progress_bar)

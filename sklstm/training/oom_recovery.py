@@ -10,6 +10,11 @@ always raises: that update may be partly applied, so a redo stepped twice (Adam'
 moments and step count), and its memory is the model's, which no smaller batch frees.
 :class:`MicroBatchShrinking` is the part of :class:`~sklstm.training.SequenceNet`
 that does this; its ``train_step`` decides when.
+
+A validation step (skorch's, at every epoch's end under ``early_stopping``) that runs out
+of memory is evaluated in halves instead (:meth:`MicroBatchShrinking.validation_step`):
+it computes no gradients, so the halves give the same loss and predictions and nothing
+needs redoing; only one sample that does not fit raises.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import math
 import torch
 
 from .._compat.python import warn_at_caller
+from ..data.batching import split_batch
 from ..exceptions import MemoryBudgetError, MicroBatchShrunkWarning
 from ..resources.device import empty_cache
 from ..resources.memory_budget import OUT_OF_MEMORY, MemoryBudgetExceeded, format_bytes
@@ -30,8 +36,85 @@ class MicroBatchShrinking:
     """Net mixin: halve the micro-batch after a step ran out of memory, or say why not.
 
     Reads the net's ``micro_batch_size``, ``memory_budget``, ``on_oom``, ``device``,
-    ``batch_size``, ``history``, ``module_`` and ``memory_events_``.
+    ``batch_size``, ``history``, ``module_``, ``criterion_`` and ``memory_events_``.
     """
+
+    def validation_step(self, batch, **fit_params):
+        """skorch's validation step; a batch that runs out of memory is evaluated in halves.
+
+        skorch's step raised torch's bare out-of-memory error at the epoch's end, after
+        the epoch's training. A validation step keeps no gradients and changes no
+        weights, so halving it is exact: the halves' losses, weighted by their share of
+        the batch (a summed loss: added), are the batch's mean loss and their
+        predictions the batch's (up to float rounding), and the history's rows stay
+        those of the whole batch. The size that fits is kept for the rest of the fit's
+        validation and for later predictions (``iterator_valid__batch_size``).
+        ``on_oom`` does not apply: nothing is approximated, so there is nothing to refuse.
+
+        Parameters
+        ----------
+        batch : tuple
+            ``(X, y)`` of a validation batch.
+        **fit_params : dict
+            Passed to the module's ``forward``.
+
+        Returns
+        -------
+        dict
+            ``{"loss": the batch's loss, "y_pred": its predictions}``.
+
+        Raises
+        ------
+        MemoryBudgetError
+            Where even one sample does not fit.
+        """
+        chunk = self.__dict__.get("_valid_chunk")  # (None: the whole batch)
+        while True:
+            try:
+                return self._validate_in_chunks(batch, chunk, **fit_params)
+            except (OUT_OF_MEMORY, MemoryBudgetExceeded, RuntimeError) as exc:
+                reason = out_of_memory(exc)
+                if reason is None:
+                    raise
+                size = min(chunk or math.inf, batch_samples(batch))
+                if size <= 1:
+                    raise self._validation_memory_error(reason) from exc
+            # outside the except block, so the failed pass's tensors can be freed
+            # (in __dict__: no parameter of the net, and skorch's __setattr__ is slow)
+            chunk = self.__dict__["_valid_chunk"] = math.ceil(size / 2)
+            # (never above a micro-batch that a training step's recovery set)
+            valid = getattr(self, "iterator_valid__batch_size", None)
+            self.iterator_valid__batch_size = chunk if valid is None else min(valid, chunk)
+            self._free_memory()
+
+    def _validate_in_chunks(self, batch, chunk, **fit_params):
+        if chunk is None or batch_samples(batch) <= chunk:
+            return super().validation_step(batch, **fit_params)
+        Xi, yi = batch
+        n = batch_samples(batch)
+        # (a mean loss weighted by its share, as a training step's micro-batches are)
+        summed = getattr(self.criterion_, "reduction", "mean") == "sum"
+        total, preds = 0.0, []
+        for Xm, ym in zip(split_batch(Xi, chunk), yi.split(chunk), strict=True):
+            step = super().validation_step((Xm, ym), **fit_params)
+            total = total + step["loss"] * (1.0 if summed else len(ym) / n)
+            preds.append(step["y_pred"])
+        return {"loss": total, "y_pred": torch.cat(preds)}
+
+    def _validation_memory_error(self, reason):
+        limit, first = self._memory_limits()
+        return MemoryBudgetError(
+            f"A validation step of one sample ran out of memory ({reason}){limit} on "
+            f"{self.device}: an evaluation that does not fit is halved down to one "
+            f"sample, and even that did not fit. To fit: {first}, shorten the sequences "
+            "(seq_len, downsample), or use a smaller model (hidden_size, num_layers).")
+
+    def _free_memory(self):
+        """Free what a pass that ran out of memory left cached, and restart the peak."""
+        if self.memory_budget is not None:
+            self.memory_budget.restart(keep=True)
+        else:  # the fit's device, not whichever CUDA device this machine has
+            empty_cache(self.device)
 
     def shrink_micro_batch(self, size, reason):
         """Halve the micro-batch after a step of ``size`` samples ran out of memory.
@@ -56,10 +139,7 @@ class MicroBatchShrinking:
         self.memory_events_.append({
             "epoch": len(history), "batch": len(history[-1]["batches"]) if history else 0,
             "from": size, "to": new, "reason": reason})
-        if self.memory_budget is not None:
-            self.memory_budget.restart(keep=True)
-        else:  # the fit's device, not whichever CUDA device this machine has
-            empty_cache(self.device)
+        self._free_memory()
         # batch normalization (the convolutional branch) takes its statistics per
         # micro-batch: with it, the updates follow the smaller micro-batch's statistics
         same = ("the updates are unchanged" if not has_batch_norm(self.module_) else

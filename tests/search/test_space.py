@@ -118,15 +118,25 @@ def test_pipeline_names_with_or_without_step_prefix(pipeline):
          r"'learning_rate', 'batchsize' \(did you mean 'batch_size'\?\)"),
         ({"lstm__nope": 1}, "unknown parameter"),
         ({"batch_size": []}, "must not be empty"),
-        ([("batch_size", [8])], "must be a dict"),
         # both set lstm__batch_size: the trial recorded 8, the fit used 16
         ({"lstm__batch_size": [8], "batch_size": [16]},
          r"'lstm__batch_size' and 'batch_size' both set 'lstm__batch_size'"),
     ],
-    ids=["empty", "typos", "prefixed-unknown", "no-choices", "not-a-dict", "aliases"],
+    ids=["empty", "typos", "prefixed-unknown", "no-choices", "aliases"],
 )
 def test_invalid_space_fails_before_any_trial(pipeline, data, space, match):
     with pytest.raises(ValueError, match=match):
+        make_objective(pipeline, *data, space=space)
+
+
+@pytest.mark.parametrize(("space", "got"), [
+    ([("batch_size", [8])], r"list: .* \(a list of \(name, spec\) pairs: pass dict\(space\)\)"),
+    ("batch_size", r"str: e\.g\. \{'batch_size': \[16, 32\], 'hidden_size': 64\}$"),
+])
+def test_a_space_that_is_no_dict_is_a_type_error(pipeline, data, space, got):
+    # (a ValueError before: a wrong type is a TypeError)
+    with pytest.raises(TypeError, match=r"^space must be a dict name -> spec \(or None: "
+                       rf"default_space\(\)\), got {got}"):
         make_objective(pipeline, *data, space=space)
 
 

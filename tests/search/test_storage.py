@@ -21,7 +21,9 @@ from optuna.storages.journal import JournalFileBackend
 
 from sklstm._compat.optuna import journal_file_path, study_storage, unwrap_storage
 from sklstm.search import create_or_load_study, resolve_storage, run_study, tune
-from sklstm.search.storage import describe_storage
+from sklstm.search.storage import __all__ as storage_names
+from sklstm.search.storage import describe_storage, one_line_reason
+from sklstm.search.storage_faults import one_line_reason as reason_of_write_failures
 
 from .helpers import load_study, needs_postgres, python
 
@@ -332,3 +334,12 @@ def test_workers_reaching_a_storage_by_a_symlink_lock_the_file_itself(name, tmp_
     assert paths == {str(real / name)}
     studies[0].add_trial(optuna.trial.create_trial(value=0.5))
     assert [t.value for t in studies[1].trials] == [0.5]
+
+
+def test_the_one_line_reason_is_public_and_shared_with_the_write_failures():
+    # storage_faults imported the private _reason of this module
+    assert "one_line_reason" in storage_names
+    assert reason_of_write_failures is one_line_reason
+    assert one_line_reason(OSError("attempt to write\n   a readonly database "
+                                   "(Background on this error at: https://sqlalche.me/e/20/e3q8)")
+                           ) == "attempt to write a readonly database"

@@ -1,6 +1,7 @@
 """A storage that fails to record a finished trial (full disk, read-only database)."""
 
 import errno
+import re
 import sqlite3
 
 import optuna
@@ -10,7 +11,7 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
 from sklstm._compat.optuna import study_storage, unwrap_storage
-from sklstm.search import resolve_storage, run_study
+from sklstm.search import resolve_storage, run_study, tune
 
 from .helpers import load_study
 
@@ -84,6 +85,29 @@ def test_a_storage_that_fails_to_create_a_trial_says_so_too(tmp_path, monkeypatc
         run_study(study, lambda trial: trial.suggest_float("x", 0, 1), n_trials=3)
     monkeypatch.undo()
     assert [t.state.name for t in load_study(path, "s").trials] == ["COMPLETE"]
+
+
+def test_a_storage_that_fails_to_enqueue_the_baseline_says_so_too(pipeline, data, tmp_path,
+                                                                   monkeypatch):
+    # tune enqueues its baseline before run_study: the journal's own error came out bare
+    path = str(tmp_path / "study.journal")
+    enqueue = optuna.Study.enqueue_trial
+
+    def enqueue_on_a_full_disk(study, *args, **kwargs):
+        _break_journal(monkeypatch, study)
+        return enqueue(study, *args, **kwargs)
+
+    monkeypatch.setattr(optuna.Study, "enqueue_trial", enqueue_on_a_full_disk)
+    with pytest.raises(OSError, match=(
+            rf"^the study 's' could not be written to journal file {re.escape(path)} "
+            r"\(OSError: \[Errno 28\] No space left on device\); the 0 finished trials it "
+            r"holds are kept, but the baseline trial was not enqueued\. Make the storage "
+            "writable again")) as info:
+        tune(pipeline, *data, n_trials=1, cv=2, study_name="s", storage=path,
+             space={"batch_size": [8, 16]})
+    assert isinstance(info.value.__cause__, OSError)  # the journal's own, chained
+    monkeypatch.undo()
+    assert load_study(path, "s").trials == []
 
 
 def _failed_before_its_end(monkeypatch, study):

@@ -182,3 +182,36 @@ class InjectOOMInOptimizer(Callback):
 
     def on_train_end(self, net, **kwargs):
         self._handle.remove()
+
+
+class InjectValidationOOM(Callback):
+    """Raise an out-of-memory error from every evaluation-mode forward pass of more than
+    ``limit`` samples during the fit (a validation step that does not fit where a smaller
+    one does): torch's CUDA error, or the CPU allocator's RuntimeError (``cpu=True``)."""
+
+    def __init__(self, limit, cpu=False):
+        self.limit = limit
+        self.cpu = cpu
+
+    def initialize(self):
+        self.raised_, self.sizes_, self._handle = 0, [], None
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        def hook(module, args, kwargs):
+            if module.training:
+                return
+            x = args[0] if args else kwargs["x"]
+            if x.shape[0] > self.limit:
+                self.raised_ += 1
+                if self.cpu:
+                    raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] . "
+                                       "DefaultCPUAllocator: can't allocate memory: you "
+                                       "tried to allocate 123456789 bytes. (injected)")
+                raise OUT_OF_MEMORY("CUDA out of memory. (injected by the test)")
+            self.sizes_.append(x.shape[0])
+
+        self._handle = net.module_.register_forward_pre_hook(hook, with_kwargs=True)
+
+    def on_train_end(self, net, **kwargs):
+        self._handle.remove()

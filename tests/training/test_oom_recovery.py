@@ -16,7 +16,7 @@ from sklstm.resources.memory_budget import MemoryBudget
 from sklstm.training.net import SequenceNet
 
 from ..settings import NO_BATCH_NORM, requires_cuda
-from .faults import ForwardSizes, InjectOOM, InjectOOMInOptimizer
+from .faults import ForwardSizes, InjectOOM, InjectOOMInOptimizer, InjectValidationOOM
 
 rng = np.random.default_rng(3)
 X = rng.normal(size=(96, 40, 3)).astype(np.float32)
@@ -129,6 +129,37 @@ def test_a_recovered_step_leaves_the_optimizer_state_of_one_step_per_update():
         est = LSTMClassifier(**BASE, batch_size=32, callbacks=[InjectOOM(2)]).fit(X, Y)
     steps = {float(s["step"]) for s in est.net_.optimizer_.state.values()}
     assert steps == {est.n_updates_} == {9}
+
+
+@pytest.mark.parametrize("cpu", [False, True], ids=["cuda-error", "cpu-allocator"])
+def test_a_validation_step_out_of_memory_is_evaluated_in_halves(cpu):
+    # skorch's validation step at the epoch's end raised torch's bare error: 24 held-out
+    # samples in one batch, of which no more than 10 fit, are evaluated in 4 x 6
+    kw = dict(**BASE, batch_size=32, early_stopping=True, validation_fraction=0.25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MicroBatchShrunkWarning)  # (no training step shrank)
+        est = LSTMClassifier(**kw, callbacks=[("oom", InjectValidationOOM(10, cpu))]).fit(X, Y)
+    plain = LSTMClassifier(**kw).fit(X, Y)
+    oom = dict(est.net_.callbacks_)["oom"]
+    # 24 and then 12 ran out once; the size that fitted was kept for the later epochs
+    assert (oom.raised_, oom.sizes_) == (2, [6] * 12)
+    assert est.memory_events_ == [] and est.batch_size_ == 32
+    assert est.net_.iterator_valid__batch_size == 6  # later predictions fit too
+    # exact: the same history rows and losses, the same fit
+    assert est.history_[:, "batches", :, "valid_batch_size"] == [[24]] * 3
+    assert_allclose(est.history_[:, "valid_loss"], plain.history_[:, "valid_loss"],
+                    rtol=1e-5)
+    assert_allclose(est.predict_proba(X), plain.predict_proba(X), rtol=1e-5, atol=1e-6)
+
+
+def test_a_validation_step_of_one_sample_out_of_memory_is_a_clear_error():
+    est = LSTMClassifier(**BASE, batch_size=32, early_stopping=True,
+                         callbacks=[InjectValidationOOM(0)])
+    with pytest.raises(MemoryBudgetError, match=(
+            r"^A validation step of one sample ran out of memory \(CUDA out of memory\) on "
+            r"cpu: .* To fit: free memory on cpu .*, shorten the sequences")):
+        est.fit(X, Y)
+    assert not hasattr(est, "net_") and not hasattr(est, "memory_events_")
 
 
 def test_other_runtime_errors_are_not_taken_for_out_of_memory():

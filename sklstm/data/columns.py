@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["check_same_columns", "record_or_check_columns", "sequence_columns"]
+__all__ = ["check_same_columns", "frame_columns", "record_or_check_columns",
+           "sequence_columns"]
 
 
 def sequence_columns(X):
@@ -28,18 +29,24 @@ def sequence_columns(X):
     """
     # the first by position: X may be a Series of sequences (a groupby's apply), whose
     # X[0] is the label 0, a KeyError where its index is the groups' ids
-    first = next(iter(X))
-    if not hasattr(first, "columns"):
-        return None
-    columns = tuple(first.columns)
-    for i, seq in enumerate(X):
+    columns = frame_columns(next(iter(X)))
+    for i, seq in enumerate(X):  # (arrays too: a DataFrame among them is refused)
         check_same_columns(seq, i, columns)
+    if columns is None:
+        return None
     return columns if all(isinstance(c, str) for c in columns) else None
+
+
+def frame_columns(seq):
+    """The columns of the DataFrame ``seq`` as a tuple; None for any other sequence."""
+    columns = getattr(seq, "columns", None)
+    return None if columns is None else tuple(columns)
 
 
 def check_same_columns(seq, i, columns, of="X"):
     """Raise a ValueError unless sequence ``i`` of ``of`` has the ``columns`` of its
-    sequence 0, in their order (a sequence that is no DataFrame has none).
+    sequence 0, in their order, or neither is a DataFrame (a mix of DataFrames and
+    arrays is refused as such).
 
     Also what :meth:`SequenceStore.write <sklstm.data.store.SequenceStore.write>` checks
     of DataFrames: it writes their values only, so columns in another order would be
@@ -51,16 +58,25 @@ def check_same_columns(seq, i, columns, of="X"):
         Sequence ``i``.
     i : int
         Its position, for the message.
-    columns : tuple
-        The columns of sequence 0.
+    columns : tuple or None
+        The columns of sequence 0 (:func:`frame_columns`); None: it is no DataFrame.
     of : str, default="X"
         What holds the sequences, for the message.
     """
-    if tuple(getattr(seq, "columns", ())) != columns:
+    own = frame_columns(seq)
+    if own == columns:
+        return
+    if own is None or columns is None:
+        # (an array's columns, compared as [], said nothing of the mix or its fix)
+        frame, other = (0, i) if own is None else (i, 0)
         raise ValueError(
-            f"Sequence {i} of {of} has the columns {list(getattr(seq, 'columns', []))}, "
-            f"sequence 0 {list(columns)}: every DataFrame of {of} must have the same "
-            "columns in the same order (select them as seq[columns]).")
+            f"Sequence {frame} of {of} is a DataFrame and sequence {other} is not: a mix of "
+            "DataFrames and arrays. Pass every sequence as a DataFrame with the same "
+            "columns, or every one as an array ([np.asarray(seq) for seq in sequences]).")
+    raise ValueError(
+        f"Sequence {i} of {of} has the columns {list(own)}, sequence 0 {list(columns)}: "
+        f"every DataFrame of {of} must have the same columns in the same order (select "
+        "them as seq[columns]).")
 
 
 def record_or_check_columns(estimator, reset, names):

@@ -20,9 +20,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .relative import anchors_of
-
-__all__ = ["level_tells_the_target", "resolve_split_level"]
+__all__ = ["checked_rows", "level_tells_the_target", "resolve_split_level"]
 
 #: Sequences the check reads at most (a seeded random sample of the training set, not
 #: evenly spaced rows, which would alias with labels in a periodic order): the levels
@@ -30,7 +28,7 @@ __all__ = ["level_tells_the_target", "resolve_split_level"]
 MAX_CHECKED = 20_000
 
 
-def _checked_rows(n_samples):
+def checked_rows(n_samples):
     """The rows of ``n_samples`` the check reads, in order; None for all of them."""
     if n_samples <= MAX_CHECKED:
         return None
@@ -72,7 +70,7 @@ def level_tells_the_target(levels, y, classification):
     False
     """
     levels = np.asarray(levels, dtype=np.float64)
-    rows = _checked_rows(len(levels))
+    rows = checked_rows(len(levels))
     if rows is not None:
         levels, y = levels[rows], np.asarray(y)[rows]
     if classification:
@@ -137,8 +135,8 @@ def resolve_split_level(split_level, seqs, y, classification, relative=None):
         return False
     # the levels of the sample the check reads only: computed for every sequence first,
     # they were a pass over the whole of a store (millions of sequences read from disk
-    # for the 20,000 the check keeps)
-    rows = _checked_rows(len(seqs))
+    # for the 20,000 the check keeps); a store's fit has them from its scan
+    rows = checked_rows(len(seqs))
     if rows is not None:
-        seqs, y = seqs.subset(rows), np.asarray(y)[rows]
-    return not level_tells_the_target(anchors_of(seqs, "mean"), y, classification)
+        y = np.asarray(y)[rows]
+    return not level_tells_the_target(seqs.means(rows), y, classification)

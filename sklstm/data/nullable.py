@@ -20,7 +20,7 @@ __all__ = ["as_array", "object_numbers", "pandas_na_as_nan"]
 def as_array(values):
     """``values`` as an ndarray: a pandas object whose columns hold numbers (nullable
     ones too) as those numbers, ``pd.NA`` as NaN; anything else as ``np.asarray``
-    reads it.
+    reads it (a pandas object's ``pd.NA`` among objects as NaN).
 
     Examples
     --------
@@ -41,7 +41,8 @@ def as_array(values):
                for d in dtypes]
     if all(isinstance(d, np.dtype) for d in dtypes) or any(
             d is None or d.kind not in "biuf" for d in numbers):
-        return np.asarray(values)
+        # (objects: pd.NA as NaN, of a nullable column beside them too)
+        return pandas_na_as_nan(np.asarray(values))
     if values.isna().to_numpy().any():
         return values.to_numpy(dtype=np.result_type(*numbers, np.float64), na_value=np.nan)
     return values.to_numpy(dtype=np.result_type(*numbers))
@@ -96,6 +97,8 @@ def pandas_na_as_nan(values):
             return values
         values = array
     pandas = sys.modules.get("pandas")  # (no pd.NA exists where pandas is not imported)
+    if pandas is not None and isinstance(values, pandas.DataFrame):
+        return _frame_na_as_nan(values)
     if (pandas is None or not isinstance(values, np.ndarray) or values.dtype != object
             or values.size == 0):
         return values
@@ -107,3 +110,22 @@ def pandas_na_as_nan(values):
     values = values.copy()
     values[missing] = np.nan
     return values
+
+
+def _frame_na_as_nan(frame):
+    """The DataFrame ``frame`` with ``pd.NA`` as NaN in its columns of dtype object
+    (scikit-learn converts nullable columns itself, but numpy refuses ``pd.NA`` among
+    objects: a bare "float() argument must be ... not 'NAType'")."""
+    converted = {}
+    for j, dtype in enumerate(frame.dtypes):
+        if isinstance(dtype, np.dtype) and dtype.kind == "O":
+            column = frame.iloc[:, j].to_numpy()
+            fixed = pandas_na_as_nan(column)
+            if fixed is not column:  # (a copy only where pd.NA was)
+                converted[j] = fixed
+    if not converted:
+        return frame
+    frame = frame.copy(deep=False)
+    for j, column in converted.items():
+        frame.isetitem(j, column)  # by position: names may repeat
+    return frame

@@ -23,7 +23,7 @@ from array import array
 import numpy as np
 
 from .._durable_files import flush, replace_synced, write_json_durably
-from .columns import check_same_columns
+from .columns import check_same_columns, frame_columns
 from .store_layout import NUMBER_KINDS, number_dtype, offsets_problem
 
 __all__ = [
@@ -332,8 +332,8 @@ def _write_values(directory, sequences, dtype):
             # DataFrames (a CSV file each) are written as their values: columns in
             # another order would be stored as features in the wrong places
             if i == 0:
-                columns = tuple(getattr(seq, "columns", ()))
-            elif columns:
+                columns = frame_columns(seq)
+            else:
                 check_same_columns(seq, i, columns, of="the sequences written")
             seq = np.asarray(seq)
             if first is None:

@@ -3,8 +3,8 @@ the rows it and :class:`~sklstm.data.streaming.StreamedRows` make alike.
 
 What must look at every value of a :class:`~sklstm.data.store.SequenceStore` before a fit
 (finite numbers, token ids >= 0 and within int64, the largest id, each token row's
-length, every feature's root mean square) is read here once, so that no batch of the fit
-and no other pass has to.
+length, every feature's root mean square, the levels ``split_level="auto"`` checks) is
+read here once, so that no batch of the fit and no other pass has to.
 """
 
 from __future__ import annotations
@@ -35,11 +35,12 @@ _INT64_MAX = np.iinfo(np.int64).max
 class StoreScan:
     """What one pass over a store found: per-row token lengths and the largest id, or
     every feature's root mean square (:func:`root_mean_squares`) over the steps its rows
-    keep."""
+    keep, and the means per feature of the rows at ``level_rows``."""
 
     token_lengths: np.ndarray | None = None
     max_id: int | None = None
     rms: np.ndarray | None = None
+    levels: np.ndarray | None = None
 
 
 def root_mean_squares(total, count):
@@ -67,7 +68,7 @@ def token_row(seq, padding_idx, seq_len, keep):
 
 
 def scan_store(store, *, tokens, padding_idx=None, seq_len=None, keep="last", factor=1,
-               rms=False, float64=False):
+               rms=False, float64=False, level_rows=None):
     """Check every value of ``store`` in one pass, a chunk at a time.
 
     Parameters
@@ -87,13 +88,19 @@ def scan_store(store, *, tokens, padding_idx=None, seq_len=None, keep="last", fa
         them (:meth:`~sklstm.data.timesteps.Sequences.feature_rms`), in this pass
         rather than in a second one over the store.
     float64 : bool, default=False
-        Numbers: the rows are float64 (else float32), for ``rms``.
+        Numbers: the rows are float64 (else float32), for ``rms`` and ``level_rows``.
+    level_rows : ndarray of int or None, default=None
+        Numbers: also the mean per feature of each row at these positions (sorted), in
+        float64 over the steps the row holds: the levels of
+        :func:`~sklstm.data.level.resolve_split_level`'s sample, found in this pass
+        rather than by reading the sample again.
 
     Returns
     -------
     StoreScan
         Token rows' lengths and largest kept id (None for numbers); with ``rms``, the
-        root mean squares.
+        root mean squares; with ``level_rows``, the means, shape
+        ``(len(level_rows), n_features)``.
 
     Raises
     ------
@@ -116,19 +123,29 @@ def scan_store(store, *, tokens, padding_idx=None, seq_len=None, keep="last", fa
                 "X is a SequenceStore of 1D sequences; sequences of numbers must be 2D "
                 "(n_timesteps, n_features): write each univariate sequence as "
                 "seq.reshape(-1, 1), or set embedding_dim if they are token ids.")
-        if kind != "f" and not rms:
+        if kind != "f" and not rms and level_rows is None:
             return StoreScan()
         dtype = np.float64 if float64 else np.float32
         total, count = np.zeros(store.n_features), 0
+        means = None if level_rows is None else []
+        lengths = store.lengths  # (once: a view computes them afresh each time)
         for start, chunk in store.chunks():
             steps = _flat_steps(chunk)
             if kind == "f":
                 _check_finite_steps(chunk, steps, start, float32=True)
-            if rms:
-                squares, n_steps = _square_sums(chunk, steps, factor, seq_len, keep, dtype)
-                total += squares
-                count += n_steps
-        return StoreScan(rms=root_mean_squares(total, count) if rms else None)
+            if not (rms or means is not None) or not len(chunk):
+                continue
+            values, counts = _kept_values(chunk, steps, lengths[start:start + len(chunk)],
+                                          factor, seq_len, keep, dtype)
+            total += np.einsum("nf,nf->f", values, values)
+            count += len(values)
+            if means is not None:  # the chunk's rows among level_rows
+                at = level_rows[np.searchsorted(level_rows, start):
+                                np.searchsorted(level_rows, start + len(counts))]
+                means.append(_row_means(values, counts, at - start))
+        return StoreScan(rms=root_mean_squares(total, count) if rms else None,
+                         levels=None if means is None else np.concatenate(
+                             [np.empty((0, store.n_features)), *means]))
     lengths = np.empty(len(store), dtype=np.int64)
     max_id = -1
     for part in store.chunk_slices():
@@ -172,28 +189,43 @@ def _kept_step_mask(counts, seq_len, keep):
     return at >= n - seq_len if keep == "last" else at < seq_len
 
 
-def _square_sums(chunk, steps, factor, seq_len, keep, dtype):
-    """``(sums, n_steps)``: every feature's sum of squares over the steps the rows of a
-    chunk of numbers hold (``steps``: :func:`_flat_steps`), in float64, and how many.
+def _kept_values(chunk, steps, lengths, factor, seq_len, keep, dtype):
+    """``(values, counts)``: the steps the rows of a chunk of numbers hold (``steps``:
+    :func:`_flat_steps`; ``lengths``: its sequences' stored lengths), one row after the
+    other, float64 of shape ``(n_steps, n_features)``, and each row's number of them.
 
     The values are rounded to the rows' ``dtype`` first, as the rows' are: the same root
-    mean squares as the rows give, without making them (padded, a chunk at a time, they
-    took a second pass over the store)."""
+    mean squares and means as the rows give, without making them (padded, a chunk at a
+    time, they took a second pass over the store)."""
     if isinstance(chunk, list):  # ragged: 2D sequences (1D numbers were refused)
-        if not chunk:
-            return 0.0, 0
         if factor > 1:  # averaged: per sequence, as the rows are made
-            kept = np.concatenate([kept_steps(seq, factor, seq_len, keep, dtype, 0)
-                                   for seq in chunk])
-        elif seq_len is not None:
-            kept = steps[_kept_step_mask([len(seq) for seq in chunk], seq_len, keep)]
+            rows = [kept_steps(seq, factor, seq_len, keep, dtype, 0) for seq in chunk]
+            kept, counts = np.concatenate(rows), np.array([len(row) for row in rows])
         else:
-            kept = steps
+            counts, kept = lengths, steps
+            if seq_len is not None:
+                kept = steps[_kept_step_mask(counts, seq_len, keep)]
+                counts = np.minimum(counts, seq_len)
     else:
         kept = kept_steps(chunk if chunk.ndim == 3 else chunk[:, :, None],
                           factor, seq_len, keep, dtype, axis=1)
+        counts = np.full(len(kept), kept.shape[1])
     values = kept.astype(dtype, copy=False).astype(np.float64).reshape(-1, kept.shape[-1])
-    return np.einsum("nf,nf->f", values, values), len(values)
+    return values, counts
+
+
+def _row_means(values, counts, rows):
+    """The mean per feature of each of the ``rows`` (positions in the chunk) of steps
+    ``values`` laid one row after the other, ``counts`` steps each (one at least)."""
+    if not len(rows):
+        return np.empty((0, values.shape[1]))
+    if len(rows) < len(counts):  # the chosen rows' steps alone
+        chosen = np.zeros(len(counts), dtype=bool)
+        chosen[rows] = True
+        values, counts = values[np.repeat(chosen, counts)], counts[rows]
+    # summed per row: a segment of the steps each
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return np.add.reduceat(values, starts, axis=0) / counts[:, None]
 
 
 def _steps_of(store, positions):

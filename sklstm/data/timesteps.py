@@ -14,6 +14,8 @@ import numpy as np
 from sklearn import get_config
 
 from .._compat.python import warn_at_caller
+from .level import checked_rows
+from .relative import anchors_of
 from .steps import (
     AUTO_STEPS,
     downsample_steps,
@@ -109,6 +111,10 @@ class Sequences:
     # not an __init__ argument, so dataclasses.replace (a subset, relative rows) drops it
     _rms: np.ndarray | None = dataclasses.field(default=None, init=False, repr=False,
                                                 compare=False)
+    # (positions, means): means of these very values at those positions, found by the
+    # same scan for split_level="auto" (set by _streamed; dropped by replace too)
+    _means: tuple | None = dataclasses.field(default=None, init=False, repr=False,
+                                             compare=False)
 
     def __len__(self):
         return len(self.values)
@@ -129,6 +135,24 @@ class Sequences:
                   else self.values[positions])
         lengths = None if self.lengths is None else self.lengths[positions]
         return dataclasses.replace(self, values=values, lengths=lengths)
+
+    def means(self, positions=None):
+        """Every feature's mean over the valid steps of the sequences at ``positions``.
+
+        Parameters
+        ----------
+        positions : ndarray of int or None, default=None
+            Sorted rows; None for all of them.
+
+        Returns
+        -------
+        ndarray of shape (n_positions, n_features)
+            float64.
+        """
+        if self._means is not None and np.array_equal(
+                self._means[0], np.arange(len(self)) if positions is None else positions):
+            return self._means[1].copy()  # a store's, from the scan that validated it
+        return anchors_of(self if positions is None else self.subset(positions), "mean")
 
     @property
     def shortest(self):
@@ -312,8 +336,15 @@ def _streamed(store, *, tokens, seq_len, keep, downsample, padding_idx, precise=
     # (the factor from the stored lengths alone: the scan's root mean squares are of the
     # averaged steps)
     factor = 1 if tokens else resolve_downsample(downsample, int(store.lengths.max()))
+    # a fit's levels for split_level="auto" too: of the sample it checks, in this pass
+    # (read afterwards, the sample was up to 20,000 sequences read from disk again)
+    level_rows = None
+    if rms and not tokens:
+        level_rows = checked_rows(len(store))
+        level_rows = np.arange(len(store)) if level_rows is None else level_rows
     scan = scan_store(store, tokens=tokens, padding_idx=padding_idx, seq_len=seq_len,
-                      keep=keep, factor=factor, rms=rms and not tokens, float64=precise)
+                      keep=keep, factor=factor, rms=rms and not tokens, float64=precise,
+                      level_rows=level_rows)
     if tokens:
         lengths = scan.token_lengths
     else:
@@ -329,8 +360,9 @@ def _streamed(store, *, tokens, seq_len, keep, downsample, padding_idx, precise=
     padded = lengths.min() != lengths.max()
     seqs = Sequences(rows, lengths if padded else None, n_features,
                      "tokens" if tokens else "store", factor)
-    if scan.rms is not None:  # (frozen; a field no copy of seqs carries over)
+    if scan.rms is not None:  # (frozen; fields no copy of seqs carries over)
         object.__setattr__(seqs, "_rms", scan.rms)
+        object.__setattr__(seqs, "_means", (level_rows, scan.levels))
     return seqs
 
 

@@ -94,10 +94,13 @@ def make_shape_in_series(n_samples=200, n_timesteps=300, n_classes=3, shape_leng
     y = rng.permutation(np.arange(n_samples) % n_classes)
     walk = np.cumsum(rng.normal(0.0, 0.05, size=(n_samples, n_timesteps)), axis=1)
     X = walk + rng.normal(0.0, noise, size=(n_samples, n_timesteps))
-    lowest, highest = {"middle": (0.2, 0.6), "end": (1.0, 1.0), "anywhere": (0.0, 1.0)}[position]
     last_start = n_timesteps - length
+    # in whole steps, rounded inwards (-(-n // 5): a ceiling): int(0.2 * 27) started a
+    # "middle" shape at 5 of 27, 18.5 % of the way
+    lowest, highest = {"middle": (-(-last_start // 5), 3 * last_start // 5),
+                       "end": (last_start, last_start), "anywhere": (0, last_start)}[position]
     for i, label in enumerate(y):
-        start = int(rng.integers(int(lowest * last_start), int(highest * last_start) + 1))
+        start = int(rng.integers(lowest, highest + 1))
         X[i, start:start + length] += 1.5 * _shape(label, length) * rng.uniform(0.8, 1.2)
     return X.astype(np.float32), y.astype(np.int64)
 
@@ -172,7 +175,9 @@ def make_motion_recordings(n_samples=48, n_timesteps=120, n_channels=6, n_classe
     rng = _rng(random_state)
     y = rng.permutation(np.arange(n_samples) % n_classes)
     if variable_length:
-        lengths = rng.integers(int(0.4 * n_timesteps), n_timesteps + 1, size=n_samples)
+        # at least 40 % of n_timesteps, rounded up: int(0.4 * 24) made recordings of 9
+        # steps, 37.5 %
+        lengths = rng.integers(-(-2 * n_timesteps // 5), n_timesteps + 1, size=n_samples)
     else:
         lengths = np.full(n_samples, n_timesteps)
     X = []

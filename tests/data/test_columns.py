@@ -78,3 +78,30 @@ def test_a_series_of_sequences_indexed_by_id_is_read_by_position(index):
                              SequenceScaler().fit_transform(list(series)), strict=True):
         np.testing.assert_array_equal(got, expected)
     assert LSTMRegressor(**TINY).fit(series, Y[:3]).predict(series).shape == (3,)
+
+
+@pytest.mark.parametrize(("first", "where"), [
+    ("frame", "Sequence 0 of X is a DataFrame and sequence 2 is not"),
+    ("array", "Sequence 2 of X is a DataFrame and sequence 0 is not"),
+])
+@pytest.mark.parametrize("Estimator", [lambda: LSTMRegressor(**TINY), SequenceScaler])
+def test_a_mix_of_frames_and_arrays_is_refused_as_a_mix(first, where, Estimator):
+    # a DataFrame first was refused as "sequence 2 has the columns []" (an array's columns,
+    # which it has none of); an array first took the DataFrames' values, columns unchecked
+    mixed = (FRAMES[:2] + list(X[2:]) if first == "frame"
+             else list(X[:2]) + FRAMES[2:])
+    with pytest.raises(ValueError, match=f"^{where}: a mix of DataFrames and arrays. Pass "
+                                         "every sequence as a DataFrame with the same columns, "
+                                         "or every one as an array"):
+        Estimator().fit(mixed, Y)
+
+
+@pytest.mark.parametrize(("first", "where"), [("frame", "0 of the sequences written is a "
+                                                         "DataFrame and sequence 1"),
+                                               ("array", "1 of the sequences written is a "
+                                                         "DataFrame and sequence 0")])
+def test_a_store_is_not_written_from_a_mix_of_frames_and_arrays(first, where, tmp_path):
+    mixed = FRAMES[:1] + list(X[1:]) if first == "frame" else list(X[:1]) + FRAMES[1:]
+    with pytest.raises(ValueError, match=f"^Sequence {where} is not: a mix"):
+        SequenceStore.write(tmp_path / "s", iter(mixed))
+    assert not list(tmp_path.iterdir())

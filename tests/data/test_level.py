@@ -12,6 +12,8 @@ from sklstm.data.store import SequenceStore
 from sklstm.data.streaming import StreamedRows
 from sklstm.data.timesteps import Sequences, to_sequences
 
+from .store_reads import count_reads
+
 rng = np.random.default_rng(0)
 N = 90
 Y = np.arange(N) % 3
@@ -104,3 +106,45 @@ def test_a_store_is_read_for_the_checked_sample_only(monkeypatch, tmp_path):
         assert resolve_split_level("auto", streamed, y, True) is expected
         assert sum(read) == 30
         assert resolve_split_level("auto", in_memory, y, True) is expected
+
+
+def _levelled(kind, y):
+    """Sequences of ``kind`` whose levels are 3 * ``y`` plus noise."""
+    rng = np.random.default_rng(1)
+    if kind == "3d":
+        return rng.normal(size=(len(y), 12, 2)) + 3 * y[:, None, None]
+    if kind == "2d float32":
+        return (rng.normal(size=(len(y), 12)) + 3 * y[:, None]).astype(np.float32)
+    integers = kind == "ragged ints"
+    return [rng.integers(-2, 3, size=(n, 1)) + 3 * label if integers
+            else rng.normal(size=(n, 2)) + 3 * label
+            for n, label in zip(rng.integers(6, 20, len(y)), y, strict=True)]
+
+
+@pytest.mark.parametrize("kind", ["3d", "2d float32", "ragged", "ragged ints"])
+@pytest.mark.parametrize("settings", [{}, {"seq_len": 5}, {"seq_len": 5, "keep": "first"},
+                                      {"downsample": 3}])
+def test_a_store_fit_finds_the_levels_in_its_scan_as_in_memory(kind, settings, monkeypatch,
+                                                                 tmp_path):
+    # the levels were read after the fit's scan, a second read of up to MAX_CHECKED
+    # sequences of the store
+    monkeypatch.setattr(level_module, "MAX_CHECKED", 40)  # a sample of the 60
+    data = _levelled(kind, Y[:60])
+    if isinstance(data, list):
+        store = SequenceStore.write(tmp_path / "s", data)
+    else:  # a memory-mapped array streams as a store does
+        np.save(tmp_path / "X.npy", data)
+        store = np.load(tmp_path / "X.npy", mmap_mode="r")
+    memory = to_sequences(data, LSTMClassifier(), reset=True, **settings)
+    monkeypatch.setattr("sklstm.data.store.CHUNK_BYTES", 200)  # several chunks
+    read = count_reads(monkeypatch)
+    streamed = to_sequences(store, LSTMClassifier(), reset=True, **settings)
+    labels = (Y[:60], np.random.default_rng(2).permutation(Y[:60]))
+    assert [resolve_split_level("auto", streamed, y, True) for y in labels] == [False, True]
+    assert sorted(read) == list(range(60))  # the scan's one read of every sequence
+    assert [resolve_split_level("auto", memory, y, True) for y in labels] == [False, True]
+    rows = level_module.checked_rows(60)
+    np.testing.assert_allclose(streamed.means(rows), memory.means(rows), rtol=1e-12)
+    # what is made of the rows (a subset, relative rows) has levels of its own
+    np.testing.assert_allclose(streamed.subset(rows[:5]).means(),
+                               memory.subset(rows[:5]).means(), rtol=1e-12)

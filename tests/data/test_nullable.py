@@ -46,3 +46,30 @@ def test_only_pd_na_is_replaced():
     plain = np.array([1, None], dtype=object)
     assert pandas_na_as_nan(plain) is plain
     assert_array_equal(object_numbers(np.array([[1, pd.NA]], dtype=object)), [[1.0, np.nan]])
+
+
+FRAME = pd.DataFrame({"a": pd.array([1, None, 3], dtype="Int64"),
+                      "b": pd.array([4, 5, 6], dtype="Int64")})
+
+
+@pytest.mark.parametrize("X", [
+    FRAME.astype(object),
+    FRAME.astype({"b": object}),  # a nullable column beside one of objects
+    FRAME.astype(object).assign(b=[4, 5, pd.NA]),  # pd.NA among objects elsewhere too
+], ids=["objects", "nullable beside objects", "objects beside objects"])
+@pytest.mark.parametrize("Est", [SequenceScaler, LSTMRegressor])
+def test_pd_na_in_a_dataframe_of_objects_is_refused_as_a_missing_value_it_places(X, Est):
+    # numpy's bare "float() argument must be a string or a real number, not 'NAType'",
+    # raised from within scikit-learn's check_array (or from the message that places it)
+    est = Est(device="cpu") if Est is LSTMRegressor else Est()
+    with pytest.raises(ValueError, match="Input X contains NaN at sample 1, timestep 0: fill"):
+        est.fit(X, np.zeros(len(X)))
+
+
+def test_a_dataframe_keeps_its_columns_and_is_left_as_it_was():
+    objects = FRAME.astype(object)
+    out = pandas_na_as_nan(objects)
+    assert list(out.columns) == ["a", "b"] and np.isnan(out.iloc[1, 0])
+    assert objects.iloc[1, 0] is pd.NA  # the caller's frame is left as it was
+    complete = FRAME.fillna(0).astype(object)
+    assert pandas_na_as_nan(complete) is complete and pandas_na_as_nan(FRAME) is FRAME

@@ -1,7 +1,9 @@
 """Tests for the hard-case generators of sklstm.datasets (_hard_cases.py)."""
 
+import numpy as np
 import pytest
 
+from sklstm.datasets import _hard_cases as hard_cases
 from sklstm.datasets import make_motion_recordings, make_shape_in_series, make_subtle_shape
 
 
@@ -31,3 +33,24 @@ def test_as_many_samples_as_classes_hold_every_class(generator, kwargs):
     n_classes = kwargs.get("n_classes", 2)
     _, y = generator(n_samples=n_classes, n_timesteps=24, random_state=0, **kwargs)
     assert sorted(y.tolist()) == list(range(n_classes))
+
+
+def test_variable_recordings_are_at_least_40_percent_of_n_timesteps():
+    # int(0.4 * 24) = 9 made recordings of 37.5 % of n_timesteps; the docstring says 40-100 %
+    X, _ = make_motion_recordings(n_samples=200, n_timesteps=24, n_channels=1,
+                                  variable_length=True, random_state=0)
+    lengths = [len(x) for x in X]
+    assert min(lengths) == 10 and max(lengths) == 24  # ceil(9.6), n_timesteps
+
+
+@pytest.mark.parametrize(("position", "lowest", "highest"),
+                         [("middle", 0.2, 0.6), ("end", 1.0, 1.0), ("anywhere", 0.0, 1.0)])
+def test_the_shape_starts_where_the_docstring_says(position, lowest, highest, monkeypatch):
+    # a "middle" shape started at int(0.2 * 27) = 5 of 27 possible starts: 18.5 %, not 20
+    monkeypatch.setattr(hard_cases, "_shape", lambda kind, length: np.full(length, 1e6))
+    X, _ = make_shape_in_series(n_samples=300, n_timesteps=31, shape_length=4,
+                                position=position, random_state=0)
+    starts = np.argmax(X > 1e5, axis=1) / 27  # the share of the way to the last start
+    assert starts.min() >= lowest and starts.max() <= highest
+    if position == "middle":  # every whole step of that range is drawn
+        assert len(np.unique(starts)) == 11  # 6..16 of 27

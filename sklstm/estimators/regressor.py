@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn import config_context
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_array
@@ -145,7 +146,8 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
 
     def _encode_y(self, y, offset=None):
         y, shape = as_targets(y)
-        if len(shape) not in (1, 2):
+        # (numpy's shape of a sparse matrix is (): check_array names what to do with it)
+        if len(shape) not in (1, 2) and not sp.issparse(y):
             raise ValueError(f"y must be 1D or 2D; got {len(shape)}D with shape {shape}.")
         try:
             # finite whatever sklearn.set_config(assume_finite=True) says, as X is: a NaN

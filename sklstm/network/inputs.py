@@ -10,9 +10,10 @@ import numbers
 import numpy as np
 import torch
 
+from .._param_validation import plain_value
 from .pooling import POOLINGS
 
-__all__ = ["as_size", "check_arguments", "checked_input", "padded_lengths"]
+__all__ = ["as_size", "as_sizes", "check_arguments", "checked_input", "padded_lengths"]
 
 
 def padded_lengths(lengths, batch, n_steps):
@@ -35,13 +36,13 @@ def padded_lengths(lengths, batch, n_steps):
     if lengths is None:
         return None
     host = np.asarray(lengths.cpu() if isinstance(lengths, torch.Tensor) else lengths)
-    if not np.issubdtype(host.dtype, np.integer):
-        raise TypeError(f"lengths must be integers, got {host.dtype}.")
     if host.shape != (batch,):
         raise ValueError(f"lengths must hold one length per sequence of x, shape ({batch},); "
                          f"got shape {host.shape}.")
-    if not batch:
+    if not batch:  # (before the dtype: numpy reads an empty list as float64)
         return None
+    if not np.issubdtype(host.dtype, np.integer):
+        raise TypeError(f"lengths must be integers, got {host.dtype}.")
     shortest, longest = host.min(), host.max()
     if shortest < 1 or longest > n_steps:
         raise ValueError(f"lengths must be within 1..{n_steps} (x's timesteps); got "
@@ -50,10 +51,35 @@ def padded_lengths(lengths, batch, n_steps):
 
 
 def as_size(value):
-    """``value`` as a Python ``int`` when it is an integer of any kind (numpy's too), as
-    it is otherwise (``None``, or a wrong type for torch to name)."""
+    """``value`` as a Python ``int`` when it is an integer of any kind (numpy's too, and
+    a 0-d integer array), as it is otherwise (``None``, or a wrong type for torch to
+    name)."""
+    value = plain_value(value)
     integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
     return int(value) if integral else value
+
+
+def as_sizes(values, name):
+    """``values``, one size per block of the convolutional branch, as a tuple of
+    ``int`` (None as it is).
+
+    Raises
+    ------
+    TypeError
+        If ``values`` is not a sequence (an int: the estimators' shorthand).
+    ValueError
+        If it is empty.
+    """
+    if values is None:
+        return None
+    if isinstance(values, str) or not np.iterable(values):
+        raise TypeError(f"{name} must be a sequence of ints, one per block of the "
+                        f"convolutional branch, or None; got {values!r}.")
+    sizes = tuple(map(as_size, values))
+    if not sizes:
+        raise ValueError(f"{name} must hold one int per block of the convolutional branch; "
+                         "got none (None has no branch).")
+    return sizes
 
 
 def check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_scale):

@@ -31,9 +31,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .._param_validation import plain_value
 from ..resources.device import copy_to
 from .conv import ConvBranch
-from .inputs import as_size, check_arguments, checked_input, padded_lengths
+from .inputs import as_size, as_sizes, check_arguments, checked_input, padded_lengths
 from .level import split_level
 from .packing import pack, runs_packed, unpack
 from .pooling import TimePooling
@@ -182,9 +183,18 @@ class LSTMNetwork(nn.Module):
                  ar_scale=None, split_level=False):
         super().__init__()
         # nn.LSTM takes Python ints only ("hidden_size should be of type int, got:
-        # int64"); numpy integers, as a grid or a config passes them, are sizes too
-        n_inputs, hidden_size, num_layers, vocab_size, embedding_dim = map(
-            as_size, (n_inputs, hidden_size, num_layers, vocab_size, embedding_dim))
+        # int64"), and its forward pass a Python bool only (a numpy bool
+        # ``bidirectional`` failed there); numpy scalars and 0-d arrays, as a grid, a
+        # config or a DataFrame's row passes them, are Python values too
+        (n_inputs, n_outputs, hidden_size, num_layers, vocab_size, embedding_dim,
+         padding_idx, ar_window) = map(as_size, (
+            n_inputs, n_outputs, hidden_size, num_layers, vocab_size, embedding_dim,
+            padding_idx, ar_window))
+        bidirectional, dropout, pooling, split_level = map(
+            plain_value, (bidirectional, dropout, pooling, split_level))
+        if conv_channels is not None:
+            conv_channels = as_sizes(conv_channels, "conv_channels")
+            conv_kernel_sizes = as_sizes(conv_kernel_sizes, "conv_kernel_sizes")
         check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_scale)
         self.embedding = None
         if embedding_dim is not None:

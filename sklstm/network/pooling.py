@@ -149,6 +149,12 @@ def mean_over_steps(out, valid):
         In float32, or ``out``'s dtype where it is wider.
     """
     dtype = torch.promote_types(out.dtype, torch.float32)
+    if out.stride(0) < out.stride(1):
+        # time-major in memory, as nn.LSTM's batch-first output is: there torch's order
+        # of summing over time depends on the batch's size (the mean of 24 sequences of
+        # a unidirectional LSTM of 8 units differed in the last bits from that of 2 of
+        # them); batch-major, every sequence is summed by itself
+        out = out.contiguous()
     if valid is None:
         return out.sum(dim=1, dtype=dtype) / out.shape[1]
     return _zero_padding(out, valid).sum(dim=1, dtype=dtype) / valid.sum(dim=1)

@@ -127,6 +127,44 @@ def test_numpy_integer_sizes_build_the_network_python_ints_build():
     assert numbers(X).shape == (3, 2)
 
 
+def test_numpy_scalars_and_0d_arrays_build_the_network_python_values_build():
+    # a DataFrame's row or np.load hands these out: a numpy bool bidirectional and a
+    # 0-d num_layers failed in the LSTM's forward pass, 0-d sizes in nn.LSTM, a 0-d
+    # ar_window where the batch was padded
+    python = {"n_inputs": 2, "n_outputs": 2, "hidden_size": 3, "num_layers": 2,
+              "bidirectional": True, "dropout": 0.5, "pooling": "concat",
+              "conv_channels": (2,), "conv_kernel_sizes": (2,), "ar_window": 2,
+              "split_level": True}
+    numpy = {**{k: np.array(v) for k, v in python.items()},
+             "bidirectional": np.bool_(True), "dropout": np.float32(0.5),
+             "conv_channels": [np.array(2)], "conv_kernel_sizes": np.array([2])}
+    outs = []
+    for params in (python, numpy):
+        torch.manual_seed(0)
+        net = LSTMNetwork(**params)
+        torch.manual_seed(1)
+        outs.append((repr(net), net.train()(X, LENGTHS), net.eval()(X, LENGTHS)))
+    assert outs[1][0] == outs[0][0]
+    for got, expected in zip(outs[1][1:], outs[0][1:], strict=True):
+        assert torch.equal(got, expected)
+
+
+def test_an_empty_batch_may_come_with_its_empty_lengths():
+    # (numpy read the empty list as float64: "lengths must be integers")
+    for bidirectional in (False, True):
+        assert _net(bidirectional=bidirectional, pooling="mean")(X[:0], []).shape == (0, 2)
+
+
+@pytest.mark.parametrize("channels, error, match", [
+    (4, TypeError, r"conv_channels must be a sequence of ints, one per block .*got 4"),
+    ((), ValueError, r"conv_channels must hold one int per block .*got none"),
+])
+def test_conv_channels_that_are_no_blocks_are_refused(channels, error, match):
+    # (torch's "'int' object is not subscriptable" and an IndexError named nothing)
+    with pytest.raises(error, match=match):
+        LSTMNetwork(2, 2, hidden_size=3, conv_channels=channels)
+
+
 def test_the_repr_shows_the_readout_and_the_options():
     assert "pooling='last'" in repr(_net())
     net = _net(pooling="mean", ar_window=2, split_level=True)

@@ -359,11 +359,10 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
     if isinstance(X, SequenceStore):
         _record_store(estimator, X, reset, tokens, stream)
         return X, "store"
-    if sp.issparse(X):
-        raise TypeError(
+    if sp.issparse(X) or (isinstance(X, (list, tuple)) and any(map(sp.issparse, X))):
+        raise TypeError(  # (a list of them failed inside the NaN check, AttributeError)
             f"{name} does not accept sparse input: sparse matrices hold no time axis. Pass "
-            "a dense array (X.toarray()) or a list of 2D sequences."
-        )
+            "a dense array (X.toarray()) or a list of 2D sequences ([s.toarray() for s in X]).")
     X = host_arrays(X)
     if tokens:
         data = _token_sequences(X, name, padding_idx)

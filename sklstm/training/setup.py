@@ -17,6 +17,7 @@ from skorch.dataset import ValidSplit
 from .._param_validation import plain_label
 from ..data.batching import BatchLoader
 from ..network import LSTMNetwork
+from .chance_level import VALID_CHANCE
 from .checkpointing import CHECKPOINT_NAMES
 from .class_weights import weight_tensor
 from .convergence import STOPPER, stopping_callback
@@ -159,6 +160,9 @@ def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None, random
         iterator_valid__batch_size=plan.batch_size,
         train_split=train_split,
         callbacks=build_callbacks(plan, checkpoint, ctrl_c),
+        # recorded in the first epoch only (the validation set's chance level): in the
+        # log's table, the later rows' columns slid under the wrong headers
+        callbacks__print_log__keys_ignored=list(VALID_CHANCE),
         device=plan.device,
         verbose=plan.verbose,
         # checkpoints are read with weights_only=True on every torch: skorch's default

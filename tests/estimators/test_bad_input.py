@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from sklstm import LSTMClassifier, LSTMRegressor
 
@@ -45,6 +46,12 @@ BAD_DATA = {
     "complex ragged X": ([s + 1j for s in X3], Y_CLASS, ValueError,
                          r"^Complex data not supported: sequence 0 of X holds complex numbers"),
     "complex y": (X3, Y_CLASS + 0j, ValueError, None),
+    # (AttributeError: 'bool' object has no attribute 'astype')
+    "sparse sequences": ([sp.csr_matrix(s) for s in X3], Y_CLASS, TypeError,
+                         r"does not accept sparse input: .*\[s\.toarray\(\) for s in X\]"),
+    # (the regressor called it "y must be 1D or 2D; got 0D with shape ()")
+    "sparse y": (X3, sp.csr_matrix(Y_CLASS[:, None]), TypeError,
+                 r"Sparse data was passed for y, but dense data is required. Use '.toarray\(\)'"),
 }
 
 #: The message per estimator where it differs (found by tests/properties: they did not

@@ -47,3 +47,14 @@ def test_a_progress_bar_of_the_user_s_stands_for_ours(capsys):
                             ).fit(X, Y)
     assert [type(cb) for _, cb in fitted.net_.callbacks_].count(ProgressBar) == 1
     assert "0/5 [" in capsys.readouterr().err
+
+
+def test_the_epoch_table_keeps_its_columns_under_their_headers(capsys):
+    # the validation set's chance level, recorded in the first epoch only, made a column
+    # of that row: from the second row on, valid_loss stood under "valid_chance"
+    fitted = LSTMClassifier(**BASE, early_stopping=True, verbose=1).fit(X, Y)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    header, rule, *rows = lines
+    assert header.split() == ["epoch", "train_loss", "valid_loss", "dur"]
+    assert len(rows) == 3 and all(len(row.split()) == len(rule.split()) for row in rows)
+    assert fitted.net_.history[0, "valid_chance"] > 0  # (still recorded)

@@ -6,10 +6,11 @@ The main sklstm example, and the one the README runs. It generates a sequence
 classification problem (no download), puts a :class:`~sklstm.preprocessing.SequenceScaler`
 and an :class:`~sklstm.LSTMClassifier` in a scikit-learn ``Pipeline`` and lets
 ``GridSearchCV`` choose ``batch_size``, ``accumulation_steps`` and ``seq_len``,
-reporting score, fit time and optimizer steps for every combination.
+reporting score and fit time for every combination and the optimizer steps of the best.
 
 Run it with ``python examples/plot_quickstart.py`` (about 25 seconds on two CPU
-cores while nothing else runs). Pass ``--full`` for a larger grid and more epochs.
+cores while nothing else runs). Pass ``--full`` for three times the data, a larger
+network and more epochs (the same grid).
 """
 
 # %%

@@ -22,8 +22,8 @@ ATTRIBUTES = """\
     history_ : skorch.History
         Shortcut for ``net_.history``.
     n_features_in_ : int
-        Features per timestep; for 2D input ``(n_samples, n_timesteps)`` the
-        width, as in scikit-learn.
+        Features per timestep; for 2D input ``(n_samples, n_timesteps)`` of
+        numbers the width, as in scikit-learn; 1 for token ids.
     n_sequence_features_ : int
         Features per timestep, whatever the form of ``X`` (1 for 2D input and
         token ids): what the network reads, and what prediction checks ``X``

@@ -116,7 +116,17 @@ def test_grid_search_on_a_dask_cluster_equals_n_jobs_1(client, reference, tmp_pa
 
 def test_a_worker_killed_mid_search_loses_nothing(client, reference, tmp_path):
     workers_before = set(client.scheduler_info()["workers"])
+    # The data on both workers before one is killed, as ``scatter=[X, y]`` means them to
+    # be: the same values give the same keys as the search's own scatter, and holding
+    # them keeps them there. A CI run under load once lost the tasks' data with the
+    # killed worker ("FutureCancelledError: ... already forgotten"): this test is about
+    # Dask rerunning the lost fits elsewhere, not about how fast it copies the data.
+    held = client.scatter(list(_data()), broadcast=True)
+    distributed.wait(held)
+    client.replicate(held)
+    assert all(len(where) == 2 for where in client.who_has(held).values())
     results = _on_dask(_search(str(tmp_path), kill=True)).cv_results_
+    del held
     assert (tmp_path / "killed").exists()  # a worker did die in the middle of a fit
     assert set(client.scheduler_info()["workers"]) != workers_before
     _assert_same_results(results, reference)

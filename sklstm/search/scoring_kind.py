@@ -23,7 +23,7 @@ from sklearn.base import (
 )
 from sklearn.metrics import get_scorer, get_scorer_names
 
-from .._compat.sklearn import scorer_metric_kind
+from .._compat.sklearn import scorer_metric_kind, verified
 from .pipeline import final_estimator
 
 __all__ = ["check_scoring_kind", "scorer_names_for"]
@@ -94,7 +94,9 @@ def check_scoring_kind(estimator, scoring, y=None):
     ------
     ValueError
         An unknown scorer name, a metric of another kind of task, or one the targets
-        refuse, with the names that fit.
+        refuse, with the names that fit; a ``make_scorer`` of one of scikit-learn's
+        metrics that maximizes an error or minimizes a score
+        (``make_scorer(mean_squared_error)``), naming the scorer to give.
 
     Examples
     --------
@@ -116,9 +118,12 @@ def check_scoring_kind(estimator, scoring, y=None):
         hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
         raise ValueError(f"scoring {scoring!r} is not a scikit-learn scorer name; {hint}"
                          f"give one of {fits}")
-    if scoring is None or estimator_kind is None:
+    if scoring is None:
         return scoring
     scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
+    _check_sign(scorer, scoring)
+    if estimator_kind is None:
+        return scoring
     kind = scorer_metric_kind(scorer)
     if kind is None:
         return scoring
@@ -139,6 +144,33 @@ def check_scoring_kind(estimator, scoring, y=None):
         f"scoring {scoring!r} is a {kind} metric, but {type(final_estimator(estimator)).__name__}"
         f" is a {estimator_kind}: every trial would fail or score nonsense. Leave scoring out "
         f"(the estimator's score method) or give one of {fits}")
+
+
+def _check_sign(scorer, scoring):
+    """Refuse a ``make_scorer`` that maximizes a loss or minimizes a score.
+
+    ``make_scorer(mean_squared_error)`` (``greater_is_better=True``, the default) is
+    a scorer of the error itself: the search, which maximizes the score, sought the
+    worst model, and its pruner stopped the good ones. scikit-learn's own scorers say
+    which way each of its metrics goes (``neg_mean_squared_error``); a scorer of one of
+    them with the other sign is refused. A scorer's sign is private (``_sign``): read
+    only on a verified scikit-learn, as :func:`scorer_metric_kind` reads its metric.
+    """
+    if not verified():
+        return
+    func, sign = getattr(scorer, "_score_func", None), getattr(scorer, "_sign", None)
+    if func is None or sign not in (1, -1):
+        return
+    names = [name for name in get_scorer_names()
+             if getattr(get_scorer(name), "_score_func", None) is func]
+    if not names or get_scorer(names[0])._sign == sign:
+        return
+    loss = sign > 0  # scikit-learn's scorer of this metric negates it: a loss
+    raise ValueError(
+        f"scoring {scoring!r} {'maximizes' if loss else 'minimizes'} "
+        f"{func.__name__}, {'an error: lower' if loss else 'a score: greater'} is "
+        f"better, so the search would seek the worst model. Give scoring={names[0]!r}, "
+        f"or make_scorer({func.__name__}, greater_is_better={not loss})")
 
 
 class _Answers(BaseEstimator):

@@ -135,7 +135,9 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
     ValueError
         If the space is empty, a spec is invalid, a name is not a parameter of the
         estimator (all unknown names are listed, with the closest valid name), two names
-        set the same parameter (``"batch_size"`` and ``"lstm__batch_size"``), or a
+        set the same parameter (``"batch_size"`` and ``"lstm__batch_size"``), two
+        choices are equal but of other types (``1`` and ``True``: Optuna records the
+        first for both), or a
         choice, range end or fixed value is one the estimator refuses, alone or, for
         fixed values, together in every trial
         (:func:`~sklstm.search.space_values.check_space_values`).
@@ -168,6 +170,7 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
         if not isinstance(name, str):  # (a bare "can only concatenate str" before)
             raise TypeError(f"space keys are parameter names (str), got {name!r}: write "
                             "e.g. {'batch_size': [8, 16]}")
+        name = str(name)  # np.str_ keys (zip of an np.array of names) showed as np.str_('lr')
         param = prefix + name
         if params is not None and param not in params:
             param = step_prefix + name
@@ -185,6 +188,7 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
                 "by that name).")
         named[param] = name
         resolved[name] = (param, *plain_spec(name, spec))
+        _check_told_apart(name, resolved[name][1])
     if unknown:
         raise ValueError(
             f"unknown parameter(s) for {type(estimator).__name__}: {', '.join(unknown)}. "
@@ -193,6 +197,22 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
     if estimator is not None:
         check_space_values(resolved, estimator)
     return resolved
+
+
+def _check_told_apart(name, dist):
+    """Refuse choices that are equal but of other types (``1`` and ``True``).
+
+    Optuna stores a choice as its index, found with ``==``: a trial fitted with ``True``
+    of ``[1, True]`` recorded ``1``, and ``best_params`` gave the refit the other value.
+    """
+    choices = getattr(dist, "choices", ())
+    for i, choice in enumerate(choices):
+        for other in choices[i + 1:]:
+            if choice == other and type(choice) is not type(other):
+                raise ValueError(
+                    f"space entry {name!r}: the choices {choice!r} and {other!r} are equal "
+                    "to Optuna, which records a choice by its position: a trial fitted with "
+                    f"{other!r} would be recorded as {choice!r}. Keep one of them.")
 
 
 def _valid_names(params, step_prefix):

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 
 from optuna.distributions import FloatDistribution, IntDistribution, json_to_distribution
 
+from .._param_validation import plain_value
+
 __all__ = ["load_space"]
 
 
@@ -23,6 +25,12 @@ def _spec_from_json(name: str, value):
                 raise ValueError(f"space entry {name!r}: invalid Optuna distribution "
                                  f"{value!r}: {exc}") from None
         if {"low", "high"} <= value.keys():
+            # a parsed dict built in Python may hold numpy values: np.int64 ends made a
+            # float range for an int parameter, np.True_ was refused as no JSON boolean
+            value = {key: plain_value(item) for key, item in value.items()
+                     # "step": null is no step (Optuna's default): it made an int range,
+                     # {"low": 8, "high": 64, "step": null}, a float one
+                     if not (key == "step" and item is None)}
             extra = set(value) - {"low", "high", "log", "step"}
             if extra:
                 raise ValueError(f"space entry {name!r}: unexpected keys {sorted(extra)}")
@@ -78,7 +86,8 @@ def load_space(source) -> dict:
     """Read a space from JSON (a file path, a JSON string, or an already parsed dict).
 
     JSON forms: a list is a categorical, ``{"low": 1e-4, "high": 0.1, "log": true}`` a
-    float (or int, when ``low``, ``high`` and ``step`` are all integers) range,
+    float (or int, when ``low``, ``high`` and ``step`` are all integers; a ``null``
+    step is no step) range,
     ``{"name": "FloatDistribution", "attributes": {...}}`` Optuna's own distribution JSON,
     and anything else (numbers, strings, ``null``) a fixed value.
 

@@ -10,7 +10,8 @@ lock that every worker of the storage can see from the count until the new trial
 * journal file, SQLite file: a lock file beside the storage file (Optuna's own
   ``JournalFileOpenLock``, the one its journal uses; safe on NFSv3+ shares);
 * PostgreSQL: a session advisory lock (released by the server if the worker dies);
-* in-memory storage: a thread lock (no other process can see that storage).
+* in-memory storage: a thread lock of the storage, shared by the worker threads (no
+  other process can see that storage).
 
 Other storages (MySQL, Redis) get the count without the lock, that is Optuna's behaviour:
 with several workers a study may end with up to ``workers - 1`` trials more than asked. So
@@ -25,6 +26,7 @@ import math
 import threading
 import time
 import warnings
+import weakref
 import zlib
 from collections.abc import Sequence
 
@@ -203,8 +205,23 @@ def budget_lock(storage, study_name):
         if sqlite_file(url):
             return JournalFileOpenLock(f"{sqlite_file(url)}.budget")
     if isinstance(storage, InMemoryStorage):
-        return threading.Lock()
+        return _thread_lock(storage)
     return _NoLock()
+
+
+#: One thread lock per in-memory storage, shared by every worker (thread) of it.
+_THREAD_LOCKS = weakref.WeakKeyDictionary()
+_THREAD_LOCKS_LOCK = threading.Lock()
+
+
+def _thread_lock(storage):
+    """The thread lock of an in-memory ``storage``, the same for every worker of it.
+
+    A lock of each worker's own serialized nothing: worker threads sharing the storage
+    counted at the same time, and a study asked for 2 trials ended with one per worker.
+    """
+    with _THREAD_LOCKS_LOCK:
+        return _THREAD_LOCKS.setdefault(storage, threading.Lock())
 
 
 class TrialBudget:

@@ -191,6 +191,42 @@ def test_load_space_names_the_entry_of_an_invalid_range(entry):
         load_space(json.dumps({"batch_size": [8], "lr": entry}))
 
 
+@pytest.mark.parametrize("choices", [[1, True], [None, 0, False], [8, 16, 8.0]])
+def test_choices_optuna_cannot_tell_apart_are_refused(choices):
+    # a trial fitted with True of [1, True] was recorded as 1 (Optuna finds a choice's
+    # index with ==), and best_params gave the refit the other value
+    with pytest.raises(ValueError, match=r"space entry 'x': the choices .* are equal to Optuna"):
+        resolve_space({"x": choices})
+
+
+def test_numpy_text_names_are_the_names_they_hold():
+    # keys zipped from an np.array of names were kept as np.str_, and messages
+    # named np.str_('batchsize')
+    space = dict(zip(np.array(["batch_size", "lr"]), [[8, 16], 0.01], strict=True))
+    assert [type(name) for name in resolve_space(space, LSTMClassifier())] == [str, str]
+    with pytest.raises(ValueError, match=r"LSTMClassifier: 'batchsize' \(did you mean"):
+        resolve_space(dict(zip(np.array(["batchsize"]), [[8]], strict=True)), LSTMClassifier())
+
+
+def test_load_space_reads_numpy_range_ends_of_a_parsed_dict_as_python_ones():
+    # np.int64 ends made a float range for hidden_size (refused: "Got 4.0"), and
+    # np.True_ for log was refused as no JSON boolean
+    space = load_space({"hidden_size": {"low": np.int64(4), "high": np.int64(8),
+                                        "step": np.int64(2)},
+                        "lr": {"low": np.float64(1e-4), "high": 0.1, "log": np.bool_(True)}})
+    assert space == {"hidden_size": IntDistribution(4, 8, step=2),
+                     "lr": FloatDistribution(1e-4, 0.1, log=True)}
+    resolve_space(space, LSTMClassifier())
+
+
+def test_load_space_reads_a_null_step_as_no_step():
+    # it made {"low": 8, "high": 64} a float range, refused for batch_size ("Got 8.0")
+    space = load_space('{"batch_size": {"low": 8, "high": 64, "step": null},'
+                       ' "lr": {"low": 0.001, "high": 0.1, "step": null}}')
+    assert space == {"batch_size": IntDistribution(8, 64),
+                     "lr": FloatDistribution(0.001, 0.1)}
+
+
 def test_as_distributions_drives_optuna_search_cv(pipeline, data):
     from optuna_integration import OptunaSearchCV
 

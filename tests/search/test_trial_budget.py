@@ -91,8 +91,13 @@ def test_claim_counts_run_trials_not_enqueued_ones():
     assert len(study.trials) == 1
 
 
-def test_claim_blocks_a_second_worker_until_release(tmp_path):
-    study = optuna.create_study(storage=resolve_storage(str(tmp_path / "s.journal")))
+@pytest.mark.parametrize("kind", ["journal", "memory"])
+def test_claim_blocks_a_second_worker_until_release(kind, tmp_path):
+    # in memory: worker threads of one storage had a lock each, so two counted at
+    # once and a study asked for 2 trials ended with one per worker
+    storage = (str(tmp_path / "s.journal") if kind == "journal"
+               else optuna.storages.InMemoryStorage())
+    study = optuna.create_study(storage=resolve_storage(storage))
     first, second = TrialBudget(study, 5), TrialBudget(study, 5)
     assert first.claim()
     got = []

@@ -157,7 +157,11 @@ class ConvergenceStopping(EarlyStopping):
         for key in dict.fromkeys(("train_loss", self.monitor)):
             best = best_value(net.history, key)
             chance, share = self.chance_level(key)
-            if chance and not best < share * chance:
+            # (a validation chance level of 0, a held-out split of one class, cannot be
+            # left: its loss shows nothing of what the fit learned)
+            judged = chance or (chance == 0 and key == "valid_loss"
+                                and self.valid_chance_ is not None)
+            if judged and not best < share * chance:
                 return key, best
         return None
 
@@ -166,8 +170,9 @@ class ConvergenceStopping(EarlyStopping):
         below to have left it.
 
         The training loss's is ``chance_loss`` and :data:`CHANCE_SHARE`. The validation
-        loss's is the loss of predicting the training targets' distribution on the
-        validation targets themselves (on a few dozen samples their spread differs
+        loss's is the loss of a constant prediction on the validation targets
+        themselves (:func:`~sklstm.training.chance_level.split_chance`: the training
+        mean; the validation classes' shares. On a few dozen samples their spread differs
         from the training targets': a fit that learned nothing was at 0.75 of the
         training chance level), and its share is lowered by the luck of its best epoch
         (:func:`~sklstm.training.chance_level.valid_share`).

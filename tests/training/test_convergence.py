@@ -9,13 +9,8 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 from skorch.history import History
-from torch.utils.data import Subset
 
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm.data import SequenceDataset
-from sklstm.training.chance_level import LUCK_Z
-from sklstm.training.class_weights import ClassWeightedCrossEntropy
-from sklstm.training.convergence import CHANCE_SHARE, stopping_callback
 from sklstm.training.convergence_report import check_convergence
 
 rng = np.random.default_rng(0)
@@ -257,11 +252,17 @@ def test_a_fit_whose_loss_rose_back_to_chance_is_not_converged(recwarn):
     chance = stopper.chance_loss
     net = SimpleNamespace()
     assert _run(stopper, [chance, 0.5 * chance] + [chance] * 3, net=net)[:2] == (True, 5)
-    with pytest.warns(ConvergenceWarning, match=r"LSTMClassifier did not learn: the rule "
-                      r"ended the fit after 5 epochs with the last epoch's weights, whose "
-                      r"training loss 0\.69\d* is back at the chance level .* although its "
-                      r"best epoch's, 0\.34\d*, had left it\. Lower weight_decay"):
-        assert not check_convergence("LSTMClassifier", net, max_epochs=200, lr=0.05)
+    # (the advice lowers the weight decay where there is one; at weight_decay=0, the
+    # default, it was told to lower weight_decay all the same)
+    for decay, advice in ((0.1, r"Lower weight_decay \(.*; now 0\.1\)"),
+                          (0.0, r"Lower lr \(now 0\.05: .*\)")):
+        net.optimizer_.param_groups[0]["weight_decay"] = decay
+        with pytest.warns(ConvergenceWarning, match=r"LSTMClassifier did not learn: the rule "
+                          r"ended the fit after 5 epochs with the last epoch's weights, whose "
+                          r"training loss 0\.69\d* is back at the chance level .* although its "
+                          r"best epoch's, 0\.34\d*, had left it\. " + advice + r", or set "
+                          r"early_stopping=True"):
+            assert not check_convergence("LSTMClassifier", net, max_epochs=200, lr=0.05)
     # a last loss still below the chance level is a converged fit, and says nothing
     _run(stopper, [chance, 0.5 * chance] + [0.6 * chance] * 3, net=net)
     recwarn.clear()
@@ -308,77 +309,3 @@ def test_a_fit_worse_than_its_start_at_every_epoch_is_told_to_lower_lr():
                      r"untrained network started \(a loss of 0\.69\d*\): the learning rate "
                      r"is likely too high .* Lower lr \(now 10\)", message)
     assert "raise lr" not in message and not est.converged_
-
-
-def _valid_run(y_train, y_valid, valid_losses, criterion=None, classifier=False):
-    """An early_stopping stopper run on ``valid_losses`` (the training loss far below
-    chance), its datasets holding ``y_train`` and ``y_valid``: (stopper, at_chance,
-    the net it ran)."""
-    y = np.concatenate([y_train, y_valid])
-    data = SequenceDataset(np.zeros((len(y), 1, 1), np.float32), y)
-    train = Subset(data, np.arange(len(y_train)))
-    valid = Subset(data, np.arange(len(y_train), len(y)))
-    _, stopper = stopping_callback(1e-3, 100, early_stopping=True, chance_loss=1.0)
-    net = SimpleNamespace(history=History(), device="cpu", classifier=classifier,
-                          module_=torch.nn.Linear(1, 1),
-                          criterion_=criterion or torch.nn.MSELoss(),
-                          callbacks_=[("convergence", stopper)])
-    stopper.on_train_begin(net)
-    for epoch, loss in enumerate(valid_losses, 1):
-        net.history.new_epoch()
-        net.history.record("epoch", epoch)
-        net.history.record("train_loss", 0.1)
-        net.history.record("valid_loss", loss)
-        stopper.on_epoch_end(net, dataset_train=train, dataset_valid=valid)
-    return stopper, stopper.at_chance(net), net
-
-
-def test_the_validation_chance_level_is_that_of_the_validation_targets():
-    # a fit that learned nothing was at 0.75 of the training targets' chance level at
-    # its first epoch: its 23 validation targets spread less than the training ones.
-    # The chance level is the training mean's loss on the validation targets.
-    r = np.random.default_rng(0)
-    y_train = r.normal(size=(300, 1)).astype(np.float32)
-    y_valid = (0.5 * r.normal(size=(2000, 1))).astype(np.float32)
-    expected = float(np.mean((y_valid - y_train.mean()) ** 2))
-    stopper, at_chance, _ = _valid_run(y_train, y_valid, [0.99 * expected] * 3)
-    assert stopper.chance_level("valid_loss")[0] == pytest.approx(expected, rel=1e-5)
-    assert at_chance == ("valid_loss", pytest.approx(0.99 * expected))  # < 0.95 of 1.0
-    assert _valid_run(y_train, y_valid, [0.5 * expected])[1] is None  # it learned
-
-
-def test_the_validation_chance_level_weighs_the_classes_as_the_criterion_does():
-    # predicting the training classes' weighted shares (here 1/2 each: 3 to 1 weighted
-    # 2/3 to 2) loses log 2 on every sample, times the sample's class weight
-    weighted = ClassWeightedCrossEntropy(weight=torch.tensor([2 / 3, 2.0]))
-    y_train, y_valid = np.array([0, 0, 0, 1] * 10), np.array([0, 1] * 500)
-    stopper = _valid_run(y_train, y_valid, [0.5], weighted, classifier=True)[0]
-    chance = np.log(2) * (2 / 3 + 2.0) / 2
-    assert stopper.chance_level("valid_loss")[0] == pytest.approx(chance, rel=1e-5)
-
-
-def test_a_lucky_best_validation_loss_on_few_samples_has_not_left_chance():
-    # the best of ~60 noisy epochs of fits on noise reached 0.78-0.91 of the chance
-    # level on 23 validation samples, and converged_ was True; on many samples that
-    # share is a model that learned
-    r = np.random.default_rng(1)
-    y_train = r.normal(size=(300, 1)).astype(np.float32)
-    few, many = (r.normal(size=(n, 1)).astype(np.float32) for n in (23, 5000))
-    share = CHANCE_SHARE * 0.9
-    for y_valid, learned in ((few, False), (many, True)):
-        chance = float(np.mean((y_valid - y_train.mean()) ** 2))
-        stopper, at_chance, net = _valid_run(y_train, y_valid, [chance, share * chance])
-        assert (at_chance is None) is learned
-        # a fit loaded from its checkpoint (no epoch run) reads the level in the history
-        loaded = stopping_callback(1e-3, 100, early_stopping=True, chance_loss=1.0)[1]
-        assert loaded.at_chance(net) == at_chance
-        assert stopper.chance_level("valid_loss")[1] == pytest.approx(
-            CHANCE_SHARE * (len(y_valid) - 2) / (len(y_valid) - 2 + LUCK_Z ** 2))
-    # (the warning names the margin: the loss is below the chance level itself)
-    lucky = share * float(np.mean((few - y_train.mean()) ** 2))
-    net = _valid_run(y_train, few, [lucky] * 2)[2]
-    with pytest.warns(ConvergenceWarning, match=r"did not learn: its best validation loss "
-                      r"\S+ is still at the chance level \S+ \(.*\) after max_epochs=2: "
-                      r"not below 0\.665 of it, .* by luck on 23 validation samples\. Raise "
-                      r"validation_fraction"):
-        assert not check_convergence("LSTMRegressor", net, max_epochs=2, lr=0.05)

@@ -27,6 +27,8 @@ here                               scikit-learn (read in 1.6.1 and 1.9.1)
                                    ``._regression``, ``._scorer`` and
                                    ``.cluster._supervised`` that define its metric
                                    (those names since 0.22; read in 1.9.1)
+:func:`scorer_signs`               a scorer's ``_score_func`` and ``_sign``, and those
+                                   of scikit-learn's own scorer of the same metric
 =================================  ===================================================
 
 sklstm's estimators still *declare* ``_parameter_constraints`` (the attribute sklearn
@@ -42,7 +44,7 @@ On a scikit-learn outside :data:`VERIFIED`, the decision is made once, here:
   (``get_config()["transform_output"]``), not an estimator's own ``set_output``;
 * :func:`bagging_column_subset` finds no ensemble (bagging is not checked);
 * :func:`scorer_metric_kind` knows no metric's kind (searches do not check that their
-  scoring fits the estimator);
+  scoring fits the estimator), and :func:`scorer_signs` no scorer's direction;
 * the constraint language stays scikit-learn's own, the one its estimators validate
   their parameters with, while it imports; a name that is gone makes the check that
   needs it raise :class:`~sklstm._compat.UnverifiedVersionError`, naming the version
@@ -63,7 +65,7 @@ from . import UnverifiedVersionError, unverified_message, within
 __all__ = ["VERIFIED", "HasMethods", "Hidden", "Interval", "InvalidParameterError",
            "ParamsValidationHook", "StrOptions", "bagging_column_subset", "fit_context",
            "num_samples", "parameter_constraints", "safe_indexing", "scorer_metric_kind",
-           "transform_output",
+           "scorer_signs", "transform_output",
            "validate_estimator_params",
            "validate_parameter_constraints", "validate_params", "verified"]
 
@@ -257,6 +259,49 @@ def scorer_metric_kind(scorer):
         return None
     module = getattr(getattr(scorer, "_score_func", None), "__module__", None)
     return _METRIC_KINDS.get(module)
+
+
+def scorer_signs(scorer):
+    """Which way a scorer of one of scikit-learn's metrics optimizes it, and which way
+    scikit-learn's own scorer of that metric does.
+
+    Parameters
+    ----------
+    scorer : callable
+        A scorer (``make_scorer(...)``, ``get_scorer(name)``) or any callable.
+
+    Returns
+    -------
+    tuple (sign, metric, name, own_sign) or None
+        The scorer's sign (1: greater is better, -1: lower), its metric's name, the
+        name of scikit-learn's scorer of the same metric and its sign; None for a
+        metric scikit-learn has no scorer of, a callable that is no scorer, or on an
+        unverified scikit-learn.
+
+    Examples
+    --------
+    >>> from sklearn.metrics import make_scorer, mean_squared_error
+    >>> scorer_signs(make_scorer(mean_squared_error))
+    (1, 'mean_squared_error', 'neg_mean_squared_error', -1)
+    """
+    if not verified():
+        return None
+    func, sign = getattr(scorer, "_score_func", None), getattr(scorer, "_sign", None)
+    own = _own_scorers().get(func) if sign in (1, -1) else None
+    return None if own is None else (sign, func.__name__, *own)
+
+
+@functools.cache
+def _own_scorers():
+    """scikit-learn's scorer of each of its metrics, built once: the metric function ->
+    (the first scorer name for it, its sign)."""
+    from sklearn.metrics import get_scorer, get_scorer_names
+
+    own = {}
+    for name in get_scorer_names():
+        scorer = get_scorer(name)
+        own.setdefault(getattr(scorer, "_score_func", None), (name, scorer._sign))
+    return own
 
 
 def bagging_column_subset():

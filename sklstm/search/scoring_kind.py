@@ -23,7 +23,7 @@ from sklearn.base import (
 )
 from sklearn.metrics import get_scorer, get_scorer_names
 
-from .._compat.sklearn import scorer_metric_kind, verified
+from .._compat.sklearn import scorer_metric_kind, scorer_signs
 from .pipeline import final_estimator
 
 __all__ = ["check_scoring_kind", "scorer_names_for"]
@@ -153,24 +153,18 @@ def _check_sign(scorer, scoring):
     a scorer of the error itself: the search, which maximizes the score, sought the
     worst model, and its pruner stopped the good ones. scikit-learn's own scorers say
     which way each of its metrics goes (``neg_mean_squared_error``); a scorer of one of
-    them with the other sign is refused. A scorer's sign is private (``_sign``): read
-    only on a verified scikit-learn, as :func:`scorer_metric_kind` reads its metric.
+    them with the other sign is refused (:func:`~sklstm._compat.sklearn.scorer_signs`).
     """
-    if not verified():
+    signs = scorer_signs(scorer)
+    if signs is None or signs[0] == signs[3]:
         return
-    func, sign = getattr(scorer, "_score_func", None), getattr(scorer, "_sign", None)
-    if func is None or sign not in (1, -1):
-        return
-    names = [name for name in get_scorer_names()
-             if getattr(get_scorer(name), "_score_func", None) is func]
-    if not names or get_scorer(names[0])._sign == sign:
-        return
+    sign, func, name, _ = signs
     loss = sign > 0  # scikit-learn's scorer of this metric negates it: a loss
     raise ValueError(
         f"scoring {scoring!r} {'maximizes' if loss else 'minimizes'} "
-        f"{func.__name__}, {'an error: lower' if loss else 'a score: greater'} is "
-        f"better, so the search would seek the worst model. Give scoring={names[0]!r}, "
-        f"or make_scorer({func.__name__}, greater_is_better={not loss})")
+        f"{func}, {'an error: lower' if loss else 'a score: greater'} is "
+        f"better, so the search would seek the worst model. Give scoring={name!r}, "
+        f"or make_scorer({func}, greater_is_better={not loss})")
 
 
 class _Answers(BaseEstimator):

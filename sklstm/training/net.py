@@ -30,10 +30,14 @@ from sklearn.utils import ClassifierTags
 from skorch.utils import TeeGenerator
 
 from .._compat.skorch import set_training, step_optimizer, zero_grad
-from ..data.batching import split_batch
 from ..resources.memory_budget import OUT_OF_MEMORY, MemoryBudgetExceeded
 from .loop import EpochLoopNet
-from .oom_recovery import MicroBatchShrinking, batch_samples, out_of_memory
+from .oom_recovery import (
+    MicroBatchShrinking,
+    batch_samples,
+    out_of_memory,
+    weighted_parts,
+)
 from .randomness import NO_DRAWS
 
 __all__ = ["SequenceNet"]
@@ -291,19 +295,13 @@ class SequenceNet(MicroBatchShrinking, EpochLoopNet):
 
     def _effective_batch_step(self, batch, **fit_params):
         """Forward and backward over every micro-batch of one effective batch."""
-        Xi, yi = batch
-        n = yi.shape[0]
+        n = batch_samples(batch)
         size = self.micro_batch_size or n
         if n <= size:  # no accumulation: skorch's single step, no extra work
             return self.train_step_single(batch, **fit_params)
-        # a mean loss is weighted by the micro-batch's share of the effective batch; a
-        # criterion that sums over its samples (reduction="sum") adds up as it is (with
-        # the share, the update of k micro-batches was about 1/k of the large batch's)
-        summed = getattr(self.criterion_, "reduction", "mean") == "sum"
         preds, total = [], 0.0
-        for Xm, ym in zip(split_batch(Xi, size), yi.split(size), strict=True):
-            share = 1.0 if summed else len(ym) / n
-            step = self.train_step_single((Xm, ym), loss_weight=share, **fit_params)
+        for part, share in weighted_parts(self.criterion_, batch, size):
+            step = self.train_step_single(part, loss_weight=share, **fit_params)
             total = total + step["loss"].detach() * share
             preds.append(step["y_pred"].detach())
         return {"loss": total, "y_pred": torch.cat(preds)}

@@ -90,14 +90,10 @@ class MicroBatchShrinking:
     def _validate_in_chunks(self, batch, chunk, **fit_params):
         if chunk is None or batch_samples(batch) <= chunk:
             return super().validation_step(batch, **fit_params)
-        Xi, yi = batch
-        n = batch_samples(batch)
-        # (a mean loss weighted by its share, as a training step's micro-batches are)
-        summed = getattr(self.criterion_, "reduction", "mean") == "sum"
         total, preds = 0.0, []
-        for Xm, ym in zip(split_batch(Xi, chunk), yi.split(chunk), strict=True):
-            step = super().validation_step((Xm, ym), **fit_params)
-            total = total + step["loss"] * (1.0 if summed else len(ym) / n)
+        for part, share in weighted_parts(self.criterion_, batch, chunk):
+            step = super().validation_step(part, **fit_params)
+            total = total + step["loss"] * share
             preds.append(step["y_pred"])
         return {"loss": total, "y_pred": torch.cat(preds)}
 
@@ -200,6 +196,26 @@ def batch_samples(batch):
     """Samples in ``batch`` (``(X, y)``)."""
     y = batch[1]
     return int(y.shape[0])
+
+
+def weighted_parts(criterion, batch, size):
+    """``batch`` (``(X, y)``) in parts of ``size`` samples, each with the weight of its
+    loss in the whole batch's: its share of the samples for a mean loss, 1 for a
+    criterion that sums over them (``reduction="sum"``: with the share, k parts added
+    up to about 1/k of the whole batch's loss and update).
+
+    Yields
+    ------
+    part : tuple
+        ``(X, y)`` of the part.
+    share : float
+        The weight of its loss.
+    """
+    X, y = batch
+    n = batch_samples(batch)
+    summed = getattr(criterion, "reduction", "mean") == "sum"
+    for Xm, ym in zip(split_batch(X, size), y.split(size), strict=True):
+        yield (Xm, ym), (1.0 if summed else len(ym) / n)
 
 
 def out_of_memory(exc):

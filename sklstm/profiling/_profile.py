@@ -133,6 +133,9 @@ def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_s
         row["error"], row["diverged"] = _first_line(exc), True
     else:
         peak = final_estimator(model).peak_memory_
+        # a Ctrl-C in the epoch's end after every step (a callback's): the fit keeps its
+        # epoch, and the profile went on with the next pair; it stops after this one now
+        row["interrupted"] = final_estimator(model).interrupted_
     if len(timer.ends) < warmup_steps + n_steps:  # a guard: one epoch has them all
         raise RuntimeError(
             f"profile_batch_sizes: the fit at batch_size={batch_size} ran "
@@ -342,7 +345,9 @@ or SequenceStore
     try:
         # one-off costs of the process (imports, loading kernels) go to an unrecorded
         # fit (one step of one sample: cheap even where the profiled steps take seconds)
-        _profile_one(estimator, prefix, X, y, 1, seq_lens[0], 1, 0, classifier, device)
+        if _profile_one(estimator, prefix, X, y, 1, seq_lens[0], 1, 0, classifier,
+                        device).get("interrupted"):
+            raise KeyboardInterrupt
         for batch_size in batch_sizes:
             for seq_len in seq_lens:
                 row = _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps,
@@ -351,17 +356,20 @@ or SequenceStore
                 row.setdefault("fits", budget is None if peak is None  # (False: no memory)
                                else budget is None or peak <= budget)
                 rows.append(row)
+                if row.pop("interrupted", False):  # (its figures stand: every step ran)
+                    raise KeyboardInterrupt
     except KeyboardInterrupt:
         # a long profile stopped with Ctrl-C keeps the pairs it measured, as an
         # interrupted fit keeps its complete epochs; with none there is nothing to keep
         if not rows:
             raise
+    interrupted = len(rows) < len(batch_sizes) * len(seq_lens)
+    if interrupted:  # (a press in the last pair's end lost nothing: no word of it)
         warnings.warn(
             f"profile_batch_sizes was interrupted after measuring {len(rows)} of "
             f"{len(batch_sizes) * len(seq_lens)} pairs: the profile holds those, and "
             "profile.attrs['interrupted'] is True; profile the others again to "
             "complete it.", UserWarning, stacklevel=2)
-    interrupted = len(rows) < len(batch_sizes) * len(seq_lens)
     diverged = [f"batch_size={row['batch_size']}, seq_len={row['seq_len']}" for row in rows
                 if row.get("diverged")]
     if diverged:

@@ -52,8 +52,36 @@ AFTER_FITS = (32 * 2**20, 64 * 2**20)
 _ALLOCATORS = ("jemalloc", "tcmalloc", "mimalloc")
 
 _lock = threading.Lock()
-# "allowed": None until the first CPU fit of the process decides; "fits": CPU fits running
-_state = {"allowed": None, "fits": 0}
+#: thread ident -> CPU fits of that thread running with the thresholds set
+_fits = {}
+
+
+def _after_fits(libc):
+    """The last fit ended: glibc's largest dynamic thresholds, and the heap's free memory
+    back to the OS."""
+    _set_thresholds(libc, *AFTER_FITS)
+    release_freed_memory()
+
+
+def _forget_other_threads():
+    """In a child forked while CPU fits ran in other threads (a ``fork`` start method
+    beside a fit in a thread pool): those threads do not run there, so their fits never
+    end, and the child kept the fits' thresholds (a heap that keeps up to 512 MiB of
+    freed memory) for its whole life, and never trimmed its heap after its own fits."""
+    global _lock
+    _lock = threading.Lock()  # (another thread may have held it at the fork)
+    me = threading.get_ident()
+    mine = _fits.pop(me, 0)
+    inherited = bool(_fits)
+    _fits.clear()
+    if mine:
+        _fits[me] = mine
+    elif inherited:
+        _after_fits(glibc())
+
+
+if hasattr(os, "register_at_fork"):  # (POSIX)
+    os.register_at_fork(after_in_child=_forget_other_threads)
 
 
 @functools.cache
@@ -106,6 +134,7 @@ def why_not_tuned(environ=None, libc_found=True):
 
 def _warn_unknown_opt_out():
     # "off" or "0" read as the opt-out they were meant to be, silently tuned glibc
+    # (warned at the user's fit: the warnings filter shows it once per line of theirs)
     value = os.environ.get(OPT_OUT, "")
     if value.strip().lower() not in ("", "default"):
         warn_at_caller(
@@ -124,9 +153,10 @@ def _set_thresholds(libc, mmap_threshold, trim_threshold):
 def step_buffers_on_heap(device):
     """Run a fit with glibc keeping blocks of up to 256 MiB on its heap (CPU fits).
 
-    The first CPU fit of a process decides whether sklstm may set glibc's
-    thresholds (see :func:`why_not_tuned`); the first of the fits running at once
-    sets them, the last restores them and trims the heap.
+    The first of the CPU fits running at once decides, from the environment then,
+    whether sklstm may set glibc's thresholds (see :func:`why_not_tuned`: an opt-out
+    set after earlier fits of the process counts from the next fit on), and sets
+    them; the last restores them and trims the heap.
 
     Parameters
     ----------
@@ -141,28 +171,34 @@ def step_buffers_on_heap(device):
     Warns
     -----
     UserWarning
-        At the first CPU fit, if ``SKLSTM_HOST_MALLOC`` holds anything but
-        ``default`` (``off``, say): it is ignored.
+        Where it decides, if ``SKLSTM_HOST_MALLOC`` holds anything but ``default``
+        (``off``, say): it is ignored.
     """
     if device.type != "cpu":
         yield False
         return
-    libc = glibc()
+    libc, me = glibc(), threading.get_ident()
     with _lock:
-        if _state["allowed"] is None:
+        # beside running fits (all of which set them) the thresholds are set already;
+        # decided once per process instead, an opt-out set after the first fit (in a
+        # notebook) was ignored without a word
+        kept = bool(_fits)
+        if not kept:
             _warn_unknown_opt_out()
-            _state["allowed"] = why_not_tuned(libc_found=libc is not None) is None
-        kept = _state["allowed"] and (_state["fits"] > 0 or _set_thresholds(libc, *DURING_FITS))
-        _state["fits"] += kept
+            kept = (why_not_tuned(libc_found=libc is not None) is None
+                    and _set_thresholds(libc, *DURING_FITS))
+        if kept:
+            _fits[me] = _fits.get(me, 0) + 1
     try:
         yield kept
     finally:
         if kept:
             with _lock:
-                _state["fits"] -= 1
-                if not _state["fits"]:
-                    _set_thresholds(libc, *AFTER_FITS)
-                    release_freed_memory()
+                _fits[me] -= 1
+                if not _fits[me]:
+                    del _fits[me]
+                if not _fits:
+                    _after_fits(libc)
 
 
 def release_freed_memory():

@@ -234,6 +234,7 @@ class MemoryBudget:
         if limit is None and is_cuda(device):
             limit, self.enforced = _cuda_free(device), True
         self.limit = limit
+        self._machine_bound = None  # (bytes, source) where the search kept below max_memory
         # the CPU is read from Linux's /proc (PeakMemory.high_water): without it,
         # PeakMemory has no baseline and the CPU cannot be watched
         self._baseline = memory.baseline
@@ -250,14 +251,23 @@ class MemoryBudget:
 
     def search_limit(self):
         """The budget the automatic batch size is searched against (bytes or None):
-        :func:`available_memory` now: the budget, on CUDA no more than the device has
-        free (with torch's reserve there), on the CPU without one what the OS has
-        available; None where the fit's memory cannot be read (:attr:`measured`)."""
+        :func:`available_memory` now: the budget, but no more than the device has free
+        on CUDA (with torch's reserve there), or the OS has available on the CPU (also
+        what is searched without a budget); None where the fit's memory cannot be read
+        (:attr:`measured`)."""
         if not self.measured:  # trial steps would all read 0 bytes
             return None
-        # on CUDA not the budget alone: a max_memory above what other processes leave
-        # free would be searched for a micro-batch the device cannot hold
-        limit = available_memory(self.device, self.max_memory)[0]
+        # not the budget alone: a max_memory above what other processes leave free on
+        # CUDA would be searched for a micro-batch the device cannot hold, and on the CPU
+        # above what the host has (max_memory="64GB" on a machine with 16) for one whose
+        # steps swap, or that the kernel's OOM killer ends: without a budget the search
+        # keeps within the host's memory, and a budget must not take it past that
+        figures = [figure for figure in (available_memory(self.device, self.max_memory),
+                                         available_memory(self.device))
+                   if figure[0] is not None]
+        limit, source = min(figures, key=lambda figure: figure[0], default=(None, None))
+        if self.max_memory is not None and source != "max_memory":  # (for error's words)
+            self._machine_bound = (limit, source)
         # the search computes in floats: a budget past any machine (max_memory=10**400 is
         # accepted) is searched as 2**62 bytes, which changes no batch
         return None if limit is None else min(limit, 2**62)
@@ -328,11 +338,15 @@ class MemoryBudget:
             Bytes of the bound kept free (``batch_size="auto"``'s safety margin): the
             step needs more than the bound less these, and the message says so.
         """
-        budget = self.describe()
+        budget, remedy = self.describe(), self.remedy()
+        if self._machine_bound is not None:  # "raise max_memory" would not help
+            limit, source = self._machine_bound
+            have = "free" if source == "device" else "available"
+            budget = f"the {format_bytes(limit)} {have} on {self.device} (below max_memory)"
+            remedy = f"free memory on {self.device} (other processes or tensors)"
         if margin:  # the step may fit the budget itself: say what it missed
             budget += (f" once batch_size='auto' keeps {format_bytes(margin)} of it free "
                        "(its safety margin)")
-        remedy = self.remedy()
         first = remedy[0].upper() + remedy[1:]
         if margin:
             first += ", or give batch_size a number"

@@ -358,6 +358,30 @@ def test_an_interrupted_profile_keeps_the_pairs_it_measured(data, monkeypatch,
         profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[4], n_steps=1)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is raised by POSIX signals")
+def test_a_press_in_a_pair_s_epoch_end_stops_the_profile(data, monkeypatch, default_ctrl_c):
+    # after every step ran, in a callback of the epoch's end: the fit kept its complete
+    # epoch (interrupted_=True) and the profile went on with every other pair
+    import signal
+
+    import sklstm.profiling._timer as timer
+
+    ends = []
+
+    def on_epoch_end(self, net, **kwargs):
+        ends.append(None)
+        if len(ends) == 2:  # the first pair's (after the unrecorded fit's)
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(timer._StepTimer, "on_epoch_end", on_epoch_end, raising=False)
+    X, y = data
+    with pytest.warns(UserWarning, match="interrupted after measuring 1 of 3 pairs"):
+        out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[4, 8, 16],
+                                  n_steps=1)
+    assert list(out["batch_size"]) == [4] and out["samples_per_s"].gt(0).all()
+    assert out.attrs["interrupted"] is True and len(ends) == 2
+
+
 def test_a_complete_profile_is_not_interrupted(profile):
     assert profile.attrs["interrupted"] is False
 

@@ -1,8 +1,12 @@
 """CPU fits keep their large step buffers on glibc's heap, unless the user chose otherwise."""
 
+import os
+import threading
+
 import pytest
 import torch
 
+from sklstm.resources import host_malloc
 from sklstm.resources.host_malloc import OPT_OUT, glibc, step_buffers_on_heap, why_not_tuned
 
 from ..settings import in_fresh_process
@@ -105,11 +109,8 @@ def test_other_devices_leave_glibc_alone():
 
 
 @pytest.mark.parametrize("value", ["off", "0", "glibc"])
-def test_an_unknown_opt_out_is_named_at_the_first_cpu_fit(monkeypatch, value):
+def test_an_unknown_opt_out_is_named_at_a_cpu_fit(monkeypatch, value):
     # read as the opt-out it was meant to be, it left glibc tuned without a word
-    from sklstm.resources import host_malloc
-
-    monkeypatch.setitem(host_malloc._state, "allowed", None)  # (the process's first fit)
     monkeypatch.setenv(OPT_OUT, value)
     with pytest.warns(UserWarning, match=rf"SKLSTM_HOST_MALLOC='{value}' is not a setting "
                                          r"of sklstm's and is ignored: only 'default' is"):
@@ -119,10 +120,76 @@ def test_an_unknown_opt_out_is_named_at_the_first_cpu_fit(monkeypatch, value):
 
 @pytest.mark.parametrize("value", ["default", " Default ", ""])
 def test_the_opt_out_and_its_absence_say_nothing(monkeypatch, recwarn, value):
-    from sklstm.resources import host_malloc
-
-    monkeypatch.setitem(host_malloc._state, "allowed", None)
     monkeypatch.setenv(OPT_OUT, value)
     with step_buffers_on_heap(torch.device("cpu")):
         pass
     assert not [w for w in recwarn if OPT_OUT in str(w.message)]
+
+
+@pytest.fixture
+def thresholds_set(monkeypatch):
+    """glibc's thresholds as the settings sklstm asks for, recorded instead of made (and
+    allowed whatever the environment running the tests chose)."""
+    asked = []
+
+    def record(libc, mmap_threshold, trim_threshold):
+        asked.append((mmap_threshold, trim_threshold))
+        return True
+
+    monkeypatch.setattr(host_malloc, "_set_thresholds", record)
+    judge = host_malloc.why_not_tuned  # (the opt-out alone)
+    monkeypatch.setattr(host_malloc, "why_not_tuned", lambda environ=None, libc_found=True:
+                        judge({OPT_OUT: os.environ.get(OPT_OUT, "")}))
+    monkeypatch.delenv(OPT_OUT, raising=False)
+    return asked
+
+
+def test_an_opt_out_set_after_a_fit_counts_from_the_next_fit(monkeypatch, thresholds_set):
+    # decided once per process, at its first CPU fit: SKLSTM_HOST_MALLOC=default set in
+    # a notebook after a fit was ignored without a word
+    cpu = torch.device("cpu")
+    with step_buffers_on_heap(cpu) as kept:
+        assert kept
+    monkeypatch.setenv(OPT_OUT, "default")
+    with step_buffers_on_heap(cpu) as kept:
+        assert not kept
+    assert thresholds_set == [host_malloc.DURING_FITS, host_malloc.AFTER_FITS]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")  # (Python >= 3.12)
+def test_a_child_forked_beside_a_cpu_fit_gets_glibc_s_settings_back(thresholds_set):
+    """A process forked while a CPU fit ran in a thread counted that fit, which never ends
+    there, for its whole life: it kept the fits' thresholds (up to 512 MiB of freed heap
+    kept) and never trimmed the heap after its own fits."""
+    started, done = threading.Event(), threading.Event()
+
+    def fit():
+        with step_buffers_on_heap(torch.device("cpu")):
+            started.set()
+            done.wait(10)
+
+    worker = threading.Thread(target=fit)
+    worker.start()
+    started.wait(10)
+    try:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: no torch work here (OpenMP after a fork), only the count
+            try:
+                before = len(thresholds_set)
+                with step_buffers_on_heap(torch.device("cpu")) as kept:
+                    pass
+                os.write(write, b"%d%d%d" % (before, kept, len(thresholds_set)))
+            finally:
+                os._exit(0)
+        os.close(write)
+        answer = os.read(read, 3)
+        os.close(read)
+        os.waitpid(pid, 0)
+    finally:
+        done.set()
+        worker.join()
+    # the parent's fit set them (1); the fork put glibc's back (2); the child's fit set
+    # and restored them (4)
+    assert answer == b"214"

@@ -254,3 +254,36 @@ def test_on_cuda_the_automatic_batch_is_searched_within_what_the_device_has_free
     assert MemoryBudget(4 * GiB, PeakMemory(gpu)).search_limit() == GiB + GiB // 2
     assert MemoryBudget(GiB, PeakMemory(gpu)).search_limit() == GiB  # the budget binds
     assert MemoryBudget(None, PeakMemory(gpu)).search_limit() == GiB + GiB // 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_on_the_cpu_the_automatic_batch_is_searched_within_what_the_host_has(monkeypatch):
+    # max_memory="1TB" on a machine with 20 GiB available: batch_size="auto" searched
+    # against the terabyte, for a micro-batch whose steps swap or are killed (without a
+    # max_memory it is searched against the 20 GiB)
+    from sklstm.resources import memory_budget
+
+    monkeypatch.setattr(memory_budget, "_available_cpu_bytes", lambda: 20 * GiB)
+    with PeakMemory(torch.device("cpu")) as measured:
+        assert MemoryBudget(2**40, measured).search_limit() == 20 * GiB
+        assert MemoryBudget(GiB, measured).search_limit() == GiB  # the budget binds
+        assert MemoryBudget(None, measured).search_limit() == 20 * GiB
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_step_past_the_host_below_max_memory_is_not_told_to_raise_it(monkeypatch):
+    # the search bound by what the host has: "needs more than the memory budget of
+    # 1.0 TiB ... Raise max_memory", which cannot help
+    from sklstm.resources import memory_budget
+
+    monkeypatch.setattr(memory_budget, "_available_cpu_bytes", lambda: 20 * GiB)
+    with PeakMemory(torch.device("cpu")) as measured:
+        budget = MemoryBudget(2**40, measured)
+        budget.search_limit()
+        message = str(budget.error(1, "LSTMClassifier: batch_size='auto'", margin=5 * GiB))
+        assert ("needs more than the 20.0 GiB available on cpu (below max_memory) once "
+                "batch_size='auto' keeps 5.0 GiB of it free") in message
+        assert "Free memory on cpu" in message and "aise max_memory" not in message
+        budget = MemoryBudget(GiB, measured)  # the budget binds: raising it helps
+        budget.search_limit()
+        assert "Raise max_memory" in str(budget.error(1, "LSTMClassifier", margin=GiB))

@@ -102,3 +102,54 @@ def test_blocks_of_two_threads_leave_torch_s_setting_as_it_was(monkeypatch):
         assert (torch.get_num_threads(), seen) == (3, [3])
     finally:
         torch.set_num_threads(original)
+
+
+def test_a_pool_thread_s_block_puts_back_the_process_s_count_not_its_own(monkeypatch):
+    # with torch's OpenMP backend each thread keeps the count it took at its first
+    # parallel work: a pool thread started before the user's torch.set_num_threads(3)
+    # read its own 2 as "before" and restored that as the process's, so threads started
+    # later (and a main thread that had not read it yet) ran at 2; two fits with
+    # n_threads=1 in a thread pool left the user's 3 at 1 this way
+    monkeypatch.setattr(threads_module, "usable_cores", lambda: 8)
+    original = torch.get_num_threads()
+    torch.set_num_threads(2)
+    started, user_set = threading.Event(), threading.Event()
+    seen = {}
+
+    def pool_thread():
+        torch.get_num_threads()  # (its first read: OpenMP's backend gives it the 2)
+        started.set()
+        user_set.wait(5)
+        seen["before"] = torch.get_num_threads()  # 2 there; 3 where the count is global
+        with limit_threads(1):
+            seen["inside"] = torch.get_num_threads()
+        seen["own after"] = torch.get_num_threads()
+
+    try:
+        worker = threading.Thread(target=pool_thread)
+        worker.start()
+        started.wait(5)
+        torch.set_num_threads(3)  # the user's
+        user_set.set()
+        worker.join()
+        later = []
+        reader = threading.Thread(target=lambda: later.append(torch.get_num_threads()))
+        reader.start()
+        reader.join()
+        assert seen["inside"] == 1 and seen["own after"] == seen["before"]
+        assert (torch.get_num_threads(), later) == (3, [3])
+    finally:
+        torch.set_num_threads(original)
+
+
+def test_ctrl_c_while_the_count_is_read_gives_the_hold_back(monkeypatch):
+    # the count was read after the block took the hold and before its try: a Ctrl-C
+    # there kept the hold for good, and no block of another thread set n_threads again
+    def interrupted():
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(torch, "get_num_threads", interrupted)
+        with pytest.raises(KeyboardInterrupt), limit_threads(1):
+            pass
+    assert threads_module._HOLDER == {"thread": None, "depth": 0}

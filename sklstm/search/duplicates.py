@@ -15,6 +15,7 @@ import optuna
 
 from .pipeline import final_estimator, final_prefix
 from .selection import FIXED_AS_REPR
+from .study_pruner import DUPLICATE_OF
 
 __all__ = ["finished_twin", "replay"]
 
@@ -75,9 +76,9 @@ def replay(trial, twin):
     optuna.TrialPruned
         Where the twin was pruned.
     """
-    trial.set_user_attr("duplicate_of", twin.number)
+    trial.set_user_attr(DUPLICATE_OF, twin.number)
     for name, value in twin.user_attrs.items():
-        if name not in ("duplicate_of", "worker", "fixed_params", FIXED_AS_REPR):
+        if name not in (DUPLICATE_OF, "worker", "fixed_params", FIXED_AS_REPR):
             trial.set_user_attr(name, value)
     if twin.state == optuna.trial.TrialState.PRUNED:
         # the same curve, so samplers rank it like the twin (the median pruner only

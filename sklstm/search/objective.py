@@ -29,6 +29,7 @@ from ..training.interrupts import ctrl_c_pending
 from .duplicates import finished_twin, replay
 from .epoch_reporter import CALLBACK_NAME, EpochScoreReporter
 from .metrics import FIT_STATS, check_multi_objective, fit_stats, objective_directions
+from .objective_checks import check_cost_measured, check_no_checkpoint, most_epochs
 from .pipeline import (
     check_final_lstm,
     check_search_data,
@@ -42,6 +43,7 @@ from .space import resolve_space, sample_resolved
 from .trial_budget import FAIL_REASON, INTERRUPTED
 
 __all__ = ["CVObjective", "checked_objective", "make_objective"]
+
 
 def _json_safe(value):
     """``value`` where Optuna's storages keep it as it is (as JSON), else its ``repr``.
@@ -132,7 +134,9 @@ class CVObjective:
         LSTM (every fit of the search would share it), or a ``scoring`` that is no
         scorer name or whose metric is of another kind of task than the estimator's
         (classification for a regressor, say): see
-        :func:`~sklstm.search.scoring_kind.check_scoring_kind`.
+        :func:`~sklstm.search.scoring_kind.check_scoring_kind`; for
+        ``multi_objective="peak_memory"`` where a fit's peak memory is not measured
+        (:func:`~sklstm.search.objective_checks.check_cost_measured`).
     TypeError
         An ``estimator`` that is no sklstm estimator nor a Pipeline ending in one
         (:func:`~sklstm.search.pipeline.check_final_lstm`); a ``space`` that is no dict.
@@ -168,8 +172,10 @@ class CVObjective:
         self.estimator = estimator
         self.X, self.y, self.groups = X, y, groups
         self.space = resolve_space(space, estimator)  # unknown names fail here, not in a trial
-        _check_no_checkpoint(self.space, estimator)
-        self._epochs_per_fold = _most_epochs(self.space, estimator)
+        check_no_checkpoint(self.space, estimator)
+        # (fit_time and n_updates are measured everywhere, peak memory is not)
+        check_cost_measured(multi_objective, self.space, estimator)
+        self._epochs_per_fold = most_epochs(self.space, estimator)
         self.scoring = scoring  # by name in the study's attributes (create_or_load_study)
         # a metric of another kind of task failed or scored nonsense in every trial
         self.scorer_ = check_scoring(estimator,
@@ -309,49 +315,6 @@ class CVObjective:
 def _fail_reason(trial, exc):
     """Keep why ``trial`` failed with it: Optuna logs the exception but does not store it."""
     trial.set_user_attr(FAIL_REASON, f"{type(exc).__name__}: {exc}")
-
-
-def _check_no_checkpoint(resolved_space, estimator):
-    """Refuse a ``checkpoint`` directory on the LSTM searched (its own or the space's).
-
-    Every fold of every trial is a fit of its own, and they all wrote to that one
-    directory: each trial failed at its second fold ("holds the state of another
-    fit"), and a fit of the same parameters on the same fold loaded the finished
-    state of an earlier one instead of training.
-    """
-    param = final_prefix(estimator) + "checkpoint"
-    values = [final_estimator(estimator).get_params().get("checkpoint")]
-    for searched, dist, value in resolved_space.values():
-        if searched == param:
-            values = list(getattr(dist, "choices", [value]))
-    given = [value for value in values if value is not None]
-    if given:
-        raise ValueError(
-            f"{param}={given[0]!r}: a search fits every fold of every trial, and all "
-            "those fits would share that checkpoint directory (each refused the state "
-            "of the others, or loaded it in place of training). Search with "
-            f"{param}=None, and give the directory to the refit of the selected "
-            "parameters.")
-
-
-def _most_epochs(resolved_space, estimator):
-    """The most epochs a trial of the space fits: the pruning steps of one fold.
-
-    Each trial's own ``max_epochs`` as the steps of a fold put a searched one out of
-    line: fold 1 of a 2-epoch trial reported at the steps of epochs 2 and 3 of fold 0
-    of a 4-epoch one, and pruners compared those scores.
-    """
-    param = final_prefix(estimator) + "max_epochs"
-    for name, dist, value in resolved_space.values():
-        if name != param:
-            continue
-        if dist is None:
-            return value
-        # check_space_values let only ints through: int choices, or an int range
-        if isinstance(dist, optuna.distributions.CategoricalDistribution):
-            return max(dist.choices)
-        return dist.high
-    return final_estimator(estimator).get_params()["max_epochs"]
 
 
 #: The name the objective is built by in user code and the docs.

@@ -32,6 +32,7 @@ import re
 import time
 import warnings
 
+from optuna.exceptions import StorageInternalError
 from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import (
     JournalFileBackend,
@@ -56,14 +57,14 @@ from .storage_files import (
 )
 
 __all__ = ["DEFAULT_STORAGE_PATH", "SQLITE_SUFFIXES", "describe_storage", "one_line_reason",
-           "resolve_storage", "sqlite_file"]
+           "resolve_storage", "root_error", "sqlite_file"]
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
-def _journal_storage(backend, location, failure, heartbeat):
+def _journal_storage(backend, location, failure, heartbeat, fix=""):
     """A journal storage on ``backend(location)`` (with heartbeats if asked), any
-    failure as a ValueError."""
+    failure as a ValueError: ``failure`` (its cause), then ``fix``."""
     if heartbeat and not verified_or_warn(
             "Heartbeats on a journal", "The journal is opened without heartbeats (as with "
             "heartbeat_interval=None): a dead worker's trial stays RUNNING, holding its place "
@@ -75,7 +76,10 @@ def _journal_storage(backend, location, failure, heartbeat):
             return HeartbeatJournalStorage(log, **heartbeat)
         return JournalStorage(log)
     except Exception as exc:
-        raise ValueError(f"{failure}: {exc}") from exc
+        # Optuna asserts "Should not reach." on an entry of a kind it does not know
+        reason = ("an entry of a kind this Optuna does not know" if isinstance(
+            exc, AssertionError) else one_line_reason(exc))
+        raise ValueError(f"{failure} ({reason}){fix}") from exc
 
 
 def _file(path, heartbeat) -> BaseStorage:
@@ -104,8 +108,12 @@ def _journal(path: str, heartbeat) -> JournalStorage:
     # Replays the whole log: a file that is not an Optuna journal fails here. The lock
     # is Optuna's default, which also repairs a record cut short while this worker runs.
     backend = functools.partial(JournalFileBackend, lock_obj=JournalFileRepairingLock(real))
-    return _journal_storage(backend, real,
-                            f"{path!r} is not a readable Optuna journal file", heartbeat)
+    # (a bare "Should not reach." or JSON error told neither that the file was kept
+    # nor what to do)
+    return _journal_storage(
+        backend, real, f"{path!r} is not a readable Optuna journal file", heartbeat,
+        "; it is left untouched. Restore it from a copy (or open it with the Optuna "
+        "release that wrote it), or pass a new file path to start another study")
 
 
 def _redis(url: str, heartbeat) -> JournalStorage:
@@ -163,7 +171,10 @@ def _rdb(url, heartbeat) -> RDBStorage:
     try:
         return _open_creating_schema_once(open_storage, database_file)
     except Exception as exc:
-        raise ValueError(f"cannot open storage {shown!r}: {one_line_reason(exc)}") from exc
+        # the driver's own error: SQLAlchemy's adds the statement ("[SQL: CREATE TABLE")
+        raise ValueError(f"cannot open storage {shown!r} ({one_line_reason(root_error(exc))}): "
+                         "check that the database can be reached and written (the server, "
+                         "its credentials, free disk space, file permissions)") from exc
 
 
 def one_line_reason(exc):
@@ -188,6 +199,27 @@ def one_line_reason(exc):
     'readonly database'
     """
     return " ".join(str(exc).split("(Background on this error at:")[0].split())
+
+
+def root_error(exc):
+    """The database's own error behind Optuna's ``StorageInternalError``, whose message
+    guesses at "invalid data in the commit" whatever the error (a read-only database),
+    and behind SQLAlchemy's, whose message adds the statement and its parameters.
+
+    Parameters
+    ----------
+    exc : BaseException
+        A storage's error.
+
+    Returns
+    -------
+    BaseException
+        The driver's error (``sqlite3.OperationalError``, say), or ``exc`` itself.
+    """
+    while isinstance(exc, StorageInternalError) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    orig = getattr(exc, "orig", None)  # sqlalchemy.exc.DBAPIError: the driver's error
+    return orig if isinstance(orig, Exception) else exc
 
 
 #: Tries at opening a new database whose schema other workers are creating.

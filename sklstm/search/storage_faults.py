@@ -9,14 +9,17 @@ storage, and only the trial being written is not recorded as finished.
 :func:`storage_write_failures` turns that, and any storage error that escapes the
 search loop, into one ``OSError`` that says so, the storage's own error chained. Optuna
 reaches the same assertion when another worker failed the trial as stale (its heartbeat
-late) while it ran: said as such, in a ``RuntimeError``.
+late) while it ran: said as such, in a ``RuntimeError`` (:class:`TrialEndedElsewhere`),
+and :func:`optimize_through_faults` goes on after the first such trial.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 import traceback
+import warnings
 
 import optuna
 from optuna.exceptions import StorageInternalError
@@ -27,11 +30,13 @@ from .._compat.optuna import (
     finished_elsewhere,
     heartbeat_interval,
     journal_file_path,
+    study_storage,
     unwrap_storage,
 )
-from .storage import one_line_reason
+from .storage import one_line_reason, root_error
 
-__all__ = ["describe_storage_instance", "storage_write_failures"]
+__all__ = ["TrialEndedElsewhere", "describe_storage_instance", "optimize_through_faults",
+           "storage_write_failures", "study_creation_failures"]
 
 #: Optuna's storage package: a failure raised in it is the storage's.
 _STORAGES = os.path.dirname(optuna.storages.__file__) + os.sep
@@ -92,25 +97,36 @@ def _storage_failure(exc):
     return exc if isinstance(exc, _WRITE_ERRORS) and _from_storage(exc) else None
 
 
-def _ended_elsewhere(study, cause):
-    """The error for a trial that another worker failed as stale while this one ran it."""
-    return RuntimeError(
-        f"a trial of study {study.study_name!r} was ended by another worker while this one "
-        f"ran it ({cause}): its heartbeat was older than the grace period there (this "
-        "machine too loaded to send it in time, or clocks that differ between machines: "
-        "heartbeats compare them). Its result is dropped; the study's finished trials are "
-        "kept. Run this worker again; for a loaded machine, a longer grace period "
-        "(resolve_storage(..., grace_period=...)), for clocks, NTP.")
+class TrialEndedElsewhere(RuntimeError):
+    """A trial that another worker failed as stale (its heartbeat late) while this one
+    ran it: its result is dropped, the storage works.
 
+    Parameters
+    ----------
+    study : optuna.Study
+        The study of the trial.
+    cause : Exception
+        Optuna's refusal of the trial's result.
 
-def _root(exc):
-    """The database's own error behind Optuna's ``StorageInternalError``, whose message
-    guesses at "invalid data in the commit" whatever the error (a read-only database),
-    and behind SQLAlchemy's, whose message adds the statement and its parameters."""
-    while isinstance(exc, StorageInternalError) and exc.__cause__ is not None:
-        exc = exc.__cause__
-    orig = getattr(exc, "orig", None)  # sqlalchemy.exc.DBAPIError: the driver's error
-    return orig if isinstance(orig, Exception) else exc
+    Attributes
+    ----------
+    said : str
+        What happened, without what to do (:func:`~sklstm.search.run_study` goes on
+        after one such trial, and says so instead).
+    """
+
+    #: What makes it stop happening.
+    FIX = ("for a loaded machine, a longer grace period (resolve_storage(..., "
+           "grace_period=...)), for clocks, NTP")
+
+    def __init__(self, study, cause):
+        self.said = (
+            f"a trial of study {study.study_name!r} was ended by another worker while this "
+            f"one ran it ({cause}): its heartbeat was older than the grace period there "
+            "(this machine too loaded to send it in time, or clocks that differ between "
+            "machines: heartbeats compare them). Its result is dropped; the study's "
+            "finished trials are kept.")
+        super().__init__(f"{self.said} Run this worker again; {self.FIX}.")
 
 
 def _kept(study):
@@ -144,9 +160,9 @@ def storage_write_failures(study, storage, lost=None):
     OSError
         For an error raised in Optuna's storages (directly, or behind Optuna's
         ``AssertionError``), chained from it; any other error unchanged.
-    RuntimeError
-        For a trial that another worker ended (failed as stale) while it ran, behind
-        Optuna's ``AssertionError`` too.
+    TrialEndedElsewhere
+        A RuntimeError, for a trial that another worker ended (failed as stale) while
+        it ran, behind Optuna's ``AssertionError`` too.
     """
     try:
         yield
@@ -154,21 +170,119 @@ def storage_write_failures(study, storage, lost=None):
         elsewhere = _behind_assertion(exc)
         if elsewhere is not exc and finished_elsewhere(elsewhere):
             # (Optuna's same assertion, a storage that works)
-            raise _ended_elsewhere(study, elsewhere) from elsewhere
+            raise TrialEndedElsewhere(study, elsewhere) from elsewhere
         cause = _storage_failure(exc)
         if cause is None:
             raise
         where = (describe_storage_instance(storage) if storage is not None
                  else f"the storage of study {study.study_name!r}")
-        root = _root(cause)
         beat = heartbeat_interval(storage)
         pending = ("a worker fails it after the grace period, as a dead worker's"
                    if beat else "it stays RUNNING (no heartbeats fail it)")
         lost = lost or f"a trial it was recording is not marked finished: {pending}"
         raise OSError(
             f"the study {study.study_name!r} could not be written to {where} "
-            f"({type(root).__name__}: {one_line_reason(root)}); {_kept(study)}, "
-            f"but {lost}. Make the "
-            "storage writable again (free disk space, file permissions, the database "
-            "server), and run the same search again to continue the study."
+            f"({_said(cause)}); {_kept(study)}, but {lost}. {_FIX} to continue the study."
         ) from cause
+
+
+#: What to do about a storage that cannot be written.
+_FIX = ("Make the storage writable again (free disk space, file permissions, the "
+        "database server), and run the same search again")
+
+
+def _said(cause):
+    """The storage's error, in words: its driver's error, on one line."""
+    root = root_error(cause)
+    return f"{type(root).__name__}: {one_line_reason(root)}"
+
+
+@contextlib.contextmanager
+def study_creation_failures(study_name, storage):
+    """Raise a storage failure while the ``with`` body creates or joins a study (and
+    records its attributes) as an ``OSError`` that names the storage and the cause.
+
+    The storage opened (:func:`~sklstm.search.resolve_storage` checked it) but its
+    first write failed: a full disk raised a bare ``OSError: [Errno 27] File too
+    large`` from Optuna's journal, naming neither the storage nor the fix.
+
+    Parameters
+    ----------
+    study_name : str
+        The study being created or joined.
+    storage : optuna.storages.BaseStorage
+        Its storage.
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    OSError
+        For an error raised in Optuna's storages, chained from it; any other error
+        unchanged. No trial was run.
+    """
+    try:
+        yield
+    except Exception as exc:
+        cause = _storage_failure(exc)
+        if cause is None:
+            raise
+        raise OSError(
+            f"the study {study_name!r} could not be created or joined in "
+            f"{describe_storage_instance(storage)} ({_said(cause)}); no trial was run. "
+            f"{_FIX}.") from cause
+
+
+def optimize_through_faults(study, objective, timeout, catch, callbacks, budget, ctrl_c):
+    """``study.optimize`` with storage failures said as such, going on after a trial
+    that another worker ended.
+
+    Such a trial (failed as stale while this worker ran it) ended the worker: Optuna's
+    assertion escapes its loop. The worker is alive and the study works, so it goes on
+    with a warning (the trial holds no place in the budget, which is claimed again); a
+    second such trial in the same call stops it, since a cause that lasts (clocks that
+    differ) would end every trial it runs, wasting all their fits.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        The study to run trials in.
+    objective : callable
+        Optuna objective, ``objective(trial)``.
+    timeout : float or None
+        Seconds, for the whole call.
+    catch : tuple of exception types
+        As for ``study.optimize``.
+    callbacks : list of callables
+        As for ``study.optimize``.
+    budget : TrialBudget or None
+        The study's trial budget (:class:`~sklstm.search.TrialBudget`), claimed again
+        before the search goes on.
+    ctrl_c : sklstm.training.interrupts.CtrlCGuard
+        Entered around each ``study.optimize``.
+
+    Raises
+    ------
+    OSError, TrialEndedElsewhere
+        As :func:`storage_write_failures` raises them; the second only at the second
+        trial ended so.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for second in (False, True):
+        try:
+            # a storage that fails to record a trial: an OSError naming it, not Optuna's
+            # bare AssertionError
+            with ctrl_c, storage_write_failures(study, study_storage(study)):
+                left = None if deadline is None else deadline - time.monotonic()
+                study.optimize(objective, timeout=left, catch=catch, callbacks=callbacks)
+            return
+        except TrialEndedElsewhere as exc:
+            if second:
+                raise
+            warnings.warn(f"{exc.said} This worker goes on with the next trial; another "
+                          f"trial ended so stops it ({exc.FIX}).", UserWarning, stacklevel=4)
+        if (deadline is not None and deadline <= time.monotonic()) or (
+                budget is not None and not budget.claim()):
+            return

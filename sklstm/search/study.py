@@ -9,18 +9,22 @@ them, exactly (:class:`~sklstm.search.TrialBudget` serializes trial creation acr
 from __future__ import annotations
 
 import optuna
-from optuna.trial import TrialState
 
 from .._compat.optuna import study_storage
 from ..training.interrupts import CtrlCGuard
+from .baseline_trial import enqueue_baseline
 from .heartbeat import heartbeat_settings
 from .metrics import objective_directions
 from .objective import checked_objective
 from .pruners import make_pruner
 from .report import ProgressBar
-from .selection import BASELINE, baseline_params
+from .selection import baseline_params
 from .storage import resolve_storage
-from .storage_faults import storage_write_failures
+from .storage_faults import (
+    optimize_through_faults,
+    storage_write_failures,
+    study_creation_failures,
+)
 from .study_checks import (
     check_existing_study,
     check_flags,
@@ -28,8 +32,9 @@ from .study_checks import (
     check_space_fits_study,
     check_study_name,
 )
+from .study_pruner import ignoring_duplicates
 from .study_record import study_attrs
-from .trial_budget import TrialBudget, budget_lock, fail_dead_workers_trials, uses_budget
+from .trial_budget import TrialBudget
 
 __all__ = ["create_or_load_study", "run_study", "tune", "tune_objective"]
 
@@ -58,7 +63,8 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
         ``["maximize", "minimize"]``, else ``["maximize"]``.
     pruner : str, optuna.pruners.BasePruner or None, default=None
         Passed to :func:`~sklstm.search.make_pruner`: None means ``"median"`` for one
-        objective and no pruning for two.
+        objective and no pruning for two. The study's pruner leaves out the trials that
+        repeat a finished one (:class:`~sklstm.search.study_pruner.IgnoringDuplicates`).
     sampler : optuna.samplers.BaseSampler or None, default=None
         The study's sampler; None means Optuna's default (TPE).
     heartbeat_interval : int or None, default=None
@@ -112,48 +118,23 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
     """
     study_name = check_study_name(study_name)
     directions = objective_directions(multi_objective)
-    pruner = make_pruner(pruner, multi_objective)
+    # (a trial that repeats a finished one is no trial for the pruner's n_startup_trials)
+    pruner = ignoring_duplicates(make_pruner(pruner, multi_objective))
     attrs = study_attrs(scoring, multi_objective, estimator, y, splits, searched)
     storage = resolve_storage(storage, heartbeat_interval=heartbeat_interval,
                               retry_failed=retry_failed)
     check_existing_study(study_name, storage, directions, attrs)
-    # load_if_exists: another worker may create it between the check and this call.
-    study = optuna.create_study(
-        storage=storage, study_name=study_name, directions=directions,
-        pruner=pruner, sampler=sampler, load_if_exists=True,
-    )
-    check_existing_study(study_name, storage, directions, attrs)
-    for key, value in attrs.items():
-        if key not in study.user_attrs:
-            study.set_user_attr(key, value)
+    with study_creation_failures(study_name, storage):  # (a full disk: not the raw error)
+        # load_if_exists: another worker may create it between the check and this call.
+        study = optuna.create_study(
+            storage=storage, study_name=study_name, directions=directions,
+            pruner=pruner, sampler=sampler, load_if_exists=True,
+        )
+        check_existing_study(study_name, storage, directions, attrs)
+        for key, value in attrs.items():
+            if key not in study.user_attrs:
+                study.set_user_attr(key, value)
     return study
-
-
-def _enqueue_baseline(study, params):
-    """Enqueue the baseline trial in a study that has no trial yet, once, and again
-    where the baseline was lost.
-
-    Under the trial budget's lock (:func:`~sklstm.search.trial_budget.budget_lock`):
-    workers started together (the same command on every machine) all found the study
-    empty and each enqueued a baseline, which then took a place of ``n_trials`` each.
-    A baseline that its worker's death or Ctrl-C ended holds no place in the budget
-    (:func:`~sklstm.search.trial_budget.uses_budget`), and nothing ran it again: the
-    resumed study had none, and :func:`~sklstm.search.selected_trial` silently took the
-    best trial, lucky or not. Such a baseline is enqueued again, once the trials of dead
-    workers are failed (heartbeats); one that failed in its fit is not.
-    """
-    lock = budget_lock(study_storage(study), study.study_name)
-    lock.acquire()
-    try:
-        fail_dead_workers_trials(study)
-        trials = study.get_trials(deepcopy=False)
-        baselines = [t for t in trials if t.user_attrs.get(BASELINE)]
-        lost = baselines and not any(t.state == TrialState.WAITING or uses_budget(t)
-                                     for t in baselines)
-        if not trials or lost:
-            study.enqueue_trial(params, user_attrs={BASELINE: True})
-    finally:
-        lock.release()
 
 
 def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_bar=False,
@@ -196,6 +177,9 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
         When the storage fails to record a trial (a full disk, a read-only file or
         database, a lost server), naming the storage and the cause (chained); the
         trials finished before are kept, and the same call continues the study.
+    TrialEndedElsewhere
+        A RuntimeError, at the second trial of this call that another worker failed as
+        stale while it ran (at the first, a warning, and the search goes on).
 
     Examples
     --------
@@ -233,10 +217,7 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
     ctrl_c = CtrlCGuard()
     callbacks.append(lambda study, trial: ctrl_c.check())
     try:
-        # a storage that fails to record a trial: an OSError naming it, not Optuna's
-        # bare AssertionError
-        with ctrl_c, storage_write_failures(study, study_storage(study)):
-            study.optimize(objective, timeout=timeout, catch=catch, callbacks=callbacks)
+        optimize_through_faults(study, objective, timeout, catch, callbacks, budget, ctrl_c)
     finally:
         if budget is not None:
             budget.release()  # a claim left over when a timeout ended the loop
@@ -395,5 +376,5 @@ heartbeat_interval, retry_failed, show_progress_bar
     if baseline and (params := baseline_params(objective.space, objective.estimator)):
         with storage_write_failures(study, study_storage(study),  # (not the raw error)
                                     lost="the baseline trial was not enqueued"):
-            _enqueue_baseline(study, params)
+            enqueue_baseline(study, params)
     return run_study(study, objective, n_trials, timeout, show_progress_bar=show_progress_bar)

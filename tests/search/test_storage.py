@@ -343,3 +343,42 @@ def test_the_one_line_reason_is_public_and_shared_with_the_write_failures():
     assert one_line_reason(OSError("attempt to write\n   a readonly database "
                                    "(Background on this error at: https://sqlalche.me/e/20/e3q8)")
                            ) == "attempt to write a readonly database"
+
+
+def test_a_journal_with_an_entry_optuna_does_not_know_is_named_with_the_fix(tmp_path):
+    # (a newer Optuna's, say) was "not a readable Optuna journal file: Should not reach."
+    path = tmp_path / "study.journal"
+    optuna.create_study(study_name="s", storage=resolve_storage(str(path)))
+    with open(path, "a") as f:
+        f.write('{"op_code": 99, "worker_id": "w"}\n')
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match=re.escape(
+            f"{str(path)!r} is not a readable Optuna journal file (an entry of a kind this "
+            "Optuna does not know); it is left untouched. Restore it from a copy")):
+        resolve_storage(str(path))
+    assert path.read_bytes() == before
+
+
+#: Opens a new SQLite file on a disk that is full (a file size limit of 0).
+FULL_DISK_OPEN = """
+import resource, signal, sys
+from sklstm.search import resolve_storage
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
+try:
+    resolve_storage(sys.argv[1])
+except ValueError as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs POSIX file size limits")
+def test_a_database_that_cannot_be_created_says_why_on_one_line(tmp_path):
+    # the message held SQLAlchemy's statement ("[SQL: CREATE TABLE studies ( study_id
+    # INTEGER NOT NULL, ...") and no fix
+    path = tmp_path / "study.db"
+    out, err = python(FULL_DISK_OPEN, path).communicate(timeout=120)
+    assert out.strip() == (
+        f"cannot open storage 'sqlite:///{path}' (disk I/O error): check that the database "
+        "can be reached and written (the server, its credentials, free disk space, file "
+        "permissions)"), err

@@ -11,26 +11,26 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
 from sklstm._compat.optuna import study_storage, unwrap_storage
-from sklstm.search import resolve_storage, run_study, tune
+from sklstm.search import create_or_load_study, resolve_storage, run_study, tune
 
 from .helpers import load_study
 
 
-def _break_journal(monkeypatch, study):
+def _break_journal(monkeypatch, storage):
     """Every later append to the journal file fails as on a full disk."""
     def full(self, logs):
         raise OSError(errno.ENOSPC, "No space left on device")
     monkeypatch.setattr(JournalFileBackend, "append_logs", full)
 
 
-def _break_sqlite(monkeypatch, study):
+def _break_sqlite(monkeypatch, storage):
     """The SQLite file turns read-only: every later write fails as SQLite fails it
     (file permissions cannot do it for a test run as root)."""
     def read_only(conn, cursor, statement, *args):
         if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
             raise sqlite3.OperationalError("attempt to write a readonly database")
-    # only this study's engine: the one that reads it back afterwards is another
-    sqlalchemy.event.listen(unwrap_storage(study_storage(study)).engine,
+    # only this storage's engine: the one that reads it back afterwards is another
+    sqlalchemy.event.listen(unwrap_storage(storage).engine,
                             "before_cursor_execute", read_only)
 
 
@@ -49,7 +49,7 @@ def test_a_storage_that_fails_to_record_a_trial_says_so_and_keeps_the_finished(
     def objective(trial):
         calls.append(trial.number)
         if len(calls) == 3:
-            break_storage(monkeypatch, study)
+            break_storage(monkeypatch, study_storage(study))
         return trial.suggest_float("x", 0, 1)
 
     with pytest.raises(OSError, match=rf"could not be written to .*{path} \({cause}\); the 2 "
@@ -78,7 +78,7 @@ def test_a_storage_that_fails_to_create_a_trial_says_so_too(tmp_path, monkeypatc
     path = str(tmp_path / "study.journal")
     study = optuna.create_study(study_name="s", storage=resolve_storage(path))
     study.add_trial(optuna.trial.create_trial(value=0.5))
-    _break_journal(monkeypatch, study)
+    _break_journal(monkeypatch, study_storage(study))
     with pytest.raises(OSError, match=rf"could not be written to journal file {path} \(OSError: "
                        r"\[Errno 28\] No space left on device\); the 1 finished trial it "
                        "holds is kept"):
@@ -94,7 +94,7 @@ def test_a_storage_that_fails_to_enqueue_the_baseline_says_so_too(pipeline, data
     enqueue = optuna.Study.enqueue_trial
 
     def enqueue_on_a_full_disk(study, *args, **kwargs):
-        _break_journal(monkeypatch, study)
+        _break_journal(monkeypatch, study_storage(study))
         return enqueue(study, *args, **kwargs)
 
     monkeypatch.setattr(optuna.Study, "enqueue_trial", enqueue_on_a_full_disk)
@@ -110,26 +110,56 @@ def test_a_storage_that_fails_to_enqueue_the_baseline_says_so_too(pipeline, data
     assert load_study(path, "s").trials == []
 
 
-def _failed_before_its_end(monkeypatch, study):
-    """Another worker fails the trial as stale before its objective returns."""
+@pytest.mark.parametrize("file_name, break_storage, cause", [
+    ("study.journal", _break_journal, r"OSError: \[Errno 28\] No space left on device"),
+    ("study.db", _break_sqlite, "OperationalError: attempt to write a readonly database"),
+])
+def test_a_storage_that_fails_to_create_the_study_says_so(file_name, break_storage, cause,
+                                                           tmp_path, monkeypatch):
+    # the storage opens, and its first write fails: the journal's bare "OSError: [Errno
+    # 28]" named no storage; SQLite's was Optuna's "invalid data in the commit"
+    path = str(tmp_path / file_name)
+    storage = resolve_storage(path)
+    break_storage(monkeypatch, storage)
+    with pytest.raises(OSError, match=(
+            rf"^the study 's' could not be created or joined in .*{re.escape(path)} "
+            rf"\({cause}\); no trial was run\. Make the storage writable again")) as info:
+        create_or_load_study("s", storage, scoring="accuracy")
+    assert info.value.__cause__ is not None  # the storage's own error, chained
+    monkeypatch.undo()
+    assert optuna.get_all_study_names(resolve_storage(path)) == []
+
+
+def test_an_error_of_the_study_checks_is_not_taken_for_the_storages(tmp_path):
+    path = str(tmp_path / "study.journal")
+    create_or_load_study("s", path, scoring="accuracy")
+    with pytest.raises(ValueError, match="scoring"):
+        create_or_load_study("s", path, scoring="f1")
+
+
+def _failed_before_its_end(monkeypatch, study, ended):
+    """Another worker fails the trials numbered in ``ended`` as stale before their
+    objective returns."""
     def objective(trial):
-        study_storage(study).set_trial_state_values(trial._trial_id,
-                                                    optuna.trial.TrialState.FAIL)
+        if trial.number in ended:
+            study_storage(study).set_trial_state_values(trial._trial_id,
+                                                        optuna.trial.TrialState.FAIL)
         return 0.5
     return objective, r"Cannot tell a FAIL trial."
 
 
-def _failed_as_its_end_is_written(monkeypatch, study):
+def _failed_as_its_end_is_written(monkeypatch, study, ended):
     """... or between Optuna's check of the trial and its write (the storage refuses)."""
     write = JournalStorage.set_trial_state_values
 
     def raced(self, trial_id, state, values=None):
-        if state == optuna.trial.TrialState.COMPLETE:
+        if (state == optuna.trial.TrialState.COMPLETE
+                and self.get_trial(trial_id).number in ended):
             write(self, trial_id, optuna.trial.TrialState.FAIL)
         return write(self, trial_id, state, values)
 
     monkeypatch.setattr(JournalStorage, "set_trial_state_values", raced)
-    return (lambda trial: 0.5), r"Trial#0 has already finished and can not be updated."
+    return (lambda trial: 0.5), r"Trial#\d has already finished and can not be updated."
 
 
 @pytest.mark.parametrize("end", [_failed_before_its_end, _failed_as_its_end_is_written])
@@ -137,14 +167,32 @@ def test_a_trial_another_worker_ended_is_said_so_not_taken_for_a_broken_storage(
         end, tmp_path, monkeypatch):
     # another worker failed the trial as stale while it ran: Optuna refuses its result
     # and raised "AssertionError: Should not reach."; the storage works, and "make it
-    # writable" would mislead
+    # writable" would mislead. A second such trial stops the worker (clocks that differ
+    # would end every trial it runs).
     path = str(tmp_path / "study.journal")
     study = optuna.create_study(study_name="s", storage=resolve_storage(path))
-    objective, refusal = end(monkeypatch, study)
-    with pytest.raises(RuntimeError, match=r"a trial of study 's' was ended by another worker "
-                       rf"while this one ran it \({refusal}\): its heartbeat was older than "
-                       "the grace period there") as info:
+    objective, refusal = end(monkeypatch, study, ended={0, 1})
+    said = (rf"a trial of study 's' was ended by another worker while this one ran it "
+            rf"\({refusal}\): its heartbeat was older than the grace period there")
+    with pytest.warns(UserWarning, match=f"{said}.* This worker goes on with the next trial"), \
+            pytest.raises(RuntimeError, match=f"{said}.* Run this worker again") as info:
         run_study(study, objective, n_trials=1)
     assert not isinstance(info.value, OSError)  # not "make the storage writable"
     monkeypatch.undo()
-    assert [t.state.name for t in load_study(path, "s").trials] == ["FAIL"]
+    assert [t.state.name for t in load_study(path, "s").trials] == ["FAIL", "FAIL"]
+
+
+@pytest.mark.parametrize("end", [_failed_before_its_end, _failed_as_its_end_is_written])
+def test_a_worker_whose_trial_another_ended_goes_on_with_the_next(end, tmp_path,
+                                                                   monkeypatch):
+    # the worker stopped: alive, on a storage that works, with trials left to run
+    path = str(tmp_path / "study.journal")
+    study = optuna.create_study(study_name="s", storage=resolve_storage(path))
+    objective, _ = end(monkeypatch, study, ended={0})
+    with pytest.warns(UserWarning, match="This worker goes on with the next trial; another "
+                      "trial ended so stops it"):
+        run_study(study, objective, n_trials=2)
+    monkeypatch.undo()
+    # the ended trial holds no place in n_trials: the two asked for are complete
+    assert [t.state.name for t in load_study(path, "s").trials] == [
+        "FAIL", "COMPLETE", "COMPLETE"]

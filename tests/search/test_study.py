@@ -3,8 +3,6 @@
 import json
 import os
 import re
-import threading
-import time
 
 import numpy as np
 import optuna
@@ -26,7 +24,6 @@ from sklstm.search import (
     tune,
 )
 from sklstm.search.report import ProgressBar
-from sklstm.search.study import _enqueue_baseline
 
 from ..settings import TINY
 from .helpers import cli, load_study, needs_postgres
@@ -342,23 +339,3 @@ def test_summary_names_a_pipelines_parameters_as_its_set_params_takes_them(pipel
 def test_fit_stats_scorers_takes_one_stat_by_name():
     # a str was taken for its letters: "stat must be one of ..., got 'f'"
     assert sorted(fit_stats_scorers("accuracy", stats="fit_time")) == ["fit_time", "score"]
-
-
-def test_workers_starting_together_enqueue_one_baseline(monkeypatch, tmp_path):
-    # Each found the new study empty and enqueued the baseline: the study ran it twice
-    enqueue = optuna.Study.enqueue_trial
-
-    def slow_enqueue(study, *args, **kwargs):
-        time.sleep(0.5)  # the other worker looks at the study meanwhile
-        enqueue(study, *args, **kwargs)
-
-    monkeypatch.setattr(optuna.Study, "enqueue_trial", slow_enqueue)
-    storage = str(tmp_path / "s.journal")
-    studies = [create_or_load_study("s", storage) for _ in range(2)]
-    workers = [threading.Thread(target=_enqueue_baseline, args=(study, {"lr": 0.01}))
-               for study in studies]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert len(load_study(storage, "s").trials) == 1

@@ -14,6 +14,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.model_selection import TimeSeriesSplit
 
 from ._long_format import from_long_format  # (its own module: another conversion)
+from ._nullable import as_array
 from ._param_validation import integers, validate_plain_params
 from ._time_order import check_time_order, time_labels
 
@@ -46,6 +47,42 @@ def _transposed_hint(values, needed):
             f"are features over {values.shape[1]} timesteps, pass series.T.")
 
 
+#: Integers beyond this magnitude are not all exact in float64, the windows' dtype.
+EXACT_INTEGERS = 2**53
+
+
+def _check_exact_integers(series, name):
+    """Refuse integers that float64 would round (nanosecond timestamps, ids, counters:
+    ``2**53 + 1`` came out as ``2**53``, silently), naming the first and the fix."""
+    if hasattr(series, "iloc"):
+        frame = series.to_frame() if series.ndim == 1 else series
+        labels = [f" (column {c!r})" for c in frame.columns] if series.ndim == 2 else [""]
+        columns = [frame.iloc[:, j].dropna() for j in range(frame.shape[1])]
+    else:
+        try:
+            values = np.asarray(series)
+        except ValueError:
+            return  # (ragged: refused as such later)
+        if values.ndim not in (1, 2):
+            return
+        labels = [""] if values.ndim == 1 else [f" (column {j})" for j in range(values.shape[1])]
+        values = values[:, None] if values.ndim == 1 else values
+        columns = list(values.T)
+    for label, column in zip(labels, columns, strict=True):
+        kind = getattr(column.dtype, "numpy_dtype", column.dtype).kind
+        if kind not in "iuO" or not len(column):
+            continue
+        whole = [int(v) for v in (column.min(), column.max())] if kind != "O" else [
+            int(v) for v in column if isinstance(v, Integral) and not isinstance(v, bool)]
+        beyond = [v for v in whole if abs(v) > EXACT_INTEGERS]
+        if beyond:
+            raise ValueError(
+                f"{name} holds the integer {beyond[0]}{label}, beyond 2**53: the windows "
+                "are float64, which would round it silently. Subtract a reference first "
+                "(series - series.min(); timestamps as differences, series.diff()), or "
+                "cast to float yourself to accept the rounding (series.astype(float)).")
+
+
 def _parse_series(series, name):
     """Return ``(values (T, F) float, index labels (T,), column names or None)``."""
     # only pandas objects carry index labels and column names (a list has an .index method)
@@ -58,7 +95,8 @@ def _parse_series(series, name):
                        if dtype.kind not in "biuf"]
         if non_numeric:
             raise ValueError(f"{name} has non-numeric columns {non_numeric}; drop or encode them.")
-    values = np.asarray(series)
+    _check_exact_integers(series, name)
+    values = as_array(series)  # (nullable columns as their numbers: Float32 as float32)
     # (a DataFrame's columns are numbers, as checked above; a Series has one dtype)
     numeric = columns is not None or (is_pandas and series.dtype.kind in "biuf")
     if values.dtype == object and numeric:

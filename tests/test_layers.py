@@ -19,7 +19,7 @@ PACKAGE = pathlib.Path(sklstm.__file__).parent
 #: or a lower one; ``sklstm/__init__.py`` (the package's face) is the top.
 LAYERS = [
     {"_version", "exceptions", "_compat", "_durable_files"},
-    {"_param_validation"},
+    {"_param_validation", "_nullable"},
     {"resources", "network", "windows", "_long_format", "_time_order", "datasets"},
     {"data"},
     {"training", "preprocessing"},

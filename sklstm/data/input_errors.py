@@ -1,15 +1,17 @@
 """The words of input errors that several checks of :mod:`~sklstm.data.validation`
 raise: no sample, another feature count, no sequence form, a whole sequence in a
-table's cell, text, complex numbers, NaN or infinity. Each names the problem and the fix."""
+table's cell, text, complex numbers, times, sparse data, NaN or infinity. Each names
+the problem and the fix."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .nullable import as_array
+from .._nullable import as_array
 
 __all__ = ["check_array_error", "complex_error", "feature_count_error", "no_samples_error",
-           "non_finite_error", "sequence_cells_error", "token_table_error", "wrong_form_error"]
+           "non_finite_error", "non_numeric_columns", "sequence_cells_error", "sparse_error",
+           "time_values_error", "token_table_error", "wrong_form_error"]
 
 
 def no_samples_error(estimator_name, shape=(0,)):
@@ -40,6 +42,71 @@ def complex_error(exc, name="X"):
         f"real ones: pass their real and imaginary parts as two {parts} "
         f"(np.stack([{name}.real, {name}.imag], axis=-1)), or their magnitude "
         f"(np.abs({name})).")
+
+
+def time_values_error(values, sequence=None):
+    """The TypeError for datetimes or timedeltas in ``values`` (an array or DataFrame
+    X, or with ``sequence`` its number, one sequence of a list); None for neither.
+
+    scikit-learn's ``check_array`` read a 2D or 3D array of them as counts of their
+    unit, silently: nanoseconds near 1.7e18, of which float32 keeps no day, let alone an
+    hour; a list's sequences were "non-numeric" with a fix for categories.
+
+    Examples
+    --------
+    >>> str(time_values_error(np.zeros((2, 3), dtype="datetime64[s]")))[:44]
+    'X holds datetimes (datetime64[s]), where num'
+    >>> time_values_error(np.zeros((2, 3))) is None
+    True
+    """
+    columns = list(values.columns) if hasattr(values, "columns") else [None]
+    dtypes = list(values.dtypes) if hasattr(values, "columns") else [
+        getattr(values, "dtype", None)]
+    found = [(c, d) for c, d in zip(columns, dtypes, strict=True)
+             if getattr(d, "kind", None) in ("M", "m")]
+    if not found:
+        return None
+    column, dtype = found[0]
+    where = "X" if sequence is None else f"Sequence {sequence} of X"
+    what = "datetimes" if dtype.kind == "M" else "timedeltas"
+    return TypeError(
+        f"{where} holds {what} ({dtype}"
+        + ("" if column is None else f", in column {column!r}")
+        + "), where numbers are expected: read as numbers they are counts of their time unit"
+        + (" since 1970, of which float32 keeps neither the day nor the hour"
+           if dtype.kind == "M" else "")
+        + ". Pass them as numbers in a unit that "
+        "suits them: durations as X / np.timedelta64(1, 's'), times as the seconds since "
+        "the sequence's start, or as calendar features (hour, weekday).")
+
+
+def non_numeric_columns(frame):
+    """`` (in columns [...])``: the columns of the DataFrame ``frame`` that hold no
+    numbers (nullable ones hold numbers), for an error about it; "" for no DataFrame."""
+    if not hasattr(frame, "columns"):
+        return ""
+    names = [c for c, d in zip(frame.columns, frame.dtypes, strict=True)
+             if getattr(getattr(d, "numpy_dtype", d), "kind", "O") not in tuple("biuf")]
+    return f" (in columns {names})" if names else ""
+
+
+def sparse_error(estimator_name, X):
+    """The TypeError for sparse ``X``: a scipy sparse matrix, a list of them, or a
+    DataFrame with sparse columns (scikit-learn's "fill value must be 0 when converting
+    to COO matrix" for the NaN-filled ones, pandas' default); None for dense ``X``."""
+    import scipy.sparse as sp
+
+    why = "sparse matrices hold no time axis"
+    if isinstance(X, (list, tuple)) and any(map(sp.issparse, X)):
+        fix = "a list of 2D sequences ([s.toarray() for s in X])"
+    elif sp.issparse(X):
+        fix = "a dense array (X.toarray())"
+    elif hasattr(X, "columns") and any(
+            type(dtype).__name__ == "SparseDtype" for dtype in X.dtypes):  # (pandas')
+        why, fix = "X has sparse columns", "a dense DataFrame (X.astype(float))"
+    else:
+        return None
+    return TypeError(f"{estimator_name} does not accept sparse input: {why}. Pass {fix}.")
 
 
 def non_finite_error(values, sequence=None):
@@ -149,8 +216,10 @@ def wrong_form_error(form, X):
     an object that is no array at all (None, a dict, a string, a generator: numpy makes
     a 0D array of it), its type and what to pass."""
     if np.ndim(X) == 0 and not isinstance(X, (np.ndarray, np.generic)):
-        hint = {"dict": " (pass list(X.values()) for its values)",
-                "generator": " (pass list(X))"}.get(type(X).__name__, "")
+        # (any other iterable too: dict views, map, zip)
+        hint = (" (pass list(X.values()) for its values)" if isinstance(X, dict) else
+                " (pass list(X))" if hasattr(X, "__iter__") and not isinstance(X, str)
+                else "")
         got = "None" if X is None else f"a {type(X).__name__}{hint}"
         return ValueError(
             "X must be an array of sequences, 2D (n_samples, n_timesteps) or 3D "

@@ -22,10 +22,11 @@ ragged input may have any number of timesteps.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 
+from .._nullable import as_array, masked_as_nan, object_numbers, pandas_na_as_nan
+from ._feature_counts import other_width_hint, record_or_check, record_store
 from .columns import record_or_check_columns, sequence_columns
 from .containers import DENSE_FORMS, RAGGED_FORMS, sequence_form
 from .input_errors import (
@@ -33,10 +34,12 @@ from .input_errors import (
     feature_count_error,
     no_samples_error,
     non_finite_error,
+    non_numeric_columns,
+    sparse_error,
+    time_values_error,
     token_table_error,
     wrong_form_error,
 )
-from .nullable import as_array, object_numbers, pandas_na_as_nan
 from .store import SequenceStore
 from .store_files import empty_sequences_error
 from .store_scan import token_id_beyond_int64_error
@@ -63,20 +66,48 @@ def _check_token_ids(seq, i):
         )
 
 
-def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=False):
+def _labels(items):
+    """The index labels of the pandas Series ``items``, where they are not its
+    positions (a filtered or shuffled column: ``X[3]`` is another sequence than the
+    position an error names, or none); else None."""
+    index = getattr(items, "index", None) if hasattr(items, "iloc") else None
+    if index is None or np.array_equal(np.asarray(index, dtype=object),
+                                       np.arange(len(index), dtype=object)):
+        return None
+    return list(index)
+
+
+def _not_a_sequence_error(name, item, seq):
+    """The error for the single value ``item`` (None, NaN, pd.NA, a number; ``seq`` as
+    the 0D array it became) as sequence ``name``: "has shape (); ... reshape" before,
+    the fix for a 1D sequence."""
+    missing = seq.dtype.kind == "f" and np.isnan(seq)
+    value = item.item() if isinstance(item, np.generic) else item  # (no "np.float64(")
+    return ValueError(
+        f"Sequence {name} of X is {value!r}, not a sequence of timesteps"
+        + ("; a missing sequence (what pandas leaves for a row without one, after a "
+           "merge or reindex): drop it together with its target (X.dropna() of a Series)."
+           if missing else "; pass every sequence as a 2D (n_timesteps, n_features) array."))
+
+
+def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=False,
+                 labels=None):
     """Validate per-sample sequences; every error names the bad sequence.
 
     Parameters
     ----------
     items : iterable of array-like
         One ``(n_timesteps_i, n_features)`` array per sample, or 1D arrays when
-        ``allow_1d`` (token ids).
+        ``allow_1d`` (token ids). The errors about a pandas Series name the bad
+        sequence's index label beside its position.
     allow_1d : bool, default=False
         Accept 1D sequences; all sequences must still have the same ``ndim``.
     ensure_all_finite : bool, default=True
         Reject NaN and infinity.
     token_ids : bool, default=False
         Every sequence must be a 1D array of non-negative integer ids.
+    labels : list or None, default=None
+        Index labels to name beside the positions; None: those of a Series ``items``.
 
     Returns
     -------
@@ -84,63 +115,72 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
         The sequences as arrays, dtypes untouched (object arrays of numbers become float64).
     """
     checked = []
-    for i, seq in enumerate(items):
+    labels = _labels(items) if labels is None else labels
+    for i, item in enumerate(items):
+        name = i if labels is None else f"{i} (index label {labels[i]!r})"
         try:
-            seq = object_numbers(as_array(seq))  # (object arrays of numbers too)
+            seq = object_numbers(as_array(item))  # (object arrays of numbers too)
         except ValueError as exc:  # numpy's "inhomogeneous shape", naming no sequence
             raise ValueError(
-                f"Sequence {i} of X is not a rectangular array ({exc}); every timestep of "
+                f"Sequence {name} of X is not a rectangular array ({exc}); every timestep of "
                 "a sequence must have the same number of features (fill a missing value "
                 "in, or drop the sequence together with its target)."
             ) from exc
         if seq.dtype.kind == "c":
             raise ValueError(
-                f"Complex data not supported: sequence {i} of X holds complex numbers; the "
+                f"Complex data not supported: sequence {name} of X holds complex numbers; the "
                 "network reads real ones: pass their real and imaginary parts as two features "
                 "([np.stack([s.real, s.imag], axis=-1) for s in X]), or their magnitude "
                 "([np.abs(s) for s in X]).")
+        # (a DataFrame's columns first: the error names the column, a time column of
+        # a table per sequence became objects beside the numbers)
+        error = time_values_error(item, name) or time_values_error(seq, name)
+        if error is not None:
+            raise error
         if seq.dtype.kind not in "biuf":
             # (with embedding_dim set already, the words are what is left to encode)
             fix = ("token ids are integers: map the words to ids first, with a vocabulary "
                    "or a tokenizer" if token_ids else
                    "encode categories first, or use embedding_dim for token ids")
             raise TypeError(
-                f"Sequence {i} of X has non-numeric dtype {seq.dtype}; sequences must "
-                f"hold numbers ({fix}).")
+                f"Sequence {name} of X has non-numeric dtype {seq.dtype}"
+                f"{non_numeric_columns(item)}; sequences must hold numbers ({fix}).")
+        if seq.ndim == 0:
+            raise _not_a_sequence_error(name, item, seq)
+        if seq.shape[0] == 0:  # ([] too, of shape (0,): not "not 2D")
+            raise ValueError(
+                f"Sequence {name} of X is empty (0 timesteps); every sequence needs at "
+                "least one timestep. Remove it together with its target."
+            )
         if seq.ndim not in ((1, 2) if allow_1d or token_ids else (2,)):
             raise ValueError(
-                f"Sequence {i} of X has shape {seq.shape}; each sequence in a list must "
+                f"Sequence {name} of X has shape {seq.shape}; each sequence in a list must "
                 "be 2D (n_timesteps, n_features)"
                 + (" or 1D token ids" if allow_1d or token_ids else "")
                 + ". Reshape a univariate sequence with seq.reshape(-1, 1)."
             )
-        if seq.shape[0] == 0:
-            raise ValueError(
-                f"Sequence {i} of X is empty (0 timesteps); every sequence needs at "
-                "least one timestep. Remove it together with its target."
-            )
         if seq.ndim == 2 and seq.shape[1] == 0:  # torch refused it mid-fit, a scaler not
-            raise empty_sequences_error(f"Sequence {i} of X", seq.shape)
+            raise empty_sequences_error(f"Sequence {name} of X", seq.shape)
         if token_ids:
-            _check_token_ids(seq, i)
+            _check_token_ids(seq, name)
         first = checked[0] if checked else seq
         if seq.ndim != first.ndim:
             raise ValueError(
-                f"Sequence {i} of X has shape {seq.shape} but sequence 0 has shape "
+                f"Sequence {name} of X has shape {seq.shape} but sequence 0 has shape "
                 f"{first.shape}; all sequences must have the same number of dimensions."
             )
         if seq.shape[1:] != first.shape[1:]:
             # equal rows, other columns: likely (n_features, n_timesteps) arrays
             transposed = seq.shape[0] == first.shape[0] and seq.ndim == 2
             raise ValueError(
-                f"Sequence {i} of X has {seq.shape[1]} features but sequence 0 has "
+                f"Sequence {name} of X has {seq.shape[1]} features but sequence 0 has "
                 f"{first.shape[1]}; all sequences must have the same number of features."
                 + (f" Both have {seq.shape[0]} rows: if the sequences are laid out "
                    "(n_features, n_timesteps), pass [seq.T for seq in X]."
                    if transposed else "")
             )
         if ensure_all_finite and seq.dtype.kind == "f" and not np.isfinite(seq).all():
-            raise non_finite_error(seq, sequence=i)
+            raise non_finite_error(seq, sequence=name)
         checked.append(seq)
     return checked
 
@@ -168,7 +208,7 @@ def _token_sequences(X, estimator_name, padding_idx):
         rows = list(arr) if arr.dtype != object else [as_array(x) for x in X]  # as given
     if not rows:
         raise no_samples_error(estimator_name, np.shape(X))
-    rows = check_ragged(rows, ensure_all_finite=False, token_ids=True)
+    rows = check_ragged(rows, ensure_all_finite=False, token_ids=True, labels=_labels(given))
     out = []
     for i, row in enumerate(rows):
         if padding_idx is not None:
@@ -210,8 +250,11 @@ def _check_not_empty(estimator_name, shape, form):
 def _dense(estimator, X, form, reset, check_params):
     """Validate a 2D or 3D array; return it and its features per timestep."""
     # not np.shape: it dispatches through __array_function__, which an array-like may refuse
-    shape = X.shape if hasattr(X, "shape") else np.asarray(X).shape
-    _check_not_empty(type(estimator).__name__, shape, form)
+    array = X if hasattr(X, "shape") else np.asarray(X)
+    _check_not_empty(type(estimator).__name__, array.shape, form)
+    error = time_values_error(array)  # (check_array read them as nanoseconds, silently)
+    if error is not None:
+        raise error
     fields = getattr(getattr(X, "dtype", None), "names", None)
     if fields:  # (numpy's "Cannot cast array data from dtype([...])" names no fix)
         raise TypeError(
@@ -228,9 +271,7 @@ def _dense(estimator, X, form, reset, check_params):
             if reset or "features, but" not in str(exc):
                 raise
             # (2D columns must match, as in scikit-learn; the network reads any length)
-            raise ValueError(f"{exc} 2D X holds univariate sequences, one column per "
-                             f"timestep, as many as in fit ({estimator.n_features_in_}); "
-                             "pass sequences of another length as 3D, X[:, :, None].") from None
+            raise ValueError(f"{exc}{other_width_hint(estimator.n_features_in_)}") from None
         return data, 1
     data = _numeric(X, check_array, X, allow_nd=True, input_name="X", estimator=estimator,
                     **check_params)
@@ -253,37 +294,6 @@ def host_arrays(X):
     return (X.float() if X.dtype == torch.bfloat16 else X).numpy()
 
 
-def _record_or_check(estimator, reset, fitted_form, n_features, form, shape=None):
-    name = type(estimator).__name__
-    if reset:
-        estimator.n_sequence_features_ = n_features
-        estimator._fitted_form = fitted_form
-        if fitted_form != "2d":
-            estimator.n_features_in_ = n_features
-            if hasattr(estimator, "feature_names_in_"):  # left over from an earlier 2D fit
-                del estimator.feature_names_in_
-        return
-    if n_features != estimator.n_sequence_features_:
-        expected = estimator.n_sequence_features_
-        hint = ""
-        if form == "2d" and shape is not None and shape[1] == expected:
-            # one sequence (n_timesteps, n_features) passed alone, of the fitted width
-            hint = (" 2D X holds univariate sequences (n_samples, n_timesteps); for a single "
-                    f"sequence of shape (n_timesteps, n_features) = {tuple(shape)}, pass "
-                    "X[None] (or X.reshape(1, *X.shape)).")
-        elif form == "2d":
-            hint = (" 2D X holds univariate sequences (n_samples, n_timesteps); pass a 3D "
-                    "array (n_samples, n_timesteps, n_features).")
-        elif form == "3d" and shape is not None and shape[1] == expected:
-            # laid out channels first (sktime's and aeon's layout): its steps read as features
-            hint = (f" X has shape {tuple(shape)}: if it is laid out (n_samples, n_features, "
-                    "n_timesteps), pass X.transpose(0, 2, 1).")
-        elif form in RAGGED_FORMS and shape is not None and shape[0] == expected:
-            hint = (f" Sequence 0 of X has shape {tuple(shape)}: if the sequences are laid "
-                    "out (n_features, n_timesteps), pass [seq.T for seq in X].")
-        raise feature_count_error(n_features, name, expected, hint)
-
-
 def as_streamed(X):
     """``X`` wrapped in a :class:`SequenceStore` when it is a memory-mapped 2D or 3D
     array of numbers (for estimators, which return predictions, not ``X``'s form);
@@ -291,32 +301,6 @@ def as_streamed(X):
     if isinstance(X, np.memmap) and X.ndim in (2, 3) and X.dtype.kind in "biuf":
         return SequenceStore.from_array(X)
     return X
-
-
-def _record_store(estimator, store, reset, tokens, stream):
-    """Check what can be checked of a store without reading it, and keep the
-    feature bookkeeping. The values are checked where they are read, in one pass
-    (:func:`~sklstm.data.store_scan.scan_store`)."""
-    name = type(estimator).__name__
-    if not stream:
-        raise TypeError(
-            f"{name} reads X whole, and X is a SequenceStore, meant to be read by batches. "
-            "LSTMClassifier, LSTMRegressor and SequenceScaler stream it; for this step call "
-            "X.load() if the data fit in memory.")
-    if len(store) == 0:
-        raise no_samples_error(name, store.shape)
-    if not tokens and not store.ragged and store.ndim == 2:
-        # a 2D array of univariate sequences keeps scikit-learn's rule for 2D data,
-        # as in memory: its width is n_features_in_
-        if reset:
-            estimator.n_features_in_ = store.shape[1]
-            vars(estimator).pop("feature_names_in_", None)  # a store has no column names
-        elif estimator._fitted_form == "2d" and store.shape[1] != estimator.n_features_in_:
-            raise feature_count_error(store.shape[1], name, estimator.n_features_in_)
-        _record_or_check(estimator, reset, "2d", 1, "2d")
-        return
-    _record_or_check(estimator, reset, "tokens" if tokens else "sequences",
-                     1 if tokens else store.n_features, "store")
 
 
 def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
@@ -357,23 +341,22 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
     """
     name = type(estimator).__name__
     if isinstance(X, SequenceStore):
-        _record_store(estimator, X, reset, tokens, stream)
+        record_store(estimator, X, reset, tokens, stream)
         return X, "store"
-    if sp.issparse(X) or (isinstance(X, (list, tuple)) and any(map(sp.issparse, X))):
-        raise TypeError(  # (a list of them failed inside the NaN check, AttributeError)
-            f"{name} does not accept sparse input: sparse matrices hold no time axis. Pass "
-            "a dense array (X.toarray()) or a list of 2D sequences ([s.toarray() for s in X]).")
-    X = host_arrays(X)
+    error = sparse_error(name, X)  # (a list of them failed inside the NaN check)
+    if error is not None:
+        raise error
+    X = masked_as_nan(host_arrays(X))
     if tokens:
         data = _token_sequences(X, name, padding_idx)
-        _record_or_check(estimator, reset, "tokens", 1, "tokens")
+        record_or_check(estimator, reset, "tokens", 1, "tokens")
         return data, "tokens"
     form = sequence_form(X)
     check_params = {"dtype": dtype, "ensure_all_finite": ensure_all_finite, "copy": copy}
     if form in DENSE_FORMS:
         data, n_features = _dense(estimator, X, form, reset, check_params)
-        _record_or_check(estimator, reset, "2d" if form == "2d" else "sequences",
-                         n_features, form, data.shape)
+        record_or_check(estimator, reset, "2d" if form == "2d" else "sequences",
+                        n_features, form, data.shape)
         return data, form
     if form not in RAGGED_FORMS:
         raise wrong_form_error(form, X)
@@ -383,7 +366,7 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
     data = check_ragged(X, allow_1d=allow_1d, ensure_all_finite=ensure_all_finite)
     data = [_as_dtype(seq, dtype, copy) for seq in data]
     n_features = data[0].shape[1] if data[0].ndim == 2 else 1
-    _record_or_check(estimator, reset, "sequences", n_features, form, data[0].shape)
+    record_or_check(estimator, reset, "sequences", n_features, form, data[0].shape)
     record_or_check_columns(estimator, reset, names)
     return data, form
 

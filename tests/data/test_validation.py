@@ -263,3 +263,119 @@ def test_a_structured_array_is_told_to_become_one_feature_per_field(name, tiny, 
     from numpy.lib.recfunctions import structured_to_unstructured
     assert _output(ESTIMATORS[name](tiny).fit(structured_to_unstructured(records), Y),
                    records.view(np.float32).reshape(24, 6, 2)).shape[0] == 24
+
+
+TIMES = {
+    "3d datetimes": np.datetime64("2024-01-01", "ns") + np.zeros((24, 6, 1), "m8[h]"),
+    "2d timedeltas": np.arange(24 * 6).reshape(24, 6).astype("m8[s]"),
+    "DataFrame": pd.DataFrame({"t": pd.date_range("2024", periods=24, tz="UTC"),
+                               "x": np.arange(24.0)}),
+    "list": [np.zeros((4, 1), "M8[s]")] * 24,
+}
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@pytest.mark.parametrize("case", TIMES)
+def test_datetimes_and_timedeltas_are_refused_with_a_unit_to_pass(name, case, tiny):
+    # a 2D or 3D array of them trained as counts of nanoseconds, silently; a DataFrame
+    # got numpy's "could not be promoted" or float()'s "not 'Timedelta'"; a list's
+    # sequences were "non-numeric" with a fix for categories
+    where = {"DataFrame": "X holds datetimes .*in column 't'",
+             "list": "Sequence 0 of X holds datetimes"}.get(case, "X holds")
+    with pytest.raises(TypeError, match=rf"^{where}.*where numbers are expected.*"
+                                        r"np.timedelta64\(1, 's'\)"):
+        ESTIMATORS[name](tiny).fit(TIMES[case], Y)
+    if case != "DataFrame":
+        fitted = ESTIMATORS[name](tiny).fit(UNIVARIATE[:, :, 0] if "2d" in case else
+                                            UNIVARIATE, Y)
+        with pytest.raises(TypeError, match="where numbers are expected"):
+            _output(fitted, TIMES[case])
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@pytest.mark.parametrize("fill", [np.nan, 0.0], ids=["NaN fill", "zero fill"])
+def test_a_dataframe_of_sparse_columns_is_refused_as_sparse_input(name, fill, tiny):
+    # scikit-learn's "fill value must be 0 when converting to COO matrix" before, for
+    # pandas' default fill value
+    frame = pd.DataFrame(UNIVARIATE[:, :, 0], columns=[f"t{i}" for i in range(6)])
+    sparse = frame.astype({"t2": pd.SparseDtype(np.float32, fill)})
+    with pytest.raises(TypeError, match=r"does not accept sparse input: X has sparse "
+                                        r"columns\. Pass a dense DataFrame \(X.astype\(float\)\)"):
+        ESTIMATORS[name](tiny).fit(sparse, Y)
+    assert len(_output(ESTIMATORS[name](tiny).fit(sparse.astype(float), Y), frame)) == 24
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_an_empty_list_among_sequences_is_called_empty(name, tiny):
+    # "has shape (0,); each sequence in a list must be 2D ... seq.reshape(-1, 1)" before
+    X = [x.tolist() for x in UNIVARIATE[:3]]
+    X[1] = []
+    with pytest.raises(ValueError, match=r"^Sequence 1 of X is empty \(0 timesteps\)"):
+        ESTIMATORS[name](tiny).fit(X, Y[:3])
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_errors_about_a_series_of_sequences_name_its_index_label(name, tiny):
+    # only the position before, which a filtered or shuffled column's X[2] does not select
+    column = pd.Series(list(UNIVARIATE[:3]), index=[40, 7, 12])
+    column[12] = np.full((6, 2), 0.5)
+    with pytest.raises(ValueError, match=r"^Sequence 2 \(index label 12\) of X has 2 "
+                                         "features but sequence 0 has 1"):
+        ESTIMATORS[name](tiny).fit(column, Y[:3])
+    column[12] = column[40][:0]
+    with pytest.raises(ValueError, match=r"^Sequence 2 \(index label 12\) of X is empty"):
+        ESTIMATORS[name](tiny).fit(column, Y[:3])
+    with pytest.raises(ValueError, match=r"^Sequence 2 of X is empty"):  # labels = positions
+        ESTIMATORS[name](tiny).fit(column.reset_index(drop=True), Y[:3])
+
+
+def test_errors_about_a_series_of_token_ids_name_its_index_label(tiny):
+    ids = pd.Series([np.array([1, 2]), np.array([-1, 3])], index=["a", "b"])
+    with pytest.raises(ValueError, match=r"^Sequence 1 \(index label 'b'\) of X contains the "
+                                         "negative token id -1"):
+        LSTMClassifier(**tiny, embedding_dim=2).fit(ids, Y[:2])
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@pytest.mark.parametrize(("item", "shown"), [(None, "None"), (np.nan, "nan"), (pd.NA, "<NA>")])
+def test_a_missing_sequence_is_called_missing(name, item, shown, tiny):
+    # "has shape (); each sequence in a list must be 2D ... seq.reshape(-1, 1)" before: a
+    # column of sequences with a row missing (a merge, a reindex) holds NaN there
+    X = pd.Series([UNIVARIATE[0], item], index=["a", "b"])
+    with pytest.raises(ValueError, match=rf"^Sequence 1 \(index label 'b'\) of X is {shown}, "
+                                         r"not a sequence of timesteps; a missing sequence .*"
+                                         r"X.dropna\(\)"):
+        ESTIMATORS[name](tiny).fit(X, Y[:2])
+    with pytest.raises(ValueError, match=r"^Sequence 1 of X is 5, not a sequence .* 2D"):
+        ESTIMATORS[name](tiny).fit([UNIVARIATE[0], 5], Y[:2])
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_a_dict_among_sequences_is_refused_as_non_numeric(name, tiny):
+    # AttributeError: 'bool' object has no attribute 'astype' before (pd.NA's check of
+    # a 0D array of objects)
+    with pytest.raises(TypeError, match=r"^Sequence 1 of X has non-numeric dtype object"):
+        ESTIMATORS[name](tiny).fit([UNIVARIATE[0], {"x": 1.0}], Y[:2])
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_an_iterable_of_sequences_is_told_to_become_a_list(name, tiny):
+    # only a generator was told to pass list(X); dict views (and map, zip) got no fix
+    X = {"a": UNIVARIATE[0], "b": UNIVARIATE[1]}.values()
+    with pytest.raises(ValueError, match=r"got a dict_values \(pass list\(X\)\)\.$"):
+        ESTIMATORS[name](tiny).fit(X, Y[:2])
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_a_list_of_tables_names_their_time_and_text_columns(name, tiny):
+    # "Sequence 0 of X has non-numeric dtype object" before, naming no column: a table
+    # per sequence (groupby) with its time column left in
+    table = pd.DataFrame({"time": pd.date_range("2024", periods=4, freq="h"),
+                          "x": np.arange(4.0)})
+    with pytest.raises(TypeError, match=r"^Sequence 0 of X holds datetimes \(datetime64\[.*\], "
+                                        r"in column 'time'\)"):
+        ESTIMATORS[name](tiny).fit([table, table], Y[:2])
+    text = table.drop(columns="time").assign(site="a")
+    with pytest.raises(TypeError, match=r"^Sequence 0 of X has non-numeric dtype object \(in "
+                                        r"columns \['site'\]\)"):
+        ESTIMATORS[name](tiny).fit([text, text], Y[:2])

@@ -254,7 +254,7 @@ def test_bad_input_at_predict(X_new, message, tiny):
 def test_wrong_width_at_predict_for_2d_input(tiny):
     est = LSTMRegressor(**tiny).fit(X3[:, :, 0], Y_REG)
     with pytest.raises(ValueError, match=r"X has 4 features, but LSTMRegressor is expecting 5 "
-                                         r".* as 3D, X\[:, :, None\]"):
+                                         r".* as 3D, np\.asarray\(X\)\[:, :, None\]"):
         est.predict(X3[:, :4, 0])
     assert est.predict(X3[:, :4, :1]).shape == (20,)  # as the message says
 

@@ -68,9 +68,16 @@ def test_windows_never_cross_series_boundaries(series):
         assert_array_equal(targets, values[start + 3 : start + 5, 0])
 
 
-def test_float32_series_stay_float32(series):
-    X, y = make_windows(series.astype(np.float32), lookback=2)
+@pytest.mark.parametrize("make", [
+    lambda values: values,
+    lambda values: pd.DataFrame(values, columns=["a", "b", "c"]).astype("Float32"),
+    lambda values: pd.Series(values[:, 0]).astype("Float32"),
+], ids=["array", "nullable DataFrame", "nullable Series"])
+def test_float32_series_stay_float32(series, make):
+    # a DataFrame of several nullable Float32 columns became float64 (pandas' objects)
+    X, y = make_windows(make(series.astype(np.float32)), lookback=2)
     assert (X.dtype, y.dtype) == (np.float32, np.float32)
+    assert_array_equal(X[:, :, 0], make_windows(series[:, 0], lookback=2)[0][:, :, 0])
 
 
 @pytest.mark.parametrize(

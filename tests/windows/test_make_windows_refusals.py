@@ -1,6 +1,8 @@
 """make_windows: series, arguments and indexes it refuses, each naming the problem and
 the fix."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -142,3 +144,43 @@ def test_index_of_several_series_needs_one_kind_also_for_object_labels(series, l
         make_windows([labelled, series], lookback=3, return_index=True)
     _, _, index = make_windows([labelled, labelled], lookback=3, return_index=True)
     assert list(index) == [*labels[3:], *labels[3:]]
+
+
+BEYOND = 2**53 + 1  # the first integer float64 rounds (to 2**53)
+
+
+@pytest.mark.parametrize(("series", "where"), [
+    (np.array([BEYOND, 1, 2, 3]), ""),
+    (np.array([1, 2, 3, 2**64 - 1], dtype=np.uint64), ""),
+    ([1, BEYOND, None, 3], ""),  # a list of numbers, a JSON null among them
+    (pd.DataFrame({"x": [0.5, 1.0, 2.0, 3.0], "t": [1, 2, 3, BEYOND]}), " (column 't')"),
+    (pd.DataFrame({"t": pd.array([BEYOND, None, 2, 3], dtype="Int64")}), " (column 't')"),
+    (pd.Series([1, 2, -BEYOND, 3]), ""),
+], ids=["int64", "uint64", "list", "DataFrame", "nullable", "Series"])
+def test_integers_float64_would_round_are_refused(series, where):
+    # windowed as float64: 2**53 + 1 became 2**53, silently (a column of nanosecond
+    # timestamps beside a float one in a DataFrame too, rounded by pandas' conversion)
+    with pytest.raises(ValueError, match=rf"^series holds the integer -?\d+{re.escape(where)}, "
+                                         r"beyond 2\*\*53: .*series.astype\(float\)"):
+        make_windows(series, lookback=2)
+    with pytest.raises(ValueError, match=r"^series 1 holds the integer"):
+        make_windows([np.arange(4), series], lookback=2)
+
+
+def test_integers_float64_holds_are_windowed_exactly():
+    series = np.array([2**53, -2**53, 7, 2**53 - 1])
+    X, y = make_windows(series, lookback=2)
+    assert_array_equal(X[:, :, 0].astype(np.int64), [[2**53, -2**53], [-2**53, 7]])
+    assert_array_equal(y.astype(np.int64), [7, 2**53 - 1])
+    X, _ = make_windows(series.astype(float) + 1, lookback=2)  # floats: the user's rounding
+    assert X.dtype == np.float64
+
+
+def test_masked_values_are_gaps():
+    # the values under the mask were windowed, silently
+    series = np.ma.masked_array(np.arange(8.0), mask=np.arange(8) == 5)
+    with pytest.raises(ValueError, match=r"series contains NaN or infinite values \(first "
+                                         r"at timestep 5\)"):
+        make_windows(series, lookback=2)
+    X, _ = make_windows(np.ma.masked_array(np.arange(8.0)), lookback=2)
+    assert type(X) is np.ndarray and X.shape == (6, 2, 1)

@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from sklstm import LSTMRegressor
-from sklstm.data.nullable import object_numbers, pandas_na_as_nan
+from sklstm._nullable import as_array, object_numbers, pandas_na_as_nan
 from sklstm.preprocessing import SequencePadder, SequenceScaler
 
 # (3 timesteps, 2 features), pd.NA at timestep 1 of feature 0
@@ -72,4 +72,59 @@ def test_a_dataframe_keeps_its_columns_and_is_left_as_it_was():
     assert list(out.columns) == ["a", "b"] and np.isnan(out.iloc[1, 0])
     assert objects.iloc[1, 0] is pd.NA  # the caller's frame is left as it was
     complete = FRAME.fillna(0).astype(object)
-    assert pandas_na_as_nan(complete) is complete and pandas_na_as_nan(FRAME) is FRAME
+    assert pandas_na_as_nan(complete) is complete
+    plain = FRAME.fillna(0).astype(np.int64)
+    assert pandas_na_as_nan(plain) is plain
+    converted = pandas_na_as_nan(FRAME)  # nullable columns as numpy ones, NaN for pd.NA
+    assert list(converted.dtypes) == [np.float64] * 2 and np.isnan(converted.iloc[1, 0])
+    assert list(converted.columns) == ["a", "b"]
+    beside = pandas_na_as_nan(FRAME.assign(c=np.float32(1.5)))  # beside a numpy column
+    assert list(beside.dtypes) == [np.float64, np.int64, np.float32]
+    assert_array_equal(beside.iloc[:, 1], [4, 5, 6])
+    assert FRAME.dtypes.iloc[0] == "Int64"  # the caller's frame is left as it was
+
+
+@pytest.mark.parametrize("missing", [False, True], ids=["complete", "with pd.NA"])
+@pytest.mark.parametrize("shape", ["DataFrame", "Series"])
+def test_nullable_float32_stays_float32_as_float32_does(missing, shape):
+    # a 2D DataFrame of Float32 columns became float64 (scikit-learn converts nullable
+    # columns to the first dtype it is given), a Series with pd.NA too, where the same
+    # numbers as float32 stay float32
+    values = np.arange(12, dtype=np.float32).reshape(3, 4) / 3
+    frame = pd.DataFrame(values, columns=list("abcd")).astype("Float32")
+    if missing:
+        frame.iloc[1, 0] = pd.NA
+    X = frame if shape == "DataFrame" else frame["a"]
+    plain = X.astype(np.float32)
+    assert as_array(X).dtype == as_array(plain).dtype == np.float32
+    assert_array_equal(as_array(X), as_array(plain))
+    if shape == "DataFrame" and not missing:
+        scaler = SequenceScaler().fit(X)
+        out = scaler.transform(X)
+        assert out.dtype == SequenceScaler().fit(plain).transform(plain).dtype == np.float32
+        assert list(scaler.feature_names_in_) == list("abcd")
+
+
+MASKED = np.ma.masked_array(np.arange(12.0).reshape(3, 4), mask=np.arange(12).reshape(3, 4) == 6)
+
+
+@pytest.mark.parametrize(("X", "where"), [
+    (MASKED, "sample 1, timestep 2"),
+    (MASKED[:, :, None], "sample 1, timestep 2, feature 0"),
+    ([MASKED[0, :, None], MASKED[1, :3, None]], "sequence 1, timestep 2, feature 0"),
+    (MASKED.astype(np.int64), "sample 1, timestep 2"),
+], ids=["2d", "3d", "list", "integers"])
+@pytest.mark.parametrize("Est", [SequenceScaler, LSTMRegressor])
+def test_masked_values_are_missing_values(X, where, Est):
+    # np.asarray read the values under the mask, silently: the masked 6.0 was trained on
+    est = Est(device="cpu") if Est is LSTMRegressor else Est()
+    with pytest.raises(ValueError, match=f"Input X contains NaN at {where}: fill missing"):
+        est.fit(X, np.zeros(len(X)))
+
+
+def test_a_masked_array_without_masked_values_is_its_data():
+    out = SequencePadder().fit_transform(np.ma.masked_array(MASKED.data.astype(np.float32)))
+    assert out.dtype == np.float32 and not isinstance(out, np.ma.MaskedArray)
+    assert_array_equal(out, MASKED.data)
+    padded = SequencePadder().fit_transform(MASKED)  # the padder passes NaN through
+    assert np.isnan(padded[1, 2]) and np.isnan(padded).sum() == 1

@@ -42,7 +42,8 @@ def from_long_format(
         How the per-id target is taken from ``target_col`` after sorting by time: any
         pandas aggregation (``"last"``, ``"first"``, ``"mean"``, ``"max"``...) or a function
         of the per-id Series, giving one value per id (a transform such as ``"cumsum"``
-        is refused). ``"last"`` suits both per-id labels repeated on every row and
+        is refused, and so is a NaN or infinite target, e.g. ``"std"`` of an id with
+        one row). ``"last"`` suits both per-id labels repeated on every row and
         "value at the end of the sequence" targets.
     dtype : numpy dtype, default=np.float64
         dtype of the feature arrays, a float, integer or bool one. Values it cannot
@@ -78,17 +79,21 @@ def from_long_format(
     _check_long_columns(df, keys, feature_cols, target_col)
     _check_long_values(df, keys, feature_cols, target_col)
     # A stable sort makes each id one contiguous block of rows ordered by time.
-    data = _sorted(df, keys)
-    id_values = data[id_col].to_numpy()
+    order = _sorted(df, keys)
+    id_values = df[id_col].to_numpy()[order]
     new_id = np.r_[True, id_values[1:] != id_values[:-1]]
     starts = np.flatnonzero(new_id)
-    X = np.split(_feature_values(data[feature_cols], dtype), starts[1:])
+    # the rows taken by position: a new array, writable (pandas 3's to_numpy gives a
+    # read-only view, and "assignment destination is read-only" met X[i][...] = v)
+    X = np.split(_feature_values(df[feature_cols], dtype)[order], starts[1:])
     y = None
     if target_col is not None:
         # grouped by block number, not by id: aligned with X whatever the ids' dtype (a
         # categorical id would add its unused categories as groups on pandas 2)
         block = np.cumsum(new_id) - 1
-        y = _aggregate_target(data[target_col].groupby(block), target_agg, len(starts))
+        targets = df[target_col].iloc[order].reset_index(drop=True)
+        y = _aggregate_target(targets.groupby(block), target_agg, id_values[starts],
+                              target_col)
     return X, y, id_values[starts]
 
 
@@ -129,13 +134,17 @@ def _check_long_columns(df, keys, feature_cols, target_col):
     wanted = [*keys, *feature_cols, *([] if target_col is None else [target_col])]
     missing = [c for c in wanted if c not in df.columns]
     if missing:
-        in_index = [c for c in missing if c in df.index.names]
+        # (an unnamed index has the name None: not a level that id_col=None meant)
+        in_index = [c for c in missing if c is not None and c in df.index.names]
         raise ValueError(
             f"Columns {missing} not found in df; it has {list(df.columns)}."
             # the usual pandas form of a long table: (id, time) as a MultiIndex
             + (f" {in_index} are levels of its index: pass df.reset_index()."
                if in_index else ""))
-    repeated = sorted({c for c in wanted if list(df.columns).count(c) > 1}, key=str)
+    # the names found twice, once: counting each wanted name in the columns took
+    # seconds on a table of a few thousand feature columns (quadratic)
+    repeated_names = set(df.columns[df.columns.duplicated()])
+    repeated = sorted({c for c in wanted if c in repeated_names}, key=str)
     if repeated:
         raise ValueError(
             f"df has several columns named {repeated}; rename them so that every column "
@@ -192,11 +201,14 @@ def _check_time_values(times, name):
 
 
 def _sorted(df, keys):
-    """``df`` sorted by id and time, or a ValueError naming a column whose values have
-    no order: pandas' own error (times with and without a time zone: "'values' is not
-    ordered, please explicitly specify the categories order") names no column."""
+    """The positions of ``df``'s rows sorted by id and time, or a ValueError naming a
+    column whose values have no order: pandas' own error (times with and without a time
+    zone: "'values' is not ordered, please explicitly specify the categories order")
+    names no column. Only the keys are sorted (not a copy of every column); positions,
+    not labels, which ``df``'s index may repeat."""
     try:
-        return df.sort_values(keys, kind="mergesort")
+        by_keys = df[keys].reset_index(drop=True).sort_values(keys, kind="mergesort")
+        return by_keys.index.to_numpy()
     except TypeError as exc:
         unordered = [c for c in keys if not _can_sort(df[c])] or keys
         raise ValueError(
@@ -216,12 +228,16 @@ def _can_sort(column):
     return True
 
 
-def _aggregate_target(groups, target_agg, n_ids):
+def _aggregate_target(groups, target_agg, ids, target_col):
     """The per-id target: ``target_agg`` of every group, as an array of one value per
     id (a transform, such as ``"cumsum"``, gave one per row: a ``y`` out of step with
-    ``X`` and the ids, silently)."""
+    ``X`` and the ids, silently), each a value (an aggregation such as ``"std"`` of an
+    id's one row gave NaN, silently)."""
+    import pandas as pd  # (a DataFrame was given: pandas is installed)
+
+    n_ids = len(ids)
     try:
-        y = groups.agg(target_agg).to_numpy()
+        y = groups.agg(target_agg).to_numpy(copy=True)  # (writable: see X)
     except AttributeError as exc:
         if not isinstance(target_agg, str):  # raised by the user's function: theirs to see
             raise
@@ -235,5 +251,14 @@ def _aggregate_target(groups, target_agg, n_ids):
             f"target_agg={target_agg!r} gave targets of shape {y.shape}, not one per id "
             f"({n_ids}); pass an aggregation such as 'last' or 'mean', or a function that "
             "returns one value from the per-id Series."
+        )
+    # (pd.isna: a nullable target's aggregate holds pd.NA, not NaN)
+    missing = pd.isna(y) | (np.isinf(y) if y.dtype.kind == "f" else False)
+    if missing.any():
+        raise ValueError(
+            f"target_agg={target_agg!r} gave NaN or infinite targets for ids "
+            f"{ids[missing][:3].tolist()} ({int(missing.sum())} of {n_ids}): e.g. 'std' of "
+            f"an id with one row, or infinite values in {target_col!r}. Pass another "
+            "aggregation, or drop those ids or rows."
         )
     return y

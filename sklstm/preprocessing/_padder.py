@@ -1,5 +1,7 @@
 """SequencePadder: sequences of one fixed length, padded or truncated."""
 
+import re
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
@@ -7,12 +9,19 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._compat.sklearn import StrOptions, fit_context
 from .._param_validation import PlainParamsMixin, integers, plain_value, reals
-from ..data.containers import DENSE_FORMS
+from ..data.containers import DENSE_FORMS, sequence_form
 from ..data.timesteps import pad_sequences
 from ..data.validation import validate_sequences
+from ._fitted_state import fitting
 from ._table_output import fitted_on_a_table, table_output
 
 __all__ = ["SequencePadder"]
+
+#: scikit-learn's words for 2D input of another width than in fit, by its names (a
+#: DataFrame's) or its number of columns; its estimator checks match them, so the
+#: padder's own error starts with them too
+_NAMES_ERROR = "The feature names should match those that were passed during fit."
+_WIDTH_ERROR = re.compile(r"X has \d+ features, but \w+ is expecting \d+ features as input\.")
 
 
 def _fill_dtype(sequences, value):
@@ -39,6 +48,11 @@ def _fill_dtype(sequences, value):
     return dtype
 
 
+def _table_width(X):
+    """The number of columns of the 2D ``X``: an array, a DataFrame, a list of lists."""
+    return X.shape[1] if hasattr(X, "shape") else np.asarray(X).shape[1]
+
+
 class SequencePadder(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                      BaseEstimator):
     """Pad or truncate sequences to one fixed length.
@@ -47,6 +61,9 @@ class SequencePadder(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, Transfor
     ``(n_samples, length_, n_features)``; 2D input (univariate sequences) and ragged lists
     of 1D token-id arrays become a 2D array ``(n_samples, length_)``. Values and dtype are
     kept (integer token ids stay integers when ``value`` is integral).
+    After a fit on 2D input, 2D input must have the width seen in fit (scikit-learn's
+    rule for tables); pass rows of another length as a list of 1D sequences
+    (``list(np.asarray(X))``), which are padded or truncated to a 2D array as well.
     ``set_output(transform="pandas")`` wraps the output of 2D input in a DataFrame with
     columns ``sequencepadder0, sequencepadder1, ...``; 3D and ragged sequences, which no
     table holds, keep their form under any output setting.
@@ -102,9 +119,29 @@ class SequencePadder(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, Transfor
         self.value = value
 
     def _validate(self, X, reset):
-        return validate_sequences(
-            self, X, reset=reset, dtype="numeric", ensure_all_finite=False, allow_1d=True
-        )
+        try:
+            return validate_sequences(
+                self, X, reset=reset, dtype="numeric", ensure_all_finite=False, allow_1d=True
+            )
+        except ValueError as exc:
+            width = (_table_width(X) if not reset and self._fitted_form == "2d"
+                     and sequence_form(X) == "2d" else None)
+            cause = _WIDTH_ERROR.match(str(exc))
+            # (not 3D X of several features, nor another error about 2D X: text in it)
+            if (width is None or width == self.n_features_in_
+                    or not (cause or str(exc).startswith(_NAMES_ERROR))):
+                raise
+            # the shared remedy, X[:, :, None], gives a padder 3D output (refused under
+            # set_output="pandas") where a 2D fit gives 2D, and fails on a DataFrame;
+            # rows passed as a list of 1D sequences are padded to a 2D table. A
+            # DataFrame's other columns fail scikit-learn's check of their names first
+            start = f"{cause.group(0)} " if cause else f"{str(exc).rstrip()}\n"
+            raise ValueError(
+                f"{start}2D X holds univariate sequences, one column per timestep, as many "
+                f"as in fit ({self.n_features_in_}). To pad or truncate sequences of {width} "
+                f"steps to length_={self.length_} (a 2D output, as for 2D input), pass its "
+                "rows as a list of 1D sequences: list(np.asarray(X)); "
+                "or refit on X.") from None
 
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -122,7 +159,8 @@ class SequencePadder(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, Transfor
         self : SequencePadder
             The fitted padder.
         """
-        data, form = self._validate(X, reset=True)
+        with fitting(self):  # (a refit refused in validation left part of its records)
+            data, form = self._validate(X, reset=True)
         longest = data.shape[1] if form in DENSE_FORMS else max(len(s) for s in data)
         self.length_ = longest if self.length is None else int(self.length)
         return self

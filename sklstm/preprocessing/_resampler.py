@@ -9,6 +9,7 @@ from .._param_validation import PlainParamsMixin, integers
 from ..data.containers import restore_container
 from ..data.timesteps import downsample_steps
 from ..data.validation import validate_sequences
+from ._fitted_state import fitting
 from ._table_output import fitted_on_a_table, table_output
 
 __all__ = ["SequenceResampler"]
@@ -77,7 +78,8 @@ class SequenceResampler(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, Trans
         self : SequenceResampler
             The fitted resampler.
         """
-        validate_sequences(self, X, reset=True)
+        with fitting(self):  # (a refit refused in validation left part of its records)
+            validate_sequences(self, X, reset=True)
         return self
 
     def transform(self, X):

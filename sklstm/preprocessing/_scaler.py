@@ -13,6 +13,7 @@ from .._compat.sklearn import StrOptions, fit_context
 from .._param_validation import PlainParamsMixin, plain_value
 from ..data.containers import DENSE_FORMS, map_sequences
 from ..data.validation import validate_sequences
+from ._fitted_state import fitting
 from ._scaler_statistics import (
     check_finite_input,
     check_finite_statistics,
@@ -193,17 +194,21 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
         """
         # checked whatever the method: a bad feature_range is an error in any case
         feature_range = self._feature_range()
-        data, form = validate_sequences(self, X, reset=True, stream=True)
-        self._fitted_on_store = form == "store"  # transform returns a view of a store
-        # an overflow (values beyond about 1e154) is reported in words by _set_statistics
-        with np.errstate(over="ignore", invalid="ignore"):
-            if form == "store":
-                statistics = streamed_statistics(data, self.n_sequence_features_)
-            else:
-                statistics = in_memory_statistics(data, form, self.n_sequence_features_)
-                # (a store's chunks are checked as they are read)
-                check_finite_input(data, form, *statistics[3:])
-        self._set_statistics(*statistics, feature_range)
+        # (a refit refused for its statistics left the new feature count beside the old
+        # fit's scales: transform broadcast them, or failed on a missing mean_)
+        with fitting(self):
+            data, form = validate_sequences(self, X, reset=True, stream=True)
+            self._fitted_on_store = form == "store"  # transform returns a view of a store
+            # an overflow (values beyond about 1e154) is reported in words by
+            # _set_statistics
+            with np.errstate(over="ignore", invalid="ignore"):
+                if form == "store":
+                    statistics = streamed_statistics(data, self.n_sequence_features_)
+                else:
+                    statistics = in_memory_statistics(data, form, self.n_sequence_features_)
+                    # (a store's chunks are checked as they are read)
+                    check_finite_input(data, form, *statistics[3:])
+            self._set_statistics(*statistics, feature_range)
         return self
 
     def _set_statistics(self, n_timesteps, mean, var, data_min, data_max, feature_range):

@@ -159,3 +159,60 @@ def test_padder_keeps_sequences_under_pandas_output(short_long):
     assert not hasattr(padder, "get_feature_names_out")
     out = padder.transform(short_long)
     assert isinstance(out, np.ndarray) and out.shape == (2, 4, 1)
+
+
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_padder_other_width_names_a_remedy_that_keeps_2d_output(as_frame):
+    # the shared remedy was X[:, :, None]: 3D output from a padder fitted on 2D (refused
+    # under pandas output) and, for a DataFrame, pandas' own InvalidIndexError
+    X = np.arange(8.0).reshape(2, 4)
+    wider = np.arange(12.0).reshape(2, 6)
+    if as_frame:
+        X, wider = pd.DataFrame(X), pd.DataFrame(wider)
+    padder = SequencePadder().set_output(transform="pandas").fit(X)
+    with pytest.raises(ValueError, match=(
+            r"^X has 6 features, but SequencePadder is expecting 4 features as input\. .*"
+            r"sequences of 6 steps to length_=4 .* list\(np\.asarray\(X\)\)")):
+        padder.transform(wider)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = padder.transform(list(np.asarray(wider)))
+    assert isinstance(out, pd.DataFrame) and out.shape == (2, 4)
+    assert_array_equal(out.to_numpy(), np.asarray(wider)[:, 2:])
+
+
+def test_padder_keeps_the_shared_error_for_other_features():
+    # 3D X of several features after a 2D fit is no question of width: no such remedy
+    padder = SequencePadder().fit(np.ones((2, 4)))
+    with pytest.raises(ValueError, match="expecting 1 features") as info:
+        padder.transform(np.ones((2, 4, 3)))
+    assert "list(np.asarray(X))" not in str(info.value)
+
+
+def test_padder_other_width_of_named_columns_keeps_the_names_error_and_adds_the_remedy():
+    # scikit-learn's check of the names fails first, with no way to pad the sequences
+    X = pd.DataFrame(np.ones((2, 3)), columns=["t0", "t1", "t2"])
+    padder = SequencePadder().fit(X)
+    wider = X.assign(t3=1.0)
+    with pytest.raises(ValueError, match=r"(?s)^The feature names should match .*- t3.* "
+                                         r"list\(np\.asarray\(X\)\)"):
+        padder.transform(wider)
+    assert padder.transform(list(np.asarray(wider))).shape == (2, 3)
+
+
+def test_padder_other_width_keeps_errors_about_the_values():
+    padder = SequencePadder().fit(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="non-numeric") as info:
+        padder.transform(np.full((2, 4), "a"))
+    assert "list(np.asarray(X))" not in str(info.value)
+
+
+def test_failed_refit_leaves_no_fitted_state():
+    # the text DataFrame's names were recorded before its values were refused: the
+    # sequences of columns a, b it had been fitted on were refused afterwards
+    sequences = [pd.DataFrame(np.ones((3, 2)), columns=["a", "b"])] * 2
+    padder = SequencePadder().fit(sequences)
+    with pytest.raises(ValueError, match="non-numeric"):
+        padder.fit(pd.DataFrame([["x", "y"]], columns=["p", "q"]))
+    assert not [name for name in vars(padder) if name.endswith("_")]
+    assert padder.fit(sequences).transform(sequences).shape == (2, 3, 2)

@@ -86,3 +86,14 @@ def test_sequences_keep_their_form_under_pandas_output():
     resampler = SequenceResampler(factor=2).set_output(transform="pandas").fit(X)
     assert not hasattr(resampler, "get_feature_names_out")
     assert resampler.transform(X).shape == (30, 5, 2)
+
+
+def test_failed_refit_leaves_no_fitted_state():
+    # the text DataFrame's names were recorded before its values were refused: the
+    # sequences of columns a, b it had been fitted on were refused afterwards
+    sequences = [pd.DataFrame(np.ones((3, 2)), columns=["a", "b"])] * 2
+    resampler = SequenceResampler().fit(sequences)
+    with pytest.raises(ValueError, match="non-numeric"):
+        resampler.fit(pd.DataFrame([["x", "y"]], columns=["p", "q"]))
+    assert not [name for name in vars(resampler) if name.endswith("_")]
+    assert resampler.fit(sequences).transform(sequences)[0].shape == (2, 2)

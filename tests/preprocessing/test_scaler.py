@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklstm.data.containers import restore_container
@@ -313,3 +314,25 @@ def test_float32_far_from_zero_is_scaled_to_float32_precision(method, form):
     Xt = scaler.transform(list(X) if form == "list" else X)
     assert_allclose(np.stack(Xt), exact, atol=1e-6)
     assert_allclose(np.stack(scaler.inverse_transform(Xt)), X, rtol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("params", "X", "match"),
+    [
+        ({}, np.full((3, 4, 1), 1e200), "too large for float64"),
+        ({"method": "minmax", "feature_range": (-1e308, 1e308)}, np.ones((3, 4, 1)),
+         "too wide"),
+        ({}, np.array([[[np.nan]]]), "contains NaN"),
+    ],
+)
+def test_failed_refit_leaves_no_fitted_state(params, X, match):
+    # the new feature count stayed beside the old fit's statistics: transform raised an
+    # AttributeError (no mean_) or broadcast two features' scales onto one
+    scaler = SequenceScaler().fit(np.ones((3, 4, 2)))
+    with pytest.raises(ValueError, match=match):
+        scaler.set_params(**params).fit(X)
+    assert not [name for name in vars(scaler) if name.endswith("_")]
+    with pytest.raises(NotFittedError):
+        scaler.transform(X)
+    scaler.set_params(method="standard", feature_range=(0, 1)).fit(np.ones((3, 4, 1)))
+    assert scaler.transform(np.ones((3, 4, 1))).shape == (3, 4, 1)

@@ -137,3 +137,59 @@ def test_from_long_format_categorical_ids_with_unused_categories(long_df):
     assert_array_equal(found, ["c", "b", "a"])
     assert_array_equal(y, [7.0, 0.0, 5.0])
     assert [len(seq) for seq in X] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("change", "target_agg", "match"),
+    [
+        # id c has one row: its 'std' is NaN, which y held silently
+        (None, "std", r"target_agg='std' gave NaN or infinite targets for ids \['c'\] "
+                      r"\(1 of 3\)"),
+        ({"label": [1.0, np.inf, 9.0, 0.0, 0.0, 7.0]}, "last", r"for ids \['a'\] \(1 of 3\)"),
+        # (a nullable column's aggregate holds pd.NA, not NaN)
+        ({"label": pd.array([1.0, 9.0, 5.0, 0.0, 0.0, 7.0], dtype="Float64")}, "std",
+         r"for ids \['c'\]"),
+    ],
+)
+def test_from_long_format_refuses_targets_that_are_no_values(long_df, change, target_agg,
+                                                             match):
+    df = long_df.assign(**(change or {}))
+    with pytest.raises(ValueError, match=match):
+        from_long_format(df, "id", "t", target_col="label", target_agg=target_agg)
+
+
+def test_from_long_format_reads_the_columns_a_bounded_number_of_times(monkeypatch):
+    # the check for repeated names listed df's columns once per column read: 17 s for a
+    # table of 5000 feature columns (counted, not timed: a scan of the columns each)
+    df = pd.DataFrame(np.ones((4, 300)), columns=[f"f{i}" for i in range(300)])
+    df = df.assign(id=[0, 0, 1, 1], t=[0, 1, 0, 1])
+    scans = []
+    iterate = pd.Index.__iter__
+
+    def counted(index):
+        scans.append(index is df.columns)
+        return iterate(index)
+
+    monkeypatch.setattr(pd.Index, "__iter__", counted)
+    X, _, _ = from_long_format(df, "id", "t")
+    assert X[0].shape == (2, 300)
+    assert sum(scans) < 10
+
+
+def test_from_long_format_does_not_send_a_column_named_none_to_the_index(long_df):
+    # an unnamed index's name is None: "[None] are levels of its index: pass
+    # df.reset_index()", which makes a column named "index", not None
+    with pytest.raises(ValueError, match=r"Columns \[None\] not found in df") as info:
+        from_long_format(long_df, None, "t")
+    assert "levels of its index" not in str(info.value)
+
+
+def test_from_long_format_returns_writable_arrays_of_their_own(long_df):
+    # pandas 3 hands out read-only views: X[0][0, 0] = v and y[0] = v raised
+    # "assignment destination is read-only"
+    X, y, _ = from_long_format(long_df, "id", "t", target_col="label")
+    assert all(seq.flags.writeable for seq in X) and y.flags.writeable
+    for seq in X:
+        seq[:] = -1.0
+    y[:] = -1.0
+    assert (long_df[["x1", "x2", "label"]].to_numpy() >= 0).all()  # (df untouched)

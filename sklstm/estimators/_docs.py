@@ -81,7 +81,9 @@ ATTRIBUTES = """\
         ``max_epochs`` (then a ``ConvergenceWarning`` said so, unless ``tol`` is
         None), and never for a fit whose training loss, or validation loss with
         ``early_stopping``, stayed at the chance level (a ``ConvergenceWarning``
-        says that it did not learn, also when the rule stopped it).
+        says that it did not learn, also when the rule stopped it); for a
+        multi-output regression, also where one output's loss stayed at its own
+        chance level (the warning names it).
     lr_ : float
         Learning rate used, after ``lr_scaling``.
     fit_time_ : float

@@ -57,7 +57,14 @@ import os
 import torch
 from skorch.callbacks import EarlyStopping
 
-from .chance_level import record_valid_chance, recorded_valid_chance, split_chance, valid_share
+from .chance_level import (
+    OutputLosses,
+    output_losses,
+    record_valid_chance,
+    recorded_valid_chance,
+    split_chance,
+    valid_share,
+)
 
 __all__ = ["ADAPTIVE_FACTOR", "ADAPTIVE_MIN_LR", "CHANCE_SHARE", "STOPPER",
            "ConvergenceStopping", "best_value", "stopped_by_rule", "stopping_callback"]
@@ -170,9 +177,9 @@ class ConvergenceStopping(EarlyStopping):
         below to have left it.
 
         The training loss's is ``chance_loss`` and :data:`CHANCE_SHARE`. The validation
-        loss's is the loss of a constant prediction on the validation targets
-        themselves (:func:`~sklstm.training.chance_level.split_chance`: the training
-        mean; the validation classes' shares. On a few dozen samples their spread differs
+        loss's is the loss of the best constant prediction on the validation targets
+        themselves (:func:`~sklstm.training.chance_level.split_chance`: their mean;
+        the validation classes' shares. On a few dozen samples their spread differs
         from the training targets': a fit that learned nothing was at 0.75 of the
         training chance level), and its share is lowered by the luck of its best epoch
         (:func:`~sklstm.training.chance_level.valid_share`).
@@ -237,6 +244,29 @@ class ConvergenceStopping(EarlyStopping):
         rate = max(group["lr"] for group in net.optimizer_.param_groups)
         return min(rate, net.lr * ADAPTIVE_FACTOR ** getattr(self, "falls_", 0))
 
+    def output_losses(self, net):
+        """Each output's ``(loss, chance level)`` of a multi-output regression, in the
+        loss the rule watches, at the epoch whose weights the fit keeps (its last, or
+        with ``early_stopping`` its best); None where not measured (one output, a
+        classifier, no chance level).
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The fitted net.
+
+        Returns
+        -------
+        list of tuple of (float, float) or None
+        """
+        return output_losses(net.history, getattr(self, "best_epoch_", None)
+                             if self.load_best else None)
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        """Sum each output's squared errors (a multi-output regression's)."""
+        if getattr(self, "outputs_", None) is not None:
+            self.outputs_.add(training, batch, y_pred)
+
     def _below_chance(self, best_loss):
         return not self.chance_loss or best_loss < CHANCE_SHARE * self.chance_loss
 
@@ -246,6 +276,8 @@ class ConvergenceStopping(EarlyStopping):
         # (loss, n_valid): a resumed fit's from its history, else at the first epoch's end
         self.valid_chance_ = recorded_valid_chance(net.history)
         self.falls_ = 0  # of the adaptive rate
+        self.outputs_ = None if not self.chance_loss else OutputLosses.of_fit(
+            net, kwargs.get("y"), training=self.monitor == "train_loss")
         best_train_loss = float("inf")
         for row in net.history:
             best_train_loss = min(best_train_loss, row.get("train_loss", float("inf")))
@@ -282,6 +314,8 @@ class ConvergenceStopping(EarlyStopping):
             self.valid_chance_ = split_chance(net, dataset_train, dataset_valid)
             if self.valid_chance_ is not None:  # kept with the history (checkpoints)
                 record_valid_chance(net.history, self.valid_chance_)
+        if getattr(self, "outputs_", None) is not None:
+            self.outputs_.end_epoch(net.history, dataset_train, dataset_valid)
         if not self.left_chance(net):
             # skorch's rule adds one miss (or resets to 0 on an improvement): from -1
             # it cannot reach the patience, so a fit at chance is never stopped here

@@ -56,7 +56,9 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
         False when the rule was off, the fit ran all ``max_epochs`` (which, with the
         rule on, warns), or a loss never left the chance level (which warns that the
         fit did not learn: with ``early_stopping`` the rule may stop a fit whose
-        validation loss stayed there).
+        validation loss stayed there), also where a multi-output regression left it
+        on the mean over its outputs but not on each
+        (:class:`~sklstm.training.chance_level.OutputLosses`).
     """
     stopper = dict(net.callbacks_).get(STOPPER)
     if stopper is None:
@@ -70,7 +72,8 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
         start_loss = getattr(dict(net.callbacks_).get(DIVERGENCE), "start_loss_", None)
         _warn_did_not_learn(name, stopper, at_chance, len(net.history) if stopped else None,
                             max_epochs, _lr_now(lr, lr_param), start_loss,
-                            classes=getattr(net, "classifier", False))
+                            classes=getattr(net, "classifier", False),
+                            per_output=_per_output(stopper.output_losses(net)))
         return False
     last = stopper.fell_back(net)
     if last is not None:
@@ -92,6 +95,14 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
             "early_stopping=True, which keeps the best epoch's weights.", ConvergenceWarning)
         return False
     if _fitted_network_at_chance(name, net, stopper):
+        return False
+    losses = stopper.output_losses(net)
+    share = stopper.chance_level(stopper.monitor)[1]
+    # (an output constant in the split, of level 0, can show nothing: not judged)
+    behind = [k for k, (loss, chance) in enumerate(losses or ())
+              if chance > 0 and not loss < share * chance]
+    if behind:
+        _warn_outputs_at_chance(name, stopper, losses, behind, share)
         return False
     if stopped:
         return True
@@ -122,12 +133,12 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
 
 
 def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_now,
-                        start_loss=None, classes=False):
+                        start_loss=None, classes=False, per_output=""):
     """The ConvergenceWarning of a fit whose loss ``at_chance`` (key, best) stayed at
     the chance level; ``stopped_after``: the epochs after which the rule stopped it
     (None: ``max_epochs`` ended it); ``start_loss``: the loss of outputs of zero, where
     the untrained network starts (None: unknown); ``classes``: whether the targets are
-    classes (which cannot be standardized)."""
+    classes (which cannot be standardized); ``per_output``: :func:`_per_output`'s note."""
     key, best = at_chance
     level, share = stopper.chance_level(key)
     verdict = "did not learn"
@@ -169,12 +180,15 @@ def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_
         # learn" then says what nobody knows: 7 of 8 fits on 120 samples whose held-out
         # balanced accuracy was 0.7 or more, benchmarks/small_valid_convergence.py)
         verdict = "did not show that it learned" if level == 0 or best < level else verdict
-        if level == 0:  # (split_chance: validation samples of a single class)
-            what = (f"early_stopping held out {n_valid} validation samples of a single "
-                    f"class {ended}: predicting that class loses nothing on them, so their "
-                    "loss cannot show that the fit learned")
-            advice = ("Raise validation_fraction so that every class is held out, or set "
-                      "early_stopping=False")
+        if level == 0:  # (split_chance: validation samples of a single class or value)
+            single = "class" if classes else "value"
+            held = ("1 validation sample" if n_valid == 1 else
+                    f"{n_valid} validation samples of a single {single}")
+            what = (f"early_stopping held out {held} {ended}: predicting its {single} loses "
+                    "nothing on it, so its loss cannot show that the fit learned")
+            advice = ("Raise validation_fraction" + (" so that every class is held out"
+                                                      if classes else "")
+                      + ", or set early_stopping=False")
         elif best < level and n_valid is not None:  # below the level, not below its margin
             what = (f"its best validation loss {best:.4g} is {chance} {ended}: not below "
                     f"{share:.3g} of it, which the best of many epochs of a model that "
@@ -182,8 +196,38 @@ def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_
             advice = ("Raise validation_fraction (on more validation samples luck reaches "
                       f"less far), or {advice[0].lower()}{advice[1:]}")
     warn_at_caller(
-        f"{name} {verdict}: {what}. {advice}; if X carries no signal about y, no "
-        "setting will.", ConvergenceWarning)
+        f"{name} {verdict}: {what}{per_output}. {advice}; if X carries no signal "
+        "about y, no setting will.", ConvergenceWarning)
+
+
+def _per_output(losses):
+    """`` (each output's ...)``: each output's loss over its chance level, of
+    ``losses`` (``ConvergenceStopping.output_losses``; None: empty)."""
+    if not losses or not any(chance > 0 for _, chance in losses):
+        return ""
+    ratios = ", ".join(f"y[:, {k}] {loss / chance:.3g}" if chance > 0 else
+                       f"y[:, {k}] constant" for k, (loss, chance) in enumerate(losses))
+    return (" (each output's loss over its own chance level, at the weights the fit "
+            f"keeps: {ratios})")
+
+
+def _warn_outputs_at_chance(name, stopper, losses, behind, share):
+    """The ConvergenceWarning of a multi-output regression whose mean loss left the
+    chance level while the outputs ``behind`` (indices into ``losses``: (loss, level))
+    did not, with its ``share``."""
+    phase = "training" if stopper.monitor == "train_loss" else "validation"
+    names = ", ".join(f"y[:, {k}]" for k in behind)
+    # (below the level itself but not below its margin: luck may have hidden learning)
+    verdict = ("did not learn" if all(losses[k][0] >= losses[k][1] for k in behind)
+               else "did not show that it learned")
+    warn_at_caller(
+        f"{name} {verdict} {names}: the mean {phase} loss over the outputs left the "
+        f"chance level, but the {phase} loss of {names} is not below {share:.3g} of its "
+        f"own chance level, the loss of predicting its mean{_per_output(losses)}. If X "
+        "carries no signal about those outputs, no setting will: drop them, or fit each "
+        "output apart (sklearn.multioutput.MultiOutputRegressor) to see which X predicts; "
+        "else raise max_epochs or scale X (sklstm.preprocessing.SequenceScaler).",
+        ConvergenceWarning)
 
 
 def _fitted_network_at_chance(name, net, stopper):

@@ -309,3 +309,25 @@ def test_a_fit_worse_than_its_start_at_every_epoch_is_told_to_lower_lr():
                      r"untrained network started \(a loss of 0\.69\d*\): the learning rate "
                      r"is likely too high .* Lower lr \(now 10\)", message)
     assert "raise lr" not in message and not est.converged_
+
+
+def test_a_regression_that_learned_one_output_and_not_the_other_is_not_converged():
+    # the rule judges the mean loss over the outputs: y[:, 0] learned, y[:, 1] noise
+    # of scale 100 (standardized: the same weight) at chance on the held-out samples
+    # was half the chance level, converged_ True and no word (held-out R^2 0.08)
+    r = np.random.default_rng(0)
+    X2 = r.normal(size=(120, 4, 2)).astype(np.float32)
+    y = np.c_[2 * X2[:, -1, 0], 100 * r.normal(size=120)]
+    est = LSTMRegressor(**{**FAST, "hidden_size": 16}, early_stopping=True, device="cpu",
+                        max_epochs=150)
+    with pytest.warns(ConvergenceWarning, match=r"LSTMRegressor did not learn y\[:, 1\]: "
+                      r"the mean validation loss over the outputs left the chance level, "
+                      r"but .* of its own chance level, the loss of predicting its mean "
+                      r"\(each output's loss .*: y\[:, 0\] 0\.0\d+, y\[:, 1\] 1\.\d+\)\. "
+                      r"If X carries no signal about those outputs"):
+        est.fit(X2, y)
+    assert not est.converged_
+    stopper = dict(est.net_.callbacks_)["convergence"]
+    assert stopper.misses_ >= stopper.patience  # the rule stopped it
+    (loss0, chance0), (loss1, chance1) = stopper.output_losses(est.net_)
+    assert loss0 < 0.1 * chance0 and loss1 > 0.9 * chance1

@@ -160,6 +160,10 @@ def _check_args(args):
                          f"store's targets, but {args.data} is an .npz file, whose "
                          "targets are its array 'y'; leave --target out, or save the "
                          "targets as y: numpy.savez(path, X=X, y=...)")
+    if args.encoding != "utf-8" and (os.path.isdir(args.data) or args.data.lower().endswith(
+            ".npz")):  # (ignored in silence, whatever it named)
+        raise ValueError(f"--encoding {args.encoding!r} is the text encoding of a CSV file, "
+                         f"but {args.data} holds arrays, which have none; leave it out")
     _check_scoring(args.scoring, args.estimator)
     _check_storage_is_kept(args.storage)
 
@@ -368,6 +372,9 @@ def main(argv=None) -> int:
     >>> main(["tune", "missing.npz", "--no-progress"])
     2
     """
+    for name in ("stdout", "stderr"):  # closed (``>&-``), None: skorch's epoch log
+        if getattr(sys, name) is None:  # flushed it, which failed every trial
+            setattr(sys, name, open(os.devnull, "w"))  # (for the process's life)
     args = build_parser().parse_args(argv)
     try:
         return _tune(args)

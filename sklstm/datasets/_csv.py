@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -150,26 +151,123 @@ def _feature_array(cells, names, path):
         j = next((j for j, v in enumerate(row) if not _is_finite32(v)), None)
         if j is not None:
             bad.append((i, row[j], names[j]))
-    _, value, column = bad[0]
+    first, value, column = bad[0]
     if _is_missing(value):
         problem = "a sequence value is missing; fill it in or drop the row"
+        row = cells[first]
+        if not row[-1].strip() and any(v.strip() for v in row):
+            # empty cells that end the row: the layout of sequences of different lengths,
+            # which only a store holds (an .npz refuses ragged arrays)
+            problem += (", or, if the sequences have different lengths (empty cells end "
+                        "the shorter ones), write each at its own length, as an "
+                        "(n_timesteps, 1) array, to a sklstm.data.SequenceStore and pass "
+                        "its directory")
     else:
         problem = ("the sequence columns must be numeric, a finite float32 number in every "
                    "cell; correct the value (fill it in if it marks a missing one) or drop "
-                   "the row")
+                   "the row" + _comma_hint(value))
     _refuse_row(path, [(i, v) for i, v, _ in bad], problem, column=column)
 
 
-def _marked_encoding(path):
-    """The encoding whose byte-order mark starts the file (what Excel's "Unicode text"
-    and ``to_csv(encoding="utf-16")`` write), else None: read as latin-1, the usual
-    advice, such a file gave a header of NUL characters and "no target column"."""
+#: A number with a comma in it: a thousands separator (``1,000.5``, ``12,345,678``),
+#: else (``0,5``) a decimal comma, as spreadsheets in many locales write numbers.
+_THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(,\d{3})+(\.\d*)?\s*")
+_DECIMAL_COMMA = re.compile(r"\s*[+-]?\d*,\d+\s*")
+
+
+def _comma_hint(value):
+    """How to convert a file whose ``value`` is a number written with a comma, which
+    float() reads in no locale; "" for any other value."""
+    convert = "and pass the new file"
+    if _THOUSANDS.fullmatch(value) and not re.fullmatch(r"\s*[+-]?\d{1,3},\d{3}\s*", value):
+        return ("; it is written with a thousands separator: convert the file, e.g. "
+                f"pd.read_csv(path, thousands=',').to_csv(new_path, index=False), {convert}")
+    if _DECIMAL_COMMA.fullmatch(value):  # (1,000 may be either: both are said)
+        return ("; it is written with a decimal comma (or a thousands separator): convert "
+                "the file, e.g. pd.read_csv(path, decimal=',').to_csv(new_path, "
+                f"index=False) (thousands=',' for a separator), {convert}")
+    return ""
+
+
+#: Where an ASCII character (a header's, mostly) leaves NUL bytes in each encoding of
+#: UTF-16 or UTF-32 without a byte-order mark ("x" a byte that is not NUL).
+_NUL_PATTERNS = (("utf-32-le", r"(x000)+"), ("utf-32-be", r"(000x)+"),
+                 ("utf-16-le", r"(x0)+"), ("utf-16-be", r"(0x)+"))
+
+
+def _guessed_encoding(path):
+    """The encoding that the file's first bytes show, else None: the one whose
+    byte-order mark starts the file (what Excel's "Unicode text" and
+    ``to_csv(encoding="utf-16")`` write), else UTF-16 or UTF-32 by the NUL bytes of its
+    first characters (what ``iconv -t UTF-16LE`` and some exporters write, with no mark).
+    Read as latin-1, the usual advice, or as UTF-8, which such a file also is, either
+    gave a header of NUL characters and "no target column"."""
     with open(path, "rb") as f:
-        start = f.read(4)
+        start = f.read(16)
     # UTF-32's little-endian mark begins with UTF-16's: it is tried first
     marks = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-    return next((name for mark, name in marks if start.startswith(mark)), None)
+    marked = next((name for mark, name in marks if start.startswith(mark)), None)
+    if marked is not None:
+        return marked
+    shape = "".join("0" if byte == 0 else "x" for byte in start[:len(start) // 4 * 4])
+    return next((name for name, nuls in _NUL_PATTERNS if re.fullmatch(nuls, shape)), None)
+
+
+#: The first bytes of files that are saved or renamed as .csv but hold no text at all:
+#: read as text, they were "not valid utf-8", and with the latin-1 advised, NULs.
+_BINARY_STARTS = ((b"PK\x03\x04", "a zip archive (an Excel .xlsx workbook, an .npz file, "
+                                    "...)"),
+                  (b"\xd0\xcf\x11\xe0", "an Excel .xls workbook"))
+
+
+def _refuse_binary(path):
+    """Refuse a file that starts as one of :data:`_BINARY_STARTS`, saying what it is."""
+    with open(path, "rb") as f:
+        start = f.read(4)
+    kind = next((kind for magic, kind in _BINARY_STARTS if start == magic), None)
+    if kind is not None:
+        raise ValueError(f"{path}: the file is {kind}, not CSV text; save it as CSV (in "
+                         "Excel: Save As, CSV UTF-8) and pass that, or pass an .npz file "
+                         "under its .npz name")
+
+
+def _is_utf8(path):
+    """Whether the file is valid UTF-8 (read by the MiB): the encoding to advise then,
+    not latin-1, which reads any file but turned its accents into others ("é": "Ã©")."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _lines_without_nul(lines, path, encoding):
+    """``lines``, refused (:func:`_refuse_nul`) at the first that holds a NUL."""
+    for number, line in enumerate(lines, 1):
+        if "\0" in line:
+            _refuse_nul(path, number, encoding)
+        yield line
+
+
+def _refuse_nul(path, line, encoding):
+    """Refuse a text with a NUL character, which no CSV holds: a UTF-16 or UTF-32 file
+    read in a one-byte encoding (or as UTF-8), or a damaged file. Kept, a NUL made
+    ``"a\\x00"`` a class of its own beside ``"a"``, and a UTF-16 header no column."""
+    guess = _guessed_encoding(path)
+    # (a NUL in a file read in the encoding it looks: damaged, whatever it looks)
+    if guess is not None and codecs.lookup(guess).name != codecs.lookup(encoding).name:
+        raise ValueError(
+            f"{path}: the CSV read as {encoding} holds NUL characters: it looks {guess} "
+            f"(without a byte-order mark); pass the file's encoding, e.g. --encoding "
+            f"{guess} on the command line or load_dataset(path, encoding='{guess}')")
+    raise ValueError(f"{path}: line {line} holds a NUL character (\\x00), which no CSV "
+                     f"text holds: the file is damaged or not a text file in {encoding}; "
+                     "remove the NUL characters, or pass the file's encoding")
 
 
 def _read_rows(path, encoding):
@@ -180,10 +278,11 @@ def _read_rows(path, encoding):
         codec = codecs.lookup(encoding).name
     except LookupError:
         raise ValueError(f"unknown encoding {encoding!r}; use e.g. 'utf-8' or 'latin-1'") from None
+    _refuse_binary(path)
     # utf-8-sig reads plain UTF-8 too and drops the byte-order mark spreadsheets write
     try:
         with open(path, newline="", encoding="utf-8-sig" if codec == "utf-8" else codec) as f:
-            return list(csv.reader(f))
+            return list(csv.reader(_lines_without_nul(f, path, encoding)))
     except LookupError:  # a codec of bytes to bytes (base64, zlib): open's bare error
         raise ValueError(f"{encoding!r} is no text encoding; use e.g. 'utf-8' or "
                          "'latin-1'") from None
@@ -192,7 +291,8 @@ def _read_rows(path, encoding):
         # "UTF-16 stream does not start with BOM", bare before) say what they found
         where = (f"byte {exc.object[exc.start]:#04x} at position {exc.start}"
                  if isinstance(exc, UnicodeDecodeError) else str(exc))
-        guess = _marked_encoding(path) or "latin-1"
+        guess = _guessed_encoding(path) or (
+            "utf-8" if codec != "utf-8" and _is_utf8(path) else "latin-1")
         raise ValueError(
             f"{path}: the CSV is not valid {encoding} ({where}); pass the file's encoding, "
             f"e.g. --encoding {guess} on the command line or load_dataset(path, "
@@ -221,25 +321,45 @@ def _refuse_unnamed_columns(path, header):
             "time step.")
 
 
+def _refuse_missing_target(path, header, rows, target):
+    """Refuse a CSV without the column ``target``, naming the columns (a long header
+    cut to its ends: all of them were a screenful), the closest name and the likely
+    cause."""
+    shown = header if len(header) <= 12 else [*header[:5], "...", *header[-5:]]
+    close = difflib.get_close_matches(target, header, n=1, cutoff=0.6) or [
+        name for name in header if name.lower() == target.lower()]
+    guess = "" if not close else (
+        f"; if the target is the column {close[0]!r}, pass its name: --target "
+        f"{close[0]!r} on the command line, or load_dataset(path, target={close[0]!r})")
+    # one column holding another separator: a European spreadsheet's ";" or a TSV
+    other = next((sep for sep in (";", "\t", "|") if len(header) == 1
+                  and sep in header[0]), None)
+    # its numbers then mostly have a decimal comma, which read with sep alone stay
+    # text ("0,5"), refused in turn: both are said at once
+    decimal = ", decimal=','" if other == ";" and any(
+        re.search(r"\d,\d", ",".join(row)) for row in rows[1:3]) else ""
+    hint = "" if other is None else (
+        f"; the file looks separated by {other!r}, and CSV files are read as "
+        f"comma-separated: convert it, e.g. pd.read_csv(path, sep={other!r}{decimal})"
+        ".to_csv(new_path, index=False)")
+    raise ValueError(f"{path}: no target column {target!r} ({len(header)} columns: "
+                     f"{shown}){guess}{hint}")
+
+
 def load_csv(path, target, encoding):
     """``(X, y)`` of the CSV file at ``path`` (a readable regular file), ``target`` the
     name of its target column, read in ``encoding``; a ValueError (a TypeError for an
     ``encoding`` that is no string) says what is wrong with the file and how to fix it."""
     rows = _read_rows(path, encoding)
-    while rows and not rows[-1]:  # blank lines at the end, as editors and `echo >>` leave
+    # blank lines at the end, as editors and `echo >>` leave, and rows of empty cells
+    # (",,,"), as spreadsheets export their formatted but empty rows: no data in either
+    while rows and not any(value.strip() for value in rows[-1]):
         rows.pop()
     if len(rows) < 2:
         raise ValueError(f"{path}: a CSV needs a header row and at least one sample row")
     header = [name.strip() for name in rows[0]]
     if target not in header:
-        # one column holding another separator: a European spreadsheet's ";" or a TSV
-        other = next((sep for sep in (";", "\t", "|") if len(header) == 1
-                      and sep in header[0]), None)
-        hint = "" if other is None else (
-            f"; the file looks separated by {other!r}, and CSV files are read as "
-            f"comma-separated: convert it, e.g. pd.read_csv(path, sep={other!r})"
-            ".to_csv(new_path, index=False)")
-        raise ValueError(f"{path}: no target column {target!r} (columns: {header}){hint}")
+        _refuse_missing_target(path, header, rows, target)
     if header.count(target) > 1:
         # the first would be the target and the others sequence columns, silently
         raise ValueError(f"{path}: {header.count(target)} columns are named {target!r}; "
@@ -255,7 +375,8 @@ def load_csv(path, target, encoding):
         row = rows[uneven + 1]
         quote = next((v for v in row if _LINE_BREAK.search(v)), None)
         raise ValueError(f"{path}: row {uneven + 2} (the header is row 1) has "
-                         f"{len(row)} fields; every row must have "
+                         f"{len(row)} fields{' (an empty line: delete it)' * (not row)}"
+                         "; every row must have "
                          f"{len(header)} fields like the header" + (
                              "" if quote is None else
                              f" (its value {_shortened(quote)!r}: {_OPEN_QUOTE})"))

@@ -87,9 +87,11 @@ def load_dataset(path, target="y", encoding="utf-8"):
         CSV only: the column holding the target (an ``.npz`` file's is its array
         ``y``: another name is refused).
     encoding : str, default="utf-8"
-        CSV only: the file's text encoding (a byte-order mark is skipped). A file
-        in another encoding gives a ValueError naming the encoding to pass (the
-        one whose byte-order mark starts the file, else ``latin-1``).
+        CSV only (another is refused for an ``.npz``): the file's text encoding (a
+        byte-order mark is skipped). A file in another encoding gives a ValueError
+        naming the encoding to pass (the one whose byte-order mark starts the file,
+        UTF-16 or UTF-32 as the NUL bytes of a file without a mark show it, else
+        ``latin-1``).
 
     Returns
     -------
@@ -117,7 +119,9 @@ def load_dataset(path, target="y", encoding="utf-8"):
         A path that is missing, unreadable or no regular file (a directory, a
         named pipe, a device such as ``/dev/null``: the message says which).
         Unknown extension, missing arrays/column, mismatched lengths, a damaged
-        ``.npz`` file, a CSV that is not in ``encoding``; a CSV target that is
+        ``.npz`` file, a CSV that is not in ``encoding``, that holds a NUL
+        character (the line is named) or that is no text (an Excel workbook, a zip
+        archive); a CSV target that is
         empty, or, in a column of numbers, ``nan``, ``inf``, beyond the float64
         range or a missing-value marker (``NA``, ``N/A``, ``#N/A``, ``null``,
         ``None``); a CSV target column of numbers and text (``0``, ``1``, ``cat``),
@@ -126,11 +130,15 @@ def load_dataset(path, target="y", encoding="utf-8"):
         the first of the rarer kind). A CSV with no column but the target, or a
         sequence cell that is empty, a missing-value marker, ``nan``, ``inf``, text or
         beyond the float32 range: the message names the file, the row, the column and
-        the value. A CSV row with more or fewer fields than the header (blank lines at
-        the end of the file are ignored), a header naming two columns ``target``, or
+        the value (and for a number with a decimal comma or a thousands separator,
+        such as ``0,5`` or ``1,000.5``, the ``pandas`` call that converts the
+        file). A CSV row with more or fewer fields than the header (blank lines, and
+        rows of empty cells such as ``,,``, at the end of the file are ignored), a
+        header naming two columns ``target``, or
         a header column without a name (empty or ``Unnamed: 0``: the row index that
         ``DataFrame.to_csv`` writes unless ``index=False``). A CSV quote left open
-        (a target spanning lines); a ``target`` other than ``y`` for an ``.npz``.
+        (a target spanning lines); a ``target`` other than ``y``, or an
+        ``encoding`` other than ``utf-8``, for an ``.npz``.
     TypeError
         CSV only: an ``encoding`` that is no string.
 
@@ -153,6 +161,10 @@ def load_dataset(path, target="y", encoding="utf-8"):
             raise ValueError(f"{path}: target={target!r} names a CSV column, but the "
                              "targets of an .npz file are its array 'y'; leave target out, "
                              "or save the targets as y: numpy.savez(path, X=X, y=...)")
+        if encoding != "utf-8":  # ignored in silence as well, whatever it named
+            raise ValueError(f"{path}: encoding={encoding!r} is the text encoding of a CSV "
+                             "file, but an .npz file holds arrays, which have none; leave "
+                             "encoding out")
         X, y = _load_npz(path)
     elif ext == ".csv":
         X, y = load_csv(path, target, encoding)

@@ -129,23 +129,27 @@ def test_csv_target_of_one_kind_is_kept_as_written(targets, expected, tmp_path):
     assert y.tolist() == expected
 
 
-def test_csv_blank_lines_at_the_end_are_ignored(tmp_path):
+@pytest.mark.parametrize("end", ["\n\n", " \n", ",,\n , ,\n"],
+                         ids=["blank-lines", "spaces", "empty-cells"])
+def test_csv_blank_lines_at_the_end_are_ignored(tmp_path, end):
+    # a line of spaces was "row 4 has 1 fields", and a spreadsheet's rows of empty cells
+    # (",,") "row 4 has the target ''": neither holds data
     path = tmp_path / "data.csv"
-    path.write_text("t0,t1,label\n0.1,0.2,a\n0.3,0.4,b\n\n\n")
+    path.write_text("t0,t1,label\n0.1,0.2,a\n0.3,0.4,b\n" + end)
     X, y = load_dataset(path, target="label")
     np.testing.assert_array_equal(X, np.array([[0.1, 0.2], [0.3, 0.4]], dtype=np.float32))
     assert y.tolist() == ["a", "b"]
 
 
 @pytest.mark.parametrize(("text", "row", "fields"), [
-    ("0.1,0.2,a\n\n0.3,0.4,b\n", 3, 0),
-    ("0.1,0.2,a\n0.3,b\n", 3, 2),
+    ("0.1,0.2,a\n\n0.3,0.4,b\n", 3, r"0 fields \(an empty line: delete it\)"),
+    ("0.1,0.2,a\n0.3,b\n", 3, "2 fields"),
 ], ids=["blank-line", "missing-field"])
 def test_csv_row_of_another_number_of_fields_is_refused_by_row(tmp_path, text, row, fields):
     path = tmp_path / "data.csv"
     path.write_text("t0,t1,label\n" + text)
     with pytest.raises(ValueError, match=rf"data\.csv: row {row} \(the header is row 1\) has "
-                                         rf"{fields} fields; every row must have 3 fields"):
+                                         rf"{fields}; every row must have 3 fields"):
         load_dataset(path, target="label")
 
 
@@ -259,6 +263,16 @@ def test_a_target_other_than_y_is_refused_for_an_npz_file(tmp_path):
                                          r"but the targets of an \.npz file are its array 'y'"):
         load_dataset(path, target="label")
     assert load_dataset(path, target=np.str_("y"))[1].tolist() == [0, 0]
+
+
+def test_an_encoding_is_refused_for_an_npz_file(tmp_path):
+    # ignored in silence, an unknown one too: an .npz file holds arrays, not text
+    path = tmp_path / "data.npz"
+    np.savez(path, X=np.zeros((2, 3)), y=np.zeros(2))
+    with pytest.raises(ValueError, match=r"data\.npz: encoding='latin-1' is the text "
+                                         r"encoding of a CSV file, but an \.npz file"):
+        load_dataset(path, encoding="latin-1")
+    assert load_dataset(path, encoding="utf-8")[0].shape == (2, 3)
 
 
 def test_bytes_path_is_read(tmp_path):

@@ -1,6 +1,7 @@
 """``sklstm tune``: data formats, output, options and errors (in-process ``main(argv)``)."""
 
 import json
+import sys
 import warnings
 
 import numpy as np
@@ -205,3 +206,27 @@ def test_heartbeats_off_run_without_a_warning_that_they_are_missing(npz_path, sp
                            "--n-trials", 1, "--heartbeat", 0)
     assert code == 0
     assert [str(w.message) for w in caught if "heartbeat" in str(w.message)] == []
+
+
+@pytest.mark.parametrize("data_file", ["npz_path", "store_path"])
+def test_an_encoding_is_refused_for_arrays(data_file, request, capsys, tmp_path):
+    # ignored in silence (an unknown encoding too): the search ran on the arrays
+    path = request.getfixturevalue(data_file)
+    code, _, err = _tune(capsys, tmp_path, path, "--encoding", "latin-1")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"sklstm tune: error: --encoding 'latin-1' is the text encoding of a CSV file, but "
+        f"{path} holds arrays, which have none; leave it out"]
+    assert not (tmp_path / "s.journal").exists()  # refused before the storage
+
+
+def test_a_closed_stdout_fails_no_trial(npz_path, capsys, tmp_path, monkeypatch):
+    # ``sklstm tune ... >&-``: sys.stdout is None; skorch's epoch log flushed it, so every
+    # trial failed (AttributeError), and the report's own flush ended in a traceback
+    monkeypatch.setattr(sys, "stdout", None)
+    code, _, err = _tune(capsys, tmp_path, npz_path, "--n-trials", 1, "--space",
+                         json.dumps({**SPACE, "device": "cpu"}))
+    assert code == 0, err
+    sys.stdout.close()  # the os.devnull that main put in its place
+    trial = load_study(str(tmp_path / "s.journal"), "sklstm").trials[0]
+    assert trial.state.name == "COMPLETE"

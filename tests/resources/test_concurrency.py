@@ -1,6 +1,7 @@
 """The switch of fits in threads (sklstm/resources/concurrency.py) and what it leaves alone:
 torch's thread count (sklstm/resources/threads.py)."""
 
+import contextlib
 import os
 import threading
 
@@ -16,6 +17,8 @@ from sklstm.resources.concurrency import (
     fits_run_concurrently,
 )
 from sklstm.resources.threads import usable_cores
+
+from .forking import child_answer_beside
 
 
 def test_the_switch_is_process_wide_and_nests():
@@ -58,30 +61,12 @@ def test_a_child_forked_beside_a_running_fit_is_not_beside_it():
     """A process forked while a fit ran in a thread (multiprocessing's "fork" beside a
     thread pool) took every fit of its life as concurrent, and no n_threads applied
     there: the thread whose fit and block it inherited does not run in it."""
-    started, done = threading.Event(), threading.Event()
 
+    @contextlib.contextmanager
     def fit():
         with fit_running(), limit_threads(1):
-            started.set()
-            done.wait()
+            yield
 
-    worker = threading.Thread(target=fit)
-    worker.start()
-    started.wait()
-    try:
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: no torch here (OpenMP after a fork), only the flags
-            try:
-                os.write(write, b"%d%d" % (fits_run_concurrently(),
-                                          threads_module._HOLDER["thread"] is None))
-            finally:
-                os._exit(0)
-        os.close(write)
-        answer = os.read(read, 2)
-        os.close(read)
-        os.waitpid(pid, 0)
-    finally:
-        done.set()
-        worker.join()
+    answer = child_answer_beside(fit, lambda: b"%d%d" % (
+        fits_run_concurrently(), threads_module._HOLDER["thread"] is None))
     assert answer == b"01"

@@ -1,7 +1,6 @@
 """CPU fits keep their large step buffers on glibc's heap, unless the user chose otherwise."""
 
 import os
-import threading
 
 import pytest
 import torch
@@ -10,6 +9,7 @@ from sklstm.resources import host_malloc
 from sklstm.resources.host_malloc import OPT_OUT, glibc, step_buffers_on_heap, why_not_tuned
 
 from ..settings import in_fresh_process
+from .forking import child_answer_beside
 
 requires_glibc = pytest.mark.skipif(glibc() is None, reason="glibc's malloc settings only")
 
@@ -162,34 +162,15 @@ def test_a_child_forked_beside_a_cpu_fit_gets_glibc_s_settings_back(thresholds_s
     """A process forked while a CPU fit ran in a thread counted that fit, which never ends
     there, for its whole life: it kept the fits' thresholds (up to 512 MiB of freed heap
     kept) and never trimmed the heap after its own fits."""
-    started, done = threading.Event(), threading.Event()
+    cpu = torch.device("cpu")
 
-    def fit():
-        with step_buffers_on_heap(torch.device("cpu")):
-            started.set()
-            done.wait(10)
+    def child():  # (the count only)
+        before = len(thresholds_set)
+        with step_buffers_on_heap(cpu) as kept:
+            pass
+        return b"%d%d%d" % (before, kept, len(thresholds_set))
 
-    worker = threading.Thread(target=fit)
-    worker.start()
-    started.wait(10)
-    try:
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: no torch work here (OpenMP after a fork), only the count
-            try:
-                before = len(thresholds_set)
-                with step_buffers_on_heap(torch.device("cpu")) as kept:
-                    pass
-                os.write(write, b"%d%d%d" % (before, kept, len(thresholds_set)))
-            finally:
-                os._exit(0)
-        os.close(write)
-        answer = os.read(read, 3)
-        os.close(read)
-        os.waitpid(pid, 0)
-    finally:
-        done.set()
-        worker.join()
+    answer = child_answer_beside(lambda: step_buffers_on_heap(cpu), child)
     # the parent's fit set them (1); the fork put glibc's back (2); the child's fit set
     # and restored them (4)
     assert answer == b"214"

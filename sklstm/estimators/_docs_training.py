@@ -7,12 +7,14 @@ BATCHING = """\
     batch_size : int or "auto", default=16
         Samples per forward/backward pass (the micro-batch). This is what must
         fit in memory. ``"auto"`` takes the largest micro-batch that fits the
-        memory budget (``max_memory``) for this model and data, keeping 25 % of
-        the budget (at least 8 MiB) free, capped by the number of training
-        samples. It is found by trial steps on the longest sequences with a
-        throwaway copy of the model (the fit itself is the one
-        ``batch_size=batch_size_`` gives) and recorded in ``batch_size_``; the
-        effective batch is then ``batch_size_ * accumulation_steps``.
+        memory budget (``max_memory``) for this model and data, but no more than
+        the device has free on CUDA or the OS has available on the CPU (also the
+        bound without ``max_memory``), keeping 25 % of that bound (at least 8 MiB)
+        free, capped by the number of training samples. It is found by trial
+        steps on the longest sequences with a throwaway copy of the model (the
+        fit itself is the one ``batch_size=batch_size_`` gives) and recorded in
+        ``batch_size_``; the effective batch is then
+        ``batch_size_ * accumulation_steps``.
     accumulation_steps : int, default=1
         Micro-batches whose gradients are summed before one optimizer step. The
         update equals that of one batch of ``batch_size * accumulation_steps``
@@ -182,7 +184,10 @@ RUNTIME = """\
         of the fit (``torch.cuda.set_per_process_memory_fraction``, restored
         afterwards): a step that would need more fails at its allocation, inside
         the budget, and is shrunk (``on_oom``); a budget larger than the device is
-        refused. None: no budget on the CPU (``batch_size="auto"`` then
+        refused. On the CPU a budget above what the OS has available is accepted,
+        but ``batch_size="auto"`` and the check of the network's size before
+        training (weights, gradients and optimizer state) keep within what is
+        available. None: no budget on the CPU (``batch_size="auto"`` then
         searches against the memory the OS has available), the device's free
         memory on CUDA (checked, not capped).
     on_oom : {"shrink", "raise"}, default="shrink"

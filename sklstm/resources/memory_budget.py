@@ -176,10 +176,13 @@ def available_memory(device, limit=None):
     Returns
     -------
     n_bytes : int or None
-        The smallest of ``limit`` and, on CUDA, the device's free memory (with what
-        torch reserved there), else, without ``limit``, what the host has available
+        The smallest of ``limit`` and what the machine has: on CUDA the device's free
+        memory (with what torch reserved there), else what the host has available
         (``MemAvailable``, or less where a memory cgroup's limit, a container's or a
-        batch job's, leaves less); None where none of them can be read.
+        batch job's, leaves less); None where none of them can be read. A ``limit``
+        above the host's memory (``max_memory="64GB"`` on a machine with 16) does not
+        take a fit past it: the automatic batch size and the model-size check kept
+        within it, steps swapped or the kernel's OOM killer ended the process.
     source : {"max_memory", "device", "host"} or None
         Which figure it is.
 
@@ -192,7 +195,7 @@ def available_memory(device, limit=None):
     figures = [] if limit is None else [(limit, "max_memory")]
     if is_cuda(device):
         figures.append((_cuda_free(device), "device"))
-    elif limit is None:  # the CPU (and MPS's memory, shared with it)
+    else:  # the CPU (and MPS's memory, shared with it)
         host = _available_cpu_bytes()
         figures += [] if host is None else [(host, "host")]
     return min(figures, default=(None, None))
@@ -262,10 +265,7 @@ class MemoryBudget:
         # above what the host has (max_memory="64GB" on a machine with 16) for one whose
         # steps swap, or that the kernel's OOM killer ends: without a budget the search
         # keeps within the host's memory, and a budget must not take it past that
-        figures = [figure for figure in (available_memory(self.device, self.max_memory),
-                                         available_memory(self.device))
-                   if figure[0] is not None]
-        limit, source = min(figures, key=lambda figure: figure[0], default=(None, None))
+        limit, source = available_memory(self.device, self.max_memory)
         if self.max_memory is not None and source != "max_memory":  # (for error's words)
             self._machine_bound = (limit, source)
         # the search computes in floats: a budget past any machine (max_memory=10**400 is

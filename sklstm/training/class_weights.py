@@ -11,6 +11,8 @@ gradient accumulation stays exact.
 
 from __future__ import annotations
 
+import reprlib
+
 import numpy as np
 import torch
 from sklearn.utils.class_weight import compute_class_weight
@@ -74,7 +76,8 @@ def class_weights(class_weight, classes, y_encoded, name):
     Raises
     ------
     ValueError
-        A weight that is negative or not finite, weights that are all zero, or a dict
+        A weight that is negative or not finite, fewer than two classes of ``y`` with a
+        positive weight (nothing to learn: a constant prediction is best), or a dict
         whose keys are not labels of ``y`` while some class has no weight (a
         misspelt label, say).
 
@@ -90,12 +93,35 @@ def class_weights(class_weight, classes, y_encoded, name):
         weights = compute_class_weight("balanced", classes=classes, y=classes[y_encoded])
     else:
         weights = _dict_weights(class_weight, classes, name)
-    mean = float(np.bincount(y_encoded, minlength=len(classes)) @ weights) / len(y_encoded)
-    if not mean > 0:
+    counts, given = np.bincount(y_encoded, minlength=len(classes)), weights > 0
+    if weights.max() > 0:
+        # (scaled to a largest weight of 1 first: weights near the float limit, 1e308,
+        # summed to inf and all became 0)
+        weights = weights / weights.max()
+        mean = float(counts @ weights) / len(y_encoded)
+        weights = weights / mean if mean > 0 else weights
+        # a weight the criterion's float32 rounds to 0 (1e-320 beside 1) leaves its class
+        # out of the loss: so it does of the chance level and of the check below
+        weights = np.where(weights.astype(np.float32) > 0, weights, 0.0)
+    weighed = classes[(counts > 0) & (weights > 0)]
+    if len(weighed) < 2:
+        # One weighed class: always predicting it brings the loss to 0, its chance level
+        # (weighted_chance_loss), and the convergence check could not tell a fit that
+        # learned from a constant one (which was called converged).
+        which = ("every class of y a weight of 0: the loss would be 0 whatever the "
+                 "model predicted" if not len(weighed) else
+                 f"only class {plain_label(weighed[0])!r} of y a positive weight: always "
+                 "predicting it would be the best fit")
+        lost = classes[given & (weights == 0)]
+        if len(lost):
+            which += (f" (that of {', '.join(repr(plain_label(c)) for c in lost[:5])} "
+                      "vanishes in the loss's float32 beside the largest: keep the weights "
+                      "within a ratio of 1e30)")
         raise ValueError(
-            f"{name}: class_weight gives every class of y a weight of 0; nothing would be "
-            "learnt. Give at least one class present in y a positive weight.")
-    return tuple(float(w) for w in weights / mean)
+            f"{name}: class_weight gives {which}, and nothing would be learnt. Give at "
+            "least two classes present in y a positive weight (a weight of 0 leaves a "
+            "class out of the loss).")
+    return tuple(float(w) for w in weights)
 
 
 def _dict_weights(class_weight, classes, name):
@@ -110,12 +136,13 @@ def _dict_weights(class_weight, classes, name):
         weight = plain_value(weight)  # a 0-d array (np.array(2.0)) is the number it holds
         ok = isinstance(weight, (int, float, np.integer, np.floating)) and not isinstance(
             weight, (bool, np.bool_))
-        if not ok or not np.isfinite(weight) or weight < 0:
+        if not ok or not np.isfinite(_as_float(weight)) or weight < 0:
             raise ValueError(
-                f"{name}: class_weight[{plain_label(label)!r}] is {weight!r}; class weights "
-                "must be finite numbers >= 0 (e.g. {0: 1.0, 1: 5.0}), or use "
-                "class_weight='balanced'.")
-    weights = np.array([float(class_weight.get(label, 1.0)) for label in classes])
+                # (reprlib: 10**400 in a few dozen characters, not four hundred)
+                f"{name}: class_weight[{plain_label(label)!r}] is {reprlib.repr(weight)}; "
+                "class weights must be finite numbers >= 0 (e.g. {0: 1.0, 1: 5.0}), or "
+                "use class_weight='balanced'.")
+    weights = np.array([_as_float(class_weight.get(label, 1.0)) for label in classes])
     unweighted = [label for label in classes if label not in class_weight]
     unknown = [key for key in class_weight if key not in set(classes.tolist())]
     if unweighted and unknown:
@@ -127,6 +154,15 @@ def _dict_weights(class_weight, classes, name):
             "keys must be the labels themselves, of their type (the classes of y: "
             f"{shown}{', ...' if len(classes) > 10 else ''}).")
     return weights
+
+
+def _as_float(number):
+    """``number`` as a float; inf for an int past the floats (``10**400``), where
+    ``float`` and numpy's ``isfinite`` raised a bare error."""
+    try:
+        return float(number)
+    except OverflowError:
+        return np.inf
 
 
 def weighted_chance_loss(y_encoded, weights, n_classes):

@@ -99,10 +99,10 @@ def check_model_fits(plan):
     """Raise :class:`~sklstm.exceptions.MemoryBudgetError` when the network's weights,
     gradients and optimizer state alone need more memory than the fit can have.
 
-    What the fit can have is ``max_memory``, the device's free memory on CUDA, and
-    without ``max_memory`` the host's available memory elsewhere
-    (:func:`~sklstm.resources.memory_budget.available_memory`); nothing is checked
-    where none of them can be read.
+    What the fit can have is the smallest of ``max_memory``, the device's free memory
+    on CUDA, and the host's available memory elsewhere (also below a larger
+    ``max_memory``: :func:`~sklstm.resources.memory_budget.available_memory`); nothing
+    is checked where none of them can be read.
 
     Parameters
     ----------
@@ -146,6 +146,8 @@ def check_model_fits(plan):
     where = {"max_memory": f"max_memory={format_bytes(available)} allows",
              "device": f"the {format_bytes(available)} free on {plan.device}",
              "host": f"the {format_bytes(available)} this machine has available"}[source]
+    if source == "host" and plan.memory_limit is not None:  # "raise max_memory": no help
+        where += f" (less than max_memory={format_bytes(plan.memory_limit)})"
     fix += {"max_memory": ", or raise max_memory.", "device": ", or use a larger device.",
             "host": "."}[source]
     raise MemoryBudgetError(

@@ -98,12 +98,12 @@ class MicroBatchShrinking:
         return {"loss": total, "y_pred": torch.cat(preds)}
 
     def _validation_memory_error(self, reason):
-        limit, first = self._memory_limits()
+        first = self._remedy()
         return MemoryBudgetError(
-            f"A validation step of one sample ran out of memory ({reason}){limit} on "
-            f"{self.device}: an evaluation that does not fit is halved down to one "
-            f"sample, and even that did not fit. To fit: {first}, shorten the sequences "
-            "(seq_len, downsample), or use a smaller model (hidden_size, num_layers).")
+            f"A validation step of one sample {self._what_ran_out(reason)}: an "
+            "evaluation that does not fit is halved down to one sample, and even that "
+            f"did not fit. To fit: {first}, shorten the sequences (seq_len, downsample), "
+            "or use a smaller model (hidden_size, num_layers).")
 
     def _free_memory(self):
         """Free what a pass that ran out of memory left cached, and restart the peak."""
@@ -151,25 +151,42 @@ class MicroBatchShrinking:
             f"batch_size={new} and accumulation_steps={steps} to skip the failed step "
             "next time.", MicroBatchShrunkWarning)
 
-    def _memory_limits(self):
-        """The memory budget the user set, as the message names it, and the first remedy."""
+    def _what_ran_out(self, reason):
+        """What a step needed and the bound it hit, and whose bound that is, in words:
+        ``"needed 4.8 MiB on cpu, more than max_memory=1.9 MiB, the memory budget set
+        for this fit"``, ``"ran out of memory (CUDA out of memory) on cuda"``.
+
+        (The reason and the budget were put side by side, "(over max_memory, 4.8 MiB
+        used) (memory budget 1.9 MiB)"; and a CUDA fit without max_memory, bounded by
+        the device's free memory, was said to be over max_memory.)
+        """
         budget = self.memory_budget
         # (a budget the user set: on CUDA without one, budget.limit is the free memory)
-        limit = "" if budget is None or budget.max_memory is None else (
-            f" (memory budget {format_bytes(budget.max_memory)})")
-        first = (f"free memory on {self.device} (other processes or tensors)"
-                 if budget is None else budget.remedy())
-        return limit, first
+        set_by_user = budget is not None and budget.max_memory is not None
+        whose = (f"max_memory={format_bytes(budget.max_memory)}, the memory budget set "
+                 "for this fit" if set_by_user else None)
+        used = None if budget is None else _used(reason)
+        if used is None:  # the allocator's failure: what it needed is not known
+            return (f"ran out of memory ({reason}) on {self.device}"
+                    + ("" if whose is None else f" under {whose}"))
+        if whose is None:  # a CUDA fit bounded by the device's free memory
+            whose = f"the {format_bytes(budget.limit)} free on {self.device} as the fit began"
+        return f"needed {used} on {self.device}, more than {whose}"
+
+    def _remedy(self):
+        """The first thing to do about a step that does not fit, in words."""
+        budget = self.memory_budget
+        return (f"free memory on {self.device} (other processes or tensors)"
+                if budget is None else budget.remedy())
 
     def _memory_error(self, size, reason):
-        limit, first = self._memory_limits()
         advice = ("on_oom='shrink' would have retried it with half the micro-batch"
                   if self.on_oom == "raise" else
-                  f"{first}, shorten the sequences (seq_len, downsample), or use a smaller "
-                  "model (hidden_size, num_layers)")
+                  f"{self._remedy()}, shorten the sequences (seq_len, downsample), or use a "
+                  "smaller model (hidden_size, num_layers)")
         return MemoryBudgetError(
-            f"A training step with a micro-batch of {size} sample(s) ran out of memory "
-            f"({reason}){limit} on {self.device}; {advice}.")
+            f"A training step with a micro-batch of {size} sample(s) "
+            f"{self._what_ran_out(reason)}; {advice}.")
 
     def _optimizer_memory_error(self, size, reason):
         """The error for a step whose optimizer update ran out of memory.
@@ -179,11 +196,11 @@ class MicroBatchShrinking:
         fit. Its update may be partly applied (Adam counts the step before it moves
         anything), so the step is not redone (that stepped twice), whatever ``on_oom`` says.
         """
-        limit, first = self._memory_limits()
+        first = self._remedy()
         name = type(self.optimizer_).__name__
         return MemoryBudgetError(
-            f"The {name} optimizer's update ran out of memory ({reason}){limit} on "
-            f"{self.device}, after the gradients of a micro-batch of {size} sample(s) "
+            f"The {name} optimizer's update {self._what_ran_out(reason)}, after the "
+            f"gradients of a micro-batch of {size} sample(s) "
             "were computed. The update may have been partly applied, so the step was not "
             "redone, and a smaller batch would not help: the optimizer's state and "
             "update need memory in proportion to the model's parameters. To fit: "
@@ -218,14 +235,34 @@ def weighted_parts(criterion, batch, size):
         yield (Xm, ym), (1.0 if summed else len(ym) / n)
 
 
+#: The start and end of :func:`out_of_memory`'s reason for a step over the budget
+#: (``memory_events_``' "reason"), around the bytes it used.
+_OVER_BUDGET = ("over max_memory, ", " used")
+
+
+#: How torch's CPU allocator words its failure, after "DefaultCPUAllocator: ".
+_CPU_ALLOCATOR = ("can't allocate memory", "not enough memory")
+
+
 def out_of_memory(exc):
     """What ran out, when ``exc`` is an out-of-memory error; None otherwise."""
     if isinstance(exc, MemoryBudgetExceeded):
-        return f"over max_memory, {format_bytes(exc.args[0])} used"
+        return format_bytes(exc.args[0]).join(_OVER_BUDGET)
     if isinstance(exc, OUT_OF_MEMORY):
         return "CUDA out of memory"
-    if "DefaultCPUAllocator: can't allocate memory" in str(exc):  # the CPU allocator
+    # the CPU allocator: "can't allocate memory" (Linux), "not enough memory" (Windows,
+    # and older torch), both "DefaultCPUAllocator: ...: you tried to allocate N bytes"
+    if any(f"DefaultCPUAllocator: {words}" in str(exc) for words in _CPU_ALLOCATOR):
         return "CPU out of memory"
+    return None
+
+
+def _used(reason):
+    """The bytes a step over the budget used, as :func:`out_of_memory` wrote them in
+    ``reason`` (``"4.8 MiB"``); None for another reason."""
+    start, end = _OVER_BUDGET
+    if reason.startswith(start) and reason.endswith(end):
+        return reason[len(start):-len(end)]
     return None
 
 

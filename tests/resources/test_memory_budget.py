@@ -137,7 +137,8 @@ def test_on_cuda_the_data_go_to_the_device_only_within_what_the_budget_has_left(
     ("cuda:0", 2**30, (2**30, "max_memory")),
     ("cuda:0", 2**40, (10 * 2**30, "device")),  # max_memory cannot add to the device
     ("cpu", None, (20 * 2**30, "host")),
-    ("cpu", 2**40, (2**40, "max_memory")),  # the budget the user set, as MemoryBudget's
+    ("cpu", 2**30, (2**30, "max_memory")),
+    ("cpu", 2**40, (20 * 2**30, "host")),  # max_memory cannot add to the host either
 ])
 def test_available_memory_is_the_smallest_figure_that_applies(device, limit, expected,
                                                                monkeypatch):

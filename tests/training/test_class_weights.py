@@ -6,6 +6,7 @@ import torch
 from numpy.testing import assert_allclose
 from sklearn.utils.class_weight import compute_class_weight
 
+from sklstm import LSTMClassifier
 from sklstm.training.class_weights import (
     ClassWeightedCrossEntropy,
     class_weights,
@@ -43,7 +44,15 @@ def test_numpy_weights_are_the_numbers_they_hold():
 @pytest.mark.parametrize("weight, problem", [
     ({"a": -1.0}, "finite numbers >= 0"), ({"a": float("nan")}, "finite numbers >= 0"),
     ({"a": True}, "finite numbers >= 0"), ({"a": "2"}, "finite numbers >= 0"),
-    ({"a": 0, "b": 0, "c": 0}, "a weight of 0"),
+    ({"a": 0, "b": 0, "c": 0}, "every class of y a weight of 0"),
+    ({"a": float("inf")}, "finite numbers >= 0"),
+    ({"a": 0, "b": 0}, "only class 'c' of y a positive weight: always predicting it"),
+    ({"a": np.float32(0), "c": np.int64(0)}, "only class 'b' of y a positive weight"),
+    # a bare TypeError of numpy's isfinite
+    ({"a": 10**400}, r"class_weight\['a'\] is 1000.{,40}; class weights must be finite"),
+    # 1e-320 beside 1 is 0 in the criterion's float32: constant predictions were best
+    ({"a": 1, "b": 1e-320, "c": 0}, r"only class 'a' of y a positive weight: .* \(that "
+     r"of 'b' vanishes in the loss's float32"),
     ({"A": 2.0}, r"not class labels of y \('A'\) while classes 'a', 'b', 'c' have no"),
 ])
 def test_bad_weights_are_refused_naming_the_fix(weight, problem):
@@ -82,3 +91,36 @@ def test_weighted_loss_is_the_mean_of_weighted_terms_unlike_torchs():
     assert_allclose(float(halves), float(ours(logits, y)), rtol=1e-6)
     torch_halves = (torchs(logits[:4], y[:4]) + torchs(logits[4:], y[4:])) / 2
     assert abs(float(torch_halves) - float(torchs(logits, y))) > 1e-3
+
+
+def test_one_weighed_class_is_refused_before_training():
+    """class_weight={0: 0, 1: 1}: the chance level was 0, the convergence check was off,
+    a constant predictor could be converged_ and history_[0, 'valid_chance'] raised
+    KeyError. Refused before any epoch, naming the fix."""
+    X = np.random.default_rng(0).normal(size=(16, 3, 1)).astype(np.float32)
+    y = np.array(["no", "yes"] * 8)
+    est = LSTMClassifier(hidden_size=2, max_epochs=1, device="cpu", n_threads=1,
+                         class_weight={"no": 0, "yes": 1}, early_stopping=True)
+    with pytest.raises(ValueError, match=r"only class 'yes' of y a positive weight.*at "
+                       r"least two classes"):
+        est.fit(X, y)
+    assert not hasattr(est, "history_")
+
+
+def test_a_zero_weight_leaves_a_class_out_of_the_chance_level():
+    """With two weighed classes left, the chance level is theirs alone."""
+    weights = class_weights({0: 0}, np.arange(3), Y, "clf")
+    assert weights[0] == 0 and weights[1] > 0
+    chance = weighted_chance_loss(Y, weights, 3)
+    share = np.array([2.0, 1.0]) * weights[1:]  # classes 1 and 2, as weighed
+    share /= share.sum()
+    assert_allclose(chance, -(share * np.log(share)).sum())
+
+
+def test_weights_near_the_float_limit_keep_their_ratio():
+    """1e308 summed over the samples overflowed to inf and every weight became 0 (a
+    loss of 0 whatever the model predicted)."""
+    weights = class_weights({0: 1e308, 1: 1e307, 2: 1e307}, np.arange(3), Y, "clf")
+    assert np.isfinite(weights).all()
+    assert_allclose(np.array(weights)[Y].mean(), 1.0)
+    assert_allclose(weights[0] / weights[1], 10.0)

@@ -40,6 +40,10 @@ CASES = {
 LIMITS = {
     "max_memory": ("8GiB", r"more than max_memory=8\.0 GiB allows\. .*, or raise max_memory\."),
     "host": (None, r"more than the 16\.0 GiB this machine has available\. "),
+    # a budget above the host's memory: the host bounds the fit (the 47.7 GiB of SGD's
+    # case were allocated, max_memory alone was compared)
+    "host below max_memory": ("64GiB", r"more than the 16\.0 GiB this machine has "
+                              r"available \(less than max_memory=64\.0 GiB\)\. Lower"),
 }
 
 

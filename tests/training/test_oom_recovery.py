@@ -12,8 +12,9 @@ from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import MemoryBudgetError, MicroBatchShrunkWarning
 from sklstm.network import LSTMNetwork
 from sklstm.resources import PeakMemory
-from sklstm.resources.memory_budget import MemoryBudget
+from sklstm.resources.memory_budget import MemoryBudget, MemoryBudgetExceeded
 from sklstm.training.net import SequenceNet
+from sklstm.training.oom_recovery import out_of_memory
 
 from ..settings import NO_BATCH_NORM, requires_cuda
 from .faults import ForwardSizes, InjectOOM, InjectOOMInOptimizer, InjectValidationOOM
@@ -214,8 +215,8 @@ def test_on_cuda_max_memory_is_a_cap_no_step_exceeds_and_the_effective_batch_is_
 
 @pytest.mark.parametrize(("max_memory", "bound", "in_message", "advice"), [
     (None, "the 139.0 GiB free on cuda", "", "Free memory on cuda"),
-    (4 * 2**30, "the memory budget of 4.0 GiB on cuda", " (memory budget 4.0 GiB)",
-     "Raise max_memory"),
+    (4 * 2**30, "the memory budget of 4.0 GiB on cuda",
+     " under max_memory=4.0 GiB, the memory budget set for this fit", "Raise max_memory"),
 ], ids=["no max_memory", "max_memory"])
 def test_the_raise_message_speaks_of_a_budget_only_when_one_was_set(monkeypatch, max_memory,
                                                                     bound, in_message, advice):
@@ -230,7 +231,7 @@ def test_the_raise_message_speaks_of_a_budget_only_when_one_was_set(monkeypatch,
                       device="cuda")
     message = str(net._memory_error(64, "CUDA out of memory"))
     assert message.startswith(f"A training step with a micro-batch of 64 sample(s) ran out "
-                              f"of memory (CUDA out of memory){in_message} on cuda; ")
+                              f"of memory (CUDA out of memory) on cuda{in_message}; ")
     assert ("budget" in message) == (max_memory is not None)
     # (no max_memory to raise where none was set)
     refused = str(budget.error(1, "LSTMClassifier"))
@@ -240,3 +241,40 @@ def test_the_raise_message_speaks_of_a_budget_only_when_one_was_set(monkeypatch,
     given_up = str(net._memory_error(1, "CUDA out of memory"))
     assert ("raise max_memory" in given_up) == (max_memory is not None)
     assert ("free memory on cuda" in given_up) == (max_memory is None)
+
+
+@pytest.mark.parametrize(("max_memory", "bound", "advice"), [
+    (2 * 2**20, "max_memory=2.0 MiB, the memory budget set for this fit", "raise max_memory"),
+    (None, "the 139.0 GiB free on cuda as the fit began",
+     "free memory on cuda (other processes or tensors)"),
+], ids=["max_memory", "no max_memory"])
+def test_a_step_over_the_budget_says_in_one_sentence_what_it_needed_and_the_bound(
+        monkeypatch, max_memory, bound, advice):
+    # it read "ran out of memory (over max_memory, 4.8 MiB used) (memory budget 1.9 MiB)",
+    # and a CUDA fit without max_memory was said to be over max_memory. As above, nothing
+    # runs on CUDA.
+    monkeypatch.setattr("sklstm.resources.memory_budget._cuda_free", lambda d: 139 * 2**30)
+    budget = MemoryBudget(max_memory, PeakMemory(torch.device("cuda")))
+    net = SequenceNet(LSTMNetwork, module__n_inputs=2, module__n_outputs=1,
+                      criterion=torch.nn.MSELoss, memory_budget=budget, on_oom="shrink",
+                      device="cuda")
+    reason = out_of_memory(MemoryBudgetExceeded(5 * 2**20))
+    assert reason == "over max_memory, 5.0 MiB used"  # memory_events_' reason: as it was
+    assert str(net._memory_error(1, reason)) == (
+        f"A training step with a micro-batch of 1 sample(s) needed 5.0 MiB on cuda, more "
+        f"than {bound}; {advice}, shorten the sequences (seq_len, downsample), or use a "
+        "smaller model (hidden_size, num_layers).")
+    assert str(net._validation_memory_error(reason)).startswith(
+        f"A validation step of one sample needed 5.0 MiB on cuda, more than {bound}: ")
+
+
+@pytest.mark.parametrize("message", [
+    "[enforce fail at alloc_cpu.cpp:117] . DefaultCPUAllocator: can't allocate memory: "
+    "you tried to allocate 911360 bytes. Error code 12 (Cannot allocate memory)",
+    # torch's wording on Windows (and in older releases): a bare RuntimeError, not shrunk
+    "[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory: "
+    "you tried to allocate 911360 bytes.",
+])
+def test_the_cpu_allocators_failure_is_out_of_memory_in_both_wordings(message):
+    assert out_of_memory(RuntimeError(message)) == "CPU out of memory"
+    assert out_of_memory(RuntimeError("not enough memory for the joke")) is None

@@ -68,7 +68,7 @@ def as_sizes(values, name):
     TypeError
         If ``values`` is not a sequence (an int: the estimators' shorthand).
     ValueError
-        If it is empty.
+        If it is empty, or holds a size below 1.
     """
     if values is None:
         return None
@@ -79,10 +79,14 @@ def as_sizes(values, name):
     if not sizes:
         raise ValueError(f"{name} must hold one int per block of the convolutional branch; "
                          "got none (None has no branch).")
+    # (torch built a 0 and failed on the first batch, inside oneDNN's convolution)
+    if any(isinstance(size, numbers.Integral) and size < 1 for size in sizes):
+        raise ValueError(f"{name} must hold positive ints, one per block of the "
+                         f"convolutional branch; got {sizes}.")
     return sizes
 
 
-def check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_scale):
+def check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_window, ar_scale):
     """Refuse what :class:`~sklstm.network.LSTMNetwork` cannot be built from, naming
     its parameter."""
     if pooling != "last" and pooling not in POOLINGS:
@@ -91,6 +95,13 @@ def check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_scale):
         raise ValueError("vocab_size and embedding_dim are set together (token ids) or "
                          f"not at all; got vocab_size={vocab_size!r}, "
                          f"embedding_dim={embedding_dim!r}.")
+    if ar_window is not None and isinstance(ar_window, numbers.Integral) and ar_window < 1:
+        # (0 built a highway of no input, a second bias; -1 failed in torch)
+        raise ValueError(f"ar_window must be a positive int (the input steps the highway "
+                         f"reads) or None (no highway); got {ar_window}.")
+    if ar_scale is not None and ar_window is None:  # (it was accepted and ignored)
+        raise ValueError("ar_scale is what the highway divides each feature by, and there "
+                         "is no highway: set ar_window too, or leave ar_scale None.")
     features = n_inputs if embedding_dim is None else embedding_dim
     if ar_scale is not None and len(ar_scale) != features:
         raise ValueError(f"ar_scale must hold one value per input feature ({features}); got "
@@ -112,7 +123,7 @@ def checked_input(network, x):
     Raises
     ------
     TypeError
-        If token ids are not integers.
+        If token ids are not integers, or numbers are complex.
     ValueError
         If ``x`` does not have the network's shape, or holds no timestep.
     """
@@ -122,6 +133,9 @@ def checked_input(network, x):
         if x.ndim != 2:
             raise ValueError("x must hold token ids of shape (batch, n_timesteps); got "
                              f"shape {tuple(x.shape)}.")
+    elif x.dtype.is_complex:  # (the cast to the weights' dtype dropped the imaginary part)
+        raise TypeError(f"x must hold real numbers, got {x.dtype}; pass the real and "
+                        "imaginary parts (or magnitude and phase) as features of their own.")
     elif x.ndim != 3 or x.shape[2] != network.lstm.input_size:
         raise ValueError(f"x must have shape (batch, n_timesteps, {network.lstm.input_size});"
                          f" got shape {tuple(x.shape)}.")

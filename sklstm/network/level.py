@@ -20,9 +20,7 @@ batch stays zero, so a sequence's result never depends on the batch around it.
 
 from __future__ import annotations
 
-import torch
-
-from ..resources.device import copy_to
+from .pooling import mean_over_steps, valid_steps
 
 __all__ = ["split_level"]
 
@@ -55,10 +53,10 @@ def split_level(x, lengths=None):
             [-1.,  1.,  0.]]), tensor([[2.],
             [5.]]))
     """
-    if lengths is None:
-        level = x.mean(dim=1)
-        return x - level[:, None], level
-    lengths = copy_to(lengths, x.device)
-    valid = (torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None])[:, :, None]
-    level = x.masked_fill(~valid, 0.0).sum(dim=1) / lengths[:, None].to(x.dtype)
-    return (x - level[:, None]).masked_fill(~valid, 0.0), level
+    valid = valid_steps(x, lengths)
+    # the mean in float32 at least, rounded to x's dtype once, the same way padded or
+    # not: a bfloat16 sum divided by a bfloat16 length rounds twice, and a sequence's
+    # level (so its prediction) changed by a bit beside longer ones, where x.mean did not
+    level = mean_over_steps(x, valid).to(x.dtype)
+    shape = x - level[:, None]
+    return (shape, level) if valid is None else (shape.masked_fill(~valid, 0.0), level)

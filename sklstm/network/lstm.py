@@ -195,7 +195,7 @@ class LSTMNetwork(nn.Module):
         if conv_channels is not None:
             conv_channels = as_sizes(conv_channels, "conv_channels")
             conv_kernel_sizes = as_sizes(conv_kernel_sizes, "conv_kernel_sizes")
-        check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_scale)
+        check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_window, ar_scale)
         self.embedding = None
         if embedding_dim is not None:
             self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)

@@ -17,14 +17,27 @@ from torch import nn
 
 from ..resources.device import copy_to
 
-__all__ = ["POOLINGS", "TimePooling", "mean_over_steps"]
+__all__ = ["POOLINGS", "TimePooling", "mean_over_steps", "valid_steps"]
 
 #: Readouts of :class:`TimePooling` (``"last"`` is LSTMNetwork's own).
 POOLINGS = ("mean", "max", "attention", "concat")
 
 
-def _valid_steps(out, lengths):
-    """``(batch, n_timesteps, 1)`` bool mask of the real (not padded) steps, or None."""
+def valid_steps(out, lengths):
+    """Which steps of right-padded ``out`` are real (not padding).
+
+    Parameters
+    ----------
+    out : torch.Tensor of shape (batch, n_timesteps, ...)
+        Right-padded sequences.
+    lengths : torch.Tensor of shape (batch,) or None
+        True lengths (on the CPU or ``out``'s device); None when nothing is padded.
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, n_timesteps, 1) or None
+        True at the real steps, on ``out``'s device; None where ``lengths`` is.
+    """
     if lengths is None:
         return None
     steps = torch.arange(out.shape[1], device=out.device)
@@ -109,7 +122,7 @@ class TimePooling(nn.Module):
         """
         if self.mode == "concat" and last is None:
             raise ValueError("TimePooling('concat') joins the last state too: pass last.")
-        valid = _valid_steps(out, lengths)
+        valid = valid_steps(out, lengths)
         if self.mode == "concat":
             return torch.cat([last, _max(out, valid), mean_over_steps(out, valid)], dim=1)
         if self.mode == "mean":

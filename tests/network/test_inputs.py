@@ -86,6 +86,9 @@ def test_inputs_that_do_not_fit_are_refused():
         _net()(X[:, :, 0])
     with pytest.raises(ValueError, match=r"shape \(batch, n_timesteps, 2\); got shape \(3, 6, 3\)"):
         _net()(torch.randn(3, 6, 3))
+    # complex numbers: the cast to the weights' dtype dropped the imaginary part, warned
+    with pytest.raises(TypeError, match=r"real numbers, got torch\.complex64"):
+        _net()(X.to(torch.complex64))
     tokens = LSTMNetwork(1, 2, hidden_size=3, vocab_size=5, embedding_dim=4, padding_idx=0)
     with pytest.raises(TypeError, match=r"integer token ids, got torch\.float32"):
         tokens(torch.ones(2, 3))
@@ -107,6 +110,16 @@ def test_inputs_that_do_not_fit_are_refused():
     ({"ar_window": 2, "ar_scale": [1.0, 0.0]}, r"ar_scale must hold positive finite values"),
     ({"ar_window": 2, "ar_scale": [float("nan"), 1.0]}, r"positive finite values"),
     ({"embedding_dim": 4}, r"vocab_size and embedding_dim are set together"),
+    # without a highway the scale was accepted and ignored
+    ({"ar_scale": [1.0, 1.0]}, r"there is no highway: set ar_window too"),
+    # 0 built a highway of no input (a second bias), -1 failed in torch
+    ({"ar_window": 0}, r"ar_window must be a positive int .* got 0"),
+    ({"ar_window": -1}, r"ar_window must be a positive int .* got -1"),
+    # a kernel of 0 built, then failed on the first batch inside oneDNN
+    ({"conv_channels": (3,), "conv_kernel_sizes": (0,)},
+     r"conv_kernel_sizes must hold positive ints.*got \(0,\)"),
+    ({"conv_channels": (3, 0), "conv_kernel_sizes": (3, 3)},
+     r"conv_channels must hold positive ints.*got \(3, 0\)"),
 ])
 def test_arguments_that_do_not_fit_are_refused(params, match):
     with pytest.raises(ValueError, match=match):

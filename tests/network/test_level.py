@@ -42,6 +42,29 @@ def test_the_level_is_each_sequences_mean_over_its_own_steps():
     assert_allclose(full_shape, x - x.mean(dim=1, keepdim=True), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
+def test_a_level_of_a_narrow_dtype_is_the_same_padded_or_not(dtype):
+    # a bfloat16 sum divided by a bfloat16 length rounded twice: a bit off the mean of
+    # the sequence alone (0.002 here), and so the network's outputs beside longer ones
+    lengths = [5, 1, 3, 2]
+    generator = torch.Generator().manual_seed(1)
+    seqs = [torch.randn(n, 2, generator=generator).to(dtype) for n in lengths]
+    padded = torch.nn.utils.rnn.pad_sequence(seqs, batch_first=True)
+    shape, level = split_level(padded, torch.tensor(lengths))
+    for i, (seq, n) in enumerate(zip(seqs, lengths, strict=True)):
+        alone_shape, alone_level = split_level(seq[None])
+        assert level.dtype == dtype and torch.equal(level[i], alone_level[0])
+        assert torch.equal(shape[i, :n], alone_shape[0])
+    if dtype == torch.float16:
+        return  # (torch's float16 LSTM on the CPU rounds by the batch's size itself)
+    torch.manual_seed(0)
+    net = LSTMNetwork(2, 2, hidden_size=3, split_level=True).to(dtype).eval()
+    with torch.no_grad():
+        together = net(padded, torch.tensor(lengths)).float()
+        alone = torch.cat([net(seq[None]) for seq in seqs]).float()
+    torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-6)
+
+
 def test_a_sequence_predicts_the_same_beside_longer_ones():
     X, y = _recordings()
     ragged = [x[: 6 + i % 18] for i, x in enumerate(X)]

@@ -52,7 +52,7 @@ def test_the_order_is_the_host_s_and_goes_with_the_packed_sequence():
     assert packed.batch_sizes.tolist() == [6, 6, 5, 4, 4, 2, 2]
 
 
-@pytest.mark.parametrize("pooling", ["last", "mean", "concat"])
+@pytest.mark.parametrize("pooling", ["last", "mean", "max", "attention", "concat"])
 def test_the_network_s_packed_path_gives_its_dense_path_s_outputs(monkeypatch, pooling):
     # The path another device takes (a bidirectional LSTM over padded batches, packed),
     # run here on the CPU, against the CPU's own (the layers run densely, each sequence

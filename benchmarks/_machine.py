@@ -1,5 +1,6 @@
 """What the benchmark scripts say about the machine they ran on (imported by them)."""
 
+import os
 import platform
 
 
@@ -13,3 +14,11 @@ def cpu_model():
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def load_average():
+    """The 1, 5 and 15 minute load averages, as text ("unknown" where the OS has none)."""
+    try:
+        return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 import skorch
 import torch
-from _machine import cpu_model  # benchmarks/_machine.py
+from _machine import cpu_model, load_average  # benchmarks/_machine.py
 
 import sklstm
 import sklstm.profiling._timer as profiling  # the step timer's clock
@@ -170,13 +170,6 @@ def comparison(summary):
 
 
 # -- reporting ---------------------------------------------------------------------
-def load_average():
-    try:
-        return ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
 def machine(device, load_start):
     gpu = (f"- GPU: {torch.cuda.get_device_name(device)}\n" if device.type == "cuda"
            else "- GPU: none (all figures are CPU figures)\n")

@@ -1,0 +1,58 @@
+"""How a benchmark script records its run: the command that made it, and the results
+written as markdown (keeping the hand-written notes under its marker) and JSON.
+
+Imported by ``bench_fit_speed.py`` and ``bench_small_data.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+
+def command_line(argv=None):
+    """The command as typed: ``python`` and the script's arguments, shell-quoted.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments ``main`` was called with; None reads them from ``sys.argv``.
+    """
+    return "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(
+        sys.argv[1:] if argv is None else argv)])
+
+
+def write_results(out, text, marker, record, json_default=None):
+    """Write the report ``text`` to ``out`` and ``record`` as JSON beside it.
+
+    The text after a line ``marker`` in an existing ``out`` (notes written by hand
+    about earlier runs) is kept below the new report: rerunning a benchmark must
+    not lose them.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The markdown file; the JSON file gets its name with the suffix ``.json``.
+    text : str
+        The report.
+    marker : str
+        The line under which the existing file's text is kept.
+    record : dict
+        What the JSON file holds.
+    json_default : callable, optional
+        ``json.dumps``'s ``default``, for values JSON has no type for.
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        The markdown and the JSON file written.
+    """
+    out = Path(out)
+    old = out.read_text() if out.exists() else ""
+    kept = "\n" + marker + old.partition(marker)[2] if marker in old else ""
+    out.write_text(text + kept)
+    json_out = out.with_suffix(".json")
+    json_out.write_text(json.dumps(record, indent=1, default=json_default))
+    return out, json_out

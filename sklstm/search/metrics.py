@@ -71,13 +71,37 @@ def objective_directions(multi_objective=None) -> list[str]:
     return ["maximize"] + (["minimize"] if multi_objective else [])
 
 
+#: Fitted attributes of scikit-learn's meta-estimators that hold the one estimator they
+#: fitted: ``TransformedTargetRegressor``'s, ``SelfTrainingClassifier``'s or ``RFE``'s,
+#: a nested search's refit.
+_FITTED_INNER = ("regressor_", "estimator_", "best_estimator_")
+
+
+def _fitted_final(estimator):
+    """The fitted estimator at the end of ``estimator``: the last step of a Pipeline, or
+    the one estimator a fitted meta-estimator holds (nested in any order).
+
+    The fit costs of an LSTM in a ``TransformedTargetRegressor`` (targets scaled) were
+    NaN in ``cv_results_``, with a "Scoring failed" warning for every fold: the
+    wrapper has no ``fit_time_``, the fitted ``regressor_`` it holds has.
+    """
+    while True:
+        estimator = final_estimator(estimator)
+        inner = next((getattr(estimator, name) for name in _FITTED_INNER
+                      if hasattr(estimator, name)), None)
+        if inner is None or inner is estimator:
+            return estimator
+        estimator = inner
+
+
 def fit_stats(estimator):
     """Read the fit cost attributes off a fitted sklstm estimator or Pipeline.
 
     Parameters
     ----------
     estimator : fitted estimator or Pipeline
-        Its final step must be a fitted sklstm estimator.
+        Its final step must be a fitted sklstm estimator, or a fitted meta-estimator
+        that holds one (``TransformedTargetRegressor``'s ``regressor_``).
 
     Returns
     -------
@@ -98,7 +122,7 @@ def fit_stats(estimator):
     >>> sorted(fit_stats(clf))
     ['fit_time', 'n_updates', 'peak_memory']
     """
-    final = final_estimator(estimator)
+    final = _fitted_final(estimator)
     return {name: getattr(final, name + "_") for name in FIT_STATS}
 
 
@@ -129,7 +153,7 @@ class FitStatScorer:
         self.stat = stat
 
     def __call__(self, estimator, X=None, y=None, **kwargs) -> float:
-        value = getattr(final_estimator(estimator), self.stat + "_")
+        value = getattr(_fitted_final(estimator), self.stat + "_")
         # peak_memory_ is None where it cannot be measured (no /proc): NaN keeps the
         # column numeric and nan-aware aggregates working.
         return float("nan") if value is None else float(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.base import clone
 
 from ..estimators._base import BaseLSTM
@@ -176,6 +177,9 @@ def copying_inputs(estimator):
     estimator or Pipeline
         ``estimator``.
     """
+    # (np.False_ too, which scikit-learn's "boolean" takes: `value is False` missed it,
+    # and the data check scaled the user's X in place)
     copying = {name: True for name, value in estimator.get_params(deep=True).items()
-               if name.rpartition("__")[2] == "copy" and value is False}
+               if name.rpartition("__")[2] == "copy" and isinstance(value, (bool, np.bool_))
+               and not value}
     return estimator.set_params(**copying) if copying else estimator

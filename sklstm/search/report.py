@@ -12,6 +12,7 @@ from optuna.trial import TrialState
 
 from .._param_validation import integers, plain_value
 from .selection import FIXED_AS_REPR, as_param_names, selected_trial
+from .study_pruner import DUPLICATE_OF
 
 __all__ = ["ProgressBar", "objective_names", "results_table", "summary"]
 
@@ -55,6 +56,10 @@ def _row(trial, names) -> dict:
     # a cost that is already an objective column is not repeated
     row.update(column for stat, column in costs.items() if stat not in names)
     row.update(trial.params)
+    if DUPLICATE_OF in attrs:
+        # a reused duplicate fitted nothing: its fit time, memory and updates are its
+        # twin's, and were shown as fits of its own
+        row["duplicate_of"] = attrs[DUPLICATE_OF]
     if trial.state == TrialState.FAIL:
         # on one line: an error's message of several lines (sklearn's, torch's) broke
         # the table, its other lines printed under the first column
@@ -86,7 +91,9 @@ def results_table(study, max_rows=None) -> str:
     """Table of the study's trials: best completed first, then the others by number.
 
     Columns: trial number, state, objective value(s), mean fit time (s), mean peak memory
-    (MiB), mean optimizer updates, the sampled parameters, and the failure reason.
+    (MiB), mean optimizer updates, the sampled parameters, the trial a reused duplicate
+    repeats (``duplicate_of``: it fitted nothing, its costs are that trial's), and the
+    failure reason.
 
     Parameters
     ----------

@@ -2,9 +2,10 @@
 a search starts.
 
 A metric of another kind of task (``accuracy`` for a regressor, ``r2`` for a
-classifier), or one that the targets refuse (a binary metric of three classes, a
-deviance of negative targets), failed or scored nonsense in every trial, after the
-study had been created: :func:`check_scoring_kind` refuses it first, naming the
+classifier), one that the targets refuse (a binary metric of three classes, a
+deviance of negative targets), or one that ranks no model above another
+(``top_k_accuracy`` of two classes) failed or scored nonsense in every trial, after
+the study had been created: :func:`check_scoring_kind` refuses it first, naming the
 scorers that fit.
 """
 
@@ -93,9 +94,10 @@ def check_scoring_kind(estimator, scoring, y=None):
     Raises
     ------
     ValueError
-        An unknown scorer name, a metric of another kind of task, or one the targets
-        refuse, with the names that fit; a ``make_scorer`` of one of scikit-learn's
-        metrics that maximizes an error or minimizes a score
+        An unknown scorer name, a metric of another kind of task, one the targets
+        refuse, or one that scores wrong answers of the classes as high as right ones
+        (``top_k_accuracy`` of two classes), with the names that fit; a ``make_scorer``
+        of one of scikit-learn's metrics that maximizes an error or minimizes a score
         (``make_scorer(mean_squared_error)``), naming the scorer to give.
 
     Examples
@@ -131,6 +133,15 @@ def check_scoring_kind(estimator, scoring, y=None):
         classifier = estimator_kind == "classifier"
         fails = _fails_on_labels if classifier else _fails_on_targets
         error = fails(scorer, y)
+        if error is None and classifier and kind == "classification" and _blind(scorer, y):
+            fits = [name for name in names if fails(get_scorer(name), y) is None
+                    and not _blind(get_scorer(name), y)]
+            raise ValueError(
+                f"scoring {scoring!r} scores predictions that are all wrong as high as right "
+                f"ones on these {len(np.unique(y))} classes (as top_k_accuracy does where k "
+                "is at least the number of classes), so every trial would score the same. "
+                "Leave scoring out (the estimator's score method) or give one of: "
+                f"{', '.join(fits)}")
         if error is None:
             return scoring
         fits = [name for name in names if fails(get_scorer(name), y) is None]
@@ -211,6 +222,33 @@ def _fails_on_labels(scorer, y):
     except (ValueError, TypeError) as exc:
         return " ".join(str(exc).split())
     return None
+
+
+def _blind(scorer, y):
+    """Whether ``scorer`` scores answers that are all wrong (each sample's label that of
+    another class) as high as right ones of the classes of ``y``: a score that cannot
+    rank models, as ``top_k_accuracy`` (k=2) of two classes, 1.0 for any model.
+
+    Clustering metrics are not asked: they compare labels up to their names, and the
+    wrong answers are the right ones renamed.
+    """
+    if y is None or np.ndim(y) != 1:
+        return False
+    try:
+        classes = np.unique(np.asarray(y))
+    except TypeError:
+        return False
+    right = _RightAnswers(np.repeat(classes, 2))
+    wrong = _RightAnswers(np.roll(right.answers, 2))  # every label another class's
+    right.classes_ = wrong.classes_ = classes
+    samples = np.arange(len(right.answers))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return not scorer(right, samples, right.answers) > scorer(wrong, samples,
+                                                                       right.answers)
+    except (ValueError, TypeError):  # (_fails_on_labels says)
+        return False
 
 
 class _Predicts(RegressorMixin, _Answers):

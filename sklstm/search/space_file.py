@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 
@@ -38,6 +39,7 @@ def _spec_from_json(name: str, value):
                 # Optuna takes any truthy value: "log": "false" sampled log-uniformly
                 raise ValueError(f"space entry {name!r}: 'log' must be true or false (JSON "
                                  f"booleans, unquoted), got {value['log']!r}")
+            _check_range_numbers(name, value)
             ints = all(isinstance(value.get(k, 1), int) for k in ("low", "high", "step"))
             cls = IntDistribution if ints else FloatDistribution
             try:
@@ -52,6 +54,34 @@ def _spec_from_json(name: str, value):
     return value
 
 
+def _check_range_numbers(name, value):
+    """Refuse range ends and steps that are no finite numbers.
+
+    Optuna compares them only: ``"low": "0.001"`` (quoted) failed with "'>' not
+    supported between instances of 'str' and 'float'", ``"low": true`` made the int
+    range 1 to high, and ``"high": Infinity`` sampled inf (or overflowed a log range).
+    """
+    for key in ("low", "high", "step"):
+        if key not in value:
+            continue
+        item = value[key]
+        if isinstance(item, bool) or not isinstance(item, (int, float)) or not math.isfinite(item):
+            raise ValueError(f"space entry {name!r}: {key!r} must be a finite number (a JSON "
+                             f"number, unquoted), got {item!r}")
+
+
+def _unique_keys(pairs):
+    """A JSON object as a dict, refused where it names a key twice: ``json`` keeps the
+    last value silently, so a space file's entry written twice (a copy, edited) lost
+    the first one's choices without a word."""
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ValueError(f"search space JSON names {', '.join(map(repr, repeated))} more than "
+                         "once (only the last would be kept); keep one entry per name")
+    return dict(pairs)
+
+
 def _read_json(source):
     """The JSON of a file path or of JSON text, parsed; a path that names no file says so."""
     text = os.fspath(source)
@@ -59,11 +89,11 @@ def _read_json(source):
         try:
             # utf-8-sig reads plain UTF-8 too and drops the byte-order mark Notepad writes
             with open(text, encoding="utf-8-sig") as f:
-                return json.loads(f.read())
+                return json.loads(f.read(), object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             raise ValueError(f"search space file {text!r} is not valid JSON: {exc}") from exc
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         if _looks_like_path(source):
             problem = "is not a file" if os.path.exists(text) else "not found"

@@ -18,7 +18,6 @@ Three things make a space that looks right fail only once trials run:
 
 from __future__ import annotations
 
-import ast
 import itertools
 import math
 import warnings
@@ -41,6 +40,7 @@ from .._param_validation import plain_params, plain_value
 from ..estimators._base import BaseLSTM
 from ..estimators._params import check_params
 from .pipeline import final_estimator
+from .space_hints import refusal_hint
 
 __all__ = ["check_space_values", "plain_spec"]
 
@@ -260,65 +260,11 @@ def _check_each(resolved, estimator):
                 where = ("the fixed value" if dist is None else
                          "the choice" if isinstance(dist, CategoricalDistribution) else
                          "the range end")
+                int_accepted = (isinstance(point, float) and point.is_integer() and
+                                _refused(constraints, leaf, int(point), owner_name) is None)
+                hint = refusal_hint(dist, point, constraints, leaf, owner_name, int_accepted)
                 raise ValueError(f"space entry {name!r}: {where} {point!r} would fail every "
-                                 f"trial that uses it: {error}{_text_hint(point)}"
-                                 f"{_range_hint(point)}{_sequence_hint(dist, constraints)}")
-
-
-def _text_hint(point):
-    """Say why a refused choice may be text: numpy makes ``np.array([8, "auto"])`` an
-    array of text, ``'8'``, which the estimator refuses as a number.
-
-    Examples
-    --------
-    >>> _text_hint("8")
-    " ('8' is text: an np.array of numbers and text holds text only; give a list, or ..."
-    >>> _text_hint("sum"), _text_hint(0)
-    ('', '')
-    """
-    if not isinstance(point, str):  # a number refused is refused as a number
-        return ""
-    try:
-        written = ast.literal_eval(point)
-    except (ValueError, SyntaxError):
-        return ""
-    if written is None or isinstance(written, (bool, int, float)):
-        return (f" ({point!r} is text: an np.array of numbers and text holds text only; "
-                "give a list, or np.array(..., dtype=object))")
-    return ""
-
-
-def _sequence_hint(dist, constraints):
-    """Say that a list or tuple is choices, for a parameter that takes a sequence
-    (``conv_kernel_sizes``): ``(8, 5, 3)`` was refused as "the choice 8", without a fix.
-
-    Examples
-    --------
-    >>> print(_sequence_hint(CategoricalDistribution([8, 3]), ["array-like"]))
-     (a list or tuple in a space is its choices: set a fixed sequence on the estimator)
-    """
-    if isinstance(dist, CategoricalDistribution) and "array-like" in constraints:
-        return " (a list or tuple in a space is its choices: set a fixed sequence on the estimator)"
-    return ""
-
-
-def _range_hint(point):
-    """Say how a range is written here, for a refused fixed ``{"low": .., "high": ..}``:
-    a space file's form (:func:`~sklstm.search.load_space`), a fixed dict in Python.
-
-    Examples
-    --------
-    >>> print(_range_hint({"low": 1e-3, "high": 0.1, "log": True}))  # doctest: +ELLIPSIS
-     (a range is an Optuna distribution here: optuna...FloatDistribution(0.001, 0.1, ...
-    """
-    if not (isinstance(point, dict) and {"low", "high"} <= point.keys()):
-        return ""
-    ints = all(isinstance(point.get(key, 1), int) for key in ("low", "high", "step"))
-    args = ", ".join([repr(point["low"]), repr(point["high"]),
-                      *(f"{key}={point[key]!r}" for key in ("log", "step") if key in point)])
-    return (f" (a range is an Optuna distribution here: optuna.distributions."
-            f"{'Int' if ints else 'Float'}Distribution({args}); {{'low': .., 'high': ..}} "
-            "is the form of a space file or --space JSON, see load_space)")
+                                 f"trial that uses it: {error}{hint}")
 
 
 def _check_fixed_together(resolved, estimator):

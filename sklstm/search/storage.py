@@ -54,6 +54,7 @@ from .storage_files import (
     drop_cut_short_record,
     names_sqlite,
     sqlite_file,
+    sqlite_url_with_file,
 )
 
 __all__ = ["DEFAULT_STORAGE_PATH", "SQLITE_SUFFIXES", "describe_storage", "one_line_reason",
@@ -144,7 +145,8 @@ def _rdb(url, heartbeat) -> RDBStorage:
         check_sqlite_file(database_file)
         # the file's own path, for the locks beside it (as for a journal, _journal)
         database_file = os.path.realpath(database_file)
-        parsed = parsed.set(database=database_file)
+        # (a URI filename keeps its form and query: set(database=) made 'x.db?mode=rwc')
+        parsed = sqlite_url_with_file(parsed, database_file)
     elif parsed.get_backend_name() == "sqlite":
         # In memory: no other process can see it, and each thread would get a database
         # of its own, so Optuna's heartbeat thread failed with "no such table".

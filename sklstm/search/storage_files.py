@@ -18,7 +18,8 @@ from optuna.storages.journal import JournalFileSymlinkLock
 
 __all__ = ["DEFAULT_STORAGE_PATH", "SQLITE_SUFFIXES", "JournalFileRepairingLock",
            "check_file_location", "check_journal_file", "check_sqlite_file",
-           "drop_cut_short_record", "names_sqlite", "refuse_foreign_file", "sqlite_file"]
+           "drop_cut_short_record", "names_sqlite", "refuse_foreign_file", "sqlite_file",
+           "sqlite_url_with_file"]
 
 #: Journal file used when no storage is given.
 DEFAULT_STORAGE_PATH = "sklstm-study.journal"
@@ -158,6 +159,9 @@ class JournalFileRepairingLock(JournalFileSymlinkLock):
 def sqlite_file(url):
     """The file of an SQLite URL, or None (another database, or SQLite in memory).
 
+    A URI filename (``sqlite:///file:/runs/study.db?mode=rwc&uri=true``, which
+    SQLAlchemy hands to SQLite as a URI) gives the path it names.
+
     Parameters
     ----------
     url : sqlalchemy.engine.URL
@@ -172,10 +176,68 @@ def sqlite_file(url):
     >>> from sqlalchemy.engine import make_url
     >>> sqlite_file(make_url("sqlite:///runs/study.db")), sqlite_file(make_url("sqlite://"))
     ('runs/study.db', None)
+    >>> sqlite_file(make_url("sqlite:///file:/runs/study.db?mode=ro&uri=true"))
+    '/runs/study.db'
     """
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return url.database
-    return None
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if _is_sqlite_uri(url):
+        return _sqlite_uri_file(url)
+    return url.database
+
+
+def _is_sqlite_uri(url):
+    """Whether SQLite reads the database of ``url`` as a URI filename (``file:...``)."""
+    from sqlalchemy.util import asbool
+
+    return (asbool(url.query.get("uri", False))
+            and url.database.lower().startswith("file:"))
+
+
+def _sqlite_uri_file(url):
+    """The file of the SQLite URI filename of ``url`` (``file:/abs/x.db``,
+    ``file:rel.db``, ``file:///abs/x.db``), None for a database in memory.
+
+    SQLAlchemy hands ``file:...`` (its query joined back on) to SQLite as is: taken
+    for a path, it was refused as the missing directory ``'.../file:'``.
+    """
+    uri = urllib.parse.urlsplit(url.database)
+    mode = url.query.get("mode")
+    # (SQLite's own percent-decoding of a URI's path, after SQLAlchemy's of the URL)
+    path = urllib.parse.unquote(uri.path)
+    if path in ("", ":memory:") or mode == "memory" or (
+            isinstance(mode, tuple) and "memory" in mode):
+        return None
+    return path
+
+
+def sqlite_url_with_file(url, path):
+    """``url``, an SQLite URL of a file, naming the file ``path`` in the same form: a
+    URI filename stays one (``file:`` + the quoted path), its query kept.
+
+    Parameters
+    ----------
+    url : sqlalchemy.engine.URL
+        A parsed SQLite URL whose :func:`sqlite_file` is not None.
+    path : str
+        The file it is to name (e.g. the real path of its file).
+
+    Returns
+    -------
+    sqlalchemy.engine.URL
+
+    Examples
+    --------
+    >>> from sqlalchemy.engine import make_url
+    >>> url = make_url("sqlite:///file:x.db?mode=rw&uri=true")
+    >>> new = sqlite_url_with_file(url, "/runs/a b.db")
+    >>> new.database, sqlite_file(new), dict(new.query)
+    ('file:/runs/a%20b.db', '/runs/a b.db', {'mode': 'rw', 'uri': 'true'})
+    """
+    if _is_sqlite_uri(url):
+        # (a bare path with uri=true is no URI to SQLite: "x.db?mode=rw" is a file name)
+        path = "file:" + urllib.parse.quote(path)
+    return url.set(database=path)
 
 
 def _has_sqlite_header(path):

@@ -8,6 +8,7 @@ from sklearn.pipeline import Pipeline
 from sklstm import LSTMClassifier
 from sklstm.preprocessing import SequenceScaler
 from sklstm.search import make_objective, tune
+from sklstm.search.pipeline import check_search_data
 
 from ..settings import TINY
 
@@ -25,6 +26,18 @@ def test_a_step_that_transforms_in_place_leaves_the_users_data_as_it_was(data, t
     assert pipe.get_params()["scale__copy"] is False  # the estimator searched is not changed
     assert optuna.load_study(study_name="sklstm", storage=f"sqlite:///{tmp_path / 's.db'}"
                              ).trials[0].state.name == "COMPLETE"
+
+
+@pytest.mark.parametrize("copy", [False, np.False_])
+def test_the_data_check_leaves_the_users_data_to_a_step_that_transforms_in_place(copy, data):
+    # copy=np.False_ (a valid "boolean") was not made a copying step: the data check
+    # scaled the user's X in place
+    X = data[0].copy()
+    pipe = Pipeline([("scale", SequenceScaler(copy=copy)),
+                     ("lstm", LSTMClassifier(**TINY, device="cpu"))])
+    check_search_data(pipe, X, data[1])
+    np.testing.assert_array_equal(X, data[0])
+    assert pipe.get_params()["scale__copy"] is copy  # the estimator searched is not changed
 
 
 def test_a_step_that_transforms_in_place_scores_each_fold_as_a_copying_one(data):

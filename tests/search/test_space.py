@@ -219,6 +219,28 @@ def test_load_space_reads_numpy_range_ends_of_a_parsed_dict_as_python_ones():
     resolve_space(space, LSTMClassifier())
 
 
+@pytest.mark.parametrize(("entry", "key"), [
+    ({"low": True, "high": 3}, "low"),  # made the int range 1 to 3
+    ({"low": "0.001", "high": 0.1}, "low"),  # "'>' not supported between 'str' and 'float'"
+    ({"low": 1e-3, "high": float("inf"), "log": True}, "high"),  # sampled inf
+    ({"low": 4, "high": 8, "step": "2"}, "step"),
+])
+def test_load_space_refuses_range_ends_that_are_no_finite_numbers(entry, key):
+    with pytest.raises(ValueError, match=f"space entry 'lr': '{key}' must be a finite number"):
+        load_space({"lr": entry})
+
+
+@pytest.mark.parametrize("text", ['{"lr": [0.1], "batch_size": [8], "lr": [0.2]}',
+                                  '{"lr": {"low": 0.1, "high": 1.0, "low": 0.2}}'])
+def test_load_space_refuses_a_name_given_twice(text, tmp_path):
+    # json kept the last value: the first entry's choices were lost without a word
+    path = tmp_path / "space.json"
+    path.write_text(text)
+    for source in (text, path):
+        with pytest.raises(ValueError, match=r"names 'l(r|ow)' more than once"):
+            load_space(source)
+
+
 def test_load_space_reads_a_null_step_as_no_step():
     # it made {"low": 8, "high": 64} a float range, refused for batch_size ("Got 8.0")
     space = load_space('{"batch_size": {"low": 8, "high": 64, "step": null},'

@@ -105,6 +105,15 @@ BAD_VALUES = {
                          r"the choice 8 .*must be an array-like\. Got 8 instead\. \(a list or "
                          r"tuple in a space is its choices: set a fixed sequence on the "
                          r"estimator\)"),
+    # an int parameter's range written as floats: "Got 4.0 instead", and no fix
+    "float range of an int": ({"hidden_size": FloatDistribution(4, 64, log=True)},
+                              r"the range end 4\.0 .*Got 4\.0 instead\. \(hidden_size takes "
+                              r"ints: give optuna\.distributions\.IntDistribution\(4, 64, "
+                              r"log=True\), or in a space file ints: \{\"low\": 4, "),
+    "float range with a step": ({"num_layers": FloatDistribution(1, 3, step=1)},
+                                r"IntDistribution\(1, 3, step=1\)"),
+    "np.linspace choices of an int": ({"hidden_size": np.linspace(4, 8, 2)},
+                                      r"the choice 4\.0 .*4\.0 is a float; pass the int 4\."),
     # a set's order differs between processes; it was taken as a fixed value
     "a set of choices": ({"batch_size": {8, 16}}, r"choices must be a list, a tuple, a "
                          r"range or a 1-D array, in an order; got the set"),

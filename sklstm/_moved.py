@@ -31,6 +31,8 @@ MOVED = {
     # 0.2.0.dev: the second training loop's module (pickles of its nets name it);
     # sklstm.training says what its names stand for now
     "sklstm.training._fast_epoch": "sklstm.training",
+    # 0.2.0.dev: below the data layer, for make_windows
+    "sklstm.data.nullable": "sklstm._nullable",
 }
 
 #: where the docs point users instead of a private module
@@ -38,6 +40,7 @@ _PUBLIC = {
     "sklstm.data.tensors": "sklstm.data",
     "sklstm.data.batching": "sklstm.data",
     "sklstm.data.timesteps": "the estimators (input conversion is internal now)",
+    "sklstm._nullable": "the estimators (input conversion is internal now)",
 }
 
 

@@ -1,10 +1,11 @@
 """The ``>>>`` snippets of the documentation's guide pages run and show what they print.
 
-``make -C docs doctest`` (tox ``docs-doctest``) runs them too, but neither CI nor the
-test suite runs that build, and Sphinx compares exceptions with
-``IGNORE_EXCEPTION_DETAIL`` by default, so a page could show an error message the code
-no longer gives (``docs/sequence_data.rst`` did). Here each page runs as a reader runs
-it, top to bottom in a fresh Python, and an exception's message must match the page.
+``make -C docs doctest`` (tox ``docs-doctest``, and ``.ci/run`` after the suite) runs
+them too, comparing exceptions' messages (``docs/conf.py`` drops Sphinx's default
+``IGNORE_EXCEPTION_DETAIL``, with which a page showed an error message the code no
+longer gave: ``docs/sequence_data.rst`` did), but ``pytest`` alone does not run that
+build. Here each page runs as a reader runs it, top to bottom in a fresh Python, and an
+exception's message must match the page.
 The pages speak of CPU fits (exact reproducibility, float tolerances), so they run with
 no GPU visible, on a CUDA machine too.
 """

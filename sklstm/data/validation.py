@@ -157,7 +157,8 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
                 f"Sequence {name} of X has shape {seq.shape}; each sequence in a list must "
                 "be 2D (n_timesteps, n_features)"
                 + (" or 1D token ids" if allow_1d or token_ids else "")
-                + ". Reshape a univariate sequence with seq.reshape(-1, 1)."
+                # (np.asarray: a pandas Series, a list of which is common, has no reshape)
+                + ". Reshape a univariate sequence with np.asarray(seq).reshape(-1, 1)."
             )
         if seq.ndim == 2 and seq.shape[1] == 0:  # torch refused it mid-fit, a scaler not
             raise empty_sequences_error(f"Sequence {name} of X", seq.shape)

@@ -7,7 +7,8 @@ What no parameter rule (:mod:`sklstm.estimators._params`) can know without the d
 * :func:`check_sample_counts`: ``X`` and ``y`` hold as many samples, and some;
 * :func:`check_column_order`: no bagging ensemble hands ``fit`` a random draw of
   ``X``'s columns, which are timesteps;
-* :func:`as_targets`: ``y`` as the estimators' target checks read it, and its shape;
+* :func:`as_targets`: ``y`` as the estimators' target checks read it, and its shape
+  (no masked targets);
 * :func:`check_fit_data`: all of ``fit``'s checks, for a caller that must refuse bad
   data before it starts work, without training;
 * :func:`warn_unscaled`: features whose scale an LSTM learns poorly from;
@@ -25,6 +26,7 @@ from sklearn.base import clone
 
 from .._compat.python import warn_at_caller
 from .._compat.sklearn import bagging_column_subset, num_samples, validate_estimator_params
+from ..data.input_errors import wrong_form_error
 from ..data.validation import host_arrays, no_samples_error
 
 __all__ = ["as_targets", "check_column_order", "check_fit_data", "check_fit_params",
@@ -76,10 +78,17 @@ def check_sample_counts(X, y, name):
     name : str
         The estimator's class name, for the message.
     """
+    # scikit-learn's TypeError ("Expected sequence or array-like, got <class 'map'>")
+    # named neither X nor y, nor the fix: X is told what prediction and the
+    # transformers tell it (a map, zip or generator: "pass list(X)")
     try:
-        n_x, n_y = num_samples(X), num_samples(y)
-    except TypeError as exc:  # e.g. a scalar: what is wrong with it is said later
-        raise TypeError(f"{name}: X and y must be sequences of samples ({exc}).") from exc
+        n_x = num_samples(X)
+    except TypeError as exc:
+        raise wrong_form_error("0d", X) from exc
+    try:
+        n_y = num_samples(y)
+    except TypeError as exc:
+        raise _not_targets_error(y) from exc
     if n_x != n_y:
         raise ValueError(
             f"{name}: X has {n_x} samples but y has {n_y}; pass one target per sequence "
@@ -118,12 +127,41 @@ def as_targets(y):
     numpy array it holds (as ``X``'s: :func:`~sklstm.data.validation.host_arrays`; torch
     refused one that requires grad, lives on a GPU or is bfloat16), and its shape as an
     array (not ``np.ndim(y)``: that would ask an array-like's ``__array_function__``);
-    ragged ``y`` is a ValueError naming y."""
+    ragged ``y``, a masked target, and an object that is no array (a map, a dict's values)
+    are ValueErrors naming y."""
     y = host_arrays(y)
+    mask = np.ma.getmaskarray(y) if isinstance(y, np.ma.MaskedArray) else None
+    if mask is not None and mask.any():
+        # numpy and scikit-learn read the values under the mask: a masked target trained
+        # as whatever was left there (X's masked values are NaN, refused where they are)
+        first = int(np.flatnonzero(mask.reshape(len(mask), -1).any(axis=1))[0])
+        raise ValueError(
+            f"y is a masked array whose target of sample {first} is masked, which would "
+            "train as the value under the mask; drop the samples without a target first: "
+            "keep = ~np.ma.getmaskarray(y) (~np.ma.getmaskarray(y).any(axis=1) for 2D y), "
+            "then fit X[keep], y[keep].data.")
     try:
-        return y, np.asarray(y).shape
+        shape = np.asarray(y).shape
     except ValueError as exc:
         raise ValueError(f"y must be an array of targets, one per sequence ({exc}).") from exc
+    if shape == () and not hasattr(y, "shape"):
+        # an object numpy cannot read as an array (a dict's values, a string) becomes a
+        # 0D array, which scikit-learn called "an array of shape ()" (a sparse matrix,
+        # 0D to numpy too, is told scikit-learn's own fix, .toarray())
+        raise _not_targets_error(y)
+    return y, shape
+
+
+def _not_targets_error(y):
+    """The error for a ``y`` that is no array of targets: its type, and for an iterable
+    (a map, a generator, a dict's values) how to make one.
+
+    (The same hint for ``X`` is :func:`~sklstm.data.input_errors.wrong_form_error`'s.)"""
+    hint = (" (pass list(y.values()) for its values)" if isinstance(y, dict) else
+            " (pass list(y))" if hasattr(y, "__iter__") and not isinstance(y, str) else "")
+    got = ("a 0D array" if isinstance(y, (np.ndarray, np.generic)) else
+           f"a {type(y).__name__}{hint}")
+    return ValueError(f"y must be an array of targets, one per sequence; got {got}.")
 
 
 def warn_one_step_rows(estimator, X):

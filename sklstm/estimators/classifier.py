@@ -38,10 +38,18 @@ def _check_label_types(y):
     if len(kinds) > 1:
         raise _label_types_error(y)
     if kinds == {numbers.Number}:  # e.g. a pandas column of ints with dtype object
+        # (NaN among them: y.astype(int) fails on it, pd.to_numeric(y) keeps it)
+        fix = (_DROP_MISSING if any(map(_is_missing, y)) else
+               "convert y to a numeric dtype first (e.g. y.astype(int), y.astype(bool) or "
+               "pd.to_numeric(y))")
         raise ValueError(
             "Unknown label type: y holds numbers in an array of dtype object (first "
-            f"{plain_label(y[0])!r}), whose type scikit-learn cannot tell; convert y to a "
-            "numeric dtype first (e.g. y.astype(int), y.astype(bool) or pd.to_numeric(y)).")
+            f"{plain_label(y[0])!r}), whose type scikit-learn cannot tell; {fix}.")
+
+
+#: What to do with missing labels (None, NaN, pd.NA), for the errors above and below.
+_DROP_MISSING = ("drop the samples without a label first (e.g. keep = pd.notna(y), then "
+                 "fit X[keep], y[keep]); y.astype(str) would make a class of them")
 
 
 def _label_types_error(y):
@@ -54,10 +62,23 @@ def _label_types_error(y):
                       for kind, (i, label) in sorted(first.items()))
     problem = (f"Mix of label input types in y: {shown}" if len(first) > 1 else
                f"The class labels in y cannot be sorted: {shown}")
-    return ValueError(
-        f"{problem}. Class labels must all be of one type, all strings or all numbers, "
-        "to be sorted into classes_; convert them (e.g. y.astype(str)), or drop the "
-        "samples without a label (None).")
+    # a pandas column of strings with missing labels (NaN, pd.NA, None) is the common
+    # case: y.astype(str), the fix for a real mix, would make "nan" a class silently
+    fix = (_DROP_MISSING if any(map(_is_missing, y)) else
+           "convert them (e.g. y.astype(str)), or drop the samples without a label (None)")
+    return ValueError(f"{problem}. Class labels must all be of one type, all strings or "
+                      f"all numbers, to be sorted into classes_; {fix}.")
+
+
+def _is_missing(label):
+    """Whether ``label`` is no label: None, NaN, NaT or pandas' NA (known by its type's
+    name: pandas is optional)."""
+    if label is None or type(label).__name__ == "NAType":
+        return True
+    try:
+        return bool(label != label)  # NaN and NaT only
+    except (TypeError, ValueError):
+        return False
 
 
 @register_estimator
@@ -95,8 +116,10 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
         over the training samples, so the loss, ``lr`` and ``tol`` keep their
         scale, and the loss is the mean of the weighted per-sample losses, so
         gradient accumulation stays exact. Weighted training shifts
-        ``predict_proba`` towards the classes weighted up. None (default): all
-        classes weigh 1.
+        ``predict_proba`` towards the classes weighted up. Weights are finite
+        numbers >= 0; a weight of 0 leaves a class out of the loss, and at least
+        two classes of ``y`` need a positive weight (else a ValueError before
+        training). None (default): all classes weigh 1.
 
     Attributes
     ----------

@@ -149,6 +149,20 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
         # (numpy's shape of a sparse matrix is (): check_array names what to do with it)
         if len(shape) not in (1, 2) and not sp.issparse(y):
             raise ValueError(f"y must be 1D or 2D; got {len(shape)}D with shape {shape}.")
+        if len(shape) == 2 and shape[1] == 0:  # (scikit-learn: "0 feature(s)", not naming y)
+            raise ValueError(f"y has no columns (shape {shape}): pass at least one target "
+                             "per sequence.")
+        dtype = np.asarray(y).dtype
+        if dtype.kind in "mM":
+            # scikit-learn's check_array casts them to numbers of their unit (microseconds
+            # for pandas 3's, nanoseconds for pandas 2's): predictions came back as
+            # floats of a unit y never named
+            span = "y" if dtype.kind == "m" else "(y - start)"
+            raise ValueError(
+                f"y holds {'durations' if dtype.kind == 'm' else 'dates'} (dtype {dtype}); "
+                f"{type(self).__name__} needs numbers, in a unit of your choice: e.g. "
+                f"{span} / np.timedelta64(1, 'h') for hours"
+                + ("" if dtype.kind == "m" else " since a date start") + ".")
         try:
             # finite whatever sklearn.set_config(assume_finite=True) says, as X is: a NaN
             # target made target_mean_ NaN, and every prediction NaN, without an error

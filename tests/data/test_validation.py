@@ -379,3 +379,12 @@ def test_a_list_of_tables_names_their_time_and_text_columns(name, tiny):
     with pytest.raises(TypeError, match=r"^Sequence 0 of X has non-numeric dtype object \(in "
                                         r"columns \['site'\]\)"):
         ESTIMATORS[name](tiny).fit([text, text], Y[:2])
+
+
+def test_a_list_of_series_is_told_a_reshape_that_a_series_has():
+    # "seq.reshape(-1, 1)" before: a pandas Series has no reshape
+    series = [pd.Series(np.arange(5.0)), pd.Series(np.arange(3.0))]
+    with pytest.raises(ValueError, match=r"np\.asarray\(seq\)\.reshape\(-1, 1\)"):
+        SequenceScaler().fit(series)
+    fixed = [np.asarray(s).reshape(-1, 1) for s in series]
+    assert SequenceScaler().fit(fixed).n_features_in_ == 1

@@ -39,6 +39,31 @@ BAD_DATA = {
     "dict X": (dict(enumerate(X3)), Y_CLASS, ValueError,
                r"X must be an array of sequences.*; got a dict \(pass list\(X.values\(\)\) "),
     "text X": ("abcdefghijklmnopqrst", Y_CLASS, ValueError, r"; got a str\.$"),
+    # an iterable numpy cannot read, or no array at all: scikit-learn's TypeError
+    # ("X and y must be sequences of samples (Expected sequence or array-like, got
+    # <class 'map'>)") named neither which nor the fix that prediction gives
+    "map X": (map(np.asarray, X3), Y_CLASS, ValueError,
+              r"X must be an array of sequences.*; got a map \(pass list\(X\)\)\.$"),
+    "zip X": (zip(X3), Y_CLASS, ValueError, r"; got a zip \(pass list\(X\)\)\.$"),
+    "X is None": (None, Y_CLASS, ValueError, r"X must be an array of sequences.*; got None\.$"),
+    "generator y": (X3, (v for v in Y_CLASS), ValueError,
+                    r"^y must be an array of targets, one per sequence; got a generator "
+                    r"\(pass list\(y\)\)\.$"),
+    "scalar y": (X3, 1, ValueError, r"^y must be an array of targets.*; got a int\.$"),
+    "0D array y": (X3, np.array(1), ValueError, r"^y must be an array of targets.*; got a 0D "
+                   r"array\.$"),
+    # trained on the values under the mask, silently (a masked X is refused as NaN)
+    "masked y": (X3, np.ma.masked_array(Y_CLASS, mask=np.arange(20) == 3), ValueError,
+                 r"^y is a masked array whose target of sample 3 is masked, .*"
+                 r"keep = ~np\.ma\.getmaskarray\(y\)"),
+    "masked 2D y": (X3, np.ma.masked_array(np.c_[Y_CLASS, Y_CLASS], mask=[[0, 0]] * 5
+                                           + [[0, 1]] * 15), ValueError,
+                    r"^y is a masked array whose target of sample 5 is masked"),
+    # (scikit-learn's "y should be a 1d array, got an array of shape () instead")
+    "dict_values y": (X3, dict(enumerate(Y_CLASS)).values(), ValueError,
+                      r"^y must be an array of targets.*; got a dict_values \(pass list\(y\)\)"),
+    "dict y": (X3, dict(enumerate(Y_CLASS)), ValueError,
+               r"^y must be .*; got a dict \(pass list\(y\.values\(\)\) for its values\)\.$"),
     # scikit-learn's "Complex data not supported" went on to print the whole array
     "complex X": (X3 + 1j, Y_CLASS, ValueError,
                   r"^Complex data not supported: X holds complex numbers; .*"
@@ -101,6 +126,51 @@ def test_one_class_only():
 def test_targets_for_another_estimator_name_it(y, message):
     with pytest.raises(ValueError, match=message):
         LSTMClassifier(max_epochs=1).fit(X3, y)
+
+
+@pytest.mark.parametrize(("missing", "labels"), [
+    (None, "ab"), (np.nan, "ab"), ("pd.NA", "ab"),
+    # numbers of dtype object: the fix named was y.astype(int), which fails on NaN
+    (np.nan, [1.0, 2.0])], ids=["None", "NaN", "pd.NA", "NaN among numbers"])
+def test_missing_labels_are_told_to_be_dropped_not_made_a_class(missing, labels):
+    # a pandas column of labels with gaps: the fix named was y.astype(str), which makes
+    # "nan" a class of its own
+    pd = pytest.importorskip("pandas")
+    y = np.array([labels[label] for label in Y_CLASS], dtype=object)
+    y[3] = pd.NA if missing == "pd.NA" else missing
+    est = LSTMClassifier(max_epochs=1)
+    with pytest.raises(ValueError, match=r"^(Mix of label input types in y: .* at index 3\)|"
+                       r"Unknown label type: y holds numbers in an array of dtype object).*; "
+                       r"drop the samples without a label first \(e\.g\. keep = "
+                       r"pd\.notna\(y\), then fit X\[keep\], y\[keep\]\); y\.astype\(str\) "
+                       r"would make a class of them\.$"):
+        est.fit(X3, pd.Series(y))
+    assert not hasattr(est, "net_")
+
+
+def test_labels_of_two_types_are_told_to_be_converted():
+    y = np.array(["a" if label else 1 for label in Y_CLASS], dtype=object)
+    with pytest.raises(ValueError, match=r"^Mix of label input types in y: int \(1 at index "
+                       r"0\), str \('a' at index 1\)\..*; convert them \(e\.g\. "
+                       r"y\.astype\(str\)\)"):
+        LSTMClassifier(max_epochs=1).fit(X3, y)
+
+
+@pytest.mark.parametrize(("y", "message"), [
+    # scikit-learn's check_array cast them to numbers of their unit, silently (pandas 3's
+    # microseconds, pandas 2's nanoseconds)
+    (np.arange(20).astype("timedelta64[s]"), r"^y holds durations \(dtype timedelta64\[s\]\); "
+     r"LSTMRegressor needs numbers, .* y / np\.timedelta64\(1, 'h'\) for hours\.$"),
+    (np.datetime64("2020-01-01") + np.arange(20), r"^y holds dates \(dtype datetime64\[D\]\); "
+     r".* \(y - start\) / np\.timedelta64\(1, 'h'\) for hours since a date start\.$"),
+    # scikit-learn's "Found array with 0 feature(s) (shape=(20, 0))", not naming y
+    (np.zeros((20, 0)), r"^y has no columns \(shape \(20, 0\)\): pass at least one target"),
+], ids=["durations", "dates", "no columns"])
+def test_regression_targets_that_are_no_numbers_are_refused(y, message):
+    est = LSTMRegressor(max_epochs=1)
+    with pytest.raises(ValueError, match=message):
+        est.fit(X3, y)
+    assert not hasattr(est, "net_")
 
 
 def test_fit_documents_the_targets_each_estimator_takes():

@@ -9,11 +9,17 @@ What is private here:
 * :func:`modules_and_criteria` reads the names of a net's modules and criteria
   (``_modules``, ``_criteria``), which sklstm's epoch loop
   (:mod:`sklstm.training.loop`) lists once per epoch to skip setting a train mode
-  that is already set.
+  that is already set;
+* :func:`replay_early_stopping` feeds a past epoch's score to an ``EarlyStopping``'s
+  rule (``_is_score_improved``, ``_calc_new_threshold``): skorch starts the rule afresh
+  at every train start, and a fit resumed from its checkpoint must go on counting;
+  :func:`score_improves` asks the rule about a score without counting it (sklstm's
+  adaptive learning rate, before skorch's ``on_epoch_end`` counts the epoch).
 
-On a skorch outside :data:`VERIFIED` (:func:`verified` is False) the four do the same
+On a skorch outside :data:`VERIFIED` (:func:`verified` is False) the six do the same
 work through skorch's public attributes (``module_``, ``criterion_``, ``optimizer_``:
-sklstm's nets have one of each). The epoch loop itself overrides only skorch's public
+sklstm's nets have one of each; ``EarlyStopping``'s documented ``threshold``,
+``threshold_mode`` and ``lower_is_better``). The epoch loop itself overrides only skorch's public
 methods and is the same on every skorch; ``tests/training/test_loop.py`` checks it
 against skorch's own loop, and ``tests/_compat/test_skorch.py`` fails in CI as soon as
 a skorch outside :data:`VERIFIED` is installed.
@@ -28,8 +34,8 @@ import torch
 
 from . import within
 
-__all__ = ["VERIFIED", "modules_and_criteria", "set_training", "step_optimizer", "verified",
-           "zero_grad"]
+__all__ = ["VERIFIED", "modules_and_criteria", "replay_early_stopping", "score_improves",
+           "set_training", "step_optimizer", "verified", "zero_grad"]
 
 #: skorch (major, minor) versions these uses were verified on, inclusive.
 VERIFIED = ((1, 1), (1, 4))
@@ -127,3 +133,56 @@ def modules_and_criteria(net):
     if verified():
         return [getattr(net, name + "_") for name in net._modules + net._criteria]
     return [net.module_, net.criterion_]
+
+
+def replay_early_stopping(callback, score, epoch):
+    """Count one past epoch's ``score`` in skorch's ``EarlyStopping`` rule, as its
+    ``on_epoch_end`` counts the epoch's (misses, threshold, best epoch).
+
+    Parameters
+    ----------
+    callback : skorch.callbacks.EarlyStopping
+        The rule, after its ``on_train_begin``.
+    score : float
+        The epoch's value of ``callback.monitor``.
+    epoch : int
+        The epoch's number.
+
+    Returns
+    -------
+    bool
+        Whether the score improved on the rule's threshold.
+    """
+    improved = score_improves(callback, score)
+    if not improved:
+        callback.misses_ += 1
+        return False
+    if verified():
+        threshold = callback._calc_new_threshold(score)
+    else:
+        change = callback.threshold * (score if callback.threshold_mode == "rel" else 1)
+        threshold = score - change if callback.lower_is_better else score + change
+    callback.misses_, callback.dynamic_threshold_ = 0, threshold
+    callback.best_epoch_ = epoch
+    return True
+
+
+def score_improves(callback, score):
+    """Whether ``score`` improves on skorch's ``EarlyStopping`` rule's threshold now.
+
+    Parameters
+    ----------
+    callback : skorch.callbacks.EarlyStopping
+        The rule, after its ``on_train_begin``.
+    score : float
+        A value of ``callback.monitor``.
+
+    Returns
+    -------
+    bool
+    """
+    if verified():
+        return callback._is_score_improved(score)
+    if callback.lower_is_better:
+        return score < callback.dynamic_threshold_
+    return score > callback.dynamic_threshold_

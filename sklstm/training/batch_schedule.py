@@ -48,7 +48,7 @@ class BatchSizeSchedule(Callback):
     epoch later, after ``p + 1`` such epochs; ``patience`` here counts as the
     estimators' ``n_iter_no_change`` and skorch's ``EarlyStopping`` do.) The growth
     is decided at the end of an epoch and applied when the next one begins: the
-    next epoch runs with ``min(factor * batch, max_batch_size)`` samples per step,
+    next epoch runs with ``min(factor * batch, max_batch_size, n_samples)`` samples per step,
     and a fit that ends right after a plateau keeps the batch its last epoch had in
     ``net.batch_size`` (what the estimators report as ``effective_batch_size_``).
 
@@ -81,8 +81,8 @@ class BatchSizeSchedule(Callback):
         Epochs after a growth that count as improving, whatever their value.
     max_batch_size : int or None, default=None
         Largest effective batch; None: the number of training samples (one
-        optimizer step per epoch). The net's starting effective batch must not
-        exceed it.
+        optimizer step per epoch), which also caps a larger value. The net's
+        starting effective batch must not exceed it.
     event_name : str, default="effective_batch_size"
         History key under which every epoch's effective batch is recorded.
 
@@ -264,9 +264,10 @@ class BatchSizeSchedule(Callback):
                 "max_batch_size, or start from a smaller batch.")
         if self.grow_next_:
             self.grow_next_ = False
-            if cap is None:
-                cap = len(iterator.dataset)
-            size = max(size, min(size * self._p["factor"], cap))
+            # a step holds at most every training sample, also under a larger
+            # max_batch_size (the history then recorded batches no step had)
+            limit = len(iterator.dataset) if cap is None else min(cap, len(iterator.dataset))
+            size = max(size, min(size * self._p["factor"], limit))
         if size != iterator.batch_size:
             iterator.batch_size = size  # BatchLoader reads it as the epoch begins
             net.batch_size = size  # iterators made later (partial_fit) start with it

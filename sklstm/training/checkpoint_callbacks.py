@@ -11,8 +11,9 @@ import shutil
 
 import torch
 from safetensors.torch import save_file
-from skorch.callbacks import Callback, Checkpoint, LRScheduler
+from skorch.callbacks import Callback, Checkpoint, EarlyStopping, LRScheduler
 
+from .._compat.skorch import replay_early_stopping
 from .._durable_files import sync_files
 from ..resources.device import rng_state
 from .convergence import STOPPER
@@ -123,6 +124,7 @@ class StateCheckpoint(Checkpoint):
         net : skorch.NeuralNet
             The net the state was just loaded into.
         """
+        self.resumed_ = {}  # (a resumed fit: the users' stoppers are replayed)
         path = os.path.join(self.dirname, SCHEDULERS_FILE)
         if os.path.exists(path):
             self.resumed_ = {
@@ -131,7 +133,9 @@ class StateCheckpoint(Checkpoint):
                 "schedulers": torch.load(path, weights_only=True)}
 
     def on_train_begin(self, net, **kwargs):
-        """In a resumed fit, put back the learning rates and the schedulers' states.
+        """In a resumed fit, replay the history through the user's ``EarlyStopping``
+        callbacks (:func:`_replay_stoppers`) and put back the learning rates and the
+        schedulers' states.
 
         skorch's :class:`~skorch.callbacks.LRScheduler` makes its scheduler anew for
         the epochs of the history, and torch's schedulers do not agree on what that
@@ -141,6 +145,9 @@ class StateCheckpoint(Checkpoint):
         """
         resumed, self.resumed_ = self.resumed_, None
         if resumed is None:
+            return
+        _replay_stoppers(net)
+        if not resumed:  # (a state of an earlier sklstm: no schedulers)
             return
         for group, saved in zip(net.optimizer_.param_groups, resumed["groups"], strict=True):
             group.update(saved)
@@ -214,11 +221,44 @@ class StateCheckpoint(Checkpoint):
                 shutil.copy2(earlier, target)
 
 
+def _replay_stoppers(net):
+    """Replay the epochs of a resumed fit's history through the user's skorch
+    :class:`~skorch.callbacks.EarlyStopping` callbacks, as sklstm's stopper replays
+    them (:mod:`~sklstm.training.convergence`).
+
+    skorch starts the rule afresh at every ``on_train_begin``: a fit resumed from its
+    checkpoint counted its misses from zero and took the first epoch after the cut for
+    an improvement, so it trained on where the uninterrupted fit had stopped. The same
+    rule as skorch's ``on_epoch_end`` (:func:`~sklstm._compat.skorch.replay_early_stopping`:
+    skorch has no public way to feed it a past score). With
+    ``load_best``, the weights of a best epoch before the last restored one are in no
+    checkpoint: those of the last restored epoch are kept only when it is the best.
+    """
+    for name, callback in net.callbacks_:
+        if name == STOPPER or not isinstance(callback, EarlyStopping):
+            continue
+        for row in net.history:
+            score = row.get(callback.monitor)
+            if score is None:
+                continue
+            replay_early_stopping(callback, score, row["epoch"])
+        # (a patience lowered since: skorch stops at misses_ == patience, never above)
+        callback.misses_ = min(callback.misses_, max(callback.patience - 1, 0))
+        if callback.load_best and len(net.history) \
+                and callback.best_epoch_ == net.history[-1, "epoch"]:
+            callback.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+
+
 class StoppedEpochCheckpoint(Callback):
     """Writes the state of an epoch whose end a callback cut short by ending the fit
-    (the stopper raises at a converged fit's last epoch; a Ctrl-C during the epoch's
-    end), when the training ends. Placed before the stopper, whose own train end puts
+    (the stopper raises at a converged fit's last epoch; skorch's ``EarlyStopping``),
+    when the training ends. Placed before the stopper, whose own train end puts
     the best epoch's weights in the module: the state holds the last epoch's.
+
+    Not after a Ctrl-C during the epoch's end: the callbacks after the one it stopped
+    had not ended the epoch (a learning-rate scheduler had not stepped), and the fit
+    resumed from that state went on unlike the uninterrupted one. The state of the
+    epoch before stays, and the resumed fit trains the epoch again.
 
     Parameters
     ----------
@@ -239,5 +279,8 @@ class StoppedEpochCheckpoint(Callback):
 
     def on_train_end(self, net, **kwargs):
         """Write the last epoch's state if it is complete and was not written."""
+        ctrl_c = getattr(net, "ctrl_c", None)  # (the fit's CtrlCGuard)
+        if ctrl_c is not None and ctrl_c.noted:
+            return
         if self.ended_ == len(net.history) and self.state.written_ != self.ended_:
             self.state.save_model(net)

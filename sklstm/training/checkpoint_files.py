@@ -18,6 +18,7 @@ removed."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -27,9 +28,11 @@ import tempfile
 import numpy as np
 
 from ..data.streaming import iter_row_chunks
+from .optimizers import resolve_optimizer
 
 __all__ = ["FILES_IN", "check_checkpoint_directory", "check_history", "check_state",
-           "checkpoint_path", "data_digest", "param_record", "read_checked_json"]
+           "checkpoint_path", "data_digest", "fingerprint_record", "param_record",
+           "read_checked_json"]
 
 #: The state file's entry naming the directory of the state written last (a state of an
 #: earlier sklstm has none: its files lie in the checkpoint directory itself).
@@ -48,8 +51,17 @@ def data_digest(seqs, y):
     return hasher.hexdigest()
 
 
-def param_record(value):
-    """``value`` as it reads back from the state file (a tuple comes back a list)."""
+def param_record(value, numpy_as_repr=False):
+    """``value`` as it reads back from the state file (a tuple comes back a list).
+
+    numpy scalars and arrays, also inside a tuple or dict (``conv_kernel_sizes`` of a
+    grid's ``np.arange``, ``optimizer_params={"momentum": np.float32(0.9)}``), are
+    recorded as the Python values the fit uses: their repr refused a resume whose
+    parameters held the same numbers as Python's (``'(np.int64(3),)' there, [3]
+    here``), and a long array's repr leaves values out. ``numpy_as_repr=True`` gives
+    the record of a state written before (an earlier sklstm), which a fit of the same
+    parameters must still resume.
+    """
     if isinstance(value, np.random.RandomState):
         # its repr holds its address, another in every process (a resume was always
         # refused); its state is what the fit's seed is drawn from
@@ -57,9 +69,32 @@ def param_record(value):
         state = hashlib.sha256(keys.tobytes() + repr((name, *rest)).encode()).hexdigest()
         return f"RandomState with state sha256:{state[:16]}"
     try:
-        return json.loads(json.dumps(value))
+        return json.loads(json.dumps(value, default=None if numpy_as_repr else _numpy_value))
     except TypeError:
         return repr(value)
+
+
+def fingerprint_record(key, value, earlier=False):
+    """The parameter ``key`` as a fit's fingerprint records it: :func:`param_record`,
+    the optimizer as the class it names (``"adam"``, ``"Adam"`` and
+    ``torch.optim.Adam`` train alike, and a fit resumed with another of them was
+    refused as "another fit"). ``earlier=True``: as an earlier sklstm recorded it
+    (numpy values as their repr, the optimizer as given), which must resume too."""
+    if earlier:
+        return param_record(value, numpy_as_repr=True)
+    if key == "optimizer" and isinstance(value, (str, type)):
+        with contextlib.suppress(ValueError):  # (an unknown name: as it is)
+            value = resolve_optimizer(value)
+            return f"{value.__module__}.{value.__qualname__}"
+    return param_record(value)
+
+
+def _numpy_value(value):
+    """A numpy scalar or array as the Python value JSON writes (``json.dumps``'s
+    ``default``): a ``TypeError`` for anything else, as without it."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def checkpoint_path(directory):

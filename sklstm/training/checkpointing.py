@@ -54,7 +54,7 @@ from .checkpoint_files import (
     check_state,
     checkpoint_path,
     data_digest,
-    param_record,
+    fingerprint_record,
     read_checked_json,
 )
 from .oom_recovery import out_of_memory
@@ -129,12 +129,14 @@ class FitCheckpoint:
 
     def __init__(self, directory, params, seqs, y, defaults=None, estimator=None):
         self.directory = checkpoint_path(directory)
+        kept = {k: v for k, v in sorted(params.items()) if k not in _FREE}
         self.fingerprint = {
-            "params": {k: param_record(v) for k, v in sorted(params.items()) if k not in _FREE},
+            "params": {k: fingerprint_record(k, v) for k, v in kept.items()},
             "data": data_digest(seqs, y),
             **({} if estimator is None else {"estimator": estimator}),
         }
-        self.defaults = {k: param_record(v) for k, v in (defaults or {}).items()}
+        self.defaults = {k: fingerprint_record(k, v) for k, v in (defaults or {}).items()}
+        self.earlier = {k: fingerprint_record(k, v, earlier=True) for k, v in kept.items()}
         self.status = {"finished": False, "converged": False, "stopped": False}
         self.files = None  # the directory of the state, below ``directory``
         self.skorch = StateCheckpoint(
@@ -244,7 +246,7 @@ class FitCheckpoint:
         for key in sorted(set(old) | set(new)):
             # a parameter only one side records: the other sklstm had it at that value
             there, here = (side.get(key, self.defaults.get(key, _UNSET)) for side in (old, new))
-            if there != here:
+            if there != here and there != self.earlier.get(key, _UNSET):
                 found.append(f"{key}={there!r} there, {here!r} here")
         return found
 

@@ -57,6 +57,7 @@ import os
 import torch
 from skorch.callbacks import EarlyStopping
 
+from .._compat.skorch import replay_early_stopping, score_improves
 from .chance_level import (
     OutputLosses,
     output_losses,
@@ -284,12 +285,7 @@ class ConvergenceStopping(EarlyStopping):
             score = row.get(self.monitor)
             if score is None:
                 continue
-            if self._is_score_improved(score):
-                self.misses_ = 0
-                self.dynamic_threshold_ = self._calc_new_threshold(score)
-                self.best_epoch_ = row["epoch"]
-            else:
-                self.misses_ += 1
+            replay_early_stopping(self, score, row["epoch"])
             if not self._below_chance(best_train_loss):
                 self.misses_ = 0  # the gate, as in on_epoch_end
             elif self.adaptive and self.misses_ >= self.patience:
@@ -321,7 +317,7 @@ class ConvergenceStopping(EarlyStopping):
             # it cannot reach the patience, so a fit at chance is never stopped here
             self.misses_ = -1
         elif (self.adaptive and self.misses_ + 1 >= self.patience
-              and not self._is_score_improved(net.history[-1, self.monitor])):
+              and not score_improves(self, net.history[-1, self.monitor])):
             if self.adaptive_rate(net) > ADAPTIVE_MIN_LR:
                 for group in net.optimizer_.param_groups:  # a smaller step, not the stop
                     group["lr"] *= ADAPTIVE_FACTOR

@@ -61,9 +61,32 @@ def test_the_fallbacks_do_what_skorchs_helpers_do(monkeypatch):
     assert not all(np.allclose(p, 0) for p in public[2])
 
 
+def _replayed(scores, **params):
+    rule = skorch.callbacks.EarlyStopping(**params)
+    rule.on_train_begin(None)
+    said = [compat.replay_early_stopping(rule, score, epoch)
+            for epoch, score in enumerate(scores, 1)]
+    return said, rule.misses_, rule.dynamic_threshold_, rule.best_epoch_, compat.score_improves(
+        rule, scores[-1])
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"threshold": 0.1}, {"threshold": 0.1, "threshold_mode": "abs"},
+    {"lower_is_better": False, "threshold": 0.05}])
+def test_the_early_stopping_replay_counts_as_skorchs_rule(params, monkeypatch):
+    scores = [1.0, 0.8, 0.79, 0.9, 0.5, 0.6]
+    skorchs = _replayed(scores, **params)
+    monkeypatch.setattr(compat, "verified", lambda version=None: False)
+    assert _replayed(scores, **params) == skorchs
+    improved, misses = skorchs[0], skorchs[1]
+    assert any(improved) and not all(improved)
+    assert misses == len(scores) - 1 - max(i for i, up in enumerate(improved) if up)
+
+
 #: skorch internals: protected methods and attributes used or overridden outside the
 #: fence.
-_INTERNALS = re.compile(r"\._(set_training|zero_grad_optimizer|step_optimizer|get_param_names)"
+_INTERNALS = re.compile(r"\._(set_training|zero_grad_optimizer|step_optimizer|get_param_names"
+                        r"|is_score_improved|calc_new_threshold)"
                         r"\(|def (_set_training|_get_param_names)\(|\._(modules|criteria)\b")
 
 #: skorch's public methods that make up an epoch loop: sklstm overrides them in one

@@ -70,6 +70,9 @@ def _sizes(est_or_net):
     (dict(patience=2), [4, 4, 4, 8, 8, 16, 16, 32]),
     (dict(patience=1, factor=3), [4, 4, 12, 36, 40, 40, 40, 40]),  # capped at N
     (dict(patience=1, max_batch_size=10), [4, 4, 8, 10, 10, 10, 10, 10]),
+    # a max_batch_size above N caps at N too: the history recorded 64 and 128 for
+    # epochs whose steps held the 40 samples there are
+    (dict(patience=1, max_batch_size=1000), [4, 4, 8, 16, 32, 40, 40, 40]),
     (dict(patience=1, cooldown=2), [4, 4, 8, 8, 8, 16, 16, 16]),
     (dict(patience=1), [4, 4, 8, 16, 32, 40, 40, 40]),
     (dict(patience=8), [4] * 8),

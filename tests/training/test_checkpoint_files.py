@@ -6,14 +6,16 @@ import errno
 import json
 import os
 
+import numpy as np
 import pytest
+import torch
 
 from sklstm import LSTMClassifier
 
 from ..test_durable_files import POSIX
 from ..test_durable_files import file_identity as _identity
 from .checkpoint_fits import COMMON, X, Y, state_directory
-from .faults import assert_took_the_epochs, written_durations
+from .faults import InterruptAt, assert_took_the_epochs, written_durations
 
 PARAMS = {**COMMON, "max_epochs": 3, "device": "cpu"}
 
@@ -113,3 +115,48 @@ def test_a_failed_flush_after_the_rename_keeps_the_state_it_names(tmp_path, monk
     assert disk.failed == 1 and est.n_epochs_ == 3 and state_directory(tmp_path).is_dir()
     durations = written_durations(tmp_path)
     assert_took_the_epochs(LSTMClassifier(**PARAMS, checkpoint=tmp_path).fit(X, Y), durations)
+
+
+@pytest.mark.parametrize("numpy_params, python_params", [
+    ({"conv_channels": (np.int64(4),), "conv_kernel_sizes": (np.int64(3),)},
+     {"conv_channels": (4,), "conv_kernel_sizes": (3,)}),
+    ({"optimizer_params": {"weight_decay": np.float32(0.5)}},
+     {"optimizer_params": {"weight_decay": 0.5}}),
+])
+def test_numpy_values_inside_parameters_resume_as_their_python_numbers(
+        numpy_params, python_params, tmp_path):
+    # a tuple or dict holding numpy scalars (a grid's np.arange) was recorded as its
+    # repr: the same fit with Python numbers was refused as "another fit"
+    params = {**COMMON, "max_epochs": 3, "device": "cpu", "checkpoint": tmp_path}
+    first = LSTMClassifier(**params, **numpy_params,
+                           callbacks=[InterruptAt(at_batch=6)]).fit(X, Y)
+    resumed = LSTMClassifier(**params, **python_params).fit(X, Y)
+    assert_took_the_epochs(resumed, first.history_[:, "dur"])
+    assert resumed.n_epochs_ == 3
+
+
+@pytest.mark.parametrize("optimizer", ["Adam", torch.optim.Adam])
+def test_a_fit_resumes_with_the_optimizer_named_another_way(optimizer, tmp_path):
+    # "adam", "Adam" and torch.optim.Adam train alike: the fit was refused as another's
+    params = {**COMMON, "max_epochs": 3, "device": "cpu", "checkpoint": tmp_path}
+    first = LSTMClassifier(**params, optimizer="adam",
+                           callbacks=[InterruptAt(at_batch=6)]).fit(X, Y)
+    resumed = LSTMClassifier(**params, optimizer=optimizer).fit(X, Y)
+    assert_took_the_epochs(resumed, first.history_[:, "dur"])
+    with pytest.raises(ValueError, match=r"another fit \(optimizer='torch.optim.adam.Adam' "
+                                         r"there, 'torch.optim.sgd.SGD' here\)"):
+        LSTMClassifier(**params, optimizer="sgd").fit(X, Y)
+
+
+def test_a_state_recording_numpy_values_and_the_optimizer_as_given_still_resumes(tmp_path):
+    # (how an earlier sklstm wrote them: its fits must find their checkpoints)
+    params = {**COMMON, "max_epochs": 3, "device": "cpu", "checkpoint": tmp_path,
+              "conv_channels": (np.int64(4),), "conv_kernel_sizes": (np.int64(3),)}
+    first = LSTMClassifier(**params, callbacks=[InterruptAt(at_batch=6)]).fit(X, Y)
+    state = json.loads((tmp_path / "sklstm_fit.json").read_text())
+    for key in ("conv_channels", "conv_kernel_sizes"):
+        state["fingerprint"]["params"][key] = repr(params[key])
+    state["fingerprint"]["params"]["optimizer"] = "adam"  # (as given)
+    (tmp_path / "sklstm_fit.json").write_text(json.dumps(state))
+    resumed = LSTMClassifier(**params).fit(X, Y)
+    assert_took_the_epochs(resumed, first.history_[:, "dur"])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
-from skorch.callbacks import Callback, LRScheduler
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import CosineAnnealingLR, OneCycleLR, ReduceLROnPlateau, StepLR
 
 from sklstm import LSTMClassifier, LSTMRegressor
@@ -275,6 +275,20 @@ def test_a_random_state_instance_of_the_same_seed_finds_its_checkpoint(tmp_path)
     assert_array_equal(again.predict_proba(X), first.predict_proba(X))
     with pytest.raises(ValueError, match=r"another fit \(random_state='RandomState with state"):
         fit(1)
+
+
+@pytest.mark.parametrize("at_batch", [6, 10])  # (in epoch 2, and in 3)
+def test_a_resumed_fit_stops_where_the_users_early_stopping_stopped(at_batch, tmp_path):
+    # skorch's EarlyStopping began afresh: the resumed fit trained on past the stop
+    def fit(checkpoint=None, *more):
+        return LSTMClassifier(**COMMON, device="cpu", checkpoint=checkpoint, callbacks=[
+            ("stop", EarlyStopping(monitor="train_loss", patience=2, threshold=0.5)), *more])
+    whole = fit().fit(X, Y)
+    assert 2 < whole.n_epochs_ < COMMON["max_epochs"]  # (the rule, not max_epochs)
+    fit(tmp_path, ("cut", InterruptAt(at_batch=at_batch))).fit(X, Y)
+    resumed = fit(tmp_path).fit(X, Y)
+    assert resumed.n_epochs_ == whole.n_epochs_
+    assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
 
 
 CHILD = textwrap.dedent("""

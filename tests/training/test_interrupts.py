@@ -10,7 +10,8 @@ import pytest
 import torch
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import EarlyStopping, LRScheduler
+from torch.optim.lr_scheduler import StepLR
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import FitInterruptedWarning
@@ -211,6 +212,23 @@ def test_a_ctrl_c_in_the_last_epochs_end_marks_the_fit_interrupted(default_ctrl_
         est = LSTMClassifier(**{**COMMON, "max_epochs": 3},
                              callbacks=[CtrlCAtEpochEnd(epoch=3)]).fit(X, Y)
     assert est.interrupted_ and not est.converged_ and est.n_epochs_ == 3
+
+
+def test_a_ctrl_c_in_an_epochs_end_leaves_the_checkpoint_at_the_epoch_before(
+        default_ctrl_c, tmp_path):
+    # the scheduler after the press had not stepped: the state written for epoch 2 made
+    # the resumed fit train on at the rate of epoch 2, unlike the uninterrupted fit
+    def fit(*first, checkpoint=tmp_path):
+        return LSTMRegressor(**{**COMMON, "max_epochs": 4}, device="cpu", checkpoint=checkpoint,
+                             callbacks=[*first, ("rate", LRScheduler(StepLR, step_size=1))]
+                             ).fit(X, X[:, -1, 0])
+
+    whole = fit(checkpoint=None)
+    with pytest.warns(FitInterruptedWarning, match="after epoch 2 of at most 4"):
+        fit(("cut", CtrlCAtEpochEnd(epoch=2)))
+    resumed = fit()
+    assert resumed.history_[:, "train_loss"] == whole.history_[:, "train_loss"]
+    assert_array_equal(resumed.predict(X), whole.predict(X))
 
 
 def test_a_lost_ctrl_c_still_stops_the_fit_at_the_next_batch(default_ctrl_c):

@@ -15,6 +15,12 @@ TABLE = pd.DataFrame({"a": pd.array([1, None, 3], dtype="Int64"),
                       "b": pd.array([4, 5, 6], dtype="Int64")}).to_numpy()
 
 
+def _refused_as_missing_at(Est, X, where):
+    est = Est(device="cpu") if Est is LSTMRegressor else Est()
+    with pytest.raises(ValueError, match=f"Input X contains NaN at {where}: fill missing"):
+        est.fit(X, np.zeros(len(X)))
+
+
 @pytest.mark.parametrize(("X", "where"), [
     (TABLE, "sample 1, timestep 0"),  # 2D: 3 univariate sequences of 2 steps
     (TABLE[None], "sample 0, timestep 1, feature 0"),
@@ -25,9 +31,7 @@ TABLE = pd.DataFrame({"a": pd.array([1, None, 3], dtype="Int64"),
 def test_pd_na_in_an_object_array_is_refused_as_a_missing_value_it_places(X, where, Est):
     # float()'s bare "argument must be a string or a real number, not 'NAType'" (2D, 3D),
     # or "non-numeric dtype object; encode categories first" (the sequences of a list)
-    est = Est(device="cpu") if Est is LSTMRegressor else Est()
-    with pytest.raises(ValueError, match=f"Input X contains NaN at {where}: fill missing"):
-        est.fit(X, np.zeros(len(X)))
+    _refused_as_missing_at(Est, X, where)
 
 
 def test_the_padder_passes_pd_na_through_as_nan():
@@ -117,9 +121,7 @@ MASKED = np.ma.masked_array(np.arange(12.0).reshape(3, 4), mask=np.arange(12).re
 @pytest.mark.parametrize("Est", [SequenceScaler, LSTMRegressor])
 def test_masked_values_are_missing_values(X, where, Est):
     # np.asarray read the values under the mask, silently: the masked 6.0 was trained on
-    est = Est(device="cpu") if Est is LSTMRegressor else Est()
-    with pytest.raises(ValueError, match=f"Input X contains NaN at {where}: fill missing"):
-        est.fit(X, np.zeros(len(X)))
+    _refused_as_missing_at(Est, X, where)
 
 
 def test_a_masked_array_without_masked_values_is_its_data():

@@ -140,15 +140,20 @@ def pandas_na_as_nan(values):
     return values
 
 
+def _nullable_numbers(dtype):
+    """Whether ``dtype`` is one of pandas' nullable dtypes of numbers (``Float32``,
+    ``Int64``, ``boolean``): it names the numpy dtype of its numbers; numpy's do not."""
+    return getattr(getattr(dtype, "numpy_dtype", None), "kind", None) in tuple("biuf")
+
+
 def _frame_na_as_nan(frame):
     """The DataFrame ``frame`` with ``pd.NA`` as NaN in its columns of dtype object
     (numpy refuses ``pd.NA`` among objects: a bare "float() argument must be ... not
     'NAType'"), and its nullable columns of numbers as numpy columns (:func:`as_array`):
     scikit-learn converts them itself, but to the first dtype it is given (a ``Float32``
     column became float64 where a float32 one stays float32)."""
-    if len(frame.columns) and all(
-            getattr(getattr(d, "numpy_dtype", None), "kind", None) in tuple("biuf")
-            for d in frame.dtypes):  # (nullable all: one conversion, not one per column)
+    if len(frame.columns) and all(map(_nullable_numbers, frame.dtypes)):
+        # (nullable all: one conversion, not one per column)
         return type(frame)(as_array(frame), index=frame.index, columns=frame.columns)
     converted = {}
     for j, dtype in enumerate(frame.dtypes):
@@ -157,7 +162,7 @@ def _frame_na_as_nan(frame):
             fixed = pandas_na_as_nan(column)
             if fixed is not column:  # (a copy only where pd.NA was)
                 converted[j] = fixed
-        elif getattr(getattr(dtype, "numpy_dtype", None), "kind", None) in tuple("biuf"):
+        elif _nullable_numbers(dtype):
             converted[j] = as_array(frame.iloc[:, j])
     if not converted:
         return frame

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 from sklearn.base import clone
 
+from .._param_validation import plain_value
 from ..estimators._base import BaseLSTM
 from ..estimators._data_checks import check_fit_data
 
@@ -180,6 +180,5 @@ def copying_inputs(estimator):
     # (np.False_ too, which scikit-learn's "boolean" takes: `value is False` missed it,
     # and the data check scaled the user's X in place)
     copying = {name: True for name, value in estimator.get_params(deep=True).items()
-               if name.rpartition("__")[2] == "copy" and isinstance(value, (bool, np.bool_))
-               and not value}
+               if name.rpartition("__")[2] == "copy" and plain_value(value) is False}
     return estimator.set_params(**copying) if copying else estimator

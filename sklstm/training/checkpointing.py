@@ -136,7 +136,7 @@ class FitCheckpoint:
             **({} if estimator is None else {"estimator": estimator}),
         }
         self.defaults = {k: fingerprint_record(k, v) for k, v in (defaults or {}).items()}
-        self.earlier = {k: fingerprint_record(k, v, earlier=True) for k, v in kept.items()}
+        self._params = kept  # (as given: their earlier records, only where one differs)
         self.status = {"finished": False, "converged": False, "stopped": False}
         self.files = None  # the directory of the state, below ``directory``
         self.skorch = StateCheckpoint(
@@ -246,7 +246,8 @@ class FitCheckpoint:
         for key in sorted(set(old) | set(new)):
             # a parameter only one side records: the other sklstm had it at that value
             there, here = (side.get(key, self.defaults.get(key, _UNSET)) for side in (old, new))
-            if there != here and there != self.earlier.get(key, _UNSET):
+            if there != here and not (key in self._params and there == fingerprint_record(
+                    key, self._params[key], earlier=True)):
                 found.append(f"{key}={there!r} there, {here!r} here")
         return found
 

@@ -4,8 +4,9 @@ skorch stops a fit on ``KeyboardInterrupt`` and returns, keeping whatever state 
 net was in, possibly in the middle of an epoch. :class:`EpochSnapshot` keeps a copy of
 the module's weights at the end of every epoch and goes back to the last complete one
 when the training ends, before the other callbacks' ``on_train_end`` (``early_stopping``
-then restores its best epoch from there, as a fit of that many epochs does);
-:func:`finish_interrupted` says so.
+then restores its best epoch from there, as a fit of that many epochs does; a Ctrl-C
+in these hooks waits for their end: :meth:`CtrlCGuard.hold`); :func:`finish_interrupted`
+says so.
 
 :class:`CtrlCGuard` makes sure a Ctrl-C reaches skorch at all. Why it is written here:
 CPython can lose the ``KeyboardInterrupt`` that its SIGINT handler raises when the
@@ -60,7 +61,8 @@ class CtrlCGuard:
     ``KeyboardInterrupt``, as Python's default handler does; :meth:`check` raises it
     again where a press was noted but training still runs (the first exception was
     lost), and a block that ends with another exception after an undelivered press
-    ends with ``KeyboardInterrupt`` (:meth:`check`). Only the main thread's
+    ends with ``KeyboardInterrupt`` (:meth:`check`); once a training's epochs are done,
+    a first press is only noted (:meth:`hold`). Only the main thread's
     default handler is replaced, or another guard's (a fit inside a search: the press
     is noted by both): a handler of the user's (or an ignored SIGINT) is left alone,
     and the previous handler comes back on exit.
@@ -77,6 +79,8 @@ class CtrlCGuard:
         code (skorch's ``EarlyStopping`` ends a fit with one). False where the handler
         was left alone (another thread, a handler of the user's): a press cannot be
         told from such code there.
+    holding : bool
+        Whether a first press is only noted, not raised (:meth:`hold`).
 
     Examples
     --------
@@ -88,7 +92,7 @@ class CtrlCGuard:
 
     def __init__(self):
         self.pressed = self.noted = False
-        self.watching = False
+        self.watching = self.holding = False
         self._previous = None
 
     def __enter__(self):
@@ -102,6 +106,7 @@ class CtrlCGuard:
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        self.holding = False
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
             self._previous = None
@@ -111,9 +116,23 @@ class CtrlCGuard:
         return False
 
     def _handle(self, signum, frame):
+        again = self.pressed  # (pressed before and not delivered by check)
         for guard in _IN_FORCE:  # (this one and those it runs inside)
             guard.pressed = guard.noted = True
-        raise KeyboardInterrupt
+        if again or not self.holding:
+            raise KeyboardInterrupt
+
+    def hold(self):
+        """From now to the block's end, a press is noted (:attr:`pressed`) but raises
+        nothing, unless one came before it: a second press raises as ever.
+
+        For the end of a training, whose epochs are done: skorch runs the callbacks'
+        ``on_train_end`` outside its ``except KeyboardInterrupt``, so a press there
+        ended the fit with an exception and lost every epoch (or left the weights that
+        :class:`EpochSnapshot` puts back half put back); held, the hooks finish and the
+        fit ends as interrupted. The second press is for a hook that hangs.
+        """
+        self.holding = True
 
     def check(self, replaced=None):
         """Raise ``KeyboardInterrupt`` if Ctrl-C was pressed and not delivered: training
@@ -145,17 +164,21 @@ class EpochSnapshot(Callback):
     ----------
     ctrl_c : CtrlCGuard or None, default=None
         Checked at the start of every epoch and the end of every batch, so a Ctrl-C
-        whose exception was lost still stops the fit there.
+        whose exception was lost still stops the fit there; held from the end of the
+        training on (:meth:`CtrlCGuard.hold`).
 
     Attributes
     ----------
     in_epoch_ : bool
         Whether an epoch began and has not ended (an interrupt came during it: the
-        net went back to the last complete epoch when the training ended).
+        net went back to the last complete epoch when the training ended); after the
+        training, whether the history had a row past the last complete epoch.
     complete_ : int
         Epochs completed.
     state_ : dict or None
-        The module's ``state_dict`` (copies) after the last complete epoch.
+        The module's ``state_dict`` (copies) after the last complete epoch, while the
+        training runs; None once it ended (a fitted net kept a second copy of its
+        weights, on its device and in every pickle of the estimator).
     batch_size_ : int
         The net's ``batch_size`` (the effective batch) the last complete epoch trained
         with: a :class:`~sklstm.training.BatchSizeSchedule` grows it as an epoch
@@ -209,12 +232,23 @@ class EpochSnapshot(Callback):
         """After an interrupt during an epoch, go back to the last complete one: its
         weights, its batch (``effective_batch_size_`` is that of the model kept, as in a
         fit of that many epochs) and the history cut to it (the snapshot is the first
-        of sklstm's callbacks, so the others end the training from there)."""
+        of sklstm's callbacks, so the others end the training from there).
+
+        An epoch is under way where the history has a row past the last complete
+        epoch: skorch opens it, then runs its own ``EpochTimer``'s hook before this
+        callback's ``on_epoch_begin``, and a press there left an empty row behind.
+
+        A press from here to the end of the fit's guard is held
+        (:meth:`CtrlCGuard.hold`): the training is over, and its end runs whole."""
+        if self.ctrl_c is not None:
+            self.ctrl_c.hold()
+        self.in_epoch_ = len(net.history) > self.complete_
         if self.in_epoch_ and self.state_ is not None:
             with torch.no_grad():
                 net.module_.load_state_dict(self.state_)
             net.batch_size = self.batch_size_
             del net.history[self.complete_:]
+        self.state_ = None
 
 
 def finish_interrupted(name, snapshot, max_epochs):

@@ -62,8 +62,8 @@ def global_draws(device, seed=None):
     device : torch.device
         The device whose generator is forked besides the CPU's.
     seed : int or None, default=None
-        Seed the generators with it first (``torch.manual_seed``); None draws on from
-        their state.
+        Seed the CPU's generator and ``device``'s with it first, as
+        ``torch.manual_seed`` does; None draws on from their state.
 
     Yields
     ------
@@ -79,8 +79,25 @@ def global_draws(device, seed=None):
     """
     with _GLOBAL, torch.random.fork_rng(devices=rng_devices(device)):
         if seed is not None:
-            torch.manual_seed(seed)
+            _seed(seed, device)
         yield
+
+
+def _seed(seed, device):
+    """Seed the generators that a fit on ``device`` draws from, as ``torch.manual_seed``
+    seeds them.
+
+    ``torch.manual_seed`` seeds every device's generator (each CUDA device's, MPS's),
+    while a fit forks only its own device's (:func:`~sklstm.resources.device.rng_devices`):
+    a fit on the CPU left the user's CUDA generators seeded with its seed (and, beside a
+    CUDA fit in another thread, reseeded that fit's dropout midway). On the CPU only the
+    CPU's generator is seeded; on an accelerator ``torch.manual_seed`` still seeds the
+    others (sklstm.resources.device has no call that seeds one device's alone).
+    """
+    if torch.device(device).type == "cpu":
+        torch.random.default_generator.manual_seed(seed)
+    else:
+        torch.manual_seed(seed)
 
 
 class FitRandomness:
@@ -138,7 +155,7 @@ class FitRandomness:
             stack = ExitStack()
             with _GLOBAL:
                 stack.enter_context(torch.random.fork_rng(devices=rng_devices(self.device)))
-                torch.manual_seed(self.seed)
+                _seed(self.seed, self.device)
             self._exit = stack
         return self
 

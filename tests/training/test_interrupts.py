@@ -1,6 +1,7 @@
 """Ctrl-C during fit: the estimator keeps its last complete epoch, and says so."""
 
 import json
+import pickle
 import signal
 import textwrap
 import warnings
@@ -10,7 +11,7 @@ import pytest
 import torch
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from skorch.callbacks import EarlyStopping, LRScheduler
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, LRScheduler
 from torch.optim.lr_scheduler import StepLR
 
 from sklstm import LSTMClassifier, LSTMRegressor
@@ -229,6 +230,83 @@ def test_a_ctrl_c_in_an_epochs_end_leaves_the_checkpoint_at_the_epoch_before(
     resumed = fit()
     assert resumed.history_[:, "train_loss"] == whole.history_[:, "train_loss"]
     assert_array_equal(resumed.predict(X), whole.predict(X))
+
+
+def test_a_ctrl_c_as_an_epoch_begins_before_the_snapshot_s_hook_keeps_the_epoch_before(
+        default_ctrl_c, monkeypatch):
+    # skorch opens the epoch's history row, then runs its own EpochTimer's hook before
+    # the snapshot's: a press there kept that empty row (n_epochs_ 3, history_ with no
+    # train_loss in it) while the warning said "after epoch 2"
+    timer = EpochTimer.on_epoch_begin
+
+    def pressed_as_epoch_3_begins(self, net, **kwargs):
+        if len(net.history) == 3:
+            signal.raise_signal(signal.SIGINT)
+        timer(self, net, **kwargs)
+
+    monkeypatch.setattr(EpochTimer, "on_epoch_begin", pressed_as_epoch_3_begins)
+    with pytest.warns(FitInterruptedWarning, match="after epoch 2 of at most 20"):
+        cut = LSTMClassifier(**COMMON, device="cpu").fit(X, Y)
+    monkeypatch.undo()
+    two = LSTMClassifier(**{**COMMON, "max_epochs": 2}, device="cpu").fit(X, Y)
+    assert cut.interrupted_ and cut.n_epochs_ == len(cut.history_) == 2
+    assert cut.history_[:, "train_loss"] == two.history_[:, "train_loss"]
+    assert_array_equal(cut.predict_proba(X), two.predict_proba(X))
+
+
+class CtrlCAtTrainEnd(Callback):
+    """Presses Ctrl-C ``presses`` times as the training ends, then notes that its hook
+    went on (a second press is the user insisting)."""
+
+    def __init__(self, presses=1):
+        self.presses = presses
+
+    def on_train_end(self, net, **kwargs):
+        for _ in range(self.presses):
+            signal.raise_signal(signal.SIGINT)
+        self.went_on_ = True
+
+
+@pytest.mark.parametrize("presses", [1, 2])
+def test_a_ctrl_c_as_the_training_ends_keeps_every_epoch(default_ctrl_c, presses):
+    # the training had ended, but the press's KeyboardInterrupt came out of skorch's
+    # on_train_end hooks, which partial_fit does not catch: the fit kept nothing (and a
+    # press while the snapshot put its weights back could leave them half put back).
+    # The hooks run to their end, and the fit keeps its epochs; a second press stops
+    # them (a hook that hangs)
+    est = LSTMClassifier(**{**COMMON, "device": "cpu", "max_epochs": 3},
+                         callbacks=[("press", CtrlCAtTrainEnd(presses))])
+    if presses == 2:
+        with pytest.raises(KeyboardInterrupt):
+            est.fit(X, Y)
+        with pytest.raises(NotFittedError):
+            est.predict(X)
+        return
+    with pytest.warns(FitInterruptedWarning, match="after epoch 3 of at most 3"):
+        try:
+            est.fit(X, Y)
+        except KeyboardInterrupt:  # (a failure, not the end of the test session)
+            pytest.fail("a Ctrl-C as the training ended lost the fit")
+    assert est.interrupted_ and est.n_epochs_ == 3 and dict(est.net_.callbacks_)["press"].went_on_
+    three = LSTMClassifier(**{**COMMON, "device": "cpu", "max_epochs": 3}).fit(X, Y)
+    assert_array_equal(est.predict_proba(X), three.predict_proba(X))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+
+
+@pytest.mark.parametrize("at_batch", [None, 10])
+def test_a_fitted_estimator_keeps_no_copy_of_its_weights_from_the_training(at_batch):
+    # the snapshot's copy of the last complete epoch's weights stayed in net_.callbacks_
+    # after the fit: twice the weights in memory (on the GPU for a CUDA fit) and in
+    # every pickle of the estimator
+    callbacks = [] if at_batch is None else [InterruptAt(at_batch=at_batch)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitInterruptedWarning)
+        est = LSTMRegressor(**{**COMMON, "device": "cpu", "max_epochs": 3, "hidden_size": 64},
+                            callbacks=callbacks).fit(X, X[:, -1, 0])
+    snapshot = dict(est.net_.callbacks_)["epoch_snapshot"]
+    weights = sum(p.numel() * p.element_size() for p in est.net_.module_.parameters())
+    assert snapshot.state_ is None and len(pickle.dumps(snapshot)) < weights / 10
+    assert est.n_epochs_ == (3 if at_batch is None else 2)
 
 
 def test_a_lost_ctrl_c_still_stops_the_fit_at_the_next_batch(default_ctrl_c):

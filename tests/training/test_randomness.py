@@ -5,8 +5,11 @@ other threads draw meanwhile."""
 import threading
 import time
 
+import numpy as np
+import pytest
 import torch
 
+from sklstm import LSTMRegressor
 from sklstm.resources.concurrency import fit_running, fits_in_threads
 from sklstm.training import randomness as randomness_module
 from sklstm.training.randomness import FitRandomness, global_draws
@@ -135,3 +138,35 @@ def test_a_network_without_dropout_takes_no_lock_in_its_steps():
     with fits_in_threads(), FitRandomness(0, CPU, steps_draw=False) as fit:
         assert fit.step_draws() is randomness_module.NO_DRAWS
         assert fit.draws() is not randomness_module.NO_DRAWS
+
+
+X = np.random.default_rng(0).normal(size=(32, 5, 2)).astype(np.float32)
+SMALL = dict(hidden_size=4, batch_size=16, max_epochs=2, tol=None, random_state=0,
+             n_threads=1, device="cpu")
+
+
+def test_a_cpu_fit_seeds_no_accelerator_s_generator(monkeypatch):
+    # torch.manual_seed seeds every device's generator, and a CPU fit forks only the
+    # CPU's: the user's CUDA (MPS) generators were left seeded with the fit's seed
+    seeded = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda seed: seeded.append("cuda"))
+    monkeypatch.setattr(torch.mps, "manual_seed", lambda seed: seeded.append("mps"))
+    before = torch.get_rng_state()
+    fitted = LSTMRegressor(**SMALL, dropout=0.5, num_layers=2).fit(X, X[:, -1, 0])
+    assert seeded == [] and torch.equal(torch.get_rng_state(), before)
+    monkeypatch.undo()  # and the fit draws what it drew when seeded by torch.manual_seed
+    with FitRandomness(7, CPU) as fit, fit.draws():
+        a = torch.rand(3)
+    torch.manual_seed(7)
+    assert torch.equal(a, torch.rand(3))
+    torch.set_rng_state(before)
+    again = LSTMRegressor(**SMALL, dropout=0.5, num_layers=2).fit(X, X[:, -1, 0])
+    np.testing.assert_array_equal(fitted.predict(X), again.predict(X))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_cpu_fit_leaves_the_cuda_generator_as_it_was():
+    torch.cuda.manual_seed(123)
+    before = torch.cuda.get_rng_state()
+    LSTMRegressor(**SMALL).fit(X, X[:, -1, 0])
+    assert torch.equal(torch.cuda.get_rng_state(), before)

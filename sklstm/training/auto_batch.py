@@ -21,6 +21,7 @@ import time
 import numpy as np
 import torch
 
+from ..data.batching import split_batch
 from ..data.streaming import take_rows
 from ..data.tensors import SequenceDataset
 from ..exceptions import MemoryBudgetError
@@ -41,7 +42,8 @@ MARGIN = 0.25
 #: The least memory kept free, in bytes.
 MARGIN_BYTES = 8 * 2**20
 
-#: Micro-batches of the two trial steps (capped by the number of samples).
+#: Micro-batches of the two trial steps (capped by the number of samples, and with
+#: accumulation_steps by the micro-batch whose steps hold every sample).
 TRIAL_SIZES = (4, 64)
 
 
@@ -118,16 +120,28 @@ def find_micro_batch(plan, dataset, budget):
              else torch.argsort(dataset.lengths, descending=True, stable=True))
     trials = {}
 
+    # a fit's step holds the copy of its whole effective batch, min(size *
+    # accumulation_steps, n) samples, while it steps on micro-batches of size: without
+    # it the line missed that copy (accumulation_steps=8 chose the micro-batch of 1,
+    # whose steps then took 66 MiB of max_memory="48MiB"). The memory bends at `bend`,
+    # where a step holds every sample: a line through two trials up to there bounds
+    # the steps past it from above (through one on either side it fell below those
+    # in between)
+    bend = -(-n // plan.accumulation_steps)
+
     def peak(size):
         if size not in trials:
-            trials[size] = _trial_step(plan, dataset, order[:size], budget)
+            held = order[:min(size * plan.accumulation_steps, n)]
+            trials[size] = _trial_step(plan, dataset, held, size, budget)
         return trials[size]
 
     small, large = (min(n, s) for s in TRIAL_SIZES)
+    if small < bend < large:
+        large = bend
     if target <= 0 or peak(small) > target:
         if target <= 0 or small == 1 or peak(1) > target:
             raise budget.error(1, f"{plan.name}: batch_size='auto'", margin) from None
-        small, large = 1, small  # the line through 1 and the first trial
+        small, large = 1, (bend if 1 < bend < small else small)  # the line from 1 on
     elif small == large or (large == n and peak(large) <= target):
         return n, trials  # every sample fits in one step
     slope = (peak(large) - peak(small)) / (large - small)
@@ -141,15 +155,16 @@ def find_micro_batch(plan, dataset, budget):
 _WARMED = set()
 
 
-def _run_steps(plan, batch, n_steps):
-    """``n_steps`` training steps of a throwaway net on ``batch``, RNG untouched."""
+def _run_steps(plan, size, batches):
+    """A training step of a throwaway net on each micro-batch of ``size`` samples that
+    ``batches`` yields, RNG untouched."""
     trial = dataclasses.replace(
         plan, callbacks=(), checkpoint=None, early_stopping=False,
-        batch_size=len(batch[1]), accumulation_steps=1, lr_scaling=None)
+        batch_size=size, accumulation_steps=1, lr_scaling=None)
     with global_draws(plan.device, plan.seed):  # (a lock beside other fits)
         net = build_net(trial)
         net.initialize()
-        for _ in range(n_steps):
+        for batch in batches:
             net.train_step(batch)
 
 
@@ -182,20 +197,29 @@ def warm_up(plan, seqs, y_train):
     small = dataclasses.replace(seqs, values=take_rows(seqs.values, np.arange(two), width),
                                 lengths=lengths)
     dataset = SequenceDataset.from_sequences(small, y_train[:two], plan.device)
-    _run_steps(plan, dataset.take(torch.arange(two)), n_steps=1)
+    _run_steps(plan, two, [dataset.take(torch.arange(two))])
     _WARMED.add(key)
 
 
-def _trial_step(plan, dataset, idx, budget):
-    """Peak bytes of training steps on the samples ``idx``; inf if they ran out.
+def _trial_step(plan, dataset, idx, size, budget):
+    """Peak bytes of training steps on micro-batches of ``size`` samples of the batch
+    ``idx`` (an effective batch, held whole); inf if they ran out.
 
-    The batch is taken after the budget's restart: its copy is part of a step's
-    memory, as in the fit. Two steps: the second one meets the first one's freed
-    memory in the allocator, as every later step of the fit does.
+    As in the fit: each step's batch is taken after the budget's restart (its copy is
+    part of a step's memory), and the micro-batch is a view of it. Two steps: the
+    second one's batch is taken while the first one's is still held (a fit's loop
+    takes the next batch so), and meets the first step's freed memory in the
+    allocator, as every later step of the fit does. (One batch for both steps missed
+    that second copy, with accumulation_steps a whole effective batch.)
     """
+    def batches():
+        for _ in range(2):
+            X, y = dataset.take(idx)
+            yield split_batch(X, size)[0], y[:size]
+
     budget.restart(keep=False)
     try:
-        _run_steps(plan, dataset.take(idx), n_steps=2)
+        _run_steps(plan, size, batches())
         return budget.used()
     except MemoryError:
         return math.inf

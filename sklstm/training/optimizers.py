@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import math
 from numbers import Real
@@ -54,9 +55,21 @@ def resolve_optimizer(optimizer, estimator_name="the estimator"):
         return OPTIMIZERS[optimizer.lower()]
     # a name of another of torch's optimizers ("lbfgs"): the class itself is accepted
     torchs = {name.lower(): name for name, value in vars(torch.optim).items()
-              if isinstance(value, type) and issubclass(value, torch.optim.Optimizer)}
-    name = torchs.get(optimizer.lower()) if isinstance(optimizer, str) else None
+              if isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
+              and value is not torch.optim.Optimizer}
+    key = optimizer.lower() if isinstance(optimizer, str) else None
+    name = torchs.get(key)
     hint = "" if name is None else f" (for torch's {name}: optimizer=torch.optim.{name})"
+    # a misspelling ("adma") was told the names, but not which one it meant (as the
+    # estimators' keywords are: _keyword_hint); the closest of sklstm's names and of
+    # torch's others, both where both are close ("adma": adam, or torch's Adamax)
+    if key is not None and name is None:
+        ours = difflib.get_close_matches(key, OPTIMIZERS, n=1)
+        theirs = [torchs[n] for n in difflib.get_close_matches(
+            key, [n for n in torchs if n not in OPTIMIZERS], n=1)]
+        meant = [repr(n) for n in ours] + [f"torch's {n} (optimizer=torch.optim.{n})"
+                                           for n in theirs]
+        hint = f" (did you mean {', or '.join(meant)}?)" if meant else ""
     raise ValueError(
         f"{estimator_name}: unknown optimizer {optimizer!r}; use one of "
         f"{sorted(OPTIMIZERS)} or a torch.optim.Optimizer subclass{hint}."
@@ -162,19 +175,32 @@ def optimizer_arguments(optimizer):
     return {name: p.default for name, p in accepted.items() if name not in ("self", "params")}
 
 
-def _kind_problem(value, default):
-    """Why ``value`` cannot stand where the optimizer's default is ``default`` (None: it
-    can). The kind is read off the default because torch checks ranges, not kinds:
-    ``amsgrad="yes"`` passes its constructor and fails in the fused step, mid-fit."""
-    if isinstance(default, bool):
+#: Arguments of torch's optimizers whose default is None and whose other values are
+#: True and False (``foreach``, ``fused``: ``bool | None``): the kind of their default
+#: says nothing, and torch tests them for truth only (``fused="no"`` ran fused).
+OPTIONAL_FLAGS = ("foreach", "fused")
+
+
+def _kind_problem(key, value, default):
+    """Why ``value`` cannot stand for the argument ``key`` where the optimizer's default
+    is ``default`` (None: it can). The kind is read off the default because torch checks
+    ranges, not kinds: ``amsgrad="yes"`` passes its constructor and fails in the fused
+    step, mid-fit."""
+    if default is None and key in OPTIONAL_FLAGS:
+        if value is not None and not isinstance(value, (bool, np.bool_)):
+            return "must be True, False or None"
+    elif isinstance(default, bool):
         if not isinstance(value, (bool, np.bool_)):
             return "must be True or False"
     elif isinstance(default, Real):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
             return "must be a number"
     elif isinstance(default, tuple):
-        items = tuple(np.ravel(np.asarray(value, dtype=object))) \
-            if isinstance(value, (tuple, list, np.ndarray)) else ()
+        # one value per entry: a nested list or a 2-D array passed here and failed in
+        # torch's words ("The truth value of an array ... is ambiguous")
+        flat = isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray)
+                                                    and value.ndim == 1)
+        items = tuple(value) if flat else ()
         # None stands where the default has it (Adafactor's eps=(None, 1e-3): derived)
         if len(items) != len(default) or not all(
                 (isinstance(plain_value(v), Real) and not isinstance(plain_value(v), bool))
@@ -189,9 +215,10 @@ def _positive_int(value):
 
 
 #: Values torch's constructors take but its ``step`` refuses (a raw error mid-fit, after
-#: the first batch) or ignores: ``(class, argument) -> (accepts(value), what the value
-#: must be, why)``. Read off ``torch/optim/*.py`` (torch 2.13); what depends on the
-#: device of the fit (``capturable=True`` steps on CUDA, not on the CPU) is left to torch.
+#: the first batch), ignores, or turns against the fit: ``(class, argument) ->
+#: (accepts(value), what the value must be, why)``. Read off ``torch/optim/*.py`` (torch
+#: 2.13); what depends on the device of the fit (``capturable=True`` steps on CUDA, not
+#: on the CPU) is left to torch.
 STEP_RULES = {
     # LBFGS.step raises "only 'strong_wolfe' is supported" for any other name
     (torch.optim.LBFGS, "line_search_fn"): (
@@ -212,6 +239,10 @@ STEP_RULES = {
         lambda v: v is False, "False",
         "torch refuses a differentiable step on the network's weights, leaves that "
         "require grad and are updated in place"),
+    # the fit climbed its loss for max_epochs, and its warning advised raising lr
+    (torch.optim.Optimizer, "maximize"): (
+        lambda v: v is False, "False",
+        "True makes each step raise the loss, which the fit lowers"),
 }
 
 
@@ -234,8 +265,8 @@ def check_optimizer_params(optimizer, optimizer_params, lr, estimator_name="the 
     accept them, built on one tensor with ``lr`` (torch checks the ranges: ``eps >= 0``,
     ``0 <= betas < 1``...); and what torch checks only when the optimizer steps is
     checked here (:data:`STEP_RULES`: LBFGS's ``line_search_fn``, ``history_size``,
-    ``max_iter`` and ``max_eval``, ``differentiable``). ``SparseAdam``, which steps on
-    sparse gradients only, is refused.
+    ``max_iter`` and ``max_eval``, ``differentiable``, ``maximize``). ``SparseAdam``,
+    which steps on sparse gradients only, is refused.
 
     Parameters
     ----------
@@ -294,11 +325,13 @@ def check_optimizer_params(optimizer, optimizer_params, lr, estimator_name="the 
     if accepted is not None:
         unknown = sorted(set(params) - set(accepted))
         if unknown:
+            close = difflib.get_close_matches(unknown[0], list(accepted), n=1)
             raise TypeError(
                 f"{name}: optimizer_params has {', '.join(map(repr, unknown))}, which "
-                f"{optimizer.__name__} does not take; its arguments are {', '.join(accepted)}.")
+                f"{optimizer.__name__} does not take; its arguments are {', '.join(accepted)}"
+                + (f" (did you mean {close[0]!r} for {unknown[0]!r}?)." if close else "."))
         for key, value in params.items():
-            problem = _kind_problem(plain_value(value), accepted[key])
+            problem = _kind_problem(key, plain_value(value), accepted[key])
             if problem:
                 raise TypeError(
                     f"{name}: optimizer_params[{key!r}]={value!r} {problem} (the default of "

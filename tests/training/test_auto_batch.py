@@ -86,12 +86,12 @@ def test_the_cap_is_the_number_of_samples(budget):
 def test_a_trial_step_the_cpu_allocator_refuses_counts_as_out_of_memory(monkeypatch):
     # the CPU allocator's failure is a plain RuntimeError (not torch's OutOfMemoryError),
     # which ended the fit where a trial step of fewer samples fits
-    def refused_above_4(plan, batch, n_steps):
-        if len(batch[1]) > 4:
+    def refused_above_4(plan, size, batches):
+        if size > 4:
             raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. "
                                "DefaultCPUAllocator: can't allocate memory: you tried to "
                                "allocate 1073741824 bytes. Error code 12")
-        _run_steps(plan, batch, n_steps)
+        _run_steps(plan, size, batches)
 
     monkeypatch.setattr("sklstm.training.auto_batch._run_steps", refused_above_4)
     est = _auto("64MiB", X[:100], Y[:100])
@@ -100,12 +100,32 @@ def test_a_trial_step_the_cpu_allocator_refuses_counts_as_out_of_memory(monkeypa
 
 
 def test_other_errors_of_a_trial_step_are_not_taken_for_out_of_memory(monkeypatch):
-    def broken(plan, batch, n_steps):
+    def broken(plan, size, batches):
         raise RuntimeError("something else")
 
     monkeypatch.setattr("sklstm.training.auto_batch._run_steps", broken)
     with pytest.raises(RuntimeError, match="something else"):
         _auto("64MiB", X[:100], Y[:100])
+
+
+def test_accumulation_counts_the_effective_batch_a_step_holds():
+    # a fit's step holds the copy of its whole effective batch (batch_size_ *
+    # accumulation_steps samples; at the turn of a batch, the next one's as well) while
+    # it steps on a micro-batch: the trial steps held a micro-batch only, and chose the
+    # micro-batch of accumulation_steps=1 (280 samples of 64 features under 48 MiB with
+    # 8 steps, whose steps then needed 66 MiB). Wide sequences and a tiny LSTM: the
+    # copies are most of a step's memory, so 16 steps leave room for a fraction of
+    # the micro-batch of 1 (about a fifth)
+    wide = rng.normal(size=(500, 30, 128)).astype(np.float32)
+    y = (wide[:, -1, 0] > 0).astype(int)
+    one, many = (LSTMClassifier(**{**BASE, "hidden_size": 4}, batch_size="auto",
+                                max_memory="48MiB", accumulation_steps=k).fit(wide, y)
+                 for k in (1, 16))
+    assert 2 * _chosen(many, accumulation_steps=16) < _chosen(one)
+    # from a micro-batch of 32 on, a step of 16 holds all 500 samples: the memory bends
+    # there, and the second trial is made there (not past it, where a line through it
+    # would fall below the steps in between)
+    assert [t["batch_size"] for t in many.batch_size_trials_] == [4, 32]
 
 
 @pytest.mark.parametrize("budget", ["4MiB", "8MiB"])  # not even the margin is left

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from sklstm import LSTMClassifier
+from sklstm.training.optimizers import check_optimizer_params
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(24, 5, 2)).astype(np.float32)
@@ -22,3 +23,70 @@ def test_the_name_of_another_of_torchs_optimizers_is_refused_naming_its_class():
         clf.fit(X, Y)
     clf.set_params(optimizer=torch.optim.LBFGS, tol=None).fit(X, Y)
     assert clf.n_updates_ == 2
+
+
+@pytest.mark.parametrize("key", ["fused", "foreach"])
+def test_an_optional_flag_given_other_than_a_bool_is_refused(key):
+    # torch tests foreach and fused (default None) for truth only: fused="no" ran the
+    # fused kernel, foreach="false" the foreach one, in silence
+    clf = LSTMClassifier(hidden_size=4, max_epochs=1, conv_channels=None, device="cpu",
+                         n_threads=1, random_state=0, optimizer_params={key: "no"})
+    with pytest.raises(TypeError, match=rf"optimizer_params\['{key}'\]='no' must be True, "
+                                        rf"False or None \(the default of Adam's {key} is "
+                                        r"None\)"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "net_")
+    params = {key: np.bool_(False)}
+    assert check_optimizer_params(torch.optim.Adam, params, 1e-3) == {key: False}
+    assert check_optimizer_params(torch.optim.SGD, {key: None}, 1e-3) == {key: None}
+
+
+@pytest.mark.parametrize("betas", [np.array([[0.9, 0.99]]), [[0.9, 0.99]], ((0.9, 0.99),)],
+                         ids=["2-D array", "nested list", "nested tuple"])
+def test_betas_nested_one_level_too_deep_are_refused_naming_the_shape(betas):
+    # a 2-D array passed the kind check (raveled) and failed in torch's words: "The
+    # truth value of an array with more than one element is ambiguous"
+    with pytest.raises(TypeError, match=r"optimizer_params\['betas'\]=.* must be a tuple "
+                                        r"of 2 numbers \(the default of Adam's betas is "
+                                        r"\(0\.9, 0\.999\)\)"):
+        check_optimizer_params(torch.optim.Adam, {"betas": betas}, 1e-3, "LSTMClassifier")
+    assert check_optimizer_params(torch.optim.Adam, {"betas": np.array([0.9, 0.99])},
+                                  1e-3) == {"betas": (0.9, 0.99)}
+
+
+@pytest.mark.parametrize(("name", "meant"), [
+    ("sgdd", r"'sgd', or torch's ASGD \(optimizer=torch\.optim\.ASGD\)"),
+    ("lbgfs", r"torch's LBFGS \(optimizer=torch\.optim\.LBFGS\)"),
+])
+def test_a_misspelt_optimizer_is_refused_with_the_names_it_is_close_to(name, meant):
+    # the error listed the names but said nothing of the one meant (the estimators'
+    # misspelt keywords are told it)
+    clf = LSTMClassifier(hidden_size=4, max_epochs=1, device="cpu", optimizer=name)
+    with pytest.raises(ValueError, match=rf"unknown optimizer '{name}'; use one of .*"
+                                         rf"subclass \(did you mean {meant}\?\)\.$"):
+        clf.fit(X, Y)
+    with pytest.raises(ValueError, match=r"unknown optimizer 'xyz'; .* subclass\.$"):
+        clf.set_params(optimizer="xyz").fit(X, Y)
+
+
+def test_a_misspelt_argument_of_the_optimizer_is_refused_with_the_one_it_is_close_to():
+    clf = LSTMClassifier(hidden_size=4, max_epochs=1, device="cpu", optimizer="sgd",
+                         optimizer_params={"momentun": 0.9})
+    with pytest.raises(TypeError, match=r"optimizer_params has 'momentun', which SGD does "
+                                        r"not take; its arguments are lr, momentum, .* \(did "
+                                        r"you mean 'momentum' for 'momentun'\?\)\.$"):
+        clf.fit(X, Y)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", torch.optim.NAdam])
+def test_maximize_is_refused_before_training(optimizer):
+    # torch takes it, and the fit climbed its loss for max_epochs; its ConvergenceWarning
+    # then advised raising lr or max_epochs
+    clf = LSTMClassifier(hidden_size=4, max_epochs=1, device="cpu", optimizer=optimizer,
+                         optimizer_params={"maximize": True})
+    with pytest.raises(ValueError, match=r"optimizer_params\['maximize'\]=True must be False "
+                                         r"for \w+: True makes each step raise the loss"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "net_")
+    assert check_optimizer_params(torch.optim.Adam, {"maximize": np.bool_(False)},
+                                  1e-3) == {"maximize": False}

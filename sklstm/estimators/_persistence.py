@@ -77,10 +77,18 @@ class PersistenceMixin:
         ValueError
             Parameters were changed after the fit (``set_params``) so that the
             saved model would not load, or would predict otherwise; or ``path``
-            names no file.
+            names no file; or the JSON would exceed the 100 MB header of a
+            safetensors file even without the history's per-batch records.
         OSError
             The file cannot be written at ``path`` (``FileNotFoundError``: its
             directory does not exist).
+
+        Warns
+        -----
+        UserWarning
+            Entries of the training history a file cannot hold are left out (a
+            tensor a callback recorded, say); so are its per-batch records where
+            they would not fit in the file's header (a fit of over a million batches).
 
         Examples
         --------
@@ -117,7 +125,12 @@ class PersistenceMixin:
         # CUDA for its capability, a raw error), so the fitted net's is taken as it is
         precision = None if _is_here(self.device_) else self.net_.precision
         try:
-            rebuilt = _prediction_settings(self._unloaded_net(weights, precision))
+            with warnings.catch_warnings():
+                if _TRAINED_ON_LOAD in vars(self):
+                    # only compared: a model loaded where its precision is not ("16-mixed"
+                    # on the CPU) was warned of by the load, not again by every save
+                    warnings.simplefilter("ignore")
+                rebuilt = _prediction_settings(self._unloaded_net(weights, precision))
             fitted = _prediction_settings(self.net_)
             changed = [name for name in fitted if rebuilt.get(name) != fitted[name]]
             if changed:

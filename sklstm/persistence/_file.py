@@ -30,7 +30,8 @@ import numpy as np
 from .._durable_files import flush, replace_synced
 from .._version import __version__
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "read_model_file", "write_model_file"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_HEADER_BYTES", "HeaderTooLarge", "read_model_file",
+           "write_model_file"]
 
 #: ``__metadata__["format"]`` of every sklstm model file.
 FORMAT = "sklstm-model"
@@ -38,6 +39,32 @@ FORMAT = "sklstm-model"
 #: Version of the file layout this sklstm writes and reads. Raised (with a migration
 #: from the previous version in :func:`read_model_file`) when the layout changes.
 FORMAT_VERSION = 1
+
+
+#: The largest header safetensors writes and reads (its ``MAX_HEADER_SIZE``, in bytes).
+#: A larger one (the per-batch history of a long fit: about 1.2 million batches) failed
+#: the save with safetensors' raw "header too large", naming neither the cause nor a fix.
+MAX_HEADER_BYTES = 100_000_000
+
+
+class HeaderTooLarge(ValueError):
+    """The JSON header of a model would exceed :data:`MAX_HEADER_BYTES`."""
+
+
+def _header_bytes(metadata, tensors):
+    """At least the size of the header safetensors writes for ``metadata`` and
+    ``tensors`` (its JSON, padded to 8 bytes), and at most a few bytes a tensor more:
+    ``{"__metadata__":{...},"<key>":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},
+    ...}``, each dtype counted at 4 letters, each offset at the digits of the largest.
+    (Counted, as safetensors tells only by failing.)"""
+    digits = len(str(sum(array.nbytes for array in tensors.values())))
+    size = len(json.dumps({"__metadata__": metadata}, ensure_ascii=False,
+                          separators=(",", ":")).encode())
+    for key, array in tensors.items():
+        entry = {key: {"dtype": "BOOL", "shape": list(array.shape), "data_offsets": [0, 0]}}
+        size += len(json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode()) \
+            - 1 + 2 * (digits - 1)  # (its braces less a comma; the offsets' digits)
+    return size + 7
 
 
 def _digest(text, tensors):
@@ -97,6 +124,9 @@ def write_model_file(path, header, tensors):
         ``path`` is not a str or os.PathLike (an open file, say).
     ValueError
         ``path`` is empty.
+    HeaderTooLarge
+        The header would exceed :data:`MAX_HEADER_BYTES` (nothing is written): a
+        ``ValueError``.
     OSError
         The file cannot be written there (a directory of that name, no permission).
     """
@@ -118,6 +148,13 @@ def write_model_file(path, header, tensors):
     tensors = {key: _little_endian(value) for key, value in tensors.items()}
     text = json.dumps(header, allow_nan=False, sort_keys=True, separators=(",", ":"))
     metadata = {"format": FORMAT, "sklstm": text, "sha256": _digest(text, tensors)}
+    size = _header_bytes(metadata, tensors)
+    if size > MAX_HEADER_BYTES:
+        raise HeaderTooLarge(
+            f"cannot save the model to {path!r}: its header (parameters, fitted attributes "
+            f"and training history as JSON) would take {size} bytes, more than the "
+            f"{MAX_HEADER_BYTES} a safetensors file holds; pickle the estimator "
+            "(joblib.dump) instead.")
     data = save(tensors, metadata=metadata)
     # the file a symbolic link names is replaced, as open(path, "wb") would write it
     # (the link itself was replaced by a file, and the file it named kept the old model)

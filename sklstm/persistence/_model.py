@@ -28,7 +28,7 @@ from ._codec import (
     encode,
     string_bytes,
 )
-from ._file import FORMAT_VERSION, read_model_file, write_model_file
+from ._file import FORMAT_VERSION, HeaderTooLarge, read_model_file, write_model_file
 from ._fitted import KINDS, _shown, check_fitted_state
 from ._registry import known_classes, registered_class
 
@@ -119,13 +119,16 @@ def write_model(path, state):
     ------
     ValueError
         A fitted attribute that loading needs cannot be encoded (datetime class
-        labels, say); nothing is written.
+        labels, say), or the header is too large for a safetensors file even without
+        the history's batches; nothing is written.
 
     Warns
     -----
     UserWarning
         Entries of the training history that cannot be encoded (torch tensors a
-        callback recorded, say) are left out.
+        callback recorded, say) are left out. The per-batch records of the history are
+        left out where the header would be too large for a safetensors file with them
+        (a fit of over a million batches).
     """
     tensors = {}
     params, unsaved = _encoded(state.params, f"{_ATTR}param.", tensors)
@@ -141,7 +144,7 @@ def write_model(path, state):
             "numbers and strings); pickle the estimator (joblib.dump) instead, or refit it "
             "on targets of numbers or strings.")
     dropped = set()
-    history = _lenient(state.history, f"{_ATTR}history", tensors, dropped)
+    history, history_tensors = _history(state.history, dropped)
     if dropped:  # (the file records them, but nothing told the user they were lost)
         warnings.warn(
             f"{state.class_name}.save: the training history's entries {sorted(dropped)} "
@@ -159,7 +162,29 @@ def write_model(path, state):
     }
     for name, value in state.weights.items():
         tensors[_MODULE + name] = value
-    write_model_file(path, header, tensors)
+    try:
+        write_model_file(path, header, {**tensors, **history_tensors})
+    except HeaderTooLarge:
+        n_batches = sum(len(row.get("batches", ())) for row in state.history)
+        if not n_batches:
+            raise
+        # a long fit's batches (some 90 bytes of JSON each): without them the model
+        # saves, its epochs' records with it, rather than not at all
+        epochs = [{k: v for k, v in row.items() if k != "batches"} for row in state.history]
+        header["history"], history_tensors = _history(epochs, set())
+        header["unsaved_history_keys"] = sorted({*dropped, "batches"})
+        write_model_file(path, header, {**tensors, **history_tensors})
+        warnings.warn(
+            f"{state.class_name}.save: the training history's per-batch records "
+            f"({n_batches} batches) are not saved: with them the file's header would "
+            "exceed what a safetensors file holds. The epochs' records are saved; pickle "
+            "the estimator (joblib.dump) to keep every batch's.", UserWarning, stacklevel=3)
+
+
+def _history(rows, dropped):
+    """``(json, tensors)``: the history as :func:`_lenient` writes it, and its arrays."""
+    tensors = {}
+    return _lenient(rows, f"{_ATTR}history", tensors, dropped), tensors
 
 
 def _read_state(header, tensors):

@@ -103,3 +103,24 @@ def test_a_save_that_fails_to_reach_the_disk_keeps_the_file_before(tmp_path, tin
         LSTMRegressor(**tiny).fit(X3, -X3[:, 0, 0]).save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]  # no temporary file
+
+
+def test_the_header_limit_is_that_of_safetensors_and_its_estimate_a_bound(tmp_path, tiny):
+    # save refuses (or shortens) a header over MAX_HEADER_BYTES before safetensors'
+    # raw "header too large": the two limits must be one, and the estimate of the
+    # header's size no smaller than the header written
+    from safetensors.numpy import load, save
+
+    from sklstm.persistence._file import MAX_HEADER_BYTES, _header_bytes
+
+    tensors = {"a": np.zeros((2, 3), np.float32)}
+    fill = MAX_HEADER_BYTES - _header_bytes({"x": ""}, tensors)
+    assert load(save(tensors, metadata={"x": "a" * fill}))["a"].shape == (2, 3)
+    with pytest.raises(Exception, match="too large"):
+        save(tensors, metadata={"x": "a" * (MAX_HEADER_BYTES + 1)})
+    path = tmp_path / "m.safetensors"
+    LSTMRegressor(**tiny).fit(X3, X3[:, 0, 0]).save(path)
+    from .helpers import read_raw
+
+    metadata, saved = read_raw(path)
+    assert _header_bytes(metadata, saved) >= int.from_bytes(path.read_bytes()[:8], "little")

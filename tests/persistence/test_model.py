@@ -316,3 +316,34 @@ def test_history_entries_a_file_cannot_hold_are_warned_about_on_save(tmp_path, t
     with pytest.warns(UserWarning, match="callbacks"):
         loaded = sklstm.load(tmp_path / "m.safetensors")
     assert "grad_norm" not in loaded.history_[-1] and "train_loss" in loaded.history_[-1]
+
+
+def test_a_history_too_long_for_the_header_is_saved_without_its_batches(tmp_path, tiny,
+                                                                        monkeypatch):
+    # a long fit (about 1.2 million batches: 200 epochs of 6000) made a JSON header
+    # over the 100 MB safetensors writes and reads: save failed with safetensors' raw
+    # "header too large", and the model could not be saved at all. The limit is
+    # lowered here to what this small fit's batches exceed and its epochs do not
+    from sklstm.persistence import _file
+
+    est = LSTMClassifier(**tiny).fit(X3, np.arange(24) % 2)
+    path = tmp_path / "m.safetensors"
+    est.save(path)
+    full = int.from_bytes(path.read_bytes()[:8], "little")
+    monkeypatch.setattr(_file, "MAX_HEADER_BYTES", full - 250, raising=False)
+    n_batches = sum(len(row["batches"]) for row in est.history_)
+    with pytest.warns(UserWarning, match=rf"LSTMClassifier.save: the training history's "
+                      rf"per-batch records \({n_batches} batches\) are not saved"):
+        est.save(path)
+    assert int.from_bytes(path.read_bytes()[:8], "little") <= full - 250
+    loaded = sklstm.load(path)
+    assert_array_equal(loaded.predict_proba(X3), est.predict_proba(X3))
+    assert len(loaded.history_) == len(est.history_)
+    assert all("batches" not in row for row in loaded.history_)
+    assert loaded.history_[:, "train_loss"] == est.history_[:, "train_loss"]
+    # a header too large even without them: a ValueError saying so, the file kept
+    monkeypatch.setattr(_file, "MAX_HEADER_BYTES", 1000)
+    with pytest.raises(ValueError, match=r"cannot save the model to .*m.safetensors.*: its "
+                       r"header .* would take \d+ bytes, more than the 1000"):
+        est.save(path)
+    assert_array_equal(sklstm.load(path).predict_proba(X3), est.predict_proba(X3))

@@ -1,5 +1,7 @@
 """Models that come from another machine: unpickled where the device of their fit is not."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -7,6 +9,8 @@ from numpy.testing import assert_array_equal
 
 import sklstm
 from sklstm import LSTMClassifier
+
+from .helpers import rewrite_header
 
 X = np.random.default_rng(0).normal(size=(20, 5, 2)).astype(np.float32)
 Y = np.arange(20) % 2
@@ -41,3 +45,22 @@ def test_parameters_changed_after_its_fit_are_still_refused(from_elsewhere, tmp_
     from_elsewhere.set_params(hidden_size=3)
     with pytest.raises(ValueError, match=r"the parameters were changed after the fit"):
         from_elsewhere.save(tmp_path / "m.safetensors")
+
+
+def test_a_model_loaded_where_its_precision_is_not_saves_without_warning(tiny, tmp_path):
+    # trained in float16 on CUDA, loaded on the CPU (where it predicts in float32, as
+    # the load warns): its save warned again that it "predicts in float32 here", from
+    # the network it rebuilds only to compare with the fitted one
+    est = LSTMClassifier(**{**tiny, "device": "cpu"}).fit(X, Y)
+    path = tmp_path / "m.safetensors"
+    est.save(path)
+    rewrite_header(path, lambda header: header["params"].update(precision="16-mixed"))
+    with pytest.warns(UserWarning, match="precision='16-mixed', which cpu does not support"):
+        loaded = sklstm.load(path, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded.save(tmp_path / "again.safetensors")
+    # what would compute otherwise is still refused
+    loaded.set_params(precision="bf16")
+    with pytest.raises(ValueError, match=r"the parameters were changed after the fit"):
+        loaded.save(tmp_path / "again.safetensors")

@@ -29,12 +29,13 @@ import numpy as np
 from .store_files import empty_sequences_error, read_files, write_files
 from .store_layout import check_offsets, number_dtype
 from .store_origin import (
+    check_mapped,
     check_unchanged,
     copy_on_write,
     memmap_origin,
     open_again,
     open_memmap_origin,
-    store_stamp,
+    read_unchanged,
 )
 from .store_positions import byte_chunks, checked_positions, key_positions
 from .store_reading import StoreReading, float_dtype
@@ -149,7 +150,8 @@ class SequenceStore(StoreReading):
         ValueError
             No sequence, an empty one, one of another trailing shape or other columns
             (DataFrames), or values that ``dtype`` would change (fractions as integers,
-            values beyond its range, which a narrower float would store as infinity).
+            values beyond its range, which a narrower float would store as infinity,
+            integers a float dtype does not hold exactly: 2049 in float16).
         """
         write_files(path, sequences, dtype=dtype, overwrite=overwrite)
         return cls.open(path)
@@ -176,13 +178,13 @@ class SequenceStore(StoreReading):
         FileNotFoundError
             ``path`` is not a store.
         ValueError
-            A store of another format or version, or a damaged one (a file truncated
-            or edited; the error names it).
+            A store of another format or version, a damaged one (a file truncated or
+            edited; the error names it), or one replaced each time it was read.
         """
-        values, offsets = read_files(path)
-        path = os.path.abspath(os.fspath(path))
+        where = os.path.abspath(os.fspath(path))
         # the files' stamp: a pickled view reopens the path only if they are these files
-        return cls(values, offsets, origin=("store", path, store_stamp(path)))
+        (values, offsets), stamp = read_unchanged(lambda: read_files(path), where)
+        return cls(values, offsets, origin=("store", where, stamp))
 
     @classmethod
     def from_array(cls, X):
@@ -265,6 +267,7 @@ class SequenceStore(StoreReading):
         """Timesteps of every sequence (int64)."""
         if not self.ragged:
             return np.full(len(self), self._values.shape[1], dtype=np.int64)
+        check_mapped(self._origin, self._offsets)  # (the offsets are mapped too)
         if self._index is None:
             return np.diff(self._offsets)
         # the view's own: np.diff of all offsets was 8 bytes per stored sequence, for
@@ -285,6 +288,7 @@ class SequenceStore(StoreReading):
     # -- indexing: views --------------------------------------------------------
     def _base_positions(self, positions):
         """Positions of this view as positions of the underlying data."""
+        check_mapped(self._origin, self._values, self._offsets)  # (what is read next)
         positions = checked_positions(positions, len(self))
         return positions if self._index is None else self._index[positions]
 
@@ -294,8 +298,7 @@ class SequenceStore(StoreReading):
             return self.read([positions])[0]
         return self._view(index=self._base_positions(positions))
 
-    def _view(self, *, index=None, maps=None):
-        # not through __init__: the shared arrays were checked once, not at every view
+    def _view(self, *, index=None, maps=None):  # (no __init__: the arrays were checked)
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
         if index is not None:
@@ -387,8 +390,8 @@ class SequenceStore(StoreReading):
 
 
 def _reopen(origin):
-    """The store (or dense memmap) ``origin`` names, opened again; a ValueError if its
-    files changed since it was first opened (the pickled index would read other data)."""
+    """The store (or dense memmap) ``origin`` names, opened again; a ValueError if its files
+    changed since it was first opened (the pickled index would read other data)."""
     if origin[0] == "store":
         path, *stamp = origin[1:]  # (pickles of older sklstm: no stamp)
         store = open_again(SequenceStore.open, path)

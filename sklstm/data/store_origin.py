@@ -4,7 +4,9 @@ not copied, and a memory-mapped array by its file, offset and shape.
 
 Each origin carries its files' stamp (inode, size, modification time): a file
 rewritten or replaced since it was opened is refused when it is reopened, so a copy
-never reads other data at the positions of its index.
+never reads other data at the positions of its index; and one changed in place under an
+open mapping (cut short, grown, rewritten) is refused before each read
+(:func:`check_mapped`), where reading it was a bus error or other data.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import numpy as np
 
 from .store_files import OFFSETS, VALUES
 
-__all__ = ["check_unchanged", "copy_on_write", "file_stamp", "memmap_origin", "open_again",
-           "open_memmap_origin", "store_stamp"]
+__all__ = ["check_mapped", "check_unchanged", "copy_on_write", "file_stamp", "memmap_origin",
+           "open_again", "open_memmap_origin", "read_unchanged", "store_stamp"]
 
 
 def file_stamp(*filenames):
@@ -44,6 +46,114 @@ def file_stamp(*filenames):
 def store_stamp(path):
     """The :func:`file_stamp` of the files of the store at ``path`` that it maps."""
     return file_stamp(os.path.join(path, VALUES), os.path.join(path, OFFSETS))
+
+
+def read_unchanged(read, path, attempts=3):
+    """``read()`` and the :func:`store_stamp` of the files at ``path`` it read, taken
+    before and after it: a store replaced while it was read (``SequenceStore.write(...,
+    overwrite=True)`` in another process) is read again.
+
+    A stamp taken after the read alone could be the new files' while the arrays map the
+    old ones (or the old offsets and the new values, read one after the other), and a
+    copy reopened by the path would then pass :func:`check_unchanged` on other data.
+
+    Parameters
+    ----------
+    read : callable
+        Reads the store at ``path`` (``store_files.read_files`` of it), no argument.
+    path : str
+        The store's directory, absolute.
+    attempts : int, default=3
+        Reads before giving up on a store that keeps changing.
+
+    Returns
+    -------
+    data : object
+        What ``read`` returned.
+    stamp : tuple
+        The stamp of the files ``data`` maps.
+    """
+    for _ in range(attempts):
+        try:
+            before = store_stamp(path)
+        except OSError:  # (not a store: read says so in its words)
+            before = None
+        data = read()
+        after = store_stamp(path)
+        if after == before:
+            return data, after
+    raise ValueError(f"{path!r} changed each time it was read (another process is writing "
+                     "it); open it once that write is done.")
+
+
+def check_mapped(origin, *arrays):
+    """Raise a ValueError if a file the arrays of ``origin`` map was changed in place
+    since it was mapped: truncated, appended to, or (a store's files) rewritten; or if
+    one of ``arrays`` is on a mapping of a file now shorter than the mapping.
+
+    A mapping reads the file's pages as they are now: past the end of a truncated file
+    the read is a bus error that kills the process (before this check, a store's
+    ``values.bin`` cut short, or an ``.npy`` file saved again with ``np.save`` while
+    mapped), and a file rewritten in place is read as if it held the data it was opened
+    on. A file replaced (a new inode at the path, as ``SequenceStore.write(...,
+    overwrite=True)`` makes) or deleted is no change here: the mapping keeps reading
+    the old file whole, until the data are opened again.
+
+    A store's files are compared in size and modification time (they are written once);
+    a memory-mapped array's file in size only, as the process may write through its own
+    mapping (``mode="r+"``).
+
+    Parameters
+    ----------
+    origin : tuple or None
+        What :meth:`SequenceStore.open <sklstm.data.store.SequenceStore.open>` or
+        :func:`memmap_origin` made (None, or a pickle of older sklstm without a stamp:
+        nothing is checked).
+    *arrays : ndarray or None
+        The arrays read next. Without an origin, those on a file mapping anyway (a
+        strided or copy-on-write view of a memory-mapped file) are checked against the
+        size of the very file they map (no origin, no stamp to compare with).
+    """
+    if origin is not None:  # (by path: the file mapped, unless replaced, out of reach)
+        _check_stamped_files(origin)
+        return
+    for array in arrays:
+        root = None if array is None else _mapping(array)
+        # (mmap.size() is the mapped file's own size: fstat of the mapping's descriptor)
+        if root is not None and root.base.size() < root.offset + root.nbytes:
+            raise ValueError(
+                f"{os.fspath(root.filename)!r} was cut short to {root.base.size()} bytes "
+                f"while mapped (its data ran to byte {root.offset + root.nbytes}): reading "
+                "it would kill the process with a bus error. Open it again; to change "
+                "data in use, write them to a new path.")
+
+
+def _check_stamped_files(origin):
+    """:func:`check_mapped` of the files ``origin`` names, against its stamp."""
+    if origin[0] == "store":
+        where, stamp, strict = origin[1], origin[2:3], True
+        names = (os.path.join(where, VALUES), os.path.join(where, OFFSETS))
+    else:
+        where, stamp, strict = origin[1], origin[5:6], False
+        names = (where,)
+    for name, (inode, size, mtime) in zip(names, stamp[0] if stamp else (), strict=False):
+        try:
+            now = os.stat(name)
+        except OSError:  # moved or deleted: the mapping still holds the file
+            continue
+        if now.st_ino != inode:  # replaced: the mapping reads the old file whole
+            continue
+        if now.st_size != size or (strict and now.st_mtime_ns != mtime):
+            change = (f"cut short from {size} to {now.st_size} bytes" if now.st_size < size
+                      else f"grown from {size} to {now.st_size} bytes" if now.st_size > size
+                      else "rewritten in place")
+            raise ValueError(
+                f"{os.fspath(name)!r} was {change} since it was opened, so the data mapped "
+                "from it are no longer the data that were opened (reading a file cut short "
+                "would kill the process with a bus error). Open it again to read what it "
+                "holds now; to change data in use, write them to a new path "
+                "(SequenceStore.write(..., overwrite=True) replaces a store without changing "
+                "the files an open one reads).")
 
 
 def check_unchanged(where, stamp, now):

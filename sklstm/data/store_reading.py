@@ -130,5 +130,8 @@ class StoreReading:
 
 
 def float_dtype(dtype):
-    """float32/float64 stay; other numbers are read as float64."""
-    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    """The dtype :meth:`StoreReading.map` functions are given: float16, float32 and
+    float64 stay (a store's values keep their dtype, as in-memory floats do through
+    SequenceScaler: float16 values were scaled to float64 from a store only); other
+    numbers (ints, booleans, long doubles) are read as float64."""
+    return dtype if dtype in (np.float16, np.float32, np.float64) else np.dtype(np.float64)

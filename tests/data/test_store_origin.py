@@ -8,7 +8,9 @@ import re
 import numpy as np
 import pytest
 
+import sklstm.data.store as store_module
 from sklstm.data.store import SequenceStore
+from sklstm.data.store_files import write_files
 
 
 def test_pickles_by_reference_to_the_file(ragged):
@@ -106,3 +108,100 @@ def test_a_copy_on_write_mapping_travels_with_its_data(tmp_path):
     _, (values, _), _ = SequenceStore.from_array(mapped).__reduce__()
     assert not np.shares_memory(values, mapped)
     np.testing.assert_array_equal(values, mapped)
+
+
+def _change_in_place(name, how):
+    """Change the file ``name`` keeping its inode, as a writer that is no
+    SequenceStore.write does: cut it short, append to it, or rewrite its bytes."""
+    if how == "truncate":
+        os.truncate(name, 8)
+    elif how == "append":
+        with open(name, "ab") as f:
+            f.write(b"\0" * 64)
+    else:
+        data = bytearray(open(name, "rb").read())
+        data[-8:] = b"\xff" * 8
+        with open(name, "r+b") as f:  # (the same size)
+            f.write(bytes(data))
+        os.utime(name, ns=(0, 1))  # (a modification time apart, on any clock's granularity)
+
+
+@pytest.mark.parametrize("how", ["truncate", "append", "rewrite"])
+@pytest.mark.parametrize("name", ["values.bin", "offsets.npy"])
+def test_a_store_file_changed_in_place_is_refused_before_it_is_read(how, name, tmp_path):
+    # the store maps its files: read past the end of one cut short, a batch killed the
+    # process with a bus error, and one rewritten in place was read as the data opened
+    store = SequenceStore.write(tmp_path / "s", [np.arange(40.0), np.arange(3.0)])
+    view = store[[0]]
+    _change_in_place(tmp_path / "s" / name, how)
+    for read in (lambda: store[0], lambda: view.load(), lambda: store.lengths,
+                 lambda: list(store.chunks())):
+        with pytest.raises(ValueError, match=rf"{re.escape(name)}' was .* since it was "
+                           "opened.*Open it again.*write them to a new path"):
+            read()
+
+
+def test_a_store_replaced_by_a_new_one_is_still_read_as_it_was_opened(tmp_path):
+    # a new store at the path (new files) changes nothing the open one maps
+    store = SequenceStore.write(tmp_path / "s", [np.arange(4.0), np.arange(3.0)])
+    SequenceStore.write(tmp_path / "s", [np.ones(9)], overwrite=True)
+    np.testing.assert_array_equal(store[0], np.arange(4.0))
+    assert store.lengths.tolist() == [4, 3]
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (9, 3)])
+def test_an_array_file_saved_again_while_mapped_is_refused(shape, tmp_path):
+    # np.save rewrites the file in place: the mapping read the new file's bytes with the
+    # old offset and shape (or past its end: a bus error)
+    np.save(tmp_path / "X.npy", np.zeros((4, 3)))
+    store = SequenceStore.from_array(np.load(tmp_path / "X.npy", mmap_mode="r"))
+    np.save(tmp_path / "X.npy", np.ones(shape))
+    with pytest.raises(ValueError, match=r"X\.npy' was (cut short|grown) from"):
+        store.load()
+
+
+def test_writing_through_its_own_mapping_is_no_change(tmp_path):
+    # an np.memmap the process writes to keeps its size: read as it is now
+    X = np.lib.format.open_memmap(tmp_path / "X.npy", mode="w+", shape=(3, 4))
+    store = SequenceStore.from_array(X)
+    X[1] = 5.0
+    X.flush()
+    np.testing.assert_array_equal(store[1], np.full(4, 5.0))
+
+
+@pytest.mark.parametrize("writes", [1, 3])
+def test_a_store_replaced_while_it_is_opened_is_read_whole(writes, monkeypatch, tmp_path):
+    # the stamp was taken after the files were read: replaced in between, the store read
+    # the old files and its pickled copy reopened the new ones without a word
+    path = tmp_path / "s"
+    SequenceStore.write(path, [np.zeros(2)] * 3)
+    read, calls = store_module.read_files, []
+
+    def read_then_replaced(where):
+        data = read(where)
+        if len(calls) < writes:
+            calls.append(where)
+            write_files(path, [np.full(5, len(calls))], overwrite=True)  # (not reopened)
+        return data
+
+    monkeypatch.setattr(store_module, "read_files", read_then_replaced)
+    if writes == 3:  # (a writer that never stops: told, not read half)
+        with pytest.raises(ValueError, match="changed each time it was read"):
+            SequenceStore.open(path)
+        return
+    store = SequenceStore.open(path)
+    copy = pickle.loads(pickle.dumps(store[[0]]))
+    np.testing.assert_array_equal(store[0], np.ones(5))
+    np.testing.assert_array_equal(copy[0], store[0])
+
+
+@pytest.mark.parametrize("mode", ["r", "c"])
+def test_a_file_cut_short_under_a_mapping_without_origin_is_refused(mode, tmp_path):
+    # a strided or copy-on-write view has no origin (it is pickled with its data), but
+    # it maps the file all the same: read past the end, it was zeros or a bus error
+    np.save(tmp_path / "X.npy", np.arange(1.0, 25.0).reshape(4, 3, 2))
+    store = SequenceStore.from_array(np.load(tmp_path / "X.npy", mmap_mode=mode)[:, :2])
+    os.truncate(tmp_path / "X.npy", 150)  # (within the mapped page: no bus error here)
+    with pytest.raises(ValueError, match=r"X\.npy' was cut short to 150 bytes while mapped "
+                       r"\(its data ran to byte 320\).*Open it again"):
+        store.load()

@@ -15,6 +15,22 @@ def test_map_applies_to_every_read_on_a_copy(ragged):
     np.testing.assert_array_equal(store[1], seqs[1])  # the file is untouched
 
 
+
+@pytest.mark.parametrize("stored, given", [(np.float16, np.float16), (np.float32, np.float32),
+                                           (np.float64, np.float64), (np.int32, np.float64)])
+@pytest.mark.parametrize("dense", [False, True])
+def test_a_map_is_given_floats_of_the_stored_dtype(stored, given, dense, tmp_path):
+    # float16 was read as float64: a SequenceScaler gave float64 for a float16 store
+    # and float16 for the same sequences in a list (float input keeps its dtype)
+    seqs = [np.array([[1], [2], [3]], stored), np.array([[4], [5], [6]], stored)]
+    store = (SequenceStore.from_array(np.stack(seqs)) if dense
+             else SequenceStore.write(tmp_path / "s", seqs))
+    seen = []
+    view = store.map(lambda v: seen.append(v.dtype) or v)
+    assert view.dtype == given and view[0].dtype == given
+    assert all(seq.dtype == given for seq in view.read([0, 1]))  # (dense: one array)
+    assert set(seen) == {np.dtype(given)}
+
 @pytest.mark.parametrize("dense", [False, True])
 @pytest.mark.parametrize("func", [lambda v: v[..., 1:, :], lambda v: v[..., :1],
                                   lambda v: None])

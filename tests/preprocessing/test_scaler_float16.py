@@ -20,3 +20,19 @@ def test_float16_spanning_its_range_scales_without_overflow(method):
     assert out.dtype == np.float16 and back.dtype == np.float16
     assert_allclose(out.astype(np.float64), expected, rtol=1e-3)
     assert_allclose(back.astype(np.float64), X.astype(np.float64), rtol=1e-3)
+
+
+def test_a_float16_store_scales_to_float16_as_the_same_list_does(tmp_path):
+    # a store's float16 values were read as float64 by the view that scales them: the
+    # scaler gave float64 for a float16 store and float16 for the same sequences in a list
+    from sklstm.data import SequenceStore
+
+    rng = np.random.default_rng(0)
+    seqs = [(rng.normal(size=(n, 2)) * 100).astype(np.float16) for n in (3, 5, 4)]
+    store = SequenceStore.write(tmp_path / "s", seqs)
+    out = SequenceScaler().fit_transform(store)
+    expected = SequenceScaler().fit_transform(seqs)
+    assert isinstance(out, SequenceStore) and out.dtype == np.float16
+    for got, want in zip(out.read([0, 1, 2]), expected, strict=True):
+        assert got.dtype == want.dtype == np.float16
+        np.testing.assert_array_equal(got, want)

@@ -41,7 +41,8 @@ def make_subtle_shape(n_samples=200, n_timesteps=300, difference="width", height
     Every series is a random smooth background, the sum of ``n_waves`` sines of 0.5 to
     3 cycles over the series with random amplitudes and phases (standard deviation
     about 1) on a random level, plus white noise; one smooth bump is added to it,
-    starting anywhere between 20 % and 80 % of the series. With
+    centred in a slot ``2 * width`` steps long that starts anywhere between 20 % and
+    80 % of the way to its last possible start (``n_timesteps - 2 * width``). With
     ``difference="width"`` class 0's bump is ``width`` steps wide and ``height`` high,
     class 1's ``2 * width - 1`` steps wide and half as high: the same area, so the
     series' mean carries no class information. With ``"sign"`` class 1 has a dip
@@ -111,7 +112,9 @@ def make_subtle_shape(n_samples=200, n_timesteps=300, difference="width", height
     for i, label in enumerate(y):
         bump = bumps[label]
         # centred in a slot 2 * narrow wide, so both classes sit at the same places
-        start = int(rng.integers(int(0.2 * room), int(0.8 * room) + 1))
+        # in whole steps, rounded inwards (-(-n // 5): a ceiling): int(0.2 * 27) started
+        # a slot at 5 of 27, 18.5 % of the way
+        start = int(rng.integers(-(-room // 5), 4 * room // 5 + 1))
         start += (2 * narrow - len(bump)) // 2
         X[i, start:start + len(bump)] += bump
     return X.astype(np.float32), y.astype(np.int64)

@@ -356,12 +356,23 @@ def make_sensor_series(
     series : ndarray of shape (n_timesteps, n_features), DataFrame, or list of these
         float32 values; a list when ``n_series > 1``.
 
+    Raises
+    ------
+    ImportError
+        If ``as_frame=True`` and pandas is not installed (before any work).
+
     Examples
     --------
     >>> from sklstm.datasets import make_sensor_series
     >>> make_sensor_series(n_timesteps=100, random_state=0).shape
     (100, 3)
     """
+    if as_frame:
+        try:  # checked first: without pandas the series would be made for nothing
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError('make_sensor_series(as_frame=True) needs pandas: pip install '
+                              f'"sklstm[pandas]", or pass as_frame=False ({exc})') from exc
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
     t = np.arange(n_timesteps)
     coef = rng.uniform(0.5, 1.0, size=n_features - 1)
@@ -382,8 +393,6 @@ def make_sensor_series(
             )
         series.append(values.astype(np.float32))
     if as_frame:
-        import pandas as pd
-
         index = pd.date_range("2024-01-01", periods=n_timesteps, freq="h")
         columns = ["target", *(f"sensor_{j}" for j in range(1, n_features))]
         series = [pd.DataFrame(values, index=index, columns=columns) for values in series]

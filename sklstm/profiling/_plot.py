@@ -159,7 +159,8 @@ def plot_batch_profile(profile, ax=None):
         axis.set_title(title)
         axis.set_ylim(bottom=0)
         axis.grid(True, alpha=0.3)
-    axes[0].legend()
+    if len(profile):  # (no rows: no lines, and matplotlib warns of an empty legend)
+        axes[0].legend()
     if budget is not None or marked:
         axes[1].legend()
     return axes

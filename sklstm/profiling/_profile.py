@@ -18,7 +18,7 @@ from ..resources.memory_budget import available_memory, parse_memory
 from ..training.oom_recovery import out_of_memory
 from ._inputs import PROFILE_CONSTRAINTS, check_sizes, seq_lens_to_profile
 from ._table import _import_pandas, _profile_class
-from ._timer import _StepTimer
+from ._timer import _StepTimer, estimator_settings_unsaid
 
 __all__ = ["COLUMNS", "TIMER", "profile_batch_sizes"]
 
@@ -343,21 +343,22 @@ or SequenceStore
 
     rows = []
     try:
-        # one-off costs of the process (imports, loading kernels) go to an unrecorded
-        # fit (one step of one sample: cheap even where the profiled steps take seconds)
-        if _profile_one(estimator, prefix, X, y, 1, seq_lens[0], 1, 0, classifier,
-                        device).get("interrupted"):
-            raise KeyboardInterrupt
-        for batch_size in batch_sizes:
-            for seq_len in seq_lens:
-                row = _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps,
-                                   warmup_steps, classifier, device)
-                peak = row["peak_memory"]
-                row.setdefault("fits", budget is None if peak is None  # (False: no memory)
-                               else budget is None or peak <= budget)
-                rows.append(row)
-                if row.pop("interrupted", False):  # (its figures stand: every step ran)
-                    raise KeyboardInterrupt
+        with estimator_settings_unsaid():  # (see there: one epoch is the profile's)
+            # one-off costs of the process (imports, loading kernels) go to an unrecorded
+            # fit (one step of one sample: cheap even where the profiled steps take seconds)
+            if _profile_one(estimator, prefix, X, y, 1, seq_lens[0], 1, 0, classifier,
+                            device).get("interrupted"):
+                raise KeyboardInterrupt
+            for batch_size in batch_sizes:
+                for seq_len in seq_lens:
+                    row = _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps,
+                                       warmup_steps, classifier, device)
+                    peak = row["peak_memory"]
+                    row.setdefault("fits", budget is None if peak is None  # (False: no memory)
+                                   else budget is None or peak <= budget)
+                    rows.append(row)
+                    if row.pop("interrupted", False):  # (its figures stand: every step ran)
+                        raise KeyboardInterrupt
     except KeyboardInterrupt:
         # a long profile stopped with Ctrl-C keeps the pairs it measured, as an
         # interrupted fit keeps its complete epochs; with none there is nothing to keep

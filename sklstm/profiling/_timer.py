@@ -1,13 +1,19 @@
-"""The step timer of a profiled fit: wall-clock time of every training step."""
+"""The step timer of a profiled fit: wall-clock time of every training step; and the
+warnings of the settings a profiled fit is given, left unsaid."""
 
 from __future__ import annotations
 
 import time
+import warnings
+from contextlib import contextmanager
 
 import torch
 from skorch.callbacks import Callback
 
 from ..resources.device import synchronize
+
+#: The estimator's warning that ``warmup_epochs`` outlast ``max_epochs`` (``check_warmup``)
+_WARMUP_OUTLASTS = r".*warmup_epochs=\d+ ramps the learning rate up to lr_ over"
 
 #: The clock of the step timer (a name of its own, so tests can replace it alone).
 _now = time.perf_counter
@@ -68,3 +74,14 @@ class _StepTimer(Callback):
             return
         self._sync(net)
         self.ends.append(_now())
+
+
+@contextmanager
+def estimator_settings_unsaid():
+    """The profile's fits without the estimator's warning that its ``warmup_epochs``
+    outlast ``max_epochs``: their one epoch is the profile's setting, and the warning
+    told the user to change theirs. Entered once around all the fits, not per fit:
+    entering ``catch_warnings`` makes the warnings already shown once show again."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", _WARMUP_OUTLASTS, UserWarning)
+        yield

@@ -142,3 +142,16 @@ def test_subtle_shape_narrowest_bumps_keep_the_same_area():
     area = (X.astype(np.float64) - background).sum(axis=1)
     assert_allclose(area, 0.5 * (3 - 1) / 2, rtol=1e-3)
     assert set(y.tolist()) == {0, 1}
+
+
+def test_subtle_shape_slot_starts_where_the_docstring_says(monkeypatch):
+    # a slot started at int(0.2 * 27) = 5 of 27 possible starts: 18.5 %, not 20
+    import sklstm.datasets._long_series as long_series
+
+    monkeypatch.setattr(long_series, "_hann", lambda length: np.full(length, 1e6))
+    X, _ = make_subtle_shape(n_samples=300, n_timesteps=35, difference="sign", width=4,
+                             random_state=0)
+    room = 35 - 2 * 4
+    starts = (np.argmax(np.abs(X) > 1e5, axis=1) - 4 // 2) / room  # the bump is centred
+    assert starts.min() >= 0.2 and starts.max() <= 0.8
+    assert len(np.unique(starts)) == 16  # every whole step of that range: 6..21 of 27

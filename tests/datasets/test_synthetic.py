@@ -1,5 +1,7 @@
 """Tests for sklstm.datasets: determinism, shapes and that the signal is where promised."""
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -220,6 +222,14 @@ def test_sensor_series_several_frames():
     assert isinstance(frames[0].index, pd.DatetimeIndex)
     assert pd.Timedelta(frames[0].index.freq) == pd.Timedelta(hours=1)  # "H" before pandas 2.2
     assert not np.allclose(frames[0].to_numpy(), frames[1].to_numpy())
+
+
+def test_sensor_frames_without_pandas_name_the_extra(monkeypatch):
+    # a bare "No module named 'pandas'", raised after the series were generated
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r'needs pandas: pip install "sklstm\[pandas\]"'):
+        make_sensor_series(n_timesteps=50, as_frame=True, random_state=0)
+    assert make_sensor_series(n_timesteps=50, random_state=0).shape == (50, 3)
 
 
 @pytest.mark.parametrize("generator", [make_sequence_classification, make_sequence_regression])

@@ -128,3 +128,14 @@ def test_without_matplotlib_the_error_says_what_to_install(profile, monkeypatch)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match="needs matplotlib: pip install matplotlib"):
         profile.plot()
+
+
+def test_a_profile_without_rows_draws_empty_panels_without_a_warning(profile, pyplot):
+    # profile[profile["fits"]] where no pair fits: matplotlib warned "No artists with
+    # labels found to put in legend"
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        axes = profile.iloc[:0].plot()
+    assert [len(_seq_lines(ax)) for ax in axes] == [0, 0]

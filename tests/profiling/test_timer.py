@@ -1,5 +1,7 @@
 """The step timer: n_steps timed steps after the warm-up, and the timesteps they ran."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -45,3 +47,18 @@ def test_timesteps_follow_downsample_and_seq_len():
                                  seq_lens=[None, 500, 20], n_steps=1)
     assert list(halved["timesteps"]) == [150, 150, 20]
     assert list(halved["seq_len"]) == [None, 500, 20]
+
+
+def test_the_profile_s_one_epoch_is_not_blamed_on_the_estimator_s_warm_up(data):
+    # every profiled fit runs max_epochs=1: a UserWarning told the user that their
+    # warmup_epochs=2 outlast it, and to lower warmup_epochs or raise max_epochs
+    X, y = data
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = profile_batch_sizes(LSTMClassifier(warmup_epochs=2, **FAST), X, y,
+                                  batch_sizes=[4], n_steps=1)
+    assert [str(w.message) for w in caught if "warmup_epochs" in str(w.message)] == []
+    assert out["samples_per_s"].gt(0).all()
+    # outside a profile the warning stands
+    with pytest.warns(UserWarning, match="warmup_epochs=2 ramps the learning rate"):
+        LSTMClassifier(warmup_epochs=2, max_epochs=1, **FAST).fit(X[:8], y[:8])

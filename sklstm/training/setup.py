@@ -160,15 +160,29 @@ def build_net(plan, *, done=0, checkpoint=None, budget=None, ctrl_c=None, random
         iterator_valid__batch_size=plan.batch_size,
         train_split=train_split,
         callbacks=build_callbacks(plan, checkpoint, ctrl_c),
-        # recorded in the first epoch only (the validation set's chance level): in the
-        # log's table, the later rows' columns slid under the wrong headers
-        callbacks__print_log__keys_ignored=list(VALID_CHANCE),
+        **_print_log(plan.verbose),
         device=plan.device,
         verbose=plan.verbose,
         # checkpoints are read with weights_only=True on every torch: skorch's default
         # follows torch's, which unpickles (and so may run code) before torch 2.6
         torch_load_kwargs={"weights_only": True},
     )
+
+
+def _print_log(verbose):
+    """skorch's ``print_log`` settings: the epoch table at ``verbose``, none without it.
+
+    skorch's ``PrintLog`` prints nothing at ``verbose=0`` but still calls
+    ``sys.stdout.flush()`` after every epoch: a quiet fit failed where there is no
+    stdout (``pythonw``, a daemon: ``sys.stdout`` is None, or closed) with an
+    ``AttributeError`` or "I/O operation on closed file". A quiet net drops the
+    callback, and skorch refuses parameters of a callback it dropped.
+    """
+    if not verbose:
+        return {"callbacks__print_log": None}
+    # recorded in the first epoch only (the validation set's chance level): in the
+    # log's table, the later rows' columns slid under the wrong headers
+    return {"callbacks__print_log__keys_ignored": list(VALID_CHANCE)}
 
 
 def _samples_needed(fraction, n_classes):

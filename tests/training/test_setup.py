@@ -1,5 +1,8 @@
 """How a fit's plan becomes its skorch net: the checks on its callbacks."""
 
+import os
+import sys
+
 import numpy as np
 import pytest
 from skorch.callbacks import Checkpoint, EarlyStopping, EpochScoring, LRScheduler
@@ -44,3 +47,17 @@ def test_scoring_the_validation_data_needs_early_stopping():
     on_train = EpochScoring("accuracy", on_train=True)
     clf.set_params(callbacks=[("acc", on_train)]).fit(X, Y)
     assert "accuracy" in clf.history_[-1]
+
+
+@pytest.mark.parametrize("stdout", ["none", "closed"])
+def test_a_quiet_fit_needs_no_stdout(stdout, monkeypatch):
+    # skorch's PrintLog flushed sys.stdout after every epoch even at verbose=0: where
+    # there is none (pythonw, a daemon) the fit failed with "'NoneType' object has no
+    # attribute 'flush'", or with "I/O operation on closed file"
+    with open(os.devnull, "w") as closed:
+        pass
+    monkeypatch.setattr(sys, "stdout", None if stdout == "none" else closed)  # (undone after)
+    clf = LSTMClassifier(**PARAMS, callbacks=[("acc", EpochScoring("accuracy", on_train=True))])
+    clf.fit(X, Y)
+    assert clf.predict(X).shape == Y.shape
+    assert len(clf.history_) == 2 and "accuracy" in clf.history_[-1]  # (the user's callback ran)

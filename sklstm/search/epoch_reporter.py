@@ -77,6 +77,16 @@ class EpochScoreReporter(Callback):
         """
         return {"step_offset": self.step_offset}
 
+    def __sklearn_clone__(self):
+        # scikit-learn's clone built the class from get_params alone and failed with
+        # "__init__() missing 5 required positional arguments"; a copy would score the
+        # original estimator (unfitted, or fitted on another fold) while its clone trains
+        raise TypeError(
+            "an EpochScoreReporter cannot be cloned: it reports one fit of one estimator, "
+            "on one fold's data, to one trial (scikit-learn clones an estimator's "
+            "callbacks, e.g. in cross_validate or a search). Add it to the estimator "
+            "after cloning, as sklstm.search.CVObjective does for every fold")
+
     def __deepcopy__(self, memo):
         # sklstm deep-copies callbacks at fit; the copy must still point at the live trial
         # and at the estimator being fitted (a deep copy of it would be unfitted).
@@ -100,6 +110,36 @@ class EpochScoreReporter(Callback):
         optuna.TrialPruned
             If the trial's pruner decides to stop the trial after this report.
         """
+        self._report(net)
+
+    def on_train_end(self, net, **kwargs):
+        """Report the epoch a stopping rule ended the fit at, if it went unreported.
+
+        A rule (sklstm's ``tol`` or ``early_stopping``, skorch's ``EarlyStopping``)
+        stops the fit by raising in its own ``on_epoch_end``, which skorch runs before
+        this one's (an estimator's callbacks run after sklstm's): the last epoch of
+        every fit that stopped early was not reported. It is here, with the weights the
+        fit ends with (the best epoch's where the rule restores them), which are those
+        the fold is scored with.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        **kwargs : dict
+            Further arguments skorch passes to callbacks; unused.
+
+        Raises
+        ------
+        optuna.TrialPruned
+            If the trial's pruner decides to stop the trial after this report.
+        """
+        # (a row without its train_loss is an epoch cut short: sklstm removes it)
+        if len(net.history) and "train_loss" in net.history[-1] \
+                and "cv_score" not in net.history[-1]:
+            self._report(net)
+
+    def _report(self, net):
         epoch = len(net.history) - 1
         score = float(self.scorer(self.estimator, self.X_val, self.y_val))
         net.history.record("cv_score", score)

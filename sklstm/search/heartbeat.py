@@ -27,7 +27,7 @@ import time
 import warnings
 
 import optuna.storages
-from optuna.exceptions import ExperimentalWarning
+from optuna.exceptions import ExperimentalWarning, UpdateFinishedTrialError
 from optuna.storages import JournalStorage, RDBStorage
 from optuna.trial import TrialState
 
@@ -229,18 +229,30 @@ class HeartbeatJournalStorage(JournalStorage, StorageHeartbeat):
                              "optuna.storages.JournalStorage for a journal without heartbeats")
         super().__init__(log_storage)
         self._heartbeat_interval = settings["heartbeat_interval"]
-        self._grace_period = settings["grace_period"]
+        self.grace_period = settings["grace_period"]  # (public, as RDBStorage's)
         self._stale_callback = _stale_callback(settings["retry_failed"])
 
     def record_heartbeat(self, trial_id):
-        """Record that the trial's worker is alive (Optuna's heartbeat thread calls it).
+        """Record that the trial's worker is alive; nothing once the trial is finished.
+
+        Optuna's heartbeat thread calls it every ``heartbeat_interval`` seconds.
 
         Parameters
         ----------
         trial_id : int
             The trial's id in this storage.
         """
-        self.set_trial_system_attr(trial_id, HEARTBEAT_ATTR, time.time())
+        # Another worker may have failed the trial as stale while it ran: nothing is left
+        # to keep alive (the worker hears of it when it tells the result). The journal
+        # wrote such a heartbeat, then raised: the heartbeat thread died with a
+        # traceback (Optuna's RDB storage records one without complaint), and a thread
+        # that went on would append a dead record every interval.
+        if self.get_trial(trial_id).state.is_finished():
+            return
+        try:
+            self.set_trial_system_attr(trial_id, HEARTBEAT_ATTR, time.time())
+        except UpdateFinishedTrialError:  # failed in between
+            pass
 
     def stale_trial_ids(self, study_id):
         """RUNNING trials without a heartbeat for longer than the grace period.
@@ -253,16 +265,18 @@ class HeartbeatJournalStorage(JournalStorage, StorageHeartbeat):
         Returns
         -------
         list of int
-            Their ids; a trial that never sent a heartbeat counts from its start.
+            Their ids; a trial that sent no heartbeat since its start counts from it.
         """
         now = time.time()
         stale = []
         for trial in self.get_all_trials(study_id, deepcopy=False,
                                          states=(TrialState.RUNNING,)):
-            beat = trial.system_attrs.get(HEARTBEAT_ATTR)
-            if beat is None:  # no heartbeat yet: count from the trial's start
-                beat = trial.datetime_start.timestamp() if trial.datetime_start else now
-            if now - beat > self._grace_period:
+            # no heartbeat yet: count from the trial's start. Nor one from before it: a
+            # trial Optuna retried carries the failed one's last heartbeat (its system
+            # attributes are copied), stale from the start until its worker's first beat
+            start = trial.datetime_start.timestamp() if trial.datetime_start else now
+            beat = max(trial.system_attrs.get(HEARTBEAT_ATTR, start), start)
+            if now - beat > self.grace_period:
                 stale.append(frozen_trial_id(self, study_id, trial))
         return stale
 

@@ -22,6 +22,7 @@ processes stay the better choice (this is why the mechanism is opt-in).
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 
 import joblib
@@ -30,6 +31,35 @@ from ..network.recurrence import weight_note_unsaid
 from ..resources.concurrency import fits_in_threads
 
 __all__ = ["concurrent_fits"]
+
+#: The blocks of this process open now, and the one ``weight_note_unsaid`` they share.
+_NOTE_LOCK = threading.Lock()
+_note = {"blocks": 0, "unsaid": None}
+
+
+@contextmanager
+def _note_unsaid_while_any_block_runs():
+    """cuDNN's weight note left unsaid from the first open block to the last one's end.
+
+    By hand, because the warning filters are the process's and ``catch_warnings``
+    restores what it found: blocks that threads entered and left in turn (each tune
+    worker thread in a block of its own) restored each other's filters, so the last
+    one left the note unsaid for the rest of the process, and a block still open lost
+    it when an earlier one ended.
+    """
+    with _NOTE_LOCK:
+        if not _note["blocks"]:
+            _note["unsaid"] = weight_note_unsaid()
+            _note["unsaid"].__enter__()
+        _note["blocks"] += 1
+    try:
+        yield
+    finally:
+        with _NOTE_LOCK:
+            _note["blocks"] -= 1
+            if not _note["blocks"]:
+                unsaid, _note["unsaid"] = _note["unsaid"], None
+                unsaid.__exit__(None, None, None)
 
 
 @contextmanager
@@ -83,7 +113,8 @@ def concurrent_fits(n_jobs=None):
     """
     # (cuDNN's note on the network's own weights, which a fit alone leaves unsaid around
     # each LSTM call, is left unsaid here for the whole block: threads must not swap
-    # the process's warning filters, sklstm.network.recurrence)
-    with (fits_in_threads(), weight_note_unsaid(),
+    # the process's warning filters, sklstm.network.recurrence; nor may blocks of
+    # several threads, _note_unsaid_while_any_block_runs)
+    with (fits_in_threads(), _note_unsaid_while_any_block_runs(),
           joblib.parallel_config(backend="threading", n_jobs=n_jobs)):
         yield

@@ -13,6 +13,7 @@ from optuna.trial import TrialState
 from .._param_validation import integers, plain_value
 from .selection import FIXED_AS_REPR, as_param_names, selected_trial
 from .study_pruner import DUPLICATE_OF
+from .trial_budget import uses_budget
 
 __all__ = ["ProgressBar", "objective_names", "results_table", "summary"]
 
@@ -35,6 +36,7 @@ def objective_names(study) -> list[str]:
 
 
 def _fmt(value) -> str:
+    value = plain_value(value)  # (an in-memory study keeps numpy numbers as they were set)
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -55,7 +57,11 @@ def _row(trial, names) -> dict:
     }
     # a cost that is already an objective column is not repeated
     row.update(column for stat, column in costs.items() if stat not in names)
-    row.update(trial.params)
+    # a parameter named as a column (a plain Optuna study's "state" or "score") took
+    # that column's place: prefixed as Optuna's trials_dataframe does
+    taken = {*row, "duplicate_of", "fail_reason"}
+    row.update((f"params_{name}" if name in taken else name, value)
+               for name, value in trial.params.items())
     if DUPLICATE_OF in attrs:
         # a reused duplicate fitted nothing: its fit time, memory and updates are its
         # twin's, and were shown as fits of its own
@@ -63,7 +69,8 @@ def _row(trial, names) -> dict:
     if trial.state == TrialState.FAIL:
         # on one line: an error's message of several lines (sklearn's, torch's) broke
         # the table, its other lines printed under the first column
-        row["fail_reason"] = " ".join(str(attrs.get("fail_reason", "")).split())[:60]
+        # (none for a trial failed for its dead worker: "-", not a blank cell)
+        row["fail_reason"] = " ".join(str(attrs.get("fail_reason", "")).split())[:60] or None
     return row
 
 
@@ -210,6 +217,9 @@ class ProgressBar:
 
     Unlike ``study.optimize(show_progress_bar=True)``, which counts this process's trials,
     it counts every worker's, so each node of a cluster shows the progress of the search.
+    It counts the trials that use up the study's budget
+    (:func:`~sklstm.search.trial_budget.uses_budget`): not those failed for their dead
+    worker or interrupted by Ctrl-C, which the search runs again.
 
     Parameters
     ----------
@@ -235,7 +245,10 @@ class ProgressBar:
         self(study, None)
 
     def __call__(self, study, trial):
-        trials = study.get_trials(deepcopy=False, states=_FINISHED)
+        # those that hold a place in the budget: a trial of a dead worker or interrupted
+        # by Ctrl-C is run again, and counted, the bar was full with trials left to run
+        trials = [t for t in study.get_trials(deepcopy=False, states=_FINISHED)
+                  if uses_budget(t)]
         total = self.bar.total
         self.bar.n = len(trials) if total is None else min(len(trials), total)
         done = [t for t in trials if t.state == TrialState.COMPLETE]

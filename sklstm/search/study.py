@@ -26,11 +26,13 @@ from .storage_faults import (
     study_creation_failures,
 )
 from .study_checks import (
+    HEARTBEAT_STUDY_ATTR,
     check_existing_study,
     check_flags,
     check_run_args,
     check_space_fits_study,
     check_study_name,
+    heartbeat_record,
 )
 from .study_pruner import ignoring_duplicates
 from .study_record import study_attrs
@@ -70,7 +72,9 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
     heartbeat_interval : int or None, default=None
         Heartbeats for the trials of a storage opened from a URL or path, so that the
         trial of a worker that died is failed (see :mod:`sklstm.search.heartbeat`);
-        None: no heartbeats.
+        None: no heartbeats. The heartbeats the storage sends are recorded on a new
+        study, and a worker that sends others (none, or another interval or grace
+        period) is refused: it would fail the live trials of the others, or they its.
     retry_failed : int, default=0
         How many times a trial failed for its dead worker is run again.
     estimator : estimator, Pipeline or None, default=None
@@ -102,7 +106,7 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
         instance.
     ValueError
         Invalid storage, pruner or study name, or an existing study whose directions,
-        scoring, estimator, data or folds differ.
+        scoring, estimator, data, folds or heartbeats differ.
 
     Examples
     --------
@@ -123,6 +127,9 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
     attrs = study_attrs(scoring, multi_objective, estimator, y, splits, searched)
     storage = resolve_storage(storage, heartbeat_interval=heartbeat_interval,
                               retry_failed=retry_failed)
+    # the heartbeats the storage really sends (an instance keeps its own settings): all
+    # workers of a study must send the same, or one fails the others' live trials
+    attrs = {**attrs, HEARTBEAT_STUDY_ATTR: heartbeat_record(storage)}
     check_existing_study(study_name, storage, directions, attrs)
     with study_creation_failures(study_name, storage):  # (a full disk: not the raw error)
         # load_if_exists: another worker may create it between the check and this call.
@@ -134,6 +141,10 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
         for key, value in attrs.items():
             if key not in study.user_attrs:
                 study.set_user_attr(key, value)
+        # Once more after writing: a worker that joined while the creator was writing
+        # found them missing and compared nothing. (Optuna's attributes have no
+        # compare-and-set: two workers writing the same one at once still both pass.)
+        check_existing_study(study_name, storage, directions, attrs)
     return study
 
 
@@ -306,7 +317,10 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
         place in ``n_trials`` is freed; a worker whose budget is full waits for running
         trials to end for that reason. None turns heartbeats off (a dead worker's trial
         then stays RUNNING and keeps its place). A storage given as an instance keeps
-        its own settings (a warning says so where it has no heartbeats).
+        its own settings (a warning says so where it has no heartbeats). Every worker
+        of a study must send the same heartbeats: one with another setting is refused
+        before it runs a trial (one that beats would fail the live trials of one that
+        does not, or that beats less often, and lose their results).
     retry_failed : int, default=0
         Run a trial failed for its dead worker again, up to this many times
         (``optuna.storages.RetryFailedTrialCallback``); needs ``heartbeat_interval``,

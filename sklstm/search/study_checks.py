@@ -6,7 +6,8 @@
 * :func:`check_study_name`: the study's name;
 * :func:`check_existing_study`: an existing study was made for the same directions,
   scoring, estimator (class and parameters), data and folds, as
-  :func:`~sklstm.search.study_record.study_attrs` records them;
+  :func:`~sklstm.search.study_record.study_attrs` records them, and its workers send
+  the same heartbeats (:func:`heartbeat_record`);
 * :func:`check_space_fits_study`: the space samples each name as the study's trials did.
 """
 
@@ -15,10 +16,14 @@ from __future__ import annotations
 import optuna
 from optuna.distributions import check_distribution_compatibility
 
+from .._compat.optuna import heartbeat_interval, unwrap_storage
 from .._param_validation import integers, plain_value, reals
 
-__all__ = ["check_existing_study", "check_flags", "check_run_args", "check_space_fits_study",
-           "check_study_name"]
+__all__ = ["HEARTBEAT_STUDY_ATTR", "check_existing_study", "check_flags", "check_run_args",
+           "check_space_fits_study", "check_study_name", "heartbeat_record"]
+
+#: User attribute of a study: the heartbeats its workers send (:func:`heartbeat_record`).
+HEARTBEAT_STUDY_ATTR = "sklstm_heartbeat"
 
 
 def check_study_name(study_name) -> str:
@@ -51,7 +56,8 @@ def check_study_name(study_name) -> str:
 def check_existing_study(study_name, storage, directions, attrs) -> None:
     """Refuse to join a study made for other directions or other settings (``attrs``,
     the ``sklstm_*`` user attributes a study is created with): its values would not
-    be comparable with this search's.
+    be comparable with this search's; or run by workers with other heartbeats, which
+    would fail this worker's live trials, or it theirs.
 
     Parameters
     ----------
@@ -69,7 +75,7 @@ def check_existing_study(study_name, storage, directions, attrs) -> None:
     ValueError
         Naming the study, what it was made for (the parameters that differ, for
         another configuration of the estimator) and the fix (another study name, the
-        study's estimator or cv).
+        study's estimator, cv or heartbeats).
     """
     try:
         study_id = storage.get_study_id_from_name(study_name)
@@ -87,6 +93,8 @@ def check_existing_study(study_name, storage, directions, attrs) -> None:
     for key, value in attrs.items():
         if key == "sklstm_params" and key in existing:
             _check_same_params(study_name, existing[key], value)
+        elif key == HEARTBEAT_STUDY_ATTR and key in existing:
+            _check_same_heartbeat(study_name, existing[key], value)
         elif key in existing and existing[key] != value:
             raise ValueError(
                 f"study {study_name!r} was created with {key.removeprefix('sklstm_')}="
@@ -115,6 +123,77 @@ def _check_same_params(study_name, recorded, params):
         f"study {study_name!r} was created for an estimator with {shown}{more}: its "
         "values are not comparable. Give the estimator the study was made with, or use "
         "another study name.")
+
+
+def heartbeat_record(storage):
+    """The heartbeats a storage's running trials send, as a study records them.
+
+    A worker fails every RUNNING trial whose last heartbeat is older than *its own*
+    grace period (one without any counts from its start), so the live trials of a
+    worker without heartbeats, or beating less often, were failed and their results
+    lost. Optuna compares no workers' settings: :func:`~sklstm.search.create_or_load_study`
+    records this in :data:`HEARTBEAT_STUDY_ATTR`, and :func:`check_existing_study`
+    refuses a worker that differs.
+
+    Parameters
+    ----------
+    storage : optuna.storages.BaseStorage
+        The storage as opened (an instance keeps its own settings, whatever was asked).
+
+    Returns
+    -------
+    dict or None
+        ``heartbeat_interval`` and ``grace_period`` in seconds; None without heartbeats.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> heartbeat_record(optuna.storages.InMemoryStorage()) is None
+    True
+    >>> heartbeat_record(optuna.storages.RDBStorage("sqlite://", heartbeat_interval=30))
+    {'heartbeat_interval': 30, 'grace_period': 60}
+    """
+    interval = heartbeat_interval(storage)
+    if interval is None:
+        return None
+    # (RDBStorage's public grace_period, None meaning twice the interval as in Optuna;
+    # the journal's mirrors it)
+    grace = getattr(unwrap_storage(storage), "grace_period", None)
+    return {"heartbeat_interval": int(interval),
+            "grace_period": int(grace if grace is not None else 2 * interval)}
+
+
+def _heartbeats(record):
+    """A heartbeat record (:func:`heartbeat_record`) in words."""
+    if record is None:
+        return "no heartbeats"
+    return (f"heartbeats every {record['heartbeat_interval']} s (a trial failed after "
+            f"{record['grace_period']} s without one)")
+
+
+def _heartbeat_fix(record):
+    """The arguments that give a worker the heartbeats of ``record``."""
+    if record is None:
+        return "heartbeat_interval=None (sklstm tune --heartbeat 0)"
+    interval, grace = record["heartbeat_interval"], record["grace_period"]
+    if grace == 2 * interval:  # the default grace period, the only one tune gives
+        return f"heartbeat_interval={interval} (sklstm tune --heartbeat {interval})"
+    return (f"a storage opened with resolve_storage(..., heartbeat_interval={interval}, "
+            f"grace_period={grace})")
+
+
+def _check_same_heartbeat(study_name, recorded, heartbeat):
+    """Refuse a worker whose heartbeats differ from the study's workers' (why:
+    :func:`heartbeat_record`; the worker whose trial was failed stopped on Optuna's bare
+    ``AssertionError: Should not reach.``, its result lost)."""
+    if recorded == heartbeat:
+        return
+    raise ValueError(
+        f"study {study_name!r} is run by workers with {_heartbeats(recorded)}, but this "
+        f"worker has {_heartbeats(heartbeat)}: one that beats fails the running trials of "
+        "one that does not, or that beats less often, as a dead worker's, and their "
+        f"results are lost. Give every worker of the study the same: "
+        f"{_heartbeat_fix(recorded)}, or use another study name.")
 
 
 #: What else to do than naming another study, for a setting that differs.

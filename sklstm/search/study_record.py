@@ -63,8 +63,19 @@ _RUN_PARAMS = frozenset({"verbose", "device", "n_threads", "memory", "checkpoint
 
 def _canonical(value):
     """``value`` as JSON the same in every worker: numbers, strings and containers as
-    they are, any other object by its class (a repr may hold a memory address)."""
+    they are, NaN as ``"nan"``, any other object by its class (a repr may hold a
+    memory address).
+
+    Examples
+    --------
+    >>> _canonical([np.float32("nan"), np.int64(2), (1.5, np.inf)])
+    ['nan', 2, [1.5, inf]]
+    """
     value = plain_value(value)
+    if isinstance(value, float) and value != value:
+        # NaN as text: NaN != NaN, so a recorded NaN (SimpleImputer's default
+        # missing_values) refused every later worker of the same search
+        return "nan"
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, np.ndarray):

@@ -2,6 +2,7 @@
 ``n_jobs=1``, torch's process-wide settings as they were."""
 
 import threading
+import warnings
 
 import numpy as np
 import optuna
@@ -121,3 +122,34 @@ def test_a_fit_that_measures_memory_beside_other_fits_warns(data, memory):
     est = LSTMClassifier(**{**BASE, "max_epochs": 1, **memory})
     with concurrent_fits(), pytest.warns(UserWarning, match="memory of the whole process"):
         est.fit(*data)
+
+
+def test_blocks_of_several_threads_leave_the_warning_filters_as_they_were():
+    # each block saved the filters it found and put them back: a block that ended
+    # before the other took the note's filter from it, and the last one to end put
+    # it back for the rest of the process
+    before = list(warnings.filters)
+    note = "RNN module weights are not part of single contiguous chunk"
+    first_in, second_in, first_out = (threading.Event() for _ in range(3))
+    seen = []
+
+    def first():
+        with concurrent_fits():
+            first_in.set()
+            second_in.wait()
+        first_out.set()
+
+    def second():
+        first_in.wait()
+        with concurrent_fits():
+            second_in.set()
+            first_out.wait()
+            seen.append(any(f[1] is not None and f[1].search(note) for f in warnings.filters))
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == [True]  # still unsaid in the block that was still open
+    assert warnings.filters == before

@@ -1,8 +1,15 @@
 """What a study looks like from a terminal (sklstm.search.report)."""
 
-import optuna
+import time
 
-from sklstm.search import results_table
+import numpy as np
+import optuna
+from optuna.storages import fail_stale_trials
+from optuna.trial import TrialState
+
+from sklstm.search import resolve_storage, results_table
+from sklstm.search.report import ProgressBar
+from sklstm.search.trial_budget import FAIL_REASON, INTERRUPTED
 
 
 def test_results_table_keeps_a_failure_of_several_lines_on_its_row():
@@ -27,3 +34,55 @@ def test_results_table_names_the_trial_a_reused_duplicate_repeats():
     assert header[-1] == "duplicate_of"
     assert (first[0], first[-1]) == ("0", "-")
     assert (second[0], second[-1]) == ("1", "0")
+
+
+def test_results_table_keeps_its_columns_for_parameters_named_as_them():
+    # a plain Optuna study's parameter "state" (or "score") took the place of that
+    # column: the table said a finished trial's state was 3
+    study = optuna.create_study(direction="maximize")
+    study.optimize(lambda t: t.suggest_int("state", 3, 3) + t.suggest_float("score", 0, 0),
+                   n_trials=1)
+    header, row = (line.split() for line in results_table(study).splitlines())
+    assert header[:3] == ["trial", "state", "score"] and row[:3] == ["0", "COMPLETE", "3"]
+    assert (header[-2:], row[-2:]) == (["params_state", "params_score"], ["3", "0"])
+
+
+def test_results_table_of_unfinished_failed_and_numpy_valued_trials(tmp_path):
+    storage = resolve_storage(str(tmp_path / "study.journal"), heartbeat_interval=1)
+    study = optuna.create_study(storage=storage, direction="maximize")
+    study.add_trial(optuna.trial.create_trial(value=0.5))
+    study.add_trial(optuna.trial.create_trial(state=TrialState.PRUNED))
+    study.ask()  # a worker killed before its first heartbeat
+    time.sleep(2.5)  # the grace period (twice the heartbeat interval)
+    fail_stale_trials(study)  # FAIL, and no reason: its worker never gave one
+    study.ask()  # running
+    lines = results_table(study).splitlines()
+    assert [line.split() for line in lines[1:]] == [
+        ["0", "COMPLETE", "0.5", *"----"], ["1", "PRUNED", *"-----"],
+        ["2", "FAIL", *"-----"], ["3", "RUNNING", *"-----"]]
+    # (an in-memory study keeps numpy numbers: printed as the floats they are)
+    memory = optuna.create_study(direction="maximize")
+    memory.add_trial(optuna.trial.create_trial(
+        value=0.5, user_attrs={"mean_fit_time": np.float32(1.23456789)}))
+    assert results_table(memory).splitlines()[1].split()[3] == "1.235"
+
+
+def test_the_progress_bar_counts_the_trials_that_hold_a_place_in_the_budget(tmp_path):
+    # a trial of a dead worker (failed without a reason) or interrupted by Ctrl-C is
+    # run again: counted, the bar reached its total with a trial still to run
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}",
+                                direction="maximize")
+    study.add_trial(optuna.trial.create_trial(state=TrialState.FAIL))
+    study.add_trial(optuna.trial.create_trial(
+        state=TrialState.FAIL, user_attrs={INTERRUPTED: True, FAIL_REASON: "interrupted"}))
+    study.add_trial(optuna.trial.create_trial(
+        state=TrialState.FAIL, user_attrs={FAIL_REASON: "ValueError: x"}))
+    study.add_trial(optuna.trial.create_trial(value=0.5))
+    bar = ProgressBar(study, 3)
+    try:
+        assert bar.bar.n == 2
+        study.add_trial(optuna.trial.create_trial(value=0.7))
+        bar(study, study.trials[-1])
+        assert bar.bar.n == 3
+    finally:
+        bar.bar.close()

@@ -122,7 +122,7 @@ CHANGED_SPACES = {
 def test_joining_a_study_with_another_space_is_refused(case, pipeline, data, tmp_path):
     stored, spec, reason = CHANGED_SPACES[case]
     storage = str(tmp_path / "s.journal")
-    study = create_or_load_study("s", storage)
+    study = create_or_load_study("s", storage, heartbeat_interval=60)  # (tune's default)
     trial = study.ask({"lr": stored})
     study.tell(trial, 0.5)
     # timeout: without the check, every new trial failed in Optuna's suggest for ever
@@ -243,6 +243,61 @@ def test_joining_a_study_of_another_estimator_or_data_is_refused(case, pipeline,
     study = tune(worker, *data, **{**kwargs, "n_trials": np.int64(2),
                                    "timeout": np.float64(60)})
     assert len(study.trials) == 2
+
+
+#: (the study's heartbeat_interval, this worker's, what the refusal says)
+OTHER_HEARTBEATS = {
+    "none then some": (None, 1, r"run by workers with no heartbeats, but this worker has "
+                       r"heartbeats every 1 s .*heartbeat_interval=None \(sklstm tune "
+                       r"--heartbeat 0\)"),
+    "some then none": (1, None, r"heartbeats every 1 s \(a trial failed after 2 s without "
+                       r"one\), but this worker has no heartbeats.*heartbeat_interval=1 "
+                       r"\(sklstm tune --heartbeat 1\)"),
+    # the faster one failed the slower one's live trials between two of its heartbeats
+    "slower": (1, 60, r"every 1 s .*but this worker has heartbeats every 60 s"),
+}
+
+
+@pytest.mark.parametrize("storage_url", ["journal", "sqlite"], indirect=True)
+@pytest.mark.parametrize("case", sorted(OTHER_HEARTBEATS))
+def test_a_worker_with_other_heartbeats_is_refused_before_its_first_trial(
+        case, pipeline, data, storage_url, study_name):
+    # A worker with heartbeats failed the running trial of a live worker without them
+    # (or beating less often) after its grace period: the result was lost, and the
+    # worker that ran it stopped on Optuna's bare "AssertionError: Should not reach."
+    study_beats, worker_beats, message = OTHER_HEARTBEATS[case]
+    kwargs = dict(cv=2, storage=storage_url, study_name=study_name, space={"lr": [0.01]},
+                  baseline=False)
+    tune(pipeline, *data, n_trials=1, heartbeat_interval=study_beats, **kwargs)
+    with pytest.raises(ValueError, match=message) as refusal:
+        tune(pipeline, *data, n_trials=2, heartbeat_interval=worker_beats, **kwargs)
+    assert "their results are lost" in str(refusal.value)
+    assert len(load_study(storage_url, study_name).trials) == 1
+    # with the study's own setting it joins
+    study = tune(pipeline, *data, n_trials=2, heartbeat_interval=study_beats, **kwargs)
+    assert len(study.trials) == 2
+
+
+@pytest.mark.parametrize("storage_url", ["journal", "sqlite"], indirect=True)
+def test_a_storage_instance_is_compared_by_the_heartbeats_it_sends(storage_url, study_name):
+    # (sklstm tune passes its storage opened: heartbeat_interval does not apply to it)
+    def join(**settings):
+        return create_or_load_study(study_name, resolve_storage(storage_url, **settings),
+                                    heartbeat_interval=None)
+
+    optuna.create_study(study_name=study_name, storage=resolve_storage(storage_url),
+                        direction="maximize")  # made without sklstm: nothing recorded
+    study = join(heartbeat_interval=1, grace_period=5)  # the first worker records its own
+    assert study.user_attrs["sklstm_heartbeat"] == {"heartbeat_interval": 1,
+                                                    "grace_period": 5}
+    with pytest.raises(ValueError, match=(
+            r"after 5 s without one\), but this worker has heartbeats every 1 s \(a trial "
+            r"failed after 2 s without one\).*a storage opened with resolve_storage\(\.\.\., "
+            r"heartbeat_interval=1, grace_period=5\), or")):
+        join(heartbeat_interval=1)
+    with pytest.raises(ValueError, match="but this worker has no heartbeats"):
+        join()
+    assert join(heartbeat_interval=1, grace_period=5).trials == []
 
 
 @pytest.mark.parametrize(("kwargs", "error", "message"), [

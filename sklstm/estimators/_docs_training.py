@@ -11,9 +11,10 @@ BATCHING = """\
         the device has free on CUDA or the OS has available on the CPU (also the
         bound without ``max_memory``), keeping 25 % of that bound (at least 8 MiB)
         free, capped by the number of training samples. It is found by trial
-        steps on the longest sequences with a throwaway copy of the model (the
-        fit itself is the one ``batch_size=batch_size_`` gives) and recorded in
-        ``batch_size_``; the effective batch is then
+        steps on the longest sequences with a throwaway copy of the model, each
+        holding its effective batch (``batch_size * accumulation_steps``) as the
+        fit does (the fit itself is the one ``batch_size=batch_size_`` gives),
+        and recorded in ``batch_size_``; the effective batch is then
         ``batch_size_ * accumulation_steps``.
     accumulation_steps : int, default=1
         Micro-batches whose gradients are summed before one optimizer step. The
@@ -93,9 +94,11 @@ default="adam"
     optimizer_params : dict or None, default=None
         Further keyword arguments for the optimizer, e.g. ``{"momentum": 0.9}`` (to
         ``set_params`` and searches: ``optimizer_params__momentum``); ``{"fused": False}``
-        or a ``foreach`` value turns the fused default off. Keys must be arguments of the
-        optimizer. ``"lr"`` is refused: the learning rate is the ``lr`` parameter, which
-        ``lr_scaling``, ``warmup_epochs`` and ``lr_`` start from.
+        or a ``foreach`` value turns the fused default off (``foreach`` and ``fused``
+        must be True, False or None). Keys must be arguments of the optimizer.
+        ``"lr"`` is refused: the learning rate is the ``lr`` parameter, which
+        ``lr_scaling``, ``warmup_epochs`` and ``lr_`` start from; so is
+        ``maximize=True`` (each step would raise the loss the fit lowers).
     weight_decay : float, default={weight_decay}
         L2 penalty passed to the optimizer (Adam's ``weight_decay``: added to the
         gradient, so it acts before Adam's scaling; AdamW's is decoupled).

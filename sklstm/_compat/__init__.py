@@ -38,7 +38,6 @@ the module lists, then widen ``VERIFIED``.
 from __future__ import annotations
 
 import re
-import warnings
 
 __all__ = ["UnverifiedVersionError", "UnverifiedVersionWarning", "major_minor", "within"]
 
@@ -116,6 +115,35 @@ def unverified_message(library, version, verified, feature, remedy):
             f"{library} {low} to {high}, and {library} {version} is installed. {remedy}")
 
 
-def warn_unverified(message, stacklevel=3):
-    """Warn (:class:`UnverifiedVersionWarning`) that a feature fell back."""
-    warnings.warn(message, UnverifiedVersionWarning, stacklevel=stacklevel)
+def install_hint(library, verified):
+    """What to install instead of an unverified release: the verified range.
+
+    Parameters
+    ----------
+    library : str
+        The distribution's name, as pip knows it.
+    verified : tuple
+        ``((major, minor), (major, minor))``, inclusive.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> install_hint("optuna", ((4, 3), (5, 1)))
+    'install optuna>=4.3,<5.2'
+    """
+    (low_major, low_minor), (high_major, high_minor) = verified
+    return f"install {library}>={low_major}.{low_minor},<{high_major}.{high_minor + 1}"
+
+
+def warn_unverified(message):
+    """Warn (:class:`UnverifiedVersionWarning`) that a feature fell back, at the
+    caller's line (the first frame outside sklstm), where the user's warning filters
+    apply."""
+    # not a fixed stacklevel: that pointed inside sklstm (search/trial_budget.py,
+    # storage.py, heartbeat.py) wherever a module of sklstm called the helper that warns
+    from .python import warn_at_caller  # here: it imports skorch, sklstm._compat need not
+
+    warn_at_caller(message, UnverifiedVersionWarning)

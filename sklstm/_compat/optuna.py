@@ -46,7 +46,7 @@ from optuna.storages import JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
-from . import UnverifiedVersionError, unverified_message, warn_unverified, within
+from . import UnverifiedVersionError, install_hint, unverified_message, warn_unverified, within
 
 try:  # read only on a verified Optuna; a later one may have moved them
     from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
@@ -62,8 +62,7 @@ __all__ = ["VERIFIED", "StaleTrialsRDBStorage", "StorageHeartbeat", "finished_el
 VERIFIED = ((4, 3), (5, 1))
 
 #: What to install instead of an unverified Optuna (the next minor release is unverified).
-_REINSTALL = "install optuna>={}.{},<{}.{}".format(*VERIFIED[0], VERIFIED[1][0],
-                                                   VERIFIED[1][1] + 1)
+_REINSTALL = install_hint("optuna", VERIFIED)
 
 
 def verified(version=None):
@@ -126,7 +125,7 @@ def verified_or_warn(feature, fallback):
     """
     if verified():
         return True
-    warn_unverified(_message(feature, f"{fallback}; {_REINSTALL} to avoid that."), stacklevel=4)
+    warn_unverified(_message(feature, f"{fallback}; {_REINSTALL} to avoid that."))
     return False
 
 

@@ -60,7 +60,7 @@ import numpy as np
 import sklearn
 from sklearn import config_context, get_config
 
-from . import UnverifiedVersionError, unverified_message, within
+from . import UnverifiedVersionError, install_hint, unverified_message, within
 
 __all__ = ["VERIFIED", "HasMethods", "Hidden", "Interval", "InvalidParameterError",
            "ParamsValidationHook", "StrOptions", "bagging_column_subset", "fit_context",
@@ -99,10 +99,9 @@ def _validation_stand_ins(error):
     Constraints and decorators are built when sklstm is imported, so building them
     works; checking a value with them raises, naming the version.
     """
-    high = VERIFIED[1]
     message = unverified_message(
         "scikit-learn", sklearn.__version__, VERIFIED, "Checking parameters",
-        f"This one lacks it ({error}); install scikit-learn<{high[0]}.{high[1] + 1}, or a "
+        f"This one lacks it ({error}); {install_hint('scikit-learn', VERIFIED)}, or a "
         "release of sklstm that supports it.")
 
     def fail(*args, **kwargs):
@@ -118,7 +117,15 @@ def _validation_stand_ins(error):
         pass
 
     def validate_params(constraints, **kwargs):
-        return lambda func: functools.wraps(func)(fail)
+        def decorate(func):
+            # one each: wraps(func)(fail) renamed the shared fail, all became the last
+            @functools.wraps(func)
+            def refused(*args, **kwargs):
+                fail()
+
+            return refused
+
+        return decorate
 
     names = ("StrOptions", "Interval", "HasMethods", "Hidden")
     return (*(type(name, (Constraint,), {}) for name in names), InvalidParameterError,

@@ -52,7 +52,7 @@ def verified(version=None):
     Returns
     -------
     bool
-        True where the mixin and the helpers may use skorch's internals.
+        True where the helpers below may use skorch's internals.
 
     Examples
     --------

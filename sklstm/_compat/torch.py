@@ -20,8 +20,10 @@ from . import within
 
 __all__ = ["VERIFIED", "fused_optimizer_devices", "verified"]
 
-#: torch (major, minor) versions these uses were verified on, inclusive.
-VERIFIED = ((2, 0), (2, 14))
+#: torch (major, minor) versions these uses were verified on, inclusive: from the
+#: declared minimum, torch 2.3 (``pyproject.toml``; the helper came with torch 2.1,
+#: torch 2.0 checked ``p.is_cuda``), to 2.14.
+VERIFIED = ((2, 3), (2, 14))
 
 
 def verified(version=None):
@@ -39,8 +41,8 @@ def verified(version=None):
 
     Examples
     --------
-    >>> verified("2.13.0+cpu"), verified("3.0.0")
-    (True, False)
+    >>> verified("2.13.0+cpu"), verified("2.14.0a0+git5e6f7a8"), verified("3.0.0")
+    (True, True, False)
     """
     return within(version or torch.__version__, VERIFIED)
 
@@ -58,6 +60,6 @@ def fused_optimizer_devices():
         return ("cuda",)
     try:
         from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
-    except ImportError:  # pragma: no cover - a verified torch has it (tests/_compat)
+    except ImportError:  # a verified torch has it (tests/_compat); else as unverified
         return ("cuda",)
     return tuple(_get_fused_kernels_supported_devices())

@@ -7,9 +7,13 @@ private name of the library.
 """
 
 import ast
+import re
 from pathlib import Path
 
+import pytest
+
 import sklstm
+from sklstm._compat import major_minor
 
 #: The package's source folder, and the folder paths are given relative to.
 PACKAGE = Path(sklstm.__file__).parent
@@ -71,3 +75,26 @@ def private_imports_outside_compat(library):
     module: what a test of the fence asserts is empty."""
     own = f"sklstm/_compat/{library}.py"
     return {path: lines for path, lines in private_imports(library).items() if path != own}
+
+
+def declared_minimum(distribution):
+    """The ``(major, minor)`` of the lowest release of *distribution* that
+    ``pyproject.toml`` allows (``name>=X.Y`` in the dependencies or an extra).
+
+    A module's ``VERIFIED`` starts there: below it a private name may be missing (torch
+    2.0 has no ``_get_fused_kernels_supported_devices``), above it the declared
+    minimum fails ``test_installed_..._is_verified``. Skips where the package is
+    tested without its source tree, or before Python 3.11 (no ``tomllib``).
+    """
+    tomllib = pytest.importorskip("tomllib")
+    path = ROOT / "pyproject.toml"
+    if not path.is_file():
+        pytest.skip("no pyproject.toml next to the package")
+    project = tomllib.loads(path.read_text(encoding="utf-8"))["project"]
+    requirements = [*project["dependencies"],
+                    *(r for extra in project.get("optional-dependencies", {}).values()
+                      for r in extra)]
+    pattern = re.compile(rf"{re.escape(distribution)}\s*(\[[^\]]*\])?\s*>=\s*([^,;\s]+)")
+    found = {major_minor(m[2]) for m in map(pattern.match, requirements) if m}
+    assert len(found) == 1, f"{distribution}: minimum versions {found} in {path}"
+    return found.pop()

@@ -2,6 +2,7 @@
 
 import inspect
 import time
+import types
 import warnings
 
 import optuna
@@ -17,12 +18,13 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 import sklstm._compat.optuna as compat
+import sklstm.search.heartbeat as heartbeat_module
 from sklstm._compat import UnverifiedVersionError, UnverifiedVersionWarning
 from sklstm.search import TrialBudget, resolve_storage
 from sklstm.search.heartbeat import HEARTBEAT_ATTR, HeartbeatJournalStorage, HeartbeatRDBStorage
 from sklstm.search.trial_budget import budget_lock
 
-from . import private_imports_outside_compat
+from . import declared_minimum, private_imports_outside_compat
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 
@@ -32,6 +34,11 @@ def test_installed_optuna_is_verified():
         f"optuna {optuna.__version__} lies outside VERIFIED = {compat.VERIFIED} of "
         "sklstm/_compat/optuna.py: verify the private uses listed in that module's "
         "docstring against this release (tests/_compat, tests/search), then widen VERIFIED.")
+
+
+def test_verified_starts_at_the_declared_minimum():
+    assert compat.VERIFIED[0] == declared_minimum("optuna"), (
+        "VERIFIED of sklstm/_compat/optuna.py must start at pyproject.toml's optuna>=")
 
 
 def test_no_other_module_imports_private_optuna_names():
@@ -114,13 +121,17 @@ def test_the_journal_heartbeat_implements_every_abstract_method_optuna_asks_for(
 
 
 @pytest.mark.parametrize("retry", [0, 1])
-def test_optuna_fails_a_journal_trial_whose_heartbeat_is_old(backend, retry):
+def test_optuna_fails_a_journal_trial_whose_heartbeat_is_old(backend, retry, monkeypatch):
     # fail_stale_trials asks _get_stale_trial_ids, then the callback, under the
     # name this Optuna uses; RetryFailedTrialCallback enqueues the retry.
     storage = HeartbeatJournalStorage(backend, 1, retry_failed=retry)
     study = optuna.create_study(storage=storage)
     dead, alive = study.ask(), study.ask()
-    storage.set_trial_system_attr(_id(storage, dead), HEARTBEAT_ATTR, time.time() - 60)
+    # a minute later by the storage's clock: the dead trial's last sign of life (its
+    # start) is old, the live one beats then (a heartbeat dated before the trial's
+    # start does not make it stale: it may be one copied into a retried trial)
+    later = time.time() + 60
+    monkeypatch.setattr(heartbeat_module, "time", types.SimpleNamespace(time=lambda: later))
     storage.record_heartbeat(_id(storage, alive))
     fail_stale_trials(study)
     states = [t.state for t in study.get_trials(deepcopy=False)]
@@ -215,6 +226,22 @@ def test_rdb_heartbeats_fail_only_what_optuna_finds(sqlite_url):
     study.ask()
     fail_stale_trials(study)
     assert study.trials[0].state == TrialState.RUNNING
+
+
+@pytest.mark.usefixtures("unverified")
+@pytest.mark.parametrize("open_storage", [
+    lambda tmp: TrialBudget(optuna.create_study(storage=JournalStorage(
+        JournalFileBackend(str(tmp / "study.journal")))), 1),
+    lambda tmp: resolve_storage(str(tmp / "s.journal"), heartbeat_interval=5),
+    lambda tmp: HeartbeatRDBStorage(f"sqlite:///{tmp / 'study.db'}", heartbeat_interval=5)],
+    ids=["trial_budget", "resolve_storage", "rdb_heartbeats"])
+def test_the_fallback_warnings_point_at_the_caller(open_storage, tmp_path):
+    # they pointed inside sklstm (trial_budget.py, storage.py, heartbeat.py), where no
+    # warning filter on the user's module applies
+    with pytest.warns(UnverifiedVersionWarning) as record:
+        open_storage(tmp_path)
+    assert {w.filename for w in record
+            if issubclass(w.category, UnverifiedVersionWarning)} == {__file__}
 
 
 @pytest.mark.usefixtures("unverified")

@@ -1,13 +1,16 @@
 """Warnings of a fit are shown at the caller's line, not inside sklstm, skorch or the
 fit wrapper of scikit-learn: where a user's warning filters and eyes look."""
 
+import sys
 import warnings
 
 import numpy as np
+import pytest
 import sklearn.pipeline
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 
+import sklstm._compat.python as compat
 from sklstm import LSTMClassifier
 from sklstm.preprocessing import SequenceScaler
 
@@ -23,6 +26,16 @@ def _fit_warnings(fit):
         warnings.simplefilter("always")
         fit()
     return {(w.category, w.filename) for w in caught if "LSTMClassifier" in str(w.message)}
+
+
+@pytest.fixture(params=[
+    False, pytest.param(True, marks=pytest.mark.skipif(
+        sys.version_info < (3, 12), reason="skip_file_prefixes came with Python 3.12"))],
+    ids=["stack_walk", "skip_file_prefixes"], autouse=True)
+def branch(request, monkeypatch):
+    """Each test on both ways of finding the caller: the stack walk (before 3.12) runs
+    on every Python, not only where it is the one used."""
+    monkeypatch.setattr(compat, "SKIP_FILE_PREFIXES", request.param)
 
 
 def test_a_fit_s_warnings_point_at_the_call():

@@ -18,7 +18,7 @@ from sklstm._compat import UnverifiedVersionError
 from sklstm._param_validation import PlainParamsMixin
 from sklstm.preprocessing import SequenceResampler
 
-from . import private_imports_outside_compat
+from . import declared_minimum, private_imports_outside_compat
 
 
 def test_installed_sklearn_is_verified():
@@ -26,6 +26,12 @@ def test_installed_sklearn_is_verified():
         f"scikit-learn {sklearn.__version__} lies outside VERIFIED = {compat.VERIFIED} of "
         "sklstm/_compat/sklearn.py: verify the private uses listed in that module's "
         "docstring against this release (tests/_compat), then widen VERIFIED.")
+
+
+def test_verified_starts_at_the_declared_minimum():
+    assert compat.VERIFIED[0] == declared_minimum("scikit-learn"), (
+        "VERIFIED of sklstm/_compat/sklearn.py must start at pyproject.toml's "
+        "scikit-learn>=")
 
 
 def test_no_other_module_imports_private_sklearn_names():
@@ -162,6 +168,44 @@ def test_stand_ins_build_but_fail_when_used():
     assert issubclass(error, (ValueError, TypeError))
 
 
+def test_the_stand_ins_name_the_verified_range_to_install():
+    # "install scikit-learn<1.10" did not help below the range (a release without
+    # sklearn.utils._param_validation is older than 1.2)
+    fail = compat._validation_stand_ins(ImportError("gone"))[6]
+    (low_major, low_minor), (high_major, high_minor) = compat.VERIFIED
+    with pytest.raises(UnverifiedVersionError) as info:
+        fail()
+    assert (f"install scikit-learn>={low_major}.{low_minor},<{high_major}.{high_minor + 1}"
+            in str(info.value))
+
+
+def test_stand_in_decorators_keep_each_function_apart():
+    # functools.wraps(func)(fail) renamed the one shared function: every function the
+    # stand-in decorated became the last one (name, docstring, signature)
+    validate_params = compat._validation_stand_ins(ImportError("gone"))[5]
+
+    def first(n):
+        """First."""
+
+    def second(m):
+        """Second."""
+
+    checked = [validate_params({}, prefer_skip_nested_validation=True)(f)
+               for f in (first, second)]
+    assert [(f.__name__, f.__doc__) for f in checked] == [("first", "First."),
+                                                          ("second", "Second.")]
+    for function in checked:
+        with pytest.raises(UnverifiedVersionError, match=sklearn.__version__):
+            function(1)
+
+
+@pytest.mark.parametrize("setting", ["default", "pandas"])
+def test_the_public_output_config_reads_the_global_setting(setting):
+    with sklearn.config_context(transform_output=setting):
+        assert compat._public_output_config("transform") == {"dense": setting}
+        assert compat._get_output_config("transform") == {"dense": setting}
+
+
 @pytest.mark.parametrize(("name", "kind"), [
     ("accuracy", "classification"), ("roc_auc", "classification"),
     ("positive_likelihood_ratio", "classification"), ("r2", "regression"),
@@ -174,3 +218,5 @@ def test_an_unverified_sklearn_knows_no_metric_kind(monkeypatch):
     # the private modules and _score_func may move: the scoring is then not checked
     monkeypatch.setattr(compat, "verified", lambda version=None: False)
     assert compat.scorer_metric_kind(get_scorer("r2")) is None
+    assert compat.scorer_signs(get_scorer("r2")) is None
+    assert compat.bagging_column_subset() is None

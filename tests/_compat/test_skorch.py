@@ -14,7 +14,7 @@ import sklstm._compat.skorch as compat
 from sklstm.network import LSTMNetwork
 from sklstm.training import SequenceNet
 
-from . import PACKAGE, ROOT
+from . import PACKAGE, ROOT, declared_minimum
 
 
 def test_installed_skorch_is_verified():
@@ -25,9 +25,14 @@ def test_installed_skorch_is_verified():
         "VERIFIED (meanwhile the module's functions use skorch's public attributes).")
 
 
-@pytest.mark.parametrize("version", ["1.0.0", "1.5.0", "2.0", "dev"])
+@pytest.mark.parametrize("version", ["1.0.0", "1.5.0", "1.10.0", "2.0", "dev"])
 def test_unverified_versions_are_refused(version):
     assert not compat.verified(version)
+
+
+def test_verified_starts_at_the_declared_minimum():
+    assert compat.VERIFIED[0] == declared_minimum("skorch"), (
+        "VERIFIED of sklstm/_compat/skorch.py must start at pyproject.toml's skorch>=")
 
 
 def _stepped_net(seed):

@@ -8,7 +8,8 @@ scikit-learn's constraints refuse or misread them:
 * numpy scalars and 0-d arrays (``np.int64(32)``, ``np.array(0.01)``, the values of a
   grid written with ``np.array``) become the Python numbers and strings they hold
   before they are checked or used (:func:`plain_value`), so torch never sees a numpy
-  type and messages show ``'sgd'``, not ``np.str_('sgd')``;
+  type, messages show ``'sgd'``, not ``np.str_('sgd')``, and ``np.float32(0.2)``
+  trains as ``0.2`` does;
 * ``Interval(Integral, ...)`` accepts ``True`` as 1 and ``Interval(Real, ...)`` as 1.0:
   :func:`integers` and :func:`reals` refuse bools.
 
@@ -102,13 +103,24 @@ def plain_value(value):
     (3, 0.5, True)
     >>> plain_value(np.str_("sgd")), plain_value(np.array("auto"))
     ('sgd', 'auto')
+    >>> plain_value(np.float32(0.2)), plain_value(np.longdouble(0.5))
+    (0.2, 0.5)
     >>> plain_value([1, 2])
     [1, 2]
     """
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
+    if isinstance(value, np.floating) and value.itemsize < 8:
+        # the shortest decimal that is this float32 (float16): the number written.
+        # item() gives its binary expansion, np.float32(0.2) 0.20000000298023224, which
+        # held out ceil(0.2000...03 * 30) = 7 samples of 30 where 0.2 holds out 6.
+        # (format_float_scientific, not str(): np.set_printoptions changes str())
+        return float(np.format_float_scientific(value, unique=True))
     if isinstance(value, np.generic) and value.dtype.kind in "biufU":
-        return value.item()
+        item = value.item()
+        # np.longdouble's item() is itself (no Python float holds its precision): the
+        # float64 it rounds to is what torch trains with and a model file can hold
+        return float(item) if isinstance(item, np.floating) else item
     return value
 
 

@@ -142,7 +142,9 @@ def _dict_weights(class_weight, classes, name):
                 f"{name}: class_weight[{plain_label(label)!r}] is {reprlib.repr(weight)}; "
                 "class weights must be finite numbers >= 0 (e.g. {0: 1.0, 1: 5.0}), or "
                 "use class_weight='balanced'.")
-    weights = np.array([_as_float(class_weight.get(label, 1.0)) for label in classes])
+    # plain_value: np.float32(0.1) is the 0.1 written, as a float32 parameter is
+    weights = np.array([_as_float(plain_value(class_weight.get(label, 1.0)))
+                        for label in classes])
     unweighted = [label for label in classes if label not in class_weight]
     unknown = [key for key in class_weight if key not in set(classes.tolist())]
     if unweighted and unknown:

@@ -39,6 +39,10 @@ def test_numpy_weights_are_the_numbers_they_hold():
     expected = class_weights({"b": 4.0}, classes, Y, "clf")
     for weight in (np.float32(4.0), np.int64(4), np.array(4.0)):
         assert class_weights({np.str_("b"): weight}, classes, Y, "clf") == expected
+    # a float32 is the number written, as a float32 parameter is (0.1, not 0.1000000015)
+    written = class_weights({"a": 0.1, "b": 0.3, "c": 0.7}, classes, Y, "clf")
+    assert class_weights({"a": np.float32(0.1), "b": np.float32(0.3), "c": np.float32(0.7)},
+                         classes, Y, "clf") == written
 
 
 @pytest.mark.parametrize("weight, problem", [

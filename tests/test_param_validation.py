@@ -1,0 +1,55 @@
+"""sklstm._param_validation: numpy scalars and 0-d arrays become the Python values they
+hold, whatever their precision, before the estimators check or use them."""
+
+import numpy as np
+import pytest
+
+from sklstm import LSTMRegressor
+from sklstm._compat.sklearn import InvalidParameterError
+from sklstm._param_validation import plain_params, plain_value
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(20, 5, 2)).astype(np.float32)
+Y = X[:, -2:, 0].sum(axis=1)
+
+
+@pytest.mark.parametrize("value", [np.longdouble(0.25), np.array(np.longdouble(0.25)),
+                                   np.array(np.longdouble(0.25), dtype=object)])
+def test_a_longdouble_becomes_the_float_it_rounds_to(value):
+    """np.longdouble's item() is the longdouble itself: it reached torch, the fitted
+    lr_ and the messages as np.longdouble('0.25')."""
+    plain = plain_value(value)
+    assert type(plain) is float and plain == 0.25
+    assert type(plain_params({"lr": value})["lr"]) is float
+
+
+def test_a_longdouble_parameter_trains_saves_and_is_named_as_a_float(tiny, tmp_path):
+    """A model trained with lr=np.longdouble(...) (a grid of that dtype) could not be
+    saved: its lr_ was "np.longdouble(...), which a model file cannot hold"."""
+    est = LSTMRegressor(**{**tiny, "lr": np.longdouble(0.03)}, device="cpu").fit(X, Y)
+    assert type(est.lr_) is float
+    est.save(tmp_path / "model")
+    reference = LSTMRegressor(**tiny, device="cpu").fit(X, Y)
+    np.testing.assert_array_equal(est.predict(X), reference.predict(X))
+    with pytest.raises(InvalidParameterError, match=r"Got 1\.5 instead\.$"):
+        LSTMRegressor(**tiny, dropout=np.longdouble(1.5), device="cpu").fit(X, Y)
+
+
+@pytest.mark.parametrize(("value", "written"), [
+    (np.float32(0.2), 0.2), (np.array(0.03, dtype=np.float32), 0.03),
+    (np.float16(0.1), 0.1), (np.float32(1e-30), 1e-30), (np.float32(16), 16.0)])
+def test_a_float32_becomes_the_number_written(value, written):
+    """Not its binary expansion: np.float32(0.2).item() is 0.20000000298023224."""
+    plain = plain_value(value)
+    assert type(plain) is float and plain == written
+
+
+def test_a_float32_parameter_trains_as_the_python_float(tiny):
+    """validation_fraction=np.float32(0.2) (a grid of a float32 array) held out
+    ceil(0.2000000030 * 20) = 5 samples of 20, where 0.2 holds out 4: the same
+    random_state trained another model."""
+    params = {**tiny, "early_stopping": True, "device": "cpu"}
+    expected = LSTMRegressor(**params, validation_fraction=0.2).fit(X, Y).predict(X)
+    for value in (np.float32(0.2), np.array(0.2, dtype=np.float32)):
+        est = LSTMRegressor(**params, validation_fraction=value).fit(X, Y)
+        np.testing.assert_array_equal(est.predict(X), expected)

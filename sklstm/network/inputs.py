@@ -50,13 +50,24 @@ def padded_lengths(lengths, batch, n_steps):
     return None if shortest == n_steps else torch.as_tensor(host, dtype=torch.int64)
 
 
-def as_size(value):
+def as_size(value, name):
     """``value`` as a Python ``int`` when it is an integer of any kind (numpy's too, and
-    a 0-d integer array), as it is otherwise (``None``, or a wrong type for torch to
-    name)."""
+    a 0-d integer array); ``None`` as it is.
+
+    Raises
+    ------
+    TypeError
+        If it is anything else, a float or a bool included, naming ``name`` (torch named
+        no parameter, "empty(): argument 'size' ... got float", or refused a bool
+        ``num_layers`` only at the first batch).
+    """
     value = plain_value(value)
-    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    return int(value) if integral else value
+    if value is None:
+        return None
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int; got {value!r} ({type(value).__name__}): "
+                        "pass a whole number as an int.")
+    return int(value)
 
 
 def as_sizes(values, name):
@@ -66,7 +77,8 @@ def as_sizes(values, name):
     Raises
     ------
     TypeError
-        If ``values`` is not a sequence (an int: the estimators' shorthand).
+        If ``values`` is not a sequence (an int: the estimators' shorthand), or holds
+        something other than an int.
     ValueError
         If it is empty, or holds a size below 1.
     """
@@ -75,12 +87,12 @@ def as_sizes(values, name):
     if isinstance(values, str) or not np.iterable(values):
         raise TypeError(f"{name} must be a sequence of ints, one per block of the "
                         f"convolutional branch, or None; got {values!r}.")
-    sizes = tuple(map(as_size, values))
+    sizes = tuple(as_size(value, name) for value in values)
     if not sizes:
         raise ValueError(f"{name} must hold one int per block of the convolutional branch; "
                          "got none (None has no branch).")
     # (torch built a 0 and failed on the first batch, inside oneDNN's convolution)
-    if any(isinstance(size, numbers.Integral) and size < 1 for size in sizes):
+    if any(size is None or size < 1 for size in sizes):
         raise ValueError(f"{name} must hold positive ints, one per block of the "
                          f"convolutional branch; got {sizes}.")
     return sizes
@@ -95,7 +107,7 @@ def check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_window, ar_
         raise ValueError("vocab_size and embedding_dim are set together (token ids) or "
                          f"not at all; got vocab_size={vocab_size!r}, "
                          f"embedding_dim={embedding_dim!r}.")
-    if ar_window is not None and isinstance(ar_window, numbers.Integral) and ar_window < 1:
+    if ar_window is not None and ar_window < 1:  # (an int or None: as_size)
         # (0 built a highway of no input, a second bias; -1 failed in torch)
         raise ValueError(f"ar_window must be a positive int (the input steps the highway "
                          f"reads) or None (no highway); got {ar_window}.")

@@ -187,9 +187,10 @@ class LSTMNetwork(nn.Module):
         # ``bidirectional`` failed there); numpy scalars and 0-d arrays, as a grid, a
         # config or a DataFrame's row passes them, are Python values too
         (n_inputs, n_outputs, hidden_size, num_layers, vocab_size, embedding_dim,
-         padding_idx, ar_window) = map(as_size, (
-            n_inputs, n_outputs, hidden_size, num_layers, vocab_size, embedding_dim,
-            padding_idx, ar_window))
+         padding_idx, ar_window) = (as_size(value, name) for name, value in dict(
+            n_inputs=n_inputs, n_outputs=n_outputs, hidden_size=hidden_size,
+            num_layers=num_layers, vocab_size=vocab_size, embedding_dim=embedding_dim,
+            padding_idx=padding_idx, ar_window=ar_window).items())
         bidirectional, dropout, pooling, split_level = map(
             plain_value, (bidirectional, dropout, pooling, split_level))
         if conv_channels is not None:
@@ -313,8 +314,9 @@ class LSTMNetwork(nn.Module):
     def _linear(self, layer, features):
         """``layer(features)``; in evaluation every row by itself: a matrix product's
         last bits depend on how many rows it multiplies at once (blocked kernels), and
-        a prediction must not depend on the sequences predicted beside it (the LSTM's
-        own outputs do not)."""
+        a prediction should not depend on the sequences predicted beside it. (torch's
+        LSTM itself is not exempt: its products over the batch can move a state's last
+        bit, ~3e-8, with the batch's size, stacked layers most; padding never does.)"""
         # in the weights' dtype: the means over time are float32 at least, which weights
         # of a narrower dtype refuse (a bfloat16 autocast casts them again, exactly)
         features = features.to(layer.weight.dtype)

@@ -126,6 +126,19 @@ def test_arguments_that_do_not_fit_are_refused(params, match):
         LSTMNetwork(2, 2, hidden_size=3, **params)
 
 
+
+@pytest.mark.parametrize("params, name", [
+    ({"hidden_size": 3.0}, "hidden_size"), ({"num_layers": True}, "num_layers"),
+    ({"ar_window": 2.0}, "ar_window"), ({"embedding_dim": 2.5, "vocab_size": 5}, "embedding_dim"),
+    ({"conv_channels": (True,), "conv_kernel_sizes": (3,)}, "conv_channels"),
+    ({"conv_channels": (3,), "conv_kernel_sizes": (2.5,)}, "conv_kernel_sizes"),
+])
+def test_sizes_that_are_not_integers_are_refused_by_name(params, name):
+    # torch's errors named no parameter ("empty(): argument 'size' ... got float"), or
+    # came at the first batch (a bool num_layers: torch.lstm's list of signatures)
+    with pytest.raises(TypeError, match=rf"{name} must be an int.*got "):
+        LSTMNetwork(2, 2, **{"hidden_size": 3, **params})
+
 def test_numpy_integer_sizes_build_the_network_python_ints_build():
     # (nn.LSTM refused them: "hidden_size should be of type int, got: int64")
     sizes = {"hidden_size": 3, "num_layers": 2, "vocab_size": 5, "embedding_dim": 4}

@@ -22,9 +22,10 @@ def _layout_hint(form, shape, expected):
     sequence 0 of a list) whose features per timestep differ from the ``expected``."""
     if form == "2d" and shape is not None and shape[1] == expected:
         # one sequence (n_timesteps, n_features) passed alone, of the fitted width
+        # (np.asarray: a DataFrame's own X[None] is a KeyError)
         return (" 2D X holds univariate sequences (n_samples, n_timesteps); for a single "
                 f"sequence of shape (n_timesteps, n_features) = {tuple(shape)}, pass "
-                "X[None] (or X.reshape(1, *X.shape)).")
+                "np.asarray(X)[None].")
     if form == "2d":
         return (" 2D X holds univariate sequences (n_samples, n_timesteps); pass a 3D "
                 "array (n_samples, n_timesteps, n_features).")

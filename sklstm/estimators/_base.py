@@ -348,14 +348,20 @@ class BaseLSTM(PersistenceMixin, NestedParamsMixin, PlainParamsMixin, BaseEstima
         with limit_threads(self._sequence_params["n_threads"]), fit_stream(device):
             out = self.net_.forward(dataset, training=False, device="cpu")
         out = out.numpy().astype(np.float64)
-        bad = np.flatnonzero(~np.isfinite(out).all(axis=1))
-        if bad.size:  # a guard: divergence and out-of-range input are refused earlier
-            raise ValueError(
-                f"{type(self).__name__} produced non-finite outputs for sequence {bad[0]} of "
-                "X; its values may be far outside the training data's range (scale X as "
-                "for training)."
-            )
+        # a guard: divergence and out-of-range input are refused earlier
+        self._refuse_non_finite(out, "{name} produced non-finite outputs for sequence {i} of X")
         return out, offset
+
+    def _refuse_non_finite(self, out, problem):
+        """Raise a ValueError when a row of ``out`` (network outputs, or predictions
+        made of them) is not finite: ``problem``, formatted with the estimator's
+        ``name`` and the first such sequence ``i``, and the likely cause and fix."""
+        bad = np.flatnonzero(~np.isfinite(out.reshape(len(out), -1)).all(axis=1))
+        if bad.size:
+            raise ValueError(
+                problem.format(name=type(self).__name__, i=bad[0]) + "; its values may be "
+                "far outside the training data's range (scale X as for training)."
+            )
 
     @property
     def history_(self):

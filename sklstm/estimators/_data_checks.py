@@ -187,12 +187,15 @@ def warn_one_step_rows(estimator, X):
     shape = getattr(X, "shape", None)
     if shape is None or len(shape) != 2 or shape[1] != 1 or shape[0] < 2:
         return
+    # (a DataFrame's [] selects columns: X[None] is a KeyError there)
+    array = "np.asarray(X)" if hasattr(X, "iloc") else "X"
+    window = "" if hasattr(X, "iloc") else " (for the last window, X[-1:] instead of X[-1])"
     warn_at_caller(
         f"{type(estimator).__name__}: X of shape {tuple(shape)} is read as {shape[0]} "
         "sequences of one timestep each (2D X holds one sequence per row), while the fit "
-        "saw 3D or ragged sequences. For one sequence of "
-        f"{shape[0]} timesteps pass X[None] (for the last window, X[-1:] instead of "
-        "X[-1]); for one-step sequences pass X[:, :, None], which is not warned about.")
+        f"saw 3D or ragged sequences. For one sequence of {shape[0]} timesteps pass "
+        f"{array}[None]{window}; for one-step sequences pass {array}[:, :, None], which is "
+        "not warned about.")
 
 
 def check_fit_data(estimator, X, y):

@@ -206,6 +206,12 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
             raise ValueError("Complex data not supported: y holds complex numbers; class "
                              "labels are numbers or strings: pass y.real where the "
                              "imaginary parts are 0.") from None
+        if y.dtype.kind == "T":
+            # numpy 2's variable-width strings (StringDType): scikit-learn's label checks
+            # failed on them in numpy's words ("dtype argument must be a NumPy dtype");
+            # read as the Python strings they hold, as a pandas column of strings is (a
+            # missing one, its na_object, is then refused as such below)
+            y = y.astype(object)
         if y.dtype.kind in "fc":
             # whatever assume_finite says, as X is: a NaN label was called "continuous"
             with config_context(assume_finite=False):

@@ -235,9 +235,14 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
             was 1D, else one column per output.
         """
         out, offset = self._forward_with_offset(X)
-        out = out * self.target_scale_ + self.target_mean_
-        if offset is not None:  # relative: each sample's anchor back on every output
-            out = out + offset[:, None]
+        # (finite outputs times a target_scale_ near float64's largest can overflow:
+        # refused below in words, not returned as inf with numpy's warning)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = out * self.target_scale_ + self.target_mean_
+            if offset is not None:  # relative: each sample's anchor back on every output
+                out = out + offset[:, None]
+        self._refuse_non_finite(out, "{name}'s predictions for sequence {i} of X are beyond "
+                                "float64's range (its network's outputs times target_scale_)")
         return out[:, 0] if self._y_is_1d else out
 
     def __sklearn_tags__(self):

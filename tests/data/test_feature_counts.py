@@ -51,9 +51,12 @@ def test_a_memmap_of_one_sequence_gets_the_hint_of_one_sequence(name, tiny, tmp_
     one = X3[0]  # (n_timesteps, n_features) = (5, 3)
     for X in (one, _mapped(tmp_path, one)):
         with pytest.raises(ValueError, match=r"for a single sequence of shape \(n_timesteps, "
-                                             r"n_features\) = \(5, 3\), pass X\[None\]"):
+                                             r"n_features\) = \(5, 3\), pass "
+                                             r"np\.asarray\(X\)\[None\]"):
             _use(est, X)
     assert len(_use(est, _mapped(tmp_path, one)[None])) == 1
+    # (as written, for a DataFrame too: its own X[None] is a KeyError)
+    assert len(_use(est, np.asarray(pd.DataFrame(one))[None])) == 1
 
 
 @pytest.mark.parametrize("name", ["regressor", "scaler"])

@@ -198,6 +198,18 @@ def test_labels_scikit_learn_cannot_type_say_how_to_convert_them(y, error, messa
     assert not hasattr(est, "net_")
 
 
+
+@pytest.mark.skipif(not hasattr(np, "dtypes") or not hasattr(np.dtypes, "StringDType"),
+                    reason="numpy 2's StringDType")
+def test_labels_of_numpy_variable_width_strings_are_read_as_strings(tiny):
+    # numpy 2's StringDType: scikit-learn's label checks failed on it with numpy's
+    # "dtype argument must be a NumPy dtype", naming neither y nor a fix
+    y = np.array(np.where(Y_CLASS == 1, "up", "down"), dtype=np.dtypes.StringDType())
+    est = LSTMClassifier(**tiny, device="cpu").fit(X3, y)
+    assert est.classes_.tolist() == ["down", "up"]
+    assert set(est.predict(X3).tolist()) <= {"down", "up"}
+
+
 BAD_PARAMS = [
     ("batch_size", 0, ValueError, r"'batch_size' parameter of LSTMClassifier must be an int in "
      r"the range \[1, inf\) or a str among \{'auto'\}\. Got 0"),
@@ -307,8 +319,7 @@ def test_what_the_gpu_cannot_do_is_refused_before_training(one_old_gpu, params, 
          r"input\. 2D X holds univariate sequences"),
         (np.ones(5), "got 1D input"),
         (X3[0], r"2D X holds univariate sequences .*for a single sequence of shape "
-         r"\(n_timesteps, n_features\) = \(5, 2\), pass X\[None\] "
-         r"\(or X\.reshape\(1, \*X\.shape\)\)"),
+         r"\(n_timesteps, n_features\) = \(5, 2\), pass np\.asarray\(X\)\[None\]\."),
         (None, r"X must be an array of sequences.*; got None\.$"),
         ((x for x in X3), r"; got a generator \(pass list\(X\)\)\.$"),
     ],
@@ -340,3 +351,15 @@ def test_a_refused_refit_leaves_no_fitted_state(params, X, tiny):
     with pytest.raises(ValueError):
         est.set_params(**params).fit(X, Y_CLASS)
     assert not [name for name in vars(est) if name.endswith("_")]
+
+
+def test_predictions_beyond_float64_are_refused_not_returned_as_inf(tiny):
+    # targets of scale 1e300 and X far outside the training range: the network's outputs
+    # are finite, but mapped back to y's units (times target_scale_) they overflowed to
+    # inf, returned with numpy's overflow warning only
+    X = X3.astype(np.float64)
+    est = LSTMRegressor(**tiny, ar_window=2, device="cpu").fit(X, 1e300 * X[:, -1, 0])
+    assert np.isfinite(est.predict(X)).all()
+    with pytest.raises(ValueError, match=r"LSTMRegressor's predictions for sequence 0 of X "
+                       r"are beyond float64's range .*scale X as for training"):
+        est.predict(1e12 * X)

@@ -225,3 +225,18 @@ def test_one_univariate_window_without_its_window_axis_is_warned_about(tiny):
         assert est.predict(X[:5, -1:]).shape == (5,)  # 3D one-step sequences: as meant
         # a fit on 2D rows of one step reads (n, 1) as such rows: nothing to warn about
         assert one_step.predict(X[:5, -1]).shape == (5,)
+
+
+def test_the_one_step_rows_warning_names_fixes_that_work_on_a_dataframe(tiny):
+    # a DataFrame column of one window, (12, 1): X[None] and X[:, :, None], the fixes
+    # the warning named, are a KeyError and an InvalidIndexError on a DataFrame
+    X, y = make_windows(make_sensor_series(n_timesteps=80, random_state=0)[:, :1], 12)
+    est = LSTMRegressor(**tiny, device="cpu").fit(X, y)
+    window = pd.DataFrame({"value": X[-1, :, 0]})
+    with pytest.warns(UserWarning, match=r"pass np\.asarray\(X\)\[None\];.*"
+                                         r"pass np\.asarray\(X\)\[:, :, None\]"):
+        est.predict(window)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the fixes, as named
+        assert est.predict(np.asarray(window)[None]).shape == (1,)
+        assert est.predict(np.asarray(window)[:, :, None]).shape == (12,)

@@ -35,7 +35,8 @@ def from_long_format(
         sort as text ("10" before "2").
     feature_cols : list of str, default=None
         Feature columns; None uses every column except ``id_col``, ``time_col`` and
-        ``target_col``.
+        ``target_col``. ``target_col`` among them is refused: the target is taken from
+        the same rows, so the sequences would hold it.
     target_col : str, default=None
         Column holding the target, with a value on every row; None returns ``y=None``.
     target_agg : str or callable, default="last"
@@ -47,7 +48,8 @@ def from_long_format(
         "value at the end of the sequence" targets.
     dtype : numpy dtype, default=np.float64
         dtype of the feature arrays, a float, integer or bool one. Values it cannot
-        hold (beyond float16's range, fractions or values beyond int8's...) are
+        hold (beyond float16's range, integers beyond float64's ``2**53`` whole numbers,
+        fractions or values beyond int8's...) are
         refused with a ValueError naming their columns, not rounded or wrapped.
 
     Returns
@@ -117,11 +119,20 @@ def _feature_values(features, dtype):
         values = features.to_numpy(dtype=dtype)
     if dtype.kind == "f":
         kept = np.isfinite(values).all(axis=0)  # the input was checked finite
+        what = "beyond its range"
+        # integers beyond the float's whole numbers (2**53 for float64: nanosecond times,
+        # ids) were rounded, silently: cast back, they differ
+        kinds = [getattr(d, "numpy_dtype", d) for d in features.dtypes]
+        for j in (j for j, kind in enumerate(kinds) if kind.kind in "iu" and kept[j]):
+            with np.errstate(invalid="ignore"):
+                back = values[:, j].astype(kinds[j])
+            if not (back == features.iloc[:, j].to_numpy(dtype=kinds[j])).all():
+                kept[j], what = False, "beyond its range, or integers it would round"
     else:
         kept = (values == features.to_numpy(dtype=np.float64)).all(axis=0)
+        what = "fractions or beyond its range"
     if not kept.all():
         lost = [c for c, ok in zip(features.columns, kept, strict=True) if not ok]
-        what = "beyond its range" if dtype.kind == "f" else "fractions or beyond its range"
         raise ValueError(f"feature columns {lost} hold values that dtype={dtype} cannot hold "
                          f"({what}); pass a wider dtype (e.g. np.float64).")
     return values
@@ -152,6 +163,14 @@ def _check_long_columns(df, keys, feature_cols, target_col):
         )
     if not feature_cols:
         raise ValueError("No feature columns: pass feature_cols or add feature columns to df.")
+    if target_col is not None and target_col in feature_cols:
+        # the per-id target is an aggregate of the very rows X holds: every sequence
+        # would carry its own answer ("last": y is X's last row in that column)
+        raise ValueError(
+            f"target_col {target_col!r} is also in feature_cols: its per-id target is "
+            "taken from the same rows, so each sequence would hold its own answer. Drop "
+            "it from feature_cols (or leave feature_cols=None, which leaves it out); to "
+            "forecast its next values from its past, use make_windows.")
     non_numeric = [c for c in feature_cols if df[c].dtype.kind not in "biuf"]
     if non_numeric:
         raise ValueError(f"Feature columns {non_numeric} are not numeric; encode or drop them.")

@@ -1,32 +1,86 @@
 """The row order of a pandas series given to :func:`~sklstm.windows.make_windows`: its
 timestamps must not decrease, and a MultiIndex of rows must be one series. Windows follow
 the rows, so rows out of time order (a download sorted newest first) or several series in
-one table would give windows whose targets are no future of their inputs, silently."""
+one table would give windows whose targets are no future of their inputs, silently.
+:class:`WindowSplit`: the time-ordered splits of such windows."""
 
 import numpy as np
+from sklearn.model_selection import TimeSeriesSplit
 
-__all__ = ["check_time_order", "time_labels"]
+__all__ = ["WindowSplit", "check_time_order", "time_labels"]
+
+
+class WindowSplit(TimeSeriesSplit):
+    """A :class:`~sklearn.model_selection.TimeSeriesSplit` whose ``gap`` keeps the targets
+    of windows of ``horizon`` steps out of training, made by
+    :func:`~sklstm.windows.make_window_splitter`. It refuses a 2D ``y`` of more columns
+    (the targets of ``make_windows(horizon=...)``, one per step) than ``horizon``: the
+    gap is too short for them, and the last training windows would hold validation
+    targets, silently (``make_window_splitter(3)`` for windows of ``horizon=6``)."""
+
+    def __init__(self, n_splits=5, *, horizon=1, gap=0, max_train_size=None, test_size=None):
+        super().__init__(n_splits, max_train_size=max_train_size, test_size=test_size,
+                         gap=gap)
+        self.horizon = horizon
+
+    def split(self, X, y=None, groups=None):
+        """The ``(train, test)`` positions of every split, as ``TimeSeriesSplit``'s."""
+        steps = np.shape(y)[1] if y is not None and np.ndim(y) == 2 else 1
+        if steps > self.horizon:
+            raise ValueError(
+                f"y has {steps} columns, but the splitter was made for horizon="
+                f"{self.horizon}: for windows of make_windows(..., horizon={steps}) its gap "
+                "is too short, and the last training windows would share targets with the "
+                f"first validation ones. Pass make_window_splitter(..., horizon={steps}) "
+                "(and the step of the windows); for columns that are several targets of "
+                "one timestep, horizon=y.shape[1] costs only a few training windows.")
+        return super().split(X, y, groups)
 
 
 def time_labels(index, name):
-    """The labels that order the rows: the index, or the innermost level of a MultiIndex
-    whose outer levels hold one key (one series: a group of ``groupby(level=0)``).
-    Several keys are a long table of several series, which the windows would join
-    silently, the end of one series the inputs of the next one's first targets."""
+    """The labels that order the rows: the index, or the one level of a MultiIndex that
+    varies when the others hold one key (one series: a group of ``groupby(level=...)``,
+    by its outer level or, for ``(date, ticker)`` rows, its inner one). Several keys are
+    a long table of several series, which the windows would join silently, the end of
+    one series the inputs of the next one's first targets."""
     if index.nlevels == 1:
         return index
+    varying = [level for level in range(index.nlevels)
+               if index.get_level_values(level).nunique(dropna=False) > 1]
+    labels = index.get_level_values(varying[0] if varying else -1)
+    # an outer level varying alone is times ((date, ticker) rows grouped by ticker were
+    # refused as "several series", their dates taken for keys), or else keys: (ticker,
+    # date) rows of one date are one step of each of several series
+    if not varying or varying == [index.nlevels - 1] or (
+            len(varying) == 1 and _is_time_kind(labels)):
+        return labels
     keys = index.droplevel(-1).unique()
-    if len(keys) > 1:
-        levels = 0 if index.nlevels == 2 else list(range(index.nlevels - 1))
-        first, second = keys[:2].tolist()
-        raise ValueError(
-            f"{name} has a MultiIndex of rows with {len(keys)} keys in its outer levels "
-            f"({first!r}, {second!r}...): several series one after another, which windows "
-            "would join, one's end to the next one's start. Pass one series per key: "
-            f"[g for _, g in series.groupby(level={levels})]; or, if it is one series, "
-            "give it a flat index: series.reset_index(drop=True) for (date, hour) rows, "
-            "series.unstack() for the (time, column) rows that stack() leaves.")
-    return index.get_level_values(-1)
+    first, second = keys[:2].tolist()
+    raise ValueError(
+        f"{name} has a MultiIndex of rows with {len(keys)} keys in its outer levels "
+        f"({first!r}, {second!r}...): several series one after another, which windows "
+        "would join, one's end to the next one's start. Pass one series per key: "
+        f"[g for _, g in series.groupby(level={_key_levels(index)})]; or, if it is one "
+        "series, give it a flat index: series.reset_index(drop=True) for (date, hour) "
+        "rows, series.unstack() for the (time, column) rows that stack() leaves.")
+
+
+def _key_levels(index):
+    """The levels that name the series: all but the innermost, unless the times are in
+    an outer level ((date, ticker) rows, as a stacked price download has them), where
+    grouping by the outer levels gave one series per date, across the tickers."""
+    times = [level for level in range(index.nlevels)
+             if _is_time_kind(index.get_level_values(level))]
+    if times and times[-1] != index.nlevels - 1:
+        keys = [level for level in range(index.nlevels) if level != times[-1]]
+    else:
+        keys = list(range(index.nlevels - 1))
+    return keys[0] if len(keys) == 1 else keys
+
+
+def _is_time_kind(labels):
+    """Whether ``labels`` are times: datetimes, dates, periods or timedeltas."""
+    return getattr(labels, "inferred_type", "").startswith(("date", "period", "timedelta"))
 
 
 def check_time_order(index, name):
@@ -35,11 +89,12 @@ def check_time_order(index, name):
     target. Equal timestamps are kept, in row order (ticks of the same instant); labels
     that are no times (positions, ids) say nothing of the order."""
     kind = getattr(index, "inferred_type", "")
+    labels = index  # (named in the error as written: ISO text is compared as times)
     if kind == "string":  # ISO dates as text: what read_csv leaves without parse_dates
         index = _iso_times(index)
         if index is None:
             return
-    elif not kind.startswith(("date", "period", "timedelta")):  # "date" and "datetime..."
+    elif not _is_time_kind(index):  # ("date" and "datetime...")
         return
     if index.hasnans:
         raise ValueError(f"{name} has missing timestamps (NaT) in its index; fill or drop "
@@ -47,8 +102,8 @@ def check_time_order(index, name):
     if not index.is_monotonic_increasing:
         back = int(np.flatnonzero(np.asarray(index[1:] < index[:-1]))[0]) + 1
         raise ValueError(
-            f"{name} is not in time order: timestep {back} ({index[back]}) comes after "
-            f"{index[back - 1]}. Windows follow the rows, so sort it first "
+            f"{name} is not in time order: timestep {back} ({labels[back]}) comes after "
+            f"{labels[back - 1]}. Windows follow the rows, so sort it first "
             "(series.sort_index()), or pass series.to_numpy() to window the rows in the "
             "order they are."
             # a time comes again: series stacked by pd.concat, which sorting would
@@ -69,7 +124,12 @@ def _iso_times(index):
     # a date's dashes, not digits alone: ids "1003", "1002" would parse as years
     if not index.str.match(r"\d{4}-\d{2}").all():
         return None
-    try:
-        return pd.to_datetime(index, format="ISO8601")
-    except (ValueError, TypeError, OverflowError):
-        return None
+    # utc=True: times with UTC offsets that differ (local times across a daylight saving
+    # change, "+01:00" then "+02:00") are refused as "mixed time zones" without it, and
+    # such a series was left unchecked; as instants they keep their order
+    for utc in (False, True):
+        try:
+            return pd.to_datetime(index, format="ISO8601", utc=utc)
+        except (ValueError, TypeError, OverflowError):
+            continue
+    return None

@@ -11,12 +11,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from sklearn.model_selection import TimeSeriesSplit
 
 from ._long_format import from_long_format  # (its own module: another conversion)
 from ._nullable import as_array
 from ._param_validation import integers, validate_plain_params
-from ._time_order import check_time_order, time_labels
+from ._time_order import WindowSplit, check_time_order, time_labels
 
 __all__ = ["from_long_format", "make_window_splitter", "make_windows"]
 
@@ -266,9 +265,10 @@ def make_windows(
         series, so pass one multi-column series as an ndarray or a DataFrame. Windows
         follow the rows: a pandas index of times (datetimes, periods, timedeltas, or
         ISO 8601 dates as text) must not decrease (equal times stay in row order), else
-        a ValueError says to sort it. A MultiIndex of rows is one series when its outer
-        levels hold one key (a group of ``groupby(level=0)``), its innermost level the
-        times; a long table of several keys is refused: pass one series per key.
+        a ValueError says to sort it. A MultiIndex of rows is one series when all its
+        levels but the innermost, or but one of times, hold one key (a group of
+        ``groupby(level=0)``, or of ``(date, ticker)`` rows by ticker); a long table of
+        several keys is refused: pass one series per key.
     lookback : int
         Number of timesteps in each input window.
     horizon : int, default=1
@@ -278,8 +278,8 @@ def make_windows(
     target : int, str or tuple, default=None
         Target column index, or column name for DataFrames (a tuple for MultiIndex
         columns, e.g. ``("Close", "AAPL")``) and the name of a named Series; None means
-        column 0. An int that also
-        names another column of a DataFrame is refused as ambiguous.
+        column 0. An int that also names another column of a DataFrame is refused as
+        ambiguous.
     return_index : bool, default=False
         Also return the index label (DataFrame/Series index, else the position) of each
         window's first target, to split in time order; several series need the same
@@ -385,15 +385,15 @@ def make_window_splitter(n_splits=5, *, horizon=1, step=1, max_train_size=None, 
     Returns
     -------
     cv : TimeSeriesSplit
-        Splitter for ``cross_validate``, ``GridSearchCV`` and friends.
+        Splitter for ``cross_validate``, ``GridSearchCV`` and friends; its ``split``
+        refuses a ``y`` of more than ``horizon`` columns, for which the gap is short.
 
     Examples
     --------
     >>> from sklstm.windows import make_window_splitter
     >>> make_window_splitter(3, horizon=4)
-    TimeSeriesSplit(gap=3, max_train_size=None, n_splits=3, test_size=None)
+    WindowSplit(gap=3, horizon=4, max_train_size=None, n_splits=3, test_size=None)
     """
     gap = -(-horizon // step) - 1
-    return TimeSeriesSplit(
-        n_splits=n_splits, gap=gap, max_train_size=max_train_size, test_size=test_size
-    )
+    return WindowSplit(n_splits, horizon=horizon, gap=gap, max_train_size=max_train_size,
+                       test_size=test_size)

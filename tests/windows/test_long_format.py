@@ -36,6 +36,9 @@ def test_from_long_format_feature_selection_without_target(long_df):
         ({"x2": list("pqrstu")}, {}, r"Feature columns \['x2'\] are not numeric"),
         ({"x1": [1.0, np.nan, 1, 1, 1, 1]}, {}, r"feature columns \['x1'\] contain missing"),
         ({"id": ["a", None, "b", "a", "a", "c"]}, {}, r"id/time columns \['id'\] contain"),
+        # the per-id target is taken from the rows X holds: "last" was X's last value
+        (None, {"feature_cols": ["x1", "label"], "target_col": "label"},
+         r"target_col 'label' is also in feature_cols: .* Drop it from feature_cols"),
     ],
 )
 def test_from_long_format_errors(long_df, change, kwargs, match):
@@ -95,10 +98,14 @@ def test_from_long_format_refuses_unreadable_tables(long_df, change, kwargs, mat
                           r"hold \(beyond its range\); pass a wider dtype"),
         (np.int8, 1000.0, r"\['x1'\] hold values that dtype=int8 cannot hold \(fractions"),
         (np.int64, 2.5, r"\['x1'\] hold values that dtype=int64 cannot hold"),
+        # integers the float rounds: 2**53 + 1 came out as 2**53, silently
+        (np.float64, 2**53 + 1, r"\['x1'\] hold values that dtype=float64 cannot hold "
+                                r"\(beyond its range, or integers it would round\)"),
+        (np.float32, 2**24 + 1, r"\['x1'\] hold values that dtype=float32 cannot hold"),
     ],
 )
 def test_from_long_format_refuses_a_dtype_that_loses_values(long_df, dtype, x1, match):
-    df = long_df.assign(x1=[1.0, 2.0, 3.0, 4.0, 5.0, x1])
+    df = long_df.assign(x1=[1, 2, 3, 4, 5, x1])  # (ints where x1 is one)
     with pytest.raises(ValueError, match=match):
         from_long_format(df, "id", "t", dtype=dtype)
     X, _, _ = from_long_format(long_df, "id", "t", feature_cols=["x2"], dtype=np.int8)

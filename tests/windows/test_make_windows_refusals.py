@@ -18,6 +18,10 @@ from sklstm.windows import make_windows
     pd.timedelta_range(0, periods=20, freq="s"),
     # ISO dates as text, as read_csv leaves a date column without parse_dates
     pd.date_range("2024-01-01", periods=20, freq="D").strftime("%Y-%m-%d"),
+    # local times as text across a daylight saving change: their UTC offsets differ
+    # ("+01:00", then "+02:00"), which pandas parses only as UTC instants; unchecked
+    pd.date_range("2024-03-31", periods=20, freq="h", tz="Europe/Paris").map(
+        lambda t: t.isoformat()),
 ])
 def test_series_newest_first_is_refused(series, times):
     # a download sorted newest first was windowed in row order, silently: every window's
@@ -184,3 +188,26 @@ def test_masked_values_are_gaps():
         make_windows(series, lookback=2)
     X, _ = make_windows(np.ma.masked_array(np.arange(8.0)), lookback=2)
     assert type(X) is np.ndarray and X.shape == (6, 2, 1)
+
+
+def test_date_ticker_rows_are_one_series_per_ticker():
+    # (date, ticker) rows, as a stacked price download has them: a group by ticker was
+    # refused as "several series" (its dates taken for keys), and the table was told to
+    # be grouped by level 0, the dates: one series per date, across the tickers
+    index = pd.MultiIndex.from_product([pd.date_range("2024-01-01", periods=6), ["A", "B"]],
+                                       names=["date", "ticker"])
+    table = pd.DataFrame({"close": np.arange(12.0)}, index=index)
+    with pytest.raises(ValueError, match=r"several series .* series\.groupby\(level=1\)\]"):
+        make_windows(table, 3)
+    X, y, times = make_windows([g for _, g in table.groupby(level="ticker")], 3,
+                               return_index=True)
+    assert_array_equal(X[:, :, 0], [[0, 2, 4], [2, 4, 6], [4, 6, 8],
+                                    [1, 3, 5], [3, 5, 7], [5, 7, 9]])
+    assert_array_equal(y, [6, 8, 10, 7, 9, 11])
+    assert times[0] == (pd.Timestamp("2024-01-04"), "A")
+    # one date of each ticker: one step of several series, not one series of tickers
+    with pytest.raises(ValueError, match=r"2 keys in its outer levels \('A', 'B'\.\.\.\)"):
+        make_windows(table.swaplevel().loc[(slice(None), "2024-01-01"), :], 1)
+    # its dates are still checked for their order
+    with pytest.raises(ValueError, match=r"series 0 is not in time order: timestep 1 "):
+        make_windows([table.xs("A", level=1, drop_level=False)[::-1]], 3)

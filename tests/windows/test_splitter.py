@@ -4,7 +4,7 @@ training."""
 import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
-from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -52,3 +52,17 @@ def test_grid_search_over_windows_learns_the_sensor_series():
     ).fit(X, y)
     assert search.best_params_ == {"ridge__alpha": 0.1}
     assert search.best_score_ > 0.9
+
+
+def test_splitter_refuses_targets_of_more_steps_than_its_horizon():
+    # make_window_splitter(4) for windows of horizon=6: its gap of 0 left the last
+    # training windows sharing five of their six targets with the first validation
+    # window's, silently
+    X, y = make_windows(np.arange(300.0), 10, horizon=6)
+    flat = X[:, :, 0]
+    with pytest.raises(ValueError, match=r"y has 6 columns, but the splitter was made for "
+                                         r"horizon=1.*make_window_splitter\(\.\.\., horizon=6\)"):
+        cross_val_score(Ridge(), flat, y, cv=make_window_splitter(4))
+    assert len(cross_val_score(Ridge(), flat, y, cv=make_window_splitter(4, horizon=6))) == 4
+    assert len(list(make_window_splitter(4, horizon=np.int64(8)).split(flat, y))) == 4
+    assert len(list(make_window_splitter(4).split(flat, y[:, 0]))) == 4  # one step: 1D y

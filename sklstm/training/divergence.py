@@ -104,7 +104,7 @@ class DivergenceGuard(Callback):
                 if not math.isfinite(loss):
                     raise DivergenceError(self._message(
                         f"the {phase} loss became {loss} in epoch {epoch}, batch {batch}",
-                        rate))
+                        rate, net.optimizer_))
         loss = net.history[-1].get("train_loss")
         if not self.trivial_loss or loss is None:
             return
@@ -115,7 +115,7 @@ class DivergenceGuard(Callback):
         if loss > BLOW_UP * reference:
             raise DivergenceError(self._message(
                 f"the training loss rose to {loss:.3g} in epoch {epoch}, over "
-                f"{BLOW_UP:g} times the {reference:.3g} of {of}", rate))
+                f"{BLOW_UP:g} times the {reference:.3g} of {of}", rate, net.optimizer_))
 
     def check_final_outputs(self, net, batch):
         """Raise :class:`~sklstm.exceptions.DivergenceError` where the fitted network's
@@ -156,9 +156,10 @@ class DivergenceGuard(Callback):
                 f"weights non-finite ({broken} holds a NaN or an infinity)")
         rate = max(group["lr"] for group in net.optimizer_.param_groups)
         raise DivergenceError(self._message(
-            f"the last update of epoch {len(net.history)} made the network's {what}", rate))
+            f"the last update of epoch {len(net.history)} made the network's {what}", rate,
+            net.optimizer_))
 
-    def _message(self, what, rate):
+    def _message(self, what, rate, optimizer=None):
         used = ""
         if self.lr is not None:
             used = f" (lr_={self.lr:g}" + (
@@ -166,12 +167,27 @@ class DivergenceGuard(Callback):
                 else f"; the epoch trained at {rate:g}") + ")"
         clip = ("clip the gradient (gradient_clip=1.0)" if self.gradient_clip is None else
                 f"clip the gradient harder (gradient_clip below {self.gradient_clip:g})")
+        if self.gradient_clip is not None and _curvature_from_gradients(optimizer):
+            # LBFGS builds its curvature from differences of gradients, and each of its
+            # iterations in a step was clipped by another factor: clipped 0.5 it diverged
+            # where unclipped it trained, and clipping harder diverged sooner
+            clip = ("train LBFGS unclipped (gradient_clip=None) or with its line search "
+                    "(optimizer_params={'line_search_fn': 'strong_wolfe'})")
         return (
             f"{self.estimator_name} diverged: {what}{used}. The learning "
             "rate is likely too high for this data, or the input is too large: lower lr, "
             f"scale X (sklstm.preprocessing.SequenceScaler), or {clip}. The estimator is "
             "left unfitted."
         )
+
+
+def _curvature_from_gradients(optimizer):
+    """Whether ``optimizer`` is LBFGS taking several iterations a step without a line
+    search, which clipping each iteration's gradient breaks."""
+    if not isinstance(optimizer, torch.optim.LBFGS):
+        return False
+    group = optimizer.param_groups[0]
+    return group["max_iter"] > 1 and group["line_search_fn"] is None
 
 
 def _non_finite_weights(module):

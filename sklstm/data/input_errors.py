@@ -142,7 +142,23 @@ def non_finite_error(values, sequence=None):
 
 
 def feature_count_error(n_features, estimator_name, expected, hint=""):
-    """The error for data whose feature count differs from the fitted one."""
+    """The error for data whose feature count differs from the fitted one.
+
+    It starts with scikit-learn's words (its estimator checks match them), then says
+    the fix: ``hint``, the likelier layout of the data and how to pass it, where one is
+    known; else the fitted features per timestep, which scikit-learn's words leave
+    unsaid as the fix for 3D and ragged X.
+
+    Examples
+    --------
+    >>> str(feature_count_error(3, "LSTMClassifier", 2))
+    'X has 3 features, but LSTMClassifier is expecting 2 features as input. Pass \
+sequences with the 2 features per timestep of the fit, in its order.'
+    """
+    if not hint:
+        features = "feature" if expected == 1 else "features"
+        hint = (f" Pass sequences with the {expected} {features} per timestep of the fit, "
+                "in its order.")
     return ValueError(
         f"X has {n_features} features, but {estimator_name} is expecting {expected} "
         f"features as input.{hint}"

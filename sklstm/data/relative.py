@@ -10,9 +10,10 @@ division by the window's spread.
 :func:`relative_sequences` computes every sequence's anchor per feature, once per
 call, from the validated :class:`~sklstm.data.timesteps.Sequences` (after
 ``downsample`` and ``seq_len``: the steps the network reads), and subtracts it from
-the valid timesteps; the padding stays padding. ``LSTMRegressor(relative=...)``
-trains on the targets minus the anchor of the target's column and adds it back to
-its predictions.
+the valid timesteps a chunk of rows at a time (streamed rows: a batch at a time),
+never from the whole data set at once in float64; the padding stays padding.
+``LSTMRegressor(relative=...)`` trains on the targets minus the anchor of the
+target's column and adds it back to its predictions.
 """
 
 from __future__ import annotations
@@ -61,20 +62,20 @@ def sequence_anchors(values, lengths, how):
     """
     if how not in ANCHORS:
         raise ValueError(f"how must be one of {ANCHORS}; got {how!r}.")
-    values = np.asarray(values, dtype=np.float64)
     n, n_steps = values.shape[:2]
     if lengths is None:
         lengths = np.full(n, n_steps, dtype=np.int64)
-    if how == "last":
-        return values[np.arange(n), lengths - 1]
+    if how == "last":  # (picked before the cast: a float64 copy of one step, not all)
+        return np.asarray(values[np.arange(n), lengths - 1], dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
     valid = np.arange(n_steps)[None, :] < lengths[:, None]
     sums = np.einsum("nt,ntf->nf", valid.astype(np.float64), values)
     return sums / lengths[:, None]
 
 
 def anchors_of(seqs, how):
-    """:func:`sequence_anchors` of validated sequences, streamed ones in one pass of
-    row chunks (never all rows in memory at once).
+    """:func:`sequence_anchors` of validated sequences, in one pass of row chunks: a
+    float64 copy of one chunk at a time, never of all rows (nor, streamed, all rows).
 
     Parameters
     ----------
@@ -88,8 +89,6 @@ def anchors_of(seqs, how):
     ndarray of shape (n_samples, n_features)
         float64.
     """
-    if not isinstance(seqs.values, StreamedRows):
-        return sequence_anchors(seqs.values, seqs.lengths, how)
     # trimmed: each chunk as wide as its own longest row (the padding is masked by
     # the lengths); padded to the longest of all, one sequence of 100,000 steps
     # among 20,000 of 50 made this pass compute over 15 GiB of padding (a minute)
@@ -113,7 +112,8 @@ def relative_sequences(seqs, how):
     -------
     relative : Sequences
         The same sequences with the anchor subtracted from every valid timestep
-        (float32; padded steps stay 0).
+        (float32; padded steps stay 0): one float32 array in memory, made a chunk
+        of rows at a time; for streamed rows, rows made so per batch.
     anchors : ndarray of shape (n_samples, n_features)
         The anchors subtracted, float64; add them back to undo.
 
@@ -133,11 +133,29 @@ def relative_sequences(seqs, how):
     anchors = anchors_of(seqs, how)
     if isinstance(seqs.values, StreamedRows):  # rows made relative per batch
         return dataclasses.replace(seqs, values=seqs.values.relative(anchors)), anchors
-    values = seqs.values.astype(np.float64) - anchors[:, None, :]
-    if seqs.lengths is not None:  # padding stays padding
-        values[np.arange(values.shape[1])[None, :] >= seqs.lengths[:, None]] = 0.0
-    values = values.astype(np.float32)
+    # one float32 array of the result, filled a chunk of rows at a time: the difference
+    # of the whole array in float64 took 4 times a float32 X in extra memory at its peak
+    values = np.empty(seqs.values.shape, dtype=np.float32)
+    for start, rows in iter_row_chunks(seqs.values):
+        stop = start + len(rows)
+        # (a temporary: one chunk's float64 difference alive at a time, not two)
+        values[start:stop] = _minus_anchors(
+            rows, anchors[start:stop],
+            None if seqs.lengths is None else seqs.lengths[start:stop])
     return dataclasses.replace(seqs, values=values), anchors
+
+
+def _minus_anchors(rows, anchors, lengths):
+    """Padded ``rows`` minus their ``anchors`` in float64, the padding left 0.
+
+    In float64, to be rounded to float32 once (as ``StreamedRows`` rows are): a mean
+    anchor has no float32 value, and a large level subtracted after the rounding would
+    take its steps with it (a level of 1e6 in float32 keeps steps of 0.06).
+    """
+    relative = rows - anchors[:, None, :]
+    if lengths is not None:  # padding stays padding
+        relative[np.arange(rows.shape[1])[None, :] >= lengths[:, None]] = 0.0
+    return relative
 
 
 def check_relative_has_steps(name, how, seqs, classifier):

@@ -104,7 +104,9 @@ ATTRIBUTES = """\
 X_PREDICT = """\
 X : array-like of shape (n_samples, n_timesteps, n_features) or \
 (n_samples, n_timesteps), or list of arrays of shape (n_timesteps_i, n_features)
-            Sequences, in the same form as those passed to :meth:`fit`."""
+            Sequences with the fit's features per timestep, in any form :meth:`fit`
+            takes (an array, a list of arrays, a DataFrame, a SequenceStore), not
+            necessarily the fit's; their timesteps may number otherwise."""
 
 
 def fill(cls):

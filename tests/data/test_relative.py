@@ -1,5 +1,7 @@
 """Sequences relative to their own anchor: the anchors, and padding left alone."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -36,11 +38,12 @@ def test_relative_sequences_leave_the_padding_as_padding():
     for how in ("last", "mean"):
         relative, anchors = relative_sequences(seqs, how)
         assert relative.values.dtype == np.float32 and relative.lengths is LENGTHS
+        rows = relative.values
         for i, n in enumerate(LENGTHS):
-            assert_allclose(relative.values[i, :n] + anchors[i], PADDED[i, :n], atol=1e-6)
-            assert_array_equal(relative.values[i, n:], 0.0)
+            assert_allclose(rows[i, :n] + anchors[i], PADDED[i, :n], atol=1e-6)
+            assert_array_equal(rows[i, n:], 0.0)
         if how == "last":
-            assert_array_equal(relative.values[np.arange(3), LENGTHS - 1], 0.0)
+            assert_array_equal(rows[np.arange(3), LENGTHS - 1], 0.0)
     assert_array_equal(seqs.values, PADDED)  # the input is not changed
 
 
@@ -81,3 +84,42 @@ def test_integer_sequences_keep_their_steps_relative_to_a_large_level(form, tmp_
                                                   precise=True), "last")
     rows = relative.values if form in ("dense", "ragged") else relative.values.rows([0, 1])
     assert_array_equal(rows[0, :, 0], np.arange(-5.0, 1.0))
+
+
+@pytest.mark.parametrize("how", ["last", "mean"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("padded", [False, True], ids=["dense", "padded"])
+def test_relative_rows_made_by_chunks_equal_the_whole_difference(how, dtype, padded,
+                                                                 monkeypatch):
+    # anchors and rows made a chunk of rows at a time: both as the difference of the
+    # whole array in float64, rounded to float32 once
+    monkeypatch.setattr("sklstm.data.store.CHUNK_BYTES", 500)  # a few rows a chunk
+    values = (rng.normal(size=(37, 6, 2)) * 100 + 1e6).astype(dtype)
+    lengths = rng.integers(1, 7, size=37) if padded else None
+    if padded:
+        values[np.arange(6)[None, :] >= lengths[:, None]] = 0.0
+    relative, anchors = relative_sequences(Sequences(values, lengths, 2, "list"), how)
+    whole_anchors = sequence_anchors(values.astype(np.float64), lengths, how)
+    whole = values.astype(np.float64) - whole_anchors[:, None, :]
+    if padded:
+        whole[np.arange(6)[None, :] >= lengths[:, None]] = 0.0
+    assert_array_equal(anchors, whole_anchors)
+    assert_array_equal(relative.values, whole.astype(np.float32))
+
+
+@pytest.mark.parametrize("how", ["last", "mean"])
+def test_relative_sequences_copy_the_data_once_in_float32_at_most(how, monkeypatch):
+    # the difference was taken over the whole array in float64: 4 times a float32 X in
+    # extra memory at its peak (tracemalloc counts numpy's arrays: no timing involved)
+    monkeypatch.setattr("sklstm.data.store.CHUNK_BYTES", 2**15)
+    values = rng.normal(size=(2000, 25, 4)).astype(np.float32)  # 800 kB, 25 chunks
+    seqs = Sequences(values, rng.integers(1, 26, size=2000), 4, "list")
+    tracemalloc.start()
+    try:
+        relative, _ = relative_sequences(seqs, how)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert relative.values.dtype == np.float32
+    # the float32 result (1x), the anchors and a few chunks' float64 rows: 1.33x
+    assert peak < 1.6 * values.nbytes, peak / values.nbytes

@@ -49,8 +49,13 @@ def test_input_with_other_features_per_step_is_refused(name, tiny):
     with pytest.raises(ValueError, match=f"X has 1 features, but {cls} is expecting 2 features "
                                          "as input. 2D X holds univariate sequences"):
         _output(est, X[:, :, 0])
-    with pytest.raises(ValueError, match=f"X has 3 features, but {cls} is expecting 2"):
+    # 3D and ragged X of no likelier layout: scikit-learn's words, then the fix
+    fix = (rf"^X has 3 features, but {cls} is expecting 2 features as input\. Pass "
+           r"sequences with the 2 features per timestep of the fit, in its order\.$")
+    with pytest.raises(ValueError, match=fix):
         _output(est, [np.ones((4, 3))])
+    with pytest.raises(ValueError, match=fix):
+        _output(est, np.ones((3, 4, 3)))
 
 
 @pytest.mark.parametrize("name", ESTIMATORS)

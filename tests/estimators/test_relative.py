@@ -4,6 +4,7 @@ every level seen in training; ragged input, errors before training, searches, co
 level."""
 
 import pickle
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -113,6 +114,30 @@ def test_a_level_beyond_float32_precision_is_subtracted_before_rounding(
     low = LSTMRegressor(**tiny, relative="last").fit(X, y)
     high = LSTMRegressor(**tiny, relative="last").fit(high_X, y + level)
     assert_allclose(high.predict(high_X) - level, low.predict(X), rtol=1e-4, atol=1e-4)
+
+
+def _peak_bytes(function, *args):
+    """The peak of the memory Python and numpy allocate while ``function(*args)`` runs
+    (tracemalloc: torch's own tensors are not counted; no timing involved)."""
+    tracemalloc.start()
+    try:
+        function(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("how", ["last", "mean"])
+def test_prediction_relative_to_each_sequence_copies_x_once_at_most(how, tiny, monkeypatch):
+    # the anchors were subtracted from the whole X in float64: 3.7 times a float32 X in
+    # extra memory over a plain prediction; now one float32 copy (0.83x), made a chunk
+    # of rows at a time (chunks of 32 KiB here, X of 800 kB)
+    monkeypatch.setattr("sklstm.data.store.CHUNK_BYTES", 2**15)
+    X = np.random.default_rng(0).normal(size=(2000, 25, 4)).astype(np.float32)
+    plain = LSTMRegressor(**tiny, device="cpu").fit(X[:40], X[:40, -1, 0])
+    relative = LSTMRegressor(**tiny, device="cpu", relative=how).fit(X[:40], X[:40, -1, 0])
+    extra = _peak_bytes(relative.predict, X) - _peak_bytes(plain.predict, X)
+    assert extra < 1.5 * X.nbytes, extra / X.nbytes
 
 
 def test_relative_target_is_the_column_make_windows_used(tiny):

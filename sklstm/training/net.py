@@ -5,14 +5,15 @@ accumulation_steps`` samples per optimizer step (skorch's ``batch_size``).
 :meth:`SequenceNet.train_step` is skorch's own ``train_step`` (a closure passed to
 every optimizer, so LBFGS works), except that the closure runs
 :meth:`~SequenceNet.train_step_single` once per micro-batch, weighting each
-micro-batch loss by its share of the effective batch (a criterion with
-``reduction="sum"``: unweighted). The summed gradient therefore equals the gradient
-of one batch of the effective size, including the last, smaller batch of an epoch,
-for a loss that is a plain mean or sum over the samples (torch's
-``CrossEntropyLoss(weight=...)`` divides by each batch's summed weights instead: see
-:class:`~sklstm.training.class_weights.ClassWeightedCrossEntropy`);
-``on_grad_computed`` callbacks (gradient clipping) and ``on_batch_*`` callbacks
-(per-batch LR schedules) run once per optimizer step, on the accumulated gradient.
+micro-batch loss by its share of the effective batch's
+(:func:`~sklstm.training.oom_recovery.weighted_parts`): of the samples, or for torch's
+own ``CrossEntropyLoss``/``NLLLoss``, whose mean divides by the summed ``weight`` of the
+targets not ignored (``ignore_index``), of those (a micro-batch with none adds nothing,
+not its 0/0 NaN); unweighted for ``reduction="sum"``. The summed gradient equals that of
+one batch of the effective size, an epoch's last, smaller batch included (a custom loss
+that averages otherwise is weighted by its samples). ``on_grad_computed`` (gradient
+clipping) and ``on_batch_*`` callbacks (per-batch LR schedules) run once per optimizer
+step, on the accumulated gradient.
 
 The epoch loop around the steps is :class:`~sklstm.training.loop.EpochLoopNet`'s
 (skorch's hooks and history, the batch losses read once per epoch); a step reads no
@@ -32,12 +33,7 @@ from skorch.utils import TeeGenerator
 from .._compat.skorch import set_training, step_optimizer, zero_grad
 from ..resources.memory_budget import OUT_OF_MEMORY, MemoryBudgetExceeded
 from .loop import EpochLoopNet
-from .oom_recovery import (
-    MicroBatchShrinking,
-    batch_samples,
-    out_of_memory,
-    weighted_parts,
-)
+from .oom_recovery import MicroBatchShrinking, batch_samples, out_of_memory, weigh, weighted_parts
 from .randomness import NO_DRAWS
 
 __all__ = ["SequenceNet"]
@@ -268,10 +264,11 @@ class SequenceNet(MicroBatchShrinking, EpochLoopNet):
         ----------
         batch : tuple
             ``(X_micro, y_micro)``.
-        loss_weight : float, default=1.0
-            The micro-batch's share of its effective batch (1 for a summed loss):
-            its loss is scaled by it before ``backward``, so the gradients of the
-            micro-batches add up to that of the whole effective batch.
+        loss_weight : float or torch.Tensor, default=1.0
+            The micro-batch's share of its effective batch (1 for a summed loss; a
+            tensor for torch's weighted mean): its loss is scaled by it before
+            ``backward`` (:func:`~.oom_recovery.weigh`), so the micro-batches'
+            gradients add up to that of the whole effective batch.
         **fit_params : dict
             Passed to the module's ``forward``.
 
@@ -286,7 +283,7 @@ class SequenceNet(MicroBatchShrinking, EpochLoopNet):
         with self.random_draws(step=True):  # (dropout draws)
             y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        weighted = loss if loss_weight == 1.0 else loss * loss_weight
+        weighted = weigh(loss, loss_weight, y_pred)
         scaler = self.__dict__.get("grad_scaler_")
         (weighted if scaler is None else scaler.scale(weighted)).backward()
         if self.memory_budget is not None:  # the backward pass is a step's peak
@@ -302,7 +299,7 @@ class SequenceNet(MicroBatchShrinking, EpochLoopNet):
         preds, total = [], 0.0
         for part, share in weighted_parts(self.criterion_, batch, size):
             step = self.train_step_single(part, loss_weight=share, **fit_params)
-            total = total + step["loss"].detach() * share
+            total = total + weigh(step["loss"].detach(), share)
             preds.append(step["y_pred"].detach())
         return {"loss": total, "y_pred": torch.cat(preds)}
 

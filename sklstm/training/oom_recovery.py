@@ -29,7 +29,8 @@ from ..exceptions import MemoryBudgetError, MicroBatchShrunkWarning
 from ..resources.device import empty_cache
 from ..resources.memory_budget import OUT_OF_MEMORY, MemoryBudgetExceeded, format_bytes
 
-__all__ = ["MicroBatchShrinking", "batch_samples", "has_batch_norm", "out_of_memory"]
+__all__ = ["MicroBatchShrinking", "batch_samples", "has_batch_norm", "kept_weights",
+           "out_of_memory", "weigh", "weighted_parts"]
 
 
 class MicroBatchShrinking:
@@ -93,7 +94,7 @@ class MicroBatchShrinking:
         total, preds = 0.0, []
         for part, share in weighted_parts(self.criterion_, batch, chunk):
             step = super().validation_step(part, **fit_params)
-            total = total + step["loss"] * share
+            total = total + weigh(step["loss"], share)
             preds.append(step["y_pred"])
         return {"loss": total, "y_pred": torch.cat(preds)}
 
@@ -217,22 +218,94 @@ def batch_samples(batch):
 
 def weighted_parts(criterion, batch, size):
     """``batch`` (``(X, y)``) in parts of ``size`` samples, each with the weight of its
-    loss in the whole batch's: its share of the samples for a mean loss, 1 for a
-    criterion that sums over them (``reduction="sum"``: with the share, k parts added
-    up to about 1/k of the whole batch's loss and update).
+    loss in the whole batch's, so that the weighted losses (and their gradients) add up
+    to the whole batch's.
+
+    The weight is the part's share of the loss's denominator: of the samples for a mean
+    loss; of the summed weights of the targets kept for torch's own
+    ``CrossEntropyLoss``/``NLLLoss`` with class-index targets (their mean divides by
+    those: ``weight``, ``ignore_index``); 1 for a criterion that sums over the samples
+    (``reduction="sum"``: with the share, k parts added up to about 1/k of the whole
+    batch's loss and update).
 
     Yields
     ------
     part : tuple
         ``(X, y)`` of the part.
-    share : float
-        The weight of its loss.
+    share : float or torch.Tensor
+        The weight of its loss; a 0-dim tensor on the device for torch's weighted
+        mean (not read into Python: a read per batch makes the host wait for a GPU),
+        0 for a part with no weight (see :func:`weigh`).
     """
     X, y = batch
     n = batch_samples(batch)
-    summed = getattr(criterion, "reduction", "mean") == "sum"
-    for Xm, ym in zip(split_batch(X, size), y.split(size), strict=True):
-        yield (Xm, ym), (1.0 if summed else len(ym) / n)
+    kept = kept_weights(criterion, y)
+    if getattr(criterion, "reduction", "mean") == "sum":
+        shares = [1.0] * -(-n // size)
+    elif kept is None:  # a mean over the samples
+        shares = [len(part) / n for part in y.split(size)]
+    else:
+        total = kept.sum()
+        shares = [part.sum() / total for part in kept.split(size)]
+    for Xm, ym, share in zip(split_batch(X, size), y.split(size), shares, strict=True):
+        yield (Xm, ym), share
+
+
+#: torch's criteria whose mean over class-index targets divides by the summed weights of
+#: the targets it keeps: their class ``weight`` and ``ignore_index``
+_MEAN_OVER_WEIGHTS = (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)
+
+
+def kept_weights(criterion, y):
+    """The weight of each target of ``y`` in ``criterion``'s mean, for a mean that
+    divides by their sum: torch's own ``CrossEntropyLoss`` and ``NLLLoss`` with
+    ``reduction="mean"`` and class-index targets, with a ``weight`` or an
+    ``ignore_index`` that is a class (>= 0; a target of the default -100 is not looked
+    for). None for any other loss, a mean over the samples (a subclass with its own
+    ``forward`` may average otherwise:
+    :class:`~sklstm.training.class_weights.ClassWeightedCrossEntropy` does).
+
+    Returns
+    -------
+    torch.Tensor of shape (len(y), ...) or None
+        The class weight of each target (1 without ``weight``), 0 where it is ignored.
+    """
+    if (not isinstance(criterion, _MEAN_OVER_WEIGHTS)
+            or type(criterion).forward not in {c.forward for c in _MEAN_OVER_WEIGHTS}
+            or criterion.reduction != "mean" or y.is_floating_point()):
+        return None
+    if criterion.weight is None and criterion.ignore_index < 0:
+        # no class weights and no class index ignored (torch's default, -100, is no
+        # class): the mean over the samples. Which is the classifier's criterion
+        # without class_weight, whose steps then launch no kernels for their shares
+        return None
+    kept = y != criterion.ignore_index
+    weight = criterion.weight
+    if weight is None:
+        return kept.float()
+    # (an ignored index may lie outside the classes; one that is kept but outside, the
+    # criterion itself refuses)
+    classes = torch.where(kept, y, 0).clamp(0, len(weight) - 1)
+    return torch.where(kept, weight.to(y.device, torch.float32)[classes], 0.0)
+
+
+def weigh(loss, share, y_pred=None):
+    """``loss`` weighted by its ``share`` of the whole batch's, from :func:`weighted_parts`.
+
+    A part whose share is 0 (every target ignored, or of classes weighted 0) has a mean
+    of 0/0: torch's loss for it is NaN, and its gradient too where a class weight is 0.
+    It adds 0 instead, and no gradient through ``y_pred`` (what the loss was computed
+    from). Skipping its backward pass would need its share read into Python (the host
+    waits for a GPU), so this is done on the device. A share that is NaN (the whole
+    batch has no weight: torch's loss is NaN too) stays NaN.
+    """
+    if not isinstance(share, torch.Tensor):
+        return loss if share == 1.0 else loss * share
+    share = share.to(loss.device)  # (y may be on the CPU; a no-op where it is not)
+    counts = share != 0
+    if y_pred is not None and y_pred.requires_grad:
+        y_pred.register_hook(lambda grad: torch.where(counts, grad, 0.0))
+    return torch.where(counts, loss, 0.0) * share
 
 
 #: The start and end of :func:`out_of_memory`'s reason for a step over the budget

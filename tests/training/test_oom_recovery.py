@@ -153,6 +153,29 @@ def test_a_validation_step_out_of_memory_is_evaluated_in_halves(cpu):
     assert_allclose(est.predict_proba(X), plain.predict_proba(X), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("options", [
+    {"ignore_index": 2}, {"weight": torch.tensor([1.0, 3.0, 10.0])}],
+    ids=["ignore_index", "weight"])
+def test_validation_halves_of_torchs_weighted_mean_give_the_batchs_loss(options):
+    """torch's ``CrossEntropyLoss`` with ``ignore_index`` or ``weight`` divides by the
+    summed weights of the targets it keeps: halves weighted by their share of the
+    samples gave another loss than the whole batch, and a half whose targets were all
+    ignored a NaN one (0/0)."""
+    torch.manual_seed(0)
+    net = SequenceNet(LSTMNetwork, module__n_inputs=3, module__n_outputs=3,
+                      module__hidden_size=4, criterion=torch.nn.CrossEntropyLoss,
+                      **{f"criterion__{k}": v for k, v in options.items()},
+                      device="cpu").initialize()
+    y = torch.as_tensor((X[:24, -1, :2] > 0).sum(1))
+    y[:6] = 2  # (the first of four chunks of 6: every target ignored)
+    batch = (torch.as_tensor(X[:24]), y)
+    whole = net.validation_step(batch)
+    net.__dict__["_valid_chunk"] = 6  # (what a validation step out of memory leaves)
+    halves = net.validation_step(batch)
+    assert_allclose(halves["loss"].item(), whole["loss"].item(), rtol=1e-6)
+    assert_allclose(halves["y_pred"], whole["y_pred"], rtol=1e-6, atol=1e-7)
+
+
 def test_a_validation_step_of_one_sample_out_of_memory_is_a_clear_error():
     est = LSTMClassifier(**BASE, batch_size=32, early_stopping=True,
                          callbacks=[InjectValidationOOM(0)])
@@ -278,3 +301,15 @@ def test_a_step_over_the_budget_says_in_one_sentence_what_it_needed_and_the_boun
 def test_the_cpu_allocators_failure_is_out_of_memory_in_both_wordings(message):
     assert out_of_memory(RuntimeError(message)) == "CPU out of memory"
     assert out_of_memory(RuntimeError("not enough memory for the joke")) is None
+
+
+def test_the_classifiers_plain_cross_entropy_is_shared_by_its_samples():
+    # its steps launch no kernels for their shares: a plain float share per micro-batch
+    from sklstm.training.oom_recovery import kept_weights, weighted_parts
+
+    y = torch.tensor([0, 1, 2, 1])
+    assert kept_weights(torch.nn.CrossEntropyLoss(), y) is None
+    shares = [share for _, share in weighted_parts(torch.nn.CrossEntropyLoss(),
+                                                   (torch.zeros(4, 3, 1), y), 3)]
+    assert shares == [0.75, 0.25]
+    assert kept_weights(torch.nn.CrossEntropyLoss(ignore_index=1), y).tolist() == [1, 0, 1, 0]

@@ -10,12 +10,12 @@ from sklearn.base import clone, is_classifier
 
 from .._compat.sklearn import num_samples, safe_indexing, validate_parameter_constraints
 from .._param_validation import plain_value
-from ..data.store import SequenceStore
 from ..exceptions import DivergenceError
 from ..resources import resolve_device
 from ..resources.device import empty_cache, is_cuda
 from ..resources.memory_budget import available_memory, parse_memory
 from ..training.oom_recovery import out_of_memory
+from ._draw import draw
 from ._inputs import PROFILE_CONSTRAINTS, check_sizes, seq_lens_to_profile
 from ._table import _import_pandas, _profile_class
 from ._timer import _StepTimer, estimator_settings_unsaid
@@ -39,61 +39,6 @@ def _out_of_memory(exc):
     return isinstance(exc, MemoryError) or out_of_memory(exc) is not None
 
 
-#: Seed of the generator that draws the profiled samples.
-_SEED = 0
-
-
-# -- the data of one profiled fit -------------------------------------------------
-def _ragged_lengths(X):
-    """Every sample's length where ``X`` is ragged (a list or object array of
-    sequences, or a ragged :class:`~sklstm.data.store.SequenceStore`), else None."""
-    if isinstance(X, SequenceStore):
-        # the store's offsets tell the lengths: reading every sequence from its file
-        # to measure it would page the whole data set through memory
-        return X.lengths if X.ragged else None
-    if isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.dtype == object):
-        return np.array([len(x) for x in X])
-    return None
-
-
-def _preference(X, n, rng):
-    """Sample indices in the order they are drawn: shuffled; for ragged data the
-    longest first (they set the memory), ties shuffled."""
-    perm = rng.permutation(n)
-    lengths = _ragged_lengths(X)
-    if lengths is None:
-        return perm, False
-    return perm[np.argsort(-np.asarray(lengths)[perm], kind="stable")], True
-
-
-def _draw(X, y, needed, classifier):
-    """Indices of the ``needed`` samples one profiled fit trains on."""
-    if needed * np.dtype(np.intp).itemsize > np.iinfo(np.intp).max:
-        # numpy refuses indices past the address space with a ValueError, which ended
-        # the profile: as any copy of samples that does not fit, this pair runs out
-        raise MemoryError(f"the indices of {needed} samples are more than memory can hold")
-    n = num_samples(X)
-    rng = np.random.default_rng([_SEED, needed])
-    order, ragged = _preference(X, n, rng)
-    if needed <= n:
-        idx = order[:needed].copy()
-    elif ragged:  # every sequence once, longest first, then again from the longest
-        idx = order[np.arange(needed) % n]
-    else:  # every sample once, the rest drawn with replacement
-        idx = np.concatenate([order, rng.choice(n, needed - n)])
-    if classifier and needed >= 2:
-        labels = np.asarray(y, dtype=object) if not isinstance(y, np.ndarray) else y
-        if labels.ndim == 2 and labels.shape[1] == 1:  # one column: fit takes it as 1D
-            labels = labels[:, 0]
-        if labels.ndim == 1:
-            first = labels[idx[0]]
-            if not np.any(labels[idx] != first):  # the classifier needs two classes
-                others = [i for i in order if labels[i] != first]
-                if others:
-                    idx[-1] = others[0]
-    return idx
-
-
 def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_steps,
                  classifier, device):
     """Fit a clone for ``warmup_steps + n_steps`` steps; the row's figures."""
@@ -105,8 +50,6 @@ def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_s
                     max_memory=None, on_oom="raise", callbacks=[(TIMER, timer)],
                     verbose=0)
     model = clone(estimator).set_params(**{prefix + k: v for k, v in settings.items()})
-    # a classifier needs two samples (of two classes) even for one step of one sample
-    needed = max(batch_size * (warmup_steps + n_steps), 2 if classifier else 1)
     row = dict(batch_size=batch_size, seq_len=seq_len, timesteps=None,
                samples_per_s=np.nan, step_time_s=np.nan, peak_memory=None, error=None)
     # what earlier fits left is freed first: skorch's nets, and an error's traceback,
@@ -117,7 +60,9 @@ def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_s
     try:
         # the samples are copied in here: a batch size too large for the machine's
         # memory runs out in this copy (numpy's MemoryError) before the fit's steps
-        idx = _draw(X, y, needed, classifier)
+        bucketing = final_estimator(estimator).bucketing  # ("auto": ragged data buckets)
+        idx = draw(X, y, batch_size, warmup_steps, n_steps, classifier,
+                   isinstance(bucketing, str) or bool(bucketing))
         model.fit(safe_indexing(X, idx), safe_indexing(y, idx))
     except (MemoryError, RuntimeError) as exc:
         if not _out_of_memory(exc):
@@ -200,10 +145,16 @@ def profile_batch_sizes(estimator, X, y, batch_sizes=(8, 16, 32, 64, 128, 256),
 (n_samples, n_timesteps), or list of arrays of shape (n_timesteps_i, n_features), \
 or SequenceStore
         Sequences, as for the estimator's ``fit``. Each fit takes
-        ``b * (warmup_steps + n_steps)`` of them: a shuffled subset, or for ragged
-        data (a list of arrays, a ragged store) the longest sequences, since those
-        set the memory; when ``X`` has fewer, every sample once and the rest again (drawn
-        with replacement by a seeded generator; for ragged data longest first).
+        ``b * (warmup_steps + n_steps)`` of them: a shuffled subset (when ``X``
+        has fewer, every sample once and the rest drawn with replacement by a
+        seeded generator). For ragged data (a list of arrays, a ragged store) the
+        warm-up steps take the longest sequences, which set the peak memory
+        (cycled where there are fewer), and the timed steps a sample stratified
+        by length, so that every batch size is timed on the data's mix of
+        lengths: in batches of mixed lengths, or with the estimator's
+        ``bucketing``, of neighbouring lengths (one batch from the middle of each
+        of ``n_steps`` equal shares of the lengths), as its training batches are.
+        The fit runs these batches in this order, unshuffled.
         Classifiers get at least two classes.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Targets.
@@ -220,7 +171,9 @@ or SequenceStore
     n_steps : int, default=3
         Timed training steps per pair.
     warmup_steps : int, default=1
-        Untimed steps before them.
+        Untimed steps before them; on ragged data they run the longest
+        sequences, so with ``warmup_steps=0`` the peak memory is that of the
+        timed steps' mix, not of the longest batch.
     max_memory : int, str or None, default=None
         The budget ``fits`` is checked against, in bytes or as a string such as
         ``"2GiB"``. None takes the estimator's ``max_memory``; when that is None

@@ -55,6 +55,11 @@ class _StepTimer(Callback):
     def on_train_begin(self, net, **kwargs):
         budget = getattr(net, "memory_budget", None)
         self.memory = None if budget is None else budget.memory
+        # the profile's samples come in the order of its steps (the longest for the
+        # warm-up, then the timed batches, cut as the estimator's bucketing would): the
+        # loader's shuffle would deal the warm-up's into the timed steps (see _draw).
+        # Read by skorch's get_iterator when the epoch starts, after this hook.
+        net.iterator_train__shuffle = False
 
     @staticmethod
     def _sync(net):

@@ -231,22 +231,49 @@ def test_other_errors_are_raised(data, monkeypatch):
         profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[4], n_steps=1)
 
 
-def test_ragged_data_profiles_the_longest_sequences():
+@pytest.fixture
+def timers(monkeypatch):
+    """The step timers of the profiled fits (the first: the unrecorded one), which also
+    record each training step's mean true length (ragged data)."""
+    import torch
+
+    import sklstm.profiling._profile as profiling
+
+    made = []
+
+    class Recording(profiling._StepTimer):
+        def __init__(self):
+            super().__init__()
+            self.mean_lengths = []
+            made.append(self)
+
+        def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+            if training:
+                self.mean_lengths.append(float(torch.as_tensor(batch[0]["lengths"])
+                                               .double().mean()))
+            super().on_batch_begin(net, batch=batch, training=training, **kwargs)
+
+    monkeypatch.setattr(profiling, "_StepTimer", Recording)
+    return made
+
+
+def test_ragged_data_warms_up_on_the_longest_sequences(timers):
     rng = np.random.default_rng(0)
     lengths = rng.permutation(np.arange(5, 45))
     X = [rng.normal(size=(n, 2)).astype(np.float32) for n in lengths]
     y = np.arange(len(X)) % 2
-    out = profile_batch_sizes(LSTMClassifier(downsample=1, **FAST), X, y, batch_sizes=[3],
-                              n_steps=2, warmup_steps=0)
-    # the six longest (44..39) in two steps of three: the longest step ran 44 steps
-    assert list(out["timesteps"]) == [44]
+    profile_batch_sizes(LSTMClassifier(downsample=1, **FAST), X, y, batch_sizes=[3],
+                        n_steps=2, warmup_steps=1)
+    # the warm-up step: the three longest (44..42), which set the peak memory
+    assert timers[-1].timesteps[0] == 44 and timers[-1].mean_lengths[0] == 43
     # more samples asked than there are: every sequence, then again from the longest
-    many = profile_batch_sizes(LSTMClassifier(downsample=1, **FAST), X, y, batch_sizes=[50],
-                               n_steps=1, warmup_steps=0)
-    assert list(many["timesteps"]) == [44]
+    profile_batch_sizes(LSTMClassifier(downsample=1, **FAST), X, y, batch_sizes=[50],
+                        n_steps=1, warmup_steps=1)
+    assert timers[-1].timesteps[0] == 44 and timers[-1].mean_lengths[0] == np.mean(
+        [*range(5, 45), *range(44, 34, -1)])
 
 
-def test_a_ragged_store_profiles_its_longest_sequences(tmp_path, monkeypatch):
+def test_a_ragged_store_warms_up_on_its_longest_sequences(tmp_path, monkeypatch, timers):
     from sklstm.data.store import SequenceStore
 
     rng = np.random.default_rng(0)
@@ -260,12 +287,13 @@ def test_a_ragged_store_profiles_its_longest_sequences(tmp_path, monkeypatch):
 
     with monkeypatch.context() as patch:
         patch.setattr(SequenceStore, "__getitem__", read_one)
-        from sklstm.profiling._profile import _ragged_lengths
+        from sklstm.profiling._draw import ragged_lengths
 
-        assert sorted(_ragged_lengths(store)) == list(range(5, 45))
-    out = profile_batch_sizes(LSTMClassifier(downsample=1, **FAST), store, y, batch_sizes=[3],
-                              n_steps=2, warmup_steps=0)
-    assert list(out["timesteps"]) == [44]  # as for the same sequences in a list
+        assert sorted(ragged_lengths(store)) == list(range(5, 45))
+    profile_batch_sizes(LSTMClassifier(downsample=1, **FAST), store, y, batch_sizes=[3],
+                        n_steps=2, warmup_steps=1)
+    # as for the same sequences in a list
+    assert timers[-1].timesteps[0] == 44 and timers[-1].mean_lengths[0] == 43
 
 
 def test_fewer_samples_than_a_batch_are_drawn_again(data):
@@ -411,3 +439,23 @@ def test_the_estimator_s_bad_seq_len_is_named_as_the_estimator_s(data):
     with pytest.raises(ValueError, match=r"'seq_len' parameter of LSTMClassifier"):
         profile_batch_sizes(LSTMClassifier(seq_len=0, **FAST), X, y, batch_sizes=[4],
                             n_steps=1)
+
+
+def test_the_timed_steps_see_the_data_s_length_mix(timers):
+    # ragged data: the timed steps took the longest sequences (for the memory), so
+    # throughput was measured on a length mix longer than the data's, and a different
+    # one at every batch size; now the warm-up runs the longest, the timed steps the mix
+    rng = np.random.default_rng(0)
+    lengths = rng.permutation(np.arange(5, 65))  # mean 34.5
+    X = [rng.normal(size=(n, 2)).astype(np.float32) for n in lengths]
+    y = np.arange(len(X)) % 2
+    for bucketing in (True, False):
+        timers.clear()
+        out = profile_batch_sizes(
+            LSTMClassifier(downsample=1, bucketing=bucketing, **FAST), X, y,
+            batch_sizes=[2, 4, 8], n_steps=3, warmup_steps=1)
+        for timer, batch_size in zip(timers[1:], out["batch_size"], strict=True):
+            timed = np.mean(timer.mean_lengths[1:])
+            assert abs(timed - lengths.mean()) < 3, (bucketing, batch_size, timed)
+            # the warm-up step ran the longest sequences: they set the peak memory
+            assert timer.timesteps[0] == 64 and np.mean(timer.mean_lengths[0]) > 60

@@ -376,9 +376,14 @@ def _finite_float32(values, sequence_of=None):
     float32's range (about 3.4e38); unless scikit-learn's ``assume_finite`` skipped that
     check, when a NaN or an infinity may come from the input itself.
     """
+    limit = np.finfo(np.float32).max  # (float64 is kept precise: it must still fit)
+    # the usual case in two passes that copy nothing (a NaN makes both false, an
+    # infinity one): np.abs(values) was a float64 copy of the whole data set
+    if not values.size or (-limit <= values.min() and values.max() <= limit):
+        return values
     bad = ~np.isfinite(values)
-    if values.dtype == np.float64:  # kept precise: it must still fit float32
-        bad |= np.abs(values) > np.finfo(np.float32).max
+    if values.dtype == np.float64:
+        bad |= np.abs(values) > limit
     if bad.any():
         where = np.argwhere(bad)[0]
         sequence = where[0] if sequence_of is None else sequence_of(where[0])

@@ -180,3 +180,21 @@ def test_auto_downsample_set_by_one_outlier_says_so(stored, tmp_path):
         est.predict(X_ragged)  # the fit's factor: said once, at fit
         LSTMRegressor(**COMMON, downsample=1).fit(data, y)  # a factor of the user's
         LSTMRegressor(**COMMON).fit(*_with_an_outlier(400))  # at most 10x the median
+
+
+def test_the_float32_range_check_copies_no_float64_data():
+    # np.abs of the whole float64 data set was a copy as large as X (8 MB here), and
+    # the mask of non-finite values another eighth of it
+    import tracemalloc
+
+    values = np.random.default_rng(0).normal(size=(1000, 1000))
+    tracemalloc.start()
+    try:
+        assert timesteps._finite_float32(values) is values
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < values.nbytes / 100
+    values[3, 5] = 1e39  # and what is out of range is still refused, by sequence
+    with pytest.raises(ValueError, match=r"beyond float32's range .* in sequence 3"):
+        timesteps._finite_float32(values)

@@ -19,14 +19,19 @@ from ..resources.device import rng_state
 from .convergence import STOPPER
 from .oom_recovery import out_of_memory
 
-__all__ = ["BEST_FILE", "EPOCH_DIR", "RNG_FILE", "SCHEDULERS_FILE", "StateCheckpoint",
-           "StoppedEpochCheckpoint", "epoch_state", "write_failed"]
+__all__ = ["BEST_FILE", "EPOCH_DIR", "RNG_FILE", "SCHEDULERS_FILE", "STOPPERS_BEST_FILE",
+           "StateCheckpoint", "StoppedEpochCheckpoint", "check_weights", "epoch_state",
+           "write_failed"]
 
 #: Files of a state besides skorch's: torch's random states, the best epoch's weights
 #: (``early_stopping``), the learning-rate schedulers' states.
 RNG_FILE = "rng.safetensors"
 BEST_FILE = "best_params.pt"
 SCHEDULERS_FILE = "lr_schedulers.pt"
+#: The best epoch's weights of the user's skorch ``EarlyStopping`` callbacks with
+#: ``load_best``, by callback name, where that epoch is not the state's own (a state
+#: without it: none, as sklstm wrote before).
+STOPPERS_BEST_FILE = "stoppers_best_params.pt"
 #: The directory of one epoch's state, below the checkpoint directory.
 EPOCH_DIR = "epoch-{:06d}"
 
@@ -38,6 +43,57 @@ def _scheduler_states(net):
                    "state": cb.lr_scheduler_.state_dict()}
             for name, cb in net.callbacks_
             if isinstance(cb, LRScheduler) and getattr(cb, "lr_scheduler_", None) is not None}
+
+
+def _user_stoppers(net):
+    """The user's skorch ``EarlyStopping`` callbacks that end the fit with their best
+    epoch's weights (``load_best``), by name."""
+    return [(name, cb) for name, cb in net.callbacks_
+            if name != STOPPER and isinstance(cb, EarlyStopping) and cb.load_best]
+
+
+def _link(earlier, target):
+    """Give ``target`` the file ``earlier`` (linked, not copied, where the disk can)."""
+    try:
+        os.link(earlier, target)
+    except OSError:  # a file system without hard links
+        shutil.copy2(earlier, target)
+
+
+def check_weights(weights, net, what):
+    """Raise where ``weights`` cannot go into ``net``'s module: read later (by a stopper
+    as the fit resumes, by a finished fit's load), a damaged file would fail there with
+    torch's own error, after the restore.
+
+    Parameters
+    ----------
+    weights : object
+        What the file held.
+    net : skorch.NeuralNet
+        The net it is for.
+    what : str
+        The file, for the message.
+    """
+    shapes = {name: tuple(value.shape) for name, value in net.module_.state_dict().items()}
+    if not (isinstance(weights, dict)
+            and all(isinstance(v, torch.Tensor) for v in weights.values())
+            and {name: tuple(value.shape) for name, value in weights.items()} == shapes):
+        raise ValueError(f"{what} does not hold this network's weights")
+
+
+def _read_stoppers_best(path, net):
+    """The best weights of the user's stoppers in the state file ``path`` (see
+    :data:`STOPPERS_BEST_FILE`), checked: ``{name: {"epoch": int, "weights": dict}}``."""
+    if not os.path.exists(path):
+        return {}
+    saved = torch.load(path, map_location=net.device, weights_only=True)
+    if not isinstance(saved, dict) or not all(
+            isinstance(entry, dict) and isinstance(entry.get("epoch"), int)
+            for entry in saved.values()):
+        raise ValueError(f"{STOPPERS_BEST_FILE} does not hold best epochs by callback")
+    for entry in saved.values():
+        check_weights(entry.get("weights"), net, STOPPERS_BEST_FILE)
+    return saved
 
 
 def write_failed(root, what, kept, exc):
@@ -86,7 +142,8 @@ class StateCheckpoint(Checkpoint):
     """skorch's :class:`~skorch.callbacks.Checkpoint` that also writes torch's random
     states (dropout draws from them: the CPU's and, on CUDA, the device's), the
     learning-rate schedulers' states and the best epoch's weights of a fit with
-    ``early_stopping``; and puts the schedulers back when a fit resumes.
+    ``early_stopping`` and of the user's skorch ``EarlyStopping`` with ``load_best``;
+    and puts the schedulers and those weights back when a fit resumes.
 
     The best weights are written with the state they belong to, not when the stopper
     finds them: a fit whose epoch end fails after the stopper (a user's callback
@@ -112,6 +169,10 @@ class StateCheckpoint(Checkpoint):
     def initialize(self):
         """skorch's initialization; nothing written or to put back yet."""
         self.written_ = self.resumed_ = None
+        # the file of the user's stoppers' best weights to read back (None: none), and
+        # (directory, best epochs) of the last state that holds them: a state whose
+        # best epochs are those of the one before links its file
+        self.stoppers_best_, self.stoppers_written_ = None, (None, None)
         return super().initialize()
 
     def resume(self, net):
@@ -125,6 +186,12 @@ class StateCheckpoint(Checkpoint):
             The net the state was just loaded into.
         """
         self.resumed_ = {}  # (a resumed fit: the users' stoppers are replayed)
+        # checked here, within the restore's checks; read again as the training begins
+        # (a fit only loaded trains none: its estimator keeps no copy of the weights)
+        self.stoppers_best_ = os.path.join(self.dirname, STOPPERS_BEST_FILE)
+        self.stoppers_written_ = (self.dirname, {
+            name: entry["epoch"]
+            for name, entry in _read_stoppers_best(self.stoppers_best_, net).items()})
         path = os.path.join(self.dirname, SCHEDULERS_FILE)
         if os.path.exists(path):
             self.resumed_ = {
@@ -146,7 +213,8 @@ class StateCheckpoint(Checkpoint):
         resumed, self.resumed_ = self.resumed_, None
         if resumed is None:
             return
-        _replay_stoppers(net)
+        path, self.stoppers_best_ = self.stoppers_best_, None
+        _replay_stoppers(net, {} if path is None else _read_stoppers_best(path, net))
         if not resumed:  # (a state of an earlier sklstm: no schedulers)
             return
         for group, saved in zip(net.optimizer_.param_groups, resumed["groups"], strict=True):
@@ -207,7 +275,9 @@ class StateCheckpoint(Checkpoint):
 
     def _write_best(self, net, previous):
         """The best epoch's weights of a fit with ``early_stopping``: this epoch's, or
-        the file of the state before (linked, not copied, where the disk can)."""
+        the file of the state before (linked, not copied, where the disk can); and
+        those of the user's stoppers with ``load_best`` (:meth:`_write_stoppers_best`)."""
+        self._write_stoppers_best(net, previous)
         stopper = dict(net.callbacks_).get(STOPPER)
         if not getattr(stopper, "load_best", False):
             return
@@ -215,13 +285,31 @@ class StateCheckpoint(Checkpoint):
         if stopper.best_epoch_ == net.history[-1, "epoch"]:
             torch.save(stopper.best_model_weights_, target)
         elif os.path.exists(earlier):
-            try:
-                os.link(earlier, target)
-            except OSError:  # a file system without hard links
-                shutil.copy2(earlier, target)
+            _link(earlier, target)
+
+    def _write_stoppers_best(self, net, previous):
+        """The best epoch's weights of the user's skorch ``EarlyStopping`` callbacks
+        with ``load_best``, where that epoch is before this one (this one's are the
+        state's own): without them a fit resumed after its best epoch ended with other
+        weights than the uninterrupted fit (skorch's callback keeps them in memory
+        only). The file of the state before where the best epochs are the same."""
+        last = net.history[-1, "epoch"]
+        best = {name: {"epoch": int(cb.best_epoch_), "weights": cb.best_model_weights_}
+                for name, cb in _user_stoppers(net)
+                if cb.best_model_weights_ is not None and cb.best_epoch_ != last}
+        if not best:
+            return
+        epochs = {name: entry["epoch"] for name, entry in best.items()}
+        target = os.path.join(self.dirname, STOPPERS_BEST_FILE)
+        earlier = os.path.join(previous, STOPPERS_BEST_FILE)
+        if self.stoppers_written_ == (previous, epochs) and os.path.exists(earlier):
+            _link(earlier, target)
+        else:
+            torch.save(best, target)
+        self.stoppers_written_ = (self.dirname, epochs)
 
 
-def _replay_stoppers(net):
+def _replay_stoppers(net, best):
     """Replay the epochs of a resumed fit's history through the user's skorch
     :class:`~skorch.callbacks.EarlyStopping` callbacks, as sklstm's stopper replays
     them (:mod:`~sklstm.training.convergence`).
@@ -230,9 +318,10 @@ def _replay_stoppers(net):
     checkpoint counted its misses from zero and took the first epoch after the cut for
     an improvement, so it trained on where the uninterrupted fit had stopped. The same
     rule as skorch's ``on_epoch_end`` (:func:`~sklstm._compat.skorch.replay_early_stopping`:
-    skorch has no public way to feed it a past score). With
-    ``load_best``, the weights of a best epoch before the last restored one are in no
-    checkpoint: those of the last restored epoch are kept only when it is the best.
+    skorch has no public way to feed it a past score). With ``load_best``, the
+    best epoch's weights go back too: the restored ones where it is the last restored
+    epoch, else those the state holds for the callback (``best``, by name; a callback
+    whose rule finds another best epoch than the one written has none).
     """
     for name, callback in net.callbacks_:
         if name == STOPPER or not isinstance(callback, EarlyStopping):
@@ -244,9 +333,13 @@ def _replay_stoppers(net):
             replay_early_stopping(callback, score, row["epoch"])
         # (a patience lowered since: skorch stops at misses_ == patience, never above)
         callback.misses_ = min(callback.misses_, max(callback.patience - 1, 0))
-        if callback.load_best and len(net.history) \
-                and callback.best_epoch_ == net.history[-1, "epoch"]:
+        if not (callback.load_best and len(net.history)):
+            continue
+        saved = best.get(name, {})
+        if callback.best_epoch_ == net.history[-1, "epoch"]:
             callback.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+        elif saved.get("epoch") == callback.best_epoch_:
+            callback.best_model_weights_ = saved["weights"]
 
 
 class StoppedEpochCheckpoint(Callback):

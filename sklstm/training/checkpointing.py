@@ -42,8 +42,10 @@ from .checkpoint_callbacks import (
     BEST_FILE,
     RNG_FILE,
     SCHEDULERS_FILE,
+    STOPPERS_BEST_FILE,
     StateCheckpoint,
     StoppedEpochCheckpoint,
+    check_weights,
     epoch_state,
     write_failed,
 )
@@ -68,7 +70,8 @@ CHECKPOINT_NAMES = ("checkpoint", "checkpoint_stopped")
 _STATE = "sklstm_fit.json"
 #: The files of a state (besides ``_STATE``): a directory that has one of them but no
 #: ``_STATE`` holds another program's files, which a fit would overwrite.
-_FILES = ("params.pt", "optimizer.pt", "history.json", RNG_FILE, BEST_FILE, SCHEDULERS_FILE)
+_FILES = ("params.pt", "optimizer.pt", "history.json", RNG_FILE, BEST_FILE, SCHEDULERS_FILE,
+          STOPPERS_BEST_FILE)
 #: Parameters that may differ between the interrupted fit and the one resuming it.
 _FREE = ("checkpoint", "max_epochs", "verbose", "n_threads", "device", "callbacks")
 
@@ -378,13 +381,9 @@ class FitCheckpoint:
         """Raise where the best epoch's weights cannot go into ``net``'s module: read
         later, by the stopper as the fit resumes and by :meth:`restore_best`, a damaged
         file would fail there with torch's own error, after the restore."""
-        if not os.path.exists(self.best_weights):
-            return
-        best = torch.load(self.best_weights, map_location="cpu", weights_only=True)
-        shapes = {name: tuple(value.shape) for name, value in net.module_.state_dict().items()}
-        if not (isinstance(best, dict) and all(isinstance(v, torch.Tensor) for v in best.values())
-                and {name: tuple(value.shape) for name, value in best.items()} == shapes):
-            raise ValueError(f"{BEST_FILE} does not hold this network's weights")
+        if os.path.exists(self.best_weights):
+            check_weights(torch.load(self.best_weights, map_location="cpu", weights_only=True),
+                          net, BEST_FILE)
 
     def restore_best(self, net):
         """Load the best validation epoch's weights into ``net``, as a finished fit

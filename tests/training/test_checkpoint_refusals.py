@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 from sklearn.model_selection import cross_val_score
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.resources.device import OUT_OF_MEMORY
@@ -189,6 +189,20 @@ def test_a_damaged_best_weights_file_is_refused_naming_the_checkpoint(max_epochs
     with pytest.raises(ValueError, match=r"checkpoint '.*' cannot be loaded \(RuntimeError: "
                                          r".*remove the directory"):
         LSTMClassifier(**{**params, "max_epochs": max_epochs}).fit(X, Y)
+
+
+def test_a_damaged_file_of_the_users_stoppers_best_weights_is_refused(tmp_path):
+    # read as the fit resumes, by the user's EarlyStopping(load_best=True): checked with
+    # the restore, as best_params.pt is
+    stop = EarlyStopping("train_loss", patience=2, threshold=0.5, load_best=True)
+    params = {**COMMON, "device": "cpu", "checkpoint": tmp_path}
+    with pytest.warns(UserWarning, match="interrupted"):  # (after epoch 2, its best 1)
+        LSTMClassifier(**params, callbacks=[("stop", stop), InterruptAt(at_batch=10)]).fit(X, Y)
+    best = state_directory(tmp_path) / "stoppers_best_params.pt"
+    best.write_bytes(best.read_bytes()[:50])
+    with pytest.raises(ValueError, match=r"checkpoint '.*' cannot be loaded \(RuntimeError: "
+                                         r".*remove the directory"):
+        LSTMClassifier(**params, callbacks=[("stop", stop)]).fit(X, Y)
 
 
 class _Exploit:

@@ -277,14 +277,14 @@ def test_a_random_state_instance_of_the_same_seed_finds_its_checkpoint(tmp_path)
         fit(1)
 
 
-@pytest.mark.parametrize("at_batch", [6, 10])  # (in epoch 2, and in 3)
+@pytest.mark.parametrize("at_batch", [6, 10])  # (in epoch 2, and in 3: after a worse one)
 def test_a_resumed_fit_stops_where_the_users_early_stopping_stopped(at_batch, tmp_path):
-    # skorch's EarlyStopping began afresh: the resumed fit trained on past the stop
+    # skorch's EarlyStopping began afresh (trained past the stop; load_best: the last weights)
     def fit(checkpoint=None, *more):
-        return LSTMClassifier(**COMMON, device="cpu", checkpoint=checkpoint, callbacks=[
-            ("stop", EarlyStopping(monitor="train_loss", patience=2, threshold=0.5)), *more])
+        return LSTMClassifier(**COMMON, device="cpu", checkpoint=checkpoint, callbacks=[(
+            "stop", EarlyStopping("train_loss", patience=2, threshold=0.5, load_best=True)), *more])
     whole = fit().fit(X, Y)
-    assert 2 < whole.n_epochs_ < COMMON["max_epochs"]  # (the rule, not max_epochs)
+    assert dict(whole.net_.callbacks_)["stop"].best_epoch_ == 1 < 3 == whole.n_epochs_
     fit(tmp_path, ("cut", InterruptAt(at_batch=at_batch))).fit(X, Y)
     resumed = fit(tmp_path).fit(X, Y)
     assert resumed.n_epochs_ == whole.n_epochs_

@@ -45,11 +45,12 @@ def _scheduler_states(net):
             if isinstance(cb, LRScheduler) and getattr(cb, "lr_scheduler_", None) is not None}
 
 
-def _user_stoppers(net):
-    """The user's skorch ``EarlyStopping`` callbacks that end the fit with their best
-    epoch's weights (``load_best``), by name."""
+def _user_stoppers(net, load_best=True):
+    """The user's skorch ``EarlyStopping`` callbacks, by name: those that end the fit
+    with their best epoch's weights (``load_best``), or all (``load_best=False``)."""
     return [(name, cb) for name, cb in net.callbacks_
-            if name != STOPPER and isinstance(cb, EarlyStopping) and cb.load_best]
+            if name != STOPPER and isinstance(cb, EarlyStopping)
+            and (cb.load_best or not load_best)]
 
 
 def _link(earlier, target):
@@ -225,6 +226,23 @@ class StateCheckpoint(Checkpoint):
             if saved is not None and type(scheduler).__name__ == saved["policy"]:
                 scheduler.load_state_dict(saved["state"])
 
+    def end_loaded(self, net, own_best):
+        """Put in ``net``, just loaded (:meth:`resume`) by a fit that trains none, the
+        weights its finished fit ended with: no ``on_train_end`` runs, and the state
+        holds the last epoch's. In the callbacks' order: sklstm's stopper's best (the
+        file ``own_best``, where there is one), then those of the user's stoppers with
+        ``load_best``, their best epochs replayed (:func:`_replay_stoppers`)."""
+        self.resumed_ = None  # (no training begins to put the schedulers back in)
+        path, self.stoppers_best_ = self.stoppers_best_, None
+        for _, callback in _user_stoppers(net, load_best=False):
+            callback.on_train_begin(net)  # skorch's start of the rule, then the replay
+        # before sklstm's best goes in: a user's best at the last epoch is the state's
+        _replay_stoppers(net, {} if path is None else _read_stoppers_best(path, net))
+        if os.path.exists(own_best):
+            net.load_params(f_params=own_best)  # weights_only=True inside
+        for _, callback in _user_stoppers(net):  # (skorch's: best epoch not the last)
+            callback.on_train_end(net)
+
     def save_model(self, net):
         """Write the fit's state to a directory of its own (the best weights, random
         states and schedulers, then skorch's files), then make it the state. A write
@@ -323,9 +341,7 @@ def _replay_stoppers(net, best):
     epoch, else those the state holds for the callback (``best``, by name; a callback
     whose rule finds another best epoch than the one written has none).
     """
-    for name, callback in net.callbacks_:
-        if name == STOPPER or not isinstance(callback, EarlyStopping):
-            continue
+    for name, callback in _user_stoppers(net, load_best=False):
         for row in net.history:
             score = row.get(callback.monitor)
             if score is None:

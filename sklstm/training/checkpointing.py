@@ -386,13 +386,13 @@ class FitCheckpoint:
                           net, BEST_FILE)
 
     def restore_best(self, net):
-        """Load the best validation epoch's weights into ``net``, as a finished fit
-        with ``early_stopping`` ended with them (the state holds its last epoch's).
+        """Load the best epoch's weights into ``net``, as a finished fit ended with
+        them (the state holds its last epoch's): ``early_stopping``'s, then the user's
+        stoppers' (:meth:`~sklstm.training.checkpoint_callbacks.StateCheckpoint.end_loaded`).
 
         Parameters
         ----------
         net : skorch.NeuralNet
             A net :meth:`restore` loaded.
         """
-        if os.path.exists(self.best_weights):
-            net.load_params(f_params=self.best_weights)  # weights_only=True inside
+        self.skorch.end_loaded(net, self.best_weights)

@@ -162,7 +162,7 @@ def _train(plan, on_net, checkpoint, done, loaded_only, seqs, y_train):
             net.iterator_train__start_epoch = epoch_batch_sizes(net, plan.effective_batch_size)
             if not loaded_only:
                 net.partial_fit(dataset, y_train)
-            elif plan.early_stopping:  # it ended with the best epoch's weights
+            else:  # it ended with its stoppers' best epochs' weights
                 checkpoint.restore_best(net)
         else:
             if checkpoint is not None:

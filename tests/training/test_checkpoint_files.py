@@ -9,6 +9,7 @@ import os
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import EarlyStopping
 
 from sklstm import LSTMClassifier
 
@@ -160,3 +161,21 @@ def test_a_state_recording_numpy_values_and_the_optimizer_as_given_still_resumes
     (tmp_path / "sklstm_fit.json").write_text(json.dumps(state))
     resumed = LSTMClassifier(**params).fit(X, Y)
     assert_took_the_epochs(resumed, first.history_[:, "dur"])
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_fit_only_loaded_ends_with_the_users_stoppers_best_weights(early_stopping, tmp_path):
+    # a finished fit loaded again trains none: no on_train_end put the user's
+    # EarlyStopping(load_best=True)'s best epoch back, and it ended with the last one's
+    def fit(checkpoint=None):
+        return LSTMClassifier(**COMMON, device="cpu", checkpoint=checkpoint, callbacks=[
+            ("stop", EarlyStopping("train_loss", patience=2, threshold=0.5, load_best=True)),
+            ("watch", EarlyStopping("train_loss", patience=50))],  # (no load_best)
+            early_stopping=early_stopping).fit(X, Y)
+    whole = fit()
+    assert dict(whole.net_.callbacks_)["stop"].best_epoch_ == 1 < 3 == whole.n_epochs_
+    fit(tmp_path)
+    loaded = fit(tmp_path)
+    assert loaded.n_epochs_ == whole.n_epochs_
+    np.testing.assert_array_equal(loaded.predict_proba(X), whole.predict_proba(X))
+    assert dict(loaded.net_.callbacks_)["stop"].best_epoch_ == 1  # (the rule, replayed)

@@ -23,7 +23,7 @@ import dataclasses
 import numpy as np
 
 from .._compat.python import warn_at_caller
-from .streaming import StreamedRows, iter_row_chunks
+from .streaming import StreamedRows, iter_row_chunks, minus_anchors
 
 __all__ = ["ANCHORS", "anchors_of", "check_relative_has_steps", "relative_sequences",
            "sequence_anchors", "warn_if_targets_in_other_units"]
@@ -139,23 +139,10 @@ def relative_sequences(seqs, how):
     for start, rows in iter_row_chunks(seqs.values):
         stop = start + len(rows)
         # (a temporary: one chunk's float64 difference alive at a time, not two)
-        values[start:stop] = _minus_anchors(
+        values[start:stop] = minus_anchors(
             rows, anchors[start:stop],
             None if seqs.lengths is None else seqs.lengths[start:stop])
     return dataclasses.replace(seqs, values=values), anchors
-
-
-def _minus_anchors(rows, anchors, lengths):
-    """Padded ``rows`` minus their ``anchors`` in float64, the padding left 0.
-
-    In float64, to be rounded to float32 once (as ``StreamedRows`` rows are): a mean
-    anchor has no float32 value, and a large level subtracted after the rounding would
-    take its steps with it (a level of 1e6 in float32 keeps steps of 0.06).
-    """
-    relative = rows - anchors[:, None, :]
-    if lengths is not None:  # padding stays padding
-        relative[np.arange(rows.shape[1])[None, :] >= lengths[:, None]] = 0.0
-    return relative
 
 
 def check_relative_has_steps(name, how, seqs, classifier):

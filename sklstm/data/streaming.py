@@ -33,8 +33,8 @@ from .store_scan import (
     token_row,
 )
 
-__all__ = ["StreamedRows", "check_finite", "iter_row_chunks", "scan_store", "take_rows",
-           "token_id_beyond_int64_error"]
+__all__ = ["StreamedRows", "check_finite", "iter_row_chunks", "minus_anchors", "scan_store",
+           "take_rows", "token_id_beyond_int64_error"]
 
 @dataclass(frozen=True)
 class StreamedRows:
@@ -151,9 +151,8 @@ class StreamedRows:
         has no float32 value, and rounding it first would change the rows (and the
         model) by a last bit.
         """
-        relative = out - self.anchors[positions][:, None, :]
-        relative[np.arange(out.shape[1])[None, :] >= self.lengths[positions][:, None]] = 0.0
-        return relative.astype(np.float32)
+        return minus_anchors(out, self.anchors[positions], self.lengths[positions]).astype(
+            np.float32)
 
     def _gathered(self, positions, width):
         """Rows of a ragged store in one gather (:meth:`SequenceStore.read_steps`)."""
@@ -261,3 +260,17 @@ def take_rows(values, positions, width):
     if isinstance(values, StreamedRows):
         return values.rows(positions, width)
     return values[np.asarray(positions)][:, :width]
+
+
+def minus_anchors(rows, anchors, lengths):
+    """Padded ``rows`` minus their ``anchors`` in float64, the padding left 0.
+
+    In float64, to be rounded to float32 once (streamed rows and those of
+    :func:`~sklstm.data.relative.relative_sequences` alike): a mean anchor has no
+    float32 value, and a large level subtracted after the rounding would take its steps
+    with it (a level of 1e6 in float32 keeps steps of 0.06).
+    """
+    relative = rows - anchors[:, None, :]
+    if lengths is not None:  # padding stays padding
+        relative[np.arange(rows.shape[1])[None, :] >= lengths[:, None]] = 0.0
+    return relative

@@ -13,7 +13,8 @@ import torch
 from .._param_validation import plain_value
 from .pooling import POOLINGS
 
-__all__ = ["as_size", "as_sizes", "check_arguments", "checked_input", "padded_lengths"]
+__all__ = ["as_flag", "as_fraction", "as_size", "as_sizes", "check_arguments", "checked_input",
+           "options", "padded_lengths"]
 
 
 def padded_lengths(lengths, batch, n_steps):
@@ -70,6 +71,61 @@ def as_size(value, name):
     return int(value)
 
 
+def as_flag(value, name):
+    """``value`` as a Python ``bool`` when it is one (numpy's too, and a 0-d bool array).
+
+    Raises
+    ------
+    TypeError
+        If it is anything else, naming ``name``: an int ``bidirectional`` built an LSTM
+        that failed at the first batch in ``torch.lstm``'s list of signatures (only
+        where no sequence was padded: the padded path passed bools of its own), and a
+        string ``split_level`` was read by its truth, ``"False"`` as True.
+    """
+    value = plain_value(value)
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False; got {value!r} "
+                        f"({type(value).__name__}): pass a bool.")
+    return value
+
+
+def as_fraction(value, name):
+    """``value`` as a Python ``float`` within [0, 1) when it is a real number (numpy's
+    too): a fraction of features dropped.
+
+    Raises
+    ------
+    TypeError
+        If it is not a number, or is a bool, naming ``name`` (with one layer ``True``
+        was a dropout of 1; None and strings failed by "'<' not supported").
+    ValueError
+        If it is outside [0, 1): NaN failed at the first training batch, and 1 dropped
+        every feature in training, silently (the head's output was its bias alone).
+    """
+    value = plain_value(value)
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a number, the fraction of features dropped in "
+                        f"training; got {value!r} ({type(value).__name__}).")
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be within [0, 1) (the fraction of features dropped "
+                         f"in training; 0: none); got {value}.")
+    return float(value)
+
+
+def options(bidirectional, dropout, pooling, split_level):
+    """:class:`~sklstm.network.LSTMNetwork`'s options that are not sizes, as Python values
+    (:func:`as_flag`, :func:`as_fraction`; ``pooling`` is checked with the rest, by
+    :func:`check_arguments`).
+
+    Returns
+    -------
+    tuple
+        ``(bidirectional, dropout, pooling, split_level)``.
+    """
+    return (as_flag(bidirectional, "bidirectional"), as_fraction(dropout, "dropout"),
+            plain_value(pooling), as_flag(split_level, "split_level"))
+
+
 def as_sizes(values, name):
     """``values``, one size per block of the convolutional branch, as a tuple of
     ``int`` (None as it is).
@@ -98,15 +154,13 @@ def as_sizes(values, name):
     return sizes
 
 
-def check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_window, ar_scale):
+def check_arguments(n_inputs, vocab_size, embedding_dim, padding_idx, pooling, ar_window,
+                    ar_scale):
     """Refuse what :class:`~sklstm.network.LSTMNetwork` cannot be built from, naming
     its parameter."""
     if pooling != "last" and pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {('last', *POOLINGS)}, got {pooling!r}.")
-    if (vocab_size is None) != (embedding_dim is None):
-        raise ValueError("vocab_size and embedding_dim are set together (token ids) or "
-                         f"not at all; got vocab_size={vocab_size!r}, "
-                         f"embedding_dim={embedding_dim!r}.")
+    _check_tokens(vocab_size, embedding_dim, padding_idx)
     if ar_window is not None and ar_window < 1:  # (an int or None: as_size)
         # (0 built a highway of no input, a second bias; -1 failed in torch)
         raise ValueError(f"ar_window must be a positive int (the input steps the highway "
@@ -115,6 +169,10 @@ def check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_window, ar_
         raise ValueError("ar_scale is what the highway divides each feature by, and there "
                          "is no highway: set ar_window too, or leave ar_scale None.")
     features = n_inputs if embedding_dim is None else embedding_dim
+    # (a number failed by len(), naming nothing; a string "12" was read as 1.0 and 2.0)
+    if ar_scale is not None and (isinstance(ar_scale, str) or np.ndim(ar_scale) != 1):
+        raise TypeError(f"ar_scale must be a sequence of numbers, one per input feature "
+                        f"({features}), or None; got {ar_scale!r}.")
     if ar_scale is not None and len(ar_scale) != features:
         raise ValueError(f"ar_scale must hold one value per input feature ({features}); got "
                          f"{len(ar_scale)}.")
@@ -124,6 +182,31 @@ def check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_window, ar_
     if scale is not None and not (np.isfinite(scale) & (scale > 0)).all():
         raise ValueError("ar_scale must hold positive finite values (what the highway "
                          f"divides each feature by); got {scale.tolist()}.")
+
+
+def _check_tokens(vocab_size, embedding_dim, padding_idx):
+    """Refuse an embedding of token ids that cannot be built (sizes: ints or None)."""
+    if (vocab_size is None) != (embedding_dim is None):
+        raise ValueError("vocab_size and embedding_dim are set together (token ids) or "
+                         f"not at all; got vocab_size={vocab_size!r}, "
+                         f"embedding_dim={embedding_dim!r}.")
+    if vocab_size is None:
+        if padding_idx is not None:  # (it was accepted and ignored)
+            raise ValueError("padding_idx is the token id of the padding, and there are "
+                             "no token ids: set vocab_size and embedding_dim too, or leave "
+                             "padding_idx None.")
+        return
+    # (0 built an embedding that failed at the first batch, in an empty index_select;
+    # an embedding_dim of 0 was refused by nn.LSTM as its "input_size")
+    for name, size, meaning in (("vocab_size", vocab_size, "the number of token ids"),
+                                ("embedding_dim", embedding_dim, "each token's features")):
+        if size < 1:
+            raise ValueError(f"{name} must be a positive int ({meaning}); got {size}.")
+    # (torch refused it by an AssertionError; negative ids count from the end, as there)
+    if padding_idx is not None and not -vocab_size <= padding_idx < vocab_size:
+        raise ValueError(f"padding_idx must be a token id within {-vocab_size}.."
+                         f"{vocab_size - 1} (vocab_size={vocab_size}), or None; got "
+                         f"{padding_idx}.")
 
 
 def checked_input(network, x):

@@ -31,10 +31,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._param_validation import plain_value
 from ..resources.device import copy_to
 from .conv import ConvBranch
-from .inputs import as_size, as_sizes, check_arguments, checked_input, padded_lengths
+from .inputs import as_size, as_sizes, check_arguments, checked_input, options, padded_lengths
 from .level import split_level
 from .packing import pack, runs_packed, unpack
 from .pooling import TimePooling
@@ -133,13 +132,13 @@ class LSTMNetwork(nn.Module):
     bidirectional : bool, default=False
         Also read sequences backwards; the head sees both directions.
     dropout : float, default=0.0
-        Dropout between stacked LSTM layers and before the head.
+        Dropout between stacked LSTM layers and before the head, in [0, 1).
     vocab_size : int or None, default=None
         Number of token ids; set together with ``embedding_dim``.
     embedding_dim : int or None, default=None
         When set, inputs are token ids fed through ``nn.Embedding``.
     padding_idx : int or None, default=None
-        Token id whose embedding stays zero and receives no gradient.
+        Token id whose embedding stays zero and receives no gradient (with token ids only).
     pooling : {"last", "mean", "max", "attention", "concat"}, default="last"
         What the head sees: the final hidden state of each sequence; the mean,
         maximum or attention-weighted sum of its outputs over all timesteps; or
@@ -191,12 +190,13 @@ class LSTMNetwork(nn.Module):
             n_inputs=n_inputs, n_outputs=n_outputs, hidden_size=hidden_size,
             num_layers=num_layers, vocab_size=vocab_size, embedding_dim=embedding_dim,
             padding_idx=padding_idx, ar_window=ar_window).items())
-        bidirectional, dropout, pooling, split_level = map(
-            plain_value, (bidirectional, dropout, pooling, split_level))
+        bidirectional, dropout, pooling, split_level = options(
+            bidirectional, dropout, pooling, split_level)
         if conv_channels is not None:
             conv_channels = as_sizes(conv_channels, "conv_channels")
             conv_kernel_sizes = as_sizes(conv_kernel_sizes, "conv_kernel_sizes")
-        check_arguments(n_inputs, vocab_size, embedding_dim, pooling, ar_window, ar_scale)
+        check_arguments(n_inputs, vocab_size, embedding_dim, padding_idx, pooling, ar_window,
+                        ar_scale)
         self.embedding = None
         if embedding_dim is not None:
             self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)

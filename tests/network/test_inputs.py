@@ -120,6 +120,15 @@ def test_inputs_that_do_not_fit_are_refused():
      r"conv_kernel_sizes must hold positive ints.*got \(0,\)"),
     ({"conv_channels": (3, 0), "conv_kernel_sizes": (3, 3)},
      r"conv_channels must hold positive ints.*got \(3, 0\)"),
+    # without token ids padding_idx was accepted and ignored; past the vocabulary it
+    # failed by torch's AssertionError; a vocabulary or embedding of no size built, then
+    # failed at the first batch (an empty index_select) or named nn.LSTM's input_size
+    ({"padding_idx": 0}, r"padding_idx is the token id .* no token ids: set vocab_size"),
+    ({"vocab_size": 5, "embedding_dim": 4, "padding_idx": 5},
+     r"padding_idx must be a token id within -5\.\.4 .*got 5"),
+    ({"vocab_size": 5, "embedding_dim": 4, "padding_idx": -6}, r"within -5\.\.4 .*got -6"),
+    ({"vocab_size": 0, "embedding_dim": 4}, r"vocab_size must be a positive int .*got 0"),
+    ({"vocab_size": 5, "embedding_dim": 0}, r"embedding_dim must be a positive int .*got 0"),
 ])
 def test_arguments_that_do_not_fit_are_refused(params, match):
     with pytest.raises(ValueError, match=match):
@@ -138,6 +147,48 @@ def test_sizes_that_are_not_integers_are_refused_by_name(params, name):
     # came at the first batch (a bool num_layers: torch.lstm's list of signatures)
     with pytest.raises(TypeError, match=rf"{name} must be an int.*got "):
         LSTMNetwork(2, 2, **{"hidden_size": 3, **params})
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("dropout, error, match", [
+    # one layer: True was a dropout of 1, every feature dropped in training (the output
+    # the head's bias alone, silently); NaN failed at the first training batch; None and
+    # strings by "'<' not supported", naming nothing
+    (True, TypeError, r"dropout must be a number.*got True \(bool\)"),
+    (None, TypeError, r"dropout must be a number.*got None"),
+    ("0.2", TypeError, r"dropout must be a number.*got '0\.2' \(str\)"),
+    (float("nan"), ValueError, r"dropout must be within \[0, 1\).*got nan"),
+    (1.0, ValueError, r"dropout must be within \[0, 1\).*got 1\.0"),
+    (-0.1, ValueError, r"dropout must be within \[0, 1\).*got -0\.1"),
+])
+def test_a_dropout_that_is_no_probability_is_refused_by_name(num_layers, dropout, error,
+                                                              match):
+    with pytest.raises(error, match=match):
+        LSTMNetwork(2, 2, hidden_size=3, num_layers=num_layers, dropout=dropout)
+    for fraction in (0, 0.5, np.float32(0.25), np.array(0.5)):
+        net = LSTMNetwork(2, 2, hidden_size=3, num_layers=num_layers, dropout=fraction)
+        assert net.dropout.p == float(fraction) and net.train()(X).shape == (3, 2)
+
+
+@pytest.mark.parametrize("scale", [2.0, np.array(2.0), "12", [[1.0, 2.0]]])
+def test_an_ar_scale_that_is_no_sequence_of_values_is_refused(scale):
+    # a number failed by "object of type 'float' has no len()", naming nothing, and a
+    # string of two digits was read as the values of two features
+    with pytest.raises(TypeError, match=r"ar_scale must be a sequence of numbers, one per "
+                                        r"input feature .* got "):
+        LSTMNetwork(2, 2, hidden_size=3, ar_window=2, ar_scale=scale)
+
+
+@pytest.mark.parametrize("name", ["bidirectional", "split_level"])
+@pytest.mark.parametrize("value", [1, 0, np.int64(1), "False", None])
+def test_switches_that_are_not_bools_are_refused_by_name(name, value):
+    # bidirectional=1 or 0 built, then failed at the first batch in torch.lstm's list of
+    # signatures (1: where no sequence was padded); split_level="False" split the level
+    with pytest.raises(TypeError, match=rf"{name} must be True or False; got "):
+        LSTMNetwork(2, 2, hidden_size=3, **{name: value})
+    for flag in (True, np.bool_(False), np.array(True)):  # numpy's bools are bools
+        assert LSTMNetwork(2, 2, hidden_size=3, **{name: flag})(X).shape == (3, 2)
+
 
 def test_numpy_integer_sizes_build_the_network_python_ints_build():
     # (nn.LSTM refused them: "hidden_size should be of type int, got: int64")

@@ -8,7 +8,7 @@ True
 """
 
 __all__ = ["DivergenceError", "FitInterruptedWarning", "MemoryBudgetError",
-           "MicroBatchShrunkWarning"]
+           "MicroBatchShrunkWarning", "WarmupOutlastsFitWarning"]
 
 
 class DivergenceError(ValueError):
@@ -41,3 +41,12 @@ class MemoryBudgetError(MemoryError):
 class MicroBatchShrunkWarning(UserWarning):
     """A step ran out of memory and was redone with half the micro-batch and twice the
     accumulation steps: the effective batch, and so the updates, are unchanged."""
+
+
+class WarmupOutlastsFitWarning(UserWarning):
+    """``warmup_epochs >= max_epochs``: the fit ends before the warm-up reaches ``lr_``,
+    so it never trains at the full learning rate.
+
+    A ``UserWarning``, so filters of those catch it; a class of its own, so that it can
+    be filtered by category rather than by its wording.
+    """

@@ -10,10 +10,8 @@ from contextlib import contextmanager
 import torch
 from skorch.callbacks import Callback
 
+from ..exceptions import WarmupOutlastsFitWarning
 from ..resources.device import synchronize
-
-#: The estimator's warning that ``warmup_epochs`` outlast ``max_epochs`` (``check_warmup``)
-_WARMUP_OUTLASTS = r".*warmup_epochs=\d+ ramps the learning rate up to lr_ over"
 
 #: The clock of the step timer (a name of its own, so tests can replace it alone).
 _now = time.perf_counter
@@ -88,5 +86,6 @@ def estimator_settings_unsaid():
     told the user to change theirs. Entered once around all the fits, not per fit:
     entering ``catch_warnings`` makes the warnings already shown once show again."""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", _WARMUP_OUTLASTS, UserWarning)
+        # by its class, not its wording: a text filter misses the warning once reworded
+        warnings.simplefilter("ignore", WarmupOutlastsFitWarning)
         yield

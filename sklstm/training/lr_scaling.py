@@ -6,6 +6,7 @@ from skorch.callbacks import LRScheduler
 from torch.optim.lr_scheduler import LinearLR
 
 from .._compat.python import warn_at_caller
+from ..exceptions import WarmupOutlastsFitWarning
 
 __all__ = ["LR_SCALING_RULES", "check_warmup", "scaled_learning_rate",
            "warmup_scheduler"]
@@ -95,8 +96,8 @@ def check_warmup(name, warmup_epochs, max_epochs):
 
     Warns
     -----
-    UserWarning
-        ``warmup_epochs >= max_epochs``.
+    WarmupOutlastsFitWarning
+        ``warmup_epochs >= max_epochs`` (a ``UserWarning``).
 
     Examples
     --------
@@ -108,4 +109,4 @@ def check_warmup(name, warmup_epochs, max_epochs):
         f"{name}: warmup_epochs={warmup_epochs} ramps the learning rate up to lr_ over "
         f"{warmup_epochs} epochs, but max_epochs={max_epochs} ends the fit first: it never "
         f"trains at lr_ (its last epoch at {max_epochs / (warmup_epochs + 1):.0%} of it). "
-        "Lower warmup_epochs below max_epochs, or raise max_epochs.", UserWarning)
+        "Lower warmup_epochs below max_epochs, or raise max_epochs.", WarmupOutlastsFitWarning)

@@ -120,7 +120,13 @@ def plot_batch_profile(profile, ax=None):
     seq_col = [_seq_len_key(value) for value in profile["seq_len"]]
     panels = ((axes[0], "samples_per_s", 1.0, "samples / s", "Throughput"),
               (axes[1], "peak_memory", 1.0 / 2**20, "peak memory (MiB)", "Peak memory"))
-    marked = False
+    crossed = set()  # the panels whose legend has the crosses' entry: one each
+
+    def cross(axis):
+        label = None if axis in crossed else "does not fit"
+        crossed.add(axis)
+        return dict(marker="x", s=70, color="red", zorder=3, label=label)
+
     for seq_len in dict.fromkeys(seq_col):
         rows = profile[[value == seq_len for value in seq_col]].sort_values("batch_size")
         x = rows["batch_size"].to_numpy(dtype=float)
@@ -131,14 +137,11 @@ def plot_batch_profile(profile, ax=None):
             axis.plot(x, values, marker="o", label=label)
             shown = misfit & np.isfinite(values)
             missing = misfit & ~np.isfinite(values)
-            cross = dict(marker="x", s=70, color="red", zorder=3,
-                         label=None if marked else "does not fit")
             if shown.any():
-                axis.scatter(x[shown], values[shown], **cross)
+                axis.scatter(x[shown], values[shown], **cross(axis))
             if missing.any():  # out of memory: no figure, a cross at the bottom
                 axis.scatter(x[missing], np.full(missing.sum(), 0.03),
-                             transform=axis.get_xaxis_transform(), **cross)
-        marked = marked or bool(misfit.any())
+                             transform=axis.get_xaxis_transform(), **cross(axis))
     # every batch size on the x axis: the crosses of pairs with no figures, placed in the
     # panel's height, give no x range, and rows of such pairs alone would leave a
     # panel with none, which the log axis cannot draw
@@ -161,6 +164,6 @@ def plot_batch_profile(profile, ax=None):
         axis.grid(True, alpha=0.3)
     if len(profile):  # (no rows: no lines, and matplotlib warns of an empty legend)
         axes[0].legend()
-    if budget is not None or marked:
+    if budget is not None or crossed:
         axes[1].legend()
     return axes

@@ -19,12 +19,18 @@ from ._draw import draw
 from ._inputs import PROFILE_CONSTRAINTS, check_sizes, seq_lens_to_profile
 from ._table import _import_pandas, _profile_class
 from ._timer import _StepTimer, estimator_settings_unsaid
+from ._whole_data import whole_data_settings
 
 __all__ = ["COLUMNS", "TIMER", "profile_batch_sizes"]
 
 
 #: The name of the timing callback in the profiled nets' callbacks.
 TIMER = "batch_size_profile_timer"
+
+
+#: What every profiled fit is given besides its batch size, seq_len and step timer.
+_FIT_SETTINGS = dict(accumulation_steps=1, max_epochs=1, tol=None, early_stopping=False,
+                     checkpoint=None, max_memory=None, on_oom="raise", verbose=0)
 
 
 #: Columns of the table :func:`profile_batch_sizes` returns, in order.
@@ -40,15 +46,14 @@ def _out_of_memory(exc):
 
 
 def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_steps,
-                 classifier, device):
-    """Fit a clone for ``warmup_steps + n_steps`` steps; the row's figures."""
+                 classifier, device, whole_data=None):
+    """Fit a clone for ``warmup_steps + n_steps`` steps; the row's figures.
+    ``whole_data``: the settings a fit on the whole data takes (``whole_data_settings``)."""
     from ..search.pipeline import final_estimator
 
     timer = _StepTimer()
-    settings = dict(batch_size=batch_size, accumulation_steps=1, seq_len=seq_len,
-                    max_epochs=1, tol=None, early_stopping=False, checkpoint=None,
-                    max_memory=None, on_oom="raise", callbacks=[(TIMER, timer)],
-                    verbose=0)
+    settings = dict(_FIT_SETTINGS, batch_size=batch_size, seq_len=seq_len,
+                    callbacks=[(TIMER, timer)], **(whole_data or {}))
     model = clone(estimator).set_params(**{prefix + k: v for k, v in settings.items()})
     row = dict(batch_size=batch_size, seq_len=seq_len, timesteps=None,
                samples_per_s=np.nan, step_time_s=np.nan, peak_memory=None, error=None)
@@ -130,11 +135,14 @@ def profile_batch_sizes(estimator, X, y, batch_sizes=(8, 16, 32, 64, 128, 256),
     ``on_oom="raise"``, ``verbose=0``, and a timing callback in place of the
     estimator's ``callbacks``. Every other parameter (model size, optimizer,
     ``precision``, ``device``, ``n_threads``, ``downsample``...) is the
-    estimator's. The warm-up steps (kernel set-up, first allocations) are not
-    timed. A first, unrecorded fit on one sample per step (two for a
-    classifier, which needs two classes) absorbs the
-    process's one-off costs (imports, loading kernels), which would otherwise
-    count in the first pair's figures.
+    estimator's; what a fit resolves from its data (``vocab_size=None``,
+    ``downsample``, ``ar_window``, ``split_level`` and ``conv_channels`` of
+    ``"auto"``) is resolved as a fit on the whole of ``X`` (at each ``seq_len``)
+    resolves it, not from the few samples a profiled fit trains on. The
+    warm-up steps (kernel set-up, first allocations) are not timed. A first,
+    unrecorded fit on one sample per step (two for a classifier, which needs
+    two classes) absorbs the process's one-off costs (imports, loading
+    kernels), which would otherwise count in the first pair's figures.
 
     Parameters
     ----------
@@ -302,10 +310,19 @@ or SequenceStore
             if _profile_one(estimator, prefix, X, y, 1, seq_lens[0], 1, 0, classifier,
                             device).get("interrupted"):
                 raise KeyboardInterrupt
+            try:  # (after a fit: a bad parameter is told by the estimator's own error)
+                whole_data = whole_data_settings(estimator, final, X, y, seq_lens,
+                                                 _FIT_SETTINGS)
+            except (MemoryError, RuntimeError) as exc:
+                if not _out_of_memory(exc):
+                    raise
+                # the whole data does not fit: the fits resolve them from their samples
+                # (each pair tells its own error where those do not fit either)
+                whole_data = {seq_len: {} for seq_len in seq_lens}
             for batch_size in batch_sizes:
                 for seq_len in seq_lens:
                     row = _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps,
-                                       warmup_steps, classifier, device)
+                                       warmup_steps, classifier, device, whole_data[seq_len])
                     peak = row["peak_memory"]
                     row.setdefault("fits", budget is None if peak is None  # (False: no memory)
                                    else budget is None or peak <= budget)

@@ -92,6 +92,21 @@ def test_the_crosses_of_pairs_out_of_memory_are_on_the_panels(pyplot, measured):
         assert low < 8 and high > 32
 
 
+def test_the_crosses_are_named_once_in_each_legend(pyplot):
+    # a pair over the budget and a larger one out of memory (no figures): the legends
+    # listed "does not fit" twice, once for each kind of cross
+    frame = pd.DataFrame({"batch_size": [8, 16, 32, 8, 16], "seq_len": [None] * 3 + [10] * 2,
+                          "samples_per_s": [100.0, 150.0, np.nan, 200.0, np.nan],
+                          "peak_memory": pd.array([2**20, 2**22, None, 2**20, None],
+                                                  dtype="Int64"),
+                          "fits": [True, False, False, False, False]})
+    frame.attrs["max_memory"] = 3 * 2**20
+    for ax in plot_batch_profile(frame):
+        labels = [text.get_text() for text in ax.get_legend().get_texts()]
+        assert labels.count("does not fit") == 1, labels
+        assert sum(len(c.get_offsets()) for c in ax.collections) == 4  # every cross drawn
+
+
 # -- the memory panel's budget: a label in the panel's unit, a line that keeps the peaks readable
 def _budget_frame(budget):
     frame = pd.DataFrame({"batch_size": [4, 8], "seq_len": [None, None],

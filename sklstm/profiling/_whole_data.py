@@ -1,0 +1,64 @@
+"""What a profiled fit takes from the whole data rather than from its few samples.
+
+A fit resolves some of its settings from its training data: ``vocab_size=None`` by
+the largest token id, ``conv_channels="auto"`` (no branch where a sequence has a
+single step), ``ar_window="auto"`` (by the number of sequences), ``split_level="auto"``
+and ``downsample="auto"`` (by the longest sequence). A profiled fit trains on
+``b * (warmup_steps + n_steps)`` samples, so it resolved them from those: its network
+was not the one a fit on the data builds, and differed from one batch size to the
+next (50,001 token ids, 64 dimensions: an embedding of 5,000 ids at batch 8, a peak
+of 8.8 MB, and of all of them at batch 32, 78.7 MB, where a fit on the data takes
+77.6 MB at either; a highway at batch 64 and none at batch 4, where the fit has one).
+So the profile resolves them as a fit on the whole data does (the estimator's own
+preparation, which trains nothing) and gives its fits the values.
+"""
+
+from __future__ import annotations
+
+from sklearn.base import clone
+
+from .._param_validation import plain_value
+
+__all__ = ["whole_data_settings"]
+
+#: ``(parameter, fitted attribute, whether to take it)``, for the value of the
+#: estimator's parameter: what a fit resolves from its data.
+_RESOLVED = (
+    ("vocab_size", "vocab_size_", lambda value: value is None),
+    ("downsample", "downsample_", lambda value: value == "auto"),
+    ("ar_window", "ar_window_", lambda value: value == "auto"),
+    ("split_level", "split_level_", lambda value: value == "auto"),
+    # only no branch: a branch named by its channels refuses kernels longer than a
+    # sequence, which "auto" accepts, and the samples' shortest sequence is no shorter
+    # than the data's, so "auto" chooses the same branch on them
+    ("conv_channels", "conv_channels_", lambda value: value == "auto"),
+)
+
+
+def _final_input(estimator, X, y):
+    """``X`` as the sklstm estimator at the end of ``estimator`` receives it: through
+    the steps of a (nested) Pipeline before it, fitted on ``X`` as a fit of it is."""
+    while hasattr(estimator, "steps"):
+        if len(estimator.steps) > 1:
+            X = clone(estimator[:-1]).fit_transform(X, y)
+        estimator = estimator.steps[-1][1]
+    return X
+
+
+def whole_data_settings(estimator, final, X, y, seq_lens, settings):
+    """``{seq_len: parameters}``: the values a fit on the whole data resolves, for the
+    profiled fits at each ``seq_len`` (with the profile's other ``settings``).
+
+    Called after a fit of the estimator has checked its parameters, so that a bad
+    one is told by the estimator's own error.
+    """
+    params = {name: plain_value(getattr(final, name)) for name, *_ in _RESOLVED}
+    X = _final_input(estimator, X, y)
+    out = {}
+    for seq_len in seq_lens:
+        model = clone(final).set_params(**settings, seq_len=seq_len)
+        state = model._prepare(X, y)[3]  # the fit's preparation: it trains nothing
+        out[seq_len] = {name: state[attribute] for name, attribute, take in _RESOLVED
+                        if take(params[name]) and attribute in state
+                        and (name != "conv_channels" or state[attribute] is None)}
+    return out

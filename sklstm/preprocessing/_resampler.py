@@ -1,18 +1,33 @@
 """SequenceResampler: a coarser time resolution, every ``factor`` steps averaged."""
 
+import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat.sklearn import fit_context
 from .._param_validation import PlainParamsMixin, integers
-from ..data.containers import restore_container
+from ..data.containers import DENSE_FORMS, restore_container
+from ..data.streaming import iter_row_chunks
 from ..data.timesteps import downsample_steps
 from ..data.validation import validate_sequences
 from ._fitted_state import fitting
 from ._table_output import fitted_on_a_table, table_output
 
 __all__ = ["SequenceResampler"]
+
+
+def _downsample_rows(data, factor):
+    """:func:`~sklstm.data.steps.downsample_steps` of a 2D or 3D array (time on axis 1),
+    a chunk of rows at a time into the output: its float64 sums and means of the whole
+    array took 6 times the output (92 MiB to resample 20000 x 50 x 8 float32 by 2)."""
+    if factor == 1:
+        return data
+    dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
+    out = np.empty((len(data), -(-data.shape[1] // factor), *data.shape[2:]), dtype=dtype)
+    for start, rows in iter_row_chunks(data):
+        out[start:start + len(rows)] = downsample_steps(rows, factor, axis=1)
+    return out
 
 
 class SequenceResampler(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
@@ -99,8 +114,8 @@ class SequenceResampler(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, Trans
         check_is_fitted(self)
         data, form = validate_sequences(self, X, reset=False)
         factor = int(self.factor)
-        if form in ("3d", "2d"):  # time is axis 1 of both
-            return table_output(self, downsample_steps(data, factor, axis=1))
+        if form in DENSE_FORMS:
+            return table_output(self, _downsample_rows(data, factor))
         return table_output(
             self, restore_container([downsample_steps(seq, factor) for seq in data], form))
 

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._compat.sklearn import StrOptions, fit_context
 from .._param_validation import PlainParamsMixin, plain_value
 from ..data.containers import DENSE_FORMS, map_sequences
+from ..data.streaming import iter_row_chunks
 from ..data.validation import validate_sequences
 from ._fitted_state import fitting
 from ._scaler_statistics import (
@@ -42,10 +43,12 @@ def _affine(values, shift, factor, low, inverse):
     values scaled with a spread of a few hundredths, minmax output outside its range.
 
     float16 values are computed in float32: a step may leave float16's range where the
-    result does not (-6e4 minus a mean of 2e4 was -inf, not a z-score of -1.4).
+    result does not (-6e4 minus a mean of 2e4 was -inf, not a z-score of -1.4); a chunk
+    of rows at a time (a float32 copy of all of them took twice the output's memory).
     """
     if values.dtype == np.float16:
-        values[...] = _affine(values.astype(np.float32), shift, factor, low, inverse)
+        for _, rows in iter_row_chunks(values):  # views of values: scaled in place
+            rows[...] = _affine(rows.astype(np.float32), shift, factor, low, inverse)
         return values
     if inverse:
         values -= low
@@ -197,7 +200,10 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
         # (a refit refused for its statistics left the new feature count beside the old
         # fit's scales: transform broadcast them, or failed on a missing mean_)
         with fitting(self):
-            data, form = validate_sequences(self, X, reset=True, stream=True)
+            # integers are read as float64 a chunk at a time by the statistics (as a
+            # float64 copy of all of X, validation held 2 times int32 X)
+            data, form = validate_sequences(self, X, reset=True, stream=True,
+                                            dtype="numeric")
             self._fitted_on_store = form == "store"  # transform returns a view of a store
             # an overflow (values beyond about 1e154) is reported in words by
             # _set_statistics

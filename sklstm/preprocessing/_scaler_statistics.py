@@ -1,11 +1,13 @@
 """The statistics :class:`~sklstm.preprocessing.SequenceScaler` fits: per feature,
-pooled over every timestep, of in-memory sequences or of a store read in chunks (merged
-with Chan et al.'s update), checked finite, with the scales of constant features set to
-1 as scikit-learn's scalers set them."""
+pooled over every timestep, of in-memory sequences or of a store, read in chunks
+(merged with Chan et al.'s update), checked finite, with the scales of constant features
+set to 1 as scikit-learn's scalers set them."""
 
 import numpy as np
 
+from ..data import store as store_module
 from ..data.containers import DENSE_FORMS
+from ..data.store_positions import byte_chunks
 from ..data.streaming import check_finite
 
 __all__ = ["check_finite_input", "check_finite_statistics", "constant_features",
@@ -71,18 +73,17 @@ def check_finite_input(data, form, data_min, data_max):
     )
 
 
-def streamed_statistics(store, n_features):
-    """``(n, mean, var, min, max)`` per feature of a store, in one pass of chunks.
+def _merged_statistics(chunks, n_features):
+    """``(n, mean, var, min, max)`` per feature of ``chunks`` of values of shape
+    ``(k, n_features)``, in float64.
 
     Chunk means and squared deviations are merged with Chan et al.'s pairwise update,
     which stays accurate where a running sum of squares would cancel.
     """
     n, mean, m2 = 0, np.zeros(n_features), np.zeros(n_features)
     low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
-    for start, chunk in store.chunks():
-        check_finite(chunk, start)
-        parts = chunk if isinstance(chunk, list) else [chunk]
-        values = np.concatenate([p.reshape(-1, n_features) for p in parts]).astype(np.float64)
+    for values in chunks:
+        values = values.astype(np.float64, copy=False)
         k, chunk_mean = len(values), values.mean(axis=0)
         delta = chunk_mean - mean
         m2 += ((values - chunk_mean) ** 2).sum(axis=0) + delta**2 * n * k / (n + k)
@@ -92,9 +93,28 @@ def streamed_statistics(store, n_features):
     return n, mean, m2 / n, low, high
 
 
+def streamed_statistics(store, n_features):
+    """``(n, mean, var, min, max)`` per feature of a store, in one pass of chunks."""
+    def chunks():
+        for start, chunk in store.chunks():
+            check_finite(chunk, start)
+            parts = chunk if isinstance(chunk, list) else [chunk]
+            yield np.concatenate([p.reshape(-1, n_features) for p in parts])
+
+    return _merged_statistics(chunks(), n_features)
+
+
 def in_memory_statistics(data, form, n_features):
-    """``(n, mean, var, min, max)`` per feature of validated in-memory sequence data."""
-    values = data.reshape(-1, n_features) if form in DENSE_FORMS else np.concatenate(data)
-    values = values.astype(np.float64, copy=False)  # float64 statistics for float32 data
-    return (values.shape[0], values.mean(axis=0), values.var(axis=0), values.min(axis=0),
-            values.max(axis=0))
+    """``(n, mean, var, min, max)`` per feature of validated in-memory sequence data,
+    computed a chunk of sequences (about ``CHUNK_BYTES`` in float64) at a time, as a
+    store's are: the whole data set as one float64 array, with the squared deviations
+    beside it, took 4 times the memory of float32 data (122 MiB for 20000 x 50 x 8)."""
+    if form in DENSE_FORMS:
+        rows = max(1, store_module.CHUNK_BYTES // (8 * data[0].size))
+        chunks = (data[start:start + rows].reshape(-1, n_features)
+                  for start in range(0, len(data), rows))
+    else:
+        lengths = np.fromiter((len(seq) for seq in data), dtype=np.int64, count=len(data))
+        chunks = (np.concatenate(data[part])
+                  for part in byte_chunks(lengths * n_features * 8, store_module.CHUNK_BYTES))
+    return _merged_statistics(chunks, n_features)

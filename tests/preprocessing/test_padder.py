@@ -56,11 +56,12 @@ def test_padder_uses_length_seen_in_fit(short_long):
     assert_array_equal(padder.transform(short_long)[:, :, 0], [[2, 3, 4], [5, 0, 0]])
 
 
+@pytest.mark.parametrize("truncating", ["pre", "post"])
 @pytest.mark.parametrize("padding", ["pre", "post"])
-@pytest.mark.parametrize("length", [3, 8])
-def test_padder_dense_matches_ragged(padding, length):
+@pytest.mark.parametrize("length", [3, 5, 8])
+def test_padder_dense_matches_ragged(padding, truncating, length):
     X = np.random.default_rng(2).normal(size=(3, 5, 2))
-    padder = SequencePadder(length=length, padding=padding)
+    padder = SequencePadder(length=length, padding=padding, truncating=truncating)
     assert_array_equal(padder.fit_transform(X), padder.fit_transform(list(X)))
     assert_array_equal(padder.fit_transform(X[:, :, 0]), padder.fit_transform(list(X))[..., 0])
 
@@ -216,3 +217,24 @@ def test_failed_refit_leaves_no_fitted_state():
         padder.fit(pd.DataFrame([["x", "y"]], columns=["p", "q"]))
     assert not [name for name in vars(padder) if name.endswith("_")]
     assert padder.fit(sequences).transform(sequences).shape == (2, 3, 2)
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_padder_pads_a_dense_array_without_an_object_per_row(ndim):
+    """A 2D or 3D array was padded as the list of its rows: a numpy view per sample
+    beside the output (23 MiB beside 38 MiB for 200000 rows of 50 float32 steps)."""
+    import tracemalloc
+
+    X = np.random.default_rng(0).normal(size=(20000, 10, 1)).astype(np.float32)
+    X = X if ndim == 3 else X[..., 0]
+    padder = SequencePadder(length=12).fit(X)
+    tracemalloc.start()
+    try:
+        out = padder.transform(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * out.nbytes
+    # as its rows are padded, one (n_timesteps, 1) sequence each
+    expected = padder.transform(list(X[..., None] if ndim == 2 else X))
+    assert_array_equal(out, expected[..., 0] if ndim == 2 else expected)

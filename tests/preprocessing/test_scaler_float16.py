@@ -36,3 +36,31 @@ def test_a_float16_store_scales_to_float16_as_the_same_list_does(tmp_path):
     for got, want in zip(out.read([0, 1, 2]), expected, strict=True):
         assert got.dtype == want.dtype == np.float16
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("method", ["standard", "minmax"])
+def test_float16_is_scaled_a_chunk_at_a_time(method, monkeypatch):
+    """float16 values were scaled in a float32 copy of the whole array: a peak of 3
+    times the output (46 MiB for 20000 x 50 x 8); now the output and a chunk."""
+    import tracemalloc
+
+    from sklstm.data import store as store_module
+
+    monkeypatch.setattr(store_module, "CHUNK_BYTES", 2**14)
+    X = np.random.default_rng(0).normal(50.0, 20.0, size=(4000, 25, 4)).astype(np.float16)
+    scaler = SequenceScaler(method=method).fit(X)
+    tracemalloc.start()
+    try:
+        Xt = scaler.transform(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert Xt.dtype == np.float16
+    # every chunk scaled as a whole float32 array is
+    expected = X.astype(np.float32)
+    if method == "standard":
+        expected = (expected - scaler.mean_) / scaler.scale_
+    else:
+        expected = expected * scaler.scale_ + scaler.min_
+    np.testing.assert_allclose(Xt.astype(np.float32), expected, rtol=2e-3, atol=2e-3)
+    assert peak < 1.5 * Xt.nbytes  # (validation may hold a mask of X's values)

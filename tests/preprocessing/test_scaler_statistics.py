@@ -59,3 +59,35 @@ def test_input_unchecked_under_assume_finite_is_named_rightly(method, value, ndi
             ValueError, match=r"^SequenceScaler: X has NaN or infinity in sequence 2 "
                               r"\(sklearn.set_config\(assume_finite=True\) skipped"):
         SequenceScaler(method=method).fit(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32])
+@pytest.mark.parametrize("form", ["3d", "2d", "list"])
+def test_fit_holds_a_chunk_in_float64_not_the_data_set(form, dtype, monkeypatch):
+    """The statistics took a float64 copy of all of X and its squared deviations: a
+    peak of 4 times float32 X (122 MiB for 20000 x 50 x 8); now about a chunk's.
+    Validation made the float64 copy of integers (2 times int32 X)."""
+    import tracemalloc
+
+    from sklstm.data import store as store_module
+
+    monkeypatch.setattr(store_module, "CHUNK_BYTES", 2**14)
+    rng = np.random.default_rng(0)
+    X = (rng.normal(3.0, 2.0, size=(4000, 25, 4)) * 100).astype(dtype)  # 1.6 MB
+    X = {"3d": X, "2d": X[..., 0].copy(), "list": list(X)}[form]
+    expected = np.asarray(X, dtype=np.float64)
+    for method in ("standard", "minmax"):
+        tracemalloc.start()
+        try:
+            scaler = SequenceScaler(method=method).fit(X)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < expected.nbytes / 4  # half of X itself
+        flat = expected.reshape(-1, scaler.n_sequence_features_)
+        if method == "standard":  # the chunks merged to the statistics of all of X
+            assert_allclose(scaler.mean_, flat.mean(axis=0), rtol=1e-12)
+            assert_allclose(scaler.var_, flat.var(axis=0), rtol=1e-12)
+        else:
+            assert_allclose(scaler.data_min_, flat.min(axis=0), rtol=0)
+            assert_allclose(scaler.data_max_, flat.max(axis=0), rtol=0)

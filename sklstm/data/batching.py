@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import os
 from collections import deque
 from collections.abc import Mapping
@@ -82,10 +83,10 @@ class BatchLoader:
     def __init__(self, dataset, batch_size, shuffle=False, bucketing=False,
                  bucket_batches=50, seed=None, start_epoch=0):
         self.dataset = dataset
-        self.batch_size = batch_size
+        self.batch_size = _count(batch_size, "batch_size")
         self.shuffle = shuffle
         self.bucketing = bucketing
-        self.bucket_batches = bucket_batches
+        self.bucket_batches = _count(bucket_batches, "bucket_batches")
         self._base, self._indices = _unwrap(dataset)
         self._generator = None
         if shuffle:  # sequential loaders (prediction) must not touch any RNG
@@ -103,7 +104,7 @@ class BatchLoader:
                  else list(start_epoch))
         try:
             for size in sizes:  # (bucketing draws a shuffle of the epoch's batches)
-                self.batch_size = size
+                self.batch_size = _count(size, "start_epoch's batch sizes")
                 self._epoch_batches()
         finally:
             self.batch_size = batch_size
@@ -155,6 +156,23 @@ class BatchLoader:
         for idx, batch_lengths in zip(_where_the_data_live(self._base, batches), lengths,
                                       strict=True):
             yield self._base.take(idx, batch_lengths)
+
+
+def _count(value, name):
+    """``value`` as the positive Python int it must be (what torch's ``split`` takes).
+
+    A numpy integer, as a grid of ``np.arange`` or skorch passes on a net's
+    ``batch_size``, failed at the first shuffled epoch in torch's words
+    ("split_with_sizes(): ... must be tuple of ints"), and 0 in range()'s.
+    """
+    try:
+        count = operator.index(value)
+    except TypeError:
+        count = None
+    if count is None or isinstance(value, bool) or count < 1:
+        raise ValueError(f"BatchLoader: {name} must be a positive integer; got {value!r}. "
+                         "Pass a whole number (int(value)), at least 1.")
+    return count
 
 
 def _batch_lengths(base, batches):
@@ -252,7 +270,9 @@ def split_batch(X, size):
     if not isinstance(X, Mapping):
         return list(X.split(size))
     parts = []
-    for start in range(0, len(X["x"]), size):
+    # (samples counted on any value: a custom module's inputs need not hold an "x")
+    n_samples = len(X["x"] if "x" in X else next(iter(X.values())))
+    for start in range(0, n_samples, size):
         part = {key: value[start:start + size] for key, value in X.items()}
         if "lengths" in part:
             # (a batch's lengths are a numpy array: its longest is read with no tensor read)

@@ -10,8 +10,8 @@ division by the window's spread.
 :func:`relative_sequences` computes every sequence's anchor per feature, once per
 call, from the validated :class:`~sklstm.data.timesteps.Sequences` (after
 ``downsample`` and ``seq_len``: the steps the network reads), and subtracts it from
-the valid timesteps a chunk of rows at a time (streamed rows: a batch at a time),
-never from the whole data set at once in float64; the padding stays padding.
+the valid timesteps of each batch as the batch is made, never from the whole data
+set at once; the padding stays padding.
 ``LSTMRegressor(relative=...)`` trains on the targets minus the anchor of the
 target's column and adds it back to its predictions.
 """
@@ -23,10 +23,11 @@ import dataclasses
 import numpy as np
 
 from .._compat.python import warn_at_caller
+from . import store as store_module
 from .streaming import StreamedRows, iter_row_chunks, minus_anchors
 
-__all__ = ["ANCHORS", "anchors_of", "check_relative_has_steps", "relative_sequences",
-           "sequence_anchors", "warn_if_targets_in_other_units"]
+__all__ = ["ANCHORS", "RelativeArray", "anchors_of", "check_relative_has_steps",
+           "relative_sequences", "sequence_anchors", "warn_if_targets_in_other_units"]
 
 #: What a sequence is taken relative to: its last valid timestep, or the mean of its
 #: valid timesteps.
@@ -112,8 +113,8 @@ def relative_sequences(seqs, how):
     -------
     relative : Sequences
         The same sequences with the anchor subtracted from every valid timestep
-        (float32; padded steps stay 0): one float32 array in memory, made a chunk
-        of rows at a time; for streamed rows, rows made so per batch.
+        (float32; padded steps stay 0), made per batch: a :class:`RelativeArray`
+        over the validated array (no copy of it), or a store's streamed rows.
     anchors : ndarray of shape (n_samples, n_features)
         The anchors subtracted, float64; add them back to undo.
 
@@ -124,7 +125,7 @@ def relative_sequences(seqs, how):
     >>> seqs = Sequences(np.array([[[1.0], [3.0], [0.0]]], np.float32), np.array([2]), 1,
     ...                  "list")
     >>> relative, anchors = relative_sequences(seqs, "last")
-    >>> relative.values.ravel(), anchors.ravel()
+    >>> relative.values[:].ravel(), anchors.ravel()
     (array([-2.,  0.,  0.], dtype=float32), array([3.]))
     """
     if seqs.form == "tokens":
@@ -133,16 +134,105 @@ def relative_sequences(seqs, how):
     anchors = anchors_of(seqs, how)
     if isinstance(seqs.values, StreamedRows):  # rows made relative per batch
         return dataclasses.replace(seqs, values=seqs.values.relative(anchors)), anchors
-    # one float32 array of the result, filled a chunk of rows at a time: the difference
-    # of the whole array in float64 took 4 times a float32 X in extra memory at its peak
-    values = np.empty(seqs.values.shape, dtype=np.float32)
-    for start, rows in iter_row_chunks(seqs.values):
-        stop = start + len(rows)
-        # (a temporary: one chunk's float64 difference alive at a time, not two)
-        values[start:stop] = minus_anchors(
-            rows, anchors[start:stop],
-            None if seqs.lengths is None else seqs.lengths[start:stop])
-    return dataclasses.replace(seqs, values=values), anchors
+    return dataclasses.replace(seqs, values=RelativeArray(seqs.values, anchors,
+                                                          seqs.lengths)), anchors
+
+
+class RelativeArray:
+    """Validated padded rows in memory and the anchors to subtract from them: the lazy
+    ``Sequences.values`` of :func:`relative_sequences`, made relative by the rows taken.
+
+    Why not one relative array: a float32 copy of the rows, even filled a chunk at a
+    time, took 2.1 times a float32 ``X`` in extra memory at predict's peak (20,000 x 50
+    x 4; 1.3 times at 80,000 rows). :class:`~sklstm.data.tensors.SequenceDataset`
+    subtracts the anchors from each batch as it is taken, in the same arithmetic (the
+    same numbers); indexing the first axis here does it in numpy for other readers (a
+    chunk of rows, a subset).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples, n_timesteps, n_features)
+        The validated rows, float32 or float64 (not copied).
+    anchors : ndarray of shape (n_samples, n_features)
+        float64.
+    lengths : ndarray of int64 or None
+        True lengths; None when no row is padded.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = RelativeArray(np.array([[[1.0], [3.0], [0.0]]]), np.array([[3.0]]),
+    ...                      np.array([2]))
+    >>> rows.shape, rows.dtype, rows[:1].ravel()
+    ((1, 3, 1), dtype('float32'), array([-2.,  0.,  0.], dtype=float32))
+    """
+
+    #: What the rows are made in (the anchors subtracted in float64, rounded once).
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, values, anchors, lengths):
+        self.values = values
+        self.anchors = anchors
+        self.lengths = lengths
+
+    @property
+    def shape(self):
+        """The rows' shape, ``(n_samples, n_timesteps, n_features)``."""
+        return self.values.shape
+
+    @property
+    def ndim(self):
+        """3."""
+        return self.values.ndim
+
+    def __len__(self):
+        return len(self.values)
+
+    def __getitem__(self, key):
+        """The relative rows at ``key``, as numpy indexes an array: only the rows the
+        first axis picks are made."""
+        key = key if isinstance(key, tuple) else (key,)
+        first, rest = key[0], key[1:]
+        if first is Ellipsis or first is None:
+            return np.asarray(self)[key]
+        if isinstance(first, slice):  # (a slice keeps the rows' axis where it is)
+            return self._rows(first)[(slice(None), *rest)]
+        first = np.asarray(first)
+        if first.dtype == bool:
+            first = np.flatnonzero(first)
+        rows = self._rows(first.ravel())
+        if first.ndim == 0:
+            return rows[0][rest]
+        # the rows made, picked by their own positions: numpy then pairs (broadcasts)
+        # the first axis's index with any other index array of the key as it would have
+        return rows if not rest and first.ndim == 1 else rows[
+            (np.arange(len(rows)).reshape(first.shape), *rest)]
+
+    def _rows(self, key):
+        """The rows at ``key`` (a slice or integer array) minus their anchors, made a
+        few rows at a time: a reader of chunks of rows (:func:`iter_row_chunks`) holds
+        what it made of the chunk before while the next is made, and the float64
+        difference of a whole chunk beside that took 2.4 times a float32 X at the peak
+        of ``feature_rms`` (1.6 times so; 2.1 times with the one float32 copy of X
+        that relative rows were before)."""
+        index = range(len(self))[key] if isinstance(key, slice) else np.asarray(key)
+        out = np.empty((len(index), *self.shape[1:]), dtype=np.float32)
+        # (an eighth of a chunk of float64 values at a time)
+        step = max(1, store_module.CHUNK_BYTES // 64 // max(1, int(np.prod(self.shape[1:]))))
+        for start in range(0, len(index), step):
+            part = index[start:start + step]
+            if isinstance(part, range):  # a view where the rows are in order
+                part = (slice(part.start, part.stop, part.step) if part.step > 0
+                        else np.asarray(part))
+            out[start:start + step] = minus_anchors(
+                self.values[part], self.anchors[part],
+                None if self.lengths is None else self.lengths[part])
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        """All rows at once (made a chunk at a time): for numpy functions given these."""
+        out = np.concatenate([rows for _, rows in iter_row_chunks(self)])
+        return out if dtype is None else out.astype(dtype, copy=False)
 
 
 def check_relative_has_steps(name, how, seqs, classifier):

@@ -7,7 +7,8 @@ import torch
 from torch.utils.data import Dataset
 
 from ..resources.device import fits_on_device
-from .streaming import StreamedRows
+from .relative import RelativeArray
+from .streaming import StreamedRows, iter_row_chunks, minus_anchors
 
 __all__ = ["SequenceDataset"]
 
@@ -42,12 +43,18 @@ class SequenceDataset(Dataset):
         on the CPU); None when no sequence is padded. Batches carry theirs as numpy
         arrays (:attr:`host_lengths`): their longest and shortest are read on the
         host without reading a tensor into Python.
-    device : torch.device or None, default=None
+    device : torch.device, str or None, default=None
         Where batches must end up; ``X`` and ``y`` may already live there. None
         means the CPU.
+    anchors : torch.Tensor, ndarray or None, default=None
+        ``(n_samples, n_features)`` float64, subtracted from the valid steps of every
+        batch's rows as it is taken, in float64, the result rounded to float32 (the
+        padding stays 0): the rows of ``relative`` estimators
+        (:func:`~sklstm.data.relative.relative_sequences`), never made relative all at
+        once. ``X`` then holds float rows on the CPU.
     """
 
-    def __init__(self, X, y=None, lengths=None, device=None):
+    def __init__(self, X, y=None, lengths=None, device=None, anchors=None):
         # numpy arrays and lengths of any integer dtype or device accepted too (the class
         # is public): they failed at the first batch, in torch's or numpy's words
         self.X = torch.from_numpy(X) if isinstance(X, np.ndarray) else X
@@ -56,7 +63,10 @@ class SequenceDataset(Dataset):
                         else torch.as_tensor(lengths, dtype=torch.int64).cpu())
         # (a view of the same memory: the one read of the lengths into numpy)
         self.host_lengths = None if lengths is None else self.lengths.numpy()
-        self.device = torch.device("cpu") if device is None else device
+        # (a name too, as skorch's device="cuda": its .type was an AttributeError)
+        self.device = torch.device("cpu" if device is None else device)
+        self.anchors = (None if anchors is None
+                        else torch.as_tensor(anchors, dtype=torch.float64).cpu())
 
     @classmethod
     def from_sequences(cls, sequences, y=None, device=None, memory_limit=None):
@@ -68,17 +78,20 @@ class SequenceDataset(Dataset):
             Output of :func:`~sklstm.data.timesteps.to_sequences`.
         y : ndarray or None
             Encoded targets (int64 class indices or float32 values).
-        device : torch.device, default=cpu
+        device : torch.device, str or None, default=None
+            None means the CPU.
         memory_limit : int or None, default=None
             The fit's memory budget in bytes: on an accelerator the data stay in
             (pinned) host memory unless they take at most half of it (and of the
             device's free memory).
         """
-        device = torch.device("cpu") if device is None else device
+        device = torch.device("cpu" if device is None else device)
         y_t = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
         lengths = None if sequences.lengths is None else torch.from_numpy(sequences.lengths)
         if isinstance(sequences.values, StreamedRows):  # read by the batch, never whole
             return cls(sequences.values, y_t, lengths, device)
+        if isinstance(sequences.values, RelativeArray):
+            return cls._relative(sequences.values, y_t, lengths, device, memory_limit)
         X = torch.from_numpy(sequences.values)
         n_bytes = X.nbytes + (0 if y_t is None else y_t.nbytes)
         if device.type != "cpu":
@@ -89,6 +102,18 @@ class SequenceDataset(Dataset):
                 X = X.pin_memory()
                 y_t = None if y_t is None else y_t.pin_memory()
         return cls(X, y_t, lengths, device)
+
+    @classmethod
+    def _relative(cls, rows, y, lengths, device, memory_limit):
+        """The dataset of relative rows (:class:`~sklstm.data.relative.RelativeArray`):
+        on an accelerator where they fit, made once onto it, a chunk at a time (as
+        other rows are copied there whole); elsewhere the validated rows, made relative
+        by each batch (:meth:`take`), never all at once."""
+        n_bytes = int(np.prod(rows.shape)) * 4 + (0 if y is None else y.nbytes)
+        if device.type != "cpu" and fits_on_device(n_bytes, device, limit=memory_limit):
+            return cls(_onto(rows, device), None if y is None else y.to(device), lengths,
+                       device)
+        return cls(rows.values, y, lengths, device, anchors=rows.anchors)
 
     @property
     def on_accelerator(self):
@@ -113,6 +138,9 @@ class SequenceDataset(Dataset):
         """
         x = (torch.from_numpy(self.X.rows(np.array([i]))[0]) if self.streamed
              else self.X[i])  # (full width: a DataLoader stacks samples of one width)
+        if self.anchors is not None:
+            x = _minus_anchors(x[None], self.anchors[i][None],
+                               None if self.lengths is None else self.host_lengths[[i]])[0]
         y = torch.zeros(1) if self.y is None else self.y[i]
         return (x if self.lengths is None else {"x": x, "lengths": self.lengths[i]}), y
 
@@ -166,6 +194,9 @@ class SequenceDataset(Dataset):
             dev_idx = idx if self.X.device == idx.device else idx.to(self.X.device)
             X = X.index_select(0, dev_idx)
             y = None if self.y is None else self.y.index_select(0, dev_idx)
+        if self.anchors is not None:  # relative rows: made so per batch, where gathered
+            X = _minus_anchors(X, self.anchors[idx] if isinstance(idx, slice)
+                               else self.anchors.index_select(0, idx.cpu()), lengths)
         if X.device != self.device:
             X = X.to(self.device, non_blocking=True)
             y = None if y is None else y.to(self.device, non_blocking=True)
@@ -198,3 +229,24 @@ def _pinned_gather(tensor, idx):
     """``tensor[idx]`` gathered into page-locked memory (torch's pinned host cache)."""
     out = torch.empty((len(idx), *tensor.shape[1:]), dtype=tensor.dtype, pin_memory=True)
     return torch.index_select(tensor, 0, idx, out=out)
+
+
+def _onto(rows, device):
+    """All of ``rows`` (a :class:`~sklstm.data.relative.RelativeArray`) as one float32
+    tensor on ``device``, made and copied there a chunk of rows at a time."""
+    out = torch.empty(rows.shape, dtype=torch.float32, device=device)
+    for start, chunk in iter_row_chunks(rows):
+        out[start:start + len(chunk)] = torch.from_numpy(chunk)
+    return out
+
+
+def _minus_anchors(rows, anchors, lengths):
+    """A batch's ``rows`` (a CPU tensor) minus their ``anchors`` (float64), rounded to
+    float32 once, the padding (beyond ``lengths``, a numpy array or None) left 0.
+
+    By :func:`~sklstm.data.streaming.minus_anchors`, the one arithmetic of relative
+    rows (a store's and :class:`~sklstm.data.relative.RelativeArray`'s: the same
+    numbers), on numpy views of the batch taken: no conversion of the data set.
+    """
+    return torch.from_numpy(
+        minus_anchors(rows.numpy(), anchors.numpy(), lengths).astype(np.float32))

@@ -205,3 +205,33 @@ def test_split_batch_cuts_every_value_of_a_dict_with_its_samples():
     # padded micro-batches are cut to their own longest sequence
     assert [part["x"].shape[:2] for part in parts] == [(2, 4), (2, 2), (1, 3)]
     assert [len(part["x"]) for part in split_batch({"x": torch.zeros(5, 3)}, 4)] == [4, 1]
+
+
+def test_numpy_integer_sizes_are_taken_as_the_ints_they_hold(dataset):
+    # a numpy batch size (a grid of np.arange, skorch passing a net's batch_size on)
+    # failed at the first shuffled epoch: "split_with_sizes(): ... must be tuple of ints"
+    for bucketing in (False, True):
+        expected = _epoch(BatchLoader(dataset, BATCH, shuffle=True, bucketing=bucketing,
+                                      bucket_batches=3, seed=0, start_epoch=[BATCH, 8]))[0]
+        got = _epoch(BatchLoader(dataset, np.int64(BATCH), shuffle=True, bucketing=bucketing,
+                                 bucket_batches=np.int32(3), seed=np.int64(0),
+                                 start_epoch=np.array([BATCH, 8])))[0]
+        assert got == expected
+
+
+@pytest.mark.parametrize("params, name", [
+    ({"batch_size": 0}, "batch_size"), ({"batch_size": 2.5}, "batch_size"),
+    ({"batch_size": True}, "batch_size"), ({"bucket_batches": 0}, "bucket_batches"),
+    ({"start_epoch": [BATCH, 0]}, "start_epoch")])
+def test_sizes_that_are_no_positive_integers_are_refused_by_name(dataset, params, name):
+    # 0 failed in range()'s words ("arg 3 must not be zero"), 2.5 in torch's
+    with pytest.raises(ValueError, match=f"{name}.* must be a positive integer"):
+        BatchLoader(dataset, **{"batch_size": BATCH, "shuffle": True, "bucketing": True,
+                                "seed": 0, **params})
+
+
+def test_split_batch_cuts_the_inputs_of_a_custom_module_without_an_x():
+    # a custom module's forward inputs ({"inputs", "mask"}) failed with KeyError: 'x'
+    parts = split_batch({"inputs": torch.arange(5), "mask": torch.ones(5, 2)}, 2)
+    assert [part["inputs"].tolist() for part in parts] == [[0, 1], [2, 3], [4]]
+    assert [part["mask"].shape[0] for part in parts] == [2, 2, 1]

@@ -156,14 +156,19 @@ class ConvergenceStopping(EarlyStopping):
         Returns
         -------
         tuple of (str, float) or None
-            The history key and its best value; None when every loss left the chance
-            level (always without a chance loss).
+            The history key and its best value (with ``early_stopping`` the monitored
+            loss of the epoch whose weights are kept: a fall by less than ``tol`` does
+            not move the bar, and a lower loss of a later epoch is not the fit's); None
+            when every loss left the chance level (always without a chance loss).
         """
         if getattr(self, "valid_chance_", None) is None:
             # a fit loaded from its checkpoint began no training here: its history has it
             self.valid_chance_ = recorded_valid_chance(net.history)
         for key in dict.fromkeys(("train_loss", self.monitor)):
-            best = best_value(net.history, key)
+            kept = self.load_best and key == self.monitor and getattr(self, "best_epoch_", 0)
+            best = next((row[key] for row in net.history if row["epoch"] == kept and key in row),
+                        None) if kept else None
+            best = best_value(net.history, key) if best is None else best
             chance, share = self.chance_level(key)
             # (a validation chance level of 0, a held-out split of one class, cannot be
             # left: its loss shows nothing of what the fit learned)

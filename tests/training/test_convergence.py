@@ -11,6 +11,7 @@ from skorch.callbacks import Callback
 from skorch.history import History
 
 from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm.training.convergence import stopping_callback
 from sklstm.training.convergence_report import check_convergence
 
 rng = np.random.default_rng(0)
@@ -331,3 +332,27 @@ def test_a_regression_that_learned_one_output_and_not_the_other_is_not_converged
     assert stopper.misses_ >= stopper.patience  # the rule stopped it
     (loss0, chance0), (loss1, chance1) = stopper.output_losses(est.net_)
     assert loss0 < 0.1 * chance0 and loss1 > 0.9 * chance1
+
+
+def test_early_stopping_judges_the_epoch_whose_weights_it_keeps():
+    # a fall by less than tol does not move the bar, so the epoch whose weights are
+    # restored need not be the one of the lowest validation loss: with tol=0.3 a real
+    # fit kept epoch 1 (0.930 against a chance level of 1.119) while the warning named
+    # epoch 4's 0.866, and a fit whose later epochs alone left chance was converged
+    _, stopper = stopping_callback(0.2, 3, early_stopping=True, chance_loss=1.0)
+    net = SimpleNamespace(history=History(), verbose=0, callbacks_=[("convergence", stopper)],
+                          lr=0.05, module_=torch.nn.Linear(1, 1))
+    stopper.on_train_begin(net)
+    stopper.valid_chance_ = (1.0, 5000)  # (the level of many validation samples)
+    with pytest.raises(KeyboardInterrupt):  # (skorch's rule ends the fit so)
+        for epoch, loss in enumerate([0.99, 0.85, 0.85, 0.85], 1):
+            net.history.new_epoch()
+            net.history.record("epoch", epoch)
+            net.history.record("train_loss", 0.1)
+            net.history.record("valid_loss", loss)
+            stopper.on_epoch_end(net)
+    assert stopper.best_epoch_ == 1  # the weights restored: at chance
+    assert stopper.at_chance(net) == ("valid_loss", pytest.approx(0.99))
+    with pytest.warns(ConvergenceWarning, match=r"its best validation loss 0\.99 is still "
+                      r"at the chance level 1 .* after 4 epochs"):
+        assert not check_convergence("LSTMRegressor", net, max_epochs=100, lr=0.05)

@@ -252,33 +252,6 @@ def _outcome(study, started):
     return 0, None
 
 
-def _load_store(path, target):
-    """A SequenceStore directory's ``(X, y)``: the store opened lazily, its targets
-    from ``target`` (a ``.npy`` path, or a name in the store's directory)."""
-    import numpy as np
-
-    from .data.store import SequenceStore
-
-    try:
-        X = SequenceStore.open(path)  # lazily: data larger than memory stays on disk
-    except FileNotFoundError as exc:
-        raise ValueError(str(exc)) from None
-    y_path = target if target.endswith(".npy") else os.path.join(path, f"{target}.npy")
-    if not os.path.isfile(y_path):
-        raise ValueError(f"{path}: a sequence store's targets are read from a .npy file, "
-                         f"and {y_path!r} does not exist; save them with "
-                         f"numpy.save({os.path.join(path, 'y.npy')!r}, y) or name the "
-                         "file with --target")
-    try:
-        y = np.load(y_path, allow_pickle=False)  # no pickles: loading runs no code
-    except ValueError as exc:
-        raise ValueError(f"{y_path}: not a plain .npy array of targets ({exc})") from None
-    if y.ndim == 0 or len(y) != len(X):
-        raise ValueError(f"{path}: the store has {len(X)} sequences but {y_path} holds "
-                         f"{'no array of targets' if y.ndim == 0 else f'{len(y)} targets'}")
-    return X, y
-
-
 def _tune(args) -> int:
     # Imported here so that ``sklstm --help`` stays fast and works without optuna.
     try:
@@ -287,7 +260,7 @@ def _tune(args) -> int:
         raise ValueError(f"sklstm tune needs optuna: pip install 'sklstm[optuna]' ({exc})") \
             from None
 
-    from .datasets import load_dataset
+    from ._cli_data import load_data
     from .estimators import LSTMClassifier, LSTMRegressor
     from .search.objective import checked_objective
     from .search.report import results_table, summary
@@ -296,10 +269,7 @@ def _tune(args) -> int:
     from .search.study import tune_objective
 
     _check_args(args)
-    if os.path.isdir(args.data):
-        X, y = _load_store(args.data, args.target)
-    else:
-        X, y = load_dataset(args.data, target=args.target, encoding=args.encoding)
+    X, y = load_data(args.data, args.target, args.encoding)
     space = load_space(args.space) if args.space is not None else None
     estimator = LSTMClassifier() if args.estimator == "classifier" else LSTMRegressor()
     # everything is checked before the storage is opened: a bad call writes no study

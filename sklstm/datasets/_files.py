@@ -142,6 +142,12 @@ def load_dataset(path, target="y", encoding="utf-8"):
     TypeError
         CSV only: an ``encoding`` that is no string.
 
+    Notes
+    -----
+    A CSV is read a few thousand rows at a time into the arrays returned: host memory
+    holds about twice their size at its peak, not the whole file's text (some 26 times
+    ``X``'s float32 bytes).
+
     Examples
     --------
     >>> import os, tempfile

@@ -3,12 +3,15 @@ without a byte-order mark, a NUL character, and numbers written with commas are 
 refused with the fix, and the fix, followed, reads the file."""
 
 import ast
+import csv
 import re
+import tracemalloc
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from sklstm.datasets import load_dataset
+from sklstm.datasets import _csv, load_dataset
 
 TEXT = "t0,t1,label\n0.5,1.5,a\n1.0,2.0,b\n"
 
@@ -161,3 +164,76 @@ def test_a_nul_in_a_file_read_in_its_own_encoding_is_damage(tmp_path):
     with pytest.raises(ValueError, match=r"line 3 holds a NUL character .* the file is "
                                          r"damaged or not a text file in utf-16-le"):
         load_dataset(path, target="label", encoding="utf-16-le")
+
+
+def _sequences_csv(path, X, targets):
+    """Write ``X`` (its values as Python writes them) and the ``targets`` column ``y``."""
+    with open(path, "w") as f:
+        f.write(",".join([f"t{j}" for j in range(X.shape[1])] + ["y"]) + "\n")
+        f.writelines(",".join(map(repr, row.tolist())) + f",{target}\n"
+                     for row, target in zip(X, targets, strict=True))
+
+
+def test_csv_host_memory_is_bounded_by_its_arrays(tmp_path, monkeypatch):
+    # the whole file was held as Python strings (and the targets as Decimals): a peak of
+    # 27 times X's float32 bytes, 200k rows of 10 steps took 240 MiB for 8 MiB of data
+    monkeypatch.setattr(_csv, "_CHUNK_ROWS", 64, raising=False)
+    X = np.random.default_rng(0).standard_normal((20_000, 10)).astype(np.float32)
+    path = tmp_path / "data.csv"
+    _sequences_csv(path, X, [i % 3 for i in range(len(X))])
+    tracing = tracemalloc.is_tracing()
+    if not tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        X_read, y = load_dataset(path)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        if not tracing:
+            tracemalloc.stop()
+    np.testing.assert_array_equal(X_read, X)
+    assert y.dtype == np.int64 and y.tolist() == [i % 3 for i in range(len(X))]
+    assert peak < 5 * X.nbytes, f"peak {peak / X.nbytes:.1f} times X's bytes"
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 3, 4096])
+@pytest.mark.parametrize("targets", [["0.5", "-1", "2"], ["a", "b", "c"], ["1", "2", "3"]],
+                         ids=["float", "text", "int"])
+def test_csv_read_by_chunks_gives_the_arrays_of_the_whole_file(tmp_path, monkeypatch,
+                                                               chunk_rows, targets):
+    # the file read a few rows at a time: the same bits as numpy converting every cell
+    # at once, whatever the chunk boundaries
+    monkeypatch.setattr(_csv, "_CHUNK_ROWS", chunk_rows, raising=False)
+    rng = np.random.default_rng(1)
+    X = (rng.standard_normal((10, 4)) * 10.0 ** rng.integers(-40, 38, (10, 4)))
+    path = tmp_path / "data.csv"
+    y_text = [targets[i % 3] for i in range(len(X))]
+    _sequences_csv(path, X, y_text)  # float64 text: each cell rounded to float32 once
+    with open(path, newline="") as f:
+        cells = [row[:-1] for row in list(csv.reader(f))[1:]]
+    X_read, y = load_dataset(path)
+    assert X_read.dtype == np.float32 and X_read.flags.c_contiguous
+    assert X_read.tobytes() == np.asarray(cells, dtype=np.float32).tobytes()
+    assert y.tolist() == pd.read_csv(path)["y"].tolist()
+
+
+def test_csv_refusal_counts_the_bad_rows_of_every_chunk(tmp_path, monkeypatch):
+    # the rows are converted a chunk at a time, but the message counts them all
+    monkeypatch.setattr(_csv, "_CHUNK_ROWS", 2, raising=False)
+    t1 = ["0.2", "nan", "0.2", "0.2", "x", "0.2", "NA"]
+    path = tmp_path / "data.csv"
+    path.write_text("t0,t1,y\n" + "".join(f"0.1,{v},a\n" for v in t1))
+    with pytest.raises(ValueError, match=r"row 3 \(the header is row 1\), column 't1', has "
+                                         r"the value 'nan' \(and 2 more such rows\): a "
+                                         r"sequence value is missing"):
+        load_dataset(path)
+
+
+def test_csv_text_fault_after_a_bad_value_is_said_first(tmp_path):
+    # the file is read a row at a time, but whole before any refusal of its values:
+    # the fix of its encoding comes first, as when it was read whole at once
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"t0,y\nx,a\n" + b"0.1,a\n" * 5000 + "0.2,café\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"not valid utf-8 .*--encoding latin-1"):
+        load_dataset(path)

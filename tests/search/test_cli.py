@@ -164,6 +164,19 @@ def test_a_store_without_its_targets_exits_2(target, message, store_path, capsys
     assert not (tmp_path / "s.journal").exists()  # refused before the storage
 
 
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"", "No data left in file"), (b"\x93NUMPY\x01\x00v\x00", "EOF: reading array header")],
+    ids=["empty", "cut-short"])
+def test_a_store_with_damaged_targets_exits_2(content, reason, store_path, capsys, tmp_path):
+    # an empty y.npy (a save interrupted, a touch) raised numpy's EOFError: a traceback
+    (tmp_path / "store" / "y.npy").write_bytes(content)
+    code, _, err = _tune(capsys, tmp_path, store_path)
+    assert code == 2 and "Traceback" not in err
+    assert f"y.npy: not a plain .npy array of targets ({reason}" in err
+    assert "save them with numpy.save(" in err
+    assert not (tmp_path / "s.journal").exists()  # refused before the storage
+
+
 def test_a_directory_that_is_no_store_exits_2(capsys, tmp_path):
     (tmp_path / "empty").mkdir()
     code, _, err = _tune(capsys, tmp_path, tmp_path / "empty")

@@ -1,0 +1,69 @@
+"""The header of a CSV dataset file (:mod:`sklstm.datasets._csv` reads its rows): the
+target column found, or a header that names no column to read as it refused with the fix."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+__all__ = ["target_column"]
+
+
+def _refuse_unnamed_columns(path, header):
+    """Refuse a header with an unnamed column: what ``DataFrame.to_csv(path)`` writes for
+    the row index (``index=True`` is its default), an empty name, or ``Unnamed: 0`` once
+    such a file went through ``read_csv`` and back. Read as a time step, the index
+    0, 1, 2, ... became the first value of every sequence, silently."""
+    unnamed = [j for j, name in enumerate(header)
+               if not name or re.fullmatch(r"Unnamed: \d+", name)]
+    if unnamed:
+        names = ", ".join(f"{j + 1} ({header[j]!r})" for j in unnamed)
+        raise ValueError(
+            f"{path}: header column(s) {names} have no name: the row index, as pandas "
+            "writes it unless told not to, or a column left by trailing commas, which "
+            "read as a time step would be a value of every sequence. Write the file with "
+            "df.to_csv(path, index=False), or drop the column, or name it if it is a "
+            "time step.")
+
+
+def _refuse_missing_target(path, header, rows, target):
+    """Refuse a CSV without the column ``target``, naming the columns (a long header
+    cut to its ends: all of them were a screenful), the closest name and the likely
+    cause."""
+    shown = header if len(header) <= 12 else [*header[:5], "...", *header[-5:]]
+    close = difflib.get_close_matches(target, header, n=1, cutoff=0.6) or [
+        name for name in header if name.lower() == target.lower()]
+    guess = "" if not close else (
+        f"; if the target is the column {close[0]!r}, pass its name: --target "
+        f"{close[0]!r} on the command line, or load_dataset(path, target={close[0]!r})")
+    # one column holding another separator: a European spreadsheet's ";" or a TSV
+    other = next((sep for sep in (";", "\t", "|") if len(header) == 1
+                  and sep in header[0]), None)
+    # its numbers then mostly have a decimal comma, which read with sep alone stay
+    # text ("0,5"), refused in turn: both are said at once
+    decimal = ", decimal=','" if other == ";" and any(
+        re.search(r"\d,\d", ",".join(row)) for row in rows[1:3]) else ""
+    hint = "" if other is None else (
+        f"; the file looks separated by {other!r}, and CSV files are read as "
+        f"comma-separated: convert it, e.g. pd.read_csv(path, sep={other!r}{decimal})"
+        ".to_csv(new_path, index=False)")
+    raise ValueError(f"{path}: no target column {target!r} ({len(header)} columns: "
+                     f"{shown}){guess}{hint}")
+
+
+def target_column(path, header, head, target):
+    """The index of the column ``target`` in ``header``, or the refusal of a header
+    that names no column to read as it (``head``: the header row and the rows after it
+    that a refusal quotes)."""
+    if target not in header:
+        _refuse_missing_target(path, header, head, target)
+    if header.count(target) > 1:
+        # the first would be the target and the others sequence columns, silently
+        raise ValueError(f"{path}: {header.count(target)} columns are named {target!r}; "
+                         "rename the others, so that the target column's name is unique")
+    _refuse_unnamed_columns(path, header)
+    if len(header) == 1:
+        # else X has shape (n, 0) and the failure comes late, from the folds or the fit
+        raise ValueError(f"{path}: no feature column: the CSV has only the target column "
+                         f"{target!r}; add the sequence's time steps as columns beside it")
+    return header.index(target)

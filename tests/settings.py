@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,20 @@ NEIGHBOUR_RTOL = 1e-4 if ON_CUDA else 1e-5
 NO_BATCH_NORM = dict(conv_channels=None)
 TINY = dict(hidden_size=4, max_epochs=2, tol=None, batch_size=8, lr=0.03, random_state=0,
             n_threads=1)
+
+
+def traced_peak(function, *args, **kwargs):
+    """``(function(*args, **kwargs), peak)``: the call's result and the most bytes
+    Python and numpy held while it ran, beyond what they held before it (tracemalloc:
+    torch's own tensors are not counted; no timing involved)."""
+    tracing = tracemalloc.is_tracing()
+    if not tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        result = function(*args, **kwargs)
+        return result, tracemalloc.get_traced_memory()[1] - before
+    finally:
+        if not tracing:
+            tracemalloc.stop()

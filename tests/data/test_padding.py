@@ -1,8 +1,6 @@
 """Ragged sequences in memory: padded into one array only while that costs little; a few
 long sequences among short ones are padded per batch instead."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -12,7 +10,7 @@ from sklstm.data import timesteps
 from sklstm.data.streaming import StreamedRows
 from sklstm.data.timesteps import to_sequences
 
-from ..settings import ON_CUDA, TINY
+from ..settings import ON_CUDA, TINY, traced_peak
 
 #: Rows padded per batch against the same rows padded whole: the same batches of the same
 #: values, but padded to another width. Equal on the CPU (within 1e-5); on CUDA cuDNN's
@@ -38,13 +36,8 @@ def test_one_long_sequence_does_not_pad_every_other_to_its_length(tokens):
     # (or float32 pairs) for 0.2 MB of data
     X = _ragged(2000, 40_000, tokens)
     estimator = LSTMClassifier(embedding_dim=4) if tokens else LSTMRegressor()
-    tracemalloc.start()
-    try:
-        seqs = to_sequences(X, estimator, reset=True, tokens=tokens, padding_idx=0 if tokens
-                            else None)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    seqs, peak = traced_peak(to_sequences, X, estimator, reset=True, tokens=tokens,
+                             padding_idx=0 if tokens else None)
     assert isinstance(seqs.values, StreamedRows)
     assert peak < 20 * 2**20, peak
     assert seqs.values.shape[:2] == (2001, 40_000)

@@ -1,7 +1,5 @@
 """Sequences relative to their own anchor: the anchors, and padding left alone."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -10,6 +8,8 @@ from sklstm import LSTMRegressor
 from sklstm.data.relative import relative_sequences, sequence_anchors
 from sklstm.data.store import SequenceStore
 from sklstm.data.timesteps import Sequences, to_sequences
+
+from ..settings import traced_peak
 
 rng = np.random.default_rng(0)
 PADDED = rng.normal(size=(3, 5, 2)).astype(np.float32)
@@ -115,13 +115,12 @@ def test_relative_sequences_copy_no_rows(how, monkeypatch):
     monkeypatch.setattr("sklstm.data.store.CHUNK_BYTES", 2**15)
     values = rng.normal(size=(2000, 25, 4)).astype(np.float32)  # 800 kB, 25 chunks
     seqs = Sequences(values, rng.integers(1, 26, size=2000), 4, "list")
-    tracemalloc.start()
-    try:
-        relative, _ = relative_sequences(seqs, how)
+    def relative_and_rms():
+        relative = relative_sequences(seqs, how)[0]
         relative.feature_rms()  # (a reader of all rows, a chunk at a time)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+        return relative
+
+    relative, peak = traced_peak(relative_and_rms)
     assert relative.values.dtype == np.float32 and relative.values.values is values
     # the anchors (0.08x) and what feature_rms takes of plain rows too (0.33x): no copy
     assert peak < 0.5 * values.nbytes, peak / values.nbytes

@@ -1,11 +1,11 @@
 """SequenceStore: indexed into views, read whole or in chunks, wrapped around arrays."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 
 from sklstm.data.store import SequenceStore
+
+from ..settings import traced_peak
 
 
 def test_written_store_reads_back_every_sequence(ragged):
@@ -78,13 +78,8 @@ def test_a_few_sequences_of_a_large_store_cost_their_own_positions(key):
     # stored sequence: 8 bytes per sequence of the store, for a view of ten of them
     n = 2**20
     store = SequenceStore(np.zeros(n, np.int8), np.arange(n + 1))
-    tracemalloc.start()
-    try:
-        view = store[key]
-        assert view.lengths.tolist() == [1] * 10 and view.nbytes == 10
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    view, peak = traced_peak(store.__getitem__, key)
+    assert view.lengths.tolist() == [1] * 10 and view.nbytes == 10
     assert peak < n  # (a pass over n positions: 8 * n bytes)
 
 

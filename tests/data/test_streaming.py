@@ -1,7 +1,5 @@
 """Streamed rows: the rows of a store, made per batch, equal the in-memory padded rows."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 
@@ -11,6 +9,7 @@ from sklstm.data.streaming import StreamedRows, iter_row_chunks, scan_store, tak
 from sklstm.data.timesteps import to_sequences
 from sklstm.preprocessing import SequenceScaler
 
+from ..settings import traced_peak
 from .store_reads import count_reads
 
 CASES = {
@@ -101,12 +100,7 @@ def test_a_pass_over_narrow_ids_holds_a_chunk_whatever_their_width(dtype, monkey
     monkeypatch.setattr("sklstm.data.store.CHUNK_BYTES", chunk)
     ids = np.random.default_rng(0).integers(1, 100, size=(64, 4096)).astype(dtype)
     store = SequenceStore.write(tmp_path / "s", ids)
-    tracemalloc.start()
-    try:
-        scan_store(store, tokens=True, padding_idx=0)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    _, peak = traced_peak(scan_store, store, tokens=True, padding_idx=0)
     assert peak < 8 * chunk
 
 

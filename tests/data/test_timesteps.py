@@ -12,7 +12,7 @@ from sklstm.data.relative import anchors_of
 from sklstm.data.streaming import iter_row_chunks
 from sklstm.data.timesteps import Sequences, downsample_steps, to_sequences
 
-from ..settings import NEIGHBOUR_RTOL
+from ..settings import NEIGHBOUR_RTOL, traced_peak
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(40, 11, 2)).astype(np.float32)
@@ -185,15 +185,9 @@ def test_auto_downsample_set_by_one_outlier_says_so(stored, tmp_path):
 def test_the_float32_range_check_copies_no_float64_data():
     # np.abs of the whole float64 data set was a copy as large as X (8 MB here), and
     # the mask of non-finite values another eighth of it
-    import tracemalloc
-
     values = np.random.default_rng(0).normal(size=(1000, 1000))
-    tracemalloc.start()
-    try:
-        assert timesteps._finite_float32(values) is values
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    checked, peak = traced_peak(timesteps._finite_float32, values)
+    assert checked is values
     assert peak < values.nbytes / 100
     values[3, 5] = 1e39  # and what is out of range is still refused, by sequence
     with pytest.raises(ValueError, match=r"beyond float32's range .* in sequence 3"):

@@ -5,13 +5,14 @@ refused with the fix, and the fix, followed, reads the file."""
 import ast
 import csv
 import re
-import tracemalloc
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from sklstm.datasets import _csv, load_dataset
+
+from ..settings import traced_peak
 
 TEXT = "t0,t1,label\n0.5,1.5,a\n1.0,2.0,b\n"
 
@@ -181,17 +182,7 @@ def test_csv_host_memory_is_bounded_by_its_arrays(tmp_path, monkeypatch):
     X = np.random.default_rng(0).standard_normal((20_000, 10)).astype(np.float32)
     path = tmp_path / "data.csv"
     _sequences_csv(path, X, [i % 3 for i in range(len(X))])
-    tracing = tracemalloc.is_tracing()
-    if not tracing:
-        tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        before = tracemalloc.get_traced_memory()[0]
-        X_read, y = load_dataset(path)
-        peak = tracemalloc.get_traced_memory()[1] - before
-    finally:
-        if not tracing:
-            tracemalloc.stop()
+    (X_read, y), peak = traced_peak(load_dataset, path)
     np.testing.assert_array_equal(X_read, X)
     assert y.dtype == np.int64 and y.tolist() == [i % 3 for i in range(len(X))]
     assert peak < 5 * X.nbytes, f"peak {peak / X.nbytes:.1f} times X's bytes"

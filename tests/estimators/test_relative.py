@@ -4,7 +4,6 @@ every level seen in training; ragged input, errors before training, searches, co
 level."""
 
 import pickle
-import tracemalloc
 import warnings
 
 import numpy as np
@@ -18,7 +17,7 @@ from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.preprocessing import SequenceScaler
 from sklstm.windows import make_window_splitter, make_windows
 
-from ..settings import NEIGHBOUR_RTOL
+from ..settings import NEIGHBOUR_RTOL, traced_peak
 
 #: Small and fast, still enough to learn a 12-step season from 24-step windows.
 SMALL = dict(hidden_size=12, max_epochs=60, lr=0.02, batch_size=32, random_state=0,
@@ -116,17 +115,6 @@ def test_a_level_beyond_float32_precision_is_subtracted_before_rounding(
     assert_allclose(high.predict(high_X) - level, low.predict(X), rtol=1e-4, atol=1e-4)
 
 
-def _peak_bytes(function, *args):
-    """The peak of the memory Python and numpy allocate while ``function(*args)`` runs
-    (tracemalloc: torch's own tensors are not counted; no timing involved)."""
-    tracemalloc.start()
-    try:
-        function(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 @pytest.mark.parametrize("how", ["last", "mean"])
 def test_prediction_relative_to_each_sequence_copies_no_rows(how, tiny, monkeypatch):
     # the anchors were subtracted from the whole X in float64: 3.7 times a float32 X in
@@ -137,7 +125,7 @@ def test_prediction_relative_to_each_sequence_copies_no_rows(how, tiny, monkeypa
     X = np.random.default_rng(0).normal(size=(2000, 25, 4)).astype(np.float32)
     plain = LSTMRegressor(**tiny, device="cpu").fit(X[:40], X[:40, -1, 0])
     relative = LSTMRegressor(**tiny, device="cpu", relative=how).fit(X[:40], X[:40, -1, 0])
-    extra = _peak_bytes(relative.predict, X) - _peak_bytes(plain.predict, X)
+    extra = traced_peak(relative.predict, X)[1] - traced_peak(plain.predict, X)[1]
     assert extra < 0.3 * X.nbytes, extra / X.nbytes
 
 

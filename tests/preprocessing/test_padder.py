@@ -12,6 +12,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklstm.preprocessing import SequencePadder, SequenceScaler
 
+from ..settings import traced_peak
+
 
 @parametrize_with_checks(
     [
@@ -223,17 +225,10 @@ def test_failed_refit_leaves_no_fitted_state():
 def test_padder_pads_a_dense_array_without_an_object_per_row(ndim):
     """A 2D or 3D array was padded as the list of its rows: a numpy view per sample
     beside the output (23 MiB beside 38 MiB for 200000 rows of 50 float32 steps)."""
-    import tracemalloc
-
     X = np.random.default_rng(0).normal(size=(20000, 10, 1)).astype(np.float32)
     X = X if ndim == 3 else X[..., 0]
     padder = SequencePadder(length=12).fit(X)
-    tracemalloc.start()
-    try:
-        out = padder.transform(X)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    out, peak = traced_peak(padder.transform, X)
     assert peak < 1.5 * out.nbytes
     # as its rows are padded, one (n_timesteps, 1) sequence each
     expected = padder.transform(list(X[..., None] if ndim == 2 else X))

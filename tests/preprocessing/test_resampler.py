@@ -11,6 +11,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklstm import LSTMClassifier
 from sklstm.preprocessing import SequenceResampler, SequenceScaler
 
+from ..settings import traced_peak
+
 rng = np.random.default_rng(0)
 X = rng.normal(size=(30, 9, 2)).astype(np.float32)
 Y = (X[:, :, 0].mean(axis=1) > 0).astype(int)
@@ -105,8 +107,6 @@ def test_dense_input_is_resampled_a_chunk_at_a_time(dtype, ndim, monkeypatch):
     """The float64 sums and means of the whole array were held beside the output: a
     peak of 6 times a float32 output (92 MiB for 20000 x 50 x 8 by 2); now the output
     and a chunk."""
-    import tracemalloc
-
     from sklstm.data import store as store_module
     from sklstm.data.steps import downsample_steps
 
@@ -114,12 +114,7 @@ def test_dense_input_is_resampled_a_chunk_at_a_time(dtype, ndim, monkeypatch):
     X = np.random.default_rng(0).normal(size=(4000, 25, 4)) * 100
     X = (X if ndim == 3 else X[..., 0]).astype(dtype)
     resampler = SequenceResampler(factor=3).fit(X)
-    tracemalloc.start()
-    try:
-        Xt = resampler.transform(X)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    Xt, peak = traced_peak(resampler.transform, X)
     expected = downsample_steps(X, 3, axis=1)  # the whole array at once
     assert Xt.dtype == expected.dtype and Xt.shape == expected.shape
     np.testing.assert_array_equal(Xt, expected)

@@ -6,6 +6,8 @@ from numpy.testing import assert_allclose
 
 from sklstm.preprocessing import SequenceScaler
 
+from ..settings import traced_peak
+
 
 @pytest.mark.parametrize("method", ["standard", "minmax"])
 def test_float16_spanning_its_range_scales_without_overflow(method):
@@ -42,19 +44,12 @@ def test_a_float16_store_scales_to_float16_as_the_same_list_does(tmp_path):
 def test_float16_is_scaled_a_chunk_at_a_time(method, monkeypatch):
     """float16 values were scaled in a float32 copy of the whole array: a peak of 3
     times the output (46 MiB for 20000 x 50 x 8); now the output and a chunk."""
-    import tracemalloc
-
     from sklstm.data import store as store_module
 
     monkeypatch.setattr(store_module, "CHUNK_BYTES", 2**14)
     X = np.random.default_rng(0).normal(50.0, 20.0, size=(4000, 25, 4)).astype(np.float16)
     scaler = SequenceScaler(method=method).fit(X)
-    tracemalloc.start()
-    try:
-        Xt = scaler.transform(X)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    Xt, peak = traced_peak(scaler.transform, X)
     assert Xt.dtype == np.float16
     # every chunk scaled as a whole float32 array is
     expected = X.astype(np.float32)

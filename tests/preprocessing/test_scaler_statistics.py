@@ -8,6 +8,8 @@ from numpy.testing import assert_allclose
 
 from sklstm.preprocessing import SequenceScaler
 
+from ..settings import traced_peak
+
 
 @pytest.mark.parametrize("value", [5118216.247002567, 1441596.1271963373, 0.7])
 @pytest.mark.parametrize("form", ["3d", "list"])
@@ -67,8 +69,6 @@ def test_fit_holds_a_chunk_in_float64_not_the_data_set(form, dtype, monkeypatch)
     """The statistics took a float64 copy of all of X and its squared deviations: a
     peak of 4 times float32 X (122 MiB for 20000 x 50 x 8); now about a chunk's.
     Validation made the float64 copy of integers (2 times int32 X)."""
-    import tracemalloc
-
     from sklstm.data import store as store_module
 
     monkeypatch.setattr(store_module, "CHUNK_BYTES", 2**14)
@@ -77,12 +77,7 @@ def test_fit_holds_a_chunk_in_float64_not_the_data_set(form, dtype, monkeypatch)
     X = {"3d": X, "2d": X[..., 0].copy(), "list": list(X)}[form]
     expected = np.asarray(X, dtype=np.float64)
     for method in ("standard", "minmax"):
-        tracemalloc.start()
-        try:
-            scaler = SequenceScaler(method=method).fit(X)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        scaler, peak = traced_peak(SequenceScaler(method=method).fit, X)
         assert peak < expected.nbytes / 4  # half of X itself
         flat = expected.reshape(-1, scaler.n_sequence_features_)
         if method == "standard":  # the chunks merged to the statistics of all of X

@@ -81,7 +81,7 @@ class PersistenceMixin:
             safetensors file even without the history's per-batch records.
         OSError
             The file cannot be written at ``path`` (``FileNotFoundError``: its
-            directory does not exist).
+            directory does not exist; ``NotADirectoryError``: its directory is a file).
 
         Warns
         -----

@@ -120,6 +120,8 @@ def write_model_file(path, header, tensors):
     ------
     FileNotFoundError
         The directory ``path`` names does not exist (nothing is written).
+    NotADirectoryError
+        The directory ``path`` names is a file (nothing is written).
     TypeError
         ``path`` is not a str or os.PathLike (an open file, say).
     ValueError
@@ -138,6 +140,10 @@ def write_model_file(path, header, tensors):
                          "such as 'model.safetensors'.")
     # checked here: the errors of the write name the temporary file, not the user's path
     directory = os.path.dirname(path) or os.curdir
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        # (it was "does not exist; create it first (os.makedirs)", which fails on it)
+        raise NotADirectoryError(f"cannot save the model to {path!r}: {directory!r} is a "
+                                 "file, not a directory; save into a directory.")
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"cannot save the model to {path!r}: the directory "
                                 f"{directory!r} does not exist; create it first "

@@ -91,9 +91,15 @@ def _shown(value):
 
 
 # -- what each attribute is -----------------------------------------------------------
+#: Beyond every count and size a fit makes: the int64 of numpy's and torch's indices
+#: (JSON has no limit; a ``downsample_`` of 2**63 loaded, and prediction failed with
+#: numpy's raw "Cannot cast array data from dtype('O') to dtype('int64')").
+_INT_LIMIT = 2**63
+
+
 def _int(value, minimum=1):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) \
-        and value >= minimum
+        and minimum <= value < _INT_LIMIT
 
 
 def _real(value, positive=False):
@@ -141,8 +147,9 @@ def _records(value):
     return isinstance(value, list) and all(isinstance(v, dict) for v in value)
 
 
-_COUNT, _FLAG = (_int, "an int >= 1"), (lambda v: isinstance(v, bool), "True or False")
-_AMOUNT = (lambda v: _int(v, 0), "an int >= 0")
+_COUNT, _FLAG = (_int, "an int >= 1 that fits in 64 bits"), \
+    (lambda v: isinstance(v, bool), "True or False")
+_AMOUNT = (lambda v: _int(v, 0), "an int >= 0 that fits in 64 bits")
 
 #: What each fitted attribute of a fit is: ``name -> (accepts, description)``. An
 #: attribute not listed (a newer sklstm's statistic) is not checked.
@@ -156,10 +163,11 @@ KINDS = {
     "_sequence_params": (lambda v: isinstance(v, dict), "a dict"),
     "downsample_": _COUNT,
     "vocab_size_": _COUNT,
-    "ar_window_": (_optional(_int), "None or an int >= 1"),
+    "ar_window_": (_optional(_int), "None or an int >= 1 that fits in 64 bits"),
     "_ar_scale": (_optional(_tuple_of(lambda v: _real(v, positive=True))),
                   "None or a tuple of positive finite floats"),
-    "conv_channels_": (_optional(_tuple_of(_int)), "None or a tuple of ints >= 1"),
+    "conv_channels_": (_optional(_tuple_of(_int)),
+                       "None or a tuple of ints >= 1 that fit in 64 bits"),
     "split_level_": _FLAG,
     # the targets (the estimator's _target_attributes say which it has)
     "classes_": (_labels, "a 1-D array of at least 2 distinct labels, sorted"),
@@ -170,7 +178,7 @@ KINDS = {
     "_y_is_1d": _FLAG,
     # the fit's outcome
     "fit_time_": (_real, "a finite float >= 0"),
-    "peak_memory_": (_optional(lambda v: _int(v, 0)), "None or an int >= 0"),
+    "peak_memory_": (_optional(lambda v: _int(v, 0)), "None or an int >= 0 that fits in 64 bits"),
     "converged_": _FLAG,
     "interrupted_": _FLAG,
     "n_epochs_": _AMOUNT,
@@ -248,6 +256,12 @@ def _check_settings(cls, attributes):
             and column >= attributes["n_sequence_features_"]:
         raise _bad("_sequence_params", f"has relative_target={column}, but the model reads "
                    f"{attributes['n_sequence_features_']} feature(s) per timestep")
+    padding = settings["padding_idx"]
+    # the embedding row a fit's padding has (fitted_vocab_size, check_params): a padding
+    # id beyond it failed every prediction of sequences of unequal lengths, blaming X
+    if tokens and padding is not None and padding >= attributes["vocab_size_"]:
+        raise _bad("_sequence_params", f"has padding_idx={padding}, but the network embeds "
+                   f"{attributes['vocab_size_']} token ids (0..{attributes['vocab_size_'] - 1})")
     if settings["downsample"] != attributes["downsample_"]:
         raise _bad("downsample_", f"is {attributes['downsample_']!r}, but the fit's setting "
                    f"(_sequence_params) is downsample={settings['downsample']!r}")

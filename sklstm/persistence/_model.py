@@ -16,6 +16,7 @@ import warnings
 
 import torch
 
+from .._compat.python import warn_at_caller
 from .._param_validation import PREVIOUS_VALUES
 from .._version import __version__
 from ..resources import resolve_device
@@ -187,7 +188,28 @@ def _history(rows, dropped):
     return _lenient(rows, f"{_ATTR}history", tensors, dropped), tensors
 
 
+#: The sections of the header that hold a JSON object, and whether every file has it.
+#: (The history is checked as decoded, with the fitted attributes.)
+_OBJECTS = {"params": True, "attributes": True, "unsaved_params": False}
+
+
+def _check_sections(header):
+    """The sections of ``header`` there, and JSON objects where they hold one: one that
+    was missing was refused as ``'params'`` (a bare KeyError), one of another kind with
+    "'list' object has no attribute 'items'"."""
+    for name in ("class", *_OBJECTS, "history"):
+        if _OBJECTS.get(name, True) and name not in header:
+            raise FormatError(f"its header has no {name!r} entry, which every file "
+                              "estimator.save writes has")
+    for name in _OBJECTS:
+        value = header.get(name, {})
+        if not isinstance(value, dict):
+            raise FormatError(f"its header's {name!r} entry is a {type(value).__name__}, "
+                              "but must be a JSON object")
+
+
 def _read_state(header, tensors):
+    _check_sections(header)
     needed = string_bytes(header)  # before any is decoded
     if needed > MAX_STRING_BYTES:
         raise FormatError(f"its arrays of strings would take {needed / 2**30:.3g} GiB of "
@@ -214,9 +236,9 @@ def _known_params(cls, state, path):
     known = cls().get_params(deep=False)
     dropped = sorted(set(state.params) - set(known))
     if dropped:
-        warnings.warn(f"{path}: parameters {dropped} of the sklstm that saved this model are "
-                      f"not parameters of this {cls.__name__}; they are ignored.", UserWarning,
-                      stacklevel=3)
+        # (at the caller of load: stacklevel=3 named load's own line)
+        warn_at_caller(f"{path}: parameters {dropped} of the sklstm that saved this model are "
+                       f"not parameters of this {cls.__name__}; they are ignored.")
     return dataclasses.replace(
         state, params={**{k: v for k, v in PREVIOUS_VALUES.items() if k in known},
                        **{k: v for k, v in state.params.items() if k in known}},

@@ -21,15 +21,22 @@ from .samples import X3
     ("no/such/dir/m.safetensors", FileNotFoundError,
      r"the directory 'no/such/dir' does not exist; create it first"),
     ("taken", IsADirectoryError, "it is a directory; give a file name"),
-], ids=["missing directory", "a directory"])
+    # (it was "the directory 'm.safetensors' does not exist; create it first
+    # (os.makedirs)", which fails on the file of that name)
+    ("m.safetensors/m.safetensors", NotADirectoryError,
+     r"'m.safetensors' is a file, not a directory; save into a directory"),
+], ids=["missing directory", "a directory", "a file as its directory"])
 def test_save_where_no_file_can_be_written_names_the_path_and_leaves_nothing(
         name, error, problem, tmp_path, tiny, monkeypatch):
     (tmp_path / "taken").mkdir()
+    (tmp_path / "m.safetensors").write_bytes(b"an earlier model")
     est = LSTMRegressor(**tiny).fit(X3, X3[:, 0, 0])
     monkeypatch.chdir(tmp_path)  # a relative path, as users type it
     with pytest.raises(error, match=rf"cannot save the model to '{name}': {problem}"):
         est.save(name)
-    assert [p.name for p in tmp_path.iterdir()] == ["taken"]  # no temporary file either
+    # no temporary file either, and the file in the way as it was
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors", "taken"]
+    assert (tmp_path / "m.safetensors").read_bytes() == b"an earlier model"
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 def test_a_saved_file_is_readable_as_a_new_file_is(tmp_path, tiny):

@@ -166,6 +166,16 @@ DAMAGE = {
                                     "has tokens=True, but _fitted_form is 'sequences'"),
     "downsample_ not the setting's": ("classifier", _set(downsample_=2), "downsample_",
                                       "is 2, but the fit's setting .* is downsample=1"),
+    # beyond the int64 of an index (the setting as well): prediction failed with numpy's
+    # raw "Cannot cast array data from dtype('O') to dtype('int64')"
+    "downsample_ beyond 64 bits": (
+        "classifier", lambda est: {"downsample_": 2**63, **_settings(downsample=2**63)(est)},
+        "downsample_", "is 9223372036854775808, but must be an int >= 1 that fits in 64 bits"),
+    # the padding id the fit's vocabulary has a row for: beyond it, every prediction of
+    # sequences of unequal lengths failed, blaming a token id of X the user never gave
+    "padding_idx beyond the vocabulary": (
+        "tokens", _settings(padding_idx=8), "_sequence_params",
+        "has padding_idx=8, but the network embeds 8 token ids .0..7."),
     # the branches the fit resolved
     "conv_channels_ not the network's": ("classifier", _set(conv_channels_=(4, 8, 4)),
                                          "conv_channels_", "has convolution blocks of"),

@@ -257,8 +257,10 @@ def test_parameters_of_other_versions(tmp_path, tiny):
         del header["params"]["weight_decay"]
 
     rewrite_header(path, change)
-    with pytest.warns(UserWarning, match=r"\['retired_param'\] .* are ignored"):
+    with pytest.warns(UserWarning, match=r"\['retired_param'\] .* are ignored") as record:
         loaded = sklstm.load(path)
+    # told where load was called, as its other warnings are (it named sklstm's own line)
+    assert [w.filename for w in record] == [__file__]
     assert loaded.weight_decay == LSTMClassifier().weight_decay == 1e-4  # the default
     assert_array_equal(loaded.predict_proba(X3), est.predict_proba(X3))
 

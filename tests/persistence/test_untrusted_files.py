@@ -98,6 +98,18 @@ EDITS = {
     "a tensor reference to nothing": (
         lambda h: h["attributes"].update(classes_={"__tensor__": "attr.nothing"}),
         "bad __tensor__ entry"),
+    # a section missing, or not a JSON object: the message was only "'params'", or
+    # "'list' object has no attribute 'items'"
+    "no parameters": (lambda h: h.pop("params"),
+                      "its header has no 'params' entry, which every file estimator.save "
+                      "writes has"),
+    "no history": (lambda h: h.pop("history"), "its header has no 'history' entry"),
+    "attributes a list": (lambda h: h.update(attributes=[]),
+                          "its header's 'attributes' entry is a list, but must be a JSON "
+                          "object"),
+    "unsaved parameters a list": (lambda h: h.update(unsaved_params=["lr"]),
+                                  "its header's 'unsaved_params' entry is a list, but must "
+                                  "be a JSON object"),
 }
 
 

@@ -24,7 +24,7 @@ from ._device_resolution import is_cuda, resolve_device
 __all__ = ["OUT_OF_MEMORY", "bf16_lstm_problem", "copy_to", "device_memory", "empty_cache",
            "fits_on_device", "is_cuda", "memory_cap", "own_stream", "peak_allocated",
            "reserved_memory", "reset_peak", "resolve_device", "rng_devices", "rng_state",
-           "set_rng_state", "synchronize"]
+           "seed_rng", "set_rng_state", "synchronize"]
 
 #: torch's out-of-memory error (``torch.OutOfMemoryError`` from torch 2.5 on, the
 #: alias ``torch.cuda.OutOfMemoryError`` before).
@@ -74,6 +74,43 @@ def rng_devices(device):
     []
     """
     return [device] if is_cuda(device) else []
+
+
+def seed_rng(seed, device):
+    """Seed the generators a fit on ``device`` draws from, as ``torch.manual_seed``
+    seeds them, and no other: torch's CPU generator and ``device``'s own (a CUDA
+    device's, MPS's).
+
+    ``torch.manual_seed`` seeds every device's generator (each visible CUDA device's,
+    MPS's), while a fit forks only its own device's (:func:`rng_devices`): seeded with
+    it, a fit on ``cuda:0`` left the user's ``cuda:1`` generator seeded with its seed
+    (and, beside a fit on ``cuda:1`` in another thread, reseeded that fit's dropout
+    midway). torch has
+    no public call that seeds one given CUDA device: its generator is seeded directly,
+    as ``torch.cuda.get_rng_state`` reads it.
+
+    Parameters
+    ----------
+    seed : int
+        The seed (numpy integers accepted).
+    device : torch.device or str
+        The fit's device.
+
+    Examples
+    --------
+    >>> seed_rng(3, torch.device("cpu")); a = torch.rand(2)
+    >>> _ = torch.manual_seed(3); torch.equal(a, torch.rand(2))
+    True
+    """
+    seed = int(seed)
+    device = torch.device(device)
+    torch.random.default_generator.manual_seed(seed)
+    if is_cuda(device):
+        torch.cuda.init()  # (default_generators is filled in then)
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        torch.cuda.default_generators[index].manual_seed(seed)
+    elif device.type == "mps":
+        torch.mps.manual_seed(seed)
 
 
 def rng_state(device):

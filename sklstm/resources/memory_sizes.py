@@ -95,10 +95,15 @@ def format_bytes(n):
     --------
     >>> format_bytes(3 * 2**20), format_bytes(512), format_bytes(10**400)
     ('3.0 MiB', '512 B', '9.3e+390 GiB')
+    >>> format_bytes(2**20 - 1), format_bytes(2**40)
+    ('1.0 MiB', '1024.0 GiB')
     """
     if n >= 2**1000:  # an int past floats (max_memory=10**400 is accepted): n / size raised
         return f"{Decimal(n) / 2**30:.1e} GiB"
-    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{int(n)} B"
+    if n < 2**10:
+        return f"{int(n)} B"
+    # the unit of the figure as rounded: 2**20 - 1 bytes were written "1024.0 KiB"
+    for unit, size in (("KiB", 2**10), ("MiB", 2**20), ("GiB", 2**30)):
+        shown = f"{n / size:.1f}"
+        if float(shown) < 2**10 or unit == "GiB":
+            return f"{shown} {unit}"

@@ -37,7 +37,7 @@ from contextlib import ExitStack, contextmanager, nullcontext
 import torch
 
 from ..resources.concurrency import fits_run_concurrently
-from ..resources.device import rng_devices, rng_state, set_rng_state
+from ..resources.device import rng_devices, rng_state, seed_rng, set_rng_state
 
 __all__ = ["NO_DRAWS", "FitRandomness", "global_draws"]
 
@@ -79,25 +79,8 @@ def global_draws(device, seed=None):
     """
     with _GLOBAL, torch.random.fork_rng(devices=rng_devices(device)):
         if seed is not None:
-            _seed(seed, device)
+            seed_rng(seed, device)
         yield
-
-
-def _seed(seed, device):
-    """Seed the generators that a fit on ``device`` draws from, as ``torch.manual_seed``
-    seeds them.
-
-    ``torch.manual_seed`` seeds every device's generator (each CUDA device's, MPS's),
-    while a fit forks only its own device's (:func:`~sklstm.resources.device.rng_devices`):
-    a fit on the CPU left the user's CUDA generators seeded with its seed (and, beside a
-    CUDA fit in another thread, reseeded that fit's dropout midway). On the CPU only the
-    CPU's generator is seeded; on an accelerator ``torch.manual_seed`` still seeds the
-    others (sklstm.resources.device has no call that seeds one device's alone).
-    """
-    if torch.device(device).type == "cpu":
-        torch.random.default_generator.manual_seed(seed)
-    else:
-        torch.manual_seed(seed)
 
 
 class FitRandomness:
@@ -155,7 +138,7 @@ class FitRandomness:
             stack = ExitStack()
             with _GLOBAL:
                 stack.enter_context(torch.random.fork_rng(devices=rng_devices(self.device)))
-                _seed(self.seed, self.device)
+                seed_rng(self.seed, self.device)
             self._exit = stack
         return self
 

@@ -3,7 +3,8 @@ _device_resolution.py): the one door through which the package calls torch.cuda.
 
 The rule is read from the package source with ``ast`` (as tests/test_layers.py reads
 the imports); the CUDA calls themselves are checked by replacing torch's functions
-on the CPU, and for real where a CUDA device is.
+on the CPU, and for real where a CUDA device is. resolve_device's own tests are in
+test_device_resolution.py.
 """
 
 import ast
@@ -13,8 +14,6 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 import torch
-from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
 import sklstm
@@ -264,6 +263,57 @@ def test_the_random_states_of_a_fit_round_trip():
     assert torch.equal(torch.rand(3), first) and list(state) == ["cpu"]
 
 
+@pytest.fixture
+def two_generators(monkeypatch):
+    """torch.cuda's generators as on a machine with two GPUs (CPU generators standing in
+    for them), MPS's seeding recorded, and seeding every device refused."""
+    generators = (torch.Generator().manual_seed(100), torch.Generator().manual_seed(101))
+    mps = []
+    monkeypatch.setattr(torch.cuda, "init", lambda: None)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "default_generators", generators)
+    monkeypatch.setattr(torch.mps, "manual_seed", mps.append)
+
+    def every_device(seed):
+        raise AssertionError("every CUDA device was seeded")
+
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", every_device)
+    return generators, mps
+
+
+def _seeded(seed):
+    return torch.Generator().manual_seed(seed).get_state()
+
+
+@pytest.mark.parametrize(("device", "seeded"), [
+    (torch.device("cuda", 1), [1]), ("cuda", [0]), ("mps", []), ("cpu", []),
+])
+def test_a_seed_reaches_the_cpu_s_and_the_device_s_generator_alone(two_generators, device,
+                                                                    seeded):
+    # torch.manual_seed seeded every GPU's and MPS's: a fit on cuda:0 reseeded the user's
+    # cuda:1 (and a fit there beside it in another thread)
+    generators, mps = two_generators
+    before = [g.get_state() for g in generators]
+    device_api.seed_rng(np.int64(5), device)
+    for index, generator in enumerate(generators):
+        expected = _seeded(5) if index in seeded else before[index]
+        assert torch.equal(generator.get_state(), expected), index
+    assert torch.equal(torch.get_rng_state(), _seeded(5))
+    assert mps == ([5] if torch.device(device).type == "mps" else [])
+
+
+@cuda
+def test_a_seed_on_cuda_draws_as_torch_s_own_seed_and_leaves_other_gpus():
+    device_api.seed_rng(7, "cuda")
+    first = torch.rand(3, device="cuda")
+    others = [torch.cuda.get_rng_state(i) for i in range(1, torch.cuda.device_count())]
+    torch.cuda.manual_seed(7)
+    assert torch.equal(torch.rand(3, device="cuda"), first)
+    device_api.seed_rng(8, "cuda")
+    assert all(torch.equal(torch.cuda.get_rng_state(i + 1), state)
+               for i, state in enumerate(others))
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_a_cuda_fit_s_random_states_hold_the_device_s():
     from sklstm.resources.device import rng_state, set_rng_state
@@ -303,97 +353,9 @@ def test_a_host_tensor_reaches_the_gpu_without_a_sync():
     assert on_gpu.device.type == "cuda" and on_gpu.cpu().tolist() == [3, 1, 2]
 
 
-# -- resolve_device: what the device parameter may be --------------------------------------
-@pytest.fixture
-def two_gpus(monkeypatch):
-    """torch.cuda as on a machine with two visible GPUs (nothing is allocated)."""
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
-
-
-@pytest.mark.parametrize(("device", "expected"), [
-    ("auto", torch.device("cuda")), ("cuda", torch.device("cuda")),
-    ("cuda:1", torch.device("cuda", 1)), (torch.device("cuda", 0), torch.device("cuda", 0)),
-    (np.str_("cuda:1"), torch.device("cuda", 1)), ("cpu", torch.device("cpu")),
-    ("cpu:0", torch.device("cpu")), (torch.device("cpu", 0), torch.device("cpu")),
-])
-def test_devices_that_exist_are_resolved(two_gpus, device, expected):
-    from sklstm.resources import resolve_device
-
-    assert resolve_device(device) == expected
-
-
-@pytest.mark.parametrize(("device", "error", "match"), [
-    ("cuda:7", ValueError, r"only 2 CUDA device\(s\) are visible .* N below 2"),
-    (torch.device("cuda", 2), ValueError, "^device='cuda:2' asks for CUDA device 2"),
-    ("gpu", ValueError, "Unknown device 'gpu'; use 'auto', 'cpu'"),
-    (np.str_("gpu"), ValueError, "^Unknown device 'gpu'; use"),
-    ("cuda:-1", ValueError, "Unknown device"),
-    ("meta", ValueError, "Unsupported device 'meta'; use .* 'mps' or a torch.device"),
-    ("META", ValueError, "^Unknown device 'META'; use 'auto'"),  # no hint of 'meta'
-    (0, TypeError, "or a torch.device; got int"),
-    (None, TypeError, "got NoneType"),
-])
-def test_devices_that_do_not_exist_are_refused_with_the_fix(two_gpus, device, error, match):
-    from sklstm.resources import resolve_device
-
-    with pytest.raises(error, match=match):
-        resolve_device(device)
-
-
-def test_a_fit_on_an_indexed_cpu_pickles_and_loads():
-    # torch.load cannot place tensors tagged "cpu:0": the saved model did not load
-    import pickle
-
-    clf = LSTMClassifier(**BASE, device="cpu:0").fit(X, Y)
-    assert clf.device_ == torch.device("cpu")
-    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict(X), clf.predict(X))
-
-
-def test_an_absent_accelerator_is_refused_with_the_fix(monkeypatch):
-    from sklstm.resources import resolve_device
-
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    assert resolve_device("auto") == torch.device("cpu")
-    with pytest.raises(ValueError, match=r"no CUDA device is available \(or this torch build "
-                                         r"has no CUDA support\); use device='auto'"):
-        resolve_device("cuda:7")
-    # the variable that hides the GPUs is named: it was only "no CUDA device is available"
-    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
-    with pytest.raises(ValueError, match=r"no CUDA support; CUDA_VISIBLE_DEVICES is ''\); use"):
-        resolve_device("cuda")
-    with pytest.raises(ValueError, match="MPS, which is not available here; use device='auto'"):
-        resolve_device("mps")
-
-
 def test_a_lower_cap_set_before_is_not_loosened(fake_cuda):
     # the process was given a quarter of the GPU: a budget of half of it raised the cap
     fake_cuda["fraction"] = 0.25
     with memory_cap(torch.device("cuda", 0), 40 * 2**30) as fraction:
         assert fraction == 0.25
     assert fake_cuda["set"] == [(0.25, 0), (0.25, 0)]
-
-
-# torch reads device names in lower case without spaces ("CUDA" raised torch's own
-# "Expected one of cpu, cuda, ..."): the message names the string meant
-@pytest.mark.parametrize(("device", "meant"), [
-    ("CUDA", "cuda"), ("Cpu", "cpu"), (" cpu", "cpu"), ("cpu ", "cpu"), ("Auto", "auto"),
-    ("CUDA: 1", "cuda:1"), (np.str_("MPS"), "mps"),
-])
-def test_a_device_in_capitals_or_with_spaces_is_refused_naming_the_one_meant(device, meant):
-    from sklstm.resources import resolve_device
-
-    with pytest.raises(ValueError, match=rf"^Unknown device '{device}'; device names are "
-                       rf"lower case, without spaces \(did you mean '{meant}'\?\); use "
-                       r"'auto', 'cpu', 'cuda', 'cuda:N', 'mps' or a torch.device\.$"):
-        resolve_device(device)
-
-
-def test_a_device_in_capitals_is_refused_before_training_leaving_no_fit():
-    clf = LSTMClassifier(**BASE, device="CPU")
-    with pytest.raises(ValueError, match=r"did you mean 'cpu'\?"):
-        clf.fit(X, Y)
-    with pytest.raises(NotFittedError):
-        check_is_fitted(clf)

@@ -164,6 +164,19 @@ def test_a_cpu_fit_seeds_no_accelerator_s_generator(monkeypatch):
     np.testing.assert_array_equal(fitted.predict(X), again.predict(X))
 
 
+def test_a_fit_on_an_accelerator_seeds_its_own_generator_alone(monkeypatch):
+    # torch.manual_seed seeded every device's generator: a fit on cuda:0 left the user's
+    # cuda:1 seeded (and reseeded a fit there in another thread); MPS stands in for the
+    # fit's device here, a generator torch seeds by a call of its own
+    seeded = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda seed: seeded.append("cuda"))
+    monkeypatch.setattr(torch.mps, "manual_seed", lambda seed: seeded.append(("mps", seed)))
+    with global_draws(torch.device("mps"), seed=3):
+        a = torch.rand(2)
+    assert seeded == [("mps", 3)]
+    assert torch.equal(a, torch.rand(2, generator=torch.Generator().manual_seed(3)))
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_a_cpu_fit_leaves_the_cuda_generator_as_it_was():
     torch.cuda.manual_seed(123)

@@ -14,7 +14,7 @@ import numbers
 import optuna
 
 from .pipeline import final_estimator, final_prefix
-from .selection import FIXED_AS_REPR
+from .selection import BASELINE, FIXED_AS_REPR
 from .study_pruner import DUPLICATE_OF
 
 __all__ = ["finished_twin", "replay"]
@@ -77,8 +77,9 @@ def replay(trial, twin):
         Where the twin was pruned.
     """
     trial.set_user_attr(DUPLICATE_OF, twin.number)
+    # (a sampled repeat of the baseline was recorded as a baseline too)
     for name, value in twin.user_attrs.items():
-        if name not in (DUPLICATE_OF, "worker", "fixed_params", FIXED_AS_REPR):
+        if name not in (DUPLICATE_OF, "worker", "fixed_params", FIXED_AS_REPR, BASELINE):
             trial.set_user_attr(name, value)
     if twin.state == optuna.trial.TrialState.PRUNED:
         # the same curve, so samplers rank it like the twin (the median pruner only

@@ -94,6 +94,32 @@ def _fitted_final(estimator):
         estimator = inner
 
 
+def _fitted_finals(estimator):
+    """The fitted sklstm estimators whose fits make up that of ``estimator``: the one
+    :func:`_fitted_final` finds, or those of a meta-estimator that fits one per output.
+
+    ``MultiOutputClassifier(LSTMClassifier())``, the way to several labels per sequence
+    that ``LSTMClassifier`` itself names, holds its fitted LSTMs in ``estimators_``: its
+    fit costs were NaN, with a "Scoring failed" warning for every fold.
+    """
+    final = _fitted_final(estimator)
+    inner = getattr(final, "estimators_", None)
+    if hasattr(final, FIT_STATS[0] + "_") or not isinstance(inner, list) or not inner:
+        return [final]
+    return [each for one in inner for each in _fitted_finals(one)]
+
+
+def _fit_stat(estimator, stat):
+    """One fit cost of ``estimator``: of its several LSTMs, the sum of their times and
+    updates (fitted one after another), the largest of their peaks (None: one has none)."""
+    values = [getattr(final, stat + "_") for final in _fitted_finals(estimator)]
+    if len(values) == 1:
+        return values[0]
+    if stat == "peak_memory":
+        return None if None in values else max(values)
+    return sum(values)
+
+
 def fit_stats(estimator):
     """Read the fit cost attributes off a fitted sklstm estimator or Pipeline.
 
@@ -101,12 +127,14 @@ def fit_stats(estimator):
     ----------
     estimator : fitted estimator or Pipeline
         Its final step must be a fitted sklstm estimator, or a fitted meta-estimator
-        that holds one (``TransformedTargetRegressor``'s ``regressor_``).
+        that holds one (``TransformedTargetRegressor``'s ``regressor_``) or one per
+        output (``MultiOutputClassifier``'s ``estimators_``).
 
     Returns
     -------
     dict
-        ``{"fit_time": seconds, "peak_memory": bytes, "n_updates": optimizer steps}``.
+        ``{"fit_time": seconds, "peak_memory": bytes, "n_updates": optimizer steps}``;
+        of several LSTMs, the sums of their times and updates, the largest peak.
 
     Raises
     ------
@@ -122,8 +150,7 @@ def fit_stats(estimator):
     >>> sorted(fit_stats(clf))
     ['fit_time', 'n_updates', 'peak_memory']
     """
-    final = _fitted_final(estimator)
-    return {name: getattr(final, name + "_") for name in FIT_STATS}
+    return {name: _fit_stat(estimator, name) for name in FIT_STATS}
 
 
 class FitStatScorer:
@@ -153,7 +180,7 @@ class FitStatScorer:
         self.stat = stat
 
     def __call__(self, estimator, X=None, y=None, **kwargs) -> float:
-        value = getattr(_fitted_final(estimator), self.stat + "_")
+        value = _fit_stat(estimator, self.stat)
         # peak_memory_ is None where it cannot be measured (no /proc): NaN keeps the
         # column numeric and nan-aware aggregates working.
         return float("nan") if value is None else float(value)

@@ -137,16 +137,34 @@ def baseline_params(resolved_space, estimator):
         if dist is None:
             continue
         value = plain_value(params.get(param, final.get(name)))
-        if not _inside(dist, value):
+        if isinstance(dist, CategoricalDistribution):
+            # the choice itself: dropout=0 is the choice 0.0 of [0.0, 0.2] (the
+            # baseline was dropped, its guard against a lucky best trial with it)
+            value = next((c for c in dist.choices if _same_choice(value, c)), _OUTSIDE)
+        if value is _OUTSIDE or not _inside(dist, value):
             return None
         baseline[name] = value
     return baseline
 
 
+#: Marks a value that is no choice of a categorical.
+_OUTSIDE = object()
+
+
+def _same_choice(value, choice):
+    """Whether ``value`` is ``choice``: equal and of its type, or equal numbers (an int
+    and a float); a bool is no number here (Optuna records ``True`` of ``[1, True]`` as
+    ``1``)."""
+    if value is choice or (type(value) is type(choice) and value == choice):
+        return True
+    numbers = all(isinstance(v, Real) and not isinstance(v, bool) for v in (value, choice))
+    return numbers and value == choice
+
+
 def _inside(dist, value):
     """Whether ``value`` is a point of the Optuna distribution ``dist``."""
     if isinstance(dist, CategoricalDistribution):
-        return any(value is c or (type(value) is type(c) and value == c) for c in dist.choices)
+        return any(_same_choice(value, c) for c in dist.choices)
     if isinstance(value, bool) or not isinstance(value, Real):
         return False
     if isinstance(dist, IntDistribution) and not isinstance(value, Integral):

@@ -138,8 +138,8 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
         set the same parameter (``"batch_size"`` and ``"lstm__batch_size"``), two
         choices are equal but of other types (``1`` and ``True``: Optuna records the
         first for both), or a
-        choice, range end or fixed value is one the estimator refuses, alone or, for
-        fixed values, together in every trial
+        choice, range end or fixed value is one the estimator refuses, alone or
+        together in every trial
         (:func:`~sklstm.search.space_values.check_space_values`).
 
     Examples
@@ -225,15 +225,23 @@ def _valid_names(params, step_prefix):
 #: How alike (difflib's ratio) an unknown parameter and a valid one must be to suggest it.
 _CLOSE = 0.6
 
+#: scikit-learn's MLP and Keras names of parameters sklstm names otherwise: difflib
+#: matches spelling, not meaning (``max_iter`` was "did you mean 'max_memory'?", and
+#: ``learning_rate`` had no hint).
+_OTHER_NAMES = {"max_iter": "max_epochs", "learning_rate": "lr", "learning_rate_init": "lr",
+                "alpha": "weight_decay", "seed": "random_state", "units": "hidden_size"}
+
 
 def _closest_name(name, valid):
     """The valid name closest to an unknown one, whole (with its step prefix), or None.
 
     The parameter (the last ``__`` part) must be close, and decides; the step path
     breaks ties: ``lstm__batchsize`` is closest to ``lstm__batch_size`` in a Pipeline,
-    and to ``batch_size`` on a bare estimator, not to ``base_batch_size``.
+    and to ``batch_size`` on a bare estimator, not to ``base_batch_size``. Another
+    library's name of a parameter (``max_iter``) stands for sklstm's (``max_epochs``).
     """
     path, _, leaf = name.rpartition("__")
+    leaf = _OTHER_NAMES.get(leaf, leaf)
 
     def closeness(candidate):
         other_path, _, other_leaf = candidate.rpartition("__")

@@ -11,7 +11,7 @@ Three things make a space that looks right fail only once trials run:
 * values the estimator refuses (``batch_size=0``, a float range for an int
   parameter): every trial would fail. :func:`check_space_values` checks every choice,
   range end and fixed value against the owner's ``_parameter_constraints``, and the
-  fixed values against the sklstm estimator's rules between parameters
+  fixed (or else sampled) values against the sklstm estimator's rules between parameters
   (``embedding_dim`` with ``downsample=2``, ``vocab_size`` without ``embedding_dim``),
   so the error comes before the study is created.
 """
@@ -205,9 +205,10 @@ def check_space_values(resolved, estimator):
     inside it are. Then the fixed values are checked together against the sklstm
     estimator's rules between parameters (``embedding_dim`` excludes ``downsample=2``):
     they are refused when no combination of the sampled parameters' values (every
-    choice; a range's ends and middle; up to 512 combinations) avoids the rules. A rule
-    that only some sampled values break is left to the trials, which record why they
-    failed.
+    choice; a range's ends and middle; up to 512 combinations) avoids the rules. So are
+    sampled parameters none of whose values the estimator's own take
+    (``padding_idx`` choices outside its ``vocab_size``). A rule that only some
+    sampled values break is left to the trials, which record why they failed.
 
     Parameters
     ----------
@@ -236,7 +237,7 @@ def check_space_values(resolved, estimator):
 fail every trial together: LSTMClassifier: downsample=2 averages timesteps, ...
     """
     _check_each(resolved, estimator)
-    _check_fixed_together(resolved, estimator)
+    _check_together(resolved, estimator)
 
 
 def _check_each(resolved, estimator):
@@ -267,9 +268,10 @@ def _check_each(resolved, estimator):
                                  f"trial that uses it: {error}{hint}")
 
 
-def _check_fixed_together(resolved, estimator):
-    """Refuse fixed values that the sklstm estimator's rules between parameters
-    (:func:`~sklstm.estimators._params.check_params`) refuse in every trial."""
+def _check_together(resolved, estimator):
+    """Refuse fixed values, or else sampled ones, that the sklstm estimator's rules
+    between parameters (:func:`~sklstm.estimators._params.check_params`) refuse in
+    every trial."""
     final = final_estimator(estimator)
     if not isinstance(final, BaseLSTM):
         return  # no sklstm rules to apply
@@ -277,8 +279,10 @@ def _check_fixed_together(resolved, estimator):
     check = partial(_rules_error, type(final).__name__, defaults)
     # the trials' parameters: the estimator's own with the fixed values, and every
     # combination of the sampled ones' points (choices; range ends and middle)
-    params = plain_params(final.get_params(deep=False))
+    own = plain_params(final.get_params(deep=False))
+    params = dict(own)
     fixed, sampled = {}, {}  # leaf -> (space name, value); leaf -> points
+    dists = {}  # leaf -> (space name, distribution), of the sampled ones
     for name, (param, dist, value) in resolved.items():
         owner, leaf = _owner(estimator, param)
         if owner is not final:
@@ -288,8 +292,9 @@ def _check_fixed_together(resolved, estimator):
             params[leaf] = value
         else:
             sampled[leaf] = _trial_points(dist) or [params[leaf]]
-    if not fixed or math.prod(map(len, sampled.values())) > _MAX_COMBINATIONS:
-        return  # nothing fixed to refuse, or too many to try: the trials record why
+            dists[leaf] = (name, dist)
+    if math.prod(map(len, sampled.values())) > _MAX_COMBINATIONS:
+        return  # too many to try: the trials record why
     refused = None
     for combination in itertools.product(*sampled.values()):
         trial = {**params, **dict(zip(sampled, combination, strict=True))}
@@ -298,15 +303,21 @@ def _check_fixed_together(resolved, estimator):
             return  # some trials can run
         refused = refused or (trial, error)
     params, error = refused
-    # the space's part in it: the fixed values without which the error changes (none:
-    # the estimator refuses its own configuration, which its fit reports)
+    # the space's part in it: the fixed values without which the error changes, or
+    # else the sampled ones without which it does (none: the estimator refuses its own
+    # configuration, which its fit reports). Sampled ones were left to the trials,
+    # which all failed: padding_idx=[10, 12] with the estimator's vocab_size=10
     involved = [(name, value) for leaf, (name, value) in fixed.items()
                 if str(check({**params, leaf: defaults[leaf]})) != str(error)]
     if involved:
         raise _fixed_values_error(involved, error)
+    involved = [dists[leaf] for leaf in sampled
+                if str(check({**params, leaf: own[leaf]})) != str(error)]
+    if involved:
+        raise _sampled_values_error(involved, error)
 
 
-#: The most combinations of sampled values :func:`_check_fixed_together` tries (each
+#: The most combinations of sampled values :func:`_check_together` tries (each
 #: costs one check of the parameters, about a millisecond); beyond, the trials tell.
 _MAX_COMBINATIONS = 512
 
@@ -325,13 +336,35 @@ def _trial_points(dist):
 
 def _fixed_values_error(involved, error):
     """The ValueError naming the space's fixed ``(name, value)`` pairs ``error`` refuses."""
-    names = ", ".join(repr(name) for name, _ in involved)
+    several = len(involved) > 1
     values = ", ".join(repr(value) for _, value in involved)
+    return _values_error(involved, f"the fixed {'values' if several else 'value'} {values}",
+                         error)
+
+
+def _sampled_values_error(involved, error):
+    """The ValueError naming the space's sampled ``(name, distribution)`` pairs whose
+    values ``error`` refuses in every trial."""
+    values = "; ".join(_described(dist) for _, dist in involved)
+    return _values_error(involved, values, error, ", with the estimator's own parameters")
+
+
+def _values_error(involved, values, error, context=""):
+    """The ValueError naming the space entries of ``involved`` (``(name, ...)`` pairs)
+    whose ``values`` (in words) ``error`` refuses in every trial."""
+    names = ", ".join(repr(name) for name, _ in involved)
     several = len(involved) > 1
     return ValueError(
-        f"space {'entries' if several else 'entry'} {names}: the fixed "
-        f"{'values' if several else 'value'} {values} would fail every trial"
-        f"{' together' if several else ''}: {error}")
+        f"space {'entries' if several else 'entry'} {names}: {values} would fail every "
+        f"trial{' together' if several else ''}{context}: {error}")
+
+
+def _described(dist):
+    """The values of a sampled entry, in words: ``the choices 10, 12``."""
+    if isinstance(dist, CategoricalDistribution):
+        several = len(dist.choices) > 1
+        return f"the choice{'s' if several else ''} " + ", ".join(map(repr, dist.choices))
+    return f"the range {dist.low!r} to {dist.high!r}"
 
 
 def _rules_error(estimator_name, defaults, params):

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.model_selection import cross_validate
+from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import Pipeline
 
-from sklstm import LSTMRegressor
+from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.preprocessing import SequenceScaler
 from sklstm.search import fit_stats, fit_stats_scorers
 
@@ -42,3 +43,19 @@ def test_fit_stats_reach_the_lstm_a_transformed_target_regressor_holds(data):
     assert np.all(results["test_n_updates"] > 0)
     model.fit(X, y.astype(float))
     assert fit_stats(model) == fit_stats(model.regressor_)
+
+
+def test_fit_stats_of_one_lstm_per_output_add_up(data):
+    # MultiOutputClassifier(LSTMClassifier()), as LSTMClassifier's own error names for
+    # several labels: the costs were NaN, with a "Scoring failed" warning for every fold
+    X, y = data
+    Y = np.c_[y, 1 - y]
+    model = MultiOutputClassifier(LSTMClassifier(**TINY, device="cpu"))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="Scoring failed")
+        results = cross_validate(model, X, Y, cv=2, scoring=fit_stats_scorers(
+            "accuracy", stats=["n_updates", "fit_time"]))
+    assert np.all(results["test_n_updates"] > 0)
+    stats = [fit_stats(one) for one in model.fit(X, Y).estimators_]
+    assert fit_stats(model)["n_updates"] == sum(s["n_updates"] for s in stats)
+    assert fit_stats(model)["fit_time"] == sum(s["fit_time"] for s in stats)

@@ -45,3 +45,17 @@ def test_a_bool_cv_is_refused_as_no_number_of_folds(cv):
     with pytest.raises(TypeError, match=r"cv must be 'auto', a number of folds \(>= 2\).*got "
                        f"{bool(cv)!r}"):
         resolve_cv(cv, LSTMClassifier(), np.arange(20) % 2)
+
+
+def test_the_baseline_of_a_whole_number_is_the_equal_float_choice():
+    # dropout=0 was no point of [0.0, 0.2]: the study ran without its baseline, and the
+    # selection took the best trial, lucky or not
+    from sklstm import LSTMClassifier
+    from sklstm.search import resolve_space
+    from sklstm.search.selection import baseline_params
+
+    estimator = LSTMClassifier(dropout=0, bidirectional=True)
+    baseline = baseline_params(resolve_space({"dropout": [0.2, 0.0]}, estimator), estimator)
+    assert baseline == {"dropout": 0.0} and isinstance(baseline["dropout"], float)
+    # a bool is no number: True is not the choice 1
+    assert baseline_params(resolve_space({"bidirectional": [0, 1]}), estimator) is None

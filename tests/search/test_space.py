@@ -115,7 +115,8 @@ def test_pipeline_names_with_or_without_step_prefix(pipeline):
     [
         ({}, "empty"),
         ({"learning_rate": [0.1], "batchsize": [8]},
-         r"'learning_rate', 'batchsize' \(did you mean 'batch_size'\?\)"),
+         r"'learning_rate' \(did you mean 'lr'\?\), 'batchsize' \(did you mean "
+         r"'batch_size'\?\)"),
         ({"lstm__nope": 1}, "unknown parameter"),
         ({"batch_size": []}, "must not be empty"),
         # both set lstm__batch_size: the trial recorded 8, the fit used 16
@@ -320,6 +321,10 @@ def test_selected_params_refit_the_pipeline_with_what_the_search_chose(pipeline,
     ("lstm", "batchsize", "batch_size"),  # the final step's names need no prefix
     ("model", "lstm__batch_size", "model__batch_size"),  # the step is named otherwise
     ("model", "scale__methd", "scale__method"),
+    # other libraries' names: max_iter was "did you mean 'max_memory'?"
+    (None, "max_iter", "max_epochs"),
+    ("lstm", "lstm__learning_rate", "lstm__lr"),
+    (None, "alpha", "weight_decay"),
 ])
 def test_an_unknown_name_suggests_the_closest_valid_name_whole(step, name, suggestion):
     """The parameter's last ``__`` part alone was matched against the bare names, so

@@ -239,3 +239,25 @@ def test_fixed_values_refused_together_by_the_regressor():
     with pytest.raises(ValueError, match=r"'relative', 'split_level'.*LSTMRegressor"):
         resolve_space({"relative": "mean", "split_level": True}, LSTMRegressor())
     resolve_space({"relative": ["mean", None], "split_level": True}, LSTMRegressor())
+
+
+@pytest.mark.parametrize("in_pipeline", [False, True], ids=["estimator", "pipeline"])
+def test_sampled_values_the_estimators_own_refuse_in_every_trial_fail_before_any_trial(
+        in_pipeline, pipeline):
+    # every trial failed in its fit ("padding_idx=10 is not an id of the vocabulary"),
+    # while the same value fixed was refused at once
+    estimator = LSTMClassifier(**TINY, embedding_dim=4, vocab_size=10)
+    if in_pipeline:
+        estimator = pipeline.set_params(lstm=estimator)
+    with pytest.raises(ValueError, match=r"entry 'padding_idx': the choices 10, 12 would "
+                       r"fail every trial, with the estimator's own parameters: "
+                       r".*vocab_size=10"):
+        resolve_space({"padding_idx": [10, 12], "max_epochs": 3}, estimator)
+    with pytest.raises(ValueError, match=r"entry 'padding_idx': the range 10 to 20 would"):
+        resolve_space({"padding_idx": IntDistribution(10, 20)}, estimator)
+    resolve_space({"padding_idx": [0, 10]}, estimator)  # trial with 0 run
+    with pytest.raises(ValueError, match=r"entries 'embedding_dim', 'downsample': the "
+                       r"choice 4; the choice 2 would fail every trial together"):
+        resolve_space({"embedding_dim": [4], "downsample": [2]}, LSTMClassifier())
+    # the estimator's own refused configuration is its fit's to report, not the space's
+    resolve_space({"batch_size": [8, 16]}, LSTMClassifier(embedding_dim=4, downsample=2))

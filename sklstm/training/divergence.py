@@ -101,10 +101,13 @@ class DivergenceGuard(Callback):
             losses = [row[prefix + "_loss"] for row in net.history[-1]["batches"]
                       if prefix + "_loss" in row]
             for batch, loss in enumerate(losses, 1):
-                if not math.isfinite(loss):
-                    raise DivergenceError(self._message(
-                        f"the {phase} loss became {loss} in epoch {epoch}, batch {batch}",
-                        rate, net.optimizer_))
+                if math.isfinite(loss):
+                    continue
+                if epoch == batch == 1 and prefix == "train":
+                    raise DivergenceError(_first_loss_message(self.estimator_name, loss))
+                raise DivergenceError(self._message(
+                    f"the {phase} loss became {loss} in epoch {epoch}, batch {batch}",
+                    rate, net.optimizer_))
         loss = net.history[-1].get("train_loss")
         if not self.trivial_loss or loss is None:
             return
@@ -179,6 +182,22 @@ class DivergenceGuard(Callback):
             f"scale X (sklstm.preprocessing.SequenceScaler), or {clip}. The estimator is "
             "left unfitted."
         )
+
+
+def _first_loss_message(name, loss):
+    """The error for a first training batch whose loss is not finite.
+
+    That loss is computed from the initial weights, before any update: the learning
+    rate, which the divergence message blames, cannot have caused it (targets of 1e19
+    with ``scale_target=False``: each squared error fits float32, their sum over a batch
+    does not).
+    """
+    return (
+        f"{name} diverged: the training loss of the first batch became {loss}, before any "
+        "update, so the learning rate is not the cause: most likely X or y hold values so "
+        "large that the loss overflows the float32 the network computes in. Scale X "
+        "(sklstm.preprocessing.SequenceScaler), or rescale y (LSTMRegressor's "
+        "scale_target=True, the default, standardizes it). The estimator is left unfitted.")
 
 
 def _curvature_from_gradients(optimizer):

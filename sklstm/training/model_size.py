@@ -143,9 +143,12 @@ def check_model_fits(plan):
     count = sum(n for n, _ in parts.values())
     largest = max(parts, key=lambda name: parts[name][0])
     settings, fix = _culprit(plan, largest)
-    where = {"max_memory": f"max_memory={format_bytes(available)} allows",
-             "device": f"the {format_bytes(available)} free on {plan.device}",
-             "host": f"the {format_bytes(available)} this machine has available"}[source]
+    needed, have = format_bytes(need), format_bytes(available)
+    if needed == have:  # 1.04 MiB over a budget of 1.00 MiB read "1.0 MiB, more than 1.0 MiB"
+        needed, have = f"{need:,} bytes", f"{available:,} bytes"
+    where = {"max_memory": f"max_memory={have} allows",
+             "device": f"the {have} free on {plan.device}",
+             "host": f"the {have} this machine has available"}[source]
     if source == "host" and plan.memory_limit is not None:  # "raise max_memory": no help
         where += f" (less than max_memory={format_bytes(plan.memory_limit)})"
     fix += {"max_memory": ", or raise max_memory.", "device": ", or use a larger device.",
@@ -154,5 +157,5 @@ def check_model_fits(plan):
         f"{plan.name}: {settings} makes a network of {count:,} parameters "
         f"({parts[largest][0]:,} in {_PARTS.get(largest, f'the {largest} module')}); its "
         f"weights, their gradients and the {plan.optimizer.__name__} optimizer's state "
-        f"({copies} copies) need {format_bytes(need)}, more than {where}. {fix} Nothing "
+        f"({copies} copies) need {needed}, more than {where}. {fix} Nothing "
         "was allocated.")

@@ -9,11 +9,13 @@ followed with ``logging.basicConfig(level=logging.INFO)`` without a bar.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 
 from skorch.callbacks import Callback, ProgressBar
 
-__all__ = ["LOG_INTERVAL", "PROGRESS_NAMES", "ProgressLog", "progress_callbacks"]
+__all__ = ["LOG_INTERVAL", "PROGRESS_NAMES", "EpochBar", "ProgressLog", "progress_callbacks",
+           "stream_is_open"]
 
 #: Names of the progress callbacks in a net: the log, the bar.
 PROGRESS_NAMES = ("progress_log", "progress_bar")
@@ -64,8 +66,36 @@ class ProgressLog(Callback):
                     "n/a" if loss is None else f"{loss:.4g}")
 
 
+class EpochBar(ProgressBar):
+    """skorch's ``ProgressBar``, drawn when the epoch's first batch begins.
+
+    skorch sizes the bar from the net's batch size as the epoch begins, before the
+    callbacks placed after it (the user's) run theirs: after a
+    :class:`~sklstm.training.BatchSizeSchedule` grew the batch, the next bar counted the
+    batches of the epoch before (0/8, ending at 4/8 of an epoch of 4 batches). By the
+    first batch every callback has begun the epoch.
+    """
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Note the epoch's datasets; the bar is drawn at its first batch."""
+        self.pbar_, self.datasets_ = None, (dataset_train, dataset_valid)
+
+    def on_batch_begin(self, net, **kwargs):
+        """Draw the epoch's bar, sized from the batch the epoch runs with."""
+        if self.pbar_ is None:
+            super().on_epoch_begin(net, *self.datasets_)
+            self.datasets_ = None  # (the data, not to be kept with a pickled net)
+
+    def on_epoch_end(self, net, **kwargs):
+        """Close the bar."""
+        if self.pbar_ is not None:
+            super().on_epoch_end(net, **kwargs)
+        self.datasets_ = None
+
+
 def progress_callbacks(name, max_epochs, verbose, bar=True):
-    """The named progress callbacks of a fit: the log always, the bar at ``verbose >= 1``.
+    """The named progress callbacks of a fit: the log always, the bar at ``verbose >= 1``
+    where ``sys.stdout`` and ``sys.stderr`` are open.
 
     Parameters
     ----------
@@ -89,6 +119,16 @@ def progress_callbacks(name, max_epochs, verbose, bar=True):
     """
     log_name, bar_name = PROGRESS_NAMES
     callbacks = [(log_name, ProgressLog(name, max_epochs))]
-    if bar and verbose >= 1:  # batches of every epoch, with tqdm's elapsed time and estimate
-        callbacks.append((bar_name, ProgressBar()))
+    # tqdm draws the bar on sys.stderr and flushes sys.stdout with it as every epoch's bar
+    # starts: where either is missing (pythonw, a daemon: None) or closed, that raised at
+    # the first epoch and the fit was lost; there is then nowhere to show a bar anyway
+    if bar and verbose >= 1 and all(map(stream_is_open, (sys.stdout, sys.stderr))):
+        # batches of every epoch, with tqdm's elapsed time and estimate
+        callbacks.append((bar_name, EpochBar()))
     return callbacks
+
+
+def stream_is_open(stream):
+    """Whether ``stream`` (``sys.stdout``, ``sys.stderr``) can be written to: not None
+    (``pythonw``, a daemon) and not closed."""
+    return stream is not None and not getattr(stream, "closed", False)

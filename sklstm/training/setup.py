@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 
 import numpy as np
 from skorch.callbacks import EpochScoring, GradientNormClipping, ProgressBar
@@ -26,7 +27,7 @@ from .divergence import DivergenceGuard
 from .interrupts import SNAPSHOT, EpochSnapshot
 from .lr_scaling import warmup_scheduler
 from .net import SequenceNet
-from .progress import PROGRESS_NAMES, progress_callbacks
+from .progress import PROGRESS_NAMES, progress_callbacks, stream_is_open
 
 __all__ = ["RESERVED_CALLBACK_NAMES", "build_callbacks", "build_net", "check_kernels_fit",
            "check_validation_callbacks", "check_validation_split"]
@@ -176,9 +177,10 @@ def _print_log(verbose):
     ``sys.stdout.flush()`` after every epoch: a quiet fit failed where there is no
     stdout (``pythonw``, a daemon: ``sys.stdout`` is None, or closed) with an
     ``AttributeError`` or "I/O operation on closed file". A quiet net drops the
-    callback, and skorch refuses parameters of a callback it dropped.
+    callback, and skorch refuses parameters of a callback it dropped; so does a net
+    whose epoch table has no stdout to be printed on (at ``verbose=1`` it failed so too).
     """
-    if not verbose:
+    if not verbose or not stream_is_open(sys.stdout):
         return {"callbacks__print_log": None}
     # recorded in the first epoch only (the validation set's chance level): in the
     # log's table, the later rows' columns slid under the wrong headers

@@ -257,3 +257,15 @@ def test_a_fit_that_stays_far_above_chance_names_the_unscaled_targets():
                       r"their spread .* scale_target=True"):
         est.fit(X, 1e6 + Y_REG)
     assert not est.converged_
+
+
+def test_a_first_batch_loss_that_overflows_does_not_blame_the_learning_rate():
+    # targets of 1e19 pass the squared-error check (1e38 fits float32), but a batch's
+    # mean sums 16 of them in float32: the first loss, before any update, was inf and
+    # the message said "The learning rate is likely too high"
+    est = LSTMRegressor(**COMMON, scale_target=False, device="cpu")
+    with pytest.raises(DivergenceError, match=r"the training loss of the first batch became "
+                       r"inf, before any update, so the learning rate is not the cause: .* "
+                       r"rescale y \(LSTMRegressor's scale_target=True"):
+        est.fit(X, np.full(len(X), 1e19) + Y_REG)
+    assert not hasattr(est, "net_")

@@ -102,3 +102,11 @@ def test_a_linear_autoregressive_part_too_large_is_named(monkeypatch):
             r"of 6,001,800,812 parameters \(6,000,600,000 in the linear autoregressive "
             r"part\); .* Lower ar_window, or raise max_memory")):
         est.fit(np.zeros((4, 50, 200), dtype=np.float32), y)
+
+
+def test_a_need_just_over_the_budget_is_not_said_to_equal_it():
+    # the default convolutional branch with Adam needs 1,077,728 bytes (1.03 MiB): over
+    # max_memory="1MiB" it read "need 1.0 MiB, more than max_memory=1.0 MiB allows"
+    with pytest.raises(MemoryBudgetError, match=r"need 1,0[5-9]\d,\d{3} bytes, more than "
+                       r"max_memory=1,048,576 bytes allows\."):
+        LSTMClassifier(hidden_size=4, max_memory="1MiB", device="cpu").fit(X, Y)

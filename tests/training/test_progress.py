@@ -1,12 +1,17 @@
 """Progress: a bar per epoch at verbose=1, and a log line a minute at any verbose."""
 
 import logging
+import os
+import re
+import sys
 
 import numpy as np
+import pytest
 from skorch.callbacks import ProgressBar
 
 import sklstm.training.progress as progress
 from sklstm import LSTMClassifier
+from sklstm.training import BatchSizeSchedule
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(40, 5, 2)).astype(np.float32)
@@ -58,3 +63,30 @@ def test_the_epoch_table_keeps_its_columns_under_their_headers(capsys):
     assert header.split() == ["epoch", "train_loss", "valid_loss", "dur"]
     assert len(rows) == 3 and all(len(row.split()) == len(rule.split()) for row in rows)
     assert fitted.net_.history[0, "valid_chance"] > 0  # (still recorded)
+
+
+@pytest.mark.parametrize("stream", ["missing", "closed"])
+def test_a_fit_without_a_standard_error_to_draw_the_bar_on_still_fits(capsys, monkeypatch,
+                                                                      stream):
+    # pythonw and daemons have sys.stderr None, or closed: tqdm's bar raised at the first
+    # epoch ("'NoneType' object has no attribute 'write'", "I/O operation on closed
+    # file") and the fit was lost; the epoch table (on sys.stdout) is still printed
+    closed = None
+    if stream == "closed":
+        closed = open(os.devnull, "w")
+        closed.close()
+    monkeypatch.setattr(sys, "stderr", closed)
+    fitted = LSTMClassifier(**BASE, verbose=1, device="cpu").fit(X, Y)
+    assert "progress_bar" not in dict(fitted.net_.callbacks_)
+    assert "train_loss" in capsys.readouterr().out
+
+
+def test_each_epochs_bar_counts_the_batches_it_runs_after_the_batch_grew(capsys):
+    # the bar was sized as the epoch began, before a BatchSizeSchedule placed after it
+    # grew the batch: the epoch of 4 batches showed 0/8 and ended at 4/8
+    fitted = LSTMClassifier(**{**BASE, "max_epochs": 4}, verbose=1, device="cpu", callbacks=[
+        BatchSizeSchedule(patience=1, threshold_mode="abs", threshold=100)]).fit(X, Y)
+    ran = [len(row["batches"]) for row in fitted.history_]
+    assert ran == [5, 5, 3, 2]  # 40 samples in batches of 8, 8, 16, 32
+    totals = re.findall(r" 0/(\d+) \[", capsys.readouterr().err.replace("\r", "\n"))
+    assert [int(total) for total in totals] == ran

@@ -49,15 +49,18 @@ def test_scoring_the_validation_data_needs_early_stopping():
     assert "accuracy" in clf.history_[-1]
 
 
+@pytest.mark.parametrize("verbose", [0, 1])
 @pytest.mark.parametrize("stdout", ["none", "closed"])
-def test_a_quiet_fit_needs_no_stdout(stdout, monkeypatch):
+def test_a_fit_needs_no_stdout(stdout, verbose, monkeypatch):
     # skorch's PrintLog flushed sys.stdout after every epoch even at verbose=0: where
     # there is none (pythonw, a daemon) the fit failed with "'NoneType' object has no
-    # attribute 'flush'", or with "I/O operation on closed file"
+    # attribute 'flush'", or with "I/O operation on closed file"; at verbose=1 the epoch
+    # table has nowhere to go either
     with open(os.devnull, "w") as closed:
         pass
     monkeypatch.setattr(sys, "stdout", None if stdout == "none" else closed)  # (undone after)
-    clf = LSTMClassifier(**PARAMS, callbacks=[("acc", EpochScoring("accuracy", on_train=True))])
+    clf = LSTMClassifier(**PARAMS, verbose=verbose,
+                         callbacks=[("acc", EpochScoring("accuracy", on_train=True))])
     clf.fit(X, Y)
     assert clf.predict(X).shape == Y.shape
     assert len(clf.history_) == 2 and "accuracy" in clf.history_[-1]  # (the user's callback ran)

@@ -207,6 +207,24 @@ def _check_scoring(name, estimator_kind):
                      "sklearn.metrics.get_scorer_names() lists them")
 
 
+def _estimator_hint(args, y):
+    """The option that fits targets of numbers with fractions, where the default
+    classifier refused them: its message names LSTMRegressor, the class, not the
+    command line's ``--estimator regressor``."""
+    from sklearn.utils.multiclass import type_of_target
+
+    if args.estimator != "classifier":
+        return ""
+    try:
+        kind = type_of_target(y)
+    except (ValueError, TypeError):
+        return ""
+    if kind not in ("continuous", "continuous-multioutput"):
+        return ""
+    return (f"; the targets of {args.data} are continuous numbers, and sklstm tune "
+            "fits a classifier unless told otherwise: pass --estimator regressor")
+
+
 class _NoTraceback(logging.Filter):
     """Drops the traceback Optuna logs with each failed trial.
 
@@ -273,8 +291,11 @@ def _tune(args) -> int:
     space = load_space(args.space) if args.space is not None else None
     estimator = LSTMClassifier() if args.estimator == "classifier" else LSTMRegressor()
     # everything is checked before the storage is opened: a bad call writes no study
-    objective = checked_objective(estimator, X, y, cv=args.cv, scoring=args.scoring,
-                                  space=space, multi_objective=args.multi_objective)
+    try:
+        objective = checked_objective(estimator, X, y, cv=args.cv, scoring=args.scoring,
+                                      space=space, multi_objective=args.multi_objective)
+    except ValueError as exc:
+        raise ValueError(f"{exc}{_estimator_hint(args, y)}") from exc
     heartbeat = {"heartbeat_interval": args.heartbeat or None, "retry_failed": args.retry_failed}
     storage = resolve_storage(args.storage, **heartbeat)
     if not args.no_progress:

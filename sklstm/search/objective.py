@@ -29,7 +29,14 @@ from ..training.interrupts import ctrl_c_pending
 from .duplicates import finished_twin, replay
 from .epoch_reporter import CALLBACK_NAME, EpochScoreReporter
 from .metrics import FIT_STATS, check_multi_objective, fit_stats, objective_directions
-from .objective_checks import check_cost_measured, check_no_checkpoint, most_epochs
+from .objective_checks import (
+    check_cost_measured,
+    check_finite_targets,
+    check_no_checkpoint,
+    check_training_classes,
+    cv_splits,
+    most_epochs,
+)
 from .pipeline import (
     check_final_lstm,
     check_search_data,
@@ -186,9 +193,10 @@ class CVObjective:
         if groups is not None and len(groups) != len(y):  # (scikit-learn: "[30, 30, 10]")
             raise ValueError(f"groups must hold one label per sample: got {len(groups)} "
                              f"labels for {len(y)} samples")
-        cv = resolve_cv(cv, estimator, y, groups=groups)
+        splitter = resolve_cv(cv, estimator, y, groups=groups)
         # Fixed once: every trial is scored on the same folds, so pruners compare like with like.
-        self.splits_ = list(cv.split(X, y, groups))
+        self.splits_ = cv_splits(splitter, cv, X, y, groups)
+        check_training_classes(estimator, y, self.splits_)
 
     def __call__(self, trial):
         try:
@@ -358,6 +366,7 @@ def checked_objective(estimator, X, y, *, multi_objective=None, **kwargs):
     check_final_lstm(estimator)  # (first: another estimator's space was "unknown" names)
     space = resolve_space(kwargs.get("space"), estimator)
     fixed = {param: value for param, dist, value in space.values() if dist is None}
+    check_finite_targets(y)  # (the fit's own message names no sample and no fix)
     check_search_data(clone(estimator).set_params(**fixed) if fixed else estimator, X, y)
     return CVObjective(estimator, X, y, report_every_epoch=multi_objective is None,
                        multi_objective=multi_objective, **kwargs)

@@ -3,14 +3,17 @@ any trial: each mistake here failed every trial of a search, after its fits."""
 
 from __future__ import annotations
 
+import numpy as np
 import optuna
 import torch
+from sklearn.base import is_classifier
 
 from ..resources.device import is_cuda, resolve_device
 from ..resources.memory import PeakMemory
 from .pipeline import final_estimator, final_prefix
 
-__all__ = ["check_cost_measured", "check_no_checkpoint", "most_epochs"]
+__all__ = ["check_cost_measured", "check_finite_targets", "check_no_checkpoint",
+           "check_training_classes", "cv_splits", "most_epochs"]
 
 
 def _values_of(param, resolved_space, estimator):
@@ -140,3 +143,127 @@ def most_epochs(resolved_space, estimator):
             return max(dist.choices)
         return dist.high
     return final_estimator(estimator).get_params()["max_epochs"]
+
+
+def check_finite_targets(y):
+    """Refuse targets that hold NaN or infinity, naming the first sample and the fix.
+
+    The estimator's fit said only scikit-learn's "Input y contains NaN." (no sample,
+    no fix) for targets read from an ``.npz`` file or a sequence store (a CSV's are
+    checked as it is read).
+
+    Parameters
+    ----------
+    y : array-like
+        The search's targets; only numbers are looked at.
+
+    Raises
+    ------
+    ValueError
+        Naming the value, the first sample that holds it, how many do, and the fix.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind not in "fc" or y.ndim == 0:
+        return
+    bad = ~np.isfinite(y).reshape(len(y), -1).all(axis=1)
+    if not bad.any():
+        return
+    first = int(np.flatnonzero(bad)[0])
+    value = "NaN" if np.isnan(y[first]).any() else "infinity"
+    raise ValueError(
+        f"y holds {value} at sample {first} ({int(bad.sum())} of {len(y)} targets "
+        "are not finite), and no fit learns from a target it does not have: drop "
+        "those samples (keep = numpy.isfinite(y), X[keep], y[keep]) or fill them in")
+
+
+def _fold_limit(cv, y, groups):
+    """The most folds ``cv`` (a splitter that refused to split) can make of the data,
+    and of what: its groups, the members of the largest class (stratified), or the
+    samples."""
+    name = type(cv).__name__
+    if "Group" in name and groups is not None:
+        return len(np.unique(np.asarray(groups))), "groups"
+    if "Stratified" in name:
+        return int(np.unique(np.asarray(y), return_counts=True)[1].max()), \
+            "samples of the largest class"
+    return len(y), "samples"
+
+
+def cv_splits(cv, given, X, y, groups):
+    """The ``(train, test)`` folds of the splitter ``cv`` (made of the ``cv`` argument
+    ``given``), its refusal to split the data with the fix.
+
+    scikit-learn says only that ``n_splits`` is too large ("n_splits=7 cannot be
+    greater than the number of members in each class"), not how many folds would do.
+
+    Parameters
+    ----------
+    cv : cross-validation generator
+        From :func:`~sklstm.search.selection.resolve_cv`.
+    given : object
+        The ``cv`` argument it was made of, as the message names it.
+    X, y, groups : array-like
+        The search's data.
+
+    Returns
+    -------
+    list of (train, test) index arrays
+
+    Raises
+    ------
+    ValueError
+        Naming ``given``, scikit-learn's reason, and the most folds the data allow.
+    """
+    try:
+        return list(cv.split(X, y, groups))
+    except ValueError as exc:
+        if not hasattr(cv, "get_n_splits"):
+            raise
+        limit, of = _fold_limit(cv, y, groups)
+        fix = (f"pass fewer folds (cv={limit} at most: there are {limit} {of})"
+               if limit >= 2 else f"more data are needed (there is {limit} of the {of})")
+        raise ValueError(f"cv={given!r} cannot split these {len(y)} samples ({exc}); "
+                         f"{fix}") from exc
+
+
+def check_training_classes(estimator, y, splits):
+    """Refuse folds whose training part holds a single class, for a classifier.
+
+    Its fit refuses one class, so every trial failed at that fold, after the folds
+    before it were fitted. With stratified folds this is a class of two with a single
+    sample (scikit-learn only warns that "the least populated class in y has only 1
+    members"): the fold that tests it trains on the other class alone.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        The estimator searched (nothing is checked for a regressor).
+    y : array-like
+        The targets.
+    splits : list of (train, test) index arrays
+        The folds.
+
+    Raises
+    ------
+    ValueError
+        Naming the fold, the classes its training part lacks, and the fix.
+    """
+    y = np.asarray(y)
+    if not is_classifier(estimator) or y.ndim != 1:
+        return
+    classes, counts = np.unique(y, return_counts=True)
+    for fold, (train, _) in enumerate(splits):
+        present = np.unique(y[train])
+        if len(present) >= 2:
+            continue
+        missing = [(c, n) for c, n in zip(classes.tolist(), counts.tolist(), strict=True)
+                   if c not in present.tolist()]
+        lacking = ", ".join(f"{c!r} ({n} sample{'s' * (n > 1)})" for c, n in missing)
+        single = [c for c, n in missing if n == 1]
+        fix = (f"add samples of class {single[0]!r} (2 at least) or drop its sample"
+               if single else "use stratified folds, e.g. "
+               "cv=StratifiedKFold(3, shuffle=True), or more samples of those classes")
+        raise ValueError(
+            f"fold {fold} of the cv trains on class {present.tolist()[0]!r} alone (all of "
+            f"class {lacking} is in its test part), and a classifier needs 2 classes to "
+            f"fit: every trial would fail at that fold; {fix}")

@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import stat
+import tempfile
 import urllib.parse
 import warnings
 
@@ -47,15 +48,20 @@ def check_journal_file(path):
     """
     if not os.path.isfile(path) or os.path.getsize(path) == 0:
         return
+    if not _starts_as_journal(path):
+        refuse_foreign_file(path, "an Optuna journal file",
+                            "its first line is not a journal entry")
+
+
+def _starts_as_journal(path):
+    """Whether the first line of the existing file ``path`` is an Optuna journal entry."""
     with open(path, "rb") as f:
         first = f.readline(1 << 20)
     try:
         entry = json.loads(first)
     except (UnicodeDecodeError, ValueError):
         entry = None
-    if not (isinstance(entry, dict) and "op_code" in entry):
-        refuse_foreign_file(path, "an Optuna journal file",
-                             "its first line is not a journal entry")
+    return isinstance(entry, dict) and "op_code" in entry
 
 
 def _ends_cut_short(f):
@@ -271,10 +277,13 @@ def check_file_location(path, shown):
     # Writing a study also creates files beside it (Optuna's journal lock, SQLite's
     # rollback journal, sklstm's schema and trial-budget locks), even when it exists.
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"storage {shown!r}: directory {parent!r} is not writable, and a "
-                         "study writes its file and lock files there; make it writable, "
-                         "or give a path in a directory you can write to")
+        _refuse_directory(shown, parent, "")
     if not os.path.exists(path):
+        # (root's os.access says yes to /sys, /proc or a read-only mount; an existing
+        # file there is refused below, as it cannot be appended to)
+        why = _cannot_create_in(parent)
+        if why:
+            _refuse_directory(shown, parent, f" (creating a file there failed: {why})")
         return
     if not stat.S_ISREG(os.stat(path).st_mode):
         # /dev/null took the study and lost it (Optuna's fsync then failed with a bare
@@ -286,6 +295,28 @@ def check_file_location(path, shown):
         raise ValueError(f"storage {shown!r} is not writable here, and a study writes "
                          "every trial to it; make it writable (chmod u+rw), or copy it "
                          "to a path you can write to")
+
+
+def _refuse_directory(shown, parent, why):
+    raise ValueError(f"storage {shown!r}: directory {parent!r} is not writable{why}, and a "
+                     "study writes its file and lock files there; make it writable, or "
+                     "give a path in a directory you can write to")
+
+
+def _cannot_create_in(parent):
+    """Why no file can be created in the directory ``parent`` (None if one can).
+
+    ``os.access`` says yes to root for any directory, even one where no file can be
+    created (a read-only mount, ``/sys``, ``/proc``): a new journal there was "not a
+    readable Optuna journal file ... Restore it from a copy", a file that never
+    existed. So a file is created there, and removed, to know.
+    """
+    try:
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=".sklstm-write-check-"):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def _kind(path):
@@ -328,10 +359,24 @@ def check_sqlite_file(path):
                 raise
             tables = _sqlite_tables(path, "rw")
     except sqlite3.Error as exc:
+        if _is_locked(exc):  # a study's file all the same: not to be replaced
+            raise ValueError(
+                f"storage {path!r} is locked by another process ({exc}); wait until it "
+                "lets go, or close the program that holds it (a database browser, a "
+                "worker stopped in a debugger), then run again") from None
         refuse_foreign_file(path, "a readable SQLite database", str(exc))
     if tables and "studies" not in tables:
         refuse_foreign_file(path, "an Optuna study database",
                              f"it holds other tables: {', '.join(sorted(tables)[:5])}")
+
+
+def _is_locked(exc):
+    """Whether SQLite's error ``exc`` is another connection's lock on the database
+    (which it waited for, for the connection's timeout): "database is locked" was "not
+    a readable SQLite database ... Pass a new file path"."""
+    busy = (getattr(sqlite3, "SQLITE_BUSY", 5), getattr(sqlite3, "SQLITE_LOCKED", 6))
+    code = getattr(exc, "sqlite_errorcode", None)  # (Python >= 3.11)
+    return (code & 0xFF) in busy if code is not None else "locked" in str(exc)
 
 
 def _sqlite_tables(path, mode):
@@ -345,7 +390,10 @@ def _sqlite_tables(path, mode):
 def names_sqlite(path):
     """Whether a plain storage path names an SQLite database rather than a journal file:
     an existing SQLite file, or a new (or empty) one with a suffix of
-    :data:`SQLITE_SUFFIXES`. An existing journal keeps its name, whatever it is."""
+    :data:`SQLITE_SUFFIXES`. An existing journal keeps its name, whatever it is; an
+    existing file of another kind with such a suffix is checked (and refused) as the
+    SQLite database its name says it is, not as a journal."""
+    suffix = path.lower().endswith(SQLITE_SUFFIXES)
     if os.path.isfile(path) and os.path.getsize(path) > 0:
-        return _has_sqlite_header(path)
-    return not os.path.isdir(path) and path.lower().endswith(SQLITE_SUFFIXES)
+        return _has_sqlite_header(path) or (suffix and not _starts_as_journal(path))
+    return not os.path.isdir(path) and suffix

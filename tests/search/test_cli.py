@@ -243,3 +243,32 @@ def test_a_closed_stdout_fails_no_trial(npz_path, capsys, tmp_path, monkeypatch)
     sys.stdout.close()  # the os.devnull that main put in its place
     trial = load_study(str(tmp_path / "s.journal"), "sklstm").trials[0]
     assert trial.state.name == "COMPLETE"
+
+
+def test_continuous_targets_for_the_default_classifier_name_the_option(
+        tmp_path, data, space_json, capsys):
+    # the classifier's message named LSTMRegressor, the class, not the option to pass
+    X, _ = data
+    path = tmp_path / "reg.npz"
+    np.savez(path, X=X, y=np.linspace(0.1, 0.9, len(X)))
+    code, _, err = _tune(capsys, tmp_path, path, "--space", space_json)
+    assert code == 2
+    assert err.rstrip().endswith(f"the targets of {path} are continuous numbers, and "
+                                 "sklstm tune fits a classifier unless told otherwise: "
+                                 "pass --estimator regressor")
+    assert not (tmp_path / "s.journal").exists()
+
+
+def test_a_class_of_one_sample_exits_2_before_any_trial(tmp_path, data, space_json, capsys):
+    # every trial failed (exit 1): the fold that tests it trains on one class alone
+    X, _ = data
+    y = np.zeros(len(X), dtype=int)
+    y[3] = 1
+    path = tmp_path / "one.npz"
+    np.savez(path, X=X, y=y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # (scikit-learn's, about that class)
+        code, _, err = _tune(capsys, tmp_path, path, "--space", space_json)
+    assert code == 2
+    assert "add samples of class 1 (2 at least) or drop its sample" in err
+    assert not (tmp_path / "s.journal").exists()

@@ -1,11 +1,18 @@
 """Checks of the objective's estimator and space made before any trial."""
 
 import os
+import re
+import warnings
 
+import numpy as np
 import pytest
+from sklearn.model_selection import KFold
 
+from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.search import tune
 from sklstm.search.objective import checked_objective
+
+from ..settings import TINY
 
 
 @pytest.fixture
@@ -43,3 +50,73 @@ def test_peak_memory_where_it_is_measured_is_searched(pipeline, data):
     objective = checked_objective(pipeline.set_params(lstm__device="cpu"), *data, cv=2,
                                   multi_objective="peak_memory", space={"batch_size": [8]})
     assert objective.multi_objective == "peak_memory"
+
+
+@pytest.mark.parametrize("estimator", [LSTMClassifier, LSTMRegressor])
+@pytest.mark.parametrize(("value", "said"), [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_targets_that_are_not_finite_are_named_by_sample(estimator, value, said, data,
+                                                         tmp_path):
+    # the fit said only "Input y contains NaN." (no sample, no fix) for the targets
+    # of an .npz file or a sequence store
+    X, y = data
+    y = y.astype(float)
+    y[[7, 9]] = value
+    storage = str(tmp_path / "s.journal")
+    with pytest.raises(ValueError, match=re.escape(
+            f"y holds {said} at sample 7 (2 of 60 targets are not finite)")
+            + ".*drop those samples .* or fill them in"):
+        tune(estimator(device="cpu", **TINY), X, y, n_trials=1, cv=2, storage=storage,
+             space={"batch_size": [8]})
+    assert not os.path.exists(storage)
+
+
+@pytest.mark.parametrize(("estimator", "cv", "limit"), [
+    (LSTMClassifier, 31, "cv=30 at most: there are 30 samples of the largest class"),
+    (LSTMClassifier, 61, "cv=30 at most: there are 30 samples of the largest class"),
+    (LSTMRegressor, 61, "cv=60 at most: there are 60 samples"),
+])
+def test_more_folds_than_the_data_allow_are_refused_with_the_most_they_allow(
+        estimator, cv, limit, data):
+    # scikit-learn's bare "n_splits=31 cannot be greater than the number of members in
+    # each class." named no number of folds that would do
+    with pytest.raises(ValueError, match=re.escape(f"cv={cv} cannot split these 60 samples (")
+                       + ".*" + re.escape(f"); pass fewer folds ({limit})")):
+        checked_objective(estimator(device="cpu", **TINY), *data, cv=cv,
+                          space={"batch_size": [8]})
+
+
+def test_a_class_of_one_sample_in_two_is_refused_before_the_study(data, tmp_path):
+    # the fold that tests the single sample trains on the other class alone: every
+    # trial failed there (scikit-learn only warns of the least populated class)
+    X, _ = data
+    y = np.zeros(len(X), dtype=int)
+    y[5] = 1
+    storage = str(tmp_path / "s.journal")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # (scikit-learn's, about that class)
+        with pytest.raises(ValueError, match=re.escape(
+                "trains on class 0 alone (all of class 1 (1 sample) is in its test part), "
+                "and a classifier needs 2 classes to fit: every trial would fail at that "
+                "fold; add samples of class 1 (2 at least) or drop its sample")):
+            tune(LSTMClassifier(device="cpu", **TINY), X, y, n_trials=1, cv=2,
+                 storage=storage, space={"batch_size": [8]})
+    assert not os.path.exists(storage)
+
+
+def test_unstratified_folds_that_train_on_one_class_are_refused(data):
+    X, _ = data
+    y = np.repeat([0, 1], len(X) // 2)  # sorted: KFold(2) tests each class on the other
+    with pytest.raises(ValueError, match=re.escape(
+            "fold 0 of the cv trains on class 1 alone (all of class 0 (30 samples) is in "
+            "its test part)") + ".*use stratified folds"):
+        checked_objective(LSTMClassifier(device="cpu", **TINY), X, y, cv=KFold(2),
+                          space={"batch_size": [8]})
+    # a regressor fits them, and a class of one sample in three is fitted too
+    checked_objective(LSTMRegressor(device="cpu", **TINY), X, y.astype(float), cv=KFold(2),
+                      space={"batch_size": [8]})
+    y = np.arange(len(X)) % 2
+    y[4] = 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        checked_objective(LSTMClassifier(device="cpu", **TINY), X, y, cv=2,
+                          space={"batch_size": [8]})

@@ -56,10 +56,17 @@ PREVIOUS_VALUES = {"lr_schedule": "constant", "ar_window": None, "conv_channels"
 
 
 class _NoBools(Interval):
-    """An ``Interval`` that refuses bools: ``True`` is no batch size and no learning rate."""
+    """An ``Interval`` that refuses bools: ``True`` is no batch size and no learning rate.
+    Its ``meaning``, when set, follows the range in the refusal."""
+
+    meaning = None
 
     def is_satisfied_by(self, val):
         return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+    def __str__(self):
+        text = super().__str__()
+        return text if self.meaning is None else f"{text}, {self.meaning}"
 
 
 def integers(left, right=None):
@@ -77,8 +84,9 @@ def integers(left, right=None):
     return _NoBools(Integral, left, right, closed=closed)
 
 
-def reals(left, right=None, closed="left"):
-    """Constraint: a finite real number in the interval (NaN, infinities and bools refused).
+def reals(left, right=None, closed="left", meaning=None):
+    """Constraint: a finite real number in the interval (NaN, infinities and bools refused);
+    ``meaning``: what the number is, said after the range where it is refused.
 
     Examples
     --------
@@ -87,7 +95,9 @@ def reals(left, right=None, closed="left"):
     >>> reals(0).is_satisfied_by(True), reals(0).is_satisfied_by(1)
     (False, True)
     """
-    return _NoBools(Real, left, right, closed=closed)
+    constraint = _NoBools(Real, left, right, closed=closed)
+    constraint.meaning = meaning
+    return constraint
 
 
 def plain_value(value):

@@ -62,14 +62,24 @@ def record_or_check(estimator, reset, fitted_form, n_features, form, shape=None)
         estimator.n_sequence_features_ = n_features
         estimator._fitted_form = fitted_form
         if fitted_form != "2d":
+            # (feature_names_in_ is record_or_check_columns's, of every form but 2D)
             estimator.n_features_in_ = n_features
-            if hasattr(estimator, "feature_names_in_"):  # left over from an earlier 2D fit
-                del estimator.feature_names_in_
         return
     expected = estimator.n_sequence_features_
     if n_features != expected:
         raise feature_count_error(n_features, type(estimator).__name__, expected,
                                   _layout_hint(form, shape, expected))
+
+
+#: What the estimators do, of a store too, in place of a step that reads X whole.
+_STREAMED_INSTEAD = {
+    "SequenceResampler": "without this step, the estimators' downsample parameter "
+                         "averages the steps of a store as it does "
+                         "(LSTMRegressor(downsample=factor)); ",
+    "SequencePadder": "without this step, the estimators read sequences of any length, "
+                      "of a store too, and cut them with their seq_len parameter (with "
+                      "keep_steps='last' as truncating='pre' does); ",
+}
 
 
 def record_store(estimator, store, reset, tokens, stream):
@@ -80,8 +90,9 @@ def record_store(estimator, store, reset, tokens, stream):
     if not stream:
         raise TypeError(
             f"{name} reads X whole, and X is a SequenceStore, meant to be read by batches. "
-            "LSTMClassifier, LSTMRegressor and SequenceScaler stream it; for this step call "
-            "X.load() if the data fit in memory.")
+            "LSTMClassifier, LSTMRegressor and SequenceScaler stream it; "
+            f"{_STREAMED_INSTEAD.get(name, '')}for this step call X.load() if the data "
+            "fit in memory.")
     if len(store) == 0:
         raise no_samples_error(name, store.shape)
     if not tokens and not store.ragged and store.ndim == 2:
@@ -89,7 +100,6 @@ def record_store(estimator, store, reset, tokens, stream):
         # as in memory: its width is n_features_in_
         if reset:
             estimator.n_features_in_ = store.shape[1]
-            vars(estimator).pop("feature_names_in_", None)  # a store has no column names
         elif estimator._fitted_form == "2d" and store.shape[1] != estimator.n_features_in_:
             raise feature_count_error(store.shape[1], name, estimator.n_features_in_,
                                       other_width_hint(estimator.n_features_in_))

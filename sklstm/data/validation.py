@@ -7,8 +7,8 @@ on whoever calls it:
   features per timestep (1 for token ids);
 * ``n_sequence_features_``: features per timestep, whatever the form (1 for 2D
   input and token ids);
-* ``feature_names_in_``: column names of a 2D DataFrame (removed after a fit on
-  another form);
+* ``feature_names_in_``: column names of a 2D DataFrame, or of the DataFrames of a
+  list of sequences (removed after a fit on input without them);
 * ``_fitted_form``: ``"2d"``, ``"sequences"`` (3D or ragged) or ``"tokens"``.
 
 What a fitted estimator or transformer accepts (one rule for both): any form whose
@@ -343,6 +343,7 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
     name = type(estimator).__name__
     if isinstance(X, SequenceStore):
         record_store(estimator, X, reset, tokens, stream)
+        record_or_check_columns(estimator, reset, X)  # (a store has no column names)
         return X, "store"
     error = sparse_error(name, X)  # (a list of them failed inside the NaN check)
     if error is not None:
@@ -350,12 +351,16 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
     X = masked_as_nan(host_arrays(X))
     if tokens:
         data = _token_sequences(X, name, padding_idx)
+        record_or_check_columns(estimator, reset, data)  # (a list: no names)
         record_or_check(estimator, reset, "tokens", 1, "tokens")
         return data, "tokens"
     form = sequence_form(X)
     check_params = {"dtype": dtype, "ensure_all_finite": ensure_all_finite, "copy": copy}
     if form in DENSE_FORMS:
         data, n_features = _dense(estimator, X, form, reset, check_params)
+        if form != "2d" or not (reset or estimator._fitted_form == "2d"):
+            # (validate_data did it of 2D data read by scikit-learn's rule)
+            record_or_check_columns(estimator, reset, data)  # (an array: no names)
         record_or_check(estimator, reset, "2d" if form == "2d" else "sequences",
                         n_features, form, data.shape)
         return data, form
@@ -363,12 +368,13 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
         raise wrong_form_error(form, X)
     if len(X) == 0:
         raise no_samples_error(name)
-    names = sequence_columns(X)
+    first = sequence_columns(X)
     data = check_ragged(X, allow_1d=allow_1d, ensure_all_finite=ensure_all_finite)
     data = [_as_dtype(seq, dtype, copy) for seq in data]
     n_features = data[0].shape[1] if data[0].ndim == 2 else 1
+    # (first: a TypeError about the names leaves a fitted estimator as it was)
+    record_or_check_columns(estimator, reset, first)
     record_or_check(estimator, reset, "sequences", n_features, form, data[0].shape)
-    record_or_check_columns(estimator, reset, names)
     return data, form
 
 

@@ -207,7 +207,7 @@ class BaseLSTM(PersistenceMixin, NestedParamsMixin, PlainParamsMixin, BaseEstima
             vars(self).pop(name, None)
         before = set(vars(self))
         try:
-            check_fit_params(fit_params, type(self).__name__)
+            check_fit_params(fit_params, type(self).__name__, is_classifier(self))
             return self._fit(X, y)
         except BaseException:
             # a fit either completes or leaves no fitted state: what this fit added, and

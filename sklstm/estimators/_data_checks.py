@@ -37,7 +37,7 @@ __all__ = ["as_targets", "check_column_order", "check_fit_data", "check_fit_para
 MAX_RMS, MAX_RMS_RATIO = 1e2, 1e3
 
 
-def check_fit_params(fit_params, name):
+def check_fit_params(fit_params, name, classifier):
     """Raise a TypeError when ``fit`` was given keyword arguments besides ``X`` and ``y``.
 
     Python's own error would name the base class (``BaseLSTM.fit()``) and no way
@@ -53,17 +53,38 @@ def check_fit_params(fit_params, name):
         The keyword arguments ``fit`` received beside ``X`` and ``y``.
     name : str
         The estimator's class name, for the message.
+    classifier : bool
+        Whether the estimator is a classifier, which weighs classes with its
+        ``class_weight``.
     """
     if not fit_params:
         return
     names = ", ".join(map(repr, fit_params))
     message = f"{name}.fit() got unexpected keyword argument(s) {names}: it takes X and y only."
     if "sample_weight" in fit_params:
+        # weights that balance the classes are what sample_weight is most often for
+        # (compute_sample_weight("balanced", y)): a classifier's class_weight does that
         message += (
-            " Per-sample weights are not supported; to weigh samples or balance the "
-            "classes, resample the training data instead (repeat the samples that "
-            "should count more, e.g. with sklearn.utils.resample).")
+            " Per-sample weights are not supported; "
+            + ("to balance the classes, set class_weight='balanced' (or a dict of weights "
+               "per class); to weigh single samples, " if classifier else
+               "to weigh samples, ")
+            + "resample the training data instead (repeat the samples that should count "
+            "more, e.g. with sklearn.utils.resample).")
     raise TypeError(message)
+
+
+def _long_table_hint(X):
+    """How to pass the DataFrame ``X`` with a MultiIndex of rows, (sample, time) say,
+    as sequences: its rows are then likely timesteps, which 2D X reads as samples."""
+    index = getattr(X, "index", None) if getattr(X, "ndim", None) == 2 else None
+    if getattr(index, "nlevels", 1) < 2:
+        return ""
+    level = index.names[0] if index.names[0] is not None else 0
+    return (f" X is a DataFrame with the index levels {list(index.names)}: if its rows are "
+            "timesteps (long format), pass one sequence per sample, "
+            f"[seq for _, seq in X.groupby(level={level!r}, sort=False)] (a list of "
+            "DataFrames, in the order of y's targets).")
 
 
 def check_sample_counts(X, y, name):
@@ -93,6 +114,7 @@ def check_sample_counts(X, y, name):
         raise ValueError(
             f"{name}: X has {n_x} samples but y has {n_y}; pass one target per sequence "
             "(found input variables with inconsistent numbers of samples)."
+            + _long_table_hint(X)
         )
     if n_x == 0:  # said before y is looked at: no classes in y is the lesser news
         raise no_samples_error(name, getattr(X, "shape", (0,)))

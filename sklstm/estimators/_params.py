@@ -31,6 +31,15 @@ from ..training.setup import RESERVED_CALLBACK_NAMES
 
 __all__ = ["PARAMETER_CONSTRAINTS", "check_params"]
 
+#: What ``validation_fraction`` is, said where it is refused: it is read only by
+#: ``early_stopping=True`` (``sklstm.training.setup``), where 0 would hold out no sample
+#: to validate on (as scikit-learn's ``SGDClassifier`` refuses it); without early
+#: stopping nothing is held out whatever its value, so 0 would mean nothing there either.
+_HELD_OUT_SHARE = ("the share of the training data early_stopping=True holds out (with "
+                   "early_stopping=False nothing is held out, whatever its value: leave it "
+                   "at its default, 0.1)")
+
+
 #: ``_parameter_constraints`` of both estimators (``LSTMRegressor`` adds ``scale_target``,
 #: ``relative`` and ``relative_target``).
 PARAMETER_CONSTRAINTS = {
@@ -58,7 +67,7 @@ PARAMETER_CONSTRAINTS = {
     "base_batch_size": [integers(1)],
     "warmup_epochs": [integers(0)],
     "early_stopping": ["boolean"],
-    "validation_fraction": [reals(0, 1, closed="neither")],
+    "validation_fraction": [reals(0, 1, closed="neither", meaning=_HELD_OUT_SHARE)],
     "patience": [integers(1), Hidden(StrOptions({"deprecated"}))],
     "embedding_dim": [integers(1), None],
     "vocab_size": [integers(2), None],

@@ -222,9 +222,9 @@ def _check_features(attributes):
         raise _bad("n_features_in_", f"is {n_in}, but n_sequence_features_ is {n_seq}; "
                    f"fitted on {form} (_fitted_form), both count the features per timestep")
     names = attributes.get("feature_names_in_")
-    if names is not None and form != "2d":
-        raise _bad("feature_names_in_", f"is set, but only a fit on 2D X has column names "
-                   f"(this model was fitted on {form})")
+    if names is not None and form == "tokens":  # (sequences may be DataFrames: named)
+        raise _bad("feature_names_in_", "is set, but a fit on token ids has no column "
+                   "names")
     if names is not None and len(names) != n_in:
         raise _bad("feature_names_in_", f"has {len(names)} names, but n_features_in_ is {n_in}")
 

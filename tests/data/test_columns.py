@@ -1,5 +1,7 @@
 """A list of DataFrame sequences: its columns are feature_names_in_, and checked."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -105,3 +107,34 @@ def test_a_store_is_not_written_from_a_mix_of_frames_and_arrays(first, where, tm
     with pytest.raises(ValueError, match=f"^Sequence {where} is not: a mix"):
         SequenceStore.write(tmp_path / "s", iter(mixed))
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("fitted_on", ["frames", "arrays"])
+@pytest.mark.parametrize("given", ["frames", "arrays", "3d"])
+def test_feature_names_warn_as_scikit_learn_warns_of_a_2d_frame(fitted_on, given):
+    # a fit on DataFrame sequences then arrays (and the reverse) predicted silently,
+    # where scikit-learn warns of a 2D DataFrame's names in both cases
+    est = LSTMRegressor(**TINY).fit(FRAMES if fitted_on == "frames" else list(X), Y)
+    X_given = {"frames": FRAMES, "arrays": list(X), "3d": X}[given]
+    named = given == "frames"
+    if named == (fitted_on == "frames"):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message="X (does not have valid|has) feature")
+            est.predict(X_given)
+        return
+    message = (r"^X has feature names, but LSTMRegressor was fitted without" if named
+               else r"^X does not have valid feature names, but LSTMRegressor was fitted with")
+    with pytest.warns(UserWarning, match=message):
+        est.predict(X_given)
+
+
+@pytest.mark.parametrize("method", ["fit", "predict"])
+def test_columns_of_mixed_types_are_a_type_error_as_in_scikit_learn(method):
+    # columns ["a", 1] were taken as no names at all, where scikit-learn refuses them
+    est = LSTMRegressor(**TINY)
+    if method == "predict":
+        est.fit(FRAMES, Y)
+    mixed = [f.set_axis(["a", 1], axis="columns") for f in FRAMES]
+    with pytest.raises(TypeError, match=r"Feature names are only supported if all input "
+                                        r"features have string names.*astype\(str\)"):
+        getattr(est, method)(mixed, *([Y] if method == "fit" else []))

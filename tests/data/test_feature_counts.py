@@ -69,3 +69,22 @@ def test_a_channels_first_memmap_is_told_to_transpose(name, tiny, tmp_path):
                                              r"if it is laid out \(n_samples, n_features, "
                                              r"n_timesteps\), pass X.transpose\(0, 2, 1\)"):
             _use(est, X)
+
+
+@pytest.mark.parametrize(("Step", "instead"), [
+    ("SequenceResampler", r"the estimators' downsample parameter averages the steps of a "
+                          r"store as it does \(LSTMRegressor\(downsample=factor\)\); for this "
+                          r"step call X.load\(\)"),
+    ("SequencePadder", r"the estimators read sequences of any length, of a store too, and "
+                       r"cut them with their seq_len parameter .*; for this step call "
+                       r"X.load\(\)"),
+])
+def test_a_store_refused_by_a_step_names_what_the_estimators_do_instead(Step, instead,
+                                                                        tmp_path):
+    # only X.load() was named, which a store larger than memory cannot take
+    from sklstm import preprocessing
+    from sklstm.data import SequenceStore
+
+    store = SequenceStore.write(tmp_path / "s", [np.ones((4, 1))] * 2)
+    with pytest.raises(TypeError, match=rf"^{Step} reads X whole, .* {instead}"):
+        getattr(preprocessing, Step)().fit(store)

@@ -243,6 +243,12 @@ BAD_PARAMS = [
     ("lr_scaling", "cubic", ValueError, r"'lr_scaling' .* a str among \{.*\} or None"),
     ("keep_steps", "middle", ValueError, r"'keep_steps' .* a str among"),
     ("validation_fraction", 1.0, ValueError, r"'validation_fraction' .* range \(0.0, 1.0\)"),
+    # 0 with early_stopping=False (its default) was refused with the range only, as if
+    # it held out a share: with early_stopping=False nothing is held out
+    ("validation_fraction", 0.0, ValueError, r"'validation_fraction' .* range \(0.0, 1.0\), "
+     r"the share of the training data early_stopping=True holds out \(with "
+     r"early_stopping=False nothing is held out, whatever its value: leave it at its "
+     r"default, 0.1\)\. Got 0.0"),
     ("optimizer_params", [("momentum", 0.9)], TypeError, r"'optimizer_params' .* 'dict'"),
     ("callbacks", "print", TypeError, r"'callbacks' .* 'list'"),
     ("vocab_size", 100, ValueError, "vocab_size is only used for token input"),

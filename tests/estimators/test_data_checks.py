@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
 
-from sklstm import LSTMRegressor
+from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.data.store import SequenceStore
 from sklstm.estimators._data_checks import check_fit_data
 from sklstm.preprocessing import SequenceScaler
@@ -46,3 +46,13 @@ def test_a_scaled_store_trains_without_the_warning(tmp_path):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*root mean squares")
         make_pipeline(SequenceScaler(), LSTMRegressor(**CPU)).fit(store, y)
+
+
+@pytest.mark.parametrize(("Estimator", "balanced"), [(LSTMClassifier, True),
+                                                     (LSTMRegressor, False)])
+def test_sample_weight_is_refused_naming_class_weight_for_a_classifier(Estimator, balanced):
+    # weights that balance the classes were sent to resampling, past class_weight="balanced"
+    X, y = np.ones((4, 3, 1)), np.array([0, 1, 0, 1])
+    with pytest.raises(TypeError, match="resample the training data") as info:
+        Estimator(**CPU).fit(X, y, sample_weight=np.ones(4))
+    assert ("set class_weight='balanced'" in str(info.value)) is balanced

@@ -68,3 +68,19 @@ def _refused_as_missing(X, where):
     with pytest.raises(ValueError, match=f"^Input X contains NaN at {where}: fill missing"):
         est.fit(X, Y)
     assert not hasattr(est, "net_")
+
+
+def test_a_long_table_of_sequences_is_told_how_to_group_its_rows(tiny):
+    # rows (sample, time) of a MultiIndex were told only "pass one target per sequence",
+    # which y already was: X's rows are its timesteps
+    index = pd.MultiIndex.from_product([range(20), range(5)], names=["sample", "time"])
+    long = pd.DataFrame(X3.reshape(100, 2), index=index, columns=["a", "b"])
+    est = LSTMRegressor(**tiny, device="cpu")
+    with pytest.raises(ValueError, match=r"X has 100 samples but y has 20.* index levels "
+                                         r"\['sample', 'time'\].*long format.*"
+                                         r"X.groupby\(level='sample', sort=False\)"):
+        est.fit(long, Y)
+    # the fix as given: the sequences of the 3D array, in y's order
+    sequences = [seq for _, seq in long.groupby(level="sample", sort=False)]
+    assert_allclose(np.stack(sequences), X3)
+    assert list(est.fit(sequences, Y).feature_names_in_) == ["a", "b"]

@@ -117,9 +117,10 @@ DAMAGE = {
         "is 'tokens', but the network has no embedding of token ids"),
     "_fitted_form 2d with 2 features": ("classifier", _set(_fitted_form="2d"), "_fitted_form",
                                         "is '2d' .*but n_sequence_features_ is 2"),
-    "feature_names_in_ after 3D input": (
-        "classifier", _set(feature_names_in_=np.array(["x", "y"], dtype=object)),
-        "feature_names_in_", "only a fit on 2D X has column names"),
+    # (sequences may be DataFrames, whose columns are names: token ids have none)
+    "feature_names_in_ after token ids": (
+        "tokens", _set(feature_names_in_=np.array(["x"], dtype=object)),
+        "feature_names_in_", "a fit on token ids has no column names"),
     "feature_names_in_ of another width": (
         "2d frame", _set(feature_names_in_=np.array(["x", "y"], dtype=object)),
         "feature_names_in_", "has 2 names, but n_features_in_ is 6"),

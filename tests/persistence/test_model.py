@@ -54,6 +54,10 @@ CASES = {
     "regressor, 2D DataFrame": (LSTMRegressor, pd.DataFrame(X3[:, :, 0],
                                                             columns=[f"t{i}" for i in range(6)]),
                                 np.arange(24.0), {}),
+    # (feature_names_in_ of a fit on sequences: such a model saved but was refused on load)
+    "classifier, list of DataFrames": (LSTMClassifier, [
+        pd.DataFrame(seq, columns=[f"f{j}" for j in range(X3.shape[2])]) for seq in X3],
+        np.arange(24) % 2, {}),
     "regressor, relative to the mean, ragged, multi-output": (
         LSTMRegressor, RAGGED, np.c_[np.arange(24.0), -np.arange(24.0)],
         {"relative": "mean", "relative_target": 1}),

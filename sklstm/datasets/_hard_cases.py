@@ -20,6 +20,15 @@ def _rng(random_state):
     return np.random.default_rng(check_random_state(random_state).randint(2**31))
 
 
+def _whole_steps(last, low_fifths, high_fifths):
+    """The first and last whole step from ``low_fifths / 5`` to ``high_fifths / 5`` of the
+    way to ``last``, rounded inwards (``-(-n // 5)``: a ceiling; ``int(0.2 * 27)`` started
+    a "middle" shape at 5 of 27, 18.5 % of the way). Where that range holds no whole step
+    (``last=1``: 0.2 to 0.6, which made numpy refuse to draw), the step just below it."""
+    lowest, highest = -(-low_fifths * last // 5), high_fifths * last // 5
+    return min(lowest, highest), highest
+
+
 def _shape(kind, length):
     """One of the class shapes, ``length`` steps long, peak amplitude 1."""
     t = np.linspace(0.0, 1.0, length)
@@ -87,18 +96,16 @@ def make_shape_in_series(n_samples=200, n_timesteps=300, n_classes=3, shape_leng
     length = max(4, n_timesteps // 10) if shape_length is None else shape_length
     if length > n_timesteps:
         raise ValueError(
-            f"shape_length={length} is longer than the series (n_timesteps={n_timesteps})."
+            f"shape_length={length} is longer than the series (n_timesteps={n_timesteps}); "
+            f"pass a shape_length of at most {n_timesteps}, or longer series."
         )
     _check_n_classes(n_samples, n_classes)
     rng = _rng(random_state)
     y = rng.permutation(np.arange(n_samples) % n_classes)
     walk = np.cumsum(rng.normal(0.0, 0.05, size=(n_samples, n_timesteps)), axis=1)
     X = walk + rng.normal(0.0, noise, size=(n_samples, n_timesteps))
-    last_start = n_timesteps - length
-    # in whole steps, rounded inwards (-(-n // 5): a ceiling): int(0.2 * 27) started a
-    # "middle" shape at 5 of 27, 18.5 % of the way
-    lowest, highest = {"middle": (-(-last_start // 5), 3 * last_start // 5),
-                       "end": (last_start, last_start), "anywhere": (0, last_start)}[position]
+    fifths = {"middle": (1, 3), "end": (5, 5), "anywhere": (0, 5)}[position]
+    lowest, highest = _whole_steps(n_timesteps - length, *fifths)
     for i, label in enumerate(y):
         start = int(rng.integers(lowest, highest + 1))
         X[i, start:start + length] += 1.5 * _shape(label, length) * rng.uniform(0.8, 1.2)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._compat.sklearn import StrOptions
 from .._param_validation import integers, reals, validate_plain_params
-from ._hard_cases import _rng
+from ._hard_cases import _rng, _whole_steps
 from ._synthetic import _check_n_classes
 
 __all__ = ["make_subtle_shape", "make_trending_series"]
@@ -91,7 +91,8 @@ def make_subtle_shape(n_samples=200, n_timesteps=300, difference="width", height
     if 2 * narrow > n_timesteps:
         raise ValueError(
             f"width={narrow} is more than half the series (n_timesteps={n_timesteps}); "
-            "class 1's bump is twice as wide."
+            f"class 1's bump is twice as wide: pass a width of at most {n_timesteps // 2}, or "
+            "longer series."
         )
     _check_n_classes(n_samples, 2)
     rng = _rng(random_state)
@@ -108,13 +109,12 @@ def make_subtle_shape(n_samples=200, n_timesteps=300, difference="width", height
         bumps = (height * _hann(narrow), 0.5 * height * _hann(2 * narrow - 1))
     else:
         bumps = (height * _hann(narrow), -height * _hann(narrow))
-    room = n_timesteps - 2 * narrow  # both bumps fit from any start in [0, room]
+    # both bumps fit from any start in [0, n_timesteps - 2 * narrow]: 20 % to 80 % of it
+    lowest, highest = _whole_steps(n_timesteps - 2 * narrow, 1, 4)
     for i, label in enumerate(y):
         bump = bumps[label]
         # centred in a slot 2 * narrow wide, so both classes sit at the same places
-        # in whole steps, rounded inwards (-(-n // 5): a ceiling): int(0.2 * 27) started
-        # a slot at 5 of 27, 18.5 % of the way
-        start = int(rng.integers(-(-room // 5), 4 * room // 5 + 1))
+        start = int(rng.integers(lowest, highest + 1))
         start += (2 * narrow - len(bump)) // 2
         X[i, start:start + len(bump)] += bump
     return X.astype(np.float32), y.astype(np.int64)

@@ -35,6 +35,22 @@ def test_as_many_samples_as_classes_hold_every_class(generator, kwargs):
     assert sorted(y.tolist()) == list(range(n_classes))
 
 
+def test_a_shape_longer_than_the_series_is_refused_with_the_fix():
+    # the message named the problem only, not what to pass instead
+    with pytest.raises(ValueError, match=r"shape_length=30 is longer than the series "
+                                         r"\(n_timesteps=24\); pass a shape_length of at most 24"):
+        make_shape_in_series(n_timesteps=24, shape_length=30, random_state=0)
+
+
+@pytest.mark.parametrize("position", ["middle", "end", "anywhere"])
+def test_a_shape_one_step_shorter_than_the_series_is_placed(position):
+    # one step of room (last start 1): 20 % to 60 % of it holds no whole step, and numpy
+    # refused to draw from the empty range ("low >= high")
+    X, _ = make_shape_in_series(n_samples=3, n_timesteps=24, shape_length=23,
+                                position=position, random_state=0)
+    assert X.shape == (3, 24)
+
+
 def test_variable_recordings_are_at_least_40_percent_of_n_timesteps():
     # int(0.4 * 24) = 9 made recordings of 37.5 % of n_timesteps; the docstring says 40-100 %
     X, _ = make_motion_recordings(n_samples=200, n_timesteps=24, n_channels=1,

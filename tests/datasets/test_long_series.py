@@ -33,7 +33,8 @@ def test_generators_are_deterministic(generator):
         (make_subtle_shape, {"difference": "height"}, r"'difference' .* must be a str among"),
         (make_subtle_shape, {"height": 0.0},
          r"'height' .* must be a float in the range \(0.0, inf\)"),
-        (make_subtle_shape, {"n_timesteps": 40, "width": 21}, "more than half the series"),
+        (make_subtle_shape, {"n_timesteps": 40, "width": 21},
+         r"more than half the series.*pass a width of at most 20, or longer series"),
         (make_subtle_shape, {"width": True}, r"'width' .* must be an int in the range"),
         (make_trending_series, {"trend": "quadratic"}, r"'trend' .* must be a str among"),
         (make_trending_series, {"rise": -1.0},
@@ -129,6 +130,15 @@ def test_trend_rises_by_rise():
     assert_allclose(exponential[[0, -1]], [0.0, 12.0], atol=1e-5)
     growth = (1 + exponential[1:]) / (1 + exponential[:-1])  # a constant rate
     assert_allclose(growth, 13.0 ** (1 / 599), rtol=1e-5)
+
+
+@pytest.mark.parametrize(("n_timesteps", "width"), [(25, 12), (41, 20)])
+def test_subtle_shape_widest_bumps_of_an_odd_length_are_placed(n_timesteps, width):
+    # the documented widest width (n_timesteps // 2) leaves one step of room on an odd
+    # length: 20 % to 80 % of it holds no whole step, and numpy refused to draw from it
+    X, y = make_subtle_shape(n_samples=4, n_timesteps=n_timesteps, width=width,
+                             random_state=0)
+    assert X.shape == (4, n_timesteps) and sorted(set(y.tolist())) == [0, 1]
 
 
 def test_subtle_shape_narrowest_bumps_keep_the_same_area():

@@ -8,7 +8,7 @@ from torch.utils.data import Dataset
 
 from ..resources.device import fits_on_device
 from .relative import RelativeArray
-from .streaming import StreamedRows, iter_row_chunks, minus_anchors
+from .streaming import StreamedRows, iter_row_chunks
 
 __all__ = ["SequenceDataset"]
 
@@ -195,8 +195,9 @@ class SequenceDataset(Dataset):
             X = X.index_select(0, dev_idx)
             y = None if self.y is None else self.y.index_select(0, dev_idx)
         if self.anchors is not None:  # relative rows: made so per batch, where gathered
+            # (X and idx on the host: the rows of an accelerator's data are made there once)
             X = _minus_anchors(X, self.anchors[idx] if isinstance(idx, slice)
-                               else self.anchors.index_select(0, idx.cpu()), lengths)
+                               else self.anchors.index_select(0, idx), lengths)
         if X.device != self.device:
             X = X.to(self.device, non_blocking=True)
             y = None if y is None else y.to(self.device, non_blocking=True)
@@ -241,12 +242,17 @@ def _onto(rows, device):
 
 
 def _minus_anchors(rows, anchors, lengths):
-    """A batch's ``rows`` (a CPU tensor) minus their ``anchors`` (float64), rounded to
-    float32 once, the padding (beyond ``lengths``, a numpy array or None) left 0.
+    """A batch's ``rows`` minus their ``anchors`` in float64, rounded to float32 once,
+    the padding (beyond ``lengths``, a numpy array or None) left 0.
 
-    By :func:`~sklstm.data.streaming.minus_anchors`, the one arithmetic of relative
-    rows (a store's and :class:`~sklstm.data.relative.RelativeArray`'s: the same
-    numbers), on numpy views of the batch taken: no conversion of the data set.
+    The arithmetic of :func:`~sklstm.data.streaming.minus_anchors` (IEEE float64
+    subtraction and rounding: the same numbers), in torch: a batch's tensors read into
+    numpy for it would be a conversion per batch, which the training loop has none of
+    (tests/training/test_host_sync.py).
     """
-    return torch.from_numpy(
-        minus_anchors(rows.numpy(), anchors.numpy(), lengths).astype(np.float32))
+    out = rows.to(torch.float64) - anchors[:, None, :]  # (a new tensor: rows untouched)
+    if lengths is not None:
+        steps = torch.arange(out.shape[1])
+        out.masked_fill_((steps[None, :] >= torch.as_tensor(lengths)[:, None])[:, :, None],
+                         0.0)
+    return out.to(torch.float32)

@@ -15,9 +15,15 @@ the history ends each epoch with the same rows, keys, key order and values as un
 skorch's loop (``tests/training/test_loop.py`` compares history and weights). What
 differs during an epoch: a batch row gets its ``<prefix>_loss`` at the epoch's end, so
 a callback that must see the loss of each batch as it ends reads the ``loss`` argument
-of ``on_batch_end`` (a tensor: reading it waits for the device). The only history
-that is not skorch's plain :class:`skorch.history.History` (skorch's distributed one,
-which keeps its own store) gets each loss as the batch ends, as skorch writes it.
+of ``on_batch_end`` (a tensor: reading it waits for the device). Two kinds of epoch
+get each loss as the batch ends, as skorch writes it: those of the only history that
+is not skorch's plain :class:`skorch.history.History` (skorch's distributed one, which
+keeps its own store), and those of a net with a callback of skorch's that reads the
+batch row's loss in ``on_batch_end``: a logger with ``log_on_batch_end=True`` (it
+logged each batch without its loss), and in training epochs an ``LRScheduler``
+stepping a ``ReduceLROnPlateau`` every batch (on ``monitor="train_loss"`` that fit
+failed with "'train_loss' was not found in history"). Both read the value on the host
+anyway.
 
 The loop also does once per epoch what skorch does once per batch although it cannot
 change within an epoch: finding the callbacks that implement a per-batch hook
@@ -35,10 +41,11 @@ from __future__ import annotations
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler, MlflowLogger, NeptuneLogger, SacredLogger
 from skorch.dataset import get_len
 from skorch.history import History
 from skorch.utils import to_tensor
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from .._compat.skorch import modules_and_criteria
 
@@ -46,6 +53,10 @@ __all__ = ["BATCH_HOOKS", "EpochLoopNet"]
 
 #: The hooks skorch notifies once per batch; the others end the per-epoch caches.
 BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
+#: skorch's loggers that, with ``log_on_batch_end=True``, log each batch's history row
+#: as the batch ends (its ``TensorBoard`` and ``WandbLogger`` log epochs only).
+BATCH_ROW_LOGGERS = (MlflowLogger, NeptuneLogger, SacredLogger)
 
 _TRAIN = torch.nn.Module.train
 
@@ -55,6 +66,21 @@ def _overrides(obj, method_name, base):
     overridden on the class nor set on the instance."""
     return (method_name in getattr(obj, "__dict__", {})
             or getattr(type(obj), method_name, None) is not getattr(base, method_name))
+
+
+def _reads_batch_loss(callback, training):
+    """Whether ``callback`` reads the loss of a batch's history row in its
+    ``on_batch_end`` (a training batch's, or a validation batch's): skorch's loggers
+    that log every batch's row (``log_on_batch_end=True``), which logged each row
+    without its loss, and, of a training batch, skorch's ``LRScheduler`` stepping a
+    ``ReduceLROnPlateau`` every batch (on a history key, or on what a callable
+    ``monitor`` reads, the row as likely as not; the value goes to the host anyway;
+    the check is skorch's own, on the scheduler its ``on_train_begin`` built before
+    the first epoch)."""
+    if isinstance(callback, BATCH_ROW_LOGGERS):
+        return bool(callback.log_on_batch_end)
+    return (training and isinstance(callback, LRScheduler) and callback.step_every == "batch"
+            and isinstance(getattr(callback, "lr_scheduler_", None), ReduceLROnPlateau))
 
 
 def _batch_len(X):
@@ -150,6 +176,26 @@ class EpochLoopNet(NeuralNet):
                       if _overrides(cb, method_name, Callback)]
             cache[method_name] = hooks
         return hooks
+
+    def batch_loss_read(self, training=True):
+        """Whether a hook of ``on_batch_end`` reads the batch's loss from its history
+        row (:func:`_reads_batch_loss`); looked up once per epoch.
+
+        Parameters
+        ----------
+        training : bool, default=True
+            Of a training batch, or a validation batch.
+
+        Returns
+        -------
+        bool
+        """
+        cache = self._epoch_cache()
+        key = ("loss_read", bool(training))
+        if key not in cache:
+            cache[key] = any(_reads_batch_loss(getattr(hook, "__self__", None), training)
+                             for hook in self.listeners("on_batch_end"))
+        return cache[key]
 
     def notify(self, method_name, **cb_kwargs):
         """skorch's ``notify``; a per-batch hook calls only the methods that do something.
@@ -267,7 +313,8 @@ class EpochLoopNet(NeuralNet):
         if iterator is None:
             return
         loss_key, size_key = prefix + "_loss", prefix + "_batch_size"
-        plain = type(self.history) is History
+        # a row read as its batch ends gets its loss then, as skorch writes it
+        plain = type(self.history) is History and not self.batch_loss_read(training)
         rows, losses = [], _LossBuffer()
         batch_count = 0
         try:

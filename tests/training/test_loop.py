@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, LRScheduler
+from skorch.callbacks import Callback, LRScheduler, SacredLogger
 from skorch.utils import TeeGenerator
 from torch import nn
-from torch.optim.lr_scheduler import StepLR
+from torch.optim.lr_scheduler import ReduceLROnPlateau, StepLR
 
 import sklstm.training.setup as base
 from sklstm import LSTMClassifier, LSTMRegressor
@@ -110,6 +110,17 @@ CASES = {
         X, Y),
     "predict_mid_epoch": (LSTMClassifier, dict(
         batch_size=16, dropout=0.5, callbacks=[PredictMidEpoch(X[:5])]), X, Y),
+    # skorch's scheduler reads the batch row's train_loss as the batch ends (it failed:
+    # "'train_loss' was not found in history"); patience=0 and a large threshold lower
+    # the rate at batches the loss does not improve on by 20%
+    "plateau_every_batch": (LSTMRegressor, dict(batch_size=8, accumulation_steps=2, callbacks=[
+        ("plateau", LRScheduler(ReduceLROnPlateau, monitor="train_loss", step_every="batch",
+                                patience=0, factor=0.5, threshold=0.2))]), X, Y_REG),
+    # a callable monitor reads what it likes: the batch row, as likely as not
+    "plateau_every_batch_callable": (LSTMRegressor, dict(batch_size=8, callbacks=[
+        ("plateau", LRScheduler(ReduceLROnPlateau, step_every="batch", patience=0,
+                                monitor=lambda net: net.history[-1, "batches", -1,
+                                                                "train_loss"]))]), X, Y_REG),
 }
 
 
@@ -175,6 +186,31 @@ def test_interrupted_epoch_keeps_the_losses_so_far():
 
 def test_the_estimators_train_in_sklstms_loop():
     assert type(LSTMClassifier(**TINY).fit(X, Y).net_) is SequenceNet
+
+
+class Experiment:
+    """What skorch's SacredLogger logs to: the scalars, in order."""
+
+    def __init__(self):
+        self.logged = []
+
+    def log_scalar(self, name, value):
+        self.logged.append((name, value))
+
+
+def test_a_logger_of_every_batch_logs_each_batchs_loss(monkeypatch):
+    # skorch's loggers log the batch row as the batch ends: it had no loss yet there,
+    # of a training batch nor of a validation batch
+    params = dict(batch_size=16, early_stopping=True, callbacks=[("log", SacredLogger(
+        Experiment(), log_on_batch_end=True, log_on_epoch_end=False))])
+    fast = _fit(monkeypatch, SequenceNet, LSTMClassifier, params, X, Y)
+    ref = _fit(monkeypatch, StockLoopNet, LSTMClassifier, params, X, Y)
+    logged = dict(fast.net_.callbacks_)["log"].experiment.logged
+    assert logged == dict(ref.net_.callbacks_)["log"].experiment.logged
+    rows = [row for epoch in fast.history_ for row in epoch["batches"]]
+    for key in ("train_loss", "valid_loss"):
+        assert [value for name, value in logged if name == key] == [
+            row[key] for row in rows if key in row]
 
 
 class LossSeenAtBatchEnd(Callback):

@@ -44,7 +44,7 @@ __all__ = ["create_or_load_study", "run_study", "tune", "tune_objective"]
 def create_or_load_study(study_name, storage=None, *, scoring=None, multi_objective=None,
                          pruner=None, sampler=None, heartbeat_interval=None,
                          retry_failed=0, estimator=None, y=None, splits=None,
-                         searched=()) -> optuna.Study:
+                         searched=None, fixed=None) -> optuna.Study:
     """Create the study, or join it if it exists, after checking it fits this search.
 
     Everything is validated first (storage URL, pruner, directions of an existing study,
@@ -89,9 +89,11 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
     splits : list of (train, test) index arrays or None, default=None
         The folds every trial is scored on: a digest of them is recorded, and an
         existing study scored on other folds (another ``cv``) is refused.
-    searched : iterable of str, default=()
-        The estimator parameters the search space sets: every trial sets its own, so
-        they are left out of the estimator's recorded configuration.
+    searched : iterable of str or None, default=None
+        The estimator parameters the search space samples: left out of the estimator's
+        recorded configuration, and recorded by name (another set is refused).
+    fixed : dict or None, default=None
+        ``param -> value`` the space fixes: recorded in place of the estimator's values.
 
     Returns
     -------
@@ -124,7 +126,7 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
     directions = objective_directions(multi_objective)
     # (a trial that repeats a finished one is no trial for the pruner's n_startup_trials)
     pruner = ignoring_duplicates(make_pruner(pruner, multi_objective))
-    attrs = study_attrs(scoring, multi_objective, estimator, y, splits, searched)
+    attrs = study_attrs(scoring, multi_objective, estimator, y, splits, searched, fixed)
     storage = resolve_storage(storage, heartbeat_interval=heartbeat_interval,
                               retry_failed=retry_failed)
     # the heartbeats the storage really sends (an instance keeps its own settings): all
@@ -385,7 +387,9 @@ heartbeat_interval, retry_failed, show_progress_bar
         study_name, storage, scoring=objective.scoring, multi_objective=objective.multi_objective,
         pruner=pruner, sampler=sampler, heartbeat_interval=heartbeat_interval,
         retry_failed=retry_failed, estimator=objective.estimator, y=objective.y,
-        splits=objective.splits_, searched=[param for param, *_ in objective.space.values()])
+        splits=objective.splits_,
+        searched=[param for param, dist, _ in objective.space.values() if dist is not None],
+        fixed={param: value for param, dist, value in objective.space.values() if dist is None})
     check_space_fits_study(study, objective.space)
     if baseline and (params := baseline_params(objective.space, objective.estimator)):
         with storage_write_failures(study, study_storage(study),  # (not the raw error)

@@ -5,7 +5,8 @@
   ``sampler``), before any storage exists;
 * :func:`check_study_name`: the study's name;
 * :func:`check_existing_study`: an existing study was made for the same directions,
-  scoring, estimator (class and parameters), data and folds, as
+  scoring, estimator (class and parameters, with the space's fixed values), sampled
+  names, data and folds, as
   :func:`~sklstm.search.study_record.study_attrs` records them, and its workers send
   the same heartbeats (:func:`heartbeat_record`);
 * :func:`check_space_fits_study`: the space samples each name as the study's trials did.
@@ -93,6 +94,8 @@ def check_existing_study(study_name, storage, directions, attrs) -> None:
     for key, value in attrs.items():
         if key == "sklstm_params" and key in existing:
             _check_same_params(study_name, existing[key], value)
+        elif key == "sklstm_sampled" and key in existing:
+            _check_same_sampled(study_name, existing[key], value)
         elif key == HEARTBEAT_STUDY_ATTR and key in existing:
             _check_same_heartbeat(study_name, existing[key], value)
         elif key in existing and existing[key] != value:
@@ -121,8 +124,26 @@ def _check_same_params(study_name, recorded, params):
     more = f" and {len(differ) - 5} more" if len(differ) > 5 else ""
     raise ValueError(
         f"study {study_name!r} was created for an estimator with {shown}{more}: its "
-        "values are not comparable. Give the estimator the study was made with, or use "
+        "values are not comparable. Give the estimator and the search space the study "
+        "was made with (a value the space fixes counts as the estimator's), or use "
         "another study name.")
+
+
+def _check_same_sampled(study_name, recorded, sampled):
+    """Refuse a space that samples other names than the study's (a name it fixed, or
+    left to the estimator, now sampled, or the other way round): such a name is in
+    some trials' params and not in others', and ``best_params`` of a trial without it
+    refits with another value than the trial fitted."""
+    if sorted(recorded) == sorted(sampled):
+        return
+    only = [f"{', '.join(map(repr, names))} only {who}" for names, who in (
+        (sorted(set(recorded) - set(sampled)), "by the study"),
+        (sorted(set(sampled) - set(recorded)), "by this space")) if names]
+    raise ValueError(
+        f"study {study_name!r} samples other parameters than this search space "
+        f"({'; '.join(only)}): their trials fit other models and are not comparable. "
+        "Search the study's space (the same names sampled, the same fixed values), or "
+        "use another study name.")
 
 
 def heartbeat_record(storage):

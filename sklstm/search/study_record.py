@@ -4,7 +4,8 @@ search is refused instead of mixing incomparable values into it
 
 :func:`study_attrs` gives the study's user attributes: the scoring and objectives, the
 estimator's class and configuration (but the parameters of where a fit runs, and those
-the space sets), a digest of the targets and one of the folds.
+the space samples; the values the space fixes in place of the estimator's), the names
+the space samples, a digest of the targets and one of the folds.
 """
 
 from __future__ import annotations
@@ -89,20 +90,23 @@ def _canonical(value):
     return f"{getattr(kind, '__module__', '?')}.{getattr(kind, '__qualname__', kind)}"
 
 
-def _estimator_params(estimator, searched=()) -> dict:
+def _estimator_params(estimator, searched=(), fixed=None) -> dict:
     """The estimator's configuration as a study records it: every parameter but the
-    steps themselves, those of :data:`_RUN_PARAMS` and those the space sets
+    steps themselves, those of :data:`_RUN_PARAMS` and those the space samples
     (``searched``: every trial sets its own, so the estimator's value is no part of
-    what a trial learns once the study exists).
+    what a trial learns once the study exists); the values the space fixes
+    (``fixed``) in place of the estimator's.
 
     Examples
     --------
     >>> from sklstm import LSTMClassifier
-    >>> params = _estimator_params(LSTMClassifier(hidden_size=8, verbose=1))
-    >>> params["hidden_size"], "verbose" in params
-    (8, False)
+    >>> params = _estimator_params(LSTMClassifier(hidden_size=8, verbose=1),
+    ...                            fixed={"lr": 0.1, "device": "cpu"})
+    >>> params["hidden_size"], params["lr"], "verbose" in params, "device" in params
+    (8, 0.1, False, False)
     """
-    params = estimator.get_params(deep=True)
+    # (a fixed device or verbose is still where a fit runs: workers may differ on it)
+    params = {**estimator.get_params(deep=True), **(fixed or {})}
     return {name: _canonical(value) for name, value in params.items()
             if name != "steps" and not hasattr(value, "get_params")
             and name.rpartition("__")[2] not in _RUN_PARAMS and name not in searched}
@@ -147,7 +151,7 @@ def _folds_fingerprint(splits) -> str:
 
 
 def study_attrs(scoring, multi_objective, estimator=None, y=None, splits=None,
-                searched=()) -> dict:
+                searched=None, fixed=None) -> dict:
     """What a study records of the search it was made for.
 
     Recorded so that a worker started with other settings (another scoring or cost,
@@ -171,9 +175,13 @@ def study_attrs(scoring, multi_objective, estimator=None, y=None, splits=None,
     splits : list of (train, test) index arrays or None, default=None
         The cross-validation folds every trial is scored on (a trial's value is the
         mean over them, and ``fold_scores`` are paired by fold).
-    searched : iterable of str, default=()
-        The estimator parameters the search space sets, left out of the recorded
-        parameters.
+    searched : iterable of str or None, default=None
+        The estimator parameters the search space samples, left out of the recorded
+        parameters and recorded by name (``sklstm_sampled``); None: no space known,
+        nothing left out or recorded.
+    fixed : dict or None, default=None
+        ``param -> value`` the search space fixes: recorded in place of the
+        estimator's values, which no trial fits.
 
     Returns
     -------
@@ -191,5 +199,13 @@ def study_attrs(scoring, multi_objective, estimator=None, y=None, splits=None,
     if splits is not None:
         attrs["sklstm_cv"] = _folds_fingerprint(splits)
     if estimator is not None:  # after the class: another class has other parameters
-        attrs["sklstm_params"] = _estimator_params(estimator, frozenset(searched))
+        searched = None if searched is None else sorted(searched)
+        # the configuration every trial fits: a study whose space fixed hidden_size=32
+        # was joined by a search fixing it to 4, and their scores mixed in one ranking
+        attrs["sklstm_params"] = _estimator_params(estimator, frozenset(searched or ()),
+                                                   fixed)
+        # which names the trials sample: a name one search samples and another fixes
+        # (or leaves to the estimator) is in some trials' params and not in others'
+        if searched is not None:
+            attrs["sklstm_sampled"] = searched
     return attrs

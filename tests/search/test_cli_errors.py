@@ -8,6 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 
+from sklstm import LSTMClassifier
 from sklstm.cli import main
 
 from .helpers import cli, load_study
@@ -252,13 +253,20 @@ def test_exit_status_1_when_every_trial_fails(capsys, tmp_path):
     assert "FAIL" in out  # the table still shows what happened
 
 
-def test_exit_status_1_when_this_runs_trials_fail_after_others_completed(capsys, tmp_path):
+def test_exit_status_1_when_this_runs_trials_fail_after_others_completed(capsys, tmp_path,
+                                                                        monkeypatch):
     path = _npz(tmp_path, X=X, y=Y)
     code, _, _ = _run(capsys, tmp_path, path)
     assert code == 0
-    failing = json.dumps({**json.loads(SPACE), "embedding_dim": [2]})
-    code = main(["tune", str(path), "--storage", str(tmp_path / "s.journal"), "--n-trials", "2",
-                 "--cv", "2", "--no-progress", "--space", failing])
+
+    def failing_fit(self, X, y, **fit_params):
+        raise RuntimeError("this run's fits fail")
+
+    # the same search (another space or data would be refused), whose fits now fail
+    with monkeypatch.context() as patch:
+        patch.setattr(LSTMClassifier, "fit", failing_fit)
+        code = main(["tune", str(path), "--storage", str(tmp_path / "s.journal"),
+                     "--n-trials", "2", "--cv", "2", "--no-progress", "--space", SPACE])
     err = capsys.readouterr().err
     assert code == 1 and "all 1 trials this worker ran failed" in err
     # a later run with nothing left to do is a success again

@@ -51,3 +51,59 @@ def test_numpy_and_non_finite_values_are_recorded_as_the_next_worker_reads_them(
     assert params["class_weight"] == {"0": 1.0, "1": "nan"}
     check_existing_study(study_name, storage, ["minimize"],
                          study_attrs("accuracy", None, est, y, folds))
+
+
+def _tune_twice(data, tmp_path, first, second):
+    """Tune one trial with the space ``first``, then join with ``second``."""
+    run = dict(cv=2, storage=str(tmp_path / "study.journal"), study_name="s", baseline=False,
+               heartbeat_interval=None)
+    est = LSTMClassifier(**{**TINY, "max_epochs": 1})
+    tune(est, *data, n_trials=1, space=first, **run)
+    return tune(est, *data, n_trials=2, space=second, **run)
+
+
+def test_a_search_with_other_fixed_values_is_refused(data, tmp_path):
+    # a rerun fixing hidden_size=2 instead of 4 joined the study in silence, and the
+    # scores of the two models were ranked together
+    with pytest.raises(ValueError, match=r"hidden_size=4 \(now 2\): its values.*search space the"):
+        _tune_twice(data, tmp_path, {"lr": [0.01, 0.03], "hidden_size": 4},
+                    {"lr": [0.01, 0.03], "hidden_size": 2})
+    # the same space joins
+    (tmp_path / "again").mkdir()
+    study = _tune_twice(data, tmp_path / "again", {"lr": [0.01, 0.03], "hidden_size": 4},
+                        {"lr": [0.01, 0.03], "hidden_size": 4})
+    assert len(study.trials) == 2
+
+
+def test_a_search_sampling_other_names_is_refused(data, tmp_path):
+    # hidden_size sampled by the study, fixed by the rerun: the rerun's trials had no
+    # hidden_size in their params, and best_params refitted them with the estimator's
+    with pytest.raises(ValueError, match=r"'hidden_size' only by the study.*Search the"):
+        _tune_twice(data, tmp_path, {"lr": [0.01, 0.03], "hidden_size": [2, 4]},
+                    {"lr": [0.01, 0.03], "hidden_size": 4})
+
+
+def test_a_study_without_the_space_record_stays_joinable():
+    # a study made before the space was recorded left the space's names out of its
+    # parameters and recorded no sampled names
+    est, y = LSTMClassifier(hidden_size=8), np.arange(10) % 2
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(study_name="old", storage=storage, direction="maximize")
+    old = study_attrs("accuracy", None, est, y, searched=["lr", "hidden_size"])
+    del old["sklstm_sampled"]
+    for key, value in old.items():
+        study.set_user_attr(key, value)
+    check_existing_study("old", storage, ["maximize"], study_attrs(
+        "accuracy", None, est, y, searched=["lr"], fixed={"hidden_size": 4}))
+
+
+def test_workers_whose_spaces_fix_other_devices_join():
+    # where a fit runs is no part of what it learns, fixed by the space or not
+    est, y = LSTMClassifier(hidden_size=8), np.arange(10) % 2
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(study_name="s", storage=storage, direction="maximize")
+    for key, value in study_attrs("accuracy", None, est, y, searched=["lr"],
+                                  fixed={"device": "cpu", "verbose": 0}).items():
+        study.set_user_attr(key, value)
+    check_existing_study("s", storage, ["maximize"], study_attrs(
+        "accuracy", None, est, y, searched=["lr"], fixed={"device": "cuda", "verbose": 1}))

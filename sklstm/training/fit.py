@@ -27,7 +27,7 @@ from .checkpointing import FitCheckpoint
 from .convergence import stopped_by_rule
 from .convergence_report import check_convergence
 from .divergence import NAME as DIVERGENCE
-from .divergence import check_targets_in_range
+from .divergence import check_batch_losses_in_range, check_targets_in_range
 from .interrupts import SNAPSHOT, CtrlCGuard, finish_interrupted
 from .lr_scaling import check_warmup
 from .randomness import FitRandomness
@@ -60,13 +60,17 @@ def train(plan, seqs, y_train, on_net=None):
     Raises
     ------
     ValueError
-        Targets so large that every loss would overflow float32; a callback that
+        Targets so large that every loss would overflow float32 (each squared error,
+        or every micro-batch's sum of them); a callback that
         reads the validation data of a fit without ``early_stopping``; a checkpoint
         directory that another fit running now holds.
     KeyboardInterrupt
         Ctrl-C before the first epoch was complete (nothing to keep).
     """
     check_targets_in_range(plan.name, y_train)  # before any work
+    if plan.batch_size != "auto":  # ("auto" is checked once resolved)
+        check_batch_losses_in_range(plan.name, y_train, plan.batch_size,
+                                    plan.n_train_samples)
     check_warmup(plan.name, plan.warmup_epochs, plan.max_epochs)
     check_validation_callbacks(plan)
     checkpoint = None if plan.checkpoint is None else FitCheckpoint(
@@ -147,7 +151,11 @@ def _train(plan, on_net, checkpoint, done, loaded_only, seqs, y_train):
         # the process already holds there counts (and a copy over the cap would fail)
         dataset = SequenceDataset.from_sequences(seqs, y_train, plan.device,
                                                  memory_limit=budget.headroom())
+        auto = plan.batch_size == "auto"
         plan, search = choose_batch(plan, dataset, budget)
+        if auto:
+            check_batch_losses_in_range(plan.name, y_train, plan.batch_size,
+                                        plan.n_train_samples)
         # (a fit that is only loaded from its checkpoint trains no epoch)
         net = build_net(plan, done=min(done, plan.max_epochs - 1), checkpoint=checkpoint,
                         budget=budget, ctrl_c=ctrl_c, randomness=randomness)

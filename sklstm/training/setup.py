@@ -12,8 +12,9 @@ import math
 import sys
 
 import numpy as np
-from skorch.callbacks import EpochScoring, GradientNormClipping, ProgressBar
+from skorch.callbacks import EpochScoring, GradientNormClipping, LRScheduler, ProgressBar
 from skorch.dataset import ValidSplit
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from .._param_validation import plain_label
 from ..data.batching import BatchLoader
@@ -266,6 +267,10 @@ def check_validation_callbacks(plan):
     plan : FitPlan
         The fit's plan (``callbacks``, ``early_stopping``, the name).
 
+    An ``LRScheduler`` stepping ``ReduceLROnPlateau`` every batch reads the training
+    batch's row of the history, which never holds a validation score: it failed at the
+    first batch, with or without ``early_stopping`` (so it does under skorch alone).
+
     Examples
     --------
     >>> from types import SimpleNamespace
@@ -274,6 +279,15 @@ def check_validation_callbacks(plan):
     ...     name="LSTMClassifier", early_stopping=False,
     ...     callbacks=[EarlyStopping(monitor="train_loss")]))
     """
+    for i, item in enumerate(plan.callbacks):
+        callback = item[1] if isinstance(item, tuple) else item
+        if _plateau_on_validation_per_batch(callback):
+            raise ValueError(
+                f"{plan.name}: callbacks[{i}] ({type(callback).__name__}) steps "
+                f"ReduceLROnPlateau every batch on monitor={callback.monitor!r}, which is "
+                "recorded once per epoch, never per training batch; step it every epoch "
+                "(step_every='epoch', with early_stopping=True) or watch "
+                "monitor='train_loss' per batch.")
     if plan.early_stopping:
         return
     hold_out = ("set early_stopping=True (it holds out validation_fraction of the training "
@@ -292,6 +306,18 @@ def check_validation_callbacks(plan):
                 f"{what} scores the validation data (on_train=False), which a fit without "
                 f"early_stopping does not hold out: it would record nothing; {hold_out} "
                 "score the training data with on_train=True.")
+
+
+def _plateau_on_validation_per_batch(callback):
+    """Whether ``callback`` is skorch's ``LRScheduler`` stepping ``ReduceLROnPlateau``
+    every batch on a validation score (skorch checks its monitor only when it reads it)."""
+    if not isinstance(callback, LRScheduler) or callback.step_every != "batch":
+        return False
+    policy = callback.policy
+    plateau = policy == "ReduceLROnPlateau" or (isinstance(policy, type)
+                                                and issubclass(policy, ReduceLROnPlateau))
+    monitor = callback.monitor
+    return plateau and isinstance(monitor, str) and monitor.startswith("valid_")
 
 
 def check_kernels_fit(plan, seqs, check_conv=True):

@@ -260,12 +260,51 @@ def test_a_fit_that_stays_far_above_chance_names_the_unscaled_targets():
 
 
 def test_a_first_batch_loss_that_overflows_does_not_blame_the_learning_rate():
-    # targets of 1e19 pass the squared-error check (1e38 fits float32), but a batch's
-    # mean sums 16 of them in float32: the first loss, before any update, was inf and
-    # the message said "The learning rate is likely too high"
+    # half the targets near 1e19 pass the squared-error check (1e38 fits float32), and
+    # a micro-batch of the small half would fit, but a batch's mean sums 16 squares in
+    # float32: the first loss, before any update, was inf and the message said "The
+    # learning rate is likely too high"
     est = LSTMRegressor(**COMMON, scale_target=False, device="cpu")
+    y = np.where(np.arange(len(X)) % 2, 1e19, 0.0) + Y_REG
     with pytest.raises(DivergenceError, match=r"the training loss of the first batch became "
                        r"inf, before any update, so the learning rate is not the cause: .* "
                        r"rescale y \(LSTMRegressor's scale_target=True"):
-        est.fit(X, np.full(len(X), 1e19) + Y_REG)
+        est.fit(X, y)
     assert not hasattr(est, "net_")
+
+
+@pytest.mark.parametrize("batch_size", [16, "auto"])
+def test_targets_whose_every_batch_loss_overflows_are_refused_before_training(
+        batch_size, monkeypatch):
+    # targets of 1e19: each square fits float32, but every micro-batch of 16 sums 16 of
+    # them in float32 and its loss was inf before any update (a DivergenceError once
+    # the first epoch had run); a micro-batch of 3 fits
+    from sklstm.training import fit
+    est = LSTMRegressor(**{**COMMON, "batch_size": batch_size}, scale_target=False,
+                        device="cpu")
+    y = np.full(len(X), 1e19) + Y_REG
+    with monkeypatch.context() as patch:
+        patch.setattr(fit, "build_net", lambda *args, **kwargs: pytest.fail("trained"))
+        with pytest.raises(ValueError, match=r"LSTMRegressor: y is so large that the loss of "
+                           r"every micro-batch of \d+ samples overflows float32 .* before any "
+                           r"update.* Rescale y \(scale_target=True, the default.*\), or "
+                           r"lower batch_size to 3 or fewer\."):
+            est.fit(X, y)
+    assert not hasattr(est, "net_")
+    est.set_params(batch_size=2, max_epochs=1).fit(X, y)  # (what it names trains)
+    assert est.n_epochs_ == 1
+
+
+def test_a_batch_loss_that_could_fit_is_not_refused():
+    # only where the smallest samples cannot fill a micro-batch within float32: one
+    # huge target among small ones, or a micro-batch of the small ones, may train
+    from sklstm.training.divergence import check_batch_losses_in_range
+    y = np.ones((64, 2), dtype=np.float32)
+    y[0] = 1.5e19
+    check_batch_losses_in_range("LSTMRegressor", y, 16, 48)
+    y[:50] = 1e19  # squared norms of 2e38: a micro-batch of 16 draws 2 or more
+    check_batch_losses_in_range("LSTMRegressor", y, 14, 64)  # the 14 others fit
+    with pytest.raises(ValueError, match=r"every micro-batch of 16 samples overflows .* "
+                                         r"lower batch_size to 1 or fewer"):
+        check_batch_losses_in_range("LSTMRegressor", y, 16, 64)
+    check_batch_losses_in_range("LSTMRegressor", y, 16, 1)  # (1 training sample fits)

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 from skorch.callbacks import Checkpoint, EarlyStopping, EpochScoring, LRScheduler
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from sklstm import LSTMClassifier
 
@@ -64,3 +65,24 @@ def test_a_fit_needs_no_stdout(stdout, verbose, monkeypatch):
     clf.fit(X, Y)
     assert clf.predict(X).shape == Y.shape
     assert len(clf.history_) == 2 and "accuracy" in clf.history_[-1]  # (the user's callback ran)
+
+
+@pytest.mark.parametrize("early_stopping", [True, False])
+@pytest.mark.parametrize("policy", ["ReduceLROnPlateau", ReduceLROnPlateau])
+def test_a_plateau_scheduler_stepping_every_batch_on_the_validation_loss_is_refused(
+        policy, early_stopping, tmp_path):
+    # a training batch's row of the history never holds valid_loss: skorch's LRScheduler
+    # failed at the first batch ("'valid_loss' was not found in history"), mid-fit
+    plateau = LRScheduler(policy, monitor="valid_loss", step_every="batch")
+    clf = LSTMClassifier(**PARAMS, early_stopping=early_stopping,
+                         callbacks=[("plateau", plateau)], checkpoint=tmp_path / "fit")
+    with pytest.raises(ValueError, match=r"callbacks\[0\] \(LRScheduler\) steps "
+                                         r"ReduceLROnPlateau every batch on "
+                                         r"monitor='valid_loss', .* never per training batch; "
+                                         r"step it every epoch .* or watch "
+                                         r"monitor='train_loss' per batch"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "net_") and not (tmp_path / "fit").exists()  # before training
+    plateau.set_params(monitor="train_loss")
+    clf.set_params(checkpoint=None).fit(X, Y)  # what it names trains
+    assert clf.n_epochs_ == 2

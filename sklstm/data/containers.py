@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DENSE_FORMS", "RAGGED_FORMS", "map_sequences", "restore_container", "sequence_form"]
+from .store import SequenceStore
+
+__all__ = ["DENSE_FORMS", "RAGGED_FORMS", "map_sequences", "ragged_lengths", "restore_container",
+           "sequence_form"]
 
 DENSE_FORMS = ("3d", "2d")
 RAGGED_FORMS = ("list", "object")
@@ -87,3 +90,21 @@ def map_sequences(func, data, form):
     if form == "2d":
         return func(data[:, :, None])[:, :, 0]
     return restore_container([func(seq) for seq in data], form)
+
+
+def ragged_lengths(X):
+    """Every sample's length where ``X`` is ragged (a list or object array of
+    sequences, or a ragged :class:`~sklstm.data.store.SequenceStore`), else None.
+
+    Examples
+    --------
+    >>> ragged_lengths([np.zeros((2, 1)), np.zeros((5, 1))]), ragged_lengths(np.zeros((2, 3)))
+    (array([2, 5]), None)
+    """
+    if isinstance(X, SequenceStore):
+        # the store's offsets tell the lengths: reading every sequence from its file
+        # to measure it would page the whole data set through memory
+        return X.lengths if X.ragged else None
+    if isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.dtype == object):
+        return np.array([len(x) for x in X])
+    return None

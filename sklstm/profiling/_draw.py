@@ -19,9 +19,9 @@ import numpy as np
 
 from .._compat.sklearn import num_samples
 from ..data.batching import BatchLoader
-from ..data.store import SequenceStore
+from ..data.containers import ragged_lengths
 
-__all__ = ["draw", "ragged_lengths"]
+__all__ = ["draw"]
 
 #: Seed of the generator that draws the profiled samples.
 _SEED = 0
@@ -29,18 +29,6 @@ _SEED = 0
 #: Batches per sorted chunk of the estimator's bucketing (BatchLoader's default, which
 #: the fit keeps): a bucketed batch spans about 1/_BUCKET_BATCHES of the lengths
 _BUCKET_BATCHES = signature(BatchLoader).parameters["bucket_batches"].default
-
-
-def ragged_lengths(X):
-    """Every sample's length where ``X`` is ragged (a list or object array of
-    sequences, or a ragged :class:`~sklstm.data.store.SequenceStore`), else None."""
-    if isinstance(X, SequenceStore):
-        # the store's offsets tell the lengths: reading every sequence from its file
-        # to measure it would page the whole data set through memory
-        return X.lengths if X.ragged else None
-    if isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.dtype == object):
-        return np.array([len(x) for x in X])
-    return None
 
 
 def _timed_ragged(ascending, batch_size, n_steps, count, bucketing, rng):

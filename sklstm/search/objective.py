@@ -46,7 +46,7 @@ from .pipeline import (
 )
 from .scoring_kind import check_scoring_kind
 from .selection import FIXED_AS_REPR, resolve_cv
-from .space import resolve_space, sample_resolved
+from .space import fit_conv_widths, resolve_space, sample_resolved
 from .trial_budget import FAIL_REASON, INTERRUPTED
 
 __all__ = ["CVObjective", "checked_objective", "make_objective"]
@@ -341,7 +341,9 @@ def checked_objective(estimator, X, y, *, multi_objective=None, **kwargs):
 
     First the space, then the data, as the fit of the final sklstm step, set to the
     space's fixed values, would check it
-    (:func:`~sklstm.search.pipeline.check_search_data`), then the scoring and cv
+    (:func:`~sklstm.search.pipeline.check_search_data`), and the conv widths the
+    sequences are too short for (:func:`~sklstm.search.space.fit_conv_widths`: left
+    out of the default space, refused in a user's), then the scoring and cv
     (:class:`CVObjective`): a mistake raises here, before any study exists, instead
     of failing every trial.
 
@@ -364,9 +366,15 @@ def checked_objective(estimator, X, y, *, multi_objective=None, **kwargs):
     # the folds are split and the scoring tried on the labels, which said less of
     # labels they cannot take ("'<' not supported between 'NoneType' and 'str'")
     check_final_lstm(estimator)  # (first: another estimator's space was "unknown" names)
-    space = resolve_space(kwargs.get("space"), estimator)
+    with warnings.catch_warnings():  # (CVObjective resolves it again, and warns)
+        warnings.simplefilter("ignore")
+        space = resolve_space(kwargs.get("space"), estimator)
     fixed = {param: value for param, dist, value in space.values() if dist is None}
     check_finite_targets(y)  # (the fit's own message names no sample and no fix)
     check_search_data(clone(estimator).set_params(**fixed) if fixed else estimator, X, y)
+    # conv widths whose kernels the data's sequences are too short for in every trial
+    space = fit_conv_widths(space, estimator, X, default=kwargs.get("space") is None)
+    if kwargs.get("space") is None:  # the default space as this data allows
+        kwargs["space"] = {name: spec for name, (_, _, spec) in space.items()}
     return CVObjective(estimator, X, y, report_every_epoch=multi_objective is None,
                        multi_objective=multi_objective, **kwargs)

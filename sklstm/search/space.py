@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from functools import partial
+from types import SimpleNamespace
 
+import numpy as np
 from optuna.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -26,13 +29,19 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from .pipeline import final_prefix
+from .._compat.python import warn_at_caller
+from ..data.containers import ragged_lengths
+from ..data.steps import resolve_downsample
+from ..estimators._base import BaseLSTM
+from ..training.setup import check_kernels_fit
+from .pipeline import final_estimator, final_prefix
 from .space_file import load_space
-from .space_values import check_space_values, plain_spec
+from .space_values import check_space_values, check_told_apart, owner_of, plain_spec, trial_points
 
 __all__ = [
     "as_distributions",
     "default_space",
+    "fit_conv_widths",
     "load_space",
     "resolve_space",
     "sample_resolved",
@@ -53,7 +62,8 @@ def default_space(**overrides) -> dict:
     ``pooling``             categorical: "concat", "last", "max", "attention"
     ``conv_channels``       categorical: "auto", None, 32, 64 (an LSTM-FCN
                             convolutional branch of ``(k, 2k, k)`` channels, or none;
-                            "auto" is the classifier's default)
+                            "auto" is the classifier's default); ``tune`` leaves out
+                            32 and 64 where a kernel exceeds the shortest sequence
     ``split_level``         categorical: "auto", False (each sequence's level beside
                             its shape, or the sequence as it is; "auto" is the
                             classifier's default)
@@ -61,7 +71,8 @@ def default_space(**overrides) -> dict:
     ``num_layers``          int in [1, 2]
     ``dropout``             float in [0, 0.5]
     ``lr``                  float in [1e-3, 3e-2], log-uniform
-    ``n_iter_no_change``    categorical: 10, 20 (the convergence rule's patience)
+    ``n_iter_no_change``    categorical: 10, 20 (the convergence rule's patience; left
+                            out where ``tol=None`` and ``early_stopping=False``)
     ======================  ========================================================
 
     The estimators' defaults are a point of this space, so :func:`~sklstm.search.tune`
@@ -137,9 +148,8 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
         estimator (all unknown names are listed, with the closest valid name), two names
         set the same parameter (``"batch_size"`` and ``"lstm__batch_size"``), two
         choices are equal but of other types (``1`` and ``True``: Optuna records the
-        first for both), or a
-        choice, range end or fixed value is one the estimator refuses, alone or
-        together in every trial
+        first for both), or a choice, range end or fixed value is one the estimator
+        refuses, alone or together in every trial
         (:func:`~sklstm.search.space_values.check_space_values`).
 
     Examples
@@ -153,7 +163,8 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
     ...
     ValueError: unknown parameter(s) for LSTMClassifier: 'batchsize' (did you mean 'batch_size'?)...
     """
-    space = default_space() if space is None else space
+    default = space is None
+    space = default_space() if default else space
     if not isinstance(space, Mapping):
         raise TypeError(
             f"space must be a dict name -> spec (or None: default_space()), got "
@@ -188,7 +199,7 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
                 "by that name).")
         named[param] = name
         resolved[name] = (param, *plain_spec(name, spec))
-        _check_told_apart(name, resolved[name][1])
+        check_told_apart(name, resolved[name][1])
     if unknown:
         raise ValueError(
             f"unknown parameter(s) for {type(estimator).__name__}: {', '.join(unknown)}. "
@@ -196,23 +207,66 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
         )
     if estimator is not None:
         check_space_values(resolved, estimator)
+        resolved = drop_inert_patience(resolved, estimator, default)
     return resolved
 
 
-def _check_told_apart(name, dist):
-    """Refuse choices that are equal but of other types (``1`` and ``True``).
+def trial_values(resolved, estimator, leaf):
+    """The entry (or None) setting the final step's ``leaf``, and the values trials give it."""
+    final = final_estimator(estimator)
+    for name, (param, dist, value) in resolved.items():
+        owner, own_leaf = owner_of(estimator, param)
+        if owner is final and own_leaf == leaf:
+            return name, [value] if dist is None else trial_points(dist)
+    return None, [final.get_params(deep=False)[leaf]]
 
-    Optuna stores a choice as its index, found with ``==``: a trial fitted with ``True``
-    of ``[1, True]`` recorded ``1``, and ``best_params`` gave the refit the other value.
-    """
-    choices = getattr(dist, "choices", ())
-    for i, choice in enumerate(choices):
-        for other in choices[i + 1:]:
-            if choice == other and type(choice) is not type(other):
-                raise ValueError(
-                    f"space entry {name!r}: the choices {choice!r} and {other!r} are equal "
-                    "to Optuna, which records a choice by its position: a trial fitted with "
-                    f"{other!r} would be recorded as {choice!r}. Keep one of them.")
+
+def drop_inert_patience(resolved, estimator, default):
+    """``resolved`` without a sampled ``n_iter_no_change`` no trial uses (``tol=None``, no
+    ``early_stopping``) in the default space; in a user's a warning, as fit warns of such."""
+    values = partial(trial_values, resolved, estimator)
+    name = isinstance(final_estimator(estimator), BaseLSTM) and values("n_iter_no_change")[0]
+    if (not name or resolved[name][1] is None or any(values("early_stopping")[1])
+            or any(v is not None for v in values("tol")[1])):
+        return resolved
+    if default:
+        return {key: entry for key, entry in resolved.items() if key != name}
+    warn_at_caller(f"space entry {name!r} samples the convergence rule's patience, which no trial "
+                   "uses: tol=None and early_stopping=False run every epoch. Set tol (or "
+                   "early_stopping=True), or leave it out of the space.")
+    return resolved
+
+
+def fit_conv_widths(resolved, estimator, X, default):
+    """``resolved`` without the conv widths the fit refuses in every trial on ``X``
+    (:func:`~sklstm.training.setup.check_kernels_fit`, smallest downsample): left out of
+    the default space, refused in a user's; not for a Pipeline (a step may change lengths)."""
+    values = partial(trial_values, resolved, estimator)
+    name, widths = values("conv_channels")
+    named = [w for w in widths if w is not None and not isinstance(w, str)]
+    lengths = ragged_lengths(X)  # (a store's from its offsets: nothing is read)
+    if lengths is None and len(getattr(X, "shape", ())) >= 2:
+        lengths = np.array([X.shape[1]])
+    if (name is None or not named or hasattr(estimator, "steps") or lengths is None
+            or not len(lengths) or any(values("embedding_dim")[1])):
+        return resolved  # (an estimator's own width: its fit says it; tokens: no downsample)
+    factor = min(resolve_downsample(d, int(lengths.max())) for d in values("downsample")[1])
+    cuts = values("seq_len")[1]
+    shortest = min([-(-int(lengths.min()) // factor), *([] if None in cuts else cuts)])
+    kernels = min(values("conv_kernel_sizes")[1], key=lambda k: max(np.ravel(k)))
+    plan = SimpleNamespace(conv_channels=named[0], ar_window=None,
+                           conv_kernel_sizes=tuple(int(k) for k in np.ravel(kernels)),
+                           name=type(final_estimator(estimator)).__name__)
+    try:
+        check_kernels_fit(plan, SimpleNamespace(shortest=shortest))
+    except ValueError as exc:
+        if not default:
+            raise ValueError(f"space entry {name!r}: the conv width(s) {named} would fail "
+                             f"every trial that uses them: {exc} Or leave them out of the "
+                             "space (\"auto\" and None fit any length).") from exc
+        kept = CategoricalDistribution([c for c in widths if c not in named])
+        resolved = {**resolved, name: (resolved[name][0], kept, kept)}
+    return resolved
 
 
 def _valid_names(params, step_prefix):

@@ -42,7 +42,7 @@ from ..estimators._params import check_params
 from .pipeline import final_estimator
 from .space_hints import refusal_hint
 
-__all__ = ["check_space_values", "plain_spec"]
+__all__ = ["check_space_values", "check_told_apart", "owner_of", "plain_spec", "trial_points"]
 
 
 def _plain(value):
@@ -168,7 +168,7 @@ def _optuna_range(spec):
     return f"optuna.distributions.{cls}({low!r}, {high!r}{', log=True' if log else ''})"
 
 
-def _owner(estimator, param):
+def owner_of(estimator, param):
     """The object whose parameter ``param`` is, and the parameter's own name."""
     path, _, leaf = param.rpartition("__")
     if not path:
@@ -243,7 +243,7 @@ fail every trial together: LSTMClassifier: downsample=2 averages timesteps, ...
 def _check_each(resolved, estimator):
     """Refuse a choice, range end or fixed value its owner's constraints refuse."""
     for name, (param, dist, value) in resolved.items():
-        owner, leaf = _owner(estimator, param)
+        owner, leaf = owner_of(estimator, param)
         constraints = parameter_constraints(owner).get(leaf)
         if constraints is None:
             continue
@@ -284,14 +284,14 @@ def _check_together(resolved, estimator):
     fixed, sampled = {}, {}  # leaf -> (space name, value); leaf -> points
     dists = {}  # leaf -> (space name, distribution), of the sampled ones
     for name, (param, dist, value) in resolved.items():
-        owner, leaf = _owner(estimator, param)
+        owner, leaf = owner_of(estimator, param)
         if owner is not final:
             continue
         if dist is None:
             fixed[leaf] = (name, value)
             params[leaf] = value
         else:
-            sampled[leaf] = _trial_points(dist) or [params[leaf]]
+            sampled[leaf] = trial_points(dist) or [params[leaf]]
             dists[leaf] = (name, dist)
     if math.prod(map(len, sampled.values())) > _MAX_COMBINATIONS:
         return  # too many to try: the trials record why
@@ -322,7 +322,7 @@ def _check_together(resolved, estimator):
 _MAX_COMBINATIONS = 512
 
 
-def _trial_points(dist):
+def trial_points(dist):
     """Values a trial may sample from ``dist``: every choice; a range's ends and middle
     (an open end alone may be refused where the rest of the range is not)."""
     if isinstance(dist, CategoricalDistribution):
@@ -376,3 +376,19 @@ def _rules_error(estimator_name, defaults, params):
         except (TypeError, ValueError) as exc:
             return exc
     return None
+
+
+def check_told_apart(name, dist):
+    """Refuse choices that are equal but of other types (``1`` and ``True``).
+
+    Optuna stores a choice as its index, found with ``==``: a trial fitted with ``True``
+    of ``[1, True]`` recorded ``1``, and ``best_params`` gave the refit the other value.
+    """
+    choices = getattr(dist, "choices", ())
+    for i, choice in enumerate(choices):
+        for other in choices[i + 1:]:
+            if choice == other and type(choice) is not type(other):
+                raise ValueError(
+                    f"space entry {name!r}: the choices {choice!r} and {other!r} are equal "
+                    "to Optuna, which records a choice by its position: a trial fitted with "
+                    f"{other!r} would be recorded as {choice!r}. Keep one of them.")

@@ -287,7 +287,7 @@ def test_a_ragged_store_warms_up_on_its_longest_sequences(tmp_path, monkeypatch,
 
     with monkeypatch.context() as patch:
         patch.setattr(SequenceStore, "__getitem__", read_one)
-        from sklstm.profiling._draw import ragged_lengths
+        from sklstm.data.containers import ragged_lengths
 
         assert sorted(ragged_lengths(store)) == list(range(5, 45))
     profile_batch_sizes(LSTMClassifier(downsample=1, **FAST), store, y, batch_sizes=[3],

@@ -22,6 +22,7 @@ from sklstm.search import (
     tune,
 )
 from sklstm.search.selection import BASELINE, baseline_params, selected_trial
+from sklstm.search.space import fit_conv_widths
 
 from ..settings import TINY
 
@@ -423,3 +424,72 @@ def test_selection_of_a_study_without_one_best_trial_says_why():
     front.optimize(lambda trial: (1.0, 2.0), n_trials=1)
     with pytest.raises(ValueError, match=r"'front' has 2 objectives: no one trial is best"):
         selected_params(front, LSTMClassifier())
+
+
+# the convergence rule's patience where no trial has a convergence rule
+
+
+def test_the_default_space_samples_no_patience_without_a_convergence_rule():
+    # n_iter_no_change was sampled (and tabled as tuned) where tol=None and no
+    # early_stopping run every epoch: a dimension of pure noise
+    assert "n_iter_no_change" not in resolve_space(None, LSTMClassifier(tol=None))
+    assert "n_iter_no_change" in resolve_space(None, LSTMClassifier())  # tol=1e-4
+    kept = resolve_space(None, LSTMClassifier(tol=None, early_stopping=True))
+    assert "n_iter_no_change" in kept  # early stopping reads it
+
+
+@pytest.mark.parametrize("space, warns", [
+    ({"n_iter_no_change": [5, 10]}, True),
+    ({"n_iter_no_change": [5, 10], "tol": [None, 1e-3]}, False),  # some trials use it
+    ({"n_iter_no_change": [5, 10], "early_stopping": [False, True]}, False),
+    ({"n_iter_no_change": 5}, False),  # fixed: nothing searched
+])
+def test_a_users_space_that_samples_an_unused_patience_warns(space, warns, recwarn):
+    resolved = resolve_space(space, LSTMClassifier(tol=None))
+    assert "n_iter_no_change" in resolved  # a warning, as fit's of switched-off params
+    messages = [str(w.message) for w in recwarn if "patience" in str(w.message)]
+    assert bool(messages) == warns
+    assert not warns or "tol=None and early_stopping=False" in messages[0]
+
+
+# conv widths whose kernels are longer than the data's sequences
+
+
+SHORT = np.zeros((8, 5, 2), dtype=np.float32)  # 5 steps; conv_kernel_sizes=(8, 5, 3)
+
+
+@pytest.mark.parametrize("X, estimator, widths", [
+    (SHORT, LSTMClassifier(), ("auto", None)),
+    ([np.zeros((n, 2)) for n in (5, 40)], LSTMClassifier(), ("auto", None)),  # ragged
+    (SHORT, LSTMClassifier(conv_kernel_sizes=(3, 3, 3)), ("auto", None, 32, 64)),
+    (np.zeros((8, 40, 2)), LSTMClassifier(), ("auto", None, 32, 64)),
+    (np.zeros((8, 40, 2)), LSTMClassifier(seq_len=6), ("auto", None)),
+])
+def test_the_default_space_leaves_out_conv_widths_the_sequences_are_too_short_for(
+        X, estimator, widths):
+    resolved = fit_conv_widths(resolve_space(None, estimator), estimator, X, default=True)
+    assert resolved["conv_channels"][1].choices == widths
+
+
+def test_a_downsample_every_trial_shares_decides_which_widths_fit():
+    # 40 steps averaged by 8 are 5 steps: kernel 8 is refused in every trial
+    estimator = LSTMClassifier()
+    space = default_space(downsample=[8, 16])
+    resolved = fit_conv_widths(resolve_space(space, estimator), estimator,
+                               np.zeros((8, 40, 2)), default=True)
+    assert resolved["conv_channels"][1].choices == ("auto", None)
+    space = default_space(downsample=[1, 8])  # the trials of downsample=1 fit them
+    resolved = fit_conv_widths(resolve_space(space, estimator), estimator,
+                               np.zeros((8, 40, 2)), default=True)
+    assert resolved["conv_channels"][1].choices == ("auto", None, 32, 64)
+
+
+@pytest.mark.parametrize("space", [{"conv_channels": [None, 32]}, {"conv_channels": 16}])
+def test_a_users_space_of_conv_widths_too_long_for_the_sequences_is_refused(space):
+    estimator = LSTMClassifier()
+    resolved = resolve_space(space, estimator)
+    with pytest.raises(ValueError, match=r"space entry 'conv_channels'.*kernel of 8 steps.*"
+                       r"shortest training sequence has 5.*shorter kernels.*leave them out"):
+        fit_conv_widths(resolved, estimator, SHORT, default=False)
+    ok = resolve_space({"conv_channels": ["auto", None]}, estimator)
+    assert fit_conv_widths(ok, estimator, SHORT, default=False) == ok

@@ -85,7 +85,9 @@ OPTIMIZATION = """\
         ``warmup_epochs``) for the whole fit and stops at the first plateau, as
         earlier versions of sklstm did. With ``tol=None`` there is no convergence
         rule, so no plateau either: the rate stays as with ``"constant"``. Chosen
-        by the small-data benchmark (see the performance page of the docs).
+        by the small-data benchmark (see the performance page of the docs). A
+        learning-rate scheduler among ``callbacks`` compounds with these divisions
+        (and with ``warmup_epochs``' ramp): use ``"constant"`` for it alone.
     optimizer : {"adam", "adamw", "sgd", "rmsprop", "adagrad"} or torch.optim.Optimizer subclass, \
 default="adam"
         First-order optimizer. Adam and AdamW use torch's fused kernel

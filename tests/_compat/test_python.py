@@ -12,6 +12,7 @@ from sklearn.pipeline import make_pipeline
 
 import sklstm._compat.python as compat
 from sklstm import LSTMClassifier
+from sklstm.exceptions import WarmupOutlastsFitWarning
 from sklstm.preprocessing import SequenceScaler
 
 X = np.random.default_rng(0).normal(size=(30, 6, 2)).astype(np.float32)
@@ -40,7 +41,7 @@ def branch(request, monkeypatch):
 
 def test_a_fit_s_warnings_point_at_the_call():
     found = _fit_warnings(lambda: LSTMClassifier(**SHORT).fit(X, Y))
-    assert found == {(UserWarning, __file__), (ConvergenceWarning, __file__)}
+    assert found == {(WarmupOutlastsFitWarning, __file__), (ConvergenceWarning, __file__)}
 
 
 def test_in_a_pipeline_they_point_at_the_pipeline():

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from sklearn.utils.validation import validate_data
 
-__all__ = ["check_same_columns", "frame_columns", "record_or_check_columns",
-           "sequence_columns"]
+__all__ = ["check_same_columns", "first_of_same_columns", "frame_columns",
+           "record_or_check_columns"]
 
 
-def sequence_columns(X):
+def first_of_same_columns(X):
     """Sequence 0 of the list ``X``, after checking that every DataFrame sequence of
     ``X`` has its columns: what :func:`record_or_check_columns` reads the feature names
     of.
@@ -26,7 +26,7 @@ def sequence_columns(X):
     Examples
     --------
     >>> import pandas as pd
-    >>> sequence_columns([pd.DataFrame({"a": [1.0], "b": [2.0]})] * 2).columns.tolist()
+    >>> first_of_same_columns([pd.DataFrame({"a": [1.0], "b": [2.0]})] * 2).columns.tolist()
     ['a', 'b']
     """
     # the first by position: X may be a Series of sequences (a groupby's apply), whose

@@ -27,7 +27,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 
 from .._nullable import as_array, masked_as_nan, object_numbers, pandas_na_as_nan
 from ._feature_counts import other_width_hint, record_or_check, record_store
-from .columns import record_or_check_columns, sequence_columns
+from .columns import first_of_same_columns, record_or_check_columns
 from .containers import DENSE_FORMS, RAGGED_FORMS, sequence_form
 from .input_errors import (
     check_array_error,
@@ -368,7 +368,7 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
         raise wrong_form_error(form, X)
     if len(X) == 0:
         raise no_samples_error(name)
-    first = sequence_columns(X)
+    first = first_of_same_columns(X)
     data = check_ragged(X, allow_1d=allow_1d, ensure_all_finite=ensure_all_finite)
     data = [_as_dtype(seq, dtype, copy) for seq in data]
     n_features = data[0].shape[1] if data[0].ndim == 2 else 1

@@ -14,7 +14,7 @@ from .._param_validation import plain_value
 from .pooling import POOLINGS
 
 __all__ = ["as_flag", "as_fraction", "as_size", "as_sizes", "check_arguments", "checked_input",
-           "options", "padded_lengths"]
+           "conv_sizes", "embedded", "options", "padded_lengths"]
 
 
 def padded_lengths(lengths, batch, n_steps):
@@ -154,10 +154,39 @@ def as_sizes(values, name):
     return sizes
 
 
-def check_arguments(n_inputs, vocab_size, embedding_dim, padding_idx, pooling, ar_window,
-                    ar_scale):
+def conv_sizes(conv_channels, conv_kernel_sizes):
+    """The convolutional branch's ``(conv_channels, conv_kernel_sizes)`` as tuples of
+    ``int`` (:func:`as_sizes`), or ``(None, None)`` where there is no branch.
+
+    Raises
+    ------
+    ValueError
+        If they do not hold one entry per block each, naming both (the branch's own
+        message named its ``channels`` and ``kernel_sizes``, not the parameters passed).
+    """
+    if conv_channels is None:
+        return None, None
+    channels = as_sizes(conv_channels, "conv_channels")
+    kernels = as_sizes(conv_kernel_sizes, "conv_kernel_sizes")
+    if len(channels) != len(kernels):
+        blocks = [f"{len(sizes)} block{'s' * (len(sizes) != 1)}" for sizes in (channels, kernels)]
+        raise ValueError(f"conv_channels={channels} ({blocks[0]}) and conv_kernel_sizes="
+                         f"{kernels} ({blocks[1]}) must hold one entry per block of the "
+                         "convolutional branch: give both the same length.")
+    return channels, kernels
+
+
+def check_arguments(n_inputs, n_outputs, vocab_size, embedding_dim, padding_idx, pooling,
+                    ar_window, ar_scale):
     """Refuse what :class:`~sklstm.network.LSTMNetwork` cannot be built from, naming
     its parameter."""
+    # (n_outputs=0 built a head of no output that trained on nothing, a negative one failed
+    # in torch naming no parameter; n_inputs=0 was refused as nn.LSTM's "input_size")
+    # (n_inputs is not read with token ids: embedding_dim takes its place)
+    read = (("n_inputs", n_inputs, "features per timestep"),) if embedding_dim is None else ()
+    for name, size, meaning in (*read, ("n_outputs", n_outputs, "the head's output units")):
+        if size is None or size < 1:  # (an int or None: as_size)
+            raise ValueError(f"{name} must be a positive int ({meaning}); got {size}.")
     if pooling != "last" and pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {('last', *POOLINGS)}, got {pooling!r}.")
     _check_tokens(vocab_size, embedding_dim, padding_idx)
@@ -210,17 +239,18 @@ def _check_tokens(vocab_size, embedding_dim, padding_idx):
 
 
 def checked_input(network, x):
-    """``x`` as ``network`` (an :class:`~sklstm.network.LSTMNetwork`) reads it: token
-    ids as int32 or int64 (``nn.Embedding`` refuses narrower ones, such as bytes),
-    numbers in the dtype of the weights (the LSTM refuses another; a bfloat16 autocast
-    casts it again).
+    """``x`` as the LSTM of ``network`` (an :class:`~sklstm.network.LSTMNetwork`) reads
+    it: token ids (as int32 or int64: ``nn.Embedding`` refuses narrower ones, such as
+    bytes) embedded (:func:`embedded`), numbers in the dtype of the weights (the LSTM
+    refuses another; a bfloat16 autocast casts it again).
 
     Raises
     ------
     TypeError
         If token ids are not integers, or numbers are complex.
     ValueError
-        If ``x`` does not have the network's shape, or holds no timestep.
+        If ``x`` does not have the network's shape, holds no timestep, or holds token
+        ids outside the vocabulary.
     """
     if network.embedding is not None:
         if x.dtype.is_floating_point or x.dtype.is_complex or x.dtype == torch.bool:
@@ -238,4 +268,33 @@ def checked_input(network, x):
         raise ValueError(f"x must hold at least one timestep; got shape {tuple(x.shape)}.")
     if network.embedding is None:
         return x.to(network.head.weight.dtype)
-    return x if x.dtype in (torch.int32, torch.int64) else x.long()
+    return embedded(network.embedding, x if x.dtype in (torch.int32, torch.int64) else x.long())
+
+
+def embedded(embedding, x):
+    """``embedding(x)``, with an id outside the vocabulary refused by name.
+
+    ``nn.Embedding`` refused such ids by "index out of range in self", naming neither
+    the id nor the vocabulary. Its IndexError is translated rather than the ids checked
+    up front: a check would read the ids' minimum and maximum into Python every batch,
+    which on a GPU is a host-device wait (the estimators check the ids once, with the
+    data: :mod:`sklstm.data.vocabulary`). Off the CPU an out-of-range id is a
+    device-side assert, which no translation can catch.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` holds an id outside ``0..embedding.num_embeddings - 1``, padded steps'
+        included.
+    """
+    try:
+        return embedding(x)
+    except IndexError as error:
+        vocab_size = embedding.num_embeddings
+        low, high = (int(value) for value in torch.aminmax(x))
+        if 0 <= low and high < vocab_size:
+            raise
+        raise ValueError(f"x holds token id {low if low < 0 else high}, outside the "
+                         f"vocabulary of {vocab_size} ids (0..{vocab_size - 1}): map every "
+                         "id into it, padded steps' too (pad with an id such as padding_idx "
+                         "or 0), or build the network with a larger vocab_size.") from error

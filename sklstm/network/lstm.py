@@ -33,7 +33,7 @@ from torch.nn import functional as F
 
 from ..resources.device import copy_to
 from .conv import ConvBranch
-from .inputs import as_size, as_sizes, check_arguments, checked_input, options, padded_lengths
+from .inputs import as_size, check_arguments, checked_input, conv_sizes, options, padded_lengths
 from .level import split_level
 from .packing import pack, runs_packed, unpack
 from .pooling import TimePooling
@@ -192,11 +192,9 @@ class LSTMNetwork(nn.Module):
             padding_idx=padding_idx, ar_window=ar_window).items())
         bidirectional, dropout, pooling, split_level = options(
             bidirectional, dropout, pooling, split_level)
-        if conv_channels is not None:
-            conv_channels = as_sizes(conv_channels, "conv_channels")
-            conv_kernel_sizes = as_sizes(conv_kernel_sizes, "conv_kernel_sizes")
-        check_arguments(n_inputs, vocab_size, embedding_dim, padding_idx, pooling, ar_window,
-                        ar_scale)
+        conv_channels, conv_kernel_sizes = conv_sizes(conv_channels, conv_kernel_sizes)
+        check_arguments(n_inputs, n_outputs, vocab_size, embedding_dim, padding_idx, pooling,
+                        ar_window, ar_scale)
         self.embedding = None
         if embedding_dim is not None:
             self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
@@ -282,12 +280,11 @@ class LSTMNetwork(nn.Module):
         TypeError
             If token ids or lengths are not integers.
         ValueError
-            If ``x`` does not have the network's shape, or ``lengths`` are not one per
+            If ``x`` does not have the network's shape, holds token ids outside the
+            vocabulary (on a GPU: a device-side assert), or ``lengths`` are not one per
             sequence within ``1..n_timesteps``.
         """
         x = checked_input(self, x)
-        if self.embedding is not None:
-            x = self.embedding(x)
         lengths = padded_lengths(lengths, x.shape[0], x.shape[1])
         recent = None if self.ar is None else (
             last_steps(x, lengths, self.ar_window) / self.ar_divisor)

@@ -136,6 +136,43 @@ def test_arguments_that_do_not_fit_are_refused(params, match):
 
 
 
+@pytest.mark.parametrize("params, match", [
+    # n_outputs=0 built a head of no output (with torch's warning on its empty weight),
+    # trained on nothing; -1 failed by "Trying to create tensor with negative dimension"
+    ({"n_outputs": 0}, r"n_outputs must be a positive int .*got 0"),
+    ({"n_outputs": np.int64(-1)}, r"n_outputs must be a positive int .*got -1"),
+    # (torch named its own "input_size", not the parameter passed)
+    ({"n_inputs": 0}, r"n_inputs must be a positive int .*got 0"),
+    ({"n_outputs": None}, r"n_outputs must be a positive int .*got None"),
+    # blocks of the branch: torch's message named "channels" and "kernel_sizes"
+    ({"conv_channels": [4, 4], "conv_kernel_sizes": (3,)},
+     r"conv_channels=\(4, 4\) \(2 blocks\) and conv_kernel_sizes=\(3,\) \(1 block\)"),
+])
+def test_sizes_that_build_no_network_are_refused_by_name(params, match):
+    with pytest.raises(ValueError, match=match):
+        LSTMNetwork(**{"n_inputs": 2, "n_outputs": 2, "hidden_size": 3, **params})
+    # n_inputs is not read with token ids (embedding_dim takes its place)
+    for n_inputs in (0, None):
+        net = LSTMNetwork(n_inputs, 2, hidden_size=3, vocab_size=5, embedding_dim=4).eval()
+        assert net(torch.tensor([[1, 4]])).shape == (1, 2)
+
+
+@pytest.mark.parametrize("ids, lengths, match", [
+    ([[1, 5, 2]], None, r"token id 5, .*vocabulary of 5 ids \(0\.\.4\)"),
+    ([[1, -1, 2]], None, r"token id -1, .*vocabulary of 5 ids \(0\.\.4\)"),
+    # the padding is looked up too: a padding id of -1 failed as well
+    ([[1, 2, -1]], [2], r"token id -1, .*padded steps"),
+])
+def test_token_ids_outside_the_vocabulary_are_refused_by_name(ids, lengths, match):
+    # (torch's "IndexError: index out of range in self" named neither the id nor the
+    # vocabulary; on CUDA an out-of-range id is a device-side assert, so there the
+    # estimators check the ids with the data, sklstm.data.vocabulary)
+    tokens = LSTMNetwork(1, 2, hidden_size=3, vocab_size=5, embedding_dim=4)
+    with pytest.raises(ValueError, match=match):
+        tokens(torch.tensor(ids, device="cpu"), lengths)
+    assert tokens(torch.tensor([[0, 4, 2]]), [2]).shape == (1, 2)
+
+
 @pytest.mark.parametrize("params, name", [
     ({"hidden_size": 3.0}, "hidden_size"), ({"num_layers": True}, "num_layers"),
     ({"ar_window": 2.0}, "ar_window"), ({"embedding_dim": 2.5, "vocab_size": 5}, "embedding_dim"),

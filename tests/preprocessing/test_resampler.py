@@ -119,3 +119,36 @@ def test_dense_input_is_resampled_a_chunk_at_a_time(dtype, ndim, monkeypatch):
     assert Xt.dtype == expected.dtype and Xt.shape == expected.shape
     np.testing.assert_array_equal(Xt, expected)
     assert peak < Xt.nbytes + 8 * store_module.CHUNK_BYTES
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.bool_])
+def test_integer_input_is_not_copied_to_float64_whole(dtype, monkeypatch):
+    """Validation read integer X as a float64 copy of all of it, in fit (2 times int32
+    X, only to check it) and in transform (beside the output: 3 times int32 X)."""
+    from sklstm.data import store as store_module
+
+    monkeypatch.setattr(store_module, "CHUNK_BYTES", 2**14)
+    X = np.random.default_rng(0).integers(0, 2, size=(4000, 25, 4)).astype(dtype)
+    resampler, fit_peak = traced_peak(SequenceResampler(factor=3).fit, X)
+    Xt, peak = traced_peak(resampler.transform, X)
+    expected = X.astype(np.float64)
+    expected = np.stack([expected[:, i:i + 3].mean(axis=1) for i in range(0, 25, 3)], axis=1)
+    assert Xt.dtype == np.float64
+    assert_allclose(Xt, expected)
+    assert fit_peak < 8 * store_module.CHUNK_BYTES
+    assert peak < Xt.nbytes + 8 * store_module.CHUNK_BYTES
+    ragged = list(X.reshape(200, -1, 4))  # each sequence is resampled on its own
+    out, peak = traced_peak(resampler.transform, ragged)
+    assert all(seq.dtype == np.float64 for seq in out)
+    assert_allclose(out[0][:3], ragged[0][:9].astype(np.float64).reshape(3, 3, 4).mean(axis=1))
+    assert peak < sum(seq.nbytes for seq in out) + 8 * store_module.CHUNK_BYTES
+
+
+@pytest.mark.parametrize("form", ["3d", "2d", "list"])
+def test_factor_one_gives_float_output_for_integers(form):
+    # documented: other numbers than floats become float64, whatever the factor
+    X = np.arange(12).reshape(2, 6, 1)
+    data = {"3d": X, "2d": X[:, :, 0], "list": list(X)}[form]
+    out = SequenceResampler(factor=1).fit_transform(data)
+    assert all(np.asarray(seq).dtype == np.float64 for seq in out)
+    assert_allclose(np.asarray(out).reshape(X.shape), X)

@@ -22,7 +22,7 @@ import torch
 from ._device_resolution import is_cuda, resolve_device
 
 __all__ = ["OUT_OF_MEMORY", "bf16_lstm_problem", "copy_to", "device_memory", "empty_cache",
-           "fits_on_device", "is_cuda", "memory_cap", "own_stream", "peak_allocated",
+           "fits_on_device", "fork_rng", "is_cuda", "memory_cap", "own_stream", "peak_allocated",
            "reserved_memory", "reset_peak", "resolve_device", "rng_devices", "rng_state",
            "seed_rng", "set_rng_state", "synchronize"]
 
@@ -64,16 +64,41 @@ def copy_to(tensor, device):
     return tensor.pin_memory().to(device, non_blocking=True)
 
 
+def _rng_module(device):
+    """torch's module of the generator a fit on ``device`` draws dropout from besides
+    the CPU's (``torch.cuda``, ``torch.mps``), or None (the CPU's alone)."""
+    if is_cuda(device):
+        return torch.cuda
+    return torch.mps if torch.device(device).type == "mps" else None
+
+
 def rng_devices(device):
     """The devices whose random state ``torch.random.fork_rng`` forks for a fit on
-    ``device``: ``[device]`` on CUDA (dropout draws there), else ``[]``.
+    ``device`` besides the CPU: ``[device]`` on CUDA and MPS (dropout draws there),
+    else ``[]``.
 
     Examples
     --------
     >>> rng_devices(torch.device("cpu"))
     []
     """
-    return [device] if is_cuda(device) else []
+    return [device] if _rng_module(device) is not None else []
+
+
+def fork_rng(device):
+    """``torch.random.fork_rng`` of the generators a fit on ``device`` draws from: the
+    CPU's and, on CUDA or MPS, the device's (its type named: torch's default is CUDA
+    in its older releases, and the current accelerator's, whichever the fit's is, later).
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        Their states are put back when it exits.
+    """
+    devices = rng_devices(device)
+    # (with no device none is forked; "cuda", not None, which older releases refuse)
+    kind = torch.device(device).type if devices else "cuda"
+    return torch.random.fork_rng(devices=devices, device_type=kind)
 
 
 def seed_rng(seed, device):
@@ -115,8 +140,9 @@ def seed_rng(seed, device):
 
 def rng_state(device):
     """The random states a fit on ``device`` draws from, as tensors: torch's CPU
-    generator (initialization, shuffling seeds) and, on CUDA, the device's (dropout
-    draws there), so that a checkpointed fit resumes with both.
+    generator (initialization, shuffling seeds) and, on CUDA or MPS, the device's
+    (dropout draws there, keyed ``"cuda"`` or ``"mps"``), so that a checkpointed fit
+    resumes with both and fits in threads each keep their own.
 
     Examples
     --------
@@ -124,24 +150,29 @@ def rng_state(device):
     ['cpu']
     """
     state = {"cpu": torch.get_rng_state()}
-    if is_cuda(device):
-        state["cuda"] = torch.cuda.get_rng_state(device)
+    module = _rng_module(device)
+    if module is not None:
+        state[torch.device(device).type] = module.get_rng_state(device)
     return state
 
 
 def set_rng_state(state, device):
-    """Set the random states :func:`rng_state` returned; a CUDA state only on CUDA (a
-    fit checkpointed on the CPU resumes on CUDA with the CUDA seed of its start)."""
+    """Set the random states :func:`rng_state` returned; a device's state only on a
+    device of its type (a fit checkpointed on the CPU resumes on CUDA with the CUDA
+    seed of its start)."""
     torch.set_rng_state(state["cpu"])
-    if is_cuda(device) and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"], device)
+    module, kind = _rng_module(device), torch.device(device).type
+    if module is not None and kind in state:
+        module.set_rng_state(state[kind], device)
 
 
 def synchronize(device):
-    """Wait for the work queued on a CUDA ``device`` (a no-op elsewhere), so that a
-    clock or a memory reading sees it done."""
+    """Wait for the work queued on a CUDA ``device`` or on MPS (both run it after the
+    call returns; a no-op on the CPU), so that a clock or a memory reading sees it done."""
     if is_cuda(device):
         torch.cuda.synchronize(device)
+    elif torch.device(device).type == "mps":
+        torch.mps.synchronize()
 
 
 @contextmanager

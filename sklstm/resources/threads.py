@@ -9,6 +9,7 @@ from numbers import Integral
 
 import numpy as np
 import torch
+from joblib import cpu_count
 
 from .._param_validation import plain_value
 from .concurrency import fits_run_concurrently
@@ -41,13 +42,18 @@ def usable_cores():
 
     ``os.cpu_count()`` counts the machine's cores, also those a CPU affinity mask
     (``taskset``, a container's cpuset, a batch scheduler's allocation) keeps the
-    process off; threads beyond the cores it may use only take turns on them.
+    process off, or a container's CPU quota (``docker --cpus=2``, a Kubernetes CPU
+    limit: the cgroup's ``cpu.max``, ``cpu.cfs_quota_us`` in cgroup v1) leaves no time
+    on; threads beyond the cores it may use only take turns on them (under a quota,
+    the whole process is throttled for the rest of each period once they used it up).
 
     Returns
     -------
     int
-        The cores of the process's affinity mask where the OS tells it (Linux),
-        else ``os.cpu_count()``; at least 1.
+        The fewest of the cores of the process's affinity mask where the OS tells it
+        (Linux), else ``os.cpu_count()``, and :func:`joblib.cpu_count` (the quota,
+        rounded up, and ``LOKY_MAX_CPU_COUNT``: what scikit-learn's ``n_jobs=-1``
+        counts); at least 1.
 
     Examples
     --------
@@ -56,11 +62,19 @@ def usable_cores():
     """
     counter = getattr(os, "process_cpu_count", None)  # Python >= 3.13: the mask's
     if counter is not None:
-        return counter() or 1
+        cores = counter() or 1
+    else:
+        try:
+            cores = len(os.sched_getaffinity(0)) or 1
+        except (AttributeError, OSError):  # no affinity masks here (macOS, Windows)
+            cores = os.cpu_count() or 1
+    # joblib reads the quota (neither os nor torch does); a cgroup file it cannot read
+    # or parse (a locked-down container) leaves the mask's count, not a failed fit
     try:
-        return len(os.sched_getaffinity(0)) or 1
-    except (AttributeError, OSError):  # no affinity masks here (macOS, Windows)
-        return os.cpu_count() or 1
+        quota = cpu_count()
+    except (OSError, ValueError):
+        quota = cores
+    return max(1, min(cores, quota))
 
 
 def _check_n_threads(n_threads):

@@ -34,10 +34,8 @@ from __future__ import annotations
 import threading
 from contextlib import ExitStack, contextmanager, nullcontext
 
-import torch
-
 from ..resources.concurrency import fits_run_concurrently
-from ..resources.device import rng_devices, rng_state, seed_rng, set_rng_state
+from ..resources.device import fork_rng, rng_state, seed_rng, set_rng_state
 
 __all__ = ["NO_DRAWS", "FitRandomness", "global_draws"]
 
@@ -55,7 +53,7 @@ def global_draws(device, seed=None):
 
     The block holds the process's lock of the generators (so no concurrent fit draws
     meanwhile) and forks them (``torch.random.fork_rng``: the CPU generator and, on
-    CUDA, ``device``'s).
+    CUDA or MPS, ``device``'s).
 
     Parameters
     ----------
@@ -71,13 +69,14 @@ def global_draws(device, seed=None):
 
     Examples
     --------
+    >>> import torch
     >>> with global_draws(torch.device("cpu"), seed=0):
     ...     a = torch.rand(2)
     >>> with global_draws(torch.device("cpu"), seed=0):
     ...     torch.equal(a, torch.rand(2))
     True
     """
-    with _GLOBAL, torch.random.fork_rng(devices=rng_devices(device)):
+    with _GLOBAL, fork_rng(device):
         if seed is not None:
             seed_rng(seed, device)
         yield
@@ -112,6 +111,7 @@ class FitRandomness:
 
     Examples
     --------
+    >>> import torch
     >>> cpu = torch.device("cpu")
     >>> with FitRandomness(7, cpu) as randomness, randomness.draws():
     ...     a = torch.rand(2)
@@ -137,7 +137,7 @@ class FitRandomness:
         else:
             stack = ExitStack()
             with _GLOBAL:
-                stack.enter_context(torch.random.fork_rng(devices=rng_devices(self.device)))
+                stack.enter_context(fork_rng(self.device))
                 seed_rng(self.seed, self.device)
             self._exit = stack
         return self

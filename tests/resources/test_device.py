@@ -263,6 +263,38 @@ def test_the_random_states_of_a_fit_round_trip():
     assert torch.equal(torch.rand(3), first) and list(state) == ["cpu"]
 
 
+def test_an_mps_fit_s_random_states_hold_the_device_s(monkeypatch):
+    # MPS's generator (where dropout on "mps" draws) was neither forked, saved in a
+    # checkpoint, nor swapped between fits in threads: rng_state held the CPU's alone
+    from sklstm.resources.device import rng_state, set_rng_state
+
+    generator = torch.Generator().manual_seed(9)  # (standing in for MPS's)
+    monkeypatch.setattr(torch.mps, "get_rng_state", lambda device="mps": generator.get_state())
+    monkeypatch.setattr(torch.mps, "set_rng_state",
+                        lambda state, device="mps": generator.set_state(state))
+    mps = torch.device("mps")
+    state = rng_state(mps)
+    first = torch.rand(3, generator=generator)
+    set_rng_state(state, mps)
+    assert torch.equal(torch.rand(3, generator=generator), first)
+    assert sorted(state) == ["cpu", "mps"] and rng_devices(mps) == [mps]
+    now = generator.get_state()
+    set_rng_state(state, "cpu")  # (a checkpoint of MPS resumed on the CPU)
+    with device_api.fork_rng(mps):
+        torch.rand(3, generator=generator)
+    assert torch.equal(generator.get_state(), now)
+
+
+def test_work_queued_on_mps_is_waited_for(monkeypatch):
+    # MPS runs its work after the call returns, as CUDA does: the profile's step timer
+    # (and PeakMemory) waited for CUDA's alone, so a step on "mps" was timed as queued
+    waits = []
+    monkeypatch.setattr(torch.mps, "synchronize", lambda: waits.append("mps"))
+    device_api.synchronize(torch.device("mps"))
+    device_api.synchronize("cpu")
+    assert waits == ["mps"]
+
+
 @pytest.fixture
 def two_generators(monkeypatch):
     """torch.cuda's generators as on a machine with two GPUs (CPU generators standing in

@@ -50,13 +50,36 @@ def test_the_count_is_capped_at_the_cores_the_process_may_run_on(monkeypatch):
 
 
 def test_without_affinity_masks_the_machine_s_cores_count(monkeypatch):
-    def no_masks(pid):
-        raise AttributeError
-
     monkeypatch.delattr(os, "process_cpu_count", raising=False)
-    monkeypatch.setattr(os, "sched_getaffinity", no_masks, raising=False)
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)  # (macOS, Windows)
     monkeypatch.setattr(os, "cpu_count", lambda: None)  # (unknown: one)
     assert threads_module.usable_cores() == 1
+
+
+def test_a_container_s_cpu_quota_caps_the_count(monkeypatch):
+    # docker --cpus=2 on a machine of 64: the mask holds all 64 cores, the cgroup's
+    # quota (which joblib reads) gives the process the time of 2; n_threads=8 ran 8
+    # threads throttled for most of each quota period
+    monkeypatch.delattr(os, "process_cpu_count", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    monkeypatch.setattr(threads_module, "cpu_count", lambda: 2)
+    assert threads_module.usable_cores() == 2
+    before = torch.get_num_threads()
+    with limit_threads(8):
+        assert torch.get_num_threads() == 2
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("error", [PermissionError, ValueError])
+def test_a_cgroup_file_that_cannot_be_read_leaves_the_mask_s_count(monkeypatch, error):
+    # a locked-down container: an unreadable (or odd) cpu.max is no failed fit
+    def unreadable():
+        raise error("/sys/fs/cgroup/cpu.max")
+
+    monkeypatch.delattr(os, "process_cpu_count", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    monkeypatch.setattr(threads_module, "cpu_count", unreadable)
+    assert threads_module.usable_cores() == 3
 
 
 @pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])

@@ -164,17 +164,77 @@ def test_a_cpu_fit_seeds_no_accelerator_s_generator(monkeypatch):
     np.testing.assert_array_equal(fitted.predict(X), again.predict(X))
 
 
-def test_a_fit_on_an_accelerator_seeds_its_own_generator_alone(monkeypatch):
+MPS = torch.device("mps")
+
+
+@pytest.fixture
+def fake_mps(monkeypatch):
+    """MPS's generator as on a Mac, a CPU generator standing in for it (seeded 123);
+    seeding every device refused."""
+    generator = torch.Generator().manual_seed(123)
+
+    def every_device(seed):
+        raise AssertionError("every CUDA device was seeded")
+
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", every_device)
+    monkeypatch.setattr(torch.mps, "manual_seed", generator.manual_seed)
+    monkeypatch.setattr(torch.mps, "get_rng_state", lambda device="mps": generator.get_state())
+    monkeypatch.setattr(torch.mps, "set_rng_state",
+                        lambda state, device="mps": generator.set_state(state))
+    return generator
+
+
+def _dropout_draws(fit, generator, n_draws):
+    """``n_draws`` blocks of ``fit`` drawing from the device's generator, as dropout on
+    it does."""
+    out = []
+    for _ in range(n_draws):
+        with fit.draws():
+            out.append(torch.rand(3, generator=generator))
+    return out
+
+
+def test_a_fit_on_an_accelerator_seeds_its_own_generator_alone(fake_mps):
     # torch.manual_seed seeded every device's generator: a fit on cuda:0 left the user's
     # cuda:1 seeded (and reseeded a fit there in another thread); MPS stands in for the
     # fit's device here, a generator torch seeds by a call of its own
-    seeded = []
-    monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda seed: seeded.append("cuda"))
-    monkeypatch.setattr(torch.mps, "manual_seed", lambda seed: seeded.append(("mps", seed)))
-    with global_draws(torch.device("mps"), seed=3):
+    with global_draws(MPS, seed=3):
         a = torch.rand(2)
-    assert seeded == [("mps", 3)]
-    assert torch.equal(a, torch.rand(2, generator=torch.Generator().manual_seed(3)))
+        b = torch.rand(2, generator=fake_mps)
+    seeded = torch.Generator().manual_seed(3)
+    assert torch.equal(a, torch.rand(2, generator=seeded))
+    assert torch.equal(b, torch.rand(2, generator=torch.Generator().manual_seed(3)))
+
+
+def test_a_fit_on_mps_leaves_the_user_s_mps_generator_as_it_was(fake_mps):
+    # the fit seeded MPS's generator but forked the CPU's alone: after a fit on "mps"
+    # the user's torch.mps generator was left at the fit's seed, drawn on by its dropout
+    before = fake_mps.get_state()
+    with FitRandomness(7, MPS) as fit:
+        drawn = _dropout_draws(fit, fake_mps, 2)
+    assert torch.equal(fake_mps.get_state(), before)
+    with global_draws(MPS, seed=7):
+        assert _same(drawn, [torch.rand(3, generator=fake_mps) for _ in range(2)])
+    assert torch.equal(fake_mps.get_state(), before)
+
+
+def test_fits_on_mps_beside_each_other_draw_their_dropout_as_alone(fake_mps):
+    # the MPS generator was not among the states swapped in and out of a concurrent
+    # fit's blocks: two fits on "mps" in threads took turns on one dropout stream
+    def alone(seed):
+        with FitRandomness(seed, MPS) as fit:
+            return _dropout_draws(fit, fake_mps, 3)
+
+    with fits_in_threads():
+        fits = {seed: FitRandomness(seed, MPS).__enter__() for seed in (1, 2)}
+        draws = {seed: [] for seed in fits}
+        for _ in range(3):
+            for seed, fit in fits.items():
+                draws[seed] += _dropout_draws(fit, fake_mps, 1)
+        for fit in reversed(fits.values()):
+            fit.__exit__(None, None, None)
+    for seed, got in draws.items():
+        assert _same(got, alone(seed)), seed
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

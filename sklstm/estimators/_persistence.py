@@ -14,16 +14,21 @@ import functools
 import warnings
 
 import numpy as np
+import torch
 from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
 from .._compat.python import warn_at_caller
-from .._compat.sklearn import validate_estimator_params
+from .._compat.sklearn import (
+    InvalidParameterError,
+    validate_estimator_params,
+    validate_parameter_constraints,
+)
 from .._param_validation import plain_params, plain_value
 from ..persistence._codec import FormatError
-from ..persistence._fitted import REQUIRED, NetworkSizes
+from ..persistence._fitted import REQUIRED, NetworkSizes, _shown
 from ..persistence._model import ModelState, write_model
 from ..persistence._registry import registered_name
 from ..resources import resolve_device
@@ -205,7 +210,9 @@ class PersistenceMixin:
         """The fitted estimator ``state`` describes, its network on ``device``."""
         unsaved = {name: _unsaved_value(name, desc)
                    for name, desc in state.unsaved_params.items()}
-        est = cls(**{**state.params, **unsaved})
+        params = {**state.params, **unsaved}
+        _check_set_aside(cls, params)
+        est = cls(**params)
         for name, value in state.attributes.items():
             if not cls._is_saved_attribute(name) or not name.isidentifier():
                 raise FormatError(f"unexpected attribute {name!r}")
@@ -286,6 +293,35 @@ _TRAINED_ON_LOAD = "_trained_on_load"
 
 #: What a load sets that a fit makes stale: dropped when a fit starts.
 LOAD_ONLY_ATTRIBUTES = (_UNSAVED_ON_LOAD, _TRAINED_ON_LOAD)
+
+
+def _check_set_aside(cls, params):
+    """Refuse the parameters of a file that the network of a loaded model is built
+    without (``_unloaded_net``: callbacks, ``random_state``) or that it is not put on
+    (``device``: ``load``'s argument or the device it was trained on), where no
+    ``estimator.save`` writes them: a crafted file loaded, and the first refit failed.
+    A device this machine lacks ("cuda:7") is the fit's, and kept."""
+    # (callbacks are code: save records them as not saved, and load sets None)
+    callbacks = params.get("callbacks")
+    if callbacks is not None and not (isinstance(callbacks, (list, tuple)) and not callbacks):
+        raise FormatError(f"the parameter callbacks is {_shown(callbacks)}, but a model file "
+                          "holds no callbacks (they are code, which estimator.save does not "
+                          "save); load the file estimator.save wrote, and set them with "
+                          "set_params after loading")
+    fix = "load the file estimator.save wrote, or refit the estimator and save it again"
+    try:
+        validate_parameter_constraints(
+            {"random_state": cls._parameter_constraints["random_state"]},
+            {"random_state": params.get("random_state")}, caller_name=cls.__name__)
+    except InvalidParameterError as exc:
+        raise FormatError(f"{exc}; {fix}") from None
+    device = params.get("device", "auto")
+    if isinstance(device, str) and device != "auto":
+        try:
+            torch.device(device)
+        except RuntimeError:
+            raise FormatError(f"the parameter device is {device!r}, which names no torch "
+                              f"device (such as 'auto', 'cpu' or 'cuda:1'); {fix}") from None
 
 
 def _is_here(device):

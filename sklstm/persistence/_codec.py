@@ -25,7 +25,19 @@ import torch
 from .._param_validation import plain_value
 from ..training.optimizers import OPTIMIZERS
 
-__all__ = ["MAX_STRING_BYTES", "Unsaved", "decode", "describe", "encode", "string_bytes"]
+__all__ = ["MAX_DEPTH", "MAX_STRING_BYTES", "Unsaved", "decode", "describe", "encode",
+           "string_bytes"]
+
+#: The deepest nesting of lists, tuples and dicts in a value a file holds: far beyond
+#: what a fit or a callback records, and within Python's recursion in ``encode``,
+#: ``decode`` and what reads the values after them. A history entry of some 500 levels
+#: was saved into a file that never loaded ("maximum recursion depth exceeded"); deeper,
+#: the save failed with a raw ``RecursionError``.
+MAX_DEPTH = 64
+
+#: The levels of the header above a value of the history: epochs, an epoch, its
+#: batches, a batch (decoded whole, from the history's list).
+_HISTORY_LEVELS = 4
 
 _OPTIMIZER_NAMES = {cls: name for name, cls in OPTIMIZERS.items()}
 _STRING_DTYPE = re.compile(r"^[<>|=]?(U\d+|O)$")
@@ -78,7 +90,7 @@ def _array(value, key, tensors):
     raise Unsaved(describe(value))
 
 
-def encode(value, key, tensors):
+def encode(value, key, tensors, depth=0):
     """JSON data for ``value``; numeric arrays are put in ``tensors`` under ``key``.
 
     Parameters
@@ -89,6 +101,8 @@ def encode(value, key, tensors):
         Unique name of the value in the file (a prefix for nested arrays).
     tensors : dict
         Receives ``key -> ndarray`` for every numeric array met.
+    depth : int, default=0
+        The levels of lists, tuples and dicts ``value`` is within.
 
     Returns
     -------
@@ -98,22 +112,27 @@ def encode(value, key, tensors):
     Raises
     ------
     Unsaved
-        The value (or a part of it) cannot be written as JSON.
+        The value (or a part of it) cannot be written as JSON, or is nested more than
+        :data:`MAX_DEPTH` levels deep.
     """
+    if depth > MAX_DEPTH:
+        raise Unsaved(f"a value nested more than {MAX_DEPTH} levels deep")
     value = plain_value(value)
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else {"__float__": repr(value)}
     if isinstance(value, list):
-        return [encode(v, f"{key}.{i}", tensors) for i, v in enumerate(value)]
+        return [encode(v, f"{key}.{i}", tensors, depth + 1) for i, v in enumerate(value)]
     if isinstance(value, tuple):
-        return {"__tuple__": [encode(v, f"{key}.{i}", tensors) for i, v in enumerate(value)]}
+        return {"__tuple__": [encode(v, f"{key}.{i}", tensors, depth + 1)
+                              for i, v in enumerate(value)]}
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"__dict__": {k: encode(v, f"{key}.{k}", tensors) for k, v in value.items()}}
+        return {"__dict__": {k: encode(v, f"{key}.{k}", tensors, depth + 1)
+                             for k, v in value.items()}}
     if isinstance(value, dict):  # other keys (class_weight's labels): as [key, value] pairs
-        return {"__items__": [[encode(k, f"{key}.{i}.key", tensors),
-                               encode(v, f"{key}.{i}", tensors)]
+        return {"__items__": [[encode(k, f"{key}.{i}.key", tensors, depth + 1),
+                               encode(v, f"{key}.{i}", tensors, depth + 1)]
                               for i, (k, v) in enumerate(value.items())]}
     if isinstance(value, torch.device):
         return {"__device__": str(value)}
@@ -168,20 +187,21 @@ def string_bytes(data):
     return total
 
 
-def _decode_tagged(data, tensors):
+def _decode_tagged(data, tensors, depth):
     tag = next((t for t in _TAGS if t in data), None)
     expected = {"__array__": {"__array__", "dtype"}}.get(tag, {tag})
     if tag is None or set(data) != expected:
         raise FormatError(f"unexpected JSON object with keys {sorted(data)}")
     body = data[tag]
     if tag == "__tuple__" and isinstance(body, list):
-        return tuple(decode(v, tensors) for v in body)
+        return tuple(decode(v, tensors, depth + 1) for v in body)
     if tag == "__dict__" and isinstance(body, dict):
-        return {k: decode(v, tensors) for k, v in body.items()}
+        return {k: decode(v, tensors, depth + 1) for k, v in body.items()}
     if tag == "__items__" and isinstance(body, list) \
             and all(isinstance(item, list) and len(item) == 2 for item in body):
         try:
-            return {decode(k, tensors): decode(v, tensors) for k, v in body}
+            return {decode(k, tensors, depth + 1): decode(v, tensors, depth + 1)
+                    for k, v in body}
         except TypeError as exc:  # a key that is a list or a dict
             raise FormatError(f"bad __items__ key: {exc}") from None
     if tag == "__float__" and body in ("nan", "inf", "-inf"):
@@ -201,12 +221,12 @@ def _decode_tagged(data, tensors):
             and _STRING_DTYPE.match(data["dtype"]):
         out = np.empty(len(body), dtype=np.dtype(data["dtype"]))
         for i, item in enumerate(body):
-            out[i] = decode(item, tensors)
+            out[i] = decode(item, tensors, depth + 1)
         return out
     raise FormatError(f"bad {tag} entry {body!r}")
 
 
-def decode(data, tensors):
+def decode(data, tensors, depth=0):
     """The value :func:`encode` wrote as ``data``; ``tensors`` holds the file's arrays.
 
     Parameters
@@ -215,6 +235,8 @@ def decode(data, tensors):
         JSON data.
     tensors : dict
         ``key -> ndarray`` read from the file.
+    depth : int, default=0
+        The levels of lists and objects ``data`` is within.
 
     Returns
     -------
@@ -224,12 +246,15 @@ def decode(data, tensors):
     Raises
     ------
     ValueError
-        ``data`` is not a form :func:`encode` writes.
+        ``data`` is not a form :func:`encode` writes (or is nested deeper).
     """
+    if depth > MAX_DEPTH + _HISTORY_LEVELS:
+        raise FormatError(f"a value nested more than {MAX_DEPTH} levels deep, which "
+                          "estimator.save never writes")
     if data is None or isinstance(data, (bool, int, float, str)):
         return data
     if isinstance(data, list):
-        return [decode(v, tensors) for v in data]
+        return [decode(v, tensors, depth + 1) for v in data]
     if isinstance(data, dict):
-        return _decode_tagged(data, tensors)
+        return _decode_tagged(data, tensors, depth)
     raise FormatError(f"unexpected JSON value {data!r}")

@@ -19,11 +19,16 @@ harmless since loading runs no code).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
+import re
 import shutil
+import socket
 import threading
+import time
 
 import numpy as np
 
@@ -98,12 +103,64 @@ def _model_path(path, action):
     return os.path.expanduser(os.fsdecode(path))
 
 
+#: This machine in the names of temporary files (letters, digits and dashes), so that
+#: a save on another one that shares the directory is never taken for one killed here.
+_HOST = re.sub(r"[^A-Za-z0-9-]", "", socket.gethostname())[:16] or "host"
+
+
+def _temporary_prefix(target):
+    """The path of the temporary files of saves to ``target`` from this machine, less
+    their process and thread ids."""
+    return os.path.join(os.path.dirname(target),
+                        f".{os.path.basename(target)[:32]}.tmp-{_HOST}-")
+
+
+def _is_running(pid):
+    try:
+        os.kill(pid, 0)  # (signal 0: only asks whether the process is there)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process (PermissionError): there
+        pass
+    return True
+
+
+#: How long ago a temporary file was last written before a save may take it for one
+#: killed: a process of the same number, on a machine of the same name, may be another
+#: one's (a container with its own process ids, sharing the directory and host name),
+#: whose save writes its file, or renames it, now.
+_LEFTOVER_AGE_S = 600
+
+
+def _remove_leftovers(target):
+    """Remove the temporary files of saves to ``target`` from this machine whose process
+    has ended: a save killed before its rename (SIGKILL, the OOM killer, a power cut)
+    left one, a model's size, that no later save (of another process: another name)
+    removed. Best effort: the save has succeeded by then."""
+    if os.name != "posix":  # (on Windows, os.kill terminates the process)
+        return
+    prefix = _temporary_prefix(target)
+    directory, start = os.path.split(prefix)
+    with contextlib.suppress(OSError):
+        for name in os.listdir(directory or os.curdir):
+            # (ASCII digits, of a process id's size: "²" is a digit to str.isdigit)
+            ids = re.fullmatch(r"([0-9]{1,9})-[0-9]+", name[len(start):]) \
+                if name.startswith(start) else None
+            if ids is None or _is_running(int(ids[1])):
+                continue
+            path = os.path.join(directory, name)
+            with contextlib.suppress(OSError):
+                if time.time() - os.stat(path).st_mtime > _LEFTOVER_AGE_S:
+                    os.remove(path)
+
+
 def write_model_file(path, header, tensors):
     """Write ``header`` (JSON data) and ``tensors`` (name -> ndarray) to ``path``.
 
     The file is written next to ``path``, flushed to disk and renamed over it, and the
     rename flushed (best effort), so an interrupted save, or a crash of the system,
-    leaves the previous file (or none), never a truncated one. It gets the permissions
+    leaves the previous file (or none), never a truncated one; the temporary file of a
+    save killed on this machine is removed by the next save. It gets the permissions
     ``open`` gives a new file (the umask's), or those of the file it replaces. A
     symbolic link is written through; a device or a pipe is written into.
 
@@ -173,9 +230,8 @@ def write_model_file(path, header, tensors):
     # threaded search, say) wrote the same temporary file, and one removed it under the
     # other, whose save failed with "No such file or directory". Short whatever the
     # file's name: a name near the system's limit failed with "File name too long"
-    tmp = target if in_place else os.path.join(
-        os.path.dirname(target),
-        f".{os.path.basename(target)[:32]}.tmp-{os.getpid()}-{threading.get_ident()}")
+    tmp = target if in_place else (
+        f"{_temporary_prefix(target)}{os.getpid()}-{threading.get_ident()}")
     try:
         # written with open, not safetensors' save_file: that creates its files
         # readable by their owner only (0600), so a model saved for a server running as
@@ -192,9 +248,17 @@ def write_model_file(path, header, tensors):
             # the rename flushed too (its directory): else a crash could bring back the
             # model before, or no file at all, after the save had returned
             replace_synced(tmp, target)
+            _remove_leftovers(target)
     except OSError as exc:  # e.g. no permission: about this path, not the temporary one
-        raise type(exc)(f"cannot save the model to {path!r}: {exc.strerror or exc}") \
-            from exc
+        reason = exc.strerror or exc
+        if not in_place and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            # the directory's permission, not the file's, that the save needs: a bare
+            # "Permission denied" named a file its user could write
+            reason = (f"{reason}: the directory {os.path.dirname(target)!r} cannot be "
+                      "written (a model is written to a new file beside its name, then "
+                      "renamed over it); save into a directory you can write to, or make "
+                      "it writable")
+        raise type(exc)(f"cannot save the model to {path!r}: {reason}") from exc
     finally:
         if not in_place and os.path.exists(tmp):
             os.remove(tmp)

@@ -21,6 +21,7 @@ from .._param_validation import PREVIOUS_VALUES
 from .._version import __version__
 from ..resources import resolve_device
 from ._codec import (
+    MAX_DEPTH,
     MAX_STRING_BYTES,
     FormatError,
     Unsaved,
@@ -149,8 +150,9 @@ def write_model(path, state):
     if dropped:  # (the file records them, but nothing told the user they were lost)
         warnings.warn(
             f"{state.class_name}.save: the training history's entries {sorted(dropped)} "
-            "are not saved: a model file holds numbers, strings and arrays (record them "
-            "as such, a tensor with .item() or .cpu().numpy(), or pickle the estimator).",
+            f"are not saved: a model file holds numbers, strings and arrays, nested at "
+            f"most {MAX_DEPTH} levels (record them as such, a tensor with .item() or "
+            ".cpu().numpy(), or pickle the estimator).",
             UserWarning, stacklevel=3)
     header = {
         "format_version": FORMAT_VERSION, "sklstm_version": __version__,

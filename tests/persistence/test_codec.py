@@ -69,3 +69,28 @@ def test_arrays_whose_names_make_the_same_key_are_each_saved():
     assert_array_equal(decoded["a"]["b"], [3, 4, 5])
     assert_array_equal(decoded["c"][0], [6.0])
     assert_array_equal(decoded["c.0"], [7.0])
+
+
+def test_values_nested_deeper_than_a_file_holds_are_not_saved_nor_loaded():
+    # the recursion of encode, decode and the checks after them: a value of some 500
+    # levels was saved into a file that never loaded, or failed the save with a raw
+    # RecursionError; a crafted file's was refused as "maximum recursion depth exceeded"
+    from sklstm.persistence._codec import MAX_DEPTH, Unsaved
+
+    def nested(levels, wrap):
+        value = 1
+        for _ in range(levels):
+            value = wrap(value)
+        return value
+
+    assert decode(encode(nested(MAX_DEPTH, tuple_of), "k", {}), {}) == nested(MAX_DEPTH,
+                                                                              tuple_of)
+    with pytest.raises(Unsaved, match=f"nested more than {MAX_DEPTH} levels"):
+        encode(nested(MAX_DEPTH + 1, lambda v: [v]), "k", {})
+    with pytest.raises(ValueError, match=f"a value nested more than {MAX_DEPTH} levels"):
+        # (a history's values are that deep within its epochs and batches: 4 levels more)
+        decode(nested(MAX_DEPTH + 5, lambda v: {"__tuple__": [v]}), {})
+
+
+def tuple_of(value):
+    return (value,)

@@ -3,7 +3,11 @@ forms of a path, on disk before its name."""
 
 import errno
 import os
+import re
 import stat
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -37,6 +41,32 @@ def test_save_where_no_file_can_be_written_names_the_path_and_leaves_nothing(
     # no temporary file either, and the file in the way as it was
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors", "taken"]
     assert (tmp_path / "m.safetensors").read_bytes() == b"an earlier model"
+
+@pytest.mark.parametrize("error", [errno.EACCES, errno.EROFS])
+def test_a_directory_that_cannot_be_written_is_named_with_the_fix(error, tmp_path, tiny,
+                                                                  monkeypatch):
+    # the model is written beside its file and renamed over it: a directory without
+    # write permission (for a user other than root) or on a read-only file system
+    # failed with a bare "Permission denied" on a file the user could write
+    est = LSTMRegressor(**tiny).fit(X3, X3[:, 0, 0])
+    path = tmp_path / "m.safetensors"
+    est.save(path)
+    before = path.read_bytes()
+
+    def refuse(file, mode="r", *args, **kwargs):  # (as the system does, root or not)
+        if "w" in mode and os.path.dirname(os.fspath(file)) == str(tmp_path):
+            raise OSError(error, os.strerror(error), file)
+        return open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr("sklstm.persistence._file.open", refuse, raising=False)
+    with pytest.raises(OSError, match=rf"cannot save the model to '{re.escape(str(path))}': "
+                       rf"{os.strerror(error)}: the directory '{re.escape(str(tmp_path))}' "
+                       r"cannot be "
+                       r"written .*save into a directory you can write to"):
+        est.save(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
+
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 def test_a_saved_file_is_readable_as_a_new_file_is(tmp_path, tiny):
@@ -131,3 +161,60 @@ def test_the_header_limit_is_that_of_safetensors_and_its_estimate_a_bound(tmp_pa
 
     metadata, saved = read_raw(path)
     assert _header_bytes(metadata, saved) >= int.from_bytes(path.read_bytes()[:8], "little")
+
+
+_KILLED_MID_SAVE = """
+import sys, time
+import numpy as np
+import sklstm.persistence._file as file
+from sklstm import LSTMRegressor
+
+X = np.zeros((4, 3, 1), dtype=np.float32)
+est = LSTMRegressor(hidden_size=2, max_epochs=1, tol=None, device="cpu").fit(X, [0., 1, 2, 3])
+
+
+def stall(f):  # the data written, not yet renamed: where a kill leaves its file
+    f.flush()
+    print("written", flush=True)
+    time.sleep(600)
+
+
+file.flush = stall
+est.save(sys.argv[1])
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_a_save_killed_before_its_rename_keeps_the_file_and_the_next_save_cleans_up(
+        tmp_path, tiny):
+    # a save killed (SIGKILL, the OOM killer) left its temporary file, a model's size,
+    # for good: each save's has its own name (its process's), which no later save removed
+    est = LSTMRegressor(**tiny).fit(X3, X3[:, 0, 0])
+    path = tmp_path / "m.safetensors"
+    est.save(path)
+    before = path.read_bytes()
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_MID_SAVE, str(path)],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "written\n"
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+    left = [p for p in tmp_path.iterdir() if p != path]
+    assert len(left) == 1 and f"-{child.pid}-" in left[0].name
+    assert path.read_bytes() == before  # the model before, whole
+    assert_array_equal(sklstm.load(path).predict(X3), est.predict(X3))
+    # a save still under way is left alone: of a process that runs (this one, another
+    # thread), or written to within minutes (by a process of that number elsewhere: a
+    # container with its own process ids, sharing the directory and the host name)
+    running = tmp_path / left[0].name.replace(f"-{child.pid}-", f"-{os.getpid()}-1")
+    running.write_bytes(b"being written")
+    est.save(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [path.name, running.name, left[0].name])
+    an_hour_ago = time.time() - 3600
+    for leftover in (left[0], running):
+        os.utime(leftover, (an_hour_ago, an_hour_ago))
+    est.save(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, running.name])

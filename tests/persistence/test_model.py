@@ -324,6 +324,23 @@ def test_history_entries_a_file_cannot_hold_are_warned_about_on_save(tmp_path, t
     assert "grad_norm" not in loaded.history_[-1] and "train_loss" in loaded.history_[-1]
 
 
+
+def test_a_history_entry_nested_too_deep_is_left_out_and_the_file_loads(tmp_path, tiny):
+    # one nested some 500 levels (a callback's record) was saved, and the file never
+    # loaded ("maximum recursion depth exceeded"); deeper, the save failed with a raw
+    # RecursionError
+    est = LSTMRegressor(**tiny).fit(X3, X3[:, 0, 0])
+    deep = 1
+    for _ in range(500):
+        deep = [deep]
+    est.history_.record("deep", deep)
+    with pytest.warns(UserWarning, match=r"the training history's entries \['deep'\] are "
+                      r"not saved: .*nested at most 64 levels"):
+        est.save(tmp_path / "m.safetensors")
+    loaded = sklstm.load(tmp_path / "m.safetensors")
+    assert "deep" not in loaded.history_[-1]
+    assert loaded.history_[:, "train_loss"] == est.history_[:, "train_loss"]
+
 def test_a_history_too_long_for_the_header_is_saved_without_its_batches(tmp_path, tiny,
                                                                         monkeypatch):
     # a long fit (about 1.2 million batches: 200 epochs of 6000) made a JSON header

@@ -64,3 +64,16 @@ def test_a_model_loaded_where_its_precision_is_not_saves_without_warning(tiny, t
     loaded.set_params(precision="bf16")
     with pytest.raises(ValueError, match=r"the parameters were changed after the fit"):
         loaded.save(tmp_path / "again.safetensors")
+
+
+def test_a_device_parameter_this_machine_lacks_is_kept_not_refused(tiny, tmp_path):
+    # a fit's device="cuda:99" (another machine's GPU) names a torch device: the model
+    # loads and predicts here, and keeps the parameter (a refit here says it is absent);
+    # only a string torch names no device with is refused (test_untrusted_files)
+    est = LSTMClassifier(**{**tiny, "device": "cpu"}).fit(X, Y)
+    path = tmp_path / "m.safetensors"
+    est.save(path)
+    rewrite_header(path, lambda header: header["params"].update(device="cuda:99"))
+    loaded = sklstm.load(path, device="cpu")
+    assert loaded.device == "cuda:99"
+    assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))

@@ -110,6 +110,22 @@ EDITS = {
     "unsaved parameters a list": (lambda h: h.update(unsaved_params=["lr"]),
                                   "its header's 'unsaved_params' entry is a list, but must "
                                   "be a JSON object"),
+    # parameters the network is built without (a loaded model predicts without them):
+    # they loaded, and the first refit failed on them
+    "callbacks named in the file": (
+        lambda h: h["params"].update(callbacks=["skorch.callbacks.Checkpoint"]),
+        r"the parameter callbacks is \['skorch.callbacks.Checkpoint'\], but a model file "
+        r"holds no callbacks .*set them with set_params after loading"),
+    "callbacks a string": (lambda h: h["params"].update(callbacks="os.system"),
+                           "the parameter callbacks is 'os.system', but a model file holds "
+                           "no callbacks"),
+    "random_state a string": (lambda h: h["params"].update(random_state="a"),
+                              r"The 'random_state' parameter of LSTMClassifier must be .* "
+                              r"Got 'a' instead.*load the file estimator.save wrote"),
+    "a device torch does not name": (
+        lambda h: h["params"].update(device="bogus"),
+        r"the parameter device is 'bogus', which names no torch device .*load the file "
+        "estimator.save wrote"),
 }
 
 

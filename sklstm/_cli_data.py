@@ -10,16 +10,38 @@ import numpy as np
 __all__ = ["load_data"]
 
 
-def load_data(path, target, encoding):
+def load_data(path, target, encoding, store=None):
     """``(X, y)`` of the DATA argument ``path``: a SequenceStore directory (its targets
     as :func:`_load_store` reads them) or a dataset file (``target`` and ``encoding``
-    as :func:`sklstm.datasets.load_dataset` reads them); a ValueError says what is
-    wrong and the fix."""
+    as :func:`sklstm.datasets.load_dataset` reads them); with ``store`` (``--store``),
+    a CSV file converted into a new store there a chunk at a time
+    (:func:`sklstm.data.store_csv.csv_to_store`: host memory holds a chunk, not ``X``), and
+    the store opened lazily. A ValueError says what is wrong and the fix."""
+    if store is not None:
+        return _converted(path, target, encoding, store)
     if os.path.isdir(path):
         return _load_store(path, target)
     from .datasets import load_dataset
 
     return load_dataset(path, target=target, encoding=encoding)
+
+
+def _converted(path, target, encoding, store):
+    """``(X, y)`` of the CSV ``path`` written to the new store ``store`` (--store)."""
+    from .data.store_csv import csv_to_store
+
+    if os.path.isdir(path) or not path.lower().endswith(".csv"):
+        # (a store is read as it is; an .npz file's X is read whole by numpy anyway)
+        raise ValueError(f"--store converts a .csv DATA file into a sequence store, but "
+                         f"{path} is {'a directory' if os.path.isdir(path) else 'no .csv'}"
+                         "; leave --store out")
+    try:
+        return csv_to_store(path, store, target=target, encoding=encoding)
+    except FileExistsError as exc:
+        raise ValueError(f"--store: {exc} (to tune on a store converted before, pass "
+                         "its directory as DATA, without --store)") from None
+    except FileNotFoundError as exc:
+        raise ValueError(f"--store: {exc}") from None
 
 
 def _load_store(path, target):

@@ -28,7 +28,8 @@ Run or join an Optuna study tuning an sklstm LSTM estimator by cross-validation.
 DATA is an .npz file with arrays X (n, T, F) or (n, T) and y; a .csv file with a header,
 one row per sample: the target in column --target, the other columns the time steps of a
 univariate sequence; or a SequenceStore directory (data larger than memory, read by
-batches), its targets in <store>/y.npy or the .npy file --target names. Every worker
+batches), its targets in <store>/y.npy or the .npy file --target names; --store DIR
+converts a .csv file into such a directory as it reads it. Every worker
 started with the same --storage and --study-name shares the study; --n-trials is the
 total over all of them.
 """
@@ -79,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
                       "targets: a .npy path or a name in the store (default: y)")
     tune.add_argument("--encoding", default="utf-8",
                       help="CSV text encoding, e.g. latin-1 (default: utf-8)")
+    tune.add_argument("--store", default=None, metavar="DIR",
+                      help="convert the .csv DATA into a new SequenceStore at DIR a few "
+                      "thousand rows at a time (host memory holds a chunk, not the data) "
+                      "and tune on it; later runs pass DIR as DATA")
     tune.add_argument(
         "--storage", default=None,
         help="Optuna storage: a journal file path (default: ./sklstm-study.journal), an "
@@ -287,7 +292,7 @@ def _tune(args) -> int:
     from .search.study import tune_objective
 
     _check_args(args)
-    X, y = load_data(args.data, args.target, args.encoding)
+    X, y = load_data(args.data, args.target, args.encoding, store=args.store)
     space = load_space(args.space) if args.space is not None else None
     estimator = LSTMClassifier() if args.estimator == "classifier" else LSTMRegressor()
     # everything is checked before the storage is opened: a bad call writes no study

@@ -17,13 +17,15 @@ One way through, in this order (each module one stage)::
 Nothing after ``validation.py`` looks at the user's container again.
 
 Public here: :class:`SequenceStore` (sequences kept on disk, read by the batch: data
-larger than memory), and, for reusing the training loop with your own skorch setup,
+larger than memory) and :func:`csv_to_store` (a CSV file written into one a chunk of
+rows at a time), and, for reusing the training loop with your own skorch setup,
 :class:`SequenceDataset` (the tensors a net trains on) and :class:`BatchLoader` (the
 iterator that cuts them into batches). The stage modules are internal.
 """
 
 from .batching import BatchLoader
 from .store import SequenceStore
+from .store_csv import csv_to_store
 from .tensors import SequenceDataset
 
-__all__ = ["BatchLoader", "SequenceDataset", "SequenceStore"]
+__all__ = ["BatchLoader", "SequenceDataset", "SequenceStore", "csv_to_store"]

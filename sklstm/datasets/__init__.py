@@ -12,7 +12,9 @@
   the levels seen in training); for a shape at any position in a long series use
   ``make_shape_in_series(position="anywhere")``;
 * :func:`load_dataset` reads ``X, y`` from an ``.npz`` or ``.csv`` file (what
-  ``sklstm tune`` reads).
+  ``sklstm tune`` reads); :func:`sklstm.data.store_csv.csv_to_store` converts a
+  ``.csv`` file into a :class:`~sklstm.data.SequenceStore` a chunk at a time (data
+  larger than memory).
 """
 
 from ._files import load_dataset

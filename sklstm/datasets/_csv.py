@@ -13,9 +13,9 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 
 from ._csv_header import target_column
-from ._csv_text import OPEN_QUOTE, csv_rows
+from ._csv_text import OPEN_QUOTE, TextColumn, csv_rows
 
-__all__ = ["load_csv"]
+__all__ = ["csv_chunks", "load_csv"]
 
 
 #: What spreadsheets, R and pandas write for a missing number; in a column of numbers
@@ -105,9 +105,17 @@ def _target_array(values, path):
     broken = [(i, _shortened(v)) for i, v in enumerate(values) if _LINE_BREAK.search(v)]
     if broken:
         _refuse_row(path, broken, OPEN_QUOTE)
-    # surrounding spaces are no part of a value (as in the header and the sequence
-    # cells): kept, "cat" and "cat " were two classes, and ", dog" gave " dog"
-    values = [v.strip() for v in values]
+
+    def stripped():
+        # surrounding spaces are no part of a value (as in the header and the sequence
+        # cells): kept, "cat" and "cat " were two classes, and ", dog" gave " dog".
+        # Stripped as read: a list of them held some 60 bytes a row (a float target's
+        # text: twice a float32 X of 10 steps)
+        return (v.strip() for v in values)
+
+    def texts():  # (np.asarray of a list of them: this dtype, U of the longest)
+        return np.fromiter(stripped(), dtype=f"U{width}", count=len(values))
+
     # one pass, keeping of each value its float64 and int64 and what the choice of y's
     # type needs: a Decimal and list entries of each peaked at 200 bytes a row, 25
     # times y's int64 (more than a float32 X of 50 steps)
@@ -115,7 +123,9 @@ def _target_array(values, path):
     kinds = {"number": _Tally(), "text": _Tally()}
     bad = _Tally()  # no finite number within the float64 range, in a column of numbers
     code = fraction = beyond_int64 = False
-    for i, v in enumerate(values):
+    width = 1
+    for i, v in enumerate(stripped()):
+        width = max(width, len(v))
         code = code or _is_code(v)
         n = _as_number(v)
         if n is None and v.lower() in _MISSING_MARKERS:
@@ -138,19 +148,19 @@ def _target_array(values, path):
         _refuse_mixed_kinds(path, {kind: [t.count, t.first] for kind, t in kinds.items()
                                    if t.count})
     if kinds["text"].count or not kinds["number"].count:
-        return np.asarray(values)  # class names, as written
+        return texts()  # class names, as written
     if bad.count:
         _refuse_at(path, *bad.first, bad.count, "a numeric target must be a finite number "
                    "within the float64 range; fill in the value or drop the row")
     if code:
-        return np.asarray(values)
+        return texts()
     if fraction:
         return floats  # measured values: the nearest float64 is what any reader gives
     if not beyond_int64:
         return ints
-    if all(Decimal(f) == Decimal(v) for f, v in zip(floats.tolist(), values, strict=True)):
+    if all(Decimal(f) == Decimal(v) for f, v in zip(floats.tolist(), stripped(), strict=True)):
         return floats  # whole numbers beyond int64 that float64 holds exactly (1e20)
-    return np.asarray(values)  # beyond int64 and float64: only the text keeps them apart
+    return texts()  # beyond int64 and float64: only the text keeps them apart
 
 
 def _is_finite32(value):
@@ -169,19 +179,25 @@ def _is_missing(value):
 
 
 #: Rows of text turned into float32 at a time: as Python strings, a row's text takes
-#: some 26 times its float32 values (a list of all rows peaked at that, measured).
+#: some 26 times its float32 values (a list of all rows peaked at that, measured)...
 _CHUNK_ROWS = 4096
+#: ... and cells, fewer rows for wide files: 4096 rows of 200 steps held 57 MiB of text,
+#: 3.6 times their float32 X (20,000 such rows peaked at 4.8 times X, measured).
+_CHUNK_CELLS = 4096 * 16
 
 
 class _SequenceColumns:
     """The CSV sequence columns as float32 ``(n, T)``, converted :data:`_CHUNK_ROWS`
-    rows at a time into one array grown in place. A cell that is no finite number is
-    refused naming its row and column, as a target is: numpy's "could not convert
-    string to float: ''" named neither, and ``nan`` only failed later, in the fit. The
-    refusal comes from :meth:`array`, after the whole file, so that it counts the rows."""
+    rows (:data:`_CHUNK_CELLS` cells) at a time into one array grown in place, or each
+    chunk given to ``sink`` (a store written as the file is read). A cell that is no
+    finite number is refused naming its row and column, as a target is: numpy's "could
+    not convert string to float: ''" named neither, and ``nan`` only failed later, in
+    the fit. The refusal comes from :meth:`array`, after the whole file, so that it
+    counts the rows."""
 
-    def __init__(self, names):
-        self.names = names
+    def __init__(self, names, sink=None):
+        self.names, self.sink = names, sink
+        self.rows = max(1, min(_CHUNK_ROWS, _CHUNK_CELLS // len(names)))
         self.X = np.empty((0, len(names)), dtype=np.float32)
         self.n = 0  # rows converted (into X, until a bad one)
         self.text = []  # rows of text not converted yet
@@ -190,7 +206,7 @@ class _SequenceColumns:
 
     def append(self, cells):
         self.text.append(cells)
-        if len(self.text) == _CHUNK_ROWS:
+        if len(self.text) == self.rows:
             self._convert()
 
     def _convert(self):
@@ -214,6 +230,9 @@ class _SequenceColumns:
                     self.bad = (i, row[j], self.names[j], row)
 
     def _store(self, start, chunk):
+        if self.sink is not None:
+            self.sink(chunk)
+            return
         if self.n > len(self.X):
             # grown by half, in place: realloc moves no page of a large array on Linux,
             # and a copy through a new array held both, twice the data
@@ -222,10 +241,13 @@ class _SequenceColumns:
         self.X[start:self.n] = chunk
 
     def array(self, path):
-        """The float32 ``(n, T)`` array of every row appended, or the refusal."""
+        """The float32 ``(n, T)`` array of every row appended (None where a sink took
+        them), or the refusal."""
         if self.text:
             self._convert()
         if self.bad is None:
+            if self.sink is not None:
+                return None
             self.X.resize((self.n, len(self.names)), refcheck=False)
             return self.X
         first, value, column, row = self.bad
@@ -277,10 +299,10 @@ class _Samples:
     """The sample rows of a CSV, taken one at a time: the target column's text, and the
     sequence columns as float32 (:class:`_SequenceColumns`)."""
 
-    def __init__(self, header, t):
+    def __init__(self, header, t, sink=None):
         self.width, self.t = len(header), t
-        self.targets = []
-        self.sequences = _SequenceColumns(header[:t] + header[t + 1 :])
+        self.targets = TextColumn(_CHUNK_ROWS)
+        self.sequences = _SequenceColumns(header[:t] + header[t + 1 :], sink)
         # blank lines, as editors and `echo >>` leave, and rows of empty cells (",,,"),
         # as spreadsheets export their formatted but empty rows: no data at the end of
         # the file, so kept until a row with a value follows them
@@ -331,6 +353,27 @@ def load_csv(path, target, encoding):
     a few thousand rows, not the whole file's. Each refusal comes after the whole file is
     read, so that a fault of its text (its encoding, a NUL) is said first, wherever it is.
     """
+    reading = _read(path, target, encoding, None)
+    try:
+        next(reading)  # (no sink: nothing is yielded)
+    except StopIteration as done:
+        return done.value
+    raise AssertionError("a CSV read into one array yields no chunk")
+
+
+def csv_chunks(path, target, encoding):
+    """The rows of ``X`` that :func:`load_csv` returns, as float32 ``(rows, T)`` chunks
+    of :data:`_CHUNK_ROWS` rows (fewer if wide) converted as the file is read (host
+    memory: a chunk, and the targets); the generator returns ``y``. A refusal of
+    :func:`load_csv` is raised by the generator, after the whole file is read."""
+    _, y = yield from _read(path, target, encoding, [])
+    return y
+
+
+def _read(path, target, encoding, pending):
+    """Read the CSV: a generator returning ``(X, y)``; with a list ``pending``, the
+    chunks of ``X`` are put there as converted, yielded after each row, and X is None."""
+    sink = None if pending is None else pending.append
     with contextlib.closing(csv_rows(path, encoding)) as rows:
         head = list(itertools.islice(rows, 3))  # the header, and the rows a refusal quotes
         header = [name.strip() for name in head[0]] if head else []
@@ -341,9 +384,15 @@ def load_csv(path, target, encoding):
                 raise
             t = None  # no sample: that is the refusal
         if t is not None:
-            samples = _Samples(header, t)
+            samples = _Samples(header, t, sink)
             for row in itertools.chain(head[1:], rows):
                 samples.add(row)
+                if pending:
+                    yield from pending
+                    pending.clear()
     if t is None:
         _refuse_no_samples(path)
-    return samples.arrays(path)
+    X, y = samples.arrays(path)
+    if pending:  # (the last chunk, converted by arrays)
+        yield from pending
+    return X, y

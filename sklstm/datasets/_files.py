@@ -15,7 +15,7 @@ import numpy as np
 
 from ._csv import load_csv
 
-__all__ = ["load_dataset"]
+__all__ = ["check_file", "load_dataset"]
 
 
 def _load_npz(path):
@@ -47,7 +47,7 @@ _NOT_FILES = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a characte
               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
-def _check_file(path):
+def check_file(path):
     """Refuse a path that is no readable regular file, saying what it is: each of these
     was "does not exist", which for ``/dev/null``, a pipe or a directory was false."""
     try:
@@ -146,7 +146,9 @@ def load_dataset(path, target="y", encoding="utf-8"):
     -----
     A CSV is read a few thousand rows at a time into the arrays returned: host memory
     holds about twice their size at its peak, not the whole file's text (some 26 times
-    ``X``'s float32 bytes).
+    ``X``'s float32 bytes). For data larger than memory,
+    :func:`sklstm.data.store_csv.csv_to_store` writes them to a sequence store on disk
+    instead, as they are read.
 
     Examples
     --------
@@ -161,7 +163,7 @@ def load_dataset(path, target="y", encoding="utf-8"):
     # as pandas.read_csv reads it, not a folder of that name)
     path = os.path.expanduser(os.fsdecode(path))
     ext = os.path.splitext(path)[1].lower()
-    _check_file(path)
+    check_file(path)
     if ext == ".npz":
         if target != "y":  # ignored in silence: y was the file's array y all the same
             raise ValueError(f"{path}: target={target!r} names a CSV column, but the "

@@ -188,6 +188,33 @@ def test_csv_host_memory_is_bounded_by_its_arrays(tmp_path, monkeypatch):
     assert peak < 5 * X.nbytes, f"peak {peak / X.nbytes:.1f} times X's bytes"
 
 
+def test_csv_float_targets_are_held_compactly(tmp_path, monkeypatch):
+    # a float target's text was a Python string each (with the list's pointer, some 80
+    # bytes a row): 12 times y's float64 bytes at the peak, for a file of one step
+    monkeypatch.setattr(_csv, "_CHUNK_ROWS", 64)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20_000, 1)).astype(np.float32)
+    targets = rng.standard_normal(len(X))
+    path = tmp_path / "data.csv"
+    _sequences_csv(path, X, map(repr, targets.tolist()))
+    (X_read, y), peak = traced_peak(load_dataset, path)
+    assert y.dtype == np.float64 and y.tobytes() == targets.tobytes()
+    assert X_read.tobytes() == X.tobytes()
+    assert peak < 8 * y.nbytes, f"peak {peak / y.nbytes:.1f} times y's bytes"
+
+
+def test_a_wide_csv_is_converted_a_few_cells_at_a_time(tmp_path, monkeypatch):
+    # 4096 rows at a time whatever their width: 4096 rows of 200 steps held 57 MiB of
+    # text, and a file of fewer rows was held whole as text (17 times X here)
+    monkeypatch.setattr(_csv, "_CHUNK_CELLS", 400, raising=False)
+    X = np.random.default_rng(0).standard_normal((300, 200)).astype(np.float32)
+    path = tmp_path / "data.csv"
+    _sequences_csv(path, X, [i % 2 for i in range(len(X))])
+    (X_read, _), peak = traced_peak(load_dataset, path)
+    assert X_read.tobytes() == X.tobytes()
+    assert peak < 5 * X.nbytes, f"peak {peak / X.nbytes:.1f} times X's bytes"
+
+
 @pytest.mark.parametrize("chunk_rows", [1, 3, 4096])
 @pytest.mark.parametrize("targets", [["0.5", "-1", "2"], ["a", "b", "c"], ["1", "2", "3"]],
                          ids=["float", "text", "int"])

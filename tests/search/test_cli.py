@@ -272,3 +272,17 @@ def test_a_class_of_one_sample_exits_2_before_any_trial(tmp_path, data, space_js
     assert code == 2
     assert "add samples of class 1 (2 at least) or drop its sample" in err
     assert not (tmp_path / "s.journal").exists()
+
+
+def test_store_converts_a_csv_that_later_runs_tune_on(csv_path, space_json, capsys, tmp_path):
+    store = tmp_path / "converted"
+    code, out, _ = _tune(capsys, tmp_path, csv_path, "--space", space_json, "--target", "label",
+                         "--store", store)
+    assert code == 0 and "best trial #" in out
+    assert (store / "y.npy").exists()
+    code, out, _ = _tune(capsys, tmp_path, store, "--space", space_json, "--study-name", "again")
+    assert code == 0 and "best trial #" in out
+    code, _, err = _tune(capsys, tmp_path, csv_path, "--target", "label", "--store", store)
+    assert code == 2 and "pass its directory as DATA, without --store" in err
+    code, _, err = _tune(capsys, tmp_path, store, "--store", tmp_path / "again")
+    assert code == 2 and "is a directory; leave --store out" in err

@@ -371,9 +371,10 @@ def checked_objective(estimator, X, y, *, multi_objective=None, **kwargs):
         space = resolve_space(kwargs.get("space"), estimator)
     fixed = {param: value for param, dist, value in space.values() if dist is None}
     check_finite_targets(y)  # (the fit's own message names no sample and no fix)
-    check_search_data(clone(estimator).set_params(**fixed) if fixed else estimator, X, y)
-    # conv widths whose kernels the data's sequences are too short for in every trial
-    space = fit_conv_widths(space, estimator, X, default=kwargs.get("space") is None)
+    seen = check_search_data(clone(estimator).set_params(**fixed) if fixed else estimator, X, y)
+    # conv widths whose kernels the sequences the LSTM is given are too short for in
+    # every trial (a Pipeline's LSTM too: its trials failed)
+    space = fit_conv_widths(space, estimator, seen, default=kwargs.get("space") is None)
     if kwargs.get("space") is None:  # the default space as this data allows
         kwargs["space"] = {name: spec for name, (_, _, spec) in space.items()}
     return CVObjective(estimator, X, y, report_every_epoch=multi_objective is None,

@@ -132,6 +132,11 @@ def check_search_data(estimator, X, y):
     y : array-like
         Targets.
 
+    Returns
+    -------
+    array-like
+        ``X`` as the final step is given it (as the steps before it transform it).
+
     Raises
     ------
     ValueError, TypeError
@@ -156,6 +161,7 @@ def check_search_data(estimator, X, y):
         estimator = estimator.steps[-1][1]
     if isinstance(estimator, BaseLSTM):
         check_fit_data(estimator, X, y)
+    return X
 
 
 def copying_inputs(estimator):

@@ -13,7 +13,7 @@ from optuna.trial import TrialState
 from .._param_validation import integers, plain_value
 from .selection import FIXED_AS_REPR, as_param_names, selected_trial
 from .study_pruner import DUPLICATE_OF
-from .trial_budget import uses_budget
+from .trial_budget import FAIL_REASON, uses_budget
 
 __all__ = ["ProgressBar", "objective_names", "results_table", "summary"]
 
@@ -69,9 +69,17 @@ def _row(trial, names) -> dict:
     if trial.state == TrialState.FAIL:
         # on one line: an error's message of several lines (sklearn's, torch's) broke
         # the table, its other lines printed under the first column
-        # (none for a trial failed for its dead worker: "-", not a blank cell)
-        row["fail_reason"] = " ".join(str(attrs.get("fail_reason", "")).split())[:60] or None
+        row["fail_reason"] = " ".join(str(attrs.get(FAIL_REASON) or _lost(attrs)).split())[:60]
     return row
+
+
+def _lost(attrs):
+    """What happened to a trial failed without a reason: in a search of sklstm, whose
+    objective and trial budget give every other failure one, its worker stopped sending
+    heartbeats (killed, lost node) and another failed it, as
+    :func:`~sklstm.search.trial_budget.uses_budget` takes it; the table said "-"."""
+    worker = attrs.get("worker")  # (none where it died before sampling the trial)
+    return f"worker {worker} lost: no heartbeat" if worker else "worker lost: no heartbeat"
 
 
 def _table(rows) -> str:
@@ -100,7 +108,8 @@ def results_table(study, max_rows=None) -> str:
     Columns: trial number, state, objective value(s), mean fit time (s), mean peak memory
     (MiB), mean optimizer updates, the sampled parameters, the trial a reused duplicate
     repeats (``duplicate_of``: it fitted nothing, its costs are that trial's), and the
-    failure reason.
+    failure reason (``worker ... lost: no heartbeat`` for a trial failed without one: its
+    worker died).
 
     Parameters
     ----------

@@ -16,7 +16,6 @@ Names are estimator parameters. For a Pipeline they may omit the final step's pr
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from functools import partial
 from types import SimpleNamespace
@@ -36,6 +35,7 @@ from ..estimators._base import BaseLSTM
 from ..training.setup import check_kernels_fit
 from .pipeline import final_estimator, final_prefix
 from .space_file import load_space
+from .space_hints import closest_name
 from .space_values import check_space_values, check_told_apart, owner_of, plain_spec, trial_points
 
 __all__ = [
@@ -186,7 +186,7 @@ def resolve_space(space=None, estimator=None, prefix: str = "") -> dict:
         if params is not None and param not in params:
             param = step_prefix + name
             if param not in params:
-                close = _closest_name(name, _valid_names(params, step_prefix))
+                close = closest_name(name, params, step_prefix)
                 unknown.append(repr(name) + (f" (did you mean {close!r}?)" if close else ""))
                 continue
         if param in named:
@@ -238,17 +238,21 @@ def drop_inert_patience(resolved, estimator, default):
 
 
 def fit_conv_widths(resolved, estimator, X, default):
-    """``resolved`` without the conv widths the fit refuses in every trial on ``X``
-    (:func:`~sklstm.training.setup.check_kernels_fit`, smallest downsample): left out of
-    the default space, refused in a user's; not for a Pipeline (a step may change lengths)."""
+    """``resolved`` without the conv widths the fit refuses in every trial on ``X`` as the
+    final step sees it (:func:`~sklstm.training.setup.check_kernels_fit`, smallest
+    downsample): left out of the default space, refused in a user's."""
     values = partial(trial_values, resolved, estimator)
     name, widths = values("conv_channels")
     named = [w for w in widths if w is not None and not isinstance(w, str)]
     lengths = ragged_lengths(X)  # (a store's from its offsets: nothing is read)
     if lengths is None and len(getattr(X, "shape", ())) >= 2:
         lengths = np.array([X.shape[1]])
-    if (name is None or not named or hasattr(estimator, "steps") or lengths is None
-            or not len(lengths) or any(values("embedding_dim")[1])):
+    # a step before a Pipeline's LSTM that trials sample (or a parameter of one) may
+    # change the lengths trial by trial: X is as the fixed values transform it
+    sampled_steps = [param for param, dist, _ in resolved.values()
+                     if dist is not None and not param.startswith(final_prefix(estimator))]
+    if (name is None or not named or lengths is None or not len(lengths) or sampled_steps
+            or any(values("embedding_dim")[1])):
         return resolved  # (an estimator's own width: its fit says it; tokens: no downsample)
     factor = min(resolve_downsample(d, int(lengths.max())) for d in values("downsample")[1])
     cuts = values("seq_len")[1]
@@ -267,43 +271,6 @@ def fit_conv_widths(resolved, estimator, X, default):
         kept = CategoricalDistribution([c for c in widths if c not in named])
         resolved = {**resolved, name: (resolved[name][0], kept, kept)}
     return resolved
-
-
-def _valid_names(params, step_prefix):
-    """The names a space may use: the parameters, and the final step's without its prefix."""
-    short = [p.removeprefix(step_prefix) for p in params if step_prefix and
-             p.startswith(step_prefix)]
-    return [*params, *short]
-
-
-#: How alike (difflib's ratio) an unknown parameter and a valid one must be to suggest it.
-_CLOSE = 0.6
-
-#: scikit-learn's MLP and Keras names of parameters sklstm names otherwise: difflib
-#: matches spelling, not meaning (``max_iter`` was "did you mean 'max_memory'?", and
-#: ``learning_rate`` had no hint).
-_OTHER_NAMES = {"max_iter": "max_epochs", "learning_rate": "lr", "learning_rate_init": "lr",
-                "alpha": "weight_decay", "seed": "random_state", "units": "hidden_size"}
-
-
-def _closest_name(name, valid):
-    """The valid name closest to an unknown one, whole (with its step prefix), or None.
-
-    The parameter (the last ``__`` part) must be close, and decides; the step path
-    breaks ties: ``lstm__batchsize`` is closest to ``lstm__batch_size`` in a Pipeline,
-    and to ``batch_size`` on a bare estimator, not to ``base_batch_size``. Another
-    library's name of a parameter (``max_iter``) stands for sklstm's (``max_epochs``).
-    """
-    path, _, leaf = name.rpartition("__")
-    leaf = _OTHER_NAMES.get(leaf, leaf)
-
-    def closeness(candidate):
-        other_path, _, other_leaf = candidate.rpartition("__")
-        return (difflib.SequenceMatcher(None, leaf, other_leaf).ratio(),
-                difflib.SequenceMatcher(None, path, other_path).ratio())
-
-    best = max(valid, key=closeness, default=None)
-    return best if best is not None and closeness(best)[0] >= _CLOSE else None
 
 
 def _suggest(trial, name: str, dist: BaseDistribution):

@@ -4,19 +4,21 @@
 fixed value with its owner's own message, which says what was refused ("Got 4.0
 instead") but not why a space holds it: numpy's text or floats, a range written as
 floats, a sequence taken for choices, a space file's range as a fixed dict. Each
-hint here adds that and the fix, or nothing.
+hint here adds that and the fix, or nothing; :func:`closest_name` is the parameter an
+unknown name of a space was probably meant as.
 """
 
 from __future__ import annotations
 
 import ast
+import difflib
 import json
 
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from .._param_validation import mistyped_number_hint
 
-__all__ = ["refusal_hint"]
+__all__ = ["closest_name", "refusal_hint"]
 
 
 def refusal_hint(dist, point, constraints, leaf, owner_name, int_accepted):
@@ -127,3 +129,41 @@ def _range_hint(point):
     return (f" (a range is an Optuna distribution here: optuna.distributions."
             f"{'Int' if ints else 'Float'}Distribution({args}); {{'low': .., 'high': ..}} "
             "is the form of a space file or --space JSON, see load_space)")
+
+
+def _valid_names(params, step_prefix):
+    """The names a space may use: the parameters, and the final step's without its prefix."""
+    short = [p.removeprefix(step_prefix) for p in params if step_prefix and
+             p.startswith(step_prefix)]
+    return [*params, *short]
+
+
+#: How alike (difflib's ratio) an unknown parameter and a valid one must be to suggest it.
+_CLOSE = 0.6
+
+#: scikit-learn's MLP and Keras names of parameters sklstm names otherwise: difflib
+#: matches spelling, not meaning (``max_iter`` was "did you mean 'max_memory'?", and
+#: ``learning_rate`` had no hint).
+_OTHER_NAMES = {"max_iter": "max_epochs", "learning_rate": "lr", "learning_rate_init": "lr",
+                "alpha": "weight_decay", "seed": "random_state", "units": "hidden_size"}
+
+
+def closest_name(name, params, step_prefix):
+    """The parameter of ``params`` (or of the final step, without its ``step_prefix``)
+    closest to the unknown ``name``, whole (with its step prefix), or None.
+
+    The parameter (the last ``__`` part) must be close, and decides; the step path
+    breaks ties: ``lstm__batchsize`` is closest to ``lstm__batch_size`` in a Pipeline,
+    and to ``batch_size`` on a bare estimator, not to ``base_batch_size``. Another
+    library's name of a parameter (``max_iter``) stands for sklstm's (``max_epochs``).
+    """
+    path, _, leaf = name.rpartition("__")
+    leaf = _OTHER_NAMES.get(leaf, leaf)
+
+    def closeness(candidate):
+        other_path, _, other_leaf = candidate.rpartition("__")
+        return (difflib.SequenceMatcher(None, leaf, other_leaf).ratio(),
+                difflib.SequenceMatcher(None, path, other_path).ratio())
+
+    best = max(_valid_names(params, step_prefix), key=closeness, default=None)
+    return best if best is not None and closeness(best)[0] >= _CLOSE else None

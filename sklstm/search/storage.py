@@ -37,13 +37,13 @@ from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, RDBSto
 from optuna.storages.journal import (
     JournalFileBackend,
     JournalFileOpenLock,
-    JournalFileSymlinkLock,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from .._compat.optuna import heartbeat_interval as storage_heartbeat_interval
 from .._compat.optuna import verified_or_warn
 from .heartbeat import HeartbeatJournalStorage, HeartbeatRDBStorage, heartbeat_settings
+from .journal_lock import JournalFileLinkLock
 from .storage_files import (
     DEFAULT_STORAGE_PATH,
     SQLITE_SUFFIXES,
@@ -105,7 +105,7 @@ def _journal(path: str, heartbeat) -> JournalStorage:
     # (a symlinked scratch directory) take the same locks rather than write at once.
     real = os.path.realpath(path)
     # (Optuna's default lock of the file, held by every writer)
-    drop_cut_short_record(real, JournalFileSymlinkLock(real))
+    drop_cut_short_record(real, JournalFileLinkLock(real))
     # Replays the whole log: a file that is not an Optuna journal fails here. The lock
     # is Optuna's default, which also repairs a record cut short while this worker runs.
     backend = functools.partial(JournalFileBackend, lock_obj=JournalFileRepairingLock(real))

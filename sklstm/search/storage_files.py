@@ -15,7 +15,7 @@ import tempfile
 import urllib.parse
 import warnings
 
-from optuna.storages.journal import JournalFileSymlinkLock
+from .journal_lock import JournalFileLinkLock
 
 __all__ = ["DEFAULT_STORAGE_PATH", "SQLITE_SUFFIXES", "JournalFileRepairingLock",
            "check_file_location", "check_journal_file", "check_sqlite_file",
@@ -122,9 +122,9 @@ def drop_cut_short_record(path, lock):
         _warn_dropped(path, dropped, stacklevel=3)
 
 
-class JournalFileRepairingLock(JournalFileSymlinkLock):
-    """Optuna's lock of a journal file (``JournalFileSymlinkLock``, its default) that
-    cuts off a record cut short at the file's end whenever it is taken.
+class JournalFileRepairingLock(JournalFileLinkLock):
+    """Optuna's default lock of a journal file (as :class:`~.journal_lock.JournalFileLinkLock`)
+    that cuts off a record cut short at the file's end whenever it is taken.
 
     :func:`drop_cut_short_record` repairs the file when a worker opens it; the workers
     already running append under this lock, and so do not write after a record cut

@@ -6,8 +6,9 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from sklstm import LSTMClassifier
-from sklstm.preprocessing import SequenceScaler
+from sklstm.preprocessing import SequenceResampler, SequenceScaler
 from sklstm.search import make_objective, tune
+from sklstm.search.objective import checked_objective
 from sklstm.search.pipeline import check_search_data
 
 from ..settings import TINY
@@ -69,3 +70,35 @@ def test_an_estimator_class_is_refused_naming_it(estimator, message, data, tmp_p
     with pytest.raises(TypeError, match=message):
         tune(estimator, *data, n_trials=1, storage=str(tmp_path / "s.journal"))
     assert list(tmp_path.iterdir()) == []
+
+
+# conv widths too long for the sequences the Pipeline's LSTM is given
+
+
+SHORT = np.zeros((8, 5, 2), dtype=np.float32), np.arange(8) % 2  # kernels (8, 5, 3)
+
+
+def test_a_pipelines_conv_widths_too_long_for_the_sequences_are_refused_before_any_trial(
+        tmp_path):
+    # a bare LSTM was refused; a Pipeline's failed every trial of conv_channels=32
+    pipe = Pipeline([("scale", SequenceScaler()),
+                     ("lstm", LSTMClassifier(**TINY, device="cpu"))])
+    with pytest.raises(ValueError, match=r"space entry 'conv_channels'.*kernel of 8 steps.*"
+                       r"shortest training sequence has 5"):
+        tune(pipe, *SHORT, n_trials=1, cv=2, space={"conv_channels": [None, 32]},
+             storage=str(tmp_path / "s.journal"))
+    assert list(tmp_path.iterdir()) == []
+    objective = checked_objective(pipe, *SHORT, cv=2)  # the default space leaves them out
+    assert objective.space["conv_channels"][1].choices == ("auto", None)
+
+
+def test_a_sampled_step_before_the_lstm_leaves_the_conv_widths_to_the_trials():
+    # the data check resamples by the step's own factor (4 steps); the trials sample
+    # factor=1, whose 8 steps fit kernels of 6: no refusal
+    pipe = Pipeline([("resample", SequenceResampler(factor=2)),
+                     ("lstm", LSTMClassifier(**TINY, conv_kernel_sizes=(6, 6, 6),
+                                             device="cpu"))])
+    X = np.zeros((8, 8, 2), dtype=np.float32)
+    objective = checked_objective(pipe, X, SHORT[1], cv=2,
+                                  space={"resample__factor": [1], "conv_channels": [16]})
+    assert objective.space["conv_channels"][2] == [16]

@@ -9,7 +9,7 @@ from optuna.trial import TrialState
 
 from sklstm.search import resolve_storage, results_table
 from sklstm.search.report import ProgressBar
-from sklstm.search.trial_budget import FAIL_REASON, INTERRUPTED
+from sklstm.search.trial_budget import FAIL_REASON, INTERRUPTED, uses_budget
 
 
 def test_results_table_keeps_a_failure_of_several_lines_on_its_row():
@@ -22,6 +22,19 @@ def test_results_table_keeps_a_failure_of_several_lines_on_its_row():
     lines = results_table(study).splitlines()
     assert len(lines) == 3
     assert lines[2].endswith("ValueError: first line second line third")
+
+
+def test_results_table_says_a_trial_failed_for_its_lost_worker(tmp_path):
+    # its fail_reason was "-": nothing said the worker died; and it still holds no place
+    # in the budget (uses_budget reads the absence of a recorded reason)
+    storage = resolve_storage(str(tmp_path / "study.journal"), heartbeat_interval=1)
+    study = optuna.create_study(storage=storage, direction="maximize")
+    study.ask().set_user_attr("worker", "node7:4242")  # killed mid-trial
+    time.sleep(2.5)  # the grace period (twice the heartbeat interval)
+    fail_stale_trials(study)
+    assert results_table(study).splitlines()[1].endswith("worker node7:4242 lost: no heartbeat")
+    (trial,) = study.trials
+    assert FAIL_REASON not in trial.user_attrs and not uses_budget(trial)
 
 
 def test_results_table_names_the_trial_a_reused_duplicate_repeats():
@@ -59,7 +72,8 @@ def test_results_table_of_unfinished_failed_and_numpy_valued_trials(tmp_path):
     lines = results_table(study).splitlines()
     assert [line.split() for line in lines[1:]] == [
         ["0", "COMPLETE", "0.5", *"----"], ["1", "PRUNED", *"-----"],
-        ["2", "FAIL", *"-----"], ["3", "RUNNING", *"-----"]]
+        ["2", "FAIL", *"----", "worker", "lost:", "no", "heartbeat"],
+        ["3", "RUNNING", *"-----"]]
     # (an in-memory study keeps numpy numbers: printed as the floats they are)
     memory = optuna.create_study(direction="maximize")
     memory.add_trial(optuna.trial.create_trial(

@@ -1,0 +1,57 @@
+"""The lock of a journal file when a dead worker's lock link is left dangling."""
+
+import os
+import subprocess
+
+import pytest
+
+from sklstm.search.journal_lock import JournalFileLinkLock
+from sklstm.search.storage_files import JournalFileRepairingLock
+
+from .helpers import python
+
+#: A worker that opens a journal whose lock is a link to a file that is not there (a
+#: dead worker's, the study's directory since moved) and appends to it.
+_OPEN_LOCKED = """
+import os, sys, warnings
+from sklstm.search.journal_lock import JournalFileLinkLock
+path = sys.argv[1]
+open(path, "a").close()
+os.symlink("/moved/elsewhere/study.journal", path + ".lock")
+lock = JournalFileLinkLock(path, grace_period=3)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    lock.acquire()
+print(os.readlink(path + ".lock") == path, [str(w.message) for w in caught
+                                            if "released the lock" in str(w.message)])
+lock.release()
+"""
+
+
+def test_a_dangling_lock_link_is_released_after_the_grace_period(tmp_path):
+    # os.stat, following the link, failed, and Optuna's lock tried again at once, for
+    # ever, at 100% CPU: it never reached its grace period
+    proc = python(_OPEN_LOCKED, tmp_path / "s.journal")
+    try:
+        out, err = proc.communicate(timeout=120)  # (a guard against a hang, no timing)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail("the lock was never taken")
+    assert proc.returncode == 0, err
+    assert out.startswith("True") and "released the lock" in out and "does not exist" in out
+    assert not os.path.lexists(tmp_path / "s.journal.lock")
+
+
+def test_a_lock_link_to_the_journal_is_left_to_optunas_grace_period(tmp_path):
+    # a live worker's link (to an existing journal) is not this lock's to release
+    path = str(tmp_path / "s.journal")
+    open(path, "a").close()
+    os.symlink(path, path + ".lock")
+    lock = JournalFileLinkLock(path, grace_period=3)
+    lock._release_dangling_link()  # returns at once, the link left in place
+    assert os.readlink(path + ".lock") == path
+
+
+def test_the_lock_of_a_journal_storage_releases_dangling_links():
+    assert issubclass(JournalFileRepairingLock, JournalFileLinkLock)

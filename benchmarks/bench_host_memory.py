@@ -18,7 +18,8 @@ same step (one-time imports and caches are not the step's):
   20,000 x 50 x 4 float32 minus the same ``predict``'s of a ``relative=None`` model;
 * ``csv_10``, ``csv_50``: :func:`~sklstm.datasets.load_dataset` of a CSV of 200,000
   rows x 10 and x 50 feature columns (and a target column ``y``), written to a
-  temporary directory first.
+  temporary directory first; ``csv_store_10``, ``csv_store_50``:
+  :func:`~sklstm.data.csv_to_store` of the same files into a new store beside them.
 
 The peaks are tracemalloc's: what Python objects and numpy arrays held at the most
 while the step ran, beyond what they held before it. torch's tensors and C buffers
@@ -30,7 +31,7 @@ process run without tracemalloc (tracemalloc's own bookkeeping would inflate it)
 
 Run from the repository root::
 
-    OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/bench_host_memory.py   # ~3 min
+    OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/bench_host_memory.py   # ~5 min
     python benchmarks/bench_host_memory.py --quick --out -                   # a try
 
 and it writes ``benchmarks/results/host_memory.md`` (``--out -`` prints it instead).
@@ -65,7 +66,8 @@ PREDICT_SHAPE = {False: (20_000, 50, 4), True: (2_000, 50, 4)}
 CSV_ROWS = {False: 200_000, True: 20_000}
 CSV_COLUMNS = (10, 50)
 STEPS = ("scaler_fit", "scaler_fit_int32", "scaler_transform", "scaler_transform_float16",
-         "resampler", "padder_2d", "relative_predict", "csv_10", "csv_50")
+         "resampler", "padder_2d", "relative_predict", "csv_10", "csv_50", "csv_store_10",
+         "csv_store_50")
 
 
 def traced_peak(function):
@@ -150,19 +152,30 @@ def write_csv(path, rows, columns):
             np.savetxt(f, block, fmt=["%.6g"] * columns + ["%d"], delimiter=",")
 
 
-def _csv(path, rss):
+def _csv(path, rss, store):
+    """``load_dataset`` of the CSV ``path``, or with ``store`` its ``csv_to_store``
+    into a new directory beside it."""
+    from sklstm.data import csv_to_store
     from sklstm.datasets import load_dataset
 
-    load_dataset(path + ".warm.csv")  # the warm-up, on the file's first rows
+    def read(path, suffix=""):
+        """The shape of X read (held no longer than the call)."""
+        if store:
+            X, _ = csv_to_store(path, f"{path}.store{suffix}")
+            return len(X), len(X[0])
+        return load_dataset(path)[0].shape
+
+    suffix = "-rss" if rss else ""  # (each process writes stores of its own)
+    read(path + ".warm.csv", suffix)  # the warm-up, on the file's first rows
     if rss:
         # ru_maxrss is the process's peak so far: its rise over the call is the call's
         # peak beyond the level of everything before it (KiB on Linux)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        X, _ = load_dataset(path)
+        shape = read(path, suffix)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
     else:
-        (X, _), peak = traced_peak(lambda: load_dataset(path))
-    return {"peak": peak, "float32_bytes": X.size * 4, "shape": X.shape}
+        shape, peak = traced_peak(lambda: read(path, suffix))
+    return {"peak": peak, "float32_bytes": shape[0] * shape[1] * 4, "shape": shape}
 
 
 def measure(spec):
@@ -171,7 +184,7 @@ def measure(spec):
     if step == "relative_predict":
         return _relative_predict(quick)
     if step.startswith("csv_"):
-        return _csv(spec["path"], spec.get("rss", False))
+        return _csv(spec["path"], spec.get("rss", False), step.startswith("csv_store_"))
     return _preprocessing(step, quick)
 
 
@@ -260,14 +273,19 @@ def _report(argv, results, seconds):
                   f"relative=\"last\" {_mib(rel['peak_relative'])} MiB "
                   "(`LSTMRegressor(hidden_size=4, max_epochs=1, device=\"cpu\")`, fitted "
                   "on 200 rows).", ""]
-    lines += ["## CSV files (`load_dataset`)", "",
+    lines += ["## CSV files (`load_dataset`, `csv_to_store`)", "",
               "A generated CSV (6 significant digits per value, an integer target column "
               "`y`); *tracemalloc* as above; *ru_maxrss*: the rise of the process's peak "
               "resident set over the call, in another fresh process without tracemalloc.",
               "", *header]
-    for columns in CSV_COLUMNS:
-        lines.append(_row(f"{columns} columns, tracemalloc", results[f"csv_{columns}"]))
-        lines.append(_row(f"{columns} columns, ru_maxrss", results[f"csv_{columns}_rss"]))
+    for step, label in (("csv", ""), ("csv_store", ", `csv_to_store`")):
+        for columns in CSV_COLUMNS:
+            for suffix, kind in (("", "tracemalloc"), ("_rss", "ru_maxrss")):
+                lines.append(_row(f"{columns} columns{label}, {kind}",
+                                  results[f"{step}_{columns}{suffix}"]))
+    lines += ["", "`csv_to_store` writes each chunk of rows to a `SequenceStore` as it "
+              "is read: what it holds grows with the rows alone (the targets and the "
+              "store's offsets), not with the columns."]
     return "\n".join(lines) + "\n"
 
 
@@ -289,10 +307,11 @@ def main(argv=None):
         for step in STEPS:
             spec = {"step": step, "quick": args.quick}
             if step.startswith("csv_"):
-                path = os.path.join(root, f"{step}.csv")
-                columns = int(step.split("_")[1])
-                write_csv(path, CSV_ROWS[args.quick], columns)
-                write_csv(path + ".warm.csv", 100, columns)
+                columns = int(step.rpartition("_")[2])
+                path = os.path.join(root, f"csv_{columns}.csv")  # (csv_store_ reads it too)
+                if not os.path.exists(path):
+                    write_csv(path, CSV_ROWS[args.quick], columns)
+                    write_csv(path + ".warm.csv", 100, columns)
                 spec["path"] = path
                 results[step + "_rss"] = _run({**spec, "rss": True})
                 print(step + "_rss", results[step + "_rss"], file=sys.stderr)

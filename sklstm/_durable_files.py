@@ -11,6 +11,11 @@ sklstm writes to keep (a fit's checkpoint, a saved model, a
    place (:func:`replace_synced`, :func:`write_json_durably`);
 3. the rename, flushed: the entries of its directory (:func:`sync_directory`).
 
+A write killed before its rename (SIGKILL, the OOM killer, a power cut) leaves its
+temporary file or directory, a model's or a store's size: each is named after its
+machine, process and thread (:func:`temporary_path`), and the next successful write to
+the same target removes those of processes that have ended (:func:`remove_leftovers`).
+
 Written by hand: ``os.fsync`` is the only call, and none of the libraries sklstm writes
 with (torch, safetensors, numpy, skorch) flushes a file, or a directory, to disk.
 """
@@ -21,8 +26,14 @@ import contextlib
 import errno
 import json
 import os
+import re
+import shutil
+import socket
+import threading
+import time
 
-__all__ = ["flush", "replace_synced", "sync_directory", "sync_files", "write_json_durably"]
+__all__ = ["flush", "remove_leftovers", "replace_synced", "sync_directory", "sync_files",
+           "temporary_path", "write_json_durably"]
 
 
 def flush(f):
@@ -119,3 +130,106 @@ def write_json_durably(path, value):
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
+
+
+#: This machine in the names of temporary files (letters, digits and dashes), so that
+#: a write on another one that shares the directory is never taken for one killed here.
+_HOST = re.sub(r"[^A-Za-z0-9-]", "", socket.gethostname())[:16] or "host"
+
+
+def _temporary_prefix(target, kind):
+    """The path of the temporary files of ``kind`` written to ``target`` from this
+    machine, less their process and thread ids. Hidden, beside ``target``, and short
+    whatever its name: ``target`` plus a suffix failed near the system's limit ("File
+    name too long")."""
+    return os.path.join(os.path.dirname(target),
+                        f".{os.path.basename(target)[:32]}.{kind}-{_HOST}-")
+
+
+def temporary_path(target, kind):
+    """Where to write ``target`` before renaming it into place: beside it (a rename
+    stays on one file system), named after this machine, process and thread, so that
+    two writers of ``target`` (processes, or threads of one) never share it, and
+    :func:`remove_leftovers` tells those of writers that have ended.
+
+    Parameters
+    ----------
+    target : str
+        The file or directory written, as an absolute or relative path.
+    kind : str
+        What is written (letters and dashes): ``"tmp"`` a model file, ``"store-tmp"``
+        a sequence store, ``"csv-tmp"`` a store converted from a CSV file.
+
+    Returns
+    -------
+    str
+        The temporary path, e.g. ``".m.safetensors.tmp-myhost-4242-1397"``.
+    """
+    return f"{_temporary_prefix(target, kind)}{os.getpid()}-{threading.get_ident()}"
+
+
+def _is_running(pid):
+    try:
+        os.kill(pid, 0)  # (signal 0: only asks whether the process is there)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process (PermissionError): there
+        pass
+    return True
+
+
+#: How long ago a temporary file was last written before a write may take it for one
+#: killed: a process of the same number, on a machine of the same name, may be another
+#: one's (a container with its own process ids, sharing the directory and host name),
+#: whose write fills its file, or renames it, now.
+LEFTOVER_AGE_S = 600
+
+
+def _last_written(path):
+    """When ``path`` or, for a directory, anything in it was last modified: a store's
+    directory keeps the time its files were made while ``values.bin`` grows for hours."""
+    newest = os.lstat(path).st_mtime
+    for root, directories, files in os.walk(path):
+        for name in directories + files:
+            with contextlib.suppress(OSError):  # (removed meanwhile)
+                newest = max(newest, os.lstat(os.path.join(root, name)).st_mtime)
+    return newest
+
+
+def remove_leftovers(target, kind):
+    """Remove the temporary files or directories of ``kind`` (:func:`temporary_path`)
+    that writes of ``target`` on this machine left when killed: their process has ended
+    and nothing in them was modified for :data:`LEFTOVER_AGE_S`. Those of running
+    processes (this one's other threads included) and of other machines are kept.
+
+    Called once a write has succeeded, so best effort: it raises nothing. A no-op where
+    processes cannot be asked for (Windows: ``os.kill`` terminates them there).
+
+    Parameters
+    ----------
+    target : str
+        The file or directory written.
+    kind : str
+        As given to :func:`temporary_path`.
+    """
+    if os.name != "posix":
+        return
+    directory, start = os.path.split(_temporary_prefix(target, kind))
+    try:
+        names = os.listdir(directory or os.curdir)
+    except OSError:
+        return
+    for name in names:
+        # (ASCII digits, of a process id's size: "²" is a digit to str.isdigit)
+        ids = re.fullmatch(r"([0-9]{1,9})-[0-9]+", name[len(start):]) \
+            if name.startswith(start) else None
+        if ids is None or _is_running(int(ids[1])):
+            continue
+        path = os.path.join(directory, name)
+        with contextlib.suppress(OSError):
+            if time.time() - _last_written(path) <= LEFTOVER_AGE_S:
+                continue
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)

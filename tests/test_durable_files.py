@@ -6,13 +6,19 @@ import errno
 import json
 import os
 import stat
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 
 from sklstm._durable_files import (
+    remove_leftovers,
     replace_synced,
     sync_directory,
     sync_files,
+    temporary_path,
     write_json_durably,
 )
 
@@ -44,6 +50,29 @@ def record_disk(monkeypatch, fsync=None):
     monkeypatch.setattr(os, "fsync", watched_fsync)
     monkeypatch.setattr(os, "replace", watched_replace)
     return events
+
+
+def killed_when_written(script, *args):
+    """Run the Python ``script`` with ``args`` until it prints "written", then kill it
+    with SIGKILL (as the OOM killer does: no ``finally`` runs); its process id."""
+    child = subprocess.Popen([sys.executable, "-c", script, *map(os.fspath, args)],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "written\n"
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+    return child.pid
+
+
+def age(path, seconds=3600):
+    """Date ``path``, and all a directory holds, ``seconds`` back (instead of waiting)."""
+    then = time.time() - seconds
+    for root, directories, files in os.walk(path):
+        for name in directories + files:
+            os.utime(os.path.join(root, name), (then, then))
+    os.utime(path, (then, then))
 
 
 def fail_directories(error):
@@ -116,3 +145,45 @@ def test_replace_synced_flushes_the_rename_at_best(error, tmp_path, monkeypatch)
     assert events[0] == ("replace", new, str(tmp_path / "file"))
     flushed = POSIX and error is None
     assert events[1:] == ([("fsync", file_identity(tmp_path))] if flushed else [])
+
+
+def test_temporary_paths_are_per_thread_hidden_beside_the_target_and_short(tmp_path):
+    target = str(tmp_path / ("m" * 250))  # (a target's name plus a suffix: too long)
+    paths = [temporary_path(target, "tmp")]
+    thread = threading.Thread(target=lambda: paths.append(temporary_path(target, "tmp")))
+    thread.start()
+    thread.join()
+    assert paths[0] != paths[1]  # (two threads writing one target wrote one file)
+    assert os.path.dirname(paths[0]) == str(tmp_path)
+    assert os.path.basename(paths[0]).startswith(".mmm") and len(os.path.basename(paths[0])) < 100
+    assert f"-{os.getpid()}-{threading.get_ident()}" in paths[0]
+
+
+@pytest.mark.skipif(not POSIX, reason="processes asked for with os.kill")
+def test_remove_leftovers_removes_only_those_of_writes_killed_on_this_machine(tmp_path):
+    target = str(tmp_path / "data")
+    ended = killed_when_written("print('written', flush=True)")
+    mine = temporary_path(target, "store-tmp")
+
+    def leftover(path, directory=True, aged=True):
+        os.mkdir(path) if directory else open(path, "w").close()
+        if directory:
+            open(os.path.join(path, "values.bin"), "w").close()
+        if aged:
+            age(path)
+        return os.path.basename(path)
+
+    dead = mine.replace(f"-{os.getpid()}-", f"-{ended}-")
+    killed = [leftover(dead), leftover(dead + "0", directory=False)]
+    kept = [leftover(mine),  # this process's (another thread's write, under way)
+            leftover(dead + "1", aged=False),  # written to within minutes
+            # a store whose directory is old but whose values.bin grows (a process of
+            # the number elsewhere: a container sharing the directory and host name)
+            leftover(dead + "2"),
+            leftover(dead.replace(".store-tmp-", ".csv-tmp-")),  # another kind
+            leftover(dead.replace(f"-{ended}-", f"0-{ended}-")),  # another machine's name
+            leftover(dead.replace(f"-{ended}-", f"-{ended}x-"))]  # no process id
+    os.utime(os.path.join(dead + "2", "values.bin"))
+    assert sorted(os.listdir(tmp_path)) == sorted(killed + kept)
+    remove_leftovers(target, "store-tmp")
+    assert sorted(os.listdir(tmp_path)) == sorted(kept)

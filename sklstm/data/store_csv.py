@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import numpy as np
 
-from .._durable_files import flush, replace_synced
+from .._durable_files import flush, remove_leftovers, replace_synced, temporary_path
 from ..datasets._csv import csv_chunks
 from ..datasets._files import check_file
 from .store import SequenceStore
+from .store_files import write_into
 
 __all__ = ["csv_to_store"]
 
@@ -55,7 +55,9 @@ def csv_to_store(path, store_path, *, target="y", encoding="utf-8"):
     store_path : str or os.PathLike
         The store's directory, which must not exist; it appears only once complete
         (the CSV read and checked whole, ``y.npy`` written): an interrupted or refused
-        conversion leaves nothing there.
+        conversion leaves nothing there. One killed (SIGKILL) leaves its hidden
+        temporary directory beside it, which the next conversion to ``store_path``
+        removes.
     target : str, default="y"
         The column holding the target.
     encoding : str, default="utf-8"
@@ -102,11 +104,14 @@ def csv_to_store(path, store_path, *, target="y", encoding="utf-8"):
                                 f"{os.path.dirname(store_path)!r} does not exist.")
     # written under a temporary name with its targets, renamed once whole: a store
     # without y.npy, or a part of the file, never opens at store_path
-    tmp = f"{store_path}.csv-tmp-{os.getpid()}-{threading.get_ident()}"
-    shutil.rmtree(tmp, ignore_errors=True)  # (left by a conversion killed before cleanup)
+    tmp = temporary_path(store_path, "csv-tmp")
+    shutil.rmtree(tmp, ignore_errors=True)  # (a killed conversion's of this process number)
+    os.makedirs(tmp)
     result = []
     try:
-        SequenceStore.write(tmp, _rows(csv_chunks(path, target, encoding), result))
+        # written in place (not by SequenceStore.write, whose own temporary directory
+        # within this one a killed conversion left under a name no later one knew)
+        write_into(tmp, _rows(csv_chunks(path, target, encoding), result))
         (y,) = result
         with open(os.path.join(tmp, TARGETS), "wb") as f:
             np.save(f, y, allow_pickle=False)
@@ -119,4 +124,5 @@ def csv_to_store(path, store_path, *, target="y", encoding="utf-8"):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    remove_leftovers(store_path, "csv-tmp")  # (killed conversions': a store's size each)
     return SequenceStore.open(store_path), y

@@ -17,22 +17,22 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
 from array import array
 
 import numpy as np
 
-from .._durable_files import flush, replace_synced, write_json_durably
+from .._durable_files import (
+    flush,
+    remove_leftovers,
+    replace_synced,
+    temporary_path,
+    write_json_durably,
+)
 from .columns import check_same_columns, frame_columns
 from .store_layout import NUMBER_KINDS, number_dtype, offsets_problem
 
-__all__ = [
-    "OFFSETS",
-    "VALUES",
-    "empty_sequences_error",
-    "read_files",
-    "write_files",
-]
+__all__ = ["OFFSETS", "VALUES", "empty_sequences_error", "read_files", "write_files",
+           "write_into"]
 
 _FORMAT = "sklstm-sequence-store"
 _VERSION = 1
@@ -101,22 +101,25 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
         raise TypeError("sequences must be an iterable of sequences (a list, a generator, "
                         f"an array's rows); got {type(sequences).__name__}. To write one "
                         "sequence, pass [seq].") from None
-    # one temporary directory per writing thread: two writes of one path (threads of a
-    # process too) each fill their own, and the last rename wins, whole
-    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
-    shutil.rmtree(tmp, ignore_errors=True)  # (left by a writer killed before its cleanup)
+    # one per writing thread: two writes of one path fill their own; the last rename wins
+    tmp = temporary_path(path, "store-tmp")
+    shutil.rmtree(tmp, ignore_errors=True)  # (a killed writer's of this process number)
     os.makedirs(tmp)
     try:
-        meta = _write_values(tmp, sequences, dtype)  # (on disk when it returns)
-        # the file that describes the data, written once the data is on disk, and by
-        # rename: after a crash of the system, a meta.json could describe a values.bin
-        # that read back short or empty (the store was refused as damaged, and the one
-        # it had replaced was gone)
-        write_json_durably(os.path.join(tmp, _META), meta)
+        write_into(tmp, sequences, dtype)
         _move_into_place(tmp, path, overwrite)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    remove_leftovers(path, "store-tmp")  # (killed writes': a store's size, for good)
+
+
+def write_into(directory, sequences, dtype=None):
+    """Write a store's files into the empty ``directory``, all on disk when it returns
+    (``dtype``: checked by ``number_dtype``, or None). ``meta.json`` last, by rename: a
+    crash of the system could leave one describing a values.bin that read back short."""
+    meta = _write_values(directory, sequences, dtype)
+    write_json_durably(os.path.join(directory, _META), meta)
 
 
 def _move_into_place(tmp, path, overwrite):

@@ -19,20 +19,15 @@ harmless since loading runs no code).
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import json
 import os
-import re
 import shutil
-import socket
-import threading
-import time
 
 import numpy as np
 
-from .._durable_files import flush, replace_synced
+from .._durable_files import flush, remove_leftovers, replace_synced, temporary_path
 from .._version import __version__
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MAX_HEADER_BYTES", "HeaderTooLarge", "read_model_file",
@@ -103,55 +98,8 @@ def _model_path(path, action):
     return os.path.expanduser(os.fsdecode(path))
 
 
-#: This machine in the names of temporary files (letters, digits and dashes), so that
-#: a save on another one that shares the directory is never taken for one killed here.
-_HOST = re.sub(r"[^A-Za-z0-9-]", "", socket.gethostname())[:16] or "host"
-
-
-def _temporary_prefix(target):
-    """The path of the temporary files of saves to ``target`` from this machine, less
-    their process and thread ids."""
-    return os.path.join(os.path.dirname(target),
-                        f".{os.path.basename(target)[:32]}.tmp-{_HOST}-")
-
-
-def _is_running(pid):
-    try:
-        os.kill(pid, 0)  # (signal 0: only asks whether the process is there)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process (PermissionError): there
-        pass
-    return True
-
-
-#: How long ago a temporary file was last written before a save may take it for one
-#: killed: a process of the same number, on a machine of the same name, may be another
-#: one's (a container with its own process ids, sharing the directory and host name),
-#: whose save writes its file, or renames it, now.
-_LEFTOVER_AGE_S = 600
-
-
-def _remove_leftovers(target):
-    """Remove the temporary files of saves to ``target`` from this machine whose process
-    has ended: a save killed before its rename (SIGKILL, the OOM killer, a power cut)
-    left one, a model's size, that no later save (of another process: another name)
-    removed. Best effort: the save has succeeded by then."""
-    if os.name != "posix":  # (on Windows, os.kill terminates the process)
-        return
-    prefix = _temporary_prefix(target)
-    directory, start = os.path.split(prefix)
-    with contextlib.suppress(OSError):
-        for name in os.listdir(directory or os.curdir):
-            # (ASCII digits, of a process id's size: "²" is a digit to str.isdigit)
-            ids = re.fullmatch(r"([0-9]{1,9})-[0-9]+", name[len(start):]) \
-                if name.startswith(start) else None
-            if ids is None or _is_running(int(ids[1])):
-                continue
-            path = os.path.join(directory, name)
-            with contextlib.suppress(OSError):
-                if time.time() - os.stat(path).st_mtime > _LEFTOVER_AGE_S:
-                    os.remove(path)
+#: The kind of the temporary files of saves (:func:`~sklstm._durable_files.temporary_path`).
+_TEMPORARY = "tmp"
 
 
 def write_model_file(path, header, tensors):
@@ -230,8 +178,7 @@ def write_model_file(path, header, tensors):
     # threaded search, say) wrote the same temporary file, and one removed it under the
     # other, whose save failed with "No such file or directory". Short whatever the
     # file's name: a name near the system's limit failed with "File name too long"
-    tmp = target if in_place else (
-        f"{_temporary_prefix(target)}{os.getpid()}-{threading.get_ident()}")
+    tmp = target if in_place else temporary_path(target, _TEMPORARY)
     try:
         # written with open, not safetensors' save_file: that creates its files
         # readable by their owner only (0600), so a model saved for a server running as
@@ -248,7 +195,7 @@ def write_model_file(path, header, tensors):
             # the rename flushed too (its directory): else a crash could bring back the
             # model before, or no file at all, after the save had returned
             replace_synced(tmp, target)
-            _remove_leftovers(target)
+            remove_leftovers(target, _TEMPORARY)
     except OSError as exc:  # e.g. no permission: about this path, not the temporary one
         reason = exc.strerror or exc
         if not in_place and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):

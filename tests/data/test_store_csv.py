@@ -3,6 +3,7 @@ the store load_dataset's X writes, bit for bit, with host memory bounded by a ch
 and nothing at the store's path unless the conversion completed."""
 
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from sklstm.data.store_csv import csv_to_store
 from sklstm.datasets import _csv, load_dataset
 
 from ..settings import traced_peak
+from ..test_durable_files import POSIX, age, killed_when_written
 
 
 def _write_csv(path, X, targets, target_at=None):
@@ -129,3 +131,44 @@ def test_csv_to_store_refuses_other_files(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         csv_to_store(tmp_path / "missing.csv", tmp_path / "store")
     assert _leftovers(tmp_path) == ["data.npz"]
+
+
+_KILLED_MID_CONVERSION = """
+import sys, time
+from sklstm.data import store_csv
+from sklstm.datasets import _csv
+
+_csv._CHUNK_ROWS = 2
+chunks = store_csv.csv_chunks
+
+def stalled(*args):  # the first chunk converted, the others never come
+    yield next(chunks(*args))
+    print("written", flush=True)
+    time.sleep(600)
+
+store_csv.csv_chunks = stalled
+store_csv.csv_to_store(sys.argv[1], sys.argv[2])
+"""
+
+
+@pytest.mark.skipif(not POSIX, reason="SIGKILL")
+def test_a_conversion_killed_midway_leaves_no_directory_past_the_next_one(tmp_path):
+    # a conversion killed (SIGKILL, the OOM killer) left its temporary directory, up to
+    # a store's size, for good: its name was its process's, which no later one removed
+    path = tmp_path / "data.csv"
+    path.write_text("t0,y\n" + "0.5,1\n" * 10)
+    pid = killed_when_written(_KILLED_MID_CONVERSION, path, tmp_path / "store")
+    (left,) = _leftovers(tmp_path)
+    assert f"-{pid}-" in left
+    # kept: a conversion under way (this process's, a thread's), one written to within
+    # minutes (a process of that number elsewhere: a container sharing the host name)
+    running = left.replace(f"-{pid}-", f"-{os.getpid()}-")
+    recent = left.replace(f"-{pid}-", f"-{pid}-1")
+    shutil.copytree(tmp_path / left, tmp_path / running)
+    age(tmp_path / left)
+    age(tmp_path / running)
+    shutil.copytree(tmp_path / left, tmp_path / recent)
+    (tmp_path / recent / "values.bin").touch()
+    store, y = csv_to_store(path, tmp_path / "store")
+    assert len(store) == len(y) == 10
+    assert _leftovers(tmp_path) == sorted(["store", running, recent])

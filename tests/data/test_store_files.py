@@ -5,13 +5,14 @@ import errno
 import json
 import os
 import re
+import shutil
 
 import numpy as np
 import pytest
 
 from sklstm.data.store import SequenceStore
 
-from ..test_durable_files import POSIX, file_identity, record_disk
+from ..test_durable_files import POSIX, age, file_identity, killed_when_written, record_disk
 
 
 def test_token_ids_keep_their_stored_width(tmp_path):
@@ -254,7 +255,7 @@ def test_a_store_is_described_only_once_its_data_is_on_disk(tmp_path, monkeypatc
 
     def note(fd):
         described.append(any(p.name.startswith("meta.json")
-                             for p in tmp_path.glob("s.tmp-*/*")))
+                             for p in tmp_path.glob(".s.store-tmp-*/*")))
 
     events = record_disk(monkeypatch, fsync=note)
     SequenceStore.write(path, [np.zeros((3, 2))] * 4)
@@ -280,7 +281,7 @@ def test_a_write_that_fails_to_reach_the_disk_keeps_the_store_before(failing, tm
 
     def disk_error(fd):
         if any(file_identity(fd) == file_identity(p)
-               for p in tmp_path.glob(f"s.tmp-*/{failing}")):
+               for p in tmp_path.glob(f".s.store-tmp-*/{failing}")):
             raise OSError(errno.EIO, os.strerror(errno.EIO))
 
     record_disk(monkeypatch, fsync=disk_error)
@@ -316,3 +317,39 @@ def test_a_store_replaced_is_removed_only_once_the_new_one_is_in_place(tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]  # nothing left aside
     assert len(SequenceStore.write(path, [np.zeros(2)] * 5, overwrite=True)) == 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+_KILLED_MID_WRITE = """
+import sys, time
+import numpy as np
+from sklstm.data import SequenceStore
+
+def sequences():  # the first written, the others never come
+    yield from [np.ones((1000, 4))] * 8
+    print("written", flush=True)
+    time.sleep(600)
+
+SequenceStore.write(sys.argv[1], sequences())
+"""
+
+
+@pytest.mark.skipif(not POSIX, reason="SIGKILL")
+def test_a_write_killed_midway_leaves_no_directory_past_the_next_write(tmp_path):
+    # a write killed (SIGKILL, the OOM killer) left its temporary directory, up to a
+    # store's size, for good: each write's has its own name, which no later write removed
+    path = tmp_path / "s"
+    pid = killed_when_written(_KILLED_MID_WRITE, path)
+    (left,) = tmp_path.iterdir()
+    assert f"-{pid}-" in left.name and (left / "values.bin").is_file()
+    # kept: a write under way (this process's, a thread's), one of a machine of another
+    # name that shares the directory, one written to within minutes
+    running = tmp_path / left.name.replace(f"-{pid}-", f"-{os.getpid()}-")
+    elsewhere = tmp_path / left.name.replace(f"-{pid}-", f"0-{pid}-")
+    for kept in (running, elsewhere):
+        shutil.copytree(left, kept)
+    SequenceStore.write(path, [np.zeros(2)])
+    assert sorted(tmp_path.iterdir()) == sorted([path, left, running, elsewhere])
+    for leftover in (left, running, elsewhere):
+        age(leftover)
+    assert len(SequenceStore.write(path, [np.zeros(2)] * 3, overwrite=True)) == 3
+    assert sorted(tmp_path.iterdir()) == sorted([path, running, elsewhere])

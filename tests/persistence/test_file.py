@@ -5,9 +5,6 @@ import errno
 import os
 import re
 import stat
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
@@ -17,7 +14,14 @@ import sklstm
 from sklstm import LSTMRegressor
 from sklstm.persistence._file import write_model_file
 
-from ..test_durable_files import POSIX, fail_directories, file_identity, record_disk
+from ..test_durable_files import (
+    POSIX,
+    age,
+    fail_directories,
+    file_identity,
+    killed_when_written,
+    record_disk,
+)
 from .samples import X3
 
 
@@ -193,28 +197,20 @@ def test_a_save_killed_before_its_rename_keeps_the_file_and_the_next_save_cleans
     path = tmp_path / "m.safetensors"
     est.save(path)
     before = path.read_bytes()
-    child = subprocess.Popen([sys.executable, "-c", _KILLED_MID_SAVE, str(path)],
-                             stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout.readline() == "written\n"
-    finally:
-        child.kill()
-        child.wait()
-        child.stdout.close()
+    pid = killed_when_written(_KILLED_MID_SAVE, path)
     left = [p for p in tmp_path.iterdir() if p != path]
-    assert len(left) == 1 and f"-{child.pid}-" in left[0].name
+    assert len(left) == 1 and f"-{pid}-" in left[0].name
     assert path.read_bytes() == before  # the model before, whole
     assert_array_equal(sklstm.load(path).predict(X3), est.predict(X3))
     # a save still under way is left alone: of a process that runs (this one, another
     # thread), or written to within minutes (by a process of that number elsewhere: a
     # container with its own process ids, sharing the directory and the host name)
-    running = tmp_path / left[0].name.replace(f"-{child.pid}-", f"-{os.getpid()}-1")
+    running = tmp_path / left[0].name.replace(f"-{pid}-", f"-{os.getpid()}-1")
     running.write_bytes(b"being written")
     est.save(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [path.name, running.name, left[0].name])
-    an_hour_ago = time.time() - 3600
     for leftover in (left[0], running):
-        os.utime(leftover, (an_hour_ago, an_hour_ago))
+        age(leftover)
     est.save(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, running.name])

@@ -203,9 +203,11 @@ def _end_of_training(plan, net, ctrl_c):
                                                 plan.base_lr)
     early = not cut and len(net.history) < plan.max_epochs and not stopped_by_rule(net)
     # every epoch complete and no press, where every press is noted: a callback ended
-    # the fit with its KeyboardInterrupt, as skorch's EarlyStopping does; no Ctrl-C
+    # the fit with its KeyboardInterrupt, as skorch's EarlyStopping does (at an epoch's
+    # end, or as the next began); no Ctrl-C
     by_callback = early and ctrl_c.watching
     interrupted = cut or (early and not by_callback)
-    if interrupted and not finish_interrupted(plan.name, snapshot, plan.max_epochs):
+    if (interrupted or not snapshot.complete_) and not finish_interrupted(
+            plan.name, snapshot, plan.max_epochs):
         raise KeyboardInterrupt  # no epoch was complete: nothing to keep
     return converged, interrupted, by_callback or stopped_by_rule(net)

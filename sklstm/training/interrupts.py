@@ -172,7 +172,10 @@ class EpochSnapshot(Callback):
     in_epoch_ : bool
         Whether an epoch began and has not ended (an interrupt came during it: the
         net went back to the last complete epoch when the training ended); after the
-        training, whether the history had a row past the last complete epoch.
+        training, whether the epoch past the last complete one had begun a batch, whose
+        training was then dropped (an epoch ended as it began, by a callback's
+        ``KeyboardInterrupt`` in its ``on_epoch_begin``, lost nothing: a stop between
+        epochs, as at the end of the epoch before).
     complete_ : int
         Epochs completed.
     state_ : dict or None
@@ -242,8 +245,10 @@ class EpochSnapshot(Callback):
         (:meth:`CtrlCGuard.hold`): the training is over, and its end runs whole."""
         if self.ctrl_c is not None:
             self.ctrl_c.hold()
-        self.in_epoch_ = len(net.history) > self.complete_
-        if self.in_epoch_ and self.state_ is not None:
+        begun = len(net.history) > self.complete_
+        # (a press as it began is the guard's to tell: in_epoch_ says what was lost)
+        self.in_epoch_ = begun and bool(net.history[-1, "batches"])
+        if begun and self.state_ is not None:
             with torch.no_grad():
                 net.module_.load_state_dict(self.state_)
             net.batch_size = self.batch_size_

@@ -377,7 +377,10 @@ def _write_losses(rows, losses, key):
     if not len(losses):
         return
     values = losses.tolist()
-    for (row, position), value in zip(rows, values, strict=True):
+    # (not strict: a Ctrl-C between a batch's row and its loss leaves one row more,
+    # which keeps no loss, as skorch's row of a batch interrupted before its loss; a
+    # ValueError here took the interrupt's place and lost the fit)
+    for (row, position), value in zip(rows, values, strict=False):
         items = list(row.items())
         if key in row:  # a hook wrote the key after skorch would have: its value stays
             value = row[key]

@@ -199,6 +199,34 @@ def test_a_callback_that_ends_the_fit_is_no_interrupt(users_handler, default_ctr
         assert again.n_epochs_ == est.n_epochs_ and not again.interrupted_
 
 
+class StopsAsEpochBegins(Callback):
+    """Ends the fit (KeyboardInterrupt, no Ctrl-C) as epoch ``epoch`` begins: a budget."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_begin(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_a_callbacks_stop_as_an_epoch_begins_is_no_interrupt(default_ctrl_c, tmp_path):
+    # no batch of epoch 3 ran, nothing was lost: the callback's stop, as at epoch 2's end
+    # (taken for a Ctrl-C: interrupted_, a warning, and tune stopped the whole search)
+    params = {**COMMON, "device": "cpu", "max_epochs": 5, "checkpoint": tmp_path,
+              "callbacks": [StopsAsEpochBegins(epoch=3)]}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = LSTMClassifier(**params).fit(X, Y)
+    assert not [w for w in caught if issubclass(w.category, FitInterruptedWarning)]
+    assert not est.interrupted_ and not est.converged_ and est.n_updates_ == 8
+    assert est.n_epochs_ == len(est.history_) == 2
+    # its checkpoint is that of a fit that ended: loaded, not trained on
+    assert_took_the_epochs(LSTMClassifier(**params).fit(X, Y), est.history_[:, "dur"])
+    with pytest.raises(KeyboardInterrupt):  # as epoch 1 begins: nothing to keep
+        LSTMClassifier(**COMMON, device="cpu", callbacks=[StopsAsEpochBegins(epoch=1)]).fit(X, Y)
+
+
 def test_a_finished_or_converged_fit_is_not_interrupted():
     assert not LSTMRegressor(**{**COMMON, "max_epochs": 3}).fit(X, X[:, -1, 0]).interrupted_
     converged = LSTMRegressor(**{**COMMON, "tol": 10.0, "n_iter_no_change": 1}).fit(

@@ -20,6 +20,7 @@ import sklstm.training.setup as base
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.data.batching import BatchLoader
 from sklstm.data.tensors import SequenceDataset
+from sklstm.exceptions import FitInterruptedWarning
 from sklstm.network import LSTMNetwork
 from sklstm.training import SequenceNet
 from sklstm.training.loop import _LossBuffer
@@ -248,3 +249,26 @@ def test_a_replaced_module_is_put_in_train_mode():
     net.module_.eval()
     net.train_step(batch)
     assert net.module_.training and net.module_.lstm.hidden_size == 6
+
+
+def test_a_ctrl_c_between_a_batchs_row_and_its_loss_keeps_the_last_complete_epoch(
+        monkeypatch):
+    # the batch's row was counted and its loss not: reading the losses as the epoch broke
+    # off failed with "zip() argument 2 is shorter than argument 1", a ValueError in
+    # place of the interrupt, and the fit lost every epoch (where every press is noted,
+    # sklstm's guard turned it back into the interrupt; under a handler of the user's
+    # it did not)
+    append = _LossBuffer.append
+    calls = []
+
+    def interrupted_append(self, loss):
+        calls.append(loss)
+        if len(calls) == 17:  # batch 2 of epoch 2 (15 batches an epoch)
+            raise KeyboardInterrupt
+        append(self, loss)
+
+    monkeypatch.setattr(_LossBuffer, "append", interrupted_append)
+    with pytest.warns(FitInterruptedWarning, match="after epoch 1 of at most 3"):
+        est = LSTMClassifier(**{**TINY, "max_epochs": 3}, device="cpu").fit(X, Y)
+    assert est.interrupted_ and est.n_epochs_ == len(est.history_) == 1
+    assert est.n_updates_ == 15

@@ -113,6 +113,11 @@ def _budget(max_memory, final, device):
     if max_memory is not None:
         return parse_memory(max_memory), "max_memory"
     if final.max_memory is not None:
+        # checked as the estimator's fit checks it: the profiled fits run without it, so
+        # their check never sees it (1.5 became a budget of 1 byte, a fit refuses it)
+        validate_parameter_constraints(
+            {"max_memory": final._parameter_constraints["max_memory"]},
+            {"max_memory": plain_value(final.max_memory)}, caller_name=type(final).__name__)
         return parse_memory(final.max_memory), "estimator.max_memory"
     if is_cuda(device):
         # free memory and what torch's allocator holds for this process, as a fit
@@ -237,8 +242,11 @@ or SequenceStore
         ``2**63 - 1``), if
         ``seq_lens`` holds anything but positive ints or None, if either repeats
         a value, if ``n_steps < 1``
-        or ``warmup_steps < 0``, if ``max_memory`` is no memory size, or if
-        ``X`` and ``y`` differ in length. All of these before any fit.
+        or ``warmup_steps < 0``, if ``max_memory`` is no memory size, if
+        ``X`` and ``y`` differ in length, or where the estimator's ``fit`` would
+        refuse its parameters (``max_memory`` among them) or the whole of ``X``
+        and ``y`` (a bad sample named by its place in ``X``). All of these
+        before any fit.
     TypeError
         If ``estimator`` is not an sklstm estimator (or a Pipeline ending in one).
     ImportError
@@ -286,10 +294,15 @@ or SequenceStore
     batch_sizes = check_sizes(batch_sizes, "batch_sizes", allow_none=False)
     final, prefix = final_estimator(estimator), final_prefix(estimator)
     if not isinstance(final, BaseLSTM):
+        # the class, not called, was "got ABCMeta" (its metaclass), with no word of the fix
+        got = type(final).__name__
+        if isinstance(final, type):
+            got = f"the class {final.__name__}" + (
+                f": pass an instance, {final.__name__}()" if issubclass(final, BaseLSTM)
+                else "")
         raise TypeError(
             "profile_batch_sizes profiles an sklstm estimator (LSTMClassifier, "
-            "LSTMRegressor) or a Pipeline whose last step is one; got "
-            f"{type(final).__name__}.")
+            f"LSTMRegressor) or a Pipeline whose last step is one; got {got}.")
     seq_lens = seq_lens_to_profile(seq_lens, final)
     if y is None:
         raise ValueError("profile_batch_sizes trains the estimator and requires y; got None.")
@@ -305,12 +318,9 @@ or SequenceStore
     rows = []
     try:
         with estimator_settings_unsaid():  # (see there: one epoch is the profile's)
-            # one-off costs of the process (imports, loading kernels) go to an unrecorded
-            # fit (one step of one sample: cheap even where the profiled steps take seconds)
-            if _profile_one(estimator, prefix, X, y, 1, seq_lens[0], 1, 0, classifier,
-                            device).get("interrupted"):
-                raise KeyboardInterrupt
-            try:  # (after a fit: a bad parameter is told by the estimator's own error)
+            # before any fit (it checks the parameters and the whole data: a fit on the
+            # few samples drawn named a bad sample by its place among them)
+            try:
                 whole_data = whole_data_settings(estimator, final, X, y, seq_lens,
                                                  _FIT_SETTINGS)
             except (MemoryError, RuntimeError) as exc:
@@ -319,6 +329,11 @@ or SequenceStore
                 # the whole data does not fit: the fits resolve them from their samples
                 # (each pair tells its own error where those do not fit either)
                 whole_data = {seq_len: {} for seq_len in seq_lens}
+            # one-off costs of the process (imports, loading kernels) go to an unrecorded
+            # fit (one step of one sample: cheap even where the profiled steps take seconds)
+            if _profile_one(estimator, prefix, X, y, 1, seq_lens[0], 1, 0, classifier,
+                            device, whole_data[seq_lens[0]]).get("interrupted"):
+                raise KeyboardInterrupt
             for batch_size in batch_sizes:
                 for seq_len in seq_lens:
                     row = _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps,

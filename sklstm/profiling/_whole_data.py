@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from sklearn.base import clone
 
+from .._compat.sklearn import validate_estimator_params
 from .._param_validation import plain_value
 
 __all__ = ["whole_data_settings"]
@@ -49,14 +50,18 @@ def whole_data_settings(estimator, final, X, y, seq_lens, settings):
     """``{seq_len: parameters}``: the values a fit on the whole data resolves, for the
     profiled fits at each ``seq_len`` (with the profile's other ``settings``).
 
-    Called after a fit of the estimator has checked its parameters, so that a bad
-    one is told by the estimator's own error.
+    Checks what a fit checks, before any fit: the parameters (a bad one told by the
+    estimator's own error), then the whole data (a bad sample named by its place in
+    ``X``, not among the few samples a profiled fit draws).
     """
     params = {name: plain_value(getattr(final, name)) for name, *_ in _RESOLVED}
+    models = {seq_len: clone(final).set_params(**settings, seq_len=seq_len)
+              for seq_len in seq_lens}
+    for model in models.values():  # (the preparation below assumes checked parameters)
+        validate_estimator_params(model)
     X = _final_input(estimator, X, y)
     out = {}
-    for seq_len in seq_lens:
-        model = clone(final).set_params(**settings, seq_len=seq_len)
+    for seq_len, model in models.items():
         state = model._prepare(X, y)[3]  # the fit's preparation: it trains nothing
         out[seq_len] = {name: state[attribute] for name, attribute, take in _RESOLVED
                         if take(params[name]) and attribute in state

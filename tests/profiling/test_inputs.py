@@ -95,3 +95,35 @@ def test_without_pandas_the_error_names_the_extra(data, no_fit, monkeypatch):
     X, y = data
     with pytest.raises(ImportError, match=r'pip install "sklstm\[pandas\]"'):
         profile_batch_sizes(LSTMClassifier(**FAST), X, y)
+
+
+@pytest.mark.parametrize("max_memory", [1.5, 1.5e9])
+def test_the_estimator_s_max_memory_is_refused_as_its_fit_refuses_it(data, no_fit, max_memory):
+    # the profiled fits run without a budget of their own, so the estimator's was never
+    # checked: 1.5 became a budget of 1 byte (every row "does not fit") where a fit
+    # refuses it
+    X, y = data
+    with pytest.raises(ValueError, match=r"'max_memory' parameter of LSTMClassifier must"):
+        profile_batch_sizes(LSTMClassifier(**FAST, max_memory=max_memory), X, y,
+                            batch_sizes=[4], n_steps=1)
+
+
+def test_the_estimator_s_class_is_refused_with_the_fix(data, no_fit):
+    # the class, not an instance of it, was "got ABCMeta" (its metaclass): no word of it
+    from sklearn.pipeline import make_pipeline
+
+    X, y = data
+    for estimator in (LSTMClassifier, make_pipeline(LSTMClassifier)):
+        with pytest.raises(TypeError, match=r"got the class LSTMClassifier: pass an "
+                                            r"instance, LSTMClassifier\(\)"):
+            profile_batch_sizes(estimator, X, y)
+
+
+def test_bad_data_is_refused_before_any_fit_naming_its_sample_in_x(data, no_fit):
+    # the unrecorded first fit, on the few samples drawn, ran before X was checked
+    # whole: "NaN at sample 0" (its place among those) for X's sample 15
+    X, y = data
+    X = X.copy()
+    X[15, 3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN at sample 15, timestep 3"):
+        profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[2], n_steps=1)

@@ -29,8 +29,8 @@ from .._compat.sklearn import bagging_column_subset, num_samples, validate_estim
 from ..data.input_errors import wrong_form_error
 from ..data.validation import host_arrays, no_samples_error
 
-__all__ = ["as_targets", "check_column_order", "check_fit_data", "check_fit_params",
-           "check_sample_counts", "warn_one_step_rows", "warn_unscaled"]
+__all__ = ["as_targets", "check_column_order", "check_finite_targets", "check_fit_data",
+           "check_fit_params", "check_sample_counts", "warn_one_step_rows", "warn_unscaled"]
 
 #: A feature's root mean square above which :func:`warn_unscaled` says to scale ``X``,
 #: and the ratio of the largest to the smallest.
@@ -149,8 +149,9 @@ def as_targets(y):
     numpy array it holds (as ``X``'s: :func:`~sklstm.data.validation.host_arrays`; torch
     refused one that requires grad, lives on a GPU or is bfloat16), and its shape as an
     array (not ``np.ndim(y)``: that would ask an array-like's ``__array_function__``);
-    ragged ``y``, a masked target, and an object that is no array (a map, a dict's values)
-    are ValueErrors naming y."""
+    ragged ``y``, a masked target, a target that is not finite
+    (:func:`check_finite_targets`), and an object that is no array (a map, a dict's
+    values) are ValueErrors naming y."""
     y = host_arrays(y)
     mask = np.ma.getmaskarray(y) if isinstance(y, np.ma.MaskedArray) else None
     if mask is not None and mask.any():
@@ -171,7 +172,48 @@ def as_targets(y):
         # 0D array, which scikit-learn called "an array of shape ()" (a sparse matrix,
         # 0D to numpy too, is told scikit-learn's own fix, .toarray())
         raise _not_targets_error(y)
+    # (whatever sklearn.set_config(assume_finite=True) says, as X is: a NaN target made
+    # every prediction NaN, and a NaN label was called "continuous")
+    check_finite_targets(y)
     return y, shape
+
+
+def check_finite_targets(y):
+    """Refuse targets that hold NaN or infinity, naming the first sample and the fix.
+
+    scikit-learn's check said only "Input y contains NaN." (no sample, no fix). Its
+    start stays, so that code matching scikit-learn's message still matches.
+
+    Parameters
+    ----------
+    y : array-like
+        The targets; only numbers are looked at.
+
+    Raises
+    ------
+    ValueError
+        Naming the value, the first sample that holds it, how many do, and the fix.
+
+    Examples
+    --------
+    >>> check_finite_targets([0.5, float("nan"), 1.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: Input y contains NaN at sample 1 (1 of 3 targets are not finite), and ...
+    """
+    y = np.asarray(y)
+    if y.dtype.kind not in "fc" or y.ndim == 0:
+        return
+    bad = ~np.isfinite(y).reshape(len(y), -1).all(axis=1)
+    if not bad.any():
+        return
+    first = int(np.flatnonzero(bad)[0])
+    value = "NaN" if np.isnan(y[first]).any() else "infinity"
+    keep = "numpy.isfinite(y)" + (".all(axis=1)" if y.ndim > 1 else "")
+    raise ValueError(
+        f"Input y contains {value} at sample {first} ({int(bad.sum())} of {len(y)} targets "
+        "are not finite), and no fit learns from a target it does not have: drop those "
+        f"samples (keep = {keep}, then X[keep], y[keep]) or fill them in.")
 
 
 def _not_targets_error(y):

@@ -25,13 +25,13 @@ from sklearn.base import clone
 from sklearn.metrics import check_scoring
 
 from .._compat.sklearn import safe_indexing
+from ..estimators._data_checks import check_finite_targets
 from ..training.interrupts import ctrl_c_pending
 from .duplicates import finished_twin, replay
 from .epoch_reporter import CALLBACK_NAME, EpochScoreReporter
 from .metrics import FIT_STATS, check_multi_objective, fit_stats, objective_directions
 from .objective_checks import (
     check_cost_measured,
-    check_finite_targets,
     check_no_checkpoint,
     check_training_classes,
     cv_splits,
@@ -370,7 +370,7 @@ def checked_objective(estimator, X, y, *, multi_objective=None, **kwargs):
         warnings.simplefilter("ignore")
         space = resolve_space(kwargs.get("space"), estimator)
     fixed = {param: value for param, dist, value in space.values() if dist is None}
-    check_finite_targets(y)  # (the fit's own message names no sample and no fix)
+    check_finite_targets(y)  # (before the storage is opened: a bad call writes no study)
     seen = check_search_data(clone(estimator).set_params(**fixed) if fixed else estimator, X, y)
     # conv widths whose kernels the sequences the LSTM is given are too short for in
     # every trial (a Pipeline's LSTM too: its trials failed)

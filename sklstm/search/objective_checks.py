@@ -12,8 +12,8 @@ from ..resources.device import is_cuda, resolve_device
 from ..resources.memory import PeakMemory
 from .pipeline import final_estimator, final_prefix
 
-__all__ = ["check_cost_measured", "check_finite_targets", "check_no_checkpoint",
-           "check_training_classes", "cv_splits", "most_epochs"]
+__all__ = ["check_cost_measured", "check_no_checkpoint", "check_training_classes", "cv_splits",
+           "most_epochs"]
 
 
 def _values_of(param, resolved_space, estimator):
@@ -143,37 +143,6 @@ def most_epochs(resolved_space, estimator):
             return max(dist.choices)
         return dist.high
     return final_estimator(estimator).get_params()["max_epochs"]
-
-
-def check_finite_targets(y):
-    """Refuse targets that hold NaN or infinity, naming the first sample and the fix.
-
-    The estimator's fit said only scikit-learn's "Input y contains NaN." (no sample,
-    no fix) for targets read from an ``.npz`` file or a sequence store (a CSV's are
-    checked as it is read).
-
-    Parameters
-    ----------
-    y : array-like
-        The search's targets; only numbers are looked at.
-
-    Raises
-    ------
-    ValueError
-        Naming the value, the first sample that holds it, how many do, and the fix.
-    """
-    y = np.asarray(y)
-    if y.dtype.kind not in "fc" or y.ndim == 0:
-        return
-    bad = ~np.isfinite(y).reshape(len(y), -1).all(axis=1)
-    if not bad.any():
-        return
-    first = int(np.flatnonzero(bad)[0])
-    value = "NaN" if np.isnan(y[first]).any() else "infinity"
-    raise ValueError(
-        f"y holds {value} at sample {first} ({int(bad.sum())} of {len(y)} targets "
-        "are not finite), and no fit learns from a target it does not have: drop "
-        "those samples (keep = numpy.isfinite(y), X[keep], y[keep]) or fill them in")
 
 
 def _fold_limit(cv, y, groups):

@@ -21,8 +21,13 @@ def _with(values, index, value):
 BAD_DATA = {
     "nan in X": (_with(X3, (3, 1, 0), np.nan), Y_CLASS, ValueError, "Input X contains NaN"),
     "inf in X": (_with(X3, (3, 1, 0), np.inf), Y_CLASS, ValueError, "Input X contains inf"),
-    "nan in y": (X3, _with(Y_REG, 4, np.nan), ValueError, "Input y contains NaN"),
-    "inf in y": (X3, _with(Y_REG, 4, np.inf), ValueError, "Input y contains inf"),
+    # scikit-learn's "Input y contains NaN." named neither the sample nor the fix
+    "nan in y": (X3, _with(Y_REG, 4, np.nan), ValueError,
+                 r"Input y contains NaN at sample 4 \(1 of 20 targets .*keep = "
+                 r"numpy.isfinite\(y\), then X\[keep\], y\[keep\]\) or fill them in"),
+    "inf in y": (X3, _with(Y_REG, 4, np.inf), ValueError, "Input y contains infinity at sample 4"),
+    "nan in 2D y": (X3, _with(np.c_[Y_REG, Y_REG], (6, 1), np.nan), ValueError,
+                    r"NaN at sample 6 .*keep = numpy.isfinite\(y\).all\(axis=1\)"),
     "1D X": (np.ones(20), Y_CLASS, ValueError, "got 1D input.*Reshape your data"),
     "4D X": (np.ones((20, 3, 2, 2)), Y_CLASS, ValueError, "got 4D input"),
     "zero samples": (np.ones((0, 5, 2)), np.array([]), ValueError, "0 sample"),
@@ -106,6 +111,8 @@ def test_bad_data_is_rejected_before_training(case, Estimator):
     message = message or BAD_Y_MESSAGES[case, Estimator.__name__]
     if case == "nan in y" and Estimator is LSTMClassifier:
         y = _with(Y_CLASS, 4, np.nan)
+    if case == "nan in 2D y" and Estimator is LSTMClassifier:
+        y = _with(np.c_[Y_CLASS], (6, 0), np.nan)
     est = Estimator(max_epochs=1)
     with pytest.raises(error, match=message):
         est.fit(X, y)

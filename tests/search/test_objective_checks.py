@@ -56,14 +56,14 @@ def test_peak_memory_where_it_is_measured_is_searched(pipeline, data):
 @pytest.mark.parametrize(("value", "said"), [(np.nan, "NaN"), (np.inf, "infinity")])
 def test_targets_that_are_not_finite_are_named_by_sample(estimator, value, said, data,
                                                          tmp_path):
-    # the fit said only "Input y contains NaN." (no sample, no fix) for the targets
-    # of an .npz file or a sequence store
+    # refused before the storage is opened (the fit's own check, the same since, said
+    # only "Input y contains NaN.": no sample, no fix)
     X, y = data
     y = y.astype(float)
     y[[7, 9]] = value
     storage = str(tmp_path / "s.journal")
     with pytest.raises(ValueError, match=re.escape(
-            f"y holds {said} at sample 7 (2 of 60 targets are not finite)")
+            f"Input y contains {said} at sample 7 (2 of 60 targets are not finite)")
             + ".*drop those samples .* or fill them in"):
         tune(estimator(device="cpu", **TINY), X, y, n_trials=1, cv=2, storage=storage,
              space={"batch_size": [8]})

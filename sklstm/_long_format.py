@@ -187,7 +187,12 @@ def _check_long_values(df, keys, feature_cols, target_col):
         if with_nan:
             raise ValueError(
                 f"{name} columns {with_nan} contain missing values; fill or drop them."
-            )
+                # a label on some rows of an id only (its last, say): dropping the rows
+                # without one would drop their features, each sequence cut to a row
+                + ("" if name != "target" else
+                   " For a label given on some rows of an id only, fill it per id, "
+                   f"df[{target_col!r}] = df.groupby({keys[0]!r})[{target_col!r}]"
+                   ".transform('last'); dropping those rows would drop their features."))
     _check_time_values(df[keys[1]], keys[1])
     infinite = [c for c in feature_cols if not np.isfinite(df[c].to_numpy(dtype=float)).all()]
     if infinite:

@@ -2,12 +2,17 @@
 timestamps must not decrease, and a MultiIndex of rows must be one series. Windows follow
 the rows, so rows out of time order (a download sorted newest first) or several series in
 one table would give windows whose targets are no future of their inputs, silently.
-:class:`WindowSplit`: the time-ordered splits of such windows."""
+:class:`WindowSplit`: the time-ordered splits of such windows, made by
+:func:`make_window_splitter` (public as :func:`sklstm.windows.make_window_splitter`);
+:func:`concatenate_index`: their index labels."""
 
 import numpy as np
 from sklearn.model_selection import TimeSeriesSplit
 
-__all__ = ["WindowSplit", "check_time_order", "time_labels"]
+from ._param_validation import integers, validate_plain_params
+
+__all__ = ["WindowSplit", "check_time_order", "concatenate_index", "make_window_splitter",
+           "time_labels"]
 
 
 class WindowSplit(TimeSeriesSplit):
@@ -16,7 +21,8 @@ class WindowSplit(TimeSeriesSplit):
     :func:`~sklstm.windows.make_window_splitter`. It refuses a 2D ``y`` of more columns
     (the targets of ``make_windows(horizon=...)``, one per step) than ``horizon``: the
     gap is too short for them, and the last training windows would hold validation
-    targets, silently (``make_window_splitter(3)`` for windows of ``horizon=6``)."""
+    targets, silently (``make_window_splitter(3)`` for windows of ``horizon=6``), and
+    ``groups`` of several series (``make_windows(..., return_groups=True)``)."""
 
     def __init__(self, n_splits=5, *, horizon=1, gap=0, max_train_size=None, test_size=None):
         super().__init__(n_splits, max_train_size=max_train_size, test_size=test_size,
@@ -34,7 +40,75 @@ class WindowSplit(TimeSeriesSplit):
                 f"first validation ones. Pass make_window_splitter(..., horizon={steps}) "
                 "(and the step of the windows); for columns that are several targets of "
                 "one timestep, horizon=y.shape[1] costs only a few training windows.")
+        _check_one_series(groups)
         return super().split(X, y, groups)
+
+
+def _check_one_series(groups):
+    """Refuse the ``groups`` of windows of several series (``make_windows(...,
+    return_groups=True)``), which ``TimeSeriesSplit`` ignores, warning only that it
+    does: the windows are series after series, not in time order, so a split trained
+    on the whole of one series, the span of the next one's validation windows
+    included."""
+    labels = np.asarray([] if groups is None else groups)
+    # (==, not np.unique, which cannot order labels of several kinds: None beside str)
+    if len(labels) and not (labels == labels.flat[0]).all():
+        raise ValueError(
+            f"groups holds {len(set(labels.ravel().tolist()))} series, but "
+            "make_window_splitter splits the windows of one series in time order: "
+            "windows of several series, one series after another, would train on one "
+            "series' whole span, the validation span of the next included. Pass a "
+            "group-aware splitter such as GroupKFold to score on unseen series, or "
+            "cross-validate one series at a time.")
+
+
+@validate_plain_params({
+    "n_splits": [integers(2)],
+    "horizon": [integers(1)],
+    "step": [integers(1)],
+    "max_train_size": [integers(1), None],
+    "test_size": [integers(1), None],
+})
+def make_window_splitter(n_splits=5, *, horizon=1, step=1, max_train_size=None, test_size=None):
+    """Time-ordered CV splitter for windows built from one series by :func:`make_windows`.
+
+    Returns a :class:`sklearn.model_selection.TimeSeriesSplit` whose ``gap`` drops the
+    last training windows whose target ranges would overlap the first validation
+    window's targets: with ``step`` between window starts, consecutive windows share
+    targets unless ``ceil(horizon / step)`` windows apart, hence
+    ``gap = ceil(horizon / step) - 1`` (``horizon - 1`` for ``step=1``). Validation windows
+    may still see training targets as inputs, which is legitimate history.
+
+    Only valid when windows are in time order, i.e. built from a single series; for several
+    series use a group-aware splitter with the ``groups`` from :func:`make_windows`.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of splits.
+    horizon : int, default=1
+        ``horizon`` used in :func:`make_windows`.
+    step : int, default=1
+        ``step`` used in :func:`make_windows`.
+    max_train_size, test_size : int, default=None
+        Passed to :class:`~sklearn.model_selection.TimeSeriesSplit`.
+
+    Returns
+    -------
+    cv : TimeSeriesSplit
+        Splitter for ``cross_validate``, ``GridSearchCV`` and friends; its ``split``
+        refuses a ``y`` of more than ``horizon`` columns, for which the gap is short,
+        and ``groups`` of several series.
+
+    Examples
+    --------
+    >>> from sklstm.windows import make_window_splitter
+    >>> make_window_splitter(3, horizon=4)
+    WindowSplit(gap=3, horizon=4, max_train_size=None, n_splits=3, test_size=None)
+    """
+    gap = -(-horizon // step) - 1
+    return WindowSplit(n_splits, horizon=horizon, gap=gap, max_train_size=max_train_size,
+                       test_size=test_size)
 
 
 def time_labels(index, name):
@@ -133,3 +207,34 @@ def _iso_times(index):
         except (ValueError, TypeError, OverflowError):
             continue
     return None
+
+
+def _index_kind(index):
+    """The kind of labels ``index`` holds: its dtype, or for an object array (a
+    tz-aware DatetimeIndex, periods, strings) the types of its labels."""
+    if index.dtype != object:
+        return str(index.dtype)
+    return "/".join(sorted({type(label).__name__ for label in index}))
+
+
+def concatenate_index(indices):
+    """The windows' index labels of every series, as one array."""
+    try:
+        index = np.concatenate(indices)
+    except (TypeError, ValueError) as exc:  # e.g. datetimes and positions: no common dtype
+        raise _mixed_index_error(indices) from exc
+    # numpy puts an object array together with any other without complaint (tz-aware
+    # times with positions, periods with strings): labels that cannot be ordered
+    if index.dtype == object and len({_index_kind(part) for part in indices}) > 1:
+        raise _mixed_index_error(indices)
+    return index
+
+
+def _mixed_index_error(indices):
+    """The error for index labels of several kinds, naming the kinds."""
+    kinds = sorted({_index_kind(index) for index in indices})
+    return ValueError(
+        f"return_index needs index labels of one kind in every series, got {kinds}; "
+        "give every series the same kind of index (e.g. all DataFrames with a "
+        "DatetimeIndex, or all arrays, whose labels are positions)."
+    )

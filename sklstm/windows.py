@@ -7,6 +7,7 @@ overlapping targets out of the training folds, and :func:`from_long_format` conv
 long ``(id, time, features...)`` table into ragged per-id sequences.
 """
 
+from collections.abc import Iterator, Mapping, ValuesView
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,9 +16,28 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ._long_format import from_long_format  # (its own module: another conversion)
 from ._nullable import as_array
 from ._param_validation import integers, validate_plain_params
-from ._time_order import WindowSplit, check_time_order, time_labels
+from ._time_order import (  # (make_window_splitter: beside the splitter it makes)
+    check_time_order,
+    concatenate_index,
+    make_window_splitter,
+    time_labels,
+)
 
 __all__ = ["from_long_format", "make_window_splitter", "make_windows"]
+
+
+def _listed(series):
+    """Several series in a container numpy reads as one object ("series must be numeric,
+    got dtype object", no fix named): an iterator (the frames of a groupby) or a dict's
+    values as a list; a dict (whose keys would be lost) or a GroupBy refused with the fix."""
+    if isinstance(series, (Iterator, ValuesView)):
+        return list(series)
+    if isinstance(series, Mapping) or hasattr(series, "ngroups"):
+        fix = ("list(series.values())" if isinstance(series, Mapping)
+               else "[group for _, group in series]")
+        raise TypeError(f"series is a {type(series).__name__}; pass its series as a list, "
+                        f"{fix}.")
+    return series
 
 
 def _is_single_series(series):
@@ -83,11 +103,10 @@ def _check_exact_integers(series, name):
 
 
 def _parse_series(series, name):
-    """Return ``(values (T, F) float, index labels (T,), column names or None)``."""
+    """Return ``(values (T, F) float, pandas index or None, column names or None)``."""
     # only pandas objects carry index labels and column names (a list has an .index method)
     is_pandas = hasattr(series, "iloc")
     columns = list(series.columns) if is_pandas and hasattr(series, "columns") else None
-    index = np.asarray(series.index) if is_pandas else None
     if columns is not None:
         # dtypes, not series[c]: a duplicated name selects a DataFrame, which has no dtype
         non_numeric = [c for c, dtype in zip(columns, series.dtypes, strict=True)
@@ -123,7 +142,9 @@ def _parse_series(series, name):
                if values.ndim == 3 else ""))
     if values.shape[1] == 0:
         raise ValueError(f"{name} has no columns (shape {values.shape}); pass at least one.")
-    values = values.astype(np.float32 if values.dtype == np.float32 else np.float64)
+    # (copy=False: the windows are copied from it, and a float64 series was copied twice)
+    values = values.astype(np.float32 if values.dtype == np.float32 else np.float64,
+                           copy=False)
     bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
     if bad.size:
         # (not "drop": windows follow the rows, so the rows around a dropped gap would
@@ -137,7 +158,7 @@ def _parse_series(series, name):
         )
     if is_pandas:
         check_time_order(time_labels(series.index, name), name)
-    return values, np.arange(len(values)) if index is None else index, columns
+    return values, series.index if is_pandas else None, columns
 
 
 def _target_position(target, columns, n_features, name):
@@ -205,37 +226,6 @@ def _check_same_columns(columns, name, number, expected):
                      f"all series need the same columns{reorder}.")
 
 
-def _index_kind(index):
-    """The kind of labels ``index`` holds: its dtype, or for an object array (a
-    tz-aware DatetimeIndex, periods, strings) the types of its labels."""
-    if index.dtype != object:
-        return str(index.dtype)
-    return "/".join(sorted({type(label).__name__ for label in index}))
-
-
-def _concatenate_index(indices):
-    """The windows' index labels of every series, as one array."""
-    try:
-        index = np.concatenate(indices)
-    except (TypeError, ValueError) as exc:  # e.g. datetimes and positions: no common dtype
-        raise _mixed_index_error(indices) from exc
-    # numpy puts an object array together with any other without complaint (tz-aware
-    # times with positions, periods with strings): labels that cannot be ordered
-    if index.dtype == object and len({_index_kind(part) for part in indices}) > 1:
-        raise _mixed_index_error(indices)
-    return index
-
-
-def _mixed_index_error(indices):
-    """The error for index labels of several kinds, naming the kinds."""
-    kinds = sorted({_index_kind(index) for index in indices})
-    return ValueError(
-        f"return_index needs index labels of one kind in every series, got {kinds}; "
-        "give every series the same kind of index (e.g. all DataFrames with a "
-        "DatetimeIndex, or all arrays, whose labels are positions)."
-    )
-
-
 @validate_plain_params({
     "series": "no_validation",  # checked series by series, naming the bad one
     "lookback": [integers(1)],
@@ -246,9 +236,11 @@ def _mixed_index_error(indices):
     "target": [Integral, str, tuple, None],
     "return_index": ["boolean"],
     "return_groups": ["boolean"],
+    "copy": ["boolean"],
 })
 def make_windows(
-    series, lookback, horizon=1, step=1, target=None, return_index=False, return_groups=False
+    series, lookback, horizon=1, step=1, target=None, return_index=False, return_groups=False,
+    copy=True,
 ):
     """Cut time series into input windows and the values that follow them.
 
@@ -286,6 +278,11 @@ def make_windows(
         kind of index.
     return_groups : bool, default=False
         Also return the number of the series each window comes from.
+    copy : bool, default=True
+        False returns the windows of one series as a read-only view, no copy: for a
+        series too long to copy ``lookback`` times over. It views the series itself
+        when that is a float64 or float32 array, and changes with it. Several series
+        are always copied into one array.
 
     Returns
     -------
@@ -313,19 +310,19 @@ def make_windows(
     >>> y, index
     (array([3., 4., 5.]), array([3, 4, 5]))
     """
+    series = _listed(series)
     single = _is_single_series(series)
     if not single and len(series) == 0:
         raise ValueError("series is an empty list; pass at least one series.")
-    Xs, ys, indices, groups = [], [], [], []
+    parsed = []  # (values, index, target column) of every series
     named = None  # (number, columns) of the first series with column names
     for number, item in enumerate([series] if single else series):
         name = "series" if single else f"series {number}"
         values, index, columns = _parse_series(item, name)
-        if Xs and values.shape[1] != Xs[0].shape[2]:
+        if parsed and values.shape[1] != parsed[0][0].shape[1]:
             raise ValueError(
-                f"{name} has {values.shape[1]} columns but series 0 has {Xs[0].shape[2]}; "
-                "all series need the same columns."
-            )
+                f"{name} has {values.shape[1]} columns but series 0 has "
+                f"{parsed[0][0].shape[1]}; all series need the same columns.")
         if columns is not None:
             named = named or (number, columns)
             _check_same_columns(columns, name, *named)
@@ -336,64 +333,40 @@ def make_windows(
                 + ("" if single else _rows_hint(series))
                 + _transposed_hint(values, lookback + horizon))
         column = _target_position(target, _column_names(item, columns), values.shape[1], name)
-        starts = np.arange(0, len(values) - lookback - horizon + 1, step)
-        # sliding_window_view puts the window axis last: move it back to (time, feature).
-        Xs.append(sliding_window_view(values, lookback, axis=0)[starts].transpose(0, 2, 1))
-        ys.append(values[starts[:, None] + lookback + np.arange(horizon), column])
-        indices.append(index[starts + lookback])
-        groups.append(np.full(len(starts), number))
+        parsed.append((values, index, column))
+    return _cut(parsed, lookback, horizon, step, return_index, return_groups, copy)
+
+
+def _cut(parsed, lookback, horizon, step, return_index, return_groups, copy):
+    """What :func:`make_windows` returns for its ``(values, index, column)`` series."""
+    counts = [len(range(0, len(v) - lookback - horizon + 1, step)) for v, _, _ in parsed]
+    # One array filled series by series: windows taken by a list of starts and then
+    # joined by np.concatenate were two copies at once, the peak twice X (16 GB for the
+    # 8 GB of windows of 100 steps over 10M).
+    view = not copy and len(parsed) == 1
+    X = None if view else np.empty((sum(counts), lookback, parsed[0][0].shape[1]),
+                                   dtype=np.result_type(*(v.dtype for v, _, _ in parsed)))
+    ys, indices, groups, end = [], [], [], 0
+    for number, ((values, index, column), count) in enumerate(zip(parsed, counts,
+                                                                  strict=True)):
+        # a read-only view (a write would change many windows), the window axis last:
+        # moved back to (time, feature)
+        windows = sliding_window_view(values, lookback, axis=0)[::step][:count]
+        if not view:
+            X[end:end + count] = windows.transpose(0, 2, 1)
+        end += count
+        first = np.arange(count) * step + lookback  # (the position of the first target)
+        ys.append(values[first[:, None] + np.arange(horizon), column])
+        # the labels of the windows only: np.asarray of a whole tz-aware or period index
+        # made every label a Python object (140 MiB and 7 s for 1M steps), asked or not
+        if return_index:
+            indices.append(first if index is None else np.asarray(index[first]))
+        if return_groups:
+            groups.append(np.full(count, number))
     y = np.concatenate(ys)
-    out = [np.concatenate(Xs), y[:, 0] if horizon == 1 else y]
+    out = [windows.transpose(0, 2, 1) if view else X, y[:, 0] if horizon == 1 else y]
     if return_index:
-        out.append(_concatenate_index(indices))
+        out.append(concatenate_index(indices))
     if return_groups:
         out.append(np.concatenate(groups))
     return tuple(out)
-
-
-@validate_plain_params({
-    "n_splits": [integers(2)],
-    "horizon": [integers(1)],
-    "step": [integers(1)],
-    "max_train_size": [integers(1), None],
-    "test_size": [integers(1), None],
-})
-def make_window_splitter(n_splits=5, *, horizon=1, step=1, max_train_size=None, test_size=None):
-    """Time-ordered CV splitter for windows built from one series by :func:`make_windows`.
-
-    Returns a :class:`sklearn.model_selection.TimeSeriesSplit` whose ``gap`` drops the
-    last training windows whose target ranges would overlap the first validation
-    window's targets: with ``step`` between window starts, consecutive windows share
-    targets unless ``ceil(horizon / step)`` windows apart, hence
-    ``gap = ceil(horizon / step) - 1`` (``horizon - 1`` for ``step=1``). Validation windows
-    may still see training targets as inputs, which is legitimate history.
-
-    Only valid when windows are in time order, i.e. built from a single series; for several
-    series use a group-aware splitter with the ``groups`` from :func:`make_windows`.
-
-    Parameters
-    ----------
-    n_splits : int, default=5
-        Number of splits.
-    horizon : int, default=1
-        ``horizon`` used in :func:`make_windows`.
-    step : int, default=1
-        ``step`` used in :func:`make_windows`.
-    max_train_size, test_size : int, default=None
-        Passed to :class:`~sklearn.model_selection.TimeSeriesSplit`.
-
-    Returns
-    -------
-    cv : TimeSeriesSplit
-        Splitter for ``cross_validate``, ``GridSearchCV`` and friends; its ``split``
-        refuses a ``y`` of more than ``horizon`` columns, for which the gap is short.
-
-    Examples
-    --------
-    >>> from sklstm.windows import make_window_splitter
-    >>> make_window_splitter(3, horizon=4)
-    WindowSplit(gap=3, horizon=4, max_train_size=None, n_splits=3, test_size=None)
-    """
-    gap = -(-horizon // step) - 1
-    return WindowSplit(n_splits, horizon=horizon, gap=gap, max_train_size=max_train_size,
-                       test_size=test_size)

@@ -61,6 +61,11 @@ def test_from_long_format_requires_a_dataframe():
         # "last" skipped a missing last label and took an earlier row's silently
         ({"label": [0.0, np.nan, 2.0, 1.0, 3.0, 7.0]}, {"target_col": "label"},
          r"target columns \['label'\] contain missing values"),
+        # "fill or drop them": a label on the last row of each id only, its other rows
+        # dropped, left sequences of one row
+        ({"label": [np.nan, 5.0, np.nan, np.nan, np.nan, 7.0]}, {"target_col": "label"},
+         r"fill it per id, df\['label'\] = df.groupby\('id'\)\['label'\]"
+         r"\.transform\('last'\); dropping those rows would drop their features"),
         ({"x1": [1.0, np.inf, 1, 1, 1, 1]}, {}, r"feature columns \['x1'\] contain infinite"),
         (None, {"target_col": "label", "target_agg": "average"},
          "target_agg='average' is not a pandas aggregation"),

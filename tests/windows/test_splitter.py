@@ -66,3 +66,18 @@ def test_splitter_refuses_targets_of_more_steps_than_its_horizon():
     assert len(cross_val_score(Ridge(), flat, y, cv=make_window_splitter(4, horizon=6))) == 4
     assert len(list(make_window_splitter(4, horizon=np.int64(8)).split(flat, y))) == 4
     assert len(list(make_window_splitter(4).split(flat, y[:, 0]))) == 4  # one step: 1D y
+
+
+def test_splitter_refuses_the_groups_of_several_series():
+    # TimeSeriesSplit ignores groups (its UserWarning says only that): windows of two
+    # series, one after the other, were split as one series, the first series' whole
+    # span trained on while the second's windows of the same times were validated
+    X, y, groups = make_windows([np.arange(100.0), np.arange(100.0)], 5, return_groups=True)
+    flat = X[:, :, 0]
+    search = GridSearchCV(Ridge(), {"alpha": [0.1, 1.0]}, cv=make_window_splitter(3))
+    with pytest.raises(ValueError, match=r"groups holds 2 series, .*GroupKFold"):
+        search.fit(flat, y, groups=groups)
+    assert len(search.fit(flat[:95], y[:95], groups=groups[:95]).cv_results_["params"]) == 2
+    assert len(list(make_window_splitter(3).split(flat, y))) == 3
+    with pytest.raises(ValueError, match="groups holds 2 series"):  # (np.unique: TypeError)
+        list(make_window_splitter(3).split(flat, y, ["a"] * 100 + [None] * 95))

@@ -27,6 +27,12 @@ BASE = dict(hidden_size=32, max_epochs=1, tol=None, downsample=1, random_state=0
 MiB = 2**20
 
 
+@pytest.fixture(autouse=True)
+def _no_earlier_trials(monkeypatch):
+    """Each test's trial steps start at TRIAL_SIZES, whatever fits ran before it."""
+    monkeypatch.setattr("sklstm.training.auto_batch._TRIED", {})
+
+
 def _auto(max_memory, X_=X, y_=Y, **params):
     return LSTMClassifier(**BASE, batch_size="auto", max_memory=max_memory, **params).fit(X_, y_)
 
@@ -125,7 +131,21 @@ def test_accumulation_counts_the_effective_batch_a_step_holds():
     # from a micro-batch of 32 on, a step of 16 holds all 500 samples: the memory bends
     # there, and the second trial is made there (not past it, where a line through it
     # would fall below the steps in between)
-    assert [t["batch_size"] for t in many.batch_size_trials_] == [4, 32]
+    # (the first trial at 5: `one` ran one at 4, see the test below)
+    assert [t["batch_size"] for t in many.batch_size_trials_] == [5, 32]
+
+
+def test_a_later_fit_of_the_same_kind_tries_micro_batches_no_earlier_trial_ran():
+    # the CPU's LSTM kernels (oneDNN) keep a cache per shape of step for the process's
+    # life: a second fit's trials at the first's 4 and 64 samples reused it and read
+    # about half the memory the fit's own steps then took (600 sequences of 100 steps,
+    # hidden_size=4, max_memory="40MB", accumulation_steps=3: 197 chosen by the first
+    # fit, 338 by the second, whose steps took 53 MiB and were halved mid-fit), so in
+    # a batch-size study every fit after the first chose too large a micro-batch
+    first, second, third = (_auto("64MiB", X[:200], Y[:200]) for _ in range(3))
+    sizes = [[t["batch_size"] for t in est.batch_size_trials_] for est in (first, second, third)]
+    assert sizes[0] == [4, 64]
+    assert len({size for trial in sizes for size in trial}) == 6
 
 
 @pytest.mark.parametrize("budget", ["4MiB", "8MiB"])  # not even the margin is left

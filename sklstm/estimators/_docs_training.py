@@ -15,7 +15,8 @@ BATCHING = """\
         holding its effective batch (``batch_size * accumulation_steps``) as the
         fit does (the fit itself is the one ``batch_size=batch_size_`` gives),
         and recorded in ``batch_size_``; the effective batch is then
-        ``batch_size_ * accumulation_steps``.
+        ``batch_size_ * accumulation_steps``, capped by the number of training
+        samples (``effective_batch_size_``).
     accumulation_steps : int, default=1
         Micro-batches whose gradients are summed before one optimizer step. The
         update equals that of one batch of ``batch_size * accumulation_steps``
@@ -125,8 +126,10 @@ default="adam"
         fills, ``min(batch_size * accumulation_steps, n_train)``, where
         ``n_train`` is the number of training samples (after ``early_stopping``
         holds out ``ceil(validation_fraction * n)``): a batch of 4096 on 48
-        samples steps like one of 48 and is scaled as one. Without it,
-        comparing batch sizes also compares step sizes.
+        samples steps like one of 48 and is scaled as one. With a
+        ``BatchSizeSchedule`` callback, the effective batch the fit starts with
+        (the schedule's later batches keep ``lr_``; ``effective_batch_size_`` is
+        the last). Without it, comparing batch sizes also compares step sizes.
     base_batch_size : int, default=16
         Batch size for which ``lr`` is meant when ``lr_scaling`` is set (another
         value without ``lr_scaling`` has no effect, and warns).

@@ -7,10 +7,12 @@ longer gave: ``docs/sequence_data.rst`` did), but ``pytest`` alone does not run 
 build. Here each page runs as a reader runs it, top to bottom in a fresh Python, and an
 exception's message must match the page.
 The pages speak of CPU fits (exact reproducibility, float tolerances), so they run with
-no GPU visible, on a CUDA machine too.
+no GPU visible, on a CUDA machine too. The README's quickstart, which no doctest
+runs, runs here too, and the install page's requirements are pyproject.toml's.
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,3 +34,36 @@ def test_the_page_s_snippets_give_what_it_shows(page):
         capture_output=True, text=True, cwd=ROOT, timeout=900, check=False,
         env={**os.environ, "CUDA_VISIBLE_DEVICES": "", "MPLBACKEND": "Agg"})
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+
+
+# The first code a user copies that no doctest runs: the README's quickstart (the landing
+# page's search is the quickstart page's doctest at other sizes). About a minute on one
+# CPU core.
+def test_the_readme_quickstart_runs_cleanly():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", readme, flags=re.M | re.S)
+    assert len(blocks) == 1 and "GridSearchCV" in blocks[0], blocks  # (a renamed fence or
+    # a second block would otherwise go untested)
+    run = subprocess.run([sys.executable, "-c", blocks[0]], capture_output=True, text=True,
+                         cwd=ROOT, timeout=900, check=False,
+                         env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert "Warning" not in run.stderr, run.stderr[-4000:]  # a pasted snippet warns of nothing
+    assert "lstm__batch_size" in run.stdout  # it prints the search's best parameters
+
+
+def test_the_install_page_gives_every_requirement_as_pyproject_bounds_it():
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    block = re.search(r"^dependencies = \[(.*?)^\]", pyproject, flags=re.M | re.S).group(1)
+    requirements = re.findall(r'^\s*"([^"]+)"', block, flags=re.M)
+    bullets = [line.casefold() for line in
+               (ROOT / "docs" / "install.rst").read_text(encoding="utf-8").splitlines()
+               if line.startswith("* `")]
+    assert len(requirements) >= 6, requirements  # (a moved block would test nothing)
+    for requirement in requirements:
+        name, specifiers = re.fullmatch(r"([A-Za-z0-9_.-]+)\s*(.*)", requirement).groups()
+        bullet = [line for line in bullets if name.casefold() in line]  # torch: "PyTorch"
+        assert len(bullet) == 1, (name, bullets)
+        for specifier in specifiers.split(","):
+            operator, version = re.fullmatch(r"\s*([<>=!~]+)\s*(\S+)", specifier).groups()
+            assert f"{operator} {version}" in bullet[0], (requirement, bullet[0])

@@ -8,7 +8,7 @@ True
 """
 
 __all__ = ["DivergenceError", "FitInterruptedWarning", "MemoryBudgetError",
-           "MicroBatchShrunkWarning", "WarmupOutlastsFitWarning"]
+           "MicroBatchShrunkWarning", "UnscaledInputWarning", "WarmupOutlastsFitWarning"]
 
 
 class DivergenceError(ValueError):
@@ -41,6 +41,16 @@ class MemoryBudgetError(MemoryError):
 class MicroBatchShrunkWarning(UserWarning):
     """A step ran out of memory and was redone with half the micro-batch and twice the
     accumulation steps: the effective batch, and so the updates, are unchanged."""
+
+
+class UnscaledInputWarning(UserWarning):
+    """The features of ``X`` are far from unit scale (root mean squares above 100, or
+    more than 1000 times apart): an LSTM learns poorly from them; scale ``X`` first
+    (:class:`~sklstm.preprocessing.SequenceScaler`).
+
+    A ``UserWarning``, so filters of those catch it; a class of its own, so that it can
+    be filtered by category rather than by its wording, which holds the data's figures.
+    """
 
 
 class WarmupOutlastsFitWarning(UserWarning):

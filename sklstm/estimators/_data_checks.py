@@ -28,6 +28,7 @@ from .._compat.python import warn_at_caller
 from .._compat.sklearn import bagging_column_subset, num_samples, validate_estimator_params
 from ..data.input_errors import wrong_form_error
 from ..data.validation import host_arrays, no_samples_error
+from ..exceptions import UnscaledInputWarning
 
 __all__ = ["as_targets", "check_column_order", "check_finite_targets", "check_fit_data",
            "check_fit_params", "check_sample_counts", "warn_one_step_rows", "warn_unscaled"]
@@ -322,4 +323,4 @@ def warn_unscaled(name, rms):
         f"{name}: the features of X have root mean squares {what}; an LSTM learns poorly "
         "from values far from unit scale (its gates saturate, and one learning rate serves "
         "every feature). Scale X first: make_pipeline(SequenceScaler(), "
-        f"{name}(...)), with SequenceScaler from sklstm.preprocessing.")
+        f"{name}(...)), with SequenceScaler from sklstm.preprocessing.", UnscaledInputWarning)

@@ -81,6 +81,16 @@ def _is_missing(label):
         return False
 
 
+def _among(all_classes, classes, encoded):
+    """``(encoded, all_classes)``: the indices ``encoded`` into ``classes`` as indices
+    into ``all_classes``, the sorted labels that hold them (``_profile_classes``)."""
+    at = np.minimum(np.searchsorted(all_classes, classes), len(all_classes) - 1)
+    if not np.array_equal(all_classes[at], classes):  # (a guard: drawn from the same y)
+        raise ValueError(f"classes {classes[all_classes[at] != classes][:5].tolist()} of y "
+                         "are not among the classes of the data profiled.")
+    return at[encoded], all_classes
+
+
 @register_estimator
 @_docs.fill
 class LSTMClassifier(ClassifierMixin, BaseLSTM):
@@ -167,6 +177,15 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
     # what prediction reads of relative, as the fit fixed it (in _sequence_params)
     _prediction_settings = ("relative",)
 
+    #: The classes of the whole ``y``, which profile_batch_sizes sets on its profiled
+    #: fits (a private hook: no parameter, no fitted attribute, dropped by ``clone``).
+    #: Those train on a few samples drawn from ``y``, which hold some of its classes:
+    #: the output layer they built was smaller than the fit on ``y`` builds, and
+    #: differed by batch size (400 samples of 100 classes, hidden_size=4: 67,516
+    #: parameters at batch 2, 73,520 at batch 64, 75,100 in the fit). Not a parameter of
+    #: ``__init__``: no fit of the user's has a use for classes its ``y`` lacks.
+    _profile_classes = None
+
     #: ``y`` of :meth:`fit`, put into its docstring (``_docs.fill``)
     _fit_y = """
         y : array-like of shape (n_samples,)
@@ -230,6 +249,8 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
                 f"{type(self).__name__} needs samples of at least 2 classes in y, but y "
                 f"contains only one class: {plain_label(classes[0])!r}."
             )
+        if self._profile_classes is not None:
+            encoded, classes = _among(self._profile_classes, classes, encoded)
         return encoded.astype(np.int64), {"classes_": classes}
 
     _loss = nn.CrossEntropyLoss
@@ -246,7 +267,9 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
 
     def _trivial_loss(self, y_train, weights):
         # cross-entropy of predicting the class frequencies (as weighted): their entropy
-        return weighted_chance_loss(y_train, weights, int(y_train.max()) + 1)
+        # (the weights have one per class, those y_train lacks too: _profile_classes)
+        n_classes = int(y_train.max()) + 1 if weights is None else len(weights)
+        return weighted_chance_loss(y_train, weights, n_classes)
 
     def predict_proba(self, X):
         """Class probabilities.

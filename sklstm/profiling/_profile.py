@@ -6,7 +6,7 @@ import gc
 import warnings
 
 import numpy as np
-from sklearn.base import clone, is_classifier
+from sklearn.base import clone
 
 from .._compat.sklearn import num_samples, safe_indexing, validate_parameter_constraints
 from .._param_validation import plain_value
@@ -19,7 +19,7 @@ from ._draw import draw
 from ._inputs import PROFILE_CONSTRAINTS, check_sizes, seq_lens_to_profile
 from ._table import _import_pandas, _profile_class
 from ._timer import _StepTimer, estimator_settings_unsaid
-from ._whole_data import whole_data_settings
+from ._whole_data import whole_data_classes, whole_data_settings
 
 __all__ = ["COLUMNS", "TIMER", "profile_batch_sizes"]
 
@@ -46,15 +46,18 @@ def _out_of_memory(exc):
 
 
 def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_steps,
-                 classifier, device, whole_data=None):
+                 classes, device, whole_data=None):
     """Fit a clone for ``warmup_steps + n_steps`` steps; the row's figures.
-    ``whole_data``: the settings a fit on the whole data takes (``whole_data_settings``)."""
+    ``classes``: a classifier's of the whole ``y`` (None: a regressor); ``whole_data``: the
+    settings a fit on the whole data takes (``whole_data_settings``)."""
     from ..search.pipeline import final_estimator
 
     timer = _StepTimer()
     settings = dict(_FIT_SETTINGS, batch_size=batch_size, seq_len=seq_len,
                     callbacks=[(TIMER, timer)], **(whole_data or {}))
     model = clone(estimator).set_params(**{prefix + k: v for k, v in settings.items()})
+    if classes is not None:  # the output layer of the fit on y (see _profile_classes)
+        final_estimator(model)._profile_classes = classes
     row = dict(batch_size=batch_size, seq_len=seq_len, timesteps=None,
                samples_per_s=np.nan, step_time_s=np.nan, peak_memory=None, error=None)
     # what earlier fits left is freed first: skorch's nets, and an error's traceback,
@@ -66,7 +69,7 @@ def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_s
         # the samples are copied in here: a batch size too large for the machine's
         # memory runs out in this copy (numpy's MemoryError) before the fit's steps
         bucketing = final_estimator(estimator).bucketing  # ("auto": ragged data buckets)
-        idx = draw(X, y, batch_size, warmup_steps, n_steps, classifier,
+        idx = draw(X, y, batch_size, warmup_steps, n_steps, classes is not None,
                    isinstance(bucketing, str) or bool(bucketing))
         model.fit(safe_indexing(X, idx), safe_indexing(y, idx))
     except (MemoryError, RuntimeError) as exc:
@@ -142,12 +145,15 @@ def profile_batch_sizes(estimator, X, y, batch_sizes=(8, 16, 32, 64, 128, 256),
     ``precision``, ``device``, ``n_threads``, ``downsample``...) is the
     estimator's; what a fit resolves from its data (``vocab_size=None``,
     ``downsample``, ``ar_window``, ``split_level`` and ``conv_channels`` of
-    ``"auto"``) is resolved as a fit on the whole of ``X`` (at each ``seq_len``)
-    resolves it, not from the few samples a profiled fit trains on. The
-    warm-up steps (kernel set-up, first allocations) are not timed. A first,
-    unrecorded fit on one sample per step (two for a classifier, which needs
-    two classes) absorbs the process's one-off costs (imports, loading
-    kernels), which would otherwise count in the first pair's figures.
+    ``"auto"``; a classifier's classes, its output layer, and
+    ``class_weight="balanced"``) is resolved as a fit on the whole of ``X`` and
+    ``y`` (at each ``seq_len``) resolves it, not from the few samples a profiled
+    fit trains on; an :class:`~sklstm.exceptions.UnscaledInputWarning` is shown
+    once, with the whole data's figures, as a fit's. The warm-up steps (kernel
+    set-up, first allocations) are not timed. A first, unrecorded fit on one
+    sample per step (two for a classifier, which needs two classes) absorbs the
+    process's one-off costs (imports, loading kernels), which would otherwise
+    count in the first pair's figures.
 
     Parameters
     ----------
@@ -313,7 +319,6 @@ or SequenceStore
             f"and {num_samples(y)}.")
     device = resolve_device(final.device)
     budget, source = _budget(max_memory, final, device)
-    classifier = is_classifier(final)
 
     rows = []
     try:
@@ -329,15 +334,17 @@ or SequenceStore
                 # the whole data does not fit: the fits resolve them from their samples
                 # (each pair tells its own error where those do not fit either)
                 whole_data = {seq_len: {} for seq_len in seq_lens}
+            classes, weights = whole_data_classes(final, y)  # (y alone: it always fits)
+            whole_data = {seq_len: {**found, **weights} for seq_len, found in whole_data.items()}
             # one-off costs of the process (imports, loading kernels) go to an unrecorded
             # fit (one step of one sample: cheap even where the profiled steps take seconds)
-            if _profile_one(estimator, prefix, X, y, 1, seq_lens[0], 1, 0, classifier,
+            if _profile_one(estimator, prefix, X, y, 1, seq_lens[0], 1, 0, classes,
                             device, whole_data[seq_lens[0]]).get("interrupted"):
                 raise KeyboardInterrupt
             for batch_size in batch_sizes:
                 for seq_len in seq_lens:
                     row = _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps,
-                                       warmup_steps, classifier, device, whole_data[seq_len])
+                                       warmup_steps, classes, device, whole_data[seq_len])
                     peak = row["peak_memory"]
                     row.setdefault("fits", budget is None if peak is None  # (False: no memory)
                                    else budget is None or peak <= budget)

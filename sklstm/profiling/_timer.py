@@ -1,5 +1,5 @@
 """The step timer of a profiled fit: wall-clock time of every training step; and the
-warnings of the settings a profiled fit is given, left unsaid."""
+warnings of the settings a profiled fit is given, left unsaid, and of the data, said once."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import torch
 from skorch.callbacks import Callback
 
-from ..exceptions import WarmupOutlastsFitWarning
+from ..exceptions import UnscaledInputWarning, WarmupOutlastsFitWarning
 from ..resources.device import synchronize
 
 #: The clock of the step timer (a name of its own, so tests can replace it alone).
@@ -79,13 +79,35 @@ class _StepTimer(Callback):
         self.ends.append(_now())
 
 
+def _first_only(show, category):
+    """``show`` (a ``warnings.showwarning``) for the first warning of ``category`` only."""
+    shown = []
+
+    def showwarning(message, kind, *args, **kwargs):
+        if issubclass(kind, category):
+            if shown:
+                return
+            shown.append(message)
+        show(message, kind, *args, **kwargs)
+
+    return showwarning
+
+
 @contextmanager
 def estimator_settings_unsaid():
     """The profile's fits without the estimator's warning that its ``warmup_epochs``
     outlast ``max_epochs``: their one epoch is the profile's setting, and the warning
-    told the user to change theirs. Entered once around all the fits, not per fit:
-    entering ``catch_warnings`` makes the warnings already shown once show again."""
+    told the user to change theirs. And the warning that ``X`` is unscaled shown once:
+    the first, that of the whole data's preparation (a fit's on ``X``), at the profile's
+    caller; each fit told it of its own samples, in figures of its own, which Python's
+    default filter showed again and again (15 times for 12 pairs). Entered once around
+    all the fits, not per fit: entering ``catch_warnings`` makes the warnings already
+    shown once show again."""
     with warnings.catch_warnings():
         # by its class, not its wording: a text filter misses the warning once reworded
         warnings.simplefilter("ignore", WarmupOutlastsFitWarning)
+        # the filters stay the user's ("error" raises at the first; "ignore" shows none):
+        # past them, only the first is shown (catch_warnings restores showwarning). No
+        # filter can: "once" goes by the text, which has each fit's figures
+        warnings.showwarning = _first_only(warnings.showwarning, UnscaledInputWarning)
         yield

@@ -10,17 +10,21 @@ next (50,001 token ids, 64 dimensions: an embedding of 5,000 ids at batch 8, a p
 of 8.8 MB, and of all of them at batch 32, 78.7 MB, where a fit on the data takes
 77.6 MB at either; a highway at batch 64 and none at batch 4, where the fit has one).
 So the profile resolves them as a fit on the whole data does (the estimator's own
-preparation, which trains nothing) and gives its fits the values.
+preparation, which trains nothing) and gives its fits the values. A classifier's
+classes too: its output layer has one unit per class of ``y``, of which the samples
+hold some (see ``LSTMClassifier._profile_classes``).
 """
 
 from __future__ import annotations
 
-from sklearn.base import clone
+import numpy as np
+from sklearn.base import clone, is_classifier
+from sklearn.utils.class_weight import compute_class_weight
 
 from .._compat.sklearn import validate_estimator_params
 from .._param_validation import plain_value
 
-__all__ = ["whole_data_settings"]
+__all__ = ["whole_data_classes", "whole_data_settings"]
 
 #: ``(parameter, fitted attribute, whether to take it)``, for the value of the
 #: estimator's parameter: what a fit resolves from its data.
@@ -67,3 +71,22 @@ def whole_data_settings(estimator, final, X, y, seq_lens, settings):
                         if take(params[name]) and attribute in state
                         and (name != "conv_channels" or state[attribute] is None)}
     return out
+
+
+def whole_data_classes(final, y):
+    """``(classes, parameters)`` of a classifier's fit on the whole of ``y``, for the
+    profiled fits; ``(None, {})`` for a regressor.
+
+    ``classes`` are the fit's ``classes_``, which the profiled fits take for theirs
+    (``_profile_classes``), and the parameters hold ``class_weight="balanced"`` as the
+    fit's weight of each class: from the samples, "balanced" weighs the classes they
+    hold, and none at all of those they lack (scikit-learn refuses that).
+    """
+    if not is_classifier(final):
+        return None, {}
+    encoded, target = final._encode_y(y)  # (reads y alone: changes nothing of final)
+    classes = target["classes_"]
+    if plain_value(final.class_weight) != "balanced":
+        return classes, {}
+    weights = compute_class_weight("balanced", classes=np.arange(len(classes)), y=encoded)
+    return classes, {"class_weight": dict(zip(classes.tolist(), weights.tolist(), strict=True))}

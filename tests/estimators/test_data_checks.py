@@ -10,6 +10,7 @@ from sklearn.pipeline import make_pipeline
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.data.store import SequenceStore
 from sklstm.estimators._data_checks import check_fit_data
+from sklstm.exceptions import UnscaledInputWarning
 from sklstm.preprocessing import SequenceScaler
 
 from ..data.store_reads import count_reads
@@ -37,6 +38,18 @@ def test_an_unscaled_store_is_warned_about_as_in_memory_reading_it_once(monkeypa
     with pytest.warns(UserWarning, match="root mean squares from") as in_memory:
         check_fit_data(LSTMRegressor(device="cpu"), X, y)
     assert [str(w.message) for w in from_store] == [str(w.message) for w in in_memory]
+
+
+def test_the_warning_has_a_class_of_its_own(tmp_path):
+    # a UserWarning still (filters of those catch it), filtered by class, not wording
+    X, _, y = _unscaled(tmp_path)
+    assert issubclass(UnscaledInputWarning, UserWarning)
+    with pytest.warns(UnscaledInputWarning, match="Scale X first"):
+        check_fit_data(LSTMRegressor(device="cpu"), X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", UnscaledInputWarning)
+        check_fit_data(LSTMRegressor(device="cpu"), X, y)
 
 
 def test_a_scaled_store_trains_without_the_warning(tmp_path):

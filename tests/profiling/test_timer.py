@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sklstm import LSTMClassifier, LSTMRegressor, profile_batch_sizes
-from sklstm.exceptions import WarmupOutlastsFitWarning
+from sklstm.exceptions import UnscaledInputWarning, WarmupOutlastsFitWarning
 
 from . import FAST
 
@@ -74,3 +74,25 @@ def test_the_profile_s_one_epoch_is_not_blamed_on_the_estimator_s_warm_up(data, 
     with pytest.warns(WarmupOutlastsFitWarning, match="warmup_epochs=2 warms the rate up"):
         LSTMClassifier(warmup_epochs=2, max_epochs=1, **FAST).fit(X[:8], y[:8])
     assert issubclass(WarmupOutlastsFitWarning, UserWarning)
+
+
+def test_unscaled_data_is_told_once_with_the_whole_data_s_figures(data):
+    # each profiled fit warned of its own samples' root mean squares: figures of its
+    # own, so Python's default filter showed a warning per fit (15 for 12 pairs)
+    X, y = data
+    X = X * np.array([1e4, 1.0, 1.0], dtype=np.float32)
+    est = LSTMClassifier(**FAST)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        profile_batch_sizes(est, X, y, batch_sizes=[1, 2, 3], seq_lens=[None, 10],
+                            n_steps=1, warmup_steps=0)
+    told = [w for w in caught if issubclass(w.category, UnscaledInputWarning)]
+    assert len(told) == 1 and told[0].filename == __file__  # at the profile's caller
+    with pytest.warns(UnscaledInputWarning) as fitted:  # what a fit on the data says
+        LSTMClassifier(max_epochs=1, **FAST).fit(X, y)
+    assert str(told[0].message) == str(fitted[0].message)
+    # the user's filters still decide: "error" stops the profile at the first
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnscaledInputWarning)
+        with pytest.raises(UnscaledInputWarning, match="Scale X first"):
+            profile_batch_sizes(est, X, y, batch_sizes=[1], n_steps=1)

@@ -9,6 +9,7 @@ from sklearn.preprocessing import FunctionTransformer
 import sklstm.estimators._base as estimator_base
 from sklstm import LSTMClassifier, LSTMRegressor, profile_batch_sizes
 from sklstm.exceptions import MemoryBudgetError
+from sklstm.profiling._timer import _StepTimer
 
 from . import FAST
 
@@ -29,6 +30,23 @@ def plans(monkeypatch):
 
     monkeypatch.setattr(estimator_base, "train", record_and_train)
     return made
+
+
+@pytest.fixture
+def n_parameters(monkeypatch):
+    """The parameter count of every profiled fit's network (the first: the unrecorded)."""
+    begin, counted = _StepTimer.on_train_begin, []
+
+    def count_and_begin(self, net, **kwargs):
+        counted.append(_count(net))
+        return begin(self, net, **kwargs)
+
+    monkeypatch.setattr(_StepTimer, "on_train_begin", count_and_begin)
+    return counted
+
+
+def _count(net):
+    return sum(p.numel() for p in net.module_.parameters())
 
 
 def _tokens():
@@ -119,3 +137,27 @@ def test_a_network_too_large_for_memory_is_each_pair_s_error(data, monkeypatch):
     out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[4, 8], n_steps=1)
     assert out["error"].tolist() == ["MemoryBudgetError: the network needs 9 TiB"] * 2
     assert not out["fits"].any()
+
+
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+def test_a_classifier_s_output_layer_has_every_class_of_y(n_parameters, class_weight):
+    # the classes (the output layer's size) came from the few samples each fit drew:
+    # on 400 samples of 100 classes, 67,516 parameters at batch 2, 68,385 at batch 8 and
+    # 73,520 at batch 64, where the fit on the data has 75,100
+    X = np.random.default_rng(0).normal(size=(200, 4, 2)).astype(np.float32)
+    y = np.array([f"c{i % 50:02d}" for i in range(200)])
+    est = LSTMClassifier(class_weight=class_weight, **FAST)
+    out = profile_batch_sizes(est, X, y, batch_sizes=[1, 4, 16], n_steps=1)
+    fitted = LSTMClassifier(class_weight=class_weight, **ONCE).fit(X, y)
+    assert n_parameters == [_count(fitted.net_)] * 4 and out["error"].isna().all()
+
+
+def test_the_samples_classes_are_encoded_among_all_of_y_s():
+    # the hook profile_batch_sizes sets on its fits' clones: a drawn sample's labels are
+    # encoded as indices into the whole y's classes, which are the fit's classes_
+    clf = LSTMClassifier()
+    clf._profile_classes = np.array(["a", "b", "c", "d"], dtype=object)
+    encoded, target = clf._encode_y(np.array(["d", "b", "d"], dtype=object))
+    assert encoded.tolist() == [3, 1, 3] and target["classes_"].tolist() == list("abcd")
+    with pytest.raises(ValueError, match=r"classes \['e'\] of y are not among"):
+        clf._encode_y(np.array(["a", "e"], dtype=object))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import store as store_module
-from .steps import pad_sequences, step_positions
+from .steps import downsample_steps, pad_sequences, step_positions
 from .store import SequenceStore
 from .store_scan import (
     check_finite,
@@ -33,8 +33,8 @@ from .store_scan import (
     token_row,
 )
 
-__all__ = ["StreamedRows", "check_finite", "iter_row_chunks", "minus_anchors", "scan_store",
-           "take_rows", "token_id_beyond_int64_error"]
+__all__ = ["StreamedRows", "check_finite", "downsample_rows", "iter_row_chunks", "minus_anchors",
+           "scan_store", "take_rows", "token_id_beyond_int64_error"]
 
 @dataclass(frozen=True)
 class StreamedRows:
@@ -203,6 +203,27 @@ class StreamedRows:
         """``downsample`` then ``seq_len``, in the float dtype the in-memory path uses
         (as the scan's root mean squares take them: :func:`kept_steps`)."""
         return kept_steps(values, self.factor, self.seq_len, self.keep, self._float, axis)
+
+
+def downsample_rows(data, factor):
+    """:func:`~sklstm.data.steps.downsample_steps` of a 2D or 3D array (time on axis 1),
+    a chunk of rows at a time into the output (floats keep their dtype, other numbers
+    are averaged into float64); ``data`` itself where ``factor`` is 1.
+
+    Averaged whole, ``np.add.reduceat(dtype=float64)`` cast all of ``data`` to float64
+    first: 3 times a float32 X at the peak (downsample="auto", every fit on more than
+    100 steps), 6 times the output for the resampler. The rows of a chunk are about
+    ``CHUNK_BYTES`` in float64, in which their steps are summed.
+    """
+    if factor == 1:
+        return data
+    dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
+    out = np.empty((len(data), -(-data.shape[1] // factor), *data.shape[2:]), dtype=dtype)
+    row_values = max(1, int(np.prod(data.shape[1:])))
+    max_rows = max(1, store_module.CHUNK_BYTES // (8 * row_values))
+    for start, rows in iter_row_chunks(data, max_rows):
+        out[start:start + len(rows)] = downsample_steps(rows, factor, axis=1)
+    return out
 
 
 def iter_row_chunks(values, max_rows=None, *, trim=False):

@@ -26,7 +26,7 @@ from .steps import (
 )
 from .store import SequenceStore
 from .store_scan import root_mean_squares
-from .streaming import StreamedRows, iter_row_chunks, scan_store
+from .streaming import StreamedRows, downsample_rows, iter_row_chunks, scan_store
 from .validation import as_streamed, validate_sequences
 
 __all__ = [
@@ -223,7 +223,7 @@ def _pad(items, pad_value, dtype, *, tokens=False, padding_idx=None, check=None)
     if padded_bytes <= max(PAD_INFLATION * int(lengths.sum()) * step_bytes, PAD_BYTES_FLOOR):
         values = pad_sequences(items, value=pad_value, dtype=dtype)
         return (values if check is None else check(values, None)), lengths
-    flat = np.concatenate(items).astype(dtype, copy=False)
+    flat = np.concatenate(items, dtype=dtype)  # (float64 steps: no float64 copy first)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     if check is not None:
         check(flat, lambda step: int(np.searchsorted(offsets, step, side="right")) - 1)
@@ -289,7 +289,7 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
     # sequence relative to its last step all zeros, where float64 input kept its steps)
     dtype = [np.float64, np.float32] if precise else [np.float32, np.float64]
     data, form = validate_sequences(  # a memory-mapped array is read by the batch too
-        estimator, as_streamed(X), reset=reset, tokens=tokens, padding_idx=padding_idx,
+        estimator, as_streamed(X, tokens), reset=reset, tokens=tokens, padding_idx=padding_idx,
         dtype=dtype, stream=True,
     )
     if form == "store":
@@ -305,7 +305,7 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
     if form in ("2d", "3d"):
         values = data[:, :, None] if form == "2d" else data
         factor = resolve_downsample(downsample, values.shape[1])
-        values = downsample_steps(values, factor, axis=1)
+        values = downsample_rows(values, factor)  # (a chunk at a time)
         values = keep_steps(values, seq_len, keep, axis=1)
         # one copy at most: float32, C order, writable (inputs may be read-only memmaps)
         with np.errstate(over="ignore"):  # an overflow is reported below, in words

@@ -28,7 +28,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 from .._nullable import as_array, masked_as_nan, object_numbers, pandas_na_as_nan
 from ._feature_counts import other_width_hint, record_or_check, record_store
 from .columns import first_of_same_columns, record_or_check_columns
-from .containers import DENSE_FORMS, RAGGED_FORMS, sequence_form
+from .containers import DENSE_FORMS, RAGGED_FORMS, restore_container, sequence_form
 from .input_errors import (
     check_array_error,
     feature_count_error,
@@ -280,8 +280,8 @@ def _dense(estimator, X, form, reset, check_params):
 
 
 def host_arrays(X):
-    """Torch tensors (``X``, or the sequences of a list; the estimators' ``y`` too) as
-    the numpy arrays they hold; anything else as it is.
+    """Torch tensors (``X``, the sequences of a list, 1D object array or Series; the
+    estimators' ``y`` too) as the numpy arrays they hold; anything else as it is.
 
     scikit-learn's checks read a tensor through ``__array__``, which torch refuses for
     one that requires grad or lives on a GPU, and numpy has no bfloat16 (read as
@@ -289,17 +289,27 @@ def host_arrays(X):
     """
     if isinstance(X, (list, tuple)) and any(isinstance(seq, torch.Tensor) for seq in X):
         return [host_arrays(seq) for seq in X]
+    if (getattr(X, "ndim", None) == 1 and getattr(X, "dtype", None) is np.dtype(object)
+            and any(isinstance(seq, torch.Tensor) for seq in X)):
+        # (a 1D object array or a Series, whose labels name a bad sequence, kept one)
+        return X.map(host_arrays) if hasattr(X, "map") else restore_container(
+            [host_arrays(seq) for seq in X], "object")
     if not isinstance(X, torch.Tensor):
         return X
     X = X.detach().cpu()
     return (X.float() if X.dtype == torch.bfloat16 else X).numpy()
 
 
-def as_streamed(X):
+def as_streamed(X, tokens=False):
     """``X`` wrapped in a :class:`SequenceStore` when it is a memory-mapped 2D or 3D
-    array of numbers (for estimators, which return predictions, not ``X``'s form);
-    anything else as it is."""
-    if isinstance(X, np.memmap) and X.ndim in (2, 3) and X.dtype.kind in "biuf":
+    array of numbers, or with ``tokens`` a 2D one of integers (for estimators, which
+    return predictions, not ``X``'s form); anything else as it is.
+
+    Token ids of another dtype or shape stay an array, refused in the words of arrays
+    (as a store: "X is a SequenceStore", a store the user never made)."""
+    if isinstance(X, np.memmap) and (
+            X.ndim == 2 and X.dtype.kind in "iu" if tokens else
+            X.ndim in (2, 3) and X.dtype.kind in "biuf"):
         return SequenceStore.from_array(X)
     return X
 

@@ -7,9 +7,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._compat.sklearn import fit_context
 from .._param_validation import PlainParamsMixin, integers
-from ..data import store as store_module
 from ..data.containers import DENSE_FORMS, restore_container
-from ..data.streaming import iter_row_chunks
+from ..data.streaming import downsample_rows
 from ..data.timesteps import downsample_steps
 from ..data.validation import validate_sequences
 from ._fitted_state import fitting
@@ -27,22 +26,6 @@ def _downsample_sequence(seq, factor):
     """:func:`~sklstm.data.steps.downsample_steps` of one sequence, float64 for other
     numbers than floats with ``factor=1`` too (which returns ``seq`` itself)."""
     return downsample_steps(seq, factor).astype(_output_dtype(seq), copy=False)
-
-
-def _downsample_rows(data, factor):
-    """:func:`~sklstm.data.steps.downsample_steps` of a 2D or 3D array (time on axis 1),
-    a chunk of rows at a time into the output: its float64 sums and means of the whole
-    array took 6 times the output (92 MiB to resample 20000 x 50 x 8 float32 by 2)."""
-    dtype = _output_dtype(data)
-    if factor == 1:
-        return data.astype(dtype, copy=False)
-    out = np.empty((len(data), -(-data.shape[1] // factor), *data.shape[2:]), dtype=dtype)
-    # rows of about CHUNK_BYTES in float64, in which the steps are summed: counted in the
-    # input's dtype, a chunk of uint8 rows was summed in 8 times its bytes
-    max_rows = max(1, store_module.CHUNK_BYTES // (8 * max(1, data[0].size)))
-    for start, rows in iter_row_chunks(data, max_rows):
-        out[start:start + len(rows)] = downsample_steps(rows, factor, axis=1)
-    return out
 
 
 class SequenceResampler(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
@@ -133,7 +116,9 @@ class SequenceResampler(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, Trans
         data, form = validate_sequences(self, X, reset=False, dtype="numeric")
         factor = int(self.factor)
         if form in DENSE_FORMS:
-            return table_output(self, _downsample_rows(data, factor))
+            # (integers as float64, with factor=1 too)
+            rows = downsample_rows(data, factor)
+            return table_output(self, rows.astype(_output_dtype(data), copy=False))
         return table_output(self, restore_container(
             [_downsample_sequence(seq, factor) for seq in data], form))
 

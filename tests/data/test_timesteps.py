@@ -192,3 +192,32 @@ def test_the_float32_range_check_copies_no_float64_data():
     values[3, 5] = 1e39  # and what is out of range is still refused, by sequence
     with pytest.raises(ValueError, match=r"beyond float32's range .* in sequence 3"):
         timesteps._finite_float32(values)
+
+
+def test_averaging_a_3d_array_copies_no_float64_data(monkeypatch):
+    # np.add.reduceat(dtype=float64) cast the whole float32 X to float64 first: averaged
+    # by 2 (downsample="auto" of every X longer than 100 steps), a fit took three times
+    # X's size beside it; a chunk of rows at a time, the output (half of X) and a chunk
+    monkeypatch.setattr("sklstm.data.store.CHUNK_BYTES", 2**16)
+    values = np.random.default_rng(0).normal(size=(400, 100, 4)).astype(np.float32)
+    seqs, peak = traced_peak(to_sequences, values, LSTMRegressor(), reset=True,
+                             downsample=2)
+    assert peak < 0.75 * values.nbytes
+    expected = np.stack([downsample_steps(x, 2) for x in values])  # (one by one)
+    assert seqs.values.dtype == np.float32
+    np.testing.assert_array_equal(seqs.values, expected)
+    assert downsample_steps(values.astype(np.int16), 2, axis=1).dtype == np.float64
+
+
+def test_ragged_float64_steps_padded_per_batch_are_not_copied_in_float64(monkeypatch):
+    # the flat steps were concatenated in float64, then cast to float32: a float64 copy
+    # of all the steps beside the float32 one the network reads
+    monkeypatch.setattr(timesteps, "PAD_INFLATION", 0)
+    monkeypatch.setattr(timesteps, "PAD_BYTES_FLOOR", 0)
+    X = [np.random.default_rng(i).normal(size=(50 + 10 * i, 4)) for i in range(200)]
+    steps = sum(x.size for x in X)
+    seqs, peak = traced_peak(to_sequences, X, LSTMRegressor(), reset=True, downsample=1)
+    assert seqs.values.store._values.dtype == np.float32
+    assert peak < 6 * steps  # float32 (4 bytes a value) and little more
+    np.testing.assert_array_equal(seqs.values.store._values,
+                                  np.concatenate(X).astype(np.float32))

@@ -156,22 +156,36 @@ def test_no_samples_in_a_dataframe_has_the_one_wording(name, tiny):
         est.fit(pd.DataFrame(), np.array([]))
 
 
-@pytest.mark.parametrize("given", ["bfloat16", "requires_grad", "list_requires_grad"])
+@pytest.mark.parametrize("given", ["bfloat16", "requires_grad", "list_requires_grad",
+                                   "object_requires_grad", "series_requires_grad",
+                                   "object_bfloat16"])
 def test_torch_tensors_are_read_as_the_arrays_they_hold(given):
     # scikit-learn's check_array read them through __array__: "Got unsupported
-    # ScalarType BFloat16", "Can't call numpy() on Tensor that requires grad"
+    # ScalarType BFloat16", "Can't call numpy() on Tensor that requires grad"; so did
+    # the checks of a 1D object array or a Series of them (a list was read)
     import torch
 
     X = torch.from_numpy(np.random.default_rng(0).normal(size=(16, 5, 2)).astype(np.float32))
     y = np.arange(16) % 2
+    grads = [x.clone().requires_grad_() for x in X]
     tensors = {"bfloat16": X.bfloat16(), "requires_grad": X.clone().requires_grad_(),
-               "list_requires_grad": [x.clone().requires_grad_() for x in X]}[given]
-    as_array = X.bfloat16().float().numpy() if given == "bfloat16" else X.numpy()
+               "list_requires_grad": grads,
+               "object_requires_grad": _object_column(grads),
+               "series_requires_grad": pd.Series(grads, index=np.arange(16)[::-1]),
+               "object_bfloat16": _object_column([x.bfloat16() for x in X])}[given]
+    as_array = X.bfloat16().float().numpy() if "bfloat16" in given else X.numpy()
     params = dict(hidden_size=2, max_epochs=1, tol=None, random_state=0, device="cpu",
                   n_threads=1)
     est = LSTMClassifier(**params).fit(tensors, y)
     reference = LSTMClassifier(**params).fit(as_array, y)
     np.testing.assert_array_equal(est.predict_proba(tensors), reference.predict_proba(as_array))
+
+
+def _object_column(sequences):
+    column = np.empty(len(sequences), dtype=object)
+    for i, seq in enumerate(sequences):  # (an assignment of the list would broadcast)
+        column[i] = seq
+    return column
 
 
 def _object_table(column):
@@ -393,3 +407,18 @@ def test_a_list_of_series_is_told_a_reshape_that_a_series_has():
         SequenceScaler().fit(series)
     fixed = [np.asarray(s).reshape(-1, 1) for s in series]
     assert SequenceScaler().fit(fixed).n_features_in_ == 1
+
+
+@pytest.mark.parametrize(("ids", "message"), [
+    (np.ones((24, 5)), r"^Sequence 0 of X has dtype float64; .*\.astype\(int\)"),
+    (np.ones((24, 5), bool), r"^Sequence 0 of X has dtype bool; .*\.astype\(int\)"),
+    (np.ones((24, 5, 1), int), r"^Token input must be a padded 2D array .* shape \(24, 5, 1\)"),
+])
+def test_a_memmap_of_token_ids_is_refused_as_the_array_it_is(ids, message, tiny, tmp_path):
+    # wrapped in a store, np.load(mmap_mode="r") of float ids was "X is a SequenceStore
+    # of dtype float64 ... (write the store with an integer dtype)": a store never made
+    np.save(tmp_path / "ids.npy", ids)
+    mapped = np.load(tmp_path / "ids.npy", mmap_mode="r")
+    for X in (ids, mapped):
+        with pytest.raises((TypeError, ValueError), match=message):
+            LSTMRegressor(**tiny, embedding_dim=2).fit(X, Y)

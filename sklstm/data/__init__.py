@@ -5,10 +5,10 @@ One way through, in this order (each module one stage)::
     X (array, DataFrame, ragged list, token ids, SequenceStore, memory-mapped array)
       -> validation.py  validate_sequences: checks, fitted feature bookkeeping
       -> containers.py  the container form, and back to it for transformers
-      -> timesteps.py   cut (seq_len), resample (downsample), pad: Sequences
+      -> timesteps.py   resample (downsample), cut (seq_len), pad: Sequences
                         (steps.py: the cutting and padding of one sequence or batch;
                         streaming.py: the same per batch for a store, its values
-                        checked in one pass)
+                        checked in one pass, and an array's averaging by chunks)
       -> tensors.py     SequenceDataset: torch tensors, built once per call (a
                         store's rows are read per batch instead)
       -> batching.py    BatchLoader: batches by index (a store's read ahead on a

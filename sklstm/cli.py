@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--multi-objective", choices=FIT_STATS, default=None,
                       help="also minimize this fit cost; prints the Pareto front (no pruning)")
     tune.add_argument("--seed", type=int, default=None,
-                      help="sampler seed; give each worker a different one")
+                      help="sampler seed (a run that continues the study samples new "
+                      "points); give each worker a different one")
     tune.add_argument("--heartbeat", type=int, default=60, metavar="SECONDS",
                       help="running trials report every SECONDS, so the trial of a worker "
                       "that died is failed after twice that and its place freed "
@@ -287,6 +288,7 @@ def _tune(args) -> int:
     from .estimators import LSTMClassifier, LSTMRegressor
     from .search.objective import checked_objective
     from .search.report import results_table, summary
+    from .search.sampler import seeded_sampler
     from .search.space_file import load_space
     from .search.storage import describe_storage, resolve_storage
     from .search.study import tune_objective
@@ -314,7 +316,7 @@ def _tune(args) -> int:
             study = tune_objective(
                 objective, n_trials=args.n_trials, timeout=args.timeout,
                 study_name=args.study_name, storage=storage, pruner=args.pruner,
-                sampler=optuna.samplers.TPESampler(seed=args.seed),
+                sampler=seeded_sampler(args.seed, storage, args.study_name),
                 show_progress_bar=not args.no_progress,
                 # the storage's settings: tune's default heartbeat_interval=60 warned
                 # that a --heartbeat 0 journal had no heartbeats

@@ -286,3 +286,20 @@ def test_store_converts_a_csv_that_later_runs_tune_on(csv_path, space_json, caps
     assert code == 2 and "pass its directory as DATA, without --store" in err
     code, _, err = _tune(capsys, tmp_path, store, "--store", tmp_path / "again")
     assert code == 2 and "is a directory; leave --store out" in err
+
+
+def test_a_seeded_study_continued_samples_new_points(npz_path, space_json, capsys, tmp_path):
+    # The seeded sampler drew the same points on every start: a study continued with the
+    # same command (as the Ctrl-C message says) ran the trials it already had again.
+    def sampled(study_name, n_trials):
+        code, _, _ = _tune(capsys, tmp_path, npz_path, "--space", space_json, "--seed", 0,
+                           "--study-name", study_name, "--n-trials", n_trials)
+        assert code == 0
+        # (trial 0 is the baseline, the estimator's own configuration)
+        return [t.params for t in load_study(str(tmp_path / "s.journal"), study_name).trials[1:]]
+
+    first = sampled("a", 3)
+    continued = sampled("a", 5)
+    assert continued[:2] == first
+    assert not [params for params in continued[2:] if params in first]
+    assert sampled("b", 3) == first  # a new study with the same seed: the same points

@@ -169,6 +169,9 @@ def test_a_storage_that_is_not_a_study_is_left_untouched(kind, message, capsys, 
     ("--space", '{"batch_size": [8.0]}', "space entry 'batch_size': the choice 8.0"),
     ("--space", "missing.json", "search space file 'missing.json' not found"),
     ("--space", "spaces/lstm", "search space file 'spaces/lstm' not found"),
+    ("--space", "space.jsn", "search space file 'space.jsn' not found"),  # (was bad JSON)
+    ("--space", '{"batch_size": [16, 32],}', "remove the comma before '}'"),
+    ("--space", '{"lr": {"low": 0.1, "high": 0.001}}', "low is above high: swap them"),
     # --space "$SPACE" with SPACE unset: the default space was searched in silence
     ("--space", "", "--space is empty: give a JSON file or JSON text"),
     ("--space", '{"embedding_dim": 4, "downsample": 2}',

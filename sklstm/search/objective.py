@@ -28,7 +28,14 @@ from .._compat.sklearn import safe_indexing
 from ..estimators._data_checks import check_finite_targets
 from ..training.interrupts import ctrl_c_pending
 from .duplicates import finished_twin, replay
-from .epoch_reporter import CALLBACK_NAME, EpochScoreReporter
+from .epoch_reporter import (
+    CALLBACK_NAME,
+    EpochScoreReporter,
+    convergence_warnings_held,
+    fold_convergence,
+    record_convergence,
+    warn_unconverged,
+)
 from .metrics import FIT_STATS, check_multi_objective, fit_stats, objective_directions
 from .objective_checks import (
     check_cost_measured,
@@ -90,8 +97,9 @@ class CVObjective:
     ``fixed_params`` (the space's fixed values; one that is not JSON, such as an
     optimizer class, as its ``repr``, listed in ``fixed_params_as_repr``, for
     :func:`~sklstm.search.selected_params` to put back) and ``worker``
-    (``host:pid``); a reused duplicate (see ``reuse_duplicates``) also has
-    ``duplicate_of`` (the trial number).
+    (``host:pid``), ``folds_not_converged`` (``"2 of 3"``; with the first such fold's
+    ``convergence_warning``: the warnings of the folds' fits are held, and said once per
+    objective); a reused duplicate (``reuse_duplicates``) has ``duplicate_of``.
 
     Parameters
     ----------
@@ -158,8 +166,9 @@ class CVObjective:
     ...     cv=2, space={"batch_size": [8, 16]})
     >>> study = optuna.create_study(direction="maximize")
     >>> study.optimize(objective, n_trials=2)
-    >>> sorted(study.best_trial.user_attrs)
-    ['fixed_params', 'fold_scores', 'mean_fit_time', 'mean_n_updates', 'mean_peak_memory', 'worker']
+    >>> attrs = study.best_trial.user_attrs  # (2 epochs: the rule did not stop the fits)
+    >>> sorted(set(attrs) & {"fold_scores", "folds_not_converged", "mean_fit_time", "worker"})
+    ['fold_scores', 'folds_not_converged', 'mean_fit_time', 'worker']
     """
 
     def __init__(self, estimator, X, y, cv="auto", scoring=None, space=None,
@@ -240,6 +249,10 @@ class CVObjective:
             raise
         finally:
             self._record(trial, scores, stats)
+        # said at the first completed trial with folds that did not converge, once per
+        # objective (so per tune run): every trial counts them in its user attrs
+        if not getattr(self, "_unconverged_said", False):
+            self._unconverged_said = warn_unconverged(trial, [s["convergence"] for s in stats])
         return values
 
     def _check_directions(self, trial):
@@ -303,12 +316,16 @@ class CVObjective:
             )
             callbacks = [*(final.get_params()["callbacks"] or []), (CALLBACK_NAME, reporter)]
             estimator.set_params(**{final_prefix(estimator) + "callbacks": callbacks})
-        estimator.fit(X_train, y_train)
-        if final_estimator(estimator).interrupted_:
+        # a ConvergenceWarning per fold of every trial buried the progress and summary:
+        # counted in the trial instead (_record), and said once (_evaluate)
+        with convergence_warnings_held() as held:
+            estimator.fit(X_train, y_train)
+        final = final_estimator(estimator)
+        if final.interrupted_:
             # the estimator swallowed Ctrl-C (as skorch does) and kept its last epoch:
             # for a search that is an interrupt, not a score
             raise KeyboardInterrupt
-        stats.append(fit_stats(estimator))
+        stats.append({**fit_stats(estimator), "convergence": fold_convergence(final, held)})
         return float(self.scorer_(estimator, X_test, y_test))
 
     @staticmethod
@@ -318,6 +335,7 @@ class CVObjective:
             values = [s[name] for s in stats if s[name] is not None]
             if values:  # peak_memory_ is None where it cannot be measured
                 trial.set_user_attr(f"mean_{name}", float(np.mean(values)))
+        record_convergence(trial, [s["convergence"] for s in stats])
 
 
 def _fail_reason(trial, exc):

@@ -11,6 +11,7 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
 from .._param_validation import integers, plain_value
+from .epoch_reporter import FOLDS_NOT_CONVERGED
 from .selection import FIXED_AS_REPR, as_param_names, selected_trial
 from .study_pruner import DUPLICATE_OF
 from .trial_budget import FAIL_REASON, uses_budget
@@ -57,6 +58,7 @@ def _row(trial, names) -> dict:
     }
     # a cost that is already an objective column is not repeated
     row.update(column for stat, column in costs.items() if stat not in names)
+    row["not_converged"] = attrs.get(FOLDS_NOT_CONVERGED)  # (results_table: only if any)
     # a parameter named as a column (a plain Optuna study's "state" or "score") took
     # that column's place: prefixed as Optuna's trials_dataframe does
     taken = {*row, "duplicate_of", "fail_reason"}
@@ -80,6 +82,12 @@ def _lost(attrs):
     :func:`~sklstm.search.trial_budget.uses_budget` takes it; the table said "-"."""
     worker = attrs.get("worker")  # (none where it died before sampling the trial)
     return f"worker {worker} lost: no heartbeat" if worker else "worker lost: no heartbeat"
+
+
+def _unconverged(trial) -> int:
+    """How many of ``trial``'s folds did not converge (0 where it does not say)."""
+    count = str(trial.user_attrs.get(FOLDS_NOT_CONVERGED, "0")).split(" of ")[0]
+    return int(count) if count.isdigit() else 0
 
 
 def _table(rows) -> str:
@@ -106,8 +114,10 @@ def results_table(study, max_rows=None) -> str:
     """Table of the study's trials: best completed first, then the others by number.
 
     Columns: trial number, state, objective value(s), mean fit time (s), mean peak memory
-    (MiB), mean optimizer updates, the sampled parameters, the trial a reused duplicate
-    repeats (``duplicate_of``: it fitted nothing, its costs are that trial's), and the
+    (MiB), mean optimizer updates, the folds whose fit did not converge
+    (``not_converged``, ``"2 of 3"``: only where a trial had any), the sampled
+    parameters, the trial a reused duplicate repeats (``duplicate_of``: it fitted
+    nothing, its costs are that trial's), and the
     failure reason (``worker ... lost: no heartbeat`` for a trial failed without one: its
     worker died).
 
@@ -146,6 +156,9 @@ def results_table(study, max_rows=None) -> str:
     )
     others = [t for t in trials if t.state != TrialState.COMPLETE]
     rows = [_row(t, names) for t in (complete + others)[:max_rows]]
+    if not any(map(_unconverged, trials)):  # (a column of "0 of 3" says nothing)
+        for row in rows:
+            del row["not_converged"]
     return _table(rows) if rows else "(no trials)"
 
 
@@ -166,7 +179,8 @@ def summary(study, estimator=None) -> str:
     Returns
     -------
     str
-        Plain text: the study name and its trial counts per state, then the best
+        Plain text: the study name and its trial counts per state (and how many
+        trials had folds that did not converge, where any did), then the best
         trial's value and parameters (fixed ones included; one per line, then all of
         them as one JSON object, which ``sklstm tune --space`` takes as fixed values
         and, given the ``estimator``, ``estimator.set_params(**json.loads(...))`` as
@@ -190,6 +204,11 @@ def summary(study, estimator=None) -> str:
     states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     lines = [f"study {study.study_name!r}: {len(trials)} trials" + (f" ({states})" if states
                                                                      else "")]
+    unconverged = sum(_unconverged(t) > 0 for t in trials)
+    if unconverged:  # (the search warned once, at the first: here they are all counted)
+        lines.append(f"{unconverged} of {len(trials)} trials had folds that did not converge "
+                     "(column not_converged of the results table): raise max_epochs, or "
+                     "see a trial's user attr 'convergence_warning' for what else to change")
     if not any(t.state == TrialState.COMPLETE for t in trials):
         return "\n".join([*lines, "no completed trial yet"])
     names = objective_names(study)

@@ -1,13 +1,19 @@
-"""The per-epoch reporting callback (sklstm/search/epoch_reporter.py)."""
+"""The per-epoch reporting callback and the held ConvergenceWarnings of a fold's fit
+(sklstm/search/epoch_reporter.py)."""
+
+import copy
+import threading
+import warnings
 
 import optuna
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from skorch.callbacks import EarlyStopping
 
 from sklstm import LSTMClassifier
-from sklstm.search.epoch_reporter import EpochScoreReporter
+from sklstm.search.epoch_reporter import EpochScoreReporter, convergence_warnings_held
 
 from ..settings import TINY
 
@@ -49,3 +55,39 @@ def test_the_epoch_a_stopping_rule_ends_a_fit_at_is_reported(data, stop):
     assert "cv_score" in clf.net_.history[-1]
     # the last report is the score of the model the fit ends with
     assert reported[max(reported)] == scorer(clf, X[40:], y[40:])
+
+
+def test_reporter_survives_the_estimators_deepcopy(pipeline, data):
+    reporter = EpochScoreReporter(None, pipeline, *data, scorer=None, step_offset=3)
+    clone = copy.deepcopy(reporter)
+    assert clone is not reporter
+    assert clone.estimator is pipeline and clone.X_val is reporter.X_val
+    assert clone.get_params() == {"step_offset": 3}
+
+
+def test_held_convergence_warnings_are_the_holding_threads_only():
+    # tune workers in threads of one process: a catch_warnings per fold would swap the
+    # process's filters under the other threads' fits, and hold their warnings
+    inside, outside = threading.Event(), threading.Event()
+
+    def other_thread():
+        inside.wait()
+        warnings.warn("another fit's", ConvergenceWarning, stacklevel=1)
+        outside.set()
+
+    before = warnings.showwarning
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        with convergence_warnings_held() as held:
+            with convergence_warnings_held() as nested:
+                warnings.warn("nested", ConvergenceWarning, stacklevel=1)
+            warnings.warn("this fit's", ConvergenceWarning, stacklevel=1)
+            warnings.warn("no convergence", UserWarning, stacklevel=1)
+            inside.set()
+            outside.wait()
+        thread.join()
+    assert (held, nested) == (["this fit's"], ["nested"])
+    assert [str(w.message) for w in shown] == ["no convergence", "another fit's"]
+    assert warnings.showwarning is before

@@ -1,13 +1,14 @@
 """The cross-validated Optuna objective: per-epoch reporting, pruning, failures, attrs."""
 
-import copy
 import re
+import warnings
 
 import numpy as np
 import optuna
 import pytest
 from sklearn.base import clone, is_classifier
 from sklearn.compose import TransformedTargetRegressor
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 from sklearn.metrics import make_scorer, mean_absolute_error, roc_auc_score
 from sklearn.pipeline import make_pipeline
@@ -16,13 +17,7 @@ from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.preprocessing import SequenceScaler
-from sklstm.search import (
-    EpochScoreReporter,
-    create_or_load_study,
-    make_objective,
-    run_study,
-    tune,
-)
+from sklstm.search import create_or_load_study, make_objective, run_study, tune
 from sklstm.search.scoring_kind import check_scoring_kind
 
 GOOD, BAD = 0.03, 1e-6  # learning rates: learns within an epoch / stays at its initial loss
@@ -314,14 +309,6 @@ def test_auto_folds_keep_each_group_whole(estimator, recwarn):
         make_objective(estimator, X, y, groups=groups[:10], space={"lr": [0.01]})
 
 
-def test_reporter_survives_the_estimators_deepcopy(pipeline, data):
-    reporter = EpochScoreReporter(None, pipeline, *data, scorer=None, step_offset=3)
-    clone = copy.deepcopy(reporter)
-    assert clone is not reporter
-    assert clone.estimator is pipeline and clone.X_val is reporter.X_val
-    assert clone.get_params() == {"step_offset": 3}
-
-
 def test_a_fixed_value_whose_network_fits_no_memory_is_refused_before_the_study(
         pipeline, data, tmp_path):
     # the data check saw the estimator's own hidden_size: every trial ran into the budget
@@ -388,3 +375,23 @@ def test_a_users_space_of_conv_widths_too_long_for_the_sequences_fails_before_th
     with pytest.raises(ValueError, match=r"space entry 'conv_channels'.*shorter kernels"):
         tune(LSTMClassifier(device="cpu", max_epochs=1), X, y, n_trials=1, cv=2,
              space={"conv_channels": [None, 32]}, study_name="short-sequences-refused")
+
+
+@pytest.mark.parametrize(("action", "said", "state"), [
+    ("always", 1, "COMPLETE"), ("ignore", 0, "COMPLETE"), ("error", 0, "FAIL")])
+def test_folds_that_did_not_converge_are_counted_and_said_once(action, said, state, data):
+    # each fold's fit warned (3 per trial, at optuna's line); "error" still fails the trial
+    clf = LSTMClassifier(hidden_size=4, max_epochs=1, device="cpu", random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter(action, ConvergenceWarning)
+        study = tune(clf, *data, n_trials=2, cv=3, space={"batch_size": [8, 16]},
+                     storage=optuna.storages.InMemoryStorage(), baseline=False)
+    shown = [str(w.message)[:40] for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert shown == ["trial 0: 3 of 3 folds did not converge: "] * said
+    assert [t.state.name for t in study.trials] == [state] * 2
+    attrs = study.trials[1].user_attrs
+    if state == "FAIL":
+        assert attrs["fail_reason"].startswith("ConvergenceWarning: LSTMClassifier did not")
+    else:  # (ignored: counted from converged_)
+        assert [t.user_attrs["folds_not_converged"] for t in study.trials] == ["3 of 3"] * 2
+        assert ("convergence_warning" in attrs) == (action == "always")

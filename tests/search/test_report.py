@@ -7,7 +7,8 @@ import optuna
 from optuna.storages import fail_stale_trials
 from optuna.trial import TrialState
 
-from sklstm.search import resolve_storage, results_table
+from sklstm.search import resolve_storage, results_table, summary
+from sklstm.search.epoch_reporter import FOLDS_NOT_CONVERGED
 from sklstm.search.report import ProgressBar
 from sklstm.search.trial_budget import FAIL_REASON, INTERRUPTED, uses_budget
 
@@ -100,3 +101,20 @@ def test_the_progress_bar_counts_the_trials_that_hold_a_place_in_the_budget(tmp_
         assert bar.bar.n == 3
     finally:
         bar.bar.close()
+
+
+def test_results_table_and_summary_count_the_folds_that_did_not_converge():
+    # a search held its ConvergenceWarnings and said the first: the table and summary
+    # are where a user finds every trial's count (a column only where any is not 0)
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(value=0.5,
+                                              user_attrs={FOLDS_NOT_CONVERGED: "0 of 3"}))
+    assert "not_converged" not in results_table(study)
+    assert "did not converge" not in summary(study)
+    study.add_trial(optuna.trial.create_trial(value=0.7,
+                                              user_attrs={FOLDS_NOT_CONVERGED: "2 of 3"}))
+    study.add_trial(optuna.trial.create_trial(value=0.6))  # (a plain Optuna trial)
+    lines = results_table(study).splitlines()
+    assert lines[0].split()[-1] == "not_converged"
+    assert [line[-6:] for line in lines[1:]] == ["2 of 3", "     -", "0 of 3"]
+    assert "\n1 of 3 trials had folds that did not converge" in summary(study)

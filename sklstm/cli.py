@@ -18,8 +18,6 @@ import socket
 import sys
 from datetime import datetime
 
-from .search.metrics import FIT_STATS
-
 __all__ = ["build_parser", "main"]
 
 _DESCRIPTION = """\
@@ -68,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     >>> args.n_trials, args.pruner, args.cv
     (5, None, 'auto')
     """
+    # here, not at the top of the module: ``main`` catches a Ctrl-C while it imports
+    from .search.metrics import FIT_STATS
+
     parser = argparse.ArgumentParser(prog="sklstm", description="sklstm command line tools.")
     commands = parser.add_subparsers(dest="command", required=True)
     tune = commands.add_parser(
@@ -373,7 +374,11 @@ def main(argv=None) -> int:
     for name in ("stdout", "stderr"):  # closed (``>&-``), None: skorch's epoch log
         if getattr(sys, name) is None:  # flushed it, which failed every trial
             setattr(sys, name, open(os.devnull, "w"))  # (for the process's life)
-    args = build_parser().parse_args(argv)
+    try:  # the parser's choices import sklstm.search: seconds, on a cold start
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:  # (a traceback of the imports, before)
+        print("sklstm: interrupted", file=sys.stderr)
+        return 130
     try:
         return _tune(args)
     except (ValueError, TypeError) as exc:

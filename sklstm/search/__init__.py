@@ -23,10 +23,16 @@ import importlib
 import warnings
 
 from .metrics import FIT_STATS, FitStatScorer, fit_stats, fit_stats_scorers
-from .parallel import concurrent_fits
-from .pipeline import final_estimator, final_prefix
 
-# name -> submodule, imported on first access (these need optuna).
+# name -> submodule, imported on first access: these need torch (imported, ``sklstm tune
+# --help`` took seconds), ...
+_LAZY_TORCH = {
+    "concurrent_fits": "parallel",
+    "final_estimator": "pipeline",
+    "final_prefix": "pipeline",
+}
+
+# ... and these need optuna.
 _LAZY = {
     "default_space": "space",
     "suggest_params": "space",
@@ -68,6 +74,8 @@ def __getattr__(name):
         from ..datasets import load_dataset
 
         return load_dataset
+    if name in _LAZY_TORCH:
+        return getattr(importlib.import_module(f".{_LAZY_TORCH[name]}", __name__), name)
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     try:

@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterable, Mapping
 
 from sklearn.metrics import get_scorer
 
-from .pipeline import final_estimator
-
 __all__ = [
     "FIT_STATS",
     "FitStatScorer",
@@ -85,6 +83,10 @@ def _fitted_final(estimator):
     NaN in ``cv_results_``, with a "Scoring failed" warning for every fold: the
     wrapper has no ``fit_time_``, the fitted ``regressor_`` it holds has.
     """
+    # imported here: .pipeline imports the estimators (torch), and ``sklstm tune --help``
+    # reads FIT_STATS from this module
+    from .pipeline import final_estimator
+
     while True:
         estimator = final_estimator(estimator)
         inner = next((getattr(estimator, name) for name in _FITTED_INNER

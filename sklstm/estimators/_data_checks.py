@@ -88,6 +88,17 @@ def _long_table_hint(X):
             "DataFrames, in the order of y's targets).")
 
 
+def _one_sequence_hint(X, n_y):
+    """How to pass one 2D sequence with its one target: 2D X holds one sequence per
+    row, so a ``(n_timesteps, n_features)`` array was read as that many sequences
+    (prediction's warning says the same, :func:`warn_one_step_rows`)."""
+    if n_y != 1 or getattr(X, "ndim", None) != 2:
+        return ""
+    array = "np.asarray(X)" if hasattr(X, "iloc") else "X"  # (a DataFrame's X[None] fails)
+    return (f" 2D X holds one sequence per row: for one sequence of {X.shape[0]} timesteps "
+            f"pass {array}[None], of shape (1, {X.shape[0]}, {X.shape[1]}).")
+
+
 def check_sample_counts(X, y, name):
     """Raise a ValueError when ``X`` and ``y`` hold different numbers of samples, or none.
 
@@ -115,7 +126,7 @@ def check_sample_counts(X, y, name):
         raise ValueError(
             f"{name}: X has {n_x} samples but y has {n_y}; pass one target per sequence "
             "(found input variables with inconsistent numbers of samples)."
-            + _long_table_hint(X)
+            + _long_table_hint(X) + _one_sequence_hint(X, n_y)
         )
     if n_x == 0:  # said before y is looked at: no classes in y is the lesser news
         raise no_samples_error(name, getattr(X, "shape", (0,)))

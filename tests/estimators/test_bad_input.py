@@ -32,6 +32,10 @@ BAD_DATA = {
     "4D X": (np.ones((20, 3, 2, 2)), Y_CLASS, ValueError, "got 4D input"),
     "zero samples": (np.ones((0, 5, 2)), np.array([]), ValueError, "0 sample"),
     "length mismatch": (X3, Y_CLASS[:-1], ValueError, "inconsistent numbers of samples"),
+    # a (5, 2) sequence with its one target was "X has 5 samples but y has 1", no fix
+    "one sequence without its batch axis": (X3[0], Y_CLASS[:1], ValueError,
+                                            r"X has 5 samples but y has 1; .* pass X\[None\], "
+                                            r"of shape \(1, 5, 2\)\.$"),
     "non-numeric X": (np.array([["a", "b"]] * 20), Y_CLASS, ValueError, "string|numeric"),
     "y is None": (X3, None, ValueError, "requires y"),
     "zero timesteps": (np.ones((20, 0, 2)), Y_CLASS, ValueError, "at least one timestep"),

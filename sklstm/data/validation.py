@@ -280,13 +280,13 @@ def _dense(estimator, X, form, reset, check_params):
 
 
 def host_arrays(X):
-    """Torch tensors (``X``, the sequences of a list, 1D object array or Series; the
-    estimators' ``y`` too) as the numpy arrays they hold; anything else as it is.
-
-    scikit-learn's checks read a tensor through ``__array__``, which torch refuses for
-    one that requires grad or lives on a GPU, and numpy has no bfloat16 (read as
-    float32, which holds every bfloat16 value exactly).
+    """Torch tensors (``X``, the sequences of a list, 1D object array, Series or nested
+    tensor, which is read as that list; the estimators' ``y`` too) as the numpy arrays
+    they hold; anything else as it is. scikit-learn's checks read a tensor through
+    ``__array__``, which torch refuses for one that requires grad, lives on a GPU or is
+    nested, and numpy has no bfloat16 (read as float32, which holds every value exactly).
     """
+    X = X.unbind() if getattr(X, "is_nested", False) else X  # (strided or jagged layout)
     if isinstance(X, (list, tuple)) and any(isinstance(seq, torch.Tensor) for seq in X):
         return [host_arrays(seq) for seq in X]
     if (getattr(X, "ndim", None) == 1 and getattr(X, "dtype", None) is np.dtype(object)

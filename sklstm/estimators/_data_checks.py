@@ -92,8 +92,8 @@ def _one_sequence_hint(X, n_y):
     """How to pass one 2D sequence with its one target: 2D X holds one sequence per
     row, so a ``(n_timesteps, n_features)`` array was read as that many sequences
     (prediction's warning says the same, :func:`warn_one_step_rows`)."""
-    if n_y != 1 or getattr(X, "ndim", None) != 2:
-        return ""
+    if n_y != 1 or getattr(X, "ndim", None) != 2 or getattr(X, "is_nested", False):
+        return ""  # (a nested tensor's rows are its sequences, and it has no shape)
     array = "np.asarray(X)" if hasattr(X, "iloc") else "X"  # (a DataFrame's X[None] fails)
     return (f" 2D X holds one sequence per row: for one sequence of {X.shape[0]} timesteps "
             f"pass {array}[None], of shape (1, {X.shape[0]}, {X.shape[1]}).")
@@ -114,8 +114,11 @@ def check_sample_counts(X, y, name):
     # scikit-learn's TypeError ("Expected sequence or array-like, got <class 'map'>")
     # named neither X nor y, nor the fix: X is told what prediction and the
     # transformers tell it (a map, zip or generator: "pass list(X)")
+    # a torch nested tensor (ragged sequences) has no shape to count by: its length is
+    # its first size (validation reads it as the list of its sequences, host_arrays)
+    nested = getattr(X, "is_nested", False)
     try:
-        n_x = num_samples(X)
+        n_x = X.size(0) if nested else num_samples(X)
     except TypeError as exc:
         raise wrong_form_error("0d", X) from exc
     try:
@@ -129,7 +132,7 @@ def check_sample_counts(X, y, name):
             + _long_table_hint(X) + _one_sequence_hint(X, n_y)
         )
     if n_x == 0:  # said before y is looked at: no classes in y is the lesser news
-        raise no_samples_error(name, getattr(X, "shape", (0,)))
+        raise no_samples_error(name, (0,) if nested else getattr(X, "shape", (0,)))
 
 
 def check_column_order(name):

@@ -4,6 +4,8 @@ Any form whose features per timestep match the fit; 2D input is univariate seque
 and after a 2D fit its width must equal ``n_features_in_``.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -179,6 +181,37 @@ def test_torch_tensors_are_read_as_the_arrays_they_hold(given):
     est = LSTMClassifier(**params).fit(tensors, y)
     reference = LSTMClassifier(**params).fit(as_array, y)
     np.testing.assert_array_equal(est.predict_proba(tensors), reference.predict_proba(as_array))
+
+
+def nested_sequences(sequences, layout="strided", requires_grad=False):
+    """``sequences`` as one torch nested tensor, the PyTorch form of ragged sequences."""
+    import torch
+
+    if layout == "jagged" and not hasattr(torch, "jagged"):
+        pytest.skip("this torch has no jagged layout of nested tensors")
+    with warnings.catch_warnings():  # (the strided layout is called a prototype)
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.nested.nested_tensor(list(sequences), requires_grad=requires_grad,
+                                          layout=getattr(torch, layout))
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@pytest.mark.parametrize(("layout", "requires_grad"),
+                         [("strided", False), ("strided", True), ("jagged", False)])
+def test_a_nested_tensor_is_read_as_the_list_of_its_sequences(name, layout,
+                                                              requires_grad, tiny):
+    # torch failed on it: "NestedTensorImpl doesn't support sizes" (strided), ".numpy()
+    # is not supported for tensor subclasses" (jagged)
+    import torch
+
+    rng = np.random.default_rng(0)
+    sequences = [torch.from_numpy(rng.normal(size=(n, 2)).astype(np.float32))
+                 for n in (5, 3, 6, 4)]
+    X, y = nested_sequences(sequences, layout, requires_grad), np.array([0, 1, 0, 1])
+    est = ESTIMATORS[name](tiny).fit(X, y)
+    reference = ESTIMATORS[name](tiny).fit(sequences, y)
+    for got, expected in zip(_output(est, X), _output(reference, sequences), strict=True):
+        np.testing.assert_array_equal(got, expected)
 
 
 def _object_column(sequences):

@@ -9,11 +9,12 @@ from sklearn.pipeline import make_pipeline
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.data.store import SequenceStore
-from sklstm.estimators._data_checks import check_fit_data
+from sklstm.estimators._data_checks import check_fit_data, check_sample_counts
 from sklstm.exceptions import UnscaledInputWarning
 from sklstm.preprocessing import SequenceScaler
 
 from ..data.store_reads import count_reads
+from ..data.test_validation import nested_sequences
 from ..settings import TINY
 
 CPU = dict(TINY, device="cpu")
@@ -69,3 +70,18 @@ def test_sample_weight_is_refused_naming_class_weight_for_a_classifier(Estimator
     with pytest.raises(TypeError, match="resample the training data") as info:
         Estimator(**CPU).fit(X, y, sample_weight=np.ones(4))
     assert ("set class_weight='balanced'" in str(info.value)) is balanced
+
+
+@pytest.mark.parametrize("layout", ["strided", "jagged"])
+def test_a_nested_tensor_is_counted_by_its_sequences(layout):
+    # counting it raised torch's "NestedTensorImpl doesn't support sizes" (strided),
+    # before validation, which reads it as the list of its sequences, was reached
+    import torch
+
+    X = nested_sequences([torch.zeros(5, 2), torch.zeros(3, 2)], layout)
+    check_sample_counts(X, np.zeros(2), "LSTMRegressor")
+    with pytest.raises(ValueError, match="X has 2 samples but y has 3"):
+        check_sample_counts(X, np.zeros(3), "LSTMRegressor")
+    if layout == "strided":  # (torch builds no empty jagged one)
+        with pytest.raises(ValueError, match="0 sample"):
+            check_sample_counts(nested_sequences([]), np.zeros(0), "LSTMRegressor")

@@ -15,8 +15,10 @@ scikit-learn's constraints refuse or misread them:
 
 And where a number or a bool is refused for its type alone, as numpy grids hand them
 out (``16.0`` of ``np.linspace`` for an int, ``'8'`` of ``np.array([8, "auto"])``,
-``'True'`` of ``np.array(["auto", True])``), the estimators' error says why and what to
-write (:func:`mistyped_number_hint`); the value stays refused, as scikit-learn refuses it.
+``'True'`` of ``np.array(["auto", True])``), or as a bool or an array of one
+(``np.array([0.01])``) written for a number, the error of the estimators (and of
+:func:`validate_constraints`) says why and what to write (:func:`mistyped_number_hint`);
+the value stays refused, as scikit-learn refuses it.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ __all__ = [
     "plain_params",
     "plain_value",
     "reals",
+    "validate_constraints",
     "validate_plain_params",
 ]
 
@@ -195,22 +198,40 @@ class PlainParamsMixin(ParamsValidationHook):
     numbers that numpy scalars and 0-d arrays hold, so ``np.int64(32)`` is a valid int.
 
     A number refused for its type alone, the way numpy grids hand them out (``16.0``
-    from ``np.linspace``, ``'8'`` from ``np.array([8, "auto"])``), is refused with a
-    message that says so (:func:`mistyped_number_hint`).
+    from ``np.linspace``, ``'8'`` from ``np.array([8, "auto"])``), or a bool or an
+    array of one written for a number, is refused with a message that says so
+    (:func:`mistyped_number_hint`).
     """
 
     def _params_to_validate(self):
         return plain_params(self.get_params(deep=False))
 
     def _validate_params(self):
-        try:
-            super()._validate_params()
-        except InvalidParameterError as exc:
-            hint = mistyped_number_hint(self._parameter_constraints,
-                                        self._params_to_validate(), type(self).__name__)
-            if not hint:
-                raise
-            raise InvalidParameterError(f"{exc}{hint}") from exc
+        validate_constraints(self._parameter_constraints, self._params_to_validate(),
+                             type(self).__name__)
+
+
+def validate_constraints(constraints, params, caller):
+    """scikit-learn's ``validate_parameter_constraints``, its refusal of a mistyped number
+    completed by :func:`mistyped_number_hint` (for objects that are not estimators, such
+    as callbacks, whose parameters ``_fit_context`` does not check).
+
+    Examples
+    --------
+    >>> try:
+    ...     validate_constraints({"factor": [integers(2)]}, {"factor": 2.0}, "f")
+    ... except ValueError as exc:
+    ...     print(str(exc).split(";")[0])
+    The 'factor' parameter of f must be an int in the range [2, inf). Got 2.0 instead. \
+2.0 is a float
+    """
+    try:
+        validate_parameter_constraints(constraints, params, caller_name=caller)
+    except InvalidParameterError as exc:
+        hint = mistyped_number_hint(constraints, params, caller)
+        if not hint:
+            raise
+        raise InvalidParameterError(f"{exc}{hint}") from exc
 
 
 def _satisfies(constraints, name, value, caller):
@@ -224,7 +245,15 @@ def _satisfies(constraints, name, value, caller):
 def _meant_number(value):
     """The number (or bool) ``value`` stands for when only its type is off: the int or
     float a string writes, the bool ``'True'`` or ``'False'`` names, the int a whole float
-    is; None otherwise."""
+    is, the int a bool counts as (which :func:`integers` and :func:`reals` refuse), the
+    value a list, tuple or array of one holds; None otherwise."""
+    if isinstance(value, bool):
+        return int(value)
+    if (isinstance(value, (list, tuple)) and len(value) == 1) or (
+            isinstance(value, np.ndarray) and value.size == 1):  # (0-d: plain_value's)
+        item = plain_value(value[0] if isinstance(value, (list, tuple))
+                           else value.reshape(-1)[0])
+        return item if isinstance(item, Real) else None
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
     if not isinstance(value, str):
@@ -239,7 +268,8 @@ def _meant_number(value):
     return None
 
 
-#: Why a grid hands out a number of the wrong type, and what to write instead.
+#: Why a number or bool comes of the wrong type (mostly from a numpy grid), and what to
+#: write instead.
 _MISTYPED = {
     str: ("{value!r} is the {kind} {number!r} written as a string; pass the {kind}. "
           "(numpy makes strings of all the values of an array that mixes numbers or bools "
@@ -249,6 +279,10 @@ _MISTYPED = {
             "give floats, and np.array makes floats of ints written beside floats: write "
             "such a grid with np.arange or np.geomspace(..., dtype=int), or convert it with "
             ".astype(int).)"),
+    bool: "{value!r} is a bool, which sklstm does not count as {number!r}; pass {number!r}.",
+    list: ("{value!r} holds one {kind}; pass the {kind} {number!r} itself, not a list or "
+           "array of one (of an array drawn with size=1, or a row of a 2-D grid, take "
+           ".item())."),
 }
 
 
@@ -292,6 +326,10 @@ def mistyped_number_hint(constraints, params, caller):
     >>> constraints = {"batch_size": [integers(1), StrOptions({"auto"})]}
     >>> mistyped_number_hint(constraints, {"batch_size": 0.0}, "f")  # 0 is refused too
     ''
+    >>> print(mistyped_number_hint({"lr": [reals(0)]}, {"lr": [0.01]}, "f").split(",")[0])
+     [0.01] holds one number; pass the number 0.01 itself
+    >>> print(mistyped_number_hint(constraints, {"batch_size": True}, "f"))
+     True is a bool, which sklstm does not count as 1; pass 1.
     """
     for name, value in params.items():
         if name not in constraints or _satisfies(constraints, name, value, caller):
@@ -300,7 +338,7 @@ def mistyped_number_hint(constraints, params, caller):
         number = _meant_number(value)
         if number is None or not _satisfies(constraints, name, number, caller):
             return ""
-        text = _MISTYPED[str if isinstance(value, str) else float]
+        text = _MISTYPED[next((t for t in (str, bool, float) if isinstance(value, t)), list)]
         kind = "bool" if isinstance(number, bool) else "number"
         return " " + text.format(value=value, number=number, kind=kind)
     return ""

@@ -53,3 +53,27 @@ def test_a_float32_parameter_trains_as_the_python_float(tiny):
     for value in (np.float32(0.2), np.array(0.2, dtype=np.float32)):
         est = LSTMRegressor(**params, validation_fraction=value).fit(X, Y)
         np.testing.assert_array_equal(est.predict(X), expected)
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    (dict(weight_decay=np.array([0.01])), r"Got array\(\[0\.01\]\) instead\. array\(\[0\.01\]\) "
+                                         r"holds one number; pass the number 0\.01 itself"),
+    (dict(lr=[0.01]), r"Got \[0\.01\] instead\. \[0\.01\] holds one number; pass the "
+                      r"number 0\.01 itself"),
+    (dict(batch_size=np.array([8])), r"holds one number; pass the number 8 itself"),
+    (dict(batch_size=True), r"Got True instead\. True is a bool, which sklstm does not count "
+                            r"as 1; pass 1\.$"),
+])
+def test_a_bool_or_an_array_of_one_for_a_number_is_refused_saying_what_to_pass(
+        params, message, tiny):
+    """scikit-learn's words alone ("Got array([0.01]) instead") did not say what to write."""
+    with pytest.raises(InvalidParameterError, match=message):
+        LSTMRegressor(**{**tiny, **params}, device="cpu").fit(X, Y)
+    # where the number held is refused too, scikit-learn's words alone
+    with pytest.raises(InvalidParameterError, match=r"Got \[-0\.5\] instead\.$"):
+        LSTMRegressor(**{**tiny, "weight_decay": [-0.5]}, device="cpu").fit(X, Y)
+
+
+def test_a_number_in_a_0d_array_is_the_number(tiny):
+    est = LSTMRegressor(**{**tiny, "weight_decay": np.array(0.01)}, device="cpu").fit(X, Y)
+    assert type(est.net_.optimizer_.param_groups[0]["weight_decay"]) is float

@@ -16,8 +16,8 @@ import math
 
 from skorch.callbacks import Callback
 
-from .._compat.sklearn import StrOptions, validate_parameter_constraints
-from .._param_validation import integers, plain_params, reals
+from .._compat.sklearn import StrOptions
+from .._param_validation import integers, plain_params, reals, validate_constraints
 
 __all__ = ["BatchSizeSchedule", "epoch_batch_sizes"]
 
@@ -149,8 +149,8 @@ class BatchSizeSchedule(Callback):
     def _params(self):
         """The parameters as Python values, checked (numpy scalars become numbers)."""
         params = plain_params(self.get_params(deep=False))
-        validate_parameter_constraints(self._parameter_constraints, params,
-                                       caller_name=type(self).__name__)
+        # the estimators' check: factor=2.0 is told "pass the int 2"
+        validate_constraints(self._parameter_constraints, params, type(self).__name__)
         for name in ("monitor", "event_name"):
             if not params[name]:
                 raise ValueError(f"BatchSizeSchedule: {name} must be a non-empty history "

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from .._compat.torch import fused_optimizer_devices
-from .._param_validation import plain_value
+from .._param_validation import mistyped_number_hint, plain_value, reals
 
 __all__ = ["FUSED_OPTIMIZERS", "OPTIMIZERS", "STEP_RULES", "check_optimizer_params",
            "optimizer_arguments", "optimizer_defaults", "resolve_optimizer", "state_copies"]
@@ -209,6 +209,17 @@ def _kind_problem(key, value, default):
     return None
 
 
+def _kind_hint(key, value, default, optimizer_name):
+    """What to write for a number or flag that :func:`_kind_problem` refused for its type
+    alone: the estimators' words (:func:`~sklstm._param_validation.mistyped_number_hint`)
+    for ``np.array([0.01])`` or ``[0.01]`` (pass ``0.01``) and ``'True'``; ``""`` else."""
+    if isinstance(default, tuple):
+        return ""
+    number = isinstance(default, Real) and not isinstance(default, bool)
+    kind = [reals(None, closed="neither")] if number else ["boolean"]
+    return mistyped_number_hint({key: kind}, {key: value}, optimizer_name)
+
+
 def _positive_int(value):
     """A whole count of 1 or more (not a bool, not a float)."""
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
@@ -335,7 +346,8 @@ def check_optimizer_params(optimizer, optimizer_params, lr, estimator_name="the 
             if problem:
                 raise TypeError(
                     f"{name}: optimizer_params[{key!r}]={value!r} {problem} (the default of "
-                    f"{optimizer.__name__}'s {key} is {accepted[key]!r}).")
+                    f"{optimizer.__name__}'s {key} is {accepted[key]!r})."
+                    + _kind_hint(key, plain_value(value), accepted[key], optimizer.__name__))
     plain = {key: _plain(value) for key, value in params.items()}
     nan = next((key for key, value in plain.items() if _not_a_number(value)), None)
     if nan is not None:  # it would train, and diverge at the first step

@@ -297,6 +297,26 @@ def test_bad_parameters_raise_before_training(kwargs, match):
         _fit(BatchSizeSchedule(**kwargs))
 
 
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(factor=2.0), r"Got 2\.0 instead\. 2\.0 is a float; pass the int 2\."),
+    (dict(factor=np.float64(4.0)), r"Got 4\.0 instead\. 4\.0 is a float; pass the int 4\."),
+    (dict(factor=np.array(3.0)), r"Got 3\.0 instead\. 3\.0 is a float; pass the int 3\."),
+    (dict(max_batch_size=np.linspace(8, 16, 2)[0]), r"8\.0 is a float; pass the int 8\."),
+    (dict(patience=True), r"Got True instead\. True is a bool, which sklstm does not count "
+                          r"as 1; pass 1\."),
+    (dict(cooldown=np.bool_(False)), r"False is a bool, .*; pass 0\."),
+])
+def test_a_mistyped_int_is_refused_saying_what_to_pass(kwargs, match):
+    # scikit-learn's words alone ("Got 2.0 instead"), where the estimators' parameters
+    # say why and what to write
+    (name,) = kwargs
+    with pytest.raises(ValueError, match=rf"'{name}' parameter of BatchSizeSchedule.*{match}"):
+        BatchSizeSchedule(**kwargs).initialize()
+    # a bool that stands for a number refused too keeps scikit-learn's words
+    with pytest.raises(ValueError, match=r"Got True instead\.$"):
+        BatchSizeSchedule(factor=True).initialize()
+
+
 def test_numpy_scalars_are_accepted():
     schedule = BatchSizeSchedule(monitor="score", factor=np.int64(2), patience=np.int32(1),
                                  threshold=np.float32(0.0), cooldown=np.int64(0),

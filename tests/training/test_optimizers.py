@@ -54,6 +54,28 @@ def test_betas_nested_one_level_too_deep_are_refused_naming_the_shape(betas):
                                   1e-3) == {"betas": (0.9, 0.99)}
 
 
+@pytest.mark.parametrize("value", [np.array([0.01]), [0.01], (0.01,), np.array([[0.01]])],
+                         ids=["1-D array", "list", "tuple", "2-D array"])
+def test_a_number_in_an_array_of_one_is_refused_saying_to_pass_the_number(value):
+    # "must be a number" did not say that the array of one (np.random's size=1, a row of
+    # a 2-D grid) was the fault, nor what to pass
+    clf = LSTMClassifier(hidden_size=4, max_epochs=1, conv_channels=None, device="cpu",
+                         n_threads=1, random_state=0, optimizer_params={"weight_decay": value})
+    with pytest.raises(TypeError, match=r"optimizer_params\['weight_decay'\]=.* must be a "
+                                        r"number \(the default of Adam's weight_decay is 0\)\. "
+                                        r".* holds one number; pass the number 0\.01 itself"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "net_")
+    with pytest.raises(TypeError, match=r"holds one bool; pass the bool True itself"):
+        check_optimizer_params(torch.optim.SGD, {"nesterov": np.array([True])}, 1e-3)
+
+
+def test_a_number_in_a_0d_array_is_the_number():
+    # as for the estimators' own float parameters (weight_decay=np.array(0.01) trains)
+    params = check_optimizer_params(torch.optim.Adam, {"weight_decay": np.array(0.01)}, 1e-3)
+    assert params == {"weight_decay": 0.01} and type(params["weight_decay"]) is float
+
+
 @pytest.mark.parametrize(("name", "meant"), [
     ("sgdd", r"'sgd', or torch's ASGD \(optimizer=torch\.optim\.ASGD\)"),
     ("lbgfs", r"torch's LBFGS \(optimizer=torch\.optim\.LBFGS\)"),

@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
-import logging
 import os
-import socket
 import sys
 from datetime import datetime
 
@@ -232,51 +230,6 @@ def _estimator_hint(args, y):
             "fits a classifier unless told otherwise: pass --estimator regressor")
 
 
-class _NoTraceback(logging.Filter):
-    """Drops the traceback Optuna logs with each failed trial.
-
-    Its one-line warning already names the error, the trial keeps it as ``fail_reason``
-    (shown in the table, and as the exit message when every trial failed), and a
-    screenful of library frames per trial buries the progress of the search.
-    """
-
-    def filter(self, record):
-        record.exc_info = record.exc_text = None
-        return True
-
-
-@contextlib.contextmanager
-def _without_trial_tracebacks():
-    """:class:`_NoTraceback` on the handlers of Optuna's logger while the study runs
-    (only then: ``main`` may run in a process that goes on, such as a test)."""
-    handlers = logging.getLogger("optuna").handlers
-    quiet = _NoTraceback()
-    for handler in handlers:
-        handler.addFilter(quiet)
-    try:
-        yield
-    finally:
-        for handler in handlers:
-            handler.removeFilter(quiet)
-
-
-def _outcome(study, started):
-    """Exit status and message: 1 when no trial completed, or when this run's all failed."""
-    from optuna.trial import TrialState
-
-    trials = study.get_trials(deepcopy=False)
-    me = f"{socket.gethostname()}:{os.getpid()}"
-    mine = [t for t in trials if t.user_attrs.get("worker") == me
-            and t.datetime_start is not None and t.datetime_start >= started]
-    failed = [t for t in (mine or trials) if t.state == TrialState.FAIL]
-    last = f"; last failure: {failed[-1].user_attrs.get('fail_reason', '?')}" if failed else ""
-    if not any(t.state == TrialState.COMPLETE for t in trials):
-        return 1, f"no trial of the study completed ({len(failed)} failed){last}"
-    if mine and len(failed) == len(mine):
-        return 1, f"all {len(mine)} trials this worker ran failed{last}"
-    return 0, None
-
-
 def _tune(args) -> int:
     # Imported here so that ``sklstm --help`` stays fast and works without optuna.
     try:
@@ -285,6 +238,7 @@ def _tune(args) -> int:
         raise ValueError(f"sklstm tune needs optuna: pip install 'sklstm[optuna]' ({exc})") \
             from None
 
+    from . import _cli_run as run
     from ._cli_data import load_data
     from .estimators import LSTMClassifier, LSTMRegressor
     from .search.objective import checked_objective
@@ -312,8 +266,11 @@ def _tune(args) -> int:
     print(f"study {args.study_name!r} on {describe_storage(args.storage)}, "
           f"{len(X)} samples, cv={args.cv}", file=sys.stderr)
     started = datetime.now()
+    waiting = run.waiting_note(storage, args.study_name, args.n_trials, 2 * args.heartbeat)
+    if waiting:
+        print(waiting, file=sys.stderr)
     try:
-        with _without_trial_tracebacks():
+        with run.without_trial_tracebacks():
             study = tune_objective(
                 objective, n_trials=args.n_trials, timeout=args.timeout,
                 study_name=args.study_name, storage=storage, pruner=args.pruner,
@@ -325,7 +282,8 @@ def _tune(args) -> int:
             )
     except KeyboardInterrupt:
         print(f"sklstm tune: interrupted; the finished trials are kept in "
-              f"{describe_storage(args.storage)}, and the interrupted one is marked FAIL. "
+              f"{describe_storage(args.storage)}"
+              f"{run.interrupted_note(storage, args.study_name, started)}. "
               "Run the same command again to continue the study.", file=sys.stderr)
         return 130
     try:
@@ -343,7 +301,10 @@ def _tune(args) -> int:
         # prints no traceback
         with contextlib.suppress(OSError, ValueError, AttributeError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    status, message = _outcome(study, started)
+    note = run.timeout_note(study, args.n_trials, args.timeout)
+    if note:
+        print(note, file=sys.stderr)
+    status, message = run.outcome(study, started)
     if message:
         print(f"sklstm tune: error: {message}", file=sys.stderr)
     return status

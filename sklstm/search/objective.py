@@ -15,8 +15,6 @@ fold 0 is stopped before its remaining folds run.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import warnings
 
 import numpy as np
@@ -54,7 +52,7 @@ from .pipeline import (
 from .scoring_kind import check_scoring_kind
 from .selection import FIXED_AS_REPR, resolve_cv
 from .space import fit_conv_widths, resolve_space, sample_resolved
-from .trial_budget import FAIL_REASON, INTERRUPTED
+from .trial_budget import FAIL_REASON, INTERRUPTED, WORKER, worker_name
 
 __all__ = ["CVObjective", "checked_objective", "make_objective"]
 
@@ -231,7 +229,7 @@ class CVObjective:
         if as_repr:  # selected_params puts the objects back for the refit
             trial.set_user_attr(FIXED_AS_REPR, as_repr)
         # Which machine/process ran it: the first thing to know when a cluster misbehaves.
-        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        trial.set_user_attr(WORKER, worker_name())
         # a sampler's repeat of a finished trial (reproducible fits only: duplicates.py)
         twin = self.reuse_duplicates and finished_twin(trial, self.estimator, params, fixed)
         if twin:

@@ -14,7 +14,7 @@ from .._param_validation import integers, plain_value
 from .epoch_reporter import FOLDS_NOT_CONVERGED
 from .selection import FIXED_AS_REPR, as_param_names, selected_trial
 from .study_pruner import DUPLICATE_OF
-from .trial_budget import FAIL_REASON, uses_budget
+from .trial_budget import FAIL_REASON, WORKER, uses_budget
 
 __all__ = ["ProgressBar", "objective_names", "results_table", "summary"]
 
@@ -80,7 +80,7 @@ def _lost(attrs):
     objective and trial budget give every other failure one, its worker stopped sending
     heartbeats (killed, lost node) and another failed it, as
     :func:`~sklstm.search.trial_budget.uses_budget` takes it; the table said "-"."""
-    worker = attrs.get("worker")  # (none where it died before sampling the trial)
+    worker = attrs.get(WORKER)  # (none where it died before sampling the trial)
     return f"worker {worker} lost: no heartbeat" if worker else "worker lost: no heartbeat"
 
 

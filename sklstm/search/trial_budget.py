@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+import socket
 import threading
 import time
 import warnings
@@ -41,7 +43,8 @@ from .._compat.optuna import heartbeat_interval, journal_file_path, study_storag
 from ..training.interrupts import ctrl_c_pending
 from .storage import sqlite_file
 
-__all__ = ["TrialBudget", "budget_lock", "fail_dead_workers_trials", "uses_budget"]
+__all__ = ["WORKER", "TrialBudget", "budget_lock", "fail_dead_workers_trials", "uses_budget",
+           "worker_name"]
 
 #: Longest wait between two looks at a full budget with trials still running.
 _POLL_SECONDS = 5
@@ -50,6 +53,13 @@ _POLL_SECONDS = 5
 INTERRUPTED = "sklstm_interrupted"
 #: User attribute with the reason of a trial that failed in the objective.
 FAIL_REASON = "fail_reason"
+#: User attribute naming the worker that runs a trial (:func:`worker_name`).
+WORKER = "worker"
+
+
+def worker_name():
+    """This process as a trial's ``worker`` attribute names it: ``"host:pid"``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 #: Trials that may use up the budget: enqueued (WAITING) trials are not run yet.
 _CANDIDATES = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)

@@ -1,6 +1,8 @@
 """``sklstm tune``: data formats, output, options and errors (in-process ``main(argv)``)."""
 
 import json
+import os
+import socket
 import sys
 import warnings
 
@@ -303,3 +305,63 @@ def test_a_seeded_study_continued_samples_new_points(npz_path, space_json, capsy
     assert continued[:2] == first
     assert not [params for params in continued[2:] if params in first]
     assert sampled("b", 3) == first  # a new study with the same seed: the same points
+
+
+@pytest.fixture
+def cpu_space(tmp_path):
+    path = tmp_path / "cpu_space.json"
+    path.write_text(json.dumps({**SPACE, "device": "cpu"}))
+    return str(path)
+
+
+def test_ctrl_c_says_a_trial_is_marked_fail_only_when_one_was(npz_path, cpu_space, capsys,
+                                                             tmp_path, monkeypatch):
+    # it said "the interrupted one is marked FAIL" after a press between trials too
+    import sklstm.search.objective
+    import sklstm.search.study
+
+    assert _tune(capsys, tmp_path, npz_path, "--space", cpu_space, "--n-trials", 1)[0] == 0
+    with monkeypatch.context() as patch:
+        def between_trials(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        patch.setattr(sklstm.search.study, "tune_objective", between_trials)
+        code, _, err = _tune(capsys, tmp_path, npz_path, "--space", cpu_space)
+    assert code == 130 and "interrupted; the finished trials are kept" in err
+    assert "marked FAIL" not in err
+
+    def in_a_trial(self, trial):
+        if trial.number == 2:  # (trial #1: Ctrl-C before the objective names the worker)
+            trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sklstm.search.objective.CVObjective, "_evaluate", in_a_trial)
+    for number in (1, 2):
+        code, _, err = _tune(capsys, tmp_path, npz_path, "--space", cpu_space)
+        assert code == 130 and f"the interrupted trial #{number} is marked FAIL" in err
+
+
+def test_a_timeout_before_n_trials_says_so(npz_path, cpu_space, capsys, tmp_path):
+    # the run ended as a finished one did: nothing said that the study was short
+    code, _, err = _tune(capsys, tmp_path, npz_path, "--space", cpu_space,
+                         "--timeout", 0.01)
+    assert code == 0
+    assert "--timeout 0.01 s reached with 1 of 3 trials in the study; run the same " \
+        "command again to continue" in err
+
+
+def test_a_worker_joining_a_full_study_says_what_it_waits_for(npz_path, cpu_space, capsys,
+                                                             tmp_path):
+    # after a SIGKILL it sat silent at "1/2" until the dead worker's trial went stale
+    import optuna
+
+    assert _tune(capsys, tmp_path, npz_path, "--space", cpu_space, "--n-trials", 1)[0] == 0
+    study = load_study(str(tmp_path / "s.journal"), "sklstm")
+    study.ask().set_user_attr("worker", "otherhost:1")  # left RUNNING, as a killed one's
+    code, _, err = _tune(capsys, tmp_path, npz_path, "--space", cpu_space, "--n-trials", 2,
+                         "--timeout", 0.1)
+    assert code == 0, err
+    assert "waiting for trial #1 of worker otherhost:1: a trial is failed as lost if its " \
+        "worker sends no heartbeat for 120 s" in err
+    states = [t.state for t in load_study(str(tmp_path / "s.journal"), "sklstm").trials]
+    assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING]

@@ -36,16 +36,17 @@ def _worker(npz_path, space_json, storage_url, study_name, n_trials, *extra):
                "--no-progress", "--heartbeat", 1, *extra)
 
 
-def _running(storage_url, study_name, sampled=False):
-    """A condition: a trial of the study is running (``sampled``: with its parameters
-    drawn; a worker killed under load between creating the trial and sampling left
-    none, and a test reading them found ``{}``)."""
+def _running(storage_url, study_name, sampled=0):
+    """A condition: a trial of the study is running (with ``sampled`` parameters drawn:
+    a worker killed under load between creating the trial and sampling left none, or
+    between one parameter and the next only some, and a test reading them found ``{}``
+    or ``{"batch_size": 16}``)."""
     def check():
         try:
             trials = load_study(storage_url, study_name).trials
         except KeyError:  # the study does not exist yet
             return False
-        return any(t.state.name == "RUNNING" and (t.params or not sampled) for t in trials)
+        return any(t.state.name == "RUNNING" and len(t.params) >= sampled for t in trials)
     return check
 
 
@@ -88,7 +89,7 @@ def test_a_baseline_whose_worker_was_killed_runs_again(npz_path, tmp_path):
     space.write_text(json.dumps({**LONG_TRIALS, "batch_size": [4, 16], "lr": [1e-3, 0.03]}))
     storage, name = str(tmp_path / "s.journal"), "killed-baseline"
     victim = _worker(npz_path, space, storage, name, 2)
-    wait_for(_running(storage, name, sampled=True), victim)
+    wait_for(_running(storage, name, sampled=2), victim)  # (batch_size and lr)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     (baseline,) = load_study(storage, name).trials

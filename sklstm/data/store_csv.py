@@ -83,6 +83,7 @@ def csv_to_store(path, store_path, *, target="y", encoding="utf-8"):
     Examples
     --------
     >>> import os, tempfile
+    >>> from sklstm.data import csv_to_store
     >>> folder = tempfile.mkdtemp()
     >>> path = os.path.join(folder, "toy.csv")
     >>> _ = open(path, "w").write("t0,t1,t2,label\\n0.1,0.2,0.3,a\\n0.3,0.2,0.1,b\\n")

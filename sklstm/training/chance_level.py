@@ -18,8 +18,9 @@ from __future__ import annotations
 import torch
 from torch.utils.data import Subset
 
-__all__ = ["LUCK_Z", "VALID_CHANCE", "OutputLosses", "output_losses", "record_valid_chance",
-           "recorded_valid_chance", "split_chance", "valid_share"]
+__all__ = ["LUCK_Z", "VALID_CHANCE", "OutputLosses", "best_value", "output_losses",
+           "record_valid_chance", "recorded_chances", "recorded_valid_chance",
+           "split_chance", "valid_share"]
 
 #: How far luck reaches, as Student's ``t`` of the correlation of outputs that carry
 #: nothing about the targets with them (:func:`valid_share`). Strict on few validation
@@ -35,9 +36,11 @@ LUCK_Z = 3.0
 #: History keys of the validation loss's chance level and of the validation samples it
 #: was computed on: recorded at a fit's first epoch, read by a fit resumed or loaded
 #: from its checkpoint (which may run no epoch). Then those of :class:`OutputLosses`:
-#: each output's chance level (first epoch) and loss (every epoch). The log's table
+#: each output's chance level (first epoch) and loss (every epoch). Then the training
+#: split's own chance level (first epoch, with the validation loss's). The log's table
 #: leaves all of them out (``sklstm.training.setup``).
-VALID_CHANCE = ("valid_chance", "valid_size", "output_chance", "output_losses")
+VALID_CHANCE = ("valid_chance", "valid_size", "output_chance", "output_losses",
+                "train_chance")
 
 
 def valid_share(n_valid):
@@ -72,16 +75,32 @@ def valid_share(n_valid):
     return max(n_valid - 2, 0) / (n_valid - 2 + LUCK_Z ** 2)
 
 
-def record_valid_chance(history, valid_chance):
-    """Record ``valid_chance`` (loss, n_valid) in the last epoch of ``history``."""
+def best_value(history, key):
+    """The lowest ``key`` of the history's epochs (inf where none has it)."""
+    return min((row[key] for row in history if key in row), default=float("inf"))
+
+
+def record_valid_chance(history, valid_chance, train_chance=None):
+    """Record ``valid_chance`` (loss, n_valid) and ``train_chance`` (the training
+    split's chance level; None: not recorded) in the last epoch of ``history``."""
     for key, value in zip(VALID_CHANCE[:2], valid_chance, strict=True):
         history.record(key, value)
+    if train_chance is not None:
+        history.record(VALID_CHANCE[4], train_chance)
 
 
 def recorded_valid_chance(history):
     """The ``(loss, n_valid)`` a fit's first epoch recorded in ``history``, or None."""
     row = next((row for row in history if VALID_CHANCE[0] in row), None)
     return None if row is None else tuple(row[key] for key in VALID_CHANCE[:2])
+
+
+def recorded_chances(history):
+    """``(valid_chance, train_chance)`` as a fit's first epoch recorded them in
+    ``history`` (:func:`record_valid_chance`); None for each not recorded (no
+    validation split; a train_chance of a fit checkpointed before it was recorded)."""
+    train = next((row[VALID_CHANCE[4]] for row in history if VALID_CHANCE[4] in row), None)
+    return recorded_valid_chance(history), train
 
 
 def _targets(dataset):

@@ -60,9 +60,10 @@ from skorch.callbacks import EarlyStopping
 from .._compat.skorch import replay_early_stopping, score_improves
 from .chance_level import (
     OutputLosses,
+    best_value,
     output_losses,
     record_valid_chance,
-    recorded_valid_chance,
+    recorded_chances,
     split_chance,
     valid_share,
 )
@@ -86,11 +87,6 @@ ADAPTIVE_MIN_LR = 1e-6
 
 def _quiet(*args, **kwargs):
     """A sink that prints nothing: the estimator reports convergence itself."""
-
-
-def best_value(history, key):
-    """The lowest ``key`` of the history's epochs (inf where none has it)."""
-    return min((row[key] for row in history if key in row), default=float("inf"))
 
 
 class ConvergenceStopping(EarlyStopping):
@@ -163,7 +159,7 @@ class ConvergenceStopping(EarlyStopping):
         """
         if getattr(self, "valid_chance_", None) is None:
             # a fit loaded from its checkpoint began no training here: its history has it
-            self.valid_chance_ = recorded_valid_chance(net.history)
+            self.valid_chance_, self.train_chance_ = recorded_chances(net.history)
         for key in dict.fromkeys(("train_loss", self.monitor)):
             kept = self.load_best and key == self.monitor and getattr(self, "best_epoch_", 0)
             best = next((row[key] for row in net.history if row["epoch"] == kept and key in row),
@@ -182,13 +178,12 @@ class ConvergenceStopping(EarlyStopping):
         """The chance level of the loss ``key`` and the share of it the loss must fall
         below to have left it.
 
-        The training loss's is ``chance_loss`` and :data:`CHANCE_SHARE`. The validation
+        The training loss's is ``chance_loss`` (with ``early_stopping`` the training
+        split's own, :meth:`train_level`) and :data:`CHANCE_SHARE`. The validation
         loss's is the loss of the best constant prediction on the validation targets
         themselves (:func:`~sklstm.training.chance_level.split_chance`: their mean;
-        the validation classes' shares. On a few dozen samples their spread differs
-        from the training targets': a fit that learned nothing was at 0.75 of the
-        training chance level), and its share is lowered by the luck of its best epoch
-        (:func:`~sklstm.training.chance_level.valid_share`).
+        the validation classes' shares), and its share is lowered by the luck of its
+        best epoch (:func:`~sklstm.training.chance_level.valid_share`).
 
         Parameters
         ----------
@@ -201,7 +196,7 @@ class ConvergenceStopping(EarlyStopping):
         """
         valid = getattr(self, "valid_chance_", None)
         if key != "valid_loss" or valid is None:
-            return self.chance_loss, CHANCE_SHARE
+            return self.train_level(), CHANCE_SHARE
         chance, n_valid = valid
         return chance, CHANCE_SHARE * valid_share(n_valid)
 
@@ -211,9 +206,8 @@ class ConvergenceStopping(EarlyStopping):
         its best epoch had left; else None.
 
         The rule judges the best loss so far, which a loss that rose again keeps below
-        the chance level: the fit may stop on it with a model that has learned nothing
-        (seen at defaults: best 0.545, last 0.689 against ln 2, training accuracy 0.56,
-        and converged_ was True).
+        the chance level: the fit may stop on it having learned nothing (seen: best
+        0.545, last 0.689 against ln 2, training accuracy 0.56, converged_ True).
 
         Parameters
         ----------
@@ -232,11 +226,9 @@ class ConvergenceStopping(EarlyStopping):
     def adaptive_rate(self, net):
         """The learning rate that ``lr_schedule="adaptive"`` judges against its floor.
 
-        The optimizer's rate, but no higher than the net's ``lr`` times
-        :data:`ADAPTIVE_FACTOR` for each fall so far: a schedule that sets the rate
-        anew every step (skorch's ``LRScheduler`` around ``CyclicLR`` or
-        ``OneCycleLR``) undoes every fall, and a rate that never reached the floor
-        never let the rule stop the fit (it ran to ``max_epochs`` at each plateau).
+        The optimizer's rate, but no higher than ``lr`` times :data:`ADAPTIVE_FACTOR`
+        for each fall so far: a schedule that sets it anew every step (``CyclicLR``)
+        undid every fall, and the fit ran to ``max_epochs`` at each plateau.
 
         Parameters
         ----------
@@ -252,9 +244,8 @@ class ConvergenceStopping(EarlyStopping):
 
     def output_losses(self, net):
         """Each output's ``(loss, chance level)`` of a multi-output regression, in the
-        loss the rule watches, at the epoch whose weights the fit keeps (its last, or
-        with ``early_stopping`` its best); None where not measured (one output, a
-        classifier, no chance level).
+        loss the rule watches, at the epoch whose weights the fit keeps (its last, or its
+        best with ``early_stopping``); None where not measured (one output, a classifier).
 
         Parameters
         ----------
@@ -273,14 +264,23 @@ class ConvergenceStopping(EarlyStopping):
         if getattr(self, "outputs_", None) is not None:
             self.outputs_.add(training, batch, y_pred)
 
+    def train_level(self):
+        """The training loss's chance level: the training split's (first epoch) where
+        ``early_stopping`` holds samples out, else ``chance_loss``, all the targets' (the
+        held-out ones took the outliers: a mean predictor was below it, and the rule
+        stopped a fit on X of zeros "although the training loss left it")."""
+        level = getattr(self, "train_chance_", None)
+        return self.chance_loss if level is None else level
+
     def _below_chance(self, best_loss):
-        return not self.chance_loss or best_loss < CHANCE_SHARE * self.chance_loss
+        level = self.train_level()
+        return not level or best_loss < CHANCE_SHARE * level
 
     def on_train_begin(self, net, **kwargs):
         """Reset the rule, then replay the epochs the history already holds."""
         super().on_train_begin(net, **kwargs)
         # (loss, n_valid): a resumed fit's from its history, else at the first epoch's end
-        self.valid_chance_ = recorded_valid_chance(net.history)
+        self.valid_chance_, self.train_chance_ = recorded_chances(net.history)
         self.falls_ = 0  # of the adaptive rate
         self.outputs_ = None if not self.chance_loss else OutputLosses.of_fit(
             net, kwargs.get("y"), training=self.monitor == "train_loss")
@@ -314,7 +314,8 @@ class ConvergenceStopping(EarlyStopping):
                 and getattr(self, "valid_chance_", None) is None:
             self.valid_chance_ = split_chance(net, dataset_train, dataset_valid)
             if self.valid_chance_ is not None:  # kept with the history (checkpoints)
-                record_valid_chance(net.history, self.valid_chance_)
+                self.train_chance_ = split_chance(net, dataset_train, dataset_train)[0]
+                record_valid_chance(net.history, self.valid_chance_, self.train_chance_)
         if getattr(self, "outputs_", None) is not None:
             self.outputs_.end_epoch(net.history, dataset_train, dataset_valid)
         if not self.left_chance(net):

@@ -150,7 +150,7 @@ def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_
                   f"lr ({lr_now}), scale X (sklstm.preprocessing.SequenceScaler), or "
                   "shorten long sequences with downsample or seq_len")
         if above and start_loss is not None and not classes \
-                and start_loss > 2 * stopper.chance_loss:
+                and start_loss > 2 * level:
             # the targets' mean squared is above their variance: the fit spends its
             # steps moving its outputs to their level, not learning what varies
             advice = (f"The targets lie far from zero for their spread (outputs of zero, "
@@ -158,7 +158,7 @@ def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_
                       "standardize y (LSTMRegressor's scale_target=True, the default). "
                       f"Else: {advice[0].lower()}{advice[1:]}")
         elif above and start_loss is not None \
-                and best > WORSE_THAN_START * max(start_loss, stopper.chance_loss):
+                and best > WORSE_THAN_START * max(start_loss, level):
             # every epoch worse than the untrained network: the steps are too large (a
             # classifier at lr=10 stayed at 2.4-29 against ln 2, and was told to raise lr)
             advice = (f"It never came back down to where the untrained network started (a "
@@ -195,6 +195,13 @@ def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_
                     f"learned nothing reaches by luck on {n_valid} validation samples")
             advice = ("Raise validation_fraction (on more validation samples luck reaches "
                       f"less far), or {advice[0].lower()}{advice[1:]}")
+        best_epoch = getattr(stopper, "best_epoch_", 0)
+        if stopped_after is None and level and best_epoch > max(1, max_epochs - stopper.patience):
+            # max_epochs, not the rule, cut short a validation loss that still fell (seen:
+            # 0.65, 0.51, 0.31 in max_epochs=3, told only to add samples or regularize)
+            advice = (f"Raise max_epochs (the validation loss still improved at epoch "
+                      f"{best_epoch}, within n_iter_no_change={stopper.patience} epochs of "
+                      f"the end), or {advice[0].lower()}{advice[1:]}")
     warn_at_caller(
         f"{name} {verdict}: {what}{per_output}. {advice}; if X carries no signal "
         "about y, no setting will.", ConvergenceWarning)

@@ -17,28 +17,7 @@ from sklstm.training.class_weights import ClassWeightedCrossEntropy
 from sklstm.training.convergence import CHANCE_SHARE, stopping_callback
 from sklstm.training.convergence_report import check_convergence
 
-
-def _valid_run(y_train, y_valid, valid_losses, criterion=None, classifier=False):
-    """An early_stopping stopper run on ``valid_losses`` (the training loss far below
-    chance), its datasets holding ``y_train`` and ``y_valid``: (stopper, at_chance,
-    the net it ran)."""
-    y = np.concatenate([y_train, y_valid])
-    data = SequenceDataset(np.zeros((len(y), 1, 1), np.float32), y)
-    train = Subset(data, np.arange(len(y_train)))
-    valid = Subset(data, np.arange(len(y_train), len(y)))
-    _, stopper = stopping_callback(1e-3, 100, early_stopping=True, chance_loss=1.0)
-    net = SimpleNamespace(history=History(), device="cpu", classifier=classifier,
-                          module_=torch.nn.Linear(1, 1),
-                          criterion_=criterion or torch.nn.MSELoss(),
-                          callbacks_=[("convergence", stopper)])
-    stopper.on_train_begin(net)
-    for epoch, loss in enumerate(valid_losses, 1):
-        net.history.new_epoch()
-        net.history.record("epoch", epoch)
-        net.history.record("train_loss", 0.1)
-        net.history.record("valid_loss", loss)
-        stopper.on_epoch_end(net, dataset_train=train, dataset_valid=valid)
-    return stopper, stopper.at_chance(net), net
+from .stopper_runs import valid_run
 
 
 def test_the_validation_chance_level_is_that_of_the_validation_targets():
@@ -49,10 +28,10 @@ def test_the_validation_chance_level_is_that_of_the_validation_targets():
     y_train = r.normal(size=(300, 1)).astype(np.float32)
     y_valid = (0.5 * r.normal(size=(2000, 1))).astype(np.float32)
     expected = float(np.mean((y_valid - y_valid.mean()) ** 2))
-    stopper, at_chance, _ = _valid_run(y_train, y_valid, [0.99 * expected] * 3)
+    stopper, at_chance, _ = valid_run(y_train, y_valid, [0.99 * expected] * 3)
     assert stopper.chance_level("valid_loss")[0] == pytest.approx(expected, rel=1e-5)
     assert at_chance == ("valid_loss", pytest.approx(0.99 * expected))  # < 0.95 of 1.0
-    assert _valid_run(y_train, y_valid, [0.5 * expected])[1] is None  # it learned
+    assert valid_run(y_train, y_valid, [0.5 * expected])[1] is None  # it learned
 
 
 def test_a_regressor_does_not_leave_chance_by_the_validation_means_distance():
@@ -65,7 +44,7 @@ def test_a_regressor_does_not_leave_chance_by_the_validation_means_distance():
     y_valid = (0.5 * r.normal(size=(2000, 2)) + [2.0, 0.0]).astype(np.float32)
     best = float(np.mean((y_valid - y_valid.mean(axis=0)) ** 2))  # ~0.25
     assert float(np.mean((y_valid - y_train.mean(axis=0)) ** 2)) > 8 * best
-    stopper, at_chance, _ = _valid_run(y_train, y_valid, [3 * best, 0.99 * best])
+    stopper, at_chance, _ = valid_run(y_train, y_valid, [3 * best, 0.99 * best])
     assert stopper.chance_level("valid_loss")[0] == pytest.approx(best, rel=1e-5)
     assert at_chance == ("valid_loss", pytest.approx(0.99 * best))
 
@@ -76,7 +55,7 @@ def test_equal_real_valued_validation_targets_cannot_show_that_a_fit_learned():
     for y_valid, held in ((np.full((5, 1), 3.1, np.float32),
                            "5 validation samples of a single value"),
                           (np.ones((1, 1), np.float32), "1 validation sample")):
-        stopper, at_chance, net = _valid_run(y_train, y_valid, [0.5, 0.01])
+        stopper, at_chance, net = valid_run(y_train, y_valid, [0.5, 0.01])
         assert stopper.chance_level("valid_loss")[0] == 0
         assert at_chance == ("valid_loss", pytest.approx(0.01))
         with pytest.warns(ConvergenceWarning, match=r"did not show that it learned: "
@@ -92,7 +71,7 @@ def test_the_validation_chance_level_weighs_the_classes_as_the_criterion_does():
     # training classes' shares (1/2 each: 3 to 1 weighted 2/3 to 2), log 2 * 4/3
     weighted = ClassWeightedCrossEntropy(weight=torch.tensor([2 / 3, 2.0]))
     y_train, y_valid = np.array([0, 0, 0, 1] * 10), np.array([0, 1] * 500)
-    stopper, at_chance, _ = _valid_run(y_train, y_valid, [0.8], weighted, classifier=True)
+    stopper, at_chance, _ = valid_run(y_train, y_valid, [0.8], weighted, classifier=True)
     chance = (2 / 3 * -np.log(0.25) + 2.0 * -np.log(0.75)) / 2
     assert stopper.chance_level("valid_loss")[0] == pytest.approx(chance, rel=1e-5)
     # outputs that only lean to class 1 reach 0.8, below 0.95 of log 2 * 4/3 = 0.92
@@ -106,7 +85,7 @@ def test_validation_samples_of_one_class_cannot_show_that_a_fit_learned():
     y_train, y_valid = np.array([0] * 103 + [1] * 5), np.zeros(12, int)
     weighted = ClassWeightedCrossEntropy(weight=torch.tensor([0.52, 12.0]))
     for criterion in (weighted, None):
-        stopper, at_chance, net = _valid_run(
+        stopper, at_chance, net = valid_run(
             y_train, y_valid, [0.06, 0.001], criterion or torch.nn.CrossEntropyLoss(),
             classifier=True)
         assert stopper.chance_level("valid_loss")[0] == 0
@@ -128,7 +107,7 @@ def test_a_lucky_best_validation_loss_on_few_samples_has_not_left_chance():
     share = CHANCE_SHARE * 0.9
     for y_valid, learned in ((few, False), (many, True)):
         chance = float(np.mean((y_valid - y_train.mean()) ** 2))
-        stopper, at_chance, net = _valid_run(y_train, y_valid, [chance, share * chance])
+        stopper, at_chance, net = valid_run(y_train, y_valid, [chance, share * chance])
         assert (at_chance is None) is learned
         # a fit loaded from its checkpoint (no epoch run) reads the level in the history
         loaded = stopping_callback(1e-3, 100, early_stopping=True, chance_loss=1.0)[1]
@@ -137,7 +116,7 @@ def test_a_lucky_best_validation_loss_on_few_samples_has_not_left_chance():
             CHANCE_SHARE * (len(y_valid) - 2) / (len(y_valid) - 2 + LUCK_Z ** 2))
     # (the warning names the margin: the loss is below the chance level itself)
     lucky = share * float(np.mean((few - y_train.mean()) ** 2))
-    net = _valid_run(y_train, few, [lucky] * 2)[2]
+    net = valid_run(y_train, few, [lucky] * 2)[2]
     # (not "did not learn": fits that learned were there too, benchmarks/
     # small_valid_convergence.py)
     with pytest.warns(ConvergenceWarning, match=r"did not show that it learned: its best "
@@ -233,3 +212,17 @@ def test_a_regression_at_chance_names_the_outputs_it_learned():
     # a single-output regression, or a classifier, records nothing
     for classifier, y_fit in ((False, y[:, :1]), (True, None)):
         assert OutputLosses.of_fit(SimpleNamespace(classifier=classifier), y_fit, True) is None
+
+
+def test_the_training_splits_own_chance_level_is_measured_and_kept_with_the_history():
+    # the training loss is judged against the targets it trains on: all of them had
+    # an outlier the validation split took, and a mean predictor was below their level
+    y_train = np.linspace(-1.0, 1.0, 20)
+    stopper, _, net = valid_run(y_train, np.array([-9.0, 9.0, 0.0]), [5.0, 5.0])
+    assert stopper.chance_loss == 1.0
+    assert stopper.train_level() == pytest.approx(y_train.var(), rel=1e-5)
+    assert stopper.chance_level("train_loss")[0] == stopper.train_level()
+    # a fit resumed from its checkpoint reads it from the history, as the validation's
+    _, resumed = stopping_callback(1e-3, 100, early_stopping=True, chance_loss=1.0)
+    resumed.on_train_begin(net)
+    assert resumed.train_level() == stopper.train_level()

@@ -356,3 +356,35 @@ def test_early_stopping_judges_the_epoch_whose_weights_it_keeps():
     with pytest.warns(ConvergenceWarning, match=r"its best validation loss 0\.99 is still "
                       r"at the chance level 1 .* after 4 epochs"):
         assert not check_convergence("LSTMRegressor", net, max_epochs=100, lr=0.05)
+
+
+class _HeldOut(Callback):
+    """The indices of the samples early_stopping held out."""
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        self.indices_ = list(dataset_valid.indices)
+
+
+def test_early_stopping_judges_the_training_loss_against_the_training_splits_level():
+    # the gate judged the training loss against the chance level of all the targets:
+    # where the held-out samples took the outliers, the training split's own mean
+    # predictor was far below it at the first epoch, and the rule stopped a fit on X
+    # of zeros after 3 epochs, "although the training loss left it" (which it had not)
+    X0 = np.zeros((40, 6, 1), np.float32)
+    y = np.random.default_rng(0).normal(size=40)
+    params = dict(FAST, lr=1e-3, device="cpu", early_stopping=True, lr_schedule="constant",
+                  tol=1e-2, n_iter_no_change=2)
+    with pytest.warns(ConvergenceWarning):  # (one epoch: only to see what is held out)
+        probe = LSTMRegressor(**params, max_epochs=1, callbacks=[_HeldOut()]).fit(X0, y)
+    held_out = next(cb for _, cb in probe.net_.callbacks_ if isinstance(cb, _HeldOut)).indices_
+    y[held_out[:2]] = [8.0, -8.0]
+    est = LSTMRegressor(**params, max_epochs=12)
+    with pytest.warns(ConvergenceWarning, match=r"did not learn: after max_epochs=12 its "
+                      r"best training loss .* still at the chance level") as record:
+        est.fit(X0, y)
+    assert not est.converged_ and est.n_epochs_ == 12  # the gate held the rule
+    assert not [w for w in record if "training loss left it" in str(w.message)]
+    stopper = dict(est.net_.callbacks_)["convergence"]
+    held_in = np.delete(y, held_out)
+    # (the chance level of the standardized targets it trains on)
+    assert stopper.train_level() == pytest.approx(held_in.var() / y.var(), rel=1e-3)

@@ -3,16 +3,21 @@
 skorch provides the bar (``ProgressBar``, tqdm); what it lacks is a word from a long
 fit that runs quietly: :class:`ProgressLog` writes one line to the ``"sklstm"`` logger
 (INFO) every :data:`LOG_INTERVAL` seconds of training, so a fit of many minutes can be
-followed with ``logging.basicConfig(level=logging.INFO)`` without a bar.
+followed with ``logging.basicConfig(level=logging.INFO)`` without a bar. The time is
+looked at as every batch ends (a clock read, no tensor read), so an epoch longer than
+the interval is followed too: a fit on large data whose epochs took ten minutes said
+nothing for the first ten.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 
 from skorch.callbacks import Callback, ProgressBar
+from skorch.dataset import get_len
 
 __all__ = ["LOG_INTERVAL", "PROGRESS_NAMES", "EpochBar", "ProgressLog", "progress_callbacks",
            "stream_is_open"]
@@ -52,6 +57,38 @@ class ProgressLog(Callback):
     def on_train_begin(self, net, **kwargs):
         """Start the clock."""
         self.start_ = self.last_ = time.monotonic()
+        self._count_batches(None)
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        """Count the epoch's batches from zero."""
+        self._count_batches(None if dataset_train is None else get_len(dataset_train))
+
+    def _count_batches(self, n_train):
+        # the training and validation batches done in the epoch, its training samples
+        # (their number: the data is not kept), and its training batches (known at its
+        # first batch: a BatchSizeSchedule after this callback may still change the batch)
+        self._done, self._n_train, self._total = {True: 0, False: 0}, n_train, None
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        """Say how far an epoch longer than ``interval`` is, once ``interval`` seconds
+        have passed since the last time (the epoch's loss is not known yet: reading a
+        batch's would make the host wait for the device)."""
+        done = self.__dict__.get("_done")
+        if done is None:  # (hooks called by hand, without on_train_begin)
+            return
+        done[training] += 1
+        if training and done[True] == 1 and self._n_train is not None:
+            self._total = _batches(self._n_train, getattr(net, "batch_size", None))
+        now = time.monotonic()
+        if now - self.last_ < self.interval:
+            return
+        self.last_ = now
+        if not training:
+            where = f"validation batch {done[False]}"
+        else:
+            where = f"batch {done[True]}" + ("" if self._total is None else f" of {self._total}")
+        logger.info("%s: epoch %d of at most %d, %s, after %.0f s",
+                    self.name, len(net.history), self.max_epochs, where, now - self.start_)
 
     def on_epoch_end(self, net, **kwargs):
         """Say how far the fit is, once ``interval`` seconds have passed since the last time."""
@@ -64,6 +101,13 @@ class ProgressLog(Callback):
         logger.info("%s: epoch %d of at most %d after %.0f s, train_loss %s",
                     self.name, len(net.history), self.max_epochs, now - self.start_,
                     "n/a" if loss is None else f"{loss:.4g}")
+
+
+def _batches(n_samples, batch_size):
+    """Batches of an epoch over ``n_samples`` (None for a batch size that is no count)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        return None
+    return math.ceil(n_samples / batch_size)
 
 
 class EpochBar(ProgressBar):

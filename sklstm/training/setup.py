@@ -12,7 +12,14 @@ import math
 import sys
 
 import numpy as np
-from skorch.callbacks import EpochScoring, GradientNormClipping, LRScheduler, ProgressBar
+from skorch.callbacks import (
+    BatchScoring,
+    EpochScoring,
+    GradientNormClipping,
+    LRScheduler,
+    PassthroughScoring,
+    ProgressBar,
+)
 from skorch.dataset import ValidSplit
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
@@ -198,6 +205,12 @@ def _samples_needed(fraction, n_classes):
     return n
 
 
+#: skorch's callbacks that score the validation batches unless ``on_train=True``
+#: (``BatchScoring`` and ``PassthroughScoring`` are no ``EpochScoring``: a
+#: ``BatchScoring("accuracy")`` of a fit without validation data recorded nothing)
+SCORINGS = (EpochScoring, BatchScoring, PassthroughScoring)
+
+
 def check_validation_split(plan, y, classes=None):
     """Raise a clear ValueError when ``early_stopping`` cannot split off its validation set
     (no check without ``early_stopping``).
@@ -259,8 +272,9 @@ def check_validation_callbacks(plan):
     ``Checkpoint`` ``"valid_loss_best"``, as may an ``LRScheduler``
     (``ReduceLROnPlateau``) or a :class:`BatchSizeSchedule`: the history has no such
     key without a validation split, and the fit failed after its first epoch
-    (skorch's ``EarlyStopping``: a bare ``KeyError``). skorch's ``EpochScoring``
-    scores the validation data by default, and without them recorded nothing, silently.
+    (skorch's ``EarlyStopping``: a bare ``KeyError``). skorch's scoring callbacks
+    (:data:`SCORINGS`) score the validation data by default, and without them recorded
+    nothing, silently.
 
     Parameters
     ----------
@@ -301,7 +315,7 @@ def check_validation_callbacks(plan):
                 f"{what} watches monitor={monitor!r}, which only a fit that holds out "
                 f"validation data records; {hold_out} watch "
                 f"monitor={monitor.replace('valid', 'train')!r}.")
-        if isinstance(callback, EpochScoring) and not callback.on_train:
+        if isinstance(callback, SCORINGS) and not callback.on_train:
             raise ValueError(
                 f"{what} scores the validation data (on_train=False), which a fit without "
                 f"early_stopping does not hold out: it would record nothing; {hold_out} "

@@ -4,10 +4,11 @@ import logging
 import os
 import re
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from skorch.callbacks import ProgressBar
+from skorch.callbacks import Callback, ProgressBar
 
 import sklstm.training.progress as progress
 from sklstm import LSTMClassifier
@@ -35,7 +36,8 @@ def test_a_long_fit_logs_how_far_it_is(caplog, monkeypatch):
     monkeypatch.setattr(progress.ProgressLog.__init__, "__defaults__", (0.0,))  # every epoch
     with caplog.at_level(logging.INFO, logger="sklstm"):
         LSTMClassifier(**BASE).fit(X, Y)
-    lines = [r.getMessage() for r in caplog.records if r.name == "sklstm"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "sklstm"]
+    lines = [line for line in logged if "train_loss" in line]  # (the epochs' lines)
     assert len(lines) == 3
     assert lines[0].startswith("LSTMClassifier: epoch 1 of at most 3 after 0 s, train_loss ")
     # the default interval: nothing in a fit shorter than a minute
@@ -44,6 +46,30 @@ def test_a_long_fit_logs_how_far_it_is(caplog, monkeypatch):
     with caplog.at_level(logging.INFO, logger="sklstm"):
         LSTMClassifier(**BASE).fit(X, Y)
     assert not [r for r in caplog.records if r.name == "sklstm"]
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_an_epoch_longer_than_the_interval_is_followed_within_it(caplog, monkeypatch,
+                                                                 early_stopping):
+    # a fit's epoch of 5 batches of 30 s each (a clock of the test's): a line a minute,
+    # where the only line came at the epoch's end, after 150 s (ten minutes of silence
+    # for a ten-minute epoch on large data)
+    clock = [0.0]
+    monkeypatch.setattr(progress, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+
+    class SlowBatches(Callback):
+        def on_batch_begin(self, net, **kwargs):
+            clock[0] += 30.0
+
+    with caplog.at_level(logging.INFO, logger="sklstm"):
+        LSTMClassifier(**{**BASE, "max_epochs": 1}, device="cpu", early_stopping=early_stopping,
+                       callbacks=[SlowBatches()]).fit(X, Y)
+    # (early_stopping: 36 samples train in 5 batches, 4 validate in 1)
+    assert [r.getMessage() for r in caplog.records if r.name == "sklstm"] == [
+        "LSTMClassifier: epoch 1 of at most 1, batch 2 of 5, after 60 s",
+        "LSTMClassifier: epoch 1 of at most 1, batch 4 of 5, after 120 s",
+        *["LSTMClassifier: epoch 1 of at most 1, validation batch 1, after 180 s"][
+            :early_stopping]]
 
 
 def test_a_progress_bar_of_the_user_s_stands_for_ours(capsys):

@@ -5,7 +5,14 @@ import sys
 
 import numpy as np
 import pytest
-from skorch.callbacks import Checkpoint, EarlyStopping, EpochScoring, LRScheduler
+from skorch.callbacks import (
+    BatchScoring,
+    Checkpoint,
+    EarlyStopping,
+    EpochScoring,
+    LRScheduler,
+    PassthroughScoring,
+)
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from sklstm import LSTMClassifier
@@ -48,6 +55,27 @@ def test_scoring_the_validation_data_needs_early_stopping():
     on_train = EpochScoring("accuracy", on_train=True)
     clf.set_params(callbacks=[("acc", on_train)]).fit(X, Y)
     assert "accuracy" in clf.history_[-1]
+
+
+@pytest.mark.parametrize("make", [
+    lambda on_train: BatchScoring("accuracy", name="acc", on_train=on_train),
+    # (the classifier's training batches' loss, passed through as the epoch's average)
+    lambda on_train: PassthroughScoring("train_loss" if on_train else "valid_loss",
+                                        on_train=on_train)],
+    ids=["BatchScoring", "PassthroughScoring"])
+def test_every_scoring_of_the_validation_data_needs_early_stopping(make):
+    # skorch's BatchScoring and PassthroughScoring are no EpochScoring: without
+    # validation data a BatchScoring("accuracy") recorded nothing, and said nothing
+    scoring = make(on_train=False)
+    clf = LSTMClassifier(**PARAMS, callbacks=[scoring])
+    with pytest.raises(ValueError, match=rf"callbacks\[0\] \({type(scoring).__name__}\) "
+                                         r"scores the validation data \(on_train=False\)"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "net_")  # before training
+    clf.set_params(early_stopping=True).fit(X, Y)
+    assert scoring.name in clf.history_[-1]
+    clf.set_params(early_stopping=False, callbacks=[("score", make(on_train=True))]).fit(X, Y)
+    assert make(on_train=True).name in clf.history_[-1]
 
 
 @pytest.mark.parametrize("verbose", [0, 1])

@@ -10,7 +10,7 @@ the convolutions find it directly. :class:`ConvBranch` is that branch.
 Padding never changes a result: the convolutions are "same"-padded with zeros, and
 after every block the padded steps of a right-padded batch are set back to zero, so
 a sequence sees zeros past its end whatever the batch's length; the average pools
-over its own steps only (summed in float32,
+over its own steps only (in evaluation summed the same way whatever the padding,
 :func:`~sklstm.network.pooling.mean_over_steps`). Batch normalization's statistics in
 training mode (and so its running statistics) are those of the batch's real steps
 only: counting the padding would pull them towards what the convolutions make of
@@ -146,8 +146,10 @@ class ConvBranch(nn.Module):
             h = relu(_normalize(norm, conv(pad(h)), valid))
             if valid is not None:
                 h = h * valid  # padding stays zero for the next block's kernel
+        # (in evaluation summed the same way whatever the padding: a prediction)
         return mean_over_steps(h.transpose(1, 2),
-                               None if valid is None else valid.transpose(1, 2))
+                               None if valid is None else valid.transpose(1, 2),
+                               exact=not self.training)
 
 
 @functools.cache

@@ -48,7 +48,12 @@ def padded_lengths(lengths, batch, n_steps):
     if shortest < 1 or longest > n_steps:
         raise ValueError(f"lengths must be within 1..{n_steps} (x's timesteps); got "
                          f"{shortest if shortest < 1 else longest}.")
-    return None if shortest == n_steps else torch.as_tensor(host, dtype=torch.int64)
+    if shortest == n_steps:
+        return None
+    # a copy (a batch's few ints): torch.as_tensor shares a numpy array's memory, and so
+    # refused one of negative strides (``lengths[::-1]``) and warned of a read-only one
+    # (a memory-mapped or broadcast array)
+    return torch.from_numpy(host.astype(np.int64))
 
 
 def as_size(value, name):

@@ -25,7 +25,7 @@ from .pooling import mean_over_steps, valid_steps
 __all__ = ["split_level"]
 
 
-def split_level(x, lengths=None):
+def split_level(x, lengths=None, exact=False):
     """Every right-padded sequence's mean per feature, and the sequence centred on it.
 
     Parameters
@@ -35,6 +35,9 @@ def split_level(x, lengths=None):
     lengths : torch.Tensor of shape (batch,) or None, default=None
         True lengths (on the CPU or ``x``'s device); None when every sequence fills
         ``n_timesteps``.
+    exact : bool, default=False
+        Sum the same way whatever the padding and the batch, as for a prediction
+        (:func:`~sklstm.network.pooling.sum_over_steps`).
 
     Returns
     -------
@@ -57,6 +60,6 @@ def split_level(x, lengths=None):
     # the mean in float32 at least, rounded to x's dtype once, the same way padded or
     # not: a bfloat16 sum divided by a bfloat16 length rounds twice, and a sequence's
     # level (so its prediction) changed by a bit beside longer ones, where x.mean did not
-    level = mean_over_steps(x, valid).to(x.dtype)
+    level = mean_over_steps(x, valid, exact).to(x.dtype)
     shape = x - level[:, None]
     return (shape, level) if valid is None else (shape.masked_fill(~valid, 0.0), level)

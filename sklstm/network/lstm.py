@@ -290,7 +290,7 @@ class LSTMNetwork(nn.Module):
             last_steps(x, lengths, self.ar_window) / self.ar_divisor)
         level = None
         if self.split_level:
-            x, level = split_level(x, lengths)
+            x, level = split_level(x, lengths, exact=not self.training)
         run = Recurrence(self.lstm, x.device.type)
         if self.readout is None:
             features = self._last_state(run, run.input(x), lengths)

@@ -17,7 +17,7 @@ from torch import nn
 
 from ..resources.device import copy_to
 
-__all__ = ["POOLINGS", "TimePooling", "mean_over_steps", "valid_steps"]
+__all__ = ["POOLINGS", "TimePooling", "mean_over_steps", "sum_over_steps", "valid_steps"]
 
 #: Readouts of :class:`TimePooling` (``"last"`` is LSTMNetwork's own).
 POOLINGS = ("mean", "max", "attention", "concat")
@@ -123,10 +123,12 @@ class TimePooling(nn.Module):
         if self.mode == "concat" and last is None:
             raise ValueError("TimePooling('concat') joins the last state too: pass last.")
         valid = valid_steps(out, lengths)
+        exact = not self.training  # (a prediction: whatever the padding, sum_over_steps)
         if self.mode == "concat":
-            return torch.cat([last, _max(out, valid), mean_over_steps(out, valid)], dim=1)
+            return torch.cat([last, _max(out, valid), mean_over_steps(out, valid, exact)],
+                             dim=1)
         if self.mode == "mean":
-            return mean_over_steps(out, valid)
+            return mean_over_steps(out, valid, exact)
         if self.mode == "max":
             return _max(out, valid)
         # in float32 at least, every step's score by itself: a (bfloat16) matrix
@@ -139,38 +141,88 @@ class TimePooling(nn.Module):
         if valid is not None:
             scores = scores.masked_fill(~valid, float("-inf"))
             out = _zero_padding(out, valid)  # a weight of 0 times inf or NaN is NaN
+        if not self.training:
+            # softmax over time by hand: torch.softmax's sum of the exponentials, as
+            # any sum over time, rounds by how many steps there are (sum_over_steps)
+            weights = torch.exp(scores - scores.amax(dim=1, keepdim=True))
+            return (sum_over_steps(weights * out, valid, exact=True)
+                    / sum_over_steps(weights, valid, exact=True))
         return (torch.softmax(scores, dim=1) * out).sum(dim=1)
 
 
-def mean_over_steps(out, valid):
-    """Each sequence's mean over its real steps, summed in float32 at least.
+def sum_over_steps(out, valid, exact=False):
+    """Each sequence's sum over its real steps, in float32 at least.
 
-    A bfloat16 sum (of outputs computed under a bfloat16 autocast) keeps a few bits,
-    and where it rounds depends on how many steps are summed: padding, and so the
-    batch's neighbours, would change the result.
+    torch's sum over time groups its additions by how many steps it sums (and, where the
+    steps are apart in memory, by the batch's size): zero padding moved a sum's last
+    bit, so a sequence's mean, and its prediction, depended on the lengths of the
+    sequences beside it (by 6e-8: 7 steps padded to 16). ``exact`` sums by a running sum
+    over time read at each sequence's last step instead: one addition after another from
+    its first step, whatever follows. It is about five times as slow as torch's sum, so
+    the network asks for it in evaluation only (as for its head,
+    :meth:`~sklstm.network.LSTMNetwork._linear`); it accumulates in float64 (float32 on
+    Apple's MPS, which has none), rounded once, as one addition after another loses more
+    than torch's pairwise sum in a narrower dtype.
+
+    Parameters
+    ----------
+    out : torch.Tensor of shape (batch, n_timesteps, n_channels)
+        Values of every step; what the padded steps hold (NaN included) is never read.
+    valid : torch.Tensor of shape (batch, n_timesteps, 1) or None
+        Which steps are real, each sequence's first ones; None when every step is.
+    exact : bool, default=False
+        Sum the same way whatever the padding and the batch.
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, n_channels)
+        In float32, or ``out``'s dtype where it is wider.
+
+    Examples
+    --------
+    >>> import torch
+    >>> out = torch.tensor([[[1.0], [2.0], [float("nan")]]])  # the last step is padding
+    >>> valid = torch.tensor([[[True], [True], [False]]])
+    >>> sum_over_steps(out, valid), sum_over_steps(out, valid, exact=True)
+    (tensor([[3.]]), tensor([[3.]]))
+    """
+    dtype = torch.promote_types(out.dtype, torch.float32)
+    if not exact:
+        if out.stride(0) < out.stride(1):
+            # time-major in memory, as nn.LSTM's batch-first output is: there torch's
+            # order of summing over time depends on the batch's size too
+            out = out.contiguous()
+        return (out if valid is None else _zero_padding(out, valid)).sum(dim=1, dtype=dtype)
+    running = out.cumsum(dim=1, dtype=torch.float32 if out.device.type == "mps"
+                         else torch.promote_types(dtype, torch.float64))
+    if valid is None:
+        return running[:, -1].to(dtype)
+    last = valid.sum(dim=(1, 2)) - 1  # on the device: no wait
+    # (indexed, not gathered: gather's backward keeps the running sums until then)
+    return running[torch.arange(len(out), device=out.device), last].to(dtype)
+
+
+def mean_over_steps(out, valid, exact=False):
+    """Each sequence's mean over its real steps, summed in float32 at least
+    (:func:`sum_over_steps`; a bfloat16 sum, of outputs computed under a bfloat16
+    autocast, keeps a few bits and rounds by how many steps it sums).
 
     Parameters
     ----------
     out : torch.Tensor of shape (batch, n_timesteps, n_channels)
         Outputs of every step.
     valid : torch.Tensor of shape (batch, n_timesteps, 1) or None
-        Which steps are real; None when every step is.
+        Which steps are real, each sequence's first ones; None when every step is.
+    exact : bool, default=False
+        Sum the same way whatever the padding and the batch (:func:`sum_over_steps`).
 
     Returns
     -------
     torch.Tensor of shape (batch, n_channels)
         In float32, or ``out``'s dtype where it is wider.
     """
-    dtype = torch.promote_types(out.dtype, torch.float32)
-    if out.stride(0) < out.stride(1):
-        # time-major in memory, as nn.LSTM's batch-first output is: there torch's order
-        # of summing over time depends on the batch's size (the mean of 24 sequences of
-        # a unidirectional LSTM of 8 units differed in the last bits from that of 2 of
-        # them); batch-major, every sequence is summed by itself
-        out = out.contiguous()
-    if valid is None:
-        return out.sum(dim=1, dtype=dtype) / out.shape[1]
-    return _zero_padding(out, valid).sum(dim=1, dtype=dtype) / valid.sum(dim=1)
+    count = out.shape[1] if valid is None else valid.sum(dim=1)
+    return sum_over_steps(out, valid, exact) / count
 
 
 def _zero_padding(out, valid):

@@ -28,6 +28,23 @@ def test_lengths_may_be_any_sequence_of_integers(bidirectional, lengths):
         assert torch.equal(net(X, lengths), net(X, torch.tensor(LENGTHS)))
 
 
+def _read_only(values):
+    array = np.array(values, dtype=np.int64)
+    array.flags.writeable = False
+    return array
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("lengths", [
+    np.array(LENGTHS[::-1])[::-1], _read_only(LENGTHS), np.array([2, 0, 6, 0, 1])[::2]],
+    ids=["reversed", "read_only", "strided"])
+def test_lengths_may_be_any_numpy_view(lengths):
+    # torch.as_tensor refused negative strides and warned of a read-only array
+    net = _net(bidirectional=True, pooling="mean")
+    with torch.no_grad():
+        assert torch.equal(net(X, lengths), net(X, torch.tensor(LENGTHS)))
+
+
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("lengths, error, match", [
     ([0, 6, 1], ValueError, r"within 1\.\.6 .*got 0"),

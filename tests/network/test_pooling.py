@@ -8,6 +8,7 @@ from numpy.testing import assert_allclose
 
 from sklstm import LSTMClassifier
 from sklstm.network import LSTMNetwork, TimePooling
+from sklstm.network.pooling import sum_over_steps, valid_steps
 
 POOLINGS = ["last", "mean", "max", "attention", "concat"]
 
@@ -145,3 +146,43 @@ def test_padded_steps_receive_no_gradient_in_training(pooling):
 def test_concat_without_the_last_state_is_refused():
     with pytest.raises(ValueError, match="pass last"):
         TimePooling(2, "concat")(torch.randn(2, 3, 2))
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("branch", [
+    {}, {"split_level": True}, {"conv_channels": (6,), "conv_kernel_sizes": (3,)}],
+    ids=["lstm", "split_level", "lstm_fcn"])
+def test_the_width_of_the_padding_changes_no_bit_of_a_prediction(pooling, branch):
+    # torch's sum over time grouped its additions by how many steps it summed: zero
+    # padding moved the last bit of a mean (or an attention's sums), so a prediction
+    # depended on the lengths of the sequences beside it
+    torch.manual_seed(0)
+    net = LSTMNetwork(2, 2, hidden_size=8, bidirectional=True, pooling=pooling,
+                      **branch).eval()
+    generator = torch.Generator().manual_seed(1)
+    lengths = torch.tensor([7, 5, 3, 1])
+    x = torch.randn(4, 7, 2, generator=generator)
+    x = x.masked_fill((torch.arange(7)[None, :] >= lengths[:, None])[:, :, None], 0.0)
+    with torch.no_grad():
+        outs = [net(torch.nn.functional.pad(x, (0, 0, 0, extra)), lengths)
+                for extra in (0, 1, 9, 25)]
+        assert all(torch.equal(out, outs[0]) for out in outs[1:])
+        if "conv_channels" not in branch:  # (oneDNN's conv1d rounds by the batch's size)
+            alone = torch.cat([net(x[i:i + 1, :n]) for i, n in enumerate(lengths)])
+            assert torch.equal(outs[0], alone)
+
+
+def test_an_exact_sum_over_steps_reads_no_padding_and_no_neighbour():
+    generator = torch.Generator().manual_seed(0)
+    out = torch.randn(3, 7, 8, generator=generator) * 1e3 + 1e4  # large, as raw levels
+    lengths = torch.tensor([7, 5, 2])
+    sums = []
+    for extra in (0, 9, 26, 93):
+        padded = torch.nn.functional.pad(out, (0, 0, 0, extra), value=float("nan"))
+        sums.append(sum_over_steps(padded, valid_steps(padded, lengths), exact=True))
+    assert all(torch.equal(total, sums[0]) for total in sums[1:])
+    alone = torch.cat([sum_over_steps(out[i:i + 1, :n], None, exact=True)
+                       for i, n in enumerate(lengths)])
+    assert torch.equal(sums[0], alone)
+    expected = torch.stack([out[i, :n].double().sum(dim=0) for i, n in enumerate(lengths)])
+    assert torch.equal(sums[0], expected.float())  # accumulated wide, rounded once

@@ -44,6 +44,9 @@ __all__ = ["SequenceStore"]
 
 #: Bytes one streaming pass (validation, statistics) reads at a time, as 8-byte numbers.
 CHUNK_BYTES = 8 * 2**20
+#: Bytes of Python objects reading one ragged sequence makes beyond its values (its view,
+#: its start and end as ints: ~250, measured), counted by :meth:`SequenceStore.chunks`.
+SEQUENCE_READ_BYTES = 256
 
 
 class SequenceStore(StoreReading):
@@ -125,7 +128,7 @@ class SequenceStore(StoreReading):
 
         Parameters
         ----------
-        path : str or os.PathLike
+        path : str, bytes or os.PathLike
             The store's directory; must not exist unless ``overwrite``.
         sequences : iterable of array-like
             1D arrays (token ids, univariate values) or 2D ``(n_timesteps_i,
@@ -165,7 +168,7 @@ class SequenceStore(StoreReading):
 
         Parameters
         ----------
-        path : str or os.PathLike
+        path : str, bytes or os.PathLike
             The store's directory.
 
         Returns
@@ -181,9 +184,9 @@ class SequenceStore(StoreReading):
             A store of another format or version, a damaged one (a file truncated or
             edited; the error names it), or one replaced each time it was read.
         """
-        where = os.path.abspath(os.fspath(path))
+        where = os.path.abspath(os.fsdecode(path))  # (a bytes path too, as the os module's)
         # the files' stamp: a pickled view reopens the path only if they are these files
-        (values, offsets), stamp = read_unchanged(lambda: read_files(path), where)
+        (values, offsets), stamp = read_unchanged(lambda: read_files(where), where)
         return cls(values, offsets, origin=("store", where, stamp))
 
     @classmethod
@@ -326,11 +329,17 @@ class SequenceStore(StoreReading):
         data : ndarray or list of ndarray
             What :meth:`read` returns for the chunk.
         """
+        # a ragged chunk is a list of arrays: cut by the values' bytes alone, one of a
+        # million one-step sequences held 250 MiB of them for 8 MiB of values
+        most = (CHUNK_BYTES if max_bytes is None else max_bytes) // SEQUENCE_READ_BYTES
         for part in self.chunk_slices(max_bytes):
-            yield part.start, self.read(np.arange(part.start, part.stop))
+            step = max(1, most) if self.ragged else part.stop - part.start
+            for start in range(part.start, part.stop, step):
+                yield start, self.read(np.arange(start, min(start + step, part.stop)))
 
     def chunk_slices(self, max_bytes=None):
-        """The positions of :meth:`chunks`, without reading: one slice per chunk.
+        """Slices of the values' bytes, without reading (:meth:`chunks` reads them, in
+        more parts for many short ragged sequences).
 
         Parameters
         ----------
@@ -354,22 +363,6 @@ class SequenceStore(StoreReading):
         # as the int64/float64 a pass computes in (as stored: 8x as many uint8 ids a chunk)
         step_bytes = self.n_features * max(self._values.dtype.itemsize, 8)
         yield from byte_chunks(self.lengths * step_bytes, max_bytes)
-
-    def __iter__(self):
-        for _, chunk in self.chunks():
-            yield from chunk
-
-    def load(self):
-        """Everything in memory: a dense array, or a list of arrays for ragged data.
-
-        Returns
-        -------
-        ndarray or list of ndarray
-            A dense view's array, or one array per sequence.
-        """
-        if not self.ragged:
-            return self.read(np.arange(len(self)))
-        return [np.array(seq) for seq in self]
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(

@@ -82,8 +82,8 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
     <sklstm.data.store.SequenceStore.write>`; a failed write leaves nothing behind.
     """
     # absolute and normalized: with a trailing separator, the temporary directory
-    # would be made inside the store, and deleted with the store it replaces
-    path = os.path.abspath(os.fspath(path))
+    # would be made inside the store, and deleted with the store it replaces (bytes: str)
+    path = os.path.abspath(os.fsdecode(path))
     if os.path.exists(path):
         if not overwrite:
             raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it, or "
@@ -195,7 +195,7 @@ def read_files(path):
         Not a store of this format or version, or a damaged one (the error names the
         damaged file).
     """
-    path = os.fspath(path)
+    path = os.fsdecode(path)  # (bytes too: the store's file names are str)
     meta = _read_meta(path)
     offsets = _read_offsets(path, meta)
     return _map_values(path, meta), offsets

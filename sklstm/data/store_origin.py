@@ -55,7 +55,9 @@ def read_unchanged(read, path, attempts=3):
 
     A stamp taken after the read alone could be the new files' while the arrays map the
     old ones (or the old offsets and the new values, read one after the other), and a
-    copy reopened by the path would then pass :func:`check_unchanged` on other data.
+    copy reopened by the path would then pass :func:`check_unchanged` on other data. A
+    read that fails while the files change (the old metadata with the new values read as
+    a damaged store) is read again too; one of files that stayed as they were raises.
 
     Parameters
     ----------
@@ -73,17 +75,32 @@ def read_unchanged(read, path, attempts=3):
     stamp : tuple
         The stamp of the files ``data`` maps.
     """
+    failure = None
     for _ in range(attempts):
+        before = _stamp_or_none(path)  # (None: not a store, which read says in its words)
         try:
-            before = store_stamp(path)
-        except OSError:  # (not a store: read says so in its words)
-            before = None
-        data = read()
+            data = read()
+        except (OSError, ValueError) as exc:
+            # replaced while read: meta.json of one store and values.bin of the next read
+            # as "damaged", or the path found empty while the old store is moved aside;
+            # read again. A store that stayed as it is was truly so: its error stands.
+            if _stamp_or_none(path) == before:
+                raise
+            failure = exc
+            continue
         after = store_stamp(path)
         if after == before:
             return data, after
     raise ValueError(f"{path!r} changed each time it was read (another process is writing "
-                     "it); open it once that write is done.")
+                     "it); open it once that write is done.") from failure
+
+
+def _stamp_or_none(path):
+    """:func:`store_stamp` of ``path``, or None where it holds no store's files."""
+    try:
+        return store_stamp(path)
+    except OSError:
+        return None
 
 
 def check_mapped(origin, *arrays):

@@ -50,6 +50,8 @@ def key_positions(key, n):
     if isinstance(key, slice):  # (not np.arange(n)[key]: n positions for a few)
         return np.arange(*key.indices(n))
     key = np.asarray(key)
+    if key.ndim == 0 and key.dtype.kind in "iu":  # np.array(2), torch.tensor(2): as numpy
+        return key_positions(key.item(), n)
     if key.size == 0 and key.ndim == 1:  # [] is float64 to numpy, an index to it
         key = key.astype(np.int64)
     if key.dtype == bool:

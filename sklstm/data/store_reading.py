@@ -14,8 +14,8 @@ __all__ = ["StoreReading", "float_dtype"]
 
 class StoreReading:
     """Mixin of :class:`~sklstm.data.store.SequenceStore`: its reads. Uses the store's
-    ``_values``, ``_offsets``, ``_maps``, ``ragged``, ``_base_positions`` and
-    ``_view``."""
+    ``_values``, ``_offsets``, ``_maps``, ``ragged``, ``_base_positions``, ``_view`` and
+    ``chunks``."""
 
     def map(self, func):
         """A view whose sequences are ``func(sequence)`` when read.
@@ -60,6 +60,22 @@ class StoreReading:
         seqs = [self._values[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
         return [self._mapped(seq, batched=False) for seq in seqs] if self._maps else seqs
 
+    def __iter__(self):
+        for _, chunk in self.chunks():
+            yield from chunk
+
+    def load(self):
+        """Everything in memory: a dense array, or a list of arrays for ragged data.
+
+        Returns
+        -------
+        ndarray or list of ndarray
+            A dense view's array, or one array per sequence.
+        """
+        if not self.ragged:
+            return self.read(np.arange(len(self)))
+        return [np.array(seq) for seq in self]
+
     def read_steps(self, positions, n_steps=None, keep="last"):
         """At most ``n_steps`` timesteps of each sequence at ``positions``, gathered
         in one read: ``(steps, counts)``.
@@ -89,6 +105,7 @@ class StoreReading:
         """
         if not self.ragged:
             raise TypeError("read_steps reads a ragged store; read a dense one with read().")
+        _check_steps_kept(n_steps, keep)
         if self._maps:
             # a map is given a sequence (map's contract): applied to the kept steps of
             # several sequences one after the other, a function of the whole sequence (its
@@ -127,6 +144,19 @@ class StoreReading:
                     "change lengths or features, write the new sequences to a store: "
                     "SequenceStore.write(path, (func(seq) for seq in store)).")
         return out[..., 0] if flat else out
+
+
+def _check_steps_kept(n_steps, keep):
+    """A ValueError unless ``n_steps`` and ``keep`` are what :meth:`StoreReading.read_steps`
+    takes: any other ``keep`` read the first steps, and 0 steps read none here but every
+    step of a mapped view (``seq[-0:]``), a negative number numpy's words."""
+    if keep not in ("last", "first"):
+        raise ValueError(f"keep={keep!r} is not one of 'last', 'first' (the timesteps "
+                         "n_steps keeps of each sequence).")
+    if n_steps is not None and not (isinstance(n_steps, (int, np.integer))
+                                    and not isinstance(n_steps, bool) and n_steps > 0):
+        raise ValueError(f"n_steps={n_steps!r} is no positive integer; pass the timesteps "
+                         "kept of each sequence, or None to keep them all.")
 
 
 def float_dtype(dtype):

@@ -99,6 +99,18 @@ def test_chunks_of_ragged_sequences_hold_their_bytes_not_the_mean(ragged):
     assert all(store[p].nbytes <= 128 or p.stop - p.start == 1 for p in parts)
 
 
+def test_chunks_of_many_short_sequences_hold_about_their_bytes():
+    # cut by the values' bytes alone, a chunk of 1 MiB was 131,072 one-step sequences:
+    # as many arrays read, ~250 bytes each (32 MiB), where the pass meant to hold 1 MiB
+    n, max_bytes = 2**17, 2**20
+    store = SequenceStore(np.arange(n, dtype=np.int8)[:, None], np.arange(n + 1))
+    (count, total), peak = traced_peak(
+        lambda: np.sum([(len(c), sum(int(s[0, 0]) for s in c)) for _, c in
+                        store.chunks(max_bytes)], axis=0))
+    assert count == n and total == int(np.arange(n, dtype=np.int8).sum())
+    assert peak < 8 * max_bytes  # (a chunk, and the positions of the store: 8 bytes each)
+
+
 @pytest.mark.parametrize(("X", "name"), [
     (np.array([[1, "a"], [2, 3]], dtype=object), "object"),
     (np.array([["1", "2"], ["3", "4"]]), "<U1"),

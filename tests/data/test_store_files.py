@@ -353,3 +353,15 @@ def test_a_write_killed_midway_leaves_no_directory_past_the_next_write(tmp_path)
         age(leftover)
     assert len(SequenceStore.write(path, [np.zeros(2)] * 3, overwrite=True)) == 3
     assert sorted(tmp_path.iterdir()) == sorted([path, running, elsewhere])
+
+
+@pytest.mark.parametrize("as_path", [str, os.fsencode, lambda path: path])
+def test_a_store_is_written_and_opened_at_any_path_the_os_module_takes(as_path, tmp_path):
+    # a bytes path failed joining the str names of the store's files: "Can't mix
+    # strings and bytes in path components"
+    path = as_path(tmp_path / "s")
+    written = SequenceStore.write(path, [np.array([1, 2, 3]), np.array([4])])
+    for store in (written, SequenceStore.open(path)):
+        assert store.lengths.tolist() == [3, 1]
+        np.testing.assert_array_equal(store[1], [4])
+    assert SequenceStore.write(path, [np.array([5])], overwrite=True)[0].tolist() == [5]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import sklstm.data.store as store_module
+import sklstm.data.store_files as files_module
 from sklstm.data.store import SequenceStore
 from sklstm.data.store_files import write_files
 
@@ -193,6 +194,41 @@ def test_a_store_replaced_while_it_is_opened_is_read_whole(writes, monkeypatch, 
     copy = pickle.loads(pickle.dumps(store[[0]]))
     np.testing.assert_array_equal(store[0], np.ones(5))
     np.testing.assert_array_equal(copy[0], store[0])
+
+
+@pytest.mark.parametrize("stage", ["_read_meta", "_read_offsets"])
+def test_a_store_replaced_between_its_files_is_read_again_not_called_damaged(
+        stage, monkeypatch, tmp_path):
+    # another process's write(..., overwrite=True) between reading meta.json and mapping
+    # values.bin: the old metadata and the new values were "damaged: values.bin holds
+    # 80 bytes, but 2 steps ..." for a store that was whole all along
+    path = tmp_path / "s"
+    SequenceStore.write(path, [np.zeros(2)])
+    real, calls = getattr(files_module, stage), []
+
+    def then_replaced(*args):
+        out = real(*args)
+        if not calls:
+            calls.append(args)
+            write_files(path, [np.full(5, 7.0), np.ones(5)], overwrite=True)
+        return out
+
+    monkeypatch.setattr(files_module, stage, then_replaced)
+    store = SequenceStore.open(path)
+    assert store.lengths.tolist() == [5, 5]
+    np.testing.assert_array_equal(store[0], np.full(5, 7.0))
+
+
+def test_a_damaged_store_left_as_it_is_is_refused_at_once(monkeypatch, tmp_path):
+    path = tmp_path / "s"
+    SequenceStore.write(path, [np.zeros(2)])
+    os.truncate(path / "values.bin", 8)
+    reads = []
+    read = store_module.read_files
+    monkeypatch.setattr(store_module, "read_files", lambda where: reads.append(1) or read(where))
+    with pytest.raises(ValueError, match=r"is damaged: values\.bin holds 8 bytes"):
+        SequenceStore.open(path)
+    assert len(reads) == 1  # (no read again: it did not change)
 
 
 @pytest.mark.parametrize("mode", ["r", "c"])

@@ -17,13 +17,16 @@ def test_a_key_names_what_numpy_indexing_names(key):
     assert names.dtype == np.int64
 
 
-@pytest.mark.parametrize("key", [0, -1, np.int64(3)])
+@pytest.mark.parametrize("key", [0, -1, np.int64(3), np.array(2), np.array(-1, np.int8),
+                                 np.array(4, np.uint16)])
 def test_an_integer_names_one_sequence(key):
+    # a 0-d integer array (np.array(2), what torch.tensor(2) converts to) is one index
+    # to numpy; it was refused as "int64 of shape ()"
     assert key_positions(key, N) == np.arange(N)[key]
 
 
 @pytest.mark.parametrize("key", [N, -N - 1, True, np.bool_(False), [0, N], [[0]], [0.5],
-                                 np.ones(N + 1, bool), (0, 1),
+                                 np.ones(N + 1, bool), (0, 1), np.array(N), np.array(0.0),
                                  np.array([2**64 - 1], np.uint64)])  # (-1 as int64)
 def test_what_numpy_refuses_or_would_read_wrongly_is_an_index_error(key):
     with pytest.raises(IndexError):

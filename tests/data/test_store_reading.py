@@ -1,6 +1,7 @@
 """A SequenceStore's reads (store_reading): maps applied to each whole sequence, steps
 gathered as slicing each sequence gives them."""
 
+import re
 
 import numpy as np
 import pytest
@@ -75,3 +76,19 @@ def test_a_map_is_given_each_whole_sequence(ragged, n_steps, keep):
     np.testing.assert_allclose(steps, np.concatenate(expected))
     steps, counts = store.map(centred).read_steps([])
     assert steps.shape == (0, 2) and counts.tolist() == []
+
+
+@pytest.mark.parametrize("n_steps, keep, problem", [
+    (2, "middle", "keep='middle' is not one of 'last', 'first'"),
+    (0, "last", "n_steps=0 is no positive integer"),
+    (-1, "first", "n_steps=-1 is no positive integer"),
+    (2.5, "last", "n_steps=2.5 is no positive integer"),
+])
+@pytest.mark.parametrize("mapped", [False, True])
+def test_read_steps_refuses_steps_it_cannot_keep(ragged, n_steps, keep, problem, mapped):
+    # keep="middle" read the first steps; n_steps=0 read none, but every step of a mapped
+    # view (seq[-0:]); a negative one was numpy's "negative dimensions are not allowed"
+    _, store = ragged
+    store = store.map(np.negative) if mapped else store
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        store.read_steps([0, 1], n_steps, keep)

@@ -151,15 +151,33 @@ def plain_label(value):
 
 
 def plain_params(params):
-    """A copy of a ``name -> value`` dict with every value passed through :func:`plain_value`.
+    """A copy of a ``name -> value`` dict with every value passed through :func:`plain_value`,
+    and the values of a dict value (``optimizer_params``, ``class_weight``) too.
+
+    A search sets ``optimizer_params__momentum`` to the numpy scalars of its grid: a
+    float32 kept there made the checkpoint record 0.8999999761581421 for the 0.9 that
+    trained, and a fit resumed with ``0.9`` written was refused as another fit's.
 
     Examples
     --------
     >>> import numpy as np
     >>> plain_params({"batch_size": np.int32(16), "seq_len": None})
     {'batch_size': 16, 'seq_len': None}
+    >>> plain_params({"optimizer_params": {"momentum": np.float32(0.9),
+    ...                                    "betas": (np.float32(0.8), 0.99)}})
+    {'optimizer_params': {'momentum': 0.9, 'betas': (0.8, 0.99)}}
     """
-    return {name: plain_value(value) for name, value in params.items()}
+    return {name: _plain_entries(value) if isinstance(value, dict) else plain_value(value)
+            for name, value in params.items()}
+
+
+def _plain_entries(mapping):
+    """``mapping`` with its values (and their items, of a tuple or list) through
+    :func:`plain_value`, its keys (``class_weight``'s labels) through :func:`plain_label`."""
+    def plain(value):
+        value = plain_value(value)
+        return type(value)(map(plain_value, value)) if type(value) in (tuple, list) else value
+    return {plain_label(key): plain(value) for key, value in mapping.items()}
 
 
 def validate_plain_params(constraints):
@@ -228,10 +246,22 @@ def validate_constraints(constraints, params, caller):
     try:
         validate_parameter_constraints(constraints, params, caller_name=caller)
     except InvalidParameterError as exc:
-        hint = mistyped_number_hint(constraints, params, caller)
+        hint = (mistyped_number_hint(constraints, params, caller)
+                or _generator_hint(constraints, params))
         if not hint:
             raise
         raise InvalidParameterError(f"{exc}{hint}") from exc
+
+
+def _generator_hint(constraints, params):
+    """What to pass for a ``random_state`` given a numpy ``Generator`` (numpy's way to
+    seed, which scikit-learn refuses without saying how to get what it takes); ``""``."""
+    for name, value in params.items():
+        if "random_state" in constraints.get(name, ()) and isinstance(value, np.random.Generator):
+            return (" A numpy Generator is not a random_state scikit-learn estimators take; "
+                    f"pass a seed drawn from it, {name}=int(rng.integers(2**32)), or an "
+                    "np.random.RandomState.")
+    return ""
 
 
 def _satisfies(constraints, name, value, caller):

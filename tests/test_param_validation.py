@@ -4,7 +4,7 @@ hold, whatever their precision, before the estimators check or use them."""
 import numpy as np
 import pytest
 
-from sklstm import LSTMRegressor
+from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm._compat.sklearn import InvalidParameterError
 from sklstm._param_validation import plain_params, plain_value
 
@@ -77,3 +77,31 @@ def test_a_bool_or_an_array_of_one_for_a_number_is_refused_saying_what_to_pass(
 def test_a_number_in_a_0d_array_is_the_number(tiny):
     est = LSTMRegressor(**{**tiny, "weight_decay": np.array(0.01)}, device="cpu").fit(X, Y)
     assert type(est.net_.optimizer_.param_groups[0]["weight_decay"]) is float
+
+
+def test_numpy_values_in_a_dict_parameter_resume_the_fit_written_plainly(tiny, tmp_path):
+    """optimizer_params={"momentum": np.float32(0.9)} (a search's grid) and class_weight
+    keyed by numpy labels trained as 0.9 and label 1, but the checkpoint recorded
+    0.8999999761581421 and "np.int64(1)": the fit resumed with the values written as
+    Python numbers was refused as "another fit" (and the other way round)."""
+    y = (X[:, -1, 0] > 0).astype(int)
+    params = {**tiny, "device": "cpu", "tol": None, "max_epochs": 1, "optimizer": "sgd",
+              "checkpoint": str(tmp_path)}
+    LSTMClassifier(**params, optimizer_params={"momentum": np.float32(0.9)},
+                   class_weight={np.int64(0): 1.0, np.int64(1): np.float32(2.0)}).fit(X, y)
+    resumed = LSTMClassifier(**{**params, "max_epochs": 2}, optimizer_params={"momentum": 0.9},
+                             class_weight={0: 1.0, 1: 2.0}).fit(X, y)
+    assert len(resumed.history_) == 2
+    assert plain_params({"p": {np.int64(1): (np.float32(0.8), 0.99)}}) == {"p": {1: (0.8, 0.99)}}
+    assert type(next(iter(plain_params({"p": {np.int64(1): 2}})["p"]))) is int
+
+
+def test_a_numpy_generator_as_random_state_is_refused_saying_what_to_pass(tiny):
+    """scikit-learn's words ("must be an int in the range [0, 4294967295], an instance of
+    'numpy.random.mtrand.RandomState' or None. Got Generator(PCG64) ...") did not say
+    how to get one from the np.random.default_rng numpy recommends."""
+    rng = np.random.default_rng(0)
+    with pytest.raises(InvalidParameterError, match=r"Got Generator\(PCG64\).* pass a seed "
+                       r"drawn from it, random_state=int\(rng\.integers\(2\*\*32\)\)"):
+        LSTMRegressor(**{**tiny, "random_state": rng}, device="cpu").fit(X, Y)
+    LSTMRegressor(**{**tiny, "random_state": int(rng.integers(2**32))}, device="cpu").fit(X, Y)

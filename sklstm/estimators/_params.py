@@ -196,6 +196,13 @@ _SWITCHED_OFF = (
     ("conv_kernel_sizes", lambda p: p["conv_channels"] is None,
      "has no effect with conv_channels=None, which adds no convolutional branch; set "
      "conv_channels to add one."),
+    ("keep_steps", lambda p: p["seq_len"] is None,
+     "has no effect with seq_len=None, which keeps every timestep; set seq_len to keep "
+     "that many steps of each sequence."),
+    # (LSTMRegressor's only: the classifier has no relative_target)
+    ("relative_target", lambda p: "relative_target" in p and p["relative"] is None,
+     "has no effect with relative=None, which subtracts no anchor from y; set "
+     "relative='last' or 'mean' to predict relative to that column."),
 )
 
 

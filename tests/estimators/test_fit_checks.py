@@ -249,6 +249,23 @@ def test_a_parameter_another_switches_off_warns_that_it_does_nothing(params, mat
                        embedding_dim=2, padding_idx=3).fit([[1, 2, 4, 5]] * 20, Y)
 
 
+@pytest.mark.parametrize(("Est", "params", "match"), [
+    (LSTMRegressor, {"relative_target": np.int64(1)},
+     r"relative_target=1 has no effect with relative=None, which subtracts no anchor"),
+    (LSTMClassifier, {"keep_steps": np.str_("first")},
+     r"keep_steps='first' has no effect with seq_len=None, which keeps every timestep"),
+])
+def test_an_anchor_column_or_a_cut_end_without_what_uses_it_warns(Est, params, match, tiny):
+    # accepted and ignored without a word: relative_target only picks the anchor that
+    # relative subtracts, keep_steps only the end that seq_len cuts to
+    with pytest.warns(UserWarning, match=match):
+        Est(**tiny, **params).fit(X, Y)
+    with warnings.catch_warnings():  # where they apply: no warning
+        warnings.filterwarnings("error", message=".*has no effect")
+        LSTMRegressor(**tiny, relative="last", relative_target=1).fit(X, Y)
+        LSTMClassifier(**tiny, seq_len=3, keep_steps="first").fit(X, Y)
+
+
 @pytest.mark.parametrize(("scale", "match"), [
     ([1e4, 1.0, 1e-3], r"root mean squares from [\d.]+ to [\d.]+e\+03; an LSTM learns "
                        r"poorly .* make_pipeline\(SequenceScaler\(\), LSTMClassifier\(\.\.\.\)\)"),

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 
 from optuna.trial import TrialState
 
 from .search.trial_budget import INTERRUPTED, WORKER, uses_budget, worker_name
 
-__all__ = ["interrupted_note", "outcome", "timeout_note", "waiting_note",
+__all__ = ["interrupted_note", "outcome", "timeout_note", "waiting_reporter",
            "without_trial_tracebacks"]
 
 
@@ -110,25 +111,21 @@ def timeout_note(study, n_trials, timeout):
             "trials in the study; run the same command again to continue")
 
 
-def waiting_note(storage, study_name, n_trials, grace_period):
-    """The line saying what a worker that joins a full study waits for, or None.
+def waiting_reporter(grace_period):
+    """The budget's ``on_wait`` hook (``tune_objective(on_wait=...)``): it prints what
+    the worker waits for each time its budget waits, for the running trials of other
+    workers (a joined study full, or full after this worker's own trials).
 
-    Its budget (:class:`~sklstm.search.TrialBudget`) waits, without a word, for the
-    running trials of other workers: one of them may be a dead worker's, failed after
-    ``grace_period`` seconds without a heartbeat, and its place run here. After a
-    SIGKILL that is minutes of a silent "3/4". None without heartbeats (no wait then).
+    One of them may be a dead worker's, failed after ``grace_period`` seconds without a
+    heartbeat and its place run here: after a SIGKILL that was minutes of a silent "3/4".
     """
-    if not grace_period:
-        return None
-    study = _load(storage, study_name)
-    if study is None:
-        return None
-    trials = study.get_trials(deepcopy=False)
-    if sum(map(uses_budget, trials)) < n_trials:
-        return None
-    running = [t for t in trials if t.state == TrialState.RUNNING]
-    if not running:
-        return None
+    def report(running):
+        print(_waiting_line(running, grace_period), file=sys.stderr, flush=True)
+    return report
+
+
+def _waiting_line(running, grace_period):
+    """The line of :func:`waiting_reporter` for the ``running`` trials (at least one)."""
     which = ", ".join(f"#{t.number} of worker {t.user_attrs.get(WORKER, '?')}"
                       for t in running[:3])
     more = f" and {len(running) - 3} more" if len(running) > 3 else ""

@@ -266,9 +266,6 @@ def _tune(args) -> int:
     print(f"study {args.study_name!r} on {describe_storage(args.storage)}, "
           f"{len(X)} samples, cv={args.cv}", file=sys.stderr)
     started = datetime.now()
-    waiting = run.waiting_note(storage, args.study_name, args.n_trials, 2 * args.heartbeat)
-    if waiting:
-        print(waiting, file=sys.stderr)
     try:
         with run.without_trial_tracebacks():
             study = tune_objective(
@@ -276,6 +273,9 @@ def _tune(args) -> int:
                 study_name=args.study_name, storage=storage, pruner=args.pruner,
                 sampler=seeded_sampler(args.seed, storage, args.study_name),
                 show_progress_bar=not args.no_progress,
+                # a worker whose budget is full (joining a full study, or after its own
+                # trials) says which running trials it waits for: else a silent "3/4"
+                on_wait=run.waiting_reporter(2 * args.heartbeat),
                 # the storage's settings: tune's default heartbeat_interval=60 warned
                 # that a --heartbeat 0 journal had no heartbeats
                 **heartbeat,

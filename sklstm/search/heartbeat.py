@@ -42,8 +42,8 @@ from .._param_validation import integers
 from .study_checks import check_run_args
 
 __all__ = ["HEARTBEAT_ATTR", "MAX_GRACE_PERIOD", "MAX_HEARTBEAT_INTERVAL",
-           "HeartbeatJournalStorage", "HeartbeatRDBStorage", "heartbeat_kwargs",
-           "heartbeat_settings"]
+           "HeartbeatJournalStorage", "HeartbeatRDBStorage", "checked_run_settings",
+           "heartbeat_kwargs", "heartbeat_settings"]
 
 #: System attribute holding a journal trial's last heartbeat (seconds since the epoch).
 HEARTBEAT_ATTR = "sklstm:heartbeat"
@@ -149,6 +149,19 @@ def heartbeat_settings(heartbeat_interval, grace_period=None, retry_failed=0, *,
             f"heartbeats (give None for twice the interval, {2 * interval})")
     _check_at_most(grace, MAX_GRACE_PERIOD, "grace_period", "a week")
     return {**plain, "grace_period": grace}
+
+
+def checked_run_settings(sampler, n_trials, timeout, heartbeat_interval, retry_failed):
+    """``n_trials, timeout, heartbeat_interval, retry_failed`` of a search, checked as
+    Python numbers (:func:`~sklstm.search.tune` and ``tune_objective`` check them so).
+
+    The heartbeat settings with all of the storage's limits: a heartbeat of two days
+    was refused only by the storage, once the data had been checked and split.
+    """
+    plain = check_run_args(sampler, n_trials=n_trials, timeout=timeout)
+    beat = heartbeat_settings(heartbeat_interval, retry_failed=retry_failed) or {}
+    return (plain["n_trials"], plain["timeout"], beat.get("heartbeat_interval"),
+            beat.get("retry_failed", 0))
 
 
 def _check_at_most(seconds, limit, name, said):

@@ -8,12 +8,14 @@ them, exactly (:class:`~sklstm.search.TrialBudget` serializes trial creation acr
 
 from __future__ import annotations
 
+import time
+
 import optuna
 
 from .._compat.optuna import study_storage
 from ..training.interrupts import CtrlCGuard
 from .baseline_trial import enqueue_baseline
-from .heartbeat import heartbeat_settings
+from .heartbeat import checked_run_settings
 from .metrics import objective_directions
 from .objective import checked_objective
 from .pruners import make_pruner
@@ -151,7 +153,7 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
 
 
 def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_bar=False,
-              catch=(Exception,), callbacks=()) -> optuna.Study:
+              catch=(Exception,), callbacks=(), on_wait=None) -> optuna.Study:
     """Run trials until the *study* holds ``n_trials`` trials (or ``timeout`` seconds pass).
 
     ``n_trials`` counts all trials in the storage, whatever worker ran them, and holds
@@ -178,6 +180,10 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
         Trial errors that do not stop the search (by default all exceptions).
     callbacks : iterable of callables or None, default=()
         Extra Optuna ``callback(study, frozen_trial)``; None adds none.
+    on_wait : callable or None, default=None
+        ``on_wait(running)``, called once each time this worker, its budget full, waits
+        for the running trials of others (with heartbeats: one may be a dead worker's,
+        failed after the grace period); see :class:`~sklstm.search.TrialBudget`.
 
     Returns
     -------
@@ -214,8 +220,11 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
     n_trials, timeout = plain.get("n_trials"), plain.get("timeout")
     callbacks = list(callbacks or ())  # None: none, as Optuna's optimize takes it
     budget = bar = None
+    # the timeout counts from here: a first claim that waited for a dead worker's trial
+    # (a grace period) gave the search its whole timeout again after the wait
+    deadline = None if timeout is None else time.monotonic() + timeout
     if n_trials is not None:
-        budget = TrialBudget(study, n_trials, timeout)
+        budget = TrialBudget(study, n_trials, timeout, on_wait)
         if not budget.claim():
             return study
         objective = budget.wrap(objective)
@@ -230,25 +239,14 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
     ctrl_c = CtrlCGuard()
     callbacks.append(lambda study, trial: ctrl_c.check())
     try:
-        optimize_through_faults(study, objective, timeout, catch, callbacks, budget, ctrl_c)
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        optimize_through_faults(study, objective, left, catch, callbacks, budget, ctrl_c)
     finally:
         if budget is not None:
             budget.release()  # a claim left over when a timeout ended the loop
         if bar is not None:
             bar.bar.close()
     return study
-
-
-def _checked_run_args(sampler, n_trials, timeout, heartbeat_interval, retry_failed):
-    """``n_trials, timeout, heartbeat_interval, retry_failed``, checked as Python numbers.
-
-    The heartbeat settings with all of the storage's limits: a heartbeat of two days
-    was refused only by the storage, once the data had been checked and split.
-    """
-    plain = check_run_args(sampler, n_trials=n_trials, timeout=timeout)
-    beat = heartbeat_settings(heartbeat_interval, retry_failed=retry_failed) or {}
-    return (plain["n_trials"], plain["timeout"], beat.get("heartbeat_interval"),
-            beat.get("retry_failed", 0))
 
 
 def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", storage=None,
@@ -349,7 +347,7 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
     """
     # (tune_objective checks them again, for its own callers: cheap, and here first so a
     # bad argument costs no data check)
-    _checked_run_args(sampler, n_trials, timeout, heartbeat_interval, retry_failed)
+    checked_run_settings(sampler, n_trials, timeout, heartbeat_interval, retry_failed)
     check_flags(baseline=baseline, reuse_duplicates=reuse_duplicates,
                 show_progress_bar=show_progress_bar)
     # Objective next: data, space, scoring and cv are checked before any study exists.
@@ -364,7 +362,7 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
 
 def tune_objective(objective, *, n_trials=20, timeout=None, study_name="sklstm", storage=None,
                    pruner=None, sampler=None, baseline=True, heartbeat_interval=60,
-                   retry_failed=0, show_progress_bar=False) -> optuna.Study:
+                   retry_failed=0, show_progress_bar=False, on_wait=None) -> optuna.Study:
     """The second half of :func:`tune`: create or join the study, run the trials.
 
     Parameters
@@ -374,13 +372,15 @@ def tune_objective(objective, *, n_trials=20, timeout=None, study_name="sklstm",
     n_trials, timeout, study_name, storage, pruner, sampler, baseline, \
 heartbeat_interval, retry_failed, show_progress_bar
         As for :func:`tune`.
+    on_wait : callable or None, default=None
+        As for :func:`run_study` (``sklstm tune`` says what it waits for).
 
     Returns
     -------
     optuna.Study
         The study, holding the trials of every worker.
     """
-    n_trials, timeout, heartbeat_interval, retry_failed = _checked_run_args(
+    n_trials, timeout, heartbeat_interval, retry_failed = checked_run_settings(
         sampler, n_trials, timeout, heartbeat_interval, retry_failed)
     check_flags(baseline=baseline, show_progress_bar=show_progress_bar)
     study = create_or_load_study(
@@ -395,4 +395,5 @@ heartbeat_interval, retry_failed, show_progress_bar
         with storage_write_failures(study, study_storage(study),  # (not the raw error)
                                     lost="the baseline trial was not enqueued"):
             enqueue_baseline(study, params)
-    return run_study(study, objective, n_trials, timeout, show_progress_bar=show_progress_bar)
+    return run_study(study, objective, n_trials, timeout, show_progress_bar=show_progress_bar,
+                     on_wait=on_wait)

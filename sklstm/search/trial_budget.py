@@ -257,6 +257,10 @@ class TrialBudget:
     timeout : float or None, default=None
         Seconds from now after which :meth:`claim` no longer waits for running
         trials (this worker's ``timeout``); None: it waits as long as they run.
+    on_wait : callable or None, default=None
+        Called as ``on_wait(running)``, ``running`` the list of running trials
+        (``FrozenTrial``), once per :meth:`claim` that waits for them: the wait lasts
+        up to a grace period after a SIGKILL, a trial's length otherwise, in silence.
 
     Examples
     --------
@@ -270,9 +274,10 @@ class TrialBudget:
     False
     """
 
-    def __init__(self, study, n_trials, timeout=None):
+    def __init__(self, study, n_trials, timeout=None, on_wait=None):
         self.study = study
         self.n_trials = n_trials
+        self.on_wait = on_wait
         # a worker's timeout bounds its wait too: it waited for the running trials of
         # other workers, hours on end, past its own timeout
         self._deadline = None if timeout is None else time.monotonic() + timeout
@@ -305,6 +310,7 @@ class TrialBudget:
             running trials, with heartbeats, at most until the ``timeout``).
         """
         heartbeat = self._heartbeat
+        told = self.on_wait is None
         while True:
             self.lock.acquire()
             self._held = True
@@ -322,6 +328,9 @@ class TrialBudget:
             if (not heartbeat or left <= 0
                     or not any(t.state == TrialState.RUNNING for t in trials)):
                 return False
+            if not told:  # once, not at every look
+                told = True
+                self.on_wait([t for t in trials if t.state == TrialState.RUNNING])
             time.sleep(min(heartbeat, _POLL_SECONDS, left))
 
     def _count(self, heartbeat):

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import time
 
 import numpy as np
 import optuna
@@ -394,3 +395,27 @@ def test_summary_names_a_pipelines_parameters_as_its_set_params_takes_them(pipel
 def test_fit_stats_scorers_takes_one_stat_by_name():
     # a str was taken for its letters: "stat must be one of ..., got 'f'"
     assert sorted(fit_stats_scorers("accuracy", stats="fit_time")) == ["fit_time", "score"]
+
+
+def test_run_study_says_what_it_waits_for_and_runs_a_dead_workers_place(tmp_path):
+    # a worker killed mid-trial (no heartbeat ever): the other one waited for its place
+    # in silence; on_wait hears of the trial once, and the place is run after the grace
+    storage = resolve_storage(str(tmp_path / "s.db"), heartbeat_interval=1)
+    study = optuna.create_study(storage=storage)
+    dead = study.ask()
+    told = []
+    run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=1, on_wait=told.append)
+    assert [[t.number for t in running] for running in told] == [[dead.number]]
+    assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE"]
+
+
+def test_run_studys_timeout_counts_the_wait_for_a_dead_workers_places(tmp_path):
+    # the first claim waited for three killed workers' trials, past the timeout, and
+    # the search then ran for the whole timeout again
+    storage = resolve_storage(str(tmp_path / "s.db"), heartbeat_interval=1)
+    study = optuna.create_study(storage=storage)
+    for _ in range(3):
+        study.ask()  # no heartbeat ever: failed after the grace period (2 s)
+    run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=3, timeout=3,
+              on_wait=lambda running: time.sleep(3.5))  # the wait outlasts the timeout
+    assert [t.state.name for t in study.trials] == ["FAIL"] * 3

@@ -1,5 +1,6 @@
 """Trial budget: a study ends with exactly n_trials trials when workers race for them."""
 
+import contextlib
 import glob
 import threading
 import time
@@ -112,28 +113,49 @@ def test_claim_blocks_a_second_worker_until_release(kind, tmp_path):
     second.release()
 
 
-def test_a_full_budget_waits_for_running_trials_no_longer_than_the_timeout(tmp_path):
-    # with heartbeats, a worker whose budget was full waited for another worker's
-    # running trial to end (hours), past its own timeout
-    storage = resolve_storage(str(tmp_path / "s.db"), heartbeat_interval=1)
-    study = optuna.create_study(storage=storage)
-    other = study.ask()  # another worker's trial, alive: its heartbeats go on
+@contextlib.contextmanager
+def _another_workers_trial(study):
+    """A trial of another worker, alive while in the block: its heartbeats go on."""
+    other = study.ask()
     alive = threading.Event()
 
     def beat():
         while not alive.wait(0.2):
-            storage.record_heartbeat(other._trial_id)
+            study_storage(study).record_heartbeat(other._trial_id)
 
     beater = threading.Thread(target=beat)
     beater.start()
     try:
-        started = time.monotonic()
-        run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=1, timeout=1)
-        assert time.monotonic() - started < 10
+        yield other
     finally:
         alive.set()
         beater.join()
+
+
+def test_a_full_budget_waits_for_running_trials_no_longer_than_the_timeout(tmp_path):
+    # with heartbeats, a worker whose budget was full waited for another worker's
+    # running trial to end (hours), past its own timeout
+    study = optuna.create_study(storage=resolve_storage(str(tmp_path / "s.db"),
+                                                        heartbeat_interval=1))
+    with _another_workers_trial(study):
+        started = time.monotonic()
+        run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=1, timeout=1)
+        assert time.monotonic() - started < 10
     assert [t.state.name for t in study.trials] == ["RUNNING"]
+
+
+def test_a_waiting_claim_says_once_which_running_trials_it_waits_for(tmp_path):
+    # a worker whose budget was full waited for the others' running trials (a grace
+    # period after a SIGKILL, a trial's length otherwise) without a word
+    study = optuna.create_study(storage=resolve_storage(str(tmp_path / "s.db"),
+                                                        heartbeat_interval=1))
+    told = []
+    with _another_workers_trial(study) as other:
+        # (three looks at the budget, 1 s apart: one word, not one per look)
+        assert not TrialBudget(study, 1, timeout=2.5, on_wait=told.append).claim()
+    assert [[t.number for t in running] for running in told] == [[other.number]]
+    assert TrialBudget(study, 2, on_wait=told.append).claim()  # room: no wait, no word
+    assert len(told) == 1
 
 
 class _ListBackend(optuna.storages.journal.BaseJournalBackend):

@@ -87,7 +87,8 @@ ATTRIBUTES = """\
     lr_ : float
         Learning rate used, after ``lr_scaling``.
     fit_time_ : float
-        Wall-clock seconds of ``fit``.
+        Wall-clock seconds of the training (building the tensors, moving them to
+        the device, the epochs), not of the input's checks.
     peak_memory_ : int or None
         Peak memory of ``fit`` in bytes: ``torch.cuda.max_memory_allocated`` on
         CUDA; on CPU the growth of the process's peak resident set size (Linux),

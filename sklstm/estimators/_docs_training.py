@@ -62,7 +62,8 @@ OPTIMIZATION = """\
         ``n_iter_no_change`` epochs in a row did not beat the best training loss
         (the validation loss with ``early_stopping``) by more than ``tol``; never
         while the training loss is still at the chance level (above 95 % of the
-        loss of predicting the targets' distribution). Reaching ``max_epochs``
+        loss of predicting the targets' distribution: the training split's, with
+        ``early_stopping``). Reaching ``max_epochs``
         first emits a ``ConvergenceWarning`` (saying that the fit did not learn,
         when it is still at chance). None runs all ``max_epochs`` epochs (with
         ``early_stopping``, any improvement then counts).
@@ -163,12 +164,14 @@ RUNTIME = """\
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, dropout and the validation
         split. The same value gives identical predictions on the CPU, also after
-        ``clone``. torch's global random state is left untouched.
+        ``clone``. torch's global random state is left untouched. A numpy
+        ``Generator`` is refused, as by scikit-learn: pass a seed drawn from it.
     verbose : int, default=0
         1 prints skorch's per-epoch table and a progress bar over each epoch's
         batches (tqdm, with elapsed time and an estimate of what is left). At any
         ``verbose``, a fit logs how far it is (epoch, elapsed seconds, training
-        loss) to the ``"sklstm"`` logger at INFO level once a minute: see it with
+        loss; within an epoch longer than a minute, its batch) to the ``"sklstm"``
+        logger at INFO level once a minute: see it with
         ``logging.basicConfig(level=logging.INFO)``.
     callbacks : list or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` tuples, whose

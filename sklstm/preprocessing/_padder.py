@@ -13,7 +13,7 @@ from ..data.containers import DENSE_FORMS, sequence_form
 from ..data.steps import keep_steps, pad_sequences
 from ..data.validation import validate_sequences
 from ._fitted_state import fitting
-from ._table_output import fitted_on_a_table, table_output
+from ._table_output import SetOutputMixin, fitted_on_a_table, table_output
 
 __all__ = ["SequencePadder"]
 
@@ -64,8 +64,8 @@ def _table_width(X):
     return X.shape[1] if hasattr(X, "shape") else np.asarray(X).shape[1]
 
 
-class SequencePadder(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
-                     BaseEstimator):
+class SequencePadder(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, SetOutputMixin,
+                     TransformerMixin, BaseEstimator):
     """Pad or truncate sequences to one fixed length.
 
     Ragged lists of ``(n_timesteps_i, n_features)`` arrays and 3D arrays become a 3D array

@@ -12,7 +12,7 @@ from ..data.streaming import downsample_rows
 from ..data.timesteps import downsample_steps
 from ..data.validation import validate_sequences
 from ._fitted_state import fitting
-from ._table_output import fitted_on_a_table, table_output
+from ._table_output import SetOutputMixin, fitted_on_a_table, table_output
 
 __all__ = ["SequenceResampler"]
 
@@ -28,8 +28,8 @@ def _downsample_sequence(seq, factor):
     return downsample_steps(seq, factor).astype(_output_dtype(seq), copy=False)
 
 
-class SequenceResampler(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
-                        BaseEstimator):
+class SequenceResampler(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, SetOutputMixin,
+                        TransformerMixin, BaseEstimator):
     """Average every ``factor`` consecutive timesteps into one.
 
     The transformer counterpart of the estimators' ``downsample`` parameter, for a

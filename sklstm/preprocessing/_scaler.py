@@ -23,7 +23,7 @@ from ._scaler_statistics import (
     in_memory_statistics,
     streamed_statistics,
 )
-from ._table_output import fitted_on_a_table, table_output
+from ._table_output import SetOutputMixin, fitted_on_a_table, table_output
 
 try:
     from numpy.lib.array_utils import byte_bounds
@@ -45,10 +45,32 @@ def _affine(values, shift, factor, low, inverse):
     float16 values are computed in float32: a step may leave float16's range where the
     result does not (-6e4 minus a mean of 2e4 was -inf, not a z-score of -1.4); a chunk
     of rows at a time (a float32 copy of all of them took twice the output's memory).
+
+    A result beyond the range of ``values``' dtype is refused: it was infinity, with only
+    numpy's RuntimeWarning (a feature_range beyond float16's 65504, float32 values near
+    3e38, the inverse of a value far outside the fitted data). Overflow is caught by
+    numpy's floating-point flags, which cost no pass over the output.
     """
+    try:
+        with np.errstate(over="raise"):
+            return _affine_steps(values, shift, factor, low, inverse)
+    except FloatingPointError:
+        dtype = values.dtype
+        fix = ("cast X to a wider float dtype first (X.astype(np.float64))"
+               if dtype != np.float64 else "divide X by a constant first and refit")
+        raise ValueError(
+            f"SequenceScaler: the {'inverse_' if inverse else ''}transformed values are "
+            f"beyond the range of {dtype} (largest {float(np.finfo(dtype).max):g}), which "
+            f"would make them infinity; {fix} (or, with method='minmax', pass a "
+            "narrower feature_range)."
+        ) from None
+
+
+def _affine_steps(values, shift, factor, low, inverse):
+    """The steps of :func:`_affine`, in place, float16 computed in float32."""
     if values.dtype == np.float16:
         for _, rows in iter_row_chunks(values):  # views of values: scaled in place
-            rows[...] = _affine(rows.astype(np.float32), shift, factor, low, inverse)
+            rows[...] = _affine_steps(rows.astype(np.float32), shift, factor, low, inverse)
         return values
     if inverse:
         values -= low
@@ -85,7 +107,8 @@ def _scalable_in_place(sequences):
     return sequences
 
 
-class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, SetOutputMixin, TransformerMixin,
+                     BaseEstimator):
     """Scale each per-timestep feature using statistics over all timesteps.
 
     Statistics pool every timestep of every training sequence, so a feature keeps a single
@@ -116,7 +139,8 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, TransformerMixin, B
     copy : bool, default=True
         If False, scale float input in place where possible: read-only input, and
         sequences of a list that share memory with another (the same array twice,
-        overlapping views of one series), are scaled in a copy.
+        overlapping views of one series), are scaled in a copy. A transform refused
+        (values scaled beyond the range of their dtype) may leave X partly scaled.
 
     Attributes
     ----------

@@ -2,11 +2,12 @@
 
 scikit-learn wraps ``transform``'s output in a DataFrame (``set_output``,
 ``sklearn.set_config(transform_output=...)``) only where ``get_feature_names_out``
-is offered, and offers ``set_output`` on the same condition: a Pipeline's
-``set_output`` fails on a step without it. The transformers of this package return
+is offered, and offers ``set_output`` on the same condition (a Pipeline's
+``set_output`` fails on a step without it). The transformers of this package return
 the container form they are given, and only 2D input gives a table; 3D and ragged
 sequences have no table form and keep their own. Each transformer therefore offers
-``get_feature_names_out`` through :func:`fitted_on_a_table`.
+``get_feature_names_out`` through :func:`fitted_on_a_table`, and ``set_output``
+whatever the fit (:class:`SetOutputMixin`).
 
 A transformer fitted on a table may still be given 3D or ragged sequences later (2D
 input is univariate sequences, so 3D input with one feature is valid). scikit-learn
@@ -14,10 +15,50 @@ then wraps that output too, and pandas fails with "Must pass 2-d input":
 :func:`table_output` refuses such output in words when a frame was asked for.
 """
 
+import inspect
+
+from sklearn.base import TransformerMixin
+
 from .._compat.sklearn import transform_output
 from ..data.store import SequenceStore
 
-__all__ = ["fitted_on_a_table", "table_output"]
+__all__ = ["SetOutputMixin", "fitted_on_a_table", "table_output"]
+
+# scikit-learn's set_output, without the ``available_if`` condition it is offered on
+# (update_wrapper's public ``__wrapped__``; the function itself where it has none).
+# None where neither is a plain function: set_output is then scikit-learn's, as offered.
+_set_output = inspect.getattr_static(TransformerMixin, "set_output")
+_set_output = getattr(_set_output, "__wrapped__", _set_output)
+_set_output = _set_output if inspect.isfunction(_set_output) else None
+
+
+class SetOutputMixin:
+    """``set_output`` offered whatever the fit; listed before ``TransformerMixin``.
+
+    scikit-learn offers it only where ``get_feature_names_out`` is, which these
+    transformers offer only after a fit on a table: after a fit on 3D or ragged
+    sequences (or a store), a fitted Pipeline's ``set_output`` failed ("set_output is
+    not available"), ``transform="default"`` too. Such output keeps its form under any
+    setting: scikit-learn wraps only the output of a transformer with feature names.
+    """
+
+    def set_output(self, *, transform=None):
+        """Set the output container of ``transform`` and ``fit_transform``.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+            The container of 2D output after a fit on 2D input (3D and ragged
+            sequences keep their form); None leaves the setting unchanged.
+
+        Returns
+        -------
+        self : estimator instance
+            The transformer.
+        """
+        if _set_output is None:
+            return super().set_output(transform=transform)
+        return _set_output(self, transform=transform)
 
 
 def fitted_on_a_table(estimator):

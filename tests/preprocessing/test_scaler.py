@@ -336,3 +336,29 @@ def test_failed_refit_leaves_no_fitted_state(params, X, match):
         scaler.transform(X)
     scaler.set_params(method="standard", feature_range=(0, 1)).fit(np.ones((3, 4, 1)))
     assert scaler.transform(np.ones((3, 4, 1))).shape == (3, 4, 1)
+
+
+@pytest.mark.parametrize("form", ["3d", "list"])
+@pytest.mark.parametrize(
+    ("dtype", "params", "X", "inverse_of"),
+    [
+        # feature_range beyond float16's 65504; float32 data spanning float32's range
+        (np.float16, {"method": "minmax", "feature_range": (0, 1e5)}, [[0.0], [1.0]], None),
+        (np.float32, {"method": "minmax"}, [[-3e38], [3e38]], None),
+        # the inverse of a z-score of 20 on float16 data around 6e4
+        (np.float16, {}, [[58000.0], [62000.0]], [[20.0]]),
+    ],
+)
+def test_scaling_beyond_the_dtype_is_refused_not_infinity(dtype, params, X, inverse_of, form):
+    # the output was infinity, silently but for numpy's RuntimeWarning (and in a
+    # Pipeline the estimator then blamed the user's X for holding infinity)
+    X = np.array([X], dtype=dtype)
+    scaler = SequenceScaler(**params).fit(X)
+    X_new = X if inverse_of is None else np.array([inverse_of], dtype=dtype)
+    X_new = list(X_new) if form == "list" else X_new
+    apply = scaler.transform if inverse_of is None else scaler.inverse_transform
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow warning is no answer
+        with pytest.raises(ValueError, match=rf"beyond the range of {np.dtype(dtype)}.*"
+                                             r"X\.astype\(np\.float64\)"):
+            apply(X_new)

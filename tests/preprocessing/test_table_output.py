@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import sklearn
 from numpy.testing import assert_allclose
+from sklearn.pipeline import make_pipeline
 
 from sklstm.data.store import SequenceStore
 from sklstm.preprocessing import SequencePadder, SequenceResampler, SequenceScaler
@@ -59,3 +60,26 @@ def test_a_store_of_univariate_sequences_is_no_table(tmp_path):
     with pytest.raises(ValueError, match=r"no table \(a SequenceStore\)"):
         fitted.transform(store)
     assert isinstance(fitted.set_output(transform="default").transform(store), SequenceStore)
+
+
+@pytest.mark.parametrize("output", ["default", "pandas", None])
+@pytest.mark.parametrize("form", list(SEQUENCES))
+def test_set_output_is_offered_after_a_fit_on_sequences(form, output):
+    # set_output was offered only where the output is a table: after a fit on 3D or
+    # ragged sequences a fitted Pipeline's set_output failed ("set_output is not
+    # available"), the transformer's own with an AttributeError, whatever the setting
+    pipe = make_pipeline(SequenceResampler(), SequenceScaler(), SequencePadder(length=3))
+    pipe.fit(SEQUENCES[form]).set_output(transform=output)
+    out = pipe.transform(SEQUENCES[form])
+    # the sequences keep their form under any setting, as documented
+    assert isinstance(out, np.ndarray) and out.shape == (len(SEQUENCES[form]), 3, 1)
+    assert not hasattr(pipe[0], "get_feature_names_out")
+    # a refit on a table follows the setting now
+    assert isinstance(pipe.set_output(transform="pandas").fit_transform(TABLE), pd.DataFrame)
+
+
+def test_set_output_is_offered_after_a_fit_on_a_store(tmp_path):
+    np.save(tmp_path / "X.npy", TABLE[:, :, None])
+    store = SequenceStore.from_array(np.load(tmp_path / "X.npy", mmap_mode="r"))
+    fitted = SequenceScaler().fit(store).set_output(transform="pandas")
+    assert isinstance(fitted.transform(store), SequenceStore)

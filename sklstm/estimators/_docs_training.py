@@ -186,7 +186,8 @@ RUNTIME = """\
         on the same data that finds it there continues where it stopped, with the
         result of one uninterrupted fit (for an int ``random_state``); one that had
         finished is loaded, not trained again. ``max_epochs`` may be raised to train
-        further. Use one directory per fit (not inside a search).
+        further; below the epochs the directory holds, the fit is refused. Use one
+        directory per fit (not inside a search).
     max_memory : int, str or None, default=None
         Memory budget of the fit, in bytes or as a string such as ``"2GiB"`` or
         ``"512MB"``. It is measured as ``peak_memory_`` is (the fit's resident-set

@@ -10,6 +10,7 @@ import os
 import shutil
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import save_file
 from skorch.callbacks import Callback, Checkpoint, EarlyStopping, LRScheduler
 
@@ -275,7 +276,9 @@ class StateCheckpoint(Checkpoint):
             # goes (on a full disk it held the room that the next fit needs)
             failed, self.dirname = self.dirname, previous
             error = exc
-            if isinstance(exc, (OSError, RuntimeError)) and out_of_memory(exc) is None:
+            # (a full disk: torch's RuntimeError, safetensors' own SafetensorError)
+            if isinstance(exc, (OSError, RuntimeError, SafetensorError)) \
+                    and out_of_memory(exc) is None:
                 epoch = len(net.history)
                 error = write_failed(self.root, f"the state of epoch {epoch}",
                                      epoch_state(epoch - 1), exc)  # (the room now)

@@ -30,8 +30,8 @@ import numpy as np
 from ..data.streaming import iter_row_chunks
 from .optimizers import resolve_optimizer
 
-__all__ = ["FILES_IN", "check_checkpoint_directory", "check_history", "check_state",
-           "checkpoint_path", "data_digest", "fingerprint_record", "param_record",
+__all__ = ["FILES_IN", "check_checkpoint_directory", "check_epochs", "check_history",
+           "check_state", "checkpoint_path", "data_digest", "fingerprint_record", "param_record",
            "read_checked_json"]
 
 #: The state file's entry naming the directory of the state written last (a state of an
@@ -191,6 +191,23 @@ def check_history(epochs):
         if not (isinstance(size, int) and not isinstance(size, bool) and size >= 1):
             raise ValueError(f"epoch {number} has effective_batch_size={size!r}, not a "
                              "positive int")
+
+
+def check_epochs(directory, done, max_epochs):
+    """``done``, the epochs a checkpoint holds; a ValueError where they are more than
+    the fit's ``max_epochs`` (None: unchecked).
+
+    A state keeps its last epoch only, so the epoch asked for cannot be taken from it:
+    loaded as it was, it ended the fit with ``n_epochs_=6`` for ``max_epochs=3``, in
+    silence (a search's candidate of fewer epochs scored another's model).
+    """
+    if max_epochs is not None and done > max_epochs:
+        raise ValueError(
+            f"checkpoint directory {directory!r} holds a fit of {done} epochs, more than "
+            f"max_epochs={max_epochs}, and keeps only its last epoch: set max_epochs to "
+            f"{done} or more to load it, or give checkpoint another directory to train "
+            f"{max_epochs} epochs.")
+    return done
 
 
 def read_checked_json(path, check):

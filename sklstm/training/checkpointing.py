@@ -52,6 +52,7 @@ from .checkpoint_callbacks import (
 from .checkpoint_files import (
     FILES_IN,
     check_checkpoint_directory,
+    check_epochs,
     check_history,
     check_state,
     checkpoint_path,
@@ -139,7 +140,8 @@ class FitCheckpoint:
             **({} if estimator is None else {"estimator": estimator}),
         }
         self.defaults = {k: fingerprint_record(k, v) for k, v in (defaults or {}).items()}
-        self._params = kept  # (as given: their earlier records, only where one differs)
+        # (as given: their earlier records, only where one differs; max_epochs is free)
+        self._params, self.max_epochs = kept, params.get("max_epochs")
         self.status = {"finished": False, "converged": False, "stopped": False}
         self.files = None  # the directory of the state, below ``directory``
         self.skorch = StateCheckpoint(
@@ -260,13 +262,14 @@ class FitCheckpoint:
         Returns
         -------
         int
-            Complete epochs recorded; raises ValueError for another fit's state.
+            Complete epochs recorded (a ValueError for another fit's state).
         """
         state = self._read_state()
         history = os.path.join(self.skorch.dirname, "history.json")
         if state is None or not os.path.exists(history):
             return 0
-        return len(read_checked_json(history, check_history))
+        return check_epochs(self.directory, len(read_checked_json(history, check_history)),
+                            self.max_epochs)
 
     def finished(self):
         """How the directory's fit ended, if it ran to its end.
@@ -300,8 +303,7 @@ class FitCheckpoint:
         converged : bool
             Whether it converged.
         stopped : bool
-            Whether the stopping rule ended it (a later fit with a larger
-            ``max_epochs`` trains no further).
+            Whether the stopping rule ended it (a larger ``max_epochs`` trains no further).
         """
         status = {"finished": True, "converged": bool(converged), "stopped": bool(stopped)}
         self._write(f"the end of the fit in its state file {_STATE}", self.files, **status)
@@ -328,9 +330,8 @@ class FitCheckpoint:
 
     @property
     def best_weights(self):
-        """File of the best epoch's weights (written with ``early_stopping``), the
-        epoch the stopper found best (an improvement by more than ``tol``), in the
-        state last written or read."""
+        """File of the best epoch's weights (``early_stopping``: an improvement by more
+        than ``tol``), in the state last written or read."""
         return os.path.join(self.skorch.dirname, BEST_FILE)
 
     def callbacks(self):

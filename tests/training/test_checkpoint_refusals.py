@@ -6,15 +6,19 @@ import json
 import os
 import pickle
 import re
+from contextlib import nullcontext
 
 import numpy as np
 import pytest
+import torch
 from numpy.testing import assert_array_equal
+from safetensors import SafetensorError
 from sklearn.model_selection import cross_val_score
 from skorch.callbacks import Callback, EarlyStopping
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.resources.device import OUT_OF_MEMORY
+from sklstm.training import checkpoint_callbacks
 
 from .checkpoint_fits import COMMON, X, Y, state_directory
 from .faults import InterruptAt, assert_took_the_epochs, written_durations
@@ -47,6 +51,29 @@ def test_a_checkpoint_of_another_estimator_is_refused_naming_it(tmp_path):
     with pytest.raises(ValueError, match=r"another fit \(written by LSTMClassifier, not "
                                          r"LSTMRegressor; "):
         LSTMRegressor(**{**COMMON, "max_epochs": 2}, checkpoint=tmp_path).fit(X, Y * 1.0)
+
+
+@pytest.mark.parametrize("interrupted", [False, True], ids=["finished", "interrupted"])
+def test_a_checkpoint_of_more_epochs_than_max_epochs_is_refused_before_training(
+        interrupted, tmp_path):
+    # loaded as it was (the state keeps only its last epoch: the third cannot be had
+    # from it), it gave n_epochs_=4 for max_epochs=3 with no word of it
+    params = {**COMMON, "device": "cpu", "batch_size": 16, "checkpoint": tmp_path}
+    callbacks = [InterruptAt(at_batch=18)] if interrupted else []  # (4 batches an epoch)
+    with pytest.warns(UserWarning, match="after epoch 4") if interrupted else nullcontext():
+        first = LSTMClassifier(**{**params, "max_epochs": 10 if interrupted else 4},
+                               callbacks=callbacks).fit(X, Y)
+    assert first.n_epochs_ == 4
+    est = LSTMClassifier(**{**params, "max_epochs": 3})
+    with pytest.raises(ValueError, match=r"holds a fit of 4 epochs, more than max_epochs=3, "
+                                         r"and keeps only its last epoch: set max_epochs to "
+                                         r"4 or more to load it, or give checkpoint another "
+                                         r"directory to train 3 epochs"):
+        est.fit(X, Y)
+    assert not hasattr(est, "net_")
+    again = est.set_params(max_epochs=4).fit(X, Y)  # the state is left as it was
+    assert_took_the_epochs(again, first.history_[:, "dur"])
+    assert_array_equal(again.predict_proba(X), first.predict_proba(X))
 
 
 @pytest.mark.parametrize("below", [False, True], ids=["a file", "below a file"])
@@ -240,32 +267,43 @@ class _FitBeside(Callback):
 
 
 class _DiskFullAt:
-    """``torch.save`` on a disk that fills up in the write of the epoch ``at``: the file
-    is left part-written and torch's own error for it is raised."""
+    """A writer (``torch.save``, safetensors' ``save_file``) on a disk that fills up in the
+    write of the epoch ``at``: the file is left part-written and the writer's own error
+    for it (``error``) is raised."""
 
-    def __init__(self, save, at):
-        self.save, self.at = save, at
+    def __init__(self, save, at, error):
+        self.save, self.at, self.error = save, at, error
 
     def __call__(self, obj, f, *args, **kwargs):
         if f"epoch-{self.at:06d}" in str(f):
             with open(f, "wb") as part:
                 part.write(b"PK\x03\x04" + bytes(100))
-            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos "
-                               "159808 vs 159700")
+            raise self.error
         return self.save(obj, f, *args, **kwargs)
 
 
-def test_a_full_disk_names_the_checkpoint_and_leaves_no_part_written_state(tmp_path,
+#: The writers of a state and their errors for a full disk (as seen on a full tmpfs).
+_WRITERS = {
+    "torch": (torch, "save", RuntimeError(
+        "[enforce fail at inline_container.cc:672] . unexpected pos 159808 vs 159700")),
+    "safetensors": (checkpoint_callbacks, "save_file", SafetensorError(
+        "Error while serializing: I/O error: No space left on device (os error 28)")),
+}
+
+
+@pytest.mark.parametrize("writer", list(_WRITERS))
+def test_a_full_disk_names_the_checkpoint_and_leaves_no_part_written_state(writer, tmp_path,
                                                                            monkeypatch):
     # torch's RuntimeError ("unexpected pos") named neither the directory nor the disk,
     # and the part-written epoch stayed: on a full disk it held the room the next fit
-    # needed, which then failed at once with a bare "No space left on device"
-    import torch
-
+    # needed, which then failed at once with a bare "No space left on device"; the
+    # random state's write (safetensors) raised its bare SafetensorError
     params = {**COMMON, "device": "cpu"}
-    monkeypatch.setattr(torch, "save", _DiskFullAt(torch.save, 3))
+    module, name, error = _WRITERS[writer]
+    monkeypatch.setattr(module, name, _DiskFullAt(getattr(module, name), 3, error))
     with pytest.raises(OSError, match=re.escape(f"checkpoint {str(tmp_path)!r}: the state "
-                                                "of epoch 3 could not be written (Runtime")
+                                                "of epoch 3 could not be written "
+                                                f"({type(error).__name__}")
                        + r".* MiB free on its disk\); the directory keeps the state of "
                        "epoch 2. Free some space"):
         LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)

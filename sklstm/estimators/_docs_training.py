@@ -65,8 +65,11 @@ OPTIMIZATION = """\
         loss of predicting the targets' distribution: the training split's, with
         ``early_stopping``). Reaching ``max_epochs``
         first emits a ``ConvergenceWarning`` (saying that the fit did not learn,
-        when it is still at chance). None runs all ``max_epochs`` epochs (with
-        ``early_stopping``, any improvement then counts).
+        when it is still at chance). A stop with ``tol`` above a tenth of that
+        chance level (unscaled small targets) is no convergence either: the rule
+        cannot see the falls left, and the warning says which ``tol`` would. None
+        runs all ``max_epochs`` epochs (with ``early_stopping``, any improvement
+        then counts).
     n_iter_no_change : int, default=10
         Epochs without an improvement of at least ``tol`` before the fit stops.
     lr : float, default={lr}

@@ -11,11 +11,19 @@ from .convergence import ADAPTIVE_MIN_LR, STOPPER, best_value, stopped_by_rule
 from .divergence import NAME as DIVERGENCE
 from .oom_recovery import has_batch_norm
 
-__all__ = ["FITTED_GAP", "WORSE_THAN_START", "check_convergence"]
+__all__ = ["COARSE_TOL", "FITTED_GAP", "WORSE_THAN_START", "check_convergence"]
 
 #: A fit whose best training loss is above this many times where the untrained network
 #: started (and the chance level) made it worse at every epoch: its steps are too large.
 WORSE_THAN_START = 1.5
+
+#: A stop of the rule with a ``tol`` above this share of the monitored loss's chance
+#: level is no convergence: the rule cannot see the falls that remain. Measured
+#: (``LSTMRegressor(scale_target=False, lr_schedule="constant")``, default ``tol`` on
+#: targets scaled to put it at 1.15, 0.3, 0.1, 0.057 and 0.03 of their variance):
+#: stopped at training R^2 0.49, 0.67, 0.94, 0.97, 0.96 (0.999 standardized); a
+#: classifier at ``tol=0.05`` (0.072 of ln 2) stopped at training accuracy 1.0.
+COARSE_TOL = 0.1
 
 #: A fitted network whose loss on the first training samples is above the chance level,
 #: where the untrained network started and this many times its last training loss did
@@ -58,7 +66,8 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
         fit did not learn: with ``early_stopping`` the rule may stop a fit whose
         validation loss stayed there), also where a multi-output regression left it
         on the mean over its outputs but not on each
-        (:class:`~sklstm.training.chance_level.OutputLosses`).
+        (:class:`~sklstm.training.chance_level.OutputLosses`), or where ``tol`` is too
+        large against the chance level for the rule to see the loss fall (which warns).
     """
     stopper = dict(net.callbacks_).get(STOPPER)
     if stopper is None:
@@ -66,6 +75,8 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
     stopped = stopped_by_rule(net)
     if not stopped and len(net.history) < max_epochs:
         return False  # interrupted: the estimator says so
+    if stopped and _tol_too_coarse(name, net, stopper):
+        return False  # (first: a stop the rule made blind explains what else is amiss)
     at_chance = stopper.at_chance(net)
     if at_chance is not None:
         # where the untrained network started (noted by the divergence guard)
@@ -125,11 +136,34 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
                                        f"{rate:.3g} at its plateaus, was still above "
                                        f"{ADAPTIVE_MIN_LR:g}" if lowered else ""))
         if not lowered:
-            advice = (f"Raise max_epochs, raise lr ({_lr_now(lr, lr_param)}), or shorten "
-                      "long sequences with downsample or seq_len")
+            advice = _too_large_steps(net, stopper, _lr_now(lr, lr_param)) or (
+                f"Raise max_epochs, raise lr ({_lr_now(lr, lr_param)}), or shorten long "
+                "sequences with downsample or seq_len")
     warn_at_caller(f"{name} did not converge: max_epochs={max_epochs} was reached {why}. "
                   f"{advice}.", ConvergenceWarning)
     return False
+
+
+def _too_large_steps(net, stopper, lr_now):
+    """The advice for a fit cut short by ``max_epochs`` whose training loss rose above
+    :data:`WORSE_THAN_START` times where the untrained network started (and the chance
+    level) at some epoch: not "raise lr", which was told to fits at lr=1 whose first
+    epoch lost 7 (regression, standardized) and 39 times ln 2; "lower lr" where the
+    last epoch's loss is above the best besides (the steps overshoot still). None where
+    no epoch rose so."""
+    start = getattr(dict(net.callbacks_).get(DIVERGENCE), "start_loss_", None)
+    losses = [row.get("train_loss", 0.0) for row in net.history]
+    if start is None or not losses:
+        return None
+    worst = max(range(len(losses)), key=losses.__getitem__)
+    if not losses[worst] > WORSE_THAN_START * max(start, stopper.train_level() or 0.0):
+        return None
+    rose = (f"the training loss rose to {losses[worst]:.4g} at epoch {worst + 1}, above "
+            f"where the untrained network started ({start:.4g})")
+    if losses[-1] > min(losses):
+        return (f"Lower lr ({lr_now}): {rose}, and its last epoch's is above its best: "
+                "the steps are likely too large to settle. Or raise max_epochs")
+    return f"Raise max_epochs ({rose}: a higher lr would overshoot further)"
 
 
 def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_now,
@@ -274,5 +308,38 @@ def _fitted_network_at_chance(name, net, stopper):
         f"network's loss on the first training samples is {final:.4g}, above the chance "
         f"level {stopper.chance_loss:.4g} (the loss of predicting the targets' "
         f"distribution): it computes otherwise once fitted than while it trained. {advice}",
+        ConvergenceWarning)
+    return True
+
+
+def _tol_too_coarse(name, net, stopper):
+    """Whether ``tol`` is too large against the chance level of the loss the rule
+    watches for the rule's stop to mean convergence; warn that the fit did not
+    converge, and how to fix it.
+
+    The rule cannot see a fall smaller than ``tol``: above :data:`COARSE_TOL` of the
+    chance level, it stops fits that had much left to learn. The default ``tol=1e-4``
+    is sized for standardized targets; with ``scale_target=False`` on targets of 1e-2
+    (a chance level of 1e-4) a fit stopped at epoch 16, at a training R^2 of 0.49
+    (0.998 standardized), and was called converged.
+    """
+    level = stopper.chance_level(stopper.monitor)[0]
+    if not level or stopper.threshold <= COARSE_TOL * level:
+        return False
+    phase = "training" if stopper.monitor == "train_loss" else "validation"
+    # (what puts the level where the default tol is sized: a level far below it is of
+    # unscaled targets, or of classes as rare as 1 in 20000, whose entropy is 5e-4)
+    standardize = (", or weigh the classes (class_weight='balanced' puts this level at "
+                   "the log of their number)") if getattr(net, "classifier", False) else (
+        ", or standardize y (LSTMRegressor's scale_target=True, the default, puts this "
+        "level near 1)")
+    warn_at_caller(
+        f"{name} did not converge: the rule stopped the fit after {len(net.history)} "
+        f"epochs, but tol={stopper.threshold:g} is {stopper.threshold / level:.3g} times "
+        f"the chance level {level:.4g} of the {phase} loss (the loss of predicting the "
+        "targets' distribution): the rule cannot see a fall smaller than tol, so it "
+        "cannot tell a plateau from a fit still learning. Lower tol below "
+        f"{COARSE_TOL * level:.2g} (the default 1e-4 is sized for a chance level near 1: "
+        f"{1e-4 * level:.2g} at this one){standardize}.",
         ConvergenceWarning)
     return True

@@ -10,8 +10,10 @@ targets far from zero for their spread (``LSTMRegressor(scale_target=False)`` wi
 values around 1e6) start every fit at a loss far above their variance, the loss of the
 untrained network's outputs of zero, which is no divergence; so do rare classes (outputs
 of zero lose ``log(n_classes)``, 0.69 for two, while 2 samples of a class in 20000 put
-the class frequencies' entropy at 0.001). The check reads the losses
-skorch records, once per epoch, so it adds no synchronisation to the training steps.
+the class frequencies' entropy at 0.001); nor do targets far *below* the untrained
+network's outputs (values of 1e-3), whose start its first batch's loss tells. The check
+reads the losses skorch records, once per epoch, so it adds no synchronisation to the
+training steps.
 Those losses predate their steps' updates: when training ends, the network's outputs for
 the first training samples must be finite too (:meth:`DivergenceGuard.check_final_outputs`).
 """
@@ -116,6 +118,15 @@ class DivergenceGuard(Callback):
         start = getattr(self, "start_loss_", None)  # (None for a guard never begun)
         if start is not None and start > reference:
             reference, of = start, "outputs of zero, where the untrained network starts"
+        first = _first_batch_loss(net.history)
+        # the untrained network's outputs are not zero: on targets far below them
+        # (scale_target=False, values of 1e-3) its first batch lost 0.002 against 1.3e-6
+        # for outputs of zero, and an ordinary first epoch was called diverged. (Within
+        # twice the references above, one batch's loss, scattered around them, adds
+        # nothing to a threshold 100 times higher; they name the start better.)
+        if first is not None and first > 2 * reference:
+            reference, of = first, ("the untrained network's first training batch, "
+                                    "before any update")
         if loss > BLOW_UP * reference:
             raise DivergenceError(self._message(
                 f"the training loss rose to {loss:.3g} in epoch {epoch}, over "
@@ -199,6 +210,14 @@ def _first_loss_message(name, loss):
         "large that the loss overflows the float32 the network computes in. Scale X "
         "(sklstm.preprocessing.SequenceScaler), or rescale y (LSTMRegressor's "
         "scale_target=True, the default, standardizes it). The estimator is left unfitted.")
+
+
+def _first_batch_loss(history):
+    """The loss of the fit's first training batch, computed before any update (None
+    where the history does not hold it: a fit resumed from a checkpoint without it)."""
+    rows = history[0].get("batches", ()) if len(history) else ()
+    loss = next((row["train_loss"] for row in rows if "train_loss" in row), None)
+    return loss if loss is not None and math.isfinite(loss) else None
 
 
 def _curvature_from_gradients(optimizer):

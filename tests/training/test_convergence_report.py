@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
+from sklstm import LSTMRegressor
 from sklstm.training.convergence_report import check_convergence
 
 from .stopper_runs import valid_run
@@ -29,3 +30,40 @@ def test_max_epochs_that_cut_a_falling_validation_loss_short_says_to_raise_it():
     with pytest.warns(ConvergenceWarning, match=r"did not show that it learned") as record:
         assert not check_convergence("LSTMRegressor", net, max_epochs=3, lr=0.05)
     assert not [w for w in record if "max_epochs (" in str(w.message)]
+
+
+def test_a_stop_by_a_tol_as_large_as_the_chance_level_is_not_convergence():
+    # scale_target=False on targets of 1e-2: the default tol=1e-4 is their whole chance
+    # level (their variance), the rule cannot see the loss fall, and a fit stopped at
+    # epoch 16 at a training R^2 of 0.49 (0.998 standardized) was called converged
+    X = np.random.default_rng(0).normal(size=(60, 6, 2)).astype(np.float32)
+    y = 1e-2 * X[:, -1, 0] * X[:, -2, 1]
+    params = dict(hidden_size=8, batch_size=16, max_epochs=100, lr_schedule="constant",
+                  random_state=0, n_threads=1, device="cpu")
+    est = LSTMRegressor(**params, scale_target=False)
+    with pytest.warns(ConvergenceWarning, match=r"did not converge: the rule stopped the fit "
+                      r"after \d+ epochs, but tol=0\.0001 is .* times the chance level .* of "
+                      r"the training loss .* Lower tol below .*, or standardize y "
+                      r"\(LSTMRegressor's scale_target=True"):
+        est.fit(X, y)
+    assert not est.converged_ and est.n_epochs_ < params["max_epochs"]
+    # standardized (a level of 1), a tol small against it: the stop is convergence
+    est = LSTMRegressor(**params, tol=1e-2).fit(X, y)
+    assert est.converged_ and est.n_epochs_ < params["max_epochs"]
+    assert est.score(X, y) > 0.9
+
+
+def test_max_epochs_that_end_a_fit_whose_loss_overshot_its_start_do_not_say_raise_lr():
+    # lr=1: the first epoch lost 6.9 against a start of 1 (standardized targets), the
+    # last epoch's loss was above the best, training R^2 0.24 (0.95 at lr=0.1); the
+    # warning advised "raise lr (now 1)"
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(48, 8, 3)).astype(np.float32)
+    y = X[:, -1, 0] + 0.5 * X[:, 2, 1]
+    est = LSTMRegressor(hidden_size=4, batch_size=16, max_epochs=15, lr=1.0, random_state=0,
+                        n_threads=1, device="cpu")
+    with pytest.warns(ConvergenceWarning, match=r"did not converge: max_epochs=15 was "
+                      r"reached .*\. Lower lr \(now 1\): the training loss rose to \d.* at "
+                      r"epoch \d+, above where the untrained network started") as record:
+        est.fit(X, y)
+    assert not [w for w in record if "raise lr" in str(w.message)]

@@ -247,6 +247,21 @@ def test_unscaled_targets_far_from_zero_start_high_and_are_not_called_diverged()
         LSTMRegressor(**COMMON, scale_target=False, lr=1e7).fit(X, y)
 
 
+@pytest.mark.parametrize("scale", [1e-3, 1e-6])
+def test_unscaled_targets_far_below_the_untrained_outputs_are_not_called_diverged(scale):
+    # scale_target=False, targets of 1e-3: outputs of zero lose 1.3e-6, but the untrained
+    # network's outputs are not zero and its first batch lost 0.002. An ordinary first
+    # epoch (0.0028) was refused as divergence "over 100 times the 1.31e-06 of outputs
+    # of zero", blaming the learning rate
+    est = LSTMRegressor(**COMMON, scale_target=False, device="cpu").fit(X, scale * Y_REG)
+    assert est.n_epochs_ == COMMON["max_epochs"]
+    # a real blow-up from there is still one
+    with pytest.raises(DivergenceError, match=r"in epoch 1, over 100 times the 0\.00\d+ of "
+                       r"the untrained network's first training batch, before any update"):
+        LSTMRegressor(**COMMON, scale_target=False, lr=1e7, device="cpu").fit(
+            X, scale * Y_REG)
+
+
 def test_a_fit_that_stays_far_above_chance_names_the_unscaled_targets():
     # targets around 1e6 (scale_target=False): the loss stays near 1e12, far *above*
     # the chance level (the variance); the warning said "still at the chance level"

@@ -109,7 +109,8 @@ class CVObjective:
     cv : "auto", int, cross-validation generator or iterable, default="auto"
         ``"auto"``: 3-fold, stratified for classifiers, repeated twice on other splits
         below 500 samples, or with ``groups`` keeping each group in one fold
-        (:func:`~sklstm.search.selection.resolve_cv`); otherwise as in scikit-learn.
+        (:func:`~sklstm.search.selection.resolve_cv`); an int with ``groups`` is that
+        many folds keeping each group in one; otherwise as in scikit-learn.
         The folds are fixed at creation.
     scoring : str, callable or None, default=None
         One scikit-learn score, greater is better; None uses ``estimator.score``.

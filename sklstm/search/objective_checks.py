@@ -7,6 +7,7 @@ import numpy as np
 import optuna
 import torch
 from sklearn.base import is_classifier
+from sklearn.utils.multiclass import type_of_target
 
 from ..resources.device import is_cuda, resolve_device
 from ..resources.memory import PeakMemory
@@ -184,15 +185,61 @@ def cv_splits(cv, given, X, y, groups):
         Naming ``given``, scikit-learn's reason, and the most folds the data allow.
     """
     try:
-        return list(cv.split(X, y, groups))
+        splits = list(cv.split(X, y, groups))
     except ValueError as exc:
         if not hasattr(cv, "get_n_splits"):
             raise
-        limit, of = _fold_limit(cv, y, groups)
-        fix = (f"pass fewer folds (cv={limit} at most: there are {limit} {of})"
-               if limit >= 2 else f"more data are needed (there is {limit} of the {of})")
+        fix = _split_fix(cv, y, groups)
         raise ValueError(f"cv={given!r} cannot split these {len(y)} samples ({exc}); "
                          f"{fix}") from exc
+    _check_folds(splits, given)
+    return splits
+
+
+def _check_folds(splits, given):
+    """Refuse no folds, or a fold with an empty part.
+
+    scikit-learn takes any iterable of splits: one already used up (the generator of an
+    earlier ``KFold(3).split(X)``, given to a second search) gave no folds, and every
+    trial failed with "the objective returned NaN"; an empty part failed every trial at
+    that fold ("Found array with 0 sample(s)").
+    """
+    if not splits:
+        raise ValueError(
+            f"cv (a {type(given).__name__}) gave no (train, test) splits (a generator of "
+            "splits used up by an earlier search gives none): pass a list of the splits, "
+            "or the splitter itself, e.g. cv=KFold(3)")
+    for fold, (train, test) in enumerate(splits):
+        for part, indices in (("training", train), ("test", test)):
+            indices = np.asarray(indices)  # (a boolean mask is a part too)
+            if not (np.count_nonzero(indices) if indices.dtype == bool else indices.size):
+                raise ValueError(
+                    f"fold {fold} of the cv has an empty {part} part: every trial "
+                    "would fail at that fold; give each fold training and test samples")
+
+
+def _split_fix(cv, y, groups):
+    """What makes the splitter ``cv``, which refused to split the data, split it.
+
+    Fewer folds only where too many were the reason: a group splitter without
+    ``groups``, or a stratified one of continuous targets, was told to take fewer
+    folds ("cv=40 at most", "more data are needed"), which no number of folds mends.
+    """
+    name = type(cv).__name__
+    if "Group" in name and groups is None:
+        return (f"{name} keeps each group in one fold: pass groups= (one label per "
+                "sample), or a splitter without groups such as KFold(3, shuffle=True)")
+    try:
+        kind = type_of_target(y)
+    except ValueError:  # (targets it cannot tell: the fit says what is wrong with them)
+        kind = None
+    if "Stratified" in name and kind not in (None, "binary", "multiclass"):
+        return (f"{name} stratifies class labels, and the targets are {kind!r}: pass "
+                "a splitter without classes, such as KFold(3, shuffle=True)")
+    limit, of = _fold_limit(cv, y, groups)
+    if limit >= 2:
+        return f"pass fewer folds (cv={limit} at most: there are {limit} {of})"
+    return f"more data are needed (there is {limit} of the {of})"
 
 
 def check_training_classes(estimator, y, splits):

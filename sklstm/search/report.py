@@ -47,7 +47,11 @@ def _fmt(value) -> str:
 
 def _row(trial, names) -> dict:
     row = {"trial": trial.number, "state": trial.state.name}
-    values = trial.values or [None] * len(names)
+    # only a complete trial's values are its cross-validated score: Optuna gives a pruned
+    # one the last score it reported, one epoch's on one fold, which sat in the score
+    # column beside the means of the others (above the best trial's, often)
+    complete = trial.state == TrialState.COMPLETE and trial.values
+    values = trial.values if complete else [None] * len(names)
     row.update(zip(names, values, strict=True))
     attrs = trial.user_attrs
     memory = attrs.get("mean_peak_memory")
@@ -113,7 +117,8 @@ def _check_max_rows(max_rows):
 def results_table(study, max_rows=None) -> str:
     """Table of the study's trials: best completed first, then the others by number.
 
-    Columns: trial number, state, objective value(s), mean fit time (s), mean peak memory
+    Columns: trial number, state, objective value(s) (of complete trials only: a pruned
+    trial's is one epoch's score on one fold), mean fit time (s), mean peak memory
     (MiB), mean optimizer updates, the folds whose fit did not converge
     (``not_converged``, ``"2 of 3"``: only where a trial had any), the sampled
     parameters, the trial a reused duplicate repeats (``duplicate_of``: it fitted
@@ -186,7 +191,8 @@ def summary(study, estimator=None) -> str:
         and, given the ``estimator``, ``estimator.set_params(**json.loads(...))`` as
         parameters; a fixed value that JSON cannot hold, such as an optimizer class,
         is left out of it, and named: :func:`~sklstm.search.selected_params` gives
-        it), or a table of the Pareto front sorted by the second objective, or
+        it), or a table of the Pareto front sorted by the second objective (a
+        reused duplicate of a trial on it left out), or
         ``"no completed trial yet"``.
 
     Examples
@@ -234,9 +240,13 @@ def summary(study, estimator=None) -> str:
         as_json = json.dumps({k: v for k, v in params.items() if k not in as_repr})
         lines.append(f"params as JSON{left_out}: {as_json}")
     else:
-        lines.append(f"Pareto front ({' vs '.join(names)}), {len(study.best_trials)} trials:")
-        lines.append(_table([_row(t, names) for t in sorted(study.best_trials,
-                                                            key=lambda t: t.values[1])]))
+        # a reused duplicate repeats its twin's values, so both were on the front: the
+        # one configuration was listed (and counted) as two points
+        front = study.best_trials
+        on_front = {t.number for t in front}
+        front = [t for t in front if t.user_attrs.get(DUPLICATE_OF) not in on_front]
+        lines.append(f"Pareto front ({' vs '.join(names)}), {len(front)} trials:")
+        lines.append(_table([_row(t, names) for t in sorted(front, key=lambda t: t.values[1])]))
     return "\n".join(lines)
 
 

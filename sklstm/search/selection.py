@@ -61,8 +61,9 @@ def resolve_cv(cv, estimator, y, random_state=0, groups=None):
         ``"auto"``: 3-fold (stratified for classifiers), repeated twice with other
         splits when there are fewer than :data:`SMALL_DATA` samples, or with
         ``groups`` 3-fold that keeps every group in one fold (stratified for
-        classifiers, not repeated); anything else as in
-        :func:`sklearn.model_selection.check_cv`.
+        classifiers, not repeated); a number of folds with ``groups`` that many folds
+        keeping every group in one fold (stratified for classifiers); anything else as
+        in :func:`sklearn.model_selection.check_cv`.
     estimator : estimator or Pipeline
         Classifiers get stratified folds.
     y : array-like
@@ -91,13 +92,18 @@ def resolve_cv(cv, estimator, y, random_state=0, groups=None):
     if isinstance(cv, bool):  # scikit-learn took True for 1 fold: "n_splits=1"
         raise TypeError(f"cv must be 'auto', a number of folds (>= 2), a splitter or an "
                         f"iterable of (train, test) splits, got {cv!r}; e.g. cv=3")
+    grouped = StratifiedGroupKFold if classifier else GroupKFold
+    if groups is not None and isinstance(cv, Integral):
+        # a number of folds with groups: check_cv's KFold ignored them (scikit-learn
+        # only warned "The groups parameter is ignored by KFold"), and a group's
+        # sequences in both halves of a fold scored the search too high
+        return grouped(n_splits=cv)
     if not (isinstance(cv, str) and cv == "auto"):
         return check_cv(cv, y, classifier=classifier)
     if groups is not None:
         # the groups were given to keep each one out of its own test fold (a patient's
         # sequences in both halves leak): "auto"'s folds ignored them, with only
         # scikit-learn's warning that they did
-        grouped = StratifiedGroupKFold if classifier else GroupKFold
         return grouped(n_splits=3, shuffle=True, random_state=random_state)
     if len(y) < SMALL_DATA:
         repeated = RepeatedStratifiedKFold if classifier else RepeatedKFold

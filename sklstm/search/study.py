@@ -278,8 +278,8 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
         in the working directory.
     cv : "auto", int, cross-validation generator or iterable, default="auto"
         ``"auto"`` repeats stratified 3-fold on small data (below 500 samples), so
-        split noise does not pick the winner; with ``groups``, it is 3-fold that keeps
-        each group in one fold (stratified for classifiers); see
+        split noise does not pick the winner; with ``groups``, it (or a number of
+        folds) keeps each group in one fold (stratified for classifiers); see
         :func:`~sklstm.search.selection.resolve_cv`.
     scoring : str, callable or None, default=None
         One scikit-learn score, greater is better; None uses ``estimator.score``. A

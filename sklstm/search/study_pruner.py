@@ -6,11 +6,16 @@ a complete trial is COMPLETE, so Optuna's pruners counted it as a finished trial
 ``MedianPruner(n_startup_trials=5)``, one fitted trial and four copies of it started
 pruning on the curve of that one trial. No Optuna pruner can be told which trials to
 leave out, so :class:`IgnoringDuplicates` shows the pruner the study without them.
+
+Optuna's ``HyperbandPruner`` is left as it is: its samplers draw each bracket's
+trials from that bracket's alone only where ``study.pruner`` is a ``HyperbandPruner``
+(a wrapper turned that off), and its brackets read the storage directly, past any
+wrapper. Under Hyperband the copies count as the trials they repeat.
 """
 
 from __future__ import annotations
 
-from optuna.pruners import BasePruner, NopPruner
+from optuna.pruners import BasePruner, HyperbandPruner, NopPruner
 
 __all__ = ["DUPLICATE_OF", "IgnoringDuplicates", "ignoring_duplicates"]
 
@@ -80,7 +85,8 @@ class IgnoringDuplicates(BasePruner):
 
 def ignoring_duplicates(pruner):
     """``pruner`` wrapped in :class:`IgnoringDuplicates`; a ``NopPruner`` as it is (it
-    prunes nothing, and ``study.pruner`` then still says that plainly).
+    prunes nothing, and ``study.pruner`` then still says that plainly), and a
+    ``HyperbandPruner`` (see the module's note).
 
     Parameters
     ----------
@@ -92,4 +98,6 @@ def ignoring_duplicates(pruner):
     optuna.pruners.BasePruner
         The pruner to create the study with.
     """
-    return pruner if isinstance(pruner, NopPruner) else IgnoringDuplicates(pruner)
+    if isinstance(pruner, (NopPruner, HyperbandPruner)):
+        return pruner
+    return IgnoringDuplicates(pruner)

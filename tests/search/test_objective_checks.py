@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.search import tune
@@ -120,3 +120,42 @@ def test_unstratified_folds_that_train_on_one_class_are_refused(data):
         warnings.simplefilter("ignore", UserWarning)
         checked_objective(LSTMClassifier(device="cpu", **TINY), X, y, cv=2,
                           space={"batch_size": [8]})
+
+
+@pytest.mark.parametrize(("cv", "estimator", "fix"), [
+    # the fix said was "pass fewer folds (cv=60 at most: there are 60 samples)", or
+    # "more data are needed": no number of folds or samples mends either
+    (GroupKFold(2), LSTMRegressor, "GroupKFold keeps each group in one fold: pass groups="),
+    (StratifiedKFold(2), LSTMRegressor,
+     "StratifiedKFold stratifies class labels, and the targets are 'continuous': pass a "
+     "splitter without classes"),
+])
+def test_a_splitter_refused_for_another_reason_than_its_folds_is_not_told_fewer_folds(
+        cv, estimator, fix, data):
+    X, y = data
+    with pytest.raises(ValueError, match=re.escape(fix)) as info:
+        checked_objective(estimator(device="cpu", **TINY), X, y.astype(float) + 0.5, cv=cv,
+                          space={"batch_size": [8]})
+    assert "fewer folds" not in str(info.value) and "more data" not in str(info.value)
+
+
+def test_splits_used_up_or_with_an_empty_part_are_refused_before_the_study(data, tmp_path):
+    # a generator of splits used up by an earlier search gave no folds: every trial
+    # failed with "the objective returned NaN"
+    X, y = data
+    used = KFold(2).split(X)
+    list(used)
+    storage = str(tmp_path / "s.journal")
+    for cv, said in [(used, "cv (a generator) gave no (train, test) splits"),
+                     ([], "cv (a list) gave no (train, test) splits"),
+                     ([(np.arange(60), np.array([], dtype=int))],
+                      "fold 0 of the cv has an empty test part")]:
+        with pytest.raises(ValueError, match=re.escape(said)):
+            tune(LSTMRegressor(device="cpu", **TINY), X, y.astype(float), n_trials=1,
+                 cv=cv, storage=storage, space={"batch_size": [8]})
+    assert not os.path.exists(storage)
+    # a list of splits, and boolean masks, are folds
+    mask = np.arange(60) < 30
+    objective = checked_objective(LSTMRegressor(device="cpu", **TINY), X, y.astype(float),
+                                  cv=[(mask, ~mask)], space={"batch_size": [8]})
+    assert len(objective.splits_) == 1

@@ -118,3 +118,35 @@ def test_results_table_and_summary_count_the_folds_that_did_not_converge():
     assert lines[0].split()[-1] == "not_converged"
     assert [line[-6:] for line in lines[1:]] == ["2 of 3", "     -", "0 of 3"]
     assert "\n1 of 3 trials had folds that did not converge" in summary(study)
+
+
+def test_results_table_shows_no_score_for_a_pruned_trial():
+    # Optuna gives a pruned trial the last score it reported (one epoch on one fold):
+    # shown in the score column, it stood above the best trial's cross-validated mean
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(value=0.5, params={"x": 0},
+                                              distributions={"x": _X}))
+
+    def pruned(trial):
+        trial.suggest_int("x", 0, 3)
+        trial.report(0.9, 0)
+        raise optuna.TrialPruned
+
+    study.optimize(pruned, n_trials=1)
+    assert study.trials[1].value == 0.9  # (Optuna's)
+    rows = [line.split()[:3] for line in results_table(study).splitlines()[1:]]
+    assert rows == [["0", "COMPLETE", "0.5"], ["1", "PRUNED", "-"]]
+
+
+_X = optuna.distributions.IntDistribution(0, 3)
+
+
+def test_summary_lists_a_configuration_of_the_pareto_front_once():
+    # a reused duplicate has its twin's values: both were on the front, one point twice
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    for values, attrs in (([0.9, 2.0], {}), ([0.5, 1.0], {}), ([0.9, 2.0], {"duplicate_of": 0})):
+        study.add_trial(optuna.trial.create_trial(values=values, user_attrs=attrs))
+    assert len(study.best_trials) == 3  # (Optuna's)
+    lines = summary(study).splitlines()
+    assert lines[1] == "Pareto front (score vs objective_1), 2 trials:"
+    assert [line.split()[0] for line in lines[3:]] == ["1", "0"]

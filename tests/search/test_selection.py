@@ -59,3 +59,20 @@ def test_the_baseline_of_a_whole_number_is_the_equal_float_choice():
     assert baseline == {"dropout": 0.0} and isinstance(baseline["dropout"], float)
     # a bool is no number: True is not the choice 1
     assert baseline_params(resolve_space({"bidirectional": [0, 1]}), estimator) is None
+
+
+@pytest.mark.parametrize(("estimator", "y"), [
+    ("LSTMRegressor", np.linspace(0, 1, 40)), ("LSTMClassifier", np.arange(40) % 2)])
+def test_a_number_of_folds_with_groups_keeps_each_group_in_one_fold(estimator, y, recwarn):
+    # check_cv's KFold ignored the groups (scikit-learn warned only "The groups parameter
+    # is ignored by KFold"): a group in both halves of a fold scored the search too high
+    import sklstm
+    from sklstm.search.selection import resolve_cv
+
+    groups = np.arange(40) // 4
+    cv = resolve_cv(np.int64(3), getattr(sklstm, estimator)(), y, groups=groups)
+    splits = list(cv.split(np.zeros((40, 1)), y, groups))
+    assert len(splits) == 3
+    for train, test in splits:
+        assert not set(groups[train]) & set(groups[test])
+    assert not [w for w in recwarn if "groups parameter is ignored" in str(w.message)]

@@ -43,27 +43,10 @@ from .input_errors import (
 from .store import SequenceStore
 from .store_files import empty_sequences_error
 from .store_scan import token_id_beyond_int64_error
+from .vocabulary import check_token_sequence, object_ids, padding_inside, warn_padding_inside
 
 __all__ = ["as_streamed", "check_ragged", "feature_count_error", "host_arrays",
            "no_samples_error", "validate_sequences"]
-
-
-def _check_token_ids(seq, i):
-    if seq.ndim != 1:
-        raise ValueError(
-            f"Sequence {i} of X has shape {seq.shape}; token sequences must be 1D lists of "
-            "integer ids."
-        )
-    if seq.dtype.kind not in "iu":
-        raise TypeError(
-            f"Sequence {i} of X has dtype {seq.dtype}; token ids must be integers "
-            "(cast with .astype(int) if they are whole numbers)."
-        )
-    if seq.min() < 0:
-        raise ValueError(
-            f"Sequence {i} of X contains the negative token id {seq.min()}; token ids must "
-            "be >= 0."
-        )
 
 
 def _labels(items):
@@ -119,7 +102,8 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
     for i, item in enumerate(items):
         name = i if labels is None else f"{i} (index label {labels[i]!r})"
         try:
-            seq = object_numbers(as_array(item))  # (object arrays of numbers too)
+            seq = as_array(item)  # (object arrays of numbers too; of integer ids as int64)
+            seq = object_ids(seq) if token_ids else object_numbers(seq)
         except ValueError as exc:  # numpy's "inhomogeneous shape", naming no sequence
             raise ValueError(
                 f"Sequence {name} of X is not a rectangular array ({exc}); every timestep of "
@@ -158,12 +142,15 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
                 "be 2D (n_timesteps, n_features)"
                 + (" or 1D token ids" if allow_1d or token_ids else "")
                 # (np.asarray: a pandas Series, a list of which is common, has no reshape)
-                + ". Reshape a univariate sequence with np.asarray(seq).reshape(-1, 1)."
+                + ". Reshape a univariate sequence with np.asarray(seq).reshape(-1, 1)"
+                # (reshaped, token ids train as magnitudes: a model that fits, of nothing)
+                + ("; token ids are not reshaped but read by an estimator with "
+                   "embedding_dim set." if seq.ndim == 1 and seq.dtype.kind in "iu" else ".")
             )
         if seq.ndim == 2 and seq.shape[1] == 0:  # torch refused it mid-fit, a scaler not
             raise empty_sequences_error(f"Sequence {name} of X", seq.shape)
         if token_ids:
-            _check_token_ids(seq, name)
+            check_token_sequence(seq, name)
         first = checked[0] if checked else seq
         if seq.ndim != first.ndim:
             raise ValueError(
@@ -186,14 +173,15 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
     return checked
 
 
-def _token_sequences(X, estimator_name, padding_idx):
+def _token_sequences(X, estimator_name, padding_idx, reset):
     """Per-sample 1D int64 id arrays without their padding ids (wherever they are: a
-    sequence's prediction never depends on the others it comes with)."""
+    sequence's prediction never depends on the others it comes with); a fit warns of
+    padding ids between tokens."""
     given = X  # (a DataFrame's column names say where a bad cell is)
     if hasattr(X, "iloc"):
         X = as_array(X)
     if sequence_form(X) in RAGGED_FORMS:
-        rows = [as_array(x) for x in X]
+        rows = list(X)  # (check_ragged reads each: a None named as None)
     else:
         arr = np.asarray(X)
         if arr.ndim != 2:
@@ -210,10 +198,13 @@ def _token_sequences(X, estimator_name, padding_idx):
     if not rows:
         raise no_samples_error(estimator_name, np.shape(X))
     rows = check_ragged(rows, ensure_all_finite=False, token_ids=True, labels=_labels(given))
-    out = []
+    out, inside = [], []
     for i, row in enumerate(rows):
         if padding_idx is not None:
-            row = row[row != padding_idx]
+            is_token = row != padding_idx
+            if reset and padding_inside(is_token):
+                inside.append(i)
+            row = row[is_token]
             if row.size == 0:
                 raise ValueError(
                     f"Sequence {i} of X is empty (only padding id {padding_idx}); every "
@@ -224,6 +215,7 @@ def _token_sequences(X, estimator_name, padding_idx):
             # which no later check sees: torch's bare "index out of range in self"
             raise token_id_beyond_int64_error(i, row.max())
         out.append(row.astype(np.int64, copy=False))
+    warn_padding_inside(inside, len(out), padding_idx)
     return out
 
 
@@ -360,7 +352,7 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
         raise error
     X = masked_as_nan(host_arrays(X))
     if tokens:
-        data = _token_sequences(X, name, padding_idx)
+        data = _token_sequences(X, name, padding_idx, reset)
         record_or_check_columns(estimator, reset, data)  # (a list: no names)
         record_or_check(estimator, reset, "tokens", 1, "tokens")
         return data, "tokens"

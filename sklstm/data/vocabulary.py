@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._compat.python import warn_at_caller
+from .._nullable import object_numbers
+from .store_scan import token_id_beyond_int64_error
 from .streaming import iter_row_chunks
 
-__all__ = ["MAX_INFERRED_VOCAB", "check_token_ids", "fitted_vocab_size"]
+__all__ = ["MAX_INFERRED_VOCAB", "check_token_ids", "check_token_sequence",
+           "fitted_vocab_size", "object_ids", "padding_inside", "warn_padding_inside"]
 
 #: Largest vocabulary a fit infers (``vocab_size=None``): 2**20 = 1,048,576 ids.
 MAX_INFERRED_VOCAB = 2**20
@@ -105,3 +109,113 @@ def _first_row_from(values, limit):
         if hits.size:
             return start + int(hits[0]), int(chunk[hits[0]].max())
     raise AssertionError("no row holds an id >= limit")  # the callers checked the maximum
+
+
+def object_ids(seq):
+    """The ndarray ``seq`` of dtype object as int64 when it holds only integers (Python
+    ints: ``np.array(id_lists, dtype=object)``), else as :func:`object_numbers` reads it.
+
+    :func:`object_numbers` reads numbers as float64, as ``check_array`` does, and
+    integer ids read so were refused as "dtype float64", a dtype the user never had.
+
+    Examples
+    --------
+    >>> object_ids(np.array([3, 1], dtype=object)).dtype
+    dtype('int64')
+    >>> object_ids(np.array([3, None], dtype=object)).dtype
+    dtype('float64')
+    """
+    if seq.dtype == object and seq.size and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+            for v in seq.flat):
+        for dtype in (np.int64, np.uint64):  # (uint64 beyond int64: refused by the caller)
+            try:
+                return seq.astype(dtype)
+            except OverflowError:
+                pass
+    return object_numbers(seq)
+
+
+def check_token_sequence(seq, name):
+    """Raise unless the sequence ``seq`` holds 1D non-negative integer ids.
+
+    Parameters
+    ----------
+    seq : ndarray
+        One sequence of X, as :func:`object_ids` read it.
+    name : int or str
+        Its number in X (and index label), which the errors name.
+
+    Raises
+    ------
+    ValueError
+        Not 1D, a missing id (NaN), an id beyond int64, or a negative id.
+    TypeError
+        Ids that are not integers.
+    """
+    if seq.ndim != 1:
+        raise ValueError(
+            f"Sequence {name} of X has shape {seq.shape}; token sequences must be 1D lists "
+            "of integer ids.")
+    if seq.dtype.kind == "f" and np.isnan(seq).any():
+        # (.astype(int), the fix for whole numbers, makes a NaN a large negative id)
+        raise ValueError(
+            f"Sequence {name} of X holds a missing token id (NaN, None or pd.NA) at timestep "
+            f"{int(np.flatnonzero(np.isnan(seq))[0])}; token ids are integers: drop the "
+            "missing tokens, or map them to an id of their own (an unknown-token id).")
+    if seq.dtype.kind == "f" and seq.max() > np.iinfo(np.int64).max:
+        raise token_id_beyond_int64_error(name, int(seq.max()))
+    if seq.dtype.kind not in "iu":
+        raise TypeError(
+            f"Sequence {name} of X has dtype {seq.dtype}; token ids must be integers "
+            "(cast with .astype(int) if they are whole numbers).")
+    if seq.min() < 0:
+        raise ValueError(
+            f"Sequence {name} of X contains the negative token id {seq.min()}; token ids "
+            "must be >= 0.")
+
+
+def padding_inside(is_token):
+    """Whether a padding id sits between two tokens of a sequence, where no padding
+    scheme puts one (Keras pads before or after, a padded table after).
+
+    Parameters
+    ----------
+    is_token : ndarray of bool of shape (n_timesteps,)
+        The sequence's ids that are no padding.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> padding_inside(np.array([True, False, True])), padding_inside(np.array([False, True]))
+    (True, False)
+    """
+    kept = np.flatnonzero(is_token)
+    return bool(kept.size) and int(kept[-1] - kept[0]) + 1 != kept.size
+
+
+def warn_padding_inside(inside, n_sequences, padding_idx):
+    """Warn that sequences hold ``padding_idx`` between tokens: likely a real token (ids
+    counted from 0), which its removal as padding loses, silently otherwise.
+
+    Parameters
+    ----------
+    inside : list of int
+        The numbers of those sequences in X; nothing is said for none.
+    n_sequences : int
+        The number of sequences of X.
+    padding_idx : int
+        The padding id.
+    """
+    if not inside:
+        return
+    warn_at_caller(
+        f"{len(inside)} of the {n_sequences} sequences of X hold the padding id "
+        f"{padding_idx} between other ids (sequence {inside[0]} first), where padding never "
+        f"goes. It is removed wherever it appears, so if {padding_idx} is a real token "
+        "(ids counted from 0, as np.unique(words, return_inverse=True) and CountVectorizer's "
+        "vocabulary_ give them) every occurrence is lost: shift the ids by one (ids + 1), "
+        "or set padding_idx=None for sequences without padding.")

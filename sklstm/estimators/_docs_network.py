@@ -40,8 +40,9 @@ TOKENS = """\
     padding_idx : int or None, default=0
         Token id that marks padding: it is removed wherever it appears (padded 2D
         input, lists, stores) before anything else, and its embedding stays zero;
-        real tokens take the other ids. None: no id is padding. Only used with
-        ``embedding_dim``.
+        real tokens take the other ids (``fit`` warns where it sits between two
+        tokens of a sequence: ids counted from 0, whose token 0 would be lost). None:
+        no id is padding. Only used with ``embedding_dim``.
 """
 
 #: The convolutional branch, the linear highway, the level split.

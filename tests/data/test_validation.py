@@ -442,6 +442,17 @@ def test_a_list_of_series_is_told_a_reshape_that_a_series_has():
     assert SequenceScaler().fit(fixed).n_features_in_ == 1
 
 
+@pytest.mark.parametrize("name", ["classifier", "regressor"])
+def test_a_list_of_integer_sequences_is_told_of_embedding_dim(name, tiny):
+    # told only to reshape, token ids trained as magnitudes: a model of nothing
+    ids = [[3, 1, 4, 1], [5, 9, 2], [6, 5]]
+    with pytest.raises(ValueError, match=r"reshape\(-1, 1\); token ids are not reshaped but "
+                                         r"read by an estimator with embedding_dim set\.$"):
+        ESTIMATORS[name](tiny).fit(ids, Y[:3])
+    with pytest.raises(ValueError, match=r"reshape\(-1, 1\)\.$"):  # numbers: no ids
+        ESTIMATORS[name](tiny).fit([np.asarray(s, dtype=float) for s in ids], Y[:3])
+
+
 @pytest.mark.parametrize(("ids", "message"), [
     (np.ones((24, 5)), r"^Sequence 0 of X has dtype float64; .*\.astype\(int\)"),
     (np.ones((24, 5), bool), r"^Sequence 0 of X has dtype bool; .*\.astype\(int\)"),

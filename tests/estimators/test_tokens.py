@@ -1,5 +1,7 @@
 """Token-id input: embedding, padded and ragged forms, vocabulary, bad ids."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -142,6 +144,22 @@ BAD_TOKENS = {
         np.array([[1.0, 2.0], [3.0, np.nan], [4.0, 5.0]]), None, {"padding_idx": None},
         ValueError, r"set padding_idx to an id that is no token .*np\.nan_to_num\(X, "
         r"nan=0\)\.astype\(int\)\), or pass the sequences as a list of 1D id arrays"),
+    # a missing id (None in a list, pd.NA of an Int64 array) was "dtype float64", to be
+    # cast with .astype(int), which makes NaN a large negative id
+    "missing id in a list": (
+        [[1, 2], [3, None, 4], [5]], None, {}, ValueError,
+        r"^Sequence 1 of X holds a missing token id \(NaN, None or pd.NA\) at timestep 1; "
+        "token ids are integers: drop the missing tokens"),
+    "pd.NA id at predict": (
+        _ragged([1, 2], [3, 4]), pd.Series([pd.array([1, None], dtype="Int64")]), {},
+        ValueError, r"^Sequence 0 of X holds a missing token id .* at timestep 1"),
+    # (check_ragged was handed array(None, dtype=object) and showed it so)
+    "missing sequence": ([[1, 2], None], None, {}, ValueError,
+                         r"^Sequence 1 of X is None, not a sequence of timesteps; a missing"),
+    # a Python int beyond int64: "dtype float64", cast with .astype(int), which overflows
+    "id beyond int64 in a list": ([[1, 2], [3, 2**70]], None, {}, ValueError,
+                                  r"^Sequence 1 of X contains token id 2**70, beyond int64"
+                                  .replace("2**70", str(2**70))),
     # pandas' nullable Int64 table: pd.NA as NaN, so the same message
     "pd.NA padding at predict": (
         np.array([[1, 2], [3, 4], [5, 6]]), pd.DataFrame([[1, 2], [3, None]], dtype="Int64"),
@@ -162,3 +180,37 @@ def test_bad_token_input_names_the_sequence(name, tiny):
         est.fit(X_fit, y)
         with pytest.raises(error, match=message):
             est.predict(X_predict)
+
+
+@pytest.mark.parametrize("form", ["list of object arrays", "2D object array", "Series"])
+def test_object_arrays_of_integer_ids_are_read_as_ids(form, sentences, tiny):
+    # np.array(id_lists, dtype=object) holds Python ints, which were read as float64 and
+    # refused: "has dtype float64; token ids must be integers"
+    X, X_padded, y = sentences
+    objects = {"list of object arrays": [np.array(x.tolist(), dtype=object) for x in X],
+               "2D object array": np.array(X_padded.tolist(), dtype=object),
+               "Series": pd.Series([np.array(x.tolist(), dtype=object) for x in X])}[form]
+    est = _fit(LSTMClassifier, objects, y, tiny)
+    assert est.vocab_size_ == max(int(x.max()) for x in X) + 1
+    assert_allclose(est.predict_proba(objects), _fit(LSTMClassifier, X, y, tiny)
+                    .predict_proba(X), rtol=1e-5, atol=1e-7)
+
+
+def test_a_padding_id_between_tokens_warns_at_fit(sentences, tiny):
+    # ids counted from 0 (np.unique's inverse, CountVectorizer's vocabulary_) lost every
+    # token 0 to padding_idx=0, silently
+    X, X_padded, y = sentences
+    counted_from_0 = [x - 1 for x in X]
+    inside = [i for i, x in enumerate(counted_from_0)  # a 0 between two tokens
+              if "p" in "".join("pt"[bool(v)] for v in x).strip("p")]
+    assert 0 < len(inside) < len(X)
+    with pytest.warns(UserWarning, match=rf"^{len(inside)} of the {len(X)} sequences of X "
+                      rf"hold the padding id 0 between other ids \(sequence {inside[0]} "
+                      r"first\), .*shift the ids by one \(ids \+ 1\), or set padding_idx=None"):
+        _fit(LSTMClassifier, counted_from_0, y, tiny)
+    pre_padded = np.array([np.roll(row, -int(np.sum(row > 0))) for row in X_padded])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # padding before or after the tokens is padding
+        for data, params in ((X_padded, {}), (pre_padded, {}),
+                             (counted_from_0, {"padding_idx": None})):
+            _fit(LSTMClassifier, data, y, tiny, **params)

@@ -1,16 +1,18 @@
 """The chance level of the validation loss (``early_stopping``), which
 :class:`~sklstm.training.convergence.ConvergenceStopping` judges a fit against.
 
-The training loss's chance level is the estimator's: the loss of predicting the
-training targets' distribution on those targets (their variance; the entropy of the
-class frequencies). The validation loss's is that of a constant prediction on the
-validation targets (:func:`split_chance`; the best one there: the validation targets'
-mean, the validation classes' shares): on a few dozen samples their spread differs from
-the training targets', and a fit that learned nothing was at 0.75 of the training
-targets' chance level, and called converged, at its first epoch. Its best epoch must
-besides fall below a share of it that shrinks with the validation set
-(:func:`valid_share`): the best of many noisy epochs dips below the chance level by
-luck. A multi-output regression is judged per output as well (:class:`OutputLosses`).
+The training loss's chance level is the estimator's: the loss of predicting the training
+targets' distribution on those targets (their variance; the entropy of the class
+frequencies); with ``early_stopping``, that of the training split's own targets
+(recorded with the validation loss's at the first epoch). The validation loss's is that
+of a constant prediction on the validation targets (:func:`split_chance`; the best one
+there: the validation targets' mean, the validation classes' shares): on a few dozen
+samples their spread differs from the training targets', and a fit that learned nothing
+was at 0.75 of the training targets' chance level, and called converged, at its first
+epoch. Its best epoch must besides fall below a share of it that shrinks with the
+validation set (:func:`valid_share`): the best of many noisy epochs dips below the
+chance level by luck. A multi-output regression is judged per output as well
+(:class:`OutputLosses`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The skorch callbacks that write a fit's checkpoint (:mod:`~sklstm.training.checkpointing`):
 the state after every epoch, in a directory of its own, and an epoch whose end a
-callback cut short.
+callback cut short (:mod:`~sklstm.training.checkpoint_stops`).
 """
 
 from __future__ import annotations
@@ -12,17 +12,16 @@ import shutil
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import save_file
-from skorch.callbacks import Callback, Checkpoint, EarlyStopping, LRScheduler
+from skorch.callbacks import Checkpoint, LRScheduler
 
-from .._compat.skorch import replay_early_stopping
 from .._durable_files import sync_files
 from ..resources.device import rng_state
+from .checkpoint_stops import forget_end, replay_stoppers, user_stoppers
 from .convergence import STOPPER
 from .oom_recovery import out_of_memory
 
 __all__ = ["BEST_FILE", "EPOCH_DIR", "RNG_FILE", "SCHEDULERS_FILE", "STOPPERS_BEST_FILE",
-           "StateCheckpoint", "StoppedEpochCheckpoint", "check_weights", "epoch_state",
-           "write_failed"]
+           "StateCheckpoint", "check_weights", "epoch_state", "write_failed"]
 
 #: Files of a state besides skorch's: torch's random states, the best epoch's weights
 #: (``early_stopping``), the learning-rate schedulers' states.
@@ -44,14 +43,6 @@ def _scheduler_states(net):
                    "state": cb.lr_scheduler_.state_dict()}
             for name, cb in net.callbacks_
             if isinstance(cb, LRScheduler) and getattr(cb, "lr_scheduler_", None) is not None}
-
-
-def _user_stoppers(net, load_best=True):
-    """The user's skorch ``EarlyStopping`` callbacks, by name: those that end the fit
-    with their best epoch's weights (``load_best``), or all (``load_best=False``)."""
-    return [(name, cb) for name, cb in net.callbacks_
-            if name != STOPPER and isinstance(cb, EarlyStopping)
-            and (cb.load_best or not load_best)]
 
 
 def _link(earlier, target):
@@ -203,7 +194,8 @@ class StateCheckpoint(Checkpoint):
 
     def on_train_begin(self, net, **kwargs):
         """In a resumed fit, replay the history through the user's ``EarlyStopping``
-        callbacks (:func:`_replay_stoppers`) and put back the learning rates and the
+        callbacks (:func:`~sklstm.training.checkpoint_stops.replay_stoppers`), take the
+        mark of a stop off its last epoch, and put back the learning rates and the
         schedulers' states.
 
         skorch's :class:`~skorch.callbacks.LRScheduler` makes its scheduler anew for
@@ -216,7 +208,8 @@ class StateCheckpoint(Checkpoint):
         if resumed is None:
             return
         path, self.stoppers_best_ = self.stoppers_best_, None
-        _replay_stoppers(net, {} if path is None else _read_stoppers_best(path, net))
+        replay_stoppers(net, {} if path is None else _read_stoppers_best(path, net))
+        forget_end(net)  # (the last callback: every stopper has replayed the stop)
         if not resumed:  # (a state of an earlier sklstm: no schedulers)
             return
         for group, saved in zip(net.optimizer_.param_groups, resumed["groups"], strict=True):
@@ -232,16 +225,18 @@ class StateCheckpoint(Checkpoint):
         weights its finished fit ended with: no ``on_train_end`` runs, and the state
         holds the last epoch's. In the callbacks' order: sklstm's stopper's best (the
         file ``own_best``, where there is one), then those of the user's stoppers with
-        ``load_best``, their best epochs replayed (:func:`_replay_stoppers`)."""
+        ``load_best``, their best epochs replayed
+        (:func:`~sklstm.training.checkpoint_stops.replay_stoppers`)."""
         self.resumed_ = None  # (no training begins to put the schedulers back in)
         path, self.stoppers_best_ = self.stoppers_best_, None
-        for _, callback in _user_stoppers(net, load_best=False):
+        for _, callback in user_stoppers(net, load_best=False):
             callback.on_train_begin(net)  # skorch's start of the rule, then the replay
         # before sklstm's best goes in: a user's best at the last epoch is the state's
-        _replay_stoppers(net, {} if path is None else _read_stoppers_best(path, net))
+        replay_stoppers(net, {} if path is None else _read_stoppers_best(path, net))
+        forget_end(net)
         if os.path.exists(own_best):
             net.load_params(f_params=own_best)  # weights_only=True inside
-        for _, callback in _user_stoppers(net):  # (skorch's: best epoch not the last)
+        for _, callback in user_stoppers(net):  # (skorch's: best epoch not the last)
             callback.on_train_end(net)
 
     def save_model(self, net):
@@ -316,7 +311,7 @@ class StateCheckpoint(Checkpoint):
         only). The file of the state before where the best epochs are the same."""
         last = net.history[-1, "epoch"]
         best = {name: {"epoch": int(cb.best_epoch_), "weights": cb.best_model_weights_}
-                for name, cb in _user_stoppers(net)
+                for name, cb in user_stoppers(net)
                 if cb.best_model_weights_ is not None and cb.best_epoch_ != last}
         if not best:
             return
@@ -329,70 +324,3 @@ class StateCheckpoint(Checkpoint):
             torch.save(best, target)
         self.stoppers_written_ = (self.dirname, epochs)
 
-
-def _replay_stoppers(net, best):
-    """Replay the epochs of a resumed fit's history through the user's skorch
-    :class:`~skorch.callbacks.EarlyStopping` callbacks, as sklstm's stopper replays
-    them (:mod:`~sklstm.training.convergence`).
-
-    skorch starts the rule afresh at every ``on_train_begin``: a fit resumed from its
-    checkpoint counted its misses from zero and took the first epoch after the cut for
-    an improvement, so it trained on where the uninterrupted fit had stopped. The same
-    rule as skorch's ``on_epoch_end`` (:func:`~sklstm._compat.skorch.replay_early_stopping`:
-    skorch has no public way to feed it a past score). With ``load_best``, the
-    best epoch's weights go back too: the restored ones where it is the last restored
-    epoch, else those the state holds for the callback (``best``, by name; a callback
-    whose rule finds another best epoch than the one written has none).
-    """
-    for name, callback in _user_stoppers(net, load_best=False):
-        for row in net.history:
-            score = row.get(callback.monitor)
-            if score is None:
-                continue
-            replay_early_stopping(callback, score, row["epoch"])
-        # (a patience lowered since: skorch stops at misses_ == patience, never above)
-        callback.misses_ = min(callback.misses_, max(callback.patience - 1, 0))
-        if not (callback.load_best and len(net.history)):
-            continue
-        saved = best.get(name, {})
-        if callback.best_epoch_ == net.history[-1, "epoch"]:
-            callback.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
-        elif saved.get("epoch") == callback.best_epoch_:
-            callback.best_model_weights_ = saved["weights"]
-
-
-class StoppedEpochCheckpoint(Callback):
-    """Writes the state of an epoch whose end a callback cut short by ending the fit
-    (the stopper raises at a converged fit's last epoch; skorch's ``EarlyStopping``),
-    when the training ends. Placed before the stopper, whose own train end puts
-    the best epoch's weights in the module: the state holds the last epoch's.
-
-    Not after a Ctrl-C during the epoch's end: the callbacks after the one it stopped
-    had not ended the epoch (a learning-rate scheduler had not stepped), and the fit
-    resumed from that state went on unlike the uninterrupted one. The state of the
-    epoch before stays, and the resumed fit trains the epoch again.
-
-    Parameters
-    ----------
-    state : StateCheckpoint
-        The callback that writes the state after every complete epoch end.
-    """
-
-    def __init__(self, state):
-        self.state = state
-
-    def on_train_begin(self, net, **kwargs):
-        """No epoch of this fit has ended yet."""
-        self.ended_ = None
-
-    def on_epoch_end(self, net, **kwargs):
-        """Note that the epoch's training and validation are complete."""
-        self.ended_ = len(net.history)
-
-    def on_train_end(self, net, **kwargs):
-        """Write the last epoch's state if it is complete and was not written."""
-        ctrl_c = getattr(net, "ctrl_c", None)  # (the fit's CtrlCGuard)
-        if ctrl_c is not None and ctrl_c.noted:
-            return
-        if self.ended_ == len(net.history) and self.state.written_ != self.ended_:
-            self.state.save_model(net)

@@ -44,7 +44,6 @@ from .checkpoint_callbacks import (
     SCHEDULERS_FILE,
     STOPPERS_BEST_FILE,
     StateCheckpoint,
-    StoppedEpochCheckpoint,
     check_weights,
     epoch_state,
     write_failed,
@@ -60,6 +59,7 @@ from .checkpoint_files import (
     fingerprint_record,
     read_checked_json,
 )
+from .checkpoint_stops import StoppedEpochCheckpoint
 from .oom_recovery import out_of_memory
 
 __all__ = ["CHECKPOINT_NAMES", "FitCheckpoint", "check_checkpoint_directory"]

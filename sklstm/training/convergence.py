@@ -38,15 +38,11 @@ whose best loss follows every fall, however small, so that a fall by less than
 With ``lr_schedule="adaptive"`` (the default) the rule is scikit-learn MLP's
 ``learning_rate="adaptive"``: where the rule would stop, the learning rate is instead
 divided by 5 (``ADAPTIVE_FACTOR``) and the count starts again; the fit stops only at a
-plateau reached with a rate at or below :data:`ADAPTIVE_MIN_LR` (1e-6). A fit thus
-never stops earlier than with a constant rate, and a plateau it would have stopped on
-(a loss that has just left the chance level, or is noisy at the last steps) gets
-smaller steps first. Chosen by the small-data benchmark (``docs/performance.rst``): a
-schedule that lowers the rate after 2 flat epochs, as MLP's docstring words it, cut
-fits short on one task there. The rate judged against the floor is the optimizer's, but
-no higher than ``lr`` times the falls so far: a learning-rate schedule of the user's that
-sets the rate anew every step (``CyclicLR``, ``OneCycleLR``) undoes each fall, and the
-fit, its rate never at the floor, was never stopped.
+plateau reached with a rate at or below :data:`ADAPTIVE_MIN_LR` (1e-6), so it never
+stops earlier than with a constant rate (chosen by the small-data benchmark,
+``docs/performance.rst``). The rate judged against the floor is the optimizer's, but no
+higher than ``lr`` times the falls so far: a schedule of the user's that sets the rate
+anew every step (``CyclicLR``) undid each fall, and the fit was never stopped.
 """
 
 from __future__ import annotations
@@ -68,7 +64,7 @@ from .chance_level import (
     valid_share,
 )
 
-__all__ = ["ADAPTIVE_FACTOR", "ADAPTIVE_MIN_LR", "CHANCE_SHARE", "STOPPER",
+__all__ = ["ADAPTIVE_FACTOR", "ADAPTIVE_MIN_LR", "CHANCE_SHARE", "ENDED", "STOPPER",
            "ConvergenceStopping", "best_value", "stopped_by_rule", "stopping_callback"]
 
 #: A fit has left the chance level once its best training loss is below this share of
@@ -77,6 +73,8 @@ CHANCE_SHARE = 0.95
 
 #: Name of the stopping callback in the net's callbacks.
 STOPPER = "convergence"
+#: History key: the stop that ended a fit at a checkpointed epoch, "rule" or "callback".
+ENDED = "fit_ended_by"
 
 #: ``lr_schedule="adaptive"``: where the rule would stop, the rate is multiplied by this
 #: (scikit-learn MLP's 1/5)...
@@ -277,7 +275,7 @@ class ConvergenceStopping(EarlyStopping):
         return not level or best_loss < CHANCE_SHARE * level
 
     def on_train_begin(self, net, **kwargs):
-        """Reset the rule, then replay the epochs the history already holds."""
+        """Reset the rule, then replay the epochs the history holds (and a stop, :data:`ENDED`)."""
         super().on_train_begin(net, **kwargs)
         # (loss, n_valid): a resumed fit's from its history, else at the first epoch's end
         self.valid_chance_, self.train_chance_ = recorded_chances(net.history)
@@ -291,12 +289,13 @@ class ConvergenceStopping(EarlyStopping):
             if score is None:
                 continue
             replay_early_stopping(self, score, row["epoch"])
-            if not self._below_chance(best_train_loss):
+            if row.get(ENDED) == "rule":  # the rule stopped the fit here (no fall of the rate)
+                self.misses_ = self.patience
+            elif not self._below_chance(best_train_loss):
                 self.misses_ = 0  # the gate, as in on_epoch_end
             elif self.adaptive and self.misses_ >= self.patience:
                 # the fit went on, so the rate fell here (the restored optimizer holds it)
-                self.misses_ = 0
-                self.falls_ += 1
+                self.misses_, self.falls_ = 0, self.falls_ + 1
         if not (self.load_best and len(net.history)):
             return
         if self.best_epoch_ == net.history[-1, "epoch"]:  # the weights just restored

@@ -23,6 +23,7 @@ from ..resources.host_malloc import step_buffers_on_heap
 from ..resources.memory_budget import MemoryBudget
 from .auto_batch import choose_batch, warm_up
 from .batch_schedule import epoch_batch_sizes
+from .checkpoint_stops import stop_recorded
 from .checkpointing import FitCheckpoint
 from .convergence import stopped_by_rule
 from .convergence_report import check_convergence
@@ -88,6 +89,9 @@ def _train_checkpointed(plan, seqs, y_train, on_net, checkpoint):
     # callback's stop), or that has all max_epochs, is only loaded
     ended = checkpoint.finished() if done else None
     loaded_only = bool(done) and (done >= plan.max_epochs or bool(ended and ended["stopped"]))
+    # a stop whose end was not recorded (a failure after it): resumed, the fit ends as
+    # it begins and is judged; loaded, it was said not to converge (unjudged)
+    loaded_only = loaded_only and not (ended is None and stop_recorded(checkpoint))
     if fits_run_concurrently() and (plan.memory_limit is not None or plan.batch_size == "auto"):
         warn_at_caller(
             f"{plan.name}: beside other fits (concurrent_fits), max_memory and "

@@ -27,6 +27,8 @@ __all__ = ["READ_AHEAD", "BatchLoader", "split_batch"]
 #: the one training. Two keep the reader busy while a step runs without holding more
 #: than a few batches in memory.
 READ_AHEAD = 2
+#: Positions a Subset's order is gathered in at a time (:func:`_gathered`): 8 MiB of int64.
+GATHER_CHUNK = 2**20
 
 
 def _unwrap(dataset):
@@ -116,12 +118,14 @@ class BatchLoader:
         n = len(self.dataset)
         if not self.shuffle:
             return None if self._indices is None else self._indices
-        perm = torch.randperm(n, generator=self._generator)
-        return perm if self._indices is None else self._indices[perm]
+        # int32 positions where they fit: an epoch's order is held while it trains, and
+        # int64 made it 8 bytes a sample (randperm draws the same order in either dtype)
+        dtype = _index_dtype(len(self._base))
+        perm = torch.randperm(n, generator=self._generator, dtype=dtype)
+        return perm if self._indices is None else _gathered(self._indices, perm)
 
     def _bucketed(self, order):
-        """Batches of similar length from a shuffled order, in shuffled order."""
-        lengths = self._base.lengths[order]
+        """The epoch's order cut into batches of similar length, in shuffled order."""
         chunk = self.batch_size * self.bucket_batches
         batches = []
         for start in range(0, len(order), chunk):
@@ -129,33 +133,66 @@ class BatchLoader:
             # rank by length (ties in shuffled order), then add up to one batch of
             # random rank: neighbours in length trade places, so batch contents
             # vary between epochs while a batch still spans a narrow length range
-            rank = torch.argsort(torch.argsort(lengths[start:start + chunk], stable=True))
+            # (lengths gathered a chunk at a time: the epoch's were 8 bytes a sample)
+            rank = torch.argsort(torch.argsort(self._base.lengths[part], stable=True))
             jitter = torch.rand(len(part), generator=self._generator) * self.batch_size
             batches.extend(part[torch.argsort(rank + jitter)].split(self.batch_size))
         shuffled = torch.randperm(len(batches), generator=self._generator).tolist()
-        return [batches[i] for i in shuffled]
+        return _joined([batches[i] for i in shuffled], order)
 
     def _epoch_batches(self):
-        """One epoch's batches as index tensors; None for sequential, unshuffled passes."""
+        """One epoch's ``(order, batches)``: the order as one index tensor, the batches
+        views of it; None for sequential, unshuffled passes."""
         order = self._order()
         if order is None:
             return None
         if self.bucketing and self.shuffle and self._base.lengths is not None:
             return self._bucketed(order)
-        return order.split(self.batch_size)
+        return order, order.split(self.batch_size)
 
     def __iter__(self):
-        batches = self._epoch_batches()
-        if batches is None:  # sequential over the whole dataset: slices are views
-            batches = [slice(start, start + self.batch_size)
-                       for start in range(0, len(self.dataset), self.batch_size)]
+        epoch = self._epoch_batches()
+        if epoch is None:  # sequential over the whole dataset: slices are views
+            order, batches = None, [slice(start, start + self.batch_size)
+                                    for start in range(0, len(self.dataset), self.batch_size)]
+        else:
+            order, batches = epoch
         if getattr(self._base, "streamed", False):  # (read from a store: numpy anyway)
             yield from _read_ahead(self._base.take, batches)
             return
-        lengths = _batch_lengths(self._base, batches)
-        for idx, batch_lengths in zip(_where_the_data_live(self._base, batches), lengths,
-                                      strict=True):
+        lengths = _batch_lengths(self._base, order, batches)
+        for idx, batch_lengths in zip(_where_the_data_live(self._base, order, batches),
+                                      lengths, strict=True):
             yield self._base.take(idx, batch_lengths)
+
+
+def _index_dtype(n_samples):
+    """The dtype of positions into ``n_samples`` samples: int32 where they fit."""
+    return torch.int32 if n_samples <= np.iinfo(np.int32).max else torch.int64
+
+
+def _gathered(indices, positions):
+    """``indices[positions]`` in the dtype of ``positions``, a chunk at a time.
+
+    A Subset's indices are int64 (scikit-learn's split); gathered whole, the epoch's
+    order was first an int64 copy of them, 8 bytes a sample, then cut to int32.
+    """
+    if indices.dtype == positions.dtype:
+        return indices[positions]
+    out = torch.empty(len(positions), dtype=positions.dtype)
+    for start in range(0, len(positions), GATHER_CHUNK):
+        part = positions[start:start + GATHER_CHUNK]
+        out[start:start + len(part)] = indices[part]
+    return out
+
+
+def _joined(batches, order):
+    """``batches`` as views of one order tensor (their concatenation): one array of the
+    epoch's positions, not one per bucket and another for :func:`_batch_lengths`."""
+    if not batches:
+        return order, []
+    joined = torch.cat(batches)
+    return joined, joined.split([len(idx) for idx in batches])
 
 
 def _count(value, name):
@@ -175,39 +212,40 @@ def _count(value, name):
     return count
 
 
-def _batch_lengths(base, batches):
+def _batch_lengths(base, order, batches):
     """Each batch's true lengths as a numpy array (None for data without padding).
 
-    Read on the host once per epoch, for all batches at once: a batch then cuts its
+    The epoch's order is read on the host once (a view of it, no copy), and each
+    batch's lengths are gathered from it as the batch is taken: a batch then cuts its
     width, and the network decides whether it is padded, from numpy values, without
     reading an index or length tensor into Python per batch (on an accelerator such
-    a read of device data would make the host wait for the device).
+    a read of device data would make the host wait for the device). Gathered for the
+    whole epoch at once, they were another 8 bytes a sample, held all epoch.
     """
     host = getattr(base, "host_lengths", None)
-    if host is None or not batches:
-        return [None] * len(batches)
-    if isinstance(batches[0], slice):  # sequential: views
-        return [host[idx] for idx in batches]
-    sizes = [len(idx) for idx in batches]
-    order = torch.cat(batches).numpy()  # (the epoch's one read of its order)
-    return np.split(host[order], np.cumsum(sizes[:-1]))
+    if host is None:
+        return itertools.repeat(None, len(batches))
+    if order is None:  # sequential: views
+        return (host[idx] for idx in batches)
+    positions = order.numpy()  # (the epoch's one read of its order)
+    ends = np.cumsum([len(idx) for idx in batches], dtype=np.int64)
+    return (host[positions[end - len(idx):end]] for idx, end in zip(batches, ends, strict=True))
 
 
-def _where_the_data_live(base, batches):
+def _where_the_data_live(base, order, batches):
     """An epoch's index tensors, on the accelerator that holds the data.
 
     The order is drawn on the host (the loader's generator is a CPU generator, so a
     seed gives the same order on every device); copying each batch's indices to the
     device would make every batch wait for a host-to-device copy, so the epoch's
     indices go in one pinned, non-blocking copy. Padded data alike: their batches'
-    lengths were read from the host's indices before (:func:`_batch_lengths`), so no
-    batch needs its indices on the host.
+    lengths come from the host's order (:func:`_batch_lengths`), so no batch needs
+    its indices on the host.
     """
-    if (not batches or isinstance(batches[0], slice)
-            or not getattr(base, "on_accelerator", False)):
+    if order is None or not batches or not getattr(base, "on_accelerator", False):
         return batches
     device = base.X.device
-    order = torch.cat(batches).pin_memory().to(device, non_blocking=True)
+    order = order.pin_memory().to(device, non_blocking=True)
     return order.split([len(idx) for idx in batches])
 
 

@@ -46,8 +46,9 @@ ATTRIBUTES = """\
     effective_batch_size_ : int
         Samples per optimizer step: ``batch_size * accumulation_steps``, or the
         number of training samples when that is smaller (the batch the data
-        fills, which ``lr_scaling`` scales by); at the end of the fit, when a
-        ``BatchSizeSchedule`` grew it.
+        fills, which ``lr_scaling`` scales by); with a ``BatchSizeSchedule``, that
+        of the fit's last epoch (also where ``early_stopping`` keeps an earlier
+        epoch's weights, whose batch is in that epoch's ``history_`` row).
     batch_size_ : int
         Micro-batch of the fit's last step: ``batch_size``, or what
         ``batch_size="auto"`` chose, halved by every out-of-memory recovery; at

@@ -51,6 +51,11 @@ class BatchSizeSchedule(Callback):
     next epoch runs with ``min(factor * batch, max_batch_size, n_samples)`` samples per step,
     and a fit that ends right after a plateau keeps the batch its last epoch had in
     ``net.batch_size`` (what the estimators report as ``effective_batch_size_``).
+    That is the last epoch's batch also where early stopping keeps the weights of an
+    earlier epoch: ``effective_batch_size_`` describes the fit as it ended, as
+    ``n_epochs_`` and ``batch_size_`` do, and is the batch a continued fit
+    (``partial_fit``, a resumed ``checkpoint``) goes on with; the batch the kept
+    weights last trained with is their epoch's ``event_name`` in the history.
 
     Every epoch's history row gets ``event_name``: the effective batch that epoch
     trained with (recorded when the epoch begins, so the row has it even when

@@ -235,3 +235,37 @@ def test_split_batch_cuts_the_inputs_of_a_custom_module_without_an_x():
     parts = split_batch({"inputs": torch.arange(5), "mask": torch.ones(5, 2)}, 2)
     assert [part["inputs"].tolist() for part in parts] == [[0, 1], [2, 3], [4]]
     assert [part["mask"].shape[0] for part in parts] == [2, 2, 1]
+
+
+def _taken(loader):
+    """The index tensors and lengths ``loader``'s base dataset is asked to take in a pass."""
+    taken = []
+    loader._base.take = lambda idx, lengths=None: taken.append((idx, lengths))
+    try:
+        list(loader)
+    finally:
+        del loader._base.take
+    return taken
+
+
+@pytest.mark.parametrize("bucketing", [False, True], ids=["plain", "bucketed"])
+def test_an_epochs_order_is_one_int32_array_of_the_int64_order(dataset, bucketing,
+                                                              monkeypatch):
+    # an epoch held int64 positions, per bucket and again joined for the lengths, and
+    # the lengths of the whole epoch: ~16 bytes a sample all epoch, 26 at its start
+    monkeypatch.setattr("sklstm.data.batching.GATHER_CHUNK", 7)  # (a Subset's, chunked)
+    subset = Subset(dataset, np.arange(N_SAMPLES - 1, 0, -3))
+    loader = BatchLoader(subset, BATCH, shuffle=True, bucketing=bucketing, seed=3)
+    taken = _taken(loader)
+    idx = [i for i, _ in taken]
+    assert {i.dtype for i in idx} == {torch.int32}
+    assert len({i.untyped_storage().data_ptr() for i in idx}) == 1  # views of one order
+    for i, lengths in taken:  # each batch's lengths, taken with it
+        assert_array_equal(lengths, dataset.host_lengths[i.numpy()])
+    # the same order an int64 permutation of the same generator gives
+    perm = torch.randperm(len(subset), generator=torch.Generator().manual_seed(3))
+    order = torch.as_tensor(subset.indices)[perm]
+    if bucketing:
+        assert sorted(torch.cat(idx).tolist()) == sorted(order.tolist())
+    else:
+        assert torch.equal(torch.cat(idx).long(), order)

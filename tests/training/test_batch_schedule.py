@@ -378,3 +378,14 @@ def test_no_convergence_warning_is_caused_by_the_schedule():
     assert est.converged_ and len(est.history_) < 100
     assert len(sizes) == len(est.history_)  # recorded for the epoch the stopper ended too
     assert sizes == sorted(sizes) and sizes[-1] > sizes[0]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_effective_batch_size_is_the_last_epochs_where_early_stopping_keeps_an_earlier():
+    # the documented meaning: the fit as it ended (as n_epochs_, batch_size_), which a
+    # continued fit goes on with; the kept epoch's batch is in that epoch's history row
+    est = _fit(BatchSizeSchedule(patience=1), lr=1e-9, max_epochs=6, early_stopping=True,
+               validation_fraction=0.2)
+    kept = next(cb for _, cb in est.net_.callbacks_ if hasattr(cb, "best_epoch_")).best_epoch_
+    assert est.effective_batch_size_ == _sizes(est)[-1] == 32
+    assert _sizes(est)[kept - 1] == 4 and est.net_.batch_size == 32

@@ -4,6 +4,7 @@ rule of :mod:`~sklstm.training.convergence` ended it having learned) and the
 
 from __future__ import annotations
 
+import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from .._compat.python import warn_at_caller
@@ -83,7 +84,7 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
         start_loss = getattr(dict(net.callbacks_).get(DIVERGENCE), "start_loss_", None)
         _warn_did_not_learn(name, stopper, at_chance, len(net.history) if stopped else None,
                             max_epochs, _lr_now(lr, lr_param), start_loss,
-                            classes=getattr(net, "classifier", False),
+                            classes=getattr(net, "classifier", False), tokens=_reads_tokens(net),
                             per_output=_per_output(stopper.output_losses(net)))
         return False
     last = stopper.fell_back(net)
@@ -166,13 +167,26 @@ def _too_large_steps(net, stopper, lr_now):
     return f"Raise max_epochs ({rose}: a higher lr would overshoot further)"
 
 
+def _reads_tokens(net):
+    """Whether ``net``'s network reads token ids (an embedding, ``embedding_dim``): X is
+    then no features to scale, and the advice leaves scaling out."""
+    module = getattr(net, "module_", None)
+    return module is not None and any(isinstance(layer, torch.nn.Embedding)
+                                      for layer in module.modules())
+
+
 def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_now,
-                        start_loss=None, classes=False, per_output=""):
+                        start_loss=None, classes=False, per_output="", tokens=False):
     """The ConvergenceWarning of a fit whose loss ``at_chance`` (key, best) stayed at
     the chance level; ``stopped_after``: the epochs after which the rule stopped it
     (None: ``max_epochs`` ended it); ``start_loss``: the loss of outputs of zero, where
     the untrained network starts (None: unknown); ``classes``: whether the targets are
-    classes (which cannot be standardized); ``per_output``: :func:`_per_output`'s note."""
+    classes (which cannot be standardized); ``per_output``: :func:`_per_output`'s note;
+    ``tokens``: whether X is token ids (:func:`_reads_tokens`)."""
+    # (token ids are not scaled: a scaled id is no longer the id of its word, and
+    # SequenceScaler's floats are refused by the embedding; seen: a sentiment fit on ids
+    # told to "scale X (sklstm.preprocessing.SequenceScaler)")
+    scale = "" if tokens else "scale X (sklstm.preprocessing.SequenceScaler), "
     key, best = at_chance
     level, share = stopper.chance_level(key)
     verdict = "did not learn"
@@ -181,8 +195,8 @@ def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_
               "of predicting the targets' distribution)")
     if key == "train_loss":
         advice = ("Raise max_epochs (the loss may still leave its starting plateau), raise "
-                  f"lr ({lr_now}), scale X (sklstm.preprocessing.SequenceScaler), or "
-                  "shorten long sequences with downsample or seq_len")
+                  f"lr ({lr_now}), {scale}or shorten long sequences with downsample or "
+                  "seq_len")
         if above and start_loss is not None and not classes \
                 and start_loss > 2 * level:
             # the targets' mean squared is above their variance: the fit spends its
@@ -197,9 +211,8 @@ def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_
             # classifier at lr=10 stayed at 2.4-29 against ln 2, and was told to raise lr)
             advice = (f"It never came back down to where the untrained network started (a "
                       f"loss of {start_loss:.4g}): the learning rate is likely too high for "
-                      f"this data, or the input too large. Lower lr ({lr_now}), scale X "
-                      "(sklstm.preprocessing.SequenceScaler), or clip the gradient "
-                      "(gradient_clip)")
+                      f"this data{'' if tokens else ', or the input too large'}. Lower lr "
+                      f"({lr_now}), {scale}or clip the gradient (gradient_clip)")
         what = f"after max_epochs={max_epochs} its best training loss {best:.4g} is {chance}"
     else:
         ended = (f"when early_stopping ended the fit after {stopped_after} epochs"
@@ -207,8 +220,9 @@ def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_
         what = (f"its best validation loss {best:.4g} is {chance} {ended}, although the "
                 "training loss left it: what it learned of the training samples does not "
                 "carry over to the held-out ones")
-        advice = ("Give it more training samples, regularize it (dropout, weight_decay), or "
-                  "scale X (sklstm.preprocessing.SequenceScaler)")
+        advice = ("Give it more training samples, " + ("or regularize it (dropout, "
+                  "weight_decay)" if tokens else "regularize it (dropout, weight_decay), or "
+                  "scale X (sklstm.preprocessing.SequenceScaler)"))
         n_valid = (getattr(stopper, "valid_chance_", None) or (None, None))[1]
         # (on few validation samples a fit that learned may not show it, and "did not
         # learn" then says what nobody knows: 7 of 8 fits on 120 samples whose held-out

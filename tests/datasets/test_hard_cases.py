@@ -2,7 +2,10 @@
 
 import numpy as np
 import pytest
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import train_test_split
 
+from sklstm import LSTMClassifier
 from sklstm.datasets import _hard_cases as hard_cases
 from sklstm.datasets import make_motion_recordings, make_shape_in_series, make_subtle_shape
 
@@ -70,3 +73,15 @@ def test_the_shape_starts_where_the_docstring_says(position, lowest, highest, mo
     assert starts.min() >= lowest and starts.max() <= highest
     if position == "middle":  # every whole step of that range is drawn
         assert len(np.unique(starts)) == 11  # 6..16 of 27
+
+
+def test_default_classifier_learns_the_default_motion_recordings():
+    # what users get: LSTMClassifier() at its defaults (device pinned, one thread) on the
+    # generator's defaults learns the gestures (held-out balanced accuracy 1.0 against
+    # 0.25 by chance, 120 epochs, about 9 s on one core) and says it converged
+    X, y = make_motion_recordings(random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y,
+                                                        random_state=0)
+    clf = LSTMClassifier(device="cpu", n_threads=1, random_state=0).fit(X_train, y_train)
+    assert clf.converged_
+    assert balanced_accuracy_score(y_test, clf.predict(X_test)) >= 0.75

@@ -67,3 +67,26 @@ def test_max_epochs_that_end_a_fit_whose_loss_overshot_its_start_do_not_say_rais
                       r"epoch \d+, above where the untrained network started") as record:
         est.fit(X, y)
     assert not [w for w in record if "raise lr" in str(w.message)]
+
+
+@pytest.mark.parametrize(("params", "branch"), [
+    ({"max_epochs": 2, "lr": 1e-6}, "its best training loss"),  # never left the chance level
+    ({"max_epochs": 15, "lr": 0.02, "n_iter_no_change": 3, "early_stopping": True,
+      "embedding_dim": 8, "hidden_size": 16}, "its best validation loss"),  # labels are noise
+])
+def test_a_fit_on_token_ids_that_did_not_learn_is_not_told_to_scale_x(params, branch):
+    # seen: make_token_sentiment at defaults (embedding_dim=32, early_stopping=True), held
+    # out at chance, told to "scale X (sklstm.preprocessing.SequenceScaler)": a scaled
+    # token id is no longer the id of its word (and the embedding refuses floats)
+    from sklstm import LSTMClassifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.integers(1, 50, size=(80, 6)), rng.integers(0, 2, size=80)
+    clf = LSTMClassifier(**{"embedding_dim": 2, "hidden_size": 2, "device": "cpu",
+                            "random_state": 0, **params})
+    with pytest.warns(ConvergenceWarning, match="did not") as record:
+        clf.fit(X, y)
+    assert not clf.converged_
+    said = " ".join(str(w.message) for w in record if w.category is ConvergenceWarning)
+    assert branch in said
+    assert "scale X" not in said and "SequenceScaler" not in said

@@ -213,21 +213,21 @@ def _check_scoring(name, estimator_kind):
 
 
 def _estimator_hint(args, y):
-    """The option that fits targets of numbers with fractions, where the default
-    classifier refused them: its message names LSTMRegressor, the class, not the
-    command line's ``--estimator regressor``."""
+    """The ``--estimator`` that fits the targets refused, where the message names a class:
+    fractions for the default classifier, text (class names) for a regressor."""
     from sklearn.utils.multiclass import type_of_target
 
-    if args.estimator != "classifier":
-        return ""
+    if args.estimator == "regressor":
+        return "" if y.dtype.kind not in "SU" else (
+            f" The targets of {args.data} are text, class labels: leave --estimator "
+            "regressor out (sklstm tune fits a classifier by default).")
     try:
         kind = type_of_target(y)
     except (ValueError, TypeError):
         return ""
-    if kind not in ("continuous", "continuous-multioutput"):
-        return ""
-    return (f"; the targets of {args.data} are continuous numbers, and sklstm tune "
-            "fits a classifier unless told otherwise: pass --estimator regressor")
+    return "" if kind not in ("continuous", "continuous-multioutput") else (
+        f"; the targets of {args.data} are continuous numbers, and sklstm tune "
+        "fits a classifier unless told otherwise: pass --estimator regressor")
 
 
 def _tune(args) -> int:
@@ -299,8 +299,7 @@ def _tune(args) -> int:
         # stdout's reader is gone (``sklstm tune ... | head``), not the search: the
         # status is the study's. stdout goes to devnull, so that Python's flush at exit
         # prints no traceback
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _to_devnull(sys.stdout)
     note = run.timeout_note(study, args.n_trials, args.timeout)
     if note:
         print(note, file=sys.stderr)
@@ -335,6 +334,14 @@ def main(argv=None) -> int:
     for name in ("stdout", "stderr"):  # closed (``>&-``), None: skorch's epoch log
         if getattr(sys, name) is None:  # flushed it, which failed every trial
             setattr(sys, name, open(os.devnull, "w"))  # (for the process's life)
+    stderr, sys.stderr = sys.stderr, _KeptStderr(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stderr = stderr
+
+
+def _main(argv):
     try:  # the parser's choices import sklstm.search: seconds, on a cold start
         args = build_parser().parse_args(argv)
     except KeyboardInterrupt:  # (a traceback of the imports, before)
@@ -349,6 +356,36 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:  # before or after the study (the study has its own message)
         print(f"sklstm {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _to_devnull(stream):
+    """Point ``stream``'s file descriptor at os.devnull: its reader is gone."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+
+
+class _KeptStderr:
+    """``sys.stderr`` in :func:`main`: once its reader is gone (``... 2>&1 | head``), to
+    os.devnull, as stdout: the progress bar's BrokenPipeError ended the study, exit 1."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+    def write(self, text):
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            _to_devnull(self.stream)
+            return len(text)
+
+    def flush(self):
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            _to_devnull(self.stream)
 
 
 def _error(args, exc, status):

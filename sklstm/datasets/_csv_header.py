@@ -51,10 +51,29 @@ def _refuse_missing_target(path, header, rows, target):
                      f"{shown}){guess}{hint}")
 
 
+def _refuse_data_as_header(path, header, target):
+    """Refuse a first row of numbers, one of them with a fraction: a sample, not a header
+    (a file written without one). Its target named by a value of the row (``--target 0``
+    for a label 0) dropped that sample in silence; else the refusal listed its values as
+    column names. (Whole numbers are names: pandas writes columns 0, 1, ... so.)"""
+    try:
+        values = [float(name) for name in header]
+    except ValueError:
+        return
+    if any(not value.is_integer() for value in values):
+        raise ValueError(
+            f"{path}: the first row ({', '.join(header[:4])}, ...) holds numbers, not "
+            f"column names: the CSV has no header row, which must name the target column "
+            f"{target!r} and the time steps; add one, e.g. pd.read_csv(path, header=None)"
+            ".to_csv(new_path, index=False) names the columns 0, 1, ..., and pass the "
+            "target's name")
+
+
 def target_column(path, header, head, target):
     """The index of the column ``target`` in ``header``, or the refusal of a header
     that names no column to read as it (``head``: the header row and the rows after it
     that a refusal quotes)."""
+    _refuse_data_as_header(path, header, target)
     if target not in header:
         _refuse_missing_target(path, header, head, target)
     if header.count(target) > 1:

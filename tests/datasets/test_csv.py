@@ -121,6 +121,18 @@ def test_csv_without_the_target_column_names_the_closest(tmp_path, header, close
             f"load_dataset(path, target={close!r})" in message) == (close is not None)
 
 
+@pytest.mark.parametrize("target", ["y", "0"])
+def test_csv_without_a_header_row_is_refused_as_such(tmp_path, target):
+    # target "0", a label of the first row, read that sample as the header in silence
+    path = tmp_path / "data.csv"
+    path.write_text("0.5,1.25,0\n0.75,2.5,1\n0.25,1.5,0\n")
+    with pytest.raises(ValueError, match=r"the first row \(0\.5, 1\.25, 0, \.\.\.\) holds "
+                                         "numbers, not column names: the CSV has no header"):
+        load_dataset(path, target=target)
+    path.write_text("0,1,2\n0.5,1.25,0\n0.75,2.5,1\n")  # whole numbers: names, as pandas'
+    assert load_dataset(path, target="2")[0].shape == (2, 2)
+
+
 def test_csv_without_the_target_column_shows_a_long_header_cut(tmp_path):
     # a header of 500 time steps was listed whole: a screenful on one line
     path = tmp_path / "data.csv"

@@ -1,5 +1,6 @@
 """``sklstm tune``: data formats, output, options and errors (in-process ``main(argv)``)."""
 
+import io
 import json
 import os
 import socket
@@ -245,6 +246,18 @@ def test_a_closed_stdout_fails_no_trial(npz_path, capsys, tmp_path, monkeypatch)
     sys.stdout.close()  # the os.devnull that main put in its place
     trial = load_study(str(tmp_path / "s.journal"), "sklstm").trials[0]
     assert trial.state.name == "COMPLETE"
+
+
+def test_a_stderr_whose_reader_is_gone_stops_no_search(npz_path, tmp_path, monkeypatch):
+    # ``... 2>&1 | head``: the progress bar's BrokenPipeError ended the study, exit 1
+    class Gone(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+    monkeypatch.setattr(sys, "stderr", Gone())
+    code = main(["tune", str(npz_path), "--storage", str(tmp_path / "s.journal"), "--cv", "2",
+                 "--n-trials", "2", "--space", json.dumps({**SPACE, "device": "cpu"})])
+    trials = load_study(str(tmp_path / "s.journal"), "sklstm").trials
+    assert (code, [t.state.name for t in trials]) == (0, ["COMPLETE"] * 2)
 
 
 def test_continuous_targets_for_the_default_classifier_name_the_option(

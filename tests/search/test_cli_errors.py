@@ -241,6 +241,15 @@ def test_a_classification_scoring_for_the_regressor_is_refused_before_any_study(
     assert "did you mean" not in err
 
 
+def test_text_targets_for_the_regressor_name_the_option(capsys, tmp_path):
+    # the regressor's message named LSTMClassifier, the class, not the option to leave out
+    path = tmp_path / "data.csv"
+    path.write_text("t0,t1,y\n" + "".join(f"{i},{i + 1},{'cd'[i % 2]}\n" for i in range(8)))
+    code, _, err = _run(capsys, tmp_path, path, "--estimator", "regressor")
+    _refused(code, err, f"The targets of {path} are text, class labels: leave --estimator "
+             "regressor out", tmp_path, ["data.csv"])
+
+
 def test_exit_status_1_when_every_trial_fails(capsys, tmp_path):
     """The space samples token input (a choice, so not refused up front as a fixed value
     is), which the float data cannot be: every fit fails."""

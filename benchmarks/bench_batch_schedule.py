@@ -3,7 +3,7 @@
 Run from the repository root: ``python benchmarks/bench_batch_schedule.py 0 1 2`` (seeds).
 The table it prints is in docs/memory_and_throughput.rst.
 """
-import sys
+import argparse
 import time
 
 from sklearn.model_selection import train_test_split
@@ -16,7 +16,11 @@ from sklstm.training import BatchSizeSchedule
 X, y = make_sequence_classification(n_samples=1000, n_timesteps=30, noise=1.0,
                                     random_state=0)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
-seeds = [int(s) for s in sys.argv[1:]] or [0, 1, 2]
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("seeds", type=int, nargs="*", default=[0, 1, 2],
+                    help="the estimators' random_state, one fit per seed and variant "
+                         "(default 0 1 2)")
+seeds = parser.parse_args().seeds
 variants = {
     "fixed lr": [],
     # torch's patience=2 acts after 3 epochs without improvement, as patience=3 here

@@ -114,7 +114,7 @@ import optuna
 import torch
 from _results_file import command_line, write_results
 from _small_data_report import report
-from _small_data_rows import ROWS, VARIANTS
+from _small_data_rows import ROWS
 from _small_data_runners import RUNNERS
 from _small_data_tasks import make_tasks, task_specs
 
@@ -125,7 +125,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default=",".join(ROWS),
-                        help=f"comma-separated, from {', '.join([*ROWS, *VARIANTS, 'relative'])}")
+                        help=f"comma-separated, from {', '.join(RUNNERS)}")
     parser.add_argument("--tasks", default=None,
                         help=f"comma-separated, from {', '.join(task_specs(0))} (default: all)")
     parser.add_argument("--seeds", default="0,1", help="comma-separated seeds")
@@ -136,6 +136,15 @@ def main(argv=None):
                              f"{MARKER!r} in an existing file is kept")
     args = parser.parse_args(argv)
     rows = args.rows.split(",")
+    # checked before any fit: a misspelt name is otherwise a KeyError when its turn
+    # comes, after the rows and tasks before it have run (hours, for tune or the references)
+    tasks_asked = args.tasks.split(",") if args.tasks else []
+    for option, names, known in (("--rows", rows, RUNNERS),
+                                 ("--tasks", tasks_asked, task_specs(0))):
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            parser.error(f"{option}: unknown {', '.join(map(repr, unknown))}; choose from "
+                         f"{', '.join(known)}")
     seeds = [int(s) for s in args.seeds.split(",")]
     command = command_line(argv)
     torch.set_num_threads(1)

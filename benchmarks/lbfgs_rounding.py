@@ -35,8 +35,12 @@ PROBLEMS = {
                    "predict_proba"),
     "regressor": (LSTMRegressor, np.c_[X[:, -2:, 0].sum(1), X[:, -1, 1]], "predict"),
 }
+# the test's settings, its defaults that have since changed included: the LSTM alone (no
+# convolutional branch's batch norm), no autoregressive highway and no level split, on
+# whose linear paths LBFGS at lr=0.5 overshoots and the fits diverge (0.72 apart)
 BASE = dict(hidden_size=6, max_epochs=3, tol=None, optimizer=torch.optim.LBFGS, lr=0.5,
             optimizer_params={"max_iter": 3}, dropout=0.0, pooling="last", downsample=1,
+            conv_channels=None, ar_window=None, split_level=False,
             random_state=0, device="cpu", n_threads=1)
 NOISE = {"eps": 0.0, "generator": None}
 _notify = SequenceNet._notify_grad_computed

@@ -11,7 +11,7 @@ Prints one line per fit (with the best validation loss's share of its chance lev
 the share it had to fall below) and the counts.
 """
 
-import sys
+import argparse
 import warnings
 
 import numpy as np
@@ -60,4 +60,7 @@ def main(seeds=5):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("seeds", type=int, nargs="?", default=5,
+                        help="seeds 0 to SEEDS - 1 for every task and size (default 5)")
+    main(parser.parse_args().seeds)

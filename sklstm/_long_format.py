@@ -38,7 +38,9 @@ def from_long_format(
         ``target_col``. ``target_col`` among them is refused: the target is taken from
         the same rows, so the sequences would hold it.
     target_col : str, default=None
-        Column holding the target, with a value on every row; None returns ``y=None``.
+        Column holding the target, with a value on every row; None returns ``y=None``
+        (and refuses a ``target_agg`` other than the default, which would have nothing
+        to aggregate).
     target_agg : str or callable, default="last"
         How the per-id target is taken from ``target_col`` after sorting by time: any
         pandas aggregation (``"last"``, ``"first"``, ``"mean"``, ``"max"``...) or a function
@@ -78,6 +80,10 @@ def from_long_format(
         feature_cols = [c for c in df.columns if c not in (id_col, time_col, target_col)]
     feature_cols = list(feature_cols)
     dtype = _feature_dtype(dtype)
+    if target_col is None and not (isinstance(target_agg, str) and target_agg == "last"):
+        # (a target_agg without a column to aggregate would be ignored in silence)
+        raise ValueError(f"target_agg={target_agg!r} needs target_col, the column it "
+                         "aggregates; pass target_col, or leave target_agg out.")
     _check_long_columns(df, keys, feature_cols, target_col)
     _check_long_values(df, keys, feature_cols, target_col)
     # A stable sort makes each id one contiguous block of rows ordered by time.

@@ -177,7 +177,8 @@ def check_time_order(index, name):
         back = int(np.flatnonzero(np.asarray(index[1:] < index[:-1]))[0]) + 1
         raise ValueError(
             f"{name} is not in time order: timestep {back} ({labels[back]}) comes after "
-            f"{labels[back - 1]}. Windows follow the rows, so sort it first "
+            f"{labels[back - 1]}. " + _clock_change_hint(index, back)
+            + "Windows follow the rows, so sort it first "
             "(series.sort_index()), or pass series.to_numpy() to window the rows in the "
             "order they are."
             # a time comes again: series stacked by pd.concat, which sorting would
@@ -186,6 +187,25 @@ def check_time_order(index, name):
                "instead: sorting would interleave them." if index[back] in index[:back]
                else "")
         )
+
+
+def _clock_change_hint(index, back):
+    """What to do first when local clock times without a time zone go back by an hour
+    or less: the hour that repeats when daylight saving time ends (as many loggers
+    and meters write it), where sorting, the usual fix, would interleave the two
+    passes through that hour, each window a mix of both."""
+    import pandas as pd  # (a pandas index was given: pandas is installed)
+
+    if getattr(index, "tz", False) is not None:  # (times with a zone, or no datetimes)
+        return ""
+    if not pd.Timedelta(0) < index[back - 1] - index[back] <= pd.Timedelta(hours=1):
+        return ""
+    if back + 1 < len(index) and index[back + 1] < index[back]:
+        return ""  # going on back: newest first, not a clock put back once
+    return ("If they are local clock times that repeat an hour as daylight saving time "
+            "ends, do not sort them (that would interleave the two passes through it): "
+            "give them their time zone, series.tz_localize('Europe/Berlin', "
+            "ambiguous='infer') with your zone (after pd.to_datetime for text). If not: ")
 
 
 def _iso_times(index):

@@ -7,7 +7,7 @@ overlapping targets out of the training folds, and :func:`from_long_format` conv
 long ``(id, time, features...)`` table into ragged per-id sequences.
 """
 
-from collections.abc import Iterator, Mapping, ValuesView
+from collections.abc import ItemsView, Iterator, Mapping, ValuesView
 from numbers import Integral, Real
 
 import numpy as np
@@ -30,14 +30,37 @@ def _listed(series):
     """Several series in a container numpy reads as one object ("series must be numeric,
     got dtype object", no fix named): an iterator (the frames of a groupby) or a dict's
     values as a list; a dict (whose keys would be lost) or a GroupBy refused with the fix."""
+    if isinstance(series, ItemsView):  # (a dict's items: read as one object too)
+        raise TypeError("series is a dict's items, (key, series) pairs; pass its series "
+                        "as a list, list(d.values()).")
     if isinstance(series, (Iterator, ValuesView)):
-        return list(series)
+        series = list(series)
     if isinstance(series, Mapping) or hasattr(series, "ngroups"):
         fix = ("list(series.values())" if isinstance(series, Mapping)
                else "[group for _, group in series]")
         raise TypeError(f"series is a {type(series).__name__}; pass its series as a list, "
                         f"{fix}.")
+    _check_no_pairs(series)
     return series
+
+
+def _check_no_pairs(series):
+    """Refuse ``(key, series)`` pairs, what iterating a groupby gives (``list(groups)``,
+    ``iter(groups)``): each pair was read as one series, and numpy's "inhomogeneous
+    shape" error named neither the pair nor the fix."""
+    if not isinstance(series, (list, tuple)):
+        return
+    for number, item in enumerate(series):
+        # (a key and an array: ragged, never one series; a key of several columns is
+        # a tuple)
+        if isinstance(item, tuple) and len(item) == 2 \
+                and (hasattr(item[1], "iloc") or isinstance(item[1], np.ndarray)) \
+                and np.ndim(item[1]) > 0 \
+                and (isinstance(item[0], tuple) or np.ndim(item[0]) == 0):
+            raise TypeError(
+                f"series {number} is a (key, series) pair, {type(item[1]).__name__} "
+                f"keyed {item[0]!r}, as iterating a groupby gives; pass the series alone, "
+                "[group for _, group in groups].")
 
 
 def _is_single_series(series):

@@ -1,11 +1,17 @@
 """Sequences relative to their own anchor: the anchors, and padding left alone."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sklstm import LSTMRegressor
-from sklstm.data.relative import relative_sequences, sequence_anchors
+from sklstm.data.relative import (
+    relative_sequences,
+    sequence_anchors,
+    warn_if_targets_in_other_units,
+)
 from sklstm.data.store import SequenceStore
 from sklstm.data.timesteps import Sequences, to_sequences
 
@@ -143,3 +149,32 @@ def test_relative_rows_index_as_the_whole_array_would(key, chunk_bytes, monkeypa
     whole = PADDED - anchors[:, None, :]
     whole[np.arange(5)[None, :] >= LENGTHS[:, None]] = 0.0
     assert_array_equal(relative.values[key], whole.astype(np.float32)[key])
+
+
+def _units_warnings(X, y, how):
+    """The "other units" warnings for windows ``X`` and their targets ``y``."""
+    anchors = sequence_anchors(X, None, how)[:, 0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_if_targets_in_other_units("Est", how, 0, y.reshape(len(y), -1), anchors)
+    return [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("lookback", [48, 168])
+def test_mean_anchors_of_a_season_do_not_call_y_other_units(lookback):
+    # hourly load: a daily season around 100 over windows of days. The windows' means
+    # barely move while the targets swing by the season: 93% of the targets lay beyond
+    # the means' range and the warning said the forecasts would be wrong
+    from sklstm.windows import make_windows
+
+    t = np.arange(24 * 40)
+    series = 100 + 20 * np.sin(2 * np.pi * t / 24) + np.random.default_rng(1).normal(size=len(t))
+    X, y = make_windows(series, lookback, horizon=2)
+    assert _units_warnings(X, y, "mean") == []
+    assert _units_warnings(X, y, "last") == []
+    # y still in other units than the column (a scaler fitted on X alone) is told
+    scaled = (X - X.mean()) / X.std()
+    for how in ("mean", "last"):
+        (message,) = _units_warnings(scaled, y, how)
+        assert "other units" in message
+    assert "whose window means run from" in _units_warnings(scaled, y, "mean")[0]

@@ -39,6 +39,8 @@ def test_from_long_format_feature_selection_without_target(long_df):
         # the per-id target is taken from the rows X holds: "last" was X's last value
         (None, {"feature_cols": ["x1", "label"], "target_col": "label"},
          r"target_col 'label' is also in feature_cols: .* Drop it from feature_cols"),
+        # a target_agg with no target column was ignored in silence (y=None)
+        (None, {"target_agg": "mean"}, r"target_agg='mean' needs target_col"),
     ],
 )
 def test_from_long_format_errors(long_df, change, kwargs, match):

@@ -211,3 +211,43 @@ def test_date_ticker_rows_are_one_series_per_ticker():
     # its dates are still checked for their order
     with pytest.raises(ValueError, match=r"series 0 is not in time order: timestep 1 "):
         make_windows([table.xs("A", level=1, drop_level=False)[::-1]], 3)
+
+
+def test_key_series_pairs_of_a_groupby_or_dict_are_refused_with_the_fix():
+    # iterating a groupby gives (key, frame) pairs: each pair was read as one series and
+    # numpy's "inhomogeneous shape" error (a dict's items: "must be numeric") named
+    # neither the pair nor the fix
+    table = pd.DataFrame({"id": np.arange(22) // 11, "name": np.repeat(["a", "b"], 11),
+                          "x": np.arange(22.0)})
+    for by, key in [("id", "0"), ("name", "'a'"), (["name", "id"], r"\('a', 0\)")]:
+        groups = table.groupby(by)[["x"]]
+        for given in (list(groups), iter(groups)):
+            with pytest.raises(TypeError, match=rf"series 0 is a \(key, series\) pair, "
+                                                rf"DataFrame keyed {key}, .* \[group for _, "):
+                make_windows(given, 3)
+    frames = {key: group[["x"]] for key, group in table.groupby("id")}
+    with pytest.raises(TypeError, match=r"dict's items.* list\(d\.values\(\)\)"):
+        make_windows(frames.items(), 3)
+    # the frames alone are windowed; pairs of numbers stay series of two steps
+    assert len(make_windows([group for _, group in table.groupby("id")[["x"]]], 3)[0]) == 16
+    assert len(make_windows([(1.0, 2.0), (3.0, 4.0)], 1)[0]) == 2
+
+
+def test_local_clock_times_repeating_an_hour_are_not_told_to_sort():
+    # naive local times across the end of daylight saving time (as many meters log
+    # them) go back an hour: the refusal said to sort, which interleaves the two passes
+    # through that hour, each window a mix of both
+    utc = pd.date_range("2024-10-26 22:00", periods=12, freq="30min", tz="UTC")
+    local = utc.tz_convert("Europe/Berlin").tz_localize(None)
+    series = pd.Series(np.arange(12.0), index=local)
+    for given in (series, series.set_axis(local.strftime("%Y-%m-%d %H:%M"))):
+        with pytest.raises(ValueError, match=r"timestep 6 .* local clock times that repeat "
+                                             r"an hour .* do not sort them .*tz_localize\("):
+            make_windows(given, 3)
+    _, y = make_windows(series.tz_localize("Europe/Berlin", ambiguous="infer"), 3)
+    assert_array_equal(y, np.arange(3.0, 12.0))  # the rows in the order they were
+    # hourly times newest first go back an hour at every step: to be sorted, as said
+    newest_first = pd.Series(np.arange(12.0),
+                             index=pd.date_range("2024-10-27", periods=12, freq="h")[::-1])
+    with pytest.raises(ValueError, match=r"timestep 1 .*\. Windows follow the rows, so sort"):
+        make_windows(newest_first, 3)

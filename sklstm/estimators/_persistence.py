@@ -86,7 +86,8 @@ class PersistenceMixin:
             safetensors file even without the history's per-batch records.
         OSError
             The file cannot be written at ``path`` (``FileNotFoundError``: its
-            directory does not exist; ``NotADirectoryError``: its directory is a file).
+            directory does not exist; ``NotADirectoryError``: its directory is a file;
+            ``PermissionError``: it is a read-only file, which is kept).
 
         Warns
         -----
@@ -229,6 +230,10 @@ class PersistenceMixin:
         net = self._unloaded_net(weights)
         with global_draws(self.device_):  # the weights drawn are overwritten
             net.initialize()
+        # in the dtype of the fit's weights, not this process's default: load_state_dict
+        # casts into the module's dtype, so float64 weights (a fit after
+        # torch.set_default_dtype(torch.float64)) would predict in float32
+        net.module_.to(_weights_dtype(weights) or torch.float32)
         net.module_.load_state_dict(weights, strict=True)
         net.history_ = History(history)
         return net
@@ -360,19 +365,34 @@ def _prediction_settings(net):
             str(dtype).removeprefix("torch.")}
 
 
+#: The floating dtypes a fit leaves its weights in: torch's default dtype during the
+#: fit (float32, or float64 after ``torch.set_default_dtype(torch.float64)``).
+_WEIGHT_DTYPES = (torch.float32, torch.float64)
+
+
+def _weights_dtype(weights):
+    """The one floating dtype of ``weights`` where it is a fit's, else None."""
+    dtypes = {tensor.dtype for tensor in weights.values() if tensor.is_floating_point()}
+    return dtypes.pop() if len(dtypes) == 1 and dtypes <= set(_WEIGHT_DTYPES) else None
+
+
 def _check_module_tensors(net, weights):
-    """Compare the file's tensors with the module the parameters describe (on ``meta``)."""
+    """Compare the file's tensors with the module the parameters describe (on ``meta``).
+    Floating ones in the dtype of the fit's weights, not of torch's default here: under
+    ``torch.set_default_dtype(torch.float64)`` every float32 file was refused as
+    invalid, and a model fitted so could be saved but never loaded elsewhere."""
     try:
         reference = meta_module(net).state_dict()
     except (TypeError, ValueError, RuntimeError) as error:  # e.g. embedding_dim, no vocabulary
         raise FormatError("the saved parameters and fitted attributes make no network "
                           f"({type(error).__name__}: {error})") from None
+    fitted = _weights_dtype(weights) or torch.float32
     for name, ref in reference.items():
-        got = weights.get(name)
-        if got is None or tuple(got.shape) != tuple(ref.shape) or got.dtype != ref.dtype:
+        got, dtype = weights.get(name), fitted if ref.is_floating_point() else ref.dtype
+        if got is None or tuple(got.shape) != tuple(ref.shape) or got.dtype != dtype:
             shown = None if got is None else (tuple(got.shape), got.dtype)
             raise FormatError(f"module tensor {name!r} is {shown}, but the saved parameters "
-                              f"and fitted attributes make it {(tuple(ref.shape), ref.dtype)}")
+                              f"and fitted attributes make it {(tuple(ref.shape), dtype)}")
     extra = sorted(set(weights) - set(reference))
     if extra:
         raise FormatError(f"unexpected module tensors {extra[:3]}")

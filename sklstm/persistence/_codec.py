@@ -79,8 +79,14 @@ def _unique(key, tensors):
     return unique
 
 
+#: The largest numbers safetensors stores (64 bits). ``np.longdouble`` (float128) passed
+#: ``kind in "biuf"``, and the save of a classifier fitted on such labels (or of a
+#: callback's history entry) failed with safetensors' raw "Unknown dtype".
+_MAX_ITEMSIZE = 8
+
+
 def _array(value, key, tensors):
-    if value.dtype.kind in "biuf":
+    if value.dtype.kind in "biuf" and value.dtype.itemsize <= _MAX_ITEMSIZE:
         key = _unique(key, tensors)
         tensors[key] = np.ascontiguousarray(value)
         return {"__tensor__": key}

@@ -134,6 +134,9 @@ def write_model_file(path, header, tensors):
     HeaderTooLarge
         The header would exceed :data:`MAX_HEADER_BYTES` (nothing is written): a
         ``ValueError``.
+    PermissionError
+        ``path`` is a file that cannot be written (read-only): it is kept, as
+        ``open(path, "wb")`` keeps it.
     OSError
         The file cannot be written there (a directory of that name, no permission).
     """
@@ -156,6 +159,12 @@ def write_model_file(path, header, tensors):
     if os.path.isdir(path):
         raise IsADirectoryError(f"cannot save the model to {path!r}: it is a directory; "
                                 "give a file name such as 'model.safetensors'.")
+    # refused as open(path, "wb") refuses it: renamed over, a model made read-only to
+    # keep it was replaced, in silence, and kept its read-only mode
+    if os.path.isfile(path) and not os.access(os.path.realpath(path), os.W_OK):
+        raise PermissionError(f"cannot save the model to {path!r}: the file cannot be "
+                              "written (read-only, or another user's); make it writable "
+                              "(os.chmod) to replace it, or save elsewhere.")
     tensors = {key: _little_endian(value) for key, value in tensors.items()}
     text = json.dumps(header, allow_nan=False, sort_keys=True, separators=(",", ":"))
     metadata = {"format": FORMAT, "sklstm": text, "sha256": _digest(text, tensors)}

@@ -143,16 +143,16 @@ def write_model(path, state):
         raise ValueError(
             f"{state.class_name}.save: the fitted attribute {name!r} is "
             f"{_shown(state.attributes[name])}, which a model file cannot hold (it stores "
-            "numbers and strings); pickle the estimator (joblib.dump) instead, or refit it "
-            "on targets of numbers or strings.")
+            "strings, and numbers of at most 64 bits); pickle the estimator (joblib.dump) "
+            "instead, or refit it on such targets (y.astype(np.float64) for float128 ones).")
     dropped = set()
     history, history_tensors = _history(state.history, dropped)
     if dropped:  # (the file records them, but nothing told the user they were lost)
         warnings.warn(
             f"{state.class_name}.save: the training history's entries {sorted(dropped)} "
-            f"are not saved: a model file holds numbers, strings and arrays, nested at "
-            f"most {MAX_DEPTH} levels (record them as such, a tensor with .item() or "
-            ".cpu().numpy(), or pickle the estimator).",
+            f"are not saved: a model file holds strings, numbers and arrays of at most 64 "
+            f"bits, nested at most {MAX_DEPTH} levels (record them as such, a tensor with "
+            ".item() or .cpu().numpy(), or pickle the estimator).",
             UserWarning, stacklevel=3)
     header = {
         "format_version": FORMAT_VERSION, "sklstm_version": __version__,

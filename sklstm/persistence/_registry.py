@@ -7,9 +7,26 @@ file written by a subclass names the registered class it derives from.
 
 from __future__ import annotations
 
+import importlib
+import sys
+
 __all__ = ["known_classes", "register_estimator", "registered_class", "registered_name"]
 
 _CLASSES = {}
+
+#: The package whose import registers its estimators (they register as they are
+#: defined). Imported by name, at the first look-up: it is a layer above this one, and
+#: ``sklstm.load`` is reached without it (``sklstm``'s names are imported on first
+#: access), so in a new process that had touched no estimator the registry was empty,
+#: and every file was refused as naming an "unknown estimator class".
+_ESTIMATORS = __name__.rpartition(".persistence.")[0] + ".estimators"
+
+
+def _registered():
+    """The registry, once the package's estimators are in it."""
+    if _ESTIMATORS not in sys.modules:  # (its name, fixed here: never one a file gives)
+        importlib.import_module(_ESTIMATORS)
+    return _CLASSES
 
 
 def register_estimator(cls):
@@ -48,7 +65,7 @@ def registered_class(name):
     -------
     type or None
     """
-    return _CLASSES.get(name) if isinstance(name, str) else None
+    return _registered().get(name) if isinstance(name, str) else None
 
 
 def registered_name(cls):
@@ -82,4 +99,4 @@ def known_classes():
     -------
     list of str
     """
-    return sorted(_CLASSES)
+    return sorted(_registered())

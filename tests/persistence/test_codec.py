@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_array_equal
+from skorch.callbacks import Callback
 
 import sklstm
 from sklstm import LSTMClassifier, LSTMRegressor
@@ -69,6 +70,50 @@ def test_arrays_whose_names_make_the_same_key_are_each_saved():
     assert_array_equal(decoded["a"]["b"], [3, 4, 5])
     assert_array_equal(decoded["c"][0], [6.0])
     assert_array_equal(decoded["c.0"], [7.0])
+
+
+LONGDOUBLE = pytest.mark.skipif(np.dtype(np.longdouble).itemsize <= 8,
+                                reason="np.longdouble is float64 on this platform")
+
+
+@LONGDOUBLE
+def test_numbers_wider_than_64_bits_are_not_saved():
+    # np.longdouble (float128) arrays went to the tensors, and safetensors failed the
+    # whole save with a raw "Unknown dtype"; each narrower dtype is still a tensor
+    from sklstm.persistence._codec import Unsaved
+
+    with pytest.raises(Unsaved, match="ndarray"):
+        encode(np.array([0.0, 1.0], dtype=np.longdouble), "attr.classes_", {})
+    tensors = {}
+    for dtype in (np.bool_, np.int8, np.uint64, np.float16, np.float64):
+        encode(np.zeros(2, dtype=dtype), f"k.{np.dtype(dtype).name}", tensors)
+    assert len(tensors) == 5
+
+
+@LONGDOUBLE
+def test_labels_wider_than_64_bits_are_refused_on_save_and_history_entries_left_out(
+        tmp_path, tiny):
+    # float128 labels (classes_) and a callback's float128 array: the save failed with
+    # safetensors' raw "SafetensorError: Unknown dtype "float128"", naming neither
+    est = LSTMClassifier(**{**tiny, "device": "cpu"}).fit(
+        X3, (np.arange(24) % 2).astype(np.longdouble))
+    with pytest.raises(ValueError, match=r"the fitted attribute 'classes_' is an array of "
+                       r"dtype float(96|128) .* numbers of at most 64 bits.*joblib.dump"):
+        est.save(tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
+    est = LSTMRegressor(**{**tiny, "device": "cpu"}, callbacks=[RecordsWideNumbers()])
+    est.fit(X3, X3[:, 0, 0])
+    with pytest.warns(UserWarning, match=r"entries \['wide'\] are not saved.* 64 bits"):
+        est.save(tmp_path / "m.safetensors")
+    with pytest.warns(UserWarning, match="callbacks"):
+        loaded = sklstm.load(tmp_path / "m.safetensors")
+    assert "wide" not in loaded.history_[-1]
+    assert_array_equal(loaded.predict(X3), est.predict(X3))
+
+
+class RecordsWideNumbers(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("wide", np.array([1.5], dtype=np.longdouble))
 
 
 def test_values_nested_deeper_than_a_file_holds_are_not_saved_nor_loaded():

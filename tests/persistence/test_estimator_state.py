@@ -4,6 +4,7 @@ unfitted or unfinished fit, parameters changed after the fit."""
 
 import numpy as np
 import pytest
+import torch
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback
@@ -74,3 +75,30 @@ def test_save_during_the_fit_is_refused(tmp_path, tiny):
     est.save(tmp_path / "m.safetensors")  # once the fit has returned
     with pytest.warns(UserWarning, match="callbacks"):
         assert_array_equal(sklstm.load(tmp_path / "m.safetensors").predict(X3), est.predict(X3))
+
+
+@pytest.fixture
+def default_dtype():
+    """Sets torch's default dtype for the test, and puts it back after."""
+    before = torch.get_default_dtype()
+    yield torch.set_default_dtype
+    torch.set_default_dtype(before)
+
+
+def test_a_model_loads_and_predicts_in_the_dtype_of_its_weights(tmp_path, tiny, default_dtype):
+    # the network was rebuilt in torch's default dtype: after
+    # torch.set_default_dtype(torch.float64) every float32 file was refused as "not a valid
+    # sklstm model file", and a model fitted under it saved but loaded nowhere else
+    y = np.arange(24) % 2
+    est32 = LSTMClassifier(**{**tiny, "device": "cpu"}).fit(X3, y)
+    est32.save(tmp_path / "32.safetensors")
+    default_dtype(torch.float64)
+    est64 = LSTMClassifier(**{**tiny, "device": "cpu"}).fit(X3, y)
+    loaded32 = sklstm.load(tmp_path / "32.safetensors")
+    default_dtype(torch.float32)
+    est64.save(tmp_path / "64.safetensors")  # (its check rebuilt the net in float32 too)
+    loaded64 = sklstm.load(tmp_path / "64.safetensors")
+    for est, loaded, dtype in ((est32, loaded32, torch.float32),
+                               (est64, loaded64, torch.float64)):
+        assert {p.dtype for p in loaded.net_.module_.parameters()} == {dtype}
+        assert_array_equal(loaded.predict_proba(X3), est.predict_proba(X3))

@@ -72,6 +72,33 @@ def test_a_directory_that_cannot_be_written_is_named_with_the_fix(error, tmp_pat
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
 
 
+def test_a_read_only_file_is_kept_as_open_keeps_it(tmp_path, tiny, monkeypatch):
+    # renamed over (its directory writable), a model made read-only to keep it was
+    # replaced in silence, read-only again; open(path, "wb") (torch.save, joblib.dump)
+    # refuses it
+    est = LSTMRegressor(**tiny).fit(X3, X3[:, 0, 0])
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(b"the model kept")
+    path.chmod(0o444)
+    real_access = os.access
+
+    def access(file, mode, *args, **kwargs):  # (as for a user other than root)
+        if os.path.realpath(file) == os.path.realpath(path) and mode & os.W_OK:
+            return False
+        return real_access(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    with pytest.raises(PermissionError, match=r"cannot save the model to .*m.safetensors': "
+                       r"the file cannot be written \(read-only.*make it writable"):
+        est.save(path)
+    assert path.read_bytes() == b"the model kept"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
+    path.chmod(0o644)
+    monkeypatch.undo()
+    est.save(path)  # (writable again: replaced)
+    assert_array_equal(sklstm.load(path).predict(X3), est.predict(X3))
+
+
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 def test_a_saved_file_is_readable_as_a_new_file_is(tmp_path, tiny):
     # safetensors creates its files readable by their owner only (0600): a model saved

@@ -9,10 +9,20 @@ import numpy as np
 from .._compat.sklearn import HasMethods
 from .._param_validation import integers, plain_value
 
-__all__ = ["PROFILE_CONSTRAINTS", "check_sizes", "seq_lens_to_profile"]
+__all__ = ["PROFILE_CONSTRAINTS", "check_sizes", "pandas_as_array", "seq_lens_to_profile"]
 
 #: the largest batch size: the table's ``batch_size`` column is int64
 _LARGEST = np.iinfo(np.int64).max
+
+
+def pandas_as_array(values):
+    """A pandas Series, Index or array of sizes as an object ndarray, its missing values
+    None: a column of a profile (``profile.loc[profile.fits, "batch_size"]``) was refused
+    as no list, and ``convert_dtypes()`` makes the ``seq_len`` column's None a <NA>.
+    Anything else is returned as it is."""
+    if type(values).__module__.split(".")[0] == "pandas" and hasattr(values, "to_numpy"):
+        return values.to_numpy(dtype=object, na_value=None)
+    return values
 
 
 def check_sizes(values, name, allow_none):

@@ -34,6 +34,11 @@ def _seq_len_key(value):
 PLOTTED = ("batch_size", "seq_len", "samples_per_s", "peak_memory", "fits")
 
 
+#: How the ``error`` of a pair whose loss diverged begins: its figures stand (every step
+#: ran), but a fit with its settings would fail, which the plot must show as well.
+_DIVERGED = "DivergenceError"
+
+
 #: How far above the largest peak the budget's line may stretch the memory panel.
 _BUDGET_SCALE = 2.0
 
@@ -43,6 +48,15 @@ def _mib(value):
     significant digits (a budget of 100 kB is 0.0954 MiB, not 0; one past any machine,
     1e+15 MiB and more, not its 16 and more digits)."""
     return f"{value:.0f}" if 10 <= value < 1e15 else f"{value:.3g}"
+
+
+def _medians(x, values):
+    """``(sizes, medians)``: each batch size once, ascending, with the median of its
+    finite values (NaN where none is: a gap in the line, as for a single row)."""
+    sizes = np.unique(x)
+    medians = [np.median(finite) if (finite := values[(x == size) & np.isfinite(values)]).size
+               else np.nan for size in sizes]
+    return sizes, np.asarray(medians, dtype=float)
 
 
 def _draw_budget(axis, budget, peaks):
@@ -62,12 +76,15 @@ def plot_batch_profile(profile, ax=None):
     """Draw throughput and peak memory against the batch size.
 
     Two panels: samples per second and peak memory (MiB), against the batch size
-    on a log2 axis, one line per sequence length. Pairs that do not fit the
+    on a log2 axis, one line per sequence length. Where a batch size has several
+    rows (repeated profiles concatenated with :func:`pandas.concat`), the line goes
+    through their median and each row is a dot. Pairs that do not fit the
     budget are marked with a red cross (at the bottom of the panel for those
-    that ran out of memory and have no figures); the memory panel draws the
-    budget (``profile.attrs["max_memory"]``) as a dashed line, or, where it is
-    more than twice the largest peak, names it in the legend only ("above the
-    panel"), so that the peaks keep the panel's scale.
+    that ran out of memory and have no figures), those whose loss diverged
+    (``error``, where the table has it) with an orange triangle; the memory
+    panel draws the budget (``profile.attrs["max_memory"]``) as a dashed line,
+    or, where it is more than twice the largest peak, names it in the legend
+    only ("above the panel"), so that the peaks keep the panel's scale.
 
     Parameters
     ----------
@@ -120,21 +137,33 @@ def plot_batch_profile(profile, ax=None):
     seq_col = [_seq_len_key(value) for value in profile["seq_len"]]
     panels = ((axes[0], "samples_per_s", 1.0, "samples / s", "Throughput"),
               (axes[1], "peak_memory", 1.0 / 2**20, "peak memory (MiB)", "Peak memory"))
-    crossed = set()  # the panels whose legend has the crosses' entry: one each
+    named = set()  # (panel, label): the marks each legend names, once each
+
+    def mark(axis, label, **style):
+        style["label"] = None if (axis, label) in named else label
+        named.add((axis, label))
+        return dict(s=70, zorder=3, **style)
 
     def cross(axis):
-        label = None if axis in crossed else "does not fit"
-        crossed.add(axis)
-        return dict(marker="x", s=70, color="red", zorder=3, label=label)
+        return mark(axis, "does not fit", marker="x", color="red")
 
     for seq_len in dict.fromkeys(seq_col):
-        rows = profile[[value == seq_len for value in seq_col]].sort_values("batch_size")
+        rows = profile[[value == seq_len for value in seq_col]]
         x = rows["batch_size"].to_numpy(dtype=float)
         misfit = ~rows["fits"].to_numpy(dtype=bool)
+        # (the error column is optional: a table of the plotted columns alone draws)
+        diverged = np.array([isinstance(error, str) and error.startswith(_DIVERGED)
+                             for error in rows.get("error", [None] * len(rows))], dtype=bool)
         label = "seq_len=" + ("full" if seq_len is None else str(seq_len))
         for axis, name, scale, _, _ in panels:
             values = rows[name].to_numpy(dtype=float, na_value=np.nan) * scale
-            axis.plot(x, values, marker="o", label=label)
+            # repeated profiles concatenated (pd.concat), as the docs advise to compare:
+            # a line through every row zigzagged up and down each batch size, in no
+            # order; it goes through their medians, and each run is a dot
+            sizes, medians = _medians(x, values)
+            line, = axis.plot(sizes, medians, marker="o", label=label)
+            if len(sizes) < len(x):
+                axis.scatter(x, values, s=12, alpha=0.5, color=line.get_color(), zorder=2)
             shown = misfit & np.isfinite(values)
             missing = misfit & ~np.isfinite(values)
             if shown.any():
@@ -142,6 +171,11 @@ def plot_batch_profile(profile, ax=None):
             if missing.any():  # out of memory: no figure, a cross at the bottom
                 axis.scatter(x[missing], np.full(missing.sum(), 0.03),
                              transform=axis.get_xaxis_transform(), **cross(axis))
+            # drawn as any other pair, the fastest point could be one that does not train
+            if (shown := diverged & np.isfinite(values)).any():
+                axis.scatter(x[shown], values[shown], **mark(
+                    axis, "loss diverged", marker="^", facecolors="none",
+                    edgecolors="darkorange", linewidths=1.5))
     # every batch size on the x axis: the crosses of pairs with no figures, placed in the
     # panel's height, give no x range, and rows of such pairs alone would leave a
     # panel with none, which the log axis cannot draw
@@ -164,6 +198,6 @@ def plot_batch_profile(profile, ax=None):
         axis.grid(True, alpha=0.3)
     if len(profile):  # (no rows: no lines, and matplotlib warns of an empty legend)
         axes[0].legend()
-    if budget is not None or crossed:
+    if budget is not None or named:
         axes[1].legend()
     return axes

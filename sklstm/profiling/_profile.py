@@ -16,7 +16,7 @@ from ..resources.device import empty_cache, is_cuda
 from ..resources.memory_budget import available_memory, parse_memory
 from ..training.oom_recovery import out_of_memory
 from ._draw import draw
-from ._inputs import PROFILE_CONSTRAINTS, check_sizes, seq_lens_to_profile
+from ._inputs import PROFILE_CONSTRAINTS, check_sizes, pandas_as_array, seq_lens_to_profile
 from ._table import _import_pandas, _profile_class
 from ._timer import _StepTimer, estimator_settings_unsaid
 from ._whole_data import whole_data_classes, whole_data_settings
@@ -178,12 +178,14 @@ or SequenceStore
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Targets.
     batch_sizes : sequence of int, default=(8, 16, 32, 64, 128, 256)
-        Micro-batch sizes to profile (numpy ints accepted).
+        Micro-batch sizes to profile: a list, tuple, range, numpy or pandas array
+        (numpy ints accepted).
     seq_lens : sequence of int or None, default=None
-        Values of the estimator's ``seq_len`` to profile; an entry None keeps the
-        full length. None (the default) profiles the estimator's own ``seq_len``
-        alone, the length it trains at (``LSTMClassifier(seq_len=10)``: 10 steps;
-        ``[None]`` profiles the full length). They count timesteps after
+        Values of the estimator's ``seq_len`` to profile; an entry None (or
+        pandas' missing value) keeps the full length. None (the default) profiles
+        the estimator's own ``seq_len`` alone, the length it trains at
+        (``LSTMClassifier(seq_len=10)``: 10 steps; ``[None]`` profiles the full
+        length). They count timesteps after
         ``downsample``: with the estimator's default ``downsample="auto"``,
         sequences longer than 100 steps are averaged down to at most 100, so to
         profile the raw lengths set ``downsample=1`` on the estimator.
@@ -265,7 +267,10 @@ or SequenceStore
     Notes
     -----
     Step times on a shared machine vary; repeat the profile (or raise
-    ``n_steps``) and compare medians before reading small differences.
+    ``n_steps``) and compare medians before reading small differences:
+    ``pd.concat(runs).groupby(["batch_size", "seq_len"], dropna=False)`` (without
+    ``dropna=False`` pandas drops the rows of ``seq_len`` None, the full length);
+    ``pd.concat(runs).plot()`` draws the line through the medians and each run as a dot.
 
     Examples
     --------
@@ -289,6 +294,7 @@ or SequenceStore
     # checked as the values they hold (np.array(3), np.str_("2GiB")), as the estimators'
     # parameters are; Python ints also for the table's attrs
     n_steps, warmup_steps, max_memory = map(plain_value, (n_steps, warmup_steps, max_memory))
+    batch_sizes, seq_lens = map(pandas_as_array, (batch_sizes, seq_lens))  # (a column)
     # not scikit-learn's validate_params decorator: it renames every InvalidParameterError
     # raised inside, the profiled fits' own of the estimator's parameters too, to one
     # "of profile_batch_sizes", which has no such parameter (X and y: the fits check them)

@@ -90,6 +90,24 @@ def test_0d_arrays_are_accepted_as_the_estimators_accept_them(data):
     assert out.attrs["max_memory"] == 2**40 and type(out.attrs["warmup_steps"]) is int
 
 
+def test_a_profile_s_columns_are_accepted(profile, data):
+    # profiling again what a profile found (the batch sizes that fit, its seq_lens), as
+    # pandas columns, was refused: "must be an instance of 'list', ... Got 0 4 ...";
+    # convert_dtypes() (a Parquet round trip) makes the seq_len column's None a <NA>
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    nullable = profile.convert_dtypes()
+    fitting = nullable.loc[nullable["fits"], "batch_size"].drop_duplicates()  # a Series
+    out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=fitting,
+                              seq_lens=nullable["seq_len"].unique(), n_steps=1)
+    assert list(out["batch_size"]) == [4, 4, 8, 8]
+    assert list(out["seq_len"]) == [None, 10, None, 10]
+    assert list(out["timesteps"]) == [30, 10, 30, 10]
+    out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=pd.Index([4]),
+                              seq_lens=pd.Series([5]), n_steps=1)
+    assert list(out["seq_len"]) == [5] and type(out["seq_len"][0]) is int
+
+
 def test_without_pandas_the_error_names_the_extra(data, no_fit, monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
     X, y = data

@@ -154,3 +154,41 @@ def test_a_profile_without_rows_draws_empty_panels_without_a_warning(profile, py
         warnings.simplefilter("error")
         axes = profile.iloc[:0].plot()
     assert [len(_seq_lines(ax)) for ax in axes] == [0, 0]
+
+
+def test_repeated_profiles_are_drawn_through_their_medians(profile, pyplot):
+    # the docs advise repeating a profile and comparing medians: the plot of the runs
+    # concatenated drew one line through every row, zigzagging up and down each batch
+    # size in no particular order
+    runs = []
+    for factor in (1.0, 3.0, 2.0):
+        run = profile.copy()
+        run["samples_per_s"] = profile["samples_per_s"] * factor
+        runs.append(run)
+    axes = pd.concat(runs, ignore_index=True).plot()
+    for line in _seq_lines(axes[0]):
+        assert list(line.get_xdata()) == [4, 8]
+    full = profile[profile["seq_len"].isna()]
+    np.testing.assert_allclose(_seq_lines(axes[0])[0].get_ydata(),
+                               2 * full["samples_per_s"].to_numpy())
+    # each run is a dot: 3 runs of 2 batch sizes per seq_len
+    assert [len(c.get_offsets()) for c in axes[0].collections] == [6, 6]
+
+
+def test_pairs_whose_loss_diverged_are_marked(pyplot):
+    # their figures stand (every step ran) and fits is True, so the plot drew them as
+    # any other pair: the fastest point could be a batch size that does not train
+    frame = pd.DataFrame({"batch_size": [8, 16, 32], "seq_len": [None] * 3,
+                          "samples_per_s": [100.0, 150.0, 200.0],
+                          "peak_memory": [2**20, 2**21, 2**22], "fits": [True] * 3,
+                          "error": [None, "DivergenceError: LSTMClassifier diverged",
+                                    "DivergenceError: LSTMClassifier diverged"]})
+    marked = ([[16, 150], [32, 200]], [[16, 2], [32, 4]])  # samples/s, MiB
+    for ax, points in zip(plot_batch_profile(frame), marked, strict=True):
+        labels = [text.get_text() for text in ax.get_legend().get_texts()]
+        assert labels.count("loss diverged") == 1, labels
+        [marks] = ax.collections
+        np.testing.assert_allclose(marks.get_offsets(), points)
+    # a table without the error column (the plotted columns alone) draws as before
+    axes = plot_batch_profile(frame.drop(columns="error"))
+    assert [len(ax.collections) for ax in axes] == [0, 0]

@@ -14,7 +14,7 @@ from .._param_validation import extended_signature, integers
 from ..data.input_errors import complex_error
 from ..data.relative import ANCHORS, relative_sequences, warn_if_targets_in_other_units
 from ..persistence._registry import register_estimator
-from ..training.divergence import check_targets_in_range
+from ..training.target_range import check_targets_in_range
 from . import _docs
 from ._base import BaseLSTM
 from ._data_checks import as_targets

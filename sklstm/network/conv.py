@@ -197,7 +197,8 @@ def _normalize(norm, h, valid):
 def _masked_batch_norm(norm, h, valid):
     """``norm``'s training pass over the steps where ``valid`` (batch, 1, time) is true:
     its statistics and their running averages (as torch keeps them: the unbiased
-    variance, ``momentum`` or, where None, the cumulative average).
+    variance, ``momentum`` or, where None, the cumulative average; none without
+    ``track_running_stats``, as in torch).
 
     How many steps are real is a tensor on ``h``'s device, never read into Python (that
     would make the host wait for the device every batch): a batch of one real step per
@@ -211,13 +212,17 @@ def _masked_batch_norm(norm, h, valid):
     several = count > 1
     mean = torch.where(several, mean, norm.running_mean)
     var = torch.where(several, var, norm.running_var)
-    with torch.no_grad():
-        norm.num_batches_tracked.add_(several.to(norm.num_batches_tracked.dtype))
-        factor = several * (norm.momentum if norm.momentum is not None
-                            else 1.0 / norm.num_batches_tracked.clamp(min=1))
-        # (kept in the running statistics' dtype: narrower where the weights are)
-        stats = norm.running_mean.dtype
-        norm.running_mean.lerp_(mean.to(stats), factor)
-        norm.running_var.lerp_((var * count / (count - 1).clamp(min=1)).to(stats), factor)
+    # (without track_running_stats torch's own pass leaves them: here it was ignored, and
+    # a pass meant to read a batch's statistics only moved them)
+    if norm.track_running_stats:
+        with torch.no_grad():
+            norm.num_batches_tracked.add_(several.to(norm.num_batches_tracked.dtype))
+            factor = several * (norm.momentum if norm.momentum is not None
+                                else 1.0 / norm.num_batches_tracked.clamp(min=1))
+            # (kept in the running statistics' dtype: narrower where the weights are)
+            stats = norm.running_mean.dtype
+            norm.running_mean.lerp_(mean.to(stats), factor)
+            norm.running_var.lerp_((var * count / (count - 1).clamp(min=1)).to(stats),
+                                   factor)
     scale = norm.weight * torch.rsqrt(var + norm.eps)
     return ((x - mean[:, None]) * scale[:, None] + norm.bias[:, None]).to(h.dtype)

@@ -4,12 +4,12 @@ rule of :mod:`~sklstm.training.convergence` ended it having learned) and the
 
 from __future__ import annotations
 
-import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from .._compat.python import warn_at_caller
 from .convergence import ADAPTIVE_MIN_LR, STOPPER, best_value, stopped_by_rule
 from .divergence import NAME as DIVERGENCE
+from .divergence import reads_tokens
 from .oom_recovery import has_batch_norm
 
 __all__ = ["COARSE_TOL", "FITTED_GAP", "WORSE_THAN_START", "check_convergence"]
@@ -84,7 +84,7 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
         start_loss = getattr(dict(net.callbacks_).get(DIVERGENCE), "start_loss_", None)
         _warn_did_not_learn(name, stopper, at_chance, len(net.history) if stopped else None,
                             max_epochs, _lr_now(lr, lr_param), start_loss,
-                            classes=getattr(net, "classifier", False), tokens=_reads_tokens(net),
+                            classes=getattr(net, "classifier", False), tokens=reads_tokens(net),
                             per_output=_per_output(stopper.output_losses(net)))
         return False
     last = stopper.fell_back(net)
@@ -167,14 +167,6 @@ def _too_large_steps(net, stopper, lr_now):
     return f"Raise max_epochs ({rose}: a higher lr would overshoot further)"
 
 
-def _reads_tokens(net):
-    """Whether ``net``'s network reads token ids (an embedding, ``embedding_dim``): X is
-    then no features to scale, and the advice leaves scaling out."""
-    module = getattr(net, "module_", None)
-    return module is not None and any(isinstance(layer, torch.nn.Embedding)
-                                      for layer in module.modules())
-
-
 def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_now,
                         start_loss=None, classes=False, per_output="", tokens=False):
     """The ConvergenceWarning of a fit whose loss ``at_chance`` (key, best) stayed at
@@ -182,7 +174,7 @@ def _warn_did_not_learn(name, stopper, at_chance, stopped_after, max_epochs, lr_
     (None: ``max_epochs`` ended it); ``start_loss``: the loss of outputs of zero, where
     the untrained network starts (None: unknown); ``classes``: whether the targets are
     classes (which cannot be standardized); ``per_output``: :func:`_per_output`'s note;
-    ``tokens``: whether X is token ids (:func:`_reads_tokens`)."""
+    ``tokens``: whether X is token ids (:func:`reads_tokens`)."""
     # (token ids are not scaled: a scaled id is no longer the id of its word, and
     # SequenceScaler's floats are refused by the embedding; seen: a sentiment fit on ids
     # told to "scale X (sklstm.preprocessing.SequenceScaler)")

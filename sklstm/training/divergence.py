@@ -15,7 +15,8 @@ network's outputs (values of 1e-3), whose start its first batch's loss tells. Th
 reads the losses skorch records, once per epoch, so it adds no synchronisation to the
 training steps.
 Those losses predate their steps' updates: when training ends, the network's outputs for
-the first training samples must be finite too (:meth:`DivergenceGuard.check_final_outputs`).
+the first training samples must be finite too, and their loss within the same bound
+(:meth:`DivergenceGuard.check_final_outputs`).
 """
 
 from __future__ import annotations
@@ -27,15 +28,19 @@ import torch
 from skorch.callbacks import Callback
 
 from ..exceptions import DivergenceError
+from .oom_recovery import BATCH_NORMS, weigh, weighted_parts
 
-__all__ = ["BLOW_UP", "NAME", "DivergenceGuard", "check_batch_losses_in_range",
-           "check_targets_in_range"]
+__all__ = ["BLOW_UP", "NAME", "DivergenceGuard", "reads_tokens"]
 
 #: Name of the guard in a net's callbacks.
 NAME = "divergence"
 
 #: An epoch's training loss above this many times the trivial model's loss is divergence.
 BLOW_UP = 100.0
+
+#: Most outputs of zero :meth:`DivergenceGuard.on_train_begin` holds at once (16 MiB in
+#: float32).
+_ZERO_OUTPUTS = 2**22
 
 
 class DivergenceGuard(Callback):
@@ -89,8 +94,16 @@ class DivergenceGuard(Callback):
         # 0.001, and a sound first epoch at 0.46 was called diverged)
         n_classes = int(target.max()) + 1 if weight is None else len(weight)
         device = None if weight is None else weight.device
-        zeros = torch.zeros(len(target), n_classes, device=device)
-        self.start_loss_ = float(net.criterion_(zeros, target.to(zeros.device)))
+        target = target.to(device)
+        # the outputs of zero by parts of a bounded size, weighted as the criterion's
+        # mean weighs them (weighted_parts): all at once took (samples, classes) twice
+        # over, 1.5 GB beside 200000 targets of 1000 classes, before the first batch
+        rows = max(1, _ZERO_OUTPUTS // n_classes)
+        loss = 0.0
+        for (_, part), share in weighted_parts(net.criterion_, (target, target), rows):
+            zeros = torch.zeros(len(part), n_classes, device=device)
+            loss = loss + weigh(net.criterion_(zeros, part), share).double()
+        self.start_loss_ = float(loss)
 
     def on_epoch_end(self, net, **kwargs):
         """Check the epoch's batch losses (training, then validation) and its mean."""
@@ -107,13 +120,23 @@ class DivergenceGuard(Callback):
                 if math.isfinite(loss):
                     continue
                 if epoch == batch == 1 and prefix == "train":
-                    raise DivergenceError(_first_loss_message(self.estimator_name, loss))
+                    raise DivergenceError(_first_loss_message(
+                        self.estimator_name, loss, reads_tokens(net)))
                 raise DivergenceError(self._message(
                     f"the {phase} loss became {loss} in epoch {epoch}, batch {batch}",
-                    rate, net.optimizer_))
+                    rate, net))
         loss = net.history[-1].get("train_loss")
-        if not self.trivial_loss or loss is None:
-            return
+        reference = self._reference(net)
+        if loss is not None and reference is not None and loss > BLOW_UP * reference[0]:
+            raise DivergenceError(self._message(
+                f"the training loss rose to {loss:.3g} in epoch {epoch}, over "
+                f"{BLOW_UP:g} times the {reference[0]:.3g} of {reference[1]}", rate, net))
+
+    def _reference(self, net):
+        """``(loss, what it is the loss of)`` that a loss over :data:`BLOW_UP` times is
+        divergence from, None without a ``trivial_loss``."""
+        if not self.trivial_loss:
+            return None
         reference, of = self.trivial_loss, "a model that only knows the targets' distribution"
         start = getattr(self, "start_loss_", None)  # (None for a guard never begun)
         if start is not None and start > reference:
@@ -127,14 +150,14 @@ class DivergenceGuard(Callback):
         if first is not None and first > 2 * reference:
             reference, of = first, ("the untrained network's first training batch, "
                                     "before any update")
-        if loss > BLOW_UP * reference:
-            raise DivergenceError(self._message(
-                f"the training loss rose to {loss:.3g} in epoch {epoch}, over "
-                f"{BLOW_UP:g} times the {reference:.3g} of {of}", rate, net.optimizer_))
+        return reference, of
 
     def check_final_outputs(self, net, batch):
         """Raise :class:`~sklstm.exceptions.DivergenceError` where the fitted network's
-        outputs for ``batch`` (training samples), or any of its weights, are not finite.
+        outputs for ``batch`` (training samples), or any of its weights, are not finite,
+        or its loss on ``batch`` is not finite or over :data:`BLOW_UP` times the reference
+        the epochs' losses are held to (with batch normalization: by its running
+        statistics and by the batch's own, as in training).
 
         Every loss the epochs record is computed before its step's update, so nothing
         above checks a fit's last update: one that blew the weights up (a single step
@@ -164,17 +187,40 @@ class DivergenceGuard(Callback):
             # they lack, blown up by the last update, left a fit that "succeeded" and
             # predicted NaN for the sequences holding it (blaming X)
             broken = None if not finite else _non_finite_weights(net.module_)
-        if finite and broken is None:
-            self.final_loss_ = float(step["loss"])
+        final = float(step["loss"]) if finite and broken is None else None
+        reference = self._reference(net)
+        far = (final is not None and reference is not None
+               and final > BLOW_UP * reference[0])
+        if far and math.isfinite(final):
+            # batch normalization's running statistics can put the fitted network's loss
+            # far above its training losses with no update to blame (check_convergence
+            # warns of that, naming them): the weights diverged only where the loss is as
+            # far with the batch's own statistics, as training normalized
+            by_batch = _loss_by_batch_statistics(net, batch)  # (None: no normalization)
+            far = by_batch is None or by_batch > BLOW_UP * reference[0]
+        if final is not None and math.isfinite(final) and not far:
+            self.final_loss_ = final
             return
-        what = ("outputs non-finite (on the first training samples)" if not finite else
-                f"weights non-finite ({broken} holds a NaN or an infinity)")
+        if final is None:
+            what = ("outputs non-finite (on the first training samples)" if not finite else
+                    f"weights non-finite ({broken} holds a NaN or an infinity)")
+        else:
+            # finite outputs far off: a last step at lr=1e4 left a regressor predicting
+            # -3e4 for targets within 1 (R^2 -1e9) that "succeeded", silently (at 1e18,
+            # outputs of 3e18 whose squared errors overflow: a loss of inf)
+            what = f"loss on the first training samples {final:.3g}"
+            if reference is not None and math.isfinite(final):
+                what += (f", over {BLOW_UP:g} times the {reference[0]:.3g} of "
+                         f"{reference[1]}")
         rate = max(group["lr"] for group in net.optimizer_.param_groups)
         raise DivergenceError(self._message(
             f"the last update of epoch {len(net.history)} made the network's {what}", rate,
-            net.optimizer_))
+            net))
 
-    def _message(self, what, rate, optimizer=None):
+    def _message(self, what, rate, net=None):
+        """The error for a divergence ``what`` of the epoch trained at ``rate``, with the
+        advice that fits ``net``'s input and optimizer (None: numbers, no LBFGS)."""
+        optimizer = None if net is None else net.optimizer_
         used = ""
         if self.lr is not None:
             used = f" (lr_={self.lr:g}" + (
@@ -188,6 +234,12 @@ class DivergenceGuard(Callback):
             # where unclipped it trained, and clipping harder diverged sooner
             clip = ("train LBFGS unclipped (gradient_clip=None) or with its line search "
                     "(optimizer_params={'line_search_fn': 'strong_wolfe'})")
+        if net is not None and reads_tokens(net):
+            # token ids are embedded, never read as magnitudes: scaling them (the advice
+            # for numbers) would turn them into other ids, or floats an embedding refuses
+            return (f"{self.estimator_name} diverged: {what}{used}. The learning rate is "
+                    f"likely too high for this data: lower lr, or {clip}. The estimator "
+                    "is left unfitted.")
         return (
             f"{self.estimator_name} diverged: {what}{used}. The learning "
             "rate is likely too high for this data, or the input is too large: lower lr, "
@@ -196,20 +248,55 @@ class DivergenceGuard(Callback):
         )
 
 
-def _first_loss_message(name, loss):
+def reads_tokens(net):
+    """Whether ``net``'s module reads token ids (embeds its input, ``embedding_dim``),
+    for which scaling X is no advice (False for a net without a module, as in a bare
+    history's check)."""
+    module = getattr(net, "module_", None)
+    return module is not None and any(isinstance(m, torch.nn.Embedding)
+                                      for m in module.modules())
+
+
+def _first_loss_message(name, loss, tokens=False):
     """The error for a first training batch whose loss is not finite.
 
     That loss is computed from the initial weights, before any update: the learning
     rate, which the divergence message blames, cannot have caused it (targets of 1e19
     with ``scale_target=False``: each squared error fits float32, their sum over a batch
-    does not).
+    does not). With ``tokens`` (X holds token ids, which are embedded) only ``y`` can
+    be that large.
     """
+    if tokens:  # (embedded: no size of an id overflows the loss)
+        what, fix = "X holds token ids, so most likely y holds values", "Rescale y"
+    else:
+        what, fix = ("most likely X or y hold values",
+                     "Scale X (sklstm.preprocessing.SequenceScaler), or rescale y")
     return (
         f"{name} diverged: the training loss of the first batch became {loss}, before any "
-        "update, so the learning rate is not the cause: most likely X or y hold values so "
-        "large that the loss overflows the float32 the network computes in. Scale X "
-        "(sklstm.preprocessing.SequenceScaler), or rescale y (LSTMRegressor's "
+        f"update, so the learning rate is not the cause: {what} so large that the loss "
+        f"overflows the float32 the network computes in. {fix} (LSTMRegressor's "
         "scale_target=True, the default, standardizes it). The estimator is left unfitted.")
+
+
+def _loss_by_batch_statistics(net, batch):
+    """The loss of ``batch`` (``(X, y)``) in evaluation mode but for batch normalization,
+    which normalizes by the batch's own statistics as in training, its running
+    statistics untouched (a training-mode norm without ``track_running_stats`` neither
+    reads nor updates them); None where ``net``'s module has no batch normalization."""
+    norms = [(m, m.training, m.track_running_stats) for m in net.module_.modules()
+             if isinstance(m, BATCH_NORMS)]
+    if not norms:
+        return None
+    for norm, _, _ in norms:
+        norm.train()
+        norm.track_running_stats = False
+    try:
+        with torch.no_grad():
+            return float(net.get_loss(net.infer(batch[0]), batch[1], X=batch[0]))
+    finally:
+        for norm, training, tracked in norms:
+            norm.train(training)
+            norm.track_running_stats = tracked
 
 
 def _first_batch_loss(history):
@@ -239,83 +326,3 @@ def _non_finite_weights(module):
         return None
     finite = torch.stack([torch.isfinite(t).all() for _, t in tensors]).tolist()
     return next((name for (name, _), ok in zip(tensors, finite, strict=True) if not ok), None)
-
-
-def check_targets_in_range(name, y_train):
-    """Raise a clear ValueError where the targets the loss sees are so large that their
-    squared errors overflow float32, in which the network computes its loss.
-
-    Every training loss would then be infinite from the first batch on, which the
-    guard would report as divergence and blame on the learning rate or on ``X``.
-
-    Parameters
-    ----------
-    name : str
-        The estimator's class name, for the message.
-    y_train : ndarray
-        The targets as the loss takes them (class indices are never too large).
-
-    Examples
-    --------
-    >>> check_targets_in_range("LSTMRegressor", np.array([1.0, 2.0]))
-    """
-    if y_train.dtype.kind != "f" or not y_train.size:
-        return
-    largest = float(np.abs(y_train).max())
-    if largest > math.sqrt(float(np.finfo(np.float32).max)):
-        raise ValueError(
-            f"{name}: y has values up to {largest:.3g}, whose squared errors overflow "
-            "float32 (beyond 3.4e38), in which the network computes its loss: every "
-            "training loss would be infinite. Rescale y (scale_target=True, the default, "
-            "standardizes it).")
-
-
-def check_batch_losses_in_range(name, y_train, batch_size, n_train):
-    """Raise a clear ValueError where every full micro-batch's loss overflows float32.
-
-    :func:`check_targets_in_range` bounds one squared error; torch's mean squared error
-    sums a micro-batch's squared errors in float32 too, so targets of 1e19 (squares of
-    1e38) fit it and the first batch's loss was inf, refused only once it had run
-    (:class:`DivergenceGuard`). Neither torch nor skorch checks this beforehand. The rule
-    refuses only what cannot train: where even the ``b`` smallest per-sample squared
-    norms, ``b`` the micro-batch, sum beyond float32's range (with a margin for the
-    untrained outputs and float32's rounding), every full micro-batch the fit draws
-    overflows before any update; the split of ``early_stopping`` only removes samples,
-    so the bound holds for every split.
-
-    Parameters
-    ----------
-    name : str
-        The estimator's class name, for the message.
-    y_train : ndarray
-        The targets as the loss takes them (class indices are never too large).
-    batch_size : int
-        The micro-batch, samples per forward pass.
-    n_train : int or None
-        Samples trained on (after ``early_stopping``'s split); None: all of ``y_train``.
-
-    Examples
-    --------
-    >>> check_batch_losses_in_range("LSTMRegressor", np.array([1e18, 2e18]), 16, 2)
-    """
-    if y_train.dtype.kind != "f" or not y_train.size:
-        return
-    limit = float(np.finfo(np.float32).max)
-    per_sample = y_train.size // len(y_train)
-    b = min(int(batch_size), len(y_train) if n_train is None else int(n_train))
-    # the default path (standardized targets) ends here, after one read of the targets
-    largest = max(float(y_train.max()), -float(y_train.min()))
-    if b * per_sample * largest**2 <= limit:
-        return
-    norms = np.square(y_train.reshape(len(y_train), -1), dtype=np.float64).sum(axis=1)
-    smallest = np.partition(norms, b - 1)[:b].sum() if b < len(norms) else norms.sum()
-    if smallest <= 1.01 * limit:
-        return
-    fix = "Rescale y (scale_target=True, the default, standardizes it)"
-    fits = int(limit // float(norms.max()))  # fits float32 whatever samples it draws
-    if fits:
-        fix += f", or lower batch_size to {fits} or fewer"
-    raise ValueError(
-        f"{name}: y is so large that the loss of every micro-batch of {b} samples "
-        f"overflows float32 (their squared errors sum to at least {smallest:.3g}, beyond "
-        f"3.4e38) before any update, so the fit could not train. {fix}.")

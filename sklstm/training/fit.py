@@ -28,11 +28,11 @@ from .checkpointing import FitCheckpoint
 from .convergence import stopped_by_rule
 from .convergence_report import check_convergence
 from .divergence import NAME as DIVERGENCE
-from .divergence import check_batch_losses_in_range, check_targets_in_range
 from .interrupts import SNAPSHOT, CtrlCGuard, finish_interrupted
 from .lr_scaling import check_warmup
 from .randomness import FitRandomness
 from .setup import build_net, check_validation_callbacks
+from .target_range import check_batch_losses_in_range, check_targets_in_range
 
 __all__ = ["train"]
 

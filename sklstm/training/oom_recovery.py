@@ -339,9 +339,13 @@ def _used(reason):
     return None
 
 
+#: The normalizations by batch statistics (a module's output then depends on the
+#: micro-batch).
+BATCH_NORMS = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d,
+               torch.nn.SyncBatchNorm)
+
+
 def has_batch_norm(module):
     """Whether ``module`` normalizes with batch statistics (its output then depends on
     the micro-batch)."""
-    norms = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d,
-             torch.nn.SyncBatchNorm)
-    return any(isinstance(m, norms) for m in module.modules())
+    return any(isinstance(m, BATCH_NORMS) for m in module.modules())

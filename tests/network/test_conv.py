@@ -185,3 +185,22 @@ def test_where_bf16_conv_is_wrong_the_branch_runs_in_float32(monkeypatch, wrong)
         out = branch(x, torch.tensor([12, 7]))
     # the very float32 result where bfloat16 is wrong; rounded where it is not
     assert torch.equal(out, branch(x, torch.tensor([12, 7]))) is wrong
+
+
+def test_a_padded_batch_leaves_running_statistics_alone_without_track_running_stats():
+    # torch's own norm neither reads nor moves its running statistics in training mode
+    # without track_running_stats; the padded batch's masked pass moved them all the same
+    # (the divergence guard reads a batch's loss so, its statistics untouched)
+    torch.manual_seed(0)
+    branch = ConvBranch(2, channels=(3,), kernel_sizes=(3,)).train()
+    norm = branch.blocks[0][2]
+    norm.track_running_stats = False
+    before = {name: value.clone() for name, value in norm.named_buffers()}
+    x = torch.randn(3, 5, 2)
+    x[1, 3:] = 0
+    lengths = torch.tensor([5, 3, 5])
+    padded = branch(x, lengths)
+    assert all(torch.equal(value, before[name]) for name, value in norm.named_buffers())
+    # and normalized by the batch's statistics, as with them tracked
+    norm.track_running_stats = True
+    assert_allclose(padded.detach(), branch(x, lengths).detach(), rtol=1e-6, atol=1e-6)

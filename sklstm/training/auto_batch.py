@@ -10,7 +10,8 @@ longest sequences give the line, and the largest micro-batch under the budget le
 random state, so the fit itself is the one ``batch_size=batch_size_`` would give;
 its own steps are checked against the budget, and one that misses it is redone
 with half the micro-batch (``on_oom="shrink"``). A trial step runs no micro-batch that an
-earlier trial of the process ran for the same kind of step (:func:`_fresh_size`).
+earlier trial of the process ran for the same kind of step (:func:`_fresh_size`), and
+the micro-batch chosen leaves room for the fit's partial one (:func:`_with_tail`).
 """
 
 from __future__ import annotations
@@ -155,7 +156,47 @@ def find_micro_batch(plan, dataset, budget):
     if slope <= 0:  # memory does not measurably grow with the batch
         return n, trials
     size = small + math.floor((target - peak(small)) / slope)
-    return max(1, min(n, size)), trials
+    return _with_tail(max(1, min(n, size)), n, plan.accumulation_steps), trials
+
+
+def _tail(size, n, accumulation_steps):
+    """Samples of the fit's partial micro-batch at ``size`` (0 where every micro-batch
+    is whole): the last of an effective batch of ``min(size * accumulation_steps, n)``
+    samples, or of the epoch's last, partial effective batch."""
+    effective = np.minimum(size * accumulation_steps, n)
+    return (n % effective + (n % effective == 0) * effective) % size
+
+
+def _with_tail(line, n, accumulation_steps):
+    """The largest micro-batch ``size <= line`` whose steps and partial micro-batch
+    together, ``size + tail``, stay within ``line`` samples.
+
+    The trial steps run one shape of step; a fit with a partial micro-batch runs two,
+    and on the CPU the second one's memory comes on top of the first's: oneDNN's LSTM
+    kernels keep buffers per shape of step, and the heap, holding the freed blocks of
+    the full micro-batch, places the partial one's beside them. Measured (4000
+    sequences of 200 steps, 8 features, ``hidden_size=64``, 2 layers): a fit with
+    ``batch_size=61`` peaked at 58.2 MiB on 3965 samples and at 74.4 MiB on 4000 (a
+    last batch of 35), and ``batch_size="auto"`` under ``max_memory="64MiB"`` chose
+    micro-batches whose partial last batch went over the budget. Counted at the line's
+    slope (more than it measurably takes), the partial micro-batch is a share of the
+    line: a size of at least half of it always qualifies (its tail is smaller than
+    itself), and one that divides the samples has no tail to count.
+    """
+    if line >= n:  # one step holds every sample
+        return n
+    # a few thousand sizes at a time, largest first: all of them at once took memory
+    # that grows with the line (40 MB for a line of ten million), and counts in the budget
+    for top in range(line, line // 2, -_SIZES_AT_ONCE):
+        sizes = np.arange(top, max(line // 2, top - _SIZES_AT_ONCE), -1, dtype=np.int64)
+        fits = sizes + _tail(sizes, n, accumulation_steps) <= line
+        if fits.any():
+            return int(sizes[np.argmax(fits)])
+    return max(1, line // 2)
+
+
+#: Candidate micro-batches :func:`_with_tail` weighs at once.
+_SIZES_AT_ONCE = 4096
 
 
 #: Kinds of fit this process has run a warm-up step for (see :func:`warm_up`).

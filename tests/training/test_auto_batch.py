@@ -148,6 +148,32 @@ def test_a_later_fit_of_the_same_kind_tries_micro_batches_no_earlier_trial_ran()
     assert len({size for trial in sizes for size in trial}) == 6
 
 
+@pytest.mark.parametrize("accumulation_steps", [1, 3])
+def test_the_partial_micro_batch_counts_with_the_full_ones(monkeypatch, accumulation_steps):
+    # a fit whose last micro-batch is partial runs two shapes of step, and on the CPU the
+    # second one's memory comes on top of the first's (oneDNN's buffers per shape, the
+    # heap): the line's micro-batch of 47 left 24 samples for the last one (400 % 47; with
+    # 3 steps, 400 % 141 % 47), and such fits went over max_memory in that last step.
+    # The trial steps read an exact line here (1 MiB a sample over 1 MiB): the chosen
+    # micro-batch and the partial one together must stay under the budget less the margin
+    import sklstm.training.net as net_module
+
+    monkeypatch.setattr("sklstm.training.auto_batch._trial_step",
+                        lambda plan, dataset, idx, size, budget: (1 + size) * MiB)
+    shapes = set()
+    step = net_module.SequenceNet.train_step_single
+
+    def counted(self, batch, *args, **kwargs):
+        shapes.add(len(batch[0]))
+        return step(self, batch, *args, **kwargs)
+
+    monkeypatch.setattr(net_module.SequenceNet, "train_step_single", counted)
+    est = _auto("64MiB", accumulation_steps=accumulation_steps)
+    target = 64 * MiB - max(MARGIN * 64 * MiB, MARGIN_BYTES)
+    assert (1 + sum(shapes)) * MiB <= target  # every shape of step the fit ran
+    assert est.batch_size_ == max(shapes) == 40  # (47 ... 41 leave a tail: 40 none)
+
+
 @pytest.mark.parametrize("budget", ["4MiB", "8MiB"])  # not even the margin is left
 def test_a_budget_nothing_fits_is_refused_before_training(budget):
     est = LSTMClassifier(**BASE, batch_size="auto", max_memory=budget)

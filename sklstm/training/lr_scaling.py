@@ -6,6 +6,8 @@ from skorch.callbacks import LRScheduler
 from torch.optim.lr_scheduler import LinearLR
 
 from .._compat.python import warn_at_caller
+from .._compat.sklearn import StrOptions
+from .._param_validation import integers, plain_params, reals, validate_constraints
 from ..exceptions import WarmupOutlastsFitWarning
 
 __all__ = ["LR_SCALING_RULES", "check_warmup", "scaled_learning_rate",
@@ -13,6 +15,25 @@ __all__ = ["LR_SCALING_RULES", "check_warmup", "scaled_learning_rate",
 
 #: Exponent ``p`` of ``lr * (effective_batch / base_batch_size) ** p`` per rule.
 LR_SCALING_RULES = {None: 0.0, "linear": 1.0, "sqrt": 0.5}
+
+#: What the public helpers take, checked as the estimators check their parameters: an
+#: unknown rule was a bare KeyError, a negative batch a complex rate, and numpy's
+#: float32 0.01 a rate of 0.0399999991 for 0.04 (the estimators read it as 0.01).
+_CONSTRAINTS = {
+    "lr": [reals(0, closed="neither")],
+    "effective_batch_size": [integers(1)],
+    "base_batch_size": [integers(1)],
+    "rule": [StrOptions({"linear", "sqrt"}), None],
+    "warmup_epochs": [integers(0)],
+}
+
+
+def _checked(caller, **params):
+    """``params`` as Python numbers (numpy scalars as the numbers they hold), checked
+    against :data:`_CONSTRAINTS`."""
+    params = plain_params(params)
+    validate_constraints({name: _CONSTRAINTS[name] for name in params}, params, caller)
+    return params
 
 
 def scaled_learning_rate(lr, effective_batch_size, base_batch_size, rule):
@@ -41,6 +62,12 @@ def scaled_learning_rate(lr, effective_batch_size, base_batch_size, rule):
     float
         ``lr * (effective_batch_size / base_batch_size) ** p`` for the rule's ``p``.
 
+    Raises
+    ------
+    ValueError
+        A rate that is not positive, a batch size that is no positive int, or a rule
+        not among :data:`LR_SCALING_RULES` (numpy scalars are the numbers they hold).
+
     Examples
     --------
     >>> scaled_learning_rate(0.01, 256, 32, "linear")
@@ -48,7 +75,10 @@ def scaled_learning_rate(lr, effective_batch_size, base_batch_size, rule):
     >>> round(scaled_learning_rate(0.01, 128, 32, "sqrt"), 6)
     0.02
     """
-    return lr * (effective_batch_size / base_batch_size) ** LR_SCALING_RULES[rule]
+    p = _checked("scaled_learning_rate", lr=lr, effective_batch_size=effective_batch_size,
+                 base_batch_size=base_batch_size, rule=rule)
+    ratio = p["effective_batch_size"] / p["base_batch_size"]
+    return float(p["lr"] * ratio ** LR_SCALING_RULES[p["rule"]])
 
 
 def warmup_scheduler(warmup_epochs):
@@ -68,7 +98,13 @@ def warmup_scheduler(warmup_epochs):
     -------
     skorch.callbacks.LRScheduler
         The callback, stepping once per epoch; add it to the net's ``callbacks``.
+
+    Raises
+    ------
+    ValueError
+        ``warmup_epochs`` is no int of 0 or more (-1 was a ZeroDivisionError).
     """
+    warmup_epochs = _checked("warmup_scheduler", warmup_epochs=warmup_epochs)["warmup_epochs"]
     return LRScheduler(
         policy=LinearLR,
         start_factor=1.0 / (warmup_epochs + 1),

@@ -12,6 +12,7 @@ import torch
 
 from .._compat.torch import fused_optimizer_devices
 from .._param_validation import mistyped_number_hint, plain_value, reals
+from .optimizer_steps import STEP_RULES, step_problem
 
 __all__ = ["FUSED_OPTIMIZERS", "OPTIMIZERS", "STEP_RULES", "check_optimizer_params",
            "optimizer_arguments", "optimizer_defaults", "resolve_optimizer", "state_copies"]
@@ -220,52 +221,6 @@ def _kind_hint(key, value, default, optimizer_name):
     return mistyped_number_hint({key: kind}, {key: value}, optimizer_name)
 
 
-def _positive_int(value):
-    """A whole count of 1 or more (not a bool, not a float)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
-#: Values torch's constructors take but its ``step`` refuses (a raw error mid-fit, after
-#: the first batch), ignores, or turns against the fit: ``(class, argument) ->
-#: (accepts(value), what the value must be, why)``. Read off ``torch/optim/*.py`` (torch
-#: 2.13); what depends on the device of the fit (``capturable=True`` steps on CUDA, not
-#: on the CPU) is left to torch.
-STEP_RULES = {
-    # LBFGS.step raises "only 'strong_wolfe' is supported" for any other name
-    (torch.optim.LBFGS, "line_search_fn"): (
-        lambda v: v is None or v == "strong_wolfe", "None or 'strong_wolfe'",
-        "its one line search is 'strong_wolfe', None moves by the fixed step lr"),
-    # 0 or fewer fail on the history's first update (IndexError), a float in building
-    # the list of its slots (TypeError)
-    (torch.optim.LBFGS, "history_size"): (
-        _positive_int, "a positive integer", "it is the number of past updates kept"),
-    (torch.optim.LBFGS, "max_iter"): (
-        _positive_int, "a positive integer",
-        "fewer than 1 iteration per step never moves the weights"),
-    # None is max_iter * 5 // 4
-    (torch.optim.LBFGS, "max_eval"): (
-        lambda v: v is None or _positive_int(v), "None or a positive integer",
-        "the strong-Wolfe line search fails on other values"),
-    (torch.optim.Optimizer, "differentiable"): (
-        lambda v: v is False, "False",
-        "torch refuses a differentiable step on the network's weights, leaves that "
-        "require grad and are updated in place"),
-    # the fit climbed its loss for max_epochs, and its warning advised raising lr
-    (torch.optim.Optimizer, "maximize"): (
-        lambda v: v is False, "False",
-        "True makes each step raise the loss, which the fit lowers"),
-}
-
-
-def _step_problem(optimizer, params):
-    """What is wrong with the first value in ``params`` that :data:`STEP_RULES` refuses
-    for ``optimizer`` (the argument, what it must be and why), or None."""
-    for (cls, key), (accepts, rule, why) in STEP_RULES.items():
-        if issubclass(optimizer, cls) and key in params and not accepts(params[key]):
-            return key, rule, why
-    return None
-
-
 def check_optimizer_params(optimizer, optimizer_params, lr, estimator_name="the estimator"):
     """Check ``optimizer_params`` before any training: names, kinds and ranges.
 
@@ -355,7 +310,8 @@ def check_optimizer_params(optimizer, optimizer_params, lr, estimator_name="the 
                          "NaN; give a finite value, or leave it out for "
                          f"{optimizer.__name__}'s default.")
     # a fused kernel is checked on the CPU only where the CPU has one: elsewhere its
-    # support depends on the device of the fit, which the plan decides
+    # support depends on the device of the fit, which the plan decides and steps on
+    # (optimizer_steps.check_optimizer_step)
     trial = {k: v for k, v in plain.items()
              if k != "fused" or "cpu" in fused_optimizer_devices()}
     try:
@@ -364,7 +320,7 @@ def check_optimizer_params(optimizer, optimizer_params, lr, estimator_name="the 
         error = TypeError if isinstance(exc, TypeError) else ValueError
         raise error(f"{name}: optimizer_params={params!r} is refused by "
                     f"{optimizer.__name__}: {exc}") from exc
-    problem = _step_problem(optimizer, plain)
+    problem = step_problem(optimizer, plain)
     if problem:  # torch's constructor took it: it would fail, or do nothing, mid-fit
         key, rule, why = problem
         raise ValueError(f"{name}: optimizer_params[{key!r}]={params[key]!r} must be {rule} "

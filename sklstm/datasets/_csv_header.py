@@ -69,10 +69,25 @@ def _refuse_data_as_header(path, header, target):
             "target's name")
 
 
+def _refuse_target_of_another_type(path, header, target):
+    """Refuse a ``target`` that is no str: an int for a header of numbers (``0,1,2``, as
+    the advice of :func:`_refuse_data_as_header` writes it) was matched against the
+    names by difflib, whose bare "'int' object is not iterable" named neither the
+    parameter nor the fix. Not read as the column's position or name: a header's
+    names are text, and ``2`` might mean either."""
+    if isinstance(target, str):
+        return
+    name = str(target)
+    hint = f"; for the column named {name!r}, pass target={name!r}" if name in header else ""
+    raise TypeError(f"{path}: target must be the name of the target column, a str such as "
+                    f"'y' or 'label'; got {type(target).__name__} {target!r}{hint}")
+
+
 def target_column(path, header, head, target):
     """The index of the column ``target`` in ``header``, or the refusal of a header
     that names no column to read as it (``head``: the header row and the rows after it
-    that a refusal quotes)."""
+    that a refusal quotes), or of a ``target`` that is no str (a TypeError)."""
+    _refuse_target_of_another_type(path, header, target)
     _refuse_data_as_header(path, header, target)
     if target not in header:
         _refuse_missing_target(path, header, head, target)

@@ -140,7 +140,8 @@ def load_dataset(path, target="y", encoding="utf-8"):
         (a target spanning lines); a ``target`` other than ``y``, or an
         ``encoding`` other than ``utf-8``, for an ``.npz``.
     TypeError
-        CSV only: an ``encoding`` that is no string.
+        CSV only: an ``encoding`` or a ``target`` that is no string (the header's
+        names are text: ``target="2"`` for a column named 2).
 
     Notes
     -----

@@ -141,7 +141,9 @@ def make_trending_series(n_timesteps=600, trend="linear", rise=40.0, period=24,
     noise. Cut it into windows with :func:`sklstm.windows.make_windows` and split
     them by time, training on the first windows and testing on the last ones; with
     the defaults about 90 % of the last fifth of the series lies above every value
-    before it, so a model must forecast levels it never saw in training.
+    of the first four fifths (not above every value before it: the season and the
+    noise dip below earlier peaks), so a model must forecast levels it never saw in
+    training.
 
     Parameters
     ----------

@@ -3,12 +3,11 @@
 Every generator takes ``random_state`` and only needs numpy; nothing is downloaded.
 """
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._param_validation import integers, plain_value, reals, validate_plain_params
+from .._param_validation import integers, reals, validate_plain_params
+from ._lengths import draw_lengths, length_bounds
 
 _NOISE = [reals(0)]
 _RANDOM_STATE = ["random_state"]
@@ -20,34 +19,6 @@ def _check_n_classes(n_samples, n_classes):
     if n_samples < n_classes:
         raise ValueError(f"n_samples={n_samples} cannot hold n_classes={n_classes} classes; "
                          f"ask for at least {n_classes} samples.")
-
-
-def _lengths(rng, n_samples, n_timesteps, variable_length, length_range, min_length):
-    """Per-sample lengths: all ``n_timesteps`` or uniform in ``length_range`` (inclusive),
-    which lies within ``[min_length, n_timesteps]`` (no upper bound for ``None``)."""
-    if not variable_length:
-        if length_range is not None:  # ignoring it would give fixed lengths silently
-            raise ValueError(
-                f"length_range={length_range!r} is only used with variable_length=True; "
-                "pass variable_length=True, or drop length_range."
-            )
-        return np.full(n_samples, n_timesteps)
-    if length_range is None:
-        length_range = (max(min_length, n_timesteps // 2), n_timesteps)
-    # a list, tuple or 1D array of two ints, numpy ints included
-    pair = [plain_value(v) for v in length_range] if getattr(length_range, "ndim", 1) == 1 else []
-    highest = np.inf if n_timesteps is None else n_timesteps
-    valid = (
-        len(pair) == 2
-        and all(isinstance(v, Integral) and not isinstance(v, bool) for v in pair)
-        and min_length <= pair[0] <= pair[1] <= highest
-    )
-    if not valid:
-        bounds = f"{min_length} <= low <= high" + (
-            "" if n_timesteps is None else f" <= n_timesteps={n_timesteps}")
-        raise ValueError(f"length_range must be (low, high) ints with {bounds}, got "
-                         f"{length_range!r}.")
-    return rng.integers(pair[0], pair[1] + 1, size=n_samples)
 
 
 @validate_plain_params({
@@ -115,9 +86,10 @@ def make_sequence_classification(
     ((6, 20, 3), dtype('float32'), [0, 1, 0, 0, 1, 1])
     """
     _check_n_classes(n_samples, n_classes)
+    bounds = length_bounds(n_timesteps, variable_length, length_range, 2)
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
     y = rng.permutation(np.arange(n_samples) % n_classes)
-    lengths = _lengths(rng, n_samples, n_timesteps, variable_length, length_range, 2)
+    lengths = draw_lengths(rng, n_samples, n_timesteps, bounds)
     freq = np.linspace(0.04, 0.2, n_classes)[y]
     phase = rng.uniform(0, 2 * np.pi, size=(n_samples, 1, n_features))
     amplitude = rng.uniform(0.5, 1.5, size=(n_samples, 1, n_features))
@@ -199,8 +171,9 @@ def make_sequence_regression(
             f"n_timesteps must be >= n_lags: the target reads the last {n_lags} steps; got "
             f"n_timesteps={n_timesteps}."
         )
+    bounds = length_bounds(n_timesteps, variable_length, length_range, n_lags)
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
-    lengths = _lengths(rng, n_samples, n_timesteps, variable_length, length_range, n_lags)
+    lengths = draw_lengths(rng, n_samples, n_timesteps, bounds)
     weights = rng.uniform(-1, 1, size=(n_targets, n_lags, n_features))
     X = [rng.standard_normal((length, n_features)) for length in lengths]
     y = np.array(
@@ -235,8 +208,8 @@ def _sentiment_vocabulary(vocab_size, padding_idx):
 })
 def make_token_sentiment(
     n_samples=2000,
-    vocab_size=500,
-    length_range=(5, 60),
+    vocab_size=50,
+    length_range=(5, 30),
     padded=False,
     padding_idx=0,
     return_vocabulary=False,
@@ -250,15 +223,15 @@ def make_token_sentiment(
     probability 1/2, which flips its polarity. The label is 1 when most effective
     polarities are positive. Negators also appear before neutral words, so counting words
     (a bag of words) cannot tell negated from plain sentiment words, while a sequence
-    model can.
+    model can, given enough sentences per word (see Notes).
 
     Parameters
     ----------
     n_samples : int, default=2000
         Number of sentences.
-    vocab_size : int, default=500
+    vocab_size : int, default=50
         Number of ids including ``padding_idx``; at least 10.
-    length_range : tuple (low, high), default=(5, 60)
+    length_range : tuple (low, high), default=(5, 30)
         Inclusive range of sentence lengths; ``low >= 2`` (a list or 1D array too).
     padded : bool, default=False
         Return a 2D array padded (after the tokens) with ``padding_idx``.
@@ -279,6 +252,17 @@ def make_token_sentiment(
     vocabulary : dict
         Only with ``return_vocabulary=True``.
 
+    Notes
+    -----
+    A model learns each sentiment word's polarity from the sentences it occurs in, so
+    the vocabulary, more than the sentence length, sets how many sentences it needs.
+    At the defaults (50 ids: 8 sentiment words; 2000 sentences of up to 30 tokens),
+    ``LSTMClassifier(embedding_dim=16, hidden_size=32)`` reaches about 0.8 accuracy on
+    a held-out quarter of them (0.81 and 0.82 for two seeds; 0.78 at up to 60 tokens,
+    0.62 at 1000 sentences), a bag of words 0.48. With ``vocab_size=500`` (98 sentiment
+    words; the default of earlier development builds), 2000 or 5000 sentences leave it
+    at chance (0.47 to 0.54 after 20 to 60 epochs; a bag of words 0.48 to 0.52).
+
     Examples
     --------
     >>> from sklstm.datasets import make_token_sentiment
@@ -288,8 +272,9 @@ def make_token_sentiment(
     """
     if padding_idx >= vocab_size:
         raise ValueError(f"padding_idx must be an int in [0, {vocab_size}), got {padding_idx!r}.")
+    bounds = length_bounds(None, True, length_range, 2)
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
-    lengths = _lengths(rng, n_samples, None, True, length_range, 2)
+    lengths = draw_lengths(rng, n_samples, None, bounds)
     vocab = _sentiment_vocabulary(vocab_size, padding_idx)
     X, y = [], np.empty(n_samples, dtype=np.int64)
     for i, length in enumerate(lengths):

@@ -133,6 +133,18 @@ def test_csv_without_a_header_row_is_refused_as_such(tmp_path, target):
     assert load_dataset(path, target="2")[0].shape == (2, 2)
 
 
+@pytest.mark.parametrize("target", [2, np.int64(2), None])
+def test_csv_target_that_is_no_str_is_refused_naming_the_fix(tmp_path, target):
+    # the columns 0, 1, 2 that pandas writes (and the refusal above advises) invite
+    # target=2, which difflib met with a bare "'int' object is not iterable"
+    path = tmp_path / "data.csv"
+    path.write_text("0,1,2\n0.5,1.25,0\n0.75,2.5,1\n")
+    with pytest.raises(TypeError, match="target must be the name of the target column, a "
+                                        "str") as error:
+        load_dataset(path, target=target)
+    assert ("pass target='2'" in str(error.value)) == (target is not None)
+
+
 def test_csv_without_the_target_column_shows_a_long_header_cut(tmp_path):
     # a header of 500 time steps was listed whole: a screenful on one line
     path = tmp_path / "data.csv"

@@ -67,7 +67,7 @@ def test_generators_are_deterministic(generator):
         ),
         (make_token_sentiment, {"vocab_size": 5},
          r"'vocab_size' parameter of make_token_sentiment must be an int in the range \[10, inf\)"),
-        (make_token_sentiment, {"padding_idx": 500}, r"padding_idx must be an int in \[0, 500\)"),
+        (make_token_sentiment, {"padding_idx": 50}, r"padding_idx must be an int in \[0, 50\)"),
         (make_token_sentiment, {"length_range": (1, 5)}, "length_range must be"),
         (make_sensor_series, {"n_features": 0},
          r"'n_features' parameter of make_sensor_series must be an int in the range \[1, inf\)"),
@@ -261,3 +261,22 @@ def test_token_length_range_accepts_an_array():
 def test_length_range_must_fit_the_series(generator, kwargs, match):
     with pytest.raises(ValueError, match=match):
         generator(n_samples=5, n_timesteps=10, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("generator", "kwargs"),
+    [
+        (make_sequence_classification, {"n_timesteps": 10, "length_range": (4, 9)}),
+        (make_sequence_regression, {"n_timesteps": 10, "variable_length": True,
+                                    "length_range": (4, 50)}),
+        (make_token_sentiment, {"length_range": (1, 5)}),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_refused_length_range_leaves_the_random_state_alone(generator, kwargs):
+    # the refusal came after a draw from the caller's RandomState, so the data made
+    # from it after the fix differed from those of a run without the mistake
+    random_state = np.random.RandomState(0)
+    with pytest.raises(ValueError, match="length_range"):
+        generator(n_samples=5, random_state=random_state, **kwargs)
+    assert random_state.randint(2**31) == np.random.RandomState(0).randint(2**31)

@@ -14,7 +14,8 @@ import sys
 
 import numpy as np
 
-__all__ = ["as_array", "masked_as_nan", "object_numbers", "pandas_na_as_nan"]
+__all__ = ["as_array", "masked_as_nan", "nullable_as_numpy", "object_numbers",
+           "pandas_na_as_nan"]
 
 
 def masked_as_nan(values):
@@ -72,6 +73,32 @@ def as_array(values):
         dtype = dtype if dtype.kind == "f" else np.result_type(dtype, np.float64)
         return values.to_numpy(dtype=dtype, na_value=np.nan)
     return values.to_numpy(dtype=dtype)
+
+
+def nullable_as_numpy(values):
+    """A pandas Series or DataFrame with a column of pandas' nullable numbers (``Int64``,
+    ``boolean``, ``Float32``) as the ndarray of those numbers (:func:`as_array`: their own
+    numpy dtype, ``pd.NA`` as NaN); anything else as it is.
+
+    For targets: scikit-learn's checks convert such a column to float64 (a ``boolean``
+    ``y`` gave ``classes_`` ``[0., 1.]`` and predictions of 1.0 for True, an ``Int64``
+    one 3.0 for 3), and read one with ``pd.NA`` as objects ("Input y contains NaN",
+    neither placed nor with a fix).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> nullable_as_numpy(pd.Series([True, False], dtype="boolean"))
+    array([ True, False])
+    >>> nullable_as_numpy(pd.Series([3, None], dtype="Int8"))
+    array([ 3., nan])
+    >>> type(nullable_as_numpy(pd.Series(["a"], dtype="string"))).__name__  # (text)
+    'Series'
+    """
+    if not hasattr(values, "iloc"):
+        return values
+    dtypes = list(values.dtypes) if hasattr(values, "columns") else [values.dtype]
+    return as_array(values) if any(map(_nullable_numbers, dtypes)) else values
 
 
 def object_numbers(seq):
@@ -146,10 +173,17 @@ def _nullable_numbers(dtype):
     return getattr(getattr(dtype, "numpy_dtype", None), "kind", None) in tuple("biuf")
 
 
+def _text_with_pd_na(dtype):
+    """Whether ``dtype`` is pandas' ``"string"`` dtype, whose missing value is ``pd.NA``
+    (that of pandas 3's default ``"str"`` is NaN, which numpy reads as NaN already)."""
+    pandas = sys.modules["pandas"]
+    return isinstance(dtype, pandas.StringDtype) and dtype.na_value is pandas.NA
+
+
 def _frame_na_as_nan(frame):
-    """The DataFrame ``frame`` with ``pd.NA`` as NaN in its columns of dtype object
-    (numpy refuses ``pd.NA`` among objects: a bare "float() argument must be ... not
-    'NAType'"), and its nullable columns of numbers as numpy columns (:func:`as_array`):
+    """The DataFrame ``frame`` with ``pd.NA`` as NaN in its columns of dtype object and
+    of text (numpy refuses ``pd.NA`` among objects: a bare "float() argument must be ...
+    not 'NAType'"), and its nullable columns of numbers as numpy columns (:func:`as_array`):
     scikit-learn converts them itself, but to the first dtype it is given (a ``Float32``
     column became float64 where a float32 one stays float32)."""
     if len(frame.columns) and all(map(_nullable_numbers, frame.dtypes)):
@@ -164,6 +198,10 @@ def _frame_na_as_nan(frame):
                 converted[j] = fixed
         elif _nullable_numbers(dtype):
             converted[j] = as_array(frame.iloc[:, j])
+        elif _text_with_pd_na(dtype) and frame.iloc[:, j].isna().any():
+            # numbers as text ("string" columns, which scikit-learn converts) beside
+            # pd.NA, which its float() refused in a bare TypeError: NaN, placed as such
+            converted[j] = frame.iloc[:, j].to_numpy(dtype=object, na_value=np.nan)
     if not converted:
         return frame
     frame = frame.copy(deep=False)

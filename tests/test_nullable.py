@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from sklstm import LSTMRegressor
-from sklstm._nullable import as_array, object_numbers, pandas_na_as_nan
+from sklstm._nullable import as_array, nullable_as_numpy, object_numbers, pandas_na_as_nan
 from sklstm.preprocessing import SequencePadder, SequenceScaler
 
 # (3 timesteps, 2 features), pd.NA at timestep 1 of feature 0
@@ -60,7 +60,9 @@ FRAME = pd.DataFrame({"a": pd.array([1, None, 3], dtype="Int64"),
     FRAME.astype(object),
     FRAME.astype({"b": object}),  # a nullable column beside one of objects
     FRAME.astype(object).assign(b=[4, 5, pd.NA]),  # pd.NA among objects elsewhere too
-], ids=["objects", "nullable beside objects", "objects beside objects"])
+    # numbers as text, which scikit-learn converts, in pandas' "string" dtype
+    FRAME.astype(str).astype("string").mask(FRAME.isna()),
+], ids=["objects", "nullable beside objects", "objects beside objects", "text"])
 @pytest.mark.parametrize("Est", [SequenceScaler, LSTMRegressor])
 def test_pd_na_in_a_dataframe_of_objects_is_refused_as_a_missing_value_it_places(X, Est):
     # numpy's bare "float() argument must be a string or a real number, not 'NAType'",
@@ -130,3 +132,26 @@ def test_a_masked_array_without_masked_values_is_its_data():
     assert_array_equal(out, MASKED.data)
     padded = SequencePadder().fit_transform(MASKED)  # the padder passes NaN through
     assert np.isnan(padded[1, 2]) and np.isnan(padded).sum() == 1
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    (pd.Series([True, False], dtype="boolean"), np.array([True, False])),
+    (pd.Series([3, 4], dtype="Int8"), np.array([3, 4], dtype=np.int8)),
+    (pd.Series([3, None], dtype="UInt16"), np.array([3.0, np.nan])),
+    (pd.DataFrame({"a": [1, 2]}, dtype="Int64").assign(b=[0.5, 1.0]),
+     np.array([[1.0, 0.5], [2.0, 1.0]])),
+], ids=["boolean", "Int8", "with pd.NA", "DataFrame"])
+def test_nullable_numbers_become_numpys_of_their_dtype(values, expected):
+    # targets: scikit-learn's checks made every one float64 (classes_ [0., 1.] of a
+    # boolean y), and read pd.NA among objects
+    out = nullable_as_numpy(values)
+    assert isinstance(out, np.ndarray) and out.dtype == expected.dtype
+    assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series(["a", None], dtype="string"), pd.Series([1.0, 2.0]),
+    pd.Series(["a", "b"], dtype="category"), np.array([1, 2]), [1, 2]],
+    ids=["text", "numpy dtype", "categories", "ndarray", "list"])
+def test_anything_but_nullable_numbers_is_left_as_it_is(values):
+    assert nullable_as_numpy(values) is values

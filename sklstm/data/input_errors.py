@@ -123,8 +123,10 @@ def non_finite_error(values, sequence=None):
     >>> str(non_finite_error(X))[:60]
     'Input X contains NaN at sample 1, timestep 2, feature 0: fil'
     """
-    values = np.asarray(as_array(values), dtype=float)  # (pd.NA as NaN)
-    where = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+    values = np.asarray(as_array(values))  # (pd.NA as NaN)
+    if values.dtype.kind not in "fc":  # (objects: numbers as text, None; float32 stays)
+        values = values.astype(np.float64)
+    where = _first_non_finite(values)
     axes = ("sample", "timestep", "feature")[:values.ndim] if sequence is None else (
         "timestep", "feature")[:values.ndim]
     position = ", ".join(f"{axis} {i}" for axis, i in zip(axes, where, strict=True))
@@ -139,6 +141,27 @@ def non_finite_error(values, sequence=None):
     return ValueError(
         f"Input X contains infinity at {position}; replace infinite values (often a "
         "division by zero upstream) with finite ones, or drop the samples holding them.")
+
+
+#: Values of ``X`` :func:`_first_non_finite` looks at together (a mask of 4 MiB).
+SCAN_BLOCK = 1 << 22
+
+
+def _first_non_finite(values):
+    """The index of the first value of the ndarray ``values`` that is not finite (it
+    holds one), read a block of samples at a time.
+
+    A mask of the whole, and ``np.argwhere``'s list of every such position, held 8
+    times the memory of float32 ``X`` padded with NaN (191 MiB: 1.5 GiB) just to say
+    where its first NaN is (and a float64 copy of it before that).
+    """
+    rows = max(1, SCAN_BLOCK // max(1, values.size // max(1, len(values))))
+    for start in range(0, len(values), rows):
+        bad = ~np.isfinite(values[start:start + rows])
+        if bad.any():
+            where = np.unravel_index(int(np.argmax(bad)), bad.shape)
+            return (start + int(where[0]), *map(int, where[1:]))
+    raise ValueError("values holds no value that is not finite")  # (a guard: the caller's)
 
 
 def feature_count_error(n_features, estimator_name, expected, hint=""):

@@ -26,6 +26,7 @@ from sklearn.base import clone
 
 from .._compat.python import warn_at_caller
 from .._compat.sklearn import bagging_column_subset, num_samples, validate_estimator_params
+from .._nullable import nullable_as_numpy, object_numbers
 from ..data.input_errors import wrong_form_error
 from ..data.validation import host_arrays, no_samples_error
 from ..exceptions import UnscaledInputWarning
@@ -167,7 +168,10 @@ def as_targets(y):
     ragged ``y``, a masked target, a target that is not finite
     (:func:`check_finite_targets`), and an object that is no array (a map, a dict's
     values) are ValueErrors naming y."""
-    y = host_arrays(y)
+    # pandas' nullable numbers as numpy's (pd.NA as NaN, refused placed below): classes_
+    # and predictions keep the labels' values (True, 3), not scikit-learn's floats
+    given = host_arrays(y)
+    y = nullable_as_numpy(given)
     mask = np.ma.getmaskarray(y) if isinstance(y, np.ma.MaskedArray) else None
     if mask is not None and mask.any():
         # numpy and scikit-learn read the values under the mask: a masked target trained
@@ -189,11 +193,11 @@ def as_targets(y):
         raise _not_targets_error(y)
     # (whatever sklearn.set_config(assume_finite=True) says, as X is: a NaN target made
     # every prediction NaN, and a NaN label was called "continuous")
-    check_finite_targets(y)
+    check_finite_targets(given)  # (given: a pandas y is told the pandas fix)
     return y, shape
 
 
-def check_finite_targets(y):
+def check_finite_targets(y, objects=False):
     """Refuse targets that hold NaN or infinity, naming the first sample and the fix.
 
     scikit-learn's check said only "Input y contains NaN." (no sample, no fix). Its
@@ -202,7 +206,12 @@ def check_finite_targets(y):
     Parameters
     ----------
     y : array-like
-        The targets; only numbers are looked at.
+        The targets; only numbers are looked at (pandas' nullable ones too, ``pd.NA``
+        as NaN).
+    objects : bool, default=False
+        Whether numbers in an array of dtype object (a list holding None, a pandas
+        column of dtype object) are read too, None and ``pd.NA`` as NaN: regression
+        targets. A classifier's labels of that dtype are told about it in its words.
 
     Raises
     ------
@@ -216,7 +225,11 @@ def check_finite_targets(y):
     ...
     ValueError: Input y contains NaN at sample 1 (1 of 3 targets are not finite), and ...
     """
-    y = np.asarray(y)
+    pandas = hasattr(y, "iloc")
+    y = np.asarray(nullable_as_numpy(y))
+    # (numpy.isfinite refuses objects: their fix reads them as floats first)
+    of = "numpy.asarray(y, dtype=float)" if y.dtype == object else "y"
+    y = object_numbers(y) if objects else y
     if y.dtype.kind not in "fc" or y.ndim == 0:
         return
     bad = ~np.isfinite(y).reshape(len(y), -1).all(axis=1)
@@ -224,7 +237,10 @@ def check_finite_targets(y):
         return
     first = int(np.flatnonzero(bad)[0])
     value = "NaN" if np.isnan(y[first]).any() else "infinity"
-    keep = "numpy.isfinite(y)" + (".all(axis=1)" if y.ndim > 1 else "")
+    # (numpy.isfinite of a pandas y holding pd.NA is a mask holding NA, which indexes
+    # nothing; notna() is the pandas way where all are missing, none infinite)
+    keep = ("y.notna()" if pandas and not np.isinf(y).any() else
+            f"numpy.isfinite({of})") + (".all(axis=1)" if y.ndim > 1 else "")
     raise ValueError(
         f"Input y contains {value} at sample {first} ({int(bad.sum())} of {len(y)} targets "
         "are not finite), and no fit learns from a target it does not have: drop those "

@@ -134,7 +134,9 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels, sorted.
+        Class labels, sorted, in the dtype of ``y`` (pandas' nullable labels,
+        ``boolean`` or ``Int64``, in their numpy dtype: True, not 1.0), which
+        :meth:`predict` returns.
 {attributes}
     See Also
     --------

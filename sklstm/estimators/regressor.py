@@ -17,7 +17,7 @@ from ..persistence._registry import register_estimator
 from ..training.target_range import check_targets_in_range
 from . import _docs
 from ._base import BaseLSTM
-from ._data_checks import as_targets
+from ._data_checks import as_targets, check_finite_targets
 
 
 @register_estimator
@@ -146,13 +146,20 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
 
     def _encode_y(self, y, offset=None):
         y, shape = as_targets(y)
+        # numbers beside None (a list, a pandas column of dtype object) are NaN placed, as
+        # a float y's are: scikit-learn said "Input y contains NaN.", neither where nor how
+        check_finite_targets(y, objects=True)
         # (numpy's shape of a sparse matrix is (): check_array names what to do with it)
         if len(shape) not in (1, 2) and not sp.issparse(y):
             raise ValueError(f"y must be 1D or 2D; got {len(shape)}D with shape {shape}.")
         if len(shape) == 2 and shape[1] == 0:  # (scikit-learn: "0 feature(s)", not naming y)
             raise ValueError(f"y has no columns (shape {shape}): pass at least one target "
                              "per sequence.")
-        dtype = np.asarray(y).dtype
+        # (pandas' time-zone-aware dates are objects to numpy, of kind "M" to pandas:
+        # scikit-learn read them as microseconds all the same)
+        dtypes = list(y.dtypes) if hasattr(y, "columns") else [getattr(y, "dtype", None)]
+        dtype = next((d for d in dtypes if getattr(d, "kind", None) in ("m", "M")),
+                     np.asarray(y).dtype)
         if dtype.kind in "mM":
             # scikit-learn's check_array casts them to numbers of their unit (microseconds
             # for pandas 3's, nanoseconds for pandas 2's): predictions came back as

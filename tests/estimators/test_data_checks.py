@@ -4,12 +4,18 @@ data in memory is told, with the store read once."""
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
+from numpy.testing import assert_array_equal
 from sklearn.pipeline import make_pipeline
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.data.store import SequenceStore
-from sklstm.estimators._data_checks import check_fit_data, check_sample_counts
+from sklstm.estimators._data_checks import (
+    check_finite_targets,
+    check_fit_data,
+    check_sample_counts,
+)
 from sklstm.exceptions import UnscaledInputWarning
 from sklstm.preprocessing import SequenceScaler
 
@@ -85,3 +91,66 @@ def test_a_nested_tensor_is_counted_by_its_sequences(layout):
     if layout == "strided":  # (torch builds no empty jagged one)
         with pytest.raises(ValueError, match="0 sample"):
             check_sample_counts(nested_sequences([]), np.zeros(0), "LSTMRegressor")
+
+
+X3 = np.random.default_rng(0).normal(size=(20, 5, 2)).astype(np.float32)
+Y = np.arange(20) % 2
+
+
+@pytest.mark.parametrize(("dtype", "labels"), [
+    ("boolean", [False, True]), ("Int8", [2, 3]), ("Int64", [-1, 7]), ("UInt16", [2, 3])])
+def test_nullable_labels_keep_their_values_in_classes_and_predictions(dtype, labels):
+    # scikit-learn's checks convert pandas' nullable columns to float64: classes_ was
+    # [0., 1.] for a "boolean" y and predict gave 1.0 for True (3.0 for 3)
+    y = pd.Series(np.array(labels)[Y], dtype=dtype)
+    plain = y.to_numpy(dtype=y.dtype.numpy_dtype)  # the same labels, of numpy's dtype
+    clf = LSTMClassifier(**CPU).fit(X3, y)
+    assert clf.classes_.dtype == plain.dtype
+    assert_array_equal(clf.classes_, labels)
+    pred = clf.predict(X3)
+    assert pred.dtype == plain.dtype and set(pred.tolist()) <= set(labels)
+    assert_array_equal(pred, LSTMClassifier(**CPU).fit(X3, plain).predict(X3))
+
+
+@pytest.mark.parametrize("dtype", ["boolean", "Int64", "Float64"])
+@pytest.mark.parametrize("Estimator", [LSTMClassifier, LSTMRegressor])
+def test_pd_na_in_nullable_targets_is_refused_placed_with_a_fix_that_works(dtype, Estimator):
+    # a "boolean" y was told scikit-learn's bare "Input y contains NaN." (no sample, no
+    # fix); an Int64 one keep = numpy.isfinite(y), a mask holding pd.NA that indexes
+    # nothing (IndexError)
+    y = pd.Series(Y.astype(bool) if dtype == "boolean" else Y, dtype=dtype)
+    y[4] = pd.NA
+    est = Estimator(max_epochs=1, device="cpu")
+    with pytest.raises(ValueError, match=r"^Input y contains NaN at sample 4 \(1 of 20 "
+                       r"targets .*\(keep = y\.notna\(\), then X\[keep\], y\[keep\]\)"):
+        est.fit(X3, y)
+    assert not hasattr(est, "net_")
+    keep = y.notna()
+    check_fit_data(est, X3[keep], y[keep])  # the fix named: no error
+
+
+def test_pd_na_in_a_nullable_target_table_is_placed():
+    y = pd.DataFrame({"a": Y, "b": Y * 2}, dtype="Int64")
+    y.iloc[6, 1] = pd.NA
+    with pytest.raises(ValueError, match=r"^Input y contains NaN at sample 6 .*keep = "
+                       r"y\.notna\(\)\.all\(axis=1\)"):
+        LSTMRegressor(max_epochs=1, device="cpu").fit(X3, y)
+    # sklstm tune checks y alone, before it opens a study
+    with pytest.raises(ValueError, match="NaN at sample 6"):
+        check_finite_targets(y)
+
+
+@pytest.mark.parametrize(("shape", "keep"), [
+    ("list", r"numpy\.isfinite\(numpy\.asarray\(y, dtype=float\)\)"),
+    ("Series", r"y\.notna\(\)")], ids=["list", "Series"])
+def test_missing_regression_targets_among_objects_are_placed(shape, keep):
+    # numbers beside None: scikit-learn's bare "Input y contains NaN." (no sample, no fix)
+    values = [*(Y / 2)[:3], None, *(Y / 2)[4:]]
+    y = values if shape == "list" else pd.Series(values, dtype=object)
+    est = LSTMRegressor(max_epochs=1, device="cpu")
+    with pytest.raises(ValueError, match=rf"^Input y contains NaN at sample 3 \(1 of 20 "
+                       rf"targets .*\(keep = {keep}, then"):
+        est.fit(X3, y)
+    assert not hasattr(est, "net_")
+    if shape == "Series":
+        check_fit_data(est, X3[y.notna()], y[y.notna()])  # the fix named: no error

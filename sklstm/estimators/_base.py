@@ -36,6 +36,7 @@ from ..resources.memory_budget import check_memory_limit
 from ..training.checkpointing import check_checkpoint_directory
 from ..training.fit import train
 from ..training.model_size import check_model_fits
+from ..training.optimizer_steps import check_optimizer_step
 from ..training.plan import make_plan
 from ..training.precision import resolve_precision
 from ..training.setup import check_kernels_fit, check_validation_split
@@ -305,6 +306,11 @@ class BaseLSTM(PersistenceMixin, NestedParamsMixin, PlainParamsMixin, BaseEstima
         # is counted: the module built to count it may be beyond what torch can build)
         check_kernels_fit(plan, seqs, conv_named)
         check_model_fits(plan)  # before the warm-up step builds the network
+        # what torch refuses only as it steps, on the device (capturable=True on the CPU
+        # ended the fit at its first batch with a bare AssertionError); last, as the one
+        # check that runs on the device
+        check_optimizer_step(plan.optimizer, plan.optimizer_params, plan.base_lr, device,
+                             name)
         state = {**target, "_sequence_params": settings, "downsample_": seqs.downsample,
                  "ar_window_": checked["ar_window"], "_ar_scale": ar_scale,
                  "conv_channels_": checked["conv_channels"],

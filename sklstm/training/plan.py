@@ -25,7 +25,6 @@ from sklearn.utils import check_random_state
 from ..resources.device import rng_devices
 from ..resources.memory_budget import parse_memory
 from .lr_scaling import scaled_learning_rate
-from .optimizer_steps import check_optimizer_step
 from .optimizers import optimizer_arguments, optimizer_defaults
 from .precision import Precision
 
@@ -204,12 +203,6 @@ def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
     Returns
     -------
     FitPlan
-
-    Raises
-    ------
-    ValueError
-        The optimizer cannot step with its arguments on ``device`` (a fit only:
-        :func:`~sklstm.training.optimizer_steps.check_optimizer_step`).
     """
     c = checked
     optimizer_params = {**optimizer_defaults(c["optimizer"], device, c["optimizer_params"]),
@@ -219,10 +212,6 @@ def make_plan(params, checked, *, name, device, criterion, stratified, n_inputs,
         # weight_decay=0 is no penalty, also for an optimizer whose own default has one
         # (AdamW's 0.01, which a fit passing nothing got)
         optimizer_params["weight_decay"] = c["weight_decay"]
-    if n_samples is not None:  # a fit (a loaded model's optimizer never steps)
-        # what torch refuses only as it steps on the device (capturable=True on the CPU
-        # ended the fit at its first batch with a bare AssertionError)
-        check_optimizer_step(c["optimizer"], optimizer_params, c["lr"], device, name)
     bucketing = padded if c["bucketing"] == "auto" else bool(c["bucketing"])
     seed = int(check_random_state(c["random_state"]).randint(np.iinfo(np.int32).max))
     n_train = n_samples

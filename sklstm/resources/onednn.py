@@ -1,0 +1,146 @@
+"""torch's native CPU kernels for fits under ``max_memory`` whose batches take many
+shapes: oneDNN's cache would hold buffers for every shape.
+
+On the CPU torch runs ``nn.LSTM`` (and convolutions) with oneDNN, which keeps every
+primitive it made in a process-wide cache (1024 entries unless
+``ONEDNN_PRIMITIVE_CACHE_CAPACITY`` says otherwise), and an LSTM primitive holds
+buffers of its shape's size. Padded batches of ragged data take one shape per padded
+width (a multiple of 8 steps), so the fit's resident memory grows with the number of
+distinct lengths, not with the batch. Measured (``hidden_size=64``, 2 layers,
+``batch_size=40``, 4000 sequences of 20-200 steps, 23 widths): each width added about
+5 MiB, 92 MiB at the peak against 23 MiB for sequences of one length; under
+``max_memory="64MiB"`` with ``batch_size="auto"`` the micro-batch was halved down to
+one sample and the fit was lost.
+
+A CPU fit under ``max_memory`` whose sequences take more than one padded width runs
+with ``torch.backends.mkldnn.enabled`` off: torch's native kernels keep no buffer
+between steps (49 MiB at the peak on the same data). They are slower (1.9x that
+regressor's CPU time, up to 2.7x with the classifier's convolutional branch, 4.4x to
+7.6x in bfloat16), so other fits keep oneDNN, and so does a fit where the user sized
+oneDNN's cache (:data:`CACHE_SETTINGS` in the environment): with a capacity of 0
+oneDNN is bounded too, and slower than with its cache by 1.25x only.
+
+Written by hand because the cache's capacity cannot be set from Python (oneDNN reads
+its environment variable once; torch exports no ``dnnl_set_primitive_cache_capacity``),
+and ``torch.backends.mkldnn.flags()`` restores the flag when it exits whatever else
+runs: with fits in threads the first to end would switch oneDNN back on under the
+others (it also sets ``allow_tf32``, which warns on CPU builds). The flag is
+process-wide, so it is counted: the first such fit turns it off, the last puts back
+what it found; a flag the user turned off stays off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+
+import numpy as np
+import torch
+
+__all__ = ["CACHE_SETTINGS", "native_kernels_for_ragged_steps", "padded_widths"]
+
+#: the environment variables that size oneDNN's primitive cache (the second is its name
+#: from before oneDNN's rename from DNNL, which it still reads)
+CACHE_SETTINGS = ("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "DNNL_PRIMITIVE_CACHE_CAPACITY")
+
+_lock = threading.Lock()
+#: thread ident -> fits of that thread running with oneDNN off
+_fits = {}
+#: the flag before the first of them
+_found = {"enabled": None}
+
+
+def _forget_other_threads():
+    """In a child forked while such fits ran in other threads: those threads do not run
+    there, so their fits never end, and the child kept oneDNN off for its whole life."""
+    global _lock
+    _lock = threading.Lock()  # (another thread may have held it at the fork)
+    mine = _fits.pop(threading.get_ident(), 0)
+    inherited = bool(_fits)
+    _fits.clear()
+    if mine:
+        _fits[threading.get_ident()] = mine
+    elif inherited:
+        torch.backends.mkldnn.enabled = _found["enabled"]
+
+
+if hasattr(os, "register_at_fork"):  # (POSIX)
+    os.register_at_fork(after_in_child=_forget_other_threads)
+
+
+def padded_widths(lengths, multiple):
+    """How many padded widths batches of sequences of ``lengths`` can take.
+
+    Parameters
+    ----------
+    lengths : array-like of int or None
+        The sequences' lengths; None where none is padded.
+    multiple : int
+        The multiple of steps a batch is padded up to (its longest sequence's length
+        rounded up).
+
+    Returns
+    -------
+    int
+        Distinct widths (1 where no sequence is padded).
+
+    Examples
+    --------
+    >>> padded_widths([3, 7, 8, 9, 20], multiple=8)
+    3
+    >>> padded_widths(None, multiple=8)
+    1
+    """
+    if lengths is None:
+        return 1
+    lengths = np.asarray(lengths, dtype=np.int64)
+    return max(1, len(np.unique(-(-lengths // multiple))))
+
+
+@contextlib.contextmanager
+def native_kernels_for_ragged_steps(device, widths, budget):
+    """Run a fit with oneDNN off where it is on the CPU, under a budget and of several
+    widths, and the user did not size oneDNN's cache.
+
+    Parameters
+    ----------
+    device : torch.device
+        The fit's device; anything but the CPU leaves oneDNN alone.
+    widths : int
+        The padded widths its batches can take (:func:`padded_widths`).
+    budget : bool
+        Whether its steps are held to a memory budget (``max_memory``): a step over it
+        is redone smaller, and a step of one sample over it ends the fit.
+
+    Yields
+    ------
+    bool
+        Whether oneDNN is off for this fit (False where the flag is left as found).
+
+    Examples
+    --------
+    >>> import torch
+    >>> with native_kernels_for_ragged_steps(torch.device("cpu"), 1, True) as off:
+    ...     off
+    False
+    """
+    if (device.type != "cpu" or widths <= 1 or not budget
+            or any(name in os.environ for name in CACHE_SETTINGS)):
+        yield False
+        return
+    me = threading.get_ident()
+    with _lock:
+        if not _fits:
+            _found["enabled"] = torch.backends.mkldnn.enabled
+            torch.backends.mkldnn.enabled = False
+        _fits[me] = _fits.get(me, 0) + 1
+    try:
+        yield True
+    finally:
+        with _lock:
+            _fits[me] -= 1
+            if not _fits[me]:
+                del _fits[me]
+            if not _fits:
+                torch.backends.mkldnn.enabled = _found["enabled"]

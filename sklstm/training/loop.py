@@ -13,17 +13,24 @@ What stays skorch's: every hook is notified at the same point, with the same
 arguments (``on_batch_end`` gets the step's ``loss`` and ``y_pred`` as tensors), and
 the history ends each epoch with the same rows, keys, key order and values as under
 skorch's loop (``tests/training/test_loop.py`` compares history and weights). What
-differs during an epoch: a batch row gets its ``<prefix>_loss`` at the epoch's end, so
-a callback that must see the loss of each batch as it ends reads the ``loss`` argument
-of ``on_batch_end`` (a tensor: reading it waits for the device). Two kinds of epoch
-get each loss as the batch ends, as skorch writes it: those of the only history that
-is not skorch's plain :class:`skorch.history.History` (skorch's distributed one, which
-keeps its own store), and those of a net with a callback of skorch's that reads the
-batch row's loss in ``on_batch_end``: a logger with ``log_on_batch_end=True`` (it
-logged each batch without its loss), and in training epochs an ``LRScheduler``
-stepping a ``ReduceLROnPlateau`` every batch (on ``monitor="train_loss"`` that fit
-failed with "'train_loss' was not found in history"). Both read the value on the host
-anyway.
+differs during an epoch: a batch row's ``<prefix>_loss`` is a 0-d tensor on the net's
+device (a copy of the loss, detached) until the epoch ends, when the Python float
+replaces it. skorch's idiom ``net.history[-1, "batches", -1, "train_loss"]`` in
+``on_batch_end`` works (``float()``, ``.item()``, comparisons and formatting read it,
+waiting for the device then, as skorch's loop does at every batch); a fit whose
+callbacks read no loss waits for none (it raised "Key 'train_loss' was not found in
+history" while the row had no loss yet). Keep ``float(loss)``, not the tensor, past
+the batch (a CUDA tensor is no number to numpy). Two kinds of epoch get each loss as a
+float as the batch ends, as skorch writes it: those of the only history that is not
+skorch's plain :class:`skorch.history.History` (skorch's distributed one, which keeps
+its own store), and those of a net with a callback of skorch's that reads the batch
+row's loss in ``on_batch_end`` and hands it on: a logger with
+``log_on_batch_end=True``, a ``ProgressBar`` of the user's that shows the loss (the tensor
+showed as ``tensor(0.6931)``), a ``BatchScoring`` (a score of the tensor went into the
+history as a tensor), and in training epochs an ``LRScheduler`` stepping a
+``ReduceLROnPlateau`` every batch. All of them read the value on the host anyway.
+sklstm's own bar (:class:`~sklstm.training.progress.EpochBar`) leaves a loss still on
+the device off the bar.
 
 The loop also does once per epoch what skorch does once per batch although it cannot
 change within an epoch: finding the callbacks that implement a per-batch hook
@@ -41,13 +48,23 @@ from __future__ import annotations
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, LRScheduler, MlflowLogger, NeptuneLogger, SacredLogger
+from skorch.callbacks import (
+    BatchScoring,
+    Callback,
+    LRScheduler,
+    MlflowLogger,
+    NeptuneLogger,
+    ProgressBar,
+    SacredLogger,
+)
 from skorch.dataset import get_len
 from skorch.history import History
 from skorch.utils import to_tensor
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from .._compat.skorch import modules_and_criteria
+from .batch_losses import LossBuffer, write_losses
+from .progress import EpochBar
 
 __all__ = ["BATCH_HOOKS", "EpochLoopNet"]
 
@@ -70,15 +87,24 @@ def _overrides(obj, method_name, base):
 
 def _reads_batch_loss(callback, training):
     """Whether ``callback`` reads the loss of a batch's history row in its
-    ``on_batch_end`` (a training batch's, or a validation batch's): skorch's loggers
-    that log every batch's row (``log_on_batch_end=True``), which logged each row
-    without its loss, and, of a training batch, skorch's ``LRScheduler`` stepping a
-    ``ReduceLROnPlateau`` every batch (on a history key, or on what a callable
-    ``monitor`` reads, the row as likely as not; the value goes to the host anyway;
-    the check is skorch's own, on the scheduler its ``on_train_begin`` built before
-    the first epoch)."""
+    ``on_batch_end`` (a training batch's, or a validation batch's) and hands it on, so
+    that the row gets a float as the batch ends: skorch's loggers that log every
+    batch's row (``log_on_batch_end=True``), a ``ProgressBar`` of the user's whose
+    ``postfix_keys`` hold the loss (it showed ``tensor(0.6931)``; sklstm's
+    :class:`~sklstm.training.progress.EpochBar` leaves it off), a ``BatchScoring`` of
+    the batch's phase (its scoring may read the row, as skorch's ``train_loss_score``
+    does, and it records the score in the row, where a tensor outlived the epoch and
+    kept the history from json; its predictions go to the host anyway), and, of a
+    training batch, skorch's ``LRScheduler`` stepping a ``ReduceLROnPlateau`` every batch (on a
+    history key, or on what a callable ``monitor`` reads, the row as likely as not; the
+    check is skorch's own, on the scheduler its ``on_train_begin`` built before the
+    first epoch)."""
     if isinstance(callback, BATCH_ROW_LOGGERS):
         return bool(callback.log_on_batch_end)
+    if isinstance(callback, BatchScoring):
+        return callback.on_train == training
+    if isinstance(callback, ProgressBar) and not isinstance(callback, EpochBar):
+        return ("train_loss" if training else "valid_loss") in (callback.postfix_keys or ())
     return (training and isinstance(callback, LRScheduler) and callback.step_every == "batch"
             and isinstance(getattr(callback, "lr_scheduler_", None), ReduceLROnPlateau))
 
@@ -293,9 +319,10 @@ class EpochLoopNet(NeuralNet):
 
         The same hooks as skorch's, in the same order, and at the epoch's end the same
         history: per batch ``<prefix>_loss`` and ``<prefix>_batch_size``, then
-        ``<prefix>_batch_count``. The losses are kept as tensors on the device and
-        written into their rows with one ``.tolist()`` when the epoch ends, also when
-        it breaks off (Ctrl-C, an error): the rows of the batches that ran keep them.
+        ``<prefix>_batch_count``. During the epoch a row's loss is a 0-d tensor on the
+        device (:class:`~sklstm.training.batch_losses.LossBuffer`); one ``.tolist()``
+        puts the floats in its place when the epoch ends, also when it breaks off
+        (Ctrl-C, an error): the rows of the batches that ran keep them.
 
         Parameters
         ----------
@@ -313,19 +340,19 @@ class EpochLoopNet(NeuralNet):
         if iterator is None:
             return
         loss_key, size_key = prefix + "_loss", prefix + "_batch_size"
-        # a row read as its batch ends gets its loss then, as skorch writes it
+        # a row read and handed on as its batch ends gets a float then, as skorch writes it
         plain = type(self.history) is History and not self.batch_loss_read(training)
-        rows, losses = [], _LossBuffer()
+        rows, losses = [], LossBuffer()
         batch_count = 0
         try:
             for batch in iterator:
                 self.notify("on_batch_begin", batch=batch, training=training)
                 step = step_fn(batch, **fit_params)
                 size = _batch_len(batch[0] if isinstance(batch, (tuple, list)) else batch)
-                if plain:  # the row on_batch_begin opened; its loss comes at the end
+                if plain:  # the row on_batch_begin opened: the loss stays on the device
                     row = list.__getitem__(self.history, -1)["batches"][-1]
-                    rows.append((row, len(row)))  # where skorch would write the loss
-                    losses.append(step["loss"])
+                    rows.append(row)  # (first: an interrupt leaves no tensor unlisted)
+                    row[loss_key] = losses.append(step["loss"])
                     row[size_key] = size
                 else:  # a history with a store of its own: skorch's way, and its .item()
                     self.history.record_batch(loss_key, step["loss"].item())
@@ -333,58 +360,5 @@ class EpochLoopNet(NeuralNet):
                 self.notify("on_batch_end", batch=batch, training=training, **step)
                 batch_count += 1
         finally:
-            _write_losses(rows, losses, loss_key)
+            write_losses(rows, losses, loss_key)
         self.history.record(prefix + "_batch_count", batch_count)
-
-
-class _LossBuffer:
-    """The batch losses of an epoch, copied on their device into blocks of
-    :attr:`BLOCK` values, read with one ``.tolist()``.
-
-    Not a list of the loss tensors: thousands of small tensors that live for the whole
-    epoch, allocated between the batches' buffers, kept the host's heap from returning
-    the batches' memory (the fit's resident set grew with the number of batches, 56 MiB
-    for 1250 batches of 100 KB); a block is one allocation per :attr:`BLOCK` batches.
-    The copy is a kernel on the device, so reading no loss still waits for none.
-    """
-
-    BLOCK = 1024
-
-    def __init__(self):
-        self.blocks, self.count = [], 0
-
-    def __len__(self):
-        return self.count
-
-    def append(self, loss):
-        """Copy ``loss`` (one element, as ``.item()`` needs: 0-d, or (1,) from some
-        criteria) into the buffer."""
-        if self.count % self.BLOCK == 0:
-            self.blocks.append(torch.empty(self.BLOCK, dtype=loss.dtype, device=loss.device))
-        self.blocks[-1][self.count % self.BLOCK] = loss.detach()  # (1.8 us on the CPU)
-        self.count += 1
-
-    def tolist(self):
-        """The losses as Python floats (the one read of the device)."""
-        return torch.cat(self.blocks)[:self.count].tolist() if self.blocks else []
-
-
-def _write_losses(rows, losses, key):
-    """Write the epoch's batch losses (a :class:`_LossBuffer`) into their rows (the only
-    read of the losses in an epoch), each where skorch's ``record_batch`` puts it: after
-    what the hooks of the step recorded (``on_grad_computed``), before the batch size and
-    the rest."""
-    if not len(losses):
-        return
-    values = losses.tolist()
-    # (not strict: a Ctrl-C between a batch's row and its loss leaves one row more,
-    # which keeps no loss, as skorch's row of a batch interrupted before its loss; a
-    # ValueError here took the interrupt's place and lost the fit)
-    for (row, position), value in zip(rows, values, strict=False):
-        items = list(row.items())
-        if key in row:  # a hook wrote the key after skorch would have: its value stays
-            value = row[key]
-            items = [item for item in items if item[0] != key]
-        items.insert(position, (key, value))
-        row.clear()
-        row.update(items)

@@ -16,6 +16,7 @@ import math
 import sys
 import time
 
+import torch
 from skorch.callbacks import Callback, ProgressBar
 from skorch.dataset import get_len
 
@@ -129,6 +130,26 @@ class EpochBar(ProgressBar):
         if self.pbar_ is None:
             super().on_epoch_begin(net, *self.datasets_)
             self.datasets_ = None  # (the data, not to be kept with a pickled net)
+
+    def on_batch_end(self, net, **kwargs):
+        """Advance the bar, with the row's values of ``postfix_keys`` that are on the host.
+
+        skorch's bar shows them all: a batch's loss is a tensor on the device until the
+        epoch ends (:mod:`sklstm.training.loop`), which it showed as ``tensor(0.6931)``,
+        waiting for the device at every batch.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net.
+        **kwargs : dict
+            skorch's hook arguments.
+        """
+        row = net.history[-1, "batches", -1]
+        self.pbar_.set_postfix({key: row[key] for key in self.postfix_keys
+                                if key in row and not isinstance(row[key], torch.Tensor)},
+                               refresh=False)
+        self.pbar_.update()
 
     def on_epoch_end(self, net, **kwargs):
         """Close the bar."""

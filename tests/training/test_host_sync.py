@@ -230,6 +230,25 @@ def test_the_counters_see_a_read(monkeypatch, read):
     assert counted >= len(est.history_[0]["batches"]) - 1
 
 
+class ReadsRow(Callback):
+    """skorch's idiom: reads each training batch's loss from its history row."""
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            float(net.history[-1, "batches", -1, "train_loss"])
+
+
+def test_a_loss_read_from_the_history_row_is_the_only_read(monkeypatch):
+    """The row holds the loss on the device until the epoch ends: a callback that reads
+    it is counted once a batch, where it reads it, and nothing else reads the device
+    (it raised "Key 'train_loss' was not found in history")."""
+    conversions = ConversionCounter(monkeypatch)
+    est = _fit(LSTMClassifier, dict(batch_size=8), Y, [ReadsRow(), _window(conversions)])
+    batches = sum("train_loss" in row for row in est.history_[0]["batches"])
+    assert conversions.calls and all(__file__ in where for where in conversions.calls)
+    assert sum(conversions.calls.values()) == batches - 1
+
+
 def _cuda_syncs(cls, params, y, X=X, callbacks=()):
     """A CUDA fit and the synchronizing calls torch's sync detector ("warn") reports from
     its second training batch to the last, counted by where they came from."""

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, LRScheduler, SacredLogger
-from skorch.utils import TeeGenerator
+from skorch.callbacks import BatchScoring, Callback, LRScheduler, SacredLogger
+from skorch.utils import TeeGenerator, noop, train_loss_score, valid_loss_score
 from torch import nn
 from torch.optim.lr_scheduler import ReduceLROnPlateau, StepLR
 
@@ -23,7 +23,7 @@ from sklstm.data.tensors import SequenceDataset
 from sklstm.exceptions import FitInterruptedWarning
 from sklstm.network import LSTMNetwork
 from sklstm.training import SequenceNet
-from sklstm.training.loop import _LossBuffer
+from sklstm.training.batch_losses import LossBuffer
 
 from ..settings import TINY
 
@@ -122,6 +122,14 @@ CASES = {
         ("plateau", LRScheduler(ReduceLROnPlateau, step_every="batch", patience=0,
                                 monitor=lambda net: net.history[-1, "batches", -1,
                                                                 "train_loss"]))]), X, Y_REG),
+    # skorch's batch scorings of the loss read the batch row and record a score of it in
+    # the row: a tensor there outlived the epoch (the history went to json no more)
+    "batch_scoring_of_the_loss": (LSTMClassifier, dict(
+        batch_size=16, early_stopping=True, callbacks=[
+        ("batch_train", BatchScoring(train_loss_score, name="batch_train", on_train=True,
+                                     target_extractor=noop)),
+        ("batch_valid", BatchScoring(valid_loss_score, name="batch_valid",
+                                     target_extractor=noop))]), X, Y),
 }
 
 
@@ -146,10 +154,10 @@ def _strip_durations(history):
 @pytest.mark.parametrize("case", [*CASES, "losses_over_blocks"])
 def test_same_history_and_weights_as_skorch(monkeypatch, case):
     if case == "losses_over_blocks":
-        # an epoch's losses are copied into blocks (_LossBuffer: one allocation per block,
+        # an epoch's losses are copied into blocks (LossBuffer: one allocation per block,
         # not a tensor per batch, whose lifetimes kept the host heap from shrinking):
         # 8 batches an epoch over blocks of 3, the last one partly filled
-        monkeypatch.setattr(_LossBuffer, "BLOCK", 3)
+        monkeypatch.setattr(LossBuffer, "BLOCK", 3)
         case = "plain"
     cls, params, X_, y_ = CASES[case]
     fast = _fit(monkeypatch, SequenceNet, cls, params, X_, y_)
@@ -215,26 +223,34 @@ def test_a_logger_of_every_batch_logs_each_batchs_loss(monkeypatch):
 
 
 class LossSeenAtBatchEnd(Callback):
-    """What a callback that needs every batch's loss as the batch ends reads: the
-    ``loss`` argument (the history row gets it when the epoch ends)."""
+    """skorch's idiom: a callback reads each batch's loss from the history row as the
+    batch ends (it raised "Key 'train_loss' was not found in history"), beside the
+    ``loss`` argument."""
 
     def initialize(self):
-        self.seen_, self.row_had_it_ = [], []
+        self.seen_, self.argument_ = [], []
         return self
 
     def on_batch_end(self, net, loss=None, training=False, **kwargs):
-        if training:
-            self.seen_.append(loss.item())
-            self.row_had_it_.append("train_loss" in net.history[-1, "batches", -1])
+        key = "train_loss" if training else "valid_loss"
+        value = net.history[-1, "batches", -1, key]
+        assert value <= 1e6 and f"{value:.3f}"  # (a number's comparison and format)
+        self.seen_.append((key, float(value)))
+        self.argument_.append((key, loss.item()))
 
 
-def test_a_batch_row_gets_its_loss_at_the_epochs_end():
-    est = LSTMClassifier(**{**TINY, "batch_size": 16}, callbacks=[("seen", LossSeenAtBatchEnd())])
+def test_a_callback_reads_each_batchs_loss_from_its_row_as_the_batch_ends():
+    est = LSTMClassifier(**{**TINY, "batch_size": 16}, early_stopping=True, device="cpu",
+                         callbacks=[("seen", LossSeenAtBatchEnd())])
     est.fit(X, Y)
     seen = dict(est.net_.callbacks_)["seen"]
-    rows = [row for epoch in est.history_ for row in epoch["batches"]]
-    assert seen.seen_ == [row["train_loss"] for row in rows]
-    assert not any(seen.row_had_it_)
+    rows = [(key, row[key]) for epoch in est.history_ for row in epoch["batches"]
+            for key in ("train_loss", "valid_loss") if key in row]
+    assert {key for key, _ in rows} == {"train_loss", "valid_loss"}
+    assert seen.seen_ == seen.argument_ == rows
+    # at the epoch's end the rows hold Python floats (json, checkpoints, pickles)
+    assert all(type(value) is float for _, value in rows)
+    json.dumps(list(est.history_))
 
 
 def test_a_replaced_module_is_put_in_train_mode():
@@ -258,16 +274,16 @@ def test_a_ctrl_c_between_a_batchs_row_and_its_loss_keeps_the_last_complete_epoc
     # place of the interrupt, and the fit lost every epoch (where every press is noted,
     # sklstm's guard turned it back into the interrupt; under a handler of the user's
     # it did not)
-    append = _LossBuffer.append
+    append = LossBuffer.append
     calls = []
 
     def interrupted_append(self, loss):
         calls.append(loss)
         if len(calls) == 17:  # batch 2 of epoch 2 (15 batches an epoch)
             raise KeyboardInterrupt
-        append(self, loss)
+        return append(self, loss)
 
-    monkeypatch.setattr(_LossBuffer, "append", interrupted_append)
+    monkeypatch.setattr(LossBuffer, "append", interrupted_append)
     with pytest.warns(FitInterruptedWarning, match="after epoch 1 of at most 3"):
         est = LSTMClassifier(**{**TINY, "max_epochs": 3}, device="cpu").fit(X, Y)
     assert est.interrupted_ and est.n_epochs_ == len(est.history_) == 1

@@ -8,7 +8,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 from skorch.callbacks import Callback, ProgressBar
+from skorch.history import History
+from tqdm import tqdm
 
 import sklstm.training.progress as progress
 from sklstm import LSTMClassifier
@@ -116,3 +119,57 @@ def test_each_epochs_bar_counts_the_batches_it_runs_after_the_batch_grew(capsys)
     assert ran == [5, 5, 3, 2]  # 40 samples in batches of 8, 8, 16, 32
     totals = re.findall(r" 0/(\d+) \[", capsys.readouterr().err.replace("\r", "\n"))
     assert [int(total) for total in totals] == ran
+
+
+class BarPostfix(Callback):
+    """Records the postfix of the net's bar (the user's, placed before this) each batch."""
+
+    def initialize(self):
+        self.postfixes_ = []
+        return self
+
+    def on_batch_end(self, net, **kwargs):
+        bar = next(cb for _, cb in net.callbacks_ if isinstance(cb, ProgressBar))
+        self.postfixes_.append(bar.pbar_.postfix)
+
+
+def test_a_progress_bar_of_the_user_s_shows_each_batchs_loss():
+    # skorch's bar shows the row's losses: it showed none (the row had no loss until the
+    # epoch's end), and a row's loss on the device would show as "tensor(0.6931)"
+    fitted = LSTMClassifier(**BASE, device="cpu", early_stopping=True, callbacks=[
+        ProgressBar(), ("postfix", BarPostfix())]).fit(X, Y)
+    postfixes = dict(fitted.net_.callbacks_)["postfix"].postfixes_
+    rows = [row for epoch in fitted.history_ for row in epoch["batches"]]
+    assert len(postfixes) == len(rows)
+    for postfix, row in zip(postfixes, rows, strict=True):
+        key = "train_loss" if "train_loss" in row else "valid_loss"
+        assert postfix == f"{key}={tqdm.format_num(row[key])}"
+
+
+class Pbar:
+    """What EpochBar hands tqdm's bar."""
+
+    def __init__(self):
+        self.postfixes, self.updates = [], 0
+
+    def set_postfix(self, postfix, refresh=True):
+        self.postfixes.append(postfix)
+
+    def update(self):
+        self.updates += 1
+
+
+def test_sklstms_bar_shows_no_loss_still_on_the_device():
+    # showing it waits for the device at every batch (sklstm.training.loop keeps the
+    # batch losses there until the epoch ends); a value on the host is shown as skorch does
+    history = History()
+    history.new_epoch()
+    bar = progress.EpochBar()
+    bar.pbar_ = Pbar()
+    net = SimpleNamespace(history=history)
+    for loss in (torch.tensor(0.5), 0.25):
+        history.new_batch()
+        history.record_batch("train_loss", loss)
+        history.record_batch("train_batch_size", 8)
+        bar.on_batch_end(net)
+    assert bar.pbar_.postfixes == [{}, {"train_loss": 0.25}] and bar.pbar_.updates == 2

@@ -15,8 +15,9 @@ scikit-learn's constraints refuse or misread them:
 
 And where a number or a bool is refused for its type alone, as numpy grids hand them
 out (``16.0`` of ``np.linspace`` for an int, ``'8'`` of ``np.array([8, "auto"])``,
-``'True'`` of ``np.array(["auto", True])``), or as a bool or an array of one
-(``np.array([0.01])``) written for a number, the error of the estimators (and of
+``'True'`` of ``np.array(["auto", True])``), as a bool or an array of one
+(``np.array([0.01])``) written for a number, or as a number written for its string
+(``precision=32`` for ``'32'``), the error of the estimators (and of
 :func:`validate_constraints`) says why and what to write (:func:`mistyped_number_hint`);
 the value stays refused, as scikit-learn refuses it.
 """
@@ -37,19 +38,9 @@ from ._compat.sklearn import (
     validate_params,
 )
 
-__all__ = [
-    "PREVIOUS_VALUES",
-    "PlainParamsMixin",
-    "extended_signature",
-    "integers",
-    "mistyped_number_hint",
-    "plain_label",
-    "plain_params",
-    "plain_value",
-    "reals",
-    "validate_constraints",
-    "validate_plain_params",
-]
+__all__ = ["PREVIOUS_VALUES", "PlainParamsMixin", "extended_signature", "integers",
+           "mistyped_number_hint", "plain_label", "plain_params", "plain_value", "reals",
+           "validate_constraints", "validate_plain_params"]
 
 #: Parameters added with a default that trains otherwise than sklstm did before them,
 #: and the value that trains as before: what a saved model or a checkpoint that does
@@ -276,7 +267,7 @@ def _meant_number(value):
     """The number (or bool) ``value`` stands for when only its type is off: the int or
     float a string writes, the bool ``'True'`` or ``'False'`` names, the int a whole float
     is, the int a bool counts as (which :func:`integers` and :func:`reals` refuse), the
-    value a list, tuple or array of one holds; None otherwise."""
+    value a list, tuple or array of one holds, an int itself; None otherwise."""
     if isinstance(value, bool):
         return int(value)
     if (isinstance(value, (list, tuple)) and len(value) == 1) or (
@@ -286,6 +277,8 @@ def _meant_number(value):
         return item if isinstance(item, Real) else None
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
+    if isinstance(value, int):  # (refused: its string may be taken, precision='32')
+        return value
     if not isinstance(value, str):
         return None
     if value in ("True", "False"):  # (numpy's str() of a bool beside strings)
@@ -313,6 +306,8 @@ _MISTYPED = {
     list: ("{value!r} holds one {kind}; pass the {kind} {number!r} itself, not a list or "
            "array of one (of an array drawn with size=1, or a row of a 2-D grid, take "
            ".item())."),
+    # a number where its string is taken ('32' of precision)
+    "string": "{value!r} is a number; {name} takes it as a string: pass {name}={number!r}.",
 }
 
 
@@ -350,27 +345,32 @@ def mistyped_number_hint(constraints, params, caller):
      16.0 is a float
     >>> mistyped_number_hint(constraints, {"batch_size": "eight"}, "f")
     ''
-    >>> constraints = {"split_level": ["boolean", StrOptions({"auto"})]}
-    >>> print(mistyped_number_hint(constraints, {"split_level": "True"}, "f").split(";")[0])
-     'True' is the bool True written as a string
-    >>> constraints = {"batch_size": [integers(1), StrOptions({"auto"})]}
     >>> mistyped_number_hint(constraints, {"batch_size": 0.0}, "f")  # 0 is refused too
     ''
     >>> print(mistyped_number_hint({"lr": [reals(0)]}, {"lr": [0.01]}, "f").split(",")[0])
      [0.01] holds one number; pass the number 0.01 itself
     >>> print(mistyped_number_hint(constraints, {"batch_size": True}, "f"))
      True is a bool, which sklstm does not count as 1; pass 1.
+    >>> print(mistyped_number_hint({"precision": [StrOptions({"32", "bf16"})]},
+    ...                            {"precision": 32}, "f"))
+     32 is a number; precision takes it as a string: pass precision='32'.
+    >>> constraints = {"split_level": ["boolean", StrOptions({"auto"})]}
+    >>> print(mistyped_number_hint(constraints, {"split_level": "True"}, "f").split(";")[0])
+     'True' is the bool True written as a string
     """
     for name, value in params.items():
         if name not in constraints or _satisfies(constraints, name, value, caller):
             continue
         # the first refused: the one scikit-learn's message names
         number = _meant_number(value)
+        if isinstance(number, int) and not _satisfies(constraints, name, number, caller):
+            number = str(number)  # (precision=32, 32.0 for '32')
         if number is None or not _satisfies(constraints, name, number, caller):
             return ""
-        text = _MISTYPED[next((t for t in (str, bool, float) if isinstance(value, t)), list)]
+        text = _MISTYPED["string" if isinstance(number, str) else next(
+            (t for t in (str, bool, float) if isinstance(value, t)), list)]
         kind = "bool" if isinstance(number, bool) else "number"
-        return " " + text.format(value=value, number=number, kind=kind)
+        return " " + text.format(value=value, number=number, kind=kind, name=name)
     return ""
 
 

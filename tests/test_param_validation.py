@@ -105,3 +105,14 @@ def test_a_numpy_generator_as_random_state_is_refused_saying_what_to_pass(tiny):
                        r"drawn from it, random_state=int\(rng\.integers\(2\*\*32\)\)"):
         LSTMRegressor(**{**tiny, "random_state": rng}, device="cpu").fit(X, Y)
     LSTMRegressor(**{**tiny, "random_state": int(rng.integers(2**32))}, device="cpu").fit(X, Y)
+
+
+@pytest.mark.parametrize("value", [32, np.int64(32), 32.0, np.array(32)])
+def test_a_number_where_its_string_is_taken_is_refused_saying_to_pass_the_string(value, tiny):
+    """precision=32 (its values are strings: "32", "16-mixed", "bf16") got scikit-learn's
+    "must be a str among {...}. Got 32 instead", which did not say to write '32'."""
+    with pytest.raises(InvalidParameterError, match=r"Got 32(\.0)? instead\. 32(\.0)? is a "
+                       r"number; precision takes it as a string: pass precision='32'\.$"):
+        LSTMRegressor(**{**tiny, "precision": value}, device="cpu").fit(X, Y)
+    with pytest.raises(InvalidParameterError, match=r"Got 64 instead\.$"):  # no string of it
+        LSTMRegressor(**{**tiny, "precision": 64}, device="cpu").fit(X, Y)

@@ -88,8 +88,10 @@ OPTIMIZATION = """\
         at or below 1e-6 (or at ``max_epochs``). A fit never stops earlier than
         with ``"constant"``, which keeps ``lr`` (after ``lr_scaling`` and
         ``warmup_epochs``) for the whole fit and stops at the first plateau, as
-        earlier versions of sklstm did. With ``tol=None`` there is no convergence
-        rule, so no plateau either: the rate stays as with ``"constant"``. Chosen
+        earlier versions of sklstm did. With ``tol=None`` and
+        ``early_stopping=False`` there is no stopping rule, so no plateau either:
+        the rate stays as with ``"constant"`` (which then warns that it has no
+        effect). Chosen
         by the small-data benchmark (see the performance page of the docs). A
         learning-rate scheduler among ``callbacks`` compounds with these divisions
         (and with ``warmup_epochs``' ramp): use ``"constant"`` for it alone.

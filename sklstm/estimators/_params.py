@@ -199,6 +199,16 @@ _SWITCHED_OFF = (
     ("keep_steps", lambda p: p["seq_len"] is None,
      "has no effect with seq_len=None, which keeps every timestep; set seq_len to keep "
      "that many steps of each sequence."),
+    # (no rule stops the fit: ``stopping_callback`` adds none)
+    ("n_iter_no_change", lambda p: p["tol"] is None and not p["early_stopping"],
+     "has no effect with tol=None and early_stopping=False, which train for max_epochs "
+     "with no rule to stop; set tol to stop after that many epochs without improvement."),
+    ("lr_schedule", lambda p: p["tol"] is None and not p["early_stopping"],
+     "has no effect with tol=None and early_stopping=False: it says what the stopping rule "
+     "does at a plateau, and there is no rule; set tol to have one."),
+    ("validation_fraction", lambda p: not p["early_stopping"],
+     "has no effect with early_stopping=False, which holds out no data; set "
+     "early_stopping=True to validate on that share of the training data."),
     # (LSTMRegressor's only: the classifier has no relative_target)
     ("relative_target", lambda p: "relative_target" in p and p["relative"] is None,
      "has no effect with relative=None, which subtracts no anchor from y; set "

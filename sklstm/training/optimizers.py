@@ -12,6 +12,7 @@ import torch
 
 from .._compat.torch import fused_optimizer_devices
 from .._param_validation import mistyped_number_hint, plain_value, reals
+from .optimizer_state import state_copies, torch_class
 from .optimizer_steps import STEP_RULES, step_problem
 
 __all__ = ["FUSED_OPTIMIZERS", "OPTIMIZERS", "STEP_RULES", "check_optimizer_params",
@@ -113,39 +114,6 @@ def optimizer_defaults(optimizer, device, optimizer_params):
             and "fused" not in params and "foreach" not in params):
         return {"fused": True}
     return {}
-
-
-def state_copies(optimizer, optimizer_params):
-    """Tensors of the parameters' size an optimizer keeps per parameter (its state).
-
-    Parameters
-    ----------
-    optimizer : type
-        The optimizer class.
-    optimizer_params : Mapping
-        Its keyword arguments (``momentum``, ``amsgrad``, ``centered``...).
-
-    Returns
-    -------
-    int
-        Adam and AdamW 2 (3 with ``amsgrad``), SGD 1 with momentum, RMSprop 1 (plus
-        1 with momentum and 1 when ``centered``), Adagrad 1; 0 for other classes (a
-        lower bound: their state is unknown here).
-
-    Examples
-    --------
-    >>> import torch
-    >>> state_copies(torch.optim.Adam, {}), state_copies(torch.optim.SGD, {"momentum": 0.9})
-    (2, 1)
-    """
-    p = optimizer_params
-    if issubclass(optimizer, (torch.optim.Adam, torch.optim.AdamW)):
-        return 2 + bool(p.get("amsgrad"))
-    if issubclass(optimizer, torch.optim.SGD):
-        return int(bool(p.get("momentum")))
-    if issubclass(optimizer, torch.optim.RMSprop):
-        return 1 + bool(p.get("momentum")) + bool(p.get("centered"))
-    return int(issubclass(optimizer, torch.optim.Adagrad))
 
 
 def optimizer_arguments(optimizer):
@@ -309,6 +277,12 @@ def check_optimizer_params(optimizer, optimizer_params, lr, estimator_name="the 
         raise ValueError(f"{name}: optimizer_params[{nan!r}]={params[nan]!r} is, or holds, "
                          "NaN; give a finite value, or leave it out for "
                          f"{optimizer.__name__}'s default.")
+    infinite = _infinite(optimizer, plain)
+    if infinite is not None:
+        raise ValueError(
+            f"{name}: optimizer_params[{infinite!r}]={params[infinite]!r} is, or holds, an "
+            f"infinity, with which {optimizer.__name__}'s steps leave the weights as they are "
+            f"or make them NaN; give a finite value, or leave it out for its default.")
     # a fused kernel is checked on the CPU only where the CPU has one: elsewhere its
     # support depends on the device of the fit, which the plan decides and steps on
     # (optimizer_steps.check_optimizer_step)
@@ -337,6 +311,30 @@ def _plain(value):
     if (isinstance(value, np.ndarray) and value.ndim == 1) or isinstance(value, (tuple, list)):
         return tuple(plain_value(v) for v in value)
     return value
+
+
+#: The arguments of torch's optimizers that may be +inf, meaning "no bound": ``(class
+#: name, argument) -> index`` of the entry of a tuple (0: the number itself). ASGD
+#: averages from step t0 on (inf: never), Rprop's step sizes have an upper bound,
+#: Adafactor clips updates at RMS d. Any other infinity (eps, momentum, betas,
+#: weight_decay, alpha...), which torch's range checks let through, stops every update
+#: (Adam's eps) or makes the weights NaN (SGD's momentum) in the first steps.
+_UNBOUNDED = {("ASGD", "t0"): 0, ("Rprop", "step_sizes"): 1, ("Adafactor", "d"): 0}
+
+
+def _infinite(optimizer, plain):
+    """The first argument of ``plain`` holding an infinity that ``optimizer`` cannot mean,
+    or None. Only the arguments of torch's optimizers (a subclass's inherited ones too)
+    are checked: what an infinity means to another optimizer, its author knows."""
+    base = torch_class(optimizer)
+    known = optimizer_arguments(base) if base is not None else {}
+    for key, value in plain.items():
+        free = _UNBOUNDED.get((base.__name__, key)) if key in known else None
+        values = value if isinstance(value, tuple) else (value,)
+        if key in known and any(isinstance(v, float) and math.isinf(v) and (v < 0 or i != free)
+                                for i, v in enumerate(values)):
+            return key
+    return None
 
 
 def _not_a_number(value):

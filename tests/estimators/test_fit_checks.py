@@ -249,6 +249,29 @@ def test_a_parameter_another_switches_off_warns_that_it_does_nothing(params, mat
                        embedding_dim=2, padding_idx=3).fit([[1, 2, 4, 5]] * 20, Y)
 
 
+@pytest.mark.parametrize(("params", "match"), [
+    ({"n_iter_no_change": np.int64(3)},
+     r"n_iter_no_change=3 has no effect with tol=None and early_stopping=False"),
+    ({"lr_schedule": np.str_("constant")},
+     r"lr_schedule='constant' has no effect with tol=None and early_stopping=False"),
+    ({"validation_fraction": np.float32(0.3)},
+     r"validation_fraction=0.3 has no effect with early_stopping=False, which holds out"),
+])
+def test_a_stopping_setting_without_a_stopping_rule_warns_that_it_does_nothing(
+        params, match, tiny):
+    # accepted and ignored without a word: tiny's tol=None adds no stopping rule, and
+    # without early_stopping nothing is held out
+    assert tiny["tol"] is None
+    with pytest.warns(UserWarning, match=match):
+        LSTMClassifier(**tiny, **params).fit(X, Y)
+    with warnings.catch_warnings():  # where they apply: no warning
+        warnings.filterwarnings("error", message=".*has no effect")
+        LSTMClassifier(**{**tiny, "tol": 1e-3}, n_iter_no_change=3,
+                       lr_schedule="constant").fit(X, Y)
+        LSTMClassifier(**tiny, early_stopping=True, validation_fraction=0.3,
+                       n_iter_no_change=3, lr_schedule="constant").fit(X, Y)
+
+
 @pytest.mark.parametrize(("Est", "params", "match"), [
     (LSTMRegressor, {"relative_target": np.int64(1)},
      r"relative_target=1 has no effect with relative=None, which subtracts no anchor"),

@@ -112,3 +112,44 @@ def test_maximize_is_refused_before_training(optimizer):
     assert not hasattr(clf, "net_")
     assert check_optimizer_params(torch.optim.Adam, {"maximize": np.bool_(False)},
                                   1e-3) == {"maximize": False}
+
+
+@pytest.mark.parametrize(("optimizer", "params"), [
+    ("adam", {"eps": np.inf}),  # every update 0: trained max_epochs, weights unchanged
+    ("sgd", {"momentum": float("inf")}),  # a DivergenceError that blamed lr
+    ("adagrad", {"initial_accumulator_value": np.float32("inf")}),  # every update 0
+    ("rmsprop", {"alpha": np.inf}),
+    ("adam", {"betas": (0.9, np.inf)}),
+    (torch.optim.Rprop, {"step_sizes": (-np.inf, 50.0)}),  # only the upper bound may be
+])
+def test_an_infinite_optimizer_argument_is_refused_before_training(optimizer, params):
+    clf = LSTMClassifier(hidden_size=4, max_epochs=1, conv_channels=None, device="cpu",
+                         n_threads=1, random_state=0, optimizer=optimizer,
+                         optimizer_params=params)
+    key = next(iter(params))
+    with pytest.raises(ValueError, match=rf"optimizer_params\['{key}'\]=.* is, or holds, an "
+                                         r"infinity, .* give a finite value, or leave it out"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "net_")
+
+
+class _Capped(torch.optim.SGD):
+    """SGD with an argument of its own: what an infinity means to it, its author knows."""
+
+    def __init__(self, params, lr=1e-3, momentum=0, cap=1.0):
+        super().__init__(params, lr=lr, momentum=momentum)
+        self.cap = cap
+
+
+def test_an_infinity_that_means_no_bound_is_kept():
+    # ASGD's t0=inf never averages, Rprop's upper step size inf is no cap
+    assert check_optimizer_params(torch.optim.ASGD, {"t0": np.inf}, 1e-2) == {"t0": np.inf}
+    assert check_optimizer_params(torch.optim.Rprop, {"step_sizes": (1e-6, np.inf)},
+                                  1e-2) == {"step_sizes": (1e-6, np.inf)}
+    assert check_optimizer_params(_Capped, {"cap": np.inf}, 1e-2) == {"cap": np.inf}
+    with pytest.raises(ValueError, match=r"\['momentum'\]=inf is, or holds, an infinity"):
+        check_optimizer_params(_Capped, {"momentum": np.inf}, 1e-2)  # SGD's, inherited
+    clf = LSTMClassifier(hidden_size=4, max_epochs=1, conv_channels=None, device="cpu",
+                         n_threads=1, random_state=0, optimizer=torch.optim.ASGD,
+                         optimizer_params={"t0": float("inf")}).fit(X, Y)
+    assert clf.net_.optimizer_.param_groups[0]["t0"] == float("inf")

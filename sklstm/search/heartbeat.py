@@ -6,7 +6,8 @@ ever. With heartbeats every running trial records a timestamp every
 ``heartbeat_interval`` seconds (Optuna runs a thread for it), and the other workers fail
 trials whose last heartbeat is older than ``grace_period`` before they start a new one
 (``optuna.storages.fail_stale_trials``); optionally a failed one is run again
-(``optuna.storages.RetryFailedTrialCallback``).
+(``optuna.storages.RetryFailedTrialCallback``, without the failed run's own user
+attributes: :mod:`~sklstm.search.trial_attrs`).
 
 Optuna implements this for RDB storages (SQLite, PostgreSQL, MySQL), with one gap that
 :class:`HeartbeatRDBStorage` closes: a trial whose worker died after creating it but
@@ -26,7 +27,6 @@ import inspect
 import time
 import warnings
 
-import optuna.storages
 from optuna.exceptions import ExperimentalWarning, UpdateFinishedTrialError
 from optuna.storages import JournalStorage, RDBStorage
 from optuna.trial import TrialState
@@ -40,6 +40,7 @@ from .._compat.optuna import (
 )
 from .._param_validation import integers
 from .study_checks import check_run_args
+from .trial_attrs import retry_callback
 
 __all__ = ["HEARTBEAT_ATTR", "MAX_GRACE_PERIOD", "MAX_HEARTBEAT_INTERVAL",
            "HeartbeatJournalStorage", "HeartbeatRDBStorage", "checked_run_settings",
@@ -56,21 +57,6 @@ MAX_HEARTBEAT_INTERVAL = 24 * 3600
 
 #: The longest grace period, in seconds (a week; more than twice the longest interval).
 MAX_GRACE_PERIOD = 7 * 24 * 3600
-
-#: Optuna's callback that runs a trial failed for its stale heartbeat again. Optuna 4.9
-#: renamed it RetryHeartbeatStaleTrialCallback and deprecated the old name, which 6.0
-#: removes: the new name where it exists (both are public).
-_RETRY_CALLBACK = (getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
-                   or optuna.storages.RetryFailedTrialCallback)
-
-
-def _stale_callback(retry_failed):
-    if not retry_failed:
-        return None
-    with warnings.catch_warnings():  # "experimental" since Optuna 2.8: nothing to act on
-        warnings.simplefilter("ignore", ExperimentalWarning)
-        return _RETRY_CALLBACK(max_retry=retry_failed)
-
 
 def heartbeat_settings(heartbeat_interval, grace_period=None, retry_failed=0, *,
                        labels=None):
@@ -198,7 +184,7 @@ def heartbeat_kwargs(heartbeat_interval, grace_period=None, retry_failed=0):
         return {}
     kwargs = {"heartbeat_interval": settings["heartbeat_interval"],
               "grace_period": settings["grace_period"]}
-    callback = _stale_callback(settings["retry_failed"])
+    callback = retry_callback(settings["retry_failed"])
     if callback is not None:
         # Optuna 4.9 renamed failed_trial_callback; take whichever this Optuna has
         names = inspect.signature(RDBStorage.__init__).parameters
@@ -243,7 +229,7 @@ class HeartbeatJournalStorage(JournalStorage, StorageHeartbeat):
         super().__init__(log_storage)
         self._heartbeat_interval = settings["heartbeat_interval"]
         self.grace_period = settings["grace_period"]  # (public, as RDBStorage's)
-        self._stale_callback = _stale_callback(settings["retry_failed"])
+        self._stale_callback = retry_callback(settings["retry_failed"])
 
     def record_heartbeat(self, trial_id):
         """Record that the trial's worker is alive; nothing once the trial is finished.
@@ -307,7 +293,7 @@ class HeartbeatJournalStorage(JournalStorage, StorageHeartbeat):
 
         Returns
         -------
-        optuna.storages.RetryFailedTrialCallback or None
+        sklstm.search.trial_attrs.RetryStaleTrialCallback or None
         """
         return self._stale_callback
 

@@ -13,6 +13,13 @@ given, which the link resolves from its own directory). Here a dangling link is 
 by its own ``lstat`` instead, by Optuna's rule: unchanged for the grace period, it is
 released as Optuna releases a stale lock; a live worker's lock, held for the moment of
 one write, changes or goes long before.
+
+Both of Optuna's file locks also let a worker remove a lock that is no longer its own:
+one held longer than the grace period (a write on a slow disk, a machine suspended or
+too loaded) is taken over by a waiting worker, and the holder's release then raised
+"did not possess lock", failing its next trial or write, or, where the waiter had taken
+the lock already, removed the waiter's, letting a third worker in beside it.
+:class:`OwnedLockMixin` releases only the lock file this worker made.
 """
 
 from __future__ import annotations
@@ -23,17 +30,101 @@ import stat
 import time
 import warnings
 
-from optuna.storages.journal import JournalFileSymlinkLock
+from optuna.storages.journal import JournalFileOpenLock, JournalFileSymlinkLock
 
-__all__ = ["JournalFileLinkLock"]
+__all__ = ["JournalFileLinkLock", "OwnedFileOpenLock", "OwnedLockMixin"]
 
 #: Seconds between two looks at a dangling lock link (Optuna's own wait grows to 1 s).
 _POLL_SECONDS = 0.5
 
 
-class JournalFileLinkLock(JournalFileSymlinkLock):
+def _identity(path):
+    """The lock file ``path`` as made (its inode and time), None if there is none:
+    another worker's file made since under the same name differs."""
+    try:
+        made = os.lstat(path)
+    except OSError:
+        return None
+    return made.st_ino, made.st_mtime_ns
+
+
+class OwnedLockMixin:
+    """An Optuna file lock (``JournalFileSymlinkLock``, ``JournalFileOpenLock``) whose
+    release removes only the lock file its own acquire made.
+
+    Why this is written here: Optuna's locks release whatever file has the lock's
+    name. A lock held for longer than its grace period is forcibly released by a
+    waiting worker, which takes it; the holder's release then raised ``RuntimeError:
+    did not possess lock`` (its trial failed before its objective ran) or removed the
+    new holder's lock. Here that release leaves the lock as it is, with a warning.
+    Optuna's own forced release of another worker's stale lock, inside ``acquire``,
+    is unchanged. (A lock is acquired and released by one thread at a time: the
+    journal storage's writes and the trial budget's claims are serialized.)
+    """
+
+    #: The identity of the lock file this lock made, until it releases it.
+    _made = None
+
+    def __init__(self, filepath, grace_period=30):
+        super().__init__(filepath, grace_period)
+        # Optuna's name of the lock (kept private by it): under another name, no file
+        # is found here, and every release is Optuna's
+        self._link = f"{filepath}.lock"
+
+    def acquire(self):
+        """Take the lock (Optuna's wait), remembering the lock file it made.
+
+        Returns
+        -------
+        bool
+            True, as Optuna's.
+        """
+        acquired = super().acquire()
+        self._made = _identity(self._link)
+        return acquired
+
+    def release(self):
+        """Remove the lock file this lock made; another's (this one's taken over after
+        the grace period) is left, with a warning. Outside a hold, Optuna's release
+        (its forced release of a stale lock, inside ``acquire``)."""
+        made, self._made = self._made, None
+        if made is None or _identity(self._link) == made:
+            return super().release()
+        warnings.warn(
+            f"the lock {self._link!r} was held here for longer than its grace "
+            f"period ({self.grace_period} s: a slow disk, a suspended or overloaded "
+            "machine) and another worker took it over; it is left to that worker. What "
+            "this worker did under it is kept, but another worker may have done the same "
+            "at once (a study's trial budget may end with one trial more).",
+            UserWarning, stacklevel=2)
+        return None
+
+
+class OwnedFileOpenLock(OwnedLockMixin, JournalFileOpenLock):
+    """Optuna's ``JournalFileOpenLock`` that releases only its own lock file
+    (:class:`OwnedLockMixin`): the lock of a study's trial budget.
+
+    Parameters
+    ----------
+    filepath : str
+        The file locked: the lock is ``<filepath>.lock``.
+    grace_period : int or None, default=30
+        As for Optuna's lock.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> lock = OwnedFileOpenLock(os.path.join(tempfile.mkdtemp(), "study.budget"))
+    >>> lock.acquire()
+    True
+    >>> lock.release()
+    """
+
+
+class JournalFileLinkLock(OwnedLockMixin, JournalFileSymlinkLock):
     """Optuna's ``JournalFileSymlinkLock`` that also releases a dangling lock link
-    left unchanged for its grace period, where Optuna's spins for ever.
+    left unchanged for its grace period, where Optuna's spins for ever, and releases
+    only its own link (:class:`OwnedLockMixin`).
 
     Parameters
     ----------
@@ -53,12 +144,6 @@ class JournalFileLinkLock(JournalFileSymlinkLock):
     (True, True)
     >>> lock.release()
     """
-
-    def __init__(self, filepath, grace_period=30):
-        super().__init__(filepath, grace_period)
-        # Optuna's name of the lock (kept private by it): under another name, no link
-        # is found here and Optuna's lock is taken as it is
-        self._link = f"{filepath}.lock"
 
     def acquire(self):
         """Take the lock, first waiting out a dangling lock link (see the module).

@@ -34,16 +34,13 @@ import warnings
 
 from optuna.exceptions import StorageInternalError
 from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, RDBStorage
-from optuna.storages.journal import (
-    JournalFileBackend,
-    JournalFileOpenLock,
-)
+from optuna.storages.journal import JournalFileBackend
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from .._compat.optuna import heartbeat_interval as storage_heartbeat_interval
 from .._compat.optuna import verified_or_warn
 from .heartbeat import HeartbeatJournalStorage, HeartbeatRDBStorage, heartbeat_settings
-from .journal_lock import JournalFileLinkLock
+from .journal_lock import JournalFileLinkLock, OwnedFileOpenLock
 from .storage_files import (
     DEFAULT_STORAGE_PATH,
     SQLITE_SUFFIXES,
@@ -245,7 +242,7 @@ def _open_creating_schema_once(open_storage, sqlite_path):
     """
     lock = None
     if sqlite_path and os.path.isdir(os.path.dirname(os.path.abspath(sqlite_path))):
-        lock = JournalFileOpenLock(f"{sqlite_path}.schema")
+        lock = OwnedFileOpenLock(f"{sqlite_path}.schema")
         lock.acquire()
     try:
         for attempt in range(_SCHEMA_TRIES):

@@ -45,7 +45,7 @@ __all__ = ["create_or_load_study", "run_study", "tune", "tune_objective"]
 
 def create_or_load_study(study_name, storage=None, *, scoring=None, multi_objective=None,
                          pruner=None, sampler=None, heartbeat_interval=None,
-                         retry_failed=0, estimator=None, y=None, splits=None,
+                         retry_failed=0, estimator=None, y=None, X=None, splits=None,
                          searched=None, fixed=None) -> optuna.Study:
     """Create the study, or join it if it exists, after checking it fits this search.
 
@@ -85,9 +85,9 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
         ``n_threads``, ``max_memory``, ``on_oom``, ``checkpoint``, a Pipeline's
         ``memory``) are recorded on a new study, and an existing study made for another
         class or configuration is refused.
-    y : array-like or None, default=None
-        The search's targets: their number and a digest of them are recorded, and an
-        existing study made on other data is refused.
+    y, X : array-like or None, default=None
+        The search's targets and sequences: their number and a digest of them are
+        recorded, and an existing study made on other data is refused.
     splits : list of (train, test) index arrays or None, default=None
         The folds every trial is scored on: a digest of them is recorded, and an
         existing study scored on other folds (another ``cv``) is refused.
@@ -128,7 +128,7 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
     directions = objective_directions(multi_objective)
     # (a trial that repeats a finished one is no trial for the pruner's n_startup_trials)
     pruner = ignoring_duplicates(make_pruner(pruner, multi_objective))
-    attrs = study_attrs(scoring, multi_objective, estimator, y, splits, searched, fixed)
+    attrs = study_attrs(scoring, multi_objective, estimator, y, splits, searched, fixed, X)
     storage = resolve_storage(storage, heartbeat_interval=heartbeat_interval,
                               retry_failed=retry_failed)
     # the heartbeats the storage really sends (an instance keeps its own settings): all
@@ -387,7 +387,7 @@ heartbeat_interval, retry_failed, show_progress_bar
         study_name, storage, scoring=objective.scoring, multi_objective=objective.multi_objective,
         pruner=pruner, sampler=sampler, heartbeat_interval=heartbeat_interval,
         retry_failed=retry_failed, estimator=objective.estimator, y=objective.y,
-        splits=objective.splits_,
+        X=objective.X, splits=objective.splits_,
         searched=[param for param, dist, _ in objective.space.values() if dist is not None],
         fixed={param: value for param, dist, value in objective.space.values() if dist is None})
     check_space_fits_study(study, objective.space)

@@ -221,6 +221,8 @@ def _check_same_heartbeat(study_name, recorded, heartbeat):
 _JOIN_HINTS = {
     "sklstm_cv": "Give the cv the study was made with (a splitter that shuffles needs the "
                  "same int random_state in every worker), or use another study name.",
+    "sklstm_X": "Give the sequences the study was made with (the same features, "
+                "preprocessing and order of samples), or use another study name.",
 }
 
 

@@ -5,7 +5,8 @@ search is refused instead of mixing incomparable values into it
 :func:`study_attrs` gives the study's user attributes: the scoring and objectives, the
 estimator's class and configuration (but the parameters of where a fit runs, and those
 the space samples; the values the space fixes in place of the estimator's), the names
-the space samples, a digest of the targets and one of the folds.
+the space samples, a digest of the targets, one of the sequences (a bounded sample of
+them: :func:`_sequences_fingerprint`) and one of the folds.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import hashlib
 
 import numpy as np
 
+from .._compat.sklearn import num_samples, safe_indexing
 from .._param_validation import plain_value
+from ..data.store import SequenceStore
 
 __all__ = ["study_attrs"]
 
@@ -112,12 +115,27 @@ def _estimator_params(estimator, searched=(), fixed=None) -> dict:
             and name.rpartition("__")[2] not in _RUN_PARAMS and name not in searched}
 
 
+def _values_bytes(values):
+    """The values of an array-like as bytes that read alike whatever their container:
+    numbers by value, in float32 as a fit reads them (float64 sequences and their float32
+    copy alike), text as text ("00501" is not 501), the elements of an object array
+    (ragged sequences, a frame's mixed columns) one by one."""
+    values = np.asarray(values)
+    if values.dtype.kind in "biuf":
+        data = np.ascontiguousarray(values, dtype=np.float32).tobytes()
+    elif values.dtype.kind == "O":
+        data = b"\x1e".join(_values_bytes(v) for v in values.ravel())
+    else:
+        data = "\x1f".join(map(str, values.ravel())).encode()
+    return data + repr(values.shape).encode()
+
+
 def _data_fingerprint(y) -> str:
     """The number of targets and a digest of their values, as a study records them.
 
-    A digest of the targets rather than of ``X``: it is cheap whatever the data (a
-    SequenceStore larger than memory) and changes with the samples, their order and
-    their labels, so the folds of a resumed search are those of the study.
+    All the targets: they are small whatever the sequences (a SequenceStore larger
+    than memory), and they change with the samples, their order and their labels, so
+    the folds of a resumed search are those of the study.
 
     Examples
     --------
@@ -127,12 +145,47 @@ def _data_fingerprint(y) -> str:
     True
     """
     y = np.asarray(y)
+    # (as studies have recorded it: _values_bytes reads an object array otherwise)
     if y.dtype.kind in "biuf":  # numbers by value: int and float targets read alike
         values = np.ascontiguousarray(y, dtype=np.float64).tobytes()
     else:  # labels as text ("00501" is not 501)
         values = "\x1f".join(map(str, y.ravel())).encode()
     digest = hashlib.sha1(values + repr(y.shape).encode()).hexdigest()[:12]
     return f"{len(y)} samples, targets {digest}"
+
+
+#: Sequences of X read for its fingerprint, evenly spaced over the samples.
+_SAMPLED_SEQUENCES = 32
+
+
+def _sequences_fingerprint(X) -> str:
+    """The number of sequences and a digest of a bounded sample of them (their values
+    and shapes, and a frame's columns), as a study records them.
+
+    A sample, not every value: X may be a SequenceStore larger than memory, read again
+    by every fold. Another preprocessing, other features or another order of the
+    same targets changes the sequences sampled; a change to a few sequences alone may
+    go unseen. Values read alike in any dtype and container (a list of arrays, an
+    array, a store).
+
+    Examples
+    --------
+    >>> X = np.arange(24.0).reshape(4, 3, 2)
+    >>> _sequences_fingerprint(X)
+    '4 sequences, values ...'
+    >>> _sequences_fingerprint(X) == _sequences_fingerprint(list(X.astype(np.float32)))
+    True
+    >>> _sequences_fingerprint(X) == _sequences_fingerprint(X[:, :, :1])
+    False
+    """
+    n = num_samples(X)
+    digest = hashlib.sha1(repr(list(getattr(X, "columns", []))).encode())
+    for i in np.unique(np.linspace(0, n - 1, min(n, _SAMPLED_SEQUENCES)).round().astype(int)):
+        sequence = safe_indexing(X, [int(i)])
+        if isinstance(sequence, SequenceStore):
+            sequence = sequence.load()  # (one sequence: read, not streamed)
+        digest.update(_values_bytes(sequence) + b"|")
+    return f"{n} sequences, values {digest.hexdigest()[:12]}"
 
 
 def _folds_fingerprint(splits) -> str:
@@ -151,7 +204,7 @@ def _folds_fingerprint(splits) -> str:
 
 
 def study_attrs(scoring, multi_objective, estimator=None, y=None, splits=None,
-                searched=None, fixed=None) -> dict:
+                searched=None, fixed=None, X=None) -> dict:
     """What a study records of the search it was made for.
 
     Recorded so that a worker started with other settings (another scoring or cost,
@@ -196,6 +249,8 @@ def study_attrs(scoring, multi_objective, estimator=None, y=None, splits=None,
         attrs["sklstm_estimator"] = _estimator_name(estimator)
     if y is not None:
         attrs["sklstm_data"] = _data_fingerprint(y)
+    if X is not None:  # (a study made before it was recorded checks it not)
+        attrs["sklstm_X"] = _sequences_fingerprint(X)
     if splits is not None:
         attrs["sklstm_cv"] = _folds_fingerprint(splits)
     if estimator is not None:  # after the class: another class has other parameters

@@ -8,7 +8,8 @@ offers "create a trial only if there are fewer than n", so :class:`TrialBudget` 
 lock that every worker of the storage can see from the count until the new trial exists:
 
 * journal file, SQLite file: a lock file beside the storage file (Optuna's own
-  ``JournalFileOpenLock``, the one its journal uses; safe on NFSv3+ shares);
+  ``JournalFileOpenLock``, safe on NFSv3+ shares, releasing only its own file:
+  :class:`~sklstm.search.journal_lock.OwnedFileOpenLock`);
 * PostgreSQL: a session advisory lock (released by the server if the worker dies);
 * in-memory storage: a thread lock of the storage, shared by the worker threads (no
   other process can see that storage).
@@ -23,8 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
-import socket
 import threading
 import time
 import warnings
@@ -35,31 +34,20 @@ from collections.abc import Sequence
 from optuna import TrialPruned
 from optuna.exceptions import ExperimentalWarning
 from optuna.storages import InMemoryStorage, RDBStorage, fail_stale_trials
-from optuna.storages.journal import JournalFileOpenLock
 from optuna.trial import TrialState
 from sqlalchemy import text
 
 from .._compat.optuna import heartbeat_interval, journal_file_path, study_storage, unwrap_storage
 from ..training.interrupts import ctrl_c_pending
+from .journal_lock import OwnedFileOpenLock
 from .storage import sqlite_file
+from .trial_attrs import FAIL_REASON, INTERRUPTED, WORKER, worker_name  # (also from here)
 
 __all__ = ["WORKER", "TrialBudget", "budget_lock", "fail_dead_workers_trials", "uses_budget",
            "worker_name"]
 
 #: Longest wait between two looks at a full budget with trials still running.
 _POLL_SECONDS = 5
-
-#: User attribute of a trial that Ctrl-C interrupted (it does not use up the budget).
-INTERRUPTED = "sklstm_interrupted"
-#: User attribute with the reason of a trial that failed in the objective.
-FAIL_REASON = "fail_reason"
-#: User attribute naming the worker that runs a trial (:func:`worker_name`).
-WORKER = "worker"
-
-
-def worker_name():
-    """This process as a trial's ``worker`` attribute names it: ``"host:pid"``."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 #: Trials that may use up the budget: enqueued (WAITING) trials are not run yet.
 _CANDIDATES = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
@@ -200,20 +188,20 @@ def budget_lock(storage, study_name):
     >>> storage = optuna.storages.JournalStorage(
     ...     optuna.storages.journal.JournalFileBackend(path))
     >>> type(budget_lock(storage, "demo")).__name__
-    'JournalFileOpenLock'
+    'OwnedFileOpenLock'
     """
     # Optuna keeps an RDBStorage's engine and a journal's file private: read through
     # sklstm._compat.optuna, which answers "none" on an Optuna it was not verified on.
     journal_file = journal_file_path(storage)
     if journal_file:
-        return JournalFileOpenLock(f"{journal_file}.budget")
+        return OwnedFileOpenLock(f"{journal_file}.budget")
     storage = unwrap_storage(storage)
     if isinstance(storage, RDBStorage):
         url = storage.engine.url
         if url.get_backend_name() == "postgresql":
             return _PostgresAdvisoryLock(storage.engine, study_name)
         if sqlite_file(url):
-            return JournalFileOpenLock(f"{sqlite_file(url)}.budget")
+            return OwnedFileOpenLock(f"{sqlite_file(url)}.budget")
     if isinstance(storage, InMemoryStorage):
         return _thread_lock(storage)
     return _NoLock()

@@ -252,7 +252,8 @@ def test_the_other_helpers_use_public_api_or_say_unknown(journal, sqlite_url):
     assert compat.journal_file_path(journal) is None
     rdb = RDBStorage(sqlite_url, heartbeat_interval=3)
     assert compat.heartbeat_interval(rdb) == 3
-    assert budget_lock(rdb, "s").__class__.__name__ == "JournalFileOpenLock"  # public engine
+    # (optuna's public lock, owning what it made: sklstm's OwnedFileOpenLock)
+    assert isinstance(budget_lock(rdb, "s"), optuna.storages.journal.JournalFileOpenLock)
     study = optuna.create_study(storage=journal)
     trial = study.ask()
     study_id = journal.get_study_id_from_name(study.study_name)

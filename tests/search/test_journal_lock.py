@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -55,3 +56,25 @@ def test_a_lock_link_to_the_journal_is_left_to_optunas_grace_period(tmp_path):
 
 def test_the_lock_of_a_journal_storage_releases_dangling_links():
     assert issubclass(JournalFileRepairingLock, JournalFileLinkLock)
+
+
+@pytest.mark.parametrize("retake", [False, True], ids=["released", "taken"])
+def test_a_lock_taken_over_while_held_is_left_to_its_new_holder(retake, tmp_path):
+    # held past its grace period (a slow disk, a suspended machine), a lock is taken
+    # over by a waiting worker as Optuna does it; the holder's release then raised
+    # "did not possess lock" (its write failed, though made), or removed the new
+    # holder's lock (a third worker could write beside it)
+    path = str(tmp_path / "s.journal")
+    holder, waiter = JournalFileLinkLock(path), JournalFileLinkLock(path)
+    holder.acquire()
+    os.rename(path + ".lock", path + ".lock.x")  # (Optuna's forced release)
+    os.unlink(path + ".lock.x")
+    if retake:
+        time.sleep(0.05)  # (a new link's time differs from the old one's)
+        waiter.acquire()
+    with pytest.warns(UserWarning, match="another worker took it over"):
+        holder.release()
+    assert os.path.lexists(path + ".lock") == retake
+    if retake:
+        waiter.release()
+        assert not os.path.lexists(path + ".lock")

@@ -107,3 +107,27 @@ def test_workers_whose_spaces_fix_other_devices_join():
         study.set_user_attr(key, value)
     check_existing_study("s", storage, ["maximize"], study_attrs(
         "accuracy", None, est, y, searched=["lr"], fixed={"device": "cuda", "verbose": 1}))
+
+
+@pytest.mark.parametrize("storage_url", ["journal", "sqlite"], indirect=True)
+def test_a_study_of_other_sequences_with_the_same_targets_is_refused(storage_url, study_name):
+    # only y was fingerprinted: a search rerun with other features (or another
+    # preprocessing) of the same samples joined the study, its scores mixed in
+    from sklstm.data.store import SequenceStore
+    from sklstm.search import resolve_storage
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 6, 3)), np.arange(40) % 2
+    storage = resolve_storage(storage_url)
+    attrs = study_attrs("accuracy", None, y=y, X=X)
+    study = optuna.create_study(storage=storage, study_name=study_name, direction="maximize")
+    for key, value in attrs.items():
+        study.set_user_attr(key, value)
+    for other in (X[:, :, :2], X * 2.0, X[::-1].copy()):
+        with pytest.raises(ValueError, match=r"created with X=.*same features, preprocessing"):
+            check_existing_study(study_name, storage, ["maximize"],
+                                 study_attrs("accuracy", None, y=y, X=other))
+    # the same sequences, in another dtype or container, are the same
+    for same in (X.astype(np.float32), list(X), SequenceStore.from_array(X)):
+        check_existing_study(study_name, storage, ["maximize"],
+                             study_attrs("accuracy", None, y=y, X=same))

@@ -2,6 +2,7 @@
 
 import contextlib
 import glob
+import os
 import threading
 import time
 
@@ -173,7 +174,7 @@ class _ListBackend(optuna.storages.journal.BaseJournalBackend):
 
 @pytest.mark.parametrize(
     "kind, lock",
-    [("journal", "JournalFileOpenLock"), ("sqlite", "JournalFileOpenLock"),
+    [("journal", "OwnedFileOpenLock"), ("sqlite", "OwnedFileOpenLock"),
      ("memory", "lock"), ("other", "_NoLock")],
 )
 def test_lock_kind_per_storage(kind, lock, tmp_path):
@@ -216,3 +217,44 @@ def test_a_reason_the_objective_gave_is_kept():
     study = optuna.create_study()
     run_study(study, objective, n_trials=1)
     assert study.trials[0].user_attrs["fail_reason"] == "ValueError: its own words"
+
+
+class _LockTakenOver(optuna.samplers.RandomSampler):
+    """Samples while another worker takes the budget lock over, as Optuna does with a
+    lock held longer than its grace period (sampling that long, a suspended machine):
+    renamed away and removed, then made anew by that worker (``retake``)."""
+
+    def __init__(self, directory, retake):
+        super().__init__(seed=0)
+        self.directory, self.retake, self.taken = directory, retake, []
+
+    def before_trial(self, study, trial):
+        for lock in glob.glob(f"{self.directory}/*.budget.lock"):
+            os.rename(lock, lock + ".x")
+            os.unlink(lock + ".x")
+            if self.retake:
+                time.sleep(0.05)  # (a new file's time differs from the old one's)
+                open(lock, "x").close()
+                self.taken.append(lock)
+
+
+@pytest.mark.parametrize("retake", [False, True], ids=["released", "taken"])
+def test_a_budget_lock_taken_over_while_held_fails_no_trial(retake, tmp_path):
+    # the holder's release raised "did not possess lock": every such trial failed
+    # before its objective ran (without a reason: no place used, more trials made);
+    # or it removed the lock of the worker that took it over
+    sampler, left = _LockTakenOver(tmp_path, retake), []
+
+    def objective(trial):  # (the claim is released as the trial starts)
+        left.extend(os.path.exists(lock) for lock in sampler.taken)
+        for lock in sampler.taken:  # the other worker releases it
+            os.unlink(lock)
+        sampler.taken.clear()
+        return trial.suggest_float("x", 0, 1)
+
+    study = optuna.create_study(storage=resolve_storage(str(tmp_path / "s.journal")),
+                                sampler=sampler)
+    with pytest.warns(UserWarning, match="another worker took it over"):
+        run_study(study, objective, n_trials=2, timeout=20)  # (a guard: it looped)
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 2
+    assert left == ([True, True] if retake else [])  # left to the other worker

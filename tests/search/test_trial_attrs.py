@@ -1,0 +1,47 @@
+"""What a trial's retry keeps of the dead worker's trial (sklstm/search/trial_attrs.py)."""
+
+import time
+
+import optuna
+import pytest
+
+from sklstm.search import resolve_storage, run_study
+from sklstm.search.trial_attrs import RUN_ATTRS, retry_callback
+
+from .helpers import python
+
+#: A worker killed (SIGKILL) in its trial, just after its objective recorded why it
+#: failed: the trial stays RUNNING with a fail_reason, and its heartbeat stops.
+_DIES_FAILING = """
+import os, signal, sys, optuna
+from sklstm.search import resolve_storage
+storage = resolve_storage(sys.argv[1], heartbeat_interval=1, retry_failed=1)
+study = optuna.create_study(storage=storage, study_name="s", direction="maximize")
+trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+for name, value in [("baseline", True), ("worker", "node:1"),
+                    ("fail_reason", "MemoryError: out of memory")]:
+    trial.set_user_attr(name, value)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.parametrize("storage_url", ["journal", "sqlite"], indirect=True)
+def test_a_retried_trial_does_not_carry_the_dead_trials_fail_reason(storage_url):
+    # Optuna's retry copies the failed trial's user attributes: the retry completed
+    # with the dead run's fail_reason (and worker), read as a failure
+    dead = python(_DIES_FAILING, storage_url)
+    _, err = dead.communicate(timeout=120)  # (a guard against a hang)
+    assert dead.returncode == -9, err
+    study = optuna.load_study(study_name="s", storage=resolve_storage(
+        storage_url, heartbeat_interval=1, retry_failed=1))
+    time.sleep(2.5)  # the grace period, twice the heartbeat interval: found stale at once
+    run_study(study, lambda trial: trial.suggest_float("x", 0, 1), n_trials=2)
+    retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == 0]
+    assert [t.state.name for t in retried] == ["COMPLETE"]
+    assert retried[0].user_attrs == {"baseline": True}  # what the trial is, kept
+    assert study.trials[0].user_attrs["fail_reason"].startswith("MemoryError")  # kept
+
+
+def test_no_retry_callback_without_retries():
+    assert retry_callback(0) is None
+    assert {"fail_reason", "worker", "sklstm_interrupted"} <= RUN_ATTRS

@@ -8,27 +8,25 @@ makes a fit reproducible, and ``LSTMClassifier`` has a convolutional branch by d
 is set, which restricts cuDNN to deterministic algorithms. Its cost is small for the
 branch's 1-D convolutions of a few hundred channels.
 
-Written by hand because torch's own ``torch.backends.cudnn.flags()`` context restores
-the flag when it exits whatever else runs: with fits in threads (a search on one GPU)
-the first fit to end would switch it off under the others. The flag is process-wide,
-so it is counted: the first of the CUDA fits running at once sets it, the last puts
-back what it found. Where the user had set it, it stays as it is.
+The flag is process-wide: it is held as :mod:`~sklstm.resources.held_settings` holds
+such settings, counted over the CUDA fits running at once, in threads too (torch's own
+``torch.backends.cudnn.flags()`` would switch it off under the others as the first
+ended); the last puts back what the first found, and a child forked beside them does
+not keep it. Where the user had set it, it stays as it is.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
 
 import torch
 
 from .device import is_cuda
+from .held_settings import held_flag
 
 __all__ = ["deterministic_convolutions"]
 
-_lock = threading.Lock()
-# "fits": CUDA fits running; "found": the flag's value before the first of them
-_state = {"fits": 0, "found": None}
+_DETERMINISTIC = held_flag(torch.backends.cudnn, "deterministic", True)
 
 
 @contextlib.contextmanager
@@ -56,15 +54,5 @@ def deterministic_convolutions(device):
     if not is_cuda(device):
         yield False
         return
-    with _lock:
-        if not _state["fits"]:
-            _state["found"] = torch.backends.cudnn.deterministic
-            torch.backends.cudnn.deterministic = True
-        _state["fits"] += 1
-    try:
+    with _DETERMINISTIC.held():
         yield True
-    finally:
-        with _lock:
-            _state["fits"] -= 1
-            if not _state["fits"]:
-                torch.backends.cudnn.deterministic = _state["found"]

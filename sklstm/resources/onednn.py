@@ -25,18 +25,21 @@ its environment variable once; torch exports no ``dnnl_set_primitive_cache_capac
 and ``torch.backends.mkldnn.flags()`` restores the flag when it exits whatever else
 runs: with fits in threads the first to end would switch oneDNN back on under the
 others (it also sets ``allow_tf32``, which warns on CPU builds). The flag is
-process-wide, so it is counted: the first such fit turns it off, the last puts back
-what it found; a flag the user turned off stays off.
+process-wide, so it is held as :mod:`~sklstm.resources.held_settings` holds such
+settings: counted over the fits of all threads, the first such fit turns it off, the
+last puts back what it found, and a child forked beside them gets it back; a flag the
+user turned off stays off.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import threading
 
 import numpy as np
 import torch
+
+from .held_settings import held_flag
 
 __all__ = ["CACHE_SETTINGS", "native_kernels_for_ragged_steps", "padded_widths"]
 
@@ -44,29 +47,8 @@ __all__ = ["CACHE_SETTINGS", "native_kernels_for_ragged_steps", "padded_widths"]
 #: from before oneDNN's rename from DNNL, which it still reads)
 CACHE_SETTINGS = ("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "DNNL_PRIMITIVE_CACHE_CAPACITY")
 
-_lock = threading.Lock()
-#: thread ident -> fits of that thread running with oneDNN off
-_fits = {}
-#: the flag before the first of them
-_found = {"enabled": None}
-
-
-def _forget_other_threads():
-    """In a child forked while such fits ran in other threads: those threads do not run
-    there, so their fits never end, and the child kept oneDNN off for its whole life."""
-    global _lock
-    _lock = threading.Lock()  # (another thread may have held it at the fork)
-    mine = _fits.pop(threading.get_ident(), 0)
-    inherited = bool(_fits)
-    _fits.clear()
-    if mine:
-        _fits[threading.get_ident()] = mine
-    elif inherited:
-        torch.backends.mkldnn.enabled = _found["enabled"]
-
-
-if hasattr(os, "register_at_fork"):  # (POSIX)
-    os.register_at_fork(after_in_child=_forget_other_threads)
+#: oneDNN off while such fits run
+_NATIVE_KERNELS = held_flag(torch.backends.mkldnn, "enabled", False)
 
 
 def padded_widths(lengths, multiple):
@@ -129,18 +111,5 @@ def native_kernels_for_ragged_steps(device, widths, budget):
             or any(name in os.environ for name in CACHE_SETTINGS)):
         yield False
         return
-    me = threading.get_ident()
-    with _lock:
-        if not _fits:
-            _found["enabled"] = torch.backends.mkldnn.enabled
-            torch.backends.mkldnn.enabled = False
-        _fits[me] = _fits.get(me, 0) + 1
-    try:
+    with _NATIVE_KERNELS.held():
         yield True
-    finally:
-        with _lock:
-            _fits[me] -= 1
-            if not _fits[me]:
-                del _fits[me]
-            if not _fits:
-                torch.backends.mkldnn.enabled = _found["enabled"]

@@ -30,13 +30,20 @@ import torch
 from sklearn.utils import ClassifierTags
 from skorch.utils import TeeGenerator
 
+from .._compat.sklearn import StrOptions
 from .._compat.skorch import set_training, step_optimizer, zero_grad
+from .._param_validation import integers, plain_value, validate_constraints
 from ..resources.memory_budget import OUT_OF_MEMORY, MemoryBudgetExceeded
 from .loop import EpochLoopNet
 from .oom_recovery import MicroBatchShrinking, batch_samples, out_of_memory, weigh, weighted_parts
 from .randomness import NO_DRAWS
 
 __all__ = ["SequenceNet"]
+
+#: checked in initialize, as skorch checks its own (0 ran every batch in one pass, -1 and a
+#: numpy int failed in torch mid-step, a misspelt on_oom was ignored)
+_CONSTRAINTS = {"micro_batch_size": [integers(1), None],
+                "on_oom": [StrOptions({"shrink", "raise"})]}
 
 
 class SequenceNet(MicroBatchShrinking, EpochLoopNet):
@@ -162,6 +169,8 @@ class SequenceNet(MicroBatchShrinking, EpochLoopNet):
         self : SequenceNet
             The initialized net.
         """
+        validate_constraints(_CONSTRAINTS, {name: plain_value(getattr(self, name))
+                                            for name in _CONSTRAINTS}, type(self).__name__)
         with self.random_draws():  # (the weights' initialization draws)
             super().initialize()
         self.grad_scaler_ = None if self.precision is None else self.precision.grad_scaler()
@@ -293,7 +302,7 @@ class SequenceNet(MicroBatchShrinking, EpochLoopNet):
     def _effective_batch_step(self, batch, **fit_params):
         """Forward and backward over every micro-batch of one effective batch."""
         n = batch_samples(batch)
-        size = self.micro_batch_size or n
+        size = n if self.micro_batch_size is None else int(self.micro_batch_size)  # (numpy)
         if n <= size:  # no accumulation: skorch's single step, no extra work
             return self.train_step_single(batch, **fit_params)
         preds, total = [], 0.0
@@ -356,19 +365,6 @@ class SequenceNet(MicroBatchShrinking, EpochLoopNet):
             # outside the except block, so the failed step's tensors can be freed
             self.shrink_micro_batch(size, reason)
             self._renew_grad_scaler()
-
-    def _renew_grad_scaler(self):
-        """Give a step about to be redone a new gradient scaler, at the old one's scale.
-
-        ``GradScaler`` refuses to unscale the gradients of one step twice ("unscale_()
-        has already been called on this optimizer since the last update()"): a step that
-        ran out of memory after they were unscaled (in gradient clipping, or in the
-        optimizer's step) ended the fit with that error instead of being redone.
-        """
-        scaler = self.grad_scaler_
-        if scaler is not None:
-            self.grad_scaler_ = self.precision.grad_scaler()
-            self.grad_scaler_.load_state_dict(scaler.state_dict())
 
     def _train_step_once(self, batch, calls, **fit_params):
         step_accumulator = self.get_train_step_accumulator()

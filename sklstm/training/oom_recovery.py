@@ -37,7 +37,8 @@ class MicroBatchShrinking:
     """Net mixin: halve the micro-batch after a step ran out of memory, or say why not.
 
     Reads the net's ``micro_batch_size``, ``memory_budget``, ``on_oom``, ``device``,
-    ``batch_size``, ``history``, ``module_``, ``criterion_`` and ``memory_events_``.
+    ``batch_size``, ``history``, ``module_``, ``criterion_``, ``memory_events_``,
+    ``precision`` and ``grad_scaler_``.
     """
 
     def validation_step(self, batch, **fit_params):
@@ -152,14 +153,31 @@ class MicroBatchShrinking:
             f"batch_size={new} and accumulation_steps={steps} to skip the failed step "
             "next time.", MicroBatchShrunkWarning)
 
-    def _what_ran_out(self, reason):
-        """What a step needed and the bound it hit, and whose bound that is, in words:
-        ``"needed 4.8 MiB on cpu, more than max_memory=1.9 MiB, the memory budget set
-        for this fit"``, ``"ran out of memory (CUDA out of memory) on cuda"``.
+    def _renew_grad_scaler(self):
+        """Give a step about to be redone a new gradient scaler, at the old one's scale.
 
-        (The reason and the budget were put side by side, "(over max_memory, 4.8 MiB
-        used) (memory budget 1.9 MiB)"; and a CUDA fit without max_memory, bounded by
-        the device's free memory, was said to be over max_memory.)
+        ``GradScaler`` refuses to unscale the gradients of one step twice ("unscale_()
+        has already been called on this optimizer since the last update()"): a step that
+        ran out of memory after they were unscaled (in gradient clipping, or in the
+        optimizer's step) ended the fit with that error instead of being redone.
+        """
+        scaler = self.grad_scaler_
+        if scaler is not None:
+            self.grad_scaler_ = self.precision.grad_scaler()
+            self.grad_scaler_.load_state_dict(scaler.state_dict())
+
+    def _what_ran_out(self, reason):
+        """What a step took the fit's memory to and the bound it hit, and whose bound
+        that is, in words: ``"brought the fit's memory (model, optimizer state, cached
+        buffers and the step's own) to 4.8 MiB on cpu, more than max_memory=1.9 MiB, the
+        memory budget set for this fit"``, ``"ran out of memory (CUDA out of memory) on
+        cuda"``.
+
+        The budget measures everything the fit holds at the step's peak, not what the
+        step's samples need: "a micro-batch of 1 sample(s) needed 4.8 MiB" read as the
+        cost of one sample. (The reason and the budget were put side by side, "(over
+        max_memory, 4.8 MiB used) (memory budget 1.9 MiB)"; and a CUDA fit without
+        max_memory, bounded by the device's free memory, was said to be over max_memory.)
         """
         budget = self.memory_budget
         # (a budget the user set: on CUDA without one, budget.limit is the free memory)
@@ -172,7 +190,8 @@ class MicroBatchShrinking:
                     + ("" if whose is None else f" under {whose}"))
         if whose is None:  # a CUDA fit bounded by the device's free memory
             whose = f"the {format_bytes(budget.limit)} free on {self.device} as the fit began"
-        return f"needed {used} on {self.device}, more than {whose}"
+        return (f"brought the fit's memory (model, optimizer state, cached buffers and the "
+                f"step's own) to {used} on {self.device}, more than {whose}")
 
     def _remedy(self):
         """The first thing to do about a step that does not fit, in words."""

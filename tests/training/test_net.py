@@ -64,3 +64,38 @@ def test_a_step_with_a_gradient_scaler_is_redone_after_running_out_of_memory():
         recovered = fit(InjectOOM(at=2))
     assert [(e["from"], e["to"]) for e in recovered.memory_events_] == [(8, 4)]
     assert_allclose(recovered.predict(X), fit().predict(X), rtol=1e-5, atol=1e-6)
+
+
+def _net(**params):
+    return SequenceNet(LSTMNetwork, module__n_inputs=2, module__n_outputs=1,
+                       module__hidden_size=4, criterion=torch.nn.MSELoss, batch_size=8,
+                       max_epochs=1, train_split=None, verbose=0, device="cpu", **params)
+
+
+@pytest.mark.parametrize(("params", "match"), [
+    ({"micro_batch_size": 0}, r"'micro_batch_size'.*range \[1, inf\) or None. Got 0"),
+    ({"micro_batch_size": -1}, r"'micro_batch_size'.*Got -1"),  # (torch's "split_size")
+    ({"micro_batch_size": 2.5}, r"'micro_batch_size'.*Got 2.5"),
+    ({"on_oom": "rasie"}, r"'on_oom'.*among.*Got 'rasie'"),  # (ran as "shrink")
+])
+def test_a_net_refuses_its_own_bad_parameters_before_training(params, match):
+    """micro_batch_size=0 ran every effective batch in one pass (it read as None), -1
+    failed mid-step with torch's error, and a misspelt on_oom was ignored."""
+    net = _net(**params)
+    with pytest.raises(ValueError, match=match):
+        net.fit(X[:10], X[:10, -1, :1])
+    assert not getattr(net, "initialized_", False)
+
+
+def test_a_numpy_micro_batch_size_accumulates(monkeypatch):
+    """np.int64(4) (a grid's value) failed mid-step: "split_with_sizes(): argument
+    'split_sizes' must be tuple of ints, not numpy.int64"."""
+    sizes, step = [], SequenceNet.train_step_single
+
+    def recorded(self, batch, *args, **kwargs):
+        sizes.append(len(batch[0]))
+        return step(self, batch, *args, **kwargs)
+
+    monkeypatch.setattr(SequenceNet, "train_step_single", recorded)
+    _net(micro_batch_size=np.int64(4)).fit(X[:10], X[:10, -1, :1])
+    assert sizes == [4, 4, 2]  # the effective batches of 8 and 2, in passes of 4

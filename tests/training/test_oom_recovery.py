@@ -271,8 +271,10 @@ def test_the_raise_message_speaks_of_a_budget_only_when_one_was_set(monkeypatch,
     (None, "the 139.0 GiB free on cuda as the fit began",
      "free memory on cuda (other processes or tensors)"),
 ], ids=["max_memory", "no max_memory"])
-def test_a_step_over_the_budget_says_in_one_sentence_what_it_needed_and_the_bound(
+def test_a_step_over_the_budget_says_in_one_sentence_what_the_fit_held_and_the_bound(
         monkeypatch, max_memory, bound, advice):
+    # the budget counts all the fit holds (model, optimizer state, cached buffers): "a
+    # micro-batch of 1 sample(s) needed 5.0 MiB" put it all on one sample
     # it read "ran out of memory (over max_memory, 4.8 MiB used) (memory budget 1.9 MiB)",
     # and a CUDA fit without max_memory was said to be over max_memory. As above, nothing
     # runs on CUDA.
@@ -284,11 +286,13 @@ def test_a_step_over_the_budget_says_in_one_sentence_what_it_needed_and_the_boun
     reason = out_of_memory(MemoryBudgetExceeded(5 * 2**20))
     assert reason == "over max_memory, 5.0 MiB used"  # memory_events_' reason: as it was
     assert str(net._memory_error(1, reason)) == (
-        f"A training step with a micro-batch of 1 sample(s) needed 5.0 MiB on cuda, more "
+        "A training step with a micro-batch of 1 sample(s) brought the fit's memory (model, "
+        f"optimizer state, cached buffers and the step's own) to 5.0 MiB on cuda, more "
         f"than {bound}; {advice}, shorten the sequences (seq_len, downsample), or use a "
         "smaller model (hidden_size, num_layers).")
     assert str(net._validation_memory_error(reason)).startswith(
-        f"A validation step of one sample needed 5.0 MiB on cuda, more than {bound}: ")
+        "A validation step of one sample brought the fit's memory (model, optimizer state, "
+        f"cached buffers and the step's own) to 5.0 MiB on cuda, more than {bound}: ")
 
 
 @pytest.mark.parametrize("message", [

@@ -10,7 +10,7 @@ trial beats on both objectives at once. Pick the cheapest one that is accurate e
 Optuna cannot prune multi-objective studies (``Trial.report`` is single-objective only),
 so per-epoch reporting is off and every trial runs all its folds.
 
-About 45 s on two CPU cores.
+About 30 s on two CPU cores.
 """
 
 # %%

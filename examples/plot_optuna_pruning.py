@@ -63,6 +63,11 @@ print(summary(study, pipe))
 study = tune(pipe, X, y, n_trials=14, cv=3, space=space, storage=storage,
              study_name="pruning-demo", pruner=pruner, sampler=sampler)
 print(results_table(study))
+# where each pruned trial stopped (its last reported step), to check "usually in the first fold"
+pruned_in = [max(t.intermediate_values) // 8 + 1 for t in study.trials
+             if t.state == optuna.trial.TrialState.PRUNED]
+print(f"{len(pruned_in)} of {len(study.trials)} trials pruned, in fold "
+      f"{', '.join(map(str, pruned_in))} of 3")
 
 # %%
 # The reported curves: completed trials run all 3 folds x 8 epochs; pruned ones stop

@@ -28,6 +28,7 @@ from ..network import POOLINGS
 from ..training.optimizers import check_optimizer_params, optimizer_arguments, resolve_optimizer
 from ..training.precision import PRECISIONS
 from ..training.setup import RESERVED_CALLBACK_NAMES
+from ..training.switched_off import unused_params
 
 __all__ = ["PARAMETER_CONSTRAINTS", "check_params"]
 
@@ -184,36 +185,32 @@ def check_params(params, name, defaults=None):
     return p
 
 
-#: Parameters that another one's value switches off: ``(param, off, what to do)``, where
-#: ``off(p)`` says the value of ``param`` is not used.
-_SWITCHED_OFF = (
-    ("base_batch_size", lambda p: p["lr_scaling"] is None,
-     "has no effect with lr_scaling=None, which uses lr as it is; set lr_scaling='linear' "
-     "or 'sqrt' to scale lr from that batch size."),
-    ("padding_idx", lambda p: p["embedding_dim"] is None,
-     "has no effect without embedding_dim: it marks padding in token ids, and numeric "
-     "sequences are padded by their lengths; set embedding_dim for token input."),
-    ("conv_kernel_sizes", lambda p: p["conv_channels"] is None,
-     "has no effect with conv_channels=None, which adds no convolutional branch; set "
-     "conv_channels to add one."),
-    ("keep_steps", lambda p: p["seq_len"] is None,
-     "has no effect with seq_len=None, which keeps every timestep; set seq_len to keep "
-     "that many steps of each sequence."),
-    # (no rule stops the fit: ``stopping_callback`` adds none)
-    ("n_iter_no_change", lambda p: p["tol"] is None and not p["early_stopping"],
-     "has no effect with tol=None and early_stopping=False, which train for max_epochs "
-     "with no rule to stop; set tol to stop after that many epochs without improvement."),
-    ("lr_schedule", lambda p: p["tol"] is None and not p["early_stopping"],
-     "has no effect with tol=None and early_stopping=False: it says what the stopping rule "
-     "does at a plateau, and there is no rule; set tol to have one."),
-    ("validation_fraction", lambda p: not p["early_stopping"],
-     "has no effect with early_stopping=False, which holds out no data; set "
-     "early_stopping=True to validate on that share of the training data."),
+#: What to do about a parameter that another one's value switches off
+#: (:data:`~sklstm.training.switched_off.SWITCHED_OFF` says when: the checkpoint's
+#: resume check reads the same table).
+_UNUSED_HINTS = {
+    "base_batch_size": "has no effect with lr_scaling=None, which uses lr as it is; set "
+                       "lr_scaling='linear' or 'sqrt' to scale lr from that batch size.",
+    "padding_idx": "has no effect without embedding_dim: it marks padding in token ids, "
+                   "and numeric sequences are padded by their lengths; set embedding_dim "
+                   "for token input.",
+    "conv_kernel_sizes": "has no effect with conv_channels=None, which adds no "
+                         "convolutional branch; set conv_channels to add one.",
+    "keep_steps": "has no effect with seq_len=None, which keeps every timestep; set "
+                  "seq_len to keep that many steps of each sequence.",
+    "n_iter_no_change": "has no effect with tol=None and early_stopping=False, which train "
+                        "for max_epochs with no rule to stop; set tol to stop after that "
+                        "many epochs without improvement.",
+    "lr_schedule": "has no effect with tol=None and early_stopping=False: it says what the "
+                   "stopping rule does at a plateau, and there is no rule; set tol to have "
+                   "one.",
+    "validation_fraction": "has no effect with early_stopping=False, which holds out no "
+                           "data; set early_stopping=True to validate on that share of the "
+                           "training data.",
     # (LSTMRegressor's only: the classifier has no relative_target)
-    ("relative_target", lambda p: "relative_target" in p and p["relative"] is None,
-     "has no effect with relative=None, which subtracts no anchor from y; set "
-     "relative='last' or 'mean' to predict relative to that column."),
-)
+    "relative_target": "has no effect with relative=None, which subtracts no anchor from "
+                       "y; set relative='last' or 'mean' to predict relative to that column.",
+}
 
 
 def _warn_unused(p, defaults, name):
@@ -221,9 +218,10 @@ def _warn_unused(p, defaults, name):
     (as scikit-learn warns of ``l1_ratio`` without the elastic net). A warning, not an
     error: a grid over ``lr_scaling`` or ``conv_channels`` holds the value that switches
     it off beside those that use it."""
-    for param, off, hint in _SWITCHED_OFF:
-        if off(p) and p[param] != defaults.get(param, p[param]):
-            warn_at_caller(f"{name}: {param}={p[param]!r} {hint}", UserWarning)
+    for param in sorted(unused_params(p), key=list(_UNUSED_HINTS).index):
+        if p[param] != defaults.get(param, p[param]):
+            warn_at_caller(f"{name}: {param}={p[param]!r} {_UNUSED_HINTS[param]}",
+                           UserWarning)
 
 
 def _weight_decay(p, default, name):

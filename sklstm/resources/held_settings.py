@@ -29,7 +29,8 @@ class HeldSetting:
     ----------
     take : callable
         Called by the first block of those running at once: changes the setting, and
-        returns what it found.
+        returns what it found, or :attr:`DECLINED` where it leaves the setting alone
+        (the user chose otherwise): that block then runs without it, and is not counted.
     put_back : callable
         Called with what ``take`` returned when the last of them ends (or, in a child
         forked while only other threads' blocks ran, at the fork).
@@ -48,6 +49,9 @@ class HeldSetting:
     False
     """
 
+    #: What ``take`` returns where it leaves the setting as it is.
+    DECLINED = object()
+
     def __init__(self, take, put_back):
         self._take, self._put_back = take, put_back
         self._lock = threading.Lock()
@@ -62,15 +66,24 @@ class HeldSetting:
 
         Yields
         ------
-        None
+        bool
+            Whether the setting is held during the block: False where the first block
+            found ``take`` declining (beside running blocks it is held already).
         """
         me = threading.get_ident()
         with self._lock:
-            if not self._blocks:
-                self._found = self._take()
-            self._blocks[me] = self._blocks.get(me, 0) + 1
+            held = bool(self._blocks)  # (beside running blocks it is held already)
+            if not held:
+                found = self._take()
+                held = found is not self.DECLINED
+                self._found = found if held else None
+            if held:
+                self._blocks[me] = self._blocks.get(me, 0) + 1
+        if not held:
+            yield False
+            return
         try:
-            yield
+            yield True
         finally:
             with self._lock:
                 self._blocks[me] -= 1

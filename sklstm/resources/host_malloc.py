@@ -18,13 +18,15 @@ skorch and numpy do not allocate these buffers. Setting glibc's
 serves blocks up to 256 MiB from the heap and keeps them there after ``free``, so the
 next step reuses the same pages: the epoch then runs as fast as in memory (0.99-1.07x).
 
-The settings are process-wide, so they hold only while CPU fits run (counted, for
-fits in threads), and never where the user chose an allocator or its settings (any
-``MALLOC_*_`` variable, ``glibc.malloc`` in ``GLIBC_TUNABLES``, an ``LD_PRELOAD``-ed
-jemalloc, tcmalloc or mimalloc) or set ``SKLSTM_HOST_MALLOC=default``. When the last
-fit ends the heap's free memory goes back to the OS (``malloc_trim``) and the
-thresholds go to the top of glibc's own dynamic range (32 MiB and 64 MiB): glibc has
-no call that restarts its dynamic adjustment once a threshold was set.
+The settings are process-wide, so they hold only while CPU fits run, held as
+:mod:`~sklstm.resources.held_settings` holds such settings (counted over the fits of
+all threads; a child forked beside them gets glibc's back), and never where the user
+chose an allocator or its settings (any ``MALLOC_*_`` variable, ``glibc.malloc`` in
+``GLIBC_TUNABLES``, an ``LD_PRELOAD``-ed jemalloc, tcmalloc or mimalloc) or set
+``SKLSTM_HOST_MALLOC=default``. When the last fit ends the heap's free memory goes back
+to the OS (``malloc_trim``) and the thresholds go to the top of glibc's own dynamic
+range (32 MiB and 64 MiB): glibc has no call that restarts its dynamic adjustment once
+a threshold was set.
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ import ctypes
 import functools
 import os
 import sys
-import threading
 
 from .._compat.python import warn_at_caller
+from .held_settings import HeldSetting
 
 __all__ = ["OPT_OUT", "glibc", "release_freed_memory", "step_buffers_on_heap",
            "why_not_tuned"]
@@ -50,38 +52,6 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 DURING_FITS = (256 * 2**20, 512 * 2**20)
 AFTER_FITS = (32 * 2**20, 64 * 2**20)
 _ALLOCATORS = ("jemalloc", "tcmalloc", "mimalloc")
-
-_lock = threading.Lock()
-#: thread ident -> CPU fits of that thread running with the thresholds set
-_fits = {}
-
-
-def _after_fits(libc):
-    """The last fit ended: glibc's largest dynamic thresholds, and the heap's free memory
-    back to the OS."""
-    _set_thresholds(libc, *AFTER_FITS)
-    release_freed_memory()
-
-
-def _forget_other_threads():
-    """In a child forked while CPU fits ran in other threads (a ``fork`` start method
-    beside a fit in a thread pool): those threads do not run there, so their fits never
-    end, and the child kept the fits' thresholds (a heap that keeps up to 512 MiB of
-    freed memory) for its whole life, and never trimmed its heap after its own fits."""
-    global _lock
-    _lock = threading.Lock()  # (another thread may have held it at the fork)
-    me = threading.get_ident()
-    mine = _fits.pop(me, 0)
-    inherited = bool(_fits)
-    _fits.clear()
-    if mine:
-        _fits[me] = mine
-    elif inherited:
-        _after_fits(glibc())
-
-
-if hasattr(os, "register_at_fork"):  # (POSIX)
-    os.register_at_fork(after_in_child=_forget_other_threads)
 
 
 @functools.cache
@@ -149,6 +119,29 @@ def _set_thresholds(libc, mmap_threshold, trim_threshold):
                 and libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold))
 
 
+def _take_heap():
+    """The first of the CPU fits running at once: decide from the environment now, and
+    set glibc's thresholds. Decided once per process instead, an opt-out set after the
+    first fit (in a notebook) was ignored without a word."""
+    _warn_unknown_opt_out()
+    libc = glibc()
+    if why_not_tuned(libc_found=libc is not None) is None and _set_thresholds(
+            libc, *DURING_FITS):
+        return None  # (glibc has no call that reads a threshold back)
+    return HeldSetting.DECLINED
+
+
+def _after_fits(found):
+    """The last fit ended (``found``: None, glibc's thresholds cannot be read): glibc's
+    largest dynamic thresholds, and the heap's free memory back to the OS."""
+    _set_thresholds(glibc(), *AFTER_FITS)
+    release_freed_memory()
+
+
+#: glibc's thresholds for the step's buffers while CPU fits run
+_HEAP = HeldSetting(_take_heap, _after_fits)
+
+
 @contextlib.contextmanager
 def step_buffers_on_heap(device):
     """Run a fit with glibc keeping blocks of up to 256 MiB on its heap (CPU fits).
@@ -177,28 +170,8 @@ def step_buffers_on_heap(device):
     if device.type != "cpu":
         yield False
         return
-    libc, me = glibc(), threading.get_ident()
-    with _lock:
-        # beside running fits (all of which set them) the thresholds are set already;
-        # decided once per process instead, an opt-out set after the first fit (in a
-        # notebook) was ignored without a word
-        kept = bool(_fits)
-        if not kept:
-            _warn_unknown_opt_out()
-            kept = (why_not_tuned(libc_found=libc is not None) is None
-                    and _set_thresholds(libc, *DURING_FITS))
-        if kept:
-            _fits[me] = _fits.get(me, 0) + 1
-    try:
+    with _HEAP.held() as kept:
         yield kept
-    finally:
-        if kept:
-            with _lock:
-                _fits[me] -= 1
-                if not _fits[me]:
-                    del _fits[me]
-                if not _fits:
-                    _after_fits(libc)
 
 
 def release_freed_memory():

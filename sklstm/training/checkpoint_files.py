@@ -29,10 +29,11 @@ import numpy as np
 
 from ..data.streaming import iter_row_chunks
 from .optimizers import resolve_optimizer
+from .switched_off import unused_params
 
 __all__ = ["FILES_IN", "check_checkpoint_directory", "check_epochs", "check_history",
-           "check_state", "checkpoint_path", "data_digest", "fingerprint_record", "param_record",
-           "read_checked_json"]
+           "check_state", "checkpoint_path", "data_digest", "fingerprint_differences",
+           "fingerprint_record", "param_record", "read_checked_json"]
 
 #: The state file's entry naming the directory of the state written last (a state of an
 #: earlier sklstm has none: its files lie in the checkpoint directory itself).
@@ -87,6 +88,44 @@ def fingerprint_record(key, value, earlier=False):
             value = resolve_optimizer(value)
             return f"{value.__module__}.{value.__qualname__}"
     return param_record(value)
+
+
+class _Unset:
+    """A parameter neither side records (nor its default)."""
+
+    def __repr__(self):
+        return "unset"
+
+
+_UNSET = _Unset()
+
+
+def fingerprint_differences(stored, fingerprint, params, defaults):
+    """What tells ``stored`` (a state file's fingerprint) from ``fingerprint`` (this
+    fit's): short descriptions, none when it is this fit's.
+
+    ``params`` are this fit's compared parameters as given, ``defaults`` the records of
+    their values before they existed (a parameter that only one side records: the
+    other sklstm had it at that value). A parameter that another one switches off in
+    this fit is not compared (:mod:`~sklstm.training.switched_off`; the switch is, so
+    it is off on both sides): ``lr_schedule`` with no stopping rule trains alike
+    whatever its value, and a resume that changed it was refused as another fit.
+    """
+    if stored == fingerprint:
+        return []
+    if not isinstance(stored, dict) or not isinstance(stored.get("params"), dict):
+        return ["a state file of no sklstm fit"]
+    found = [] if stored.get("data") == fingerprint["data"] else ["other data"]
+    ours, theirs = (side.get("estimator") for side in (fingerprint, stored))
+    if None not in (ours, theirs) and theirs != ours:
+        found.insert(0, f"written by {theirs}, not {ours}")
+    old, new, unused = stored["params"], fingerprint["params"], unused_params(params)
+    for key in sorted((set(old) | set(new)) - unused):
+        there, here = (side.get(key, defaults.get(key, _UNSET)) for side in (old, new))
+        if there != here and not (key in params and there == fingerprint_record(
+                key, params[key], earlier=True)):
+            found.append(f"{key}={there!r} there, {here!r} here")
+    return found
 
 
 def _numpy_value(value):

@@ -56,6 +56,7 @@ from .checkpoint_files import (
     check_state,
     checkpoint_path,
     data_digest,
+    fingerprint_differences,
     fingerprint_record,
     read_checked_json,
 )
@@ -75,16 +76,6 @@ _FILES = ("params.pt", "optimizer.pt", "history.json", RNG_FILE, BEST_FILE, SCHE
           STOPPERS_BEST_FILE)
 #: Parameters that may differ between the interrupted fit and the one resuming it.
 _FREE = ("checkpoint", "max_epochs", "verbose", "n_threads", "device", "callbacks")
-
-
-class _Unset:
-    """A parameter neither side records (nor its default)."""
-
-    def __repr__(self):
-        return "unset"
-
-
-_UNSET = _Unset()
 
 
 def _restore_batch_size(net):
@@ -192,7 +183,8 @@ class FitCheckpoint:
             self._check_no_foreign_files()
             return None
         state = read_checked_json(path, check_state)
-        differences = self._differences(state.get("fingerprint"))
+        differences = fingerprint_differences(state.get("fingerprint"), self.fingerprint,
+                                              self._params, self.defaults)
         if differences:
             shown = "; ".join(differences[:3]) + (
                 f"; and {len(differences) - 3} more" if len(differences) > 3 else "")
@@ -235,26 +227,6 @@ class FitCheckpoint:
                 f"checkpoint directory {self.directory!r} holds {', '.join(found)} but no "
                 f"{_STATE}: files that no sklstm fit wrote, which this fit would "
                 "overwrite; give checkpoint a new or empty directory.")
-
-    def _differences(self, stored):
-        """What tells ``stored`` (a state file's fingerprint) from this fit's: short
-        descriptions, none when it is this fit's."""
-        if stored == self.fingerprint:
-            return []
-        if not isinstance(stored, dict) or not isinstance(stored.get("params"), dict):
-            return ["a state file of no sklstm fit"]
-        found = [] if stored.get("data") == self.fingerprint["data"] else ["other data"]
-        ours, theirs = (side.get("estimator") for side in (self.fingerprint, stored))
-        if None not in (ours, theirs) and theirs != ours:
-            found.insert(0, f"written by {theirs}, not {ours}")
-        old, new = stored["params"], self.fingerprint["params"]
-        for key in sorted(set(old) | set(new)):
-            # a parameter only one side records: the other sklstm had it at that value
-            there, here = (side.get(key, self.defaults.get(key, _UNSET)) for side in (old, new))
-            if there != here and not (key in self._params and there == fingerprint_record(
-                    key, self._params[key], earlier=True)):
-                found.append(f"{key}={there!r} there, {here!r} here")
-        return found
 
     def epochs_done(self):
         """Epochs the directory's state has trained (0 when there is none).

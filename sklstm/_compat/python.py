@@ -9,6 +9,7 @@ a callback added one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
@@ -19,10 +20,12 @@ import skorch
 __all__ = ["warn_at_caller"]
 
 #: The code a fit runs through before it reaches sklstm's warnings: sklstm's own,
-#: skorch's (whose net calls sklstm's callbacks) and scikit-learn's ``base.py``, whose
-#: ``_fit_context`` wraps every ``fit``.
+#: skorch's (whose net calls sklstm's callbacks), scikit-learn's ``base.py``, whose
+#: ``_fit_context`` wraps every ``fit``, and ``contextlib``, whose ``contextmanager``
+#: runs the body of sklstm's context managers (a warning there named contextlib's line).
 INTERNAL = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
-            os.path.dirname(skorch.__file__) + os.sep, sklearn.base.__file__)
+            os.path.dirname(skorch.__file__) + os.sep, sklearn.base.__file__,
+            contextlib.__file__)
 
 #: Whether ``warnings.warn`` takes ``skip_file_prefixes`` (Python 3.12); a name of its
 #: own so that the tests run the stack walk on every Python, not only before 3.12.

@@ -48,3 +48,13 @@ def test_in_a_pipeline_they_point_at_the_pipeline():
     found = _fit_warnings(lambda: make_pipeline(SequenceScaler(),
                                                 LSTMClassifier(**SHORT)).fit(X, Y))
     assert {filename for _, filename in found} == {sklearn.pipeline.__file__}
+
+
+def test_a_warning_inside_a_context_manager_of_the_fit_points_at_the_call(monkeypatch):
+    # the host-memory setting warns inside a @contextmanager of sklstm's: the frames of
+    # contextlib between it and the fit were taken for the caller's
+    monkeypatch.setenv("SKLSTM_HOST_MALLOC", "off")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        LSTMClassifier(**{**SHORT, "warmup_epochs": 0, "tol": None}).fit(X, Y)
+    assert {w.filename for w in caught if "SKLSTM_HOST_MALLOC" in str(w.message)} == {__file__}

@@ -7,7 +7,11 @@ ever. With heartbeats every running trial records a timestamp every
 trials whose last heartbeat is older than ``grace_period`` before they start a new one
 (``optuna.storages.fail_stale_trials``); optionally a failed one is run again
 (``optuna.storages.RetryFailedTrialCallback``, without the failed run's own user
-attributes: :mod:`~sklstm.search.trial_attrs`).
+attributes: :mod:`~sklstm.search.trial_attrs`). Both storages here mark a trial they
+find stale (:data:`~sklstm.search.trial_attrs.STALE`) before Optuna fails it: a worker
+killed just after its objective recorded a ``fail_reason`` left a trial that read as
+failed in its objective, which then held a place in the trial budget (and its retry
+found none: it stayed WAITING).
 
 Optuna implements this for RDB storages (SQLite, PostgreSQL, MySQL), with one gap that
 :class:`HeartbeatRDBStorage` closes: a trial whose worker died after creating it but
@@ -40,7 +44,7 @@ from .._compat.optuna import (
 )
 from .._param_validation import integers
 from .study_checks import check_run_args
-from .trial_attrs import retry_callback
+from .trial_attrs import STALE, retry_callback
 
 __all__ = ["HEARTBEAT_ATTR", "MAX_GRACE_PERIOD", "MAX_HEARTBEAT_INTERVAL",
            "HeartbeatJournalStorage", "HeartbeatRDBStorage", "checked_run_settings",
@@ -159,6 +163,30 @@ def _check_at_most(seconds, limit, name, said):
             "whatever a trial's length; e.g. 60)")
 
 
+def _marked_stale(storage, trial_ids):
+    """Mark the trials of ``trial_ids`` as failed for their dead worker.
+
+    Optuna fails a stale trial without a word of why, and its worker may have recorded a
+    ``fail_reason`` before it died: without the mark the trial read as failed in its
+    objective and held a place in the trial budget (sklstm.search.trial_budget). The
+    mark goes on while the trial still runs: Optuna refuses attributes of a finished one.
+
+    Returns
+    -------
+    list of int
+        The ids of those still running, to fail; one that finished meanwhile (its
+        worker told it late, another worker failed it) is left out, as Optuna would.
+    """
+    marked = []
+    for trial_id in trial_ids:
+        try:
+            storage.set_trial_system_attr(trial_id, STALE, storage.get_trial(trial_id).number)
+        except UpdateFinishedTrialError:
+            continue
+        marked.append(trial_id)
+    return marked
+
+
 def heartbeat_kwargs(heartbeat_interval, grace_period=None, retry_failed=0):
     """Keyword arguments that turn heartbeats on for an ``optuna.storages.RDBStorage``.
 
@@ -264,7 +292,8 @@ class HeartbeatJournalStorage(JournalStorage, StorageHeartbeat):
         Returns
         -------
         list of int
-            Their ids; a trial that sent no heartbeat since its start counts from it.
+            Their ids, each trial marked as failed for its dead worker; a trial that
+            sent no heartbeat since its start counts from it.
         """
         now = time.time()
         stale = []
@@ -277,7 +306,7 @@ class HeartbeatJournalStorage(JournalStorage, StorageHeartbeat):
             beat = max(trial.system_attrs.get(HEARTBEAT_ATTR, start), start)
             if now - beat > self.grace_period:
                 stale.append(frozen_trial_id(self, study_id, trial))
-        return stale
+        return _marked_stale(self, stale)
 
     def get_heartbeat_interval(self):
         """Seconds between heartbeats.
@@ -338,7 +367,11 @@ class HeartbeatRDBStorage(StaleTrialsRDBStorage):
             super().__init__(url, engine_kwargs=engine_kwargs, **kwargs)
 
     def more_stale_trial_ids(self, study_id, stale):
-        """RUNNING trials without any heartbeat, started longer than the grace period ago.
+        """RUNNING trials without any heartbeat, started longer than the grace period ago;
+        these and *stale* are marked as failed for their dead worker.
+
+        The mark is set here, the one place sklstm sees the trials Optuna is about to
+        fail (:func:`_marked_stale`).
 
         Parameters
         ----------
@@ -359,5 +392,8 @@ class HeartbeatRDBStorage(StaleTrialsRDBStorage):
         # Optuna's own frozen trials are. (grace_period is always set: heartbeat_kwargs
         # fills in its default.)
         cutoff = datetime.datetime.now() - datetime.timedelta(seconds=self.grace_period)
-        return [trial_id for trial_id in never_beat
+        more = [trial_id for trial_id in never_beat
                 if (self.get_trial(trial_id).datetime_start or cutoff) < cutoff]
+        # (one that finished meanwhile stays in Optuna's list, which refuses to fail it)
+        _marked_stale(self, stale)
+        return _marked_stale(self, more)

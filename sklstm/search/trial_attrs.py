@@ -7,7 +7,8 @@ attributes. Those that say what the trial is (the baseline's mark, a user's own)
 to the new trial; those that say how its run went do not: a ``fail_reason`` recorded
 just before the worker died stayed on the retried trial, which then read as failed
 (and kept that reason, not its own, if it failed otherwise), and ``worker`` named the
-dead worker. :class:`RetryStaleTrialCallback` leaves out :data:`RUN_ATTRS`.
+dead worker. :class:`RetryStaleTrialCallback` leaves out :data:`RUN_ATTRS`, and the
+:data:`STALE` mark of the failed trial (a system attribute, which Optuna copies too).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import warnings
 
 import optuna.storages
 from optuna.exceptions import ExperimentalWarning
+from optuna.trial import TrialState
 
-__all__ = ["FAIL_REASON", "INTERRUPTED", "RUN_ATTRS", "WORKER", "RetryStaleTrialCallback",
-           "retry_callback", "worker_name"]
+__all__ = ["FAIL_REASON", "INTERRUPTED", "RUN_ATTRS", "STALE", "WORKER",
+           "RetryStaleTrialCallback", "failed_as_stale", "retried_numbers", "retry_callback",
+           "worker_name"]
 
 #: User attribute of a trial that Ctrl-C interrupted (it does not use up the budget).
 INTERRUPTED = "sklstm_interrupted"
@@ -31,6 +34,29 @@ FAIL_REASON = "fail_reason"
 WORKER = "worker"
 #: The user attributes of a trial's run, not of the trial: a retry does not copy them.
 RUN_ATTRS = frozenset({FAIL_REASON, INTERRUPTED, WORKER})
+#: System attribute that marks a trial taken for its dead worker's (its heartbeat stale)
+#: just before it is failed (:mod:`sklstm.search.heartbeat`); its value is the trial's
+#: number, so that a copy of it on a retry (Optuna's own callback copies it) marks nothing.
+STALE = "sklstm:stale"
+
+
+def failed_as_stale(trial):
+    """Whether a trial was failed for its dead worker (marked :data:`STALE`).
+
+    Whatever the worker recorded before it died (a ``fail_reason`` of an objective that
+    was failing, when a SIGKILL came before the trial was told FAIL): the worker's death
+    ended the trial, not its objective.
+
+    Parameters
+    ----------
+    trial : optuna.trial.FrozenTrial
+
+    Returns
+    -------
+    bool
+    """
+    return (trial.state == TrialState.FAIL
+            and trial.system_attrs.get(STALE) == trial.number)
 
 
 def worker_name():
@@ -69,7 +95,30 @@ class RetryStaleTrialCallback(_RETRY_CALLBACK):
     def __call__(self, study, trial):
         trial = copy.copy(trial)  # (Optuna's frozen copy: the stored trial is kept)
         trial.user_attrs = {k: v for k, v in trial.user_attrs.items() if k not in RUN_ATTRS}
+        trial.system_attrs = {k: v for k, v in trial.system_attrs.items() if k != STALE}
         super().__call__(study, trial)
+
+
+def retried_numbers(trials):
+    """The numbers of the trials that a retry runs again, as the retries say (Optuna's
+    ``retry_history``, which every retry of a stale trial carries).
+
+    Only a trial failed for its dead worker is retried: this finds those that no
+    :data:`STALE` mark says so of (a storage instance of Optuna's own, a study made
+    before sklstm marked them), so that such a trial is counted once, by its retry.
+
+    Parameters
+    ----------
+    trials : iterable of optuna.trial.FrozenTrial
+        The study's trials, WAITING ones included (a retry is WAITING until it runs).
+
+    Returns
+    -------
+    set of int
+    """
+    with warnings.catch_warnings():  # "experimental" since Optuna 3.0: nothing to act on
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        return {number for trial in trials for number in _RETRY_CALLBACK.retry_history(trial)}
 
 
 def retry_callback(retry_failed):

@@ -41,7 +41,14 @@ from .._compat.optuna import heartbeat_interval, journal_file_path, study_storag
 from ..training.interrupts import ctrl_c_pending
 from .journal_lock import OwnedFileOpenLock
 from .storage import sqlite_file
-from .trial_attrs import FAIL_REASON, INTERRUPTED, WORKER, worker_name  # (also from here)
+from .trial_attrs import (  # (WORKER, worker_name: also from here)
+    FAIL_REASON,
+    INTERRUPTED,
+    WORKER,
+    failed_as_stale,
+    retried_numbers,
+    worker_name,
+)
 
 __all__ = ["WORKER", "TrialBudget", "budget_lock", "fail_dead_workers_trials", "uses_budget",
            "worker_name"]
@@ -57,9 +64,12 @@ def uses_budget(trial):
     """Whether a trial holds a place in the study's budget.
 
     Running, complete and pruned trials do, and trials that failed in the objective
-    (they carry a ``fail_reason``); a trial failed for its dead worker (no heartbeat:
-    it never got to record a reason) or interrupted by Ctrl-C does not, so the study
-    still ends with the requested number of trials.
+    (they carry a ``fail_reason``); a trial failed for its dead worker or interrupted by
+    Ctrl-C does not, so the study still ends with the requested number of trials (a
+    retry of it counts once it runs). A dead worker's trial is one the heartbeats marked
+    stale (:func:`~sklstm.search.trial_attrs.failed_as_stale`; a worker killed after its
+    objective recorded a ``fail_reason`` held a place, and its retry found none), or
+    one without a reason (a storage that does not mark them).
 
     Parameters
     ----------
@@ -73,7 +83,14 @@ def uses_budget(trial):
     """
     if trial.state != TrialState.FAIL:
         return trial.state in _CANDIDATES
-    return FAIL_REASON in trial.user_attrs and not trial.user_attrs.get(INTERRUPTED)
+    return (FAIL_REASON in trial.user_attrs and not trial.user_attrs.get(INTERRUPTED)
+            and not failed_as_stale(trial))
+
+
+def _n_used(trials):
+    """How many ``trials`` hold a place: :func:`uses_budget`, but not one a retry reruns."""
+    retried = retried_numbers(trials)
+    return sum(uses_budget(t) and t.number not in retried for t in trials)
 
 
 def fail_dead_workers_trials(study):
@@ -280,12 +297,12 @@ class TrialBudget:
         Returns
         -------
         int
-            Number of the study's trials for which :func:`uses_budget` is true.
+            The study's trials for which :func:`uses_budget` is true, but retried ones.
         """
-        return sum(map(uses_budget, self._trials()))
+        return _n_used(self._trials())
 
     def _trials(self):
-        return self.study.get_trials(deepcopy=False, states=_CANDIDATES)
+        return self.study.get_trials(deepcopy=False)  # (WAITING retries name the retried)
 
     def claim(self) -> bool:
         """Take the lock and check whether one more trial fits.
@@ -326,7 +343,7 @@ class TrialBudget:
         if heartbeat:
             fail_dead_workers_trials(self.study)
         trials = self._trials()
-        return trials, sum(map(uses_budget, trials)) < self.n_trials
+        return trials, _n_used(trials) < self.n_trials
 
     def release(self) -> None:
         """Let the next worker count; does nothing if the lock is not held."""

@@ -10,6 +10,8 @@ from optuna.trial import TrialState
 
 from sklstm.search import resolve_storage, run_study
 from sklstm.search.heartbeat import HEARTBEAT_ATTR
+from sklstm.search.trial_attrs import STALE
+from sklstm.search.trial_budget import uses_budget
 
 
 @pytest.mark.parametrize("storage_url", ["journal", "sqlite"], indirect=True)
@@ -69,3 +71,26 @@ def test_a_retried_trial_is_not_stale_for_the_heartbeat_of_the_trial_it_repeats(
     assert storage.stale_trial_ids(study._study_id) == []
     fail_stale_trials(study)
     assert study.trials[1].state == TrialState.RUNNING
+
+
+@pytest.mark.parametrize("storage_url", ["journal", "sqlite"], indirect=True)
+def test_trials_failed_for_their_dead_worker_are_marked_so(storage_url):
+    # a worker killed just after its objective recorded a fail_reason left a trial that,
+    # failed by the heartbeat, read as failed in its objective: it held a place in the
+    # budget (and its retry found none)
+    storage = resolve_storage(storage_url, heartbeat_interval=1, retry_failed=1)
+    study = optuna.create_study(storage=storage)
+    beat, never = study.ask(), study.ask()  # one beat before its worker died, one never
+    storage.record_heartbeat(beat._trial_id)
+    for trial in (beat, never):
+        trial.set_user_attr("fail_reason", "MemoryError: out of memory")
+    # the grace period (twice the heartbeat interval), and the second that SQLite's
+    # heartbeat times are rounded to
+    time.sleep(3.5)
+    fail_stale_trials(study)
+    dead, retries = study.trials[:2], study.trials[2:]
+    assert [t.state for t in dead] == [TrialState.FAIL] * 2
+    assert [t.system_attrs.get(STALE) for t in dead] == [0, 1]
+    assert not any(map(uses_budget, dead))
+    assert [t.state for t in retries] == [TrialState.WAITING] * 2
+    assert not any(STALE in t.system_attrs for t in retries)  # (not copied)

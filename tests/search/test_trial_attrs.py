@@ -6,13 +6,13 @@ import optuna
 import pytest
 
 from sklstm.search import resolve_storage, run_study
-from sklstm.search.trial_attrs import RUN_ATTRS, retry_callback
+from sklstm.search.trial_attrs import RUN_ATTRS, STALE, failed_as_stale, retry_callback
 
 from .helpers import python
 
 #: A worker killed (SIGKILL) in its trial, just after its objective recorded why it
 #: failed: the trial stays RUNNING with a fail_reason, and its heartbeat stops.
-_DIES_FAILING = """
+DIES_FAILING = """
 import os, signal, sys, optuna
 from sklstm.search import resolve_storage
 storage = resolve_storage(sys.argv[1], heartbeat_interval=1, retry_failed=1)
@@ -29,7 +29,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 def test_a_retried_trial_does_not_carry_the_dead_trials_fail_reason(storage_url):
     # Optuna's retry copies the failed trial's user attributes: the retry completed
     # with the dead run's fail_reason (and worker), read as a failure
-    dead = python(_DIES_FAILING, storage_url)
+    dead = python(DIES_FAILING, storage_url)
     _, err = dead.communicate(timeout=120)  # (a guard against a hang)
     assert dead.returncode == -9, err
     study = optuna.load_study(study_name="s", storage=resolve_storage(
@@ -45,3 +45,21 @@ def test_a_retried_trial_does_not_carry_the_dead_trials_fail_reason(storage_url)
 def test_no_retry_callback_without_retries():
     assert retry_callback(0) is None
     assert {"fail_reason", "worker", "sklstm_interrupted"} <= RUN_ATTRS
+
+
+def test_a_stale_mark_copied_onto_a_retry_marks_nothing():
+    # Optuna's own retry callback copies the failed trial's system attributes: a retry
+    # that then failed in its objective read as failed for a dead worker, holding no place
+    study = optuna.create_study()
+    for number, state in [(0, "FAIL"), (1, "FAIL"), (0, "COMPLETE")]:
+        trial = optuna.trial.create_trial(state=optuna.trial.TrialState[state],
+                                          values=None if state == "FAIL" else [1.0],
+                                          system_attrs={STALE: 0})
+        trial.number = number
+        assert failed_as_stale(trial) == (number == 0 and state == "FAIL")
+    dead = optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL,
+                                     system_attrs={STALE: 0, "kept": 1})
+    dead.number = 0
+    retry_callback(1)(study, dead)
+    assert study.trials[0].system_attrs == {"kept": 1, "failed_trial": 0,
+                                            "retry_history": [0]}

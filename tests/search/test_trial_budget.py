@@ -5,15 +5,17 @@ import glob
 import os
 import threading
 import time
+import warnings
 
 import optuna
 import pytest
 
 from sklstm._compat.optuna import study_storage
 from sklstm.search import TrialBudget, resolve_storage, run_study
-from sklstm.search.trial_budget import budget_lock
+from sklstm.search.trial_budget import budget_lock, uses_budget
 
 from .helpers import load_study, python
+from .test_trial_attrs import DIES_FAILING
 
 #: A worker that fills ``n_studies`` small studies one after the other, with trials of
 #: ~10 ms. Each study is a race for its last places: the workers run in step (they all
@@ -258,3 +260,39 @@ def test_a_budget_lock_taken_over_while_held_fails_no_trial(retake, tmp_path):
         run_study(study, objective, n_trials=2, timeout=20)  # (a guard: it looped)
     assert [t.state.name for t in study.trials] == ["COMPLETE"] * 2
     assert left == ([True, True] if retake else [])  # left to the other worker
+
+
+@pytest.mark.parametrize(("storage_url", "retry_failed"),
+                         [("journal", 1), ("sqlite", 1), ("sqlite", 0)],
+                         ids=["journal-retry", "sqlite-retry", "sqlite"], indirect=["storage_url"])
+def test_a_worker_killed_after_recording_a_fail_reason_costs_no_trial(storage_url, retry_failed):
+    # killed after its objective recorded why the trial failed, before the trial was
+    # told FAIL: the heartbeat failed it, but its fail_reason held the study's only
+    # place, so the study ended without a complete trial, its retry WAITING for good
+    dead = python(DIES_FAILING, storage_url)
+    _, err = dead.communicate(timeout=120)  # (a guard against a hang)
+    assert dead.returncode == -9, err
+    study = optuna.load_study(study_name="s", storage=resolve_storage(
+        storage_url, heartbeat_interval=1, retry_failed=retry_failed))
+    time.sleep(2.5)  # the grace period, twice the heartbeat interval: found stale at once
+    run_study(study, lambda trial: trial.suggest_float("x", 0, 1), n_trials=1, timeout=60)
+    assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE"]
+    assert [uses_budget(t) for t in study.trials] == [False, True]  # counted once
+    assert study.trials[1].system_attrs.get("failed_trial") == (0 if retry_failed else None)
+
+
+def test_a_trial_optunas_own_retry_runs_again_is_counted_once_by_its_retry():
+    # a storage of Optuna's own (a storage instance is kept as given) does not mark the
+    # trials it fails for their dead worker, nor did sklstm before: the dead trial's
+    # fail_reason held the only place, and its retry stayed WAITING for good
+    retry = (getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+             or optuna.storages.RetryFailedTrialCallback)  # (Optuna < 4.9)
+    study = optuna.create_study()
+    study.add_trial(optuna.trial.create_trial(
+        state=optuna.trial.TrialState.FAIL, user_attrs={"fail_reason": "MemoryError: "}))
+    with warnings.catch_warnings():  # (experimental)
+        warnings.simplefilter("ignore")
+        retry(max_retry=1)(study, study.trials[0])
+    run_study(study, lambda trial: trial.suggest_float("x", 0, 1), n_trials=1)
+    assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE"]
+    assert TrialBudget(study, 1).n_used() == 1

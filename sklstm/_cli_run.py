@@ -11,7 +11,7 @@ import sys
 
 from optuna.trial import TrialState
 
-from .search.trial_budget import INTERRUPTED, WORKER, uses_budget, worker_name
+from .search.trial_budget import INTERRUPTED, WORKER, used_trials, worker_name
 
 __all__ = ["interrupted_note", "outcome", "timeout_note", "waiting_reporter",
            "without_trial_tracebacks"]
@@ -104,7 +104,7 @@ def timeout_note(study, n_trials, timeout):
     ``n_trials`` trials (the run ended as a finished one did, in silence), or None."""
     if timeout is None:
         return None
-    used = sum(map(uses_budget, study.get_trials(deepcopy=False)))
+    used = len(used_trials(study.get_trials(deepcopy=False)))
     if used >= n_trials:
         return None
     return (f"sklstm tune: --timeout {timeout:g} s reached with {used} of {n_trials} "

@@ -5,8 +5,9 @@ from __future__ import annotations
 from optuna.trial import TrialState
 
 from .._compat.optuna import study_storage
+from .budget_lock import budget_lock
 from .selection import BASELINE
-from .trial_budget import budget_lock, fail_dead_workers_trials, uses_budget
+from .trial_budget import fail_dead_workers_trials, uses_budget
 
 __all__ = ["enqueue_baseline"]
 
@@ -15,7 +16,7 @@ def enqueue_baseline(study, params):
     """Enqueue the baseline trial in a study that has no trial yet, once, and again
     where the baseline was lost.
 
-    Under the trial budget's lock (:func:`~sklstm.search.trial_budget.budget_lock`):
+    Under the trial budget's lock (:func:`~sklstm.search.budget_lock.budget_lock`):
     workers started together (the same command on every machine) all found the study
     empty and each enqueued a baseline, which then took a place of ``n_trials`` each.
     A baseline that its worker's death or Ctrl-C ended holds no place in the budget

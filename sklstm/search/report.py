@@ -14,7 +14,7 @@ from .._param_validation import integers, plain_value
 from .epoch_reporter import FOLDS_NOT_CONVERGED
 from .selection import FIXED_AS_REPR, as_param_names, selected_trial
 from .study_pruner import DUPLICATE_OF
-from .trial_budget import FAIL_REASON, WORKER, uses_budget
+from .trial_budget import FAIL_REASON, WORKER, used_trials
 
 __all__ = ["ProgressBar", "objective_names", "results_table", "summary"]
 
@@ -256,7 +256,7 @@ class ProgressBar:
     Unlike ``study.optimize(show_progress_bar=True)``, which counts this process's trials,
     it counts every worker's, so each node of a cluster shows the progress of the search.
     It counts the trials that use up the study's budget
-    (:func:`~sklstm.search.trial_budget.uses_budget`): not those failed for their dead
+    (:func:`~sklstm.search.trial_budget.used_trials`): not those failed for their dead
     worker or interrupted by Ctrl-C, which the search runs again.
 
     Parameters
@@ -285,8 +285,9 @@ class ProgressBar:
     def __call__(self, study, trial):
         # those that hold a place in the budget: a trial of a dead worker or interrupted
         # by Ctrl-C is run again, and counted, the bar was full with trials left to run
-        trials = [t for t in study.get_trials(deepcopy=False, states=_FINISHED)
-                  if uses_budget(t)]
+        # (all states: a WAITING retry names the trial it reruns, counted once, by it)
+        trials = [t for t in used_trials(study.get_trials(deepcopy=False))
+                  if t.state in _FINISHED]
         total = self.bar.total
         self.bar.n = len(trials) if total is None else min(len(trials), total)
         done = [t for t in trials if t.state == TrialState.COMPLETE]

@@ -5,42 +5,31 @@ finishes, and the next trial is created a moment later, so two workers that fini
 together can both see room for one more and both start one (optuna/optuna#3518): a study
 asked for ``n_trials`` ends with up to ``workers - 1`` extra trials. No Optuna storage
 offers "create a trial only if there are fewer than n", so :class:`TrialBudget` holds a
-lock that every worker of the storage can see from the count until the new trial exists:
-
-* journal file, SQLite file: a lock file beside the storage file (Optuna's own
-  ``JournalFileOpenLock``, safe on NFSv3+ shares, releasing only its own file:
-  :class:`~sklstm.search.journal_lock.OwnedFileOpenLock`);
-* PostgreSQL: a session advisory lock (released by the server if the worker dies);
-* in-memory storage: a thread lock of the storage, shared by the worker threads (no
-  other process can see that storage).
-
-Other storages (MySQL, Redis) get the count without the lock, that is Optuna's behaviour:
-with several workers a study may end with up to ``workers - 1`` trials more than asked. So
-does every storage on an Optuna release that :mod:`sklstm._compat.optuna` was not verified
-on (finding the storage, its file or its engine needs Optuna's private attributes).
+lock that every worker of the storage can see from the count until the new trial exists
+(:func:`~sklstm.search.budget_lock.budget_lock`: a lock file beside a journal or SQLite
+file, PostgreSQL's advisory lock, a thread lock of an in-memory storage). Other storages
+(MySQL, Redis) get the count without the lock, that is Optuna's behaviour: with several
+workers a study may end with up to ``workers - 1`` trials more than asked. So does every
+storage on an Optuna release that :mod:`sklstm._compat.optuna` was not verified on
+(finding the storage, its file or its engine needs Optuna's private attributes).
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-import threading
 import time
 import warnings
-import weakref
-import zlib
 from collections.abc import Sequence
 
 from optuna import TrialPruned
 from optuna.exceptions import ExperimentalWarning
-from optuna.storages import InMemoryStorage, RDBStorage, fail_stale_trials
+from optuna.storages import fail_stale_trials
 from optuna.trial import TrialState
-from sqlalchemy import text
 
-from .._compat.optuna import heartbeat_interval, journal_file_path, study_storage, unwrap_storage
+from .._compat.optuna import heartbeat_interval, study_storage
 from ..training.interrupts import ctrl_c_pending
-from .journal_lock import OwnedFileOpenLock
-from .storage import sqlite_file
+from .budget_lock import budget_lock
 from .trial_attrs import (  # (WORKER, worker_name: also from here)
     FAIL_REASON,
     INTERRUPTED,
@@ -50,8 +39,8 @@ from .trial_attrs import (  # (WORKER, worker_name: also from here)
     worker_name,
 )
 
-__all__ = ["WORKER", "TrialBudget", "budget_lock", "fail_dead_workers_trials", "uses_budget",
-           "worker_name"]
+__all__ = ["WORKER", "TrialBudget", "fail_dead_workers_trials", "used_trials",
+           "uses_budget", "worker_name"]
 
 #: Longest wait between two looks at a full budget with trials still running.
 _POLL_SECONDS = 5
@@ -87,10 +76,20 @@ def uses_budget(trial):
             and not failed_as_stale(trial))
 
 
-def _n_used(trials):
-    """How many ``trials`` hold a place: :func:`uses_budget`, but not one a retry reruns."""
+def used_trials(trials):
+    """The ``trials`` that hold a place: :func:`uses_budget`, but not one a retry reruns.
+
+    Parameters
+    ----------
+    trials : list of optuna.trial.FrozenTrial
+        The study's trials, WAITING ones included (a retry names the trial it reruns).
+
+    Returns
+    -------
+    list of optuna.trial.FrozenTrial
+    """
     retried = retried_numbers(trials)
-    return sum(uses_budget(t) and t.number not in retried for t in trials)
+    return [t for t in trials if uses_budget(t) and t.number not in retried]
 
 
 def fail_dead_workers_trials(study):
@@ -144,99 +143,6 @@ def _record_failure(trial, reason, interrupted=False):
             trial.set_user_attr(INTERRUPTED, True)
             reason = "interrupted (Ctrl-C)"
         trial.set_user_attr(FAIL_REASON, reason)
-
-
-class _NoLock:
-    """Count-only fallback for storages without a lock every worker can see."""
-
-    def acquire(self):
-        return True
-
-    def release(self):
-        pass
-
-
-class _PostgresAdvisoryLock:
-    """``pg_advisory_lock`` on a connection of its own, keyed by the study name.
-
-    Session-level: the server releases it if the worker's connection drops, so a killed
-    worker never blocks the others.
-    """
-
-    def __init__(self, engine, name):
-        self.engine = engine
-        self.key = zlib.crc32(f"sklstm trial budget {name}".encode())
-        self._conn = None
-
-    def acquire(self):
-        self._conn = self.engine.connect()
-        self._conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": self.key})
-        self._conn.commit()
-        return True
-
-    def release(self):
-        try:
-            self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
-            self._conn.commit()
-        finally:
-            self._conn.close()
-            self._conn = None
-
-
-def budget_lock(storage, study_name):
-    """The lock that serializes trial creation of *study_name* across all workers.
-
-    Parameters
-    ----------
-    storage : optuna.storages.BaseStorage or None
-        The study's storage (Optuna wraps an ``RDBStorage`` in a cache; it is unwrapped);
-        None if unknown.
-    study_name : str
-
-    Returns
-    -------
-    object with ``acquire()`` and ``release()``
-        A no-op lock where the storage has no lock shared by its workers (MySQL, Redis).
-
-    Examples
-    --------
-    >>> import optuna, tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "study.journal")
-    >>> storage = optuna.storages.JournalStorage(
-    ...     optuna.storages.journal.JournalFileBackend(path))
-    >>> type(budget_lock(storage, "demo")).__name__
-    'OwnedFileOpenLock'
-    """
-    # Optuna keeps an RDBStorage's engine and a journal's file private: read through
-    # sklstm._compat.optuna, which answers "none" on an Optuna it was not verified on.
-    journal_file = journal_file_path(storage)
-    if journal_file:
-        return OwnedFileOpenLock(f"{journal_file}.budget")
-    storage = unwrap_storage(storage)
-    if isinstance(storage, RDBStorage):
-        url = storage.engine.url
-        if url.get_backend_name() == "postgresql":
-            return _PostgresAdvisoryLock(storage.engine, study_name)
-        if sqlite_file(url):
-            return OwnedFileOpenLock(f"{sqlite_file(url)}.budget")
-    if isinstance(storage, InMemoryStorage):
-        return _thread_lock(storage)
-    return _NoLock()
-
-
-#: One thread lock per in-memory storage, shared by every worker (thread) of it.
-_THREAD_LOCKS = weakref.WeakKeyDictionary()
-_THREAD_LOCKS_LOCK = threading.Lock()
-
-
-def _thread_lock(storage):
-    """The thread lock of an in-memory ``storage``, the same for every worker of it.
-
-    A lock of each worker's own serialized nothing: worker threads sharing the storage
-    counted at the same time, and a study asked for 2 trials ended with one per worker.
-    """
-    with _THREAD_LOCKS_LOCK:
-        return _THREAD_LOCKS.setdefault(storage, threading.Lock())
 
 
 class TrialBudget:
@@ -299,7 +205,7 @@ class TrialBudget:
         int
             The study's trials for which :func:`uses_budget` is true, but retried ones.
         """
-        return _n_used(self._trials())
+        return len(used_trials(self._trials()))
 
     def _trials(self):
         return self.study.get_trials(deepcopy=False)  # (WAITING retries name the retried)
@@ -343,7 +249,7 @@ class TrialBudget:
         if heartbeat:
             fail_dead_workers_trials(self.study)
         trials = self._trials()
-        return trials, _n_used(trials) < self.n_trials
+        return trials, len(used_trials(trials)) < self.n_trials
 
     def release(self) -> None:
         """Let the next worker count; does nothing if the lock is not held."""

@@ -21,8 +21,8 @@ import sklstm._compat.optuna as compat
 import sklstm.search.heartbeat as heartbeat_module
 from sklstm._compat import UnverifiedVersionError, UnverifiedVersionWarning
 from sklstm.search import TrialBudget, resolve_storage
+from sklstm.search.budget_lock import budget_lock
 from sklstm.search.heartbeat import HEARTBEAT_ATTR, HeartbeatJournalStorage, HeartbeatRDBStorage
-from sklstm.search.trial_budget import budget_lock
 
 from . import declared_minimum, private_imports_outside_compat
 

@@ -103,6 +103,22 @@ def test_the_progress_bar_counts_the_trials_that_hold_a_place_in_the_budget(tmp_
         bar.bar.close()
 
 
+def test_the_progress_bar_counts_a_trial_optunas_retry_reruns_once():
+    # a worker killed after its objective recorded a fail_reason, on a storage whose
+    # stale trials sklstm does not mark: the budget counts it once, by its retry, and
+    # so must the bar (it counted both)
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(
+        state=TrialState.FAIL, user_attrs={FAIL_REASON: "ValueError: x"}))
+    study.add_trial(optuna.trial.create_trial(
+        value=0.5, system_attrs={"failed_trial": 0, "retry_history": [0]}))
+    bar = ProgressBar(study, 2)
+    try:
+        assert bar.bar.n == 1
+    finally:
+        bar.bar.close()
+
+
 def test_results_table_and_summary_count_the_folds_that_did_not_converge():
     # a search held its ConvergenceWarnings and said the first: the table and summary
     # are where a user finds every trial's count (a column only where any is not 0)

@@ -12,7 +12,7 @@ import pytest
 
 from sklstm._compat.optuna import study_storage
 from sklstm.search import TrialBudget, resolve_storage, run_study
-from sklstm.search.trial_budget import budget_lock, uses_budget
+from sklstm.search.trial_budget import uses_budget
 
 from .helpers import load_study, python
 from .test_trial_attrs import DIES_FAILING
@@ -159,35 +159,6 @@ def test_a_waiting_claim_says_once_which_running_trials_it_waits_for(tmp_path):
     assert [[t.number for t in running] for running in told] == [[other.number]]
     assert TrialBudget(study, 2, on_wait=told.append).claim()  # room: no wait, no word
     assert len(told) == 1
-
-
-class _ListBackend(optuna.storages.journal.BaseJournalBackend):
-    """A journal kept in a list: a storage sklstm knows no shared lock for."""
-
-    def __init__(self):
-        self.logs = []
-
-    def read_logs(self, log_number_from):
-        return self.logs[log_number_from:]
-
-    def append_logs(self, logs):
-        self.logs.extend(logs)
-
-
-@pytest.mark.parametrize(
-    "kind, lock",
-    [("journal", "OwnedFileOpenLock"), ("sqlite", "OwnedFileOpenLock"),
-     ("memory", "lock"), ("other", "_NoLock")],
-)
-def test_lock_kind_per_storage(kind, lock, tmp_path):
-    storage = {
-        "journal": lambda: str(tmp_path / "s.journal"),
-        "sqlite": lambda: f"sqlite:///{tmp_path / 's.db'}",
-        "memory": optuna.storages.InMemoryStorage,
-        "other": lambda: optuna.storages.JournalStorage(_ListBackend()),
-    }[kind]()
-    study = optuna.create_study(storage=resolve_storage(storage))
-    assert type(budget_lock(study_storage(study), study.study_name)).__name__ == lock
 
 
 def _raises(trial):

@@ -10,7 +10,7 @@ from ..resources.device import fits_on_device
 from .relative import RelativeArray
 from .streaming import StreamedRows, iter_row_chunks
 
-__all__ = ["SequenceDataset"]
+__all__ = ["SequenceDataset", "padded_widths"]
 
 #: Padded batches are cut to their longest sequence rounded up to a multiple of this.
 #: The LSTM kernels (oneDNN on the CPU, cuDNN on the GPU) build a plan for every new
@@ -222,8 +222,35 @@ class SequenceDataset(Dataset):
 
 
 def _rounded(longest):
-    """``longest`` rounded up to a multiple of :data:`LENGTH_MULTIPLE`."""
+    """``longest`` rounded up to a multiple of :data:`LENGTH_MULTIPLE` (an int or an
+    array of them)."""
     return -(-longest // LENGTH_MULTIPLE) * LENGTH_MULTIPLE
+
+
+def padded_widths(lengths):
+    """How many padded widths batches of sequences of ``lengths`` can take: their
+    longest lengths rounded as :meth:`SequenceDataset.take` rounds them.
+
+    Parameters
+    ----------
+    lengths : array-like of int or None
+        The sequences' lengths; None where none is padded.
+
+    Returns
+    -------
+    int
+        Distinct widths (1 where no sequence is padded).
+
+    Examples
+    --------
+    >>> padded_widths([3, 7, 8, 9, 20])
+    3
+    >>> padded_widths(None)
+    1
+    """
+    if lengths is None:
+        return 1
+    return max(1, len(np.unique(_rounded(np.asarray(lengths, dtype=np.int64)))))
 
 
 def _pinned_gather(tensor, idx):

@@ -160,14 +160,15 @@ def check_column_order(name):
         "only: max_features=1.0 and bootstrap_features=False.")
 
 
-def as_targets(y):
+def as_targets(y, objects=False):
     """``(y, shape)``: ``y`` as scikit-learn's checks can read it, a torch tensor as the
     numpy array it holds (as ``X``'s: :func:`~sklstm.data.validation.host_arrays`; torch
     refused one that requires grad, lives on a GPU or is bfloat16), and its shape as an
     array (not ``np.ndim(y)``: that would ask an array-like's ``__array_function__``);
     ragged ``y``, a masked target, a target that is not finite
-    (:func:`check_finite_targets`), and an object that is no array (a map, a dict's
-    values) are ValueErrors naming y."""
+    (:func:`check_finite_targets`, reading numbers among objects with ``objects``: a
+    regressor's), and an object that is no array (a map, a dict's values) are
+    ValueErrors naming y."""
     # pandas' nullable numbers as numpy's (pd.NA as NaN, refused placed below): classes_
     # and predictions keep the labels' values (True, 3), not scikit-learn's floats
     given = host_arrays(y)
@@ -193,7 +194,7 @@ def as_targets(y):
         raise _not_targets_error(y)
     # (whatever sklearn.set_config(assume_finite=True) says, as X is: a NaN target made
     # every prediction NaN, and a NaN label was called "continuous")
-    check_finite_targets(given)  # (given: a pandas y is told the pandas fix)
+    check_finite_targets(given, objects)  # (given: a pandas y is told the pandas fix)
     return y, shape
 
 

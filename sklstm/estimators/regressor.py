@@ -17,7 +17,7 @@ from ..persistence._registry import register_estimator
 from ..training.target_range import check_targets_in_range
 from . import _docs
 from ._base import BaseLSTM
-from ._data_checks import as_targets, check_finite_targets
+from ._data_checks import as_targets
 
 
 @register_estimator
@@ -145,10 +145,9 @@ class LSTMRegressor(RegressorMixin, BaseLSTM):
         return seqs, anchors[:, column]
 
     def _encode_y(self, y, offset=None):
-        y, shape = as_targets(y)
         # numbers beside None (a list, a pandas column of dtype object) are NaN placed, as
         # a float y's are: scikit-learn said "Input y contains NaN.", neither where nor how
-        check_finite_targets(y, objects=True)
+        y, shape = as_targets(y, objects=True)
         # (numpy's shape of a sparse matrix is (): check_array names what to do with it)
         if len(shape) not in (1, 2) and not sp.issparse(y):
             raise ValueError(f"y must be 1D or 2D; got {len(shape)}D with shape {shape}.")

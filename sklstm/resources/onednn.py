@@ -36,12 +36,11 @@ from __future__ import annotations
 import contextlib
 import os
 
-import numpy as np
 import torch
 
 from .held_settings import held_flag
 
-__all__ = ["CACHE_SETTINGS", "native_kernels_for_ragged_steps", "padded_widths"]
+__all__ = ["CACHE_SETTINGS", "native_kernels_for_ragged_steps"]
 
 #: the environment variables that size oneDNN's primitive cache (the second is its name
 #: from before oneDNN's rename from DNNL, which it still reads)
@@ -49,35 +48,6 @@ CACHE_SETTINGS = ("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "DNNL_PRIMITIVE_CACHE_CAPAC
 
 #: oneDNN off while such fits run
 _NATIVE_KERNELS = held_flag(torch.backends.mkldnn, "enabled", False)
-
-
-def padded_widths(lengths, multiple):
-    """How many padded widths batches of sequences of ``lengths`` can take.
-
-    Parameters
-    ----------
-    lengths : array-like of int or None
-        The sequences' lengths; None where none is padded.
-    multiple : int
-        The multiple of steps a batch is padded up to (its longest sequence's length
-        rounded up).
-
-    Returns
-    -------
-    int
-        Distinct widths (1 where no sequence is padded).
-
-    Examples
-    --------
-    >>> padded_widths([3, 7, 8, 9, 20], multiple=8)
-    3
-    >>> padded_widths(None, multiple=8)
-    1
-    """
-    if lengths is None:
-        return 1
-    lengths = np.asarray(lengths, dtype=np.int64)
-    return max(1, len(np.unique(-(-lengths // multiple))))
 
 
 @contextlib.contextmanager
@@ -90,7 +60,8 @@ def native_kernels_for_ragged_steps(device, widths, budget):
     device : torch.device
         The fit's device; anything but the CPU leaves oneDNN alone.
     widths : int
-        The padded widths its batches can take (:func:`padded_widths`).
+        The padded widths its batches can take
+        (:func:`sklstm.data.tensors.padded_widths`).
     budget : bool
         Whether its steps are held to a memory budget (``max_memory``): a step over it
         is redone smaller, and a step of one sample over it ends the fit.

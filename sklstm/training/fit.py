@@ -14,14 +14,14 @@ import time
 from sklearn.exceptions import ConvergenceWarning
 
 from .._compat.python import warn_at_caller
-from ..data.tensors import LENGTH_MULTIPLE, SequenceDataset
+from ..data.tensors import SequenceDataset, padded_widths
 from ..resources import PeakMemory, limit_threads
 from ..resources.concurrency import fit_stream, fits_run_concurrently
 from ..resources.cudnn import deterministic_convolutions
 from ..resources.device import memory_cap
 from ..resources.host_malloc import step_buffers_on_heap
 from ..resources.memory_budget import MemoryBudget
-from ..resources.onednn import native_kernels_for_ragged_steps, padded_widths
+from ..resources.onednn import native_kernels_for_ragged_steps
 from .auto_batch import choose_batch, warm_up
 from .batch_schedule import epoch_batch_sizes
 from .checkpoint_stops import stop_recorded
@@ -106,7 +106,7 @@ def _train_checkpointed(plan, seqs, y_train, on_net, checkpoint):
     # max_memory runs torch's native kernels, so its batches bound its memory (onednn)
     with step_buffers_on_heap(plan.device), deterministic_convolutions(plan.device), \
             fit_stream(plan.device), native_kernels_for_ragged_steps(
-                plan.device, padded_widths(seqs.lengths, LENGTH_MULTIPLE),
+                plan.device, padded_widths(seqs.lengths),
                 budget=plan.memory_limit is not None):
         with limit_threads(plan.n_threads):  # torch's one-time costs, not the fit's
             warm_up(plan, seqs, y_train)

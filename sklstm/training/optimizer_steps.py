@@ -114,6 +114,8 @@ def check_optimizer_step(optimizer, optimizer_params, lr, device, name="the esti
         # torch's generators as they were)
         with global_draws(device):
             optimizer([weight], lr=lr, **optimizer_params).step(closure)
+    # (what torch raises for an argument it cannot step with: an AssertionError for
+    # capturable=True on the CPU, a NotImplementedError for a kernel a device lacks)
     except (AssertionError, NotImplementedError, RuntimeError, TypeError, ValueError) as exc:
         raise ValueError(
             f"{name}: {optimizer.__name__} with optimizer_params={dict(optimizer_params)!r} "

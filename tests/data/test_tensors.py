@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from sklstm.data.tensors import LENGTH_MULTIPLE, SequenceDataset
+from sklstm.data.tensors import LENGTH_MULTIPLE, SequenceDataset, padded_widths
 
 MAX_LEN = 101  # not a multiple of LENGTH_MULTIPLE: the last width is the stored one
 
@@ -142,3 +142,9 @@ def test_relative_rows_of_pinned_host_data_are_made_relative_too():
                            seqs.lengths, torch.device("cuda"), anchors=seqs.values.anchors)
     Xb, _ = data.take(torch.tensor([3, 1]))
     assert np.array_equal(Xb["x"].cpu().numpy(), whole[[3, 1], :Xb["x"].shape[1]])
+
+
+def test_padded_widths_counts_the_widths_a_multiple_rounds_to():
+    assert padded_widths(np.array([1, 8, 9, 16, 17, 40])) == 4  # 8, 16, 24, 40
+    assert padded_widths(np.array([5, 6, 7])) == 1
+    assert padded_widths(None) == 1

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from sklstm import LSTMRegressor
-from sklstm.resources.onednn import native_kernels_for_ragged_steps, padded_widths
+from sklstm.resources.onednn import native_kernels_for_ragged_steps
 from sklstm.training import net as net_module
 
 from .forking import child_answer_beside
@@ -51,12 +51,6 @@ def test_the_flag_comes_back_after_a_fit_that_failed(user_flag):
         with native_kernels_for_ragged_steps(CPU, 5, budget=True):
             raise RuntimeError("a step failed")
     assert torch.backends.mkldnn.enabled
-
-
-def test_padded_widths_counts_the_widths_a_multiple_rounds_to():
-    assert padded_widths(np.array([1, 8, 9, 16, 17, 40]), 8) == 4  # 8, 16, 24, 40
-    assert padded_widths(np.array([5, 6, 7]), 8) == 1
-    assert padded_widths(None, 8) == 1
 
 
 def _steps_flags(monkeypatch, X, **params):

@@ -13,8 +13,9 @@ from contextlib import contextmanager
 __all__ = ["fitting"]
 
 #: fitted attributes whose names do not end in "_": the form validate_sequences records,
-#: and whether the scaler was fitted on a store
-FITTED_PRIVATE = ("_fitted_form", "_fitted_on_store")
+#: whether the scaler was fitted on a store, and whether the padder was fitted on 1D
+#: sequences (token ids, padded into a table)
+FITTED_PRIVATE = ("_fitted_form", "_fitted_on_store", "_fitted_on_1d")
 
 
 @contextmanager

@@ -76,9 +76,10 @@ class SequencePadder(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, SetOutpu
     After a fit on 2D input, 2D input must have the width seen in fit (scikit-learn's
     rule for tables); pass rows of another length as a list of 1D sequences
     (``list(np.asarray(X))``), which are padded or truncated to a 2D array as well.
-    ``set_output(transform="pandas")`` wraps the output of 2D input in a DataFrame with
-    columns ``sequencepadder0, sequencepadder1, ...``; 3D and ragged sequences, which no
-    table holds, keep their form under any output setting.
+    ``set_output(transform="pandas")`` wraps the output of 2D input, and after a fit on
+    1D token-id sequences theirs, in a DataFrame with columns ``sequencepadder0,
+    sequencepadder1, ...``; 3D and ragged sequences of 2D arrays, which no table holds,
+    keep their form under any output setting.
 
     Parameters
     ----------
@@ -175,6 +176,9 @@ class SequencePadder(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, SetOutpu
             data, form = self._validate(X, reset=True)
         longest = data.shape[1] if form in DENSE_FORMS else max(len(s) for s in data)
         self.length_ = longest if self.length is None else int(self.length)
+        # 1D sequences (token ids) are padded into a 2D table, which set_output wraps
+        # (it was ignored: get_feature_names_out was offered after 2D input only)
+        self._fitted_on_1d = form not in DENSE_FORMS and data[0].ndim == 1
         return self
 
     def transform(self, X):
@@ -215,12 +219,14 @@ class SequencePadder(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, SetOutpu
 
     @available_if(fitted_on_a_table)
     def get_feature_names_out(self, input_features=None):
-        """Output feature names, where the output is a table (fitted on 2D input).
+        """Output feature names, where the output is a table (fitted on 2D input or
+        on 1D token-id sequences).
 
         Offered before fitting and after fitting on 2D input (univariate sequences, one
-        column per timestep), where ``set_output(transform="pandas")`` wraps the output
-        in a DataFrame; not after fitting on 3D or ragged sequences, which are returned
-        as arrays whatever the output setting.
+        column per timestep) or on a list of 1D sequences (padded into a table), where
+        ``set_output(transform="pandas")`` wraps the output in a DataFrame; not after
+        fitting on 3D arrays or a list of 2D sequences, which are returned as 3D arrays
+        whatever the output setting.
 
         Parameters
         ----------

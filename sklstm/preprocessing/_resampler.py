@@ -39,9 +39,10 @@ class SequenceResampler(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, SetOu
     nothing is dropped. Ragged input stays ragged, each sequence resampled on its own;
     the output has the container form of the input, and float dtype (float16, float32
     or float64; other numbers become float64); NaN and infinity are refused with a
-    ValueError. ``set_output(transform="pandas")`` wraps the output of 2D input in a
-    DataFrame with columns ``sequenceresampler0, ...``; 3D and ragged sequences, which
-    no table holds, keep their form under any output setting.
+    ValueError, as are steps whose sum passes float64's range (about 1.8e308).
+    ``set_output(transform="pandas")`` wraps the output of 2D input in a DataFrame
+    with columns ``sequenceresampler0, ...``; 3D and ragged sequences, which no table
+    holds, keep their form under any output setting.
 
     Use it (or ``downsample``) rather than ``seq_len`` when the whole sequence matters
     but not every step: ``seq_len`` keeps only the last (or first) steps at full
@@ -115,12 +116,22 @@ class SequenceResampler(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, SetOu
         check_is_fitted(self)
         data, form = validate_sequences(self, X, reset=False, dtype="numeric")
         factor = int(self.factor)
-        if form in DENSE_FORMS:
-            # (integers as float64, with factor=1 too)
-            rows = downsample_rows(data, factor)
-            return table_output(self, rows.astype(_output_dtype(data), copy=False))
-        return table_output(self, restore_container(
-            [_downsample_sequence(seq, factor) for seq in data], form))
+        try:
+            # steps are summed in float64: float64 values whose sum passes its largest
+            # (1.8e308) averaged to infinity, with only numpy's RuntimeWarning
+            with np.errstate(over="raise"):
+                if form in DENSE_FORMS:
+                    # (integers as float64, with factor=1 too)
+                    rows = downsample_rows(data, factor)
+                    return table_output(self, rows.astype(_output_dtype(data), copy=False))
+                return table_output(self, restore_container(
+                    [_downsample_sequence(seq, factor) for seq in data], form))
+        except FloatingPointError:
+            raise ValueError(
+                f"SequenceResampler: the sum of factor={factor} steps of X is beyond the "
+                f"range of float64 (largest {float(np.finfo(np.float64).max):g}), which "
+                "would make their mean infinity; divide X by a constant first."
+            ) from None
 
     @property
     def _n_features_out(self):

@@ -63,7 +63,9 @@ class SetOutputMixin:
 
 def fitted_on_a_table(estimator):
     """Whether ``estimator``'s output is a table: before fitting (so that ``set_output``
-    can be called first, as a Pipeline does), and after a fit on 2D input in memory.
+    can be called first, as a Pipeline does), after a fit on 2D input in memory, and
+    after a :class:`~sklstm.preprocessing.SequencePadder`'s fit on 1D sequences (token
+    ids), which it pads into a 2D table (``set_output="pandas"`` was ignored there).
 
     Parameters
     ----------
@@ -74,9 +76,10 @@ def fitted_on_a_table(estimator):
     Returns
     -------
     bool
-        False after a fit on 3D or ragged sequences or on a store.
+        False after a fit on 3D or ragged sequences of 2D arrays, or on a store.
     """
-    return (getattr(estimator, "_fitted_form", "2d") == "2d"
+    return ((getattr(estimator, "_fitted_form", "2d") == "2d"
+             or getattr(estimator, "_fitted_on_1d", False))
             and not getattr(estimator, "_fitted_on_store", False))
 
 
@@ -99,7 +102,8 @@ def table_output(estimator, output):
     Raises
     ------
     ValueError
-        When the transformer was fitted on a table, its output is set to a frame
+        When the transformer's output is a table after its fit (see
+        :func:`fitted_on_a_table`), its output is set to a frame
         (``"pandas"``, ``"polars"``) and ``output`` is not a 2D array (3D, ragged, a
         store, even one of univariate sequences).
     """
@@ -117,9 +121,12 @@ def table_output(estimator, output):
            else f"shape {tuple(shape)}" if shape is not None
            else f"a list of {len(output)}" if isinstance(output, list)
            else f"a {type(output).__name__}")
+    fitted_on, given = (
+        ("1D sequences (token ids, padded into a table)", "1D sequences")
+        if getattr(estimator, "_fitted_on_1d", False) else
+        ("2D input (a table, one column per timestep)", "2D input"))
     raise ValueError(
-        f"{type(estimator).__name__} was fitted on 2D input (a table, one column per "
-        f"timestep) and its output is set to {container!r}, but this X gives sequences "
-        f"that are no table ({got}). Pass 2D input as in fit, fit on the 3D or ragged "
-        "sequences themselves (their form is kept whatever the output setting), or "
-        "set_output(transform='default').")
+        f"{type(estimator).__name__} was fitted on {fitted_on} and its output is set to "
+        f"{container!r}, but this X gives sequences that are no table ({got}). Pass "
+        f"{given} as in fit, fit on the 3D or ragged sequences themselves (their form is "
+        "kept whatever the output setting), or set_output(transform='default').")

@@ -71,6 +71,17 @@ def test_averages_do_not_overflow_narrow_floats(dtype):
         assert_allclose(values.astype(np.float64), np.float64(dtype(big)), rtol=1e-6)
 
 
+@pytest.mark.parametrize("form", ["2d", "3d", "list"])
+def test_float64_sums_beyond_its_range_are_refused(form):
+    # 2 steps of 1e308 summed to infinity in float64: their mean came back inf, with
+    # only numpy's RuntimeWarning
+    X = np.full((2, 4, 1), 1e308)
+    X = {"2d": X[:, :, 0], "3d": X, "list": list(X)}[form]
+    resampler = SequenceResampler(factor=2).fit(X)
+    with pytest.raises(ValueError, match=r"beyond the range of float64.*divide X"):
+        resampler.transform(X)
+
+
 def test_pandas_output_on_tables():
     # a Pipeline's set_output failed: "set_output is not available"
     table = pd.DataFrame(rng.normal(size=(4, 5)), columns=list("abcde"))

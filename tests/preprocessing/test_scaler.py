@@ -15,11 +15,21 @@ from sklstm.data.containers import restore_container
 from sklstm.preprocessing import SequenceScaler
 
 
+def _expected_failed_checks(estimator):
+    """copy=False scales X in place, so transforming X, then X in another sample order,
+    scales twice: scikit-learn's own scalers fail the same check with copy=False."""
+    if estimator.copy:
+        return {}
+    return {"check_methods_sample_order_invariance": "copy=False scales X in place"}
+
+
 @parametrize_with_checks(
     [
         SequenceScaler(),
         SequenceScaler(method="minmax", feature_range=(-1, 2)),
-    ]
+        SequenceScaler(copy=False),
+    ],
+    expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -51,6 +51,23 @@ def test_token_ids_padded_into_a_table_are_wrapped():
     assert_allclose(out.to_numpy()[0], [1, 2, 3, 0])
 
 
+def test_a_padder_fitted_on_token_ids_follows_frame_output():
+    # 1D sequences pad to a table, but set_output="pandas" was ignored after a fit on
+    # them (an array came back, get_feature_names_out was not offered)
+    ids = [np.array([3, 1, 4], dtype=np.int32), np.array([1, 5])]
+    padder = SequencePadder().set_output(transform="pandas")
+    out = padder.fit_transform(ids)
+    assert isinstance(out, pd.DataFrame) and out.dtypes.iloc[0] == np.int64
+    assert list(out.columns) == list(padder.get_feature_names_out())
+    assert out.to_numpy().tolist() == [[3, 1, 4], [1, 5, 0]]
+    # 2D sequences give 3D output: refused in words naming the fit, not by pandas
+    with pytest.raises(ValueError, match=r"fitted on 1D sequences .* 'pandas'.*Pass 1D"):
+        padder.transform([seq[:, None] for seq in ids])
+    # a refit on 2D sequences keeps their 3D form under the setting
+    assert padder.fit_transform([seq[:, None] for seq in ids]).shape == (2, 3, 1)
+    assert not hasattr(padder, "get_feature_names_out")
+
+
 def test_a_store_of_univariate_sequences_is_no_table(tmp_path):
     # a 2D store has ndim 2, so it passed as a table, and scikit-learn's wrapper failed
     # with the store's TypeError telling the user to pass the store to SequenceScaler

@@ -66,6 +66,20 @@ def test_batch_norm_takes_its_statistics_per_micro_batch():
     assert est.n_updates_ == N // 32
 
 
+def test_accumulation_is_one_fit_without_the_branch_and_another_with_it():
+    # what the docs state (benchmarks/bench_conv_accumulation.py measures it at the
+    # defaults): micro-batch statistics make (8, 4) another fit than (32, 1), not a
+    # rounding; without batch normalization the two are one fit
+    def proba(conv_channels, batch_size, accumulation_steps):
+        est = LSTMClassifier(**{**CONV, "conv_channels": conv_channels, "max_epochs": 3,
+                                "batch_size": batch_size,
+                                "accumulation_steps": accumulation_steps})
+        return est.fit(X, Y).predict_proba(X)
+
+    assert_allclose(proba(None, 8, 4), proba(None, 32, 1), rtol=0, atol=1e-6)
+    assert np.abs(proba((4, 8, 4), 8, 4) - proba((4, 8, 4), 32, 1)).max() > 1e-3
+
+
 def test_ragged_input_saving_and_loading(tmp_path):
     ragged = [x[: 12 + i % 18] for i, x in enumerate(X)]
     est = LSTMRegressor(**CONV).fit(ragged, X[:, :, 0].max(axis=1))

@@ -111,6 +111,11 @@ def downsample_steps(seq, factor, axis=0):
     ndarray
         The window means, in ``seq``'s float dtype (float64 for integers).
 
+    Raises
+    ------
+    ValueError
+        If the sum of a window is beyond float64's range (its mean would be infinity).
+
     Examples
     --------
     >>> import numpy as np
@@ -123,12 +128,30 @@ def downsample_steps(seq, factor, axis=0):
     starts = np.arange(0, n_steps, factor)
     # summed in float64: a float32 (or float16) sum of factor steps can overflow to
     # infinity where their mean, within the values' own range, cannot
-    sums = np.add.reduceat(seq, starts, axis=axis, dtype=np.float64)
+    if seq.dtype.kind == "f" and seq.dtype.itemsize >= 8:
+        sums = _float64_sums(seq, starts, axis, factor)
+    else:  # (integers and narrower floats: no sum of them reaches float64's limit)
+        sums = np.add.reduceat(seq, starts, axis=axis, dtype=np.float64)
     counts = np.diff(np.append(starts, n_steps)).astype(np.float64)
     shape = [1] * seq.ndim
     shape[axis] = len(counts)
     means = sums / counts.reshape(shape)
     return means.astype(seq.dtype, copy=False) if seq.dtype.kind == "f" else means
+
+
+def _float64_sums(seq, starts, axis, factor):
+    """``np.add.reduceat`` of float64 steps, refusing a sum beyond float64's range: its
+    mean was infinity, with only numpy's RuntimeWarning (as in SequenceResampler)."""
+    try:
+        with np.errstate(over="raise"):
+            return np.add.reduceat(seq, starts, axis=axis, dtype=np.float64)
+    except FloatingPointError:
+        raise ValueError(
+            f"The sum of {factor} consecutive steps of X, averaged into one (downsample or "
+            f"SequenceResampler's factor={factor}), is beyond the range of float64 (largest "
+            f"{float(np.finfo(np.float64).max):g}), which would make their mean infinity; "
+            "divide X by a constant first."
+        ) from None
 
 
 def step_positions(counts):

@@ -149,9 +149,10 @@ def check_token_sequence(seq, name):
     Raises
     ------
     ValueError
-        Not 1D, a missing id (NaN), an id beyond int64, or a negative id.
+        Not 1D, a missing id (NaN), an infinite one, an id beyond int64, or a negative id.
     TypeError
-        Ids that are not integers.
+        Ids that are not integers; for numbers that are not whole, the message names
+        what likely made them (a scaler or a resampler before the estimator).
     """
     if seq.ndim != 1:
         raise ValueError(
@@ -163,16 +164,45 @@ def check_token_sequence(seq, name):
             f"Sequence {name} of X holds a missing token id (NaN, None or pd.NA) at timestep "
             f"{int(np.flatnonzero(np.isnan(seq))[0])}; token ids are integers: drop the "
             "missing tokens, or map them to an id of their own (an unknown-token id).")
+    if seq.dtype.kind == "f" and np.isinf(seq).any():
+        # (+inf failed in int() with a bare OverflowError; -inf was to be cast with
+        # .astype(int), which makes it a large negative id)
+        step = int(np.flatnonzero(np.isinf(seq))[0])
+        raise ValueError(
+            f"Sequence {name} of X holds an infinite token id ({seq[step]}) at timestep {step}; "
+            "token ids are whole numbers from 0: map what it stands for to an id of its own (an "
+            "unknown-token id), or drop it.")
     if seq.dtype.kind == "f" and seq.max() > np.iinfo(np.int64).max:
         raise token_id_beyond_int64_error(name, int(seq.max()))
+    if seq.dtype.kind == "f" and (fraction := np.flatnonzero(seq != np.floor(seq))).size:
+        # ids averaged or scaled into magnitudes: .astype(int) would train on the wrong
+        # tokens, so the fix is to remove the step that made them
+        step = int(fraction[0])
+        raise TypeError(
+            f"Sequence {name} of X has dtype {seq.dtype} and holds {float(seq[step]):g} at "
+            f"timestep {step}; token ids must be integers, and that is no whole number: a "
+            "step before the estimator (a scaler or a resampler in the pipeline) probably "
+            "turned the ids into magnitudes. Remove that step: token ids are categories, to "
+            "be padded (sklstm.preprocessing.SequencePadder), never scaled or resampled.")
+    if seq.dtype.kind == "b":
+        # (told to cast with .astype(int), False became id 0, the default padding id,
+        # which is removed: its tokens lost, an all-False sequence refused as empty)
+        raise TypeError(
+            f"Sequence {name} of X has dtype bool; token ids must be integers, and "
+            ".astype(int) makes False id 0, the padding id by default (padding_idx=0), which "
+            "is removed. If True and False are two tokens, give both an id of their own "
+            "(.astype(int) + 1); to read them as a feature, leave embedding_dim None.")
     if seq.dtype.kind not in "iu":
         raise TypeError(
             f"Sequence {name} of X has dtype {seq.dtype}; token ids must be integers "
             "(cast with .astype(int) if they are whole numbers).")
     if seq.min() < 0:
+        # (a padding value of -1, as SequencePadder(value=-1) gives, is the common one)
         raise ValueError(
             f"Sequence {name} of X contains the negative token id {seq.min()}; token ids "
-            "must be >= 0.")
+            "must be >= 0: pad with padding_idx (0 by default), not a negative value, and "
+            "map the other ids to 1..n_tokens (np.unique(ids, return_inverse=True)[1] + 1 "
+            "does).")
 
 
 def padding_inside(is_token):

@@ -11,6 +11,7 @@ import sys
 
 from optuna.trial import TrialState
 
+from .search.report import fail_reason
 from .search.trial_budget import INTERRUPTED, WORKER, used_trials, worker_name
 
 __all__ = ["interrupted_note", "outcome", "timeout_note", "waiting_reporter",
@@ -57,7 +58,8 @@ def outcome(study, started):
     trials = study.get_trials(deepcopy=False)
     mine = _mine(trials, started)
     failed = [t for t in (mine or trials) if t.state == TrialState.FAIL]
-    last = f"; last failure: {failed[-1].user_attrs.get('fail_reason', '?')}" if failed else ""
+    # (a dead worker's trial said as lost, as in the table: was '?' or its own reason)
+    last = f"; last failure: {fail_reason(failed[-1])}" if failed else ""
     if not any(t.state == TrialState.COMPLETE for t in trials):
         return 1, f"no trial of the study completed ({len(failed)} failed){last}"
     if mine and len(failed) == len(mine):

@@ -45,7 +45,7 @@ _LAZY = {
     "resolve_storage": "storage",
     "create_or_load_study": "study",
     "make_pruner": "pruners",
-    "run_study": "study",
+    "run_study": "study_run",
     "selected_trial": "selection",
     "selected_params": "selection",
     "TrialBudget": "trial_budget",

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import warnings
+
 from optuna.trial import TrialState
 
 from .._compat.optuna import study_storage
 from .budget_lock import budget_lock
 from .selection import BASELINE
+from .trial_attrs import INTERRUPTED
 from .trial_budget import fail_dead_workers_trials, uses_budget
 
-__all__ = ["enqueue_baseline"]
+__all__ = ["MAX_BASELINE_DEATHS", "enqueue_baseline", "requeue_lost_baseline"]
+
+#: Baselines lost to their workers' deaths after which it is not run again: a
+#: configuration that kills its worker (the host's memory) would kill every worker
+MAX_BASELINE_DEATHS = 2
 
 
 def enqueue_baseline(study, params):
@@ -37,10 +44,52 @@ def enqueue_baseline(study, params):
     try:
         fail_dead_workers_trials(study)
         trials = study.get_trials(deepcopy=False)
-        baselines = [t for t in trials if t.user_attrs.get(BASELINE)]
-        lost = baselines and not any(t.state == TrialState.WAITING or uses_budget(t)
-                                     for t in baselines)
-        if not trials or lost:
+        if not trials:
             study.enqueue_trial(params, user_attrs={BASELINE: True})
+        else:
+            requeue_lost_baseline(study, params, trials)
     finally:
         lock.release()
+
+
+def requeue_lost_baseline(study, params, trials) -> bool:
+    """Enqueue the baseline again where it was lost: its worker's death or Ctrl-C ended
+    it, and no retry of it waits (one that failed in its fit is not lost).
+
+    Called with the trial budget's lock held, once the trials of dead workers are
+    failed: by :func:`enqueue_baseline` as a worker starts, and by its budget before
+    each trial it creates (:class:`~sklstm.search.TrialBudget`'s ``on_count``). A
+    baseline found stale while a worker ran (its worker killed after another had
+    started, ``retry_failed=0``) was not run again: its place went to a sampled trial,
+    and the study ended without a baseline.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        The study.
+    params : dict
+        The baseline's parameters (:func:`~sklstm.search.selection.baseline_params`).
+    trials : list of optuna.trial.FrozenTrial
+        The study's trials, WAITING ones included.
+
+    Returns
+    -------
+    bool
+        Whether it was enqueued: not after :data:`MAX_BASELINE_DEATHS` of its workers
+        died in it (a warning says so; Ctrl-C is no death).
+    """
+    baselines = [t for t in trials if t.user_attrs.get(BASELINE)]
+    lost = bool(baselines) and not any(t.state == TrialState.WAITING or uses_budget(t)
+                                       for t in baselines)
+    deaths = sum(t.state == TrialState.FAIL and not t.user_attrs.get(INTERRUPTED)
+                 for t in baselines)
+    if lost and deaths >= MAX_BASELINE_DEATHS:
+        warnings.warn(
+            f"The baseline trial's worker died {deaths} times (trials "
+            f"{[t.number for t in baselines]}): it is not run again. A configuration that "
+            "takes more memory than the host has can kill its worker; check the "
+            "estimator's own parameters.", RuntimeWarning, stacklevel=2)
+        return False
+    if lost:
+        study.enqueue_trial(params, user_attrs={BASELINE: True})
+    return lost

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 
 import joblib
 
+from .._param_validation import plain_value
 from ..network.recurrence import weight_note_unsaid
 from ..resources.concurrency import fits_in_threads
 
@@ -80,13 +81,18 @@ def concurrent_fits(n_jobs=None):
     Parameters
     ----------
     n_jobs : int or None, default=None
-        Threads for the searches that leave ``n_jobs`` at None (a search's own
-        ``n_jobs`` wins, as under :func:`joblib.parallel_config`); None keeps joblib's
-        default (one).
+        Threads (not 0; -1: one per core, as joblib counts them) for the searches
+        that leave ``n_jobs`` at None (a search's own ``n_jobs`` wins, as under
+        :func:`joblib.parallel_config`); None keeps joblib's default (one).
 
     Yields
     ------
     None
+
+    Raises
+    ------
+    TypeError, ValueError
+        An ``n_jobs`` that is no int or None (numpy's are), or 0.
 
     Notes
     -----
@@ -111,6 +117,15 @@ def concurrent_fits(n_jobs=None):
     ...     sorted(search.fit(X, y).best_params_)
     ['batch_size']
     """
+    # checked here: joblib took "2", 2.0 and True as given, and refused 0 only as the
+    # search ran, in its own words
+    n_jobs = plain_value(n_jobs)
+    if n_jobs is not None and (not isinstance(n_jobs, int) or isinstance(n_jobs, bool)):
+        raise TypeError(f"n_jobs must be an int or None, got {n_jobs!r}: the number of "
+                        "threads, e.g. 4 (-1: one per core, as joblib counts them)")
+    if n_jobs == 0:
+        raise ValueError("n_jobs must not be 0: give the number of threads, e.g. 4 (-1: one "
+                         "per core), or None for joblib's default")
     # (cuDNN's note on the network's own weights, which a fit alone leaves unsaid around
     # each LSTM call, is left unsaid here for the whole block: threads must not swap
     # the process's warning filters, sklstm.network.recurrence; nor may blocks of

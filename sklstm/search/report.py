@@ -14,9 +14,10 @@ from .._param_validation import integers, plain_value
 from .epoch_reporter import FOLDS_NOT_CONVERGED
 from .selection import FIXED_AS_REPR, as_param_names, selected_trial
 from .study_pruner import DUPLICATE_OF
+from .trial_attrs import failed_as_stale
 from .trial_budget import FAIL_REASON, WORKER, used_trials
 
-__all__ = ["ProgressBar", "objective_names", "results_table", "summary"]
+__all__ = ["ProgressBar", "fail_reason", "objective_names", "results_table", "summary"]
 
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
@@ -73,19 +74,56 @@ def _row(trial, names) -> dict:
         # twin's, and were shown as fits of its own
         row["duplicate_of"] = attrs[DUPLICATE_OF]
     if trial.state == TrialState.FAIL:
-        # on one line: an error's message of several lines (sklearn's, torch's) broke
-        # the table, its other lines printed under the first column
-        row["fail_reason"] = " ".join(str(attrs.get(FAIL_REASON) or _lost(attrs)).split())[:60]
+        # (the reason its run recorded is cut, the lost worker never: fail_reason)
+        row["fail_reason"] = fail_reason(trial, width=_REASON_WIDTH)
     return row
 
 
-def _lost(attrs):
-    """What happened to a trial failed without a reason: in a search of sklstm, whose
-    objective and trial budget give every other failure one, its worker stopped sending
-    heartbeats (killed, lost node) and another failed it, as
-    :func:`~sklstm.search.trial_budget.uses_budget` takes it; the table said "-"."""
+#: Characters of a recorded ``fail_reason`` the results table shows.
+_REASON_WIDTH = 60
+
+
+def fail_reason(trial, width=None) -> str:
+    """Why a failed trial failed, on one line.
+
+    Its ``fail_reason``; ``"worker HOST:PID lost: no heartbeat"`` for a trial failed
+    for its dead worker: one that the heartbeats marked stale
+    (:func:`~sklstm.search.trial_attrs.failed_as_stale`), whatever its worker recorded
+    before it died (said after it: ``"...; it had recorded MemoryError: ..."``), or,
+    in a search of sklstm, whose objective and trial budget give every other failure a
+    reason, one failed without any (a storage that does not mark them).
+
+    Parameters
+    ----------
+    trial : optuna.trial.FrozenTrial
+        A failed trial.
+    width : int or None, default=None
+        Cut the recorded reason to this many characters; None keeps it whole.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import optuna
+    >>> fail_reason(optuna.trial.create_trial(
+    ...     state=optuna.trial.TrialState.FAIL, user_attrs={"worker": "node7:42"}))
+    'worker node7:42 lost: no heartbeat'
+    """
+    attrs = trial.user_attrs
+    # on one line: an error's message of several lines (sklearn's, torch's) broke the
+    # table, its other lines printed under the first column
+    recorded = " ".join(str(attrs.get(FAIL_REASON) or "").split())[:width]
+    if recorded and not failed_as_stale(trial):
+        return recorded
+    # The worker stopped sending heartbeats (killed, lost node) and another failed the
+    # trial: the table said "-" for one without a reason, and only the dead worker's
+    # own reason for one with (a MemoryError that it may never have raised), though
+    # its death ended the trial, freed its place in the budget and had it retried.
     worker = attrs.get(WORKER)  # (none where it died before sampling the trial)
-    return f"worker {worker} lost: no heartbeat" if worker else "worker lost: no heartbeat"
+    lost = f"worker {worker} lost: no heartbeat" if worker else "worker lost: no heartbeat"
+    return f"{lost}; it had recorded {recorded}" if recorded else lost
 
 
 def _unconverged(trial) -> int:
@@ -122,9 +160,8 @@ def results_table(study, max_rows=None) -> str:
     (MiB), mean optimizer updates, the folds whose fit did not converge
     (``not_converged``, ``"2 of 3"``: only where a trial had any), the sampled
     parameters, the trial a reused duplicate repeats (``duplicate_of``: it fitted
-    nothing, its costs are that trial's), and the
-    failure reason (``worker ... lost: no heartbeat`` for a trial failed without one: its
-    worker died).
+    nothing, its costs are that trial's), and the failure reason (:func:`fail_reason`:
+    ``worker ... lost: no heartbeat`` for a trial failed for its dead worker).
 
     Parameters
     ----------

@@ -8,37 +8,28 @@ them, exactly (:class:`~sklstm.search.TrialBudget` serializes trial creation acr
 
 from __future__ import annotations
 
-import time
-
 import optuna
 
 from .._compat.optuna import study_storage
-from ..training.interrupts import CtrlCGuard
 from .baseline_trial import enqueue_baseline
 from .heartbeat import checked_run_settings
 from .metrics import objective_directions
 from .objective import checked_objective
 from .pruners import make_pruner
-from .report import ProgressBar
 from .selection import baseline_params
 from .storage import resolve_storage
-from .storage_faults import (
-    optimize_through_faults,
-    storage_write_failures,
-    study_creation_failures,
-)
+from .storage_faults import storage_write_failures, study_creation_failures
 from .study_checks import (
     HEARTBEAT_STUDY_ATTR,
     check_existing_study,
     check_flags,
-    check_run_args,
     check_space_fits_study,
     check_study_name,
     heartbeat_record,
 )
 from .study_pruner import ignoring_duplicates
 from .study_record import study_attrs
-from .trial_budget import TrialBudget
+from .study_run import run_study  # (the loop: its own module)
 
 __all__ = ["create_or_load_study", "run_study", "tune", "tune_objective"]
 
@@ -152,103 +143,6 @@ def create_or_load_study(study_name, storage=None, *, scoring=None, multi_object
     return study
 
 
-def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_bar=False,
-              catch=(Exception,), callbacks=(), on_wait=None) -> optuna.Study:
-    """Run trials until the *study* holds ``n_trials`` trials (or ``timeout`` seconds pass).
-
-    ``n_trials`` counts all trials in the storage, whatever worker ran them, and holds
-    exactly when workers race (see :class:`~sklstm.search.TrialBudget`; MySQL and
-    Redis storages excepted). A trial left RUNNING by a killed worker counts too (without
-    heartbeats Optuna cannot tell it from a slow one); enqueued trials count once they run.
-    Failing trials are recorded (state FAIL) and the search goes on.
-
-    Parameters
-    ----------
-    study : optuna.Study
-        The study to run trials in.
-    objective : callable
-        Optuna objective, ``objective(trial)``, e.g. from
-        :func:`~sklstm.search.make_objective`.
-    n_trials : int or None, default=None
-        Total for the study; None runs until ``timeout``.
-    timeout : float or None, default=None
-        Seconds for this worker; None runs until ``n_trials`` is reached. At least one
-        of ``n_trials`` and ``timeout`` must be given.
-    show_progress_bar : bool, default=False
-        tqdm bar of the study-wide progress.
-    catch : tuple of exception types, default=(Exception,)
-        Trial errors that do not stop the search (by default all exceptions).
-    callbacks : iterable of callables or None, default=()
-        Extra Optuna ``callback(study, frozen_trial)``; None adds none.
-    on_wait : callable or None, default=None
-        ``on_wait(running)``, called once each time this worker, its budget full, waits
-        for the running trials of others (with heartbeats: one may be a dead worker's,
-        failed after the grace period); see :class:`~sklstm.search.TrialBudget`.
-
-    Returns
-    -------
-    optuna.Study
-        ``study``, for chaining.
-
-    Raises
-    ------
-    OSError
-        When the storage fails to record a trial (a full disk, a read-only file or
-        database, a lost server), naming the storage and the cause (chained); the
-        trials finished before are kept, and the same call continues the study.
-    TrialEndedElsewhere
-        A RuntimeError, at the second trial of this call that another worker failed as
-        stale while it ran (at the first, a warning, and the search goes on).
-
-    Examples
-    --------
-    >>> import optuna
-    >>> study = optuna.create_study()
-    >>> run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=3).trials[-1].number
-    2
-    """
-    if n_trials is None and timeout is None:
-        raise ValueError("give n_trials, timeout or both")
-    if not callable(objective):  # every trial failed, recorded FAIL in the storage
-        raise TypeError(f"objective must be a callable objective(trial), got {objective!r}: "
-                        "e.g. from sklstm.search.make_objective")
-    # checked as tune checks them (numpy numbers accepted): n_trials="3" failed in the
-    # budget's count, timeout=-1 ran one trial and stopped
-    plain = check_run_args(None, **{name: value for name, value in
-                                    (("n_trials", n_trials), ("timeout", timeout))
-                                    if value is not None})
-    n_trials, timeout = plain.get("n_trials"), plain.get("timeout")
-    callbacks = list(callbacks or ())  # None: none, as Optuna's optimize takes it
-    budget = bar = None
-    # the timeout counts from here: a first claim that waited for a dead worker's trial
-    # (a grace period) gave the search its whole timeout again after the wait
-    deadline = None if timeout is None else time.monotonic() + timeout
-    if n_trials is not None:
-        budget = TrialBudget(study, n_trials, timeout, on_wait)
-        if not budget.claim():
-            return study
-        objective = budget.wrap(objective)
-    if show_progress_bar:
-        bar = ProgressBar(study, n_trials)
-        callbacks.append(bar)
-    if budget is not None:
-        callbacks.append(budget)  # the claim is held only until the next trial exists
-    # a Ctrl-C whose KeyboardInterrupt other code replaced (Optuna's journal lock, while
-    # a trial writes to it) failed that trial as an error and the search went on: the
-    # press is delivered after the trial instead (the trial stays FAIL with that error)
-    ctrl_c = CtrlCGuard()
-    callbacks.append(lambda study, trial: ctrl_c.check())
-    try:
-        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-        optimize_through_faults(study, objective, left, catch, callbacks, budget, ctrl_c)
-    finally:
-        if budget is not None:
-            budget.release()  # a claim left over when a timeout ended the loop
-        if bar is not None:
-            bar.bar.close()
-    return study
-
-
 def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", storage=None,
          cv="auto", scoring=None, space=None, pruner=None, sampler=None,
          multi_objective=None, groups=None, reuse_duplicates=True, baseline=True,
@@ -311,6 +205,9 @@ def tune(estimator, X, y, *, n_trials=20, timeout=None, study_name="sklstm", sto
         skipped when those values are not a point of the space). Use
         :func:`~sklstm.search.selected_trial` rather than ``study.best_trial``: it keeps
         the baseline unless the best trial beats it by more than the fold-to-fold noise.
+        A baseline that its worker's death or Ctrl-C ended is run again, in the next
+        place of the budget once it is found (as a worker starts, or before its next
+        trial).
     heartbeat_interval : int or None, default=60
         Running trials report every this many seconds (journal files and databases),
         so that the trial of a worker that died is failed after twice that long and its
@@ -391,9 +288,10 @@ heartbeat_interval, retry_failed, show_progress_bar
         searched=[param for param, dist, _ in objective.space.values() if dist is not None],
         fixed={param: value for param, dist, value in objective.space.values() if dist is None})
     check_space_fits_study(study, objective.space)
-    if baseline and (params := baseline_params(objective.space, objective.estimator)):
+    params = baseline_params(objective.space, objective.estimator) if baseline else None
+    if params:
         with storage_write_failures(study, study_storage(study),  # (not the raw error)
                                     lost="the baseline trial was not enqueued"):
             enqueue_baseline(study, params)
     return run_study(study, objective, n_trials, timeout, show_progress_bar=show_progress_bar,
-                     on_wait=on_wait)
+                     on_wait=on_wait, baseline=params or None)

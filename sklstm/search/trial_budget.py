@@ -30,6 +30,7 @@ from optuna.trial import TrialState
 from .._compat.optuna import heartbeat_interval, study_storage
 from ..training.interrupts import ctrl_c_pending
 from .budget_lock import budget_lock
+from .study_checks import check_run_args
 from .trial_attrs import (  # (WORKER, worker_name: also from here)
     FAIL_REASON,
     INTERRUPTED,
@@ -163,15 +164,25 @@ class TrialBudget:
     study : optuna.Study
         The study whose trials are counted; its storage decides the lock.
     n_trials : int
-        Most trials the study may hold: those of every worker for which
+        Most trials the study may hold (at least 1): those of every worker for which
         :func:`uses_budget` is true.
     timeout : float or None, default=None
-        Seconds from now after which :meth:`claim` no longer waits for running
-        trials (this worker's ``timeout``); None: it waits as long as they run.
+        Seconds from now (more than 0) after which :meth:`claim` no longer waits for
+        running trials (this worker's ``timeout``); None: it waits as long as they run.
     on_wait : callable or None, default=None
         Called as ``on_wait(running)``, ``running`` the list of running trials
         (``FrozenTrial``), once per :meth:`claim` that waits for them: the wait lasts
         up to a grace period after a SIGKILL, a trial's length otherwise, in silence.
+    on_count : callable or None, default=None
+        Called as ``on_count(trials)`` at every count, with the lock held, once the
+        trials of dead workers are failed: what a lost trial needs before the next one
+        is created (:func:`~sklstm.search.baseline_trial.requeue_lost_baseline`).
+
+    Raises
+    ------
+    TypeError, ValueError
+        An ``n_trials`` or ``timeout`` that :func:`~sklstm.search.tune` refuses too
+        (numpy numbers are accepted), an ``on_wait`` or ``on_count`` that is no callable.
 
     Examples
     --------
@@ -185,10 +196,18 @@ class TrialBudget:
     False
     """
 
-    def __init__(self, study, n_trials, timeout=None, on_wait=None):
+    def __init__(self, study, n_trials, timeout=None, on_wait=None, on_count=None):
+        # checked as tune checks them: n_trials="2" failed at the first claim, in the
+        # count's comparison (a raw TypeError), a timeout of -1 or NaN was taken as given
+        plain = check_run_args(None, n_trials=n_trials, timeout=timeout)
+        n_trials, timeout = plain["n_trials"], plain["timeout"]
+        for name, hook in (("on_wait", on_wait), ("on_count", on_count)):
+            if hook is not None and not callable(hook):  # (else a raw error mid-search)
+                raise TypeError(f"{name} must be a callable or None, got {hook!r}")
         self.study = study
         self.n_trials = n_trials
         self.on_wait = on_wait
+        self.on_count = on_count
         # a worker's timeout bounds its wait too: it waited for the running trials of
         # other workers, hours on end, past its own timeout
         self._deadline = None if timeout is None else time.monotonic() + timeout
@@ -249,6 +268,8 @@ class TrialBudget:
         if heartbeat:
             fail_dead_workers_trials(self.study)
         trials = self._trials()
+        if self.on_count is not None:
+            self.on_count(trials)
         return trials, len(used_trials(trials)) < self.n_trials
 
     def release(self) -> None:

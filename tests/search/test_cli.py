@@ -380,20 +380,3 @@ def test_a_worker_joining_a_full_study_says_what_it_waits_for(npz_path, cpu_spac
     states = [t.state for t in load_study(str(tmp_path / "s.journal"), "sklstm").trials]
     assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING]
 
-
-def test_the_waiting_reporter_says_what_a_full_budget_waits_for(capsys, tmp_path):
-    # the budget's on_wait hook: the waiting note of a worker whose own trials ended
-    # while the study was full (it looked only once, before the run)
-    import optuna
-
-    from sklstm._cli_run import waiting_reporter
-
-    study = optuna.create_study()
-    running = [study.ask() for _ in range(4)]
-    running[0].set_user_attr("worker", "otherhost:1")
-    waiting_reporter(120)(study.get_trials(states=[optuna.trial.TrialState.RUNNING]))
-    err = capsys.readouterr().err
-    assert err == ("sklstm tune: the study is full; waiting for trial #0 of worker "
-                   "otherhost:1, #1 of worker ?, #2 of worker ? and 1 more: a trial is "
-                   "failed as lost if its worker sends no heartbeat for 120 s, and its "
-                   "place run here\n")

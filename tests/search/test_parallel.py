@@ -153,3 +153,22 @@ def test_blocks_of_several_threads_leave_the_warning_filters_as_they_were():
         thread.join()
     assert seen == [True]  # still unsaid in the block that was still open
     assert warnings.filters == before
+
+
+@pytest.mark.parametrize(("n_jobs", "error", "message"), [
+    ("2", TypeError, "n_jobs must be an int or None, got '2'"),
+    (2.0, TypeError, "n_jobs must be an int or None, got 2.0"),
+    (True, TypeError, "n_jobs must be an int or None, got True"),
+    (0, ValueError, "n_jobs must not be 0"),
+], ids=["str", "float", "bool", "zero"])
+def test_a_bad_n_jobs_is_refused_as_the_block_opens(n_jobs, error, message):
+    # joblib took "2", 2.0 and True as given, and refused 0 only as the search ran
+    with pytest.raises(error, match=message), concurrent_fits(n_jobs):
+        pass
+
+
+def test_n_jobs_takes_a_numpy_int():
+    from joblib.parallel import get_active_backend
+
+    with concurrent_fits(np.int64(2)):
+        assert get_active_backend()[1] == 2

@@ -4,13 +4,22 @@ import time
 
 import numpy as np
 import optuna
+import pytest
 from optuna.storages import fail_stale_trials
 from optuna.trial import TrialState
 
 from sklstm.search import resolve_storage, results_table, summary
 from sklstm.search.epoch_reporter import FOLDS_NOT_CONVERGED
-from sklstm.search.report import ProgressBar
-from sklstm.search.trial_budget import FAIL_REASON, INTERRUPTED, uses_budget
+from sklstm.search.report import ProgressBar, fail_reason
+from sklstm.search.trial_budget import (
+    FAIL_REASON,
+    INTERRUPTED,
+    fail_dead_workers_trials,
+    uses_budget,
+)
+
+from .helpers import python
+from .test_trial_attrs import DIES_FAILING
 
 
 def test_results_table_keeps_a_failure_of_several_lines_on_its_row():
@@ -36,6 +45,25 @@ def test_results_table_says_a_trial_failed_for_its_lost_worker(tmp_path):
     assert results_table(study).splitlines()[1].endswith("worker node7:4242 lost: no heartbeat")
     (trial,) = study.trials
     assert FAIL_REASON not in trial.user_attrs and not uses_budget(trial)
+
+
+@pytest.mark.parametrize("storage_url", ["journal", "sqlite"], indirect=True)
+def test_results_table_says_a_worker_was_lost_that_had_recorded_a_reason(storage_url):
+    # killed after its objective recorded a fail_reason: the heartbeats failed its trial
+    # (it held no place, it was retried), but the table showed only the dead worker's
+    # own "MemoryError: out of memory", as if the fit had failed
+    dead = python(DIES_FAILING, storage_url)
+    _, err = dead.communicate(timeout=120)  # (a guard against a hang)
+    assert dead.returncode == -9, err
+    study = optuna.load_study(study_name="s", storage=resolve_storage(
+        storage_url, heartbeat_interval=1))
+    time.sleep(2.5)  # the grace period, twice the heartbeat interval
+    fail_dead_workers_trials(study)
+    (trial,) = study.trials
+    assert results_table(study).splitlines()[1].endswith(
+        "worker node:1 lost: no heartbeat; it had recorded MemoryError: out of memory")
+    assert fail_reason(trial) == ("worker node:1 lost: no heartbeat; it had recorded "
+                                  "MemoryError: out of memory")
 
 
 def test_results_table_names_the_trial_a_reused_duplicate_repeats():

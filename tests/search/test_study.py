@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import time
 
 import numpy as np
 import optuna
@@ -19,7 +18,6 @@ from sklstm.search import (
     fit_stats_scorers,
     resolve_storage,
     results_table,
-    run_study,
     selected_params,
     summary,
     tune,
@@ -301,33 +299,6 @@ def test_a_storage_instance_is_compared_by_the_heartbeats_it_sends(storage_url, 
     assert join(heartbeat_interval=1, grace_period=5).trials == []
 
 
-@pytest.mark.parametrize(("kwargs", "error", "message"), [
-    ({"n_trials": "3"}, TypeError, "n_trials must be an int >= 1, got '3'"),
-    ({"n_trials": 0}, ValueError, "n_trials must be an int >= 1, got 0"),
-    ({"timeout": -1}, ValueError, "timeout must be a positive number of seconds, got -1"),
-])
-def test_run_study_checks_its_limits_as_tune_does(kwargs, error, message):
-    study = optuna.create_study()
-    with pytest.raises(error, match=re.escape(message)):
-        run_study(study, lambda t: t.suggest_float("x", 0, 1), **kwargs)
-    assert study.trials == []
-
-
-def test_run_study_refuses_an_objective_that_is_no_callable():
-    # every trial failed ("'NoneType' object is not callable"), each one stored as FAIL
-    study = optuna.create_study()
-    with pytest.raises(TypeError, match="objective must be a callable objective"):
-        run_study(study, None, n_trials=3)
-    assert study.trials == []
-
-
-def test_run_study_takes_no_callbacks_as_optuna_does():
-    # Optuna's own default is callbacks=None: "'NoneType' object is not iterable"
-    study = run_study(optuna.create_study(), lambda t: t.suggest_float("x", 0, 1), n_trials=1,
-                      callbacks=None)
-    assert len(study.trials) == 1
-
-
 # --- what a study looks like (sklstm.search.report, sklstm.search.metrics) ------------
 
 @pytest.mark.parametrize(("direction", "best"), [("maximize", "3"), ("minimize", "1")])
@@ -395,27 +366,3 @@ def test_summary_names_a_pipelines_parameters_as_its_set_params_takes_them(pipel
 def test_fit_stats_scorers_takes_one_stat_by_name():
     # a str was taken for its letters: "stat must be one of ..., got 'f'"
     assert sorted(fit_stats_scorers("accuracy", stats="fit_time")) == ["fit_time", "score"]
-
-
-def test_run_study_says_what_it_waits_for_and_runs_a_dead_workers_place(tmp_path):
-    # a worker killed mid-trial (no heartbeat ever): the other one waited for its place
-    # in silence; on_wait hears of the trial once, and the place is run after the grace
-    storage = resolve_storage(str(tmp_path / "s.db"), heartbeat_interval=1)
-    study = optuna.create_study(storage=storage)
-    dead = study.ask()
-    told = []
-    run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=1, on_wait=told.append)
-    assert [[t.number for t in running] for running in told] == [[dead.number]]
-    assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE"]
-
-
-def test_run_studys_timeout_counts_the_wait_for_a_dead_workers_places(tmp_path):
-    # the first claim waited for three killed workers' trials, past the timeout, and
-    # the search then ran for the whole timeout again
-    storage = resolve_storage(str(tmp_path / "s.db"), heartbeat_interval=1)
-    study = optuna.create_study(storage=storage)
-    for _ in range(3):
-        study.ask()  # no heartbeat ever: failed after the grace period (2 s)
-    run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=3, timeout=3,
-              on_wait=lambda running: time.sleep(3.5))  # the wait outlasts the timeout
-    assert [t.state.name for t in study.trials] == ["FAIL"] * 3

@@ -7,6 +7,7 @@ import threading
 import time
 import warnings
 
+import numpy as np
 import optuna
 import pytest
 
@@ -66,20 +67,47 @@ def _interrupt():
     raise KeyboardInterrupt
 
 
-@pytest.mark.parametrize(
-    ("n_trials", "trials", "error"),
-    [("2", None, TypeError), (2, _interrupt, KeyboardInterrupt)],
-    ids=["bad-n_trials", "ctrl-c-while-counting"],
-)
-def test_an_error_in_claim_releases_the_lock(n_trials, trials, error, tmp_path):
+def test_an_error_in_claim_releases_the_lock(tmp_path):
     # a lock file left behind blocked the next worker ~30 s, until Optuna broke it
     study = optuna.create_study(storage=resolve_storage(str(tmp_path / "s.journal")))
-    budget = TrialBudget(study, n_trials)
-    if trials is not None:
-        budget._trials = trials
-    with pytest.raises(error):
+    budget = TrialBudget(study, 2)
+    budget._trials = _interrupt  # Ctrl-C while counting
+    with pytest.raises(KeyboardInterrupt):
         budget.claim()
     assert glob.glob(str(tmp_path / "*.lock")) == []
+
+
+@pytest.mark.parametrize(("n_trials", "timeout", "error", "message"), [
+    ("2", None, TypeError, "n_trials must be an int >= 1, got '2'"),
+    (True, None, TypeError, "n_trials must be an int >= 1, got True"),
+    (2.0, None, TypeError, "n_trials must be an int >= 1, got 2.0"),
+    (None, None, TypeError, "n_trials must be an int >= 1, got None"),
+    (0, None, ValueError, "n_trials must be an int >= 1, got 0"),
+    (2, "1", TypeError, "timeout must be a positive number of seconds, got '1'"),
+    (2, -1, ValueError, "timeout must be a positive number of seconds, got -1"),
+    (2, float("nan"), ValueError, r"got nan \(give None for no time limit\)"),
+], ids=["str", "bool", "float", "none", "zero", "str-timeout", "negative-timeout",
+        "nan-timeout"])
+def test_a_bad_budget_is_refused_naming_the_fix(n_trials, timeout, error, message, tmp_path):
+    # n_trials="2" failed at the first claim on a raw "'<' not supported between
+    # instances of 'int' and 'str'"; n_trials=0 or a timeout of -1 or NaN was taken as given
+    study = optuna.create_study(storage=resolve_storage(str(tmp_path / "s.journal")))
+    with pytest.raises(error, match=message):
+        TrialBudget(study, n_trials, timeout)
+    assert glob.glob(str(tmp_path / "*.lock")) == []
+
+
+@pytest.mark.parametrize("hook", ["on_wait", "on_count"])
+def test_a_budget_refuses_a_hook_that_is_no_callable(hook):
+    # on_wait=5 failed only once a full budget waited, on "'int' object is not callable"
+    with pytest.raises(TypeError, match=f"{hook} must be a callable or None, got 5"):
+        TrialBudget(optuna.create_study(), 1, **{hook: 5})
+
+
+def test_a_budget_takes_numpy_numbers():
+    budget = TrialBudget(optuna.create_study(), np.int64(1), timeout=np.float64(5))
+    assert type(budget.n_trials) is int and budget.claim()
+    budget.release()
 
 
 def test_claim_counts_run_trials_not_enqueued_ones():

@@ -1,0 +1,40 @@
+"""``sklstm tune``'s words around the study and its exit status (sklstm/_cli_run.py)."""
+
+from datetime import datetime
+
+import optuna
+from optuna.trial import TrialState, create_trial
+
+from sklstm._cli_run import outcome, waiting_reporter
+from sklstm.search.trial_attrs import STALE
+
+
+def test_the_waiting_reporter_says_what_a_full_budget_waits_for(capsys):
+    # the budget's on_wait hook: the waiting note of a worker whose own trials ended
+    # while the study was full (it looked only once, before the run)
+    study = optuna.create_study()
+    running = [study.ask() for _ in range(4)]
+    running[0].set_user_attr("worker", "otherhost:1")
+    waiting_reporter(120)(study.get_trials(states=[TrialState.RUNNING]))
+    err = capsys.readouterr().err
+    assert err == ("sklstm tune: the study is full; waiting for trial #0 of worker "
+                   "otherhost:1, #1 of worker ?, #2 of worker ? and 1 more: a trial is "
+                   "failed as lost if its worker sends no heartbeat for 120 s, and its "
+                   "place run here\n")
+
+
+def test_the_exit_message_says_a_last_failure_was_a_lost_worker():
+    # it said the dead worker's own fail_reason, or "?" where it had none: not that the
+    # worker died (the table said "worker ... lost: no heartbeat" for the latter)
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(create_trial(state=TrialState.FAIL, user_attrs={"worker": "node:2"}))
+    study.add_trial(create_trial(
+        state=TrialState.FAIL, system_attrs={STALE: 1},
+        user_attrs={"worker": "node:1", "fail_reason": "MemoryError: out of memory"}))
+    status, message = outcome(study, datetime.now())
+    assert status == 1
+    assert message == ("no trial of the study completed (2 failed); last failure: worker "
+                       "node:1 lost: no heartbeat; it had recorded MemoryError: out of memory")
+    study.add_trial(create_trial(state=TrialState.FAIL, user_attrs={"worker": "node:2"}))
+    assert outcome(study, datetime.now())[1].endswith(
+        "last failure: worker node:2 lost: no heartbeat")

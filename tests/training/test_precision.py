@@ -10,7 +10,7 @@ from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.network.recurrence import autocast_dtype
 from sklstm.training.precision import resolve_precision
 
-from ..settings import ON_CUDA, requires_cuda, skip_without_bf16
+from ..settings import requires_cuda, skip_without_bf16
 from .faults import ForwardSizes
 
 rng = np.random.default_rng(1)
@@ -24,12 +24,15 @@ Y = (X[:, -1, 0] > 0).astype(int) + (X[:, -1, 1] > 0.5)
 #: path: at lr=0.3 bfloat16 and float32 fits end 0.061 apart with it, 0.042 without.
 BASE = dict(hidden_size=6, max_epochs=3, tol=None, optimizer="sgd", lr=0.3, pooling="last",
             downsample=1, random_state=0, n_threads=1, ar_window=None, split_level=False)
-#: bf16 keeps 8 bits of mantissa: the same updates split differently round differently
-#: (1.2e-3 apart on the CPU). On CUDA cuDNN's bfloat16 kernels for another batch shape
-#: round activations a bfloat16 step (0.4 %) apart here and there; on the CPU, gradient
-#: noise of that size (1e-2 relative) ends 2.9e-3 apart: the bound there is 1e-2 (not
-#: measured on a GPU: the H200 run of 2026-12-04 ran "bf16" in float16)
-BF16_ATOL = 1e-2 if ON_CUDA else 2e-3
+#: bf16 keeps 8 bits of mantissa: the same updates split differently round differently,
+#: by as much as the CPU's bfloat16 kernels round: 1.2e-3 apart on an Intel CPU, 5.8e-3
+#: on an AMD EPYC (oneDNN's native avx512_bf16 kernels), where bfloat16 and float32 fits
+#: of one batch end 6.4e-3 apart (python /tmp/s27/bf16tol.py, session 27). On CUDA
+#: cuDNN's bfloat16 kernels for another batch shape round activations a bfloat16 step
+#: (0.4 %) apart here and there (not measured on a GPU: the H200 run of 2026-12-04 ran
+#: "bf16" in float16). The bound is bfloat16's own, 1e-2, on every device: without the
+#: accumulation (4 samples a step) the fits end 1.0-1.5 apart.
+BF16_ATOL = 1e-2
 
 
 def test_bf16_runs_the_lstm_in_bfloat16_and_keeps_float32_weights():

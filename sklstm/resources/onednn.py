@@ -18,7 +18,12 @@ between steps (49 MiB at the peak on the same data). They are slower (1.9x that
 regressor's CPU time, up to 2.7x with the classifier's convolutional branch, 4.4x to
 7.6x in bfloat16), so other fits keep oneDNN, and so does a fit where the user sized
 oneDNN's cache (:data:`CACHE_SETTINGS` in the environment): with a capacity of 0
-oneDNN is bounded too, and slower than with its cache by 1.25x only.
+oneDNN is bounded too, and slower than with its cache by 1.25x only. (In bfloat16 on
+a CPU where oneDNN has no bfloat16 kernels torch runs the LSTM natively anyway: the
+route costs nothing there.) Kept on with fewer padded widths (rounded up to powers
+of two), or for all but the LSTM, oneDNN lost the classifier's fit under the same
+budget: its convolutions cache buffers per width too (measured in
+``docs/memory_and_throughput.rst``).
 
 Written by hand because the cache's capacity cannot be set from Python (oneDNN reads
 its environment variable once; torch exports no ``dnnl_set_primitive_cache_capacity``),

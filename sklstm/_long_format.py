@@ -2,10 +2,13 @@
 :func:`from_long_format`, public as :func:`sklstm.windows.from_long_format`."""
 
 from collections.abc import Hashable
+from numbers import Real
 
 import numpy as np
 
+from ._nullable import pandas_na_as_nan
 from ._param_validation import validate_plain_params
+from ._series_values import not_numbers_hint
 
 __all__ = ["from_long_format"]
 
@@ -179,7 +182,21 @@ def _check_long_columns(df, keys, feature_cols, target_col):
             "forecast its next values from its past, use make_windows.")
     non_numeric = [c for c in feature_cols if df[c].dtype.kind not in "biuf"]
     if non_numeric:
-        raise ValueError(f"Feature columns {non_numeric} are not numeric; encode or drop them.")
+        raise ValueError(f"Feature columns {non_numeric} are not numeric; encode or drop them."
+                         + _objects_hint(df[non_numeric[0]], non_numeric[0]))
+
+
+def _objects_hint(column, name):
+    """What the feature column ``name`` of objects (text, categories) holds where no
+    number is, and how to convert it (numbers among None or ``pd.NA``, decimals, numbers
+    as text: "not numeric" alone named no fix); ``""`` for a column of another dtype."""
+    if column.dtype.kind != "O":  # (numpy's objects, pandas' text and categories)
+        return ""
+    values = pandas_na_as_nan(column.to_numpy(dtype=object))
+    if all(v is None or isinstance(v, Real) for v in values):
+        return (f" Column {name!r} holds numbers as Python objects (with None or pd.NA for "
+                f"missing ones, say): convert it, pd.to_numeric(df[{name!r}]).")
+    return not_numbers_hint(values, f"df[{name!r}]", "row", f"Column {name!r}")
 
 
 def _check_long_values(df, keys, feature_cols, target_col):

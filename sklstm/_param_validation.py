@@ -6,10 +6,8 @@ checking and words the errors. Two gaps are filled here, because users pass thes
 scikit-learn's constraints refuse or misread them:
 
 * numpy scalars and 0-d arrays (``np.int64(32)``, ``np.array(0.01)``, the values of a
-  grid written with ``np.array``) become the Python numbers and strings they hold
-  before they are checked or used (:func:`plain_value`), so torch never sees a numpy
-  type, messages show ``'sgd'``, not ``np.str_('sgd')``, and ``np.float32(0.2)``
-  trains as ``0.2`` does;
+  grid written with ``np.array``) are checked and used as the Python numbers and
+  strings they hold (:func:`~sklstm._plain_values.plain_value`, re-exported here);
 * ``Interval(Integral, ...)`` accepts ``True`` as 1 and ``Interval(Real, ...)`` as 1.0:
   :func:`integers` and :func:`reals` refuse bools.
 
@@ -19,7 +17,9 @@ out (``16.0`` of ``np.linspace`` for an int, ``'8'`` of ``np.array([8, "auto"])`
 (``np.array([0.01])``) written for a number, or as a number written for its string
 (``precision=32`` for ``'32'``), the error of the estimators (and of
 :func:`validate_constraints`) says why and what to write (:func:`mistyped_number_hint`);
-the value stays refused, as scikit-learn refuses it.
+so does it for a value other libraries write for one of an :func:`options`' strings
+(Lightning's ``precision=16``, torch's ``torch.float16``). The value stays refused, as
+scikit-learn refuses it.
 """
 
 from __future__ import annotations
@@ -34,13 +34,15 @@ from ._compat.sklearn import (
     Interval,
     InvalidParameterError,
     ParamsValidationHook,
+    StrOptions,
     validate_parameter_constraints,
     validate_params,
 )
+from ._plain_values import plain_label, plain_params, plain_value  # (re-exported: see below)
 
 __all__ = ["PREVIOUS_VALUES", "PlainParamsMixin", "extended_signature", "integers",
-           "mistyped_number_hint", "plain_label", "plain_params", "plain_value", "reals",
-           "validate_constraints", "validate_plain_params"]
+           "mistyped_number_hint", "options", "plain_label", "plain_params", "plain_value",
+           "reals", "validate_constraints", "validate_plain_params"]
 
 #: Parameters added with a default that trains otherwise than sklstm did before them,
 #: and the value that trains as before: what a saved model or a checkpoint that does
@@ -94,85 +96,31 @@ def reals(left, right=None, closed="left", meaning=None):
     return constraint
 
 
-def plain_value(value):
-    """``value`` with numpy scalars and 0-d arrays turned into Python numbers and strings.
+class _Options(StrOptions):
+    """A ``StrOptions`` that knows what other libraries write for its strings."""
 
-    Strings too: a grid written ``np.array(["adam", "sgd"])`` hands out ``np.str_``
-    values, whose repr (``np.str_('sgd')``) would otherwise reach the messages.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> plain_value(np.int64(3)), plain_value(np.array(0.5)), plain_value(np.bool_(True))
-    (3, 0.5, True)
-    >>> plain_value(np.str_("sgd")), plain_value(np.array("auto"))
-    ('sgd', 'auto')
-    >>> plain_value(np.float32(0.2)), plain_value(np.longdouble(0.5))
-    (0.2, 0.5)
-    >>> plain_value([1, 2])
-    [1, 2]
-    """
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value[()]
-    if isinstance(value, np.floating) and value.itemsize < 8:
-        # the shortest decimal that is this float32 (float16): the number written.
-        # item() gives its binary expansion, np.float32(0.2) 0.20000000298023224, which
-        # held out ceil(0.2000...03 * 30) = 7 samples of 30 where 0.2 holds out 6.
-        # (format_float_scientific, not str(): np.set_printoptions changes str())
-        return float(np.format_float_scientific(value, unique=True))
-    if isinstance(value, np.generic) and value.dtype.kind in "biufU":
-        item = value.item()
-        # np.longdouble's item() is itself (no Python float holds its precision): the
-        # float64 it rounds to is what torch trains with and a model file can hold
-        return float(item) if isinstance(item, np.floating) else item
-    return value
+    others = None
 
 
-def plain_label(value):
-    """A class label as the Python value it holds, so messages show ``1.0``, not
-    ``np.float64(1.0)``.
+def options(values, others=None):
+    """Constraint: one of the strings ``values``; ``others`` maps what other libraries
+    write for them (hashable values) to what to say where one is refused, after the
+    value (:func:`validate_constraints` says it).
 
     Examples
     --------
-    >>> import numpy as np
-    >>> plain_label(np.float64(1.0)), plain_label(np.str_("up"))
-    (1.0, 'up')
+    >>> constraint = options({"32", "bf16"}, {"fp32": "is torch's name for '32'"})
+    >>> constraint.is_satisfied_by("32"), constraint.is_satisfied_by("fp32")
+    (True, False)
     """
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def plain_params(params):
-    """A copy of a ``name -> value`` dict with every value passed through :func:`plain_value`,
-    and the values of a dict value (``optimizer_params``, ``class_weight``) too.
-
-    A search sets ``optimizer_params__momentum`` to the numpy scalars of its grid: a
-    float32 kept there made the checkpoint record 0.8999999761581421 for the 0.9 that
-    trained, and a fit resumed with ``0.9`` written was refused as another fit's.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> plain_params({"batch_size": np.int32(16), "seq_len": None})
-    {'batch_size': 16, 'seq_len': None}
-    >>> plain_params({"optimizer_params": {"momentum": np.float32(0.9),
-    ...                                    "betas": (np.float32(0.8), 0.99)}})
-    {'optimizer_params': {'momentum': 0.9, 'betas': (0.8, 0.99)}}
-    """
-    return {name: _plain_entries(value) if isinstance(value, dict) else plain_value(value)
-            for name, value in params.items()}
-
-
-def _plain_entries(mapping):
-    """``mapping`` with its values (and their items, of a tuple or list) through
-    :func:`plain_value`, its keys (``class_weight``'s labels) through :func:`plain_label`."""
-    def plain(value):
-        value = plain_value(value)
-        return type(value)(map(plain_value, value)) if type(value) in (tuple, list) else value
-    return {plain_label(key): plain(value) for key, value in mapping.items()}
+    constraint = _Options(set(values))
+    constraint.others = dict(others or {})
+    return constraint
 
 
 def validate_plain_params(constraints):
-    """Decorator: scikit-learn's ``validate_params`` after numpy scalars became numbers.
+    """Decorator: scikit-learn's ``validate_params`` after numpy scalars became numbers,
+    its refusal of a mistyped number completed by :func:`mistyped_number_hint`.
 
     The wrapped function receives the plain values too, so its body never meets
     ``np.int64`` where it expects an ``int``.
@@ -195,7 +143,15 @@ def validate_plain_params(constraints):
         def wrapper(*args, **kwargs):
             bound = signature.bind(*args, **kwargs)
             plain = {name: plain_value(value) for name, value in bound.arguments.items()}
-            return checked(**plain)
+            try:
+                return checked(**plain)
+            except InvalidParameterError as exc:
+                # the estimators' words for a number of the wrong type (lookback=3.0 of
+                # np.linspace); "" where every parameter passed (raised inside func)
+                hint = mistyped_number_hint(constraints, plain, func.__qualname__)
+                if not hint:
+                    raise
+                raise InvalidParameterError(f"{exc}{hint}") from exc
 
         return wrapper
 
@@ -238,7 +194,7 @@ def validate_constraints(constraints, params, caller):
         validate_parameter_constraints(constraints, params, caller_name=caller)
     except InvalidParameterError as exc:
         hint = (mistyped_number_hint(constraints, params, caller)
-                or _generator_hint(constraints, params))
+                or _generator_hint(constraints, params) or _others_hint(constraints, params))
         if not hint:
             raise
         raise InvalidParameterError(f"{exc}{hint}") from exc
@@ -252,6 +208,21 @@ def _generator_hint(constraints, params):
             return (" A numpy Generator is not a random_state scikit-learn estimators take; "
                     f"pass a seed drawn from it, {name}=int(rng.integers(2**32)), or an "
                     "np.random.RandomState.")
+    return ""
+
+
+def _others_hint(constraints, params):
+    """What an :func:`options` constraint says of a value other libraries write for one
+    of its strings (Lightning's ``precision=16``); ``""`` for none."""
+    for name, value in params.items():
+        for constraint in constraints.get(name, ()):
+            others = getattr(constraint, "others", None) or {}
+            try:
+                said = others.get(value)
+            except TypeError:  # (unhashable: a list is nobody's name for an option)
+                continue
+            if said and not constraint.is_satisfied_by(value):
+                return f" {value!r} {said}"
     return ""
 
 

@@ -8,7 +8,8 @@ True
 """
 
 __all__ = ["DivergenceError", "FitInterruptedWarning", "MemoryBudgetError",
-           "MicroBatchShrunkWarning", "UnscaledInputWarning", "WarmupOutlastsFitWarning"]
+           "MicroBatchShrunkWarning", "TimeGapWarning", "UnscaledInputWarning",
+           "WarmupOutlastsFitWarning"]
 
 
 class DivergenceError(ValueError):
@@ -41,6 +42,16 @@ class MemoryBudgetError(MemoryError):
 class MicroBatchShrunkWarning(UserWarning):
     """A step ran out of memory and was redone with half the micro-batch and twice the
     accumulation steps: the effective batch, and so the updates, are unchanged."""
+
+
+class TimeGapWarning(UserWarning):
+    """A regular time series given to :func:`~sklstm.windows.make_windows` has steps
+    missing (hourly readings without a day): windows across a gap join the steps on
+    either side as if they were neighbours.
+
+    A ``UserWarning``, so filters of those catch it; a class of its own, so that a user
+    whose windows may span the gaps can filter it by category.
+    """
 
 
 class UnscaledInputWarning(UserWarning):

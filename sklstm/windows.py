@@ -8,19 +8,20 @@ long ``(id, time, features...)`` table into ragged per-id sequences.
 """
 
 from collections.abc import ItemsView, Iterator, Mapping, ValuesView
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ._long_format import from_long_format  # (its own module: another conversion)
-from ._nullable import as_array
 from ._param_validation import integers, validate_plain_params
+from ._series_values import series_values  # (its own module: what a series holds)
 from ._time_order import (  # (make_window_splitter: beside the splitter it makes)
     check_time_order,
     concatenate_index,
     make_window_splitter,
     time_labels,
+    warn_time_gaps,
 )
 
 __all__ = ["from_long_format", "make_window_splitter", "make_windows"]
@@ -89,96 +90,12 @@ def _transposed_hint(values, needed):
             f"are features over {values.shape[1]} timesteps, pass series.T.")
 
 
-#: Integers beyond this magnitude are not all exact in float64, the windows' dtype.
-EXACT_INTEGERS = 2**53
-
-
-def _check_exact_integers(series, name):
-    """Refuse integers that float64 would round (nanosecond timestamps, ids, counters:
-    ``2**53 + 1`` came out as ``2**53``, silently), naming the first and the fix."""
-    if hasattr(series, "iloc"):
-        frame = series.to_frame() if series.ndim == 1 else series
-        labels = [f" (column {c!r})" for c in frame.columns] if series.ndim == 2 else [""]
-        columns = [frame.iloc[:, j].dropna() for j in range(frame.shape[1])]
-    else:
-        try:
-            values = np.asarray(series)
-        except ValueError:
-            return  # (ragged: refused as such later)
-        if values.ndim not in (1, 2):
-            return
-        labels = [""] if values.ndim == 1 else [f" (column {j})" for j in range(values.shape[1])]
-        values = values[:, None] if values.ndim == 1 else values
-        columns = list(values.T)
-    for label, column in zip(labels, columns, strict=True):
-        kind = getattr(column.dtype, "numpy_dtype", column.dtype).kind
-        if kind not in "iuO" or not len(column):
-            continue
-        whole = [int(v) for v in (column.min(), column.max())] if kind != "O" else [
-            int(v) for v in column if isinstance(v, Integral) and not isinstance(v, bool)]
-        beyond = [v for v in whole if abs(v) > EXACT_INTEGERS]
-        if beyond:
-            raise ValueError(
-                f"{name} holds the integer {beyond[0]}{label}, beyond 2**53: the windows "
-                "are float64, which would round it silently. Subtract a reference first "
-                "(series - series.min(); timestamps as differences, series.diff()), or "
-                "cast to float yourself to accept the rounding (series.astype(float)).")
-
-
 def _parse_series(series, name):
     """Return ``(values (T, F) float, pandas index or None, column names or None)``."""
     # only pandas objects carry index labels and column names (a list has an .index method)
     is_pandas = hasattr(series, "iloc")
     columns = list(series.columns) if is_pandas and hasattr(series, "columns") else None
-    if columns is not None:
-        # dtypes, not series[c]: a duplicated name selects a DataFrame, which has no dtype
-        non_numeric = [c for c, dtype in zip(columns, series.dtypes, strict=True)
-                       if dtype.kind not in "biuf"]
-        if non_numeric:
-            raise ValueError(f"{name} has non-numeric columns {non_numeric}; drop or encode them.")
-    _check_exact_integers(series, name)
-    values = as_array(series)  # (nullable columns as their numbers: Float32 as float32)
-    # (a DataFrame's columns are numbers, as checked above; a Series has one dtype)
-    numeric = columns is not None or (is_pandas and series.dtype.kind in "biuf")
-    if values.dtype == object and numeric:
-        # pandas' own conversion gives objects for numbers of several kinds (a bool
-        # column beside float ones) and for nullable columns with pd.NA, numbers all
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    elif values.dtype == object and all(v is None or isinstance(v, Real)
-                                        for v in values.ravel()):
-        # numbers with None (a JSON null) in a list: a missing value, named as one by the
-        # check below, where the objects were refused as "must be numeric"
-        values = values.astype(np.float64)  # (None becomes NaN)
-    if values.dtype.kind not in "biuf":
-        # an object array (or pandas Series) of arrays: several series, one per item
-        several = values.dtype == object and any(np.ndim(v) > 0 for v in values.ravel())
-        raise ValueError(f"{name} must be numeric, got dtype {values.dtype}."
-                         + (" It holds arrays: pass several series as a list, "
-                            "list(series)." if several else ""))
-    if values.ndim == 1:
-        values = values[:, None]
-    if values.ndim != 2:
-        raise ValueError(
-            f"{name} must be 1D (T,) or 2D (T, n_features), got shape {values.shape}."
-            # (n_series, T, n_features): several series of one length, stacked
-            + (" For several series stacked in a 3D array, pass list(series)."
-               if values.ndim == 3 else ""))
-    if values.shape[1] == 0:
-        raise ValueError(f"{name} has no columns (shape {values.shape}); pass at least one.")
-    # (copy=False: the windows are copied from it, and a float64 series was copied twice)
-    values = values.astype(np.float32 if values.dtype == np.float32 else np.float64,
-                           copy=False)
-    bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
-    if bad.size:
-        # (not "drop": windows follow the rows, so the rows around a dropped gap would
-        # join into windows that span it, each target paired with the wrong past)
-        raise ValueError(
-            f"{name} contains NaN or infinite values (first at timestep {bad[0]}); fill "
-            "them before windowing (series.interpolate() or .ffill()), or cut the series "
-            "at each gap and pass the pieces as a list (windows never cross from one "
-            "series into the next). Dropping the rows alone would join the steps on "
-            "either side of a gap into windows that span it."
-        )
+    values = series_values(series, name)
     if is_pandas:
         check_time_order(time_labels(series.index, name), name)
     return values, series.index if is_pandas else None, columns
@@ -280,10 +197,12 @@ def make_windows(
         series, so pass one multi-column series as an ndarray or a DataFrame. Windows
         follow the rows: a pandas index of times (datetimes, periods, timedeltas, or
         ISO 8601 dates as text) must not decrease (equal times stay in row order), else
-        a ValueError says to sort it. A MultiIndex of rows is one series when all its
-        levels but the innermost, or but one of times, hold one key (a group of
-        ``groupby(level=0)``, or of ``(date, ticker)`` rows by ticker); a long table of
-        several keys is refused: pass one series per key.
+        a ValueError says to sort it. A regular index of times with steps missing (hourly
+        readings missing a day) is warned about, once: its windows span the gaps. A
+        MultiIndex of rows is one series when all its levels but the innermost, or but
+        one of times, hold one key (a group of ``groupby(level=0)``, or of
+        ``(date, ticker)`` rows by ticker); a long table of several keys is refused:
+        pass one series per key.
     lookback : int
         Number of timesteps in each input window.
     horizon : int, default=1
@@ -357,6 +276,8 @@ def make_windows(
                 + _transposed_hint(values, lookback + horizon))
         column = _target_position(target, _column_names(item, columns), values.shape[1], name)
         parsed.append((values, index, column))
+    warn_time_gaps([("series" if single else f"series {number}", index)
+                    for number, (_, index, _) in enumerate(parsed)])
     return _cut(parsed, lookback, horizon, step, return_index, return_groups, copy)
 
 

@@ -19,8 +19,9 @@ PACKAGE = pathlib.Path(sklstm.__file__).parent
 #: or a lower one; ``sklstm/__init__.py`` (the package's face) is the top.
 LAYERS = [
     {"_version", "exceptions", "_compat", "_durable_files"},
-    {"_param_validation", "_nullable"},
-    {"resources", "network", "windows", "_long_format", "_time_order", "datasets"},
+    {"_plain_values", "_param_validation", "_nullable"},
+    {"resources", "network", "windows", "_series_values", "_long_format", "_time_order",
+     "datasets"},
     {"data"},
     {"training", "preprocessing"},
     {"persistence"},

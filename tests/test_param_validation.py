@@ -1,26 +1,18 @@
-"""sklstm._param_validation: numpy scalars and 0-d arrays become the Python values they
-hold, whatever their precision, before the estimators check or use them."""
+"""sklstm._param_validation: the estimators check and use numpy scalars and 0-d arrays
+as the Python values they hold, and a refused value is told what to write instead."""
 
 import numpy as np
 import pytest
+import torch
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm._compat.sklearn import InvalidParameterError
-from sklstm._param_validation import plain_params, plain_value
+from sklstm._param_validation import plain_params
+from sklstm.windows import make_windows
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(20, 5, 2)).astype(np.float32)
 Y = X[:, -2:, 0].sum(axis=1)
-
-
-@pytest.mark.parametrize("value", [np.longdouble(0.25), np.array(np.longdouble(0.25)),
-                                   np.array(np.longdouble(0.25), dtype=object)])
-def test_a_longdouble_becomes_the_float_it_rounds_to(value):
-    """np.longdouble's item() is the longdouble itself: it reached torch, the fitted
-    lr_ and the messages as np.longdouble('0.25')."""
-    plain = plain_value(value)
-    assert type(plain) is float and plain == 0.25
-    assert type(plain_params({"lr": value})["lr"]) is float
 
 
 def test_a_longdouble_parameter_trains_saves_and_is_named_as_a_float(tiny, tmp_path):
@@ -33,15 +25,6 @@ def test_a_longdouble_parameter_trains_saves_and_is_named_as_a_float(tiny, tmp_p
     np.testing.assert_array_equal(est.predict(X), reference.predict(X))
     with pytest.raises(InvalidParameterError, match=r"Got 1\.5 instead\.$"):
         LSTMRegressor(**tiny, dropout=np.longdouble(1.5), device="cpu").fit(X, Y)
-
-
-@pytest.mark.parametrize(("value", "written"), [
-    (np.float32(0.2), 0.2), (np.array(0.03, dtype=np.float32), 0.03),
-    (np.float16(0.1), 0.1), (np.float32(1e-30), 1e-30), (np.float32(16), 16.0)])
-def test_a_float32_becomes_the_number_written(value, written):
-    """Not its binary expansion: np.float32(0.2).item() is 0.20000000298023224."""
-    plain = plain_value(value)
-    assert type(plain) is float and plain == written
 
 
 def test_a_float32_parameter_trains_as_the_python_float(tiny):
@@ -114,5 +97,32 @@ def test_a_number_where_its_string_is_taken_is_refused_saying_to_pass_the_string
     with pytest.raises(InvalidParameterError, match=r"Got 32(\.0)? instead\. 32(\.0)? is a "
                        r"number; precision takes it as a string: pass precision='32'\.$"):
         LSTMRegressor(**{**tiny, "precision": value}, device="cpu").fit(X, Y)
-    with pytest.raises(InvalidParameterError, match=r"Got 64 instead\.$"):  # no string of it
-        LSTMRegressor(**{**tiny, "precision": 64}, device="cpu").fit(X, Y)
+    with pytest.raises(InvalidParameterError, match=r"Got 48 instead\.$"):  # no string of it
+        LSTMRegressor(**{**tiny, "precision": 48}, device="cpu").fit(X, Y)
+
+
+@pytest.mark.parametrize(("value", "meant"), [
+    (16, "'16-mixed'"), (np.int64(16), "'16-mixed'"), ("fp16", "'16-mixed'"),
+    ("half", "'16-mixed'"), (torch.float16, "'16-mixed'"), ("bf16-mixed", "'bf16'"),
+    (torch.bfloat16, "'bf16'"), (torch.float32, "'32'"), (64, "'32'"), ("64", "'32'"),
+    (torch.float64, "'32'")])
+def test_a_precision_written_as_elsewhere_is_refused_naming_sklstms(value, meant, tiny):
+    """precision=16 (Lightning's float16), 'fp16' or torch.float16 got scikit-learn's
+    "must be a str among {...}. Got 16 instead", which did not say which one it is."""
+    estimator = LSTMRegressor(**{**tiny, "precision": value}, device="cpu")
+    with pytest.raises(InvalidParameterError, match=rf"instead\. .*precision={meant}"):
+        estimator.fit(X, Y)
+    assert not hasattr(estimator, "net_")  # (refused before training)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (3.0, r"Got 3\.0 instead\. 3\.0 is a float; pass the int 3\."),
+    (np.array([3]), r"holds one number; pass the number 3 itself"),
+    ("3", r"'3' is the number 3 written as a string; pass the number\.")])
+def test_a_function_refuses_a_mistyped_number_saying_what_to_pass(value, message):
+    """validate_plain_params (make_windows, the datasets) said scikit-learn's "Got 3.0
+    instead" alone, where the estimators name the fix."""
+    with pytest.raises(InvalidParameterError, match=message):
+        make_windows(np.arange(10.0), lookback=value)
+    with pytest.raises(InvalidParameterError, match=r"Got 0 instead\.$"):  # no fix to name
+        make_windows(np.arange(10.0), lookback=0)

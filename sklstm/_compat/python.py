@@ -15,17 +15,20 @@ import sys
 import warnings
 
 import sklearn.base
+import sklearn.utils._param_validation
 import skorch
 
 __all__ = ["warn_at_caller"]
 
 #: The code a fit runs through before it reaches sklstm's warnings: sklstm's own,
 #: skorch's (whose net calls sklstm's callbacks), scikit-learn's ``base.py``, whose
-#: ``_fit_context`` wraps every ``fit``, and ``contextlib``, whose ``contextmanager``
-#: runs the body of sklstm's context managers (a warning there named contextlib's line).
+#: ``_fit_context`` wraps every ``fit``, its ``_param_validation.py``, whose
+#: ``validate_params`` wraps sklstm's public functions (``make_windows``: a warning there
+#: named scikit-learn's line), and ``contextlib``, whose ``contextmanager`` runs the body
+#: of sklstm's context managers (a warning there named contextlib's line).
 INTERNAL = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
             os.path.dirname(skorch.__file__) + os.sep, sklearn.base.__file__,
-            contextlib.__file__)
+            sklearn.utils._param_validation.__file__, contextlib.__file__)
 
 #: Whether ``warnings.warn`` takes ``skip_file_prefixes`` (Python 3.12); a name of its
 #: own so that the tests run the stack walk on every Python, not only before 3.12.

@@ -1,9 +1,11 @@
 """The words of input errors that several checks of :mod:`~sklstm.data.validation`
 raise: no sample, another feature count, no sequence form, a whole sequence in a
-table's cell, text, complex numbers, times, sparse data, NaN or infinity. Each names
-the problem and the fix."""
+table's cell, text, complex numbers, times (and targets of times, periods or
+intervals), sparse data, NaN or infinity. Each names the problem and the fix."""
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
@@ -11,7 +13,7 @@ from .._nullable import as_array
 
 __all__ = ["check_array_error", "complex_error", "feature_count_error", "no_samples_error",
            "non_finite_error", "non_numeric_columns", "sequence_cells_error", "sparse_error",
-           "time_values_error", "token_table_error", "wrong_form_error"]
+           "target_values_error", "time_values_error", "token_table_error", "wrong_form_error"]
 
 
 def no_samples_error(estimator_name, shape=(0,)):
@@ -45,12 +47,14 @@ def complex_error(exc, name="X"):
 
 
 def time_values_error(values, sequence=None):
-    """The TypeError for datetimes or timedeltas in ``values`` (an array or DataFrame
-    X, or with ``sequence`` its number, one sequence of a list); None for neither.
+    """The TypeError for datetimes, timedeltas, or pandas' periods or intervals in
+    ``values`` (an array or DataFrame X, or with ``sequence`` its number, one sequence of
+    a list); None for none of them.
 
-    scikit-learn's ``check_array`` read a 2D or 3D array of them as counts of their
+    scikit-learn's ``check_array`` read a 2D or 3D array of datetimes as counts of their
     unit, silently: nanoseconds near 1.7e18, of which float32 keeps no day, let alone an
-    hour; a list's sequences were "non-numeric" with a fix for categories.
+    hour; a list's sequences were "non-numeric" with a fix for categories. Periods and
+    intervals were ``float()``'s bare TypeError ("not 'Period'").
 
     Examples
     --------
@@ -62,22 +66,104 @@ def time_values_error(values, sequence=None):
     columns = list(values.columns) if hasattr(values, "columns") else [None]
     dtypes = list(values.dtypes) if hasattr(values, "columns") else [
         getattr(values, "dtype", None)]
-    found = [(c, d) for c, d in zip(columns, dtypes, strict=True)
-             if getattr(d, "kind", None) in ("M", "m")]
+    found = [(c, d, kind) for j, (c, d) in enumerate(zip(columns, dtypes, strict=True))
+             if (kind := _time_kind(d, values if c is None else values.iloc[:, j]))]
     if not found:
         return None
-    column, dtype = found[0]
+    column, dtype, what = found[0]
     where = "X" if sequence is None else f"Sequence {sequence} of X"
-    what = "datetimes" if dtype.kind == "M" else "timedeltas"
     return TypeError(
         f"{where} holds {what} ({dtype}"
         + ("" if column is None else f", in column {column!r}")
-        + "), where numbers are expected: read as numbers they are counts of their time unit"
-        + (" since 1970, of which float32 keeps neither the day nor the hour"
-           if dtype.kind == "M" else "")
-        + ". Pass them as numbers in a unit that "
-        "suits them: durations as X / np.timedelta64(1, 's'), times as the seconds since "
-        "the sequence's start, or as calendar features (hour, weekday).")
+        + "), where numbers are expected"
+        + (_SPANS[what] if what in _SPANS else
+           ": read as numbers they are counts of their time unit"
+           + (" since 1970, of which float32 keeps neither the day nor the hour"
+              if what == "datetimes" else "")
+           + ". Pass them as numbers in a unit that suits them: durations as "
+           "X / np.timedelta64(1, 's'), times as the seconds since the sequence's start, "
+           "or as calendar features (hour, weekday)."))
+
+
+#: What to pass for pandas' periods and intervals, which no array of numbers holds.
+_SPANS = {"periods": ". Pass them as numbers: their counts of the period's unit since "
+                     "1970, column.astype('int64') (less the first, for small numbers), "
+                     "or as calendar features (month, quarter).",
+          "intervals": ". Pass them as numbers: their midpoints, pd.IntervalIndex(column)"
+                       ".mid, or their left and right ends as two features."}
+
+
+def _time_kind(dtype, values):
+    """What ``values`` of ``dtype`` hold, "datetimes", "timedeltas", "periods" or
+    "intervals"; None for anything else."""
+    kind = getattr(dtype, "kind", None)
+    if kind in ("M", "m"):
+        return "datetimes" if kind == "M" else "timedeltas"
+    pandas = sys.modules.get("pandas")  # (no periods exist where pandas is not imported)
+    if pandas is None:
+        return None
+    if isinstance(dtype, pandas.PeriodDtype):
+        return "periods"
+    if isinstance(dtype, pandas.IntervalDtype):
+        return "intervals"
+    if not (isinstance(dtype, np.dtype) and dtype.kind == "O") or np.size(values) == 0:
+        return None
+    # (objects: a scan of their types, in pandas' C; numbers and text are left as they
+    # are, to be converted or refused in their own words)
+    inferred = pandas.api.types.infer_dtype(np.asarray(values, dtype=object).ravel())
+    return {"period": "periods", "interval": "intervals"}.get(inferred)
+
+
+#: What pandas reads in ``y`` (``infer_dtype``) that no estimator reads as targets, and
+#: the numbers to pass for a regression. (Dates of numpy's or pandas' own dtypes are
+#: the regressor's to refuse, and a classifier's labels.)
+_NO_TARGETS = {
+    "period": ("periods", "their counts of the period's unit since 1970, "
+                          "pd.Series(y).astype('int64')"),
+    "interval": ("intervals", "their midpoints, pd.IntervalIndex(y).mid"),
+    **dict.fromkeys(("datetime", "datetime64", "date"), (
+        "dates", "in a unit of your choice, e.g. (pd.to_datetime(y) - start) / "
+                 "pd.Timedelta(hours=1) for hours since a date start")),
+    **dict.fromkeys(("timedelta", "timedelta64"), (
+        "durations", "in a unit of your choice, e.g. pd.to_timedelta(y) / "
+                     "pd.Timedelta(hours=1) for hours")),
+}
+
+
+def target_values_error(y):
+    """The ValueError for pandas periods or intervals in the targets ``y`` (a column of
+    their dtype, or an array of their objects), or dates or durations as objects; None
+    for none. scikit-learn's checks raised a bare TypeError of ``float()`` for a
+    regressor's, and called a classifier's "unknown", with the regressor as the fix.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> str(target_values_error(pd.Series(pd.period_range("2024-01", periods=3))))[:41]
+    'y holds periods (dtype period[D]), which '
+    >>> target_values_error(np.arange(3.0)) is None
+    True
+    """
+    pandas = sys.modules.get("pandas")  # (no periods exist where pandas is not imported)
+    if pandas is None:
+        return None
+    for column in ([y.iloc[:, j] for j in range(y.shape[1])] if hasattr(y, "columns")
+                   else [y]):
+        dtype = getattr(column, "dtype", None)
+        if isinstance(dtype, (pandas.PeriodDtype, pandas.IntervalDtype)):
+            kind = "period" if isinstance(dtype, pandas.PeriodDtype) else "interval"
+        elif getattr(dtype, "kind", "O") != "O":
+            continue  # (numbers, text, dates of numpy's or pandas' dtypes)
+        else:  # (a list, an array of objects: a scan of their types, in pandas' C)
+            kind = pandas.api.types.infer_dtype(np.asarray(column, dtype=object).ravel())
+            dtype = "object"
+        if kind in _NO_TARGETS:
+            what, numbers = _NO_TARGETS[kind]
+            return ValueError(
+                f"y holds {what} (dtype {dtype}), which are neither numbers nor class "
+                f"labels: pass numbers to regress on, {numbers}, or their text as class "
+                "labels, pd.Series(y).astype(str).")
+    return None
 
 
 def non_numeric_columns(frame):

@@ -27,7 +27,7 @@ from sklearn.base import clone
 from .._compat.python import warn_at_caller
 from .._compat.sklearn import bagging_column_subset, num_samples, validate_estimator_params
 from .._nullable import nullable_as_numpy, object_numbers
-from ..data.input_errors import wrong_form_error
+from ..data.input_errors import target_values_error, wrong_form_error
 from ..data.validation import host_arrays, no_samples_error
 from ..exceptions import UnscaledInputWarning
 
@@ -167,8 +167,8 @@ def as_targets(y, objects=False):
     array (not ``np.ndim(y)``: that would ask an array-like's ``__array_function__``);
     ragged ``y``, a masked target, a target that is not finite
     (:func:`check_finite_targets`, reading numbers among objects with ``objects``: a
-    regressor's), and an object that is no array (a map, a dict's values) are
-    ValueErrors naming y."""
+    regressor's), an object that is no array (a map, a dict's values), pandas' periods
+    or intervals, and dates as objects are ValueErrors naming y."""
     # pandas' nullable numbers as numpy's (pd.NA as NaN, refused placed below): classes_
     # and predictions keep the labels' values (True, 3), not scikit-learn's floats
     given = host_arrays(y)
@@ -192,6 +192,9 @@ def as_targets(y, objects=False):
         # 0D array, which scikit-learn called "an array of shape ()" (a sparse matrix,
         # 0D to numpy too, is told scikit-learn's own fix, .toarray())
         raise _not_targets_error(y)
+    error = target_values_error(y)
+    if error is not None:
+        raise error
     # (whatever sklearn.set_config(assume_finite=True) says, as X is: a NaN target made
     # every prediction NaN, and a NaN label was called "continuous")
     check_finite_targets(given, objects)  # (given: a pandas y is told the pandas fix)

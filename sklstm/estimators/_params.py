@@ -23,7 +23,7 @@ from skorch.callbacks import Callback
 
 from .._compat.python import warn_at_caller
 from .._compat.sklearn import Hidden, StrOptions
-from .._param_validation import integers, plain_params, plain_value, reals
+from .._param_validation import integers, options, plain_params, plain_value, reals
 from ..network import POOLINGS
 from ..training.optimizers import check_optimizer_params, optimizer_arguments, resolve_optimizer
 from ..training.precision import PRECISIONS
@@ -40,6 +40,28 @@ _HELD_OUT_SHARE = ("the share of the training data early_stopping=True holds out
                    "early_stopping=False nothing is held out, whatever its value: leave it "
                    "at its default, 0.1)")
 
+
+#: What Lightning (``precision=16``, ``"bf16-mixed"``), torch (``torch.float16``) and
+#: numpy write for the estimators' precisions, said where such a value is refused:
+#: scikit-learn's message named the three strings but not which one was meant.
+_PRECISION_ELSEWHERE = {
+    **dict.fromkeys(
+        (16, "16", "16-true", "fp16", "half", "float16", torch.float16, np.float16),
+        "is float16 elsewhere; sklstm's is precision='16-mixed' (float16 autocast with a "
+        "gradient scaler, CUDA only; weights stay float32), or 'bf16' where the device "
+        "has bfloat16."),
+    **dict.fromkeys(
+        ("bf16-mixed", "bf16-true", "bfloat16", torch.bfloat16),
+        "is bfloat16 elsewhere; sklstm's is precision='bf16' (bfloat16 autocast; weights "
+        "stay float32)."),
+    **dict.fromkeys(
+        ("32-true", "fp32", "float32", "single", torch.float32, np.float32),
+        "is float32 elsewhere; sklstm's is precision='32', the default."),
+    **dict.fromkeys(
+        (64, "64", "64-true", "fp64", "float64", "double", torch.float64, np.float64),
+        "is float64, which sklstm does not train in; pass precision='32' (float32, its "
+        "most precise)."),
+}
 
 #: ``_parameter_constraints`` of both estimators (``LSTMRegressor`` adds ``scale_target``,
 #: ``relative`` and ``relative_target``).
@@ -81,7 +103,7 @@ PARAMETER_CONSTRAINTS = {
     "checkpoint": [str, os.PathLike, None],
     "max_memory": [integers(1), str, None],  # parse_memory checks the string
     "on_oom": [StrOptions({"shrink", "raise"})],
-    "precision": [StrOptions(set(PRECISIONS))],
+    "precision": [options(PRECISIONS, _PRECISION_ELSEWHERE)],
     "conv_channels": [integers(1), StrOptions({"auto"}), "array-like", None],  # check_params
     "conv_kernel_sizes": ["array-like"],
     "ar_window": [integers(1), StrOptions({"auto"}), None],

@@ -418,6 +418,29 @@ def test_an_iterable_of_sequences_is_told_to_become_a_list(name, tiny):
         ESTIMATORS[name](tiny).fit(X, Y[:2])
 
 
+SPANS = {
+    "period column": (pd.DataFrame({"t": pd.period_range("2024-01", periods=24, freq="M"),
+                                    "x": np.arange(24.0)}),
+                      r"^X holds periods \(period\[M\], in column 't'\).*astype\('int64'\)"),
+    "interval column": (pd.DataFrame({"t": pd.interval_range(0, 24), "x": np.arange(24.0)}),
+                        r"^X holds intervals .*in column 't'\).*IntervalIndex\(column\)\.mid"),
+    "list of tables": ([pd.DataFrame({"t": pd.period_range("2024-01", periods=4, freq="D")})]
+                       * 24, r"^Sequence 0 of X holds periods \(period\[D\], in column 't'\)"),
+    "3d objects": (np.full((24, 6, 1), pd.Period("2024-01", freq="M"), dtype=object),
+                   r"^X holds periods \(object\), where numbers are expected"),
+}
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@pytest.mark.parametrize("case", SPANS)
+def test_periods_and_intervals_are_refused_with_the_numbers_to_pass(name, case, tiny):
+    # float()'s bare TypeError ("not 'Period'"); a list's sequences were "non-numeric"
+    # with a fix for categories
+    X, match = SPANS[case]
+    with pytest.raises(TypeError, match=match):
+        ESTIMATORS[name](tiny).fit(X, Y)
+
+
 @pytest.mark.parametrize("name", ESTIMATORS)
 def test_a_list_of_tables_names_their_time_and_text_columns(name, tiny):
     # "Sequence 0 of X has non-numeric dtype object" before, naming no column: a table

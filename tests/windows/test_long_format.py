@@ -1,5 +1,7 @@
 """from_long_format: long (id, time, features...) tables to ragged per-id sequences."""
 
+from decimal import Decimal
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,6 +36,15 @@ def test_from_long_format_feature_selection_without_target(long_df):
         (None, {"target_col": "y"}, r"Columns \['y'\] not found"),
         ({"t": [1, 2, 0, 2, 1, 5]}, {}, r"same \(id, t\) pair, e.g. \[\['a', 2\]\]"),
         ({"x2": list("pqrstu")}, {}, r"Feature columns \['x2'\] are not numeric"),
+        # numbers with pd.NA, decimals (a database's NUMERIC), numbers as text: "not
+        # numeric; encode or drop them" alone
+        ({"x2": pd.Series([1.0, pd.NA, 2.0, 3.0, 4.0, 5.0], dtype=object)}, {},
+         r"not numeric; .* Column 'x2' holds numbers as Python objects .*: convert it, "
+         r"pd\.to_numeric\(df\['x2'\]\)\.$"),
+        ({"x2": [Decimal("1.5")] * 6}, {}, r"Column 'x2' holds Decimal values \(Decimal\('1\.5'\) "
+                                           r"at row 0\) .*df\['x2'\]\.astype\(float\)"),
+        ({"x2": list("123456")}, {}, r"Column 'x2' holds str values \('1' at row 0\) .*"
+                                     r"pd\.to_numeric\(df\['x2'\]\)"),
         ({"x1": [1.0, np.nan, 1, 1, 1, 1]}, {}, r"feature columns \['x1'\] contain missing"),
         ({"id": ["a", None, "b", "a", "a", "c"]}, {}, r"id/time columns \['id'\] contain"),
         # the per-id target is taken from the rows X holds: "last" was X's last value

@@ -2,12 +2,14 @@
 DataFrames, and the memory they take."""
 
 import tracemalloc
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
 
+from sklstm.exceptions import TimeGapWarning
 from sklstm.windows import make_windows
 
 
@@ -194,3 +196,55 @@ def test_series_in_an_iterator_or_a_dict(series):
     with pytest.raises(TypeError, match=r"series is a DataFrameGroupBy; .* \[group for _, "):
         make_windows(df.groupby("id"), lookback=3)
     assert len(make_windows(iter(range(10)), lookback=3)[0]) == 7  # numbers: one series
+
+
+HOURS = pd.date_range("2024-01-01", periods=120, freq="h")
+#: hourly readings missing a day (24 steps), and without their index's freq
+MISSING_DAY = HOURS[HOURS.day != 3]
+
+
+@pytest.mark.parametrize(("times", "step", "missing"), [
+    (MISSING_DAY, "h", 24),
+    (pd.date_range("2024-01-01", periods=60, freq="D").delete([5, 6]), "D", 2),
+    (pd.period_range("2020-01", periods=40, freq="M").delete(7), "M", 1),
+    (pd.timedelta_range(0, periods=50, freq="s").delete(9), "s", 1),
+    (MISSING_DAY.strftime("%Y-%m-%dT%H:%M"), "h", 24),  # (ISO text, read_csv's)
+])
+def test_steps_missing_from_a_regular_index_are_warned_about_once(times, step, missing):
+    # windowed silently: a window across the gap held a day's steps apart as neighbours
+    series = pd.Series(np.arange(len(times), dtype=float), index=times)
+    with pytest.warns(TimeGapWarning, match=rf"^series has a regular time step of '{step}' but "
+                      rf"1 gap\(s\), {missing} timestamp\(s\) missing.*\(series\."
+                      r"(resample|reindex)") as caught:
+        X, _ = make_windows(series, lookback=3)
+    assert len(caught) == 1
+    assert caught[0].filename == __file__  # (not scikit-learn's validate_params wrapper)
+    assert_array_equal(X[:, 0, 0], np.arange(len(times) - 3))  # (windows as before)
+    with pytest.warns(UserWarning, match=r"^series 0 .*\(and 1 more series with gaps\)") as two:
+        make_windows([series, series], lookback=3)
+    assert len(two) == 1
+    if isinstance(times, (pd.DatetimeIndex, pd.TimedeltaIndex, pd.PeriodIndex)):
+        fixed = (series.reindex(pd.period_range(times[0], times[-1], freq=step))
+                 if isinstance(times, pd.PeriodIndex) else series.resample(step).mean())
+        with warnings.catch_warnings():  # the fix named
+            warnings.simplefilter("error")
+            make_windows(fixed.interpolate(), lookback=3)
+
+
+@pytest.mark.parametrize("times", [
+    pd.DatetimeIndex(list(HOURS)),  # regular, without a freq
+    pd.bdate_range("2024-01-01", "2024-12-31").delete([10, 50, 100]),  # trading days
+    pd.DatetimeIndex(np.sort(pd.Timestamp("2024-01-01")  # events
+                             + pd.to_timedelta(np.random.default_rng(0).integers(0, 10**6, 300),
+                                               unit="s"))),
+    pd.DatetimeIndex([*HOURS[:50], *HOURS[49:99]]),  # equal times: ticks
+])
+def test_irregular_or_complete_times_are_not_warned_about(times):
+    series = pd.Series(np.arange(len(times), dtype=float), index=times)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_windows(series, lookback=3)
+    with warnings.catch_warnings():  # the filter the warning names silences it
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", category=TimeGapWarning)
+        make_windows(pd.Series(np.arange(96.0), index=MISSING_DAY), lookback=3)

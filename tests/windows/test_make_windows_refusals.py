@@ -2,6 +2,7 @@
 the fix."""
 
 import re
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -96,6 +97,24 @@ def test_make_windows_rejects_bad_arguments(series, kwargs, error, match):
         ([[1.0] * 7 + [None, 1.0, 1.0]], r"series 0 contains NaN.*timestep 7\); fill them"),
         (np.array([1.0, 2.0, None, 4.0, 5.0, 6.0], dtype=object), r"series contains NaN"),
         (pd.DataFrame({"a": np.ones(10), "b": ["x"] * 10}), r"non-numeric columns \['b'\]"),
+        # pd.NA among numbers (a list, a column of objects): "must be numeric" (a list's),
+        # "non-numeric columns" (a DataFrame's), neither naming the gap nor a fix
+        ([1.0] * 6 + [pd.NA, 1.0, 1.0], r"^series contains NaN.*timestep 6\); fill them"),
+        (pd.DataFrame({"a": pd.Series([1.0] * 6 + [pd.NA, 1.0, 1.0], dtype=object)}),
+         r"^series contains NaN.*timestep 6\); fill them"),
+        # decimals (of a database's NUMERIC column) and numbers as text: "must be numeric,
+        # got dtype object" alone
+        ([Decimal("1.5")] * 10, r"dtype object\. It holds Decimal values \(Decimal\('1\.5'\) at "
+                                r"timestep 0\) .*np\.asarray\(series, dtype=float\)"),
+        (pd.DataFrame({"a": [1.0] * 10, "b": [Decimal("1.5")] * 10}),
+         r"non-numeric columns \['b'\]; drop or encode them\. It holds Decimal values .*"
+         r"df\['b'\]\.astype\(float\)"),
+        (np.array([["1", "2"]] * 10, dtype=object), r"It holds str values \('1' at timestep 0, "
+                                                    r"column 0\) .*pd\.to_numeric\(series\)"),
+        # a time column beside the values (a table read from a file): "drop or encode" it
+        (pd.DataFrame({"date": pd.date_range("2024", periods=10), "x": np.ones(10)}),
+         r"columns \['date'\]; drop or encode them\. Column 'date' holds times: make it the "
+         r"index, df\.set_index\('date'\)"),
         ([], "empty list"),
         (np.ones((2, 10, 3)), r"got shape \(2, 10, 3\)\. For several series stacked in a 3D "
                               r"array, pass list\(series\)\."),

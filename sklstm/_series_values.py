@@ -1,0 +1,180 @@
+"""The values of one series given to :func:`~sklstm.windows.make_windows`, as the
+``(T, n_features)`` float array the windows are cut from, or an error that names what is
+wrong and the fix: text, dates, decimals or other objects where numbers are expected,
+integers float64 would round, missing or infinite values, and shapes of no series.
+(Its own module: the windows are cut in :mod:`sklstm.windows`, from these values.)
+"""
+
+from decimal import Decimal
+from numbers import Integral, Real
+
+import numpy as np
+
+from ._nullable import as_array, pandas_na_as_nan
+
+__all__ = ["EXACT_INTEGERS", "not_numbers_hint", "series_values"]
+
+
+def series_values(series, name):
+    """``series`` (an array-like of shape ``(T,)`` or ``(T, n_features)``, a pandas
+    Series or DataFrame) as a float64 (float32 for float32) array of shape
+    ``(T, n_features)``; ``name`` names it in the errors.
+
+    Missing values (None, ``pd.NA``, NaN) among numbers are refused as such, placed, with
+    the fix; objects that are no numbers (text, ``decimal.Decimal``) with how to convert
+    them.
+
+    Examples
+    --------
+    >>> series_values([1, 2, None], "series")
+    Traceback (most recent call last):
+    ...
+    ValueError: series contains NaN or infinite values (first at timestep 2); ...
+    """
+    # only pandas objects carry index labels and column names (a list has an .index method)
+    is_pandas = hasattr(series, "iloc")
+    columns = list(series.columns) if is_pandas and hasattr(series, "columns") else None
+    if columns is not None:
+        # dtypes, not series[c]: a duplicated name selects a DataFrame, which has no dtype.
+        # A column of objects holding numbers with pd.NA or None (one built from a list)
+        # holds numbers with missing values, refused as such below
+        non_numeric = [j for j, dtype in enumerate(series.dtypes) if dtype.kind not in "biuf"
+                       and not _numbers(_objects(series.iloc[:, j], dtype))]
+        if non_numeric:
+            first, label = series.iloc[:, non_numeric[0]], columns[non_numeric[0]]
+            # a time column (a table read from a file) orders the rows: the index's place
+            times = first.dtype.kind in "mM" or str(first.dtype).startswith("period")
+            raise ValueError(
+                f"{name} has non-numeric columns {[columns[j] for j in non_numeric]}; drop "
+                "or encode them." + (
+                    f" Column {label!r} holds times: make it the index, df.set_index("
+                    f"{label!r}), which orders the windows (its order is checked)." if times
+                    else not_numbers_hint(  # (text too: numbers written as text?)
+                        first.to_numpy(dtype=object) if first.dtype.kind == "O" else None,
+                        f"df[{label!r}]")))
+    _check_exact_integers(series, name)
+    values = as_array(series)  # (nullable columns as their numbers: Float32 as float32)
+    # (a DataFrame's columns are numbers, as checked above; a Series has one dtype)
+    numeric = all(d.kind in "biuf" for d in series.dtypes) if columns is not None else (
+        is_pandas and series.dtype.kind in "biuf")
+    if values.dtype == object and numeric:
+        # pandas' own conversion gives objects for numbers of several kinds (a bool
+        # column beside float ones) and for nullable columns with pd.NA, numbers all
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    elif values.dtype == object:
+        # numbers with None (a JSON null) or pd.NA in a list: missing values, named as
+        # such by the check below, where the objects were refused as "must be numeric"
+        values = pandas_na_as_nan(values)
+        if _numbers(values):
+            values = values.astype(np.float64)  # (None becomes NaN)
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got dtype {values.dtype}."
+                         + not_numbers_hint(values))
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2:
+        raise ValueError(
+            f"{name} must be 1D (T,) or 2D (T, n_features), got shape {values.shape}."
+            # (n_series, T, n_features): several series of one length, stacked
+            + (" For several series stacked in a 3D array, pass list(series)."
+               if values.ndim == 3 else ""))
+    if values.shape[1] == 0:
+        raise ValueError(f"{name} has no columns (shape {values.shape}); pass at least one.")
+    # (copy=False: the windows are copied from it, and a float64 series was copied twice)
+    values = values.astype(np.float32 if values.dtype == np.float32 else np.float64,
+                           copy=False)
+    bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
+    if bad.size:
+        # (not "drop": windows follow the rows, so the rows around a dropped gap would
+        # join into windows that span it, each target paired with the wrong past)
+        raise ValueError(
+            f"{name} contains NaN or infinite values (first at timestep {bad[0]}); fill "
+            "them before windowing (series.interpolate() or .ffill()), or cut the series "
+            "at each gap and pass the pieces as a list (windows never cross from one "
+            "series into the next). Dropping the rows alone would join the steps on "
+            "either side of a gap into windows that span it."
+        )
+    return values
+
+
+def _objects(column, dtype):
+    """The pandas ``column`` as an array of objects, ``pd.NA`` as NaN; None for a column
+    of another dtype (text, dates, categories: their dtype says what they hold)."""
+    if not (isinstance(dtype, np.dtype) and dtype.kind == "O"):
+        return None
+    return pandas_na_as_nan(column.to_numpy())
+
+
+def _numbers(values):
+    """Whether the object array ``values`` holds numbers and None only."""
+    return values is not None and all(v is None or isinstance(v, Real) for v in values.ravel())
+
+
+def not_numbers_hint(values, name="series", rows="timestep", subject="It"):
+    """What the first value of the object array ``values`` that is no number is, where,
+    and how to convert it: ``name``, the thing to convert, ``rows``, what its rows are,
+    ``subject``, what the hint calls it; ``""`` for no array of objects.
+
+    Examples
+    --------
+    >>> from decimal import Decimal
+    >>> print(not_numbers_hint(np.array([1.5, Decimal("2.5")], dtype=object)))
+     It holds Decimal values (Decimal('2.5') at timestep 1) where numbers are expected: \
+convert them to floats, np.asarray(series, dtype=float) (series.astype(float) for pandas).
+    """
+    if values is None or values.dtype != object:
+        return ""
+    # an object array (or pandas Series) of arrays: several series, one per item
+    if any(np.ndim(v) > 0 for v in values.ravel()):
+        return f" {subject} holds arrays: pass several series as a list, list(series)."
+    found = next(((at, v) for at, v in np.ndenumerate(values)
+                  if not (v is None or isinstance(v, Real))), None)
+    if found is None:  # (categories of numbers: their dtype is no number's)
+        return ""
+    at, value = found
+    where = f"{rows} {at[0]}" + ("" if len(at) == 1 else f", column {at[1]}")
+    # (Decimal: no Real, as numbers sees it, and float() of it rounds: the user's call)
+    fix = (f"convert them to floats, np.asarray({name}, dtype=float) ({name}.astype(float) "
+           "for pandas)" if isinstance(value, Decimal) else
+           f"if they are numbers written as text, convert them, pd.to_numeric({name}) "
+           "(errors='coerce' makes the rest NaN, to fill)"
+           if isinstance(value, (str, bytes)) else
+           "drop or encode the values that are no numbers")
+    return (f" {subject} holds {type(value).__name__} values ({value!r} at {where}) where numbers "
+            f"are expected: {fix}.")
+
+
+#: Integers beyond this magnitude are not all exact in float64, the windows' dtype.
+EXACT_INTEGERS = 2**53
+
+
+def _check_exact_integers(series, name):
+    """Refuse integers that float64 would round (nanosecond timestamps, ids, counters:
+    ``2**53 + 1`` came out as ``2**53``, silently), naming the first and the fix."""
+    if hasattr(series, "iloc"):
+        frame = series.to_frame() if series.ndim == 1 else series
+        labels = [f" (column {c!r})" for c in frame.columns] if series.ndim == 2 else [""]
+        columns = [frame.iloc[:, j].dropna() for j in range(frame.shape[1])]
+    else:
+        try:
+            values = np.asarray(series)
+        except ValueError:
+            return  # (ragged: refused as such later)
+        if values.ndim not in (1, 2):
+            return
+        labels = [""] if values.ndim == 1 else [f" (column {j})" for j in range(values.shape[1])]
+        values = values[:, None] if values.ndim == 1 else values
+        columns = list(values.T)
+    for label, column in zip(labels, columns, strict=True):
+        kind = getattr(column.dtype, "numpy_dtype", column.dtype).kind
+        if kind not in "iuO" or not len(column):
+            continue
+        whole = [int(v) for v in (column.min(), column.max())] if kind != "O" else [
+            int(v) for v in column if isinstance(v, Integral) and not isinstance(v, bool)]
+        beyond = [v for v in whole if abs(v) > EXACT_INTEGERS]
+        if beyond:
+            raise ValueError(
+                f"{name} holds the integer {beyond[0]}{label}, beyond 2**53: the windows "
+                "are float64, which would round it silently. Subtract a reference first "
+                "(series - series.min(); timestamps as differences, series.diff()), or "
+                "cast to float yourself to accept the rounding (series.astype(float)).")

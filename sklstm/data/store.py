@@ -155,6 +155,8 @@ class SequenceStore(StoreReading):
             (DataFrames), or values that ``dtype`` would change (fractions as integers,
             values beyond its range, which a narrower float would store as infinity,
             integers a float dtype does not hold exactly: 2049 in float16).
+        PermissionError
+            ``path``'s directory is not writable, or (``overwrite``) the store there is.
         """
         write_files(path, sequences, dtype=dtype, overwrite=overwrite)
         return cls.open(path)
@@ -183,6 +185,8 @@ class SequenceStore(StoreReading):
         ValueError
             A store of another format or version, a damaged one (a file truncated or
             edited; the error names it), or one replaced each time it was read.
+        PermissionError
+            A file of the store this process may not read.
         """
         where = os.path.abspath(os.fsdecode(path))  # (a bytes path too, as the os module's)
         # the files' stamp: a pickled view reopens the path only if they are these files

@@ -13,6 +13,7 @@ from .._durable_files import flush, remove_leftovers, replace_synced, temporary_
 from ..datasets._csv import csv_chunks
 from ..datasets._files import check_file
 from .store import SequenceStore
+from .store_access import unwritable_error
 from .store_files import write_into
 
 __all__ = ["csv_to_store"]
@@ -79,6 +80,8 @@ def csv_to_store(path, store_path, *, target="y", encoding="utf-8"):
         ``store_path`` exists.
     FileNotFoundError
         The directory of ``store_path`` does not exist.
+    PermissionError
+        The directory of ``store_path`` does not let this process write there.
 
     Examples
     --------
@@ -107,7 +110,10 @@ def csv_to_store(path, store_path, *, target="y", encoding="utf-8"):
     # without y.npy, or a part of the file, never opens at store_path
     tmp = temporary_path(store_path, "csv-tmp")
     shutil.rmtree(tmp, ignore_errors=True)  # (a killed conversion's of this process number)
-    os.makedirs(tmp)
+    try:
+        os.makedirs(tmp)
+    except PermissionError as exc:  # (it named the hidden temporary directory)
+        raise unwritable_error(store_path, exc) from None
     result = []
     try:
         # written in place (not by SequenceStore.write, whose own temporary directory

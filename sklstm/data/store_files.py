@@ -29,6 +29,7 @@ from .._durable_files import (
     write_json_durably,
 )
 from .columns import check_same_columns, frame_columns
+from .store_access import check_replaceable, unreadable_error, unwritable_error
 from .store_layout import NUMBER_KINDS, number_dtype, offsets_problem
 
 __all__ = ["OFFSETS", "VALUES", "empty_sequences_error", "read_files", "write_files",
@@ -88,7 +89,7 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
         if not overwrite:
             raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it, or "
                                   "choose a new path.")
-        _check_replaceable(path)
+        check_replaceable(path, (_META, _VALUES, _OFFSETS))
     parent = os.path.dirname(path)
     if not os.path.isdir(parent):
         raise FileNotFoundError(f"Cannot write the store {path!r}: its directory "
@@ -104,7 +105,10 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
     # one per writing thread: two writes of one path fill their own; the last rename wins
     tmp = temporary_path(path, "store-tmp")
     shutil.rmtree(tmp, ignore_errors=True)  # (a killed writer's of this process number)
-    os.makedirs(tmp)
+    try:
+        os.makedirs(tmp)
+    except PermissionError as exc:  # (it named the hidden temporary directory)
+        raise unwritable_error(path, exc) from None
     try:
         write_into(tmp, sequences, dtype)
         _move_into_place(tmp, path, overwrite)
@@ -153,22 +157,6 @@ def _move_into_place(tmp, path, overwrite):
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _check_replaceable(path):
-    """Refuse to overwrite what is not a store: a file, or a directory holding files
-    other than a store's (``overwrite=True`` with a wrong path must not delete them)."""
-    if not os.path.isdir(path):
-        what = "a file"
-    else:
-        foreign = sorted(set(os.listdir(path)) - {_META, _VALUES, _OFFSETS})
-        if not foreign:
-            return
-        what = (f"a directory holding {', '.join(foreign[:3])}"
-                f"{', ...' if len(foreign) > 3 else ''}")
-    raise FileExistsError(f"{path!r} is {what}, not a sequence store; overwrite=True "
-                          "replaces a store only. Choose another path, or remove what is "
-                          "there.")
-
-
 def read_files(path):
     """``(values, offsets)`` of the store at ``path``, both memory-mapped, once checked.
 
@@ -194,11 +182,16 @@ def read_files(path):
     ValueError
         Not a store of this format or version, or a damaged one (the error names the
         damaged file).
+    PermissionError
+        A file of the store this process may not read (the error names it and the fix).
     """
     path = os.fsdecode(path)  # (bytes too: the store's file names are str)
-    meta = _read_meta(path)
-    offsets = _read_offsets(path, meta)
-    return _map_values(path, meta), offsets
+    try:
+        meta = _read_meta(path)
+        offsets = _read_offsets(path, meta)
+        return _map_values(path, meta), offsets
+    except PermissionError as exc:  # (any of its files: not damaged, and no fix named)
+        raise unreadable_error(path, exc) from None
 
 
 def _map_values(path, meta):
@@ -241,7 +234,9 @@ def _read_meta(path):
                else "write one with SequenceStore.write")
         raise FileNotFoundError(f"{path!r} is not a sequence store (no {_META}); "
                                 f"{fix}.") from None
-    except ValueError as exc:  # not JSON, or not UTF-8
+    except IsADirectoryError:
+        raise _damaged(path, _META, "is a directory, not a file") from None
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, nested past Python's
         raise _damaged(path, _META, f"is not valid JSON ({exc})") from None
     if not isinstance(meta, dict):
         raise _damaged(path, _META, f"holds a JSON {type(meta).__name__}, not an object")
@@ -286,6 +281,8 @@ def _read_offsets(path, meta):
         offsets = np.load(os.path.join(path, _OFFSETS), mmap_mode="r", allow_pickle=False)
     except FileNotFoundError:
         raise _damaged(path, _OFFSETS, "is missing") from None
+    except PermissionError:  # (not readable, not damaged: read_files says so)
+        raise
     except (ValueError, OSError, EOFError) as exc:  # truncated, pickled, not .npy
         raise _damaged(path, _OFFSETS, f"cannot be read ({exc})") from None
     if offsets.shape != (meta["n_samples"] + 1,):

@@ -97,12 +97,34 @@ def _is_utf8(path):
     return True
 
 
-def _lines_without_nul(lines, path, encoding):
-    """``lines``, refused (:func:`_refuse_nul`) at the first that holds a NUL."""
+def _lines_without_nul(lines, path, encoding, last):
+    """``lines``, refused (:func:`_refuse_nul`) at the first that holds a NUL; the
+    latest one kept as ``last[0]``."""
     for number, line in enumerate(lines, 1):
         if "\0" in line:
             _refuse_nul(path, number, encoding)
+        last[0] = line
         yield line
+
+
+def _refuse_quote_open_at_end(path, line):
+    """Refuse a file whose last ``line``, without a line break (a file cut short ends
+    so), ends inside a quoted value: Python's csv module gave the value read so far, so a
+    copy or download cut short in a quoted label (``"New York, NY``) had it read as a
+    label of its own (``New Yo``), silently. (A quote opened on an earlier line holds
+    a line break, which :mod:`sklstm.datasets._csv` refuses by its row.)"""
+    if line.endswith(("\n", "\r")):
+        return
+    try:  # the line alone, strictly: only its own quotes can be open at its end
+        next(csv.reader([line], strict=True), None)
+    except csv.Error as exc:
+        if "unexpected end of data" not in str(exc):  # ("ab"c: read as abc, as before)
+            return
+        shown = line if len(line) <= 40 else "..." + line[-40:]
+        raise ValueError(f"{path}: the file ends inside a quoted value: its last line "
+                         f"({shown!r}) opens a quote (\") that is never closed. The file "
+                         "was cut short (copy or download it again), or the quote is left "
+                         "open: close it or remove it") from None
 
 
 def _refuse_nul(path, line, encoding):
@@ -137,8 +159,14 @@ def csv_rows(path, encoding):
     _refuse_binary(path)
     # utf-8-sig reads plain UTF-8 too and drops the byte-order mark spreadsheets write
     try:
+        last, lines, before = [""], 0, 0  # (the last line; lines read by each row)
         with open(path, newline="", encoding="utf-8-sig" if codec == "utf-8" else codec) as f:
-            yield from csv.reader(_lines_without_nul(f, path, encoding))
+            reader = csv.reader(_lines_without_nul(f, path, encoding, last))
+            for row in reader:
+                yield row
+                lines, before = reader.line_num, lines
+        if lines - before == 1:  # (a row of more lines holds a line break, refused by it)
+            _refuse_quote_open_at_end(path, last[0])
     except LookupError:  # a codec of bytes to bytes (base64, zlib): open's bare error
         raise ValueError(f"{encoding!r} is no text encoding; use e.g. 'utf-8' or "
                          "'latin-1'") from None
@@ -149,6 +177,12 @@ def csv_rows(path, encoding):
                  if isinstance(exc, UnicodeDecodeError) else str(exc))
         guess = _guessed_encoding(path) or (
             "utf-8" if codec != "utf-8" and _is_utf8(path) else "latin-1")
+        # the file ends inside a character (a download cut short in an "é"): latin-1,
+        # the one advice before, read such a file in silence, its accents garbled
+        if getattr(exc, "reason", None) in ("unexpected end of data", "truncated data"):
+            where = (f"it ends inside a character, its last bytes "
+                     f"{exc.object[exc.start:exc.end]!r}: it was cut short, so copy or "
+                     "download it again, or it is in another encoding")
         raise ValueError(
             f"{path}: the CSV is not valid {encoding} ({where}); pass the file's encoding, "
             f"e.g. --encoding {guess} on the command line or load_dataset(path, "

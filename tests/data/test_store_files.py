@@ -179,6 +179,10 @@ _DAMAGES = [
     (_edit_meta(version="2"), "meta.json has version '2'"),
     (lambda path: (path / "meta.json").write_text("[1, 2]"), "meta.json holds a JSON list"),
     (lambda path: (path / "meta.json").write_text("{not json"), "meta.json is not valid"),
+    # (a bare RecursionError, and IsADirectoryError, before)
+    (lambda path: (path / "meta.json").write_text("[" * 10**5), "meta.json is not valid JSON"),
+    (lambda path: (os.remove(path / "meta.json"), os.mkdir(path / "meta.json")),
+     "meta.json is a directory"),
     (_resize("values.bin", -16), "values.bin holds"),
     (_resize("values.bin", 16), "values.bin holds"),
     (lambda path: os.remove(path / "values.bin"), "values.bin is missing"),

@@ -279,3 +279,26 @@ def test_csv_text_fault_after_a_bad_value_is_said_first(tmp_path):
     path.write_bytes(b"t0,y\nx,a\n" + b"0.1,a\n" * 5000 + "0.2,café\n".encode("latin-1"))
     with pytest.raises(ValueError, match=r"not valid utf-8 .*--encoding latin-1"):
         load_dataset(path)
+
+
+@pytest.mark.parametrize("end", ['0.2,"New Yo', '"0.'])
+def test_a_csv_cut_short_inside_a_quoted_value_is_refused(tmp_path, end):
+    # csv's reader gave the value read so far: a copy cut short in the quoted label
+    # "New York, NY" had the label 'New Yo' read as a class of its own, silently
+    path = tmp_path / "data.csv"
+    path.write_text('t0,label\n0.1,"New York, NY"\n' + end)
+    with pytest.raises(ValueError, match=r"data\.csv: the file ends inside a quoted value: "
+                                         r"its last line \(.*\) opens a quote .*cut short"):
+        load_dataset(path, target="label")
+    path.write_text('t0,label\n0.1,"New York, NY"\n0.2,"b""c"\n0.3,"d"e')  # closed: read
+    assert load_dataset(path, target="label")[1].tolist() == ["New York, NY", 'b"c', "de"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_csv_cut_short_inside_a_character_is_told_so(tmp_path, encoding):
+    # the one advice was another encoding (latin-1), which read it with its accents garbled
+    path = tmp_path / "data.csv"
+    path.write_bytes("t0,label\n0.1,café\n0.2,thé".encode(encoding)[:-1])
+    with pytest.raises(ValueError, match=rf"not valid {encoding} \(it ends inside a character, "
+                                         r"its last bytes b'.*': it was cut short"):
+        load_dataset(path, target="label", encoding=encoding)

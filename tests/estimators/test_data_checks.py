@@ -157,41 +157,33 @@ def test_missing_regression_targets_among_objects_are_placed(shape, keep):
         check_fit_data(est, X3[y.notna()], y[y.notna()])  # the fix named: no error
 
 
+_PERIODS = pd.period_range("2020-01", periods=20, freq="M")
+_INTERVALS = pd.interval_range(0, 20)
+
+
 @pytest.mark.parametrize("Estimator", [LSTMClassifier, LSTMRegressor])
-@pytest.mark.parametrize(("kind", "spans", "fix", "numbers"), [
-    ("periods", pd.period_range("2020-01", periods=20, freq="M"),
-     r"pd\.Series\(y\)\.astype\('int64'\)", lambda y: pd.Series(y).astype("int64")),
-    ("intervals", pd.interval_range(0, 20), r"pd\.IntervalIndex\(y\)\.mid",
-     lambda y: pd.IntervalIndex(y).mid)], ids=["periods", "intervals"])
-@pytest.mark.parametrize("form", [pd.Series, np.asarray], ids=["Series", "objects"])
-def test_periods_or_intervals_as_targets_are_refused_naming_the_numbers_to_pass(
-        Estimator, kind, spans, fix, numbers, form):
-    # a regressor's were float()'s bare TypeError ("not 'Period'"), a classifier's
-    # "Unknown label type: unknown" with LSTMRegressor as the fix
-    y = form(spans)
+@pytest.mark.parametrize(("kind", "y", "fix", "numbers"), [
+    ("periods", pd.Series(_PERIODS), r"pd\.Series\(y\)\.astype\('int64'\)",
+     lambda y: pd.Series(y).astype("int64")),
+    ("periods", np.asarray(_PERIODS), r"pd\.Series\(y\)\.astype\('int64'\)",
+     lambda y: pd.Series(y).astype("int64")),
+    ("intervals", pd.Series(_INTERVALS), r"pd\.IntervalIndex\(y\)\.mid",
+     lambda y: pd.IntervalIndex(y).mid),
+    ("intervals", np.asarray(_INTERVALS), r"pd\.IntervalIndex\(y\)\.mid",
+     lambda y: pd.IntervalIndex(y).mid),
+    ("dates", [datetime.date(2024, 1, 1 + i) for i in range(20)], r"pd\.Timedelta\(hours=1\)",
+     lambda y: (pd.to_datetime(y) - pd.Timestamp("2024-01-01")) / pd.Timedelta(hours=1)),
+    ("durations", [pd.Timedelta(minutes=i) for i in range(20)], r"pd\.Timedelta\(hours=1\)",
+     lambda y: pd.to_timedelta(y) / pd.Timedelta(hours=1)),
+], ids=["periods-Series", "periods-objects", "intervals-Series", "intervals-objects", "dates",
+        "durations"])
+def test_targets_of_times_or_spans_are_refused_naming_the_numbers_to_pass(
+        Estimator, kind, y, fix, numbers):
+    # a regressor's were float()'s bare TypeError ("not 'Period'", "not 'datetime.date'"),
+    # a classifier's "Unknown label type: unknown" with LSTMRegressor as the fix
     est = Estimator(max_epochs=1, device="cpu")
     with pytest.raises(ValueError, match=rf"^y holds {kind} .*{fix}.*pd\.Series\(y\)"
                        r"\.astype\(str\)\.$"):
-        est.fit(X3, y)
-    assert not hasattr(est, "net_")
-    # the fixes named: no error
-    check_fit_data(est, X3, numbers(y) if Estimator is LSTMRegressor
-                   else pd.Series(y).astype(str))
-
-
-@pytest.mark.parametrize("Estimator", [LSTMClassifier, LSTMRegressor])
-@pytest.mark.parametrize(("kind", "y", "numbers"), [
-    ("dates", [datetime.date(2024, 1, 1 + i) for i in range(20)],
-     lambda y: (pd.to_datetime(y) - pd.Timestamp("2024-01-01")) / pd.Timedelta(hours=1)),
-    ("durations", [pd.Timedelta(minutes=i) for i in range(20)],
-     lambda y: pd.to_timedelta(y) / pd.Timedelta(hours=1))], ids=["dates", "durations"])
-def test_dates_as_objects_in_targets_are_refused_naming_the_numbers_to_pass(
-        Estimator, kind, y, numbers):
-    # a list of dates (or Timestamps, Timedeltas): float()'s bare TypeError ("not
-    # 'datetime.date'") for a regressor, "Unknown label type" for a classifier
-    est = Estimator(max_epochs=1, device="cpu")
-    with pytest.raises(ValueError, match=rf"^y holds {kind} \(dtype object\), .*"
-                       r"pd\.Timedelta\(hours=1\) for hours"):
         est.fit(X3, y)
     assert not hasattr(est, "net_")
     check_fit_data(est, X3, numbers(y) if Estimator is LSTMRegressor

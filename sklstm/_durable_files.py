@@ -14,7 +14,9 @@ sklstm writes to keep (a fit's checkpoint, a saved model, a
 A write killed before its rename (SIGKILL, the OOM killer, a power cut) leaves its
 temporary file or directory, a model's or a store's size: each is named after its
 machine, process and thread (:func:`temporary_path`), and the next successful write to
-the same target removes those of processes that have ended (:func:`remove_leftovers`).
+the same target removes those of processes that have ended (:func:`remove_leftovers`);
+a reader that finds no target asks whose they are (:func:`temporary_writers`): a write
+in progress, or a killed one's leftover.
 
 Written by hand: ``os.fsync`` is the only call, and none of the libraries sklstm writes
 with (torch, safetensors, numpy, skorch) flushes a file, or a directory, to disk.
@@ -32,8 +34,8 @@ import socket
 import threading
 import time
 
-__all__ = ["flush", "remove_leftovers", "replace_synced", "sync_directory", "sync_files",
-           "temporary_path", "write_json_durably"]
+__all__ = ["flush", "remove_leftovers", "replace_synced", "sync_directory",
+           "sync_files", "temporary_path", "temporary_writers", "write_json_durably"]
 
 
 def flush(f):
@@ -137,13 +139,13 @@ def write_json_durably(path, value):
 _HOST = re.sub(r"[^A-Za-z0-9-]", "", socket.gethostname())[:16] or "host"
 
 
-def _temporary_prefix(target, kind):
-    """The path of the temporary files of ``kind`` written to ``target`` from this
-    machine, less their process and thread ids. Hidden, beside ``target``, and short
-    whatever its name: ``target`` plus a suffix failed near the system's limit ("File
-    name too long")."""
+def _temporary_prefix(target, kind, host=_HOST):
+    """The path of the temporary files of ``kind`` written to ``target`` from ``host``
+    (this machine; ``""``: any, less the host too), less their process and thread ids.
+    Hidden, beside ``target``, and short whatever its name: ``target`` plus a suffix
+    failed near the system's limit ("File name too long")."""
     return os.path.join(os.path.dirname(target),
-                        f".{os.path.basename(target)[:32]}.{kind}-{_HOST}-")
+                        f".{os.path.basename(target)[:32]}.{kind}-{host}{'-' if host else ''}")
 
 
 def temporary_path(target, kind):
@@ -196,6 +198,48 @@ def _last_written(path):
     return newest
 
 
+def temporary_writers(target, kind):
+    """The temporary files or directories of ``kind`` (:func:`temporary_path`) that
+    writes of ``target`` made and have not yet renamed into place or removed, on any
+    machine that shares the directory, and whether their writer still runs.
+
+    What tells "being written" (or "killed while written") from "never written" when
+    ``target`` is missing: a reader that finds nothing there cannot tell otherwise.
+
+    Parameters
+    ----------
+    target : str
+        The file or directory written.
+    kind : str
+        As given to :func:`temporary_path`.
+
+    Returns
+    -------
+    list of (str, str, int, bool or None)
+        ``(path, host, pid, running)`` each, sorted by path: ``host`` as in the name
+        (a machine's letters, digits and dashes), ``running`` True or False for a
+        process of this machine, None where it cannot be asked (another machine's, or
+        on a system where ``os.kill`` terminates processes: Windows).
+    """
+    directory, start = os.path.split(_temporary_prefix(target, kind, host=""))
+    try:
+        names = sorted(os.listdir(directory or os.curdir))
+    except OSError:
+        return []
+    writers = []
+    for name in names:
+        # host, process, thread; ASCII digits, of a process id's size ("²" is a digit
+        # to str.isdigit); the host has dashes, but the last two parts are the ids
+        ids = re.fullmatch(r"([A-Za-z0-9-]+)-([0-9]{1,9})-[0-9]+", name[len(start):]) \
+            if name.startswith(start) else None
+        if ids is None:
+            continue
+        host, pid = ids[1], int(ids[2])
+        running = _is_running(pid) if host == _HOST and os.name == "posix" else None
+        writers.append((os.path.join(directory, name), host, pid, running))
+    return writers
+
+
 def remove_leftovers(target, kind):
     """Remove the temporary files or directories of ``kind`` (:func:`temporary_path`)
     that writes of ``target`` on this machine left when killed: their process has ended
@@ -212,20 +256,9 @@ def remove_leftovers(target, kind):
     kind : str
         As given to :func:`temporary_path`.
     """
-    if os.name != "posix":
-        return
-    directory, start = os.path.split(_temporary_prefix(target, kind))
-    try:
-        names = os.listdir(directory or os.curdir)
-    except OSError:
-        return
-    for name in names:
-        # (ASCII digits, of a process id's size: "²" is a digit to str.isdigit)
-        ids = re.fullmatch(r"([0-9]{1,9})-[0-9]+", name[len(start):]) \
-            if name.startswith(start) else None
-        if ids is None or _is_running(int(ids[1])):
+    for path, _, _, running in temporary_writers(target, kind):
+        if running is not False:  # (running, another machine's, or cannot be asked)
             continue
-        path = os.path.join(directory, name)
         with contextlib.suppress(OSError):
             if time.time() - _last_written(path) <= LEFTOVER_AGE_S:
                 continue

@@ -5,6 +5,7 @@ written so (checkpoints, model files, sequence stores)."""
 import errno
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from sklstm._durable_files import (
     sync_directory,
     sync_files,
     temporary_path,
+    temporary_writers,
     write_json_durably,
 )
 
@@ -187,3 +189,20 @@ def test_remove_leftovers_removes_only_those_of_writes_killed_on_this_machine(tm
     assert sorted(os.listdir(tmp_path)) == sorted(killed + kept)
     remove_leftovers(target, "store-tmp")
     assert sorted(os.listdir(tmp_path)) == sorted(kept)
+
+
+@pytest.mark.skipif(not POSIX, reason="processes asked for with os.kill")
+def test_temporary_writers_tell_running_killed_and_other_machines_writes(tmp_path):
+    target = str(tmp_path / "data")
+    ended = killed_when_written("print('written', flush=True)")
+    mine = temporary_path(target, "store-tmp")  # (this process: running)
+    host = re.search(r"store-tmp-(.+)-[0-9]+-[0-9]+$", mine)[1]
+    dead = mine.replace(f"-{os.getpid()}-", f"-{ended}-")
+    elsewhere = str(tmp_path / ".data.store-tmp-my-other-host-42-7")
+    for path in (mine, dead, elsewhere, mine + ".old", dead.replace(".data.", ".data2."),
+                 dead.replace(".store-tmp-", ".csv-tmp-")):  # (none of them: not listed)
+        os.mkdir(path)
+    assert temporary_writers(target, "store-tmp") == sorted([
+        (mine, host, os.getpid(), True), (dead, host, ended, False),
+        (elsewhere, "my-other-host", 42, None)])
+    assert temporary_writers(str(tmp_path / "absent" / "data"), "store-tmp") == []

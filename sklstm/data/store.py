@@ -181,7 +181,8 @@ class SequenceStore(StoreReading):
         Raises
         ------
         FileNotFoundError
-            ``path`` is not a store.
+            ``path`` is not a store: not yet, if a write of it is in progress, which the
+            error names (or a killed write's leftover).
         ValueError
             A store of another format or version, a damaged one (a file truncated or
             edited; the error names it), or one replaced each time it was read.

@@ -57,8 +57,9 @@ def csv_to_store(path, store_path, *, target="y", encoding="utf-8"):
         The store's directory, which must not exist; it appears only once complete
         (the CSV read and checked whole, ``y.npy`` written): an interrupted or refused
         conversion leaves nothing there. One killed (SIGKILL) leaves its hidden
-        temporary directory beside it, which the next conversion to ``store_path``
-        removes.
+        temporary directory beside it, which the next successful conversion to
+        ``store_path`` removes once it is untouched for 10 minutes
+        (``SequenceStore.open`` names it as a killed write's leftover meanwhile).
     target : str, default="y"
         The column holding the target.
     encoding : str, default="utf-8"

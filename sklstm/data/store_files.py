@@ -31,6 +31,7 @@ from .._durable_files import (
 from .columns import check_same_columns, frame_columns
 from .store_access import check_replaceable, unreadable_error, unwritable_error
 from .store_layout import NUMBER_KINDS, number_dtype, offsets_problem
+from .store_pending import pending_write_error
 
 __all__ = ["OFFSETS", "VALUES", "empty_sequences_error", "read_files", "write_files",
            "write_into"]
@@ -232,8 +233,9 @@ def _read_meta(path):
         fix = ("for a .npy file, SequenceStore.from_array(np.load(path, mmap_mode='r')) "
                "streams it as it is" if os.path.isfile(path)
                else "write one with SequenceStore.write")
-        raise FileNotFoundError(f"{path!r} is not a sequence store (no {_META}); "
-                                f"{fix}.") from None
+        # (a write under way, or killed, is not told to write the store)
+        raise (pending_write_error(path) or FileNotFoundError(
+            f"{path!r} is not a sequence store (no {_META}); {fix}.")) from None
     except IsADirectoryError:
         raise _damaged(path, _META, "is a directory, not a file") from None
     except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, nested past Python's

@@ -18,8 +18,9 @@ out (``16.0`` of ``np.linspace`` for an int, ``'8'`` of ``np.array([8, "auto"])`
 (``precision=32`` for ``'32'``), the error of the estimators (and of
 :func:`validate_constraints`) says why and what to write (:func:`mistyped_number_hint`);
 so does it for a value other libraries write for one of an :func:`options`' strings
-(Lightning's ``precision=16``, torch's ``torch.float16``). The value stays refused, as
-scikit-learn refuses it.
+(Lightning's ``precision=16``, torch's ``torch.float16``), and for one value where a
+sequence of them is taken (``conv_kernel_sizes=3``: a list, ``[3]``). The value stays
+refused, as scikit-learn refuses it.
 """
 
 from __future__ import annotations
@@ -147,8 +148,10 @@ def validate_plain_params(constraints):
                 return checked(**plain)
             except InvalidParameterError as exc:
                 # the estimators' words for a number of the wrong type (lookback=3.0 of
-                # np.linspace); "" where every parameter passed (raised inside func)
-                hint = mistyped_number_hint(constraints, plain, func.__qualname__)
+                # np.linspace) or one value for a list (feature_cols='x'); "" where every
+                # parameter passed (raised inside func)
+                hint = (mistyped_number_hint(constraints, plain, func.__qualname__)
+                        or _one_value_hint(constraints, plain, func.__qualname__))
                 if not hint:
                     raise
                 raise InvalidParameterError(f"{exc}{hint}") from exc
@@ -194,7 +197,8 @@ def validate_constraints(constraints, params, caller):
         validate_parameter_constraints(constraints, params, caller_name=caller)
     except InvalidParameterError as exc:
         hint = (mistyped_number_hint(constraints, params, caller)
-                or _generator_hint(constraints, params) or _others_hint(constraints, params))
+                or _generator_hint(constraints, params) or _others_hint(constraints, params)
+                or _one_value_hint(constraints, params, caller))
         if not hint:
             raise
         raise InvalidParameterError(f"{exc}{hint}") from exc
@@ -223,6 +227,23 @@ def _others_hint(constraints, params):
                 continue
             if said and not constraint.is_satisfied_by(value):
                 return f" {value!r} {said}"
+    return ""
+
+
+def _one_value_hint(constraints, params, caller):
+    """What to pass for a parameter that takes a sequence (``"array-like"``) where the
+    first refused is one value of it, a number or a string (``conv_kernel_sizes=3`` or
+    ``np.array(3)``, ``feature_cols='x'``: scikit-learn's "must be an array-like" said
+    no fix); ``""`` otherwise."""
+    for name, value in params.items():
+        if name not in constraints or _satisfies(constraints, name, value, caller):
+            continue
+        # the first refused: the one scikit-learn's message names (a bool is no one value)
+        if ("array-like" in constraints[name] and isinstance(value, (str, Real))
+                and not isinstance(value, bool)):
+            return (f" {value!r} is a single value; {name} takes a sequence of them: pass "
+                    f"a list, e.g. {name}=[{value!r}].")
+        return ""
     return ""
 
 

@@ -1,7 +1,8 @@
 """The values of one series given to :func:`~sklstm.windows.make_windows`, as the
 ``(T, n_features)`` float array the windows are cut from, or an error that names what is
-wrong and the fix: text, dates, decimals or other objects where numbers are expected,
-integers float64 would round, missing or infinite values, and shapes of no series.
+wrong and the fix: text, dates or other objects where numbers are expected, integers
+float64 would round, missing or infinite values, and shapes of no series. Decimals are
+numbers, read as float64 as the estimators read them.
 (Its own module: the windows are cut in :mod:`sklstm.windows`, from these values.)
 """
 
@@ -21,8 +22,8 @@ def series_values(series, name):
     ``(T, n_features)``; ``name`` names it in the errors.
 
     Missing values (None, ``pd.NA``, NaN) among numbers are refused as such, placed, with
-    the fix; objects that are no numbers (text, ``decimal.Decimal``) with how to convert
-    them.
+    the fix; objects that are no numbers (text, dates) with how to convert them.
+    ``decimal.Decimal`` values (of a database's NUMERIC column) are numbers, as float64.
 
     Examples
     --------
@@ -51,7 +52,7 @@ def series_values(series, name):
                     f"{label!r}), which orders the windows (its order is checked)." if times
                     else not_numbers_hint(  # (text too: numbers written as text?)
                         first.to_numpy(dtype=object) if first.dtype.kind == "O" else None,
-                        f"df[{label!r}]")))
+                        f"df[{label!r}]", decimals=True)))
     _check_exact_integers(series, name)
     values = as_array(series)  # (nullable columns as their numbers: Float32 as float32)
     # (a DataFrame's columns are numbers, as checked above; a Series has one dtype)
@@ -66,10 +67,12 @@ def series_values(series, name):
         # such by the check below, where the objects were refused as "must be numeric"
         values = pandas_na_as_nan(values)
         if _numbers(values):
-            values = values.astype(np.float64)  # (None becomes NaN)
+            # (None becomes NaN, a Decimal its float, as the estimators read both; a
+            # signaling NaN, which float() refuses, a NaN too: both refused below)
+            values = np.where(_signaling(values), np.nan, values).astype(np.float64)
     if values.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric, got dtype {values.dtype}."
-                         + not_numbers_hint(values))
+                         + not_numbers_hint(values, decimals=True))
     if values.ndim == 1:
         values = values[:, None]
     if values.ndim != 2:
@@ -106,14 +109,22 @@ def _objects(column, dtype):
 
 
 def _numbers(values):
-    """Whether the object array ``values`` holds numbers and None only."""
-    return values is not None and all(v is None or isinstance(v, Real) for v in values.ravel())
+    """Whether the object array ``values`` holds numbers (decimals too) and None only."""
+    return values is not None and all(v is None or isinstance(v, (Real, Decimal))
+                                      for v in values.ravel())
 
 
-def not_numbers_hint(values, name="series", rows="timestep", subject="It"):
+def _signaling(values):
+    """Where the object array ``values`` holds a Decimal signaling NaN."""
+    return np.frompyfunc(lambda v: isinstance(v, Decimal) and v.is_snan(), 1, 1)(
+        values).astype(bool)
+
+
+def not_numbers_hint(values, name="series", rows="timestep", subject="It", decimals=False):
     """What the first value of the object array ``values`` that is no number is, where,
     and how to convert it: ``name``, the thing to convert, ``rows``, what its rows are,
-    ``subject``, what the hint calls it; ``""`` for no array of objects.
+    ``subject``, what the hint calls it, ``decimals``, whether ``decimal.Decimal`` values
+    count as numbers (:func:`series_values` reads them); ``""`` for no array of objects.
 
     Examples
     --------
@@ -127,8 +138,9 @@ convert them to floats, np.asarray(series, dtype=float) (series.astype(float) fo
     # an object array (or pandas Series) of arrays: several series, one per item
     if any(np.ndim(v) > 0 for v in values.ravel()):
         return f" {subject} holds arrays: pass several series as a list, list(series)."
+    numbers = (Real, Decimal) if decimals else Real
     found = next(((at, v) for at, v in np.ndenumerate(values)
-                  if not (v is None or isinstance(v, Real))), None)
+                  if not (v is None or isinstance(v, numbers))), None)
     if found is None:  # (categories of numbers: their dtype is no number's)
         return ""
     at, value = found
@@ -150,7 +162,8 @@ EXACT_INTEGERS = 2**53
 
 def _check_exact_integers(series, name):
     """Refuse integers that float64 would round (nanosecond timestamps, ids, counters:
-    ``2**53 + 1`` came out as ``2**53``, silently), naming the first and the fix."""
+    ``2**53 + 1`` came out as ``2**53``, silently; whole decimals too), naming the first
+    and the fix."""
     if hasattr(series, "iloc"):
         frame = series.to_frame() if series.ndim == 1 else series
         labels = [f" (column {c!r})" for c in frame.columns] if series.ndim == 2 else [""]
@@ -170,7 +183,8 @@ def _check_exact_integers(series, name):
         if kind not in "iuO" or not len(column):
             continue
         whole = [int(v) for v in (column.min(), column.max())] if kind != "O" else [
-            int(v) for v in column if isinstance(v, Integral) and not isinstance(v, bool)]
+            int(v) for v in column if (isinstance(v, Integral) and not isinstance(v, bool))
+            or (isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value())]
         beyond = [v for v in whole if abs(v) > EXACT_INTEGERS]
         if beyond:
             raise ValueError(

@@ -7,7 +7,7 @@ import torch
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm._compat.sklearn import InvalidParameterError
-from sklstm._param_validation import plain_params
+from sklstm._param_validation import plain_params, validate_constraints, validate_plain_params
 from sklstm.windows import make_windows
 
 rng = np.random.default_rng(0)
@@ -126,3 +126,19 @@ def test_a_function_refuses_a_mistyped_number_saying_what_to_pass(value, message
         make_windows(np.arange(10.0), lookback=value)
     with pytest.raises(InvalidParameterError, match=r"Got 0 instead\.$"):  # no fix to name
         make_windows(np.arange(10.0), lookback=0)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (np.array(3), r"Got 3 instead\. 3 is a single value; .* e\.g\. sizes=\[3\]\.$"),
+    ("x", r"'x' is a single value; sizes takes a sequence of them: pass a list, e\.g\. "
+          r"sizes=\['x'\]\.$"),
+    (True, r"Got True instead\.$"),  # (a bool is no size: no list of one to suggest)
+    (None, r"Got None instead\.$")])
+def test_one_value_where_a_sequence_is_taken_is_told_to_pass_a_list(value, message):
+    """scikit-learn's "must be an array-like. Got 3 instead" named no fix, for the
+    estimators' constraints and validate_plain_params' functions alike."""
+    constraints = {"sizes": ["array-like"]}
+    with pytest.raises(InvalidParameterError, match=message):
+        validate_constraints(constraints, plain_params({"sizes": value}), "f")
+    with pytest.raises(InvalidParameterError, match=message):
+        validate_plain_params(constraints)(lambda sizes: sizes)(value)

@@ -334,7 +334,10 @@ class BaseLSTM(PersistenceMixin, NestedParamsMixin, PlainParamsMixin, BaseEstima
         seqs = self._to_sequences(X, self._sequence_params, reset=False)
         if seqs.form == "tokens":
             check_token_ids(seqs.values, self.vocab_size_, "map unseen tokens to a known "
-                            "id, or refit with a larger vocab_size.")
+                            "id, or refit with a larger vocab_size: under cross-validation "
+                            "(or any split) the whole data's vocabulary, its largest id + 1, "
+                            "e.g. vocab_size=int(max(map(max, X))) + 1 (vocab_size=None "
+                            "infers the training fold's alone).")
         return seqs
 
     # -- prediction -------------------------------------------------------------

@@ -70,6 +70,23 @@ def _label_types_error(y):
                       f"all numbers, to be sorted into classes_; {fix}.")
 
 
+def _refuse_zoned_dates(y):
+    """Refuse pandas' dates with a time zone (dtype ``datetime64[ns, tz]``, a Series or a
+    column). numpy has no such dtype: it reads them as Timestamp objects, which
+    scikit-learn calls an "unknown label type" (with the regressor as the fix), in fit
+    and in its metrics (``score``) and stratified splits alike; numpy's own dates, with
+    no zone, are classes everywhere, and the fix."""
+    dtypes = list(y.dtypes) if hasattr(y, "columns") else [getattr(y, "dtype", None)]
+    zoned = next((d for d in dtypes if getattr(d, "tz", None) is not None), None)
+    if zoned is not None:
+        raise ValueError(
+            f"y holds dates with a time zone (dtype {zoned}), which scikit-learn cannot "
+            "take for class labels (its metrics and stratified splits call them "
+            "'unknown'); pass them without the zone, y.dt.tz_convert(None) (in UTC) or "
+            "y.dt.tz_localize(None) (in local time), which are class labels, or as text, "
+            "y.astype(str).")
+
+
 def _is_missing(label):
     """Whether ``label`` is no label: None, NaN, NaT or pandas' NA (known by its type's
     name: pandas is optional)."""
@@ -218,6 +235,7 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
                 "multi-output regression use LSTMRegressor; for several labels per "
                 "sequence fit one classifier per column (e.g. "
                 "sklearn.multioutput.MultiOutputClassifier(LSTMClassifier())).")
+        _refuse_zoned_dates(y)  # (before column_or_1d makes them objects)
         try:
             y = column_or_1d(y, warn=True)
         except ValueError as exc:
@@ -237,6 +255,11 @@ class LSTMClassifier(ClassifierMixin, BaseLSTM):
             # whatever assume_finite says, as X is: a NaN label was called "continuous"
             with config_context(assume_finite=False):
                 assert_all_finite(y, input_name="y")
+        if y.dtype.kind in "mM" and np.isnat(y).any():
+            # as NaN is refused above: np.unique made NaT a class of its own, silently
+            raise ValueError(f"y holds NaT (a missing time) at index "
+                             f"{np.flatnonzero(np.isnat(y))[0]}, a sample without a label; "
+                             f"{_DROP_MISSING}.")
         _check_label_types(y)
         try:  # (its TypeError about bytes labels says what to do: it stands)
             check_classification_targets(y)

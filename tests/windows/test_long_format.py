@@ -45,6 +45,10 @@ def test_from_long_format_feature_selection_without_target(long_df):
                                            r"at row 0\) .*df\['x2'\]\.astype\(float\)"),
         ({"x2": list("123456")}, {}, r"Column 'x2' holds str values \('1' at row 0\) .*"
                                      r"pd\.to_numeric\(df\['x2'\]\)"),
+        # one column's name where a list is taken: scikit-learn's "must be an array-like"
+        # alone
+        (None, {"feature_cols": "x1"}, r"Got 'x1' instead\. 'x1' is a single value; "
+                                       r"feature_cols takes .* e\.g\. feature_cols=\['x1'\]\.$"),
         ({"x1": [1.0, np.nan, 1, 1, 1, 1]}, {}, r"feature columns \['x1'\] contain missing"),
         ({"id": ["a", None, "b", "a", "a", "c"]}, {}, r"id/time columns \['id'\] contain"),
         # the per-id target is taken from the rows X holds: "last" was X's last value

@@ -3,6 +3,7 @@ DataFrames, and the memory they take."""
 
 import tracemalloc
 import warnings
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -95,6 +96,20 @@ def test_plain_python_series_are_windowed(data, n_windows):
     assert (X.shape, y.shape, index.shape) == ((n_windows, 2, 1), (n_windows,), (n_windows,))
     assert_array_equal(X[0, :, 0], [1.0, 2.0])
     assert y[0] == 3.0 and index[0] == 2
+
+
+@pytest.mark.parametrize("make", [list, pd.Series, lambda values: pd.DataFrame({"a": values})],
+                         ids=["list", "Series", "DataFrame"])
+def test_decimal_series_are_windowed_as_floats(make):
+    # a database's NUMERIC column: "must be numeric" where the estimators take decimals
+    values = [Decimal(t) / 4 for t in range(8)] + [None]  # (None: a gap, refused as such)
+    X, y = make_windows(make(values[:8]), lookback=3)
+    expected = make_windows(np.arange(8) / 4, lookback=3)
+    assert (X.dtype, y.dtype) == (np.float64, np.float64)
+    assert_array_equal(X, expected[0])
+    assert_array_equal(y, expected[1])
+    with pytest.raises(ValueError, match=r"^series contains NaN .*timestep 8\)"):
+        make_windows(make(values), lookback=3)
 
 
 def test_int_target_agreeing_with_its_name(series):

@@ -15,8 +15,9 @@ import sys
 import warnings
 
 import sklearn.base
-import sklearn.utils._param_validation
 import skorch
+
+from .sklearn import validate_params
 
 __all__ = ["warn_at_caller"]
 
@@ -28,7 +29,7 @@ __all__ = ["warn_at_caller"]
 #: of sklstm's context managers (a warning there named contextlib's line).
 INTERNAL = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
             os.path.dirname(skorch.__file__) + os.sep, sklearn.base.__file__,
-            sklearn.utils._param_validation.__file__, contextlib.__file__)
+            sys.modules[validate_params.__module__].__file__, contextlib.__file__)
 
 #: Whether ``warnings.warn`` takes ``skip_file_prefixes`` (Python 3.12); a name of its
 #: own so that the tests run the stack walk on every Python, not only before 3.12.

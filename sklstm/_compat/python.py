@@ -17,8 +17,6 @@ import warnings
 import sklearn.base
 import skorch
 
-from .sklearn import validate_params
-
 __all__ = ["warn_at_caller"]
 
 #: The code a fit runs through before it reaches sklstm's warnings: sklstm's own,
@@ -29,7 +27,10 @@ __all__ = ["warn_at_caller"]
 #: of sklstm's context managers (a warning there named contextlib's line).
 INTERNAL = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
             os.path.dirname(skorch.__file__) + os.sep, sklearn.base.__file__,
-            sys.modules[validate_params.__module__].__file__, contextlib.__file__)
+            # (a path, not an import: _compat/sklearn.py, which imports sklearn's private
+            # names, imports this package, which imports this module)
+            os.path.join(os.path.dirname(sklearn.base.__file__), "utils",
+                         "_param_validation.py"), contextlib.__file__)
 
 #: Whether ``warnings.warn`` takes ``skip_file_prefixes`` (Python 3.12); a name of its
 #: own so that the tests run the stack walk on every Python, not only before 3.12.

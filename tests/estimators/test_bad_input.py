@@ -186,49 +186,6 @@ def test_regression_targets_that_are_no_numbers_are_refused(y, message):
     assert not hasattr(est, "net_")
 
 
-def test_time_zone_aware_dates_as_targets_are_refused_as_dates():
-    # numpy reads them as objects, past the check of datetime64 y above: scikit-learn's
-    # check_array made them microseconds since 1970, trained on without a word
-    # (predictions near 1.6e15)
-    pd = pytest.importorskip("pandas")
-    y = pd.Series(pd.date_range("2020-01-01", periods=20, freq="h", tz="UTC"))
-    for target in (y, y.to_frame()):
-        est = LSTMRegressor(max_epochs=1, device="cpu")
-        with pytest.raises(ValueError, match=r"^y holds dates \(dtype datetime64\[.*, UTC\]\); "
-                           r"LSTMRegressor needs numbers"):
-            est.fit(X3, target)
-        assert not hasattr(est, "net_")
-
-
-def test_time_zone_aware_date_labels_are_refused_naming_the_dates_that_are_labels(tiny):
-    # "Unknown label type ... for continuous targets use LSTMRegressor" before, where
-    # numpy's dates are labels; scikit-learn's metrics and stratified splits call these
-    # "unknown" too, so the fix is the dates without their zone
-    pd = pytest.importorskip("pandas")
-    y = pd.Series(pd.date_range("2020-01-01", periods=2, tz="UTC")[Y_CLASS])
-    for labels in (y, y.to_frame()):
-        est = LSTMClassifier(**tiny)
-        with pytest.raises(ValueError, match=r"^y holds dates with a time zone \(dtype "
-                           r"datetime64\[.*, UTC\]\), .*y\.dt\.tz_convert\(None\) \(in UTC\)"):
-            est.fit(X3, labels)
-        assert not hasattr(est, "net_")
-    est = LSTMClassifier(**tiny).fit(X3, y.dt.tz_convert(None))
-    assert est.classes_.dtype.kind == "M" and est.score(X3, y.dt.tz_convert(None)) >= 0
-
-
-@pytest.mark.parametrize("labels", [np.datetime64("2020-01-01") + Y_CLASS,
-                                    np.timedelta64(1, "h") * Y_CLASS], ids=["dates", "durations"])
-def test_missing_time_labels_are_refused_not_made_a_class(labels):
-    # np.unique made NaT a class of its own, silently (NaN labels are refused)
-    labels = labels.copy()
-    labels[3] = np.datetime64("NaT") if labels.dtype.kind == "M" else np.timedelta64("NaT")
-    est = LSTMClassifier(max_epochs=1)
-    with pytest.raises(ValueError, match=r"^y holds NaT \(a missing time\) at index 3, a "
-                       r"sample without a label; drop the samples without a label first"):
-        est.fit(X3, labels)
-    assert not hasattr(est, "net_")
-
-
 def test_fit_documents_the_targets_each_estimator_takes():
     # one fit docstring, shared; y's entry is each estimator's own
     assert "y : array-like of shape (n_samples,)\n" in LSTMClassifier.fit.__doc__
@@ -429,22 +386,6 @@ def test_predictions_beyond_float64_are_refused_not_returned_as_inf(tiny):
     with pytest.raises(ValueError, match=r"LSTMRegressor's predictions for sequence 0 of X "
                        r"are beyond float64's range .*scale X as for training"):
         est.predict(1e12 * X)
-
-
-def test_token_ids_a_training_fold_lacks_say_how_to_set_vocab_size(tiny):
-    # cross-validation with vocab_size=None: "refit with a larger vocab_size" alone, where
-    # the refit is each fold's, on a vocabulary inferred from it again
-    from sklearn.model_selection import KFold, cross_val_score
-
-    ids = np.where(np.arange(20)[:, None] < 10, [1, 2, 3, 1], [1, 2, 7, 1])
-    est = LSTMClassifier(embedding_dim=2, **tiny)
-    with pytest.raises(ValueError, match=r"token id 7, but the vocabulary has 4 ids .* under "
-                       r"cross-validation \(or any split\) the whole data's vocabulary, .*"
-                       r"vocab_size=int\(max\(map\(max, X\)\)\) \+ 1 "):
-        cross_val_score(est, ids, Y_CLASS, cv=KFold(2), error_score="raise")
-    # the fix as the message writes it
-    est.set_params(vocab_size=int(max(map(max, ids))) + 1)
-    assert len(cross_val_score(est, ids, Y_CLASS, cv=KFold(2), error_score="raise")) == 2
 
 
 def test_x_padded_with_nan_is_refused_without_copies_of_it():

@@ -214,3 +214,19 @@ def test_a_padding_id_between_tokens_warns_at_fit(sentences, tiny):
         for data, params in ((X_padded, {}), (pre_padded, {}),
                              (counted_from_0, {"padding_idx": None})):
             _fit(LSTMClassifier, data, y, tiny, **params)
+
+
+def test_token_ids_a_training_fold_lacks_say_how_to_set_vocab_size(tiny):
+    # cross-validation with vocab_size=None: "refit with a larger vocab_size" alone, where
+    # the refit is each fold's, on a vocabulary inferred from it again
+    from sklearn.model_selection import KFold, cross_val_score
+
+    ids = np.where(np.arange(20)[:, None] < 10, [1, 2, 3, 1], [1, 2, 7, 1])
+    est = LSTMClassifier(embedding_dim=2, **tiny)
+    with pytest.raises(ValueError, match=r"token id 7, but the vocabulary has 4 ids .* under "
+                       r"cross-validation \(or any split\) the whole data's vocabulary, .*"
+                       r"vocab_size=int\(max\(map\(max, X\)\)\) \+ 1 "):
+        cross_val_score(est, ids, np.arange(20) % 2, cv=KFold(2), error_score="raise")
+    # the fix as the message writes it
+    est.set_params(vocab_size=int(max(map(max, ids))) + 1)
+    assert len(cross_val_score(est, ids, np.arange(20) % 2, cv=KFold(2), error_score="raise")) == 2

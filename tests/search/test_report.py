@@ -18,8 +18,7 @@ from sklstm.search.trial_budget import (
     uses_budget,
 )
 
-from .helpers import python
-from .test_trial_attrs import DIES_FAILING
+from .test_trial_attrs import study_of_a_killed_worker
 
 
 def test_results_table_keeps_a_failure_of_several_lines_on_its_row():
@@ -52,12 +51,7 @@ def test_results_table_says_a_worker_was_lost_that_had_recorded_a_reason(storage
     # killed after its objective recorded a fail_reason: the heartbeats failed its trial
     # (it held no place, it was retried), but the table showed only the dead worker's
     # own "MemoryError: out of memory", as if the fit had failed
-    dead = python(DIES_FAILING, storage_url)
-    _, err = dead.communicate(timeout=120)  # (a guard against a hang)
-    assert dead.returncode == -9, err
-    study = optuna.load_study(study_name="s", storage=resolve_storage(
-        storage_url, heartbeat_interval=1))
-    time.sleep(2.5)  # the grace period, twice the heartbeat interval
+    study = study_of_a_killed_worker(storage_url)
     fail_dead_workers_trials(study)
     (trial,) = study.trials
     assert results_table(study).splitlines()[1].endswith(

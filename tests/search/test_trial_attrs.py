@@ -25,16 +25,23 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-@pytest.mark.parametrize("storage_url", ["journal", "sqlite"], indirect=True)
-def test_a_retried_trial_does_not_carry_the_dead_trials_fail_reason(storage_url):
-    # Optuna's retry copies the failed trial's user attributes: the retry completed
-    # with the dead run's fail_reason (and worker), read as a failure
+def study_of_a_killed_worker(storage_url, retry_failed=0):
+    """The study "s" of a worker SIGKILLed after its trial recorded a fail_reason
+    (:data:`DIES_FAILING`), opened with heartbeats once its grace period has passed."""
     dead = python(DIES_FAILING, storage_url)
     _, err = dead.communicate(timeout=120)  # (a guard against a hang)
     assert dead.returncode == -9, err
     study = optuna.load_study(study_name="s", storage=resolve_storage(
-        storage_url, heartbeat_interval=1, retry_failed=1))
+        storage_url, heartbeat_interval=1, retry_failed=retry_failed))
     time.sleep(2.5)  # the grace period, twice the heartbeat interval: found stale at once
+    return study
+
+
+@pytest.mark.parametrize("storage_url", ["journal", "sqlite"], indirect=True)
+def test_a_retried_trial_does_not_carry_the_dead_trials_fail_reason(storage_url):
+    # Optuna's retry copies the failed trial's user attributes: the retry completed
+    # with the dead run's fail_reason (and worker), read as a failure
+    study = study_of_a_killed_worker(storage_url, retry_failed=1)
     run_study(study, lambda trial: trial.suggest_float("x", 0, 1), n_trials=2)
     retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == 0]
     assert [t.state.name for t in retried] == ["COMPLETE"]

@@ -78,7 +78,22 @@ class Recurrence:
         if not self.cast:
             return lstm(inp)
         with self._own_dtype():
-            return functional_call(lstm, self.params, (inp,))
+            return functional_call(lstm, self.params, (self._time_major(inp),))
+
+    def _time_major(self, inp):
+        """The batch-first tensor ``inp`` laid out time-major in memory (same shape), for
+        the CPU's bfloat16 LSTM.
+
+        Without oneDNN's bfloat16 kernels (AVX2, no AVX-512) torch's CPU LSTM projects
+        the inputs by a bfloat16 ``linear`` of its time-major view of a batch-first input:
+        for several sequences (a strided view) the product is rounded, then the bias
+        added, two roundings; for one (contiguous) one ``addmm`` rounds once, so a
+        sequence's prediction moved with the batch beside it (~3e-4). On this layout the
+        time-major view is contiguous: every batch's projection is one ``addmm``.
+        """
+        if self.device_type != "cpu" or isinstance(inp, PackedSequence):
+            return inp  # a packed sequence's data is time-major already
+        return inp.transpose(0, 1).contiguous().transpose(0, 1)
 
     def _stacked(self, inp):
         """``lstm(inp)`` in training, its layers run one at a time with the dropout between
@@ -134,6 +149,8 @@ class Recurrence:
         by the fused kernel ``nn.LSTM`` itself calls."""
         weights = self._weights(layer, (suffix,))
         h0 = inp.new_zeros(1, len(inp), self.lstm.hidden_size)
+        if self.cast:
+            inp = self._time_major(inp)
         with self._own_dtype():
             return torch.lstm(inp, (h0, h0), weights, True, 1, 0.0, training, False,
                               True)[0]

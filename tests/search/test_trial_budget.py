@@ -16,7 +16,7 @@ from sklstm.search import TrialBudget, resolve_storage, run_study
 from sklstm.search.trial_budget import uses_budget
 
 from .helpers import load_study, python
-from .test_trial_attrs import DIES_FAILING
+from .test_trial_attrs import study_of_a_killed_worker
 
 #: A worker that fills ``n_studies`` small studies one after the other, with trials of
 #: ~10 ms. Each study is a race for its last places: the workers run in step (they all
@@ -268,12 +268,7 @@ def test_a_worker_killed_after_recording_a_fail_reason_costs_no_trial(storage_ur
     # killed after its objective recorded why the trial failed, before the trial was
     # told FAIL: the heartbeat failed it, but its fail_reason held the study's only
     # place, so the study ended without a complete trial, its retry WAITING for good
-    dead = python(DIES_FAILING, storage_url)
-    _, err = dead.communicate(timeout=120)  # (a guard against a hang)
-    assert dead.returncode == -9, err
-    study = optuna.load_study(study_name="s", storage=resolve_storage(
-        storage_url, heartbeat_interval=1, retry_failed=retry_failed))
-    time.sleep(2.5)  # the grace period, twice the heartbeat interval: found stale at once
+    study = study_of_a_killed_worker(storage_url, retry_failed=retry_failed)
     run_study(study, lambda trial: trial.suggest_float("x", 0, 1), n_trials=1, timeout=60)
     assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE"]
     assert [uses_budget(t) for t in study.trials] == [False, True]  # counted once

@@ -2,8 +2,9 @@
 branch (LSTM-FCN) and head."""
 
 from .conv import ConvBranch
+from .lengths import reverse_padded
 from .level import split_level
-from .lstm import LSTMNetwork, reverse_padded
+from .lstm import LSTMNetwork
 from .pooling import POOLINGS, TimePooling
 
 __all__ = ["POOLINGS", "ConvBranch", "LSTMNetwork", "TimePooling", "reverse_padded", "split_level"]

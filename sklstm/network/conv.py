@@ -28,6 +28,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..resources.device import copy_to
+from .lengths import padded_lengths
 from .pooling import mean_over_steps
 from .recurrence import autocast_dtype
 
@@ -116,27 +117,40 @@ class ConvBranch(nn.Module):
         self.blocks = nn.ModuleList(blocks)
         self.output_size = width
 
-    def forward(self, x, lengths=None):
+    def forward(self, x, lengths=None, *, checked=False):
         """Pool the convolutions' channels over each sequence's own steps.
 
         Parameters
         ----------
         x : torch.Tensor of shape (batch, n_timesteps, n_inputs)
             Right-padded (with zeros) when ``lengths`` is given.
-        lengths : torch.Tensor of shape (batch,) or None, default=None
-            True lengths (on the CPU or ``x``'s device); None when no sequence is
-            padded.
+        lengths : torch.Tensor, ndarray or list of shape (batch,), or None, default=None
+            Integer true lengths, each within ``1..n_timesteps`` (a tensor on the device
+            is copied to the host); None when no sequence is padded.
+        checked : bool, default=False
+            ``lengths`` are :func:`~sklstm.network.lengths.padded_lengths`'s already, as
+            the network passes them: not checked again.
 
         Returns
         -------
         torch.Tensor of shape (batch, output_size)
             The last block's channels, averaged over each sequence's real steps.
+
+        Raises
+        ------
+        TypeError
+            If the lengths are not integers.
+        ValueError
+            If ``lengths`` are not one per sequence within ``1..n_timesteps``.
         """
+        # (a sequence of no step read as NaN; a length past the end as the padded width)
+        if not checked:
+            lengths = padded_lengths(lengths, len(x), x.shape[1])
         h = x.transpose(1, 2)  # (batch, channels, time): what Conv1d takes
         if h.device.type == "cpu" and autocast_dtype("cpu") == torch.bfloat16 and (
                 bf16_conv_is_wrong()):
             with torch.autocast("cpu", enabled=False):  # float32 here, bfloat16 after
-                return self.forward(x.float(), lengths)
+                return self.forward(x.float(), lengths, checked=True)
         valid = None
         if lengths is not None:
             steps = torch.arange(h.shape[2], device=h.device)

@@ -1,6 +1,6 @@
 """What :class:`~sklstm.network.LSTMNetwork` is built from and given, checked: its
-arguments, its input and the lengths of a padded batch. A wrong one is refused with the
-parameter's name (torch's own errors, or NaN for a sequence of no step, came later).
+arguments and its input (the lengths of a padded batch: :mod:`~sklstm.network.lengths`).
+A wrong one is refused with the parameter's name (torch's own errors came later).
 """
 
 from __future__ import annotations
@@ -14,46 +14,7 @@ from .._param_validation import plain_value
 from .pooling import POOLINGS
 
 __all__ = ["as_flag", "as_fraction", "as_size", "as_sizes", "check_arguments", "checked_input",
-           "conv_sizes", "embedded", "options", "padded_lengths"]
-
-
-def padded_lengths(lengths, batch, n_steps):
-    """``lengths`` as a CPU int64 tensor, or None when no sequence is shorter than
-    ``n_steps`` (nothing is padded).
-
-    Read on the host as a numpy array (as the batches of
-    :class:`~sklstm.data.SequenceDataset` carry them; a list alike), so that no
-    tensor is read into Python per batch; a tensor is copied to the host once (torch
-    packs with CPU lengths).
-
-    Raises
-    ------
-    TypeError
-        If the lengths are not integers.
-    ValueError
-        If there is not one length per sequence, or one is not within 1..``n_steps``
-        (indexing would fail in torch, or a sequence of no step read as NaN).
-    """
-    if lengths is None:
-        return None
-    host = np.asarray(lengths.cpu() if isinstance(lengths, torch.Tensor) else lengths)
-    if host.shape != (batch,):
-        raise ValueError(f"lengths must hold one length per sequence of x, shape ({batch},); "
-                         f"got shape {host.shape}.")
-    if not batch:  # (before the dtype: numpy reads an empty list as float64)
-        return None
-    if not np.issubdtype(host.dtype, np.integer):
-        raise TypeError(f"lengths must be integers, got {host.dtype}.")
-    shortest, longest = host.min(), host.max()
-    if shortest < 1 or longest > n_steps:
-        raise ValueError(f"lengths must be within 1..{n_steps} (x's timesteps); got "
-                         f"{shortest if shortest < 1 else longest}.")
-    if shortest == n_steps:
-        return None
-    # a copy (a batch's few ints): torch.as_tensor shares a numpy array's memory, and so
-    # refused one of negative strides (``lengths[::-1]``) and warned of a read-only one
-    # (a memory-mapped or broadcast array)
-    return torch.from_numpy(host.astype(np.int64))
+           "conv_sizes", "embedded", "options"]
 
 
 def as_size(value, name):

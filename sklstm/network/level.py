@@ -20,24 +20,28 @@ batch stays zero, so a sequence's result never depends on the batch around it.
 
 from __future__ import annotations
 
+from .lengths import padded_lengths
 from .pooling import mean_over_steps, valid_steps
 
 __all__ = ["split_level"]
 
 
-def split_level(x, lengths=None, exact=False):
+def split_level(x, lengths=None, exact=False, *, checked=False):
     """Every right-padded sequence's mean per feature, and the sequence centred on it.
 
     Parameters
     ----------
     x : torch.Tensor of shape (batch, n_timesteps, n_features)
         Right-padded sequences.
-    lengths : torch.Tensor of shape (batch,) or None, default=None
-        True lengths (on the CPU or ``x``'s device); None when every sequence fills
-        ``n_timesteps``.
+    lengths : torch.Tensor, ndarray or list of shape (batch,), or None, default=None
+        Integer true lengths, each within ``1..n_timesteps``, on the host (a tensor on
+        the device is copied there); None when every sequence fills ``n_timesteps``.
     exact : bool, default=False
         Sum the same way whatever the padding and the batch, as for a prediction
         (:func:`~sklstm.network.pooling.sum_over_steps`).
+    checked : bool, default=False
+        ``lengths`` are :func:`~sklstm.network.lengths.padded_lengths`'s already, as the
+        network passes them: not checked again.
 
     Returns
     -------
@@ -45,6 +49,14 @@ def split_level(x, lengths=None, exact=False):
         ``x`` minus each sequence's mean at its valid steps; the padding stays zero.
     level : torch.Tensor of shape (batch, n_features)
         Each sequence's mean over its own valid steps.
+
+    Raises
+    ------
+    TypeError
+        If the lengths are not integers.
+    ValueError
+        If ``lengths`` are not one per sequence within ``1..n_timesteps`` (a sequence of
+        no step had the level of its padding's sum, read at step -1).
 
     Examples
     --------
@@ -56,6 +68,8 @@ def split_level(x, lengths=None, exact=False):
             [-1.,  1.,  0.]]), tensor([[2.],
             [5.]]))
     """
+    if not checked:
+        lengths = padded_lengths(lengths, x.shape[0], x.shape[1])
     valid = valid_steps(x, lengths)
     # the mean in float32 at least, rounded to x's dtype once, the same way padded or
     # not: a bfloat16 sum divided by a bfloat16 length rounds twice, and a sequence's

@@ -33,47 +33,18 @@ from torch.nn import functional as F
 
 from ..resources.device import copy_to
 from .conv import ConvBranch
-from .inputs import as_size, check_arguments, checked_input, conv_sizes, options, padded_lengths
+from .inputs import as_size, check_arguments, checked_input, conv_sizes, options
+from .lengths import padded_lengths, reverse_padded
 from .level import split_level
 from .packing import pack, runs_packed, unpack
 from .pooling import TimePooling
 from .recurrence import Recurrence
 
-__all__ = ["LSTMNetwork", "last_steps", "reverse_padded"]
+__all__ = ["LSTMNetwork", "last_steps"]
 
 #: Most products an evaluation pass of the head or highway holds at once (16 MiB in
 #: float32), :meth:`LSTMNetwork._linear`.
 _EVAL_PRODUCTS = 2**22
-
-
-def reverse_padded(x, lengths):
-    """Reverse every right-padded sequence within its own length.
-
-    Parameters
-    ----------
-    x : torch.Tensor of shape (batch, n_timesteps, n_channels)
-        Right-padded sequences.
-    lengths : torch.Tensor of shape (batch,)
-        True lengths, on ``x``'s device.
-
-    Returns
-    -------
-    torch.Tensor
-        Same shape; step ``t < length`` holds step ``length - 1 - t`` of ``x``
-        and the padding stays where it was. Applying it twice restores ``x``.
-
-    Examples
-    --------
-    >>> import torch
-    >>> x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 0.0]])[:, :, None]
-    >>> reverse_padded(x, torch.tensor([3, 2]))[:, :, 0]
-    tensor([[3., 2., 1.],
-            [5., 4., 0.]])
-    """
-    steps = torch.arange(x.shape[1], device=x.device)[None, :]
-    last = lengths[:, None] - 1
-    index = torch.where(steps <= last, last - steps, steps)
-    return x.gather(1, index[:, :, None].expand(-1, -1, x.shape[2]))
 
 
 def last_steps(x, lengths, k):
@@ -290,16 +261,16 @@ class LSTMNetwork(nn.Module):
             last_steps(x, lengths, self.ar_window) / self.ar_divisor)
         level = None
         if self.split_level:
-            x, level = split_level(x, lengths, exact=not self.training)
+            x, level = split_level(x, lengths, exact=not self.training, checked=True)
         run = Recurrence(self.lstm, x.device.type)
         if self.readout is None:
             features = self._last_state(run, run.input(x), lengths)
         else:
             out = self._all_steps(run, run.input(x), lengths)
             last = self._last_of(out, lengths) if self.readout.mode == "concat" else None
-            features = self.readout(out, lengths, last)
+            features = self.readout(out, lengths, last, checked=True)
         if self.conv is not None:
-            features = torch.cat([features, self.conv(x, lengths)], dim=1)
+            features = torch.cat([features, self.conv(x, lengths, checked=True)], dim=1)
         if level is not None:
             features = torch.cat([features, level], dim=1)
         features = self.dropout(features)
@@ -384,8 +355,8 @@ class LSTMNetwork(nn.Module):
                 x = F.dropout(x, lstm.dropout, self.training)
             outputs = []
             for suffix in ("", "_reverse"):
-                inp = reverse_padded(x, lengths) if suffix else x
+                inp = reverse_padded(x, lengths, checked=True) if suffix else x
                 out = run.layer(inp, layer, suffix, self.training)
-                outputs.append(reverse_padded(out, lengths) if suffix else out)
+                outputs.append(reverse_padded(out, lengths, checked=True) if suffix else out)
             x = torch.cat(outputs, dim=2)
         return x

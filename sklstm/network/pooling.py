@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ..resources.device import copy_to
+from .lengths import padded_lengths
 
 __all__ = ["POOLINGS", "TimePooling", "mean_over_steps", "sum_over_steps", "valid_steps"]
 
@@ -98,17 +99,21 @@ class TimePooling(nn.Module):
         """
         return 3 * n_channels if mode == "concat" else n_channels
 
-    def forward(self, out, lengths=None, last=None):
+    def forward(self, out, lengths=None, last=None, *, checked=False):
         """Pool over time.
 
         Parameters
         ----------
         out : torch.Tensor of shape (batch, n_timesteps, n_channels)
             Outputs of every step; right-padded when ``lengths`` is given.
-        lengths : torch.Tensor of shape (batch,) or None, default=None
-            True lengths; None when no sequence is padded.
+        lengths : torch.Tensor, ndarray or list of shape (batch,), or None, default=None
+            Integer true lengths, each within ``1..n_timesteps``, on the host (a tensor
+            on the device is copied there); None when no sequence is padded.
         last : torch.Tensor of shape (batch, n_channels) or None, default=None
             The state at each sequence's last step; needed by ``"concat"`` only.
+        checked : bool, default=False
+            ``lengths`` are :func:`~sklstm.network.lengths.padded_lengths`'s already, as
+            the network passes them: not checked again.
 
         Returns
         -------
@@ -117,11 +122,18 @@ class TimePooling(nn.Module):
 
         Raises
         ------
+        TypeError
+            If the lengths are not integers.
         ValueError
-            If ``"concat"`` is given no ``last``.
+            If ``"concat"`` is given no ``last``, or ``lengths`` are not one per sequence
+            within ``1..n_timesteps``.
         """
         if self.mode == "concat" and last is None:
             raise ValueError("TimePooling('concat') joins the last state too: pass last.")
+        # (a sequence of no step read as NaN, -inf, or, in evaluation, the sum of the
+        # padding read at step -1; a length past the end as the padded width)
+        if not checked:
+            lengths = padded_lengths(lengths, len(out), out.shape[1], of="out")
         valid = valid_steps(out, lengths)
         exact = not self.training  # (a prediction: whatever the padding, sum_over_steps)
         if self.mode == "concat":

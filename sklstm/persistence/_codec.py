@@ -5,9 +5,10 @@ tuples, dicts (as ``[key, value]`` pairs where a key is not a str: ``class_weigh
 labels), non-finite floats, ``torch.device``, paths (a ``checkpoint`` directory), the
 optimizer classes sklstm names, and 1-D string/object arrays as small tagged objects
 (``{"__tuple__": [...]}``); numeric arrays go to the file's tensors and are referenced
-by key. Anything else (a callback, a custom optimizer class, a ``RandomState``) is code
-or state that only pickle could restore: :class:`Unsaved` is raised and the caller
-records the value as not saved.
+by key, arrays of dates and durations (``datetime64``, ``timedelta64``) as tensors of
+their int64 counts, their dtype beside the key. Anything else (a callback, a custom
+optimizer class, a ``RandomState``) is code or state that only pickle could restore:
+:class:`Unsaved` is raised and the caller records the value as not saved.
 
 :func:`decode` accepts only these forms. It never imports a module or calls anything
 named by the file, so a crafted file can at worst fail to load.
@@ -41,8 +42,13 @@ _HISTORY_LEVELS = 4
 
 _OPTIMIZER_NAMES = {cls: name for name, cls in OPTIMIZERS.items()}
 _STRING_DTYPE = re.compile(r"^[<>|=]?(U\d+|O)$")
+#: numpy's dates and durations of a unit (``"<M8[D]"``, ``"<m8[10ms]"``): every array of
+#: times has one (only a lone NaT has none, and no fit makes such labels).
+_TIME_DTYPE = re.compile(r"^[<>=]?[mM]8\[[0-9]*(Y|M|W|D|h|m|s|ms|us|ns|ps|fs|as)\]$")
 _TAGS = ("__tuple__", "__dict__", "__items__", "__float__", "__device__", "__path__",
-         "__optimizer__", "__array__", "__tensor__")
+         "__optimizer__", "__array__", "__tensor__", "__times__")
+#: The tags whose JSON object holds a ``"dtype"`` beside the tag.
+_WITH_DTYPE = ("__array__", "__times__")
 
 
 class Unsaved(Exception):
@@ -90,6 +96,15 @@ def _array(value, key, tensors):
         key = _unique(key, tensors)
         tensors[key] = np.ascontiguousarray(value)
         return {"__tensor__": key}
+    if _TIME_DTYPE.match(value.dtype.str):
+        # a classifier's classes_ fitted on dates (or durations): the save was refused,
+        # though fit, predict and joblib take them. safetensors has no time dtype: their
+        # int64 counts, in this machine's byte order (a view of others' reads them swapped)
+        native = value.dtype.newbyteorder("=")
+        key = _unique(key, tensors)
+        # (np.array, not np.ascontiguousarray: that makes a 0-d array 1-d)
+        tensors[key] = np.array(value, dtype=native, order="C").view(np.int64)
+        return {"__times__": key, "dtype": native.str}
     if value.ndim == 1 and _STRING_DTYPE.match(value.dtype.str):
         items = [encode(plain_value(v), f"{key}.{i}", tensors) for i, v in enumerate(value)]
         return {"__array__": items, "dtype": value.dtype.str}
@@ -148,6 +163,8 @@ def encode(value, key, tensors, depth=0):
         return {"__optimizer__": _OPTIMIZER_NAMES[value]}
     if isinstance(value, np.ndarray):
         return _array(value, key, tensors)
+    if isinstance(value, (np.datetime64, np.timedelta64)):  # (class_weight's date labels)
+        return _array(np.asarray(value), key, tensors)
     raise Unsaved(describe(value))
 
 
@@ -195,7 +212,7 @@ def string_bytes(data):
 
 def _decode_tagged(data, tensors, depth):
     tag = next((t for t in _TAGS if t in data), None)
-    expected = {"__array__": {"__array__", "dtype"}}.get(tag, {tag})
+    expected = {tag, "dtype"} if tag in _WITH_DTYPE else {tag}
     if tag is None or set(data) != expected:
         raise FormatError(f"unexpected JSON object with keys {sorted(data)}")
     body = data[tag]
@@ -223,6 +240,12 @@ def _decode_tagged(data, tensors, depth):
         return OPTIMIZERS[body]
     if tag == "__tensor__" and isinstance(body, str) and body in tensors:
         return tensors[body]
+    if tag == "__times__" and isinstance(body, str) and body in tensors \
+            and tensors[body].dtype.kind == "i" and tensors[body].dtype.itemsize == 8 \
+            and isinstance(data["dtype"], str) and _TIME_DTYPE.match(data["dtype"]):
+        times = tensors[body].astype(np.int64, copy=False).view(
+            np.dtype(data["dtype"]).newbyteorder("="))
+        return times[()] if times.ndim == 0 else times  # (a scalar: a dict's key)
     if tag == "__array__" and isinstance(body, list) and isinstance(data["dtype"], str) \
             and _STRING_DTYPE.match(data["dtype"]):
         out = np.empty(len(body), dtype=np.dtype(data["dtype"]))

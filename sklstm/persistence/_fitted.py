@@ -133,7 +133,7 @@ def _names(value):
 
 def _labels(value):
     if not (isinstance(value, np.ndarray) and value.ndim == 1 and len(value) >= 2
-            and value.dtype.kind in "biufcUO"):
+            and value.dtype.kind in "biufcmMUO"):
         return False
     if value.dtype.kind == "O" and not all(isinstance(v, (str, numbers.Number)) for v in value):
         return False

@@ -120,9 +120,9 @@ def write_model(path, state):
     Raises
     ------
     ValueError
-        A fitted attribute that loading needs cannot be encoded (datetime class
-        labels, say), or the header is too large for a safetensors file even without
-        the history's batches; nothing is written.
+        A fitted attribute that loading needs cannot be encoded (``np.longdouble``
+        class labels, say), or the header is too large for a safetensors file even
+        without the history's batches; nothing is written.
 
     Warns
     -----

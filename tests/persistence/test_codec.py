@@ -38,6 +38,46 @@ def test_class_weight_by_label_is_saved(tmp_path, tiny):
         loaded = sklstm.load(tmp_path / "m.safetensors")
     assert loaded.class_weight == {0: 1.0, 1: 3.0}
 
+@pytest.mark.parametrize("labels", [
+    np.array(["2020-01-01", "2021-01-01"], dtype="datetime64[D]"),
+    np.array(["2020-01-01T00:00:00.000000001", "2020-01-02"], dtype="datetime64[ns]"),
+    np.array([1, 90], dtype="timedelta64[m]")], ids=["days", "nanoseconds", "durations"])
+def test_date_and_duration_labels_are_saved(labels, tmp_path, tiny):
+    # a classifier fitted on dates (as fit and predict take them) could not be saved:
+    # "the fitted attribute 'classes_' is an array of dtype datetime64[D] ... pickle";
+    # a class_weight by date was "a parameter that is code", not saved
+    class_weight = {labels[1]: 2.0, labels[0]: 1.0}
+    est = LSTMClassifier(**tiny, class_weight=class_weight).fit(X3, labels[np.arange(24) % 2])
+    est.save(tmp_path / "m.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = sklstm.load(tmp_path / "m.safetensors")
+    assert loaded.class_weight == class_weight
+    assert [type(key) for key in loaded.class_weight] == [type(labels[0])] * 2
+    assert loaded.classes_.dtype == labels.dtype
+    assert_array_equal(loaded.classes_, labels)
+    assert loaded.predict(X3).dtype == labels.dtype
+    assert_array_equal(loaded.predict(X3), est.predict(X3))
+    assert_array_equal(loaded.predict_proba(X3), est.predict_proba(X3))
+
+
+def test_times_are_their_counts_in_any_byte_order_and_crafted_ones_are_refused():
+    dates = np.array(["2020-01-01", "1969-12-31"], dtype=">M8[D]")  # (big-endian)
+    tensors = {}
+    decoded = decode(encode(dates, "attr.classes_", tensors), tensors)
+    assert decoded.dtype == np.dtype("=M8[D]")
+    assert_array_equal(decoded, dates)
+    counts = {"k": np.array([1, 2], dtype=np.int64)}
+    for data, tensors in [({"__times__": "k", "dtype": "<M8[D]"}, {"k": np.ones(2)}),
+                          ({"__times__": "k", "dtype": "<M8"}, counts),
+                          ({"__times__": "k", "dtype": "<i8"}, counts),
+                          ({"__times__": "nothing", "dtype": "<m8[s]"}, counts)]:
+        with pytest.raises(ValueError, match="bad __times__ entry"):
+            decode(data, tensors)
+    with pytest.raises(ValueError, match="unexpected JSON object"):
+        decode({"__times__": "k", "dtype": "<M8[D]", "x": 1}, counts)
+
+
 def test_optimizer_classes_of_torch_tuples_and_paths_round_trip(tmp_path, tiny):
     est = LSTMRegressor(**tiny, optimizer=torch.optim.AdamW,
                         optimizer_params={"betas": (0.8, 0.9)},

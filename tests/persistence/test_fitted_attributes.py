@@ -66,6 +66,10 @@ DAMAGE = {
                           "must be a 1-D array of at least 2 distinct labels, sorted"),
     "classes_ unsorted": ("classifier", _set(classes_=np.array(["b", "a", "c"])), "classes_",
                           "must be a 1-D array of at least 2 distinct labels"),
+    # (dates are labels, as a fit takes them: a missing one, NaT, is none)
+    "classes_ with a missing date": (
+        "classifier", _set(classes_=np.array(["2020-01-01", "2021-01-01", "NaT"], "M8[D]")),
+        "classes_", "must be a 1-D array of at least 2 distinct labels"),
     "classes_ 2-D": ("classifier", _set(classes_=np.arange(3)[None]), "classes_",
                      r"shape \(1, 3\), but must be a 1-D array"),
     "classes_ a list": ("classifier", _set(classes_=["a", "b", "c"]), "classes_",

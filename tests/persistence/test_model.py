@@ -298,16 +298,6 @@ def test_arrays_in_the_history_are_saved_each_as_itself(tmp_path, tiny):
         assert_array_equal(row["a"], [1.0, 2.0])
         assert_array_equal(row["b"], [3, 4, 5])
 
-def test_a_fitted_attribute_a_file_cannot_hold_is_refused_on_save(tmp_path, tiny):
-    # datetime labels were left out of the file, which then never loaded (blamed on an edit)
-    y = np.array(["2020-01-01", "2021-01-01"], dtype="datetime64[D]")[np.arange(24) % 2]
-    est = LSTMClassifier(**tiny).fit(X3, y)
-    with pytest.raises(ValueError, match=r"LSTMClassifier.save: the fitted attribute "
-                       r"'classes_' is an array of dtype datetime64\[D\] .* pickle the "
-                       r"estimator \(joblib.dump\) instead"):
-        est.save(tmp_path / "m.safetensors")
-    assert not (tmp_path / "m.safetensors").exists()
-
 class RecordsATensor(Callback):
     def on_epoch_end(self, net, **kwargs):
         net.history.record("grad_norm", torch.tensor(1.5))

@@ -142,11 +142,16 @@ def _dict_weights(class_weight, classes, name):
                 f"{name}: class_weight[{plain_label(label)!r}] is {reprlib.repr(weight)}; "
                 "class weights must be finite numbers >= 0 (e.g. {0: 1.0, 1: 5.0}), or "
                 "use class_weight='balanced'.")
+    # labels and keys compared as the Python values they hold: the estimator's params
+    # hold np.datetime64 keys as datetime.date (plain_params), which a datetime64 class
+    # never equals, so a class_weight by date weighed nothing, silently
+    by_label = {plain_label(key): weight for key, weight in class_weight.items()}
+    labels = [plain_label(label) for label in classes]
     # plain_value: np.float32(0.1) is the 0.1 written, as a float32 parameter is
-    weights = np.array([_as_float(plain_value(class_weight.get(label, 1.0)))
-                        for label in classes])
-    unweighted = [label for label in classes if label not in class_weight]
-    unknown = [key for key in class_weight if key not in set(classes.tolist())]
+    weights = np.array([_as_float(plain_value(by_label.get(label, 1.0))) for label in labels])
+    unweighted = [label for label, plain in zip(classes, labels, strict=True)
+                  if plain not in by_label]
+    unknown = [key for key in class_weight if plain_label(key) not in set(labels)]
     if unweighted and unknown:
         shown = ", ".join(repr(plain_label(c)) for c in classes[:10])
         raise ValueError(

@@ -7,6 +7,7 @@ from numpy.testing import assert_allclose
 from sklearn.utils.class_weight import compute_class_weight
 
 from sklstm import LSTMClassifier
+from sklstm._plain_values import plain_params
 from sklstm.training.class_weights import (
     ClassWeightedCrossEntropy,
     class_weights,
@@ -43,6 +44,17 @@ def test_numpy_weights_are_the_numbers_they_hold():
     written = class_weights({"a": 0.1, "b": 0.3, "c": 0.7}, classes, Y, "clf")
     assert class_weights({"a": np.float32(0.1), "b": np.float32(0.3), "c": np.float32(0.7)},
                          classes, Y, "clf") == written
+
+
+@pytest.mark.parametrize("unit", ["D", "ns"])
+def test_date_labels_take_their_weights_as_the_estimator_holds_them(unit):
+    # the estimator's params hold np.datetime64 keys as Python dates or ints
+    # (plain_params), which a datetime64 class never equals: every weight was 1, silently
+    classes = np.array(["2020-01-01", "2021-01-01", "2022-01-01"], dtype=f"datetime64[{unit}]")
+    expected = class_weights({1: 4.0}, np.arange(3), Y, "clf")
+    held = plain_params({"class_weight": {classes[1]: 4.0}})["class_weight"]
+    assert class_weights(held, classes, Y, "clf") == expected
+    assert class_weights({classes[1]: 4.0}, classes, Y, "clf") == expected
 
 
 @pytest.mark.parametrize("weight, problem", [

@@ -6,14 +6,15 @@ numbers, read as float64 as the estimators read them.
 (Its own module: the windows are cut in :mod:`sklstm.windows`, from these values.)
 """
 
-from decimal import Decimal
+from decimal import Context, Decimal
 from numbers import Integral, Real
 
 import numpy as np
 
 from ._nullable import as_array, pandas_na_as_nan
 
-__all__ = ["EXACT_INTEGERS", "not_numbers_hint", "series_values"]
+__all__ = ["EXACT_INTEGERS", "is_whole_number", "not_numbers_hint", "series_values",
+           "short_integer", "signaling_nan_as_nan"]
 
 
 def series_values(series, name):
@@ -69,7 +70,7 @@ def series_values(series, name):
         if _numbers(values):
             # (None becomes NaN, a Decimal its float, as the estimators read both; a
             # signaling NaN, which float() refuses, a NaN too: both refused below)
-            values = np.where(_signaling(values), np.nan, values).astype(np.float64)
+            values = signaling_nan_as_nan(values).astype(np.float64)
     if values.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric, got dtype {values.dtype}."
                          + not_numbers_hint(values, decimals=True))
@@ -114,10 +115,22 @@ def _numbers(values):
                                       for v in values.ravel())
 
 
-def _signaling(values):
-    """Where the object array ``values`` holds a Decimal signaling NaN."""
-    return np.frompyfunc(lambda v: isinstance(v, Decimal) and v.is_snan(), 1, 1)(
-        values).astype(bool)
+def signaling_nan_as_nan(values):
+    """The ndarray ``values`` of dtype object with its ``decimal.Decimal`` signaling NaNs
+    as NaN, which ``float()`` reads (numpy's "cannot convert signaling NaN to float"
+    otherwise, where a NaN is refused as a missing value, placed); anything else as it is.
+
+    Examples
+    --------
+    >>> from decimal import Decimal
+    >>> signaling_nan_as_nan(np.array([Decimal("1.5"), Decimal("sNaN")], dtype=object))
+    array([Decimal('1.5'), nan], dtype=object)
+    """
+    if not isinstance(values, np.ndarray) or values.dtype != object:
+        return values
+    signaling = np.asarray(np.frompyfunc(
+        lambda v: isinstance(v, Decimal) and v.is_snan(), 1, 1)(values), dtype=bool)
+    return np.where(signaling, np.nan, values) if signaling.any() else values
 
 
 def not_numbers_hint(values, name="series", rows="timestep", subject="It", decimals=False):
@@ -167,7 +180,7 @@ def _check_exact_integers(series, name):
     if hasattr(series, "iloc"):
         frame = series.to_frame() if series.ndim == 1 else series
         labels = [f" (column {c!r})" for c in frame.columns] if series.ndim == 2 else [""]
-        columns = [frame.iloc[:, j].dropna() for j in range(frame.shape[1])]
+        columns = [frame.iloc[:, j] for j in range(frame.shape[1])]
     else:
         try:
             values = np.asarray(series)
@@ -180,15 +193,40 @@ def _check_exact_integers(series, name):
         columns = list(values.T)
     for label, column in zip(labels, columns, strict=True):
         kind = getattr(column.dtype, "numpy_dtype", column.dtype).kind
+        # (pandas' dropna of a nullable column's pd.NA; not of objects, whose
+        # Decimal('sNaN') it fails on with decimal's bare InvalidOperation)
+        column = column.dropna() if kind in "iu" and hasattr(column, "dropna") else column
         if kind not in "iuO" or not len(column):
             continue
         whole = [int(v) for v in (column.min(), column.max())] if kind != "O" else [
-            int(v) for v in column if (isinstance(v, Integral) and not isinstance(v, bool))
-            or (isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value())]
+            v for v in column if is_whole_number(v)]
         beyond = [v for v in whole if abs(v) > EXACT_INTEGERS]
         if beyond:
             raise ValueError(
-                f"{name} holds the integer {beyond[0]}{label}, beyond 2**53: the windows "
-                "are float64, which would round it silently. Subtract a reference first "
-                "(series - series.min(); timestamps as differences, series.diff()), or "
-                "cast to float yourself to accept the rounding (series.astype(float)).")
+                f"{name} holds the integer {short_integer(beyond[0])}{label}, beyond 2**53: "
+                "the windows are float64, which would round it silently. Subtract a "
+                "reference first (series - series.min(); timestamps as differences, "
+                "series.diff()), or cast to float yourself to accept the rounding "
+                "(series.astype(float)).")
+
+
+def is_whole_number(value):
+    """Whether ``value`` is an int (no bool) or a finite whole ``decimal.Decimal``."""
+    return (isinstance(value, Integral) and not isinstance(value, bool)) or (
+        isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value())
+
+
+def short_integer(integer):
+    """The whole number ``integer`` (an int or Decimal) as written where it has at most
+    20 digits, else to 6 significant digits: ``Decimal('1E+400')`` was printed as its
+    401 digits (and an int of over 4300 digits is a ValueError of ``str()``).
+
+    Examples
+    --------
+    >>> short_integer(2**53 + 1), short_integer(Decimal("1E+400")), short_integer(-3**900)
+    ('9007199254740993', '1E+400', '-2.56525E+429')
+    """
+    value = Decimal(integer)
+    if value.adjusted() < 20:
+        return str(int(value))
+    return str(value.normalize(Context(prec=6)))

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 
 from .._nullable import as_array
+from .._series_values import signaling_nan_as_nan
 
 __all__ = ["check_array_error", "complex_error", "feature_count_error", "no_samples_error",
            "non_finite_error", "non_numeric_columns", "sequence_cells_error", "sparse_error",
@@ -130,11 +131,22 @@ _NO_TARGETS = {
 }
 
 
-def target_values_error(y):
+#: Dates and durations as Python objects in a classifier's ``y``: what they are, and
+#: the numpy dtype and pandas call that make them labels.
+_TIME_LABELS = {
+    **dict.fromkeys(("datetime", "date"), ("dates", "datetime64", "pd.to_datetime(y)")),
+    "timedelta": ("durations", "timedelta64", "pd.to_timedelta(y)"),
+}
+
+
+def target_values_error(y, labels=False):
     """The ValueError for pandas periods or intervals in the targets ``y`` (a column of
     their dtype, or an array of their objects), or dates or durations as objects; None
     for none. scikit-learn's checks raised a bare TypeError of ``float()`` for a
     regressor's, and called a classifier's "unknown", with the regressor as the fix.
+    With ``labels`` (a classifier's ``y``), dates and durations as objects are told to
+    become numpy's, which are labels (scikit-learn's ``type_of_target`` calls Python's
+    "unknown", and its metrics and splitters refuse them).
 
     Examples
     --------
@@ -157,6 +169,14 @@ def target_values_error(y):
         else:  # (a list, an array of objects: a scan of their types, in pandas' C)
             kind = pandas.api.types.infer_dtype(np.asarray(column, dtype=object).ravel())
             dtype = "object"
+        if labels and kind in _TIME_LABELS:
+            what, numpy_dtype, pandas_call = _TIME_LABELS[kind]
+            return ValueError(
+                f"y holds {what} as Python objects (dtype {dtype}), which scikit-learn "
+                "reads as no class labels (type_of_target: 'unknown'): pass them as "
+                f"numpy's, np.asarray(y, dtype={numpy_dtype!r}) ({pandas_call} for "
+                "pandas), which the classifier takes as labels and predicts as such, or "
+                "their text, pd.Series(y).astype(str).")
         if kind in _NO_TARGETS:
             what, numbers = _NO_TARGETS[kind]
             return ValueError(
@@ -211,7 +231,7 @@ def non_finite_error(values, sequence=None):
     """
     values = np.asarray(as_array(values))  # (pd.NA as NaN)
     if values.dtype.kind not in "fc":  # (objects: numbers as text, None; float32 stays)
-        values = values.astype(np.float64)
+        values = signaling_nan_as_nan(values).astype(np.float64)
     where = _first_non_finite(values)
     axes = ("sample", "timestep", "feature")[:values.ndim] if sequence is None else (
         "timestep", "feature")[:values.ndim]
@@ -367,7 +387,8 @@ def check_array_error(exc, X):
         error = sequence_cells_error(X)
         if error is not None:
             return error
-    if message.startswith(("Input X contains NaN", "Input X contains infinity")):
+    if message.startswith(("Input X contains NaN", "Input X contains infinity")) or (
+            "signaling NaN" in message):  # (numpy's of a Decimal('sNaN'): a NaN too)
         return non_finite_error(X)
     if "could not convert" in message or "bytes/strings" in message:
         return ValueError(f"X holds non-numeric values ({exc}); sequences must hold numbers "

@@ -15,6 +15,7 @@ from ..datasets._files import check_file
 from .store import SequenceStore
 from .store_access import unwritable_error
 from .store_files import write_into
+from .store_pending import CSV_TMP
 
 __all__ = ["csv_to_store"]
 
@@ -109,7 +110,7 @@ def csv_to_store(path, store_path, *, target="y", encoding="utf-8"):
                                 f"{os.path.dirname(store_path)!r} does not exist.")
     # written under a temporary name with its targets, renamed once whole: a store
     # without y.npy, or a part of the file, never opens at store_path
-    tmp = temporary_path(store_path, "csv-tmp")
+    tmp = temporary_path(store_path, CSV_TMP)
     shutil.rmtree(tmp, ignore_errors=True)  # (a killed conversion's of this process number)
     try:
         os.makedirs(tmp)
@@ -132,5 +133,5 @@ def csv_to_store(path, store_path, *, target="y", encoding="utf-8"):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    remove_leftovers(store_path, "csv-tmp")  # (killed conversions': a store's size each)
+    remove_leftovers(store_path, CSV_TMP)  # (killed conversions': a store's size each)
     return SequenceStore.open(store_path), y

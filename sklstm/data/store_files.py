@@ -31,7 +31,7 @@ from .._durable_files import (
 from .columns import check_same_columns, frame_columns
 from .store_access import check_replaceable, unreadable_error, unwritable_error
 from .store_layout import NUMBER_KINDS, number_dtype, offsets_problem
-from .store_pending import pending_write_error
+from .store_pending import STORE_TMP, pending_write_error
 
 __all__ = ["OFFSETS", "VALUES", "empty_sequences_error", "read_files", "write_files",
            "write_into"]
@@ -104,7 +104,7 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
                         f"an array's rows); got {type(sequences).__name__}. To write one "
                         "sequence, pass [seq].") from None
     # one per writing thread: two writes of one path fill their own; the last rename wins
-    tmp = temporary_path(path, "store-tmp")
+    tmp = temporary_path(path, STORE_TMP)
     shutil.rmtree(tmp, ignore_errors=True)  # (a killed writer's of this process number)
     try:
         os.makedirs(tmp)
@@ -116,7 +116,7 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    remove_leftovers(path, "store-tmp")  # (killed writes': a store's size, for good)
+    remove_leftovers(path, STORE_TMP)  # (killed writes': a store's size, for good)
 
 
 def write_into(directory, sequences, dtype=None):

@@ -16,10 +16,14 @@ import os
 
 from .._durable_files import LEFTOVER_AGE_S, temporary_writers
 
-__all__ = ["pending_write_error"]
+__all__ = ["CSV_TMP", "STORE_TMP", "pending_write_error"]
 
-#: The kinds of temporary directories a store is written in, and what writes each.
-_WRITERS = {"store-tmp": "SequenceStore.write", "csv-tmp": "csv_to_store"}
+#: The kinds of temporary directories a store is written in (the writers name theirs
+#: with these: a kind written under another name would be no pending write here).
+STORE_TMP, CSV_TMP = "store-tmp", "csv-tmp"
+
+#: What writes each kind.
+_WRITERS = {STORE_TMP: "SequenceStore.write", CSV_TMP: "csv_to_store"}
 
 #: Which writer a message names when there are several: one running, then one that
 #: cannot be asked for (another machine's), then a killed one's leftover.

@@ -16,7 +16,8 @@ features per timestep match ``n_sequence_features_``. A 2D array always holds
 univariate sequences ``(n_samples, n_timesteps)``; after a fit on 2D input its width
 must equal ``n_features_in_`` (scikit-learn's rule for 2D data), after a fit on 3D
 or ragged input it is accepted when that fit had one feature per timestep. 3D and
-ragged input may have any number of timesteps.
+ragged input may have any number of timesteps. The sequences of ragged input are
+checked by :func:`~sklstm.data.ragged.check_ragged`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 
-from .._nullable import as_array, masked_as_nan, object_numbers, pandas_na_as_nan
+from .._nullable import as_array, masked_as_nan, pandas_na_as_nan
 from ._feature_counts import other_width_hint, record_or_check, record_store
 from .columns import first_of_same_columns, record_or_check_columns
 from .containers import DENSE_FORMS, RAGGED_FORMS, restore_container, sequence_form
@@ -33,144 +34,19 @@ from .input_errors import (
     check_array_error,
     feature_count_error,
     no_samples_error,
-    non_finite_error,
-    non_numeric_columns,
     sparse_error,
     time_values_error,
     token_table_error,
     wrong_form_error,
 )
+from .ragged import check_ragged, index_labels
 from .store import SequenceStore
 from .store_files import empty_sequences_error
 from .store_scan import token_id_beyond_int64_error
-from .vocabulary import check_token_sequence, object_ids, padding_inside, warn_padding_inside
+from .vocabulary import padding_inside, warn_padding_inside
 
 __all__ = ["as_streamed", "check_ragged", "feature_count_error", "host_arrays",
            "no_samples_error", "validate_sequences"]
-
-
-def _labels(items):
-    """The index labels of the pandas Series ``items``, where they are not its
-    positions (a filtered or shuffled column: ``X[3]`` is another sequence than the
-    position an error names, or none); else None."""
-    index = getattr(items, "index", None) if hasattr(items, "iloc") else None
-    if index is None or np.array_equal(np.asarray(index, dtype=object),
-                                       np.arange(len(index), dtype=object)):
-        return None
-    return list(index)
-
-
-def _not_a_sequence_error(name, item, seq):
-    """The error for the single value ``item`` (None, NaN, pd.NA, a number; ``seq`` as
-    the 0D array it became) as sequence ``name``: "has shape (); ... reshape" before,
-    the fix for a 1D sequence."""
-    missing = seq.dtype.kind == "f" and np.isnan(seq)
-    value = item.item() if isinstance(item, np.generic) else item  # (no "np.float64(")
-    return ValueError(
-        f"Sequence {name} of X is {value!r}, not a sequence of timesteps"
-        + ("; a missing sequence (what pandas leaves for a row without one, after a "
-           "merge or reindex): drop it together with its target (X.dropna() of a Series)."
-           if missing else "; pass every sequence as a 2D (n_timesteps, n_features) array."))
-
-
-def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=False,
-                 labels=None):
-    """Validate per-sample sequences; every error names the bad sequence.
-
-    Parameters
-    ----------
-    items : iterable of array-like
-        One ``(n_timesteps_i, n_features)`` array per sample, or 1D arrays when
-        ``allow_1d`` (token ids). The errors about a pandas Series name the bad
-        sequence's index label beside its position.
-    allow_1d : bool, default=False
-        Accept 1D sequences; all sequences must still have the same ``ndim``.
-    ensure_all_finite : bool, default=True
-        Reject NaN and infinity.
-    token_ids : bool, default=False
-        Every sequence must be a 1D array of non-negative integer ids.
-    labels : list or None, default=None
-        Index labels to name beside the positions; None: those of a Series ``items``.
-
-    Returns
-    -------
-    list of ndarray
-        The sequences as arrays, dtypes untouched (object arrays of numbers become float64).
-    """
-    checked = []
-    labels = _labels(items) if labels is None else labels
-    for i, item in enumerate(items):
-        name = i if labels is None else f"{i} (index label {labels[i]!r})"
-        try:
-            seq = as_array(item)  # (object arrays of numbers too; of integer ids as int64)
-            seq = object_ids(seq) if token_ids else object_numbers(seq)
-        except ValueError as exc:  # numpy's "inhomogeneous shape", naming no sequence
-            raise ValueError(
-                f"Sequence {name} of X is not a rectangular array ({exc}); every timestep of "
-                "a sequence must have the same number of features (fill a missing value "
-                "in, or drop the sequence together with its target)."
-            ) from exc
-        if seq.dtype.kind == "c":
-            raise ValueError(
-                f"Complex data not supported: sequence {name} of X holds complex numbers; the "
-                "network reads real ones: pass their real and imaginary parts as two features "
-                "([np.stack([s.real, s.imag], axis=-1) for s in X]), or their magnitude "
-                "([np.abs(s) for s in X]).")
-        # (a DataFrame's columns first: the error names the column, a time column of
-        # a table per sequence became objects beside the numbers)
-        error = time_values_error(item, name) or time_values_error(seq, name)
-        if error is not None:
-            raise error
-        if seq.dtype.kind not in "biuf":
-            # (with embedding_dim set already, the words are what is left to encode)
-            fix = ("token ids are integers: map the words to ids first, with a vocabulary "
-                   "or a tokenizer" if token_ids else
-                   "encode categories first, or use embedding_dim for token ids")
-            raise TypeError(
-                f"Sequence {name} of X has non-numeric dtype {seq.dtype}"
-                f"{non_numeric_columns(item)}; sequences must hold numbers ({fix}).")
-        if seq.ndim == 0:
-            raise _not_a_sequence_error(name, item, seq)
-        if seq.shape[0] == 0:  # ([] too, of shape (0,): not "not 2D")
-            raise ValueError(
-                f"Sequence {name} of X is empty (0 timesteps); every sequence needs at "
-                "least one timestep. Remove it together with its target."
-            )
-        if seq.ndim not in ((1, 2) if allow_1d or token_ids else (2,)):
-            raise ValueError(
-                f"Sequence {name} of X has shape {seq.shape}; each sequence in a list must "
-                "be 2D (n_timesteps, n_features)"
-                + (" or 1D token ids" if allow_1d or token_ids else "")
-                # (np.asarray: a pandas Series, a list of which is common, has no reshape)
-                + ". Reshape a univariate sequence with np.asarray(seq).reshape(-1, 1)"
-                # (reshaped, token ids train as magnitudes: a model that fits, of nothing)
-                + ("; token ids are not reshaped but read by an estimator with "
-                   "embedding_dim set." if seq.ndim == 1 and seq.dtype.kind in "iu" else ".")
-            )
-        if seq.ndim == 2 and seq.shape[1] == 0:  # torch refused it mid-fit, a scaler not
-            raise empty_sequences_error(f"Sequence {name} of X", seq.shape)
-        if token_ids:
-            check_token_sequence(seq, name)
-        first = checked[0] if checked else seq
-        if seq.ndim != first.ndim:
-            raise ValueError(
-                f"Sequence {name} of X has shape {seq.shape} but sequence 0 has shape "
-                f"{first.shape}; all sequences must have the same number of dimensions."
-            )
-        if seq.shape[1:] != first.shape[1:]:
-            # equal rows, other columns: likely (n_features, n_timesteps) arrays
-            transposed = seq.shape[0] == first.shape[0] and seq.ndim == 2
-            raise ValueError(
-                f"Sequence {name} of X has {seq.shape[1]} features but sequence 0 has "
-                f"{first.shape[1]}; all sequences must have the same number of features."
-                + (f" Both have {seq.shape[0]} rows: if the sequences are laid out "
-                   "(n_features, n_timesteps), pass [seq.T for seq in X]."
-                   if transposed else "")
-            )
-        if ensure_all_finite and seq.dtype.kind == "f" and not np.isfinite(seq).all():
-            raise non_finite_error(seq, sequence=name)
-        checked.append(seq)
-    return checked
 
 
 def _token_sequences(X, estimator_name, padding_idx, reset):
@@ -197,7 +73,7 @@ def _token_sequences(X, estimator_name, padding_idx, reset):
         rows = list(arr) if arr.dtype != object else [as_array(x) for x in X]  # as given
     if not rows:
         raise no_samples_error(estimator_name, np.shape(X))
-    rows = check_ragged(rows, ensure_all_finite=False, token_ids=True, labels=_labels(given))
+    rows = check_ragged(rows, ensure_all_finite=False, token_ids=True, labels=index_labels(given))
     out, inside = [], []
     for i, row in enumerate(rows):
         if padding_idx is not None:
@@ -372,7 +248,7 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
         raise no_samples_error(name)
     first = first_of_same_columns(X)
     data = check_ragged(X, allow_1d=allow_1d, ensure_all_finite=ensure_all_finite)
-    data = [_as_dtype(seq, dtype, copy) for seq in data]
+    data = _as_dtype(data, dtype, copy)
     n_features = data[0].shape[1] if data[0].ndim == 2 else 1
     # (first: a TypeError about the names leaves a fitted estimator as it was)
     record_or_check_columns(estimator, reset, first)
@@ -380,12 +256,20 @@ def validate_sequences(estimator, X, *, reset, tokens=False, padding_idx=None,
     return data, form
 
 
-def _as_dtype(seq, dtype, copy):
-    """``seq`` in ``dtype`` (the first of a list unless it is one of them); a copy if asked."""
+def _as_dtype(sequences, dtype, copy):
+    """``sequences`` in ``dtype`` (the first of a list for those in none of them); copies
+    if asked. (The dtypes allowed are read once: asked of each sequence, they took a
+    tenth of a scaler's transform of 100k short sequences.)"""
     if dtype == "numeric" or dtype is None:
-        target = seq.dtype
+        kept, target = None, None
     elif isinstance(dtype, (list, tuple)):
-        target = seq.dtype if seq.dtype in dtype else np.dtype(dtype[0])
+        kept, target = {np.dtype(d) for d in dtype}, np.dtype(dtype[0])
     else:
         target = np.dtype(dtype)
-    return np.array(seq, dtype=target) if copy else np.asarray(seq, dtype=target)
+        kept = {target}
+    out = []
+    for seq in sequences:
+        to = seq.dtype if kept is None or seq.dtype in kept else target
+        out.append(np.array(seq, dtype=to) if copy else seq if to == seq.dtype
+                   else seq.astype(to))
+    return out

@@ -192,7 +192,7 @@ def as_targets(y, objects=False):
         # 0D array, which scikit-learn called "an array of shape ()" (a sparse matrix,
         # 0D to numpy too, is told scikit-learn's own fix, .toarray())
         raise _not_targets_error(y)
-    error = target_values_error(y)
+    error = target_values_error(y, labels=not objects)  # (objects: a regressor's targets)
     if error is not None:
         raise error
     # (whatever sklearn.set_config(assume_finite=True) says, as X is: a NaN target made

@@ -109,3 +109,24 @@ def test_no_write_of_the_store_is_still_not_a_store(tmp_path):
     with pytest.raises(FileNotFoundError,
                        match=re.escape("not a sequence store (no meta.json); write one")):
         SequenceStore.open(tmp_path / "s")
+
+
+def test_the_writers_name_their_temporary_directories_with_the_kinds_told_apart(
+        tmp_path, monkeypatch):
+    # the kinds were written out in each writer and again here: a writer's renamed kind
+    # would leave its writes in progress called "not a sequence store" again
+    import numpy as np
+
+    from sklstm.data import store_csv, store_files
+    from sklstm.data.store_pending import _WRITERS, CSV_TMP, STORE_TMP
+
+    kinds = []
+    for module in (store_files, store_csv):
+        def recorded(path, kind, made=module.temporary_path):
+            kinds.append(kind)
+            return made(path, kind)
+        monkeypatch.setattr(module, "temporary_path", recorded)
+    SequenceStore.write(tmp_path / "s", [np.ones((3, 2))])
+    (tmp_path / "t.csv").write_text("t0,t1,y\n0.1,0.2,a\n0.3,0.4,b\n")
+    store_csv.csv_to_store(str(tmp_path / "t.csv"), str(tmp_path / "c"))
+    assert kinds == [STORE_TMP, CSV_TMP] and set(kinds) == set(_WRITERS)

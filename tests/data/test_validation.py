@@ -5,6 +5,7 @@ and after a 2D fit its width must equal ``n_features_in_``.
 """
 
 import warnings
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -241,7 +242,7 @@ def test_a_table_with_sequences_in_its_cells_says_how_to_pass_them(name, make, t
 
 
 def _with_value(X, where, value):
-    X = np.array(X, dtype=float)
+    X = np.array(X, dtype=object if isinstance(value, Decimal) else float)
     X[where] = value
     return X
 
@@ -257,6 +258,12 @@ NON_FINITE = {
     "ragged NaN": ([x[:4 + i % 2] for i, x in
                     enumerate(_with_value(UNIVARIATE, (7, 1, 0), np.nan))],
                    "NaN at sequence 7, timestep 1, feature 0"),
+    # (numpy's "cannot convert signaling NaN to float" before; a list's "non-numeric")
+    "2d Decimal sNaN": (_with_value(UNIVARIATE[:, :, 0], (5, 4), Decimal("sNaN")),
+                        "NaN at sample 5, timestep 4"),
+    "ragged Decimal sNaN": ([x[:4 + i % 2] for i, x in
+                             enumerate(_with_value(UNIVARIATE, (7, 1, 0), Decimal("sNaN")))],
+                            "NaN at sequence 7, timestep 1, feature 0"),
 }
 
 

@@ -41,8 +41,15 @@ def test_from_long_format_feature_selection_without_target(long_df):
         ({"x2": pd.Series([1.0, pd.NA, 2.0, 3.0, 4.0, 5.0], dtype=object)}, {},
          r"not numeric; .* Column 'x2' holds numbers as Python objects .*: convert it, "
          r"pd\.to_numeric\(df\['x2'\]\)\.$"),
-        ({"x2": [Decimal("1.5")] * 6}, {}, r"Column 'x2' holds Decimal values \(Decimal\('1\.5'\) "
-                                           r"at row 0\) .*df\['x2'\]\.astype\(float\)"),
+        ({"x2": [Decimal("1.5")] * 3 + ["x"] * 3}, {}, r"Column 'x2' holds str values "
+                                                       r"\('x' at row 3\)"),
+        # decimals are numbers (below), with the rules of numbers: their NaN, signaling
+        # too (numpy's bare "cannot convert"), is missing, and whole ones float64 would
+        # round are refused, shown short
+        ({"x2": [Decimal(1)] * 5 + [Decimal("sNaN")]}, {}, r"columns \['x2'\] contain missing"),
+        ({"x2": [Decimal(1)] * 5 + [Decimal("-Inf")]}, {}, r"columns \['x2'\] contain infinite"),
+        ({"x2": [Decimal(1)] * 5 + [Decimal("1E+400")]}, {},
+         r"^feature column 'x2' holds the whole number 1E\+400, beyond 2\*\*53, .*astype"),
         ({"x2": list("123456")}, {}, r"Column 'x2' holds str values \('1' at row 0\) .*"
                                      r"pd\.to_numeric\(df\['x2'\]\)"),
         # one column's name where a list is taken: scikit-learn's "must be an array-like"
@@ -62,6 +69,16 @@ def test_from_long_format_errors(long_df, change, kwargs, match):
     df = long_df.assign(**(change or {}))
     with pytest.raises(ValueError, match=match):
         from_long_format(df, "id", "t", **kwargs)
+
+
+def test_from_long_format_reads_decimals_as_float64(long_df):
+    # "not numeric" before, where make_windows and the estimators read them as float64
+    decimals = long_df.assign(x1=[Decimal(str(v)) for v in long_df["x1"]],
+                              x2=pd.Series([Decimal(v) for v in long_df["x2"]], dtype=object))
+    expected, _, _ = from_long_format(long_df, "id", "t")
+    X, _, _ = from_long_format(decimals, "id", "t")
+    assert all(x.dtype == np.float64 for x in X) and all(map(np.array_equal, X, expected))
+    assert isinstance(decimals["x1"][0], Decimal)  # (the user's table kept as it was)
 
 
 def test_from_long_format_requires_a_dataframe():

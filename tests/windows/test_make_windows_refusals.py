@@ -113,6 +113,9 @@ def test_make_windows_rejects_bad_arguments(series, kwargs, error, match):
         # a signaling NaN, which float() refuses ("cannot convert signaling NaN to float")
         ([Decimal("1.5")] * 7 + [Decimal("sNaN"), Decimal(1), Decimal(2)],
          r"^series contains NaN.*timestep 7\); fill them"),
+        # (of a pandas Series too: decimal's bare InvalidOperation of pandas' dropna)
+        (pd.Series([Decimal("1.5")] * 7 + [Decimal("sNaN"), Decimal(1), Decimal(2)]),
+         r"^series contains NaN.*timestep 7\); fill them"),
         # a time column beside the values (a table read from a file): "drop or encode" it
         (pd.DataFrame({"date": pd.date_range("2024", periods=10), "x": np.ones(10)}),
          r"columns \['date'\]; drop or encode them\. Column 'date' holds times: make it the "
@@ -192,6 +195,16 @@ def test_integers_float64_would_round_are_refused(series, where):
         make_windows(series, lookback=2)
     with pytest.raises(ValueError, match=r"^series 1 holds the integer"):
         make_windows([np.arange(4), series], lookback=2)
+
+
+@pytest.mark.parametrize(("value", "shown"), [(Decimal("1E+400"), "1E+400"),
+                                              (-3**900, "-2.56525E+429")],
+                         ids=["Decimal", "int"])
+def test_integers_float64_would_round_are_shown_short(value, shown):
+    # Decimal('1E+400') was shown as its 401 digits (an int of 4300 digits or more made
+    # str() fail on the way)
+    with pytest.raises(ValueError, match=rf"^series holds the integer {re.escape(shown)}, "):
+        make_windows([value, 1, 2, 3], lookback=2)
 
 
 def test_integers_float64_holds_are_windowed_exactly():

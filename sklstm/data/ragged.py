@@ -1,0 +1,201 @@
+"""Validation of ragged sequence input, a list (or 1D object array, or pandas Series) of
+per-sample arrays: :func:`check_ragged`, whose every error names the bad sequence.
+(Its own module: :mod:`sklstm.data.validation` hands ragged input here.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._nullable import as_array, object_numbers
+from .._series_values import signaling_nan_as_nan
+from .input_errors import non_finite_error, non_numeric_columns, time_values_error
+from .store_files import empty_sequences_error
+from .vocabulary import check_token_sequence, object_ids
+
+__all__ = ["FINITE_BLOCK", "check_ragged", "index_labels"]
+
+#: Values of float sequences checked for NaN and infinity together (copied into one
+#: array): one check of each took a third of a scaler's transform of 100k short ones.
+FINITE_BLOCK = 1 << 16
+
+
+def index_labels(items):
+    """The index labels of the pandas Series ``items``, where they are not its
+    positions (a filtered or shuffled column: ``X[3]`` is another sequence than the
+    position an error names, or none); else None."""
+    index = getattr(items, "index", None) if hasattr(items, "iloc") else None
+    if index is None or np.array_equal(np.asarray(index, dtype=object),
+                                       np.arange(len(index), dtype=object)):
+        return None
+    return list(index)
+
+
+def _name(i, labels):
+    """How the errors name sequence ``i``: with its index label, where ``labels`` has one."""
+    return i if labels is None else f"{i} (index label {labels[i]!r})"
+
+
+def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=False,
+                 labels=None):
+    """Validate per-sample sequences; every error names the bad sequence.
+
+    Parameters
+    ----------
+    items : iterable of array-like
+        One ``(n_timesteps_i, n_features)`` array per sample, or 1D arrays when
+        ``allow_1d`` (token ids). The errors about a pandas Series name the bad
+        sequence's index label beside its position.
+    allow_1d : bool, default=False
+        Accept 1D sequences; all sequences must still have the same ``ndim``.
+    ensure_all_finite : bool, default=True
+        Reject NaN and infinity.
+    token_ids : bool, default=False
+        Every sequence must be a 1D array of non-negative integer ids.
+    labels : list or None, default=None
+        Index labels to name beside the positions; None: those of a Series ``items``.
+
+    Returns
+    -------
+    list of ndarray
+        The sequences as arrays, dtypes untouched (object arrays of numbers become float64).
+    """
+    checked = []
+    labels = index_labels(items) if labels is None else labels
+    unchecked = []  # (positions of float sequences not yet checked for NaN and infinity)
+    size = 0
+    for i, item in enumerate(items):
+        try:
+            seq = _sequence(item, _name(i, labels), checked[0] if checked else None,
+                            allow_1d, token_ids)
+        except Exception:
+            # (the first bad sequence is named whatever is wrong with it: an earlier
+            # one's NaN before this one's shape, as when each was checked in turn)
+            error = _non_finite(checked, unchecked, labels)
+            if error is not None:
+                raise error from None
+            raise
+        checked.append(seq)
+        if ensure_all_finite and seq.dtype.kind == "f":
+            if size + seq.size > FINITE_BLOCK:  # (a copy of at most a block, beside a
+                _check_finite(checked, unchecked, labels)  # longer sequence read alone)
+                unchecked, size = [], 0
+            unchecked.append(i)
+            size += seq.size
+    _check_finite(checked, unchecked, labels)
+    return checked
+
+
+def _check_finite(checked, unchecked, labels):
+    """Refuse NaN or infinity in the sequences ``checked[i]``, ``i`` in ``unchecked``."""
+    error = _non_finite(checked, unchecked, labels)
+    if error is not None:
+        raise error
+
+
+def _non_finite(checked, unchecked, labels):
+    """The error for NaN or infinity in the sequences ``checked[i]`` for ``i`` in
+    ``unchecked`` (floats all), naming the first that holds one; None for none. One
+    check of them all together, then one of each where it failed."""
+    if not unchecked or np.isfinite(checked[unchecked[0]] if len(unchecked) == 1 else
+                                    np.concatenate([checked[i] for i in unchecked],
+                                                   axis=None)).all():
+        return None
+    i = next(i for i in unchecked if not np.isfinite(checked[i]).all())
+    return non_finite_error(checked[i], sequence=_name(i, labels))
+
+
+def _sequence(item, name, first, allow_1d, token_ids):
+    """The sequence ``item`` as an array (``first``: sequence 0's, None for sequence 0
+    itself), or the error naming sequence ``name`` and what is wrong with it."""
+    # an ndarray of numbers is what _as_numbers makes of it (its conversions and
+    # checks took half the time of a scaler's transform of many short sequences)
+    seq = item if type(item) is np.ndarray and item.dtype.kind in "biuf" else (
+        _as_numbers(item, name, token_ids))
+    if seq.ndim == 0:
+        raise _not_a_sequence_error(name, item, seq)
+    if seq.shape[0] == 0:  # ([] too, of shape (0,): not "not 2D")
+        raise ValueError(
+            f"Sequence {name} of X is empty (0 timesteps); every sequence needs at "
+            "least one timestep. Remove it together with its target."
+        )
+    if seq.ndim not in ((1, 2) if allow_1d or token_ids else (2,)):
+        raise ValueError(
+            f"Sequence {name} of X has shape {seq.shape}; each sequence in a list must "
+            "be 2D (n_timesteps, n_features)"
+            + (" or 1D token ids" if allow_1d or token_ids else "")
+            # (np.asarray: a pandas Series, a list of which is common, has no reshape)
+            + ". Reshape a univariate sequence with np.asarray(seq).reshape(-1, 1)"
+            # (reshaped, token ids train as magnitudes: a model that fits, of nothing)
+            + ("; token ids are not reshaped but read by an estimator with "
+               "embedding_dim set." if seq.ndim == 1 and seq.dtype.kind in "iu" else ".")
+        )
+    if seq.ndim == 2 and seq.shape[1] == 0:  # torch refused it mid-fit, a scaler not
+        raise empty_sequences_error(f"Sequence {name} of X", seq.shape)
+    if token_ids:
+        check_token_sequence(seq, name)
+    first = seq if first is None else first
+    if seq.ndim != first.ndim:
+        raise ValueError(
+            f"Sequence {name} of X has shape {seq.shape} but sequence 0 has shape "
+            f"{first.shape}; all sequences must have the same number of dimensions."
+        )
+    if seq.shape[1:] != first.shape[1:]:
+        # equal rows, other columns: likely (n_features, n_timesteps) arrays
+        transposed = seq.shape[0] == first.shape[0] and seq.ndim == 2
+        raise ValueError(
+            f"Sequence {name} of X has {seq.shape[1]} features but sequence 0 has "
+            f"{first.shape[1]}; all sequences must have the same number of features."
+            + (f" Both have {seq.shape[0]} rows: if the sequences are laid out "
+               "(n_features, n_timesteps), pass [seq.T for seq in X]."
+               if transposed else "")
+        )
+    return seq
+
+
+def _as_numbers(item, name, token_ids):
+    """The sequence ``item`` as an ndarray of numbers, or the error naming sequence
+    ``name`` and what it holds instead."""
+    try:
+        seq = as_array(item)  # (object arrays of numbers too; of integer ids as int64)
+        # (a Decimal signaling NaN, which float() refuses, as the NaN refused as such)
+        seq = object_ids(seq) if token_ids else object_numbers(signaling_nan_as_nan(seq))
+    except ValueError as exc:  # numpy's "inhomogeneous shape", naming no sequence
+        raise ValueError(
+            f"Sequence {name} of X is not a rectangular array ({exc}); every timestep of "
+            "a sequence must have the same number of features (fill a missing value "
+            "in, or drop the sequence together with its target)."
+        ) from exc
+    if seq.dtype.kind == "c":
+        raise ValueError(
+            f"Complex data not supported: sequence {name} of X holds complex numbers; the "
+            "network reads real ones: pass their real and imaginary parts as two features "
+            "([np.stack([s.real, s.imag], axis=-1) for s in X]), or their magnitude "
+            "([np.abs(s) for s in X]).")
+    # (a DataFrame's columns first: the error names the column, a time column of
+    # a table per sequence became objects beside the numbers)
+    error = time_values_error(item, name) or time_values_error(seq, name)
+    if error is not None:
+        raise error
+    if seq.dtype.kind not in "biuf":
+        # (with embedding_dim set already, the words are what is left to encode)
+        fix = ("token ids are integers: map the words to ids first, with a vocabulary "
+               "or a tokenizer" if token_ids else
+               "encode categories first, or use embedding_dim for token ids")
+        raise TypeError(
+            f"Sequence {name} of X has non-numeric dtype {seq.dtype}"
+            f"{non_numeric_columns(item)}; sequences must hold numbers ({fix}).")
+    return seq
+
+
+def _not_a_sequence_error(name, item, seq):
+    """The error for the single value ``item`` (None, NaN, pd.NA, a number; ``seq`` as
+    the 0D array it became) as sequence ``name``: "has shape (); ... reshape" before,
+    the fix for a 1D sequence."""
+    missing = seq.dtype.kind == "f" and np.isnan(seq)
+    value = item.item() if isinstance(item, np.generic) else item  # (no "np.float64(")
+    return ValueError(
+        f"Sequence {name} of X is {value!r}, not a sequence of timesteps"
+        + ("; a missing sequence (what pandas leaves for a row without one, after a "
+           "merge or reindex): drop it together with its target (X.dropna() of a Series)."
+           if missing else "; pass every sequence as a 2D (n_timesteps, n_features) array."))

@@ -19,9 +19,16 @@ def pandas_as_array(values):
     """A pandas Series, Index or array of sizes as an object ndarray, its missing values
     None: a column of a profile (``profile.loc[profile.fits, "batch_size"]``) was refused
     as no list, and ``convert_dtypes()`` makes the ``seq_len`` column's None a <NA>.
-    Anything else is returned as it is."""
+    A float column's whole numbers become ints: pandas' column of ints with missing
+    values (a profile read back with ``pd.read_csv``: ``seq_len`` 10.0 and NaN), which
+    was refused ("got 10.0"). Anything else is returned as it is."""
     if type(values).__module__.split(".")[0] == "pandas" and hasattr(values, "to_numpy"):
-        return values.to_numpy(dtype=object, na_value=None)
+        out = values.to_numpy(dtype=object, na_value=None)
+        if getattr(values, "dtype", None) is not None and values.dtype.kind == "f":
+            # (1.5 or inf stay floats, which check_sizes refuses)
+            out = np.array([int(v) if isinstance(v, float) and v.is_integer() else v
+                            for v in out.ravel()], dtype=object)
+        return out
     return values
 
 

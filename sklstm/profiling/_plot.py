@@ -150,7 +150,9 @@ def plot_batch_profile(profile, ax=None):
     for seq_len in dict.fromkeys(seq_col):
         rows = profile[[value == seq_len for value in seq_col]]
         x = rows["batch_size"].to_numpy(dtype=float)
-        misfit = ~rows["fits"].to_numpy(dtype=bool)
+        # fits missing (<NA>, NaN: a reindexed or merged table) is no verdict: no cross
+        # (<NA> raised pandas' "cannot convert to 'bool'-dtype NumPy array")
+        misfit = rows["fits"].eq(False).to_numpy(dtype=bool, na_value=False)
         # (the error column is optional: a table of the plotted columns alone draws)
         diverged = np.array([isinstance(error, str) and error.startswith(_DIVERGED)
                              for error in rows.get("error", [None] * len(rows))], dtype=bool)

@@ -18,7 +18,7 @@ from ..training.oom_recovery import out_of_memory
 from ._draw import draw
 from ._inputs import PROFILE_CONSTRAINTS, check_sizes, pandas_as_array, seq_lens_to_profile
 from ._table import _import_pandas, _profile_class
-from ._timer import _StepTimer, estimator_settings_unsaid
+from ._timer import _StepTimer, estimator_settings_unsaid, switched_off_defaults
 from ._whole_data import whole_data_classes, whole_data_settings
 
 __all__ = ["COLUMNS", "TIMER", "profile_batch_sizes"]
@@ -55,6 +55,7 @@ def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_s
     timer = _StepTimer()
     settings = dict(_FIT_SETTINGS, batch_size=batch_size, seq_len=seq_len,
                     callbacks=[(TIMER, timer)], **(whole_data or {}))
+    settings.update(switched_off_defaults(final_estimator(estimator), settings))
     model = clone(estimator).set_params(**{prefix + k: v for k, v in settings.items()})
     if classes is not None:  # the output layer of the fit on y (see _profile_classes)
         final_estimator(model)._profile_classes = classes
@@ -148,8 +149,8 @@ def profile_batch_sizes(estimator, X, y, batch_sizes=(8, 16, 32, 64, 128, 256),
     ``"auto"``; a classifier's classes, its output layer, and
     ``class_weight="balanced"``) is resolved as a fit on the whole of ``X`` and
     ``y`` (at each ``seq_len``) resolves it, not from the few samples a profiled
-    fit trains on; an :class:`~sklstm.exceptions.UnscaledInputWarning` is shown
-    once, with the whole data's figures, as a fit's. The warm-up steps (kernel
+    fit trains on; each warning (:class:`~sklstm.exceptions.UnscaledInputWarning`...)
+    is shown once, with the whole data's figures, as a fit's. The warm-up steps (kernel
     set-up, first allocations) are not timed. A first, unrecorded fit on one
     sample per step (two for a classifier, which needs two classes) absorbs the
     process's one-off costs (imports, loading kernels), which would otherwise

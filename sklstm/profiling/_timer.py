@@ -3,6 +3,7 @@ warnings of the settings a profiled fit is given, left unsaid, and of the data, 
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 from contextlib import contextmanager
@@ -10,8 +11,10 @@ from contextlib import contextmanager
 import torch
 from skorch.callbacks import Callback
 
+from .._param_validation import plain_params, validate_constraints
 from ..exceptions import UnscaledInputWarning, WarmupOutlastsFitWarning
 from ..resources.device import synchronize
+from ..training.switched_off import unused_params
 
 #: The clock of the step timer (a name of its own, so tests can replace it alone).
 _now = time.perf_counter
@@ -79,35 +82,66 @@ class _StepTimer(Callback):
         self.ends.append(_now())
 
 
-def _first_only(show, category):
-    """``show`` (a ``warnings.showwarning``) for the first warning of ``category`` only."""
-    shown = []
+#: A number in a warning's text (``144``, ``-216.7``, ``1.01e+03``, ``55%``): the figures
+#: that differ from one profiled fit's samples to the next's
+_FIGURE = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?%?")
+
+
+def _once_each(show):
+    """``show`` (a ``warnings.showwarning``) for the first warning of each kind only: of
+    each category and text, its figures aside, and of :class:`UnscaledInputWarning` by
+    its category alone (its wording, too, follows the samples' figures)."""
+    shown = set()
 
     def showwarning(message, kind, *args, **kwargs):
-        if issubclass(kind, category):
-            if shown:
-                return
-            shown.append(message)
+        key = kind if issubclass(kind, UnscaledInputWarning) else (
+            kind, _FIGURE.sub("#", str(message)))
+        if key in shown:
+            return
+        shown.add(key)
         show(message, kind, *args, **kwargs)
 
     return showwarning
+
+
+def switched_off_defaults(final, settings):
+    """The parameters of ``final`` (the sklstm estimator) that the profile's ``settings``
+    switch off and its own parameters do not, at their defaults: ``{name: default}``.
+
+    A fit warns of a parameter set away from its default that another one switches
+    off (``validation_fraction=0.2`` under ``early_stopping=False``), telling the user
+    to change the other; under the profile's ``early_stopping=False``, ``tol=None`` and
+    ``seq_len=None`` that blamed the estimator's own settings, which are in effect
+    there. A switched-off parameter trains alike at any value
+    (:mod:`~sklstm.training.switched_off`), so its default changes no figure.
+    """
+    own = plain_params(final.get_params(deep=False))
+    defaults = plain_params(type(final)().get_params(deep=False))
+    off = unused_params({**own, **settings}) - unused_params(own)
+    # a value of the estimator's is still checked as its fit checks it (the default in
+    # its place left lr_schedule="cosine" unrefused)
+    validate_constraints({name: final._parameter_constraints[name] for name in off},
+                         {name: own[name] for name in off}, type(final).__name__)
+    return {name: defaults[name] for name in off}
 
 
 @contextmanager
 def estimator_settings_unsaid():
     """The profile's fits without the estimator's warning that its ``warmup_epochs``
     outlast ``max_epochs``: their one epoch is the profile's setting, and the warning
-    told the user to change theirs. And the warning that ``X`` is unscaled shown once:
-    the first, that of the whole data's preparation (a fit's on ``X``), at the profile's
-    caller; each fit told it of its own samples, in figures of its own, which Python's
-    default filter showed again and again (15 times for 12 pairs). Entered once around
-    all the fits, not per fit: entering ``catch_warnings`` makes the warnings already
-    shown once show again."""
+    told the user to change theirs. And each other warning shown once: the first, that
+    of the whole data's preparation (a fit's on ``X``), at the profile's caller; each
+    fit told the data's warnings (``X`` unscaled, targets in other units than the
+    anchor, padding ids inside sequences) of its own samples, in figures of its own,
+    which Python's default filter showed again and again (15 times for 12 pairs), and
+    the filter's registry, which every ``catch_warnings`` in a fit clears, let even the
+    same text through once per fit. Entered once around all the fits, not per fit:
+    entering ``catch_warnings`` makes the warnings already shown once show again."""
     with warnings.catch_warnings():
         # by its class, not its wording: a text filter misses the warning once reworded
         warnings.simplefilter("ignore", WarmupOutlastsFitWarning)
         # the filters stay the user's ("error" raises at the first; "ignore" shows none):
-        # past them, only the first is shown (catch_warnings restores showwarning). No
-        # filter can: "once" goes by the text, which has each fit's figures
-        warnings.showwarning = _first_only(warnings.showwarning, UnscaledInputWarning)
+        # past them, only the first of each kind is shown (catch_warnings restores
+        # showwarning). No filter can: "once" goes by the text, which has the figures
+        warnings.showwarning = _once_each(warnings.showwarning)
         yield

@@ -23,6 +23,7 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from .._compat.sklearn import validate_estimator_params
 from .._param_validation import plain_value
+from ._timer import switched_off_defaults
 
 __all__ = ["whole_data_classes", "whole_data_settings"]
 
@@ -59,8 +60,11 @@ def whole_data_settings(estimator, final, X, y, seq_lens, settings):
     ``X``, not among the few samples a profiled fit draws).
     """
     params = {name: plain_value(getattr(final, name)) for name, *_ in _RESOLVED}
-    models = {seq_len: clone(final).set_params(**settings, seq_len=seq_len)
-              for seq_len in seq_lens}
+    models = {}
+    for seq_len in seq_lens:  # (the switched-off defaults: see there)
+        given = dict(settings, seq_len=seq_len)
+        models[seq_len] = clone(final).set_params(
+            **given, **switched_off_defaults(final, given))
     for model in models.values():  # (the preparation below assumes checked parameters)
         validate_estimator_params(model)
     X = _final_input(estimator, X, y)

@@ -9,7 +9,7 @@ from sklstm import LSTMClassifier, profile_batch_sizes
 
 from . import FAST
 
-pytest.importorskip("pandas")
+pd = pytest.importorskip("pandas")
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
@@ -94,7 +94,6 @@ def test_a_profile_s_columns_are_accepted(profile, data):
     # profiling again what a profile found (the batch sizes that fit, its seq_lens), as
     # pandas columns, was refused: "must be an instance of 'list', ... Got 0 4 ...";
     # convert_dtypes() (a Parquet round trip) makes the seq_len column's None a <NA>
-    pd = pytest.importorskip("pandas")
     X, y = data
     nullable = profile.convert_dtypes()
     fitting = nullable.loc[nullable["fits"], "batch_size"].drop_duplicates()  # a Series
@@ -106,6 +105,21 @@ def test_a_profile_s_columns_are_accepted(profile, data):
     out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=pd.Index([4]),
                               seq_lens=pd.Series([5]), n_steps=1)
     assert list(out["seq_len"]) == [5] and type(out["seq_len"][0]) is int
+
+
+def test_a_profile_read_back_from_csv_gives_its_columns(profile, data):
+    # pandas reads seq_len's None and 10 back as NaN and 10.0 (a float column of ints
+    # with missing values): profiling those again was refused, "got 10.0"
+    import io
+
+    X, y = data
+    table = pd.read_csv(io.StringIO(profile.to_csv(index=False)))
+    assert table["seq_len"].dtype.kind == "f"
+    out = profile_batch_sizes(LSTMClassifier(**FAST), X, y, batch_sizes=[4],
+                              seq_lens=table["seq_len"].drop_duplicates(), n_steps=1)
+    assert list(out["seq_len"]) == [None, 10] and list(out["timesteps"]) == [30, 10]
+    with pytest.raises(ValueError, match=r"ints or None \(the full length\); got 2\.5"):
+        profile_batch_sizes(LSTMClassifier(**FAST), X, y, seq_lens=pd.Series([2.5]))
 
 
 def test_without_pandas_the_error_names_the_extra(data, no_fit, monkeypatch):

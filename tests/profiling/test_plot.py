@@ -73,6 +73,16 @@ def test_plot_reads_a_table_with_nullable_integers(profile, pyplot):
                                                                   "seq_len=10"]
 
 
+def test_a_missing_fits_verdict_is_drawn_without_a_cross(profile, pyplot):
+    # a table reindexed or merged with convert_dtypes(): fits <NA>, which raised pandas'
+    # "cannot convert to 'bool'-dtype NumPy array with missing values"
+    table = profile.convert_dtypes()
+    table["fits"] = pd.array([pd.NA, False, True, True], dtype="boolean")
+    for ax in plot_batch_profile(table):
+        crosses = [c for c in ax.collections if c.get_label() == "does not fit"]
+        assert len(crosses) == 1 and len(crosses[0].get_offsets()) == 1  # the False alone
+
+
 @pytest.mark.parametrize("measured", [[True, True, False], [False, False, False]],
                          ids=["largest-out-of-memory", "all-out-of-memory"])
 def test_the_crosses_of_pairs_out_of_memory_are_on_the_panels(pyplot, measured):

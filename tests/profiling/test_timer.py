@@ -96,3 +96,51 @@ def test_unscaled_data_is_told_once_with_the_whole_data_s_figures(data):
         warnings.simplefilter("error", UnscaledInputWarning)
         with pytest.raises(UnscaledInputWarning, match="Scale X first"):
             profile_batch_sizes(est, X, y, batch_sizes=[1], n_steps=1)
+
+
+def _told(call, match):
+    """The messages of the warnings holding ``match`` that ``call()`` shows, each shown."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return [w for w in caught if match in str(w.message)]
+
+
+def test_the_profile_s_settings_are_not_blamed_on_the_estimator_s_parameters(data):
+    # the profiled fits' early_stopping=False, tol=None and seq_len=None switch off
+    # validation_fraction, n_iter_no_change, lr_schedule and keep_steps: every fit told
+    # the user that theirs had no effect and to set early_stopping=True, which they had
+    X, y = data
+    est = LSTMClassifier(early_stopping=True, validation_fraction=0.2, n_iter_no_change=5,
+                         lr_schedule="constant", keep_steps="first", seq_len=10, **FAST)
+    assert _told(lambda: profile_batch_sizes(est, X, y, batch_sizes=[4, 8],
+                                             seq_lens=[None, 5], n_steps=1),
+                 "has no effect") == []
+    # one the estimator's own parameters switch off is the user's to mend: told, once
+    assert len(_told(lambda: profile_batch_sizes(
+        LSTMClassifier(base_batch_size=32, **FAST), X, y, batch_sizes=[4, 8], n_steps=1),
+        "base_batch_size=32 has no effect")) == 1
+
+
+def _relative_in_other_units(rng):
+    X = rng.normal(size=(40, 30, 3)).astype(np.float32)
+    return LSTMRegressor(relative="last", **FAST), X, rng.normal(size=40) * 1000
+
+
+def _padding_ids_inside(rng):
+    return LSTMClassifier(embedding_dim=4, **FAST), rng.integers(0, 50, (40, 20)), np.arange(40) % 2
+
+
+@pytest.mark.parametrize("make, match", [
+    (_relative_in_other_units, "subtracts from y the anchor"),
+    (_padding_ids_inside, "hold the padding id 0"),
+], ids=["relative", "padding"])
+def test_the_data_s_warnings_are_told_once_with_the_whole_data_s_figures(make, match):
+    # each fit told them of its own samples, in their figures and places among them
+    # ("2 of the 8 sequences of X ... (sequence 1 first)"): 8 warnings for 6 pairs
+    est, X, y = make(np.random.default_rng(0))
+    told = _told(lambda: profile_batch_sizes(est, X, y, batch_sizes=[4, 8, 16],
+                                             seq_lens=[None, 5], n_steps=1), match)
+    assert len(told) == 1 and told[0].filename == __file__  # at the profile's caller
+    fitted = _told(lambda: est.set_params(max_epochs=1).fit(X, y), match)  # a fit on X
+    assert [str(w.message) for w in told] == [str(w.message) for w in fitted]

@@ -200,9 +200,12 @@ def check_state(state):
     if files is not None and not (isinstance(files, str) and files.startswith("epoch-")
                                   and os.path.basename(files) == files):
         raise ValueError(f"{FILES_IN}={files!r} names no epoch-* directory of its own")
-    for key in ("finished", "converged", "stopped"):
+    for key in ("finished", "converged", "stopped", "judged"):
         if not isinstance(state.get(key, False), bool):
             raise ValueError(f"{key}={state[key]!r} is not true or false")
+    seed = state.get("seed", 0)  # (a resumed fit seeds its batches and split with it)
+    if not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
+        raise ValueError(f"seed={seed!r} is no seed (a whole number, 0 or more)")
 
 
 def _is_number(value):

@@ -249,17 +249,40 @@ class FitCheckpoint:
         Returns
         -------
         dict or None
-            ``{"converged": bool, "stopped": bool}`` for a fit that was not
-            interrupted, else None: whether it converged, and whether the stopping
+            ``{"converged": bool, "stopped": bool, "judged": bool}`` for a fit that
+            was not interrupted, else None: whether it converged, whether the stopping
             rule ended it (a fit that converged did; so may one whose validation loss
-            stayed at the chance level).
+            stayed at the chance level), and whether the convergence rule judged it
+            (:func:`~sklstm.training.convergence_report.judges`: then it warned where
+            it did not converge).
         """
         state = self._read_state()
         if not (state and state.get("finished")):
             return None
-        # (a state of an earlier sklstm records no "stopped": it stopped when it converged)
+        # (an earlier sklstm's state has no "stopped": it stopped when it converged)
         return {"converged": state.get("converged", False),
-                "stopped": state.get("stopped", state.get("converged", False))}
+                "stopped": state.get("stopped", state.get("converged", False)),
+                "judged": state.get("judged", True)}
+
+    def fit_seed(self, seed):
+        """The seed of the fit in the directory: the one its state recorded, else
+        ``seed`` (recorded from now on). A resumed fit draws its batch order and
+        validation split with it: with ``random_state=None`` (another seed every fit) a
+        resumed ``early_stopping`` fit validated its first epochs on one split and the
+        rest on another, part of it samples the earlier epochs had trained on.
+
+        Parameters
+        ----------
+        seed : int
+            The seed this fit drew (:class:`~sklstm.training.plan.FitPlan`).
+
+        Returns
+        -------
+        int
+        """
+        recorded = (self._read_state() or {}).get("seed")
+        self.status["seed"] = seed if recorded is None else recorded
+        return self.status["seed"]
 
     def start(self):
         """Record which fit the directory belongs to (before its first epoch)."""
@@ -267,7 +290,7 @@ class FitCheckpoint:
         sync_directory(os.path.dirname(os.path.abspath(self.directory)), best_effort=True)
         self._write(f"its state file {_STATE}", self.files, **self.status)
 
-    def finish(self, converged, stopped):
+    def finish(self, converged, stopped, judged=True):
         """Mark the fit as run to its end: a later fit loads it instead of training.
 
         Parameters
@@ -276,8 +299,12 @@ class FitCheckpoint:
             Whether it converged.
         stopped : bool
             Whether the stopping rule ended it (a larger ``max_epochs`` trains no further).
+        judged : bool, default=True
+            Whether the convergence rule judged it, so that it warned where it did not
+            converge (a fit loaded from the directory says so only then).
         """
-        status = {"finished": True, "converged": bool(converged), "stopped": bool(stopped)}
+        status = {**self.status, "finished": True, "converged": bool(converged),
+                  "stopped": bool(stopped), "judged": bool(judged)}
         self._write(f"the end of the fit in its state file {_STATE}", self.files, **status)
         self.status = status
 

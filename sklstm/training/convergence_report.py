@@ -12,7 +12,7 @@ from .divergence import NAME as DIVERGENCE
 from .divergence import reads_tokens
 from .oom_recovery import has_batch_norm
 
-__all__ = ["COARSE_TOL", "FITTED_GAP", "WORSE_THAN_START", "check_convergence"]
+__all__ = ["COARSE_TOL", "FITTED_GAP", "WORSE_THAN_START", "check_convergence", "judges"]
 
 #: A fit whose best training loss is above this many times where the untrained network
 #: started (and the chance level) made it worse at every epoch: its steps are too large.
@@ -39,6 +39,27 @@ def _lr_now(lr, lr_param):
     if lr_param is None or lr_param == lr:
         return f"now {lr:g}"
     return f"now {lr_param:g}, scaled to lr_={lr:g} by lr_scaling"
+
+
+def judges(net, max_epochs):
+    """Whether :func:`check_convergence` judges ``net``'s fit, and so warns where it
+    did not converge: the rule is on, and it ended the fit or ``max_epochs`` did. Not a
+    fit without the rule (``tol=None`` and no ``early_stopping``), nor one that ended
+    before either (an interrupt, a callback's stop such as skorch's ``EarlyStopping``).
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        The fitted net.
+    max_epochs : int
+        The epoch budget of the fit.
+
+    Returns
+    -------
+    bool
+    """
+    return STOPPER in dict(net.callbacks_) and (
+        stopped_by_rule(net) or len(net.history) >= max_epochs)
 
 
 def check_convergence(name, net, max_epochs, lr, lr_param=None):
@@ -70,12 +91,13 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
         (:class:`~sklstm.training.chance_level.OutputLosses`), or where ``tol`` is too
         large against the chance level for the rule to see the loss fall (which warns).
     """
-    stopper = dict(net.callbacks_).get(STOPPER)
-    if stopper is None:
-        return False
+    if not judges(net, max_epochs):
+        return False  # no rule, or ended before it (interrupted: the estimator says so)
+    stopper = dict(net.callbacks_)[STOPPER]
     stopped = stopped_by_rule(net)
-    if not stopped and len(net.history) < max_epochs:
-        return False  # interrupted: the estimator says so
+    if stopper.chance_loss == 0:  # (None: not known, a net without training targets)
+        _warn_constant_targets(name)
+        return False
     if stopped and _tol_too_coarse(name, net, stopper):
         return False  # (first: a stop the rule made blind explains what else is amiss)
     at_chance = stopper.at_chance(net)
@@ -140,9 +162,28 @@ def check_convergence(name, net, max_epochs, lr, lr_param=None):
             advice = _too_large_steps(net, stopper, _lr_now(lr, lr_param)) or (
                 f"Raise max_epochs, raise lr ({_lr_now(lr, lr_param)}), or shorten long "
                 "sequences with downsample or seq_len")
+    if len(net.history) <= stopper.patience:  # (seen: max_epochs=1 told to raise lr)
+        why = (f"before the rule could stop the fit, which it does after n_iter_no_change="
+               f"{stopper.patience} epochs without improvement at the earliest")
+        advice = f"Raise max_epochs above n_iter_no_change={stopper.patience}, or lower it"
     warn_at_caller(f"{name} did not converge: max_epochs={max_epochs} was reached {why}. "
                   f"{advice}.", ConvergenceWarning)
     return False
+
+
+def _warn_constant_targets(name):
+    """The ConvergenceWarning of a fit whose training targets are all one value (their
+    chance level is 0, which turns the rule's chance gate off): predicting that value
+    loses nothing, so no loss shows that the fit learned anything of X. Seen: a
+    constant y stopped by the rule after 3 epochs was converged_ without a word, and
+    one cut by max_epochs was told to lower lr, its loss of 0.003 being "above where
+    the untrained network started (0)"."""
+    warn_at_caller(
+        f"{name} did not learn: every target it trains on is the same value (y is "
+        "constant, or y minus its anchor with relative), so predicting that value loses "
+        "nothing and no loss can show that the fit learned anything of X (the chance "
+        "level is 0). Check y; a constant is fitted by sklearn.dummy.DummyRegressor.",
+        ConvergenceWarning)
 
 
 def _too_large_steps(net, stopper, lr_now):

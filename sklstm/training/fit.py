@@ -9,6 +9,7 @@ in one place.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 
 from sklearn.exceptions import ConvergenceWarning
@@ -27,7 +28,7 @@ from .batch_schedule import epoch_batch_sizes
 from .checkpoint_stops import stop_recorded
 from .checkpointing import FitCheckpoint
 from .convergence import stopped_by_rule
-from .convergence_report import check_convergence
+from .convergence_report import check_convergence, judges
 from .divergence import NAME as DIVERGENCE
 from .interrupts import SNAPSHOT, CtrlCGuard, finish_interrupted
 from .lr_scaling import check_warmup
@@ -86,6 +87,8 @@ def train(plan, seqs, y_train, on_net=None):
 def _train_checkpointed(plan, seqs, y_train, on_net, checkpoint):
     """:func:`train` once its checkpoint directory (if any) is this fit's."""
     done = 0 if checkpoint is None else checkpoint.epochs_done()
+    if checkpoint is not None:  # (a fit resumed with the seed of the fit it continues)
+        plan = dataclasses.replace(plan, seed=checkpoint.fit_seed(plan.seed))
     # a checkpointed fit that a rule ended (it converged; early_stopping at chance; a
     # callback's stop), or that has all max_epochs, is only loaded
     ended = checkpoint.finished() if done else None
@@ -113,9 +116,12 @@ def _train_checkpointed(plan, seqs, y_train, on_net, checkpoint):
         plan, net, memory, fit_time, search, ctrl_c = _train(
             plan, on_net, checkpoint, done, loaded_only, seqs, y_train)
     if loaded_only:
-        converged, stopped = (bool(ended and ended[key]) for key in ("converged", "stopped"))
+        converged, stopped, judged = (bool(ended and ended[key])
+                                      for key in ("converged", "stopped", "judged"))
         interrupted = False
-        if not converged:  # (said by the fit that trained it only: a rerun was silent)
+        # (said by the fit that trained it only where it warned: a rerun was silent; one
+        # it did not judge, without the rule or stopped by a callback, said nothing)
+        if not converged and judged:
             warn_at_caller(
                 f"{plan.name}: the fit in checkpoint {checkpoint.directory!r} was loaded, "
                 "not trained; it did not converge (its first run warned why). Change what "
@@ -123,9 +129,9 @@ def _train_checkpointed(plan, seqs, y_train, on_net, checkpoint):
                 + ("." if stopped else ", or raise max_epochs to train it further."),
                 ConvergenceWarning)
     else:
-        converged, interrupted, stopped = _end_of_training(plan, net, ctrl_c)
+        converged, interrupted, stopped, judged = _end_of_training(plan, net, ctrl_c)
     if checkpoint is not None and not interrupted:
-        checkpoint.finish(converged, stopped)
+        checkpoint.finish(converged, stopped, judged)
     net.memory_budget = None  # the fit's, measured from its start
     # what the fit ended with: out-of-memory recoveries shrink the micro-batch,
     # a BatchSizeSchedule grows the effective batch; a step holds at most every
@@ -196,9 +202,10 @@ def _train(plan, on_net, checkpoint, done, loaded_only, seqs, y_train):
 
 
 def _end_of_training(plan, net, ctrl_c):
-    """``(converged, interrupted, stopped)``: ``stopped`` whether a rule ended the fit
-    before ``max_epochs`` (sklstm's, or a callback's such as skorch's ``EarlyStopping``);
-    an interrupted fit is back at its last complete epoch
+    """``(converged, interrupted, stopped, judged)``: ``stopped`` whether a rule ended
+    the fit before ``max_epochs`` (sklstm's, or a callback's such as skorch's
+    ``EarlyStopping``), ``judged`` whether the convergence rule judged it (and warned if
+    it did not converge); an interrupted fit is back at its last complete epoch
     (:class:`~sklstm.training.interrupts.EpochSnapshot` put it there)."""
     # skorch ends a fit quietly on KeyboardInterrupt: neither converged nor done. A
     # press in the last epoch's end (a callback after the snapshot's) leaves every
@@ -219,4 +226,5 @@ def _end_of_training(plan, net, ctrl_c):
     if (interrupted or not snapshot.complete_) and not finish_interrupted(
             plan.name, snapshot, plan.max_epochs):
         raise KeyboardInterrupt  # no epoch was complete: nothing to keep
-    return converged, interrupted, by_callback or stopped_by_rule(net)
+    judged = not cut and judges(net, plan.max_epochs)
+    return converged, interrupted, by_callback or stopped_by_rule(net), judged

@@ -172,13 +172,15 @@ def test_an_empty_checkpoint_path_is_refused_before_training(tmp_path, monkeypat
                      '"effective_batch_size": "x"}]',
      "epoch 1 has effective_batch_size='x', not a positive int"),
     ("sklstm_fit.json", "[]", "a JSON list, not an object"),  # was an AttributeError
-    ("sklstm_fit.json", None, "files=5 names no epoch-. directory"),  # was a TypeError
+    ("sklstm_fit.json", {"files": 5}, "files=5 names no epoch-. directory"),  # a TypeError
+    # (the seed a resumed fit draws its batches and validation split with)
+    ("sklstm_fit.json", {"seed": "x"}, "seed='x' is no seed"),
 ])
 def test_a_damaged_state_or_history_file_is_refused_naming_it(file, text, problem, tmp_path):
     LSTMClassifier(**{**COMMON, "max_epochs": 2}, checkpoint=tmp_path).fit(X, Y)
     path = (tmp_path if file == "sklstm_fit.json" else state_directory(tmp_path)) / file
-    if text is None:  # an edited entry: the directory of the state
-        text = json.dumps({**json.loads(path.read_text()), "files": 5})
+    if isinstance(text, dict):  # edited entries (the directory of the state, the seed)
+        text = json.dumps({**json.loads(path.read_text()), **text})
     path.write_text(text)
     with pytest.raises(ValueError, match=rf"checkpoint '.*{file}' cannot be read \({problem}"
                                          r".*remove the directory"):

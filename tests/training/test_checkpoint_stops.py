@@ -141,3 +141,31 @@ def test_a_stopped_state_written_before_the_mark_still_resumes(tmp_path, monkeyp
     resumed = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
     assert_took_the_epochs(resumed, [row["dur"] for row in rows])
     assert resumed.n_epochs_ >= len(rows)
+
+
+@pytest.mark.parametrize("ending", [
+    {"tol": None, "max_epochs": 3},  # no rule: tol=None runs max_epochs, silently
+    {"callbacks": [("stop", EarlyStopping("train_loss", patience=2, threshold=0.5))]},
+], ids=["tol_none", "users_early_stopping"])
+def test_a_fit_no_rule_judged_is_loaded_as_silently_as_it_ran(ending, tmp_path):
+    # loaded, it said "it did not converge (its first run warned why)": that run had
+    # said nothing, as the rule did not judge it
+    params = {**COMMON, "device": "cpu", **ending}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        first = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
+        again = LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
+    assert first.n_epochs_ < COMMON["max_epochs"] and not first.converged_
+    assert_took_the_epochs(again, first.history_[:, "dur"])
+    assert again.n_epochs_ == first.n_epochs_ and not again.converged_
+
+
+def test_a_fit_the_rule_judged_is_loaded_with_its_warning_every_time(tmp_path):
+    # (a load marks the directory finished again: it must keep the first fit's "judged")
+    params = {**COMMON, "device": "cpu", "tol": 1e-4, "max_epochs": 3}
+    with pytest.warns(ConvergenceWarning, match="did not converge: max_epochs=3"):
+        LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)
+    for _ in range(2):
+        with pytest.warns(ConvergenceWarning, match="was loaded, not trained; it did not "
+                                                    "converge"):
+            LSTMClassifier(**params, checkpoint=tmp_path).fit(X, Y)

@@ -264,19 +264,6 @@ def test_a_fit_that_stopped_at_chance_is_loaded_not_trained_further(tmp_path):
     assert_array_equal(again.predict_proba(X), first.predict_proba(X))
 
 
-def test_a_random_state_instance_of_the_same_seed_finds_its_checkpoint(tmp_path):
-    # its repr, recorded as the parameter, holds its address: another in every process,
-    # so the fit's own directory was refused as "another fit"
-    def fit(seed):
-        return LSTMClassifier(**{**COMMON, "max_epochs": 2, "checkpoint": tmp_path,
-                                 "random_state": np.random.RandomState(seed)}).fit(X, Y)
-
-    first, again = fit(0), fit(0)
-    assert_array_equal(again.predict_proba(X), first.predict_proba(X))
-    with pytest.raises(ValueError, match=r"another fit \(random_state='RandomState with state"):
-        fit(1)
-
-
 @pytest.mark.parametrize("at_batch", [6, 10])  # (in epoch 2, and in 3: after a worse one)
 def test_a_resumed_fit_stops_where_the_users_early_stopping_stopped(at_batch, tmp_path):
     # skorch's EarlyStopping began afresh (trained past the stop; load_best: the last weights)

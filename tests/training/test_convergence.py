@@ -33,7 +33,8 @@ def test_a_fit_stops_once_the_loss_stops_improving(recwarn):
 
 
 def test_reaching_max_epochs_first_warns_what_to_change():
-    est = LSTMClassifier(**FAST, max_epochs=3)
+    # (more epochs than n_iter_no_change: the rule could have stopped the fit)
+    est = LSTMClassifier(**FAST, max_epochs=3, n_iter_no_change=2)
     with pytest.warns(ConvergenceWarning, match=r"LSTMClassifier did not converge: "
                       r"max_epochs=3 .* Raise max_epochs, raise lr \(now 0\.05\), or "
                       r"shorten long sequences with downsample"):
@@ -44,8 +45,8 @@ def test_reaching_max_epochs_first_warns_what_to_change():
 def test_the_advice_names_lr_and_the_rate_lr_scaling_made_of_it():
     # "raise lr (now 0.2)": the scaled lr_, read as the value of lr (scaled to 0.05: at
     # 0.2 the first epoch overshoots where the fit started, and raising lr is not advised)
-    est = LSTMClassifier(**{**FAST, "lr": 0.0125}, max_epochs=3, lr_scaling="linear",
-                         base_batch_size=4)
+    est = LSTMClassifier(**{**FAST, "lr": 0.0125}, max_epochs=3, n_iter_no_change=2,
+                         lr_scaling="linear", base_batch_size=4)
     with pytest.warns(ConvergenceWarning, match=r"raise lr \(now 0\.0125, scaled to "
                                                 r"lr_=0\.05 by lr_scaling\)"):
         est.fit(X, Y)

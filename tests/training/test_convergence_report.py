@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from sklstm import LSTMRegressor
+from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.training.convergence_report import check_convergence
 
 from .stopper_runs import valid_run
@@ -78,8 +78,6 @@ def test_a_fit_on_token_ids_that_did_not_learn_is_not_told_to_scale_x(params, br
     # seen: make_token_sentiment at defaults (embedding_dim=32, early_stopping=True), held
     # out at chance, told to "scale X (sklstm.preprocessing.SequenceScaler)": a scaled
     # token id is no longer the id of its word (and the embedding refuses floats)
-    from sklstm import LSTMClassifier
-
     rng = np.random.default_rng(0)
     X, y = rng.integers(1, 50, size=(80, 6)), rng.integers(0, 2, size=80)
     clf = LSTMClassifier(**{"embedding_dim": 2, "hidden_size": 2, "device": "cpu",
@@ -90,3 +88,37 @@ def test_a_fit_on_token_ids_that_did_not_learn_is_not_told_to_scale_x(params, br
     said = " ".join(str(w.message) for w in record if w.category is ConvergenceWarning)
     assert branch in said
     assert "scale X" not in said and "SequenceScaler" not in said
+
+
+@pytest.mark.parametrize("params", [
+    {"max_epochs": 40, "tol": 1e-2, "n_iter_no_change": 2},  # the rule stops it
+    {"max_epochs": 40, "tol": 1e-2, "n_iter_no_change": 2, "scale_target": False,
+     "early_stopping": True},
+    {"max_epochs": 3},  # max_epochs ends it (was told: "Lower lr ... started (0)")
+])
+def test_a_constant_target_is_never_converged(params):
+    # the chance level of a constant y is 0, which turned the chance gate off: a fit the
+    # rule stopped after 3 epochs was converged_ without a word
+    X = np.random.default_rng(0).normal(size=(40, 5, 2)).astype(np.float32)
+    est = LSTMRegressor(hidden_size=4, batch_size=16, lr_schedule="constant", random_state=0,
+                        n_threads=1, device="cpu", **params)
+    with pytest.warns(ConvergenceWarning, match=r"did not learn: every target it trains on "
+                      r"is the same value .* Check y") as record:
+        est.fit(X, np.full(40, 3.0))
+    assert not est.converged_
+    assert len([w for w in record if w.category is ConvergenceWarning]) == 1
+
+
+def test_max_epochs_within_n_iter_no_change_says_the_rule_could_not_stop_the_fit():
+    # max_epochs=1 at n_iter_no_change=10 was told to "raise lr": no rate lets the rule,
+    # which stops a fit n_iter_no_change epochs after its best, end a fit that short
+    X = np.random.default_rng(0).normal(size=(64, 6, 2)).astype(np.float32)
+    # (a loss that left the chance level in its one epoch: not "did not learn")
+    est = LSTMClassifier(hidden_size=8, batch_size=16, max_epochs=1, random_state=0,
+                         n_threads=1, device="cpu")
+    with pytest.warns(ConvergenceWarning, match=r"did not converge: max_epochs=1 was reached "
+                      r"before the rule could stop the fit, which it does after "
+                      r"n_iter_no_change=10 epochs .*\. Raise max_epochs above "
+                      r"n_iter_no_change=10, or lower it\.$") as record:
+        est.fit(X, (X[:, -1, 0] > 0).astype(int))
+    assert not any("raise lr" in str(w.message) for w in record)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import os
+import signal
 import sys
+import threading
+import warnings
 from datetime import datetime
 
 __all__ = ["build_parser", "main"]
@@ -107,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "default space); lists are choices, {low, high[, log]} ranges, "
                       "other values fixed")
     tune.add_argument("--pruner", choices=_pruner_names(),
-                      default=None, help="default: median (none with --multi-objective)")
+                      default=None, help="default: median; none with --multi-objective, "
+                      "which no pruner prunes")
     tune.add_argument("--multi-objective", choices=FIT_STATS, default=None,
                       help="also minimize this fit cost; prints the Pareto front (no pruning)")
     tune.add_argument("--seed", type=int, default=None,
@@ -123,93 +126,6 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--max-rows", type=int, default=20,
                       help="rows of the results table (default: 20)")
     return parser
-
-
-#: tune's arguments as ``sklstm tune`` sets them: (the option, the fix), for the
-#: messages of :func:`~sklstm.search.study_checks.check_run_args`.
-_RUN_OPTIONS = {
-    "n_trials": ("--n-trials", "the study's total number of trials, over all workers"),
-    "timeout": ("--timeout", "leave it out for no time limit"),
-    "heartbeat_interval": ("--heartbeat", "0 turns heartbeats off"),
-    "retry_failed": ("--retry-failed", "0 runs no failed trial again"),
-}
-
-
-def _check_args(args):
-    """The options, checked before anything is read or written. The ones tune also
-    takes are checked as tune checks them."""
-    # (these need optuna: not for --help)
-    from .search.heartbeat import heartbeat_settings
-    from .search.study_checks import check_run_args
-
-    check_run_args(None, labels=_RUN_OPTIONS, n_trials=args.n_trials, timeout=args.timeout)
-    # all the storage's heartbeat limits (at most a day, too): it is opened after the
-    # data are loaded, and refused a --heartbeat of two days only then, by the name
-    # heartbeat_interval
-    heartbeat_settings(args.heartbeat or None, retry_failed=args.retry_failed,
-                       labels=_RUN_OPTIONS)
-    if args.seed is not None and not 0 <= args.seed < 2**32:
-        raise ValueError(f"--seed must be in [0, 2**32 - 1], got {args.seed}")
-    if not args.study_name.strip():
-        raise ValueError("--study-name must not be empty")
-    if args.space is not None and not args.space.strip():
-        # (--space "$SPACE" with SPACE unset searched the default space in silence)
-        raise ValueError("--space is empty: give a JSON file or JSON text, or leave "
-                         "--space out for the default space")
-    if args.max_rows < 1:
-        raise ValueError(f"--max-rows must be at least 1, got {args.max_rows}")
-    if args.target != "y" and args.data.lower().endswith(".npz") \
-            and not os.path.isdir(args.data):
-        # an .npz file's targets are its array y: another --target was ignored in silence
-        raise ValueError(f"--target {args.target!r} names a CSV column or a sequence "
-                         f"store's targets, but {args.data} is an .npz file, whose "
-                         "targets are its array 'y'; leave --target out, or save the "
-                         "targets as y: numpy.savez(path, X=X, y=...)")
-    if args.encoding != "utf-8" and (os.path.isdir(args.data) or args.data.lower().endswith(
-            ".npz")):  # (ignored in silence, whatever it named)
-        raise ValueError(f"--encoding {args.encoding!r} is the text encoding of a CSV file, "
-                         f"but {args.data} holds arrays, which have none; leave it out")
-    _check_scoring(args.scoring, args.estimator)
-    _check_storage_is_kept(args.storage)
-
-
-def _check_storage_is_kept(storage):
-    """Refuse ``--storage sqlite://`` (or ``sqlite:///:memory:``): a study in this
-    process's memory is lost with its results when the command exits (which then still
-    said to run it again to continue the study, and warned that the RDBStorage "given"
-    had no heartbeats)."""
-    if storage is None or not storage.lower().startswith("sqlite"):
-        return
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    from .search.storage_files import sqlite_file
-
-    try:
-        url = make_url(storage)
-    except (ArgumentError, ValueError):  # resolve_storage says what is wrong with it
-        return
-    if url.get_backend_name() == "sqlite" and sqlite_file(url) is None:
-        raise ValueError(f"--storage {storage!r} keeps the study in memory: it is lost when "
-                         "sklstm tune exits, and no other worker sees it; give a file, "
-                         "e.g. --storage study.db")
-
-
-def _check_scoring(name, estimator_kind):
-    """``--scoring``: a scikit-learn scorer name, refused with the closest names of
-    those that fit the estimator (the estimator's check would list all of them, a
-    screenful on one line; ``accuracy`` suggested for ``acuracy`` was then refused for
-    a regressor)."""
-    from sklearn.metrics import get_scorer_names
-
-    from .search.scoring_kind import scorer_names_for
-
-    if name is None or name in get_scorer_names():
-        return
-    close = difflib.get_close_matches(name, scorer_names_for(estimator_kind), n=3)
-    hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
-    raise ValueError(f"--scoring {name!r} is not a scikit-learn scorer name; {hint}"
-                     "sklearn.metrics.get_scorer_names() lists them")
 
 
 def _estimator_hint(args, y):
@@ -239,6 +155,7 @@ def _tune(args) -> int:
             from None
 
     from . import _cli_run as run
+    from ._cli_checks import check_args
     from ._cli_data import load_data
     from .estimators import LSTMClassifier, LSTMRegressor
     from .search.objective import checked_objective
@@ -248,7 +165,7 @@ def _tune(args) -> int:
     from .search.storage import describe_storage, resolve_storage
     from .search.study import tune_objective
 
-    _check_args(args)
+    check_args(args)
     X, y = load_data(args.data, args.target, args.encoding, store=args.store)
     space = load_space(args.space) if args.space is not None else None
     estimator = LSTMClassifier() if args.estimator == "classifier" else LSTMRegressor()
@@ -324,7 +241,8 @@ def main(argv=None) -> int:
         trial this run started failed, or a file could not be read or written (an
         ``OSError``, one line on stderr); 2 on invalid input (options, data, search
         space, storage) or without optuna, with one line on stderr and no study
-        written; 130 when interrupted (Ctrl-C).
+        written; 130 when interrupted (Ctrl-C); 143 when terminated (``SIGTERM``:
+        ``kill``, ``timeout``, a batch scheduler), which ends the run as Ctrl-C does.
 
     Examples
     --------
@@ -335,10 +253,14 @@ def main(argv=None) -> int:
         if getattr(sys, name) is None:  # flushed it, which failed every trial
             setattr(sys, name, open(os.devnull, "w"))  # (for the process's life)
     stderr, sys.stderr = sys.stderr, _KeptStderr(sys.stderr)
+    formatwarning, warnings.formatwarning = warnings.formatwarning, _warning_line
     try:
-        return _main(argv)
+        with _TermAsInterrupt() as term:
+            status = _main(argv)
+        return 128 + signal.SIGTERM if term.received and status == 130 else status
     finally:
         sys.stderr = stderr
+        warnings.formatwarning = formatwarning
 
 
 def _main(argv):
@@ -356,6 +278,48 @@ def _main(argv):
     except KeyboardInterrupt:  # before or after the study (the study has its own message)
         print(f"sklstm {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _warning_line(message, category, filename, lineno, line=None):
+    """``warnings.formatwarning`` while :func:`main` runs: ``sklstm: warning: ...``.
+    Python's format added the file and the source line where the warning was raised,
+    which for sklstm's own warnings about a trial (``ConvergenceWarning``) were Optuna's
+    (``.../optuna/study/_optimize.py:210`` and ``value_or_values = func(trial)``)."""
+    return f"sklstm: warning: {category.__name__}: {message}\n"
+
+
+class _TermAsInterrupt:
+    """Context manager: ``SIGTERM`` ends the run as Ctrl-C does (:attr:`received` says
+    it came). Python's default action killed the process where it stood: the running
+    trial stayed RUNNING (for good with ``--heartbeat 0``, else until another worker
+    failed it as a dead one's), and a lock file could be left behind. Only the main
+    thread's default action is replaced (not a handler of the embedding program's), and
+    the previous one comes back on exit."""
+
+    def __init__(self):
+        self.received = False
+        self._previous = None
+
+    def __enter__(self):
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
+            self._previous = signal.signal(signal.SIGTERM, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+        return False
+
+    def _handle(self, signum, frame):
+        self.received = True
+        # SIGINT's handler, as a press: a fit's CtrlCGuard then notes it as one (and
+        # holds it while a fit's last epoch is saved), where a bare KeyboardInterrupt
+        # could be lost or cut that short
+        handler = signal.getsignal(signal.SIGINT)
+        if not callable(handler):  # SIGINT ignored (``cmd &``): SIGTERM still stops
+            raise KeyboardInterrupt
+        handler(signal.SIGINT, frame)
 
 
 def _to_devnull(stream):

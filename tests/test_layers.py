@@ -28,7 +28,7 @@ LAYERS = [
     {"estimators"},
     {"search"},
     {"profiling"},
-    {"cli", "_cli_data", "_cli_run", "__main__", "_moved", "__init__"},
+    {"cli", "_cli_checks", "_cli_data", "_cli_run", "__main__", "_moved", "__init__"},
 ]
 LEVEL = {part: i for i, layer in enumerate(LAYERS) for part in layer}
 

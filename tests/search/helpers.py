@@ -1,5 +1,6 @@
-"""Plain helpers of the search tests: subprocesses, storages, marks."""
+"""Plain helpers of the search tests: subprocesses, storages, marks, ``sklstm tune`` runs."""
 
+import json
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import time
 import optuna
 import pytest
 
+from sklstm.cli import main
 from sklstm.search import resolve_storage
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -66,3 +68,27 @@ def wait_for(predicate, proc, timeout=120):
 def states(study):
     """``{trial number: state name}`` of a study."""
     return {t.number: t.state.name for t in study.trials}
+
+
+#: A search space of one tiny, quick trial, as ``--space`` JSON text.
+SPACE = json.dumps({"hidden_size": 4, "max_epochs": 1, "n_threads": 1, "batch_size": [8],
+                    "lr": [0.03]})
+
+
+def run_tune(capsys, tmp_path, data_path, *extra, storage=None):
+    """``sklstm tune`` in-process on ``data_path``, one trial of :data:`SPACE` on 2
+    folds, the journal in ``tmp_path``: ``(status, stdout, stderr)``."""
+    storage = str(tmp_path / "s.journal") if storage is None else storage
+    code = main(["tune", str(data_path), "--storage", storage, "--n-trials", "1", "--cv", "2",
+                 "--no-progress", "--space", SPACE, *map(str, extra)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_refused(code, err, message, tmp_path, keep):
+    """Exit 2, one line on stderr naming the problem, and nothing written but ``keep``."""
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sklstm tune: error: "), err
+    assert message in lines[0], lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(keep)

@@ -12,7 +12,7 @@ import pytest
 
 from sklstm.cli import main
 
-from .helpers import load_study, python
+from .helpers import cli, load_study, python
 
 # pytest fixtures shared by the search tests
 
@@ -151,6 +151,17 @@ def test_the_cli_module_runs_as_a_script():
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2
     assert err.strip() == "sklstm tune: error: dataset file 'missing.npz' does not exist"
+
+
+def test_a_warning_is_one_line_without_library_source(npz_path, space_json, tmp_path):
+    # the ConvergenceWarning of a one-epoch trial came with Optuna's file, line number and
+    # source line ("value_or_values = func(trial)"), where it was raised
+    proc = cli("tune", npz_path, "--space", space_json, "--n-trials", 1, "--cv", 2,
+               "--storage", tmp_path / "s.journal", "--no-progress")
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert "sklstm: warning: ConvergenceWarning: trial 0: 2 of 2 folds did not " in err
+    assert "optuna" + os.sep not in err and "func(trial)" not in err
 
 
 @pytest.mark.parametrize(("target", "message"), [

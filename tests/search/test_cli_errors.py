@@ -11,27 +11,7 @@ import pytest
 from sklstm import LSTMClassifier
 from sklstm.cli import main
 
-from .helpers import cli, load_study
-
-SPACE = json.dumps({"hidden_size": 4, "max_epochs": 1, "n_threads": 1, "batch_size": [8],
-                    "lr": [0.03]})
-
-
-def _run(capsys, tmp_path, data_path, *extra, storage=None):
-    storage = str(tmp_path / "s.journal") if storage is None else storage
-    code = main(["tune", str(data_path), "--storage", storage, "--n-trials", "1", "--cv", "2",
-                 "--no-progress", "--space", SPACE, *map(str, extra)])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _refused(code, err, message, tmp_path, keep):
-    """Exit 2, one line on stderr naming the problem, and nothing written but ``keep``."""
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("sklstm tune: error: "), err
-    assert message in lines[0], lines[0]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(keep)
+from .helpers import SPACE, assert_refused, cli, load_study, run_tune
 
 
 def _npz(tmp_path, **arrays):
@@ -61,8 +41,8 @@ BAD_DATA = {
 def test_bad_data_is_refused_before_any_study(name, capsys, tmp_path):
     arrays, message = BAD_DATA[name]
     path = _npz(tmp_path, **arrays())
-    code, _, err = _run(capsys, tmp_path, path)
-    _refused(code, err, message, tmp_path, [path.name])
+    code, _, err = run_tune(capsys, tmp_path, path)
+    assert_refused(code, err, message, tmp_path, [path.name])
 
 
 CORRUPT_NPZ = {
@@ -77,8 +57,9 @@ CORRUPT_NPZ = {
 def test_a_corrupt_npz_is_reported(name, capsys, tmp_path):
     path = _npz(tmp_path, X=X, y=Y)
     path.write_bytes(CORRUPT_NPZ[name](path.read_bytes()))
-    code, _, err = _run(capsys, tmp_path, path)
-    _refused(code, err, "write the file with numpy.savez(path, X=X, y=y)", tmp_path, [path.name])
+    code, _, err = run_tune(capsys, tmp_path, path)
+    assert_refused(code, err, "write the file with numpy.savez(path, X=X, y=y)", tmp_path,
+                   [path.name])
     assert "data.npz: " in err
 
 
@@ -87,10 +68,10 @@ def test_a_latin1_csv_names_its_encoding_and_the_fix(capsys, tmp_path):
     rows = "\n".join(",".join(f"{v:.3f}" for v in row) + f",{'été' if i % 2 else 'hiver'}"
                      for i, row in enumerate(X[:, :, 0]))
     path.write_bytes(("t0,t1,t2,t3,t4,t5,saison\n" + rows + "\n").encode("latin-1"))
-    code, _, err = _run(capsys, tmp_path, path, "--target", "saison")
-    _refused(code, err, "the CSV is not valid utf-8 (byte 0xe9", tmp_path, [path.name])
+    code, _, err = run_tune(capsys, tmp_path, path, "--target", "saison")
+    assert_refused(code, err, "the CSV is not valid utf-8 (byte 0xe9", tmp_path, [path.name])
     assert "--encoding latin-1" in err
-    code, out, _ = _run(capsys, tmp_path, path, "--target", "saison", "--encoding", "latin-1")
+    code, out, _ = run_tune(capsys, tmp_path, path, "--target", "saison", "--encoding", "latin-1")
     assert code == 0 and "best trial #0" in out
 
 
@@ -108,7 +89,7 @@ def test_a_csv_and_a_space_file_with_a_byte_order_mark_read(capsys, tmp_path):
     path = _target_first_csv(tmp_path, X[:, :, 0], encoding="utf-8-sig")
     space = tmp_path / "space.json"  # as Notepad saves it: was "not valid JSON"
     space.write_text(SPACE, encoding="utf-8-sig")
-    code, _, _ = _run(capsys, tmp_path, path, "--space", space)  # the last --space counts
+    code, _, _ = run_tune(capsys, tmp_path, path, "--space", space)  # the last --space counts
     assert code == 0
 
 
@@ -120,8 +101,8 @@ def test_a_csv_and_a_space_file_with_a_byte_order_mark_read(capsys, tmp_path):
 ], ids=["missing value", "no feature column"])
 def test_a_csv_without_its_sequences_is_refused(sequences, message, capsys, tmp_path):
     path = _target_first_csv(tmp_path, sequences)
-    code, _, err = _run(capsys, tmp_path, path)
-    _refused(code, err, message, tmp_path, [path.name])
+    code, _, err = run_tune(capsys, tmp_path, path)
+    assert_refused(code, err, message, tmp_path, [path.name])
 
 
 def _foreign_sqlite(path):
@@ -145,8 +126,8 @@ def test_a_storage_that_is_not_a_study_is_left_untouched(kind, message, capsys, 
         own.write_text("my notes, one line\n")
     before = own.read_bytes()
     storage = str(own) if kind == "journal" else f"sqlite:///{own}"
-    code, _, err = _run(capsys, tmp_path, path, storage=storage)
-    _refused(code, err, message, tmp_path, [path.name, own.name])
+    code, _, err = run_tune(capsys, tmp_path, path, storage=storage)
+    assert_refused(code, err, message, tmp_path, [path.name, own.name])
     assert own.read_bytes() == before
 
 
@@ -201,15 +182,15 @@ def test_bad_options_are_refused_before_any_study(option, value, message, capsys
         path.write_text("t0,y\n1,0\n2,1\n")
     else:
         path = _npz(tmp_path, X=X, y=Y)
-    code, _, err = _run(capsys, tmp_path, path, option, value)
-    _refused(code, err, message, tmp_path, [path.name])
+    code, _, err = run_tune(capsys, tmp_path, path, option, value)
+    assert_refused(code, err, message, tmp_path, [path.name])
 
 
 def test_a_heartbeat_longer_than_a_day_is_refused_before_the_data_are_loaded(capsys,
                                                                             tmp_path):
     # the data were loaded (minutes for a large file) before the storage refused it
-    code, _, err = _run(capsys, tmp_path, tmp_path / "missing.npz", "--heartbeat", 2 * 86400)
-    _refused(code, err, "--heartbeat must be at most 86400 seconds (a day), got 172800",
+    code, _, err = run_tune(capsys, tmp_path, tmp_path / "missing.npz", "--heartbeat", 2 * 86400)
+    assert_refused(code, err, "--heartbeat must be at most 86400 seconds (a day), got 172800",
              tmp_path, [])
 
 
@@ -217,8 +198,8 @@ def test_retries_without_heartbeats_are_refused_before_any_study(capsys, tmp_pat
     # --retry-failed with --heartbeat 0 was dropped in silence: without heartbeats no
     # dead worker's trial is found, so none is run again
     path = _npz(tmp_path, X=X, y=Y)
-    code, _, err = _run(capsys, tmp_path, path, "--heartbeat", 0, "--retry-failed", 2)
-    _refused(code, err, "--retry-failed=2 does nothing without heartbeats (--heartbeat is "
+    code, _, err = run_tune(capsys, tmp_path, path, "--heartbeat", 0, "--retry-failed", 2)
+    assert_refused(code, err, "--retry-failed=2 does nothing without heartbeats (--heartbeat is "
              "off): only they find a trial failed for its dead worker, and run it again; "
              "give --heartbeat a number of seconds (e.g. 60), or --retry-failed=0",
              tmp_path, [path.name])
@@ -227,16 +208,16 @@ def test_retries_without_heartbeats_are_refused_before_any_study(capsys, tmp_pat
 def test_a_classification_scoring_for_the_regressor_is_refused_before_any_study(
         capsys, tmp_path):
     path = _npz(tmp_path, X=X, y=np.linspace(0, 1, 30))
-    code, _, err = _run(capsys, tmp_path, path, "--estimator", "regressor", "--scoring",
+    code, _, err = run_tune(capsys, tmp_path, path, "--estimator", "regressor", "--scoring",
                         "accuracy")
-    _refused(code, err, "scoring 'accuracy' is a classification metric, but LSTMRegressor "
+    assert_refused(code, err, "scoring 'accuracy' is a classification metric, but LSTMRegressor "
              "is a regressor", tmp_path, [path.name])
     # a misspelt name is matched among the regressor's scorers (accuracy was suggested,
     # then refused)
-    code, _, err = _run(capsys, tmp_path, path, "--estimator", "regressor", "--scoring",
+    code, _, err = run_tune(capsys, tmp_path, path, "--estimator", "regressor", "--scoring",
                         "neg_mean_squared_eror")
-    _refused(code, err, "did you mean 'neg_mean_squared_error', ", tmp_path, [path.name])
-    code, _, err = _run(capsys, tmp_path, path, "--estimator", "regressor", "--scoring",
+    assert_refused(code, err, "did you mean 'neg_mean_squared_error', ", tmp_path, [path.name])
+    code, _, err = run_tune(capsys, tmp_path, path, "--estimator", "regressor", "--scoring",
                         "acuracy")
     assert "did you mean" not in err
 
@@ -245,8 +226,8 @@ def test_text_targets_for_the_regressor_name_the_option(capsys, tmp_path):
     # the regressor's message named LSTMClassifier, the class, not the option to leave out
     path = tmp_path / "data.csv"
     path.write_text("t0,t1,y\n" + "".join(f"{i},{i + 1},{'cd'[i % 2]}\n" for i in range(8)))
-    code, _, err = _run(capsys, tmp_path, path, "--estimator", "regressor")
-    _refused(code, err, f"The targets of {path} are text, class labels: leave --estimator "
+    code, _, err = run_tune(capsys, tmp_path, path, "--estimator", "regressor")
+    assert_refused(code, err, f"The targets of {path} are text, class labels: leave --estimator "
              "regressor out", tmp_path, ["data.csv"])
 
 
@@ -268,7 +249,7 @@ def test_exit_status_1_when_every_trial_fails(capsys, tmp_path):
 def test_exit_status_1_when_this_runs_trials_fail_after_others_completed(capsys, tmp_path,
                                                                         monkeypatch):
     path = _npz(tmp_path, X=X, y=Y)
-    code, _, _ = _run(capsys, tmp_path, path)
+    code, _, _ = run_tune(capsys, tmp_path, path)
     assert code == 0
 
     def failing_fit(self, X, y, **fit_params):
@@ -282,13 +263,13 @@ def test_exit_status_1_when_this_runs_trials_fail_after_others_completed(capsys,
     err = capsys.readouterr().err
     assert code == 1 and "all 1 trials this worker ran failed" in err
     # a later run with nothing left to do is a success again
-    code, _, _ = _run(capsys, tmp_path, path)
+    code, _, _ = run_tune(capsys, tmp_path, path)
     assert code == 0
 
 
 def test_a_good_run_leaves_only_its_journal(capsys, tmp_path):
     path = _npz(tmp_path, X=X, y=Y)
-    code, _, err = _run(capsys, tmp_path, path)
+    code, _, err = run_tune(capsys, tmp_path, path)
     assert code == 0 and "error" not in err
     assert {p.name for p in tmp_path.iterdir()} >= {path.name, "s.journal"}
     assert zipfile.is_zipfile(path)
@@ -296,8 +277,8 @@ def test_a_good_run_leaves_only_its_journal(capsys, tmp_path):
 
 def test_a_directory_as_storage_is_refused_naming_a_file_in_it(capsys, tmp_path):
     path = _npz(tmp_path, X=X, y=Y)
-    code, _, err = _run(capsys, tmp_path, path, storage=str(tmp_path))
-    _refused(code, err, f"storage '{tmp_path}' is a directory; name a file in it, e.g. "
+    code, _, err = run_tune(capsys, tmp_path, path, storage=str(tmp_path))
+    assert_refused(code, err, f"storage '{tmp_path}' is a directory; name a file in it, e.g. "
              f"'{tmp_path / 'sklstm-study.journal'}'", tmp_path, [path.name])
 
 
@@ -318,8 +299,8 @@ def test_without_optuna_tune_says_what_to_install(capsys, tmp_path, monkeypatch)
     # optuna is an optional dependency: its ModuleNotFoundError came as a traceback
     monkeypatch.setitem(sys.modules, "optuna", None)  # import optuna raises ImportError
     path = _npz(tmp_path, X=X, y=Y)
-    code, _, err = _run(capsys, tmp_path, path)
-    _refused(code, err, "sklstm tune needs optuna: pip install 'sklstm[optuna]'", tmp_path,
+    code, _, err = run_tune(capsys, tmp_path, path)
+    assert_refused(code, err, "sklstm tune needs optuna: pip install 'sklstm[optuna]'", tmp_path,
              [path.name])
 
 
@@ -339,7 +320,7 @@ def test_an_os_error_or_ctrl_c_before_the_study_is_one_line(raised, status, mess
     monkeypatch.setattr("sklstm.datasets.load_dataset", load_dataset)
     path = _npz(tmp_path, X=X, y=Y)
     try:
-        code, _, err = _run(capsys, tmp_path, path)
+        code, _, err = run_tune(capsys, tmp_path, path)
     except KeyboardInterrupt:  # (uncaught, it would stop the test run)
         pytest.fail("main let the KeyboardInterrupt through")
     assert code == status and err.strip().splitlines() == [message]
@@ -364,7 +345,7 @@ def test_a_storage_that_fails_to_record_a_trial_is_one_line_and_status_1(capsys,
 
     monkeypatch.setattr(JournalFileBackend, "append_logs", disk_full_at_the_second_trials_end)
     path = _npz(tmp_path, X=X, y=Y)
-    code, _, err = _run(capsys, tmp_path, path, "--n-trials", 2)
+    code, _, err = run_tune(capsys, tmp_path, path, "--n-trials", 2)
     monkeypatch.undo()
     assert code == 1
     journal = tmp_path / "s.journal"

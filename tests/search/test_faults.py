@@ -1,4 +1,5 @@
-"""Faults in a search: a worker killed mid-trial, Ctrl-C in a worker (real signals)."""
+"""Faults in a search: a worker killed mid-trial, Ctrl-C or SIGTERM in a worker (real
+signals)."""
 
 import errno
 import json
@@ -142,6 +143,22 @@ def test_ctrl_c_fails_the_running_trial_keeps_the_finished_and_resumes(
     assert {n: v for n, v in ((t.number, t.value) for t in study.trials)
             if n in complete_before} == complete_before
     assert sum(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials) == n_trials
+
+
+def test_sigterm_ends_the_search_as_ctrl_c_does(npz_path, space_json, tmp_path):
+    # SIGTERM (kill, timeout, a batch scheduler) killed the worker where it stood: its
+    # trial stayed RUNNING (for good with --heartbeat 0), with no word on stderr
+    storage, name = str(tmp_path / "s.journal"), "terminated"
+    worker = _worker(npz_path, space_json, storage, name, 2)
+    wait_for(_running(storage, name), worker, timeout=300)
+    worker.send_signal(signal.SIGTERM)
+    _, err = worker.communicate(timeout=120)
+    assert worker.returncode == 128 + signal.SIGTERM, err  # the shell's status for it
+    assert "interrupted" in err and "Run the same command again" in err
+    study = load_study(storage, name)
+    assert "RUNNING" not in states(study).values()
+    assert [t.user_attrs.get("fail_reason") for t in study.trials
+            if t.state.name == "FAIL"] == ["interrupted (Ctrl-C)"]
 
 
 def test_a_ctrl_c_that_an_error_replaced_in_a_trial_still_stops_the_search(

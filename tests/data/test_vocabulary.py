@@ -5,7 +5,7 @@ import pytest
 from sklearn.pipeline import make_pipeline
 
 from sklstm import LSTMClassifier
-from sklstm.data.vocabulary import check_token_sequence
+from sklstm.data.vocabulary import check_token_sequence, padding_inside
 from sklstm.preprocessing import SequenceResampler, SequenceScaler
 
 IDS = np.array([[3, 1, 4, 1], [5, 9, 2, 6], [5, 3, 5, 8], [9, 7, 9, 3]])
@@ -48,3 +48,16 @@ def test_infinite_ids_are_refused_at_prediction(tiny):
     for X in ([np.array([1.0, np.inf])], np.array([[1.0, np.inf]])):  # ragged and padded
         with pytest.raises(ValueError, match=r"^Sequence 0 of X holds an infinite token id"):
             est.predict(X)
+
+
+@pytest.mark.parametrize(("ids", "inside"), [
+    ([3, 1, 4], False),  # no padding (ragged lists)
+    ([0, 0], False),  # only padding
+    ([1], False), ([0], False), ([], False),
+    ([3, 1, 0, 0], False), ([0, 0, 3, 1], False), ([0, 3, 1, 0], False),  # around the tokens
+    ([3, 0, 1], True), ([0, 3, 0, 0, 1, 0], True), ([3, 0, 0, 1, 1], True),
+    ([0, 3, 0, 1], True),  # padding before and between the tokens
+])
+def test_padding_inside_tells_padding_between_tokens_from_padding_around_them(ids, inside):
+    # (a fit reads it for every sequence, by reductions rather than token positions)
+    assert padding_inside(np.array(ids, dtype=np.int64) != 0) is inside

@@ -5,6 +5,8 @@ own (``callbacks__<name>__<param>``, ``optimizer_params__<argument>``), for
 from __future__ import annotations
 
 import copy
+import difflib
+import inspect
 
 __all__ = ["NestedParamsMixin"]
 
@@ -123,6 +125,33 @@ def _set_callback_params(callbacks, nested, name):
             continue
         if cb_name in settings:
             callback = copy.deepcopy(callback)
+            _check_callback_keys(callback, cb_name, settings[cb_name], name)
             callback.set_params(**settings[cb_name])
         entries.append((cb_name, callback))
     return type(callbacks)(entries)
+
+
+def _check_callback_keys(callback, cb_name, settings, name):
+    """Refuse a parameter the callback does not have, naming the key the search set and
+    the way: the callback's own error named neither the key nor the estimator but the
+    callback's memory address, and it said nothing of skorch's ``LRScheduler``, whose
+    scheduler arguments (``gamma``...) are parameters only where given when it is made."""
+    own = callback.get_params(deep=True)
+    for key in settings:
+        head = key.partition("__")[0]
+        if head in own:
+            continue
+        kind = type(callback).__name__
+        takes_any = any(p.kind is p.VAR_KEYWORD
+                        for p in inspect.signature(type(callback)).parameters.values())
+        names = [k for k in own if "__" not in k]
+        close = difflib.get_close_matches(head, names, n=1)
+        way = (f"did you mean {close[0]!r}?" if close else
+               f"{kind} takes its arguments as parameters only where it is given them: "
+               f"make it with this one, e.g. callbacks=[({cb_name!r}, {kind}(..., "
+               f"{head}=<its value>))], and the search sets it." if takes_any else
+               "set one of those.")
+        raise ValueError(
+            f"Invalid parameter {_CALLBACK_PREFIX + cb_name + '__' + key!r} for estimator "
+            f"{name}: callback {cb_name!r} ({kind}) has no parameter {head!r} (its "
+            f"parameters: {', '.join(names)}); {way}")

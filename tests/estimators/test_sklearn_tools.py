@@ -23,6 +23,7 @@ from sklearn.model_selection import (
     HalvingGridSearchCV,
     cross_val_predict,
     cross_validate,
+    validation_curve,
 )
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
@@ -289,6 +290,23 @@ def test_a_search_sets_the_parameters_of_a_named_callback(tiny):
     with pytest.raises(ValueError, match=r"'callbacks__stp__gamma'.*no callback is named "
                        r"'stp' \(named callbacks: 'step'\)"):
         est.set_params(callbacks__stp__gamma=0.1)
+
+
+def test_a_callback_parameter_it_lacks_is_refused_naming_the_key_and_the_way(tiny):
+    """skorch's LRScheduler holds a scheduler's argument (gamma) as a parameter only
+    where it was given one when made: a search over it failed with the callback's own
+    error, which named its memory address, neither the key nor the way."""
+    est = LSTMRegressor(**tiny, callbacks=[("step", LRScheduler(policy="StepLR",
+                                                                 step_size=1))])
+    with pytest.raises(ValueError, match=r"^Invalid parameter 'callbacks__step__gamma' for "
+                       r"estimator LSTMRegressor: callback 'step' \(LRScheduler\) has no "
+                       r"parameter 'gamma' \(its parameters: policy, .*step_size\); "
+                       r"LRScheduler takes .*\('step', LRScheduler\(\.\.\., gamma="):
+        validation_curve(est, X, Y_REG, param_name="callbacks__step__gamma",
+                         param_range=[0.1, 0.5], cv=2, error_score="raise")
+    with pytest.raises(ValueError, match=r"no parameter 'step_sise'.*did you mean "
+                       r"'step_size'\?$"):
+        est.set_params(callbacks__step__step_sise=2)
 
 
 def test_a_search_sets_an_argument_of_the_optimizer(tiny):

@@ -145,6 +145,11 @@ def _read_json(source):
     try:
         return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
+        # before the path's look: a bare folder name ("spaces") was taken for JSON text,
+        # "Expecting value: line 1 column 1"
+        if os.path.isdir(text):
+            raise ValueError(f"search space file {text!r} is a directory: give the path of "
+                             "a JSON file (in it), or the space as JSON text") from None
         if _looks_like_path(source):
             problem = "is not a file" if os.path.exists(text) else "not found"
             raise ValueError(f"search space file {text!r} {problem}{_close_file(text)}: give "
@@ -231,10 +236,11 @@ def load_space(source) -> dict:
     Raises
     ------
     ValueError
-        A path that names no file (a string that is not JSON, ends with ``.json``,
-        ``.jsn``, ``.txt`` or ``.yaml`` or holds a path separator), text or a file that is not
-        valid JSON (the fix of a trailing comma, single quotes or Python's ``True``
-        said), or JSON that is not a space (a misspelt range key's closest said).
+        A directory, a path that names no file (a string that is not JSON, ends with
+        ``.json``, ``.jsn``, ``.txt`` or ``.yaml`` or holds a path separator), text or a
+        file that is not valid JSON (the fix of a trailing comma, single quotes or
+        Python's ``True`` said), or JSON that is not a space (a misspelt range key's
+        closest said).
 
     Examples
     --------

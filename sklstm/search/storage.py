@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
-import re
 import time
 import warnings
 
@@ -53,11 +52,10 @@ from .storage_files import (
     sqlite_file,
     sqlite_url_with_file,
 )
+from .storage_urls import describe_storage, is_plain_path, journal_path, scheme_hint, shown_url
 
 __all__ = ["DEFAULT_STORAGE_PATH", "SQLITE_SUFFIXES", "describe_storage", "one_line_reason",
            "resolve_storage", "root_error", "sqlite_file"]
-
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
 def _journal_storage(backend, location, failure, heartbeat, fix=""):
@@ -132,10 +130,11 @@ def _rdb(url, heartbeat) -> RDBStorage:
         dialect = parsed.get_dialect()
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise ValueError(
-            f"invalid storage URL {url!r}: use a journal file path, sqlite:///FILE, "
-            f"postgresql://USER@HOST/DB, mysql+pymysql://..., or redis://... ({exc})"
+            f"invalid storage URL {url!r}{scheme_hint(url)}: use a journal file path, "
+            f"sqlite:///FILE, postgresql://USER@HOST/DB, mysql+pymysql://..., or "
+            f"redis://... ({exc})"
         ) from exc
-    shown = parsed.render_as_string(hide_password=True)
+    shown = shown_url(parsed)  # (the path as written, not percent-encoded)
     database_file = sqlite_file(parsed)
     if database_file:
         check_file_location(database_file, shown)
@@ -307,10 +306,10 @@ def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,
     'RDBStorage'
     >>> type(resolve_storage(os.path.join(tmp, "other.db"))).__name__  # SQLite too
     'RDBStorage'
-    >>> resolve_storage("postgress://localhost/db")
+    >>> resolve_storage("postgres://h/db")
     Traceback (most recent call last):
     ...
-    ValueError: invalid storage URL 'postgress://localhost/db': ...
+    ValueError: invalid storage URL 'postgres://h/db' (did you mean 'postgresql://'?): ...
     """
     heartbeat = heartbeat_settings(heartbeat_interval, grace_period, retry_failed)
     if isinstance(storage, BaseStorage):
@@ -329,13 +328,13 @@ def resolve_storage(storage=None, *, heartbeat_interval=None, grace_period=None,
     if not isinstance(storage, str) or not storage.strip():
         raise ValueError(f"storage must be a URL, a file path or an Optuna storage: {storage!r}")
     if storage.startswith("journal:"):
-        if not _journal_path(storage).strip():  # ("'' is not a readable ... journal file")
+        if not journal_path(storage).strip():  # ("'' is not a readable ... journal file")
             raise ValueError(f"storage {storage!r} names no file: write journal:PATH, "
                              f"e.g. journal:{DEFAULT_STORAGE_PATH}")
-        return _journal(_journal_path(storage), heartbeat)
+        return _journal(journal_path(storage), heartbeat)
     if storage.startswith(("redis://", "rediss://", "unix://")):
         return _redis(storage, heartbeat)
-    if _is_plain_path(storage):
+    if is_plain_path(storage):
         return _file(storage, heartbeat)
     return _rdb(storage, heartbeat)
 
@@ -346,45 +345,3 @@ def _without_heartbeats(storage):
     An in-memory storage has no other worker, and dies with its own: nothing to fail.
     """
     return not isinstance(storage, InMemoryStorage) and storage_heartbeat_interval(storage) is None
-
-
-def _journal_path(url):
-    """The file of a ``journal:PATH`` or ``journal://PATH`` URL."""
-    path = url.removeprefix("journal:")
-    return path[2:] if path.startswith("//") else path
-
-
-def _is_plain_path(text):
-    """No "scheme:" (or a Windows drive letter): a file path."""
-    return not _SCHEME.match(text) or bool(re.match(r"^[A-Za-z]:[\\/]", text))
-
-
-def describe_storage(storage) -> str:
-    """Short human-readable description of a storage (passwords hidden).
-
-    Examples
-    --------
-    >>> describe_storage("postgresql://me:secret@db.example/optuna")
-    'postgresql://me:***@db.example/optuna'
-    >>> describe_storage(None)
-    'journal file sklstm-study.journal'
-    >>> describe_storage("runs/study.db")
-    'SQLite file runs/study.db'
-    >>> describe_storage("journal://runs/study.log")  # the file resolve_storage opens
-    'journal file runs/study.log'
-    """
-    if storage is None:
-        return f"journal file {DEFAULT_STORAGE_PATH}"
-    if isinstance(storage, BaseStorage):
-        return type(storage).__name__
-    text = os.fspath(storage)
-    if _is_plain_path(text) and names_sqlite(os.path.expanduser(text)):
-        return f"SQLite file {text}"
-    if not _is_plain_path(text) and not text.startswith("journal:"):
-        try:
-            from sqlalchemy.engine import make_url
-
-            return make_url(text).render_as_string(hide_password=True)
-        except Exception:
-            return text
-    return f"journal file {_journal_path(text)}"

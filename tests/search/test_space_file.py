@@ -106,6 +106,18 @@ def test_a_mistyped_file_name_suggests_the_file_next_to_it(tmp_path, monkeypatch
     assert "did you mean 'spaces/lstm.json'?" in _one_line_error("spaces/lstm.jsn")
 
 
+@pytest.mark.parametrize("path", ["spaces", "spaces/", "space.json"])
+def test_a_directory_is_named_as_one_with_the_fix(path, tmp_path, monkeypatch):
+    # a bare folder name was taken for JSON text: "neither a JSON file nor JSON text:
+    # Expecting value: line 1 column 1", and a folder path said "is not a file"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / path).mkdir()
+    for given in (path, tmp_path / path):
+        message = _one_line_error(given)
+        assert message.startswith(f"search space file {str(given)!r} is a directory: give "
+                                  "the path of a JSON file"), message
+
+
 @pytest.mark.parametrize("text", ['["a/b", 1', '"space.jsn'])
 def test_broken_json_text_holding_a_path_is_not_taken_for_a_file(text):
     message = _one_line_error(text)

@@ -84,7 +84,10 @@ ATTRIBUTES = """\
         ``early_stopping``, stayed at the chance level (a ``ConvergenceWarning``
         says that it did not learn, also when the rule stopped it); for a
         multi-output regression, also where one output's loss stayed at its own
-        chance level (the warning names it).
+        chance level (the warning names it), or a constant target. Without
+        ``early_stopping`` it judges the training loss only: labels that ``X``
+        does not predict, learned by heart, are converged; held-out data
+        (``early_stopping=True``, cross-validation) show that.
     lr_ : float
         Learning rate used, after ``lr_scaling``.
     fit_time_ : float

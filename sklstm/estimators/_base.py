@@ -277,11 +277,11 @@ class BaseLSTM(PersistenceMixin, NestedParamsMixin, PlainParamsMixin, BaseEstima
         # reads every feature over its root mean square
         checked["ar_window"] = None if seqs.form == "tokens" else resolve_ar_window(
             checked["ar_window"], seqs.shortest, seqs.n_features, len(y_train))
-        # (a kernel longer than a sequence reads zeros past its ends: refused when the
-        # user named the branch, accepted where "auto" chose it)
+        # (a kernel past a sequence's end reads zeros: refused for a named branch only)
         conv_named = not isinstance(checked["conv_channels"], str)
         checked["conv_channels"] = resolve_conv_channels(
-            checked["conv_channels"], checked["conv_kernel_sizes"], seqs.shortest)
+            checked["conv_channels"], checked["conv_kernel_sizes"], seqs.shortest,
+            seqs.form == "tokens")
         checked["split_level"] = resolve_split_level(
             checked["split_level"], seqs, y_train, is_classifier(self), checked.get("relative"))
         rms = None if seqs.form == "tokens" else seqs.feature_rms()

@@ -216,8 +216,9 @@ _UNUSED_HINTS = {
     "padding_idx": "has no effect without embedding_dim: it marks padding in token ids, "
                    "and numeric sequences are padded by their lengths; set embedding_dim "
                    "for token input.",
-    "conv_kernel_sizes": "has no effect with conv_channels=None, which adds no "
-                         "convolutional branch; set conv_channels to add one.",
+    "conv_kernel_sizes": "has no effect without a convolutional branch (conv_channels=None, "
+                         "or 'auto' on token ids); set conv_channels to channels to add "
+                         "one.",
     "keep_steps": "has no effect with seq_len=None, which keeps every timestep; set "
                   "seq_len to keep that many steps of each sequence.",
     "n_iter_no_change": "has no effect with tol=None and early_stopping=False, which train "

@@ -38,11 +38,12 @@ __all__ = ["AUTO_CONV_CHANNELS", "ConvBranch", "resolve_conv_channels"]
 #: LSTM-FCN's branch at ``(64, 128, 64)`` channels. Measured on
 #: benchmarks/bench_small_data.py (issue 17, four seeds): the shapes in long series rise
 #: from 0.605 to 0.958 (subtle_plateau) and from 0.826 to 0.979 (shape_random_position)
-#: against the LSTM alone; 128 channels score alike at twice the time.
+#: against the LSTM alone; 128 channels score alike at twice the time. Token ids get no
+#: branch (see :func:`resolve_conv_channels`).
 AUTO_CONV_CHANNELS = (64, 128, 64)
 
 
-def resolve_conv_channels(conv_channels, kernel_sizes, shortest):
+def resolve_conv_channels(conv_channels, kernel_sizes, shortest, tokens=False):
     """The branch ``conv_channels`` stands for, given the training data.
 
     Parameters
@@ -51,11 +52,13 @@ def resolve_conv_channels(conv_channels, kernel_sizes, shortest):
         The channels (already checked), no branch, or ``"auto"``:
         :data:`AUTO_CONV_CHANNELS` for three blocks (for another number of blocks the
         first and last get 64 channels, the others 128), and no branch for sequences
-        of one step (batch normalization needs two values per channel).
+        of one step (batch normalization needs two values per channel) or token ids.
     kernel_sizes : tuple of int
         The blocks' kernel sizes.
     shortest : int
         Timesteps of the shortest training sequence, as the network reads it.
+    tokens : bool, default=False
+        Whether the input is token ids (``embedding_dim`` set).
 
     Returns
     -------
@@ -67,10 +70,13 @@ def resolve_conv_channels(conv_channels, kernel_sizes, shortest):
     ((64, 128, 64), None)
     >>> resolve_conv_channels("auto", (5, 3), 50), resolve_conv_channels((16, 16), (3, 3), 2)
     ((64, 64), (16, 16))
+    >>> resolve_conv_channels("auto", (8, 5, 3), 100, tokens=True)
     """
     if conv_channels != "auto":
         return conv_channels
-    if shortest < 2:
+    # token ids: on make_token_sentiment's sentences the branch cost 3-4x the fit's time
+    # and lost held-out accuracy (0.82, 0.97 against 0.95, 1.00: bench_token_conv.py)
+    if shortest < 2 or tokens:
         return None
     if len(kernel_sizes) == len(AUTO_CONV_CHANNELS):
         return AUTO_CONV_CHANNELS

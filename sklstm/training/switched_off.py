@@ -27,7 +27,9 @@ def _no_stopping_rule(p):
 SWITCHED_OFF = {
     "base_batch_size": lambda p: p["lr_scaling"] is None,  # lr is used as it is
     "padding_idx": lambda p: p["embedding_dim"] is None,  # numeric input: its lengths pad
-    "conv_kernel_sizes": lambda p: p["conv_channels"] is None,  # no convolutional branch
+    # no convolutional branch ("auto" builds none on token ids)
+    "conv_kernel_sizes": lambda p: p["conv_channels"] is None or (
+        isinstance(p["conv_channels"], str) and p.get("embedding_dim") is not None),
     "keep_steps": lambda p: p["seq_len"] is None,  # every step is kept
     "n_iter_no_change": _no_stopping_rule,
     "lr_schedule": _no_stopping_rule,

@@ -233,7 +233,7 @@ def test_warnings_about_the_parameters_point_at_the_call_of_fit(Est, params, war
 
 @pytest.mark.parametrize(("params", "match"), [
     ({"conv_channels": None, "conv_kernel_sizes": np.array([3, 3])},
-     r"conv_kernel_sizes=\(3, 3\) has no effect with conv_channels=None"),
+     r"conv_kernel_sizes=\(3, 3\) has no effect without a convolutional branch"),
     ({"padding_idx": np.int64(3)}, r"padding_idx=3 has no effect without embedding_dim"),
 ])
 def test_a_parameter_another_switches_off_warns_that_it_does_nothing(params, match, tiny):

@@ -111,6 +111,17 @@ def test_the_classifier_has_the_branch_by_default_and_the_regressor_not():
     assert LSTMClassifier().lr == 1e-3 and LSTMRegressor().lr == 1e-2
 
 
+@pytest.mark.parametrize("conv_channels, expected", [("auto", None), ((4, 8, 4), (4, 8, 4))])
+def test_token_ids_get_the_branch_only_where_it_is_named(conv_channels, expected):
+    # "auto" builds none on token ids: on sentences it cost 3-4x the fit's time and lost
+    # held-out accuracy (benchmarks/bench_token_conv.py); named channels still build it
+    sentences = [x[: 3 + i % 10, 0].round().astype(int) % 20 + 1 for i, x in enumerate(X)]
+    est = LSTMClassifier(**{**CONV, "conv_channels": conv_channels, "embedding_dim": 3,
+                            "conv_kernel_sizes": (3, 3, 3)}).fit(sentences, Y)
+    assert est.conv_channels_ == expected
+    assert (est.net_.module_.conv is None) is (expected is None)
+
+
 @pytest.mark.parametrize("n_steps, expected", [(3, (64, 128, 64)), (1, None)])
 def test_auto_accepts_sequences_shorter_than_its_kernels(n_steps, expected):
     # a named branch refuses a kernel of 8 on 3 steps (above); "auto" reads zeros past

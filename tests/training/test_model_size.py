@@ -33,7 +33,7 @@ CASES = {
                      r"[\d,]+ parameters \(175,921,860,444,128 in the LSTM\)"),
     "embedding": ({"embedding_dim": 64, "vocab_size": 10**9}, TOKENS,
                   r"vocab_size=1000000000 x embedding_dim=64 makes a network of "
-                  r"64,000,132,610 parameters \(64,000,000,000 in the token embedding\)"),
+                  r"64,000,033,666 parameters \(64,000,000,000 in the token embedding\)"),
 }
 
 #: what the fit can have -> (max_memory, the end of the message)

@@ -34,6 +34,17 @@ def test_what_the_switches_leave_unused_is_a_parameter_of_the_estimators(Estimat
         assert unused_params(params) <= set(base), params
 
 
+@pytest.mark.parametrize(("conv_channels", "embedding_dim", "unused"), [
+    ("auto", 8, True), ("auto", None, False), ((2, 2, 2), 8, False), (None, None, True)])
+def test_kernel_sizes_are_unused_where_no_branch_is_built(conv_channels, embedding_dim,
+                                                          unused):
+    # "auto" builds no convolutional branch on token ids: kernel sizes set there did
+    # nothing, without the warning conv_channels=None gives
+    params = {"conv_channels": conv_channels, "embedding_dim": embedding_dim,
+              "conv_kernel_sizes": (3, 3, 3)}
+    assert ("conv_kernel_sizes" in unused_params(params)) is unused
+
+
 def test_a_switch_the_params_lack_leaves_its_parameter_used():
     assert unused_params({"lr_schedule": "constant", "tol": None}) == set()
 

@@ -63,7 +63,8 @@ def default_space(**overrides) -> dict:
     ``conv_channels``       categorical: "auto", None, 32, 64 (an LSTM-FCN
                             convolutional branch of ``(k, 2k, k)`` channels, or none;
                             "auto" is the classifier's default); ``tune`` leaves out
-                            32 and 64 where a kernel exceeds the shortest sequence
+                            32 and 64 where a kernel exceeds the shortest sequence,
+                            and "auto" for token ids (no branch there: None's trial)
     ``split_level``         categorical: "auto", False (each sequence's level beside
                             its shape, or the sequence as it is; "auto" is the
                             classifier's default)
@@ -243,6 +244,12 @@ def fit_conv_widths(resolved, estimator, X, default):
     downsample): left out of the default space, refused in a user's."""
     values = partial(trial_values, resolved, estimator)
     name, widths = values("conv_channels")
+    tokens = [dim is not None for dim in values("embedding_dim")[1]]
+    if default and name is not None and all(tokens) and "auto" in widths and None in widths:
+        # "auto" builds no branch on token ids: the same trial as None, run twice
+        widths = [w for w in widths if not isinstance(w, str)]
+        kept = CategoricalDistribution(widths)
+        resolved = {**resolved, name: (resolved[name][0], kept, kept)}
     named = [w for w in widths if w is not None and not isinstance(w, str)]
     lengths = ragged_lengths(X)  # (a store's from its offsets: nothing is read)
     if lengths is None and len(getattr(X, "shape", ())) >= 2:
@@ -251,10 +258,11 @@ def fit_conv_widths(resolved, estimator, X, default):
     # change the lengths trial by trial: X is as the fixed values transform it
     sampled_steps = [param for param, dist, _ in resolved.values()
                      if dist is not None and not param.startswith(final_prefix(estimator))]
-    if (name is None or not named or lengths is None or not len(lengths) or sampled_steps
-            or any(values("embedding_dim")[1])):
-        return resolved  # (an estimator's own width: its fit says it; tokens: no downsample)
-    factor = min(resolve_downsample(d, int(lengths.max())) for d in values("downsample")[1])
+    if name is None or not named or lengths is None or not len(lengths) or sampled_steps:
+        return resolved  # (an estimator's own width: its fit says it)
+    # (token ids are not downsampled: their kernels read the sentences as they are)
+    factor = 1 if any(tokens) else min(
+        resolve_downsample(d, int(lengths.max())) for d in values("downsample")[1])
     cuts = values("seq_len")[1]
     shortest = min([-(-int(lengths.min()) // factor), *([] if None in cuts else cuts)])
     kernels = min(values("conv_kernel_sizes")[1], key=lambda k: max(np.ravel(k)))

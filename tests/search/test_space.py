@@ -456,6 +456,7 @@ def test_a_users_space_that_samples_an_unused_patience_warns(space, warns, recwa
 
 
 SHORT = np.zeros((8, 5, 2), dtype=np.float32)  # 5 steps; conv_kernel_sizes=(8, 5, 3)
+TOKENS = [np.arange(1, n + 1) for n in (5, 40)]  # sentences of 5 and 40 ids
 
 
 @pytest.mark.parametrize("X, estimator, widths", [
@@ -464,6 +465,10 @@ SHORT = np.zeros((8, 5, 2), dtype=np.float32)  # 5 steps; conv_kernel_sizes=(8, 
     (SHORT, LSTMClassifier(conv_kernel_sizes=(3, 3, 3)), ("auto", None, 32, 64)),
     (np.zeros((8, 40, 2)), LSTMClassifier(), ("auto", None, 32, 64)),
     (np.zeros((8, 40, 2)), LSTMClassifier(seq_len=6), ("auto", None)),
+    # token ids: "auto" builds no branch (None's trial twice), and 5 ids are too few
+    # for a kernel of 8 (every trial of 32 or 64 failed)
+    (TOKENS, LSTMClassifier(embedding_dim=4), (None,)),
+    (TOKENS, LSTMClassifier(embedding_dim=4, conv_kernel_sizes=(3, 3, 3)), (None, 32, 64)),
 ])
 def test_the_default_space_leaves_out_conv_widths_the_sequences_are_too_short_for(
         X, estimator, widths):

@@ -6,10 +6,11 @@ from numbers import Integral
 
 import numpy as np
 
-from .._compat.sklearn import HasMethods
+from .._compat.sklearn import HasMethods, InvalidParameterError
 from .._param_validation import integers, plain_value
 
-__all__ = ["PROFILE_CONSTRAINTS", "check_sizes", "pandas_as_array", "seq_lens_to_profile"]
+__all__ = ["PROFILE_CONSTRAINTS", "check_sizes", "pandas_as_array", "seq_lens_to_profile",
+           "sizes_as_given"]
 
 #: the largest batch size: the table's ``batch_size`` column is int64
 _LARGEST = np.iinfo(np.int64).max
@@ -30,6 +31,18 @@ def pandas_as_array(values):
                             for v in out.ravel()], dtype=object)
         return out
     return values
+
+
+def sizes_as_given(values, name):
+    """``batch_sizes`` / ``seq_lens`` as :func:`pandas_as_array` gives them, a lone size
+    refused with the list it meant: scikit-learn's "must be an instance of 'list', ...
+    Got 16 instead." did not say to write ``[16]``."""
+    value = plain_value(values)
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        raise InvalidParameterError(
+            f"{name} must be a list of sizes; got {value!r}. To profile one size, "
+            f"pass it in a list: {name}=[{value!r}].")
+    return pandas_as_array(values)
 
 
 def check_sizes(values, name, allow_none):

@@ -16,7 +16,7 @@ from ..resources.device import empty_cache, is_cuda
 from ..resources.memory_budget import available_memory, parse_memory
 from ..training.oom_recovery import out_of_memory
 from ._draw import draw
-from ._inputs import PROFILE_CONSTRAINTS, check_sizes, pandas_as_array, seq_lens_to_profile
+from ._inputs import PROFILE_CONSTRAINTS, check_sizes, seq_lens_to_profile, sizes_as_given
 from ._table import _import_pandas, _profile_class
 from ._timer import _StepTimer, estimator_settings_unsaid, switched_off_defaults
 from ._whole_data import whole_data_classes, whole_data_settings
@@ -295,7 +295,8 @@ or SequenceStore
     # checked as the values they hold (np.array(3), np.str_("2GiB")), as the estimators'
     # parameters are; Python ints also for the table's attrs
     n_steps, warmup_steps, max_memory = map(plain_value, (n_steps, warmup_steps, max_memory))
-    batch_sizes, seq_lens = map(pandas_as_array, (batch_sizes, seq_lens))  # (a column)
+    batch_sizes, seq_lens = (sizes_as_given(batch_sizes, "batch_sizes"),  # (or a column)
+                             sizes_as_given(seq_lens, "seq_lens"))
     # not scikit-learn's validate_params decorator: it renames every InvalidParameterError
     # raised inside, the profiled fits' own of the estimator's parameters too, to one
     # "of profile_batch_sizes", which has no such parameter (X and y: the fits check them)

@@ -19,7 +19,10 @@ pd = pytest.importorskip("pandas")
     (dict(batch_sizes=[4.0]), ValueError, "batch_sizes"),
     (dict(batch_sizes=[True]), ValueError, "batch_sizes"),
     (dict(batch_sizes=[None]), ValueError, "batch_sizes"),
-    (dict(batch_sizes=16), ValueError, "batch_sizes"),  # scikit-learn: InvalidParameterError
+    # scikit-learn's "must be an instance of 'list', ... Got 16" named no fix
+    (dict(batch_sizes=16), ValueError, r"To profile one size, .*: batch_sizes=\[16\]"),
+    (dict(batch_sizes=np.int64(16)), TypeError, r"batch_sizes=\[16\]"),
+    (dict(seq_lens=np.array(10)), ValueError, r"seq_lens=\[10\]"),
     (dict(seq_lens=["a"]), ValueError, "seq_lens must hold positive ints or None"),
     (dict(seq_lens=[0]), ValueError, "seq_lens"),
     (dict(seq_lens=[]), ValueError, "seq_lens must not be empty"),

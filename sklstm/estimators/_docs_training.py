@@ -16,7 +16,11 @@ BATCHING = """\
         fit does (the fit itself is the one ``batch_size=batch_size_`` gives),
         and recorded in ``batch_size_``; the effective batch is then
         ``batch_size_ * accumulation_steps``, capped by the number of training
-        samples (``effective_batch_size_``).
+        samples (``effective_batch_size_``). The largest batch makes the fastest
+        epoch but the fewest optimizer steps: on a small data set it is the whole
+        set, one step an epoch, which learns less within ``max_epochs`` (300
+        samples of three blobs: training accuracy 0.80 against 0.93 at the default
+        16, neither ``converged_``); raise ``max_epochs`` or ``lr`` with it.
     accumulation_steps : int, default=1
         Micro-batches whose gradients are summed before one optimizer step. The
         update equals that of one batch of ``batch_size * accumulation_steps``

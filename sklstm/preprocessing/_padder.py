@@ -76,10 +76,11 @@ class SequencePadder(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, SetOutpu
     After a fit on 2D input, 2D input must have the width seen in fit (scikit-learn's
     rule for tables); pass rows of another length as a list of 1D sequences
     (``list(np.asarray(X))``), which are padded or truncated to a 2D array as well.
-    ``set_output(transform="pandas")`` wraps the output of 2D input, and after a fit on
-    1D token-id sequences theirs, in a DataFrame with columns ``sequencepadder0,
+    After a fit on 2D input or on 1D token-id sequences, ``set_output(transform="pandas")``
+    wraps the 2D output in a DataFrame with columns ``sequencepadder0,
     sequencepadder1, ...``; 3D and ragged sequences of 2D arrays, which no table holds,
-    keep their form under any output setting.
+    keep their form under any output setting, and after a fit on them 2D output stays
+    an array too.
 
     Parameters
     ----------

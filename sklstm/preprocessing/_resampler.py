@@ -40,9 +40,10 @@ class SequenceResampler(PlainParamsMixin, ClassNamePrefixFeaturesOutMixin, SetOu
     the output has the container form of the input, and float dtype (float16, float32
     or float64; other numbers become float64); NaN and infinity are refused with a
     ValueError, as are steps whose sum passes float64's range (about 1.8e308).
-    ``set_output(transform="pandas")`` wraps the output of 2D input in a DataFrame
-    with columns ``sequenceresampler0, ...``; 3D and ragged sequences, which no table
-    holds, keep their form under any output setting.
+    After a fit on 2D input, ``set_output(transform="pandas")`` wraps the 2D output in
+    a DataFrame with columns ``sequenceresampler0, ...``; 3D and ragged sequences,
+    which no table holds, keep their form under any output setting, and after a fit
+    on them 2D output stays an array too.
 
     Use it (or ``downsample``) rather than ``seq_len`` when the whole sequence matters
     but not every step: ``seq_len`` keeps only the last (or first) steps at full

@@ -1,5 +1,6 @@
 """SequenceScaler: one scale per feature, pooled over every timestep."""
 
+import math
 import warnings
 from functools import partial
 from numbers import Real
@@ -83,6 +84,22 @@ def _affine_steps(values, shift, factor, low, inverse):
     return values
 
 
+def _finite_float(value):
+    """``value`` as a float where it is a finite real number (not a bool), else None.
+
+    ``np.isfinite`` refused a Fraction, and a Python int beyond int64 (``10**20``), with
+    numpy's bare "ufunc 'isfinite' not supported"; ``float`` reads any Real, and fails
+    only on an int beyond float64's range (``10**400``), which is no finite bound here.
+    """
+    if not isinstance(value, Real) or isinstance(value, bool):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 def _scalable_in_place(sequences):
     """The ragged ``sequences``, each copied where scaling it in place would fail or
     scale some values twice.
@@ -118,9 +135,10 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, SetOutputMixin, Tra
     Float input keeps its dtype (float16, float32 or float64; the statistics are
     computed in float64), other numbers become float64. NaN and infinity are refused
     with a ValueError (``StandardScaler`` ignores NaN): impute missing values first.
-    ``set_output(transform="pandas")`` (or ``"polars"``, or ``sklearn.set_config``)
-    wraps 2D output in a DataFrame; 3D and ragged sequences, which no table holds,
-    keep their form under any output setting.
+    After a fit on 2D input, ``set_output(transform="pandas")`` (or ``"polars"``, or
+    ``sklearn.set_config``) wraps 2D output in a DataFrame; 3D and ragged sequences,
+    which no table holds, keep their form under any output setting, and after a fit
+    on them 2D output stays an array too (the fit saw no columns to name).
 
     A :class:`~sklstm.data.store.SequenceStore` is streamed:
     ``fit`` computes the statistics in one pass over all of it, a chunk at a time
@@ -193,10 +211,8 @@ class SequenceScaler(PlainParamsMixin, OneToOneFeatureMixin, SetOutputMixin, Tra
         fr = self.feature_range
         # an array is a valid range (np.array([0, 1])), but a 0-d one has no len
         pair = getattr(fr, "ndim", 1) == 1 and len(fr) == 2
-        values = [plain_value(v) for v in fr] if pair else []
-        if not (all(isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(v)
-                    for v in values)
-                and values and values[0] < values[1]):
+        values = [_finite_float(plain_value(v)) for v in fr] if pair else []
+        if not (values and None not in values and values[0] < values[1]):
             raise ValueError(
                 f"The 'feature_range' parameter of SequenceScaler must be (min, max) of "
                 f"finite numbers with min < max. Got {fr!r} instead."

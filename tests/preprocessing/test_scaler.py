@@ -2,6 +2,7 @@
 its inverse, copies, pandas output, sklearn's checks."""
 
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -223,6 +224,8 @@ def test_transform_rejects_wrong_feature_count(ragged, X_new):
         ({"method": "minmax", "feature_range": (-1e308, 1e308)}, r"too wide for float64"),
         ({"feature_range": "0-1"},
          "'feature_range' parameter of SequenceScaler must be an instance of 'tuple'"),
+        # an int beyond float64's range: numpy's bare "ufunc 'isfinite' not supported"
+        ({"method": "minmax", "feature_range": (0, 10**400)}, r"finite numbers with min < max"),
     ],
 )
 def test_scaler_validates_params_in_fit(ragged, params, match):
@@ -302,6 +305,16 @@ def test_feature_range_accepts_numpy_values(ragged, feature_range):
     assert_allclose(stacked.min(axis=0), -1.0)
     assert_allclose(stacked.max(axis=0), 2.0)
     assert clone(scaler).feature_range is not feature_range
+
+
+@pytest.mark.parametrize("feature_range", [(Fraction(-1), Fraction(2)), (-(2**64), 2**64)],
+                         ids=["fractions", "ints-beyond-int64"])
+def test_feature_range_accepts_any_real_numbers(ragged, feature_range):
+    # np.isfinite refused both with numpy's bare "ufunc 'isfinite' not supported"
+    stacked = np.concatenate(SequenceScaler(method="minmax", feature_range=feature_range)
+                             .fit_transform(ragged))
+    assert_allclose(stacked.min(axis=0), float(feature_range[0]))
+    assert_allclose(stacked.max(axis=0), float(feature_range[1]))
 
 
 @pytest.mark.parametrize("feature_range", [np.array(1.0), np.array([[0, 1]]),

@@ -43,6 +43,16 @@ def test_default_output_keeps_transforming_sequences(Transformer, form):
     assert type(out) is type(Transformer().fit(SEQUENCES["3d"]).transform(SEQUENCES[form]))
 
 
+@pytest.mark.parametrize("form", list(SEQUENCES))
+@pytest.mark.parametrize("Transformer", TRANSFORMERS)
+def test_a_table_after_a_fit_on_sequences_stays_an_array(Transformer, form):
+    # as the docstrings say (they promised a frame for any 2D output): the fit saw no
+    # columns, and a Pipeline fitted on sequences under frame output reads 2D rows too
+    fitted = Transformer().set_output(transform="pandas").fit(SEQUENCES[form])
+    out = fitted.transform(TABLE)
+    assert isinstance(out, np.ndarray) and out.ndim == 2
+
+
 def test_token_ids_padded_into_a_table_are_wrapped():
     # 1D token-id sequences pad to a 2D table: that output has a frame form
     padder = SequencePadder().set_output(transform="pandas").fit(np.ones((2, 4), dtype=int))

@@ -141,10 +141,25 @@ def _dense(estimator, X, form, reset, check_params):
                 raise
             # (2D columns must match, as in scikit-learn; the network reads any length)
             raise ValueError(f"{exc}{other_width_hint(estimator.n_features_in_)}") from None
-        return data, 1
+        return _objects_as_numbers(estimator, X, data, check_params), 1
     data = _numeric(X, check_array, X, allow_nd=True, input_name="X", estimator=estimator,
                     **check_params)
+    data = _objects_as_numbers(estimator, X, data, check_params)
     return data, 1 if form == "2d" else data.shape[2]
+
+
+def _objects_as_numbers(estimator, X, data, check_params):
+    """``data`` that ``dtype="numeric"`` left objects, as numbers, or refused in words.
+
+    scikit-learn converts an array of objects, but not a DataFrame with a categorical
+    column: text categories passed a SequencePadder as text, and failed a
+    SequenceScaler's or SequenceResampler's fit with numpy's "could not convert string to
+    float". (check_array of the objects as an array converts them, as it does for X.)
+    """
+    if check_params["dtype"] != "numeric" or data.dtype != object:
+        return data
+    return _numeric(X, check_array, data, allow_nd=True, input_name="X", estimator=estimator,
+                    **check_params)
 
 
 def host_arrays(X):

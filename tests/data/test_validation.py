@@ -13,7 +13,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from sklstm import LSTMClassifier, LSTMRegressor
-from sklstm.preprocessing import SequencePadder, SequenceScaler
+from sklstm.preprocessing import SequencePadder, SequenceResampler, SequenceScaler
 
 rng = np.random.default_rng(0)
 UNIVARIATE = rng.normal(size=(24, 6, 1)).astype(np.float32)
@@ -496,3 +496,25 @@ def test_a_memmap_of_token_ids_is_refused_as_the_array_it_is(ids, message, tiny,
     for X in (ids, mapped):
         with pytest.raises((TypeError, ValueError), match=message):
             LSTMRegressor(**tiny, embedding_dim=2).fit(X, Y)
+
+
+@pytest.mark.parametrize("fitted_on_numbers", [False, True])
+@pytest.mark.parametrize("Transformer", [SequencePadder, SequenceResampler, SequenceScaler])
+def test_text_categories_are_refused_in_words(Transformer, fitted_on_numbers):
+    # check_array(dtype="numeric") left a frame with a categorical column objects: the
+    # padder returned the text, the scaler and resampler failed with numpy's bare
+    # "could not convert string to float"
+    frame = pd.DataFrame({"a": pd.Categorical(["x", "y"]), "b": [1.0, 2.0]})
+    transformer = Transformer()
+    if fitted_on_numbers:
+        transformer.fit(pd.DataFrame({"a": [0.0, 1.0], "b": [1.0, 2.0]}))
+    with pytest.raises(ValueError, match=r"X holds non-numeric values.*encode categories first"):
+        (transformer.transform if fitted_on_numbers else transformer.fit)(frame)
+
+
+@pytest.mark.parametrize("Transformer", [SequencePadder, SequenceResampler, SequenceScaler])
+def test_numeric_categories_are_read_as_numbers(Transformer):
+    frame = pd.DataFrame({"a": pd.Categorical([1.0, 2.0]), "b": [3.0, 4.0]})
+    out = Transformer().fit_transform(frame)
+    assert out.dtype == np.float64
+    assert_allclose(out, Transformer().fit_transform(frame.astype(float)))

@@ -9,6 +9,9 @@ torch never sees a numpy type, messages show ``'sgd'``, not ``np.str_('sgd')``, 
 
 from __future__ import annotations
 
+import math
+from numbers import Integral, Real
+
 import numpy as np
 
 __all__ = ["plain_label", "plain_params", "plain_value"]
@@ -29,8 +32,9 @@ def plain_value(value):
     ('sgd', 'auto')
     >>> plain_value(np.float32(0.2)), plain_value(np.longdouble(0.5))
     (0.2, 0.5)
-    >>> plain_value([1, 2])
-    [1, 2]
+    >>> from fractions import Fraction
+    >>> plain_value(Fraction(1, 100)), plain_value([1, 2])
+    (0.01, [1, 2])
     """
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
@@ -45,6 +49,14 @@ def plain_value(value):
         # np.longdouble's item() is itself (no Python float holds its precision): the
         # float64 it rounds to is what torch trains with and a model file can hold
         return float(item) if isinstance(item, np.floating) else item
+    if isinstance(value, Real) and not isinstance(value, (int, float, np.generic)):
+        # a Fraction (a Real of no Python or numpy type): scikit-learn's intervals test
+        # it with np.isnan, which refused lr=Fraction(1, 100) with numpy's bare "ufunc
+        # 'isnan' not supported"; it trains as the number it is
+        try:
+            return int(value) if isinstance(value, Integral) else float(value)
+        except OverflowError:  # (past float64: refused as not finite)
+            return math.inf if value > 0 else -math.inf
     return value
 
 

@@ -1,6 +1,8 @@
 """sklstm._param_validation: the estimators check and use numpy scalars and 0-d arrays
 as the Python values they hold, and a refused value is told what to write instead."""
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 import torch
@@ -55,6 +57,18 @@ def test_a_bool_or_an_array_of_one_for_a_number_is_refused_saying_what_to_pass(
     # where the number held is refused too, scikit-learn's words alone
     with pytest.raises(InvalidParameterError, match=r"Got \[-0\.5\] instead\.$"):
         LSTMRegressor(**{**tiny, "weight_decay": [-0.5]}, device="cpu").fit(X, Y)
+
+
+def test_a_fraction_trains_as_the_number_it_is(tiny):
+    """lr=Fraction(3, 100) failed with numpy's bare "ufunc 'isnan' not supported" (the
+    np.isnan of scikit-learn's intervals); past float64 it is refused as not finite."""
+    params = {**tiny, "early_stopping": True, "device": "cpu"}
+    expected = LSTMRegressor(**{**params, "lr": 0.03, "validation_fraction": 0.2}).fit(X, Y)
+    est = LSTMRegressor(**{**params, "lr": Fraction(3, 100),
+                           "validation_fraction": Fraction(1, 5)}).fit(X, Y)
+    np.testing.assert_array_equal(est.predict(X), expected.predict(X))
+    with pytest.raises(InvalidParameterError, match=r"'lr' parameter .* Got inf instead"):
+        LSTMRegressor(**{**params, "lr": Fraction(10**400)}).fit(X, Y)
 
 
 def test_a_number_in_a_0d_array_is_the_number(tiny):

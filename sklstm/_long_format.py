@@ -11,11 +11,13 @@ from ._nullable import pandas_na_as_nan
 from ._param_validation import validate_plain_params
 from ._series_values import (
     EXACT_INTEGERS,
+    dtype_hint,
     is_whole_number,
     not_numbers_hint,
     short_integer,
     signaling_nan_as_nan,
 )
+from ._time_order import check_time_column  # (beside the other checks of time order)
 
 __all__ = ["from_long_format"]
 
@@ -38,11 +40,11 @@ def from_long_format(
     Parameters
     ----------
     df : pandas.DataFrame
-        One row per (id, time) pair.
+        One row per (id, time) pair; convert a polars or pyarrow table, df.to_pandas().
     id_col, time_col : str
         Columns identifying the sequence and ordering its timesteps. The time column
-        holds numbers or times (or categories, in their order), not text, which would
-        sort as text ("10" before "2").
+        holds numbers or times (or categories in their order, declared for text:
+        ``ordered=True``), not text, which would sort as text ("10" before "2").
     feature_cols : list of str, default=None
         Feature columns; None uses every column except ``id_col``, ``time_col`` and
         ``target_col``. ``target_col`` among them is refused: the target is taken from
@@ -85,8 +87,10 @@ def from_long_format(
     >>> [seq.ravel().tolist() for seq in X], y.tolist(), ids.tolist()
     ([[1.0, 2.0], [5.0]], [1, 0], ['a', 'b'])
     """
-    if not hasattr(df, "columns"):
-        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}.")
+    if not (hasattr(df, "columns") and hasattr(df, "iloc")):  # (polars': no pandas API)
+        fix = "df.to_pandas()" if hasattr(df, "to_pandas") else "pd.DataFrame(df)"
+        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}; convert "
+                        f"it, {fix}.")
     keys = [id_col, time_col]
     if feature_cols is None:
         feature_cols = [c for c in df.columns if c not in (id_col, time_col, target_col)]
@@ -113,8 +117,7 @@ def from_long_format(
         # categorical id would add its unused categories as groups on pandas 2)
         block = np.cumsum(new_id) - 1
         targets = df[target_col].iloc[order].reset_index(drop=True)
-        y = _aggregate_target(targets.groupby(block), target_agg, id_values[starts],
-                              target_col)
+        y = _aggregate_target(targets, block, target_agg, id_values[starts], target_col)
     return X, y, id_values[starts]
 
 
@@ -201,8 +204,8 @@ def _objects_hint(column, name):
     """What the feature column ``name`` of objects (text, categories) holds where no
     number is, and how to convert it (numbers among None or ``pd.NA``, decimals, numbers
     as text: "not numeric" alone named no fix); ``""`` for a column of another dtype."""
-    if column.dtype.kind != "O":  # (numpy's objects, pandas' text and categories)
-        return ""
+    if column.dtype.kind != "O" or str(column.dtype) == "category":
+        return dtype_hint(column.dtype, f"df[{name!r}]", f"Column {name!r}")  # (times...)
     values = pandas_na_as_nan(column.to_numpy(dtype=object))
     if all(v is None or isinstance(v, Real) for v in values):
         return (f" Column {name!r} holds numbers as Python objects (with None or pd.NA for "
@@ -266,7 +269,8 @@ def _check_long_values(df, keys, feature_cols, target_col):
                    " For a label given on some rows of an id only, fill it per id, "
                    f"df[{target_col!r}] = df.groupby({keys[0]!r})[{target_col!r}]"
                    ".transform('last'); dropping those rows would drop their features."))
-    _check_time_values(df[keys[1]], keys[1])
+    _check_id_types(df[keys[0]], keys[0])
+    check_time_column(df[keys[1]], keys[1])
     infinite = [c for c in feature_cols if not np.isfinite(df[c].to_numpy(dtype=float)).all()]
     if infinite:
         raise ValueError(f"feature columns {infinite} contain infinite values; fill or drop them.")
@@ -275,26 +279,30 @@ def _check_long_values(df, keys, feature_cols, target_col):
         examples = df.loc[duplicated, keys].drop_duplicates().head(3).to_numpy().tolist()
         raise ValueError(
             f"df has several rows for the same ({keys[0]}, {keys[1]}) pair, e.g. {examples}; "
-            "aggregate them first."
+            # ("aggregate them first" alone named no way: rows read twice are the usual case)
+            "drop rows repeated whole, df.drop_duplicates(), or aggregate them first, "
+            f"df.groupby({keys!r}, as_index=False).mean()."
         )
 
 
-def _check_time_values(times, name):
-    """Refuse a time column of text (or of text and numbers): the rows would be sorted
-    as text, "10" before "2" and "10/01/2024" before "9/01/2024", each sequence's
-    timesteps put out of order silently."""
+def _check_id_types(ids, name):
+    """Refuse ids that are a number and a text written alike (``1`` and ``"1"``, of
+    ``pd.concat`` of tables read with integer and text ids): two ids, silently."""
     import pandas as pd  # (a DataFrame was given: pandas is installed)
 
-    if pd.api.types.infer_dtype(times, skipna=True) not in ("string", "bytes", "mixed",
-                                                             "mixed-integer"):
+    if not pd.api.types.infer_dtype(ids, skipna=True).startswith("mixed"):
         return
-    text = next((v for v in times if isinstance(v, (str, bytes))), None)
-    if text is not None:  # ("mixed" is also, e.g., dates beside Timestamps)
-        raise ValueError(
-            f"time column {name!r} holds text (e.g. {text!r}), which sorts "
-            "as text: '10' before '2'. Convert it to times or numbers first, e.g. "
-            f"df[{name!r}] = pd.to_datetime(df[{name!r}]) or .astype(int)."
-        )
+    seen = {}  # the ids by how they are written (a whole float as its int: 1.0 as "1")
+    for value in ids.unique():
+        whole = isinstance(value, Real) and not isinstance(value, bool) \
+            and float(value).is_integer()
+        other = seen.setdefault(str(int(value)) if whole else str(value), value)
+        if isinstance(other, str) != isinstance(value, str):
+            raise ValueError(
+                f"id column {name!r} holds {other!r} and {value!r}, a number and a text "
+                "written alike: two ids, each one's rows a sequence of its own. Give the "
+                f"ids one type first, pd.to_numeric(df[{name!r}]) or .astype(str) (whole "
+                "floats first as ints: 1.0 is written '1.0').")
 
 
 def _sorted(df, keys):
@@ -325,23 +333,30 @@ def _can_sort(column):
     return True
 
 
-def _aggregate_target(groups, target_agg, ids, target_col):
-    """The per-id target: ``target_agg`` of every group, as an array of one value per
-    id (a transform, such as ``"cumsum"``, gave one per row: a ``y`` out of step with
-    ``X`` and the ids, silently), each a value (an aggregation such as ``"std"`` of an
-    id's one row gave NaN, silently)."""
+def _aggregate_target(targets, block, target_agg, ids, target_col):
+    """The per-id target: ``target_agg`` of the ``targets`` of every ``block`` (of rows),
+    as an array of one value per id (a transform, such as ``"cumsum"``, gave one per
+    row: a ``y`` out of step with ``X`` and the ids, silently), each a value (an
+    aggregation such as ``"std"`` of an id's one row gave NaN, silently; a function
+    returning an array gave a ``y`` of arrays, silently)."""
     import pandas as pd  # (a DataFrame was given: pandas is installed)
 
     n_ids = len(ids)
     try:
-        y = groups.agg(target_agg).to_numpy(copy=True)  # (writable: see X)
-    except AttributeError as exc:
+        y = targets.groupby(block).agg(target_agg).to_numpy(copy=True)  # (writable: see X)
+    except (AttributeError, TypeError, ValueError) as exc:
         if not isinstance(target_agg, str):  # raised by the user's function: theirs to see
             raise
-        # pandas' word for an unknown aggregation name
+        # pandas' word for an unknown aggregation name; TypeError and ValueError: one of
+        # numbers over text, categories or times, pandas' "agg function failed
+        # [how->mean,dtype->str]" (or "could not convert string to float"), no column named
         raise ValueError(
             f"target_agg={target_agg!r} is not a pandas aggregation; pass one such as "
             "'last', 'first', 'mean' or 'max', or a function of the per-id Series."
+            if isinstance(exc, AttributeError) else
+            f"target_agg={target_agg!r} cannot aggregate target column {target_col!r} of "
+            f"dtype {targets.dtype} ({exc}); pass 'last' or 'first' for labels, or convert "
+            "the column to numbers first."
         ) from exc
     if y.shape != (n_ids,):
         raise ValueError(
@@ -349,6 +364,14 @@ def _aggregate_target(groups, target_agg, ids, target_col):
             f"({n_ids}); pass an aggregation such as 'last' or 'mean', or a function that "
             "returns one value from the per-id Series."
         )
+    # a sequence per id (a function returning s.to_numpy()[-3:]): y an array of arrays
+    nested = [i for i, v in enumerate(y) if np.ndim(v)] if y.dtype == object else []
+    if nested:
+        raise ValueError(
+            f"target_agg={target_agg!r} gave a sequence ({type(y[nested[0]]).__name__}) for id "
+            f"{ids[nested[0]]!r}, not one value; pass a function that returns one value "
+            "from the per-id Series, e.g. lambda s: s.iloc[-1] (to forecast several "
+            "future values of a series, use make_windows(..., horizon=...)).")
     # (pd.isna: a nullable target's aggregate holds pd.NA, not NaN)
     missing = pd.isna(y) | (np.isinf(y) if y.dtype.kind == "f" else False)
     if missing.any():

@@ -13,8 +13,8 @@ import numpy as np
 
 from ._nullable import as_array, pandas_na_as_nan
 
-__all__ = ["EXACT_INTEGERS", "is_whole_number", "not_numbers_hint", "series_values",
-           "short_integer", "signaling_nan_as_nan"]
+__all__ = ["EXACT_INTEGERS", "dtype_hint", "is_whole_number", "not_numbers_hint",
+           "series_values", "short_integer", "signaling_nan_as_nan"]
 
 
 def series_values(series, name):
@@ -51,7 +51,8 @@ def series_values(series, name):
                 "or encode them." + (
                     f" Column {label!r} holds times: make it the index, df.set_index("
                     f"{label!r}), which orders the windows (its order is checked)." if times
-                    else not_numbers_hint(  # (text too: numbers written as text?)
+                    else dtype_hint(first.dtype, f"df[{label!r}]", f"Column {label!r}")
+                    or not_numbers_hint(  # (text too: numbers written as text?)
                         first.to_numpy(dtype=object) if first.dtype.kind == "O" else None,
                         f"df[{label!r}]", decimals=True)))
     _check_exact_integers(series, name)
@@ -72,8 +73,11 @@ def series_values(series, name):
             # signaling NaN, which float() refuses, a NaN too: both refused below)
             values = signaling_nan_as_nan(values).astype(np.float64)
     if values.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric, got dtype {values.dtype}."
-                         + not_numbers_hint(values, decimals=True))
+        # (a pandas Series' dtype: categories of text are objects in values)
+        dtype = series.dtype if is_pandas and columns is None else values.dtype
+        raise ValueError(f"{name} must be numeric, got dtype {dtype}."
+                         + (dtype_hint(dtype, "series", times_hint=_TIMES_AS_INDEX)
+                            or not_numbers_hint(values, decimals=True)))
     if values.ndim == 1:
         values = values[:, None]
     if values.ndim != 2:
@@ -167,6 +171,45 @@ convert them to floats, np.asarray(series, dtype=float) (series.astype(float) fo
            "drop or encode the values that are no numbers")
     return (f" {subject} holds {type(value).__name__} values ({value!r} at {where}) where numbers "
             f"are expected: {fix}.")
+
+
+#: What :func:`dtype_hint` says of times in a series to window: the values measured at
+#: them are the series (the times of a table's column given alone, ``df["date"]``).
+_TIMES_AS_INDEX = ("pass the values measured at these times, with the times as their "
+                   "index (df.set_index(time_column), pd.Series(values, index=times)), "
+                   "which orders the windows")
+
+
+def dtype_hint(dtype, name="series", subject="It", times_hint=None):
+    """How to make numbers of values of ``dtype`` whose values alone do not say it:
+    categories (of text that ``pd.to_numeric``, the fix for text, cannot read), times
+    (``times_hint``, else encode them) and complex numbers; ``""`` for other dtypes.
+    ``name``: the thing to convert; ``subject``: what the hint calls it.
+
+    Examples
+    --------
+    >>> print(dtype_hint(np.dtype("complex128")))
+     It holds complex numbers: pass their real and imaginary parts as two columns, \
+np.c_[series.real, series.imag], or their magnitude, np.abs(series).
+    """
+    kind = getattr(dtype, "kind", "")
+    if str(dtype) == "category":
+        return (f" {subject} is categorical: encode its categories as numbers, "
+                f"{name}.cat.codes (or one column each, pd.get_dummies), or "
+                f"{name}.astype(float) where they are numbers.")
+    if kind == "m":  # (durations: values to read as numbers, not times to order by)
+        return (f" {subject} holds durations: convert them to numbers, e.g. seconds, "
+                f"{name} / pd.Timedelta('1s').")
+    if kind == "M" or str(dtype).startswith("period"):
+        return f" {subject} holds times: " + (times_hint or (
+            f"encode them as numbers, e.g. seconds since the first, ({name} - "
+            f"{name}.min()) / pd.Timedelta('1s'), or calendar features ({name}.dt.hour), "
+            "or drop them")) + "."
+    if kind == "c":
+        return (f" {subject} holds complex numbers: pass their real and imaginary parts "
+                f"as two columns, np.c_[{name}.real, {name}.imag], or their magnitude, "
+                f"np.abs({name}).")
+    return ""
 
 
 #: Integers beyond this magnitude are not all exact in float64, the windows' dtype.

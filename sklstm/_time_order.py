@@ -5,7 +5,8 @@ one table would give windows whose targets are no future of their inputs, silent
 :class:`WindowSplit`: the time-ordered splits of such windows, made by
 :func:`make_window_splitter` (public as :func:`sklstm.windows.make_window_splitter`);
 :func:`concatenate_index`: their index labels; :func:`warn_time_gaps`: steps missing
-from a regular series, which the windows would join across."""
+from a regular series, which the windows would join across; :func:`check_time_column`:
+the time column of a long table, whose text would sort as text."""
 
 import numpy as np
 from sklearn.model_selection import TimeSeriesSplit
@@ -14,8 +15,8 @@ from ._compat.python import warn_at_caller
 from ._param_validation import integers, validate_plain_params
 from .exceptions import TimeGapWarning
 
-__all__ = ["WindowSplit", "check_time_order", "concatenate_index", "make_window_splitter",
-           "time_labels", "warn_time_gaps"]
+__all__ = ["WindowSplit", "check_time_column", "check_time_order", "concatenate_index",
+           "make_window_splitter", "time_labels", "warn_time_gaps"]
 
 
 class WindowSplit(TimeSeriesSplit):
@@ -189,6 +190,37 @@ def check_time_order(index, name):
             + (" If it holds several series one after another, pass them as a list "
                "instead: sorting would interleave them." if index[back] in index[:back]
                else "")
+        )
+
+
+def check_time_column(times, name):
+    """Refuse a time column ``times`` (named ``name``) of a long table (of
+    :func:`~sklstm.windows.from_long_format`) of text, or of text and numbers: the rows
+    would be sorted as text, "10" before "2" and "10/01/2024" before "9/01/2024", each
+    sequence's timesteps put out of order silently."""
+    import pandas as pd  # (a DataFrame was given: pandas is installed)
+
+    dtype = times.dtype
+    # categories of text with no order declared: sorted as text too (pandas sorts the
+    # categories it infers), "10" before "2" and month names "Apr" before "Jan"
+    if isinstance(dtype, pd.CategoricalDtype) and not dtype.ordered and \
+            pd.api.types.infer_dtype(dtype.categories) not in ("integer", "floating") \
+            and any(isinstance(c, (str, bytes)) for c in dtype.categories):
+        raise ValueError(
+            f"time column {name!r} is categorical of text with no order: its rows would be "
+            f"sorted by its categories ({list(dtype.categories[:3])}...), as text: '10' "
+            "before '2', 'Apr' before 'Jan'. Declare their time order, "
+            f"df[{name!r}] = df[{name!r}].cat.reorder_categories([...], ordered=True) (if "
+            "they are in it already, .cat.as_ordered()), or convert it to times or numbers.")
+    if pd.api.types.infer_dtype(times, skipna=True) not in ("string", "bytes", "mixed",
+                                                             "mixed-integer"):
+        return
+    text = next((v for v in times if isinstance(v, (str, bytes))), None)
+    if text is not None:  # ("mixed" is also, e.g., dates beside Timestamps)
+        raise ValueError(
+            f"time column {name!r} holds text (e.g. {text!r}), which sorts "
+            "as text: '10' before '2'. Convert it to times or numbers first, e.g. "
+            f"df[{name!r}] = pd.to_datetime(df[{name!r}]) or .astype(int)."
         )
 
 

@@ -13,6 +13,7 @@ from numbers import Integral
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ._compat.sklearn import Hidden, InvalidParameterError
 from ._long_format import from_long_format  # (its own module: another conversion)
 from ._param_validation import integers, validate_plain_params
 from ._series_values import series_values  # (its own module: what a series holds)
@@ -117,6 +118,10 @@ def _target_position(target, columns, n_features, name):
         raise ValueError(
             f"target={target!r} is not a column of {name}; pass a column index, or a column "
             f"name of a DataFrame (columns: {columns})."
+            # (a tuple of column names: several targets, where a tuple names one column
+            # of MultiIndex columns)
+            + (_several_targets_hint() if isinstance(target, tuple) and columns is not None
+               and all(t in columns for t in target) else "")
         )
     if columns.count(target) > 1:
         raise ValueError(
@@ -124,6 +129,13 @@ def _target_position(target, columns, n_features, name):
             "columns so that the target's name is unique, or pass its column index."
         )
     return columns.index(target)
+
+
+def _several_targets_hint():
+    """How to get the targets of several columns, which ``target`` cannot name at once."""
+    return (" For several target columns, window once per column and put their targets "
+            "side by side (the windows X are the same): np.column_stack([make_windows("
+            "series, lookback, horizon, target=c)[1] for c in columns]).")
 
 
 def _column_names(series, columns):
@@ -172,8 +184,9 @@ def _check_same_columns(columns, name, number, expected):
     "horizon": [integers(1)],
     "step": [integers(1)],
     # a tuple: a column of a DataFrame with MultiIndex columns (("Close", "AAPL"), as
-    # price downloads of several tickers have)
-    "target": [Integral, str, tuple, None],
+    # price downloads of several tickers have); a list of several columns: refused below
+    # with the way (Hidden: the refusals of other types do not offer lists)
+    "target": [Integral, str, tuple, Hidden(list), None],
     "return_index": ["boolean"],
     "return_groups": ["boolean"],
     "copy": ["boolean"],
@@ -186,7 +199,9 @@ def make_windows(
 
     Window ``i`` starting at timestep ``a`` holds ``series[a : a + lookback]`` (all columns)
     and its target is ``series[a + lookback : a + lookback + horizon, target]``.
-    Windows never cross the boundary between two series.
+    Windows never cross the boundary between two series. Windows overlap: a window's
+    targets are inputs (and targets) of the windows after it, so a shuffled split
+    would train on the test targets; split in time, :func:`make_window_splitter`.
 
     Parameters
     ----------
@@ -213,7 +228,8 @@ def make_windows(
         Target column index, or column name for DataFrames (a tuple for MultiIndex
         columns, e.g. ``("Close", "AAPL")``) and the name of a named Series; None means
         column 0. An int that also names another column of a DataFrame is refused as
-        ambiguous.
+        ambiguous. One column: for several, window once per column and stack the
+        targets, ``np.column_stack([make_windows(..., target=c)[1] for c in columns])``.
     return_index : bool, default=False
         Also return the index label (DataFrame/Series index, else the position) of each
         window's first target, to split in time order; several series need the same
@@ -252,6 +268,9 @@ def make_windows(
     >>> y, index
     (array([3., 4., 5.]), array([3, 4, 5]))
     """
+    if isinstance(target, list):  # ("must be an instance of int, str..." named no way)
+        raise InvalidParameterError(f"target={target!r}: make_windows takes one target "
+                                    "column." + _several_targets_hint())
     series = _listed(series)
     single = _is_single_series(series)
     if not single and len(series) == 0:

@@ -34,7 +34,9 @@ def test_from_long_format_feature_selection_without_target(long_df):
     [
         (None, {"feature_cols": ["x1", "x9"]}, r"Columns \['x9'\] not found"),
         (None, {"target_col": "y"}, r"Columns \['y'\] not found"),
-        ({"t": [1, 2, 0, 2, 1, 5]}, {}, r"same \(id, t\) pair, e.g. \[\['a', 2\]\]"),
+        ({"t": [1, 2, 0, 2, 1, 5]}, {}, r"same \(id, t\) pair, e.g. \[\['a', 2\]\]; drop rows "
+                                        r"repeated whole, df\.drop_duplicates\(\), or .* "
+                                        r"df\.groupby\(\['id', 't'\], as_index=False\)\.mean"),
         ({"x2": list("pqrstu")}, {}, r"Feature columns \['x2'\] are not numeric"),
         # numbers with pd.NA, decimals (a database's NUMERIC), numbers as text: "not
         # numeric; encode or drop them" alone
@@ -63,6 +65,14 @@ def test_from_long_format_feature_selection_without_target(long_df):
          r"target_col 'label' is also in feature_cols: .* Drop it from feature_cols"),
         # a target_agg with no target column was ignored in silence (y=None)
         (None, {"target_agg": "mean"}, r"target_agg='mean' needs target_col"),
+        # categories and times: "not numeric; encode or drop them" with no way named, or
+        # pd.to_numeric for the text of categories, which cannot read it
+        ({"x2": pd.Categorical(list("pqpqpq"))}, {},
+         r"Column 'x2' is categorical: encode its categories as numbers, "
+         r"df\['x2'\]\.cat\.codes .*astype\(float\) where they are numbers\.$"),
+        ({"x2": pd.date_range("2024", periods=6)}, {},
+         r"Column 'x2' holds times: encode them as numbers, .*df\['x2'\]\.min\(\)\) / "
+         r"pd\.Timedelta\('1s'\), .*or drop them\.$"),
     ],
 )
 def test_from_long_format_errors(long_df, change, kwargs, match):
@@ -81,9 +91,25 @@ def test_from_long_format_reads_decimals_as_float64(long_df):
     assert isinstance(decimals["x1"][0], Decimal)  # (the user's table kept as it was)
 
 
-def test_from_long_format_requires_a_dataframe():
-    with pytest.raises(TypeError, match="must be a pandas DataFrame"):
-        from_long_format(np.ones((3, 3)), 0, 1)
+class _PolarsLikeFrame:
+    """A table with a list of column names and ``to_pandas``, as a polars DataFrame has."""
+
+    columns = ["id", "t", "x1"]
+
+    def to_pandas(self):
+        return None
+
+
+@pytest.mark.parametrize(("table", "fix"), [
+    (np.ones((3, 3)), r"pd\.DataFrame\(df\)"),
+    # a polars DataFrame's list of columns met pandas' columns.duplicated(): "'list' object
+    # has no attribute 'duplicated'"
+    (_PolarsLikeFrame(), r"df\.to_pandas\(\)"),
+])
+def test_from_long_format_requires_a_dataframe(table, fix):
+    with pytest.raises(TypeError, match=rf"must be a pandas DataFrame, got .*; convert it, "
+                                        rf"{fix}\.$"):
+        from_long_format(table, "id", "t")
 
 
 @pytest.mark.parametrize(
@@ -202,6 +228,58 @@ def test_from_long_format_refuses_targets_that_are_no_values(long_df, change, ta
     df = long_df.assign(**(change or {}))
     with pytest.raises(ValueError, match=match):
         from_long_format(df, "id", "t", target_col="label", target_agg=target_agg)
+
+
+def test_time_categories_of_text_need_their_order_declared():
+    # month names as categories (of read_csv(dtype="category"), say) were sorted as text,
+    # Apr, Feb, Jan, Mar, each sequence's steps out of order, silently
+    months = ["Jan", "Feb", "Mar", "Apr"]
+    df = pd.DataFrame({"id": ["a"] * 4, "t": pd.Categorical(months), "x": [1.0, 2, 3, 4]})
+    with pytest.raises(ValueError, match=r"^time column 't' is categorical of text with no "
+                                         r"order: .*\(\['Apr', 'Feb', 'Jan'\]\.\.\.\), as "
+                                         r"text.* df\['t'\]\.cat\.reorder_categories\(\[\.\.\.\], "
+                                         r"ordered=True\)"):
+        from_long_format(df, "id", "t")
+    in_order = df["t"].cat.reorder_categories(months, ordered=True)
+    X, _, _ = from_long_format(df.assign(t=in_order), "id", "t")
+    assert X[0].ravel().tolist() == [1.0, 2.0, 3.0, 4.0]
+    # categories of numbers are in their order already
+    X, _, _ = from_long_format(df.assign(t=pd.Categorical([3, 1, 10, 2])), "id", "t")
+    assert X[0].ravel().tolist() == [2.0, 4.0, 1.0, 3.0]
+
+
+@pytest.mark.parametrize("dtype", ["str", object, "category"])
+@pytest.mark.parametrize("target_agg", ["mean", "std"])
+def test_numbers_aggregated_over_text_labels_are_refused_with_the_column(long_df, dtype,
+                                                                        target_agg):
+    # pandas' "agg function failed [how->mean,dtype->str]", "could not convert string to
+    # float: 'q'" and the like, naming neither the column nor a fix
+    df = long_df.assign(label=pd.Series(list("pqpqqr"), dtype=dtype))
+    with pytest.raises(ValueError, match=rf"^target_agg='{target_agg}' cannot aggregate "
+                                         r"target column 'label' of dtype .*; pass 'last'"):
+        from_long_format(df, "id", "t", target_col="label", target_agg=target_agg)
+
+
+@pytest.mark.parametrize("last_two", [lambda s: s.to_numpy()[-2:], lambda s: tuple(s[-2:]),
+                                      lambda s: s.tolist()[-2:]])
+def test_a_target_function_giving_several_values_per_id_is_refused(long_df, last_two):
+    # y came back an array of arrays (tuples, lists), one per id, silently
+    with pytest.raises(ValueError, match=r"gave a sequence \((ndarray|tuple|list)\) for id 'a', "
+                                         r"not one value; .* lambda s: s\.iloc\[-1\]"):
+        from_long_format(long_df, "id", "t", target_col="label", target_agg=last_two)
+
+
+@pytest.mark.parametrize(("number", "text"), [(1, "1"), (1.0, "1"), (2.5, "2.5")])
+def test_ids_of_a_number_and_a_text_written_alike_are_refused(long_df, number, text):
+    # pd.concat of a table read with integer ids and one with text ids: id 1's rows were
+    # split into two sequences, 1 and "1", silently
+    df = long_df.assign(id=pd.Series([number, number, text, text, number, "c"], dtype=object))
+    with pytest.raises(ValueError, match=rf"^id column 'id' holds {number!r} and '{text}', "
+                                         r"a number and a text written alike: two ids"):
+        from_long_format(df, "id", "t")
+    # ids of several types written apart are ids as before
+    _, _, ids = from_long_format(long_df.assign(id=[1, 2.5, 1, 2.5, 2.5, "c"]), "id", "t")
+    assert ids.tolist() == [1, 2.5, "c"]
 
 
 def test_from_long_format_reads_the_columns_a_bounded_number_of_times(monkeypatch):

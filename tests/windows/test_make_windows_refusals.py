@@ -120,6 +120,19 @@ def test_make_windows_rejects_bad_arguments(series, kwargs, error, match):
         (pd.DataFrame({"date": pd.date_range("2024", periods=10), "x": np.ones(10)}),
          r"columns \['date'\]; drop or encode them\. Column 'date' holds times: make it the "
          r"index, df\.set_index\('date'\)"),
+        # categories, times and complex numbers: "drop or encode them" or "must be
+        # numeric" alone, or pd.to_numeric for categories of text, which cannot read them
+        (pd.DataFrame({"a": np.ones(10), "c": pd.Categorical([1, 2] * 5)}),
+         r"columns \['c'\]; drop or encode them\. Column 'c' is categorical: encode its "
+         r"categories as numbers, df\['c'\]\.cat\.codes"),
+        (pd.Series(pd.Categorical(list("pq") * 5)), r"got dtype category\. It is categorical: "
+                                                    r"encode .* series\.cat\.codes"),
+        (pd.Series(pd.date_range("2024", periods=10)), r"got dtype datetime64\[.*\]\. It "
+                                                       r"holds times: .* as their index"),
+        (np.arange(10).astype("timedelta64[s]"), r"It holds durations: convert them to "
+                                                 r"numbers, e\.g\. seconds, series / "
+                                                 r"pd\.Timedelta\('1s'\)\.$"),
+        (np.arange(10) + 1j, r"complex128\. It holds complex numbers: .*np\.abs\(series\)"),
         ([], "empty list"),
         (np.ones((2, 10, 3)), r"got shape \(2, 10, 3\)\. For several series stacked in a 3D "
                               r"array, pass list\(series\)\."),
@@ -128,6 +141,19 @@ def test_make_windows_rejects_bad_arguments(series, kwargs, error, match):
 def test_make_windows_names_the_bad_series(data, match):
     with pytest.raises(ValueError, match=match):
         make_windows(data, lookback=4, horizon=2)
+
+
+@pytest.mark.parametrize("target", [[0, 2], ["a", "c"], ("a", "c")])
+def test_several_target_columns_are_told_how(series, target):
+    # "must be an instance of 'int', ... or None" (a list), "not a column" (a tuple, which
+    # names one column of MultiIndex columns), neither naming a way to several targets
+    df = pd.DataFrame(series, columns=["a", "b", "c"])
+    with pytest.raises(ValueError, match=r"For several target columns, window once per "
+                                         r"column .* np\.column_stack\(\[make_windows\("):
+        make_windows(df, lookback=2, target=target)
+    # (the way it names)
+    both = np.column_stack([make_windows(df, 2, 3, target=c)[1] for c in ["a", "c"]])
+    assert_array_equal(both[0], [20.0, 30.0, 40.0, 22.0, 32.0, 42.0])
 
 
 def test_series_without_columns_is_refused():

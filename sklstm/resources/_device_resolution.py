@@ -13,6 +13,8 @@ import os
 
 import torch
 
+from .._param_validation import plain_value
+
 __all__ = ["is_cuda", "resolve_device"]
 
 #: what the ``device`` parameter may be, for the messages
@@ -51,8 +53,10 @@ def resolve_device(device):
     device : str or torch.device
         ``"auto"`` picks CUDA when available, else Apple MPS when available,
         else the CPU. Explicit values: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``
-        (an index of the CPU, ``"cpu:0"``, is dropped: torch has one CPU device).
-        Strings are torch's: lower case, without spaces.
+        (torch has one CPU device and one MPS device: ``"cpu:0"`` is ``"cpu"``,
+        ``"cpu:1"`` is refused).
+        Strings are torch's: lower case, without spaces; numpy strings and 0-d
+        arrays of them are read as the strings they hold (as the estimators read them).
 
     Returns
     -------
@@ -64,7 +68,8 @@ def resolve_device(device):
     ValueError
         If the string is not a device (``"CUDA"`` or ``" cpu"`` neither: the
         message names the one meant), or names an accelerator that is absent
-        (CUDA on a build or machine without it, a CUDA index that is not visible).
+        (CUDA on a build or machine without it, a CUDA index that is not visible, a
+        CPU or MPS index other than 0).
     TypeError
         If ``device`` is neither a string nor a :class:`torch.device`.
 
@@ -73,6 +78,9 @@ def resolve_device(device):
     >>> resolve_device("cpu")
     device(type='cpu')
     """
+    # np.array("cpu"), which a fit reads as "cpu", was refused as an ndarray where an
+    # estimator's device is resolved directly (profile_batch_sizes)
+    device = plain_value(device)
     if isinstance(device, str) and device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -111,6 +119,13 @@ def resolve_device(device):
                              "here; use device='auto' or 'cpu'.")
     elif resolved.type != "cpu":
         raise ValueError(f"Unsupported device {shown!r}; use {_FORMS}.")
+    if resolved.type != "cuda" and resolved.index:
+        # torch reads "cpu:1" and runs on the one CPU device, so the index (a second
+        # socket, a core?) was dropped without a word; MPS has one device too
+        kind = resolved.type.upper()
+        cores = " (n_threads sets how many cores a fit uses)" if kind == "CPU" else ""
+        raise ValueError(f"device={shown!r} names {kind} {resolved.index}, but torch has "
+                         f"one {kind} device{cores}; use device={resolved.type!r}.")
     # torch has one CPU device: an index ("cpu:0") tagged the tensors a fitted estimator
     # pickled with a location that torch.load cannot place (the pickle did not load)
     return resolved if resolved.type != "cpu" else torch.device("cpu")

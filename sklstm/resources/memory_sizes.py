@@ -40,13 +40,15 @@ def parse_memory(value, name="max_memory"):
     Returns
     -------
     int or None
-        Whole bytes (a fraction of a byte is dropped).
+        Whole bytes (a fraction of a byte that a unit makes, ``"0.1kib"``, is
+        dropped).
 
     Raises
     ------
     ValueError
-        If the string does not parse, the unit is unknown or the size is not
-        positive and finite.
+        If the string does not parse, the unit is unknown, the size is not
+        positive and finite, or a size in bytes (no unit, or ``B``) is not whole:
+        ``"1.5"`` is 1.5 bytes, a unit left out.
     TypeError
         If ``value`` is neither a number nor a string.
 
@@ -66,7 +68,7 @@ def parse_memory(value, name="max_memory"):
                         f"got {type(value).__name__}.")
     given = value
     if isinstance(value, numbers.Integral):  # exact, however large (no float on the way)
-        value = int(value)
+        value, whole, number = int(value), True, None
     elif isinstance(value, str):
         match = _SIZE.match(value)
         unit = match and match.group(2).lower()
@@ -78,13 +80,24 @@ def parse_memory(value, name="max_memory"):
         value = float(match.group(1)) * _UNITS[unit]
         if math.isfinite(value):  # exactly as written: in floats "2.01kB" is 2009.99... bytes
             value = Fraction(match.group(1)) * _UNITS[unit]
+        # (a unit above a byte: its fraction of a byte is dropped)
+        number, whole = match.group(1), _UNITS[unit] > 1
     else:
-        value = float(value)
-    if not value >= 1:  # also NaN
-        raise ValueError(f"{name}={given!r} must be a positive size (at least 1 byte).")
+        value, whole = float(value), False
+        number = repr(value)
+    positive = value > 0  # (False for NaN)
     if value == math.inf:  # float("inf"), or "1e400": no whole number of bytes
         raise ValueError(f"{name}={given!r} is not a finite size; give a number of bytes "
                          "such as '2GiB', or None for no budget of your own.")
+    if positive and not whole and value != int(value):
+        # a unit left out: "1.5" was read as 1 byte, and refused only as smaller than the
+        # network ("more than max_memory=1 B allows"), never as the unit it lacked
+        example = f"'{number}GiB' or '{number}GB'" if value < 2**10 else "'2GiB'"
+        raise ValueError(
+            f"{name}={given!r} is not a whole number of bytes (a size without a unit "
+            f"counts bytes); give whole bytes, or the unit meant, e.g. {example}.")
+    if not (positive and value >= 1):
+        raise ValueError(f"{name}={given!r} must be a positive size (at least 1 byte).")
     return int(value)
 
 

@@ -19,6 +19,9 @@ BASE = dict(hidden_size=4, max_epochs=1, tol=None, downsample=1, random_state=0,
     ("auto", torch.device("cuda")), ("cuda", torch.device("cuda")),
     ("cuda:1", torch.device("cuda", 1)), (torch.device("cuda", 0), torch.device("cuda", 0)),
     (np.str_("cuda:1"), torch.device("cuda", 1)), ("cpu", torch.device("cpu")),
+    # as a fit reads it: profile_batch_sizes, which resolves the estimator's device
+    # itself, refused np.array("cpu") as an ndarray
+    (np.array("cuda:1"), torch.device("cuda", 1)), (np.array("auto"), torch.device("cuda")),
     ("cpu:0", torch.device("cpu")), (torch.device("cpu", 0), torch.device("cpu")),
 ])
 def test_devices_that_exist_are_resolved(two_gpus, device, expected):
@@ -37,6 +40,10 @@ def test_devices_that_exist_are_resolved(two_gpus, device, expected):
     ("META", ValueError, "^Unknown device 'META'; use 'auto'"),  # no hint of 'meta'
     (0, TypeError, "or a torch.device; got int"),
     (None, TypeError, "got NoneType"),
+    # torch runs "cpu:1" on its one CPU device: the index was dropped without a word
+    ("cpu:1", ValueError, r"^device='cpu:1' names CPU 1, but torch has one CPU device "
+                          r"\(n_threads sets how many cores a fit uses\); use device='cpu'\.$"),
+    (torch.device("cpu", 2), ValueError, "^device='cpu:2' names CPU 2, .* use device='cpu'"),
 ])
 def test_devices_that_do_not_exist_are_refused_with_the_fix(two_gpus, device, error, match):
     from sklstm.resources import resolve_device
@@ -87,9 +94,22 @@ def test_a_device_in_capitals_or_with_spaces_is_refused_naming_the_one_meant(dev
         resolve_device(device)
 
 
-def test_a_device_in_capitals_is_refused_before_training_leaving_no_fit():
-    clf = LSTMClassifier(**BASE, device="CPU")
-    with pytest.raises(ValueError, match=r"did you mean 'cpu'\?"):
+def test_an_mps_index_is_refused_as_mps_has_one_device(monkeypatch):
+    from sklstm.resources import resolve_device
+
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert resolve_device("mps:0") == torch.device("mps", 0)
+    with pytest.raises(ValueError, match=r"^device='mps:1' names MPS 1, but torch has one "
+                                         r"MPS device; use device='mps'\.$"):
+        resolve_device("mps:1")
+
+
+@pytest.mark.parametrize(("device", "match"), [
+    ("CPU", r"did you mean 'cpu'\?"), ("cpu:1", "torch has one CPU device"),
+])
+def test_a_misnamed_device_is_refused_before_training_leaving_no_fit(device, match):
+    clf = LSTMClassifier(**BASE, device=device)
+    with pytest.raises(ValueError, match=match):
         clf.fit(X, Y)
     with pytest.raises(NotFittedError):
         check_is_fitted(clf)

@@ -21,7 +21,7 @@ from sklstm.resources.memory_budget import (
 @pytest.mark.parametrize(("value", "expected"), [
     (1, 1), (np.int64(2048), 2048), ("2GiB", 2 * 2**30), ("512 MB", 512 * 10**6),
     ("1.5e3", 1500), ("64kib", 64 * 1024), ("3 b", 3), (" 7 TB ", 7 * 10**12), (None, None),
-    ("1.5G", 1_500_000_000), (np.str_("4GiB"), 4 * 2**30), (np.float64(2.5), 2),
+    ("1.5G", 1_500_000_000), (np.str_("4GiB"), 4 * 2**30), (np.float64(2048.0), 2048),
     # the decimals as written, not through floats (which made 2009 bytes of "2.01kB")
     ("2.01kB", 2010), ("1.1e-2MB", 11_000), ("0.1kib", 102),
     # numbers as Python writes them: a trailing or leading point, a plus sign
@@ -55,6 +55,20 @@ def test_parse_memory(value, expected):
 ])
 def test_parse_memory_refuses(value, error, message):
     with pytest.raises(error, match=message):
+        parse_memory(value)
+
+
+@pytest.mark.parametrize(("value", "example"), [
+    ("1.5", "'1.5GiB' or '1.5GB'"), (" 2.5 b", "'2.5GiB' or '2.5GB'"),
+    (".5", "'.5GiB' or '.5GB'"), (np.float64(2.5), "'2.5GiB' or '2.5GB'"),
+    (2**30 + 0.5, "'2GiB'"),
+])
+def test_a_fraction_of_a_byte_is_refused_as_a_unit_left_out(value, example):
+    # "1.5" was read as 1 byte, and a fit refused it only as smaller than its network
+    # ("more than max_memory=1 B allows"), never naming the unit left out
+    with pytest.raises(ValueError, match=r"is not a whole number of bytes \(a size without "
+                       rf"a unit counts bytes\); give whole bytes, or the unit meant, e\.g\. "
+                       rf"{example}\.$"):
         parse_memory(value)
 
 

@@ -37,7 +37,7 @@ from .store_origin import (
     open_memmap_origin,
     read_unchanged,
 )
-from .store_positions import byte_chunks, checked_positions, key_positions
+from .store_positions import byte_chunks, checked_positions, chunk_bytes, key_positions
 from .store_reading import StoreReading, float_dtype
 
 __all__ = ["SequenceStore"]
@@ -336,7 +336,7 @@ class SequenceStore(StoreReading):
         """
         # a ragged chunk is a list of arrays: cut by the values' bytes alone, one of a
         # million one-step sequences held 250 MiB of them for 8 MiB of values
-        most = (CHUNK_BYTES if max_bytes is None else max_bytes) // SEQUENCE_READ_BYTES
+        most = chunk_bytes(max_bytes, CHUNK_BYTES, "SequenceStore.chunks") // SEQUENCE_READ_BYTES
         for part in self.chunk_slices(max_bytes):
             step = max(1, most) if self.ragged else part.stop - part.start
             for start in range(part.start, part.stop, step):
@@ -364,7 +364,7 @@ class SequenceStore(StoreReading):
         >>> list(store.chunk_slices(max_bytes=48))
         [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
         """
-        max_bytes = CHUNK_BYTES if max_bytes is None else max_bytes
+        max_bytes = chunk_bytes(max_bytes, CHUNK_BYTES, "SequenceStore.chunk_slices")
         # as the int64/float64 a pass computes in (as stored: 8x as many uint8 ids a chunk)
         step_bytes = self.n_features * max(self._values.dtype.itemsize, 8)
         yield from byte_chunks(self.lengths * step_bytes, max_bytes)

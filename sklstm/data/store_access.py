@@ -11,9 +11,14 @@ data behind.
 
 from __future__ import annotations
 
+import errno
 import os
 
-__all__ = ["check_replaceable", "unreadable_error", "unwritable_error"]
+__all__ = ["check_replaceable", "full_disk_error", "unreadable_error", "unwritable_error"]
+
+#: What a write is refused with where the disk, a quota or the file size limit is full.
+_FULL = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+         errno.EFBIG: "the file size limit (ulimit -f) is reached"}
 
 
 def unreadable_error(path, exc):
@@ -66,6 +71,32 @@ def unwritable_error(path, exc):
         f"Cannot write the store {path!r}: its directory {parent!r} does not let this "
         f"process make files there ({exc.strerror}). Write it to a directory you may "
         f"write to, or give yourself write permission, e.g. chmod u+w {parent!r}.")
+
+
+def full_disk_error(path, exc):
+    """The error for a store write that ran out of room (``exc``), or None for another.
+
+    The bare OSError ("File too large", "No space left on device") named neither the
+    store nor that the write left nothing behind (an existing store included).
+
+    Parameters
+    ----------
+    path : str
+        The store's directory, absolute.
+    exc : BaseException
+        What writing it raised.
+
+    Returns
+    -------
+    OSError or None
+        The error to raise, of ``exc``'s errno.
+    """
+    if not isinstance(exc, OSError) or exc.errno not in _FULL:
+        return None
+    return OSError(exc.errno, (
+        f"Cannot write the store {path!r}: {_FULL[exc.errno]} ({exc.strerror}). Nothing "
+        "was written there (a store it would replace is kept); free room (or raise the "
+        "limit), or write it to another file system."))
 
 
 def check_replaceable(path, names):

@@ -13,7 +13,7 @@ from .._durable_files import flush, remove_leftovers, replace_synced, temporary_
 from ..datasets._csv import csv_chunks
 from ..datasets._files import check_file
 from .store import SequenceStore
-from .store_access import unwritable_error
+from .store_access import full_disk_error, unwritable_error
 from .store_files import write_into
 from .store_pending import CSV_TMP
 
@@ -130,8 +130,11 @@ def csv_to_store(path, store_path, *, target="y", encoding="utf-8"):
             raise FileExistsError(f"{store_path!r} was made by another writer meanwhile; "
                                   "choose a new path, or remove it")
         replace_synced(tmp, store_path)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        full = full_disk_error(store_path, exc)
+        if full is None:
+            raise
+        raise full from exc
     remove_leftovers(store_path, CSV_TMP)  # (killed conversions': a store's size each)
     return SequenceStore.open(store_path), y

@@ -14,6 +14,7 @@ with a ValueError naming the file, not read past its end or as object pointers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -28,8 +29,15 @@ from .._durable_files import (
     temporary_path,
     write_json_durably,
 )
+from .._param_validation import validate_constraints
 from .columns import check_same_columns, frame_columns
-from .store_access import check_replaceable, unreadable_error, unwritable_error
+from .store_access import (
+    check_replaceable,
+    full_disk_error,
+    unreadable_error,
+    unwritable_error,
+)
+from .store_casting import stored_values
 from .store_layout import NUMBER_KINDS, number_dtype, offsets_problem
 from .store_pending import STORE_TMP, pending_write_error
 
@@ -83,6 +91,10 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
     Parameters are those of :meth:`SequenceStore.write
     <sklstm.data.store.SequenceStore.write>`; a failed write leaves nothing behind.
     """
+    # a bool only (scikit-learn's check, before any file is touched): "no" or "False",
+    # truthy, replaced the store at path
+    validate_constraints({"overwrite": ["boolean"]}, {"overwrite": overwrite},
+                         "SequenceStore.write")
     # absolute and normalized: with a trailing separator, the temporary directory
     # would be made inside the store, and deleted with the store it replaces (bytes: str)
     path = os.path.abspath(os.fsdecode(path))
@@ -113,9 +125,12 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
     try:
         write_into(tmp, sequences, dtype)
         _move_into_place(tmp, path, overwrite)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        full = full_disk_error(path, exc)
+        if full is None:
+            raise
+        raise full from exc
     remove_leftovers(path, STORE_TMP)  # (killed writes': a store's size, for good)
 
 
@@ -154,7 +169,13 @@ def _move_into_place(tmp, path, overwrite):
         if old is not None:  # (no store written: the one before stays)
             os.replace(old, path)
         raise
-    if old is not None:  # (only once the new store is in place: else it is the data)
+    if old is None:
+        return
+    if os.path.islink(old):  # a link to a store (replaced, its store kept): rmtree
+        # refuses links, and ignore_errors left it hidden beside the new store for good
+        with contextlib.suppress(OSError):  # (the new store is in place: no failure)
+            os.remove(old)
+    else:  # (only once the new store is in place: else it is the data)
         shutil.rmtree(old, ignore_errors=True)
 
 
@@ -297,63 +318,6 @@ def _read_offsets(path, meta):
     return offsets
 
 
-def _stored(seq, dtype, i):
-    """``seq`` as the C-ordered ``dtype`` array written, refusing a cast that would
-    change values: floats to ints, ids beyond the dtype, integers a float rounds (2049
-    in float16), finite values that become infinite in a narrower float (1e5 in
-    float16, 1e39 in float32). Real values rounding to a narrower float is no change
-    refused: float32 features are a normal choice."""
-    # integers to any integer dtype: the range check below decides (numpy's "same_kind"
-    # refuses int64 to uint16, the usual way of storing ids below 65,536 compactly)
-    integers = seq.dtype.kind in "biu" and dtype.kind in "iu"
-    if not (integers or np.can_cast(seq.dtype, dtype, casting="same_kind")):
-        raise ValueError(f"Sequence {i} has dtype {seq.dtype}, which cannot be stored as "
-                         f"{dtype} without changing values; round or cast it first.")
-    if dtype.kind in "iu" and seq.size:
-        info = np.iinfo(dtype)
-        if seq.min() < info.min or seq.max() > info.max:
-            raise ValueError(f"Sequence {i} holds values in [{seq.min()}, {seq.max()}], "
-                             f"beyond {dtype}'s range [{info.min}, {info.max}]; store a "
-                             "wider dtype.")
-    with np.errstate(over="ignore"):  # an overflow is refused below, in words
-        out = np.ascontiguousarray(seq, dtype=dtype)
-    if dtype.kind == "f" and seq.dtype != dtype:
-        # (infinity and NaN of the input stay theirs: a fit names them)
-        overflowed = np.isinf(out) & np.isfinite(seq)
-        if overflowed.any():
-            raise ValueError(f"Sequence {i} holds {seq[overflowed][0]}, beyond {dtype}'s "
-                             f"range (+-{np.finfo(dtype).max:.5g}); store a wider dtype.")
-        if seq.dtype.kind in "iu":
-            _check_exact_integers(seq, out, i)
-    return out
-
-
-def _check_exact_integers(seq, out, i):
-    """Refuse integers (token ids) that the float array ``out`` does not hold exactly:
-    a float keeps every integer only up to ``2**(nmant + 1)`` (2048 in float16, 2**24
-    in float32, 2**53 in float64); beyond, 2049 is stored as 2048, another token."""
-    # (by hand: numpy checks casts by dtype only, and "same_kind" lets int64 to float16 by)
-    exact = 2 ** (np.finfo(out.dtype).nmant + 1)
-    low, high = int(seq.min()), int(seq.max())  # (Python ints: exact comparisons)
-    if -exact <= low and high <= exact:  # the usual case: no other pass over seq
-        return
-    with np.errstate(invalid="ignore"):  # (a float beyond seq's dtype: masked below)
-        changed = out.astype(seq.dtype) != seq
-    # a float at 2**63 or above (int64's largest rounded up) has no int64 to compare
-    # with: numpy's cast there is the platform's, and it is no value of seq anyway
-    changed |= out >= np.float64(2.0 ** (8 * seq.itemsize - (seq.dtype.kind == "i")))
-    if changed.any():
-        big = max(-low, high)
-        wider = [f"a wider dtype ({f.dtype}, exact up to {2 ** (f.nmant + 1):,}) or " for f in
-                 map(np.finfo, (np.float32, np.float64))
-                 if f.bits > 8 * out.itemsize and big <= 2 ** (f.nmant + 1)][:1]
-        raise ValueError(
-            f"Sequence {i} holds {seq[changed][0]}, which {out.dtype} stores as "
-            f"{out[changed][0]} ({int(changed.sum())} value(s) changed): {out.dtype} "
-            f"holds every integer exactly only up to {exact:,}. Store "
-            f"{''.join(wider)}an integer dtype ({seq.dtype}, as given).")
-
-
 def _write_values(directory, sequences, dtype):
     """Append every sequence to ``values.bin``; write the offsets; return the metadata.
     Both files are on disk (flushed) when it returns."""
@@ -385,13 +349,18 @@ def _write_values(directory, sequences, dtype):
                                  f"{first.shape}; all sequences need the same trailing shape.")
             if len(seq) == 0:
                 raise ValueError(f"Sequence {i} is empty; every sequence needs a timestep.")
-            out.write(_stored(seq, dtype, i).tobytes())
+            out.write(stored_values(seq, dtype, i).tobytes())
             offsets.append(offsets[-1] + len(seq))
         if first is None:
             raise ValueError("No sequence to write: a store holds at least one sequence.")
         flush(out)
     with open(os.path.join(directory, _OFFSETS), "wb") as f:
-        np.save(f, np.frombuffer(offsets, dtype=np.int64))
+        # the header by numpy, the numbers by Python: np.save's own write of them failed
+        # on a full disk with no cause ("2001 requested and 496 written"), an OSError
+        # store_access.full_disk_error could not tell from another
+        header = np.lib.format.header_data_from_array_1_0(np.empty(0, np.int64))
+        np.lib.format.write_array_header_1_0(f, {**header, "shape": (len(offsets),)})
+        f.write(memoryview(offsets))
         flush(f)
     return {"format": _FORMAT, "version": _VERSION, "dtype": dtype.str,
             "n_features": None if first.ndim == 1 else int(first.shape[1]),

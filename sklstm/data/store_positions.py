@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["byte_chunks", "checked_positions", "key_positions"]
+from .._param_validation import integers, plain_value, validate_constraints
+
+__all__ = ["byte_chunks", "checked_positions", "chunk_bytes", "key_positions"]
 
 
 def key_positions(key, n):
@@ -94,6 +96,34 @@ def checked_positions(positions, n):
         raise IndexError(f"index {bad} is out of bounds for {n} sequences.")
     positions = positions.astype(np.int64, copy=False)
     return np.where(positions < 0, positions + n, positions)
+
+
+def chunk_bytes(max_bytes, default, caller):
+    """The ``max_bytes`` of a streaming pass (:meth:`SequenceStore.chunks
+    <sklstm.data.store.SequenceStore.chunks>`), checked: a positive int, or None for
+    ``default``.
+
+    Unchecked, 0 or a negative number made chunks of one sequence each in silence, a
+    float was taken for a byte count, and a string failed in Python's words ("unsupported
+    operand type(s) for //").
+
+    Parameters
+    ----------
+    max_bytes : int or None
+        As given (a numpy integer too).
+    default : int
+        What None stands for.
+    caller : str
+        The method, for the error.
+
+    Returns
+    -------
+    int
+        The bytes a chunk holds at most.
+    """
+    max_bytes = plain_value(max_bytes)
+    validate_constraints({"max_bytes": [integers(1), None]}, {"max_bytes": max_bytes}, caller)
+    return default if max_bytes is None else int(max_bytes)
 
 
 def byte_chunks(sequence_bytes, max_bytes):

@@ -90,6 +90,18 @@ def test_chunks_cover_the_view_in_order_within_their_size(ragged):
     assert sum(len(c) for _, c in chunks) == 5 and len(chunks) > 1
 
 
+@pytest.mark.parametrize("max_bytes", [0, -8, 40.0, "40", True])
+def test_chunks_take_a_positive_number_of_bytes(ragged, max_bytes):
+    # 0 and -8 made one-sequence chunks in silence, 40.0 passed as bytes, "40" failed in
+    # Python's words ("unsupported operand type(s) for //")
+    _, store = ragged
+    for method in ("chunks", "chunk_slices"):
+        with pytest.raises(ValueError, match=rf"'max_bytes' parameter of SequenceStore\.{method}"
+                                             r" must be an int in the range \[1, inf\) or None"):
+            next(getattr(store, method)(max_bytes))
+    assert len(list(store.chunks(np.int64(40)))) == len(list(store.chunks(40)))
+
+
 def test_chunks_of_ragged_sequences_hold_their_bytes_not_the_mean(ragged):
     # cut by the mean sequence (64 bytes here, 2 per chunk of 128), the first chunk held
     # 160 bytes; a store sorted by length held most of itself in its last chunks

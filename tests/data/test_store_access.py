@@ -5,6 +5,7 @@ store that overwrite=True would replace."""
 import builtins
 import errno
 import os
+import re
 import stat
 
 import numpy as np
@@ -106,3 +107,46 @@ def test_a_write_protected_store_is_not_overwritten(ragged, unprivileged, tmp_pa
     os.chmod(path, 0o755)
     assert len(SequenceStore.write(path, [np.ones(3)], overwrite=True)) == 1
     assert sorted(os.listdir(tmp_path)) == ["s"]
+
+
+@pytest.fixture
+def file_size_limit():
+    """A function that runs a call with the file size limit (``ulimit -f``) at 4 KiB,
+    writes beyond it refused with EFBIG (SIGXFSZ ignored), as on a full disk."""
+    resource = pytest.importorskip("resource")
+    import signal
+
+    def limited(call):
+        limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+        handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, limits[1]))
+        try:
+            return call()
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+            signal.signal(signal.SIGXFSZ, handler)
+
+    return limited
+
+
+@pytest.mark.parametrize("sequences", [[np.ones(1, np.int8)] * 2000, [np.ones((800, 4))]],
+                         ids=["offsets.npy", "values.bin"])
+def test_a_write_with_no_room_says_so_and_keeps_the_store(sequences, file_size_limit,
+                                                          tmp_path):
+    # offsets.npy beyond the room failed in numpy's words ("2001 requested and 496
+    # written"); values.bin as "File too large", naming neither the store nor the fix
+    path = tmp_path / "s"
+    SequenceStore.write(path, [np.ones(3)])
+    with pytest.raises(OSError, match=re.escape(f"Cannot write the store {str(path)!r}: the "
+                                                "file size limit")) as caught:
+        file_size_limit(lambda: SequenceStore.write(path, sequences, overwrite=True))
+    assert caught.value.errno == errno.EFBIG
+    assert SequenceStore.open(path).lengths.tolist() == [3]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_a_csv_conversion_with_no_room_says_so(file_size_limit, tmp_path):
+    (tmp_path / "x.csv").write_text("t0,y\n" + "0.5,1\n" * 2000)
+    with pytest.raises(OSError, match=r"Cannot write the store .*the file size limit"):
+        file_size_limit(lambda: csv_to_store(tmp_path / "x.csv", tmp_path / "s"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv"]

@@ -31,6 +31,9 @@ def _refuse_missing_target(path, header, rows, target):
     cut to its ends: all of them were a screenful), the closest name and the likely
     cause."""
     shown = header if len(header) <= 12 else [*header[:5], "...", *header[-5:]]
+    # each name cut too: a wide file of another separator is one name of all the others
+    # (20,000 steps separated by ';': a message of 129,000 characters)
+    shown = [name if len(name) <= 40 else name[:40] + "..." for name in shown]
     close = difflib.get_close_matches(target, header, n=1, cutoff=0.6) or [
         name for name in header if name.lower() == target.lower()]
     guess = "" if not close else (
@@ -69,6 +72,17 @@ def _refuse_data_as_header(path, header, target):
             "target's name")
 
 
+def _refuse_empty_header(path, header):
+    """Refuse a first line without a name: a blank line above the header (a file written
+    from a triple-quoted string that starts on a new line) or a row of empty cells, as
+    spreadsheets export one above a table. Before, "no target column 'y' (0 columns:
+    [])" said neither the line nor the fix."""
+    if not any(header):
+        raise ValueError(f"{path}: line 1 ({','.join(header)!r}) names no column: the "
+                         "header row must be the file's first line; delete the line(s) "
+                         "above it")
+
+
 def _refuse_target_of_another_type(path, header, target):
     """Refuse a ``target`` that is no str: an int for a header of numbers (``0,1,2``, as
     the advice of :func:`_refuse_data_as_header` writes it) was matched against the
@@ -88,6 +102,7 @@ def target_column(path, header, head, target):
     that names no column to read as it (``head``: the header row and the rows after it
     that a refusal quotes), or of a ``target`` that is no str (a TypeError)."""
     _refuse_target_of_another_type(path, header, target)
+    _refuse_empty_header(path, header)
     _refuse_data_as_header(path, header, target)
     if target not in header:
         _refuse_missing_target(path, header, head, target)

@@ -97,6 +97,38 @@ def _is_utf8(path):
     return True
 
 
+def _one_byte_encoding(path):
+    """The one-byte encoding to advise: ``cp1252`` for a file holding bytes 0x80-0x9F
+    that cp1252 reads (what Excel on Windows saves as "CSV": a curly apostrophe, a dash,
+    the euro sign), else ``latin-1``. Read as latin-1, the advice for all before, those
+    bytes became invisible control characters, silently: "Don't" with a curly apostrophe
+    was the label ``'Don\\x92t'``."""
+    decoder, c1 = codecs.getincrementaldecoder("cp1252")(), False
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                decoder.decode(chunk)
+                c1 = c1 or re.search(rb"[\x80-\x9f]", chunk) is not None
+    except UnicodeDecodeError:  # (0x81, 0x8d, 0x8f, 0x90, 0x9d: no cp1252 text)
+        return "latin-1"
+    return "cp1252" if c1 else "latin-1"
+
+
+def _long_value_hint(line, one_line):
+    """What a value beyond csv's field limit (131072 characters) is: a quote left open,
+    whose value spans lines (``one_line`` False) or may (a quote on the ``line``), else
+    a line with no comma in it, mostly a file of another separator (a wide spreadsheet
+    export with ``;``), which the advice on quotes misled."""
+    if not one_line or '"' in line:
+        return f"; {OPEN_QUOTE}"
+    sep = next((sep for sep in (";", "\t", "|") if sep in line), None)
+    hint = "" if sep is None else (
+        f"; the file looks separated by {sep!r}, and CSV files are read as comma-separated: "
+        f"convert it, e.g. pd.read_csv(path, sep={sep!r}).to_csv(new_path, index=False) "
+        "(with decimal=',' for numbers written 0,5)")
+    return f"; a line holds more than that without a comma to separate values{hint}"
+
+
 def _lines_without_nul(lines, path, encoding, last):
     """``lines``, refused (:func:`_refuse_nul`) at the first that holds a NUL; the
     latest one kept as ``last[0]``."""
@@ -176,7 +208,7 @@ def csv_rows(path, encoding):
         where = (f"byte {exc.object[exc.start]:#04x} at position {exc.start}"
                  if isinstance(exc, UnicodeDecodeError) else str(exc))
         guess = _guessed_encoding(path) or (
-            "utf-8" if codec != "utf-8" and _is_utf8(path) else "latin-1")
+            "utf-8" if codec != "utf-8" and _is_utf8(path) else _one_byte_encoding(path))
         # the file ends inside a character (a download cut short in an "é"): latin-1,
         # the one advice before, read such a file in silence, its accents garbled
         if getattr(exc, "reason", None) in ("unexpected end of data", "truncated data"):
@@ -189,6 +221,8 @@ def csv_rows(path, encoding):
             f"encoding='{guess}')"
         ) from None
     except csv.Error as exc:
-        # a value of 131072 characters is no number or label: a quote left open, mostly
-        hint = f"; {OPEN_QUOTE}" if "field larger than field limit" in str(exc) else ""
+        # a value of 131072 characters is no number or label: a quote left open, or a
+        # line without commas; a row of one line (as read so far) is no quote spanning lines
+        hint = (_long_value_hint(last[0], reader.line_num - lines == 1)
+                if "field larger than field limit" in str(exc) else "")
         raise ValueError(f"{path}: not a readable CSV file ({exc}){hint}") from None

@@ -75,6 +75,22 @@ def check_file(path):
                          "yourself read permission, e.g. chmod u+r") from None
 
 
+def _refuse_path_of_another_type(path):
+    """Refuse a ``path`` that is no path: an open file or a buffer (as pandas.read_csv
+    takes them) was os.fsdecode's bare "expected str, bytes or os.PathLike object, not
+    BufferedReader", which named neither the parameter nor the fix. The format is
+    chosen by the file's extension, and an .npz needs seeking: a path is read."""
+    if isinstance(path, (str, bytes, os.PathLike)):
+        return
+    name = getattr(path, "name", None)
+    fix = (f"; for an open file, pass its name: load_dataset({name!r})"
+           if isinstance(name, (str, bytes)) and os.path.exists(name) else
+           "; write the data to an .npz or .csv file and pass its path"
+           if hasattr(path, "read") else "")
+    raise TypeError(f"path must be the path of an .npz or .csv file, a str or "
+                    f"pathlib.Path; got {type(path).__name__}{fix}")
+
+
 def load_dataset(path, target="y", encoding="utf-8"):
     """Load ``X, y`` from an ``.npz`` (arrays ``X`` and ``y``) or ``.csv`` file.
 
@@ -90,8 +106,9 @@ def load_dataset(path, target="y", encoding="utf-8"):
         CSV only (another is refused for an ``.npz``): the file's text encoding (a
         byte-order mark is skipped). A file in another encoding gives a ValueError
         naming the encoding to pass (the one whose byte-order mark starts the file,
-        UTF-16 or UTF-32 as the NUL bytes of a file without a mark show it, else
-        ``latin-1``).
+        UTF-16 or UTF-32 as the NUL bytes of a file without a mark show it,
+        ``cp1252`` where bytes 0x80-0x9F hold Windows' characters such as ``€``,
+        else ``latin-1``).
 
     Returns
     -------
@@ -140,8 +157,9 @@ def load_dataset(path, target="y", encoding="utf-8"):
         (a target spanning lines); a ``target`` other than ``y``, or an
         ``encoding`` other than ``utf-8``, for an ``.npz``.
     TypeError
-        CSV only: an ``encoding`` or a ``target`` that is no string (the header's
-        names are text: ``target="2"`` for a column named 2).
+        A ``path`` that is no path (an open file or a buffer: the message says
+        what to pass); CSV only: an ``encoding`` or a ``target`` that is no string
+        (the header's names are text: ``target="2"`` for a column named 2).
 
     Notes
     -----
@@ -160,6 +178,7 @@ def load_dataset(path, target="y", encoding="utf-8"):
     >>> X.shape, y.tolist()
     ((2, 3), ['a', 'b'])
     """
+    _refuse_path_of_another_type(path)
     # (a bytes path's extension, b".csv", matched no format; "~" is the home directory,
     # as pandas.read_csv reads it, not a folder of that name)
     path = os.path.expanduser(os.fsdecode(path))

@@ -1,6 +1,7 @@
 """Tests for load_dataset on CSV files: targets kept exactly, bad values and rows refused by
 row."""
 
+import io
 import os
 import re
 
@@ -313,3 +314,22 @@ def test_csv_with_a_byte_order_mark_is_told_its_encoding(tmp_path, encoding):
                                          rf"command line or .*encoding='{encoding}'\)$"):
         load_dataset(path, target="label")
     assert load_dataset(path, target="label", encoding=encoding)[1].tolist() == ["a", "b"]
+
+
+@pytest.mark.parametrize(("make", "fix"), [
+    (lambda path: open(path, "rb"),
+     r"BufferedReader; for an open file, pass its name: load_dataset\('.*data\.csv'\)$"),
+    (lambda path: io.StringIO(path.read_text()),
+     r"StringIO; write the data to an \.npz or \.csv file"),
+    (lambda path: None, r"NoneType$"),
+], ids=["open-file", "buffer", "none"])
+def test_a_path_that_is_no_path_is_refused_naming_the_fix(tmp_path, make, fix):
+    # os.fsdecode's "expected str, bytes or os.PathLike object, not BufferedReader" before
+    source = make(_csv(tmp_path, ["a", "b"]))
+    try:
+        with pytest.raises(TypeError, match=r"^path must be the path of an \.npz or \.csv "
+                                            r"file, a str or pathlib\.Path; got " + fix):
+            load_dataset(source, target="label")
+    finally:
+        if hasattr(source, "close"):
+            source.close()

@@ -147,11 +147,10 @@ def validate_plain_params(constraints):
             try:
                 return checked(**plain)
             except InvalidParameterError as exc:
-                # the estimators' words for a number of the wrong type (lookback=3.0 of
-                # np.linspace) or one value for a list (feature_cols='x'); "" where every
-                # parameter passed (raised inside func)
-                hint = (mistyped_number_hint(constraints, plain, func.__qualname__)
-                        or _one_value_hint(constraints, plain, func.__qualname__))
+                # the estimators' words (lookback=3.0 of np.linspace, feature_cols='x',
+                # random_state=np.random.default_rng(0): scikit-learn's words alone); ""
+                # where every parameter passed (raised inside func)
+                hint = _hint(constraints, plain, func.__qualname__)
                 if not hint:
                     raise
                 raise InvalidParameterError(f"{exc}{hint}") from exc
@@ -196,12 +195,17 @@ def validate_constraints(constraints, params, caller):
     try:
         validate_parameter_constraints(constraints, params, caller_name=caller)
     except InvalidParameterError as exc:
-        hint = (mistyped_number_hint(constraints, params, caller)
-                or _generator_hint(constraints, params) or _others_hint(constraints, params)
-                or _one_value_hint(constraints, params, caller))
+        hint = _hint(constraints, params, caller)
         if not hint:
             raise
         raise InvalidParameterError(f"{exc}{hint}") from exc
+
+
+def _hint(constraints, params, caller):
+    """What to write instead, for the first refused value it knows; ``""`` for none."""
+    return (mistyped_number_hint(constraints, params, caller)
+            or _generator_hint(constraints, params) or _others_hint(constraints, params)
+            or _one_value_hint(constraints, params, caller))
 
 
 def _generator_hint(constraints, params):

@@ -10,6 +10,7 @@ import torch
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm._compat.sklearn import InvalidParameterError
 from sklstm._param_validation import plain_params, validate_constraints, validate_plain_params
+from sklstm.datasets import make_sequence_classification
 from sklstm.windows import make_windows
 
 rng = np.random.default_rng(0)
@@ -98,10 +99,14 @@ def test_a_numpy_generator_as_random_state_is_refused_saying_what_to_pass(tiny):
     'numpy.random.mtrand.RandomState' or None. Got Generator(PCG64) ...") did not say
     how to get one from the np.random.default_rng numpy recommends."""
     rng = np.random.default_rng(0)
-    with pytest.raises(InvalidParameterError, match=r"Got Generator\(PCG64\).* pass a seed "
-                       r"drawn from it, random_state=int\(rng\.integers\(2\*\*32\)\)"):
+    told = r"Got Generator\(PCG64\).* pass a seed drawn from it, " \
+           r"random_state=int\(rng\.integers\(2\*\*32\)\)"
+    with pytest.raises(InvalidParameterError, match=told):
         LSTMRegressor(**{**tiny, "random_state": rng}, device="cpu").fit(X, Y)
     LSTMRegressor(**{**tiny, "random_state": int(rng.integers(2**32))}, device="cpu").fit(X, Y)
+    # the functions too (make_sequence_classification: scikit-learn's words alone)
+    with pytest.raises(InvalidParameterError, match=told):
+        make_sequence_classification(random_state=rng)
 
 
 @pytest.mark.parametrize("value", [32, np.int64(32), 32.0, np.array(32)])

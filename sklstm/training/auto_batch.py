@@ -150,8 +150,12 @@ def find_micro_batch(plan, dataset, budget):
         if target <= 0 or small == 1 or peak(1) > target:
             raise budget.error(1, f"{plan.name}: batch_size='auto'", margin) from None
         small, large = 1, (bend if 1 < bend < small else small)  # the line from 1 on
-    elif small == large or (large == n and peak(large) <= target):
-        return n, trials  # every sample fits in one step
+    else:
+        within = _within_target(small, peak(small), target)
+        if large > within:  # (a fresh size as above, and at least small + 1)
+            large = _fresh_size(within, small + 1, within, tried)
+        if small == large or (large == n and peak(large) <= target):
+            return n, trials  # every sample fits in one step
     slope = (peak(large) - peak(small)) / (large - small)
     if slope <= 0:  # memory does not measurably grow with the batch
         return n, trials
@@ -201,6 +205,19 @@ _SIZES_AT_ONCE = 4096
 
 #: Kinds of fit this process has run a warm-up step for (see :func:`warm_up`).
 _WARMED = set()
+
+def _within_target(small, used, target):
+    """The largest trial micro-batch whose step the one of ``small`` samples, which used
+    ``used`` bytes, shows to stay within ``target`` (and at least ``small + 1``).
+
+    A step's memory is a fixed part (the weights, the optimizer's state: not less than
+    nothing) plus its samples', so ``size / small`` times the step of ``small`` samples
+    bounds the step of ``size`` samples from above. (The second trial, of 64 samples,
+    ran whatever the budget: under ``max_memory="16MiB"`` it took 68 MiB, for a
+    micro-batch of 5 chosen.)
+    """
+    return max(small + 1, math.floor(small * target / used)) if used > 0 else math.inf
+
 
 #: Kind of step -> the micro-batches this process's trial steps ran for it.
 _TRIED = {}

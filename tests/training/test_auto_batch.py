@@ -287,3 +287,16 @@ def test_on_cuda_a_budget_the_data_and_one_sample_cannot_fit_is_refused_before_t
                        r"step with a micro-batch of 1 sample\(s\) needs more than"):
         est.fit(X_LONG, Y_LONG)
     assert not hasattr(est, "net_")
+
+
+def test_the_second_trial_step_stays_within_the_budget(monkeypatch):
+    # the trial of 64 samples ran whatever the budget: under max_memory="16MiB" it took
+    # 68 MiB for a micro-batch of 5 chosen. The trial steps read an exact line here
+    # (1 MiB a sample over 1 MiB)
+    monkeypatch.setattr("sklstm.training.auto_batch._trial_step",
+                        lambda plan, dataset, idx, size, budget: (1 + size) * MiB)
+    est = _auto("16MiB")
+    target = 16 * MiB - max(MARGIN * 16 * MiB, MARGIN_BYTES)
+    assert [t["batch_size"] for t in est.batch_size_trials_] == [4, 6]
+    assert max(t["peak_memory"] for t in est.batch_size_trials_) <= target
+    assert est.batch_size_ == 5  # the line's 7, as before (7 and 6 leave a tail: 5 none)

@@ -80,7 +80,7 @@ print(f"bag of words, held-out accuracy: {bow_accuracy:.3f}")
 # and make the first candidate look several times slower than it is.
 lstm = LSTMClassifier(embedding_dim=16, hidden_size=32, max_epochs=10, tol=None, lr=0.01,
                       lr_scaling="sqrt", base_batch_size=32, n_threads=1, random_state=0,
-                      conv_channels=None)  # the LSTM alone, at its rate
+                      conv_channels=None)  # the LSTM alone, as "auto" gives on token ids
 grid = {"batch_size": [32, 128], "seq_len": [8, None]}
 start = time.perf_counter()
 search = GridSearchCV(lstm, grid, cv=3, n_jobs=2,

@@ -8,7 +8,8 @@ build. Here each page runs as a reader runs it, top to bottom in a fresh Python,
 exception's message must match the page.
 The pages speak of CPU fits (exact reproducibility, float tolerances), so they run with
 no GPU visible, on a CUDA machine too. The README's quickstart, which no doctest
-runs, runs here too, and the install page's requirements are pyproject.toml's.
+runs, runs here too, the install page's requirements are pyproject.toml's, and the
+tests and scripts the pages cite exist.
 """
 
 import os
@@ -67,3 +68,24 @@ def test_the_install_page_gives_every_requirement_as_pyproject_bounds_it():
         for specifier in specifiers.split(","):
             operator, version = re.fullmatch(r"\s*([<>=!~]+)\s*(\S+)", specifier).groups()
             assert f"{operator} {version}" in bullet[0], (requirement, bullet[0])
+
+
+# The pages back their figures and promises with the tests and scripts they name; a test
+# or script renamed or removed must take the page's sentence with it.
+CITING = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.rst")),
+          *sorted((ROOT / "examples").glob("*.py"))]
+
+
+def test_the_tests_and_scripts_the_pages_cite_exist():
+    tests = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "tests").rglob("*.py"))
+    missing = []
+    for page in CITING:
+        text = page.read_text(encoding="utf-8")
+        for path in re.findall(r"\b((?:tests|benchmarks|examples|\.ci)/[\w./-]+\.(?:py|sh))", text):
+            if not (ROOT / path).is_file():
+                missing.append((page.name, path))
+        for name in re.findall(r"``(?:[\w/.]+\.py::)?(test_\w+)``", text):
+            if f"def {name}(" not in tests:
+                missing.append((page.name, name))
+    assert len(CITING) > 10  # (a moved docs folder would check nothing)
+    assert not missing, missing

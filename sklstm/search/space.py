@@ -241,7 +241,7 @@ def drop_inert_patience(resolved, estimator, default):
 def fit_conv_widths(resolved, estimator, X, default):
     """``resolved`` without the conv widths the fit refuses in every trial on ``X`` as the
     final step sees it (:func:`~sklstm.training.setup.check_kernels_fit`, smallest
-    downsample): left out of the default space, refused in a user's."""
+    downsample, longest seq_len): left out of the default space, refused in a user's."""
     values = partial(trial_values, resolved, estimator)
     name, widths = values("conv_channels")
     tokens = [dim is not None for dim in values("embedding_dim")[1]]
@@ -263,8 +263,9 @@ def fit_conv_widths(resolved, estimator, X, default):
     # (token ids are not downsampled: their kernels read the sentences as they are)
     factor = 1 if any(tokens) else min(
         resolve_downsample(d, int(lengths.max())) for d in values("downsample")[1])
-    cuts = values("seq_len")[1]
-    shortest = min([-(-int(lengths.min()) // factor), *([] if None in cuts else cuts)])
+    cuts = values("seq_len")[1]  # (the longest cut, as the smallest downsample: some
+    # trials of seq_len=[4, 50] fit a kernel of 8, which the smallest cut refused)
+    shortest = min([-(-int(lengths.min()) // factor), *([] if None in cuts else [max(cuts)])])
     kernels = min(values("conv_kernel_sizes")[1], key=lambda k: max(np.ravel(k)))
     plan = SimpleNamespace(conv_channels=named[0], ar_window=None,
                            conv_kernel_sizes=tuple(int(k) for k in np.ravel(kernels)),

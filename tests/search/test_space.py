@@ -489,6 +489,19 @@ def test_a_downsample_every_trial_shares_decides_which_widths_fit():
     assert resolved["conv_channels"][1].choices == ("auto", None, 32, 64)
 
 
+@pytest.mark.parametrize("cuts, widths", [([4, 50], ("auto", None, 32, 64)),
+                                          ([4, 6], ("auto", None))])
+def test_a_seq_len_some_trials_share_keeps_the_widths_they_fit(cuts, widths):
+    # the smallest cut decided: seq_len=[4, 50] refused 32 in a user's space (and left
+    # 32 and 64 out of the default one), though every trial of seq_len=50 fits them
+    estimator = LSTMClassifier()
+    resolved = fit_conv_widths(resolve_space(default_space(seq_len=cuts), estimator),
+                               estimator, np.zeros((8, 40, 2)), default=True)
+    assert resolved["conv_channels"][1].choices == widths
+    users = resolve_space({"conv_channels": [None, 32], "seq_len": [4, 50]}, estimator)
+    assert fit_conv_widths(users, estimator, np.zeros((8, 40, 2)), default=False) == users
+
+
 @pytest.mark.parametrize("space", [{"conv_channels": [None, 32]}, {"conv_channels": 16}])
 def test_a_users_space_of_conv_widths_too_long_for_the_sequences_is_refused(space):
     estimator = LSTMClassifier()

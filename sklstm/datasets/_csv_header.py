@@ -83,6 +83,44 @@ def _refuse_empty_header(path, header):
                          "above it")
 
 
+def _refuse_comment_line(path, header, rows, target):
+    """Refuse a first line that starts with ``#`` above the header (``rows``: the
+    header row and the rows after it), as the target name missing from it or found in
+    a later row shows: a comment, which no CSV reader skips unless told (pandas'
+    ``comment='#'``). Before, it was "no target column 'y'" with no hint, or, for a
+    comment that named the target, the header read as a sample."""
+    if not header or not header[0].startswith("#"):
+        return
+    below = any(target in (name.strip() for name in row) for row in rows[1:])
+    if target in header and not below:  # a column named "#...": a header after all
+        return
+    raise ValueError(
+        f"{path}: line 1 ({','.join(header)!r}) is a comment: lines starting with '#' "
+        "are not read as comments, and the header row must be the file's first line; "
+        "delete the comment line(s), or convert the file, e.g. pd.read_csv(path, "
+        "comment='#').to_csv(new_path, index=False), and pass the new file")
+
+
+def _refuse_duplicate_names(path, header):
+    """Refuse a header naming a column twice (``t0,t0,y``; the target's own name is
+    refused before): a column repeated by a join or a paste, which pandas reads as
+    ``t0`` and ``t0.1``, and which read by position was a time step twice, silently."""
+    seen = {}
+    for j, name in enumerate(header):
+        seen.setdefault(name, []).append(j + 1)
+    twice = {name: columns for name, columns in seen.items() if len(columns) > 1}
+    if twice:
+        first = next(iter(twice))
+        names = "; ".join(f"{name!r} (columns {', '.join(map(str, columns[:3]))}"
+                          f"{', ...' * (len(columns) > 3)})"
+                          for name, columns in list(twice.items())[:5])
+        raise ValueError(
+            f"{path}: the header names {len(twice)} column name(s) more than once: "
+            f"{names}{'; ...' * (len(twice) > 5)}. Each time step needs a name of its "
+            f"own (pandas would read the second {first!r} as {first + '.1'!r}): drop the "
+            "repeated columns if they repeat data, else rename them.")
+
+
 def _refuse_target_of_another_type(path, header, target):
     """Refuse a ``target`` that is no str: an int for a header of numbers (``0,1,2``, as
     the advice of :func:`_refuse_data_as_header` writes it) was matched against the
@@ -104,6 +142,7 @@ def target_column(path, header, head, target):
     _refuse_target_of_another_type(path, header, target)
     _refuse_empty_header(path, header)
     _refuse_data_as_header(path, header, target)
+    _refuse_comment_line(path, header, head, target)
     if target not in header:
         _refuse_missing_target(path, header, head, target)
     if header.count(target) > 1:
@@ -111,6 +150,7 @@ def target_column(path, header, head, target):
         raise ValueError(f"{path}: {header.count(target)} columns are named {target!r}; "
                          "rename the others, so that the target column's name is unique")
     _refuse_unnamed_columns(path, header)
+    _refuse_duplicate_names(path, header)
     if len(header) == 1:
         # else X has shape (n, 0) and the failure comes late, from the folds or the fit
         raise ValueError(f"{path}: no feature column: the CSV has only the target column "

@@ -151,7 +151,8 @@ def load_dataset(path, target="y", encoding="utf-8"):
         such as ``0,5`` or ``1,000.5``, the ``pandas`` call that converts the
         file). A CSV row with more or fewer fields than the header (blank lines, and
         rows of empty cells such as ``,,``, at the end of the file are ignored), a
-        header naming two columns ``target``, or
+        header naming two columns alike (the message names them), a first line
+        starting with ``#`` (comments are not skipped: the fix is said), or
         a header column without a name (empty or ``Unnamed: 0``: the row index that
         ``DataFrame.to_csv`` writes unless ``index=False``). A CSV quote left open
         (a target spanning lines); a ``target`` other than ``y``, or an

@@ -3,6 +3,7 @@ drawn. Checked apart from the drawing, before a generator draws anything, so tha
 refused ``length_range`` leaves a caller's ``RandomState`` where it was (a refusal that
 drew from it first changed every dataset made from it afterwards)."""
 
+from collections.abc import Mapping, Set
 from numbers import Integral
 
 import numpy as np
@@ -25,6 +26,20 @@ def length_bounds(n_timesteps, variable_length, length_range, min_length):
         return None
     if length_range is None:
         return max(min_length, n_timesteps // 2), n_timesteps
+    if isinstance(length_range, (Set, Mapping)):
+        # a set is read in hash order ({5, 30} as (5, 30), {12, 5} as (12, 5)) and a
+        # dict as its keys: neither is a (low, high) pair (scikit-learn refuses sets
+        # where order matters)
+        if isinstance(length_range, Set):
+            try:
+                fix = f"pass a tuple, length_range={tuple(sorted(length_range))!r}"
+            except TypeError:  # (values that do not compare: no pair either)
+                fix = "pass a tuple (low, high)"
+            problem = "a set, which has no order"
+        else:
+            fix, problem = "pass the pair as a tuple (low, high)", "a dict, read as its keys"
+        raise ValueError(f"length_range must be an ordered (low, high) pair, a tuple, list "
+                         f"or 1D array; got {length_range!r}, {problem}: {fix}.")
     # a list, tuple or 1D array of two ints, numpy ints included
     pair = [plain_value(v) for v in length_range] if getattr(length_range, "ndim", 1) == 1 else []
     highest = np.inf if n_timesteps is None else n_timesteps

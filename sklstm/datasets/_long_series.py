@@ -10,8 +10,9 @@ local and reproducible under ``random_state``.
 import numpy as np
 
 from .._compat.sklearn import StrOptions
-from .._param_validation import integers, reals, validate_plain_params
+from .._param_validation import integers, validate_plain_params
 from ._hard_cases import _rng, _whole_steps
+from ._scales import scales
 from ._synthetic import _check_n_classes
 
 __all__ = ["make_subtle_shape", "make_trending_series"]
@@ -26,12 +27,12 @@ def _hann(length):
     "n_samples": [integers(1)],
     "n_timesteps": [integers(24)],
     "difference": [StrOptions({"width", "sign"})],
-    "height": [reals(0, closed="neither")],
+    "height": [scales(closed="right")],
     # a bump of 2 steps is sin(0)**2 and sin(pi)**2: no bump at all, and class 1's
     # 3-step bump would then change the series' mean
     "width": [integers(3), None],
     "n_waves": [integers(1)],
-    "noise": [reals(0)],
+    "noise": [scales()],
     "random_state": ["random_state"],
 })
 def make_subtle_shape(n_samples=200, n_timesteps=300, difference="width", height=0.5,
@@ -123,10 +124,10 @@ def make_subtle_shape(n_samples=200, n_timesteps=300, difference="width", height
 @validate_plain_params({
     "n_timesteps": [integers(24)],
     "trend": [StrOptions({"linear", "exponential"})],
-    "rise": [reals(0)],
+    "rise": [scales()],
     "period": [integers(2)],
-    "seasonal_amplitude": [reals(0)],
-    "noise": [reals(0)],
+    "seasonal_amplitude": [scales()],
+    "noise": [scales()],
     "random_state": ["random_state"],
 })
 def make_trending_series(n_timesteps=600, trend="linear", rise=40.0, period=24,

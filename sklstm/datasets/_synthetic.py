@@ -6,10 +6,11 @@ Every generator takes ``random_state`` and only needs numpy; nothing is download
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._param_validation import integers, reals, validate_plain_params
+from .._param_validation import integers, validate_plain_params
 from ._lengths import draw_lengths, length_bounds
+from ._scales import scales
 
-_NOISE = [reals(0)]
+_NOISE = [scales()]
 _RANDOM_STATE = ["random_state"]
 
 

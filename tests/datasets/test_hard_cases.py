@@ -85,3 +85,13 @@ def test_default_classifier_learns_the_default_motion_recordings():
     clf = LSTMClassifier(device="cpu", n_threads=1, random_state=0).fit(X_train, y_train)
     assert clf.converged_
     assert balanced_accuracy_score(y_test, clf.predict(X_test)) >= 0.75
+
+
+def test_motion_recordings_refuse_a_gesture_that_repeats_another():
+    # class 36's pattern was class 0's (0.063 RMS apart; a 1-NN told them apart at
+    # 0.55): 37 classes made two the same, silently
+    with pytest.raises(ValueError, match=r"'n_classes' parameter of make_motion_recordings "
+                                         r"must be an int in the range \[2, 36\]"):
+        make_motion_recordings(n_samples=37, n_timesteps=24, n_classes=37, random_state=0)
+    _, y = make_motion_recordings(n_samples=36, n_timesteps=24, n_classes=36, random_state=0)
+    assert sorted(y.tolist()) == list(range(36))

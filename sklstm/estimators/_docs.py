@@ -66,6 +66,9 @@ ATTRIBUTES = """\
     memory_events_ : list of dict
         One entry per out-of-memory recovery: ``epoch``, ``batch`` (its step), ``from``
         (samples of the step that did not fit), ``to`` (micro-batch after), ``reason``.
+        Entries at batch 0 of the epochs done, ``reason`` "predicted over
+        max_memory ...", are halvings made before training: with a fixed
+        ``batch_size`` under ``max_memory`` on the CPU, trial steps predicted the step.
     n_updates_ : int
         Optimizer steps taken.
     n_epochs_ : int

@@ -33,7 +33,7 @@ from .randomness import global_draws
 from .setup import build_net
 
 __all__ = ["MARGIN", "MARGIN_BYTES", "TRIAL_SIZES", "choose_batch", "find_micro_batch",
-           "warm_up"]
+           "start_within_budget", "warm_up"]
 
 #: Share of the budget kept free, and at least :data:`MARGIN_BYTES`: later steps
 #: need more than the trial steps (the allocator's fragmentation: on the CPU a fit's
@@ -113,12 +113,81 @@ def find_micro_batch(plan, dataset, budget):
     MemoryBudgetError
         If a step on one sample does not fit the budget.
     """
-    n = len(dataset)
-    limit = budget.search_limit()
+    n, limit = len(dataset), budget.search_limit()
     if limit is None:  # memory cannot be read here (no /proc): nothing to fit against
         return n, {}
-    margin = max(int(limit * MARGIN), MARGIN_BYTES)
-    target = limit - margin
+    line, trials = _line_size(plan, dataset, budget, limit - (margin := _margin(limit)))
+    if line < 1:
+        raise budget.error(1, f"{plan.name}: batch_size='auto'", margin)
+    return _with_tail(min(n, line), n, plan.accumulation_steps), trials
+
+
+def start_within_budget(plan, dataset, budget):
+    """The micro-batch a fixed ``batch_size`` starts at under ``max_memory`` on the CPU.
+
+    There the budget is a check after each step, not a cap: a step over it took the
+    memory first (``batch_size=512`` under ``max_memory="64MiB"``: 380 MiB, then four
+    halvings to 32). The trial steps' line predicts the step: over the budget less
+    :data:`MARGIN`, the fit starts at the halving ``on_oom="shrink"`` would reach (the
+    same updates); over the budget, ``on_oom="raise"`` refuses it. No trial step runs
+    without ``max_memory``, on CUDA (its allocator is capped) or within the margin.
+
+    Parameters
+    ----------
+    plan : FitPlan
+        The fit's plan, its ``batch_size`` a number.
+    dataset : SequenceDataset
+        The training tensors.
+    budget : MemoryBudget
+        The fit's budget.
+
+    Returns
+    -------
+    tuple or None
+        ``(start, reason)`` for the net's ``start_micro_batch``; None: it fits.
+
+    Raises
+    ------
+    MemoryBudgetError
+        With ``on_oom="raise"``, where the step is predicted over.
+    """
+    if budget.max_memory is None or not budget.enforced or plan.device.type != "cpu":
+        return None
+    # (raise: the budget itself; with the margin, fits whose steps fit it were refused)
+    raising = plan.on_oom == "raise"
+    target = budget.limit - (0 if raising else _margin(budget.limit))
+    held = min(int(plan.batch_size), plan.effective_batch_size)  # a first step's samples
+    if target <= 0 or held <= 1:  # nothing to predict, or to halve: the check decides
+        return None
+    line, _ = _line_size(plan, dataset, budget, target, wanted=held)
+    if held <= line:
+        return None
+    start = held
+    while start > max(line, 1):  # on_oom="shrink"'s halvings (shrink_micro_batch)
+        start = math.ceil(start / 2)
+    reason = (f"predicted over max_memory: trial steps keep {line or 'not even one'} sample(s)"
+              f" within {format_bytes(target)}{'' if raising else ' (less its margin)'}")
+    if raising and not line:  # (no smaller batch_size to advise)
+        raise budget.error(1, f"{plan.name} (predicted by trial steps)")
+    if raising:
+        raise MemoryBudgetError(
+            f"{plan.name}: a training step with a micro-batch of {held} sample(s) is "
+            f"{reason}. Set batch_size={start}, or on_oom='shrink' to start at "
+            f"{start} (the same updates), or raise max_memory.")
+    return start, reason
+
+
+def _margin(limit):
+    """Bytes of ``limit`` kept free (:data:`MARGIN`, at least :data:`MARGIN_BYTES`)."""
+    return max(int(limit * MARGIN), MARGIN_BYTES)
+
+
+def _line_size(plan, dataset, budget, target, wanted=None):
+    """``(line, trials)``: the largest micro-batch whose step the trial steps' line
+    keeps within ``target`` bytes (all the samples where one step of them fits; 0 where
+    one sample's does not), trial micro-batch -> peak bytes. ``wanted`` is returned once
+    the first trial shows a step of ``wanted`` samples to fit."""
+    n = len(dataset)
     order = (torch.arange(n) if dataset.lengths is None
              else torch.argsort(dataset.lengths, descending=True, stable=True))
     trials = {}
@@ -148,10 +217,12 @@ def find_micro_batch(plan, dataset, budget):
         large = _fresh_size(large, small + 1, min(n, bend) if small < bend else n, tried)
     if target <= 0 or peak(small) > target:
         if target <= 0 or small == 1 or peak(1) > target:
-            raise budget.error(1, f"{plan.name}: batch_size='auto'", margin) from None
+            return 0, trials
         small, large = 1, (bend if 1 < bend < small else small)  # the line from 1 on
     else:
         within = _within_target(small, peak(small), target)
+        if wanted is not None and wanted <= within:  # (the first trial's bound)
+            return wanted, trials
         if large > within:  # (a fresh size as above, and at least small + 1)
             large = _fresh_size(within, small + 1, within, tried)
         if small == large or (large == n and peak(large) <= target):
@@ -159,8 +230,7 @@ def find_micro_batch(plan, dataset, budget):
     slope = (peak(large) - peak(small)) / (large - small)
     if slope <= 0:  # memory does not measurably grow with the batch
         return n, trials
-    size = small + math.floor((target - peak(small)) / slope)
-    return _with_tail(max(1, min(n, size)), n, plan.accumulation_steps), trials
+    return max(1, small + math.floor((target - peak(small)) / slope)), trials
 
 
 def _tail(size, n, accumulation_steps):

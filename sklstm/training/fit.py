@@ -23,7 +23,7 @@ from ..resources.device import memory_cap
 from ..resources.host_malloc import step_buffers_on_heap
 from ..resources.memory_budget import MemoryBudget
 from ..resources.onednn import native_kernels_for_ragged_steps
-from .auto_batch import choose_batch, warm_up
+from .auto_batch import choose_batch, start_within_budget, warm_up
 from .batch_schedule import epoch_batch_sizes
 from .checkpoint_stops import stop_recorded
 from .checkpointing import FitCheckpoint
@@ -171,6 +171,9 @@ def _train(plan, on_net, checkpoint, done, loaded_only, seqs, y_train):
         if auto:
             check_batch_losses_in_range(plan.name, y_train, plan.batch_size,
                                         plan.n_train_samples)
+        # a fixed micro-batch that the trial steps predict over max_memory on the CPU
+        # starts at the halving on_oom="shrink" would reach (None: it fits; no budget)
+        shrunk = None if auto or loaded_only else start_within_budget(plan, dataset, budget)
         # (a fit that is only loaded from its checkpoint trains no epoch)
         net = build_net(plan, done=min(done, plan.max_epochs - 1), checkpoint=checkpoint,
                         budget=budget, ctrl_c=ctrl_c, randomness=randomness)
@@ -184,13 +187,20 @@ def _train(plan, on_net, checkpoint, done, loaded_only, seqs, y_train):
             # sets a prefixed parameter, without its checks of an initialized net)
             net.iterator_train__start_epoch = epoch_batch_sizes(net, plan.effective_batch_size)
             if not loaded_only:
+                if shrunk is not None:
+                    net.start_micro_batch(*shrunk)
                 net.partial_fit(dataset, y_train)
             else:  # it ended with its stoppers' best epochs' weights
                 checkpoint.restore_best(net)
         else:
             if checkpoint is not None:
                 checkpoint.start()
-            net.fit(dataset, y_train)
+            if shrunk is None:
+                net.fit(dataset, y_train)
+            else:  # skorch's fit (initialize, partial_fit), the micro-batch set between
+                net.initialize()
+                net.start_micro_batch(*shrunk)
+                net.partial_fit(dataset, y_train)
         # the epochs checked their losses, which predate their updates: the weights the
         # fit ends with (or loads from its checkpoint) are checked here
         first = min(len(dataset), int(net.micro_batch_size or net.batch_size))

@@ -128,8 +128,37 @@ class MicroBatchShrinking:
         reason : str
             What ran out ("CUDA out of memory", "over max_memory"...).
         """
-        new = math.ceil(size / 2)
-        history = self.history
+        new = self._halve(size, reason)
+        self._free_memory()
+        warn_at_caller(
+            f"A training step with a micro-batch of {size} ran out of memory ({reason}); "
+            f"it was redone with {self._kept(new)} to skip the failed step next time.",
+            MicroBatchShrunkWarning)
+
+    def start_micro_batch(self, start, reason):
+        """Start an initialized net's training at the halving ``start`` of its micro-batch
+        that :func:`~sklstm.training.auto_batch.start_within_budget` predicted, each
+        halving logged as ``on_oom="shrink"`` logs it (at batch 0 of the epochs done), the
+        same updates; warned once.
+
+        Parameters
+        ----------
+        start : int
+            The micro-batch to start at.
+        reason : str
+            Why, in words.
+        """
+        size = first = min(int(self.micro_batch_size), int(self.batch_size))
+        while size > start:
+            size = self._halve(size, reason)
+        warn_at_caller(
+            f"A training step with a micro-batch of {first} is {reason}; the fit starts "
+            f"with {self._kept(size)} for this fit without the trial steps' halvings.",
+            MicroBatchShrunkWarning)
+
+    def _halve(self, size, reason):
+        """Set the micro-batch to half of ``size`` and log it; returns the half."""
+        new, history = math.ceil(size / 2), self.history
         self.micro_batch_size = new
         # later predictions go in micro-batches too (during this fit, validation
         # batches keep the first micro-batch: inference needs less than a step)
@@ -137,21 +166,21 @@ class MicroBatchShrinking:
         self.memory_events_.append({
             "epoch": len(history), "batch": len(history[-1]["batches"]) if history else 0,
             "from": size, "to": new, "reason": reason})
-        self._free_memory()
+        return new
+
+    def _kept(self, new):
+        """What a micro-batch of ``new`` samples keeps, and the settings that give it."""
         # batch normalization (the convolutional branch) takes its statistics per
         # micro-batch: with it, the updates follow the smaller micro-batch's statistics
         same = ("the updates are unchanged" if not has_batch_norm(self.module_) else
                 "the gradients add up as before, but batch normalization now takes its "
                 f"statistics over {new} samples")
         steps = math.ceil(self.batch_size / new)
-        warn_at_caller(
-            f"A training step with a micro-batch of {size} ran out of memory ({reason}); "
-            f"it was redone with {new} samples and {steps} accumulation steps: the "
-            f"effective batch of {self.batch_size} is kept and {same}. Set "
-            # both: batch_size alone would train on a smaller effective batch (other
-            # updates; another lr_ under lr_scaling) than the one this fit kept
-            f"batch_size={new} and accumulation_steps={steps} to skip the failed step "
-            "next time.", MicroBatchShrunkWarning)
+        # both: batch_size alone would train on a smaller effective batch (other
+        # updates; another lr_ under lr_scaling) than the one this fit kept
+        return (f"{new} samples and {steps} accumulation steps: the effective batch of "
+                f"{self.batch_size} is kept and {same}. Set batch_size={new} and "
+                f"accumulation_steps={steps}")
 
     def _renew_grad_scaler(self):
         """Give a step about to be redone a new gradient scaler, at the old one's scale.

@@ -8,7 +8,7 @@ import torch
 from numpy.testing import assert_allclose
 
 from sklstm import LSTMClassifier
-from sklstm.exceptions import MemoryBudgetError
+from sklstm.exceptions import MemoryBudgetError, MicroBatchShrunkWarning
 from sklstm.training.auto_batch import MARGIN, MARGIN_BYTES, _run_steps
 
 from ..settings import in_fresh_process, requires_cuda
@@ -300,3 +300,82 @@ def test_the_second_trial_step_stays_within_the_budget(monkeypatch):
     assert [t["batch_size"] for t in est.batch_size_trials_] == [4, 6]
     assert max(t["peak_memory"] for t in est.batch_size_trials_) <= target
     assert est.batch_size_ == 5  # the line's 7, as before (7 and 6 leave a tail: 5 none)
+
+
+# -- a fixed batch_size under max_memory on the CPU ------------------------------------
+# The budget is a check after each step, not a cap: a step over it took the memory
+# first (batch_size=512 under max_memory="64MiB": 380 MiB, then four halvings to 32).
+# The trial steps' line predicts the first step; the fit starts at the halving
+# on_oom="shrink" would reach.
+
+
+def _fixed(batch_size, max_memory, **params):
+    return LSTMClassifier(**{**BASE, **params}, batch_size=batch_size, max_memory=max_memory)
+
+
+def _exact_line(monkeypatch):
+    """Trial steps that read 1 MiB a sample over 1 MiB; returns their micro-batches."""
+    sizes = []
+
+    def trial(plan, dataset, idx, size, budget):
+        sizes.append(size)
+        return (1 + size) * MiB
+
+    monkeypatch.setattr("sklstm.training.auto_batch._trial_step", trial)
+    return sizes
+
+
+def test_a_fixed_batch_predicted_over_the_budget_starts_at_the_halving_shrink_reaches(
+        monkeypatch):
+    # the line keeps 47 samples within 64 MiB less its margin (48 MiB): 200 -> 25
+    _exact_line(monkeypatch)
+    with pytest.warns(MicroBatchShrunkWarning, match=r"micro-batch of 200 is predicted over "
+                      r"max_memory: trial steps keep 47 sample\(s\) within 48.0 MiB .*; the "
+                      r"fit starts with 25 samples and 8 accumulation steps"):
+        est = _fixed(200, "64MiB").fit(X, Y)
+    assert [(e["epoch"], e["batch"], e["from"], e["to"]) for e in est.memory_events_] == [
+        (0, 0, 200, 100), (0, 0, 100, 50), (0, 0, 50, 25)]  # before the first step
+    assert (est.batch_size_, est.effective_batch_size_) == (25, 200)
+    # the updates of the effective batch of 200 in micro-batches of 25
+    same = LSTMClassifier(**BASE, batch_size=25, accumulation_steps=8).fit(X, Y)
+    assert_allclose(est.predict_proba(X), same.predict_proba(X), rtol=1e-6, atol=1e-7)
+
+
+def test_with_on_oom_raise_a_fixed_batch_predicted_over_is_refused_before_training(
+        monkeypatch):
+    # against the budget itself (63 samples within 64 MiB): the margin is a guess, and
+    # with it fits whose steps ran within the budget were refused
+    _exact_line(monkeypatch)
+    est = _fixed(200, "64MiB", on_oom="raise")
+    with pytest.raises(MemoryBudgetError, match=r"micro-batch of 200 sample\(s\) is predicted "
+                       r"over max_memory: trial steps keep 63 sample\(s\) within 64.0 MiB\. Set "
+                       r"batch_size=50, or on_oom='shrink'"):
+        est.fit(X, Y)
+    assert not hasattr(est, "net_")
+
+
+def test_a_fixed_batch_predicted_to_fit_trains_as_without_a_budget(monkeypatch):
+    # one trial step: 4 samples' 5 MiB show a step of 38 within 48 MiB
+    sizes = _exact_line(monkeypatch)
+    est = _fixed(32, "64MiB").fit(X, Y)
+    assert sizes == [4] and est.memory_events_ == [] and est.batch_size_ == 32
+    free = _fixed(32, None).fit(X, Y)
+    assert_allclose(est.predict_proba(X), free.predict_proba(X), rtol=0, atol=0)
+
+
+def test_without_max_memory_a_fixed_batch_runs_no_trial_step(monkeypatch):
+    sizes = _exact_line(monkeypatch)
+    _fixed(200, None).fit(X, Y)
+    assert sizes == []
+
+
+def test_a_fixed_batch_over_the_budget_starts_within_it():
+    # the first step of 400 samples took 106 MiB of max_memory="24MiB", then was halved
+    # three times to 50; the trial steps' line starts the fit at a halving of it
+    est = _fixed(400, "24MiB", hidden_size=64)
+    with pytest.warns(MicroBatchShrunkWarning, match="is predicted over max_memory"):
+        est.fit(X, Y)
+    assert est.memory_events_[0]["epoch"] == 0 and est.batch_size_ < 400
+    # no step of 400 ran (the peak itself is the budget check's to hold: a later step
+    # over it on a fragmented heap is halved again, as any fit's)
+    assert not [e for e in est.memory_events_ if e["epoch"] > 0 and e["from"] == 400]

@@ -1,0 +1,86 @@
+"""A CPU fit under ``max_memory``: the memory its steps and its trial steps take.
+
+On the CPU the budget is a check after each step, not a cap. This script measures,
+for ``LSTMRegressor(hidden_size=64, num_layers=2, max_epochs=2, tol=None)`` on 2000
+generated sequences of 100 steps and 8 features (single thread):
+
+* a fixed ``batch_size=512`` under ``max_memory="64MiB"``: ``peak_memory_``, the
+  resident set's growth sampled every 2 ms by a thread (an independent reading), the
+  micro-batch trained and ``memory_events_`` (the trial steps predict the step and
+  start the fit at the halving ``on_oom="shrink"`` would reach);
+* ``batch_size="auto"`` under 16, 32 and 64 MiB: its trial steps
+  (``batch_size_trials_``) and the fit's ``peak_memory_``.
+
+Each fit runs in this process after a small warm-up fit (which loads torch's kernels,
+as a fit's own warm-up does). Run from the repository root::
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_cpu_budget.py       # ~1-2 minutes
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+import warnings
+
+import numpy as np
+
+from sklstm import LSTMRegressor
+
+MiB = 2**20
+
+
+def _resident():
+    """The process's resident set in bytes (``/proc/self/status``)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+
+
+def _fit_sampled(X, y, batch_size, max_memory):
+    """Fit while a thread samples the resident set; the estimator and the growth."""
+    before, top, done = _resident(), [0], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            top[0] = max(top[0], _resident())
+            time.sleep(0.002)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        est = LSTMRegressor(hidden_size=64, num_layers=2, max_epochs=2, tol=None,
+                            batch_size=batch_size, max_memory=max_memory, device="cpu",
+                            n_threads=1, random_state=0).fit(X, y)
+    finally:
+        done.set()
+        sampler.join()
+    return est, top[0] - before
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--budgets", nargs="+", default=["16MiB", "32MiB", "64MiB"],
+                        help="max_memory values for batch_size='auto'")
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 100, 8)).astype(np.float32)
+    y = X[:, -5:, 0].sum(1)
+    warnings.simplefilter("ignore")
+    LSTMRegressor(hidden_size=8, max_epochs=1, device="cpu", n_threads=1).fit(X[:50, :10],
+                                                                               y[:50])
+    print("| batch_size | max_memory | trial steps (size: MiB) | batch_size_ | "
+          "memory_events_ (epoch, from, to) | peak_memory_ MiB | sampled growth MiB |")
+    print("|---|---|---|--:|---|--:|--:|")
+    for batch_size, budget in [(512, "64MiB"), *(("auto", b) for b in args.budgets)]:
+        est, growth = _fit_sampled(X, y, batch_size, budget)
+        trials = ", ".join(f"{t['batch_size']}: {t['peak_memory'] / MiB:.1f}"
+                           for t in getattr(est, "batch_size_trials_", []))
+        events = ", ".join(f"({e['epoch']}, {e['from']}, {e['to']})"
+                           for e in est.memory_events_)
+        print(f"| {batch_size} | {budget} | {trials or '-'} | {est.batch_size_} | "
+              f"{events or '-'} | {est.peak_memory_ / MiB:.1f} | {growth / MiB:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

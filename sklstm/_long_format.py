@@ -104,10 +104,9 @@ def from_long_format(
     df = _decimals_as_floats(df, feature_cols)
     _check_long_values(df, keys, feature_cols, target_col)
     # A stable sort makes each id one contiguous block of rows ordered by time.
-    order = _sorted(df, keys)
-    id_values = df[id_col].to_numpy()[order]
-    new_id = np.r_[True, id_values[1:] != id_values[:-1]]
+    order, new_id = _sorted(df, keys)
     starts = np.flatnonzero(new_id)
+    ids = df[id_col].to_numpy()[order[starts]]  # (each block's first row's id)
     # the rows taken by position: a new array, writable (pandas 3's to_numpy gives a
     # read-only view, and "assignment destination is read-only" met X[i][...] = v)
     X = np.split(_feature_values(df[feature_cols], dtype)[order], starts[1:])
@@ -117,8 +116,8 @@ def from_long_format(
         # categorical id would add its unused categories as groups on pandas 2)
         block = np.cumsum(new_id) - 1
         targets = df[target_col].iloc[order].reset_index(drop=True)
-        y = _aggregate_target(targets, block, target_agg, id_values[starts], target_col)
-    return X, y, id_values[starts]
+        y = _aggregate_target(targets, block, target_agg, ids, target_col)
+    return X, y, ids
 
 
 def _feature_dtype(dtype):
@@ -253,7 +252,7 @@ def _decimals_as_floats(df, feature_cols):
 
 
 def _check_long_values(df, keys, feature_cols, target_col):
-    """Refuse an empty table, missing or infinite values and repeated (id, time) rows."""
+    """Refuse an empty table and missing or infinite values (repeated rows: _sorted)."""
     if len(df) == 0:
         raise ValueError("df has no rows; pass a table with at least one (id, time) row.")
     targets = [] if target_col is None else [target_col]
@@ -274,15 +273,6 @@ def _check_long_values(df, keys, feature_cols, target_col):
     infinite = [c for c in feature_cols if not np.isfinite(df[c].to_numpy(dtype=float)).all()]
     if infinite:
         raise ValueError(f"feature columns {infinite} contain infinite values; fill or drop them.")
-    duplicated = df.duplicated(keys, keep=False)
-    if duplicated.any():
-        examples = df.loc[duplicated, keys].drop_duplicates().head(3).to_numpy().tolist()
-        raise ValueError(
-            f"df has several rows for the same ({keys[0]}, {keys[1]}) pair, e.g. {examples}; "
-            # ("aggregate them first" alone named no way: rows read twice are the usual case)
-            "drop rows repeated whole, df.drop_duplicates(), or aggregate them first, "
-            f"df.groupby({keys!r}, as_index=False).mean()."
-        )
 
 
 def _check_id_types(ids, name):
@@ -306,15 +296,19 @@ def _check_id_types(ids, name):
 
 
 def _sorted(df, keys):
-    """The positions of ``df``'s rows sorted by id and time, or a ValueError naming a
-    column whose values have no order: pandas' own error (times with and without a time
-    zone: "'values' is not ordered, please explicitly specify the categories order")
-    names no column. Only the keys are sorted (not a copy of every column); positions,
-    not labels, which ``df``'s index may repeat."""
-    try:
-        by_keys = df[keys].reset_index(drop=True).sort_values(keys, kind="mergesort")
-        return by_keys.index.to_numpy()
+    """The positions of ``df``'s rows (not labels: its index may repeat) in the order of
+    ``df.sort_values(keys, kind="mergesort")``, and where each id's rows start there;
+    repeated (id, time) rows (neighbours there) refused, and values of no order, naming
+    their column (pandas' "'values' is not ordered, please explicitly specify..." does not)."""
+    import pandas as pd  # (a DataFrame was given: pandas is installed)
+
+    try:  # sort_values' keys, once (it, duplicated and != of the sorted ids hashed text
+        # ids thrice): numbers, else codes of the sorted values (TypeError: no order)
+        id_key, time_key = (df[c].to_numpy() if isinstance(df[c].dtype, np.dtype) and
+                            df[c].dtype.kind in "biuf" else
+                            pd.Categorical(df[c], ordered=True).codes for c in keys)
     except TypeError as exc:
+        _check_repeated_pairs(df, keys, df.duplicated(keys, keep=False).to_numpy())
         unordered = [c for c in keys if not _can_sort(df[c])] or keys
         raise ValueError(
             f"columns {unordered} hold values of several kinds that cannot be ordered "
@@ -322,6 +316,26 @@ def _sorted(df, keys):
             f"them to one kind first, e.g. df[{unordered[-1]!r}] = "
             f"pd.to_datetime(df[{unordered[-1]!r}], utc=True)."
         ) from exc
+    order = np.lexsort((time_key, id_key))  # (stable, as mergesort)
+    id_key, time_key = id_key[order], time_key[order]
+    new_id = np.r_[True, id_key[1:] != id_key[:-1]]
+    # the rows of a pair are neighbours in that order; both named, in df's order
+    repeated = np.r_[False, ~new_id[1:] & (time_key[1:] == time_key[:-1]), False]
+    if repeated.any():
+        _check_repeated_pairs(df, keys, (repeated[1:] | repeated[:-1])[np.argsort(order)])
+    return order, new_id
+
+
+def _check_repeated_pairs(df, keys, duplicated):
+    """Refuse repeated (id, time) pairs, the ``duplicated`` rows (a bool array) of ``df``."""
+    if duplicated.any():
+        examples = df.loc[duplicated, keys].drop_duplicates().head(3).to_numpy().tolist()
+        raise ValueError(
+            f"df has several rows for the same ({keys[0]}, {keys[1]}) pair, e.g. {examples}; "
+            # ("aggregate them first" alone named no way: rows read twice are the usual case)
+            "drop rows repeated whole, df.drop_duplicates(), or aggregate them first, "
+            f"df.groupby({keys!r}, as_index=False).mean()."
+        )
 
 
 def _can_sort(column):

@@ -24,7 +24,8 @@ def series_values(series, name):
 
     Missing values (None, ``pd.NA``, NaN) among numbers are refused as such, placed, with
     the fix; objects that are no numbers (text, dates) with how to convert them.
-    ``decimal.Decimal`` values (of a database's NUMERIC column) are numbers, as float64.
+    ``decimal.Decimal`` values (of a database's NUMERIC column) are numbers, as float64;
+    categories, of numbers too, are labels, refused as a DataFrame's column or a Series.
 
     Examples
     --------
@@ -72,7 +73,10 @@ def series_values(series, name):
             # (None becomes NaN, a Decimal its float, as the estimators read both; a
             # signaling NaN, which float() refuses, a NaN too: both refused below)
             values = signaling_nan_as_nan(values).astype(np.float64)
-    if values.dtype.kind not in "biuf":
+    # categories are labels (pandas refuses arithmetic on them), of numbers too: numbers
+    # in values, they were windowed where the same column in a DataFrame was refused
+    categorical = is_pandas and columns is None and str(series.dtype) == "category"
+    if values.dtype.kind not in "biuf" or categorical:
         # (a pandas Series' dtype: categories of text are objects in values)
         dtype = series.dtype if is_pandas and columns is None else values.dtype
         raise ValueError(f"{name} must be numeric, got dtype {dtype}."

@@ -69,9 +69,9 @@ def _profile_one(estimator, prefix, X, y, batch_size, seq_len, n_steps, warmup_s
     try:
         # the samples are copied in here: a batch size too large for the machine's
         # memory runs out in this copy (numpy's MemoryError) before the fit's steps
-        bucketing = final_estimator(estimator).bucketing  # ("auto": ragged data buckets)
-        idx = draw(X, y, batch_size, warmup_steps, n_steps, classes is not None,
-                   isinstance(bucketing, str) or bool(bucketing))
+        final = final_estimator(model)  # (its bucketing "auto": ragged data buckets)
+        idx, warmup_steps = draw(X, y, batch_size, warmup_steps, n_steps, classes is not None,
+                                 final.bucketing not in (False, None), fit=final)
         model.fit(safe_indexing(X, idx), safe_indexing(y, idx))
     except (MemoryError, RuntimeError) as exc:
         if not _out_of_memory(exc):
@@ -168,8 +168,8 @@ or SequenceStore
         ``b * (warmup_steps + n_steps)`` of them: a shuffled subset (when ``X``
         has fewer, every sample once and the rest drawn with replacement by a
         seeded generator). For ragged data (a list of arrays, a ragged store) the
-        warm-up steps take the longest sequences, which set the peak memory
-        (cycled where there are fewer), and the timed steps a sample stratified
+        warm-up steps take the longest sequences (cycled where there are fewer),
+        then ``b`` more per other padded width, and the timed steps a sample stratified
         by length, so that every batch size is timed on the data's mix of
         lengths: in batches of mixed lengths, or with the estimator's
         ``bucketing``, of neighbouring lengths (one batch from the middle of each
@@ -193,9 +193,9 @@ or SequenceStore
     n_steps : int, default=3
         Timed training steps per pair.
     warmup_steps : int, default=1
-        Untimed steps before them; on ragged data they run the longest
-        sequences, so with ``warmup_steps=0`` the peak memory is that of the
-        timed steps' mix, not of the longest batch.
+        Untimed steps before them; on ragged data they run the longest sequences,
+        then a batch of every other padded width (the shapes a fit's memory grows
+        with); with ``warmup_steps=0`` the peak is that of the timed steps' mix.
     max_memory : int, str or None, default=None
         The budget ``fits`` is checked against, in bytes or as a string such as
         ``"2GiB"``. None takes the estimator's ``max_memory``; when that is None

@@ -11,12 +11,13 @@ from .._nullable import as_array, object_numbers
 from .._series_values import signaling_nan_as_nan
 from .input_errors import non_finite_error, non_numeric_columns, time_values_error
 from .store_files import empty_sequences_error
-from .vocabulary import check_token_sequence, object_ids
+from .vocabulary import check_token_sequence, negative_id_error, object_ids
 
-__all__ = ["FINITE_BLOCK", "check_ragged", "index_labels"]
+__all__ = ["FINITE_BLOCK", "check_ragged", "index_labels", "sequence_name"]
 
 #: Values of float sequences checked for NaN and infinity together (copied into one
-#: array): one check of each took a third of a scaler's transform of 100k short ones.
+#: array), or of token ids for negative ones: one check of each took a third of a
+#: scaler's transform of 100k short sequences.
 FINITE_BLOCK = 1 << 16
 
 
@@ -31,7 +32,7 @@ def index_labels(items):
     return list(index)
 
 
-def _name(i, labels):
+def sequence_name(i, labels):
     """How the errors name sequence ``i``: with its index label, where ``labels`` has one."""
     return i if labels is None else f"{i} (index label {labels[i]!r})"
 
@@ -62,47 +63,70 @@ def check_ragged(items, *, allow_1d=False, ensure_all_finite=True, token_ids=Fal
     """
     checked = []
     labels = index_labels(items) if labels is None else labels
-    unchecked = []  # (positions of float sequences not yet checked for NaN and infinity)
+    # (positions of the sequences whose values are not yet checked, a block at a time:
+    # float ones for NaN and infinity, or token ids for negative ones)
+    unchecked = []
     size = 0
     for i, item in enumerate(items):
-        try:
-            seq = _sequence(item, _name(i, labels), checked[0] if checked else None,
-                            allow_1d, token_ids)
-        except Exception:
-            # (the first bad sequence is named whatever is wrong with it: an earlier
-            # one's NaN before this one's shape, as when each was checked in turn)
-            error = _non_finite(checked, unchecked, labels)
-            if error is not None:
-                raise error from None
-            raise
+        if token_ids and _plain_ids(item):
+            seq = item
+            # 1D integer ids, the common token input: all that _sequence checks of them
+            # is left their sign (its checks took 10 us a sentence, a token fit's setup)
+            deferred = seq.dtype.kind == "i"
+        else:
+            try:
+                seq = _sequence(item, sequence_name(i, labels), checked[0] if checked else None,
+                                allow_1d, token_ids)
+            except Exception:
+                # (the first bad sequence is named whatever is wrong with it: an earlier
+                # one's NaN before this one's shape, as when each was checked in turn)
+                error = _unchecked_error(checked, unchecked, labels, token_ids)
+                if error is not None:
+                    raise error from None
+                raise
+            deferred = ensure_all_finite and seq.dtype.kind == "f"
         checked.append(seq)
-        if ensure_all_finite and seq.dtype.kind == "f":
+        if deferred:
             if size + seq.size > FINITE_BLOCK:  # (a copy of at most a block, beside a
-                _check_finite(checked, unchecked, labels)  # longer sequence read alone)
+                _check_values(checked, unchecked, labels, token_ids)  # longer one alone)
                 unchecked, size = [], 0
             unchecked.append(i)
             size += seq.size
-    _check_finite(checked, unchecked, labels)
+    _check_values(checked, unchecked, labels, token_ids)
     return checked
 
 
-def _check_finite(checked, unchecked, labels):
-    """Refuse NaN or infinity in the sequences ``checked[i]``, ``i`` in ``unchecked``."""
-    error = _non_finite(checked, unchecked, labels)
+def _plain_ids(item):
+    """Whether ``item`` is an ndarray of 1D integer ids, at least one: accepted as token
+    ids whatever the other sequences, if its ids are >= 0."""
+    return (type(item) is np.ndarray and item.ndim == 1 and item.dtype.kind in "iu"
+            and item.size > 0)
+
+
+def _check_values(checked, unchecked, labels, token_ids):
+    """Refuse the first of the sequences ``checked[i]``, ``i`` in ``unchecked``, whose
+    values are refused (:func:`_unchecked_error`)."""
+    error = _unchecked_error(checked, unchecked, labels, token_ids)
     if error is not None:
         raise error
 
 
-def _non_finite(checked, unchecked, labels):
+def _unchecked_error(checked, unchecked, labels, token_ids):
     """The error for NaN or infinity in the sequences ``checked[i]`` for ``i`` in
-    ``unchecked`` (floats all), naming the first that holds one; None for none. One
-    check of them all together, then one of each where it failed."""
-    if not unchecked or np.isfinite(checked[unchecked[0]] if len(unchecked) == 1 else
-                                    np.concatenate([checked[i] for i in unchecked],
-                                                   axis=None)).all():
+    ``unchecked`` (floats all), or with ``token_ids`` for a negative id (signed integers
+    all), naming the first that holds one; None for none. One check of them all
+    together, then one of each where it failed."""
+    if not unchecked:
         return None
-    i = next(i for i in unchecked if not np.isfinite(checked[i]).all())
-    return non_finite_error(checked[i], sequence=_name(i, labels))
+    bad = (lambda values: values.min() < 0) if token_ids else (
+        lambda values: not np.isfinite(values).all())
+    if not bad(checked[unchecked[0]] if len(unchecked) == 1 else
+               np.concatenate([checked[i] for i in unchecked], axis=None)):
+        return None
+    i = next(i for i in unchecked if bad(checked[i]))
+    if token_ids:
+        return negative_id_error(checked[i], sequence_name(i, labels))
+    return non_finite_error(checked[i], sequence=sequence_name(i, labels))
 
 
 def _sequence(item, name, first, allow_1d, token_ids):

@@ -262,8 +262,8 @@ def token_id_beyond_int64_error(sequence, token_id):
 
     Parameters
     ----------
-    sequence : int
-        The sequence's position in ``X``.
+    sequence : int or str
+        The sequence's position in ``X``, or its name there (with its index label).
     token_id : int
         The id.
 

@@ -22,6 +22,8 @@ checked by :func:`~sklstm.data.ragged.check_ragged`.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
@@ -39,20 +41,19 @@ from .input_errors import (
     token_table_error,
     wrong_form_error,
 )
-from .ragged import check_ragged, index_labels
+from .ragged import check_ragged, index_labels, sequence_name
 from .store import SequenceStore
 from .store_files import empty_sequences_error
-from .store_scan import token_id_beyond_int64_error
-from .vocabulary import padding_inside, warn_padding_inside
+from .vocabulary import without_padding
 
 __all__ = ["as_streamed", "check_ragged", "feature_count_error", "host_arrays",
            "no_samples_error", "validate_sequences"]
 
 
 def _token_sequences(X, estimator_name, padding_idx, reset):
-    """Per-sample 1D int64 id arrays without their padding ids (wherever they are: a
-    sequence's prediction never depends on the others it comes with); a fit warns of
-    padding ids between tokens."""
+    """Per-sample 1D int64 id arrays without their padding ids
+    (:func:`~sklstm.data.vocabulary.without_padding`); a fit warns of padding ids
+    between tokens."""
     given = X  # (a DataFrame's column names say where a bad cell is)
     if hasattr(X, "iloc"):
         X = as_array(X)
@@ -73,26 +74,9 @@ def _token_sequences(X, estimator_name, padding_idx, reset):
         rows = list(arr) if arr.dtype != object else [as_array(x) for x in X]  # as given
     if not rows:
         raise no_samples_error(estimator_name, np.shape(X))
-    rows = check_ragged(rows, ensure_all_finite=False, token_ids=True, labels=index_labels(given))
-    out, inside = [], []
-    for i, row in enumerate(rows):
-        if padding_idx is not None:
-            is_token = row != padding_idx
-            if reset and padding_inside(is_token):
-                inside.append(i)
-            row = row[is_token]
-            if row.size == 0:
-                raise ValueError(
-                    f"Sequence {i} of X is empty (only padding id {padding_idx}); every "
-                    "sequence needs at least one token. Remove it together with its target."
-                )
-        if row.dtype == np.uint64 and row.size and row.max() > np.iinfo(np.int64).max:
-            # as int64 (what the embedding reads) such an id wraps to a negative one,
-            # which no later check sees: torch's bare "index out of range in self"
-            raise token_id_beyond_int64_error(i, row.max())
-        out.append(row.astype(np.int64, copy=False))
-    warn_padding_inside(inside, len(out), padding_idx)
-    return out
+    labels = index_labels(given)
+    rows = check_ragged(rows, ensure_all_finite=False, token_ids=True, labels=labels)
+    return without_padding(rows, padding_idx, reset, name=partial(sequence_name, labels=labels))
 
 
 def _numeric(X, check, *args, **kwargs):

@@ -17,11 +17,15 @@ from .._nullable import object_numbers
 from .store_scan import token_id_beyond_int64_error
 from .streaming import iter_row_chunks
 
-__all__ = ["MAX_INFERRED_VOCAB", "check_token_ids", "check_token_sequence",
-           "fitted_vocab_size", "object_ids", "padding_inside", "warn_padding_inside"]
+__all__ = ["ID_BLOCK", "MAX_INFERRED_VOCAB", "check_token_ids", "check_token_sequence",
+           "fitted_vocab_size", "negative_id_error", "object_ids", "padding_inside",
+           "warn_padding_inside", "without_padding"]
 
 #: Largest vocabulary a fit infers (``vocab_size=None``): 2**20 = 1,048,576 ids.
 MAX_INFERRED_VOCAB = 2**20
+
+#: Ids of token sequences read together (copied into one array) by :func:`without_padding`.
+ID_BLOCK = 1 << 16
 
 
 def check_token_ids(values, limit, advice):
@@ -197,43 +201,131 @@ def check_token_sequence(seq, name):
             f"Sequence {name} of X has dtype {seq.dtype}; token ids must be integers "
             "(cast with .astype(int) if they are whole numbers).")
     if seq.min() < 0:
-        # (a padding value of -1, as SequencePadder(value=-1) gives, is the common one)
-        raise ValueError(
-            f"Sequence {name} of X contains the negative token id {seq.min()}; token ids "
-            "must be >= 0: pad with padding_idx (0 by default), not a negative value, and "
-            "map the other ids to 1..n_tokens (np.unique(ids, return_inverse=True)[1] + 1 "
-            "does).")
+        raise negative_id_error(seq, name)
 
 
-def padding_inside(is_token):
-    """Whether a padding id sits between two tokens of a sequence, where no padding
-    scheme puts one (Keras pads before or after, a padded table after).
-
-    Parameters
-    ----------
-    is_token : ndarray of bool of shape (n_timesteps,)
-        The sequence's ids that are no padding.
+def negative_id_error(seq, name):
+    """The error for the sequence ``seq`` of integer ids, number ``name`` in X, holding a
+    negative one (:func:`check_token_sequence`; a fit checks many sequences' signs at once).
 
     Returns
     -------
-    bool
+    ValueError
+    """
+    # (a padding value of -1, as SequencePadder(value=-1) gives, is the common one)
+    return ValueError(
+        f"Sequence {name} of X contains the negative token id {seq.min()}; token ids "
+        "must be >= 0: pad with padding_idx (0 by default), not a negative value, and "
+        "map the other ids to 1..n_tokens (np.unique(ids, return_inverse=True)[1] + 1 "
+        "does).")
+
+
+def without_padding(rows, padding_idx, reset, name=None):
+    """The token sequences ``rows`` as int64 ids without ``padding_idx`` (wherever it
+    is: a sequence's prediction never depends on the others it comes with); a fit
+    (``reset``) warns of padding ids between tokens.
+
+    Parameters
+    ----------
+    rows : list of ndarray
+        1D non-empty sequences of non-negative integer ids (:func:`check_token_sequence`).
+    padding_idx : int or None
+        The padding id; None removes nothing.
+    reset : bool
+        True in a fit, which warns of padding between tokens.
+    name : callable or None, default=None
+        How the errors and the warning name the sequence at a position (with its index
+        label: :func:`~sklstm.data.ragged.sequence_name`); None: by the position.
+
+    Returns
+    -------
+    list of ndarray of int64
+        Views of one array per block of sequences.
+
+    Raises
+    ------
+    ValueError
+        A sequence of padding only, or a uint64 id beyond int64; the first such sequence
+        is named.
+    """
+    # (the sequences are read a block of ID_BLOCK ids at a time, copied into one array:
+    # read one at a time, as before, their checks took 20 us a sentence, most of a token
+    # fit's setup; a block bounds the copies of a large X)
+    name = name or (lambda i: i)
+    bounds = np.zeros(len(rows) + 1, dtype=np.int64)  # (where each sequence starts)
+    np.cumsum(np.fromiter(map(len, rows), dtype=np.int64, count=len(rows)), out=bounds[1:])
+    out, inside, start = [], [], 0
+    while start < len(rows):
+        stop = max(int(np.searchsorted(bounds, bounds[start] + ID_BLOCK, side="right")) - 1,
+                   start + 1)  # (a longer sequence alone)
+        out += _block_without_padding(rows[start:stop], bounds[start:stop + 1] - bounds[start],
+                                      padding_idx, start, reset, inside, name)
+        start = stop
+    warn_padding_inside(inside, len(out), padding_idx, name)
+    return out
+
+
+def _block_without_padding(block, bounds, padding_idx, start, reset, inside, name):
+    """:func:`without_padding` of the sequences ``block``, from number ``start`` of X,
+    each from ``bounds[j]`` to ``bounds[j + 1]`` of their ids; appends to ``inside``
+    the numbers of those with padding between tokens, if ``reset``."""
+    wide = any(row.dtype == np.uint64 for row in block)
+    # (all ids are >= 0, checked: exact in uint64 where a sequence is uint64, else in
+    # int64; numpy's common type of the two, float64, would round large ids)
+    flat = np.concatenate(block, dtype=np.uint64 if wide else np.int64, casting="unsafe")
+    is_token = None if padding_idx is None else flat != padding_idx
+    kept = flat if is_token is None else flat[is_token]
+    cuts = bounds if is_token is None else np.concatenate([[0], np.cumsum(is_token)])[bounds]
+    empty = np.flatnonzero(cuts[1:] == cuts[:-1])
+    beyond = np.flatnonzero(kept > np.iinfo(np.int64).max) if wide else empty[:0]
+    if empty.size or beyond.size:
+        # (the first sequence wrong either way, as when each was checked in turn)
+        owner = np.searchsorted(cuts, beyond[:1], side="right") - 1
+        i = int(min(empty[:1].tolist() + owner.tolist()))
+        if empty.size and empty[0] == i:
+            raise ValueError(
+                f"Sequence {name(start + i)} of X is empty (only padding id {padding_idx}); "
+                "every sequence needs at least one token. Remove it together with its target.")
+        # as int64 (what the embedding reads) such an id wraps to a negative one, which
+        # no later check sees: torch's bare "index out of range in self"
+        raise token_id_beyond_int64_error(name(start + i), kept[cuts[i]:cuts[i + 1]].max())
+    if reset and is_token is not None:
+        inside += (start + np.flatnonzero(padding_inside(is_token, bounds))).tolist()
+    kept = kept.astype(np.int64, copy=False)
+    return [kept[a:b] for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True)]
+
+
+def padding_inside(is_token, bounds):
+    """Which sequences hold a padding id between two tokens, where no padding scheme
+    puts one (Keras pads before or after, a padded table after).
+
+    Parameters
+    ----------
+    is_token : ndarray of bool of shape (n_steps,)
+        The ids of the sequences, one after the other, that are no padding.
+    bounds : ndarray of int of shape (n_sequences + 1,)
+        Where each sequence starts in ``is_token``, then where the last one ends.
+
+    Returns
+    -------
+    ndarray of bool of shape (n_sequences,)
 
     Examples
     --------
-    >>> padding_inside(np.array([True, False, True])), padding_inside(np.array([False, True]))
-    (True, False)
+    >>> padding_inside(np.array([True, False, True, False, True]), np.array([0, 3, 5]))
+    array([ True, False])
     """
-    # (a fit calls it once a sequence: a count, and where some ids are padding, whether
-    # the `count` steps from the first token are all tokens; the array of the tokens'
-    # positions took 5 times as long where no id is padding, as in ragged lists)
-    count = int(np.count_nonzero(is_token))
-    if count in (0, is_token.size):
-        return False
-    first = int(is_token.argmax())
-    return int(np.count_nonzero(is_token[first:first + count])) != count
+    # the tokens of a sequence span more steps than their count: padding between them
+    seen = np.concatenate([[0], np.cumsum(is_token)])[bounds]  # (tokens before each)
+    count = np.diff(seen)
+    positions = np.flatnonzero(is_token)
+    span = np.zeros_like(count)
+    some = count > 0
+    span[some] = positions[seen[1:][some] - 1] - positions[seen[:-1][some]] + 1
+    return span != count
 
 
-def warn_padding_inside(inside, n_sequences, padding_idx):
+def warn_padding_inside(inside, n_sequences, padding_idx, name=None):
     """Warn that sequences hold ``padding_idx`` between tokens: likely a real token (ids
     counted from 0), which its removal as padding loses, silently otherwise.
 
@@ -245,12 +337,15 @@ def warn_padding_inside(inside, n_sequences, padding_idx):
         The number of sequences of X.
     padding_idx : int
         The padding id.
+    name : callable or None, default=None
+        How the warning names the sequence at a position (:func:`without_padding`).
     """
     if not inside:
         return
+    first = inside[0] if name is None else name(inside[0])
     warn_at_caller(
         f"{len(inside)} of the {n_sequences} sequences of X hold the padding id "
-        f"{padding_idx} between other ids (sequence {inside[0]} first), where padding never "
+        f"{padding_idx} between other ids (sequence {first} first), where padding never "
         f"goes. It is removed wherever it appears, so if {padding_idx} is a real token "
         "(ids counted from 0, as np.unique(words, return_inverse=True) and CountVectorizer's "
         "vocabulary_ give them) every occurrence is lost: shift the ids by one (ids + 1), "

@@ -54,3 +54,38 @@ def test_the_first_bad_sequence_is_named_whatever_is_wrong_with_it(nan_at, other
     X[other_at] = np.ones((2, 3))
     with pytest.raises(ValueError, match=named):
         check_ragged(X)
+
+
+def _token_sequences(lengths):
+    """Sequences of ids 1..n of ``lengths``, int64 and int32 in turn."""
+    return [np.arange(1, n + 1, dtype=(np.int64, np.int32)[i % 2]) for i, n in enumerate(lengths)]
+
+
+@pytest.mark.parametrize("bad", [0, 3, 4, 7])
+def test_the_first_negative_token_id_is_named_across_blocks(bad, monkeypatch):
+    # (arrays of ids are checked for negative ones a block at a time)
+    monkeypatch.setattr(ragged, "FINITE_BLOCK", 16)  # (sequence 4 is longer than one)
+    X = _token_sequences([3, 2, 4, 1, 20, 2, 5, 3])
+    X[bad][-1] = -1 - bad
+    X += [np.array([-9]), np.array([1.5])]  # (later ones, wrong too, are not named)
+    with pytest.raises(ValueError, match=rf"^Sequence {bad} of X contains the negative "
+                                         rf"token id {-1 - bad}; token ids must be >= 0"):
+        check_ragged(X, ensure_all_finite=False, token_ids=True)
+    X = _token_sequences([3, 2, 4, 1, 20, 2, 5, 3])
+    assert all(out is seq for out, seq in zip(check_ragged(X, token_ids=True), X, strict=True))
+
+
+@pytest.mark.parametrize(("X", "named"), [
+    # another wrong sequence before the negative id is named first, as in turn
+    ([np.array([1, 2]), np.array([1.5]), np.array([3, -1])],
+     r"^Sequence 1 \(index label 'b'\) of X has dtype float64 and holds 1\.5"),
+    ([np.array([1, 2]), np.array([3, -1]), np.array([1.5])],
+     r"^Sequence 1 \(index label 'b'\) of X contains the negative token id -1"),
+    ([np.array([1, 2]), np.array([3, -1], np.int8), [-2]],  # (a list: checked as it is read)
+     r"^Sequence 1 \(index label 'b'\) of X contains the negative token id -1"),
+    ([np.array([1, 2]), [-2], np.array([3, -1])],
+     r"^Sequence 1 \(index label 'b'\) of X contains the negative token id -2"),
+])
+def test_the_first_bad_token_sequence_is_named_whatever_is_wrong_with_it(X, named):
+    with pytest.raises((TypeError, ValueError), match=named):
+        check_ragged(X, ensure_all_finite=False, token_ids=True, labels=["a", "b", "c"])

@@ -1,6 +1,6 @@
 """``python -m sklstm ...``: same as the ``sklstm`` console script."""
 
-from sklstm.cli import main
+from sklstm.cli import run
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

@@ -359,5 +359,27 @@ def _error(args, exc, status):
     return status
 
 
+def run():
+    """The ``sklstm`` console script and ``python -m sklstm``: :func:`main`, and exit
+    with its status.
+
+    After an interrupted run (130, 143) the process ends without waiting for threads
+    that are no daemons, which nothing would stop: Optuna's heartbeat thread of a trial
+    that the interrupt hit as it began (in the thread's ``__enter__``, whose
+    ``__exit__``, which stops it, then never runs) recorded heartbeats for good, and a
+    ``kill`` of ``sklstm tune`` printed its report and never exited. The report and the
+    storage's writes are done by then.
+    """
+    status = main()
+    main_thread = threading.main_thread()
+    if status in (130, 128 + signal.SIGTERM) and any(
+            not t.daemon and t is not main_thread for t in threading.enumerate()):
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(status)
+    raise SystemExit(status)
+
+
 if __name__ == "__main__":  # ``python -m sklstm.cli ...`` ran nothing and exited 0
-    raise SystemExit(main())
+    run()

@@ -6,11 +6,12 @@ import os
 import socket
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from sklstm.cli import main
+from sklstm.cli import main, run
 
 from .helpers import cli, load_study, python
 
@@ -151,6 +152,26 @@ def test_the_cli_module_runs_as_a_script():
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2
     assert err.strip() == "sklstm tune: error: dataset file 'missing.npz' does not exist"
+
+
+@pytest.mark.parametrize("status", [130, 143])
+def test_an_interrupted_run_ends_whatever_thread_is_left(status):
+    # Optuna's heartbeat thread (no daemon) of a trial a kill hit as it began was never
+    # stopped: `sklstm tune` printed "interrupted ... Run the same command again" and
+    # never exited (the stand-in: a thread that waits for good, and main's status)
+    code = ("import threading, sklstm.cli as cli; threading.Thread(target=threading.Event()"
+            f".wait).start(); cli.main = lambda: {status}; cli.run()")
+    proc = python(code)
+    proc.communicate(timeout=60)
+    assert proc.returncode == status
+
+
+def test_the_console_script_and_the_module_end_as_run_does():
+    from sklstm import __main__ as module
+
+    pyproject = (Path(__file__).parents[2] / "pyproject.toml").read_text()
+    assert '\n[project.scripts]\nsklstm = "sklstm.cli:run"\n' in pyproject
+    assert module.run is run
 
 
 def test_a_warning_is_one_line_without_library_source(npz_path, space_json, tmp_path):

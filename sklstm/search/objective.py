@@ -52,7 +52,7 @@ from .pipeline import (
 from .scoring_kind import check_scoring_kind
 from .selection import FIXED_AS_REPR, resolve_cv
 from .space import fit_conv_widths, resolve_space, sample_resolved
-from .trial_budget import FAIL_REASON, INTERRUPTED, WORKER, worker_name
+from .trial_attrs import FAIL_REASON, WORKER, mark_interrupted, worker_name
 
 __all__ = ["CVObjective", "checked_objective", "make_objective"]
 
@@ -210,14 +210,14 @@ class CVObjective:
         try:
             return self._evaluate(trial)
         except KeyboardInterrupt:
-            _interrupted(trial)
+            mark_interrupted(trial)
             raise
         except Exception as exc:
             if not ctrl_c_pending():
                 raise
             # a Ctrl-C whose KeyboardInterrupt this exception replaced (Optuna's journal
             # lock, while the trial writes to it: sklstm.training.interrupts)
-            _interrupted(trial)
+            mark_interrupted(trial)
             raise KeyboardInterrupt from exc
 
     def _evaluate(self, trial):
@@ -344,13 +344,6 @@ def _fail_reason(trial, exc):
 
 #: The name the objective is built by in user code and the docs.
 make_objective = CVObjective
-
-
-def _interrupted(trial):
-    """Say why ``trial`` fails: Optuna fails it and stops the study, and it does not use
-    up the study's budget (TrialBudget), so a resumed search runs it again."""
-    trial.set_user_attr(INTERRUPTED, True)
-    trial.set_user_attr(FAIL_REASON, "interrupted (Ctrl-C)")
 
 
 def checked_objective(estimator, X, y, *, multi_objective=None, **kwargs):

@@ -261,7 +261,8 @@ def optimize_through_faults(study, objective, timeout, catch, callbacks, budget,
         The study's trial budget (:class:`~sklstm.search.TrialBudget`), claimed again
         before the search goes on.
     ctrl_c : sklstm.training.interrupts.CtrlCGuard
-        Entered around each ``study.optimize``.
+        Entered around each ``study.optimize``, and holding as it begins: the
+        objective and ``callbacks`` resume and hold it (run_study's ``_held_outside``).
 
     Raises
     ------
@@ -276,7 +277,11 @@ def optimize_through_faults(study, objective, timeout, catch, callbacks, budget,
             # bare AssertionError
             with ctrl_c, storage_write_failures(study, study_storage(study)):
                 left = None if deadline is None else deadline - time.monotonic()
+                # the first trial's creation is held too; a press held after the last
+                # trial's record is raised after the loop (run_study's _held_outside)
+                ctrl_c.hold()
                 study.optimize(objective, timeout=left, catch=catch, callbacks=callbacks)
+                ctrl_c.resume()
             return
         except TrialEndedElsewhere as exc:
             if second:

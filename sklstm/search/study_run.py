@@ -6,6 +6,7 @@ trial budget (:class:`~sklstm.search.TrialBudget`), progress bar and Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import optuna
@@ -15,6 +16,7 @@ from .baseline_trial import requeue_lost_baseline
 from .report import ProgressBar
 from .storage_faults import optimize_through_faults
 from .study_checks import check_flags, check_run_args
+from .trial_attrs import mark_interrupted
 from .trial_budget import TrialBudget
 
 __all__ = ["run_study"]
@@ -113,11 +115,8 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
         callbacks.append(bar)
     if budget is not None:
         callbacks.append(budget)  # the claim is held only until the next trial exists
-    # a Ctrl-C whose KeyboardInterrupt other code replaced (Optuna's journal lock, while
-    # a trial writes to it) failed that trial as an error and the search went on: the
-    # press is delivered after the trial instead (the trial stays FAIL with that error)
     ctrl_c = CtrlCGuard()
-    callbacks.append(lambda study, trial: ctrl_c.check())
+    objective, callbacks = _held_outside(objective, callbacks, ctrl_c)
     try:
         left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
         optimize_through_faults(study, objective, left, catch, callbacks, budget, ctrl_c)
@@ -128,6 +127,38 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
             bar.bar.close()
     return study
 
+
+
+def _held_outside(objective, callbacks, ctrl_c):
+    """The objective and callbacks with a press held while Optuna creates a trial or
+    records its end (``ctrl_c`` holds as :func:`optimize_through_faults` starts).
+
+    Optuna's loop lets a ``KeyboardInterrupt`` through only from the objective: one
+    raised as it created the trial (sampling, its heartbeat thread's start) or stored
+    its end left the trial RUNNING, for good with no heartbeats (a fresh-clone CI run's
+    SIGTERM test saw it), and the heartbeat thread alive. Held there, the press is
+    raised as the objective starts (the trial is failed as interrupted) or after the
+    trial's record, in the first callback; the other callbacks (the budget's wait for
+    running trials among them) and the objective are not held. A second press raises
+    at once, as ever.
+    """
+    def run(trial):
+        try:
+            ctrl_c.resume()
+        except KeyboardInterrupt:
+            with contextlib.suppress(Exception):  # (a storage error here hid the press)
+                mark_interrupted(trial)
+            raise
+        try:
+            return objective(trial)
+        finally:
+            ctrl_c.hold()
+
+    # a Ctrl-C whose KeyboardInterrupt other code replaced (Optuna's journal lock, while
+    # a trial writes to it) failed that trial as an error and the search went on: the
+    # press is delivered after the trial as well (the trial stays FAIL with that error)
+    return run, [lambda study, trial: ctrl_c.resume(), *callbacks,
+                 lambda study, trial: ctrl_c.hold()]
 
 
 def _checked_hooks(objective, catch, callbacks, on_wait, baseline, show_progress_bar):

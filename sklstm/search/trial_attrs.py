@@ -23,8 +23,8 @@ from optuna.exceptions import ExperimentalWarning
 from optuna.trial import TrialState
 
 __all__ = ["FAIL_REASON", "INTERRUPTED", "RUN_ATTRS", "STALE", "WORKER",
-           "RetryStaleTrialCallback", "failed_as_stale", "retried_numbers", "retry_callback",
-           "worker_name"]
+           "RetryStaleTrialCallback", "failed_as_stale", "mark_interrupted", "retried_numbers",
+           "retry_callback", "worker_name"]
 
 #: User attribute of a trial that Ctrl-C interrupted (it does not use up the budget).
 INTERRUPTED = "sklstm_interrupted"
@@ -38,6 +38,20 @@ RUN_ATTRS = frozenset({FAIL_REASON, INTERRUPTED, WORKER})
 #: just before it is failed (:mod:`sklstm.search.heartbeat`); its value is the trial's
 #: number, so that a copy of it on a retry (Optuna's own callback copies it) marks nothing.
 STALE = "sklstm:stale"
+
+
+def mark_interrupted(trial):
+    """Say why ``trial`` fails: Ctrl-C (or ``SIGTERM``) interrupted it. Optuna fails it
+    and stops the study; it does not use up the study's budget
+    (:class:`~sklstm.search.TrialBudget`), so a resumed search runs it again.
+
+    Parameters
+    ----------
+    trial : optuna.Trial
+        The running trial.
+    """
+    trial.set_user_attr(INTERRUPTED, True)
+    trial.set_user_attr(FAIL_REASON, "interrupted (Ctrl-C)")
 
 
 def failed_as_stale(trial):

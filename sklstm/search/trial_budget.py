@@ -36,6 +36,7 @@ from .trial_attrs import (  # (WORKER, worker_name: also from here)
     INTERRUPTED,
     WORKER,
     failed_as_stale,
+    mark_interrupted,
     retried_numbers,
     worker_name,
 )
@@ -141,9 +142,9 @@ def _record_failure(trial, reason, interrupted=False):
         if FAIL_REASON in trial.user_attrs:
             return
         if interrupted:
-            trial.set_user_attr(INTERRUPTED, True)
-            reason = "interrupted (Ctrl-C)"
-        trial.set_user_attr(FAIL_REASON, reason)
+            mark_interrupted(trial)
+        else:
+            trial.set_user_attr(FAIL_REASON, reason)
 
 
 class TrialBudget:

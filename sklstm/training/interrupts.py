@@ -134,6 +134,30 @@ class CtrlCGuard:
         """
         self.holding = True
 
+    def resume(self):
+        """End :meth:`hold`: a press raises again from now on, and one noted while held
+        is raised now (:meth:`check`).
+
+        For code that must not be cut short but is no block of its own: a search holds
+        a press while Optuna creates a trial or records its end, and resumes as the
+        objective starts or after the record (:func:`~sklstm.search.run_study`).
+
+        Raises
+        ------
+        KeyboardInterrupt
+            If a press was noted since the last delivery.
+
+        Examples
+        --------
+        >>> with CtrlCGuard() as ctrl_c:
+        ...     ctrl_c.hold()
+        ...     ctrl_c.resume()  # nothing pressed: returns
+        >>> ctrl_c.holding
+        False
+        """
+        self.holding = False
+        self.check()
+
     def check(self, replaced=None):
         """Raise ``KeyboardInterrupt`` if Ctrl-C was pressed and not delivered: training
         still runs (the press's exception was lost), or ``replaced`` ends it (code that

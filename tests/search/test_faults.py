@@ -10,7 +10,8 @@ import time
 
 import optuna
 import pytest
-from optuna.storages import fail_stale_trials
+from optuna.storages import JournalStorage, fail_stale_trials
+from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from sklstm.search import resolve_storage, run_study, tune
@@ -181,6 +182,47 @@ def test_a_ctrl_c_that_an_error_replaced_in_a_trial_still_stops_the_search(
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=5)  # resumes
     assert [t.state for t in study.trials].count(TrialState.COMPLETE) == 5
+
+
+class _PressAsTrialBegins(optuna.samplers.RandomSampler):
+    """A press while Optuna creates trial 1, before its objective runs (as the fresh-
+    clone CI's SIGTERM test's press once landed: the trial stayed RUNNING)."""
+
+    def before_trial(self, study, trial):
+        if trial.number == 1:
+            signal.raise_signal(signal.SIGINT)
+
+
+class _PressAsTrialEnds(optuna.storages.JournalStorage):
+    """A press while Optuna stores trial 0's end, before the write: the trial stayed
+    RUNNING."""
+
+    def set_trial_state_values(self, trial_id, state, values=None):
+        if self.get_trial_number_from_id(trial_id) == 0 and state.is_finished():
+            signal.raise_signal(signal.SIGINT)
+        return super().set_trial_state_values(trial_id, state, values)
+
+
+@pytest.mark.parametrize("where, expected", [
+    ("begins", [TrialState.COMPLETE, TrialState.FAIL]), ("ends", [TrialState.COMPLETE])])
+def test_a_ctrl_c_as_optuna_creates_or_records_a_trial_leaves_none_running(
+        default_ctrl_c, tmp_path, where, expected):
+    # Optuna lets a KeyboardInterrupt through only from the objective: held outside it,
+    # the press is raised as trial 1's objective starts (that trial fails as
+    # interrupted, holding no place), or once trial 0's end is stored
+    path = str(tmp_path / "s.journal")
+    storage = (JournalStorage(JournalFileBackend(path)) if where == "begins"
+               else _PressAsTrialEnds(JournalFileBackend(path)))
+    sampler = _PressAsTrialBegins() if where == "begins" else None
+    study = optuna.create_study(storage=storage, sampler=sampler, study_name="s")
+    with pytest.raises(KeyboardInterrupt):
+        run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    assert [t.state for t in study.trials] == expected
+    assert [t.user_attrs.get("fail_reason") for t in study.trials[1:]] == [
+        "interrupted (Ctrl-C)"] * (len(expected) - 1)
+    study = run_study(load_study(path, "s"), lambda t: t.suggest_float("x", 0, 1),
+                      n_trials=3)  # resumes
+    assert [t.state for t in study.trials].count(TrialState.COMPLETE) == 3
 
 
 def test_in_tune_such_a_trial_is_interrupted_and_holds_no_place(default_ctrl_c, pipeline,

@@ -401,3 +401,15 @@ def test_a_handler_of_the_users_is_left_alone(default_ctrl_c):
     est = LSTMClassifier(**{**COMMON, "max_epochs": 4},
                          callbacks=[SwallowedCtrlCAt(at_batch=3)]).fit(X, Y)
     assert presses == [1] and not est.interrupted_ and est.n_epochs_ == 4
+
+
+def test_a_press_held_is_raised_as_the_guard_resumes_and_one_after_at_once(default_ctrl_c):
+    with CtrlCGuard() as ctrl_c:
+        ctrl_c.hold()
+        signal.raise_signal(signal.SIGINT)  # noted only
+        assert ctrl_c.pressed
+        with pytest.raises(KeyboardInterrupt):
+            ctrl_c.resume()
+        assert not ctrl_c.holding and not ctrl_c.pressed
+        with pytest.raises(KeyboardInterrupt):  # not held any more
+            signal.raise_signal(signal.SIGINT)

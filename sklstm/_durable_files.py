@@ -107,6 +107,10 @@ def write_json_durably(path, value):
     file is in place and whole, and an error there told the caller its write had
     failed (a checkpoint then removed the files the new state file names).
 
+    One writer of ``path`` at a time: two share ``path + ".tmp"`` (one's rename then
+    fails, or puts the other's half-written file in place), so callers hold a lock (a
+    checkpoint's ``flock``) or write in a directory of their own (a store's metadata).
+
     Parameters
     ----------
     path : str
@@ -198,7 +202,7 @@ def _last_written(path):
     return newest
 
 
-def temporary_writers(target, kind):
+def temporary_writers(target, kind, suffix=""):
     """The temporary files or directories of ``kind`` (:func:`temporary_path`) that
     writes of ``target`` made and have not yet renamed into place or removed, on any
     machine that shares the directory, and whether their writer still runs.
@@ -212,6 +216,9 @@ def temporary_writers(target, kind):
         The file or directory written.
     kind : str
         As given to :func:`temporary_path`.
+    suffix : str, default=""
+        What the writer adds to its temporary path for the names listed (``".old"``:
+        a store it renamed aside to put its new one in place).
 
     Returns
     -------
@@ -230,7 +237,8 @@ def temporary_writers(target, kind):
     for name in names:
         # host, process, thread; ASCII digits, of a process id's size ("²" is a digit
         # to str.isdigit); the host has dashes, but the last two parts are the ids
-        ids = re.fullmatch(r"([A-Za-z0-9-]+)-([0-9]{1,9})-[0-9]+", name[len(start):]) \
+        ids = re.fullmatch(r"([A-Za-z0-9-]+)-([0-9]{1,9})-[0-9]+" + re.escape(suffix),
+                           name[len(start):]) \
             if name.startswith(start) else None
         if ids is None:
             continue
@@ -240,7 +248,7 @@ def temporary_writers(target, kind):
     return writers
 
 
-def remove_leftovers(target, kind):
+def remove_leftovers(target, kind, suffix=""):
     """Remove the temporary files or directories of ``kind`` (:func:`temporary_path`)
     that writes of ``target`` on this machine left when killed: their process has ended
     and nothing in them was modified for :data:`LEFTOVER_AGE_S`. Those of running
@@ -255,8 +263,10 @@ def remove_leftovers(target, kind):
         The file or directory written.
     kind : str
         As given to :func:`temporary_path`.
+    suffix : str, default=""
+        As given to :func:`temporary_writers`.
     """
-    for path, _, _, running in temporary_writers(target, kind):
+    for path, _, _, running in temporary_writers(target, kind, suffix):
         if running is not False:  # (running, another machine's, or cannot be asked)
             continue
         with contextlib.suppress(OSError):

@@ -22,8 +22,6 @@ converts them.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from .store_files import empty_sequences_error, read_files, write_files
@@ -37,6 +35,7 @@ from .store_origin import (
     open_memmap_origin,
     read_unchanged,
 )
+from .store_paths import given_path
 from .store_positions import byte_chunks, checked_positions, chunk_bytes, key_positions
 from .store_reading import StoreReading, float_dtype
 
@@ -129,7 +128,8 @@ class SequenceStore(StoreReading):
         Parameters
         ----------
         path : str, bytes or os.PathLike
-            The store's directory; must not exist unless ``overwrite``.
+            The store's directory (a leading ``~`` is the home directory); must
+            not exist unless ``overwrite``.
         sequences : iterable of array-like
             1D arrays (token ids, univariate values) or 2D ``(n_timesteps_i,
             n_features)`` arrays, all of the same ``ndim`` and feature count; a dense
@@ -171,7 +171,7 @@ class SequenceStore(StoreReading):
         Parameters
         ----------
         path : str, bytes or os.PathLike
-            The store's directory.
+            The store's directory (a leading ``~`` is the home directory).
 
         Returns
         -------
@@ -189,7 +189,7 @@ class SequenceStore(StoreReading):
         PermissionError
             A file of the store this process may not read.
         """
-        where = os.path.abspath(os.fsdecode(path))  # (a bytes path too, as the os module's)
+        where = given_path(path, "open the store")  # (bytes, ~; absolute: found after chdir)
         # the files' stamp: a pickled view reopens the path only if they are these files
         (values, offsets), stamp = read_unchanged(lambda: read_files(where), where)
         return cls(values, offsets, origin=("store", where, stamp))

@@ -49,24 +49,32 @@ def unreadable_error(path, exc):
 
 def unwritable_error(path, exc):
     """The error for a store that cannot be made at ``path``: its directory does not let
-    this process make the temporary directory it is written in (``exc``).
+    this process make the temporary directory it is written in (``exc``); None for
+    another error.
 
-    The bare PermissionError named that hidden temporary directory
-    (``.name.store-tmp-host-pid-thread``), a path the user never gave.
+    The bare PermissionError, or OSError of a file system mounted read-only, named that
+    hidden temporary directory (``.name.store-tmp-host-pid-thread``), a path the user
+    never gave.
 
     Parameters
     ----------
     path : str
         The store's directory, absolute.
-    exc : PermissionError
+    exc : OSError
         What making the temporary directory beside it raised.
 
     Returns
     -------
-    PermissionError
+    PermissionError or OSError or None
         The error to raise.
     """
     parent = os.path.dirname(path)
+    if isinstance(exc, OSError) and exc.errno == errno.EROFS:
+        return OSError(exc.errno, (
+            f"Cannot write the store {path!r}: its directory {parent!r} is on a file "
+            f"system mounted read-only ({exc.strerror}). Write it to another file system."))
+    if not isinstance(exc, PermissionError):
+        return None
     return PermissionError(
         f"Cannot write the store {path!r}: its directory {parent!r} does not let this "
         f"process make files there ({exc.strerror}). Write it to a directory you may "

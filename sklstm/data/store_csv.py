@@ -11,10 +11,11 @@ import numpy as np
 
 from .._durable_files import flush, remove_leftovers, replace_synced, temporary_path
 from ..datasets._csv import csv_chunks
-from ..datasets._files import check_file
+from ..datasets._files import _refuse_path_of_another_type, check_file
 from .store import SequenceStore
 from .store_access import full_disk_error, unwritable_error
 from .store_files import write_into
+from .store_paths import check_name, given_path
 from .store_pending import CSV_TMP
 
 __all__ = ["csv_to_store"]
@@ -84,6 +85,8 @@ def csv_to_store(path, store_path, *, target="y", encoding="utf-8"):
         The directory of ``store_path`` does not exist.
     PermissionError
         The directory of ``store_path`` does not let this process write there.
+    TypeError
+        ``path`` or ``store_path`` is no path (an open file, None).
 
     Examples
     --------
@@ -96,26 +99,28 @@ def csv_to_store(path, store_path, *, target="y", encoding="utf-8"):
     >>> len(store), store[1].ravel().tolist(), y.tolist()
     (2, [0.30000001192092896, 0.20000000298023224, 0.10000000149011612], ['a', 'b'])
     """
+    _refuse_path_of_another_type(path)  # (os.fsdecode's own named neither it nor a fix)
     path = os.path.expanduser(os.fsdecode(path))
     if os.path.splitext(path)[1].lower() != ".csv":
         raise ValueError(f"{path}: csv_to_store converts a .csv file; an .npz file's X "
                          "writes with SequenceStore.write(store_path, X)")
     check_file(path)
-    store_path = os.path.abspath(os.path.expanduser(os.fsdecode(store_path)))
+    store_path = given_path(store_path, "write the store")
     # both checked before the file is read, which may take long
     if os.path.lexists(store_path):
         raise FileExistsError(f"{store_path!r} exists; choose a new path, or remove it")
     if not os.path.isdir(os.path.dirname(store_path)):  # (else named by its temporary)
         raise FileNotFoundError(f"Cannot write the store {store_path!r}: its directory "
                                 f"{os.path.dirname(store_path)!r} does not exist.")
+    check_name(store_path, "write the store")
     # written under a temporary name with its targets, renamed once whole: a store
     # without y.npy, or a part of the file, never opens at store_path
     tmp = temporary_path(store_path, CSV_TMP)
     shutil.rmtree(tmp, ignore_errors=True)  # (a killed conversion's of this process number)
     try:
         os.makedirs(tmp)
-    except PermissionError as exc:  # (it named the hidden temporary directory)
-        raise unwritable_error(store_path, exc) from None
+    except OSError as exc:  # (it named the hidden temporary directory)
+        raise (unwritable_error(store_path, exc) or exc) from None
     result = []
     try:
         # written in place (not by SequenceStore.write, whose own temporary directory

@@ -14,7 +14,6 @@ with a ValueError naming the file, not read past its end or as object pointers.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -39,7 +38,9 @@ from .store_access import (
 )
 from .store_casting import stored_values
 from .store_layout import NUMBER_KINDS, number_dtype, offsets_problem
+from .store_paths import check_name, given_path
 from .store_pending import STORE_TMP, pending_write_error
+from .store_recovery import OLD, finish_replace, remove_replaced
 
 __all__ = ["OFFSETS", "VALUES", "empty_sequences_error", "read_files", "write_files",
            "write_into"]
@@ -97,16 +98,21 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
                          "SequenceStore.write")
     # absolute and normalized: with a trailing separator, the temporary directory
     # would be made inside the store, and deleted with the store it replaces (bytes: str)
-    path = os.path.abspath(os.fsdecode(path))
+    path = given_path(path, "write the store")
+    finish_replace(path, _META)  # (an overwrite killed midway: the store it left exists)
     if os.path.exists(path):
         if not overwrite:
             raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it, or "
                                   "choose a new path.")
         check_replaceable(path, (_META, _VALUES, _OFFSETS))
     parent = os.path.dirname(path)
-    if not os.path.isdir(parent):
-        raise FileNotFoundError(f"Cannot write the store {path!r}: its directory "
-                                f"{parent!r} does not exist.")
+    if not os.path.isdir(parent):  # (a file there was said not to exist)
+        raise (NotADirectoryError if os.path.exists(parent) else FileNotFoundError)(
+            f"Cannot write the store {path!r}: its directory {parent!r} "
+            + ("is a file, not a directory; write the store into a directory."
+               if os.path.exists(parent) else
+               "does not exist; create it first (os.makedirs) or write elsewhere."))
+    check_name(path, "write the store")
     if dtype is not None:
         dtype = number_dtype(dtype)
     try:  # before any file is made (Python's own error names no fix)
@@ -120,8 +126,8 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
     shutil.rmtree(tmp, ignore_errors=True)  # (a killed writer's of this process number)
     try:
         os.makedirs(tmp)
-    except PermissionError as exc:  # (it named the hidden temporary directory)
-        raise unwritable_error(path, exc) from None
+    except OSError as exc:  # (it named the hidden temporary directory)
+        raise (unwritable_error(path, exc) or exc) from None
     try:
         write_into(tmp, sequences, dtype)
         _move_into_place(tmp, path, overwrite)
@@ -132,6 +138,7 @@ def write_files(path, sequences, *, dtype=None, overwrite=False):
             raise
         raise full from exc
     remove_leftovers(path, STORE_TMP)  # (killed writes': a store's size, for good)
+    remove_leftovers(path, STORE_TMP, OLD)  # (stores they replaced, or were removing)
 
 
 def write_into(directory, sequences, dtype=None):
@@ -147,14 +154,15 @@ def _move_into_place(tmp, path, overwrite):
     the write began: replaced with ``overwrite``, refused as at the start without.
 
     The store replaced is renamed aside and removed once the new one is in place: a
-    failed rename puts it back, and a crash of the system in between leaves it whole
-    (at ``<tmp>.old``). Deleted first, it was lost with no store in its place."""
+    failed rename puts it back, and a kill or a crash of the system in between leaves
+    both whole, the next open or write putting the new one in place
+    (:mod:`~sklstm.data.store_recovery`). Deleted first, it was lost with no store."""
     old = None
     if os.path.exists(path):
         if not overwrite:
             raise FileExistsError(f"{path!r} was written by another writer meanwhile; pass "
                                   "overwrite=True to replace it, or choose a new path.")
-        old = f"{tmp}.old"
+        old = tmp + OLD
         try:
             os.replace(path, old)
         except FileNotFoundError:  # (moved aside by another overwriting writer)
@@ -169,14 +177,8 @@ def _move_into_place(tmp, path, overwrite):
         if old is not None:  # (no store written: the one before stays)
             os.replace(old, path)
         raise
-    if old is None:
-        return
-    if os.path.islink(old):  # a link to a store (replaced, its store kept): rmtree
-        # refuses links, and ignore_errors left it hidden beside the new store for good
-        with contextlib.suppress(OSError):  # (the new store is in place: no failure)
-            os.remove(old)
-    else:  # (only once the new store is in place: else it is the data)
-        shutil.rmtree(old, ignore_errors=True)
+    if old is not None:  # (only once the new store is in place: else it is the data)
+        remove_replaced(old)
 
 
 def read_files(path):
@@ -208,6 +210,7 @@ def read_files(path):
         A file of the store this process may not read (the error names it and the fix).
     """
     path = os.fsdecode(path)  # (bytes too: the store's file names are str)
+    finish_replace(path, _META)  # (an overwrite killed midway: the store it left)
     try:
         meta = _read_meta(path)
         offsets = _read_offsets(path, meta)

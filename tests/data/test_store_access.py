@@ -150,3 +150,17 @@ def test_a_csv_conversion_with_no_room_says_so(file_size_limit, tmp_path):
     with pytest.raises(OSError, match=r"Cannot write the store .*the file size limit"):
         file_size_limit(lambda: csv_to_store(tmp_path / "x.csv", tmp_path / "s"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv"]
+
+
+@pytest.mark.parametrize("write", [_write_store, _write_csv_store])
+def test_a_store_is_not_written_on_a_read_only_file_system(monkeypatch, tmp_path, write):
+    # a read-only mount's bare OSError named the hidden temporary directory
+    (tmp_path / "ro").mkdir()
+
+    def read_only(path, *args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fspath(path))
+
+    monkeypatch.setattr(os, "mkdir", read_only)
+    with pytest.raises(OSError, match=rf"Cannot write the store {str(tmp_path / 'ro' / 's')!r}"
+                                      r".*mounted read-only.*another file system"):
+        write(tmp_path / "ro" / "s")

@@ -57,3 +57,16 @@ def test_floats_hold_the_integers_and_reals_they_can(tmp_path):
         assert stored.dtype == dtype and stored.tolist() == seq.tolist()
     reals = SequenceStore.write(tmp_path / "r", [np.array([0.1, 1 / 3])], dtype=np.float32)
     np.testing.assert_array_equal(reals[0], np.array([0.1, 1 / 3], np.float32))
+
+
+def test_booleans_come_back_as_booleans(tmp_path):
+    # the rule: bools keep their dtype (1 byte a value); numbers are not cast to bool,
+    # and bools are stored as 0/1 only in the integer dtype asked for
+    flags = [np.array([True, False, True]), np.array([[False], [True]])[:, 0]]
+    SequenceStore.write(tmp_path / "b", flags)
+    store = SequenceStore.open(tmp_path / "b")
+    assert store.dtype == np.bool_ and [seq.tolist() for seq in store.load()] == \
+        [[True, False, True], [False, True]]
+    assert SequenceStore.write(tmp_path / "i", flags, dtype=np.int8)[0].tolist() == [1, 0, 1]
+    with pytest.raises(ValueError, match="int64, which cannot be stored as bool"):
+        SequenceStore.write(tmp_path / "n", [np.array([0, 1])], dtype=bool)

@@ -23,8 +23,9 @@ from ..resources.device import memory_cap
 from ..resources.host_malloc import step_buffers_on_heap
 from ..resources.memory_budget import MemoryBudget
 from ..resources.onednn import native_kernels_for_ragged_steps
-from .auto_batch import choose_batch, start_within_budget, warm_up
+from .auto_batch import choose_batch, warm_up
 from .batch_schedule import epoch_batch_sizes
+from .budget_start import start_within_budget
 from .checkpoint_stops import stop_recorded
 from .checkpointing import FitCheckpoint
 from .convergence import stopped_by_rule

@@ -137,9 +137,8 @@ class MicroBatchShrinking:
 
     def start_micro_batch(self, start, reason):
         """Start an initialized net's training at the halving ``start`` of its micro-batch
-        that :func:`~sklstm.training.auto_batch.start_within_budget` predicted, each
-        halving logged as ``on_oom="shrink"`` logs it (at batch 0 of the epochs done), the
-        same updates; warned once.
+        (:func:`~sklstm.training.budget_start.start_within_budget`), each halving logged
+        as ``on_oom="shrink"`` logs it (at batch 0 of the epochs done); warned once.
 
         Parameters
         ----------
@@ -149,23 +148,24 @@ class MicroBatchShrinking:
             Why, in words.
         """
         size = first = min(int(self.micro_batch_size), int(self.batch_size))
-        while size > start:
-            size = self._halve(size, reason)
+        while size > start:  # (batch 0: a resumed fit's history ends in a whole epoch)
+            size = self._halve(size, reason, batch=0)
         warn_at_caller(
             f"A training step with a micro-batch of {first} is {reason}; the fit starts "
             f"with {self._kept(size)} for this fit without the trial steps' halvings.",
             MicroBatchShrunkWarning)
 
-    def _halve(self, size, reason):
-        """Set the micro-batch to half of ``size`` and log it; returns the half."""
+    def _halve(self, size, reason, batch=None):
+        """Halve the micro-batch ``size``, logged at ``batch`` (None: the epoch's so far)."""
         new, history = math.ceil(size / 2), self.history
+        if batch is None:
+            batch = len(history[-1]["batches"]) if history else 0
         self.micro_batch_size = new
         # later predictions go in micro-batches too (during this fit, validation
         # batches keep the first micro-batch: inference needs less than a step)
         self.iterator_valid__batch_size = new
-        self.memory_events_.append({
-            "epoch": len(history), "batch": len(history[-1]["batches"]) if history else 0,
-            "from": size, "to": new, "reason": reason})
+        self.memory_events_.append({"epoch": len(history), "batch": batch, "from": size,
+                                    "to": new, "reason": reason})
         return new
 
     def _kept(self, new):

@@ -341,17 +341,43 @@ def test_a_fixed_batch_predicted_over_the_budget_starts_at_the_halving_shrink_re
     assert_allclose(est.predict_proba(X), same.predict_proba(X), rtol=1e-6, atol=1e-7)
 
 
-def test_with_on_oom_raise_a_fixed_batch_predicted_over_is_refused_before_training(
+def _over_line(monkeypatch):
+    """Trial steps that read 2 MiB a sample over 1 MiB (far more than this tiny fit's
+    steps take)."""
+    monkeypatch.setattr("sklstm.training.auto_batch._trial_step",
+                        lambda plan, dataset, idx, size, budget: (1 + 2 * size) * MiB)
+
+
+def test_with_on_oom_raise_a_fixed_batch_is_refused_where_a_trial_step_went_over(
         monkeypatch):
-    # against the budget itself (63 samples within 64 MiB): the margin is a guess, and
-    # with it fits whose steps ran within the budget were refused
-    _exact_line(monkeypatch)
-    est = _fixed(200, "64MiB", on_oom="raise")
+    # the trial step of 4 samples read 9 MiB of max_memory="8MiB": a measurement, not
+    # the line's estimate, refuses the fit before training
+    _over_line(monkeypatch)
+    est = _fixed(200, "8MiB", on_oom="raise")
     with pytest.raises(MemoryBudgetError, match=r"micro-batch of 200 sample\(s\) is predicted "
-                       r"over max_memory: trial steps keep 63 sample\(s\) within 64.0 MiB\. Set "
-                       r"batch_size=50, or on_oom='shrink'"):
+                       r"over max_memory: trial steps keep 3 sample\(s\) within 8.0 MiB \(a "
+                       r"trial step of 4 took 9.0 MiB\)\. Set batch_size=2, or on_oom='shrink'"):
         est.fit(X, Y)
     assert not hasattr(est, "net_")
+
+
+def test_with_on_oom_raise_a_fit_only_predicted_over_is_not_refused(monkeypatch):
+    # the line puts a step of 200 at 401 MiB of 256 MiB, but no trial step went over:
+    # the line runs high (a fit that peaked at 116.5 MiB was refused under 128.2 MiB),
+    # so the check after each step decides, and this fit's steps take a few MiB
+    _over_line(monkeypatch)
+    est = _fixed(200, "256MiB", on_oom="raise").fit(X, Y)
+    assert est.memory_events_ == [] and est.batch_size_ == 200
+
+
+def test_a_resumed_fit_logs_its_halvings_before_its_first_step(monkeypatch, tmp_path):
+    # at batch 0 of the epochs done, as memory_events_ says: a resumed fit logged them
+    # at the batch count of its checkpoint's last epoch
+    _exact_line(monkeypatch)
+    for max_epochs in (1, 2):  # (the second resumes the first's checkpoint)
+        with pytest.warns(MicroBatchShrunkWarning, match="is predicted over max_memory"):
+            est = _fixed(200, "64MiB", max_epochs=max_epochs, checkpoint=tmp_path).fit(X, Y)
+    assert [(e["epoch"], e["batch"]) for e in est.memory_events_] == [(1, 0)] * 3
 
 
 def test_a_fixed_batch_predicted_to_fit_trains_as_without_a_budget(monkeypatch):

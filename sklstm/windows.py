@@ -185,8 +185,9 @@ def _check_same_columns(columns, name, number, expected):
     "step": [integers(1)],
     # a tuple: a column of a DataFrame with MultiIndex columns (("Close", "AAPL"), as
     # price downloads of several tickers have); a list of several columns: refused below
-    # with the way (Hidden: the refusals of other types do not offer lists)
-    "target": [Integral, str, tuple, Hidden(list), None],
+    # with the way, as an array or an Index of them (df.columns[[0, 2]]) is (Hidden: the
+    # refusals of other types do not offer them)
+    "target": [Integral, str, tuple, Hidden("array-like"), None],
     "return_index": ["boolean"],
     "return_groups": ["boolean"],
     "copy": ["boolean"],
@@ -268,7 +269,9 @@ def make_windows(
     >>> y, index
     (array([3., 4., 5.]), array([3, 4, 5]))
     """
-    if isinstance(target, list):  # ("must be an instance of int, str..." named no way)
+    # a list, an array or an Index of columns (a tuple may name a MultiIndex column):
+    # "must be an instance of int, str..." named no way
+    if not isinstance(target, (str, bytes, tuple)) and np.ndim(target) > 0:
         raise InvalidParameterError(f"target={target!r}: make_windows takes one target "
                                     "column." + _several_targets_hint())
     series = _listed(series)

@@ -143,10 +143,12 @@ def test_make_windows_names_the_bad_series(data, match):
         make_windows(data, lookback=4, horizon=2)
 
 
-@pytest.mark.parametrize("target", [[0, 2], ["a", "c"], ("a", "c")])
+@pytest.mark.parametrize("target", [[0, 2], ["a", "c"], ("a", "c"), np.array([0, 2]),
+                                    np.array(["a", "c"]), pd.Index(["a", "c"])])
 def test_several_target_columns_are_told_how(series, target):
-    # "must be an instance of 'int', ... or None" (a list), "not a column" (a tuple, which
-    # names one column of MultiIndex columns), neither naming a way to several targets
+    # "must be an instance of 'int', ... or None" (a list, an array, df.columns[[0, 2]]),
+    # "not a column" (a tuple, which names one column of MultiIndex columns), neither
+    # naming a way to several targets
     df = pd.DataFrame(series, columns=["a", "b", "c"])
     with pytest.raises(ValueError, match=r"For several target columns, window once per "
                                          r"column .* np\.column_stack\(\[make_windows\("):

@@ -72,7 +72,8 @@ class OwnedLockMixin:
         self._link = f"{filepath}.lock"
 
     def acquire(self):
-        """Take the lock (Optuna's wait), remembering the lock file it made.
+        """Take the lock (Optuna's wait), remembering the lock file it made; a press
+        (``KeyboardInterrupt``) as it is made gives it back.
 
         Returns
         -------
@@ -80,16 +81,34 @@ class OwnedLockMixin:
             True, as Optuna's.
         """
         acquired = super().acquire()
-        self._made = _identity(self._link)
+        try:
+            self._made = _identity(self._link)
+        except BaseException:
+            # a press (Ctrl-C, SIGTERM as sklstm tune takes it) once the file was made:
+            # left there, it blocked every worker of the storage for the grace period
+            self._made = None
+            with contextlib.suppress(RuntimeError):  # (gone already: nothing to give back)
+                super().release()
+            raise
         return acquired
 
     def release(self):
         """Remove the lock file this lock made; another's (this one's taken over after
-        the grace period) is left, with a warning. Outside a hold, Optuna's release
-        (its forced release of a stale lock, inside ``acquire``)."""
+        the grace period) is left, with a warning; a press (``KeyboardInterrupt``) in
+        the middle still removes it. Outside a hold, Optuna's release (its forced
+        release of a stale lock, inside ``acquire``)."""
         made, self._made = self._made, None
-        if made is None or _identity(self._link) == made:
-            return super().release()
+        try:
+            if made is None or _identity(self._link) == made:
+                return super().release()
+        except BaseException:
+            # a press before Optuna's rename of the file: the release is finished, or
+            # the file blocked every worker for the grace period (after the rename, the
+            # file is gone and Optuna's own error stands)
+            if made is not None and _identity(self._link) == made:
+                with contextlib.suppress(RuntimeError):
+                    super().release()
+            raise
         warnings.warn(
             f"the lock {self._link!r} was held here for longer than its grace "
             f"period ({self.grace_period} s: a slow disk, a suspended or overloaded "

@@ -157,6 +157,11 @@ class JournalFileRepairingLock(JournalFileLinkLock):
             dropped = _cut_short_bytes_dropped(self._journal_path)
         except OSError:  # (no file yet: Optuna's own error, if any, says why)
             dropped = 0
+        except BaseException:
+            # a press (Ctrl-C, SIGTERM) as the lock was taken: Optuna's writer takes the
+            # lock outside its try, and the link left blocked every worker for 30 s
+            self.release()
+            raise
         if dropped:
             _warn_dropped(self._journal_path, dropped, stacklevel=2)
         return acquired

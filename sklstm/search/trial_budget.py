@@ -303,8 +303,10 @@ class TrialBudget:
         """
 
         def run(trial):
-            self.release()
             try:
+                # (inside: a press as the lock is given back ends the trial as one in
+                # the objective does, not as a dead worker's, without a fail_reason)
+                self.release()
                 value = objective(trial)
             except TrialPruned:
                 raise

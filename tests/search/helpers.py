@@ -65,6 +65,24 @@ def wait_for(predicate, proc, timeout=120):
         time.sleep(0.05)
 
 
+def press_at_lock_file(monkeypatch, step, at=1, suffix=".lock"):
+    """Ctrl-C (SIGINT) once, as the ``at``-th ``step`` (``"acquire"``, ``"release"``) of
+    a lock of sklstm's whose file ends with ``suffix`` looks at that file: a press that
+    lands while a worker takes or gives back a lock file."""
+    from sklstm.search import journal_lock
+
+    identity, seen = journal_lock._identity, []
+
+    def pressed(link):
+        if sys._getframe(1).f_code.co_name == step and link.endswith(suffix):
+            seen.append(link)
+            if len(seen) == at:
+                signal.raise_signal(signal.SIGINT)
+        return identity(link)
+
+    monkeypatch.setattr(journal_lock, "_identity", pressed)
+
+
 def states(study):
     """``{trial number: state name}`` of a study."""
     return {t.number: t.state.name for t in study.trials}

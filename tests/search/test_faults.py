@@ -17,7 +17,15 @@ from optuna.trial import TrialState
 from sklstm.search import resolve_storage, run_study, tune
 from sklstm.search.selection import BASELINE
 
-from .helpers import cli, load_study, needs_postgres, python, states, wait_for
+from .helpers import (
+    cli,
+    load_study,
+    needs_postgres,
+    press_at_lock_file,
+    python,
+    states,
+    wait_for,
+)
 
 #: Trials of a second or two (30 epochs, no convergence rule): a worker is killed or
 #: interrupted in the middle of one.
@@ -223,6 +231,21 @@ def test_a_ctrl_c_as_optuna_creates_or_records_a_trial_leaves_none_running(
     study = run_study(load_study(path, "s"), lambda t: t.suggest_float("x", 0, 1),
                       n_trials=3)  # resumes
     assert [t.state for t in study.trials].count(TrialState.COMPLETE) == 3
+
+
+def test_a_ctrl_c_as_the_budget_lock_is_given_back_leaves_no_lock_and_no_lost_trial(
+        default_ctrl_c, tmp_path, monkeypatch):
+    # the press landed as trial 1 began, while its budget lock file was given back: the
+    # file stayed (the next run, and every worker of the study, waited 30 s for Optuna
+    # to break it) and the trial failed without a word, read as a dead worker's
+    path = str(tmp_path / "s.journal")
+    press_at_lock_file(monkeypatch, "release", at=2, suffix=".budget.lock")
+    study = optuna.create_study(storage=resolve_storage(path), study_name="s")
+    with pytest.raises(KeyboardInterrupt):
+        run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.FAIL]
+    assert study.trials[1].user_attrs["fail_reason"] == "interrupted (Ctrl-C)"
+    assert sorted(os.listdir(tmp_path)) == ["s.journal"]
 
 
 def test_in_tune_such_a_trial_is_interrupted_and_holds_no_place(default_ctrl_c, pipeline,

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from sklstm.search.journal_lock import JournalFileLinkLock
+from sklstm.search.journal_lock import JournalFileLinkLock, OwnedFileOpenLock
 from sklstm.search.storage_files import JournalFileRepairingLock
 
-from .helpers import python
+from .helpers import press_at_lock_file, python
 
 #: A worker that opens a journal whose lock is a link to a file that is not there (a
 #: dead worker's, the study's directory since moved) and appends to it.
@@ -78,3 +78,20 @@ def test_a_lock_taken_over_while_held_is_left_to_its_new_holder(retake, tmp_path
     if retake:
         waiter.release()
         assert not os.path.lexists(path + ".lock")
+
+
+@pytest.mark.parametrize("lock_class", [JournalFileLinkLock, OwnedFileOpenLock])
+@pytest.mark.parametrize("step", ["acquire", "release"])
+def test_a_press_as_the_lock_is_taken_or_given_back_leaves_no_lock_file(
+        default_ctrl_c, lock_class, step, tmp_path, monkeypatch):
+    # Ctrl-C (or SIGTERM, as sklstm tune takes it) once the lock file was made and
+    # before it was recorded, or before Optuna's release renamed it: the file stayed,
+    # and every worker of the storage waited for its grace period (30 s)
+    path = str(tmp_path / "s.journal")
+    open(path, "a").close()
+    press_at_lock_file(monkeypatch, step)
+    lock = lock_class(path)
+    with pytest.raises(KeyboardInterrupt):
+        lock.acquire()
+        lock.release()
+    assert not os.path.lexists(path + ".lock")

@@ -7,18 +7,13 @@ All are local and reproducible under ``random_state``.
 """
 
 import numpy as np
-from sklearn.utils import check_random_state
 
 from .._compat.sklearn import StrOptions
 from .._param_validation import integers, reals, validate_plain_params
 from ._scales import scales
-from ._synthetic import _check_n_classes
+from ._synthetic import _check_n_classes, _generator
 
 __all__ = ["make_drift_regression", "make_motion_recordings", "make_shape_in_series"]
-
-
-def _rng(random_state):
-    return np.random.default_rng(check_random_state(random_state).randint(2**31))
 
 
 def _whole_steps(last, low_fifths, high_fifths):
@@ -101,7 +96,7 @@ def make_shape_in_series(n_samples=200, n_timesteps=300, n_classes=3, shape_leng
             f"pass a shape_length of at most {n_timesteps}, or longer series."
         )
     _check_n_classes(n_samples, n_classes)
-    rng = _rng(random_state)
+    rng = _generator(random_state)
     y = rng.permutation(np.arange(n_samples) % n_classes)
     walk = np.cumsum(rng.normal(0.0, 0.05, size=(n_samples, n_timesteps)), axis=1)
     X = walk + rng.normal(0.0, noise, size=(n_samples, n_timesteps))
@@ -182,7 +177,7 @@ def make_motion_recordings(n_samples=48, n_timesteps=120, n_channels=6, n_classe
     (8, 6, [0, 1, 2, 3])
     """
     _check_n_classes(n_samples, n_classes)
-    rng = _rng(random_state)
+    rng = _generator(random_state)
     y = rng.permutation(np.arange(n_samples) % n_classes)
     if variable_length:
         # at least 40 % of n_timesteps, rounded up: int(0.4 * 24) made recordings of 9
@@ -244,7 +239,7 @@ def make_drift_regression(n_samples=200, n_timesteps=200, n_features=2, scale=1e
     >>> X.shape, bool(abs(y).max() < 0.01)
     ((5, 200, 2), True)
     """
-    rng = _rng(random_state)
+    rng = _generator(random_state)
     rates = rng.uniform(-1.0, 1.0, size=(n_samples, n_features))
     steps = np.linspace(-1.0, 1.0, n_timesteps)[None, :, None]
     X = rates[:, None, :] * 2.0 * steps + rng.normal(0.0, noise, (n_samples, n_timesteps,

@@ -11,9 +11,9 @@ import numpy as np
 
 from .._compat.sklearn import StrOptions
 from .._param_validation import integers, validate_plain_params
-from ._hard_cases import _rng, _whole_steps
+from ._hard_cases import _whole_steps
 from ._scales import scales
-from ._synthetic import _check_n_classes
+from ._synthetic import _check_n_classes, _generator
 
 __all__ = ["make_subtle_shape", "make_trending_series"]
 
@@ -96,7 +96,7 @@ def make_subtle_shape(n_samples=200, n_timesteps=300, difference="width", height
             "longer series."
         )
     _check_n_classes(n_samples, 2)
-    rng = _rng(random_state)
+    rng = _generator(random_state)
     y = rng.permutation(np.arange(n_samples) % 2)
     t = np.arange(n_timesteps) / n_timesteps
     freqs = rng.uniform(0.5, 3.0, size=(n_samples, n_waves, 1))
@@ -186,7 +186,7 @@ def make_trending_series(n_timesteps=600, trend="linear", rise=40.0, period=24,
     >>> X.shape, bool(y_test.mean() > y_train.max())
     ((176, 24, 1), True)
     """
-    rng = _rng(random_state)
+    rng = _generator(random_state)
     share = np.arange(n_timesteps) / max(n_timesteps - 1, 1)  # 0 at the first step, 1 last
     level = rise * share if trend == "linear" else (1.0 + rise) ** share - 1.0
     phases = rng.uniform(0.0, 2 * np.pi, size=2)

@@ -14,6 +14,13 @@ _NOISE = [scales()]
 _RANDOM_STATE = ["random_state"]
 
 
+def _generator(random_state):
+    """The numpy Generator the data are drawn from: ``random_state`` taken as
+    scikit-learn's ``make_*`` take it (None, an int, a RandomState), then one draw of
+    it seeding the Generator, whose samplers are the data's."""
+    return np.random.default_rng(check_random_state(random_state).randint(2**31))
+
+
 def _check_n_classes(n_samples, n_classes):
     """Refuse fewer samples than classes: the balanced labels would leave some classes
     out of ``y`` silently, and a classifier fitted on it would not know them."""
@@ -88,7 +95,7 @@ def make_sequence_classification(
     """
     _check_n_classes(n_samples, n_classes)
     bounds = length_bounds(n_timesteps, variable_length, length_range, 2)
-    rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
+    rng = _generator(random_state)
     y = rng.permutation(np.arange(n_samples) % n_classes)
     lengths = draw_lengths(rng, n_samples, n_timesteps, bounds)
     freq = np.linspace(0.04, 0.2, n_classes)[y]
@@ -173,7 +180,7 @@ def make_sequence_regression(
             f"n_timesteps={n_timesteps}."
         )
     bounds = length_bounds(n_timesteps, variable_length, length_range, n_lags)
-    rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
+    rng = _generator(random_state)
     lengths = draw_lengths(rng, n_samples, n_timesteps, bounds)
     weights = rng.uniform(-1, 1, size=(n_targets, n_lags, n_features))
     X = [rng.standard_normal((length, n_features)) for length in lengths]
@@ -275,7 +282,7 @@ def make_token_sentiment(
     if padding_idx >= vocab_size:
         raise ValueError(f"padding_idx must be an int in [0, {vocab_size}), got {padding_idx!r}.")
     bounds = length_bounds(None, True, length_range, 2)
-    rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
+    rng = _generator(random_state)
     lengths = draw_lengths(rng, n_samples, None, bounds)
     vocab = _sentiment_vocabulary(vocab_size, padding_idx)
     X, y = [], np.empty(n_samples, dtype=np.int64)
@@ -360,7 +367,7 @@ def make_sensor_series(
         except ImportError as exc:
             raise ImportError('make_sensor_series(as_frame=True) needs pandas: pip install '
                               f'"sklstm[pandas]", or pass as_frame=False ({exc})') from exc
-    rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
+    rng = _generator(random_state)
     t = np.arange(n_timesteps)
     coef = rng.uniform(0.5, 1.0, size=n_features - 1)
     series = []

@@ -2,20 +2,19 @@
 :func:`from_long_format`, public as :func:`sklstm.windows.from_long_format`."""
 
 from collections.abc import Hashable
-from decimal import Decimal
 from numbers import Real
 
 import numpy as np
 
 from ._nullable import pandas_na_as_nan
 from ._param_validation import validate_plain_params
-from ._series_values import (
-    EXACT_INTEGERS,
+from ._series_values import (  # (make_windows' rules: decimals, categories of numbers)
+    categories_as_numbers,
+    decimal_columns_as_floats,
+    decimal_values,
     dtype_hint,
-    is_whole_number,
     not_numbers_hint,
-    short_integer,
-    signaling_nan_as_nan,
+    numeric_categories,
 )
 from ._time_order import check_time_column  # (beside the other checks of time order)
 
@@ -50,7 +49,7 @@ def from_long_format(
         ``target_col``. ``target_col`` among them is refused: the target is taken from
         the same rows, so the sequences would hold it. ``decimal.Decimal`` values (a
         database's NUMERIC column) are numbers, read as float64 as ``make_windows`` and
-        the estimators read them.
+        the estimators read them; so are categories of numbers, as those numbers.
     target_col : str, default=None
         Column holding the target, with a value on every row; None returns ``y=None``
         (and refuses a ``target_agg`` other than the default, which would have nothing
@@ -101,7 +100,7 @@ def from_long_format(
         raise ValueError(f"target_agg={target_agg!r} needs target_col, the column it "
                          "aggregates; pass target_col, or leave target_agg out.")
     _check_long_columns(df, keys, feature_cols, target_col)
-    df = _decimals_as_floats(df, feature_cols)
+    df = decimal_columns_as_floats(df, feature_cols)
     _check_long_values(df, keys, feature_cols, target_col)
     # A stable sort makes each id one contiguous block of rows ordered by time.
     order, new_id = _sorted(df, keys)
@@ -109,7 +108,10 @@ def from_long_format(
     ids = df[id_col].to_numpy()[order[starts]]  # (each block's first row's id)
     # the rows taken by position: a new array, writable (pandas 3's to_numpy gives a
     # read-only view, and "assignment destination is read-only" met X[i][...] = v)
-    X = np.split(_feature_values(df[feature_cols], dtype)[order], starts[1:])
+    # (categories of numbers as those numbers here, not in df: a time column among the
+    # features keeps its categories' declared order, which sorts the rows)
+    features = categories_as_numbers(df[feature_cols])
+    X = np.split(_feature_values(features, dtype)[order], starts[1:])
     y = None
     if target_col is not None:
         # grouped by block number, not by id: aligned with X whatever the ids' dtype (a
@@ -192,8 +194,8 @@ def _check_long_columns(df, keys, feature_cols, target_col):
             "taken from the same rows, so each sequence would hold its own answer. Drop "
             "it from feature_cols (or leave feature_cols=None, which leaves it out); to "
             "forecast its next values from its past, use make_windows.")
-    non_numeric = [c for c in feature_cols
-                   if df[c].dtype.kind not in "biuf" and _decimals(df[c]) is None]
+    non_numeric = [c for c in feature_cols if df[c].dtype.kind not in "biuf"
+                   and not numeric_categories(df[c].dtype) and decimal_values(df[c]) is None]
     if non_numeric:
         raise ValueError(f"Feature columns {non_numeric} are not numeric; encode or drop them."
                          + _objects_hint(df[non_numeric[0]], non_numeric[0]))
@@ -211,44 +213,6 @@ def _objects_hint(column, name):
                 f"missing ones, say): convert it, pd.to_numeric(df[{name!r}]).")
     return not_numbers_hint(values, f"df[{name!r}]", "row", f"Column {name!r}",
                             decimals=True)
-
-
-def _decimals(column):
-    """The values of the feature ``column`` as an array of objects where they are
-    ``decimal.Decimal`` numbers (a database's NUMERIC column), with other numbers, None or
-    ``pd.NA`` beside them; else None."""
-    if column.dtype.kind != "O":
-        return None
-    values = pandas_na_as_nan(column.to_numpy(dtype=object))
-    if not any(isinstance(v, Decimal) for v in values) or not all(
-            v is None or isinstance(v, (Real, Decimal)) for v in values):
-        return None
-    return values
-
-
-def _decimals_as_floats(df, feature_cols):
-    """``df`` with its feature columns of decimals as float64, as make_windows and the
-    estimators read them (a signaling NaN as NaN, refused as missing with the rest);
-    whole numbers float64 would round are refused, as integers are."""
-    columns = {}
-    for c in feature_cols:
-        values = _decimals(df[c])
-        if values is None:
-            continue
-        beyond = next((v for v in values if is_whole_number(v) and abs(v) > EXACT_INTEGERS),
-                      None)
-        if beyond is not None:
-            raise ValueError(
-                f"feature column {c!r} holds the whole number {short_integer(beyond)}, beyond "
-                "2**53, which float64 would round silently; subtract a reference first, or "
-                f"convert the column to accept the rounding, df[{c!r}].astype(float).")
-        columns[c] = signaling_nan_as_nan(values).astype(np.float64)
-    if not columns:
-        return df
-    df = df.copy(deep=False)  # (the user's table keeps its decimals)
-    for c, values in columns.items():
-        df[c] = values
-    return df
 
 
 def _check_long_values(df, keys, feature_cols, target_col):

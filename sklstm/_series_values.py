@@ -2,7 +2,9 @@
 ``(T, n_features)`` float array the windows are cut from, or an error that names what is
 wrong and the fix: text, dates or other objects where numbers are expected, integers
 float64 would round, missing or infinite values, and shapes of no series. Decimals are
-numbers, read as float64 as the estimators read them.
+numbers, read as float64 as the estimators read them; categories of numbers are those
+numbers, as pandas and the estimators read them. (The feature columns of
+:func:`~sklstm.windows.from_long_format` are read by the same rules, from here.)
 (Its own module: the windows are cut in :mod:`sklstm.windows`, from these values.)
 """
 
@@ -13,8 +15,9 @@ import numpy as np
 
 from ._nullable import as_array, pandas_na_as_nan
 
-__all__ = ["EXACT_INTEGERS", "dtype_hint", "is_whole_number", "not_numbers_hint",
-           "series_values", "short_integer", "signaling_nan_as_nan"]
+__all__ = ["EXACT_INTEGERS", "categories_as_numbers", "decimal_columns_as_floats",
+           "decimal_values", "dtype_hint", "is_whole_number", "not_numbers_hint",
+           "numeric_categories", "series_values", "short_integer", "signaling_nan_as_nan"]
 
 
 def series_values(series, name):
@@ -25,7 +28,8 @@ def series_values(series, name):
     Missing values (None, ``pd.NA``, NaN) among numbers are refused as such, placed, with
     the fix; objects that are no numbers (text, dates) with how to convert them.
     ``decimal.Decimal`` values (of a database's NUMERIC column) are numbers, as float64;
-    categories, of numbers too, are labels, refused as a DataFrame's column or a Series.
+    categories of numbers (:func:`numeric_categories`) are those numbers, a missing one
+    NaN (refused as such); categories of text are labels, refused with how to encode them.
 
     Examples
     --------
@@ -36,6 +40,7 @@ def series_values(series, name):
     """
     # only pandas objects carry index labels and column names (a list has an .index method)
     is_pandas = hasattr(series, "iloc")
+    series = categories_as_numbers(series)  # (as the estimators read them: one rule)
     columns = list(series.columns) if is_pandas and hasattr(series, "columns") else None
     if columns is not None:
         # dtypes, not series[c]: a duplicated name selects a DataFrame, which has no dtype.
@@ -73,8 +78,8 @@ def series_values(series, name):
             # (None becomes NaN, a Decimal its float, as the estimators read both; a
             # signaling NaN, which float() refuses, a NaN too: both refused below)
             values = signaling_nan_as_nan(values).astype(np.float64)
-    # categories are labels (pandas refuses arithmetic on them), of numbers too: numbers
-    # in values, they were windowed where the same column in a DataFrame was refused
+    # the categories left are no numbers' (of numbers: read above): labels, refused as
+    # a DataFrame's column is (objects of numbers in values, Decimals say, passed)
     categorical = is_pandas and columns is None and str(series.dtype) == "category"
     if values.dtype.kind not in "biuf" or categorical:
         # (a pandas Series' dtype: categories of text are objects in values)
@@ -107,6 +112,84 @@ def series_values(series, name):
             "either side of a gap into windows that span it."
         )
     return values
+
+
+def numeric_categories(dtype):
+    """Whether ``dtype`` is pandas' categorical dtype with categories of numbers (ints,
+    floats, bools, nullable ones): its column holds those numbers, as pandas reads it
+    (``to_numpy``), and scikit-learn's ``check_array``, so the estimators."""
+    categories = getattr(getattr(dtype, "categories", None), "dtype", None)
+    return str(dtype) == "category" and categories is not None and getattr(
+        categories, "numpy_dtype", categories).kind in "biuf"
+
+
+def categories_as_numbers(table):
+    """The pandas Series or DataFrame ``table`` with its columns of categories of numbers
+    (:func:`numeric_categories`) as the numbers they hold, a missing one as NaN (refused
+    as missing by the caller, as by the estimators); anything else as it is. Categories
+    of text are labels, left to be refused with the way to encode them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> categories_as_numbers(pd.Series(pd.Categorical([2, None, 2]))).tolist()
+    [2.0, nan, 2.0]
+    """
+    if not hasattr(table, "iloc"):
+        return table
+    if table.ndim == 1:
+        import pandas as pd  # (a pandas object was given: pandas is installed)
+
+        return pd.Series(table.to_numpy(), index=table.index, name=table.name) \
+            if numeric_categories(table.dtype) else table
+    numeric = [j for j, dtype in enumerate(table.dtypes) if numeric_categories(dtype)]
+    if not numeric:
+        return table
+    table = table.copy(deep=False)  # (the user's table keeps its categories)
+    for j in numeric:  # (by position: a repeated column name selects several)
+        table.isetitem(j, table.iloc[:, j].to_numpy())
+    return table
+
+
+def decimal_values(column):
+    """The values of the pandas ``column`` as an array of objects where they are
+    ``decimal.Decimal`` numbers (a database's NUMERIC column), with other numbers, None or
+    ``pd.NA`` beside them; else None."""
+    # (categories of numbers are objects to pandas' kind: not read one by one, which took
+    # five times from_long_format's time)
+    if column.dtype.kind != "O" or numeric_categories(column.dtype):
+        return None
+    values = pandas_na_as_nan(column.to_numpy(dtype=object))
+    if not any(isinstance(v, Decimal) for v in values) or not all(
+            v is None or isinstance(v, (Real, Decimal)) for v in values):
+        return None
+    return values
+
+
+def decimal_columns_as_floats(df, columns):
+    """The DataFrame ``df`` with those of its ``columns`` (names) that hold decimals as
+    float64, as make_windows and the estimators read them (a signaling NaN as NaN,
+    refused as missing with the rest); whole numbers float64 would round are refused,
+    as integers are."""
+    converted = {}
+    for c in columns:
+        values = decimal_values(df[c])
+        if values is None:
+            continue
+        beyond = next((v for v in values if is_whole_number(v) and abs(v) > EXACT_INTEGERS),
+                      None)
+        if beyond is not None:
+            raise ValueError(
+                f"feature column {c!r} holds the whole number {short_integer(beyond)}, beyond "
+                "2**53, which float64 would round silently; subtract a reference first, or "
+                f"convert the column to accept the rounding, df[{c!r}].astype(float).")
+        converted[c] = signaling_nan_as_nan(values).astype(np.float64)
+    if not converted:
+        return df
+    df = df.copy(deep=False)  # (the user's table keeps its decimals)
+    for c, values in converted.items():
+        df[c] = values
+    return df
 
 
 def _objects(column, dtype):

@@ -23,3 +23,20 @@ def long_df():
             "label": [0.0, 5.0, 2.0, 1.0, 3.0, 7.0],
         }
     )
+
+
+@pytest.fixture(params=[("int64", False), ("float64", False), ("int64", True),
+                        ("float32", True), ("Int64", False)],
+                ids=["int", "float", "int-ordered", "float32-ordered", "Int64"])
+def categories_of_numbers(request):
+    """A function of some numbers: them as a Series of categories of numbers (ints,
+    floats, nullable ints; the ordered ones in a declared order, largest first, not
+    theirs), and as the plain numeric Series they stand for."""
+    dtype, ordered = request.param
+
+    def make(values):
+        plain = pd.Series(values, dtype=dtype)
+        categories = sorted(plain.unique(), reverse=ordered)
+        return plain.astype(pd.CategoricalDtype(categories, ordered=ordered)), plain
+
+    return make

@@ -248,6 +248,26 @@ def test_time_categories_of_text_need_their_order_declared():
     assert X[0].ravel().tolist() == [2.0, 4.0, 1.0, 3.0]
 
 
+def test_feature_categories_of_numbers_are_read_as_those_numbers(long_df,
+                                                                 categories_of_numbers):
+    # read as make_windows and the estimators read them; they were refused as labels
+    column, plain = categories_of_numbers(long_df["x2"])
+    X, _, _ = from_long_format(long_df.assign(x2=column), "id", "t")
+    for got, expected in zip(X, from_long_format(long_df.assign(x2=plain), "id", "t")[0],
+                             strict=True):
+        assert got.dtype == expected.dtype
+        assert_array_equal(got, expected)
+    with pytest.raises(ValueError, match=r"^feature columns \['x2'\] contain missing"):
+        from_long_format(long_df.assign(x2=column.where(long_df["x2"] != 3)), "id", "t")
+
+
+def test_time_categories_among_the_features_keep_their_declared_order():
+    # the features read as numbers, the rows sorted in the categories' order, not theirs
+    t = pd.Categorical([1, 3, 2], categories=[3, 2, 1], ordered=True)
+    df = pd.DataFrame({"id": ["a"] * 3, "t": t, "x": [1.0, 3.0, 2.0]})
+    X, _, _ = from_long_format(df, "id", "t", feature_cols=["t", "x"])
+    assert_array_equal(X[0], [[3.0, 3.0], [2.0, 2.0], [1.0, 1.0]])
+
 @pytest.mark.parametrize("dtype", ["str", object, "category"])
 @pytest.mark.parametrize("target_agg", ["mean", "std"])
 def test_numbers_aggregated_over_text_labels_are_refused_with_the_column(long_df, dtype,

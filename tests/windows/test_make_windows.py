@@ -112,6 +112,25 @@ def test_decimal_series_are_windowed_as_floats(make):
         make_windows(make(values), lookback=3)
 
 
+
+@pytest.mark.parametrize("as_frame", [False, True], ids=["Series", "DataFrame"])
+def test_categories_of_numbers_are_windowed_as_those_numbers(categories_of_numbers, as_frame):
+    # pandas (to_numpy), scikit-learn's check_array and so the estimators read a column of
+    # categories of numbers as its numbers; make_windows refused it as labels
+    column, plain = categories_of_numbers([3, 1, 2, 2, 1, 3, 1, 2])
+
+    def table(c):
+        return pd.DataFrame({"c": c, "x": np.arange(8.0)}) if as_frame else c
+
+    X, y = make_windows(table(column), lookback=3, target=0)
+    expected = make_windows(table(plain), lookback=3, target=0)
+    assert (X.dtype, y.dtype) == (expected[0].dtype, expected[1].dtype)
+    assert_array_equal(X, expected[0])
+    assert_array_equal(y, expected[1])
+    # a missing category: NaN, refused as a gap, placed (as the estimators refuse it)
+    with pytest.raises(ValueError, match=r"^series contains NaN .*timestep 2\)"):
+        make_windows(table(column.where(np.arange(8) != 2)), lookback=3)
+
 def test_int_target_agreeing_with_its_name(series):
     _, y = make_windows(pd.DataFrame(series), lookback=2, target=2)  # RangeIndex columns
     assert_array_equal(y, series[2:, 2])

@@ -120,9 +120,10 @@ def test_make_windows_rejects_bad_arguments(series, kwargs, error, match):
         (pd.DataFrame({"date": pd.date_range("2024", periods=10), "x": np.ones(10)}),
          r"columns \['date'\]; drop or encode them\. Column 'date' holds times: make it the "
          r"index, df\.set_index\('date'\)"),
-        # categories, times and complex numbers: "drop or encode them" or "must be
-        # numeric" alone, or pd.to_numeric for categories of text, which cannot read them
-        (pd.DataFrame({"a": np.ones(10), "c": pd.Categorical([1, 2] * 5)}),
+        # categories (of text: labels), times and complex numbers: "drop or encode them"
+        # or "must be numeric" alone, or pd.to_numeric for categories of text, which
+        # cannot read them (categories of numbers are those numbers: test_make_windows)
+        (pd.DataFrame({"a": np.ones(10), "c": pd.Categorical(list("pq") * 5)}),
          r"columns \['c'\]; drop or encode them\. Column 'c' is categorical: encode its "
          r"categories as numbers, df\['c'\]\.cat\.codes"),
         (pd.Series(pd.Categorical(list("pq") * 5)), r"got dtype category\. It is categorical: "
@@ -315,21 +316,3 @@ def test_local_clock_times_repeating_an_hour_are_not_told_to_sort():
                              index=pd.date_range("2024-10-27", periods=12, freq="h")[::-1])
     with pytest.raises(ValueError, match=r"timestep 1 .*\. Windows follow the rows, so sort"):
         make_windows(newest_first, 3)
-
-
-@pytest.mark.parametrize("categories", [[1, 2], [1.5, 2.5], [True, False], ["p", "q"]])
-@pytest.mark.parametrize("as_frame", [False, True])
-def test_categories_are_refused_as_a_series_as_in_a_dataframe(categories, as_frame):
-    # a Series of categories of numbers was windowed as its numbers, where the same
-    # column of a DataFrame was refused: categories are labels (pandas refuses
-    # arithmetic on them), of numbers too; astype(float) says they are numbers
-    column = pd.Series(pd.Categorical(categories * 5), name="c")
-    data = column.to_frame() if as_frame else column
-    name = "df['c']" if as_frame else "series"
-    with pytest.raises(ValueError, match=r"is categorical: encode its categories as numbers, "
-                                         rf"{re.escape(name)}\.cat\.codes .* "
-                                         rf"{re.escape(name)}\.astype\(float\) where"):
-        make_windows(data, lookback=4)
-    if not isinstance(categories[0], str):
-        _, y = make_windows(data.astype(float), lookback=4)
-        assert_array_equal(y.ravel(), np.asarray(categories * 5, dtype=float)[4:])

@@ -358,23 +358,26 @@ def test_an_estimator_that_is_no_lstm_is_refused_by_name(estimator, space, tmp_p
         make_objective(estimator, X, y, cv=2, space={"batch_size": [8]})
 
 
-def test_tune_with_the_default_space_fits_every_trial_on_short_sequences():
+def test_tune_with_the_default_space_fits_every_trial_on_short_sequences(tmp_path):
     # the default space sampled conv_channels 32 and 64 with the estimator's kernels
     # (8, 5, 3), which sequences of 5 steps cannot take: about half the trials failed
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(40, 5, 2)).astype(np.float32), np.arange(40) % 2
     study = tune(LSTMClassifier(device="cpu", max_epochs=1, hidden_size=4), X, y,
                  n_trials=12, sampler=optuna.samplers.RandomSampler(seed=0), cv=2,
-                 study_name="short-sequences")
+                 study_name="short-sequences", storage=str(tmp_path / "s.journal"))
     assert not [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
     assert study.trials[0].distributions["conv_channels"].choices == ("auto", None)
 
 
-def test_a_users_space_of_conv_widths_too_long_for_the_sequences_fails_before_the_study():
+def test_a_users_space_of_conv_widths_too_long_for_the_sequences_fails_before_the_study(
+        tmp_path):
     X, y = np.zeros((20, 5, 2), dtype=np.float32), np.arange(20) % 2
+    storage = tmp_path / "s.journal"
     with pytest.raises(ValueError, match=r"space entry 'conv_channels'.*shorter kernels"):
         tune(LSTMClassifier(device="cpu", max_epochs=1), X, y, n_trials=1, cv=2,
-             space={"conv_channels": [None, 32]}, study_name="short-sequences-refused")
+             space={"conv_channels": [None, 32]}, storage=str(storage))
+    assert not storage.exists()
 
 
 @pytest.mark.parametrize(("action", "said", "state"), [

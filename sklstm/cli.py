@@ -317,9 +317,17 @@ class _TermAsInterrupt:
         # holds it while a fit's last epoch is saved), where a bare KeyboardInterrupt
         # could be lost or cut that short
         handler = signal.getsignal(signal.SIGINT)
-        if not callable(handler):  # SIGINT ignored (``cmd &``): SIGTERM still stops
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+            return
+        # SIGINT ignored (``cmd &`` in a script; Ctrl-C stays so): a press of the guards
+        # in force, looked up, not imported (none exists before its module, and an
+        # import here could meet torch half imported by the parser: ImportError)
+        interrupts = sys.modules.get("sklstm.training.interrupts")
+        press = getattr(interrupts, "press", None)
+        if press is None:
             raise KeyboardInterrupt
-        handler(signal.SIGINT, frame)
+        press(frame)
 
 
 def _to_devnull(stream):

@@ -29,12 +29,38 @@ from skorch.callbacks import Callback
 from .._compat.python import warn_at_caller
 from ..exceptions import FitInterruptedWarning
 
-__all__ = ["SNAPSHOT", "CtrlCGuard", "EpochSnapshot", "ctrl_c_pending", "finish_interrupted"]
+__all__ = ["SNAPSHOT", "CtrlCGuard", "EpochSnapshot", "ctrl_c_pending", "finish_interrupted",
+           "press"]
 
 #: Name of the callback that keeps the last complete epoch's weights.
 SNAPSHOT = "epoch_snapshot"
 
-_IN_FORCE = []  # the guards whose handler is installed (main thread), innermost last
+# the guards watching (main thread), innermost last: their handler is installed, or
+# SIGINT raises nothing (ignored) and only press() presses
+_IN_FORCE = []
+
+
+def press(frame=None):
+    """A press that is no SIGINT, as the guards in force take a Ctrl-C: noted by all,
+    raised by the innermost unless it holds (a bare ``KeyboardInterrupt`` where none
+    is in force).
+
+    ``sklstm tune`` makes one of ``SIGTERM`` where SIGINT is ignored (``cmd &`` in a
+    script: Ctrl-C stays ignored, and the guards watch with no handler of their own).
+
+    Parameters
+    ----------
+    frame : frame or None, default=None
+        The frame a signal handler was given.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Unless the innermost guard holds a first press (:meth:`CtrlCGuard.hold`).
+    """
+    if not _IN_FORCE:
+        raise KeyboardInterrupt
+    _IN_FORCE[-1]._handle(signal.SIGINT, frame)
 
 
 def ctrl_c_pending():
@@ -64,8 +90,11 @@ class CtrlCGuard:
     ends with ``KeyboardInterrupt`` (:meth:`check`); once a training's epochs are done,
     a first press is only noted (:meth:`hold`). Only the main thread's
     default handler is replaced, or another guard's (a fit inside a search: the press
-    is noted by both): a handler of the user's (or an ignored SIGINT) is left alone,
-    and the previous handler comes back on exit.
+    is noted by both): a handler of the user's is left alone, and the previous handler
+    comes back on exit. Where SIGINT raises nothing (ignored, as in ``cmd &`` from a
+    script, or left to end the process) the guard watches with no handler: Ctrl-C
+    stays as it was, and a :func:`press` (``sklstm tune``'s ``SIGTERM``) is noted and
+    held.
 
     Attributes
     ----------
@@ -76,9 +105,10 @@ class CtrlCGuard:
     watching : bool
         Whether the guard's handler was in force for the block, so that every press
         in it was noted: a ``KeyboardInterrupt`` no press caused was then raised by
-        code (skorch's ``EarlyStopping`` ends a fit with one). False where the handler
-        was left alone (another thread, a handler of the user's): a press cannot be
-        told from such code there.
+        code (skorch's ``EarlyStopping`` ends a fit with one); also where SIGINT raises
+        nothing, and a press is :func:`press`'s. False where a handler was left alone
+        (another thread, a handler of the user's): a press cannot be told from such
+        code there.
     holding : bool
         Whether a first press is only noted, not raised (:meth:`hold`).
 
@@ -97,11 +127,13 @@ class CtrlCGuard:
 
     def __enter__(self):
         handler = signal.getsignal(signal.SIGINT)
+        raises_nothing = handler in (signal.SIG_IGN, signal.SIG_DFL)
         self.watching = (threading.current_thread() is threading.main_thread()
-                         and (handler is signal.default_int_handler
+                         and (raises_nothing or handler is signal.default_int_handler
                               or isinstance(getattr(handler, "__self__", None), CtrlCGuard)))
         if self.watching:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            if not raises_nothing:  # (an ignored Ctrl-C stays ignored)
+                self._previous = signal.signal(signal.SIGINT, self._handle)
             _IN_FORCE.append(self)
         return self
 
@@ -110,6 +142,7 @@ class CtrlCGuard:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
             self._previous = None
+        if self.watching:
             _IN_FORCE.remove(self)
         if exc is not None and not isinstance(exc, KeyboardInterrupt):
             self.check(replaced=exc)

@@ -4,6 +4,7 @@ import io
 import json
 import os
 import re
+import signal
 import socket
 import sys
 import warnings
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sklstm.cli import main, run
+from sklstm.cli import _TermAsInterrupt, main, run
 
 from .helpers import cli, load_study, python
 
@@ -416,3 +417,18 @@ def test_a_worker_joining_a_full_study_says_what_it_waits_for(npz_path, cpu_spac
     states = [t.state for t in load_study(str(tmp_path / "s.journal"), "sklstm").trials]
     assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING]
 
+
+def test_sigterm_where_ctrl_c_is_ignored_imports_nothing_in_its_handler(monkeypatch):
+    # where SIGINT is ignored (``sklstm tune ... &`` in a script) SIGTERM is a press of
+    # the guards in force (sklstm.training.interrupts.press); imported by the handler,
+    # that module met torch or scikit-learn half imported by the parser's choices
+    # (seconds on a cold start): an ImportError traceback, or a crash, not exit 143.
+    # Before its module is imported no guard exists: a bare KeyboardInterrupt
+    monkeypatch.delitem(sys.modules, "sklstm.training.interrupts")
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with pytest.raises(KeyboardInterrupt), _TermAsInterrupt() as term:
+            signal.raise_signal(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert term.received and "sklstm.training.interrupts" not in sys.modules

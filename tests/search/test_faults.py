@@ -14,6 +14,7 @@ from optuna.storages import JournalStorage, fail_stale_trials
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
+from sklstm.cli import _TermAsInterrupt
 from sklstm.search import resolve_storage, run_study, tune
 from sklstm.search.selection import BASELINE
 
@@ -31,6 +32,26 @@ from .helpers import (
 #: interrupted in the middle of one.
 LONG_TRIALS = {"hidden_size": 4, "max_epochs": 30, "tol": None, "batch_size": [4, 8],
                "lr": [0.01, 0.03], "n_threads": 1}
+
+
+@pytest.fixture(params=["ctrl_c", "sigterm_where_ctrl_c_is_ignored"])
+def press(request):
+    """The signal a press is: Ctrl-C (Python's SIGINT handler), or the SIGTERM that
+    ``sklstm tune`` takes as one, in a process whose SIGINT is ignored (``sklstm tune
+    ... &`` in a script: no guard installs a handler, and SIGINT raises nothing)."""
+    ignored = request.param != "ctrl_c"
+    previous = signal.signal(signal.SIGINT,
+                             signal.SIG_IGN if ignored else signal.default_int_handler)
+    previous_term = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (as sklstm tune finds it)
+    try:
+        with _TermAsInterrupt() as term:
+            yield signal.SIGTERM if ignored else signal.SIGINT
+        assert term.received == ignored
+        assert signal.getsignal(signal.SIGINT) == (
+            signal.SIG_IGN if ignored else signal.default_int_handler)  # given back
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
 
 
 @pytest.fixture
@@ -170,15 +191,15 @@ def test_sigterm_ends_the_search_as_ctrl_c_does(npz_path, space_json, tmp_path):
             if t.state.name == "FAIL"] == ["interrupted (Ctrl-C)"]
 
 
-def test_a_ctrl_c_that_an_error_replaced_in_a_trial_still_stops_the_search(
-        default_ctrl_c, tmp_path):
+def test_a_ctrl_c_that_an_error_replaced_in_a_trial_still_stops_the_search(press, tmp_path):
     # a press that lands while a trial writes to the journal file can come out of
     # Optuna's lock as FileNotFoundError (its release unlinks the lock file again): the
-    # trial fails with it, and the search must stop there all the same
+    # trial fails with it, and the search must stop there all the same (a SIGTERM where
+    # SIGINT was ignored was noted by no guard: the search ran on, sklstm tune exit 0)
     def objective(trial):
         if trial.number == 1:
             try:
-                signal.raise_signal(signal.SIGINT)
+                signal.raise_signal(press)
             except BaseException:
                 raise FileNotFoundError("the lock file is gone") from None
         return trial.suggest_float("x", 0, 1)
@@ -187,41 +208,50 @@ def test_a_ctrl_c_that_an_error_replaced_in_a_trial_still_stops_the_search(
     with pytest.raises(KeyboardInterrupt):
         run_study(study, objective, n_trials=5)
     assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.FAIL]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=5)  # resumes
     assert [t.state for t in study.trials].count(TrialState.COMPLETE) == 5
 
 
 class _PressAsTrialBegins(optuna.samplers.RandomSampler):
-    """A press while Optuna creates trial 1, before its objective runs (as the fresh-
-    clone CI's SIGTERM test's press once landed: the trial stayed RUNNING)."""
+    """A press (signal ``signum``) while Optuna creates trial 1, before its objective
+    runs (as the fresh-clone CI's SIGTERM test's press once landed: the trial stayed
+    RUNNING)."""
+
+    def __init__(self, signum):
+        super().__init__()
+        self.signum = signum
 
     def before_trial(self, study, trial):
         if trial.number == 1:
-            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(self.signum)
 
 
 class _PressAsTrialEnds(optuna.storages.JournalStorage):
-    """A press while Optuna stores trial 0's end, before the write: the trial stayed
-    RUNNING."""
+    """A press (signal ``signum``) while Optuna stores trial 0's end, before the
+    write: the trial stayed RUNNING."""
+
+    def __init__(self, backend, signum):
+        super().__init__(backend)
+        self.signum = signum
 
     def set_trial_state_values(self, trial_id, state, values=None):
         if self.get_trial_number_from_id(trial_id) == 0 and state.is_finished():
-            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(self.signum)
         return super().set_trial_state_values(trial_id, state, values)
 
 
 @pytest.mark.parametrize("where, expected", [
     ("begins", [TrialState.COMPLETE, TrialState.FAIL]), ("ends", [TrialState.COMPLETE])])
 def test_a_ctrl_c_as_optuna_creates_or_records_a_trial_leaves_none_running(
-        default_ctrl_c, tmp_path, where, expected):
+        press, tmp_path, where, expected):
     # Optuna lets a KeyboardInterrupt through only from the objective: held outside it,
     # the press is raised as trial 1's objective starts (that trial fails as
-    # interrupted, holding no place), or once trial 0's end is stored
+    # interrupted, holding no place), or once trial 0's end is stored (a SIGTERM where
+    # SIGINT was ignored was held by no guard: the trial stayed RUNNING)
     path = str(tmp_path / "s.journal")
     storage = (JournalStorage(JournalFileBackend(path)) if where == "begins"
-               else _PressAsTrialEnds(JournalFileBackend(path)))
-    sampler = _PressAsTrialBegins() if where == "begins" else None
+               else _PressAsTrialEnds(JournalFileBackend(path), press))
+    sampler = _PressAsTrialBegins(press) if where == "begins" else None
     study = optuna.create_study(storage=storage, sampler=sampler, study_name="s")
     with pytest.raises(KeyboardInterrupt):
         run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=3)

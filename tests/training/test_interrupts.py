@@ -17,7 +17,7 @@ from torch.optim.lr_scheduler import StepLR
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.exceptions import FitInterruptedWarning
 from sklstm.training import BatchSizeSchedule
-from sklstm.training.interrupts import CtrlCGuard
+from sklstm.training.interrupts import CtrlCGuard, ctrl_c_pending, press
 
 from ..search.helpers import python
 from .faults import (
@@ -175,15 +175,16 @@ def test_an_interrupt_in_the_last_epoch_is_no_end_of_max_epochs(max_epochs, at_b
     assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
 
 
-@pytest.mark.parametrize("users_handler", [False, True])
-def test_a_callback_that_ends_the_fit_is_no_interrupt(users_handler, default_ctrl_c,
-                                                       tmp_path):
+@pytest.mark.parametrize("sigint", ["default", "users", "ignored"])
+def test_a_callback_that_ends_the_fit_is_no_interrupt(sigint, default_ctrl_c, tmp_path):
     # skorch's EarlyStopping ends a fit with a KeyboardInterrupt at an epoch's end. It was
     # taken for a Ctrl-C: interrupted_, a FitInterruptedWarning, and tune's objective
     # stopped the whole search at it. Where every press is noted, none was: it is the
-    # callback's stop (under a handler of the user's a press cannot be told from it)
-    if users_handler:
-        signal.signal(signal.SIGINT, lambda *_: None)
+    # callback's stop (under a handler of the user's a press cannot be told from it;
+    # where SIGINT is ignored, ``python fit.py &`` in a script, it was taken for one)
+    users_handler = sigint == "users"
+    if sigint != "default":
+        signal.signal(signal.SIGINT, (lambda *_: None) if users_handler else signal.SIG_IGN)
     stop = EarlyStopping(monitor="train_loss", patience=1, threshold=0.05,
                          threshold_mode="abs")
     params = {**COMMON, "device": "cpu", "max_epochs": 50, "callbacks": [stop]}
@@ -413,3 +414,30 @@ def test_a_press_held_is_raised_as_the_guard_resumes_and_one_after_at_once(defau
         assert not ctrl_c.holding and not ctrl_c.pressed
         with pytest.raises(KeyboardInterrupt):  # not held any more
             signal.raise_signal(signal.SIGINT)
+
+
+def test_where_ctrl_c_is_ignored_it_stays_so_and_a_press_is_noted_by_every_guard(
+        default_ctrl_c):
+    # a process started by ``cmd &`` from a script ignores SIGINT: no guard was in
+    # force, so sklstm tune's SIGTERM (its press) was neither held while Optuna
+    # recorded a trial nor raised again once lost
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with pytest.raises(KeyboardInterrupt):  # no guard: as Python's handler would
+        press()
+    with CtrlCGuard() as outer, CtrlCGuard() as inner:  # (a search, a fit in it)
+        signal.raise_signal(signal.SIGINT)  # still ignored
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert inner.watching and not ctrl_c_pending()
+        inner.hold()
+        press()  # noted by both, held
+        assert inner.pressed and outer.pressed
+        with pytest.raises(KeyboardInterrupt):
+            inner.resume()
+        assert ctrl_c_pending()  # (the search's, not yet delivered)
+        with pytest.raises(KeyboardInterrupt):
+            outer.check()
+    assert not ctrl_c_pending() and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # (Ctrl-C ends the process): the same
+    with pytest.raises(KeyboardInterrupt), CtrlCGuard() as ctrl_c:
+        press()
+    assert ctrl_c.noted and signal.getsignal(signal.SIGINT) is signal.SIG_DFL

@@ -375,8 +375,9 @@ def run():
     that are no daemons, which nothing would stop: Optuna's heartbeat thread of a trial
     that the interrupt hit as it began (in the thread's ``__enter__``, whose
     ``__exit__``, which stops it, then never runs) recorded heartbeats for good, and a
-    ``kill`` of ``sklstm tune`` printed its report and never exited. The report and the
-    storage's writes are done by then.
+    ``kill`` of ``sklstm tune`` printed its report and never exited. The search holds
+    a first press there now (:func:`~sklstm.search.run_study`); a second one still
+    lands anywhere. The report and the storage's writes are done by then.
     """
     status = main()
     main_thread = threading.main_thread()

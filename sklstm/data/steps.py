@@ -6,10 +6,16 @@ streamed one (:mod:`~sklstm.data.streaming`), so both cut and pad alike.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
-__all__ = ["AUTO_AR_SAMPLES_PER_WEIGHT", "AUTO_STEPS", "downsample_steps", "keep_steps",
-           "pad_sequences", "resolve_ar_window", "resolve_downsample", "step_positions"]
+from .._compat.python import warn_at_caller
+
+__all__ = ["AUTO_AR_SAMPLES_PER_WEIGHT", "AUTO_STEPS", "OUTLIER_RATIO",
+           "downsample_sequences", "downsample_steps", "keep_steps", "pad_sequences",
+           "resolve_ar_window", "resolve_downsample", "step_positions",
+           "warn_if_an_outlier_sets_the_factor"]
 
 #: ``downsample="auto"`` averages the longest training sequence down to at most this
 #: many steps. Measured on benchmarks/bench_small_data.py: an LSTM learns faster and
@@ -54,6 +60,43 @@ def resolve_downsample(downsample, longest):
     if downsample == "auto":
         return max(1, -(-longest // AUTO_STEPS))
     return downsample
+
+
+#: ``downsample="auto"`` warns when the longest training sequence, which sets its
+#: factor, is more than this many times as long as the median one, and the factor
+#: shortens the median one to fewer than ``AUTO_STEPS // 10`` steps.
+OUTLIER_RATIO = 10
+
+
+def warn_if_an_outlier_sets_the_factor(lengths, factor):
+    """Warn when ``downsample="auto"``'s ``factor``, set by the longest of the raw
+    ``lengths``, averages the typical sequence down to a few steps.
+
+    One recording far longer than the others (a sensor left running) would otherwise
+    make every other sequence a handful of averaged steps, and nothing would say why
+    the fit learns little from their shapes.
+
+    Parameters
+    ----------
+    lengths : ndarray of int
+        Timesteps of every training sequence, before averaging.
+    factor : int
+        The factor ``"auto"`` chose (:func:`resolve_downsample`).
+    """
+    median = int(np.median(lengths))
+    longest = int(lengths.max())
+    averaged = -(-median // factor)
+    if (factor == 1 or longest <= OUTLIER_RATIO * median
+            or averaged >= min(median, AUTO_STEPS // 10)):
+        return
+    warn_at_caller(
+        f"downsample='auto' averages every {factor} timesteps into one, to bring the "
+        f"longest training sequence (sequence {int(np.argmax(lengths))}, {longest} steps) "
+        f"down to at most {AUTO_STEPS}; that leaves the median sequence ({median} steps) "
+        f"{averaged} step(s). Set downsample yourself (downsample=1 keeps every step, "
+        "and a seq_len cuts the long sequences, which would otherwise pad every other to "
+        "their length), or leave the outlying sequences out.",
+        UserWarning)
 
 
 def resolve_ar_window(ar_window, shortest, n_features, n_samples):
@@ -124,15 +167,91 @@ def downsample_steps(seq, factor, axis=0):
     """
     if factor == 1:
         return seq
-    n_steps = seq.shape[axis]
-    starts = np.arange(0, n_steps, factor)
+    return _window_means(seq, np.arange(0, seq.shape[axis], factor), factor, axis)
+
+
+#: :func:`downsample_sequences` averages sequences together up to this many values
+#: (8 MiB in float64): one copy of a chunk at a time, not of all the data.
+CHUNK_VALUES = 2**20
+
+
+def downsample_sequences(sequences, factor):
+    """:func:`downsample_steps` of every sequence (time on axis 0), the windows of many
+    sequences averaged at once.
+
+    The result equals ``[downsample_steps(s, factor) for s in sequences]`` value for
+    value; apart, the calls around numpy's reduction took more than twice as long as
+    the reduction itself (20,000 sequences of ~150 steps: a fit's setup 1.0 s -> 0.6 s;
+    benchmarks/results/setup_ragged.md).
+
+    Parameters
+    ----------
+    sequences : list of ndarray
+        Sequences, 1D or 2D; those of one dtype and trailing shape one after the other
+        are averaged together.
+    factor : int
+        Timesteps per window.
+
+    Returns
+    -------
+    list of ndarray
+        The window means of every sequence (views of a chunk's means); ``sequences``
+        as they are for ``factor=1``.
+
+    Raises
+    ------
+    ValueError
+        If the sum of a window is beyond float64's range (see :func:`downsample_steps`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> downsample_sequences([np.array([1.0, 3.0, 5.0]), np.array([2.0, 4.0])], 2)
+    [array([2., 5.]), array([3.])]
+    """
+    if factor == 1:
+        return list(sequences)
+    out = []
+    for chunk in _chunks(sequences):
+        lengths = np.fromiter(map(len, chunk), dtype=np.int64, count=len(chunk))
+        windows = -(-lengths // factor)
+        # every window's first step in the chunk's steps laid one after the other: the
+        # windows of one sequence as downsample_steps makes them, none across two
+        offsets = np.cumsum(lengths) - lengths
+        starts = np.repeat(offsets, windows) + step_positions(windows) * factor
+        steps = chunk[0] if len(chunk) == 1 else np.concatenate(chunk)
+        means = _window_means(steps, starts, factor, 0)
+        bounds = np.concatenate([[0], np.cumsum(windows)]).tolist()
+        out.extend(means[a:b] for a, b in pairwise(bounds))
+    return out
+
+
+def _chunks(sequences):
+    """``sequences`` in runs of one dtype and trailing shape (what one concatenation
+    holds), each of at most :data:`CHUNK_VALUES` values unless one sequence has more."""
+    chunk, key, size = [], None, 0
+    for seq in sequences:
+        seq_key = (seq.dtype, seq.shape[1:])
+        if chunk and (seq_key != key or size + seq.size > CHUNK_VALUES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(seq)
+        key, size = seq_key, size + seq.size
+    if chunk:
+        yield chunk
+
+
+def _window_means(seq, starts, factor, axis):
+    """The means of ``seq``'s windows that start at ``starts`` on ``axis`` (each up to
+    the next start, the last to the end), in ``seq``'s float dtype (float64 for
+    integers); ``factor`` is named by the overflow's error."""
     # summed in float64: a float32 (or float16) sum of factor steps can overflow to
     # infinity where their mean, within the values' own range, cannot
     if seq.dtype.kind == "f" and seq.dtype.itemsize >= 8:
         sums = _float64_sums(seq, starts, axis, factor)
     else:  # (integers and narrower floats: no sum of them reaches float64's limit)
         sums = np.add.reduceat(seq, starts, axis=axis, dtype=np.float64)
-    counts = np.diff(np.append(starts, n_steps)).astype(np.float64)
+    counts = np.diff(np.append(starts, seq.shape[axis])).astype(np.float64)
     shape = [1] * seq.ndim
     shape[axis] = len(counts)
     means = sums / counts.reshape(shape)

@@ -13,16 +13,18 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn import get_config
 
-from .._compat.python import warn_at_caller
 from .level import checked_rows
 from .relative import anchors_of
 from .steps import (
     AUTO_STEPS,
+    OUTLIER_RATIO,
+    downsample_sequences,
     downsample_steps,
     keep_steps,
     pad_sequences,
     resolve_ar_window,
     resolve_downsample,
+    warn_if_an_outlier_sets_the_factor,
 )
 from .store import SequenceStore
 from .store_scan import root_mean_squares
@@ -42,43 +44,6 @@ __all__ = [
     "resolve_downsample",
     "to_sequences",
 ]
-
-#: ``downsample="auto"`` warns when the longest training sequence, which sets its
-#: factor, is more than this many times as long as the median one, and the factor
-#: shortens the median one to fewer than ``AUTO_STEPS // 10`` steps.
-OUTLIER_RATIO = 10
-
-
-def _warn_if_an_outlier_sets_the_factor(lengths, factor):
-    """Warn when ``downsample="auto"``'s ``factor``, set by the longest of the raw
-    ``lengths``, averages the typical sequence down to a few steps.
-
-    One recording far longer than the others (a sensor left running) would otherwise
-    make every other sequence a handful of averaged steps, and nothing would say why
-    the fit learns little from their shapes.
-
-    Parameters
-    ----------
-    lengths : ndarray of int
-        Timesteps of every training sequence, before averaging.
-    factor : int
-        The factor ``"auto"`` chose (:func:`resolve_downsample`).
-    """
-    median = int(np.median(lengths))
-    longest = int(lengths.max())
-    averaged = -(-median // factor)
-    if (factor == 1 or longest <= OUTLIER_RATIO * median
-            or averaged >= min(median, AUTO_STEPS // 10)):
-        return
-    warn_at_caller(
-        f"downsample='auto' averages every {factor} timesteps into one, to bring the "
-        f"longest training sequence (sequence {int(np.argmax(lengths))}, {longest} steps) "
-        f"down to at most {AUTO_STEPS}; that leaves the median sequence ({median} steps) "
-        f"{averaged} step(s). Set downsample yourself (downsample=1 keeps every step, "
-        "and a seq_len cuts the long sequences, which would otherwise pad every other to "
-        "their length), or leave the outlying sequences out.",
-        UserWarning)
-
 
 @dataclass(frozen=True)
 class Sequences:
@@ -316,8 +281,8 @@ def to_sequences(X, estimator, *, reset, seq_len=None, keep="last", downsample=1
     lengths = np.fromiter((len(s) for s in data), dtype=np.int64, count=len(data))
     factor = resolve_downsample(downsample, int(lengths.max()))
     if downsample == "auto":  # (prediction gets the fit's factor)
-        _warn_if_an_outlier_sets_the_factor(lengths, factor)
-    items = [keep_steps(downsample_steps(s, factor), seq_len, keep) for s in data]
+        warn_if_an_outlier_sets_the_factor(lengths, factor)
+    items = [keep_steps(s, seq_len, keep) for s in downsample_sequences(data, factor)]
     with np.errstate(over="ignore"):
         values, lengths = _pad(items, 0.0, _float_dtype(precise, items),
                                check=_finite_float32)
@@ -350,7 +315,7 @@ def _streamed(store, *, tokens, seq_len, keep, downsample, padding_idx, precise=
     else:
         raw = store.lengths
         if downsample == "auto":
-            _warn_if_an_outlier_sets_the_factor(raw, factor)
+            warn_if_an_outlier_sets_the_factor(raw, factor)
         lengths = -(-raw // factor)
         if seq_len is not None:
             lengths = np.minimum(lengths, seq_len)

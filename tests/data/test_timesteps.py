@@ -8,9 +8,10 @@ from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
 from sklstm.data import SequenceStore, relative, timesteps
+from sklstm.data import steps as time_axis  # (tests name step counts steps)
 from sklstm.data.relative import anchors_of
 from sklstm.data.streaming import iter_row_chunks
-from sklstm.data.timesteps import Sequences, downsample_steps, to_sequences
+from sklstm.data.timesteps import Sequences, downsample_steps, pad_sequences, to_sequences
 
 from ..settings import NEIGHBOUR_RTOL, traced_peak
 
@@ -221,3 +222,20 @@ def test_ragged_float64_steps_padded_per_batch_are_not_copied_in_float64(monkeyp
     assert peak < 6 * steps  # float32 (4 bytes a value) and little more
     np.testing.assert_array_equal(seqs.values.store._values,
                                   np.concatenate(X).astype(np.float32))
+
+
+def test_ragged_sequences_are_averaged_together_as_each_alone(monkeypatch):
+    # downsample_steps of each sequence apart took 0.4-0.5 s of a fit's 1.0 s setup on
+    # 20,000 sequences (benchmarks/results/setup_ragged.md): one reduction of them all
+    calls = []
+    window_means = time_axis._window_means
+    monkeypatch.setattr(time_axis, "_window_means",
+                        lambda *args: calls.append(args) or window_means(*args))
+    draw = np.random.default_rng(3)
+    X_ragged = [draw.normal(size=(n, 2)).astype(np.float32)
+                for n in [250, 1, 2, 3, *draw.integers(1, 250, 200)]]
+    seqs = to_sequences(X_ragged, LSTMRegressor(), reset=True, downsample="auto")
+    assert seqs.downsample == 3 and len(calls) == 1
+    expected = pad_sequences([downsample_steps(x, 3) for x in X_ragged], dtype=np.float32)
+    np.testing.assert_array_equal(seqs.values, expected)
+    assert seqs.lengths.tolist() == [-(-len(x) // 3) for x in X_ragged]

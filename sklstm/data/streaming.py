@@ -26,6 +26,7 @@ from .steps import downsample_steps, pad_sequences, step_positions
 from .store import SequenceStore
 from .store_scan import (
     check_finite,
+    kept_sequences,
     kept_steps,
     kept_token_steps,
     scan_store,
@@ -186,9 +187,9 @@ class StreamedRows:
             if not items:
                 return np.empty((0, width), np.int64)
             return pad_sequences(items, width, value=pad, dtype=np.int64, keep="first")
-        if isinstance(data, list):  # ragged
-            items = [self._steps(seq if seq.ndim == 2 else seq[:, None], axis=0)
-                     for seq in data]
+        if isinstance(data, list):  # ragged: averaged all at once
+            items = kept_sequences([seq if seq.ndim == 2 else seq[:, None] for seq in data],
+                                   self.factor, self.seq_len, self.keep, self._float)
             return (pad_sequences(items, width, value=0.0, dtype=self._float, keep="first")
                     if items else np.empty((0, width, self.n_features), self._float))
         values = data if data.ndim == 3 else data[:, :, None]
@@ -200,8 +201,9 @@ class StreamedRows:
         return np.float64 if self.float64 else np.float32
 
     def _steps(self, values, axis):
-        """``downsample`` then ``seq_len``, in the float dtype the in-memory path uses
-        (as the scan's root mean squares take them: :func:`kept_steps`)."""
+        """``downsample`` then ``seq_len`` of dense rows, in the float dtype the
+        in-memory path uses (as the scan's root mean squares take them:
+        :func:`kept_steps`)."""
         return kept_steps(values, self.factor, self.seq_len, self.keep, self._float, axis)
 
 

@@ -9,8 +9,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklstm import LSTMClassifier
+from sklstm.data.steps import downsample_steps
 from sklstm.preprocessing import SequenceResampler, SequenceScaler
 
+from ..data.reductions import count_reductions
 from ..settings import traced_peak
 
 rng = np.random.default_rng(0)
@@ -136,9 +138,12 @@ def test_dense_input_is_resampled_a_chunk_at_a_time(dtype, ndim, monkeypatch):
 def test_integer_input_is_not_copied_to_float64_whole(dtype, monkeypatch):
     """Validation read integer X as a float64 copy of all of it, in fit (2 times int32
     X, only to check it) and in transform (beside the output: 3 times int32 X)."""
+    from sklstm.data import steps
     from sklstm.data import store as store_module
 
     monkeypatch.setattr(store_module, "CHUNK_BYTES", 2**14)
+    # ragged sequences are averaged together a chunk of values at a time (in float64)
+    monkeypatch.setattr(steps, "CHUNK_VALUES", store_module.CHUNK_BYTES // 8)
     X = np.random.default_rng(0).integers(0, 2, size=(4000, 25, 4)).astype(dtype)
     resampler, fit_peak = traced_peak(SequenceResampler(factor=3).fit, X)
     Xt, peak = traced_peak(resampler.transform, X)
@@ -163,3 +168,19 @@ def test_factor_one_gives_float_output_for_integers(form):
     out = SequenceResampler(factor=1).fit_transform(data)
     assert all(np.asarray(seq).dtype == np.float64 for seq in out)
     assert_allclose(np.asarray(out).reshape(X.shape), X)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int32])
+def test_ragged_input_is_averaged_in_one_reduction(dtype, monkeypatch):
+    # sequences shorter than the factor and not a multiple of it: windows across two
+    # sequences would change the means
+    rng = np.random.default_rng(0)
+    X = [(100 * rng.normal(size=(n, 2))).astype(dtype) for n in (1, 2, 7, 5, 3, 11)]
+    resampler = SequenceResampler(factor=3).fit(X)
+    reductions = count_reductions(monkeypatch)
+    out = resampler.transform(X)
+    assert len(reductions) == 1
+    for got, seq in zip(out, X, strict=True):  # as one sequence at a time
+        want = downsample_steps(seq, 3)
+        assert got.dtype == want.dtype == (np.float64 if dtype == np.int32 else dtype)
+        np.testing.assert_array_equal(got, want)

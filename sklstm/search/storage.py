@@ -40,14 +40,13 @@ from .._compat.optuna import heartbeat_interval as storage_heartbeat_interval
 from .._compat.optuna import verified_or_warn
 from .heartbeat import HeartbeatJournalStorage, HeartbeatRDBStorage, heartbeat_settings
 from .journal_lock import JournalFileLinkLock, OwnedFileOpenLock
+from .journal_repair import JournalFileRepairingLock, drop_cut_short_record
 from .storage_files import (
     DEFAULT_STORAGE_PATH,
     SQLITE_SUFFIXES,
-    JournalFileRepairingLock,
     check_file_location,
     check_journal_file,
     check_sqlite_file,
-    drop_cut_short_record,
     names_sqlite,
     sqlite_file,
     sqlite_url_with_file,

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from sklstm.search.journal_lock import JournalFileLinkLock, OwnedFileOpenLock
-from sklstm.search.storage_files import JournalFileRepairingLock
+from sklstm.search.journal_repair import JournalFileRepairingLock
 
 from .helpers import press_at_lock_file, python
 

@@ -3,13 +3,10 @@ directories no file can be created in, files whose name and content disagree."""
 
 import os
 import re
-import signal
 
-import optuna
 import pytest
 from sqlalchemy.engine import make_url
 
-from sklstm.search import storage_files
 from sklstm.search.storage import resolve_storage
 from sklstm.search.storage_files import sqlite_file, sqlite_url_with_file
 
@@ -108,21 +105,3 @@ def test_a_database_locked_by_another_process_is_named_locked_and_kept(tmp_path)
             resolve_storage(path)
         holder.execute("ROLLBACK")
     assert [s.study_name for s in resolve_storage(path).get_all_studies()] == ["s"]
-
-
-def test_a_press_as_the_journal_lock_is_taken_leaves_no_lock_link(default_ctrl_c, tmp_path,
-                                                                   monkeypatch):
-    # the press landed as the lock looked for a record cut short (a write in a trial):
-    # the link stayed, and the worker's own next write (the trial's end), and every
-    # other worker's, waited 30 s for Optuna to break it
-    path = str(tmp_path / "s.journal")
-    trial = optuna.create_study(storage=resolve_storage(path)).ask()
-
-    def pressed(journal):
-        monkeypatch.undo()
-        signal.raise_signal(signal.SIGINT)
-
-    monkeypatch.setattr(storage_files, "_cut_short_bytes_dropped", pressed)
-    with pytest.raises(KeyboardInterrupt):
-        trial.set_user_attr("a", 1)
-    assert sorted(os.listdir(tmp_path)) == ["s.journal"]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import re
@@ -143,13 +144,29 @@ def write_json_durably(path, value):
 _HOST = re.sub(r"[^A-Za-z0-9-]", "", socket.gethostname())[:16] or "host"
 
 
+#: How many characters of ``target``'s name its temporary paths hold as they are.
+NAME_KEPT = 32
+
+
+def _short_name(name):
+    """``name`` as the temporary paths hold it: itself up to :data:`NAME_KEPT`
+    characters, else its first ones and a digest of it all. The digest keeps the
+    temporary paths of two targets apart whose names begin alike (a write of
+    "..._fold_2" took "..._fold_1"'s, and removed them as a killed write's leftovers)."""
+    if len(name) <= NAME_KEPT:
+        return name
+    digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:12]
+    return f"{name[:NAME_KEPT]}~{digest}"
+
+
 def _temporary_prefix(target, kind, host=_HOST):
     """The path of the temporary files of ``kind`` written to ``target`` from ``host``
     (this machine; ``""``: any, less the host too), less their process and thread ids.
-    Hidden, beside ``target``, and short whatever its name: ``target`` plus a suffix
-    failed near the system's limit ("File name too long")."""
+    Hidden, beside ``target``, and short whatever its name (:func:`_short_name`):
+    ``target`` plus a suffix failed near the system's limit ("File name too long")."""
     return os.path.join(os.path.dirname(target),
-                        f".{os.path.basename(target)[:32]}.{kind}-{host}{'-' if host else ''}")
+                        f".{_short_name(os.path.basename(target))}.{kind}-"
+                        f"{host}{'-' if host else ''}")
 
 
 def temporary_path(target, kind):

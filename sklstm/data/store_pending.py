@@ -12,8 +12,6 @@ directories say which process writes the store, and whether it still runs.
 
 from __future__ import annotations
 
-import os
-
 from .._durable_files import LEFTOVER_AGE_S, temporary_writers
 
 __all__ = ["CSV_TMP", "STORE_TMP", "pending_write_error"]
@@ -54,25 +52,21 @@ def pending_write_error(path):
     if not found:
         return None
     (tmp, host, pid, running), how = min(found, key=lambda item: _FIRST[item[0][3]])
-    # (the temporary names hold the store's first 32 characters: a longer name's may
-    # be another store's with the same beginning)
-    alike = (" (or of a store whose name begins as this one's)"
-             if len(os.path.basename(path)) > 32 else "")
     if running:
         return FileNotFoundError(
-            f"{path!r} is not a sequence store yet: a write of it{alike} is in progress "
+            f"{path!r} is not a sequence store yet: a write of it is in progress "
             f"({how}, by process {pid} on this machine, {host}, into {tmp!r}). Wait for "
             "that write to finish, then open the store again.")
     if running is None:
         return FileNotFoundError(
-            f"{path!r} is not a sequence store yet: a write of it{alike} is possibly in "
+            f"{path!r} is not a sequence store yet: a write of it is possibly in "
             f"progress ({how}, by process {pid} on host {host!r}, into {tmp!r}; this "
             "machine cannot ask whether that process still runs). Wait for that write to "
             "finish, then open the store again; if it was killed, remove "
             f"{tmp!r} and write the store again.")
     others = sum(writer[3] is False for writer, _ in found) - 1
     return FileNotFoundError(
-        f"{path!r} is not a sequence store: a write of it{alike} was killed before it "
+        f"{path!r} is not a sequence store: a write of it was killed before it "
         f"finished ({how}, by process {pid} on this machine, {host}, which has ended), "
         f"leaving {tmp!r}{f' and {others} more' if others else ''}: the leftover of a "
         f"killed write, not a store. Write the store again with {how}; a successful "

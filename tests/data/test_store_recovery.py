@@ -99,3 +99,26 @@ def test_a_store_left_replaced_is_removed_by_the_next_write(tmp_path):
     age(left)
     SequenceStore.write(path, [np.ones(2)], overwrite=True)
     assert os.listdir(tmp_path) == ["s"]
+
+
+@pytest.mark.parametrize("then", ["open", "write", "overwrite"])
+def test_a_killed_overwrite_is_not_taken_for_a_store_whose_name_begins_alike(tmp_path,
+                                                                               then):
+    # the temporary names held a store's first 32 characters alone: a write (or open)
+    # of "..._fold_2" put "..._fold_1"'s new store in its place, and an overwrite or the
+    # removal of leftovers deleted it and the store it replaced
+    path, other = (tmp_path / f"sensor_recordings_2024_train_fold_{i}" for i in (1, 2))
+    killed_when_written(_KILLED_BETWEEN_RENAMES, path)
+    halves = sorted(os.listdir(tmp_path))
+    for half in halves:
+        age(tmp_path / half)
+    if then == "open":
+        with pytest.raises(FileNotFoundError, match=r"no meta\.json"):
+            SequenceStore.open(other)
+    else:
+        SequenceStore.write(other, [np.full(2, 7.0)], overwrite=then == "overwrite")
+        np.testing.assert_array_equal(SequenceStore.open(other).load(), [[7.0, 7.0]])
+    assert sorted(os.listdir(tmp_path)) == sorted(halves + [other.name] * (then != "open"))
+    # ... and the killed overwrite is finished as that of a short name is
+    assert len(SequenceStore.open(path)) == 5  # (the new store)
+    assert sorted(os.listdir(tmp_path)) == sorted([path.name] + [other.name] * (then != "open"))

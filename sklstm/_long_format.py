@@ -15,6 +15,7 @@ from ._series_values import (  # (make_windows' rules: decimals, categories of n
     dtype_hint,
     not_numbers_hint,
     numeric_categories,
+    short_integer,
 )
 from ._time_order import check_time_column  # (beside the other checks of time order)
 
@@ -151,6 +152,8 @@ def _feature_values(features, dtype):
                 back = values[:, j].astype(kinds[j])
             if not (back == features.iloc[:, j].to_numpy(dtype=kinds[j])).all():
                 kept[j], what = False, "beyond its range, or integers it would round"
+                _refuse_integers_no_float_holds(features.iloc[:, j], kinds[j],
+                                                features.columns[j])
     else:
         kept = (values == features.to_numpy(dtype=np.float64)).all(axis=0)
         what = "fractions or beyond its range"
@@ -159,6 +162,22 @@ def _feature_values(features, dtype):
         raise ValueError(f"feature columns {lost} hold values that dtype={dtype} cannot hold "
                          f"({what}); pass a wider dtype (e.g. np.float64).")
     return values
+
+
+def _refuse_integers_no_float_holds(column, kind, name):
+    """Refuse the integer ``column`` where float64 too rounds its values (beyond 2**53):
+    "pass a wider dtype (e.g. np.float64)" was said of dtype=float64 itself, and of
+    float32 where float64 would have rounded them as well."""
+    integers = column.to_numpy(dtype=kind)
+    with np.errstate(invalid="ignore"):
+        back = integers.astype(np.float64).astype(kind)
+    beyond = np.flatnonzero(back != integers)
+    if len(beyond):
+        raise ValueError(
+            f"feature column {name!r} holds the integer {short_integer(int(integers[beyond[0]]))}"
+            ", beyond 2**53, which no float dtype holds exactly (float64 rounds it); "
+            "subtract a reference first (df[c] - df[c].min()), or convert the column to "
+            f"accept the rounding, df[{name!r}].astype(float).")
 
 
 def _check_long_columns(df, keys, feature_cols, target_col):

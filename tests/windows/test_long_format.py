@@ -164,9 +164,13 @@ def test_from_long_format_refuses_unreadable_tables(long_df, change, kwargs, mat
         (np.int8, 1000.0, r"\['x1'\] hold values that dtype=int8 cannot hold \(fractions"),
         (np.int64, 2.5, r"\['x1'\] hold values that dtype=int64 cannot hold"),
         # integers the float rounds: 2**53 + 1 came out as 2**53, silently
-        (np.float64, 2**53 + 1, r"\['x1'\] hold values that dtype=float64 cannot hold "
-                                r"\(beyond its range, or integers it would round\)"),
-        (np.float32, 2**24 + 1, r"\['x1'\] hold values that dtype=float32 cannot hold"),
+        (np.float32, 2**24 + 1, r"\['x1'\] hold values that dtype=float32 cannot hold "
+                                r"\(beyond its range, or integers it would round\); pass a "
+                                r"wider dtype"),
+        # which no float holds: "pass a wider dtype (e.g. np.float64)" of float64 itself
+        (np.float64, 2**53 + 1, r"column 'x1' holds the integer 9007199254740993, beyond "
+                                r"2\*\*53, which no float dtype holds exactly.*astype"),
+        (np.float32, 2**53 + 1, r"column 'x1' holds the integer 9007199254740993"),
     ],
 )
 def test_from_long_format_refuses_a_dtype_that_loses_values(long_df, dtype, x1, match):

@@ -1,7 +1,7 @@
 """How a benchmark script records its run: the command that made it, and the results
 written as markdown (keeping the hand-written notes under its marker) and JSON.
 
-Imported by ``bench_fit_speed.py`` and ``bench_small_data.py``.
+Imported by ``bench_fit_speed.py``, ``bench_small_data.py`` and others that write results.
 """
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
+
+from _machine import cpu_model, load_average
 
 
 def command_line(argv=None):
@@ -22,6 +25,24 @@ def command_line(argv=None):
     """
     return "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(
         sys.argv[1:] if argv is None else argv)])
+
+
+def report_head(title, argv, machine_note=""):
+    """A results file's first lines: its title, then the command, when it ran, the CPU
+    and the load average at the end (times on a shared machine compare within one run).
+
+    Parameters
+    ----------
+    title : str
+        The markdown heading.
+    argv : list of str or None
+        As given to :func:`command_line`.
+    machine_note : str, default=""
+        Appended to the load average, e.g. ``": a shared machine"``.
+    """
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"# {title}\n\n`{command_line(argv)}` ({stamp}; {cpu_model()}, load average "
+            f"{load_average()} at the end{machine_note})\n\n")
 
 
 def write_results(out, text, marker, record, json_default=None):

@@ -12,11 +12,12 @@ would: of neighbouring lengths with ``bucketing``, of mixed lengths without.
 
 A fit's memory also grows with the shapes of step it runs, one per padded width of
 its batches: oneDNN caches buffers per shape (see ``resources.onednn``), and the heap
-keeps room for each. A few steps of a few widths read 17 MiB where a fit's epoch on
-the same data (4000 sequences of 50 to 500 steps, 57 widths, batch 32) took 23 MiB
-with torch's native kernels and 32 to 84 MiB with oneDNN. So the warm-up adds a batch
-for each padded width the longest batches leave out (the longest sequences of that
-width first): 23 and 26 MiB, at 57 more steps (untimed).
+keeps room for each. A few steps of a few widths read 23 MiB where a fit's epoch on
+the same data (4000 sequences of 50 to 500 steps, 57 widths, batch 32, hidden 16)
+took 31 MiB with torch's native kernels and 45 to 116 MiB with oneDNN. So the warm-up
+adds a batch for each padded width the longest batches leave out (the longest
+sequences of that width first): 31 and 36 MiB, at 57 more steps (untimed; measured by
+``benchmarks/bench_profile_warmup.py``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 * generators, local and reproducible under ``random_state``:
   :func:`make_sequence_classification`, :func:`make_sequence_regression`,
-  :func:`make_token_sentiment`, :func:`make_sensor_series`;
+  :func:`make_token_sentiment`, :func:`make_sensor_series` (an int seeds a numpy
+  Generator, so distinct seeds give distinct data; a RandomState instance advances,
+  None is numpy's global one, as in scikit-learn; a numpy Generator is refused);
 * the hard cases of small real data: :func:`make_shape_in_series` (a shape in the
   middle of a long series), :func:`make_motion_recordings` (a few dozen multichannel
   recordings, optionally ragged), :func:`make_drift_regression` (a target on a small

@@ -11,7 +11,8 @@ import numpy as np
 from .._compat.sklearn import StrOptions
 from .._param_validation import integers, reals, validate_plain_params
 from ._scales import scales
-from ._synthetic import _check_n_classes, _generator
+from ._seeding import generator as _generator
+from ._synthetic import _check_n_classes
 
 __all__ = ["make_drift_regression", "make_motion_recordings", "make_shape_in_series"]
 

@@ -13,7 +13,8 @@ from .._compat.sklearn import StrOptions
 from .._param_validation import integers, validate_plain_params
 from ._hard_cases import _whole_steps
 from ._scales import scales
-from ._synthetic import _check_n_classes, _generator
+from ._seeding import generator as _generator
+from ._synthetic import _check_n_classes
 
 __all__ = ["make_subtle_shape", "make_trending_series"]
 

@@ -1,24 +1,18 @@
 """Small synthetic sequence datasets, generated locally and deterministically.
 
-Every generator takes ``random_state`` and only needs numpy; nothing is downloaded.
+Every generator takes ``random_state`` (taken as :mod:`._seeding` says) and only
+needs numpy; nothing is downloaded.
 """
 
 import numpy as np
-from sklearn.utils import check_random_state
 
 from .._param_validation import integers, validate_plain_params
 from ._lengths import draw_lengths, length_bounds
 from ._scales import scales
+from ._seeding import generator as _generator
 
 _NOISE = [scales()]
 _RANDOM_STATE = ["random_state"]
-
-
-def _generator(random_state):
-    """The numpy Generator the data are drawn from: ``random_state`` taken as
-    scikit-learn's ``make_*`` take it (None, an int, a RandomState), then one draw of
-    it seeding the Generator, whose samplers are the data's."""
-    return np.random.default_rng(check_random_state(random_state).randint(2**31))
 
 
 def _check_n_classes(n_samples, n_classes):
@@ -91,7 +85,7 @@ def make_sequence_classification(
     >>> from sklstm.datasets import make_sequence_classification
     >>> X, y = make_sequence_classification(n_samples=6, n_timesteps=20, random_state=0)
     >>> X.shape, X.dtype, y.tolist()
-    ((6, 20, 3), dtype('float32'), [0, 1, 0, 0, 1, 1])
+    ((6, 20, 3), dtype('float32'), [1, 0, 1, 0, 0, 1])
     """
     _check_n_classes(n_samples, n_classes)
     bounds = length_bounds(n_timesteps, variable_length, length_range, 2)
@@ -265,19 +259,20 @@ def make_token_sentiment(
     A model learns each sentiment word's polarity from the sentences it occurs in, so
     the vocabulary, more than the sentence length, sets how many sentences it needs.
     At the defaults (50 ids: 8 sentiment words; 2000 sentences of up to 30 tokens),
-    ``LSTMClassifier(embedding_dim=16, hidden_size=32)`` reaches 0.98 and 1.00 accuracy
-    on a held-out quarter of them for two seeds (seed 0: 0.95 at up to 60 tokens, 0.90
-    at 1000 sentences), a bag of words (logistic regression on word counts) 0.48 and
-    0.49. With ``vocab_size=500`` (98 sentiment words; the default of earlier
-    development builds), 2000 sentences leave it at chance (0.50 on seed 0; a bag of
-    words 0.53).
+    ``LSTMClassifier(embedding_dim=16, hidden_size=32)`` reaches 0.99 and 0.98 accuracy
+    on a held-out quarter of them for data seeds 0 and 1 (seed 0: 0.99 at up to 60
+    tokens, 0.92 at 1000 sentences), a bag of words (logistic regression on word
+    counts) 0.50 and 0.49. With ``vocab_size=500`` (98 sentiment words; the default of
+    earlier development builds), 2000 sentences leave it at chance (0.52 on seed 0; a
+    bag of words 0.54). Measured by ``OMP_NUM_THREADS=1 python
+    benchmarks/bench_dataset_notes.py`` (``benchmarks/results/dataset_notes.md``).
 
     Examples
     --------
     >>> from sklstm.datasets import make_token_sentiment
     >>> X, y = make_token_sentiment(n_samples=3, length_range=(5, 8), random_state=0)
     >>> [len(x) for x in X], y.tolist()
-    ([6, 6, 5], [0, 0, 1])
+    ([8, 7, 7], [1, 0, 0])
     """
     if padding_idx >= vocab_size:
         raise ValueError(f"padding_idx must be an int in [0, {vocab_size}), got {padding_idx!r}.")

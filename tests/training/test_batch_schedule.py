@@ -230,18 +230,24 @@ def test_a_resumed_checkpointed_fit_equals_an_uninterrupted_one(tmp_path):
     part = _fit(schedule, max_epochs=3, checkpoint=tmp_path / "fit")
     resumed = _fit(schedule, max_epochs=6, checkpoint=tmp_path / "fit")
     assert_took_the_epochs(resumed, part.history_[:, "dur"])
-    assert _sizes(resumed) == _sizes(whole) == [4, 4, 4, 8, 8, 16]
+    # when the training loss plateaus depends on the data's draw; what the resumed fit
+    # must show is the growth of the uninterrupted one, and a growth after the
+    # checkpointed epochs, which needs the schedule's restored state
+    assert _sizes(resumed) == _sizes(whole)
+    assert _sizes(whole)[-1] > _sizes(whole)[2]
     assert_allclose(resumed.predict_proba(X), whole.predict_proba(X), rtol=1e-5, atol=1e-6)
 
 
 def test_a_fit_loaded_from_its_checkpoint_reports_the_batch_it_grew_to(tmp_path):
     # a finished fit is loaded, not trained: the schedule never ran to set the batch,
-    # and effective_batch_size_ was the batch the fit started with (4, not 16)
+    # and effective_batch_size_ was the batch the fit started with (4, not the 16 it
+    # had grown to)
     schedule = BatchSizeSchedule(patience=1, threshold=0.02)
     first = _fit(schedule, max_epochs=6, checkpoint=tmp_path / "fit")
     loaded = _fit(schedule, max_epochs=6, checkpoint=tmp_path / "fit")
     assert_took_the_epochs(loaded, first.history_[:, "dur"])
-    assert _sizes(loaded)[-1] == first.effective_batch_size_ == 16
+    # how far it grew depends on the data's draw; that it grew is what the test needs
+    assert _sizes(loaded)[-1] == first.effective_batch_size_ > B
     for name in ("effective_batch_size_", "batch_size_", "accumulation_steps_"):
         assert getattr(loaded, name) == getattr(first, name), name
 

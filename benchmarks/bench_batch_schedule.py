@@ -1,7 +1,9 @@
 """Fixed lr vs lr decay on a plateau vs batch growth on a plateau (BatchSizeSchedule).
 
 Run from the repository root: ``python benchmarks/bench_batch_schedule.py 0 1 2`` (seeds).
-The table it prints is in docs/memory_and_throughput.rst.
+The table it prints is in docs/memory_and_throughput.rst; ``--trace`` also prints, for
+each fit that grows its batch, the effective batch and the steps of every epoch, and
+its best epoch (the trace the page shows for seed 0).
 """
 import argparse
 import time
@@ -20,7 +22,10 @@ parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("seeds", type=int, nargs="*", default=[0, 1, 2],
                     help="the estimators' random_state, one fit per seed and variant "
                          "(default 0 1 2)")
-seeds = parser.parse_args().seeds
+parser.add_argument("--trace", action="store_true",
+                    help="print the per-epoch batch of the fits that grow it")
+args = parser.parse_args()
+seeds = args.seeds
 variants = {
     "fixed lr": [],
     # torch's patience=2 acts after 3 epochs without improvement, as patience=3 here
@@ -46,3 +51,8 @@ for name, callbacks in variants.items():
         print(f"{name:<21} {seed:>4}  {len(h):6d}  {min(h[:, 'valid_loss']):15.4f}  "
               f"{clf.score(X_test, y_test):8.3f}  {clf.n_updates_:7d}  {final:11d}  "
               f"{seconds:5.1f}")
+        if args.trace and "effective_batch_size" in h[-1]:
+            best = 1 + min(range(len(h)), key=lambda i: h[i, "valid_loss"])
+            print(f"  best epoch {best}\n  effective_batch_size "
+                  f"{' '.join(str(b) for b in h[:, 'effective_batch_size'])}\n"
+                  f"  train_batch_count    {' '.join(str(c) for c in h[:, 'train_batch_count'])}")

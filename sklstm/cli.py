@@ -372,21 +372,25 @@ def run():
     with its status.
 
     After an interrupted run (130, 143) the process ends without waiting for threads
-    that are no daemons, which nothing would stop: Optuna's heartbeat thread of a trial
-    that the interrupt hit as it began (in the thread's ``__enter__``, whose
-    ``__exit__``, which stops it, then never runs) recorded heartbeats for good, and a
-    ``kill`` of ``sklstm tune`` printed its report and never exited. The search holds
-    a first press there now (:func:`~sklstm.search.run_study`); a second one still
-    lands anywhere. The report and the storage's writes are done by then.
+    that are no daemons, which nothing would stop (Optuna's heartbeat thread of a trial
+    a second press hit as it began: a ``kill`` of ``sklstm tune`` never exited), and a
+    further Ctrl-C ends it at once with that status (it raised in Python's exit
+    handlers: a traceback after the report). The storage's writes are done by then.
     """
     status = main()
     main_thread = threading.main_thread()
-    if status in (130, 128 + signal.SIGTERM) and any(
-            not t.daemon and t is not main_thread for t in threading.enumerate()):
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os._exit(status)
+    if status in (130, 128 + signal.SIGTERM):
+        def end(*_):
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            os._exit(status)
+
+        if (threading.current_thread() is main_thread
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            signal.signal(signal.SIGINT, end)  # (an ignored Ctrl-C stays so)
+        if any(not t.daemon and t is not main_thread for t in threading.enumerate()):
+            end()
     raise SystemExit(status)
 
 

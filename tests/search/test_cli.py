@@ -168,6 +168,18 @@ def test_an_interrupted_run_ends_whatever_thread_is_left(status):
     assert proc.returncode == status
 
 
+@pytest.mark.parametrize("status", [130, 143])
+def test_a_further_press_as_an_interrupted_run_exits_ends_it_with_its_status(status):
+    # a double Ctrl-C: the second press landed in Python's exit handlers (torch's), and
+    # "Exception ignored in atexit callback", a traceback and KeyboardInterrupt followed
+    # the one-line message (the stand-in: an exit handler that presses)
+    code = ("import atexit, signal, sklstm.cli as cli; atexit.register(signal.raise_signal, "
+            f"signal.SIGINT); cli.main = lambda: {status}; cli.run()")
+    proc = python(code)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == status and not err, err
+
+
 def test_the_console_script_and_the_module_end_as_run_does():
     from sklstm import __main__ as module
 

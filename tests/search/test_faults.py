@@ -213,26 +213,30 @@ def test_a_ctrl_c_that_an_error_replaced_in_a_trial_still_stops_the_search(press
 
 
 class _PressAsTrialBegins(optuna.samplers.RandomSampler):
-    """A press (signal ``signum``) while Optuna creates trial 1, before its objective
-    runs (as the fresh-clone CI's SIGTERM test's press once landed: the trial stayed
-    RUNNING)."""
+    """A press (signal ``signum``) while Optuna creates trial ``number``, before its
+    objective runs (as the fresh-clone CI's SIGTERM test's press once landed, at trial
+    0: the trial stayed RUNNING)."""
 
-    def __init__(self, signum):
+    def __init__(self, signum, number):
         super().__init__()
-        self.signum = signum
+        self.signum, self.number = signum, number
 
     def before_trial(self, study, trial):
-        if trial.number == 1:
+        if trial.number == self.number:
             signal.raise_signal(self.signum)
 
 
-class _PressAsTrialEnds(optuna.storages.JournalStorage):
-    """A press (signal ``signum``) while Optuna stores trial 0's end, before the
-    write: the trial stayed RUNNING."""
+class _PressingJournal(optuna.storages.JournalStorage):
+    """A journal storage that presses (signal ``signum``) where a subclass says."""
 
     def __init__(self, backend, signum):
         super().__init__(backend)
         self.signum = signum
+
+
+class _PressAsTrialEnds(_PressingJournal):
+    """A press while Optuna stores trial 0's end, before the write: the trial stayed
+    RUNNING."""
 
     def set_trial_state_values(self, trial_id, state, values=None):
         if self.get_trial_number_from_id(trial_id) == 0 and state.is_finished():
@@ -241,26 +245,50 @@ class _PressAsTrialEnds(optuna.storages.JournalStorage):
 
 
 @pytest.mark.parametrize("where, expected", [
-    ("begins", [TrialState.COMPLETE, TrialState.FAIL]), ("ends", [TrialState.COMPLETE])])
+    ("trial 0 begins", [TrialState.FAIL]),
+    ("trial 1 begins", [TrialState.COMPLETE, TrialState.FAIL]),
+    ("trial 0 ends", [TrialState.COMPLETE])])
 def test_a_ctrl_c_as_optuna_creates_or_records_a_trial_leaves_none_running(
         press, tmp_path, where, expected):
     # Optuna lets a KeyboardInterrupt through only from the objective: held outside it,
-    # the press is raised as trial 1's objective starts (that trial fails as
+    # the press is raised as the trial's objective starts (that trial fails as
     # interrupted, holding no place), or once trial 0's end is stored (a SIGTERM where
-    # SIGINT was ignored was held by no guard: the trial stayed RUNNING)
+    # SIGINT was ignored was held by no guard: the trial stayed RUNNING). Trial 0's
+    # creation is held before Optuna's loop runs any callback (storage_faults)
     path = str(tmp_path / "s.journal")
-    storage = (JournalStorage(JournalFileBackend(path)) if where == "begins"
+    begins = where.endswith("begins")
+    storage = (JournalStorage(JournalFileBackend(path)) if begins
                else _PressAsTrialEnds(JournalFileBackend(path), press))
-    sampler = _PressAsTrialBegins(press) if where == "begins" else None
+    sampler = _PressAsTrialBegins(press, int(where.split()[1])) if begins else None
     study = optuna.create_study(storage=storage, sampler=sampler, study_name="s")
     with pytest.raises(KeyboardInterrupt):
         run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=3)
     assert [t.state for t in study.trials] == expected
-    assert [t.user_attrs.get("fail_reason") for t in study.trials[1:]] == [
-        "interrupted (Ctrl-C)"] * (len(expected) - 1)
+    assert [t.user_attrs.get("fail_reason") for t in study.trials
+            if t.state == TrialState.FAIL] == ["interrupted (Ctrl-C)"] * begins
     study = run_study(load_study(path, "s"), lambda t: t.suggest_float("x", 0, 1),
                       n_trials=3)  # resumes
     assert [t.state for t in study.trials].count(TrialState.COMPLETE) == 3
+
+
+class _PressAsTheLoopEnds(_PressingJournal):
+    """A press as Optuna's loop ends, after the last trial's record and callbacks (its
+    storage's ``remove_session``)."""
+
+    def remove_session(self):
+        signal.raise_signal(self.signum)
+        return super().remove_session()
+
+
+def test_a_ctrl_c_held_as_the_search_ends_is_raised_after_it(press, tmp_path):
+    # held from the last trial's callbacks on, as Optuna's loop ends: the search must
+    # still end interrupted (sklstm tune 130/143), not return as a finished one
+    path = str(tmp_path / "s.journal")
+    study = optuna.create_study(storage=_PressAsTheLoopEnds(JournalFileBackend(path), press),
+                                study_name="s")
+    with pytest.raises(KeyboardInterrupt):
+        run_study(study, lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
 
 
 def test_a_ctrl_c_as_the_budget_lock_is_given_back_leaves_no_lock_and_no_lost_trial(

@@ -9,12 +9,19 @@ generated sequences of 100 steps and 8 features (single thread):
   micro-batch trained and ``memory_events_`` (the trial steps predict the step and
   start the fit at the halving ``on_oom="shrink"`` would reach);
 * ``batch_size="auto"`` under 16, 32 and 64 MiB: its trial steps
-  (``batch_size_trials_``) and the fit's ``peak_memory_``.
+  (``batch_size_trials_``) and the fit's ``peak_memory_``;
+* ``--fixed BATCH:BUDGET[:raise]``: other fixed batches (``None`` for no budget), with
+  ``on_oom="raise"`` where asked; a fit refused shows the error's start. A fit
+  without a budget and the same under a budget a little over its peak show the trial
+  steps' line, an estimate: where it starts the fit smaller, and where ``raise``
+  refuses it.
 
 Each fit runs in this process after a small warm-up fit (which loads torch's kernels,
 as a fit's own warm-up does). Run from the repository root::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_cpu_budget.py       # ~1-2 minutes
+    OMP_NUM_THREADS=1 python benchmarks/bench_cpu_budget.py --budgets \
+        --fixed 160:None 160:140MiB 160:128MiB:raise
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import warnings
 import numpy as np
 
 from sklstm import LSTMRegressor
+from sklstm.exceptions import MemoryBudgetError
 
 MiB = 2**20
 
@@ -37,7 +45,7 @@ def _resident():
         return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
 
 
-def _fit_sampled(X, y, batch_size, max_memory):
+def _fit_sampled(X, y, batch_size, max_memory, on_oom="shrink"):
     """Fit while a thread samples the resident set; the estimator and the growth."""
     before, top, done = _resident(), [0], threading.Event()
 
@@ -51,7 +59,7 @@ def _fit_sampled(X, y, batch_size, max_memory):
     try:
         est = LSTMRegressor(hidden_size=64, num_layers=2, max_epochs=2, tol=None,
                             batch_size=batch_size, max_memory=max_memory, device="cpu",
-                            n_threads=1, random_state=0).fit(X, y)
+                            n_threads=1, random_state=0, on_oom=on_oom).fit(X, y)
     finally:
         done.set()
         sampler.join()
@@ -60,8 +68,10 @@ def _fit_sampled(X, y, batch_size, max_memory):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--budgets", nargs="+", default=["16MiB", "32MiB", "64MiB"],
+    parser.add_argument("--budgets", nargs="*", default=["16MiB", "32MiB", "64MiB"],
                         help="max_memory values for batch_size='auto'")
+    parser.add_argument("--fixed", nargs="*", default=["512:64MiB"],
+                        help="fixed batches: BATCH:BUDGET, or BATCH:BUDGET:raise")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(2000, 100, 8)).astype(np.float32)
@@ -72,8 +82,16 @@ def main(argv=None):
     print("| batch_size | max_memory | trial steps (size: MiB) | batch_size_ | "
           "memory_events_ (epoch, from, to) | peak_memory_ MiB | sampled growth MiB |")
     print("|---|---|---|--:|---|--:|--:|")
-    for batch_size, budget in [(512, "64MiB"), *(("auto", b) for b in args.budgets)]:
-        est, growth = _fit_sampled(X, y, batch_size, budget)
+    fixed = [(int(b), None if m == "None" else m, *rest)
+             for b, m, *rest in (case.split(":") for case in args.fixed)]
+    for batch_size, budget, *on_oom in [*fixed, *(("auto", b) for b in args.budgets)]:
+        try:
+            est, growth = _fit_sampled(X, y, batch_size, budget, *on_oom)
+        except MemoryBudgetError as error:
+            print(f"| {batch_size} | {budget}, on_oom=raise | refused: "
+                  f"{str(error)[:160]}... | | | | |")
+            continue
+        budget = f"{budget}, on_oom={on_oom[0]}" if on_oom else budget
         trials = ", ".join(f"{t['batch_size']}: {t['peak_memory'] / MiB:.1f}"
                            for t in getattr(est, "batch_size_trials_", []))
         events = ", ".join(f"({e['epoch']}, {e['from']}, {e['to']})"

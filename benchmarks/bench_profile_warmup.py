@@ -27,14 +27,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import statistics
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
+from _fresh_process import measured_in_fresh_process, median_range  # (this directory)
 
 ROUTES = ("native", "onednn")
 RESULTS = Path(__file__).parent / "results" / "profile_warmup.md"
@@ -70,21 +67,6 @@ def measure(what, route, n):
     return float(table["peak_memory"].iloc[0]) / 2**20
 
 
-def _run(what, route, n):
-    """:func:`measure` in a fresh process."""
-    one = json.dumps([what, route, n])
-    done = subprocess.run([sys.executable, "-W", "ignore", __file__, "--one", one],
-                          capture_output=True, text=True, check=True,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _cell(values):
-    """``median (min-max)`` of ``values`` in MiB."""
-    return (f"{statistics.median(values):.1f} ({min(values):.1f}-{max(values):.1f})"
-            if len(values) > 1 else f"{values[0]:.1f}")
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=4000, help="sequences")
@@ -102,14 +84,15 @@ def main(argv=None):
     peaks = {(route, what): [] for route in args.routes for what in whats}
     for _ in range(args.rounds):  # interleaved: a shared machine's load shifts
         for key in peaks:
-            peaks[key].append(_run(key[1], key[0], args.n))
+            peaks[key].append(measured_in_fresh_process(
+                __file__, [key[1], key[0], args.n], env={"OMP_NUM_THREADS": "1"}))
     names = {"fit": "fit's peak_memory_", "profile": "profile's peak",
              "old": "profile's peak, longest batch only (before df32fcf)"}
     lines = ["| route | " + " | ".join(f"{names[w]} (MiB)" for w in whats) + " |",
              "|---" + "|--:" * len(whats) + "|"]
     for route in args.routes:
-        lines.append(f"| {route} | " + " | ".join(_cell(peaks[(route, w)]) for w in whats)
-                     + " |")
+        cells = (median_range(peaks[(route, w)], "{:.1f}") for w in whats)
+        lines.append(f"| {route} | " + " | ".join(cells) + " |")
     table = "\n".join(lines)
     print(table)
     if args.write:

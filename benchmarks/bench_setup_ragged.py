@@ -34,15 +34,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from _fresh_process import measured_in_fresh_process  # (this directory)
 
 CASES = ("token lists", "token arrays", "floats", "short sentences")
 METRICS = ("setup", "predict", "check_ragged", "pad_sequences")
@@ -111,16 +110,6 @@ def measure(case, n_tokens, n_floats, repeats):
     return out
 
 
-def _run(case, args, path):
-    """:func:`measure` in a fresh process with ``path`` first on ``PYTHONPATH``."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(path), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    one = json.dumps([case, args.n_tokens, args.n_floats, args.repeats])
-    done = subprocess.run([sys.executable, "-W", "ignore", __file__, "--one", one],
-                          capture_output=True, text=True, check=True, env=env)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="*", choices=CASES, default=list(CASES))
@@ -141,7 +130,8 @@ def main(argv=None):
     for _ in range(args.rounds):
         for case in args.cases:
             for label, path in versions.items():
-                row = _run(case, args, path)
+                row = measured_in_fresh_process(
+                    __file__, [case, args.n_tokens, args.n_floats, args.repeats], path)
                 kept = runs.setdefault((case, label), {**row, **{k: [] for k in METRICS}})
                 for k in METRICS:
                     kept[k] += row[k]

@@ -6,8 +6,9 @@ shape and its head the level beside it: offsets of each recording's own stop mat
 beside the readouts' features. Where the level is what tells the targets apart (the
 same shape in two classes one unit apart), a split network learns the noise of the
 shapes instead and predicts at chance on new data (measured: 0.56 of 32 held-out
-recordings after 100 epochs, 1.000 read as they are; ``benchmarks/bench_split_level.py``). So ``"auto"`` asks the training data first: a linear model of
-the levels alone, cross-validated, and keeps the sequences as they are when it gets
+recordings after 100 epochs, 1.000 read as they are;
+``benchmarks/bench_split_level.py``). So ``"auto"`` asks the training data first: a
+linear model of the levels alone, cross-validated, and keeps the sequences as they are when it gets
 at least halfway from the trivial score to a perfect one. No library has this check;
 it is a few lines of scikit-learn.
 """

@@ -334,8 +334,8 @@ class SequenceStore(StoreReading):
         data : ndarray or list of ndarray
             What :meth:`read` returns for the chunk.
         """
-        # a ragged chunk is a list of arrays: cut by the values' bytes alone, one of a
-        # million one-step sequences held 250 MiB of them for 8 MiB of values
+        # a ragged chunk is a list of arrays: cut by bytes alone, a pass over a million one-step
+        # float32 sequences (3.8 MiB) held 252 MiB (bench_store_passes.py's one-step case)
         most = chunk_bytes(max_bytes, CHUNK_BYTES, "SequenceStore.chunks") // SEQUENCE_READ_BYTES
         for part in self.chunk_slices(max_bytes):
             step = max(1, most) if self.ragged else part.stop - part.start

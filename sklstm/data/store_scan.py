@@ -65,9 +65,11 @@ def kept_sequences(sequences, factor, seq_len, keep, dtype):
     """:func:`kept_steps` of every sequence (time on axis 0), value for value, the
     windows of all averaged at once (:func:`~sklstm.data.steps.downsample_sequences`).
 
-    Averaged one call per sequence, the ragged rows of a batch took ~15% of an epoch
-    (20,000 sequences of 10-300 steps, ``downsample=4``; ~8% now) and the store's scan
-    ~0.5 s (~0.3 s now).
+    Averaged one call per sequence, the ragged rows of a batch took 1.1 s of a 9 s epoch
+    (12%; 20,000 sequences of 10-300 steps, ``downsample=4``; 0.6 s of 7.6 s, 8%, now)
+    and the store's scan 1.4 s (0.3 s now): medians of 3 runs,
+    ``python benchmarks/bench_ragged_averaging.py --before DIR``
+    (``benchmarks/results/ragged_averaging.md``).
 
     Parameters
     ----------

@@ -23,8 +23,8 @@ __all__ = ["pack", "runs_packed", "unpack"]
 def runs_packed(x):
     """Whether a bidirectional LSTM runs the padded batch ``x`` packed: off the CPU, where
     cuDNN runs packed sequences fused (on the CPU the packed kernel is unfused and its
-    backward pass about ten times slower, so the network runs padded batches densely
-    there, :mod:`sklstm.network.lstm`)."""
+    backward pass took 19x the dense one's in ``benchmarks/bench_step_costs.py``, so the
+    network runs padded batches densely there, :mod:`sklstm.network.lstm`)."""
     return x.device.type != "cpu"
 
 

@@ -15,8 +15,10 @@ one sample and the fit was lost.
 A CPU fit under ``max_memory`` whose sequences take more than one padded width runs
 with ``torch.backends.mkldnn.enabled`` off: torch's native kernels keep no buffer
 between steps (49 MiB at the peak on the same data). They are slower (1.9x that
-regressor's CPU time, up to 2.7x with the classifier's convolutional branch, 4.4x to
-7.6x in bfloat16), so other fits keep oneDNN, and so does a fit where the user sized
+regressor's CPU time, up to 2.7x with the classifier's convolutional branch; in
+bfloat16 it depends on the CPU's bfloat16 instructions: 4.4x to 7.6x in a first,
+unscripted measurement on an unrecorded machine, about 1x on an AVX2 AMD EPYC), so other
+fits keep oneDNN, and so does a fit where the user sized
 oneDNN's cache (:data:`CACHE_SETTINGS` in the environment): with a capacity of 0
 oneDNN is bounded too, and slower than with its cache by 1.25x only. (In bfloat16 on
 a CPU where oneDNN has no bfloat16 kernels torch runs the LSTM natively anyway: the

@@ -11,6 +11,7 @@ import sys
 
 from optuna.trial import TrialState
 
+from ._compat.optuna import heartbeat_interval
 from .search.report import fail_reason
 from .search.trial_budget import INTERRUPTED, WORKER, used_trials, worker_name
 
@@ -80,8 +81,15 @@ def _load(storage, study_name):
 
 def interrupted_note(storage, study_name, started):
     """What Ctrl-C did to this worker's trial: ``", and the interrupted trial #K is
-    marked FAIL"``, or ``""`` when none of its trials was running (a worker waiting for
-    another's last trial, a press between trials); it said so in every case."""
+    marked FAIL (...)"``, or ``""`` when none of its trials was running (a worker
+    waiting for another's last trial, a press between trials); it said so in every
+    case.
+
+    A trial this worker left RUNNING (its failure not recorded: the storage failed as
+    the search stopped) is said as such: it holds its place in the budget until a
+    worker fails it as stale, and none does without heartbeats. It was said to be
+    marked FAIL, which was false.
+    """
     study = _load(storage, study_name)
     if study is None:
         return ""
@@ -91,14 +99,26 @@ def interrupted_note(storage, study_name, started):
     # such an interrupted trial that started since is taken for this worker's
     unnamed = [t for t in trials if WORKER not in t.user_attrs
                and t.datetime_start is not None and t.datetime_start >= started]
-    hit = sorted({t.number for t in mine if t.state == TrialState.RUNNING}
-                 | {t.number for t in mine + unnamed
-                    if t.state == TrialState.FAIL and t.user_attrs.get(INTERRUPTED)})
-    if not hit:
-        return ""
-    numbers = ", ".join(f"#{n}" for n in hit)
-    return (f", and the interrupted trial {numbers} is marked FAIL (it does not count "
-            "toward --n-trials)")
+    failed = [t.number for t in mine + unnamed
+              if t.state == TrialState.FAIL and t.user_attrs.get(INTERRUPTED)]
+    running = [t.number for t in mine if t.state == TrialState.RUNNING]
+    notes = []
+    if failed:
+        notes.append(f"the interrupted trial {_numbers(failed)} is marked FAIL (it does "
+                     "not count toward --n-trials)")
+    if running:
+        beat = heartbeat_interval(storage)
+        until = (f"until a worker fails it as stale, {2 * beat} s after its last heartbeat"
+                 if beat else "for good with --heartbeat 0 (a worker run with --heartbeat "
+                 "N fails it as stale after 2 x N s)")
+        notes.append(f"the interrupted trial {_numbers(running)} could not be marked FAIL "
+                     f"and is left RUNNING: it holds its --n-trials place {until}")
+    return "".join(f", and {note}" for note in notes)
+
+
+def _numbers(numbers):
+    """Trial numbers as the notes say them: ``"#1, #3"``."""
+    return ", ".join(f"#{n}" for n in sorted(set(numbers)))
 
 
 def timeout_note(study, n_trials, timeout):

@@ -10,6 +10,7 @@ import contextlib
 import time
 
 import optuna
+from optuna.trial import TrialState
 
 from ..training.interrupts import CtrlCGuard
 from .baseline_trial import requeue_lost_baseline
@@ -30,7 +31,9 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
     exactly when workers race (see :class:`~sklstm.search.TrialBudget`; MySQL and
     Redis storages excepted). A trial left RUNNING by a killed worker counts too (without
     heartbeats Optuna cannot tell it from a slow one); enqueued trials count once they run.
-    Failing trials are recorded (state FAIL) and the search goes on.
+    Failing trials are recorded (state FAIL) and the search goes on. Ctrl-C (a
+    ``KeyboardInterrupt``) ends it, the trial it cut short failed as interrupted (it
+    holds no place), however far Optuna had got in recording it.
 
     Parameters
     ----------
@@ -115,11 +118,15 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
         callbacks.append(bar)
     if budget is not None:
         callbacks.append(budget)  # the claim is held only until the next trial exists
-    ctrl_c = CtrlCGuard()
-    objective, callbacks = _held_outside(objective, callbacks, ctrl_c)
+    ctrl_c, began = CtrlCGuard(), []
+    objective, callbacks = _held_outside(objective, callbacks, ctrl_c, began)
     try:
         left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
         optimize_through_faults(study, objective, left, catch, callbacks, budget, ctrl_c)
+    except KeyboardInterrupt:
+        if began:
+            _fail_if_running(study, began[-1])
+        raise
     finally:
         if budget is not None:
             budget.release()  # a claim left over when a timeout ended the loop
@@ -129,7 +136,27 @@ def run_study(study, objective, n_trials=None, timeout=None, *, show_progress_ba
 
 
 
-def _held_outside(objective, callbacks, ctrl_c):
+def _fail_if_running(study, trial):
+    """Fail this worker's ``trial`` as interrupted if a press left it RUNNING.
+
+    A second press raises at once (:func:`_held_outside`): one that came while Optuna
+    recorded the trial's end cut that record short, and left the trial RUNNING, holding
+    its place in the budget until a worker failed it as stale (for good without
+    heartbeats). A record that was written (a press after it) is kept: the state is
+    read first, and Optuna's ``tell`` skips a finished trial (another worker may fail
+    it meanwhile). A further press is held until this is done; a storage that fails
+    here leaves the trial RUNNING (``sklstm tune`` says so).
+    """
+    with CtrlCGuard() as ctrl_c:
+        ctrl_c.hold()
+        with contextlib.suppress(Exception):  # (the press is what the caller raises)
+            stored, = (t for t in study.get_trials(deepcopy=False) if t.number == trial.number)
+            if stored.state == TrialState.RUNNING:
+                mark_interrupted(trial)
+                study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+
+
+def _held_outside(objective, callbacks, ctrl_c, began):
     """The objective and callbacks with a press held while Optuna creates a trial or
     records its end (``ctrl_c`` holds as :func:`optimize_through_faults` starts).
 
@@ -140,9 +167,11 @@ def _held_outside(objective, callbacks, ctrl_c):
     raised as the objective starts (the trial is failed as interrupted) or after the
     trial's record, in the first callback; the other callbacks (the budget's wait for
     running trials among them) and the objective are not held. A second press raises
-    at once, as ever.
+    at once, as ever (:func:`_fail_if_running` fails the trial it cut short);
+    ``began`` holds the last trial the objective was given.
     """
     def run(trial):
+        began[:] = [trial]
         try:
             ctrl_c.resume()
         except KeyboardInterrupt:

@@ -3,10 +3,12 @@
 from datetime import datetime
 
 import optuna
+import pytest
 from optuna.trial import TrialState, create_trial
 
-from sklstm._cli_run import outcome, waiting_reporter
-from sklstm.search.trial_attrs import STALE
+from sklstm._cli_run import interrupted_note, outcome, waiting_reporter
+from sklstm.search import resolve_storage
+from sklstm.search.trial_attrs import STALE, WORKER, worker_name
 
 
 def test_the_waiting_reporter_says_what_a_full_budget_waits_for(capsys):
@@ -38,3 +40,17 @@ def test_the_exit_message_says_a_last_failure_was_a_lost_worker():
     study.add_trial(create_trial(state=TrialState.FAIL, user_attrs={"worker": "node:2"}))
     assert outcome(study, datetime.now())[1].endswith(
         "last failure: worker node:2 lost: no heartbeat")
+
+
+def test_an_interrupted_trial_left_running_is_said_to_hold_its_place_until_stale(tmp_path):
+    # a trial whose failure the storage did not record as the search stopped: it was
+    # said to be marked FAIL, and it holds its place until a worker fails it as stale
+    started = datetime.now()
+    storage = resolve_storage(str(tmp_path / "s.journal"), heartbeat_interval=5)
+    with pytest.warns(UserWarning, match="Heartbeat"):  # (Optuna's: ask, no optimize)
+        trial = optuna.create_study(storage=storage, study_name="s").ask()
+    trial.set_user_attr(WORKER, worker_name())
+    assert interrupted_note(storage, "s", started) == (
+        ", and the interrupted trial #0 could not be marked FAIL and is left RUNNING: it "
+        "holds its --n-trials place until a worker fails it as stale, 10 s after its "
+        "last heartbeat")

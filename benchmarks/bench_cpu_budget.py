@@ -14,7 +14,13 @@ generated sequences of 100 steps and 8 features (single thread):
   ``on_oom="raise"`` where asked; a fit refused shows the error's start. A fit
   without a budget and the same under a budget a little over its peak show the trial
   steps' line, an estimate: where it starts the fit smaller, and where ``raise``
-  refuses it.
+  refuses it;
+* ``--processes N``: each of ``--process-fits BATCH:SAMPLES`` (default ``auto:4000``)
+  in N fresh processes on 4000 sequences of 200 steps (the first SAMPLES of them)
+  under ``--process-budget`` (64 MiB): what varies between processes (the heap's
+  placement, oneDNN's cache), per process the trial steps, the micro-batch chosen, the
+  halvings and the peak, then the spread. Run it under ``setarch "$(uname -m)" -R``
+  for processes without address-space randomisation (children inherit it).
 
 Each fit runs in this process after a small warm-up fit (which loads torch's kernels,
 as a fit's own warm-up does). Run from the repository root::
@@ -22,16 +28,19 @@ as a fit's own warm-up does). Run from the repository root::
     OMP_NUM_THREADS=1 python benchmarks/bench_cpu_budget.py       # ~1-2 minutes
     OMP_NUM_THREADS=1 python benchmarks/bench_cpu_budget.py --budgets \
         --fixed 160:None 160:140MiB 160:128MiB:raise
+    OMP_NUM_THREADS=1 python benchmarks/bench_cpu_budget.py --processes 10  # ~5 minutes
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import threading
 import time
 import warnings
 
 import numpy as np
+from _fresh_process import measured_in_fresh_process
 
 from sklstm import LSTMRegressor
 from sklstm.exceptions import MemoryBudgetError
@@ -66,13 +75,72 @@ def _fit_sampled(X, y, batch_size, max_memory, on_oom="shrink"):
     return est, top[0] - before
 
 
+def _one_process(batch_size, n, budget):
+    """One ``--processes`` fit in this (fresh) process; its figures as a dict."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4000, 200, 8)).astype(np.float32)[:n]
+    y = X[:, -5:, 0].sum(1)
+    warnings.simplefilter("ignore")
+    LSTMRegressor(hidden_size=8, max_epochs=1, device="cpu", n_threads=1).fit(X[:50, :10],
+                                                                               y[:50])
+    est, growth = _fit_sampled(X, y, batch_size if batch_size == "auto" else int(batch_size),
+                               None if budget == "None" else budget)
+    return {"trials": [[t["batch_size"], t["peak_memory"] / MiB]
+                       for t in getattr(est, "batch_size_trials_", [])],
+            "batch_size_": est.batch_size_, "peak_mib": est.peak_memory_ / MiB,
+            "growth_mib": growth / MiB,
+            "events": [[e["epoch"], e["from"], e["to"]] for e in est.memory_events_]}
+
+
+def _chosen(row):
+    """The micro-batch the fit started with: before its first halving after a step (epoch
+    >= 1; those at epoch 0 are the trial steps' predictions)."""
+    return next((a for e, a, _ in row["events"] if e >= 1), row["batch_size_"])
+
+
+def _processes(count, fits, budget):
+    """Each of ``fits`` (``BATCH:SAMPLES``) in ``count`` fresh processes, as a table and
+    a summary line each."""
+    print(f"\nUnder max_memory={budget!r}, each fit in a fresh process:\n")
+    print("| batch_size | samples | trial steps (size: MiB) | chosen | memory_events_ "
+          "(epoch, from, to) | peak_memory_ MiB | sampled growth MiB |")
+    print("|---|--:|---|--:|---|--:|--:|")
+    for fit in fits:
+        batch_size, n = fit.split(":")
+        rows = [measured_in_fresh_process(__file__, [batch_size, int(n), budget])
+                for _ in range(count)]
+        for row in rows:
+            trials = ", ".join(f"{size}: {mib:.1f}" for size, mib in row["trials"])
+            events = ", ".join(f"({e}, {a}, {b})" for e, a, b in row["events"])
+            first = _chosen(row)
+            print(f"| {batch_size} | {n} | {trials or '-'} | {first} | {events or '-'} | "
+                  f"{row['peak_mib']:.1f} | {row['growth_mib']:.1f} |")
+        chosen = sorted(_chosen(r) for r in rows)
+        peaks = [r["peak_mib"] for r in rows]
+        over = sum(any(e[0] >= 1 for e in r["events"]) for r in rows)
+        print(f"\n{fit}: chosen {chosen}; {over} of "
+              f"{count} halved in the fit; peaks {min(peaks):.1f} to {max(peaks):.1f} MiB\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--budgets", nargs="*", default=["16MiB", "32MiB", "64MiB"],
                         help="max_memory values for batch_size='auto'")
     parser.add_argument("--fixed", nargs="*", default=["512:64MiB"],
                         help="fixed batches: BATCH:BUDGET, or BATCH:BUDGET:raise")
+    parser.add_argument("--processes", type=int, default=0,
+                        help="run --process-fits in this many fresh processes instead")
+    parser.add_argument("--process-fits", nargs="*", default=["auto:4000"],
+                        help="BATCH:SAMPLES, each run in --processes fresh processes")
+    parser.add_argument("--process-budget", default="64MiB", help='or "None"')
+    parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.one:  # a --processes fit, in a fresh process
+        print(json.dumps(_one_process(*json.loads(args.one))))
+        return
+    if args.processes:
+        _processes(args.processes, args.process_fits, args.process_budget)
+        return
     rng = np.random.default_rng(0)
     X = rng.normal(size=(2000, 100, 8)).astype(np.float32)
     y = X[:, -5:, 0].sum(1)

@@ -7,21 +7,23 @@ primitive it made in a process-wide cache (1024 entries unless
 buffers of its shape's size. Padded batches of ragged data take one shape per padded
 width (a multiple of 8 steps), so the fit's resident memory grows with the number of
 distinct lengths, not with the batch. Measured (``hidden_size=64``, 2 layers,
-``batch_size=40``, 4000 sequences of 20-200 steps, 23 widths): each width added about
-5 MiB, 92 MiB at the peak against 23 MiB for sequences of one length; under
-``max_memory="64MiB"`` with ``batch_size="auto"`` the micro-batch was halved down to
-one sample and the fit was lost.
+``batch_size=40``, 4000 sequences of 20-200 steps, 23 widths;
+``benchmarks/bench_ragged_onednn.py``, commands and figures in
+``docs/memory_and_throughput.rst``): each width added about 2.5-4.5 MiB, 82-120 MiB at
+the peak against 23-28 MiB for sequences of one length; under ``max_memory="64MiB"``,
+with ``batch_size=40`` or ``"auto"``, the micro-batch was halved down to one sample and
+the fit was lost.
 
 A CPU fit under ``max_memory`` whose sequences take more than one padded width runs
 with ``torch.backends.mkldnn.enabled`` off: torch's native kernels keep no buffer
-between steps (49 MiB at the peak on the same data). They are slower (1.9x that
-regressor's CPU time, up to 2.7x with the classifier's convolutional branch; in
+between steps (45-49 MiB at the peak on the same data). They are slower (1.8x that
+regressor's CPU time, 2.1x to 2.5x with the classifier's convolutional branch; in
 bfloat16 it depends on the CPU's bfloat16 instructions: 4.4x to 7.6x in a first,
 unscripted measurement on an unrecorded machine, about 1x on an AVX2 AMD EPYC), so other
-fits keep oneDNN, and so does a fit where the user sized
-oneDNN's cache (:data:`CACHE_SETTINGS` in the environment): with a capacity of 0
-oneDNN is bounded too, and slower than with its cache by 1.25x only. (In bfloat16 on
-a CPU where oneDNN has no bfloat16 kernels torch runs the LSTM natively anyway: the
+fits keep oneDNN, and so does a fit where the user sized oneDNN's cache
+(:data:`CACHE_SETTINGS` in the environment): with a capacity of 0 oneDNN is bounded
+too (44-50 MiB) and hardly slower than with its cache (9.1-10.0 against 9.5 s). (In
+bfloat16 on a CPU where oneDNN has no bfloat16 kernels torch runs the LSTM natively anyway: the
 route costs nothing there.) Kept on with fewer padded widths (rounded up to powers
 of two), or for all but the LSTM, oneDNN lost the classifier's fit under the same
 budget: its convolutions cache buffers per width too (measured in

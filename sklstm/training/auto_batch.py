@@ -194,10 +194,13 @@ def _with_tail(line, n, accumulation_steps):
     and on the CPU the second one's memory comes on top of the first's: oneDNN's LSTM
     kernels keep buffers per shape of step, and the heap, holding the freed blocks of
     the full micro-batch, places the partial one's beside them. Measured (4000
-    sequences of 200 steps, 8 features, ``hidden_size=64``, 2 layers): a fit with
-    ``batch_size=61`` peaked at 58.2 MiB on 3965 samples and at 74.4 MiB on 4000 (a
-    last batch of 35), and ``batch_size="auto"`` under ``max_memory="64MiB"`` chose
-    micro-batches whose partial last batch went over the budget. Counted at the line's
+    sequences of 200 steps, 8 features, ``hidden_size=64``, 2 layers, a fresh process
+    a fit: ``benchmarks/bench_cpu_budget.py --processes 2 --process-budget None
+    --process-fits 61:3965 61:4000``): a fit with ``batch_size=61`` peaked at 59.8-61.2
+    MiB on 3965 samples and at 70.1-86.5 MiB on 4000 (a last batch of 35); before this
+    was counted, ``batch_size="auto"`` under ``max_memory="64MiB"`` chose micro-batches
+    whose partial last batch went over the budget (050c906's text, unscripted; 0 of 10
+    over now, ``--processes 10``). Counted at the line's
     slope (more than it measurably takes), the partial micro-batch is a share of the
     line: a size of at least half of it always qualifies (its tail is smaller than
     itself), and one that divides the samples has no tail to count.
@@ -255,11 +258,12 @@ def _fresh_size(size, low, high, tried):
     The CPU's LSTM kernels (oneDNN) keep a cache per shape of step, resident for the
     process's life: a trial at a micro-batch an earlier fit's trial ran reuses it and
     reads less memory than the fit's own steps, of a micro-batch new to the process,
-    then take. Measured (hidden_size=4, 2 layers, 600 sequences of 100 steps,
-    max_memory="40MB", accumulation_steps=3): the first fit's trials read 1.0 and 9.8
-    MB at 4 and 64 samples and chose 197, a second identical fit's read 0.3 and 5.5 MB
-    and chose 338, whose steps took 53 MiB and were halved mid-fit; at 5 and 65
-    samples the second fit read 0.9 and 10.1 MB, as the first.
+    then take. Measured once, unscripted, before 13024df (hidden_size=4, 2 layers,
+    600 sequences of 100 steps, max_memory="40MB", accumulation_steps=3): the first
+    fit's trials read 1.0 and 9.8 MB at 4 and 64 samples and chose 197, a second
+    identical fit's read 0.3 and 5.5 MB and chose 338, whose steps took 53 MiB and were
+    halved mid-fit; at 5 and 65 samples the second fit read 0.9 and 10.1 MB, as the
+    first.
     """
     for offset in range(max(size - low, high - size) + 1):
         for candidate in (size + offset, size - offset):

@@ -257,9 +257,12 @@ def _reader():
 
     One thread, not one per pass: glibc gives each new thread a malloc arena of its
     own and keeps what is freed there, so a thread per epoch or per prediction left a
-    search's process holding several batches' worth of memory per pass (measured:
-    3-fold cross-validation on a 120 MiB store grew the resident set by 324 MiB with a
-    thread per pass, the fits alone by 56 MiB).
+    search's process holding several batches' worth of memory per pass (measured at
+    8ebf232: 3-fold cross-validation on a 120 MiB store grew the resident set by
+    324 MiB with a thread per pass, the fits alone by 56 MiB; not reproduced
+    2026-12-07 by ``python benchmarks/bench_store_cv_memory.py --before DIR``, DIR
+    holding 8ebf232's parent: 217 MiB with a thread per pass, 225 MiB with the one
+    reading thread).
     """
     pid = os.getpid()  # a forked child has the executor but not its thread: a new one
     if pid not in _READER:

@@ -330,10 +330,11 @@ def warn_unscaled(name, rms):
     """Warn when the features' root mean squares ``rms`` are large, or far apart.
 
     An LSTM's gates saturate on inputs far from unit scale, and one learning rate
-    serves features of every scale: on three features of standard deviations 1e4, 1
-    and 1e-3 the default fit scored a balanced accuracy of 0.65-0.69 over three seeds
-    (training accuracy 1.0, converged), and 0.90-0.92 after
-    :class:`~sklstm.preprocessing.SequenceScaler`. Every data set the defaults learned
+    serves features of every scale: on three noisy features of standard deviations
+    1e4, 1 and 1e-3 the default fit scored a held-out balanced accuracy of 0.63-0.70
+    over three seeds (training accuracy 1.0, converged), and 0.76-0.87 after
+    :class:`~sklstm.preprocessing.SequenceScaler` (measured 2026-12-07, ``python
+    benchmarks/bench_unscaled_features.py``). Every data set the defaults learned
     (digits as sequences: root mean squares up to 11, ratio 61) stays within
     :data:`MAX_RMS` and :data:`MAX_RMS_RATIO`.
 

@@ -20,7 +20,8 @@ BATCHING = """\
         epoch but the fewest optimizer steps: on a small data set it is the whole
         set, one step an epoch, which learns less within ``max_epochs`` (300
         samples of three blobs: training accuracy 0.80 against 0.93 at the default
-        16, neither ``converged_``); raise ``max_epochs`` or ``lr`` with it.
+        16, neither ``converged_``; ``python benchmarks/bench_auto_batch_small.py``,
+        2026-12-07); raise ``max_epochs`` or ``lr`` with it.
     accumulation_steps : int, default=1
         Micro-batches whose gradients are summed before one optimizer step. The
         update equals that of one batch of ``batch_size * accumulation_steps``

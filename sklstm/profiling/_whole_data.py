@@ -7,8 +7,10 @@ and ``downsample="auto"`` (by the longest sequence). A profiled fit trains on
 ``b * (warmup_steps + n_steps)`` samples, so it resolved them from those: its network
 was not the one a fit on the data builds, and differed from one batch size to the
 next (50,001 token ids, 64 dimensions: an embedding of 5,000 ids at batch 8, a peak
-of 8.8 MB, and of all of them at batch 32, 78.7 MB, where a fit on the data takes
-77.6 MB at either; a highway at batch 64 and none at batch 4, where the fit has one).
+of 10.8 MB, and of all of them at batch 32, 82.1 MB, where the whole data's network
+takes 87.2 and 74.8 MB, measured 2026-12-07 by ``python
+benchmarks/bench_profile_whole_data.py --before DIR``, DIR holding 51b91de's parent;
+a highway at batch 64 and none at batch 4, where the fit has one).
 So the profile resolves them as a fit on the whole data does (the estimator's own
 preparation, which trains nothing) and gives its fits the values. A classifier's
 classes too: its output layer has one unit per class of ``y``, of which the samples
